@@ -1,0 +1,351 @@
+// Codecs compiled from the declarative schemas: for each (API, version, direction) a pair
+// of closures that decode a body from a Reader and encode one into a Writer. They are
+// built lazily, once per version, and cached; the schema stays the single source of truth.
+
+import { allApis, apiByKey } from './apis';
+import { ProtocolError, Reader, Writer } from './primitives';
+import { ApiSchema, Field, inRange, parseVersionRange, PrimitiveType } from './schema';
+
+export interface Codec {
+  decode(reader: Reader): any;
+  encode(writer: Writer, value: any): void;
+}
+
+type ReadFn = (reader: Reader) => unknown;
+type WriteFn = (writer: Writer, value: any) => void;
+
+interface FieldPlan {
+  name: string;
+  read: ReadFn;
+  write: WriteFn;
+  defaultValue: () => unknown;
+  /** For tagged fields: whether a value equals the default and may be left out. */
+  isDefault: (value: unknown) => boolean;
+}
+
+interface StructPlan {
+  fields: FieldPlan[];
+  /** Fields absent in this version: filled with defaults on decode so handlers see them. */
+  absent: FieldPlan[];
+  tagged: Map<number, FieldPlan>;
+  flexible: boolean;
+}
+
+/** Smallest possible encoding of one element, used to refuse absurd array counts early. */
+function minimumBytes(items: PrimitiveType | Field[], flexible: boolean): number {
+  // A struct element is at least one byte (its tag section, or its first field).
+  if (Array.isArray(items)) return 1;
+  switch (items) {
+    case 'bool':
+    case 'int8':
+      return 1;
+    case 'int16':
+    case 'uint16':
+      return 2;
+    case 'int32':
+    case 'uint32':
+      return 4;
+    case 'int64':
+    case 'float64':
+      return 8;
+    case 'uuid':
+      return 16;
+    case 'string':
+      return flexible ? 1 : 2;
+    default:
+      return flexible ? 1 : 4;
+  }
+}
+
+function primitiveDefault(type: PrimitiveType, nullable: boolean): unknown {
+  switch (type) {
+    case 'bool':
+      return false;
+    case 'string':
+      return nullable ? null : '';
+    case 'bytes':
+    case 'records':
+      return nullable ? null : Buffer.alloc(0);
+    case 'uuid':
+      return 'AAAAAAAAAAAAAAAAAAAAAA';
+    default:
+      return 0;
+  }
+}
+
+function primitiveReader(type: PrimitiveType, flexible: boolean, nullable: boolean): ReadFn {
+  switch (type) {
+    case 'bool':
+      return (r) => r.bool();
+    case 'int8':
+      return (r) => r.int8();
+    case 'int16':
+      return (r) => r.int16();
+    case 'uint16':
+      return (r) => r.uint16();
+    case 'int32':
+      return (r) => r.int32();
+    case 'uint32':
+      return (r) => r.uint32();
+    case 'int64':
+      return (r) => r.int64();
+    case 'float64':
+      return (r) => r.float64();
+    case 'uuid':
+      return (r) => r.uuid();
+    case 'string':
+      if (flexible) return nullable ? (r) => r.compactNullableString() : (r) => r.compactString();
+      return nullable ? (r) => r.nullableString() : (r) => r.string();
+    case 'bytes':
+    case 'records': {
+      const read: ReadFn = flexible ? (r) => r.compactNullableBytes() : (r) => r.nullableBytes();
+      if (nullable) return read;
+      return (r) => {
+        const value = read(r);
+        if (value === null) throw new ProtocolError('null in non-nullable bytes');
+        return value;
+      };
+    }
+  }
+}
+
+function primitiveWriter(type: PrimitiveType, flexible: boolean, nullable: boolean): WriteFn {
+  switch (type) {
+    case 'bool':
+      return (w, v) => w.bool(Boolean(v));
+    case 'int8':
+      return (w, v) => w.int8(v);
+    case 'int16':
+      return (w, v) => w.int16(v);
+    case 'uint16':
+      return (w, v) => w.uint16(v);
+    case 'int32':
+      return (w, v) => w.int32(v);
+    case 'uint32':
+      return (w, v) => w.uint32(v);
+    case 'int64':
+      return (w, v) => w.int64(v);
+    case 'float64':
+      return (w, v) => w.float64(v);
+    case 'uuid':
+      return (w, v) => w.uuid(v);
+    case 'string':
+      if (flexible) {
+        return nullable ? (w, v) => w.compactNullableString(v) : (w, v) => w.compactString(v ?? '');
+      }
+      return nullable ? (w, v) => w.nullableString(v) : (w, v) => w.string(v ?? '');
+    case 'bytes':
+      if (flexible) return (w, v) => w.compactNullableBytes(nullable ? v : (v ?? Buffer.alloc(0)));
+      return (w, v) => w.nullableBytes(nullable ? v : (v ?? Buffer.alloc(0)));
+    case 'records':
+      return (w, v) => w.records(v, flexible);
+  }
+}
+
+function compileField(field: Field, version: number, flexible: boolean): FieldPlan {
+  const nullable = inRange(field.nullableVersions, version, false);
+  if (field.kind === 'scalar') {
+    const fallback = field.default !== undefined ? field.default : primitiveDefault(field.type, nullable);
+    return {
+      name: field.name,
+      read: primitiveReader(field.type, flexible, nullable),
+      write: primitiveWriter(field.type, flexible, nullable),
+      defaultValue: () => fallback,
+      isDefault: (value) => value === undefined || value === fallback,
+    };
+  }
+  if (field.kind === 'struct') {
+    const plan = compileStruct(field.fields, version, flexible);
+    return {
+      name: field.name,
+      read: (r) => readStruct(plan, r),
+      write: (w, v) => writeStruct(plan, w, v ?? {}),
+      defaultValue: () => defaultStruct(plan),
+      isDefault: (value) => value === undefined || value === null,
+    };
+  }
+  // Arrays of primitives or of structs.
+  const items = field.items;
+  const minBytes = minimumBytes(items, flexible);
+  let readItem: ReadFn;
+  let writeItem: WriteFn;
+  if (Array.isArray(items)) {
+    const plan = compileStruct(items, version, flexible);
+    readItem = (r) => readStruct(plan, r);
+    writeItem = (w, v) => writeStruct(plan, w, v);
+  } else {
+    readItem = primitiveReader(items, flexible, false);
+    writeItem = primitiveWriter(items, flexible, false);
+  }
+  const read: ReadFn = (r) => {
+    const count = flexible ? r.compactArrayLength(minBytes) : r.arrayLength(minBytes);
+    if (count === null) {
+      if (!nullable) throw new ProtocolError(`null in non-nullable array ${field.name}`);
+      return null;
+    }
+    const out = new Array(count);
+    for (let i = 0; i < count; i++) out[i] = readItem(r);
+    return out;
+  };
+  const write: WriteFn = (w, v) => {
+    if (v === null || v === undefined) {
+      if (nullable && v === null) {
+        if (flexible) w.uvarint(0);
+        else w.int32(-1);
+        return;
+      }
+      v = [];
+    }
+    if (flexible) w.uvarint(v.length + 1);
+    else w.int32(v.length);
+    for (let i = 0; i < v.length; i++) writeItem(w, v[i]);
+  };
+  const fallback = field.default;
+  return {
+    name: field.name,
+    read,
+    write,
+    defaultValue: () => (fallback !== undefined ? fallback : nullable ? null : []),
+    isDefault: (value) =>
+      value === undefined || (Array.isArray(value) ? value.length === 0 && !nullable : value === null && nullable),
+  };
+}
+
+function compileStruct(fields: Field[], version: number, flexible: boolean): StructPlan {
+  const plan: StructPlan = { fields: [], absent: [], tagged: new Map(), flexible };
+  for (const field of fields) {
+    const fieldPlan = compileField(field, version, flexible);
+    if (!inRange(field.versions, version, true)) {
+      plan.absent.push(fieldPlan);
+    } else if (flexible && field.taggedVersions !== undefined && inRange(field.taggedVersions, version, false)) {
+      if (field.tag === undefined) throw new Error(`tagged field ${field.name} has no tag`);
+      plan.tagged.set(field.tag, fieldPlan);
+    } else {
+      plan.fields.push(fieldPlan);
+    }
+  }
+  return plan;
+}
+
+function defaultStruct(plan: StructPlan): Record<string, unknown> {
+  const out: Record<string, unknown> = {};
+  for (const f of plan.fields) out[f.name] = f.defaultValue();
+  for (const f of plan.tagged.values()) out[f.name] = f.defaultValue();
+  for (const f of plan.absent) out[f.name] = f.defaultValue();
+  return out;
+}
+
+function readStruct(plan: StructPlan, r: Reader): Record<string, unknown> {
+  const out: Record<string, unknown> = {};
+  const fields = plan.fields;
+  for (let i = 0; i < fields.length; i++) out[fields[i].name] = fields[i].read(r);
+  for (let i = 0; i < plan.absent.length; i++) out[plan.absent[i].name] = plan.absent[i].defaultValue();
+  if (plan.flexible) {
+    for (const f of plan.tagged.values()) out[f.name] = f.defaultValue();
+    readTaggedFields(r, plan.tagged, out);
+  }
+  return out;
+}
+
+/** Reads a tagged-field section; known tags decode into `out`, unknown ones are skipped. */
+export function readTaggedFields(r: Reader, known: Map<number, FieldPlan> | null, out: Record<string, unknown>): void {
+  const count = r.uvarint();
+  if (count > r.remaining) throw new ProtocolError(`tagged field count ${count} exceeds the input`);
+  let previousTag = -1;
+  for (let i = 0; i < count; i++) {
+    const tag = r.uvarint();
+    if (tag <= previousTag) throw new ProtocolError('tagged fields out of order');
+    previousTag = tag;
+    const size = r.uvarint();
+    r.need(size);
+    const plan = known?.get(tag);
+    if (plan) {
+      const sub = new Reader(r.buf, r.pos, r.pos + size);
+      out[plan.name] = plan.read(sub);
+    }
+    r.pos += size;
+  }
+}
+
+function writeStruct(plan: StructPlan, w: Writer, value: Record<string, any>): void {
+  const fields = plan.fields;
+  for (let i = 0; i < fields.length; i++) {
+    const f = fields[i];
+    const v = value[f.name];
+    f.write(w, v === undefined ? f.defaultValue() : v);
+  }
+  if (!plan.flexible) return;
+  if (plan.tagged.size === 0) {
+    w.uvarint(0);
+    return;
+  }
+  const present: [number, FieldPlan][] = [];
+  for (const [tag, f] of plan.tagged) if (!f.isDefault(value[f.name])) present.push([tag, f]);
+  present.sort((a, b) => a[0] - b[0]);
+  w.uvarint(present.length);
+  for (const [tag, f] of present) {
+    const sub = new Writer(64);
+    f.write(sub, value[f.name]);
+    const bytes = sub.toBuffer();
+    w.uvarint(tag).uvarint(bytes.length).raw(bytes);
+  }
+}
+
+function isFlexible(schema: ApiSchema, version: number): boolean {
+  return inRange(schema.flexibleVersions, version, false);
+}
+
+function compileCodec(schema: ApiSchema, fields: Field[], version: number): Codec {
+  const plan = compileStruct(fields, version, isFlexible(schema, version));
+  return {
+    decode: (reader) => readStruct(plan, reader),
+    encode: (writer, value) => writeStruct(plan, writer, value ?? {}),
+  };
+}
+
+const requestCache = new Map<number, Codec>();
+const responseCache = new Map<number, Codec>();
+
+function lookup(cache: Map<number, Codec>, apiKey: number, version: number, side: 'request' | 'response'): Codec {
+  const key = apiKey * 0x10000 + version;
+  let codec = cache.get(key);
+  if (codec) return codec;
+  const schema = apiByKey(apiKey);
+  if (!schema) throw new RangeError(`unknown api key ${apiKey}`);
+  if (!supportsVersion(schema, version)) throw new RangeError(`${schema.name} has no version ${version}`);
+  codec = compileCodec(schema, side === 'request' ? schema.request : schema.response, version);
+  cache.set(key, codec);
+  return codec;
+}
+
+export function supportsVersion(schema: ApiSchema, version: number): boolean {
+  const [min, max] = parseVersionRange(schema.validVersions);
+  return version >= min && version <= max;
+}
+
+export function requestCodec(apiKey: number, version: number): Codec {
+  return lookup(requestCache, apiKey, version, 'request');
+}
+
+export function responseCodec(apiKey: number, version: number): Codec {
+  return lookup(responseCache, apiKey, version, 'response');
+}
+
+export function isFlexibleVersion(apiKey: number, version: number): boolean {
+  const schema = apiByKey(apiKey);
+  return schema !== undefined && isFlexible(schema, version);
+}
+
+/** Compiles every version of every API once; used by tests to surface schema mistakes. */
+export function compileAll(): number {
+  let count = 0;
+  for (const schema of allApis) {
+    const [min, max] = parseVersionRange(schema.validVersions);
+    for (let v = min; v <= max; v++) {
+      requestCodec(schema.apiKey, v);
+      responseCodec(schema.apiKey, v);
+      count += 2;
+    }
+  }
+  return count;
+}

@@ -1,0 +1,103 @@
+// Metadata (key 3), versions 0-12.
+// v1: controller id, rack, internal flag; null topic list means all topics (v0: empty).
+// v2: cluster id. v3: throttle time. v4: allowAutoTopicCreation. v5: offline replicas.
+// v7: leader epoch. v8: authorized operations. v9: flexible. v10: topic ids.
+// v11: cluster authorized operations dropped. v12: topic name nullable (lookup by id).
+// Answered from the local metadata; the controller id names this broker, which is what
+// kafkajs needs to send admin requests somewhere that serves them.
+
+import { ErrorCode } from '../../../protocol/errors';
+import { ZERO_UUID } from '../../../protocol/primitives';
+import { ApiHandler } from '../api-handler';
+import type { Broker } from '../broker';
+import { TopicInfo, validateTopicName } from '../topic-registry';
+
+const AUTHORIZED_OPERATIONS_OMITTED = -2147483648;
+
+function describeTopic(broker: Broker, topic: TopicInfo) {
+  const partitions = [];
+  for (let index = 0; index < topic.partitions; index++) {
+    partitions.push({
+      errorCode: ErrorCode.NONE,
+      partitionIndex: index,
+      leaderId: broker.nodeId,
+      leaderEpoch: 0,
+      replicaNodes: [broker.nodeId],
+      isrNodes: [broker.nodeId],
+      offlineReplicas: [],
+    });
+  }
+  return {
+    errorCode: ErrorCode.NONE,
+    name: topic.name,
+    topicId: topic.topicId,
+    isInternal: topic.name.startsWith('__'),
+    partitions,
+    topicAuthorizedOperations: AUTHORIZED_OPERATIONS_OMITTED,
+  };
+}
+
+function missingTopic(name: string | null, topicId: string, errorCode: number) {
+  return {
+    errorCode,
+    name,
+    topicId,
+    isInternal: false,
+    partitions: [],
+    topicAuthorizedOperations: AUTHORIZED_OPERATIONS_OMITTED,
+  };
+}
+
+export const metadata: ApiHandler = {
+  apiKey: 3,
+  name: 'Metadata',
+  minVersion: 0,
+  maxVersion: 12,
+  async handle(ctx, request) {
+    const { broker, header } = ctx;
+    const version = header.apiVersion;
+    const requested: { name: string | null; topicId: string }[] | null = request.topics;
+    const allTopics = requested === null || (version === 0 && requested.length === 0);
+    const allowAutoCreate = version < 4 ? true : request.allowAutoTopicCreation !== false;
+    const topics = [];
+    if (allTopics) {
+      for (const topic of broker.topics.list()) topics.push(describeTopic(broker, topic));
+    } else {
+      if (requested.length > broker.settings.maxPartitionsPerRequest) {
+        return this.errorResponse(request, ErrorCode.INVALID_REQUEST, version);
+      }
+      for (const entry of requested) {
+        if (entry.name === null || entry.name === undefined) {
+          const byId = broker.topics.getById(entry.topicId);
+          topics.push(byId ? describeTopic(broker, byId) : missingTopic(null, entry.topicId, ErrorCode.UNKNOWN_TOPIC_ID));
+          continue;
+        }
+        let topic = broker.topics.get(entry.name);
+        if (!topic && validateTopicName(entry.name) !== null) {
+          topics.push(missingTopic(entry.name, ZERO_UUID, ErrorCode.INVALID_TOPIC_EXCEPTION));
+          continue;
+        }
+        if (!topic && allowAutoCreate) topic = await broker.autoCreate(entry.name);
+        topics.push(topic ? describeTopic(broker, topic) : missingTopic(entry.name, ZERO_UUID, ErrorCode.UNKNOWN_TOPIC_OR_PARTITION));
+      }
+    }
+    return {
+      throttleTimeMs: 0,
+      brokers: [{ nodeId: broker.nodeId, host: broker.settings.host, port: broker.settings.port, rack: null }],
+      clusterId: broker.clusterId,
+      controllerId: broker.nodeId,
+      topics,
+      clusterAuthorizedOperations: AUTHORIZED_OPERATIONS_OMITTED,
+    };
+  },
+  errorResponse(request, errorCode) {
+    return {
+      throttleTimeMs: 0,
+      brokers: [],
+      clusterId: null,
+      controllerId: -1,
+      topics: (request?.topics ?? []).map((t: { name: string | null; topicId: string }) => missingTopic(t.name, t.topicId ?? ZERO_UUID, errorCode)),
+      clusterAuthorizedOperations: AUTHORIZED_OPERATIONS_OMITTED,
+    };
+  },
+};

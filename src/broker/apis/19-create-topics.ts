@@ -1,0 +1,120 @@
+// CreateTopics (key 19), versions 0-7.
+// v1: validateOnly and per-topic error messages. v2: throttle time. v4: numPartitions and
+// replicationFactor may be -1 (broker defaults). v5: flexible; the response echoes the
+// partition count, replication factor and configs. v7: topic ids in the response.
+
+import { ErrorCode } from '../../../protocol/errors';
+import { ZERO_UUID } from '../../../protocol/primitives';
+import { ApiHandler } from '../api-handler';
+import { TOPIC_CONFIGS, effectiveTopicConfig, validateTopicConfig } from '../topic-config';
+import { validateTopicName } from '../topic-registry';
+
+const CONFIG_SOURCE_TOPIC = 1;
+const CONFIG_SOURCE_STATIC_BROKER = 4;
+const CONFIG_SOURCE_DEFAULT = 5;
+
+interface CreatableTopic {
+  name: string;
+  numPartitions: number;
+  replicationFactor: number;
+  assignments: { partitionIndex: number; brokerIds: number[] }[];
+  configs: { name: string; value: string | null }[];
+}
+
+function failed(name: string, errorCode: number, errorMessage: string | null) {
+  return { name, topicId: ZERO_UUID, errorCode, errorMessage, topicConfigErrorCode: 0, numPartitions: -1, replicationFactor: -1, configs: null };
+}
+
+export const createTopics: ApiHandler = {
+  apiKey: 19,
+  name: 'CreateTopics',
+  minVersion: 0,
+  maxVersion: 7,
+  async handle(ctx, request) {
+    const { broker } = ctx;
+    const topics: CreatableTopic[] = request.topics;
+    const seen = new Map<string, number>();
+    for (const topic of topics) seen.set(topic.name, (seen.get(topic.name) ?? 0) + 1);
+    const results = [];
+    let partitionBudget = broker.settings.maxPartitionsPerRequest;
+    for (const topic of topics) {
+      if (seen.get(topic.name)! > 1) {
+        results.push(failed(topic.name, ErrorCode.INVALID_REQUEST, `topic ${topic.name} appears more than once in the request`));
+        continue;
+      }
+      const nameError = validateTopicName(topic.name);
+      if (nameError) {
+        results.push(failed(topic.name, ErrorCode.INVALID_TOPIC_EXCEPTION, nameError));
+        continue;
+      }
+      if (broker.topics.get(topic.name)) {
+        results.push(failed(topic.name, ErrorCode.TOPIC_ALREADY_EXISTS, `Topic '${topic.name}' already exists.`));
+        continue;
+      }
+      const hasAssignments = topic.assignments.length > 0;
+      if (hasAssignments && (topic.numPartitions !== -1 || topic.replicationFactor !== -1)) {
+        results.push(failed(topic.name, ErrorCode.INVALID_REQUEST, 'both manual assignments and numPartitions/replicationFactor were given'));
+        continue;
+      }
+      let partitions = topic.numPartitions === -1 ? broker.settings.numPartitions : topic.numPartitions;
+      let replicationFactor = topic.replicationFactor === -1 ? broker.settings.defaultReplicationFactor : topic.replicationFactor;
+      if (hasAssignments) {
+        partitions = topic.assignments.length;
+        replicationFactor = topic.assignments[0].brokerIds.length;
+        const indexes = topic.assignments.map((a) => a.partitionIndex).sort((a, b) => a - b);
+        const consecutive = indexes.every((index, i) => index === i);
+        const valid = topic.assignments.every(
+          (a) => a.brokerIds.length === replicationFactor && a.brokerIds.every((id) => id === broker.nodeId),
+        );
+        if (!consecutive || !valid || replicationFactor !== 1) {
+          results.push(failed(topic.name, ErrorCode.INVALID_REPLICA_ASSIGNMENT, 'replica assignments must name existing brokers once per partition, for partitions 0..n-1'));
+          continue;
+        }
+      }
+      if (!Number.isInteger(partitions) || partitions <= 0) {
+        results.push(failed(topic.name, ErrorCode.INVALID_PARTITIONS, 'Number of partitions must be larger than 0.'));
+        continue;
+      }
+      if (partitions > partitionBudget) {
+        results.push(failed(topic.name, ErrorCode.INVALID_PARTITIONS, `Number of partitions ${partitions} exceeds the per-request limit`));
+        continue;
+      }
+      if (replicationFactor <= 0) {
+        results.push(failed(topic.name, ErrorCode.INVALID_REPLICATION_FACTOR, 'Replication factor must be larger than 0.'));
+        continue;
+      }
+      if (replicationFactor > 1) {
+        results.push(failed(topic.name, ErrorCode.INVALID_REPLICATION_FACTOR, `Replication factor: ${replicationFactor} larger than available brokers: 1.`));
+        continue;
+      }
+      const overrides: Record<string, string> = {};
+      let configError: string | null = null;
+      for (const config of topic.configs) {
+        configError = validateTopicConfig(config.name, config.value);
+        if (configError) break;
+        if (config.value !== null) overrides[config.name] = config.value;
+      }
+      if (configError) {
+        results.push(failed(topic.name, ErrorCode.INVALID_CONFIG, configError));
+        continue;
+      }
+      partitionBudget -= partitions;
+      let topicId = ZERO_UUID;
+      if (!request.validateOnly) {
+        const info = await broker.createTopic(topic.name, partitions, replicationFactor, overrides);
+        topicId = info.topicId;
+      }
+      const configs = TOPIC_CONFIGS.map((def) => {
+        const effective = effectiveTopicConfig(def, broker.settings.topicDefaults, overrides);
+        const configSource =
+          effective.source === 'topic' ? CONFIG_SOURCE_TOPIC : effective.source === 'broker' ? CONFIG_SOURCE_STATIC_BROKER : CONFIG_SOURCE_DEFAULT;
+        return { name: def.name, value: effective.value, readOnly: false, configSource, isSensitive: false };
+      });
+      results.push({ name: topic.name, topicId, errorCode: ErrorCode.NONE, errorMessage: null, topicConfigErrorCode: 0, numPartitions: partitions, replicationFactor, configs });
+    }
+    return { throttleTimeMs: 0, topics: results };
+  },
+  errorResponse(request, errorCode) {
+    return { throttleTimeMs: 0, topics: (request?.topics ?? []).map((t: CreatableTopic) => failed(t.name, errorCode, null)) };
+  },
+};

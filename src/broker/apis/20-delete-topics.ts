@@ -1,0 +1,45 @@
+// DeleteTopics (key 20), versions 0-6.
+// v1: throttle time. v4: flexible. v5: per-topic error messages. v6: topics named by name
+// or by topic id (the request's Topics array replaces TopicNames).
+
+import { ErrorCode } from '../../../protocol/errors';
+import { ZERO_UUID } from '../../../protocol/primitives';
+import { ApiHandler } from '../api-handler';
+
+interface Target {
+  name: string | null;
+  topicId: string;
+}
+
+function targets(request: any, version: number): Target[] {
+  if (version >= 6) return request.topics as Target[];
+  return (request.topicNames as string[]).map((name) => ({ name, topicId: ZERO_UUID }));
+}
+
+export const deleteTopics: ApiHandler = {
+  apiKey: 20,
+  name: 'DeleteTopics',
+  minVersion: 0,
+  maxVersion: 6,
+  async handle(ctx, request) {
+    const { broker, header } = ctx;
+    const responses = [];
+    for (const target of targets(request, header.apiVersion)) {
+      const info = target.name !== null && target.name !== '' ? broker.topics.get(target.name) : broker.topics.getById(target.topicId);
+      if (!info) {
+        const errorCode = target.name ? ErrorCode.UNKNOWN_TOPIC_OR_PARTITION : ErrorCode.UNKNOWN_TOPIC_ID;
+        responses.push({ name: target.name, topicId: target.topicId, errorCode, errorMessage: 'This server does not host this topic.' });
+        continue;
+      }
+      await broker.deleteTopic(info.name);
+      responses.push({ name: info.name, topicId: info.topicId, errorCode: ErrorCode.NONE, errorMessage: null });
+    }
+    return { throttleTimeMs: 0, responses };
+  },
+  errorResponse(request, errorCode, version) {
+    return {
+      throttleTimeMs: 0,
+      responses: targets(request, version).map((t) => ({ name: t.name, topicId: t.topicId, errorCode, errorMessage: null })),
+    };
+  },
+};

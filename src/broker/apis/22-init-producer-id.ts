@@ -1,0 +1,37 @@
+// InitProducerId (key 22), versions 0-4.
+// v1: same as v0. v2: flexible. v3: producerId/producerEpoch in the request so an existing
+// producer can bump its epoch (KIP-360). v4: same as v3.
+// Idempotent producers only: a transactional id needs a transaction coordinator, which
+// Brook does not have yet, so such requests are refused with a clear, non-retriable error.
+
+import { ErrorCode } from '../../../protocol/errors';
+import { ApiHandler } from '../api-handler';
+
+const MAX_EPOCH = 32767;
+
+export const initProducerId: ApiHandler = {
+  apiKey: 22,
+  name: 'InitProducerId',
+  minVersion: 0,
+  maxVersion: 4,
+  handle(ctx, request) {
+    const { broker } = ctx;
+    if (request.transactionalId !== null && request.transactionalId !== undefined) {
+      broker.logger.info('refusing transactional InitProducerId: transactions are not supported yet', {
+        transactionalId: request.transactionalId,
+      });
+      return { throttleTimeMs: 0, errorCode: ErrorCode.TRANSACTIONAL_ID_AUTHORIZATION_FAILED, producerId: -1, producerEpoch: -1 };
+    }
+    // An idempotent producer re-initialising with its current id gets the next epoch,
+    // which fences its own older incarnation's in-flight batches.
+    const producerId = request.producerId ?? -1;
+    const producerEpoch = request.producerEpoch ?? -1;
+    if (producerId >= 0 && producerEpoch >= 0 && producerEpoch < MAX_EPOCH) {
+      return { throttleTimeMs: 0, errorCode: ErrorCode.NONE, producerId, producerEpoch: producerEpoch + 1 };
+    }
+    return { throttleTimeMs: 0, errorCode: ErrorCode.NONE, producerId: broker.producerIds.allocate(), producerEpoch: 0 };
+  },
+  errorResponse(_request, errorCode) {
+    return { throttleTimeMs: 0, errorCode, producerId: -1, producerEpoch: -1 };
+  },
+};

@@ -1,0 +1,63 @@
+// CreatePartitions (key 37), versions 0-3.
+// v1: same as v0. v2: flexible. v3: same as v2. Partition counts only grow.
+
+import { ErrorCode } from '../../../protocol/errors';
+import { ApiHandler } from '../api-handler';
+
+interface Request {
+  topics: { name: string; count: number; assignments: { brokerIds: number[] }[] | null }[];
+  timeoutMs: number;
+  validateOnly: boolean;
+}
+
+export const createPartitions: ApiHandler<Request> = {
+  apiKey: 37,
+  name: 'CreatePartitions',
+  minVersion: 0,
+  maxVersion: 3,
+  async handle(ctx, request) {
+    const { broker } = ctx;
+    const results = [];
+    const seen = new Set<string>();
+    for (const topic of request.topics) {
+      const result = (errorCode: number, errorMessage: string | null) => ({ name: topic.name, errorCode, errorMessage });
+      if (seen.has(topic.name)) {
+        results.push(result(ErrorCode.INVALID_REQUEST, 'duplicate topic in the request'));
+        continue;
+      }
+      seen.add(topic.name);
+      const info = broker.topics.get(topic.name);
+      if (!info) {
+        results.push(result(ErrorCode.UNKNOWN_TOPIC_OR_PARTITION, 'This server does not host this topic.'));
+        continue;
+      }
+      if (topic.count <= info.partitions) {
+        const message =
+          topic.count === info.partitions
+            ? `Topic already has ${info.partitions} partitions.`
+            : `Topic currently has ${info.partitions} partitions, which is higher than the requested ${topic.count}.`;
+        results.push(result(ErrorCode.INVALID_PARTITIONS, message));
+        continue;
+      }
+      if (topic.count - info.partitions > broker.settings.maxPartitionsPerRequest) {
+        results.push(result(ErrorCode.INVALID_PARTITIONS, 'too many new partitions in one request'));
+        continue;
+      }
+      if (topic.assignments !== null) {
+        const valid =
+          topic.assignments.length === topic.count - info.partitions &&
+          topic.assignments.every((a) => a.brokerIds.length === 1 && a.brokerIds[0] === broker.nodeId);
+        if (!valid) {
+          results.push(result(ErrorCode.INVALID_REPLICA_ASSIGNMENT, 'assignments must give one existing broker per new partition'));
+          continue;
+        }
+      }
+      if (!request.validateOnly) await broker.addPartitions(topic.name, topic.count);
+      results.push(result(ErrorCode.NONE, null));
+    }
+    return { throttleTimeMs: 0, results };
+  },
+  errorResponse(request, errorCode) {
+    return { throttleTimeMs: 0, results: (request?.topics ?? []).map((t) => ({ name: t.name, errorCode, errorMessage: null })) };
+  },
+};

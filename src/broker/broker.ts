@@ -1,0 +1,134 @@
+// The broker's shared state for API handlers: identity (node and cluster ids, advertised
+// address), the topic catalogue, the partition logs, producer id allocation, settings and
+// the logger. Handlers reach everything through this object and nothing else.
+
+import { randomBytes } from 'node:crypto';
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import { Logger } from '../logger';
+import { LogManager } from '../log/log-manager';
+import { PartitionLog } from '../log/partition-log';
+import { RequestMetrics } from './request-metrics';
+import { TopicInfo, TopicRegistry } from './topic-registry';
+import { ProducerIdAllocator } from './producer-id-allocator';
+import { topicLogConfig } from './topic-config';
+
+export interface BrokerSettings {
+  nodeId: number;
+  host: string;
+  port: number;
+  dataDir: string;
+  autoCreateTopicsEnable: boolean;
+  numPartitions: number;
+  defaultReplicationFactor: number;
+  /** Broker-wide defaults for topic configs, by Kafka topic config name. */
+  topicDefaults: Record<string, string>;
+  messageMaxBytes: number;
+  maxPartitionsPerRequest: number;
+  fetchMaxBytes: number;
+  /** Longest a Fetch may park waiting for data, whatever the client asks. */
+  fetchMaxWaitMsCap: number;
+}
+
+/** Kafka's meta.properties: identifies the cluster and node a data directory belongs to. */
+function loadOrCreateClusterId(dataDir: string, nodeId: number): string {
+  const file = path.join(dataDir, 'meta.properties');
+  try {
+    const text = fs.readFileSync(file, 'utf8');
+    const lines = Object.fromEntries(
+      text
+        .split('\n')
+        .filter((line) => line.includes('=') && !line.startsWith('#'))
+        .map((line) => [line.slice(0, line.indexOf('=')).trim(), line.slice(line.indexOf('=') + 1).trim()]),
+    );
+    const storedNode = Number(lines['node.id']);
+    if (lines['node.id'] !== undefined && storedNode !== nodeId) {
+      throw new Error(`${file} belongs to node ${storedNode}, not node ${nodeId}`);
+    }
+    if (lines['cluster.id']) return lines['cluster.id'];
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code !== 'ENOENT') throw error;
+  }
+  const clusterId = randomBytes(16).toString('base64url');
+  fs.writeFileSync(file, `#Brook data directory\nversion=1\ncluster.id=${clusterId}\nnode.id=${nodeId}\n`);
+  return clusterId;
+}
+
+export class Broker {
+  readonly topics: TopicRegistry;
+  readonly producerIds: ProducerIdAllocator;
+  readonly metrics = new RequestMetrics();
+  clusterId = '';
+  /** Set while shutting down: parked fetches return at once. */
+  shuttingDown = false;
+
+  constructor(
+    readonly settings: BrokerSettings,
+    readonly logs: LogManager,
+    readonly logger: Logger,
+    readonly clock: () => number = Date.now,
+  ) {
+    this.topics = new TopicRegistry(settings.dataDir);
+    this.producerIds = new ProducerIdAllocator(settings.dataDir);
+  }
+
+  get nodeId(): number {
+    return this.settings.nodeId;
+  }
+
+  async start(): Promise<void> {
+    fs.mkdirSync(this.settings.dataDir, { recursive: true });
+    this.clusterId = loadOrCreateClusterId(this.settings.dataDir, this.settings.nodeId);
+    this.topics.load();
+    this.producerIds.load();
+    for (const topic of this.topics.list()) {
+      for (let partition = 0; partition < topic.partitions; partition++) {
+        await this.logs.getOrCreate(topic.name, partition, topicLogConfig(this.settings.topicDefaults, topic.configs));
+      }
+    }
+  }
+
+  /** The partition's log if the topic and partition exist here. */
+  partitionLog(topic: string, partition: number): PartitionLog | undefined {
+    const info = this.topics.get(topic);
+    if (!info || partition < 0 || partition >= info.partitions) return undefined;
+    return this.logs.get(topic, partition);
+  }
+
+  async createTopic(name: string, partitions: number, replicationFactor: number, configs: Record<string, string>): Promise<TopicInfo> {
+    const info = this.topics.create(name, partitions, replicationFactor, configs, this.clock());
+    const logConfig = topicLogConfig(this.settings.topicDefaults, configs);
+    for (let partition = 0; partition < partitions; partition++) {
+      await this.logs.getOrCreate(name, partition, logConfig);
+    }
+    this.logger.info('topic created', { topic: name, partitions, topicId: info.topicId });
+    return info;
+  }
+
+  async addPartitions(name: string, total: number): Promise<void> {
+    const info = this.topics.get(name);
+    if (!info) return;
+    const logConfig = topicLogConfig(this.settings.topicDefaults, info.configs);
+    for (let partition = info.partitions; partition < total; partition++) {
+      await this.logs.getOrCreate(name, partition, logConfig);
+    }
+    this.topics.setPartitions(name, total);
+    this.logger.info('partitions added', { topic: name, partitions: total });
+  }
+
+  async deleteTopic(name: string): Promise<TopicInfo | undefined> {
+    const info = this.topics.remove(name);
+    if (!info) return undefined;
+    await this.logs.deleteTopic(name);
+    this.logger.info('topic deleted', { topic: name, topicId: info.topicId });
+    return info;
+  }
+
+  /** Creates a topic on first use when auto.create.topics.enable says so. */
+  async autoCreate(name: string): Promise<TopicInfo | undefined> {
+    if (!this.settings.autoCreateTopicsEnable) return undefined;
+    const existing = this.topics.get(name);
+    if (existing) return existing;
+    return this.createTopic(name, this.settings.numPartitions, this.settings.defaultReplicationFactor, {});
+  }
+}

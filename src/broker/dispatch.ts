@@ -1,0 +1,100 @@
+// Routes a decoded request header to its API handler: checks the version against the
+// advertised range, decodes the body with the schema codec, runs the handler and encodes
+// its response frame. Unknown API keys close the connection, as Kafka does; a known API at
+// an unsupported version is answered with UNSUPPORTED_VERSION where its layout is known.
+
+import { requestCodec, responseCodec } from '../../protocol/codec';
+import { ErrorCode } from '../../protocol/errors';
+import { encodeResponseFrame } from '../../protocol/frame';
+import { API_VERSIONS_KEY, RequestHeader } from '../../protocol/header';
+import { ProtocolError, Reader } from '../../protocol/primitives';
+import { apiByKey } from '../../protocol/apis';
+import { parseVersionRange } from '../../protocol/schema';
+import { Connection, Dispatcher, DispatchResult } from '../server/connection';
+import { ApiHandler, NO_RESPONSE, RequestContext } from './api-handler';
+import { handlers } from './apis';
+import type { Broker } from './broker';
+import { apiVersionsBody } from './apis/18-api-versions';
+
+export class BrokerDispatcher implements Dispatcher {
+  private readonly table = new Map<number, ApiHandler>();
+
+  constructor(private readonly broker: Broker) {
+    for (const handler of handlers) this.table.set(handler.apiKey, handler);
+  }
+
+  dispatch(header: RequestHeader, body: Reader, connection: Connection): Promise<DispatchResult> | DispatchResult {
+    const handler = this.table.get(header.apiKey);
+    if (!handler) {
+      this.broker.logger.warn('unknown api key, closing connection', { apiKey: header.apiKey, remote: connection.remote });
+      return 'close';
+    }
+    const version = header.apiVersion;
+    if (version < handler.minVersion || version > handler.maxVersion) {
+      return this.unsupportedVersion(handler, header, body, connection);
+    }
+    const request = requestCodec(header.apiKey, version).decode(body);
+    const ctx: RequestContext = { broker: this.broker, header, connection };
+    const metrics = this.broker.metrics;
+    metrics.requestStarted(header.apiKey);
+    const startedNs = process.hrtime.bigint();
+    let outcome;
+    try {
+      outcome = handler.handle(ctx, request);
+    } catch (error) {
+      return this.handlerFailed(handler, header, request, error);
+    }
+    if (outcome instanceof Promise) {
+      return outcome.then(
+        (response) => {
+          metrics.requestFinished(header.apiKey, startedNs);
+          return this.encode(header, response);
+        },
+        (error) => this.handlerFailed(handler, header, request, error),
+      );
+    }
+    metrics.requestFinished(header.apiKey, startedNs);
+    return this.encode(header, outcome);
+  }
+
+  private encode(header: RequestHeader, response: unknown): DispatchResult {
+    if (response === NO_RESPONSE) return 'no-response';
+    const codec = responseCodec(header.apiKey, header.apiVersion);
+    return encodeResponseFrame(header.apiKey, header.apiVersion, header.correlationId, codec, response);
+  }
+
+  /** A handler bug is answered with UNKNOWN_SERVER_ERROR and logged; the broker carries on. */
+  private handlerFailed(handler: ApiHandler, header: RequestHeader, request: unknown, error: unknown): DispatchResult {
+    if (error instanceof ProtocolError) throw error;
+    this.broker.logger.error('handler failed', {
+      api: handler.name,
+      version: header.apiVersion,
+      error: error instanceof Error ? error.stack ?? error.message : String(error),
+    });
+    return this.encode(header, handler.errorResponse(request, ErrorCode.UNKNOWN_SERVER_ERROR, header.apiVersion));
+  }
+
+  private unsupportedVersion(handler: ApiHandler, header: RequestHeader, body: Reader, connection: Connection): DispatchResult {
+    if (header.apiKey === API_VERSIONS_KEY) {
+      // KIP-511: answer in the v0 layout so any client can read our ranges and retry lower.
+      const response = apiVersionsBody(ErrorCode.UNSUPPORTED_VERSION);
+      return encodeResponseFrame(API_VERSIONS_KEY, 0, header.correlationId, responseCodec(API_VERSIONS_KEY, 0), response);
+    }
+    const schema = apiByKey(header.apiKey);
+    const [min, max] = schema ? parseVersionRange(schema.validVersions) : [1, 0];
+    if (header.apiVersion >= min && header.apiVersion <= max) {
+      try {
+        const request = requestCodec(header.apiKey, header.apiVersion).decode(body);
+        return this.encode(header, handler.errorResponse(request, ErrorCode.UNSUPPORTED_VERSION, header.apiVersion));
+      } catch {
+        // Fall through to closing: the body does not even parse at that version.
+      }
+    }
+    this.broker.logger.warn('unsupported api version, closing connection', {
+      api: handler.name,
+      version: header.apiVersion,
+      remote: connection.remote,
+    });
+    return 'close';
+  }
+}

@@ -1,0 +1,184 @@
+// One client connection on the Kafka listener: splits frames, decodes headers, runs
+// requests concurrently (pipelining) but sends responses strictly in request order, as
+// Kafka requires, and stops reading from the socket while too many requests are in flight.
+// A frame that cannot be parsed closes this connection with one log line; nothing a client
+// sends can throw past this file.
+
+import { Socket } from 'node:net';
+import { FrameSplitter } from '../../protocol/frame';
+import { decodeRequestHeader, RequestHeader } from '../../protocol/header';
+import { ProtocolError, Reader } from '../../protocol/primitives';
+import { Logger } from '../logger';
+
+/** What a dispatcher returns for one request: frame buffers, nothing (acks=0), or a close. */
+export type DispatchResult = Buffer[] | 'no-response' | 'close';
+
+export interface Dispatcher {
+  dispatch(header: RequestHeader, body: Reader, connection: Connection): Promise<DispatchResult> | DispatchResult;
+}
+
+export interface ConnectionLimits {
+  socketRequestMaxBytes: number;
+  maxInflightRequests: number;
+}
+
+interface Pending {
+  done: boolean;
+  result: DispatchResult;
+}
+
+let nextConnectionId = 1;
+
+export class Connection {
+  readonly id = nextConnectionId++;
+  readonly remote: string;
+  private readonly splitter: FrameSplitter;
+  /** Requests in arrival order; the head leaves first once its response is ready. */
+  private readonly queue: Pending[] = [];
+  private closed = false;
+  private paused = false;
+  private drainWaiters: (() => void)[] = [];
+
+  constructor(
+    readonly socket: Socket,
+    private readonly dispatcher: Dispatcher,
+    private readonly limits: ConnectionLimits,
+    private readonly logger: Logger,
+  ) {
+    this.remote = `${socket.remoteAddress}:${socket.remotePort}`;
+    this.splitter = new FrameSplitter(limits.socketRequestMaxBytes);
+    socket.setNoDelay(true);
+    socket.on('data', (chunk: Buffer) => this.onData(chunk));
+    socket.on('error', (error) => {
+      this.logger.debug('connection error', { connection: this.id, remote: this.remote, error: error.message });
+    });
+    socket.on('close', () => this.onClose());
+  }
+
+  get inflight(): number {
+    return this.queue.length;
+  }
+
+  get isClosed(): boolean {
+    return this.closed;
+  }
+
+  private onData(chunk: Buffer): void {
+    if (this.closed) return;
+    let frames: Buffer[];
+    try {
+      frames = this.splitter.push(chunk);
+    } catch (error) {
+      this.fail('bad frame', error);
+      return;
+    }
+    for (const frame of frames) {
+      if (this.closed) return;
+      this.onFrame(frame);
+    }
+    if (!this.paused && this.queue.length >= this.limits.maxInflightRequests) {
+      this.paused = true;
+      this.socket.pause();
+    }
+  }
+
+  private onFrame(frame: Buffer): void {
+    const reader = new Reader(frame);
+    let header: RequestHeader;
+    try {
+      header = decodeRequestHeader(reader);
+    } catch (error) {
+      this.fail('unparseable request header', error);
+      return;
+    }
+    const pending: Pending = { done: false, result: 'no-response' };
+    this.queue.push(pending);
+    let outcome: Promise<DispatchResult> | DispatchResult;
+    try {
+      outcome = this.dispatcher.dispatch(header, reader, this);
+    } catch (error) {
+      this.failRequest(header, error);
+      return;
+    }
+    if (outcome instanceof Promise) {
+      outcome.then(
+        (result) => this.complete(pending, result),
+        (error) => this.failRequest(header, error),
+      );
+    } else {
+      this.complete(pending, outcome);
+    }
+  }
+
+  private failRequest(header: RequestHeader, error: unknown): void {
+    const reason = error instanceof ProtocolError ? 'malformed request' : 'request failed';
+    this.fail(`${reason} (api ${header.apiKey} v${header.apiVersion}, correlation ${header.correlationId})`, error);
+  }
+
+  private complete(pending: Pending, result: DispatchResult): void {
+    if (this.closed) return;
+    pending.done = true;
+    pending.result = result;
+    this.flush();
+  }
+
+  /** Sends every finished response at the head of the queue, in order. */
+  private flush(): void {
+    if (this.queue.length === 0 || !this.queue[0].done) return;
+    this.socket.cork();
+    while (this.queue.length > 0 && this.queue[0].done) {
+      const { result } = this.queue.shift()!;
+      if (result === 'close') {
+        this.socket.uncork();
+        this.close('dispatcher asked to close');
+        return;
+      }
+      if (result !== 'no-response') for (const part of result) this.socket.write(part);
+    }
+    this.socket.uncork();
+    if (this.paused && this.queue.length < this.limits.maxInflightRequests) {
+      this.paused = false;
+      this.socket.resume();
+    }
+    if (this.queue.length === 0) this.notifyDrained();
+  }
+
+  private fail(reason: string, error: unknown): void {
+    const message = error instanceof Error ? error.message : String(error);
+    this.logger.warn('closing connection', { connection: this.id, remote: this.remote, reason, error: message });
+    this.close(reason);
+  }
+
+  close(_reason?: string): void {
+    if (this.closed) return;
+    this.closed = true;
+    this.queue.length = 0;
+    this.socket.destroy();
+    this.notifyDrained();
+  }
+
+  private onClose(): void {
+    this.closed = true;
+    this.queue.length = 0;
+    this.notifyDrained();
+  }
+
+  /** Resolves once every request received so far has been answered (or the socket closed). */
+  drained(): Promise<void> {
+    if (this.queue.length === 0 || this.closed) return Promise.resolve();
+    return new Promise((resolve) => this.drainWaiters.push(resolve));
+  }
+
+  /** Stops reading new requests (used by shutdown); in-flight ones still complete. */
+  stopReading(): void {
+    this.socket.pause();
+    this.paused = true;
+    this.socket.removeAllListeners('data');
+  }
+
+  private notifyDrained(): void {
+    const waiters = this.drainWaiters;
+    this.drainWaiters = [];
+    for (const resolve of waiters) resolve();
+  }
+}
