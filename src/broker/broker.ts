@@ -61,6 +61,7 @@ export class Broker {
   clusterId = '';
   /** Set while shutting down: parked fetches return at once. */
   shuttingDown = false;
+  private readonly shutdownListeners = new Set<() => void>();
 
   constructor(
     readonly settings: BrokerSettings,
@@ -86,6 +87,19 @@ export class Broker {
         await this.logs.getOrCreate(topic.name, partition, topicLogConfig(this.settings.topicDefaults, topic.configs));
       }
     }
+  }
+
+  /** Registers a callback for the start of shutdown; returns its unsubscribe function. */
+  onShutdown(listener: () => void): () => void {
+    this.shutdownListeners.add(listener);
+    return () => this.shutdownListeners.delete(listener);
+  }
+
+  /** Wakes every parked request so in-flight work can be answered before the sockets close. */
+  beginShutdown(): void {
+    this.shuttingDown = true;
+    for (const listener of [...this.shutdownListeners]) listener();
+    this.shutdownListeners.clear();
   }
 
   /** The partition's log if the topic and partition exist here. */

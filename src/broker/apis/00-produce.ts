@@ -1,0 +1,119 @@
+// Produce (key 0), versions 3-9 served (3 is the first with record batch v2 and the
+// transactional id; librdkafka 2.0 needs 3 in range to use batch v2).
+// v4: same as v3. v5: log start offset in the response. v6, v7: same (v7 allows zstd).
+// v8: per-record errors and an error message. v9: flexible.
+//
+// Each partition's record set is cut into batches, each batch validated (magic, sizes,
+// CRC-32C, record count, producer fields) and appended as it came; the log patches only the
+// base offset and partition leader epoch. A partition with any bad batch stores nothing.
+
+import { ErrorCode } from '../../../protocol/errors';
+import { RecordBatchView, splitBatches } from '../../../protocol/record-batch';
+import { ApiHandler, NO_RESPONSE } from '../api-handler';
+import type { Broker } from '../broker';
+
+interface PartitionData {
+  index: number;
+  records: Buffer | null;
+}
+
+interface ProduceRequest {
+  transactionalId: string | null;
+  acks: number;
+  timeoutMs: number;
+  topicData: { name: string; partitionData: PartitionData[] }[];
+}
+
+function partitionResponse(index: number, errorCode: number, errorMessage: string | null = null, extra: Partial<{ baseOffset: number; logStartOffset: number; batchIndex: number }> = {}) {
+  return {
+    index,
+    errorCode,
+    baseOffset: extra.baseOffset ?? -1,
+    logAppendTimeMs: -1,
+    logStartOffset: extra.logStartOffset ?? -1,
+    recordErrors: extra.batchIndex !== undefined && errorCode !== ErrorCode.NONE ? [{ batchIndex: extra.batchIndex, batchIndexErrorMessage: errorMessage }] : [],
+    errorMessage,
+  };
+}
+
+/** Checks every batch of one partition's record set; returns the batches or an error. */
+function validatePartition(broker: Broker, records: Buffer | null, maxMessageBytes: number):
+  | { batches: Buffer[] }
+  | { errorCode: number; message: string } {
+  if (records === null || records.length === 0) return { errorCode: ErrorCode.CORRUPT_MESSAGE, message: 'empty record set' };
+  const split = splitBatches(records);
+  if (split.error) return { errorCode: ErrorCode.CORRUPT_MESSAGE, message: split.error };
+  if (split.batches.length === 0) return { errorCode: ErrorCode.CORRUPT_MESSAGE, message: 'no record batch in the record set' };
+  for (const batch of split.batches) {
+    const view = new RecordBatchView(batch);
+    if (view.magic !== 2) {
+      return { errorCode: ErrorCode.UNSUPPORTED_FOR_MESSAGE_FORMAT, message: `record batch magic ${view.magic}; Produce v3+ requires magic 2` };
+    }
+    if (batch.length > maxMessageBytes) {
+      return { errorCode: ErrorCode.MESSAGE_TOO_LARGE, message: `batch of ${batch.length} bytes exceeds max.message.bytes ${maxMessageBytes}` };
+    }
+    const problem = view.validate();
+    if (problem) return { errorCode: ErrorCode.CORRUPT_MESSAGE, message: problem };
+    if (view.isControl) return { errorCode: ErrorCode.INVALID_RECORD, message: 'clients may not produce control batches' };
+    if (view.isTransactional) {
+      return { errorCode: ErrorCode.TRANSACTIONAL_ID_AUTHORIZATION_FAILED, message: 'transactional batches are not supported yet' };
+    }
+  }
+  void broker;
+  return { batches: split.batches };
+}
+
+async function producePartition(broker: Broker, topic: string, data: PartitionData) {
+  const log = broker.partitionLog(topic, data.index);
+  if (!log) return partitionResponse(data.index, ErrorCode.UNKNOWN_TOPIC_OR_PARTITION, 'This server does not host this topic-partition.');
+  const maxMessageBytes = Number(log.config['max.message.bytes'] ?? broker.settings.messageMaxBytes);
+  const checked = validatePartition(broker, data.records, maxMessageBytes);
+  if ('errorCode' in checked) {
+    broker.logger.debug('produce refused', { topic, partition: data.index, reason: checked.message });
+    return partitionResponse(data.index, checked.errorCode, checked.message, { batchIndex: 0 });
+  }
+  const result = await log.append(checked.batches, { leaderEpoch: 0 });
+  if (result.errorCode !== ErrorCode.NONE) {
+    return partitionResponse(data.index, result.errorCode, result.errorMessage ?? null, { logStartOffset: log.logStartOffset });
+  }
+  return partitionResponse(data.index, ErrorCode.NONE, null, { baseOffset: result.baseOffset, logStartOffset: result.logStartOffset });
+}
+
+export const produce: ApiHandler<ProduceRequest> = {
+  apiKey: 0,
+  name: 'Produce',
+  minVersion: 3,
+  maxVersion: 9,
+  async handle(ctx, request) {
+    const { broker } = ctx;
+    const acks = request.acks;
+    let partitionCount = 0;
+    for (const topic of request.topicData) partitionCount += topic.partitionData.length;
+    if (partitionCount > broker.settings.maxPartitionsPerRequest) {
+      broker.logger.warn('produce with too many partitions', { partitions: partitionCount, remote: ctx.connection.remote });
+      return acks === 0 ? NO_RESPONSE : this.errorResponse(request, ErrorCode.INVALID_REQUEST, ctx.header.apiVersion);
+    }
+    let failure: number | null = null;
+    if (acks !== 0 && acks !== 1 && acks !== -1) failure = ErrorCode.INVALID_REQUIRED_ACKS;
+    else if (request.transactionalId !== null) failure = ErrorCode.TRANSACTIONAL_ID_AUTHORIZATION_FAILED;
+    if (failure !== null) return acks === 0 ? NO_RESPONSE : this.errorResponse(request, failure, ctx.header.apiVersion);
+
+    const responses = await Promise.all(
+      request.topicData.map(async (topic) => ({
+        name: topic.name,
+        partitionResponses: await Promise.all(topic.partitionData.map((data) => producePartition(broker, topic.name, data))),
+      })),
+    );
+    if (acks === 0) return NO_RESPONSE;
+    return { responses, throttleTimeMs: 0 };
+  },
+  errorResponse(request, errorCode) {
+    return {
+      responses: (request?.topicData ?? []).map((topic) => ({
+        name: topic.name,
+        partitionResponses: topic.partitionData.map((data) => partitionResponse(data.index, errorCode)),
+      })),
+      throttleTimeMs: 0,
+    };
+  },
+};

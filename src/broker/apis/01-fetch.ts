@@ -1,0 +1,170 @@
+// Fetch (key 1), versions 4-12 served (4 is the first with isolation level and batch v2;
+// librdkafka 2.0 needs 4 in range to use batch v2).
+// v5: log start offset. v6: same. v7: fetch sessions (KIP-227). v8: same.
+// v9: current leader epoch (KIP-320). v10: same (zstd). v11: rack id, preferred read
+// replica (always -1 here). v12: flexible, last fetched epoch, diverging epoch.
+//
+// Stored batches go out as byte ranges (tail cache slices or file reads), never decoded.
+// With too little data the request parks until an append to one of its partitions or
+// max_wait_ms, whichever comes first; nothing polls. Fetch sessions are not created
+// (session id 0 in every answer), which Kafka permits: clients keep sending full fetches.
+
+import { ErrorCode } from '../../../protocol/errors';
+import { ApiHandler } from '../api-handler';
+import type { Broker } from '../broker';
+import type { PartitionLog } from '../../log/partition-log';
+
+interface FetchPartition {
+  partition: number;
+  currentLeaderEpoch: number;
+  fetchOffset: number;
+  lastFetchedEpoch: number;
+  logStartOffset: number;
+  partitionMaxBytes: number;
+}
+
+interface FetchRequest {
+  replicaId: number;
+  maxWaitMs: number;
+  minBytes: number;
+  maxBytes: number;
+  isolationLevel: number;
+  sessionId: number;
+  sessionEpoch: number;
+  topics: { topic: string; topicId: string; partitions: FetchPartition[] }[];
+}
+
+const READ_COMMITTED = 1;
+const LEADER_EPOCH = 0;
+
+function emptyPartition(partitionIndex: number, errorCode: number, log?: PartitionLog) {
+  return {
+    partitionIndex,
+    errorCode,
+    highWatermark: log ? log.highWatermark : -1,
+    lastStableOffset: log ? log.lastStableOffset : -1,
+    logStartOffset: log ? log.logStartOffset : -1,
+    abortedTransactions: null,
+    preferredReadReplica: -1,
+    records: null as Buffer[] | null,
+  };
+}
+
+interface Slot {
+  topicIndex: number;
+  partitionIndex: number;
+  log: PartitionLog | undefined;
+  request: FetchPartition;
+}
+
+export const fetch: ApiHandler<FetchRequest> = {
+  apiKey: 1,
+  name: 'Fetch',
+  minVersion: 4,
+  maxVersion: 12,
+  async handle(ctx, request) {
+    const { broker } = ctx;
+    if (request.sessionId !== 0) {
+      return { ...this.errorResponse(request, ErrorCode.FETCH_SESSION_ID_NOT_FOUND, ctx.header.apiVersion) };
+    }
+    const slots: Slot[] = [];
+    let count = 0;
+    request.topics.forEach((topic, topicIndex) => {
+      count += topic.partitions.length;
+      topic.partitions.forEach((partition, partitionIndex) => {
+        slots.push({ topicIndex, partitionIndex, log: broker.partitionLog(topic.topic, partition.partition), request: partition });
+      });
+    });
+    if (count > broker.settings.maxPartitionsPerRequest) {
+      return this.errorResponse(request, ErrorCode.INVALID_REQUEST, ctx.header.apiVersion);
+    }
+    const maxWaitMs = Math.max(0, Math.min(request.maxWaitMs, broker.settings.fetchMaxWaitMsCap));
+    const deadline = Date.now() + maxWaitMs;
+    for (;;) {
+      const attempt = await readAll(broker, request, slots);
+      const remainingMs = deadline - Date.now();
+      if (attempt.bytes >= request.minBytes || attempt.failed || remainingMs <= 0 || broker.shuttingDown) {
+        return assemble(request, slots, attempt.partitions);
+      }
+      const woken = await waitForAppend(slots, remainingMs, broker);
+      if (!woken) return assemble(request, slots, (await readAll(broker, request, slots)).partitions);
+    }
+  },
+  errorResponse(request, errorCode) {
+    return {
+      throttleTimeMs: 0,
+      errorCode,
+      sessionId: 0,
+      responses: (request?.topics ?? []).map((topic) => ({
+        topic: topic.topic,
+        topicId: topic.topicId,
+        partitions: topic.partitions.map((p) => emptyPartition(p.partition, ErrorCode.NONE === errorCode ? ErrorCode.NONE : errorCode)),
+      })),
+    };
+  },
+};
+
+async function readAll(broker: Broker, request: FetchRequest, slots: Slot[]) {
+  let budget = Math.min(request.maxBytes > 0 ? request.maxBytes : 0x7fffffff, broker.settings.fetchMaxBytes);
+  let bytes = 0;
+  let failed = false;
+  let firstNonEmpty = true;
+  const partitions = [];
+  for (const slot of slots) {
+    const { log, request: wanted } = slot;
+    if (!log) {
+      partitions.push(emptyPartition(wanted.partition, ErrorCode.UNKNOWN_TOPIC_OR_PARTITION));
+      failed = true;
+      continue;
+    }
+    if (wanted.currentLeaderEpoch >= 0 && wanted.currentLeaderEpoch !== LEADER_EPOCH) {
+      const code = wanted.currentLeaderEpoch < LEADER_EPOCH ? ErrorCode.FENCED_LEADER_EPOCH : ErrorCode.UNKNOWN_LEADER_EPOCH;
+      partitions.push(emptyPartition(wanted.partition, code, log));
+      failed = true;
+      continue;
+    }
+    const upperBound = request.isolationLevel === READ_COMMITTED ? log.lastStableOffset : log.highWatermark;
+    const limit = Math.min(wanted.partitionMaxBytes, budget);
+    const result = await log.read(wanted.fetchOffset, limit, { minOneBatch: firstNonEmpty, upperBound });
+    if (result.errorCode !== ErrorCode.NONE) {
+      partitions.push(emptyPartition(wanted.partition, result.errorCode, log));
+      failed = true;
+      continue;
+    }
+    const entry = emptyPartition(wanted.partition, ErrorCode.NONE, log);
+    if (result.bytes > 0) {
+      entry.records = result.chunks;
+      firstNonEmpty = false;
+      bytes += result.bytes;
+      budget = Math.max(0, budget - result.bytes);
+    } else {
+      entry.records = [];
+    }
+    partitions.push(entry);
+  }
+  return { partitions, bytes, failed };
+}
+
+function assemble(request: FetchRequest, slots: Slot[], partitions: ReturnType<typeof emptyPartition>[]) {
+  const responses = request.topics.map((topic) => ({ topic: topic.topic, topicId: topic.topicId, partitions: [] as ReturnType<typeof emptyPartition>[] }));
+  slots.forEach((slot, i) => responses[slot.topicIndex].partitions.push(partitions[i]));
+  return { throttleTimeMs: 0, errorCode: ErrorCode.NONE, sessionId: 0, responses };
+}
+
+/** Parks until any of the partitions gets an append, or the time runs out; true if woken. */
+function waitForAppend(slots: Slot[], timeoutMs: number, broker: Broker): Promise<boolean> {
+  return new Promise((resolve) => {
+    const unsubscribes: (() => void)[] = [];
+    let settled = false;
+    const finish = (woken: boolean) => {
+      if (settled) return;
+      settled = true;
+      clearTimeout(timer);
+      for (const unsubscribe of unsubscribes) unsubscribe();
+      resolve(woken);
+    };
+    const timer = setTimeout(() => finish(false), timeoutMs);
+    for (const slot of slots) if (slot.log) unsubscribes.push(slot.log.onAppend(() => finish(true)));
+    unsubscribes.push(broker.onShutdown(() => finish(false)));
+  });
+}
