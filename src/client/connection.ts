@@ -1,0 +1,145 @@
+// One client socket to one broker: pipelined requests matched to responses by
+// correlation id, with a timeout on every request. This is the base of the bundled client
+// and of the benchmark load generator (which pre-encodes frames and uses `sendFrame`).
+
+import * as net from 'node:net';
+import { requestCodec, responseCodec } from '../../protocol/codec';
+import { encodeRequestFrame, FrameSplitter } from '../../protocol/frame';
+import { decodeResponseHeader, responseHeaderVersion } from '../../protocol/header';
+import { Reader } from '../../protocol/primitives';
+
+export interface ConnectionOptions {
+  host: string;
+  port: number;
+  clientId?: string;
+  requestTimeoutMs?: number;
+  connectTimeoutMs?: number;
+  maxFrameBytes?: number;
+}
+
+interface Waiting {
+  resolve: (body: Reader) => void;
+  reject: (error: Error) => void;
+  timer: NodeJS.Timeout | null;
+}
+
+export class KafkaConnection {
+  private socket: net.Socket | null = null;
+  private nextCorrelationId = 1;
+  private readonly waiting = new Map<number, Waiting>();
+  private readonly splitter: FrameSplitter;
+  private closedError: Error | null = null;
+
+  constructor(private readonly options: ConnectionOptions) {
+    this.splitter = new FrameSplitter(options.maxFrameBytes ?? 256 * 1024 * 1024);
+  }
+
+  connect(): Promise<void> {
+    return new Promise((resolve, reject) => {
+      const socket = net.connect({ host: this.options.host, port: this.options.port, noDelay: true });
+      const timer = setTimeout(() => {
+        socket.destroy();
+        reject(new Error(`connect to ${this.options.host}:${this.options.port} timed out`));
+      }, this.options.connectTimeoutMs ?? 10_000);
+      socket.once('connect', () => {
+        clearTimeout(timer);
+        this.socket = socket;
+        resolve();
+      });
+      socket.once('error', (error) => {
+        clearTimeout(timer);
+        reject(error);
+      });
+      socket.on('data', (chunk: Buffer) => this.onData(chunk));
+      socket.on('close', () => this.failAll(new Error('connection closed')));
+      socket.on('error', () => undefined);
+    });
+  }
+
+  private onData(chunk: Buffer): void {
+    let frames: Buffer[];
+    try {
+      frames = this.splitter.push(chunk);
+    } catch (error) {
+      this.failAll(error as Error);
+      this.socket?.destroy();
+      return;
+    }
+    for (const frame of frames) {
+      const correlationId = frame.readInt32BE(0);
+      const waiting = this.waiting.get(correlationId);
+      if (!waiting) continue;
+      this.waiting.delete(correlationId);
+      if (waiting.timer) clearTimeout(waiting.timer);
+      waiting.resolve(new Reader(frame));
+    }
+  }
+
+  private failAll(error: Error): void {
+    this.closedError = error;
+    for (const [, waiting] of this.waiting) {
+      if (waiting.timer) clearTimeout(waiting.timer);
+      waiting.reject(error);
+    }
+    this.waiting.clear();
+  }
+
+  get inflight(): number {
+    return this.waiting.size;
+  }
+
+  allocateCorrelationId(): number {
+    const id = this.nextCorrelationId;
+    this.nextCorrelationId = (this.nextCorrelationId + 1) & 0x7fffffff;
+    return id;
+  }
+
+  /**
+   * Sends a complete frame whose correlation id is `correlationId`; resolves with a reader
+   * positioned at the start of the response (its header still unread).
+   */
+  sendFrame(frame: Buffer | Buffer[], correlationId: number, expectResponse = true): Promise<Reader> {
+    const socket = this.socket;
+    if (!socket || this.closedError) return Promise.reject(this.closedError ?? new Error('not connected'));
+    const parts = Array.isArray(frame) ? frame : [frame];
+    if (!expectResponse) {
+      for (const part of parts) socket.write(part);
+      return Promise.resolve(new Reader(Buffer.alloc(0)));
+    }
+    return new Promise((resolve, reject) => {
+      const timeoutMs = this.options.requestTimeoutMs ?? 30_000;
+      const timer = timeoutMs > 0
+        ? setTimeout(() => {
+            this.waiting.delete(correlationId);
+            reject(new Error(`request ${correlationId} timed out after ${timeoutMs} ms`));
+          }, timeoutMs)
+        : null;
+      this.waiting.set(correlationId, { resolve, reject, timer });
+      if (parts.length === 1) socket.write(parts[0]);
+      else {
+        socket.cork();
+        for (const part of parts) socket.write(part);
+        socket.uncork();
+      }
+    });
+  }
+
+  /** Encodes, sends and decodes one request with the schema codecs. */
+  async request<T = any>(apiKey: number, apiVersion: number, body: unknown, expectResponse = true): Promise<T> {
+    const correlationId = this.allocateCorrelationId();
+    const frame = encodeRequestFrame(
+      { apiKey, apiVersion, correlationId, clientId: this.options.clientId ?? 'brook' },
+      requestCodec(apiKey, apiVersion),
+      body,
+    );
+    const reader = await this.sendFrame(frame, correlationId, expectResponse);
+    if (!expectResponse) return undefined as T;
+    decodeResponseHeader(reader, responseHeaderVersion(apiKey, apiVersion));
+    return responseCodec(apiKey, apiVersion).decode(reader) as T;
+  }
+
+  close(): void {
+    this.socket?.destroy();
+    this.socket = null;
+  }
+}

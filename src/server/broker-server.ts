@@ -1,0 +1,87 @@
+// Starts and stops one Brook node: recovers the logs, loads the topic catalogue, binds the
+// Kafka listener (and the HTTP listener unless it is off), and shuts down cleanly: parked
+// requests are woken, in-flight requests answered, sockets closed, logs flushed and closed.
+
+import * as path from 'node:path';
+import { BrokerConfig } from '../config/config';
+import { Logger } from '../logger';
+import { LogManager } from '../log/log-manager';
+import { Broker, BrokerSettings } from '../broker/broker';
+import { BrokerDispatcher } from '../broker/dispatch';
+import { HttpServer } from '../http/http-server';
+import { KafkaListener } from './kafka-listener';
+import { brokerTopicDefaults, logManagerOptions } from './settings';
+
+export interface RunningBroker {
+  kafkaPort: number;
+  httpPort: number | null;
+  broker: Broker;
+  close(): Promise<void>;
+}
+
+const SHUTDOWN_DRAIN_MS = 10_000;
+
+export async function startBroker(config: BrokerConfig, logger: Logger): Promise<RunningBroker> {
+  const dataDir = path.resolve(config.dataDir);
+  const logs = new LogManager(logManagerOptions(config, dataDir, logger));
+  await logs.open();
+  const settings: BrokerSettings = {
+    nodeId: config.nodeId,
+    host: config.listen.host,
+    port: config.listen.port,
+    dataDir,
+    autoCreateTopicsEnable: config.autoCreateTopicsEnable,
+    numPartitions: config.numPartitions,
+    defaultReplicationFactor: config.defaultReplicationFactor,
+    topicDefaults: brokerTopicDefaults(config),
+    messageMaxBytes: config.messageMaxBytes,
+    maxPartitionsPerRequest: config.maxPartitionsPerRequest,
+    fetchMaxBytes: config.fetchMaxBytes,
+    fetchMaxWaitMsCap: 30_000,
+  };
+  const broker = new Broker(settings, logs, logger);
+  await broker.start();
+
+  const listener = new KafkaListener(
+    {
+      host: config.listen.host,
+      port: config.listen.port,
+      maxConnections: config.maxConnections,
+      socketRequestMaxBytes: config.socketRequestMaxBytes,
+      maxInflightRequests: config.maxInflightRequestsPerConnection,
+    },
+    new BrokerDispatcher(broker),
+    logger,
+  );
+  const kafkaPort = await listener.listen();
+  // Asked for port 0 (tests): advertise the port actually bound.
+  settings.port = kafkaPort;
+
+  let http: HttpServer | null = null;
+  let httpPort: number | null = null;
+  if (config.http) {
+    http = new HttpServer(config.http.host, config.http.port, { ready: () => !broker.shuttingDown }, logger);
+    httpPort = await http.listen();
+  }
+  logger.info('broker ready', {
+    nodeId: config.nodeId,
+    kafka: `${config.listen.host}:${kafkaPort}`,
+    http: http ? `${config.http!.host}:${httpPort}` : 'off',
+    dataDir,
+    clusterId: broker.clusterId,
+  });
+
+  let closing: Promise<void> | null = null;
+  const close = () => {
+    closing ??= (async () => {
+      logger.info('shutting down');
+      broker.beginShutdown();
+      await listener.close(SHUTDOWN_DRAIN_MS);
+      if (http) await http.close();
+      await logs.close();
+      logger.info('shutdown complete');
+    })();
+    return closing;
+  };
+  return { kafkaPort, httpPort, broker, close };
+}
