@@ -1,0 +1,40 @@
+// ListOffsets (key 2), versions 0-7; flexible from v6.
+// v0: several old-style offsets per partition. v1: one offset and its timestamp.
+// v2: isolation level, throttle time. v3: same. v4: current leader epoch in, leader epoch
+// out (KIP-320). v5: same. v6: flexible. v7: timestamp -3 = max timestamp (KIP-734).
+
+import { ApiSchema, array, field } from '../schema';
+
+export const ListOffsets: ApiSchema = {
+  apiKey: 2,
+  name: 'ListOffsets',
+  validVersions: '0-7',
+  flexibleVersions: '6+',
+  request: [
+    field('replicaId', 'int32'),
+    field('isolationLevel', 'int8', { versions: '2+' }),
+    array('topics', [
+      field('name', 'string'),
+      array('partitions', [
+        field('partitionIndex', 'int32'),
+        field('currentLeaderEpoch', 'int32', { versions: '4+', default: -1 }),
+        field('timestamp', 'int64'),
+        field('maxNumOffsets', 'int32', { versions: '0', default: 1 }),
+      ]),
+    ]),
+  ],
+  response: [
+    field('throttleTimeMs', 'int32', { versions: '2+' }),
+    array('topics', [
+      field('name', 'string'),
+      array('partitions', [
+        field('partitionIndex', 'int32'),
+        field('errorCode', 'int16'),
+        array('oldStyleOffsets', 'int64', { versions: '0' }),
+        field('timestamp', 'int64', { versions: '1+', default: -1 }),
+        field('offset', 'int64', { versions: '1+', default: -1 }),
+        field('leaderEpoch', 'int32', { versions: '4+', default: -1 }),
+      ]),
+    ]),
+  ],
+};

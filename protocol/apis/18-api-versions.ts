@@ -1,0 +1,34 @@
+// ApiVersions (key 18), versions 0-3; flexible from v3.
+// v1: throttle time. v2: same as v1. v3: client software name and version in the request;
+// supported/finalized feature tags in the response. The response always uses response
+// header v0 (see protocol/header.ts).
+
+import { ApiSchema, array, field } from '../schema';
+
+export const ApiVersions: ApiSchema = {
+  apiKey: 18,
+  name: 'ApiVersions',
+  validVersions: '0-3',
+  flexibleVersions: '3+',
+  request: [
+    field('clientSoftwareName', 'string', { versions: '3+' }),
+    field('clientSoftwareVersion', 'string', { versions: '3+' }),
+  ],
+  response: [
+    field('errorCode', 'int16'),
+    array('apiKeys', [field('apiKey', 'int16'), field('minVersion', 'int16'), field('maxVersion', 'int16')]),
+    field('throttleTimeMs', 'int32', { versions: '1+' }),
+    array('supportedFeatures', [field('name', 'string'), field('minVersion', 'int16'), field('maxVersion', 'int16')], {
+      versions: '3+',
+      taggedVersions: '3+',
+      tag: 0,
+    }),
+    field('finalizedFeaturesEpoch', 'int64', { versions: '3+', taggedVersions: '3+', tag: 1, default: -1 }),
+    array('finalizedFeatures', [field('name', 'string'), field('maxVersionLevel', 'int16'), field('minVersionLevel', 'int16')], {
+      versions: '3+',
+      taggedVersions: '3+',
+      tag: 2,
+    }),
+    field('zkMigrationReady', 'bool', { versions: '3+', taggedVersions: '3+', tag: 3, default: false }),
+  ],
+};

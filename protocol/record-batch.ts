@@ -1,0 +1,342 @@
+// Record batch v2 (magic 2): a zero-copy view over one batch's bytes, validation for
+// the produce path, a records iterator, and an encoder for batches Brook writes itself.
+//
+// Layout (61-byte header, then records):
+//   baseOffset int64 | batchLength int32 | partitionLeaderEpoch int32 | magic int8 |
+//   crc uint32 | attributes int16 | lastOffsetDelta int32 | baseTimestamp int64 |
+//   maxTimestamp int64 | producerId int64 | producerEpoch int16 | baseSequence int32 |
+//   recordsCount int32 | records...
+// The CRC-32C covers attributes to the end, so the broker may patch baseOffset and
+// partitionLeaderEpoch without recomputing it.
+
+import { crc32c } from './crc32c';
+import { compress, Compression, decompress } from './compression';
+import { ProtocolError, Reader, Writer } from './primitives';
+
+export const BASE_OFFSET_OFFSET = 0;
+export const LENGTH_OFFSET = 8;
+export const PARTITION_LEADER_EPOCH_OFFSET = 12;
+export const MAGIC_OFFSET = 16;
+export const CRC_OFFSET = 17;
+export const ATTRIBUTES_OFFSET = 21;
+export const LAST_OFFSET_DELTA_OFFSET = 23;
+export const BASE_TIMESTAMP_OFFSET = 27;
+export const MAX_TIMESTAMP_OFFSET = 35;
+export const PRODUCER_ID_OFFSET = 43;
+export const PRODUCER_EPOCH_OFFSET = 51;
+export const BASE_SEQUENCE_OFFSET = 53;
+export const RECORDS_COUNT_OFFSET = 57;
+export const RECORD_BATCH_OVERHEAD = 61;
+/** baseOffset + batchLength: the bytes before what batchLength counts. */
+export const LOG_OVERHEAD = 12;
+/** Smallest legal batchLength: the header after the log overhead. */
+export const BATCH_LENGTH_MIN = RECORD_BATCH_OVERHEAD - LOG_OVERHEAD;
+
+const COMPRESSION_MASK = 0x07;
+const TIMESTAMP_TYPE_FLAG = 0x08;
+const TRANSACTIONAL_FLAG = 0x10;
+const CONTROL_FLAG = 0x20;
+
+export interface RecordHeader {
+  key: string;
+  value: Buffer | null;
+}
+
+export interface Record {
+  offset: number;
+  timestamp: number;
+  key: Buffer | null;
+  value: Buffer | null;
+  headers: RecordHeader[];
+  attributes: number;
+}
+
+export class RecordBatchView {
+  constructor(
+    readonly buf: Buffer,
+    readonly start = 0,
+  ) {}
+
+  private int64(at: number): number {
+    return this.buf.readInt32BE(this.start + at) * 0x100000000 + this.buf.readUInt32BE(this.start + at + 4);
+  }
+
+  get baseOffset(): number {
+    return this.int64(BASE_OFFSET_OFFSET);
+  }
+  get batchLength(): number {
+    return this.buf.readInt32BE(this.start + LENGTH_OFFSET);
+  }
+  /** Whole batch size in bytes, including baseOffset and batchLength. */
+  get totalSize(): number {
+    return LOG_OVERHEAD + this.batchLength;
+  }
+  get partitionLeaderEpoch(): number {
+    return this.buf.readInt32BE(this.start + PARTITION_LEADER_EPOCH_OFFSET);
+  }
+  get magic(): number {
+    return this.buf.readInt8(this.start + MAGIC_OFFSET);
+  }
+  get crc(): number {
+    return this.buf.readUInt32BE(this.start + CRC_OFFSET);
+  }
+  get attributes(): number {
+    return this.buf.readInt16BE(this.start + ATTRIBUTES_OFFSET);
+  }
+  get compression(): Compression {
+    return (this.attributes & COMPRESSION_MASK) as Compression;
+  }
+  /** 0 = CreateTime, 1 = LogAppendTime. */
+  get timestampType(): number {
+    return this.attributes & TIMESTAMP_TYPE_FLAG ? 1 : 0;
+  }
+  get isTransactional(): boolean {
+    return (this.attributes & TRANSACTIONAL_FLAG) !== 0;
+  }
+  get isControl(): boolean {
+    return (this.attributes & CONTROL_FLAG) !== 0;
+  }
+  get lastOffsetDelta(): number {
+    return this.buf.readInt32BE(this.start + LAST_OFFSET_DELTA_OFFSET);
+  }
+  get lastOffset(): number {
+    return this.baseOffset + this.lastOffsetDelta;
+  }
+  get baseTimestamp(): number {
+    return this.int64(BASE_TIMESTAMP_OFFSET);
+  }
+  get maxTimestamp(): number {
+    return this.int64(MAX_TIMESTAMP_OFFSET);
+  }
+  get producerId(): number {
+    return this.int64(PRODUCER_ID_OFFSET);
+  }
+  get producerEpoch(): number {
+    return this.buf.readInt16BE(this.start + PRODUCER_EPOCH_OFFSET);
+  }
+  get baseSequence(): number {
+    return this.buf.readInt32BE(this.start + BASE_SEQUENCE_OFFSET);
+  }
+  get lastSequence(): number {
+    const base = this.baseSequence;
+    if (base < 0) return -1;
+    const last = base + this.lastOffsetDelta;
+    return last > 0x7fffffff ? last - 0x80000000 : last;
+  }
+  get recordsCount(): number {
+    return this.buf.readInt32BE(this.start + RECORDS_COUNT_OFFSET);
+  }
+
+  setBaseOffset(offset: number): void {
+    this.buf.writeBigInt64BE(BigInt(offset), this.start + BASE_OFFSET_OFFSET);
+  }
+
+  setPartitionLeaderEpoch(epoch: number): void {
+    this.buf.writeInt32BE(epoch, this.start + PARTITION_LEADER_EPOCH_OFFSET);
+  }
+
+  computeCrc(): number {
+    return crc32c(this.buf, this.start + ATTRIBUTES_OFFSET, this.start + this.totalSize);
+  }
+
+  /**
+   * Checks structure and checksum; returns a reason for the log line, or null when the
+   * batch is good. Never throws, whatever the bytes.
+   */
+  validate(): string | null {
+    const available = this.buf.length - this.start;
+    if (available < RECORD_BATCH_OVERHEAD) return `batch shorter than the ${RECORD_BATCH_OVERHEAD}-byte header`;
+    if (this.magic !== 2) return `unsupported magic ${this.magic}`;
+    const length = this.batchLength;
+    if (length < BATCH_LENGTH_MIN) return `batch length ${length} below the minimum ${BATCH_LENGTH_MIN}`;
+    if (LOG_OVERHEAD + length > available) return `batch length ${length} overruns the ${available} bytes present`;
+    if (this.computeCrc() !== this.crc) return 'CRC-32C mismatch';
+    const count = this.recordsCount;
+    if (count < 0) return `negative record count ${count}`;
+    if (this.lastOffsetDelta < 0) return `negative last offset delta ${this.lastOffsetDelta}`;
+    if (this.compression > Compression.Zstd) return `unknown compression codec ${this.compression}`;
+    if (this.compression === Compression.None) {
+      if (count > 0 && this.lastOffsetDelta < count - 1) return `last offset delta ${this.lastOffsetDelta} too small for ${count} records`;
+      const problem = walkRecords(this.buf, this.start + RECORD_BATCH_OVERHEAD, this.start + this.totalSize, count);
+      if (problem) return problem;
+    } else if (length === BATCH_LENGTH_MIN && count > 0) {
+      return 'compressed batch has records but no payload';
+    }
+    if (this.producerId >= 0 && this.baseSequence < 0 && !this.isControl) return 'idempotent batch without a base sequence';
+    return null;
+  }
+
+  /** Records in this batch (decompressed first if needed). */
+  async records(decompressedBytesMax?: number): Promise<Record[]> {
+    let payload = this.buf;
+    let from = this.start + RECORD_BATCH_OVERHEAD;
+    let to = this.start + this.totalSize;
+    if (this.compression !== Compression.None) {
+      payload = await decompress(this.compression, this.buf.subarray(from, to), decompressedBytesMax);
+      from = 0;
+      to = payload.length;
+    }
+    return decodeRecords(payload, from, to, this.recordsCount, this.baseOffset, this.baseTimestamp);
+  }
+}
+
+/** Walks uncompressed records checking that lengths and varints stay in bounds. */
+function walkRecords(buf: Buffer, from: number, to: number, count: number): string | null {
+  const reader = new Reader(buf, from, to);
+  try {
+    for (let i = 0; i < count; i++) {
+      const length = reader.varint();
+      if (length < 0 || length > reader.remaining) return `record ${i} length ${length} overruns the batch`;
+      reader.pos += length;
+    }
+  } catch (error) {
+    return `record walk failed: ${(error as Error).message}`;
+  }
+  if (reader.remaining !== 0) return `${reader.remaining} stray bytes after ${count} records`;
+  return null;
+}
+
+function decodeRecords(buf: Buffer, from: number, to: number, count: number, baseOffset: number, baseTimestamp: number): Record[] {
+  const reader = new Reader(buf, from, to);
+  const out: Record[] = [];
+  for (let i = 0; i < count; i++) {
+    const length = reader.varint();
+    if (length < 0) throw new ProtocolError(`negative record length ${length}`);
+    reader.need(length);
+    const record = new Reader(buf, reader.pos, reader.pos + length);
+    reader.pos += length;
+    const attributes = record.int8();
+    const timestampDelta = record.varlong();
+    const offsetDelta = record.varint();
+    const key = varBytes(record);
+    const value = varBytes(record);
+    const headerCount = record.varint();
+    if (headerCount < 0 || headerCount > record.remaining) throw new ProtocolError(`bad header count ${headerCount}`);
+    const headers: RecordHeader[] = [];
+    for (let h = 0; h < headerCount; h++) {
+      const headerKey = varBytes(record);
+      if (headerKey === null) throw new ProtocolError('null header key');
+      headers.push({ key: headerKey.toString('utf8'), value: varBytes(record) });
+    }
+    out.push({ offset: baseOffset + offsetDelta, timestamp: baseTimestamp + timestampDelta, key, value, headers, attributes });
+  }
+  return out;
+}
+
+function varBytes(reader: Reader): Buffer | null {
+  const length = reader.varint();
+  if (length === -1) return null;
+  if (length < -1) throw new ProtocolError(`bad length ${length}`);
+  return reader.raw(length);
+}
+
+/**
+ * Cuts a produce record set into whole batches (views, no copy). A trailing partial batch
+ * or a length that overruns the set is an error: Kafka rejects such sets as corrupt.
+ */
+export function splitBatches(records: Buffer): { batches: Buffer[]; error?: string } {
+  const batches: Buffer[] = [];
+  let offset = 0;
+  while (offset < records.length) {
+    if (records.length - offset < LOG_OVERHEAD) return { batches, error: 'truncated batch header at the end of the record set' };
+    const length = records.readInt32BE(offset + LENGTH_OFFSET);
+    if (length < BATCH_LENGTH_MIN) return { batches, error: `batch length ${length} below the minimum` };
+    const size = LOG_OVERHEAD + length;
+    if (offset + size > records.length) return { batches, error: `batch of ${size} bytes overruns the record set` };
+    batches.push(records.subarray(offset, offset + size));
+    offset += size;
+  }
+  return { batches };
+}
+
+export interface RecordInput {
+  key?: Buffer | string | null;
+  value?: Buffer | string | null;
+  headers?: { key: string; value: Buffer | string | null }[];
+  timestamp?: number;
+}
+
+export interface BatchInput {
+  records: RecordInput[];
+  baseOffset?: number;
+  partitionLeaderEpoch?: number;
+  compression?: Compression;
+  producerId?: number;
+  producerEpoch?: number;
+  baseSequence?: number;
+  isTransactional?: boolean;
+  /** Defaults to the first record's timestamp, or now. */
+  baseTimestamp?: number;
+}
+
+function asBuffer(value: Buffer | string | null | undefined): Buffer | null {
+  if (value === null || value === undefined) return null;
+  return typeof value === 'string' ? Buffer.from(value) : value;
+}
+
+function writeVarBytes(writer: Writer, value: Buffer | null): void {
+  if (value === null) writer.varint(-1);
+  else writer.varint(value.length).raw(value);
+}
+
+/** Encodes the records section (uncompressed) of a batch. */
+function encodeRecords(records: RecordInput[], baseTimestamp: number): { bytes: Buffer; maxTimestamp: number } {
+  const out = new Writer(records.length * 64 + 64);
+  let maxTimestamp = -1;
+  records.forEach((input, index) => {
+    const timestamp = input.timestamp ?? baseTimestamp;
+    if (timestamp > maxTimestamp) maxTimestamp = timestamp;
+    const body = new Writer(64);
+    body.int8(0).varlong(timestamp - baseTimestamp).varint(index);
+    writeVarBytes(body, asBuffer(input.key));
+    writeVarBytes(body, asBuffer(input.value));
+    const headers = input.headers ?? [];
+    body.varint(headers.length);
+    for (const header of headers) {
+      writeVarBytes(body, Buffer.from(header.key));
+      writeVarBytes(body, asBuffer(header.value));
+    }
+    const bytes = body.toBuffer();
+    out.varint(bytes.length).raw(bytes);
+  });
+  return { bytes: out.toBuffer(), maxTimestamp };
+}
+
+/** Builds a complete v2 batch with a correct CRC. */
+export async function encodeRecordBatch(input: BatchInput): Promise<Buffer> {
+  const records = input.records;
+  const baseTimestamp = input.baseTimestamp ?? records[0]?.timestamp ?? Date.now();
+  const encoded = encodeRecords(records, baseTimestamp);
+  const codec = input.compression ?? Compression.None;
+  const payload = codec === Compression.None ? encoded.bytes : await compress(codec, encoded.bytes);
+  return assembleBatch(input, codec, payload, baseTimestamp, encoded.maxTimestamp);
+}
+
+/** Synchronous variant for uncompressed batches (benchmarks and tests). */
+export function encodeRecordBatchSync(input: BatchInput): Buffer {
+  if ((input.compression ?? Compression.None) !== Compression.None) throw new Error('use encodeRecordBatch for compressed batches');
+  const baseTimestamp = input.baseTimestamp ?? input.records[0]?.timestamp ?? Date.now();
+  const encoded = encodeRecords(input.records, baseTimestamp);
+  return assembleBatch(input, Compression.None, encoded.bytes, baseTimestamp, encoded.maxTimestamp);
+}
+
+function assembleBatch(input: BatchInput, codec: Compression, payload: Buffer, baseTimestamp: number, maxTimestamp: number): Buffer {
+  const count = input.records.length;
+  const batch = Buffer.alloc(RECORD_BATCH_OVERHEAD + payload.length);
+  batch.writeBigInt64BE(BigInt(input.baseOffset ?? 0), BASE_OFFSET_OFFSET);
+  batch.writeInt32BE(batch.length - LOG_OVERHEAD, LENGTH_OFFSET);
+  batch.writeInt32BE(input.partitionLeaderEpoch ?? -1, PARTITION_LEADER_EPOCH_OFFSET);
+  batch.writeInt8(2, MAGIC_OFFSET);
+  const attributes = codec | (input.isTransactional ? TRANSACTIONAL_FLAG : 0);
+  batch.writeInt16BE(attributes, ATTRIBUTES_OFFSET);
+  batch.writeInt32BE(Math.max(0, count - 1), LAST_OFFSET_DELTA_OFFSET);
+  batch.writeBigInt64BE(BigInt(baseTimestamp), BASE_TIMESTAMP_OFFSET);
+  batch.writeBigInt64BE(BigInt(count > 0 ? maxTimestamp : baseTimestamp), MAX_TIMESTAMP_OFFSET);
+  batch.writeBigInt64BE(BigInt(input.producerId ?? -1), PRODUCER_ID_OFFSET);
+  batch.writeInt16BE(input.producerEpoch ?? -1, PRODUCER_EPOCH_OFFSET);
+  batch.writeInt32BE(input.baseSequence ?? -1, BASE_SEQUENCE_OFFSET);
+  batch.writeInt32BE(count, RECORDS_COUNT_OFFSET);
+  payload.copy(batch, RECORD_BATCH_OVERHEAD);
+  batch.writeUInt32BE(crc32c(batch, ATTRIBUTES_OFFSET, batch.length), CRC_OFFSET);
+  return batch;
+}

@@ -1,0 +1,134 @@
+// All partition logs of one node: opens and recovers every `<topic>-<partition>` directory
+// under the data directory at start, creates and deletes partitions, runs the periodic
+// flush.ms / segment.ms checks, and owns the shared tail-cache budget.
+
+import * as path from 'node:path';
+import { FileSystem, realFileSystem } from './file-system';
+import { PartitionLog } from './partition-log';
+import { TailCache } from './tail-cache';
+
+export interface LogManagerOptions {
+  dataDir: string;
+  fs?: FileSystem;
+  clock?: () => number;
+  tailCacheBytes: number;
+  /** How often flush.ms and segment.ms are checked. */
+  housekeepingIntervalMs?: number;
+  onRecovered?: (info: { topic: string; partition: number; truncatedBytes: number; logEndOffset: number }) => void;
+}
+
+const DELETE_SUFFIX = '-delete';
+const LOGS_DIR = 'logs';
+
+/** `<topic>-<partition>`: the partition number is after the last dash. */
+export function parsePartitionDir(name: string): { topic: string; partition: number } | null {
+  const match = /^(.+)-(\d+)$/.exec(name);
+  if (!match) return null;
+  return { topic: match[1], partition: Number(match[2]) };
+}
+
+export class LogManager {
+  private readonly logs = new Map<string, PartitionLog>();
+  private readonly fs: FileSystem;
+  private readonly clock: () => number;
+  private readonly root: string;
+  readonly tailCache: TailCache;
+  private timer: NodeJS.Timeout | null = null;
+
+  constructor(private readonly options: LogManagerOptions) {
+    this.fs = options.fs ?? realFileSystem;
+    this.clock = options.clock ?? Date.now;
+    this.root = path.join(options.dataDir, LOGS_DIR);
+    this.tailCache = new TailCache(options.tailCacheBytes);
+  }
+
+  private key(topic: string, partition: number): string {
+    return `${topic}\u0000${partition}`;
+  }
+
+  /**
+   * Finishes interrupted deletions, then notes which partition directories exist. Each is
+   * opened (and recovered) when the broker asks for it with its topic config.
+   */
+  open(): void {
+    this.fs.mkdirp(this.root);
+    for (const name of this.fs.readdir(this.root)) {
+      if (name.endsWith(DELETE_SUFFIX)) this.fs.removeTree(path.join(this.root, name));
+    }
+    const interval = this.options.housekeepingIntervalMs ?? 1000;
+    if (interval > 0) {
+      this.timer = setInterval(() => this.housekeeping(), interval);
+      this.timer.unref();
+    }
+  }
+
+  /** Partition directories present on disk. */
+  listOnDisk(): { topic: string; partition: number }[] {
+    const out = [];
+    for (const name of this.fs.readdir(this.root)) {
+      const parsed = parsePartitionDir(name);
+      if (parsed && this.fs.isDirectory(path.join(this.root, name))) out.push(parsed);
+    }
+    return out;
+  }
+
+  get(topic: string, partition: number): PartitionLog | undefined {
+    return this.logs.get(this.key(topic, partition));
+  }
+
+  getOrCreate(topic: string, partition: number, config: Record<string, string>): PartitionLog {
+    const existing = this.get(topic, partition);
+    if (existing) {
+      existing.config = config;
+      return existing;
+    }
+    const log = PartitionLog.open({
+      fs: this.fs,
+      dir: path.join(this.root, `${topic}-${partition}`),
+      topic,
+      partition,
+      config,
+      clock: this.clock,
+      tailCache: this.tailCache,
+    });
+    this.logs.set(this.key(topic, partition), log);
+    this.options.onRecovered?.({ topic, partition, truncatedBytes: log.recoveredTruncatedBytes, logEndOffset: log.logEndOffset });
+    return log;
+  }
+
+  all(): PartitionLog[] {
+    return [...this.logs.values()];
+  }
+
+  /** Removes a topic's partitions: renamed to `-delete` first, so a crash mid-way finishes later. */
+  deleteTopic(topic: string): void {
+    for (const log of this.all()) {
+      if (log.topic !== topic) continue;
+      log.abandon();
+      this.logs.delete(this.key(topic, log.partition));
+    }
+    for (const name of this.fs.readdir(this.root)) {
+      const parsed = parsePartitionDir(name);
+      if (!parsed || parsed.topic !== topic) continue;
+      const from = path.join(this.root, name);
+      const to = `${from}.${this.clock()}${DELETE_SUFFIX}`;
+      this.fs.rename(from, to);
+      this.fs.removeTree(to);
+    }
+  }
+
+  private housekeeping(): void {
+    const now = this.clock();
+    for (const log of this.logs.values()) {
+      log.maybeFlushByTime(now);
+      log.maybeRollByTime(now);
+    }
+  }
+
+  close(): void {
+    if (this.timer) clearInterval(this.timer);
+    this.timer = null;
+    for (const log of this.logs.values()) log.close();
+    this.logs.clear();
+  }
+}

@@ -1,0 +1,476 @@
+// The log of one partition: its segments, offsets (log start, log end, high watermark),
+// appends with offset assignment and idempotence checks, reads that hand out stored
+// batches as byte ranges, timestamp lookups, the tail cache, flush policy and recovery.
+// Appends are synchronous: the write reaches the kernel before the produce is answered,
+// so a kill -9 loses nothing acknowledged.
+
+import * as path from 'node:path';
+import { ErrorCode } from '../../protocol/errors';
+import {
+  LAST_OFFSET_DELTA_OFFSET,
+  LENGTH_OFFSET,
+  LOG_OVERHEAD,
+  RECORD_BATCH_OVERHEAD,
+  RecordBatchView,
+} from '../../protocol/record-batch';
+import { FileSystem } from './file-system';
+import { ProducerStateTable } from './producer-state';
+import { Segment, SegmentLimits } from './segment';
+import { scanBatches, ScannedBatch } from './batch-scan';
+import { TailCache, TailEntry } from './tail-cache';
+
+export interface PartitionLogOptions {
+  fs: FileSystem;
+  dir: string;
+  topic: string;
+  partition: number;
+  /** Effective topic configs by Kafka name (segment.bytes, segment.ms, flush.messages ...). */
+  config: Record<string, string>;
+  clock: () => number;
+  tailCache: TailCache;
+}
+
+export interface AppendResult {
+  errorCode: number;
+  errorMessage?: string;
+  baseOffset: number;
+  lastOffset: number;
+  logStartOffset: number;
+  duplicate?: boolean;
+}
+
+export interface ReadResult {
+  errorCode: number;
+  chunks: Buffer[];
+  bytes: number;
+}
+
+const CLEAN_SHUTDOWN_FILE = '.clean-shutdown';
+const SNAPSHOT_SUFFIX = '.snapshot';
+
+function configNumber(config: Record<string, string>, name: string, fallback: number): number {
+  const value = Number(config[name]);
+  return Number.isFinite(value) ? value : fallback;
+}
+
+export class PartitionLog {
+  readonly topic: string;
+  readonly partition: number;
+  readonly dir: string;
+  config: Record<string, string>;
+  private readonly fs: FileSystem;
+  private readonly clock: () => number;
+  private readonly segments: Segment[] = [];
+  private readonly producers: ProducerStateTable;
+  private readonly listeners = new Set<() => void>();
+  private readonly cache: TailCache;
+  private readonly cacheEntries: TailEntry[] = [];
+  logStartOffset = 0;
+  logEndOffset = 0;
+  private hw = 0;
+  private unflushedMessages = 0;
+  private lastFlushMs: number;
+  private closed = false;
+  /** Bytes cut off the tail during recovery (for logs and tests). */
+  readonly recoveredTruncatedBytes: number;
+
+  private constructor(options: PartitionLogOptions, producers: ProducerStateTable, truncated: number) {
+    this.fs = options.fs;
+    this.dir = options.dir;
+    this.topic = options.topic;
+    this.partition = options.partition;
+    this.config = options.config;
+    this.clock = options.clock;
+    this.cache = options.tailCache;
+    this.producers = producers;
+    this.recoveredTruncatedBytes = truncated;
+    this.lastFlushMs = options.clock();
+  }
+
+  private get limits(): SegmentLimits {
+    return {
+      indexIntervalBytes: configNumber(this.config, 'index.interval.bytes', 4096),
+      segmentIndexBytes: configNumber(this.config, 'segment.index.bytes', 10 * 1024 * 1024),
+    };
+  }
+
+  /** Opens (recovering if the last shutdown was not clean) or creates the partition. */
+  static open(options: PartitionLogOptions): PartitionLog {
+    const { fs, dir } = options;
+    fs.mkdirp(dir);
+    const cleanMarker = path.join(dir, CLEAN_SHUTDOWN_FILE);
+    const clean = fs.exists(cleanMarker);
+    const names = fs.readdir(dir);
+    const bases = names
+      .filter((name) => /^\d{20}\.log$/.test(name))
+      .map((name) => Number(name.slice(0, 20)))
+      .sort((a, b) => a - b);
+    const producers = new ProducerStateTable();
+    const log = new PartitionLog(options, producers, 0);
+    let truncated = 0;
+    bases.forEach((base, i) => {
+      const isActive = i === bases.length - 1;
+      // Sealed segments were complete before the active one began; only the active segment
+      // can hold a torn tail after a crash, so only it is fully re-checked.
+      const { segment, truncatedBytes } = Segment.open(fs, dir, base, log.limits, isActive && !clean);
+      truncated += truncatedBytes;
+      log.segments.push(segment);
+    });
+    if (log.segments.length === 0) log.segments.push(Segment.create(fs, dir, 0, log.limits));
+    log.logStartOffset = log.segments[0].baseOffset;
+    log.logEndOffset = log.active.nextOffset;
+    log.hw = log.logEndOffset;
+    (log as { recoveredTruncatedBytes: number }).recoveredTruncatedBytes = truncated;
+    log.rebuildProducerState();
+    if (clean) fs.unlink(cleanMarker);
+    return log;
+  }
+
+  private get active(): Segment {
+    return this.segments[this.segments.length - 1];
+  }
+
+  get highWatermark(): number {
+    return this.hw;
+  }
+
+  /** Replication (issue 4) holds the high watermark back; single node keeps it at the end. */
+  set highWatermark(offset: number) {
+    this.hw = Math.min(offset, this.logEndOffset);
+  }
+
+  get lastStableOffset(): number {
+    return this.hw;
+  }
+
+  get sizeBytes(): number {
+    let total = 0;
+    for (const segment of this.segments) total += segment.size;
+    return total;
+  }
+
+  get segmentCount(): number {
+    return this.segments.length;
+  }
+
+  /** Loads the newest producer snapshot at or below the log end, then replays batches after it. */
+  private rebuildProducerState(): void {
+    let from = this.logStartOffset;
+    const snapshots = this.fs
+      .readdir(this.dir)
+      .filter((name) => name.endsWith(SNAPSHOT_SUFFIX))
+      .map((name) => Number(name.slice(0, 20)))
+      .filter((offset) => Number.isFinite(offset))
+      .sort((a, b) => b - a);
+    for (const offset of snapshots) {
+      if (offset > this.logEndOffset) {
+        this.fs.unlink(path.join(this.dir, `${String(offset).padStart(20, '0')}${SNAPSHOT_SUFFIX}`));
+        continue;
+      }
+      try {
+        const file = this.fs.open(path.join(this.dir, `${String(offset).padStart(20, '0')}${SNAPSHOT_SUFFIX}`));
+        const raw = Buffer.alloc(file.size());
+        file.read(raw, 0, raw.length, 0);
+        file.close();
+        const table = ProducerStateTable.fromJSON(JSON.parse(raw.toString('utf8')));
+        for (const entry of table.toJSON()) for (const batch of entry.batches) this.producers.record(entry.producerId, entry.epoch, batch);
+        from = offset;
+        break;
+      } catch {
+        // A torn snapshot is ignored; the replay below starts earlier instead.
+      }
+    }
+    this.forEachBatch(from, (batch) => this.recordProducerBatch(batch));
+  }
+
+  private recordProducerBatch(batch: ScannedBatch): void {
+    if (batch.producerId < 0 || batch.baseSequence < 0) return;
+    this.producers.record(batch.producerId, batch.producerEpoch, {
+      firstSeq: batch.baseSequence,
+      lastSeq: batch.lastSequence,
+      firstOffset: batch.baseOffset,
+      lastOffset: batch.lastOffset,
+    });
+  }
+
+  /** Visits stored batch headers from `offset` on (no CRC check: used after recovery). */
+  private forEachBatch(offset: number, visit: (batch: ScannedBatch) => void): void {
+    for (const segment of this.segments) {
+      if (segment.nextOffset <= offset) continue;
+      const start = segment.lookup(offset);
+      scanBatches(segment.logFile, start, segment.size, 0, (batch) => {
+        if (batch.lastOffset >= offset) visit(batch);
+      }, false);
+    }
+  }
+
+  private writeProducerSnapshot(): void {
+    const file = path.join(this.dir, `${String(this.logEndOffset).padStart(20, '0')}${SNAPSHOT_SUFFIX}`);
+    const handle = this.fs.open(file);
+    handle.truncate(0);
+    handle.append(Buffer.from(JSON.stringify(this.producers.toJSON())));
+    handle.sync();
+    handle.close();
+    // Keep the two newest snapshots.
+    const snapshots = this.fs.readdir(this.dir).filter((name) => name.endsWith(SNAPSHOT_SUFFIX)).sort();
+    for (const old of snapshots.slice(0, -2)) this.fs.unlink(path.join(this.dir, old));
+  }
+
+  private shouldRoll(incomingBytes: number, nowMs: number): boolean {
+    const segment = this.active;
+    if (segment.isEmpty) return false;
+    const segmentBytes = configNumber(this.config, 'segment.bytes', 1024 * 1024 * 1024);
+    const segmentMs = configNumber(this.config, 'segment.ms', 7 * 24 * 3600 * 1000);
+    if (segment.size + incomingBytes > segmentBytes) return true;
+    if (segment.firstAppendMs >= 0 && nowMs - segment.firstAppendMs >= segmentMs) return true;
+    return segment.indexFull;
+  }
+
+  private roll(): void {
+    this.writeProducerSnapshot();
+    this.segments.push(Segment.create(this.fs, this.dir, this.logEndOffset, this.limits));
+  }
+
+  /**
+   * Appends validated batches (one produce partition's record set): idempotence checks,
+   * offset assignment by patching baseOffset and partitionLeaderEpoch in place, segment
+   * write, index update. Either every batch is written or none.
+   */
+  append(batches: Buffer[], options: { leaderEpoch: number }): AppendResult {
+    if (this.closed) return { errorCode: ErrorCode.KAFKA_STORAGE_ERROR, errorMessage: 'log is closed', baseOffset: -1, lastOffset: -1, logStartOffset: this.logStartOffset };
+    const views = batches.map((batch) => new RecordBatchView(batch));
+    // Idempotence: check every batch before writing any.
+    const pending = new Map<number, { epoch: number; lastSeq: number; firstOffset: number }>();
+    for (let i = 0; i < views.length; i++) {
+      const view = views[i];
+      const producerId = view.producerId;
+      if (producerId < 0) continue;
+      const inRequest = pending.get(producerId);
+      if (inRequest) {
+        const expected = inRequest.lastSeq === 0x7fffffff ? 0 : inRequest.lastSeq + 1;
+        if (view.producerEpoch !== inRequest.epoch || view.baseSequence !== expected) {
+          return this.refuse(ErrorCode.OUT_OF_ORDER_SEQUENCE_NUMBER, 'batches in one request out of sequence');
+        }
+      } else {
+        const verdict = this.producers.check(producerId, view.producerEpoch, view.baseSequence, view.lastSequence);
+        if (verdict.kind === 'error') return this.refuse(verdict.errorCode, verdict.message);
+        if (verdict.kind === 'duplicate') {
+          return { errorCode: ErrorCode.NONE, baseOffset: verdict.firstOffset, lastOffset: verdict.lastOffset, logStartOffset: this.logStartOffset, duplicate: true };
+        }
+      }
+      pending.set(producerId, { epoch: view.producerEpoch, lastSeq: view.lastSequence, firstOffset: 0 });
+    }
+
+    const nowMs = this.clock();
+    let incomingBytes = 0;
+    for (const batch of batches) incomingBytes += batch.length;
+    if (this.shouldRoll(incomingBytes, nowMs)) this.roll();
+
+    const baseOffset = this.logEndOffset;
+    let next = baseOffset;
+    const meta = views.map((view) => {
+      view.setBaseOffset(next);
+      view.setPartitionLeaderEpoch(options.leaderEpoch);
+      const entry = { baseOffset: next, lastOffset: next + view.lastOffsetDelta, maxTimestamp: view.maxTimestamp };
+      next = entry.lastOffset + 1;
+      return entry;
+    });
+    this.active.append(batches, meta, nowMs);
+    this.logEndOffset = next;
+    this.hw = next;
+    views.forEach((view, i) => {
+      if (view.producerId >= 0) {
+        this.producers.record(view.producerId, view.producerEpoch, {
+          firstSeq: view.baseSequence,
+          lastSeq: view.lastSequence,
+          firstOffset: meta[i].baseOffset,
+          lastOffset: meta[i].lastOffset,
+        });
+      }
+      this.cacheBatch(batches[i], meta[i].baseOffset, meta[i].lastOffset);
+    });
+
+    this.unflushedMessages += meta.length === 0 ? 0 : next - baseOffset;
+    if (this.unflushedMessages >= configNumber(this.config, 'flush.messages', Number.MAX_SAFE_INTEGER)) this.flush();
+    this.notify();
+    return { errorCode: ErrorCode.NONE, baseOffset, lastOffset: next - 1, logStartOffset: this.logStartOffset };
+  }
+
+  private refuse(errorCode: number, message: string): AppendResult {
+    return { errorCode, errorMessage: message, baseOffset: -1, lastOffset: -1, logStartOffset: this.logStartOffset };
+  }
+
+  private cacheBatch(batch: Buffer, baseOffset: number, lastOffset: number): void {
+    // Small batches are copied so the cache does not pin whole socket read buffers.
+    const bytes = batch.length < 16 * 1024 ? Buffer.from(batch) : batch;
+    const entry: TailEntry = { baseOffset, lastOffset, bytes, owner: this.cacheEntries };
+    this.cacheEntries.push(entry);
+    this.cache.add(entry);
+  }
+
+  onAppend(listener: () => void): () => void {
+    this.listeners.add(listener);
+    return () => this.listeners.delete(listener);
+  }
+
+  private notify(): void {
+    if (this.listeners.size === 0) return;
+    for (const listener of [...this.listeners]) listener();
+  }
+
+  /**
+   * Reads whole batches from `fetchOffset` up to `maxBytes` (the first batch whole even if
+   * larger, when `minOneBatch`), stopping before `upperBound` (the high watermark or last
+   * stable offset). The bytes are the stored ones, from the tail cache or the segment file.
+   */
+  read(fetchOffset: number, maxBytes: number, options: { minOneBatch: boolean; upperBound?: number }): ReadResult {
+    const upperBound = Math.min(options.upperBound ?? this.hw, this.logEndOffset);
+    if (fetchOffset < this.logStartOffset || fetchOffset > this.logEndOffset) {
+      return { errorCode: ErrorCode.OFFSET_OUT_OF_RANGE, chunks: [], bytes: 0 };
+    }
+    if (fetchOffset >= upperBound) return { errorCode: ErrorCode.NONE, chunks: [], bytes: 0 };
+    const cached = this.readFromCache(fetchOffset, maxBytes, options.minOneBatch, upperBound);
+    if (cached) return cached;
+    return this.readFromSegment(fetchOffset, maxBytes, options.minOneBatch, upperBound);
+  }
+
+  private readFromCache(fetchOffset: number, maxBytes: number, minOneBatch: boolean, upperBound: number): ReadResult | null {
+    const entries = this.cacheEntries;
+    if (entries.length === 0 || entries[0].baseOffset > fetchOffset) return null;
+    let lo = 0;
+    let hi = entries.length - 1;
+    while (lo < hi) {
+      const mid = (lo + hi) >>> 1;
+      if (entries[mid].lastOffset < fetchOffset) lo = mid + 1;
+      else hi = mid;
+    }
+    const chunks: Buffer[] = [];
+    let bytes = 0;
+    for (let i = lo; i < entries.length; i++) {
+      const entry = entries[i];
+      if (entry.lastOffset >= upperBound) break;
+      if (bytes + entry.bytes.length > maxBytes && !(minOneBatch && chunks.length === 0)) break;
+      chunks.push(entry.bytes);
+      bytes += entry.bytes.length;
+    }
+    return { errorCode: ErrorCode.NONE, chunks, bytes };
+  }
+
+  private readFromSegment(fetchOffset: number, maxBytes: number, minOneBatch: boolean, upperBound: number): ReadResult {
+    let index = this.segments.length - 1;
+    while (index > 0 && this.segments[index].baseOffset > fetchOffset) index--;
+    const segment = this.segments[index];
+    const end = segment.size;
+    const header = Buffer.allocUnsafe(RECORD_BATCH_OVERHEAD);
+    // Skip from the indexed position to the batch holding fetchOffset, header by header.
+    let position = segment.lookup(fetchOffset);
+    while (position < end) {
+      if (segment.read(header, position) < LOG_OVERHEAD + 15) break;
+      const base = header.readInt32BE(0) * 0x100000000 + header.readUInt32BE(4);
+      const last = base + header.readInt32BE(LAST_OFFSET_DELTA_OFFSET);
+      if (last >= fetchOffset) break;
+      position += LOG_OVERHEAD + header.readInt32BE(LENGTH_OFFSET);
+    }
+    if (position >= end) {
+      // fetchOffset lies in a later segment (this one ended exactly before it).
+      if (index + 1 < this.segments.length) return this.readFromSegment(this.segments[index + 1].baseOffset, maxBytes, minOneBatch, upperBound);
+      return { errorCode: ErrorCode.NONE, chunks: [], bytes: 0 };
+    }
+    let want = Math.min(maxBytes, end - position);
+    if (minOneBatch) {
+      segment.read(header, position);
+      want = Math.max(want, Math.min(LOG_OVERHEAD + header.readInt32BE(LENGTH_OFFSET), end - position));
+    }
+    if (want <= 0) return { errorCode: ErrorCode.NONE, chunks: [], bytes: 0 };
+    const buf = Buffer.allocUnsafe(want);
+    const got = segment.logFile.read(buf, 0, want, position);
+    // Cut at the last whole batch below the upper bound.
+    let at = 0;
+    while (at + LOG_OVERHEAD <= got) {
+      const size = LOG_OVERHEAD + buf.readInt32BE(at + LENGTH_OFFSET);
+      if (at + size > got) break;
+      const base = buf.readInt32BE(at) * 0x100000000 + buf.readUInt32BE(at + 4);
+      const last = base + buf.readInt32BE(at + LAST_OFFSET_DELTA_OFFSET);
+      if (last >= upperBound) break;
+      at += size;
+    }
+    return { errorCode: ErrorCode.NONE, chunks: at > 0 ? [buf.subarray(0, at)] : [], bytes: at };
+  }
+
+  /** Kafka's ListOffsets by time: the first offset whose record timestamp is >= `timestamp`. */
+  async offsetForTimestamp(timestamp: number): Promise<{ offset: number; timestamp: number } | null> {
+    for (const segment of this.segments) {
+      if (segment.maxTimestamp < timestamp) continue;
+      let found: RecordBatchView | null = null;
+      const start = segment.lookupTimestamp(timestamp);
+      let position = start;
+      const header = Buffer.allocUnsafe(RECORD_BATCH_OVERHEAD);
+      while (position < segment.size) {
+        if (segment.read(header, position) < RECORD_BATCH_OVERHEAD) break;
+        const view = new RecordBatchView(header);
+        const size = LOG_OVERHEAD + view.batchLength;
+        if (view.maxTimestamp >= timestamp) {
+          const whole = Buffer.allocUnsafe(size);
+          segment.read(whole, position);
+          found = new RecordBatchView(whole);
+          break;
+        }
+        position += size;
+      }
+      if (!found) continue;
+      if (found.lastOffset >= this.hw) return null;
+      for (const record of await found.records()) {
+        if (record.timestamp >= timestamp) return { offset: record.offset, timestamp: record.timestamp };
+      }
+    }
+    return null;
+  }
+
+  /** The offset and timestamp of the record with the largest timestamp (ListOffsets -3). */
+  async offsetOfMaxTimestamp(): Promise<{ offset: number; timestamp: number } | null> {
+    let best: Segment | null = null;
+    for (const segment of this.segments) if (segment.maxTimestamp >= 0 && (!best || segment.maxTimestamp >= best.maxTimestamp)) best = segment;
+    if (!best) return null;
+    const result = await this.offsetForTimestamp(best.maxTimestamp);
+    return result && result.timestamp === best.maxTimestamp ? result : null;
+  }
+
+  /** Forces written data to disk (flush policy, shutdown). */
+  flush(): void {
+    this.active.flush();
+    this.unflushedMessages = 0;
+    this.lastFlushMs = this.clock();
+  }
+
+  /** Called periodically by the manager to honour flush.ms. */
+  maybeFlushByTime(nowMs: number): void {
+    const flushMs = configNumber(this.config, 'flush.ms', Number.MAX_SAFE_INTEGER);
+    if (this.unflushedMessages > 0 && nowMs - this.lastFlushMs >= flushMs) this.flush();
+  }
+
+  /** Rolls on age even without appends, so segment.ms holds for idle partitions too. */
+  maybeRollByTime(nowMs: number): void {
+    if (this.shouldRoll(0, nowMs) && !this.active.isEmpty) this.roll();
+  }
+
+  close(): void {
+    if (this.closed) return;
+    this.closed = true;
+    this.writeProducerSnapshot();
+    for (const segment of this.segments) {
+      segment.flush();
+      segment.close();
+    }
+    this.cache.dropAll(this.cacheEntries);
+    const marker = this.fs.open(path.join(this.dir, CLEAN_SHUTDOWN_FILE));
+    marker.sync();
+    marker.close();
+  }
+
+  /** Closes without the clean-shutdown marker (deletion, crash tests). */
+  abandon(): void {
+    this.closed = true;
+    for (const segment of this.segments) segment.close();
+    this.cache.dropAll(this.cacheEntries);
+  }
+}

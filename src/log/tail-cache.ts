@@ -1,0 +1,53 @@
+// The tail cache: recently appended batches kept in memory so that consumers reading at
+// the head are served without touching the files. One global byte budget across all
+// partitions; the oldest batches, whichever partition they belong to, leave first.
+
+export interface TailEntry {
+  baseOffset: number;
+  lastOffset: number;
+  bytes: Buffer;
+  /** The owning partition's ordered entry list (evictions remove from its front). */
+  owner: TailEntry[];
+  evicted?: boolean;
+}
+
+export class TailCache {
+  private readonly queue: TailEntry[] = [];
+  private head = 0;
+  usedBytes = 0;
+
+  constructor(readonly limitBytes: number) {}
+
+  add(entry: TailEntry): void {
+    this.queue.push(entry);
+    this.usedBytes += entry.bytes.length;
+    while (this.usedBytes > this.limitBytes && this.head < this.queue.length) this.evictOldest();
+    if (this.head > 4096 && this.head * 2 > this.queue.length) {
+      this.queue.splice(0, this.head);
+      this.head = 0;
+    }
+  }
+
+  private evictOldest(): void {
+    const entry = this.queue[this.head++];
+    if (entry.evicted) return;
+    entry.evicted = true;
+    this.usedBytes -= entry.bytes.length;
+    // Entries of one partition are evicted in order, so this one is at its owner's front.
+    if (entry.owner[0] === entry) entry.owner.shift();
+    else {
+      const index = entry.owner.indexOf(entry);
+      if (index >= 0) entry.owner.splice(index, 1);
+    }
+  }
+
+  /** Forgets a partition's entries (close, delete). */
+  dropAll(entries: TailEntry[]): void {
+    for (const entry of entries) {
+      if (entry.evicted) continue;
+      entry.evicted = true;
+      this.usedBytes -= entry.bytes.length;
+    }
+    entries.length = 0;
+  }
+}
