@@ -82,9 +82,16 @@ export class Broker {
     this.clusterId = loadOrCreateClusterId(this.settings.dataDir, this.settings.nodeId);
     this.topics.load();
     this.producerIds.load();
+    // Partition directories of topics the catalogue no longer has (a deletion cut short
+    // by a crash) are removed before anything can read them.
+    const orphans = new Set(this.logs.listOnDisk().filter(({ topic, partition }) => {
+      const info = this.topics.get(topic);
+      return !info || partition >= info.partitions;
+    }).map(({ topic }) => topic));
+    for (const topic of orphans) if (!this.topics.get(topic)) this.logs.deleteTopic(topic);
     for (const topic of this.topics.list()) {
       for (let partition = 0; partition < topic.partitions; partition++) {
-        await this.logs.getOrCreate(topic.name, partition, topicLogConfig(this.settings.topicDefaults, topic.configs));
+        this.logs.getOrCreate(topic.name, partition, topicLogConfig(this.settings.topicDefaults, topic.configs));
       }
     }
   }
@@ -113,7 +120,7 @@ export class Broker {
     const info = this.topics.create(name, partitions, replicationFactor, configs, this.clock());
     const logConfig = topicLogConfig(this.settings.topicDefaults, configs);
     for (let partition = 0; partition < partitions; partition++) {
-      await this.logs.getOrCreate(name, partition, logConfig);
+      this.logs.getOrCreate(name, partition, logConfig);
     }
     this.logger.info('topic created', { topic: name, partitions, topicId: info.topicId });
     return info;
@@ -124,7 +131,7 @@ export class Broker {
     if (!info) return;
     const logConfig = topicLogConfig(this.settings.topicDefaults, info.configs);
     for (let partition = info.partitions; partition < total; partition++) {
-      await this.logs.getOrCreate(name, partition, logConfig);
+      this.logs.getOrCreate(name, partition, logConfig);
     }
     this.topics.setPartitions(name, total);
     this.logger.info('partitions added', { topic: name, partitions: total });
@@ -133,7 +140,7 @@ export class Broker {
   async deleteTopic(name: string): Promise<TopicInfo | undefined> {
     const info = this.topics.remove(name);
     if (!info) return undefined;
-    await this.logs.deleteTopic(name);
+    this.logs.deleteTopic(name);
     this.logger.info('topic deleted', { topic: name, topicId: info.topicId });
     return info;
   }

@@ -24,7 +24,7 @@ const SHUTDOWN_DRAIN_MS = 10_000;
 export async function startBroker(config: BrokerConfig, logger: Logger): Promise<RunningBroker> {
   const dataDir = path.resolve(config.dataDir);
   const logs = new LogManager(logManagerOptions(config, dataDir, logger));
-  await logs.open();
+  logs.open();
   const settings: BrokerSettings = {
     nodeId: config.nodeId,
     host: config.listen.host,
@@ -78,7 +78,8 @@ export async function startBroker(config: BrokerConfig, logger: Logger): Promise
       broker.beginShutdown();
       await listener.close(SHUTDOWN_DRAIN_MS);
       if (http) await http.close();
-      await logs.close();
+      logs.close();
+      logger.flushSync();
       logger.info('shutdown complete');
     })();
     return closing;

@@ -1,0 +1,15 @@
+#!/usr/bin/env node
+// The `brook` executable: runs the compiled CLI from dist/ (built by `npm install`).
+'use strict';
+const path = require('node:path');
+const fs = require('node:fs');
+const entry = path.join(__dirname, '..', 'dist', 'src', 'cli', 'main.js');
+if (!fs.existsSync(entry)) {
+  process.stderr.write('brook: dist/ is missing; run `npm install` (it builds dist/) or `npm run build` first\n');
+  process.exit(1);
+}
+require(entry)
+  .main(process.argv.slice(2))
+  .then((code) => {
+    process.exitCode = code;
+  });

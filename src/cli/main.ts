@@ -1,0 +1,47 @@
+// The `brook` command line: dispatches verbs and turns usage and config errors into one
+// clear line on stderr with exit code 2 (1 for runtime failures), never a stack trace.
+
+import { ConfigError } from '../config/config';
+import { UsageError } from './args';
+import { FRAME_HELP, frameCommand } from './frame-command';
+import { SERVER_HELP, serverCommand } from './server-command';
+
+const HELP = `Usage: brook <command> [options]
+
+Commands:
+  server            run a Brook node (see: brook server --help)
+  frame encode      build a Kafka protocol frame from JSON (see: brook frame --help)
+  frame decode      print a Kafka protocol frame from stdin as JSON
+  help              show this help
+`;
+
+export async function main(argv: string[]): Promise<number> {
+  const [command, ...rest] = argv;
+  try {
+    switch (command) {
+      case 'server':
+        return await serverCommand(rest);
+      case 'frame':
+        return await frameCommand(rest);
+      case undefined:
+        process.stderr.write(HELP);
+        return 2;
+      case 'help':
+      case '--help':
+      case '-h':
+        if (rest[0] === 'server') process.stdout.write(SERVER_HELP);
+        else if (rest[0] === 'frame') process.stdout.write(FRAME_HELP);
+        else process.stdout.write(HELP);
+        return 0;
+      default:
+        throw new UsageError(`unknown command "${command}" (try: brook help)`);
+    }
+  } catch (error) {
+    if (error instanceof UsageError || error instanceof ConfigError) {
+      process.stderr.write(`brook: ${error.message}\n`);
+      return 2;
+    }
+    process.stderr.write(`brook: ${(error as Error).message ?? String(error)}\n`);
+    return 1;
+  }
+}

@@ -1,0 +1,181 @@
+// Broker configuration: embedded defaults, then an optional config file (Kafka-style
+// key=value properties, or JSON when the name ends in .json), then command-line flags.
+// Errors are ConfigError with a one-line message the CLI prints as is (exit code 2).
+
+import * as fs from 'node:fs';
+import { isLogLevel, LogLevel } from '../logger';
+import { SETTINGS, TOPIC_DEFAULT_KEYS } from './limits';
+
+export class ConfigError extends Error {
+  override name = 'ConfigError';
+}
+
+export interface HostPort {
+  host: string;
+  port: number;
+}
+
+export interface Voter extends HostPort {
+  id: number;
+}
+
+export interface BrokerConfig {
+  nodeId: number;
+  listen: HostPort;
+  controllerListen: HostPort;
+  http: HostPort | null;
+  dataDir: string;
+  voters: Voter[];
+  logLevel: LogLevel;
+  configFile: string | null;
+  socketRequestMaxBytes: number;
+  maxInflightRequestsPerConnection: number;
+  maxConnections: number;
+  maxPartitionsPerRequest: number;
+  tailCacheBytes: number;
+  messageMaxBytes: number;
+  fetchMaxBytes: number;
+  numPartitions: number;
+  autoCreateTopicsEnable: boolean;
+  defaultReplicationFactor: number;
+  /** Broker-level topic defaults (log.segment.bytes ...) as given, by Kafka name. */
+  topicDefaults: Record<string, string>;
+  /** Keys from the config file that Brook does not know (warned about, not fatal). */
+  unknownKeys: string[];
+}
+
+export function parseHostPort(value: string, what: string): HostPort {
+  const match = /^(\[[^\]]+\]|[^:]+):(\d{1,5})$/.exec(value);
+  const port = match ? Number(match[2]) : NaN;
+  if (!match || port > 65535) throw new ConfigError(`${what}: expected HOST:PORT with a port 0-65535, got "${value}"`);
+  return { host: match[1].replace(/^\[|\]$/g, ''), port };
+}
+
+export function parseVoters(value: string): Voter[] {
+  const voters = value.split(',').map((part) => {
+    const match = /^(\d+)@(.+)$/.exec(part.trim());
+    if (!match) throw new ConfigError(`--voters: expected ID@HOST:PORT[,...], got "${part}"`);
+    return { id: Number(match[1]), ...parseHostPort(match[2], '--voters') };
+  });
+  const ids = new Set(voters.map((v) => v.id));
+  if (ids.size !== voters.length) throw new ConfigError('--voters: a node id appears twice');
+  return voters;
+}
+
+function parseInteger(value: string, what: string, min = 0): number {
+  if (!/^-?\d+$/.test(value.trim())) throw new ConfigError(`${what}: expected an integer, got "${value}"`);
+  const n = Number(value.trim());
+  if (!Number.isSafeInteger(n) || n < min) throw new ConfigError(`${what}: must be an integer >= ${min}, got "${value}"`);
+  return n;
+}
+
+function parseBool(value: string, what: string): boolean {
+  if (value === 'true') return true;
+  if (value === 'false') return false;
+  throw new ConfigError(`${what}: expected true or false, got "${value}"`);
+}
+
+/** Reads key=value lines (# and ! comments, blank lines ignored) or a flat JSON object. */
+export function readConfigFile(file: string): Record<string, string> {
+  let text: string;
+  try {
+    text = fs.readFileSync(file, 'utf8');
+  } catch (error) {
+    throw new ConfigError(`--config: cannot read ${file}: ${(error as NodeJS.ErrnoException).code ?? (error as Error).message}`);
+  }
+  if (file.endsWith('.json')) {
+    let parsed: unknown;
+    try {
+      parsed = JSON.parse(text);
+    } catch (error) {
+      throw new ConfigError(`--config: ${file} is not valid JSON: ${(error as Error).message}`);
+    }
+    if (parsed === null || typeof parsed !== 'object' || Array.isArray(parsed)) throw new ConfigError(`--config: ${file} must hold a JSON object`);
+    return Object.fromEntries(Object.entries(parsed as Record<string, unknown>).map(([k, v]) => [k, String(v)]));
+  }
+  const out: Record<string, string> = {};
+  text.split(/\r?\n/).forEach((raw, index) => {
+    const line = raw.trim();
+    if (line === '' || line.startsWith('#') || line.startsWith('!')) return;
+    const at = line.search(/[=:]/);
+    if (at <= 0) throw new ConfigError(`--config: ${file} line ${index + 1}: expected key=value`);
+    out[line.slice(0, at).trim()] = line.slice(at + 1).trim();
+  });
+  return out;
+}
+
+/** The command-line flags of `brook server`, already split into name -> value. */
+export interface ServerFlags {
+  'node-id'?: string;
+  listen?: string;
+  'controller-listen'?: string;
+  http?: string;
+  'data-dir'?: string;
+  voters?: string;
+  config?: string;
+  'log-level'?: string;
+}
+
+/** Keys a config file may set for the flag-level settings (Kafka-like names). */
+const FILE_KEYS_FOR_FLAGS: Record<string, keyof ServerFlags> = {
+  'node.id': 'node-id',
+  listen: 'listen',
+  'brook.listen': 'listen',
+  'controller.listen': 'controller-listen',
+  'brook.controller.listen': 'controller-listen',
+  http: 'http',
+  'brook.http': 'http',
+  'log.dirs': 'data-dir',
+  'log.dir': 'data-dir',
+  'data.dir': 'data-dir',
+  'controller.quorum.voters': 'voters',
+  'log.level': 'log-level',
+};
+
+export function loadConfig(flags: ServerFlags): BrokerConfig {
+  const file = flags.config ? readConfigFile(flags.config) : {};
+  const merged: ServerFlags = {};
+  const unknownKeys: string[] = [];
+  const settings: Record<string, string> = {};
+  const topicDefaults: Record<string, string> = {};
+  for (const [key, value] of Object.entries(file)) {
+    const flag = FILE_KEYS_FOR_FLAGS[key];
+    if (flag) merged[flag] = value;
+    else if (SETTINGS.some((s) => s.key === key)) settings[key] = value;
+    else if (TOPIC_DEFAULT_KEYS.includes(key)) topicDefaults[key] = value;
+    else unknownKeys.push(key);
+  }
+  for (const [key, value] of Object.entries(flags)) if (value !== undefined && key !== 'config') merged[key as keyof ServerFlags] = value;
+
+  const nodeId = parseInteger(merged['node-id'] ?? '1', '--node-id', 0);
+  const listen = parseHostPort(merged.listen ?? '127.0.0.1:9092', '--listen');
+  const controllerListen = parseHostPort(merged['controller-listen'] ?? '127.0.0.1:9093', '--controller-listen');
+  const httpValue = merged.http ?? '127.0.0.1:8080';
+  const http = httpValue === 'off' ? null : parseHostPort(httpValue, '--http');
+  const voters = merged.voters ? parseVoters(merged.voters) : [{ id: nodeId, ...controllerListen }];
+  const logLevel = merged['log-level'] ?? 'info';
+  if (!isLogLevel(logLevel)) throw new ConfigError(`--log-level: expected debug, info, warn, error or silent, got "${logLevel}"`);
+  const dataDir = merged['data-dir'] ?? './data';
+  if (dataDir.trim() === '') throw new ConfigError('--data-dir: must not be empty');
+
+  const config: Record<string, unknown> = {
+    nodeId,
+    listen,
+    controllerListen,
+    http,
+    dataDir,
+    voters,
+    logLevel,
+    configFile: flags.config ?? null,
+    topicDefaults,
+    unknownKeys,
+  };
+  for (const def of SETTINGS) {
+    const given = settings[def.key];
+    if (given === undefined) config[def.field] = def.defaultValue;
+    else if (def.kind === 'int') config[def.field] = parseInteger(given, def.key, def.min ?? 0);
+    else if (def.kind === 'bool') config[def.field] = parseBool(given, def.key);
+    else config[def.field] = given;
+  }
+  return config as unknown as BrokerConfig;
+}

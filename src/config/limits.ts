@@ -1,0 +1,43 @@
+// Every broker limit and tunable in one place: its Kafka config key (or a brook.* key
+// where Kafka has none), its default, and the BrokerConfig field it fills. Units are in
+// the names. Crossing a limit gives the client a Kafka error code or a closed connection
+// with one log line, never a crash.
+
+export interface SettingDef {
+  key: string;
+  field: string;
+  kind: 'int' | 'bool' | 'string';
+  defaultValue: number | boolean | string;
+  min?: number;
+  about: string;
+}
+
+export const SETTINGS: SettingDef[] = [
+  { key: 'socket.request.max.bytes', field: 'socketRequestMaxBytes', kind: 'int', defaultValue: 104857600, min: 1024, about: 'largest request frame accepted; larger closes the connection' },
+  { key: 'brook.max.inflight.requests.per.connection', field: 'maxInflightRequestsPerConnection', kind: 'int', defaultValue: 100, min: 1, about: 'requests read ahead on one connection before reading pauses' },
+  { key: 'max.connections', field: 'maxConnections', kind: 'int', defaultValue: 1000, min: 1, about: 'client connections accepted at once' },
+  { key: 'brook.max.partitions.per.request', field: 'maxPartitionsPerRequest', kind: 'int', defaultValue: 10000, min: 1, about: 'partitions named in one request (and created by one request)' },
+  { key: 'brook.log.tail.cache.bytes', field: 'tailCacheBytes', kind: 'int', defaultValue: 268435456, min: 0, about: 'memory for recently appended batches served to consumers without file reads' },
+  { key: 'message.max.bytes', field: 'messageMaxBytes', kind: 'int', defaultValue: 1048588, min: 0, about: 'largest record batch accepted (topic override: max.message.bytes)' },
+  { key: 'fetch.max.bytes', field: 'fetchMaxBytes', kind: 'int', defaultValue: 57671680, min: 1024, about: 'largest fetch response' },
+  { key: 'num.partitions', field: 'numPartitions', kind: 'int', defaultValue: 1, min: 1, about: 'partitions of auto-created topics and of CreateTopics with -1' },
+  { key: 'auto.create.topics.enable', field: 'autoCreateTopicsEnable', kind: 'bool', defaultValue: true, about: 'create unknown topics named in Metadata requests' },
+  { key: 'default.replication.factor', field: 'defaultReplicationFactor', kind: 'int', defaultValue: 1, min: 1, about: 'replication factor of auto-created topics' },
+];
+
+/** Broker-level defaults for topic configs, passed through by their Kafka names. */
+export const TOPIC_DEFAULT_KEYS = [
+  'log.segment.bytes',
+  'log.roll.ms',
+  'log.index.size.max.bytes',
+  'log.index.interval.bytes',
+  'log.flush.interval.messages',
+  'log.flush.interval.ms',
+  'log.retention.ms',
+  'log.retention.bytes',
+  'log.cleanup.policy',
+  'min.insync.replicas',
+  'compression.type',
+  'log.message.timestamp.type',
+  'unclean.leader.election.enable',
+];

@@ -1,0 +1,19 @@
+// Translates the parsed BrokerConfig into the option objects of the subsystems.
+
+import { BrokerConfig } from '../config/config';
+import { Logger } from '../logger';
+import { LogManagerOptions } from '../log/log-manager';
+
+export function brokerTopicDefaults(config: BrokerConfig): Record<string, string> {
+  return { ...config.topicDefaults, 'message.max.bytes': String(config.messageMaxBytes) };
+}
+
+export function logManagerOptions(config: BrokerConfig, dataDir: string, logger: Logger): LogManagerOptions {
+  return {
+    dataDir,
+    tailCacheBytes: config.tailCacheBytes,
+    onRecovered: ({ topic, partition, truncatedBytes, logEndOffset }) => {
+      if (truncatedBytes > 0) logger.warn('recovered partition: truncated a torn or corrupt tail', { topic, partition, truncatedBytes, logEndOffset });
+    },
+  };
+}
