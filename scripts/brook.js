@@ -8,6 +8,11 @@ if (!fs.existsSync(entry)) {
   process.stderr.write('brook: dist/ is missing; run `npm install` (it builds dist/) or `npm run build` first\n');
   process.exit(1);
 }
+// A closed pipe on stdout (brook ... | head) ends the command quietly.
+process.stdout.on('error', (error) => {
+  if (error.code === 'EPIPE') process.exit(process.exitCode ?? 0);
+  throw error;
+});
 require(entry)
   .main(process.argv.slice(2))
   .then((code) => {
