@@ -1,0 +1,132 @@
+// Starts a real Brook broker process for integration tests: free ports on 127.0.0.1, a
+// temporary data directory, readiness = an ApiVersions answer, and shutdown of exactly the
+// PID started (SIGTERM, then SIGKILL after a bound). Anything still running when the test
+// process exits is killed.
+
+import { ChildProcess, spawn } from 'node:child_process';
+import * as fs from 'node:fs';
+import * as net from 'node:net';
+import * as os from 'node:os';
+import * as path from 'node:path';
+
+const BROOK = path.join(__dirname, '..', '..', '..', 'scripts', 'brook.js');
+const live = new Set<ChildProcess>();
+process.on('exit', () => {
+  for (const child of live) child.kill('SIGKILL');
+});
+
+export function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const server = net.createServer();
+    server.once('error', reject);
+    server.listen(0, '127.0.0.1', () => {
+      const port = (server.address() as net.AddressInfo).port;
+      server.close(() => resolve(port));
+    });
+  });
+}
+
+export function tempDir(prefix = 'brook-test-'): string {
+  return fs.mkdtempSync(path.join(os.tmpdir(), prefix));
+}
+
+/** ApiVersions v0 request, correlation id 1, client id "probe". */
+export const API_VERSIONS_V0 = Buffer.from('0000000f' + '0012' + '0000' + '00000001' + '0005' + Buffer.from('probe').toString('hex'), 'hex');
+
+/** Sends raw bytes and collects the first response frame, or reports a close. */
+export function rawRequest(port: number, bytes: Buffer, timeoutMs = 5000): Promise<{ frame: Buffer | null; closed: boolean }> {
+  return new Promise((resolve) => {
+    const socket = net.connect(port, '127.0.0.1');
+    let data = Buffer.alloc(0);
+    let done = false;
+    const finish = (frame: Buffer | null, closed: boolean) => {
+      if (done) return;
+      done = true;
+      clearTimeout(timer);
+      socket.destroy();
+      resolve({ frame, closed });
+    };
+    const timer = setTimeout(() => finish(null, false), timeoutMs);
+    socket.on('connect', () => socket.write(bytes));
+    socket.on('data', (chunk) => {
+      data = Buffer.concat([data, chunk]);
+      if (data.length >= 4 && data.length >= 4 + data.readInt32BE(0)) finish(data.subarray(4, 4 + data.readInt32BE(0)), false);
+    });
+    socket.on('error', () => finish(null, true));
+    socket.on('close', () => finish(null, true));
+  });
+}
+
+export interface BrokerProcess {
+  port: number;
+  pid: number;
+  dataDir: string;
+  logs(): string;
+  stop(signal?: NodeJS.Signals): Promise<number | null>;
+  kill9(): Promise<void>;
+  alive(): boolean;
+}
+
+export interface StartOptions {
+  dataDir?: string;
+  port?: number;
+  /** Extra key=value settings written to a config file. */
+  config?: Record<string, string>;
+  extraArgs?: string[];
+  readyTimeoutMs?: number;
+}
+
+export async function startBroker(options: StartOptions = {}): Promise<BrokerProcess> {
+  const dataDir = options.dataDir ?? tempDir();
+  const port = options.port ?? (await freePort());
+  const controllerPort = await freePort();
+  const args = [BROOK, 'server', '--listen', `127.0.0.1:${port}`, '--controller-listen', `127.0.0.1:${controllerPort}`, '--http', 'off', '--data-dir', dataDir, '--log-level', 'info'];
+  if (options.config) {
+    const file = path.join(dataDir, '..', `${path.basename(dataDir)}.properties`);
+    fs.writeFileSync(file, Object.entries(options.config).map(([k, v]) => `${k}=${v}`).join('\n'));
+    args.push('--config', file);
+  }
+  args.push(...(options.extraArgs ?? []));
+  const child = spawn(process.execPath, args, { stdio: ['ignore', 'pipe', 'pipe'] });
+  live.add(child);
+  let output = '';
+  child.stdout!.on('data', (chunk) => (output += chunk));
+  child.stderr!.on('data', (chunk) => (output += chunk));
+  let exitCode: number | null | undefined;
+  const exited = new Promise<number | null>((resolve) => child.on('exit', (code) => {
+    exitCode = code;
+    live.delete(child);
+    resolve(code);
+  }));
+  const deadline = Date.now() + (options.readyTimeoutMs ?? 15000);
+  for (;;) {
+    if (exitCode !== undefined) throw new Error(`broker exited with ${exitCode} before ready:\n${output}`);
+    const { frame } = await rawRequest(port, API_VERSIONS_V0, 1000);
+    if (frame) break;
+    if (Date.now() > deadline) {
+      child.kill('SIGKILL');
+      throw new Error(`broker not ready within the timeout:\n${output}`);
+    }
+    await new Promise((r) => setTimeout(r, 50));
+  }
+  return {
+    port,
+    pid: child.pid!,
+    dataDir,
+    logs: () => output,
+    alive: () => exitCode === undefined,
+    async stop(signal: NodeJS.Signals = 'SIGTERM') {
+      if (exitCode !== undefined) return exitCode;
+      child.kill(signal);
+      const timer = setTimeout(() => child.kill('SIGKILL'), 10000);
+      const code = await exited;
+      clearTimeout(timer);
+      return code;
+    },
+    async kill9() {
+      if (exitCode !== undefined) return;
+      child.kill('SIGKILL');
+      await exited;
+    },
+  };
+}
