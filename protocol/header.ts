@@ -9,6 +9,8 @@ import { inRange } from './schema';
 import { Reader, Writer } from './primitives';
 
 export const API_VERSIONS_KEY = 18;
+/** Newest ApiVersions version with a schema here. */
+const API_VERSIONS_MAX_KNOWN = 3;
 
 export interface RequestHeader {
   apiKey: number;
@@ -43,7 +45,10 @@ export function decodeRequestHeader(reader: Reader): RequestHeader {
   const correlationId = reader.int32();
   const clientId = reader.nullableString();
   const headerVersion = requestHeaderVersion(apiKey, apiVersion);
-  if (headerVersion >= 2) readTaggedFields(reader, null, {});
+  // An ApiVersions request newer than we know is answered from its first fields alone
+  // (KIP-511), so its header's tagged section is not required to parse.
+  const unknownApiVersions = apiKey === API_VERSIONS_KEY && apiVersion > API_VERSIONS_MAX_KNOWN;
+  if (headerVersion >= 2 && !(unknownApiVersions && reader.remaining === 0)) readTaggedFields(reader, null, {});
   return { apiKey, apiVersion, correlationId, clientId, headerVersion };
 }
 
