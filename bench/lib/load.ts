@@ -182,7 +182,8 @@ export async function runFetch(load: FetchLoad): Promise<FetchResult> {
       if (mine.length === 0) return;
       const connection = new KafkaConnection({ host: load.host, port: load.port, requestTimeoutMs: 60000 });
       await connection.connect();
-      for (const partition of mine) {
+      // One reader per partition, all in flight at once on this connection.
+      await Promise.all(mine.map(async (partition) => {
         let offset = 0;
         while (offset < load.endOffsets[partition]) {
           const sent = process.hrtime.bigint();
@@ -208,7 +209,7 @@ export async function runFetch(load: FetchLoad): Promise<FetchResult> {
             at += size;
           }
         }
-      }
+      }));
       connection.close();
     }),
   );

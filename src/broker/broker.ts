@@ -12,6 +12,18 @@ import { RequestMetrics } from './request-metrics';
 import { TopicInfo, TopicRegistry } from './topic-registry';
 import { ProducerIdAllocator } from './producer-id-allocator';
 import { topicLogConfig } from './topic-config';
+import { needsRecovery, preRecoverActiveSegment, PreRecovery, RECOVERY_POOL_MIN_BYTES } from '../log/parallel-recovery';
+import { WorkerPool } from '../pool/worker-pool';
+
+/** Size of the newest segment file in a partition directory (0 when none). */
+function activeSegmentBytes(dir: string): number {
+  try {
+    const logs = fs.readdirSync(dir).filter((name) => /^\d{20}\.log$/.test(name)).sort();
+    return logs.length === 0 ? 0 : fs.statSync(path.join(dir, logs[logs.length - 1])).size;
+  } catch {
+    return 0;
+  }
+}
 
 export interface BrokerSettings {
   nodeId: number;
@@ -89,9 +101,30 @@ export class Broker {
       return !info || partition >= info.partitions;
     }).map(({ topic }) => topic));
     for (const topic of orphans) if (!this.topics.get(topic)) this.logs.deleteTopic(topic);
+    // Large active segments left by an unclean shutdown are verified on the worker pool
+    // (several ranges at once); the rest recover inline as each log opens.
+    const recoveries = new Map<string, PreRecovery>();
+    const large = this.topics.list().flatMap((topic) =>
+      Array.from({ length: topic.partitions }, (_, partition) => ({ topic: topic.name, partition })),
+    ).filter(({ topic, partition }) => {
+      const dir = this.logs.partitionDir(topic, partition);
+      return needsRecovery(dir) && activeSegmentBytes(dir) >= RECOVERY_POOL_MIN_BYTES;
+    });
+    if (large.length > 0) {
+      const pool = new WorkerPool({ threads: 2 });
+      try {
+        for (const { topic, partition } of large) {
+          const result = await preRecoverActiveSegment(this.logs.partitionDir(topic, partition), pool);
+          recoveries.set(`${topic}-${partition}`, result);
+          this.logger.info('verified active segment on the worker pool', { topic, partition, ...result });
+        }
+      } finally {
+        await pool.close();
+      }
+    }
     for (const topic of this.topics.list()) {
       for (let partition = 0; partition < topic.partitions; partition++) {
-        this.logs.getOrCreate(topic.name, partition, topicLogConfig(this.settings.topicDefaults, topic.configs));
+        this.logs.getOrCreate(topic.name, partition, topicLogConfig(this.settings.topicDefaults, topic.configs), recoveries.get(`${topic.name}-${partition}`));
       }
     }
   }

@@ -76,7 +76,12 @@ export class LogManager {
     return this.logs.get(this.key(topic, partition));
   }
 
-  getOrCreate(topic: string, partition: number, config: Record<string, string>): PartitionLog {
+  /** Directory of a partition's log. */
+  partitionDir(topic: string, partition: number): string {
+    return path.join(this.root, `${topic}-${partition}`);
+  }
+
+  getOrCreate(topic: string, partition: number, config: Record<string, string>, recovery?: { verified: boolean; truncatedBytes: number }): PartitionLog {
     const existing = this.get(topic, partition);
     if (existing) {
       existing.config = config;
@@ -90,7 +95,8 @@ export class LogManager {
       config,
       clock: this.clock,
       tailCache: this.tailCache,
-    });
+      tailVerified: recovery?.verified ?? false,
+    }, recovery?.truncatedBytes ?? 0);
     this.logs.set(this.key(topic, partition), log);
     this.options.onRecovered?.({ topic, partition, truncatedBytes: log.recoveredTruncatedBytes, logEndOffset: log.logEndOffset });
     return log;

@@ -28,6 +28,8 @@ export interface PartitionLogOptions {
   config: Record<string, string>;
   clock: () => number;
   tailCache: TailCache;
+  /** The active segment was already verified (parallel recovery): trust its indexes. */
+  tailVerified?: boolean;
 }
 
 export interface AppendResult {
@@ -95,7 +97,7 @@ export class PartitionLog {
   }
 
   /** Opens (recovering if the last shutdown was not clean) or creates the partition. */
-  static open(options: PartitionLogOptions): PartitionLog {
+  static open(options: PartitionLogOptions, preTruncatedBytes = 0): PartitionLog {
     const { fs, dir } = options;
     fs.mkdirp(dir);
     const cleanMarker = path.join(dir, CLEAN_SHUTDOWN_FILE);
@@ -107,12 +109,12 @@ export class PartitionLog {
       .sort((a, b) => a - b);
     const producers = new ProducerStateTable();
     const log = new PartitionLog(options, producers, 0);
-    let truncated = 0;
+    let truncated = preTruncatedBytes;
     bases.forEach((base, i) => {
       const isActive = i === bases.length - 1;
       // Sealed segments were complete before the active one began; only the active segment
       // can hold a torn tail after a crash, so only it is fully re-checked.
-      const { segment, truncatedBytes } = Segment.open(fs, dir, base, log.limits, isActive && !clean);
+      const { segment, truncatedBytes } = Segment.open(fs, dir, base, log.limits, isActive && !clean && !options.tailVerified);
       truncated += truncatedBytes;
       log.segments.push(segment);
     });

@@ -155,7 +155,9 @@ export class Segment {
     for (let at = 0; at < indexSize; at += OFFSET_INDEX_ENTRY_BYTES) {
       const offset = this.baseOffset + raw.readUInt32BE(at);
       const position = raw.readUInt32BE(at + 4);
-      if (offset <= lastOffset || position <= lastPosition || position >= fileSize) return null;
+      // Entries past the end of the log (a tail cut at recovery) end the usable index.
+      if (position >= fileSize) break;
+      if (offset <= lastOffset || position <= lastPosition) return null;
       this.offsetIndex.push(offset, position);
       lastOffset = offset;
       lastPosition = position;
@@ -175,6 +177,7 @@ export class Segment {
         this.offsetOfMaxTimestamp = offset;
       }
     }
+    if (this.offsetIndex.length === 0) return null;
     // Resume from the last indexed batch: drop that entry, the scan re-adds it.
     this.offsetIndex.length--;
     while (this.timeIndex.length > 0 && this.timeIndex.b[this.timeIndex.length - 1] >= lastOffset) this.timeIndex.length--;
