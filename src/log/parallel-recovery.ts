@@ -80,6 +80,9 @@ export async function preRecoverActiveSegment(dir: string, pool: WorkerPool, min
     if (result.validBytes < end - start.position) {
       // A range that fails at its very first batch means the index entry may be wrong.
       if (i > 0 && result.validBytes === 0) return unverified;
+      // A batch cut short before the next range means the range boundary is not a batch
+      // start: only the last range may end in a torn batch.
+      if (result.stop === 'partial' && i + 1 < starts.length) return unverified;
       validEnd = start.position + result.validBytes;
       break;
     }
