@@ -23,6 +23,8 @@ export function environment() {
 }
 
 export function writeResult(name: string, result: unknown): string {
+  // The test suite's smoke run checks the benchmarks work without leaving files behind.
+  if (process.env.BROOK_BENCH_NO_WRITE === '1') return '(not written: BROOK_BENCH_NO_WRITE)';
   const dir = path.join(__dirname, '..', '..', '..', 'bench', 'results');
   fs.mkdirSync(dir, { recursive: true });
   const file = path.join(dir, `${name}-${new Date().toISOString().replace(/[:.]/g, '-')}.json`);
