@@ -1,0 +1,34 @@
+// OffsetCommit (key 8), versions 0-8; flexible from v8.
+// v1: generation, member id, commit timestamp. v2: retention time (commit timestamp
+// dropped). v3: throttle time. v4: same. v5: retention time dropped. v6: committed leader
+// epoch. v7: group instance id. v8: flexible.
+
+import { ApiSchema, array, field } from '../schema';
+
+export const OffsetCommit: ApiSchema = {
+  apiKey: 8,
+  name: 'OffsetCommit',
+  validVersions: '0-8',
+  flexibleVersions: '8+',
+  request: [
+    field('groupId', 'string'),
+    field('generationIdOrMemberEpoch', 'int32', { versions: '1+', default: -1 }),
+    field('memberId', 'string', { versions: '1+' }),
+    field('groupInstanceId', 'string', { versions: '7+', nullableVersions: '7+', default: null }),
+    field('retentionTimeMs', 'int64', { versions: '2-4', default: -1 }),
+    array('topics', [
+      field('name', 'string'),
+      array('partitions', [
+        field('partitionIndex', 'int32'),
+        field('committedOffset', 'int64'),
+        field('committedLeaderEpoch', 'int32', { versions: '6+', default: -1 }),
+        field('commitTimestamp', 'int64', { versions: '1', default: -1 }),
+        field('committedMetadata', 'string', { nullableVersions: '0+' }),
+      ]),
+    ]),
+  ],
+  response: [
+    field('throttleTimeMs', 'int32', { versions: '3+' }),
+    array('topics', [field('name', 'string'), array('partitions', [field('partitionIndex', 'int32'), field('errorCode', 'int16')])]),
+  ],
+};

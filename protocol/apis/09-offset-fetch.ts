@@ -1,0 +1,40 @@
+// OffsetFetch (key 9), versions 0-8; flexible from v6.
+// v1: offsets from the log-backed store. v2: null topics = all; top-level error code.
+// v3: throttle time. v4: same. v5: committed leader epoch. v6: flexible. v7: requireStable.
+// v8: several groups per request (KIP-709).
+
+import { ApiSchema, array, field } from '../schema';
+
+const partitionsResponse = [
+  field('partitionIndex', 'int32'),
+  field('committedOffset', 'int64'),
+  field('committedLeaderEpoch', 'int32', { versions: '5+', default: -1 }),
+  field('metadata', 'string', { nullableVersions: '0+' }),
+  field('errorCode', 'int16'),
+];
+
+export const OffsetFetch: ApiSchema = {
+  apiKey: 9,
+  name: 'OffsetFetch',
+  validVersions: '0-8',
+  flexibleVersions: '6+',
+  request: [
+    field('groupId', 'string', { versions: '0-7' }),
+    array('topics', [field('name', 'string'), array('partitionIndexes', 'int32')], { versions: '0-7', nullableVersions: '2-7' }),
+    array('groups', [
+      field('groupId', 'string'),
+      array('topics', [field('name', 'string'), array('partitionIndexes', 'int32')], { nullableVersions: '8+' }),
+    ], { versions: '8+' }),
+    field('requireStable', 'bool', { versions: '7+', default: false }),
+  ],
+  response: [
+    field('throttleTimeMs', 'int32', { versions: '3+' }),
+    array('topics', [field('name', 'string'), array('partitions', partitionsResponse)], { versions: '0-7' }),
+    field('errorCode', 'int16', { versions: '2-7' }),
+    array('groups', [
+      field('groupId', 'string'),
+      array('topics', [field('name', 'string'), array('partitions', partitionsResponse)]),
+      field('errorCode', 'int16'),
+    ], { versions: '8+' }),
+  ],
+};

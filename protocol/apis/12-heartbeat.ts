@@ -1,0 +1,18 @@
+// Heartbeat (key 12), versions 0-4; flexible from v4.
+// v1: throttle time. v2: same. v3: group instance id. v4: flexible.
+
+import { ApiSchema, field } from '../schema';
+
+export const Heartbeat: ApiSchema = {
+  apiKey: 12,
+  name: 'Heartbeat',
+  validVersions: '0-4',
+  flexibleVersions: '4+',
+  request: [
+    field('groupId', 'string'),
+    field('generationId', 'int32'),
+    field('memberId', 'string'),
+    field('groupInstanceId', 'string', { versions: '3+', nullableVersions: '3+', default: null }),
+  ],
+  response: [field('throttleTimeMs', 'int32', { versions: '1+' }), field('errorCode', 'int16')],
+};

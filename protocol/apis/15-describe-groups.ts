@@ -1,0 +1,32 @@
+// DescribeGroups (key 15), versions 0-5; flexible from v5.
+// v1: throttle time. v2: same. v3: authorized operations. v4: group instance ids.
+// v5: flexible.
+
+import { ApiSchema, array, field } from '../schema';
+
+export const DescribeGroups: ApiSchema = {
+  apiKey: 15,
+  name: 'DescribeGroups',
+  validVersions: '0-5',
+  flexibleVersions: '5+',
+  request: [array('groups', 'string'), field('includeAuthorizedOperations', 'bool', { versions: '3+' })],
+  response: [
+    field('throttleTimeMs', 'int32', { versions: '1+' }),
+    array('groups', [
+      field('errorCode', 'int16'),
+      field('groupId', 'string'),
+      field('groupState', 'string'),
+      field('protocolType', 'string'),
+      field('protocolData', 'string'),
+      array('members', [
+        field('memberId', 'string'),
+        field('groupInstanceId', 'string', { versions: '4+', nullableVersions: '4+', default: null }),
+        field('clientId', 'string'),
+        field('clientHost', 'string'),
+        field('memberMetadata', 'bytes'),
+        field('memberAssignment', 'bytes'),
+      ]),
+      field('authorizedOperations', 'int32', { versions: '3+', default: -2147483648 }),
+    ]),
+  ],
+};

@@ -1,0 +1,13 @@
+// DeleteGroups (key 42), versions 0-2; flexible from v2.
+// v1: same as v0. v2: flexible.
+
+import { ApiSchema, array, field } from '../schema';
+
+export const DeleteGroups: ApiSchema = {
+  apiKey: 42,
+  name: 'DeleteGroups',
+  validVersions: '0-2',
+  flexibleVersions: '2+',
+  request: [array('groupsNames', 'string')],
+  response: [field('throttleTimeMs', 'int32'), array('results', [field('groupId', 'string'), field('errorCode', 'int16')])],
+};
