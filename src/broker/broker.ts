@@ -9,11 +9,14 @@ import { Logger } from '../logger';
 import { LogManager } from '../log/log-manager';
 import { PartitionLog } from '../log/partition-log';
 import { RequestMetrics } from './request-metrics';
+import { ErrorCode } from '../../protocol/errors';
 import { TopicInfo, TopicRegistry } from './topic-registry';
 import { ProducerIdAllocator } from './producer-id-allocator';
 import { topicLogConfig } from './topic-config';
 import { needsRecovery, preRecoverActiveSegment, PreRecovery, RECOVERY_POOL_MIN_BYTES } from '../log/parallel-recovery';
 import { WorkerPool } from '../pool/worker-pool';
+import { GroupCoordinator, OFFSETS_TOPIC, offsetsPartitionFor } from '../group/coordinator';
+import { OffsetsLog } from '../group/offset-store';
 
 /** Size of the newest segment file in a partition directory (0 when none). */
 function activeSegmentBytes(dir: string): number {
@@ -40,6 +43,10 @@ export interface BrokerSettings {
   fetchMaxBytes: number;
   /** Longest a Fetch may park waiting for data, whatever the client asks. */
   fetchMaxWaitMsCap: number;
+  offsetsTopicPartitions: number;
+  offsetsRetentionMs: number;
+  offsetMetadataMaxBytes: number;
+  group: { initialRebalanceDelayMs: number; minSessionTimeoutMs: number; maxSessionTimeoutMs: number; maxSize: number };
 }
 
 /** Kafka's meta.properties: identifies the cluster and node a data directory belongs to. */
@@ -70,6 +77,7 @@ export class Broker {
   readonly topics: TopicRegistry;
   readonly producerIds: ProducerIdAllocator;
   readonly metrics = new RequestMetrics();
+  readonly groups: GroupCoordinator;
   clusterId = '';
   /** Set while shutting down: parked fetches return at once. */
   shuttingDown = false;
@@ -83,6 +91,19 @@ export class Broker {
   ) {
     this.topics = new TopicRegistry(settings.dataDir);
     this.producerIds = new ProducerIdAllocator(settings.dataDir);
+    const offsetsLog: OffsetsLog = {
+      partitionFor: (groupId) => {
+        const partition = offsetsPartitionFor(groupId, this.topics.get(OFFSETS_TOPIC)!.partitions);
+        return this.logs.get(OFFSETS_TOPIC, partition)!;
+      },
+      all: () => this.logs.all().filter((log) => log.topic === OFFSETS_TOPIC).sort((a, b) => a.partition - b.partition),
+    };
+    this.groups = new GroupCoordinator(offsetsLog, logger.child({ component: 'groups' }), {
+      limits: settings.group,
+      offsetsRetentionMs: settings.offsetsRetentionMs,
+      offsetMetadataMaxBytes: settings.offsetMetadataMaxBytes,
+      clock,
+    });
   }
 
   get nodeId(): number {
@@ -127,6 +148,11 @@ export class Broker {
         this.logs.getOrCreate(topic.name, partition, topicLogConfig(this.settings.topicDefaults, topic.configs), recoveries.get(`${topic.name}-${partition}`));
       }
     }
+    // The internal offsets topic exists from the start, like Kafka's once a group appears.
+    if (!this.topics.get(OFFSETS_TOPIC)) {
+      await this.createTopic(OFFSETS_TOPIC, this.settings.offsetsTopicPartitions, 1, { 'cleanup.policy': 'compact', 'segment.bytes': '104857600' });
+    }
+    await this.groups.start();
   }
 
   /** Registers a callback for the start of shutdown; returns its unsubscribe function. */
@@ -135,9 +161,14 @@ export class Broker {
     return () => this.shutdownListeners.delete(listener);
   }
 
+  stop(): void {
+    this.groups.stop();
+  }
+
   /** Wakes every parked request so in-flight work can be answered before the sockets close. */
   beginShutdown(): void {
     this.shuttingDown = true;
+    this.groups.releaseParked(ErrorCode.NOT_COORDINATOR);
     for (const listener of [...this.shutdownListeners]) listener();
     this.shutdownListeners.clear();
   }

@@ -38,6 +38,13 @@ export interface BrokerConfig {
   numPartitions: number;
   autoCreateTopicsEnable: boolean;
   defaultReplicationFactor: number;
+  offsetsTopicPartitions: number;
+  offsetsRetentionMinutes: number;
+  offsetMetadataMaxBytes: number;
+  groupInitialRebalanceDelayMs: number;
+  groupMinSessionTimeoutMs: number;
+  groupMaxSessionTimeoutMs: number;
+  groupMaxSize: number;
   /** Broker-level topic defaults (log.segment.bytes ...) as given, by Kafka name. */
   topicDefaults: Record<string, string>;
   /** Keys from the config file that Brook does not know (warned about, not fatal). */

@@ -23,6 +23,13 @@ export const SETTINGS: SettingDef[] = [
   { key: 'num.partitions', field: 'numPartitions', kind: 'int', defaultValue: 1, min: 1, about: 'partitions of auto-created topics and of CreateTopics with -1' },
   { key: 'auto.create.topics.enable', field: 'autoCreateTopicsEnable', kind: 'bool', defaultValue: true, about: 'create unknown topics named in Metadata requests' },
   { key: 'default.replication.factor', field: 'defaultReplicationFactor', kind: 'int', defaultValue: 1, min: 1, about: 'replication factor of auto-created topics' },
+  { key: 'offsets.topic.num.partitions', field: 'offsetsTopicPartitions', kind: 'int', defaultValue: 50, min: 1, about: 'partitions of __consumer_offsets (fixed once created)' },
+  { key: 'offsets.retention.minutes', field: 'offsetsRetentionMinutes', kind: 'int', defaultValue: 10080, min: 1, about: 'committed offsets of an empty group expire this long after it emptied' },
+  { key: 'offset.metadata.max.bytes', field: 'offsetMetadataMaxBytes', kind: 'int', defaultValue: 4096, min: 0, about: 'metadata string of one committed offset; larger gets OFFSET_METADATA_TOO_LARGE' },
+  { key: 'group.initial.rebalance.delay.ms', field: 'groupInitialRebalanceDelayMs', kind: 'int', defaultValue: 3000, min: 0, about: 'wait for more members before the first rebalance of an empty group' },
+  { key: 'group.min.session.timeout.ms', field: 'groupMinSessionTimeoutMs', kind: 'int', defaultValue: 6000, min: 1, about: 'smallest session timeout a member may ask for' },
+  { key: 'group.max.session.timeout.ms', field: 'groupMaxSessionTimeoutMs', kind: 'int', defaultValue: 1800000, min: 1, about: 'largest session timeout a member may ask for' },
+  { key: 'group.max.size', field: 'groupMaxSize', kind: 'int', defaultValue: 1000, min: 1, about: 'members of one group; more get GROUP_MAX_SIZE_REACHED' },
 ];
 
 /** Broker-level defaults for topic configs, passed through by their Kafka names. */

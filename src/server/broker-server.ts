@@ -38,6 +38,15 @@ export async function startBroker(config: BrokerConfig, logger: Logger): Promise
     maxPartitionsPerRequest: config.maxPartitionsPerRequest,
     fetchMaxBytes: config.fetchMaxBytes,
     fetchMaxWaitMsCap: 30_000,
+    offsetsTopicPartitions: config.offsetsTopicPartitions,
+    offsetsRetentionMs: config.offsetsRetentionMinutes * 60_000,
+    offsetMetadataMaxBytes: config.offsetMetadataMaxBytes,
+    group: {
+      initialRebalanceDelayMs: config.groupInitialRebalanceDelayMs,
+      minSessionTimeoutMs: config.groupMinSessionTimeoutMs,
+      maxSessionTimeoutMs: config.groupMaxSessionTimeoutMs,
+      maxSize: config.groupMaxSize,
+    },
   };
   const broker = new Broker(settings, logs, logger);
   await broker.start();
@@ -77,6 +86,7 @@ export async function startBroker(config: BrokerConfig, logger: Logger): Promise
       logger.info('shutting down');
       broker.beginShutdown();
       await listener.close(SHUTDOWN_DRAIN_MS);
+      broker.stop();
       if (http) await http.close();
       logs.close();
       logger.flushSync();

@@ -1,0 +1,56 @@
+// OffsetCommit (key 8), versions 0-8.
+// v1: generation and member id. v2-v4: retention time (ignored: offsets.retention.minutes
+// applies, as in Kafka 2.1+). v3: throttle time. v6: committed leader epoch. v7: group
+// instance id. v8: flexible. Offsets are written to __consumer_offsets before the answer.
+
+import { ErrorCode } from '../../../protocol/errors';
+import { ApiHandler } from '../api-handler';
+
+interface Request {
+  groupId: string;
+  generationIdOrMemberEpoch: number;
+  memberId: string;
+  groupInstanceId: string | null;
+  topics: { name: string; partitions: { partitionIndex: number; committedOffset: number; committedLeaderEpoch: number; committedMetadata: string | null }[] }[];
+}
+
+export const offsetCommit: ApiHandler<Request> = {
+  apiKey: 8,
+  name: 'OffsetCommit',
+  minVersion: 0,
+  maxVersion: 8,
+  handle(ctx, request) {
+    const { broker, header } = ctx;
+    const groups = broker.groups;
+    let errorCode = groups.precheck(request.groupId);
+    if (errorCode === ErrorCode.NONE) {
+      // v0 has no membership: it is a standalone commit.
+      const generation = header.apiVersion >= 1 ? request.generationIdOrMemberEpoch : -1;
+      const memberId = header.apiVersion >= 1 ? request.memberId : '';
+      errorCode = groups.commitCheck(request.groupId, memberId, request.groupInstanceId ?? null, generation);
+    }
+    if (errorCode !== ErrorCode.NONE) return this.errorResponse(request, errorCode, header.apiVersion);
+    const now = Date.now();
+    const accepted: { topic: string; partition: number; offset: { offset: number; leaderEpoch: number; metadata: string | null; commitTimestampMs: number } }[] = [];
+    const topics = request.topics.map((topic) => ({
+      name: topic.name,
+      partitions: topic.partitions.map((p) => {
+        let code = ErrorCode.NONE;
+        const metadataBytes = p.committedMetadata === null ? 0 : Buffer.byteLength(p.committedMetadata);
+        if (!broker.partitionLog(topic.name, p.partitionIndex)) code = ErrorCode.UNKNOWN_TOPIC_OR_PARTITION;
+        else if (metadataBytes > broker.settings.offsetMetadataMaxBytes) code = ErrorCode.OFFSET_METADATA_TOO_LARGE;
+        else if (p.committedOffset < -1) code = ErrorCode.INVALID_COMMIT_OFFSET_SIZE;
+        else accepted.push({ topic: topic.name, partition: p.partitionIndex, offset: { offset: p.committedOffset, leaderEpoch: p.committedLeaderEpoch ?? -1, metadata: p.committedMetadata, commitTimestampMs: now } });
+        return { partitionIndex: p.partitionIndex, errorCode: code };
+      }),
+    }));
+    if (accepted.length > 0) groups.commit(request.groupId, accepted);
+    return { throttleTimeMs: 0, topics };
+  },
+  errorResponse(request, errorCode) {
+    return {
+      throttleTimeMs: 0,
+      topics: (request?.topics ?? []).map((t) => ({ name: t.name, partitions: t.partitions.map((p) => ({ partitionIndex: p.partitionIndex, errorCode })) })),
+    };
+  },
+};

@@ -1,0 +1,65 @@
+// OffsetFetch (key 9), versions 0-8.
+// v1: log-backed offsets. v2: null topics = every committed partition; top-level error.
+// v3: throttle time. v5: committed leader epoch. v6: flexible. v7: requireStable (no
+// transactions here, so offsets are always stable). v8: several groups per request.
+
+import { ErrorCode } from '../../../protocol/errors';
+import { ApiHandler } from '../api-handler';
+import type { Broker } from '../broker';
+
+type TopicRequest = { name: string; partitionIndexes: number[] };
+
+function groupAnswer(broker: Broker, groupId: string, topics: TopicRequest[] | null) {
+  const precheck = broker.groups.precheck(groupId);
+  if (precheck !== ErrorCode.NONE) return { errorCode: precheck, topics: [] };
+  const committed = broker.groups.fetchOffsets(groupId);
+  const wanted: TopicRequest[] = topics ?? [...committed.entries()].map(([name, partitions]) => ({ name, partitionIndexes: [...partitions.keys()] }));
+  return {
+    errorCode: ErrorCode.NONE,
+    topics: wanted.map((topic) => ({
+      name: topic.name,
+      partitions: topic.partitionIndexes.map((partitionIndex) => {
+        const found = committed.get(topic.name)?.get(partitionIndex);
+        return {
+          partitionIndex,
+          committedOffset: found ? found.offset : -1,
+          committedLeaderEpoch: found ? found.leaderEpoch : -1,
+          metadata: found ? found.metadata : '',
+          errorCode: ErrorCode.NONE,
+        };
+      }),
+    })),
+  };
+}
+
+export const offsetFetch: ApiHandler = {
+  apiKey: 9,
+  name: 'OffsetFetch',
+  minVersion: 1,
+  maxVersion: 8,
+  handle(ctx, request) {
+    const version = ctx.header.apiVersion;
+    if (version >= 8) {
+      return {
+        throttleTimeMs: 0,
+        groups: (request.groups as { groupId: string; topics: TopicRequest[] | null }[]).map((g) => ({ groupId: g.groupId, ...groupAnswer(ctx.broker, g.groupId, g.topics) })),
+      };
+    }
+    const answer = groupAnswer(ctx.broker, request.groupId, request.topics);
+    // Before v2 there is no top-level error: it goes on every partition.
+    if (version < 2 && answer.errorCode !== ErrorCode.NONE) return this.errorResponse(request, answer.errorCode, version);
+    return { throttleTimeMs: 0, topics: answer.topics, errorCode: answer.errorCode };
+  },
+  errorResponse(request, errorCode) {
+    const topics = (request?.topics ?? []).map((t: TopicRequest) => ({
+      name: t.name,
+      partitions: t.partitionIndexes.map((partitionIndex) => ({ partitionIndex, committedOffset: -1, committedLeaderEpoch: -1, metadata: '', errorCode })),
+    }));
+    return {
+      throttleTimeMs: 0,
+      topics,
+      errorCode,
+      groups: (request?.groups ?? []).map((g: { groupId: string }) => ({ groupId: g.groupId, topics: [], errorCode })),
+    };
+  },
+};

@@ -1,0 +1,43 @@
+// FindCoordinator (key 10), versions 0-4.
+// v1: key type (0 = group, 1 = transaction). v3: flexible. v4: many keys per request.
+// The coordinator of a group is the leader of its __consumer_offsets partition: this
+// broker. There is no transaction coordinator yet, so key type 1 is refused.
+
+import { ErrorCode } from '../../../protocol/errors';
+import { ApiHandler } from '../api-handler';
+import type { Broker } from '../broker';
+
+const GROUP = 0;
+
+function answer(broker: Broker, key: string, keyType: number) {
+  if (keyType !== GROUP) return { key, nodeId: -1, host: '', port: -1, errorCode: ErrorCode.COORDINATOR_NOT_AVAILABLE, errorMessage: 'transactions are not supported yet' };
+  if (key === '') return { key, nodeId: -1, host: '', port: -1, errorCode: ErrorCode.INVALID_GROUP_ID, errorMessage: 'empty group id' };
+  if (!broker.groups.isLoaded) return { key, nodeId: -1, host: '', port: -1, errorCode: ErrorCode.COORDINATOR_NOT_AVAILABLE, errorMessage: 'offsets topic still loading' };
+  return { key, nodeId: broker.nodeId, host: broker.settings.host, port: broker.settings.port, errorCode: ErrorCode.NONE, errorMessage: null };
+}
+
+export const findCoordinator: ApiHandler = {
+  apiKey: 10,
+  name: 'FindCoordinator',
+  minVersion: 0,
+  maxVersion: 4,
+  handle(ctx, request) {
+    const version = ctx.header.apiVersion;
+    if (version >= 4) {
+      return { throttleTimeMs: 0, coordinators: (request.coordinatorKeys as string[]).map((key) => answer(ctx.broker, key, request.keyType)) };
+    }
+    const one = answer(ctx.broker, request.key, request.keyType);
+    return { throttleTimeMs: 0, errorCode: one.errorCode, errorMessage: one.errorMessage, nodeId: one.nodeId, host: one.host, port: one.port };
+  },
+  errorResponse(request, errorCode) {
+    return {
+      throttleTimeMs: 0,
+      errorCode,
+      errorMessage: null,
+      nodeId: -1,
+      host: '',
+      port: -1,
+      coordinators: (request?.coordinatorKeys ?? []).map((key: string) => ({ key, nodeId: -1, host: '', port: -1, errorCode, errorMessage: null })),
+    };
+  },
+};

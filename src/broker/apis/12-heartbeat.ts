@@ -1,0 +1,26 @@
+// Heartbeat (key 12), versions 0-4.
+// v1: throttle time. v3: group instance id. v4: flexible.
+// REBALANCE_IN_PROGRESS tells a member to join again.
+
+import { ErrorCode } from '../../../protocol/errors';
+import { ApiHandler } from '../api-handler';
+
+export const heartbeat: ApiHandler = {
+  apiKey: 12,
+  name: 'Heartbeat',
+  minVersion: 0,
+  maxVersion: 4,
+  handle(ctx, request) {
+    const precheck = ctx.broker.groups.precheck(request.groupId);
+    if (precheck !== ErrorCode.NONE) return { throttleTimeMs: 0, errorCode: precheck };
+    const errorCode = ctx.broker.groups.heartbeat(request.groupId, {
+      memberId: request.memberId,
+      groupInstanceId: request.groupInstanceId ?? null,
+      generationId: request.generationId,
+    });
+    return { throttleTimeMs: 0, errorCode };
+  },
+  errorResponse(_request, errorCode) {
+    return { throttleTimeMs: 0, errorCode };
+  },
+};

@@ -1,0 +1,28 @@
+// LeaveGroup (key 13), versions 0-5.
+// v1: throttle time. v3: several members (with instance ids) per request. v4: flexible.
+// v5: reason.
+
+import { ErrorCode } from '../../../protocol/errors';
+import { ApiHandler } from '../api-handler';
+
+export const leaveGroup: ApiHandler = {
+  apiKey: 13,
+  name: 'LeaveGroup',
+  minVersion: 0,
+  maxVersion: 5,
+  handle(ctx, request) {
+    const version = ctx.header.apiVersion;
+    const precheck = ctx.broker.groups.precheck(request.groupId);
+    if (precheck !== ErrorCode.NONE) return this.errorResponse(request, precheck, version);
+    const members = version >= 3
+      ? (request.members as { memberId: string; groupInstanceId: string | null }[]).map((m) => ({ memberId: m.memberId, groupInstanceId: m.groupInstanceId ?? null }))
+      : [{ memberId: request.memberId as string, groupInstanceId: null }];
+    const result = ctx.broker.groups.leave(request.groupId, members);
+    // Before v3 the single member's error is the top-level error.
+    const errorCode = version >= 3 ? result.errorCode : result.members[0].errorCode;
+    return { throttleTimeMs: 0, errorCode, members: result.members };
+  },
+  errorResponse(request, errorCode) {
+    return { throttleTimeMs: 0, errorCode, members: (request?.members ?? []).map((m: { memberId: string; groupInstanceId: string | null }) => ({ ...m, errorCode })) };
+  },
+};

@@ -1,0 +1,30 @@
+// SyncGroup (key 14), versions 0-5.
+// v1: throttle time. v3: group instance id. v4: flexible. v5: protocol type and name.
+// Followers park until the leader sends the assignment for the generation.
+
+import { ErrorCode } from '../../../protocol/errors';
+import { ApiHandler } from '../api-handler';
+
+export const syncGroup: ApiHandler = {
+  apiKey: 14,
+  name: 'SyncGroup',
+  minVersion: 0,
+  maxVersion: 5,
+  async handle(ctx, request) {
+    const { broker } = ctx;
+    const precheck = broker.groups.precheck(request.groupId);
+    if (precheck !== ErrorCode.NONE) return this.errorResponse(request, precheck, ctx.header.apiVersion);
+    const reply = await broker.groups.sync(request.groupId, {
+      memberId: request.memberId,
+      groupInstanceId: request.groupInstanceId ?? null,
+      generationId: request.generationId,
+      protocolType: request.protocolType ?? null,
+      protocolName: request.protocolName ?? null,
+      assignments: request.assignments,
+    });
+    return { throttleTimeMs: 0, ...reply };
+  },
+  errorResponse(_request, errorCode) {
+    return { throttleTimeMs: 0, errorCode, protocolType: null, protocolName: null, assignment: Buffer.alloc(0) };
+  },
+};

@@ -1,0 +1,22 @@
+// DeleteGroups (key 42), versions 0-2. v2: flexible.
+// Only empty groups can be deleted (NON_EMPTY_GROUP otherwise); their offsets go too.
+
+import { ApiHandler } from '../api-handler';
+import { ErrorCode } from '../../../protocol/errors';
+
+export const deleteGroups: ApiHandler = {
+  apiKey: 42,
+  name: 'DeleteGroups',
+  minVersion: 0,
+  maxVersion: 2,
+  handle(ctx, request) {
+    const results = (request.groupsNames as string[]).map((groupId) => {
+      const precheck = ctx.broker.groups.precheck(groupId);
+      return { groupId, errorCode: precheck !== ErrorCode.NONE ? precheck : ctx.broker.groups.deleteGroup(groupId) };
+    });
+    return { throttleTimeMs: 0, results };
+  },
+  errorResponse(request, errorCode) {
+    return { throttleTimeMs: 0, results: (request?.groupsNames ?? []).map((groupId: string) => ({ groupId, errorCode })) };
+  },
+};

@@ -1,0 +1,36 @@
+// OffsetDelete (key 47), version 0: deletes committed offsets of partitions a group no
+// longer consumes; refused (GROUP_SUBSCRIBED_TO_TOPIC) for topics an active member is
+// subscribed to.
+
+import { ErrorCode } from '../../../protocol/errors';
+import { ApiHandler } from '../api-handler';
+import { subscribedTopics } from '../../group/consumer-protocol';
+
+export const offsetDelete: ApiHandler = {
+  apiKey: 47,
+  name: 'OffsetDelete',
+  minVersion: 0,
+  maxVersion: 0,
+  handle(ctx, request) {
+    const groups = ctx.broker.groups;
+    const precheck = groups.precheck(request.groupId);
+    if (precheck !== ErrorCode.NONE) return this.errorResponse(request, precheck, 0);
+    const group = groups.describe(request.groupId);
+    const subscribed = group ? subscribedTopics(group) : new Set<string>();
+    const wanted = (request.topics as { name: string; partitions: { partitionIndex: number }[] }[]).flatMap((t) => t.partitions.map((p) => ({ topic: t.name, partition: p.partitionIndex })));
+    const { groupError, results } = groups.deleteOffsets(request.groupId, wanted, subscribed);
+    if (groupError !== ErrorCode.NONE) return this.errorResponse(request, groupError, 0);
+    let i = 0;
+    return {
+      errorCode: ErrorCode.NONE,
+      throttleTimeMs: 0,
+      topics: request.topics.map((t: { name: string; partitions: { partitionIndex: number }[] }) => ({
+        name: t.name,
+        partitions: t.partitions.map((p) => ({ partitionIndex: p.partitionIndex, errorCode: results[i++] })),
+      })),
+    };
+  },
+  errorResponse(_request, errorCode) {
+    return { errorCode, throttleTimeMs: 0, topics: [] };
+  },
+};

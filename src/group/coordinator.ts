@@ -1,0 +1,225 @@
+// The group coordinator's shell: owns the pure Group state machines, turns their effects
+// into replies to parked requests, drives their clocks, and stores committed offsets and
+// group metadata durably in the internal topic __consumer_offsets (partition chosen by
+// the group id's Java hash, as Kafka does). The coordinator of a group is the leader of
+// that partition; on a single node that is this broker. On start it loads every offsets
+// partition before answering (COORDINATOR_LOAD_IN_PROGRESS meanwhile).
+
+import { randomUUID } from 'node:crypto';
+import { ErrorCode } from '../../protocol/errors';
+import { Logger } from '../logger';
+import { Effect, Group, GroupLimits, JoinReply, JoinRequest, SyncReply, DEFAULT_GROUP_LIMITS } from './group';
+import { OffsetStore, CommittedOffset, OffsetsLog } from './offset-store';
+
+export const OFFSETS_TOPIC = '__consumer_offsets';
+
+/** Java's String.hashCode, so groups land on the partition Kafka would choose. */
+export function javaStringHash(text: string): number {
+  let hash = 0;
+  for (let i = 0; i < text.length; i++) hash = (Math.imul(hash, 31) + text.charCodeAt(i)) | 0;
+  return hash;
+}
+
+export function offsetsPartitionFor(groupId: string, partitions: number): number {
+  const hash = javaStringHash(groupId);
+  // Kafka's Utils.abs maps Integer.MIN_VALUE to 0.
+  return (hash === -2147483648 ? 0 : Math.abs(hash)) % partitions;
+}
+
+export interface CoordinatorOptions {
+  limits?: Partial<GroupLimits>;
+  offsetsRetentionMs: number;
+  offsetMetadataMaxBytes: number;
+  tickIntervalMs?: number;
+  clock?: () => number;
+}
+
+type Waiter = (reply: JoinReply | SyncReply) => void;
+
+export class GroupCoordinator {
+  private readonly groups = new Map<string, Group>();
+  private readonly waiters = new Map<number, Waiter>();
+  private nextRequestId = 1;
+  private timer: NodeJS.Timeout | null = null;
+  private loaded = false;
+  readonly store: OffsetStore;
+  private readonly limits: GroupLimits;
+  private readonly clock: () => number;
+
+  constructor(
+    private readonly log: OffsetsLog,
+    private readonly logger: Logger,
+    private readonly options: CoordinatorOptions,
+  ) {
+    this.limits = { ...DEFAULT_GROUP_LIMITS, ...options.limits };
+    this.clock = options.clock ?? Date.now;
+    this.store = new OffsetStore(log);
+  }
+
+  get isLoaded(): boolean {
+    return this.loaded;
+  }
+
+  /** Loads offsets and group metadata from the offsets topic, then starts the clock. */
+  async start(): Promise<void> {
+    const now = this.clock();
+    const snapshots = await this.store.load();
+    for (const [groupId, snapshot] of snapshots) {
+      const group = new Group(groupId, now, this.limits);
+      group.restore(snapshot, now);
+      this.groups.set(groupId, group);
+    }
+    for (const groupId of this.store.groupIds()) if (!this.groups.has(groupId)) this.groups.set(groupId, new Group(groupId, now, this.limits));
+    this.loaded = true;
+    this.logger.info('group coordinator loaded', { groups: this.groups.size });
+    const interval = this.options.tickIntervalMs ?? 250;
+    this.timer = setInterval(() => this.tick(), interval);
+    this.timer.unref();
+  }
+
+  stop(): void {
+    if (this.timer) clearInterval(this.timer);
+    this.timer = null;
+  }
+
+  /** Shutdown: every parked JoinGroup/SyncGroup is answered so clients look elsewhere. */
+  releaseParked(errorCode: number): void {
+    const waiters = [...this.waiters.values()];
+    this.waiters.clear();
+    for (const waiter of waiters) {
+      waiter({ errorCode, generationId: -1, protocolType: null, protocolName: null, leader: '', memberId: '', members: [], assignment: Buffer.alloc(0) } as JoinReply & SyncReply);
+    }
+  }
+
+  private group(groupId: string, create: boolean): Group | undefined {
+    let group = this.groups.get(groupId);
+    if ((!group || group.state === 'Dead') && create) {
+      group = new Group(groupId, this.clock(), this.limits);
+      this.groups.set(groupId, group);
+    }
+    return group;
+  }
+
+  private apply(group: Group, effects: Effect[]): void {
+    for (const effect of effects) {
+      if (effect.kind === 'persist') {
+        this.store.writeGroup(group.groupId, group.snapshot());
+        continue;
+      }
+      const waiter = this.waiters.get(effect.requestId);
+      if (!waiter) continue;
+      this.waiters.delete(effect.requestId);
+      waiter(effect.reply);
+    }
+  }
+
+  private park<T extends JoinReply | SyncReply>(run: (requestId: number) => void): Promise<T> {
+    const requestId = this.nextRequestId++;
+    return new Promise<T>((resolve) => {
+      this.waiters.set(requestId, resolve as Waiter);
+      run(requestId);
+    });
+  }
+
+  /** A group-level error code for requests that cannot be served at all right now. */
+  precheck(groupId: string): number {
+    if (!this.loaded) return ErrorCode.COORDINATOR_LOAD_IN_PROGRESS;
+    if (groupId === '') return ErrorCode.INVALID_GROUP_ID;
+    return ErrorCode.NONE;
+  }
+
+  join(groupId: string, request: JoinRequest): Promise<JoinReply> {
+    const group = this.group(groupId, true)!;
+    const newMemberId = `${request.clientId || 'member'}-${randomUUID()}`;
+    return this.park<JoinReply>((requestId) => this.apply(group, group.join(request, requestId, this.clock(), newMemberId)));
+  }
+
+  sync(groupId: string, request: Parameters<Group['sync']>[0]): Promise<SyncReply> {
+    const group = this.group(groupId, false);
+    if (!group) return Promise.resolve({ errorCode: ErrorCode.UNKNOWN_MEMBER_ID, protocolType: null, protocolName: null, assignment: Buffer.alloc(0) });
+    return this.park<SyncReply>((requestId) => this.apply(group, group.sync(request, requestId, this.clock())));
+  }
+
+  heartbeat(groupId: string, request: Parameters<Group['heartbeat']>[0]): number {
+    const group = this.group(groupId, false);
+    if (!group) return ErrorCode.UNKNOWN_MEMBER_ID;
+    return group.heartbeat(request, this.clock());
+  }
+
+  leave(groupId: string, members: { memberId: string; groupInstanceId: string | null }[]): { errorCode: number; members: { memberId: string; groupInstanceId: string | null; errorCode: number }[] } {
+    const group = this.group(groupId, false);
+    if (!group) return { errorCode: ErrorCode.UNKNOWN_MEMBER_ID, members: members.map((m) => ({ ...m, errorCode: ErrorCode.UNKNOWN_MEMBER_ID })) };
+    const out = members.map((m) => {
+      const { errorCode, effects } = group.leave(m.memberId, m.groupInstanceId, this.clock());
+      this.apply(group, effects);
+      return { ...m, errorCode };
+    });
+    return { errorCode: ErrorCode.NONE, members: out };
+  }
+
+  /** Validates a commit's membership; the offsets are then stored one by one. */
+  commitCheck(groupId: string, memberId: string, groupInstanceId: string | null, generationId: number): number {
+    const group = this.group(groupId, generationId < 0 && memberId === '');
+    if (!group) return generationId < 0 ? ErrorCode.NONE : ErrorCode.ILLEGAL_GENERATION;
+    return group.canCommit(memberId, groupInstanceId, generationId);
+  }
+
+  commit(groupId: string, offsets: { topic: string; partition: number; offset: CommittedOffset }[]): void {
+    this.store.commit(groupId, offsets);
+  }
+
+  fetchOffsets(groupId: string): Map<string, Map<number, CommittedOffset>> {
+    return this.store.offsetsOf(groupId);
+  }
+
+  listGroups(): { groupId: string; protocolType: string; state: string }[] {
+    return [...this.groups.values()]
+      .filter((g) => g.state !== 'Dead')
+      .map((g) => ({ groupId: g.groupId, protocolType: g.protocolType ?? '', state: g.state }));
+  }
+
+  describe(groupId: string): Group | undefined {
+    const group = this.groups.get(groupId);
+    return group && group.state !== 'Dead' ? group : undefined;
+  }
+
+  /** DeleteGroups: only empty groups; their offsets and metadata are tombstoned. */
+  deleteGroup(groupId: string): number {
+    const group = this.groups.get(groupId);
+    if (!group || group.state === 'Dead') return this.store.groupIds().includes(groupId) ? this.dropOffsetsOnly(groupId) : ErrorCode.GROUP_ID_NOT_FOUND;
+    if (group.state !== 'Empty') return ErrorCode.NON_EMPTY_GROUP;
+    group.state = 'Dead';
+    this.store.deleteGroup(groupId);
+    this.groups.delete(groupId);
+    return ErrorCode.NONE;
+  }
+
+  private dropOffsetsOnly(groupId: string): number {
+    this.store.deleteGroup(groupId);
+    return ErrorCode.NONE;
+  }
+
+  /** OffsetDelete: refused for partitions the group still consumes while it has members. */
+  deleteOffsets(groupId: string, partitions: { topic: string; partition: number }[], subscribedTopics: Set<string>): { groupError: number; results: number[] } {
+    const group = this.groups.get(groupId);
+    if (!group && !this.store.groupIds().includes(groupId)) return { groupError: ErrorCode.GROUP_ID_NOT_FOUND, results: [] };
+    const results = partitions.map(({ topic, partition }) => {
+      if (group && group.state !== 'Empty' && subscribedTopics.has(topic)) return ErrorCode.GROUP_SUBSCRIBED_TO_TOPIC;
+      this.store.deleteOffset(groupId, topic, partition);
+      return ErrorCode.NONE;
+    });
+    return { groupError: ErrorCode.NONE, results };
+  }
+
+  tick(): void {
+    const now = this.clock();
+    for (const group of this.groups.values()) {
+      this.apply(group, group.tick(now));
+      // offsets.retention.minutes: an empty group's offsets expire that long after it emptied.
+      if (group.state === 'Empty' && now - group.emptySinceMs > this.options.offsetsRetentionMs && this.store.offsetsOf(group.groupId).size > 0) {
+        this.logger.info('offsets expired for empty group', { group: group.groupId });
+        this.store.deleteGroup(group.groupId);
+      }
+    }
+  }
+}

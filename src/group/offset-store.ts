@@ -1,0 +1,156 @@
+// Committed offsets and group metadata, kept in memory and written through the normal log
+// to the internal topic __consumer_offsets, one record per change (a compacted topic's
+// shape: a key per group or group/topic/partition, the latest value wins, null deletes).
+// Loading replays every partition of the topic in order.
+//
+// Record keys (our own layout, versioned like Kafka's):
+//   offset:   int16 1 | string group | string topic | int32 partition
+//   metadata: int16 2 | string group
+// Values: offset: int16 3 | int64 offset | int32 leader epoch | nullable string metadata |
+// int64 commit time; group: int16 3 | JSON snapshot (buffers in base64).
+
+import { Reader, Writer } from '../../protocol/primitives';
+import { encodeRecordBatchSync, RecordBatchView, splitBatches } from '../../protocol/record-batch';
+import type { PartitionLog } from '../log/partition-log';
+import type { GroupSnapshot } from './group';
+
+export interface CommittedOffset {
+  offset: number;
+  leaderEpoch: number;
+  metadata: string | null;
+  commitTimestampMs: number;
+}
+
+export interface OffsetsLog {
+  partitionFor(groupId: string): PartitionLog;
+  all(): PartitionLog[];
+}
+
+const OFFSET_KEY = 1;
+const GROUP_KEY = 2;
+const VALUE_VERSION = 3;
+
+function offsetKey(group: string, topic: string, partition: number): Buffer {
+  return new Writer(64).int16(OFFSET_KEY).string(group).string(topic).int32(partition).toBuffer();
+}
+
+function groupKey(group: string): Buffer {
+  return new Writer(32).int16(GROUP_KEY).string(group).toBuffer();
+}
+
+function offsetValue(value: CommittedOffset): Buffer {
+  return new Writer(64).int16(VALUE_VERSION).int64(value.offset).int32(value.leaderEpoch).nullableString(value.metadata).int64(value.commitTimestampMs).toBuffer();
+}
+
+function groupValue(snapshot: GroupSnapshot): Buffer {
+  const json = JSON.stringify(snapshot, (_key, v) => (v && v.type === 'Buffer' && Array.isArray(v.data) ? { base64: Buffer.from(v.data).toString('base64') } : v));
+  return Buffer.concat([new Writer(2).int16(VALUE_VERSION).toBuffer(), Buffer.from(json)]);
+}
+
+function parseGroupValue(value: Buffer): GroupSnapshot {
+  return JSON.parse(value.subarray(2).toString('utf8'), (_key, v) => (v && typeof v === 'object' && typeof v.base64 === 'string' ? Buffer.from(v.base64, 'base64') : v));
+}
+
+export class OffsetStore {
+  private readonly offsets = new Map<string, Map<string, Map<number, CommittedOffset>>>();
+
+  constructor(private readonly log: OffsetsLog) {}
+
+  groupIds(): string[] {
+    return [...this.offsets.keys()];
+  }
+
+  offsetsOf(groupId: string): Map<string, Map<number, CommittedOffset>> {
+    return this.offsets.get(groupId) ?? new Map();
+  }
+
+  private append(groupId: string, records: { key: Buffer; value: Buffer | null }[]): void {
+    if (records.length === 0) return;
+    const batch = encodeRecordBatchSync({ records: records.map((r) => ({ key: r.key, value: r.value })) });
+    const result = this.log.partitionFor(groupId).append([batch], { leaderEpoch: 0 });
+    if (result.errorCode !== 0) throw new Error(`offsets topic append failed with error ${result.errorCode}`);
+  }
+
+  private set(groupId: string, topic: string, partition: number, value: CommittedOffset | null): void {
+    let topics = this.offsets.get(groupId);
+    if (!topics) {
+      if (value === null) return;
+      topics = new Map();
+      this.offsets.set(groupId, topics);
+    }
+    let partitions = topics.get(topic);
+    if (!partitions) {
+      if (value === null) return;
+      partitions = new Map();
+      topics.set(topic, partitions);
+    }
+    if (value === null) {
+      partitions.delete(partition);
+      if (partitions.size === 0) topics.delete(topic);
+      if (topics.size === 0) this.offsets.delete(groupId);
+    } else partitions.set(partition, value);
+  }
+
+  /** Writes the commits durably (one batch), then makes them visible. */
+  commit(groupId: string, entries: { topic: string; partition: number; offset: CommittedOffset }[]): void {
+    this.append(groupId, entries.map((e) => ({ key: offsetKey(groupId, e.topic, e.partition), value: offsetValue(e.offset) })));
+    for (const e of entries) this.set(groupId, e.topic, e.partition, e.offset);
+  }
+
+  deleteOffset(groupId: string, topic: string, partition: number): void {
+    this.append(groupId, [{ key: offsetKey(groupId, topic, partition), value: null }]);
+    this.set(groupId, topic, partition, null);
+  }
+
+  writeGroup(groupId: string, snapshot: GroupSnapshot): void {
+    this.append(groupId, [{ key: groupKey(groupId), value: groupValue(snapshot) }]);
+  }
+
+  /** Tombstones a group's metadata and every offset it has. */
+  deleteGroup(groupId: string): void {
+    const records: { key: Buffer; value: Buffer | null }[] = [{ key: groupKey(groupId), value: null }];
+    for (const [topic, partitions] of this.offsetsOf(groupId)) for (const partition of partitions.keys()) records.push({ key: offsetKey(groupId, topic, partition), value: null });
+    this.append(groupId, records);
+    this.offsets.delete(groupId);
+  }
+
+  /** Replays the offsets topic; returns the latest metadata snapshot of each group. */
+  async load(): Promise<Map<string, GroupSnapshot>> {
+    const groups = new Map<string, GroupSnapshot>();
+    for (const partitionLog of this.log.all()) {
+      let offset = partitionLog.logStartOffset;
+      while (offset < partitionLog.logEndOffset) {
+        const read = partitionLog.read(offset, 4 * 1024 * 1024, { minOneBatch: true, upperBound: partitionLog.logEndOffset });
+        if (read.bytes === 0) break;
+        for (const chunk of read.chunks) {
+          for (const bytes of splitBatches(chunk).batches) {
+            const view = new RecordBatchView(bytes);
+            for (const record of await view.records()) {
+              if (record.offset < offset || record.key === null) continue;
+              this.replay(record.key, record.value, groups);
+            }
+            offset = view.lastOffset + 1;
+          }
+        }
+      }
+    }
+    return groups;
+  }
+
+  private replay(key: Buffer, value: Buffer | null, groups: Map<string, GroupSnapshot>): void {
+    const reader = new Reader(key);
+    const kind = reader.int16();
+    const group = reader.string();
+    if (kind === OFFSET_KEY) {
+      const topic = reader.string();
+      const partition = reader.int32();
+      if (value === null) return this.set(group, topic, partition, null);
+      const v = new Reader(value);
+      v.int16();
+      this.set(group, topic, partition, { offset: v.int64(), leaderEpoch: v.int32(), metadata: v.nullableString(), commitTimestampMs: v.int64() });
+    } else if (kind === GROUP_KEY) {
+      if (value === null) groups.delete(group);
+      else groups.set(group, parseGroupValue(value));
+    }
+  }
+}
