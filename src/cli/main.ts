@@ -3,6 +3,8 @@
 
 import { ConfigError } from '../config/config';
 import { UsageError } from './args';
+import { CliError } from './admin-client';
+import { GROUPS_HELP, groupsCommand } from './groups-command';
 import { FRAME_HELP, frameCommand } from './frame-command';
 import { SERVER_HELP, serverCommand } from './server-command';
 
@@ -12,6 +14,7 @@ Commands:
   server            run a Brook node (see: brook server --help)
   frame encode      build a Kafka protocol frame from JSON (see: brook frame --help)
   frame decode      print a Kafka protocol frame from stdin as JSON
+  groups            list, describe (with lag), reset-offsets, delete consumer groups
   help              show this help
 `;
 
@@ -23,6 +26,8 @@ export async function main(argv: string[]): Promise<number> {
         return await serverCommand(rest);
       case 'frame':
         return await frameCommand(rest);
+      case 'groups':
+        return await groupsCommand(rest);
       case undefined:
         process.stderr.write(HELP);
         return 2;
@@ -31,6 +36,7 @@ export async function main(argv: string[]): Promise<number> {
       case '-h':
         if (rest[0] === 'server') process.stdout.write(SERVER_HELP);
         else if (rest[0] === 'frame') process.stdout.write(FRAME_HELP);
+        else if (rest[0] === 'groups') process.stdout.write(GROUPS_HELP);
         else process.stdout.write(HELP);
         return 0;
       default:
@@ -40,6 +46,10 @@ export async function main(argv: string[]): Promise<number> {
     if (error instanceof UsageError || error instanceof ConfigError) {
       process.stderr.write(`brook: ${error.message}\n`);
       return 2;
+    }
+    if (error instanceof CliError) {
+      process.stderr.write(`brook: ${error.message}\n`);
+      return 1;
     }
     process.stderr.write(`brook: ${(error as Error).message ?? String(error)}\n`);
     return 1;

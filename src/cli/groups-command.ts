@@ -1,0 +1,202 @@
+// `brook groups list|describe|reset-offsets|delete`: consumer groups from the command
+// line, with lag per partition (committed offset against the high watermark). Tables by
+// default, --json for scripts. Exit codes: 0 done, 1 broker or Kafka error, 2 bad usage.
+
+import { Reader } from '../../protocol/primitives';
+import { KafkaConnection } from '../client/connection';
+import { parseArgs, UsageError } from './args';
+import { check, CliError, connectBootstrap, table } from './admin-client';
+
+export const GROUPS_HELP = `Usage:
+  brook groups list [--bootstrap HOST:PORT] [--json]
+  brook groups describe <group> [--bootstrap HOST:PORT] [--json]
+  brook groups reset-offsets <group> --topic TOPIC (--to-earliest | --to-latest | --to-offset N | --to-datetime ISO8601)
+                             [--partitions 0,1,...] [--execute] [--bootstrap HOST:PORT] [--json]
+  brook groups delete <group> [--bootstrap HOST:PORT]
+
+describe shows each partition's committed offset, log end (high watermark) and lag, and
+which member owns it. reset-offsets needs the group to be empty (no live members); it
+prints the plan and changes nothing unless --execute is given. --bootstrap defaults to
+127.0.0.1:9092.
+`;
+
+interface Lag {
+  topic: string;
+  partition: number;
+  committed: number;
+  end: number;
+  lag: number | null;
+  owner: string;
+}
+
+/** Decodes the consumer protocol's assignment: version, [topic, [partition]], user data. */
+function assignedPartitions(assignment: Buffer): { topic: string; partition: number }[] {
+  try {
+    const reader = new Reader(assignment);
+    reader.int16();
+    const out: { topic: string; partition: number }[] = [];
+    const topics = reader.arrayLength(2) ?? 0;
+    for (let t = 0; t < topics; t++) {
+      const topic = reader.string();
+      const partitions = reader.arrayLength(4) ?? 0;
+      for (let p = 0; p < partitions; p++) out.push({ topic, partition: reader.int32() });
+    }
+    return out;
+  } catch {
+    return [];
+  }
+}
+
+async function endOffsets(connection: KafkaConnection, wanted: Map<string, number[]>, timestamp = -1): Promise<Map<string, number>> {
+  const out = new Map<string, number>();
+  if (wanted.size === 0) return out;
+  const response = await connection.request(2, 2, {
+    replicaId: -1,
+    isolationLevel: 0,
+    topics: [...wanted].map(([name, partitions]) => ({ name, partitions: partitions.map((partitionIndex) => ({ partitionIndex, timestamp })) })),
+  });
+  for (const topic of response.topics) for (const p of topic.partitions) if (p.errorCode === 0) out.set(`${topic.name}:${p.partitionIndex}`, p.offset);
+  return out;
+}
+
+async function describeGroup(connection: KafkaConnection, groupId: string) {
+  const described = await connection.request(15, 4, { groups: [groupId], includeAuthorizedOperations: false });
+  const group = described.groups[0];
+  check(group.errorCode, `describe ${groupId}`);
+  const offsets = await connection.request(9, 4, { groupId, topics: null });
+  check(offsets.errorCode, `offsets of ${groupId}`);
+  const owners = new Map<string, string>();
+  for (const member of group.members) for (const { topic, partition } of assignedPartitions(member.memberAssignment)) owners.set(`${topic}:${partition}`, member.memberId);
+  const wanted = new Map<string, number[]>();
+  const add = (topic: string, partition: number) => {
+    if (!wanted.has(topic)) wanted.set(topic, []);
+    if (!wanted.get(topic)!.includes(partition)) wanted.get(topic)!.push(partition);
+  };
+  for (const topic of offsets.topics) for (const p of topic.partitions) add(topic.name, p.partitionIndex);
+  for (const key of owners.keys()) add(key.slice(0, key.lastIndexOf(':')), Number(key.slice(key.lastIndexOf(':') + 1)));
+  const ends = await endOffsets(connection, wanted);
+  const committed = new Map<string, number>();
+  for (const topic of offsets.topics) for (const p of topic.partitions) committed.set(`${topic.name}:${p.partitionIndex}`, p.committedOffset);
+  const lags: Lag[] = [];
+  for (const [topic, partitions] of wanted) {
+    for (const partition of partitions.sort((a, b) => a - b)) {
+      const key = `${topic}:${partition}`;
+      const c = committed.get(key) ?? -1;
+      const end = ends.get(key) ?? -1;
+      lags.push({ topic, partition, committed: c, end, lag: c >= 0 && end >= 0 ? Math.max(0, end - c) : null, owner: owners.get(key) ?? '' });
+    }
+  }
+  return {
+    groupId,
+    state: group.groupState,
+    protocolType: group.protocolType,
+    protocol: group.protocolData,
+    members: group.members.map((m: { memberId: string; clientId: string; clientHost: string; groupInstanceId: string | null }) => ({ memberId: m.memberId, clientId: m.clientId, clientHost: m.clientHost, groupInstanceId: m.groupInstanceId })),
+    partitions: lags,
+    totalLag: lags.reduce((sum, l) => sum + (l.lag ?? 0), 0),
+  };
+}
+
+export async function groupsCommand(argv: string[]): Promise<number> {
+  const [verb, ...rest] = argv;
+  if (verb === undefined || verb === '--help' || verb === 'help') {
+    process.stdout.write(GROUPS_HELP);
+    return verb === undefined ? 2 : 0;
+  }
+  const { positionals, flags } = parseArgs(rest, ['bootstrap', 'topic', 'to-offset', 'to-datetime', 'partitions'], ['json', 'to-earliest', 'to-latest', 'execute', 'help']);
+  if (flags.help) {
+    process.stdout.write(GROUPS_HELP);
+    return 0;
+  }
+  const bootstrap = flags.bootstrap ?? '127.0.0.1:9092';
+  const json = flags.json === 'true';
+  const print = (value: unknown, text: string) => process.stdout.write(json ? `${JSON.stringify(value, null, 2)}\n` : text);
+  const needGroup = () => {
+    if (positionals.length !== 1) throw new UsageError(`groups ${verb} needs exactly one <group>`);
+    return positionals[0];
+  };
+  if (!['list', 'describe', 'reset-offsets', 'delete'].includes(verb)) throw new UsageError(`unknown groups verb "${verb}" (list, describe, reset-offsets, delete)`);
+  if (verb === 'list' && positionals.length > 0) throw new UsageError(`unexpected argument "${positionals[0]}"`);
+  const groupId = verb === 'list' ? '' : needGroup();
+  if (verb === 'reset-offsets') {
+    const targets = ['to-earliest', 'to-latest', 'to-offset', 'to-datetime'].filter((t) => flags[t] !== undefined);
+    if (targets.length !== 1) throw new UsageError('reset-offsets needs exactly one of --to-earliest, --to-latest, --to-offset N, --to-datetime ISO8601');
+    if (!flags.topic) throw new UsageError('reset-offsets needs --topic TOPIC');
+    if (flags['to-offset'] !== undefined && !/^\d+$/.test(flags['to-offset'])) throw new UsageError('--to-offset must be a non-negative integer');
+    if (flags['to-datetime'] !== undefined && Number.isNaN(Date.parse(flags['to-datetime']))) throw new UsageError('--to-datetime must be a date such as 2026-01-31T12:00:00Z');
+    if (flags.partitions !== undefined && !/^\d+(,\d+)*$/.test(flags.partitions)) throw new UsageError('--partitions must be a comma-separated list of partition numbers');
+  }
+
+  const connection = await connectBootstrap(bootstrap);
+  try {
+    if (verb === 'list') {
+      const response = await connection.request(16, 4, { statesFilter: [] });
+      check(response.errorCode, 'list groups');
+      const groups = response.groups.map((g: { groupId: string; protocolType: string; groupState: string }) => ({ group: g.groupId, state: g.groupState, protocolType: g.protocolType }));
+      print(groups, groups.length === 0 ? 'no groups\n' : table(['GROUP', 'STATE', 'PROTOCOL TYPE'], groups.map((g: { group: string; state: string; protocolType: string }) => [g.group, g.state, g.protocolType])));
+      return 0;
+    }
+    if (verb === 'describe') {
+      const d = await describeGroup(connection, groupId);
+      if (d.state === 'Dead') throw new CliError(`group ${groupId} does not exist`);
+      const text =
+        `group ${d.groupId}: ${d.state}, ${d.members.length} member(s), protocol ${d.protocolType || '-'}/${d.protocol || '-'}, total lag ${d.totalLag}\n\n` +
+        table(['TOPIC', 'PARTITION', 'COMMITTED', 'LOG END', 'LAG', 'OWNER'], d.partitions.map((l) => [l.topic, l.partition, l.committed, l.end, l.lag ?? '-', l.owner || '-']));
+      print(d, text);
+      return 0;
+    }
+    if (verb === 'delete') {
+      const response = await connection.request(42, 1, { groupsNames: [groupId] });
+      check(response.results[0].errorCode, `delete ${groupId}`);
+      print({ deleted: groupId }, `deleted group ${groupId}\n`);
+      return 0;
+    }
+    // reset-offsets
+    const described = await connection.request(15, 4, { groups: [groupId], includeAuthorizedOperations: false });
+    const state = described.groups[0].groupState;
+    if (state !== 'Empty' && state !== 'Dead') throw new CliError(`group ${groupId} is ${state} with ${described.groups[0].members.length} live member(s); stop its consumers first`);
+    const topic = flags.topic!;
+    const metadata = await connection.request(3, 4, { topics: [{ name: topic }], allowAutoTopicCreation: false });
+    const topicInfo = metadata.topics[0];
+    check(topicInfo.errorCode, `topic ${topic}`);
+    const all = topicInfo.partitions.map((p: { partitionIndex: number }) => p.partitionIndex).sort((a: number, b: number) => a - b);
+    const partitions: number[] = flags.partitions ? flags.partitions.split(',').map(Number) : all;
+    for (const p of partitions) if (!all.includes(p)) throw new CliError(`topic ${topic} has no partition ${p}`);
+    const wanted = new Map([[topic, partitions]]);
+    let targets: Map<string, number>;
+    if (flags['to-earliest']) targets = await endOffsets(connection, wanted, -2);
+    else if (flags['to-latest']) targets = await endOffsets(connection, wanted, -1);
+    else if (flags['to-datetime']) {
+      targets = await endOffsets(connection, wanted, Date.parse(flags['to-datetime']!));
+      const latest = await endOffsets(connection, wanted, -1);
+      // No record at or after that time: the consumer would start at the end.
+      for (const [key, value] of targets) if (value < 0) targets.set(key, latest.get(key) ?? 0);
+    } else {
+      const earliest = await endOffsets(connection, wanted, -2);
+      const latest = await endOffsets(connection, wanted, -1);
+      targets = new Map(partitions.map((p) => {
+        const key = `${topic}:${p}`;
+        return [key, Math.min(Math.max(Number(flags['to-offset']), earliest.get(key) ?? 0), latest.get(key) ?? 0)];
+      }));
+    }
+    const plan = partitions.map((partition) => ({ topic, partition, newOffset: targets.get(`${topic}:${partition}`) ?? 0 }));
+    if (flags.execute) {
+      const response = await connection.request(8, 7, {
+        groupId,
+        generationIdOrMemberEpoch: -1,
+        memberId: '',
+        groupInstanceId: null,
+        topics: [{ name: topic, partitions: plan.map((p) => ({ partitionIndex: p.partition, committedOffset: p.newOffset, committedLeaderEpoch: -1, committedMetadata: '' })) }],
+      });
+      for (const p of response.topics[0].partitions) check(p.errorCode, `reset ${topic}:${p.partitionIndex}`);
+    }
+    const heading = flags.execute ? `reset offsets of group ${groupId}:\n` : `plan for group ${groupId} (dry run; add --execute to apply):\n`;
+    print({ groupId, executed: Boolean(flags.execute), offsets: plan }, heading + table(['TOPIC', 'PARTITION', 'NEW OFFSET'], plan.map((p) => [p.topic, p.partition, p.newOffset])));
+    return 0;
+  } catch (error) {
+    if (error instanceof CliError || error instanceof UsageError) throw error;
+    throw new CliError(`request to ${bootstrap} failed: ${(error as Error).message}`);
+  } finally {
+    connection.close();
+  }
+}
