@@ -9,6 +9,7 @@ import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { Compression, CompressionError, compress, decompress } from '../../protocol/compression';
 import { crc32c } from '../../protocol/crc32c';
+import { lz4DecompressedBytesBound, snappyDecompressedBytesBound, zstdDecompressedBytesBound } from '../../protocol/compression/size-bound';
 import { RecordBatchView } from '../../protocol/record-batch';
 
 // Compiled to dist/test/protocol/, so the project root is three levels up.
@@ -174,6 +175,83 @@ test('record batches encoded by kafkajs validate and decode (uncompressed and gz
       ],
     );
     assert.equal(records[0].headers.map((h) => [h.key, h.value?.toString()]), [['h', '1']]);
+  }
+});
+
+const BOUNDS = {
+  [Compression.Zstd]: (buf: Buffer) => zstdDecompressedBytesBound(buf),
+  [Compression.Lz4]: (buf: Buffer) => lz4DecompressedBytesBound(buf),
+} as const;
+
+test('size bounds from headers cover every zstd and lz4 fixture, and stay close', () => {
+  for (const [name, codec] of CLI_FIXTURES) {
+    if (codec !== Compression.Zstd && codec !== Compression.Lz4) continue;
+    const bound = BOUNDS[codec](fixture(name));
+    assert.is(bound.error, undefined, name);
+    assert.ok(bound.bytesMax! >= PAYLOAD.length, `${name}: ${bound.bytesMax} covers the payload`);
+    // At most one block maximum (128 KiB zstd, 64 KiB lz4 here) above the truth per frame.
+    assert.ok(bound.bytesMax! <= PAYLOAD.length + 2 * 128 * 1024, `${name}: ${bound.bytesMax} is tight`);
+  }
+  // Frames that declare their content size are bounded exactly.
+  assert.is(zstdDecompressedBytesBound(fixture('payload.zst')).bytesMax, PAYLOAD.length);
+  assert.is(lz4DecompressedBytesBound(fixture('payload-checksums.lz4')).bytesMax, PAYLOAD.length);
+});
+
+test('size bounds: a small zstd or lz4 bomb is seen as large before inflating it', async () => {
+  const zeros = Buffer.alloc(16 * 1024 * 1024);
+  for (const codec of [Compression.Zstd, Compression.Lz4] as const) {
+    const packed = await compress(codec, zeros);
+    assert.ok(packed.length < zeros.length / 100, `codec ${codec} packs zeros ${packed.length}`);
+    const bound = BOUNDS[codec](packed);
+    assert.ok(bound.bytesMax! >= zeros.length, `codec ${codec}: bound ${bound.bytesMax}`);
+  }
+  // Without a declared content size (as zstd-jni streams it), the block walk still counts.
+  const streamed = Buffer.from(fixture('payload-no-content-size.zst'));
+  assert.ok(zstdDecompressedBytesBound(streamed).bytesMax! >= PAYLOAD.length);
+});
+
+test('size bounds: a declared content size larger than the blocks can hold is refused', () => {
+  const frame = Buffer.from(fixture('payload.zst'));
+  // payload.zst is a single-segment frame (no window byte) declaring its size in a 4-byte
+  // field (flag 2) right after the descriptor.
+  assert.is(frame[4] >> 6, 2);
+  assert.ok(frame[4] & 0x20);
+  assert.is(frame.readUInt32LE(5), PAYLOAD.length);
+  frame.writeUInt32LE(0xfffffff0, 5);
+  assert.match(zstdDecompressedBytesBound(frame).error ?? '', /declares/);
+});
+
+test('size bounds: snappy preambles give exact sizes, raw and xerial', async () => {
+  assert.equal(snappyDecompressedBytesBound(fixture('hello.snappy-raw'), false), { bytesMax: 24 });
+  assert.equal(snappyDecompressedBytesBound(fixture('hello.snappy-xerial'), true), { bytesMax: 24 });
+  const framed = await compress(Compression.Snappy, PAYLOAD);
+  assert.equal(snappyDecompressedBytesBound(framed, true), { bytesMax: PAYLOAD.length });
+  assert.ok(snappyDecompressedBytesBound(Buffer.from([0x80, 0x80, 0x80, 0x80, 0x80, 0x01]), false).error);
+  assert.ok(snappyDecompressedBytesBound(fixture('hello.snappy-xerial').subarray(0, 30), true).error);
+});
+
+test('size bounds never throw on garbage, truncation or stray magic', () => {
+  let state = 0x2545f491;
+  const next = () => {
+    state ^= state << 13;
+    state ^= state >>> 17;
+    state ^= state << 5;
+    return state >>> 0;
+  };
+  const inputs: Buffer[] = [Buffer.alloc(0), Buffer.from([0x28, 0xb5, 0x2f, 0xfd]), Buffer.from([0x04, 0x22, 0x4d, 0x18, 0x40])];
+  for (const name of ['payload.zst', 'payload-two-frames.zst', 'payload-64k.lz4', 'payload-checksums.lz4']) {
+    const whole = fixture(name);
+    for (let cut = 0; cut < 40; cut++) inputs.push(whole.subarray(0, cut));
+    for (let i = 0; i < 200; i++) {
+      const damaged = Buffer.from(whole.subarray(0, 256));
+      damaged[4 + (next() % 60)] = next() & 0xff;
+      inputs.push(damaged);
+    }
+  }
+  for (const input of inputs) {
+    for (const bound of [zstdDecompressedBytesBound(input), lz4DecompressedBytesBound(input), snappyDecompressedBytesBound(input, true), snappyDecompressedBytesBound(input, false)]) {
+      assert.ok(bound.error !== undefined || (Number.isFinite(bound.bytesMax) && bound.bytesMax! >= 0));
+    }
   }
 });
 
