@@ -151,15 +151,16 @@ export class RecordBatchView {
     if (length < BATCH_LENGTH_MIN) return `batch length ${length} below the minimum ${BATCH_LENGTH_MIN}`;
     if (LOG_OVERHEAD + length > available) return `batch length ${length} overruns the ${available} bytes present`;
     if (this.computeCrc() !== this.crc) return 'CRC-32C mismatch';
+    // Kafka's rules for batches from producers (LogValidator): at least one record, and
+    // offset deltas 0..count-1, so that the count and the last offset delta agree.
     const count = this.recordsCount;
-    if (count < 0) return `negative record count ${count}`;
-    if (this.lastOffsetDelta < 0) return `negative last offset delta ${this.lastOffsetDelta}`;
+    if (count <= 0) return `record count ${count}; a produced batch holds at least one record`;
+    if (this.lastOffsetDelta !== count - 1) return `last offset delta ${this.lastOffsetDelta} does not match ${count} records`;
     if (this.compression > Compression.Zstd) return `unknown compression codec ${this.compression}`;
     if (this.compression === Compression.None) {
-      if (count > 0 && this.lastOffsetDelta < count - 1) return `last offset delta ${this.lastOffsetDelta} too small for ${count} records`;
       const problem = walkRecords(this.buf, this.start + RECORD_BATCH_OVERHEAD, this.start + this.totalSize, count);
       if (problem) return problem;
-    } else if (length === BATCH_LENGTH_MIN && count > 0) {
+    } else if (length === BATCH_LENGTH_MIN) {
       return 'compressed batch has records but no payload';
     }
     if (this.producerId >= 0 && this.baseSequence < 0 && !this.isControl) return 'idempotent batch without a base sequence';
@@ -180,13 +181,31 @@ export class RecordBatchView {
   }
 }
 
-/** Walks uncompressed records checking that lengths and varints stay in bounds. */
+/**
+ * Parses every uncompressed record: each field must stay inside its record, the offset
+ * deltas must run 0, 1, 2 ..., and each record body must be used up exactly.
+ */
 function walkRecords(buf: Buffer, from: number, to: number, count: number): string | null {
   const reader = new Reader(buf, from, to);
   try {
     for (let i = 0; i < count; i++) {
       const length = reader.varint();
       if (length < 0 || length > reader.remaining) return `record ${i} length ${length} overruns the batch`;
+      const record = new Reader(buf, reader.pos, reader.pos + length);
+      record.int8();
+      record.varlong();
+      if (record.varint() !== i) return `record ${i} has offset delta out of sequence`;
+      skipVarBytes(record);
+      skipVarBytes(record);
+      const headers = record.varint();
+      if (headers < 0 || headers > record.remaining) return `record ${i} has a bad header count ${headers}`;
+      for (let h = 0; h < headers; h++) {
+        const keyLength = record.varint();
+        if (keyLength < 0) return `record ${i} has a null header key`;
+        record.raw(keyLength);
+        skipVarBytes(record);
+      }
+      if (record.remaining !== 0) return `record ${i} has ${record.remaining} stray bytes`;
       reader.pos += length;
     }
   } catch (error) {
@@ -194,6 +213,12 @@ function walkRecords(buf: Buffer, from: number, to: number, count: number): stri
   }
   if (reader.remaining !== 0) return `${reader.remaining} stray bytes after ${count} records`;
   return null;
+}
+
+function skipVarBytes(reader: Reader): void {
+  const length = reader.varint();
+  if (length < -1) throw new ProtocolError(`bad length ${length}`);
+  if (length > 0) reader.raw(length);
 }
 
 function decodeRecords(buf: Buffer, from: number, to: number, count: number, baseOffset: number, baseTimestamp: number): Record[] {

@@ -8,6 +8,7 @@ import { promisify } from 'node:util';
 import * as snappy from 'snappy';
 import * as lz4 from 'lz4-napi';
 import * as zstd from '@mongodb-js/zstd';
+import { lz4DecompressedBytesBound, SizeBound, snappyDecompressedBytesBound, zstdDecompressedBytesBound } from './size-bound';
 
 export enum Compression {
   None = 0,
@@ -57,7 +58,17 @@ function snappyEncodeXerial(input: Buffer): Buffer {
   return Buffer.concat(parts);
 }
 
+/**
+ * The native codecs inflate a whole input before the size can be checked, so the bound
+ * read from the frame headers is checked first: a bomb is refused before it allocates.
+ */
+function checkBound(bound: SizeBound, limit: number): void {
+  if (bound.error !== undefined) throw new CompressionError(bound.error);
+  if (bound.bytesMax > limit) throw new CompressionError(`decompressed size exceeds ${limit} bytes`);
+}
+
 function snappyDecode(input: Buffer, limit: number): Buffer {
+  checkBound(snappyDecompressedBytesBound(input, isXerial(input)), limit);
   if (!isXerial(input)) return checkLimit(snappy.uncompressSync(input, { asBuffer: true }) as Buffer, limit);
   const parts: Buffer[] = [];
   let total = 0;
@@ -108,8 +119,10 @@ export async function decompress(codec: Compression, input: Buffer, limit = DECO
       case Compression.Snappy:
         return snappyDecode(input, limit);
       case Compression.Lz4:
+        checkBound(lz4DecompressedBytesBound(input), limit);
         return checkLimit(lz4.decompressFrameSync(input), limit);
       case Compression.Zstd:
+        checkBound(zstdDecompressedBytesBound(input), limit);
         return checkLimit(await zstd.decompress(input), limit);
       default:
         throw new CompressionError(`unknown compression codec ${codec}`);

@@ -142,4 +142,28 @@ test('snappy: xerial framing is written, raw snappy is read too', async () => {
   assert.equal(await decompress(Compression.Snappy, raw), input);
 });
 
+
+
+test('producer-batch rules: record count, offset deltas, record bodies used up exactly', () => {
+  const good = encodeRecordBatchSync({ records: [{ key: 'k', value: 'v', headers: [{ key: 'h', value: 'x' }] }, { value: 'w' }] });
+  assert.is(new RecordBatchView(good).validate(), null);
+  const reseal = (bytes: Buffer) => {
+    bytes.writeUInt32BE(crc32c(bytes, 21, bytes.length), 17);
+    return new RecordBatchView(bytes).validate();
+  };
+  const countMismatch = Buffer.from(good);
+  countMismatch.writeInt32BE(5, 23); // lastOffsetDelta 5 for 2 records
+  assert.match(reseal(countMismatch) ?? '', /does not match/);
+  const zero = encodeRecordBatchSync({ records: [{ value: 'v' }] });
+  zero.writeInt32BE(0, 57);
+  assert.match(reseal(zero) ?? '', /record count 0/);
+  // A header count that claims one more header than the record holds.
+  const single = encodeRecordBatchSync({ records: [{ value: 'v' }] });
+  single[single.length - 1] = 0x02;
+  assert.ok(reseal(single), 'header that is not there is refused');
+  // One stray byte inside a record body (record length bumped, batch length bumped).
+  const stray = Buffer.concat([single.subarray(0, 61), Buffer.from([single[61] + 2]), single.subarray(62, single.length - 1), Buffer.from([0, 0])]);
+  stray.writeInt32BE(stray.length - 12, 8);
+  assert.match(reseal(stray) ?? '', /stray bytes/);
+});
 test.run();
