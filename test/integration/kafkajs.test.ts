@@ -1,8 +1,7 @@
 // kafkajs 2.2.4 against a real Brook process: admin (create, describe, configs,
 // partitions, delete), producers with acks -1 and 1 and an idempotent producer, offsets by
-// timestamp, and Fetch long-poll woken by a produce. kafkajs's Consumer always joins a
-// consumer group, which needs the group coordinator (issue 5); until then records written
-// by kafkajs are read back with kcat and with Brook's own connection.
+// timestamp, a consumer reading from the beginning and then waiting in Fetch long-poll for
+// new records, and a raw Fetch long-poll woken by a produce.
 
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
@@ -127,6 +126,32 @@ test('offsets: earliest, latest, by timestamp; configs; partitions; delete', asy
   } finally {
     await admin.disconnect();
   }
+});
+
+test('kafkajs consumer reads from the beginning, then long-polls for new records', async () => {
+  const admin = kafka.admin();
+  await admin.connect();
+  await admin.createTopics({ topics: [{ topic: 'tail', numPartitions: 1 }] });
+  await admin.disconnect();
+  const producer = kafka.producer();
+  await producer.connect();
+  await producer.send({ topic: 'tail', acks: -1, messages: [{ value: 'early-1' }, { value: 'early-2' }] });
+  const consumer = kafka.consumer({ groupId: 'tail-readers', maxWaitTimeInMs: 5000 });
+  const seen: { value: string; at: number }[] = [];
+  await consumer.connect();
+  await consumer.subscribe({ topic: 'tail', fromBeginning: true });
+  await consumer.run({ eachMessage: async ({ message }) => void seen.push({ value: message.value!.toString(), at: Date.now() }) });
+  for (let i = 0; i < 300 && seen.length < 2; i++) await new Promise((r) => setTimeout(r, 50));
+  assert.equal(seen.map((s) => s.value), ['early-1', 'early-2']);
+  // The consumer is now parked in a 5 s long-poll; a produce must wake it well before that.
+  await new Promise((r) => setTimeout(r, 500));
+  const sentAt = Date.now();
+  await producer.send({ topic: 'tail', acks: 1, messages: [{ value: 'late' }] });
+  for (let i = 0; i < 100 && seen.length < 3; i++) await new Promise((r) => setTimeout(r, 20));
+  assert.is(seen[2]?.value, 'late');
+  assert.ok(seen[2].at - sentAt < 2500, `delivered by the woken long-poll (${seen[2].at - sentAt} ms)`);
+  await consumer.disconnect();
+  await producer.disconnect();
 });
 
 test('Fetch long-poll parks on an empty partition and is woken by a produce', async () => {
