@@ -295,6 +295,15 @@ function isFlexible(schema: ApiSchema, version: number): boolean {
   return inRange(schema.flexibleVersions, version, false);
 }
 
+/** A codec for a free-standing struct (metadata records, internal formats). */
+export function structCodec(fields: Field[], version: number, flexible: boolean): Codec {
+  const plan = compileStruct(fields, version, flexible);
+  return {
+    decode: (reader) => readStruct(plan, reader),
+    encode: (writer, value) => writeStruct(plan, writer, value ?? {}),
+  };
+}
+
 function compileCodec(schema: ApiSchema, fields: Field[], version: number): Codec {
   const plan = compileStruct(fields, version, isFlexible(schema, version));
   return {

@@ -1,0 +1,287 @@
+// The active controller's decisions, as pure logic over the metadata image: broker
+// registration and heartbeats, fencing of brokers whose session expired (and leaving
+// every ISR), unfencing once a broker has caught up, topic creation with replica
+// placement, topic deletion, partition growth, partition leader election, and producer id
+// blocks. Each call returns the records to append through Raft plus the answer to give
+// once they commit; nothing here touches the image (records change it when replayed).
+// Heartbeat times are soft state held only by the active controller, as in KRaft.
+
+import { ErrorCode } from '../../protocol/errors';
+import { MetadataRecord } from '../../protocol/metadata/records';
+import { BrokerEndpoint, MetadataImage, PartitionInfo } from './metadata-image';
+
+export const PRODUCER_ID_BLOCK_SIZE = 1000;
+const NO_LEADER = -1;
+const UNCHANGED = -2;
+
+export interface ControllerSettings {
+  brokerSessionTimeoutMs: number;
+  defaultPartitions: number;
+  defaultReplicationFactor: number;
+}
+
+export interface Decision<T> {
+  records: MetadataRecord[];
+  result: T;
+}
+
+export interface TopicRequest {
+  name: string;
+  partitions: number;
+  replicationFactor: number;
+  configs: Record<string, string>;
+  /** Manual assignment: replicas per partition. */
+  assignments?: number[][];
+}
+
+export interface TopicResult {
+  name: string;
+  topicId: string;
+  errorCode: number;
+  errorMessage: string | null;
+}
+
+/** Deterministic PRNG (mulberry32) for placement start points. */
+export function seededRandom(seed: number): () => number {
+  let state = seed >>> 0;
+  return () => {
+    state = (state + 0x6d2b79f5) >>> 0;
+    let t = state;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}
+
+export class Controller {
+  /** brokerId -> last heartbeat time (soft state of the active controller). */
+  private readonly lastHeartbeatMs = new Map<number, number>();
+  private nextBrokerEpoch = 1;
+
+  constructor(
+    private readonly image: MetadataImage,
+    private readonly settings: ControllerSettings,
+    private readonly random: () => number,
+    private readonly newTopicId: () => string,
+  ) {}
+
+  /** Called when this node becomes the active controller: every broker gets a fresh session. */
+  activate(nowMs: number): void {
+    this.lastHeartbeatMs.clear();
+    for (const broker of this.image.brokers.values()) this.lastHeartbeatMs.set(broker.brokerId, nowMs);
+    for (const broker of this.image.brokers.values()) this.nextBrokerEpoch = Math.max(this.nextBrokerEpoch, broker.brokerEpoch + 1);
+  }
+
+  registerBroker(
+    request: { brokerId: number; incarnationId: string; endPoints: BrokerEndpoint[]; rack: string | null },
+    nowMs: number,
+  ): Decision<{ errorCode: number; brokerEpoch: number }> {
+    const existing = this.image.brokers.get(request.brokerId);
+    const last = this.lastHeartbeatMs.get(request.brokerId);
+    if (existing && existing.incarnationId !== request.incarnationId && !existing.fenced && last !== undefined && nowMs - last < this.settings.brokerSessionTimeoutMs) {
+      // Another live process holds this broker id.
+      return { records: [], result: { errorCode: ErrorCode.DUPLICATE_BROKER_REGISTRATION, brokerEpoch: -1 } };
+    }
+    const brokerEpoch = this.nextBrokerEpoch++;
+    this.lastHeartbeatMs.set(request.brokerId, nowMs);
+    return {
+      records: [{ type: 'RegisterBroker', data: { ...request, brokerEpoch, fenced: true } }],
+      result: { errorCode: ErrorCode.NONE, brokerEpoch },
+    };
+  }
+
+  /**
+   * A broker heartbeat. A fenced broker is unfenced once its metadata offset has reached
+   * the record that registered it (it has caught up to its own registration).
+   */
+  heartbeat(
+    request: { brokerId: number; brokerEpoch: number; currentMetadataOffset: number; wantFence: boolean; wantShutDown: boolean },
+    nowMs: number,
+  ): Decision<{ errorCode: number; isCaughtUp: boolean; isFenced: boolean; shouldShutDown: boolean }> {
+    const broker = this.image.brokers.get(request.brokerId);
+    if (!broker) return { records: [], result: { errorCode: ErrorCode.BROKER_ID_NOT_REGISTERED, isCaughtUp: false, isFenced: true, shouldShutDown: false } };
+    if (broker.brokerEpoch !== request.brokerEpoch) return { records: [], result: { errorCode: ErrorCode.STALE_BROKER_EPOCH, isCaughtUp: false, isFenced: true, shouldShutDown: false } };
+    this.lastHeartbeatMs.set(request.brokerId, nowMs);
+    const caughtUp = request.currentMetadataOffset >= broker.registeredAtOffset;
+    const records: MetadataRecord[] = [];
+    let fenced = broker.fenced;
+    if (request.wantShutDown || request.wantFence) {
+      if (!broker.fenced) records.push(...this.fenceRecords(request.brokerId, broker.brokerEpoch));
+      fenced = true;
+    } else if (broker.fenced && caughtUp) {
+      records.push({ type: 'UnfenceBroker', data: { id: broker.brokerId, epoch: broker.brokerEpoch } });
+      // Leaderless partitions whose ISR still names this broker get it back as leader.
+      for (const topic of this.image.topicsById.values()) {
+        for (const partition of topic.partitions.values()) {
+          if (partition.leader === NO_LEADER && partition.isr.includes(broker.brokerId)) {
+            records.push({ type: 'PartitionChange', data: { topicId: topic.topicId, partitionId: partition.partitionId, isr: null, leader: broker.brokerId } });
+          }
+        }
+      }
+      fenced = false;
+    }
+    return { records, result: { errorCode: ErrorCode.NONE, isCaughtUp: caughtUp, isFenced: fenced, shouldShutDown: request.wantShutDown } };
+  }
+
+  /** Fences brokers whose session expired; returns the records (fence + ISR shrinks). */
+  tick(nowMs: number): MetadataRecord[] {
+    const records: MetadataRecord[] = [];
+    for (const broker of this.image.brokers.values()) {
+      if (broker.fenced) continue;
+      const last = this.lastHeartbeatMs.get(broker.brokerId) ?? nowMs;
+      if (!this.lastHeartbeatMs.has(broker.brokerId)) this.lastHeartbeatMs.set(broker.brokerId, nowMs);
+      if (nowMs - last > this.settings.brokerSessionTimeoutMs) records.push(...this.fenceRecords(broker.brokerId, broker.brokerEpoch));
+    }
+    return records;
+  }
+
+  /** Fencing removes the broker from every ISR and moves its leaderships away. */
+  private fenceRecords(brokerId: number, epoch: number): MetadataRecord[] {
+    const records: MetadataRecord[] = [{ type: 'FenceBroker', data: { id: brokerId, epoch } }];
+    for (const topic of this.image.topicsById.values()) {
+      for (const partition of topic.partitions.values()) {
+        if (!partition.isr.includes(brokerId) && partition.leader !== brokerId) continue;
+        const change = this.leaderChange(partition, brokerId, this.image.topicConfigs(topic.name)['unclean.leader.election.enable'] === 'true');
+        records.push({ type: 'PartitionChange', data: { topicId: topic.topicId, partitionId: partition.partitionId, ...change } });
+      }
+    }
+    return records;
+  }
+
+  /**
+   * The ISR without `leaving`, and a leader from it: the current leader if it stays, else
+   * the first ISR member that is unfenced; with none, no leader (or, with unclean election,
+   * any unfenced replica). The last ISR member keeps its place in the ISR so that the
+   * partition remembers who holds everything committed, as Kafka does.
+   */
+  private leaderChange(partition: PartitionInfo, leaving: number, unclean: boolean): { isr: number[] | null; leader: number } {
+    const alive = (id: number) => id !== leaving && this.image.brokers.get(id)?.fenced === false;
+    let isr = partition.isr.filter((id) => id !== leaving);
+    if (isr.length === 0) isr = partition.isr.slice();
+    let leader = partition.leader;
+    if (leader === leaving || leader === NO_LEADER || !alive(leader)) {
+      leader = partition.replicas.find((id) => isr.includes(id) && alive(id)) ?? NO_LEADER;
+      if (leader === NO_LEADER && unclean) {
+        leader = partition.replicas.find(alive) ?? NO_LEADER;
+        if (leader !== NO_LEADER) isr = [leader];
+      }
+    }
+    return { isr: isr.join() === partition.isr.join() ? null : isr, leader: leader === partition.leader ? UNCHANGED : leader };
+  }
+
+  /**
+   * Places replicas: partition p gets brokers start+p, start+p+1 ... in broker order (rack-
+   * alternating order when racks are given), so replicas and leaders spread evenly.
+   */
+  private place(partitions: number, replicationFactor: number, firstPartition = 0): number[][] | null {
+    const brokers = this.image.unfencedBrokers();
+    if (replicationFactor > brokers.length) return null;
+    let order = brokers.map((b) => b.brokerId);
+    if (brokers.some((b) => b.rack !== null)) {
+      // Interleave racks: r1b1, r2b1, r3b1, r1b2 ... so consecutive replicas differ in rack.
+      const byRack = new Map<string, number[]>();
+      for (const b of brokers) {
+        const rack = b.rack ?? '';
+        if (!byRack.has(rack)) byRack.set(rack, []);
+        byRack.get(rack)!.push(b.brokerId);
+      }
+      const racks = [...byRack.values()];
+      order = [];
+      for (let i = 0; order.length < brokers.length; i++) for (const rack of racks) if (i < rack.length) order.push(rack[i]);
+    }
+    const start = Math.floor(this.random() * order.length);
+    const out: number[][] = [];
+    for (let p = firstPartition; p < firstPartition + partitions; p++) {
+      const replicas: number[] = [];
+      for (let r = 0; r < replicationFactor; r++) replicas.push(order[(start + p + r) % order.length]);
+      out.push(replicas);
+    }
+    return out;
+  }
+
+  createTopics(requests: TopicRequest[], validateOnly: boolean): Decision<TopicResult[]> {
+    const records: MetadataRecord[] = [];
+    const results: TopicResult[] = [];
+    const creating = new Set<string>();
+    for (const request of requests) {
+      const fail = (errorCode: number, errorMessage: string) => results.push({ name: request.name, topicId: 'AAAAAAAAAAAAAAAAAAAAAA', errorCode, errorMessage });
+      if (this.image.topicsByName.has(request.name) || creating.has(request.name)) {
+        fail(ErrorCode.TOPIC_ALREADY_EXISTS, `Topic '${request.name}' already exists.`);
+        continue;
+      }
+      const partitions = request.partitions === -1 ? this.settings.defaultPartitions : request.partitions;
+      const replicationFactor = request.replicationFactor === -1 ? this.settings.defaultReplicationFactor : request.replicationFactor;
+      let assignment: number[][] | null;
+      if (request.assignments && request.assignments.length > 0) {
+        const known = (id: number) => this.image.brokers.has(id);
+        if (!request.assignments.every((replicas) => replicas.length > 0 && new Set(replicas).size === replicas.length && replicas.every(known))) {
+          fail(ErrorCode.INVALID_REPLICA_ASSIGNMENT, 'assignments must name registered brokers, each once per partition');
+          continue;
+        }
+        assignment = request.assignments;
+      } else {
+        if (partitions <= 0) {
+          fail(ErrorCode.INVALID_PARTITIONS, 'Number of partitions must be larger than 0.');
+          continue;
+        }
+        if (replicationFactor <= 0) {
+          fail(ErrorCode.INVALID_REPLICATION_FACTOR, 'Replication factor must be larger than 0.');
+          continue;
+        }
+        assignment = this.place(partitions, replicationFactor);
+        if (!assignment) {
+          fail(ErrorCode.INVALID_REPLICATION_FACTOR, `Replication factor: ${replicationFactor} larger than available brokers: ${this.image.unfencedBrokers().length}.`);
+          continue;
+        }
+      }
+      const topicId = this.newTopicId();
+      creating.add(request.name);
+      results.push({ name: request.name, topicId, errorCode: ErrorCode.NONE, errorMessage: null });
+      if (validateOnly) continue;
+      records.push({ type: 'Topic', data: { name: request.name, topicId } });
+      for (const [name, value] of Object.entries(request.configs)) records.push({ type: 'Config', data: { resourceType: 2, resourceName: request.name, name, value } });
+      assignment.forEach((replicas, partitionId) => {
+        const leader = replicas.find((id) => this.image.brokers.get(id)?.fenced === false) ?? NO_LEADER;
+        records.push({ type: 'Partition', data: { partitionId, topicId, replicas, isr: replicas, removingReplicas: [], addingReplicas: [], leader, leaderEpoch: 0, partitionEpoch: 0 } });
+      });
+    }
+    return { records, result: results };
+  }
+
+  deleteTopics(names: string[]): Decision<{ name: string; topicId: string; errorCode: number }[]> {
+    const records: MetadataRecord[] = [];
+    const result = names.map((name) => {
+      const topic = this.image.topicsByName.get(name);
+      if (!topic) return { name, topicId: 'AAAAAAAAAAAAAAAAAAAAAA', errorCode: ErrorCode.UNKNOWN_TOPIC_OR_PARTITION };
+      records.push({ type: 'RemoveTopic', data: { topicId: topic.topicId } });
+      return { name, topicId: topic.topicId, errorCode: ErrorCode.NONE };
+    });
+    return { records, result };
+  }
+
+  createPartitions(name: string, count: number): Decision<{ errorCode: number; errorMessage: string | null }> {
+    const topic = this.image.topicsByName.get(name);
+    if (!topic) return { records: [], result: { errorCode: ErrorCode.UNKNOWN_TOPIC_OR_PARTITION, errorMessage: null } };
+    const current = topic.partitions.size;
+    if (count <= current) return { records: [], result: { errorCode: ErrorCode.INVALID_PARTITIONS, errorMessage: `Topic currently has ${current} partitions, which is higher than or equal to the requested ${count}.` } };
+    const replicationFactor = topic.partitions.get(0)?.replicas.length ?? 1;
+    const assignment = this.place(count - current, replicationFactor, current);
+    if (!assignment) return { records: [], result: { errorCode: ErrorCode.INVALID_REPLICATION_FACTOR, errorMessage: 'not enough unfenced brokers' } };
+    const records: MetadataRecord[] = assignment.map((replicas, i) => ({
+      type: 'Partition',
+      data: { partitionId: current + i, topicId: topic.topicId, replicas, isr: replicas, removingReplicas: [], addingReplicas: [], leader: replicas[0], leaderEpoch: 0, partitionEpoch: 0 },
+    }));
+    return { records, result: { errorCode: ErrorCode.NONE, errorMessage: null } };
+  }
+
+  allocateProducerIds(brokerId: number, brokerEpoch: number): Decision<{ errorCode: number; firstProducerId: number; count: number }> {
+    const broker = this.image.brokers.get(brokerId);
+    if (!broker) return { records: [], result: { errorCode: ErrorCode.BROKER_ID_NOT_REGISTERED, firstProducerId: -1, count: 0 } };
+    if (broker.brokerEpoch !== brokerEpoch) return { records: [], result: { errorCode: ErrorCode.STALE_BROKER_EPOCH, firstProducerId: -1, count: 0 } };
+    const first = this.image.nextProducerId;
+    return {
+      records: [{ type: 'ProducerIds', data: { brokerId, brokerEpoch, nextProducerId: first + PRODUCER_ID_BLOCK_SIZE } }],
+      result: { errorCode: ErrorCode.NONE, firstProducerId: first, count: PRODUCER_ID_BLOCK_SIZE },
+    };
+  }
+}

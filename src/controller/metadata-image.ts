@@ -1,0 +1,160 @@
+// The metadata image: the state that committed metadata records build up, the same on
+// every node. Replay is pure and deterministic: records in order, image out. Brokers
+// answer Metadata from it; the controller decides from it.
+
+import { MetadataRecord } from '../../protocol/metadata/records';
+
+export interface BrokerEndpoint {
+  name: string;
+  host: string;
+  port: number;
+  securityProtocol: number;
+}
+
+export interface BrokerInfo {
+  brokerId: number;
+  incarnationId: string;
+  brokerEpoch: number;
+  endPoints: BrokerEndpoint[];
+  rack: string | null;
+  fenced: boolean;
+  /** Offset of the record that registered this incarnation (unfencing waits for it). */
+  registeredAtOffset: number;
+}
+
+export interface PartitionInfo {
+  topicId: string;
+  partitionId: number;
+  replicas: number[];
+  isr: number[];
+  removingReplicas: number[];
+  addingReplicas: number[];
+  leader: number;
+  leaderEpoch: number;
+  partitionEpoch: number;
+}
+
+export interface TopicInfo {
+  name: string;
+  topicId: string;
+  partitions: Map<number, PartitionInfo>;
+}
+
+export class MetadataImage {
+  readonly brokers = new Map<number, BrokerInfo>();
+  readonly topicsById = new Map<string, TopicInfo>();
+  readonly topicsByName = new Map<string, TopicInfo>();
+  /** resourceType -> resourceName -> config name -> value. */
+  readonly configs = new Map<number, Map<string, Map<string, string>>>();
+  nextProducerId = 0;
+  /** Offset of the last record applied (-1: none). */
+  lastOffset = -1;
+
+  apply(record: MetadataRecord, offset: number): void {
+    const d = record.data;
+    switch (record.type) {
+      case 'RegisterBroker':
+        this.brokers.set(d.brokerId, {
+          brokerId: d.brokerId,
+          incarnationId: d.incarnationId,
+          brokerEpoch: d.brokerEpoch,
+          endPoints: d.endPoints,
+          rack: d.rack,
+          fenced: d.fenced,
+          registeredAtOffset: offset,
+        });
+        break;
+      case 'UnregisterBroker': {
+        const broker = this.brokers.get(d.brokerId);
+        if (broker && broker.brokerEpoch === d.brokerEpoch) this.brokers.delete(d.brokerId);
+        break;
+      }
+      case 'FenceBroker':
+      case 'UnfenceBroker': {
+        const broker = this.brokers.get(d.id);
+        if (broker && broker.brokerEpoch === d.epoch) broker.fenced = record.type === 'FenceBroker';
+        break;
+      }
+      case 'Topic': {
+        const topic: TopicInfo = { name: d.name, topicId: d.topicId, partitions: new Map() };
+        this.topicsById.set(d.topicId, topic);
+        this.topicsByName.set(d.name, topic);
+        break;
+      }
+      case 'Partition': {
+        const topic = this.topicsById.get(d.topicId);
+        if (!topic) break;
+        topic.partitions.set(d.partitionId, {
+          topicId: d.topicId,
+          partitionId: d.partitionId,
+          replicas: d.replicas,
+          isr: d.isr,
+          removingReplicas: d.removingReplicas,
+          addingReplicas: d.addingReplicas,
+          leader: d.leader,
+          leaderEpoch: d.leaderEpoch,
+          partitionEpoch: d.partitionEpoch,
+        });
+        break;
+      }
+      case 'PartitionChange': {
+        const partition = this.topicsById.get(d.topicId)?.partitions.get(d.partitionId);
+        if (!partition) break;
+        if (d.isr !== null) partition.isr = d.isr;
+        if (d.replicas !== null) partition.replicas = d.replicas;
+        if (d.removingReplicas !== null) partition.removingReplicas = d.removingReplicas;
+        if (d.addingReplicas !== null) partition.addingReplicas = d.addingReplicas;
+        // A new leader (or none) starts a new leader epoch; every change bumps the
+        // partition epoch, which is what stale AlterPartition requests are checked against.
+        if (d.leader !== -2 && d.leader !== partition.leader) {
+          partition.leader = d.leader;
+          partition.leaderEpoch++;
+        }
+        partition.partitionEpoch++;
+        break;
+      }
+      case 'RemoveTopic': {
+        const topic = this.topicsById.get(d.topicId);
+        if (!topic) break;
+        this.topicsById.delete(d.topicId);
+        this.topicsByName.delete(topic.name);
+        this.configs.get(2)?.delete(topic.name);
+        break;
+      }
+      case 'Config': {
+        let byName = this.configs.get(d.resourceType);
+        if (!byName) this.configs.set(d.resourceType, (byName = new Map()));
+        let entries = byName.get(d.resourceName);
+        if (!entries) byName.set(d.resourceName, (entries = new Map()));
+        if (d.value === null) entries.delete(d.name);
+        else entries.set(d.name, d.value);
+        break;
+      }
+      case 'ProducerIds':
+        this.nextProducerId = Math.max(this.nextProducerId, d.nextProducerId);
+        break;
+      case 'NoOp':
+        break;
+      default:
+        throw new Error(`metadata image cannot apply ${record.type}`);
+    }
+    this.lastOffset = offset;
+  }
+
+  topicConfigs(name: string): Record<string, string> {
+    return Object.fromEntries(this.configs.get(2)?.get(name) ?? []);
+  }
+
+  unfencedBrokers(): BrokerInfo[] {
+    return [...this.brokers.values()].filter((b) => !b.fenced).sort((a, b) => a.brokerId - b.brokerId);
+  }
+
+  /** A deterministic digest of the whole image, for comparing nodes in tests. */
+  digest(): string {
+    const brokers = [...this.brokers.values()].sort((a, b) => a.brokerId - b.brokerId).map((b) => [b.brokerId, b.brokerEpoch, b.fenced]);
+    const topics = [...this.topicsByName.values()]
+      .sort((a, b) => a.name.localeCompare(b.name))
+      .map((t) => [t.name, t.topicId, [...t.partitions.values()].sort((a, b) => a.partitionId - b.partitionId).map((p) => [p.partitionId, p.replicas, p.isr, p.leader, p.leaderEpoch, p.partitionEpoch])]);
+    return JSON.stringify({ brokers, topics, nextProducerId: this.nextProducerId });
+  }
+}

@@ -1,0 +1,159 @@
+// Metadata records round-trip through their framing; the image replays them; the
+// controller's decisions (registration, unfencing on catch-up, fencing on expiry with ISR
+// shrink and leader election, placement spread, topic lifecycle, producer id blocks),
+// replayed on two images, give identical state.
+
+import { test } from 'uvu';
+import * as assert from 'uvu/assert';
+import { decodeMetadataRecord, encodeMetadataRecord, MetadataRecord, METADATA_RECORDS } from '../../protocol/metadata/records';
+import { ProtocolError } from '../../protocol/primitives';
+import { ErrorCode } from '../../protocol/errors';
+import { Controller, seededRandom } from '../../src/controller/controller';
+import { MetadataImage } from '../../src/controller/metadata-image';
+
+function harness(brokers = 3) {
+  const image = new MetadataImage();
+  const follower = new MetadataImage();
+  let ids = 0;
+  const controller = new Controller(image, { brokerSessionTimeoutMs: 9000, defaultPartitions: 1, defaultReplicationFactor: 1 }, seededRandom(7), () => Buffer.alloc(16, ++ids).toString('base64url'));
+  let offset = 0;
+  const commit = (records: MetadataRecord[]) => {
+    for (const record of records) {
+      // Everything goes through the wire form, as it would through the Raft log.
+      const bytes = encodeMetadataRecord(record);
+      image.apply(decodeMetadataRecord(bytes), offset);
+      follower.apply(decodeMetadataRecord(bytes), offset);
+      offset++;
+    }
+  };
+  let now = 0;
+  const epochs = new Map<number, number>();
+  for (let id = 1; id <= brokers; id++) {
+    const reg = controller.registerBroker({ brokerId: id, incarnationId: Buffer.alloc(16, id).toString('base64url'), endPoints: [{ name: 'PLAINTEXT', host: '127.0.0.1', port: 9000 + id, securityProtocol: 0 }], rack: null }, now);
+    commit(reg.records);
+    epochs.set(id, reg.result.brokerEpoch);
+    const hb = controller.heartbeat({ brokerId: id, brokerEpoch: reg.result.brokerEpoch, currentMetadataOffset: offset, wantFence: false, wantShutDown: false }, now);
+    commit(hb.records);
+  }
+  return { image, follower, controller, commit, epochs, advance: (ms: number) => (now += ms), now: () => now, offset: () => offset };
+}
+
+test('every record type survives its framing; bad frames are refused', () => {
+  const samples: Record<string, Record<string, unknown>> = {
+    RegisterBroker: { brokerId: 1, incarnationId: Buffer.alloc(16, 1).toString('base64url'), brokerEpoch: 5, endPoints: [{ name: 'PLAINTEXT', host: 'h', port: 9092, securityProtocol: 0 }], rack: 'r1', fenced: true },
+    PartitionChange: { partitionId: 3, topicId: Buffer.alloc(16, 2).toString('base64url'), isr: [1, 2], leader: 2, replicas: null, removingReplicas: null, addingReplicas: null },
+  };
+  for (const schema of METADATA_RECORDS) {
+    const record = { type: schema.name, data: samples[schema.name] ?? {} };
+    const decoded = decodeMetadataRecord(encodeMetadataRecord(record));
+    assert.is(decoded.type, schema.name);
+    for (const [key, value] of Object.entries(record.data)) assert.equal(decoded.data[key], value, `${schema.name}.${key}`);
+  }
+  const unchanged = decodeMetadataRecord(encodeMetadataRecord({ type: 'PartitionChange', data: { partitionId: 0, topicId: Buffer.alloc(16, 2).toString('base64url') } }));
+  assert.equal([unchanged.data.isr, unchanged.data.leader], [null, -2], 'absent tagged fields mean unchanged');
+  for (const bad of ['02', '0163', '0100', '01000a']) {
+    assert.throws(() => decodeMetadataRecord(Buffer.from(bad, 'hex')), (e: Error) => e instanceof ProtocolError);
+  }
+});
+
+test('brokers register fenced and are unfenced once caught up to their registration', () => {
+  const h = harness(1);
+  assert.is(h.image.brokers.get(1)!.fenced, false);
+  const reg = h.controller.registerBroker({ brokerId: 4, incarnationId: Buffer.alloc(16, 4).toString('base64url'), endPoints: [], rack: null }, h.now());
+  h.commit(reg.records);
+  assert.is(h.image.brokers.get(4)!.fenced, true);
+  const behind = h.controller.heartbeat({ brokerId: 4, brokerEpoch: reg.result.brokerEpoch, currentMetadataOffset: h.image.brokers.get(4)!.registeredAtOffset - 1, wantFence: false, wantShutDown: false }, h.now());
+  assert.equal([behind.records.length, behind.result.isFenced, behind.result.isCaughtUp], [0, true, false]);
+  const caughtUp = h.controller.heartbeat({ brokerId: 4, brokerEpoch: reg.result.brokerEpoch, currentMetadataOffset: h.offset(), wantFence: false, wantShutDown: false }, h.now());
+  h.commit(caughtUp.records);
+  assert.is(h.image.brokers.get(4)!.fenced, false);
+  const stale = h.controller.heartbeat({ brokerId: 4, brokerEpoch: 999, currentMetadataOffset: h.offset(), wantFence: false, wantShutDown: false }, h.now());
+  assert.is(stale.result.errorCode, ErrorCode.STALE_BROKER_EPOCH);
+  assert.is(h.controller.heartbeat({ brokerId: 77, brokerEpoch: 1, currentMetadataOffset: 0, wantFence: false, wantShutDown: false }, h.now()).result.errorCode, ErrorCode.BROKER_ID_NOT_REGISTERED);
+  const dup = h.controller.registerBroker({ brokerId: 4, incarnationId: Buffer.alloc(16, 9).toString('base64url'), endPoints: [], rack: null }, h.now());
+  assert.is(dup.result.errorCode, ErrorCode.DUPLICATE_BROKER_REGISTRATION, 'a live broker id cannot be taken');
+});
+
+test('placement spreads replicas and leaders evenly', () => {
+  const h = harness(3);
+  const created = h.controller.createTopics([{ name: 'spread', partitions: 6, replicationFactor: 3, configs: { 'min.insync.replicas': '2' } }], false);
+  h.commit(created.records);
+  const partitions = [...h.image.topicsByName.get('spread')!.partitions.values()];
+  const leaders = new Map<number, number>();
+  for (const p of partitions) {
+    assert.is(new Set(p.replicas).size, 3);
+    assert.equal(p.isr, p.replicas);
+    leaders.set(p.leader, (leaders.get(p.leader) ?? 0) + 1);
+  }
+  assert.equal([...leaders.values()].sort(), [2, 2, 2], 'two leaderships each');
+  assert.equal(h.image.topicConfigs('spread'), { 'min.insync.replicas': '2' });
+  const tooMany = h.controller.createTopics([{ name: 'big', partitions: 1, replicationFactor: 4, configs: {} }], false);
+  assert.is(tooMany.result[0].errorCode, ErrorCode.INVALID_REPLICATION_FACTOR);
+  assert.is(h.controller.createTopics([{ name: 'spread', partitions: 1, replicationFactor: 1, configs: {} }], false).result[0].errorCode, ErrorCode.TOPIC_ALREADY_EXISTS);
+  assert.is(h.image.digest(), h.follower.digest(), 'replay gives identical images');
+});
+
+test('rack-aware placement puts replicas of a partition in different racks', () => {
+  const image = new MetadataImage();
+  const controller = new Controller(image, { brokerSessionTimeoutMs: 9000, defaultPartitions: 1, defaultReplicationFactor: 1 }, seededRandom(3), () => Buffer.alloc(16, 1).toString('base64url'));
+  let offset = 0;
+  const racks = ['a', 'a', 'b', 'b'];
+  racks.forEach((rack, i) => {
+    const reg = controller.registerBroker({ brokerId: i + 1, incarnationId: Buffer.alloc(16, i + 1).toString('base64url'), endPoints: [], rack }, 0);
+    for (const r of reg.records) image.apply(r, offset++);
+    for (const r of controller.heartbeat({ brokerId: i + 1, brokerEpoch: reg.result.brokerEpoch, currentMetadataOffset: offset, wantFence: false, wantShutDown: false }, 0).records) image.apply(r, offset++);
+  });
+  for (const r of controller.createTopics([{ name: 'racked', partitions: 8, replicationFactor: 2, configs: {} }], false).records) image.apply(r, offset++);
+  for (const p of image.topicsByName.get('racked')!.partitions.values()) {
+    assert.is.not(racks[p.replicas[0] - 1], racks[p.replicas[1] - 1], `partition ${p.partitionId} spans racks`);
+  }
+});
+
+test('a broker whose session expires is fenced, leaves every ISR, and loses its leaderships', () => {
+  const h = harness(3);
+  h.commit(h.controller.createTopics([{ name: 't', partitions: 3, replicationFactor: 3, configs: {} }, { name: 'single', partitions: 1, replicationFactor: 1, configs: {} }], false).records);
+  const ledBy2 = [...h.image.topicsByName.get('t')!.partitions.values()].filter((p) => p.leader === 2).map((p) => p.partitionId);
+  h.controller.activate(h.now());
+  for (let i = 0; i < 10; i++) {
+    h.advance(1000);
+    for (const id of [1, 3]) h.commit(h.controller.heartbeat({ brokerId: id, brokerEpoch: h.epochs.get(id)!, currentMetadataOffset: h.offset(), wantFence: false, wantShutDown: false }, h.now()).records);
+    h.commit(h.controller.tick(h.now()));
+  }
+  assert.is(h.image.brokers.get(2)!.fenced, true);
+  for (const p of h.image.topicsByName.get('t')!.partitions.values()) {
+    assert.not.ok(p.isr.includes(2), `partition ${p.partitionId} ISR without 2`);
+    assert.is.not(p.leader, 2);
+    if (ledBy2.includes(p.partitionId)) assert.is(p.leaderEpoch, 1, 'new leader, new epoch');
+  }
+  const single = h.image.topicsByName.get('single')!.partitions.get(0)!;
+  if (single.replicas[0] === 2) assert.equal([single.leader, single.isr], [-1, [2]], 'no other replica: leaderless, last ISR kept');
+  // Broker 2 comes back: registered again, caught up, unfenced, leaderless partitions led again.
+  const reg = h.controller.registerBroker({ brokerId: 2, incarnationId: Buffer.alloc(16, 22).toString('base64url'), endPoints: [], rack: null }, h.now());
+  h.commit(reg.records);
+  h.commit(h.controller.heartbeat({ brokerId: 2, brokerEpoch: reg.result.brokerEpoch, currentMetadataOffset: h.offset(), wantFence: false, wantShutDown: false }, h.now()).records);
+  assert.is(h.image.brokers.get(2)!.fenced, false);
+  if (single.replicas[0] === 2) assert.is(h.image.topicsByName.get('single')!.partitions.get(0)!.leader, 2);
+  assert.is(h.image.digest(), h.follower.digest());
+});
+
+test('topic deletion, partition growth, producer id blocks', () => {
+  const h = harness(2);
+  h.commit(h.controller.createTopics([{ name: 'grow', partitions: 2, replicationFactor: 2, configs: {} }], false).records);
+  const grow = h.controller.createPartitions('grow', 5);
+  assert.is(grow.result.errorCode, ErrorCode.NONE);
+  h.commit(grow.records);
+  assert.is(h.image.topicsByName.get('grow')!.partitions.size, 5);
+  assert.is(h.controller.createPartitions('grow', 3).result.errorCode, ErrorCode.INVALID_PARTITIONS);
+  const first = h.controller.allocateProducerIds(1, h.epochs.get(1)!);
+  h.commit(first.records);
+  const second = h.controller.allocateProducerIds(2, h.epochs.get(2)!);
+  h.commit(second.records);
+  assert.equal([first.result.firstProducerId, second.result.firstProducerId], [0, 1000]);
+  const deleted = h.controller.deleteTopics(['grow', 'missing']);
+  h.commit(deleted.records);
+  assert.equal(deleted.result.map((r) => r.errorCode), [0, ErrorCode.UNKNOWN_TOPIC_OR_PARTITION]);
+  assert.not.ok(h.image.topicsByName.has('grow'));
+  assert.is(h.image.digest(), h.follower.digest());
+});
+
+test.run();
