@@ -11,8 +11,11 @@ import * as path from 'node:path';
 
 const BROOK = path.join(__dirname, '..', '..', '..', 'scripts', 'brook.js');
 const live = new Set<ChildProcess>();
+const temporary = new Set<string>();
 process.on('exit', () => {
   for (const child of live) child.kill('SIGKILL');
+  // Temporary data directories go with the test process that made them.
+  for (const dir of temporary) fs.rmSync(dir, { recursive: true, force: true });
 });
 
 export function freePort(): Promise<number> {
@@ -27,7 +30,9 @@ export function freePort(): Promise<number> {
 }
 
 export function tempDir(prefix = 'brook-test-'): string {
-  return fs.mkdtempSync(path.join(os.tmpdir(), prefix));
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), prefix));
+  temporary.add(dir);
+  return dir;
 }
 
 /** ApiVersions v0 request, correlation id 1, client id "probe". */
@@ -83,6 +88,7 @@ export async function startBroker(options: StartOptions = {}): Promise<BrokerPro
   const args = [BROOK, 'server', '--listen', `127.0.0.1:${port}`, '--controller-listen', `127.0.0.1:${controllerPort}`, '--http', 'off', '--data-dir', dataDir, '--log-level', 'info'];
   if (options.config) {
     const file = path.join(dataDir, '..', `${path.basename(dataDir)}.properties`);
+    temporary.add(file);
     fs.writeFileSync(file, Object.entries(options.config).map(([k, v]) => `${k}=${v}`).join('\n'));
     args.push('--config', file);
   }
