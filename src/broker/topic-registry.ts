@@ -29,6 +29,11 @@ export function validateTopicName(name: string): string | null {
   return null;
 }
 
+/** Topics the broker owns (the offsets topic); clients cannot write, delete or grow them. */
+export function isInternalTopic(name: string): boolean {
+  return name === '__consumer_offsets' || name === '__transaction_state';
+}
+
 export function newTopicId(): string {
   // Kafka never hands out the zero UUID or ids whose base64 form starts with '-'.
   for (;;) {

@@ -71,7 +71,8 @@ export class GroupCoordinator {
     }
     for (const groupId of this.store.groupIds()) if (!this.groups.has(groupId)) this.groups.set(groupId, new Group(groupId, now, this.limits));
     this.loaded = true;
-    this.logger.info('group coordinator loaded', { groups: this.groups.size });
+    for (const problem of this.store.skipped.slice(0, 10)) this.logger.warn('skipped unreadable offsets record', { problem });
+    this.logger.info('group coordinator loaded', { groups: this.groups.size, skipped: this.store.skipped.length });
     const interval = this.options.tickIntervalMs ?? 250;
     this.timer = setInterval(() => this.tick(), interval);
     this.timer.unref();

@@ -53,6 +53,8 @@ function parseGroupValue(value: Buffer): GroupSnapshot {
 
 export class OffsetStore {
   private readonly offsets = new Map<string, Map<string, Map<number, CommittedOffset>>>();
+  /** Records that could not be read at load (reported by the coordinator's log line). */
+  readonly skipped: string[] = [];
 
   constructor(private readonly log: OffsetsLog) {}
 
@@ -125,9 +127,20 @@ export class OffsetStore {
         for (const chunk of read.chunks) {
           for (const bytes of splitBatches(chunk).batches) {
             const view = new RecordBatchView(bytes);
-            for (const record of await view.records()) {
+            let records: Awaited<ReturnType<RecordBatchView['records']>> = [];
+            try {
+              records = await view.records();
+            } catch (error) {
+              this.skipped.push(`batch at ${view.baseOffset} of ${partitionLog.topic}-${partitionLog.partition}: ${(error as Error).message}`);
+            }
+            for (const record of records) {
               if (record.offset < offset || record.key === null) continue;
-              this.replay(record.key, record.value, groups);
+              try {
+                this.replay(record.key, record.value, groups);
+              } catch (error) {
+                // A record this version cannot read is skipped, not fatal: the rest loads.
+                this.skipped.push(`record at ${record.offset} of ${partitionLog.topic}-${partitionLog.partition}: ${(error as Error).message}`);
+              }
             }
             offset = view.lastOffset + 1;
           }

@@ -7,6 +7,7 @@ import { ErrorCode } from '../../protocol/errors';
 import { KafkaConnection } from '../../src/client/connection';
 import { BrokerProcess, startBroker } from '../helpers/broker-process';
 import { kcat } from '../helpers/kcat';
+import { encodeRecordBatchSync } from '../../protocol/record-batch';
 
 let broker: BrokerProcess;
 let connection: KafkaConnection;
@@ -70,6 +71,18 @@ test('unknown groups: heartbeat, sync, describe, delete, offsets', async () => {
   assert.is(fetched.topics[0].partitions[0].committedOffset, -1);
   const standalone = await connection.request(9, 4, { groupId: 'standalone', topics: null });
   assert.is(standalone.topics[0].partitions[0].committedOffset, 1);
+});
+
+test('the offsets topic cannot be deleted, grown or written by clients', async () => {
+  const deleted = await connection.request(20, 1, { topicNames: ['__consumer_offsets'], timeoutMs: 1000 });
+  assert.is(deleted.responses[0].errorCode, ErrorCode.INVALID_REQUEST);
+  const grown = await connection.request(37, 1, { topics: [{ name: '__consumer_offsets', count: 10, assignments: null }], timeoutMs: 1000, validateOnly: false });
+  assert.is(grown.results[0].errorCode, ErrorCode.INVALID_REQUEST);
+  const written = await connection.request(0, 7, { transactionalId: null, acks: 1, timeoutMs: 1000, topicData: [{ name: '__consumer_offsets', partitionData: [{ index: 0, records: encodeRecordBatchSync({ records: [{ value: 'junk' }] }) }] }] });
+  assert.is(written.responses[0].partitionResponses[0].errorCode, ErrorCode.INVALID_TOPIC_EXCEPTION);
+  // Groups still work after all that.
+  const first = await join('after', '');
+  assert.is((await join('after', first.memberId)).errorCode, ErrorCode.NONE);
 });
 
 test.run();

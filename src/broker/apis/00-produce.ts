@@ -10,6 +10,7 @@
 import { ErrorCode } from '../../../protocol/errors';
 import { RecordBatchView, splitBatches } from '../../../protocol/record-batch';
 import { ApiHandler, NO_RESPONSE } from '../api-handler';
+import { isInternalTopic } from '../topic-registry';
 import type { Broker } from '../broker';
 
 interface PartitionData {
@@ -64,6 +65,7 @@ function validatePartition(broker: Broker, records: Buffer | null, maxMessageByt
 }
 
 async function producePartition(broker: Broker, topic: string, data: PartitionData) {
+  if (isInternalTopic(topic)) return partitionResponse(data.index, ErrorCode.INVALID_TOPIC_EXCEPTION, `Cannot append to internal topic ${topic}`);
   const log = broker.partitionLog(topic, data.index);
   if (!log) return partitionResponse(data.index, ErrorCode.UNKNOWN_TOPIC_OR_PARTITION, 'This server does not host this topic-partition.');
   const maxMessageBytes = Number(log.config['max.message.bytes'] ?? broker.settings.messageMaxBytes);

@@ -5,6 +5,7 @@
 import { ErrorCode } from '../../../protocol/errors';
 import { ZERO_UUID } from '../../../protocol/primitives';
 import { ApiHandler } from '../api-handler';
+import { isInternalTopic } from '../topic-registry';
 
 interface Target {
   name: string | null;
@@ -29,6 +30,10 @@ export const deleteTopics: ApiHandler = {
       if (!info) {
         const errorCode = target.name ? ErrorCode.UNKNOWN_TOPIC_OR_PARTITION : ErrorCode.UNKNOWN_TOPIC_ID;
         responses.push({ name: target.name, topicId: target.topicId, errorCode, errorMessage: 'This server does not host this topic.' });
+        continue;
+      }
+      if (isInternalTopic(info.name)) {
+        responses.push({ name: info.name, topicId: info.topicId, errorCode: ErrorCode.INVALID_REQUEST, errorMessage: `Topic ${info.name} is an internal topic and cannot be deleted.` });
         continue;
       }
       await broker.deleteTopic(info.name);

@@ -3,6 +3,7 @@
 
 import { ErrorCode } from '../../../protocol/errors';
 import { ApiHandler } from '../api-handler';
+import { isInternalTopic } from '../topic-registry';
 
 interface Request {
   topics: { name: string; count: number; assignments: { brokerIds: number[] }[] | null }[];
@@ -29,6 +30,10 @@ export const createPartitions: ApiHandler<Request> = {
       const info = broker.topics.get(topic.name);
       if (!info) {
         results.push(result(ErrorCode.UNKNOWN_TOPIC_OR_PARTITION, 'This server does not host this topic.'));
+        continue;
+      }
+      if (isInternalTopic(topic.name)) {
+        results.push(result(ErrorCode.INVALID_REQUEST, `Topic ${topic.name} is internal: its partition count is fixed (offsets.topic.num.partitions).`));
         continue;
       }
       if (topic.count <= info.partitions) {
