@@ -22,6 +22,7 @@ import { DescribeConfigs } from './32-describe-configs';
 import { CreatePartitions } from './37-create-partitions';
 import { DeleteGroups } from './42-delete-groups';
 import { OffsetDelete } from './47-offset-delete';
+import { RaftAppendEntries, RaftDescribeQuorum, RaftInstallSnapshot, RaftTimeoutNow, RaftVote } from './1000-raft';
 
 export const allApis: ApiSchema[] = [
   Produce,
@@ -45,6 +46,11 @@ export const allApis: ApiSchema[] = [
   CreatePartitions,
   DeleteGroups,
   OffsetDelete,
+  RaftVote,
+  RaftAppendEntries,
+  RaftInstallSnapshot,
+  RaftTimeoutNow,
+  RaftDescribeQuorum,
 ];
 
 const byKey = new Map(allApis.map((api) => [api.apiKey, api]));

@@ -1,0 +1,94 @@
+// Raft messages of the metadata quorum, served on the controller listener with the same
+// framing and headers as the Kafka port (so `brook frame` and nc work there too). Brook's
+// own API keys, from 1000 up, away from Kafka's. All flexible from version 0.
+//
+//   1000 RaftVote            candidate -> voters (pre-vote: same message, preVote = true)
+//   1001 RaftAppendEntries   leader -> followers and observers (also the heartbeat)
+//   1002 RaftInstallSnapshot leader -> a follower behind the leader's log start, in chunks
+//   1003 RaftTimeoutNow      leader -> its chosen successor (leadership transfer)
+//   1004 RaftDescribeQuorum  anyone -> any node: leader, term, commit index, voter lag
+
+import { ApiSchema, array, field } from '../schema';
+
+export const RaftVote: ApiSchema = {
+  apiKey: 1000,
+  name: 'RaftVote',
+  validVersions: '0',
+  flexibleVersions: '0+',
+  request: [
+    field('clusterId', 'string'),
+    field('term', 'int32'),
+    field('candidateId', 'int32'),
+    field('lastLogIndex', 'int64'),
+    field('lastLogTerm', 'int32'),
+    field('preVote', 'bool'),
+  ],
+  response: [field('errorCode', 'int16'), field('term', 'int32'), field('voteGranted', 'bool'), field('preVote', 'bool')],
+};
+
+export const RaftAppendEntries: ApiSchema = {
+  apiKey: 1001,
+  name: 'RaftAppendEntries',
+  validVersions: '0',
+  flexibleVersions: '0+',
+  request: [
+    field('clusterId', 'string'),
+    field('term', 'int32'),
+    field('leaderId', 'int32'),
+    field('prevLogIndex', 'int64'),
+    field('prevLogTerm', 'int32'),
+    field('leaderCommit', 'int64'),
+    array('entries', [field('term', 'int32'), field('data', 'bytes')]),
+  ],
+  response: [
+    field('errorCode', 'int16'),
+    field('term', 'int32'),
+    field('success', 'bool'),
+    field('matchIndex', 'int64'),
+    field('conflictTerm', 'int32', { default: -1 }),
+    field('conflictIndex', 'int64', { default: -1 }),
+  ],
+};
+
+export const RaftInstallSnapshot: ApiSchema = {
+  apiKey: 1002,
+  name: 'RaftInstallSnapshot',
+  validVersions: '0',
+  flexibleVersions: '0+',
+  request: [
+    field('clusterId', 'string'),
+    field('term', 'int32'),
+    field('leaderId', 'int32'),
+    field('lastIncludedIndex', 'int64'),
+    field('lastIncludedTerm', 'int32'),
+    field('position', 'int64'),
+    field('data', 'bytes'),
+    field('done', 'bool'),
+  ],
+  response: [field('errorCode', 'int16'), field('term', 'int32'), field('nextPosition', 'int64')],
+};
+
+export const RaftTimeoutNow: ApiSchema = {
+  apiKey: 1003,
+  name: 'RaftTimeoutNow',
+  validVersions: '0',
+  flexibleVersions: '0+',
+  request: [field('clusterId', 'string'), field('term', 'int32'), field('leaderId', 'int32')],
+  response: [field('errorCode', 'int16'), field('term', 'int32')],
+};
+
+export const RaftDescribeQuorum: ApiSchema = {
+  apiKey: 1004,
+  name: 'RaftDescribeQuorum',
+  validVersions: '0',
+  flexibleVersions: '0+',
+  request: [],
+  response: [
+    field('errorCode', 'int16'),
+    field('leaderId', 'int32'),
+    field('term', 'int32'),
+    field('commitIndex', 'int64'),
+    array('voters', [field('nodeId', 'int32'), field('matchIndex', 'int64'), field('lastContactMs', 'int64')]),
+    array('observers', [field('nodeId', 'int32'), field('matchIndex', 'int64'), field('lastContactMs', 'int64')]),
+  ],
+};
