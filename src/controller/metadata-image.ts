@@ -2,7 +2,7 @@
 // every node. Replay is pure and deterministic: records in order, image out. Brokers
 // answer Metadata from it; the controller decides from it.
 
-import { MetadataRecord } from '../../protocol/metadata/records';
+import { decodeMetadataRecord, encodeMetadataRecord, MetadataRecord } from '../../protocol/metadata/records';
 
 export interface BrokerEndpoint {
   name: string;
@@ -147,6 +147,58 @@ export class MetadataImage {
 
   unfencedBrokers(): BrokerInfo[] {
     return [...this.brokers.values()].filter((b) => !b.fenced).sort((a, b) => a.brokerId - b.brokerId);
+  }
+
+  /**
+   * The records that rebuild this image from nothing, in replay order: what a snapshot
+   * holds (as in KRaft, a snapshot is a stream of ordinary metadata records).
+   */
+  toRecords(): MetadataRecord[] {
+    const records: MetadataRecord[] = [];
+    for (const b of [...this.brokers.values()].sort((x, y) => x.brokerId - y.brokerId)) {
+      records.push({ type: 'RegisterBroker', data: { brokerId: b.brokerId, incarnationId: b.incarnationId, brokerEpoch: b.brokerEpoch, endPoints: b.endPoints, rack: b.rack, fenced: b.fenced } });
+    }
+    for (const t of [...this.topicsByName.values()].sort((x, y) => x.name.localeCompare(y.name))) {
+      records.push({ type: 'Topic', data: { name: t.name, topicId: t.topicId } });
+      for (const p of [...t.partitions.values()].sort((x, y) => x.partitionId - y.partitionId)) {
+        records.push({ type: 'Partition', data: { ...p } });
+      }
+    }
+    for (const [resourceType, byName] of this.configs) {
+      for (const [resourceName, entries] of byName) {
+        for (const [name, value] of entries) records.push({ type: 'Config', data: { resourceType, resourceName, name, value } });
+      }
+    }
+    if (this.nextProducerId > 0) records.push({ type: 'ProducerIds', data: { brokerId: -1, brokerEpoch: -1, nextProducerId: this.nextProducerId } });
+    return records;
+  }
+
+  /** Serialises the image as a snapshot: length-prefixed encoded records. */
+  toSnapshot(): Buffer {
+    const parts: Buffer[] = [];
+    for (const record of this.toRecords()) {
+      const bytes = encodeMetadataRecord(record);
+      const length = Buffer.alloc(4);
+      length.writeUInt32BE(bytes.length, 0);
+      parts.push(length, bytes);
+    }
+    return Buffer.concat(parts);
+  }
+
+  /** Rebuilds an image from a snapshot taken at log offset `offset`. */
+  static fromSnapshot(bytes: Buffer, offset: number): MetadataImage {
+    const image = new MetadataImage();
+    let at = 0;
+    while (at < bytes.length) {
+      if (at + 4 > bytes.length) throw new Error('truncated metadata snapshot');
+      const length = bytes.readUInt32BE(at);
+      if (at + 4 + length > bytes.length) throw new Error('truncated metadata snapshot record');
+      image.apply(decodeMetadataRecord(bytes.subarray(at + 4, at + 4 + length)), offset);
+      at += 4 + length;
+    }
+    // Registration offsets inside a snapshot all read as the snapshot's offset.
+    image.lastOffset = offset;
+    return image;
   }
 
   /** A deterministic digest of the whole image, for comparing nodes in tests. */

@@ -156,4 +156,14 @@ test('topic deletion, partition growth, producer id blocks', () => {
   assert.is(h.image.digest(), h.follower.digest());
 });
 
+test('a snapshot of the image rebuilds an identical image', () => {
+  const h = harness(3);
+  h.commit(h.controller.createTopics([{ name: 'snap', partitions: 4, replicationFactor: 2, configs: { 'retention.ms': '1000' } }], false).records);
+  h.commit(h.controller.allocateProducerIds(1, h.epochs.get(1)!).records);
+  const rebuilt = MetadataImage.fromSnapshot(h.image.toSnapshot(), h.offset() - 1);
+  assert.is(rebuilt.digest(), h.image.digest());
+  assert.equal(rebuilt.topicConfigs('snap'), { 'retention.ms': '1000' });
+  assert.throws(() => MetadataImage.fromSnapshot(h.image.toSnapshot().subarray(0, 30), 0));
+});
+
 test.run();
