@@ -22,6 +22,7 @@ export const RaftVote: ApiSchema = {
     field('lastLogIndex', 'int64'),
     field('lastLogTerm', 'int32'),
     field('preVote', 'bool'),
+    field('leadershipTransfer', 'bool'),
   ],
   response: [field('errorCode', 'int16'), field('term', 'int32'), field('voteGranted', 'bool'), field('preVote', 'bool')],
 };

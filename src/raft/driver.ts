@@ -1,0 +1,142 @@
+// The thin shell around the pure Raft core: a timer turns wall time into ticks, every
+// input is followed by handling the core's Ready in the only safe order (persist and
+// fsync term, vote and entries; then send; then apply committed entries), and proposals
+// resolve once their entry is applied here (or reject when leadership is lost first).
+
+import { Logger } from '../logger';
+import { QuorumStorage } from '../controller/quorum-storage';
+import { Entry, Message, RaftNode, Ready } from './core';
+
+export interface RaftTransport {
+  send(message: Message): void;
+}
+
+export interface DriverOptions {
+  id: number;
+  voters: number[];
+  observers?: number[];
+  tickMs: number;
+  electionTimeoutTicks: number;
+  heartbeatTicks: number;
+  random: () => number;
+  storage: QuorumStorage;
+  transport: RaftTransport;
+  apply: (entry: Entry) => void;
+  logger: Logger;
+}
+
+interface Pending {
+  index: number;
+  term: number;
+  resolve: (index: number) => void;
+  reject: (error: Error) => void;
+}
+
+export class NotLeaderError extends Error {
+  override name = 'NotLeaderError';
+  constructor(readonly leaderId: number) {
+    super(leaderId >= 0 ? `not the leader; node ${leaderId} is` : 'no leader at the moment');
+  }
+}
+
+export class RaftDriver {
+  readonly node: RaftNode;
+  private timer: NodeJS.Timeout | null = null;
+  private pending: Pending[] = [];
+  private stopped = false;
+  /** Replies produced while handling one inbound message, for request/response transports. */
+  private capture: { to: number; messages: Message[] } | null = null;
+
+  constructor(private readonly options: DriverOptions) {
+    const storage = options.storage;
+    const hardState = storage.readHardState();
+    const entries = storage.read(storage.firstIndex, storage.lastIndex);
+    this.node = new RaftNode(
+      { id: options.id, voters: options.voters, observers: options.observers, electionTimeoutTicks: options.electionTimeoutTicks, heartbeatTicks: options.heartbeatTicks, random: options.random },
+      { hardState, entries },
+    );
+  }
+
+  start(): void {
+    this.timer = setInterval(() => {
+      this.node.tick();
+      this.process();
+    }, this.options.tickMs);
+    this.timer.unref();
+  }
+
+  /** Feeds an inbound message; returns the replies addressed to its sender. */
+  receive(message: Message): Message[] {
+    if (this.stopped) return [];
+    this.capture = { to: message.from, messages: [] };
+    try {
+      this.node.step(message);
+      this.process();
+      return this.capture.messages;
+    } finally {
+      this.capture = null;
+    }
+  }
+
+  propose(data: Buffer): Promise<number> {
+    const index = this.node.propose(data);
+    if (index < 0) return Promise.reject(new NotLeaderError(this.node.leaderId));
+    const term = this.node.term;
+    const promise = new Promise<number>((resolve, reject) => this.pending.push({ index, term, resolve, reject }));
+    this.process();
+    return promise;
+  }
+
+  private process(): void {
+    const ready: Ready = this.node.ready();
+    const storage = this.options.storage;
+    // 1. Persist: nothing below leaves this node before it is on disk.
+    if (ready.hardState) storage.writeHardState(ready.hardState);
+    if (ready.entries.length > 0) {
+      storage.truncateAfter(ready.entries[0].index - 1);
+      storage.append(ready.entries);
+      storage.sync();
+    }
+    // 2. Send (replies to the message being handled go back on its own exchange).
+    for (const message of ready.messages) {
+      if (this.capture && message.to === this.capture.to && (message.type === 'vote-response' || message.type === 'append-response')) this.capture.messages.push(message);
+      else this.options.transport.send(message);
+    }
+    // 3. Apply, then settle proposals.
+    for (const entry of ready.committed) {
+      this.options.apply(entry);
+      const waiting = this.pending.filter((p) => p.index === entry.index);
+      for (const p of waiting) {
+        if (p.term === entry.term) p.resolve(entry.index);
+        else p.reject(new NotLeaderError(this.node.leaderId));
+      }
+      if (waiting.length > 0) this.pending = this.pending.filter((p) => p.index !== entry.index);
+    }
+    // Proposals from a term this node no longer leads will never commit as proposed.
+    if (this.node.role !== 'leader' && this.pending.length > 0) {
+      const lost = this.pending.filter((p) => p.term < this.node.term);
+      this.pending = this.pending.filter((p) => p.term >= this.node.term);
+      for (const p of lost) p.reject(new NotLeaderError(this.node.leaderId));
+    }
+  }
+
+  /** Hands leadership to the most caught-up peer (clean shutdown); resolves when done or timed out. */
+  async resign(timeoutMs: number): Promise<void> {
+    if (this.node.role !== 'leader') return;
+    const peers = this.options.voters.filter((id) => id !== this.options.id);
+    if (peers.length === 0) return;
+    this.node.transferLeadership(peers[0]);
+    this.process();
+    const deadline = Date.now() + timeoutMs;
+    while (this.node.role === 'leader' && Date.now() < deadline) await new Promise((r) => setTimeout(r, this.options.tickMs));
+  }
+
+  stop(): void {
+    this.stopped = true;
+    if (this.timer) clearInterval(this.timer);
+    this.timer = null;
+    for (const p of this.pending) p.reject(new Error('raft node stopped'));
+    this.pending = [];
+    this.options.storage.close();
+  }
+}

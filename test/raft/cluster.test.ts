@@ -1,0 +1,134 @@
+// Three Raft nodes in one process over real TCP on loopback, with durable storage on
+// disk: they elect a leader, replicate and apply proposals identically, elect a new leader
+// when the old one stops (timed), catch a restarted node up, and refuse or drop bad input
+// on the controller port without harm.
+
+import { test } from 'uvu';
+import * as assert from 'uvu/assert';
+import * as fs from 'node:fs';
+import * as os from 'node:os';
+import * as path from 'node:path';
+import { QuorumStorage } from '../../src/controller/quorum-storage';
+import { realFileSystem } from '../../src/log/file-system';
+import { silentLogger } from '../../src/logger';
+import { RaftDriver } from '../../src/raft/driver';
+import { RaftDispatcher, TcpRaftTransport } from '../../src/raft/tcp-transport';
+import { KafkaListener } from '../../src/server/kafka-listener';
+import { KafkaConnection } from '../../src/client/connection';
+import { freePort, rawRequest } from '../helpers/broker-process';
+import { mulberry32 } from './simulation';
+
+const CLUSTER = 'test-cluster';
+const base = fs.mkdtempSync(path.join(os.tmpdir(), 'brook-raft-'));
+
+interface Running {
+  id: number;
+  driver: RaftDriver;
+  transport: TcpRaftTransport;
+  listener: KafkaListener;
+  applied: string[];
+}
+
+let ports: number[] = [];
+const nodes = new Map<number, Running>();
+
+async function startNode(id: number): Promise<Running> {
+  const peers = [1, 2, 3].filter((p) => p !== id).map((p) => ({ id: p, host: '127.0.0.1', port: ports[p - 1] }));
+  const transport = new TcpRaftTransport(id, CLUSTER, peers, silentLogger);
+  const applied: string[] = [];
+  const storage = QuorumStorage.open(realFileSystem, path.join(base, `node-${id}`));
+  const driver = new RaftDriver({
+    id,
+    voters: [1, 2, 3],
+    tickMs: 20,
+    electionTimeoutTicks: 10,
+    heartbeatTicks: 2,
+    random: mulberry32(id * 7919 + Date.now()),
+    storage,
+    transport,
+    apply: (entry) => {
+      if (entry.data.length > 0) applied.push(entry.data.toString());
+    },
+    logger: silentLogger,
+  });
+  transport.attach(driver);
+  const current: RaftDriver | null = driver;
+  const listener = new KafkaListener(
+    { host: '127.0.0.1', port: ports[id - 1], maxConnections: 100, socketRequestMaxBytes: 8 * 1024 * 1024, maxInflightRequests: 100 },
+    new RaftDispatcher(() => current, CLUSTER, new Set([1, 2, 3]), silentLogger),
+    silentLogger,
+  );
+  await listener.listen();
+  driver.start();
+  const running = { id, driver, transport, listener, applied };
+  nodes.set(id, running);
+  return running;
+}
+
+async function stopNode(id: number): Promise<void> {
+  const node = nodes.get(id)!;
+  node.driver.stop();
+  node.transport.close();
+  await node.listener.close(100);
+  nodes.delete(id);
+}
+
+async function waitFor(what: string, condition: () => boolean, timeoutMs = 10000): Promise<number> {
+  const started = Date.now();
+  while (!condition()) {
+    if (Date.now() - started > timeoutMs) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 10));
+  }
+  return Date.now() - started;
+}
+
+const leader = () => [...nodes.values()].find((n) => n.driver.node.role === 'leader');
+
+test.before(async () => {
+  ports = [await freePort(), await freePort(), await freePort()];
+  for (const id of [1, 2, 3]) await startNode(id);
+});
+
+test.after(async () => {
+  for (const id of [...nodes.keys()]) await stopNode(id);
+  fs.rmSync(base, { recursive: true, force: true });
+});
+
+test('elect, replicate, apply the same entries everywhere', async () => {
+  await waitFor('a leader', () => leader() !== undefined);
+  const l = leader()!;
+  for (let i = 0; i < 20; i++) await l.driver.propose(Buffer.from(`r${i}`));
+  await waitFor('every node applied 20', () => [...nodes.values()].every((n) => n.applied.length >= 20));
+  for (const n of nodes.values()) assert.equal(n.applied.slice(0, 20), Array.from({ length: 20 }, (_, i) => `r${i}`));
+  assert.not.ok(await [...nodes.values()].find((n) => n !== l)!.driver.propose(Buffer.from('x')).then(() => true, () => false), 'followers refuse proposals');
+});
+
+test('the leader stops: a new one within a few election timeouts; it catches up when back', async () => {
+  const old = leader()!;
+  await stopNode(old.id);
+  const elapsed = await waitFor('a new leader', () => leader() !== undefined && leader()!.id !== old.id);
+  process.stdout.write(`new leader after ${elapsed} ms (election timeout 200-400 ms)\n`);
+  const fresh = leader()!;
+  await fresh.driver.propose(Buffer.from('after-failover'));
+  const back = await startNode(old.id);
+  await waitFor('the restarted node to catch up', () => back.applied.includes('after-failover'));
+  assert.ok(back.applied.includes('r19'), 'it re-applies what it had persisted, then the rest');
+});
+
+test('bad input on the controller port: garbage closes, wrong cluster or node is refused', async () => {
+  const port = ports[[...nodes.keys()][0] - 1];
+  assert.ok((await rawRequest(port, Buffer.from('00000004deadbeef', 'hex'))).closed);
+  assert.ok((await rawRequest(port, Buffer.from('7fffffff00', 'hex'))).closed);
+  const connection = new KafkaConnection({ host: '127.0.0.1', port });
+  await connection.connect();
+  const wrongCluster = await connection.request(1000, 0, { clusterId: 'other', term: 99, candidateId: 1, lastLogIndex: 999, lastLogTerm: 99, preVote: false, leadershipTransfer: false });
+  assert.is(wrongCluster.errorCode, 104);
+  const stranger = await connection.request(1001, 0, { clusterId: CLUSTER, term: 99, leaderId: 42, prevLogIndex: 0, prevLogTerm: 0, leaderCommit: 0, entries: [] });
+  assert.is(stranger.errorCode, 94);
+  connection.close();
+  assert.ok(leader(), 'the cluster still has its leader');
+  const term = leader()!.driver.node.term;
+  assert.ok(term < 99, 'no term was raised by refused messages');
+});
+
+test.run();
