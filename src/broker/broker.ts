@@ -1,6 +1,8 @@
 // The broker's shared state for API handlers: identity (node and cluster ids, advertised
-// address), the topic catalogue, the partition logs, producer id allocation, settings and
-// the logger. Handlers reach everything through this object and nothing else.
+// address), the topic catalogue (a view of the metadata image that the Raft quorum
+// builds), the partition logs, producer id allocation, settings and the logger. Handlers
+// reach everything through this object and nothing else. Partition logs follow the
+// metadata: a committed Partition record opens one, a RemoveTopic record deletes them.
 
 import { randomBytes } from 'node:crypto';
 import * as fs from 'node:fs';
@@ -10,7 +12,11 @@ import { LogManager } from '../log/log-manager';
 import { PartitionLog } from '../log/partition-log';
 import { RequestMetrics } from './request-metrics';
 import { ErrorCode } from '../../protocol/errors';
-import { TopicInfo, TopicRegistry } from './topic-registry';
+import { TopicInfo } from './topic-registry';
+import { MetadataQuorum } from '../controller/quorum';
+import { MetadataImage } from '../controller/metadata-image';
+import { MetadataRecord } from '../../protocol/metadata/records';
+import { Voter } from '../config/config';
 import { ProducerIdAllocator } from './producer-id-allocator';
 import { topicLogConfig } from './topic-config';
 import { needsRecovery, preRecoverActiveSegment, PreRecovery, RECOVERY_POOL_MIN_BYTES } from '../log/parallel-recovery';
@@ -47,10 +53,17 @@ export interface BrokerSettings {
   offsetsRetentionMs: number;
   offsetMetadataMaxBytes: number;
   group: { initialRebalanceDelayMs: number; minSessionTimeoutMs: number; maxSessionTimeoutMs: number; maxSize: number };
+  clusterId: string;
+  voters: Voter[];
+  controllerListen: { host: string; port: number };
+  /** Raft tick and election timeout in ticks. */
+  raftTickMs: number;
+  raftElectionTimeoutTicks: number;
+  brokerSessionTimeoutMs: number;
 }
 
 /** Kafka's meta.properties: identifies the cluster and node a data directory belongs to. */
-function loadOrCreateClusterId(dataDir: string, nodeId: number): string {
+function checkMetaProperties(dataDir: string, nodeId: number, clusterId: string): void {
   const file = path.join(dataDir, 'meta.properties');
   try {
     const text = fs.readFileSync(file, 'utf8');
@@ -64,24 +77,59 @@ function loadOrCreateClusterId(dataDir: string, nodeId: number): string {
     if (lines['node.id'] !== undefined && storedNode !== nodeId) {
       throw new Error(`${file} belongs to node ${storedNode}, not node ${nodeId}`);
     }
-    if (lines['cluster.id']) return lines['cluster.id'];
+    if (lines['cluster.id'] !== undefined && lines['cluster.id'] !== clusterId) {
+      throw new Error(`${file} belongs to cluster ${lines['cluster.id']}, not ${clusterId} (the voters or cluster.id changed?)`);
+    }
+    return;
   } catch (error) {
     if ((error as NodeJS.ErrnoException).code !== 'ENOENT') throw error;
   }
-  const clusterId = randomBytes(16).toString('base64url');
   fs.writeFileSync(file, `#Brook data directory\nversion=1\ncluster.id=${clusterId}\nnode.id=${nodeId}\n`);
-  return clusterId;
+}
+
+/** Topics as the handlers see them, read from the metadata image. */
+class TopicView {
+  constructor(private readonly image: () => MetadataImage) {}
+
+  private info(topic: { name: string; topicId: string; partitions: Map<number, { replicas: number[] }> } | undefined): TopicInfo | undefined {
+    if (!topic) return undefined;
+    return {
+      name: topic.name,
+      topicId: topic.topicId,
+      partitions: topic.partitions.size,
+      replicationFactor: topic.partitions.get(0)?.replicas.length ?? 1,
+      configs: this.image().topicConfigs(topic.name),
+      createdAtMs: 0,
+    };
+  }
+
+  get(name: string): TopicInfo | undefined {
+    return this.info(this.image().topicsByName.get(name));
+  }
+
+  getById(topicId: string): TopicInfo | undefined {
+    return this.info(this.image().topicsById.get(topicId));
+  }
+
+  list(): TopicInfo[] {
+    return [...this.image().topicsByName.values()].map((t) => this.info(t)!);
+  }
 }
 
 export class Broker {
-  readonly topics: TopicRegistry;
+  readonly topics: TopicView;
   readonly producerIds: ProducerIdAllocator;
   readonly metrics = new RequestMetrics();
   readonly groups: GroupCoordinator;
+  readonly quorum: MetadataQuorum;
   clusterId = '';
   /** Set while shutting down: parked fetches return at once. */
   shuttingDown = false;
   private readonly shutdownListeners = new Set<() => void>();
+  /** Parallel-recovery results for partitions opened while the metadata replays. */
+  private readonly recoveries = new Map<string, PreRecovery>();
+  /** Topic creations in flight, so concurrent auto-creations propose once. */
+  private readonly creating = new Map<string, Promise<TopicInfo>>();
 
   constructor(
     readonly settings: BrokerSettings,
@@ -89,7 +137,20 @@ export class Broker {
     readonly logger: Logger,
     readonly clock: () => number = Date.now,
   ) {
-    this.topics = new TopicRegistry(settings.dataDir);
+    this.clusterId = settings.clusterId;
+    this.quorum = new MetadataQuorum({
+      nodeId: settings.nodeId,
+      clusterId: settings.clusterId,
+      voters: settings.voters,
+      controllerListen: settings.controllerListen,
+      dataDir: settings.dataDir,
+      tickMs: settings.raftTickMs,
+      electionTimeoutTicks: settings.raftElectionTimeoutTicks,
+      controller: { brokerSessionTimeoutMs: settings.brokerSessionTimeoutMs, defaultPartitions: settings.numPartitions, defaultReplicationFactor: settings.defaultReplicationFactor },
+      logger: logger.child({ component: 'quorum' }),
+      onRecord: (record, image) => this.onMetadataRecord(record, image),
+    });
+    this.topics = new TopicView(() => this.quorum.image);
     this.producerIds = new ProducerIdAllocator(settings.dataDir);
     const offsetsLog: OffsetsLog = {
       partitionFor: (groupId) => {
@@ -110,24 +171,37 @@ export class Broker {
     return this.settings.nodeId;
   }
 
+  /** Partition logs follow committed metadata. */
+  private onMetadataRecord(record: MetadataRecord, image: MetadataImage): void {
+    if (record.type === 'Partition') {
+      const topic = image.topicsById.get(record.data.topicId);
+      if (!topic || !record.data.replicas.includes(this.nodeId)) return;
+      const key = `${topic.name}-${record.data.partitionId}`;
+      this.logs.getOrCreate(topic.name, record.data.partitionId, topicLogConfig(this.settings.topicDefaults, image.topicConfigs(topic.name)), this.recoveries.get(key));
+      this.recoveries.delete(key);
+    } else if (record.type === 'RemoveTopic') {
+      const topic = image.topicsById.get(record.data.topicId);
+      if (topic) {
+        this.logs.deleteTopic(topic.name);
+        this.logger.info('topic deleted', { topic: topic.name, topicId: topic.topicId });
+      }
+    } else if (record.type === 'Config' && record.data.resourceType === 2) {
+      // Topic config changes reach the open logs (segment.bytes, flush.* ...).
+      const overrides = { ...image.topicConfigs(record.data.resourceName) };
+      if (record.data.value === null) delete overrides[record.data.name];
+      else overrides[record.data.name] = record.data.value;
+      for (const log of this.logs.all()) if (log.topic === record.data.resourceName) log.config = topicLogConfig(this.settings.topicDefaults, overrides);
+    }
+  }
+
   async start(): Promise<void> {
     fs.mkdirSync(this.settings.dataDir, { recursive: true });
-    this.clusterId = loadOrCreateClusterId(this.settings.dataDir, this.settings.nodeId);
-    this.topics.load();
+    checkMetaProperties(this.settings.dataDir, this.settings.nodeId, this.settings.clusterId);
     this.producerIds.load();
-    // Partition directories of topics the catalogue no longer has (a deletion cut short
-    // by a crash) are removed before anything can read them.
-    const orphans = new Set(this.logs.listOnDisk().filter(({ topic, partition }) => {
-      const info = this.topics.get(topic);
-      return !info || partition >= info.partitions;
-    }).map(({ topic }) => topic));
-    for (const topic of orphans) if (!this.topics.get(topic)) this.logs.deleteTopic(topic);
     // Large active segments left by an unclean shutdown are verified on the worker pool
-    // (several ranges at once); the rest recover inline as each log opens.
-    const recoveries = new Map<string, PreRecovery>();
-    const large = this.topics.list().flatMap((topic) =>
-      Array.from({ length: topic.partitions }, (_, partition) => ({ topic: topic.name, partition })),
-    ).filter(({ topic, partition }) => {
+    // (several ranges at once) before the metadata replay opens the logs; the rest
+    // recover inline as each log opens.
+    const large = this.logs.listOnDisk().filter(({ topic, partition }) => {
       const dir = this.logs.partitionDir(topic, partition);
       return needsRecovery(dir) && activeSegmentBytes(dir) >= RECOVERY_POOL_MIN_BYTES;
     });
@@ -136,18 +210,27 @@ export class Broker {
       try {
         for (const { topic, partition } of large) {
           const result = await preRecoverActiveSegment(this.logs.partitionDir(topic, partition), pool);
-          recoveries.set(`${topic}-${partition}`, result);
+          this.recoveries.set(`${topic}-${partition}`, result);
           this.logger.info('verified active segment on the worker pool', { topic, partition, ...result });
         }
       } finally {
         await pool.close();
       }
     }
-    for (const topic of this.topics.list()) {
-      for (let partition = 0; partition < topic.partitions; partition++) {
-        this.logs.getOrCreate(topic.name, partition, topicLogConfig(this.settings.topicDefaults, topic.configs), recoveries.get(`${topic.name}-${partition}`));
-      }
+    await this.quorum.start();
+    const caughtUp = await this.quorum.caughtUp(30_000);
+    if (!caughtUp) throw new Error('the metadata quorum did not elect a leader and replay the metadata log within 30 s (are the other voters up?)');
+    if (this.quorum.isLeader) {
+      const registered = await this.quorum.registerSelf({ host: this.settings.host, port: this.settings.port }, null, randomBytes(16).toString('base64url'));
+      if (registered !== ErrorCode.NONE) throw new Error(`broker registration failed with error ${registered}`);
     }
+    // Partition directories of topics the metadata no longer has (a deletion cut short
+    // by a crash) are removed before anything can read them.
+    const orphans = new Set(this.logs.listOnDisk().filter(({ topic, partition }) => {
+      const info = this.topics.get(topic);
+      return !info || partition >= info.partitions;
+    }).map(({ topic }) => topic));
+    for (const topic of orphans) if (!this.topics.get(topic)) this.logs.deleteTopic(topic);
     // The internal offsets topic exists from the start, like Kafka's once a group appears.
     if (!this.topics.get(OFFSETS_TOPIC)) {
       await this.createTopic(OFFSETS_TOPIC, this.settings.offsetsTopicPartitions, 1, { 'cleanup.policy': 'compact', 'segment.bytes': '104857600' });
@@ -161,8 +244,9 @@ export class Broker {
     return () => this.shutdownListeners.delete(listener);
   }
 
-  stop(): void {
+  async stop(): Promise<void> {
     this.groups.stop();
+    await this.quorum.stop();
   }
 
   /** Wakes every parked request so in-flight work can be answered before the sockets close. */
@@ -180,33 +264,23 @@ export class Broker {
     return this.logs.get(topic, partition);
   }
 
+  /** Creates a topic through the quorum; resolves once committed and its logs are open. */
   async createTopic(name: string, partitions: number, replicationFactor: number, configs: Record<string, string>): Promise<TopicInfo> {
-    const info = this.topics.create(name, partitions, replicationFactor, configs, this.clock());
-    const logConfig = topicLogConfig(this.settings.topicDefaults, configs);
-    for (let partition = 0; partition < partitions; partition++) {
-      this.logs.getOrCreate(name, partition, logConfig);
-    }
-    this.logger.info('topic created', { topic: name, partitions, topicId: info.topicId });
-    return info;
+    const [result] = await this.quorum.createTopics([{ name, partitions, replicationFactor, configs }], false);
+    if (result.errorCode !== ErrorCode.NONE) throw new TopicCreationError(result.errorCode, result.errorMessage ?? `topic ${name} not created`);
+    this.logger.info('topic created', { topic: name, partitions, topicId: result.topicId });
+    return this.topics.get(name)!;
   }
 
-  async addPartitions(name: string, total: number): Promise<void> {
-    const info = this.topics.get(name);
-    if (!info) return;
-    const logConfig = topicLogConfig(this.settings.topicDefaults, info.configs);
-    for (let partition = info.partitions; partition < total; partition++) {
-      this.logs.getOrCreate(name, partition, logConfig);
-    }
-    this.topics.setPartitions(name, total);
-    this.logger.info('partitions added', { topic: name, partitions: total });
+  async addPartitions(name: string, total: number): Promise<number> {
+    const result = await this.quorum.createPartitions(name, total);
+    if (result.errorCode === ErrorCode.NONE) this.logger.info('partitions added', { topic: name, partitions: total });
+    return result.errorCode;
   }
 
-  async deleteTopic(name: string): Promise<TopicInfo | undefined> {
-    const info = this.topics.remove(name);
-    if (!info) return undefined;
-    this.logs.deleteTopic(name);
-    this.logger.info('topic deleted', { topic: name, topicId: info.topicId });
-    return info;
+  async deleteTopic(name: string): Promise<number> {
+    const [result] = await this.quorum.deleteTopics([name]);
+    return result.errorCode;
   }
 
   /** Creates a topic on first use when auto.create.topics.enable says so. */
@@ -214,6 +288,26 @@ export class Broker {
     if (!this.settings.autoCreateTopicsEnable) return undefined;
     const existing = this.topics.get(name);
     if (existing) return existing;
-    return this.createTopic(name, this.settings.numPartitions, this.settings.defaultReplicationFactor, {});
+    let creating = this.creating.get(name);
+    if (!creating) {
+      creating = this.createTopic(name, this.settings.numPartitions, this.settings.defaultReplicationFactor, {}).finally(() => this.creating.delete(name));
+      this.creating.set(name, creating);
+    }
+    try {
+      return await creating;
+    } catch (error) {
+      if (error instanceof TopicCreationError && error.errorCode === ErrorCode.TOPIC_ALREADY_EXISTS) return this.topics.get(name);
+      return undefined;
+    }
+  }
+}
+
+export class TopicCreationError extends Error {
+  override name = 'TopicCreationError';
+  constructor(
+    readonly errorCode: number,
+    message: string,
+  ) {
+    super(message);
   }
 }

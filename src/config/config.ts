@@ -45,6 +45,8 @@ export interface BrokerConfig {
   groupMinSessionTimeoutMs: number;
   groupMaxSessionTimeoutMs: number;
   groupMaxSize: number;
+  /** cluster.id from the config file; when absent it is derived from the voters. */
+  clusterId: string | null;
   /** Broker-level topic defaults (log.segment.bytes ...) as given, by Kafka name. */
   topicDefaults: Record<string, string>;
   /** Keys from the config file that Brook does not know (warned about, not fatal). */
@@ -145,11 +147,13 @@ export function loadConfig(flags: ServerFlags): BrokerConfig {
   const unknownKeys: string[] = [];
   const settings: Record<string, string> = {};
   const topicDefaults: Record<string, string> = {};
+  let clusterId: string | null = null;
   for (const [key, value] of Object.entries(file)) {
     const flag = FILE_KEYS_FOR_FLAGS[key];
     if (flag) merged[flag] = value;
     else if (SETTINGS.some((s) => s.key === key)) settings[key] = value;
     else if (TOPIC_DEFAULT_KEYS.includes(key)) topicDefaults[key] = value;
+    else if (key === 'cluster.id') clusterId = value;
     else unknownKeys.push(key);
   }
   for (const [key, value] of Object.entries(flags)) if (value !== undefined && key !== 'config') merged[key as keyof ServerFlags] = value;
@@ -174,6 +178,7 @@ export function loadConfig(flags: ServerFlags): BrokerConfig {
     voters,
     logLevel,
     configFile: flags.config ?? null,
+    clusterId,
     topicDefaults,
     unknownKeys,
   };

@@ -442,6 +442,11 @@ export class RaftNode {
     return true;
   }
 
+  /** Starts an election now (a single-voter quorum need not wait for a timeout). */
+  campaignNow(): void {
+    if (this.isVoter && this.role !== 'leader') this.campaign(true, false);
+  }
+
   /** Everything to persist, send and apply since the last call. */
   ready(): Ready {
     const hardState = this.hardStateDirty ? { term: this.term, votedFor: this.votedFor } : null;

@@ -58,6 +58,10 @@ export class RaftDriver {
   }
 
   start(): void {
+    if (this.options.voters.length === 1 && this.options.voters[0] === this.options.id) {
+      this.node.campaignNow();
+      this.process();
+    }
     this.timer = setInterval(() => {
       this.node.tick();
       this.process();

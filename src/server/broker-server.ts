@@ -3,6 +3,7 @@
 // requests are woken, in-flight requests answered, sockets closed, logs flushed and closed.
 
 import * as path from 'node:path';
+import xxhash from 'xxhash-wasm';
 import { BrokerConfig } from '../config/config';
 import { Logger } from '../logger';
 import { LogManager } from '../log/log-manager';
@@ -20,6 +21,17 @@ export interface RunningBroker {
 }
 
 const SHUTDOWN_DRAIN_MS = 10_000;
+
+/**
+ * Without an explicit cluster.id, every node started with the same voter ids derives the
+ * same id (xxHash64 of the sorted voter ids; addresses may move between restarts), so a
+ * cluster forms with no format step. Set cluster.id to keep distinct clusters apart.
+ */
+export async function clusterIdFromVoters(voters: { id: number; host: string; port: number }[]): Promise<string> {
+  const { h64ToString } = await xxhash();
+  const canonical = `brook-voters:${voters.map((v) => v.id).sort((a, b) => a - b).join(',')}`;
+  return Buffer.from(h64ToString(canonical), 'hex').toString('base64url');
+}
 
 export async function startBroker(config: BrokerConfig, logger: Logger): Promise<RunningBroker> {
   const dataDir = path.resolve(config.dataDir);
@@ -47,6 +59,12 @@ export async function startBroker(config: BrokerConfig, logger: Logger): Promise
       maxSessionTimeoutMs: config.groupMaxSessionTimeoutMs,
       maxSize: config.groupMaxSize,
     },
+    clusterId: config.clusterId ?? (await clusterIdFromVoters(config.voters)),
+    voters: config.voters,
+    controllerListen: config.controllerListen,
+    raftTickMs: 50,
+    raftElectionTimeoutTicks: 20,
+    brokerSessionTimeoutMs: 9000,
   };
   const broker = new Broker(settings, logs, logger);
   await broker.start();
@@ -86,7 +104,7 @@ export async function startBroker(config: BrokerConfig, logger: Logger): Promise
       logger.info('shutting down');
       broker.beginShutdown();
       await listener.close(SHUTDOWN_DRAIN_MS);
-      broker.stop();
+      await broker.stop();
       if (http) await http.close();
       logs.close();
       logger.flushSync();

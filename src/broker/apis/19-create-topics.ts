@@ -8,6 +8,7 @@ import { ZERO_UUID } from '../../../protocol/primitives';
 import { ApiHandler } from '../api-handler';
 import { TOPIC_CONFIGS, effectiveTopicConfig, validateTopicConfig } from '../topic-config';
 import { validateTopicName } from '../topic-registry';
+import { TopicCreationError } from '../broker';
 
 const CONFIG_SOURCE_TOPIC = 1;
 const CONFIG_SOURCE_STATIC_BROKER = 4;
@@ -101,8 +102,14 @@ export const createTopics: ApiHandler = {
       partitionBudget -= partitions;
       let topicId = ZERO_UUID;
       if (!request.validateOnly) {
-        const info = await broker.createTopic(topic.name, partitions, replicationFactor, overrides);
-        topicId = info.topicId;
+        try {
+          const info = await broker.createTopic(topic.name, partitions, replicationFactor, overrides);
+          topicId = info.topicId;
+        } catch (error) {
+          if (!(error instanceof TopicCreationError)) throw error;
+          results.push(failed(topic.name, error.errorCode, error.message));
+          continue;
+        }
       }
       const configs = TOPIC_CONFIGS.map((def) => {
         const effective = effectiveTopicConfig(def, broker.settings.topicDefaults, overrides);

@@ -36,8 +36,8 @@ export const deleteTopics: ApiHandler = {
         responses.push({ name: info.name, topicId: info.topicId, errorCode: ErrorCode.INVALID_REQUEST, errorMessage: `Topic ${info.name} is an internal topic and cannot be deleted.` });
         continue;
       }
-      await broker.deleteTopic(info.name);
-      responses.push({ name: info.name, topicId: info.topicId, errorCode: ErrorCode.NONE, errorMessage: null });
+      const errorCode = await broker.deleteTopic(info.name);
+      responses.push({ name: info.name, topicId: info.topicId, errorCode, errorMessage: errorCode === ErrorCode.NONE ? null : 'not deleted: this node is not the active controller' });
     }
     return { throttleTimeMs: 0, responses };
   },

@@ -57,8 +57,8 @@ export const createPartitions: ApiHandler<Request> = {
           continue;
         }
       }
-      if (!request.validateOnly) await broker.addPartitions(topic.name, topic.count);
-      results.push(result(ErrorCode.NONE, null));
+      const errorCode = request.validateOnly ? ErrorCode.NONE : await broker.addPartitions(topic.name, topic.count);
+      results.push(result(errorCode, null));
     }
     return { throttleTimeMs: 0, results };
   },
