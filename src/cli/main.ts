@@ -5,6 +5,7 @@ import { ConfigError } from '../config/config';
 import { UsageError } from './args';
 import { CliError } from './admin-client';
 import { GROUPS_HELP, groupsCommand } from './groups-command';
+import { CLUSTER_HELP, clusterCommand } from './cluster-command';
 import { FRAME_HELP, frameCommand } from './frame-command';
 import { SERVER_HELP, serverCommand } from './server-command';
 
@@ -15,6 +16,7 @@ Commands:
   frame encode      build a Kafka protocol frame from JSON (see: brook frame --help)
   frame decode      print a Kafka protocol frame from stdin as JSON
   groups            list, describe (with lag), reset-offsets, delete consumer groups
+  cluster status    the metadata quorum (leader, term, commit index, voter lag) and brokers
   help              show this help
 `;
 
@@ -28,6 +30,8 @@ export async function main(argv: string[]): Promise<number> {
         return await frameCommand(rest);
       case 'groups':
         return await groupsCommand(rest);
+      case 'cluster':
+        return await clusterCommand(rest);
       case undefined:
         process.stderr.write(HELP);
         return 2;
@@ -37,6 +41,7 @@ export async function main(argv: string[]): Promise<number> {
         if (rest[0] === 'server') process.stdout.write(SERVER_HELP);
         else if (rest[0] === 'frame') process.stdout.write(FRAME_HELP);
         else if (rest[0] === 'groups') process.stdout.write(GROUPS_HELP);
+        else if (rest[0] === 'cluster') process.stdout.write(CLUSTER_HELP);
         else process.stdout.write(HELP);
         return 0;
       default:

@@ -442,6 +442,14 @@ export class RaftNode {
     return true;
   }
 
+  /** What this node knows of the quorum: for the leader, each peer's replication progress. */
+  describe(): { leaderId: number; term: number; commitIndex: number; lastIndex: number; role: Role; progress: { nodeId: number; matchIndex: number; voter: boolean }[] } {
+    const progress = this.role === 'leader'
+      ? [...this.voters, ...this.observers].map((id) => ({ nodeId: id, matchIndex: id === this.id ? this.lastIndex : (this.matchIndex.get(id) ?? 0), voter: this.voters.has(id) }))
+      : [];
+    return { leaderId: this.leaderId, term: this.term, commitIndex: this.commitIndex, lastIndex: this.lastIndex, role: this.role, progress };
+  }
+
   /** Starts an election now (a single-voter quorum need not wait for a timeout). */
   campaignNow(): void {
     if (this.isVoter && this.role !== 'leader') this.campaign(true, false);

@@ -25,6 +25,7 @@ export interface Peer {
 const VOTE = 1000;
 const APPEND = 1001;
 const TIMEOUT_NOW = 1003;
+const DESCRIBE_QUORUM = 1004;
 
 /** Core message -> request body of its API. */
 function toRequest(clusterId: string, m: Message): { apiKey: number; body: unknown } | null {
@@ -128,6 +129,18 @@ export class RaftDispatcher implements Dispatcher {
 
   dispatch(header: RequestHeader, body: Reader, connection: Connection): DispatchResult {
     const { apiKey, apiVersion, correlationId } = header;
+    if (apiKey === DESCRIBE_QUORUM && apiVersion === 0) {
+      const driver = this.driver();
+      const d = driver?.node.describe();
+      return encodeResponseFrame(apiKey, 0, correlationId, responseCodec(apiKey, 0), {
+        errorCode: d ? ErrorCode.NONE : ErrorCode.COORDINATOR_NOT_AVAILABLE,
+        leaderId: d?.leaderId ?? -1,
+        term: d?.term ?? -1,
+        commitIndex: d?.commitIndex ?? -1,
+        voters: (d?.progress ?? []).filter((p) => p.voter).map((p) => ({ nodeId: p.nodeId, matchIndex: p.matchIndex, lastContactMs: -1 })),
+        observers: (d?.progress ?? []).filter((p) => !p.voter).map((p) => ({ nodeId: p.nodeId, matchIndex: p.matchIndex, lastContactMs: -1 })),
+      });
+    }
     if (![VOTE, APPEND, TIMEOUT_NOW].includes(apiKey) || apiVersion !== 0) {
       this.logger.warn('controller port: unknown api, closing connection', { apiKey, apiVersion, remote: connection.remote });
       return 'close';

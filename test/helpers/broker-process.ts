@@ -64,6 +64,7 @@ export function rawRequest(port: number, bytes: Buffer, timeoutMs = 5000): Promi
 
 export interface BrokerProcess {
   port: number;
+  controllerPort: number;
   pid: number;
   dataDir: string;
   logs(): string;
@@ -117,6 +118,7 @@ export async function startBroker(options: StartOptions = {}): Promise<BrokerPro
   }
   return {
     port,
+    controllerPort,
     pid: child.pid!,
     dataDir,
     logs: () => output,
