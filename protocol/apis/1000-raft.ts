@@ -93,3 +93,37 @@ export const RaftDescribeQuorum: ApiSchema = {
     array('observers', [field('nodeId', 'int32'), field('matchIndex', 'int64'), field('lastContactMs', 'int64')]),
   ],
 };
+
+/** A broker joining the cluster (sent to the active controller's controller port). */
+export const BrokerRegistration: ApiSchema = {
+  apiKey: 1005,
+  name: 'BrokerRegistration',
+  validVersions: '0',
+  flexibleVersions: '0+',
+  request: [
+    field('clusterId', 'string'),
+    field('brokerId', 'int32'),
+    field('incarnationId', 'uuid'),
+    field('host', 'string'),
+    field('port', 'int32'),
+    field('rack', 'string', { nullableVersions: '0+', default: null }),
+  ],
+  response: [field('errorCode', 'int16'), field('brokerEpoch', 'int64'), field('leaderId', 'int32')],
+};
+
+/** A registered broker's liveness and catch-up report; the answer says whether it is fenced. */
+export const BrokerHeartbeat: ApiSchema = {
+  apiKey: 1006,
+  name: 'BrokerHeartbeat',
+  validVersions: '0',
+  flexibleVersions: '0+',
+  request: [
+    field('clusterId', 'string'),
+    field('brokerId', 'int32'),
+    field('brokerEpoch', 'int64'),
+    field('currentMetadataOffset', 'int64'),
+    field('wantFence', 'bool'),
+    field('wantShutDown', 'bool'),
+  ],
+  response: [field('errorCode', 'int16'), field('isCaughtUp', 'bool'), field('isFenced', 'bool'), field('shouldShutDown', 'bool'), field('leaderId', 'int32')],
+};

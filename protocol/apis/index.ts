@@ -22,7 +22,7 @@ import { DescribeConfigs } from './32-describe-configs';
 import { CreatePartitions } from './37-create-partitions';
 import { DeleteGroups } from './42-delete-groups';
 import { OffsetDelete } from './47-offset-delete';
-import { RaftAppendEntries, RaftDescribeQuorum, RaftInstallSnapshot, RaftTimeoutNow, RaftVote } from './1000-raft';
+import { BrokerHeartbeat, BrokerRegistration, RaftAppendEntries, RaftDescribeQuorum, RaftInstallSnapshot, RaftTimeoutNow, RaftVote } from './1000-raft';
 
 export const allApis: ApiSchema[] = [
   Produce,
@@ -51,6 +51,8 @@ export const allApis: ApiSchema[] = [
   RaftInstallSnapshot,
   RaftTimeoutNow,
   RaftDescribeQuorum,
+  BrokerRegistration,
+  BrokerHeartbeat,
 ];
 
 const byKey = new Map(allApis.map((api) => [api.apiKey, api]));

@@ -23,6 +23,8 @@ import { needsRecovery, preRecoverActiveSegment, PreRecovery, RECOVERY_POOL_MIN_
 import { WorkerPool } from '../pool/worker-pool';
 import { GroupCoordinator, OFFSETS_TOPIC, offsetsPartitionFor } from '../group/coordinator';
 import { OffsetsLog } from '../group/offset-store';
+import { BrokerLifecycle } from '../controller/broker-lifecycle';
+import { KafkaConnection } from '../client/connection';
 
 /** Size of the newest segment file in a partition directory (0 when none). */
 function activeSegmentBytes(dir: string): number {
@@ -128,6 +130,7 @@ export class Broker {
   private readonly shutdownListeners = new Set<() => void>();
   /** Parallel-recovery results for partitions opened while the metadata replays. */
   private readonly recoveries = new Map<string, PreRecovery>();
+  lifecycle: BrokerLifecycle | null = null;
   /** Topic creations in flight, so concurrent auto-creations propose once. */
   private readonly creating = new Map<string, Promise<TopicInfo>>();
 
@@ -154,8 +157,8 @@ export class Broker {
     this.producerIds = new ProducerIdAllocator(settings.dataDir);
     const offsetsLog: OffsetsLog = {
       partitionFor: (groupId) => {
-        const partition = offsetsPartitionFor(groupId, this.topics.get(OFFSETS_TOPIC)!.partitions);
-        return this.logs.get(OFFSETS_TOPIC, partition)!;
+        const topic = this.topics.get(OFFSETS_TOPIC);
+        return topic ? this.logs.get(OFFSETS_TOPIC, offsetsPartitionFor(groupId, topic.partitions)) : undefined;
       },
       all: () => this.logs.all().filter((log) => log.topic === OFFSETS_TOPIC).sort((a, b) => a.partition - b.partition),
     };
@@ -220,10 +223,12 @@ export class Broker {
     await this.quorum.start();
     const caughtUp = await this.quorum.caughtUp(30_000);
     if (!caughtUp) throw new Error('the metadata quorum did not elect a leader and replay the metadata log within 30 s (are the other voters up?)');
-    if (this.quorum.isLeader) {
-      const registered = await this.quorum.registerSelf({ host: this.settings.host, port: this.settings.port }, null, randomBytes(16).toString('base64url'));
-      if (registered !== ErrorCode.NONE) throw new Error(`broker registration failed with error ${registered}`);
-    }
+    this.lifecycle = new BrokerLifecycle(
+      this.quorum,
+      { brokerId: this.nodeId, clusterId: this.clusterId, incarnationId: randomBytes(16).toString('base64url'), host: this.settings.host, port: this.settings.port, rack: null, heartbeatIntervalMs: 1000 },
+      this.logger.child({ component: 'lifecycle' }),
+    );
+    await this.lifecycle.start(30_000);
     // Partition directories of topics the metadata no longer has (a deletion cut short
     // by a crash) are removed before anything can read them.
     const orphans = new Set(this.logs.listOnDisk().filter(({ topic, partition }) => {
@@ -231,8 +236,9 @@ export class Broker {
       return !info || partition >= info.partitions;
     }).map(({ topic }) => topic));
     for (const topic of orphans) if (!this.topics.get(topic)) this.logs.deleteTopic(topic);
-    // The internal offsets topic exists from the start, like Kafka's once a group appears.
-    if (!this.topics.get(OFFSETS_TOPIC)) {
+    // The internal offsets topic exists from the start, like Kafka's once a group appears
+    // (the active controller's node creates it).
+    if (!this.topics.get(OFFSETS_TOPIC) && this.quorum.isLeader) {
       await this.createTopic(OFFSETS_TOPIC, this.settings.offsetsTopicPartitions, 1, { 'cleanup.policy': 'compact', 'segment.bytes': '104857600' });
     }
     await this.groups.start();
@@ -246,6 +252,7 @@ export class Broker {
 
   async stop(): Promise<void> {
     this.groups.stop();
+    this.lifecycle?.stop();
     await this.quorum.stop();
   }
 
@@ -257,6 +264,16 @@ export class Broker {
     this.shutdownListeners.clear();
   }
 
+  /**
+   * Where a partition lives: 'unknown' (no such topic or partition), 'elsewhere' (it exists
+   * but this broker holds no replica: NOT_LEADER_OR_FOLLOWER), or the local log.
+   */
+  locate(topic: string, partition: number): PartitionLog | 'unknown' | 'elsewhere' {
+    const info = this.topics.get(topic);
+    if (!info || partition < 0 || partition >= info.partitions) return 'unknown';
+    return this.logs.get(topic, partition) ?? 'elsewhere';
+  }
+
   /** The partition's log if the topic and partition exist here. */
   partitionLog(topic: string, partition: number): PartitionLog | undefined {
     const info = this.topics.get(topic);
@@ -264,9 +281,34 @@ export class Broker {
     return this.logs.get(topic, partition);
   }
 
+  /** Kafka endpoint of a registered broker, from the metadata image. */
+  endpointOf(brokerId: number): { host: string; port: number } | undefined {
+    if (brokerId === this.nodeId) return { host: this.settings.host, port: this.settings.port };
+    const endpoint = this.quorum.image.brokers.get(brokerId)?.endPoints[0];
+    return endpoint ? { host: endpoint.host, port: endpoint.port } : undefined;
+  }
+
+  /**
+   * Sends an admin request on to the active controller's broker and returns its answer
+   * (CreateTopics, DeleteTopics, CreatePartitions on a node that is not the controller).
+   */
+  async forwardToController(apiKey: number, version: number, request: unknown): Promise<unknown | null> {
+    const endpoint = this.endpointOf(this.quorum.leaderId);
+    if (!endpoint || this.quorum.leaderId === this.nodeId) return null;
+    const connection = new KafkaConnection({ host: endpoint.host, port: endpoint.port, clientId: `forward-${this.nodeId}`, requestTimeoutMs: 30_000, connectTimeoutMs: 5000 });
+    try {
+      await connection.connect();
+      return await connection.request(apiKey, version, request);
+    } catch {
+      return null;
+    } finally {
+      connection.close();
+    }
+  }
+
   /** Creates a topic through the quorum; resolves once committed and its logs are open. */
-  async createTopic(name: string, partitions: number, replicationFactor: number, configs: Record<string, string>): Promise<TopicInfo> {
-    const [result] = await this.quorum.createTopics([{ name, partitions, replicationFactor, configs }], false);
+  async createTopic(name: string, partitions: number, replicationFactor: number, configs: Record<string, string>, assignments?: number[][]): Promise<TopicInfo> {
+    const [result] = await this.quorum.createTopics([{ name, partitions, replicationFactor, configs, assignments }], false);
     if (result.errorCode !== ErrorCode.NONE) throw new TopicCreationError(result.errorCode, result.errorMessage ?? `topic ${name} not created`);
     this.logger.info('topic created', { topic: name, partitions, topicId: result.topicId });
     return this.topics.get(name)!;

@@ -107,12 +107,51 @@ export class MetadataQuorum {
     const driver = this.driver;
     this.listener = new KafkaListener(
       { host: options.controllerListen.host, port: options.controllerListen.port, maxConnections: 100, socketRequestMaxBytes: 16 * 1024 * 1024, maxInflightRequests: 100 },
-      new RaftDispatcher(() => driver, options.clusterId, new Set(voterIds), options.logger),
+      new RaftDispatcher(() => driver, options.clusterId, new Set(voterIds), options.logger, this),
       options.logger,
     );
     const port = await this.listener.listen();
     driver.start();
+    // The active controller's clock: fence brokers whose heartbeats stopped.
+    let wasLeader = false;
+    this.controllerTimer = setInterval(() => {
+      const leading = this.isLeader;
+      if (leading && !wasLeader) this.controller.activate(Date.now());
+      wasLeader = leading;
+      if (!leading) return;
+      void this.decide((c) => ({ records: c.tick(Date.now()), result: null }), null).catch(() => undefined);
+    }, 500);
+    this.controllerTimer.unref();
     return port;
+  }
+
+  private controllerTimer: NodeJS.Timeout | null = null;
+
+  /** BrokerRegistration at the active controller. */
+  register(request: { brokerId: number; incarnationId: string; host: string; port: number; rack: string | null }): Promise<{ errorCode: number; brokerEpoch: number; leaderId: number }> {
+    return this.decide(
+      (c) => {
+        const d = c.registerBroker({ brokerId: request.brokerId, incarnationId: request.incarnationId, endPoints: [{ name: 'PLAINTEXT', host: request.host, port: request.port, securityProtocol: 0 }], rack: request.rack }, Date.now());
+        return { records: d.records, result: { ...d.result, leaderId: this.leaderId } };
+      },
+      { errorCode: ErrorCode.NOT_CONTROLLER, brokerEpoch: -1, leaderId: this.leaderId },
+    );
+  }
+
+  /** BrokerHeartbeat at the active controller. */
+  heartbeat(request: { brokerId: number; brokerEpoch: number; currentMetadataOffset: number; wantFence: boolean; wantShutDown: boolean }): Promise<{ errorCode: number; isCaughtUp: boolean; isFenced: boolean; shouldShutDown: boolean; leaderId: number }> {
+    return this.decide(
+      (c) => {
+        const d = c.heartbeat(request, Date.now());
+        return { records: d.records, result: { ...d.result, leaderId: this.leaderId } };
+      },
+      { errorCode: ErrorCode.NOT_CONTROLLER, isCaughtUp: false, isFenced: true, shouldShutDown: false, leaderId: this.leaderId },
+    );
+  }
+
+  /** The controller endpoint of a voter. */
+  voterAddress(id: number): { host: string; port: number } | undefined {
+    return this.options.voters.find((v) => v.id === id);
   }
 
   private apply(entry: Entry): void {
@@ -191,21 +230,9 @@ export class MetadataQuorum {
     return this.decide((c) => c.createPartitions(name, count), { errorCode: ErrorCode.NOT_CONTROLLER, errorMessage: 'this node is not the active controller' });
   }
 
-  /** The node's own broker registration, unfenced once caught up (single-node path). */
-  async registerSelf(endPoint: { host: string; port: number }, rack: string | null, incarnationId: string): Promise<number> {
-    const registered = await this.decide(
-      (c) => c.registerBroker({ brokerId: this.options.nodeId, incarnationId, endPoints: [{ name: 'PLAINTEXT', host: endPoint.host, port: endPoint.port, securityProtocol: 0 }], rack }, Date.now()),
-      { errorCode: ErrorCode.NOT_CONTROLLER, brokerEpoch: -1 },
-    );
-    if (registered.errorCode !== ErrorCode.NONE) return registered.errorCode;
-    const heartbeat = await this.decide(
-      (c) => c.heartbeat({ brokerId: this.options.nodeId, brokerEpoch: registered.brokerEpoch, currentMetadataOffset: this.appliedIndex, wantFence: false, wantShutDown: false }, Date.now()),
-      { errorCode: ErrorCode.NOT_CONTROLLER, isCaughtUp: false, isFenced: true, shouldShutDown: false },
-    );
-    return heartbeat.errorCode;
-  }
 
   async stop(): Promise<void> {
+    if (this.controllerTimer) clearInterval(this.controllerTimer);
     if (this.driver && this.isLeader && this.options.voters.length > 1) await this.driver.resign(2000);
     this.driver?.stop();
     this.transport?.close();

@@ -126,6 +126,7 @@ export class GroupCoordinator {
   precheck(groupId: string): number {
     if (!this.loaded) return ErrorCode.COORDINATOR_LOAD_IN_PROGRESS;
     if (groupId === '') return ErrorCode.INVALID_GROUP_ID;
+    if (!this.store.hosts(groupId)) return ErrorCode.NOT_COORDINATOR;
     return ErrorCode.NONE;
   }
 

@@ -22,7 +22,8 @@ export interface CommittedOffset {
 }
 
 export interface OffsetsLog {
-  partitionFor(groupId: string): PartitionLog;
+  /** The group's offsets partition, if this broker hosts it. */
+  partitionFor(groupId: string): PartitionLog | undefined;
   all(): PartitionLog[];
 }
 
@@ -52,6 +53,11 @@ function parseGroupValue(value: Buffer): GroupSnapshot {
 }
 
 export class OffsetStore {
+  /** Whether this broker hosts the group's offsets partition (and so coordinates it). */
+  hosts(groupId: string): boolean {
+    return this.log.partitionFor(groupId) !== undefined;
+  }
+
   private readonly offsets = new Map<string, Map<string, Map<number, CommittedOffset>>>();
   /** Records that could not be read at load (reported by the coordinator's log line). */
   readonly skipped: string[] = [];
@@ -69,7 +75,9 @@ export class OffsetStore {
   private append(groupId: string, records: { key: Buffer; value: Buffer | null }[]): void {
     if (records.length === 0) return;
     const batch = encodeRecordBatchSync({ records: records.map((r) => ({ key: r.key, value: r.value })) });
-    const result = this.log.partitionFor(groupId).append([batch], { leaderEpoch: 0 });
+    const partition = this.log.partitionFor(groupId);
+    if (!partition) throw new Error(`the offsets partition of group ${groupId} is not hosted here`);
+    const result = partition.append([batch], { leaderEpoch: 0 });
     if (result.errorCode !== 0) throw new Error(`offsets topic append failed with error ${result.errorCode}`);
   }
 

@@ -118,17 +118,34 @@ export class TcpRaftTransport implements RaftTransport {
   }
 }
 
-/** Serves the Raft APIs on the controller listener. */
+/** Broker lifecycle requests the active controller answers (registration, heartbeats). */
+export interface ControllerRequests {
+  register(request: { brokerId: number; incarnationId: string; host: string; port: number; rack: string | null }): Promise<{ errorCode: number; brokerEpoch: number; leaderId: number }>;
+  heartbeat(request: { brokerId: number; brokerEpoch: number; currentMetadataOffset: number; wantFence: boolean; wantShutDown: boolean }): Promise<{ errorCode: number; isCaughtUp: boolean; isFenced: boolean; shouldShutDown: boolean; leaderId: number }>;
+}
+
+const BROKER_REGISTRATION = 1005;
+const BROKER_HEARTBEAT = 1006;
+
+/** Serves the Raft APIs (and the broker lifecycle APIs) on the controller listener. */
 export class RaftDispatcher implements Dispatcher {
   constructor(
     private readonly driver: () => RaftDriver | null,
     private readonly clusterId: string,
     private readonly knownNodes: Set<number>,
     private readonly logger: Logger,
+    private readonly controller: ControllerRequests | null = null,
   ) {}
 
-  dispatch(header: RequestHeader, body: Reader, connection: Connection): DispatchResult {
+  dispatch(header: RequestHeader, body: Reader, connection: Connection): DispatchResult | Promise<DispatchResult> {
     const { apiKey, apiVersion, correlationId } = header;
+    if ((apiKey === BROKER_REGISTRATION || apiKey === BROKER_HEARTBEAT) && apiVersion === 0 && this.controller) {
+      const request = requestCodec(apiKey, 0).decode(body);
+      const respond = (value: unknown) => encodeResponseFrame(apiKey, 0, correlationId, responseCodec(apiKey, 0), value);
+      if (request.clusterId !== this.clusterId) return respond({ errorCode: ErrorCode.INCONSISTENT_CLUSTER_ID, brokerEpoch: -1, leaderId: -1 });
+      const answer = apiKey === BROKER_REGISTRATION ? this.controller.register(request) : this.controller.heartbeat(request);
+      return answer.then(respond);
+    }
     if (apiKey === DESCRIBE_QUORUM && apiVersion === 0) {
       const driver = this.driver();
       const d = driver?.node.describe();

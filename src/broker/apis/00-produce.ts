@@ -66,8 +66,9 @@ function validatePartition(broker: Broker, records: Buffer | null, maxMessageByt
 
 async function producePartition(broker: Broker, topic: string, data: PartitionData) {
   if (isInternalTopic(topic)) return partitionResponse(data.index, ErrorCode.INVALID_TOPIC_EXCEPTION, `Cannot append to internal topic ${topic}`);
-  const log = broker.partitionLog(topic, data.index);
-  if (!log) return partitionResponse(data.index, ErrorCode.UNKNOWN_TOPIC_OR_PARTITION, 'This server does not host this topic-partition.');
+  const log = broker.locate(topic, data.index);
+  if (log === 'unknown') return partitionResponse(data.index, ErrorCode.UNKNOWN_TOPIC_OR_PARTITION, 'This server does not host this topic-partition.');
+  if (log === 'elsewhere') return partitionResponse(data.index, ErrorCode.NOT_LEADER_OR_FOLLOWER, 'This broker is not the leader of this partition.');
   const maxMessageBytes = Number(log.config['max.message.bytes'] ?? broker.settings.messageMaxBytes);
   const checked = validatePartition(broker, data.records, maxMessageBytes);
   if ('errorCode' in checked) {

@@ -54,6 +54,8 @@ interface Slot {
   topicIndex: number;
   partitionIndex: number;
   log: PartitionLog | undefined;
+  /** Set when the partition exists but lives on another broker. */
+  elsewhere: boolean;
   request: FetchPartition;
 }
 
@@ -72,7 +74,8 @@ export const fetch: ApiHandler<FetchRequest> = {
     request.topics.forEach((topic, topicIndex) => {
       count += topic.partitions.length;
       topic.partitions.forEach((partition, partitionIndex) => {
-        slots.push({ topicIndex, partitionIndex, log: broker.partitionLog(topic.topic, partition.partition), request: partition });
+        const located = broker.locate(topic.topic, partition.partition);
+        slots.push({ topicIndex, partitionIndex, log: typeof located === 'string' ? undefined : located, elsewhere: located === 'elsewhere', request: partition });
       });
     });
     if (count > broker.settings.maxPartitionsPerRequest) {
@@ -113,7 +116,7 @@ async function readAll(broker: Broker, request: FetchRequest, slots: Slot[]) {
   for (const slot of slots) {
     const { log, request: wanted } = slot;
     if (!log) {
-      partitions.push(emptyPartition(wanted.partition, ErrorCode.UNKNOWN_TOPIC_OR_PARTITION));
+      partitions.push(emptyPartition(wanted.partition, slot.elsewhere ? ErrorCode.NOT_LEADER_OR_FOLLOWER : ErrorCode.UNKNOWN_TOPIC_OR_PARTITION));
       failed = true;
       continue;
     }

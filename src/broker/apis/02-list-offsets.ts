@@ -40,9 +40,9 @@ export const listOffsets: ApiHandler<Request> = {
           continue;
         }
         seen.add(index);
-        const log = broker.partitionLog(topic.name, index);
-        if (!log) {
-          partitions.push(answer(index, ErrorCode.UNKNOWN_TOPIC_OR_PARTITION));
+        const log = broker.locate(topic.name, index);
+        if (typeof log === 'string') {
+          partitions.push(answer(index, log === 'elsewhere' ? ErrorCode.NOT_LEADER_OR_FOLLOWER : ErrorCode.UNKNOWN_TOPIC_OR_PARTITION));
           continue;
         }
         if (wanted.currentLeaderEpoch >= 0 && wanted.currentLeaderEpoch !== LEADER_EPOCH) {

@@ -15,16 +15,21 @@ import { TopicInfo, validateTopicName } from '../topic-registry';
 const AUTHORIZED_OPERATIONS_OMITTED = -2147483648;
 
 function describeTopic(broker: Broker, topic: TopicInfo) {
+  const image = broker.quorum.image;
+  const known = image.topicsByName.get(topic.name);
+  const alive = (id: number) => image.brokers.get(id)?.fenced === false || id === broker.nodeId;
   const partitions = [];
   for (let index = 0; index < topic.partitions; index++) {
+    const p = known?.partitions.get(index);
+    const leaderId = p ? p.leader : -1;
     partitions.push({
-      errorCode: ErrorCode.NONE,
+      errorCode: leaderId < 0 ? ErrorCode.LEADER_NOT_AVAILABLE : ErrorCode.NONE,
       partitionIndex: index,
-      leaderId: broker.nodeId,
-      leaderEpoch: 0,
-      replicaNodes: [broker.nodeId],
-      isrNodes: [broker.nodeId],
-      offlineReplicas: [],
+      leaderId,
+      leaderEpoch: p ? p.leaderEpoch : -1,
+      replicaNodes: p ? p.replicas : [],
+      isrNodes: p ? p.isr : [],
+      offlineReplicas: p ? p.replicas.filter((id) => !alive(id)) : [],
     });
   }
   return {
@@ -35,6 +40,25 @@ function describeTopic(broker: Broker, topic: TopicInfo) {
     partitions,
     topicAuthorizedOperations: AUTHORIZED_OPERATIONS_OMITTED,
   };
+}
+
+/** Live brokers from the metadata image (this one always included), and the controller. */
+function brokersAndController(broker: Broker) {
+  const image = broker.quorum.image;
+  const brokers = image.unfencedBrokers().map((b) => ({ nodeId: b.brokerId, host: b.endPoints[0]?.host ?? '', port: b.endPoints[0]?.port ?? 0, rack: b.rack }));
+  const self = brokers.find((b) => b.nodeId === broker.nodeId);
+  if (self) {
+    self.host = broker.settings.host;
+    self.port = broker.settings.port;
+  } else {
+    brokers.push({ nodeId: broker.nodeId, host: broker.settings.host, port: broker.settings.port, rack: null });
+  }
+  brokers.sort((a, b) => a.nodeId - b.nodeId);
+  // kafkajs sends admin requests to the controller id: name a live broker, preferring the
+  // node that leads the metadata quorum (it answers admin writes without forwarding).
+  const leader = broker.quorum.leaderId;
+  const controllerId = brokers.some((b) => b.nodeId === leader) ? leader : broker.nodeId;
+  return { brokers, controllerId };
 }
 
 function missingTopic(name: string | null, topicId: string, errorCode: number) {
@@ -81,11 +105,12 @@ export const metadata: ApiHandler = {
         topics.push(topic ? describeTopic(broker, topic) : missingTopic(entry.name, ZERO_UUID, ErrorCode.UNKNOWN_TOPIC_OR_PARTITION));
       }
     }
+    const { brokers, controllerId } = brokersAndController(broker);
     return {
       throttleTimeMs: 0,
-      brokers: [{ nodeId: broker.nodeId, host: broker.settings.host, port: broker.settings.port, rack: null }],
+      brokers,
       clusterId: broker.clusterId,
-      controllerId: broker.nodeId,
+      controllerId,
       topics,
       clusterAuthorizedOperations: AUTHORIZED_OPERATIONS_OMITTED,
     };

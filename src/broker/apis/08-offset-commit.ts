@@ -37,7 +37,7 @@ export const offsetCommit: ApiHandler<Request> = {
       partitions: topic.partitions.map((p) => {
         let code = ErrorCode.NONE;
         const metadataBytes = p.committedMetadata === null ? 0 : Buffer.byteLength(p.committedMetadata);
-        if (!broker.partitionLog(topic.name, p.partitionIndex)) code = ErrorCode.UNKNOWN_TOPIC_OR_PARTITION;
+        if (broker.locate(topic.name, p.partitionIndex) === 'unknown') code = ErrorCode.UNKNOWN_TOPIC_OR_PARTITION;
         else if (metadataBytes > broker.settings.offsetMetadataMaxBytes) code = ErrorCode.OFFSET_METADATA_TOO_LARGE;
         else if (p.committedOffset < -1) code = ErrorCode.INVALID_COMMIT_OFFSET_SIZE;
         else accepted.push({ topic: topic.name, partition: p.partitionIndex, offset: { offset: p.committedOffset, leaderEpoch: p.committedLeaderEpoch ?? -1, metadata: p.committedMetadata, commitTimestampMs: now } });

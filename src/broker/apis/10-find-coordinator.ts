@@ -6,6 +6,7 @@
 import { ErrorCode } from '../../../protocol/errors';
 import { ApiHandler } from '../api-handler';
 import type { Broker } from '../broker';
+import { OFFSETS_TOPIC, offsetsPartitionFor } from '../../group/coordinator';
 
 const GROUP = 0;
 
@@ -13,7 +14,12 @@ function answer(broker: Broker, key: string, keyType: number) {
   if (keyType !== GROUP) return { key, nodeId: -1, host: '', port: -1, errorCode: ErrorCode.COORDINATOR_NOT_AVAILABLE, errorMessage: 'transactions are not supported yet' };
   if (key === '') return { key, nodeId: -1, host: '', port: -1, errorCode: ErrorCode.INVALID_GROUP_ID, errorMessage: 'empty group id' };
   if (!broker.groups.isLoaded) return { key, nodeId: -1, host: '', port: -1, errorCode: ErrorCode.COORDINATOR_NOT_AVAILABLE, errorMessage: 'offsets topic still loading' };
-  return { key, nodeId: broker.nodeId, host: broker.settings.host, port: broker.settings.port, errorCode: ErrorCode.NONE, errorMessage: null };
+  // The coordinator is the leader of the group's __consumer_offsets partition.
+  const offsets = broker.quorum.image.topicsByName.get(OFFSETS_TOPIC);
+  const leader = offsets?.partitions.get(offsetsPartitionFor(key, offsets.partitions.size))?.leader ?? -1;
+  const endpoint = leader >= 0 ? broker.endpointOf(leader) : undefined;
+  if (!endpoint) return { key, nodeId: -1, host: '', port: -1, errorCode: ErrorCode.COORDINATOR_NOT_AVAILABLE, errorMessage: 'the offsets partition has no leader' };
+  return { key, nodeId: leader, host: endpoint.host, port: endpoint.port, errorCode: ErrorCode.NONE, errorMessage: null };
 }
 
 export const findCoordinator: ApiHandler = {

@@ -32,6 +32,11 @@ export const createTopics: ApiHandler = {
   minVersion: 0,
   maxVersion: 7,
   async handle(ctx, request) {
+    if (!ctx.broker.quorum.isLeader) {
+      // Admin writes go to the active controller; its answer is passed back unchanged.
+      const forwarded = await ctx.broker.forwardToController(this.apiKey, ctx.header.apiVersion, request);
+      return forwarded ?? this.errorResponse(request, ErrorCode.NOT_CONTROLLER, ctx.header.apiVersion);
+    }
     const { broker } = ctx;
     const topics: CreatableTopic[] = request.topics;
     const seen = new Map<string, number>();
@@ -65,9 +70,9 @@ export const createTopics: ApiHandler = {
         const indexes = topic.assignments.map((a) => a.partitionIndex).sort((a, b) => a - b);
         const consecutive = indexes.every((index, i) => index === i);
         const valid = topic.assignments.every(
-          (a) => a.brokerIds.length === replicationFactor && a.brokerIds.every((id) => id === broker.nodeId),
+          (a) => a.brokerIds.length === replicationFactor && new Set(a.brokerIds).size === a.brokerIds.length && a.brokerIds.every((id) => broker.quorum.image.brokers.has(id)),
         );
-        if (!consecutive || !valid || replicationFactor !== 1) {
+        if (!consecutive || !valid) {
           results.push(failed(topic.name, ErrorCode.INVALID_REPLICA_ASSIGNMENT, 'replica assignments must name existing brokers once per partition, for partitions 0..n-1'));
           continue;
         }
@@ -84,8 +89,9 @@ export const createTopics: ApiHandler = {
         results.push(failed(topic.name, ErrorCode.INVALID_REPLICATION_FACTOR, 'Replication factor must be larger than 0.'));
         continue;
       }
-      if (replicationFactor > 1) {
-        results.push(failed(topic.name, ErrorCode.INVALID_REPLICATION_FACTOR, `Replication factor: ${replicationFactor} larger than available brokers: 1.`));
+      const available = broker.quorum.image.unfencedBrokers().length;
+      if (replicationFactor > available) {
+        results.push(failed(topic.name, ErrorCode.INVALID_REPLICATION_FACTOR, `Replication factor: ${replicationFactor} larger than available brokers: ${available}.`));
         continue;
       }
       const overrides: Record<string, string> = {};
@@ -103,7 +109,8 @@ export const createTopics: ApiHandler = {
       let topicId = ZERO_UUID;
       if (!request.validateOnly) {
         try {
-          const info = await broker.createTopic(topic.name, partitions, replicationFactor, overrides);
+          const manual = hasAssignments ? [...topic.assignments].sort((a, b) => a.partitionIndex - b.partitionIndex).map((a) => a.brokerIds) : undefined;
+          const info = await broker.createTopic(topic.name, partitions, replicationFactor, overrides, manual);
           topicId = info.topicId;
         } catch (error) {
           if (!(error instanceof TopicCreationError)) throw error;

@@ -23,6 +23,11 @@ export const deleteTopics: ApiHandler = {
   minVersion: 0,
   maxVersion: 6,
   async handle(ctx, request) {
+    if (!ctx.broker.quorum.isLeader) {
+      // Admin writes go to the active controller; its answer is passed back unchanged.
+      const forwarded = await ctx.broker.forwardToController(this.apiKey, ctx.header.apiVersion, request);
+      return forwarded ?? this.errorResponse(request, ErrorCode.NOT_CONTROLLER, ctx.header.apiVersion);
+    }
     const { broker, header } = ctx;
     const responses = [];
     for (const target of targets(request, header.apiVersion)) {

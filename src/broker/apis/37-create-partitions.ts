@@ -17,6 +17,11 @@ export const createPartitions: ApiHandler<Request> = {
   minVersion: 0,
   maxVersion: 3,
   async handle(ctx, request) {
+    if (!ctx.broker.quorum.isLeader) {
+      // Admin writes go to the active controller; its answer is passed back unchanged.
+      const forwarded = await ctx.broker.forwardToController(this.apiKey, ctx.header.apiVersion, request);
+      return forwarded ?? this.errorResponse(request, ErrorCode.NOT_CONTROLLER, ctx.header.apiVersion);
+    }
     const { broker } = ctx;
     const results = [];
     const seen = new Set<string>();

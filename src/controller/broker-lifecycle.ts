@@ -1,0 +1,103 @@
+// The broker side of membership: register with the active controller (over its
+// controller port, or in process when this node leads), then heartbeat so the controller
+// keeps this broker unfenced; the heartbeat carries how far this node has applied the
+// metadata log, and the controller unfences a broker only once it has caught up to its
+// own registration. A changed leader is followed; errors are retried with backoff.
+
+import { ErrorCode } from '../../protocol/errors';
+import { KafkaConnection } from '../client/connection';
+import { Logger } from '../logger';
+import type { MetadataQuorum } from './quorum';
+
+export interface LifecycleOptions {
+  brokerId: number;
+  clusterId: string;
+  incarnationId: string;
+  host: string;
+  port: number;
+  rack: string | null;
+  heartbeatIntervalMs: number;
+}
+
+export class BrokerLifecycle {
+  brokerEpoch = -1;
+  fenced = true;
+  private timer: NodeJS.Timeout | null = null;
+  private connection: { leaderId: number; connection: KafkaConnection } | null = null;
+  private busy = false;
+
+  constructor(
+    private readonly quorum: MetadataQuorum,
+    private readonly options: LifecycleOptions,
+    private readonly logger: Logger,
+  ) {}
+
+  private async call(apiKey: number, body: Record<string, unknown>): Promise<any> {
+    const leaderId = this.quorum.isLeader ? this.options.brokerId : this.quorum.leaderId;
+    if (leaderId < 0) return { errorCode: ErrorCode.NOT_CONTROLLER };
+    if (leaderId === this.options.brokerId && this.quorum.isLeader) {
+      return apiKey === 1005 ? this.quorum.register(body as never) : this.quorum.heartbeat(body as never);
+    }
+    if (!this.connection || this.connection.leaderId !== leaderId) {
+      this.connection?.connection.close();
+      const address = this.quorum.voterAddress(leaderId);
+      if (!address) return { errorCode: ErrorCode.NOT_CONTROLLER };
+      const connection = new KafkaConnection({ host: address.host, port: address.port, clientId: `broker-${this.options.brokerId}`, requestTimeoutMs: 5000, connectTimeoutMs: 2000 });
+      await connection.connect();
+      this.connection = { leaderId, connection };
+    }
+    try {
+      return await this.connection.connection.request(apiKey, 0, { clusterId: this.options.clusterId, ...body });
+    } catch (error) {
+      this.connection.connection.close();
+      this.connection = null;
+      throw error;
+    }
+  }
+
+  /** Registers (retrying until `deadline`), then keeps heartbeating. */
+  async start(timeoutMs: number): Promise<void> {
+    const deadline = Date.now() + timeoutMs;
+    for (;;) {
+      try {
+        const answer = await this.call(1005, { brokerId: this.options.brokerId, incarnationId: this.options.incarnationId, host: this.options.host, port: this.options.port, rack: this.options.rack });
+        if (answer.errorCode === ErrorCode.NONE) {
+          this.brokerEpoch = answer.brokerEpoch;
+          break;
+        }
+        if (Date.now() > deadline) throw new Error(`broker registration refused: error ${answer.errorCode}`);
+      } catch (error) {
+        if (Date.now() > deadline) throw error;
+      }
+      await new Promise((r) => setTimeout(r, 200));
+    }
+    await this.beat();
+    this.timer = setInterval(() => void this.beat(), this.options.heartbeatIntervalMs);
+    this.timer.unref();
+  }
+
+  private async beat(): Promise<void> {
+    if (this.busy) return;
+    this.busy = true;
+    try {
+      const answer = await this.call(1006, { brokerId: this.options.brokerId, brokerEpoch: this.brokerEpoch, currentMetadataOffset: this.quorum.appliedIndex, wantFence: false, wantShutDown: false });
+      if (answer.errorCode === ErrorCode.NONE) this.fenced = answer.isFenced;
+      else if (answer.errorCode === ErrorCode.STALE_BROKER_EPOCH || answer.errorCode === ErrorCode.BROKER_ID_NOT_REGISTERED) {
+        this.logger.warn('registration lost, registering again', { errorCode: answer.errorCode });
+        const again = await this.call(1005, { brokerId: this.options.brokerId, incarnationId: this.options.incarnationId, host: this.options.host, port: this.options.port, rack: this.options.rack });
+        if (again.errorCode === ErrorCode.NONE) this.brokerEpoch = again.brokerEpoch;
+      }
+    } catch {
+      // Leader unreachable: the next beat finds the new one.
+    } finally {
+      this.busy = false;
+    }
+  }
+
+  stop(): void {
+    if (this.timer) clearInterval(this.timer);
+    this.timer = null;
+    this.connection?.connection.close();
+    this.connection = null;
+  }
+}
