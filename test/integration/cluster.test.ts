@@ -1,0 +1,123 @@
+// A three-node Brook cluster as real processes on loopback: the nodes agree on brokers
+// and topics, admin writes work from any node (forwarded to the active controller),
+// clients produce and consume across nodes, and after kill -9 of the quorum leader a new
+// leader is elected (the time is printed) and metadata writes work again.
+
+import { test } from 'uvu';
+import * as assert from 'uvu/assert';
+import { BrokerProcess, freePort, startBroker, tempDir } from '../helpers/broker-process';
+import { kcat } from '../helpers/kcat';
+import { KafkaConnection } from '../../src/client/connection';
+
+const nodes: (BrokerProcess | null)[] = [];
+let kafkaPorts: number[] = [];
+let controllerPorts: number[] = [];
+
+async function quorum(controllerPort: number): Promise<{ leaderId: number; term: number } | null> {
+  const connection = new KafkaConnection({ host: '127.0.0.1', port: controllerPort, requestTimeoutMs: 2000, connectTimeoutMs: 1000 });
+  try {
+    await connection.connect();
+    return await connection.request(1004, 0, {});
+  } catch {
+    return null;
+  } finally {
+    connection.close();
+  }
+}
+
+async function createTopic(port: number, name: string, partitions: number) {
+  const connection = new KafkaConnection({ host: '127.0.0.1', port, requestTimeoutMs: 20000 });
+  await connection.connect();
+  try {
+    return await connection.request(19, 4, { topics: [{ name, numPartitions: partitions, replicationFactor: 1, assignments: [], configs: [] }], timeoutMs: 10000, validateOnly: false });
+  } finally {
+    connection.close();
+  }
+}
+
+test.before(async () => {
+  kafkaPorts = [await freePort(), await freePort(), await freePort()];
+  controllerPorts = [await freePort(), await freePort(), await freePort()];
+  const voters = controllerPorts.map((p, i) => `${i + 1}@127.0.0.1:${p}`).join(',');
+  const started = await Promise.all(
+    [0, 1, 2].map((i) =>
+      startBroker({
+        dataDir: tempDir(),
+        port: kafkaPorts[i],
+        readyTimeoutMs: 40000,
+        config: { 'group.initial.rebalance.delay.ms': '0', 'offsets.topic.num.partitions': '3' },
+        extraArgs: ['--node-id', String(i + 1), '--voters', voters, '--controller-listen', `127.0.0.1:${controllerPorts[i]}`],
+      }),
+    ),
+  );
+  nodes.push(...started);
+});
+
+test.after(async () => {
+  for (const node of nodes) await node?.stop();
+});
+
+test('three nodes agree on brokers and topics; admin writes work from any node', async () => {
+  const leader = (await quorum(controllerPorts[0]))!.leaderId;
+  assert.ok(leader >= 1 && leader <= 3, `a quorum leader (${leader})`);
+  const follower = [1, 2, 3].find((id) => id !== leader)!;
+  const created = await createTopic(kafkaPorts[follower - 1], 'spread', 6);
+  assert.is(created.topics[0].errorCode, 0, 'created through a follower (forwarded)');
+  for (let i = 0; i < 3; i++) {
+    let listing = '';
+    for (let attempt = 0; attempt < 50; attempt++) {
+      listing = (await kcat(kafkaPorts[i], ['-L'])).stdout;
+      if (/3 brokers/.test(listing) && /topic "spread" with 6 partitions/.test(listing)) break;
+      await new Promise((r) => setTimeout(r, 100));
+    }
+    assert.match(listing, /3 brokers:/, `node ${i + 1} lists three brokers`);
+    assert.match(listing, /topic "spread" with 6 partitions/, `node ${i + 1} sees the topic`);
+  }
+  const leaders = new Set((await kcat(kafkaPorts[0], ['-L', '-t', 'spread'])).stdout.match(/leader (\d)/g));
+  assert.ok(leaders.size >= 2, 'leaderships spread over brokers');
+});
+
+test('clients produce and consume across the nodes', async () => {
+  const lines = Array.from({ length: 60 }, (_, i) => `k${i}:v${i}`);
+  const produced = await kcat(kafkaPorts[2], ['-P', '-t', 'spread', '-K:'], `${lines.join('\n')}\n`);
+  assert.is(produced.code, 0, produced.stderr);
+  const consumed = await kcat(kafkaPorts[1], ['-C', '-t', 'spread', '-o', 'beginning', '-e', '-q', '-f', '%k:%s\n']);
+  assert.equal(consumed.stdout.trim().split('\n').sort(), lines.slice().sort());
+});
+
+test('kill -9 of the quorum leader: a new leader, and metadata writes work again', async () => {
+  const before = (await quorum(controllerPorts[0]))!;
+  const leader = before.leaderId;
+  const killedAt = Date.now();
+  await nodes[leader - 1]!.kill9();
+  nodes[leader - 1] = null;
+  const survivors = [1, 2, 3].filter((id) => id !== leader);
+  let elected = -1;
+  while (Date.now() - killedAt < 15000) {
+    const view = await quorum(controllerPorts[survivors[0] - 1]);
+    if (view && view.leaderId > 0 && view.leaderId !== leader && view.term > before.term) {
+      elected = view.leaderId;
+      break;
+    }
+    await new Promise((r) => setTimeout(r, 20));
+  }
+  const electionMs = Date.now() - killedAt;
+  process.stdout.write(`new metadata leader ${elected} after ${electionMs} ms\n`);
+  assert.ok(survivors.includes(elected), 'a survivor leads');
+  let code = -1;
+  for (let attempt = 0; attempt < 50 && code !== 0; attempt++) {
+    code = (await createTopic(kafkaPorts[survivors[1] - 1], 'after-failover', 2)).topics[0].errorCode;
+    if (code !== 0) await new Promise((r) => setTimeout(r, 200));
+  }
+  assert.is(code, 0, 'topic creation works again');
+  let listing = '';
+  for (let attempt = 0; attempt < 50; attempt++) {
+    listing = (await kcat(kafkaPorts[survivors[0] - 1], ['-L'])).stdout;
+    if (/topic "after-failover"/.test(listing)) break;
+    await new Promise((r) => setTimeout(r, 100));
+  }
+  assert.match(listing, /topic "spread" with 6 partitions/, 'nothing committed was lost');
+  assert.match(listing, /topic "after-failover"/, 'the other survivor learns the new topic');
+});
+
+test.run();
