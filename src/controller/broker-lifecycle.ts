@@ -71,7 +71,14 @@ export class BrokerLifecycle {
       }
       await new Promise((r) => setTimeout(r, 200));
     }
+    // Ready means unfenced: the controller unfences once this node has applied the metadata
+    // log up to its own registration, which the next heartbeats report.
     await this.beat();
+    while (this.fenced && Date.now() < deadline) {
+      await new Promise((r) => setTimeout(r, 100));
+      await this.beat();
+    }
+    if (this.fenced) this.logger.warn('still fenced after startup; serving anyway and heartbeating');
     this.timer = setInterval(() => void this.beat(), this.options.heartbeatIntervalMs);
     this.timer.unref();
   }
