@@ -20,6 +20,9 @@ import { MetadataImage } from './metadata-image';
 import { QuorumStorage } from './quorum-storage';
 import { newTopicId } from '../broker/topic-registry';
 
+/** Longest a metadata write waits for its commit before the caller gets NOT_CONTROLLER. */
+const PROPOSAL_TIMEOUT_MS = 10_000;
+
 export interface QuorumOptions {
   nodeId: number;
   clusterId: string;
@@ -202,9 +205,17 @@ export class MetadataQuorum {
       const decision = make(this.controller);
       if (decision.records.length > 0) {
         try {
-          const index = await this.driver.propose(encodeRecordBatch(decision.records));
-          // Applied locally before propose resolves.
-          void index;
+          // Applied locally before the proposal resolves; bounded so that one stuck
+          // proposal cannot hold up the decisions queued behind it.
+          let timer: NodeJS.Timeout | undefined;
+          const timeout = new Promise<never>((_, reject) => {
+            timer = setTimeout(() => reject(new NotLeaderError(this.leaderId)), PROPOSAL_TIMEOUT_MS);
+          });
+          try {
+            await Promise.race([this.driver.propose(encodeRecordBatch(decision.records)), timeout]);
+          } finally {
+            clearTimeout(timer);
+          }
         } catch (error) {
           if (error instanceof NotLeaderError) return notLeader;
           throw error;

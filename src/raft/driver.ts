@@ -116,10 +116,12 @@ export class RaftDriver {
       }
       if (waiting.length > 0) this.pending = this.pending.filter((p) => p.index !== entry.index);
     }
-    // Proposals from a term this node no longer leads will never commit as proposed.
+    // A leader that stepped down cannot say whether its pending entries will commit: the
+    // proposer is told it lost leadership and retries (the entry may still commit under
+    // the next leader, which is why controller decisions are checked against the image).
     if (this.node.role !== 'leader' && this.pending.length > 0) {
-      const lost = this.pending.filter((p) => p.term < this.node.term);
-      this.pending = this.pending.filter((p) => p.term >= this.node.term);
+      const lost = this.pending;
+      this.pending = [];
       for (const p of lost) p.reject(new NotLeaderError(this.node.leaderId));
     }
   }

@@ -120,4 +120,44 @@ test('kill -9 of the quorum leader: a new leader, and metadata writes work again
   assert.match(listing, /topic "after-failover"/, 'the other survivor learns the new topic');
 });
 
+test('with two of three down writes are refused clearly and reads still answer; one back and writes resume', async () => {
+  const alive = [0, 1, 2].filter((i) => nodes[i] !== null);
+  const [keep, drop] = alive;
+  const droppedDir = nodes[drop]!.dataDir;
+  await nodes[drop]!.kill9();
+  nodes[drop] = null;
+  // Wait until the survivor has noticed it is alone (no leader, or a leader it cannot reach).
+  let refused = -1;
+  for (let attempt = 0; attempt < 60 && refused !== 41; attempt++) {
+    refused = (await createTopic(kafkaPorts[keep], 'while-alone', 1)).topics[0].errorCode;
+    if (refused !== 41) await new Promise((r) => setTimeout(r, 250));
+  }
+  assert.is(refused, 41, 'NOT_CONTROLLER: no quorum for metadata writes');
+  const listing = (await kcat(kafkaPorts[keep], ['-L'])).stdout;
+  assert.match(listing, /topic "spread" with 6 partitions/, 'reads still answer from the local image');
+
+  const voters = controllerPorts.map((p, i) => `${i + 1}@127.0.0.1:${p}`).join(',');
+  nodes[drop] = await startBroker({
+    dataDir: droppedDir,
+    port: kafkaPorts[drop],
+    readyTimeoutMs: 40000,
+    config: { 'group.initial.rebalance.delay.ms': '0', 'offsets.topic.num.partitions': '3' },
+    extraArgs: ['--node-id', String(drop + 1), '--voters', voters, '--controller-listen', `127.0.0.1:${controllerPorts[drop]}`],
+  });
+  let code = -1;
+  for (let attempt = 0; attempt < 60 && code !== 0; attempt++) {
+    code = (await createTopic(kafkaPorts[keep], 'quorum-back', 1)).topics[0].errorCode;
+    if (code !== 0) await new Promise((r) => setTimeout(r, 250));
+  }
+  assert.is(code, 0, 'writes resume with two of three');
+  let caughtUp = '';
+  for (let attempt = 0; attempt < 50; attempt++) {
+    caughtUp = (await kcat(kafkaPorts[drop], ['-L'])).stdout;
+    if (/topic "quorum-back"/.test(caughtUp)) break;
+    await new Promise((r) => setTimeout(r, 100));
+  }
+  assert.match(caughtUp, /topic "after-failover"/, 'the returning node caught up on what it missed');
+  assert.match(caughtUp, /topic "quorum-back"/);
+});
+
 test.run();
