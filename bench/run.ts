@@ -5,6 +5,7 @@
 import { main as crc } from './crc32c';
 import { main as produceFetch } from './produce-fetch';
 import { main as workerPool } from './worker-pool';
+import { main as quorum } from './quorum';
 import { writeResult } from './lib/env';
 
 (async () => {
@@ -14,6 +15,8 @@ import { writeResult } from './lib/env';
   process.stdout.write(`written ${writeResult(`crc32c${suffix}`, crc())}\n`);
   process.stdout.write('== worker pool against inline\n');
   process.stdout.write(`written ${writeResult(`worker-pool${suffix}`, await workerPool())}\n`);
+  process.stdout.write('== metadata quorum\n');
+  process.stdout.write(`written ${writeResult(`quorum${suffix}`, await quorum())}\n`);
   process.stdout.write('== broker produce and fetch\n');
   process.stdout.write(`written ${writeResult(`produce-fetch${suffix}`, await produceFetch())}\n`);
 })();

@@ -87,9 +87,19 @@ export class RaftDriver {
     if (index < 0) return Promise.reject(new NotLeaderError(this.node.leaderId));
     const term = this.node.term;
     const promise = new Promise<number>((resolve, reject) => this.pending.push({ index, term, resolve, reject }));
-    this.process();
+    // Proposals made in the same turn of the event loop share one fsync and one round of
+    // appends (group commit).
+    if (!this.processScheduled) {
+      this.processScheduled = true;
+      setImmediate(() => {
+        this.processScheduled = false;
+        if (!this.stopped) this.process();
+      });
+    }
     return promise;
   }
+
+  private processScheduled = false;
 
   private process(): void {
     const ready: Ready = this.node.ready();
