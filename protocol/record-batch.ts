@@ -183,43 +183,55 @@ export class RecordBatchView {
 
 /**
  * Parses every uncompressed record: each field must stay inside its record, the offset
- * deltas must run 0, 1, 2 ..., and each record body must be used up exactly.
+ * deltas must run 0, 1, 2 ..., and each record body must be used up exactly. This runs on
+ * every produced batch, so it reads varints straight off the buffer without allocating.
  */
 function walkRecords(buf: Buffer, from: number, to: number, count: number): string | null {
-  const reader = new Reader(buf, from, to);
-  try {
-    for (let i = 0; i < count; i++) {
-      const length = reader.varint();
-      if (length < 0 || length > reader.remaining) return `record ${i} length ${length} overruns the batch`;
-      const record = new Reader(buf, reader.pos, reader.pos + length);
-      record.int8();
-      record.varlong();
-      if (record.varint() !== i) return `record ${i} has offset delta out of sequence`;
-      skipVarBytes(record);
-      skipVarBytes(record);
-      const headers = record.varint();
-      if (headers < 0 || headers > record.remaining) return `record ${i} has a bad header count ${headers}`;
-      for (let h = 0; h < headers; h++) {
-        const keyLength = record.varint();
-        if (keyLength < 0) return `record ${i} has a null header key`;
-        record.raw(keyLength);
-        skipVarBytes(record);
-      }
-      if (record.remaining !== 0) return `record ${i} has ${record.remaining} stray bytes`;
-      reader.pos += length;
+  const cursor = { pos: from };
+  for (let i = 0; i < count; i++) {
+    const length = zigzag(buf, cursor, to, 5);
+    if (length === null || length < 0 || cursor.pos + length > to) return `record ${i} length overruns the batch`;
+    const end = cursor.pos + length;
+    cursor.pos += 1; // attributes
+    if (cursor.pos > end || zigzag(buf, cursor, end, 10) === null) return `record ${i} has a bad timestamp delta`;
+    if (zigzag(buf, cursor, end, 5) !== i) return `record ${i} has offset delta out of sequence`;
+    if (!skipBytes(buf, cursor, end) || !skipBytes(buf, cursor, end)) return `record ${i} has a key or value past its end`;
+    const headers = zigzag(buf, cursor, end, 5);
+    if (headers === null || headers < 0 || headers > end - cursor.pos) return `record ${i} has a bad header count`;
+    for (let h = 0; h < headers; h++) {
+      const keyLength = zigzag(buf, cursor, end, 5);
+      if (keyLength === null || keyLength < 0 || cursor.pos + keyLength > end) return `record ${i} has a bad header key`;
+      cursor.pos += keyLength;
+      if (!skipBytes(buf, cursor, end)) return `record ${i} has a header value past its end`;
     }
-  } catch (error) {
-    return `record walk failed: ${(error as Error).message}`;
+    if (cursor.pos !== end) return `record ${i} has ${end - cursor.pos} stray bytes`;
   }
-  if (reader.remaining !== 0) return `${reader.remaining} stray bytes after ${count} records`;
+  if (cursor.pos !== to) return `${to - cursor.pos} stray bytes after ${count} records`;
   return null;
 }
 
-function skipVarBytes(reader: Reader): void {
-  const length = reader.varint();
-  if (length < -1) throw new ProtocolError(`bad length ${length}`);
-  if (length > 0) reader.raw(length);
+/** A zig-zag varint at cursor.pos (at most `maxBytes` bytes, before `end`), or null. */
+function zigzag(buf: Buffer, cursor: { pos: number }, end: number, maxBytes: number): number | null {
+  let raw = 0;
+  let scale = 1;
+  for (let n = 0; n < maxBytes; n++) {
+    if (cursor.pos >= end) return null;
+    const byte = buf[cursor.pos++];
+    raw += (byte & 0x7f) * scale;
+    if ((byte & 0x80) === 0) return raw % 2 === 0 ? raw / 2 : -(raw + 1) / 2;
+    scale *= 128;
+  }
+  return null;
 }
+
+/** Skips a varint-length-prefixed byte field (-1 = null); false when it overruns. */
+function skipBytes(buf: Buffer, cursor: { pos: number }, end: number): boolean {
+  const length = zigzag(buf, cursor, end, 5);
+  if (length === null || length < -1) return false;
+  if (length > 0) cursor.pos += length;
+  return cursor.pos <= end;
+}
+
 
 function decodeRecords(buf: Buffer, from: number, to: number, count: number, baseOffset: number, baseTimestamp: number): Record[] {
   const reader = new Reader(buf, from, to);
