@@ -62,6 +62,7 @@ export interface BrokerSettings {
   raftTickMs: number;
   raftElectionTimeoutTicks: number;
   brokerSessionTimeoutMs: number;
+  rack: string | null;
 }
 
 /** Kafka's meta.properties: identifies the cluster and node a data directory belongs to. */
@@ -225,7 +226,7 @@ export class Broker {
     if (!caughtUp) throw new Error('the metadata quorum did not elect a leader and replay the metadata log within 30 s (are the other voters up?)');
     this.lifecycle = new BrokerLifecycle(
       this.quorum,
-      { brokerId: this.nodeId, clusterId: this.clusterId, incarnationId: randomBytes(16).toString('base64url'), host: this.settings.host, port: this.settings.port, rack: null, heartbeatIntervalMs: 1000 },
+      { brokerId: this.nodeId, clusterId: this.clusterId, incarnationId: randomBytes(16).toString('base64url'), host: this.settings.host, port: this.settings.port, rack: this.settings.rack, heartbeatIntervalMs: 1000 },
       this.logger.child({ component: 'lifecycle' }),
     );
     await this.lifecycle.start(30_000);

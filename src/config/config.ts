@@ -47,6 +47,8 @@ export interface BrokerConfig {
   groupMaxSize: number;
   /** cluster.id from the config file; when absent it is derived from the voters. */
   clusterId: string | null;
+  /** broker.rack: the rack this broker is in, for rack-aware replica placement. */
+  rack: string | null;
   /** Broker-level topic defaults (log.segment.bytes ...) as given, by Kafka name. */
   topicDefaults: Record<string, string>;
   /** Keys from the config file that Brook does not know (warned about, not fatal). */
@@ -148,12 +150,14 @@ export function loadConfig(flags: ServerFlags): BrokerConfig {
   const settings: Record<string, string> = {};
   const topicDefaults: Record<string, string> = {};
   let clusterId: string | null = null;
+  let rack: string | null = null;
   for (const [key, value] of Object.entries(file)) {
     const flag = FILE_KEYS_FOR_FLAGS[key];
     if (flag) merged[flag] = value;
     else if (SETTINGS.some((s) => s.key === key)) settings[key] = value;
     else if (TOPIC_DEFAULT_KEYS.includes(key)) topicDefaults[key] = value;
     else if (key === 'cluster.id') clusterId = value;
+    else if (key === 'broker.rack') rack = value;
     else unknownKeys.push(key);
   }
   for (const [key, value] of Object.entries(flags)) if (value !== undefined && key !== 'config') merged[key as keyof ServerFlags] = value;
@@ -179,6 +183,7 @@ export function loadConfig(flags: ServerFlags): BrokerConfig {
     logLevel,
     configFile: flags.config ?? null,
     clusterId,
+    rack,
     topicDefaults,
     unknownKeys,
   };

@@ -65,6 +65,7 @@ export async function startBroker(config: BrokerConfig, logger: Logger): Promise
     raftTickMs: 50,
     raftElectionTimeoutTicks: 20,
     brokerSessionTimeoutMs: 9000,
+    rack: config.rack,
   };
   const broker = new Broker(settings, logs, logger);
   await broker.start();

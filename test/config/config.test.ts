@@ -25,7 +25,7 @@ test('defaults are the documented ones', () => {
 
 test('properties file, then flags win', () => {
   const file = path.join(dir, 'server.properties');
-  fs.writeFileSync(file, '# comment\nnode.id=7\nnum.partitions=3\nlog.segment.bytes=1048576\nauto.create.topics.enable=false\nmystery.key=1\nlisten=127.0.0.1:1234\n');
+  fs.writeFileSync(file, '# comment\nnode.id=7\nnum.partitions=3\nlog.segment.bytes=1048576\nauto.create.topics.enable=false\nmystery.key=1\nlisten=127.0.0.1:1234\nbroker.rack=eu-1a\ncluster.id=c1\n');
   const config = loadConfig({ config: file, 'node-id': '9', http: 'off' });
   assert.is(config.nodeId, 9, 'flag wins');
   assert.is(config.numPartitions, 3);
@@ -33,6 +33,7 @@ test('properties file, then flags win', () => {
   assert.equal(config.topicDefaults, { 'log.segment.bytes': '1048576' });
   assert.equal(config.unknownKeys, ['mystery.key']);
   assert.equal(config.listen, { host: '127.0.0.1', port: 1234 });
+  assert.equal([config.rack, config.clusterId], ['eu-1a', 'c1']);
   assert.is(config.http, null);
   assert.equal(config.voters, [{ id: 9, host: '127.0.0.1', port: 9093 }]);
 });

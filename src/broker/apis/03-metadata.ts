@@ -51,7 +51,7 @@ function brokersAndController(broker: Broker) {
     self.host = broker.settings.host;
     self.port = broker.settings.port;
   } else {
-    brokers.push({ nodeId: broker.nodeId, host: broker.settings.host, port: broker.settings.port, rack: null });
+    brokers.push({ nodeId: broker.nodeId, host: broker.settings.host, port: broker.settings.port, rack: broker.settings.rack });
   }
   brokers.sort((a, b) => a.nodeId - b.nodeId);
   // kafkajs sends admin requests to the controller id: name a live broker, preferring the
