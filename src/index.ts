@@ -1,2 +1,11 @@
-// Brook's public entry point: re-exports the pieces other packages use.
-export {};
+// Brook's public entry point: the pieces other programs embed or build on.
+
+export { startBroker } from './server/broker-server';
+export type { RunningBroker } from './server/broker-server';
+export { loadConfig } from './config/config';
+export type { BrokerConfig } from './config/config';
+export { createLogger, silentLogger } from './logger';
+export { KafkaConnection } from './client/connection';
+export { requestCodec, responseCodec } from '../protocol/codec';
+export { encodeRecordBatch, encodeRecordBatchSync, RecordBatchView } from '../protocol/record-batch';
+export { ErrorCode, errorInfo } from '../protocol/errors';

@@ -38,7 +38,7 @@ function partitionResponse(index: number, errorCode: number, errorMessage: strin
 }
 
 /** Checks every batch of one partition's record set; returns the batches or an error. */
-function validatePartition(broker: Broker, records: Buffer | null, maxMessageBytes: number):
+function validatePartition(records: Buffer | null, maxMessageBytes: number):
   | { batches: Buffer[] }
   | { errorCode: number; message: string } {
   if (records === null || records.length === 0) return { errorCode: ErrorCode.CORRUPT_MESSAGE, message: 'empty record set' };
@@ -60,7 +60,6 @@ function validatePartition(broker: Broker, records: Buffer | null, maxMessageByt
       return { errorCode: ErrorCode.TRANSACTIONAL_ID_AUTHORIZATION_FAILED, message: 'transactional batches are not supported yet' };
     }
   }
-  void broker;
   return { batches: split.batches };
 }
 
@@ -70,7 +69,7 @@ async function producePartition(broker: Broker, topic: string, data: PartitionDa
   if (log === 'unknown') return partitionResponse(data.index, ErrorCode.UNKNOWN_TOPIC_OR_PARTITION, 'This server does not host this topic-partition.');
   if (log === 'elsewhere') return partitionResponse(data.index, ErrorCode.NOT_LEADER_OR_FOLLOWER, 'This broker is not the leader of this partition.');
   const maxMessageBytes = Number(log.config['max.message.bytes'] ?? broker.settings.messageMaxBytes);
-  const checked = validatePartition(broker, data.records, maxMessageBytes);
+  const checked = validatePartition(data.records, maxMessageBytes);
   if ('errorCode' in checked) {
     broker.logger.debug('produce refused', { topic, partition: data.index, reason: checked.message });
     return partitionResponse(data.index, checked.errorCode, checked.message, { batchIndex: 0 });
