@@ -85,6 +85,39 @@ test('clients produce and consume across the nodes', async () => {
   assert.equal(consumed.stdout.trim().split('\n').sort(), lines.slice().sort());
 });
 
+test('a broker that stops heartbeating is fenced after its session timeout, and unfenced when back', async () => {
+  const leader = (await quorum(controllerPorts[0]))!.leaderId;
+  const victim = [1, 2, 3].find((id) => id !== leader)!;
+  const victimDir = nodes[victim - 1]!.dataDir;
+  const killedAt = Date.now();
+  await nodes[victim - 1]!.kill9();
+  nodes[victim - 1] = null;
+  let listing = '';
+  while (Date.now() - killedAt < 30000) {
+    listing = (await kcat(kafkaPorts[leader - 1], ['-L'])).stdout;
+    if (/2 brokers:/.test(listing)) break;
+    await new Promise((r) => setTimeout(r, 250));
+  }
+  const fencedAfterMs = Date.now() - killedAt;
+  process.stdout.write(`broker ${victim} fenced after ${fencedAfterMs} ms (session timeout 9 s)\n`);
+  assert.match(listing, /2 brokers:/, 'the silent broker left the broker list');
+  assert.ok(fencedAfterMs >= 8000, 'not before the session timeout');
+  const voters = controllerPorts.map((p, i) => `${i + 1}@127.0.0.1:${p}`).join(',');
+  nodes[victim - 1] = await startBroker({
+    dataDir: victimDir,
+    port: kafkaPorts[victim - 1],
+    readyTimeoutMs: 40000,
+    config: { 'group.initial.rebalance.delay.ms': '0', 'offsets.topic.num.partitions': '3' },
+    extraArgs: ['--node-id', String(victim), '--voters', voters, '--controller-listen', `127.0.0.1:${controllerPorts[victim - 1]}`],
+  });
+  for (let attempt = 0; attempt < 60; attempt++) {
+    listing = (await kcat(kafkaPorts[leader - 1], ['-L'])).stdout;
+    if (/3 brokers:/.test(listing)) break;
+    await new Promise((r) => setTimeout(r, 250));
+  }
+  assert.match(listing, /3 brokers:/, 'back and unfenced once caught up');
+});
+
 test('kill -9 of the quorum leader: a new leader, and metadata writes work again', async () => {
   const before = (await quorum(controllerPorts[0]))!;
   const leader = before.leaderId;
