@@ -230,13 +230,15 @@ export class Broker {
       this.logger.child({ component: 'lifecycle' }),
     );
     await this.lifecycle.start(30_000);
-    // Partition directories of topics the metadata no longer has (a deletion cut short
-    // by a crash) are removed before anything can read them.
-    const orphans = new Set(this.logs.listOnDisk().filter(({ topic, partition }) => {
+    // Partition directories the metadata does not know (a deletion cut short by a crash,
+    // or a damaged metadata log) are set aside as strays, never read and never deleted.
+    for (const { topic, partition } of this.logs.listOnDisk()) {
       const info = this.topics.get(topic);
-      return !info || partition >= info.partitions;
-    }).map(({ topic }) => topic));
-    for (const topic of orphans) if (!this.topics.get(topic)) this.logs.deleteTopic(topic);
+      if (info && partition < info.partitions) continue;
+      if (this.logs.get(topic, partition)) continue;
+      const moved = this.logs.setAsideStray(topic, partition);
+      this.logger.warn('partition directory unknown to the metadata set aside', { topic, partition, movedTo: moved });
+    }
     // The internal offsets topic exists from the start, like Kafka's once a group appears
     // (the active controller's node creates it).
     if (!this.topics.get(OFFSETS_TOPIC) && this.quorum.isLeader) {

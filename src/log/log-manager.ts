@@ -123,6 +123,17 @@ export class LogManager {
     }
   }
 
+  /**
+   * A partition directory the metadata does not know (a stray) is renamed aside, not
+   * deleted: if the metadata itself was damaged, the data can still be recovered by hand.
+   */
+  setAsideStray(topic: string, partition: number): string {
+    const from = path.join(this.root, `${topic}-${partition}`);
+    const to = `${from}.${this.clock()}-stray`;
+    this.fs.rename(from, to);
+    return to;
+  }
+
   private housekeeping(): void {
     const now = this.clock();
     for (const log of this.logs.values()) {

@@ -4,7 +4,9 @@
 
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
+import * as fs from 'node:fs';
 import * as net from 'node:net';
+import * as path from 'node:path';
 import { KafkaConnection } from '../../src/client/connection';
 import { API_VERSIONS_V0, rawRequest, startBroker } from '../helpers/broker-process';
 import { kcat } from '../helpers/kcat';
@@ -63,6 +65,49 @@ test('max.connections refuses the extra connection, the others keep working', as
   } finally {
     for (const socket of sockets) socket.destroy();
     await broker.stop();
+  }
+});
+
+test('a corrupt quorum-state refuses to start with a clear message; a torn metadata log tail is cut', async () => {
+  const broker = await startBroker();
+  await kcat(broker.port, ['-P', '-t', 'kept'], 'v\n');
+  await broker.stop();
+  const metadataDir = path.join(broker.dataDir, '__cluster_metadata');
+  const state = path.join(metadataDir, 'quorum-state');
+  const original = fs.readFileSync(state);
+  fs.writeFileSync(state, original.toString().replace(/"term":(\d+)/, '"term":9$1'));
+  const refused = await startBroker({ dataDir: broker.dataDir }).then(
+    (b) => b,
+    (error: Error) => error,
+  );
+  assert.instance(refused, Error);
+  assert.match((refused as Error).message, /quorum-state is corrupt .*refusing to start/);
+  fs.writeFileSync(state, original);
+  // A torn tail (half an entry appended after the last fsync'd one) is cut at start.
+  fs.appendFileSync(path.join(metadataDir, 'raft.log'), Buffer.from('000000ff1234', 'hex'));
+  const again = await startBroker({ dataDir: broker.dataDir });
+  try {
+    assert.match(again.logs(), /metadata log: cut a torn or corrupt tail/);
+    const read = await kcat(again.port, ['-C', '-t', 'kept', '-o', 'beginning', '-e', '-q', '-f', '%s\n']);
+    assert.is(read.stdout.trim(), 'v', 'metadata and data intact');
+  } finally {
+    await again.stop();
+  }
+});
+
+test('a partition directory the metadata does not know is set aside, not read or deleted', async () => {
+  const broker = await startBroker();
+  await broker.stop();
+  const stray = path.join(broker.dataDir, 'logs', 'ghost-0');
+  fs.mkdirSync(stray, { recursive: true });
+  fs.writeFileSync(path.join(stray, '00000000000000000000.log'), Buffer.alloc(10));
+  const again = await startBroker({ dataDir: broker.dataDir });
+  try {
+    assert.not.ok(fs.existsSync(stray));
+    assert.ok(fs.readdirSync(path.join(broker.dataDir, 'logs')).some((name) => name.startsWith('ghost-0.') && name.endsWith('-stray')));
+    assert.match(again.logs(), /set aside/);
+  } finally {
+    await again.stop();
   }
 });
 
