@@ -180,11 +180,11 @@ export class MetadataQuorum {
 
   /** Resolves once everything this node had on disk at start is applied again. */
   caughtUp(timeoutMs: number): Promise<boolean> {
-    if (this.appliedIndex >= this.startupLastIndex && this.isLeaderOrFollowing()) return Promise.resolve(true);
+    if (this.isCaughtUp()) return Promise.resolve(true);
     return new Promise((resolve) => {
       const timer = setTimeout(() => resolve(false), timeoutMs);
       const check = () => {
-        if (this.appliedIndex >= this.startupLastIndex && this.isLeaderOrFollowing()) {
+        if (this.isCaughtUp()) {
           clearTimeout(timer);
           resolve(true);
         } else setTimeout(check, this.options.tickMs);
@@ -196,6 +196,18 @@ export class MetadataQuorum {
 
   private isLeaderOrFollowing(): boolean {
     return this.driver !== null && (this.driver.node.role === 'leader' || this.driver.node.leaderId >= 0);
+  }
+
+  /**
+   * Caught up: everything on disk at start is applied again, or (when the new leader cut
+   * an uncommitted tail this node had) a leader is known and all it has committed here is
+   * applied.
+   */
+  private isCaughtUp(): boolean {
+    if (!this.driver || !this.isLeaderOrFollowing()) return false;
+    if (this.appliedIndex >= this.startupLastIndex) return true;
+    const node = this.driver.node;
+    return node.role === 'follower' && node.commitIndex > 0 && this.appliedIndex >= node.commitIndex && node.lastIndex < this.startupLastIndex;
   }
 
   /** Runs one controller decision on the leader and waits for its records to commit. */
