@@ -85,6 +85,32 @@ test('clients produce and consume across the nodes', async () => {
   assert.equal(consumed.stdout.trim().split('\n').sort(), lines.slice().sort());
 });
 
+test('a clean shutdown of the quorum leader hands leadership over (transfer), then it rejoins', async () => {
+  const before = (await quorum(controllerPorts[0]))!;
+  const leader = before.leaderId;
+  const dir = nodes[leader - 1]!.dataDir;
+  const stoppedAt = Date.now();
+  const code = await nodes[leader - 1]!.stop('SIGTERM');
+  nodes[leader - 1] = null;
+  assert.is(code, 0);
+  const other = [1, 2, 3].find((id) => id !== leader)!;
+  let view = await quorum(controllerPorts[other - 1]);
+  while ((!view || view.leaderId === leader || view.leaderId < 0) && Date.now() - stoppedAt < 10000) {
+    await new Promise((r) => setTimeout(r, 20));
+    view = await quorum(controllerPorts[other - 1]);
+  }
+  process.stdout.write(`leadership moved from ${leader} to ${view?.leaderId} within ${Date.now() - stoppedAt} ms of SIGTERM (includes the shutdown itself)\n`);
+  assert.ok(view && view.leaderId > 0 && view.leaderId !== leader, 'a new leader');
+  const voters = controllerPorts.map((p, i) => `${i + 1}@127.0.0.1:${p}`).join(',');
+  nodes[leader - 1] = await startBroker({
+    dataDir: dir,
+    port: kafkaPorts[leader - 1],
+    readyTimeoutMs: 40000,
+    config: { 'group.initial.rebalance.delay.ms': '0', 'offsets.topic.num.partitions': '3' },
+    extraArgs: ['--node-id', String(leader), '--voters', voters, '--controller-listen', `127.0.0.1:${controllerPorts[leader - 1]}`],
+  });
+});
+
 test('a broker that stops heartbeating is fenced after its session timeout, and unfenced when back', async () => {
   const leader = (await quorum(controllerPorts[0]))!.leaderId;
   const victim = [1, 2, 3].find((id) => id !== leader)!;
