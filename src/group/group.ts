@@ -78,18 +78,14 @@ export const DEFAULT_GROUP_LIMITS: GroupLimits = {
   memberMetadataBytesMax: 1024 * 1024,
 };
 
-export interface JoinRequest {
-  memberId: string;
-  groupInstanceId: string | null;
-  clientId: string;
-  clientHost: string;
-  sessionTimeoutMs: number;
-  rebalanceTimeoutMs: number;
-  protocolType: string;
-  protocols: Protocol[];
+/** What a JoinGroup carries: a member's identity and protocols, as the member will hold them. */
+export type JoinRequest = Pick<
+  Member,
+  'memberId' | 'groupInstanceId' | 'clientId' | 'clientHost' | 'sessionTimeoutMs' | 'rebalanceTimeoutMs' | 'protocolType' | 'protocols'
+> & {
   /** v4+: a new member must first ask for an id (MEMBER_ID_REQUIRED). */
   requireKnownMemberId: boolean;
-}
+};
 
 function sameProtocols(a: Protocol[], b: Protocol[]): boolean {
   return a.length === b.length && a.every((p, i) => p.name === b[i].name && p.metadata.equals(b[i].metadata));
