@@ -13,14 +13,32 @@
 // consistency check and fast backtracking by conflicting term; commit only by majority
 // match of an entry of the leader's own term (a no-op is appended on election);
 // leadership transfer with TimeoutNow; non-voting observers that receive the log but
-// neither vote nor count towards commit.
+// neither vote nor count towards commit; snapshots (the driver hands in the state
+// machine's image at an applied index and the log before it is dropped; a follower behind
+// the leader's log start gets the snapshot instead of entries); and membership changes one
+// voter at a time (Raft dissertation §4.1): a membership entry takes effect on every node
+// as soon as it is in its log, a leader starts a change only once an entry of its own term
+// has committed and no earlier change is pending, and a leader removed from the voters
+// steps down when the change commits.
+
+import { decodeMembership, encodeMembership, ENTRY_MEMBERSHIP, VoterEndpoint } from './membership';
 
 export type Role = 'follower' | 'pre-candidate' | 'candidate' | 'leader';
 
 export interface Entry {
   index: number;
   term: number;
-  /** Empty for the leader's no-op. */
+  /** Empty for the leader's no-op; an encoded voter set for a membership entry. */
+  data: Buffer;
+  /** ENTRY_NORMAL (default) or ENTRY_MEMBERSHIP. */
+  kind?: number;
+}
+
+/** The state machine at `index`, with the voter set in effect there. */
+export interface Snapshot {
+  index: number;
+  term: number;
+  voters: VoterEndpoint[];
   data: Buffer;
 }
 
@@ -29,7 +47,8 @@ export type Message =
   | { type: 'vote-response'; from: number; to: number; term: number; granted: boolean; preVote: boolean }
   | { type: 'append'; from: number; to: number; term: number; prevLogIndex: number; prevLogTerm: number; entries: Entry[]; leaderCommit: number }
   | { type: 'append-response'; from: number; to: number; term: number; success: boolean; matchIndex: number; conflictTerm: number; conflictIndex: number }
-  | { type: 'timeout-now'; from: number; to: number; term: number };
+  | { type: 'timeout-now'; from: number; to: number; term: number }
+  | { type: 'snapshot'; from: number; to: number; term: number; snapshot: Snapshot };
 
 export interface HardState {
   term: number;
@@ -44,11 +63,20 @@ export interface Ready {
   messages: Message[];
   /** Newly committed entries, in order: apply after persisting. */
   committed: Entry[];
+  /**
+   * A snapshot from the leader to install: persist it (keeping the log after its index
+   * when the entry at its index has its term, else dropping the whole log) before the
+   * entries above, and restore the state machine from it before applying `committed`.
+   */
+  snapshot: Snapshot | null;
 }
 
 export interface RaftConfig {
   id: number;
+  /** The initial voters, used until a snapshot or a membership entry says otherwise. */
   voters: number[];
+  /** Their endpoints, when the driver knows them (carried into membership entries). */
+  voterEndpoints?: VoterEndpoint[];
   observers?: number[];
   electionTimeoutTicks: number;
   heartbeatTicks: number;
@@ -60,7 +88,9 @@ export interface RaftConfig {
 
 export interface PersistedState {
   hardState: HardState;
+  /** The entries after the snapshot (or from index 1 without one). */
   entries: Entry[];
+  snapshot?: Snapshot | null;
 }
 
 const NONE = -1;
@@ -73,9 +103,16 @@ export class RaftNode {
   leaderId = NONE;
   commitIndex = 0;
   private appliedIndex = 0;
-  /** The log; index i lives at log[i - 1]. */
+  /** The newest snapshot; the log holds the entries after it. */
+  private snapshot: Snapshot | null = null;
+  /** A snapshot received from the leader, for the next Ready to install. */
+  private pendingInstall: Snapshot | null = null;
+  /** The entries after the snapshot: index i lives at log[i - snapshotIndex - 1]. */
   private log: Entry[] = [];
-  private readonly voters: Set<number>;
+  private voters = new Set<number>();
+  private voterEndpoints: VoterEndpoint[] = [];
+  /** Index of the membership entry in effect (0 when it comes from config or snapshot). */
+  private membershipIndex = 0;
   private readonly observers: Set<number>;
   private electionElapsed = 0;
   private heartbeatElapsed = 0;
@@ -83,6 +120,8 @@ export class RaftNode {
   private readonly votes = new Map<number, boolean>();
   private readonly nextIndex = new Map<number, number>();
   private readonly matchIndex = new Map<number, number>();
+  /** Peers sent a snapshot that has not been answered yet: ticks since sending. */
+  private readonly snapshotInFlight = new Map<number, number>();
   /** Peers heard from since the last check-quorum round. */
   private readonly recentActive = new Set<number>();
   private transferTarget = NONE;
@@ -98,29 +137,56 @@ export class RaftNode {
     persisted: PersistedState = { hardState: { term: 0, votedFor: NONE }, entries: [] },
   ) {
     this.id = config.id;
-    this.voters = new Set(config.voters);
     this.observers = new Set(config.observers ?? []);
     this.term = persisted.hardState.term;
     this.votedFor = persisted.hardState.votedFor;
-    this.log = persisted.entries.slice();
+    this.snapshot = persisted.snapshot ?? null;
+    const from = this.snapshotIndex;
+    this.log = persisted.entries.filter((e) => e.index > from);
+    this.commitIndex = from;
+    this.appliedIndex = from;
+    this.recomputeMembership();
     this.resetElectionTimeout();
   }
 
+  get snapshotIndex(): number {
+    return this.snapshot?.index ?? 0;
+  }
+
   get lastIndex(): number {
-    return this.log.length;
+    return this.snapshotIndex + this.log.length;
   }
 
   get isVoter(): boolean {
     return this.voters.has(this.id);
   }
 
+  /** The term of the entry at `index`; -1 when unknown (beyond the log, or compacted away). */
   termAt(index: number): number {
     if (index === 0) return 0;
-    return this.log[index - 1]?.term ?? NONE;
+    const base = this.snapshotIndex;
+    if (index === base) return this.snapshot!.term;
+    if (index < base) return NONE;
+    return this.log[index - base - 1]?.term ?? NONE;
   }
 
+  entryAt(index: number): Entry | undefined {
+    return index > this.snapshotIndex ? this.log[index - this.snapshotIndex - 1] : undefined;
+  }
+
+  /** The entries after the snapshot. */
   entries(): readonly Entry[] {
     return this.log;
+  }
+
+  /** The voter set in effect (the newest in the log, committed or not). */
+  membership(): readonly VoterEndpoint[] {
+    return this.voterEndpoints;
+  }
+
+  /** Whether a membership change is in the log but not yet committed. */
+  get membershipPending(): boolean {
+    return this.membershipIndex > this.commitIndex;
   }
 
   private quorum(): number {
@@ -128,7 +194,25 @@ export class RaftNode {
   }
 
   private peers(): number[] {
-    return [...this.voters, ...this.observers].filter((id) => id !== this.id);
+    return [...new Set([...this.voters, ...this.observers])].filter((id) => id !== this.id);
+  }
+
+  /** The voter set in effect at `index`: the newest membership entry at or before it. */
+  private membershipAt(index: number): { voters: VoterEndpoint[]; index: number } {
+    for (let i = Math.min(index, this.lastIndex); i > this.snapshotIndex; i--) {
+      const entry = this.log[i - this.snapshotIndex - 1];
+      if (entry.kind === ENTRY_MEMBERSHIP) return { voters: decodeMembership(entry.data), index: i };
+    }
+    if (this.snapshot) return { voters: this.snapshot.voters, index: 0 };
+    const endpoints = this.config.voterEndpoints ?? this.config.voters.map((id) => ({ id, host: '', port: 0 }));
+    return { voters: endpoints, index: 0 };
+  }
+
+  private recomputeMembership(): void {
+    const { voters, index } = this.membershipAt(this.lastIndex);
+    this.voterEndpoints = voters;
+    this.voters = new Set(voters.map((v) => v.id));
+    this.membershipIndex = index;
   }
 
   private resetElectionTimeout(): void {
@@ -158,10 +242,20 @@ export class RaftNode {
   }
 
   private appendToLog(entries: Entry[]): void {
+    let membershipChanged = false;
     for (const entry of entries) {
-      this.log[entry.index - 1] = entry;
+      this.log[entry.index - this.snapshotIndex - 1] = entry;
       this.unstableFrom = Math.min(this.unstableFrom, entry.index);
+      if (entry.kind === ENTRY_MEMBERSHIP) membershipChanged = true;
     }
+    if (membershipChanged) this.recomputeMembership();
+  }
+
+  /** Cuts the log after `index` (a follower dropping a divergent suffix). */
+  private truncateAfter(index: number): void {
+    const hadMembership = this.membershipIndex > index;
+    this.log.length = Math.max(0, index - this.snapshotIndex);
+    if (hadMembership) this.recomputeMembership();
   }
 
   // ---- time ----
@@ -170,6 +264,11 @@ export class RaftNode {
     if (this.role === 'leader') {
       this.heartbeatElapsed++;
       this.electionElapsed++;
+      for (const [peer, elapsed] of this.snapshotInFlight) {
+        // An unanswered snapshot is sent again after a while (the transfer may have failed).
+        if (elapsed + 1 >= 2 * this.config.electionTimeoutTicks) this.snapshotInFlight.delete(peer);
+        else this.snapshotInFlight.set(peer, elapsed + 1);
+      }
       if (this.transferTarget !== NONE && ++this.transferElapsed >= this.config.electionTimeoutTicks) this.transferTarget = NONE;
       if (this.electionElapsed >= this.config.electionTimeoutTicks) {
         this.electionElapsed = 0;
@@ -247,13 +346,15 @@ export class RaftNode {
     this.electionElapsed = 0;
     this.recentActive.clear();
     this.transferTarget = NONE;
+    this.snapshotInFlight.clear();
+    this.nextIndex.clear();
+    this.matchIndex.clear();
     for (const peer of this.peers()) {
       this.nextIndex.set(peer, this.lastIndex + 1);
       this.matchIndex.set(peer, 0);
     }
     // A no-op of the new term: entries of earlier terms commit only through it.
     this.appendToLog([{ index: this.lastIndex + 1, term: this.term, data: Buffer.alloc(0) }]);
-    this.matchIndex.set(this.id, this.lastIndex);
     this.maybeCommit();
     for (const peer of this.peers()) this.sendAppend(peer, false);
   }
@@ -312,16 +413,25 @@ export class RaftNode {
 
   private sendAppend(peer: number, heartbeat: boolean): void {
     const next = this.nextIndex.get(peer) ?? this.lastIndex + 1;
+    if (next <= this.snapshotIndex) {
+      // The entries this peer needs are compacted away: it gets the snapshot, once at a time.
+      if (!this.snapshotInFlight.has(peer)) {
+        this.snapshotInFlight.set(peer, 0);
+        this.send({ type: 'snapshot', from: this.id, to: peer, term: this.term, snapshot: this.snapshot! });
+      }
+      return;
+    }
     const prevLogIndex = next - 1;
     const max = this.config.maxEntriesPerMessage ?? 64;
-    const entries = heartbeat && next > this.lastIndex ? [] : this.log.slice(next - 1, next - 1 + max);
+    const start = next - this.snapshotIndex - 1;
+    const entries = heartbeat && next > this.lastIndex ? [] : this.log.slice(start, start + max);
     this.send({ type: 'append', from: this.id, to: peer, term: this.term, prevLogIndex, prevLogTerm: this.termAt(prevLogIndex), entries, leaderCommit: this.commitIndex });
   }
 
   private firstIndexOfTerm(index: number): number {
     const term = this.termAt(index);
     let i = index;
-    while (i > 1 && this.termAt(i - 1) === term) i--;
+    while (i > this.snapshotIndex + 1 && this.termAt(i - 1) === term) i--;
     return i;
   }
 
@@ -332,28 +442,68 @@ export class RaftNode {
       return;
     }
     this.becomeFollower(m.term, m.from);
-    if (m.prevLogIndex > this.lastIndex) {
+    let prevLogIndex = m.prevLogIndex;
+    let prevLogTerm = m.prevLogTerm;
+    let entries = m.entries;
+    const base = this.snapshotIndex;
+    if (prevLogIndex < base) {
+      // Everything up to our snapshot is committed, so it matches the leader's log: skip it.
+      entries = entries.filter((e) => e.index > base);
+      prevLogIndex = base;
+      prevLogTerm = this.termAt(base);
+      if (entries.length === 0) {
+        this.send({ type: 'append-response', from: this.id, to: m.from, term: this.term, success: true, matchIndex: base, conflictTerm: NONE, conflictIndex: 0 });
+        return;
+      }
+    }
+    if (prevLogIndex > this.lastIndex) {
       this.send({ type: 'append-response', from: this.id, to: m.from, term: this.term, success: false, matchIndex: 0, conflictTerm: NONE, conflictIndex: this.lastIndex + 1 });
       return;
     }
-    if (this.termAt(m.prevLogIndex) !== m.prevLogTerm) {
-      const conflictTerm = this.termAt(m.prevLogIndex);
-      this.send({ type: 'append-response', from: this.id, to: m.from, term: this.term, success: false, matchIndex: 0, conflictTerm, conflictIndex: this.firstIndexOfTerm(m.prevLogIndex) });
+    if (this.termAt(prevLogIndex) !== prevLogTerm) {
+      const conflictTerm = this.termAt(prevLogIndex);
+      this.send({ type: 'append-response', from: this.id, to: m.from, term: this.term, success: false, matchIndex: 0, conflictTerm, conflictIndex: this.firstIndexOfTerm(prevLogIndex) });
       return;
     }
     // Append, truncating only at the first real conflict (a reordered, older append must
     // not cut entries that a newer one already added).
     const fresh: Entry[] = [];
-    for (const entry of m.entries) {
+    for (const entry of entries) {
       const existing = this.termAt(entry.index);
       if (fresh.length === 0 && existing === entry.term) continue;
-      if (fresh.length === 0 && existing !== NONE) this.log.length = entry.index - 1;
+      if (fresh.length === 0 && existing !== NONE) this.truncateAfter(entry.index - 1);
       fresh.push(entry);
     }
     if (fresh.length > 0) this.appendToLog(fresh);
-    const lastNew = m.prevLogIndex + m.entries.length;
+    const lastNew = prevLogIndex + entries.length;
     if (m.leaderCommit > this.commitIndex) this.commitIndex = Math.max(this.commitIndex, Math.min(m.leaderCommit, lastNew));
     this.send({ type: 'append-response', from: this.id, to: m.from, term: this.term, success: true, matchIndex: lastNew, conflictTerm: NONE, conflictIndex: 0 });
+  }
+
+  private handleSnapshot(m: Extract<Message, { type: 'snapshot' }>): void {
+    if (m.term < this.term) {
+      this.send({ type: 'append-response', from: this.id, to: m.from, term: this.term, success: false, matchIndex: 0, conflictTerm: NONE, conflictIndex: 0 });
+      return;
+    }
+    this.becomeFollower(m.term, m.from);
+    const s = m.snapshot;
+    if (s.index > this.commitIndex) {
+      if (this.termAt(s.index) === s.term) {
+        // We hold the snapshot's last entry: keep what follows it (it may already count
+        // towards a commit at the leader), drop what precedes it.
+        this.log = this.log.slice(s.index - this.snapshotIndex);
+        if (this.unstableFrom !== Infinity) this.unstableFrom = Math.max(this.unstableFrom, s.index + 1);
+      } else {
+        this.log = [];
+        this.unstableFrom = Infinity;
+      }
+      this.snapshot = s;
+      this.pendingInstall = s;
+      this.commitIndex = s.index;
+      this.recomputeMembership();
+    }
+    // A snapshot at or below our commit index holds nothing new: committed entries match.
+    this.send({ type: 'append-response', from: this.id, to: m.from, term: this.term, success: true, matchIndex: s.index, conflictTerm: NONE, conflictIndex: 0 });
   }
 
   private handleAppendResponse(m: Extract<Message, { type: 'append-response' }>): void {
@@ -364,19 +514,23 @@ export class RaftNode {
     if (this.role !== 'leader' || m.term !== this.term) return;
     this.recentActive.add(m.from);
     if (m.success) {
+      if (m.matchIndex >= this.snapshotIndex) this.snapshotInFlight.delete(m.from);
       if (m.matchIndex > (this.matchIndex.get(m.from) ?? 0)) this.matchIndex.set(m.from, m.matchIndex);
       this.nextIndex.set(m.from, Math.max(this.nextIndex.get(m.from) ?? 1, m.matchIndex + 1));
       this.maybeCommit();
+      if (this.role !== 'leader') return;
       if ((this.nextIndex.get(m.from) ?? 0) <= this.lastIndex) this.sendAppend(m.from, false);
       if (this.transferTarget === m.from && (this.matchIndex.get(m.from) ?? 0) === this.lastIndex) {
         this.send({ type: 'timeout-now', from: this.id, to: m.from, term: this.term });
       }
       return;
     }
+    // A snapshot is on its way to this peer: its refusals of appends say nothing new.
+    if (this.snapshotInFlight.has(m.from)) return;
     // Fast backtracking: skip the whole conflicting term at once.
     let next = m.conflictIndex;
     if (m.conflictTerm !== NONE) {
-      for (let i = this.lastIndex; i >= 1; i--) {
+      for (let i = this.lastIndex; i > this.snapshotIndex; i--) {
         if (this.termAt(i) === m.conflictTerm) {
           next = i + 1;
           break;
@@ -395,6 +549,10 @@ export class RaftNode {
     const candidate = matches[this.quorum() - 1];
     // Only an entry of the current term commits by counting (Raft §5.4.2).
     if (candidate > this.commitIndex && this.termAt(candidate) === this.term) this.commitIndex = candidate;
+    // A leader that the committed voter set no longer includes hands over by stepping down.
+    if (this.role === 'leader' && !this.voters.has(this.id) && this.membershipIndex <= this.commitIndex) {
+      this.becomeFollower(this.term, NONE);
+    }
   }
 
   private handleTimeoutNow(m: Extract<Message, { type: 'timeout-now' }>): void {
@@ -417,19 +575,79 @@ export class RaftNode {
         return this.handleAppendResponse(m);
       case 'timeout-now':
         return this.handleTimeoutNow(m);
+      case 'snapshot':
+        return this.handleSnapshot(m);
     }
   }
 
   /** Appends a client entry at the leader; returns its index, or -1 when not leader. */
   propose(data: Buffer): number {
     if (this.role !== 'leader' || this.transferTarget !== NONE) return -1;
-    const entry = { index: this.lastIndex + 1, term: this.term, data };
+    return this.appendAsLeader({ index: this.lastIndex + 1, term: this.term, data });
+  }
+
+  private appendAsLeader(entry: Entry): number {
     this.appendToLog([entry]);
     this.maybeCommit();
+    if (this.role !== 'leader') return entry.index;
     for (const peer of this.peers()) {
+      if (!this.nextIndex.has(peer)) {
+        this.nextIndex.set(peer, entry.index);
+        this.matchIndex.set(peer, 0);
+      }
       if ((this.nextIndex.get(peer) ?? 0) === entry.index) this.sendAppend(peer, false);
     }
     return entry.index;
+  }
+
+  /**
+   * Proposes a new voter set differing from the current one by exactly one voter. Returns
+   * the entry's index, or a reason it cannot be done now.
+   */
+  changeMembership(voters: VoterEndpoint[]): number | string {
+    if (this.role !== 'leader' || this.transferTarget !== NONE) return 'not the leader';
+    if (this.termAt(this.commitIndex) !== this.term) return 'the leader has not committed an entry of its term yet';
+    if (this.membershipPending) return 'another membership change is in progress';
+    const next = new Set(voters.map((v) => v.id));
+    if (next.size !== voters.length) return 'a voter appears twice';
+    if (next.size === 0) return 'the quorum needs at least one voter';
+    let added = 0;
+    let removed = 0;
+    for (const id of next) if (!this.voters.has(id)) added++;
+    for (const id of this.voters) if (!next.has(id)) removed++;
+    if (added + removed !== 1) return 'voters change one at a time';
+    return this.appendAsLeader({ index: this.lastIndex + 1, term: this.term, data: encodeMembership(voters), kind: ENTRY_MEMBERSHIP });
+  }
+
+  /** Followers that only learn the log (they neither vote nor count towards commit). */
+  addObserver(id: number): void {
+    if (id === this.id || this.observers.has(id)) return;
+    this.observers.add(id);
+    if (this.role === 'leader' && !this.voters.has(id)) {
+      this.nextIndex.set(id, this.lastIndex + 1);
+      this.matchIndex.set(id, 0);
+      this.sendAppend(id, false);
+    }
+  }
+
+  removeObserver(id: number): void {
+    this.observers.delete(id);
+  }
+
+  /**
+   * Takes the driver's snapshot of the state machine at `index` (applied here) and drops the
+   * log up to it. Returns the snapshot to persist, or null when there is nothing to compact.
+   */
+  compact(index: number, data: Buffer): Snapshot | null {
+    if (index <= this.snapshotIndex || index > this.appliedIndex) return null;
+    const snapshot: Snapshot = { index, term: this.termAt(index), voters: this.membershipAt(index).voters, data };
+    this.log = this.log.slice(index - this.snapshotIndex);
+    this.snapshot = snapshot;
+    return snapshot;
+  }
+
+  latestSnapshot(): Snapshot | null {
+    return this.snapshot;
   }
 
   /** Hands leadership to `target` once it has caught up (used on clean shutdown). */
@@ -445,7 +663,7 @@ export class RaftNode {
   /** What this node knows of the quorum: for the leader, each peer's replication progress. */
   describe(): { leaderId: number; term: number; commitIndex: number; lastIndex: number; role: Role; progress: { nodeId: number; matchIndex: number; voter: boolean }[] } {
     const progress = this.role === 'leader'
-      ? [...this.voters, ...this.observers].map((id) => ({ nodeId: id, matchIndex: id === this.id ? this.lastIndex : (this.matchIndex.get(id) ?? 0), voter: this.voters.has(id) }))
+      ? [...new Set([...this.voters, ...this.observers])].map((id) => ({ nodeId: id, matchIndex: id === this.id ? this.lastIndex : (this.matchIndex.get(id) ?? 0), voter: this.voters.has(id) }))
       : [];
     return { leaderId: this.leaderId, term: this.term, commitIndex: this.commitIndex, lastIndex: this.lastIndex, role: this.role, progress };
   }
@@ -459,18 +677,16 @@ export class RaftNode {
   ready(): Ready {
     const hardState = this.hardStateDirty ? { term: this.term, votedFor: this.votedFor } : null;
     this.hardStateDirty = false;
-    const entries = this.unstableFrom === Infinity ? [] : this.log.slice(this.unstableFrom - 1);
+    const snapshot = this.pendingInstall;
+    this.pendingInstall = null;
+    if (snapshot) this.appliedIndex = Math.max(this.appliedIndex, snapshot.index);
+    const base = this.snapshotIndex;
+    const entries = this.unstableFrom === Infinity ? [] : this.log.slice(this.unstableFrom - base - 1);
     this.unstableFrom = Infinity;
     const messages = this.outbox;
     this.outbox = [];
-    const committed = this.commitIndex > this.appliedIndex ? this.log.slice(this.appliedIndex, this.commitIndex) : [];
+    const committed = this.commitIndex > this.appliedIndex ? this.log.slice(this.appliedIndex - base, this.commitIndex - base) : [];
     this.appliedIndex = Math.max(this.appliedIndex, this.commitIndex);
-    return { hardState, entries, messages, committed };
-  }
-
-  /** Marks entries up to `index` as already applied (a restart applying a snapshot). */
-  setApplied(index: number): void {
-    this.appliedIndex = index;
-    this.commitIndex = Math.max(this.commitIndex, index);
+    return { hardState, entries, messages, committed, snapshot };
   }
 }

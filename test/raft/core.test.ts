@@ -1,11 +1,12 @@
 // Readable scenarios for the Raft core, with a tiny perfect network: election, replication
 // and commit, a stale leader stepping down, log repair by fast backtracking, pre-vote
 // keeping an isolated node from disrupting the cluster, leadership transfer, single-voter
-// quorums and observers.
+// quorums, observers, snapshot transfer to a lagging node and membership changes.
 
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { Message, RaftNode } from '../../src/raft/core';
+import { encodeMembership } from '../../src/raft/membership';
 import { mulberry32 } from './simulation';
 
 class Cluster {
@@ -26,6 +27,8 @@ class Cluster {
       const messages: Message[] = [];
       for (const [id, node] of this.nodes) {
         const ready = node.ready();
+        // A snapshot's data here is the applied list joined by commas.
+        if (ready.snapshot) this.applied.set(id, ready.snapshot.data.length ? ready.snapshot.data.toString().split(',') : []);
         for (const e of ready.committed) if (e.data.length > 0) this.applied.get(id)!.push(e.data.toString());
         messages.push(...ready.messages);
       }
@@ -142,6 +145,61 @@ test('a stale leader learns the newer term from an answer and steps down', () =>
   node.step({ type: 'append-response', from: 3, to: 1, term: 7, success: false, matchIndex: 0, conflictTerm: -1, conflictIndex: 0 });
   assert.equal([node.role, node.term], ['follower', 7]);
   assert.equal(node.ready().hardState, { term: 7, votedFor: -1 }, 'the new term is persisted');
+});
+
+test('a node behind the leader\'s log start catches up through a snapshot, then through entries', () => {
+  const c = new Cluster([1, 2, 3]);
+  c.tick(30);
+  const leader = c.leader()!;
+  const lagging = [1, 2, 3].find((id) => id !== leader.id)!;
+  c.isolated.add(lagging);
+  for (const x of ['a', 'b', 'c']) leader.propose(Buffer.from(x));
+  c.tick(3);
+  const state = c.applied.get(leader.id)!.join(',');
+  const snapshot = leader.compact(leader.commitIndex, Buffer.from(state))!;
+  assert.ok(snapshot && snapshot.index === leader.lastIndex);
+  assert.is(leader.entries().length, 0, 'log compacted');
+  assert.equal(snapshot.voters.map((v) => v.id), [1, 2, 3]);
+  c.isolated.clear();
+  c.tick(4);
+  const node = c.nodes.get(lagging)!;
+  assert.is(node.snapshotIndex, snapshot.index, 'installed the snapshot');
+  assert.equal(c.applied.get(lagging), ['a', 'b', 'c']);
+  leader.propose(Buffer.from('d'));
+  c.tick(3);
+  assert.equal(c.applied.get(lagging), ['a', 'b', 'c', 'd'], 'then follows by appends');
+});
+
+test('membership: a voter is added, the leader removes itself and steps down once that commits, the rest go on', () => {
+  const c = new Cluster([1, 2, 3], [4]);
+  c.tick(30);
+  const leader = c.leader()!;
+  const voters = leader.membership().slice();
+  assert.is(typeof leader.changeMembership([...voters, { id: 4, host: '', port: 0 }]), 'number');
+  assert.is(leader.changeMembership([...voters]), 'another membership change is in progress');
+  c.tick(3);
+  assert.ok(c.nodes.get(4)!.isVoter, 'node 4 learned it is a voter');
+  assert.is(leader.changeMembership([...voters, { id: 4, host: '', port: 0 }, { id: 5, host: '', port: 0 }].filter((v) => v.id !== 1)), 'voters change one at a time');
+  const withoutLeader = leader.membership().filter((v) => v.id !== leader.id);
+  assert.is(typeof leader.changeMembership(withoutLeader), 'number');
+  c.tick(3);
+  assert.is.not(leader.role, 'leader', 'removed leader stepped down');
+  assert.not.ok(leader.isVoter);
+  c.tick(40);
+  const next = c.leader()!;
+  assert.ok(next && next.id !== leader.id);
+  next.propose(Buffer.from('after'));
+  c.tick(3);
+  for (const v of next.membership()) assert.ok(c.applied.get(v.id)!.includes('after'), `voter ${v.id} applied`);
+});
+
+test('a follower truncating an uncommitted membership entry goes back to the previous voter set', () => {
+  const node = new RaftNode({ id: 2, voters: [1, 2, 3], electionTimeoutTicks: 10, heartbeatTicks: 2, random: mulberry32(2) });
+  const four = encodeMembership([1, 2, 3, 4].map((id) => ({ id, host: '', port: 0 })));
+  node.step({ type: 'append', from: 1, to: 2, term: 1, prevLogIndex: 0, prevLogTerm: 0, leaderCommit: 0, entries: [{ index: 1, term: 1, data: Buffer.alloc(0) }, { index: 2, term: 1, data: four, kind: 1 }] });
+  assert.equal(node.membership().map((v) => v.id), [1, 2, 3, 4]);
+  node.step({ type: 'append', from: 3, to: 2, term: 2, prevLogIndex: 1, prevLogTerm: 1, leaderCommit: 0, entries: [{ index: 2, term: 2, data: Buffer.from('x') }] });
+  assert.equal(node.membership().map((v) => v.id), [1, 2, 3]);
 });
 
 test.run();
