@@ -46,11 +46,25 @@ export async function main(): Promise<Record<string, unknown>> {
   const electionTimeoutTicks = 20;
   let generation = 0;
   const start = async (id: number) => {
-    const peers = [1, 2, 3].filter((p) => p !== id).map((p) => ({ id: p, host: '127.0.0.1', port: ports[p - 1] }));
-    const transport = new TcpRaftTransport(id, CLUSTER, peers, silentLogger);
-    const driver = new RaftDriver({ id, voters: [1, 2, 3], tickMs, electionTimeoutTicks, heartbeatTicks: 4, random: seededRandom(id * 31 + ++generation), storage: QuorumStorage.open(realFileSystem, path.join(base, `n${id}`)), transport, apply: () => undefined, logger: silentLogger });
+    const voters = [1, 2, 3].map((p) => ({ id: p, host: '127.0.0.1', port: ports[p - 1] }));
+    const transport = new TcpRaftTransport(id, CLUSTER, (peer) => voters.find((v) => v.id === peer), silentLogger);
+    const driver = new RaftDriver({
+      id,
+      voters,
+      tickMs,
+      electionTimeoutTicks,
+      heartbeatTicks: 4,
+      random: seededRandom(id * 31 + ++generation),
+      storage: QuorumStorage.open(realFileSystem, path.join(base, `n${id}`)),
+      transport,
+      apply: () => undefined,
+      restore: () => undefined,
+      takeSnapshot: () => Buffer.alloc(0),
+      snapshotEveryEntries: 0,
+      logger: silentLogger,
+    });
     transport.attach(driver);
-    const listener = new KafkaListener({ host: '127.0.0.1', port: ports[id - 1], maxConnections: 50, socketRequestMaxBytes: 64 << 20, maxInflightRequests: 1000 }, new RaftDispatcher(() => driver, CLUSTER, new Set([1, 2, 3]), silentLogger), silentLogger);
+    const listener = new KafkaListener({ host: '127.0.0.1', port: ports[id - 1], maxConnections: 50, socketRequestMaxBytes: 64 << 20, maxInflightRequests: 1000 }, new RaftDispatcher(() => driver, CLUSTER, (peer) => peer >= 1 && peer <= 3, silentLogger), silentLogger);
     await listener.listen();
     driver.start();
     nodes.set(id, { id, driver, transport, listener });

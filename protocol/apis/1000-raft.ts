@@ -7,6 +7,10 @@
 //   1002 RaftInstallSnapshot leader -> a follower behind the leader's log start, in chunks
 //   1003 RaftTimeoutNow      leader -> its chosen successor (leadership transfer)
 //   1004 RaftDescribeQuorum  anyone -> any node: leader, term, commit index, voter lag
+//   1005 BrokerRegistration  broker -> active controller
+//   1006 BrokerHeartbeat     broker -> active controller
+//   1007 RaftAddVoter        operator -> any node (answered by the leader): promote a node
+//   1008 RaftRemoveVoter     operator -> any node (answered by the leader): demote a voter
 
 import { ApiSchema, array, field } from '../schema';
 
@@ -39,7 +43,8 @@ export const RaftAppendEntries: ApiSchema = {
     field('prevLogIndex', 'int64'),
     field('prevLogTerm', 'int32'),
     field('leaderCommit', 'int64'),
-    array('entries', [field('term', 'int32'), field('data', 'bytes')]),
+    // kind 0: metadata records; kind 1: the new voter set (a membership change).
+    array('entries', [field('term', 'int32'), field('kind', 'int8'), field('data', 'bytes')]),
   ],
   response: [
     field('errorCode', 'int16'),
@@ -62,11 +67,20 @@ export const RaftInstallSnapshot: ApiSchema = {
     field('leaderId', 'int32'),
     field('lastIncludedIndex', 'int64'),
     field('lastIncludedTerm', 'int32'),
+    // The byte stream: [voter set length int32][voter set][metadata image records].
     field('position', 'int64'),
+    field('totalBytes', 'int64'),
     field('data', 'bytes'),
     field('done', 'bool'),
   ],
-  response: [field('errorCode', 'int16'), field('term', 'int32'), field('nextPosition', 'int64')],
+  response: [
+    field('errorCode', 'int16'),
+    field('term', 'int32'),
+    field('nextPosition', 'int64'),
+    // Set on the answer to the last chunk, once the snapshot is installed.
+    field('success', 'bool'),
+    field('matchIndex', 'int64'),
+  ],
 };
 
 export const RaftTimeoutNow: ApiSchema = {
@@ -107,6 +121,10 @@ export const BrokerRegistration: ApiSchema = {
     field('host', 'string'),
     field('port', 'int32'),
     field('rack', 'string', { nullableVersions: '0+', default: null }),
+    // This node's controller listener: a broker outside the voters follows the metadata
+    // log there as an observer.
+    field('controllerHost', 'string'),
+    field('controllerPort', 'int32'),
   ],
   response: [field('errorCode', 'int16'), field('brokerEpoch', 'int64'), field('leaderId', 'int32')],
 };
@@ -126,4 +144,32 @@ export const BrokerHeartbeat: ApiSchema = {
     field('wantShutDown', 'bool'),
   ],
   response: [field('errorCode', 'int16'), field('isCaughtUp', 'bool'), field('isFenced', 'bool'), field('shouldShutDown', 'bool'), field('leaderId', 'int32')],
+};
+
+const membershipResponse = [
+  field('errorCode', 'int16'),
+  field('errorMessage', 'string', { nullableVersions: '0+', default: null }),
+  field('leaderId', 'int32'),
+  field('leaderHost', 'string', { nullableVersions: '0+', default: null }),
+  field('leaderPort', 'int32', { default: -1 }),
+];
+
+/** Makes a node a voter (it must be registered and caught up on the metadata log). */
+export const RaftAddVoter: ApiSchema = {
+  apiKey: 1007,
+  name: 'RaftAddVoter',
+  validVersions: '0',
+  flexibleVersions: '0+',
+  request: [field('clusterId', 'string'), field('voterId', 'int32')],
+  response: membershipResponse,
+};
+
+/** Removes a voter from the quorum (it stays a broker and follows the log as an observer). */
+export const RaftRemoveVoter: ApiSchema = {
+  apiKey: 1008,
+  name: 'RaftRemoveVoter',
+  validVersions: '0',
+  flexibleVersions: '0+',
+  request: [field('clusterId', 'string'), field('voterId', 'int32')],
+  response: membershipResponse,
 };

@@ -22,7 +22,7 @@ import { DescribeConfigs } from './32-describe-configs';
 import { CreatePartitions } from './37-create-partitions';
 import { DeleteGroups } from './42-delete-groups';
 import { OffsetDelete } from './47-offset-delete';
-import { BrokerHeartbeat, BrokerRegistration, RaftAppendEntries, RaftDescribeQuorum, RaftInstallSnapshot, RaftTimeoutNow, RaftVote } from './1000-raft';
+import { BrokerHeartbeat, BrokerRegistration, RaftAddVoter, RaftAppendEntries, RaftDescribeQuorum, RaftInstallSnapshot, RaftRemoveVoter, RaftTimeoutNow, RaftVote } from './1000-raft';
 
 export const allApis: ApiSchema[] = [
   Produce,
@@ -53,6 +53,8 @@ export const allApis: ApiSchema[] = [
   RaftDescribeQuorum,
   BrokerRegistration,
   BrokerHeartbeat,
+  RaftAddVoter,
+  RaftRemoveVoter,
 ];
 
 const byKey = new Map(allApis.map((api) => [api.apiKey, api]));

@@ -63,6 +63,8 @@ export interface BrokerSettings {
   raftElectionTimeoutTicks: number;
   brokerSessionTimeoutMs: number;
   rack: string | null;
+  /** Applied metadata entries between snapshots. */
+  metadataSnapshotIntervalEntries?: number;
 }
 
 /** Kafka's meta.properties: identifies the cluster and node a data directory belongs to. */
@@ -151,8 +153,10 @@ export class Broker {
       tickMs: settings.raftTickMs,
       electionTimeoutTicks: settings.raftElectionTimeoutTicks,
       controller: { brokerSessionTimeoutMs: settings.brokerSessionTimeoutMs, defaultPartitions: settings.numPartitions, defaultReplicationFactor: settings.defaultReplicationFactor },
+      snapshotEveryEntries: settings.metadataSnapshotIntervalEntries ?? 5000,
       logger: logger.child({ component: 'quorum' }),
       onRecord: (record, image) => this.onMetadataRecord(record, image),
+      onRestore: (image) => this.onMetadataRestore(image),
     });
     this.topics = new TopicView(() => this.quorum.image);
     this.producerIds = new ProducerIdAllocator(settings.dataDir);
@@ -198,6 +202,27 @@ export class Broker {
     }
   }
 
+  /**
+   * The image was replaced by a snapshot (at startup, or sent by the leader to a node that
+   * fell far behind): open the partitions this node replicates, and drop the logs of topics
+   * the snapshot no longer has (deleted while this node was away).
+   */
+  private onMetadataRestore(image: MetadataImage): void {
+    for (const topic of image.topicsByName.values()) {
+      for (const p of topic.partitions.values()) {
+        if (!p.replicas.includes(this.nodeId) || this.logs.get(topic.name, p.partitionId)) continue;
+        const key = `${topic.name}-${p.partitionId}`;
+        this.logs.getOrCreate(topic.name, p.partitionId, topicLogConfig(this.settings.topicDefaults, image.topicConfigs(topic.name)), this.recoveries.get(key));
+        this.recoveries.delete(key);
+      }
+    }
+    for (const name of new Set(this.logs.all().map((log) => log.topic))) {
+      if (image.topicsByName.has(name)) continue;
+      this.logs.deleteTopic(name);
+      this.logger.info('topic deleted (absent from the metadata snapshot)', { topic: name });
+    }
+  }
+
   async start(): Promise<void> {
     fs.mkdirSync(this.settings.dataDir, { recursive: true });
     checkMetaProperties(this.settings.dataDir, this.settings.nodeId, this.settings.clusterId);
@@ -222,14 +247,27 @@ export class Broker {
       }
     }
     await this.quorum.start();
-    const caughtUp = await this.quorum.caughtUp(30_000);
-    if (!caughtUp) throw new Error('the metadata quorum did not elect a leader and replay the metadata log within 30 s (are the other voters up?)');
+    // A voter replays its log and follows the elected leader before registering; an
+    // observer hears from the leader only once it has registered, so it registers first.
+    const voter = this.quorum.isVoter;
+    if (voter && !(await this.quorum.caughtUp(30_000))) throw new Error('the metadata quorum did not elect a leader and replay the metadata log within 30 s (are the other voters up?)');
     this.lifecycle = new BrokerLifecycle(
       this.quorum,
-      { brokerId: this.nodeId, clusterId: this.clusterId, incarnationId: randomBytes(16).toString('base64url'), host: this.settings.host, port: this.settings.port, rack: this.settings.rack, heartbeatIntervalMs: 1000 },
+      {
+        brokerId: this.nodeId,
+        clusterId: this.clusterId,
+        incarnationId: randomBytes(16).toString('base64url'),
+        host: this.settings.host,
+        port: this.settings.port,
+        rack: this.settings.rack,
+        controllerHost: this.quorum.controllerEndpoint.host,
+        controllerPort: this.quorum.controllerEndpoint.port,
+        heartbeatIntervalMs: 1000,
+      },
       this.logger.child({ component: 'lifecycle' }),
     );
     await this.lifecycle.start(30_000);
+    if (!voter && !(await this.quorum.caughtUp(30_000))) throw new Error('this observer did not catch up on the metadata log within 30 s (are the voters up?)');
     // Partition directories the metadata does not know (a deletion cut short by a crash,
     // or a damaged metadata log) are set aside as strays, never read and never deleted.
     for (const { topic, partition } of this.logs.listOnDisk()) {

@@ -45,6 +45,7 @@ export interface BrokerConfig {
   groupMinSessionTimeoutMs: number;
   groupMaxSessionTimeoutMs: number;
   groupMaxSize: number;
+  metadataSnapshotIntervalEntries: number;
   /** cluster.id from the config file; when absent it is derived from the voters. */
   clusterId: string | null;
   /** broker.rack: the rack this broker is in, for rack-aware replica placement. */

@@ -29,6 +29,7 @@ export const SETTINGS: SettingDef[] = [
   { key: 'group.initial.rebalance.delay.ms', field: 'groupInitialRebalanceDelayMs', kind: 'int', defaultValue: 3000, min: 0, about: 'wait for more members before the first rebalance of an empty group' },
   { key: 'group.min.session.timeout.ms', field: 'groupMinSessionTimeoutMs', kind: 'int', defaultValue: 6000, min: 1, about: 'smallest session timeout a member may ask for' },
   { key: 'group.max.session.timeout.ms', field: 'groupMaxSessionTimeoutMs', kind: 'int', defaultValue: 1800000, min: 1, about: 'largest session timeout a member may ask for' },
+  { key: 'brook.metadata.snapshot.interval.entries', field: 'metadataSnapshotIntervalEntries', kind: 'int', defaultValue: 5000, min: 1, about: 'metadata log entries applied between snapshots (the log behind a snapshot is dropped; a lagging node is sent the snapshot)' },
   { key: 'group.max.size', field: 'groupMaxSize', kind: 'int', defaultValue: 1000, min: 1, about: 'members of one group; more get GROUP_MAX_SIZE_REACHED' },
 ];
 

@@ -16,6 +16,9 @@ export interface LifecycleOptions {
   host: string;
   port: number;
   rack: string | null;
+  /** This node's controller listener, registered so the leader can stream the log here. */
+  controllerHost: string;
+  controllerPort: number;
   heartbeatIntervalMs: number;
 }
 
@@ -25,6 +28,10 @@ export class BrokerLifecycle {
   private timer: NodeJS.Timeout | null = null;
   private connection: { leaderId: number; connection: KafkaConnection } | null = null;
   private busy = false;
+  /** The leader named by a voter's refusal, while this node does not know it itself. */
+  private leaderHint = -1;
+  /** Which voter to ask next while no leader is known (an observer before it registers). */
+  private probe = 0;
 
   constructor(
     private readonly quorum: MetadataQuorum,
@@ -33,8 +40,14 @@ export class BrokerLifecycle {
   ) {}
 
   private async call(apiKey: number, body: Record<string, unknown>): Promise<any> {
-    const leaderId = this.quorum.isLeader ? this.options.brokerId : this.quorum.leaderId;
-    if (leaderId < 0) return { errorCode: ErrorCode.NOT_CONTROLLER };
+    let leaderId = this.quorum.isLeader ? this.options.brokerId : this.quorum.leaderId;
+    if (leaderId < 0) leaderId = this.leaderHint;
+    if (leaderId < 0) {
+      // No leader known here: ask the voters in turn; a follower's refusal names the leader.
+      const voters = this.quorum.voters().filter((v) => v.id !== this.options.brokerId);
+      if (voters.length === 0) return { errorCode: ErrorCode.NOT_CONTROLLER };
+      leaderId = voters[this.probe++ % voters.length].id;
+    }
     if (leaderId === this.options.brokerId && this.quorum.isLeader) {
       return apiKey === 1005 ? this.quorum.register(body as never) : this.quorum.heartbeat(body as never);
     }
@@ -47,8 +60,11 @@ export class BrokerLifecycle {
       this.connection = { leaderId, connection };
     }
     try {
-      return await this.connection.connection.request(apiKey, 0, { clusterId: this.options.clusterId, ...body });
+      const answer = await this.connection.connection.request(apiKey, 0, { clusterId: this.options.clusterId, ...body });
+      this.leaderHint = answer.errorCode === ErrorCode.NOT_CONTROLLER ? answer.leaderId : -1;
+      return answer;
     } catch (error) {
+      this.leaderHint = -1;
       this.connection.connection.close();
       this.connection = null;
       throw error;
@@ -60,7 +76,7 @@ export class BrokerLifecycle {
     const deadline = Date.now() + timeoutMs;
     for (;;) {
       try {
-        const answer = await this.call(1005, { brokerId: this.options.brokerId, incarnationId: this.options.incarnationId, host: this.options.host, port: this.options.port, rack: this.options.rack });
+        const answer = await this.call(1005, { brokerId: this.options.brokerId, incarnationId: this.options.incarnationId, host: this.options.host, port: this.options.port, rack: this.options.rack, controllerHost: this.options.controllerHost, controllerPort: this.options.controllerPort });
         if (answer.errorCode === ErrorCode.NONE) {
           this.brokerEpoch = answer.brokerEpoch;
           break;
@@ -91,7 +107,7 @@ export class BrokerLifecycle {
       if (answer.errorCode === ErrorCode.NONE) this.fenced = answer.isFenced;
       else if (answer.errorCode === ErrorCode.STALE_BROKER_EPOCH || answer.errorCode === ErrorCode.BROKER_ID_NOT_REGISTERED) {
         this.logger.warn('registration lost, registering again', { errorCode: answer.errorCode });
-        const again = await this.call(1005, { brokerId: this.options.brokerId, incarnationId: this.options.incarnationId, host: this.options.host, port: this.options.port, rack: this.options.rack });
+        const again = await this.call(1005, { brokerId: this.options.brokerId, incarnationId: this.options.incarnationId, host: this.options.host, port: this.options.port, rack: this.options.rack, controllerHost: this.options.controllerHost, controllerPort: this.options.controllerPort });
         if (again.errorCode === ErrorCode.NONE) this.brokerEpoch = again.brokerEpoch;
       }
     } catch {

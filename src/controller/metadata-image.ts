@@ -188,6 +188,18 @@ export class MetadataImage {
   /** Rebuilds an image from a snapshot taken at log offset `offset`. */
   static fromSnapshot(bytes: Buffer, offset: number): MetadataImage {
     const image = new MetadataImage();
+    image.loadSnapshot(bytes, offset);
+    return image;
+  }
+
+  /** Replaces this image's whole state, in place, with a snapshot's. */
+  loadSnapshot(bytes: Buffer, offset: number): void {
+    this.brokers.clear();
+    this.topicsById.clear();
+    this.topicsByName.clear();
+    this.configs.clear();
+    this.nextProducerId = 0;
+    const image = this;
     let at = 0;
     while (at < bytes.length) {
       if (at + 4 > bytes.length) throw new Error('truncated metadata snapshot');
@@ -198,7 +210,6 @@ export class MetadataImage {
     }
     // Registration offsets inside a snapshot all read as the snapshot's offset.
     image.lastOffset = offset;
-    return image;
   }
 
   /** A deterministic digest of the whole image, for comparing nodes in tests. */

@@ -2,9 +2,11 @@
 // (so crash and torn-write cases are testable in memory):
 //   quorum-state                     current term and vote, replaced atomically (fsync'd)
 //   raft.log                         entries: [length int32][crc32c uint32][term int32]
-//                                    [index int64][data], appended and fsync'd before the
-//                                    node answers anything that depends on them
-//   <20-digit index>-<10-digit term>.checkpoint   metadata image snapshots
+//                                    [index int64][kind int8][data], appended and fsync'd
+//                                    before the node answers anything that depends on them
+//   <20-digit index>-<10-digit term>.checkpoint   snapshots: [crc32c uint32][voter set
+//                                    length int32][voter set][metadata image records];
+//                                    the newest two are kept
 // On open the log is scanned and cut at the first torn or corrupt entry; entries must be
 // consecutive. A corrupt quorum-state file refuses to start with a clear message rather
 // than risk voting twice in a term.
@@ -12,12 +14,18 @@
 import * as path from 'node:path';
 import { crc32c } from '../../protocol/crc32c';
 import { FileHandle, FileSystem } from '../log/file-system';
+import { decodeMembership, encodeMembership } from '../raft/membership';
+import type { Snapshot } from '../raft/core';
 
 export interface LogEntry {
   index: number;
   term: number;
   data: Buffer;
+  kind?: number;
 }
+
+const SNAPSHOTS_KEPT = 2;
+const SNAPSHOT_NAME = /^\d{20}-\d{10}\.checkpoint$/;
 
 export class QuorumStorageError extends Error {
   override name = 'QuorumStorageError';
@@ -25,7 +33,7 @@ export class QuorumStorageError extends Error {
 
 const STATE_FILE = 'quorum-state';
 const LOG_FILE = 'raft.log';
-const ENTRY_HEADER_BYTES = 4 + 4 + 4 + 8;
+const ENTRY_HEADER_BYTES = 4 + 4 + 4 + 8 + 1;
 const ENTRY_BYTES_MAX = 16 * 1024 * 1024;
 
 export interface HardState {
@@ -135,6 +143,7 @@ export class QuorumStorage {
       whole.writeInt32BE(entry.data.length, 0);
       whole.writeInt32BE(entry.term, 8);
       whole.writeBigInt64BE(BigInt(entry.index), 12);
+      whole.writeInt8(entry.kind ?? 0, 20);
       entry.data.copy(whole, ENTRY_HEADER_BYTES);
       whole.writeUInt32BE(crc32c(whole, 8), 4);
       parts.push(whole);
@@ -168,7 +177,8 @@ export class QuorumStorage {
       this.log.read(header, 0, ENTRY_HEADER_BYTES, this.positions[i]);
       const data = Buffer.alloc(header.readInt32BE(0));
       this.log.read(data, 0, data.length, this.positions[i] + ENTRY_HEADER_BYTES);
-      out.push({ index, term: this.terms[i], data });
+      const kind = header.readInt8(20);
+      out.push(kind === 0 ? { index, term: this.terms[i], data } : { index, term: this.terms[i], data, kind });
     }
     return out;
   }
@@ -178,7 +188,7 @@ export class QuorumStorage {
    * file that replaces the old one atomically, so a crash leaves one or the other.
    */
   compactThrough(index: number): void {
-    if (index < this.firstIndex) return;
+    if (index < this.firstIndex && this.positions.length > 0) return;
     const keep = this.read(index + 1, this.lastIndex);
     const file = path.join(this.dir, LOG_FILE);
     const temp = `${file}.compact`;
@@ -198,37 +208,70 @@ export class QuorumStorage {
     this.firstIndex = index + 1;
   }
 
-  /** Writes a snapshot of the image up to `index` (atomic, fsync'd) and returns its name. */
-  writeSnapshot(index: number, term: number, data: Buffer): string {
-    const name = `${String(index).padStart(20, '0')}-${String(term).padStart(10, '0')}.checkpoint`;
+  /** Writes a snapshot (atomic, fsync'd), keeps the newest two, and returns its name. */
+  writeSnapshot(snapshot: Snapshot): string {
+    const name = `${String(snapshot.index).padStart(20, '0')}-${String(snapshot.term).padStart(10, '0')}.checkpoint`;
     const file = path.join(this.dir, name);
     const handle = this.fs.open(`${file}.part`);
     handle.truncate(0);
+    const body = encodeSnapshotStream(snapshot);
     const header = Buffer.alloc(4);
-    header.writeUInt32BE(crc32c(data), 0);
-    handle.append([header, data]);
+    header.writeUInt32BE(crc32c(body), 0);
+    handle.append([header, body]);
     handle.sync();
     handle.close();
     this.fs.rename(`${file}.part`, file);
+    const names = this.fs.readdir(this.dir).filter((n) => SNAPSHOT_NAME.test(n)).sort();
+    for (const old of names.slice(0, Math.max(0, names.length - SNAPSHOTS_KEPT))) this.fs.unlink(path.join(this.dir, old));
     return name;
   }
 
-  /** The newest snapshot whose checksum holds, if any. */
-  latestSnapshot(): { index: number; term: number; data: Buffer } | null {
-    const names = this.fs.readdir(this.dir).filter((n) => /^\d{20}-\d{10}\.checkpoint$/.test(n)).sort().reverse();
+  /** The newest snapshot whose checksum holds, if any (a damaged one is skipped). */
+  latestSnapshot(): Snapshot | null {
+    const names = this.fs.readdir(this.dir).filter((n) => SNAPSHOT_NAME.test(n)).sort().reverse();
     for (const name of names) {
       const handle = this.fs.open(path.join(this.dir, name));
       const raw = Buffer.alloc(handle.size());
       handle.read(raw, 0, raw.length, 0);
       handle.close();
       if (raw.length < 4 || crc32c(raw, 4) !== raw.readUInt32BE(0)) continue;
-      return { index: Number(name.slice(0, 20)), term: Number(name.slice(21, 31)), data: raw.subarray(4) };
+      try {
+        return decodeSnapshotStream(Number(name.slice(0, 20)), Number(name.slice(21, 31)), raw.subarray(4));
+      } catch {
+        continue;
+      }
     }
     return null;
+  }
+
+  /**
+   * Makes the log continue a snapshot: entries after it are kept when the log holds the
+   * snapshot's last entry (same index and term) or starts right after it; otherwise the
+   * log belongs to another history and is dropped.
+   */
+  alignWithSnapshot(snapshot: Snapshot): void {
+    const matches = this.termAt(snapshot.index) === snapshot.term || (this.positions.length > 0 && this.firstIndex === snapshot.index + 1);
+    if (!matches) this.truncateAfter(this.firstIndex - 1);
+    this.compactThrough(snapshot.index);
   }
 
   close(): void {
     this.log.sync();
     this.log.close();
   }
+}
+
+/** A snapshot as a byte stream (file body and InstallSnapshot payload). */
+export function encodeSnapshotStream(snapshot: Snapshot): Buffer {
+  const voters = encodeMembership(snapshot.voters);
+  const length = Buffer.alloc(4);
+  length.writeInt32BE(voters.length, 0);
+  return Buffer.concat([length, voters, snapshot.data]);
+}
+
+export function decodeSnapshotStream(index: number, term: number, bytes: Buffer): Snapshot {
+  if (bytes.length < 4) throw new QuorumStorageError('snapshot stream too short');
+  const length = bytes.readInt32BE(0);
+  if (length < 0 || 4 + length > bytes.length) throw new QuorumStorageError('snapshot voter set overruns the stream');
+  return { index, term, voters: decodeMembership(bytes.subarray(4, 4 + length)), data: bytes.subarray(4 + length) };
 }

@@ -2,7 +2,12 @@
 // controller listener, the metadata image built from committed records, and (while this
 // node leads) the active controller's decisions. A single `npm start` runs this same code
 // as a one-voter quorum. Entries carry a batch of metadata records:
-// [count uvarint] then per record [length uvarint][encoded record].
+// [count uvarint] then per record [length uvarint][encoded record]; membership entries
+// carry the voter set. Every `snapshotEveryEntries` applied entries the image is
+// snapshotted and the log behind it dropped; a node starts from its newest snapshot.
+// A node outside the voter set follows the log as an observer: it registers (with its
+// controller endpoint) at the active controller, which then streams the log to it, and it
+// can be promoted to voter (RaftAddVoter) once caught up.
 
 import * as path from 'node:path';
 import { ErrorCode } from '../../protocol/errors';
@@ -11,9 +16,10 @@ import { Reader, Writer } from '../../protocol/primitives';
 import { Voter } from '../config/config';
 import { realFileSystem } from '../log/file-system';
 import { Logger } from '../logger';
-import { Entry } from '../raft/core';
-import { RaftDriver, NotLeaderError } from '../raft/driver';
-import { RaftDispatcher, TcpRaftTransport } from '../raft/tcp-transport';
+import { Entry, Snapshot } from '../raft/core';
+import { MembershipError, RaftDriver, NotLeaderError } from '../raft/driver';
+import { ENTRY_MEMBERSHIP, VoterEndpoint } from '../raft/membership';
+import { MembershipAnswer, Peer, RaftDispatcher, TcpRaftTransport } from '../raft/tcp-transport';
 import { KafkaListener } from '../server/kafka-listener';
 import { Controller, ControllerSettings, TopicRequest, TopicResult, seededRandom } from './controller';
 import { MetadataImage } from './metadata-image';
@@ -22,6 +28,10 @@ import { newTopicId } from '../broker/topic-registry';
 
 /** Longest a metadata write waits for its commit before the caller gets NOT_CONTROLLER. */
 const PROPOSAL_TIMEOUT_MS = 10_000;
+/** Longest a node to be promoted may take to catch up on the log. */
+const CATCH_UP_TIMEOUT_MS = 10_000;
+/** The endpoint name under which a broker registers its controller listener. */
+const CONTROLLER_ENDPOINT = 'CONTROLLER';
 
 export interface QuorumOptions {
   nodeId: number;
@@ -32,9 +42,13 @@ export interface QuorumOptions {
   tickMs: number;
   electionTimeoutTicks: number;
   controller: ControllerSettings;
+  /** Applied entries between metadata snapshots. */
+  snapshotEveryEntries: number;
   logger: Logger;
   /** Called for each committed record, before it changes the image. */
   onRecord: (record: MetadataRecord, image: MetadataImage) => void;
+  /** Called after the image was replaced by a snapshot. */
+  onRestore: (image: MetadataImage) => void;
 }
 
 export function encodeRecordBatch(records: MetadataRecord[]): Buffer {
@@ -86,17 +100,40 @@ export class MetadataQuorum {
     return this.driver?.node.term ?? 0;
   }
 
+  /** The voters now (from the log, a snapshot, or the configured initial voters). */
+  voters(): readonly VoterEndpoint[] {
+    return this.driver?.node.membership() ?? this.options.voters;
+  }
+
+  get isVoter(): boolean {
+    return this.voters().some((v) => v.id === this.options.nodeId);
+  }
+
+  /** The controller endpoint of a node: a voter's from the voter set, else its registration's. */
+  endpointOf(id: number): Peer | undefined {
+    const voter = this.voters().find((v) => v.id === id && v.host !== '');
+    if (voter) return voter;
+    const registered = this.image.brokers.get(id)?.endPoints.find((e) => e.name === CONTROLLER_ENDPOINT);
+    if (registered) return { id, host: registered.host, port: registered.port };
+    return this.options.voters.find((v) => v.id === id);
+  }
+
+  /** Voters, configured voters and registered brokers may exchange Raft messages with us. */
+  isKnownNode(id: number): boolean {
+    return this.voters().some((v) => v.id === id) || this.options.voters.some((v) => v.id === id) || this.image.brokers.has(id);
+  }
+
+  /** The controller listener actually bound (port 0 resolved). */
+  controllerEndpoint = { host: '', port: 0 };
+
   async start(): Promise<number> {
     const { options } = this;
     const storage = QuorumStorage.open(realFileSystem, path.join(options.dataDir, '__cluster_metadata'));
     if (storage.truncatedBytesAtOpen > 0) options.logger.warn('metadata log: cut a torn or corrupt tail', { bytes: storage.truncatedBytesAtOpen });
-    this.startupLastIndex = storage.lastIndex;
-    const voterIds = options.voters.map((v) => v.id);
-    const peers = options.voters.filter((v) => v.id !== options.nodeId).map((v) => ({ id: v.id, host: v.host, port: v.port }));
-    this.transport = new TcpRaftTransport(options.nodeId, options.clusterId, peers, options.logger);
+    this.transport = new TcpRaftTransport(options.nodeId, options.clusterId, (id) => this.endpointOf(id), options.logger);
     this.driver = new RaftDriver({
       id: options.nodeId,
-      voters: voterIds,
+      voters: options.voters.map((v) => ({ id: v.id, host: v.host, port: v.port })),
       tickMs: options.tickMs,
       electionTimeoutTicks: options.electionTimeoutTicks,
       heartbeatTicks: Math.max(1, Math.floor(options.electionTimeoutTicks / 5)),
@@ -104,16 +141,24 @@ export class MetadataQuorum {
       storage,
       transport: this.transport,
       apply: (entry) => this.apply(entry),
+      restore: (snapshot) => this.restore(snapshot),
+      takeSnapshot: () => this.image.toSnapshot(),
+      snapshotEveryEntries: options.snapshotEveryEntries,
       logger: options.logger,
     });
     this.transport.attach(this.driver);
     const driver = this.driver;
+    const restoredAt = driver.restoreLocal();
+    if (restoredAt > 0) options.logger.info('metadata image restored from snapshot', { index: restoredAt });
+    this.startupLastIndex = Math.max(storage.lastIndex, restoredAt);
     this.listener = new KafkaListener(
       { host: options.controllerListen.host, port: options.controllerListen.port, maxConnections: 100, socketRequestMaxBytes: 16 * 1024 * 1024, maxInflightRequests: 100 },
-      new RaftDispatcher(() => driver, options.clusterId, new Set(voterIds), options.logger, this),
+      new RaftDispatcher(() => driver, options.clusterId, (id) => this.isKnownNode(id), options.logger, this),
       options.logger,
     );
     const port = await this.listener.listen();
+    this.controllerEndpoint = { host: options.controllerListen.host, port };
+    if (!this.isVoter) options.logger.info('not a voter: following the metadata log as an observer', { voters: this.voters().map((v) => v.id) });
     driver.start();
     // The active controller's clock: fence brokers whose heartbeats stopped.
     let wasLeader = false;
@@ -131,10 +176,12 @@ export class MetadataQuorum {
   private controllerTimer: NodeJS.Timeout | null = null;
 
   /** BrokerRegistration at the active controller. */
-  register(request: { brokerId: number; incarnationId: string; host: string; port: number; rack: string | null }): Promise<{ errorCode: number; brokerEpoch: number; leaderId: number }> {
+  register(request: { brokerId: number; incarnationId: string; host: string; port: number; rack: string | null; controllerHost: string; controllerPort: number }): Promise<{ errorCode: number; brokerEpoch: number; leaderId: number }> {
+    const endPoints = [{ name: 'PLAINTEXT', host: request.host, port: request.port, securityProtocol: 0 }];
+    if (request.controllerHost && request.controllerPort > 0) endPoints.push({ name: CONTROLLER_ENDPOINT, host: request.controllerHost, port: request.controllerPort, securityProtocol: 0 });
     return this.decide(
       (c) => {
-        const d = c.registerBroker({ brokerId: request.brokerId, incarnationId: request.incarnationId, endPoints: [{ name: 'PLAINTEXT', host: request.host, port: request.port, securityProtocol: 0 }], rack: request.rack }, Date.now());
+        const d = c.registerBroker({ brokerId: request.brokerId, incarnationId: request.incarnationId, endPoints, rack: request.rack }, Date.now());
         return { records: d.records, result: { ...d.result, leaderId: this.leaderId } };
       },
       { errorCode: ErrorCode.NOT_CONTROLLER, brokerEpoch: -1, leaderId: this.leaderId },
@@ -152,12 +199,89 @@ export class MetadataQuorum {
     );
   }
 
-  /** The controller endpoint of a voter. */
+  /** The controller endpoint of a voter (or of any registered node). */
   voterAddress(id: number): { host: string; port: number } | undefined {
-    return this.options.voters.find((v) => v.id === id);
+    return this.endpointOf(id);
+  }
+
+  private restore(snapshot: Snapshot): void {
+    this.image.loadSnapshot(snapshot.data, snapshot.index);
+    this.appliedIndex = snapshot.index;
+    this.options.onRestore(this.image);
+    this.reconcileObservers();
+  }
+
+  /** Registered brokers outside the voter set follow the log as observers. */
+  private reconcileObservers(): void {
+    const node = this.driver?.node;
+    if (!node) return;
+    const voters = new Set(node.membership().map((v) => v.id));
+    for (const broker of this.image.brokers.values()) {
+      if (!voters.has(broker.brokerId) && broker.endPoints.some((e) => e.name === CONTROLLER_ENDPOINT)) node.addObserver(broker.brokerId);
+    }
+  }
+
+  private notLeaderAnswer(message: string): MembershipAnswer {
+    const leader = this.leaderId >= 0 ? this.endpointOf(this.leaderId) : undefined;
+    return { errorCode: ErrorCode.NOT_CONTROLLER, errorMessage: message, leaderId: this.leaderId, leaderHost: leader?.host ?? null, leaderPort: leader?.port ?? -1 };
+  }
+
+  private membershipAnswer(errorCode: number, errorMessage: string | null): MembershipAnswer {
+    return { errorCode, errorMessage, leaderId: this.leaderId, leaderHost: null, leaderPort: -1 };
+  }
+
+  /** RaftAddVoter: promotes a registered node once it has caught up on the log. */
+  async addVoter(voterId: number): Promise<MembershipAnswer> {
+    const driver = this.driver;
+    if (!driver || !this.isLeader) return this.notLeaderAnswer('this node is not the active controller; ask the leader');
+    if (this.voters().some((v) => v.id === voterId)) return this.membershipAnswer(ErrorCode.INVALID_REQUEST, `node ${voterId} is already a voter`);
+    const endpoint = this.image.brokers.get(voterId)?.endPoints.find((e) => e.name === CONTROLLER_ENDPOINT);
+    if (!endpoint) return this.membershipAnswer(ErrorCode.BROKER_ID_NOT_REGISTERED, `node ${voterId} has not registered; start it first (it joins as an observer)`);
+    // The new voter must hold the log before it counts towards commits.
+    const target = driver.node.commitIndex;
+    const deadline = Date.now() + CATCH_UP_TIMEOUT_MS;
+    const matchOf = () => driver.node.describe().progress.find((p) => p.nodeId === voterId)?.matchIndex ?? 0;
+    while (matchOf() < target) {
+      if (Date.now() > deadline || !this.isLeader) return this.membershipAnswer(ErrorCode.REQUEST_TIMED_OUT, `node ${voterId} did not catch up on the metadata log (at ${matchOf()} of ${target}) within ${CATCH_UP_TIMEOUT_MS} ms`);
+      await new Promise((r) => setTimeout(r, this.options.tickMs));
+    }
+    return this.changeVoters([...this.voters(), { id: voterId, host: endpoint.host, port: endpoint.port }], `node ${voterId} is a voter`);
+  }
+
+  /** RaftRemoveVoter: the node stays a broker and follows the log as an observer. */
+  async removeVoter(voterId: number): Promise<MembershipAnswer> {
+    if (!this.driver || !this.isLeader) return this.notLeaderAnswer('this node is not the active controller; ask the leader');
+    if (!this.voters().some((v) => v.id === voterId)) return this.membershipAnswer(ErrorCode.INVALID_REQUEST, `node ${voterId} is not a voter`);
+    if (this.voters().length === 1) return this.membershipAnswer(ErrorCode.INVALID_REQUEST, 'cannot remove the last voter');
+    return this.changeVoters(this.voters().filter((v) => v.id !== voterId), `node ${voterId} is no longer a voter`);
+  }
+
+  private async changeVoters(voters: VoterEndpoint[], done: string): Promise<MembershipAnswer> {
+    let timer: NodeJS.Timeout | undefined;
+    try {
+      const timeout = new Promise<never>((_, reject) => {
+        timer = setTimeout(() => reject(new NotLeaderError(this.leaderId)), PROPOSAL_TIMEOUT_MS);
+      });
+      await Promise.race([this.driver!.changeMembership(voters), timeout]);
+      this.options.logger.info('voter set changed', { voters: voters.map((v) => v.id) });
+      return this.membershipAnswer(ErrorCode.NONE, done);
+    } catch (error) {
+      if (error instanceof MembershipError) return this.membershipAnswer(ErrorCode.INVALID_REQUEST, error.message);
+      if (error instanceof NotLeaderError) return this.notLeaderAnswer('leadership changed before the change committed; check `brook cluster status` and retry');
+      throw error;
+    } finally {
+      clearTimeout(timer);
+    }
   }
 
   private apply(entry: Entry): void {
+    if (entry.kind === ENTRY_MEMBERSHIP) {
+      this.appliedIndex = entry.index;
+      this.options.logger.info('voter set committed', { index: entry.index, voters: this.voters().map((v) => v.id) });
+      this.reconcileObservers();
+      this.notifyCaughtUp();
+      return;
+    }
     let records: MetadataRecord[];
     try {
       records = decodeRecordBatch(entry.data);
@@ -169,8 +293,13 @@ export class MetadataQuorum {
     for (const record of records) {
       this.options.onRecord(record, this.image);
       this.image.apply(record, entry.index);
+      if (record.type === 'RegisterBroker') this.reconcileObservers();
     }
     this.appliedIndex = entry.index;
+    this.notifyCaughtUp();
+  }
+
+  private notifyCaughtUp(): void {
     if (this.appliedIndex >= this.startupLastIndex) {
       const waiters = this.caughtUpWaiters;
       this.caughtUpWaiters = [];
@@ -256,7 +385,7 @@ export class MetadataQuorum {
 
   async stop(): Promise<void> {
     if (this.controllerTimer) clearInterval(this.controllerTimer);
-    if (this.driver && this.isLeader && this.options.voters.length > 1) await this.driver.resign(2000);
+    if (this.driver && this.isLeader && this.voters().length > 1) await this.driver.resign(2000);
     this.driver?.stop();
     this.transport?.close();
     await this.listener?.close(200);

@@ -2,10 +2,14 @@
 // input is followed by handling the core's Ready in the only safe order (persist and
 // fsync term, vote and entries; then send; then apply committed entries), and proposals
 // resolve once their entry is applied here (or reject when leadership is lost first).
+// Every `snapshotEveryEntries` applied entries the driver asks the state machine for a
+// snapshot, persists it and compacts the log behind it; a snapshot sent by the leader is
+// persisted and restored before anything after it is applied.
 
 import { Logger } from '../logger';
 import { QuorumStorage } from '../controller/quorum-storage';
-import { Entry, Message, RaftNode, Ready } from './core';
+import { Entry, Message, RaftNode, Ready, Snapshot } from './core';
+import { VoterEndpoint } from './membership';
 
 export interface RaftTransport {
   send(message: Message): void;
@@ -13,7 +17,8 @@ export interface RaftTransport {
 
 export interface DriverOptions {
   id: number;
-  voters: number[];
+  /** The initial voters, with their controller endpoints. */
+  voters: VoterEndpoint[];
   observers?: number[];
   tickMs: number;
   electionTimeoutTicks: number;
@@ -21,7 +26,14 @@ export interface DriverOptions {
   random: () => number;
   storage: QuorumStorage;
   transport: RaftTransport;
+  /** Applies a committed entry (membership entries included: check `kind`). */
   apply: (entry: Entry) => void;
+  /** Replaces the state machine with a snapshot's (at startup and when the leader sends one). */
+  restore: (snapshot: Snapshot) => void;
+  /** The state machine's image now, for a snapshot at the last applied index. */
+  takeSnapshot: () => Buffer;
+  /** Applied entries between snapshots (0: never snapshot). */
+  snapshotEveryEntries: number;
   logger: Logger;
 }
 
@@ -39,6 +51,10 @@ export class NotLeaderError extends Error {
   }
 }
 
+export class MembershipError extends Error {
+  override name = 'MembershipError';
+}
+
 export class RaftDriver {
   readonly node: RaftNode;
   private timer: NodeJS.Timeout | null = null;
@@ -47,18 +63,41 @@ export class RaftDriver {
   /** Replies produced while handling one inbound message, for request/response transports. */
   private capture: { to: number; messages: Message[] } | null = null;
 
+  private appliedIndex = 0;
+  private readonly startupSnapshot: Snapshot | null;
+
   constructor(private readonly options: DriverOptions) {
     const storage = options.storage;
     const hardState = storage.readHardState();
+    const snapshot = storage.latestSnapshot();
+    if (snapshot) storage.alignWithSnapshot(snapshot);
     const entries = storage.read(storage.firstIndex, storage.lastIndex);
     this.node = new RaftNode(
-      { id: options.id, voters: options.voters, observers: options.observers, electionTimeoutTicks: options.electionTimeoutTicks, heartbeatTicks: options.heartbeatTicks, random: options.random },
-      { hardState, entries },
+      {
+        id: options.id,
+        voters: options.voters.map((v) => v.id),
+        voterEndpoints: options.voters,
+        observers: options.observers,
+        electionTimeoutTicks: options.electionTimeoutTicks,
+        heartbeatTicks: options.heartbeatTicks,
+        random: options.random,
+      },
+      { hardState, entries, snapshot },
     );
+    this.startupSnapshot = snapshot;
+  }
+
+  /** Restores the state machine from the newest local snapshot, if any; call before start(). */
+  restoreLocal(): number {
+    if (!this.startupSnapshot) return 0;
+    this.options.restore(this.startupSnapshot);
+    this.appliedIndex = this.startupSnapshot.index;
+    return this.startupSnapshot.index;
   }
 
   start(): void {
-    if (this.options.voters.length === 1 && this.options.voters[0] === this.options.id) {
+    const voters = this.node.membership();
+    if (voters.length === 1 && voters[0].id === this.options.id) {
       this.node.campaignNow();
       this.process();
     }
@@ -101,11 +140,25 @@ export class RaftDriver {
 
   private processScheduled = false;
 
+  /** Proposes a new voter set (one voter added or removed); resolves once it commits. */
+  changeMembership(voters: VoterEndpoint[]): Promise<number> {
+    const result = this.node.changeMembership(voters);
+    if (typeof result === 'string') return Promise.reject(new MembershipError(result));
+    const term = this.node.term;
+    const promise = new Promise<number>((resolve, reject) => this.pending.push({ index: result, term, resolve, reject }));
+    this.process();
+    return promise;
+  }
+
   private process(): void {
     const ready: Ready = this.node.ready();
     const storage = this.options.storage;
     // 1. Persist: nothing below leaves this node before it is on disk.
     if (ready.hardState) storage.writeHardState(ready.hardState);
+    if (ready.snapshot) {
+      storage.writeSnapshot(ready.snapshot);
+      storage.alignWithSnapshot(ready.snapshot);
+    }
     if (ready.entries.length > 0) {
       storage.truncateAfter(ready.entries[0].index - 1);
       storage.append(ready.entries);
@@ -117,8 +170,14 @@ export class RaftDriver {
       else this.options.transport.send(message);
     }
     // 3. Apply, then settle proposals.
+    if (ready.snapshot) {
+      this.options.logger.info('installing a metadata snapshot from the leader', { index: ready.snapshot.index, term: ready.snapshot.term, bytes: ready.snapshot.data.length });
+      this.options.restore(ready.snapshot);
+      this.appliedIndex = ready.snapshot.index;
+    }
     for (const entry of ready.committed) {
       this.options.apply(entry);
+      this.appliedIndex = entry.index;
       const waiting = this.pending.filter((p) => p.index === entry.index);
       for (const p of waiting) {
         if (p.term === entry.term) p.resolve(entry.index);
@@ -134,12 +193,26 @@ export class RaftDriver {
       this.pending = [];
       for (const p of lost) p.reject(new NotLeaderError(this.node.leaderId));
     }
+    // 4. Snapshot and compact once enough has been applied since the last snapshot.
+    const every = this.options.snapshotEveryEntries;
+    if (every > 0 && this.appliedIndex - this.node.snapshotIndex >= every) this.snapshotNow();
+  }
+
+  /** Snapshots the state machine at the last applied index and compacts the log behind it. */
+  snapshotNow(): Snapshot | null {
+    const snapshot = this.node.compact(this.appliedIndex, this.options.takeSnapshot());
+    if (!snapshot) return null;
+    const storage = this.options.storage;
+    storage.writeSnapshot(snapshot);
+    storage.compactThrough(snapshot.index);
+    this.options.logger.info('metadata snapshot taken, log compacted', { index: snapshot.index, term: snapshot.term, bytes: snapshot.data.length });
+    return snapshot;
   }
 
   /** Hands leadership to the most caught-up peer (clean shutdown); resolves when done or timed out. */
   async resign(timeoutMs: number): Promise<void> {
     if (this.node.role !== 'leader') return;
-    const peers = this.options.voters.filter((id) => id !== this.options.id);
+    const peers = this.node.membership().map((v) => v.id).filter((id) => id !== this.options.id);
     if (peers.length === 0) return;
     this.node.transferLeadership(peers[0]);
     this.process();

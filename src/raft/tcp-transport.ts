@@ -3,7 +3,9 @@
 // appends are answered in the response of the same exchange. Inbound requests from an
 // unknown node or another cluster are refused with an error code and never reach the
 // core. Connections are re-made with backoff; a message that cannot be sent is dropped,
-// which Raft tolerates (it retries on the next heartbeat or election).
+// which Raft tolerates (it retries on the next heartbeat or election). A snapshot travels
+// as a sequence of RaftInstallSnapshot chunks, one at a time; the receiver reassembles
+// them and hands the whole snapshot to its core with the last one.
 
 import { ErrorCode } from '../../protocol/errors';
 import { RequestHeader } from '../../protocol/header';
@@ -13,6 +15,7 @@ import { Reader } from '../../protocol/primitives';
 import { KafkaConnection } from '../client/connection';
 import { Logger } from '../logger';
 import { Connection, Dispatcher, DispatchResult } from '../server/connection';
+import { decodeSnapshotStream, encodeSnapshotStream } from '../controller/quorum-storage';
 import { Message } from './core';
 import { RaftDriver, RaftTransport } from './driver';
 
@@ -24,8 +27,15 @@ export interface Peer {
 
 const VOTE = 1000;
 const APPEND = 1001;
+const INSTALL_SNAPSHOT = 1002;
 const TIMEOUT_NOW = 1003;
 const DESCRIBE_QUORUM = 1004;
+const ADD_VOTER = 1007;
+const REMOVE_VOTER = 1008;
+/** Bytes of snapshot per InstallSnapshot request. */
+const SNAPSHOT_CHUNK_BYTES = 1024 * 1024;
+/** Largest snapshot a node accepts (the metadata image of a very large cluster). */
+const SNAPSHOT_BYTES_MAX = 512 * 1024 * 1024;
 
 /** Core message -> request body of its API. */
 function toRequest(clusterId: string, m: Message): { apiKey: number; body: unknown } | null {
@@ -35,7 +45,7 @@ function toRequest(clusterId: string, m: Message): { apiKey: number; body: unkno
     case 'append':
       return {
         apiKey: APPEND,
-        body: { clusterId, term: m.term, leaderId: m.from, prevLogIndex: m.prevLogIndex, prevLogTerm: m.prevLogTerm, leaderCommit: m.leaderCommit, entries: m.entries.map((e) => ({ term: e.term, data: e.data })) },
+        body: { clusterId, term: m.term, leaderId: m.from, prevLogIndex: m.prevLogIndex, prevLogTerm: m.prevLogTerm, leaderCommit: m.leaderCommit, entries: m.entries.map((e) => ({ term: e.term, kind: e.kind ?? 0, data: e.data })) },
       };
     case 'timeout-now':
       return { apiKey: TIMEOUT_NOW, body: { clusterId, term: m.term, leaderId: m.from } };
@@ -51,7 +61,8 @@ export class TcpRaftTransport implements RaftTransport {
   constructor(
     private readonly selfId: number,
     private readonly clusterId: string,
-    private readonly peers: Peer[],
+    /** Where a node's controller listener is (voters, and observers once registered). */
+    private readonly resolve: (id: number) => Peer | undefined,
     private readonly logger: Logger,
   ) {}
 
@@ -84,11 +95,16 @@ export class TcpRaftTransport implements RaftTransport {
   }
 
   send(message: Message): void {
-    const peer = this.peers.find((p) => p.id === message.to);
-    const request = toRequest(this.clusterId, message);
-    if (!peer || !request) return;
+    const peer = this.resolve(message.to);
+    if (!peer) return;
     const connection = this.connectionTo(peer);
     if (!connection) return;
+    if (message.type === 'snapshot') {
+      void this.sendSnapshot(connection, message);
+      return;
+    }
+    const request = toRequest(this.clusterId, message);
+    if (!request) return;
     connection.request(request.apiKey, 0, request.body).then(
       (response) => this.onResponse(message, response),
       () => {
@@ -101,6 +117,42 @@ export class TcpRaftTransport implements RaftTransport {
         }
       },
     );
+  }
+
+  /** Streams a snapshot in chunks; the answer to the last one is the follower's append answer. */
+  private async sendSnapshot(connection: KafkaConnection, m: Extract<Message, { type: 'snapshot' }>): Promise<void> {
+    const stream = encodeSnapshotStream(m.snapshot);
+    let position = 0;
+    try {
+      for (;;) {
+        const end = Math.min(stream.length, position + SNAPSHOT_CHUNK_BYTES);
+        const done = end === stream.length;
+        const response = await connection.request(INSTALL_SNAPSHOT, 0, {
+          clusterId: this.clusterId,
+          term: m.term,
+          leaderId: m.from,
+          lastIncludedIndex: m.snapshot.index,
+          lastIncludedTerm: m.snapshot.term,
+          position,
+          totalBytes: stream.length,
+          data: stream.subarray(position, end),
+          done,
+        });
+        if (response.errorCode !== ErrorCode.NONE || response.term > m.term) {
+          // A newer term, or a refusal: the core learns the term; the transfer is retried later.
+          if (response.term > m.term) this.driver?.receive({ type: 'append-response', from: m.to, to: this.selfId, term: response.term, success: false, matchIndex: 0, conflictTerm: -1, conflictIndex: 0 });
+          return;
+        }
+        if (done) {
+          this.driver?.receive({ type: 'append-response', from: m.to, to: this.selfId, term: response.term, success: response.success, matchIndex: response.matchIndex, conflictTerm: -1, conflictIndex: 0 });
+          return;
+        }
+        position = response.nextPosition;
+        if (position < 0 || position > stream.length) return;
+      }
+    } catch (error) {
+      this.logger.warn('snapshot transfer failed; it will be retried', { to: m.to, index: m.snapshot.index, error: (error as Error).message });
+    }
   }
 
   private onResponse(sent: Message, response: any): void {
@@ -118,21 +170,45 @@ export class TcpRaftTransport implements RaftTransport {
   }
 }
 
-/** Broker lifecycle requests the active controller answers (registration, heartbeats). */
+export interface MembershipAnswer {
+  errorCode: number;
+  errorMessage: string | null;
+  leaderId: number;
+  leaderHost: string | null;
+  leaderPort: number;
+}
+
+/** Requests the active controller answers (registration, heartbeats, voter changes). */
 export interface ControllerRequests {
-  register(request: { brokerId: number; incarnationId: string; host: string; port: number; rack: string | null }): Promise<{ errorCode: number; brokerEpoch: number; leaderId: number }>;
+  register(request: { brokerId: number; incarnationId: string; host: string; port: number; rack: string | null; controllerHost: string; controllerPort: number }): Promise<{ errorCode: number; brokerEpoch: number; leaderId: number }>;
   heartbeat(request: { brokerId: number; brokerEpoch: number; currentMetadataOffset: number; wantFence: boolean; wantShutDown: boolean }): Promise<{ errorCode: number; isCaughtUp: boolean; isFenced: boolean; shouldShutDown: boolean; leaderId: number }>;
+  addVoter(voterId: number): Promise<MembershipAnswer>;
+  removeVoter(voterId: number): Promise<MembershipAnswer>;
+  /** Whether `id` may take part in Raft exchanges with this node (a voter or a registered broker). */
+  isKnownNode(id: number): boolean;
 }
 
 const BROKER_REGISTRATION = 1005;
 const BROKER_HEARTBEAT = 1006;
 
+/** A snapshot being received, chunk by chunk. */
+interface IncomingSnapshot {
+  leaderId: number;
+  term: number;
+  index: number;
+  total: number;
+  received: number;
+  chunks: Buffer[];
+}
+
 /** Serves the Raft APIs (and the broker lifecycle APIs) on the controller listener. */
 export class RaftDispatcher implements Dispatcher {
+  private incoming: IncomingSnapshot | null = null;
+
   constructor(
     private readonly driver: () => RaftDriver | null,
     private readonly clusterId: string,
-    private readonly knownNodes: Set<number>,
+    private readonly isKnown: (id: number) => boolean,
     private readonly logger: Logger,
     private readonly controller: ControllerRequests | null = null,
   ) {}
@@ -158,7 +234,14 @@ export class RaftDispatcher implements Dispatcher {
         observers: (d?.progress ?? []).filter((p) => !p.voter).map((p) => ({ nodeId: p.nodeId, matchIndex: p.matchIndex, lastContactMs: -1 })),
       });
     }
-    if (![VOTE, APPEND, TIMEOUT_NOW].includes(apiKey) || apiVersion !== 0) {
+    if ((apiKey === ADD_VOTER || apiKey === REMOVE_VOTER) && apiVersion === 0 && this.controller) {
+      const request = requestCodec(apiKey, 0).decode(body);
+      const respond = (value: unknown) => encodeResponseFrame(apiKey, 0, correlationId, responseCodec(apiKey, 0), value);
+      if (request.clusterId !== this.clusterId) return respond({ errorCode: ErrorCode.INCONSISTENT_CLUSTER_ID, errorMessage: 'another cluster', leaderId: -1 });
+      const answer = apiKey === ADD_VOTER ? this.controller.addVoter(request.voterId) : this.controller.removeVoter(request.voterId);
+      return answer.then(respond);
+    }
+    if (![VOTE, APPEND, TIMEOUT_NOW, INSTALL_SNAPSHOT].includes(apiKey) || apiVersion !== 0) {
       this.logger.warn('controller port: unknown api, closing connection', { apiKey, apiVersion, remote: connection.remote });
       return 'close';
     }
@@ -166,9 +249,9 @@ export class RaftDispatcher implements Dispatcher {
     const respond = (value: unknown) => encodeResponseFrame(apiKey, 0, correlationId, responseCodec(apiKey, 0), value);
     const from = apiKey === VOTE ? request.candidateId : request.leaderId;
     const driver = this.driver();
-    const refuse = (errorCode: number) => respond({ errorCode, term: driver?.node.term ?? -1, voteGranted: false, preVote: false, success: false, matchIndex: 0, conflictTerm: -1, conflictIndex: -1 });
+    const refuse = (errorCode: number) => respond({ errorCode, term: driver?.node.term ?? -1, voteGranted: false, preVote: false, success: false, matchIndex: 0, conflictTerm: -1, conflictIndex: -1, nextPosition: -1 });
     if (request.clusterId !== this.clusterId) return refuse(ErrorCode.INCONSISTENT_CLUSTER_ID);
-    if (!this.knownNodes.has(from)) return refuse(ErrorCode.INCONSISTENT_VOTER_SET);
+    if (!this.isKnown(from)) return refuse(ErrorCode.INCONSISTENT_VOTER_SET);
     if (!driver) return refuse(ErrorCode.COORDINATOR_NOT_AVAILABLE);
     const self = driver.node.id;
     if (apiKey === VOTE) {
@@ -178,13 +261,55 @@ export class RaftDispatcher implements Dispatcher {
       return respond({ errorCode: ErrorCode.NONE, term: reply.term, voteGranted: reply.granted, preVote: reply.preVote });
     }
     if (apiKey === APPEND) {
-      const entries = (request.entries as { term: number; data: Buffer }[]).map((e, i) => ({ index: request.prevLogIndex + 1 + i, term: e.term, data: Buffer.from(e.data) }));
+      const entries = (request.entries as { term: number; kind: number; data: Buffer }[]).map((e, i) => ({ index: request.prevLogIndex + 1 + i, term: e.term, data: Buffer.from(e.data), kind: e.kind }));
       const replies = driver.receive({ type: 'append', from, to: self, term: request.term, prevLogIndex: request.prevLogIndex, prevLogTerm: request.prevLogTerm, entries, leaderCommit: request.leaderCommit });
       const reply = replies.find((m) => m.type === 'append-response');
       if (!reply || reply.type !== 'append-response') return refuse(ErrorCode.REQUEST_TIMED_OUT);
       return respond({ errorCode: ErrorCode.NONE, term: reply.term, success: reply.success, matchIndex: reply.matchIndex, conflictTerm: reply.conflictTerm, conflictIndex: reply.conflictIndex });
     }
+    if (apiKey === INSTALL_SNAPSHOT) return this.installChunk(driver, from, request, respond, refuse);
     driver.receive({ type: 'timeout-now', from, to: self, term: request.term });
     return respond({ errorCode: ErrorCode.NONE, term: driver.node.term });
+  }
+
+  private installChunk(driver: RaftDriver, from: number, request: any, respond: (value: unknown) => Buffer[], refuse: (errorCode: number) => Buffer[]): Buffer[] {
+    const term = driver.node.term;
+    if (request.term < term) return respond({ errorCode: ErrorCode.NONE, term, nextPosition: -1, success: false, matchIndex: 0 });
+    const total = Number(request.totalBytes);
+    if (total < 4 || total > SNAPSHOT_BYTES_MAX) {
+      this.logger.warn('controller port: snapshot of an impossible size refused', { from, totalBytes: total });
+      return refuse(ErrorCode.INVALID_REQUEST);
+    }
+    let incoming = this.incoming;
+    const position = Number(request.position);
+    if (position === 0) {
+      incoming = { leaderId: from, term: request.term, index: Number(request.lastIncludedIndex), total, received: 0, chunks: [] };
+      this.incoming = incoming;
+    }
+    const data = request.data as Buffer;
+    if (!incoming || incoming.leaderId !== from || incoming.term !== request.term || incoming.index !== Number(request.lastIncludedIndex) || position !== incoming.received) {
+      // Out of sequence: the leader starts over from the answered position (0 when lost).
+      return respond({ errorCode: ErrorCode.NONE, term, nextPosition: incoming && incoming.leaderId === from ? incoming.received : 0, success: false, matchIndex: 0 });
+    }
+    if (incoming.received + data.length > incoming.total) {
+      this.incoming = null;
+      return refuse(ErrorCode.INVALID_REQUEST);
+    }
+    incoming.chunks.push(Buffer.from(data));
+    incoming.received += data.length;
+    if (!request.done) return respond({ errorCode: ErrorCode.NONE, term, nextPosition: incoming.received, success: false, matchIndex: 0 });
+    this.incoming = null;
+    if (incoming.received !== incoming.total) return refuse(ErrorCode.INVALID_REQUEST);
+    let snapshot;
+    try {
+      snapshot = decodeSnapshotStream(incoming.index, Number(request.lastIncludedTerm), Buffer.concat(incoming.chunks));
+    } catch (error) {
+      this.logger.warn('controller port: malformed snapshot refused', { from, error: (error as Error).message });
+      return refuse(ErrorCode.INVALID_REQUEST);
+    }
+    const replies = driver.receive({ type: 'snapshot', from, to: driver.node.id, term: request.term, snapshot });
+    const reply = replies.find((m) => m.type === 'append-response');
+    if (!reply || reply.type !== 'append-response') return refuse(ErrorCode.REQUEST_TIMED_OUT);
+    return respond({ errorCode: ErrorCode.NONE, term: reply.term, nextPosition: incoming.received, success: reply.success, matchIndex: reply.matchIndex });
   }
 }

@@ -66,6 +66,7 @@ export async function startBroker(config: BrokerConfig, logger: Logger): Promise
     raftElectionTimeoutTicks: 20,
     brokerSessionTimeoutMs: 9000,
     rack: config.rack,
+    metadataSnapshotIntervalEntries: config.metadataSnapshotIntervalEntries,
   };
   const broker = new Broker(settings, logs, logger);
   await broker.start();

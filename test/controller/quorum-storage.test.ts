@@ -65,16 +65,38 @@ test('snapshots with checksums, and compaction of the log behind them', () => {
   const storage = QuorumStorage.open(fs, DIR);
   storage.append(Array.from({ length: 10 }, (_, i) => entry(i + 1, 1)));
   storage.sync();
-  storage.writeSnapshot(6, 1, Buffer.from('image-at-6'));
+  const voters = [{ id: 1, host: '127.0.0.1', port: 9093 }];
+  storage.writeSnapshot({ index: 6, term: 1, voters, data: Buffer.from('image-at-6') });
   storage.compactThrough(6);
   assert.equal([storage.firstIndex, storage.lastIndex], [7, 10]);
   assert.equal(storage.read(1, 10).map((e) => e.index), [7, 8, 9, 10]);
   const reopened = QuorumStorage.open(fs, DIR);
   assert.equal([reopened.firstIndex, reopened.lastIndex], [7, 10]);
-  assert.equal(reopened.latestSnapshot(), { index: 6, term: 1, data: Buffer.from('image-at-6') });
-  reopened.writeSnapshot(9, 2, Buffer.from('image-at-9'));
+  const loaded = reopened.latestSnapshot()!;
+  assert.equal([loaded.index, loaded.term, loaded.voters, loaded.data.toString()], [6, 1, voters, 'image-at-6']);
+  reopened.writeSnapshot({ index: 9, term: 2, voters, data: Buffer.from('image-at-9') });
   fs.corrupt(`${DIR}/00000000000000000009-0000000002.checkpoint`, 6);
   assert.is(reopened.latestSnapshot()!.index, 6, 'a corrupt newer snapshot is skipped');
+  reopened.writeSnapshot({ index: 10, term: 2, voters, data: Buffer.from('image-at-10') });
+  assert.equal(fs.readdir(DIR).filter((n) => n.endsWith('.checkpoint')).length, 2, 'only the newest two are kept');
+});
+
+test('entry kinds survive the disk; a log from another history than the snapshot is dropped', () => {
+  const fs = new MemoryFileSystem();
+  const storage = QuorumStorage.open(fs, DIR);
+  storage.append([entry(1, 1), { index: 2, term: 1, data: Buffer.from('voters'), kind: 1 }, entry(3, 1)]);
+  storage.sync();
+  assert.equal(QuorumStorage.open(fs, DIR).read(1, 3).map((e) => e.kind ?? 0), [0, 1, 0]);
+  // The snapshot's last entry (index 2) has term 3 at the leader: our entries are not its.
+  storage.alignWithSnapshot({ index: 2, term: 3, voters: [], data: Buffer.alloc(0) });
+  assert.equal([storage.firstIndex, storage.lastIndex], [3, 2]);
+  storage.append([entry(3, 3)]);
+  assert.equal(storage.read(1, 5).map((e) => [e.index, e.term]), [[3, 3]]);
+  // A matching snapshot keeps what follows it.
+  const other = QuorumStorage.open(new MemoryFileSystem(), DIR);
+  other.append([entry(1, 1), entry(2, 1), entry(3, 2)]);
+  other.alignWithSnapshot({ index: 2, term: 1, voters: [], data: Buffer.alloc(0) });
+  assert.equal(other.read(1, 5).map((e) => e.index), [3]);
 });
 
 test.run();

@@ -27,19 +27,22 @@ interface Running {
   transport: TcpRaftTransport;
   listener: KafkaListener;
   applied: string[];
+  restored: number;
 }
+
+const SNAPSHOT_EVERY = 25;
 
 let ports: number[] = [];
 const nodes = new Map<number, Running>();
 
 async function startNode(id: number): Promise<Running> {
-  const peers = [1, 2, 3].filter((p) => p !== id).map((p) => ({ id: p, host: '127.0.0.1', port: ports[p - 1] }));
-  const transport = new TcpRaftTransport(id, CLUSTER, peers, silentLogger);
-  const applied: string[] = [];
+  const voters = [1, 2, 3].map((p) => ({ id: p, host: '127.0.0.1', port: ports[p - 1] }));
+  const transport = new TcpRaftTransport(id, CLUSTER, (peer) => voters.find((v) => v.id === peer), silentLogger);
+  const running = { id, applied: [] as string[], restored: 0 } as Running;
   const storage = QuorumStorage.open(realFileSystem, path.join(base, `node-${id}`));
   const driver = new RaftDriver({
     id,
-    voters: [1, 2, 3],
+    voters,
     tickMs: 20,
     electionTimeoutTicks: 10,
     heartbeatTicks: 2,
@@ -47,20 +50,28 @@ async function startNode(id: number): Promise<Running> {
     storage,
     transport,
     apply: (entry) => {
-      if (entry.data.length > 0) applied.push(entry.data.toString());
+      if (entry.data.length > 0) running.applied.push(entry.data.toString());
     },
+    // The state machine is the list of applied strings; a snapshot is that list.
+    restore: (snapshot) => {
+      running.applied = snapshot.data.length > 0 ? snapshot.data.toString().split(',') : [];
+      running.restored++;
+    },
+    takeSnapshot: () => Buffer.from(running.applied.join(',')),
+    snapshotEveryEntries: SNAPSHOT_EVERY,
     logger: silentLogger,
   });
   transport.attach(driver);
   const current: RaftDriver | null = driver;
   const listener = new KafkaListener(
     { host: '127.0.0.1', port: ports[id - 1], maxConnections: 100, socketRequestMaxBytes: 8 * 1024 * 1024, maxInflightRequests: 100 },
-    new RaftDispatcher(() => current, CLUSTER, new Set([1, 2, 3]), silentLogger),
+    new RaftDispatcher(() => current, CLUSTER, (peer) => peer >= 1 && peer <= 3, silentLogger),
     silentLogger,
   );
   await listener.listen();
+  Object.assign(running, { driver, transport, listener });
+  driver.restoreLocal();
   driver.start();
-  const running = { id, driver, transport, listener, applied };
   nodes.set(id, running);
   return running;
 }
@@ -113,6 +124,35 @@ test('the leader stops: a new one within a few election timeouts; it catches up 
   const back = await startNode(old.id);
   await waitFor('the restarted node to catch up', () => back.applied.includes('after-failover'));
   assert.ok(back.applied.includes('r19'), 'it re-applies what it had persisted, then the rest');
+});
+
+test('a node far behind catches up through a snapshot sent in chunks, then by appends', async () => {
+  const l = leader()!;
+  const lagging = [...nodes.values()].find((n) => n !== l)!;
+  await stopNode(lagging.id);
+  // Enough entries for the two running nodes to snapshot and compact past the stopped one.
+  for (let i = 0; i < 3 * SNAPSHOT_EVERY; i++) await l.driver.propose(Buffer.from(`s${i}`));
+  await waitFor('the leader to compact', () => l.driver.node.snapshotIndex > 2 * SNAPSHOT_EVERY);
+  const back = await startNode(lagging.id);
+  await waitFor('the snapshot to be installed', () => back.restored > 0 && back.applied.includes(`s${3 * SNAPSHOT_EVERY - 1}`));
+  await l.driver.propose(Buffer.from('after-snapshot'));
+  await waitFor('appends after the snapshot', () => back.applied.includes('after-snapshot'));
+  assert.equal(back.applied.slice(-5), l.applied.slice(-5));
+  assert.ok(back.driver.node.snapshotIndex >= l.driver.node.snapshotIndex, 'the follower holds the snapshot');
+});
+
+test('membership: remove a voter, then add it back (one at a time, committed through the log)', async () => {
+  const l = leader()!;
+  const other = [...nodes.values()].find((n) => n !== l)!;
+  const without = l.driver.node.membership().filter((v) => v.id !== other.id);
+  await l.driver.changeMembership(without);
+  await waitFor('every node to see two voters', () => [...nodes.values()].every((n) => n.driver.node.membership().length === 2));
+  assert.not.ok(other.driver.node.isVoter);
+  const all = [1, 2, 3].map((p) => ({ id: p, host: '127.0.0.1', port: ports[p - 1] }));
+  await l.driver.changeMembership(all);
+  await waitFor('every node to see three voters', () => [...nodes.values()].every((n) => n.driver.node.membership().length === 3));
+  await l.driver.propose(Buffer.from('after-membership'));
+  await waitFor('all apply after the changes', () => [...nodes.values()].every((n) => n.applied.includes('after-membership')));
 });
 
 test('bad input on the controller port: garbage closes, wrong cluster or node is refused', async () => {
