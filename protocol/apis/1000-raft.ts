@@ -105,6 +105,7 @@ export const RaftDescribeQuorum: ApiSchema = {
     field('commitIndex', 'int64'),
     array('voters', [field('nodeId', 'int32'), field('matchIndex', 'int64'), field('lastContactMs', 'int64')]),
     array('observers', [field('nodeId', 'int32'), field('matchIndex', 'int64'), field('lastContactMs', 'int64')]),
+    field('clusterId', 'string'),
   ],
 };
 

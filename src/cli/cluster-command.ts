@@ -1,7 +1,9 @@
 // `brook cluster status`: the metadata quorum as a node sees it (leader, term, commit
 // index, each voter's replicated index when asked on the leader) and the brokers and
 // topics from the Kafka side. Asks the controller port for the quorum and the Kafka port
-// for the brokers.
+// for the brokers. `brook cluster add-voter|remove-voter` change the voter set, one voter
+// at a time, through whichever node is asked (a follower's answer names the leader, which
+// is then asked).
 
 import { KafkaConnection } from '../client/connection';
 import { parseHostPort } from '../config/config';
@@ -10,11 +12,71 @@ import { CliError, connectBootstrap, table } from './admin-client';
 
 export const CLUSTER_HELP = `Usage:
   brook cluster status [--bootstrap HOST:PORT] [--controller HOST:PORT] [--json]
+  brook cluster add-voter --node-id N [--controller HOST:PORT] [--json]
+  brook cluster remove-voter --node-id N [--controller HOST:PORT] [--json]
 
-Shows the brokers and topic count (from --bootstrap, default 127.0.0.1:9092) and the
-metadata quorum (from --controller, default 127.0.0.1:9093): leader, term, commit index
-and, when the node asked is the leader, each voter's replicated index and lag.
+status shows the brokers and topic count (from --bootstrap, default 127.0.0.1:9092) and
+the metadata quorum (from --controller, default 127.0.0.1:9093): leader, term, commit
+index and, when the node asked is the leader, each voter's and observer's replicated
+index and lag.
+
+add-voter promotes a running node that is not a voter yet (started with --voters naming
+the current voters, it registers and follows the metadata log as an observer); the leader
+waits for it to catch up, then commits the new voter set. remove-voter demotes a voter;
+it keeps serving as a broker and follows the log as an observer. One change at a time.
 `;
+
+async function controllerRequest(address: string, apiKey: number, body: Record<string, unknown>): Promise<any> {
+  const { host, port } = parseHostPort(address, '--controller');
+  const connection = new KafkaConnection({ host, port, clientId: 'brook-cli', requestTimeoutMs: 30_000, connectTimeoutMs: 5000 });
+  try {
+    await connection.connect();
+  } catch (error) {
+    throw new CliError(`cannot reach the controller port at ${address}: ${(error as Error).message}`);
+  }
+  try {
+    return await connection.request(apiKey, 0, body);
+  } finally {
+    connection.close();
+  }
+}
+
+async function changeVoters(verb: 'add-voter' | 'remove-voter', rest: string[]): Promise<number> {
+  const { positionals, flags } = parseArgs(rest, ['controller', 'node-id'], ['json', 'help']);
+  if (flags.help) {
+    process.stdout.write(CLUSTER_HELP);
+    return 0;
+  }
+  if (positionals.length > 0) throw new UsageError(`unexpected argument "${positionals[0]}"`);
+  const nodeId = Number(flags['node-id']);
+  if (flags['node-id'] === undefined || !Number.isInteger(nodeId) || nodeId < 0) throw new UsageError(`--node-id: expected a node id (a non-negative integer), got ${JSON.stringify(flags['node-id'] ?? null)}`);
+  let address = flags.controller ?? '127.0.0.1:9093';
+  // The cluster id comes from the node itself (RaftDescribeQuorum does not need it).
+  const apiKey = verb === 'add-voter' ? 1007 : 1008;
+  let answer;
+  for (let hop = 0; ; hop++) {
+    const clusterId = await clusterIdAt(address);
+    answer = await controllerRequest(address, apiKey, { clusterId, voterId: nodeId });
+    if (answer.errorCode === 41 && answer.leaderHost && answer.leaderPort > 0 && hop < 2) {
+      address = `${answer.leaderHost}:${answer.leaderPort}`;
+      continue;
+    }
+    break;
+  }
+  if (flags.json) process.stdout.write(`${JSON.stringify({ errorCode: answer.errorCode, message: answer.errorMessage, leaderId: answer.leaderId }, null, 2)}\n`);
+  if (answer.errorCode !== 0) {
+    if (!flags.json) process.stderr.write(`brook cluster ${verb}: ${answer.errorMessage ?? `error ${answer.errorCode}`}\n`);
+    return 1;
+  }
+  if (!flags.json) process.stdout.write(`${answer.errorMessage ?? 'done'}\n`);
+  return 0;
+}
+
+/** The cluster id a node serves (RaftDescribeQuorum answers it to anyone). */
+async function clusterIdAt(address: string): Promise<string> {
+  const answer = await controllerRequest(address, 1004, {});
+  return answer.clusterId;
+}
 
 export async function clusterCommand(argv: string[]): Promise<number> {
   const [verb, ...rest] = argv;
@@ -22,7 +84,8 @@ export async function clusterCommand(argv: string[]): Promise<number> {
     process.stdout.write(CLUSTER_HELP);
     return verb === undefined ? 2 : 0;
   }
-  if (verb !== 'status') throw new UsageError(`unknown cluster verb "${verb}" (status)`);
+  if (verb === 'add-voter' || verb === 'remove-voter') return changeVoters(verb, rest);
+  if (verb !== 'status') throw new UsageError(`unknown cluster verb "${verb}" (status, add-voter, remove-voter)`);
   const { positionals, flags } = parseArgs(rest, ['bootstrap', 'controller'], ['json', 'help']);
   if (flags.help) {
     process.stdout.write(CLUSTER_HELP);
@@ -58,6 +121,7 @@ export async function clusterCommand(argv: string[]): Promise<number> {
       term: quorum.term,
       commitIndex: quorum.commitIndex,
       voters: quorum.voters.map((v: { nodeId: number; matchIndex: number }) => ({ nodeId: v.nodeId, matchIndex: v.matchIndex, lag: Math.max(0, quorum.commitIndex - v.matchIndex) })),
+      observers: quorum.observers.map((v: { nodeId: number; matchIndex: number }) => ({ nodeId: v.nodeId, matchIndex: v.matchIndex, lag: Math.max(0, quorum.commitIndex - v.matchIndex) })),
     },
     brokers: metadata.brokers.map((b: { nodeId: number; host: string; port: number; rack: string | null }) => ({ nodeId: b.nodeId, host: b.host, port: b.port, rack: b.rack })),
     controllerId: metadata.controllerId,
@@ -68,7 +132,11 @@ export async function clusterCommand(argv: string[]): Promise<number> {
     return 0;
   }
   let text = `metadata quorum: leader ${status.quorum.leaderId}, term ${status.quorum.term}, commit index ${status.quorum.commitIndex}\n`;
-  if (status.quorum.voters.length > 0) text += table(['VOTER', 'MATCH INDEX', 'LAG'], status.quorum.voters.map((v: { nodeId: number; matchIndex: number; lag: number }) => [v.nodeId, v.matchIndex, v.lag]));
+  const rows = [
+    ...status.quorum.voters.map((v: { nodeId: number; matchIndex: number; lag: number }) => [v.nodeId, 'voter', v.matchIndex, v.lag]),
+    ...status.quorum.observers.map((v: { nodeId: number; matchIndex: number; lag: number }) => [v.nodeId, 'observer', v.matchIndex, v.lag]),
+  ];
+  if (rows.length > 0) text += table(['NODE', 'ROLE', 'MATCH INDEX', 'LAG'], rows);
   text += `\nbrokers (controller ${status.controllerId}), ${status.topics} topic(s):\n`;
   text += table(['BROKER', 'HOST', 'PORT', 'RACK'], status.brokers.map((b: { nodeId: number; host: string; port: number; rack: string | null }) => [b.nodeId, b.host, b.port, b.rack ?? '-']));
   process.stdout.write(text);

@@ -232,6 +232,7 @@ export class RaftDispatcher implements Dispatcher {
         commitIndex: d?.commitIndex ?? -1,
         voters: (d?.progress ?? []).filter((p) => p.voter).map((p) => ({ nodeId: p.nodeId, matchIndex: p.matchIndex, lastContactMs: -1 })),
         observers: (d?.progress ?? []).filter((p) => !p.voter).map((p) => ({ nodeId: p.nodeId, matchIndex: p.matchIndex, lastContactMs: -1 })),
+        clusterId: this.clusterId,
       });
     }
     if ((apiKey === ADD_VOTER || apiKey === REMOVE_VOTER) && apiVersion === 0 && this.controller) {

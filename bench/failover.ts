@@ -1,0 +1,347 @@
+// Metadata quorum failover with real processes: three Brook nodes on 127.0.0.1 form the
+// quorum; the controller (quorum) leader is killed with SIGKILL, and the bench times how
+// long until a survivor reports a new leader with a higher term, and how long until a
+// topic can be created again. It also measures end-to-end topic creation latency through a
+// broker that is not the quorum leader (so every CreateTopics is forwarded).
+// Usage: node dist/bench/failover.js [--quick]
+
+import { ChildProcess, execSync, spawn } from 'node:child_process';
+import * as fs from 'node:fs';
+import * as net from 'node:net';
+import * as os from 'node:os';
+import * as path from 'node:path';
+import { performance } from 'node:perf_hooks';
+import { KafkaConnection } from '../src/client/connection';
+import { environment, writeResult } from './lib/env';
+import { LatencySummary, newHistogram, summarise } from './lib/load';
+
+const quick = process.argv.includes('--quick');
+const RUNS = quick ? 3 : 20;
+const CREATIONS = quick ? 20 : 200;
+const WARMUP_CREATIONS = 5;
+const POLL_MS = 20;
+const READY_DEADLINE_MS = 40_000;
+const STABLE_DEADLINE_MS = 30_000;
+const ELECTION_DEADLINE_MS = 15_000;
+const CREATE_DEADLINE_MS = 30_000;
+const STOP_GRACE_MS = 10_000;
+const CREATE_TIMEOUT_MS = 10_000;
+const OUTPUT_TAIL_BYTES = 8192;
+const BROOK = path.join(__dirname, '..', '..', 'scripts', 'brook.js');
+
+const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+
+function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const server = net.createServer();
+    server.once('error', reject);
+    server.listen(0, '127.0.0.1', () => {
+      const port = (server.address() as net.AddressInfo).port;
+      server.close(() => resolve(port));
+    });
+  });
+}
+
+interface QuorumView {
+  errorCode: number;
+  leaderId: number;
+  term: number;
+  commitIndex: bigint | number;
+  voters: { nodeId: number; matchIndex: bigint | number }[];
+}
+
+/** One node: its ports and data directory stay fixed across restarts. */
+interface Node {
+  id: number;
+  port: number;
+  controllerPort: number;
+  dataDir: string;
+  child: ChildProcess | null;
+  exited: Promise<void>;
+  output: string;
+  /** Lazily (re)connected clients: one to the controller port, one to the Kafka port. */
+  quorumConnection: KafkaConnection | null;
+  adminConnection: KafkaConnection | null;
+}
+
+function spawnNode(node: Node, voters: string): void {
+  const args = [BROOK, 'server', '--node-id', String(node.id), '--listen', `127.0.0.1:${node.port}`, '--controller-listen', `127.0.0.1:${node.controllerPort}`, '--voters', voters, '--http', 'off', '--data-dir', node.dataDir, '--log-level', 'warn'];
+  const child = spawn(process.execPath, args, { stdio: ['ignore', 'pipe', 'pipe'] });
+  // Keep only the tail of the output, for the error message if the node misbehaves.
+  const keep = (chunk: Buffer) => (node.output = (node.output + chunk.toString()).slice(-OUTPUT_TAIL_BYTES));
+  child.stdout!.on('data', keep);
+  child.stderr!.on('data', keep);
+  node.child = child;
+  node.exited = new Promise((resolve) => child.once('exit', () => {
+    if (node.child === child) node.child = null;
+    resolve();
+  }));
+}
+
+async function stopNode(node: Node): Promise<void> {
+  node.quorumConnection?.close();
+  node.adminConnection?.close();
+  const child = node.child;
+  if (!child) return;
+  child.kill('SIGTERM');
+  const timer = setTimeout(() => child.kill('SIGKILL'), STOP_GRACE_MS);
+  await node.exited;
+  clearTimeout(timer);
+}
+
+async function connected(node: Node, which: 'quorumConnection' | 'adminConnection'): Promise<KafkaConnection> {
+  const existing = node[which];
+  if (existing) return existing;
+  const port = which === 'quorumConnection' ? node.controllerPort : node.port;
+  const requestTimeoutMs = which === 'quorumConnection' ? 1000 : CREATE_TIMEOUT_MS + 5000;
+  const connection = new KafkaConnection({ host: '127.0.0.1', port, requestTimeoutMs, connectTimeoutMs: 1000, clientId: 'bench-failover' });
+  await connection.connect();
+  node[which] = connection;
+  return connection;
+}
+
+function drop(node: Node, which: 'quorumConnection' | 'adminConnection'): void {
+  node[which]?.close();
+  node[which] = null;
+}
+
+/** RaftDescribeQuorum on the node's controller port; null when it does not answer. */
+async function describeQuorum(node: Node): Promise<QuorumView | null> {
+  try {
+    const view = await (await connected(node, 'quorumConnection')).request<QuorumView>(1004, 0, {});
+    return view.errorCode === 0 ? view : null;
+  } catch {
+    drop(node, 'quorumConnection');
+    return null;
+  }
+}
+
+/** CreateTopics v4 of one single-partition topic; the error code, or -1 if the request failed. */
+async function createTopic(node: Node, name: string): Promise<number> {
+  try {
+    const connection = await connected(node, 'adminConnection');
+    const response = await connection.request(19, 4, { topics: [{ name, numPartitions: 1, replicationFactor: 1, assignments: [], configs: [] }], timeoutMs: CREATE_TIMEOUT_MS, validateOnly: false });
+    return response.topics[0].errorCode;
+  } catch {
+    drop(node, 'adminConnection');
+    return -1;
+  }
+}
+
+async function waitReady(node: Node): Promise<void> {
+  const deadline = Date.now() + READY_DEADLINE_MS;
+  while (Date.now() < deadline) {
+    if (!node.child) throw new Error(`node ${node.id} exited before ready:\n${node.output}`);
+    try {
+      await (await connected(node, 'adminConnection')).request(18, 0, {});
+      return;
+    } catch {
+      drop(node, 'adminConnection');
+    }
+    await sleep(50);
+  }
+  throw new Error(`node ${node.id} not ready within ${READY_DEADLINE_MS} ms:\n${node.output}`);
+}
+
+/**
+ * Waits until every node agrees on one leader and term, and the leader reports every
+ * voter caught up to its commit index: the state each failover run starts from.
+ */
+async function waitStable(nodes: Node[]): Promise<{ leaderId: number; term: number }> {
+  const deadline = Date.now() + STABLE_DEADLINE_MS;
+  while (Date.now() < deadline) {
+    const views = await Promise.all(nodes.map(describeQuorum));
+    const first = views[0];
+    if (first && first.leaderId > 0 && views.every((v) => v && v.leaderId === first.leaderId && v.term === first.term)) {
+      const leaderView = views[first.leaderId - 1]!;
+      const commitIndex = BigInt(leaderView.commitIndex);
+      const caughtUp = nodes.every((n) => leaderView.voters.some((v) => v.nodeId === n.id && BigInt(v.matchIndex) >= commitIndex));
+      if (caughtUp) return { leaderId: first.leaderId, term: first.term };
+    }
+    await sleep(50);
+  }
+  throw new Error(`the quorum did not settle within ${STABLE_DEADLINE_MS} ms`);
+}
+
+interface RunResult {
+  run: number;
+  killedLeader: number;
+  newLeader: number;
+  termBefore: number;
+  termAfter: number;
+  electionMs: number;
+  createAfterKillMs: number;
+  createAttempts: number;
+  /** Error codes answered before the first success (-1: the request itself failed). */
+  createErrors: Record<string, number>;
+  /** Restart to the Kafka listener answering ApiVersions. */
+  readyMs: number;
+  /** Restart to the node following the leader and caught up to its commit index. */
+  rejoinMs: number;
+}
+
+async function failoverRun(run: number, nodes: Node[], voters: string): Promise<RunResult> {
+  const before = await waitStable(nodes);
+  const victim = nodes[before.leaderId - 1];
+  const survivors = nodes.filter((n) => n !== victim);
+  drop(victim, 'quorumConnection');
+  drop(victim, 'adminConnection');
+  const killedAt = performance.now();
+  victim.child!.kill('SIGKILL');
+
+  // Election: a survivor reports another leader in a higher term.
+  let newLeader = -1;
+  let termAfter = -1;
+  let electedAt = 0;
+  while (newLeader < 0) {
+    if (performance.now() - killedAt > ELECTION_DEADLINE_MS) throw new Error(`run ${run}: no new leader within ${ELECTION_DEADLINE_MS} ms`);
+    await Promise.all(survivors.map(async (node) => {
+      const view = await describeQuorum(node);
+      if (newLeader < 0 && view && view.leaderId > 0 && view.leaderId !== victim.id && view.term > before.term) {
+        electedAt = performance.now();
+        newLeader = view.leaderId;
+        termAfter = view.term;
+      }
+    }));
+    if (newLeader < 0) await sleep(POLL_MS);
+  }
+
+  // Topic creation through the survivor that does not lead, so the request is forwarded.
+  const via = survivors.find((n) => n.id !== newLeader)!;
+  const createErrors: Record<string, number> = {};
+  let attempts = 0;
+  for (;;) {
+    if (performance.now() - killedAt > CREATE_DEADLINE_MS) throw new Error(`run ${run}: topic creation did not succeed within ${CREATE_DEADLINE_MS} ms`);
+    attempts++;
+    const code = await createTopic(via, `failover-${run}-${attempts}`);
+    if (code === 0) break;
+    createErrors[code] = (createErrors[code] ?? 0) + 1;
+    await sleep(POLL_MS);
+  }
+  const createdAt = performance.now();
+
+  // Restart the killed node on the same ports and data and wait until it follows again.
+  await victim.exited;
+  const restartedAt = performance.now();
+  spawnNode(victim, voters);
+  await waitReady(victim);
+  const readyAt = performance.now();
+  const after = await waitStable(nodes);
+  if (after.leaderId !== newLeader) process.stdout.write(`run ${run}: leadership moved again during the rejoin (${newLeader} -> ${after.leaderId})\n`);
+  return {
+    run,
+    killedLeader: victim.id,
+    newLeader,
+    termBefore: before.term,
+    termAfter,
+    electionMs: electedAt - killedAt,
+    createAfterKillMs: createdAt - killedAt,
+    createAttempts: attempts,
+    createErrors,
+    readyMs: readyAt - restartedAt,
+    rejoinMs: performance.now() - restartedAt,
+  };
+}
+
+/** Sequential topic creations through a broker that does not lead the quorum. */
+async function createLatency(nodes: Node[]): Promise<{ viaNode: number; errors: number; latency: LatencySummary }> {
+  const { leaderId } = await waitStable(nodes);
+  const via = nodes.find((n) => n.id !== leaderId)!;
+  for (let i = 0; i < WARMUP_CREATIONS; i++) await createTopic(via, `warmup-${i}`);
+  const histogram = newHistogram();
+  let errors = 0;
+  for (let i = 0; i < CREATIONS; i++) {
+    const started = process.hrtime.bigint();
+    const code = await createTopic(via, `latency-${i}`);
+    const micros = Number(process.hrtime.bigint() - started) / 1000;
+    if (code !== 0) errors++;
+    else histogram.recordValue(Math.max(1, Math.round(micros)));
+  }
+  return { viaNode: via.id, errors, latency: summarise(histogram) };
+}
+
+/** Files that differ from the recorded commit: the figures are for the tree as built. */
+function uncommittedChanges(): string[] {
+  try {
+    return execSync('git status --porcelain --untracked-files=no', { stdio: ['ignore', 'pipe', 'ignore'] }).toString().split('\n').filter(Boolean).map((line) => line.slice(3));
+  } catch {
+    return [];
+  }
+}
+
+function median(values: number[]): number {
+  const sorted = [...values].sort((a, b) => a - b);
+  const middle = Math.floor(sorted.length / 2);
+  return sorted.length % 2 === 1 ? sorted[middle] : (sorted[middle - 1] + sorted[middle]) / 2;
+}
+
+export async function main(): Promise<Record<string, unknown>> {
+  const base = fs.mkdtempSync(path.join(os.tmpdir(), 'brook-failover-bench-'));
+  const nodes: Node[] = [];
+  // If the bench dies on an exception, the nodes it started die with it.
+  const killAll = () => nodes.forEach((n) => n.child?.kill('SIGKILL'));
+  process.on('exit', killAll);
+  const results: Record<string, unknown> = {
+    environment: environment(),
+    uncommittedChanges: uncommittedChanges(),
+    mode: quick ? 'quick' : 'full',
+    nodes: 3,
+    electionTimeoutMs: '1000-2000 (broker built-in: 50 ms tick, 20 ticks)',
+    pollMs: POLL_MS,
+    runs: RUNS,
+    creations: CREATIONS,
+    topic: '1 partition, replication factor 1, CreateTopics v4',
+  };
+  try {
+    for (let id = 1; id <= 3; id++) {
+      const dataDir = path.join(base, `n${id}`);
+      fs.mkdirSync(dataDir);
+      nodes.push({ id, port: await freePort(), controllerPort: await freePort(), dataDir, child: null, exited: Promise.resolve(), output: '', quorumConnection: null, adminConnection: null });
+    }
+    const voters = nodes.map((n) => `${n.id}@127.0.0.1:${n.controllerPort}`).join(',');
+    for (const node of nodes) spawnNode(node, voters);
+    await Promise.all(nodes.map(waitReady));
+
+    const creation = await createLatency(nodes);
+    results['topic creation latency, forwarded, sequential (ms)'] = creation;
+
+    const runs: RunResult[] = [];
+    for (let run = 1; run <= RUNS; run++) {
+      const result = await failoverRun(run, nodes, voters);
+      runs.push(result);
+      process.stdout.write(`run ${run}: killed ${result.killedLeader}, leader ${result.newLeader} (term ${result.termBefore} -> ${result.termAfter}) after ${result.electionMs.toFixed(0)} ms, create ok after ${result.createAfterKillMs.toFixed(0)} ms (${result.createAttempts} attempts), ready in ${result.readyMs.toFixed(0)} ms, rejoined in ${result.rejoinMs.toFixed(0)} ms\n`);
+    }
+    const election = runs.map((r) => r.electionMs);
+    const createAfterKill = runs.map((r) => r.createAfterKillMs);
+    results['leader election after kill -9 of the leader (ms)'] = { runs: RUNS, medianMs: median(election), maxMs: Math.max(...election) };
+    results['topic creation works again after kill -9 (ms)'] = { runs: RUNS, medianMs: median(createAfterKill), maxMs: Math.max(...createAfterKill) };
+    results.runsDetail = runs;
+
+    const ms = (value: number) => `${value.toFixed(value < 100 ? 2 : 0)} ms`.padStart(10);
+    const lines = [
+      `metadata quorum failover: 3 processes on 127.0.0.1, ${RUNS} kill -9 runs, ${CREATIONS} creations`,
+      `${''.padEnd(44)}${'median'.padStart(10)}${'max'.padStart(10)}`,
+      `${'leader election after kill -9'.padEnd(44)}${ms(median(election))}${ms(Math.max(...election))}`,
+      `${'CreateTopics succeeds again after kill -9'.padEnd(44)}${ms(median(createAfterKill))}${ms(Math.max(...createAfterKill))}`,
+      `${''.padEnd(44)}${'p50'.padStart(10)}${'p99'.padStart(10)}${'max'.padStart(10)}`,
+      `${`CreateTopics via follower (node ${creation.viaNode})`.padEnd(44)}${ms(creation.latency.p50Ms)}${ms(creation.latency.p99Ms)}${ms(creation.latency.maxMs)}`,
+    ];
+    if (creation.errors > 0) lines.push(`(${creation.errors} creations answered an error and are not in the histogram)`);
+    process.stdout.write(`${lines.join('\n')}\n`);
+  } finally {
+    await Promise.all(nodes.map(stopNode));
+    process.removeListener('exit', killAll);
+    fs.rmSync(base, { recursive: true, force: true });
+  }
+  return results;
+}
+
+if (require.main === module) {
+  main().then(
+    (results) => process.stdout.write(`written ${writeResult(quick ? 'failover-quick' : 'failover', results)}\n`),
+    (error) => {
+      process.stderr.write(`failover bench failed: ${(error as Error).stack ?? error}\n`);
+      process.exitCode = 1;
+    },
+  );
+}
