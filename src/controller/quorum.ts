@@ -160,6 +160,7 @@ export class MetadataQuorum {
     this.controllerEndpoint = { host: options.controllerListen.host, port };
     if (!this.isVoter) options.logger.info('not a voter: following the metadata log as an observer', { voters: this.voters().map((v) => v.id) });
     driver.start();
+    this.transport.preconnect(this.voters().map((v) => v.id));
     // The active controller's clock: fence brokers whose heartbeats stopped.
     let wasLeader = false;
     this.controllerTimer = setInterval(() => {

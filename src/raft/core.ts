@@ -616,6 +616,9 @@ export class RaftNode {
     for (const id of next) if (!this.voters.has(id)) added++;
     for (const id of this.voters) if (!next.has(id)) removed++;
     if (added + removed !== 1) return 'voters change one at a time';
+    // A removed voter keeps receiving the log as an observer, so it learns of its removal
+    // (and keeps its metadata current as a broker).
+    for (const id of this.voters) if (!next.has(id) && id !== this.id) this.observers.add(id);
     return this.appendAsLeader({ index: this.lastIndex + 1, term: this.term, data: encodeMembership(voters), kind: ENTRY_MEMBERSHIP });
   }
 

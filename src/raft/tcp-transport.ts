@@ -32,6 +32,8 @@ const TIMEOUT_NOW = 1003;
 const DESCRIBE_QUORUM = 1004;
 const ADD_VOTER = 1007;
 const REMOVE_VOTER = 1008;
+/** Messages held for a peer while its connection is being made. */
+const QUEUED_WHILE_CONNECTING_MAX = 8;
 /** Bytes of snapshot per InstallSnapshot request. */
 const SNAPSHOT_CHUNK_BYTES = 1024 * 1024;
 /** Largest snapshot a node accepts (the metadata image of a very large cluster). */
@@ -55,7 +57,7 @@ function toRequest(clusterId: string, m: Message): { apiKey: number; body: unkno
 }
 
 export class TcpRaftTransport implements RaftTransport {
-  private readonly connections = new Map<number, { connection: KafkaConnection | null; connecting: boolean; retryAt: number }>();
+  private readonly connections = new Map<number, { connection: KafkaConnection | null; connecting: boolean; retryAt: number; queued: Message[] }>();
   private driver: RaftDriver | null = null;
 
   constructor(
@@ -70,13 +72,23 @@ export class TcpRaftTransport implements RaftTransport {
     this.driver = driver;
   }
 
-  private connectionTo(peer: Peer): KafkaConnection | null {
+  /**
+   * The connection to a peer, or null while it is being made. Messages sent meanwhile wait
+   * for it (a few, newest kept): a follower has no connection to the other followers until
+   * it first campaigns, and dropping its first vote request would cost a whole election
+   * timeout.
+   */
+  private connectionTo(peer: Peer, waiting?: Message): KafkaConnection | null {
     let slot = this.connections.get(peer.id);
     if (!slot) {
-      slot = { connection: null, connecting: false, retryAt: 0 };
+      slot = { connection: null, connecting: false, retryAt: 0, queued: [] };
       this.connections.set(peer.id, slot);
     }
     if (slot.connection) return slot.connection;
+    if (waiting) {
+      slot.queued.push(waiting);
+      if (slot.queued.length > QUEUED_WHILE_CONNECTING_MAX) slot.queued.shift();
+    }
     if (slot.connecting || Date.now() < slot.retryAt) return null;
     slot.connecting = true;
     const connection = new KafkaConnection({ host: peer.host, port: peer.port, clientId: `raft-${this.selfId}`, requestTimeoutMs: 5000, connectTimeoutMs: 2000 });
@@ -85,19 +97,31 @@ export class TcpRaftTransport implements RaftTransport {
       () => {
         s.connection = connection;
         s.connecting = false;
+        const queued = s.queued;
+        s.queued = [];
+        for (const message of queued) this.send(message);
       },
       () => {
         s.connecting = false;
         s.retryAt = Date.now() + 200;
+        s.queued = [];
       },
     );
     return null;
   }
 
+  /** Opens connections to these peers ahead of need (the voters, at start). */
+  preconnect(ids: number[]): void {
+    for (const id of ids) {
+      const peer = id === this.selfId ? undefined : this.resolve(id);
+      if (peer) this.connectionTo(peer);
+    }
+  }
+
   send(message: Message): void {
     const peer = this.resolve(message.to);
     if (!peer) return;
-    const connection = this.connectionTo(peer);
+    const connection = this.connectionTo(peer, message);
     if (!connection) return;
     if (message.type === 'snapshot') {
       void this.sendSnapshot(connection, message);
