@@ -11,6 +11,7 @@
 //   1006 BrokerHeartbeat     broker -> active controller
 //   1007 RaftAddVoter        operator -> any node (answered by the leader): promote a node
 //   1008 RaftRemoveVoter     operator -> any node (answered by the leader): demote a voter
+//   1009 AllocateProducerIds broker -> active controller: a block of producer ids
 
 import { ApiSchema, array, field } from '../schema';
 
@@ -173,4 +174,14 @@ export const RaftRemoveVoter: ApiSchema = {
   flexibleVersions: '0+',
   request: [field('clusterId', 'string'), field('voterId', 'int32')],
   response: membershipResponse,
+};
+
+/** A block of producer ids for a broker's InitProducerId answers (committed as a ProducerIds record). */
+export const AllocateProducerIds: ApiSchema = {
+  apiKey: 1009,
+  name: 'AllocateProducerIds',
+  validVersions: '0',
+  flexibleVersions: '0+',
+  request: [field('clusterId', 'string'), field('brokerId', 'int32'), field('brokerEpoch', 'int64')],
+  response: [field('errorCode', 'int16'), field('firstProducerId', 'int64'), field('count', 'int32'), field('leaderId', 'int32')],
 };

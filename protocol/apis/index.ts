@@ -22,7 +22,7 @@ import { DescribeConfigs } from './32-describe-configs';
 import { CreatePartitions } from './37-create-partitions';
 import { DeleteGroups } from './42-delete-groups';
 import { OffsetDelete } from './47-offset-delete';
-import { BrokerHeartbeat, BrokerRegistration, RaftAddVoter, RaftAppendEntries, RaftDescribeQuorum, RaftInstallSnapshot, RaftRemoveVoter, RaftTimeoutNow, RaftVote } from './1000-raft';
+import { AllocateProducerIds, BrokerHeartbeat, BrokerRegistration, RaftAddVoter, RaftAppendEntries, RaftDescribeQuorum, RaftInstallSnapshot, RaftRemoveVoter, RaftTimeoutNow, RaftVote } from './1000-raft';
 
 export const allApis: ApiSchema[] = [
   Produce,
@@ -55,6 +55,7 @@ export const allApis: ApiSchema[] = [
   BrokerHeartbeat,
   RaftAddVoter,
   RaftRemoveVoter,
+  AllocateProducerIds,
 ];
 
 const byKey = new Map(allApis.map((api) => [api.apiKey, api]));

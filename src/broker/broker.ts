@@ -159,7 +159,10 @@ export class Broker {
       onRestore: (image) => this.onMetadataRestore(image),
     });
     this.topics = new TopicView(() => this.quorum.image);
-    this.producerIds = new ProducerIdAllocator(settings.dataDir);
+    this.producerIds = new ProducerIdAllocator(() => {
+      if (!this.lifecycle) return Promise.resolve({ errorCode: ErrorCode.BROKER_ID_NOT_REGISTERED, firstProducerId: -1, count: 0 });
+      return this.lifecycle.allocateProducerIds();
+    });
     const offsetsLog: OffsetsLog = {
       partitionFor: (groupId) => {
         const topic = this.topics.get(OFFSETS_TOPIC);
@@ -226,7 +229,6 @@ export class Broker {
   async start(): Promise<void> {
     fs.mkdirSync(this.settings.dataDir, { recursive: true });
     checkMetaProperties(this.settings.dataDir, this.settings.nodeId, this.settings.clusterId);
-    this.producerIds.load();
     // Large active segments left by an unclean shutdown are verified on the worker pool
     // (several ranges at once) before the metadata replay opens the logs; the rest
     // recover inline as each log opens.

@@ -1,45 +1,45 @@
-// Hands out producer ids for InitProducerId. Ids are reserved in blocks of 1000 (Kafka's
-// PRODUCER_ID_BLOCK_SIZE) and the end of the current block is persisted before any id of it
-// is used, so a restart never hands out an id twice.
+// Hands out producer ids for InitProducerId from blocks of 1000 (Kafka's
+// PRODUCER_ID_BLOCK_SIZE) that the active controller allocates through the metadata log
+// (a ProducerIds record moves the cluster's next free id past the block). Every broker
+// draws from its own committed block, so no two brokers, and no restart, ever hand out the
+// same id. Concurrent callers share one block request.
 
-import * as fs from 'node:fs';
-import * as path from 'node:path';
+export class ProducerIdsUnavailableError extends Error {
+  override name = 'ProducerIdsUnavailableError';
+  constructor(readonly errorCode: number) {
+    super(`the active controller did not allocate a producer id block (error ${errorCode})`);
+  }
+}
 
-const BLOCK_SIZE = 1000;
-const FILE_NAME = 'producer-ids.json';
+export interface ProducerIdBlock {
+  errorCode: number;
+  firstProducerId: number;
+  count: number;
+}
 
 export class ProducerIdAllocator {
   private next = 0;
-  private blockEnd = 0;
-  private readonly file: string;
+  private end = 0;
+  private refilling: Promise<void> | null = null;
 
-  constructor(dataDir: string) {
-    this.file = path.join(dataDir, FILE_NAME);
+  constructor(private readonly requestBlock: () => Promise<ProducerIdBlock>) {}
+
+  async allocate(): Promise<number> {
+    // A block is 1000 ids, so one refill serves many waiters; bounded in case others drain it.
+    for (let attempt = 0; attempt < 4; attempt++) {
+      if (this.next < this.end) return this.next++;
+      this.refilling ??= this.refill().finally(() => {
+        this.refilling = null;
+      });
+      await this.refilling;
+    }
+    throw new ProducerIdsUnavailableError(-1);
   }
 
-  load(): void {
-    try {
-      const parsed = JSON.parse(fs.readFileSync(this.file, 'utf8')) as { nextBlockStart: number };
-      this.next = parsed.nextBlockStart;
-      this.blockEnd = parsed.nextBlockStart;
-    } catch (error) {
-      if ((error as NodeJS.ErrnoException).code !== 'ENOENT') throw error;
-    }
-  }
-
-  allocate(): number {
-    if (this.next >= this.blockEnd) {
-      this.blockEnd = this.next + BLOCK_SIZE;
-      const temp = `${this.file}.tmp`;
-      const fd = fs.openSync(temp, 'w');
-      try {
-        fs.writeSync(fd, JSON.stringify({ nextBlockStart: this.blockEnd }));
-        fs.fsyncSync(fd);
-      } finally {
-        fs.closeSync(fd);
-      }
-      fs.renameSync(temp, this.file);
-    }
-    return this.next++;
+  private async refill(): Promise<void> {
+    const block = await this.requestBlock();
+    if (block.errorCode !== 0 || block.count <= 0) throw new ProducerIdsUnavailableError(block.errorCode);
+    this.next = block.firstProducerId;
+    this.end = block.firstProducerId + block.count;
   }
 }

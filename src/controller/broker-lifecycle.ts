@@ -49,7 +49,9 @@ export class BrokerLifecycle {
       leaderId = voters[this.probe++ % voters.length].id;
     }
     if (leaderId === this.options.brokerId && this.quorum.isLeader) {
-      return apiKey === 1005 ? this.quorum.register(body as never) : this.quorum.heartbeat(body as never);
+      if (apiKey === 1005) return this.quorum.register(body as never);
+      if (apiKey === 1009) return this.quorum.allocateProducerIds(body as never);
+      return this.quorum.heartbeat(body as never);
     }
     if (!this.connection || this.connection.leaderId !== leaderId) {
       this.connection?.connection.close();
@@ -115,6 +117,20 @@ export class BrokerLifecycle {
     } finally {
       this.busy = false;
     }
+  }
+
+  /** A block of producer ids from the active controller (AllocateProducerIds). */
+  async allocateProducerIds(): Promise<{ errorCode: number; firstProducerId: number; count: number }> {
+    for (let attempt = 0; attempt < 3; attempt++) {
+      try {
+        const answer = await this.call(1009, { brokerId: this.options.brokerId, brokerEpoch: this.brokerEpoch });
+        if (answer.errorCode !== ErrorCode.NOT_CONTROLLER) return answer;
+      } catch {
+        // The leader moved or is unreachable: try again with the one now known.
+      }
+      await new Promise((r) => setTimeout(r, 100));
+    }
+    return { errorCode: ErrorCode.NOT_CONTROLLER, firstProducerId: -1, count: 0 };
   }
 
   stop(): void {

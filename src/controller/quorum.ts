@@ -200,6 +200,17 @@ export class MetadataQuorum {
     );
   }
 
+  /** AllocateProducerIds at the active controller: a block committed to the metadata log. */
+  allocateProducerIds(request: { brokerId: number; brokerEpoch: number }): Promise<{ errorCode: number; firstProducerId: number; count: number; leaderId: number }> {
+    return this.decide(
+      (c) => {
+        const d = c.allocateProducerIds(request.brokerId, request.brokerEpoch);
+        return { records: d.records, result: { ...d.result, leaderId: this.leaderId } };
+      },
+      { errorCode: ErrorCode.NOT_CONTROLLER, firstProducerId: -1, count: 0, leaderId: this.leaderId },
+    );
+  }
+
   /** The controller endpoint of a voter (or of any registered node). */
   voterAddress(id: number): { host: string; port: number } | undefined {
     return this.endpointOf(id);

@@ -3,7 +3,8 @@
 // the leader's snapshot (and drops a topic deleted meanwhile); a fourth node started with
 // the three voters follows the log as an observer, is promoted with `brook cluster
 // add-voter`, a voter is demoted with `remove-voter`, and the promoted node stays a voter
-// across a restart (the voter set lives in the log, not in its --voters flag).
+// across a restart (the voter set lives in the log, not in its --voters flag). Producer ids
+// come from per-broker blocks committed through the quorum.
 
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
@@ -129,6 +130,20 @@ test('a node behind the compacted log catches up through the leader\'s snapshot 
   assert.not.match(listing, /topic "doomed"/);
   assert.not.ok(fs.existsSync(path.join(laggingNode.dataDir, 'logs', 'doomed-0')), 'the deleted topic\'s log is gone from the returning node');
   assert.ok(fs.readdirSync(path.join(laggingNode.dataDir, '__cluster_metadata')).some((n) => n.endsWith('.checkpoint')), 'the snapshot is on its disk');
+});
+
+test('producer ids come from blocks the controller commits: distinct across brokers', async () => {
+  const ids: number[] = [];
+  for (const id of [1, 2, 3]) {
+    for (let i = 0; i < 2; i++) {
+      const answer = await admin(id, 22, 0, { transactionalId: null, transactionTimeoutMs: 60000 });
+      assert.is(answer.errorCode, 0);
+      ids.push(Number(answer.producerId));
+    }
+  }
+  assert.is(new Set(ids).size, ids.length, `no id handed out twice: ${ids.join(', ')}`);
+  const blocks = new Set(ids.map((pid) => Math.floor(pid / 1000)));
+  assert.is(blocks.size, 3, 'each broker draws from its own block');
 });
 
 test('a fourth node follows as an observer, is promoted with add-voter; a voter is removed; the set survives a restart', async () => {

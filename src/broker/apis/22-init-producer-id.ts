@@ -1,6 +1,7 @@
 // InitProducerId (key 22), versions 0-4.
 // v1: same as v0. v2: flexible. v3: producerId/producerEpoch in the request so an existing
 // producer can bump its epoch (KIP-360). v4: same as v3.
+// Producer ids come from blocks the active controller commits to the metadata log.
 // Idempotent producers only: a transactional id needs a transaction coordinator, which
 // Brook does not have yet, so such requests are refused with a clear, non-retriable error.
 
@@ -14,7 +15,7 @@ export const initProducerId: ApiHandler = {
   name: 'InitProducerId',
   minVersion: 0,
   maxVersion: 4,
-  handle(ctx, request) {
+  async handle(ctx, request) {
     const { broker } = ctx;
     if (request.transactionalId !== null && request.transactionalId !== undefined) {
       broker.logger.info('refusing transactional InitProducerId: transactions are not supported yet', {
@@ -29,7 +30,13 @@ export const initProducerId: ApiHandler = {
     if (producerId >= 0 && producerEpoch >= 0 && producerEpoch < MAX_EPOCH) {
       return { throttleTimeMs: 0, errorCode: ErrorCode.NONE, producerId, producerEpoch: producerEpoch + 1 };
     }
-    return { throttleTimeMs: 0, errorCode: ErrorCode.NONE, producerId: broker.producerIds.allocate(), producerEpoch: 0 };
+    try {
+      return { throttleTimeMs: 0, errorCode: ErrorCode.NONE, producerId: await broker.producerIds.allocate(), producerEpoch: 0 };
+    } catch (error) {
+      // No block from the controller (no quorum, or it moved): retriable for the client.
+      broker.logger.warn('no producer id block from the active controller', { error: (error as Error).message });
+      return { throttleTimeMs: 0, errorCode: ErrorCode.COORDINATOR_LOAD_IN_PROGRESS, producerId: -1, producerEpoch: -1 };
+    }
   },
   errorResponse(_request, errorCode) {
     return { throttleTimeMs: 0, errorCode, producerId: -1, producerEpoch: -1 };
