@@ -226,6 +226,11 @@ export class QuorumStorage {
     return name;
   }
 
+  /** How many snapshot files there are, readable or not. */
+  snapshotFileCount(): number {
+    return this.fs.readdir(this.dir).filter((n) => SNAPSHOT_NAME.test(n)).length;
+  }
+
   /** The newest snapshot whose checksum holds, if any (a damaged one is skipped). */
   latestSnapshot(): Snapshot | null {
     const names = this.fs.readdir(this.dir).filter((n) => SNAPSHOT_NAME.test(n)).sort().reverse();

@@ -7,7 +7,7 @@
 // persisted and restored before anything after it is applied.
 
 import { Logger } from '../logger';
-import { QuorumStorage } from '../controller/quorum-storage';
+import { QuorumStorage, QuorumStorageError } from '../controller/quorum-storage';
 import { Entry, Message, RaftNode, Ready, Snapshot } from './core';
 import { VoterEndpoint } from './membership';
 
@@ -71,6 +71,15 @@ export class RaftDriver {
     const hardState = storage.readHardState();
     const snapshot = storage.latestSnapshot();
     if (snapshot) storage.alignWithSnapshot(snapshot);
+    // A log that starts after the snapshot's end (its snapshot was lost or is damaged) has
+    // a hole: serving from it would build a wrong image.
+    const covered = snapshot?.index ?? 0;
+    const gap = storage.lastIndex >= storage.firstIndex && storage.firstIndex > covered + 1;
+    if (gap || (snapshot === null && storage.snapshotFileCount() > 0)) {
+      throw new QuorumStorageError(
+        `the metadata log starts at entry ${storage.firstIndex} but the newest readable snapshot ends at ${covered} (${storage.snapshotFileCount()} snapshot file(s) on disk): the snapshot covering the entries before is missing or damaged. Refusing to start rather than serve wrong metadata; restore the snapshot, or remove this node's __cluster_metadata directory so it rejoins and receives a snapshot from the leader.`,
+      );
+    }
     const entries = storage.read(storage.firstIndex, storage.lastIndex);
     this.node = new RaftNode(
       {
