@@ -13,6 +13,7 @@ import {
   LOG_OVERHEAD,
   MAGIC_OFFSET,
   MAX_TIMESTAMP_OFFSET,
+  PARTITION_LEADER_EPOCH_OFFSET,
   PRODUCER_EPOCH_OFFSET,
   PRODUCER_ID_OFFSET,
   BASE_SEQUENCE_OFFSET,
@@ -31,6 +32,8 @@ export interface ScannedBatch {
   producerEpoch: number;
   baseSequence: number;
   lastSequence: number;
+  /** The partition leader epoch the batch was written in. */
+  leaderEpoch: number;
 }
 
 /** Largest batch recovery will believe (a length beyond this is corruption). */
@@ -87,6 +90,7 @@ export function scanBuffer(buf: Buffer, position: number, expectedOffset: number
       producerEpoch: buf.readInt16BE(at + PRODUCER_EPOCH_OFFSET),
       baseSequence,
       lastSequence: baseSequence < 0 ? -1 : (baseSequence + lastOffsetDelta) % 0x80000000,
+      leaderEpoch: buf.readInt32BE(at + PARTITION_LEADER_EPOCH_OFFSET),
     });
     next = baseOffset + lastOffsetDelta + 1;
     at += size;

@@ -15,8 +15,9 @@ import {
 } from '../../protocol/record-batch';
 import { FileSystem } from './file-system';
 import { ProducerStateTable } from './producer-state';
-import { Segment, SegmentLimits } from './segment';
+import { Segment, SegmentLimits, segmentFileName } from './segment';
 import { scanBatches, ScannedBatch } from './batch-scan';
+import { LeaderEpochCache } from './leader-epoch-cache';
 import { TailCache, TailEntry } from './tail-cache';
 
 export interface PartitionLogOptions {
@@ -67,6 +68,8 @@ export class PartitionLog {
   private readonly listeners = new Set<() => void>();
   private readonly cache: TailCache;
   private readonly cacheEntries: TailEntry[] = [];
+  /** Which leader epoch wrote which offsets (replication: truncation after leader changes). */
+  readonly epochs: LeaderEpochCache;
   logStartOffset = 0;
   logEndOffset = 0;
   private hw = 0;
@@ -85,6 +88,7 @@ export class PartitionLog {
     this.clock = options.clock;
     this.cache = options.tailCache;
     this.producers = producers;
+    this.epochs = new LeaderEpochCache(options.fs, options.dir);
     this.recoveredTruncatedBytes = truncated;
     this.lastFlushMs = options.clock();
   }
@@ -124,6 +128,16 @@ export class PartitionLog {
     log.hw = log.logEndOffset;
     (log as { recoveredTruncatedBytes: number }).recoveredTruncatedBytes = truncated;
     log.rebuildProducerState();
+    if (!log.epochs.load()) {
+      // No (readable) checkpoint: the epochs are in the batches themselves.
+      const entries: { epoch: number; startOffset: number }[] = [];
+      log.forEachBatch(log.logStartOffset, (batch) => {
+        const last = entries[entries.length - 1];
+        if (batch.leaderEpoch >= 0 && (!last || batch.leaderEpoch > last.epoch)) entries.push({ epoch: batch.leaderEpoch, startOffset: batch.baseOffset });
+      });
+      log.epochs.reset(entries);
+    }
+    log.epochs.truncateFromEnd(log.logEndOffset);
     if (clean) fs.unlink(cleanMarker);
     return log;
   }
@@ -136,9 +150,16 @@ export class PartitionLog {
     return this.hw;
   }
 
-  /** Replication (issue 4) holds the high watermark back; single node keeps it at the end. */
+  /**
+   * Moves the high watermark (never past the log end); readers parked for data wake when it
+   * advances. A replicated leader holds it at the smallest log end in the ISR; a follower
+   * takes the leader's.
+   */
   set highWatermark(offset: number) {
-    this.hw = Math.min(offset, this.logEndOffset);
+    const next = Math.min(offset, this.logEndOffset);
+    const advanced = next > this.hw;
+    this.hw = next;
+    if (advanced) this.notify();
   }
 
   get lastStableOffset(): number {
@@ -238,7 +259,12 @@ export class PartitionLog {
    * offset assignment by patching baseOffset and partitionLeaderEpoch in place, segment
    * write, index update. Either every batch is written or none.
    */
-  append(batches: Buffer[], options: { leaderEpoch: number }): AppendResult {
+  /**
+   * Appends produced batches as the leader: assigns offsets and stamps `leaderEpoch`. With
+   * `holdHighWatermark` (a replicated partition) the high watermark stays where it is until
+   * the followers have the batches.
+   */
+  append(batches: Buffer[], options: { leaderEpoch: number; holdHighWatermark?: boolean }): AppendResult {
     if (this.closed) return { errorCode: ErrorCode.KAFKA_STORAGE_ERROR, errorMessage: 'log is closed', baseOffset: -1, lastOffset: -1, logStartOffset: this.logStartOffset };
     const views = batches.map((batch) => new RecordBatchView(batch));
     // Idempotence: check every batch before writing any.
@@ -269,6 +295,7 @@ export class PartitionLog {
     if (this.shouldRoll(incomingBytes, nowMs)) this.roll();
 
     const baseOffset = this.logEndOffset;
+    this.epochs.assign(options.leaderEpoch, baseOffset);
     let next = baseOffset;
     const meta = views.map((view) => {
       view.setBaseOffset(next);
@@ -279,7 +306,7 @@ export class PartitionLog {
     });
     this.active.append(batches, meta, nowMs);
     this.logEndOffset = next;
-    this.hw = next;
+    if (!options.holdHighWatermark) this.hw = next;
     views.forEach((view, i) => {
       if (view.producerId >= 0) {
         this.producers.record(view.producerId, view.producerEpoch, {
@@ -296,6 +323,61 @@ export class PartitionLog {
     if (this.unflushedMessages >= configNumber(this.config, 'flush.messages', Number.MAX_SAFE_INTEGER)) this.flush();
     this.notify();
     return { errorCode: ErrorCode.NONE, baseOffset, lastOffset: next - 1, logStartOffset: this.logStartOffset };
+  }
+
+  /**
+   * Appends batches fetched from the leader as they are (offsets and leader epochs already
+   * set). They must continue this log exactly; returns false (and writes nothing) if not.
+   */
+  appendAsFollower(batches: Buffer[]): boolean {
+    if (this.closed || batches.length === 0) return batches.length === 0;
+    const views = batches.map((batch) => new RecordBatchView(batch));
+    let expected = this.logEndOffset;
+    for (const view of views) {
+      if (view.baseOffset !== expected) return false;
+      expected = view.baseOffset + view.lastOffsetDelta + 1;
+    }
+    const nowMs = this.clock();
+    let incomingBytes = 0;
+    for (const batch of batches) incomingBytes += batch.length;
+    if (this.shouldRoll(incomingBytes, nowMs)) this.roll();
+    const meta = views.map((view) => ({ baseOffset: view.baseOffset, lastOffset: view.baseOffset + view.lastOffsetDelta, maxTimestamp: view.maxTimestamp }));
+    for (const [i, view] of views.entries()) this.epochs.assign(view.partitionLeaderEpoch, meta[i].baseOffset);
+    this.active.append(batches, meta, nowMs);
+    this.logEndOffset = expected;
+    views.forEach((view, i) => {
+      if (view.producerId >= 0 && view.baseSequence >= 0) {
+        this.producers.record(view.producerId, view.producerEpoch, { firstSeq: view.baseSequence, lastSeq: view.lastSequence, firstOffset: meta[i].baseOffset, lastOffset: meta[i].lastOffset });
+      }
+      this.cacheBatch(batches[i], meta[i].baseOffset, meta[i].lastOffset);
+    });
+    this.unflushedMessages += expected - meta[0].baseOffset;
+    if (this.unflushedMessages >= configNumber(this.config, 'flush.messages', Number.MAX_SAFE_INTEGER)) this.flush();
+    this.notify();
+    return true;
+  }
+
+  /**
+   * Cuts the log before the batch holding `offset` (a follower dropping what a deposed
+   * leader wrote past the new leader's log). Returns the new log end offset.
+   */
+  truncateTo(offset: number): number {
+    if (offset >= this.logEndOffset) return this.logEndOffset;
+    const target = Math.max(offset, this.logStartOffset);
+    while (this.segments.length > 1 && this.active.baseOffset >= target) {
+      const segment = this.segments.pop()!;
+      segment.close();
+      for (const suffix of ['.log', '.index', '.timeindex']) this.fs.unlink(path.join(this.dir, segmentFileName(segment.baseOffset, suffix)));
+    }
+    this.active.truncateTo(target);
+    this.logEndOffset = this.active.nextOffset;
+    this.hw = Math.min(this.hw, this.logEndOffset);
+    this.epochs.truncateFromEnd(this.logEndOffset);
+    this.cache.dropAll(this.cacheEntries);
+    // Producer state is rebuilt from what remains (snapshots past the new end are dropped).
+    this.producers.clear();
+    this.rebuildProducerState();
+    return this.logEndOffset;
   }
 
   private refuse(errorCode: number, message: string): AppendResult {

@@ -37,6 +37,11 @@ export class ProducerStateTable {
     return this.producers.size;
   }
 
+  /** Forgets every producer (before a rebuild from the log). */
+  clear(): void {
+    this.producers.clear();
+  }
+
   entry(producerId: number): ProducerEntry | undefined {
     return this.producers.get(producerId);
   }

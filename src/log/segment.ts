@@ -256,6 +256,24 @@ export class Segment {
     return position;
   }
 
+  /**
+   * Cuts this segment before the first batch that holds `offset` or anything after it
+   * (a follower dropping a divergent suffix); rebuilds the indexes from what remains.
+   */
+  truncateTo(offset: number): void {
+    if (offset >= this.nextOffset) return;
+    let cut = -1;
+    const from = this.lookup(offset);
+    scanBatches(this.logFile, from, this.logFile.size(), this.baseOffset, (batch) => {
+      if (cut < 0 && batch.lastOffset >= offset) cut = batch.position;
+    }, false);
+    if (cut < 0) cut = from;
+    this.logFile.truncate(cut);
+    this.logFile.sync();
+    this.nextOffset = this.baseOffset;
+    this.load(true);
+  }
+
   /** File position of the indexed batch at or before `offset` (a place to start scanning). */
   lookup(offset: number): number {
     const i = this.offsetIndex.floor(offset);

@@ -1,0 +1,122 @@
+// Which leader epoch wrote which part of a partition's log: (epoch, start offset) pairs in
+// increasing order, the idea of Kafka's leader-epoch-checkpoint (KIP-101). A follower
+// that comes back after leader changes asks the leader where its last epoch ended there
+// (OffsetForLeaderEpoch) and cuts what it wrote past that point; the leader answers from
+// this cache. Kept in memory and in `leader-epoch-checkpoint` (text: a version line, a
+// count line, then "epoch startOffset" lines), rewritten atomically on each change.
+
+import * as path from 'node:path';
+import { FileSystem } from './file-system';
+
+export const LEADER_EPOCH_FILE = 'leader-epoch-checkpoint';
+
+export interface EpochEntry {
+  epoch: number;
+  startOffset: number;
+}
+
+/** Answer to "where does epoch E end?": the epoch found (at or below E) and its end offset. */
+export interface EpochEnd {
+  epoch: number;
+  endOffset: number;
+}
+
+export const UNDEFINED_EPOCH_END: EpochEnd = { epoch: -1, endOffset: -1 };
+
+export class LeaderEpochCache {
+  private entries: EpochEntry[] = [];
+
+  constructor(
+    private readonly fs: FileSystem | null,
+    private readonly dir: string,
+  ) {}
+
+  /** Loads the checkpoint; false when missing or unreadable (the caller rebuilds from the log). */
+  load(): boolean {
+    if (!this.fs) return false;
+    const file = path.join(this.dir, LEADER_EPOCH_FILE);
+    if (!this.fs.exists(file)) return false;
+    const handle = this.fs.open(file);
+    const raw = Buffer.alloc(handle.size());
+    handle.read(raw, 0, raw.length, 0);
+    handle.close();
+    const lines = raw.toString('utf8').split('\n').filter((l) => l.length > 0);
+    if (lines[0] !== '0' || Number(lines[1]) !== lines.length - 2) return false;
+    const entries: EpochEntry[] = [];
+    for (const line of lines.slice(2)) {
+      const [epoch, startOffset] = line.split(' ').map(Number);
+      if (!Number.isInteger(epoch) || !Number.isInteger(startOffset)) return false;
+      const previous = entries[entries.length - 1];
+      if (previous && (epoch <= previous.epoch || startOffset < previous.startOffset)) return false;
+      entries.push({ epoch, startOffset });
+    }
+    this.entries = entries;
+    return true;
+  }
+
+  private persist(): void {
+    if (!this.fs) return;
+    const file = path.join(this.dir, LEADER_EPOCH_FILE);
+    const text = `0\n${this.entries.length}\n${this.entries.map((e) => `${e.epoch} ${e.startOffset}`).join('\n')}\n`;
+    const handle = this.fs.open(`${file}.tmp`);
+    handle.truncate(0);
+    handle.append(Buffer.from(text));
+    handle.sync();
+    handle.close();
+    this.fs.rename(`${file}.tmp`, file);
+  }
+
+  all(): readonly EpochEntry[] {
+    return this.entries;
+  }
+
+  get latestEpoch(): number {
+    return this.entries.length > 0 ? this.entries[this.entries.length - 1].epoch : -1;
+  }
+
+  /**
+   * Records that `epoch` starts writing at `startOffset`. Older or equal epochs are
+   * ignored; an entry whose start is not below the new one is replaced (nothing was
+   * written in it).
+   */
+  assign(epoch: number, startOffset: number, persist = true): void {
+    if (epoch < 0 || epoch <= this.latestEpoch) return;
+    while (this.entries.length > 0 && this.entries[this.entries.length - 1].startOffset >= startOffset) this.entries.pop();
+    this.entries.push({ epoch, startOffset });
+    if (persist) this.persist();
+  }
+
+  /** The log was cut at `endOffset`: epochs that started at or after it are forgotten. */
+  truncateFromEnd(endOffset: number): void {
+    const before = this.entries.length;
+    this.entries = this.entries.filter((e) => e.startOffset < endOffset);
+    if (this.entries.length !== before) this.persist();
+  }
+
+  /** Replaces everything (a rebuild from the log's batches). */
+  reset(entries: EpochEntry[]): void {
+    this.entries = entries.slice();
+    this.persist();
+  }
+
+  /**
+   * Where `epoch` ends in this log, Kafka's rules: the latest epoch ends at the log end;
+   * an older one ends where the next higher epoch starts, and the answer names the
+   * largest epoch at or below the one asked for; an epoch below every known one gets
+   * -1 and the start of the first.
+   */
+  endOffsetFor(epoch: number, logEndOffset: number): EpochEnd {
+    if (epoch < 0 || this.entries.length === 0) return UNDEFINED_EPOCH_END;
+    if (epoch >= this.latestEpoch) return { epoch: this.latestEpoch, endOffset: logEndOffset };
+    let floor: EpochEntry | undefined;
+    let higher: EpochEntry | undefined;
+    for (const entry of this.entries) {
+      if (entry.epoch <= epoch) floor = entry;
+      else {
+        higher = entry;
+        break;
+      }
+    }
+    return { epoch: floor ? floor.epoch : -1, endOffset: higher!.startOffset };
+  }
+}
