@@ -1,0 +1,100 @@
+// What a partition leader knows of its followers, as pure logic (no clocks or sockets: the
+// time comes in as arguments): each follower's log end offset from its fetches and when it
+// was last caught up; from those, the high watermark (the smallest log end offset in the
+// ISR) and the ISR changes to propose (Kafka's rules: a follower not caught up for longer
+// than replica.lag.time.max.ms leaves; one whose log end has reached the high watermark and
+// the start of the current leader epoch comes back). Also the follower's truncation point
+// after a leader change (KIP-101 with KIP-279's refinement).
+
+import type { EpochEnd, LeaderEpochCache } from '../log/leader-epoch-cache';
+
+export interface FollowerProgress {
+  logEndOffset: number;
+  /** Last time its log end reached the leader's (or the leader's as of its previous fetch). */
+  lastCaughtUpMs: number;
+  lastFetchMs: number;
+  /** The leader's log end offset when it last fetched. */
+  lastFetchLeaderEnd: number;
+}
+
+export class LeaderState {
+  readonly followers = new Map<number, FollowerProgress>();
+
+  constructor(
+    readonly leaderId: number,
+    public replicas: number[],
+    public isr: number[],
+    nowMs: number,
+  ) {
+    // A new leader gives every follower a full lag window from now (Kafka does the same).
+    for (const id of replicas) {
+      if (id !== leaderId) this.followers.set(id, { logEndOffset: -1, lastCaughtUpMs: nowMs, lastFetchMs: -1, lastFetchLeaderEnd: -1 });
+    }
+  }
+
+  /** New replica set or ISR from the metadata (same leader epoch). */
+  update(replicas: number[], isr: number[], nowMs: number): void {
+    this.replicas = replicas;
+    this.isr = isr;
+    for (const id of replicas) {
+      if (id !== this.leaderId && !this.followers.has(id)) this.followers.set(id, { logEndOffset: -1, lastCaughtUpMs: nowMs, lastFetchMs: -1, lastFetchLeaderEnd: -1 });
+    }
+    for (const id of [...this.followers.keys()]) if (!replicas.includes(id)) this.followers.delete(id);
+  }
+
+  /** A follower fetched from `fetchOffset`: it holds everything below it. */
+  recordFetch(followerId: number, fetchOffset: number, leaderEnd: number, nowMs: number): void {
+    const p = this.followers.get(followerId);
+    if (!p) return;
+    p.logEndOffset = fetchOffset;
+    if (fetchOffset >= leaderEnd) p.lastCaughtUpMs = nowMs;
+    else if (p.lastFetchMs >= 0 && fetchOffset >= p.lastFetchLeaderEnd) p.lastCaughtUpMs = Math.max(p.lastCaughtUpMs, p.lastFetchMs);
+    p.lastFetchLeaderEnd = leaderEnd;
+    p.lastFetchMs = nowMs;
+  }
+
+  /** The smallest log end offset in the ISR (the leader's own counts as `leaderEnd`). */
+  highWatermark(leaderEnd: number): number {
+    let hw = leaderEnd;
+    for (const id of this.isr) {
+      if (id === this.leaderId) continue;
+      const end = this.followers.get(id)?.logEndOffset ?? 0;
+      hw = Math.min(hw, Math.max(0, end));
+    }
+    return hw;
+  }
+
+  /**
+   * The ISR to propose now, or null for no change: laggards out, caught-up replicas in.
+   * `epochStartOffset` is where the current leader epoch began in the leader's log.
+   */
+  proposedIsr(nowMs: number, lagMaxMs: number, highWatermark: number, epochStartOffset: number, eligible: (id: number) => boolean): number[] | null {
+    const keep = this.isr.filter((id) => {
+      if (id === this.leaderId) return true;
+      const p = this.followers.get(id);
+      return p !== undefined && nowMs - p.lastCaughtUpMs <= lagMaxMs;
+    });
+    const join = this.replicas.filter((id) => {
+      if (id === this.leaderId || keep.includes(id) || this.isr.includes(id) || !eligible(id)) return false;
+      const p = this.followers.get(id);
+      return p !== undefined && p.logEndOffset >= highWatermark && p.logEndOffset >= epochStartOffset;
+    });
+    if (!keep.includes(this.leaderId)) keep.unshift(this.leaderId);
+    const next = [...keep, ...join];
+    const same = next.length === this.isr.length && next.every((id) => this.isr.includes(id));
+    return same ? null : next;
+  }
+}
+
+/**
+ * Where a follower cuts its log after asking the leader for the end of its latest epoch:
+ * the leader's end offset for that epoch, or, when the leader only knows an older epoch,
+ * the smaller of the leader's and our own end of that older epoch; never past our own end.
+ * An undefined answer (the leader has no epochs) keeps everything up to our high watermark.
+ */
+export function truncationOffset(requestedEpoch: number, answer: EpochEnd, local: LeaderEpochCache, localEnd: number, localHighWatermark: number): number {
+  if (answer.endOffset < 0) return Math.min(localHighWatermark, localEnd);
+  if (answer.epoch === requestedEpoch) return Math.min(answer.endOffset, localEnd);
+  const ours = local.endOffsetFor(answer.epoch, localEnd);
+  return Math.min(answer.endOffset, ours.endOffset < 0 ? localEnd : ours.endOffset, localEnd);
+}
