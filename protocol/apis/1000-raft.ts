@@ -12,6 +12,7 @@
 //   1007 RaftAddVoter        operator -> any node (answered by the leader): promote a node
 //   1008 RaftRemoveVoter     operator -> any node (answered by the leader): demote a voter
 //   1009 AllocateProducerIds broker -> active controller: a block of producer ids
+//   1010 AlterPartitionIsr   partition leader -> active controller: a new ISR
 
 import { ApiSchema, array, field } from '../schema';
 
@@ -184,4 +185,33 @@ export const AllocateProducerIds: ApiSchema = {
   flexibleVersions: '0+',
   request: [field('clusterId', 'string'), field('brokerId', 'int32'), field('brokerEpoch', 'int64')],
   response: [field('errorCode', 'int16'), field('firstProducerId', 'int64'), field('count', 'int32'), field('leaderId', 'int32')],
+};
+
+/**
+ * A partition leader's ISR change (shrink or expand), checked against its leader epoch and
+ * the partition epoch so that a stale leader's request is refused; committed as a
+ * PartitionChange record.
+ */
+export const AlterPartitionIsr: ApiSchema = {
+  apiKey: 1010,
+  name: 'AlterPartitionIsr',
+  validVersions: '0',
+  flexibleVersions: '0+',
+  request: [
+    field('clusterId', 'string'),
+    field('brokerId', 'int32'),
+    field('brokerEpoch', 'int64'),
+    field('topicId', 'uuid'),
+    field('partition', 'int32'),
+    field('leaderEpoch', 'int32'),
+    field('partitionEpoch', 'int32'),
+    array('newIsr', 'int32'),
+  ],
+  response: [
+    field('errorCode', 'int16'),
+    field('leaderId', 'int32'),
+    field('leaderEpoch', 'int32', { default: -1 }),
+    field('partitionEpoch', 'int32', { default: -1 }),
+    array('isr', 'int32'),
+  ],
 };

@@ -22,7 +22,8 @@ import { DescribeConfigs } from './32-describe-configs';
 import { CreatePartitions } from './37-create-partitions';
 import { DeleteGroups } from './42-delete-groups';
 import { OffsetDelete } from './47-offset-delete';
-import { AllocateProducerIds, BrokerHeartbeat, BrokerRegistration, RaftAddVoter, RaftAppendEntries, RaftDescribeQuorum, RaftInstallSnapshot, RaftRemoveVoter, RaftTimeoutNow, RaftVote } from './1000-raft';
+import { OffsetForLeaderEpoch } from './23-offset-for-leader-epoch';
+import { AllocateProducerIds, AlterPartitionIsr, BrokerHeartbeat, BrokerRegistration, RaftAddVoter, RaftAppendEntries, RaftDescribeQuorum, RaftInstallSnapshot, RaftRemoveVoter, RaftTimeoutNow, RaftVote } from './1000-raft';
 
 export const allApis: ApiSchema[] = [
   Produce,
@@ -56,6 +57,8 @@ export const allApis: ApiSchema[] = [
   RaftAddVoter,
   RaftRemoveVoter,
   AllocateProducerIds,
+  AlterPartitionIsr,
+  OffsetForLeaderEpoch,
 ];
 
 const byKey = new Map(allApis.map((api) => [api.apiKey, api]));

@@ -24,6 +24,7 @@ import { WorkerPool } from '../pool/worker-pool';
 import { GroupCoordinator, OFFSETS_TOPIC, offsetsPartitionFor } from '../group/coordinator';
 import { OffsetsLog } from '../group/offset-store';
 import { BrokerLifecycle } from '../controller/broker-lifecycle';
+import { ReplicaManager } from '../replica/replica-manager';
 import { KafkaConnection } from '../client/connection';
 
 /** Size of the newest segment file in a partition directory (0 when none). */
@@ -65,6 +66,8 @@ export interface BrokerSettings {
   rack: string | null;
   /** Applied metadata entries between snapshots. */
   metadataSnapshotIntervalEntries?: number;
+  /** Follower fetching and ISR upkeep (replica.* settings). */
+  replica?: { lagTimeMaxMs: number; fetchWaitMaxMs: number; fetchMaxBytes: number };
 }
 
 /** Kafka's meta.properties: identifies the cluster and node a data directory belongs to. */
@@ -127,6 +130,7 @@ export class Broker {
   readonly metrics = new RequestMetrics();
   readonly groups: GroupCoordinator;
   readonly quorum: MetadataQuorum;
+  readonly replicas: ReplicaManager;
   clusterId = '';
   /** Set while shutting down: parked fetches return at once. */
   shuttingDown = false;
@@ -156,8 +160,20 @@ export class Broker {
       snapshotEveryEntries: settings.metadataSnapshotIntervalEntries ?? 5000,
       logger: logger.child({ component: 'quorum' }),
       onRecord: (record, image) => this.onMetadataRecord(record, image),
+      onApplied: (record, image) => this.onMetadataApplied(record, image),
       onRestore: (image) => this.onMetadataRestore(image),
     });
+    this.replicas = new ReplicaManager(
+      { nodeId: settings.nodeId, lagTimeMaxMs: settings.replica?.lagTimeMaxMs ?? 30_000, fetchWaitMaxMs: settings.replica?.fetchWaitMaxMs ?? 500, fetchMaxBytes: settings.replica?.fetchMaxBytes ?? 1024 * 1024 },
+      {
+        image: () => this.quorum.image,
+        logs: this.logs,
+        endpointOf: (id) => this.endpointOf(id),
+        alterIsr: (request) => (this.lifecycle ? this.lifecycle.alterPartitionIsr(request) : Promise.resolve({ errorCode: ErrorCode.BROKER_ID_NOT_REGISTERED })),
+        clusterId: settings.clusterId,
+      },
+      logger.child({ component: 'replicas' }),
+    );
     this.topics = new TopicView(() => this.quorum.image);
     this.producerIds = new ProducerIdAllocator(() => {
       if (!this.lifecycle) return Promise.resolve({ errorCode: ErrorCode.BROKER_ID_NOT_REGISTERED, firstProducerId: -1, count: 0 });
@@ -193,6 +209,7 @@ export class Broker {
     } else if (record.type === 'RemoveTopic') {
       const topic = image.topicsById.get(record.data.topicId);
       if (topic) {
+        this.replicas.removeTopic(topic.name);
         this.logs.deleteTopic(topic.name);
         this.logger.info('topic deleted', { topic: topic.name, topicId: topic.topicId });
       }
@@ -203,6 +220,14 @@ export class Broker {
       else overrides[record.data.name] = record.data.value;
       for (const log of this.logs.all()) if (log.topic === record.data.resourceName) log.config = topicLogConfig(this.settings.topicDefaults, overrides);
     }
+  }
+
+  /** Replicas follow partition leadership and ISR changes once they are in the image. */
+  private onMetadataApplied(record: MetadataRecord, image: MetadataImage): void {
+    if (record.type !== 'Partition' && record.type !== 'PartitionChange') return;
+    const topic = image.topicsById.get(record.data.topicId);
+    const partition = topic?.partitions.get(record.data.partitionId);
+    if (topic && partition) this.replicas.onPartition(topic.name, partition);
   }
 
   /**
@@ -221,9 +246,11 @@ export class Broker {
     }
     for (const name of new Set(this.logs.all().map((log) => log.topic))) {
       if (image.topicsByName.has(name)) continue;
+      this.replicas.removeTopic(name);
       this.logs.deleteTopic(name);
       this.logger.info('topic deleted (absent from the metadata snapshot)', { topic: name });
     }
+    this.replicas.syncAll(image);
   }
 
   async start(): Promise<void> {
@@ -284,6 +311,7 @@ export class Broker {
     if (!this.topics.get(OFFSETS_TOPIC) && this.quorum.isLeader) {
       await this.createTopic(OFFSETS_TOPIC, this.settings.offsetsTopicPartitions, 1, { 'cleanup.policy': 'compact', 'segment.bytes': '104857600' });
     }
+    this.replicas.start();
     await this.groups.start();
   }
 
@@ -294,6 +322,7 @@ export class Broker {
   }
 
   async stop(): Promise<void> {
+    this.replicas.stop();
     this.groups.stop();
     this.lifecycle?.stop();
     await this.quorum.stop();
@@ -311,10 +340,12 @@ export class Broker {
    * Where a partition lives: 'unknown' (no such topic or partition), 'elsewhere' (it exists
    * but this broker holds no replica: NOT_LEADER_OR_FOLLOWER), or the local log.
    */
+  /** The partition's log when this broker leads it; else whether it exists elsewhere. */
   locate(topic: string, partition: number): PartitionLog | 'unknown' | 'elsewhere' {
     const info = this.topics.get(topic);
     if (!info || partition < 0 || partition >= info.partitions) return 'unknown';
-    return this.logs.get(topic, partition) ?? 'elsewhere';
+    const located = this.replicas.leaderReplica(topic, partition);
+    return 'replica' in located ? located.replica.log : 'elsewhere';
   }
 
   /** The partition's log if the topic and partition exist here. */

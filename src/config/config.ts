@@ -46,6 +46,9 @@ export interface BrokerConfig {
   groupMaxSessionTimeoutMs: number;
   groupMaxSize: number;
   metadataSnapshotIntervalEntries: number;
+  replicaLagTimeMaxMs: number;
+  replicaFetchWaitMaxMs: number;
+  replicaFetchMaxBytes: number;
   /** cluster.id from the config file; when absent it is derived from the voters. */
   clusterId: string | null;
   /** broker.rack: the rack this broker is in, for rack-aware replica placement. */

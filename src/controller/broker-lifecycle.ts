@@ -51,6 +51,7 @@ export class BrokerLifecycle {
     if (leaderId === this.options.brokerId && this.quorum.isLeader) {
       if (apiKey === 1005) return this.quorum.register(body as never);
       if (apiKey === 1009) return this.quorum.allocateProducerIds(body as never);
+      if (apiKey === 1010) return this.quorum.alterPartitionIsr(body as never);
       return this.quorum.heartbeat(body as never);
     }
     if (!this.connection || this.connection.leaderId !== leaderId) {
@@ -116,6 +117,15 @@ export class BrokerLifecycle {
       // Leader unreachable: the next beat finds the new one.
     } finally {
       this.busy = false;
+    }
+  }
+
+  /** An ISR change for a partition this broker leads (AlterPartitionIsr at the controller). */
+  async alterPartitionIsr(request: { topicId: string; partition: number; leaderEpoch: number; partitionEpoch: number; newIsr: number[] }): Promise<{ errorCode: number }> {
+    try {
+      return await this.call(1010, { brokerId: this.options.brokerId, brokerEpoch: this.brokerEpoch, ...request });
+    } catch {
+      return { errorCode: ErrorCode.NOT_CONTROLLER };
     }
   }
 

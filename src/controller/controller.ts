@@ -284,4 +284,28 @@ export class Controller {
       result: { errorCode: ErrorCode.NONE, firstProducerId: first, count: PRODUCER_ID_BLOCK_SIZE },
     };
   }
+
+  /**
+   * A partition leader's ISR change. Refused when the sender is not the leader, its leader
+   * epoch or the partition epoch is stale (another change got there first), or the new ISR
+   * names a replica that is not assigned or not an unfenced broker (for additions).
+   */
+  alterPartitionIsr(request: { brokerId: number; brokerEpoch: number; topicId: string; partition: number; leaderEpoch: number; partitionEpoch: number; newIsr: number[] }): Decision<{ errorCode: number; leaderId: number; leaderEpoch: number; partitionEpoch: number; isr: number[] }> {
+    const partition = this.image.topicsById.get(request.topicId)?.partitions.get(request.partition);
+    const refuse = (errorCode: number) => ({ records: [], result: { errorCode, leaderId: partition?.leader ?? -1, leaderEpoch: partition?.leaderEpoch ?? -1, partitionEpoch: partition?.partitionEpoch ?? -1, isr: partition?.isr ?? [] } });
+    if (!partition) return refuse(ErrorCode.UNKNOWN_TOPIC_ID);
+    const broker = this.image.brokers.get(request.brokerId);
+    if (!broker || broker.brokerEpoch !== request.brokerEpoch) return refuse(ErrorCode.STALE_BROKER_EPOCH);
+    if (partition.leader !== request.brokerId) return refuse(ErrorCode.NOT_LEADER_OR_FOLLOWER);
+    if (request.leaderEpoch !== partition.leaderEpoch) return refuse(request.leaderEpoch < partition.leaderEpoch ? ErrorCode.FENCED_LEADER_EPOCH : ErrorCode.UNKNOWN_LEADER_EPOCH);
+    if (request.partitionEpoch !== partition.partitionEpoch) return refuse(ErrorCode.INVALID_UPDATE_VERSION);
+    const isr = [...new Set(request.newIsr)];
+    if (!isr.includes(request.brokerId) || isr.some((id) => !partition.replicas.includes(id))) return refuse(ErrorCode.INVALID_REQUEST);
+    const added = isr.filter((id) => !partition.isr.includes(id));
+    if (added.some((id) => this.image.brokers.get(id)?.fenced !== false)) return refuse(ErrorCode.INELIGIBLE_REPLICA);
+    return {
+      records: [{ type: 'PartitionChange', data: { topicId: request.topicId, partitionId: request.partition, isr, leader: UNCHANGED } }],
+      result: { errorCode: ErrorCode.NONE, leaderId: partition.leader, leaderEpoch: partition.leaderEpoch, partitionEpoch: partition.partitionEpoch + 1, isr },
+    };
+  }
 }

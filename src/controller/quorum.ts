@@ -47,6 +47,8 @@ export interface QuorumOptions {
   logger: Logger;
   /** Called for each committed record, before it changes the image. */
   onRecord: (record: MetadataRecord, image: MetadataImage) => void;
+  /** Called for each committed record, after it changed the image. */
+  onApplied?: (record: MetadataRecord, image: MetadataImage) => void;
   /** Called after the image was replaced by a snapshot. */
   onRestore: (image: MetadataImage) => void;
 }
@@ -211,6 +213,11 @@ export class MetadataQuorum {
     );
   }
 
+  /** AlterPartitionIsr at the active controller. */
+  alterPartitionIsr(request: { brokerId: number; brokerEpoch: number; topicId: string; partition: number; leaderEpoch: number; partitionEpoch: number; newIsr: number[] }): Promise<{ errorCode: number; leaderId: number; leaderEpoch: number; partitionEpoch: number; isr: number[] }> {
+    return this.decide((c) => c.alterPartitionIsr(request), { errorCode: ErrorCode.NOT_CONTROLLER, leaderId: this.leaderId, leaderEpoch: -1, partitionEpoch: -1, isr: [] });
+  }
+
   /** The controller endpoint of a voter (or of any registered node). */
   voterAddress(id: number): { host: string; port: number } | undefined {
     return this.endpointOf(id);
@@ -305,6 +312,7 @@ export class MetadataQuorum {
     for (const record of records) {
       this.options.onRecord(record, this.image);
       this.image.apply(record, entry.index);
+      this.options.onApplied?.(record, this.image);
       if (record.type === 'RegisterBroker') this.reconcileObservers();
     }
     this.appliedIndex = entry.index;

@@ -334,7 +334,8 @@ export class PartitionLog {
     const views = batches.map((batch) => new RecordBatchView(batch));
     let expected = this.logEndOffset;
     for (const view of views) {
-      if (view.baseOffset !== expected) return false;
+      // The leader's bytes are checked like a producer's (CRC-32C, sizes, record framing).
+      if (view.baseOffset !== expected || view.magic !== 2 || view.validate() !== null) return false;
       expected = view.baseOffset + view.lastOffsetDelta + 1;
     }
     const nowMs = this.clock();

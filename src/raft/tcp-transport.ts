@@ -207,6 +207,7 @@ export interface ControllerRequests {
   register(request: { brokerId: number; incarnationId: string; host: string; port: number; rack: string | null; controllerHost: string; controllerPort: number }): Promise<{ errorCode: number; brokerEpoch: number; leaderId: number }>;
   heartbeat(request: { brokerId: number; brokerEpoch: number; currentMetadataOffset: number; wantFence: boolean; wantShutDown: boolean }): Promise<{ errorCode: number; isCaughtUp: boolean; isFenced: boolean; shouldShutDown: boolean; leaderId: number }>;
   allocateProducerIds(request: { brokerId: number; brokerEpoch: number }): Promise<{ errorCode: number; firstProducerId: number; count: number; leaderId: number }>;
+  alterPartitionIsr(request: { brokerId: number; brokerEpoch: number; topicId: string; partition: number; leaderEpoch: number; partitionEpoch: number; newIsr: number[] }): Promise<{ errorCode: number; leaderId: number; leaderEpoch: number; partitionEpoch: number; isr: number[] }>;
   addVoter(voterId: number): Promise<MembershipAnswer>;
   removeVoter(voterId: number): Promise<MembershipAnswer>;
   /** Whether `id` may take part in Raft exchanges with this node (a voter or a registered broker). */
@@ -216,6 +217,7 @@ export interface ControllerRequests {
 const BROKER_REGISTRATION = 1005;
 const BROKER_HEARTBEAT = 1006;
 const ALLOCATE_PRODUCER_IDS = 1009;
+const ALTER_PARTITION_ISR = 1010;
 
 /** A snapshot being received, chunk by chunk. */
 interface IncomingSnapshot {
@@ -241,12 +243,16 @@ export class RaftDispatcher implements Dispatcher {
 
   dispatch(header: RequestHeader, body: Reader, connection: Connection): DispatchResult | Promise<DispatchResult> {
     const { apiKey, apiVersion, correlationId } = header;
-    if ((apiKey === BROKER_REGISTRATION || apiKey === BROKER_HEARTBEAT || apiKey === ALLOCATE_PRODUCER_IDS) && apiVersion === 0 && this.controller) {
+    if ((apiKey === BROKER_REGISTRATION || apiKey === BROKER_HEARTBEAT || apiKey === ALLOCATE_PRODUCER_IDS || apiKey === ALTER_PARTITION_ISR) && apiVersion === 0 && this.controller) {
       const request = requestCodec(apiKey, 0).decode(body);
       const respond = (value: unknown) => encodeResponseFrame(apiKey, 0, correlationId, responseCodec(apiKey, 0), value);
-      if (request.clusterId !== this.clusterId) return respond({ errorCode: ErrorCode.INCONSISTENT_CLUSTER_ID, brokerEpoch: -1, leaderId: -1, firstProducerId: -1, count: 0 });
+      if (request.clusterId !== this.clusterId) return respond({ errorCode: ErrorCode.INCONSISTENT_CLUSTER_ID, brokerEpoch: -1, leaderId: -1, firstProducerId: -1, count: 0, isr: [] });
       const controller = this.controller;
-      const answer = apiKey === BROKER_REGISTRATION ? controller.register(request) : apiKey === BROKER_HEARTBEAT ? controller.heartbeat(request) : controller.allocateProducerIds(request);
+      const answer: Promise<unknown> =
+        apiKey === BROKER_REGISTRATION ? controller.register(request)
+        : apiKey === BROKER_HEARTBEAT ? controller.heartbeat(request)
+        : apiKey === ALLOCATE_PRODUCER_IDS ? controller.allocateProducerIds(request)
+        : controller.alterPartitionIsr(request);
       return answer.then(respond);
     }
     if (apiKey === DESCRIBE_QUORUM && apiVersion === 0) {

@@ -67,6 +67,7 @@ export async function startBroker(config: BrokerConfig, logger: Logger): Promise
     brokerSessionTimeoutMs: 9000,
     rack: config.rack,
     metadataSnapshotIntervalEntries: config.metadataSnapshotIntervalEntries,
+    replica: { lagTimeMaxMs: config.replicaLagTimeMaxMs, fetchWaitMaxMs: config.replicaFetchWaitMaxMs, fetchMaxBytes: config.replicaFetchMaxBytes },
   };
   const broker = new Broker(settings, logs, logger);
   await broker.start();

@@ -6,6 +6,9 @@
 // Each partition's record set is cut into batches, each batch validated (magic, sizes,
 // CRC-32C, record count, producer fields) and appended as it came; the log patches only the
 // base offset and partition leader epoch. A partition with any bad batch stores nothing.
+// Only the partition's leader takes produce. acks=1 is answered after the leader's append;
+// acks=all once every ISR member has the batch (the high watermark passed it), refused
+// up front with NOT_ENOUGH_REPLICAS when the ISR is below min.insync.replicas.
 
 import { ErrorCode } from '../../../protocol/errors';
 import { RecordBatchView, splitBatches } from '../../../protocol/record-batch';
@@ -63,20 +66,37 @@ function validatePartition(records: Buffer | null, maxMessageBytes: number):
   return { batches: split.batches };
 }
 
-async function producePartition(broker: Broker, topic: string, data: PartitionData) {
+async function producePartition(broker: Broker, topic: string, data: PartitionData, acks: number, timeoutMs: number) {
   if (isInternalTopic(topic)) return partitionResponse(data.index, ErrorCode.INVALID_TOPIC_EXCEPTION, `Cannot append to internal topic ${topic}`);
-  const log = broker.locate(topic, data.index);
-  if (log === 'unknown') return partitionResponse(data.index, ErrorCode.UNKNOWN_TOPIC_OR_PARTITION, 'This server does not host this topic-partition.');
-  if (log === 'elsewhere') return partitionResponse(data.index, ErrorCode.NOT_LEADER_OR_FOLLOWER, 'This broker is not the leader of this partition.');
+  const located = broker.topics.get(topic) ? broker.replicas.leaderReplica(topic, data.index) : { errorCode: ErrorCode.UNKNOWN_TOPIC_OR_PARTITION };
+  if ('errorCode' in located) {
+    const message = located.errorCode === ErrorCode.NOT_LEADER_OR_FOLLOWER ? 'This broker is not the leader of this partition.' : 'This server does not host this topic-partition.';
+    return partitionResponse(data.index, located.errorCode, message);
+  }
+  const { replica } = located;
+  const { log } = replica;
+  // acks=all needs enough in-sync replicas before anything is written (Kafka's check).
+  if (acks === -1 && replica.isr.length < replica.minInsyncReplicas) {
+    return partitionResponse(data.index, ErrorCode.NOT_ENOUGH_REPLICAS, `ISR ${replica.isr.length} below min.insync.replicas ${replica.minInsyncReplicas}`);
+  }
   const maxMessageBytes = Number(log.config['max.message.bytes'] ?? broker.settings.messageMaxBytes);
   const checked = validatePartition(data.records, maxMessageBytes);
   if ('errorCode' in checked) {
     broker.logger.debug('produce refused', { topic, partition: data.index, reason: checked.message });
     return partitionResponse(data.index, checked.errorCode, checked.message, { batchIndex: 0 });
   }
-  const result = await log.append(checked.batches, { leaderEpoch: 0 });
+  // The high watermark moves when the ISR has the batch (at once with a single replica).
+  const result = await log.append(checked.batches, { leaderEpoch: replica.leaderEpoch, holdHighWatermark: true });
   if (result.errorCode !== ErrorCode.NONE) {
     return partitionResponse(data.index, result.errorCode, result.errorMessage ?? null, { logStartOffset: log.logStartOffset });
+  }
+  broker.replicas.afterLeaderAppend(replica);
+  if (acks === -1) {
+    const committed = await broker.replicas.awaitCommit(replica, result.lastOffset + 1, timeoutMs);
+    if (committed !== ErrorCode.NONE) {
+      const message = committed === ErrorCode.REQUEST_TIMED_OUT ? 'the in-sync replicas did not all acknowledge within the timeout' : null;
+      return partitionResponse(data.index, committed, message, { baseOffset: committed === ErrorCode.NOT_ENOUGH_REPLICAS_AFTER_APPEND ? result.baseOffset : -1 });
+    }
   }
   return partitionResponse(data.index, ErrorCode.NONE, null, { baseOffset: result.baseOffset, logStartOffset: result.logStartOffset });
 }
@@ -103,7 +123,7 @@ export const produce: ApiHandler<ProduceRequest> = {
     const responses = await Promise.all(
       request.topicData.map(async (topic) => ({
         name: topic.name,
-        partitionResponses: await Promise.all(topic.partitionData.map((data) => producePartition(broker, topic.name, data))),
+        partitionResponses: await Promise.all(topic.partitionData.map((data) => producePartition(broker, topic.name, data, acks, request.timeoutMs))),
       })),
     );
     if (acks === 0) return NO_RESPONSE;

@@ -8,11 +8,15 @@
 // With too little data the request parks until an append to one of its partitions or
 // max_wait_ms, whichever comes first; nothing polls. Fetch sessions are not created
 // (session id 0 in every answer), which Kafka permits: clients keep sending full fetches.
+// Only the partition's leader answers. A fetch with a replica id is a follower's: its fetch
+// offset tells the leader how far that follower's log goes (moving the high watermark),
+// and it reads up to the log end; consumers read up to the high watermark.
 
 import { ErrorCode } from '../../../protocol/errors';
 import { ApiHandler } from '../api-handler';
 import type { Broker } from '../broker';
 import type { PartitionLog } from '../../log/partition-log';
+import type { Replica } from '../../replica/replica-manager';
 
 interface FetchPartition {
   partition: number;
@@ -35,7 +39,6 @@ interface FetchRequest {
 }
 
 const READ_COMMITTED = 1;
-const LEADER_EPOCH = 0;
 
 function emptyPartition(partitionIndex: number, errorCode: number, log?: PartitionLog) {
   return {
@@ -54,8 +57,9 @@ interface Slot {
   topicIndex: number;
   partitionIndex: number;
   log: PartitionLog | undefined;
-  /** Set when the partition exists but lives on another broker. */
-  elsewhere: boolean;
+  replica: Replica | undefined;
+  /** Why there is no log to read (not the leader, unknown, fenced epoch...). */
+  errorCode: number;
   request: FetchPartition;
 }
 
@@ -74,8 +78,11 @@ export const fetch: ApiHandler<FetchRequest> = {
     request.topics.forEach((topic, topicIndex) => {
       count += topic.partitions.length;
       topic.partitions.forEach((partition, partitionIndex) => {
-        const located = broker.locate(topic.topic, partition.partition);
-        slots.push({ topicIndex, partitionIndex, log: typeof located === 'string' ? undefined : located, elsewhere: located === 'elsewhere', request: partition });
+        const located = broker.topics.get(topic.topic)
+          ? broker.replicas.leaderReplica(topic.topic, partition.partition, partition.currentLeaderEpoch ?? -1)
+          : { errorCode: ErrorCode.UNKNOWN_TOPIC_OR_PARTITION };
+        if ('errorCode' in located) slots.push({ topicIndex, partitionIndex, log: undefined, replica: undefined, errorCode: located.errorCode, request: partition });
+        else slots.push({ topicIndex, partitionIndex, log: located.replica.log, replica: located.replica, errorCode: ErrorCode.NONE, request: partition });
       });
     });
     if (count > broker.settings.maxPartitionsPerRequest) {
@@ -113,20 +120,22 @@ async function readAll(broker: Broker, request: FetchRequest, slots: Slot[]) {
   let failed = false;
   let firstNonEmpty = true;
   const partitions = [];
+  const follower = request.replicaId >= 0;
   for (const slot of slots) {
-    const { log, request: wanted } = slot;
-    if (!log) {
-      partitions.push(emptyPartition(wanted.partition, slot.elsewhere ? ErrorCode.NOT_LEADER_OR_FOLLOWER : ErrorCode.UNKNOWN_TOPIC_OR_PARTITION));
+    const { log, replica, request: wanted } = slot;
+    if (!log || !replica) {
+      partitions.push(emptyPartition(wanted.partition, slot.errorCode));
       failed = true;
       continue;
     }
-    if (wanted.currentLeaderEpoch >= 0 && wanted.currentLeaderEpoch !== LEADER_EPOCH) {
-      const code = wanted.currentLeaderEpoch < LEADER_EPOCH ? ErrorCode.FENCED_LEADER_EPOCH : ErrorCode.UNKNOWN_LEADER_EPOCH;
-      partitions.push(emptyPartition(wanted.partition, code, log));
+    if (!replica.leading) {
+      // Leadership moved while this fetch was parked.
+      partitions.push(emptyPartition(wanted.partition, ErrorCode.NOT_LEADER_OR_FOLLOWER));
       failed = true;
       continue;
     }
-    const upperBound = request.isolationLevel === READ_COMMITTED ? log.lastStableOffset : log.highWatermark;
+    if (follower) broker.replicas.recordFollowerFetch(replica, request.replicaId, wanted.fetchOffset);
+    const upperBound = follower ? log.logEndOffset : request.isolationLevel === READ_COMMITTED ? log.lastStableOffset : log.highWatermark;
     const limit = Math.min(wanted.partitionMaxBytes, budget);
     const result = await log.read(wanted.fetchOffset, limit, { minOneBatch: firstNonEmpty, upperBound });
     if (result.errorCode !== ErrorCode.NONE) {

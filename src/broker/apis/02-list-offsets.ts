@@ -10,7 +10,6 @@ const LATEST = -1;
 const EARLIEST = -2;
 const MAX_TIMESTAMP = -3;
 const READ_COMMITTED = 1;
-const LEADER_EPOCH = 0;
 
 interface Request {
   replicaId: number;
@@ -18,8 +17,8 @@ interface Request {
   topics: { name: string; partitions: { partitionIndex: number; currentLeaderEpoch: number; timestamp: number }[] }[];
 }
 
-function answer(partitionIndex: number, errorCode: number, timestamp = -1, offset = -1) {
-  return { partitionIndex, errorCode, oldStyleOffsets: [], timestamp, offset, leaderEpoch: offset >= 0 ? LEADER_EPOCH : -1 };
+function answer(partitionIndex: number, errorCode: number, timestamp = -1, offset = -1, leaderEpoch = -1) {
+  return { partitionIndex, errorCode, oldStyleOffsets: [], timestamp, offset, leaderEpoch: offset >= 0 ? leaderEpoch : -1 };
 }
 
 export const listOffsets: ApiHandler<Request> = {
@@ -40,31 +39,28 @@ export const listOffsets: ApiHandler<Request> = {
           continue;
         }
         seen.add(index);
-        const log = broker.locate(topic.name, index);
-        if (typeof log === 'string') {
-          partitions.push(answer(index, log === 'elsewhere' ? ErrorCode.NOT_LEADER_OR_FOLLOWER : ErrorCode.UNKNOWN_TOPIC_OR_PARTITION));
+        // Only the leader answers, in the leader epoch the client expects (KIP-320).
+        const located = broker.replicas.leaderReplica(topic.name, index, wanted.currentLeaderEpoch ?? -1);
+        if ('errorCode' in located) {
+          partitions.push(answer(index, located.errorCode));
           continue;
         }
-        if (wanted.currentLeaderEpoch >= 0 && wanted.currentLeaderEpoch !== LEADER_EPOCH) {
-          const code = wanted.currentLeaderEpoch < LEADER_EPOCH ? ErrorCode.FENCED_LEADER_EPOCH : ErrorCode.UNKNOWN_LEADER_EPOCH;
-          partitions.push(answer(index, code));
-          continue;
-        }
+        const { log, leaderEpoch } = located.replica;
         const readCommitted = header.apiVersion >= 2 && request.isolationLevel === READ_COMMITTED;
         const upper = readCommitted ? log.lastStableOffset : log.highWatermark;
         if (wanted.timestamp === LATEST) {
-          partitions.push(answer(index, ErrorCode.NONE, -1, upper));
+          partitions.push(answer(index, ErrorCode.NONE, -1, upper, leaderEpoch));
         } else if (wanted.timestamp === EARLIEST) {
-          partitions.push(answer(index, ErrorCode.NONE, -1, log.logStartOffset));
+          partitions.push(answer(index, ErrorCode.NONE, -1, log.logStartOffset, leaderEpoch));
         } else if (wanted.timestamp === MAX_TIMESTAMP && header.apiVersion >= 7) {
           const found = await log.offsetOfMaxTimestamp();
-          partitions.push(found ? answer(index, ErrorCode.NONE, found.timestamp, found.offset) : answer(index, ErrorCode.NONE));
+          partitions.push(found ? answer(index, ErrorCode.NONE, found.timestamp, found.offset, leaderEpoch) : answer(index, ErrorCode.NONE));
         } else if (wanted.timestamp < 0) {
           partitions.push(answer(index, ErrorCode.INVALID_REQUEST));
         } else {
           const found = await log.offsetForTimestamp(wanted.timestamp);
           // No record at or after the timestamp: Kafka answers offset -1, timestamp -1.
-          partitions.push(found && found.offset < upper ? answer(index, ErrorCode.NONE, found.timestamp, found.offset) : answer(index, ErrorCode.NONE));
+          partitions.push(found && found.offset < upper ? answer(index, ErrorCode.NONE, found.timestamp, found.offset, leaderEpoch) : answer(index, ErrorCode.NONE));
         }
       }
       topics.push({ name: topic.name, partitions });

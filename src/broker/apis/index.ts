@@ -19,6 +19,7 @@ import { apiVersions } from './18-api-versions';
 import { createTopics } from './19-create-topics';
 import { deleteTopics } from './20-delete-topics';
 import { initProducerId } from './22-init-producer-id';
+import { offsetForLeaderEpoch } from './23-offset-for-leader-epoch';
 import { describeConfigs } from './32-describe-configs';
 import { createPartitions } from './37-create-partitions';
 import { deleteGroups } from './42-delete-groups';
@@ -42,6 +43,7 @@ export const handlers: ApiHandler[] = [
   createTopics,
   deleteTopics,
   initProducerId,
+  offsetForLeaderEpoch,
   describeConfigs,
   createPartitions,
   deleteGroups,

@@ -1,0 +1,482 @@
+// Replicated partitions on one broker, the way Kafka does it. The metadata image says, per
+// partition, who leads in which leader epoch and who is in the ISR; this manager follows
+// it. As leader, a partition takes produce, answers its followers' fetches (each fetch
+// tells how far that follower's log goes), keeps the high watermark at the smallest log
+// end in the ISR, completes acks=all produces when the high watermark passes them, and
+// asks the controller to shrink or expand the ISR (AlterPartitionIsr). As follower, it
+// first asks the leader where its own last leader epoch ended (OffsetForLeaderEpoch) and
+// cuts any divergent suffix, then fetches from the leader with its replica id and appends
+// the batches as they are, taking the leader's high watermark. A replica that stops
+// leading fails its pending acks=all produces at once with NOT_LEADER_OR_FOLLOWER.
+
+import { ErrorCode } from '../../protocol/errors';
+import { splitBatches } from '../../protocol/record-batch';
+import { KafkaConnection } from '../client/connection';
+import type { MetadataImage, PartitionInfo } from '../controller/metadata-image';
+import type { LogManager } from '../log/log-manager';
+import type { PartitionLog } from '../log/partition-log';
+import { Logger } from '../logger';
+import { LeaderState, truncationOffset } from './leader-state';
+
+export interface ReplicaSettings {
+  nodeId: number;
+  /** replica.lag.time.max.ms: a follower not caught up for this long leaves the ISR. */
+  lagTimeMaxMs: number;
+  /** replica.fetch.wait.max.ms: how long a follower's fetch waits at the leader for data. */
+  fetchWaitMaxMs: number;
+  /** replica.fetch.max.bytes, per partition. */
+  fetchMaxBytes: number;
+}
+
+export interface ReplicaHost {
+  image(): MetadataImage;
+  logs: LogManager;
+  /** The Kafka listener of a broker, from its registration. */
+  endpointOf(brokerId: number): { host: string; port: number } | undefined;
+  alterIsr(request: { topicId: string; partition: number; leaderEpoch: number; partitionEpoch: number; newIsr: number[] }): Promise<{ errorCode: number }>;
+  clusterId: string;
+}
+
+interface Waiter {
+  offset: number;
+  resolve: (errorCode: number) => void;
+  timer: NodeJS.Timeout;
+}
+
+export class Replica {
+  leaderId = -1;
+  leaderEpoch = -1;
+  partitionEpoch = -1;
+  replicas: number[] = [];
+  isr: number[] = [];
+  /** Set while this broker leads the partition. */
+  leading: LeaderState | null = null;
+  /** Set while this broker follows: truncate first, then fetch. */
+  following: 'truncating' | 'fetching' | null = null;
+  isrChangeInFlight = false;
+  waiters: Waiter[] = [];
+
+  constructor(
+    readonly topic: string,
+    readonly partition: number,
+    readonly topicId: string,
+    readonly log: PartitionLog,
+  ) {}
+
+  get key(): string {
+    return `${this.topic}-${this.partition}`;
+  }
+
+  get minInsyncReplicas(): number {
+    return Math.max(1, Number(this.log.config['min.insync.replicas'] ?? 1));
+  }
+}
+
+export type Located = { replica: Replica } | { errorCode: number };
+
+const NO_LEADER = -1;
+const ISR_CHECK_INTERVAL_MS = 500;
+
+export class ReplicaManager {
+  private readonly replicas = new Map<string, Replica>();
+  private readonly fetchers = new Map<number, FollowerFetcher>();
+  private isrTimer: NodeJS.Timeout | null = null;
+  private stopped = false;
+
+  constructor(
+    readonly settings: ReplicaSettings,
+    private readonly host: ReplicaHost,
+    readonly logger: Logger,
+    private readonly clock: () => number = Date.now,
+  ) {}
+
+  start(): void {
+    this.isrTimer = setInterval(() => this.maintainIsr(), Math.min(ISR_CHECK_INTERVAL_MS, Math.max(50, this.settings.lagTimeMaxMs / 4)));
+    this.isrTimer.unref();
+  }
+
+  stop(): void {
+    this.stopped = true;
+    if (this.isrTimer) clearInterval(this.isrTimer);
+    for (const fetcher of this.fetchers.values()) fetcher.stop();
+    this.fetchers.clear();
+    for (const replica of this.replicas.values()) this.failWaiters(replica, ErrorCode.NOT_LEADER_OR_FOLLOWER);
+  }
+
+  get(topic: string, partition: number): Replica | undefined {
+    return this.replicas.get(`${topic}-${partition}`);
+  }
+
+  all(): Replica[] {
+    return [...this.replicas.values()];
+  }
+
+  /** Follows the metadata of every partition (after a snapshot replaced the image). */
+  syncAll(image: MetadataImage): void {
+    const seen = new Set<string>();
+    for (const topic of image.topicsByName.values()) {
+      for (const p of topic.partitions.values()) {
+        this.onPartition(topic.name, p);
+        seen.add(`${topic.name}-${p.partitionId}`);
+      }
+    }
+    for (const [key, replica] of this.replicas) if (!seen.has(key)) this.remove(replica);
+  }
+
+  /** A partition's metadata changed (created, leader or ISR changed, reassigned). */
+  onPartition(topic: string, p: PartitionInfo): void {
+    if (this.stopped) return;
+    const key = `${topic}-${p.partitionId}`;
+    const self = this.settings.nodeId;
+    let replica = this.replicas.get(key);
+    if (!p.replicas.includes(self)) {
+      if (replica) this.remove(replica);
+      return;
+    }
+    const log = this.host.logs.get(topic, p.partitionId);
+    if (!log) return;
+    if (!replica || replica.log !== log) {
+      if (replica) this.remove(replica);
+      replica = new Replica(topic, p.partitionId, p.topicId, log);
+      this.replicas.set(key, replica);
+    }
+    const leaderChanged = replica.leaderId !== p.leader || replica.leaderEpoch !== p.leaderEpoch;
+    replica.leaderId = p.leader;
+    replica.leaderEpoch = p.leaderEpoch;
+    replica.partitionEpoch = p.partitionEpoch;
+    replica.replicas = p.replicas.slice();
+    replica.isr = p.isr.slice();
+    if (p.leader === self) {
+      if (leaderChanged || !replica.leading) this.becomeLeader(replica);
+      else replica.leading.update(replica.replicas, replica.isr, this.clock());
+      this.updateHighWatermark(replica);
+    } else if (leaderChanged || replica.leading) {
+      this.becomeFollower(replica);
+    }
+  }
+
+  /** The topic is gone, or this broker no longer holds a replica. */
+  removeTopic(topic: string): void {
+    for (const replica of [...this.replicas.values()]) if (replica.topic === topic) this.remove(replica);
+  }
+
+  private remove(replica: Replica): void {
+    this.failWaiters(replica, ErrorCode.NOT_LEADER_OR_FOLLOWER);
+    replica.leading = null;
+    replica.following = null;
+    this.replicas.delete(replica.key);
+  }
+
+  private becomeLeader(replica: Replica): void {
+    const { log } = replica;
+    replica.following = null;
+    // The new epoch starts at our log end: followers that wrote past it under an older
+    // leader will cut back to here.
+    log.epochs.assign(replica.leaderEpoch, log.logEndOffset);
+    replica.leading = new LeaderState(this.settings.nodeId, replica.replicas, replica.isr, this.clock());
+    this.logger.info('leading partition', { topic: replica.topic, partition: replica.partition, leaderEpoch: replica.leaderEpoch, isr: replica.isr, logEndOffset: log.logEndOffset, highWatermark: log.highWatermark });
+  }
+
+  private becomeFollower(replica: Replica): void {
+    const wasLeading = replica.leading !== null;
+    replica.leading = null;
+    this.failWaiters(replica, ErrorCode.NOT_LEADER_OR_FOLLOWER);
+    if (replica.leaderId === NO_LEADER) {
+      replica.following = null;
+      return;
+    }
+    replica.following = 'truncating';
+    if (wasLeading) this.logger.info('following partition', { topic: replica.topic, partition: replica.partition, leader: replica.leaderId, leaderEpoch: replica.leaderEpoch });
+    let fetcher = this.fetchers.get(replica.leaderId);
+    if (!fetcher || fetcher.stopped) {
+      fetcher = new FollowerFetcher(replica.leaderId, this, this.host);
+      this.fetchers.set(replica.leaderId, fetcher);
+      fetcher.start();
+    } else fetcher.wake();
+  }
+
+  /** Partitions this broker follows from `leaderId`. */
+  followedFrom(leaderId: number): Replica[] {
+    return [...this.replicas.values()].filter((r) => r.following !== null && r.leaderId === leaderId);
+  }
+
+  forgetFetcher(fetcher: FollowerFetcher): void {
+    if (this.fetchers.get(fetcher.leaderId) === fetcher) this.fetchers.delete(fetcher.leaderId);
+  }
+
+  /** The partition's leader replica here, or the error a client gets. */
+  leaderReplica(topic: string, partition: number, currentLeaderEpoch = -1): Located {
+    const replica = this.get(topic, partition);
+    if (!replica) {
+      const known = this.host.image().topicsByName.get(topic)?.partitions.has(partition);
+      return { errorCode: known ? ErrorCode.NOT_LEADER_OR_FOLLOWER : ErrorCode.UNKNOWN_TOPIC_OR_PARTITION };
+    }
+    if (currentLeaderEpoch >= 0 && currentLeaderEpoch !== replica.leaderEpoch) {
+      return { errorCode: currentLeaderEpoch < replica.leaderEpoch ? ErrorCode.FENCED_LEADER_EPOCH : ErrorCode.UNKNOWN_LEADER_EPOCH };
+    }
+    if (!replica.leading) return { errorCode: ErrorCode.NOT_LEADER_OR_FOLLOWER };
+    return { replica };
+  }
+
+  /** A follower fetched from `fetchOffset`: update its progress and the high watermark. */
+  recordFollowerFetch(replica: Replica, followerId: number, fetchOffset: number): void {
+    if (!replica.leading) return;
+    replica.leading.recordFetch(followerId, fetchOffset, replica.log.logEndOffset, this.clock());
+    this.updateHighWatermark(replica);
+  }
+
+  /** Called after a leader append: with a single in-sync replica the batch is committed at once. */
+  afterLeaderAppend(replica: Replica): void {
+    this.updateHighWatermark(replica);
+  }
+
+  private updateHighWatermark(replica: Replica): void {
+    if (!replica.leading) return;
+    const { log } = replica;
+    const hw = Math.max(log.highWatermark, replica.leading.highWatermark(log.logEndOffset));
+    if (hw !== log.highWatermark) log.highWatermark = hw;
+    if (replica.waiters.length === 0) return;
+    const done = replica.waiters.filter((w) => w.offset <= log.highWatermark);
+    if (done.length === 0) return;
+    replica.waiters = replica.waiters.filter((w) => w.offset > log.highWatermark);
+    // Kafka's rule: committed, but with fewer in-sync replicas than required, the producer
+    // is told so (the data stays).
+    const code = replica.isr.length < replica.minInsyncReplicas ? ErrorCode.NOT_ENOUGH_REPLICAS_AFTER_APPEND : ErrorCode.NONE;
+    for (const w of done) {
+      clearTimeout(w.timer);
+      w.resolve(code);
+    }
+  }
+
+  /** acks=all: resolves with an error code once the high watermark passes `endOffset`. */
+  awaitCommit(replica: Replica, endOffset: number, timeoutMs: number): Promise<number> {
+    if (replica.log.highWatermark >= endOffset) return Promise.resolve(ErrorCode.NONE);
+    if (!replica.leading) return Promise.resolve(ErrorCode.NOT_LEADER_OR_FOLLOWER);
+    return new Promise((resolve) => {
+      const waiter: Waiter = {
+        offset: endOffset,
+        resolve,
+        timer: setTimeout(() => {
+          replica.waiters = replica.waiters.filter((w) => w !== waiter);
+          resolve(ErrorCode.REQUEST_TIMED_OUT);
+        }, Math.max(0, timeoutMs)),
+      };
+      replica.waiters.push(waiter);
+    });
+  }
+
+  private failWaiters(replica: Replica, errorCode: number): void {
+    const waiters = replica.waiters;
+    replica.waiters = [];
+    for (const w of waiters) {
+      clearTimeout(w.timer);
+      w.resolve(errorCode);
+    }
+  }
+
+  /** Proposes ISR shrinks and expansions for the partitions this broker leads. */
+  private maintainIsr(): void {
+    const now = this.clock();
+    const image = this.host.image();
+    const eligible = (id: number) => image.brokers.get(id)?.fenced === false;
+    for (const replica of this.replicas.values()) {
+      if (!replica.leading || replica.isrChangeInFlight) continue;
+      const { log } = replica;
+      const epochStart = log.epochs.all().find((e) => e.epoch === replica.leaderEpoch)?.startOffset ?? log.logEndOffset;
+      const proposed = replica.leading.proposedIsr(now, this.settings.lagTimeMaxMs, log.highWatermark, epochStart, eligible);
+      if (!proposed) continue;
+      replica.isrChangeInFlight = true;
+      const request = { topicId: replica.topicId, partition: replica.partition, leaderEpoch: replica.leaderEpoch, partitionEpoch: replica.partitionEpoch, newIsr: proposed };
+      this.logger.info(proposed.length < replica.isr.length ? 'shrinking the ISR' : 'expanding the ISR', { topic: replica.topic, partition: replica.partition, from: replica.isr, to: proposed });
+      this.host.alterIsr(request).then(
+        (answer) => {
+          if (answer.errorCode !== ErrorCode.NONE) this.logger.info('ISR change refused', { topic: replica.topic, partition: replica.partition, errorCode: answer.errorCode });
+        },
+        () => undefined,
+      ).finally(() => {
+        // The committed change reaches this broker through the metadata log.
+        setTimeout(() => {
+          replica.isrChangeInFlight = false;
+        }, ISR_CHECK_INTERVAL_MS).unref();
+      });
+    }
+  }
+}
+
+/**
+ * Fetches, for every partition this broker follows from one leader, in one Fetch request
+ * at a time (replica id set, so the leader counts our fetch offset as our log end).
+ */
+export class FollowerFetcher {
+  stopped = false;
+  private connection: KafkaConnection | null = null;
+  private wakeUp: (() => void) | null = null;
+
+  constructor(
+    readonly leaderId: number,
+    private readonly manager: ReplicaManager,
+    private readonly host: ReplicaHost,
+  ) {}
+
+  start(): void {
+    void this.run();
+  }
+
+  stop(): void {
+    this.stopped = true;
+    this.connection?.close();
+    this.connection = null;
+    this.wake();
+  }
+
+  wake(): void {
+    const wake = this.wakeUp;
+    this.wakeUp = null;
+    wake?.();
+  }
+
+  private sleep(ms: number): Promise<void> {
+    return new Promise((resolve) => {
+      const timer = setTimeout(() => {
+        this.wakeUp = null;
+        resolve();
+      }, ms);
+      this.wakeUp = () => {
+        clearTimeout(timer);
+        resolve();
+      };
+    });
+  }
+
+  private async connect(): Promise<KafkaConnection | null> {
+    if (this.connection) return this.connection;
+    const endpoint = this.host.endpointOf(this.leaderId);
+    if (!endpoint) return null;
+    const connection = new KafkaConnection({ host: endpoint.host, port: endpoint.port, clientId: `replica-${this.manager.settings.nodeId}`, requestTimeoutMs: this.manager.settings.fetchWaitMaxMs + 10_000, connectTimeoutMs: 2000 });
+    await connection.connect();
+    this.connection = connection;
+    return connection;
+  }
+
+  private async run(): Promise<void> {
+    const log = this.manager.logger;
+    let idleRounds = 0;
+    while (!this.stopped) {
+      const partitions = this.manager.followedFrom(this.leaderId);
+      if (partitions.length === 0) {
+        // Nothing to follow from this leader any more (after a grace period for re-use).
+        if (++idleRounds > 20) break;
+        await this.sleep(100);
+        continue;
+      }
+      idleRounds = 0;
+      try {
+        const connection = await this.connect();
+        if (!connection) {
+          await this.sleep(200);
+          continue;
+        }
+        const truncating = partitions.filter((r) => r.following === 'truncating');
+        if (truncating.length > 0) await this.truncate(connection, truncating);
+        const fetching = partitions.filter((r) => r.following === 'fetching');
+        if (fetching.length > 0) await this.fetch(connection, fetching);
+        else if (truncating.length > 0) await this.sleep(100);
+      } catch (error) {
+        if (!this.stopped) log.debug('fetch from leader failed; retrying', { leader: this.leaderId, error: (error as Error).message });
+        this.connection?.close();
+        this.connection = null;
+        await this.sleep(200);
+      }
+    }
+    this.stopped = true;
+    this.connection?.close();
+    this.connection = null;
+    this.manager.forgetFetcher(this);
+  }
+
+  /** Asks the leader where our last epoch ended and cuts what we have past it. */
+  private async truncate(connection: KafkaConnection, replicas: Replica[]): Promise<void> {
+    const asked = replicas.filter((r) => r.log.epochs.latestEpoch >= 0);
+    for (const r of replicas) if (r.log.epochs.latestEpoch < 0) r.following = 'fetching';
+    if (asked.length === 0) return;
+    const byTopic = new Map<string, Replica[]>();
+    for (const r of asked) byTopic.set(r.topic, [...(byTopic.get(r.topic) ?? []), r]);
+    const response = await connection.request(23, 3, {
+      replicaId: this.manager.settings.nodeId,
+      topics: [...byTopic].map(([topic, rs]) => ({ topic, partitions: rs.map((r) => ({ partition: r.partition, currentLeaderEpoch: r.leaderEpoch, leaderEpoch: r.log.epochs.latestEpoch })) })),
+    });
+    for (const topic of response.topics) {
+      for (const answer of topic.partitions) {
+        const r = asked.find((x) => x.topic === topic.topic && x.partition === answer.partition);
+        if (!r || r.following !== 'truncating') continue;
+        if (answer.errorCode !== ErrorCode.NONE) continue;
+        const requested = r.log.epochs.latestEpoch;
+        const cut = truncationOffset(requested, { epoch: answer.leaderEpoch, endOffset: Number(answer.endOffset) }, r.log.epochs, r.log.logEndOffset, r.log.highWatermark);
+        if (cut < r.log.logEndOffset) {
+          const before = r.log.logEndOffset;
+          r.log.truncateTo(cut);
+          this.manager.logger.info('truncated a divergent suffix', { topic: r.topic, partition: r.partition, from: before, to: r.log.logEndOffset, leader: this.leaderId, leaderEpoch: r.leaderEpoch });
+        }
+        r.following = 'fetching';
+      }
+    }
+  }
+
+  private async fetch(connection: KafkaConnection, replicas: Replica[]): Promise<void> {
+    const settings = this.manager.settings;
+    const byTopic = new Map<string, Replica[]>();
+    for (const r of replicas) byTopic.set(r.topic, [...(byTopic.get(r.topic) ?? []), r]);
+    const response = await connection.request(1, 12, {
+      clusterId: null,
+      replicaId: settings.nodeId,
+      maxWaitMs: settings.fetchWaitMaxMs,
+      minBytes: 1,
+      maxBytes: 64 * 1024 * 1024,
+      isolationLevel: 0,
+      sessionId: 0,
+      sessionEpoch: -1,
+      topics: [...byTopic].map(([topic, rs]) => ({
+        topic,
+        partitions: rs.map((r) => ({
+          partition: r.partition,
+          currentLeaderEpoch: r.leaderEpoch,
+          fetchOffset: r.log.logEndOffset,
+          lastFetchedEpoch: r.log.epochs.latestEpoch,
+          logStartOffset: r.log.logStartOffset,
+          partitionMaxBytes: settings.fetchMaxBytes,
+        })),
+      })),
+      forgottenTopicsData: [],
+      rackId: '',
+    });
+    let backOff = false;
+    for (const topic of response.responses) {
+      for (const p of topic.partitions) {
+        const r = replicas.find((x) => x.topic === topic.topic && x.partition === p.partitionIndex);
+        // Metadata may have moved on while the fetch was out: only a still-following replica appends.
+        if (!r || r.following !== 'fetching' || r.leaderId !== this.leaderId) continue;
+        if (p.errorCode === ErrorCode.OFFSET_OUT_OF_RANGE) {
+          r.following = 'truncating';
+          continue;
+        }
+        if (p.errorCode !== ErrorCode.NONE) {
+          backOff = true;
+          continue;
+        }
+        const records = p.records as Buffer | Buffer[] | null;
+        const bytes = records === null ? null : Array.isArray(records) ? Buffer.concat(records) : records;
+        if (bytes && bytes.length > 0) {
+          const split = splitBatches(bytes);
+          // A fetch may end in a partial batch (max bytes): the whole ones are appended.
+          if (split.batches.length > 0 && !r.log.appendAsFollower(split.batches)) {
+            this.manager.logger.warn('fetched batches do not continue the local log; truncating again', { topic: r.topic, partition: r.partition, logEndOffset: r.log.logEndOffset });
+            r.following = 'truncating';
+            continue;
+          }
+        }
+        r.log.highWatermark = Math.min(Number(p.highWatermark), r.log.logEndOffset);
+      }
+    }
+    if (backOff) await this.sleep(100);
+  }
+}
