@@ -227,7 +227,11 @@ export class Broker {
     if (record.type !== 'Partition' && record.type !== 'PartitionChange') return;
     const topic = image.topicsById.get(record.data.topicId);
     const partition = topic?.partitions.get(record.data.partitionId);
-    if (topic && partition) this.replicas.onPartition(topic.name, partition);
+    if (!topic || !partition) return;
+    if (record.type === 'PartitionChange') {
+      this.logger.info('partition changed', { topic: topic.name, partition: partition.partitionId, leader: partition.leader, leaderEpoch: partition.leaderEpoch, partitionEpoch: partition.partitionEpoch, isr: partition.isr });
+    }
+    this.replicas.onPartition(topic.name, partition);
   }
 
   /**
@@ -291,7 +295,7 @@ export class Broker {
         rack: this.settings.rack,
         controllerHost: this.quorum.controllerEndpoint.host,
         controllerPort: this.quorum.controllerEndpoint.port,
-        heartbeatIntervalMs: 1000,
+        heartbeatIntervalMs: Math.min(1000, Math.floor(this.settings.brokerSessionTimeoutMs / 4)),
       },
       this.logger.child({ component: 'lifecycle' }),
     );

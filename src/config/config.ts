@@ -47,6 +47,7 @@ export interface BrokerConfig {
   groupMaxSize: number;
   metadataSnapshotIntervalEntries: number;
   replicaLagTimeMaxMs: number;
+  brokerSessionTimeoutMs: number;
   replicaFetchWaitMaxMs: number;
   replicaFetchMaxBytes: number;
   /** cluster.id from the config file; when absent it is derived from the voters. */

@@ -29,6 +29,7 @@ export const SETTINGS: SettingDef[] = [
   { key: 'group.initial.rebalance.delay.ms', field: 'groupInitialRebalanceDelayMs', kind: 'int', defaultValue: 3000, min: 0, about: 'wait for more members before the first rebalance of an empty group' },
   { key: 'group.min.session.timeout.ms', field: 'groupMinSessionTimeoutMs', kind: 'int', defaultValue: 6000, min: 1, about: 'smallest session timeout a member may ask for' },
   { key: 'group.max.session.timeout.ms', field: 'groupMaxSessionTimeoutMs', kind: 'int', defaultValue: 1800000, min: 1, about: 'largest session timeout a member may ask for' },
+  { key: 'broker.session.timeout.ms', field: 'brokerSessionTimeoutMs', kind: 'int', defaultValue: 9000, min: 500, about: 'a broker whose heartbeats stop for this long is fenced: it leaves every ISR and its leaderships move' },
   { key: 'replica.lag.time.max.ms', field: 'replicaLagTimeMaxMs', kind: 'int', defaultValue: 30000, min: 100, about: 'a follower not caught up with the leader for this long leaves the ISR' },
   { key: 'replica.fetch.wait.max.ms', field: 'replicaFetchWaitMaxMs', kind: 'int', defaultValue: 500, min: 1, about: 'how long a follower\'s fetch waits at the leader for new data' },
   { key: 'replica.fetch.max.bytes', field: 'replicaFetchMaxBytes', kind: 'int', defaultValue: 1048576, min: 1024, about: 'bytes per partition in one follower fetch (at least one batch is always sent)' },

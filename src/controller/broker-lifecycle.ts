@@ -58,7 +58,9 @@ export class BrokerLifecycle {
       this.connection?.connection.close();
       const address = this.quorum.voterAddress(leaderId);
       if (!address) return { errorCode: ErrorCode.NOT_CONTROLLER };
-      const connection = new KafkaConnection({ host: address.host, port: address.port, clientId: `broker-${this.options.brokerId}`, requestTimeoutMs: 5000, connectTimeoutMs: 2000 });
+      // A paused or partitioned leader must not hold heartbeats past the session timeout.
+      const timeoutMs = Math.max(500, Math.min(5000, this.options.heartbeatIntervalMs * 2));
+      const connection = new KafkaConnection({ host: address.host, port: address.port, clientId: `broker-${this.options.brokerId}`, requestTimeoutMs: timeoutMs, connectTimeoutMs: Math.min(2000, timeoutMs) });
       await connection.connect();
       this.connection = { leaderId, connection };
     }

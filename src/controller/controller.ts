@@ -123,16 +123,19 @@ export class Controller {
     return { records, result: { errorCode: ErrorCode.NONE, isCaughtUp: caughtUp, isFenced: fenced, shouldShutDown: request.wantShutDown } };
   }
 
-  /** Fences brokers whose session expired; returns the records (fence + ISR shrinks). */
+  /**
+   * Fences a broker whose session expired; returns the records (fence + ISR shrinks). One
+   * broker per call: each fencing's partition changes are computed from the image, which
+   * must already hold the previous fencing's (the next tick handles the next broker).
+   */
   tick(nowMs: number): MetadataRecord[] {
-    const records: MetadataRecord[] = [];
     for (const broker of this.image.brokers.values()) {
       if (broker.fenced) continue;
       const last = this.lastHeartbeatMs.get(broker.brokerId) ?? nowMs;
       if (!this.lastHeartbeatMs.has(broker.brokerId)) this.lastHeartbeatMs.set(broker.brokerId, nowMs);
-      if (nowMs - last > this.settings.brokerSessionTimeoutMs) records.push(...this.fenceRecords(broker.brokerId, broker.brokerEpoch));
+      if (nowMs - last > this.settings.brokerSessionTimeoutMs) return this.fenceRecords(broker.brokerId, broker.brokerEpoch);
     }
-    return records;
+    return [];
   }
 
   /** Fencing removes the broker from every ISR and moves its leaderships away. */

@@ -66,6 +66,7 @@ export class PartitionLog {
   private readonly segments: Segment[] = [];
   private readonly producers: ProducerStateTable;
   private readonly listeners = new Set<() => void>();
+  private readonly hwListeners = new Set<() => void>();
   private readonly cache: TailCache;
   private readonly cacheEntries: TailEntry[] = [];
   /** Which leader epoch wrote which offsets (replication: truncation after leader changes). */
@@ -159,7 +160,7 @@ export class PartitionLog {
     const next = Math.min(offset, this.logEndOffset);
     const advanced = next > this.hw;
     this.hw = next;
-    if (advanced) this.notify();
+    if (advanced) this.notify(this.hwListeners);
   }
 
   get lastStableOffset(): number {
@@ -306,7 +307,8 @@ export class PartitionLog {
     });
     this.active.append(batches, meta, nowMs);
     this.logEndOffset = next;
-    if (!options.holdHighWatermark) this.hw = next;
+    const hwMoved = !options.holdHighWatermark;
+    if (hwMoved) this.hw = next;
     views.forEach((view, i) => {
       if (view.producerId >= 0) {
         this.producers.record(view.producerId, view.producerEpoch, {
@@ -322,6 +324,7 @@ export class PartitionLog {
     this.unflushedMessages += meta.length === 0 ? 0 : next - baseOffset;
     if (this.unflushedMessages >= configNumber(this.config, 'flush.messages', Number.MAX_SAFE_INTEGER)) this.flush();
     this.notify();
+    if (hwMoved) this.notify(this.hwListeners);
     return { errorCode: ErrorCode.NONE, baseOffset, lastOffset: next - 1, logStartOffset: this.logStartOffset };
   }
 
@@ -393,14 +396,21 @@ export class PartitionLog {
     this.cache.add(entry);
   }
 
+  /** Called after each append (the log end moved): what followers' fetches wait for. */
   onAppend(listener: () => void): () => void {
     this.listeners.add(listener);
     return () => this.listeners.delete(listener);
   }
 
-  private notify(): void {
-    if (this.listeners.size === 0) return;
-    for (const listener of [...this.listeners]) listener();
+  /** Called when the high watermark advances: what consumers' fetches wait for. */
+  onHighWatermark(listener: () => void): () => void {
+    this.hwListeners.add(listener);
+    return () => this.hwListeners.delete(listener);
+  }
+
+  private notify(listeners: Set<() => void> = this.listeners): void {
+    if (listeners.size === 0) return;
+    for (const listener of [...listeners]) listener();
   }
 
   /**

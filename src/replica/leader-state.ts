@@ -19,6 +19,13 @@ export interface FollowerProgress {
 
 export class LeaderState {
   readonly followers = new Map<number, FollowerProgress>();
+  /**
+   * An ISR change sent to the controller and not yet seen committed. Until it is, the high
+   * watermark counts the union of both sets ("maximal ISR", as Kafka does): a replica being
+   * added must hold everything the high watermark passes from the moment it is proposed,
+   * and one being removed still counts until its removal is committed.
+   */
+  pendingIsr: number[] | null = null;
 
   constructor(
     readonly leaderId: number,
@@ -36,6 +43,7 @@ export class LeaderState {
   update(replicas: number[], isr: number[], nowMs: number): void {
     this.replicas = replicas;
     this.isr = isr;
+    this.pendingIsr = null;
     for (const id of replicas) {
       if (id !== this.leaderId && !this.followers.has(id)) this.followers.set(id, { logEndOffset: -1, lastCaughtUpMs: nowMs, lastFetchMs: -1, lastFetchLeaderEnd: -1 });
     }
@@ -56,7 +64,8 @@ export class LeaderState {
   /** The smallest log end offset in the ISR (the leader's own counts as `leaderEnd`). */
   highWatermark(leaderEnd: number): number {
     let hw = leaderEnd;
-    for (const id of this.isr) {
+    const counted = this.pendingIsr ? [...new Set([...this.isr, ...this.pendingIsr])] : this.isr;
+    for (const id of counted) {
       if (id === this.leaderId) continue;
       const end = this.followers.get(id)?.logEndOffset ?? 0;
       hw = Math.min(hw, Math.max(0, end));

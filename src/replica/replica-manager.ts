@@ -286,13 +286,20 @@ export class ReplicaManager {
       const proposed = replica.leading.proposedIsr(now, this.settings.lagTimeMaxMs, log.highWatermark, epochStart, eligible);
       if (!proposed) continue;
       replica.isrChangeInFlight = true;
+      replica.leading.pendingIsr = proposed;
+      const leading = replica.leading;
       const request = { topicId: replica.topicId, partition: replica.partition, leaderEpoch: replica.leaderEpoch, partitionEpoch: replica.partitionEpoch, newIsr: proposed };
       this.logger.info(proposed.length < replica.isr.length ? 'shrinking the ISR' : 'expanding the ISR', { topic: replica.topic, partition: replica.partition, from: replica.isr, to: proposed });
       this.host.alterIsr(request).then(
         (answer) => {
-          if (answer.errorCode !== ErrorCode.NONE) this.logger.info('ISR change refused', { topic: replica.topic, partition: replica.partition, errorCode: answer.errorCode });
+          if (answer.errorCode !== ErrorCode.NONE) {
+            this.logger.info('ISR change refused', { topic: replica.topic, partition: replica.partition, errorCode: answer.errorCode });
+            if (leading.pendingIsr === proposed) leading.pendingIsr = null;
+          }
         },
-        () => undefined,
+        () => {
+          if (leading.pendingIsr === proposed) leading.pendingIsr = null;
+        },
       ).finally(() => {
         // The committed change reaches this broker through the metadata log.
         setTimeout(() => {

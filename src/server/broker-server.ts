@@ -64,7 +64,7 @@ export async function startBroker(config: BrokerConfig, logger: Logger): Promise
     controllerListen: config.controllerListen,
     raftTickMs: 50,
     raftElectionTimeoutTicks: 20,
-    brokerSessionTimeoutMs: 9000,
+    brokerSessionTimeoutMs: config.brokerSessionTimeoutMs,
     rack: config.rack,
     metadataSnapshotIntervalEntries: config.metadataSnapshotIntervalEntries,
     replica: { lagTimeMaxMs: config.replicaLagTimeMaxMs, fetchWaitMaxMs: config.replicaFetchWaitMaxMs, fetchMaxBytes: config.replicaFetchMaxBytes },

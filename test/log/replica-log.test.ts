@@ -61,7 +61,7 @@ test('a replicated leader holds the high watermark; readers wake when it moves',
   assert.is(log.highWatermark, 0);
   assert.is(log.read(0, 1 << 20, { minOneBatch: true }).bytes, 0, 'consumers see nothing above the high watermark');
   let woken = 0;
-  log.onAppend(() => woken++);
+  log.onHighWatermark(() => woken++);
   log.highWatermark = 2;
   assert.is(woken, 1);
   assert.ok(log.read(0, 1 << 20, { minOneBatch: true }).bytes > 0);

@@ -90,13 +90,18 @@ export const fetch: ApiHandler<FetchRequest> = {
     }
     const maxWaitMs = Math.max(0, Math.min(request.maxWaitMs, broker.settings.fetchMaxWaitMsCap));
     const deadline = Date.now() + maxWaitMs;
+    const follower = request.replicaId >= 0;
+    // Where each log stood when last read: a change after that (even one that lands before
+    // the wait below subscribes) wakes the wait at once.
+    const mark = () => slots.map((slot) => (slot.log ? (follower ? slot.log.logEndOffset : slot.log.highWatermark) : -1));
     for (;;) {
+      const marks = mark();
       const attempt = await readAll(broker, request, slots);
       const remainingMs = deadline - Date.now();
       if (attempt.bytes >= request.minBytes || attempt.failed || remainingMs <= 0 || broker.shuttingDown) {
         return assemble(request, slots, attempt.partitions);
       }
-      const woken = await waitForAppend(slots, remainingMs, broker);
+      const woken = await waitForData(slots, remainingMs, broker, follower, () => mark().some((m, i) => m !== marks[i]));
       if (!woken) return assemble(request, slots, (await readAll(broker, request, slots)).partitions);
     }
   },
@@ -163,8 +168,11 @@ function assemble(request: FetchRequest, slots: Slot[], partitions: ReturnType<t
   return { throttleTimeMs: 0, errorCode: ErrorCode.NONE, sessionId: 0, responses };
 }
 
-/** Parks until any of the partitions gets an append, or the time runs out; true if woken. */
-function waitForAppend(slots: Slot[], timeoutMs: number, broker: Broker): Promise<boolean> {
+/**
+ * Parks until any of the partitions has more to give (a follower: an append; a consumer:
+ * a higher high watermark), or the time runs out; true if woken.
+ */
+function waitForData(slots: Slot[], timeoutMs: number, broker: Broker, follower: boolean, movedSinceRead: () => boolean): Promise<boolean> {
   return new Promise((resolve) => {
     const unsubscribes: (() => void)[] = [];
     let settled = false;
@@ -176,7 +184,10 @@ function waitForAppend(slots: Slot[], timeoutMs: number, broker: Broker): Promis
       resolve(woken);
     };
     const timer = setTimeout(() => finish(false), timeoutMs);
-    for (const slot of slots) if (slot.log) unsubscribes.push(slot.log.onAppend(() => finish(true)));
+    for (const slot of slots) {
+      if (slot.log) unsubscribes.push(follower ? slot.log.onAppend(() => finish(true)) : slot.log.onHighWatermark(() => finish(true)));
+    }
     unsubscribes.push(broker.onShutdown(() => finish(false)));
+    if (movedSinceRead()) finish(true);
   });
 }
