@@ -21,6 +21,8 @@ import { InitProducerId } from './22-init-producer-id';
 import { DescribeConfigs } from './32-describe-configs';
 import { CreatePartitions } from './37-create-partitions';
 import { DeleteGroups } from './42-delete-groups';
+import { AlterPartitionReassignments } from './45-alter-partition-reassignments';
+import { ListPartitionReassignments } from './46-list-partition-reassignments';
 import { OffsetDelete } from './47-offset-delete';
 import { OffsetForLeaderEpoch } from './23-offset-for-leader-epoch';
 import { AllocateProducerIds, AlterPartitionIsr, BrokerHeartbeat, BrokerRegistration, RaftAddVoter, RaftAppendEntries, RaftDescribeQuorum, RaftInstallSnapshot, RaftRemoveVoter, RaftTimeoutNow, RaftVote } from './1000-raft';
@@ -46,6 +48,8 @@ export const allApis: ApiSchema[] = [
   DescribeConfigs,
   CreatePartitions,
   DeleteGroups,
+  AlterPartitionReassignments,
+  ListPartitionReassignments,
   OffsetDelete,
   RaftVote,
   RaftAppendEntries,

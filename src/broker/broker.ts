@@ -63,6 +63,8 @@ export interface BrokerSettings {
   raftTickMs: number;
   raftElectionTimeoutTicks: number;
   brokerSessionTimeoutMs: number;
+  /** auto.leader.rebalance.enable and its check interval / threshold (controller side). */
+  leaderRebalance?: { enabled: boolean; intervalMs: number; imbalancePercentage: number };
   rack: string | null;
   /** Applied metadata entries between snapshots. */
   metadataSnapshotIntervalEntries?: number;
@@ -138,6 +140,8 @@ export class Broker {
   /** Parallel-recovery results for partitions opened while the metadata replays. */
   private readonly recoveries = new Map<string, PreRecovery>();
   lifecycle: BrokerLifecycle | null = null;
+  /** Partitions whose replica here was reassigned away: dropped once the image shows it. */
+  private readonly pendingRemovals = new Set<string>();
   /** Topic creations in flight, so concurrent auto-creations propose once. */
   private readonly creating = new Map<string, Promise<TopicInfo>>();
 
@@ -156,7 +160,12 @@ export class Broker {
       dataDir: settings.dataDir,
       tickMs: settings.raftTickMs,
       electionTimeoutTicks: settings.raftElectionTimeoutTicks,
-      controller: { brokerSessionTimeoutMs: settings.brokerSessionTimeoutMs, defaultPartitions: settings.numPartitions, defaultReplicationFactor: settings.defaultReplicationFactor },
+      controller: {
+        brokerSessionTimeoutMs: settings.brokerSessionTimeoutMs,
+        defaultPartitions: settings.numPartitions,
+        defaultReplicationFactor: settings.defaultReplicationFactor,
+        leaderRebalance: settings.leaderRebalance,
+      },
       snapshotEveryEntries: settings.metadataSnapshotIntervalEntries ?? 5000,
       logger: logger.child({ component: 'quorum' }),
       onRecord: (record, image) => this.onMetadataRecord(record, image),
@@ -206,6 +215,21 @@ export class Broker {
       const key = `${topic.name}-${record.data.partitionId}`;
       this.logs.getOrCreate(topic.name, record.data.partitionId, topicLogConfig(this.settings.topicDefaults, image.topicConfigs(topic.name)), this.recoveries.get(key));
       this.recoveries.delete(key);
+    } else if (record.type === 'PartitionChange' && record.data.replicas !== null) {
+      // A reassignment: a new replica here opens an empty log and starts following; a
+      // replica moved away is dropped with its data once the change has completed.
+      const topic = image.topicsById.get(record.data.topicId);
+      if (!topic) return;
+      const key = `${topic.name}-${record.data.partitionId}`;
+      if (record.data.replicas.includes(this.nodeId)) {
+        if (!this.logs.get(topic.name, record.data.partitionId)) {
+          this.logs.getOrCreate(topic.name, record.data.partitionId, topicLogConfig(this.settings.topicDefaults, image.topicConfigs(topic.name)), this.recoveries.get(key));
+          this.recoveries.delete(key);
+          this.logger.info('replica added by reassignment', { topic: topic.name, partition: record.data.partitionId });
+        }
+      } else if (this.logs.get(topic.name, record.data.partitionId)) {
+        this.pendingRemovals.add(key);
+      }
     } else if (record.type === 'RemoveTopic') {
       const topic = image.topicsById.get(record.data.topicId);
       if (topic) {
@@ -228,6 +252,12 @@ export class Broker {
     const topic = image.topicsById.get(record.data.topicId);
     const partition = topic?.partitions.get(record.data.partitionId);
     if (!topic || !partition) return;
+    if (this.pendingRemovals.delete(`${topic.name}-${partition.partitionId}`) && !partition.replicas.includes(this.nodeId)) {
+      this.replicas.onPartition(topic.name, partition);
+      this.logs.deletePartition(topic.name, partition.partitionId);
+      this.logger.info('replica removed by reassignment', { topic: topic.name, partition: partition.partitionId });
+      return;
+    }
     if (record.type === 'PartitionChange') {
       this.logger.info('partition changed', { topic: topic.name, partition: partition.partitionId, leader: partition.leader, leaderEpoch: partition.leaderEpoch, partitionEpoch: partition.partitionEpoch, isr: partition.isr });
     }
@@ -330,6 +360,25 @@ export class Broker {
     this.groups.stop();
     this.lifecycle?.stop();
     await this.quorum.stop();
+  }
+
+  /**
+   * Before a clean stop in a cluster: the controller moves this broker's partition
+   * leaderships to other ISR members and drops it from the ISRs (controlled shutdown), and
+   * this node waits until it has applied that, so that producers meet NOT_LEADER_OR_FOLLOWER
+   * (retriable: they refresh metadata and go to the new leader) rather than a vanished
+   * leader. A single node, or one whose controller cannot be reached, skips it.
+   */
+  async controlledShutdown(timeoutMs: number): Promise<void> {
+    const others = this.quorum.image.unfencedBrokers().filter((b) => b.brokerId !== this.nodeId);
+    if (!this.lifecycle || others.length === 0) return;
+    const started = Date.now();
+    const leading = () => this.replicas.all().filter((r) => r.leading !== null).length;
+    const before = leading();
+    const done = await this.lifecycle.controlledShutdown(timeoutMs);
+    // The controller answers after commit; this node applies the changes right after.
+    while (done && leading() > 0 && Date.now() - started < timeoutMs) await new Promise((r) => setTimeout(r, 20));
+    this.logger.info(done ? 'controlled shutdown: leaderships moved' : 'controlled shutdown: controller not reachable, stopping anyway', { ledBefore: before, ledNow: leading(), ms: Date.now() - started });
   }
 
   /** Wakes every parked request so in-flight work can be answered before the sockets close. */

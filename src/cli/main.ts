@@ -7,6 +7,7 @@ import { CliError } from './admin-client';
 import { GROUPS_HELP, groupsCommand } from './groups-command';
 import { CLUSTER_HELP, clusterCommand } from './cluster-command';
 import { FRAME_HELP, frameCommand } from './frame-command';
+import { PARTITIONS_HELP, partitionsCommand } from './partitions-command';
 import { SERVER_HELP, serverCommand } from './server-command';
 
 const HELP = `Usage: brook <command> [options]
@@ -17,6 +18,7 @@ Commands:
   frame decode      print a Kafka protocol frame from stdin as JSON
   groups            list, describe (with lag), reset-offsets, delete consumer groups
   cluster status    the metadata quorum (leader, term, commit index, voter lag) and brokers
+  partitions        reassign replicas between brokers, list reassignments in progress
   help              show this help
 `;
 
@@ -32,6 +34,8 @@ export async function main(argv: string[]): Promise<number> {
         return await groupsCommand(rest);
       case 'cluster':
         return await clusterCommand(rest);
+      case 'partitions':
+        return await partitionsCommand(rest);
       case undefined:
         process.stderr.write(HELP);
         return 2;
@@ -42,6 +46,7 @@ export async function main(argv: string[]): Promise<number> {
         else if (rest[0] === 'frame') process.stdout.write(FRAME_HELP);
         else if (rest[0] === 'groups') process.stdout.write(GROUPS_HELP);
         else if (rest[0] === 'cluster') process.stdout.write(CLUSTER_HELP);
+        else if (rest[0] === 'partitions') process.stdout.write(PARTITIONS_HELP);
         else process.stdout.write(HELP);
         return 0;
       default:

@@ -14,6 +14,8 @@ controller voter).
 Options:
   --node-id N                   node id (default 1)
   --listen HOST:PORT            Kafka listener (default 127.0.0.1:9092)
+  --advertise HOST:PORT         Kafka address given to clients and other brokers
+                                (advertised.listeners; default: the --listen address)
   --controller-listen HOST:PORT controller (Raft) listener (default 127.0.0.1:9093)
   --http HOST:PORT|off          HTTP listener for health and console (default 127.0.0.1:8080)
   --data-dir DIR                data directory (default ./data)
@@ -29,7 +31,7 @@ Ready when the Kafka listener answers ApiVersions. SIGTERM shuts down cleanly.
 const FORCED_EXIT_MS = 30_000;
 
 export async function serverCommand(argv: string[]): Promise<number> {
-  const { flags, positionals } = parseArgs(argv, ['node-id', 'listen', 'controller-listen', 'http', 'data-dir', 'voters', 'config', 'log-level'], ['help']);
+  const { flags, positionals } = parseArgs(argv, ['node-id', 'listen', 'advertise', 'controller-listen', 'http', 'data-dir', 'voters', 'config', 'log-level'], ['help']);
   if (flags.help) {
     process.stdout.write(SERVER_HELP);
     return 0;

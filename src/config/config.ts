@@ -22,6 +22,8 @@ export interface Voter extends HostPort {
 export interface BrokerConfig {
   nodeId: number;
   listen: HostPort;
+  /** advertised.listeners: the Kafka address other brokers and clients are told (default: the listener). */
+  advertise: HostPort | null;
   controllerListen: HostPort;
   http: HostPort | null;
   dataDir: string;
@@ -48,6 +50,9 @@ export interface BrokerConfig {
   metadataSnapshotIntervalEntries: number;
   replicaLagTimeMaxMs: number;
   brokerSessionTimeoutMs: number;
+  autoLeaderRebalanceEnable: boolean;
+  leaderImbalanceCheckIntervalSeconds: number;
+  leaderImbalancePerBrokerPercentage: number;
   replicaFetchWaitMaxMs: number;
   replicaFetchMaxBytes: number;
   /** cluster.id from the config file; when absent it is derived from the voters. */
@@ -124,6 +129,7 @@ export function readConfigFile(file: string): Record<string, string> {
 export interface ServerFlags {
   'node-id'?: string;
   listen?: string;
+  advertise?: string;
   'controller-listen'?: string;
   http?: string;
   'data-dir'?: string;
@@ -137,6 +143,8 @@ const FILE_KEYS_FOR_FLAGS: Record<string, keyof ServerFlags> = {
   'node.id': 'node-id',
   listen: 'listen',
   'brook.listen': 'listen',
+  'advertised.listeners': 'advertise',
+  'brook.advertise': 'advertise',
   'controller.listen': 'controller-listen',
   'brook.controller.listen': 'controller-listen',
   http: 'http',
@@ -169,6 +177,9 @@ export function loadConfig(flags: ServerFlags): BrokerConfig {
 
   const nodeId = parseInteger(merged['node-id'] ?? '1', '--node-id', 0);
   const listen = parseHostPort(merged.listen ?? '127.0.0.1:9092', '--listen');
+  // Kafka's advertised.listeners form (PLAINTEXT://host:port) is taken as well as HOST:PORT.
+  const advertise = merged.advertise ? parseHostPort(merged.advertise.replace(/^[A-Za-z_]+:\/\//, ''), '--advertise') : null;
+  if (advertise && advertise.port === 0) throw new ConfigError('--advertise: the advertised port must not be 0');
   const controllerListen = parseHostPort(merged['controller-listen'] ?? '127.0.0.1:9093', '--controller-listen');
   const httpValue = merged.http ?? '127.0.0.1:8080';
   const http = httpValue === 'off' ? null : parseHostPort(httpValue, '--http');
@@ -181,6 +192,7 @@ export function loadConfig(flags: ServerFlags): BrokerConfig {
   const config: Record<string, unknown> = {
     nodeId,
     listen,
+    advertise,
     controllerListen,
     http,
     dataDir,

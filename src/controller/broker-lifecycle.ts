@@ -145,6 +145,35 @@ export class BrokerLifecycle {
     return { errorCode: ErrorCode.NOT_CONTROLLER, firstProducerId: -1, count: 0 };
   }
 
+  /**
+   * Controlled shutdown: stop the regular heartbeats and ask the controller, with
+   * heartbeats that want to shut down, to move this broker's leaderships away and take it
+   * out of every ISR. True once the controller has committed that (shouldShutDown); false
+   * when it could not be reached within `timeoutMs` (the broker then stops anyway and the
+   * session timeout does the rest, as after a crash).
+   */
+  async controlledShutdown(timeoutMs: number): Promise<boolean> {
+    if (this.timer) clearInterval(this.timer);
+    this.timer = null;
+    const deadline = Date.now() + timeoutMs;
+    while (this.busy && Date.now() < deadline) await new Promise((r) => setTimeout(r, 20));
+    // Holding `busy` keeps any late regular beat (which would unfence us again) out.
+    this.busy = true;
+    while (Date.now() < deadline) {
+      try {
+        const answer = await this.call(1006, { brokerId: this.options.brokerId, brokerEpoch: this.brokerEpoch, currentMetadataOffset: this.quorum.appliedIndex, wantFence: false, wantShutDown: true });
+        if (answer.errorCode === ErrorCode.NONE && answer.shouldShutDown) {
+          this.fenced = true;
+          return true;
+        }
+      } catch {
+        // The controller moved or is unreachable: ask again while time remains.
+      }
+      await new Promise((r) => setTimeout(r, 100));
+    }
+    return false;
+  }
+
   stop(): void {
     if (this.timer) clearInterval(this.timer);
     this.timer = null;

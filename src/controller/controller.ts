@@ -18,6 +18,24 @@ export interface ControllerSettings {
   brokerSessionTimeoutMs: number;
   defaultPartitions: number;
   defaultReplicationFactor: number;
+  /** Automatic preferred-leader election (auto.leader.rebalance.enable); off when absent. */
+  leaderRebalance?: { enabled: boolean; intervalMs: number; imbalancePercentage: number };
+}
+
+/** One partition's answer to a reassignment request. */
+export interface ReassignmentResult {
+  partitionIndex: number;
+  errorCode: number;
+  errorMessage: string | null;
+}
+
+/** A reassignment in progress, as ListPartitionReassignments reports it. */
+export interface OngoingReassignment {
+  topic: string;
+  partitionIndex: number;
+  replicas: number[];
+  addingReplicas: number[];
+  removingReplicas: number[];
 }
 
 export interface Decision<T> {
@@ -57,6 +75,7 @@ export class Controller {
   /** brokerId -> last heartbeat time (soft state of the active controller). */
   private readonly lastHeartbeatMs = new Map<number, number>();
   private nextBrokerEpoch = 1;
+  private lastRebalanceMs = -1;
 
   constructor(
     private readonly image: MetadataImage,
@@ -135,7 +154,147 @@ export class Controller {
       if (!this.lastHeartbeatMs.has(broker.brokerId)) this.lastHeartbeatMs.set(broker.brokerId, nowMs);
       if (nowMs - last > this.settings.brokerSessionTimeoutMs) return this.fenceRecords(broker.brokerId, broker.brokerEpoch);
     }
-    return [];
+    const finished = this.completeReassignments();
+    if (finished.length > 0) return finished;
+    return this.rebalanceLeaders(nowMs);
+  }
+
+  /**
+   * Preferred-leader election, as auto.leader.rebalance.enable does in Kafka: every check
+   * interval, for each broker whose share of partitions that prefer it (it is their first
+   * replica) but are led elsewhere exceeds leader.imbalance.per.broker.percentage, those
+   * partitions move their leadership back to it when it is unfenced and in their ISR.
+   */
+  rebalanceLeaders(nowMs: number, force = false): MetadataRecord[] {
+    const settings = this.settings.leaderRebalance;
+    if (!force && (!settings?.enabled || (this.lastRebalanceMs >= 0 && nowMs - this.lastRebalanceMs < settings.intervalMs))) return [];
+    if (this.lastRebalanceMs < 0 && !force) {
+      // The first check comes one interval after this controller took over.
+      this.lastRebalanceMs = nowMs;
+      return [];
+    }
+    this.lastRebalanceMs = nowMs;
+    const preferred = new Map<number, { total: number; misplaced: PartitionInfo[] }>();
+    for (const topic of this.image.topicsById.values()) {
+      for (const partition of topic.partitions.values()) {
+        const first = partition.replicas[0];
+        if (first === undefined || partition.addingReplicas.length > 0 || partition.removingReplicas.length > 0) continue;
+        const entry = preferred.get(first) ?? { total: 0, misplaced: [] };
+        entry.total++;
+        if (partition.leader !== first) entry.misplaced.push(partition);
+        preferred.set(first, entry);
+      }
+    }
+    const records: MetadataRecord[] = [];
+    const threshold = force ? 0 : (settings?.imbalancePercentage ?? 10);
+    for (const [brokerId, { total, misplaced }] of preferred) {
+      if (misplaced.length === 0 || (misplaced.length * 100) / total <= threshold) continue;
+      if (this.image.brokers.get(brokerId)?.fenced !== false) continue;
+      for (const partition of misplaced) {
+        if (!partition.isr.includes(brokerId)) continue;
+        records.push({ type: 'PartitionChange', data: { topicId: partition.topicId, partitionId: partition.partitionId, isr: null, leader: brokerId } });
+      }
+    }
+    return records;
+  }
+
+  /**
+   * AlterPartitionReassignments: each partition's replicas become `replicas` (null cancels
+   * the reassignment in progress). As in Kafka (KIP-455), the partition first holds the
+   * union of old and new replicas, with the new ones as adding and the dropped ones as
+   * removing; once every target replica is in the ISR the change completes: the replicas
+   * become the target, the ISR loses the removed ones and a removed leader hands over to
+   * a target replica in the ISR.
+   */
+  alterPartitionReassignments(topics: { name: string; partitions: { partitionIndex: number; replicas: number[] | null }[] }[]): Decision<{ name: string; partitions: ReassignmentResult[] }[]> {
+    const records: MetadataRecord[] = [];
+    const results = topics.map((request) => {
+      const topic = this.image.topicsByName.get(request.name);
+      const partitions = request.partitions.map((p): ReassignmentResult => {
+        const answer = (errorCode: number, errorMessage: string | null = null) => ({ partitionIndex: p.partitionIndex, errorCode, errorMessage });
+        const partition = topic?.partitions.get(p.partitionIndex);
+        if (!topic || !partition) return answer(ErrorCode.UNKNOWN_TOPIC_OR_PARTITION, `no partition ${request.name}-${p.partitionIndex}`);
+        const original = partition.replicas.filter((id) => !partition.addingReplicas.includes(id));
+        if (p.replicas === null) {
+          if (partition.addingReplicas.length === 0 && partition.removingReplicas.length === 0) return answer(ErrorCode.NO_REASSIGNMENT_IN_PROGRESS, 'no reassignment in progress for this partition');
+          records.push(this.finishRecord(partition, original));
+          return answer(ErrorCode.NONE);
+        }
+        const target = p.replicas;
+        if (target.length === 0) return answer(ErrorCode.INVALID_REPLICA_ASSIGNMENT, 'the replica list is empty');
+        if (new Set(target).size !== target.length) return answer(ErrorCode.INVALID_REPLICA_ASSIGNMENT, 'a broker appears twice in the replica list');
+        const unknown = target.filter((id) => this.image.brokers.get(id)?.fenced !== false);
+        if (unknown.length > 0) return answer(ErrorCode.INVALID_REPLICA_ASSIGNMENT, `broker(s) ${unknown.join(', ')} not registered or fenced`);
+        const adding = target.filter((id) => !original.includes(id));
+        const removing = original.filter((id) => !target.includes(id));
+        if (adding.length === 0 && target.every((id) => partition.isr.includes(id))) {
+          // Only removals or a new order: nothing to copy, done at once.
+          records.push(this.finishRecord(partition, target));
+          return answer(ErrorCode.NONE);
+        }
+        records.push({
+          type: 'PartitionChange',
+          data: { topicId: partition.topicId, partitionId: partition.partitionId, isr: null, leader: UNCHANGED, replicas: [...target, ...removing], addingReplicas: adding, removingReplicas: removing },
+        });
+        return answer(ErrorCode.NONE);
+      });
+      return { name: request.name, partitions };
+    });
+    return { records, result: results };
+  }
+
+  /** Reassignments in progress (ListPartitionReassignments); `wanted` null means all. */
+  listPartitionReassignments(wanted: { name: string; partitionIndexes: number[] }[] | null): OngoingReassignment[] {
+    const out: OngoingReassignment[] = [];
+    for (const topic of this.image.topicsByName.values()) {
+      const asked = wanted?.find((w) => w.name === topic.name);
+      if (wanted && !asked) continue;
+      for (const p of topic.partitions.values()) {
+        if (asked && !asked.partitionIndexes.includes(p.partitionId)) continue;
+        if (p.addingReplicas.length === 0 && p.removingReplicas.length === 0) continue;
+        out.push({ topic: topic.name, partitionIndex: p.partitionId, replicas: p.replicas, addingReplicas: p.addingReplicas, removingReplicas: p.removingReplicas });
+      }
+    }
+    return out.sort((a, b) => a.topic.localeCompare(b.topic) || a.partitionIndex - b.partitionIndex);
+  }
+
+  /** Reassignments whose target replicas have all joined the ISR complete. */
+  private completeReassignments(): MetadataRecord[] {
+    const records: MetadataRecord[] = [];
+    for (const topic of this.image.topicsById.values()) {
+      for (const partition of topic.partitions.values()) {
+        if (partition.addingReplicas.length === 0 && partition.removingReplicas.length === 0) continue;
+        const target = partition.replicas.filter((id) => !partition.removingReplicas.includes(id));
+        if (target.every((id) => partition.isr.includes(id))) records.push(this.finishRecord(partition, target));
+      }
+    }
+    return records;
+  }
+
+  /**
+   * The record that sets a partition's replicas to `replicas` with no reassignment left:
+   * the ISR keeps only those replicas (or, if none of them is in it, stays as it is until
+   * they catch up), and a leader outside them hands over to one inside the ISR.
+   */
+  private finishRecord(partition: PartitionInfo, replicas: number[]): MetadataRecord {
+    const kept = partition.isr.filter((id) => replicas.includes(id));
+    const isr = kept.length > 0 ? kept : partition.isr;
+    let leader = partition.leader;
+    if (!replicas.includes(leader)) {
+      leader = replicas.find((id) => isr.includes(id) && this.image.brokers.get(id)?.fenced === false) ?? NO_LEADER;
+    }
+    return {
+      type: 'PartitionChange',
+      data: {
+        topicId: partition.topicId,
+        partitionId: partition.partitionId,
+        isr: isr.join() === partition.isr.join() ? null : isr,
+        leader: leader === partition.leader ? UNCHANGED : leader,
+        replicas,
+        addingReplicas: [],
+        removingReplicas: [],
+      },
+    };
   }
 
   /** Fencing removes the broker from every ISR and moves its leaderships away. */

@@ -21,7 +21,7 @@ import { MembershipError, RaftDriver, NotLeaderError } from '../raft/driver';
 import { ENTRY_MEMBERSHIP, VoterEndpoint } from '../raft/membership';
 import { MembershipAnswer, Peer, RaftDispatcher, TcpRaftTransport } from '../raft/tcp-transport';
 import { KafkaListener } from '../server/kafka-listener';
-import { Controller, ControllerSettings, TopicRequest, TopicResult, seededRandom } from './controller';
+import { Controller, ControllerSettings, OngoingReassignment, ReassignmentResult, TopicRequest, TopicResult, seededRandom } from './controller';
 import { MetadataImage } from './metadata-image';
 import { QuorumStorage } from './quorum-storage';
 import { newTopicId } from '../broker/topic-registry';
@@ -396,6 +396,15 @@ export class MetadataQuorum {
 
   deleteTopics(names: string[]): Promise<{ name: string; topicId: string; errorCode: number }[]> {
     return this.decide((c) => c.deleteTopics(names), names.map((name) => ({ name, topicId: 'AAAAAAAAAAAAAAAAAAAAAA', errorCode: ErrorCode.NOT_CONTROLLER })));
+  }
+
+  alterPartitionReassignments(topics: { name: string; partitions: { partitionIndex: number; replicas: number[] | null }[] }[]): Promise<{ name: string; partitions: ReassignmentResult[] }[]> {
+    const notLeader = topics.map((t) => ({ name: t.name, partitions: t.partitions.map((p) => ({ partitionIndex: p.partitionIndex, errorCode: ErrorCode.NOT_CONTROLLER, errorMessage: 'this node is not the active controller' })) }));
+    return this.decide((c) => c.alterPartitionReassignments(topics), notLeader);
+  }
+
+  listPartitionReassignments(topics: { name: string; partitionIndexes: number[] }[] | null): OngoingReassignment[] {
+    return this.controller.listPartitionReassignments(topics);
   }
 
   createPartitions(name: string, count: number): Promise<{ errorCode: number; errorMessage: string | null }> {

@@ -123,6 +123,20 @@ export class LogManager {
     }
   }
 
+  /** Removes one partition's log (its replica moved to other brokers), the same way. */
+  deletePartition(topic: string, partition: number): void {
+    const log = this.logs.get(this.key(topic, partition));
+    if (log) {
+      log.abandon();
+      this.logs.delete(this.key(topic, partition));
+    }
+    const from = path.join(this.root, `${topic}-${partition}`);
+    if (!this.fs.exists(from)) return;
+    const to = `${from}.${this.clock()}${DELETE_SUFFIX}`;
+    this.fs.rename(from, to);
+    this.fs.removeTree(to);
+  }
+
   /**
    * A partition directory the metadata does not know (a stray) is renamed aside, not
    * deleted: if the metadata itself was damaged, the data can still be recovered by hand.

@@ -33,14 +33,17 @@ export async function clusterIdFromVoters(voters: { id: number; host: string; po
   return Buffer.from(h64ToString(canonical), 'hex').toString('base64url');
 }
 
+/** How long a clean stop waits for the controller to move this broker's leaderships. */
+const CONTROLLED_SHUTDOWN_MS = 5000;
+
 export async function startBroker(config: BrokerConfig, logger: Logger): Promise<RunningBroker> {
   const dataDir = path.resolve(config.dataDir);
   const logs = new LogManager(logManagerOptions(config, dataDir, logger));
   logs.open();
   const settings: BrokerSettings = {
     nodeId: config.nodeId,
-    host: config.listen.host,
-    port: config.listen.port,
+    host: config.advertise?.host ?? config.listen.host,
+    port: config.advertise?.port ?? config.listen.port,
     dataDir,
     autoCreateTopicsEnable: config.autoCreateTopicsEnable,
     numPartitions: config.numPartitions,
@@ -65,6 +68,7 @@ export async function startBroker(config: BrokerConfig, logger: Logger): Promise
     raftTickMs: 50,
     raftElectionTimeoutTicks: 20,
     brokerSessionTimeoutMs: config.brokerSessionTimeoutMs,
+    leaderRebalance: { enabled: config.autoLeaderRebalanceEnable, intervalMs: config.leaderImbalanceCheckIntervalSeconds * 1000, imbalancePercentage: config.leaderImbalancePerBrokerPercentage },
     rack: config.rack,
     metadataSnapshotIntervalEntries: config.metadataSnapshotIntervalEntries,
     replica: { lagTimeMaxMs: config.replicaLagTimeMaxMs, fetchWaitMaxMs: config.replicaFetchWaitMaxMs, fetchMaxBytes: config.replicaFetchMaxBytes },
@@ -84,8 +88,8 @@ export async function startBroker(config: BrokerConfig, logger: Logger): Promise
     logger,
   );
   const kafkaPort = await listener.listen();
-  // Asked for port 0 (tests): advertise the port actually bound.
-  settings.port = kafkaPort;
+  // Asked for port 0 (tests): advertise the port actually bound, unless told another.
+  if (!config.advertise) settings.port = kafkaPort;
 
   let http: HttpServer | null = null;
   let httpPort: number | null = null;
@@ -105,6 +109,7 @@ export async function startBroker(config: BrokerConfig, logger: Logger): Promise
   const close = () => {
     closing ??= (async () => {
       logger.info('shutting down');
+      await broker.controlledShutdown(CONTROLLED_SHUTDOWN_MS).catch((error) => logger.warn('controlled shutdown failed', { error: String(error) }));
       broker.beginShutdown();
       await listener.close(SHUTDOWN_DRAIN_MS);
       await broker.stop();

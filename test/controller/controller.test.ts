@@ -166,4 +166,66 @@ test('a snapshot of the image rebuilds an identical image', () => {
   assert.throws(() => MetadataImage.fromSnapshot(h.image.toSnapshot().subarray(0, 30), 0));
 });
 
+test('reassignment: union while copying, completes when the new replicas are in the ISR, removed leader hands over; cancel reverts', () => {
+  const h = harness(4);
+  h.commit(h.controller.createTopics([{ name: 'move', partitions: 1, replicationFactor: 2, configs: {}, assignments: [[1, 2]] }], false).records);
+  const p = () => h.image.topicsByName.get('move')!.partitions.get(0)!;
+  assert.equal([p().replicas, p().leader], [[1, 2], 1]);
+  const bad = h.controller.alterPartitionReassignments([{ name: 'move', partitions: [{ partitionIndex: 0, replicas: [3, 3] }, { partitionIndex: 5, replicas: [3] }] }]);
+  assert.equal(bad.result[0].partitions.map((r) => r.errorCode), [ErrorCode.INVALID_REPLICA_ASSIGNMENT, ErrorCode.UNKNOWN_TOPIC_OR_PARTITION]);
+  assert.is(h.controller.alterPartitionReassignments([{ name: 'move', partitions: [{ partitionIndex: 0, replicas: [9] }] }]).result[0].partitions[0].errorCode, ErrorCode.INVALID_REPLICA_ASSIGNMENT, 'unknown broker');
+  assert.is(h.controller.alterPartitionReassignments([{ name: 'move', partitions: [{ partitionIndex: 0, replicas: null }] }]).result[0].partitions[0].errorCode, ErrorCode.NO_REASSIGNMENT_IN_PROGRESS);
+
+  const started = h.controller.alterPartitionReassignments([{ name: 'move', partitions: [{ partitionIndex: 0, replicas: [3, 4] }] }]);
+  assert.is(started.result[0].partitions[0].errorCode, ErrorCode.NONE);
+  h.commit(started.records);
+  assert.equal([p().replicas, p().addingReplicas, p().removingReplicas, p().leader], [[3, 4, 1, 2], [3, 4], [1, 2], 1]);
+  assert.equal(h.controller.listPartitionReassignments(null).map((r) => [r.topic, r.partitionIndex]), [['move', 0]]);
+  assert.equal(h.controller.tick(h.now()), [], 'nothing completes before the new replicas are in the ISR');
+  // The leader adds one new replica: not yet complete.
+  const grow = (isr: number[]) => h.controller.alterPartitionIsr({ brokerId: 1, brokerEpoch: h.epochs.get(1)!, topicId: p().topicId, partition: 0, leaderEpoch: p().leaderEpoch, partitionEpoch: p().partitionEpoch, newIsr: isr });
+  h.commit(grow([1, 2, 3]).records);
+  assert.equal(h.controller.tick(h.now()), []);
+  h.commit(grow([1, 2, 3, 4]).records);
+  const leaderEpoch = p().leaderEpoch;
+  h.commit(h.controller.tick(h.now()));
+  assert.equal([p().replicas, p().isr, p().addingReplicas, p().removingReplicas], [[3, 4], [3, 4], [], []]);
+  assert.is(p().leader, 3, 'the old leader was removed: the first new replica in the ISR leads');
+  assert.ok(p().leaderEpoch > leaderEpoch);
+  assert.equal(h.controller.listPartitionReassignments(null), []);
+
+  // Cancel: back to the original replicas, the adding one dropped.
+  h.commit(h.controller.alterPartitionReassignments([{ name: 'move', partitions: [{ partitionIndex: 0, replicas: [1, 3] }] }]).records);
+  assert.equal([p().replicas, p().addingReplicas, p().removingReplicas], [[1, 3, 4], [1], [4]]);
+  const cancel = h.controller.alterPartitionReassignments([{ name: 'move', partitions: [{ partitionIndex: 0, replicas: null }] }]);
+  assert.is(cancel.result[0].partitions[0].errorCode, ErrorCode.NONE);
+  h.commit(cancel.records);
+  assert.equal([p().replicas, p().isr, p().addingReplicas, p().removingReplicas, p().leader], [[3, 4], [3, 4], [], [], 3]);
+  assert.is(h.image.digest(), h.follower.digest());
+});
+
+test('preferred leaders come back once their broker is in the ISR again (auto rebalance, per-broker threshold)', () => {
+  const h = harness(3);
+  const controller = new Controller(h.image, { brokerSessionTimeoutMs: 9000, defaultPartitions: 1, defaultReplicationFactor: 1, leaderRebalance: { enabled: true, intervalMs: 1000, imbalancePercentage: 10 } }, seededRandom(3), () => Buffer.alloc(16, 99).toString('base64url'));
+  controller.activate(h.now());
+  h.commit(controller.createTopics([{ name: 'pref', partitions: 3, replicationFactor: 3, configs: {}, assignments: [[1, 2, 3], [2, 3, 1], [3, 1, 2]] }], false).records);
+  const leaders = () => [0, 1, 2].map((i) => h.image.topicsByName.get('pref')!.partitions.get(i)!.leader);
+  assert.equal(leaders(), [1, 2, 3]);
+  // Broker 1 goes away (controlled shutdown): its leadership moves and it leaves the ISR.
+  const down = controller.heartbeat({ brokerId: 1, brokerEpoch: h.epochs.get(1)!, currentMetadataOffset: h.offset(), wantFence: false, wantShutDown: true }, h.now());
+  assert.ok(down.result.shouldShutDown);
+  h.commit(down.records);
+  assert.equal(leaders(), [2, 2, 3]);
+  assert.not.ok(h.image.topicsByName.get('pref')!.partitions.get(0)!.isr.includes(1));
+  assert.equal(controller.rebalanceLeaders(h.advance(2000)), [], 'broker 1 is fenced: nothing moves');
+  // It comes back, is unfenced, and the leader adds it to the ISR again.
+  const p0 = h.image.topicsByName.get('pref')!.partitions.get(0)!;
+  h.commit(controller.heartbeat({ brokerId: 1, brokerEpoch: h.epochs.get(1)!, currentMetadataOffset: h.offset(), wantFence: false, wantShutDown: false }, h.now()).records);
+  assert.equal(controller.rebalanceLeaders(h.advance(2000)), [], 'not in the ISR yet');
+  h.commit(controller.alterPartitionIsr({ brokerId: 2, brokerEpoch: h.epochs.get(2)!, topicId: p0.topicId, partition: 0, leaderEpoch: p0.leaderEpoch, partitionEpoch: p0.partitionEpoch, newIsr: [2, 3, 1] }).records);
+  assert.equal(controller.rebalanceLeaders(h.advance(100)), [], 'not before the check interval');
+  h.commit(controller.rebalanceLeaders(h.advance(1000)));
+  assert.equal(leaders(), [1, 2, 3]);
+});
+
 test.run();

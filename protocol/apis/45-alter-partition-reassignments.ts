@@ -1,0 +1,29 @@
+// AlterPartitionReassignments (key 45), version 0; flexible from v0 (KIP-455).
+// Moves partition replicas between brokers; a null replica list cancels a reassignment in
+// progress. Answered once the change is committed to the metadata log (the copying of
+// data to new replicas goes on after the answer; ListPartitionReassignments shows it).
+
+import { ApiSchema, array, field } from '../schema';
+
+export const AlterPartitionReassignments: ApiSchema = {
+  apiKey: 45,
+  name: 'AlterPartitionReassignments',
+  validVersions: '0',
+  flexibleVersions: '0+',
+  request: [
+    field('timeoutMs', 'int32', { default: 60000 }),
+    array('topics', [
+      field('name', 'string'),
+      array('partitions', [field('partitionIndex', 'int32'), array('replicas', 'int32', { nullableVersions: '0+', default: null })]),
+    ]),
+  ],
+  response: [
+    field('throttleTimeMs', 'int32'),
+    field('errorCode', 'int16'),
+    field('errorMessage', 'string', { nullableVersions: '0+', default: null }),
+    array('responses', [
+      field('name', 'string'),
+      array('partitions', [field('partitionIndex', 'int32'), field('errorCode', 'int16'), field('errorMessage', 'string', { nullableVersions: '0+', default: null })]),
+    ]),
+  ],
+};

@@ -1,0 +1,29 @@
+// ListPartitionReassignments (key 46), version 0: the reassignments in progress, from the
+// metadata image (the same on every node, so no forwarding is needed).
+
+import { ApiHandler } from '../api-handler';
+
+interface Request {
+  timeoutMs: number;
+  topics: { name: string; partitionIndexes: number[] }[] | null;
+}
+
+export const listPartitionReassignments: ApiHandler<Request> = {
+  apiKey: 46,
+  name: 'ListPartitionReassignments',
+  minVersion: 0,
+  maxVersion: 0,
+  async handle(ctx, request) {
+    const ongoing = ctx.broker.quorum.listPartitionReassignments(request.topics);
+    const topics: { name: string; partitions: { partitionIndex: number; replicas: number[]; addingReplicas: number[]; removingReplicas: number[] }[] }[] = [];
+    for (const r of ongoing) {
+      let topic = topics.find((t) => t.name === r.topic);
+      if (!topic) topics.push((topic = { name: r.topic, partitions: [] }));
+      topic.partitions.push({ partitionIndex: r.partitionIndex, replicas: r.replicas, addingReplicas: r.addingReplicas, removingReplicas: r.removingReplicas });
+    }
+    return { throttleTimeMs: 0, errorCode: 0, errorMessage: null, topics };
+  },
+  errorResponse(_request, errorCode) {
+    return { throttleTimeMs: 0, errorCode, errorMessage: null, topics: [] };
+  },
+};
