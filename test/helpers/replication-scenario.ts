@@ -311,6 +311,7 @@ export class ProxiedCluster {
   /** Output of every process a node id ran, oldest first, kept after it stopped. */
   private readonly pastLogs = new Map<number, string[]>();
   voters = '';
+  private producersMade = 0;
 
   private constructor(readonly ids: number[], private readonly config: Record<string, string>) {}
 
@@ -392,9 +393,17 @@ export class ProxiedCluster {
     return this.ids.filter((id) => this.nodes.has(id) && !this.paused.has(id) && !except.includes(id)).map((id) => this.kafkaProxyPorts.get(id)!);
   }
 
-  /** An idempotent producer bootstrapped from the given nodes (default: the reachable ones). */
+  /**
+   * An idempotent producer bootstrapped from the given nodes (default: the reachable ones).
+   * kafkajs always bootstraps from the first broker in its list, and a node cut off from
+   * the others keeps naming itself the leader: a client whose first seed is the isolated
+   * old leader never learns of the new one. Each new producer starts one seed further on,
+   * as a client with several bootstrap servers that tries another after a failure would.
+   */
   newProducer(ids?: number[]): Producer {
-    const ports = ids ? ids.map((id) => this.kafkaProxyPorts.get(id)!) : this.clientPorts();
+    const seeds = ids ? ids.map((id) => this.kafkaProxyPorts.get(id)!) : this.clientPorts();
+    const shift = seeds.length === 0 ? 0 : this.producersMade++ % seeds.length;
+    const ports = [...seeds.slice(shift), ...seeds.slice(0, shift)];
     const client = new Kafka({ brokers: ports.map((port) => `127.0.0.1:${port}`), clientId: 'replication-test', logLevel: logLevel.NOTHING, requestTimeout: 3000, connectionTimeout: 1000, retry: { retries: 2, initialRetryTime: 100, maxRetryTime: 1000 } });
     return client.producer({ idempotent: true, maxInFlightRequests: 1, retry: { retries: 5, initialRetryTime: 100, maxRetryTime: 1000 } });
   }

@@ -161,16 +161,19 @@ test('network partition of the leader: a new leader takes acks=all writes, the i
       const m = await c.metadata(TOPIC, others);
       return m && m.leader > 0 && m.leader !== old && m.leaderEpoch > before.leaderEpoch ? m : null;
     }, 30000);
+    const electedAt = Date.now();
     note(`majority side: leader ${failover.leader}, epoch ${failover.leaderEpoch}, ISR ${failover.isr}, controller ${failover.controller} after ${Date.now() - isolatedAt} ms`);
     // Nothing reaches the old leader's followers any more, so its high watermark is final
     // by now (it can only have moved on fetches that arrived before the cut).
     const frozen = await highWatermark(oldPort, TOPIC);
     assert.ok(frozen !== null, 'the isolated leader still answers clients');
-    note(`isolated node ${old}: high watermark ${frozen}`);
+    // What a client still talking to the isolated node is told (stale: it cannot learn more).
+    const stale = await c.metadata(TOPIC, [old]);
+    note(`isolated node ${old}: high watermark ${frozen}; it names leader ${stale?.leader} (epoch ${stale?.leaderEpoch}), controller ${stale?.controller}`);
     // Acknowledgements at or past the old leader's final high watermark come from the new leader.
     await until('produce to succeed again at the new leader', async () => writer.acks.filter((a) => a.atMs >= isolatedAt && a.offset >= frozen!).length >= 5, 40000);
     const resumedAt = writer.firstAckAfter(isolatedAt, frozen!)!;
-    process.stdout.write(`isolation of leader ${old}: produce succeeded again at leader ${failover.leader} after ${((resumedAt - isolatedAt) / 1000).toFixed(1)} s (epoch ${before.leaderEpoch} -> ${failover.leaderEpoch}, controller ${before.controller} -> ${failover.controller}, session timeout 3 s; producers replaced ${writer.producersReplaced}, failed sends ${writer.failures})\n`);
+    process.stdout.write(`isolation of leader ${old}: leader ${failover.leader} in the majority's metadata after ${((electedAt - isolatedAt) / 1000).toFixed(1)} s, produce succeeded again there after ${((resumedAt - isolatedAt) / 1000).toFixed(1)} s (epoch ${before.leaderEpoch} -> ${failover.leaderEpoch}, controller ${before.controller} -> ${failover.controller}, session timeout 3 s; producers replaced ${writer.producersReplaced}, failed sends ${writer.failures}; the isolated node still names leader ${stale?.leader}, controller ${stale?.controller})\n`);
 
     // The cut-off leader keeps its clients a while longer: it must not acknowledge anything.
     const partitioned = writer.acked.size;
