@@ -37,6 +37,9 @@ function activeSegmentBytes(dir: string): number {
   }
 }
 
+/** offsets.commit.timeout.ms: how long an offset commit waits for the offsets partition's ISR. */
+const OFFSETS_COMMIT_TIMEOUT_MS = 5000;
+
 export interface BrokerSettings {
   nodeId: number;
   host: string;
@@ -53,6 +56,8 @@ export interface BrokerSettings {
   /** Longest a Fetch may park waiting for data, whatever the client asks. */
   fetchMaxWaitMsCap: number;
   offsetsTopicPartitions: number;
+  /** offsets.topic.replication.factor (capped at the brokers up when the topic is made). */
+  offsetsTopicReplicationFactor?: number;
   offsetsRetentionMs: number;
   offsetMetadataMaxBytes: number;
   group: { initialRebalanceDelayMs: number; minSessionTimeoutMs: number; maxSessionTimeoutMs: number; maxSize: number };
@@ -180,6 +185,11 @@ export class Broker {
         endpointOf: (id) => this.endpointOf(id),
         alterIsr: (request) => (this.lifecycle ? this.lifecycle.alterPartitionIsr(request) : Promise.resolve({ errorCode: ErrorCode.BROKER_ID_NOT_REGISTERED })),
         clusterId: settings.clusterId,
+        onLeadershipChange: (replica, leading) => {
+          if (replica.topic !== OFFSETS_TOPIC) return;
+          const partitionOf = (groupId: string) => offsetsPartitionFor(groupId, this.topics.get(OFFSETS_TOPIC)?.partitions ?? 1);
+          void this.groups.onOffsetsLeadership(replica.partition, leading, partitionOf, leading ? replica.log : undefined).catch((error) => this.logger.warn('offsets partition load failed', { partition: replica.partition, error: String(error) }));
+        },
       },
       logger.child({ component: 'replicas' }),
     );
@@ -188,12 +198,22 @@ export class Broker {
       if (!this.lifecycle) return Promise.resolve({ errorCode: ErrorCode.BROKER_ID_NOT_REGISTERED, firstProducerId: -1, count: 0 });
       return this.lifecycle.allocateProducerIds();
     });
+    // The coordinator of a group is the leader of its offsets partition: a follower's copy
+    // is never written by the coordinator, only by replication.
+    const offsetsReplica = (groupId: string) => {
+      const topic = this.topics.get(OFFSETS_TOPIC);
+      if (!topic) return undefined;
+      const replica = this.replicas.get(OFFSETS_TOPIC, offsetsPartitionFor(groupId, topic.partitions));
+      return replica?.leading ? replica : undefined;
+    };
     const offsetsLog: OffsetsLog = {
-      partitionFor: (groupId) => {
-        const topic = this.topics.get(OFFSETS_TOPIC);
-        return topic ? this.logs.get(OFFSETS_TOPIC, offsetsPartitionFor(groupId, topic.partitions)) : undefined;
+      partitionFor: (groupId) => offsetsReplica(groupId)?.log,
+      all: () => this.replicas.all().filter((r) => r.topic === OFFSETS_TOPIC && r.leading !== null).map((r) => r.log).sort((a, b) => a.partition - b.partition),
+      leaderEpochFor: (groupId) => offsetsReplica(groupId)?.leaderEpoch ?? 0,
+      appended: (groupId) => {
+        const replica = offsetsReplica(groupId);
+        if (replica) this.replicas.afterLeaderAppend(replica);
       },
-      all: () => this.logs.all().filter((log) => log.topic === OFFSETS_TOPIC).sort((a, b) => a.partition - b.partition),
     };
     this.groups = new GroupCoordinator(offsetsLog, logger.child({ component: 'groups' }), {
       limits: settings.group,
@@ -340,14 +360,42 @@ export class Broker {
       const moved = this.logs.setAsideStray(topic, partition);
       this.logger.warn('partition directory unknown to the metadata set aside', { topic, partition, movedTo: moved });
     }
-    // The internal offsets topic exists from the start, like Kafka's once a group appears
-    // (the active controller's node creates it).
-    if (!this.topics.get(OFFSETS_TOPIC) && this.quorum.isLeader) {
-      await this.createTopic(OFFSETS_TOPIC, this.settings.offsetsTopicPartitions, 1, { 'cleanup.policy': 'compact', 'segment.bytes': '104857600' });
+    // A single node makes the internal offsets topic at once; in a cluster it is made at the
+    // first FindCoordinator, as in Kafka, when the brokers have registered, so that it gets
+    // its replicas.
+    if (!this.topics.get(OFFSETS_TOPIC) && this.quorum.isLeader && this.quorum.voters().length === 1 && this.quorum.image.unfencedBrokers().length <= 1) {
+      await this.ensureOffsetsTopic();
     }
     this.replicas.start();
     await this.groups.start();
   }
+
+  /**
+   * Creates __consumer_offsets if it does not exist yet, with offsets.topic.replication.factor
+   * replicas (or as many brokers as are up, when fewer), through the active controller.
+   */
+  async ensureOffsetsTopic(): Promise<void> {
+    if (this.topics.get(OFFSETS_TOPIC) || this.offsetsTopicPending) return;
+    this.offsetsTopicPending = true;
+    try {
+      const live = this.quorum.image.unfencedBrokers().length;
+      const replicationFactor = Math.max(1, Math.min(this.settings.offsetsTopicReplicationFactor ?? 1, live));
+      const configs = { 'cleanup.policy': 'compact', 'segment.bytes': '104857600' };
+      if (this.quorum.isLeader) {
+        await this.createTopic(OFFSETS_TOPIC, this.settings.offsetsTopicPartitions, replicationFactor, configs).catch((error) => this.logger.warn('offsets topic not created', { error: String(error) }));
+      } else {
+        await this.forwardToController(19, 4, {
+          topics: [{ name: OFFSETS_TOPIC, numPartitions: this.settings.offsetsTopicPartitions, replicationFactor, assignments: [], configs: Object.entries(configs).map(([name, value]) => ({ name, value })) }],
+          timeoutMs: 30_000,
+          validateOnly: false,
+        });
+      }
+    } finally {
+      this.offsetsTopicPending = false;
+    }
+  }
+
+  private offsetsTopicPending = false;
 
   /** Registers a callback for the start of shutdown; returns its unsubscribe function. */
   onShutdown(listener: () => void): () => void {
@@ -379,6 +427,22 @@ export class Broker {
     // The controller answers after commit; this node applies the changes right after.
     while (done && leading() > 0 && Date.now() - started < timeoutMs) await new Promise((r) => setTimeout(r, 20));
     this.logger.info(done ? 'controlled shutdown: leaderships moved' : 'controlled shutdown: controller not reachable, stopping anyway', { ledBefore: before, ledNow: leading(), ms: Date.now() - started });
+  }
+
+  /**
+   * An offset commit is answered once the offsets partition's ISR holds it (as Kafka's
+   * coordinator writes with acks=all, within offsets.commit.timeout.ms, 5 s): a commit that
+   * was acknowledged survives the loss of the coordinator. NOT_COORDINATOR when the
+   * partition moved meanwhile, REQUEST_TIMED_OUT when the ISR did not catch up in time.
+   */
+  async awaitOffsetsCommitted(groupId: string, endOffset: number): Promise<number> {
+    const topic = this.topics.get(OFFSETS_TOPIC);
+    if (!topic || endOffset < 0) return ErrorCode.NONE;
+    const replica = this.replicas.get(OFFSETS_TOPIC, offsetsPartitionFor(groupId, topic.partitions));
+    if (!replica) return ErrorCode.NOT_COORDINATOR;
+    const code = await this.replicas.awaitCommit(replica, endOffset, OFFSETS_COMMIT_TIMEOUT_MS);
+    if (code === ErrorCode.NOT_LEADER_OR_FOLLOWER) return ErrorCode.NOT_COORDINATOR;
+    return code;
   }
 
   /** Wakes every parked request so in-flight work can be answered before the sockets close. */

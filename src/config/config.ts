@@ -41,6 +41,7 @@ export interface BrokerConfig {
   autoCreateTopicsEnable: boolean;
   defaultReplicationFactor: number;
   offsetsTopicPartitions: number;
+  offsetsTopicReplicationFactor: number;
   offsetsRetentionMinutes: number;
   offsetMetadataMaxBytes: number;
   groupInitialRebalanceDelayMs: number;

@@ -24,6 +24,7 @@ export const SETTINGS: SettingDef[] = [
   { key: 'auto.create.topics.enable', field: 'autoCreateTopicsEnable', kind: 'bool', defaultValue: true, about: 'create unknown topics named in Metadata requests' },
   { key: 'default.replication.factor', field: 'defaultReplicationFactor', kind: 'int', defaultValue: 1, min: 1, about: 'replication factor of auto-created topics' },
   { key: 'offsets.topic.num.partitions', field: 'offsetsTopicPartitions', kind: 'int', defaultValue: 50, min: 1, about: 'partitions of __consumer_offsets (fixed once created)' },
+  { key: 'offsets.topic.replication.factor', field: 'offsetsTopicReplicationFactor', kind: 'int', defaultValue: 3, min: 1, about: 'replicas of each __consumer_offsets partition (fewer when fewer brokers are up when it is created)' },
   { key: 'offsets.retention.minutes', field: 'offsetsRetentionMinutes', kind: 'int', defaultValue: 10080, min: 1, about: 'committed offsets of an empty group expire this long after it emptied' },
   { key: 'offset.metadata.max.bytes', field: 'offsetMetadataMaxBytes', kind: 'int', defaultValue: 4096, min: 0, about: 'metadata string of one committed offset; larger gets OFFSET_METADATA_TOO_LARGE' },
   { key: 'group.initial.rebalance.delay.ms', field: 'groupInitialRebalanceDelayMs', kind: 'int', defaultValue: 3000, min: 0, about: 'wait for more members before the first rebalance of an empty group' },

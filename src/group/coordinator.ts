@@ -3,12 +3,16 @@
 // group metadata durably in the internal topic __consumer_offsets (partition chosen by
 // the group id's Java hash, as Kafka does). The coordinator of a group is the leader of
 // that partition; on a single node that is this broker. On start it loads every offsets
-// partition before answering (COORDINATOR_LOAD_IN_PROGRESS meanwhile).
+// partition it leads before answering (COORDINATOR_LOAD_IN_PROGRESS meanwhile); in a
+// cluster, when it becomes the leader of another offsets partition (the old leader failed
+// or handed over) it loads that partition's groups the same way, and when it stops leading
+// one it forgets its groups and answers their parked requests with NOT_COORDINATOR.
 
 import { randomUUID } from 'node:crypto';
 import { ErrorCode } from '../../protocol/errors';
 import { Logger } from '../logger';
 import { Effect, Group, GroupLimits, JoinReply, JoinRequest, SyncReply, DEFAULT_GROUP_LIMITS } from './group';
+import type { PartitionLog } from '../log/partition-log';
 import { OffsetStore, CommittedOffset, OffsetsLog } from './offset-store';
 
 export const OFFSETS_TOPIC = '__consumer_offsets';
@@ -36,9 +40,19 @@ export interface CoordinatorOptions {
 
 type Waiter = (reply: JoinReply | SyncReply) => void;
 
+/** Which offsets partition a group lives in, given the topic's partition count now. */
+export type PartitionOf = (groupId: string) => number;
+
 export class GroupCoordinator {
   private readonly groups = new Map<string, Group>();
   private readonly waiters = new Map<number, Waiter>();
+  /** requestId -> group, so a partition that moves away answers its groups' parked requests. */
+  private readonly waiterGroups = new Map<number, string>();
+  /** Offsets partitions being loaded after this broker became their leader. */
+  private readonly loading = new Set<number>();
+  /** Leadership changes seen before start() (start loads whatever is led by then). */
+  private partitionOf: PartitionOf | null = null;
+  private readonly early = new Map<number, { leading: boolean; log?: PartitionLog }>();
   private nextRequestId = 1;
   private timer: NodeJS.Timeout | null = null;
   private loaded = false;
@@ -60,10 +74,59 @@ export class GroupCoordinator {
     return this.loaded;
   }
 
+  /**
+   * This broker became (or stopped being) the leader of an offsets partition. Becoming
+   * leader loads the partition's groups; losing it forgets them.
+   */
+  async onOffsetsLeadership(partition: number, leading: boolean, partitionOf: PartitionOf, log?: PartitionLog): Promise<void> {
+    this.partitionOf = partitionOf;
+    if (!this.loaded) {
+      // start() is still loading: it handles this once it is done.
+      this.early.set(partition, { leading, log });
+      return;
+    }
+    const belongs = (groupId: string) => partitionOf(groupId) === partition;
+    this.unloadGroups(belongs);
+    if (!leading || !log) {
+      this.logger.info('offsets partition moved away: its groups unloaded', { partition });
+      return;
+    }
+    this.loading.add(partition);
+    try {
+      const snapshots = await this.store.load([log]);
+      const now = this.clock();
+      let count = 0;
+      for (const [groupId, snapshot] of snapshots) {
+        if (!belongs(groupId)) continue;
+        const group = new Group(groupId, now, this.limits);
+        group.restore(snapshot, now);
+        this.groups.set(groupId, group);
+        count++;
+      }
+      for (const groupId of this.store.groupIds()) if (belongs(groupId) && !this.groups.has(groupId)) this.groups.set(groupId, new Group(groupId, now, this.limits));
+      this.logger.info('offsets partition loaded as its new leader', { partition, groups: count });
+    } finally {
+      this.loading.delete(partition);
+    }
+  }
+
+  private unloadGroups(belongs: (groupId: string) => boolean): void {
+    for (const groupId of [...this.groups.keys()]) if (belongs(groupId)) this.groups.delete(groupId);
+    this.store.unload(belongs);
+    for (const [requestId, groupId] of [...this.waiterGroups]) {
+      if (!belongs(groupId)) continue;
+      const waiter = this.waiters.get(requestId);
+      this.waiters.delete(requestId);
+      this.waiterGroups.delete(requestId);
+      waiter?.({ errorCode: ErrorCode.NOT_COORDINATOR, generationId: -1, protocolType: null, protocolName: null, leader: '', memberId: '', members: [], assignment: Buffer.alloc(0) } as JoinReply & SyncReply);
+    }
+  }
+
   /** Loads offsets and group metadata from the offsets topic, then starts the clock. */
   async start(): Promise<void> {
     const now = this.clock();
-    const snapshots = await this.store.load();
+    const initial = this.log.all();
+    const snapshots = await this.store.load(initial);
     for (const [groupId, snapshot] of snapshots) {
       const group = new Group(groupId, now, this.limits);
       group.restore(snapshot, now);
@@ -71,6 +134,13 @@ export class GroupCoordinator {
     }
     for (const groupId of this.store.groupIds()) if (!this.groups.has(groupId)) this.groups.set(groupId, new Group(groupId, now, this.limits));
     this.loaded = true;
+    // Leadership that changed while loading: partitions gained are loaded, lost ones dropped.
+    const loadedPartitions = new Set(initial.map((l) => l.partition));
+    for (const [partition, change] of this.early) {
+      if (change.leading && loadedPartitions.has(partition)) continue;
+      if (this.partitionOf) await this.onOffsetsLeadership(partition, change.leading, this.partitionOf, change.log);
+    }
+    this.early.clear();
     for (const problem of this.store.skipped.slice(0, 10)) this.logger.warn('skipped unreadable offsets record', { problem });
     this.logger.info('group coordinator loaded', { groups: this.groups.size, skipped: this.store.skipped.length });
     const interval = this.options.tickIntervalMs ?? 250;
@@ -87,6 +157,7 @@ export class GroupCoordinator {
   releaseParked(errorCode: number): void {
     const waiters = [...this.waiters.values()];
     this.waiters.clear();
+    this.waiterGroups.clear();
     for (const waiter of waiters) {
       waiter({ errorCode, generationId: -1, protocolType: null, protocolName: null, leader: '', memberId: '', members: [], assignment: Buffer.alloc(0) } as JoinReply & SyncReply);
     }
@@ -110,14 +181,16 @@ export class GroupCoordinator {
       const waiter = this.waiters.get(effect.requestId);
       if (!waiter) continue;
       this.waiters.delete(effect.requestId);
+      this.waiterGroups.delete(effect.requestId);
       waiter(effect.reply);
     }
   }
 
-  private park<T extends JoinReply | SyncReply>(run: (requestId: number) => void): Promise<T> {
+  private park<T extends JoinReply | SyncReply>(groupId: string, run: (requestId: number) => void): Promise<T> {
     const requestId = this.nextRequestId++;
     return new Promise<T>((resolve) => {
       this.waiters.set(requestId, resolve as Waiter);
+      this.waiterGroups.set(requestId, groupId);
       run(requestId);
     });
   }
@@ -127,19 +200,20 @@ export class GroupCoordinator {
     if (!this.loaded) return ErrorCode.COORDINATOR_LOAD_IN_PROGRESS;
     if (groupId === '') return ErrorCode.INVALID_GROUP_ID;
     if (!this.store.hosts(groupId)) return ErrorCode.NOT_COORDINATOR;
+    if (this.partitionOf && this.loading.has(this.partitionOf(groupId))) return ErrorCode.COORDINATOR_LOAD_IN_PROGRESS;
     return ErrorCode.NONE;
   }
 
   join(groupId: string, request: JoinRequest): Promise<JoinReply> {
     const group = this.group(groupId, true)!;
     const newMemberId = `${request.clientId || 'member'}-${randomUUID()}`;
-    return this.park<JoinReply>((requestId) => this.apply(group, group.join(request, requestId, this.clock(), newMemberId)));
+    return this.park<JoinReply>(groupId, (requestId) => this.apply(group, group.join(request, requestId, this.clock(), newMemberId)));
   }
 
   sync(groupId: string, request: Parameters<Group['sync']>[0]): Promise<SyncReply> {
     const group = this.group(groupId, false);
     if (!group) return Promise.resolve({ errorCode: ErrorCode.UNKNOWN_MEMBER_ID, protocolType: null, protocolName: null, assignment: Buffer.alloc(0) });
-    return this.park<SyncReply>((requestId) => this.apply(group, group.sync(request, requestId, this.clock())));
+    return this.park<SyncReply>(groupId, (requestId) => this.apply(group, group.sync(request, requestId, this.clock())));
   }
 
   heartbeat(groupId: string, request: Parameters<Group['heartbeat']>[0]): number {
@@ -166,8 +240,9 @@ export class GroupCoordinator {
     return group.canCommit(memberId, groupInstanceId, generationId);
   }
 
-  commit(groupId: string, offsets: { topic: string; partition: number; offset: CommittedOffset }[]): void {
-    this.store.commit(groupId, offsets);
+  /** Stores the offsets; returns the offsets log's end offset after the write. */
+  commit(groupId: string, offsets: { topic: string; partition: number; offset: CommittedOffset }[]): number {
+    return this.store.commit(groupId, offsets);
   }
 
   fetchOffsets(groupId: string): Map<string, Map<number, CommittedOffset>> {

@@ -22,9 +22,14 @@ export interface CommittedOffset {
 }
 
 export interface OffsetsLog {
-  /** The group's offsets partition, if this broker hosts it. */
+  /** The group's offsets partition, if this broker leads it (and so coordinates the group). */
   partitionFor(groupId: string): PartitionLog | undefined;
+  /** The offsets partitions this broker leads. */
   all(): PartitionLog[];
+  /** Leader epoch stamped on appends to the group's partition (default 0). */
+  leaderEpochFor?(groupId: string): number;
+  /** After an append to the group's partition: replication moves its high watermark. */
+  appended?(groupId: string): void;
 }
 
 const OFFSET_KEY = 1;
@@ -72,13 +77,17 @@ export class OffsetStore {
     return this.offsets.get(groupId) ?? new Map();
   }
 
-  private append(groupId: string, records: { key: Buffer; value: Buffer | null }[]): void {
-    if (records.length === 0) return;
+  /** Appends to the group's partition; returns the log end offset after the write (-1: nothing). */
+  private append(groupId: string, records: { key: Buffer; value: Buffer | null }[]): number {
+    if (records.length === 0) return -1;
     const batch = encodeRecordBatchSync({ records: records.map((r) => ({ key: r.key, value: r.value })) });
     const partition = this.log.partitionFor(groupId);
     if (!partition) throw new Error(`the offsets partition of group ${groupId} is not hosted here`);
-    const result = partition.append([batch], { leaderEpoch: 0 });
+    // Replicated like any partition: the high watermark waits for the ISR.
+    const result = partition.append([batch], { leaderEpoch: this.log.leaderEpochFor?.(groupId) ?? 0, holdHighWatermark: this.log.appended !== undefined });
     if (result.errorCode !== 0) throw new Error(`offsets topic append failed with error ${result.errorCode}`);
+    this.log.appended?.(groupId);
+    return result.lastOffset + 1;
   }
 
   private set(groupId: string, topic: string, partition: number, value: CommittedOffset | null): void {
@@ -102,9 +111,15 @@ export class OffsetStore {
   }
 
   /** Writes the commits durably (one batch), then makes them visible. */
-  commit(groupId: string, entries: { topic: string; partition: number; offset: CommittedOffset }[]): void {
-    this.append(groupId, entries.map((e) => ({ key: offsetKey(groupId, e.topic, e.partition), value: offsetValue(e.offset) })));
+  commit(groupId: string, entries: { topic: string; partition: number; offset: CommittedOffset }[]): number {
+    const end = this.append(groupId, entries.map((e) => ({ key: offsetKey(groupId, e.topic, e.partition), value: offsetValue(e.offset) })));
     for (const e of entries) this.set(groupId, e.topic, e.partition, e.offset);
+    return end;
+  }
+
+  /** Forgets the offsets of the groups `belongs` names (their partition moved away). */
+  unload(belongs: (groupId: string) => boolean): void {
+    for (const groupId of [...this.offsets.keys()]) if (belongs(groupId)) this.offsets.delete(groupId);
   }
 
   deleteOffset(groupId: string, topic: string, partition: number): void {
@@ -125,9 +140,9 @@ export class OffsetStore {
   }
 
   /** Replays the offsets topic; returns the latest metadata snapshot of each group. */
-  async load(): Promise<Map<string, GroupSnapshot>> {
+  async load(partitions: PartitionLog[] = this.log.all()): Promise<Map<string, GroupSnapshot>> {
     const groups = new Map<string, GroupSnapshot>();
-    for (const partitionLog of this.log.all()) {
+    for (const partitionLog of partitions) {
       let offset = partitionLog.logStartOffset;
       while (offset < partitionLog.logEndOffset) {
         const read = partitionLog.read(offset, 4 * 1024 * 1024, { minOneBatch: true, upperBound: partitionLog.logEndOffset });

@@ -35,6 +35,8 @@ export interface ReplicaHost {
   endpointOf(brokerId: number): { host: string; port: number } | undefined;
   alterIsr(request: { topicId: string; partition: number; leaderEpoch: number; partitionEpoch: number; newIsr: number[] }): Promise<{ errorCode: number }>;
   clusterId: string;
+  /** This broker started or stopped leading a partition (the group coordinator follows it). */
+  onLeadershipChange?(replica: Replica, leading: boolean): void;
 }
 
 interface Waiter {
@@ -162,6 +164,7 @@ export class ReplicaManager {
 
   private remove(replica: Replica): void {
     this.failWaiters(replica, ErrorCode.NOT_LEADER_OR_FOLLOWER);
+    if (replica.leading) this.host.onLeadershipChange?.(replica, false);
     replica.leading = null;
     replica.following = null;
     this.replicas.delete(replica.key);
@@ -174,6 +177,7 @@ export class ReplicaManager {
     // leader will cut back to here.
     log.epochs.assign(replica.leaderEpoch, log.logEndOffset);
     replica.leading = new LeaderState(this.settings.nodeId, replica.replicas, replica.isr, this.clock());
+    this.host.onLeadershipChange?.(replica, true);
     this.logger.info('leading partition', { topic: replica.topic, partition: replica.partition, leaderEpoch: replica.leaderEpoch, isr: replica.isr, logEndOffset: log.logEndOffset, highWatermark: log.highWatermark });
   }
 
@@ -181,6 +185,7 @@ export class ReplicaManager {
     const wasLeading = replica.leading !== null;
     replica.leading = null;
     this.failWaiters(replica, ErrorCode.NOT_LEADER_OR_FOLLOWER);
+    if (wasLeading) this.host.onLeadershipChange?.(replica, false);
     if (replica.leaderId === NO_LEADER) {
       replica.following = null;
       return;

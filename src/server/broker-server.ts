@@ -54,6 +54,7 @@ export async function startBroker(config: BrokerConfig, logger: Logger): Promise
     fetchMaxBytes: config.fetchMaxBytes,
     fetchMaxWaitMsCap: 30_000,
     offsetsTopicPartitions: config.offsetsTopicPartitions,
+    offsetsTopicReplicationFactor: config.offsetsTopicReplicationFactor,
     offsetsRetentionMs: config.offsetsRetentionMinutes * 60_000,
     offsetMetadataMaxBytes: config.offsetMetadataMaxBytes,
     group: {

@@ -19,7 +19,7 @@ export const offsetCommit: ApiHandler<Request> = {
   name: 'OffsetCommit',
   minVersion: 0,
   maxVersion: 8,
-  handle(ctx, request) {
+  async handle(ctx, request) {
     const { broker, header } = ctx;
     const groups = broker.groups;
     let errorCode = groups.precheck(request.groupId);
@@ -44,7 +44,11 @@ export const offsetCommit: ApiHandler<Request> = {
         return { partitionIndex: p.partitionIndex, errorCode: code };
       }),
     }));
-    if (accepted.length > 0) groups.commit(request.groupId, accepted);
+    if (accepted.length > 0) {
+      const end = groups.commit(request.groupId, accepted);
+      const durable = await broker.awaitOffsetsCommitted(request.groupId, end);
+      if (durable !== ErrorCode.NONE) for (const t of topics) for (const p of t.partitions) if (p.errorCode === ErrorCode.NONE) p.errorCode = durable;
+    }
     return { throttleTimeMs: 0, topics };
   },
   errorResponse(request, errorCode) {

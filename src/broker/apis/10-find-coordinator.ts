@@ -16,6 +16,11 @@ function answer(broker: Broker, key: string, keyType: number) {
   if (!broker.groups.isLoaded) return { key, nodeId: -1, host: '', port: -1, errorCode: ErrorCode.COORDINATOR_NOT_AVAILABLE, errorMessage: 'offsets topic still loading' };
   // The coordinator is the leader of the group's __consumer_offsets partition.
   const offsets = broker.quorum.image.topicsByName.get(OFFSETS_TOPIC);
+  if (!offsets) {
+    // Made at the first FindCoordinator (clients retry COORDINATOR_NOT_AVAILABLE).
+    void broker.ensureOffsetsTopic();
+    return { key, nodeId: -1, host: '', port: -1, errorCode: ErrorCode.COORDINATOR_NOT_AVAILABLE, errorMessage: 'the offsets topic is being created' };
+  }
   const leader = offsets?.partitions.get(offsetsPartitionFor(key, offsets.partitions.size))?.leader ?? -1;
   const endpoint = leader >= 0 ? broker.endpointOf(leader) : undefined;
   if (!endpoint) return { key, nodeId: -1, host: '', port: -1, errorCode: ErrorCode.COORDINATOR_NOT_AVAILABLE, errorMessage: 'the offsets partition has no leader' };
