@@ -72,7 +72,7 @@ export class FaultProxy {
    * resolves with the proxy's port.
    */
   listen(nodeId: number, listener: 'kafka' | 'controller', upstreamPort: number): Promise<number> {
-    const server = net.createServer({ noDelay: true } as net.ServerOpts, (socket) => this.accept(socket, nodeId, listener, upstreamPort));
+    const server = net.createServer({ noDelay: true }, (socket) => this.accept(socket, nodeId, listener, upstreamPort));
     this.servers.push(server);
     return new Promise((resolve, reject) => {
       server.once('error', reject);

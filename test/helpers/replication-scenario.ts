@@ -196,7 +196,8 @@ export class Observer {
           continue;
         }
         const port = ports[Math.floor(random() * ports.length)];
-        const read = await kcat(port, ['-C', '-t', this.options.topic, '-p', '0', '-o', 'beginning', '-c', String(count), '-q', '-f', '%o:%s\n', '-m', '5'], undefined, 8000).catch(() => null);
+        // Unbuffered (-u): a read killed at its time limit still yields what it was shown.
+        const read = await kcat(port, ['-C', '-t', this.options.topic, '-p', '0', '-o', 'beginning', '-c', String(count), '-q', '-u', '-f', '%o:%s\n', '-m', '5'], undefined, 8000).catch(() => null);
         debug(`observer: port ${port} code ${read?.code} lines ${read?.stdout.split('\n').length} ${read?.stderr.slice(0, 200)}`);
         this.reads++;
         for (const line of read?.stdout.split('\n') ?? []) {
