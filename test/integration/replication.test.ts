@@ -149,8 +149,7 @@ class Observer {
         }
         const live = [...nodes.keys()].filter((id) => id !== pausedNode);
         const port = kafkaPorts.get(live[Math.floor(Math.random() * live.length)])!;
-        const read = await kcat(port, ['-C', '-t', TOPIC, '-p', '0', '-o', 'beginning', '-c', String(count), '-q', '-f', '%o:%s\n', '-m', '5'], undefined, 8000).catch(() => null);
-        if (process.env.BROOK_DEBUG) process.stderr.write(`observer: port ${port} code ${read?.code} lines ${read?.stdout.split('\n').length} ${read?.stderr.slice(0, 200)}\n`);
+        const read = await kcat(port, ['-C', '-t', TOPIC, '-p', '0', '-o', 'beginning', '-c', String(count), '-q', '-u', '-f', '%o:%s\n', '-m', '5'], undefined, 8000).catch(() => null);
         for (const line of read?.stdout.split('\n') ?? []) {
           const match = /^(\d+):(m\d+)$/.exec(line);
           if (match) this.seen.set(Number(match[1]), match[2]);
