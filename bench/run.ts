@@ -7,6 +7,14 @@ import { main as produceFetch } from './produce-fetch';
 import { main as workerPool } from './worker-pool';
 import { main as quorum } from './quorum';
 import { writeResult } from './lib/env';
+import { spawnSync } from 'node:child_process';
+import * as path from 'node:path';
+
+/** The multi-process benches run as their own scripts (they start and stop brokers by PID). */
+function runScript(name: string, quick: boolean): void {
+  const result = spawnSync(process.execPath, [path.join(__dirname, `${name}.js`), ...(quick ? ['--quick'] : [])], { stdio: 'inherit' });
+  if (result.status !== 0) process.stdout.write(`${name} exited with ${result.status ?? result.signal}\n`);
+}
 
 (async () => {
   const quick = process.argv.includes('--quick');
@@ -19,4 +27,8 @@ import { writeResult } from './lib/env';
   process.stdout.write(`written ${writeResult(`quorum${suffix}`, await quorum())}\n`);
   process.stdout.write('== broker produce and fetch\n');
   process.stdout.write(`written ${writeResult(`produce-fetch${suffix}`, await produceFetch())}\n`);
+  process.stdout.write('== replicated produce (RF1 against RF3) and partition-leader failover, 3 processes\n');
+  runScript('replication', quick);
+  process.stdout.write('== metadata quorum failover, 3 processes\n');
+  runScript('failover', quick);
 })();
