@@ -9,6 +9,7 @@ import { CLUSTER_HELP, clusterCommand } from './cluster-command';
 import { FRAME_HELP, frameCommand } from './frame-command';
 import { PARTITIONS_HELP, partitionsCommand } from './partitions-command';
 import { SERVER_HELP, serverCommand } from './server-command';
+import { TOPICS_HELP, topicsCommand } from './topics-command';
 
 const HELP = `Usage: brook <command> [options]
 
@@ -16,6 +17,7 @@ Commands:
   server            run a Brook node (see: brook server --help)
   frame encode      build a Kafka protocol frame from JSON (see: brook frame --help)
   frame decode      print a Kafka protocol frame from stdin as JSON
+  topics            create, list, describe (offsets, configs), delete, alter-config topics
   groups            list, describe (with lag), reset-offsets, delete consumer groups
   cluster status    the metadata quorum (leader, term, commit index, voter lag) and brokers
   partitions        reassign replicas between brokers, list reassignments in progress
@@ -30,6 +32,8 @@ export async function main(argv: string[]): Promise<number> {
         return await serverCommand(rest);
       case 'frame':
         return await frameCommand(rest);
+      case 'topics':
+        return await topicsCommand(rest);
       case 'groups':
         return await groupsCommand(rest);
       case 'cluster':
@@ -44,6 +48,7 @@ export async function main(argv: string[]): Promise<number> {
       case '-h':
         if (rest[0] === 'server') process.stdout.write(SERVER_HELP);
         else if (rest[0] === 'frame') process.stdout.write(FRAME_HELP);
+        else if (rest[0] === 'topics') process.stdout.write(TOPICS_HELP);
         else if (rest[0] === 'groups') process.stdout.write(GROUPS_HELP);
         else if (rest[0] === 'cluster') process.stdout.write(CLUSTER_HELP);
         else if (rest[0] === 'partitions') process.stdout.write(PARTITIONS_HELP);
