@@ -1,0 +1,131 @@
+// NATS JetStream as a peer: one nats-server with JetStream (file storage), or three
+// clustered ones, started on 127.0.0.1 with free ports and a store directory under the
+// bench's temporary directory; a fresh stream per sample (replicas 1 or 3), publishers
+// connected to the stream leader's server, and the stream deleted after the sample.
+
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import { NatsConnection } from './nats-client';
+import { freePort, Managed, until } from './process';
+import { ProduceOutcome, ProduceWorkload, runProducers } from './workload';
+
+const READY_DEADLINE_MS = 30_000;
+const API_TIMEOUT_MS = 10_000;
+const CREATE_DEADLINE_MS = 30_000;
+
+interface NatsNode {
+  name: string;
+  port: number;
+  managed: Managed;
+}
+
+export class JetStream {
+  private admin: NatsConnection | null = null;
+  private streams = 0;
+
+  private constructor(readonly nodes: NatsNode[], readonly replicas: number) {}
+
+  static async start(base: string, servers: 1 | 3): Promise<JetStream> {
+    const dir = path.join(base, `jetstream-${servers}`);
+    fs.mkdirSync(dir);
+    const ports = await Promise.all(Array.from({ length: servers }, async () => ({ client: await freePort(), cluster: await freePort() })));
+    const nodes: NatsNode[] = [];
+    for (let i = 0; i < servers; i++) {
+      const name = `n${i + 1}`;
+      const storeDir = path.join(dir, name);
+      fs.mkdirSync(storeDir);
+      // One config file per server: a single server needs no cluster block; clustered
+      // JetStream needs a server name, a cluster name and routes to the other servers.
+      const lines = [`server_name: ${name}`, `listen: 127.0.0.1:${ports[i].client}`, `jetstream { store_dir: "${storeDir}" }`];
+      if (servers > 1) {
+        const routes = ports.filter((_, j) => j !== i).map((p) => `"nats://127.0.0.1:${p.cluster}"`).join(', ');
+        lines.push(`cluster { name: brook_bench, listen: 127.0.0.1:${ports[i].cluster}, routes: [${routes}] }`);
+      }
+      const configFile = path.join(dir, `${name}.conf`);
+      fs.writeFileSync(configFile, `${lines.join('\n')}\n`);
+      nodes.push({ name, port: ports[i].client, managed: Managed.start(`nats-server ${name}`, 'nats-server', ['-c', configFile], dir) });
+    }
+    const jetStream = new JetStream(nodes, servers);
+    // Ready when every server answers $JS.API.INFO (in a cluster: once the JetStream meta
+    // group has a leader).
+    for (const node of nodes) {
+      await until(`nats-server ${node.name} to serve JetStream`, READY_DEADLINE_MS, async () => {
+        if (!node.managed.isAlive) throw new Error(`nats-server ${node.name} exited`);
+        let connection: NatsConnection | null = null;
+        try {
+          connection = await NatsConnection.connect('127.0.0.1', node.port);
+          await connection.jetStreamApi('$JS.API.INFO', undefined, 2000);
+          return true;
+        } catch {
+          return null;
+        } finally {
+          connection?.close();
+        }
+      }, 200);
+    }
+    return jetStream;
+  }
+
+  get pids(): (number | undefined)[] {
+    return this.nodes.map((n) => n.managed.pid);
+  }
+
+  private async api(): Promise<NatsConnection> {
+    if (this.admin && !this.admin.failed) return this.admin;
+    this.admin = await NatsConnection.connect('127.0.0.1', this.nodes[0].port);
+    return this.admin;
+  }
+
+  /** Creates a stream on one subject; the client port of the server that leads it. */
+  async createStream(name: string, subject: string): Promise<number> {
+    const config = {
+      name,
+      subjects: [subject],
+      retention: 'limits',
+      storage: 'file',
+      num_replicas: this.replicas,
+      discard: 'old',
+      max_consumers: -1,
+      max_msgs: -1,
+      max_bytes: -1,
+      max_age: 0,
+      max_msg_size: -1,
+    };
+    // Right after start a cluster may not yet know all its peers: retry within a bound.
+    const answer = await until(`stream ${name} created`, CREATE_DEADLINE_MS, async () => {
+      try {
+        return await (await this.api()).jetStreamApi(`$JS.API.STREAM.CREATE.${name}`, config, API_TIMEOUT_MS);
+      } catch (error) {
+        if (this.replicas === 1) throw error;
+        return null;
+      }
+    }, 250);
+    const leader: string | undefined = answer.cluster?.leader;
+    return this.nodes.find((n) => n.name === leader)?.port ?? this.nodes[0].port;
+  }
+
+  async deleteStream(name: string): Promise<void> {
+    await (await this.api()).jetStreamApi(`$JS.API.STREAM.DELETE.${name}`, undefined, API_TIMEOUT_MS);
+  }
+
+  /** One sample: a fresh stream, `producers` connections to its leader, then the stream deleted. */
+  async produce(workload: ProduceWorkload, window: number): Promise<ProduceOutcome & { leader: string }> {
+    const name = `bench${++this.streams}`;
+    const subject = `bench.${name}`;
+    const port = await this.createStream(name, subject);
+    const connections = await Promise.all(Array.from({ length: workload.producers }, () => NatsConnection.connect('127.0.0.1', port)));
+    const payload = Buffer.alloc(workload.recordBytes, 0x61);
+    try {
+      const outcome = await runProducers(workload, (index, deadlineMs, histogram, errors) => connections[index].publishWindow(subject, payload, window, deadlineMs, histogram, errors));
+      return { ...outcome, leader: this.nodes.find((n) => n.port === port)!.name };
+    } finally {
+      for (const connection of connections) connection.close();
+      await this.deleteStream(name);
+    }
+  }
+
+  async stop(): Promise<void> {
+    this.admin?.close();
+    await Promise.all(this.nodes.map((n) => n.managed.stop()));
+  }
+}

@@ -1,0 +1,87 @@
+// Redis Streams as a peer: one redis-server on 127.0.0.1 with a free port, its data in the
+// bench's temporary directory, the append-only file on with fsync once a second
+// (appendonly yes, appendfsync everysec) and RDB snapshots off (save ''). Each sample
+// XADDs to a fresh stream key; afterwards the key is deleted (synchronously, outside the
+// timed region) and the AOF rewritten so the disk does not fill over the run.
+
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import { freePort, Managed, sleep, until } from './process';
+import { RedisConnection } from './redis-client';
+import { ProduceOutcome, ProduceWorkload, runProducers } from './workload';
+
+const READY_DEADLINE_MS = 20_000;
+const REWRITE_DEADLINE_MS = 120_000;
+
+export const REDIS_SETTINGS = ['--appendonly', 'yes', '--appendfsync', 'everysec', '--save', ''];
+
+export class Redis {
+  private admin: RedisConnection | null = null;
+  private keys = 0;
+
+  private constructor(readonly port: number, readonly managed: Managed) {}
+
+  static async start(base: string): Promise<Redis> {
+    const dir = path.join(base, 'redis');
+    fs.mkdirSync(dir);
+    const port = await freePort();
+    const args = ['--port', String(port), '--bind', '127.0.0.1', '--dir', dir, '--daemonize', 'no', '--logfile', '', ...REDIS_SETTINGS];
+    const redis = new Redis(port, Managed.start('redis-server', 'redis-server', args, dir));
+    await until('redis-server to answer PING', READY_DEADLINE_MS, async () => {
+      if (!redis.managed.isAlive) throw new Error('redis-server exited');
+      try {
+        const connection = await RedisConnection.connect('127.0.0.1', port);
+        const pong = await connection.command(['PING'], 2000);
+        connection.close();
+        return pong === 'PONG' ? true : null;
+      } catch {
+        return null;
+      }
+    }, 100);
+    return redis;
+  }
+
+  get pids(): (number | undefined)[] {
+    return [this.managed.pid];
+  }
+
+  private async api(): Promise<RedisConnection> {
+    this.admin ??= await RedisConnection.connect('127.0.0.1', this.port);
+    return this.admin;
+  }
+
+  async version(): Promise<string> {
+    const info = String(await (await this.api()).command(['INFO', 'server']));
+    return /redis_version:(\S+)/.exec(info)?.[1] ?? 'unknown';
+  }
+
+  /** One sample: `producers` connections XADD to one fresh stream; then the key is dropped. */
+  async produce(workload: ProduceWorkload, window: number): Promise<ProduceOutcome> {
+    const key = `bench${++this.keys}`;
+    const connections = await Promise.all(Array.from({ length: workload.producers }, () => RedisConnection.connect('127.0.0.1', this.port)));
+    const payload = Buffer.alloc(workload.recordBytes, 0x61);
+    try {
+      return await runProducers(workload, (index, deadlineMs, histogram, errors) => connections[index].xaddWindow(key, payload, window, deadlineMs, histogram, errors));
+    } finally {
+      for (const connection of connections) connection.close();
+      await this.reset(key);
+    }
+  }
+
+  /** Drops the stream and rewrites the AOF, waiting until no rewrite is running. */
+  private async reset(key: string): Promise<void> {
+    const admin = await this.api();
+    await admin.command(['DEL', key], REWRITE_DEADLINE_MS);
+    const rewriting = async () => /aof_rewrite_in_progress:1|aof_rewrite_scheduled:1/.test(String(await admin.command(['INFO', 'persistence'])));
+    // An automatic rewrite may be running already; the explicit one then waits its turn.
+    await until('a running AOF rewrite to finish', REWRITE_DEADLINE_MS, async () => ((await rewriting()) ? null : true), 100);
+    await admin.command(['BGREWRITEAOF']);
+    await sleep(50);
+    await until('the AOF rewrite to finish', REWRITE_DEADLINE_MS, async () => ((await rewriting()) ? null : true), 100);
+  }
+
+  async stop(): Promise<void> {
+    this.admin?.close();
+    await this.managed.stop();
+  }
+}
