@@ -84,6 +84,11 @@ export class KafkaConnection {
     this.waiting.clear();
   }
 
+  /** Connected and not failed: requests can be sent. */
+  get isOpen(): boolean {
+    return this.socket !== null && this.closedError === null && !this.socket.destroyed;
+  }
+
   get inflight(): number {
     return this.waiting.size;
   }

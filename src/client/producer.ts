@@ -1,0 +1,397 @@
+// The bundled producer. Records are batched per partition (linger.ms, batch.size),
+// compressed per batch, and sent to each partition's leader in one Produce request per
+// broker. Idempotence is on by default: the producer gets a producer id and epoch
+// (InitProducerId) and numbers every batch per partition, and a batch that is retried is
+// sent again byte for byte with the same sequence, so the broker stores it once. Batches
+// of one partition go out one at a time (within the "at most 5 in flight" that
+// idempotence allows), which keeps their order through retries. Retriable errors refresh
+// the metadata and retry with back-off until delivery.timeout.ms; buffer.memory bounds the
+// bytes waiting to be sent, and send() waits for room up to max.block.ms, then fails.
+
+import { Compression, compressionByName } from '../../protocol/compression';
+import { ErrorCode } from '../../protocol/errors';
+import { encodeRecordBatch, RecordHeader } from '../../protocol/record-batch';
+import { BrokerConnection, ClientOptions, Cluster, isRetriableError, KafkaError } from './cluster';
+import { DefaultPartitioner } from './partitioner';
+
+export interface ProducerOptions extends ClientOptions {
+  /** 0, 1 or 'all' (-1). Default 'all'. */
+  acks?: 0 | 1 | -1 | 'all';
+  /** How long a batch waits for more records (default 5 ms). */
+  lingerMs?: number;
+  /** Bytes of records per partition batch before it is sent at once (default 16384). */
+  batchSize?: number;
+  compression?: 'none' | 'gzip' | 'snappy' | 'lz4' | 'zstd';
+  /** Default true: no batch is written twice by a retry. */
+  idempotent?: boolean;
+  /** Bytes of records waiting to be sent, across partitions (default 32 MiB). */
+  bufferMemory?: number;
+  /** How long send() waits for buffer room or metadata before failing (default 60 s). */
+  maxBlockMs?: number;
+  /** Upper bound on the time from send() to success or failure (default 120 s). */
+  deliveryTimeoutMs?: number;
+  retryBackoffMs?: number;
+  /** Produce request timeout at the broker for acks=all (default 30 s). */
+  produceTimeoutMs?: number;
+}
+
+export interface ProducerRecord {
+  topic: string;
+  value: Buffer | string | null;
+  key?: Buffer | string | null;
+  headers?: Record<string, Buffer | string> | { key: string; value: Buffer | string | null }[];
+  partition?: number;
+  timestamp?: number;
+}
+
+export interface RecordMetadata {
+  topic: string;
+  partition: number;
+  /** -1 with acks=0. */
+  offset: number;
+  timestamp: number;
+}
+
+/** send() could not get buffer room within max.block.ms. */
+export class BufferExhaustedError extends Error {
+  override name = 'BufferExhaustedError';
+}
+
+interface PendingRecord {
+  key: Buffer | null;
+  value: Buffer | null;
+  headers: RecordHeader[];
+  timestamp: number;
+  bytes: number;
+  resolve: (metadata: RecordMetadata) => void;
+  reject: (error: Error) => void;
+}
+
+interface Batch {
+  topic: string;
+  partition: number;
+  records: PendingRecord[];
+  bytes: number;
+  createdMs: number;
+  /** Encoded once, at the first send; retries send these same bytes. */
+  encoded: Buffer | null;
+  baseSequence: number;
+  attempts: number;
+}
+
+interface PartitionQueue {
+  open: Batch | null;
+  ready: Batch[];
+  inFlight: boolean;
+  nextSequence: number;
+  lingerTimer: NodeJS.Timeout | null;
+}
+
+const RECORD_OVERHEAD_BYTES = 24;
+
+function toBuffer(value: Buffer | string | null | undefined): Buffer | null {
+  if (value === null || value === undefined) return null;
+  return typeof value === 'string' ? Buffer.from(value) : value;
+}
+
+export class Producer {
+  readonly cluster: Cluster;
+  private readonly partitioner = new DefaultPartitioner();
+  private readonly queues = new Map<string, PartitionQueue>();
+  private readonly acks: number;
+  private readonly compression: Compression;
+  private bufferedBytes = 0;
+  private readonly roomWaiters: (() => void)[] = [];
+  private producerId = -1;
+  private producerEpoch = -1;
+  private idInit: Promise<void> | null = null;
+  private draining = false;
+  private drainAgain = false;
+  private closed = false;
+  private readonly idle: (() => void)[] = [];
+
+  constructor(private readonly options: ProducerOptions) {
+    this.cluster = new Cluster(options);
+    this.acks = options.acks === 'all' || options.acks === undefined ? -1 : options.acks;
+    if (![0, 1, -1].includes(this.acks)) throw new Error(`acks must be 0, 1 or 'all', got ${String(options.acks)}`);
+    const compression = compressionByName(options.compression ?? 'none');
+    if (compression === undefined) throw new Error(`unknown compression "${options.compression}" (none, gzip, snappy, lz4, zstd)`);
+    this.compression = compression;
+    if (this.idempotent && this.acks !== -1) throw new Error('an idempotent producer needs acks=all (set idempotent: false for acks 0 or 1)');
+  }
+
+  private get idempotent(): boolean {
+    return this.options.idempotent ?? true;
+  }
+
+  private get batchSize(): number {
+    return this.options.batchSize ?? 16384;
+  }
+
+  /** Fetches the cluster metadata (and a producer id when idempotent). */
+  async connect(): Promise<void> {
+    await this.cluster.refreshMetadata(null);
+    if (this.idempotent) await this.ensureProducerId();
+  }
+
+  private ensureProducerId(): Promise<void> {
+    this.idInit ??= (async () => {
+      const deadline = Date.now() + (this.options.maxBlockMs ?? 60_000);
+      for (;;) {
+        try {
+          const broker = await this.cluster.anyBroker();
+          const answer = await broker.request(22, { transactionalId: null, transactionTimeoutMs: -1, producerId: -1, producerEpoch: -1 });
+          if (answer.errorCode === ErrorCode.NONE) {
+            this.producerId = Number(answer.producerId);
+            this.producerEpoch = answer.producerEpoch;
+            return;
+          }
+          if (!isRetriableError(new KafkaError(answer.errorCode, 'InitProducerId')) || Date.now() > deadline) throw new KafkaError(answer.errorCode, 'InitProducerId');
+        } catch (error) {
+          if (Date.now() > deadline || (error instanceof KafkaError && !error.retriable)) {
+            this.idInit = null;
+            throw error;
+          }
+        }
+        await new Promise((r) => setTimeout(r, this.options.retryBackoffMs ?? 100));
+      }
+    })();
+    return this.idInit;
+  }
+
+  /** Queues one record; resolves once the broker has it (as acks asks), with its offset. */
+  async send(record: ProducerRecord): Promise<RecordMetadata> {
+    if (this.closed) throw new Error('producer closed');
+    const key = toBuffer(record.key);
+    const value = toBuffer(record.value);
+    const headers: RecordHeader[] = Array.isArray(record.headers)
+      ? record.headers.map((h) => ({ key: h.key, value: toBuffer(h.value) }))
+      : Object.entries(record.headers ?? {}).map(([k, v]) => ({ key: k, value: toBuffer(v) }));
+    const bytes = RECORD_OVERHEAD_BYTES + (key?.length ?? 0) + (value?.length ?? 0) + headers.reduce((n, h) => n + h.key.length + (h.value?.length ?? 0), 0);
+    const maxBlockMs = this.options.maxBlockMs ?? 60_000;
+    const bufferMemory = this.options.bufferMemory ?? 32 * 1024 * 1024;
+    if (bytes > bufferMemory) throw new BufferExhaustedError(`a record of ${bytes} bytes is larger than buffer.memory (${bufferMemory} bytes)`);
+    const blockedUntil = Date.now() + maxBlockMs;
+    while (this.bufferedBytes + bytes > bufferMemory) {
+      const left = blockedUntil - Date.now();
+      if (left <= 0) throw new BufferExhaustedError(`buffer.memory (${bufferMemory} bytes) stayed full for max.block.ms (${maxBlockMs} ms): the brokers take records more slowly than they are sent`);
+      await new Promise<void>((resolve) => {
+        const timer = setTimeout(resolve, left);
+        this.roomWaiters.push(() => {
+          clearTimeout(timer);
+          resolve();
+        });
+      });
+    }
+    this.bufferedBytes += bytes;
+    try {
+      if (this.idempotent) await this.ensureProducerId();
+      const topic = await this.cluster.topic(record.topic, true);
+      const available = topic.partitions.filter((p) => p.leader >= 0).map((p) => p.partition);
+      const partition = record.partition ?? this.partitioner.partition(record.topic, key, topic.partitions.length, available);
+      if (partition < 0 || partition >= topic.partitions.length) throw new KafkaError(ErrorCode.UNKNOWN_TOPIC_OR_PARTITION, `${record.topic}-${partition}`);
+      return await new Promise<RecordMetadata>((resolve, reject) => {
+        this.append(record.topic, partition, { key, value, headers, timestamp: record.timestamp ?? Date.now(), bytes, resolve, reject }, key === null && record.partition === undefined, topic.partitions.length, available);
+      });
+    } catch (error) {
+      this.release(bytes);
+      throw error;
+    }
+  }
+
+  private release(bytes: number): void {
+    this.bufferedBytes -= bytes;
+    const waiters = this.roomWaiters.splice(0);
+    for (const wake of waiters) wake();
+  }
+
+  private queue(topic: string, partition: number): PartitionQueue {
+    const key = `${topic}\u0000${partition}`;
+    let queue = this.queues.get(key);
+    if (!queue) this.queues.set(key, (queue = { open: null, ready: [], inFlight: false, nextSequence: 0, lingerTimer: null }));
+    return queue;
+  }
+
+  private append(topic: string, partition: number, record: PendingRecord, sticky: boolean, partitions: number, available: number[]): void {
+    const queue = this.queue(topic, partition);
+    if (queue.open && queue.open.bytes + record.bytes > this.batchSize && queue.open.records.length > 0) this.seal(queue, sticky, partitions, available);
+    if (!queue.open) queue.open = { topic, partition, records: [], bytes: 0, createdMs: Date.now(), encoded: null, baseSequence: -1, attempts: 0 };
+    queue.open.records.push(record);
+    queue.open.bytes += record.bytes;
+    if (queue.open.bytes >= this.batchSize) this.seal(queue, sticky, partitions, available);
+    else if (!queue.lingerTimer) {
+      queue.lingerTimer = setTimeout(() => {
+        queue.lingerTimer = null;
+        this.seal(queue, false, partitions, available);
+      }, this.options.lingerMs ?? 5);
+    }
+  }
+
+  /** Closes the open batch of a partition and lets the sender take it. */
+  private seal(queue: PartitionQueue, sticky: boolean, partitions: number, available: number[]): void {
+    if (queue.lingerTimer) clearTimeout(queue.lingerTimer);
+    queue.lingerTimer = null;
+    const batch = queue.open;
+    if (!batch || batch.records.length === 0) return;
+    queue.open = null;
+    queue.ready.push(batch);
+    if (sticky || batch.records.every((r) => r.key === null)) this.partitioner.onNewBatch(batch.topic, batch.partition, partitions, available);
+    void this.drain();
+  }
+
+  /** Sends every ready batch whose partition has none in flight, grouped by leader. */
+  private async drain(): Promise<void> {
+    if (this.draining) {
+      this.drainAgain = true;
+      return;
+    }
+    this.draining = true;
+    try {
+      do {
+        this.drainAgain = false;
+        const byLeader = new Map<number, { queue: PartitionQueue; batch: Batch }[]>();
+        for (const queue of this.queues.values()) {
+          if (queue.inFlight || queue.ready.length === 0) continue;
+          const batch = queue.ready[0];
+          const topic = this.cluster.topics.get(batch.topic);
+          const leader = topic?.partitions[batch.partition]?.leader ?? -1;
+          if (leader < 0) {
+            this.retryLater(queue, batch, new KafkaError(ErrorCode.LEADER_NOT_AVAILABLE, `${batch.topic}-${batch.partition}`));
+            continue;
+          }
+          queue.inFlight = true;
+          if (!byLeader.has(leader)) byLeader.set(leader, []);
+          byLeader.get(leader)!.push({ queue, batch });
+        }
+        for (const [leader, items] of byLeader) void this.sendTo(leader, items);
+      } while (this.drainAgain);
+    } finally {
+      this.draining = false;
+    }
+  }
+
+  private async encode(queue: PartitionQueue, batch: Batch): Promise<Buffer> {
+    if (batch.encoded) return batch.encoded;
+    if (this.idempotent) {
+      batch.baseSequence = queue.nextSequence;
+      queue.nextSequence = (queue.nextSequence + batch.records.length) & 0x7fffffff;
+    }
+    batch.encoded = await encodeRecordBatch({
+      records: batch.records.map((r) => ({ key: r.key, value: r.value, headers: r.headers, timestamp: r.timestamp })),
+      compression: this.compression,
+      producerId: this.idempotent ? this.producerId : -1,
+      producerEpoch: this.idempotent ? this.producerEpoch : -1,
+      baseSequence: this.idempotent ? batch.baseSequence : -1,
+    });
+    return batch.encoded;
+  }
+
+  private async sendTo(leader: number, items: { queue: PartitionQueue; batch: Batch }[]): Promise<void> {
+    let broker: BrokerConnection;
+    try {
+      broker = await this.cluster.broker(leader);
+    } catch (error) {
+      for (const { queue, batch } of items) this.retryLater(queue, batch, error as Error);
+      return;
+    }
+    const encoded = await Promise.all(items.map(({ queue, batch }) => this.encode(queue, batch)));
+    const topics = new Map<string, { index: number; records: Buffer }[]>();
+    items.forEach(({ batch }, i) => {
+      if (!topics.has(batch.topic)) topics.set(batch.topic, []);
+      topics.get(batch.topic)!.push({ index: batch.partition, records: encoded[i] });
+    });
+    const body = {
+      transactionalId: null,
+      acks: this.acks,
+      timeoutMs: this.options.produceTimeoutMs ?? 30_000,
+      topicData: [...topics].map(([name, partitionData]) => ({ name, partitionData })),
+    };
+    for (const { batch } of items) batch.attempts++;
+    let answer: any;
+    try {
+      answer = await broker.request(0, body, { expectResponse: this.acks !== 0 });
+    } catch (error) {
+      this.cluster.drop(leader);
+      for (const { queue, batch } of items) this.retryLater(queue, batch, error as Error);
+      return;
+    }
+    if (this.acks === 0) {
+      for (const { queue, batch } of items) this.complete(queue, batch, -1, -1);
+      return;
+    }
+    for (const { queue, batch } of items) {
+      const t = (answer.responses as any[]).find((r) => r.name === batch.topic);
+      const p = t?.partitionResponses.find((r: any) => r.index === batch.partition);
+      const code = p ? p.errorCode : ErrorCode.UNKNOWN_SERVER_ERROR;
+      if (code === ErrorCode.NONE || code === ErrorCode.DUPLICATE_SEQUENCE_NUMBER) {
+        this.complete(queue, batch, Number(p.baseOffset), Number(p.logAppendTimeMs ?? -1));
+        continue;
+      }
+      const error = new KafkaError(code, `produce to ${batch.topic}-${batch.partition}${p?.errorMessage ? ` (${p.errorMessage})` : ''}`);
+      if (error.retriable) this.retryLater(queue, batch, error);
+      else this.fail(queue, batch, error);
+    }
+  }
+
+  private complete(queue: PartitionQueue, batch: Batch, baseOffset: number, logAppendTimeMs: number): void {
+    queue.ready.shift();
+    queue.inFlight = false;
+    batch.records.forEach((record, i) => {
+      record.resolve({ topic: batch.topic, partition: batch.partition, offset: baseOffset < 0 ? -1 : baseOffset + i, timestamp: logAppendTimeMs >= 0 ? logAppendTimeMs : record.timestamp });
+    });
+    this.release(batch.bytes);
+    this.afterBatch();
+  }
+
+  private fail(queue: PartitionQueue, batch: Batch, error: Error): void {
+    queue.ready.shift();
+    queue.inFlight = false;
+    for (const record of batch.records) record.reject(error);
+    this.release(batch.bytes);
+    this.afterBatch();
+  }
+
+  /** A retriable failure: refresh metadata, wait, send the same batch again (or give up). */
+  private retryLater(queue: PartitionQueue, batch: Batch, error: Error): void {
+    const deliveryTimeoutMs = this.options.deliveryTimeoutMs ?? 120_000;
+    if (!isRetriableError(error) || Date.now() - batch.createdMs > deliveryTimeoutMs || this.closed) {
+      this.fail(queue, batch, error);
+      return;
+    }
+    queue.inFlight = true;
+    const backoff = Math.min(1000, (this.options.retryBackoffMs ?? 100) * 2 ** Math.min(4, batch.attempts));
+    setTimeout(() => {
+      void this.cluster
+        .refreshMetadata([batch.topic])
+        .catch(() => undefined)
+        .then(() => {
+          queue.inFlight = false;
+          void this.drain();
+        });
+    }, backoff);
+  }
+
+  private afterBatch(): void {
+    void this.drain();
+    if (this.pendingCount() === 0) for (const wake of this.idle.splice(0)) wake();
+  }
+
+  private pendingCount(): number {
+    let n = 0;
+    for (const queue of this.queues.values()) n += queue.ready.length + (queue.open?.records.length ? 1 : 0);
+    return n;
+  }
+
+  /** Sends every queued record now and resolves when all have an answer. */
+  async flush(): Promise<void> {
+    for (const queue of this.queues.values()) if (queue.open) this.seal(queue, false, 0, []);
+    if (this.pendingCount() === 0) return;
+    await new Promise<void>((resolve) => this.idle.push(resolve));
+  }
+
+  async close(): Promise<void> {
+    await this.flush();
+    this.closed = true;
+    this.cluster.close();
+  }
+}

@@ -1,0 +1,188 @@
+// The bundled producer. Against a scripted broker: a Produce whose connection breaks
+// before the answer is sent again with the same bytes and sequence number, a retriable
+// error is retried after a metadata refresh, and the next batch of the partition carries
+// the next sequence. Against a real Brook process: keyed records land on the Java
+// client's partitions with consecutive offsets, every compression codec reads back with
+// kcat, acks 0 and 1 work without idempotence, and a full buffer.memory makes send() fail
+// after max.block.ms while the broker is paused, and recover once it resumes.
+
+import { test } from 'uvu';
+import * as assert from 'uvu/assert';
+import * as net from 'node:net';
+import { responseCodec, requestCodec } from '../../protocol/codec';
+import { encodeResponseFrame, FrameSplitter } from '../../protocol/frame';
+import { decodeRequestHeader } from '../../protocol/header';
+import { Reader } from '../../protocol/primitives';
+import { RecordBatchView } from '../../protocol/record-batch';
+import { BufferExhaustedError, Producer } from '../../src/client/producer';
+import { partitionForKey } from '../../src/client/partitioner';
+import { BrokerProcess, startBroker } from '../helpers/broker-process';
+import { kcat } from '../helpers/kcat';
+
+interface Seen {
+  apiKey: number;
+  apiVersion: number;
+  body: any;
+}
+
+/** A one-broker Kafka stand-in answering from a script; `produce` decides each Produce. */
+async function scriptedBroker(produce: (body: any, n: number) => 'drop' | { errorCode: number; baseOffset: number }): Promise<{ port: number; seen: Seen[]; close: () => void }> {
+  const seen: Seen[] = [];
+  let produces = 0;
+  const sockets = new Set<net.Socket>();
+  const server = net.createServer((socket) => {
+    sockets.add(socket);
+    const splitter = new FrameSplitter(64 * 1024 * 1024);
+    socket.on('error', () => undefined);
+    socket.on('close', () => sockets.delete(socket));
+    socket.on('data', (chunk) => {
+      for (const frame of splitter.push(chunk)) {
+        const reader = new Reader(frame);
+        const header = decodeRequestHeader(reader);
+        const body = requestCodec(header.apiKey, header.apiVersion).decode(reader) as any;
+        seen.push({ apiKey: header.apiKey, apiVersion: header.apiVersion, body });
+        let answer: unknown;
+        if (header.apiKey === 18) {
+          answer = { errorCode: 0, apiKeys: [{ apiKey: 0, minVersion: 3, maxVersion: 9 }, { apiKey: 3, minVersion: 0, maxVersion: 12 }, { apiKey: 18, minVersion: 0, maxVersion: 3 }, { apiKey: 22, minVersion: 0, maxVersion: 4 }], throttleTimeMs: 0, supportedFeatures: [], finalizedFeaturesEpoch: -1, finalizedFeatures: [], zkMigrationReady: false };
+        } else if (header.apiKey === 3) {
+          answer = {
+            throttleTimeMs: 0,
+            brokers: [{ nodeId: 1, host: '127.0.0.1', port: (server.address() as net.AddressInfo).port, rack: null }],
+            clusterId: 'scripted',
+            controllerId: 1,
+            topics: [{ errorCode: 0, name: 't', topicId: 'AAAAAAAAAAAAAAAAAAAAAA', isInternal: false, partitions: [{ errorCode: 0, partitionIndex: 0, leaderId: 1, leaderEpoch: 0, replicaNodes: [1], isrNodes: [1], offlineReplicas: [] }], topicAuthorizedOperations: -2147483648 }],
+            clusterAuthorizedOperations: -2147483648,
+          };
+        } else if (header.apiKey === 22) {
+          answer = { throttleTimeMs: 0, errorCode: 0, producerId: 4242n, producerEpoch: 3 };
+        } else if (header.apiKey === 0) {
+          const decision = produce(body, produces++);
+          if (decision === 'drop') {
+            socket.destroy();
+            return;
+          }
+          answer = { responses: [{ name: 't', partitionResponses: [{ index: 0, errorCode: decision.errorCode, baseOffset: BigInt(decision.baseOffset), logAppendTimeMs: -1n, logStartOffset: 0n, recordErrors: [], errorMessage: null }] }], throttleTimeMs: 0 };
+        } else {
+          socket.destroy();
+          return;
+        }
+        for (const part of encodeResponseFrame(header.apiKey, header.apiVersion, header.correlationId, responseCodec(header.apiKey, header.apiVersion), answer)) socket.write(part);
+      }
+    });
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  return {
+    port: (server.address() as net.AddressInfo).port,
+    seen,
+    close: () => {
+      for (const socket of sockets) socket.destroy();
+      server.close();
+    },
+  };
+}
+
+function producedBatch(body: any): { bytes: Buffer; view: RecordBatchView } {
+  const records = body.topicData[0].partitionData[0].records;
+  const bytes = Array.isArray(records) ? Buffer.concat(records) : (records as Buffer);
+  return { bytes, view: new RecordBatchView(bytes) };
+}
+
+test('a retried batch goes out byte for byte with its sequence; the next batch gets the next sequence', async () => {
+  const broker = await scriptedBroker((_body, n) => (n === 0 ? 'drop' : n === 1 ? { errorCode: 6, baseOffset: -1 } : { errorCode: 0, baseOffset: 100 + n }));
+  const producer = new Producer({ bootstrap: [`127.0.0.1:${broker.port}`], lingerMs: 0, retryBackoffMs: 10, requestTimeoutMs: 2000 });
+  try {
+    await producer.connect();
+    const first = await Promise.all([producer.send({ topic: 't', value: 'a' }), producer.send({ topic: 't', value: 'b' })]);
+    const produces = broker.seen.filter((s) => s.apiKey === 0);
+    assert.is(produces.length, 3, 'dropped, NOT_LEADER_OR_FOLLOWER, then stored');
+    const [a, b, c] = produces.map((p) => producedBatch(p.body));
+    assert.ok(a.bytes.equals(b.bytes) && b.bytes.equals(c.bytes), 'the same bytes each time');
+    assert.is(a.view.producerId, 4242);
+    assert.is(a.view.producerEpoch, 3);
+    assert.is(a.view.baseSequence, 0);
+    assert.is(produces[0].body.acks, -1, 'idempotence sends acks=all');
+    assert.equal(first.map((m) => m.offset), [102, 103]);
+    assert.ok(broker.seen.some((s) => s.apiKey === 3 && s !== broker.seen[0]), 'metadata refreshed after the retriable error');
+    const next = await producer.send({ topic: 't', value: 'c' });
+    assert.is(next.offset, 103);
+    const d = producedBatch(broker.seen.filter((s) => s.apiKey === 0).at(-1)!.body);
+    assert.is(d.view.baseSequence, a.view.recordsCount, 'the next batch continues the sequence');
+  } finally {
+    await producer.close();
+    broker.close();
+  }
+});
+
+test('a non-retriable error fails the records of that batch', async () => {
+  const broker = await scriptedBroker(() => ({ errorCode: 10, baseOffset: -1 }));
+  const producer = new Producer({ bootstrap: [`127.0.0.1:${broker.port}`], lingerMs: 0 });
+  try {
+    await producer.connect();
+    const error = await producer.send({ topic: 't', value: 'x' }).then(() => null, (e: Error) => e);
+    assert.match(String(error?.message), /MESSAGE_TOO_LARGE/);
+  } finally {
+    await producer.close();
+    broker.close();
+  }
+});
+
+let broker: BrokerProcess;
+
+test('against Brook: keyed records on the Java partitions, consecutive offsets, every codec readable by kcat', async () => {
+  broker = await startBroker({ config: { 'num.partitions': '4' } });
+  const producer = new Producer({ bootstrap: [`127.0.0.1:${broker.port}`], lingerMs: 2, batchSize: 4096 });
+  await producer.connect();
+  const sent = await Promise.all(Array.from({ length: 400 }, (_, i) => producer.send({ topic: 'keyed', key: `k${i % 37}`, value: `v${i}`, headers: { n: String(i) } })));
+  for (const [i, meta] of sent.entries()) assert.is(meta.partition, partitionForKey(Buffer.from(`k${i % 37}`), 4), `record ${i}`);
+  const byPartition = new Map<number, number[]>();
+  for (const meta of sent) byPartition.set(meta.partition, [...(byPartition.get(meta.partition) ?? []), meta.offset]);
+  for (const offsets of byPartition.values()) assert.equal(offsets, offsets.map((_, i) => i), 'offsets 0.. in send order per partition');
+  for (const codec of ['gzip', 'snappy', 'lz4', 'zstd'] as const) {
+    const p = new Producer({ bootstrap: [`127.0.0.1:${broker.port}`], compression: codec, lingerMs: 1 });
+    await Promise.all(Array.from({ length: 50 }, (_, i) => p.send({ topic: `codec-${codec}`, partition: 0, value: `${codec}-${i}`.repeat(20) })));
+    await p.close();
+    const read = await kcat(broker.port, ['-C', '-t', `codec-${codec}`, '-p', '0', '-o', 'beginning', '-e', '-q', '-f', '%s\n']);
+    const lines = read.stdout.split('\n').filter(Boolean);
+    assert.is(lines.length, 50, codec);
+    assert.is(lines[49], `${codec}-49`.repeat(20));
+  }
+  for (const acks of [0, 1] as const) {
+    const p = new Producer({ bootstrap: [`127.0.0.1:${broker.port}`], acks, idempotent: false });
+    const meta = await p.send({ topic: `acks-${acks}`, partition: 0, value: 'x' });
+    await p.close();
+    assert.is(meta.offset, acks === 0 ? -1 : 0);
+  }
+  await producer.close();
+});
+
+test('against Brook: buffer.memory full while the broker is paused fails after max.block.ms, then recovers', async () => {
+  const producer = new Producer({ bootstrap: [`127.0.0.1:${broker.port}`], lingerMs: 0, bufferMemory: 64 * 1024, maxBlockMs: 300, requestTimeoutMs: 20000 });
+  await producer.connect();
+  await producer.send({ topic: 'pressure', partition: 0, value: 'warm' });
+  process.kill(broker.pid, 'SIGSTOP');
+  let settled: unknown[];
+  try {
+    const sends = Array.from({ length: 100 }, (_, i) => producer.send({ topic: 'pressure', partition: 0, value: Buffer.alloc(1024, i) }).then(() => 'stored', (e: Error) => e));
+    await new Promise((r) => setTimeout(r, 800));
+    process.kill(broker.pid, 'SIGCONT');
+    settled = await Promise.all(sends);
+  } finally {
+    process.kill(broker.pid, 'SIGCONT');
+  }
+  const refused = settled.filter((r) => r instanceof BufferExhaustedError) as Error[];
+  const stored = settled.filter((r) => r === 'stored');
+  assert.ok(refused.length > 0 && stored.length > 0 && refused.length + stored.length === 100, `${stored.length} stored, ${refused.length} refused`);
+  assert.match(refused[0].message, /buffer.memory \(65536 bytes\) stayed full for max.block.ms \(300 ms\)/);
+  assert.ok((await producer.send({ topic: 'pressure', partition: 0, value: 'after' })).offset > 0);
+  await producer.close();
+  const big = new Producer({ bootstrap: [`127.0.0.1:${broker.port}`], bufferMemory: 1000 });
+  const tooBig = await big.send({ topic: 'pressure', value: Buffer.alloc(2000) }).then(() => null, (e: Error) => e);
+  assert.instance(tooBig, BufferExhaustedError);
+  await big.close();
+});
+
+test.after(async () => {
+  await broker?.stop();
+});
+
+test.run();
