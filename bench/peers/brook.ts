@@ -1,0 +1,231 @@
+// Brook in the peer benchmark: one node (RF1 rows) or a three-node cluster (RF3 rows)
+// started from scripts/brook.js on free ports with data under the bench's temporary
+// directory; a fresh one-partition topic per sample, produced to with pre-encoded Produce
+// frames (the approach of bench/lib/load.ts: each in-flight slot owns its frame and
+// correlation id, so nothing is encoded while the clock runs), then the topic deleted.
+// Also kcat (librdkafka) as a second, independent client, timed over a file of records.
+
+import { spawn } from 'node:child_process';
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import { performance } from 'node:perf_hooks';
+import { requestCodec, responseCodec } from '../../protocol/codec';
+import { errorName } from '../../protocol/errors';
+import { encodeRequestFrame } from '../../protocol/frame';
+import { decodeResponseHeader, responseHeaderVersion } from '../../protocol/header';
+import { encodeRecordBatchSync } from '../../protocol/record-batch';
+import { KafkaConnection } from '../../src/client/connection';
+import { freePort, Managed, until } from './process';
+import { countError, newHistogram, ProduceOutcome, ProduceWorkload, runProducers } from './workload';
+
+const BROOK = path.join(__dirname, '..', '..', '..', 'scripts', 'brook.js');
+const PRODUCE_VERSION = 7;
+const METADATA_VERSION = 9;
+const PRODUCE_TIMEOUT_MS = 30_000;
+const READY_DEADLINE_MS = 40_000;
+const SETTLE_DEADLINE_MS = 60_000;
+const KCAT_DEADLINE_MS = 300_000;
+
+interface BrookNode {
+  id: number;
+  port: number;
+  managed: Managed;
+}
+
+export interface BrookBatching {
+  /** Bytes of record values per batch (one batch per Produce request). */
+  batchBytes: number;
+  inflightPerConnection: number;
+}
+
+export class Brook {
+  private admins = new Map<number, KafkaConnection>();
+  private topics = 0;
+
+  private constructor(readonly nodes: BrookNode[]) {}
+
+  static async start(base: string, count: 1 | 3): Promise<Brook> {
+    const dir = path.join(base, `brook-${count}`);
+    fs.mkdirSync(dir);
+    const ports = await Promise.all(Array.from({ length: count }, async () => ({ kafka: await freePort(), controller: await freePort() })));
+    const voters = ports.map((p, i) => `${i + 1}@127.0.0.1:${p.controller}`).join(',');
+    const nodes: BrookNode[] = ports.map((p, i) => {
+      const dataDir = path.join(dir, `n${i + 1}`);
+      fs.mkdirSync(dataDir);
+      const args = [BROOK, 'server', '--node-id', String(i + 1), '--listen', `127.0.0.1:${p.kafka}`, '--controller-listen', `127.0.0.1:${p.controller}`, '--voters', voters, '--http', 'off', '--data-dir', dataDir, '--log-level', 'warn'];
+      return { id: i + 1, port: p.kafka, managed: Managed.start(`brook n${i + 1}`, process.execPath, args, dir) };
+    });
+    const brook = new Brook(nodes);
+    for (const node of nodes) {
+      await until(`brook node ${node.id} to answer ApiVersions`, READY_DEADLINE_MS, async () => {
+        if (!node.managed.isAlive) throw new Error(`brook node ${node.id} exited before it was ready`);
+        try {
+          await (await brook.admin(node)).request(18, 0, {});
+          return true;
+        } catch {
+          brook.dropAdmin(node);
+          return null;
+        }
+      }, 100);
+    }
+    await until('every broker in the metadata', SETTLE_DEADLINE_MS, async () => {
+      const answer = await brook.metadata(nodes[0], []);
+      return answer && answer.brokers.length === count ? true : null;
+    }, 100);
+    return brook;
+  }
+
+  get pids(): (number | undefined)[] {
+    return this.nodes.map((n) => n.managed.pid);
+  }
+
+  private async admin(node: BrookNode): Promise<KafkaConnection> {
+    const existing = this.admins.get(node.id);
+    if (existing?.isOpen) return existing;
+    const connection = new KafkaConnection({ host: '127.0.0.1', port: node.port, requestTimeoutMs: 15_000, connectTimeoutMs: 1000, clientId: 'bench-peers' });
+    await connection.connect();
+    this.admins.set(node.id, connection);
+    return connection;
+  }
+
+  private dropAdmin(node: BrookNode): void {
+    this.admins.get(node.id)?.close();
+    this.admins.delete(node.id);
+  }
+
+  private async metadata(node: BrookNode, topics: string[]): Promise<any | null> {
+    try {
+      return await (await this.admin(node)).request(3, METADATA_VERSION, { topics: topics.map((name) => ({ name })), allowAutoTopicCreation: false, includeTopicAuthorizedOperations: false });
+    } catch {
+      this.dropAdmin(node);
+      return null;
+    }
+  }
+
+  /**
+   * Creates a one-partition topic and waits until every node names the same leader with a
+   * full ISR; the leader's node.
+   */
+  async createTopic(name: string, replicationFactor: number): Promise<BrookNode> {
+    const configs = replicationFactor > 1 ? [{ name: 'min.insync.replicas', value: '2' }] : [];
+    const response = await (await this.admin(this.nodes[0])).request(19, 4, {
+      topics: [{ name, numPartitions: 1, replicationFactor, assignments: [], configs }],
+      timeoutMs: 10_000,
+      validateOnly: false,
+    });
+    const errorCode = response.topics[0].errorCode;
+    if (errorCode !== 0) throw new Error(`CreateTopics ${name}: ${errorName(errorCode)} ${response.topics[0].errorMessage ?? ''}`);
+    const leaderId = await until(`${name}: one leader and a full ISR on every node`, SETTLE_DEADLINE_MS, async () => {
+      const views = await Promise.all(this.nodes.map((n) => this.metadata(n, [name])));
+      const partitions = views.map((v) => v?.topics[0]?.errorCode === 0 ? v.topics[0].partitions[0] : null);
+      const first = partitions[0];
+      if (!first || first.leaderId <= 0 || first.isrNodes.length !== replicationFactor) return null;
+      return partitions.every((p) => p && p.leaderId === first.leaderId && p.isrNodes.length === replicationFactor) ? (first.leaderId as number) : null;
+    }, 50);
+    return this.nodes.find((n) => n.id === leaderId)!;
+  }
+
+  async deleteTopic(name: string): Promise<void> {
+    const response = await (await this.admin(this.nodes[0])).request(20, 4, { topicNames: [name], timeoutMs: 10_000 });
+    const errorCode = response.responses[0].errorCode;
+    if (errorCode !== 0) throw new Error(`DeleteTopics ${name}: ${errorName(errorCode)}`);
+  }
+
+  /** One sample: a fresh topic, `producers` connections to its leader, then the topic deleted. */
+  async produce(workload: ProduceWorkload, replicationFactor: number, acks: number, batching: BrookBatching): Promise<ProduceOutcome & { leader: number }> {
+    const topic = `bench${++this.topics}`;
+    const leader = await this.createTopic(topic, replicationFactor);
+    const recordsPerBatch = Math.max(1, Math.floor(batching.batchBytes / workload.recordBytes));
+    const value = Buffer.alloc(workload.recordBytes, 0x61);
+    const batch = encodeRecordBatchSync({ records: Array.from({ length: recordsPerBatch }, () => ({ value, timestamp: Date.now() })) });
+    const producers: { connection: KafkaConnection; slots: { frame: Buffer; correlationId: number }[] }[] = [];
+    try {
+      for (let p = 0; p < workload.producers; p++) {
+        const connection = new KafkaConnection({ host: '127.0.0.1', port: leader.port, requestTimeoutMs: PRODUCE_TIMEOUT_MS + 10_000, clientId: 'bench-peers' });
+        await connection.connect();
+        const slots = Array.from({ length: batching.inflightPerConnection }, (_, s) => {
+          const correlationId = 1000 + s;
+          const body = { transactionalId: null, acks, timeoutMs: PRODUCE_TIMEOUT_MS, topicData: [{ name: topic, partitionData: [{ index: 0, records: batch }] }] };
+          return { frame: encodeRequestFrame({ apiKey: 0, apiVersion: PRODUCE_VERSION, correlationId, clientId: 'bench' }, requestCodec(0, PRODUCE_VERSION), body), correlationId };
+        });
+        producers.push({ connection, slots });
+      }
+      const outcome = await runProducers(workload, async (index, deadlineMs, histogram, errors) => {
+        const { connection, slots } = producers[index];
+        let records = 0;
+        await Promise.all(slots.map(async (slot) => {
+          while (performance.now() < deadlineMs) {
+            const sentMs = performance.now();
+            let reader;
+            try {
+              reader = await connection.sendFrame(slot.frame, slot.correlationId);
+            } catch (error) {
+              countError(errors, (error as Error).message, recordsPerBatch);
+              return;
+            }
+            histogram.recordValue(Math.max(1, Math.round((performance.now() - sentMs) * 1000)));
+            decodeResponseHeader(reader, responseHeaderVersion(0, PRODUCE_VERSION));
+            const errorCode: number = responseCodec(0, PRODUCE_VERSION).decode(reader).responses[0].partitionResponses[0].errorCode;
+            if (errorCode === 0) records += recordsPerBatch;
+            else countError(errors, errorName(errorCode), recordsPerBatch);
+          }
+        }));
+        return records;
+      });
+      return { ...outcome, leader: leader.id };
+    } finally {
+      for (const { connection } of producers) connection.close();
+      await this.deleteTopic(topic);
+    }
+  }
+
+  /**
+   * kcat (librdkafka) producing every line of `recordsFile` to a fresh topic; the wall time
+   * of the whole kcat run (start, metadata, produce, flush, exit). kcat reports no
+   * latency, so the histogram stays empty.
+   */
+  async produceWithKcat(recordsFile: string, records: number, acks: string, kcatSettings: string[]): Promise<ProduceOutcome & { exitCode: number | null; stderrTail: string }> {
+    const topic = `bench${++this.topics}`;
+    const leader = await this.createTopic(topic, 1);
+    try {
+      const args = ['-P', '-b', `127.0.0.1:${leader.port}`, '-t', topic, '-p', '0', '-X', `acks=${acks}`, ...kcatSettings.flatMap((s) => ['-X', s]), '-l', recordsFile];
+      const startedMs = performance.now();
+      const child = spawn('kcat', args, { stdio: ['ignore', 'ignore', 'pipe'] });
+      let stderr = '';
+      child.stderr!.on('data', (chunk: Buffer) => (stderr = (stderr + chunk.toString()).slice(-4096)));
+      const exitCode = await new Promise<number | null>((resolve, reject) => {
+        const timer = setTimeout(() => {
+          child.kill('SIGKILL');
+          reject(new Error(`kcat did not finish within ${KCAT_DEADLINE_MS} ms`));
+        }, KCAT_DEADLINE_MS);
+        child.once('error', reject);
+        child.once('exit', (code) => {
+          clearTimeout(timer);
+          resolve(code);
+        });
+      });
+      const seconds = (performance.now() - startedMs) / 1000;
+      const errors: Record<string, number> = {};
+      const failed = (stderr.match(/Delivery failed/g) ?? []).length;
+      if (failed > 0) countError(errors, 'delivery failed', failed);
+      if (exitCode !== 0) countError(errors, `kcat exit code ${exitCode}`);
+      // The records the topic holds: what was acknowledged, counted by the broker.
+      const stored = await this.endOffset(leader, topic);
+      if (stored !== records) countError(errors, `topic holds ${stored} of ${records} records`);
+      return { records: stored, seconds, errors, histogram: newHistogram(), exitCode, stderrTail: stderr.trim() };
+    } finally {
+      await this.deleteTopic(topic);
+    }
+  }
+
+  private async endOffset(node: BrookNode, topic: string): Promise<number> {
+    const answer = await (await this.admin(node)).request(2, 2, { replicaId: -1, isolationLevel: 0, topics: [{ name: topic, partitions: [{ partitionIndex: 0, timestamp: -1 }] }] });
+    return Number(answer.topics[0].partitions[0].offset);
+  }
+
+  async stop(): Promise<void> {
+    for (const connection of this.admins.values()) connection.close();
+    this.admins.clear();
+    await Promise.all(this.nodes.map((n) => n.managed.stop()));
+  }
+}

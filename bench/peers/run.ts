@@ -1,0 +1,247 @@
+// Brook side by side with peers, measured in one run: producer throughput and latency
+// (publish to acknowledgement, HDR percentiles) for 100 B, 1 KiB and 16 KiB records, one
+// and four producers, against NATS JetStream (file storage) and Redis Streams (AOF on),
+// each driven by a lean client written here that speaks its protocol directly; Brook
+// also through kcat (librdkafka) as an independent client. Two phases:
+//   single:     Brook one node (RF1, acks=1 and acks=all), JetStream one server (R1),
+//               Redis (appendonly yes, appendfsync everysec), kcat into Brook (1 KiB).
+//   replicated: Brook three nodes (RF3, acks=all and acks=1, min.insync.replicas 2),
+//               JetStream three clustered servers (R3).
+// Within a round every row runs each system once, in an order that rotates; rows run
+// forwards in odd rounds and backwards in even ones, so noise on this shared machine
+// weighs on all systems alike. Every server starts here on 127.0.0.1 with free ports and
+// its data in a temporary directory, and is stopped by PID at the end.
+// Usage: node dist/bench/peers/run.js [--quick] [--rounds N] [--duration-ms N]
+
+import { execSync, spawnSync } from 'node:child_process';
+import * as fs from 'node:fs';
+import * as os from 'node:os';
+import * as path from 'node:path';
+import { environment, writeResult } from '../lib/env';
+import { Brook, BrookBatching } from './brook';
+import { JetStream } from './jetstream';
+import { CpuMeter, killAllOnExit, printLogTails, stopAll } from './process';
+import { REDIS_SETTINGS, Redis } from './redis';
+import { Collector, Ratio, ratiosTable, rowsTable } from './report';
+import { ProduceOutcome, ProduceWorkload } from './workload';
+
+const argv = process.argv.slice(2);
+const quick = argv.includes('--quick');
+const option = (name: string, fallback: number) => {
+  const at = argv.indexOf(name);
+  return at >= 0 ? Number(argv[at + 1]) : fallback;
+};
+const ROUNDS = option('--rounds', quick ? 2 : 3);
+const DURATION_MS = option('--duration-ms', quick ? 1000 : 4000);
+const WARMUP_MS = quick ? 300 : 1500;
+const RECORD_SIZES = quick ? [1024] : [100, 1024, 16_384];
+const PRODUCER_COUNTS = [1, 4];
+/** Peers publish record by record: this many in flight per producer. */
+const peerWindow = (recordBytes: number) => (recordBytes >= 16_384 ? 256 : 1024);
+/** Brook's producers send record batches, as every Kafka client does. */
+const BROOK_BATCHING: BrookBatching = { batchBytes: 65_536, inflightPerConnection: 8 };
+const KCAT_RECORDS = quick ? 50_000 : 400_000;
+const KCAT_RECORD_BYTES = 1024;
+const KCAT_SETTINGS = ['linger.ms=5', 'batch.num.messages=10000'];
+const INSTALL_TIMEOUT_MS = 600_000;
+const SYSTEM_ORDER = ['Brook acks=1 RF1', 'Brook acks=all RF1', 'Brook via kcat acks=1 RF1', 'JetStream R1', 'Redis XADD', 'Brook acks=all RF3', 'Brook acks=1 RF3', 'JetStream R3'];
+
+interface SystemUnderTest {
+  name: string;
+  pids: () => (number | undefined)[];
+  hasLatency: boolean;
+  /** Rows this system runs; all when absent. */
+  runsRow?: (recordBytes: number, producers: number) => boolean;
+  produce: (workload: ProduceWorkload) => Promise<ProduceOutcome & { detail?: Record<string, unknown> }>;
+}
+
+const rowName = (recordBytes: number, producers: number) => `${recordBytes >= 1024 ? `${recordBytes / 1024} KiB` : `${recordBytes} B`} x ${producers} producer${producers > 1 ? 's' : ''}`;
+
+function have(command: string): boolean {
+  return spawnSync('sh', ['-c', `command -v ${command}`], { stdio: 'ignore' }).status === 0;
+}
+
+/** Installs missing peers from Debian packages when we are root; the commands still missing. */
+function ensureInstalled(): string[] {
+  const wanted = ['nats-server', 'redis-server', 'kcat'];
+  const missing = wanted.filter((command) => !have(command));
+  if (missing.length > 0 && process.getuid?.() === 0) {
+    process.stdout.write(`installing ${missing.join(', ')} with apt-get\n`);
+    spawnSync('apt-get', ['update', '-qq'], { stdio: 'inherit', timeout: INSTALL_TIMEOUT_MS });
+    spawnSync('apt-get', ['install', '-y', '-qq', ...missing], { stdio: 'inherit', timeout: INSTALL_TIMEOUT_MS, env: { ...process.env, DEBIAN_FRONTEND: 'noninteractive' } });
+  }
+  const still = wanted.filter((command) => !have(command));
+  for (const command of still) process.stdout.write(`skipping ${command}: not installed${process.getuid?.() === 0 ? ' (apt-get install failed)' : ' and not root, so not installed here'}\n`);
+  return still;
+}
+
+/** The first line of a command's output that matches `pattern`. */
+function versionOf(command: string, pattern = /./): string {
+  try {
+    return execSync(command, { stdio: ['ignore', 'pipe', 'pipe'] }).toString().split('\n').find((line) => pattern.test(line))?.trim() ?? 'unknown';
+  } catch {
+    return 'unknown';
+  }
+}
+
+function uncommittedChanges(): string[] {
+  try {
+    return execSync('git status --porcelain --untracked-files=no', { stdio: ['ignore', 'pipe', 'ignore'] }).toString().split('\n').filter(Boolean).map((line) => line.slice(3));
+  } catch {
+    return [];
+  }
+}
+
+async function runPhase(phase: string, systems: SystemUnderTest[], collector: Collector): Promise<void> {
+  // Warmup, not measured: JIT, page cache and file creation paths for every system.
+  for (const system of systems) {
+    if (system.runsRow && !system.runsRow(1024, 1)) continue;
+    if (system.name.includes('kcat')) continue;
+    await system.produce({ recordBytes: 1024, producers: 1, durationMs: WARMUP_MS });
+  }
+  const rows = RECORD_SIZES.flatMap((recordBytes) => PRODUCER_COUNTS.map((producers) => ({ recordBytes, producers })));
+  for (let round = 1; round <= ROUNDS; round++) {
+    const order = round % 2 === 1 ? rows : [...rows].reverse();
+    for (const [rowIndex, { recordBytes, producers }] of order.entries()) {
+      const eligible = systems.filter((s) => !s.runsRow || s.runsRow(recordBytes, producers));
+      const shift = (round + rowIndex) % eligible.length;
+      for (const system of [...eligible.slice(shift), ...eligible.slice(0, shift)]) {
+        const workload = { recordBytes, producers, durationMs: DURATION_MS };
+        const meter = new CpuMeter(system.pids());
+        const outcome = await system.produce(workload);
+        const sample = collector.add({ phase, system: system.name, row: rowName(recordBytes, producers), recordBytes, producers, round, records: outcome.records, seconds: outcome.seconds, errors: outcome.errors, cpuPercent: meter.read(), detail: outcome.detail ?? {} }, outcome, system.hasLatency);
+        const latency = sample.latency ? `p50 ${sample.latency.p50Ms.toFixed(2)} ms, p99 ${sample.latency.p99Ms.toFixed(2)} ms` : 'no latency';
+        const errors = Object.keys(sample.errors).length > 0 ? `, errors ${JSON.stringify(sample.errors)}` : '';
+        process.stdout.write(`${phase} round ${round} ${sample.row.padEnd(22)} ${system.name.padEnd(24)} ${Math.round(sample.recordsPerSecond).toLocaleString('en').padStart(10)} msgs/s ${sample.megabytesPerSecond.toFixed(1).padStart(6)} MB/s, ${latency}, CPU server ${sample.cpuPercent.server}% client ${sample.cpuPercent.client}% others ${sample.cpuPercent.others}%${errors}\n`);
+      }
+    }
+  }
+}
+
+async function main(): Promise<void> {
+  const missing = ensureInstalled();
+  const base = fs.mkdtempSync(path.join(os.tmpdir(), 'brook-peers-bench-'));
+  const unhook = killAllOnExit();
+  const collector = new Collector();
+  const skipped = missing.map((command) => `${command}: not installed`);
+  const versions = {
+    node: process.version,
+    natsServer: missing.includes('nats-server') ? null : versionOf('nats-server --version').replace(/^nats-server: /, ''),
+    redisServer: missing.includes('redis-server') ? null : versionOf('redis-server --version').replace(/^Redis server v=(\S+).*/, '$1'),
+    kcat: missing.includes('kcat') ? null : versionOf('kcat -V', /Version/).replace(/^Version (\S+).*librdkafka (\S+).*/, 'kcat $1, librdkafka $2'),
+  };
+  try {
+    // ---- Phase 1: one server each. ----
+    const brook = await Brook.start(base, 1);
+    const jetStream = missing.includes('nats-server') ? null : await JetStream.start(base, 1);
+    const redis = missing.includes('redis-server') ? null : await Redis.start(base);
+    const single: SystemUnderTest[] = [
+      { name: 'Brook acks=1 RF1', pids: () => brook.pids, hasLatency: true, produce: async (w) => brook.produce(w, 1, 1, BROOK_BATCHING) },
+      { name: 'Brook acks=all RF1', pids: () => brook.pids, hasLatency: true, produce: async (w) => brook.produce(w, 1, -1, BROOK_BATCHING) },
+    ];
+    if (jetStream) single.push({ name: 'JetStream R1', pids: () => jetStream.pids, hasLatency: true, produce: async (w) => jetStream.produce(w, peerWindow(w.recordBytes)) });
+    if (redis) single.push({ name: 'Redis XADD', pids: () => redis.pids, hasLatency: true, produce: async (w) => redis.produce(w, peerWindow(w.recordBytes)) });
+    if (!missing.includes('kcat')) {
+      const recordsFile = path.join(base, 'kcat-records.txt');
+      const line = `${'k'.repeat(KCAT_RECORD_BYTES)}\n`;
+      fs.writeFileSync(recordsFile, Buffer.alloc(line.length * KCAT_RECORDS, line));
+      single.push({
+        name: 'Brook via kcat acks=1 RF1',
+        pids: () => brook.pids,
+        hasLatency: false,
+        runsRow: (recordBytes, producers) => recordBytes === KCAT_RECORD_BYTES && producers === 1,
+        produce: async () => {
+          const { exitCode, stderrTail, ...outcome } = await brook.produceWithKcat(recordsFile, KCAT_RECORDS, '1', KCAT_SETTINGS);
+          return { ...outcome, detail: { exitCode, stderrTail } };
+        },
+      });
+    }
+    await runPhase('single', single, collector);
+    await Promise.all([brook.stop(), jetStream?.stop(), redis?.stop()]);
+
+    // ---- Phase 2: three nodes each, three replicas. ----
+    const brookCluster = await Brook.start(base, 3);
+    const jetStreamCluster = missing.includes('nats-server') ? null : await JetStream.start(base, 3);
+    const replicated: SystemUnderTest[] = [
+      { name: 'Brook acks=all RF3', pids: () => brookCluster.pids, hasLatency: true, produce: async (w) => brookCluster.produce(w, 3, -1, BROOK_BATCHING) },
+      { name: 'Brook acks=1 RF3', pids: () => brookCluster.pids, hasLatency: true, produce: async (w) => brookCluster.produce(w, 3, 1, BROOK_BATCHING) },
+    ];
+    if (jetStreamCluster) replicated.push({ name: 'JetStream R3', pids: () => jetStreamCluster.pids, hasLatency: true, produce: async (w) => jetStreamCluster.produce(w, peerWindow(w.recordBytes)) });
+    await runPhase('replicated', replicated, collector);
+    await Promise.all([brookCluster.stop(), jetStreamCluster?.stop()]);
+  } catch (error) {
+    printLogTails();
+    throw error;
+  } finally {
+    await stopAll();
+    unhook();
+    fs.rmSync(base, { recursive: true, force: true });
+  }
+
+  // Rows in the order of the table: phase, record size, producers, then system.
+  const rows = collector.rows().sort((a, b) => (a.phase === b.phase ? 0 : a.phase === 'single' ? -1 : 1) || a.recordBytes - b.recordBytes || a.producers - b.producers || SYSTEM_ORDER.indexOf(a.system) - SYSTEM_ORDER.indexOf(b.system));
+  const ratios: Ratio[] = [];
+  for (const recordBytes of RECORD_SIZES) {
+    for (const producers of PRODUCER_COUNTS) {
+      const row = rowName(recordBytes, producers);
+      const pairs: [string, string][] = [
+        ['Brook acks=1 RF1', 'JetStream R1'],
+        ['Brook acks=1 RF1', 'Redis XADD'],
+        ['Brook acks=all RF1', 'JetStream R1'],
+        ['Brook acks=all RF1', 'Redis XADD'],
+        ['Brook via kcat acks=1 RF1', 'JetStream R1'],
+        ['Brook via kcat acks=1 RF1', 'Redis XADD'],
+        ['Brook acks=all RF3', 'JetStream R3'],
+      ];
+      for (const [mine, theirs] of pairs) {
+        const ratio = collector.ratio(row, mine, theirs);
+        if (ratio) ratios.push(ratio);
+      }
+    }
+  }
+  const settings = [
+    `${ROUNDS} rounds x ${DURATION_MS / 1000} s per sample (warmup ${WARMUP_MS} ms per system, not counted); msgs/s is the median over rounds, latency percentiles over all rounds merged`,
+    `latency: publish (or Produce request) to acknowledgement, per message for peers and per request for Brook (all records of a batch share it); kcat reports none`,
+    `Brook: one-partition topic per sample, ${BROOK_BATCHING.batchBytes / 1024} KiB record batches (one per Produce v7 request), ${BROOK_BATCHING.inflightPerConnection} requests in flight per producer, no fsync per write (log flush left to the OS, as Kafka's default); RF3: min.insync.replicas 2, producers connected to the partition leader`,
+    `JetStream: nats-server ${versions.natsServer ?? '-'}, one stream per sample, file storage, R1 one server / R3 three clustered servers, publishers connected to the stream leader's server, ${peerWindow(1024)} messages in flight per producer (${peerWindow(16_384)} at 16 KiB), PubAck counted per message`,
+    `Redis: redis-server ${versions.redisServer ?? '-'}, ${REDIS_SETTINGS.join(' ')} (AOF fsync once a second; automatic AOF rewrites left on), one stream key per sample, XADD <key> * v <value>, ${peerWindow(1024)} commands in flight per producer (${peerWindow(16_384)} at 16 KiB)`,
+    `kcat: ${versions.kcat ?? '-'}, -P -l over a file of ${KCAT_RECORDS.toLocaleString('en')} records of ${KCAT_RECORD_BYTES} B, -X acks=1 ${KCAT_SETTINGS.map((s) => `-X ${s}`).join(' ')}; rate = records / wall time of the whole kcat run (process start to exit)`,
+    'producers: connections from this one Node process (the servers get the other core); CPU % per sample: 100 = one core; "others" = the rest of the machine (other users of this shared host)',
+    `not measured: consumers / end-to-end latency (produce to acknowledgement only), Redis replication${skipped.length > 0 ? `; skipped: ${skipped.join(', ')}` : ''}`,
+  ];
+  const environmentInfo = environment();
+  const markdown = [
+    `# Brook and peers, produce side by side (${quick ? 'quick' : 'full'} run)`,
+    '',
+    `commit ${environmentInfo.commit}${uncommittedChanges().length > 0 ? ' (with uncommitted changes in the tree)' : ''}, Node ${environmentInfo.node}, ${environmentInfo.cpu} x ${environmentInfo.cores}, ${environmentInfo.date}`,
+    '',
+    ...settings.map((s) => `- ${s}`),
+    '',
+    ...rowsTable(rows),
+    '',
+    '## Ratios Brook/peer (records/s; the same for MB/s at equal record size)',
+    '',
+    ...ratiosTable(ratios),
+    '',
+  ].join('\n');
+  process.stdout.write(`\n${markdown}`);
+  const file = writeResult(quick ? 'peers-quick' : 'peers', {
+    environment: environmentInfo,
+    uncommittedChanges: uncommittedChanges(),
+    mode: quick ? 'quick' : 'full',
+    versions,
+    parameters: { rounds: ROUNDS, durationMs: DURATION_MS, warmupMs: WARMUP_MS, recordSizes: RECORD_SIZES, producerCounts: PRODUCER_COUNTS, peerWindow: Object.fromEntries(RECORD_SIZES.map((b) => [b, peerWindow(b)])), brookBatching: BROOK_BATCHING, kcat: { records: KCAT_RECORDS, recordBytes: KCAT_RECORD_BYTES, settings: KCAT_SETTINGS }, redisSettings: REDIS_SETTINGS, megabyte: '1e6 bytes of record values' },
+    settings,
+    skipped,
+    rows,
+    ratios,
+    samples: collector.samples,
+  });
+  if (file.endsWith('.json')) fs.writeFileSync(file.replace(/\.json$/, '.md'), markdown);
+  process.stdout.write(`written ${file}\n`);
+}
+
+main().catch((error) => {
+  process.stderr.write(`peers bench failed: ${(error as Error).stack ?? error}\n`);
+  process.exitCode = 1;
+});
