@@ -11,6 +11,8 @@ export type { ClientOptions, TopicMetadata, PartitionMetadata } from './client/c
 export { Producer, BufferExhaustedError } from './client/producer';
 export type { ProducerOptions, ProducerRecord, RecordMetadata } from './client/producer';
 export { DefaultPartitioner, murmur2, partitionForKey } from './client/partitioner';
+export { Consumer, assignPartitions } from './client/consumer';
+export type { ConsumerOptions, ConsumerRecord, TopicPartitionOffset } from './client/consumer';
 export { requestCodec, responseCodec } from '../protocol/codec';
 export { encodeRecordBatch, encodeRecordBatchSync, RecordBatchView } from '../protocol/record-batch';
 export { ErrorCode, errorInfo } from '../protocol/errors';
