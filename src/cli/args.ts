@@ -8,12 +8,18 @@ export class UsageError extends Error {
 export interface ParsedArgs {
   positionals: string[];
   flags: Record<string, string>;
+  /** Every value of the `repeatable` flags, in order (`--header a=1 --header b=2`). */
+  lists: Record<string, string[]>;
 }
 
-/** `valued` flags take a value; `switches` are booleans ("true" when present). */
-export function parseArgs(argv: string[], valued: string[], switches: string[] = []): ParsedArgs {
+/**
+ * `valued` flags take a value; `switches` are booleans ("true" when present);
+ * `repeatable` flags take a value and may be given many times.
+ */
+export function parseArgs(argv: string[], valued: string[], switches: string[] = [], repeatable: string[] = []): ParsedArgs {
   const positionals: string[] = [];
   const flags: Record<string, string> = {};
+  const lists: Record<string, string[]> = Object.fromEntries(repeatable.map((name) => [name, []]));
   for (let i = 0; i < argv.length; i++) {
     const arg = argv[i];
     if (arg === '--') {
@@ -32,10 +38,11 @@ export function parseArgs(argv: string[], valued: string[], switches: string[] =
       flags[name] = 'true';
       continue;
     }
-    if (!valued.includes(name)) throw new UsageError(`unknown option --${name}`);
+    if (!valued.includes(name) && !repeatable.includes(name)) throw new UsageError(`unknown option --${name}`);
     const value = eq >= 0 ? arg.slice(eq + 1) : argv[++i];
     if (value === undefined) throw new UsageError(`--${name} needs a value`);
-    flags[name] = value;
+    if (repeatable.includes(name)) lists[name].push(value);
+    else flags[name] = value;
   }
-  return { positionals, flags };
+  return { positionals, flags, lists };
 }

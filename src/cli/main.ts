@@ -8,6 +8,8 @@ import { GROUPS_HELP, groupsCommand } from './groups-command';
 import { CLUSTER_HELP, clusterCommand } from './cluster-command';
 import { FRAME_HELP, frameCommand } from './frame-command';
 import { PARTITIONS_HELP, partitionsCommand } from './partitions-command';
+import { PRODUCE_HELP, produceCommand } from './produce-command';
+import { CONSUME_HELP, consumeCommand } from './consume-command';
 import { SERVER_HELP, serverCommand } from './server-command';
 import { TOPICS_HELP, topicsCommand } from './topics-command';
 
@@ -21,6 +23,8 @@ Commands:
   groups            list, describe (with lag), reset-offsets, delete consumer groups
   cluster status    the metadata quorum (leader, term, commit index, voter lag) and brokers
   partitions        reassign replicas between brokers, list reassignments in progress
+  produce           lines from stdin or a file to a topic (see: brook produce --help)
+  consume           records of a topic to stdout as text or JSON (see: brook consume --help)
   help              show this help
 `;
 
@@ -40,6 +44,10 @@ export async function main(argv: string[]): Promise<number> {
         return await clusterCommand(rest);
       case 'partitions':
         return await partitionsCommand(rest);
+      case 'produce':
+        return await produceCommand(rest);
+      case 'consume':
+        return await consumeCommand(rest);
       case undefined:
         process.stderr.write(HELP);
         return 2;
@@ -52,6 +60,8 @@ export async function main(argv: string[]): Promise<number> {
         else if (rest[0] === 'groups') process.stdout.write(GROUPS_HELP);
         else if (rest[0] === 'cluster') process.stdout.write(CLUSTER_HELP);
         else if (rest[0] === 'partitions') process.stdout.write(PARTITIONS_HELP);
+        else if (rest[0] === 'produce') process.stdout.write(PRODUCE_HELP);
+        else if (rest[0] === 'consume') process.stdout.write(CONSUME_HELP);
         else process.stdout.write(HELP);
         return 0;
       default:

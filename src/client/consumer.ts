@@ -42,7 +42,8 @@ export interface ConsumerRecord {
 export interface TopicPartitionOffset {
   topic: string;
   partition: number;
-  offset?: number | 'earliest' | 'latest';
+  /** An offset, the earliest or latest one, or the first at or after a timestamp (ms). */
+  offset?: number | 'earliest' | 'latest' | { timestamp: number };
 }
 
 interface Position {
@@ -51,7 +52,7 @@ interface Position {
   /** Next offset to fetch; -1 while it is being looked up. */
   offset: number;
   paused: boolean;
-  reset?: 'earliest' | 'latest';
+  reset?: 'earliest' | 'latest' | { timestamp: number };
 }
 
 /** The consumer protocol's subscription and assignment (version 0) bytes. */
@@ -166,7 +167,7 @@ export class Consumer implements AsyncIterable<ConsumerRecord> {
     this.buffered.length = 0;
     for (const p of partitions) {
       const known = typeof p.offset === 'number' ? p.offset : -1;
-      this.positions.set(this.key(p.topic, p.partition), { topic: p.topic, partition: p.partition, offset: known, paused: false, reset: typeof p.offset === 'string' ? p.offset : undefined });
+      this.positions.set(this.key(p.topic, p.partition), { topic: p.topic, partition: p.partition, offset: known, paused: false, reset: typeof p.offset === 'number' ? undefined : p.offset });
     }
   }
 
@@ -407,15 +408,48 @@ export class Consumer implements AsyncIterable<ConsumerRecord> {
       const answer = await broker.request(2, {
         replicaId: -1,
         isolationLevel: this.options.isolationLevel === 'read_committed' ? 1 : 0,
-        topics: [...byTopic].map(([name, ps]) => ({ name, partitions: ps.map((p) => ({ partitionIndex: p.partition, currentLeaderEpoch: -1, timestamp: (p.reset ?? this.options.autoOffsetReset ?? 'latest') === 'earliest' ? -2 : -1, maxNumOffsets: 1 })) })),
+        topics: [...byTopic].map(([name, ps]) => ({ name, partitions: ps.map((p) => ({ partitionIndex: p.partition, currentLeaderEpoch: -1, timestamp: this.listOffsetsTimestamp(p.reset), maxNumOffsets: 1 })) })),
       }, { cap: 7 });
       for (const t of answer.topics) {
         for (const r of t.partitions) {
           const position = this.positions.get(this.key(t.name, r.partitionIndex));
-          if (position && r.errorCode === ErrorCode.NONE && position.offset < 0) position.offset = Number(r.offset);
+          if (!position || r.errorCode !== ErrorCode.NONE || position.offset >= 0) continue;
+          // No record at or after the timestamp: start at the end.
+          if (Number(r.offset) >= 0) position.offset = Number(r.offset);
+          else position.reset = 'latest';
         }
       }
     }));
+  }
+
+  private listOffsetsTimestamp(reset: Position['reset']): number {
+    const how = reset ?? this.options.autoOffsetReset ?? 'latest';
+    if (typeof how === 'object') return how.timestamp;
+    return how === 'earliest' ? -2 : -1;
+  }
+
+  /** The log end offsets (high watermarks) of the assigned partitions, now. */
+  async endOffsets(): Promise<Map<string, number>> {
+    const out = new Map<string, number>();
+    const probe = new Consumer({ ...this.options, groupId: undefined });
+    try {
+      probe.assign(this.assignment().map((p) => ({ ...p, offset: 'latest' as const })));
+      await probe.resolvePositions();
+      for (const p of probe.positions.values()) out.set(`${p.topic}-${p.partition}`, p.offset);
+    } finally {
+      probe.cluster.close();
+    }
+    return out;
+  }
+
+  /** Records fetched and not handed out yet. */
+  get bufferedCount(): number {
+    return this.buffered.length;
+  }
+
+  /** The next offset to fetch of an assigned partition (-1 while not known yet). */
+  position(topic: string, partition: number): number {
+    return this.positions.get(this.key(topic, partition))?.offset ?? -1;
   }
 
   /** One round: a long-poll fetch to every leader of an assigned, unpaused partition. */
