@@ -1,0 +1,103 @@
+// `brook produce` and `brook consume` against a real broker: lines with keys and headers
+// in, the same records out as text and JSON, from an offset and a timestamp, in a group
+// that resumes where it stopped; kcat reads what brook produced and brook reads what kcat
+// produced; wrong arguments exit 2, an unknown topic or unreachable broker exits 1.
+
+import { test } from 'uvu';
+import * as assert from 'uvu/assert';
+import { spawn } from 'node:child_process';
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import { BrokerProcess, startBroker, tempDir } from '../helpers/broker-process';
+import { kcat } from '../helpers/kcat';
+
+const BROOK = path.join(__dirname, '..', '..', '..', 'scripts', 'brook.js');
+let broker: BrokerProcess;
+
+function brook(args: string[], input?: string): Promise<{ code: number | null; stdout: string; stderr: string }> {
+  return new Promise((resolve) => {
+    const child = spawn(process.execPath, [BROOK, ...args]);
+    let stdout = '';
+    let stderr = '';
+    child.stdout.on('data', (c) => (stdout += c));
+    child.stderr.on('data', (c) => (stderr += c));
+    const timer = setTimeout(() => child.kill('SIGKILL'), 20000);
+    child.on('close', (code) => {
+      clearTimeout(timer);
+      resolve({ code, stdout, stderr });
+    });
+    child.stdin.on('error', () => undefined);
+    child.stdin.end(input ?? '');
+  });
+}
+
+const at = () => ['--bootstrap', `127.0.0.1:${broker.port}`];
+
+test.before(async () => {
+  broker = await startBroker({ config: { 'group.initial.rebalance.delay.ms': '0', 'offsets.topic.num.partitions': '3', 'num.partitions': '2' } });
+});
+
+test.after(async () => {
+  await broker?.stop();
+});
+
+test('produce lines with keys and headers; consume them as text and JSON; kcat agrees', async () => {
+  const before = Date.now();
+  const produced = await brook(['produce', ...at(), '--topic', 'lines', '--key-separator', ':', '--header', 'src=cli', '--header', 'n=1', '--json'], 'k1:one\nk2:two\nk3:three\nk1:four\n');
+  assert.is(produced.code, 0, produced.stderr);
+  const summary = JSON.parse(produced.stdout);
+  assert.equal([summary.records, summary.stored, summary.failed], [4, 4, 0]);
+  const text = await brook(['consume', ...at(), '--topic', 'lines', '--from', 'beginning', '--exit', '--format', '%k=%v %h\\n']);
+  assert.is(text.code, 0, text.stderr);
+  assert.equal(text.stdout.trim().split('\n').sort(), ['k1=four src=cli,n=1', 'k1=one src=cli,n=1', 'k2=two src=cli,n=1', 'k3=three src=cli,n=1']);
+  const json = await brook(['consume', ...at(), '--topic', 'lines', '--from', 'beginning', '--exit', '--json']);
+  const records = json.stdout.trim().split('\n').map((l) => JSON.parse(l));
+  assert.is(records.length, 4);
+  const k1 = records.filter((r) => r.key === 'k1');
+  assert.equal(k1.map((r) => r.value), ['one', 'four'], 'one key, one partition, in order');
+  assert.is(k1[0].partition, k1[1].partition);
+  assert.equal(records[0].headers, { src: 'cli', n: '1' });
+  assert.ok(records.every((r) => r.timestamp >= before - 1000));
+  const read = await kcat(broker.port, ['-C', '-t', 'lines', '-o', 'beginning', '-e', '-q', '-f', '%k:%s\n']);
+  assert.equal(read.stdout.trim().split('\n').sort(), ['k1:four', 'k1:one', 'k2:two', 'k3:three']);
+});
+
+test('offsets, timestamps, a file, compression, what kcat wrote, and a group that resumes', async () => {
+  const file = path.join(tempDir(), 'input.txt');
+  fs.writeFileSync(file, Array.from({ length: 10 }, (_, i) => `f${i}`).join('\n') + '\n');
+  const fromFile = await brook(['produce', ...at(), '--topic', 'filed', '--partition', '1', '--file', file, '--compression', 'zstd']);
+  assert.is(fromFile.code, 0, fromFile.stderr);
+  assert.match(fromFile.stderr, /10 of 10 records stored in filed/);
+  const fromSix = await brook(['consume', ...at(), '--topic', 'filed', '--partition', '1', '--from', '6', '--exit', '--format', '%o:%v\\n']);
+  assert.equal(fromSix.stdout.trim().split('\n'), ['6:f6', '7:f7', '8:f8', '9:f9']);
+  const byTime = await brook(['consume', ...at(), '--topic', 'filed', '--partition', '1', '--from', '@0', '--count', '2']);
+  assert.equal(byTime.stdout.trim().split('\n'), ['f0', 'f1']);
+  await kcat(broker.port, ['-P', '-t', 'filed', '-p', '0'], 'x\ny\n');
+  const group1 = await brook(['consume', ...at(), '--topic', 'filed', '--group', 'readers', '--from', 'beginning', '--exit']);
+  assert.equal(group1.stdout.trim().split('\n').sort(), [...Array.from({ length: 10 }, (_, i) => `f${i}`), 'x', 'y'].sort());
+  await brook(['produce', ...at(), '--topic', 'filed', '--partition', '0'], 'z\n');
+  const group2 = await brook(['consume', ...at(), '--topic', 'filed', '--group', 'readers', '--from', 'beginning', '--exit']);
+  assert.is(group2.stdout.trim(), 'z', 'the group resumes after what it printed');
+});
+
+test('wrong arguments exit 2, runtime failures exit 1, each with one clear line', async () => {
+  const cases: [string[], number, RegExp][] = [
+    [['produce', ...at()], 2, /--topic is required/],
+    [['produce', ...at(), '--topic', 't', '--acks', '2'], 2, /--acks: expected 0, 1 or all/],
+    [['produce', ...at(), '--topic', 't', '--header', 'nokey'], 2, /--header: expected KEY=VALUE/],
+    [['produce', ...at(), '--topic', 't', '--compression', 'rar'], 2, /--compression/],
+    [['consume', ...at(), '--topic', 't', '--from', 'yesterday'], 2, /--from: expected beginning, end/],
+    [['consume', ...at(), '--topic', 't', '--count', '0'], 2, /--count/],
+    [['consume', ...at(), '--topic', 'missing-topic', '--exit'], 1, /topic missing-topic does not exist/],
+    [['consume', '--bootstrap', '127.0.0.1:1', '--topic', 't'], 1, /cannot reach a broker at 127.0.0.1:1/],
+    [['produce', '--bootstrap', '127.0.0.1:1', '--topic', 't'], 1, /cannot reach a broker at 127.0.0.1:1/],
+  ];
+  for (const [args, code, message] of cases) {
+    const run = await brook(args, 'a\n');
+    assert.is(run.code, code, `${args.join(' ')}: ${run.stderr}`);
+    assert.match(run.stderr, message);
+    assert.is(run.stderr.trim().split('\n').length, 1, `one line: ${run.stderr}`);
+  }
+});
+
+test.run();
