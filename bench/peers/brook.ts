@@ -15,6 +15,7 @@ import { encodeRequestFrame } from '../../protocol/frame';
 import { decodeResponseHeader, responseHeaderVersion } from '../../protocol/header';
 import { encodeRecordBatchSync } from '../../protocol/record-batch';
 import { KafkaConnection } from '../../src/client/connection';
+import { EndToEndOutcome, EndToEndRun, EndToEndWorkload } from './end-to-end';
 import { freePort, Managed, until } from './process';
 import { countError, newHistogram, ProduceOutcome, ProduceWorkload, runProducers } from './workload';
 
@@ -25,6 +26,9 @@ const PRODUCE_TIMEOUT_MS = 30_000;
 const READY_DEADLINE_MS = 40_000;
 const SETTLE_DEADLINE_MS = 60_000;
 const KCAT_DEADLINE_MS = 300_000;
+const FETCH_VERSION = 11;
+const FETCH_MAX_WAIT_MS = 100;
+const FETCH_MAX_BYTES = 8 * 1024 * 1024;
 
 interface BrookNode {
   id: number;
@@ -175,6 +179,84 @@ export class Brook {
       return { ...outcome, leader: leader.id };
     } finally {
       for (const { connection } of producers) connection.close();
+      await this.deleteTopic(topic);
+    }
+  }
+
+  /**
+   * One end-to-end sample: a fresh topic; every pace tick one Produce request holds the
+   * records due since the last tick (as a lingering Kafka producer would send them); one
+   * consumer long-polls Fetch from offset 0 at the leader and walks the batch headers.
+   */
+  async endToEnd(workload: EndToEndWorkload, replicationFactor: number, acks: number): Promise<EndToEndOutcome> {
+    const topic = `bench${++this.topics}`;
+    const leader = await this.createTopic(topic, replicationFactor);
+    const connect = async () => {
+      const connection = new KafkaConnection({ host: '127.0.0.1', port: leader.port, requestTimeoutMs: PRODUCE_TIMEOUT_MS + 10_000, clientId: 'bench-peers' });
+      await connection.connect();
+      return connection;
+    };
+    const producer = await connect();
+    const consumer = await connect();
+    const value = Buffer.alloc(workload.recordBytes, 0x61);
+    const batches = new Map<number, Buffer>();
+    const batchOf = (count: number) => {
+      let batch = batches.get(count);
+      if (!batch) batches.set(count, (batch = encodeRecordBatchSync({ records: Array.from({ length: count }, () => ({ value, timestamp: Date.now() })) })));
+      return batch;
+    };
+    const run = new EndToEndRun();
+    let stopped = false;
+    let consuming: Promise<void> = Promise.resolve();
+    try {
+      return await run.run(workload, {
+        send: (dueMs) => {
+          producer.request(0, PRODUCE_VERSION, { transactionalId: null, acks, timeoutMs: PRODUCE_TIMEOUT_MS, topicData: [{ name: topic, partitionData: [{ index: 0, records: batchOf(dueMs.length) }] }] }).then(
+            (response) => {
+              const partition = response.responses[0].partitionResponses[0];
+              if (partition.errorCode === 0) run.acknowledge(Number(partition.baseOffset), dueMs);
+              else run.fail(errorName(partition.errorCode), dueMs.length);
+            },
+            (error: Error) => run.fail(error.message, dueMs.length),
+          );
+        },
+        startConsumer: () => {
+          consuming = (async () => {
+            let offset = 0;
+            while (!stopped) {
+              const response = await consumer.request(1, FETCH_VERSION, {
+                replicaId: -1,
+                maxWaitMs: FETCH_MAX_WAIT_MS,
+                minBytes: 1,
+                maxBytes: FETCH_MAX_BYTES,
+                isolationLevel: 0,
+                topics: [{ topic, partitions: [{ partition: 0, fetchOffset: offset, partitionMaxBytes: FETCH_MAX_BYTES, currentLeaderEpoch: -1, logStartOffset: -1 }] }],
+              });
+              const partition = response.responses[0].partitions[0];
+              if (partition.errorCode !== 0) throw new Error(`Fetch ${topic} at ${offset}: ${errorName(partition.errorCode)}`);
+              const records: Buffer | null = partition.records;
+              // Walk the batch headers: base offset (8 bytes), length (4), and at byte 23
+              // the last offset delta; a batch cut off at the end of the answer waits.
+              let at = 0;
+              while (records && at + 61 <= records.length) {
+                const size = 12 + records.readInt32BE(at + 8);
+                if (at + size > records.length) break;
+                const baseOffset = Number(records.readBigInt64BE(at));
+                run.join.consume(baseOffset);
+                offset = baseOffset + records.readInt32BE(at + 23) + 1;
+                at += size;
+              }
+            }
+          })().catch((error: Error) => run.note(`consumer: ${error.message}`));
+        },
+        stop: async () => {
+          stopped = true;
+          await consuming;
+        },
+      });
+    } finally {
+      producer.close();
+      consumer.close();
       await this.deleteTopic(topic);
     }
   }

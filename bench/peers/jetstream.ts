@@ -5,13 +5,17 @@
 
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { NatsConnection } from './nats-client';
+import { EndToEndOutcome, EndToEndRun, EndToEndWorkload } from './end-to-end';
+import { NatsConnection, Reply } from './nats-client';
 import { freePort, Managed, until } from './process';
 import { ProduceOutcome, ProduceWorkload, runProducers } from './workload';
 
 const READY_DEADLINE_MS = 30_000;
 const API_TIMEOUT_MS = 10_000;
 const CREATE_DEADLINE_MS = 30_000;
+/** Messages asked for per pull request, and how long a pull waits for them. */
+const PULL_BATCH = 512;
+const PULL_EXPIRES_MS = 100;
 
 interface NatsNode {
   name: string;
@@ -120,6 +124,68 @@ export class JetStream {
       return { ...outcome, leader: this.nodes.find((n) => n.port === port)!.name };
     } finally {
       for (const connection of connections) connection.close();
+      await this.deleteStream(name);
+    }
+  }
+
+  /**
+   * One end-to-end sample: a fresh stream, one publisher paced by the schedule (every
+   * PubAck names the stream sequence), and one pull consumer (ack policy none, delivering
+   * all) asking for PULL_BATCH messages at a time; each delivery's reply subject
+   * $JS.ACK.<stream>.<consumer>.<delivered>.<stream seq>.<consumer seq>.<time>.<pending>
+   * names its stream sequence.
+   */
+  async endToEnd(workload: EndToEndWorkload): Promise<EndToEndOutcome> {
+    const name = `bench${++this.streams}`;
+    const subject = `bench.${name}`;
+    const port = await this.createStream(name, subject);
+    const producer = await NatsConnection.connect('127.0.0.1', port);
+    const consumer = await NatsConnection.connect('127.0.0.1', port);
+    const payload = Buffer.alloc(workload.recordBytes, 0x61);
+    const run = new EndToEndRun();
+    const dueByNumber = new Map<number, number>();
+    let nextNumber = 0;
+    let stopped = false;
+    try {
+      const created = await consumer.jetStreamApi(`$JS.API.CONSUMER.CREATE.${name}`, { stream_name: name, config: { ack_policy: 'none', deliver_policy: 'all', replay_policy: 'instant' } }, API_TIMEOUT_MS);
+      const nextSubject = `$JS.API.CONSUMER.MSG.NEXT.${name}.${created.name}`;
+      let inPull = 0;
+      let deliverTo = '';
+      const pull = () => {
+        inPull = 0;
+        if (!stopped) consumer.publish(nextSubject, deliverTo, JSON.stringify({ batch: PULL_BATCH, expires: PULL_EXPIRES_MS * 1_000_000 }));
+      };
+      deliverTo = consumer.subscribe((reply: Reply) => {
+        // A status (408 the pull expired, 404 nothing there, 409 ...) ends a pull early.
+        if (reply.status !== null && reply.status !== '') return pull();
+        const tokens = reply.replyTo?.split('.') ?? [];
+        run.join.consume(Number(tokens[5]));
+        if (++inPull === PULL_BATCH) pull();
+      });
+      producer.onNumberedReply((n, reply) => {
+        const due = dueByNumber.get(n)!;
+        dueByNumber.delete(n);
+        if (reply.status !== null && reply.status !== '') return run.fail(`status ${reply.status}`, 1);
+        const ack = JSON.parse(reply.payload.toString());
+        if (ack.error) run.fail(`${ack.error.code ?? ''} ${ack.error.description ?? ''}`.trim(), 1);
+        else run.acknowledge(Number(ack.seq), [due]);
+      });
+      return await run.run(workload, {
+        send: (dueMs) => {
+          const numbers = dueMs.map((due) => {
+            dueByNumber.set(++nextNumber, due);
+            return nextNumber;
+          });
+          producer.publishNumbered(subject, payload, numbers);
+        },
+        startConsumer: pull,
+        stop: async () => {
+          stopped = true;
+        },
+      });
+    } finally {
+      producer.close();
+      consumer.close();
       await this.deleteStream(name);
     }
   }

@@ -22,13 +22,16 @@ const INBOX_SID = 1;
 /** How long after the deadline the last acknowledgements may take before they count as lost. */
 const DRAIN_TIMEOUT_MS = 30_000;
 
-interface Reply {
+export interface Reply {
   payload: Buffer;
+  /** The reply subject the message carries (JetStream names a delivery's position in it). */
+  replyTo: string | null;
   /** The status of an HMSG ("503" when no one listens on the subject), or null for MSG. */
   status: string | null;
 }
 
 type SlotHandler = (slot: number, reply: Reply) => void;
+type SubscriptionHandler = (reply: Reply) => void;
 
 let connectionCount = 0;
 
@@ -38,6 +41,8 @@ export class NatsConnection {
   private nextRequest = 0;
   private readonly requests = new Map<string, (reply: Reply) => void>();
   private slotHandler: SlotHandler | null = null;
+  private nextSubscription = 0;
+  private readonly subscriptions = new Map<number, SubscriptionHandler>();
   /** Called after each chunk of server data has been handled: the publisher sends then. */
   private afterChunk: (() => void) | null = null;
   private pong: (() => void) | null = null;
@@ -87,7 +92,7 @@ export class NatsConnection {
   private fail(error: Error): void {
     if (this.failure) return;
     this.failure = error;
-    for (const [, resolve] of this.requests) resolve({ payload: Buffer.from(JSON.stringify({ error: { description: error.message } })), status: 'closed' });
+    for (const [, resolve] of this.requests) resolve({ payload: Buffer.from(JSON.stringify({ error: { description: error.message } })), replyTo: null, status: 'closed' });
     this.requests.clear();
     this.afterChunk?.();
   }
@@ -113,7 +118,9 @@ export class NatsConnection {
         const bodyStart = lineEnd + 2;
         if (data.length < bodyStart + total + 2) break;
         const status = headered ? data.toString('latin1', bodyStart, bodyStart + headerBytes).split('\r\n')[0].split(' ')[1] ?? '' : null;
-        this.dispatch(fields[1], { payload: data.subarray(bodyStart + headerBytes, bodyStart + total), status });
+        // With a reply subject MSG has 5 fields and HMSG 6.
+        const replyTo = fields.length === (headered ? 6 : 5) ? fields[3] : null;
+        this.dispatch(fields[1], Number(fields[2]), { payload: data.subarray(bodyStart + headerBytes, bodyStart + total), replyTo, status });
         at = bodyStart + total + 2;
         continue;
       }
@@ -135,13 +142,52 @@ export class NatsConnection {
     this.afterChunk?.();
   }
 
-  private dispatch(subject: string, reply: Reply): void {
+  /**
+   * Messages of the inbox subscription go by token: r<n> answers a request, a bare number
+   * a publisher slot. Other subscriptions go by subscription id: a JetStream delivery
+   * keeps the subject it was published on, whatever subject it is delivered to.
+   */
+  private dispatch(subject: string, sid: number, reply: Reply): void {
+    if (sid !== INBOX_SID) {
+      this.subscriptions.get(sid)?.(reply);
+      return;
+    }
     const token = subject.slice(this.inbox.length + 1);
     if (token.charCodeAt(0) === 0x72 /* r */) {
       const resolve = this.requests.get(token);
       this.requests.delete(token);
       resolve?.(reply);
     } else this.slotHandler?.(Number(token), reply);
+  }
+
+  /** A new subject, subscribed with its own id, whose every message goes to `handler`. */
+  subscribe(handler: SubscriptionHandler): string {
+    const sid = INBOX_SID + ++this.nextSubscription;
+    const subject = `_SUB.bench${process.pid}.${sid}.${this.inbox.slice(7)}`;
+    this.subscriptions.set(sid, handler);
+    this.socket.write(`SUB ${subject} ${sid}\r\n`);
+    return subject;
+  }
+
+  publish(subject: string, replyTo: string, payload: string): void {
+    const body = Buffer.from(payload);
+    this.socket.write(Buffer.concat([Buffer.from(`PUB ${subject} ${replyTo} ${body.length}\r\n`), body, CRLF]));
+  }
+
+  /** Replies to publishes made with `publishNumbered` go to `handler` with their number. */
+  onNumberedReply(handler: SlotHandler | null): void {
+    this.slotHandler = handler;
+  }
+
+  /** Publishes `payload` once per number, each with the reply subject <inbox>.<number>. */
+  publishNumbered(subject: string, payload: Buffer, numbers: number[]): void {
+    this.socket.cork();
+    for (const n of numbers) {
+      this.socket.write(`PUB ${subject} ${this.inbox}.${n} ${payload.length}\r\n`);
+      this.socket.write(payload);
+      this.socket.write(CRLF);
+    }
+    this.socket.uncork();
   }
 
   /** Publishes `payload` with a reply subject on this connection's inbox; the first reply. */

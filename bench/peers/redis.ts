@@ -6,12 +6,16 @@
 
 import * as fs from 'node:fs';
 import * as path from 'node:path';
+import { EndToEndOutcome, EndToEndRun, EndToEndWorkload } from './end-to-end';
 import { freePort, Managed, sleep, until } from './process';
-import { RedisConnection } from './redis-client';
+import { RedisConnection, RespValue } from './redis-client';
 import { ProduceOutcome, ProduceWorkload, runProducers } from './workload';
 
 const READY_DEADLINE_MS = 20_000;
 const REWRITE_DEADLINE_MS = 120_000;
+/** Entries asked for per XREAD, and how long it blocks for them. */
+const READ_COUNT = 512;
+const READ_BLOCK_MS = 100;
 
 export const REDIS_SETTINGS = ['--appendonly', 'yes', '--appendfsync', 'everysec', '--save', ''];
 
@@ -64,6 +68,53 @@ export class Redis {
       return await runProducers(workload, (index, deadlineMs, histogram, errors) => connections[index].xaddWindow(key, payload, window, deadlineMs, histogram, errors));
     } finally {
       for (const connection of connections) connection.close();
+      await this.reset(key);
+    }
+  }
+
+  /**
+   * One end-to-end sample: one connection XADDs as the schedule says (each reply is the
+   * new entry's ID), another XREADs with BLOCK from the start of the stream.
+   */
+  async endToEnd(workload: EndToEndWorkload): Promise<EndToEndOutcome> {
+    const key = `bench${++this.keys}`;
+    const producer = await RedisConnection.connect('127.0.0.1', this.port);
+    const consumer = await RedisConnection.connect('127.0.0.1', this.port);
+    const payload = Buffer.alloc(workload.recordBytes, 0x61);
+    const run = new EndToEndRun();
+    let stopped = false;
+    let consuming: Promise<void> = Promise.resolve();
+    try {
+      return await run.run(workload, {
+        send: (dueMs) => {
+          for (const due of dueMs) {
+            producer.command(['XADD', key, '*', 'v', payload]).then(
+              (id) => run.acknowledge(String(id), [due]),
+              (error: Error) => run.fail(error.message, 1),
+            );
+          }
+        },
+        startConsumer: () => {
+          consuming = (async () => {
+            let lastId = '0-0';
+            while (!stopped) {
+              // The answer: nil on timeout, else [[key, [[id, [field, value]], ...]]].
+              const answer = (await consumer.command(['XREAD', 'COUNT', String(READ_COUNT), 'BLOCK', String(READ_BLOCK_MS), 'STREAMS', key, lastId])) as RespValue[][] | null;
+              for (const entry of (answer?.[0]?.[1] ?? []) as RespValue[][]) {
+                lastId = String(entry[0]);
+                run.join.consume(lastId);
+              }
+            }
+          })().catch((error: Error) => run.note(`consumer: ${error.message}`));
+        },
+        stop: async () => {
+          stopped = true;
+          await consuming;
+        },
+      });
+    } finally {
+      producer.close();
+      consumer.close();
       await this.reset(key);
     }
   }

@@ -151,3 +151,92 @@ export function ratiosTable(ratios: Ratio[]): string[] {
     ...ratios.map((r) => `| ${r.row} | ${r.brook} | ${r.peer} | ${r.ratio.toFixed(2)} | ${r.perRound.map((v) => v.toFixed(2)).join(', ')} | ${ahead(r)} |`),
   ];
 }
+
+// ---- End-to-end rows: latency at a fixed offered rate, lower is better. ----
+
+export interface EndToEndSample {
+  phase: string;
+  system: string;
+  row: string;
+  round: number;
+  sent: number;
+  acknowledged: number;
+  consumed: number;
+  seconds: number;
+  errors: Record<string, number>;
+  acknowledgement: LatencySummary;
+  endToEnd: LatencySummary;
+  cpuPercent: { server: number; client: number; machine: number; others: number };
+}
+
+export interface EndToEndRow {
+  phase: string;
+  system: string;
+  row: string;
+  samples: number;
+  sent: number;
+  consumed: number;
+  /** Over all rounds merged. */
+  acknowledgement: LatencySummary;
+  endToEnd: LatencySummary;
+  errors: Record<string, number>;
+  cpuPercentMean: { server: number; client: number; others: number };
+}
+
+export class EndToEndCollector {
+  readonly samples: EndToEndSample[] = [];
+  private readonly histograms = new Map<string, { acknowledgement: hdr.Histogram; endToEnd: hdr.Histogram }>();
+
+  add(sample: Omit<EndToEndSample, 'acknowledgement' | 'endToEnd'>, acknowledgement: hdr.Histogram, endToEnd: hdr.Histogram): EndToEndSample {
+    const full = { ...sample, acknowledgement: summarise(acknowledgement), endToEnd: summarise(endToEnd) };
+    this.samples.push(full);
+    const key = `${sample.system}|${sample.row}`;
+    if (!this.histograms.has(key)) this.histograms.set(key, { acknowledgement: newHistogram(), endToEnd: newHistogram() });
+    this.histograms.get(key)!.acknowledgement.add(acknowledgement);
+    this.histograms.get(key)!.endToEnd.add(endToEnd);
+    return full;
+  }
+
+  rows(): EndToEndRow[] {
+    return [...this.histograms].map(([key, histograms]) => {
+      const samples = this.samples.filter((s) => `${s.system}|${s.row}` === key);
+      const errors: Record<string, number> = {};
+      for (const s of samples) for (const [k, v] of Object.entries(s.errors)) errors[k] = (errors[k] ?? 0) + v;
+      const mean = (pick: (s: EndToEndSample) => number) => Math.round(samples.reduce((sum, s) => sum + pick(s), 0) / samples.length);
+      return {
+        phase: samples[0].phase,
+        system: samples[0].system,
+        row: samples[0].row,
+        samples: samples.length,
+        sent: samples.reduce((sum, s) => sum + s.sent, 0),
+        consumed: samples.reduce((sum, s) => sum + s.consumed, 0),
+        acknowledgement: summarise(histograms.acknowledgement),
+        endToEnd: summarise(histograms.endToEnd),
+        errors,
+        cpuPercentMean: { server: mean((s) => s.cpuPercent.server), client: mean((s) => s.cpuPercent.client), others: mean((s) => s.cpuPercent.others) },
+      };
+    });
+  }
+}
+
+export function endToEndTable(rows: EndToEndRow[]): string[] {
+  const cells = (l: LatencySummary) => `${ms(l.p50Ms)} | ${ms(l.p99Ms)} | ${ms(l.p999Ms)} | ${ms(l.maxMs)}`;
+  return [
+    '| system | consumed / sent | ack p50 ms | ack p99 ms | ack p99.9 ms | ack max ms | end-to-end p50 ms | p99 ms | p99.9 ms | max ms | errors | CPU % server/client/others |',
+    '|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---|',
+    ...rows.map((r) => {
+      const c = r.cpuPercentMean;
+      return `| ${r.system} | ${r.consumed.toLocaleString('en')} / ${r.sent.toLocaleString('en')} | ${cells(r.acknowledgement)} | ${cells(r.endToEnd)} | ${Object.values(r.errors).reduce((a, b) => a + b, 0)} | ${c.server}/${c.client}/${c.others} |`;
+    }),
+  ];
+}
+
+/** Peer latency over Brook's (above 1: Brook's records arrive sooner). */
+export function endToEndRatios(rows: EndToEndRow[], pairs: [string, string][]): { row: string; brook: string; peer: string; p50: number; p99: number; p999: number }[] {
+  return pairs.flatMap(([brook, peer]) => {
+    const mine = rows.find((r) => r.system === brook);
+    const theirs = rows.find((r) => r.system === peer);
+    if (!mine || !theirs) return [];
+    return [{ row: mine.row, brook, peer, p50: theirs.endToEnd.p50Ms / mine.endToEnd.p50Ms, p99: theirs.endToEnd.p99Ms / mine.endToEnd.p99Ms, p999: theirs.endToEnd.p999Ms / mine.endToEnd.p999Ms }];
+  });
+}

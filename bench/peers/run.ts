@@ -2,7 +2,9 @@
 // (publish to acknowledgement, HDR percentiles) for 100 B, 1 KiB and 16 KiB records, one
 // and four producers, against NATS JetStream (file storage) and Redis Streams (AOF on),
 // each driven by a lean client written here that speaks its protocol directly; Brook
-// also through kcat (librdkafka) as an independent client. Two phases:
+// also through kcat (librdkafka) as an independent client. An end-to-end row per phase
+// adds a consumer: one producer paced at a fixed rate, latency from each record's due
+// time to its acknowledgement and to its consumption. Two phases:
 //   single:     Brook one node (RF1, acks=1 and acks=all), JetStream one server (R1),
 //               Redis (appendonly yes, appendfsync everysec), kcat into Brook (1 KiB).
 //   replicated: Brook three nodes (RF3, acks=all and acks=1, min.insync.replicas 2),
@@ -22,7 +24,8 @@ import { Brook, BrookBatching } from './brook';
 import { JetStream } from './jetstream';
 import { CpuMeter, killAllOnExit, printLogTails, stopAll } from './process';
 import { REDIS_SETTINGS, Redis } from './redis';
-import { Collector, Ratio, ratiosTable, rowsTable } from './report';
+import { EndToEndOutcome, EndToEndWorkload } from './end-to-end';
+import { Collector, EndToEndCollector, endToEndRatios, endToEndTable, Ratio, ratiosTable, rowsTable } from './report';
 import { ProduceOutcome, ProduceWorkload } from './workload';
 
 const argv = process.argv.slice(2);
@@ -44,6 +47,10 @@ const KCAT_RECORDS = quick ? 50_000 : 400_000;
 const KCAT_RECORD_BYTES = 1024;
 const KCAT_SETTINGS = ['linger.ms=5', 'batch.num.messages=10000'];
 const INSTALL_TIMEOUT_MS = 600_000;
+/** End-to-end rows: one producer at this offered rate, one consumer. */
+const END_TO_END_RATE_PER_SECOND = 10_000;
+const END_TO_END_RECORD_BYTES = 1024;
+const END_TO_END_ROW = `1 KiB at ${END_TO_END_RATE_PER_SECOND.toLocaleString('en')} msgs/s, 1 producer + 1 consumer`;
 const SYSTEM_ORDER = ['Brook acks=1 RF1', 'Brook acks=all RF1', 'Brook via kcat acks=1 RF1', 'JetStream R1', 'Redis XADD', 'Brook acks=all RF3', 'Brook acks=1 RF3', 'JetStream R3'];
 
 interface SystemUnderTest {
@@ -53,6 +60,7 @@ interface SystemUnderTest {
   /** Rows this system runs; all when absent. */
   runsRow?: (recordBytes: number, producers: number) => boolean;
   produce: (workload: ProduceWorkload) => Promise<ProduceOutcome & { detail?: Record<string, unknown> }>;
+  endToEnd?: (workload: EndToEndWorkload) => Promise<EndToEndOutcome>;
 }
 
 const rowName = (recordBytes: number, producers: number) => `${recordBytes >= 1024 ? `${recordBytes / 1024} KiB` : `${recordBytes} B`} x ${producers} producer${producers > 1 ? 's' : ''}`;
@@ -92,7 +100,20 @@ function uncommittedChanges(): string[] {
   }
 }
 
-async function runPhase(phase: string, systems: SystemUnderTest[], collector: Collector): Promise<void> {
+async function runEndToEnd(phase: string, systems: SystemUnderTest[], round: number, collector: EndToEndCollector): Promise<void> {
+  const eligible = systems.filter((s) => s.endToEnd);
+  const shift = round % Math.max(1, eligible.length);
+  for (const system of [...eligible.slice(shift), ...eligible.slice(0, shift)]) {
+    const meter = new CpuMeter(system.pids());
+    const outcome = await system.endToEnd!({ recordBytes: END_TO_END_RECORD_BYTES, ratePerSecond: END_TO_END_RATE_PER_SECOND, durationMs: DURATION_MS });
+    const { ackHistogram, endToEndHistogram, ...counts } = outcome;
+    const sample = collector.add({ phase, system: system.name, row: END_TO_END_ROW, round, ...counts, cpuPercent: meter.read() }, ackHistogram, endToEndHistogram);
+    const errors = Object.keys(sample.errors).length > 0 ? `, errors ${JSON.stringify(sample.errors)}` : '';
+    process.stdout.write(`${phase} round ${round} end-to-end ${system.name.padEnd(24)} consumed ${sample.consumed}/${sample.sent}, ack p50 ${sample.acknowledgement.p50Ms.toFixed(2)} ms p99 ${sample.acknowledgement.p99Ms.toFixed(2)} ms, end-to-end p50 ${sample.endToEnd.p50Ms.toFixed(2)} ms p99 ${sample.endToEnd.p99Ms.toFixed(2)} ms, CPU server ${sample.cpuPercent.server}% client ${sample.cpuPercent.client}% others ${sample.cpuPercent.others}%${errors}\n`);
+  }
+}
+
+async function runPhase(phase: string, systems: SystemUnderTest[], collector: Collector, endToEnd: EndToEndCollector): Promise<void> {
   // Warmup, not measured: JIT, page cache and file creation paths for every system.
   for (const system of systems) {
     if (system.runsRow && !system.runsRow(1024, 1)) continue;
@@ -101,6 +122,8 @@ async function runPhase(phase: string, systems: SystemUnderTest[], collector: Co
   }
   const rows = RECORD_SIZES.flatMap((recordBytes) => PRODUCER_COUNTS.map((producers) => ({ recordBytes, producers })));
   for (let round = 1; round <= ROUNDS; round++) {
+    // The end-to-end row opens odd rounds and closes even ones, like the other rows' order.
+    if (round % 2 === 1) await runEndToEnd(phase, systems, round, endToEnd);
     const order = round % 2 === 1 ? rows : [...rows].reverse();
     for (const [rowIndex, { recordBytes, producers }] of order.entries()) {
       const eligible = systems.filter((s) => !s.runsRow || s.runsRow(recordBytes, producers));
@@ -115,6 +138,7 @@ async function runPhase(phase: string, systems: SystemUnderTest[], collector: Co
         process.stdout.write(`${phase} round ${round} ${sample.row.padEnd(22)} ${system.name.padEnd(24)} ${Math.round(sample.recordsPerSecond).toLocaleString('en').padStart(10)} msgs/s ${sample.megabytesPerSecond.toFixed(1).padStart(6)} MB/s, ${latency}, CPU server ${sample.cpuPercent.server}% client ${sample.cpuPercent.client}% others ${sample.cpuPercent.others}%${errors}\n`);
       }
     }
+    if (round % 2 === 0) await runEndToEnd(phase, systems, round, endToEnd);
   }
 }
 
@@ -123,6 +147,7 @@ async function main(): Promise<void> {
   const base = fs.mkdtempSync(path.join(os.tmpdir(), 'brook-peers-bench-'));
   const unhook = killAllOnExit();
   const collector = new Collector();
+  const endToEndCollector = new EndToEndCollector();
   const skipped = missing.map((command) => `${command}: not installed`);
   const versions = {
     node: process.version,
@@ -136,11 +161,11 @@ async function main(): Promise<void> {
     const jetStream = missing.includes('nats-server') ? null : await JetStream.start(base, 1);
     const redis = missing.includes('redis-server') ? null : await Redis.start(base);
     const single: SystemUnderTest[] = [
-      { name: 'Brook acks=1 RF1', pids: () => brook.pids, hasLatency: true, produce: async (w) => brook.produce(w, 1, 1, BROOK_BATCHING) },
-      { name: 'Brook acks=all RF1', pids: () => brook.pids, hasLatency: true, produce: async (w) => brook.produce(w, 1, -1, BROOK_BATCHING) },
+      { name: 'Brook acks=1 RF1', pids: () => brook.pids, hasLatency: true, produce: async (w) => brook.produce(w, 1, 1, BROOK_BATCHING), endToEnd: async (w) => brook.endToEnd(w, 1, 1) },
+      { name: 'Brook acks=all RF1', pids: () => brook.pids, hasLatency: true, produce: async (w) => brook.produce(w, 1, -1, BROOK_BATCHING), endToEnd: async (w) => brook.endToEnd(w, 1, -1) },
     ];
-    if (jetStream) single.push({ name: 'JetStream R1', pids: () => jetStream.pids, hasLatency: true, produce: async (w) => jetStream.produce(w, peerWindow(w.recordBytes)) });
-    if (redis) single.push({ name: 'Redis XADD', pids: () => redis.pids, hasLatency: true, produce: async (w) => redis.produce(w, peerWindow(w.recordBytes)) });
+    if (jetStream) single.push({ name: 'JetStream R1', pids: () => jetStream.pids, hasLatency: true, produce: async (w) => jetStream.produce(w, peerWindow(w.recordBytes)), endToEnd: async (w) => jetStream.endToEnd(w) });
+    if (redis) single.push({ name: 'Redis XADD', pids: () => redis.pids, hasLatency: true, produce: async (w) => redis.produce(w, peerWindow(w.recordBytes)), endToEnd: async (w) => redis.endToEnd(w) });
     if (!missing.includes('kcat')) {
       const recordsFile = path.join(base, 'kcat-records.txt');
       const line = `${'k'.repeat(KCAT_RECORD_BYTES)}\n`;
@@ -156,18 +181,18 @@ async function main(): Promise<void> {
         },
       });
     }
-    await runPhase('single', single, collector);
+    await runPhase('single', single, collector, endToEndCollector);
     await Promise.all([brook.stop(), jetStream?.stop(), redis?.stop()]);
 
     // ---- Phase 2: three nodes each, three replicas. ----
     const brookCluster = await Brook.start(base, 3);
     const jetStreamCluster = missing.includes('nats-server') ? null : await JetStream.start(base, 3);
     const replicated: SystemUnderTest[] = [
-      { name: 'Brook acks=all RF3', pids: () => brookCluster.pids, hasLatency: true, produce: async (w) => brookCluster.produce(w, 3, -1, BROOK_BATCHING) },
+      { name: 'Brook acks=all RF3', pids: () => brookCluster.pids, hasLatency: true, produce: async (w) => brookCluster.produce(w, 3, -1, BROOK_BATCHING), endToEnd: async (w) => brookCluster.endToEnd(w, 3, -1) },
       { name: 'Brook acks=1 RF3', pids: () => brookCluster.pids, hasLatency: true, produce: async (w) => brookCluster.produce(w, 3, 1, BROOK_BATCHING) },
     ];
-    if (jetStreamCluster) replicated.push({ name: 'JetStream R3', pids: () => jetStreamCluster.pids, hasLatency: true, produce: async (w) => jetStreamCluster.produce(w, peerWindow(w.recordBytes)) });
-    await runPhase('replicated', replicated, collector);
+    if (jetStreamCluster) replicated.push({ name: 'JetStream R3', pids: () => jetStreamCluster.pids, hasLatency: true, produce: async (w) => jetStreamCluster.produce(w, peerWindow(w.recordBytes)), endToEnd: async (w) => jetStreamCluster.endToEnd(w) });
+    await runPhase('replicated', replicated, collector, endToEndCollector);
     await Promise.all([brookCluster.stop(), jetStreamCluster?.stop()]);
   } catch (error) {
     printLogTails();
@@ -207,8 +232,17 @@ async function main(): Promise<void> {
     `Redis: redis-server ${versions.redisServer ?? '-'}, ${REDIS_SETTINGS.join(' ')} (AOF fsync once a second; automatic AOF rewrites left on), one stream key per sample, XADD <key> * v <value>, ${peerWindow(1024)} commands in flight per producer (${peerWindow(16_384)} at 16 KiB)`,
     `kcat: ${versions.kcat ?? '-'}, -P -l over a file of ${KCAT_RECORDS.toLocaleString('en')} records of ${KCAT_RECORD_BYTES} B, -X acks=1 ${KCAT_SETTINGS.map((s) => `-X ${s}`).join(' ')}; rate = records / wall time of the whole kcat run (process start to exit)`,
     'producers: connections from this one Node process (the servers get the other core); CPU % per sample: 100 = one core; "others" = the rest of the machine (other users of this shared host)',
-    `not measured: consumers / end-to-end latency (produce to acknowledgement only), Redis replication${skipped.length > 0 ? `; skipped: ${skipped.join(', ')}` : ''}`,
+    `end-to-end rows: ${END_TO_END_ROW}, open loop (records due every ${1000 / END_TO_END_RATE_PER_SECOND} ms, sent on 1 ms ticks; Brook sends the records due at a tick as one batch), latency from each record's due time to its acknowledgement and to the consumer holding it; consumers: Brook Fetch v11 long-poll (max wait 100 ms) at the leader, JetStream pull consumer (ack none, 512 per pull, 100 ms expiry), Redis XREAD COUNT 512 BLOCK 100`,
+    `not measured: consumer throughput, Redis replication${skipped.length > 0 ? `; skipped: ${skipped.join(', ')}` : ''}`,
   ];
+  const endToEndRows = endToEndCollector.rows().sort((a, b) => (a.phase === b.phase ? 0 : a.phase === 'single' ? -1 : 1) || SYSTEM_ORDER.indexOf(a.system) - SYSTEM_ORDER.indexOf(b.system));
+  const latencyRatios = endToEndRatios(endToEndRows, [
+    ['Brook acks=1 RF1', 'JetStream R1'],
+    ['Brook acks=1 RF1', 'Redis XADD'],
+    ['Brook acks=all RF1', 'JetStream R1'],
+    ['Brook acks=all RF1', 'Redis XADD'],
+    ['Brook acks=all RF3', 'JetStream R3'],
+  ]);
   const environmentInfo = environment();
   const markdown = [
     `# Brook and peers, produce side by side (${quick ? 'quick' : 'full'} run)`,
@@ -223,6 +257,16 @@ async function main(): Promise<void> {
     '',
     ...ratiosTable(ratios),
     '',
+    `## End-to-end (${END_TO_END_ROW})`,
+    '',
+    ...endToEndTable(endToEndRows),
+    '',
+    'End-to-end latency ratios peer/Brook (above 1: Brook delivers sooner):',
+    '',
+    '| Brook | peer | p50 | p99 | p99.9 |',
+    '|---|---|---:|---:|---:|',
+    ...latencyRatios.map((r) => `| ${r.brook} | ${r.peer} | ${r.p50.toFixed(2)} | ${r.p99.toFixed(2)} | ${r.p999.toFixed(2)} |`),
+    '',
   ].join('\n');
   process.stdout.write(`\n${markdown}`);
   const file = writeResult(quick ? 'peers-quick' : 'peers', {
@@ -235,6 +279,7 @@ async function main(): Promise<void> {
     skipped,
     rows,
     ratios,
+    endToEnd: { row: END_TO_END_ROW, ratePerSecond: END_TO_END_RATE_PER_SECOND, recordBytes: END_TO_END_RECORD_BYTES, rows: endToEndRows, latencyRatios, samples: endToEndCollector.samples },
     samples: collector.samples,
   });
   if (file.endsWith('.json')) fs.writeFileSync(file.replace(/\.json$/, '.md'), markdown);
