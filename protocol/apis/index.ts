@@ -21,6 +21,7 @@ import { InitProducerId } from './22-init-producer-id';
 import { DescribeConfigs } from './32-describe-configs';
 import { CreatePartitions } from './37-create-partitions';
 import { DeleteGroups } from './42-delete-groups';
+import { IncrementalAlterConfigs } from './44-incremental-alter-configs';
 import { AlterPartitionReassignments } from './45-alter-partition-reassignments';
 import { ListPartitionReassignments } from './46-list-partition-reassignments';
 import { OffsetDelete } from './47-offset-delete';
@@ -48,6 +49,7 @@ export const allApis: ApiSchema[] = [
   DescribeConfigs,
   CreatePartitions,
   DeleteGroups,
+  IncrementalAlterConfigs,
   AlterPartitionReassignments,
   ListPartitionReassignments,
   OffsetDelete,

@@ -21,8 +21,9 @@ create leaves out --partitions and --replication-factor to take the broker's def
 internal topics (such as __consumer_offsets) unless --all is given. describe shows each
 partition's leader, replicas, in-sync replicas, offline replicas and log start and end
 offsets (asked of the partition's leader), then the topic configs that differ from
-Kafka's defaults (all of them with --all-configs). alter-config needs the broker to serve
-IncrementalAlterConfigs or AlterConfigs. --bootstrap defaults to 127.0.0.1:9092.
+Kafka's defaults (all of them with --all-configs). alter-config sets (--set k=v) or resets
+to the default (--delete k) topic configs with IncrementalAlterConfigs; every broker applies
+them to its open logs. --bootstrap defaults to 127.0.0.1:9092.
 `;
 
 const DEFAULT_BOOTSTRAP = '127.0.0.1:9092';
@@ -30,7 +31,6 @@ const RESOURCE_TOPIC = 2;
 const EARLIEST = -2;
 const LATEST = -1;
 const INCREMENTAL_ALTER_CONFIGS = 44;
-const ALTER_CONFIGS = 33;
 
 /** DescribeConfigs config sources, by the number Kafka gives them. */
 const CONFIG_SOURCES = ['unknown', 'topic', 'dynamic-broker', 'dynamic-default-broker', 'static-broker', 'default', 'broker-logger'];
@@ -328,14 +328,18 @@ async function alterConfig(argv: string[]): Promise<number> {
   return withBroker(bootstrap, async (connection) => {
     const versions = await connection.request(18, 0, {});
     const served = new Set((versions.apiKeys as { apiKey: number }[]).map((a) => a.apiKey));
-    if (!served.has(INCREMENTAL_ALTER_CONFIGS) && !served.has(ALTER_CONFIGS)) {
-      throw new CliError(
-        `the broker at ${bootstrap} does not serve IncrementalAlterConfigs (key 44) or AlterConfigs (key 33) yet, ` +
-        `so the configs of topic ${name} cannot be changed after creation; set them with brook topics create --config k=v`,
-      );
-    }
-    // The broker serves one of them, but this CLI predates it: say so rather than guess.
-    throw new CliError(`the broker at ${bootstrap} serves ${served.has(INCREMENTAL_ALTER_CONFIGS) ? 'IncrementalAlterConfigs' : 'AlterConfigs'}, but this brook CLI cannot send it yet`);
+    if (!served.has(INCREMENTAL_ALTER_CONFIGS)) throw new CliError(`the broker at ${bootstrap} does not serve IncrementalAlterConfigs (key 44)`);
+    const configs = [
+      ...sets.map((c) => ({ name: c.name, configOperation: 0, value: c.value })),
+      ...repeated.delete.map((key) => ({ name: key, configOperation: 1, value: null })),
+    ];
+    const answer = await connection.request(INCREMENTAL_ALTER_CONFIGS, 1, { resources: [{ resourceType: 2, resourceName: name, configs }], validateOnly: false });
+    const result = answer.responses[0];
+    if (!result) throw new CliError('the broker gave no answer for the topic');
+    if (result.errorCode !== 0) throw topicError('alter-config', name, result.errorCode, result.errorMessage);
+    const summary = { topic: name, set: Object.fromEntries(sets.map((c) => [c.name, c.value])), deleted: repeated.delete };
+    print(flags.json === 'true', summary, `altered ${name}: ${[...sets.map((c) => `${c.name}=${c.value}`), ...repeated.delete.map((k) => `${k} (default)`)].join(', ')}\n`);
+    return 0;
   });
 }
 

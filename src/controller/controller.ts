@@ -243,6 +243,32 @@ export class Controller {
     return { records, result: results };
   }
 
+  /**
+   * Topic config changes (IncrementalAlterConfigs), already validated by name and value:
+   * each becomes a Config record (null value: back to the default). APPEND and SUBTRACT
+   * edit a list value from what the image holds now.
+   */
+  alterTopicConfigs(changes: { topic: string; configs: { name: string; op: number; value: string | null }[] }[]): Decision<{ topic: string; errorCode: number; errorMessage: string | null }[]> {
+    const records: MetadataRecord[] = [];
+    const results = changes.map(({ topic, configs }) => {
+      if (!this.image.topicsByName.has(topic)) return { topic, errorCode: ErrorCode.UNKNOWN_TOPIC_OR_PARTITION, errorMessage: `topic ${topic} does not exist` };
+      const current = this.image.topicConfigs(topic);
+      for (const { name, op, value } of configs) {
+        const items = (current[name] ?? '').split(',').map((v) => v.trim()).filter(Boolean);
+        let next: string | null;
+        if (op === 0) next = value;
+        else if (op === 1) next = null;
+        else if (op === 2) next = [...items, ...(value ?? '').split(',').map((v) => v.trim()).filter((v) => v && !items.includes(v))].join(',');
+        else next = items.filter((v) => !(value ?? '').split(',').map((x) => x.trim()).includes(v)).join(',') || null;
+        current[name] = next ?? '';
+        if (next === null) delete current[name];
+        records.push({ type: 'Config', data: { resourceType: 2, resourceName: topic, name, value: next } });
+      }
+      return { topic, errorCode: ErrorCode.NONE, errorMessage: null };
+    });
+    return { records, result: results };
+  }
+
   /** Reassignments in progress (ListPartitionReassignments); `wanted` null means all. */
   listPartitionReassignments(wanted: { name: string; partitionIndexes: number[] }[] | null): OngoingReassignment[] {
     const out: OngoingReassignment[] = [];

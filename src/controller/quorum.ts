@@ -403,6 +403,11 @@ export class MetadataQuorum {
     return this.decide((c) => c.alterPartitionReassignments(topics), notLeader);
   }
 
+  alterTopicConfigs(changes: { topic: string; configs: { name: string; op: number; value: string | null }[] }[]): Promise<{ topic: string; errorCode: number; errorMessage: string | null }[]> {
+    const notLeader = changes.map((c) => ({ topic: c.topic, errorCode: ErrorCode.NOT_CONTROLLER, errorMessage: 'this node is not the active controller' }));
+    return this.decide((c) => c.alterTopicConfigs(changes), notLeader);
+  }
+
   listPartitionReassignments(topics: { name: string; partitionIndexes: number[] }[] | null): OngoingReassignment[] {
     return this.controller.listPartitionReassignments(topics);
   }

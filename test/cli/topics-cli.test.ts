@@ -1,6 +1,6 @@
 // `brook topics ...` against a real broker: create (checked with kcat -L), list with and
-// without internal topics, describe with offsets and configs, delete, alter-config (which
-// the broker does not serve yet); exit codes and one-line errors.
+// without internal topics, describe with offsets and configs, delete, alter-config;
+// exit codes and one-line errors.
 
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
@@ -128,13 +128,23 @@ test('delete: removes the topic; unknown and internal topics are errors', async 
   failsWithOneLine(await topics(['delete', '__consumer_offsets']), 1, /internal topic/, 'delete internal');
 });
 
-test('alter-config: exit 1 while the broker serves neither AlterConfigs API', async () => {
-  failsWithOneLine(
-    await topics(['alter-config', 'orders', '--set', 'retention.ms=1000', '--delete', 'cleanup.policy']),
-    1,
-    /does not serve IncrementalAlterConfigs \(key 44\) or AlterConfigs \(key 33\)/,
-    'alter-config',
-  );
+test('alter-config sets and deletes topic configs (IncrementalAlterConfigs); bad names and values are refused', async () => {
+  const altered = await topics(['alter-config', 'orders', '--set', 'retention.ms=1000', '--set', 'cleanup.policy=compact', '--json']);
+  assert.is(altered.code, 0, altered.stderr);
+  assert.equal(JSON.parse(altered.stdout).set, { 'retention.ms': '1000', 'cleanup.policy': 'compact' });
+  let described = await topics(['describe', 'orders', '--json']);
+  let configs = JSON.parse(described.stdout).configs as { name: string; value: string }[];
+  assert.is(configs.find((c) => c.name === 'retention.ms')?.value, '1000');
+  assert.is(configs.find((c) => c.name === 'cleanup.policy')?.value, 'compact');
+  const reset = await topics(['alter-config', 'orders', '--delete', 'cleanup.policy']);
+  assert.is(reset.code, 0, reset.stderr);
+  assert.match(reset.stdout, /cleanup.policy \(default\)/);
+  described = await topics(['describe', 'orders', '--json', '--all-configs']);
+  configs = JSON.parse(described.stdout).configs;
+  assert.is(configs.find((c) => c.name === 'cleanup.policy')?.value, 'delete');
+  failsWithOneLine(await topics(['alter-config', 'orders', '--set', 'retention.ms=soon']), 1, /INVALID_CONFIG.*retention.ms: must be -1 or a non-negative integer/, 'bad value');
+  failsWithOneLine(await topics(['alter-config', 'orders', '--set', 'no.such.config=1']), 1, /unknown topic config no.such.config/, 'unknown config');
+  failsWithOneLine(await topics(['alter-config', 'nope', '--set', 'retention.ms=1']), 1, /nope/, 'unknown topic');
   failsWithOneLine(await topics(['alter-config', 'orders']), 2, /needs at least one --set/, 'alter-config without changes');
   failsWithOneLine(await topics(['alter-config', 'orders', '--set', 'retention.ms']), 2, /--set: expected key=value/, '--set without =');
 });

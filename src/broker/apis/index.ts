@@ -23,6 +23,7 @@ import { offsetForLeaderEpoch } from './23-offset-for-leader-epoch';
 import { describeConfigs } from './32-describe-configs';
 import { createPartitions } from './37-create-partitions';
 import { deleteGroups } from './42-delete-groups';
+import { incrementalAlterConfigs } from './44-incremental-alter-configs';
 import { alterPartitionReassignments } from './45-alter-partition-reassignments';
 import { listPartitionReassignments } from './46-list-partition-reassignments';
 import { offsetDelete } from './47-offset-delete';
@@ -49,6 +50,7 @@ export const handlers: ApiHandler[] = [
   describeConfigs,
   createPartitions,
   deleteGroups,
+  incrementalAlterConfigs,
   alterPartitionReassignments,
   listPartitionReassignments,
   offsetDelete,

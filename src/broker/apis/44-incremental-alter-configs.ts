@@ -1,0 +1,78 @@
+// IncrementalAlterConfigs (key 44), versions 0-1. Topic configs are checked here (known
+// name, valid value, APPEND/SUBTRACT only for list configs) and committed through the
+// active controller as Config records, which every broker applies to its open logs. Broker
+// configs (resource type 4) are static in Brook: set in the config file and restarted.
+
+import { ErrorCode } from '../../../protocol/errors';
+import { ApiHandler } from '../api-handler';
+import { topicConfigDef, validateTopicConfig } from '../topic-config';
+
+interface Request {
+  resources: { resourceType: number; resourceName: string; configs: { name: string; configOperation: number; value: string | null }[] }[];
+  validateOnly: boolean;
+}
+
+const TOPIC = 2;
+const BROKER = 4;
+
+export const incrementalAlterConfigs: ApiHandler<Request> = {
+  apiKey: 44,
+  name: 'IncrementalAlterConfigs',
+  minVersion: 0,
+  maxVersion: 1,
+  async handle(ctx, request) {
+    if (!ctx.broker.quorum.isLeader) {
+      const forwarded = await ctx.broker.forwardToController(this.apiKey, ctx.header.apiVersion, request);
+      return forwarded ?? this.errorResponse(request, ErrorCode.NOT_CONTROLLER, ctx.header.apiVersion);
+    }
+    const responses: { errorCode: number; errorMessage: string | null; resourceType: number; resourceName: string }[] = [];
+    const accepted: { index: number; topic: string; configs: { name: string; op: number; value: string | null }[] }[] = [];
+    for (const resource of request.resources) {
+      const answer = (errorCode: number, errorMessage: string | null) => responses.push({ errorCode, errorMessage, resourceType: resource.resourceType, resourceName: resource.resourceName });
+      if (resource.resourceType === BROKER) {
+        answer(ErrorCode.INVALID_REQUEST, 'broker configs are static in Brook: set them in the config file and restart');
+        continue;
+      }
+      if (resource.resourceType !== TOPIC) {
+        answer(ErrorCode.INVALID_REQUEST, `resource type ${resource.resourceType} has no configs here`);
+        continue;
+      }
+      if (!ctx.broker.topics.get(resource.resourceName)) {
+        answer(ErrorCode.UNKNOWN_TOPIC_OR_PARTITION, `topic ${resource.resourceName} does not exist`);
+        continue;
+      }
+      let problem: string | null = null;
+      const names = new Set<string>();
+      for (const c of resource.configs) {
+        if (names.has(c.name)) problem = `config ${c.name} appears twice`;
+        names.add(c.name);
+        if (c.configOperation < 0 || c.configOperation > 3) problem = `unknown config operation ${c.configOperation}`;
+        else if ((c.configOperation === 2 || c.configOperation === 3) && topicConfigDef(c.name)?.type !== 'list') problem = `${c.name} is not a list config: APPEND and SUBTRACT apply to list configs only`;
+        else if (c.configOperation === 0 && c.value === null) problem = `SET of ${c.name} needs a value`;
+        else {
+          const invalid = validateTopicConfig(c.name, c.configOperation === 0 ? c.value : null);
+          if (invalid) problem = `${c.name}: ${invalid}`;
+        }
+        if (problem) break;
+      }
+      if (problem) {
+        answer(ErrorCode.INVALID_CONFIG, problem);
+        continue;
+      }
+      accepted.push({ index: responses.length, topic: resource.resourceName, configs: resource.configs.map((c) => ({ name: c.name, op: c.configOperation, value: c.value })) });
+      answer(ErrorCode.NONE, null);
+    }
+    if (!request.validateOnly && accepted.length > 0) {
+      const results = await ctx.broker.quorum.alterTopicConfigs(accepted.map((a) => ({ topic: a.topic, configs: a.configs })));
+      results.forEach((result, i) => {
+        responses[accepted[i].index].errorCode = result.errorCode;
+        responses[accepted[i].index].errorMessage = result.errorMessage;
+        if (result.errorCode === ErrorCode.NONE) ctx.broker.logger.info('topic configs altered', { topic: result.topic, configs: accepted[i].configs.map((c) => c.name) });
+      });
+    }
+    return { throttleTimeMs: 0, responses };
+  },
+  errorResponse(request, errorCode) {
+    return { throttleTimeMs: 0, responses: (request?.resources ?? []).map((r) => ({ errorCode, errorMessage: null, resourceType: r.resourceType, resourceName: r.resourceName })) };
+  },
+};
