@@ -12,6 +12,8 @@ export { Producer, BufferExhaustedError } from './client/producer';
 export type { ProducerOptions, ProducerRecord, RecordMetadata } from './client/producer';
 export { DefaultPartitioner, murmur2, partitionForKey } from './client/partitioner';
 export { Consumer, assignPartitions } from './client/consumer';
+export { Admin } from './client/admin';
+export type { NewTopic, TopicDescription, GroupDescription } from './client/admin';
 export type { ConsumerOptions, ConsumerRecord, TopicPartitionOffset } from './client/consumer';
 export { requestCodec, responseCodec } from '../protocol/codec';
 export { encodeRecordBatch, encodeRecordBatchSync, RecordBatchView } from '../protocol/record-batch';

@@ -1,0 +1,213 @@
+// The bundled admin client: topics (create, delete, describe with offsets and configs,
+// alter configs, add partitions), consumer groups (list across brokers, describe, reset
+// offsets of an empty group) and the cluster (brokers, controller, cluster id). Writes go
+// to the controller the metadata names (any Brook broker would forward them); Kafka
+// errors become KafkaError with the error's name and the broker's message.
+
+import { ErrorCode } from '../../protocol/errors';
+import { ClientOptions, Cluster, KafkaError, PartitionMetadata } from './cluster';
+import { decodeAssignment } from './consumer';
+
+export interface NewTopic {
+  name: string;
+  /** -1 (default): the broker's num.partitions. */
+  partitions?: number;
+  /** -1 (default): the broker's default.replication.factor. */
+  replicationFactor?: number;
+  configs?: Record<string, string>;
+}
+
+export interface TopicDescription {
+  name: string;
+  partitions: (PartitionMetadata & { logStartOffset: number; logEndOffset: number })[];
+  configs: Record<string, { value: string | null; source: number; readOnly: boolean }>;
+}
+
+export interface GroupDescription {
+  groupId: string;
+  state: string;
+  protocolType: string;
+  protocol: string;
+  members: { memberId: string; clientId: string; clientHost: string; assignment: Record<string, number[]> }[];
+  offsets: { topic: string; partition: number; offset: number; logEndOffset: number; lag: number }[];
+}
+
+export class Admin {
+  readonly cluster: Cluster;
+
+  constructor(options: ClientOptions) {
+    this.cluster = new Cluster(options);
+  }
+
+  async connect(): Promise<void> {
+    await this.cluster.refreshMetadata(null);
+  }
+
+  private async controller() {
+    if (this.cluster.controllerId < 0 || !this.cluster.brokers.has(this.cluster.controllerId)) await this.cluster.refreshMetadata(null);
+    try {
+      return await this.cluster.broker(this.cluster.controllerId);
+    } catch {
+      return this.cluster.anyBroker();
+    }
+  }
+
+  async createTopics(topics: NewTopic[]): Promise<{ name: string; topicId: string }[]> {
+    const broker = await this.controller();
+    const answer = await broker.request(19, {
+      topics: topics.map((t) => ({ name: t.name, numPartitions: t.partitions ?? -1, replicationFactor: t.replicationFactor ?? -1, assignments: [], configs: Object.entries(t.configs ?? {}).map(([name, value]) => ({ name, value })) })),
+      timeoutMs: 30_000,
+      validateOnly: false,
+    });
+    const failed = (answer.topics as any[]).find((t) => t.errorCode !== ErrorCode.NONE);
+    if (failed) throw new KafkaError(failed.errorCode, `create topic ${failed.name}${failed.errorMessage ? ` (${failed.errorMessage})` : ''}`);
+    await this.cluster.refreshMetadata(topics.map((t) => t.name)).catch(() => undefined);
+    return (answer.topics as any[]).map((t) => ({ name: t.name, topicId: t.topicId }));
+  }
+
+  async deleteTopics(names: string[]): Promise<void> {
+    const broker = await this.controller();
+    const answer = await broker.request(20, { topics: names.map((name) => ({ name, topicId: 'AAAAAAAAAAAAAAAAAAAAAA' })), topicNames: names, timeoutMs: 30_000 });
+    const failed = (answer.responses as any[]).find((r) => r.errorCode !== ErrorCode.NONE);
+    if (failed) throw new KafkaError(failed.errorCode, `delete topic ${failed.name}`);
+    for (const name of names) this.cluster.topics.delete(name);
+  }
+
+  async createPartitions(topic: string, totalCount: number): Promise<void> {
+    const broker = await this.controller();
+    const answer = await broker.request(37, { topics: [{ name: topic, count: totalCount, assignments: null }], timeoutMs: 30_000, validateOnly: false });
+    const result = answer.results[0];
+    if (result.errorCode !== ErrorCode.NONE) throw new KafkaError(result.errorCode, `create partitions of ${topic}${result.errorMessage ? ` (${result.errorMessage})` : ''}`);
+    this.cluster.topics.delete(topic);
+  }
+
+  /** Topic configs as the broker reports them (value, source, read-only). */
+  async describeConfigs(topic: string): Promise<TopicDescription['configs']> {
+    const broker = await this.cluster.anyBroker();
+    const answer = await broker.request(32, { resources: [{ resourceType: 2, resourceName: topic, configurationKeys: null }], includeSynonyms: false, includeDocumentation: false });
+    const result = answer.results[0];
+    if (result.errorCode !== ErrorCode.NONE) throw new KafkaError(result.errorCode, `describe configs of ${topic}`);
+    return Object.fromEntries((result.configs as any[]).map((c) => [c.name, { value: c.value, source: c.configSource, readOnly: c.readOnly }]));
+  }
+
+  /** Sets configs (`set`) and puts others back to their defaults (`reset`). */
+  async alterTopicConfigs(topic: string, change: { set?: Record<string, string>; reset?: string[] }): Promise<void> {
+    const broker = await this.controller();
+    const configs = [
+      ...Object.entries(change.set ?? {}).map(([name, value]) => ({ name, configOperation: 0, value })),
+      ...(change.reset ?? []).map((name) => ({ name, configOperation: 1, value: null })),
+    ];
+    const answer = await broker.request(44, { resources: [{ resourceType: 2, resourceName: topic, configs }], validateOnly: false });
+    const result = answer.responses[0];
+    if (result.errorCode !== ErrorCode.NONE) throw new KafkaError(result.errorCode, `alter configs of ${topic}${result.errorMessage ? ` (${result.errorMessage})` : ''}`);
+  }
+
+  /** Earliest (-2) or latest (-1) offsets of a topic's partitions, asked of each leader. */
+  async listOffsets(topic: string, which: 'earliest' | 'latest'): Promise<Map<number, number>> {
+    const [meta] = await this.cluster.refreshMetadata([topic]);
+    if (!meta || meta.errorCode !== ErrorCode.NONE) throw new KafkaError(meta?.errorCode ?? ErrorCode.UNKNOWN_TOPIC_OR_PARTITION, `topic ${topic}`);
+    const byLeader = new Map<number, number[]>();
+    for (const p of meta.partitions) byLeader.set(p.leader, [...(byLeader.get(p.leader) ?? []), p.partition]);
+    const out = new Map<number, number>();
+    await Promise.all([...byLeader].map(async ([leader, partitions]) => {
+      if (leader < 0) return;
+      const broker = await this.cluster.broker(leader);
+      const answer = await broker.request(2, { replicaId: -1, isolationLevel: 0, topics: [{ name: topic, partitions: partitions.map((partitionIndex) => ({ partitionIndex, currentLeaderEpoch: -1, timestamp: which === 'earliest' ? -2 : -1, maxNumOffsets: 1 })) }] }, { cap: 7 });
+      for (const p of answer.topics[0].partitions) if (p.errorCode === ErrorCode.NONE) out.set(p.partitionIndex, Number(p.offset));
+    }));
+    return out;
+  }
+
+  async describeTopic(topic: string): Promise<TopicDescription> {
+    const [meta] = await this.cluster.refreshMetadata([topic]);
+    if (!meta || meta.errorCode !== ErrorCode.NONE) throw new KafkaError(meta?.errorCode ?? ErrorCode.UNKNOWN_TOPIC_OR_PARTITION, `topic ${topic}`);
+    const [starts, ends, configs] = await Promise.all([this.listOffsets(topic, 'earliest'), this.listOffsets(topic, 'latest'), this.describeConfigs(topic)]);
+    return { name: topic, partitions: meta.partitions.map((p) => ({ ...p, logStartOffset: starts.get(p.partition) ?? -1, logEndOffset: ends.get(p.partition) ?? -1 })), configs };
+  }
+
+  async listTopics(includeInternal = false): Promise<string[]> {
+    const topics = await this.cluster.refreshMetadata(null);
+    return topics.map((t) => t.name).filter((name) => includeInternal || !name.startsWith('__')).sort();
+  }
+
+  async describeCluster(): Promise<{ clusterId: string | null; controllerId: number; brokers: { nodeId: number; host: string; port: number; rack: string | null }[] }> {
+    await this.cluster.refreshMetadata([]);
+    return { clusterId: this.cluster.clusterId, controllerId: this.cluster.controllerId, brokers: [...this.cluster.brokers].map(([nodeId, b]) => ({ nodeId, ...b })).sort((a, b) => a.nodeId - b.nodeId) };
+  }
+
+  /** Every group known to any broker (each coordinates its own). */
+  async listGroups(): Promise<{ groupId: string; protocolType: string; state: string }[]> {
+    await this.cluster.refreshMetadata([]);
+    const all = new Map<string, { groupId: string; protocolType: string; state: string }>();
+    await Promise.all([...this.cluster.brokers.keys()].map(async (id) => {
+      const broker = await this.cluster.broker(id);
+      const answer = await broker.request(16, { statesFilter: [] });
+      if (answer.errorCode !== ErrorCode.NONE) throw new KafkaError(answer.errorCode, `list groups at broker ${id}`);
+      for (const g of answer.groups) all.set(g.groupId, { groupId: g.groupId, protocolType: g.protocolType, state: g.groupState ?? '' });
+    }));
+    return [...all.values()].sort((a, b) => a.groupId.localeCompare(b.groupId));
+  }
+
+  private async coordinator(groupId: string) {
+    for (let attempt = 0; ; attempt++) {
+      const broker = await this.cluster.anyBroker();
+      const answer = await broker.request(10, { key: groupId, keyType: 0, coordinatorKeys: [groupId] }, { cap: 3 });
+      if (answer.errorCode === ErrorCode.NONE) {
+        if (!this.cluster.brokers.has(answer.nodeId)) await this.cluster.refreshMetadata([]);
+        return this.cluster.broker(answer.nodeId);
+      }
+      if (attempt >= 20) throw new KafkaError(answer.errorCode, `FindCoordinator for ${groupId}`);
+      await new Promise((r) => setTimeout(r, 200));
+    }
+  }
+
+  /** State, members with their assignments, and committed offsets with lag. */
+  async describeGroup(groupId: string): Promise<GroupDescription> {
+    const broker = await this.coordinator(groupId);
+    const answer = await broker.request(15, { groups: [groupId], includeAuthorizedOperations: false });
+    const g = answer.groups[0];
+    if (g.errorCode !== ErrorCode.NONE) throw new KafkaError(g.errorCode, `describe group ${groupId}`);
+    const fetched = await broker.request(9, { groupId, topics: null, groups: [{ groupId, topics: null }], requireStable: false });
+    const topics = (fetched.groups ? fetched.groups[0].topics : fetched.topics) as any[];
+    const offsets: GroupDescription['offsets'] = [];
+    for (const t of topics ?? []) {
+      const ends = await this.listOffsets(t.name, 'latest').catch(() => new Map<number, number>());
+      for (const p of t.partitions) {
+        const offset = Number(p.committedOffset);
+        if (offset < 0) continue;
+        const end = ends.get(p.partitionIndex) ?? -1;
+        offsets.push({ topic: t.name, partition: p.partitionIndex, offset, logEndOffset: end, lag: end >= 0 ? Math.max(0, end - offset) : -1 });
+      }
+    }
+    return {
+      groupId,
+      state: g.groupState,
+      protocolType: g.protocolType,
+      protocol: g.protocolData,
+      members: (g.members as any[]).map((m) => ({ memberId: m.memberId, clientId: m.clientId, clientHost: m.clientHost, assignment: g.protocolType === 'consumer' ? Object.fromEntries(decodeAssignment(m.memberAssignment)) : {} })),
+      offsets: offsets.sort((a, b) => a.topic.localeCompare(b.topic) || a.partition - b.partition),
+    };
+  }
+
+  /** Moves an empty group's committed offsets of a topic to earliest, latest or an offset. */
+  async resetOffsets(groupId: string, topic: string, to: 'earliest' | 'latest' | number): Promise<Map<number, number>> {
+    const target = typeof to === 'number' ? null : await this.listOffsets(topic, to);
+    const meta = await this.cluster.topic(topic);
+    const offsets = new Map(meta.partitions.map((p) => [p.partition, target ? target.get(p.partition) ?? 0 : (to as number)]));
+    const broker = await this.coordinator(groupId);
+    const answer = await broker.request(8, {
+      groupId,
+      generationIdOrMemberEpoch: -1,
+      memberId: '',
+      groupInstanceId: null,
+      retentionTimeMs: -1,
+      topics: [{ name: topic, partitions: [...offsets].map(([partitionIndex, committedOffset]) => ({ partitionIndex, committedOffset, committedLeaderEpoch: -1, committedMetadata: null })) }],
+    });
+    for (const p of answer.topics[0].partitions) if (p.errorCode !== ErrorCode.NONE) throw new KafkaError(p.errorCode, `reset offsets of ${groupId} on ${topic}-${p.partitionIndex}`);
+    return offsets;
+  }
+
+  close(): void {
+    this.cluster.close();
+  }
+}
