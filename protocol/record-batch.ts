@@ -311,41 +311,105 @@ function asBuffer(value: Buffer | string | null | undefined): Buffer | null {
   return typeof value === 'string' ? Buffer.from(value) : value;
 }
 
-function writeVarBytes(writer: Writer, value: Buffer | null): void {
-  if (value === null) writer.varint(-1);
-  else writer.varint(value.length).raw(value);
+
+/** Zigzag of a safe integer (Kafka's varint/varlong sign folding), without 32-bit overflow. */
+function foldSign(n: number): number {
+  return n >= 0 ? n * 2 : -n * 2 - 1;
+}
+
+function uvarintSize(v: number): number {
+  let size = 1;
+  while (v >= 0x80) {
+    v = Math.floor(v / 128);
+    size++;
+  }
+  return size;
+}
+
+function putUVarint(buf: Buffer, at: number, v: number): number {
+  while (v >= 0x80) {
+    buf[at++] = (v % 128) | 0x80;
+    v = Math.floor(v / 128);
+  }
+  buf[at++] = v;
+  return at;
+}
+
+interface PreparedRecord {
+  key: Buffer | null;
+  value: Buffer | null;
+  headers: { key: Buffer; value: Buffer | null }[];
+  timestampDelta: number;
+  bodyBytes: number;
+}
+
+/**
+ * Encodes the records section of a batch straight into `out` at `at` (sized by
+ * `recordsSize`): each record's length is computed first, so every byte is written once.
+ */
+function prepareRecords(records: RecordInput[], baseTimestamp: number): { prepared: PreparedRecord[]; bytes: number; maxTimestamp: number } {
+  let maxTimestamp = -1;
+  let bytes = 0;
+  const prepared = records.map((input, index) => {
+    const timestamp = input.timestamp ?? baseTimestamp;
+    if (timestamp > maxTimestamp) maxTimestamp = timestamp;
+    const key = asBuffer(input.key);
+    const value = asBuffer(input.value);
+    const headers = (input.headers ?? []).map((h) => ({ key: Buffer.from(h.key), value: asBuffer(h.value) }));
+    const timestampDelta = timestamp - baseTimestamp;
+    let body = 1 + uvarintSize(foldSign(timestampDelta)) + uvarintSize(foldSign(index));
+    body += key === null ? 1 : uvarintSize(foldSign(key.length)) + key.length;
+    body += value === null ? 1 : uvarintSize(foldSign(value.length)) + value.length;
+    body += uvarintSize(foldSign(headers.length));
+    for (const h of headers) {
+      body += uvarintSize(foldSign(h.key.length)) + h.key.length;
+      body += h.value === null ? 1 : uvarintSize(foldSign(h.value.length)) + h.value.length;
+    }
+    bytes += uvarintSize(foldSign(body)) + body;
+    return { key, value, headers, timestampDelta, bodyBytes: body };
+  });
+  return { prepared, bytes, maxTimestamp };
+}
+
+function putBytes(out: Buffer, at: number, value: Buffer | null): number {
+  if (value === null) return putUVarint(out, at, 1);
+  at = putUVarint(out, at, foldSign(value.length));
+  return at + value.copy(out, at);
+}
+
+function writeRecords(prepared: PreparedRecord[], out: Buffer, at: number): number {
+  prepared.forEach((r, index) => {
+    at = putUVarint(out, at, foldSign(r.bodyBytes));
+    out[at++] = 0;
+    at = putUVarint(out, at, foldSign(r.timestampDelta));
+    at = putUVarint(out, at, foldSign(index));
+    at = putBytes(out, at, r.key);
+    at = putBytes(out, at, r.value);
+    at = putUVarint(out, at, foldSign(r.headers.length));
+    for (const h of r.headers) {
+      at = putBytes(out, at, h.key);
+      at = putBytes(out, at, h.value);
+    }
+  });
+  return at;
 }
 
 /** Encodes the records section (uncompressed) of a batch. */
 function encodeRecords(records: RecordInput[], baseTimestamp: number): { bytes: Buffer; maxTimestamp: number } {
-  const out = new Writer(records.length * 64 + 64);
-  let maxTimestamp = -1;
-  records.forEach((input, index) => {
-    const timestamp = input.timestamp ?? baseTimestamp;
-    if (timestamp > maxTimestamp) maxTimestamp = timestamp;
-    const body = new Writer(64);
-    body.int8(0).varlong(timestamp - baseTimestamp).varint(index);
-    writeVarBytes(body, asBuffer(input.key));
-    writeVarBytes(body, asBuffer(input.value));
-    const headers = input.headers ?? [];
-    body.varint(headers.length);
-    for (const header of headers) {
-      writeVarBytes(body, Buffer.from(header.key));
-      writeVarBytes(body, asBuffer(header.value));
-    }
-    const bytes = body.toBuffer();
-    out.varint(bytes.length).raw(bytes);
-  });
-  return { bytes: out.toBuffer(), maxTimestamp };
+  const { prepared, bytes, maxTimestamp } = prepareRecords(records, baseTimestamp);
+  const out = Buffer.allocUnsafe(bytes);
+  writeRecords(prepared, out, 0);
+  return { bytes: out, maxTimestamp };
 }
 
 /** Builds a complete v2 batch with a correct CRC. */
 export async function encodeRecordBatch(input: BatchInput): Promise<Buffer> {
   const records = input.records;
   const baseTimestamp = input.baseTimestamp ?? records[0]?.timestamp ?? Date.now();
-  const encoded = encodeRecords(records, baseTimestamp);
   const codec = input.compression ?? Compression.None;
-  const payload = codec === Compression.None ? encoded.bytes : await compress(codec, encoded.bytes);
+  if (codec === Compression.None) return encodeRecordBatchSync(input);
+  const encoded = encodeRecords(records, baseTimestamp);
+  const payload = await compress(codec, encoded.bytes);
   return assembleBatch(input, codec, payload, baseTimestamp, encoded.maxTimestamp);
 }
 
@@ -353,13 +417,17 @@ export async function encodeRecordBatch(input: BatchInput): Promise<Buffer> {
 export function encodeRecordBatchSync(input: BatchInput): Buffer {
   if ((input.compression ?? Compression.None) !== Compression.None) throw new Error('use encodeRecordBatch for compressed batches');
   const baseTimestamp = input.baseTimestamp ?? input.records[0]?.timestamp ?? Date.now();
-  const encoded = encodeRecords(input.records, baseTimestamp);
-  return assembleBatch(input, Compression.None, encoded.bytes, baseTimestamp, encoded.maxTimestamp);
+  const { prepared, bytes, maxTimestamp } = prepareRecords(input.records, baseTimestamp);
+  // One allocation: the records are written right after the batch header.
+  const batch = Buffer.allocUnsafe(RECORD_BATCH_OVERHEAD + bytes);
+  writeRecords(prepared, batch, RECORD_BATCH_OVERHEAD);
+  return assembleBatch(input, Compression.None, null, baseTimestamp, maxTimestamp, batch);
 }
 
-function assembleBatch(input: BatchInput, codec: Compression, payload: Buffer, baseTimestamp: number, maxTimestamp: number): Buffer {
+/** Fills in a batch header (and copies `payload` after it, unless already in `target`). */
+function assembleBatch(input: BatchInput, codec: Compression, payload: Buffer | null, baseTimestamp: number, maxTimestamp: number, target?: Buffer): Buffer {
   const count = input.records.length;
-  const batch = Buffer.alloc(RECORD_BATCH_OVERHEAD + payload.length);
+  const batch = target ?? Buffer.alloc(RECORD_BATCH_OVERHEAD + payload!.length);
   batch.writeBigInt64BE(BigInt(input.baseOffset ?? 0), BASE_OFFSET_OFFSET);
   batch.writeInt32BE(batch.length - LOG_OVERHEAD, LENGTH_OFFSET);
   batch.writeInt32BE(input.partitionLeaderEpoch ?? -1, PARTITION_LEADER_EPOCH_OFFSET);
@@ -373,7 +441,8 @@ function assembleBatch(input: BatchInput, codec: Compression, payload: Buffer, b
   batch.writeInt16BE(input.producerEpoch ?? -1, PRODUCER_EPOCH_OFFSET);
   batch.writeInt32BE(input.baseSequence ?? -1, BASE_SEQUENCE_OFFSET);
   batch.writeInt32BE(count, RECORDS_COUNT_OFFSET);
-  payload.copy(batch, RECORD_BATCH_OVERHEAD);
+  batch.writeInt32BE(0, CRC_OFFSET);
+  if (payload) payload.copy(batch, RECORD_BATCH_OVERHEAD);
   batch.writeUInt32BE(crc32c(batch, ATTRIBUTES_OFFSET, batch.length), CRC_OFFSET);
   return batch;
 }

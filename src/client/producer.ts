@@ -2,11 +2,15 @@
 // compressed per batch, and sent to each partition's leader in one Produce request per
 // broker. Idempotence is on by default: the producer gets a producer id and epoch
 // (InitProducerId) and numbers every batch per partition, and a batch that is retried is
-// sent again byte for byte with the same sequence, so the broker stores it once. Batches
-// of one partition go out one at a time (within the "at most 5 in flight" that
-// idempotence allows), which keeps their order through retries. Retriable errors refresh
-// the metadata and retry with back-off until delivery.timeout.ms; buffer.memory bounds the
-// bytes waiting to be sent, and send() waits for room up to max.block.ms, then fails.
+// sent again byte for byte with the same sequence, so the broker stores it once. Up to
+// max.in.flight (5, as idempotence allows) batches of a partition are out at once, on the
+// leader's one connection, in order. When one fails with a retriable error, the partition
+// stops sending, takes back that batch and every later one still out (the broker refuses
+// those as out of sequence), and sends them again in order once the back-off and a
+// metadata refresh are done; a batch the broker refuses for good leaves a sequence gap,
+// so the later batches are numbered again from it. Retries end at delivery.timeout.ms;
+// buffer.memory bounds the bytes waiting to be sent, and send() waits for room up to
+// max.block.ms, then fails.
 
 import { Compression, compressionByName } from '../../protocol/compression';
 import { ErrorCode } from '../../protocol/errors';
@@ -33,6 +37,8 @@ export interface ProducerOptions extends ClientOptions {
   retryBackoffMs?: number;
   /** Produce request timeout at the broker for acks=all (default 30 s). */
   produceTimeoutMs?: number;
+  /** Batches of one partition out at once (default 5, at most 5 with idempotence). */
+  maxInFlight?: number;
 }
 
 export interface ProducerRecord {
@@ -68,6 +74,8 @@ interface PendingRecord {
 }
 
 interface Batch {
+  /** Creation order within the producer: the order batches of a partition must keep. */
+  id: number;
   topic: string;
   partition: number;
   records: PendingRecord[];
@@ -81,8 +89,12 @@ interface Batch {
 
 interface PartitionQueue {
   open: Batch | null;
+  /** Sealed batches not sent yet (or taken back for a retry), in creation order. */
   ready: Batch[];
-  inFlight: boolean;
+  /** Sent and awaiting their answer, in send order. */
+  inFlight: Batch[];
+  /** Set while a retry is pending: nothing of this partition is sent until then. */
+  held: boolean;
   nextSequence: number;
   lingerTimer: NodeJS.Timeout | null;
 }
@@ -106,6 +118,8 @@ export class Producer {
   private producerEpoch = -1;
   private idInit: Promise<void> | null = null;
   private draining = false;
+  private nextBatchId = 0;
+  private readonly writeOrder = new Map<number, Promise<void>>();
   private drainAgain = false;
   private closed = false;
   private readonly idle: (() => void)[] = [];
@@ -122,6 +136,11 @@ export class Producer {
 
   private get idempotent(): boolean {
     return this.options.idempotent ?? true;
+  }
+
+  private get maxInFlight(): number {
+    const wanted = this.options.maxInFlight ?? 5;
+    return Math.max(1, this.idempotent ? Math.min(5, wanted) : wanted);
   }
 
   private get batchSize(): number {
@@ -208,14 +227,14 @@ export class Producer {
   private queue(topic: string, partition: number): PartitionQueue {
     const key = `${topic}\u0000${partition}`;
     let queue = this.queues.get(key);
-    if (!queue) this.queues.set(key, (queue = { open: null, ready: [], inFlight: false, nextSequence: 0, lingerTimer: null }));
+    if (!queue) this.queues.set(key, (queue = { open: null, ready: [], inFlight: [], held: false, nextSequence: 0, lingerTimer: null }));
     return queue;
   }
 
   private append(topic: string, partition: number, record: PendingRecord, sticky: boolean, partitions: number, available: number[]): void {
     const queue = this.queue(topic, partition);
     if (queue.open && queue.open.bytes + record.bytes > this.batchSize && queue.open.records.length > 0) this.seal(queue, sticky, partitions, available);
-    if (!queue.open) queue.open = { topic, partition, records: [], bytes: 0, createdMs: Date.now(), encoded: null, baseSequence: -1, attempts: 0 };
+    if (!queue.open) queue.open = { id: this.nextBatchId++, topic, partition, records: [], bytes: 0, createdMs: Date.now(), encoded: null, baseSequence: -1, attempts: 0 };
     queue.open.records.push(record);
     queue.open.bytes += record.bytes;
     if (queue.open.bytes >= this.batchSize) this.seal(queue, sticky, partitions, available);
@@ -249,33 +268,51 @@ export class Producer {
     try {
       do {
         this.drainAgain = false;
-        const byLeader = new Map<number, { queue: PartitionQueue; batch: Batch }[]>();
-        for (const queue of this.queues.values()) {
-          if (queue.inFlight || queue.ready.length === 0) continue;
-          const batch = queue.ready[0];
-          const topic = this.cluster.topics.get(batch.topic);
-          const leader = topic?.partitions[batch.partition]?.leader ?? -1;
-          if (leader < 0) {
-            this.retryLater(queue, batch, new KafkaError(ErrorCode.LEADER_NOT_AVAILABLE, `${batch.topic}-${batch.partition}`));
-            continue;
+        // One request per leader per pass, with at most one batch per partition (Produce
+        // takes one record set per partition); further passes send the next ones.
+        for (;;) {
+          const byLeader = new Map<number, { queue: PartitionQueue; batch: Batch }[]>();
+          for (const queue of this.queues.values()) {
+            if (queue.held || queue.ready.length === 0 || queue.inFlight.length >= this.maxInFlight) continue;
+            const batch = queue.ready[0];
+            const topic = this.cluster.topics.get(batch.topic);
+            const leader = topic?.partitions[batch.partition]?.leader ?? -1;
+            if (leader < 0) {
+              this.retryLater(queue, batch, new KafkaError(ErrorCode.LEADER_NOT_AVAILABLE, `${batch.topic}-${batch.partition}`));
+              continue;
+            }
+            queue.ready.shift();
+            queue.inFlight.push(batch);
+            this.number(queue, batch);
+            if (!byLeader.has(leader)) byLeader.set(leader, []);
+            byLeader.get(leader)!.push({ queue, batch });
           }
-          queue.inFlight = true;
-          if (!byLeader.has(leader)) byLeader.set(leader, []);
-          byLeader.get(leader)!.push({ queue, batch });
+          if (byLeader.size === 0) break;
+          for (const [leader, items] of byLeader) {
+          // Requests to one leader are written in the order they were made here, so that a
+          // partition's batches reach the broker in sequence (encoding may finish out of order).
+          const previous = this.writeOrder.get(leader) ?? Promise.resolve();
+          let written!: () => void;
+          const mine = new Promise<void>((resolve) => (written = resolve));
+          this.writeOrder.set(leader, mine);
+          void this.sendTo(leader, items, previous, written);
         }
-        for (const [leader, items] of byLeader) void this.sendTo(leader, items);
+        }
       } while (this.drainAgain);
     } finally {
       this.draining = false;
     }
   }
 
-  private async encode(queue: PartitionQueue, batch: Batch): Promise<Buffer> {
+  /** Numbers a batch when it is first sent (in send order, so sequences follow it). */
+  private number(queue: PartitionQueue, batch: Batch): void {
+    if (!this.idempotent || batch.baseSequence >= 0) return;
+    batch.baseSequence = queue.nextSequence;
+    queue.nextSequence = (queue.nextSequence + batch.records.length) & 0x7fffffff;
+  }
+
+  private async encode(batch: Batch): Promise<Buffer> {
     if (batch.encoded) return batch.encoded;
-    if (this.idempotent) {
-      batch.baseSequence = queue.nextSequence;
-      queue.nextSequence = (queue.nextSequence + batch.records.length) & 0x7fffffff;
-    }
     batch.encoded = await encodeRecordBatch({
       records: batch.records.map((r) => ({ key: r.key, value: r.value, headers: r.headers, timestamp: r.timestamp })),
       compression: this.compression,
@@ -286,15 +323,18 @@ export class Producer {
     return batch.encoded;
   }
 
-  private async sendTo(leader: number, items: { queue: PartitionQueue; batch: Batch }[]): Promise<void> {
+  private async sendTo(leader: number, items: { queue: PartitionQueue; batch: Batch }[], previous: Promise<void>, written: () => void): Promise<void> {
     let broker: BrokerConnection;
+    let encoded: Buffer[];
     try {
       broker = await this.cluster.broker(leader);
+      encoded = await Promise.all(items.map(({ batch }) => this.encode(batch)));
+      await previous;
     } catch (error) {
+      written();
       for (const { queue, batch } of items) this.retryLater(queue, batch, error as Error);
       return;
     }
-    const encoded = await Promise.all(items.map(({ queue, batch }) => this.encode(queue, batch)));
     const topics = new Map<string, { index: number; records: Buffer }[]>();
     items.forEach(({ batch }, i) => {
       if (!topics.has(batch.topic)) topics.set(batch.topic, []);
@@ -309,8 +349,12 @@ export class Producer {
     for (const { batch } of items) batch.attempts++;
     let answer: any;
     try {
-      answer = await broker.request(0, body, { expectResponse: this.acks !== 0 });
+      // request() writes the frame before its first await: the write order is kept.
+      const response = broker.request(0, body, { expectResponse: this.acks !== 0 });
+      written();
+      answer = await response;
     } catch (error) {
+      written();
       this.cluster.drop(leader);
       for (const { queue, batch } of items) this.retryLater(queue, batch, error as Error);
       return;
@@ -328,14 +372,21 @@ export class Producer {
         continue;
       }
       const error = new KafkaError(code, `produce to ${batch.topic}-${batch.partition}${p?.errorMessage ? ` (${p.errorMessage})` : ''}`);
-      if (error.retriable) this.retryLater(queue, batch, error);
+      // Out of sequence: an earlier batch of this partition failed or is being retried.
+      if (error.retriable || (code === ErrorCode.OUT_OF_ORDER_SEQUENCE_NUMBER && this.idempotent)) this.retryLater(queue, batch, error, true);
       else this.fail(queue, batch, error);
     }
   }
 
+  private takeOut(queue: PartitionQueue, batch: Batch): void {
+    const at = queue.inFlight.indexOf(batch);
+    if (at >= 0) queue.inFlight.splice(at, 1);
+    const waiting = queue.ready.indexOf(batch);
+    if (waiting >= 0) queue.ready.splice(waiting, 1);
+  }
+
   private complete(queue: PartitionQueue, batch: Batch, baseOffset: number, logAppendTimeMs: number): void {
-    queue.ready.shift();
-    queue.inFlight = false;
+    this.takeOut(queue, batch);
     batch.records.forEach((record, i) => {
       record.resolve({ topic: batch.topic, partition: batch.partition, offset: baseOffset < 0 ? -1 : baseOffset + i, timestamp: logAppendTimeMs >= 0 ? logAppendTimeMs : record.timestamp });
     });
@@ -344,28 +395,50 @@ export class Producer {
   }
 
   private fail(queue: PartitionQueue, batch: Batch, error: Error): void {
-    queue.ready.shift();
-    queue.inFlight = false;
+    this.takeOut(queue, batch);
+    if (this.idempotent && batch.baseSequence >= 0) {
+      // The broker did not store it: its sequence numbers are free again, and every later
+      // batch not yet stored is numbered again from there.
+      const later = [...queue.inFlight, ...queue.ready].filter((b) => b.id > batch.id);
+      if (later.every((b) => b.encoded === null || b.baseSequence > batch.baseSequence)) {
+        queue.nextSequence = batch.baseSequence;
+        for (const b of later.sort((x, y) => x.id - y.id)) {
+          b.encoded = null;
+          b.baseSequence = -1;
+        }
+      }
+    }
     for (const record of batch.records) record.reject(error);
     this.release(batch.bytes);
     this.afterBatch();
   }
 
-  /** A retriable failure: refresh metadata, wait, send the same batch again (or give up). */
-  private retryLater(queue: PartitionQueue, batch: Batch, error: Error): void {
+  /**
+   * A retriable failure: the batch goes back to the front of its partition's queue (in
+   * creation order), the partition holds its sends, and after a back-off and a metadata
+   * refresh it sends again from there. Past delivery.timeout.ms the batch fails.
+   */
+  private retryLater(queue: PartitionQueue, batch: Batch, error: Error, forceRetriable = false): void {
     const deliveryTimeoutMs = this.options.deliveryTimeoutMs ?? 120_000;
-    if (!isRetriableError(error) || Date.now() - batch.createdMs > deliveryTimeoutMs || this.closed) {
+    if ((!forceRetriable && !isRetriableError(error)) || Date.now() - batch.createdMs > deliveryTimeoutMs || this.closed) {
       this.fail(queue, batch, error);
       return;
     }
-    queue.inFlight = true;
+    this.takeOut(queue, batch);
+    queue.ready.push(batch);
+    queue.ready.sort((a, b) => a.id - b.id);
+    if (queue.held) return;
+    queue.held = true;
     const backoff = Math.min(1000, (this.options.retryBackoffMs ?? 100) * 2 ** Math.min(4, batch.attempts));
     setTimeout(() => {
       void this.cluster
         .refreshMetadata([batch.topic])
         .catch(() => undefined)
-        .then(() => {
-          queue.inFlight = false;
+        .then(async () => {
+          // Wait for the answers of what is still out, so they come back first.
+          const deadline = Date.now() + 30_000;
+          while (queue.inFlight.length > 0 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 10));
+          queue.held = false;
           void this.drain();
         });
     }, backoff);
@@ -378,7 +451,7 @@ export class Producer {
 
   private pendingCount(): number {
     let n = 0;
-    for (const queue of this.queues.values()) n += queue.ready.length + (queue.open?.records.length ? 1 : 0);
+    for (const queue of this.queues.values()) n += queue.ready.length + queue.inFlight.length + (queue.open?.records.length ? 1 : 0);
     return n;
   }
 

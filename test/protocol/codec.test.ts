@@ -19,11 +19,12 @@ function sampleScalar(type: PrimitiveType): unknown {
     case 'int8':
       return (counter % 100) - 50;
     case 'int16':
-      return counter * 7 - 300;
+      // Kept inside the int16 range however many fields the schemas grow to.
+      return ((counter * 7) % 60000) - 30000;
     case 'uint16':
       return (counter * 13) % 65535;
     case 'int32':
-      return counter * 100003 - 1000;
+      return ((counter * 100003) % 4000000000) - 2000000000;
     case 'uint32':
       return (counter * 2654435761) % 4294967295;
     case 'int64':

@@ -1,0 +1,169 @@
+// The bundled producer against the raw load generator, on one Brook broker, in one run:
+// the load generator sends pre-encoded Produce frames (the broker's ceiling for this
+// machine), the bundled producer builds, batches and encodes every record itself. Rows
+// alternate so noise hits each alike. Reported: records/s, MB/s, latency per send (HDR:
+// p50, p99, p99.9, max) and the client's CPU per record; the goal is the bundled producer
+// at >= 80% of the raw rate with acks=1.
+// Usage: node dist/bench/client.js [--quick]
+
+import { ChildProcess, spawn } from 'node:child_process';
+import * as fs from 'node:fs';
+import * as net from 'node:net';
+import * as os from 'node:os';
+import * as path from 'node:path';
+import { performance } from 'node:perf_hooks';
+import { KafkaConnection } from '../src/client/connection';
+import { Producer } from '../src/client/producer';
+import { environment, writeResult } from './lib/env';
+import { newHistogram, runProduce, summarise, LatencySummary } from './lib/load';
+
+const quick = process.argv.includes('--quick');
+const DURATION_MS = quick ? 1000 : 6000;
+const ROUNDS = quick ? 1 : 3;
+const PARTITIONS = 8;
+const RECORD_BYTES = 1024;
+const OUTSTANDING = 8192;
+
+function freePort(): Promise<number> {
+  return new Promise((resolve) => {
+    const server = net.createServer().listen(0, '127.0.0.1', () => {
+      const port = (server.address() as net.AddressInfo).port;
+      server.close(() => resolve(port));
+    });
+  });
+}
+
+async function startBroker(dataDir: string, port: number): Promise<ChildProcess> {
+  const child = spawn(process.execPath, [path.join(__dirname, '..', '..', 'scripts', 'brook.js'), 'server', '--listen', `127.0.0.1:${port}`, '--controller-listen', `127.0.0.1:${await freePort()}`, '--http', 'off', '--data-dir', dataDir, '--log-level', 'warn'], { stdio: ['ignore', 'inherit', 'inherit'] });
+  for (let i = 0; i < 200; i++) {
+    try {
+      const probe = new KafkaConnection({ host: '127.0.0.1', port, requestTimeoutMs: 1000 });
+      await probe.connect();
+      await probe.request(18, 0, {});
+      probe.close();
+      return child;
+    } catch {
+      await new Promise((r) => setTimeout(r, 50));
+    }
+  }
+  child.kill('SIGKILL');
+  throw new Error('broker did not start');
+}
+
+interface Row {
+  records: number;
+  seconds: number;
+  recordsPerSecond: number;
+  megabytesPerSecond: number;
+  clientCpuMicrosPerRecord: number;
+  latency: LatencySummary;
+  errors: number;
+}
+
+async function raw(port: number): Promise<Row> {
+  const cpu = process.cpuUsage();
+  const result = await runProduce({ host: '127.0.0.1', port, topic: 'raw', partitions: PARTITIONS, recordBytes: RECORD_BYTES, recordsPerBatch: 64, partitionsPerRequest: 4, acks: 1, connections: 2, inflightPerConnection: 8, durationMs: DURATION_MS, offeredBytesPerSecond: 0 });
+  const used = process.cpuUsage(cpu);
+  return { records: result.records, seconds: result.seconds, recordsPerSecond: result.recordsPerSecond, megabytesPerSecond: result.megabytesPerSecond, clientCpuMicrosPerRecord: (used.user + used.system) / Math.max(1, result.records), latency: result.latency, errors: result.errors };
+}
+
+/** Sends 1 KiB records as fast as the producer takes them, with a bounded number outstanding. */
+async function bundled(port: number, acks: 1 | 'all'): Promise<Row> {
+  const producer = new Producer({ bootstrap: [`127.0.0.1:${port}`], acks, idempotent: acks === 'all', lingerMs: 5, batchSize: 64 * 1024, bufferMemory: 64 * 1024 * 1024 });
+  await producer.connect();
+  const value = Buffer.alloc(RECORD_BYTES, 0x62);
+  const histogram = newHistogram();
+  let records = 0;
+  let errors = 0;
+  let outstanding = 0;
+  let wake: (() => void) | null = null;
+  const cpu = process.cpuUsage();
+  const started = performance.now();
+  const deadline = started + DURATION_MS;
+  let next = 0;
+  while (performance.now() < deadline) {
+    if (outstanding >= OUTSTANDING) {
+      await new Promise<void>((resolve) => (wake = resolve));
+      continue;
+    }
+    outstanding++;
+    const sentAt = performance.now();
+    producer.send({ topic: 'bundled', partition: next++ % PARTITIONS, value }).then(
+      () => {
+        records++;
+        histogram.recordValue(Math.max(1, Math.round((performance.now() - sentAt) * 1000)));
+      },
+      () => void errors++,
+    ).finally(() => {
+      outstanding--;
+      const w = wake;
+      wake = null;
+      w?.();
+    });
+    // Let the event loop breathe now and then (timers, socket reads).
+    if (next % 512 === 0) await new Promise((r) => setImmediate(r));
+  }
+  await producer.flush();
+  const seconds = (performance.now() - started) / 1000;
+  const used = process.cpuUsage(cpu);
+  await producer.close();
+  return { records, seconds, recordsPerSecond: records / seconds, megabytesPerSecond: (records * RECORD_BYTES) / seconds / 1e6, clientCpuMicrosPerRecord: (used.user + used.system) / Math.max(1, records), latency: summarise(histogram), errors };
+}
+
+function median(values: number[]): number {
+  const sorted = [...values].sort((a, b) => a - b);
+  return sorted[Math.floor(sorted.length / 2)];
+}
+
+export async function main(): Promise<Record<string, unknown>> {
+  const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'brook-bench-client-'));
+  const port = await freePort();
+  const broker = await startBroker(dataDir, port);
+  const rows: Record<string, Row[]> = { 'raw load generator, acks=1': [], 'bundled producer, acks=1': [], 'bundled producer, acks=all idempotent': [] };
+  try {
+    const admin = new KafkaConnection({ host: '127.0.0.1', port });
+    await admin.connect();
+    await admin.request(19, 4, { topics: ['raw', 'bundled'].map((name) => ({ name, numPartitions: PARTITIONS, replicationFactor: 1, assignments: [], configs: [] })), timeoutMs: 10000, validateOnly: false });
+    admin.close();
+    for (let round = 0; round < ROUNDS; round++) {
+      const order: [string, () => Promise<Row>][] = [
+        ['raw load generator, acks=1', () => raw(port)],
+        ['bundled producer, acks=1', () => bundled(port, 1)],
+        ['bundled producer, acks=all idempotent', () => bundled(port, 'all')],
+      ];
+      if (round % 2 === 1) order.reverse();
+      for (const [name, run] of order) {
+        const row = await run();
+        rows[name].push(row);
+        process.stdout.write(`round ${round + 1} ${name}: ${row.megabytesPerSecond.toFixed(1)} MB/s, ${Math.round(row.recordsPerSecond)} records/s, p99 ${row.latency.p99Ms.toFixed(1)} ms, client CPU ${row.clientCpuMicrosPerRecord.toFixed(2)} us/record, errors ${row.errors}\n`);
+      }
+    }
+  } finally {
+    broker.kill('SIGTERM');
+    await new Promise((r) => broker.once('exit', r));
+    fs.rmSync(dataDir, { recursive: true, force: true });
+  }
+  const summary = Object.fromEntries(Object.entries(rows).map(([name, list]) => [name, {
+    megabytesPerSecond: median(list.map((r) => r.megabytesPerSecond)),
+    recordsPerSecond: median(list.map((r) => r.recordsPerSecond)),
+    clientCpuMicrosPerRecord: median(list.map((r) => r.clientCpuMicrosPerRecord)),
+    p50Ms: median(list.map((r) => r.latency.p50Ms)),
+    p99Ms: median(list.map((r) => r.latency.p99Ms)),
+    p999Ms: median(list.map((r) => r.latency.p999Ms)),
+    maxMs: Math.max(...list.map((r) => r.latency.maxMs)),
+    perRound: list.map((r) => r.megabytesPerSecond),
+  }]));
+  const rawRate = summary['raw load generator, acks=1'].recordsPerSecond;
+  const ratio = summary['bundled producer, acks=1'].recordsPerSecond / rawRate;
+  process.stdout.write(`\n| row | records/s | MB/s | p50 | p99 | p99.9 | max | client CPU per record |\n| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: |\n`);
+  for (const [name, s] of Object.entries(summary)) process.stdout.write(`| ${name} | ${Math.round(s.recordsPerSecond).toLocaleString('en-US')} | ${s.megabytesPerSecond.toFixed(1)} | ${s.p50Ms.toFixed(1)} ms | ${s.p99Ms.toFixed(1)} ms | ${s.p999Ms.toFixed(1)} ms | ${s.maxMs.toFixed(0)} ms | ${s.clientCpuMicrosPerRecord.toFixed(2)} us |\n`);
+  process.stdout.write(`\nbundled/raw (acks=1): ${ratio.toFixed(2)} (goal >= 0.80)\n`);
+  return { environment: environment(), mode: quick ? 'quick' : 'full', durationMs: DURATION_MS, rounds: ROUNDS, partitions: PARTITIONS, recordBytes: RECORD_BYTES, outstanding: OUTSTANDING, rows, summary, bundledToRawAcks1: ratio };
+}
+
+if (require.main === module) {
+  main().then((result) => process.stdout.write(`written ${writeResult(quick ? 'client-quick' : 'client', result)}\n`), (error) => {
+    process.stderr.write(`${(error as Error).stack}\n`);
+    process.exit(1);
+  });
+}
