@@ -72,6 +72,20 @@ export class FrameSplitter {
 }
 
 /** Builds a whole request frame (size, header, body) as one buffer. */
+/** As encodeRequestFrame, as a list of buffers: record sets stay referenced, not copied. */
+export function encodeRequestFrameParts(
+  header: { apiKey: number; apiVersion: number; correlationId: number; clientId?: string | null },
+  codec: Codec,
+  body: unknown,
+): Buffer[] {
+  const writer = new Writer();
+  writer.int32(0);
+  encodeRequestHeader(writer, header);
+  codec.encode(writer, body);
+  writer.patchInt32(0, writer.length - SIZE_PREFIX_BYTES);
+  return writer.toBuffers();
+}
+
 export function encodeRequestFrame(
   header: { apiKey: number; apiVersion: number; correlationId: number; clientId?: string | null },
   codec: Codec,

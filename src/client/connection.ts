@@ -4,7 +4,7 @@
 
 import * as net from 'node:net';
 import { requestCodec, responseCodec } from '../../protocol/codec';
-import { encodeRequestFrame, FrameSplitter } from '../../protocol/frame';
+import { encodeRequestFrameParts, FrameSplitter } from '../../protocol/frame';
 import { decodeResponseHeader, responseHeaderVersion } from '../../protocol/header';
 import { Reader } from '../../protocol/primitives';
 
@@ -132,7 +132,7 @@ export class KafkaConnection {
   /** Encodes, sends and decodes one request with the schema codecs. */
   async request<T = any>(apiKey: number, apiVersion: number, body: unknown, expectResponse = true): Promise<T> {
     const correlationId = this.allocateCorrelationId();
-    const frame = encodeRequestFrame(
+    const frame = encodeRequestFrameParts(
       { apiKey, apiVersion, correlationId, clientId: this.options.clientId ?? 'brook' },
       requestCodec(apiKey, apiVersion),
       body,

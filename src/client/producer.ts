@@ -179,7 +179,42 @@ export class Producer {
   }
 
   /** Queues one record; resolves once the broker has it (as acks asks), with its offset. */
-  async send(record: ProducerRecord): Promise<RecordMetadata> {
+  send(record: ProducerRecord): Promise<RecordMetadata> {
+    // The common case takes no await: producer id known, topic cached, buffer room left.
+    const topic = this.cluster.topics.get(record.topic);
+    if (!this.closed && topic && (!this.idempotent || this.producerId >= 0) && (record.headers === undefined || Array.isArray(record.headers) || typeof record.headers === 'object')) {
+      const key = toBuffer(record.key);
+      const value = toBuffer(record.value);
+      const headers: RecordHeader[] = record.headers === undefined
+        ? []
+        : Array.isArray(record.headers)
+          ? record.headers.map((h) => ({ key: h.key, value: toBuffer(h.value) }))
+          : Object.entries(record.headers).map(([k, v]) => ({ key: k, value: toBuffer(v) }));
+      let bytes = RECORD_OVERHEAD_BYTES + (key?.length ?? 0) + (value?.length ?? 0);
+      for (const h of headers) bytes += h.key.length + (h.value?.length ?? 0);
+      const partitions = topic.partitions.length;
+      const partition = record.partition ?? this.partitioner.partition(record.topic, key, partitions, this.available(topic));
+      if (this.bufferedBytes + bytes <= (this.options.bufferMemory ?? 32 * 1024 * 1024) && partition >= 0 && partition < partitions) {
+        this.bufferedBytes += bytes;
+        return new Promise<RecordMetadata>((resolve, reject) => {
+          this.append(record.topic, partition, { key, value, headers, timestamp: record.timestamp ?? Date.now(), bytes, resolve, reject }, key === null && record.partition === undefined, partitions, this.available(topic));
+        });
+      }
+    }
+    return this.sendSlowly(record);
+  }
+
+  /** Partitions with a leader, cached per metadata object. */
+  private available(topic: { partitions: { partition: number; leader: number }[] }): number[] {
+    let list = this.availableCache.get(topic);
+    if (!list) this.availableCache.set(topic, (list = topic.partitions.filter((p) => p.leader >= 0).map((p) => p.partition)));
+    return list;
+  }
+
+  private readonly availableCache = new WeakMap<object, number[]>();
+
+  /** send() when it must wait: for metadata, a producer id or buffer room. */
+  private async sendSlowly(record: ProducerRecord): Promise<RecordMetadata> {
     if (this.closed) throw new Error('producer closed');
     const key = toBuffer(record.key);
     const value = toBuffer(record.value);
