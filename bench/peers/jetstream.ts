@@ -16,6 +16,8 @@ const CREATE_DEADLINE_MS = 30_000;
 /** Messages asked for per pull request, and how long a pull waits for them. */
 const PULL_BATCH = 512;
 const PULL_EXPIRES_MS = 100;
+/** A pull that brings neither messages nor a status by its expiry plus this is sent again. */
+const PULL_GRACE_MS = 500;
 
 interface NatsNode {
   name: string;
@@ -151,11 +153,18 @@ export class JetStream {
       const nextSubject = `$JS.API.CONSUMER.MSG.NEXT.${name}.${created.name}`;
       let inPull = 0;
       let deliverTo = '';
+      // On a loaded machine a pull can go unanswered (seen with R3 streams): the watchdog
+      // asks again, so the consumer never waits on a lost pull.
+      let watchdog: NodeJS.Timeout | null = null;
       const pull = () => {
         inPull = 0;
-        if (!stopped) consumer.publish(nextSubject, deliverTo, JSON.stringify({ batch: PULL_BATCH, expires: PULL_EXPIRES_MS * 1_000_000 }));
+        if (watchdog) clearTimeout(watchdog);
+        if (stopped) return;
+        consumer.publish(nextSubject, deliverTo, JSON.stringify({ batch: PULL_BATCH, expires: PULL_EXPIRES_MS * 1_000_000 }));
+        watchdog = setTimeout(pull, PULL_EXPIRES_MS + PULL_GRACE_MS);
       };
       deliverTo = consumer.subscribe((reply: Reply) => {
+        if (watchdog) watchdog.refresh();
         // A status (408 the pull expired, 404 nothing there, 409 ...) ends a pull early.
         if (reply.status !== null && reply.status !== '') return pull();
         const tokens = reply.replyTo?.split('.') ?? [];
@@ -181,6 +190,7 @@ export class JetStream {
         startConsumer: pull,
         stop: async () => {
           stopped = true;
+          if (watchdog) clearTimeout(watchdog);
         },
       });
     } finally {

@@ -1,8 +1,9 @@
 // A lean NATS client over node:net, written from the NATS client protocol documentation,
 // with just what the peer benchmark needs: the INFO/CONNECT handshake, PING/PONG, one
 // wildcard inbox subscription for every reply, PUB with a reply subject, parsing of
-// MSG/HMSG/+OK/-ERR, JetStream API requests, and a windowed publisher whose in-flight
-// slots each own a pre-built PUB frame, so the hot path builds nothing per message.
+// MSG/HMSG/+OK/-ERR, JetStream API requests, a windowed publisher whose in-flight slots
+// each own a pre-built PUB frame (the hot path builds nothing per message), numbered
+// publishes for the paced end-to-end producer, and extra subscriptions (pull deliveries).
 //
 // Wire format (text lines end in CRLF):
 //   server: INFO {json}                 client: CONNECT {json}

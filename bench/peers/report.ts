@@ -236,7 +236,7 @@ export function endToEndRatios(rows: EndToEndRow[], pairs: [string, string][]): 
   return pairs.flatMap(([brook, peer]) => {
     const mine = rows.find((r) => r.system === brook);
     const theirs = rows.find((r) => r.system === peer);
-    if (!mine || !theirs) return [];
+    if (!mine || !theirs || mine.endToEnd.samples === 0 || theirs.endToEnd.samples === 0) return [];
     return [{ row: mine.row, brook, peer, p50: theirs.endToEnd.p50Ms / mine.endToEnd.p50Ms, p99: theirs.endToEnd.p99Ms / mine.endToEnd.p99Ms, p999: theirs.endToEnd.p999Ms / mine.endToEnd.p999Ms }];
   });
 }

@@ -106,6 +106,7 @@ async function runEndToEnd(phase: string, systems: SystemUnderTest[], round: num
   for (const system of [...eligible.slice(shift), ...eligible.slice(0, shift)]) {
     const meter = new CpuMeter(system.pids());
     const outcome = await system.endToEnd!({ recordBytes: END_TO_END_RECORD_BYTES, ratePerSecond: END_TO_END_RATE_PER_SECOND, durationMs: DURATION_MS });
+    if (outcome.consumed === 0) throw new Error(`${phase} end-to-end ${system.name}: nothing consumed (${JSON.stringify(outcome.errors)})`);
     const { ackHistogram, endToEndHistogram, ...counts } = outcome;
     const sample = collector.add({ phase, system: system.name, row: END_TO_END_ROW, round, ...counts, cpuPercent: meter.read() }, ackHistogram, endToEndHistogram);
     const errors = Object.keys(sample.errors).length > 0 ? `, errors ${JSON.stringify(sample.errors)}` : '';
@@ -132,6 +133,8 @@ async function runPhase(phase: string, systems: SystemUnderTest[], collector: Co
         const workload = { recordBytes, producers, durationMs: DURATION_MS };
         const meter = new CpuMeter(system.pids());
         const outcome = await system.produce(workload);
+        // A system that acknowledges nothing is broken, not slow: stop and show its logs.
+        if (outcome.records === 0) throw new Error(`${phase} ${system.name} ${rowName(recordBytes, producers)}: no record acknowledged (${JSON.stringify(outcome.errors)})`);
         const sample = collector.add({ phase, system: system.name, row: rowName(recordBytes, producers), recordBytes, producers, round, records: outcome.records, seconds: outcome.seconds, errors: outcome.errors, cpuPercent: meter.read(), detail: outcome.detail ?? {} }, outcome, system.hasLatency);
         const latency = sample.latency ? `p50 ${sample.latency.p50Ms.toFixed(2)} ms, p99 ${sample.latency.p99Ms.toFixed(2)} ms` : 'no latency';
         const errors = Object.keys(sample.errors).length > 0 ? `, errors ${JSON.stringify(sample.errors)}` : '';
