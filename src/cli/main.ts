@@ -10,6 +10,7 @@ import { FRAME_HELP, frameCommand } from './frame-command';
 import { PARTITIONS_HELP, partitionsCommand } from './partitions-command';
 import { PRODUCE_HELP, produceCommand } from './produce-command';
 import { CONSUME_HELP, consumeCommand } from './consume-command';
+import { BENCH_HELP, benchCommand } from './bench-command';
 import { SERVER_HELP, serverCommand } from './server-command';
 import { TOPICS_HELP, topicsCommand } from './topics-command';
 
@@ -25,6 +26,7 @@ Commands:
   partitions        reassign replicas between brokers, list reassignments in progress
   produce           lines from stdin or a file to a topic (see: brook produce --help)
   consume           records of a topic to stdout as text or JSON (see: brook consume --help)
+  bench             produce or consume throughput with the bundled client (see: brook bench --help)
   help              show this help
 `;
 
@@ -48,6 +50,8 @@ export async function main(argv: string[]): Promise<number> {
         return await produceCommand(rest);
       case 'consume':
         return await consumeCommand(rest);
+      case 'bench':
+        return await benchCommand(rest);
       case undefined:
         process.stderr.write(HELP);
         return 2;
@@ -62,6 +66,7 @@ export async function main(argv: string[]): Promise<number> {
         else if (rest[0] === 'partitions') process.stdout.write(PARTITIONS_HELP);
         else if (rest[0] === 'produce') process.stdout.write(PRODUCE_HELP);
         else if (rest[0] === 'consume') process.stdout.write(CONSUME_HELP);
+        else if (rest[0] === 'bench') process.stdout.write(BENCH_HELP);
         else process.stdout.write(HELP);
         return 0;
       default:

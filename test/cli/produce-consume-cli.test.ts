@@ -80,6 +80,19 @@ test('offsets, timestamps, a file, compression, what kcat wrote, and a group tha
   assert.is(group2.stdout.trim(), 'z', 'the group resumes after what it printed');
 });
 
+test('brook bench produce and consume report rates and latency percentiles', async () => {
+  const produced = await brook(['bench', 'produce', ...at(), '--topic', 'benched', '--records', '3000', '--record-size', '200', '--json']);
+  assert.is(produced.code, 0, produced.stderr);
+  const p = JSON.parse(produced.stdout);
+  assert.is(p.records, 3000);
+  assert.ok(p.recordsPerSecond > 0 && p.megabytesPerSecond > 0 && p.latencyMs.p50 > 0 && p.latencyMs.p99 >= p.latencyMs.p50);
+  const consumed = await brook(['bench', 'consume', ...at(), '--topic', 'benched', '--records', '3000']);
+  assert.is(consumed.code, 0, consumed.stderr);
+  assert.match(consumed.stdout, /^3000 records in [\d.]+ s: [\d,]+ records\/s, [\d.]+ MB\/s\n/);
+  const tooMany = await brook(['bench', 'consume', ...at(), '--topic', 'missing-bench-topic', '--records', '10']);
+  assert.is(tooMany.code, 1);
+});
+
 test('wrong arguments exit 2, runtime failures exit 1, each with one clear line', async () => {
   const cases: [string[], number, RegExp][] = [
     [['produce', ...at()], 2, /--topic is required/],

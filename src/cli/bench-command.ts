@@ -1,0 +1,136 @@
+// `brook bench produce|consume`: a quick throughput check from the command line with the
+// bundled client (a full, repeatable comparison is `npm run bench`). Shows a progress bar
+// on stderr while it runs and prints records/s, MB/s and latency percentiles (HDR
+// histogram) at the end, or JSON with --json.
+
+import * as hdr from 'hdr-histogram-js';
+import { performance } from 'node:perf_hooks';
+import { Consumer } from '../client/consumer';
+import { Producer } from '../client/producer';
+import { parseHostPort } from '../config/config';
+import { parseArgs, UsageError } from './args';
+import { CliError } from './admin-client';
+
+export const BENCH_HELP = `Usage:
+  brook bench produce --topic T [--records N] [--record-size BYTES] [--acks 0|1|all]
+                      [--batch-size BYTES] [--linger-ms N] [--compression C] [--bootstrap HOST:PORT] [--json]
+  brook bench consume --topic T [--records N] [--bootstrap HOST:PORT] [--json]
+
+produce sends N records (default 100000) of --record-size bytes (default 1024) with the
+bundled producer and reports records/s, MB/s and send-to-acknowledgement latency (p50,
+p99, p99.9, max). consume reads N records of the topic from the beginning and reports the
+rate. A progress bar is drawn on stderr when it is a terminal.
+`;
+
+function positiveInt(flag: string, value: string | undefined, fallback: number): number {
+  if (value === undefined) return fallback;
+  const n = Number(value);
+  if (!Number.isInteger(n) || n < 1) throw new UsageError(`--${flag}: expected a positive integer, got "${value}"`);
+  return n;
+}
+
+function progress(label: string, done: number, total: number): void {
+  if (!process.stderr.isTTY) return;
+  const width = 30;
+  const filled = Math.round((done / total) * width);
+  process.stderr.write(`\r${label} [${'#'.repeat(filled)}${'.'.repeat(width - filled)}] ${done}/${total}`);
+  if (done >= total) process.stderr.write('\n');
+}
+
+export async function benchCommand(argv: string[]): Promise<number> {
+  const [verb, ...rest] = argv;
+  if (verb === undefined || verb === '--help' || verb === 'help') {
+    process.stdout.write(BENCH_HELP);
+    return verb === undefined ? 2 : 0;
+  }
+  if (verb !== 'produce' && verb !== 'consume') throw new UsageError(`unknown bench verb "${verb}" (produce, consume)`);
+  const { positionals, flags } = parseArgs(rest, ['bootstrap', 'topic', 'records', 'record-size', 'acks', 'batch-size', 'linger-ms', 'compression'], ['json', 'help']);
+  if (flags.help) {
+    process.stdout.write(BENCH_HELP);
+    return 0;
+  }
+  if (positionals.length > 0) throw new UsageError(`unexpected argument "${positionals[0]}"`);
+  const topic = flags.topic;
+  if (!topic) throw new UsageError('--topic is required');
+  const bootstrap = flags.bootstrap ?? '127.0.0.1:9092';
+  parseHostPort(bootstrap, '--bootstrap');
+  const records = positiveInt('records', flags.records, 100_000);
+  const histogram = hdr.build({ lowestDiscernibleValue: 1, highestTrackableValue: 60_000_000, numberOfSignificantValueDigits: 3 });
+  let bytes = 0;
+  const started = performance.now();
+  if (verb === 'produce') {
+    const size = positiveInt('record-size', flags['record-size'], 1024);
+    const acksFlag = flags.acks ?? 'all';
+    if (!['0', '1', 'all'].includes(acksFlag)) throw new UsageError(`--acks: expected 0, 1 or all, got "${acksFlag}"`);
+    const acks = acksFlag === 'all' ? 'all' : (Number(acksFlag) as 0 | 1);
+    const compression = flags.compression ?? 'none';
+    if (!['none', 'gzip', 'snappy', 'lz4', 'zstd'].includes(compression)) throw new UsageError(`--compression: expected none, gzip, snappy, lz4 or zstd, got "${compression}"`);
+    const producer = new Producer({ bootstrap: [bootstrap], clientId: 'brook-bench', acks, idempotent: acks === 'all', compression: compression as 'none', batchSize: positiveInt('batch-size', flags['batch-size'], 256 * 1024), lingerMs: flags['linger-ms'] === undefined ? 5 : positiveInt('linger-ms', flags['linger-ms'], 5), bufferMemory: 64 * 1024 * 1024, connectTimeoutMs: 5000 });
+    try {
+      await producer.connect();
+    } catch (error) {
+      throw new CliError(`cannot reach a broker at ${bootstrap}: ${(error as Error).message}`);
+    }
+    const value = Buffer.alloc(size, 0x78);
+    let done = 0;
+    let failed: Error | null = null;
+    const window: Promise<unknown>[] = [];
+    for (let i = 0; i < records && !failed; i++) {
+      const sentAt = performance.now();
+      window.push(producer.send({ topic, value }).then(() => {
+        done++;
+        histogram.recordValue(Math.max(1, Math.round((performance.now() - sentAt) * 1000)));
+        if (done % 5000 === 0) progress('produce', done, records);
+      }, (error: Error) => (failed ??= error)));
+      if (window.length >= 8192) await Promise.all(window.splice(0, 4096));
+    }
+    await Promise.all(window);
+    await producer.close().catch(() => undefined);
+    if (failed) throw new CliError(`produce failed: ${(failed as Error).message}`);
+    progress('produce', records, records);
+    bytes = records * size;
+  } else {
+    const consumer = new Consumer({ bootstrap: [bootstrap], clientId: 'brook-bench', connectTimeoutMs: 5000 });
+    try {
+      const meta = await consumer.cluster.refreshMetadata([topic]);
+      if (!meta[0] || meta[0].errorCode !== 0) throw new CliError(`topic ${topic} does not exist`);
+      consumer.assign(meta[0].partitions.map((p) => ({ topic, partition: p.partition, offset: 'earliest' as const })));
+    } catch (error) {
+      await consumer.close();
+      if (error instanceof CliError) throw error;
+      throw new CliError(`cannot reach a broker at ${bootstrap}: ${(error as Error).message}`);
+    }
+    let done = 0;
+    let last = performance.now();
+    const deadline = Date.now() + 120_000;
+    while (done < records && Date.now() < deadline) {
+      const record = await consumer.next();
+      if (!record) break;
+      const now = performance.now();
+      histogram.recordValue(Math.max(1, Math.round((now - last) * 1000)));
+      last = now;
+      bytes += (record.value?.length ?? 0) + (record.key?.length ?? 0);
+      if (++done % 5000 === 0) progress('consume', done, records);
+    }
+    await consumer.close();
+    if (done < records) throw new CliError(`only ${done} of ${records} records in ${topic} within 120 s`);
+    progress('consume', records, records);
+  }
+  const seconds = (performance.now() - started) / 1000;
+  const result = {
+    verb,
+    topic,
+    records,
+    seconds,
+    recordsPerSecond: records / seconds,
+    megabytesPerSecond: bytes / seconds / 1e6,
+    latencyMs: { p50: histogram.getValueAtPercentile(50) / 1000, p99: histogram.getValueAtPercentile(99) / 1000, p999: histogram.getValueAtPercentile(99.9) / 1000, max: histogram.maxValue / 1000 },
+  };
+  if (flags.json) process.stdout.write(`${JSON.stringify(result, null, 2)}\n`);
+  else {
+    const what = verb === 'produce' ? 'send to acknowledgement' : 'between records';
+    process.stdout.write(`${records} records in ${seconds.toFixed(2)} s: ${Math.round(result.recordsPerSecond).toLocaleString('en-US')} records/s, ${result.megabytesPerSecond.toFixed(1)} MB/s\n`);
+    process.stdout.write(`latency (${what}): p50 ${result.latencyMs.p50.toFixed(2)} ms, p99 ${result.latencyMs.p99.toFixed(2)} ms, p99.9 ${result.latencyMs.p999.toFixed(2)} ms, max ${result.latencyMs.max.toFixed(2)} ms\n`);
+  }
+  return 0;
+}
