@@ -10,7 +10,7 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { requestCodec, responseCodec } from '../../protocol/codec';
-import { errorName } from '../../protocol/errors';
+import { ErrorCode, errorName, isRetriable } from '../../protocol/errors';
 import { encodeRequestFrame } from '../../protocol/frame';
 import { decodeResponseHeader, responseHeaderVersion } from '../../protocol/header';
 import { encodeRecordBatchSync } from '../../protocol/record-batch';
@@ -25,6 +25,8 @@ const METADATA_VERSION = 9;
 const PRODUCE_TIMEOUT_MS = 30_000;
 const READY_DEADLINE_MS = 40_000;
 const SETTLE_DEADLINE_MS = 60_000;
+const ADMIN_RETRY_DEADLINE_MS = 60_000;
+const ADMIN_RETRY_BACKOFF_MS = 250;
 const KCAT_DEADLINE_MS = 300_000;
 const FETCH_VERSION = 11;
 const FETCH_MAX_WAIT_MS = 100;
@@ -45,6 +47,8 @@ export interface BrookBatching {
 export class Brook {
   private admins = new Map<number, KafkaConnection>();
   private topics = 0;
+  /** Admin requests answered with a retriable error (NOT_CONTROLLER after a controller change, say) and sent again. */
+  readonly adminRetries: Record<string, number> = {};
 
   private constructor(readonly nodes: BrookNode[]) {}
 
@@ -56,7 +60,7 @@ export class Brook {
     const nodes: BrookNode[] = ports.map((p, i) => {
       const dataDir = path.join(dir, `n${i + 1}`);
       fs.mkdirSync(dataDir);
-      const args = [BROOK, 'server', '--node-id', String(i + 1), '--listen', `127.0.0.1:${p.kafka}`, '--controller-listen', `127.0.0.1:${p.controller}`, '--voters', voters, '--http', 'off', '--data-dir', dataDir, '--log-level', 'warn'];
+      const args = [BROOK, 'server', '--node-id', String(i + 1), '--listen', `127.0.0.1:${p.kafka}`, '--controller-listen', `127.0.0.1:${p.controller}`, '--voters', voters, '--http', 'off', '--data-dir', dataDir, '--log-level', 'info'];
       return { id: i + 1, port: p.kafka, managed: Managed.start(`brook n${i + 1}`, process.execPath, args, dir) };
     });
     const brook = new Brook(nodes);
@@ -112,13 +116,14 @@ export class Brook {
    */
   async createTopic(name: string, replicationFactor: number): Promise<BrookNode> {
     const configs = replicationFactor > 1 ? [{ name: 'min.insync.replicas', value: '2' }] : [];
-    const response = await (await this.admin(this.nodes[0])).request(19, 4, {
-      topics: [{ name, numPartitions: 1, replicationFactor, assignments: [], configs }],
-      timeoutMs: 10_000,
-      validateOnly: false,
+    await this.adminWithRetries(`CreateTopics ${name}`, ErrorCode.TOPIC_ALREADY_EXISTS, async (node) => {
+      const response = await (await this.admin(node)).request(19, 4, {
+        topics: [{ name, numPartitions: 1, replicationFactor, assignments: [], configs }],
+        timeoutMs: 10_000,
+        validateOnly: false,
+      });
+      return { errorCode: response.topics[0].errorCode, message: response.topics[0].errorMessage ?? '' };
     });
-    const errorCode = response.topics[0].errorCode;
-    if (errorCode !== 0) throw new Error(`CreateTopics ${name}: ${errorName(errorCode)} ${response.topics[0].errorMessage ?? ''}`);
     const leaderId = await until(`${name}: one leader and a full ISR on every node`, SETTLE_DEADLINE_MS, async () => {
       const views = await Promise.all(this.nodes.map((n) => this.metadata(n, [name])));
       const partitions = views.map((v) => v?.topics[0]?.errorCode === 0 ? v.topics[0].partitions[0] : null);
@@ -130,9 +135,38 @@ export class Brook {
   }
 
   async deleteTopic(name: string): Promise<void> {
-    const response = await (await this.admin(this.nodes[0])).request(20, 4, { topicNames: [name], timeoutMs: 10_000 });
-    const errorCode = response.responses[0].errorCode;
-    if (errorCode !== 0) throw new Error(`DeleteTopics ${name}: ${errorName(errorCode)}`);
+    await this.adminWithRetries(`DeleteTopics ${name}`, ErrorCode.UNKNOWN_TOPIC_OR_PARTITION, async (node) => {
+      const response = await (await this.admin(node)).request(20, 4, { topicNames: [name], timeoutMs: 10_000 });
+      return { errorCode: response.responses[0].errorCode, message: '' };
+    });
+  }
+
+  /**
+   * Sends an admin request until it succeeds, as a Kafka admin client does: retriable
+   * errors and lost connections are retried (within a bound) at the next node, and
+   * `doneOnRetry` (the topic already exists, or is already gone) counts as success once
+   * an earlier attempt may have gone through.
+   */
+  private async adminWithRetries(what: string, doneOnRetry: number, send: (node: BrookNode) => Promise<{ errorCode: number; message: string }>): Promise<void> {
+    let attempt = 0;
+    await until(what, ADMIN_RETRY_DEADLINE_MS, async () => {
+      const node = this.nodes[attempt % this.nodes.length];
+      let errorCode: number;
+      let message = '';
+      try {
+        ({ errorCode, message } = await send(node));
+      } catch (error) {
+        this.dropAdmin(node);
+        errorCode = -1;
+        message = (error as Error).message;
+      }
+      if (errorCode === 0 || (attempt > 0 && errorCode === doneOnRetry)) return true;
+      if (errorCode !== -1 && !isRetriable(errorCode)) throw new Error(`${what}: ${errorName(errorCode)} ${message}`);
+      const reason = errorCode === -1 ? message : errorName(errorCode);
+      this.adminRetries[reason] = (this.adminRetries[reason] ?? 0) + 1;
+      attempt++;
+      return null;
+    }, ADMIN_RETRY_BACKOFF_MS);
   }
 
   /** One sample: a fresh topic, `producers` connections to its leader, then the topic deleted. */

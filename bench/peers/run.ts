@@ -151,6 +151,8 @@ async function main(): Promise<void> {
   const unhook = killAllOnExit();
   const collector = new Collector();
   const endToEndCollector = new EndToEndCollector();
+  /** Admin requests Brook answered with a retriable error and the bench sent again, per phase. */
+  const brookAdminRetries: Record<string, Record<string, number>> = {};
   const skipped = missing.map((command) => `${command}: not installed`);
   const versions = {
     node: process.version,
@@ -184,6 +186,7 @@ async function main(): Promise<void> {
         },
       });
     }
+    brookAdminRetries.single = brook.adminRetries;
     await runPhase('single', single, collector, endToEndCollector);
     await Promise.all([brook.stop(), jetStream?.stop(), redis?.stop()]);
 
@@ -195,6 +198,7 @@ async function main(): Promise<void> {
       { name: 'Brook acks=1 RF3', pids: () => brookCluster.pids, hasLatency: true, produce: async (w) => brookCluster.produce(w, 3, 1, BROOK_BATCHING) },
     ];
     if (jetStreamCluster) replicated.push({ name: 'JetStream R3', pids: () => jetStreamCluster.pids, hasLatency: true, produce: async (w) => jetStreamCluster.produce(w, peerWindow(w.recordBytes)), endToEnd: async (w) => jetStreamCluster.endToEnd(w) });
+    brookAdminRetries.replicated = brookCluster.adminRetries;
     await runPhase('replicated', replicated, collector, endToEndCollector);
     await Promise.all([brookCluster.stop(), jetStreamCluster?.stop()]);
   } catch (error) {
@@ -236,6 +240,7 @@ async function main(): Promise<void> {
     `kcat: ${versions.kcat ?? '-'}, -P -l over a file of ${KCAT_RECORDS.toLocaleString('en')} records of ${KCAT_RECORD_BYTES} B, -X acks=1 ${KCAT_SETTINGS.map((s) => `-X ${s}`).join(' ')}; rate = records / wall time of the whole kcat run (process start to exit)`,
     'producers: connections from this one Node process (the servers get the other core); CPU % per sample: 100 = one core; "others" = the rest of the machine (other users of this shared host)',
     `end-to-end rows: ${END_TO_END_ROW}, open loop (records due every ${1000 / END_TO_END_RATE_PER_SECOND} ms, sent on 1 ms ticks; Brook sends the records due at a tick as one batch), latency from each record's due time to its acknowledgement and to the consumer holding it; consumers: Brook Fetch v11 long-poll (max wait 100 ms) at the leader, JetStream pull consumer (ack none, 512 per pull, 100 ms expiry), Redis XREAD COUNT 512 BLOCK 100`,
+    `Brook admin requests retried (CreateTopics/DeleteTopics per sample): ${JSON.stringify(brookAdminRetries)}`,
     `not measured: consumer throughput, Redis replication${skipped.length > 0 ? `; skipped: ${skipped.join(', ')}` : ''}`,
   ];
   const endToEndRows = endToEndCollector.rows().sort((a, b) => (a.phase === b.phase ? 0 : a.phase === 'single' ? -1 : 1) || SYSTEM_ORDER.indexOf(a.system) - SYSTEM_ORDER.indexOf(b.system));
@@ -280,6 +285,7 @@ async function main(): Promise<void> {
     parameters: { rounds: ROUNDS, durationMs: DURATION_MS, warmupMs: WARMUP_MS, recordSizes: RECORD_SIZES, producerCounts: PRODUCER_COUNTS, peerWindow: Object.fromEntries(RECORD_SIZES.map((b) => [b, peerWindow(b)])), brookBatching: BROOK_BATCHING, kcat: { records: KCAT_RECORDS, recordBytes: KCAT_RECORD_BYTES, settings: KCAT_SETTINGS }, redisSettings: REDIS_SETTINGS, megabyte: '1e6 bytes of record values' },
     settings,
     skipped,
+    brookAdminRetries,
     rows,
     ratios,
     endToEnd: { row: END_TO_END_ROW, ratePerSecond: END_TO_END_RATE_PER_SECOND, recordBytes: END_TO_END_RECORD_BYTES, rows: endToEndRows, latencyRatios, samples: endToEndCollector.samples },
