@@ -10,6 +10,26 @@ import { Kafka, logLevel } from 'kafkajs';
 import { BrokerProcess, freePort, startBroker, tempDir } from '../helpers/broker-process';
 import { KafkaConnection } from '../../src/client/connection';
 
+/** Waits (up to 30 s) until `port`'s broker has the topic with a leader for every partition. */
+async function knowsTopic(port: number, topic: string): Promise<void> {
+  const deadline = Date.now() + 30000;
+  for (;;) {
+    const connection = new KafkaConnection({ host: '127.0.0.1', port, requestTimeoutMs: 2000, connectTimeoutMs: 1000 });
+    try {
+      await connection.connect();
+      const answer = await connection.request(3, 9, { topics: [{ name: topic }], allowAutoTopicCreation: false, includeClusterAuthorizedOperations: false, includeTopicAuthorizedOperations: false });
+      const t = answer.topics[0];
+      if (t && t.errorCode === 0 && t.partitions.length > 0 && t.partitions.every((p: { leaderId: number }) => p.leaderId >= 0)) return;
+    } catch {
+      // again
+    } finally {
+      connection.close();
+    }
+    if (Date.now() > deadline) throw new Error(`broker at ${port} never learned topic ${topic}`);
+    await new Promise((r) => setTimeout(r, 100));
+  }
+}
+
 /** The group's coordinator as `port`'s broker names it (other than `not`), retried for 30 s. */
 async function findCoordinator(port: number, groupId: string, not = -1): Promise<number> {
   const deadline = Date.now() + 30000;
@@ -44,6 +64,9 @@ test('offsets survive the loss of the coordinating broker (3 nodes, replication 
     const admin = kafka.admin();
     await admin.connect();
     await admin.createTopics({ topics: [{ topic: 'fo', numPartitions: 3, replicationFactor: 3 }] });
+    // Brokers learn of a new topic from the metadata log a moment after the controller
+    // commits it (as in Kafka); a loaded machine can stretch that moment.
+    for (const port of kafkaPorts) await knowsTopic(port, 'fo');
     await admin.setOffsets({ groupId: 'fo-group', topic: 'fo', partitions: [{ partition: 0, offset: '0' }] });
     const producer = kafka.producer();
     await producer.connect();
