@@ -31,4 +31,8 @@ function runScript(name: string, quick: boolean): void {
   runScript('replication', quick);
   process.stdout.write('== metadata quorum failover, 3 processes\n');
   runScript('failover', quick);
+  process.stdout.write('== the bundled producer against the raw load generator\n');
+  runScript('client', quick);
+  process.stdout.write('== Brook against NATS JetStream and Redis Streams (and through kcat)\n');
+  runScript('peers/run', quick);
 })();
