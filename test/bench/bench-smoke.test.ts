@@ -9,7 +9,7 @@ import * as path from 'node:path';
 test('npm run bench --quick runs every benchmark to the end', () => {
   const result = spawnSync(process.execPath, [path.join(__dirname, '..', '..', 'bench', 'run.js'), '--quick'], {
     env: { ...process.env, BROOK_BENCH_NO_WRITE: '1' },
-    timeout: 120000,
+    timeout: 200000,
   });
   const out = result.stdout.toString();
   assert.is(result.status, 0, result.stderr.toString());
@@ -19,6 +19,7 @@ test('npm run bench --quick runs every benchmark to the end', () => {
   assert.match(out, /produce 100 B records.*\(\d+ requests, 0 errors\)/);
   assert.match(out, /fetch stored data: \d+ MB\/s/);
   assert.match(out, /produce latency at .* 0 errors/);
+  assert.match(out, /bundled\/raw \(acks=1\): [\d.]+/);
 });
 
 test.run();
