@@ -40,6 +40,19 @@ test('topics and configs through the admin client', async () => {
   const configs = await admin.describeConfigs('adm');
   assert.is(configs['cleanup.policy'].value, 'compact');
   assert.is(configs['retention.ms'].value, '604800000');
+  // APPEND and SUBTRACT (IncrementalAlterConfigs operations 2 and 3) edit the effective list.
+  const broker1 = await admin.cluster.broker(1);
+  const alter = async (op: number, value: string) => (await broker1.request(44, { resources: [{ resourceType: 2, resourceName: 'adm', configs: [{ name: 'cleanup.policy', configOperation: op, value }] }], validateOnly: false })).responses[0];
+  await admin.alterTopicConfigs('adm', { reset: ['cleanup.policy'] });
+  assert.is((await alter(2, 'compact')).errorCode, 0);
+  assert.is((await admin.describeConfigs('adm'))['cleanup.policy'].value, 'delete,compact');
+  assert.is((await alter(3, 'delete')).errorCode, 0);
+  assert.is((await admin.describeConfigs('adm'))['cleanup.policy'].value, 'compact');
+  const emptied = await alter(3, 'compact');
+  assert.is(emptied.errorCode, 40);
+  assert.match(emptied.errorMessage, /would leave it empty/);
+  const notList = (await broker1.request(44, { resources: [{ resourceType: 2, resourceName: 'adm', configs: [{ name: 'retention.ms', configOperation: 2, value: '5' }] }], validateOnly: false })).responses[0];
+  assert.is(notList.errorCode, 40);
   await admin.createPartitions('adm', 4);
   described = await admin.describeTopic('adm');
   assert.is(described.partitions.length, 4);

@@ -5,7 +5,7 @@
 
 import { ErrorCode } from '../../../protocol/errors';
 import { ApiHandler } from '../api-handler';
-import { topicConfigDef, validateTopicConfig } from '../topic-config';
+import { effectiveTopicConfig, topicConfigDef, validateTopicConfig } from '../topic-config';
 
 interface Request {
   resources: { resourceType: number; resourceName: string; configs: { name: string; configOperation: number; value: string | null }[] }[];
@@ -59,7 +59,22 @@ export const incrementalAlterConfigs: ApiHandler<Request> = {
         answer(ErrorCode.INVALID_CONFIG, problem);
         continue;
       }
-      accepted.push({ index: responses.length, topic: resource.resourceName, configs: resource.configs.map((c) => ({ name: c.name, op: c.configOperation, value: c.value })) });
+      // APPEND and SUBTRACT work on the effective list (the topic's value, else the broker's
+      // default, else Kafka's), as in Kafka; they are sent on as a SET of the result.
+      const overrides = ctx.broker.quorum.image.topicConfigs(resource.resourceName);
+      const configs = resource.configs.map((c) => {
+        if (c.configOperation !== 2 && c.configOperation !== 3) return { name: c.name, op: c.configOperation, value: c.value };
+        const current = effectiveTopicConfig(topicConfigDef(c.name)!, ctx.broker.settings.topicDefaults, overrides).value.split(',').map((v) => v.trim()).filter(Boolean);
+        const given = (c.value ?? '').split(',').map((v) => v.trim()).filter(Boolean);
+        const next = c.configOperation === 2 ? [...current, ...given.filter((v) => !current.includes(v))] : current.filter((v) => !given.includes(v));
+        return { name: c.name, op: 0, value: next.join(',') };
+      });
+      const emptied = configs.find((c) => c.op === 0 && c.value === '');
+      if (emptied) {
+        answer(ErrorCode.INVALID_CONFIG, `${emptied.name}: SUBTRACT would leave it empty`);
+        continue;
+      }
+      accepted.push({ index: responses.length, topic: resource.resourceName, configs });
       answer(ErrorCode.NONE, null);
     }
     if (!request.validateOnly && accepted.length > 0) {
