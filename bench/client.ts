@@ -6,9 +6,7 @@
 // at >= 80% of the raw rate with acks=1.
 // Usage: node dist/bench/client.js [--quick]
 
-import { ChildProcess, spawn } from 'node:child_process';
 import * as fs from 'node:fs';
-import * as net from 'node:net';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { performance } from 'node:perf_hooks';
@@ -16,6 +14,7 @@ import { KafkaConnection } from '../src/client/connection';
 import { Producer } from '../src/client/producer';
 import { environment, writeResult } from './lib/env';
 import { newHistogram, runProduce, summarise, LatencySummary } from './lib/load';
+import { freePort, startBroker } from './lib/broker';
 
 const quick = process.argv.includes('--quick');
 const DURATION_MS = quick ? 1000 : 6000;
@@ -26,31 +25,6 @@ const OUTSTANDING = 8192;
 /** batch.size of the bundled producer (the raw generator sends 64-record batches, 4 per request). */
 const BATCH_BYTES = 256 * 1024;
 
-function freePort(): Promise<number> {
-  return new Promise((resolve) => {
-    const server = net.createServer().listen(0, '127.0.0.1', () => {
-      const port = (server.address() as net.AddressInfo).port;
-      server.close(() => resolve(port));
-    });
-  });
-}
-
-async function startBroker(dataDir: string, port: number): Promise<ChildProcess> {
-  const child = spawn(process.execPath, [path.join(__dirname, '..', '..', 'scripts', 'brook.js'), 'server', '--listen', `127.0.0.1:${port}`, '--controller-listen', `127.0.0.1:${await freePort()}`, '--http', 'off', '--data-dir', dataDir, '--log-level', 'warn'], { stdio: ['ignore', 'inherit', 'inherit'] });
-  for (let i = 0; i < 200; i++) {
-    try {
-      const probe = new KafkaConnection({ host: '127.0.0.1', port, requestTimeoutMs: 1000 });
-      await probe.connect();
-      await probe.request(18, 0, {});
-      probe.close();
-      return child;
-    } catch {
-      await new Promise((r) => setTimeout(r, 50));
-    }
-  }
-  child.kill('SIGKILL');
-  throw new Error('broker did not start');
-}
 
 interface Row {
   records: number;

@@ -3,44 +3,18 @@
 //   produce 1 KiB and 100 B records flat out, fetch of stored data, and produce latency at
 //   a fixed offered load. Usage: node dist/bench/produce-fetch.js [--quick]
 
-import { spawn } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
-import * as net from 'node:net';
 import { KafkaConnection } from '../src/client/connection';
 import { environment, writeResult } from './lib/env';
 import { runFetch, runProduce, ProduceLoad } from './lib/load';
+import { freePort, startBroker } from './lib/broker';
 
 const quick = process.argv.includes('--quick');
 const DURATION_MS = quick ? 400 : 8000;
 const PARTITIONS = 8;
 
-function freePort(): Promise<number> {
-  return new Promise((resolve) => {
-    const server = net.createServer().listen(0, '127.0.0.1', () => {
-      const port = (server.address() as net.AddressInfo).port;
-      server.close(() => resolve(port));
-    });
-  });
-}
-
-async function startBroker(dataDir: string, port: number) {
-  const child = spawn(process.execPath, [path.join(__dirname, '..', '..', 'scripts', 'brook.js'), 'server', '--listen', `127.0.0.1:${port}`, '--controller-listen', `127.0.0.1:${await freePort()}`, '--http', 'off', '--data-dir', dataDir, '--log-level', 'warn'], { stdio: ['ignore', 'inherit', 'inherit'] });
-  for (let i = 0; i < 200; i++) {
-    try {
-      const probe = new KafkaConnection({ host: '127.0.0.1', port, requestTimeoutMs: 1000 });
-      await probe.connect();
-      await probe.request(18, 0, {});
-      probe.close();
-      return child;
-    } catch {
-      await new Promise((r) => setTimeout(r, 50));
-    }
-  }
-  child.kill('SIGKILL');
-  throw new Error('broker did not start');
-}
 
 async function createTopic(port: number, name: string) {
   const admin = new KafkaConnection({ host: '127.0.0.1', port });

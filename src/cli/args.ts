@@ -46,3 +46,24 @@ export function parseArgs(argv: string[], valued: string[], switches: string[] =
   }
   return { positionals, flags, lists };
 }
+
+/**
+ * The flags every client command shares: no stray positionals, a --topic, and a
+ * --bootstrap HOST:PORT (default 127.0.0.1:9092), checked before anything connects.
+ */
+export function topicAndBootstrap(positionals: string[], flags: Record<string, string>, parseHostPort: (value: string, what: string) => unknown): { topic: string; bootstrap: string } {
+  if (positionals.length > 0) throw new UsageError(`unexpected argument "${positionals[0]}"`);
+  const topic = flags.topic;
+  if (!topic) throw new UsageError('--topic is required');
+  const bootstrap = flags.bootstrap ?? '127.0.0.1:9092';
+  parseHostPort(bootstrap, '--bootstrap');
+  return { topic, bootstrap };
+}
+
+/** An optional --partition N (a non-negative integer). */
+export function optionalPartition(flags: Record<string, string>): number | undefined {
+  if (flags.partition === undefined) return undefined;
+  const partition = Number(flags.partition);
+  if (!Number.isInteger(partition) || partition < 0) throw new UsageError(`--partition: expected a partition number, got "${flags.partition}"`);
+  return partition;
+}

@@ -8,7 +8,7 @@ import { performance } from 'node:perf_hooks';
 import { Consumer } from '../client/consumer';
 import { Producer } from '../client/producer';
 import { parseHostPort } from '../config/config';
-import { parseArgs, UsageError } from './args';
+import { parseArgs, topicAndBootstrap, UsageError } from './args';
 import { CliError } from './admin-client';
 
 export const BENCH_HELP = `Usage:
@@ -49,11 +49,7 @@ export async function benchCommand(argv: string[]): Promise<number> {
     process.stdout.write(BENCH_HELP);
     return 0;
   }
-  if (positionals.length > 0) throw new UsageError(`unexpected argument "${positionals[0]}"`);
-  const topic = flags.topic;
-  if (!topic) throw new UsageError('--topic is required');
-  const bootstrap = flags.bootstrap ?? '127.0.0.1:9092';
-  parseHostPort(bootstrap, '--bootstrap');
+  const { topic, bootstrap } = topicAndBootstrap(positionals, flags, parseHostPort);
   const records = positiveInt('records', flags.records, 100_000);
   const histogram = hdr.build({ lowestDiscernibleValue: 1, highestTrackableValue: 60_000_000, numberOfSignificantValueDigits: 3 });
   let bytes = 0;

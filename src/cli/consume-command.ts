@@ -5,7 +5,7 @@
 import { Consumer, ConsumerRecord, TopicPartitionOffset } from '../client/consumer';
 import { Cluster } from '../client/cluster';
 import { parseHostPort } from '../config/config';
-import { parseArgs, UsageError } from './args';
+import { optionalPartition, parseArgs, topicAndBootstrap, UsageError } from './args';
 import { CliError } from './admin-client';
 
 export const CONSUME_HELP = `Usage:
@@ -46,16 +46,8 @@ export async function consumeCommand(argv: string[]): Promise<number> {
     process.stdout.write(CONSUME_HELP);
     return 0;
   }
-  if (positionals.length > 0) throw new UsageError(`unexpected argument "${positionals[0]}"`);
-  const topic = flags.topic;
-  if (!topic) throw new UsageError('--topic is required');
-  const bootstrap = flags.bootstrap ?? '127.0.0.1:9092';
-  parseHostPort(bootstrap, '--bootstrap');
-  let only: number | undefined;
-  if (flags.partition !== undefined) {
-    only = Number(flags.partition);
-    if (!Number.isInteger(only) || only < 0) throw new UsageError(`--partition: expected a partition number, got "${flags.partition}"`);
-  }
+  const { topic, bootstrap } = topicAndBootstrap(positionals, flags, parseHostPort);
+  const only = optionalPartition(flags);
   const from = flags.from ?? 'end';
   let start: TopicPartitionOffset['offset'];
   if (from === 'beginning') start = 'earliest';

@@ -7,7 +7,7 @@ import * as fs from 'node:fs';
 import * as readline from 'node:readline';
 import { Producer } from '../client/producer';
 import { parseHostPort } from '../config/config';
-import { parseArgs, UsageError } from './args';
+import { optionalPartition, parseArgs, topicAndBootstrap, UsageError } from './args';
 import { CliError } from './admin-client';
 
 export const PRODUCE_HELP = `Usage:
@@ -28,16 +28,8 @@ export async function produceCommand(argv: string[]): Promise<number> {
     process.stdout.write(PRODUCE_HELP);
     return 0;
   }
-  if (positionals.length > 0) throw new UsageError(`unexpected argument "${positionals[0]}"`);
-  const topic = flags.topic;
-  if (!topic) throw new UsageError('--topic is required');
-  const bootstrap = flags.bootstrap ?? '127.0.0.1:9092';
-  parseHostPort(bootstrap, '--bootstrap');
-  let partition: number | undefined;
-  if (flags.partition !== undefined) {
-    partition = Number(flags.partition);
-    if (!Number.isInteger(partition) || partition < 0) throw new UsageError(`--partition: expected a partition number, got "${flags.partition}"`);
-  }
+  const { topic, bootstrap } = topicAndBootstrap(positionals, flags, parseHostPort);
+  const partition = optionalPartition(flags);
   const acksFlag = flags.acks ?? 'all';
   if (!['0', '1', 'all', '-1'].includes(acksFlag)) throw new UsageError(`--acks: expected 0, 1 or all, got "${acksFlag}"`);
   const acks = acksFlag === 'all' || acksFlag === '-1' ? 'all' : (Number(acksFlag) as 0 | 1);

@@ -106,6 +106,28 @@ function toBuffer(value: Buffer | string | null | undefined): Buffer | null {
   return typeof value === 'string' ? Buffer.from(value) : value;
 }
 
+interface PreparedRecord {
+  key: Buffer | null;
+  value: Buffer | null;
+  headers: RecordHeader[];
+  /** What the record counts against buffer.memory. */
+  bytes: number;
+}
+
+/** A record's key, value and headers as buffers, and its size, worked out once per send. */
+function prepare(record: ProducerRecord): PreparedRecord {
+  const key = toBuffer(record.key);
+  const value = toBuffer(record.value);
+  const headers: RecordHeader[] = record.headers === undefined
+    ? []
+    : Array.isArray(record.headers)
+      ? record.headers.map((h) => ({ key: h.key, value: toBuffer(h.value) }))
+      : Object.entries(record.headers).map(([k, v]) => ({ key: k, value: toBuffer(v) }));
+  let bytes = RECORD_OVERHEAD_BYTES + (key?.length ?? 0) + (value?.length ?? 0);
+  for (const h of headers) bytes += h.key.length + (h.value?.length ?? 0);
+  return { key, value, headers, bytes };
+}
+
 export class Producer {
   readonly cluster: Cluster;
   private readonly partitioner = new DefaultPartitioner();
@@ -181,17 +203,10 @@ export class Producer {
   /** Queues one record; resolves once the broker has it (as acks asks), with its offset. */
   send(record: ProducerRecord): Promise<RecordMetadata> {
     // The common case takes no await: producer id known, topic cached, buffer room left.
+    const prepared = prepare(record);
+    const { key, value, headers, bytes } = prepared;
     const topic = this.cluster.topics.get(record.topic);
-    if (!this.closed && topic && (!this.idempotent || this.producerId >= 0) && (record.headers === undefined || Array.isArray(record.headers) || typeof record.headers === 'object')) {
-      const key = toBuffer(record.key);
-      const value = toBuffer(record.value);
-      const headers: RecordHeader[] = record.headers === undefined
-        ? []
-        : Array.isArray(record.headers)
-          ? record.headers.map((h) => ({ key: h.key, value: toBuffer(h.value) }))
-          : Object.entries(record.headers).map(([k, v]) => ({ key: k, value: toBuffer(v) }));
-      let bytes = RECORD_OVERHEAD_BYTES + (key?.length ?? 0) + (value?.length ?? 0);
-      for (const h of headers) bytes += h.key.length + (h.value?.length ?? 0);
+    if (!this.closed && topic && (!this.idempotent || this.producerId >= 0)) {
       const partitions = topic.partitions.length;
       const partition = record.partition ?? this.partitioner.partition(record.topic, key, partitions, this.available(topic));
       if (this.bufferedBytes + bytes <= (this.options.bufferMemory ?? 32 * 1024 * 1024) && partition >= 0 && partition < partitions) {
@@ -201,7 +216,7 @@ export class Producer {
         });
       }
     }
-    return this.sendSlowly(record);
+    return this.sendSlowly(record, prepared);
   }
 
   /** Partitions with a leader, cached per metadata object. */
@@ -214,14 +229,8 @@ export class Producer {
   private readonly availableCache = new WeakMap<object, number[]>();
 
   /** send() when it must wait: for metadata, a producer id or buffer room. */
-  private async sendSlowly(record: ProducerRecord): Promise<RecordMetadata> {
+  private async sendSlowly(record: ProducerRecord, { key, value, headers, bytes }: PreparedRecord): Promise<RecordMetadata> {
     if (this.closed) throw new Error('producer closed');
-    const key = toBuffer(record.key);
-    const value = toBuffer(record.value);
-    const headers: RecordHeader[] = Array.isArray(record.headers)
-      ? record.headers.map((h) => ({ key: h.key, value: toBuffer(h.value) }))
-      : Object.entries(record.headers ?? {}).map(([k, v]) => ({ key: k, value: toBuffer(v) }));
-    const bytes = RECORD_OVERHEAD_BYTES + (key?.length ?? 0) + (value?.length ?? 0) + headers.reduce((n, h) => n + h.key.length + (h.value?.length ?? 0), 0);
     const maxBlockMs = this.options.maxBlockMs ?? 60_000;
     const bufferMemory = this.options.bufferMemory ?? 32 * 1024 * 1024;
     if (bytes > bufferMemory) throw new BufferExhaustedError(`a record of ${bytes} bytes is larger than buffer.memory (${bufferMemory} bytes)`);
@@ -241,7 +250,7 @@ export class Producer {
     try {
       if (this.idempotent) await this.ensureProducerId();
       const topic = await this.cluster.topic(record.topic, true);
-      const available = topic.partitions.filter((p) => p.leader >= 0).map((p) => p.partition);
+      const available = this.available(topic);
       const partition = record.partition ?? this.partitioner.partition(record.topic, key, topic.partitions.length, available);
       if (partition < 0 || partition >= topic.partitions.length) throw new KafkaError(ErrorCode.UNKNOWN_TOPIC_OR_PARTITION, `${record.topic}-${partition}`);
       return await new Promise<RecordMetadata>((resolve, reject) => {
