@@ -118,7 +118,7 @@ const started: Node[] = [];
 
 function spawnNode(node: Node, cluster: Cluster): void {
   const args = [BROOK, 'server', '--node-id', String(node.id), '--listen', `127.0.0.1:${node.port}`, '--controller-listen', `127.0.0.1:${node.controllerPort}`, '--voters', cluster.voters, '--http', 'off', '--data-dir', node.dataDir, '--config', cluster.configFile, '--log-level', 'info'];
-  const child = spawn(process.execPath, args, { stdio: ['ignore', 'pipe', 'pipe'] });
+  const child = spawn(process.execPath, [...(process.env.BROOK_BENCH_NODE_ARGS?.split(" ").filter(Boolean) ?? []), ...args], { stdio: ["ignore", "pipe", "pipe"] });
   const keep = (chunk: Buffer) => (node.output = (node.output + chunk.toString()).slice(-OUTPUT_TAIL_BYTES));
   child.stdout!.on('data', keep);
   child.stderr!.on('data', keep);
@@ -497,6 +497,7 @@ async function throughput(base: string): Promise<Record<string, unknown>> {
       // speed over the run then weighs on every row alike.
       const order = round % 2 === 1 ? ROWS : [...ROWS].reverse();
       for (const row of order) {
+        writeBackDirtyPages();
         const sample = await measureRow(cluster, row, round, placement.get(row.topic)!, acked.get(row.topic)!, merged.get(row.name)!);
         samples.get(row.name)!.push(sample);
         const cpu = Object.entries(sample.cpuPercent).map(([k, v]) => `${k} ${v}%`).join(', ');
@@ -821,6 +822,20 @@ async function failover(base: string): Promise<Record<string, unknown>> {
   } finally {
     await producer.stop();
     await Promise.all(cluster.nodes.map(stopNode));
+  }
+}
+
+/**
+ * Writes the page cache's dirty pages to disk before a row. The rows write gigabytes each;
+ * without this, a row starts with the previous row's unwritten data and its writes are
+ * throttled by the kernel to the disk's pace, so each row's figure would depend on the row
+ * before it. Each row measures from a clean page cache instead.
+ */
+function writeBackDirtyPages(): void {
+  try {
+    execSync('sync', { stdio: 'ignore', timeout: 120_000 });
+  } catch (error) {
+    process.stderr.write(`sync before the row failed: ${(error as Error).message}\n`);
   }
 }
 

@@ -1,7 +1,9 @@
 // Framing: every Kafka message is a 4-byte big-endian size followed by that many bytes.
-// The splitter hands out complete frames as slices of the bytes read (no copy when a
-// frame lies inside one socket read), refusing sizes past the configured maximum before
-// any buffer is allocated for them.
+// The assembler decides where each socket read lands, so a large frame (a produce request,
+// a follower's fetch response) is read by the kernel straight into a buffer of its exact
+// size: no per-read allocation and no joining copy. Small frames are read into one
+// reusable scratch buffer and copied out whole. Sizes past the configured maximum are
+// refused before any buffer is allocated for them.
 
 import { Codec } from './codec';
 import { encodeRequestHeader, encodeResponseHeader, responseHeaderVersion } from './header';
@@ -9,69 +11,170 @@ import { ProtocolError, Writer } from './primitives';
 
 export const SIZE_PREFIX_BYTES = 4;
 
-export class FrameSplitter {
-  private pending: Buffer[] = [];
-  private pendingBytes = 0;
-  private readonly maxFrameBytes: number;
+/** The scratch buffer that small frames and frame headers are read into. */
+const SCRATCH_BYTES = 64 * 1024;
+/**
+ * A read into the scratch buffer asks for at most this many bytes, so at most this much of
+ * a large frame arrives in scratch (and is copied); the rest is read into the frame itself.
+ */
+const SCRATCH_READ_BYTES = 16 * 1024;
+/** Frames at least this big get their own buffer and direct reads. */
+export const DIRECT_FRAME_MIN_BYTES = 32 * 1024;
+/**
+ * Frames up to this size get their whole buffer when their size prefix arrives. Bigger
+ * ones (up to the configured maximum) are read in pieces of this size and joined at the
+ * end, so a peer that announces a huge frame and stalls holds little memory.
+ */
+const EAGER_FRAME_MAX_BYTES = 8 * 1024 * 1024;
 
-  constructor(maxFrameBytes: number) {
-    this.maxFrameBytes = maxFrameBytes;
-  }
+export class FrameAssembler {
+  private scratch = Buffer.allocUnsafeSlow(SCRATCH_BYTES);
+  /** First unparsed byte in scratch. */
+  private start = 0;
+  /** End of the bytes read into scratch. */
+  private end = 0;
+  /** The large frame being read: its size, pieces read so far and the piece being filled. */
+  private frameBytes = 0;
+  private pieces: Buffer[] = [];
+  private piece: Buffer | null = null;
+  private pieceFilled = 0;
+  private frameFilled = 0;
 
-  /** Bytes buffered but not yet a whole frame. */
+  constructor(private readonly maxFrameBytes: number) {}
+
+  /** Bytes received that are not yet part of a complete frame. */
   get bufferedBytes(): number {
-    return this.pendingBytes;
+    return this.piece ? this.frameFilled : this.end - this.start;
   }
 
-  /** Feeds bytes; returns the complete frame bodies (without the size prefix). */
+  /** The buffer the next socket read should fill (no more than it returns). */
+  nextReadBuffer(): Buffer {
+    if (this.piece) return this.piece.subarray(this.pieceFilled);
+    if (SCRATCH_BYTES - this.end < SCRATCH_READ_BYTES) {
+      // The unparsed tail is a part of one small frame (< DIRECT_FRAME_MIN_BYTES + prefix),
+      // so moving it to the front always leaves room for a full scratch read.
+      this.scratch.copyWithin(0, this.start, this.end);
+      this.end -= this.start;
+      this.start = 0;
+    }
+    return this.scratch.subarray(this.end, this.end + SCRATCH_READ_BYTES);
+  }
+
+  /**
+   * Records that `bytesRead` bytes arrived at the start of the buffer last returned by
+   * nextReadBuffer; returns the frame bodies (without size prefix) completed by them.
+   * Throws ProtocolError for a size outside 0..maxFrameBytes.
+   */
+  commit(bytesRead: number): Buffer[] {
+    const frames: Buffer[] = [];
+    if (this.piece) {
+      this.pieceFilled += bytesRead;
+      this.frameFilled += bytesRead;
+      if (this.pieceFilled === this.piece.length) this.finishPiece(frames);
+      return frames;
+    }
+    this.end += bytesRead;
+    this.parseScratch(frames);
+    return frames;
+  }
+
+  /** Feeds bytes that were read elsewhere (tests, scripted peers); returns complete frames. */
   push(chunk: Buffer): Buffer[] {
     const frames: Buffer[] = [];
-    let data: Buffer;
-    if (this.pendingBytes === 0) {
-      data = chunk;
-    } else {
-      this.pending.push(chunk);
-      this.pendingBytes += chunk.length;
-      // Only join once the next frame is known to be complete, to avoid quadratic copying.
-      const head = this.peekSize();
-      if (head === null || this.pendingBytes < SIZE_PREFIX_BYTES + head) return frames;
-      data = Buffer.concat(this.pending, this.pendingBytes);
-      this.pending = [];
-      this.pendingBytes = 0;
-    }
-    let offset = 0;
-    while (data.length - offset >= SIZE_PREFIX_BYTES) {
-      const size = data.readInt32BE(offset);
-      this.checkSize(size);
-      if (data.length - offset - SIZE_PREFIX_BYTES < size) break;
-      frames.push(data.subarray(offset + SIZE_PREFIX_BYTES, offset + SIZE_PREFIX_BYTES + size));
-      offset += SIZE_PREFIX_BYTES + size;
-    }
-    if (offset < data.length) {
-      const rest = data.subarray(offset);
-      this.pending = [rest];
-      this.pendingBytes = rest.length;
-      if (rest.length >= SIZE_PREFIX_BYTES) this.checkSize(rest.readInt32BE(0));
+    for (let offset = 0; offset < chunk.length; ) {
+      const target = this.nextReadBuffer();
+      const count = Math.min(target.length, chunk.length - offset);
+      chunk.copy(target, 0, offset, offset + count);
+      offset += count;
+      for (const frame of this.commit(count)) frames.push(frame);
     }
     return frames;
   }
 
-  private peekSize(): number | null {
-    if (this.pendingBytes < SIZE_PREFIX_BYTES) return null;
-    const head = this.pending[0].length >= SIZE_PREFIX_BYTES ? this.pending[0] : Buffer.concat(this.pending);
-    const size = head.readInt32BE(0);
-    this.checkSize(size);
-    return size;
+  private parseScratch(frames: Buffer[]): void {
+    while (this.end - this.start >= SIZE_PREFIX_BYTES) {
+      const size = this.scratch.readInt32BE(this.start);
+      if (size < 0 || size > this.maxFrameBytes) {
+        throw new ProtocolError(`frame size ${size} outside 0..${this.maxFrameBytes}`);
+      }
+      const available = this.end - this.start - SIZE_PREFIX_BYTES;
+      if (available >= size) {
+        const body = Buffer.allocUnsafe(size);
+        this.scratch.copy(body, 0, this.start + SIZE_PREFIX_BYTES, this.start + SIZE_PREFIX_BYTES + size);
+        frames.push(body);
+        this.start += SIZE_PREFIX_BYTES + size;
+        continue;
+      }
+      if (size >= DIRECT_FRAME_MIN_BYTES) {
+        // Everything left in scratch belongs to this frame; later reads go into the frame.
+        this.frameBytes = size;
+        this.frameFilled = 0;
+        this.pieces = [];
+        this.startPiece();
+        this.scratch.copy(this.piece!, 0, this.start + SIZE_PREFIX_BYTES, this.end);
+        this.pieceFilled = available;
+        this.frameFilled = available;
+        this.start = 0;
+        this.end = 0;
+        return;
+      }
+      break;
+    }
+    if (this.start === this.end) {
+      this.start = 0;
+      this.end = 0;
+    }
   }
 
-  private checkSize(size: number): void {
-    if (size < 0 || size > this.maxFrameBytes) {
-      throw new ProtocolError(`frame size ${size} outside 0..${this.maxFrameBytes}`);
+  private startPiece(): void {
+    const remaining = this.frameBytes - this.frameFilled;
+    const eager = this.frameBytes <= EAGER_FRAME_MAX_BYTES;
+    this.piece = Buffer.allocUnsafeSlow(eager ? remaining : Math.min(remaining, EAGER_FRAME_MAX_BYTES));
+    this.pieceFilled = 0;
+  }
+
+  private finishPiece(frames: Buffer[]): void {
+    this.pieces.push(this.piece!);
+    if (this.frameFilled < this.frameBytes) {
+      this.startPiece();
+      return;
     }
+    frames.push(this.pieces.length === 1 ? this.pieces[0] : Buffer.concat(this.pieces, this.frameBytes));
+    this.pieces = [];
+    this.piece = null;
+    this.pieceFilled = 0;
+    this.frameFilled = 0;
   }
 }
 
-/** Builds a whole request frame (size, header, body) as one buffer. */
+/**
+ * The `onread` option of a node:net socket that reads through an assembler: `onFrames`
+ * gets each batch of complete frames and returns false to stop reading (backpressure);
+ * `onError` gets a framing error, after which nothing more is delivered.
+ */
+export function frameReads(
+  assembler: FrameAssembler,
+  onFrames: (frames: Buffer[]) => boolean,
+  onError: (error: Error) => void,
+): { buffer: () => Buffer; callback: (bytesRead: number) => boolean } {
+  let failed = false;
+  return {
+    buffer: () => assembler.nextReadBuffer(),
+    callback: (bytesRead: number) => {
+      if (failed) return false;
+      let frames: Buffer[];
+      try {
+        frames = assembler.commit(bytesRead);
+      } catch (error) {
+        failed = true;
+        onError(error as Error);
+        return false;
+      }
+      return frames.length === 0 ? true : onFrames(frames);
+    },
+  };
+}
+
 /** As encodeRequestFrame, as a list of buffers: record sets stay referenced, not copied. */
 export function encodeRequestFrameParts(
   header: { apiKey: number; apiVersion: number; correlationId: number; clientId?: string | null },
@@ -86,6 +189,7 @@ export function encodeRequestFrameParts(
   return writer.toBuffers();
 }
 
+/** Builds a whole request frame (size, header, body) as one buffer. */
 export function encodeRequestFrame(
   header: { apiKey: number; apiVersion: number; correlationId: number; clientId?: string | null },
   codec: Codec,

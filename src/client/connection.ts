@@ -4,7 +4,7 @@
 
 import * as net from 'node:net';
 import { requestCodec, responseCodec } from '../../protocol/codec';
-import { encodeRequestFrameParts, FrameSplitter } from '../../protocol/frame';
+import { encodeRequestFrameParts, FrameAssembler, frameReads } from '../../protocol/frame';
 import { decodeResponseHeader, responseHeaderVersion } from '../../protocol/header';
 import { Reader } from '../../protocol/primitives';
 
@@ -27,16 +27,22 @@ export class KafkaConnection {
   private socket: net.Socket | null = null;
   private nextCorrelationId = 1;
   private readonly waiting = new Map<number, Waiting>();
-  private readonly splitter: FrameSplitter;
+  private readonly assembler: FrameAssembler;
   private closedError: Error | null = null;
 
   constructor(private readonly options: ConnectionOptions) {
-    this.splitter = new FrameSplitter(options.maxFrameBytes ?? 256 * 1024 * 1024);
+    this.assembler = new FrameAssembler(options.maxFrameBytes ?? 256 * 1024 * 1024);
   }
 
   connect(): Promise<void> {
     return new Promise((resolve, reject) => {
-      const socket = net.connect({ host: this.options.host, port: this.options.port, noDelay: true });
+      // Responses are read through the assembler (see protocol/frame.ts): a large fetch
+      // response lands in its own buffer with no per-read allocation or joining copy.
+      const onread = frameReads(this.assembler, (frames) => this.onFrames(frames), (error) => {
+        this.failAll(error);
+        this.socket?.destroy();
+      });
+      const socket = net.connect({ host: this.options.host, port: this.options.port, noDelay: true, onread });
       const timer = setTimeout(() => {
         socket.destroy();
         reject(new Error(`connect to ${this.options.host}:${this.options.port} timed out`));
@@ -50,22 +56,18 @@ export class KafkaConnection {
         clearTimeout(timer);
         reject(error);
       });
-      socket.on('data', (chunk: Buffer) => this.onData(chunk));
       socket.on('close', () => this.failAll(new Error('connection closed')));
       socket.on('error', () => undefined);
     });
   }
 
-  private onData(chunk: Buffer): void {
-    let frames: Buffer[];
-    try {
-      frames = this.splitter.push(chunk);
-    } catch (error) {
-      this.failAll(error as Error);
-      this.socket?.destroy();
-      return;
-    }
+  private onFrames(frames: Buffer[]): boolean {
     for (const frame of frames) {
+      if (frame.length < 4) {
+        this.failAll(new Error(`response frame of ${frame.length} bytes has no correlation id`));
+        this.socket?.destroy();
+        return false;
+      }
       const correlationId = frame.readInt32BE(0);
       const waiting = this.waiting.get(correlationId);
       if (!waiting) continue;
@@ -73,6 +75,7 @@ export class KafkaConnection {
       if (waiting.timer) clearTimeout(waiting.timer);
       waiting.resolve(new Reader(frame));
     }
+    return true;
   }
 
   private failAll(error: Error): void {

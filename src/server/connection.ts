@@ -5,7 +5,7 @@
 // sends can throw past this file.
 
 import { Socket } from 'node:net';
-import { FrameSplitter } from '../../protocol/frame';
+import { FrameAssembler, frameReads } from '../../protocol/frame';
 import { decodeRequestHeader, RequestHeader } from '../../protocol/header';
 import { ProtocolError, Reader } from '../../protocol/primitives';
 import { Logger } from '../logger';
@@ -32,11 +32,11 @@ let nextConnectionId = 1;
 export class Connection {
   readonly id = nextConnectionId++;
   readonly remote: string;
-  private readonly splitter: FrameSplitter;
   /** Requests in arrival order; the head leaves first once its response is ready. */
   private readonly queue: Pending[] = [];
   private closed = false;
   private paused = false;
+  private stopped = false;
   private drainWaiters: (() => void)[] = [];
 
   constructor(
@@ -46,9 +46,7 @@ export class Connection {
     private readonly logger: Logger,
   ) {
     this.remote = `${socket.remoteAddress}:${socket.remotePort}`;
-    this.splitter = new FrameSplitter(limits.socketRequestMaxBytes);
     socket.setNoDelay(true);
-    socket.on('data', (chunk: Buffer) => this.onData(chunk));
     socket.on('error', (error) => {
       this.logger.debug('connection error', { connection: this.id, remote: this.remote, error: error.message });
     });
@@ -63,23 +61,28 @@ export class Connection {
     return this.closed;
   }
 
-  private onData(chunk: Buffer): void {
-    if (this.closed) return;
-    let frames: Buffer[];
-    try {
-      frames = this.splitter.push(chunk);
-    } catch (error) {
-      this.fail('bad frame', error);
-      return;
-    }
+  /** The socket `onread` option that feeds this connection (see KafkaListener.accept). */
+  static reads(limits: ConnectionLimits, target: () => Connection | null): ReturnType<typeof frameReads> {
+    return frameReads(
+      new FrameAssembler(limits.socketRequestMaxBytes),
+      (frames) => target()?.onFrames(frames) ?? false,
+      (error) => target()?.fail('bad frame', error),
+    );
+  }
+
+  /** Handles complete frames; returns false to stop reading (too many requests in flight). */
+  private onFrames(frames: Buffer[]): boolean {
+    if (this.closed || this.stopped) return false;
     for (const frame of frames) {
-      if (this.closed) return;
+      if (this.closed) return false;
       this.onFrame(frame);
     }
     if (!this.paused && this.queue.length >= this.limits.maxInflightRequests) {
       this.paused = true;
       this.socket.pause();
+      return false;
     }
+    return !this.closed;
   }
 
   private onFrame(frame: Buffer): void {
@@ -136,7 +139,7 @@ export class Connection {
       if (result !== 'no-response') for (const part of result) this.socket.write(part);
     }
     this.socket.uncork();
-    if (this.paused && this.queue.length < this.limits.maxInflightRequests) {
+    if (this.paused && !this.stopped && this.queue.length < this.limits.maxInflightRequests) {
       this.paused = false;
       this.socket.resume();
     }
@@ -171,9 +174,9 @@ export class Connection {
 
   /** Stops reading new requests (used by shutdown); in-flight ones still complete. */
   stopReading(): void {
-    this.socket.pause();
+    this.stopped = true;
     this.paused = true;
-    this.socket.removeAllListeners('data');
+    this.socket.pause();
   }
 
   private notifyDrained(): void {

@@ -1,6 +1,10 @@
 // The Kafka listener: a node:net server that accepts connections up to max.connections,
 // wraps each in a Connection, and on shutdown stops accepting, lets every connection
 // answer what it already received, then closes them.
+// Accepted sockets are re-created around their handle with an `onread` option, so requests
+// are read through a FrameAssembler: a large produce request lands in one buffer of its exact
+// size, read there by the kernel (no per-read allocation, no joining copy). node:net offers
+// `onread` only to sockets it creates from a handle or connects itself, hence the adoption.
 
 import * as net from 'node:net';
 import { Logger } from '../logger';
@@ -28,11 +32,8 @@ export class KafkaListener {
 
   /** Starts listening; resolves with the bound port (useful when asked for port 0). */
   listen(): Promise<number> {
-    const server = net.createServer({ noDelay: true, pauseOnConnect: false }, (socket) => this.accept(socket));
-    server.maxConnections = this.options.maxConnections;
-    server.on('drop', (info) => {
-      this.logger.warn('connection refused: max.connections reached', { remote: `${info?.remoteAddress}:${info?.remotePort}`, limit: this.options.maxConnections });
-    });
+    // Paused on accept so that no byte is read before the socket is adopted.
+    const server = net.createServer({ noDelay: true, pauseOnConnect: true }, (socket) => this.accept(socket));
     this.server = server;
     return new Promise((resolve, reject) => {
       server.once('error', reject);
@@ -44,10 +45,19 @@ export class KafkaListener {
     });
   }
 
-  private accept(socket: net.Socket): void {
-    const connection = new Connection(socket, this.dispatcher, this.options, this.logger);
-    this.connections.add(connection);
-    socket.on('close', () => this.connections.delete(connection));
+  private accept(accepted: net.Socket): void {
+    // node:net's own max.connections check cannot see adopted sockets, so it is done here.
+    if (this.connections.size >= this.options.maxConnections) {
+      this.logger.warn('connection refused: max.connections reached', { remote: `${accepted.remoteAddress}:${accepted.remotePort}`, limit: this.options.maxConnections });
+      accepted.destroy();
+      return;
+    }
+    let connection: Connection | null = null;
+    const socket = adoptWithReads(accepted, Connection.reads(this.options, () => connection));
+    const created = new Connection(socket, this.dispatcher, this.options, this.logger);
+    connection = created;
+    this.connections.add(created);
+    socket.on('close', () => this.connections.delete(created));
   }
 
   /** Stops accepting, waits (bounded) for in-flight requests to be answered, then closes. */
@@ -66,4 +76,19 @@ export class KafkaListener {
     for (const connection of this.connections) connection.close('shutdown');
     await closed;
   }
+}
+
+/**
+ * A socket around the accepted socket's handle that reads through `onread`. The accepted
+ * socket (paused, never read from) gives up its handle and is destroyed, which also takes
+ * it out of the server's connection count.
+ */
+function adoptWithReads(accepted: net.Socket, onread: net.OnReadOpts): net.Socket {
+  const holder = accepted as unknown as { _handle: unknown };
+  const handle = holder._handle;
+  // No handle means the peer is already gone; the closed socket is handed on as it is.
+  if (!handle) return accepted;
+  holder._handle = null;
+  accepted.destroy();
+  return new net.Socket({ handle, onread, readable: true, writable: true } as net.SocketConstructorOpts);
 }

@@ -10,7 +10,7 @@ import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import * as net from 'node:net';
 import { responseCodec, requestCodec } from '../../protocol/codec';
-import { encodeResponseFrame, FrameSplitter } from '../../protocol/frame';
+import { encodeResponseFrame, FrameAssembler } from '../../protocol/frame';
 import { decodeRequestHeader } from '../../protocol/header';
 import { Reader } from '../../protocol/primitives';
 import { RecordBatchView } from '../../protocol/record-batch';
@@ -32,7 +32,7 @@ async function scriptedBroker(produce: (body: any, n: number) => 'drop' | { erro
   const sockets = new Set<net.Socket>();
   const server = net.createServer((socket) => {
     sockets.add(socket);
-    const splitter = new FrameSplitter(64 * 1024 * 1024);
+    const splitter = new FrameAssembler(64 * 1024 * 1024);
     socket.on('error', () => undefined);
     socket.on('close', () => sockets.delete(socket));
     socket.on('data', (chunk) => {
