@@ -22,6 +22,8 @@ import { countError, newHistogram, ProduceOutcome, ProduceWorkload, runProducers
 const BROOK = path.join(__dirname, '..', '..', '..', 'scripts', 'brook.js');
 const PRODUCE_VERSION = 7;
 const METADATA_VERSION = 9;
+/** The end-to-end producer's largest batch (records due at once are split above this). */
+const END_TO_END_BATCH_BYTES_MAX = 256 * 1024;
 const PRODUCE_TIMEOUT_MS = 30_000;
 const READY_DEADLINE_MS = 40_000;
 const SETTLE_DEADLINE_MS = 60_000;
@@ -244,15 +246,21 @@ export class Brook {
     let consuming: Promise<void> = Promise.resolve();
     try {
       return await run.run(workload, {
-        send: (dueMs) => {
-          producer.request(0, PRODUCE_VERSION, { transactionalId: null, acks, timeoutMs: PRODUCE_TIMEOUT_MS, topicData: [{ name: topic, partitionData: [{ index: 0, records: batchOf(dueMs.length) }] }] }).then(
-            (response) => {
-              const partition = response.responses[0].partitionResponses[0];
-              if (partition.errorCode === 0) run.acknowledge(Number(partition.baseOffset), dueMs);
-              else run.fail(errorName(partition.errorCode), dueMs.length);
-            },
-            (error: Error) => run.fail(error.message, dueMs.length),
-          );
+        send: (allDueMs) => {
+          // After a stall many records are due at once; they go in batches that stay well
+          // under max.message.bytes (1 MiB), as a Kafka producer's batch.size keeps them.
+          const perBatch = Math.max(1, Math.floor(END_TO_END_BATCH_BYTES_MAX / workload.recordBytes));
+          for (let from = 0; from < allDueMs.length; from += perBatch) {
+            const dueMs = allDueMs.slice(from, from + perBatch);
+            producer.request(0, PRODUCE_VERSION, { transactionalId: null, acks, timeoutMs: PRODUCE_TIMEOUT_MS, topicData: [{ name: topic, partitionData: [{ index: 0, records: batchOf(dueMs.length) }] }] }).then(
+              (response) => {
+                const partition = response.responses[0].partitionResponses[0];
+                if (partition.errorCode === 0) run.acknowledge(Number(partition.baseOffset), dueMs);
+                else run.fail(errorName(partition.errorCode), dueMs.length);
+              },
+              (error: Error) => run.fail(error.message, dueMs.length),
+            );
+          }
         },
         startConsumer: () => {
           consuming = (async () => {
