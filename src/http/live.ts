@@ -29,17 +29,21 @@ export const LIVE_TAIL_PUSH_INTERVAL_MS = 250;
 /** How often stats are pushed. */
 export const LIVE_STATS_INTERVAL_MS = 1000;
 
-export interface LiveStats {
-  produce: { recordsPerSec: number; bytesPerSec: number };
-  fetch: { recordsPerSec: number; bytesPerSec: number };
-  requestLatencyMs: { p50: number; p99: number; p999: number };
-  connections: number;
-  brokers: { total: number; fenced: number; controllerId: number };
-}
+/**
+ * The stats pushed each second, as src/http/metrics.ts samples them (produce and fetch
+ * records/s and bytes/s, request latency percentiles, connections) plus a brokers summary;
+ * this file forwards them and does not depend on their exact fields.
+ */
+export type LiveStats = { at?: number } & Record<string, unknown>;
 
 export interface LiveOptions {
-  /** The current stats; called once per push interval while any socket is open. */
+  /** The latest stats sample. */
   stats: () => LiveStats;
+  /**
+   * Calls the listener after every new sample and returns the unsubscribe function; the
+   * pushes then follow the sampler. Without it, stats are read on a timer.
+   */
+  onStats?: (listener: () => void) => () => void;
   /** host:port of this node's Kafka listener, which tails read from. */
   bootstrap: () => string;
   logger: Logger;
@@ -81,6 +85,7 @@ export class LiveServer {
   private readonly sockets = new Map<WebSocket, SocketState>();
   private readonly server: WebSocketServer;
   private statsTimer: NodeJS.Timeout | null = null;
+  private statsUnsubscribe: (() => void) | null = null;
   private tails = 0;
   private closed = false;
 
@@ -155,14 +160,21 @@ export class LiveServer {
   // ---- stats --------------------------------------------------------------------------
 
   private startStats(): void {
-    if (this.statsTimer) return;
-    this.statsTimer = setInterval(() => this.pushStats([...this.sockets.keys()]), this.statsIntervalMs);
+    if (this.statsTimer || this.statsUnsubscribe) return;
+    const push = () => this.pushStats([...this.sockets.keys()]);
+    if (this.options.onStats) {
+      this.statsUnsubscribe = this.options.onStats(push);
+      return;
+    }
+    this.statsTimer = setInterval(push, this.statsIntervalMs);
     this.statsTimer.unref();
   }
 
   private stopStats(): void {
     if (this.statsTimer) clearInterval(this.statsTimer);
     this.statsTimer = null;
+    this.statsUnsubscribe?.();
+    this.statsUnsubscribe = null;
   }
 
   private pushStats(sockets: WebSocket[]): void {
@@ -174,7 +186,7 @@ export class LiveServer {
       return;
     }
     // Serialised once and shared by every socket.
-    const text = JSON.stringify({ type: 'stats', at: Date.now(), ...stats });
+    const text = JSON.stringify({ type: 'stats', ...stats, at: stats.at ?? Date.now() });
     for (const socket of sockets) {
       const state = this.sockets.get(socket);
       if (state) this.sendText(socket, state, text);
@@ -278,6 +290,7 @@ export class LiveServer {
   }
 
   async close(): Promise<void> {
+    if (this.closed) return;
     this.closed = true;
     this.stopStats();
     for (const [socket, state] of this.sockets) {
