@@ -47,13 +47,13 @@ export class BrokerDispatcher implements Dispatcher {
     if (outcome instanceof Promise) {
       return outcome.then(
         (response) => {
-          metrics.requestFinished(header.apiKey, startedNs);
+          metrics.requestFinished(header.apiKey, startedNs, response);
           return this.encode(header, response);
         },
         (error) => this.handlerFailed(handler, header, request, error),
       );
     }
-    metrics.requestFinished(header.apiKey, startedNs);
+    metrics.requestFinished(header.apiKey, startedNs, outcome);
     return this.encode(header, outcome);
   }
 
@@ -66,6 +66,7 @@ export class BrokerDispatcher implements Dispatcher {
   /** A handler bug is answered with UNKNOWN_SERVER_ERROR and logged; the broker carries on. */
   private handlerFailed(handler: ApiHandler, header: RequestHeader, request: unknown, error: unknown): DispatchResult {
     if (error instanceof ProtocolError) throw error;
+    this.broker.metrics.requestFailed(header.apiKey, ErrorCode.UNKNOWN_SERVER_ERROR);
     this.broker.logger.error('handler failed', {
       api: handler.name,
       version: header.apiVersion,

@@ -102,6 +102,12 @@ export class MetadataQuorum {
     return this.driver?.node.term ?? 0;
   }
 
+  /** The Raft node's view (leader, term, indexes; per-node progress on the leader) for the HTTP API and /metrics. */
+  describe(): { leaderId: number; term: number; commitIndex: number; lastIndex: number; appliedIndex: number; role: string; caughtUp: boolean; leaderChanges: number; progress: { nodeId: number; matchIndex: number; voter: boolean }[] } {
+    const d = this.driver?.node.describe();
+    return { leaderId: d?.leaderId ?? -1, term: d?.term ?? 0, commitIndex: d?.commitIndex ?? 0, lastIndex: d?.lastIndex ?? 0, appliedIndex: this.appliedIndex, role: d?.role ?? 'stopped', caughtUp: this.isCaughtUp(), leaderChanges: this.driver?.leaderChanges ?? 0, progress: d?.progress ?? [] };
+  }
+
   /** The voters now (from the log, a snapshot, or the configured initial voters). */
   voters(): readonly VoterEndpoint[] {
     return this.driver?.node.membership() ?? this.options.voters;

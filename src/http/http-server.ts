@@ -1,67 +1,136 @@
-// The HTTP listener (--http): for now the health endpoints that scripts and orchestration
-// use; the console, REST API and /metrics (issue 7) are added on this same server.
-// Every answer is JSON, including errors, and request bodies are never read.
+// The HTTP listener (--http): /health, /ready, /metrics and the REST API under /api/v1
+// (routes in src/http/routes/), in the broker's own process. Every answer is JSON except
+// /metrics; errors are {"error": {"code", "message"}} with a 4xx/5xx status, and nothing a
+// client sends can throw past route(). The console (src/http/console/) adds its routes to
+// `router` and its WebSocket to `server` before listen().
 
 import * as http from 'node:http';
 import { AddressInfo } from 'node:net';
+import type { Broker } from '../broker/broker';
 import { Logger } from '../logger';
+import { EXPOSITION_CONTENT_TYPE } from './exposition';
+import { HttpError, toHttpError } from './http-errors';
+import { KafkaClients } from './kafka-clients';
+import { NodeMetrics } from './metrics';
+import { readiness } from './readiness';
+import { Reply, Router } from './router';
+import { addClusterRoutes } from './routes/cluster-routes';
+import { addGroupRoutes } from './routes/group-routes';
+import { addRecordRoutes } from './routes/record-routes';
+import { addTopicRoutes } from './routes/topic-routes';
 
-export interface HttpStatus {
-  /** True once the broker is serving the Kafka listener. */
-  ready(): boolean;
+/** Open HTTP connections at most (the Kafka listener has its own limit). */
+const HTTP_CONNECTIONS_MAX = 1000;
+/** How long a clean stop waits for the REST producers to deliver what they hold. */
+const CLIENTS_CLOSE_MS = 3000;
+
+/** What the routes need: the broker (in-process reads), the clients (writes), the metrics. */
+export interface ApiContext {
+  broker: Broker;
+  clients: KafkaClients;
+  metrics: NodeMetrics;
+  logger: Logger;
+}
+
+export interface HttpServerOptions {
+  host: string;
+  port: number;
+  broker: Broker;
+  /** host:port of this node's Kafka listener, for the bundled clients. */
+  kafkaBootstrap: string;
+  /** Open Kafka connections (for /metrics and the live stats). */
+  connections: () => number;
+  logger: Logger;
 }
 
 export class HttpServer {
-  private server: http.Server | null = null;
+  readonly server: http.Server;
+  readonly router = new Router();
+  readonly context: ApiContext;
 
-  constructor(
-    private readonly host: string,
-    private readonly port: number,
-    private readonly status: HttpStatus,
-    private readonly logger: Logger,
-  ) {}
+  constructor(private readonly options: HttpServerOptions) {
+    const metrics = new NodeMetrics(options.broker, options.connections);
+    this.context = { broker: options.broker, clients: new KafkaClients(options.kafkaBootstrap), metrics, logger: options.logger.child({ component: 'http' }) };
+    this.server = http.createServer((req, res) => void this.route(req, res));
+    this.server.maxHeadersCount = 100;
+    this.server.headersTimeout = 10_000;
+    this.server.requestTimeout = 30_000;
+    this.server.maxConnections = HTTP_CONNECTIONS_MAX;
+    this.router
+      .add('GET', '/health', () => ({ status: 200, body: { status: 'up' } }))
+      .add('GET', '/ready', () => {
+        const state = readiness(options.broker);
+        return state.ready ? { status: 200, body: { status: 'ready' } } : { status: 503, body: { status: 'not-ready', reason: state.reason } };
+      })
+      .add('GET', '/metrics', () => ({ status: 200, text: metrics.render(), contentType: EXPOSITION_CONTENT_TYPE }));
+    addClusterRoutes(this.router, this.context);
+    addTopicRoutes(this.router, this.context);
+    addRecordRoutes(this.router, this.context);
+    addGroupRoutes(this.router, this.context);
+  }
+
+  get metrics(): NodeMetrics {
+    return this.context.metrics;
+  }
 
   listen(): Promise<number> {
-    const server = http.createServer((req, res) => this.route(req, res));
-    server.maxHeadersCount = 100;
-    server.headersTimeout = 10_000;
-    server.requestTimeout = 30_000;
-    this.server = server;
+    const server = this.server;
+    this.context.metrics.start();
     return new Promise((resolve, reject) => {
       server.once('error', reject);
-      server.listen(this.port, this.host, () => {
+      server.listen(this.options.port, this.options.host, () => {
         server.off('error', reject);
-        server.on('error', (error) => this.logger.error('http listener error', { error: error.message }));
+        server.on('error', (error) => this.context.logger.error('http listener error', { error: error.message }));
         resolve((server.address() as AddressInfo).port);
       });
     });
   }
 
-  private route(req: http.IncomingMessage, res: http.ServerResponse): void {
-    const url = new URL(req.url ?? '/', 'http://localhost');
-    if (req.method !== 'GET' && req.method !== 'HEAD') {
-      return send(res, 405, { error: 'method not allowed', method: req.method });
+  private async route(req: http.IncomingMessage, res: http.ServerResponse): Promise<void> {
+    let reply: Reply;
+    try {
+      let url: URL;
+      try {
+        url = new URL(req.url ?? '/', 'http://localhost');
+      } catch {
+        throw new HttpError(400, 'bad-request', `cannot parse the request path ${JSON.stringify(req.url)}`);
+      }
+      const { handler, params } = this.router.match(req.method ?? 'GET', url.pathname);
+      reply = await handler({ req, url, params });
+    } catch (error) {
+      const failure = toHttpError(error);
+      if (failure.status >= 500) this.context.logger.warn('http request failed', { method: req.method, url: req.url, status: failure.status, error: failure.message });
+      reply = { status: failure.status, body: { error: { code: failure.code, message: failure.message } }, headers: failure.headers };
     }
-    if (url.pathname === '/health') return send(res, 200, { status: 'up' });
-    if (url.pathname === '/ready') {
-      return this.status.ready() ? send(res, 200, { status: 'ready' }) : send(res, 503, { status: 'starting' });
-    }
-    send(res, 404, { error: 'not found', path: url.pathname });
+    // A body not read by the route (a GET with a body, a refused upload) is drained.
+    if (!req.complete) req.resume();
+    send(res, reply);
   }
 
-  close(): Promise<void> {
+  async close(): Promise<void> {
+    this.context.metrics.stop();
+    await Promise.race([this.context.clients.close(), new Promise((r) => setTimeout(r, CLIENTS_CLOSE_MS).unref())]);
     const server = this.server;
-    this.server = null;
-    if (!server) return Promise.resolve();
-    return new Promise((resolve) => {
+    if (!server.listening) return;
+    await new Promise<void>((resolve) => {
       server.close(() => resolve());
       server.closeAllConnections();
     });
   }
 }
 
-function send(res: http.ServerResponse, status: number, body: unknown): void {
-  const text = JSON.stringify(body);
-  res.writeHead(status, { 'content-type': 'application/json', 'content-length': Buffer.byteLength(text) });
+function send(res: http.ServerResponse, reply: Reply): void {
+  if (res.headersSent || res.destroyed) return;
+  const headers: Record<string, string | number> = { ...(reply.headers ?? {}) };
+  if (reply.status === 204) {
+    res.writeHead(204, headers);
+    res.end();
+    return;
+  }
+  const text = reply.text ?? JSON.stringify(reply.body ?? null);
+  headers['content-type'] = reply.contentType ?? 'application/json; charset=utf-8';
+  headers['content-length'] = Buffer.byteLength(text);
+  headers['cache-control'] = 'no-store';
+  res.writeHead(reply.status, headers);
   res.end(text);
 }

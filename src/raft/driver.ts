@@ -64,6 +64,9 @@ export class RaftDriver {
   private capture: { to: number; messages: Message[] } | null = null;
 
   private appliedIndex = 0;
+  /** Times this node saw the quorum's leader change to a known node (for /metrics). */
+  leaderChanges = 0;
+  private lastLeaderId = -1;
   private readonly startupSnapshot: Snapshot | null;
 
   constructor(private readonly options: DriverOptions) {
@@ -161,6 +164,7 @@ export class RaftDriver {
 
   private process(): void {
     const ready: Ready = this.node.ready();
+    if (this.node.leaderId !== this.lastLeaderId && (this.lastLeaderId = this.node.leaderId) >= 0) this.leaderChanges++;
     const storage = this.options.storage;
     // 1. Persist: nothing below leaves this node before it is on disk.
     if (ready.hardState) storage.writeHardState(ready.hardState);

@@ -83,6 +83,8 @@ export class ReplicaManager {
   private readonly replicas = new Map<string, Replica>();
   private readonly fetchers = new Map<number, FollowerFetcher>();
   private isrTimer: NodeJS.Timeout | null = null;
+  /** ISR changes this broker proposed as leader and the controller accepted (for /metrics). */
+  readonly isrChanges = { shrinks: 0, expands: 0 };
   private stopped = false;
 
   constructor(
@@ -297,6 +299,7 @@ export class ReplicaManager {
       this.logger.info(proposed.length < replica.isr.length ? 'shrinking the ISR' : 'expanding the ISR', { topic: replica.topic, partition: replica.partition, from: replica.isr, to: proposed });
       this.host.alterIsr(request).then(
         (answer) => {
+          if (answer.errorCode === ErrorCode.NONE) this.isrChanges[proposed.length < replica.isr.length ? 'shrinks' : 'expands']++;
           if (answer.errorCode !== ErrorCode.NONE) {
             this.logger.info('ISR change refused', { topic: replica.topic, partition: replica.partition, errorCode: answer.errorCode });
             if (leading.pendingIsr === proposed) leading.pendingIsr = null;

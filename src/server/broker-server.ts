@@ -95,7 +95,9 @@ export async function startBroker(config: BrokerConfig, logger: Logger): Promise
   let http: HttpServer | null = null;
   let httpPort: number | null = null;
   if (config.http) {
-    http = new HttpServer(config.http.host, config.http.port, { ready: () => !broker.shuttingDown }, logger);
+    // The REST API's clients reach this node's own Kafka listener (loopback when it listens on every address).
+    const kafkaHost = ['0.0.0.0', '::', ''].includes(config.listen.host) ? '127.0.0.1' : config.listen.host;
+    http = new HttpServer({ host: config.http.host, port: config.http.port, broker, kafkaBootstrap: `${kafkaHost}:${kafkaPort}`, connections: () => listener.connectionCount, logger });
     httpPort = await http.listen();
   }
   logger.info('broker ready', {
@@ -111,10 +113,11 @@ export async function startBroker(config: BrokerConfig, logger: Logger): Promise
     closing ??= (async () => {
       logger.info('shutting down');
       await broker.controlledShutdown(CONTROLLED_SHUTDOWN_MS).catch((error) => logger.warn('controlled shutdown failed', { error: String(error) }));
+      // The HTTP API goes first: its clients talk to this node's Kafka listener.
+      if (http) await http.close();
       broker.beginShutdown();
       await listener.close(SHUTDOWN_DRAIN_MS);
       await broker.stop();
-      if (http) await http.close();
       logs.close();
       logger.flushSync();
       logger.info('shutdown complete');

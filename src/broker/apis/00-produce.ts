@@ -91,6 +91,7 @@ async function producePartition(broker: Broker, topic: string, data: PartitionDa
     return partitionResponse(data.index, result.errorCode, result.errorMessage ?? null, { logStartOffset: log.logStartOffset });
   }
   broker.replicas.afterLeaderAppend(replica);
+  if (!result.duplicate) broker.metrics.produced(topic, result.lastOffset - result.baseOffset + 1, data.records!.length);
   if (acks === -1) {
     const committed = await broker.replicas.awaitCommit(replica, result.lastOffset + 1, timeoutMs);
     if (committed !== ErrorCode.NONE) {

@@ -154,6 +154,7 @@ async function readAll(broker: Broker, request: FetchRequest, slots: Slot[]) {
       firstNonEmpty = false;
       bytes += result.bytes;
       budget = Math.max(0, budget - result.bytes);
+      broker.metrics.fetched(log.topic, result.chunks, result.bytes, follower);
     } else {
       entry.records = [];
     }

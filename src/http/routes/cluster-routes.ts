@@ -1,0 +1,89 @@
+// GET /api/v1/cluster and GET /api/v1/quorum, read from this node's metadata image and
+// Raft state. The quorum's per-voter progress is known only on the leader: a follower
+// asks the leader's controller port (RaftDescribeQuorum), as `brook cluster status` does.
+
+import { KafkaConnection } from '../../client/connection';
+import type { Broker } from '../../broker/broker';
+import type { ApiContext } from '../http-server';
+import type { Router } from '../router';
+
+const RAFT_DESCRIBE_QUORUM = 1004;
+const QUORUM_ASK_TIMEOUT_MS = 3000;
+const CONTROLLER_ENDPOINT = 'CONTROLLER';
+
+export interface PartitionTotals {
+  topics: number;
+  partitions: number;
+  underReplicatedPartitions: number;
+  offlinePartitions: number;
+  logSizeBytes: number;
+}
+
+/** Bytes of the replicas of a topic stored on this node (by partition). */
+export function localSizes(broker: Broker, topic: string): Map<number, number> {
+  const sizes = new Map<number, number>();
+  for (const log of broker.logs.all()) if (log.topic === topic) sizes.set(log.partition, log.sizeBytes);
+  return sizes;
+}
+
+export function clusterView(broker: Broker) {
+  const image = broker.quorum.image;
+  const leaderCount = new Map<number, number>();
+  const replicaCount = new Map<number, number>();
+  const totals: PartitionTotals = { topics: image.topicsByName.size, partitions: 0, underReplicatedPartitions: 0, offlinePartitions: 0, logSizeBytes: 0 };
+  for (const topic of image.topicsByName.values()) {
+    for (const p of topic.partitions.values()) {
+      totals.partitions++;
+      if (p.leader < 0) totals.offlinePartitions++;
+      else leaderCount.set(p.leader, (leaderCount.get(p.leader) ?? 0) + 1);
+      if (p.isr.length < p.replicas.length) totals.underReplicatedPartitions++;
+      for (const r of p.replicas) replicaCount.set(r, (replicaCount.get(r) ?? 0) + 1);
+    }
+  }
+  for (const log of broker.logs.all()) totals.logSizeBytes += log.sizeBytes;
+  const brokers = [...image.brokers.values()].sort((a, b) => a.brokerId - b.brokerId).map((b) => {
+    const endpoint = b.endPoints.find((e) => e.name !== CONTROLLER_ENDPOINT) ?? b.endPoints[0];
+    return { nodeId: b.brokerId, host: endpoint?.host ?? '', port: endpoint?.port ?? -1, rack: b.rack, fenced: b.fenced, leaderCount: leaderCount.get(b.brokerId) ?? 0, replicaCount: replicaCount.get(b.brokerId) ?? 0 };
+  });
+  return { clusterId: broker.clusterId, controllerId: broker.quorum.leaderId, nodeId: broker.nodeId, brokers, totals };
+}
+
+interface Progress {
+  nodeId: number;
+  matchIndex: number | null;
+  lag: number | null;
+}
+
+export async function quorumView(broker: Broker) {
+  const local = broker.quorum.describe();
+  const toProgress = (list: { nodeId: number; matchIndex: number }[], commitIndex: number): Progress[] =>
+    list.map((p) => ({ nodeId: p.nodeId, matchIndex: p.matchIndex, lag: Math.max(0, commitIndex - p.matchIndex) })).sort((a, b) => a.nodeId - b.nodeId);
+  const base = { leaderId: local.leaderId, term: local.term, commitIndex: local.commitIndex, nodeId: broker.nodeId, role: local.role, appliedIndex: local.appliedIndex };
+  if (local.role === 'leader') {
+    return { ...base, source: 'local', voters: toProgress(local.progress.filter((p) => p.voter), local.commitIndex), observers: toProgress(local.progress.filter((p) => !p.voter), local.commitIndex) };
+  }
+  const endpoint = local.leaderId >= 0 ? broker.quorum.endpointOf(local.leaderId) : undefined;
+  if (endpoint) {
+    const connection = new KafkaConnection({ host: endpoint.host, port: endpoint.port, clientId: `brook-http-${broker.nodeId}`, requestTimeoutMs: QUORUM_ASK_TIMEOUT_MS, connectTimeoutMs: QUORUM_ASK_TIMEOUT_MS });
+    try {
+      await connection.connect();
+      const answer = await connection.request(RAFT_DESCRIBE_QUORUM, 0, {});
+      if (answer.errorCode === 0) {
+        return { ...base, leaderId: answer.leaderId, term: answer.term, commitIndex: answer.commitIndex, source: `leader ${answer.leaderId}`, voters: toProgress(answer.voters, answer.commitIndex), observers: toProgress(answer.observers, answer.commitIndex) };
+      }
+    } catch {
+      // The leader's progress is not available: answer what this node knows.
+    } finally {
+      connection.close();
+    }
+  }
+  const unknown = (ids: number[]): Progress[] => ids.sort((a, b) => a - b).map((nodeId) => ({ nodeId, matchIndex: null, lag: null }));
+  const voterIds = broker.quorum.voters().map((v) => v.id);
+  const observerIds = [...broker.quorum.image.brokers.keys()].filter((id) => !voterIds.includes(id));
+  return { ...base, source: 'local (the leader could not be asked)', voters: unknown(voterIds), observers: unknown(observerIds) };
+}
+
+export function addClusterRoutes(router: Router, context: ApiContext): void {
+  router.add('GET', '/api/v1/cluster', () => ({ status: 200, body: clusterView(context.broker) }));
+  router.add('GET', '/api/v1/quorum', async () => ({ status: 200, body: await quorumView(context.broker) }));
+}
