@@ -7,9 +7,13 @@
 import * as http from 'node:http';
 import { Duplex } from 'node:stream';
 import { WebSocket, WebSocketServer, RawData } from 'ws';
+import type { Broker } from '../broker/broker';
 import { Consumer, ConsumerRecord } from '../client/consumer';
 import { Logger } from '../logger';
+import { decodeOutput, Encoding } from './record-format';
 
+/** Where the WebSocket is served. */
+export const LIVE_PATH = '/api/v1/live';
 /** Sockets served at once; more are refused with close code 1013 (try again later). */
 export const LIVE_SOCKETS_MAX = 64;
 /** A socket follows at most this many topics; a new tail replaces the old one. */
@@ -58,13 +62,11 @@ export interface LiveRecord {
   timestamp: number;
   key: string | null;
   value: string | null;
-  headers: { key: string; value: string | null }[];
-  keyEncoding: BytesEncoding;
-  valueEncoding: BytesEncoding;
+  headers: { key: string; value: string | null; encoding: Encoding | null }[];
+  keyEncoding: Encoding | null;
+  valueEncoding: Encoding | null;
   truncated?: boolean;
 }
-
-type BytesEncoding = 'string' | 'json' | 'hex';
 
 interface Tail {
   topic: string;
@@ -93,9 +95,13 @@ export class LiveServer {
     this.server = new WebSocketServer({ noServer: true, maxPayload: LIVE_INBOUND_MESSAGE_BYTES_MAX, clientTracking: false });
   }
 
-  /** Takes over an HTTP upgrade request for /api/v1/live. */
+  /** Takes over an HTTP upgrade request: /api/v1/live is accepted, any other path is 404. */
   handleUpgrade(request: http.IncomingMessage, socket: Duplex, head: Buffer): void {
     socket.on('error', () => socket.destroy());
+    if ((request.url ?? '').split('?')[0] !== LIVE_PATH) {
+      socket.end('HTTP/1.1 404 Not Found\r\nconnection: close\r\ncontent-length: 0\r\n\r\n');
+      return;
+    }
     if (this.closed) {
       socket.end('HTTP/1.1 503 Service Unavailable\r\nconnection: close\r\ncontent-length: 0\r\n\r\n');
       return;
@@ -305,44 +311,35 @@ export class LiveServer {
   }
 }
 
-/** Formats a consumed record for the browser: text, pretty JSON, or hex for binary. */
+/** The brokers line of the stats push: how many are registered, fenced, and who leads. */
+export function brokersSummary(broker: Broker): { total: number; fenced: number; controllerId: number } {
+  let fenced = 0;
+  const brokers = [...broker.quorum.image.brokers.values()];
+  for (const b of brokers) if (b.fenced) fenced++;
+  return { total: brokers.length, fenced, controllerId: broker.quorum.leaderId };
+}
+
+/**
+ * Formats a consumed record for the browser as the REST records answer does (format "auto":
+ * text, JSON flagged as such, or hex for binary), keys and values cut to a bounded size.
+ */
 export function toLiveRecord(record: ConsumerRecord): LiveRecord {
-  const key = describeBytes(record.key);
-  const value = describeBytes(record.value);
+  const cut = (bytes: Buffer | null) => (bytes !== null && bytes.length > LIVE_TAIL_VALUE_BYTES_MAX ? bytes.subarray(0, LIVE_TAIL_VALUE_BYTES_MAX) : bytes);
+  const key = decodeOutput(cut(record.key), 'auto');
+  const value = decodeOutput(cut(record.value), 'auto');
+  const truncated = (record.key?.length ?? 0) > LIVE_TAIL_VALUE_BYTES_MAX || (record.value?.length ?? 0) > LIVE_TAIL_VALUE_BYTES_MAX;
   return {
     partition: record.partition,
     offset: record.offset,
     timestamp: record.timestamp,
-    key: key.text,
-    value: value.text,
-    headers: record.headers.map((h) => ({ key: h.key, value: describeBytes(h.value ?? null).text })),
+    key: key.value,
+    value: value.value,
+    headers: record.headers.map((h) => {
+      const decoded = decodeOutput(cut(h.value), 'auto');
+      return { key: h.key, value: decoded.value, encoding: decoded.encoding };
+    }),
     keyEncoding: key.encoding,
     valueEncoding: value.encoding,
-    ...(key.truncated || value.truncated ? { truncated: true } : {}),
+    ...(truncated ? { truncated: true } : {}),
   };
-}
-
-const decoder = new TextDecoder('utf-8', { fatal: true });
-
-function describeBytes(bytes: Buffer | null): { text: string | null; encoding: BytesEncoding; truncated: boolean } {
-  if (bytes === null) return { text: null, encoding: 'string', truncated: false };
-  const truncated = bytes.length > LIVE_TAIL_VALUE_BYTES_MAX;
-  const shown = truncated ? bytes.subarray(0, LIVE_TAIL_VALUE_BYTES_MAX) : bytes;
-  let text: string;
-  try {
-    text = decoder.decode(shown);
-  } catch {
-    return { text: shown.toString('hex'), encoding: 'hex', truncated };
-  }
-  // Control bytes other than tab, newline and carriage return mean binary, shown as hex.
-  if (/[\u0000-\u0008\u000b\u000c\u000e-\u001f\u007f]/.test(text)) return { text: shown.toString('hex'), encoding: 'hex', truncated };
-  const trimmed = text.trimStart();
-  if (!truncated && (trimmed.startsWith('{') || trimmed.startsWith('['))) {
-    try {
-      return { text: JSON.stringify(JSON.parse(text), null, 2), encoding: 'json', truncated };
-    } catch {
-      // Not JSON after all: shown as text.
-    }
-  }
-  return { text, encoding: 'string', truncated };
 }

@@ -80,7 +80,7 @@ test('overview: brokers, quorum, totals, and a live chart fed by the WebSocket',
   const updates = async () => Number(await canvas.getAttribute('data-updates') ?? '0');
   const before = await updates();
   // The node pushes stats every second; two more pushes must redraw the chart twice.
-  await page.waitForFunction((count) => Number(document.querySelector('#chart-latency')?.getAttribute('data-updates') ?? 0) >= count + 2, before, { timeout: WAIT_MS });
+  await page.waitForFunction((count) => Number((globalThis as any).document.querySelector("#chart-records")?.getAttribute("data-updates") ?? 0) >= count + 2, before, { timeout: WAIT_MS });
   assert.ok((await updates()) >= before + 2);
   await browser.screenshot('console-overview');
 });
@@ -136,8 +136,10 @@ test('messages: the partition read back with keys, pretty JSON and headers; the 
   const first = await rows.nth(0).textContent();
   assert.match(first!, /order-1/);
   assert.match(first!, /"item": "tea"/);
+  assert.ok(await page.locator('#browse-form').isVisible());
+  assert.not.ok(await page.locator('#messages-offset').isVisible(), 'the offset field shows only when starting from an offset');
   assert.match(first!, /source\s*console-test/);
-  assert.match((await rows.nth(2).textContent())!, /8.*"item":"say \\"hi\\""/);
+  assert.match((await rows.nth(2).textContent())!, /8[\s\S]*"item": "say \\"hi\\""/);
 
   await page.click('#tail-toggle');
   await waitForText(page.locator('#tail-status'), /following console-orders/);
@@ -167,6 +169,7 @@ test('groups: lag from offsets committed behind the end, and a reset to the earl
   await waitForText(page.locator('#confirm-message'), /console-group.*earliest/);
   await confirm();
   await waitForText(page.locator('#group-total-lag'), /^5$/);
+  await waitForText(page.locator('#reset-form .status.ok'), /Reset 1 partition of "console-orders" to the earliest offset/);
   await browser.screenshot('console-group');
 });
 
@@ -176,11 +179,12 @@ test('a topic with hundreds of partitions is listed through the virtual list', a
   await admin.createTopics({ topics: [{ topic: 'console-wide', numPartitions: 300, replicationFactor: 1 }] });
   await admin.disconnect();
   await page.goto('/#/topics/console-wide');
-  await waitForText(page.locator('#partitions'), /Partitions\s*300/);
+  await waitForText(page.locator('#topic-summary'), /Partitions\s*300/);
   const built = await page.locator('#partitions .vspacer .vrow').count();
   assert.ok(built > 0 && built < 60, `${built} rows built`);
   await page.locator('#partitions .vviewport').evaluate((element) => { element.scrollTop = element.scrollHeight; });
   await waitForText(page.locator('#partitions .vspacer'), /299/);
+  await browser.screenshot('console-topic-wide');
   assert.equal(browser.problems.filter((p) => !/Failed to load resource: the server responded with a status of 409/.test(p)), []);
 });
 

@@ -134,8 +134,8 @@ test('a tail delivers records produced after it started, formatted for the page'
   const json = seen.find((r) => r.key === 'k1');
   assert.is(json.partition, 1);
   assert.is(json.valueEncoding, 'json');
-  assert.is(json.value, '{\n  "n": 1\n}');
-  assert.equal(json.headers, [{ key: 'source', value: 'test' }]);
+  assert.is(json.value, '{"n":1}');
+  assert.equal(json.headers, [{ key: 'source', value: 'test', encoding: 'string' }]);
   const binary = seen.find((r) => r.key === 'k2');
   assert.is(binary.valueEncoding, 'hex');
   assert.is(binary.value, '000102ff');

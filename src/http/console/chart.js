@@ -15,6 +15,9 @@ export class LineChart {
     this.series = options.series.map((name, i) => ({ name, color: COLORS[i % COLORS.length], values: [] }));
     this.format = options.format ?? ((v) => v.toFixed(1));
     this.windowPoints = options.windowPoints ?? 60;
+    // The axis never shrinks below this, so an idle node shows flat lines at zero on a
+    // readable scale rather than one stretched to fractions.
+    this.axisFloor = options.axisFloor ?? 1;
     this.times = [];
     this.updates = 0;
     this.draw();
@@ -67,7 +70,7 @@ export class LineChart {
     }
 
     // The y axis: from 0 to a round number above the largest value in the window.
-    const largest = Math.max(0, ...this.series.flatMap((s) => s.values));
+    const largest = Math.max(this.axisFloor, ...this.series.flatMap((s) => s.values));
     const { maximum, step } = niceScale(largest);
     context.strokeStyle = '#e3e6ec';
     context.fillStyle = '#667';
@@ -92,7 +95,8 @@ export class LineChart {
     const stepX = (right - left) / Math.max(1, this.windowPoints - 1);
     const offset = this.windowPoints - this.times.length;
     context.fillStyle = '#667';
-    context.fillText(new Date(this.times[0]).toLocaleTimeString(), left + offset * stepX, heightCss - 6);
+    // The oldest point's time is labelled once the window is wide enough not to collide.
+    if ((this.times.length - 1) * stepX > 140) context.fillText(new Date(this.times[0]).toLocaleTimeString(), left + offset * stepX, heightCss - 6);
     context.textAlign = 'right';
     context.fillText(new Date(this.times[this.times.length - 1]).toLocaleTimeString(), right, heightCss - 6);
     context.textAlign = 'left';

@@ -20,6 +20,7 @@ export function recordHeader(options = {}) {
 
 function bytesCell(text, encoding) {
   if (text === null || text === undefined) return h('span', { class: 'muted' }, 'null');
+  if (encoding === 'json') text = prettyJson(text);
   return h('div', {},
     encoding && encoding !== 'string' ? h('span', { class: `tag enc-${encoding}` }, encoding) : null,
     h('pre', { class: `bytes ${encoding === 'hex' ? 'hex' : ''}` }, text));
@@ -29,4 +30,13 @@ function headersCell(headers) {
   const list = Array.isArray(headers) ? headers : Object.entries(headers ?? {}).map(([key, value]) => ({ key, value }));
   if (list.length === 0) return h('span', { class: 'muted' }, '–');
   return h('dl', { class: 'headers' }, list.map((header) => [h('dt', {}, header.key), h('dd', {}, header.value === null ? 'null' : String(header.value))]));
+}
+
+/** JSON values are shown indented; text that does not parse is shown as it came. */
+function prettyJson(text) {
+  try {
+    return JSON.stringify(JSON.parse(text), null, 2);
+  } catch {
+    return text;
+  }
 }

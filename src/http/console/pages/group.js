@@ -9,6 +9,8 @@ import { stateKind } from './groups.js';
 export function render(container, params) {
   const groupId = params.name;
   let stopped = false;
+  // What the last reset did, shown again after the page is re-read.
+  let lastReset = '';
   const body = h('div', {}, h('p', { class: 'muted' }, 'Loading…'));
   replace(container,
     h('p', { class: 'crumbs' }, h('a', { href: '#/groups' }, 'Consumer groups'), ' / ', groupId),
@@ -65,7 +67,7 @@ export function render(container, params) {
       offset.hidden = to.value !== 'offset';
       time.hidden = to.value !== 'timestamp';
     });
-    return h('form', { class: 'card form', id: 'reset-form', onsubmit: async (event) => {
+    const form = h('form', { class: 'card form', id: 'reset-form', onsubmit: async (event) => {
       event.preventDefault();
       const request = { topic: topic.value, to: to.value };
       let where = to.value === 'earliest' ? 'the earliest offset' : 'the latest offset';
@@ -83,7 +85,7 @@ export function render(container, params) {
       status.busy('Resetting…');
       try {
         const answer = await api('POST', `/api/v1/groups/${encode(groupId)}/reset-offsets`, request);
-        status.ok(`Reset ${answer.offsets.length} partition${answer.offsets.length === 1 ? '' : 's'}.`);
+        lastReset = `Reset ${answer.offsets.length} partition${answer.offsets.length === 1 ? '' : 's'} of "${request.topic}" to ${where}.`;
         await load();
       } catch (error) {
         status.fail(error);
@@ -96,6 +98,8 @@ export function render(container, params) {
       h('label', {}, 'Move to', to, offset, time)),
     h('div', { class: 'actions' }, h('button', { type: 'submit', class: 'danger', disabled: !empty || topics.length === 0 }, 'Reset offsets')),
     status.element);
+    if (lastReset) status.ok(lastReset);
+    return form;
   };
 
   void load();

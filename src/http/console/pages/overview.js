@@ -28,7 +28,7 @@ export function render(container) {
     h('div', { class: 'columns' }, brokers, quorum));
 
   const charts = {
-    records: new LineChart(canvases.records, { title: 'Throughput (records/s)', series: ['produce', 'fetch'], format: formatNumber }),
+    records: new LineChart(canvases.records, { title: 'Throughput (records/s)', series: ['produce', 'fetch'], format: formatNumber, axisFloor: 10 }),
     bytes: new LineChart(canvases.bytes, { title: 'Throughput (MB/s)', series: ['produce', 'fetch'], format: (v) => v.toFixed(v < 10 ? 2 : 1) }),
     latency: new LineChart(canvases.latency, { title: 'Request latency (ms)', series: ['p50', 'p99', 'p99.9'], format: (v) => v.toFixed(v < 10 ? 2 : 0) }),
   };

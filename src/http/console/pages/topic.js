@@ -9,7 +9,7 @@ import { virtualTable } from '../virtual-table.js';
 export function render(container, params) {
   const name = params.name;
   let stopped = false;
-  const summary = h('div', { class: 'totals' });
+  const summary = h('div', { class: 'totals', id: 'topic-summary' });
   const partitionsArea = h('section', { class: 'card', id: 'partitions' }, h('h2', {}, 'Partitions'), h('p', { class: 'muted' }, 'Loading…'));
   const configsArea = h('section', { class: 'card', id: 'configs' }, h('h2', {}, 'Configs'));
   replace(container,

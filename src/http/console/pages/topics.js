@@ -22,13 +22,12 @@ export function render(container, params) {
     clearTimeout(searchTimer);
     searchTimer = setTimeout(() => { search = searchBox.value.trim(); offset = 0; void load(); }, SEARCH_DELAY_MS);
   } });
-  const showInternal = h('input', { type: 'checkbox', id: 'show-internal', onchange: () => void load() });
 
   const load = async () => {
     try {
       const answer = await api('GET', `/api/v1/topics?offset=${offset}&limit=${PAGE_SIZE}&search=${encode(search)}`);
       if (stopped) return;
-      const topics = showInternal.checked ? answer.topics : answer.topics.filter((t) => !t.internal);
+      const topics = answer.topics;
       replace(listArea, table(
         ['Topic', 'Partitions', 'Replication', 'Size', 'Under-replicated', 'Offline', ''],
         topics.map((t) => [
@@ -64,7 +63,7 @@ export function render(container, params) {
   replace(container,
     h('h1', {}, 'Topics'),
     h('section', { class: 'card' },
-      h('div', { class: 'toolbar' }, searchBox, h('label', { class: 'inline' }, showInternal, ' show internal topics')),
+      h('div', { class: 'toolbar' }, searchBox),
       listArea, pager),
     createForm(load));
   void load();
