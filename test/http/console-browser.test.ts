@@ -106,6 +106,13 @@ test('topics: create one from the page after confirming; a duplicate is refused 
   await page.click('a.topic-link:has-text("console-orders")');
   await waitForText(page.locator('#partitions .vtable'), /Partition.*Leader/);
   await waitForText(page.locator('#configs'), /retention\.ms\s*86400000/);
+  // Altering a config: edit in place, confirm, and the page shows the new value.
+  await page.locator('#configs tr:has-text("retention.ms") button:has-text("Edit")').click();
+  await page.fill('#configs input[aria-label="Value of retention.ms"]', '172800000');
+  await page.locator('#configs button:has-text("Save")').click();
+  await waitForText(page.locator('#confirm-message'), /Set retention\.ms to "172800000"/);
+  await confirm();
+  await waitForText(page.locator('#configs'), /retention\.ms\s*172800000\s*DYNAMIC_TOPIC_CONFIG/);
   await browser.screenshot('console-topic');
 });
 
@@ -185,6 +192,18 @@ test('a topic with hundreds of partitions is listed through the virtual list', a
   await page.locator('#partitions .vviewport').evaluate((element) => { element.scrollTop = element.scrollHeight; });
   await waitForText(page.locator('#partitions .vspacer'), /299/);
   await browser.screenshot('console-topic-wide');
+  // Deleting from the page, after confirming, leaves the topics list without it.
+  await page.click('#delete-topic');
+  await confirm();
+  await page.waitForURL(/#\/topics$/);
+  await waitForText(page.locator('#topic-list'), /console-orders/);
+  assert.not.match((await page.locator('#topic-list').textContent())!, /console-wide/);
+
+  // After the traffic above, the overview's charts have something to draw.
+  await page.goto('/#/overview');
+  await page.waitForFunction(() => Number((globalThis as any).document.querySelector('#chart-records')?.getAttribute('data-updates') ?? 0) >= 3, undefined, { timeout: WAIT_MS });
+  await waitForText(page.locator('#live-summary'), /1 broker \(0 fenced\), controller node 1/);
+  await browser.screenshot('console-overview-later');
   assert.equal(browser.problems.filter((p) => !/Failed to load resource: the server responded with a status of 409/.test(p)), []);
 });
 

@@ -2,6 +2,8 @@
 // message to the listeners of its type, and re-sends the current tail after a reconnect.
 
 const RECONNECT_DELAY_MAX_MS = 10000;
+/** Stats pushes kept so a chart opened later starts with the last minutes, not empty. */
+export const STATS_HISTORY_MAX = 120;
 
 class LiveConnection {
   constructor() {
@@ -10,6 +12,11 @@ class LiveConnection {
     this.tailTopic = null;
     this.reconnectDelayMs = 500;
     this.statusElement = null;
+    this.history = [];
+    this.on('stats', (stats) => {
+      this.history.push(stats);
+      if (this.history.length > STATS_HISTORY_MAX) this.history.shift();
+    });
   }
 
   start(statusElement) {
@@ -32,6 +39,10 @@ class LiveConnection {
         message = JSON.parse(event.data);
       } catch {
         return;
+      }
+      // After a reconnect the node repeats its latest sample; a chart takes each one once.
+      if (message.type === 'stats') {
+        if (this.history.length > 0 && message.at <= this.history[this.history.length - 1].at) return;
       }
       for (const listener of this.listeners.get(message.type) ?? []) listener(message);
     });

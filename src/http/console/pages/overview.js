@@ -53,12 +53,18 @@ export function render(container) {
   };
   void refreshTables();
 
-  const stop = live.on('stats', (stats) => {
+  const draw = (stats) => {
     const mb = 1000 * 1000;
     charts.records.push(stats.at, [stats.produce?.recordsPerSec, stats.fetch?.recordsPerSec]);
     charts.bytes.push(stats.at, [(stats.produce?.bytesPerSec ?? 0) / mb, (stats.fetch?.bytesPerSec ?? 0) / mb]);
     charts.latency.push(stats.at, [stats.requestLatencyMs?.p50, stats.requestLatencyMs?.p99, stats.requestLatencyMs?.p999]);
-    liveSummary.textContent = `${formatNumber(stats.connections)} client connections · updated ${new Date(stats.at).toLocaleTimeString()}`;
+    const brokersLine = stats.brokers ? `${formatNumber(stats.brokers.total)} broker${stats.brokers.total === 1 ? '' : 's'} (${formatNumber(stats.brokers.fenced)} fenced), controller ${stats.brokers.controllerId >= 0 ? `node ${stats.brokers.controllerId}` : 'none'} · ` : '';
+    liveSummary.textContent = `${brokersLine}${formatNumber(stats.connections)} Kafka client connections · ${formatNumber(stats.requests ?? 0)} requests in the last second · updated ${new Date(stats.at).toLocaleTimeString()}`;
+  };
+  // The charts start with what the connection has already received, then follow it.
+  for (const stats of live.history) draw(stats);
+  const stop = live.on('stats', (stats) => {
+    draw(stats);
     if (Date.now() - lastTablesMs >= TABLES_REFRESH_MS) void refreshTables();
   });
   const onResize = () => Object.values(charts).forEach((c) => c.draw());

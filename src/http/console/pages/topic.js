@@ -10,12 +10,13 @@ export function render(container, params) {
   const name = params.name;
   let stopped = false;
   const summary = h('div', { class: 'totals', id: 'topic-summary' });
+  const actions = h('div', { class: 'actions page-actions' });
   const partitionsArea = h('section', { class: 'card', id: 'partitions' }, h('h2', {}, 'Partitions'), h('p', { class: 'muted' }, 'Loading…'));
   const configsArea = h('section', { class: 'card', id: 'configs' }, h('h2', {}, 'Configs'));
   replace(container,
     h('p', { class: 'crumbs' }, h('a', { href: '#/topics' }, 'Topics'), ' / ', name),
     h('h1', {}, name),
-    summary, partitionsArea, configsArea);
+    summary, actions, partitionsArea, configsArea);
 
   const load = async () => {
     try {
@@ -40,11 +41,11 @@ export function render(container, params) {
       stat('Records (approx.)', formatNumber(sum((p) => p.highWatermark - p.logStartOffset))),
       stat('Size', formatBytes(sum((p) => p.sizeBytes))),
       stat('Under-replicated', formatNumber(underReplicated), underReplicated > 0 ? 'warn' : ''),
-      stat('Offline', formatNumber(offline), offline > 0 ? 'bad' : ''),
-      h('div', { class: 'stat actions' },
-        h('a', { class: 'button', href: `#/messages?topic=${encode(name)}` }, 'Browse messages'),
-        h('a', { class: 'button', href: `#/produce?topic=${encode(name)}` }, 'Produce'),
-        h('button', { class: 'danger', onclick: () => void removeTopic() }, 'Delete topic')));
+      stat('Offline', formatNumber(offline), offline > 0 ? 'bad' : ''));
+    replace(actions,
+      h('a', { class: 'button', href: `#/messages?topic=${encode(name)}` }, 'Browse messages'),
+      h('a', { class: 'button', href: `#/produce?topic=${encode(name)}` }, 'Produce'),
+      topic.internal ? null : h('button', { class: 'danger', id: 'delete-topic', onclick: () => void removeTopic() }, 'Delete topic'));
     replace(partitionsArea, h('h2', {}, 'Partitions'),
       virtualTable([
         { title: 'Partition', width: '90px', render: (p) => h('a', { href: `#/messages?topic=${encode(name)}&partition=${p.partition}` }, String(p.partition)) },
