@@ -14,6 +14,7 @@ import { HttpError, toHttpError } from './http-errors';
 import { KafkaClients } from './kafka-clients';
 import { brokersSummary, LiveServer } from './live';
 import { NodeMetrics } from './metrics';
+import openapi from './openapi.json';
 import { readiness } from './readiness';
 import { Reply, Router } from './router';
 import { addClusterRoutes } from './routes/cluster-routes';
@@ -66,7 +67,8 @@ export class HttpServer {
         const state = readiness(options.broker);
         return state.ready ? { status: 200, body: { status: 'ready' } } : { status: 503, body: { status: 'not-ready', reason: state.reason } };
       })
-      .add('GET', '/metrics', () => ({ status: 200, text: metrics.render(), contentType: EXPOSITION_CONTENT_TYPE }));
+      .add('GET', '/metrics', () => ({ status: 200, text: metrics.render(), contentType: EXPOSITION_CONTENT_TYPE }))
+      .add('GET', '/api/v1/openapi.json', () => ({ status: 200, body: openapi }));
     addClusterRoutes(this.router, this.context);
     addTopicRoutes(this.router, this.context);
     addRecordRoutes(this.router, this.context);

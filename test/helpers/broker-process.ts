@@ -65,6 +65,8 @@ export function rawRequest(port: number, bytes: Buffer, timeoutMs = 5000): Promi
 export interface BrokerProcess {
   port: number;
   controllerPort: number;
+  /** The HTTP listener's port when started with `http: true`, else null. */
+  httpPort: number | null;
   pid: number;
   dataDir: string;
   logs(): string;
@@ -80,13 +82,16 @@ export interface StartOptions {
   config?: Record<string, string>;
   extraArgs?: string[];
   readyTimeoutMs?: number;
+  /** Serve the HTTP listener (REST API, /metrics) on a free port instead of --http off. */
+  http?: boolean;
 }
 
 export async function startBroker(options: StartOptions = {}): Promise<BrokerProcess> {
   const dataDir = options.dataDir ?? tempDir();
   const port = options.port ?? (await freePort());
   const controllerPort = await freePort();
-  const args = [BROOK, 'server', '--listen', `127.0.0.1:${port}`, '--controller-listen', `127.0.0.1:${controllerPort}`, '--http', 'off', '--data-dir', dataDir, '--log-level', 'info'];
+  const httpPort = options.http ? await freePort() : null;
+  const args = [BROOK, 'server', '--listen', `127.0.0.1:${port}`, '--controller-listen', `127.0.0.1:${controllerPort}`, '--http', httpPort ? `127.0.0.1:${httpPort}` : 'off', '--data-dir', dataDir, '--log-level', 'info'];
   if (options.config) {
     const file = path.join(dataDir, '..', `${path.basename(dataDir)}.properties`);
     temporary.add(file);
@@ -119,6 +124,7 @@ export async function startBroker(options: StartOptions = {}): Promise<BrokerPro
   return {
     port,
     controllerPort,
+    httpPort,
     pid: child.pid!,
     dataDir,
     logs: () => output,
