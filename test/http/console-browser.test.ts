@@ -11,7 +11,7 @@ import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { Kafka, logLevel } from 'kafkajs';
 import type { Locator, Page } from 'playwright-core';
-import { BrokerProcess, freePort, startBroker } from '../helpers/broker-process';
+import { BrokerProcess, startBroker } from '../helpers/broker-process';
 import { BrowserSession, chromiumAvailable, CHROMIUM_PATH, openBrowser } from '../helpers/browser';
 
 /** Every wait in this file is bounded by this. */
@@ -52,9 +52,8 @@ async function confirm(): Promise<void> {
 
 test.before(async () => {
   if (!chromiumAvailable()) throw new Error(`the browser test needs Chromium at ${CHROMIUM_PATH} (apt-get install -y chromium)`);
-  const httpPort = await freePort();
-  broker = await startBroker({ extraArgs: ['--http', `127.0.0.1:${httpPort}`], config: { 'num.partitions': '1' } });
-  baseUrl = `http://127.0.0.1:${httpPort}`;
+  broker = await startBroker({ http: true, config: { 'num.partitions': '1' } });
+  baseUrl = `http://127.0.0.1:${broker.httpPort}`;
   const deadline = Date.now() + WAIT_MS;
   while ((await getJson(`${baseUrl}/ready`).catch(() => ({ status: 0 }))).status !== 200) {
     if (Date.now() > deadline) throw new Error(`the node was not ready within ${WAIT_MS} ms:\n${broker.logs()}`);
