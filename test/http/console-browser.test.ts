@@ -157,6 +157,17 @@ test('messages: the partition read back with keys, pretty JSON and headers; the 
   assert.match(tailed, /hex\s*deadbeef/);
   await browser.screenshot('console-messages');
   await page.click('#tail-toggle');
+
+  // From a time: an hour ago (in the browser's time zone) is before every record.
+  await page.selectOption('#messages-from', 'timestamp');
+  await page.locator('#messages-time').evaluate((input: any) => {
+    const hourAgo = new Date(Date.now() - 3_600_000);
+    const pad = (n: number) => String(n).padStart(2, '0');
+    input.value = `${hourAgo.getFullYear()}-${pad(hourAgo.getMonth() + 1)}-${pad(hourAgo.getDate())}T${pad(hourAgo.getHours())}:${pad(hourAgo.getMinutes())}:${pad(hourAgo.getSeconds())}`;
+  });
+  await page.click('#browse-button');
+  await waitForText(page.locator('#browse-form .status'), /Showing 5 records of partition 0/);
+  assert.match((await rows.nth(4).textContent())!, /live-key/);
 });
 
 test('groups: lag from offsets committed behind the end, and a reset to the earliest', async () => {
