@@ -8,9 +8,11 @@ import * as http from 'node:http';
 import { AddressInfo } from 'node:net';
 import type { Broker } from '../broker/broker';
 import { Logger } from '../logger';
+import { ConsoleAssets } from './console-assets';
 import { EXPOSITION_CONTENT_TYPE } from './exposition';
 import { HttpError, toHttpError } from './http-errors';
 import { KafkaClients } from './kafka-clients';
+import { brokersSummary, LiveServer } from './live';
 import { NodeMetrics } from './metrics';
 import openapi from './openapi.json';
 import { readiness } from './readiness';
@@ -50,6 +52,8 @@ export class HttpServer {
   readonly server: http.Server;
   readonly router = new Router();
   readonly context: ApiContext;
+  readonly live: LiveServer;
+  private readonly consoleAssets = new ConsoleAssets();
 
   constructor(private readonly options: HttpServerOptions) {
     const metrics = new NodeMetrics(options.broker, options.connections);
@@ -71,6 +75,9 @@ export class HttpServer {
     addTopicRoutes(this.router, this.context);
     addRecordRoutes(this.router, this.context);
     addGroupRoutes(this.router, this.context);
+    // The web console: its files at / and /console/* (route()), its WebSocket at /api/v1/live.
+    this.live = new LiveServer({ stats: () => ({ ...metrics.stats(), brokers: brokersSummary(options.broker) }), onStats: (listener) => metrics.onStats(listener), bootstrap: () => options.kafkaBootstrap, logger: this.context.logger });
+    this.server.on('upgrade', (req, socket, head) => this.live.handleUpgrade(req, socket, head));
   }
 
   get metrics(): NodeMetrics {
@@ -91,6 +98,8 @@ export class HttpServer {
   }
 
   private async route(req: http.IncomingMessage, res: http.ServerResponse): Promise<void> {
+    const pathname = (req.url ?? '/').split('?')[0];
+    if (this.consoleAssets.handles(pathname)) return this.consoleAssets.serve(req, res, pathname);
     let reply: Reply;
     try {
       let url: URL;
@@ -112,6 +121,7 @@ export class HttpServer {
   }
 
   async close(): Promise<void> {
+    await this.live.close();
     this.context.metrics.stop();
     await Promise.race([this.context.clients.close(), new Promise((r) => setTimeout(r, CLIENTS_CLOSE_MS).unref())]);
     const server = this.server;
