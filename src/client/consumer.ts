@@ -763,7 +763,7 @@ export class Consumer implements AsyncIterable<ConsumerRecord> {
       if (this.options.groupId && this.options.autoCommit !== false) await this.commit();
       // Leaving gives every partition up, as a rebalance would.
       const held = this.subscription.length > 0 ? this.assignment() : [];
-      if (held.length > 0) await this.options.onPartitionsRevoked?.(held);
+      if (held.length > 0) await Promise.resolve(this.options.onPartitionsRevoked?.(held)).catch(() => undefined);
       if (this.options.groupId && this.memberId) await this.groupRequest(13, { groupId: this.options.groupId, memberId: this.memberId, members: [{ memberId: this.memberId, groupInstanceId: null, reason: 'consumer closed' }] });
     } catch {
       // Leaving is best effort: the session timeout removes the member otherwise.
