@@ -17,6 +17,7 @@ import { RecordBatchView, RecordHeader, splitBatches } from '../../protocol/reco
 import { COOPERATIVE_STICKY, cooperativeStickyAssign } from './assignors/cooperative-sticky';
 import { decodeAssignmentBytes, decodeSubscriptionBytes, encodeAssignmentBytes, encodeSubscriptionBytes } from './assignors/consumer-protocol';
 import { BrokerConnection, ClientOptions, Cluster, KafkaError } from './cluster';
+import { KafkaConnection } from './connection';
 
 export type AssignorName = 'range' | 'roundrobin' | 'cooperative-sticky';
 
@@ -65,6 +66,9 @@ export interface TopicPartitionOffset {
   /** An offset, the earliest or latest one, or the first at or after a timestamp (ms). */
   offset?: number | 'earliest' | 'latest' | { timestamp: number };
 }
+
+/** Pause before asking again for a group coordinator that moved or is not ready. */
+const COORDINATOR_RETRY_MS = 200;
 
 /** JoinGroup attempts in one rejoin before giving up on a group that keeps rebalancing. */
 const JOIN_ATTEMPTS_MAX = 20;
@@ -155,7 +159,8 @@ export class Consumer implements AsyncIterable<ConsumerRecord> {
   private subscription: string[] = [];
   private memberId = '';
   private generationId = -1;
-  private coordinator: number | null = null;
+  private coordinator: { nodeId: number; host: string; port: number } | null = null;
+  private coordinatorLink: Promise<BrokerConnection> | null = null;
   private heartbeatTimer: NodeJS.Timeout | null = null;
   private commitTimer: NodeJS.Timeout | null = null;
   private rejoinNeeded = false;
@@ -167,6 +172,8 @@ export class Consumer implements AsyncIterable<ConsumerRecord> {
   private joinFailure: unknown = null;
   private lastHanded: ConsumerRecord | null = null;
   private closed = false;
+  /** Set once close() has left the group. */
+  private left = false;
 
   constructor(private readonly options: ConsumerOptions) {
     this.cluster = new Cluster(options);
@@ -220,27 +227,63 @@ export class Consumer implements AsyncIterable<ConsumerRecord> {
 
   // ---- group membership -------------------------------------------------------------
 
+  /**
+   * The group coordinator, over a connection of its own as Kafka's consumer keeps one: a
+   * broker answers a connection's requests in order, so a JoinGroup waiting for the
+   * rebalance would otherwise hold back the fetches of the partitions a cooperative member
+   * keeps consuming meanwhile.
+   */
   private async coordinatorBroker(): Promise<BrokerConnection> {
     const groupId = this.options.groupId!;
     const deadline = Date.now() + (this.options.requestTimeoutMs ?? 30_000);
     for (;;) {
+      // close() still commits and leaves through here; after that nothing may open a link.
+      if (this.left) throw new Error('consumer closed');
       if (this.coordinator !== null) {
-        try {
-          return await this.cluster.broker(this.coordinator);
-        } catch {
-          this.coordinator = null;
-        }
+        this.coordinatorLink ??= this.openCoordinatorLink(this.coordinator);
+        const link = await this.coordinatorLink.catch(() => null);
+        if (link && link.connection.isOpen) return link;
+        this.forgetCoordinator();
+        if (Date.now() > deadline) throw new Error(`group coordinator of ${groupId} unreachable`);
+        await new Promise((r) => setTimeout(r, COORDINATOR_RETRY_MS));
       }
       const broker = await this.cluster.anyBroker();
       const answer = await broker.request(10, { key: groupId, keyType: 0, coordinatorKeys: [groupId] }, { cap: 3 });
       if (answer.errorCode === ErrorCode.NONE) {
-        if (!this.cluster.brokers.has(answer.nodeId)) await this.cluster.refreshMetadata([]);
-        this.coordinator = answer.nodeId;
+        this.coordinator = { nodeId: answer.nodeId, host: answer.host, port: answer.port };
         continue;
       }
       if (Date.now() > deadline) throw new KafkaError(answer.errorCode, `FindCoordinator for group ${groupId}`);
-      await new Promise((r) => setTimeout(r, 200));
+      await new Promise((r) => setTimeout(r, COORDINATOR_RETRY_MS));
     }
+  }
+
+  private async openCoordinatorLink(coordinator: { nodeId: number; host: string; port: number }): Promise<BrokerConnection> {
+    // A JoinGroup may wait for the whole rebalance, so its answer is allowed that long and more.
+    const rebalanceTimeoutMs = this.options.rebalanceTimeoutMs ?? 60_000;
+    const connection = new KafkaConnection({
+      host: coordinator.host,
+      port: coordinator.port,
+      clientId: this.cluster.clientId,
+      requestTimeoutMs: Math.max(this.options.requestTimeoutMs ?? 30_000, rebalanceTimeoutMs + 5000),
+      connectTimeoutMs: this.options.connectTimeoutMs ?? 10_000,
+    });
+    await connection.connect();
+    const broker = new BrokerConnection(coordinator.nodeId, connection);
+    try {
+      await broker.negotiate(`${coordinator.host}:${coordinator.port}`);
+    } catch (error) {
+      connection.close();
+      throw error;
+    }
+    return broker;
+  }
+
+  private forgetCoordinator(): void {
+    const link = this.coordinatorLink;
+    this.coordinatorLink = null;
+    this.coordinator = null;
+    void link?.then((broker) => broker.connection.close(), () => undefined);
   }
 
   /** Calls the coordinator; NOT_COORDINATOR and the like find it again and retry. */
@@ -251,14 +294,14 @@ export class Consumer implements AsyncIterable<ConsumerRecord> {
       try {
         answer = await broker.request(apiKey, body);
       } catch (error) {
-        this.coordinator = null;
+        this.forgetCoordinator();
         if (attempt >= 5) throw error;
         continue;
       }
       const code = answer.errorCode ?? ErrorCode.NONE;
       if ((code === ErrorCode.NOT_COORDINATOR || code === ErrorCode.COORDINATOR_NOT_AVAILABLE || code === ErrorCode.COORDINATOR_LOAD_IN_PROGRESS) && attempt < 10) {
-        this.coordinator = null;
-        await new Promise((r) => setTimeout(r, 200));
+        this.forgetCoordinator();
+        await new Promise((r) => setTimeout(r, COORDINATOR_RETRY_MS));
         continue;
       }
       return answer;
@@ -468,15 +511,25 @@ export class Consumer implements AsyncIterable<ConsumerRecord> {
       throw failure;
     }
     if (!this.rejoinNeeded || this.joining || !this.options.groupId || this.subscription.length === 0 || this.closed) return;
-    this.stopHeartbeats();
-    await this.prepareJoin();
-    // The commit before the join may itself hear REBALANCE_IN_PROGRESS: this join answers it.
+    // Claimed before the first await, so a concurrent next() does not start a second join.
     this.rejoinNeeded = false;
+    const run = (async () => {
+      this.stopHeartbeats();
+      await this.prepareJoin();
+      // The commit before the join may itself hear REBALANCE_IN_PROGRESS: this join answers it.
+      this.rejoinNeeded = false;
+      return this.joinGroup();
+    })();
     if (!this.cooperative) {
-      await this.applyAssignment(await this.joinGroup());
+      this.joining = run.then(() => undefined, () => undefined);
+      try {
+        await this.applyAssignment(await run);
+      } finally {
+        this.joining = null;
+      }
       return;
     }
-    this.joining = this.joinGroup().then(
+    this.joining = run.then(
       (pending) => {
         this.pendingAssignment = pending;
       },
@@ -768,6 +821,8 @@ export class Consumer implements AsyncIterable<ConsumerRecord> {
     } catch {
       // Leaving is best effort: the session timeout removes the member otherwise.
     } finally {
+      this.left = true;
+      this.forgetCoordinator();
       this.cluster.close();
     }
   }
