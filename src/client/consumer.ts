@@ -443,7 +443,8 @@ export class Consumer implements AsyncIterable<ConsumerRecord> {
     if (wanted.size === 0) return out;
     const topics = [...wanted].map(([name, partitionIndexes]) => ({ name, partitionIndexes }));
     const answer = await this.groupRequest(9, { groupId: this.options.groupId, topics, groups: [{ groupId: this.options.groupId, topics }], requireStable: false });
-    for (const t of (answer.groups ? answer.groups[0].topics : answer.topics) ?? []) {
+    // Below v8 the decoder fills the absent groups array with an empty one: the answer is in topics.
+    for (const t of (answer.groups?.length ? answer.groups[0].topics : answer.topics) ?? []) {
       for (const p of t.partitions) {
         if (p.errorCode === ErrorCode.NONE && Number(p.committedOffset) >= 0) out.set(this.key(t.name, p.partitionIndex), Number(p.committedOffset));
       }
