@@ -1,6 +1,10 @@
 // The bundled consumer. Partitions come either from assign() (standalone) or from group
 // membership (subscribe() with a group id: JoinGroup, SyncGroup with the leader's
-// assignment by the range or round-robin assignor, heartbeats, LeaveGroup on close).
+// assignment by the range, round-robin or cooperative-sticky assignor, heartbeats,
+// LeaveGroup on close). Range and round-robin rebalance eagerly (every partition is
+// revoked before rejoining); cooperative-sticky (KIP-429) keeps fetching the partitions a
+// member retains while the group rebalances in the background, and revokes only those
+// that move.
 // Records are fetched from each partition's leader with long-poll fetches, one in flight
 // per leader, and handed out through an async iterator. Positions start from the group's
 // committed offset, else auto.offset.reset (earliest or latest); offsets are committed
@@ -9,9 +13,16 @@
 // or by hand with commit().
 
 import { ErrorCode } from '../../protocol/errors';
-import { Reader, Writer } from '../../protocol/primitives';
 import { RecordBatchView, RecordHeader, splitBatches } from '../../protocol/record-batch';
+import { COOPERATIVE_STICKY, cooperativeStickyAssign } from './assignors/cooperative-sticky';
+import { decodeAssignmentBytes, decodeSubscriptionBytes, encodeAssignmentBytes, encodeSubscriptionBytes } from './assignors/consumer-protocol';
 import { BrokerConnection, ClientOptions, Cluster, KafkaError } from './cluster';
+import { KafkaConnection } from './connection';
+
+export type AssignorName = 'range' | 'roundrobin' | 'cooperative-sticky';
+
+/** Told which partitions a rebalance took away or gave (the consumer still holds revoked ones during the call). */
+export type PartitionsListener = (partitions: { topic: string; partition: number }[]) => void | Promise<void>;
 
 export interface ConsumerOptions extends ClientOptions {
   groupId?: string;
@@ -22,8 +33,18 @@ export interface ConsumerOptions extends ClientOptions {
   sessionTimeoutMs?: number;
   rebalanceTimeoutMs?: number;
   heartbeatIntervalMs?: number;
-  /** 'range' (default) or 'roundrobin'. */
-  assignor?: 'range' | 'roundrobin';
+  /** 'range' (default), 'roundrobin' or 'cooperative-sticky'. */
+  assignor?: AssignorName;
+  /** Called after the group gave this member partitions (cooperative: only the new ones). */
+  onPartitionsAssigned?: PartitionsListener;
+  /** Called before partitions are taken away, after their offsets were auto-committed. */
+  onPartitionsRevoked?: PartitionsListener;
+  /**
+   * Called when the member lost its membership (its generation or member id was refused):
+   * the partitions may already belong to someone else, so nothing is committed. Without
+   * it, onPartitionsRevoked is called.
+   */
+  onPartitionsLost?: PartitionsListener;
   maxWaitMs?: number;
   maxPartitionBytes?: number;
   isolationLevel?: 'read_uncommitted' | 'read_committed';
@@ -46,6 +67,18 @@ export interface TopicPartitionOffset {
   offset?: number | 'earliest' | 'latest' | { timestamp: number };
 }
 
+/** Pause before asking again for a group coordinator that moved or is not ready. */
+const COORDINATOR_RETRY_MS = 200;
+
+/** JoinGroup attempts in one rejoin before giving up on a group that keeps rebalancing. */
+const JOIN_ATTEMPTS_MAX = 20;
+
+/** A completed SyncGroup's assignment and the committed offsets of its new partitions. */
+interface PendingAssignment {
+  assigned: Map<string, number[]>;
+  committed: Map<string, number>;
+}
+
 interface Position {
   topic: string;
   partition: number;
@@ -55,41 +88,21 @@ interface Position {
   reset?: 'earliest' | 'latest' | { timestamp: number };
 }
 
-/** The consumer protocol's subscription and assignment (version 0) bytes. */
+/** The consumer protocol's subscription (version 0: topics only) and assignment bytes. */
 export function encodeSubscription(topics: string[]): Buffer {
-  const writer = new Writer(64).int16(0).int32(topics.length);
-  for (const topic of [...topics].sort()) writer.string(topic);
-  return writer.nullableBytes(null).toBuffer();
+  return encodeSubscriptionBytes({ version: 0, topics });
 }
 
 export function decodeSubscription(bytes: Buffer): string[] {
-  const reader = new Reader(bytes);
-  reader.int16();
-  const count = reader.arrayLength(2) ?? 0;
-  return Array.from({ length: count }, () => reader.string());
+  return decodeSubscriptionBytes(bytes).topics;
 }
 
 export function encodeAssignment(partitions: Map<string, number[]>): Buffer {
-  const writer = new Writer(64).int16(0).int32(partitions.size);
-  for (const [topic, list] of [...partitions].sort(([a], [b]) => a.localeCompare(b))) {
-    writer.string(topic).int32(list.length);
-    for (const p of list) writer.int32(p);
-  }
-  return writer.nullableBytes(null).toBuffer();
+  return encodeAssignmentBytes(partitions);
 }
 
 export function decodeAssignment(bytes: Buffer): Map<string, number[]> {
-  const out = new Map<string, number[]>();
-  if (bytes.length === 0) return out;
-  const reader = new Reader(bytes);
-  reader.int16();
-  const count = reader.arrayLength(6) ?? 0;
-  for (let i = 0; i < count; i++) {
-    const topic = reader.string();
-    const n = reader.arrayLength(4) ?? 0;
-    out.set(topic, Array.from({ length: n }, () => reader.int32()));
-  }
-  return out;
+  return decodeAssignmentBytes(bytes);
 }
 
 /**
@@ -146,12 +159,21 @@ export class Consumer implements AsyncIterable<ConsumerRecord> {
   private subscription: string[] = [];
   private memberId = '';
   private generationId = -1;
-  private coordinator: number | null = null;
+  private coordinator: { nodeId: number; host: string; port: number } | null = null;
+  private coordinatorLink: Promise<BrokerConnection> | null = null;
   private heartbeatTimer: NodeJS.Timeout | null = null;
   private commitTimer: NodeJS.Timeout | null = null;
   private rejoinNeeded = false;
+  /** The heartbeat or a commit was told this member's generation or id is gone. */
+  private membershipLost = false;
+  /** A cooperative rejoin running in the background, its result, or its failure. */
+  private joining: Promise<void> | null = null;
+  private pendingAssignment: PendingAssignment | null = null;
+  private joinFailure: unknown = null;
   private lastHanded: ConsumerRecord | null = null;
   private closed = false;
+  /** Set once close() has left the group. */
+  private left = false;
 
   constructor(private readonly options: ConsumerOptions) {
     this.cluster = new Cluster(options);
@@ -179,7 +201,7 @@ export class Consumer implements AsyncIterable<ConsumerRecord> {
   async subscribe(topics: string[]): Promise<void> {
     if (!this.options.groupId) throw new Error('subscribe() needs a groupId; use assign() for standalone consumption');
     this.subscription = [...topics];
-    await this.joinGroup();
+    await this.applyAssignment(await this.joinGroup());
   }
 
   seek(topic: string, partition: number, offset: number): void {
@@ -205,27 +227,63 @@ export class Consumer implements AsyncIterable<ConsumerRecord> {
 
   // ---- group membership -------------------------------------------------------------
 
+  /**
+   * The group coordinator, over a connection of its own as Kafka's consumer keeps one: a
+   * broker answers a connection's requests in order, so a JoinGroup waiting for the
+   * rebalance would otherwise hold back the fetches of the partitions a cooperative member
+   * keeps consuming meanwhile.
+   */
   private async coordinatorBroker(): Promise<BrokerConnection> {
     const groupId = this.options.groupId!;
     const deadline = Date.now() + (this.options.requestTimeoutMs ?? 30_000);
     for (;;) {
+      // close() still commits and leaves through here; after that nothing may open a link.
+      if (this.left) throw new Error('consumer closed');
       if (this.coordinator !== null) {
-        try {
-          return await this.cluster.broker(this.coordinator);
-        } catch {
-          this.coordinator = null;
-        }
+        this.coordinatorLink ??= this.openCoordinatorLink(this.coordinator);
+        const link = await this.coordinatorLink.catch(() => null);
+        if (link && link.connection.isOpen) return link;
+        this.forgetCoordinator();
+        if (Date.now() > deadline) throw new Error(`group coordinator of ${groupId} unreachable`);
+        await new Promise((r) => setTimeout(r, COORDINATOR_RETRY_MS));
       }
       const broker = await this.cluster.anyBroker();
       const answer = await broker.request(10, { key: groupId, keyType: 0, coordinatorKeys: [groupId] }, { cap: 3 });
       if (answer.errorCode === ErrorCode.NONE) {
-        if (!this.cluster.brokers.has(answer.nodeId)) await this.cluster.refreshMetadata([]);
-        this.coordinator = answer.nodeId;
+        this.coordinator = { nodeId: answer.nodeId, host: answer.host, port: answer.port };
         continue;
       }
       if (Date.now() > deadline) throw new KafkaError(answer.errorCode, `FindCoordinator for group ${groupId}`);
-      await new Promise((r) => setTimeout(r, 200));
+      await new Promise((r) => setTimeout(r, COORDINATOR_RETRY_MS));
     }
+  }
+
+  private async openCoordinatorLink(coordinator: { nodeId: number; host: string; port: number }): Promise<BrokerConnection> {
+    // A JoinGroup may wait for the whole rebalance, so its answer is allowed that long and more.
+    const rebalanceTimeoutMs = this.options.rebalanceTimeoutMs ?? 60_000;
+    const connection = new KafkaConnection({
+      host: coordinator.host,
+      port: coordinator.port,
+      clientId: this.cluster.clientId,
+      requestTimeoutMs: Math.max(this.options.requestTimeoutMs ?? 30_000, rebalanceTimeoutMs + 5000),
+      connectTimeoutMs: this.options.connectTimeoutMs ?? 10_000,
+    });
+    await connection.connect();
+    const broker = new BrokerConnection(coordinator.nodeId, connection);
+    try {
+      await broker.negotiate(`${coordinator.host}:${coordinator.port}`);
+    } catch (error) {
+      connection.close();
+      throw error;
+    }
+    return broker;
+  }
+
+  private forgetCoordinator(): void {
+    const link = this.coordinatorLink;
+    this.coordinatorLink = null;
+    this.coordinator = null;
+    void link?.then((broker) => broker.connection.close(), () => undefined);
   }
 
   /** Calls the coordinator; NOT_COORDINATOR and the like find it again and retry. */
@@ -236,26 +294,103 @@ export class Consumer implements AsyncIterable<ConsumerRecord> {
       try {
         answer = await broker.request(apiKey, body);
       } catch (error) {
-        this.coordinator = null;
+        this.forgetCoordinator();
         if (attempt >= 5) throw error;
         continue;
       }
       const code = answer.errorCode ?? ErrorCode.NONE;
       if ((code === ErrorCode.NOT_COORDINATOR || code === ErrorCode.COORDINATOR_NOT_AVAILABLE || code === ErrorCode.COORDINATOR_LOAD_IN_PROGRESS) && attempt < 10) {
-        this.coordinator = null;
-        await new Promise((r) => setTimeout(r, 200));
+        this.forgetCoordinator();
+        await new Promise((r) => setTimeout(r, COORDINATOR_RETRY_MS));
         continue;
       }
       return answer;
     }
   }
 
-  private async joinGroup(): Promise<void> {
-    const groupId = this.options.groupId!;
-    const assignor = this.options.assignor ?? 'range';
-    this.stopHeartbeats();
+  private get assignorName(): AssignorName {
+    return this.options.assignor ?? 'range';
+  }
+
+  private get cooperative(): boolean {
+    return this.assignorName === COOPERATIVE_STICKY;
+  }
+
+  /** The JoinGroup metadata: cooperative members also say what they own and since when. */
+  private subscriptionMetadata(): Buffer {
+    if (!this.cooperative) return encodeSubscription(this.subscription);
+    const owned = new Map<string, number[]>();
+    for (const p of this.positions.values()) owned.set(p.topic, [...(owned.get(p.topic) ?? []), p.partition]);
+    return encodeSubscriptionBytes({ version: 2, topics: this.subscription, ownedPartitions: owned, generationId: this.generationId });
+  }
+
+  /** The leader's plan for every member, by the protocol the coordinator chose. */
+  private async planAssignments(protocolName: string, members: { memberId: string; metadata: Buffer }[]): Promise<{ memberId: string; assignment: Buffer }[]> {
+    const subscriptions = members.map((m) => {
+      try {
+        return { memberId: m.memberId, subscription: decodeSubscriptionBytes(m.metadata) };
+      } catch {
+        // A member whose metadata cannot be read gets nothing rather than failing the group.
+        return { memberId: m.memberId, subscription: decodeSubscriptionBytes(encodeSubscription([])) };
+      }
+    });
+    const topics = [...new Set(subscriptions.flatMap((m) => m.subscription.topics))];
+    if (topics.length > 0) await this.cluster.refreshMetadata(topics);
+    const partitionsOf = (topic: string) => this.cluster.topics.get(topic)?.partitions.length ?? 0;
+    let plan: Map<string, Map<string, number[]>>;
+    if (protocolName === COOPERATIVE_STICKY) {
+      plan = cooperativeStickyAssign(subscriptions.map((m) => ({ memberId: m.memberId, topics: m.subscription.topics, owned: m.subscription.ownedPartitions, generationId: m.subscription.generationId })), partitionsOf).assignment;
+    } else {
+      const kind = protocolName === 'roundrobin' ? 'roundrobin' : 'range';
+      plan = assignPartitions(kind, subscriptions.map((m) => ({ memberId: m.memberId, topics: m.subscription.topics })), partitionsOf);
+    }
+    return [...plan].map(([memberId, partitions]) => ({ memberId, assignment: encodeAssignmentBytes(partitions, protocolName === COOPERATIVE_STICKY ? 1 : 0) }));
+  }
+
+  /**
+   * Eager protocols give everything up before rejoining: offsets are committed (auto
+   * commit), the revoke listener runs, and the partitions are dropped. A member that lost
+   * its membership drops its partitions without committing, whatever the protocol.
+   */
+  private async prepareJoin(): Promise<void> {
+    const held = this.assignment();
+    if (this.membershipLost) {
+      this.membershipLost = false;
+      this.dropPartitions(held);
+      if (held.length > 0) await (this.options.onPartitionsLost ?? this.options.onPartitionsRevoked)?.(held);
+      return;
+    }
+    // Kafka's consumer commits before every rejoin (onJoinPrepare), cooperative or not.
     await this.commitConsumed().catch(() => undefined);
-    for (let attempt = 0; attempt < 20; attempt++) {
+    if (this.cooperative) return;
+    try {
+      if (held.length > 0) await this.options.onPartitionsRevoked?.(held);
+    } finally {
+      this.dropPartitions(held);
+    }
+  }
+
+  private dropPartitions(partitions: { topic: string; partition: number }[]): void {
+    const gone = new Set(partitions.map((p) => this.key(p.topic, p.partition)));
+    for (const key of gone) {
+      this.positions.delete(key);
+      this.consumed.delete(key);
+      this.committedUpTo.delete(key);
+    }
+    for (let i = this.buffered.length - 1; i >= 0; i--) if (gone.has(this.key(this.buffered[i].topic, this.buffered[i].partition))) this.buffered.splice(i, 1);
+  }
+
+  /**
+   * JoinGroup then SyncGroup until the member has an assignment; the leader computes the
+   * plan. Returns the assignment with the committed offsets of the partitions that are
+   * new to this member, for applyAssignment.
+   */
+  private async joinGroup(): Promise<PendingAssignment> {
+    const groupId = this.options.groupId!;
+    const assignor = this.assignorName;
+    this.stopHeartbeats();
+    for (let attempt = 0; attempt < JOIN_ATTEMPTS_MAX; attempt++) {
+      if (this.closed) throw new Error('consumer closed');
       const join = await this.groupRequest(11, {
         groupId,
         sessionTimeoutMs: this.options.sessionTimeoutMs ?? 45_000,
@@ -263,7 +398,7 @@ export class Consumer implements AsyncIterable<ConsumerRecord> {
         memberId: this.memberId,
         groupInstanceId: null,
         protocolType: 'consumer',
-        protocols: [{ name: assignor, metadata: encodeSubscription(this.subscription) }],
+        protocols: [{ name: assignor, metadata: this.subscriptionMetadata() }],
         reason: null,
       });
       if (join.errorCode === ErrorCode.MEMBER_ID_REQUIRED) {
@@ -277,50 +412,139 @@ export class Consumer implements AsyncIterable<ConsumerRecord> {
       if (join.errorCode === ErrorCode.REBALANCE_IN_PROGRESS) continue;
       if (join.errorCode !== ErrorCode.NONE) throw new KafkaError(join.errorCode, `JoinGroup ${groupId}`);
       this.memberId = join.memberId;
-      this.generationId = join.generationId;
-      let assignments: { memberId: string; assignment: Buffer }[] = [];
-      if (join.leader === join.memberId) {
-        const members = (join.members as { memberId: string; metadata: Buffer }[]).map((m) => ({ memberId: m.memberId, topics: decodeSubscription(m.metadata) }));
-        const topics = [...new Set(members.flatMap((m) => m.topics))];
-        await this.cluster.refreshMetadata(topics);
-        const plan = assignPartitions(assignor, members, (t) => this.cluster.topics.get(t)?.partitions.length ?? 0);
-        assignments = [...plan].map(([memberId, partitions]) => ({ memberId, assignment: encodeAssignment(partitions) }));
-      }
-      const sync = await this.groupRequest(14, { groupId, generationId: this.generationId, memberId: this.memberId, groupInstanceId: null, protocolType: 'consumer', protocolName: assignor, assignments });
+      const generationId = join.generationId;
+      const protocolName: string = join.protocolName ?? assignor;
+      const assignments = join.leader === join.memberId ? await this.planAssignments(protocolName, join.members) : [];
+      const sync = await this.groupRequest(14, { groupId, generationId, memberId: this.memberId, groupInstanceId: null, protocolType: 'consumer', protocolName, assignments });
       if (sync.errorCode === ErrorCode.REBALANCE_IN_PROGRESS || sync.errorCode === ErrorCode.ILLEGAL_GENERATION) continue;
       if (sync.errorCode === ErrorCode.UNKNOWN_MEMBER_ID) {
         this.memberId = '';
         continue;
       }
       if (sync.errorCode !== ErrorCode.NONE) throw new KafkaError(sync.errorCode, `SyncGroup ${groupId}`);
-      await this.takeAssignment(decodeAssignment(sync.assignment));
+      this.generationId = generationId;
+      const assigned = decodeAssignmentBytes(sync.assignment);
+      const committed = await this.committedOffsets(assigned);
+      if (this.closed) throw new Error('consumer closed');
       this.startHeartbeats();
-      return;
+      return { assigned, committed };
     }
     throw new Error(`could not join group ${groupId}: the group kept rebalancing`);
   }
 
-  /** New partitions start from the committed offsets (or auto.offset.reset). */
-  private async takeAssignment(assigned: Map<string, number[]>): Promise<void> {
-    const partitions: TopicPartitionOffset[] = [];
-    for (const [topic, list] of assigned) for (const partition of list) partitions.push({ topic, partition });
-    this.assign(partitions);
-    this.consumed.clear();
-    this.committedUpTo.clear();
-    if (partitions.length === 0) return;
-    const answer = await this.groupRequest(9, {
-      groupId: this.options.groupId,
-      topics: [...assigned].map(([name, list]) => ({ name, partitionIndexes: list })),
-      groups: [{ groupId: this.options.groupId, topics: [...assigned].map(([name, list]) => ({ name, partitionIndexes: list })) }],
-      requireStable: false,
-    });
-    const topics = answer.groups ? answer.groups[0].topics : answer.topics;
-    for (const t of topics ?? []) {
+  /** The group's committed offsets of the partitions this member does not hold yet. */
+  private async committedOffsets(assigned: Map<string, number[]>): Promise<Map<string, number>> {
+    const wanted = new Map<string, number[]>();
+    for (const [topic, list] of assigned) {
+      const fresh = list.filter((partition) => !this.positions.has(this.key(topic, partition)));
+      if (fresh.length > 0) wanted.set(topic, fresh);
+    }
+    const out = new Map<string, number>();
+    if (wanted.size === 0) return out;
+    const topics = [...wanted].map(([name, partitionIndexes]) => ({ name, partitionIndexes }));
+    const answer = await this.groupRequest(9, { groupId: this.options.groupId, topics, groups: [{ groupId: this.options.groupId, topics }], requireStable: false });
+    // Below v8 the decoder fills the absent groups array with an empty one: the answer is in topics.
+    for (const t of (answer.groups?.length ? answer.groups[0].topics : answer.topics) ?? []) {
       for (const p of t.partitions) {
-        const position = this.positions.get(this.key(t.name, p.partitionIndex));
-        if (position && p.errorCode === ErrorCode.NONE && Number(p.committedOffset) >= 0) position.offset = Number(p.committedOffset);
+        if (p.errorCode === ErrorCode.NONE && Number(p.committedOffset) >= 0) out.set(this.key(t.name, p.partitionIndex), Number(p.committedOffset));
       }
     }
+    return out;
+  }
+
+  /**
+   * Takes a new assignment. Partitions kept keep their positions and buffered records;
+   * removed ones have their offsets committed (auto commit), the revoke listener runs, and
+   * they are dropped, after which a cooperative member rejoins at once so the withheld
+   * partitions can go to their new owners; new ones start at the committed offsets (else
+   * auto.offset.reset) and the assign listener runs.
+   */
+  private async applyAssignment({ assigned, committed }: PendingAssignment): Promise<void> {
+    const wanted = new Set<string>();
+    for (const [topic, list] of assigned) for (const partition of list) wanted.add(this.key(topic, partition));
+    const revoked = this.assignment().filter((p) => !wanted.has(this.key(p.topic, p.partition)));
+    if (revoked.length > 0) {
+      // Nothing more of these is handed out while their offsets are committed.
+      for (const p of revoked) this.positions.get(this.key(p.topic, p.partition))!.paused = true;
+      const revokedKeys = new Set(revoked.map((p) => this.key(p.topic, p.partition)));
+      for (let i = this.buffered.length - 1; i >= 0; i--) if (revokedKeys.has(this.key(this.buffered[i].topic, this.buffered[i].partition))) this.buffered.splice(i, 1);
+      if (this.options.autoCommit ?? true) {
+        const offsets = [...this.consumed].filter(([key, offset]) => revokedKeys.has(key) && this.committedUpTo.get(key) !== offset).map(([key, offset]) => {
+          const [topic, partition] = key.split('\u0000');
+          return { topic, partition: Number(partition), offset };
+        });
+        await this.commit(offsets).catch(() => undefined);
+      }
+      try {
+        await this.options.onPartitionsRevoked?.(revoked);
+      } finally {
+        this.dropPartitions(revoked);
+        if (this.cooperative) this.rejoinNeeded = true;
+      }
+    }
+    const added: { topic: string; partition: number }[] = [];
+    for (const [topic, list] of assigned) {
+      for (const partition of list) {
+        const key = this.key(topic, partition);
+        if (this.positions.has(key)) continue;
+        this.positions.set(key, { topic, partition, offset: committed.get(key) ?? -1, paused: false });
+        added.push({ topic, partition });
+      }
+    }
+    // Eager members are told everything they hold; cooperative ones only what is new, as in Kafka.
+    await this.options.onPartitionsAssigned?.(this.cooperative ? added : this.assignment());
+  }
+
+  /**
+   * Called from next() between records: takes a completed background join's assignment,
+   * rethrows its failure, and starts a rejoin when one is needed (awaited for eager
+   * protocols, in the background for cooperative-sticky, so fetching goes on).
+   */
+  private async maybeRebalance(): Promise<void> {
+    if (this.pendingAssignment) {
+      const pending = this.pendingAssignment;
+      this.pendingAssignment = null;
+      await this.applyAssignment(pending);
+    }
+    if (this.joinFailure) {
+      const failure = this.joinFailure;
+      this.joinFailure = null;
+      throw failure;
+    }
+    if (!this.rejoinNeeded || this.joining || !this.options.groupId || this.subscription.length === 0 || this.closed) return;
+    // Claimed before the first await, so a concurrent next() does not start a second join.
+    this.rejoinNeeded = false;
+    const run = (async () => {
+      this.stopHeartbeats();
+      await this.prepareJoin();
+      // The commit before the join may itself hear REBALANCE_IN_PROGRESS: this join answers it.
+      this.rejoinNeeded = false;
+      return this.joinGroup();
+    })();
+    if (!this.cooperative) {
+      this.joining = run.then(() => undefined, () => undefined);
+      try {
+        await this.applyAssignment(await run);
+      } finally {
+        this.joining = null;
+      }
+      return;
+    }
+    this.joining = run.then(
+      (pending) => {
+        this.pendingAssignment = pending;
+      },
+      (error: unknown) => {
+        if (!this.closed) this.joinFailure = error;
+      },
+    ).finally(() => {
+      this.joining = null;
+    });
+  }
+
+  /** Whether a cooperative rejoin is under way in the background. */
+  get rebalancing(): boolean {
+    return this.joining !== null || this.pendingAssignment !== null;
   }
 
   private startHeartbeats(): void {
@@ -338,13 +562,23 @@ export class Consumer implements AsyncIterable<ConsumerRecord> {
     this.heartbeatTimer = null;
   }
 
+  /** Marks the membership for a rejoin on the answers that say the group moved on. */
+  private noteGroupError(code: number): void {
+    if (code !== ErrorCode.REBALANCE_IN_PROGRESS && code !== ErrorCode.ILLEGAL_GENERATION && code !== ErrorCode.UNKNOWN_MEMBER_ID) return;
+    // A rejoin under way already answers these.
+    if (this.joining) return;
+    if (code === ErrorCode.UNKNOWN_MEMBER_ID) this.memberId = '';
+    if (code !== ErrorCode.REBALANCE_IN_PROGRESS) {
+      this.membershipLost = true;
+      this.generationId = -1;
+    }
+    this.rejoinNeeded = true;
+  }
+
   private async heartbeat(): Promise<void> {
     try {
       const answer = await this.groupRequest(12, { groupId: this.options.groupId, generationId: this.generationId, memberId: this.memberId, groupInstanceId: null });
-      if (answer.errorCode === ErrorCode.REBALANCE_IN_PROGRESS || answer.errorCode === ErrorCode.ILLEGAL_GENERATION || answer.errorCode === ErrorCode.UNKNOWN_MEMBER_ID) {
-        if (answer.errorCode === ErrorCode.UNKNOWN_MEMBER_ID) this.memberId = '';
-        this.rejoinNeeded = true;
-      }
+      this.noteGroupError(answer.errorCode);
     } catch {
       // The next heartbeat tries again; the session timeout decides.
     }
@@ -374,7 +608,7 @@ export class Consumer implements AsyncIterable<ConsumerRecord> {
     });
     for (const t of answer.topics) {
       for (const p of t.partitions) {
-        if (p.errorCode === ErrorCode.REBALANCE_IN_PROGRESS || p.errorCode === ErrorCode.ILLEGAL_GENERATION || p.errorCode === ErrorCode.UNKNOWN_MEMBER_ID) this.rejoinNeeded = true;
+        this.noteGroupError(p.errorCode);
         if (p.errorCode !== ErrorCode.NONE) throw new KafkaError(p.errorCode, `OffsetCommit ${t.name}-${p.partitionIndex}`);
         const done = wanted.find((o) => o.topic === t.name && o.partition === p.partitionIndex);
         if (done) this.committedUpTo.set(this.key(done.topic, done.partition), done.offset);
@@ -454,10 +688,6 @@ export class Consumer implements AsyncIterable<ConsumerRecord> {
 
   /** One round: a long-poll fetch to every leader of an assigned, unpaused partition. */
   private async fetchRound(): Promise<void> {
-    if (this.rejoinNeeded && this.options.groupId && this.subscription.length > 0) {
-      this.rejoinNeeded = false;
-      await this.joinGroup();
-    }
     await this.resolvePositions();
     const ready = [...this.positions.values()].filter((p) => p.offset >= 0 && !p.paused);
     if (ready.length === 0) {
@@ -542,12 +772,21 @@ export class Consumer implements AsyncIterable<ConsumerRecord> {
     if (refresh) await this.cluster.refreshMetadata(null).catch(() => undefined);
   }
 
+  /** The last record handed out counts as processed, if its partition is still this member's. */
+  private markHandled(): void {
+    const record = this.lastHanded;
+    this.lastHanded = null;
+    if (!record) return;
+    const key = this.key(record.topic, record.partition);
+    if (this.positions.has(key)) this.consumed.set(key, record.offset + 1);
+  }
+
   /** The next record, waiting for one (null once closed). */
   async next(): Promise<ConsumerRecord | null> {
     // Asking for the next record means the previous one is done with: it may be committed.
-    if (this.lastHanded) this.consumed.set(this.key(this.lastHanded.topic, this.lastHanded.partition), this.lastHanded.offset + 1);
-    this.lastHanded = null;
+    this.markHandled();
     while (!this.closed) {
+      await this.maybeRebalance();
       const record = this.buffered.shift();
       if (record) {
         this.lastHanded = record;
@@ -571,15 +810,20 @@ export class Consumer implements AsyncIterable<ConsumerRecord> {
     if (this.closed) return;
     this.closed = true;
     // Closing after a record (a break out of the loop) counts it as processed.
-    if (this.lastHanded) this.consumed.set(this.key(this.lastHanded.topic, this.lastHanded.partition), this.lastHanded.offset + 1);
+    this.markHandled();
     this.stopHeartbeats();
     if (this.commitTimer) clearInterval(this.commitTimer);
     try {
       if (this.options.groupId && this.options.autoCommit !== false) await this.commit();
+      // Leaving gives every partition up, as a rebalance would.
+      const held = this.subscription.length > 0 ? this.assignment() : [];
+      if (held.length > 0) await Promise.resolve(this.options.onPartitionsRevoked?.(held)).catch(() => undefined);
       if (this.options.groupId && this.memberId) await this.groupRequest(13, { groupId: this.options.groupId, memberId: this.memberId, members: [{ memberId: this.memberId, groupInstanceId: null, reason: 'consumer closed' }] });
     } catch {
       // Leaving is best effort: the session timeout removes the member otherwise.
     } finally {
+      this.left = true;
+      this.forgetCoordinator();
       this.cluster.close();
     }
   }
