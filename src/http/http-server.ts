@@ -76,7 +76,7 @@ export class HttpServer {
     addRecordRoutes(this.router, this.context);
     addGroupRoutes(this.router, this.context);
     // The web console: its files at / and /console/* (route()), its WebSocket at /api/v1/live.
-    this.live = new LiveServer({ stats: () => ({ ...metrics.stats(), brokers: brokersSummary(options.broker) }), onStats: (listener) => metrics.onStats(listener), bootstrap: () => options.kafkaBootstrap, logger: this.context.logger });
+    this.live = new LiveServer({ stats: () => ({ ...metrics.stats(), brokers: brokersSummary(options.broker) }), onStats: (listener) => metrics.onStats(listener), bootstrap: options.kafkaBootstrap, logger: this.context.logger });
     this.server.on('upgrade', (req, socket, head) => this.live.handleUpgrade(req, socket, head));
   }
 

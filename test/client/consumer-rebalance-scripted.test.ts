@@ -12,7 +12,7 @@ import * as assert from 'uvu/assert';
 import * as net from 'node:net';
 import { requestCodec, responseCodec } from '../../protocol/codec';
 import { ErrorCode } from '../../protocol/errors';
-import { encodeResponseFrame, FrameSplitter } from '../../protocol/frame';
+import { encodeResponseFrame, FrameAssembler } from '../../protocol/frame';
 import { decodeRequestHeader } from '../../protocol/header';
 import { Reader } from '../../protocol/primitives';
 import { encodeRecordBatchSync } from '../../protocol/record-batch';
@@ -103,7 +103,7 @@ class ScriptedBroker {
   private serve(socket: net.Socket): void {
     const connection = ++this.connections;
     this.sockets.add(socket);
-    const splitter = new FrameSplitter(64 * 1024 * 1024);
+    const splitter = new FrameAssembler(64 * 1024 * 1024);
     // A broker answers one connection's requests in the order they came.
     let answered: Promise<void> = Promise.resolve();
     socket.on('error', () => undefined);
