@@ -102,6 +102,13 @@ export class LiveServer {
       socket.end('HTTP/1.1 404 Not Found\r\nconnection: close\r\ncontent-length: 0\r\n\r\n');
       return;
     }
+    // Browsers send Origin and do not apply CORS to WebSockets: without this check any web
+    // page open in the operator's browser could follow the cluster's topics. Programs that
+    // send no Origin (ws, curl) are let through, as the REST API lets them through.
+    if (!sameOrigin(request)) {
+      socket.end('HTTP/1.1 403 Forbidden\r\nconnection: close\r\ncontent-length: 0\r\n\r\n');
+      return;
+    }
     if (this.closed) {
       socket.end('HTTP/1.1 503 Service Unavailable\r\nconnection: close\r\ncontent-length: 0\r\n\r\n');
       return;
@@ -308,6 +315,17 @@ export class LiveServer {
     while (this.sockets.size > 0 && Date.now() < deadline) await new Promise((resolve) => setTimeout(resolve, 20));
     for (const socket of this.sockets.keys()) socket.terminate();
     this.server.close();
+  }
+}
+
+/** True when the request has no Origin, or one naming the host it was sent to. */
+export function sameOrigin(request: http.IncomingMessage): boolean {
+  const origin = request.headers.origin;
+  if (origin === undefined) return true;
+  try {
+    return new URL(origin).host === request.headers.host;
+  } catch {
+    return false;
   }
 }
 

@@ -85,10 +85,7 @@ test.before(async () => {
     tailPushIntervalMs: 50,
   });
   server = http.createServer((_req, res) => res.writeHead(404).end());
-  server.on('upgrade', (req, socket, head) => {
-    if (req.url === '/api/v1/live') live.handleUpgrade(req, socket, head);
-    else socket.destroy();
-  });
+  server.on('upgrade', (req, socket, head) => live.handleUpgrade(req, socket, head));
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
   port = (server.address() as AddressInfo).port;
 });
@@ -168,6 +165,28 @@ test('bad messages get error answers and the socket stays usable', async () => {
   await reader.next((m) => m.type === 'pong', 'pong');
   assert.is(live.counts().tails, 0);
   reader.socket.close();
+});
+
+test('a WebSocket opened from another site\'s page is refused; the same origin is accepted', async () => {
+  const foreign = new WebSocket(`ws://127.0.0.1:${port}/api/v1/live`, { origin: 'http://evil.example' });
+  const status = await new Promise<number>((resolve) => {
+    foreign.once('unexpected-response', (_req, res) => resolve(res.statusCode ?? 0));
+    foreign.once('open', () => resolve(101));
+    foreign.once('error', () => undefined);
+  });
+  assert.is(status, 403);
+  const local = new WebSocket(`ws://127.0.0.1:${port}/api/v1/live`, { origin: `http://127.0.0.1:${port}` });
+  await new Promise((resolve, reject) => {
+    local.once('open', resolve);
+    local.once('error', reject);
+  });
+  local.close();
+  const wrongPath = new WebSocket(`ws://127.0.0.1:${port}/api/v1/elsewhere`);
+  const answer = await new Promise<number>((resolve) => {
+    wrongPath.once('unexpected-response', (_req, res) => resolve(res.statusCode ?? 0));
+    wrongPath.once('error', () => resolve(-1));
+  });
+  assert.is(answer, 404);
 });
 
 test('an oversized message closes that socket with 1009 and nothing else', async () => {
