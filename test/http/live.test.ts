@@ -83,6 +83,7 @@ test.before(async () => {
     bootstrap: () => `127.0.0.1:${broker.port}`,
     logger: silentLogger,
     tailPushIntervalMs: 50,
+    heartbeatIntervalMs: 200,
   });
   server = http.createServer((_req, res) => res.writeHead(404).end());
   server.on('upgrade', (req, socket, head) => live.handleUpgrade(req, socket, head));
@@ -223,6 +224,18 @@ test('a slow socket has messages dropped beyond the buffer limit, then is told h
   // Pushes made while still backed up (the at:-1 probes) may be counted as dropped too.
   assert.ok(dropped.count >= pushes - delivered, `${dropped.count} dropped, ${delivered} of ${pushes} delivered`);
   reader.socket.close();
+});
+
+test('a socket that stops answering pings is cut and its tail released', async () => {
+  const reader = await open();
+  reader.socket.send(JSON.stringify({ type: 'tail', topic: 'tailed' }));
+  await reader.next((m) => m.type === 'tailing', 'tailing');
+  const closed = new Promise<void>((resolve) => reader.socket.once('close', () => resolve()));
+  // The client stops reading, so the server's pings go unanswered.
+  ((reader.socket as any)._socket as import('node:net').Socket).pause();
+  await until(() => live.counts().sockets === 0 && live.counts().tails === 0, 'the silent socket cut');
+  ((reader.socket as any)._socket as import('node:net').Socket).resume();
+  await closed;
 });
 
 test('closing a socket ends its tail; the server closes sockets cleanly on shutdown', async () => {
