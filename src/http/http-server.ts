@@ -39,10 +39,12 @@ export interface HttpServerOptions {
   host: string;
   port: number;
   broker: Broker;
-  /** host:port of this node's Kafka listener, for the bundled clients. */
-  kafkaBootstrap: string;
+  /** host:port of this node's Kafka listener, for the bundled clients (asked at first use). */
+  kafkaBootstrap: () => string;
   /** Open Kafka connections (for /metrics and the live stats). */
   connections: () => number;
+  /** True once the Kafka listener is bound (readiness waits for it). */
+  kafkaListening: () => boolean;
   logger: Logger;
 }
 
@@ -64,7 +66,7 @@ export class HttpServer {
     this.router
       .add('GET', '/health', () => ({ status: 200, body: { status: 'up' } }))
       .add('GET', '/ready', () => {
-        const state = readiness(options.broker);
+        const state = readiness(options.broker, options.kafkaListening());
         return state.ready ? { status: 200, body: { status: 'ready' } } : { status: 503, body: { status: 'not-ready', reason: state.reason } };
       })
       .add('GET', '/metrics', () => ({ status: 200, text: metrics.render(), contentType: EXPOSITION_CONTENT_TYPE }))
@@ -74,7 +76,7 @@ export class HttpServer {
     addRecordRoutes(this.router, this.context);
     addGroupRoutes(this.router, this.context);
     // The web console: its files at / and /console/* (route()), its WebSocket at /api/v1/live.
-    this.live = new LiveServer({ stats: () => ({ ...metrics.stats(), brokers: brokersSummary(options.broker) }), onStats: (listener) => metrics.onStats(listener), bootstrap: () => options.kafkaBootstrap, logger: this.context.logger });
+    this.live = new LiveServer({ stats: () => ({ ...metrics.stats(), brokers: brokersSummary(options.broker) }), onStats: (listener) => metrics.onStats(listener), bootstrap: options.kafkaBootstrap, logger: this.context.logger });
     this.server.on('upgrade', (req, socket, head) => this.live.handleUpgrade(req, socket, head));
   }
 

@@ -19,10 +19,10 @@ export class KafkaClients {
   private readonly producers = new Map<Acks, Producer>();
   private closed = false;
 
-  constructor(private readonly bootstrap: string) {}
+  constructor(private readonly bootstrap: () => string) {}
 
   private options(clientId: string) {
-    return { bootstrap: [this.bootstrap], clientId, requestTimeoutMs: CLIENT_REQUEST_TIMEOUT_MS, connectTimeoutMs: 5000 };
+    return { bootstrap: [this.bootstrap()], clientId, requestTimeoutMs: CLIENT_REQUEST_TIMEOUT_MS, connectTimeoutMs: 5000 };
   }
 
   async adminClient(): Promise<Admin> {

@@ -75,9 +75,27 @@ export async function startBroker(config: BrokerConfig, logger: Logger): Promise
     replica: { lagTimeMaxMs: config.replicaLagTimeMaxMs, fetchWaitMaxMs: config.replicaFetchWaitMaxMs, fetchMaxBytes: config.replicaFetchMaxBytes },
   };
   const broker = new Broker(settings, logs, logger);
-  await broker.start();
+  // The HTTP listener comes up first, so /health answers and /ready says why not while the
+  // quorum and registration are still under way. Its clients reach this node's own Kafka
+  // listener (loopback when that listens on every address) once it is bound.
+  let http: HttpServer | null = null;
+  let httpPort: number | null = null;
+  let listener: KafkaListener | null = null;
+  let kafkaPort = config.listen.port;
+  let kafkaBound = false;
+  if (config.http) {
+    const kafkaHost = ['0.0.0.0', '::', ''].includes(config.listen.host) ? '127.0.0.1' : config.listen.host;
+    http = new HttpServer({ host: config.http.host, port: config.http.port, broker, kafkaBootstrap: () => `${kafkaHost}:${kafkaPort}`, connections: () => listener?.connectionCount ?? 0, kafkaListening: () => kafkaBound, logger });
+    httpPort = await http.listen();
+  }
+  try {
+    await broker.start();
+  } catch (error) {
+    if (http) await http.close();
+    throw error;
+  }
 
-  const listener = new KafkaListener(
+  listener = new KafkaListener(
     {
       host: config.listen.host,
       port: config.listen.port,
@@ -88,18 +106,11 @@ export async function startBroker(config: BrokerConfig, logger: Logger): Promise
     new BrokerDispatcher(broker),
     logger,
   );
-  const kafkaPort = await listener.listen();
+  kafkaPort = await listener.listen();
+  kafkaBound = true;
   // Asked for port 0 (tests): advertise the port actually bound, unless told another.
   if (!config.advertise) settings.port = kafkaPort;
 
-  let http: HttpServer | null = null;
-  let httpPort: number | null = null;
-  if (config.http) {
-    // The REST API's clients reach this node's own Kafka listener (loopback when it listens on every address).
-    const kafkaHost = ['0.0.0.0', '::', ''].includes(config.listen.host) ? '127.0.0.1' : config.listen.host;
-    http = new HttpServer({ host: config.http.host, port: config.http.port, broker, kafkaBootstrap: `${kafkaHost}:${kafkaPort}`, connections: () => listener.connectionCount, logger });
-    httpPort = await http.listen();
-  }
   logger.info('broker ready', {
     nodeId: config.nodeId,
     kafka: `${config.listen.host}:${kafkaPort}`,
@@ -116,7 +127,7 @@ export async function startBroker(config: BrokerConfig, logger: Logger): Promise
       // The HTTP API goes first: its clients talk to this node's Kafka listener.
       if (http) await http.close();
       broker.beginShutdown();
-      await listener.close(SHUTDOWN_DRAIN_MS);
+      await listener!.close(SHUTDOWN_DRAIN_MS);
       await broker.stop();
       logs.close();
       logger.flushSync();

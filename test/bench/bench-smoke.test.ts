@@ -20,6 +20,8 @@ test('npm run bench --quick runs every benchmark to the end', () => {
   assert.match(out, /fetch stored data: \d+ MB\/s/);
   assert.match(out, /produce latency at .* 0 errors/);
   assert.match(out, /bundled\/raw \(acks=1\): [\d.]+/);
+  assert.match(out, /POST records, 100 per request: \d+ req\/s, \d+ records\/s.*\(\d+ requests, 0 errors, 0 non-2xx\)/);
+  assert.match(out, /GET \/metrics: \d+ req\/s.*0 errors, 0 non-2xx/);
 });
 
 test.run();

@@ -84,6 +84,8 @@ export interface StartOptions {
   readyTimeoutMs?: number;
   /** Serve the HTTP listener (REST API, /metrics) on a free port instead of --http off. */
   http?: boolean;
+  /** Return once the process runs, without waiting for the Kafka listener (default true: wait). */
+  awaitKafka?: boolean;
 }
 
 export async function startBroker(options: StartOptions = {}): Promise<BrokerProcess> {
@@ -112,6 +114,7 @@ export async function startBroker(options: StartOptions = {}): Promise<BrokerPro
   }));
   const deadline = Date.now() + (options.readyTimeoutMs ?? 15000);
   for (;;) {
+    if (options.awaitKafka === false) break;
     if (exitCode !== undefined) throw new Error(`broker exited with ${exitCode} before ready:\n${output}`);
     const { frame } = await rawRequest(port, API_VERSIONS_V0, 1000);
     if (frame) break;

@@ -36,7 +36,7 @@ test('every documented operation is routed, and every route is documented', () =
     }
   }
   // The router is built in the constructor; nothing here touches the broker or listens.
-  const server = new HttpServer({ host: '127.0.0.1', port: 0, broker: {} as Broker, kafkaBootstrap: '127.0.0.1:1', connections: () => 0, logger: createLogger({ level: 'silent' }) });
+  const server = new HttpServer({ host: '127.0.0.1', port: 0, broker: {} as Broker, kafkaBootstrap: () => '127.0.0.1:1', connections: () => 0, kafkaListening: () => false, logger: createLogger({ level: 'silent' }) });
   const routed = new Set(server.router.routes().map((r) => `${r.method} ${r.template}`));
   const undocumented = [...routed].filter((r) => !documented.has(r));
   const unrouted = [...documented].filter((r) => !routed.has(r));
