@@ -30,6 +30,8 @@ export const LIVE_TAIL_RECORDS_PER_PUSH_MAX = 200;
 export const LIVE_TAIL_VALUE_BYTES_MAX = 4096;
 /** How often gathered tail records are pushed. */
 export const LIVE_TAIL_PUSH_INTERVAL_MS = 250;
+/** Sockets are pinged this often; one that has not answered the previous ping is cut. */
+export const LIVE_HEARTBEAT_INTERVAL_MS = 30_000;
 /** How often stats are pushed. */
 export const LIVE_STATS_INTERVAL_MS = 1000;
 
@@ -53,6 +55,7 @@ export interface LiveOptions {
   logger: Logger;
   statsIntervalMs?: number;
   tailPushIntervalMs?: number;
+  heartbeatIntervalMs?: number;
 }
 
 /** One record as the console shows it (the same shape as the REST records answer). */
@@ -81,6 +84,8 @@ interface SocketState {
   tail: Tail | null;
   /** Messages dropped because the socket was slow, reported with the next message sent. */
   dropped: number;
+  /** Whether the socket answered the last ping. */
+  alive: boolean;
 }
 
 export class LiveServer {
@@ -88,6 +93,7 @@ export class LiveServer {
   private readonly server: WebSocketServer;
   private statsTimer: NodeJS.Timeout | null = null;
   private statsUnsubscribe: (() => void) | null = null;
+  private heartbeatTimer: NodeJS.Timeout | null = null;
   private tails = 0;
   private closed = false;
 
@@ -102,6 +108,13 @@ export class LiveServer {
       socket.end('HTTP/1.1 404 Not Found\r\nconnection: close\r\ncontent-length: 0\r\n\r\n');
       return;
     }
+    // Browsers send Origin and do not apply CORS to WebSockets: without this check any web
+    // page open in the operator's browser could follow the cluster's topics. Programs that
+    // send no Origin (ws, curl) are let through, as the REST API lets them through.
+    if (!sameOrigin(request)) {
+      socket.end('HTTP/1.1 403 Forbidden\r\nconnection: close\r\ncontent-length: 0\r\n\r\n');
+      return;
+    }
     if (this.closed) {
       socket.end('HTTP/1.1 503 Service Unavailable\r\nconnection: close\r\ncontent-length: 0\r\n\r\n');
       return;
@@ -114,8 +127,9 @@ export class LiveServer {
       socket.close(1013, 'too many live connections');
       return;
     }
-    const state: SocketState = { tail: null, dropped: 0 };
+    const state: SocketState = { tail: null, dropped: 0, alive: true };
     this.sockets.set(socket, state);
+    socket.on('pong', () => (state.alive = true));
     socket.on('message', (data, isBinary) => this.receive(socket, state, data, isBinary));
     socket.on('error', (error) => this.options.logger.debug('live socket error', { error: error.message }));
     socket.on('close', () => {
@@ -166,6 +180,9 @@ export class LiveServer {
   // ---- stats --------------------------------------------------------------------------
 
   private startStats(): void {
+    // A browser that vanished without closing (sleep, network gone) is found by the pings.
+    this.heartbeatTimer ??= setInterval(() => this.heartbeat(), this.options.heartbeatIntervalMs ?? LIVE_HEARTBEAT_INTERVAL_MS);
+    this.heartbeatTimer.unref();
     if (this.statsTimer || this.statsUnsubscribe) return;
     const push = () => this.pushStats([...this.sockets.keys()]);
     if (this.options.onStats) {
@@ -176,7 +193,20 @@ export class LiveServer {
     this.statsTimer.unref();
   }
 
+  private heartbeat(): void {
+    for (const [socket, state] of this.sockets) {
+      if (!state.alive) {
+        socket.terminate();
+        continue;
+      }
+      state.alive = false;
+      socket.ping();
+    }
+  }
+
   private stopStats(): void {
+    if (this.heartbeatTimer) clearInterval(this.heartbeatTimer);
+    this.heartbeatTimer = null;
     if (this.statsTimer) clearInterval(this.statsTimer);
     this.statsTimer = null;
     this.statsUnsubscribe?.();
@@ -308,6 +338,17 @@ export class LiveServer {
     while (this.sockets.size > 0 && Date.now() < deadline) await new Promise((resolve) => setTimeout(resolve, 20));
     for (const socket of this.sockets.keys()) socket.terminate();
     this.server.close();
+  }
+}
+
+/** True when the request has no Origin, or one naming the host it was sent to. */
+export function sameOrigin(request: http.IncomingMessage): boolean {
+  const origin = request.headers.origin;
+  if (origin === undefined) return true;
+  try {
+    return new URL(origin).host === request.headers.host;
+  } catch {
+    return false;
   }
 }
 

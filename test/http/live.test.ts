@@ -83,12 +83,10 @@ test.before(async () => {
     bootstrap: () => `127.0.0.1:${broker.port}`,
     logger: silentLogger,
     tailPushIntervalMs: 50,
+    heartbeatIntervalMs: 200,
   });
   server = http.createServer((_req, res) => res.writeHead(404).end());
-  server.on('upgrade', (req, socket, head) => {
-    if (req.url === '/api/v1/live') live.handleUpgrade(req, socket, head);
-    else socket.destroy();
-  });
+  server.on('upgrade', (req, socket, head) => live.handleUpgrade(req, socket, head));
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
   port = (server.address() as AddressInfo).port;
 });
@@ -170,6 +168,28 @@ test('bad messages get error answers and the socket stays usable', async () => {
   reader.socket.close();
 });
 
+test('a WebSocket opened from another site\'s page is refused; the same origin is accepted', async () => {
+  const foreign = new WebSocket(`ws://127.0.0.1:${port}/api/v1/live`, { origin: 'http://evil.example' });
+  const status = await new Promise<number>((resolve) => {
+    foreign.once('unexpected-response', (_req, res) => resolve(res.statusCode ?? 0));
+    foreign.once('open', () => resolve(101));
+    foreign.once('error', () => undefined);
+  });
+  assert.is(status, 403);
+  const local = new WebSocket(`ws://127.0.0.1:${port}/api/v1/live`, { origin: `http://127.0.0.1:${port}` });
+  await new Promise((resolve, reject) => {
+    local.once('open', resolve);
+    local.once('error', reject);
+  });
+  local.close();
+  const wrongPath = new WebSocket(`ws://127.0.0.1:${port}/api/v1/elsewhere`);
+  const answer = await new Promise<number>((resolve) => {
+    wrongPath.once('unexpected-response', (_req, res) => resolve(res.statusCode ?? 0));
+    wrongPath.once('error', () => resolve(-1));
+  });
+  assert.is(answer, 404);
+});
+
 test('an oversized message closes that socket with 1009 and nothing else', async () => {
   const reader = await open();
   const closed = new Promise<number>((resolve) => reader.socket.once('close', (code) => resolve(code)));
@@ -204,6 +224,18 @@ test('a slow socket has messages dropped beyond the buffer limit, then is told h
   // Pushes made while still backed up (the at:-1 probes) may be counted as dropped too.
   assert.ok(dropped.count >= pushes - delivered, `${dropped.count} dropped, ${delivered} of ${pushes} delivered`);
   reader.socket.close();
+});
+
+test('a socket that stops answering pings is cut and its tail released', async () => {
+  const reader = await open();
+  reader.socket.send(JSON.stringify({ type: 'tail', topic: 'tailed' }));
+  await reader.next((m) => m.type === 'tailing', 'tailing');
+  const closed = new Promise<void>((resolve) => reader.socket.once('close', () => resolve()));
+  // The client stops reading, so the server's pings go unanswered.
+  ((reader.socket as any)._socket as import('node:net').Socket).pause();
+  await until(() => live.counts().sockets === 0 && live.counts().tails === 0, 'the silent socket cut');
+  ((reader.socket as any)._socket as import('node:net').Socket).resume();
+  await closed;
 });
 
 test('closing a socket ends its tail; the server closes sockets cleanly on shutdown', async () => {

@@ -6,6 +6,7 @@ import { api, encode } from '../api.js';
 import { h, replace, statusLine, formatNumber } from '../dom.js';
 import { live } from '../live.js';
 import { recordRow, recordHeader } from '../records-view.js';
+import { suggestTopics } from '../topic-suggest.js';
 
 /** Records asked for per page. */
 const PAGE_RECORDS = 50;
@@ -138,9 +139,7 @@ export function render(container, params) {
     h('section', { class: 'card', id: 'tail-card' }, h('h2', {}, 'Live tail'), h('table', { class: 'grid records' }, recordHeader({ showPartition: true }), tailRows)),
     h('section', { class: 'card' }, h('h2', {}, 'Partition records'), h('table', { class: 'grid records' }, recordHeader(), tbody), moreButton));
 
-  api('GET', '/api/v1/topics?limit=1000').then((answer) => {
-    replace(topicNames, answer.topics.map((t) => h('option', { value: t.name })));
-  }, () => undefined);
+  suggestTopics(topicInput, topicNames, { includeInternal: true });
   if (topicInput.value) void loadPartitions().then(() => params.query.get('partition') !== null ? fetchPage(false) : undefined);
   return () => {
     for (const stop of stops) stop();

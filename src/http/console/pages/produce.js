@@ -5,6 +5,7 @@
 import { api, encode } from '../api.js';
 import { h, replace, statusLine, parsePairs, formatNumber, table } from '../dom.js';
 import { parseCsv, parseJsonLines } from '../csv.js';
+import { suggestTopics } from '../topic-suggest.js';
 
 /** Records per POST; kept well under the node's batch limit and its 1 MiB body limit. */
 const UPLOAD_BATCH_RECORDS = 500;
@@ -13,10 +14,11 @@ const UPLOAD_BATCH_BYTES_MAX = 512 * 1024;
 
 export function render(container, params) {
   const topicNames = h('datalist', { id: 'produce-topic-names' });
-  api('GET', '/api/v1/topics?limit=1000').then((answer) => replace(topicNames, answer.topics.filter((t) => !t.internal).map((t) => h('option', { value: t.name }))), () => undefined);
-  replace(container, h('h1', {}, 'Produce'), topicNames,
-    singleForm(params.query.get('topic') ?? ''),
-    uploadForm(params.query.get('topic') ?? ''));
+  const single = singleForm(params.query.get('topic') ?? '');
+  const upload = uploadForm(params.query.get('topic') ?? '');
+  replace(container, h('h1', {}, 'Produce'), topicNames, single, upload);
+  suggestTopics(single.querySelector('#produce-topic'), topicNames);
+  suggestTopics(upload.querySelector('#upload-topic'), topicNames);
 }
 
 function singleForm(initialTopic) {
