@@ -5,14 +5,13 @@
 // these (src/http/metrics.ts); benchmarks read them too.
 
 import * as hdr from 'hdr-histogram-js';
+import { LENGTH_OFFSET, LOG_OVERHEAD, RECORDS_COUNT_OFFSET } from '../../protocol/record-batch';
 
 /** Latencies are recorded in microseconds, up to this bound (longer ones are clamped). */
 export const LATENCY_MICROSECONDS_MAX = 120_000_000;
 /** How deep the error counter looks into a response for errorCode fields. */
 const ERROR_SCAN_DEPTH_MAX = 3;
 const FETCH_API_KEY = 1;
-/** Bytes of a record batch v2 header up to and including its record count. */
-const BATCH_RECORD_COUNT_OFFSET = 57;
 
 export function newLatencyHistogram(): hdr.Histogram {
   return hdr.build({ lowestDiscernibleValue: 1, highestTrackableValue: LATENCY_MICROSECONDS_MAX, numberOfSignificantValueDigits: 2 });
@@ -130,11 +129,11 @@ export function countRecords(chunks: Buffer[]): number {
   let records = 0;
   for (const chunk of chunks) {
     let at = 0;
-    while (at + BATCH_RECORD_COUNT_OFFSET + 4 <= chunk.length) {
-      const batchLength = chunk.readInt32BE(at + 8);
+    while (at + RECORDS_COUNT_OFFSET + 4 <= chunk.length) {
+      const batchLength = chunk.readInt32BE(at + LENGTH_OFFSET);
       if (batchLength <= 0) break;
-      records += chunk.readInt32BE(at + BATCH_RECORD_COUNT_OFFSET);
-      at += 12 + batchLength;
+      records += chunk.readInt32BE(at + RECORDS_COUNT_OFFSET);
+      at += LOG_OVERHEAD + batchLength;
     }
   }
   return records;
