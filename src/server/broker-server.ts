@@ -88,13 +88,8 @@ export async function startBroker(config: BrokerConfig, logger: Logger): Promise
     http = new HttpServer({ host: config.http.host, port: config.http.port, broker, kafkaBootstrap: () => `${kafkaHost}:${kafkaPort}`, connections: () => listener?.connectionCount ?? 0, kafkaListening: () => kafkaBound, logger });
     httpPort = await http.listen();
   }
-  try {
-    await broker.start();
-  } catch (error) {
-    if (http) await http.close();
-    throw error;
-  }
-
+  // The Kafka port is bound before the broker registers, so the port it registers is the
+  // bound one even when asked for port 0; clients connecting meanwhile wait until serve().
   listener = new KafkaListener(
     {
       host: config.listen.host,
@@ -106,10 +101,18 @@ export async function startBroker(config: BrokerConfig, logger: Logger): Promise
     new BrokerDispatcher(broker),
     logger,
   );
-  kafkaPort = await listener.listen();
+  try {
+    kafkaPort = await listener.listen();
+    // Asked for port 0 (tests): advertise the port actually bound, unless told another.
+    if (!config.advertise) settings.port = kafkaPort;
+    await broker.start();
+  } catch (error) {
+    await listener.close(0);
+    if (http) await http.close();
+    throw error;
+  }
+  listener.serve();
   kafkaBound = true;
-  // Asked for port 0 (tests): advertise the port actually bound, unless told another.
-  if (!config.advertise) settings.port = kafkaPort;
 
   logger.info('broker ready', {
     nodeId: config.nodeId,

@@ -19,6 +19,8 @@ export interface ListenerOptions extends ConnectionLimits {
 export class KafkaListener {
   private server: net.Server | null = null;
   private readonly connections = new Set<Connection>();
+  /** Sockets accepted after listen() and before serve(): paused, nothing read from them. */
+  private held: net.Socket[] | null = [];
 
   constructor(
     private readonly options: ListenerOptions,
@@ -30,7 +32,11 @@ export class KafkaListener {
     return this.connections.size;
   }
 
-  /** Starts listening; resolves with the bound port (useful when asked for port 0). */
+  /**
+   * Binds the port; resolves with the bound port (useful when asked for port 0). Clients
+   * that connect before serve() wait, unread, so the port can be known (and registered in
+   * the metadata) before the broker is ready to answer.
+   */
   listen(): Promise<number> {
     // Paused on accept so that no byte is read before the socket is adopted.
     const server = net.createServer({ noDelay: true, pauseOnConnect: true }, (socket) => this.accept(socket));
@@ -45,7 +51,21 @@ export class KafkaListener {
     });
   }
 
+  /** Starts answering: the connections held since listen() are taken on first. */
+  serve(): void {
+    const held = this.held ?? [];
+    this.held = null;
+    for (const socket of held) if (!socket.destroyed) this.accept(socket);
+  }
+
   private accept(accepted: net.Socket): void {
+    if (this.held) {
+      if (this.held.length >= this.options.maxConnections) {
+        this.logger.warn('connection refused: max.connections reached before the broker started', { remote: `${accepted.remoteAddress}:${accepted.remotePort}`, limit: this.options.maxConnections });
+        accepted.destroy();
+      } else this.held.push(accepted);
+      return;
+    }
     // node:net's own max.connections check cannot see adopted sockets, so it is done here.
     if (this.connections.size >= this.options.maxConnections) {
       this.logger.warn('connection refused: max.connections reached', { remote: `${accepted.remoteAddress}:${accepted.remotePort}`, limit: this.options.maxConnections });
@@ -65,6 +85,8 @@ export class KafkaListener {
     const server = this.server;
     if (!server) return;
     this.server = null;
+    for (const socket of this.held ?? []) socket.destroy();
+    this.held = null;
     const closed = new Promise<void>((resolve) => server.close(() => resolve()));
     for (const connection of this.connections) connection.stopReading();
     let timer: NodeJS.Timeout | undefined;
