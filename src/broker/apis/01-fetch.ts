@@ -99,10 +99,10 @@ export const fetch: ApiHandler<FetchRequest> = {
       const attempt = await readAll(broker, request, slots);
       const remainingMs = deadline - Date.now();
       if (attempt.bytes >= request.minBytes || attempt.failed || remainingMs <= 0 || broker.shuttingDown) {
-        return assemble(request, slots, attempt.partitions);
+        return answered(broker, request, slots, attempt);
       }
       const woken = await waitForData(slots, remainingMs, broker, follower, () => mark().some((m, i) => m !== marks[i]));
-      if (!woken) return assemble(request, slots, (await readAll(broker, request, slots)).partitions);
+      if (!woken) return answered(broker, request, slots, await readAll(broker, request, slots));
     }
   },
   errorResponse(request, errorCode) {
@@ -125,6 +125,8 @@ async function readAll(broker: Broker, request: FetchRequest, slots: Slot[]) {
   let failed = false;
   let firstNonEmpty = true;
   const partitions = [];
+  /** What this read gives, counted in the metrics only if it is the read that is answered. */
+  const reads: { topic: string; chunks: Buffer[]; bytes: number }[] = [];
   const follower = request.replicaId >= 0;
   for (const slot of slots) {
     const { log, replica, request: wanted } = slot;
@@ -154,13 +156,20 @@ async function readAll(broker: Broker, request: FetchRequest, slots: Slot[]) {
       firstNonEmpty = false;
       bytes += result.bytes;
       budget = Math.max(0, budget - result.bytes);
-      broker.metrics.fetched(log.topic, result.chunks, result.bytes, follower);
+      reads.push({ topic: log.topic, chunks: result.chunks, bytes: result.bytes });
     } else {
       entry.records = [];
     }
     partitions.push(entry);
   }
-  return { partitions, bytes, failed };
+  return { partitions, bytes, failed, reads };
+}
+
+/** Counts what a fetch answer carries (bytes and records out per topic), once per answer. */
+function answered(broker: Broker, request: FetchRequest, slots: Slot[], attempt: Awaited<ReturnType<typeof readAll>>) {
+  const follower = request.replicaId >= 0;
+  for (const read of attempt.reads) broker.metrics.fetched(read.topic, read.chunks, read.bytes, follower);
+  return assemble(request, slots, attempt.partitions);
 }
 
 function assemble(request: FetchRequest, slots: Slot[], partitions: ReturnType<typeof emptyPartition>[]) {
