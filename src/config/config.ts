@@ -35,6 +35,7 @@ export interface BrokerConfig {
   maxConnections: number;
   maxPartitionsPerRequest: number;
   tailCacheBytes: number;
+  retentionCheckIntervalMs: number;
   messageMaxBytes: number;
   fetchMaxBytes: number;
   numPartitions: number;

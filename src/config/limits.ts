@@ -18,6 +18,7 @@ export const SETTINGS: SettingDef[] = [
   { key: 'max.connections', field: 'maxConnections', kind: 'int', defaultValue: 1000, min: 1, about: 'client connections accepted at once' },
   { key: 'brook.max.partitions.per.request', field: 'maxPartitionsPerRequest', kind: 'int', defaultValue: 10000, min: 1, about: 'partitions named in one request (and created by one request)' },
   { key: 'brook.log.tail.cache.bytes', field: 'tailCacheBytes', kind: 'int', defaultValue: 268435456, min: 0, about: 'memory for recently appended batches served to consumers without file reads' },
+  { key: 'log.retention.check.interval.ms', field: 'retentionCheckIntervalMs', kind: 'int', defaultValue: 300000, min: 100, about: 'how often retention.ms and retention.bytes delete old segments' },
   { key: 'message.max.bytes', field: 'messageMaxBytes', kind: 'int', defaultValue: 1048588, min: 0, about: 'largest record batch accepted (topic override: max.message.bytes)' },
   { key: 'fetch.max.bytes', field: 'fetchMaxBytes', kind: 'int', defaultValue: 57671680, min: 1024, about: 'largest fetch response' },
   { key: 'num.partitions', field: 'numPartitions', kind: 'int', defaultValue: 1, min: 1, about: 'partitions of auto-created topics and of CreateTopics with -1' },

@@ -93,6 +93,20 @@ export class LeaderEpochCache {
     if (this.entries.length !== before) this.persist();
   }
 
+  /**
+   * The log now starts at `startOffset` (retention deleted what was before): epochs that
+   * ended before it are forgotten, and the one in force there now starts there (Kafka's
+   * truncateFromStart).
+   */
+  truncateFromStart(startOffset: number): void {
+    let firstKept = 0;
+    while (firstKept + 1 < this.entries.length && this.entries[firstKept + 1].startOffset <= startOffset) firstKept++;
+    const head = this.entries[firstKept];
+    if (firstKept === 0 && (!head || head.startOffset >= startOffset)) return;
+    this.entries = [{ epoch: head.epoch, startOffset: Math.max(head.startOffset, startOffset) }, ...this.entries.slice(firstKept + 1)];
+    this.persist();
+  }
+
   /** Replaces everything (a rebuild from the log's batches). */
   reset(entries: EpochEntry[]): void {
     this.entries = entries.slice();

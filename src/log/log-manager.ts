@@ -1,6 +1,7 @@
 // All partition logs of one node: opens and recovers every `<topic>-<partition>` directory
 // under the data directory at start, creates and deletes partitions, runs the periodic
-// flush.ms / segment.ms checks, and owns the shared tail-cache budget.
+// flush.ms / segment.ms checks and the retention checks (log.retention.check.interval.ms),
+// and owns the shared tail-cache budget.
 
 import * as path from 'node:path';
 import { FileSystem, realFileSystem } from './file-system';
@@ -14,10 +15,16 @@ export interface LogManagerOptions {
   tailCacheBytes: number;
   /** How often flush.ms and segment.ms are checked. */
   housekeepingIntervalMs?: number;
+  /** How often retention.ms and retention.bytes are applied (log.retention.check.interval.ms). */
+  retentionCheckIntervalMs?: number;
+  /** Segments deleted by retention (one call per partition and check that deleted any). */
+  onRetention?: (info: { topic: string; partition: number; segmentsDeleted: number; logStartOffset: number }) => void;
   onRecovered?: (info: { topic: string; partition: number; truncatedBytes: number; logEndOffset: number }) => void;
 }
 
 const DELETE_SUFFIX = '-delete';
+/** Kafka's log.retention.check.interval.ms default. */
+const DEFAULT_RETENTION_CHECK_INTERVAL_MS = 300_000;
 const LOGS_DIR = 'logs';
 
 /** `<topic>-<partition>`: the partition number is after the last dash. */
@@ -34,6 +41,7 @@ export class LogManager {
   private readonly root: string;
   readonly tailCache: TailCache;
   private timer: NodeJS.Timeout | null = null;
+  private lastRetentionCheckMs = 0;
 
   constructor(private readonly options: LogManagerOptions) {
     this.fs = options.fs ?? realFileSystem;
@@ -55,7 +63,8 @@ export class LogManager {
     for (const name of this.fs.readdir(this.root)) {
       if (name.endsWith(DELETE_SUFFIX)) this.fs.removeTree(path.join(this.root, name));
     }
-    const interval = this.options.housekeepingIntervalMs ?? 1000;
+    // The timer also runs the retention checks, so it ticks at least as often as they are due.
+    const interval = Math.min(this.options.housekeepingIntervalMs ?? 1000, this.options.retentionCheckIntervalMs ?? DEFAULT_RETENTION_CHECK_INTERVAL_MS);
     if (interval > 0) {
       this.timer = setInterval(() => this.housekeeping(), interval);
       this.timer.unref();
@@ -153,6 +162,18 @@ export class LogManager {
     for (const log of this.logs.values()) {
       log.maybeFlushByTime(now);
       log.maybeRollByTime(now);
+    }
+    if (now - this.lastRetentionCheckMs >= (this.options.retentionCheckIntervalMs ?? DEFAULT_RETENTION_CHECK_INTERVAL_MS)) {
+      this.lastRetentionCheckMs = now;
+      this.applyRetention(now);
+    }
+  }
+
+  /** Applies every partition's retention settings now (the periodic check; tests call it). */
+  applyRetention(nowMs = this.clock()): void {
+    for (const log of this.logs.values()) {
+      const segmentsDeleted = log.applyRetention(nowMs);
+      if (segmentsDeleted > 0) this.options.onRetention?.({ topic: log.topic, partition: log.partition, segmentsDeleted, logStartOffset: log.logStartOffset });
     }
   }
 

@@ -51,6 +51,9 @@ export interface ReadResult {
 const CLEAN_SHUTDOWN_FILE = '.clean-shutdown';
 const SNAPSHOT_SUFFIX = '.snapshot';
 
+/** retention.ms when a config map has none (Kafka's log.retention.hours=168). */
+const DEFAULT_RETENTION_MS = 7 * 24 * 60 * 60 * 1000;
+
 function configNumber(config: Record<string, string>, name: string, fallback: number): number {
   const value = Number(config[name]);
   return Number.isFinite(value) ? value : fallback;
@@ -138,6 +141,7 @@ export class PartitionLog {
       });
       log.epochs.reset(entries);
     }
+    log.epochs.truncateFromStart(log.logStartOffset);
     log.epochs.truncateFromEnd(log.logEndOffset);
     if (clean) fs.unlink(cleanMarker);
     return log;
@@ -256,12 +260,9 @@ export class PartitionLog {
   }
 
   /**
-   * Appends validated batches (one produce partition's record set): idempotence checks,
-   * offset assignment by patching baseOffset and partitionLeaderEpoch in place, segment
-   * write, index update. Either every batch is written or none.
-   */
-  /**
-   * Appends produced batches as the leader: assigns offsets and stamps `leaderEpoch`. With
+   * Appends produced batches as the leader (one produce partition's validated record set):
+   * idempotence checks, offsets assigned and `leaderEpoch` stamped by patching the batches
+   * in place, segment write, index update; every batch is written or none. With
    * `holdHighWatermark` (a replicated partition) the high watermark stays where it is until
    * the followers have the batches.
    */
@@ -382,6 +383,68 @@ export class PartitionLog {
     this.producers.clear();
     this.rebuildProducerState();
     return this.logEndOffset;
+  }
+
+  /**
+   * Kafka's delete cleanup policy: drops the oldest segments that retention.ms (age of the
+   * newest record in the segment) or retention.bytes (the partition's size without them)
+   * no longer keep. Only sealed segments go, and only those wholly below the high
+   * watermark, so nothing is deleted that is not committed; the log start offset moves to
+   * the first segment kept. A topic whose cleanup.policy lacks "delete" keeps everything.
+   * Returns the number of segments deleted.
+   */
+  applyRetention(nowMs: number): number {
+    if (this.closed) return 0;
+    const policies = (this.config['cleanup.policy'] ?? 'delete').split(',').map((p) => p.trim());
+    if (!policies.includes('delete')) return 0;
+    const retentionMs = configNumber(this.config, 'retention.ms', DEFAULT_RETENTION_MS);
+    const retentionBytes = configNumber(this.config, 'retention.bytes', -1);
+    let size = this.sizeBytes;
+    let deleted = 0;
+    while (this.segments.length > 1 && this.segments[1].baseOffset <= this.hw) {
+      const oldest = this.segments[0];
+      // A segment whose records carry no timestamps is kept by time (only size removes it).
+      const expired = retentionMs >= 0 && oldest.maxTimestamp >= 0 && nowMs - oldest.maxTimestamp > retentionMs;
+      const oversized = retentionBytes >= 0 && size - oldest.size >= retentionBytes;
+      if (!expired && !oversized) break;
+      size -= oldest.size;
+      this.deleteOldestSegment();
+      deleted++;
+    }
+    return deleted;
+  }
+
+  private deleteOldestSegment(): void {
+    const segment = this.segments.shift()!;
+    segment.close();
+    // Indexes first: a crash between the unlinks leaves a .log whose indexes are rebuilt
+    // at start, never an index without its log.
+    for (const suffix of ['.index', '.timeindex', '.log']) this.fs.unlink(path.join(this.dir, segmentFileName(segment.baseOffset, suffix)));
+    this.logStartOffset = this.segments[0].baseOffset;
+    this.epochs.truncateFromStart(this.logStartOffset);
+    this.cache.dropBefore(this.cacheEntries, this.logStartOffset);
+  }
+
+  /**
+   * Empties the log and restarts it at `offset` (a follower whose log ends before the
+   * leader's log start: what it lacks was deleted by retention on the leader, so it starts
+   * over where the leader's log starts, as Kafka's truncateFullyAndStartAt).
+   */
+  truncateFullyAndStartAt(offset: number): void {
+    while (this.segments.length > 0) {
+      const segment = this.segments.pop()!;
+      segment.close();
+      for (const suffix of ['.index', '.timeindex', '.log']) this.fs.unlink(path.join(this.dir, segmentFileName(segment.baseOffset, suffix)));
+    }
+    for (const name of this.fs.readdir(this.dir)) if (name.endsWith(SNAPSHOT_SUFFIX)) this.fs.unlink(path.join(this.dir, name));
+    this.segments.push(Segment.create(this.fs, this.dir, offset, this.limits));
+    this.logStartOffset = offset;
+    this.logEndOffset = offset;
+    this.hw = offset;
+    this.epochs.reset([]);
+    this.cache.dropAll(this.cacheEntries);
+    this.producers.clear();
+    this.unflushedMessages = 0;
   }
 
   private refuse(errorCode: number, message: string): AppendResult {

@@ -41,6 +41,18 @@ export class TailCache {
     }
   }
 
+  /** Forgets a partition's entries that end before `offset` (retention moved its start). */
+  dropBefore(entries: TailEntry[], offset: number): void {
+    let count = 0;
+    while (count < entries.length && entries[count].lastOffset < offset) {
+      const entry = entries[count++];
+      if (entry.evicted) continue;
+      entry.evicted = true;
+      this.usedBytes -= entry.bytes.length;
+    }
+    entries.splice(0, count);
+  }
+
   /** Forgets a partition's entries (close, delete). */
   dropAll(entries: TailEntry[]): void {
     for (const entry of entries) {

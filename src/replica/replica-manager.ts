@@ -471,7 +471,13 @@ export class FollowerFetcher {
         // Metadata may have moved on while the fetch was out: only a still-following replica appends.
         if (!r || r.following !== 'fetching' || r.leaderId !== this.leaderId) continue;
         if (p.errorCode === ErrorCode.OFFSET_OUT_OF_RANGE) {
-          r.following = 'truncating';
+          const leaderLogStart = Number(p.logStartOffset);
+          if (leaderLogStart > r.log.logEndOffset) {
+            // What this replica lacks was deleted by retention on the leader: start over
+            // at the leader's log start (Kafka's truncateFullyAndStartAt).
+            this.manager.logger.info('follower behind the leader\'s log start; starting over there', { topic: r.topic, partition: r.partition, logEndOffset: r.log.logEndOffset, leaderLogStartOffset: leaderLogStart });
+            r.log.truncateFullyAndStartAt(leaderLogStart);
+          } else r.following = 'truncating';
           continue;
         }
         if (p.errorCode !== ErrorCode.NONE) {

@@ -12,6 +12,10 @@ export function logManagerOptions(config: BrokerConfig, dataDir: string, logger:
   return {
     dataDir,
     tailCacheBytes: config.tailCacheBytes,
+    retentionCheckIntervalMs: config.retentionCheckIntervalMs,
+    onRetention: ({ topic, partition, segmentsDeleted, logStartOffset }) => {
+      logger.info('retention deleted old segments', { topic, partition, segmentsDeleted, logStartOffset });
+    },
     onRecovered: ({ topic, partition, truncatedBytes, logEndOffset }) => {
       if (truncatedBytes > 0) logger.warn('recovered partition: truncated a torn or corrupt tail', { topic, partition, truncatedBytes, logEndOffset });
     },
