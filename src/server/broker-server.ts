@@ -89,7 +89,7 @@ export async function startBroker(config: BrokerConfig, logger: Logger): Promise
     httpPort = await http.listen();
   }
   // The Kafka port is bound before the broker registers, so the port it registers is the
-  // bound one even when asked for port 0; clients connecting meanwhile wait until serve().
+  // bound one even when asked for port 0; connections before serve() are closed at once.
   listener = new KafkaListener(
     {
       host: config.listen.host,
@@ -100,6 +100,7 @@ export async function startBroker(config: BrokerConfig, logger: Logger): Promise
     },
     new BrokerDispatcher(broker),
     logger,
+    true,
   );
   try {
     kafkaPort = await listener.listen();

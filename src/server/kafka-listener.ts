@@ -19,23 +19,31 @@ export interface ListenerOptions extends ConnectionLimits {
 export class KafkaListener {
   private server: net.Server | null = null;
   private readonly connections = new Set<Connection>();
-  /** Sockets accepted after listen() and before serve(): paused, nothing read from them. */
-  private held: net.Socket[] | null = [];
+  /**
+   * With `closedUntilServe` (the broker's Kafka port), false from listen() until serve():
+   * connections are closed at once meanwhile. Other listeners serve from listen() on.
+   */
+  private serving: boolean;
 
   constructor(
     private readonly options: ListenerOptions,
     private readonly dispatcher: Dispatcher,
     private readonly logger: Logger,
-  ) {}
+    closedUntilServe = false,
+  ) {
+    this.serving = !closedUntilServe;
+  }
 
   get connectionCount(): number {
     return this.connections.size;
   }
 
   /**
-   * Binds the port; resolves with the bound port (useful when asked for port 0). Clients
-   * that connect before serve() wait, unread, so the port can be known (and registered in
-   * the metadata) before the broker is ready to answer.
+   * Binds the port; resolves with the bound port (useful when asked for port 0), so the
+   * port is known (and registered in the metadata) before the broker can answer. Until
+   * serve(), a connection is closed as soon as it is accepted, which a client treats as a
+   * refused connection and retries; holding it instead could deadlock nodes that start
+   * together and need each other's Kafka ports to finish starting.
    */
   listen(): Promise<number> {
     // Paused on accept so that no byte is read before the socket is adopted.
@@ -51,19 +59,15 @@ export class KafkaListener {
     });
   }
 
-  /** Starts answering: the connections held since listen() are taken on first. */
+  /** Starts answering new connections. */
   serve(): void {
-    const held = this.held ?? [];
-    this.held = null;
-    for (const socket of held) if (!socket.destroyed) this.accept(socket);
+    this.serving = true;
   }
 
   private accept(accepted: net.Socket): void {
-    if (this.held) {
-      if (this.held.length >= this.options.maxConnections) {
-        this.logger.warn('connection refused: max.connections reached before the broker started', { remote: `${accepted.remoteAddress}:${accepted.remotePort}`, limit: this.options.maxConnections });
-        accepted.destroy();
-      } else this.held.push(accepted);
+    if (!this.serving) {
+      this.logger.debug('connection closed: the broker is still starting', { remote: `${accepted.remoteAddress}:${accepted.remotePort}` });
+      accepted.destroy();
       return;
     }
     // node:net's own max.connections check cannot see adopted sockets, so it is done here.
@@ -85,8 +89,6 @@ export class KafkaListener {
     const server = this.server;
     if (!server) return;
     this.server = null;
-    for (const socket of this.held ?? []) socket.destroy();
-    this.held = null;
     const closed = new Promise<void>((resolve) => server.close(() => resolve()));
     for (const connection of this.connections) connection.stopReading();
     let timer: NodeJS.Timeout | undefined;
