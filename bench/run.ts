@@ -33,6 +33,8 @@ function runScript(name: string, quick: boolean): void {
   runScript('failover', quick);
   process.stdout.write('== the bundled producer against the raw load generator\n');
   runScript('client', quick);
+  process.stdout.write('== the bundled client matrix: record sizes, producers, acks, RF; consumer; end to end\n');
+  runScript('client-matrix', quick);
   // The peers need nats-server and redis-server (installed from Debian by the bench when
   // missing): not part of the quick smoke run inside the test suite.
   if (!quick || process.argv.includes('--peers')) {
