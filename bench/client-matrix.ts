@@ -8,7 +8,9 @@
 // median and each round's spread. Both clusters are started once with the peer bench's
 // launcher (bench/peers/brook.ts) and stopped by PID at the end; data lives in a
 // temporary directory that is removed.
-// Usage: node dist/bench/client-matrix.js [--quick]
+// Usage: node dist/bench/client-matrix.js [--quick] [--record-sizes 100,1024,16384]
+//        [--producers 1,4] [--replication-factors 1,3] [--rounds N] [--duration-ms N]
+//        [--end-to-end-duration-ms N]   (a part of the matrix, to look into one row)
 
 import { execSync } from 'node:child_process';
 import * as fs from 'node:fs';
@@ -16,6 +18,7 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { Admin } from '../src/client/admin';
+import { KafkaConnection } from '../src/client/connection';
 import { Producer } from '../src/client/producer';
 import { BundledConsumeResult, runBundledConsumer } from './lib/bundled-consume';
 import { BundledEndToEndResult, runBundledEndToEnd } from './lib/bundled-end-to-end';
@@ -28,14 +31,29 @@ import { CpuMeter, killAllOnExit, printLogTails } from './peers/process';
 type Acks = 1 | 'all';
 
 const quick = process.argv.includes('--quick');
+
+/** The value after `--name` as a list of positive integers, or `fallback` when absent. */
+function integersOption(name: string, fallback: number[], allowed?: number[]): number[] {
+  const at = process.argv.indexOf(`--${name}`);
+  if (at < 0) return fallback;
+  const text = process.argv[at + 1] ?? '';
+  const values = text.split(',').map((part) => Number(part));
+  const bad = values.length === 0 || values.some((v) => !Number.isInteger(v) || v <= 0 || (allowed !== undefined && !allowed.includes(v)));
+  if (bad) {
+    process.stderr.write(`--${name} takes a comma-separated list of ${allowed ? `values from ${allowed.join(', ')}` : 'positive integers'}, got "${text}"\n`);
+    process.exit(2);
+  }
+  return values;
+}
+
 /** --quick runs inside `npm test` (through `npm run bench -- --quick`): a few seconds in all. */
-const RECORD_SIZES = quick ? [1024] : [100, 1024, 16 * 1024];
-const PRODUCER_COUNTS = [1, 4];
+const RECORD_SIZES = integersOption('record-sizes', quick ? [1024] : [100, 1024, 16 * 1024]);
+const PRODUCER_COUNTS = integersOption('producers', [1, 4]);
 const ACKS: Acks[] = [1, 'all'];
-const REPLICATION_FACTORS = quick ? [1] : [1, 3];
-const ROUNDS = quick ? 1 : 3;
-const PRODUCE_DURATION_MS = quick ? 1000 : 4000;
-const END_TO_END_DURATION_MS = quick ? 500 : 5000;
+const REPLICATION_FACTORS = integersOption('replication-factors', quick ? [1] : [1, 3], [1, 3]);
+const ROUNDS = integersOption('rounds', [quick ? 1 : 3])[0];
+const PRODUCE_DURATION_MS = integersOption('duration-ms', [quick ? 1000 : 4000])[0];
+const END_TO_END_DURATION_MS = integersOption('end-to-end-duration-ms', [quick ? 500 : 5000])[0];
 const END_TO_END_RATE_PER_SECOND = 10_000;
 const END_TO_END_RECORD_BYTES = 1024;
 /** Six partitions: two led by each node of the three-node cluster. */
@@ -51,6 +69,7 @@ const END_TO_END_DRAIN_TIMEOUT_MS = 30_000;
 const TOPIC_READY_DEADLINE_MS = 30_000;
 const TOPIC_READY_POLL_MS = 50;
 const SYNC_TIMEOUT_MS = 120_000;
+const METADATA_VERSION = 9;
 
 interface ThroughputSpec {
   kind: 'throughput';
@@ -87,6 +106,8 @@ interface ClusterUnderTest {
   brook: Brook;
   admin: Admin;
   bootstrap: string[];
+  /** One connection per node, to ask each node's own metadata view. */
+  probes: KafkaConnection[];
 }
 
 function sizeName(bytes: number): string {
@@ -121,17 +142,39 @@ async function startCluster(base: string, replicationFactor: number): Promise<Cl
   const bootstrap = brook.nodes.map((node) => `127.0.0.1:${node.port}`);
   const admin = new Admin({ bootstrap, clientId: 'bench-client-matrix-admin' });
   await admin.connect();
-  return { replicationFactor, brook, admin, bootstrap };
+  const probes = await Promise.all(brook.nodes.map(async (node) => {
+    const probe = new KafkaConnection({ host: '127.0.0.1', port: node.port, clientId: 'bench-client-matrix-probe' });
+    await probe.connect();
+    return probe;
+  }));
+  return { replicationFactor, brook, admin, bootstrap, probes };
 }
 
-/** Creates a fresh topic and waits until every partition has a leader and a full ISR. */
+/** One node's view of a topic's partitions: each one's leader and ISR size, or null while it does not know the topic. */
+async function partitionsSeenBy(probe: KafkaConnection, topic: string): Promise<{ leader: number; isr: number }[] | null> {
+  const answer = await probe.request(3, METADATA_VERSION, { topics: [{ name: topic }], allowAutoTopicCreation: false, includeTopicAuthorizedOperations: false });
+  const seen = answer.topics[0];
+  if (!seen || seen.errorCode !== 0) return null;
+  return (seen.partitions as { partitionIndex: number; leaderId: number; isrNodes: number[] }[])
+    .sort((a, b) => a.partitionIndex - b.partitionIndex)
+    .map((p) => ({ leader: p.leaderId, isr: p.isrNodes.length }));
+}
+
+/**
+ * Creates a fresh topic and waits until every node names the same leader for every
+ * partition, with a full ISR. Asking one node is not enough: a client whose metadata
+ * request lands on a node that has not applied the topic yet is told it does not exist,
+ * and the bundled producer fails such sends at once (see the README's notes).
+ */
 async function createTopic(cluster: ClusterUnderTest, name: string): Promise<void> {
   const replicationFactor = cluster.replicationFactor;
   await cluster.admin.createTopics([{ name, partitions: PARTITIONS, replicationFactor, configs: replicationFactor > 1 ? { 'min.insync.replicas': '2' } : {} }]);
   const deadlineMs = performance.now() + TOPIC_READY_DEADLINE_MS;
   for (;;) {
-    const [topic] = await cluster.admin.cluster.refreshMetadata([name]).catch(() => []);
-    const ready = topic?.errorCode === 0 && topic.partitions.length === PARTITIONS && topic.partitions.every((p) => p.leader >= 0 && p.isr.length === replicationFactor);
+    const views = await Promise.all(cluster.probes.map((probe) => partitionsSeenBy(probe, name)));
+    const first = views[0];
+    const ready = first !== null && first.length === PARTITIONS && first.every((p) => p.leader >= 0 && p.isr === replicationFactor)
+      && views.every((view) => view !== null && view.every((p, i) => p.leader === first[i].leader && p.isr === replicationFactor));
     if (ready) return;
     if (performance.now() > deadlineMs) throw new Error(`topic ${name}: no leader with a full ISR on every partition after ${TOPIC_READY_DEADLINE_MS} ms`);
     await new Promise((resolve) => setTimeout(resolve, TOPIC_READY_POLL_MS));
@@ -331,6 +374,7 @@ export async function main(): Promise<{ result: Record<string, unknown>; markdow
   } finally {
     for (const cluster of clusters.values()) {
       cluster.admin.cluster.close();
+      for (const probe of cluster.probes) probe.close();
       await cluster.brook.stop();
     }
     forgetExitHandler();
@@ -355,7 +399,7 @@ export async function main(): Promise<{ result: Record<string, unknown>; markdow
   const result = {
     environment: environment(),
     mode: quick ? 'quick' : 'full',
-    command: `node dist/bench/client-matrix.js${quick ? ' --quick' : ''}`,
+    command: `node ${['dist/bench/client-matrix.js', ...process.argv.slice(2)].join(' ')}`,
     settings: {
       recordSizes: RECORD_SIZES,
       producerCounts: PRODUCER_COUNTS,
