@@ -22,6 +22,8 @@ export interface BundledEndToEndLoad {
   durationMs: number;
   /** How long the consumer may take, after the last send, to hand out the last records. */
   drainTimeoutMs: number;
+  /** The consumer's fetch.max.wait.ms; unset: the bundled consumer's default (500 ms). */
+  consumerMaxWaitMs?: number;
 }
 
 export interface BundledEndToEndResult {
@@ -53,7 +55,7 @@ export async function runBundledEndToEnd(load: BundledEndToEndLoad): Promise<Bun
   let firstError: string | null = null;
   let consumed = 0;
 
-  const consumer = new Consumer({ bootstrap: load.bootstrap, clientId: 'bench-client-matrix-end-to-end' });
+  const consumer = new Consumer({ bootstrap: load.bootstrap, clientId: 'bench-client-matrix-end-to-end', maxWaitMs: load.consumerMaxWaitMs });
   consumer.assign(Array.from({ length: load.partitions }, (_, partition) => ({ topic: load.topic, partition, offset: 'earliest' as const })));
   const consuming = (async () => {
     for (;;) {
