@@ -17,7 +17,9 @@ import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { performance } from 'node:perf_hooks';
+import { ErrorCode } from '../protocol/errors';
 import { Admin } from '../src/client/admin';
+import { KafkaError } from '../src/client/cluster';
 import { KafkaConnection } from '../src/client/connection';
 import { Producer } from '../src/client/producer';
 import { BundledConsumeResult, runBundledConsumer } from './lib/bundled-consume';
@@ -70,6 +72,8 @@ const TOPIC_READY_DEADLINE_MS = 30_000;
 const TOPIC_READY_POLL_MS = 50;
 const SYNC_TIMEOUT_MS = 120_000;
 const METADATA_VERSION = 9;
+const ADMIN_RETRY_DEADLINE_MS = 60_000;
+const ADMIN_RETRY_BACKOFF_MS = 250;
 
 interface ThroughputSpec {
   kind: 'throughput';
@@ -161,6 +165,29 @@ async function partitionsSeenBy(probe: KafkaConnection, topic: string): Promise<
 }
 
 /**
+ * Sends an admin request until it succeeds, as a Kafka admin client does: a retriable error
+ * (NOT_CONTROLLER after the metadata quorum elected another controller, a lost connection)
+ * is retried within a bound after a metadata refresh, and `doneOnRetry` (the topic already
+ * exists, or is already gone) counts as success once an earlier attempt may have gone
+ * through. The bundled Admin does not retry by itself.
+ */
+async function withAdminRetries(what: string, cluster: ClusterUnderTest, doneOnRetry: number, send: () => Promise<unknown>): Promise<void> {
+  const deadlineMs = performance.now() + ADMIN_RETRY_DEADLINE_MS;
+  for (let attempt = 0; ; attempt++) {
+    try {
+      await send();
+      return;
+    } catch (error) {
+      if (error instanceof KafkaError && error.code === doneOnRetry && attempt > 0) return;
+      if ((error instanceof KafkaError && !error.retriable) || performance.now() > deadlineMs) throw error;
+      process.stderr.write(`${what}: ${(error as Error).message}; retrying\n`);
+    }
+    await new Promise((resolve) => setTimeout(resolve, ADMIN_RETRY_BACKOFF_MS));
+    await cluster.admin.cluster.refreshMetadata(null).catch(() => undefined);
+  }
+}
+
+/**
  * Creates a fresh topic and waits until every node names the same leader for every
  * partition, with a full ISR. Asking one node is not enough: a client whose metadata
  * request lands on a node that has not applied the topic yet is told it does not exist,
@@ -168,7 +195,8 @@ async function partitionsSeenBy(probe: KafkaConnection, topic: string): Promise<
  */
 async function createTopic(cluster: ClusterUnderTest, name: string): Promise<void> {
   const replicationFactor = cluster.replicationFactor;
-  await cluster.admin.createTopics([{ name, partitions: PARTITIONS, replicationFactor, configs: replicationFactor > 1 ? { 'min.insync.replicas': '2' } : {} }]);
+  const configs: Record<string, string> = replicationFactor > 1 ? { 'min.insync.replicas': '2' } : {};
+  await withAdminRetries(`create topic ${name}`, cluster, ErrorCode.TOPIC_ALREADY_EXISTS, () => cluster.admin.createTopics([{ name, partitions: PARTITIONS, replicationFactor, configs }]));
   const deadlineMs = performance.now() + TOPIC_READY_DEADLINE_MS;
   for (;;) {
     const views = await Promise.all(cluster.probes.map((probe) => partitionsSeenBy(probe, name)));
@@ -184,7 +212,7 @@ async function createTopic(cluster: ClusterUnderTest, name: string): Promise<voi
 /** Deletes a row's topic so the disk holds one row's data at a time. */
 async function deleteTopic(cluster: ClusterUnderTest, name: string): Promise<void> {
   try {
-    await cluster.admin.deleteTopics([name]);
+    await withAdminRetries(`delete topic ${name}`, cluster, ErrorCode.UNKNOWN_TOPIC_OR_PARTITION, () => cluster.admin.deleteTopics([name]));
   } catch (error) {
     process.stderr.write(`delete topic ${name} failed (its data stays until the bench's directory is removed): ${(error as Error).message}\n`);
   }
@@ -317,7 +345,7 @@ function endToEndSummary(spec: EndToEndSpec, samples: EndToEndSample[]) {
   };
 }
 
-function markdown(throughput: ReturnType<typeof throughputSummary>[], endToEnd: ReturnType<typeof endToEndSummary>[], samplesOf: Map<string, { produce: number[]; consume: number[] }>): string {
+function markdown(throughput: ReturnType<typeof throughputSummary>[], endToEnd: ReturnType<typeof endToEndSummary>[], samplesOf: Map<string, { produce: number[]; consume: number[] }>, failures: { row: string; round: number; error: string }[]): string {
   const lines = [
     `Bundled producer and consumer, ${PARTITIONS} partitions, ${ROUNDS} round(s) of ${PRODUCE_DURATION_MS / 1000} s per row, median (lowest-highest round); producer linger.ms ${LINGER_MS}, batch.size ${BATCH_BYTES / 1024} KiB, default partitioner; RF3: min.insync.replicas 2.`,
     '',
@@ -326,6 +354,10 @@ function markdown(throughput: ReturnType<typeof throughputSummary>[], endToEnd: 
   ];
   for (const row of throughput) {
     const rounds = samplesOf.get(row.row)!;
+    if (rounds.produce.length === 0) {
+      lines.push(`| ${sizeName(row.recordBytes)} | ${row.producers} | ${row.acks === 'all' ? 'all (idempotent)' : '1'} | ${row.replicationFactor} | failed in every round |  |  |  |  |  |  |  |  |  |  |`);
+      continue;
+    }
     lines.push(`| ${sizeName(row.recordBytes)} | ${row.producers} | ${row.acks === 'all' ? 'all (idempotent)' : '1'} | ${row.replicationFactor} | ${whole(row.produceRecordsPerSecond.median)}${rangeOf(rounds.produce)} | ${row.produceMegabytesPerSecond.median.toFixed(1)} | ${milliseconds(row.sendP50Ms)} | ${milliseconds(row.sendP99Ms)} | ${milliseconds(row.sendP999Ms)} | ${milliseconds(row.sendMaxMs)} | ${whole(row.consumeRecordsPerSecond.median)}${rangeOf(rounds.consume)} | ${row.consumeMegabytesPerSecond.median.toFixed(1)} | ${row.produceClientCpuMicrosPerRecord.toFixed(1)}, ${row.consumeClientCpuMicrosPerRecord.toFixed(1)} | ${row.machineCpuPercent}% | ${row.sendErrors}${row.consumerComplete ? '' : ', consumer incomplete'} |`);
   }
   lines.push(
@@ -337,17 +369,25 @@ function markdown(throughput: ReturnType<typeof throughputSummary>[], endToEnd: 
   );
   const msRange = (s: { median: number; min: number; max: number }) => `${milliseconds(s.median)}${ROUNDS > 1 ? ` (${s.min.toFixed(1)}-${s.max.toFixed(1)})` : ''}`;
   for (const row of endToEnd) {
+    if (row.sent === 0) {
+      lines.push(`| ${row.acks === 'all' ? 'all (idempotent)' : '1'} | ${row.replicationFactor} | failed in every round |  |  |  |  |  |  |  |  |`);
+      continue;
+    }
     lines.push(`| ${row.acks === 'all' ? 'all (idempotent)' : '1'} | ${row.replicationFactor} | ${whole(row.consumedPerSecond.median)} | ${msRange(row.endToEndP50Ms)} | ${msRange(row.endToEndP99Ms)} | ${milliseconds(row.endToEndP999Ms)} | ${milliseconds(row.endToEndMaxMs)} | ${milliseconds(row.acknowledgedP50Ms)} | ${milliseconds(row.acknowledgedP99Ms)} | ${milliseconds(row.maxScheduleLagMs)} | ${row.errors}${row.consumed < row.sent ? `, consumed ${row.consumed} of ${row.sent}` : ''} |`);
+  }
+  if (failures.length > 0) {
+    lines.push('', `Failed samples (not in the medians): ${failures.map((f) => `round ${f.round} ${f.row}: ${f.error}`).join('; ')}.`);
   }
   return `${lines.join('\n')}\n`;
 }
 
-export async function main(): Promise<{ result: Record<string, unknown>; markdown: string }> {
+export async function main(): Promise<{ result: Record<string, unknown>; markdown: string; failed: boolean }> {
   const base = fs.mkdtempSync(path.join(os.tmpdir(), 'brook-bench-client-matrix-'));
   const forgetExitHandler = killAllOnExit();
   const clusters = new Map<number, ClusterUnderTest>();
   const rows = specs();
   const samples = new Map<Spec, (ThroughputSample | EndToEndSample)[]>(rows.map((spec) => [spec, []]));
+  const failures: { row: string; round: number; error: string }[] = [];
   const startedMs = performance.now();
   try {
     for (const replicationFactor of REPLICATION_FACTORS) clusters.set(replicationFactor, await startCluster(base, replicationFactor));
@@ -357,14 +397,22 @@ export async function main(): Promise<{ result: Record<string, unknown>; markdow
       for (const spec of order) {
         writeBackDirtyPages();
         const cluster = clusters.get(spec.replicationFactor)!;
-        if (spec.kind === 'throughput') {
-          const sample = await measureThroughput(cluster, spec, round);
-          samples.get(spec)!.push(sample);
-          process.stdout.write(`round ${round + 1} ${throughputLine(spec, sample)}\n`);
-        } else {
-          const sample = await measureEndToEnd(cluster, spec, round);
-          samples.get(spec)!.push(sample);
-          process.stdout.write(`round ${round + 1} ${endToEndLine(spec, sample)}\n`);
+        // A failed sample (the cluster refused for longer than the retries allow) is
+        // reported and counted, and the run goes on: one bad moment of a shared machine
+        // should not throw away the other rows.
+        try {
+          if (spec.kind === 'throughput') {
+            const sample = await measureThroughput(cluster, spec, round);
+            samples.get(spec)!.push(sample);
+            process.stdout.write(`round ${round + 1} ${throughputLine(spec, sample)}\n`);
+          } else {
+            const sample = await measureEndToEnd(cluster, spec, round);
+            samples.get(spec)!.push(sample);
+            process.stdout.write(`round ${round + 1} ${endToEndLine(spec, sample)}\n`);
+          }
+        } catch (error) {
+          failures.push({ row: specName(spec), round: round + 1, error: (error as Error).message });
+          process.stdout.write(`round ${round + 1} ${specName(spec)}: FAILED: ${(error as Error).message}\n`);
         }
       }
     }
@@ -372,6 +420,7 @@ export async function main(): Promise<{ result: Record<string, unknown>; markdow
     printLogTails();
     throw error;
   } finally {
+    if (failures.length > 0) printLogTails();
     for (const cluster of clusters.values()) {
       cluster.admin.cluster.close();
       for (const probe of cluster.probes) probe.close();
@@ -389,13 +438,13 @@ export async function main(): Promise<{ result: Record<string, unknown>; markdow
     const list = samples.get(spec) as ThroughputSample[];
     return [specName(spec), { produce: list.map((s) => s.produce.recordsPerSecond), consume: list.map((s) => s.consume.recordsPerSecond) }];
   }));
-  const table = markdown(throughput, endToEnd, roundsOf);
+  const table = markdown(throughput, endToEnd, roundsOf, failures);
   const sendErrors = throughput.reduce((sum, row) => sum + row.sendErrors, 0) + endToEnd.reduce((sum, row) => sum + row.errors, 0);
   const throughputSamples = throughputRows.flatMap((spec) => samples.get(spec) as ThroughputSample[]);
   const complete = throughputSamples.filter((s) => s.consume.complete).length;
   const delivered = endToEnd.every((row) => row.consumed >= row.sent - row.errors);
   process.stdout.write(`\n${table}\n`);
-  process.stdout.write(`client matrix: ${throughputRows.length} throughput rows and ${endToEndRows.length} end-to-end rows x ${ROUNDS} round(s) in ${((performance.now() - startedMs) / 1000).toFixed(0)} s, ${sendErrors} send errors, consumer complete in ${complete} of ${throughputSamples.length} samples, end-to-end ${delivered ? 'delivered every acknowledged record' : 'missed records'}\n`);
+  process.stdout.write(`client matrix: ${throughputRows.length} throughput rows and ${endToEndRows.length} end-to-end rows x ${ROUNDS} round(s) in ${((performance.now() - startedMs) / 1000).toFixed(0)} s, ${sendErrors} send errors, consumer complete in ${complete} of ${throughputSamples.length} samples, end-to-end ${delivered ? 'delivered every acknowledged record' : 'missed records'}, ${failures.length} failed samples\n`);
   const result = {
     environment: environment(),
     mode: quick ? 'quick' : 'full',
@@ -416,13 +465,16 @@ export async function main(): Promise<{ result: Record<string, unknown>; markdow
     },
     throughput,
     endToEnd,
+    failures,
     samples: rows.map((spec) => ({ row: specName(spec), spec, samples: samples.get(spec) })),
   };
-  return { result, markdown: table };
+  return { result, markdown: table, failed: failures.length > 0 };
 }
 
 if (require.main === module) {
-  main().then(({ result, markdown: table }) => {
+  main().then(({ result, markdown: table, failed }) => {
+    // The result is written even when samples failed; the exit code says they did.
+    if (failed) process.exitCode = 1;
     const file = writeResult(quick ? 'client-matrix-quick' : 'client-matrix', result);
     if (file.endsWith('.json')) fs.writeFileSync(file.replace(/\.json$/, '.md'), table);
     process.stdout.write(`written ${file}\n`);
