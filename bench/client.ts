@@ -9,11 +9,12 @@
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
-import { performance } from 'node:perf_hooks';
 import { KafkaConnection } from '../src/client/connection';
 import { Producer } from '../src/client/producer';
 import { environment, writeResult } from './lib/env';
-import { newHistogram, runProduce, summarise, LatencySummary } from './lib/load';
+import { runProduce, LatencySummary } from './lib/load';
+import { runBundledProducers } from './lib/bundled-produce';
+import { median } from './lib/stats';
 import { freePort, startBroker } from './lib/broker';
 
 const quick = process.argv.includes('--quick');
@@ -47,48 +48,12 @@ async function raw(port: number): Promise<Row> {
 async function bundled(port: number, acks: 1 | 'all'): Promise<Row> {
   const producer = new Producer({ bootstrap: [`127.0.0.1:${port}`], acks, idempotent: acks === 'all', lingerMs: 5, batchSize: BATCH_BYTES, bufferMemory: 64 * 1024 * 1024 });
   await producer.connect();
-  const value = Buffer.alloc(RECORD_BYTES, 0x62);
-  const histogram = newHistogram();
-  let records = 0;
-  let errors = 0;
-  let outstanding = 0;
-  let wake: (() => void) | null = null;
-  const cpu = process.cpuUsage();
-  const started = performance.now();
-  const deadline = started + DURATION_MS;
-  let next = 0;
-  while (performance.now() < deadline) {
-    if (outstanding >= OUTSTANDING) {
-      await new Promise<void>((resolve) => (wake = resolve));
-      continue;
-    }
-    outstanding++;
-    const sentAt = performance.now();
-    producer.send({ topic: 'bundled', partition: next++ % PARTITIONS, value }).then(
-      () => {
-        records++;
-        histogram.recordValue(Math.max(1, Math.round((performance.now() - sentAt) * 1000)));
-      },
-      () => void errors++,
-    ).finally(() => {
-      outstanding--;
-      const w = wake;
-      wake = null;
-      w?.();
-    });
-    // Let the event loop breathe now and then (timers, socket reads).
-    if (next % 512 === 0) await new Promise((r) => setImmediate(r));
+  try {
+    const result = await runBundledProducers({ producers: [producer], topic: 'bundled', recordBytes: RECORD_BYTES, durationMs: DURATION_MS, outstandingPerProducer: OUTSTANDING, partitions: PARTITIONS });
+    return { records: result.records, seconds: result.seconds, recordsPerSecond: result.recordsPerSecond, megabytesPerSecond: result.megabytesPerSecond, clientCpuMicrosPerRecord: result.clientCpuMicrosPerRecord, latency: result.latency, errors: result.errors };
+  } finally {
+    await producer.close();
   }
-  await producer.flush();
-  const seconds = (performance.now() - started) / 1000;
-  const used = process.cpuUsage(cpu);
-  await producer.close();
-  return { records, seconds, recordsPerSecond: records / seconds, megabytesPerSecond: (records * RECORD_BYTES) / seconds / 1e6, clientCpuMicrosPerRecord: (used.user + used.system) / Math.max(1, records), latency: summarise(histogram), errors };
-}
-
-function median(values: number[]): number {
-  const sorted = [...values].sort((a, b) => a - b);
-  return sorted[Math.floor(sorted.length / 2)];
 }
 
 export async function main(): Promise<Record<string, unknown>> {

@@ -35,6 +35,8 @@ function runScript(name: string, quick: boolean): void {
   runScript('client', quick);
   process.stdout.write('== the HTTP API under load (autocannon)\n');
   runScript('http', quick);
+  process.stdout.write('== the bundled client matrix: record sizes, producers, acks, RF; consumer; end to end\n');
+  runScript('client-matrix', quick);
   // The peers need nats-server and redis-server (installed from Debian by the bench when
   // missing): not part of the quick smoke run inside the test suite.
   if (!quick || process.argv.includes('--peers')) {
