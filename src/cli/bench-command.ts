@@ -35,7 +35,8 @@ function positiveInt(flag: string, value: string | undefined, fallback: number):
 export async function benchCommand(argv: string[]): Promise<number> {
   const [verb, ...rest] = argv;
   if (verb === undefined || verb === '--help' || verb === 'help') {
-    process.stdout.write(BENCH_HELP);
+    // Without a verb the help is a usage error: it goes to stderr, as other usage errors do.
+    (verb === undefined ? process.stderr : process.stdout).write(BENCH_HELP);
     return verb === undefined ? 2 : 0;
   }
   if (verb !== 'produce' && verb !== 'consume') throw new UsageError(`unknown bench verb "${verb}" (produce, consume)`);

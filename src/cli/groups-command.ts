@@ -138,7 +138,8 @@ async function describeGroup(cluster: Cluster, connection: KafkaConnection, grou
 export async function groupsCommand(argv: string[]): Promise<number> {
   const [verb, ...rest] = argv;
   if (verb === undefined || verb === '--help' || verb === 'help') {
-    process.stdout.write(GROUPS_HELP);
+    // Without a verb the help is a usage error: it goes to stderr, as other usage errors do.
+    (verb === undefined ? process.stderr : process.stdout).write(GROUPS_HELP);
     return verb === undefined ? 2 : 0;
   }
   const { positionals, flags } = parseArgs(rest, ['bootstrap', 'topic', 'to-offset', 'to-datetime', 'partitions'], ['json', 'to-earliest', 'to-latest', 'execute', 'help']);
