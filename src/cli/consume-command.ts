@@ -4,7 +4,7 @@
 // end (--exit or --count), records going to a file or pipe, and stderr a terminal, a
 // progress line shows how far it has read.
 
-import { Consumer, ConsumerRecord, TopicPartitionOffset } from '../client/consumer';
+import { AssignorName, Consumer, ConsumerRecord, TopicPartitionOffset } from '../client/consumer';
 import { Cluster } from '../client/cluster';
 import { parseHostPort } from '../config/config';
 import { optionalPartition, parseArgs, topicAndBootstrap, UsageError } from './args';
@@ -14,11 +14,14 @@ import { ProgressBar, progressWanted, ProgressState } from './progress';
 export const CONSUME_HELP = `Usage:
   brook consume --topic T [--bootstrap HOST:PORT] [--partition N]
                 [--from beginning|end|OFFSET|@TIMESTAMP_MS] [--group G]
+                [--assignor range|roundrobin|cooperative-sticky]
                 [--format FORMAT | --json] [--count N] [--exit] [--no-progress]
 
 Without --group every partition (or --partition N) is read, from --from (default end).
 With --group the consumer joins the group, starts from its committed offsets (else from
---from beginning or end) and commits what it printed. --exit stops at the end offsets
+--from beginning or end) and commits what it printed; --assignor picks the partition
+assignor it proposes to the group (default range; cooperative-sticky rebalances
+incrementally, so other members keep reading while one joins or leaves). --exit stops at the end offsets
 seen at start; --count N stops after N records. With either, when the records go to a
 file or a pipe and stderr is a terminal, a progress line (records, MB, rate, share of the
 way to the end) is drawn on stderr and cleared at the end; --no-progress turns it off.
@@ -46,7 +49,7 @@ function render(format: string, r: ConsumerRecord): string {
 }
 
 export async function consumeCommand(argv: string[]): Promise<number> {
-  const { positionals, flags } = parseArgs(argv, ['bootstrap', 'topic', 'partition', 'from', 'group', 'format', 'count'], ['json', 'exit', 'help', 'no-progress']);
+  const { positionals, flags } = parseArgs(argv, ['bootstrap', 'topic', 'partition', 'from', 'group', 'format', 'count', 'assignor'], ['json', 'exit', 'help', 'no-progress']);
   if (flags.help) {
     process.stdout.write(CONSUME_HELP);
     return 0;
@@ -65,6 +68,9 @@ export async function consumeCommand(argv: string[]): Promise<number> {
     count = Number(flags.count);
     if (!Number.isInteger(count) || count < 1) throw new UsageError(`--count: expected a positive integer, got "${flags.count}"`);
   }
+  const assignor = flags.assignor ?? 'range';
+  if (!['range', 'roundrobin', 'cooperative-sticky'].includes(assignor)) throw new UsageError(`--assignor: expected range, roundrobin or cooperative-sticky, got "${assignor}"`);
+  if (flags.assignor !== undefined && !flags.group) throw new UsageError('--assignor needs --group');
   if (flags.group && typeof start === 'number') throw new UsageError('--from OFFSET cannot be used with --group (the group has its own offsets)');
   const format = flags.format ?? '%v\\n';
 
@@ -82,7 +88,7 @@ export async function consumeCommand(argv: string[]): Promise<number> {
   }
   if (only !== undefined && !partitions.includes(only)) throw new CliError(`topic ${topic} has no partition ${only}`);
 
-  const consumer = new Consumer({ bootstrap: [bootstrap], clientId: 'brook-cli', groupId: flags.group, autoOffsetReset: start === 'earliest' ? 'earliest' : 'latest', connectTimeoutMs: 5000 });
+  const consumer = new Consumer({ bootstrap: [bootstrap], clientId: 'brook-cli', groupId: flags.group, assignor: assignor as AssignorName, autoOffsetReset: start === 'earliest' ? 'earliest' : 'latest', connectTimeoutMs: 5000 });
   const stop = () => void consumer.close();
   process.once('SIGINT', stop);
   process.once('SIGTERM', stop);

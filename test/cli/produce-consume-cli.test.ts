@@ -79,6 +79,11 @@ test('offsets, timestamps, a file, compression, what kcat wrote, and a group tha
   await brook(['produce', ...at(), '--topic', 'filed', '--partition', '0'], 'z\n');
   const group2 = await brook(['consume', ...at(), '--topic', 'filed', '--group', 'readers', '--from', 'beginning', '--exit']);
   assert.is(group2.stdout.trim(), 'z', 'the group resumes after what it printed');
+  const cooperative = await brook(['consume', ...at(), '--topic', 'filed', '--group', 'cooperative-readers', '--assignor', 'cooperative-sticky', '--from', 'beginning', '--exit']);
+  assert.is(cooperative.code, 0, cooperative.stderr);
+  assert.equal(cooperative.stdout.trim().split('\n').sort(), [...Array.from({ length: 10 }, (_, i) => `f${i}`), 'x', 'y', 'z'].sort());
+  const described = JSON.parse((await brook(['groups', 'describe', 'cooperative-readers', ...at(), '--json'])).stdout);
+  assert.equal(described.partitions.map((p: { committed: number }) => p.committed).sort((a: number, b: number) => a - b), [3, 10], 'the cooperative member committed what it printed');
 });
 
 test('brook bench produce and consume report rates and latency percentiles', async () => {
@@ -146,6 +151,8 @@ test('wrong arguments exit 2, runtime failures exit 1, each with one clear line'
     [['produce', ...at(), '--topic', 't', '--compression', 'rar'], 2, /--compression/],
     [['consume', ...at(), '--topic', 't', '--from', 'yesterday'], 2, /--from: expected beginning, end/],
     [['consume', ...at(), '--topic', 't', '--count', '0'], 2, /--count/],
+    [['consume', ...at(), '--topic', 't', '--group', 'g', '--assignor', 'sticky'], 2, /--assignor: expected range, roundrobin or cooperative-sticky/],
+    [['consume', ...at(), '--topic', 't', '--assignor', 'range'], 2, /--assignor needs --group/],
     [['consume', ...at(), '--topic', 'missing-topic', '--exit'], 1, /topic missing-topic does not exist/],
     [['consume', '--bootstrap', '127.0.0.1:1', '--topic', 't'], 1, /cannot reach a broker at 127.0.0.1:1/],
     [['produce', '--bootstrap', '127.0.0.1:1', '--topic', 't'], 1, /cannot reach a broker at 127.0.0.1:1/],
