@@ -509,6 +509,8 @@ export class Consumer implements AsyncIterable<ConsumerRecord> {
     if (this.joinFailure) {
       const failure = this.joinFailure;
       this.joinFailure = null;
+      // The caller hears the failure; its next call to next() tries to join again.
+      this.rejoinNeeded = true;
       throw failure;
     }
     if (!this.rejoinNeeded || this.joining || !this.options.groupId || this.subscription.length === 0 || this.closed) return;
@@ -523,11 +525,17 @@ export class Consumer implements AsyncIterable<ConsumerRecord> {
     })();
     if (!this.cooperative) {
       this.joining = run.then(() => undefined, () => undefined);
+      let pending: PendingAssignment;
       try {
-        await this.applyAssignment(await run);
+        pending = await run;
+      } catch (error) {
+        // As for a cooperative member: the caller hears it, and the next call tries again.
+        this.rejoinNeeded = true;
+        throw error;
       } finally {
         this.joining = null;
       }
+      await this.applyAssignment(pending);
       return;
     }
     this.joining = run.then(

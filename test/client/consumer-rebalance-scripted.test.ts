@@ -5,7 +5,8 @@
 // when a heartbeat says REBALANCE_IN_PROGRESS, retries a refused JoinGroup, and takes its
 // new partitions from the committed offsets. Cooperative-sticky: the member sends what it
 // owns with its generation, keeps fetching while its JoinGroup waits, revokes only the
-// partition taken away (committed first) and rejoins at once.
+// partition taken away (committed first) and rejoins at once. A rejoin the coordinator
+// refuses reaches the caller of next() as an error, and the next call joins again.
 
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
@@ -27,7 +28,8 @@ const STEP_TIMEOUT_MS = 10_000;
 type Event =
   | { kind: 'request'; apiKey: number; body: any; connection: number }
   | { kind: 'record'; partition: number; offset: number }
-  | { kind: 'revoked' | 'assigned'; partitions: number[]; committedAtCall: Map<number, number> };
+  | { kind: 'revoked' | 'assigned'; partitions: number[]; committedAtCall: Map<number, number> }
+  | { kind: 'error'; message: string };
 
 /** Everything that happened, in order, with waits that resolve when a matching event is added. */
 class Timeline {
@@ -202,7 +204,7 @@ class ScriptedBroker {
 }
 
 /** Starts a member that reads in a loop and logs its records and listener calls. */
-function member(broker: ScriptedBroker, assignor: AssignorName): { consumer: Consumer; loop: Promise<void> } {
+function member(broker: ScriptedBroker, assignor: AssignorName, keepGoing = false): { consumer: Consumer; loop: Promise<void> } {
   const snapshot = () => new Map(broker.committed);
   const consumer = new Consumer({
     bootstrap: [`127.0.0.1:${broker.port}`],
@@ -218,7 +220,14 @@ function member(broker: ScriptedBroker, assignor: AssignorName): { consumer: Con
   const loop = (async () => {
     await consumer.subscribe([TOPIC]);
     for (;;) {
-      const record = await consumer.next();
+      let record;
+      try {
+        record = await consumer.next();
+      } catch (error) {
+        if (!keepGoing) throw error;
+        broker.timeline.push({ kind: 'error', message: (error as Error).message });
+        continue;
+      }
       if (record === null) return;
       broker.timeline.push({ kind: 'record', partition: record.partition, offset: record.offset });
     }
@@ -285,13 +294,13 @@ test('eager (range): member id, leader plan, commit and revoke all on REBALANCE_
     assert.equal(recordsOf(timeline, 1, mark), [], 'partition 1 resumes at its committed end, no repeats');
   } finally {
     await consumer.close();
-    await loop;
+    await loop.catch(() => undefined);
+    broker.close();
   }
   // Closing commits with the current generation and leaves.
   assert.is(broker.committed.get(2), 5);
   assert.is(timeline.requests(8).at(-1)!.body.generationIdOrMemberEpoch, 2);
   assert.equal(timeline.requests(13).map((l) => l.body.members.map((m: any) => m.memberId)), [['m1']]);
-  broker.close();
 });
 
 test('cooperative-sticky: owned partitions in the subscription, fetching during the join, revoke only the moved partition, immediate rejoin', async () => {
@@ -360,9 +369,40 @@ test('cooperative-sticky: owned partitions in the subscription, fetching during 
     assert.ok([...groupConnections].every((c) => !fetchConnections.has(c)));
   } finally {
     await consumer.close();
-    await loop;
+    await loop.catch(() => undefined);
+    broker.close();
   }
-  broker.close();
+});
+
+test('a refused rejoin reaches next() as an error, and the next call joins again', async () => {
+  const broker = new ScriptedBroker({
+    join: (body, n) => {
+      if (n === 0) return { generationId: 1, protocolName: 'cooperative-sticky', leader: 'other', memberId: 'm1' };
+      broker.heartbeatError = ErrorCode.NONE;
+      if (n === 1) return { errorCode: ErrorCode.INCONSISTENT_GROUP_PROTOCOL };
+      return { generationId: 2, protocolName: 'cooperative-sticky', leader: 'other', memberId: 'm1' };
+    },
+    sync: (_body, n) => encodeAssignmentBytes(new Map([[TOPIC, n === 0 ? [0] : [0, 1]]])),
+  });
+  await broker.start();
+  for (const p of [0, 1]) broker.append(p, 3);
+  const { timeline } = broker;
+  const { consumer, loop } = member(broker, 'cooperative-sticky', true);
+  try {
+    await timeline.until('partition 0 read', () => recordsOf(timeline, 0).length === 3);
+    broker.heartbeatError = ErrorCode.REBALANCE_IN_PROGRESS;
+    const failure = await timeline.until('the refusal to reach next()', (e) => e.kind === 'error');
+    assert.match((failure as { message: string }).message, /INCONSISTENT_GROUP_PROTOCOL/);
+    const assigned = await timeline.until('the retried join to assign partition 1', (e) => e.kind === 'assigned' && e.partitions.includes(1), timeline.index(failure));
+    assert.ok(assigned);
+    await timeline.until('partition 1 read', () => recordsOf(timeline, 1).length === 3);
+    assert.is(timeline.requests(11).length, 3);
+    assert.equal(recordsOf(timeline, 0), [0, 1, 2], 'partition 0 kept, not read again');
+  } finally {
+    await consumer.close();
+    await loop.catch(() => undefined);
+    broker.close();
+  }
 });
 
 test.run();
