@@ -6,7 +6,8 @@
 // new partitions from the committed offsets. Cooperative-sticky: the member sends what it
 // owns with its generation, keeps fetching while its JoinGroup waits, revokes only the
 // partition taken away (committed first) and rejoins at once. A rejoin the coordinator
-// refuses reaches the caller of next() as an error, and the next call joins again.
+// refuses reaches the caller of next() as an error, and the next call joins again. A
+// member told its id is unknown loses its partitions without committing and joins afresh.
 
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
@@ -28,7 +29,7 @@ const STEP_TIMEOUT_MS = 10_000;
 type Event =
   | { kind: 'request'; apiKey: number; body: any; connection: number }
   | { kind: 'record'; partition: number; offset: number }
-  | { kind: 'revoked' | 'assigned'; partitions: number[]; committedAtCall: Map<number, number> }
+  | { kind: 'revoked' | 'assigned' | 'lost'; partitions: number[]; committedAtCall: Map<number, number> }
   | { kind: 'error'; message: string };
 
 /** Everything that happened, in order, with waits that resolve when a matching event is added. */
@@ -216,6 +217,7 @@ function member(broker: ScriptedBroker, assignor: AssignorName, keepGoing = fals
     maxWaitMs: 20,
     onPartitionsRevoked: (partitions) => broker.timeline.push({ kind: 'revoked', partitions: partitions.map((p) => p.partition).sort(), committedAtCall: snapshot() }),
     onPartitionsAssigned: (partitions) => broker.timeline.push({ kind: 'assigned', partitions: partitions.map((p) => p.partition).sort(), committedAtCall: snapshot() }),
+    onPartitionsLost: (partitions) => broker.timeline.push({ kind: 'lost', partitions: partitions.map((p) => p.partition).sort(), committedAtCall: snapshot() }),
   });
   const loop = (async () => {
     await consumer.subscribe([TOPIC]);
@@ -398,6 +400,45 @@ test('a refused rejoin reaches next() as an error, and the next call joins again
     await timeline.until('partition 1 read', () => recordsOf(timeline, 1).length === 3);
     assert.is(timeline.requests(11).length, 3);
     assert.equal(recordsOf(timeline, 0), [0, 1, 2], 'partition 0 kept, not read again');
+  } finally {
+    await consumer.close();
+    await loop.catch(() => undefined);
+    broker.close();
+  }
+});
+
+test('cooperative member fenced by UNKNOWN_MEMBER_ID: partitions lost (no commit), a fresh join that owns nothing', async () => {
+  const broker = new ScriptedBroker({
+    join: (body, n) => {
+      if (n === 0) return { generationId: 1, protocolName: 'cooperative-sticky', leader: 'other', memberId: 'm1' };
+      broker.heartbeatError = ErrorCode.NONE;
+      return { generationId: 5, protocolName: 'cooperative-sticky', leader: 'other', memberId: 'm2' };
+    },
+    sync: (_body, n) => encodeAssignmentBytes(new Map([[TOPIC, n === 0 ? [0, 1] : [1]]])),
+  });
+  await broker.start();
+  for (const p of [0, 1]) broker.append(p, 3);
+  broker.committed.set(1, 2);
+  const { timeline } = broker;
+  const { consumer, loop } = member(broker, 'cooperative-sticky');
+  try {
+    await timeline.until('partitions 0 and 1 read', () => recordsOf(timeline, 0).length === 3 && recordsOf(timeline, 1).length === 1);
+    const commitsBefore = timeline.requests(8).length;
+    const mark = timeline.events.length;
+    broker.heartbeatError = ErrorCode.UNKNOWN_MEMBER_ID;
+    const lost = await timeline.until('the lost listener', (e) => e.kind === 'lost', mark);
+    assert.equal(lost.kind === 'lost' && lost.partitions, [0, 1]);
+    const rejoin = await timeline.until('the fresh join', isRequest(11), mark);
+    assert.is((rejoin as any).body.memberId, '', 'a fenced member joins without its old id');
+    const fresh = decodeSubscriptionBytes((rejoin as any).body.protocols[0].metadata);
+    assert.equal([fresh.ownedPartitions.size, fresh.generationId], [0, -1], 'it claims nothing');
+    assert.is(timeline.requests(8).length, commitsBefore, 'nothing committed for partitions that may be someone else\'s');
+    assert.not.ok(timeline.events.some((e) => e.kind === 'revoked'));
+    // The new generation gives partition 1 back, from the group's committed offset 2.
+    const assigned = await timeline.until('the new assignment', (e) => e.kind === 'assigned', timeline.index(rejoin));
+    assert.equal(assigned.kind === 'assigned' && assigned.partitions, [1]);
+    await timeline.until('partition 1 read again from the committed offset', () => recordsOf(timeline, 1, timeline.index(assigned)).length === 1);
+    assert.equal(recordsOf(timeline, 1), [2, 2]);
   } finally {
     await consumer.close();
     await loop.catch(() => undefined);
