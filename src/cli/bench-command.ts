@@ -1,6 +1,6 @@
 // `brook bench produce|consume`: a quick throughput check from the command line with the
-// bundled client (a full, repeatable comparison is `npm run bench`). Shows a progress bar
-// on stderr while it runs and prints records/s, MB/s and latency percentiles (HDR
+// bundled client (a full, repeatable comparison is `npm run bench`). Shows a progress line
+// on stderr while it runs (a terminal only, not with --json or --no-progress) and prints records/s, MB/s and latency percentiles (HDR
 // histogram) at the end, or JSON with --json.
 
 import * as hdr from 'hdr-histogram-js';
@@ -10,16 +10,19 @@ import { Producer } from '../client/producer';
 import { parseHostPort } from '../config/config';
 import { parseArgs, topicAndBootstrap, UsageError } from './args';
 import { CliError } from './admin-client';
+import { ProgressBar, progressWanted } from './progress';
 
 export const BENCH_HELP = `Usage:
   brook bench produce --topic T [--records N] [--record-size BYTES] [--acks 0|1|all]
                       [--batch-size BYTES] [--linger-ms N] [--compression C] [--bootstrap HOST:PORT] [--json]
-  brook bench consume --topic T [--records N] [--bootstrap HOST:PORT] [--json]
+                      [--no-progress]
+  brook bench consume --topic T [--records N] [--bootstrap HOST:PORT] [--json] [--no-progress]
 
 produce sends N records (default 100000) of --record-size bytes (default 1024) with the
 bundled producer and reports records/s, MB/s and send-to-acknowledgement latency (p50,
 p99, p99.9, max). consume reads N records of the topic from the beginning and reports the
-rate. A progress bar is drawn on stderr when it is a terminal.
+rate. A progress line (done of N, MB, rate) is redrawn on stderr when it is a terminal,
+at most ten times a second, and cleared before the results; --no-progress turns it off.
 `;
 
 function positiveInt(flag: string, value: string | undefined, fallback: number): number {
@@ -29,22 +32,15 @@ function positiveInt(flag: string, value: string | undefined, fallback: number):
   return n;
 }
 
-function progress(label: string, done: number, total: number): void {
-  if (!process.stderr.isTTY) return;
-  const width = 30;
-  const filled = Math.round((done / total) * width);
-  process.stderr.write(`\r${label} [${'#'.repeat(filled)}${'.'.repeat(width - filled)}] ${done}/${total}`);
-  if (done >= total) process.stderr.write('\n');
-}
-
 export async function benchCommand(argv: string[]): Promise<number> {
   const [verb, ...rest] = argv;
   if (verb === undefined || verb === '--help' || verb === 'help') {
-    process.stdout.write(BENCH_HELP);
+    // Without a verb the help is a usage error: it goes to stderr, as other usage errors do.
+    (verb === undefined ? process.stderr : process.stdout).write(BENCH_HELP);
     return verb === undefined ? 2 : 0;
   }
   if (verb !== 'produce' && verb !== 'consume') throw new UsageError(`unknown bench verb "${verb}" (produce, consume)`);
-  const { positionals, flags } = parseArgs(rest, ['bootstrap', 'topic', 'records', 'record-size', 'acks', 'batch-size', 'linger-ms', 'compression'], ['json', 'help']);
+  const { positionals, flags } = parseArgs(rest, ['bootstrap', 'topic', 'records', 'record-size', 'acks', 'batch-size', 'linger-ms', 'compression'], ['json', 'help', 'no-progress']);
   if (flags.help) {
     process.stdout.write(BENCH_HELP);
     return 0;
@@ -53,64 +49,77 @@ export async function benchCommand(argv: string[]): Promise<number> {
   const records = positiveInt('records', flags.records, 100_000);
   const histogram = hdr.build({ lowestDiscernibleValue: 1, highestTrackableValue: 60_000_000, numberOfSignificantValueDigits: 3 });
   let bytes = 0;
+  let done = 0;
+  let sent = 0;
   const started = performance.now();
-  if (verb === 'produce') {
-    const size = positiveInt('record-size', flags['record-size'], 1024);
-    const acksFlag = flags.acks ?? 'all';
-    if (!['0', '1', 'all'].includes(acksFlag)) throw new UsageError(`--acks: expected 0, 1 or all, got "${acksFlag}"`);
-    const acks = acksFlag === 'all' ? 'all' : (Number(acksFlag) as 0 | 1);
-    const compression = flags.compression ?? 'none';
-    if (!['none', 'gzip', 'snappy', 'lz4', 'zstd'].includes(compression)) throw new UsageError(`--compression: expected none, gzip, snappy, lz4 or zstd, got "${compression}"`);
-    const producer = new Producer({ bootstrap: [bootstrap], clientId: 'brook-bench', acks, idempotent: acks === 'all', compression: compression as 'none', batchSize: positiveInt('batch-size', flags['batch-size'], 256 * 1024), lingerMs: flags['linger-ms'] === undefined ? 5 : positiveInt('linger-ms', flags['linger-ms'], 5), bufferMemory: 64 * 1024 * 1024, connectTimeoutMs: 5000 });
-    try {
-      await producer.connect();
-    } catch (error) {
-      throw new CliError(`cannot reach a broker at ${bootstrap}: ${(error as Error).message}`);
-    }
-    const value = Buffer.alloc(size, 0x78);
-    let done = 0;
-    let failed: Error | null = null;
-    const window: Promise<unknown>[] = [];
-    for (let i = 0; i < records && !failed; i++) {
-      const sentAt = performance.now();
-      window.push(producer.send({ topic, value }).then(() => {
+  const bar = new ProgressBar(process.stderr, () => ({
+    label: verb,
+    records: verb === 'produce' ? sent : done,
+    acknowledged: verb === 'produce' ? done : undefined,
+    bytes,
+    elapsedMs: performance.now() - started,
+    total: { done, total: records },
+  }), progressWanted(flags));
+  try {
+    if (verb === 'produce') {
+      const size = positiveInt('record-size', flags['record-size'], 1024);
+      const acksFlag = flags.acks ?? 'all';
+      if (!['0', '1', 'all'].includes(acksFlag)) throw new UsageError(`--acks: expected 0, 1 or all, got "${acksFlag}"`);
+      const acks = acksFlag === 'all' ? 'all' : (Number(acksFlag) as 0 | 1);
+      const compression = flags.compression ?? 'none';
+      if (!['none', 'gzip', 'snappy', 'lz4', 'zstd'].includes(compression)) throw new UsageError(`--compression: expected none, gzip, snappy, lz4 or zstd, got "${compression}"`);
+      const producer = new Producer({ bootstrap: [bootstrap], clientId: 'brook-bench', acks, idempotent: acks === 'all', compression: compression as 'none', batchSize: positiveInt('batch-size', flags['batch-size'], 256 * 1024), lingerMs: flags['linger-ms'] === undefined ? 5 : positiveInt('linger-ms', flags['linger-ms'], 5), bufferMemory: 64 * 1024 * 1024, connectTimeoutMs: 5000 });
+      try {
+        await producer.connect();
+      } catch (error) {
+        throw new CliError(`cannot reach a broker at ${bootstrap}: ${(error as Error).message}`);
+      }
+      const value = Buffer.alloc(size, 0x78);
+      let failed: Error | null = null;
+      bar.start();
+      const window: Promise<unknown>[] = [];
+      for (let i = 0; i < records && !failed; i++) {
+        const sentAt = performance.now();
+        sent++;
+        window.push(producer.send({ topic, value }).then(() => {
+          done++;
+          bytes += size;
+          histogram.recordValue(Math.max(1, Math.round((performance.now() - sentAt) * 1000)));
+        }, (error: Error) => (failed ??= error)));
+        if (window.length >= 8192) await Promise.all(window.splice(0, 4096));
+      }
+      await Promise.all(window);
+      await producer.close().catch(() => undefined);
+      if (failed) throw new CliError(`produce failed: ${(failed as Error).message}`);
+      bytes = records * size;
+    } else {
+      const consumer = new Consumer({ bootstrap: [bootstrap], clientId: 'brook-bench', connectTimeoutMs: 5000 });
+      try {
+        const meta = await consumer.cluster.refreshMetadata([topic]);
+        if (!meta[0] || meta[0].errorCode !== 0) throw new CliError(`topic ${topic} does not exist`);
+        consumer.assign(meta[0].partitions.map((p) => ({ topic, partition: p.partition, offset: 'earliest' as const })));
+      } catch (error) {
+        await consumer.close();
+        if (error instanceof CliError) throw error;
+        throw new CliError(`cannot reach a broker at ${bootstrap}: ${(error as Error).message}`);
+      }
+      bar.start();
+      let last = performance.now();
+      const deadline = Date.now() + 120_000;
+      while (done < records && Date.now() < deadline) {
+        const record = await consumer.next();
+        if (!record) break;
+        const now = performance.now();
+        histogram.recordValue(Math.max(1, Math.round((now - last) * 1000)));
+        last = now;
+        bytes += (record.value?.length ?? 0) + (record.key?.length ?? 0);
         done++;
-        histogram.recordValue(Math.max(1, Math.round((performance.now() - sentAt) * 1000)));
-        if (done % 5000 === 0) progress('produce', done, records);
-      }, (error: Error) => (failed ??= error)));
-      if (window.length >= 8192) await Promise.all(window.splice(0, 4096));
-    }
-    await Promise.all(window);
-    await producer.close().catch(() => undefined);
-    if (failed) throw new CliError(`produce failed: ${(failed as Error).message}`);
-    progress('produce', records, records);
-    bytes = records * size;
-  } else {
-    const consumer = new Consumer({ bootstrap: [bootstrap], clientId: 'brook-bench', connectTimeoutMs: 5000 });
-    try {
-      const meta = await consumer.cluster.refreshMetadata([topic]);
-      if (!meta[0] || meta[0].errorCode !== 0) throw new CliError(`topic ${topic} does not exist`);
-      consumer.assign(meta[0].partitions.map((p) => ({ topic, partition: p.partition, offset: 'earliest' as const })));
-    } catch (error) {
+      }
       await consumer.close();
-      if (error instanceof CliError) throw error;
-      throw new CliError(`cannot reach a broker at ${bootstrap}: ${(error as Error).message}`);
+      if (done < records) throw new CliError(`only ${done} of ${records} records in ${topic} within 120 s`);
     }
-    let done = 0;
-    let last = performance.now();
-    const deadline = Date.now() + 120_000;
-    while (done < records && Date.now() < deadline) {
-      const record = await consumer.next();
-      if (!record) break;
-      const now = performance.now();
-      histogram.recordValue(Math.max(1, Math.round((now - last) * 1000)));
-      last = now;
-      bytes += (record.value?.length ?? 0) + (record.key?.length ?? 0);
-      if (++done % 5000 === 0) progress('consume', done, records);
-    }
-    await consumer.close();
-    if (done < records) throw new CliError(`only ${done} of ${records} records in ${topic} within 120 s`);
-    progress('consume', records, records);
+  } finally {
+    bar.finish();
   }
   const seconds = (performance.now() - started) / 1000;
   const result = {

@@ -81,7 +81,8 @@ async function clusterIdAt(address: string): Promise<string> {
 export async function clusterCommand(argv: string[]): Promise<number> {
   const [verb, ...rest] = argv;
   if (verb === undefined || verb === '--help' || verb === 'help') {
-    process.stdout.write(CLUSTER_HELP);
+    // Without a verb the help is a usage error: it goes to stderr, as other usage errors do.
+    (verb === undefined ? process.stderr : process.stdout).write(CLUSTER_HELP);
     return verb === undefined ? 2 : 0;
   }
   if (verb === 'add-voter' || verb === 'remove-voter') return changeVoters(verb, rest);

@@ -1,22 +1,30 @@
 // `brook consume`: records of a topic to stdout through the bundled consumer, from the
 // beginning, the end, an offset or a timestamp, alone or in a group, as text (a kcat-like
-// format string) or JSON lines; --exit stops at the end offsets seen at start.
+// format string) or JSON lines; --exit stops at the end offsets seen at start. With a known
+// end (--exit or --count), records going to a file or pipe, and stderr a terminal, a
+// progress line shows how far it has read.
 
-import { Consumer, ConsumerRecord, TopicPartitionOffset } from '../client/consumer';
+import { AssignorName, Consumer, ConsumerRecord, TopicPartitionOffset } from '../client/consumer';
 import { Cluster } from '../client/cluster';
 import { parseHostPort } from '../config/config';
 import { optionalPartition, parseArgs, topicAndBootstrap, UsageError } from './args';
 import { CliError } from './admin-client';
+import { ProgressBar, progressWanted, ProgressState } from './progress';
 
 export const CONSUME_HELP = `Usage:
   brook consume --topic T [--bootstrap HOST:PORT] [--partition N]
                 [--from beginning|end|OFFSET|@TIMESTAMP_MS] [--group G]
-                [--format FORMAT | --json] [--count N] [--exit]
+                [--assignor range|roundrobin|cooperative-sticky]
+                [--format FORMAT | --json] [--count N] [--exit] [--no-progress]
 
 Without --group every partition (or --partition N) is read, from --from (default end).
 With --group the consumer joins the group, starts from its committed offsets (else from
---from beginning or end) and commits what it printed. --exit stops at the end offsets
-seen at start; --count N stops after N records.
+--from beginning or end) and commits what it printed; --assignor picks the partition
+assignor it proposes to the group (default range; cooperative-sticky rebalances
+incrementally, so other members keep reading while one joins or leaves). --exit stops at the end offsets
+seen at start; --count N stops after N records. With either, when the records go to a
+file or a pipe and stderr is a terminal, a progress line (records, MB, rate, share of the
+way to the end) is drawn on stderr and cleared at the end; --no-progress turns it off.
 
 FORMAT (default "%v\\n") takes: %t topic, %p partition, %o offset, %k key, %v value,
 %T timestamp (ms), %h headers (k=v,...), \\n, \\t. --json prints one JSON object per
@@ -41,7 +49,7 @@ function render(format: string, r: ConsumerRecord): string {
 }
 
 export async function consumeCommand(argv: string[]): Promise<number> {
-  const { positionals, flags } = parseArgs(argv, ['bootstrap', 'topic', 'partition', 'from', 'group', 'format', 'count'], ['json', 'exit', 'help']);
+  const { positionals, flags } = parseArgs(argv, ['bootstrap', 'topic', 'partition', 'from', 'group', 'format', 'count', 'assignor'], ['json', 'exit', 'help', 'no-progress']);
   if (flags.help) {
     process.stdout.write(CONSUME_HELP);
     return 0;
@@ -60,6 +68,9 @@ export async function consumeCommand(argv: string[]): Promise<number> {
     count = Number(flags.count);
     if (!Number.isInteger(count) || count < 1) throw new UsageError(`--count: expected a positive integer, got "${flags.count}"`);
   }
+  const assignor = flags.assignor ?? 'range';
+  if (!['range', 'roundrobin', 'cooperative-sticky'].includes(assignor)) throw new UsageError(`--assignor: expected range, roundrobin or cooperative-sticky, got "${assignor}"`);
+  if (flags.assignor !== undefined && !flags.group) throw new UsageError('--assignor needs --group');
   if (flags.group && typeof start === 'number') throw new UsageError('--from OFFSET cannot be used with --group (the group has its own offsets)');
   const format = flags.format ?? '%v\\n';
 
@@ -77,17 +88,43 @@ export async function consumeCommand(argv: string[]): Promise<number> {
   }
   if (only !== undefined && !partitions.includes(only)) throw new CliError(`topic ${topic} has no partition ${only}`);
 
-  const consumer = new Consumer({ bootstrap: [bootstrap], clientId: 'brook-cli', groupId: flags.group, autoOffsetReset: start === 'earliest' ? 'earliest' : 'latest', connectTimeoutMs: 5000 });
+  const consumer = new Consumer({ bootstrap: [bootstrap], clientId: 'brook-cli', groupId: flags.group, assignor: assignor as AssignorName, autoOffsetReset: start === 'earliest' ? 'earliest' : 'latest', connectTimeoutMs: 5000 });
   const stop = () => void consumer.close();
   process.once('SIGINT', stop);
   process.once('SIGTERM', stop);
   let printed = 0;
+  let bytes = 0;
+  const started = Date.now();
+  let ends: Map<string, number> | null = null;
+  // Where each partition stood when first known, so the --exit share counts from there.
+  const startedAt = new Map<string, number>();
+  const progress = (): ProgressState => {
+    const state: ProgressState = { label: 'consume', records: printed, bytes, elapsedMs: Date.now() - started };
+    if (ends) {
+      let done = 0;
+      let total = 0;
+      for (const p of consumer.assignment()) {
+        const id = `${p.topic}-${p.partition}`;
+        const at = consumer.position(p.topic, p.partition);
+        const end = ends.get(id) ?? 0;
+        if (at >= 0 && !startedAt.has(id)) startedAt.set(id, Math.min(at, end));
+        const from = startedAt.get(id) ?? end;
+        done += Math.max(0, Math.min(at, end) - from);
+        total += Math.max(0, end - from);
+      }
+      state.total = { done, total };
+    } else if (count !== Infinity) state.total = { done: printed, total: count };
+    return state;
+  };
+  // Records on the terminal would be torn by a progress line: only when they go elsewhere.
+  const bar = new ProgressBar(process.stderr, progress, progressWanted(flags) && !process.stdout.isTTY && (flags.exit !== undefined || count !== Infinity));
   try {
     if (flags.group) await consumer.subscribe([topic]);
     else consumer.assign((only === undefined ? partitions : [only]).map((partition) => ({ topic, partition, offset: start })));
-    const ends = flags.exit ? await consumer.endOffsets() : null;
+    ends = flags.exit ? await consumer.endOffsets() : null;
+    bar.start();
     const done = () => ends !== null && consumer.bufferedCount === 0 && consumer.assignment().every((p) => {
-      const end = ends.get(`${p.topic}-${p.partition}`) ?? 0;
+      const end = ends!.get(`${p.topic}-${p.partition}`) ?? 0;
       const at = consumer.position(p.topic, p.partition);
       return at >= 0 && at >= end;
     });
@@ -99,8 +136,10 @@ export async function consumeCommand(argv: string[]): Promise<number> {
         process.stdout.write(`${JSON.stringify({ topic: record.topic, partition: record.partition, offset: record.offset, timestamp: record.timestamp, key: record.key?.toString() ?? null, value: record.value?.toString() ?? null, headers: Object.fromEntries(record.headers.map((h) => [h.key, h.value?.toString() ?? null])) })}\n`);
       } else process.stdout.write(render(format, record));
       printed++;
+      bytes += (record.value?.length ?? 0) + (record.key?.length ?? 0);
     }
   } finally {
+    bar.finish();
     process.removeListener('SIGINT', stop);
     process.removeListener('SIGTERM', stop);
     await consumer.close();

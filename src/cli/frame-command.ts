@@ -79,7 +79,8 @@ async function readStdin(): Promise<Buffer> {
 export async function frameCommand(argv: string[]): Promise<number> {
   const [verb, ...rest] = argv;
   if (verb === undefined || verb === '--help' || verb === 'help') {
-    process.stdout.write(FRAME_HELP);
+    // Without a verb the help is a usage error: it goes to stderr, as other usage errors do.
+    (verb === undefined ? process.stderr : process.stdout).write(FRAME_HELP);
     return verb === undefined ? 2 : 0;
   }
   if (verb === 'encode') {

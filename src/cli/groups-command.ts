@@ -1,18 +1,27 @@
 // `brook groups list|describe|reset-offsets|delete`: consumer groups from the command
 // line, with lag per partition (committed offset against the high watermark). Tables by
 // default, --json for scripts. Exit codes: 0 done, 1 broker or Kafka error, 2 bad usage.
+// Each broker coordinates its own share of the groups, so list asks every broker, the
+// other verbs go to the group's coordinator, and log end offsets come from each
+// partition's leader.
 
 import { Reader } from '../../protocol/primitives';
+import { Cluster } from '../client/cluster';
 import { KafkaConnection } from '../client/connection';
+import { parseHostPort } from '../config/config';
 import { parseArgs, UsageError } from './args';
-import { check, CliError, connectBootstrap, table } from './admin-client';
+import { check, CliError, table } from './admin-client';
+
+/** Tries at FindCoordinator while the coordinator is still loading or moving. */
+const COORDINATOR_ATTEMPTS_MAX = 25;
+const COORDINATOR_RETRY_MS = 200;
 
 export const GROUPS_HELP = `Usage:
   brook groups list [--bootstrap HOST:PORT] [--json]
   brook groups describe <group> [--bootstrap HOST:PORT] [--json]
   brook groups reset-offsets <group> --topic TOPIC (--to-earliest | --to-latest | --to-offset N | --to-datetime ISO8601)
                              [--partitions 0,1,...] [--execute] [--bootstrap HOST:PORT] [--json]
-  brook groups delete <group> [--bootstrap HOST:PORT]
+  brook groups delete <group> [--bootstrap HOST:PORT] [--json]
 
 describe shows each partition's committed offset, log end (high watermark) and lag, and
 which member owns it. reset-offsets needs the group to be empty (no live members); it
@@ -47,19 +56,48 @@ function assignedPartitions(assignment: Buffer): { topic: string; partition: num
   }
 }
 
-async function endOffsets(connection: KafkaConnection, wanted: Map<string, number[]>, timestamp = -1): Promise<Map<string, number>> {
+/** ListOffsets at each partition's leader; partitions without a leader are left out. */
+async function endOffsets(cluster: Cluster, wanted: Map<string, number[]>, timestamp = -1): Promise<Map<string, number>> {
   const out = new Map<string, number>();
   if (wanted.size === 0) return out;
-  const response = await connection.request(2, 2, {
-    replicaId: -1,
-    isolationLevel: 0,
-    topics: [...wanted].map(([name, partitions]) => ({ name, partitions: partitions.map((partitionIndex) => ({ partitionIndex, timestamp })) })),
-  });
-  for (const topic of response.topics) for (const p of topic.partitions) if (p.errorCode === 0) out.set(`${topic.name}:${p.partitionIndex}`, p.offset);
+  await cluster.refreshMetadata([...wanted.keys()]);
+  const byLeader = new Map<number, Map<string, number[]>>();
+  for (const [topic, partitions] of wanted) {
+    for (const partition of partitions) {
+      const leader = cluster.topics.get(topic)?.partitions[partition]?.leader ?? -1;
+      if (leader < 0) continue;
+      if (!byLeader.has(leader)) byLeader.set(leader, new Map());
+      const mine = byLeader.get(leader)!;
+      mine.set(topic, [...(mine.get(topic) ?? []), partition]);
+    }
+  }
+  await Promise.all([...byLeader].map(async ([leader, partitionsOf]) => {
+    const { connection } = await cluster.broker(leader);
+    const response = await connection.request(2, 2, {
+      replicaId: -1,
+      isolationLevel: 0,
+      topics: [...partitionsOf].map(([name, partitions]) => ({ name, partitions: partitions.map((partitionIndex) => ({ partitionIndex, timestamp })) })),
+    });
+    for (const topic of response.topics) for (const p of topic.partitions) if (p.errorCode === 0) out.set(`${topic.name}:${p.partitionIndex}`, Number(p.offset));
+  }));
   return out;
 }
 
-async function describeGroup(connection: KafkaConnection, groupId: string) {
+/** A connection to the broker coordinating `groupId`. */
+async function coordinatorOf(cluster: Cluster, groupId: string): Promise<KafkaConnection> {
+  for (let attempt = 1; ; attempt++) {
+    const broker = await cluster.anyBroker();
+    const answer = await broker.connection.request(10, 1, { key: groupId, keyType: 0 });
+    if (answer.errorCode === 0) {
+      if (!cluster.brokers.has(answer.nodeId)) await cluster.refreshMetadata([]);
+      return (await cluster.broker(answer.nodeId)).connection;
+    }
+    if (attempt >= COORDINATOR_ATTEMPTS_MAX) check(answer.errorCode, `find the coordinator of ${groupId}`);
+    await new Promise((r) => setTimeout(r, COORDINATOR_RETRY_MS));
+  }
+}
+
+async function describeGroup(cluster: Cluster, connection: KafkaConnection, groupId: string) {
   const described = await connection.request(15, 4, { groups: [groupId], includeAuthorizedOperations: false });
   const group = described.groups[0];
   check(group.errorCode, `describe ${groupId}`);
@@ -74,7 +112,7 @@ async function describeGroup(connection: KafkaConnection, groupId: string) {
   };
   for (const topic of offsets.topics) for (const p of topic.partitions) add(topic.name, p.partitionIndex);
   for (const key of owners.keys()) add(key.slice(0, key.lastIndexOf(':')), Number(key.slice(key.lastIndexOf(':') + 1)));
-  const ends = await endOffsets(connection, wanted);
+  const ends = await endOffsets(cluster, wanted);
   const committed = new Map<string, number>();
   for (const topic of offsets.topics) for (const p of topic.partitions) committed.set(`${topic.name}:${p.partitionIndex}`, p.committedOffset);
   const lags: Lag[] = [];
@@ -100,7 +138,8 @@ async function describeGroup(connection: KafkaConnection, groupId: string) {
 export async function groupsCommand(argv: string[]): Promise<number> {
   const [verb, ...rest] = argv;
   if (verb === undefined || verb === '--help' || verb === 'help') {
-    process.stdout.write(GROUPS_HELP);
+    // Without a verb the help is a usage error: it goes to stderr, as other usage errors do.
+    (verb === undefined ? process.stderr : process.stdout).write(GROUPS_HELP);
     return verb === undefined ? 2 : 0;
   }
   const { positionals, flags } = parseArgs(rest, ['bootstrap', 'topic', 'to-offset', 'to-datetime', 'partitions'], ['json', 'to-earliest', 'to-latest', 'execute', 'help']);
@@ -127,17 +166,28 @@ export async function groupsCommand(argv: string[]): Promise<number> {
     if (flags.partitions !== undefined && !/^\d+(,\d+)*$/.test(flags.partitions)) throw new UsageError('--partitions must be a comma-separated list of partition numbers');
   }
 
-  const connection = await connectBootstrap(bootstrap);
+  parseHostPort(bootstrap, '--bootstrap');
+  const cluster = new Cluster({ bootstrap: [bootstrap], clientId: 'brook-cli', requestTimeoutMs: 10000, connectTimeoutMs: 10000 });
+  try {
+    await cluster.refreshMetadata([]);
+  } catch (error) {
+    cluster.close();
+    throw new CliError(`cannot reach a broker at ${bootstrap}: ${(error as Error).message}`);
+  }
   try {
     if (verb === 'list') {
-      const response = await connection.request(16, 4, { statesFilter: [] });
-      check(response.errorCode, 'list groups');
-      const groups = response.groups.map((g: { groupId: string; protocolType: string; groupState: string }) => ({ group: g.groupId, state: g.groupState, protocolType: g.protocolType }));
+      const answers = await Promise.all([...cluster.brokers.keys()].map(async (id) => {
+        const response = await (await cluster.broker(id)).connection.request(16, 4, { statesFilter: [] });
+        check(response.errorCode, `list groups at broker ${id}`);
+        return response.groups as { groupId: string; protocolType: string; groupState: string }[];
+      }));
+      const groups = answers.flat().map((g) => ({ group: g.groupId, state: g.groupState, protocolType: g.protocolType })).sort((x, y) => (x.group < y.group ? -1 : x.group > y.group ? 1 : 0));
       print(groups, groups.length === 0 ? 'no groups\n' : table(['GROUP', 'STATE', 'PROTOCOL TYPE'], groups.map((g: { group: string; state: string; protocolType: string }) => [g.group, g.state, g.protocolType])));
       return 0;
     }
+    const connection = await coordinatorOf(cluster, groupId);
     if (verb === 'describe') {
-      const d = await describeGroup(connection, groupId);
+      const d = await describeGroup(cluster, connection, groupId);
       if (d.state === 'Dead') throw new CliError(`group ${groupId} does not exist`);
       const text =
         `group ${d.groupId}: ${d.state}, ${d.members.length} member(s), protocol ${d.protocolType || '-'}/${d.protocol || '-'}, total lag ${d.totalLag}\n\n` +
@@ -156,24 +206,23 @@ export async function groupsCommand(argv: string[]): Promise<number> {
     const state = described.groups[0].groupState;
     if (state !== 'Empty' && state !== 'Dead') throw new CliError(`group ${groupId} is ${state} with ${described.groups[0].members.length} live member(s); stop its consumers first`);
     const topic = flags.topic!;
-    const metadata = await connection.request(3, 4, { topics: [{ name: topic }], allowAutoTopicCreation: false });
-    const topicInfo = metadata.topics[0];
-    check(topicInfo.errorCode, `topic ${topic}`);
-    const all = topicInfo.partitions.map((p: { partitionIndex: number }) => p.partitionIndex).sort((a: number, b: number) => a - b);
+    const [topicInfo] = await cluster.refreshMetadata([topic]);
+    check(topicInfo?.errorCode ?? 3, `topic ${topic}`);
+    const all = topicInfo.partitions.map((p) => p.partition).sort((a, b) => a - b);
     const partitions: number[] = flags.partitions ? flags.partitions.split(',').map(Number) : all;
     for (const p of partitions) if (!all.includes(p)) throw new CliError(`topic ${topic} has no partition ${p}`);
     const wanted = new Map([[topic, partitions]]);
     let targets: Map<string, number>;
-    if (flags['to-earliest']) targets = await endOffsets(connection, wanted, -2);
-    else if (flags['to-latest']) targets = await endOffsets(connection, wanted, -1);
+    if (flags['to-earliest']) targets = await endOffsets(cluster, wanted, -2);
+    else if (flags['to-latest']) targets = await endOffsets(cluster, wanted, -1);
     else if (flags['to-datetime']) {
-      targets = await endOffsets(connection, wanted, Date.parse(flags['to-datetime']!));
-      const latest = await endOffsets(connection, wanted, -1);
+      targets = await endOffsets(cluster, wanted, Date.parse(flags['to-datetime']!));
+      const latest = await endOffsets(cluster, wanted, -1);
       // No record at or after that time: the consumer would start at the end.
       for (const [key, value] of targets) if (value < 0) targets.set(key, latest.get(key) ?? 0);
     } else {
-      const earliest = await endOffsets(connection, wanted, -2);
-      const latest = await endOffsets(connection, wanted, -1);
+      const earliest = await endOffsets(cluster, wanted, -2);
+      const latest = await endOffsets(cluster, wanted, -1);
       targets = new Map(partitions.map((p) => {
         const key = `${topic}:${p}`;
         return [key, Math.min(Math.max(Number(flags['to-offset']), earliest.get(key) ?? 0), latest.get(key) ?? 0)];
@@ -197,6 +246,6 @@ export async function groupsCommand(argv: string[]): Promise<number> {
     if (error instanceof CliError || error instanceof UsageError) throw error;
     throw new CliError(`request to ${bootstrap} failed: ${(error as Error).message}`);
   } finally {
-    connection.close();
+    cluster.close();
   }
 }

@@ -95,7 +95,8 @@ export async function partitionsCommand(argv: string[]): Promise<number> {
     case undefined:
     case 'help':
     case '--help':
-      process.stdout.write(PARTITIONS_HELP);
+      // Without a verb the help is a usage error: it goes to stderr, as other usage errors do.
+      (verb === undefined ? process.stderr : process.stdout).write(PARTITIONS_HELP);
       return verb === undefined ? 2 : 0;
     default:
       throw new UsageError(`unknown partitions verb "${verb}" (try: brook partitions --help)`);

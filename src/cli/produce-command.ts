@@ -1,7 +1,8 @@
 // `brook produce`: lines from stdin or a file become records, through the bundled
 // producer (batched, idempotent with acks=all). A key separator splits each line into key
 // and value; headers, a fixed partition, acks and compression are flags. Prints a summary
-// (records, partitions, seconds) on stderr, or JSON on stdout with --json.
+// (records, partitions, seconds) on stderr, or JSON on stdout with --json; on a terminal a
+// progress line (sent, acknowledged, MB, rate, and how much of --file is read) meanwhile.
 
 import * as fs from 'node:fs';
 import * as readline from 'node:readline';
@@ -9,21 +10,25 @@ import { Producer } from '../client/producer';
 import { parseHostPort } from '../config/config';
 import { optionalPartition, parseArgs, topicAndBootstrap, UsageError } from './args';
 import { CliError } from './admin-client';
+import { ProgressBar, progressWanted } from './progress';
 
 export const PRODUCE_HELP = `Usage:
   brook produce --topic T [--bootstrap HOST:PORT] [--file F] [--key-separator SEP]
                 [--header K=V ...] [--partition N] [--acks 0|1|all]
                 [--compression none|gzip|snappy|lz4|zstd] [--linger-ms N] [--json]
+                [--no-progress]
 
 Each line of stdin (or of --file) is one record. With --key-separator the text before the
 first separator is the key and the rest the value. Records without a partition go by key
 hash (the Java client's partitioner) or, keyless, to a sticky partition. acks=all (the
 default) is idempotent: a retried batch is not stored twice. Exit code 0 when every record
-was stored, 1 otherwise (the first error is printed).
+was stored, 1 otherwise (the first error is printed). When stderr is a terminal (and
+without --json or --no-progress) a progress line shows records sent and acknowledged, MB,
+the rate and, with --file, how much of the file is read; it is cleared at the end.
 `;
 
 export async function produceCommand(argv: string[]): Promise<number> {
-  const { positionals, flags, lists } = parseArgs(argv, ['bootstrap', 'topic', 'file', 'key-separator', 'partition', 'acks', 'compression', 'linger-ms'], ['json', 'help'], ['header']);
+  const { positionals, flags, lists } = parseArgs(argv, ['bootstrap', 'topic', 'file', 'key-separator', 'partition', 'acks', 'compression', 'linger-ms'], ['json', 'help', 'no-progress'], ['header']);
   if (flags.help) {
     process.stdout.write(PRODUCE_HELP);
     return 0;
@@ -53,25 +58,43 @@ export async function produceCommand(argv: string[]): Promise<number> {
     throw new CliError(`cannot reach a broker at ${bootstrap}: ${(error as Error).message}`);
   }
   const started = Date.now();
-  const input = flags.file ? fs.createReadStream(flags.file) : process.stdin;
+  const file = flags.file ? fs.createReadStream(flags.file) : null;
+  const fileBytes = flags.file ? fs.statSync(flags.file).size : 0;
+  const input = file ?? process.stdin;
   const lines = readline.createInterface({ input, crlfDelay: Infinity });
   const sends: Promise<{ partition: number; offset: number }>[] = [];
   let firstError: Error | null = null;
-  for await (const line of lines) {
-    let key: string | null = null;
-    let value = line;
-    if (separator !== undefined) {
-      const at = line.indexOf(separator);
-      if (at >= 0) {
-        key = line.slice(0, at);
-        value = line.slice(at + separator.length);
+  let acknowledged = 0;
+  let bytes = 0;
+  const bar = new ProgressBar(process.stderr, () => ({
+    label: 'produce',
+    records: sends.length,
+    acknowledged,
+    bytes,
+    elapsedMs: Date.now() - started,
+    total: file ? { done: file.bytesRead, total: fileBytes } : undefined,
+  }), progressWanted(flags)).start();
+  try {
+    for await (const line of lines) {
+      let key: string | null = null;
+      let value = line;
+      if (separator !== undefined) {
+        const at = line.indexOf(separator);
+        if (at >= 0) {
+          key = line.slice(0, at);
+          value = line.slice(at + separator.length);
+        }
       }
+      const send = producer.send({ topic, key, value, headers, partition });
+      send.then(() => acknowledged++, (error: Error) => (firstError ??= error));
+      bytes += Buffer.byteLength(value) + (key === null ? 0 : Buffer.byteLength(key));
+      sends.push(send);
+      // Keep memory bounded on big inputs: wait for the oldest sends now and then.
+      if (sends.length % 10_000 === 0) await Promise.allSettled(sends.slice(-10_000, -5_000));
     }
-    const send = producer.send({ topic, key, value, headers, partition });
-    send.catch((error: Error) => (firstError ??= error));
-    sends.push(send);
-    // Keep memory bounded on big inputs: wait for the oldest sends now and then.
-    if (sends.length % 10_000 === 0) await Promise.allSettled(sends.slice(-10_000, -5_000));
+  } finally {
+    await Promise.allSettled(sends);
+    bar.finish();
   }
   const results = await Promise.allSettled(sends);
   await producer.close().catch(() => undefined);

@@ -1,6 +1,6 @@
 // The bundled admin client: topics (create, delete, describe with offsets and configs,
 // alter configs, add partitions), consumer groups (list across brokers, describe, reset
-// offsets of an empty group) and the cluster (brokers, controller, cluster id). Writes go
+// offsets of an empty group, delete) and the cluster (brokers, controller, cluster id). Writes go
 // to the controller the metadata names (any Brook broker would forward them); Kafka
 // errors become KafkaError with the error's name and the broker's message.
 
@@ -168,7 +168,8 @@ export class Admin {
     const g = answer.groups[0];
     if (g.errorCode !== ErrorCode.NONE) throw new KafkaError(g.errorCode, `describe group ${groupId}`);
     const fetched = await broker.request(9, { groupId, topics: null, groups: [{ groupId, topics: null }], requireStable: false });
-    const topics = (fetched.groups ? fetched.groups[0].topics : fetched.topics) as any[];
+    // Below v8 the decoder fills the absent groups array with an empty one: the answer is in topics.
+    const topics = (fetched.groups?.length ? fetched.groups[0].topics : fetched.topics) as any[];
     const offsets: GroupDescription['offsets'] = [];
     for (const t of topics ?? []) {
       const ends = await this.listOffsets(t.name, 'latest').catch(() => new Map<number, number>());
@@ -205,6 +206,16 @@ export class Admin {
     });
     for (const p of answer.topics[0].partitions) if (p.errorCode !== ErrorCode.NONE) throw new KafkaError(p.errorCode, `reset offsets of ${groupId} on ${topic}-${p.partitionIndex}`);
     return offsets;
+  }
+
+  /** Deletes groups that have no live members (each at its own coordinator). */
+  async deleteGroups(groupIds: string[]): Promise<void> {
+    for (const groupId of groupIds) {
+      const broker = await this.coordinator(groupId);
+      const answer = await broker.request(42, { groupsNames: [groupId] });
+      const result = answer.results[0];
+      if (result.errorCode !== ErrorCode.NONE) throw new KafkaError(result.errorCode, `delete group ${groupId}`);
+    }
   }
 
   close(): void {

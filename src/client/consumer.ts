@@ -509,6 +509,8 @@ export class Consumer implements AsyncIterable<ConsumerRecord> {
     if (this.joinFailure) {
       const failure = this.joinFailure;
       this.joinFailure = null;
+      // The caller hears the failure; its next call to next() tries to join again.
+      this.rejoinNeeded = true;
       throw failure;
     }
     if (!this.rejoinNeeded || this.joining || !this.options.groupId || this.subscription.length === 0 || this.closed) return;
@@ -523,11 +525,17 @@ export class Consumer implements AsyncIterable<ConsumerRecord> {
     })();
     if (!this.cooperative) {
       this.joining = run.then(() => undefined, () => undefined);
+      let pending: PendingAssignment;
       try {
-        await this.applyAssignment(await run);
+        pending = await run;
+      } catch (error) {
+        // As for a cooperative member: the caller hears it, and the next call tries again.
+        this.rejoinNeeded = true;
+        throw error;
       } finally {
         this.joining = null;
       }
+      await this.applyAssignment(pending);
       return;
     }
     this.joining = run.then(
@@ -562,9 +570,14 @@ export class Consumer implements AsyncIterable<ConsumerRecord> {
     this.heartbeatTimer = null;
   }
 
-  /** Marks the membership for a rejoin on the answers that say the group moved on. */
-  private noteGroupError(code: number): void {
+  /**
+   * Marks the membership for a rejoin on the answers that say the group moved on. An answer
+   * to a request sent under an earlier generation or member id says nothing about the
+   * current one (a heartbeat or commit in flight across a rejoin), so it is ignored.
+   */
+  private noteGroupError(code: number, sentGenerationId: number, sentMemberId: string): void {
     if (code !== ErrorCode.REBALANCE_IN_PROGRESS && code !== ErrorCode.ILLEGAL_GENERATION && code !== ErrorCode.UNKNOWN_MEMBER_ID) return;
+    if (sentGenerationId !== this.generationId || sentMemberId !== this.memberId) return;
     // A rejoin under way already answers these.
     if (this.joining) return;
     if (code === ErrorCode.UNKNOWN_MEMBER_ID) this.memberId = '';
@@ -576,9 +589,11 @@ export class Consumer implements AsyncIterable<ConsumerRecord> {
   }
 
   private async heartbeat(): Promise<void> {
+    const generationId = this.generationId;
+    const memberId = this.memberId;
     try {
-      const answer = await this.groupRequest(12, { groupId: this.options.groupId, generationId: this.generationId, memberId: this.memberId, groupInstanceId: null });
-      this.noteGroupError(answer.errorCode);
+      const answer = await this.groupRequest(12, { groupId: this.options.groupId, generationId, memberId, groupInstanceId: null });
+      this.noteGroupError(answer.errorCode, generationId, memberId);
     } catch {
       // The next heartbeat tries again; the session timeout decides.
     }
@@ -597,18 +612,20 @@ export class Consumer implements AsyncIterable<ConsumerRecord> {
       if (!byTopic.has(o.topic)) byTopic.set(o.topic, []);
       byTopic.get(o.topic)!.push({ partitionIndex: o.partition, committedOffset: o.offset, committedLeaderEpoch: -1, committedMetadata: null });
     }
-    const standalone = this.generationId < 0;
+    const generationId = this.generationId;
+    const memberId = this.memberId;
+    const standalone = generationId < 0;
     const answer = await this.groupRequest(8, {
       groupId: this.options.groupId,
-      generationIdOrMemberEpoch: standalone ? -1 : this.generationId,
-      memberId: standalone ? '' : this.memberId,
+      generationIdOrMemberEpoch: standalone ? -1 : generationId,
+      memberId: standalone ? '' : memberId,
       groupInstanceId: null,
       retentionTimeMs: -1,
       topics: [...byTopic].map(([name, partitions]) => ({ name, partitions })),
     });
     for (const t of answer.topics) {
       for (const p of t.partitions) {
-        this.noteGroupError(p.errorCode);
+        this.noteGroupError(p.errorCode, generationId, memberId);
         if (p.errorCode !== ErrorCode.NONE) throw new KafkaError(p.errorCode, `OffsetCommit ${t.name}-${p.partitionIndex}`);
         const done = wanted.find((o) => o.topic === t.name && o.partition === p.partitionIndex);
         if (done) this.committedUpTo.set(this.key(done.topic, done.partition), done.offset);

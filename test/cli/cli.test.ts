@@ -20,6 +20,16 @@ test('help and usage', () => {
   assert.match(brook(['frame', '--help']).stdout.toString(), /frame encode/);
   const none = brook([]);
   assert.is(none.code, 2);
+  // A command group without its verb is a usage error: help on stderr, nothing on stdout, exit 2.
+  for (const group of ['topics', 'groups', 'cluster', 'partitions', 'frame', 'bench']) {
+    const bare = brook([group]);
+    assert.is(bare.code, 2, group);
+    assert.is(bare.stdout.length, 0, `${group}: nothing on stdout`);
+    assert.match(bare.stderr, /Usage:/, group);
+    const help = brook([group, '--help']);
+    assert.is(help.code, 0, `${group} --help`);
+    assert.match(help.stdout.toString(), /Usage:/);
+  }
 });
 
 test('wrong arguments: exit 2 and one line, no stack trace', () => {

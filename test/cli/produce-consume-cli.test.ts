@@ -1,11 +1,12 @@
 // `brook produce` and `brook consume` against a real broker: lines with keys and headers
 // in, the same records out as text and JSON, from an offset and a timestamp, in a group
 // that resumes where it stopped; kcat reads what brook produced and brook reads what kcat
-// produced; wrong arguments exit 2, an unknown topic or unreachable broker exits 1.
+// produced; wrong arguments exit 2, an unknown topic or unreachable broker exits 1;
+// progress lines never reach pipes, and on a terminal are drawn and cleared.
 
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
-import { spawn } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { BrokerProcess, startBroker, tempDir } from '../helpers/broker-process';
@@ -78,6 +79,11 @@ test('offsets, timestamps, a file, compression, what kcat wrote, and a group tha
   await brook(['produce', ...at(), '--topic', 'filed', '--partition', '0'], 'z\n');
   const group2 = await brook(['consume', ...at(), '--topic', 'filed', '--group', 'readers', '--from', 'beginning', '--exit']);
   assert.is(group2.stdout.trim(), 'z', 'the group resumes after what it printed');
+  const cooperative = await brook(['consume', ...at(), '--topic', 'filed', '--group', 'cooperative-readers', '--assignor', 'cooperative-sticky', '--from', 'beginning', '--exit']);
+  assert.is(cooperative.code, 0, cooperative.stderr);
+  assert.equal(cooperative.stdout.trim().split('\n').sort(), [...Array.from({ length: 10 }, (_, i) => `f${i}`), 'x', 'y', 'z'].sort());
+  const described = JSON.parse((await brook(['groups', 'describe', 'cooperative-readers', ...at(), '--json'])).stdout);
+  assert.equal(described.partitions.map((p: { committed: number }) => p.committed).sort((a: number, b: number) => a - b), [3, 10], 'the cooperative member committed what it printed');
 });
 
 test('brook bench produce and consume report rates and latency percentiles', async () => {
@@ -93,6 +99,50 @@ test('brook bench produce and consume report rates and latency percentiles', asy
   assert.is(tooMany.code, 1);
 });
 
+/** Runs brook with stdout and stderr on a pseudo-terminal (util-linux script); returns what the terminal got. */
+function onTerminal(args: string[]): { code: number | null; screen: string } {
+  const command = [process.execPath, BROOK, ...args].map((a) => `'${a.replace(/'/g, `'\\''`)}'`).join(' ');
+  const run = spawnSync('script', ['-qec', command, '/dev/null'], { encoding: 'utf8', timeout: 20000, stdio: ['ignore', 'pipe', 'pipe'] });
+  return { code: run.status, screen: run.stdout };
+}
+
+const PROGRESS_MARK = '\r\x1b[K';
+
+test('progress: none in pipes or with --json; drawn and cleared on a terminal unless --no-progress', async () => {
+  const file = path.join(tempDir(), 'many.txt');
+  fs.writeFileSync(file, Array.from({ length: 3000 }, (_, i) => `line-${i}`).join('\n') + '\n');
+  const piped = [
+    await brook(['produce', ...at(), '--topic', 'progressed', '--file', file]),
+    await brook(['consume', ...at(), '--topic', 'progressed', '--from', 'beginning', '--exit']),
+    await brook(['consume', ...at(), '--topic', 'progressed', '--from', 'beginning', '--count', '5']),
+    await brook(['bench', 'produce', ...at(), '--topic', 'progressed-bench', '--records', '2000', '--record-size', '100']),
+    await brook(['bench', 'consume', ...at(), '--topic', 'progressed-bench', '--records', '2000']),
+  ];
+  for (const run of piped) {
+    assert.is(run.code, 0, run.stderr);
+    assert.not.ok(run.stderr.includes('\r') || run.stderr.includes('\x1b'), `no progress in a pipe: ${JSON.stringify(run.stderr.slice(0, 200))}`);
+  }
+  assert.is(piped[1].stdout.trim().split('\n').length, 3000);
+
+  const produced = onTerminal(['produce', ...at(), '--topic', 'progressed', '--file', file]);
+  assert.is(produced.code, 0, produced.screen);
+  assert.ok(produced.screen.includes(`${PROGRESS_MARK}produce [`), `a bar for --file: ${JSON.stringify(produced.screen.slice(0, 300))}`);
+  // The last progress line is cleared before the summary.
+  assert.match(produced.screen, /\r\x1b\[K3000 of 3000 records stored in progressed/);
+  const benched = onTerminal(['bench', 'produce', ...at(), '--topic', 'progressed-bench', '--records', '2000', '--record-size', '100']);
+  assert.is(benched.code, 0, benched.screen);
+  assert.ok(benched.screen.includes(`${PROGRESS_MARK}produce [`));
+  assert.match(benched.screen, /\r\x1b\[K2000 records in [\d.]+ s/);
+  for (const quiet of [['--no-progress'], ['--json']]) {
+    const run = onTerminal(['bench', 'produce', ...at(), '--topic', 'progressed-bench', '--records', '500', ...quiet]);
+    assert.is(run.code, 0, run.screen);
+    assert.not.ok(run.screen.includes(PROGRESS_MARK), `${quiet}: no progress`);
+  }
+  // consume draws only when the records go elsewhere than the terminal.
+  const consumedToTerminal = onTerminal(['consume', ...at(), '--topic', 'progressed', '--from', 'beginning', '--count', '3']);
+  assert.not.ok(consumedToTerminal.screen.includes(PROGRESS_MARK), 'records on the terminal: no progress line');
+});
+
 test('wrong arguments exit 2, runtime failures exit 1, each with one clear line', async () => {
   const cases: [string[], number, RegExp][] = [
     [['produce', ...at()], 2, /--topic is required/],
@@ -101,6 +151,8 @@ test('wrong arguments exit 2, runtime failures exit 1, each with one clear line'
     [['produce', ...at(), '--topic', 't', '--compression', 'rar'], 2, /--compression/],
     [['consume', ...at(), '--topic', 't', '--from', 'yesterday'], 2, /--from: expected beginning, end/],
     [['consume', ...at(), '--topic', 't', '--count', '0'], 2, /--count/],
+    [['consume', ...at(), '--topic', 't', '--group', 'g', '--assignor', 'sticky'], 2, /--assignor: expected range, roundrobin or cooperative-sticky/],
+    [['consume', ...at(), '--topic', 't', '--assignor', 'range'], 2, /--assignor needs --group/],
     [['consume', ...at(), '--topic', 'missing-topic', '--exit'], 1, /topic missing-topic does not exist/],
     [['consume', '--bootstrap', '127.0.0.1:1', '--topic', 't'], 1, /cannot reach a broker at 127.0.0.1:1/],
     [['produce', '--bootstrap', '127.0.0.1:1', '--topic', 't'], 1, /cannot reach a broker at 127.0.0.1:1/],

@@ -64,7 +64,7 @@ test('topics and configs through the admin client', async () => {
   admin.close();
 });
 
-test('groups: list, describe with lag, reset offsets of an empty group', async () => {
+test('groups: list, describe with lag, reset offsets of an empty group, delete it', async () => {
   const bootstrap = [`127.0.0.1:${broker.port}`];
   const producer = new Producer({ bootstrap });
   await Promise.all(Array.from({ length: 10 }, (_, i) => producer.send({ topic: 'lagged', partition: 0, value: `v${i}` })));
@@ -88,6 +88,10 @@ test('groups: list, describe with lag, reset offsets of an empty group', async (
   assert.equal([...reset], [[0, 10]]);
   group = await admin.describeGroup('watchers');
   assert.equal(group.offsets.map((o) => [o.offset, o.lag]), [[10, 0]]);
+  await admin.deleteGroups(['watchers']);
+  assert.not.ok((await admin.listGroups()).some((g) => g.groupId === 'watchers'));
+  const missing = await admin.deleteGroups(['never-existed']).then(() => null, (e: Error) => e);
+  assert.match(String(missing), /GROUP_ID_NOT_FOUND|delete group never-existed/);
   admin.close();
 });
 

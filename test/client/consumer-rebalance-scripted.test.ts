@@ -5,7 +5,9 @@
 // when a heartbeat says REBALANCE_IN_PROGRESS, retries a refused JoinGroup, and takes its
 // new partitions from the committed offsets. Cooperative-sticky: the member sends what it
 // owns with its generation, keeps fetching while its JoinGroup waits, revokes only the
-// partition taken away (committed first) and rejoins at once.
+// partition taken away (committed first) and rejoins at once. A rejoin the coordinator
+// refuses reaches the caller of next() as an error, and the next call joins again. A
+// member told its id is unknown loses its partitions without committing and joins afresh.
 
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
@@ -27,7 +29,8 @@ const STEP_TIMEOUT_MS = 10_000;
 type Event =
   | { kind: 'request'; apiKey: number; body: any; connection: number }
   | { kind: 'record'; partition: number; offset: number }
-  | { kind: 'revoked' | 'assigned'; partitions: number[]; committedAtCall: Map<number, number> };
+  | { kind: 'revoked' | 'assigned' | 'lost'; partitions: number[]; committedAtCall: Map<number, number> }
+  | { kind: 'error'; message: string };
 
 /** Everything that happened, in order, with waits that resolve when a matching event is added. */
 class Timeline {
@@ -202,7 +205,7 @@ class ScriptedBroker {
 }
 
 /** Starts a member that reads in a loop and logs its records and listener calls. */
-function member(broker: ScriptedBroker, assignor: AssignorName): { consumer: Consumer; loop: Promise<void> } {
+function member(broker: ScriptedBroker, assignor: AssignorName, keepGoing = false): { consumer: Consumer; loop: Promise<void> } {
   const snapshot = () => new Map(broker.committed);
   const consumer = new Consumer({
     bootstrap: [`127.0.0.1:${broker.port}`],
@@ -214,11 +217,19 @@ function member(broker: ScriptedBroker, assignor: AssignorName): { consumer: Con
     maxWaitMs: 20,
     onPartitionsRevoked: (partitions) => broker.timeline.push({ kind: 'revoked', partitions: partitions.map((p) => p.partition).sort(), committedAtCall: snapshot() }),
     onPartitionsAssigned: (partitions) => broker.timeline.push({ kind: 'assigned', partitions: partitions.map((p) => p.partition).sort(), committedAtCall: snapshot() }),
+    onPartitionsLost: (partitions) => broker.timeline.push({ kind: 'lost', partitions: partitions.map((p) => p.partition).sort(), committedAtCall: snapshot() }),
   });
   const loop = (async () => {
     await consumer.subscribe([TOPIC]);
     for (;;) {
-      const record = await consumer.next();
+      let record;
+      try {
+        record = await consumer.next();
+      } catch (error) {
+        if (!keepGoing) throw error;
+        broker.timeline.push({ kind: 'error', message: (error as Error).message });
+        continue;
+      }
       if (record === null) return;
       broker.timeline.push({ kind: 'record', partition: record.partition, offset: record.offset });
     }
@@ -285,13 +296,13 @@ test('eager (range): member id, leader plan, commit and revoke all on REBALANCE_
     assert.equal(recordsOf(timeline, 1, mark), [], 'partition 1 resumes at its committed end, no repeats');
   } finally {
     await consumer.close();
-    await loop;
+    await loop.catch(() => undefined);
+    broker.close();
   }
   // Closing commits with the current generation and leaves.
   assert.is(broker.committed.get(2), 5);
   assert.is(timeline.requests(8).at(-1)!.body.generationIdOrMemberEpoch, 2);
   assert.equal(timeline.requests(13).map((l) => l.body.members.map((m: any) => m.memberId)), [['m1']]);
-  broker.close();
 });
 
 test('cooperative-sticky: owned partitions in the subscription, fetching during the join, revoke only the moved partition, immediate rejoin', async () => {
@@ -360,9 +371,79 @@ test('cooperative-sticky: owned partitions in the subscription, fetching during 
     assert.ok([...groupConnections].every((c) => !fetchConnections.has(c)));
   } finally {
     await consumer.close();
-    await loop;
+    await loop.catch(() => undefined);
+    broker.close();
   }
-  broker.close();
+});
+
+test('a refused rejoin reaches next() as an error, and the next call joins again', async () => {
+  const broker = new ScriptedBroker({
+    join: (body, n) => {
+      if (n === 0) return { generationId: 1, protocolName: 'cooperative-sticky', leader: 'other', memberId: 'm1' };
+      broker.heartbeatError = ErrorCode.NONE;
+      if (n === 1) return { errorCode: ErrorCode.INCONSISTENT_GROUP_PROTOCOL };
+      return { generationId: 2, protocolName: 'cooperative-sticky', leader: 'other', memberId: 'm1' };
+    },
+    sync: (_body, n) => encodeAssignmentBytes(new Map([[TOPIC, n === 0 ? [0] : [0, 1]]])),
+  });
+  await broker.start();
+  for (const p of [0, 1]) broker.append(p, 3);
+  const { timeline } = broker;
+  const { consumer, loop } = member(broker, 'cooperative-sticky', true);
+  try {
+    await timeline.until('partition 0 read', () => recordsOf(timeline, 0).length === 3);
+    broker.heartbeatError = ErrorCode.REBALANCE_IN_PROGRESS;
+    const failure = await timeline.until('the refusal to reach next()', (e) => e.kind === 'error');
+    assert.match((failure as { message: string }).message, /INCONSISTENT_GROUP_PROTOCOL/);
+    const assigned = await timeline.until('the retried join to assign partition 1', (e) => e.kind === 'assigned' && e.partitions.includes(1), timeline.index(failure));
+    assert.ok(assigned);
+    await timeline.until('partition 1 read', () => recordsOf(timeline, 1).length === 3);
+    assert.is(timeline.requests(11).length, 3);
+    assert.equal(recordsOf(timeline, 0), [0, 1, 2], 'partition 0 kept, not read again');
+  } finally {
+    await consumer.close();
+    await loop.catch(() => undefined);
+    broker.close();
+  }
+});
+
+test('cooperative member fenced by UNKNOWN_MEMBER_ID: partitions lost (no commit), a fresh join that owns nothing', async () => {
+  const broker = new ScriptedBroker({
+    join: (body, n) => {
+      if (n === 0) return { generationId: 1, protocolName: 'cooperative-sticky', leader: 'other', memberId: 'm1' };
+      broker.heartbeatError = ErrorCode.NONE;
+      return { generationId: 5, protocolName: 'cooperative-sticky', leader: 'other', memberId: 'm2' };
+    },
+    sync: (_body, n) => encodeAssignmentBytes(new Map([[TOPIC, n === 0 ? [0, 1] : [1]]])),
+  });
+  await broker.start();
+  for (const p of [0, 1]) broker.append(p, 3);
+  broker.committed.set(1, 2);
+  const { timeline } = broker;
+  const { consumer, loop } = member(broker, 'cooperative-sticky');
+  try {
+    await timeline.until('partitions 0 and 1 read', () => recordsOf(timeline, 0).length === 3 && recordsOf(timeline, 1).length === 1);
+    const commitsBefore = timeline.requests(8).length;
+    const mark = timeline.events.length;
+    broker.heartbeatError = ErrorCode.UNKNOWN_MEMBER_ID;
+    const lost = await timeline.until('the lost listener', (e) => e.kind === 'lost', mark);
+    assert.equal(lost.kind === 'lost' && lost.partitions, [0, 1]);
+    const rejoin = await timeline.until('the fresh join', isRequest(11), mark);
+    assert.is((rejoin as any).body.memberId, '', 'a fenced member joins without its old id');
+    const fresh = decodeSubscriptionBytes((rejoin as any).body.protocols[0].metadata);
+    assert.equal([fresh.ownedPartitions.size, fresh.generationId], [0, -1], 'it claims nothing');
+    assert.is(timeline.requests(8).length, commitsBefore, 'nothing committed for partitions that may be someone else\'s');
+    assert.not.ok(timeline.events.some((e) => e.kind === 'revoked'));
+    // The new generation gives partition 1 back, from the group's committed offset 2.
+    const assigned = await timeline.until('the new assignment', (e) => e.kind === 'assigned', timeline.index(rejoin));
+    assert.equal(assigned.kind === 'assigned' && assigned.partitions, [1]);
+    await timeline.until('partition 1 read again from the committed offset', () => recordsOf(timeline, 1, timeline.index(assigned)).length === 1);
+    assert.equal(recordsOf(timeline, 1), [2, 2]);
+  } finally {
+    await consumer.close();
+    await loop.catch(() => undefined);
+    broker.close();
+  }
 });
 
 test.run();

@@ -21,6 +21,7 @@ interface Member {
   records: ConsumerRecord[];
   revoked: { topic: string; partition: number }[][];
   assigned: { topic: string; partition: number }[][];
+  lost: { topic: string; partition: number }[][];
   loop: Promise<void>;
 }
 
@@ -36,7 +37,7 @@ async function waitFor(what: string, condition: () => boolean, timeoutMs = 30000
 }
 
 function startMember(name: string, bootstrap: string[]): Member {
-  const member = { name, records: [], revoked: [], assigned: [] } as unknown as Member;
+  const member = { name, records: [], revoked: [], assigned: [], lost: [] } as unknown as Member;
   member.consumer = new Consumer({
     bootstrap,
     groupId: 'coop-group',
@@ -50,6 +51,9 @@ function startMember(name: string, bootstrap: string[]): Member {
     },
     onPartitionsAssigned: (partitions) => {
       member.assigned.push(partitions);
+    },
+    onPartitionsLost: (partitions) => {
+      member.lost.push(partitions);
     },
   });
   member.loop = (async () => {
@@ -115,10 +119,12 @@ test('a third member joins a cooperative group: kept partitions read without a g
   const c = members[2];
   const after = new Map(members.map((m) => [m.name, held(m)]));
   assert.equal([...after.values()].flat().sort((x, y) => x - y), [0, 1, 2, 3, 4, 5], `each partition to one member: ${JSON.stringify([...after])}`);
+  const history = (m: Member) => JSON.stringify({ assigned: m.assigned.map((list) => list.map((p) => p.partition)), revoked: m.revoked.map((list) => list.map((p) => p.partition)), lost: m.lost.map((list) => list.map((p) => p.partition)) });
+  for (const m of members) assert.equal(m.lost, [], `${m.name} never lost its membership: ${history(m)}`);
   for (const m of [a, b]) {
     const kept = before.get(m.name)!.filter((p) => after.get(m.name)!.includes(p));
     const lost = before.get(m.name)!.filter((p) => !after.get(m.name)!.includes(p));
-    assert.is(kept.length, 2, `${m.name} keeps two of its partitions`);
+    assert.is(kept.length, 2, `${m.name} keeps two of its partitions: before ${before.get(m.name)}, after ${after.get(m.name)}, ${history(m)}`);
     assert.is(lost.length, 1, `${m.name} gives one up`);
     // Only the moved partition was revoked, in the rebalance c caused.
     const revokedSince = m.revoked.slice(revokesBefore.get(m.name)!).flat().map((p) => p.partition);
