@@ -12,6 +12,7 @@
 // committed only after the iterator has handed it out and been asked for the next one),
 // or by hand with commit().
 
+import { RecordQueue } from './record-queue';
 import { ErrorCode } from '../../protocol/errors';
 import { RecordBatchView, RecordHeader, splitBatches } from '../../protocol/record-batch';
 import { COOPERATIVE_STICKY, cooperativeStickyAssign } from './assignors/cooperative-sticky';
@@ -153,7 +154,7 @@ export function assignPartitions(kind: 'range' | 'roundrobin', members: { member
 export class Consumer implements AsyncIterable<ConsumerRecord> {
   readonly cluster: Cluster;
   private readonly positions = new Map<string, Position>();
-  private readonly buffered: ConsumerRecord[] = [];
+  private readonly buffered = new RecordQueue<ConsumerRecord>();
   private readonly consumed = new Map<string, number>();
   private readonly committedUpTo = new Map<string, number>();
   private subscription: string[] = [];
@@ -186,7 +187,7 @@ export class Consumer implements AsyncIterable<ConsumerRecord> {
   /** Standalone consumption of these partitions (no group membership). */
   assign(partitions: TopicPartitionOffset[]): void {
     this.positions.clear();
-    this.buffered.length = 0;
+    this.buffered.clear();
     for (const p of partitions) {
       const known = typeof p.offset === 'number' ? p.offset : -1;
       this.positions.set(this.key(p.topic, p.partition), { topic: p.topic, partition: p.partition, offset: known, paused: false, reset: typeof p.offset === 'number' ? undefined : p.offset });
@@ -208,7 +209,7 @@ export class Consumer implements AsyncIterable<ConsumerRecord> {
     const position = this.positions.get(this.key(topic, partition));
     if (!position) throw new Error(`${topic}-${partition} is not assigned to this consumer`);
     position.offset = offset;
-    for (let i = this.buffered.length - 1; i >= 0; i--) if (this.buffered[i].topic === topic && this.buffered[i].partition === partition) this.buffered.splice(i, 1);
+    this.buffered.removeWhere((r) => r.topic === topic && r.partition === partition);
   }
 
   pause(partitions: { topic: string; partition: number }[]): void {
@@ -377,7 +378,7 @@ export class Consumer implements AsyncIterable<ConsumerRecord> {
       this.consumed.delete(key);
       this.committedUpTo.delete(key);
     }
-    for (let i = this.buffered.length - 1; i >= 0; i--) if (gone.has(this.key(this.buffered[i].topic, this.buffered[i].partition))) this.buffered.splice(i, 1);
+    this.buffered.removeWhere((r) => gone.has(this.key(r.topic, r.partition)));
   }
 
   /**
@@ -467,7 +468,7 @@ export class Consumer implements AsyncIterable<ConsumerRecord> {
       // Nothing more of these is handed out while their offsets are committed.
       for (const p of revoked) this.positions.get(this.key(p.topic, p.partition))!.paused = true;
       const revokedKeys = new Set(revoked.map((p) => this.key(p.topic, p.partition)));
-      for (let i = this.buffered.length - 1; i >= 0; i--) if (revokedKeys.has(this.key(this.buffered[i].topic, this.buffered[i].partition))) this.buffered.splice(i, 1);
+      this.buffered.removeWhere((r) => revokedKeys.has(this.key(r.topic, r.partition)));
       if (this.options.autoCommit ?? true) {
         const offsets = [...this.consumed].filter(([key, offset]) => revokedKeys.has(key) && this.committedUpTo.get(key) !== offset).map(([key, offset]) => {
           const [topic, partition] = key.split('\u0000');
