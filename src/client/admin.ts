@@ -1,12 +1,16 @@
 // The bundled admin client: topics (create, delete, describe with offsets and configs,
 // alter configs, add partitions), consumer groups (list across brokers, describe, reset
 // offsets of an empty group, delete) and the cluster (brokers, controller, cluster id). Writes go
-// to the controller the metadata names (any Brook broker would forward them); Kafka
-// errors become KafkaError with the error's name and the broker's message.
+// to the controller the metadata names (any Brook broker would forward them), and are sent
+// again while the answer is NOT_CONTROLLER (the controller moved), as Kafka's admin client
+// does; Kafka errors become KafkaError with the error's name and the broker's message.
 
 import { ErrorCode } from '../../protocol/errors';
 import { ClientOptions, Cluster, KafkaError, PartitionMetadata } from './cluster';
 import { decodeAssignment } from './consumer';
+
+/** How long a controller write is retried while the answer is NOT_CONTROLLER. */
+const CONTROLLER_RETRY_MS = 30_000;
 
 export interface NewTopic {
   name: string;
@@ -52,32 +56,45 @@ export class Admin {
     }
   }
 
+  /**
+   * Sends a request to the controller; while the answer carries NOT_CONTROLLER (nothing was
+   * done: the controller moved), refreshes the metadata, backs off and sends it again, up
+   * to CONTROLLER_RETRY_MS.
+   */
+  private async toController(apiKey: number, body: unknown, errorCodes: (answer: any) => number[]): Promise<any> {
+    const deadline = Date.now() + CONTROLLER_RETRY_MS;
+    for (let attempt = 0; ; attempt++) {
+      const broker = await this.controller();
+      const answer = await broker.request(apiKey, body);
+      if (!errorCodes(answer).includes(ErrorCode.NOT_CONTROLLER) || Date.now() >= deadline) return answer;
+      await new Promise((resolve) => setTimeout(resolve, Math.min(1000, 50 * 2 ** attempt)));
+      await this.cluster.refreshMetadata(null).catch(() => undefined);
+    }
+  }
+
   async createTopics(topics: NewTopic[]): Promise<{ name: string; topicId: string }[]> {
-    const broker = await this.controller();
-    const answer = await broker.request(19, {
+    const answer = await this.toController(19, {
       topics: topics.map((t) => ({ name: t.name, numPartitions: t.partitions ?? -1, replicationFactor: t.replicationFactor ?? -1, assignments: [], configs: Object.entries(t.configs ?? {}).map(([name, value]) => ({ name, value })) })),
       timeoutMs: 30_000,
       validateOnly: false,
-    });
+    }, (a) => a.topics.map((t: { errorCode: number }) => t.errorCode));
     const failed = (answer.topics as any[]).find((t) => t.errorCode !== ErrorCode.NONE);
-    if (failed) throw new KafkaError(failed.errorCode, `create topic ${failed.name}${failed.errorMessage ? ` (${failed.errorMessage})` : ''}`);
+    if (failed) throw new KafkaError(failed.errorCode, `create topic ${failed.name}`, failed.errorMessage ?? null);
     await this.cluster.refreshMetadata(topics.map((t) => t.name)).catch(() => undefined);
     return (answer.topics as any[]).map((t) => ({ name: t.name, topicId: t.topicId }));
   }
 
   async deleteTopics(names: string[]): Promise<void> {
-    const broker = await this.controller();
-    const answer = await broker.request(20, { topics: names.map((name) => ({ name, topicId: 'AAAAAAAAAAAAAAAAAAAAAA' })), topicNames: names, timeoutMs: 30_000 });
+    const answer = await this.toController(20, { topics: names.map((name) => ({ name, topicId: 'AAAAAAAAAAAAAAAAAAAAAA' })), topicNames: names, timeoutMs: 30_000 }, (a) => a.responses.map((r: { errorCode: number }) => r.errorCode));
     const failed = (answer.responses as any[]).find((r) => r.errorCode !== ErrorCode.NONE);
     if (failed) throw new KafkaError(failed.errorCode, `delete topic ${failed.name}`);
     for (const name of names) this.cluster.topics.delete(name);
   }
 
   async createPartitions(topic: string, totalCount: number): Promise<void> {
-    const broker = await this.controller();
-    const answer = await broker.request(37, { topics: [{ name: topic, count: totalCount, assignments: null }], timeoutMs: 30_000, validateOnly: false });
+    const answer = await this.toController(37, { topics: [{ name: topic, count: totalCount, assignments: null }], timeoutMs: 30_000, validateOnly: false }, (a) => a.results.map((r: { errorCode: number }) => r.errorCode));
     const result = answer.results[0];
-    if (result.errorCode !== ErrorCode.NONE) throw new KafkaError(result.errorCode, `create partitions of ${topic}${result.errorMessage ? ` (${result.errorMessage})` : ''}`);
+    if (result.errorCode !== ErrorCode.NONE) throw new KafkaError(result.errorCode, `create partitions of ${topic}`, result.errorMessage ?? null);
     this.cluster.topics.delete(topic);
   }
 
@@ -92,14 +109,13 @@ export class Admin {
 
   /** Sets configs (`set`) and puts others back to their defaults (`reset`). */
   async alterTopicConfigs(topic: string, change: { set?: Record<string, string>; reset?: string[] }): Promise<void> {
-    const broker = await this.controller();
     const configs = [
       ...Object.entries(change.set ?? {}).map(([name, value]) => ({ name, configOperation: 0, value })),
       ...(change.reset ?? []).map((name) => ({ name, configOperation: 1, value: null })),
     ];
-    const answer = await broker.request(44, { resources: [{ resourceType: 2, resourceName: topic, configs }], validateOnly: false });
+    const answer = await this.toController(44, { resources: [{ resourceType: 2, resourceName: topic, configs }], validateOnly: false }, (a) => a.responses.map((r: { errorCode: number }) => r.errorCode));
     const result = answer.responses[0];
-    if (result.errorCode !== ErrorCode.NONE) throw new KafkaError(result.errorCode, `alter configs of ${topic}${result.errorMessage ? ` (${result.errorMessage})` : ''}`);
+    if (result.errorCode !== ErrorCode.NONE) throw new KafkaError(result.errorCode, `alter configs of ${topic}`, result.errorMessage ?? null);
   }
 
   /** Earliest (-2) or latest (-1) offsets of a topic's partitions, asked of each leader. */

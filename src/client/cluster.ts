@@ -39,10 +39,22 @@ export class KafkaError extends Error {
   override name = 'KafkaError';
   readonly retriable: boolean;
 
-  constructor(readonly code: number, context: string) {
+  /**
+   * `context` says what was being done ("create topic t1"); `detail` is the broker's own
+   * message when it sent one. The message holds both with the error's name and code (for
+   * logs and the CLI); `summary` is the short form for people (the HTTP API, the console).
+   */
+  constructor(readonly code: number, readonly context: string, readonly detail: string | null = null) {
     const info = errorInfo(code);
-    super(`${context}: ${info.name} (${code}): ${info.message}`);
+    super(`${context}${detail ? ` (${detail})` : ''}: ${info.name} (${code}): ${info.message}`);
     this.retriable = info.retriable;
+  }
+
+  /** "Create topic t1 failed: Topic 't1' already exists." */
+  get summary(): string {
+    const what = this.context.charAt(0).toUpperCase() + this.context.slice(1);
+    const why = this.detail || errorInfo(this.code).message;
+    return `${what} failed: ${why}${/[.!?]$/.test(why) ? '' : '.'}`;
   }
 }
 

@@ -58,7 +58,11 @@ test('topics: create, list with search and pages, describe, configs, add partiti
   assert.is(created.status, 201, created.text);
   assert.equal(created.json, { name: 'orders', partitions: 2, replicationFactor: 1 });
   assert.is((await post('/api/v1/topics', { name: 'orders-archive' })).status, 201);
-  assertError(await post('/api/v1/topics', { name: 'orders' }), 409, 'TOPIC_ALREADY_EXISTS');
+  const duplicate = await post('/api/v1/topics', { name: 'orders' });
+  assertError(duplicate, 409, 'TOPIC_ALREADY_EXISTS');
+  // Said for a person: what failed and why, without the error's code number.
+  assert.match(duplicate.json.error.message, /^Create topic orders failed: .*already exists/i);
+  assert.not.match(duplicate.json.error.message, /\(36\)/);
   assertError(await post('/api/v1/topics', { name: 'bad name!' }), 400, 'INVALID_TOPIC_EXCEPTION');
   assertError(await post('/api/v1/topics', { name: 'p0', partitions: 0 }), 400);
   assertError(await post('/api/v1/topics', { name: 'rf', replicationFactor: 3 }), 400, 'INVALID_REPLICATION_FACTOR');
