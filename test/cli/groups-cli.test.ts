@@ -4,29 +4,16 @@
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { spawn } from 'node:child_process';
-import * as path from 'node:path';
 import { Kafka, logLevel } from 'kafkajs';
 import { BrokerProcess, startBroker } from '../helpers/broker-process';
+import { BROOK, runBrook } from '../helpers/brook-cli';
 
 process.env.KAFKAJS_NO_PARTITIONER_WARNING = '1';
-const BROOK = path.join(__dirname, '..', '..', '..', 'scripts', 'brook.js');
 let broker: BrokerProcess;
 let kafka: Kafka;
 
-function brook(args: string[]): Promise<{ code: number | null; stdout: string; stderr: string }> {
-  return new Promise((resolve) => {
-    const child = spawn(process.execPath, [BROOK, ...args, ...(args[0] === 'groups' && args[1] !== '--help' ? ['--bootstrap', `127.0.0.1:${broker.port}`] : [])]);
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (c) => (stdout += c));
-    child.stderr.on('data', (c) => (stderr += c));
-    const timer = setTimeout(() => child.kill('SIGKILL'), 20000);
-    child.on('close', (code) => {
-      clearTimeout(timer);
-      resolve({ code, stdout, stderr });
-    });
-  });
-}
+/** `brook` with `--bootstrap` at the test broker added to every groups verb. */
+const brook = (args: string[]) => runBrook([...args, ...(args[0] === 'groups' && args[1] !== '--help' ? ['--bootstrap', `127.0.0.1:${broker.port}`] : [])]);
 
 test.before(async () => {
   broker = await startBroker({ config: { 'group.initial.rebalance.delay.ms': '0', 'offsets.topic.num.partitions': '3' } });

@@ -5,31 +5,16 @@
 
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
-import { spawn } from 'node:child_process';
-import * as path from 'node:path';
 import { Admin } from '../../src/client/admin';
 import { Consumer } from '../../src/client/consumer';
 import { Producer } from '../../src/client/producer';
 import { KafkaConnection } from '../../src/client/connection';
 import { BrokerProcess, freePort, startBroker, tempDir } from '../helpers/broker-process';
+import { runBrook } from '../helpers/brook-cli';
 
-const BROOK = path.join(__dirname, '..', '..', '..', 'scripts', 'brook.js');
 const GROUPS = ['g-a', 'g-b', 'g-c', 'g-d', 'g-e', 'g-f'];
 
-function brook(args: string[]): Promise<{ code: number | null; stdout: string; stderr: string }> {
-  return new Promise((resolve) => {
-    const child = spawn(process.execPath, [BROOK, ...args]);
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (c) => (stdout += c));
-    child.stderr.on('data', (c) => (stderr += c));
-    const timer = setTimeout(() => child.kill('SIGKILL'), 30000);
-    child.on('close', (code) => {
-      clearTimeout(timer);
-      resolve({ code, stdout, stderr });
-    });
-  });
-}
+const brook = (args: string[]) => runBrook(args, { timeoutMs: 30000 });
 
 async function coordinatorOf(port: number, groupId: string): Promise<number> {
   const deadline = Date.now() + 30000;

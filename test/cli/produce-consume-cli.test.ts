@@ -6,31 +6,16 @@
 
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
-import { spawn, spawnSync } from 'node:child_process';
+import { spawnSync } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { BrokerProcess, startBroker, tempDir } from '../helpers/broker-process';
+import { BROOK, runBrook } from '../helpers/brook-cli';
 import { kcat } from '../helpers/kcat';
 
-const BROOK = path.join(__dirname, '..', '..', '..', 'scripts', 'brook.js');
 let broker: BrokerProcess;
 
-function brook(args: string[], input?: string): Promise<{ code: number | null; stdout: string; stderr: string }> {
-  return new Promise((resolve) => {
-    const child = spawn(process.execPath, [BROOK, ...args]);
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (c) => (stdout += c));
-    child.stderr.on('data', (c) => (stderr += c));
-    const timer = setTimeout(() => child.kill('SIGKILL'), 20000);
-    child.on('close', (code) => {
-      clearTimeout(timer);
-      resolve({ code, stdout, stderr });
-    });
-    child.stdin.on('error', () => undefined);
-    child.stdin.end(input ?? '');
-  });
-}
+const brook = (args: string[], input?: string) => runBrook(args, { input: input ?? '' });
 
 const at = () => ['--bootstrap', `127.0.0.1:${broker.port}`];
 

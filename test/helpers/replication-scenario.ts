@@ -28,7 +28,7 @@ const debug = (line: string) => {
 export const delay = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
 
 /** Polls `check` every 100 ms until it returns something truthy; throws after `timeoutMs`. */
-export async function until<T>(what: string, check: () => Promise<T | null | false>, timeoutMs = 30000): Promise<T> {
+export async function until<T>(what: string, check: () => Promise<T | null | undefined | false>, timeoutMs = 30000): Promise<T> {
   const deadline = Date.now() + timeoutMs;
   for (;;) {
     const value = await check();

@@ -7,21 +7,12 @@
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { BrokerProcess, freePort, startBroker, tempDir } from '../helpers/broker-process';
-import { REPLICATION_CONFIG } from '../helpers/replication-scenario';
+import { REPLICATION_CONFIG, until } from '../helpers/replication-scenario';
 import { request, waitReady } from './http-client';
 import { parseExposition, valueOf } from './prometheus-parser';
 
 const nodes: BrokerProcess[] = [];
 
-async function waitFor<T>(what: string, probe: () => Promise<T | undefined | false>, timeoutMs = 30_000): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const value = await probe();
-    if (value) return value;
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 100));
-  }
-}
 
 const get = (node: BrokerProcess, path: string) => request(node.httpPort!, 'GET', path);
 
@@ -59,7 +50,7 @@ test('every node reports the same quorum and brokers; records go in at one node 
   const follower = nodes.find((_, i) => i + 1 !== leaderId)!;
   const other = nodes.find((n, i) => i + 1 !== leaderId && n !== follower)!;
   // Each node is ready once it is unfenced; the follower's image shows the others' unfencing a moment later.
-  const cluster = await waitFor('three unfenced brokers in the follower\'s view', async () => {
+  const cluster = await until('three unfenced brokers in the follower\'s view', async () => {
     const answer = (await get(follower, '/api/v1/cluster')).json;
     return answer.brokers.length === 3 && answer.brokers.every((b: any) => !b.fenced) ? answer : undefined;
   });
@@ -68,7 +59,7 @@ test('every node reports the same quorum and brokers; records go in at one node 
 
   const created = await request(follower.httpPort!, 'POST', '/api/v1/topics', { body: { name: 'spread', partitions: 3, replicationFactor: 3 } });
   assert.is(created.status, 201, created.text);
-  await waitFor('every node sees the topic', async () => (await Promise.all(nodes.map((n) => get(n, '/api/v1/topics/spread')))).every((a) => a.status === 200));
+  await until('every node sees the topic', async () => (await Promise.all(nodes.map((n) => get(n, '/api/v1/topics/spread')))).every((a) => a.status === 200));
   const produced = await request(other.httpPort!, 'POST', '/api/v1/topics/spread/records', { body: { records: [0, 1, 2].map((p) => ({ key: `k${p}`, value: `at ${p}`, partition: p })) } });
   assert.equal(produced.json.offsets, [{ partition: 0, offset: 0 }, { partition: 1, offset: 0 }, { partition: 2, offset: 0 }]);
   for (const p of [0, 1, 2]) {
@@ -83,8 +74,8 @@ test('a killed broker shows as fenced, its partitions under-replicated, the ISR 
   const victim = nodes[2];
   await victim.kill9();
   const survivor = nodes[0];
-  await waitFor('broker 3 fenced', async () => (await get(survivor, '/api/v1/cluster')).json.brokers.find((b: any) => b.nodeId === 3)?.fenced === true);
-  const topic = await waitFor('the ISR of every partition without broker 3', async () => {
+  await until('broker 3 fenced', async () => (await get(survivor, '/api/v1/cluster')).json.brokers.find((b: any) => b.nodeId === 3)?.fenced === true);
+  const topic = await until('the ISR of every partition without broker 3', async () => {
     const answer = (await get(survivor, '/api/v1/topics/spread')).json;
     return answer.partitions.every((p: any) => !p.isr.includes(3)) ? answer : undefined;
   });
@@ -94,7 +85,7 @@ test('a killed broker shows as fenced, its partitions under-replicated, the ISR 
   assert.ok(shrinks[0] + shrinks[1] >= 1, `ISR shrinks counted: ${shrinks}`);
   // Each survivor counts the partitions it leads; the one broker 3 led moves to a survivor
   // once the new leader has applied the change.
-  await waitFor('the survivors lead 3 or more under-replicated partitions', async () => {
+  await until('the survivors lead 3 or more under-replicated partitions', async () => {
     const counts = await Promise.all(nodes.slice(0, 2).map(async (n) => valueOf(parseExposition((await get(n, '/metrics')).text), 'brook_under_replicated_partitions') ?? 0));
     return counts[0] + counts[1] >= 3;
   });

@@ -7,6 +7,7 @@ import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { Kafka, logLevel } from 'kafkajs';
 import { BrokerProcess, startBroker } from '../helpers/broker-process';
+import { until } from '../helpers/replication-scenario';
 import { request, waitReady } from './http-client';
 import { parseExposition, valueOf } from './prometheus-parser';
 
@@ -28,15 +29,6 @@ test.after(async () => {
 const get = (path: string) => request(port, 'GET', path);
 const post = (path: string, body: unknown) => request(port, 'POST', path, { body });
 
-async function waitFor<T>(what: string, probe: () => Promise<T | undefined | false>, timeoutMs = 20_000): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const value = await probe();
-    if (value) return value;
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 100));
-  }
-}
 
 test('a kafkajs group: members while running, 409 while not empty, lag when stopped, resets, delete', async () => {
   assert.is((await post('/api/v1/topics', { name: 'lagging', partitions: 2 })).status, 201);
@@ -51,8 +43,8 @@ test('a kafkajs group: members while running, 409 while not empty, lag when stop
   await consumer.subscribe({ topic: 'lagging', fromBeginning: true });
   await consumer.run({ autoCommitInterval: 100, eachMessage: async () => void seen++ });
   try {
-    await waitFor('all 10 records consumed', async () => seen >= 10);
-    const running = await waitFor('the group stable with its commits', async () => {
+    await until('all 10 records consumed', async () => seen >= 10);
+    const running = await until('the group stable with its commits', async () => {
       const answer = await get('/api/v1/groups/watchers');
       return answer.status === 200 && answer.json.state === 'Stable' && answer.json.offsets.length === 2 && answer.json.totalLag === 0 ? answer.json : undefined;
     });
@@ -70,7 +62,7 @@ test('a kafkajs group: members while running, 409 while not empty, lag when stop
 
   // Stopped, then 5 more records: the group lags by 5.
   assert.is((await post('/api/v1/topics/lagging/records', { records: records.slice(0, 5) })).status, 200);
-  const stopped = await waitFor('lag 5', async () => {
+  const stopped = await until('lag 5', async () => {
     const answer = (await get('/api/v1/groups/watchers')).json;
     return answer.totalLag === 5 ? answer : undefined;
   });
@@ -119,7 +111,7 @@ test('/ready answers 503 with a reason until the broker is registered, then 200'
   // A node whose voter set names an absent second voter never elects a leader: never ready.
   const lonely = await startBroker({ http: true, awaitKafka: false, extraArgs: ['--node-id', '1', '--voters', '1@127.0.0.1:1,2@127.0.0.1:2'] });
   try {
-    const answer = await waitFor('the HTTP listener', () => request(lonely.httpPort!, 'GET', '/ready').catch(() => undefined));
+    const answer = await until('the HTTP listener', () => request(lonely.httpPort!, 'GET', '/ready').catch(() => undefined));
     assert.is(answer.status, 503, answer.text);
     assert.is(answer.json.status, 'not-ready');
     assert.match(answer.json.reason, /leader|caught up|registered|fenced/);

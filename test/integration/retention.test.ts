@@ -11,9 +11,9 @@ import { KafkaConnection } from '../../src/client/connection';
 import { Producer } from '../../src/client/producer';
 import { startBroker } from '../helpers/broker-process';
 import { kcat } from '../helpers/kcat';
+import { until } from '../helpers/replication-scenario';
 
 const RECORDS = 300;
-const WAIT_MS = 15_000;
 
 async function offsets(port: number, topic: string): Promise<{ earliest: number; latest: number }> {
   const connection = new KafkaConnection({ host: '127.0.0.1', port, requestTimeoutMs: 5000 });
@@ -29,15 +29,6 @@ async function offsets(port: number, topic: string): Promise<{ earliest: number;
   }
 }
 
-async function until<T>(what: string, check: () => Promise<T | null>): Promise<T> {
-  const deadline = Date.now() + WAIT_MS;
-  for (;;) {
-    const value = await check();
-    if (value !== null) return value;
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 100));
-  }
-}
 
 test('retention.bytes and retention.ms delete old segments; consumers start at the new log start', async () => {
   const broker = await startBroker({ config: { 'log.retention.check.interval.ms': '200' } });

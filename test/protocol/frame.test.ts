@@ -6,6 +6,7 @@ import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { FrameAssembler } from '../../protocol/frame';
 import { ProtocolError } from '../../protocol/primitives';
+import { seededRandom } from '../../src/controller/controller';
 
 function frame(body: string): Buffer {
   const payload = Buffer.from(body);
@@ -43,18 +44,6 @@ test('oversized and negative sizes are refused at once', () => {
   assert.throws(() => split.push(Buffer.from('ffffff', 'hex')), (e: Error) => e instanceof ProtocolError);
 });
 
-/** A deterministic PRNG (mulberry32) so a failing case replays from its seed. */
-function prng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
-
 function patterned(size: number, seed: number): Buffer {
   const body = Buffer.allocUnsafe(size);
   for (let i = 0; i < size; i++) body[i] = (i * 31 + seed) & 0xff;
@@ -70,7 +59,7 @@ function framed(body: Buffer): Buffer {
 
 test('reads of random sizes into the buffers it hands out give every frame intact, small and large', () => {
   for (let seed = 1; seed <= 20; seed++) {
-    const random = prng(seed);
+    const random = seededRandom(seed);
     const sizes = Array.from({ length: 40 }, () => {
       const kind = random();
       if (kind < 0.5) return Math.floor(random() * 200);

@@ -13,6 +13,7 @@
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
+import { seededRandom } from '../../src/controller/controller';
 import { delay, describe, Observer, ProxiedCluster, until, verify, Verification, Writer } from '../helpers/replication-scenario';
 
 const TOPIC = 'soak';
@@ -44,18 +45,6 @@ function option(name: string, fallback: number): number {
   return value;
 }
 
-/** mulberry32: a small seeded PRNG, enough to replay a schedule. */
-function prng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
-
 interface FaultRecord {
   kind: FaultKind;
   target: number;
@@ -77,9 +66,9 @@ interface RunResult {
 
 const durationMs = option('duration', 300) * 1000;
 const seed = option('seed', Date.now() % 2 ** 31);
-const random = prng(seed);
+const random = seededRandom(seed);
 // The observer's choices depend on timing: a stream of their own keeps the schedule's fixed.
-const observerRandom = prng(seed ^ 0x5bd1e995);
+const observerRandom = seededRandom(seed ^ 0x5bd1e995);
 const between = (min: number, max: number) => Math.floor(min + random() * (max - min + 1));
 const pick = <T>(items: readonly T[]): T => items[Math.floor(random() * items.length)];
 

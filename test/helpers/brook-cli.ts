@@ -1,0 +1,31 @@
+// Runs the `brook` command line as a child process with a time limit; resolves with its
+// exit code and output (for CLI tests that need the event loop free while it runs).
+
+import { spawn } from 'node:child_process';
+import * as path from 'node:path';
+
+export const BROOK = path.join(__dirname, '..', '..', '..', 'scripts', 'brook.js');
+
+export interface BrookRun {
+  code: number | null;
+  stdout: string;
+  stderr: string;
+}
+
+export function runBrook(args: string[], options: { input?: string; timeoutMs?: number } = {}): Promise<BrookRun> {
+  return new Promise((resolve) => {
+    const child = spawn(process.execPath, [BROOK, ...args]);
+    let stdout = '';
+    let stderr = '';
+    child.stdout.on('data', (c) => (stdout += c));
+    child.stderr.on('data', (c) => (stderr += c));
+    const timer = setTimeout(() => child.kill('SIGKILL'), options.timeoutMs ?? 20000);
+    child.on('close', (code) => {
+      clearTimeout(timer);
+      resolve({ code, stdout, stderr });
+    });
+    child.stdin.on('error', () => undefined);
+    if (options.input !== undefined) child.stdin.end(options.input);
+    else child.stdin.end();
+  });
+}
