@@ -24,7 +24,7 @@ import { encodeRequestFrame } from '../protocol/frame';
 import { decodeResponseHeader, responseHeaderVersion } from '../protocol/header';
 import { encodeRecordBatchSync } from '../protocol/record-batch';
 import { KafkaConnection } from '../src/client/connection';
-import { environment, writeResult } from './lib/env';
+import { environment, writeBackDirtyPages, writeResult } from './lib/env';
 import { LatencySummary, newHistogram, summarise } from './lib/load';
 
 const quick = process.argv.includes('--quick');
@@ -822,20 +822,6 @@ async function failover(base: string): Promise<Record<string, unknown>> {
   } finally {
     await producer.stop();
     await Promise.all(cluster.nodes.map(stopNode));
-  }
-}
-
-/**
- * Writes the page cache's dirty pages to disk before a row. The rows write gigabytes each;
- * without this, a row starts with the previous row's unwritten data and its writes are
- * throttled by the kernel to the disk's pace, so each row's figure would depend on the row
- * before it. Each row measures from a clean page cache instead.
- */
-function writeBackDirtyPages(): void {
-  try {
-    execSync('sync', { stdio: 'ignore', timeout: 120_000 });
-  } catch (error) {
-    process.stderr.write(`sync before the row failed: ${(error as Error).message}\n`);
   }
 }
 

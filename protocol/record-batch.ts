@@ -306,11 +306,29 @@ export interface BatchInput {
   baseTimestamp?: number;
 }
 
-function asBuffer(value: Buffer | string | null | undefined): Buffer | null {
-  if (value === null || value === undefined) return null;
-  return typeof value === 'string' ? Buffer.from(value) : value;
+/** A key, value or header value as given: bytes, text (written as UTF-8), or null. */
+export type RecordField = Buffer | string | null;
+
+/** The producer-side fields of a batch header, filled in when the batch is finished. */
+export interface BatchHeaderFields {
+  baseOffset?: number;
+  partitionLeaderEpoch?: number;
+  producerId?: number;
+  producerEpoch?: number;
+  baseSequence?: number;
+  isTransactional?: boolean;
 }
 
+/**
+ * Byte length of a record field, -1 for null. Anything else is refused here, before a
+ * byte is written, so a wrong type is a clear error and never a corrupt batch.
+ */
+export function fieldLength(field: RecordField | undefined, what = 'value'): number {
+  if (field === null || field === undefined) return -1;
+  if (typeof field === 'string') return Buffer.byteLength(field);
+  if (field instanceof Uint8Array) return field.length;
+  throw new TypeError(`a record ${what} must be a Buffer, a string or null, got ${typeof field}`);
+}
 
 /** Zigzag of a safe integer (Kafka's varint/varlong sign folding), without 32-bit overflow. */
 function foldSign(n: number): number {
@@ -318,8 +336,11 @@ function foldSign(n: number): number {
 }
 
 function uvarintSize(v: number): number {
-  let size = 1;
-  while (v >= 0x80) {
+  if (v < 0x80) return 1;
+  if (v < 0x4000) return 2;
+  let size = 3;
+  v = Math.floor(v / 0x200000);
+  while (v > 0) {
     v = Math.floor(v / 128);
     size++;
   }
@@ -335,114 +356,168 @@ function putUVarint(buf: Buffer, at: number, v: number): number {
   return at;
 }
 
-interface PreparedRecord {
-  key: Buffer | null;
-  value: Buffer | null;
-  headers: { key: Buffer; value: Buffer | null }[];
-  timestampDelta: number;
-  bodyBytes: number;
+/** Bytes of a length-prefixed field whose byte length is `length` (-1 = null). */
+function fieldSize(length: number): number {
+  return length < 0 ? 1 : uvarintSize(length * 2) + length;
+}
+
+function putField(out: Buffer, at: number, field: RecordField | undefined, length: number): number {
+  if (length < 0) {
+    out[at] = 1; // zig-zag -1
+    return at + 1;
+  }
+  at = putUVarint(out, at, length * 2);
+  if (typeof field === 'string') out.write(field, at, length, 'utf8');
+  else (field as Buffer).copy(out, at);
+  return at + length;
 }
 
 /**
- * Encodes the records section of a batch straight into `out` at `at` (sized by
- * `recordsSize`): each record's length is computed first, so every byte is written once.
+ * Writes records of one v2 batch straight into one buffer as they come (the producer's
+ * batching buffer, Kafka's MemoryRecordsBuilder idea): a record is copied once, when it
+ * is appended, and the finished batch is that buffer with its header filled in. The
+ * buffer grows (doubling) only when a record does not fit.
  */
-function prepareRecords(records: RecordInput[], baseTimestamp: number): { prepared: PreparedRecord[]; bytes: number; maxTimestamp: number } {
-  let maxTimestamp = -1;
-  let bytes = 0;
-  const prepared = records.map((input, index) => {
-    const timestamp = input.timestamp ?? baseTimestamp;
-    if (timestamp > maxTimestamp) maxTimestamp = timestamp;
-    const key = asBuffer(input.key);
-    const value = asBuffer(input.value);
-    const headers = (input.headers ?? []).map((h) => ({ key: Buffer.from(h.key), value: asBuffer(h.value) }));
-    const timestampDelta = timestamp - baseTimestamp;
-    let body = 1 + uvarintSize(foldSign(timestampDelta)) + uvarintSize(foldSign(index));
-    body += key === null ? 1 : uvarintSize(foldSign(key.length)) + key.length;
-    body += value === null ? 1 : uvarintSize(foldSign(value.length)) + value.length;
-    body += uvarintSize(foldSign(headers.length));
-    for (const h of headers) {
-      body += uvarintSize(foldSign(h.key.length)) + h.key.length;
-      body += h.value === null ? 1 : uvarintSize(foldSign(h.value.length)) + h.value.length;
+export class RecordBatchBuilder {
+  private buf: Buffer;
+  private used = RECORD_BATCH_OVERHEAD;
+  private records = 0;
+  private base: number;
+  private maxTimestamp = -1;
+
+  /** `buffer` may be a reused one (its old contents are overwritten). */
+  constructor(capacityOrBuffer: number | Buffer, baseTimestamp?: number) {
+    this.buf = typeof capacityOrBuffer === 'number' ? Buffer.allocUnsafe(Math.max(RECORD_BATCH_OVERHEAD, capacityOrBuffer)) : capacityOrBuffer;
+    this.base = baseTimestamp ?? NaN;
+  }
+
+  get count(): number {
+    return this.records;
+  }
+
+  /** Bytes of the batch so far, header included. */
+  get sizeInBytes(): number {
+    return this.used;
+  }
+
+  /** The buffer written into (its length is the capacity, not the batch size). */
+  get buffer(): Buffer {
+    return this.buf;
+  }
+
+  /**
+   * Appends one record, with offset delta = its index. `keyLength` and `valueLength` are
+   * fieldLength() of key and value, passed in because the caller has them already.
+   */
+  append(timestamp: number, key: RecordField | undefined, keyLength: number, value: RecordField | undefined, valueLength: number, headers?: { key: string; value: RecordField }[] | null): void {
+    if (Number.isNaN(this.base)) this.base = timestamp;
+    if (timestamp > this.maxTimestamp) this.maxTimestamp = timestamp;
+    const timestampDelta = foldSign(timestamp - this.base);
+    const headerCount = headers ? headers.length : 0;
+    let body = 1 + uvarintSize(timestampDelta) + uvarintSize(this.records * 2) + fieldSize(keyLength) + fieldSize(valueLength) + uvarintSize(headerCount * 2);
+    let headerLengths: number[] | null = null;
+    if (headerCount > 0) {
+      headerLengths = [];
+      for (const h of headers!) {
+        const k = fieldLength(h.key, 'header key');
+        if (k < 0) throw new TypeError('a record header key must be a string');
+        const v = fieldLength(h.value, 'header value');
+        headerLengths.push(k, v);
+        body += fieldSize(k) + fieldSize(v);
+      }
     }
-    bytes += uvarintSize(foldSign(body)) + body;
-    return { key, value, headers, timestampDelta, bodyBytes: body };
-  });
-  return { prepared, bytes, maxTimestamp };
-}
-
-function putBytes(out: Buffer, at: number, value: Buffer | null): number {
-  if (value === null) return putUVarint(out, at, 1);
-  at = putUVarint(out, at, foldSign(value.length));
-  return at + value.copy(out, at);
-}
-
-function writeRecords(prepared: PreparedRecord[], out: Buffer, at: number): number {
-  prepared.forEach((r, index) => {
-    at = putUVarint(out, at, foldSign(r.bodyBytes));
-    out[at++] = 0;
-    at = putUVarint(out, at, foldSign(r.timestampDelta));
-    at = putUVarint(out, at, foldSign(index));
-    at = putBytes(out, at, r.key);
-    at = putBytes(out, at, r.value);
-    at = putUVarint(out, at, foldSign(r.headers.length));
-    for (const h of r.headers) {
-      at = putBytes(out, at, h.key);
-      at = putBytes(out, at, h.value);
+    const total = uvarintSize(body * 2) + body;
+    if (this.used + total > this.buf.length) this.grow(this.used + total);
+    const out = this.buf;
+    let at = putUVarint(out, this.used, body * 2);
+    out[at++] = 0; // attributes
+    at = putUVarint(out, at, timestampDelta);
+    at = putUVarint(out, at, this.records * 2);
+    at = putField(out, at, key, keyLength);
+    at = putField(out, at, value, valueLength);
+    at = putUVarint(out, at, headerCount * 2);
+    for (let h = 0; h < headerCount; h++) {
+      at = putField(out, at, headers![h].key, headerLengths![2 * h]);
+      at = putField(out, at, headers![h].value, headerLengths![2 * h + 1]);
     }
-  });
-  return at;
+    this.used = at;
+    this.records++;
+  }
+
+  private grow(needed: number): void {
+    const bigger = Buffer.allocUnsafe(Math.max(needed, this.buf.length * 2));
+    this.buf.copy(bigger, 0, 0, this.used);
+    this.buf = bigger;
+  }
+
+  /** The finished, uncompressed batch: a view of the builder's buffer, header and CRC filled in. */
+  build(fields: BatchHeaderFields = {}): Buffer {
+    const batch = this.buf.subarray(0, this.used);
+    writeBatchHeader(batch, Compression.None, this.records, this.baseTimestamp, this.maxTimestamp, fields);
+    return batch;
+  }
+
+  /** The finished batch with its records compressed by `codec` (a new buffer). */
+  async buildCompressed(codec: Compression, fields: BatchHeaderFields = {}): Promise<Buffer> {
+    if (codec === Compression.None) return this.build(fields);
+    const payload = await compress(codec, this.buf.subarray(RECORD_BATCH_OVERHEAD, this.used));
+    const batch = Buffer.allocUnsafe(RECORD_BATCH_OVERHEAD + payload.length);
+    payload.copy(batch, RECORD_BATCH_OVERHEAD);
+    writeBatchHeader(batch, codec, this.records, this.baseTimestamp, this.maxTimestamp, fields);
+    return batch;
+  }
+
+  private get baseTimestamp(): number {
+    return Number.isNaN(this.base) ? Date.now() : this.base;
+  }
 }
 
-/** Encodes the records section (uncompressed) of a batch. */
-function encodeRecords(records: RecordInput[], baseTimestamp: number): { bytes: Buffer; maxTimestamp: number } {
-  const { prepared, bytes, maxTimestamp } = prepareRecords(records, baseTimestamp);
-  const out = Buffer.allocUnsafe(bytes);
-  writeRecords(prepared, out, 0);
-  return { bytes: out, maxTimestamp };
+/**
+ * Fills in a batch header in `batch` (whose records already follow it) and its CRC. Also
+ * used to give a finished batch other producer fields (a new sequence after a failure).
+ */
+export function writeBatchHeader(batch: Buffer, codec: Compression, count: number, baseTimestamp: number, maxTimestamp: number, fields: BatchHeaderFields): void {
+  batch.writeBigInt64BE(BigInt(fields.baseOffset ?? 0), BASE_OFFSET_OFFSET);
+  batch.writeInt32BE(batch.length - LOG_OVERHEAD, LENGTH_OFFSET);
+  batch.writeInt32BE(fields.partitionLeaderEpoch ?? -1, PARTITION_LEADER_EPOCH_OFFSET);
+  batch.writeInt8(2, MAGIC_OFFSET);
+  batch.writeInt16BE(codec | (fields.isTransactional ? TRANSACTIONAL_FLAG : 0), ATTRIBUTES_OFFSET);
+  batch.writeInt32BE(Math.max(0, count - 1), LAST_OFFSET_DELTA_OFFSET);
+  batch.writeBigInt64BE(BigInt(baseTimestamp), BASE_TIMESTAMP_OFFSET);
+  batch.writeBigInt64BE(BigInt(count > 0 ? maxTimestamp : baseTimestamp), MAX_TIMESTAMP_OFFSET);
+  batch.writeInt32BE(count, RECORDS_COUNT_OFFSET);
+  setProducerFields(batch, fields);
+}
+
+/** Rewrites producer id, epoch and base sequence of a finished batch, and its CRC. */
+export function setProducerFields(batch: Buffer, fields: BatchHeaderFields): void {
+  batch.writeBigInt64BE(BigInt(fields.producerId ?? -1), PRODUCER_ID_OFFSET);
+  batch.writeInt16BE(fields.producerEpoch ?? -1, PRODUCER_EPOCH_OFFSET);
+  batch.writeInt32BE(fields.baseSequence ?? -1, BASE_SEQUENCE_OFFSET);
+  batch.writeUInt32BE(crc32c(batch, ATTRIBUTES_OFFSET, batch.length), CRC_OFFSET);
+}
+
+function builderFor(input: BatchInput): RecordBatchBuilder {
+  const records = input.records;
+  const baseTimestamp = input.baseTimestamp ?? records[0]?.timestamp ?? Date.now();
+  const lengths = records.map((r) => [fieldLength(r.key, 'key'), fieldLength(r.value)]);
+  let capacity = RECORD_BATCH_OVERHEAD;
+  records.forEach((r, i) => {
+    capacity += 40 + Math.max(0, lengths[i][0]) + Math.max(0, lengths[i][1]);
+    for (const h of r.headers ?? []) capacity += 10 + Buffer.byteLength(h.key) + Math.max(0, fieldLength(h.value, 'header value'));
+  });
+  const builder = new RecordBatchBuilder(capacity, baseTimestamp);
+  records.forEach((r, i) => builder.append(r.timestamp ?? baseTimestamp, r.key, lengths[i][0], r.value, lengths[i][1], r.headers));
+  return builder;
 }
 
 /** Builds a complete v2 batch with a correct CRC. */
 export async function encodeRecordBatch(input: BatchInput): Promise<Buffer> {
-  const records = input.records;
-  const baseTimestamp = input.baseTimestamp ?? records[0]?.timestamp ?? Date.now();
-  const codec = input.compression ?? Compression.None;
-  if (codec === Compression.None) return encodeRecordBatchSync(input);
-  const encoded = encodeRecords(records, baseTimestamp);
-  const payload = await compress(codec, encoded.bytes);
-  return assembleBatch(input, codec, payload, baseTimestamp, encoded.maxTimestamp);
+  return builderFor(input).buildCompressed(input.compression ?? Compression.None, input);
 }
 
 /** Synchronous variant for uncompressed batches (benchmarks and tests). */
 export function encodeRecordBatchSync(input: BatchInput): Buffer {
   if ((input.compression ?? Compression.None) !== Compression.None) throw new Error('use encodeRecordBatch for compressed batches');
-  const baseTimestamp = input.baseTimestamp ?? input.records[0]?.timestamp ?? Date.now();
-  const { prepared, bytes, maxTimestamp } = prepareRecords(input.records, baseTimestamp);
-  // One allocation: the records are written right after the batch header.
-  const batch = Buffer.allocUnsafe(RECORD_BATCH_OVERHEAD + bytes);
-  writeRecords(prepared, batch, RECORD_BATCH_OVERHEAD);
-  return assembleBatch(input, Compression.None, null, baseTimestamp, maxTimestamp, batch);
-}
-
-/** Fills in a batch header (and copies `payload` after it, unless already in `target`). */
-function assembleBatch(input: BatchInput, codec: Compression, payload: Buffer | null, baseTimestamp: number, maxTimestamp: number, target?: Buffer): Buffer {
-  const count = input.records.length;
-  const batch = target ?? Buffer.alloc(RECORD_BATCH_OVERHEAD + payload!.length);
-  batch.writeBigInt64BE(BigInt(input.baseOffset ?? 0), BASE_OFFSET_OFFSET);
-  batch.writeInt32BE(batch.length - LOG_OVERHEAD, LENGTH_OFFSET);
-  batch.writeInt32BE(input.partitionLeaderEpoch ?? -1, PARTITION_LEADER_EPOCH_OFFSET);
-  batch.writeInt8(2, MAGIC_OFFSET);
-  const attributes = codec | (input.isTransactional ? TRANSACTIONAL_FLAG : 0);
-  batch.writeInt16BE(attributes, ATTRIBUTES_OFFSET);
-  batch.writeInt32BE(Math.max(0, count - 1), LAST_OFFSET_DELTA_OFFSET);
-  batch.writeBigInt64BE(BigInt(baseTimestamp), BASE_TIMESTAMP_OFFSET);
-  batch.writeBigInt64BE(BigInt(count > 0 ? maxTimestamp : baseTimestamp), MAX_TIMESTAMP_OFFSET);
-  batch.writeBigInt64BE(BigInt(input.producerId ?? -1), PRODUCER_ID_OFFSET);
-  batch.writeInt16BE(input.producerEpoch ?? -1, PRODUCER_EPOCH_OFFSET);
-  batch.writeInt32BE(input.baseSequence ?? -1, BASE_SEQUENCE_OFFSET);
-  batch.writeInt32BE(count, RECORDS_COUNT_OFFSET);
-  batch.writeInt32BE(0, CRC_OFFSET);
-  if (payload) payload.copy(batch, RECORD_BATCH_OVERHEAD);
-  batch.writeUInt32BE(crc32c(batch, ATTRIBUTES_OFFSET, batch.length), CRC_OFFSET);
-  return batch;
+  return builderFor(input).build(input);
 }

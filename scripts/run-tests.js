@@ -3,7 +3,7 @@
 // a time, with a per-file timeout; prints each file's output and a final line
 // "N passed, M failed". A file that crashes, times out or prints no uvu summary counts as
 // one failure. Exits non-zero on any failure or when no test ran at all.
-// Usage: node scripts/run-tests.js [path-substring ...]
+// Usage: node scripts/run-tests.js [path-substring ...]   (matched against test/...: e.g. test/client/)
 'use strict';
 const { spawn } = require('node:child_process');
 const fs = require('node:fs');
@@ -50,7 +50,10 @@ function runFile(file) {
 }
 
 (async () => {
-  const files = findTests(root).filter((file) => filters.length === 0 || filters.some((f) => file.includes(f)));
+  // Filters match the path from the project root (test/client/producer.test.js), not the
+  // absolute path, so a checkout's own directory name never selects or hides a file.
+  const relative = (file) => path.join('test', path.relative(root, file));
+  const files = findTests(root).filter((file) => filters.length === 0 || filters.some((f) => relative(file).includes(f)));
   let passed = 0;
   let failed = 0;
   const problems = [];

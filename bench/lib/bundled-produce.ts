@@ -51,6 +51,12 @@ export async function runBundledProducers(load: BundledProduceLoad): Promise<Bun
     let outstanding = 0;
     let wake: (() => void) | null = null;
     let sent = 0;
+    const settled = () => {
+      outstanding--;
+      const waiting = wake;
+      wake = null;
+      waiting?.();
+    };
     while (performance.now() < deadlineMs) {
       if (outstanding >= load.outstandingPerProducer) {
         await new Promise<void>((resolve) => (wake = resolve));
@@ -60,21 +66,19 @@ export async function runBundledProducers(load: BundledProduceLoad): Promise<Bun
       const sentMs = performance.now();
       const partition = load.partitions === undefined ? undefined : sent % load.partitions;
       sent++;
+      // One reaction per send (no finally), as a lean application would write it.
       producer.send({ topic: load.topic, partition, value }).then(
         () => {
           records++;
           histogram.recordValue(Math.max(1, Math.round((performance.now() - sentMs) * 1000)));
+          settled();
         },
         (error: Error) => {
           errors++;
           firstError ??= error.message;
+          settled();
         },
-      ).finally(() => {
-        outstanding--;
-        const waiting = wake;
-        wake = null;
-        waiting?.();
-      });
+      );
       if (sent % SENDS_PER_YIELD === 0) await new Promise((resolve) => setImmediate(resolve));
     }
     await producer.flush();

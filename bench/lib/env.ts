@@ -31,3 +31,17 @@ export function writeResult(name: string, result: unknown): string {
   fs.writeFileSync(file, `${JSON.stringify(result, null, 2)}\n`);
   return file;
 }
+
+/**
+ * Writes the page cache's dirty pages to disk before a row. The rows write gigabytes each;
+ * without this, a row starts with the previous row's unwritten data and its writes are
+ * throttled by the kernel to the disk's pace, so each row's figure would depend on the row
+ * before it. Each row measures from a clean page cache instead.
+ */
+export function writeBackDirtyPages(): void {
+  try {
+    execSync('sync', { stdio: 'ignore', timeout: 120_000 });
+  } catch (error) {
+    process.stderr.write(`sync before the row failed: ${(error as Error).message}\n`);
+  }
+}

@@ -11,10 +11,16 @@
 // so the later batches are numbered again from it. Retries end at delivery.timeout.ms;
 // buffer.memory bounds the bytes waiting to be sent, and send() waits for room up to
 // max.block.ms, then fails.
+//
+// A record is written into its partition's open batch when send() takes it (a
+// RecordBatchBuilder over one buffer of batch.size, Kafka's MemoryRecordsBuilder idea), so
+// it is copied once and nothing of it is kept but its promise; the sent batch is that
+// buffer with the header filled in, and the buffer is reused for a later batch once the
+// broker has answered.
 
 import { Compression, compressionByName } from '../../protocol/compression';
 import { ErrorCode } from '../../protocol/errors';
-import { encodeRecordBatch, RecordHeader } from '../../protocol/record-batch';
+import { fieldLength, RECORD_BATCH_OVERHEAD, RecordBatchBuilder, RecordField, setProducerFields } from '../../protocol/record-batch';
 import { BrokerConnection, ClientOptions, Cluster, isRetriableError, KafkaError } from './cluster';
 import { DefaultPartitioner } from './partitioner';
 
@@ -63,26 +69,26 @@ export class BufferExhaustedError extends Error {
   override name = 'BufferExhaustedError';
 }
 
-interface PendingRecord {
-  key: Buffer | null;
-  value: Buffer | null;
-  headers: RecordHeader[];
-  timestamp: number;
-  bytes: number;
-  resolve: (metadata: RecordMetadata) => void;
-  reject: (error: Error) => void;
-}
-
 interface Batch {
   /** Creation order within the producer: the order batches of a partition must keep. */
   id: number;
   topic: string;
   partition: number;
-  records: PendingRecord[];
+  /** The records, written as they were sent. */
+  builder: RecordBatchBuilder;
+  /** Per record, in offset order: how its send() promise is settled, and its timestamp. */
+  resolvers: ((metadata: RecordMetadata) => void)[];
+  rejecters: ((error: Error) => void)[];
+  timestamps: number[];
+  /** Every record was sent without a key and without a partition (sticky partitioning). */
+  keyless: boolean;
+  /** What the records count against batch.size and buffer.memory. */
   bytes: number;
   createdMs: number;
-  /** Encoded once, at the first send; retries send these same bytes. */
+  /** The bytes to send, made at the first send; retries send these same bytes. */
   encoded: Buffer | null;
+  /** The first bytes made: a renumbered batch is a copy of them with new producer fields. */
+  built: Buffer | null;
   baseSequence: number;
   attempts: number;
 }
@@ -99,39 +105,61 @@ interface PartitionQueue {
   lingerTimer: NodeJS.Timeout | null;
 }
 
+/** What a record counts beyond its key, value and headers (an upper bound of its framing). */
 const RECORD_OVERHEAD_BYTES = 24;
+/** Batch buffers kept for reuse, in bytes at most. */
+const POOLED_BYTES_MAX = 16 * 1024 * 1024;
 
-function toBuffer(value: Buffer | string | null | undefined): Buffer | null {
-  if (value === null || value === undefined) return null;
-  return typeof value === 'string' ? Buffer.from(value) : value;
+type HeaderList = { key: string; value: RecordField }[];
+
+function headerList(headers: ProducerRecord['headers']): HeaderList | null {
+  if (headers === undefined || headers === null) return null;
+  const list = Array.isArray(headers) ? headers : Object.entries(headers).map(([key, value]) => ({ key, value }));
+  return list.length === 0 ? null : list;
 }
 
-interface PreparedRecord {
-  key: Buffer | null;
-  value: Buffer | null;
-  headers: RecordHeader[];
-  /** What the record counts against buffer.memory. */
+/** What a record counts against batch.size and buffer.memory; throws on a field of a wrong type. */
+function recordBytes(keyLength: number, valueLength: number, headers: HeaderList | null): number {
+  let bytes = RECORD_OVERHEAD_BYTES + Math.max(0, keyLength) + Math.max(0, valueLength);
+  if (headers) {
+    for (const h of headers) {
+      if (typeof h.key !== 'string') throw new TypeError('a record header key must be a string');
+      bytes += Buffer.byteLength(h.key) + Math.max(0, fieldLength(h.value, 'header value'));
+    }
+  }
+  return bytes;
+}
+
+/** A key in the bytes the partitioner hashes (murmur2 over its UTF-8 for text). */
+function keyBytes(key: RecordField | undefined): Buffer | null {
+  if (key === null || key === undefined) return null;
+  return typeof key === 'string' ? Buffer.from(key) : key;
+}
+
+/** A record that send() checked: lengths worked out once, and what it counts. */
+interface Checked {
+  keyLength: number;
+  valueLength: number;
+  headers: HeaderList | null;
   bytes: number;
 }
 
-/** A record's key, value and headers as buffers, and its size, worked out once per send. */
-function prepare(record: ProducerRecord): PreparedRecord {
-  const key = toBuffer(record.key);
-  const value = toBuffer(record.value);
-  const headers: RecordHeader[] = record.headers === undefined
-    ? []
-    : Array.isArray(record.headers)
-      ? record.headers.map((h) => ({ key: h.key, value: toBuffer(h.value) }))
-      : Object.entries(record.headers).map(([k, v]) => ({ key: k, value: toBuffer(v) }));
-  let bytes = RECORD_OVERHEAD_BYTES + (key?.length ?? 0) + (value?.length ?? 0);
-  for (const h of headers) bytes += h.key.length + (h.value?.length ?? 0);
-  return { key, value, headers, bytes };
+// How append() takes a new promise's resolving functions without a closure per record.
+let takenResolve: (metadata: RecordMetadata) => void = () => undefined;
+let takenReject: (error: Error) => void = () => undefined;
+function takeResolvers(resolve: (metadata: RecordMetadata) => void, reject: (error: Error) => void): void {
+  takenResolve = resolve;
+  takenReject = reject;
 }
 
 export class Producer {
   readonly cluster: Cluster;
   private readonly partitioner = new DefaultPartitioner();
-  private readonly queues = new Map<string, PartitionQueue>();
+  /** Every partition queue, and the same by topic and partition. */
+  private readonly queues: PartitionQueue[] = [];
+  private readonly queuesByTopic = new Map<string, PartitionQueue[]>();
+  /** Buffers of answered batches, for new batches (see reuse()). */
+  private readonly freeBuffers: Buffer[] = [];
   private readonly acks: number;
   private readonly compression: Compression;
   private bufferedBytes = 0;
@@ -202,21 +230,35 @@ export class Producer {
 
   /** Queues one record; resolves once the broker has it (as acks asks), with its offset. */
   send(record: ProducerRecord): Promise<RecordMetadata> {
+    let keyLength: number;
+    let valueLength: number;
+    let headers: HeaderList | null;
+    let bytes: number;
+    try {
+      keyLength = fieldLength(record.key, 'key');
+      valueLength = fieldLength(record.value);
+      headers = headerList(record.headers);
+      bytes = recordBytes(keyLength, valueLength, headers);
+      if (record.timestamp !== undefined && !Number.isSafeInteger(record.timestamp)) throw new TypeError(`a record timestamp must be an integer of milliseconds, got ${String(record.timestamp)}`);
+    } catch (error) {
+      return Promise.reject(error);
+    }
     // The common case takes no await: producer id known, topic cached, buffer room left.
-    const prepared = prepare(record);
-    const { key, value, headers, bytes } = prepared;
     const topic = this.cluster.topics.get(record.topic);
-    if (!this.closed && topic && (!this.idempotent || this.producerId >= 0)) {
+    if (!this.closed && topic !== undefined && (this.producerId >= 0 || !this.idempotent) && this.bufferedBytes + bytes <= this.bufferMemory) {
       const partitions = topic.partitions.length;
-      const partition = record.partition ?? this.partitioner.partition(record.topic, key, partitions, this.available(topic));
-      if (this.bufferedBytes + bytes <= (this.options.bufferMemory ?? 32 * 1024 * 1024) && partition >= 0 && partition < partitions) {
+      const available = this.available(topic);
+      const partition = record.partition ?? this.partitioner.partition(record.topic, keyBytes(record.key), partitions, available);
+      if (partition >= 0 && partition < partitions) {
         this.bufferedBytes += bytes;
-        return new Promise<RecordMetadata>((resolve, reject) => {
-          this.append(record.topic, partition, { key, value, headers, timestamp: record.timestamp ?? Date.now(), bytes, resolve, reject }, key === null && record.partition === undefined, partitions, this.available(topic));
-        });
+        return this.append(record, partition, keyLength, valueLength, headers, bytes, partitions, available);
       }
     }
-    return this.sendSlowly(record, prepared);
+    return this.sendSlowly(record, { keyLength, valueLength, headers, bytes });
+  }
+
+  private get bufferMemory(): number {
+    return this.options.bufferMemory ?? 32 * 1024 * 1024;
   }
 
   /** Partitions with a leader, cached per metadata object. */
@@ -229,10 +271,11 @@ export class Producer {
   private readonly availableCache = new WeakMap<object, number[]>();
 
   /** send() when it must wait: for metadata, a producer id or buffer room. */
-  private async sendSlowly(record: ProducerRecord, { key, value, headers, bytes }: PreparedRecord): Promise<RecordMetadata> {
+  private async sendSlowly(record: ProducerRecord, checked: Checked): Promise<RecordMetadata> {
     if (this.closed) throw new Error('producer closed');
+    const { bytes } = checked;
     const maxBlockMs = this.options.maxBlockMs ?? 60_000;
-    const bufferMemory = this.options.bufferMemory ?? 32 * 1024 * 1024;
+    const bufferMemory = this.bufferMemory;
     if (bytes > bufferMemory) throw new BufferExhaustedError(`a record of ${bytes} bytes is larger than buffer.memory (${bufferMemory} bytes)`);
     const blockedUntil = Date.now() + maxBlockMs;
     while (this.bufferedBytes + bytes > bufferMemory) {
@@ -247,19 +290,19 @@ export class Producer {
       });
     }
     this.bufferedBytes += bytes;
+    let topic: Awaited<ReturnType<Cluster['topic']>>;
+    let partition: number;
     try {
       if (this.idempotent) await this.ensureProducerId();
-      const topic = await this.cluster.topic(record.topic, true);
-      const available = this.available(topic);
-      const partition = record.partition ?? this.partitioner.partition(record.topic, key, topic.partitions.length, available);
+      topic = await this.cluster.topic(record.topic, true);
+      partition = record.partition ?? this.partitioner.partition(record.topic, keyBytes(record.key), topic.partitions.length, this.available(topic));
       if (partition < 0 || partition >= topic.partitions.length) throw new KafkaError(ErrorCode.UNKNOWN_TOPIC_OR_PARTITION, `${record.topic}-${partition}`);
-      return await new Promise<RecordMetadata>((resolve, reject) => {
-        this.append(record.topic, partition, { key, value, headers, timestamp: record.timestamp ?? Date.now(), bytes, resolve, reject }, key === null && record.partition === undefined, topic.partitions.length, available);
-      });
     } catch (error) {
       this.release(bytes);
       throw error;
     }
+    const { keyLength, valueLength, headers } = checked;
+    return this.append(record, partition, keyLength, valueLength, headers, bytes, topic.partitions.length, this.available(topic));
   }
 
   private release(bytes: number): void {
@@ -269,25 +312,55 @@ export class Producer {
   }
 
   private queue(topic: string, partition: number): PartitionQueue {
-    const key = `${topic}\u0000${partition}`;
-    let queue = this.queues.get(key);
-    if (!queue) this.queues.set(key, (queue = { open: null, ready: [], inFlight: [], held: false, nextSequence: 0, lingerTimer: null }));
+    let list = this.queuesByTopic.get(topic);
+    if (!list) this.queuesByTopic.set(topic, (list = []));
+    let queue = list[partition];
+    if (!queue) {
+      list[partition] = queue = { open: null, ready: [], inFlight: [], held: false, nextSequence: 0, lingerTimer: null };
+      this.queues.push(queue);
+    }
     return queue;
   }
 
-  private append(topic: string, partition: number, record: PendingRecord, sticky: boolean, partitions: number, available: number[]): void {
-    const queue = this.queue(topic, partition);
-    if (queue.open && queue.open.bytes + record.bytes > this.batchSize && queue.open.records.length > 0) this.seal(queue, sticky, partitions, available);
-    if (!queue.open) queue.open = { id: this.nextBatchId++, topic, partition, records: [], bytes: 0, createdMs: Date.now(), encoded: null, baseSequence: -1, attempts: 0 };
-    queue.open.records.push(record);
-    queue.open.bytes += record.bytes;
-    if (queue.open.bytes >= this.batchSize) this.seal(queue, sticky, partitions, available);
-    else if (!queue.lingerTimer) {
+  /** Writes the record into its partition's open batch; the promise settles with the batch. */
+  private append(record: ProducerRecord, partition: number, keyLength: number, valueLength: number, headers: HeaderList | null, bytes: number, partitions: number, available: number[]): Promise<RecordMetadata> {
+    const queue = this.queue(record.topic, partition);
+    const sticky = record.partition === undefined && (record.key === null || record.key === undefined);
+    let batch = queue.open;
+    if (batch !== null && batch.bytes + bytes > this.batchSize) {
+      this.seal(queue, sticky, partitions, available);
+      batch = null;
+    }
+    if (batch === null) batch = queue.open = this.newBatch(record.topic, partition, bytes);
+    const timestamp = record.timestamp ?? Date.now();
+    batch.builder.append(timestamp, record.key, keyLength, record.value, valueLength, headers);
+    batch.bytes += bytes;
+    batch.timestamps.push(timestamp);
+    if (!sticky) batch.keyless = false;
+    const settled = new Promise<RecordMetadata>(takeResolvers);
+    batch.resolvers.push(takenResolve);
+    batch.rejecters.push(takenReject);
+    if (batch.bytes >= this.batchSize) this.seal(queue, sticky, partitions, available);
+    else if (queue.lingerTimer === null) {
       queue.lingerTimer = setTimeout(() => {
         queue.lingerTimer = null;
         this.seal(queue, false, partitions, available);
       }, this.options.lingerMs ?? 5);
     }
+    return settled;
+  }
+
+  private newBatch(topic: string, partition: number, firstRecordBytes: number): Batch {
+    const pooled = firstRecordBytes <= this.batchSize ? this.freeBuffers.pop() : undefined;
+    const builder = new RecordBatchBuilder(pooled ?? RECORD_BATCH_OVERHEAD + Math.max(this.batchSize, firstRecordBytes));
+    return { id: this.nextBatchId++, topic, partition, builder, resolvers: [], rejecters: [], timestamps: [], keyless: true, bytes: 0, createdMs: Date.now(), encoded: null, built: null, baseSequence: -1, attempts: 0 };
+  }
+
+  /** Keeps a finished batch's buffer for a later batch, when it is of the usual size. */
+  private reuse(batch: Batch): void {
+    const buffer = batch.builder.buffer;
+    if (buffer.length !== RECORD_BATCH_OVERHEAD + this.batchSize || (this.freeBuffers.length + 1) * buffer.length > POOLED_BYTES_MAX) return;
+    this.freeBuffers.push(buffer);
   }
 
   /** Closes the open batch of a partition and lets the sender take it. */
@@ -295,10 +368,10 @@ export class Producer {
     if (queue.lingerTimer) clearTimeout(queue.lingerTimer);
     queue.lingerTimer = null;
     const batch = queue.open;
-    if (!batch || batch.records.length === 0) return;
+    if (!batch || batch.builder.count === 0) return;
     queue.open = null;
     queue.ready.push(batch);
-    if (sticky || batch.records.every((r) => r.key === null)) this.partitioner.onNewBatch(batch.topic, batch.partition, partitions, available);
+    if (sticky || batch.keyless) this.partitioner.onNewBatch(batch.topic, batch.partition, partitions, available);
     void this.drain();
   }
 
@@ -316,7 +389,7 @@ export class Producer {
         // takes one record set per partition); further passes send the next ones.
         for (;;) {
           const byLeader = new Map<number, { queue: PartitionQueue; batch: Batch }[]>();
-          for (const queue of this.queues.values()) {
+          for (const queue of this.queues) {
             if (queue.held || queue.ready.length === 0 || queue.inFlight.length >= this.maxInFlight) continue;
             const batch = queue.ready[0];
             const topic = this.cluster.topics.get(batch.topic);
@@ -352,18 +425,24 @@ export class Producer {
   private number(queue: PartitionQueue, batch: Batch): void {
     if (!this.idempotent || batch.baseSequence >= 0) return;
     batch.baseSequence = queue.nextSequence;
-    queue.nextSequence = (queue.nextSequence + batch.records.length) & 0x7fffffff;
+    queue.nextSequence = (queue.nextSequence + batch.builder.count) & 0x7fffffff;
   }
 
   private async encode(batch: Batch): Promise<Buffer> {
     if (batch.encoded) return batch.encoded;
-    batch.encoded = await encodeRecordBatch({
-      records: batch.records.map((r) => ({ key: r.key, value: r.value, headers: r.headers, timestamp: r.timestamp })),
-      compression: this.compression,
+    const fields = {
       producerId: this.idempotent ? this.producerId : -1,
       producerEpoch: this.idempotent ? this.producerEpoch : -1,
       baseSequence: this.idempotent ? batch.baseSequence : -1,
-    });
+    };
+    if (batch.built) {
+      // Renumbered after a failure: a copy, since the first bytes may still be queued on a socket.
+      const copy = Buffer.from(batch.built);
+      setProducerFields(copy, fields);
+      batch.encoded = copy;
+    } else {
+      batch.encoded = batch.built = await batch.builder.buildCompressed(this.compression, fields);
+    }
     return batch.encoded;
   }
 
@@ -431,9 +510,12 @@ export class Producer {
 
   private complete(queue: PartitionQueue, batch: Batch, baseOffset: number, logAppendTimeMs: number): void {
     this.takeOut(queue, batch);
-    batch.records.forEach((record, i) => {
-      record.resolve({ topic: batch.topic, partition: batch.partition, offset: baseOffset < 0 ? -1 : baseOffset + i, timestamp: logAppendTimeMs >= 0 ? logAppendTimeMs : record.timestamp });
-    });
+    const { topic, partition, resolvers, timestamps } = batch;
+    for (let i = 0; i < resolvers.length; i++) {
+      resolvers[i]({ topic, partition, offset: baseOffset < 0 ? -1 : baseOffset + i, timestamp: logAppendTimeMs >= 0 ? logAppendTimeMs : timestamps[i] });
+    }
+    // Answered after one send: nothing else holds its bytes (with acks=0 a socket may still).
+    if (this.acks !== 0 && batch.attempts === 1) this.reuse(batch);
     this.release(batch.bytes);
     this.afterBatch();
   }
@@ -452,7 +534,7 @@ export class Producer {
         }
       }
     }
-    for (const record of batch.records) record.reject(error);
+    for (const reject of batch.rejecters) reject(error);
     this.release(batch.bytes);
     this.afterBatch();
   }
@@ -495,13 +577,13 @@ export class Producer {
 
   private pendingCount(): number {
     let n = 0;
-    for (const queue of this.queues.values()) n += queue.ready.length + queue.inFlight.length + (queue.open?.records.length ? 1 : 0);
+    for (const queue of this.queues) n += queue.ready.length + queue.inFlight.length + (queue.open ? 1 : 0);
     return n;
   }
 
   /** Sends every queued record now and resolves when all have an answer. */
   async flush(): Promise<void> {
-    for (const queue of this.queues.values()) if (queue.open) this.seal(queue, false, 0, []);
+    for (const queue of this.queues) if (queue.open) this.seal(queue, false, 0, []);
     if (this.pendingCount() === 0) return;
     await new Promise<void>((resolve) => this.idle.push(resolve));
   }

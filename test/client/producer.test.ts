@@ -4,7 +4,9 @@
 // the next sequence. Against a real Brook process: keyed records land on the Java
 // client's partitions with consecutive offsets, every compression codec reads back with
 // kcat, acks 0 and 1 work without idempotence, and a full buffer.memory makes send() fail
-// after max.block.ms while the broker is paused, and recover once it resumes.
+// after max.block.ms while the broker is paused, and recover once it resumes. A batch
+// refused for good frees its sequence numbers for the batches behind it; records are
+// copied when send() takes them, and batch buffers are reused without mixing bytes.
 
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
@@ -120,6 +122,59 @@ test('a non-retriable error fails the records of that batch', async () => {
     await producer.connect();
     const error = await producer.send({ topic: 't', value: 'x' }).then(() => null, (e: Error) => e);
     assert.match(String(error?.message), /MESSAGE_TOO_LARGE/);
+  } finally {
+    await producer.close();
+    broker.close();
+  }
+});
+
+test('a batch refused for good frees its sequence numbers: later batches are sent again renumbered, with a valid CRC', async () => {
+  // Three one-record batches go out at once; the first is refused (MESSAGE_TOO_LARGE), the
+  // broker refuses the two behind it as out of sequence, and their retries must start at 0.
+  const broker = await scriptedBroker((_body, n) => (n === 0 ? { errorCode: 10, baseOffset: -1 } : n <= 2 ? { errorCode: 45, baseOffset: -1 } : { errorCode: 0, baseOffset: 50 + n }));
+  const producer = new Producer({ bootstrap: [`127.0.0.1:${broker.port}`], lingerMs: 0, batchSize: 1, retryBackoffMs: 10 });
+  try {
+    await producer.connect();
+    const results = await Promise.all(['a', 'b', 'c'].map((value) => producer.send({ topic: 't', value }).then((m) => m.offset, (e: Error) => e.message)));
+    assert.match(String(results[0]), /MESSAGE_TOO_LARGE/);
+    const produced = broker.seen.filter((s) => s.apiKey === 0).map((s) => producedBatch(s.body));
+    assert.equal(produced.slice(0, 3).map((b) => b.view.baseSequence), [0, 1, 2], 'first sends');
+    const retries = produced.slice(3);
+    assert.equal(retries.map((b) => b.view.baseSequence), [0, 1], 'renumbered from the refused batch');
+    for (const b of retries) assert.is(b.view.validate(), null, 'CRC right after renumbering');
+    assert.equal((await Promise.all(retries.map((b) => b.view.records()))).map((r) => r[0].value!.toString()), ['b', 'c']);
+    assert.equal(results.slice(1), [53, 54]);
+  } finally {
+    await producer.close();
+    broker.close();
+  }
+});
+
+test('send() copies a record when it takes it, refuses wrong types with a rejected promise, and reused batch buffers carry the right bytes', async () => {
+  const broker = await scriptedBroker((_body, n) => ({ errorCode: 0, baseOffset: n * 10 }));
+  const producer = new Producer({ bootstrap: [`127.0.0.1:${broker.port}`], lingerMs: 0, batchSize: 64 });
+  try {
+    await producer.connect();
+    const value = Buffer.from('original');
+    const sent = producer.send({ topic: 't', value });
+    value.write('MUTATED!');
+    await sent;
+    assert.is((await producedBatch(broker.seen.filter((s) => s.apiKey === 0)[0].body).view.records())[0].value!.toString(), 'original');
+    for (const bad of [42, { a: 1 }, true]) {
+      const outcome = await Promise.resolve()
+        .then(() => producer.send({ topic: 't', value: bad as any }))
+        .then(() => 'stored', (e: Error) => e);
+      assert.instance(outcome, TypeError);
+    }
+    assert.instance(await producer.send({ topic: 't', value: 'v', headers: [{ key: 1 as any, value: 'x' }] }).then(() => null, (e: Error) => e), TypeError);
+    // One batch at a time, so each new batch can take the previous one's buffer.
+    for (let i = 0; i < 20; i++) await producer.send({ topic: 't', key: `k${i}`, value: `value-${i}`.repeat(i + 1) });
+    const later = broker.seen.filter((s) => s.apiKey === 0).slice(-20).map((s) => producedBatch(s.body).view);
+    for (const [i, view] of later.entries()) {
+      assert.is(view.validate(), null);
+      const [record] = await view.records();
+      assert.equal([record.key!.toString(), record.value!.toString()], [`k${i}`, `value-${i}`.repeat(i + 1)]);
+    }
   } finally {
     await producer.close();
     broker.close();

@@ -5,7 +5,7 @@ import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { Compression, compress, decompress, CompressionError } from '../../protocol/compression';
 import { crc32c, crc32cJs } from '../../protocol/crc32c';
-import { encodeRecordBatch, encodeRecordBatchSync, RecordBatchView, splitBatches } from '../../protocol/record-batch';
+import { encodeRecordBatch, encodeRecordBatchSync, fieldLength, RecordBatchBuilder, RecordBatchView, setProducerFields, splitBatches } from '../../protocol/record-batch';
 
 test('CRC-32C check vectors, native and JavaScript agree', () => {
   assert.is(crc32c(Buffer.from('123456789')), 0xe3069283);
@@ -64,6 +64,52 @@ test('round trip through every codec with keys, nulls, headers, timestamps', asy
     assert.equal([decoded[1].key, decoded[1].value], [null, null]);
     assert.equal([decoded[2].key, decoded[2].value!.length, decoded[2].timestamp, decoded[2].offset], [Buffer.from([0, 1, 2]), 0, 999, 2]);
   }
+});
+
+test('a builder fed one record at a time writes the same bytes as the whole-batch encoder, and grows when a record does not fit', async () => {
+  const records = [
+    { key: 'clé', value: 'x'.repeat(300), timestamp: 5000, headers: [{ key: 'h', value: Buffer.from('v') }, { key: 'n', value: null }] },
+    { key: null, value: Buffer.from([9, 8, 7]), timestamp: 4990 },
+    { key: Buffer.alloc(0), value: null, timestamp: 2 ** 40 },
+  ];
+  const whole = encodeRecordBatchSync({ records, producerId: 7, producerEpoch: 2, baseSequence: 40 });
+  const builder = new RecordBatchBuilder(64); // smaller than the first record: it must grow
+  for (const r of records) builder.append(r.timestamp, r.key, fieldLength(r.key), r.value, fieldLength(r.value), r.headers);
+  assert.is(builder.count, 3);
+  const built = builder.build({ producerId: 7, producerEpoch: 2, baseSequence: 40 });
+  assert.is(built.toString('hex'), whole.toString('hex'));
+  assert.is(builder.sizeInBytes, built.length);
+  const view = new RecordBatchView(built);
+  assert.is(view.validate(), null);
+  const decoded = await view.records();
+  assert.equal(decoded.map((r) => [r.key?.toString() ?? null, r.value?.length ?? null, r.timestamp, r.offset]), [['clé', 300, 5000, 0], [null, 3, 4990, 1], ['', null, 2 ** 40, 2]]);
+  assert.is(view.maxTimestamp, 2 ** 40);
+  // A reused buffer: old contents are overwritten, the batch is only what was appended.
+  const reused = new RecordBatchBuilder(Buffer.alloc(4096, 0xee));
+  reused.append(5000, 'k', 1, 'v', 1);
+  const small = reused.build();
+  assert.is(small.length, reused.sizeInBytes);
+  assert.is(new RecordBatchView(small).validate(), null);
+  // Compressed from the same builder.
+  const gz = await builder.buildCompressed(Compression.Gzip, { producerId: 7, producerEpoch: 2, baseSequence: 40 });
+  assert.is(new RecordBatchView(gz).validate(), null);
+  assert.equal((await new RecordBatchView(gz).records()).map((r) => r.value?.length ?? null), [300, 3, null]);
+});
+
+test('setProducerFields renumbers a finished batch and keeps its CRC right; a field of a wrong type is refused before any byte is written', () => {
+  const batch = encodeRecordBatchSync({ records: [{ value: 'a' }, { value: 'b' }], producerId: 3, producerEpoch: 0, baseSequence: 10 });
+  const copy = Buffer.from(batch);
+  setProducerFields(copy, { producerId: 3, producerEpoch: 0, baseSequence: 4 });
+  const view = new RecordBatchView(copy);
+  assert.is(view.validate(), null);
+  assert.equal([view.baseSequence, view.lastSequence, view.producerId], [4, 5, 3]);
+  assert.ok(copy.subarray(61).equals(batch.subarray(61)), 'records untouched');
+  assert.throws(() => fieldLength(42 as any), /must be a Buffer, a string or null, got number/);
+  assert.throws(() => encodeRecordBatchSync({ records: [{ value: { a: 1 } as any }] }), TypeError);
+  const builder = new RecordBatchBuilder(128);
+  assert.throws(() => builder.append(0, null, -1, 'v', 1, [{ key: 7 as any, value: null }]), TypeError);
+  assert.is(builder.count, 0);
+  assert.is(builder.sizeInBytes, 61);
 });
 
 test('the CRC covers attributes onwards but not base offset or leader epoch', () => {
