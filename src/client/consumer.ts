@@ -6,7 +6,11 @@
 // member retains while the group rebalances in the background, and revokes only those
 // that move.
 // Records are fetched from each partition's leader with long-poll fetches, one in flight
-// per leader, and handed out through an async iterator. Positions start from the group's
+// per leader and each leader on its own (as Kafka's consumer keeps one fetch per broker):
+// records of one leader are handed out while another leader's long poll is still open. A
+// partition is fetched again once what it fetched is handed out, so memory stays bounded
+// by one fetch per partition. Records are handed out through an async iterator; a paused
+// partition's fetched records wait until it is resumed. Positions start from the group's
 // committed offset, else auto.offset.reset (earliest or latest); offsets are committed
 // automatically every auto.commit.interval.ms and on close (at least once: a record is
 // committed only after the iterator has handed it out and been asked for the next one),
@@ -68,6 +72,9 @@ export interface TopicPartitionOffset {
   offset?: number | 'earliest' | 'latest' | { timestamp: number };
 }
 
+/** Pause before fetching again from a leader that could not be reached. */
+const FETCH_RETRY_MS = 100;
+
 /** Pause before asking again for a group coordinator that moved or is not ready. */
 const COORDINATOR_RETRY_MS = 200;
 
@@ -87,6 +94,21 @@ interface Position {
   offset: number;
   paused: boolean;
   reset?: 'earliest' | 'latest' | { timestamp: number };
+  /** A fetch that asks for this partition is out. */
+  fetching: boolean;
+  /** Fetched chunks of this partition not handed out yet. */
+  chunks: number;
+}
+
+/** The records one fetch brought for one partition, handed out from `next`. */
+interface Chunk {
+  position: Position;
+  records: ConsumerRecord[];
+  next: number;
+}
+
+function newPosition(topic: string, partition: number, offset: number, reset?: Position['reset']): Position {
+  return { topic, partition, offset, paused: false, reset, fetching: false, chunks: 0 };
 }
 
 /** The consumer protocol's subscription (version 0: topics only) and assignment bytes. */
@@ -154,7 +176,15 @@ export function assignPartitions(kind: 'range' | 'roundrobin', members: { member
 export class Consumer implements AsyncIterable<ConsumerRecord> {
   readonly cluster: Cluster;
   private readonly positions = new Map<string, Position>();
-  private readonly buffered = new RecordQueue<ConsumerRecord>();
+  /** Fetched records not handed out yet, in the order their fetches completed. */
+  private readonly buffered = new RecordQueue<Chunk>();
+  /** Chunks of paused partitions, set aside until they are resumed. */
+  private parked: Chunk[] = [];
+  /** Fetches out, by leader: at most one per broker. */
+  private readonly fetches = new Map<number, Promise<void>>();
+  private metadataRefresh: Promise<unknown> | null = null;
+  /** Wakes a next() that waits for records (a fetch completed, a join ended, close). */
+  private wake: (() => void) | null = null;
   private readonly consumed = new Map<string, number>();
   private readonly committedUpTo = new Map<string, number>();
   private subscription: string[] = [];
@@ -188,10 +218,12 @@ export class Consumer implements AsyncIterable<ConsumerRecord> {
   assign(partitions: TopicPartitionOffset[]): void {
     this.positions.clear();
     this.buffered.clear();
+    this.parked = [];
     for (const p of partitions) {
       const known = typeof p.offset === 'number' ? p.offset : -1;
-      this.positions.set(this.key(p.topic, p.partition), { topic: p.topic, partition: p.partition, offset: known, paused: false, reset: typeof p.offset === 'number' ? undefined : p.offset });
+      this.positions.set(this.key(p.topic, p.partition), newPosition(p.topic, p.partition, known, typeof p.offset === 'number' ? undefined : p.offset));
     }
+    this.wakeUp();
   }
 
   assignment(): { topic: string; partition: number }[] {
@@ -209,9 +241,12 @@ export class Consumer implements AsyncIterable<ConsumerRecord> {
     const position = this.positions.get(this.key(topic, partition));
     if (!position) throw new Error(`${topic}-${partition} is not assigned to this consumer`);
     position.offset = offset;
-    this.buffered.removeWhere((r) => r.topic === topic && r.partition === partition);
+    // What was fetched from the old position is not handed out; a fetch still out is ignored.
+    this.discard(new Set([position]));
+    this.wakeUp();
   }
 
+  /** No more records of these partitions from next() until resume(); fetched ones wait. */
   pause(partitions: { topic: string; partition: number }[]): void {
     for (const p of partitions) {
       const position = this.positions.get(this.key(p.topic, p.partition));
@@ -220,10 +255,26 @@ export class Consumer implements AsyncIterable<ConsumerRecord> {
   }
 
   resume(partitions: { topic: string; partition: number }[]): void {
+    const resumed = new Set<Position>();
     for (const p of partitions) {
       const position = this.positions.get(this.key(p.topic, p.partition));
-      if (position) position.paused = false;
+      if (position?.paused) {
+        position.paused = false;
+        resumed.add(position);
+      }
     }
+    if (resumed.size === 0) return;
+    const back = this.parked.filter((chunk) => resumed.has(chunk.position));
+    this.parked = this.parked.filter((chunk) => !resumed.has(chunk.position));
+    for (const chunk of back) this.buffered.push(chunk);
+    this.wakeUp();
+  }
+
+  /** Drops the fetched, not handed out records of these partitions. */
+  private discard(positions: Set<Position>): void {
+    this.buffered.removeWhere((chunk) => positions.has(chunk.position));
+    this.parked = this.parked.filter((chunk) => !positions.has(chunk.position));
+    for (const position of positions) position.chunks = 0;
   }
 
   // ---- group membership -------------------------------------------------------------
@@ -373,12 +424,15 @@ export class Consumer implements AsyncIterable<ConsumerRecord> {
 
   private dropPartitions(partitions: { topic: string; partition: number }[]): void {
     const gone = new Set(partitions.map((p) => this.key(p.topic, p.partition)));
+    const dropped = new Set<Position>();
     for (const key of gone) {
+      const position = this.positions.get(key);
+      if (position) dropped.add(position);
       this.positions.delete(key);
       this.consumed.delete(key);
       this.committedUpTo.delete(key);
     }
-    this.buffered.removeWhere((r) => gone.has(this.key(r.topic, r.partition)));
+    this.discard(dropped);
   }
 
   /**
@@ -468,7 +522,7 @@ export class Consumer implements AsyncIterable<ConsumerRecord> {
       // Nothing more of these is handed out while their offsets are committed.
       for (const p of revoked) this.positions.get(this.key(p.topic, p.partition))!.paused = true;
       const revokedKeys = new Set(revoked.map((p) => this.key(p.topic, p.partition)));
-      this.buffered.removeWhere((r) => revokedKeys.has(this.key(r.topic, r.partition)));
+      this.discard(new Set([...revokedKeys].map((key) => this.positions.get(key)!)));
       if (this.options.autoCommit ?? true) {
         const offsets = [...this.consumed].filter(([key, offset]) => revokedKeys.has(key) && this.committedUpTo.get(key) !== offset).map(([key, offset]) => {
           const [topic, partition] = key.split('\u0000');
@@ -488,7 +542,7 @@ export class Consumer implements AsyncIterable<ConsumerRecord> {
       for (const partition of list) {
         const key = this.key(topic, partition);
         if (this.positions.has(key)) continue;
-        this.positions.set(key, { topic, partition, offset: committed.get(key) ?? -1, paused: false });
+        this.positions.set(key, newPosition(topic, partition, committed.get(key) ?? -1));
         added.push({ topic, partition });
       }
     }
@@ -548,6 +602,7 @@ export class Consumer implements AsyncIterable<ConsumerRecord> {
       },
     ).finally(() => {
       this.joining = null;
+      this.wakeUp();
     });
   }
 
@@ -694,9 +749,12 @@ export class Consumer implements AsyncIterable<ConsumerRecord> {
     return out;
   }
 
-  /** Records fetched and not handed out yet. */
+  /** Records fetched and not handed out yet (paused partitions' included). */
   get bufferedCount(): number {
-    return this.buffered.length;
+    let n = 0;
+    this.buffered.forEach((chunk) => (n += chunk.records.length - chunk.next));
+    for (const chunk of this.parked) n += chunk.records.length - chunk.next;
+    return n;
   }
 
   /** The next offset to fetch of an assigned partition (-1 while not known yet). */
@@ -704,39 +762,116 @@ export class Consumer implements AsyncIterable<ConsumerRecord> {
     return this.positions.get(this.key(topic, partition))?.offset ?? -1;
   }
 
-  /** One round: a long-poll fetch to every leader of an assigned, unpaused partition. */
-  private async fetchRound(): Promise<void> {
-    await this.resolvePositions();
-    const ready = [...this.positions.values()].filter((p) => p.offset >= 0 && !p.paused);
-    if (ready.length === 0) {
-      await new Promise((r) => setTimeout(r, 100));
-      return;
-    }
-    const byLeader = new Map<number, Position[]>();
+  private wakeUp(): void {
+    const wake = this.wake;
+    this.wake = null;
+    wake?.();
+  }
+
+  /**
+   * Starts a fetch to every leader that has none out, for its partitions that are known,
+   * not paused, not being fetched and with nothing fetched still waiting to be handed out.
+   * Called when something may have become fetchable: a chunk handed out, a fetch done.
+   */
+  private pump(): void {
+    if (this.closed) return;
+    let byLeader: Map<number, Position[]> | null = null;
     let missingLeader = false;
-    for (const p of ready) {
+    for (const p of this.positions.values()) {
+      if (p.offset < 0 || p.paused || p.fetching || p.chunks > 0) continue;
       const leader = this.cluster.topics.get(p.topic)?.partitions[p.partition]?.leader ?? -1;
       if (leader < 0) {
         missingLeader = true;
         continue;
       }
-      if (!byLeader.has(leader)) byLeader.set(leader, []);
-      byLeader.get(leader)!.push(p);
+      if (this.fetches.has(leader)) continue;
+      byLeader ??= new Map();
+      const list = byLeader.get(leader);
+      if (list) list.push(p);
+      else byLeader.set(leader, [p]);
     }
-    if (missingLeader) await this.cluster.refreshMetadata([...new Set(ready.map((p) => p.topic))]).catch(() => undefined);
-    await Promise.all([...byLeader].map(([leader, positions]) => this.fetchFrom(leader, positions)));
+    if (missingLeader) this.refreshInBackground([...new Set([...this.positions.values()].map((p) => p.topic))]);
+    if (!byLeader) return;
+    for (const [leader, positions] of byLeader) {
+      for (const p of positions) p.fetching = true;
+      const sent = positions.map((p) => p.offset);
+      const fetch = this.fetchFrom(leader, positions, sent)
+        .catch(() => undefined)
+        .then(() => {
+          for (const p of positions) p.fetching = false;
+          this.fetches.delete(leader);
+          this.pump();
+          this.wakeUp();
+        });
+      this.fetches.set(leader, fetch);
+    }
   }
 
-  private async fetchFrom(leader: number, positions: Position[]): Promise<void> {
+  private refreshInBackground(topics: string[] | null): void {
+    if (this.metadataRefresh || this.closed) return;
+    this.metadataRefresh = this.cluster.refreshMetadata(topics).catch(() => undefined).then(() => {
+      this.metadataRefresh = null;
+      this.pump();
+    });
+  }
+
+  /** Waits until records may be there: positions looked up, fetches started, one answered (or `ms`). */
+  private async waitForRecords(ms: number): Promise<void> {
+    await this.resolvePositions();
+    this.pump();
+    if (this.buffered.length > 0 || this.closed) return;
+    await new Promise<void>((resolve) => {
+      const timer = setTimeout(() => {
+        if (this.wake === done) this.wake = null;
+        resolve();
+      }, ms);
+      const done = () => {
+        clearTimeout(timer);
+        resolve();
+      };
+      const before = this.wake;
+      this.wake = before ? () => (before(), done()) : done;
+    });
+  }
+
+  /** The next buffered record of a partition that is not paused, if any. */
+  private take(): ConsumerRecord | undefined {
+    for (;;) {
+      const chunk = this.buffered.peek();
+      if (chunk === undefined) return undefined;
+      if (chunk.position.paused) {
+        this.buffered.shift();
+        this.parked.push(chunk);
+        continue;
+      }
+      const record = chunk.records[chunk.next++];
+      if (chunk.next >= chunk.records.length) {
+        this.buffered.shift();
+        chunk.position.chunks--;
+        // This partition may be fetched again.
+        this.pump();
+      }
+      return record;
+    }
+  }
+
+  /**
+   * One fetch to one leader. `sent` is each partition's fetch offset: a partition that was
+   * sought, reset or reassigned since is left out of the answer's use.
+   */
+  private async fetchFrom(leader: number, positions: Position[], sent: number[]): Promise<void> {
     let broker: BrokerConnection;
     try {
       broker = await this.cluster.broker(leader);
     } catch {
-      await this.cluster.refreshMetadata(null).catch(() => undefined);
+      this.refreshInBackground(null);
+      // A leader that cannot be reached is not asked again at once.
+      await new Promise((r) => setTimeout(r, FETCH_RETRY_MS));
       return;
     }
     const byTopic = new Map<string, Position[]>();
     for (const p of positions) byTopic.set(p.topic, [...(byTopic.get(p.topic) ?? []), p]);
+    const asked = new Map<Position, number>(positions.map((p, i) => [p, sent[i]]));
     let answer: any;
     try {
       answer = await broker.request(1, {
@@ -748,7 +883,7 @@ export class Consumer implements AsyncIterable<ConsumerRecord> {
         isolationLevel: this.options.isolationLevel === 'read_committed' ? 1 : 0,
         sessionId: 0,
         sessionEpoch: -1,
-        topics: [...byTopic].map(([topic, ps]) => ({ topic, partitions: ps.map((p) => ({ partition: p.partition, currentLeaderEpoch: -1, fetchOffset: p.offset, lastFetchedEpoch: -1, logStartOffset: -1, partitionMaxBytes: this.options.maxPartitionBytes ?? 1048576 })) })),
+        topics: [...byTopic].map(([topic, ps]) => ({ topic, partitions: ps.map((p) => ({ partition: p.partition, currentLeaderEpoch: -1, fetchOffset: asked.get(p)!, lastFetchedEpoch: -1, logStartOffset: -1, partitionMaxBytes: this.options.maxPartitionBytes ?? 1048576 })) })),
         forgottenTopicsData: [],
         rackId: '',
       });
@@ -760,7 +895,9 @@ export class Consumer implements AsyncIterable<ConsumerRecord> {
     for (const t of answer.responses) {
       for (const p of t.partitions) {
         const position = this.positions.get(this.key(t.topic, p.partitionIndex));
-        if (!position) continue;
+        const fetchedFrom = position === undefined ? undefined : asked.get(position);
+        // Reassigned (a new position object) or sought since the fetch went out.
+        if (position === undefined || fetchedFrom === undefined || position.offset !== fetchedFrom) continue;
         if (p.errorCode === ErrorCode.OFFSET_OUT_OF_RANGE) {
           position.offset = -1;
           continue;
@@ -772,22 +909,29 @@ export class Consumer implements AsyncIterable<ConsumerRecord> {
         const records = p.records as Buffer | Buffer[] | null;
         const bytes = records === null ? null : Array.isArray(records) ? Buffer.concat(records) : records;
         if (!bytes || bytes.length === 0) continue;
-        const fetchedFrom = position.offset;
+        const out: ConsumerRecord[] = [];
+        let next = fetchedFrom;
         for (const batch of splitBatches(bytes).batches) {
           const view = new RecordBatchView(batch);
-          if (view.lastOffset < position.offset) continue;
+          if (view.lastOffset < next) continue;
           if (!view.isControl) {
             for (const r of await view.records()) {
-              if (r.offset < position.offset) continue;
-              this.buffered.push({ topic: t.topic, partition: p.partitionIndex, offset: r.offset, timestamp: r.timestamp, key: r.key, value: r.value, headers: r.headers });
+              if (r.offset < next) continue;
+              out.push({ topic: t.topic, partition: p.partitionIndex, offset: r.offset, timestamp: r.timestamp, key: r.key, value: r.value, headers: r.headers });
             }
           }
-          // A seek during decoding wins over the fetched position.
-          if (position.offset === fetchedFrom || position.offset <= view.lastOffset) position.offset = view.lastOffset + 1;
+          next = view.lastOffset + 1;
+        }
+        // Decoding awaited: a seek, reset or revocation meanwhile wins over what was fetched.
+        if (this.positions.get(this.key(t.topic, p.partitionIndex)) !== position || position.offset !== fetchedFrom) continue;
+        position.offset = next;
+        if (out.length > 0) {
+          position.chunks++;
+          this.buffered.push({ position, records: out, next: 0 });
         }
       }
     }
-    if (refresh) await this.cluster.refreshMetadata(null).catch(() => undefined);
+    if (refresh) this.refreshInBackground(null);
   }
 
   /** The last record handed out counts as processed, if its partition is still this member's. */
@@ -805,12 +949,13 @@ export class Consumer implements AsyncIterable<ConsumerRecord> {
     this.markHandled();
     while (!this.closed) {
       await this.maybeRebalance();
-      const record = this.buffered.shift();
+      const record = this.take();
       if (record) {
         this.lastHanded = record;
         return record;
       }
-      await this.fetchRound();
+      // Bounded, so a rebalance or a paused partition is looked at again.
+      await this.waitForRecords(this.options.maxWaitMs ?? 500);
     }
     return null;
   }
@@ -827,6 +972,7 @@ export class Consumer implements AsyncIterable<ConsumerRecord> {
   async close(): Promise<void> {
     if (this.closed) return;
     this.closed = true;
+    this.wakeUp();
     // Closing after a record (a break out of the loop) counts it as processed.
     this.markHandled();
     this.stopHeartbeats();

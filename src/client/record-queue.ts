@@ -14,6 +14,15 @@ export class RecordQueue<T> {
     this.items.push(item);
   }
 
+  /** The oldest item, left in place, or undefined when empty. */
+  peek(): T | undefined {
+    return this.head < this.items.length ? this.items[this.head] : undefined;
+  }
+
+  forEach(visit: (item: T) => void): void {
+    for (let i = this.head; i < this.items.length; i++) visit(this.items[i]);
+  }
+
   /** Takes the oldest item, or undefined when empty. */
   shift(): T | undefined {
     if (this.head >= this.items.length) return undefined;

@@ -10,77 +10,34 @@
 
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
-import * as net from 'node:net';
-import { responseCodec, requestCodec } from '../../protocol/codec';
-import { encodeResponseFrame, FrameAssembler } from '../../protocol/frame';
-import { decodeRequestHeader } from '../../protocol/header';
-import { Reader } from '../../protocol/primitives';
 import { RecordBatchView } from '../../protocol/record-batch';
 import { BufferExhaustedError, Producer } from '../../src/client/producer';
 import { partitionForKey } from '../../src/client/partitioner';
 import { BrokerProcess, startBroker } from '../helpers/broker-process';
 import { kcat } from '../helpers/kcat';
-
-interface Seen {
-  apiKey: number;
-  apiVersion: number;
-  body: any;
-}
+import { scriptedNode, ScriptedNode } from '../helpers/scripted-node';
 
 /** A one-broker Kafka stand-in answering from a script; `produce` decides each Produce. */
-async function scriptedBroker(produce: (body: any, n: number) => 'drop' | { errorCode: number; baseOffset: number }): Promise<{ port: number; seen: Seen[]; close: () => void }> {
-  const seen: Seen[] = [];
+async function scriptedBroker(produce: (body: any, n: number) => 'drop' | { errorCode: number; baseOffset: number }): Promise<ScriptedNode> {
   let produces = 0;
-  const sockets = new Set<net.Socket>();
-  const server = net.createServer((socket) => {
-    sockets.add(socket);
-    const splitter = new FrameAssembler(64 * 1024 * 1024);
-    socket.on('error', () => undefined);
-    socket.on('close', () => sockets.delete(socket));
-    socket.on('data', (chunk) => {
-      for (const frame of splitter.push(chunk)) {
-        const reader = new Reader(frame);
-        const header = decodeRequestHeader(reader);
-        const body = requestCodec(header.apiKey, header.apiVersion).decode(reader) as any;
-        seen.push({ apiKey: header.apiKey, apiVersion: header.apiVersion, body });
-        let answer: unknown;
-        if (header.apiKey === 18) {
-          answer = { errorCode: 0, apiKeys: [{ apiKey: 0, minVersion: 3, maxVersion: 9 }, { apiKey: 3, minVersion: 0, maxVersion: 12 }, { apiKey: 18, minVersion: 0, maxVersion: 3 }, { apiKey: 22, minVersion: 0, maxVersion: 4 }], throttleTimeMs: 0, supportedFeatures: [], finalizedFeaturesEpoch: -1, finalizedFeatures: [], zkMigrationReady: false };
-        } else if (header.apiKey === 3) {
-          answer = {
-            throttleTimeMs: 0,
-            brokers: [{ nodeId: 1, host: '127.0.0.1', port: (server.address() as net.AddressInfo).port, rack: null }],
-            clusterId: 'scripted',
-            controllerId: 1,
-            topics: [{ errorCode: 0, name: 't', topicId: 'AAAAAAAAAAAAAAAAAAAAAA', isInternal: false, partitions: [{ errorCode: 0, partitionIndex: 0, leaderId: 1, leaderEpoch: 0, replicaNodes: [1], isrNodes: [1], offlineReplicas: [] }], topicAuthorizedOperations: -2147483648 }],
-            clusterAuthorizedOperations: -2147483648,
-          };
-        } else if (header.apiKey === 22) {
-          answer = { throttleTimeMs: 0, errorCode: 0, producerId: 4242n, producerEpoch: 3 };
-        } else if (header.apiKey === 0) {
-          const decision = produce(body, produces++);
-          if (decision === 'drop') {
-            socket.destroy();
-            return;
-          }
-          answer = { responses: [{ name: 't', partitionResponses: [{ index: 0, errorCode: decision.errorCode, baseOffset: BigInt(decision.baseOffset), logAppendTimeMs: -1n, logStartOffset: 0n, recordErrors: [], errorMessage: null }] }], throttleTimeMs: 0 };
-        } else {
-          socket.destroy();
-          return;
-        }
-        for (const part of encodeResponseFrame(header.apiKey, header.apiVersion, header.correlationId, responseCodec(header.apiKey, header.apiVersion), answer)) socket.write(part);
-      }
-    });
+  const versions = [{ apiKey: 0, minVersion: 3, maxVersion: 9 }, { apiKey: 3, minVersion: 0, maxVersion: 12 }, { apiKey: 18, minVersion: 0, maxVersion: 3 }, { apiKey: 22, minVersion: 0, maxVersion: 4 }];
+  return scriptedNode(versions, ({ apiKey, body }, port) => {
+    if (apiKey === 3) {
+      return {
+        throttleTimeMs: 0,
+        brokers: [{ nodeId: 1, host: '127.0.0.1', port, rack: null }],
+        clusterId: 'scripted',
+        controllerId: 1,
+        topics: [{ errorCode: 0, name: 't', topicId: 'AAAAAAAAAAAAAAAAAAAAAA', isInternal: false, partitions: [{ errorCode: 0, partitionIndex: 0, leaderId: 1, leaderEpoch: 0, replicaNodes: [1], isrNodes: [1], offlineReplicas: [] }], topicAuthorizedOperations: -2147483648 }],
+        clusterAuthorizedOperations: -2147483648,
+      };
+    }
+    if (apiKey === 22) return { throttleTimeMs: 0, errorCode: 0, producerId: 4242n, producerEpoch: 3 };
+    if (apiKey !== 0) return 'drop';
+    const decision = produce(body, produces++);
+    if (decision === 'drop') return 'drop';
+    return { responses: [{ name: 't', partitionResponses: [{ index: 0, errorCode: decision.errorCode, baseOffset: BigInt(decision.baseOffset), logAppendTimeMs: -1n, logStartOffset: 0n, recordErrors: [], errorMessage: null }] }], throttleTimeMs: 0 };
   });
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  return {
-    port: (server.address() as net.AddressInfo).port,
-    seen,
-    close: () => {
-      for (const socket of sockets) socket.destroy();
-      server.close();
-    },
-  };
 }
 
 function producedBatch(body: any): { bytes: Buffer; view: RecordBatchView } {
