@@ -12,6 +12,9 @@ import { optionalPartition, parseArgs, topicAndBootstrap, UsageError } from './a
 import { CliError } from './admin-client';
 import { ProgressBar, progressWanted } from './progress';
 
+/** Sends awaiting their answer at most; reading the input pauses there. */
+const OUTSTANDING_MAX = 10_000;
+
 export const PRODUCE_HELP = `Usage:
   brook produce --topic T [--bootstrap HOST:PORT] [--file F] [--key-separator SEP]
                 [--header K=V ...] [--partition N] [--acks 0|1|all]
@@ -62,13 +65,26 @@ export async function produceCommand(argv: string[]): Promise<number> {
   const fileBytes = flags.file ? fs.statSync(flags.file).size : 0;
   const input = file ?? process.stdin;
   const lines = readline.createInterface({ input, crlfDelay: Infinity });
-  const sends: Promise<{ partition: number; offset: number }>[] = [];
+  // Counted, not kept: a big input never holds more than OUTSTANDING_MAX sends at once.
+  let records = 0;
+  let failed = 0;
+  let outstanding = 0;
+  const partitions = new Set<number>();
   let firstError: Error | null = null;
   let acknowledged = 0;
   let bytes = 0;
+  let room: (() => void) | null = null;
+  const settled = () => {
+    outstanding--;
+    if (room && (outstanding <= OUTSTANDING_MAX / 2 || outstanding === 0)) {
+      const wake = room;
+      room = null;
+      wake();
+    }
+  };
   const bar = new ProgressBar(process.stderr, () => ({
     label: 'produce',
-    records: sends.length,
+    records,
     acknowledged,
     bytes,
     elapsedMs: Date.now() - started,
@@ -85,24 +101,33 @@ export async function produceCommand(argv: string[]): Promise<number> {
           value = line.slice(at + separator.length);
         }
       }
-      const send = producer.send({ topic, key, value, headers, partition });
-      send.then(() => acknowledged++, (error: Error) => (firstError ??= error));
+      records++;
+      outstanding++;
+      producer.send({ topic, key, value, headers, partition }).then(
+        (metadata) => {
+          acknowledged++;
+          partitions.add(metadata.partition);
+          settled();
+        },
+        (error: Error) => {
+          failed++;
+          firstError ??= error;
+          settled();
+        },
+      );
       bytes += Buffer.byteLength(value) + (key === null ? 0 : Buffer.byteLength(key));
-      sends.push(send);
-      // Keep memory bounded on big inputs: wait for the oldest sends now and then.
-      if (sends.length % 10_000 === 0) await Promise.allSettled(sends.slice(-10_000, -5_000));
+      if (outstanding >= OUTSTANDING_MAX) await new Promise<void>((resolve) => (room = resolve));
     }
   } finally {
-    await Promise.allSettled(sends);
+    while (outstanding > 0) await new Promise<void>((resolve) => (room = resolve));
     bar.finish();
   }
-  const results = await Promise.allSettled(sends);
   await producer.close().catch(() => undefined);
-  const stored = results.filter((r) => r.status === 'fulfilled').length;
-  const partitions = new Set(results.flatMap((r) => (r.status === 'fulfilled' ? [r.value.partition] : [])));
+  const stored = acknowledged;
   const seconds = (Date.now() - started) / 1000;
-  if (flags.json) process.stdout.write(`${JSON.stringify({ topic, records: sends.length, stored, failed: sends.length - stored, partitions: [...partitions].sort((a, b) => a - b), seconds, error: (firstError as Error | null)?.message ?? null }, null, 2)}\n`);
-  else process.stderr.write(`${stored} of ${sends.length} records stored in ${topic} (partitions ${[...partitions].sort((a, b) => a - b).join(',') || '-'}) in ${seconds.toFixed(2)} s\n`);
+  const sorted = [...partitions].sort((a, b) => a - b);
+  if (flags.json) process.stdout.write(`${JSON.stringify({ topic, records, stored, failed, partitions: sorted, seconds, error: (firstError as Error | null)?.message ?? null }, null, 2)}\n`);
+  else process.stderr.write(`${stored} of ${records} records stored in ${topic} (partitions ${sorted.join(',') || '-'}) in ${seconds.toFixed(2)} s\n`);
   if (firstError) {
     if (!flags.json) process.stderr.write(`brook produce: ${(firstError as Error).message}\n`);
     return 1;

@@ -72,6 +72,9 @@ export interface TopicPartitionOffset {
   offset?: number | 'earliest' | 'latest' | { timestamp: number };
 }
 
+/** How long a heartbeat or a leave retries a coordinator that moved (the session decides the rest). */
+const SHORT_RETRY_MS = 2000;
+
 /** Pause before fetching again from a leader that could not be reached. */
 const FETCH_RETRY_MS = 100;
 
@@ -105,6 +108,16 @@ interface Chunk {
   position: Position;
   records: ConsumerRecord[];
   next: number;
+}
+
+const COORDINATOR_ERRORS = new Set([ErrorCode.NOT_COORDINATOR, ErrorCode.COORDINATOR_NOT_AVAILABLE, ErrorCode.COORDINATOR_LOAD_IN_PROGRESS]);
+
+/** Whether a group answer says to find the coordinator again: at the top, or for a partition. */
+function coordinatorError(answer: any): boolean {
+  if (COORDINATOR_ERRORS.has(answer.errorCode)) return true;
+  for (const g of answer.groups ?? []) if (COORDINATOR_ERRORS.has(g.errorCode)) return true;
+  for (const t of answer.topics ?? []) for (const p of t.partitions ?? []) if (COORDINATOR_ERRORS.has(p.errorCode)) return true;
+  return false;
 }
 
 function newPosition(topic: string, partition: number, offset: number, reset?: Position['reset']): Position {
@@ -338,8 +351,13 @@ export class Consumer implements AsyncIterable<ConsumerRecord> {
     void link?.then((broker) => broker.connection.close(), () => undefined);
   }
 
-  /** Calls the coordinator; NOT_COORDINATOR and the like find it again and retry. */
-  private async groupRequest(apiKey: number, body: Record<string, unknown>): Promise<any> {
+  /**
+   * Calls the coordinator; NOT_COORDINATOR and the like (for the request or, as OffsetCommit
+   * answers them, for a partition) find it again and retry, for up to the request timeout
+   * (Kafka's consumer retries them until default.api.timeout.ms).
+   */
+  private async groupRequest(apiKey: number, body: Record<string, unknown>, retryForMs = this.options.requestTimeoutMs ?? 30_000): Promise<any> {
+    const deadline = Date.now() + retryForMs;
     for (let attempt = 0; ; attempt++) {
       const broker = await this.coordinatorBroker();
       let answer: any;
@@ -350,8 +368,7 @@ export class Consumer implements AsyncIterable<ConsumerRecord> {
         if (attempt >= 5) throw error;
         continue;
       }
-      const code = answer.errorCode ?? ErrorCode.NONE;
-      if ((code === ErrorCode.NOT_COORDINATOR || code === ErrorCode.COORDINATOR_NOT_AVAILABLE || code === ErrorCode.COORDINATOR_LOAD_IN_PROGRESS) && attempt < 10) {
+      if (coordinatorError(answer) && Date.now() < deadline) {
         this.forgetCoordinator();
         await new Promise((r) => setTimeout(r, COORDINATOR_RETRY_MS));
         continue;
@@ -648,7 +665,8 @@ export class Consumer implements AsyncIterable<ConsumerRecord> {
     const generationId = this.generationId;
     const memberId = this.memberId;
     try {
-      const answer = await this.groupRequest(12, { groupId: this.options.groupId, generationId, memberId, groupInstanceId: null });
+      // Briefly: the next heartbeat tries again.
+      const answer = await this.groupRequest(12, { groupId: this.options.groupId, generationId, memberId, groupInstanceId: null }, SHORT_RETRY_MS);
       this.noteGroupError(answer.errorCode, generationId, memberId);
     } catch {
       // The next heartbeat tries again; the session timeout decides.
@@ -982,7 +1000,7 @@ export class Consumer implements AsyncIterable<ConsumerRecord> {
       // Leaving gives every partition up, as a rebalance would.
       const held = this.subscription.length > 0 ? this.assignment() : [];
       if (held.length > 0) await Promise.resolve(this.options.onPartitionsRevoked?.(held)).catch(() => undefined);
-      if (this.options.groupId && this.memberId) await this.groupRequest(13, { groupId: this.options.groupId, memberId: this.memberId, members: [{ memberId: this.memberId, groupInstanceId: null, reason: 'consumer closed' }] });
+      if (this.options.groupId && this.memberId) await this.groupRequest(13, { groupId: this.options.groupId, memberId: this.memberId, members: [{ memberId: this.memberId, groupInstanceId: null, reason: 'consumer closed' }] }, SHORT_RETRY_MS);
     } catch {
       // Leaving is best effort: the session timeout removes the member otherwise.
     } finally {

@@ -21,7 +21,7 @@
 import { Compression, compressionByName } from '../../protocol/compression';
 import { ErrorCode } from '../../protocol/errors';
 import { fieldLength, RECORD_BATCH_OVERHEAD, RecordBatchBuilder, RecordField, setProducerFields } from '../../protocol/record-batch';
-import { BrokerConnection, ClientOptions, Cluster, isRetriableError, KafkaError } from './cluster';
+import { BrokerConnection, ClientOptions, Cluster, isRetriableError, KafkaError, TopicMetadata } from './cluster';
 import { DefaultPartitioner } from './partitioner';
 
 export interface ProducerOptions extends ClientOptions {
@@ -290,11 +290,11 @@ export class Producer {
       });
     }
     this.bufferedBytes += bytes;
-    let topic: Awaited<ReturnType<Cluster['topic']>>;
+    let topic: TopicMetadata;
     let partition: number;
     try {
       if (this.idempotent) await this.ensureProducerId();
-      topic = await this.cluster.topic(record.topic, true);
+      topic = await this.waitForTopic(record.topic, blockedUntil, maxBlockMs);
       partition = record.partition ?? this.partitioner.partition(record.topic, keyBytes(record.key), topic.partitions.length, this.available(topic));
       if (partition < 0 || partition >= topic.partitions.length) throw new KafkaError(ErrorCode.UNKNOWN_TOPIC_OR_PARTITION, `${record.topic}-${partition}`);
     } catch (error) {
@@ -304,6 +304,34 @@ export class Producer {
     const { keyLength, valueLength, headers } = checked;
     return this.append(record, partition, keyLength, valueLength, headers, bytes, topic.partitions.length, this.available(topic));
   }
+
+  /**
+   * The topic's metadata, asked for again (with back-off) while the answer is a retriable
+   * error, such as a topic just created that the node asked has not learnt yet, until
+   * max.block.ms: Kafka's producer waits for metadata the same way. Concurrent sends to
+   * one topic share the wait.
+   */
+  private waitForTopic(name: string, deadline: number, maxBlockMs: number): Promise<TopicMetadata> {
+    let wait = this.topicWaits.get(name);
+    if (wait) return wait;
+    wait = (async () => {
+      let backoff = 50;
+      for (;;) {
+        try {
+          return await this.cluster.topic(name, true);
+        } catch (error) {
+          if (!(error instanceof KafkaError) || !error.retriable || this.closed) throw error;
+          if (Date.now() >= deadline) throw new KafkaError(error.code, `topic ${name} not present in metadata after ${maxBlockMs} ms (max.block.ms)`);
+        }
+        await new Promise((r) => setTimeout(r, Math.max(1, Math.min(backoff, deadline - Date.now()))));
+        backoff = Math.min(1000, backoff * 2);
+      }
+    })().finally(() => this.topicWaits.delete(name));
+    this.topicWaits.set(name, wait);
+    return wait;
+  }
+
+  private readonly topicWaits = new Map<string, Promise<TopicMetadata>>();
 
   private release(bytes: number): void {
     this.bufferedBytes -= bytes;

@@ -18,8 +18,9 @@ import { kcat } from '../helpers/kcat';
 import { scriptedNode, ScriptedNode } from '../helpers/scripted-node';
 
 /** A one-broker Kafka stand-in answering from a script; `produce` decides each Produce. */
-async function scriptedBroker(produce: (body: any, n: number) => 'drop' | { errorCode: number; baseOffset: number }): Promise<ScriptedNode> {
+async function scriptedBroker(produce: (body: any, n: number) => 'drop' | { errorCode: number; baseOffset: number }, topicKnown: (name: string, metadataRequests: number) => boolean = (name) => name === 't'): Promise<ScriptedNode> {
   let produces = 0;
+  let metadataRequests = 0;
   const versions = [{ apiKey: 0, minVersion: 3, maxVersion: 9 }, { apiKey: 3, minVersion: 0, maxVersion: 12 }, { apiKey: 18, minVersion: 0, maxVersion: 3 }, { apiKey: 22, minVersion: 0, maxVersion: 4 }];
   return scriptedNode(versions, ({ apiKey, body }, port) => {
     if (apiKey === 3) {
@@ -28,7 +29,9 @@ async function scriptedBroker(produce: (body: any, n: number) => 'drop' | { erro
         brokers: [{ nodeId: 1, host: '127.0.0.1', port, rack: null }],
         clusterId: 'scripted',
         controllerId: 1,
-        topics: [{ errorCode: 0, name: 't', topicId: 'AAAAAAAAAAAAAAAAAAAAAA', isInternal: false, partitions: [{ errorCode: 0, partitionIndex: 0, leaderId: 1, leaderEpoch: 0, replicaNodes: [1], isrNodes: [1], offlineReplicas: [] }], topicAuthorizedOperations: -2147483648 }],
+        topics: ((body.topics as { name: string }[] | null) ?? [{ name: 't' }]).map(({ name }) => topicKnown(name, ++metadataRequests)
+          ? { errorCode: 0, name, topicId: 'AAAAAAAAAAAAAAAAAAAAAA', isInternal: false, partitions: [{ errorCode: 0, partitionIndex: 0, leaderId: 1, leaderEpoch: 0, replicaNodes: [1], isrNodes: [1], offlineReplicas: [] }], topicAuthorizedOperations: -2147483648 }
+          : { errorCode: 3, name, topicId: 'AAAAAAAAAAAAAAAAAAAAAA', isInternal: false, partitions: [], topicAuthorizedOperations: -2147483648 }),
         clusterAuthorizedOperations: -2147483648,
       };
     }
@@ -36,7 +39,7 @@ async function scriptedBroker(produce: (body: any, n: number) => 'drop' | { erro
     if (apiKey !== 0) return 'drop';
     const decision = produce(body, produces++);
     if (decision === 'drop') return 'drop';
-    return { responses: [{ name: 't', partitionResponses: [{ index: 0, errorCode: decision.errorCode, baseOffset: BigInt(decision.baseOffset), logAppendTimeMs: -1n, logStartOffset: 0n, recordErrors: [], errorMessage: null }] }], throttleTimeMs: 0 };
+    return { responses: [{ name: body.topicData[0].name, partitionResponses: [{ index: 0, errorCode: decision.errorCode, baseOffset: BigInt(decision.baseOffset), logAppendTimeMs: -1n, logStartOffset: 0n, recordErrors: [], errorMessage: null }] }], throttleTimeMs: 0 };
   });
 }
 
@@ -132,6 +135,26 @@ test('send() copies a record when it takes it, refuses wrong types with a reject
       const [record] = await view.records();
       assert.equal([record.key!.toString(), record.value!.toString()], [`k${i}`, `value-${i}`.repeat(i + 1)]);
     }
+  } finally {
+    await producer.close();
+    broker.close();
+  }
+});
+
+test('a topic the node does not know yet is waited for up to max.block.ms, as Kafka does; one never known fails with a clear message', async () => {
+  // 'late' is unknown for the first three metadata requests that name it.
+  let lateAsked = 0;
+  const broker = await scriptedBroker(() => ({ errorCode: 0, baseOffset: 7 }), (name) => name === 't' || (name === 'late' && ++lateAsked > 3));
+  const producer = new Producer({ bootstrap: [`127.0.0.1:${broker.port}`], lingerMs: 0, maxBlockMs: 1500 });
+  try {
+    await producer.connect();
+    const [a, b] = await Promise.all([producer.send({ topic: 'late', value: 'a' }), producer.send({ topic: 'late', value: 'b' })]);
+    assert.equal([a.topic, a.offset, b.offset], ['late', 7, 8]);
+    assert.ok(lateAsked >= 4 && lateAsked <= 6, `metadata asked ${lateAsked} times for two sends sharing the wait`);
+    const started = Date.now();
+    const error = await producer.send({ topic: 'never', value: 'x' }).then(() => null, (e: Error) => e);
+    assert.match(String(error?.message), /topic never not present in metadata after 1500 ms \(max.block.ms\): UNKNOWN_TOPIC_OR_PARTITION/);
+    assert.ok(Date.now() - started >= 1000, 'it waited');
   } finally {
     await producer.close();
     broker.close();
