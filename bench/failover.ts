@@ -16,7 +16,7 @@ import { environment, writeResult } from './lib/env';
 import { LatencySummary, newHistogram, summarise } from './lib/load';
 
 const quick = process.argv.includes('--quick');
-const RUNS = quick ? 3 : 20;
+const RUNS = quick ? 2 : 20;
 const CREATIONS = quick ? 20 : 200;
 const WARMUP_CREATIONS = 5;
 const POLL_MS = 20;
