@@ -368,7 +368,7 @@ function putField(out: Buffer, at: number, field: RecordField | undefined, lengt
   }
   at = putUVarint(out, at, length * 2);
   if (typeof field === 'string') out.write(field, at, length, 'utf8');
-  else (field as Buffer).copy(out, at);
+  else out.set(field as Buffer, at); // TypedArray set: less call overhead than Buffer copy for small fields
   return at + length;
 }
 
