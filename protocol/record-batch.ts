@@ -330,6 +330,12 @@ export function fieldLength(field: RecordField | undefined, what = 'value'): num
   throw new TypeError(`a record ${what} must be a Buffer, a string or null, got ${typeof field}`);
 }
 
+/** Byte length of a header key, which must be text. */
+export function headerKeyLength(key: unknown): number {
+  if (typeof key !== 'string') throw new TypeError('a record header key must be a string');
+  return Buffer.byteLength(key);
+}
+
 /** Zigzag of a safe integer (Kafka's varint/varlong sign folding), without 32-bit overflow. */
 function foldSign(n: number): number {
   return n >= 0 ? n * 2 : -n * 2 - 1;
@@ -419,8 +425,7 @@ export class RecordBatchBuilder {
     if (headerCount > 0) {
       headerLengths = [];
       for (const h of headers!) {
-        const k = fieldLength(h.key, 'header key');
-        if (k < 0) throw new TypeError('a record header key must be a string');
+        const k = headerKeyLength(h.key);
         const v = fieldLength(h.value, 'header value');
         headerLengths.push(k, v);
         body += fieldSize(k) + fieldSize(v);
@@ -472,10 +477,7 @@ export class RecordBatchBuilder {
   }
 }
 
-/**
- * Fills in a batch header in `batch` (whose records already follow it) and its CRC. Also
- * used to give a finished batch other producer fields (a new sequence after a failure).
- */
+/** Fills in a batch header in `batch` (whose records already follow it) and its CRC. */
 export function writeBatchHeader(batch: Buffer, codec: Compression, count: number, baseTimestamp: number, maxTimestamp: number, fields: BatchHeaderFields): void {
   batch.writeBigInt64BE(BigInt(fields.baseOffset ?? 0), BASE_OFFSET_OFFSET);
   batch.writeInt32BE(batch.length - LOG_OVERHEAD, LENGTH_OFFSET);
@@ -504,7 +506,7 @@ function builderFor(input: BatchInput): RecordBatchBuilder {
   let capacity = RECORD_BATCH_OVERHEAD;
   records.forEach((r, i) => {
     capacity += 40 + Math.max(0, lengths[i][0]) + Math.max(0, lengths[i][1]);
-    for (const h of r.headers ?? []) capacity += 10 + Buffer.byteLength(h.key) + Math.max(0, fieldLength(h.value, 'header value'));
+    for (const h of r.headers ?? []) capacity += 10 + headerKeyLength(h.key) + Math.max(0, fieldLength(h.value, 'header value'));
   });
   const builder = new RecordBatchBuilder(capacity, baseTimestamp);
   records.forEach((r, i) => builder.append(r.timestamp ?? baseTimestamp, r.key, lengths[i][0], r.value, lengths[i][1], r.headers));

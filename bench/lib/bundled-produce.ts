@@ -5,6 +5,7 @@
 // queued.
 
 import { performance } from 'node:perf_hooks';
+import { OutstandingLimit } from '../../src/client/outstanding-limit';
 import { Producer, RecordMetadata } from '../../src/client/producer';
 import { LatencyLog, LatencySummary, summarise } from './load';
 
@@ -49,25 +50,14 @@ export async function runBundledProducers(load: BundledProduceLoad): Promise<Bun
   const deadlineMs = startedMs + load.durationMs;
 
   const drive = async (producer: Producer) => {
-    let outstanding = 0;
-    let wake: (() => void) | null = null;
+    const outstanding = new OutstandingLimit(load.outstandingPerProducer);
     let sent = 0;
-    // The loop waiting at the limit resumes once half the limit is free (or all of it at
-    // the end), not on every answer: a resume per record would cost a promise per record.
-    const resumeAt = Math.floor(load.outstandingPerProducer / 2);
-    const settled = () => {
-      outstanding--;
-      if (wake === null || (outstanding > resumeAt && outstanding > 0)) return;
-      const waiting = wake;
-      wake = null;
-      waiting();
-    };
     while (performance.now() < deadlineMs) {
-      if (outstanding >= load.outstandingPerProducer) {
-        await new Promise<void>((resolve) => (wake = resolve));
+      if (outstanding.full) {
+        await outstanding.room();
         continue;
       }
-      outstanding++;
+      outstanding.add();
       const sentMs = performance.now();
       const partition = load.partitions === undefined ? undefined : sent % load.partitions;
       sent++;
@@ -80,7 +70,7 @@ export async function runBundledProducers(load: BundledProduceLoad): Promise<Bun
           records++;
           latencies.record(Math.round((performance.now() - sentMs) * 1000));
         }
-        settled();
+        outstanding.done();
       };
       producer.send({ topic: load.topic, partition, value }).then(answered, answered);
       if (sent % SENDS_PER_YIELD === 0) await new Promise((resolve) => setImmediate(resolve));
@@ -88,7 +78,7 @@ export async function runBundledProducers(load: BundledProduceLoad): Promise<Bun
     await producer.flush();
     // flush() returns once every batch has its answer; the sends' own callbacks may still be
     // queued behind it, and the row counts them all.
-    while (outstanding > 0) await new Promise<void>((resolve) => (wake = resolve));
+    await outstanding.drained();
   };
 
   await Promise.all(load.producers.map(drive));

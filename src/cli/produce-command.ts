@@ -6,6 +6,7 @@
 
 import * as fs from 'node:fs';
 import * as readline from 'node:readline';
+import { OutstandingLimit } from '../client/outstanding-limit';
 import { Producer } from '../client/producer';
 import { parseHostPort } from '../config/config';
 import { optionalPartition, parseArgs, topicAndBootstrap, UsageError } from './args';
@@ -68,20 +69,11 @@ export async function produceCommand(argv: string[]): Promise<number> {
   // Counted, not kept: a big input never holds more than OUTSTANDING_MAX sends at once.
   let records = 0;
   let failed = 0;
-  let outstanding = 0;
+  const outstanding = new OutstandingLimit(OUTSTANDING_MAX);
   const partitions = new Set<number>();
   let firstError: Error | null = null;
   let acknowledged = 0;
   let bytes = 0;
-  let room: (() => void) | null = null;
-  const settled = () => {
-    outstanding--;
-    if (room && (outstanding <= OUTSTANDING_MAX / 2 || outstanding === 0)) {
-      const wake = room;
-      room = null;
-      wake();
-    }
-  };
   const bar = new ProgressBar(process.stderr, () => ({
     label: 'produce',
     records,
@@ -102,32 +94,31 @@ export async function produceCommand(argv: string[]): Promise<number> {
         }
       }
       records++;
-      outstanding++;
+      outstanding.add();
       producer.send({ topic, key, value, headers, partition }).then(
         (metadata) => {
           acknowledged++;
           partitions.add(metadata.partition);
-          settled();
+          outstanding.done();
         },
         (error: Error) => {
           failed++;
           firstError ??= error;
-          settled();
+          outstanding.done();
         },
       );
       bytes += Buffer.byteLength(value) + (key === null ? 0 : Buffer.byteLength(key));
-      if (outstanding >= OUTSTANDING_MAX) await new Promise<void>((resolve) => (room = resolve));
+      if (outstanding.full) await outstanding.room();
     }
   } finally {
-    while (outstanding > 0) await new Promise<void>((resolve) => (room = resolve));
+    await outstanding.drained();
     bar.finish();
   }
   await producer.close().catch(() => undefined);
-  const stored = acknowledged;
   const seconds = (Date.now() - started) / 1000;
   const sorted = [...partitions].sort((a, b) => a - b);
-  if (flags.json) process.stdout.write(`${JSON.stringify({ topic, records, stored, failed, partitions: sorted, seconds, error: (firstError as Error | null)?.message ?? null }, null, 2)}\n`);
-  else process.stderr.write(`${stored} of ${records} records stored in ${topic} (partitions ${sorted.join(',') || '-'}) in ${seconds.toFixed(2)} s\n`);
+  if (flags.json) process.stdout.write(`${JSON.stringify({ topic, records, stored: acknowledged, failed, partitions: sorted, seconds, error: (firstError as Error | null)?.message ?? null }, null, 2)}\n`);
+  else process.stderr.write(`${acknowledged} of ${records} records stored in ${topic} (partitions ${sorted.join(',') || '-'}) in ${seconds.toFixed(2)} s\n`);
   if (firstError) {
     if (!flags.json) process.stderr.write(`brook produce: ${(firstError as Error).message}\n`);
     return 1;

@@ -196,8 +196,8 @@ export class Consumer implements AsyncIterable<ConsumerRecord> {
   /** Fetches out, by leader: at most one per broker. */
   private readonly fetches = new Map<number, Promise<void>>();
   private metadataRefresh: Promise<unknown> | null = null;
-  /** Wakes a next() that waits for records (a fetch completed, a join ended, close). */
-  private wake: (() => void) | null = null;
+  /** Wake next() calls that wait for records (a fetch completed, a join ended, close). */
+  private waiters: (() => void)[] = [];
   private readonly consumed = new Map<string, number>();
   private readonly committedUpTo = new Map<string, number>();
   private subscription: string[] = [];
@@ -781,9 +781,7 @@ export class Consumer implements AsyncIterable<ConsumerRecord> {
   }
 
   private wakeUp(): void {
-    const wake = this.wake;
-    this.wake = null;
-    wake?.();
+    for (const wake of this.waiters.splice(0)) wake();
   }
 
   /**
@@ -812,8 +810,7 @@ export class Consumer implements AsyncIterable<ConsumerRecord> {
     if (!byLeader) return;
     for (const [leader, positions] of byLeader) {
       for (const p of positions) p.fetching = true;
-      const sent = positions.map((p) => p.offset);
-      const fetch = this.fetchFrom(leader, positions, sent)
+      const fetch = this.fetchFrom(leader, positions)
         .catch(() => undefined)
         .then(() => {
           for (const p of positions) p.fetching = false;
@@ -839,16 +836,16 @@ export class Consumer implements AsyncIterable<ConsumerRecord> {
     this.pump();
     if (this.buffered.length > 0 || this.closed) return;
     await new Promise<void>((resolve) => {
-      const timer = setTimeout(() => {
-        if (this.wake === done) this.wake = null;
-        resolve();
-      }, ms);
-      const done = () => {
+      const wake = () => {
         clearTimeout(timer);
         resolve();
       };
-      const before = this.wake;
-      this.wake = before ? () => (before(), done()) : done;
+      const timer = setTimeout(() => {
+        const at = this.waiters.indexOf(wake);
+        if (at >= 0) this.waiters.splice(at, 1);
+        resolve();
+      }, ms);
+      this.waiters.push(wake);
     });
   }
 
@@ -874,10 +871,12 @@ export class Consumer implements AsyncIterable<ConsumerRecord> {
   }
 
   /**
-   * One fetch to one leader. `sent` is each partition's fetch offset: a partition that was
-   * sought, reset or reassigned since is left out of the answer's use.
+   * One fetch to one leader, from each partition's offset now: a partition that is sought,
+   * reset or reassigned while the fetch is out is left out of the answer's use.
    */
-  private async fetchFrom(leader: number, positions: Position[], sent: number[]): Promise<void> {
+  private async fetchFrom(leader: number, positions: Position[]): Promise<void> {
+    // Taken before the first await: the offsets the fetch asks from.
+    const asked = new Map<Position, number>(positions.map((p) => [p, p.offset]));
     let broker: BrokerConnection;
     try {
       broker = await this.cluster.broker(leader);
@@ -889,7 +888,6 @@ export class Consumer implements AsyncIterable<ConsumerRecord> {
     }
     const byTopic = new Map<string, Position[]>();
     for (const p of positions) byTopic.set(p.topic, [...(byTopic.get(p.topic) ?? []), p]);
-    const asked = new Map<Position, number>(positions.map((p, i) => [p, sent[i]]));
     let answer: any;
     try {
       answer = await broker.request(1, {

@@ -20,7 +20,7 @@
 
 import { Compression, compressionByName } from '../../protocol/compression';
 import { ErrorCode } from '../../protocol/errors';
-import { fieldLength, RECORD_BATCH_OVERHEAD, RecordBatchBuilder, RecordField, setProducerFields } from '../../protocol/record-batch';
+import { fieldLength, headerKeyLength, RECORD_BATCH_OVERHEAD, RecordBatchBuilder, RecordField, setProducerFields } from '../../protocol/record-batch';
 import { BrokerConnection, ClientOptions, Cluster, isRetriableError, KafkaError, TopicMetadata } from './cluster';
 import { DefaultPartitioner } from './partitioner';
 
@@ -122,10 +122,7 @@ function headerList(headers: ProducerRecord['headers']): HeaderList | null {
 function recordBytes(keyLength: number, valueLength: number, headers: HeaderList | null): number {
   let bytes = RECORD_OVERHEAD_BYTES + Math.max(0, keyLength) + Math.max(0, valueLength);
   if (headers) {
-    for (const h of headers) {
-      if (typeof h.key !== 'string') throw new TypeError('a record header key must be a string');
-      bytes += Buffer.byteLength(h.key) + Math.max(0, fieldLength(h.value, 'header value'));
-    }
+    for (const h of headers) bytes += headerKeyLength(h.key) + Math.max(0, fieldLength(h.value, 'header value'));
   }
   return bytes;
 }
