@@ -1,6 +1,8 @@
-// CRC-32C (Castagnoli), the checksum of record batch v2. The native SIMD implementation
-// from @node-rs/crc32 is used when it loads (bench/crc32c.ts measures it against the
-// table-driven JavaScript version below, which stays as the fallback and the reference).
+// CRC-32C (Castagnoli), the checksum of record batch v2. Three implementations, the first
+// that loads is used: Brook's own native one (protocol/native/crc32c.c: the SSE4.2 crc32
+// instruction on three interleaved streams, built at npm install), @node-rs/crc32 (one
+// stream), and the table-driven JavaScript version below, which stays as the reference
+// in tests. bench/crc32c.ts measures all three. BROOK_CRC32C=brook|node-rs|js picks one.
 
 const POLY = 0x82f63b78;
 
@@ -44,28 +46,59 @@ export function crc32cJs(buf: Uint8Array, start = 0, end = buf.length): number {
   return (crc ^ 0xffffffff) >>> 0;
 }
 
-type NativeCrc = (input: Buffer, initial?: number) => number;
+/** crc32c(view, start, end): the CRC-32C of view[start, end). */
+type RangeCrc = (buf: Uint8Array, start: number, end: number) => number;
 
-function loadNative(): NativeCrc | null {
+const CHECK = Buffer.from('123456789');
+const CHECK_VALUE = 0xe3069283;
+
+/** Brook's own SSE4.2 version, when npm install built it and this CPU has the instruction. */
+export function loadBrookNative(): RangeCrc | null {
   try {
     // eslint-disable-next-line @typescript-eslint/no-var-requires
-    const native = require('@node-rs/crc32') as { crc32c: NativeCrc };
-    return native.crc32c(Buffer.from('123456789')) >>> 0 === 0xe3069283 ? native.crc32c : null;
+    const native = require('../../protocol/native/build/Release/brook_crc32c.node') as { crc32c: RangeCrc; hardware: boolean };
+    return native.hardware && native.crc32c(CHECK, 0, CHECK.length) === CHECK_VALUE ? native.crc32c : null;
   } catch {
     return null;
   }
 }
 
-const native = process.env.BROOK_CRC32C === 'js' ? null : loadNative();
+/** @node-rs/crc32, through a view when a range is asked for. */
+export function loadNodeRs(): RangeCrc | null {
+  try {
+    // eslint-disable-next-line @typescript-eslint/no-var-requires
+    const { crc32c: whole } = require('@node-rs/crc32') as { crc32c: (input: Buffer) => number };
+    if (whole(CHECK) >>> 0 !== CHECK_VALUE) return null;
+    return (buf, start, end) => {
+      const view = start === 0 && end === buf.length ? buf : buf.subarray(start, end);
+      return whole(view as Buffer) >>> 0;
+    };
+  } catch {
+    return null;
+  }
+}
 
-/** Which implementation is in use: "native" or "js". */
-export const crc32cImplementation = native ? 'native' : 'js';
+function choose(): { name: string; fn: RangeCrc | null } {
+  const forced = process.env.BROOK_CRC32C;
+  if (forced === 'js') return { name: 'js', fn: null };
+  if (forced === 'node-rs') {
+    const fn = loadNodeRs();
+    return fn ? { name: 'node-rs', fn } : { name: 'js', fn: null };
+  }
+  const brook = loadBrookNative();
+  if (brook) return { name: 'brook-native', fn: brook };
+  const nodeRs = forced === 'brook' ? null : loadNodeRs();
+  return nodeRs ? { name: 'node-rs', fn: nodeRs } : { name: 'js', fn: null };
+}
+
+const chosen = choose();
+const native = chosen.fn;
+
+/** Which implementation is in use: "brook-native", "node-rs" or "js". */
+export const crc32cImplementation = chosen.name;
 
 /** CRC-32C of buf[start, end), as an unsigned 32-bit number. */
 export function crc32c(buf: Buffer, start = 0, end = buf.length): number {
-  if (native) {
-    const view = start === 0 && end === buf.length ? buf : buf.subarray(start, end);
-    return native(view) >>> 0;
-  }
+  if (native) return native(buf, start, end);
   return crc32cJs(buf, start, end);
 }

@@ -13,7 +13,7 @@ test('npm run bench --quick runs every benchmark to the end', () => {
   });
   const out = result.stdout.toString();
   assert.is(result.status, 0, result.stderr.toString());
-  assert.match(out, /crc32c\s+1048576 B\s+native/);
+  assert.match(out, /crc32c\s+1048576 B\s+brook-native\s+(\d+|missing) MB\/s\s+node-rs\s+(\d+|missing) MB\/s\s+js\s+\d+ MB\/s/);
   assert.match(out, /recovery scan .* pool\/inline/);
   assert.match(out, /produce 1 KiB records.*records\/s.*MB\/s.*p50.*p99.*\(\d+ requests, 0 errors\)/);
   assert.match(out, /produce 100 B records.*\(\d+ requests, 0 errors\)/);

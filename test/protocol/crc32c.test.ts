@@ -1,9 +1,10 @@
 // CRC-32C: published check values, and the native and JavaScript implementations agreeing
-// on every alignment and tail length the slice-by-8 loop can meet.
+// on every alignment and tail length the slice-by-8 loop can meet, and (for Brook's own
+// native version) on every length around its interleaved block boundaries.
 
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
-import { crc32c, crc32cImplementation, crc32cJs } from '../../protocol/crc32c';
+import { crc32c, crc32cImplementation, crc32cJs, loadBrookNative, loadNodeRs } from '../../protocol/crc32c';
 
 /** A small seeded generator (xorshift32) so any failure replays exactly. */
 function bytes(seed: number, length: number): Buffer {
@@ -73,6 +74,45 @@ test('a Buffer that is a view into a larger allocation is read from its own star
   const view = backing.subarray(13, 22);
   assert.is(crc32c(view), 0xe3069283);
   assert.is(crc32cJs(view), 0xe3069283);
+});
+
+const brookNative = loadBrookNative();
+
+test('the implementation in use is the fastest that loads', () => {
+  const expected = process.env.BROOK_CRC32C ? crc32cImplementation : brookNative ? 'brook-native' : loadNodeRs() ? 'node-rs' : 'js';
+  assert.is(crc32cImplementation, expected);
+  // CI builds the native version (npm install runs scripts/build-native.js): its absence there is a failure.
+  if (process.env.BROOK_REQUIRE_NATIVE_CRC === '1') assert.ok(brookNative, 'protocol/native was not built or did not load');
+});
+
+test("Brook's native version agrees with JavaScript across its block boundaries", () => {
+  if (!brookNative) return;
+  // Three streams of 8192 bytes (24576) and of 256 bytes (768), then 8-byte words and bytes.
+  const input = bytes(0xb00c, 3 * 24576 + 3 * 768 + 64);
+  const lengths = new Set<number>();
+  for (let n = 0; n <= 800; n++) lengths.add(n);
+  for (const block of [768, 24576]) for (let k = 1; k <= 3; k++) for (let d = -9; d <= 9; d++) lengths.add(block * k + d);
+  lengths.add(24576 + 768 + 8 + 1);
+  for (const length of lengths) {
+    if (length < 0) continue;
+    for (const start of [0, 1, 5]) {
+      if (start + length > input.length) continue;
+      assert.is(brookNative(input, start, start + length), crc32cJs(input, start, start + length), `start ${start} length ${length}`);
+    }
+  }
+});
+
+test("Brook's native version refuses what is not a byte range", () => {
+  if (!brookNative) return;
+  const input = Buffer.from('123456789');
+  assert.throws(() => brookNative(input, 2, 10), RangeError);
+  assert.throws(() => brookNative(input, 5, 4), RangeError);
+  assert.throws(() => brookNative(input, -1, 4), RangeError);
+  assert.throws(() => brookNative('123456789' as unknown as Buffer, 0, 9), TypeError);
+  assert.throws(() => brookNative(new Uint16Array(4) as unknown as Buffer, 0, 4), TypeError);
+  // A view is read from its own start, not its backing allocation's.
+  const backing = Buffer.concat([Buffer.alloc(13, 0xaa), input]);
+  assert.is(brookNative(backing.subarray(13), 0, 9), 0xe3069283);
 });
 
 test.run();

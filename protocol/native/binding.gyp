@@ -1,0 +1,9 @@
+{
+  "targets": [
+    {
+      "target_name": "brook_crc32c",
+      "sources": ["crc32c.c"],
+      "cflags": ["-O3", "-Wall"]
+    }
+  ]
+}
