@@ -244,11 +244,10 @@ export class Producer {
     const topic = this.cluster.topics.get(record.topic);
     if (!this.closed && topic !== undefined && (this.producerId >= 0 || !this.idempotent) && this.bufferedBytes + bytes <= this.bufferMemory) {
       const partitions = topic.partitions.length;
-      const available = this.available(topic);
-      const partition = record.partition ?? this.partitioner.partition(record.topic, keyBytes(record.key), partitions, available);
+      const partition = record.partition ?? this.partitioner.partition(record.topic, keyBytes(record.key), partitions, this.available(topic));
       if (partition >= 0 && partition < partitions) {
         this.bufferedBytes += bytes;
-        return this.append(record, partition, keyLength, valueLength, headers, bytes, partitions, available);
+        return this.append(record, partition, keyLength, valueLength, headers, bytes, topic);
       }
     }
     return this.sendSlowly(record, { keyLength, valueLength, headers, bytes });
@@ -299,7 +298,7 @@ export class Producer {
       throw error;
     }
     const { keyLength, valueLength, headers } = checked;
-    return this.append(record, partition, keyLength, valueLength, headers, bytes, topic.partitions.length, this.available(topic));
+    return this.append(record, partition, keyLength, valueLength, headers, bytes, topic);
   }
 
   /**
@@ -348,12 +347,12 @@ export class Producer {
   }
 
   /** Writes the record into its partition's open batch; the promise settles with the batch. */
-  private append(record: ProducerRecord, partition: number, keyLength: number, valueLength: number, headers: HeaderList | null, bytes: number, partitions: number, available: number[]): Promise<RecordMetadata> {
+  private append(record: ProducerRecord, partition: number, keyLength: number, valueLength: number, headers: HeaderList | null, bytes: number, topic: TopicMetadata): Promise<RecordMetadata> {
     const queue = this.queue(record.topic, partition);
     const sticky = record.partition === undefined && (record.key === null || record.key === undefined);
     let batch = queue.open;
     if (batch !== null && batch.bytes + bytes > this.batchSize) {
-      this.seal(queue, sticky, partitions, available);
+      this.seal(queue, sticky, topic);
       batch = null;
     }
     if (batch === null) batch = queue.open = this.newBatch(record.topic, partition, bytes);
@@ -365,11 +364,11 @@ export class Producer {
     const settled = new Promise<RecordMetadata>(takeResolvers);
     batch.resolvers.push(takenResolve);
     batch.rejecters.push(takenReject);
-    if (batch.bytes >= this.batchSize) this.seal(queue, sticky, partitions, available);
+    if (batch.bytes >= this.batchSize) this.seal(queue, sticky, topic);
     else if (queue.lingerTimer === null) {
       queue.lingerTimer = setTimeout(() => {
         queue.lingerTimer = null;
-        this.seal(queue, false, partitions, available);
+        this.seal(queue, false, topic);
       }, this.options.lingerMs ?? 5);
     }
     return settled;
@@ -389,14 +388,18 @@ export class Producer {
   }
 
   /** Closes the open batch of a partition and lets the sender take it. */
-  private seal(queue: PartitionQueue, sticky: boolean, partitions: number, available: number[]): void {
+  /** `topic`: its metadata, for the sticky partitioner's next pick (null from flush(): keep the pick). */
+  private seal(queue: PartitionQueue, sticky: boolean, topic: TopicMetadata | null): void {
     if (queue.lingerTimer) clearTimeout(queue.lingerTimer);
     queue.lingerTimer = null;
     const batch = queue.open;
     if (!batch || batch.builder.count === 0) return;
     queue.open = null;
     queue.ready.push(batch);
-    if (sticky || batch.keyless) this.partitioner.onNewBatch(batch.topic, batch.partition, partitions, available);
+    if (sticky || batch.keyless) {
+      if (topic) this.partitioner.onNewBatch(batch.topic, batch.partition, topic.partitions.length, this.available(topic));
+      else this.partitioner.onNewBatch(batch.topic, batch.partition, 0, []);
+    }
     void this.drain();
   }
 
@@ -608,7 +611,7 @@ export class Producer {
 
   /** Sends every queued record now and resolves when all have an answer. */
   async flush(): Promise<void> {
-    for (const queue of this.queues) if (queue.open) this.seal(queue, false, 0, []);
+    for (const queue of this.queues) if (queue.open) this.seal(queue, false, null);
     if (this.pendingCount() === 0) return;
     await new Promise<void>((resolve) => this.idle.push(resolve));
   }
