@@ -128,10 +128,25 @@ export async function consumeCommand(argv: string[]): Promise<number> {
       const at = consumer.position(p.topic, p.partition);
       return at >= 0 && at >= end;
     });
-    while (printed < count && !done()) {
-      const record = await Promise.race([consumer.next(), new Promise<'tick'>((r) => setTimeout(() => r('tick'), 200))]);
+    // One next() at a time, kept across ticks: a tick only looks at done() again. (A new
+    // next() per tick would leave the old ones waiting, each to take a record unprinted.)
+    let pending: Promise<ConsumerRecord | null> | null = null;
+    while (printed < count) {
+      if (pending === null) {
+        if (done()) break;
+        pending = consumer.next();
+      }
+      let timer: NodeJS.Timeout | undefined;
+      const tick = new Promise<'tick'>((r) => (timer = setTimeout(() => r('tick'), 200)));
+      const record = await Promise.race([pending, tick]);
+      clearTimeout(timer);
+      if (record === 'tick') {
+        // A pending next() that had its record would have won the race: none is lost here.
+        if (done()) break;
+        continue;
+      }
+      pending = null;
       if (record === null) break;
-      if (record === 'tick') continue;
       if (flags.json) {
         process.stdout.write(`${JSON.stringify({ topic: record.topic, partition: record.partition, offset: record.offset, timestamp: record.timestamp, key: record.key?.toString() ?? null, value: record.value?.toString() ?? null, headers: Object.fromEntries(record.headers.map((h) => [h.key, h.value?.toString() ?? null])) })}\n`);
       } else process.stdout.write(render(format, record));

@@ -959,21 +959,41 @@ export class Consumer implements AsyncIterable<ConsumerRecord> {
     if (this.positions.has(key)) this.consumed.set(key, record.offset + 1);
   }
 
-  /** The next record, waiting for one (null once closed). */
-  async next(): Promise<ConsumerRecord | null> {
-    // Asking for the next record means the previous one is done with: it may be committed.
-    this.markHandled();
-    while (!this.closed) {
-      await this.maybeRebalance();
-      const record = this.take();
-      if (record) {
-        this.lastHanded = record;
-        return record;
+  /** next() calls not finished yet (running or waiting their turn). */
+  private nextCalls = 0;
+  private lastNextCall: Promise<ConsumerRecord | null> | null = null;
+
+  /**
+   * The next record, waiting for one (null once closed). Calls made while another is still
+   * waiting take their turn after it, so each gets its own record, in order, and none is
+   * taken by a call nobody awaits any more before the earlier ones are answered.
+   */
+  next(): Promise<ConsumerRecord | null> {
+    const after = this.nextCalls > 0 ? this.lastNextCall : null;
+    this.nextCalls++;
+    const call = after ? after.then(() => this.nextInTurn(), () => this.nextInTurn()) : this.nextInTurn();
+    this.lastNextCall = call;
+    return call;
+  }
+
+  private async nextInTurn(): Promise<ConsumerRecord | null> {
+    try {
+      // Asking for the next record means the previous one is done with: it may be committed.
+      this.markHandled();
+      while (!this.closed) {
+        await this.maybeRebalance();
+        const record = this.take();
+        if (record) {
+          this.lastHanded = record;
+          return record;
+        }
+        // Bounded, so a rebalance or a paused partition is looked at again.
+        await this.waitForRecords(this.options.maxWaitMs ?? 500);
       }
-      // Bounded, so a rebalance or a paused partition is looked at again.
-      await this.waitForRecords(this.options.maxWaitMs ?? 500);
+      return null;
+    } finally {
+      this.nextCalls--;
     }
-    return null;
   }
 
   async *[Symbol.asyncIterator](): AsyncIterator<ConsumerRecord> {

@@ -6,7 +6,7 @@
 
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
-import { spawnSync } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { BrokerProcess, startBroker, tempDir } from '../helpers/broker-process';
@@ -69,6 +69,36 @@ test('offsets, timestamps, a file, compression, what kcat wrote, and a group tha
   assert.equal(cooperative.stdout.trim().split('\n').sort(), [...Array.from({ length: 10 }, (_, i) => `f${i}`), 'x', 'y', 'z'].sort());
   const described = JSON.parse((await brook(['groups', 'describe', 'cooperative-readers', ...at(), '--json'])).stdout);
   assert.equal(described.partitions.map((p: { committed: number }) => p.committed).sort((a: number, b: number) => a - b), [3, 10], 'the cooperative member committed what it printed');
+});
+
+test('consume without --exit prints every record that arrives after quiet spells, in order', async () => {
+  // It waits in 200 ms steps; before, each step left a next() behind that later took a
+  // record and dropped it, so a tail started on an idle topic printed nothing.
+  await brook(['topics', 'create', 'tailed', ...at(), '--partitions', '1']);
+  const child = spawn(process.execPath, [BROOK, 'consume', ...at(), '--topic', 'tailed', '--format', '%o:%v\\n']);
+  let stdout = '';
+  let stderr = '';
+  child.stdout.on('data', (c) => (stdout += c));
+  child.stderr.on('data', (c) => (stderr += c));
+  const exited = new Promise<number | null>((resolve) => child.on('close', (code) => resolve(code)));
+  const lines = () => stdout.split('\n').filter((l) => l.length > 0);
+  const waitFor = async (n: number) => {
+    for (let i = 0; i < 150 && lines().length < n; i++) await new Promise((r) => setTimeout(r, 100));
+  };
+  try {
+    await new Promise((r) => setTimeout(r, 1200)); // several quiet steps first
+    const first = await brook(['produce', ...at(), '--topic', 'tailed'], Array.from({ length: 10 }, (_, i) => `a${i}`).join('\n') + '\n');
+    assert.is(first.code, 0, first.stderr);
+    await waitFor(10);
+    await new Promise((r) => setTimeout(r, 700)); // quiet again
+    const second = await brook(['produce', ...at(), '--topic', 'tailed'], 'b0\nb1\nb2\n');
+    assert.is(second.code, 0, second.stderr);
+    await waitFor(13);
+    assert.equal(lines(), [...Array.from({ length: 10 }, (_, i) => `${i}:a${i}`), '10:b0', '11:b1', '12:b2'], stderr);
+  } finally {
+    child.kill('SIGTERM');
+  }
+  assert.is(await exited, 0, 'SIGTERM ends the tail cleanly');
 });
 
 test('brook bench produce and consume report rates and latency percentiles', async () => {

@@ -66,6 +66,25 @@ test('standalone: every record once in offset order per partition; seek and paus
   await reader.close();
 });
 
+test('next() calls made while one waits are answered in call order, one record each', async () => {
+  const bootstrap = [`127.0.0.1:${broker.port}`];
+  const consumer = new Consumer({ bootstrap, maxWaitMs: 100 });
+  consumer.assign([{ topic: 'waited', partition: 0, offset: 'earliest' }]);
+  // Ten calls on an empty partition, before anything is produced.
+  const calls = Array.from({ length: 10 }, () => consumer.next());
+  await new Promise((r) => setTimeout(r, 300));
+  const producer = new Producer({ bootstrap, lingerMs: 0 });
+  for (let i = 0; i < 12; i++) await producer.send({ topic: 'waited', partition: 0, value: `w${i}` });
+  await producer.close();
+  const answered = await Promise.race([Promise.all(calls), new Promise<null>((r) => setTimeout(() => r(null), 15000))]);
+  assert.ok(answered, 'every waiting call was answered');
+  assert.equal(answered!.map((r) => r!.offset), [0, 1, 2, 3, 4, 5, 6, 7, 8, 9]);
+  // The records after them are still there for the next caller.
+  const rest = await take(consumer, 2);
+  assert.equal(rest.map((r) => r.value!.toString()), ['w10', 'w11']);
+  await consumer.close();
+});
+
 test('a group shares the partitions, commits on close, and a new member resumes there', async () => {
   const bootstrap = [`127.0.0.1:${broker.port}`];
   const producer = new Producer({ bootstrap, lingerMs: 2 });
