@@ -32,7 +32,11 @@ export interface ProducerOptions extends ClientOptions {
   /** Bytes of records per partition batch before it is sent at once (default 16384). */
   batchSize?: number;
   compression?: 'none' | 'gzip' | 'snappy' | 'lz4' | 'zstd';
-  /** Default true: no batch is written twice by a retry. */
+  /**
+   * No batch is written twice by a retry. Default: on with acks=all, off with acks 0 or 1
+   * (as Kafka's producer turns it off when acks is not all and it was not asked for);
+   * asking for it with acks 0 or 1 is an error.
+   */
   idempotent?: boolean;
   /** Bytes of records waiting to be sent, across partitions (default 32 MiB). */
   bufferMemory?: number;
@@ -178,11 +182,11 @@ export class Producer {
     const compression = compressionByName(options.compression ?? 'none');
     if (compression === undefined) throw new Error(`unknown compression "${options.compression}" (none, gzip, snappy, lz4, zstd)`);
     this.compression = compression;
-    if (this.idempotent && this.acks !== -1) throw new Error('an idempotent producer needs acks=all (set idempotent: false for acks 0 or 1)');
+    if (options.idempotent === true && this.acks !== -1) throw new Error('an idempotent producer needs acks=all (leave idempotent unset, or false, for acks 0 or 1)');
   }
 
   private get idempotent(): boolean {
-    return this.options.idempotent ?? true;
+    return this.options.idempotent ?? this.acks === -1;
   }
 
   private get maxInFlight(): number {

@@ -182,12 +182,16 @@ test('against Brook: keyed records on the Java partitions, consecutive offsets, 
     assert.is(lines[49], `${codec}-49`.repeat(20));
   }
   for (const acks of [0, 1] as const) {
-    const p = new Producer({ bootstrap: [`127.0.0.1:${broker.port}`], acks, idempotent: false });
+    // Idempotence left unset turns itself off with acks 0 or 1, as in Kafka's producer.
+    const p = new Producer({ bootstrap: [`127.0.0.1:${broker.port}`], acks });
     const meta = await p.send({ topic: `acks-${acks}`, partition: 0, value: 'x' });
     await p.close();
     assert.is(meta.offset, acks === 0 ? -1 : 0);
   }
   await producer.close();
+  for (const acks of [0, 1] as const) {
+    assert.throws(() => new Producer({ bootstrap: [`127.0.0.1:${broker.port}`], acks, idempotent: true }), /idempotent producer needs acks=all/);
+  }
 });
 
 test('against Brook: buffer.memory full while the broker is paused fails after max.block.ms, then recovers', async () => {
