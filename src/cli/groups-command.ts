@@ -223,12 +223,18 @@ export async function groupsCommand(argv: string[]): Promise<number> {
     } else {
       const earliest = await endOffsets(cluster, wanted, -2);
       const latest = await endOffsets(cluster, wanted, -1);
-      targets = new Map(partitions.map((p) => {
+      targets = new Map();
+      for (const p of partitions) {
         const key = `${topic}:${p}`;
-        return [key, Math.min(Math.max(Number(flags['to-offset']), earliest.get(key) ?? 0), latest.get(key) ?? 0)];
-      }));
+        const low = earliest.get(key);
+        const high = latest.get(key);
+        if (low !== undefined && high !== undefined) targets.set(key, Math.min(Math.max(Number(flags['to-offset']), low), high));
+      }
     }
-    const plan = partitions.map((partition) => ({ topic, partition, newOffset: targets.get(`${topic}:${partition}`) ?? 0 }));
+    // A partition whose offsets could not be looked up (no leader, an error) is not guessed at.
+    const unknown = partitions.filter((partition) => targets.get(`${topic}:${partition}`) === undefined);
+    if (unknown.length > 0) throw new CliError(`could not look up the target offset of ${topic} partition(s) ${unknown.join(', ')} (no leader, or the leader refused); nothing was reset`);
+    const plan = partitions.map((partition) => ({ topic, partition, newOffset: targets.get(`${topic}:${partition}`)! }));
     if (flags.execute) {
       const response = await connection.request(8, 7, {
         groupId,

@@ -210,7 +210,13 @@ export class Admin {
   async resetOffsets(groupId: string, topic: string, to: 'earliest' | 'latest' | number): Promise<Map<number, number>> {
     const target = typeof to === 'number' ? null : await this.listOffsets(topic, to);
     const meta = await this.cluster.topic(topic);
-    const offsets = new Map(meta.partitions.map((p) => [p.partition, target ? target.get(p.partition) ?? 0 : (to as number)]));
+    const offsets = new Map<number, number>();
+    for (const p of meta.partitions) {
+      const offset = target ? target.get(p.partition) : (to as number);
+      // Not guessed at: a partition whose offset could not be looked up fails the whole reset.
+      if (offset === undefined) throw new KafkaError(ErrorCode.LEADER_NOT_AVAILABLE, `reset offsets of ${groupId}: the ${to} offset of ${topic}-${p.partition} could not be looked up; nothing was reset`);
+      offsets.set(p.partition, offset);
+    }
     const broker = await this.coordinator(groupId);
     const answer = await broker.request(8, {
       groupId,
@@ -220,7 +226,10 @@ export class Admin {
       retentionTimeMs: -1,
       topics: [{ name: topic, partitions: [...offsets].map(([partitionIndex, committedOffset]) => ({ partitionIndex, committedOffset, committedLeaderEpoch: -1, committedMetadata: null })) }],
     });
-    for (const p of answer.topics[0].partitions) if (p.errorCode !== ErrorCode.NONE) throw new KafkaError(p.errorCode, `reset offsets of ${groupId} on ${topic}-${p.partitionIndex}`);
+    for (const p of answer.topics[0].partitions) {
+      if (p.errorCode === ErrorCode.UNKNOWN_MEMBER_ID) throw new KafkaError(p.errorCode, `reset offsets of ${groupId}: the group has live members; stop its consumers first`);
+      if (p.errorCode !== ErrorCode.NONE) throw new KafkaError(p.errorCode, `reset offsets of ${groupId} on ${topic}-${p.partitionIndex}`);
+    }
     return offsets;
   }
 

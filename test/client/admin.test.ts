@@ -83,6 +83,7 @@ test('groups: list, describe with lag, reset offsets of an empty group, delete i
   assert.equal(group.offsets.map((o) => [o.topic, o.partition, o.offset, o.lag]), [['lagged', 0, 4, 6]]);
   const busy = await admin.resetOffsets('watchers', 'lagged', 'earliest').then(() => null, (e: Error) => e);
   assert.ok(busy, 'a live group refuses a reset');
+  assert.match(String(busy), /live members; stop its consumers first/);
   await consumer.close();
   const reset = await admin.resetOffsets('watchers', 'lagged', 'latest');
   assert.equal([...reset], [[0, 10]]);
