@@ -5,6 +5,7 @@
 // queued.
 
 import { performance } from 'node:perf_hooks';
+import * as hdr from 'hdr-histogram-js';
 import { OutstandingLimit } from '../../src/client/outstanding-limit';
 import { Producer, RecordMetadata } from '../../src/client/producer';
 import { LatencyLog, LatencySummary, summarise } from './load';
@@ -37,6 +38,8 @@ export interface BundledProduceResult {
   /** This process's CPU (user + system) per acknowledged record, in microseconds. */
   clientCpuMicrosPerRecord: number;
   latency: LatencySummary;
+  /** The same latencies (microseconds), for callers that merge or compare histograms. */
+  histogram: hdr.Histogram;
   errors: number;
   /** The first failure's message, so a failing row says why. */
   firstError: string | null;
@@ -102,6 +105,7 @@ export async function runBundledProducers(load: BundledProduceLoad): Promise<Bun
   await Promise.all(load.producers.map(drive));
   const seconds = (performance.now() - startedMs) / 1000;
   const used = process.cpuUsage(cpu);
+  const histogram = latencies.histogram();
   return {
     records,
     bytes: records * load.recordBytes,
@@ -110,7 +114,8 @@ export async function runBundledProducers(load: BundledProduceLoad): Promise<Bun
     megabytesPerSecond: (records * load.recordBytes) / seconds / 1e6,
     clientCpuMicrosPerRecord: (used.user + used.system) / Math.max(1, records),
     // After the CPU figure: building the histogram is not the producer's work.
-    latency: summarise(latencies.histogram()),
+    latency: summarise(histogram),
+    histogram,
     errors,
     firstError,
   };

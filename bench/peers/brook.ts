@@ -3,7 +3,9 @@
 // directory; a fresh one-partition topic per sample, produced to with pre-encoded Produce
 // frames (the approach of bench/lib/load.ts: each in-flight slot owns its frame and
 // correlation id, so nothing is encoded while the clock runs), then the topic deleted.
-// Also kcat (librdkafka) as a second, independent client, timed over a file of records.
+// Also kcat (librdkafka) as a second, independent client, timed over a file of records,
+// and the bundled client (src/client): its Producer for the bundled rows, its Consumer to
+// read a sample's topic back from the start for the consumer rows.
 
 import { spawn } from 'node:child_process';
 import * as fs from 'node:fs';
@@ -15,9 +17,12 @@ import { encodeRequestFrame } from '../../protocol/frame';
 import { decodeResponseHeader, responseHeaderVersion } from '../../protocol/header';
 import { encodeRecordBatchSync } from '../../protocol/record-batch';
 import { KafkaConnection } from '../../src/client/connection';
+import { Consumer } from '../../src/client/consumer';
+import { Producer } from '../../src/client/producer';
+import { runBundledProducers } from '../lib/bundled-produce';
 import { EndToEndOutcome, EndToEndRun, EndToEndWorkload } from './end-to-end';
 import { freePort, Managed, until } from './process';
-import { countError, newHistogram, ProduceOutcome, ProduceWorkload, runProducers } from './workload';
+import { ConsumeOutcome, countError, newHistogram, ProduceOutcome, ProduceWorkload, READ_BACK_DEADLINE_MS, READ_BACK_REQUEST_BYTES, runProducers } from './workload';
 
 const BROOK = path.join(__dirname, '..', '..', '..', 'scripts', 'brook.js');
 const PRODUCE_VERSION = 7;
@@ -45,6 +50,9 @@ export interface BrookBatching {
   batchBytes: number;
   inflightPerConnection: number;
 }
+
+/** The bundled producer's records outstanding per producer (send() promises not yet settled), in bytes. */
+const BUNDLED_OUTSTANDING_BYTES = 8 * 1024 * 1024;
 
 export class Brook {
   private admins = new Map<number, KafkaConnection>();
@@ -172,7 +180,7 @@ export class Brook {
   }
 
   /** One sample: a fresh topic, `producers` connections to its leader, then the topic deleted. */
-  async produce(workload: ProduceWorkload, replicationFactor: number, acks: number, batching: BrookBatching): Promise<ProduceOutcome & { leader: number }> {
+  async produce(workload: ProduceWorkload, replicationFactor: number, acks: number, batching: BrookBatching, readBack = false): Promise<ProduceOutcome & { leader: number; consumed?: ConsumeOutcome }> {
     const topic = `bench${++this.topics}`;
     const leader = await this.createTopic(topic, replicationFactor);
     const recordsPerBatch = Math.max(1, Math.floor(batching.batchBytes / workload.recordBytes));
@@ -212,10 +220,72 @@ export class Brook {
         }));
         return records;
       });
-      return { ...outcome, leader: leader.id };
+      const consumed = readBack ? await this.readBack(leader, topic, outcome.records, workload.recordBytes) : undefined;
+      return { ...outcome, leader: leader.id, consumed };
     } finally {
       for (const { connection } of producers) connection.close();
       await this.deleteTopic(topic);
+    }
+  }
+
+  /**
+   * One sample with the bundled client: a fresh topic, `producers` Producer instances
+   * (each its own connection to the leader, linger.ms 5, batch.size `batchBytes`), each
+   * sending record by record through send() with up to 8 MiB of records outstanding;
+   * latency is that of every 8th send() to its acknowledgement.
+   */
+  async produceBundled(workload: ProduceWorkload, replicationFactor: number, acks: 1 | -1, batchBytes: number, readBack = false): Promise<ProduceOutcome & { leader: number; consumed?: ConsumeOutcome }> {
+    const topic = `bench${++this.topics}`;
+    const leader = await this.createTopic(topic, replicationFactor);
+    const producers = Array.from({ length: workload.producers }, () => new Producer({
+      bootstrap: [`127.0.0.1:${leader.port}`],
+      clientId: 'bench-peers',
+      acks: acks === -1 ? 'all' : 1,
+      lingerMs: 5,
+      batchSize: batchBytes,
+      bufferMemory: 4 * BUNDLED_OUTSTANDING_BYTES,
+      produceTimeoutMs: PRODUCE_TIMEOUT_MS,
+    }));
+    try {
+      await Promise.all(producers.map((p) => p.connect()));
+      const result = await runBundledProducers({
+        producers,
+        topic,
+        recordBytes: workload.recordBytes,
+        durationMs: workload.durationMs,
+        outstandingPerProducer: Math.max(64, Math.floor(BUNDLED_OUTSTANDING_BYTES / workload.recordBytes)),
+        partitions: 1,
+        latencySampleEvery: 8,
+      });
+      const errors: Record<string, number> = {};
+      if (result.errors > 0) countError(errors, result.firstError ?? 'send failed', result.errors);
+      const consumed = readBack ? await this.readBack(leader, topic, result.records, workload.recordBytes) : undefined;
+      return { records: result.records, seconds: result.seconds, errors, histogram: result.histogram, leader: leader.id, consumed };
+    } finally {
+      await Promise.all(producers.map((p) => p.close().catch(() => undefined)));
+      await this.deleteTopic(topic);
+    }
+  }
+
+  /** The bundled Consumer reads the topic's one partition from offset 0 until it holds every record. */
+  private async readBack(leader: BrookNode, topic: string, expected: number, recordBytes: number): Promise<ConsumeOutcome> {
+    if (expected === 0) return { records: 0, expected, seconds: 0 };
+    const consumer = new Consumer({ bootstrap: [`127.0.0.1:${leader.port}`], clientId: 'bench-peers', maxWaitMs: FETCH_MAX_WAIT_MS, maxPartitionBytes: Math.max(READ_BACK_REQUEST_BYTES, recordBytes * 4) });
+    consumer.assign([{ topic, partition: 0, offset: 'earliest' }]);
+    const startedMs = performance.now();
+    // next() answers null once the consumer is closed: the deadline closes it.
+    const deadline = setTimeout(() => void consumer.close(), READ_BACK_DEADLINE_MS);
+    let records = 0;
+    try {
+      while (records < expected) {
+        const record = await consumer.next();
+        if (record === null) break;
+        records++;
+      }
+      return { records, expected, seconds: (performance.now() - startedMs) / 1000 };
+    } finally {
+      clearTimeout(deadline);
+      await consumer.close();
     }
   }
 

@@ -8,7 +8,8 @@ import * as path from 'node:path';
 import { EndToEndOutcome, EndToEndRun, EndToEndWorkload } from './end-to-end';
 import { NatsConnection, Reply } from './nats-client';
 import { freePort, Managed, until } from './process';
-import { ProduceOutcome, ProduceWorkload, runProducers } from './workload';
+import { ConsumeOutcome, ProduceOutcome, ProduceWorkload, READ_BACK_DEADLINE_MS, READ_BACK_REQUEST_BYTES, runProducers } from './workload';
+import { performance } from 'node:perf_hooks';
 
 const READY_DEADLINE_MS = 30_000;
 const API_TIMEOUT_MS = 10_000;
@@ -114,8 +115,11 @@ export class JetStream {
     await (await this.api()).jetStreamApi(`$JS.API.STREAM.DELETE.${name}`, undefined, API_TIMEOUT_MS);
   }
 
-  /** One sample: a fresh stream, `producers` connections to its leader, then the stream deleted. */
-  async produce(workload: ProduceWorkload, window: number): Promise<ProduceOutcome & { leader: string }> {
+  /**
+   * One sample: a fresh stream, `producers` connections to its leader; with `readBack`, a
+   * pull consumer then reads the stream from its start; then the stream is deleted.
+   */
+  async produce(workload: ProduceWorkload, window: number, readBack = false): Promise<ProduceOutcome & { leader: string; consumed?: ConsumeOutcome }> {
     const name = `bench${++this.streams}`;
     const subject = `bench.${name}`;
     const port = await this.createStream(name, subject);
@@ -123,7 +127,8 @@ export class JetStream {
     const payload = Buffer.alloc(workload.recordBytes, 0x61);
     try {
       const outcome = await runProducers(workload, (index, deadlineMs, histogram, errors) => connections[index].publishWindow(subject, payload, window, deadlineMs, histogram, errors));
-      return { ...outcome, leader: this.nodes.find((n) => n.port === port)!.name };
+      const consumed = readBack ? await this.readBack(port, name, outcome.records, workload.recordBytes) : undefined;
+      return { ...outcome, leader: this.nodes.find((n) => n.port === port)!.name, consumed };
     } finally {
       for (const connection of connections) connection.close();
       await this.deleteStream(name);
@@ -197,6 +202,57 @@ export class JetStream {
       producer.close();
       consumer.close();
       await this.deleteStream(name);
+    }
+  }
+
+  /**
+   * A pull consumer (ack policy none, delivering all) on the stream leader's server, one
+   * pull of up to READ_BACK_REQUEST_BYTES worth of messages at a time (as a Kafka consumer
+   * has one fetch at a time per broker), until every message is in hand.
+   */
+  private async readBack(port: number, name: string, expected: number, recordBytes: number): Promise<ConsumeOutcome> {
+    if (expected === 0) return { records: 0, expected, seconds: 0 };
+    const consumer = await NatsConnection.connect('127.0.0.1', port);
+    const batch = Math.max(64, Math.min(4096, Math.floor(READ_BACK_REQUEST_BYTES / recordBytes)));
+    const expiresMs = 1000;
+    try {
+      const created = await consumer.jetStreamApi(`$JS.API.CONSUMER.CREATE.${name}`, { stream_name: name, config: { ack_policy: 'none', deliver_policy: 'all', replay_policy: 'instant' } }, API_TIMEOUT_MS);
+      const nextSubject = `$JS.API.CONSUMER.MSG.NEXT.${name}.${created.name}`;
+      const startedMs = performance.now();
+      let records = 0;
+      await new Promise<void>((resolve) => {
+        let inPull = 0;
+        let deliverTo = '';
+        let watchdog: NodeJS.Timeout | null = null;
+        let finished = false;
+        const finish = () => {
+          if (finished) return;
+          finished = true;
+          if (watchdog) clearTimeout(watchdog);
+          clearTimeout(deadline);
+          resolve();
+        };
+        const deadline = setTimeout(finish, READ_BACK_DEADLINE_MS);
+        const pull = () => {
+          inPull = 0;
+          if (watchdog) clearTimeout(watchdog);
+          if (finished) return;
+          consumer.publish(nextSubject, deliverTo, JSON.stringify({ batch, expires: expiresMs * 1_000_000 }));
+          watchdog = setTimeout(pull, expiresMs + PULL_GRACE_MS);
+        };
+        deliverTo = consumer.subscribe((reply: Reply) => {
+          if (finished) return;
+          if (watchdog) watchdog.refresh();
+          // A status (408 the pull expired, 404 nothing there, ...) ends a pull early.
+          if (reply.status !== null && reply.status !== '') return pull();
+          if (++records >= expected) return finish();
+          if (++inPull === batch) pull();
+        });
+        pull();
+      });
+      return { records, expected, seconds: (performance.now() - startedMs) / 1000 };
+    } finally {
+      consumer.close();
     }
   }
 

@@ -20,43 +20,77 @@ export class RespError extends Error {}
 
 export type RespValue = string | number | Buffer | null | RespError | RespValue[];
 
-const INCOMPLETE = Symbol('incomplete');
+/**
+ * An incremental RESP reader. Arrays are built on a stack, so a large reply (an XREAD of
+ * thousands of entries spans many socket reads) is parsed once, element by element, as
+ * its bytes arrive: only an element cut by the end of a read is kept and joined with the
+ * next read. (Parsing the whole reply again on every read, after joining every read so
+ * far, made reading 4 MB replies quadratic.)
+ */
+class RespReader {
+  private pending: Buffer = Buffer.alloc(0);
+  /** Arrays being filled: their items so far and how many they hold in all. */
+  private readonly stack: { items: RespValue[]; count: number }[] = [];
 
-/** Parses one reply at `at`; the value and where the next one starts, or INCOMPLETE. */
-function parseReply(data: Buffer, at: number): [RespValue, number] | typeof INCOMPLETE {
-  const lineEnd = data.indexOf(CRLF, at);
-  if (lineEnd < 0) return INCOMPLETE;
-  const type = data[at];
-  const line = data.toString('latin1', at + 1, lineEnd);
-  const next = lineEnd + 2;
-  switch (type) {
-    case 0x2b /* + */:
-      return [line, next];
-    case 0x2d /* - */:
-      return [new RespError(line), next];
-    case 0x3a /* : */:
-      return [Number(line), next];
-    case 0x24 /* $ */: {
-      const length = Number(line);
-      if (length < 0) return [null, next];
-      if (data.length < next + length + 2) return INCOMPLETE;
-      return [data.subarray(next, next + length), next + length + 2];
-    }
-    case 0x2a /* * */: {
-      const count = Number(line);
-      if (count < 0) return [null, next];
-      const items: RespValue[] = [];
-      let position = next;
-      for (let i = 0; i < count; i++) {
-        const item = parseReply(data, position);
-        if (item === INCOMPLETE) return INCOMPLETE;
-        items.push(item[0]);
-        position = item[1];
+  /** Feeds one read; calls `reply` for every complete top-level reply, in order. */
+  push(chunk: Buffer, reply: (value: RespValue) => void): void {
+    const data = this.pending.length === 0 ? chunk : Buffer.concat([this.pending, chunk]);
+    let at = 0;
+    for (;;) {
+      const element = this.element(data, at);
+      if (element === null) break;
+      at = element.next;
+      let value: RespValue | undefined = element.value;
+      if (element.arrayCount !== undefined) {
+        if (element.arrayCount > 0) {
+          this.stack.push({ items: [], count: element.arrayCount });
+          continue;
+        }
+        value = [];
       }
-      return [items, position];
+      // A finished value goes into its array; a filled array is itself a finished value.
+      while (this.stack.length > 0) {
+        const top = this.stack[this.stack.length - 1];
+        top.items.push(value!);
+        if (top.items.length < top.count) break;
+        this.stack.pop();
+        value = top.items;
+      }
+      if (this.stack.length === 0) reply(value!);
     }
-    default:
-      throw new Error(`RESP: unexpected reply type byte ${type} at ${at}`);
+    // Copied: the rest may be a small piece of a large read, which must not stay alive.
+    this.pending = at >= data.length ? Buffer.alloc(0) : Buffer.from(data.subarray(at));
+  }
+
+  /** One element at `at`: a value, or an array header (arrayCount); null if cut short. */
+  private element(data: Buffer, at: number): { value?: RespValue; arrayCount?: number; next: number } | null {
+    if (at >= data.length) return null;
+    const lineEnd = data.indexOf(CRLF, at);
+    if (lineEnd < 0) return null;
+    const type = data[at];
+    const line = data.toString('latin1', at + 1, lineEnd);
+    const next = lineEnd + 2;
+    switch (type) {
+      case 0x2b /* + */:
+        return { value: line, next };
+      case 0x2d /* - */:
+        return { value: new RespError(line), next };
+      case 0x3a /* : */:
+        return { value: Number(line), next };
+      case 0x24 /* $ */: {
+        const length = Number(line);
+        if (length < 0) return { value: null, next };
+        if (data.length < next + length + 2) return null;
+        // Copied out, so a value does not keep the whole read it came in alive.
+        return { value: Buffer.from(data.subarray(next, next + length)), next: next + length + 2 };
+      }
+      case 0x2a /* * */: {
+        const count = Number(line);
+        return count < 0 ? { value: null, next } : { arrayCount: count, next };
+      }
+      default:
+        throw new Error(`RESP: unexpected reply type byte ${type} at ${at}`);
+    }
   }
 }
 
@@ -70,7 +104,7 @@ export function encodeCommand(args: (string | Buffer)[]): Buffer {
 }
 
 export class RedisConnection {
-  private buffered: Buffer = Buffer.alloc(0);
+  private readonly reader = new RespReader();
   /** Replies are answered in order: one handler per command sent. */
   private readonly waiting: ((reply: RespValue) => void)[] = [];
   private waitingHead = 0;
@@ -116,22 +150,15 @@ export class RedisConnection {
   }
 
   private onData(chunk: Buffer): void {
-    this.buffered = this.buffered.length === 0 ? chunk : Buffer.concat([this.buffered, chunk]);
-    const data = this.buffered;
-    let at = 0;
-    while (at < data.length) {
-      const parsed = parseReply(data, at);
-      if (parsed === INCOMPLETE) break;
-      at = parsed[1];
+    this.reader.push(chunk, (reply) => {
       const handler = this.waiting[this.waitingHead++];
       // Compact the queue now and then instead of shifting it per reply.
       if (this.waitingHead > 4096 && this.waitingHead * 2 > this.waiting.length) {
         this.waiting.splice(0, this.waitingHead);
         this.waitingHead = 0;
       }
-      handler?.(parsed[0]);
-    }
-    this.buffered = at >= data.length ? Buffer.alloc(0) : data.subarray(at);
+      handler?.(reply);
+    });
     this.afterChunk?.();
   }
 

@@ -9,7 +9,8 @@ import * as path from 'node:path';
 import { EndToEndOutcome, EndToEndRun, EndToEndWorkload } from './end-to-end';
 import { freePort, Managed, sleep, until } from './process';
 import { RedisConnection, RespValue } from './redis-client';
-import { ProduceOutcome, ProduceWorkload, runProducers } from './workload';
+import { ConsumeOutcome, ProduceOutcome, ProduceWorkload, READ_BACK_DEADLINE_MS, READ_BACK_REQUEST_BYTES, runProducers } from './workload';
+import { performance } from 'node:perf_hooks';
 
 const READY_DEADLINE_MS = 20_000;
 const REWRITE_DEADLINE_MS = 120_000;
@@ -59,13 +60,17 @@ export class Redis {
     return /redis_version:(\S+)/.exec(info)?.[1] ?? 'unknown';
   }
 
-  /** One sample: `producers` connections XADD to one fresh stream; then the key is dropped. */
-  async produce(workload: ProduceWorkload, window: number): Promise<ProduceOutcome> {
+  /**
+   * One sample: `producers` connections XADD to one fresh stream; with `readBack`, one
+   * more connection then reads the stream from its start; then the key is dropped.
+   */
+  async produce(workload: ProduceWorkload, window: number, readBack = false): Promise<ProduceOutcome & { consumed?: ConsumeOutcome }> {
     const key = `bench${++this.keys}`;
     const connections = await Promise.all(Array.from({ length: workload.producers }, () => RedisConnection.connect('127.0.0.1', this.port)));
     const payload = Buffer.alloc(workload.recordBytes, 0x61);
     try {
-      return await runProducers(workload, (index, deadlineMs, histogram, errors) => connections[index].xaddWindow(key, payload, window, deadlineMs, histogram, errors));
+      const outcome = await runProducers(workload, (index, deadlineMs, histogram, errors) => connections[index].xaddWindow(key, payload, window, deadlineMs, histogram, errors));
+      return readBack ? { ...outcome, consumed: await this.readBack(key, outcome.records, workload.recordBytes) } : outcome;
     } finally {
       for (const connection of connections) connection.close();
       await this.reset(key);
@@ -116,6 +121,28 @@ export class Redis {
       producer.close();
       consumer.close();
       await this.reset(key);
+    }
+  }
+
+  /** XREAD from the start of the stream, COUNT entries a call, until every entry is in hand. */
+  private async readBack(key: string, expected: number, recordBytes: number): Promise<ConsumeOutcome> {
+    const consumer = await RedisConnection.connect('127.0.0.1', this.port);
+    const count = String(Math.max(64, Math.min(4096, Math.floor(READ_BACK_REQUEST_BYTES / recordBytes))));
+    const startedMs = performance.now();
+    const deadlineMs = startedMs + READ_BACK_DEADLINE_MS;
+    let records = 0;
+    let lastId = '0-0';
+    try {
+      while (records < expected && performance.now() < deadlineMs) {
+        const answer = (await consumer.command(['XREAD', 'COUNT', count, 'STREAMS', key, lastId])) as RespValue[][] | null;
+        const entries = (answer?.[0]?.[1] ?? []) as RespValue[][];
+        if (entries.length === 0) break;
+        records += entries.length;
+        lastId = String(entries[entries.length - 1][0]);
+      }
+      return { records, expected, seconds: (performance.now() - startedMs) / 1000 };
+    } finally {
+      consumer.close();
     }
   }
 

@@ -152,6 +152,82 @@ export function ratiosTable(ratios: Ratio[]): string[] {
   ];
 }
 
+// ---- Consumer rows: reading back a sample's stream from its start, as fast as it goes. ----
+
+export interface ConsumeSample {
+  phase: string;
+  /** The system that read (its consumer); `producedBy` is the system whose sample it read. */
+  system: string;
+  row: string;
+  recordBytes: number;
+  round: number;
+  records: number;
+  expected: number;
+  seconds: number;
+  recordsPerSecond: number;
+  megabytesPerSecond: number;
+}
+
+export interface ConsumeRow {
+  phase: string;
+  system: string;
+  row: string;
+  recordBytes: number;
+  samples: number;
+  recordsPerSecondMedian: number;
+  recordsPerSecondPerRound: number[];
+  megabytesPerSecondMedian: number;
+  /** Records read over records stored, all rounds: 1 when every read-back was complete. */
+  complete: number;
+}
+
+export class ConsumeCollector {
+  readonly samples: ConsumeSample[] = [];
+
+  add(sample: Omit<ConsumeSample, 'recordsPerSecond' | 'megabytesPerSecond'>): ConsumeSample {
+    const seconds = Math.max(sample.seconds, 1e-6);
+    const full = { ...sample, recordsPerSecond: sample.records / seconds, megabytesPerSecond: (sample.records * sample.recordBytes) / seconds / 1e6 };
+    this.samples.push(full);
+    return full;
+  }
+
+  rows(): ConsumeRow[] {
+    const groups = new Map<string, ConsumeSample[]>();
+    for (const s of this.samples) {
+      const key = `${s.phase}|${s.system}|${s.row}`;
+      groups.set(key, [...(groups.get(key) ?? []), s]);
+    }
+    return [...groups.values()].map((list) => ({
+      phase: list[0].phase,
+      system: list[0].system,
+      row: list[0].row,
+      recordBytes: list[0].recordBytes,
+      samples: list.length,
+      recordsPerSecondMedian: median(list.map((s) => s.recordsPerSecond)),
+      recordsPerSecondPerRound: list.map((s) => s.recordsPerSecond),
+      megabytesPerSecondMedian: median(list.map((s) => s.megabytesPerSecond)),
+      complete: list.reduce((a, s) => a + s.records, 0) / Math.max(1, list.reduce((a, s) => a + s.expected, 0)),
+    }));
+  }
+
+  /** Brook's median records/s over the peer's, in one row, with the per-round ratios. */
+  ratio(row: string, brook: string, peer: string): Ratio | null {
+    const mine = this.samples.filter((s) => s.row === row && s.system === brook);
+    const theirs = this.samples.filter((s) => s.row === row && s.system === peer);
+    if (mine.length === 0 || theirs.length === 0) return null;
+    const perRound = mine.flatMap((m) => theirs.filter((t) => t.round === m.round).map((t) => m.recordsPerSecond / t.recordsPerSecond));
+    return { row, brook, peer, ratio: median(mine.map((s) => s.recordsPerSecond)) / median(theirs.map((s) => s.recordsPerSecond)), perRound };
+  }
+}
+
+export function consumeTable(rows: ConsumeRow[]): string[] {
+  return [
+    '| phase | row | consumer | msgs/s (median) | MB/s | per round | read back |',
+    '|---|---|---|---:|---:|---|---:|',
+    ...rows.map((r) => `| ${r.phase} | ${r.row} | ${r.system} | ${Math.round(r.recordsPerSecondMedian).toLocaleString('en')} | ${r.megabytesPerSecondMedian.toFixed(1)} | ${r.recordsPerSecondPerRound.map((v) => Math.round(v).toLocaleString('en')).join(', ')} | ${(100 * r.complete).toFixed(1)}% |`),
+  ];
+}
+
 // ---- End-to-end rows: latency at a fixed offered rate, lower is better. ----
 
 export interface EndToEndSample {

@@ -2,13 +2,17 @@
 // (publish to acknowledgement, HDR percentiles) for 100 B, 1 KiB and 16 KiB records, one
 // and four producers, against NATS JetStream (file storage) and Redis Streams (AOF on),
 // each driven by a lean client written here that speaks its protocol directly; Brook
-// also through kcat (librdkafka) as an independent client. An end-to-end row per phase
-// adds a consumer: one producer paced at a fixed rate, latency from each record's due
-// time to its acknowledgement and to its consumption. Two phases:
-//   single:     Brook one node (RF1, acks=1 and acks=all), JetStream one server (R1),
-//               Redis (appendonly yes, appendfsync everysec), kcat into Brook (1 KiB).
-//   replicated: Brook three nodes (RF3, acks=all and acks=1, min.insync.replicas 2),
-//               JetStream three clustered servers (R3).
+// through the same kind of lean client (pre-encoded Produce frames), through the bundled
+// client (src/client Producer), and through kcat (librdkafka) as an independent client.
+// Consumer throughput: after each one-producer sample, one consumer reads the stream back
+// from its start (Brook's bundled Consumer, a JetStream pull consumer, Redis XREAD). An
+// end-to-end row per phase adds a consumer: one producer paced at a fixed rate, latency
+// from each record's due time to its acknowledgement and to its consumption. Two phases:
+//   single:     Brook one node (RF1, acks=1 and acks=all, and the bundled producer with
+//               acks=1), JetStream one server (R1), Redis (appendonly yes, appendfsync
+//               everysec), kcat into Brook (1 KiB).
+//   replicated: Brook three nodes (RF3, acks=all and acks=1, and the bundled producer
+//               with acks=all; min.insync.replicas 2), JetStream three clustered servers (R3).
 // Within a round every row runs each system once, in an order that rotates; rows run
 // forwards in odd rounds and backwards in even ones, so noise on this shared machine
 // weighs on all systems alike. Every server starts here on 127.0.0.1 with free ports and
@@ -25,8 +29,8 @@ import { JetStream } from './jetstream';
 import { CpuMeter, killAllOnExit, printLogTails, stopAll } from './process';
 import { REDIS_SETTINGS, Redis } from './redis';
 import { EndToEndOutcome, EndToEndWorkload } from './end-to-end';
-import { Collector, EndToEndCollector, endToEndRatios, endToEndTable, Ratio, ratiosTable, rowsTable } from './report';
-import { ProduceOutcome, ProduceWorkload } from './workload';
+import { Collector, ConsumeCollector, consumeTable, EndToEndCollector, endToEndRatios, endToEndTable, Ratio, ratiosTable, rowsTable } from './report';
+import { ConsumeOutcome, ProduceOutcome, ProduceWorkload } from './workload';
 
 const argv = process.argv.slice(2);
 const quick = argv.includes('--quick');
@@ -61,7 +65,11 @@ const INSTALL_TIMEOUT_MS = 600_000;
 const END_TO_END_RATE_PER_SECOND = 10_000;
 const END_TO_END_RECORD_BYTES = 1024;
 const END_TO_END_ROW = `1 KiB at ${END_TO_END_RATE_PER_SECOND.toLocaleString('en')} msgs/s, 1 producer + 1 consumer`;
-const SYSTEM_ORDER = ['Brook acks=1 RF1', 'Brook acks=all RF1', 'Brook via kcat acks=1 RF1', 'JetStream R1', 'Redis XADD', 'Brook acks=all RF3', 'Brook acks=1 RF3', 'JetStream R3'];
+const SYSTEM_ORDER = [
+  'Brook acks=1 RF1', 'Brook acks=all RF1', 'Brook bundled acks=1 RF1', 'Brook via kcat acks=1 RF1', 'JetStream R1', 'Redis XADD',
+  'Brook acks=all RF3', 'Brook acks=1 RF3', 'Brook bundled acks=all RF3', 'JetStream R3',
+  'Brook bundled Consumer RF1', 'JetStream R1 pull consumer', 'Redis XREAD', 'Brook bundled Consumer RF3', 'JetStream R3 pull consumer',
+];
 
 interface SystemUnderTest {
   name: string;
@@ -69,7 +77,9 @@ interface SystemUnderTest {
   hasLatency: boolean;
   /** Rows this system runs; all when absent. */
   runsRow?: (recordBytes: number, producers: number) => boolean;
-  produce: (workload: ProduceWorkload) => Promise<ProduceOutcome & { detail?: Record<string, unknown> }>;
+  /** Reads back what it stored, on one-producer rows, with this consumer (its name in the tables). */
+  consumer?: string;
+  produce: (workload: ProduceWorkload, readBack: boolean) => Promise<ProduceOutcome & { detail?: Record<string, unknown>; consumed?: ConsumeOutcome }>;
   endToEnd?: (workload: EndToEndWorkload) => Promise<EndToEndOutcome>;
 }
 
@@ -124,12 +134,12 @@ async function runEndToEnd(phase: string, systems: SystemUnderTest[], round: num
   }
 }
 
-async function runPhase(phase: string, systems: SystemUnderTest[], collector: Collector, endToEnd: EndToEndCollector): Promise<void> {
+async function runPhase(phase: string, systems: SystemUnderTest[], collector: Collector, endToEnd: EndToEndCollector, consumed: ConsumeCollector): Promise<void> {
   // Warmup, not measured: JIT, page cache and file creation paths for every system.
   for (const system of systems) {
     if (system.runsRow && !system.runsRow(1024, 1)) continue;
     if (system.name.includes('kcat')) continue;
-    await system.produce({ recordBytes: 1024, producers: 1, durationMs: WARMUP_MS });
+    await system.produce({ recordBytes: 1024, producers: 1, durationMs: WARMUP_MS }, system.consumer !== undefined);
   }
   const rows = RECORD_SIZES.flatMap((recordBytes) => PRODUCER_COUNTS.map((producers) => ({ recordBytes, producers })));
   for (let round = 1; round <= ROUNDS; round++) {
@@ -142,13 +152,18 @@ async function runPhase(phase: string, systems: SystemUnderTest[], collector: Co
       for (const system of [...eligible.slice(shift), ...eligible.slice(0, shift)]) {
         const workload = { recordBytes, producers, durationMs: DURATION_MS };
         const meter = new CpuMeter(system.pids());
-        const outcome = await system.produce(workload);
+        const readBack = system.consumer !== undefined && producers === 1;
+        const outcome = await system.produce(workload, readBack);
         // A system that acknowledges nothing is broken, not slow: stop and show its logs.
         if (outcome.records === 0) throw new Error(`${phase} ${system.name} ${rowName(recordBytes, producers)}: no record acknowledged (${JSON.stringify(outcome.errors)})`);
         const sample = collector.add({ phase, system: system.name, row: rowName(recordBytes, producers), recordBytes, producers, round, records: outcome.records, seconds: outcome.seconds, errors: outcome.errors, cpuPercent: meter.read(), detail: outcome.detail ?? {} }, outcome, system.hasLatency);
         const latency = sample.latency ? `p50 ${sample.latency.p50Ms.toFixed(2)} ms, p99 ${sample.latency.p99Ms.toFixed(2)} ms` : 'no latency';
         const errors = Object.keys(sample.errors).length > 0 ? `, errors ${JSON.stringify(sample.errors)}` : '';
         process.stdout.write(`${phase} round ${round} ${sample.row.padEnd(22)} ${system.name.padEnd(24)} ${Math.round(sample.recordsPerSecond).toLocaleString('en').padStart(10)} msgs/s ${sample.megabytesPerSecond.toFixed(1).padStart(6)} MB/s, ${latency}, CPU server ${sample.cpuPercent.server}% client ${sample.cpuPercent.client}% others ${sample.cpuPercent.others}%${errors}\n`);
+        if (readBack && outcome.consumed) {
+          const read = consumed.add({ phase, system: system.consumer!, row: sample.row, recordBytes, round, ...outcome.consumed });
+          process.stdout.write(`${phase} round ${round} ${sample.row.padEnd(22)} ${`read back: ${system.consumer}`.padEnd(24)} ${Math.round(read.recordsPerSecond).toLocaleString('en').padStart(10)} msgs/s ${read.megabytesPerSecond.toFixed(1).padStart(6)} MB/s, ${read.records} of ${read.expected} records\n`);
+        }
       }
     }
     if (round % 2 === 0) await runEndToEnd(phase, systems, round, endToEnd);
@@ -161,6 +176,7 @@ async function main(): Promise<void> {
   const unhook = killAllOnExit();
   const collector = new Collector();
   const endToEndCollector = new EndToEndCollector();
+  const consumeCollector = new ConsumeCollector();
   /** Admin requests Brook answered with a retriable error and the bench sent again, per phase. */
   const brookAdminRetries: Record<string, Record<string, number>> = {};
   const skipped = missing.map((command) => `${command}: not installed`);
@@ -176,11 +192,12 @@ async function main(): Promise<void> {
     const jetStream = missing.includes('nats-server') ? null : await JetStream.start(base, 1);
     const redis = missing.includes('redis-server') ? null : await Redis.start(base);
     const single: SystemUnderTest[] = [
-      { name: 'Brook acks=1 RF1', pids: () => brook.pids, hasLatency: true, produce: async (w) => brook.produce(w, 1, 1, BROOK_BATCHING), endToEnd: async (w) => brook.endToEnd(w, 1, 1) },
+      { name: 'Brook acks=1 RF1', consumer: 'Brook bundled Consumer RF1', pids: () => brook.pids, hasLatency: true, produce: async (w, readBack) => brook.produce(w, 1, 1, BROOK_BATCHING, readBack), endToEnd: async (w) => brook.endToEnd(w, 1, 1) },
       { name: 'Brook acks=all RF1', pids: () => brook.pids, hasLatency: true, produce: async (w) => brook.produce(w, 1, -1, BROOK_BATCHING), endToEnd: async (w) => brook.endToEnd(w, 1, -1) },
+      { name: 'Brook bundled acks=1 RF1', pids: () => brook.pids, hasLatency: true, produce: async (w) => brook.produceBundled(w, 1, 1, BROOK_BATCHING.batchBytes) },
     ];
-    if (jetStream) single.push({ name: 'JetStream R1', pids: () => jetStream.pids, hasLatency: true, produce: async (w) => jetStream.produce(w, peerWindow(w.recordBytes)), endToEnd: async (w) => jetStream.endToEnd(w) });
-    if (redis) single.push({ name: 'Redis XADD', pids: () => redis.pids, hasLatency: true, produce: async (w) => redis.produce(w, peerWindow(w.recordBytes)), endToEnd: async (w) => redis.endToEnd(w) });
+    if (jetStream) single.push({ name: 'JetStream R1', consumer: 'JetStream R1 pull consumer', pids: () => jetStream.pids, hasLatency: true, produce: async (w, readBack) => jetStream.produce(w, peerWindow(w.recordBytes), readBack), endToEnd: async (w) => jetStream.endToEnd(w) });
+    if (redis) single.push({ name: 'Redis XADD', consumer: 'Redis XREAD', pids: () => redis.pids, hasLatency: true, produce: async (w, readBack) => redis.produce(w, peerWindow(w.recordBytes), readBack), endToEnd: async (w) => redis.endToEnd(w) });
     if (!missing.includes('kcat')) {
       const recordsFile = path.join(base, 'kcat-records.txt');
       const line = `${'k'.repeat(KCAT_RECORD_BYTES)}\n`;
@@ -197,19 +214,20 @@ async function main(): Promise<void> {
       });
     }
     brookAdminRetries.single = brook.adminRetries;
-    await runPhase('single', single, collector, endToEndCollector);
+    await runPhase('single', single, collector, endToEndCollector, consumeCollector);
     await Promise.all([brook.stop(), jetStream?.stop(), redis?.stop()]);
 
     // ---- Phase 2: three nodes each, three replicas. ----
     const brookCluster = await Brook.start(base, 3);
     const jetStreamCluster = missing.includes('nats-server') ? null : await JetStream.start(base, 3);
     const replicated: SystemUnderTest[] = [
-      { name: 'Brook acks=all RF3', pids: () => brookCluster.pids, hasLatency: true, produce: async (w) => brookCluster.produce(w, 3, -1, BROOK_BATCHING), endToEnd: async (w) => brookCluster.endToEnd(w, 3, -1) },
+      { name: 'Brook acks=all RF3', consumer: 'Brook bundled Consumer RF3', pids: () => brookCluster.pids, hasLatency: true, produce: async (w, readBack) => brookCluster.produce(w, 3, -1, BROOK_BATCHING, readBack), endToEnd: async (w) => brookCluster.endToEnd(w, 3, -1) },
       { name: 'Brook acks=1 RF3', pids: () => brookCluster.pids, hasLatency: true, produce: async (w) => brookCluster.produce(w, 3, 1, BROOK_BATCHING) },
+      { name: 'Brook bundled acks=all RF3', pids: () => brookCluster.pids, hasLatency: true, produce: async (w) => brookCluster.produceBundled(w, 3, -1, BROOK_BATCHING.batchBytes) },
     ];
-    if (jetStreamCluster) replicated.push({ name: 'JetStream R3', pids: () => jetStreamCluster.pids, hasLatency: true, produce: async (w) => jetStreamCluster.produce(w, peerWindow(w.recordBytes)), endToEnd: async (w) => jetStreamCluster.endToEnd(w) });
+    if (jetStreamCluster) replicated.push({ name: 'JetStream R3', consumer: 'JetStream R3 pull consumer', pids: () => jetStreamCluster.pids, hasLatency: true, produce: async (w, readBack) => jetStreamCluster.produce(w, peerWindow(w.recordBytes), readBack), endToEnd: async (w) => jetStreamCluster.endToEnd(w) });
     brookAdminRetries.replicated = brookCluster.adminRetries;
-    await runPhase('replicated', replicated, collector, endToEndCollector);
+    await runPhase('replicated', replicated, collector, endToEndCollector, consumeCollector);
     await Promise.all([brookCluster.stop(), jetStreamCluster?.stop()]);
   } catch (error) {
     printLogTails();
@@ -231,9 +249,12 @@ async function main(): Promise<void> {
         ['Brook acks=1 RF1', 'Redis XADD'],
         ['Brook acks=all RF1', 'JetStream R1'],
         ['Brook acks=all RF1', 'Redis XADD'],
+        ['Brook bundled acks=1 RF1', 'JetStream R1'],
+        ['Brook bundled acks=1 RF1', 'Redis XADD'],
         ['Brook via kcat acks=1 RF1', 'JetStream R1'],
         ['Brook via kcat acks=1 RF1', 'Redis XADD'],
         ['Brook acks=all RF3', 'JetStream R3'],
+        ['Brook bundled acks=all RF3', 'JetStream R3'],
       ];
       for (const [mine, theirs] of pairs) {
         const ratio = collector.ratio(row, mine, theirs);
@@ -251,7 +272,9 @@ async function main(): Promise<void> {
     'producers: connections from this one Node process (the servers get the other core); CPU % per sample: 100 = one core; "others" = the rest of the machine (other users of this shared host)',
     `end-to-end rows: ${END_TO_END_ROW}, open loop (records due every ${1000 / END_TO_END_RATE_PER_SECOND} ms, sent on 1 ms ticks; Brook sends the records due at a tick as one batch), latency from each record's due time to its acknowledgement and to the consumer holding it; consumers: Brook Fetch v11 long-poll (max wait 100 ms) at the leader, JetStream pull consumer (ack none, 512 per pull, 100 ms expiry), Redis XREAD COUNT 512 BLOCK 100`,
     `Brook admin requests retried (CreateTopics/DeleteTopics per sample): ${JSON.stringify(brookAdminRetries)}`,
-    `not measured: consumer throughput, Redis replication${skipped.length > 0 ? `; skipped: ${skipped.join(', ')}` : ''}`,
+    `bundled rows: Brook's own client (src/client Producer), record by record through send(), linger.ms 5, batch.size ${BROOK_BATCHING.batchBytes / 1024} KiB, up to 8 MiB of records outstanding per producer; latency of every 8th send() to its acknowledgement`,
+    `consumer rows: after each one-producer sample of a system named below, one consumer reads the stream back from its start until it holds every acknowledged record (60 s at most), asking for about 4 MiB at a time: Brook's bundled Consumer (assign, Fetch long-poll, async next() per record, max.partition.fetch.bytes 4 MiB) on what the lean Brook producer stored; a JetStream pull consumer (ack none, one pull of up to 4 MiB worth of messages at a time); Redis XREAD COUNT (4 MiB worth) from the last ID`,
+    `not measured: Redis replication${skipped.length > 0 ? `; skipped: ${skipped.join(', ')}` : ''}`,
   ];
   const endToEndRows = endToEndCollector.rows().sort((a, b) => (a.phase === b.phase ? 0 : a.phase === 'single' ? -1 : 1) || SYSTEM_ORDER.indexOf(a.system) - SYSTEM_ORDER.indexOf(b.system));
   const latencyRatios = endToEndRatios(endToEndRows, [
@@ -261,9 +284,18 @@ async function main(): Promise<void> {
     ['Brook acks=all RF1', 'Redis XADD'],
     ['Brook acks=all RF3', 'JetStream R3'],
   ]);
+  const consumeRows = consumeCollector.rows().sort((a, b) => (a.phase === b.phase ? 0 : a.phase === 'single' ? -1 : 1) || a.recordBytes - b.recordBytes || SYSTEM_ORDER.indexOf(a.system) - SYSTEM_ORDER.indexOf(b.system));
+  const consumeRatios: Ratio[] = [];
+  for (const recordBytes of RECORD_SIZES) {
+    const row = rowName(recordBytes, 1);
+    for (const [mine, theirs] of [['Brook bundled Consumer RF1', 'JetStream R1 pull consumer'], ['Brook bundled Consumer RF1', 'Redis XREAD'], ['Brook bundled Consumer RF3', 'JetStream R3 pull consumer']] as [string, string][]) {
+      const ratio = consumeCollector.ratio(row, mine, theirs);
+      if (ratio) consumeRatios.push(ratio);
+    }
+  }
   const environmentInfo = environment();
   const markdown = [
-    `# Brook and peers, produce side by side (${quick ? 'quick' : 'full'} run)`,
+    `# Brook and peers, produce and consume side by side (${quick ? 'quick' : 'full'} run)`,
     '',
     `commit ${environmentInfo.commit}${uncommittedChanges().length > 0 ? ' (with uncommitted changes in the tree)' : ''}, Node ${environmentInfo.node}, ${environmentInfo.cpu} x ${environmentInfo.cores}, ${environmentInfo.date}`,
     '',
@@ -274,6 +306,14 @@ async function main(): Promise<void> {
     '## Ratios Brook/peer (records/s; the same for MB/s at equal record size)',
     '',
     ...ratiosTable(ratios),
+    '',
+    '## Consumers: reading back what a one-producer sample stored',
+    '',
+    ...consumeTable(consumeRows),
+    '',
+    'Ratios Brook/peer (records/s read):',
+    '',
+    ...ratiosTable(consumeRatios),
     '',
     `## End-to-end (${END_TO_END_ROW})`,
     '',
@@ -298,6 +338,7 @@ async function main(): Promise<void> {
     brookAdminRetries,
     rows,
     ratios,
+    consume: { rows: consumeRows, ratios: consumeRatios, samples: consumeCollector.samples },
     endToEnd: { row: END_TO_END_ROW, ratePerSecond: END_TO_END_RATE_PER_SECOND, recordBytes: END_TO_END_RECORD_BYTES, rows: endToEndRows, latencyRatios, samples: endToEndCollector.samples },
     samples: collector.samples,
   });

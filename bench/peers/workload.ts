@@ -22,6 +22,22 @@ export interface ProduceOutcome {
   histogram: hdr.Histogram;
 }
 
+/** What reading back a sample's stream from its start gave: one consumer, as fast as it goes. */
+export interface ConsumeOutcome {
+  /** Records the consumer held by the end (the sample's acknowledged records, unless it gave up). */
+  records: number;
+  /** Records the sample stored, which the consumer was to read. */
+  expected: number;
+  /** From the consumer's first request until it held the last record (or gave up). */
+  seconds: number;
+}
+
+/** A read-back that has not got every record by then stops with what it has. */
+export const READ_BACK_DEADLINE_MS = 60_000;
+
+/** Bytes a consumer asks for per request or pull (messages per pull for JetStream). */
+export const READ_BACK_REQUEST_BYTES = 4 * 1024 * 1024;
+
 export function countError(errors: Record<string, number>, what: string, count = 1): void {
   errors[what] = (errors[what] ?? 0) + count;
 }
