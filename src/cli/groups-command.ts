@@ -6,8 +6,7 @@
 // partition's leader.
 
 import { Reader } from '../../protocol/primitives';
-import { Cluster } from '../client/cluster';
-import { KafkaConnection } from '../client/connection';
+import { BrokerConnection, Cluster } from '../client/cluster';
 import { parseHostPort } from '../config/config';
 import { parseArgs, UsageError } from './args';
 import { check, CliError, table } from './admin-client';
@@ -72,7 +71,7 @@ async function endOffsets(cluster: Cluster, wanted: Map<string, number[]>, times
     }
   }
   await Promise.all([...byLeader].map(async ([leader, partitionsOf]) => {
-    const { connection } = await cluster.broker(leader);
+    const connection = versioned(await cluster.broker(leader));
     const response = await connection.request(2, 2, {
       replicaId: -1,
       isolationLevel: 0,
@@ -83,21 +82,31 @@ async function endOffsets(cluster: Cluster, wanted: Map<string, number[]>, times
   return out;
 }
 
+/**
+ * Requests at the version negotiated with the broker (ApiVersions, as the client library
+ * does), at most `newest`: the version the code here was written for.
+ */
+interface Versioned {
+  request(apiKey: number, newest: number, body: unknown): Promise<any>;
+}
+
+const versioned = (broker: BrokerConnection): Versioned => ({ request: (apiKey, newest, body) => broker.request(apiKey, body, { cap: newest }) });
+
 /** A connection to the broker coordinating `groupId`. */
-async function coordinatorOf(cluster: Cluster, groupId: string): Promise<KafkaConnection> {
+async function coordinatorOf(cluster: Cluster, groupId: string): Promise<Versioned> {
   for (let attempt = 1; ; attempt++) {
     const broker = await cluster.anyBroker();
-    const answer = await broker.connection.request(10, 1, { key: groupId, keyType: 0 });
+    const answer = await versioned(broker).request(10, 1, { key: groupId, keyType: 0 });
     if (answer.errorCode === 0) {
       if (!cluster.brokers.has(answer.nodeId)) await cluster.refreshMetadata([]);
-      return (await cluster.broker(answer.nodeId)).connection;
+      return versioned(await cluster.broker(answer.nodeId));
     }
     if (attempt >= COORDINATOR_ATTEMPTS_MAX) check(answer.errorCode, `find the coordinator of ${groupId}`);
     await new Promise((r) => setTimeout(r, COORDINATOR_RETRY_MS));
   }
 }
 
-async function describeGroup(cluster: Cluster, connection: KafkaConnection, groupId: string) {
+async function describeGroup(cluster: Cluster, connection: Versioned, groupId: string) {
   const described = await connection.request(15, 4, { groups: [groupId], includeAuthorizedOperations: false });
   const group = described.groups[0];
   check(group.errorCode, `describe ${groupId}`);
@@ -177,7 +186,7 @@ export async function groupsCommand(argv: string[]): Promise<number> {
   try {
     if (verb === 'list') {
       const answers = await Promise.all([...cluster.brokers.keys()].map(async (id) => {
-        const response = await (await cluster.broker(id)).connection.request(16, 4, { statesFilter: [] });
+        const response = await versioned(await cluster.broker(id)).request(16, 4, { statesFilter: [] });
         check(response.errorCode, `list groups at broker ${id}`);
         return response.groups as { groupId: string; protocolType: string; groupState: string }[];
       }));
