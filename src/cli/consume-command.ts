@@ -15,7 +15,8 @@ export const CONSUME_HELP = `Usage:
   brook consume --topic T [--bootstrap HOST:PORT] [--partition N]
                 [--from beginning|end|OFFSET|@TIMESTAMP_MS] [--group G]
                 [--assignor range|roundrobin|cooperative-sticky]
-                [--format FORMAT | --json] [--count N] [--exit] [--no-progress]
+                [--format FORMAT | --json] [--encoding text|base64|hex]
+                [--count N] [--exit] [--no-progress]
 
 Without --group every partition (or --partition N) is read, from --from (default end).
 With --group the consumer joins the group, starts from its committed offsets (else from
@@ -28,19 +29,28 @@ way to the end) is drawn on stderr and cleared at the end; --no-progress turns i
 
 FORMAT (default "%v\\n") takes: %t topic, %p partition, %o offset, %k key, %v value,
 %T timestamp (ms), %h headers (k=v,...), \\n, \\t. --json prints one JSON object per
-record with topic, partition, offset, timestamp, key, value and headers (text as UTF-8).
+record with topic, partition, offset, timestamp, key, value and headers. --encoding
+says how keys, values and header values are written, in both: text (UTF-8, the default),
+base64 or hex (for binary data, which UTF-8 would mangle).
 `;
 
-function render(format: string, r: ConsumerRecord): string {
+type Encoding = 'text' | 'base64' | 'hex';
+
+function encode(bytes: Buffer | null, encoding: Encoding): string | null {
+  if (bytes === null) return null;
+  return encoding === 'text' ? bytes.toString('utf8') : bytes.toString(encoding);
+}
+
+function render(format: string, r: ConsumerRecord, encoding: Encoding): string {
   return format.replace(/%[tpokvTh%]|\\n|\\t/g, (token) => {
     switch (token) {
       case '%t': return r.topic;
       case '%p': return String(r.partition);
       case '%o': return String(r.offset);
-      case '%k': return r.key?.toString() ?? '';
-      case '%v': return r.value?.toString() ?? '';
+      case '%k': return encode(r.key, encoding) ?? '';
+      case '%v': return encode(r.value, encoding) ?? '';
       case '%T': return String(r.timestamp);
-      case '%h': return r.headers.map((h) => `${h.key}=${h.value?.toString() ?? ''}`).join(',');
+      case '%h': return r.headers.map((h) => `${h.key}=${encode(h.value, encoding) ?? ''}`).join(',');
       case '%%': return '%';
       case '\\n': return '\n';
       default: return '\t';
@@ -49,7 +59,7 @@ function render(format: string, r: ConsumerRecord): string {
 }
 
 export async function consumeCommand(argv: string[]): Promise<number> {
-  const { positionals, flags } = parseArgs(argv, ['bootstrap', 'topic', 'partition', 'from', 'group', 'format', 'count', 'assignor'], ['json', 'exit', 'help', 'no-progress']);
+  const { positionals, flags } = parseArgs(argv, ['bootstrap', 'topic', 'partition', 'from', 'group', 'format', 'count', 'assignor', 'encoding'], ['json', 'exit', 'help', 'no-progress']);
   if (flags.help) {
     process.stdout.write(CONSUME_HELP);
     return 0;
@@ -73,6 +83,8 @@ export async function consumeCommand(argv: string[]): Promise<number> {
   if (flags.assignor !== undefined && !flags.group) throw new UsageError('--assignor needs --group');
   if (flags.group && typeof start === 'number') throw new UsageError('--from OFFSET cannot be used with --group (the group has its own offsets)');
   const format = flags.format ?? '%v\\n';
+  const encoding = (flags.encoding ?? 'text') as Encoding;
+  if (!['text', 'base64', 'hex'].includes(encoding)) throw new UsageError(`--encoding: expected text, base64 or hex, got "${flags.encoding}"`);
 
   const cluster = new Cluster({ bootstrap: [bootstrap], clientId: 'brook-cli', connectTimeoutMs: 5000 });
   let partitions: number[];
@@ -148,8 +160,8 @@ export async function consumeCommand(argv: string[]): Promise<number> {
       pending = null;
       if (record === null) break;
       if (flags.json) {
-        process.stdout.write(`${JSON.stringify({ topic: record.topic, partition: record.partition, offset: record.offset, timestamp: record.timestamp, key: record.key?.toString() ?? null, value: record.value?.toString() ?? null, headers: Object.fromEntries(record.headers.map((h) => [h.key, h.value?.toString() ?? null])) })}\n`);
-      } else process.stdout.write(render(format, record));
+        process.stdout.write(`${JSON.stringify({ topic: record.topic, partition: record.partition, offset: record.offset, timestamp: record.timestamp, key: encode(record.key, encoding), value: encode(record.value, encoding), headers: Object.fromEntries(record.headers.map((h) => [h.key, encode(h.value, encoding)])) })}\n`);
+      } else process.stdout.write(render(format, record, encoding));
       printed++;
       bytes += (record.value?.length ?? 0) + (record.key?.length ?? 0);
     }

@@ -101,6 +101,22 @@ test('consume without --exit prints every record that arrives after quiet spells
   assert.is(await exited, 0, 'SIGTERM ends the tail cleanly');
 });
 
+test('--encoding base64 or hex writes binary keys and values intact', async () => {
+  const binary = Buffer.from([0xff, 0x00, 0x80, 0x41]);
+  const wrote = await kcat(broker.port, ['-P', '-t', 'binary', '-p', '0', '-K', ':'], Buffer.concat([Buffer.from('k\x01:'), binary, Buffer.from('\n')]));
+  assert.is(wrote.code, 0, wrote.stderr);
+  const json = await brook(['consume', ...at(), '--topic', 'binary', '--from', 'beginning', '--exit', '--json', '--encoding', 'base64']);
+  assert.is(json.code, 0, json.stderr);
+  const record = JSON.parse(json.stdout.trim());
+  assert.is(record.value, binary.toString('base64'));
+  assert.is(record.key, Buffer.from('k\x01').toString('base64'));
+  const hex = await brook(['consume', ...at(), '--topic', 'binary', '--from', 'beginning', '--exit', '--format', '%k %v\\n', '--encoding', 'hex']);
+  assert.is(hex.stdout, '6b01 ff008041\n');
+  const wrong = await brook(['consume', ...at(), '--topic', 'binary', '--encoding', 'utf16']);
+  assert.is(wrong.code, 2);
+  assert.match(wrong.stderr, /--encoding: expected text, base64 or hex, got "utf16"/);
+});
+
 test('brook bench produce and consume report rates and latency percentiles', async () => {
   const produced = await brook(['bench', 'produce', ...at(), '--topic', 'benched', '--records', '3000', '--record-size', '200', '--json']);
   assert.is(produced.code, 0, produced.stderr);
