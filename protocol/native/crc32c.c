@@ -58,31 +58,23 @@ static inline uint64_t load64(const uint8_t *p) {
   return v;
 }
 
+/* The register after 3 * block bytes at p: three streams of `block` bytes, then joined. */
+__attribute__((target("sse4.2")))
+static inline uint64_t three_streams(uint64_t reg, const uint8_t *p, size_t block, const uint32_t tables[4][256]) {
+  uint64_t a = reg, b = 0, c = 0;
+  for (size_t i = 0; i < block; i += 8) {
+    a = _mm_crc32_u64(a, load64(p + i));
+    b = _mm_crc32_u64(b, load64(p + block + i));
+    c = _mm_crc32_u64(c, load64(p + 2 * block + i));
+  }
+  return shift(tables, shift(tables, (uint32_t)a) ^ (uint32_t)b) ^ (uint32_t)c;
+}
+
 __attribute__((target("sse4.2")))
 static uint32_t crc32c_hw(uint32_t crc, const uint8_t *p, size_t len) {
   uint64_t reg = (uint32_t)~crc;
-  while (len >= 3 * LONG_BLOCK) {
-    uint64_t a = reg, b = 0, c = 0;
-    for (size_t i = 0; i < LONG_BLOCK; i += 8) {
-      a = _mm_crc32_u64(a, load64(p + i));
-      b = _mm_crc32_u64(b, load64(p + LONG_BLOCK + i));
-      c = _mm_crc32_u64(c, load64(p + 2 * LONG_BLOCK + i));
-    }
-    reg = shift(shift_long, shift(shift_long, (uint32_t)a) ^ (uint32_t)b) ^ (uint32_t)c;
-    p += 3 * LONG_BLOCK;
-    len -= 3 * LONG_BLOCK;
-  }
-  while (len >= 3 * SHORT_BLOCK) {
-    uint64_t a = reg, b = 0, c = 0;
-    for (size_t i = 0; i < SHORT_BLOCK; i += 8) {
-      a = _mm_crc32_u64(a, load64(p + i));
-      b = _mm_crc32_u64(b, load64(p + SHORT_BLOCK + i));
-      c = _mm_crc32_u64(c, load64(p + 2 * SHORT_BLOCK + i));
-    }
-    reg = shift(shift_short, shift(shift_short, (uint32_t)a) ^ (uint32_t)b) ^ (uint32_t)c;
-    p += 3 * SHORT_BLOCK;
-    len -= 3 * SHORT_BLOCK;
-  }
+  for (; len >= 3 * LONG_BLOCK; p += 3 * LONG_BLOCK, len -= 3 * LONG_BLOCK) reg = three_streams(reg, p, LONG_BLOCK, shift_long);
+  for (; len >= 3 * SHORT_BLOCK; p += 3 * SHORT_BLOCK, len -= 3 * SHORT_BLOCK) reg = three_streams(reg, p, SHORT_BLOCK, shift_short);
   while (len >= 8) {
     reg = _mm_crc32_u64(reg, load64(p));
     p += 8;
