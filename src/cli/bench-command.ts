@@ -16,12 +16,14 @@ export const BENCH_HELP = `Usage:
   brook bench produce --topic T [--records N] [--record-size BYTES] [--acks 0|1|all]
                       [--batch-size BYTES] [--linger-ms N] [--compression C] [--bootstrap HOST:PORT] [--json]
                       [--no-progress]
-  brook bench consume --topic T [--records N] [--bootstrap HOST:PORT] [--json] [--no-progress]
+  brook bench consume --topic T [--records N] [--timeout-ms N] [--bootstrap HOST:PORT] [--json]
+                      [--no-progress]
 
 produce sends N records (default 100000) of --record-size bytes (default 1024) with the
 bundled producer and reports records/s, MB/s and send-to-acknowledgement latency (p50,
 p99, p99.9, max). consume reads N records of the topic from the beginning and reports the
-rate. A progress line (done of N, MB, rate) is redrawn on stderr when it is a terminal,
+rate; with fewer than N in the topic it stops after --timeout-ms (default 120000) and
+exits 1. A progress line (done of N, MB, rate) is redrawn on stderr when it is a terminal,
 at most ten times a second, and cleared before the results; --no-progress turns it off.
 `;
 
@@ -40,13 +42,15 @@ export async function benchCommand(argv: string[]): Promise<number> {
     return verb === undefined ? 2 : 0;
   }
   if (verb !== 'produce' && verb !== 'consume') throw new UsageError(`unknown bench verb "${verb}" (produce, consume)`);
-  const { positionals, flags } = parseArgs(rest, ['bootstrap', 'topic', 'records', 'record-size', 'acks', 'batch-size', 'linger-ms', 'compression'], ['json', 'help', 'no-progress']);
+  const { positionals, flags } = parseArgs(rest, ['bootstrap', 'topic', 'records', 'record-size', 'acks', 'batch-size', 'linger-ms', 'compression', 'timeout-ms'], ['json', 'help', 'no-progress']);
   if (flags.help) {
     process.stdout.write(BENCH_HELP);
     return 0;
   }
   const { topic, bootstrap } = topicAndBootstrap(positionals, flags, parseHostPort);
   const records = positiveInt('records', flags.records, 100_000);
+  const timeoutMs = positiveInt('timeout-ms', flags['timeout-ms'], 120_000);
+  if (flags['timeout-ms'] !== undefined && verb !== 'consume') throw new UsageError('--timeout-ms is for bench consume');
   const histogram = hdr.build({ lowestDiscernibleValue: 1, highestTrackableValue: 60_000_000, numberOfSignificantValueDigits: 3 });
   let bytes = 0;
   let done = 0;
@@ -105,8 +109,10 @@ export async function benchCommand(argv: string[]): Promise<number> {
       }
       bar.start();
       let last = performance.now();
-      const deadline = Date.now() + 120_000;
-      while (done < records && Date.now() < deadline) {
+      // next() waits for records as long as it takes; at the deadline the consumer is closed,
+      // and next() answers null.
+      const deadline = setTimeout(() => void consumer.close(), timeoutMs);
+      while (done < records) {
         const record = await consumer.next();
         if (!record) break;
         const now = performance.now();
@@ -115,8 +121,9 @@ export async function benchCommand(argv: string[]): Promise<number> {
         bytes += (record.value?.length ?? 0) + (record.key?.length ?? 0);
         done++;
       }
+      clearTimeout(deadline);
       await consumer.close();
-      if (done < records) throw new CliError(`only ${done} of ${records} records in ${topic} within 120 s`);
+      if (done < records) throw new CliError(`only ${done} of ${records} records in ${topic} within ${timeoutMs} ms`);
     }
   } finally {
     bar.finish();

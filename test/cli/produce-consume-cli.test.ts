@@ -128,6 +128,13 @@ test('brook bench produce and consume report rates and latency percentiles', asy
   assert.match(consumed.stdout, /^3000 records in [\d.]+ s: [\d,]+ records\/s, [\d.]+ MB\/s\n/);
   const tooMany = await brook(['bench', 'consume', ...at(), '--topic', 'missing-bench-topic', '--records', '10']);
   assert.is(tooMany.code, 1);
+  // Fewer records than asked for: it gives up at --timeout-ms (it used to wait on the
+  // next record past its deadline, for ever).
+  const started = Date.now();
+  const short = await brook(['bench', 'consume', ...at(), '--topic', 'benched', '--records', '3001', '--timeout-ms', '1500']);
+  assert.is(short.code, 1, short.stderr);
+  assert.match(short.stderr, /only 3000 of 3001 records in benched within 1500 ms/);
+  assert.ok(Date.now() - started < 15000, 'stopped near its deadline');
 });
 
 /** Runs brook with stdout and stderr on a pseudo-terminal (util-linux script); returns what the terminal got. */
