@@ -2,7 +2,7 @@
 // that loads is used: Brook's own native one (protocol/native/crc32c.c: the SSE4.2 crc32
 // instruction on three interleaved streams, built at npm install), @node-rs/crc32 (one
 // stream), and the table-driven JavaScript version below, which stays as the reference
-// in tests. bench/crc32c.ts measures all three. BROOK_CRC32C=brook|node-rs|js picks one.
+// in tests. bench/crc32c.ts measures all three. BROOK_CRC32C=node-rs|js picks one of those two.
 
 const POLY = 0x82f63b78;
 
@@ -87,7 +87,7 @@ function choose(): { name: string; fn: RangeCrc | null } {
   }
   const brook = loadBrookNative();
   if (brook) return { name: 'brook-native', fn: brook };
-  const nodeRs = forced === 'brook' ? null : loadNodeRs();
+  const nodeRs = loadNodeRs();
   return nodeRs ? { name: 'node-rs', fn: nodeRs } : { name: 'js', fn: null };
 }
 

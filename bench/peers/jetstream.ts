@@ -8,7 +8,7 @@ import * as path from 'node:path';
 import { EndToEndOutcome, EndToEndRun, EndToEndWorkload } from './end-to-end';
 import { NatsConnection, Reply } from './nats-client';
 import { freePort, Managed, until } from './process';
-import { ConsumeOutcome, ProduceOutcome, ProduceWorkload, READ_BACK_DEADLINE_MS, READ_BACK_REQUEST_BYTES, runProducers } from './workload';
+import { ConsumeOutcome, ProduceOutcome, ProduceWorkload, READ_BACK_DEADLINE_MS, readBackCount, runProducers } from './workload';
 import { performance } from 'node:perf_hooks';
 
 const READY_DEADLINE_MS = 30_000;
@@ -19,6 +19,38 @@ const PULL_BATCH = 512;
 const PULL_EXPIRES_MS = 100;
 /** A pull that brings neither messages nor a status by its expiry plus this is sent again. */
 const PULL_GRACE_MS = 500;
+
+/**
+ * Pulls from a JetStream consumer one pull at a time: `batch` messages, waiting at most
+ * `expiresMs`; the next pull goes out once a pull is filled or ends with a status (408 it
+ * expired, 404 nothing there, 409 ...). On a loaded machine a pull can go unanswered (seen
+ * with R3 streams): a watchdog asks again, so the consumer never waits on a lost pull.
+ * `onMessage` returns false to stop pulling; so does stop().
+ */
+function pullLoop(connection: NatsConnection, nextSubject: string, batch: number, expiresMs: number, onMessage: (reply: Reply) => boolean): { start: () => void; stop: () => void } {
+  let inPull = 0;
+  let stopped = false;
+  let watchdog: NodeJS.Timeout | null = null;
+  const stop = () => {
+    stopped = true;
+    if (watchdog) clearTimeout(watchdog);
+  };
+  const pull = () => {
+    inPull = 0;
+    if (watchdog) clearTimeout(watchdog);
+    if (stopped) return;
+    connection.publish(nextSubject, deliverTo, JSON.stringify({ batch, expires: expiresMs * 1_000_000 }));
+    watchdog = setTimeout(pull, expiresMs + PULL_GRACE_MS);
+  };
+  const deliverTo = connection.subscribe((reply: Reply) => {
+    if (stopped) return;
+    if (watchdog) watchdog.refresh();
+    if (reply.status !== null && reply.status !== '') return pull();
+    if (!onMessage(reply)) return stop();
+    if (++inPull === batch) pull();
+  });
+  return { start: pull, stop };
+}
 
 interface NatsNode {
   name: string;
@@ -111,6 +143,12 @@ export class JetStream {
     return this.nodes.find((n) => n.name === leader)?.port ?? this.nodes[0].port;
   }
 
+  /** An ephemeral pull consumer (ack policy none, delivering all) on the stream; its MSG.NEXT subject. */
+  private async createConsumer(connection: NatsConnection, stream: string): Promise<string> {
+    const created = await connection.jetStreamApi(`$JS.API.CONSUMER.CREATE.${stream}`, { stream_name: stream, config: { ack_policy: 'none', deliver_policy: 'all', replay_policy: 'instant' } }, API_TIMEOUT_MS);
+    return `$JS.API.CONSUMER.MSG.NEXT.${stream}.${created.name}`;
+  }
+
   async deleteStream(name: string): Promise<void> {
     await (await this.api()).jetStreamApi(`$JS.API.STREAM.DELETE.${name}`, undefined, API_TIMEOUT_MS);
   }
@@ -152,29 +190,11 @@ export class JetStream {
     const run = new EndToEndRun();
     const dueByNumber = new Map<number, number>();
     let nextNumber = 0;
-    let stopped = false;
     try {
-      const created = await consumer.jetStreamApi(`$JS.API.CONSUMER.CREATE.${name}`, { stream_name: name, config: { ack_policy: 'none', deliver_policy: 'all', replay_policy: 'instant' } }, API_TIMEOUT_MS);
-      const nextSubject = `$JS.API.CONSUMER.MSG.NEXT.${name}.${created.name}`;
-      let inPull = 0;
-      let deliverTo = '';
-      // On a loaded machine a pull can go unanswered (seen with R3 streams): the watchdog
-      // asks again, so the consumer never waits on a lost pull.
-      let watchdog: NodeJS.Timeout | null = null;
-      const pull = () => {
-        inPull = 0;
-        if (watchdog) clearTimeout(watchdog);
-        if (stopped) return;
-        consumer.publish(nextSubject, deliverTo, JSON.stringify({ batch: PULL_BATCH, expires: PULL_EXPIRES_MS * 1_000_000 }));
-        watchdog = setTimeout(pull, PULL_EXPIRES_MS + PULL_GRACE_MS);
-      };
-      deliverTo = consumer.subscribe((reply: Reply) => {
-        if (watchdog) watchdog.refresh();
-        // A status (408 the pull expired, 404 nothing there, 409 ...) ends a pull early.
-        if (reply.status !== null && reply.status !== '') return pull();
+      const pulls = pullLoop(consumer, await this.createConsumer(consumer, name), PULL_BATCH, PULL_EXPIRES_MS, (reply) => {
         const tokens = reply.replyTo?.split('.') ?? [];
         run.join.consume(Number(tokens[5]));
-        if (++inPull === PULL_BATCH) pull();
+        return true;
       });
       producer.onNumberedReply((n, reply) => {
         const due = dueByNumber.get(n)!;
@@ -192,11 +212,8 @@ export class JetStream {
           });
           producer.publishNumbered(subject, payload, numbers);
         },
-        startConsumer: pull,
-        stop: async () => {
-          stopped = true;
-          if (watchdog) clearTimeout(watchdog);
-        },
+        startConsumer: pulls.start,
+        stop: async () => pulls.stop(),
       });
     } finally {
       producer.close();
@@ -213,42 +230,25 @@ export class JetStream {
   private async readBack(port: number, name: string, expected: number, recordBytes: number): Promise<ConsumeOutcome> {
     if (expected === 0) return { records: 0, expected, seconds: 0 };
     const consumer = await NatsConnection.connect('127.0.0.1', port);
-    const batch = Math.max(64, Math.min(4096, Math.floor(READ_BACK_REQUEST_BYTES / recordBytes)));
+    const batch = readBackCount(recordBytes);
     const expiresMs = 1000;
     try {
-      const created = await consumer.jetStreamApi(`$JS.API.CONSUMER.CREATE.${name}`, { stream_name: name, config: { ack_policy: 'none', deliver_policy: 'all', replay_policy: 'instant' } }, API_TIMEOUT_MS);
-      const nextSubject = `$JS.API.CONSUMER.MSG.NEXT.${name}.${created.name}`;
+      const nextSubject = await this.createConsumer(consumer, name);
       const startedMs = performance.now();
       let records = 0;
       await new Promise<void>((resolve) => {
-        let inPull = 0;
-        let deliverTo = '';
-        let watchdog: NodeJS.Timeout | null = null;
-        let finished = false;
         const finish = () => {
-          if (finished) return;
-          finished = true;
-          if (watchdog) clearTimeout(watchdog);
           clearTimeout(deadline);
+          pulls.stop();
           resolve();
         };
         const deadline = setTimeout(finish, READ_BACK_DEADLINE_MS);
-        const pull = () => {
-          inPull = 0;
-          if (watchdog) clearTimeout(watchdog);
-          if (finished) return;
-          consumer.publish(nextSubject, deliverTo, JSON.stringify({ batch, expires: expiresMs * 1_000_000 }));
-          watchdog = setTimeout(pull, expiresMs + PULL_GRACE_MS);
-        };
-        deliverTo = consumer.subscribe((reply: Reply) => {
-          if (finished) return;
-          if (watchdog) watchdog.refresh();
-          // A status (408 the pull expired, 404 nothing there, ...) ends a pull early.
-          if (reply.status !== null && reply.status !== '') return pull();
-          if (++records >= expected) return finish();
-          if (++inPull === batch) pull();
+        const pulls = pullLoop(consumer, nextSubject, batch, expiresMs, () => {
+          if (++records < expected) return true;
+          finish();
+          return false;
         });
-        pull();
+        pulls.start();
       });
       return { records, expected, seconds: (performance.now() - startedMs) / 1000 };
     } finally {

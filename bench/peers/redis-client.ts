@@ -81,8 +81,9 @@ class RespReader {
         const length = Number(line);
         if (length < 0) return { value: null, next };
         if (data.length < next + length + 2) return null;
-        // Copied out, so a value does not keep the whole read it came in alive.
-        return { value: Buffer.from(data.subarray(next, next + length)), next: next + length + 2 };
+        // A view: it keeps alive only the read it came in (the reader joins no more than
+        // an element cut by the end of a read with the next one).
+        return { value: data.subarray(next, next + length), next: next + length + 2 };
       }
       case 0x2a /* * */: {
         const count = Number(line);

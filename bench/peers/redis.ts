@@ -9,7 +9,7 @@ import * as path from 'node:path';
 import { EndToEndOutcome, EndToEndRun, EndToEndWorkload } from './end-to-end';
 import { freePort, Managed, sleep, until } from './process';
 import { RedisConnection, RespValue } from './redis-client';
-import { ConsumeOutcome, ProduceOutcome, ProduceWorkload, READ_BACK_DEADLINE_MS, READ_BACK_REQUEST_BYTES, runProducers } from './workload';
+import { ConsumeOutcome, ProduceOutcome, ProduceWorkload, READ_BACK_DEADLINE_MS, readBackCount, runProducers } from './workload';
 import { performance } from 'node:perf_hooks';
 
 const READY_DEADLINE_MS = 20_000;
@@ -127,7 +127,7 @@ export class Redis {
   /** XREAD from the start of the stream, COUNT entries a call, until every entry is in hand. */
   private async readBack(key: string, expected: number, recordBytes: number): Promise<ConsumeOutcome> {
     const consumer = await RedisConnection.connect('127.0.0.1', this.port);
-    const count = String(Math.max(64, Math.min(4096, Math.floor(READ_BACK_REQUEST_BYTES / recordBytes))));
+    const count = String(readBackCount(recordBytes));
     const startedMs = performance.now();
     const deadlineMs = startedMs + READ_BACK_DEADLINE_MS;
     let records = 0;

@@ -35,8 +35,13 @@ export interface ConsumeOutcome {
 /** A read-back that has not got every record by then stops with what it has. */
 export const READ_BACK_DEADLINE_MS = 60_000;
 
-/** Bytes a consumer asks for per request or pull (messages per pull for JetStream). */
+/** Bytes a consumer asks for per request or pull. */
 export const READ_BACK_REQUEST_BYTES = 4 * 1024 * 1024;
+
+/** Messages per pull (JetStream) or XREAD (Redis): READ_BACK_REQUEST_BYTES worth, within bounds. */
+export function readBackCount(recordBytes: number): number {
+  return Math.max(64, Math.min(4096, Math.floor(READ_BACK_REQUEST_BYTES / recordBytes)));
+}
 
 export function countError(errors: Record<string, number>, what: string, count = 1): void {
   errors[what] = (errors[what] ?? 0) + count;

@@ -391,8 +391,10 @@ export class Producer {
     this.freeBuffers.push(buffer);
   }
 
-  /** Closes the open batch of a partition and lets the sender take it. */
-  /** `topic`: its metadata, for the sticky partitioner's next pick (null from flush(): keep the pick). */
+  /**
+   * Closes the open batch of a partition and lets the sender take it. `topic`: its metadata,
+   * for the sticky partitioner's next pick (null from flush(): the pick stays).
+   */
   private seal(queue: PartitionQueue, sticky: boolean, topic: TopicMetadata | null): void {
     if (queue.lingerTimer) clearTimeout(queue.lingerTimer);
     queue.lingerTimer = null;
