@@ -20,7 +20,7 @@ import { performance } from 'node:perf_hooks';
 import { ErrorCode } from '../protocol/errors';
 import { Admin } from '../src/client/admin';
 import { KafkaError } from '../src/client/cluster';
-import { KafkaConnection } from '../src/client/connection';
+import { KafkaConnection } from '../src/net/kafka-connection';
 import { Producer } from '../src/client/producer';
 import { BundledConsumeResult, runBundledConsumer } from './lib/bundled-consume';
 import { BundledEndToEndResult, runBundledEndToEnd } from './lib/bundled-end-to-end';

@@ -12,7 +12,7 @@ import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { crc32cImplementation } from '../protocol/crc32c';
-import { KafkaConnection } from '../src/client/connection';
+import { KafkaConnection } from '../src/net/kafka-connection';
 import { Producer } from '../src/client/producer';
 import { environment, writeBackDirtyPages, writeResult } from './lib/env';
 import { runProduce, LatencySummary } from './lib/load';

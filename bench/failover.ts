@@ -11,7 +11,7 @@ import * as net from 'node:net';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { performance } from 'node:perf_hooks';
-import { KafkaConnection } from '../src/client/connection';
+import { KafkaConnection } from '../src/net/kafka-connection';
 import { environment, writeResult } from './lib/env';
 import { LatencySummary, newHistogram, summarise } from './lib/load';
 

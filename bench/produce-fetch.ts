@@ -6,7 +6,7 @@
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
-import { KafkaConnection } from '../src/client/connection';
+import { KafkaConnection } from '../src/net/kafka-connection';
 import { environment, writeResult } from './lib/env';
 import { runFetch, runProduce, ProduceLoad } from './lib/load';
 import { freePort, startBroker } from './lib/broker';

@@ -14,7 +14,7 @@ import { realFileSystem } from '../src/log/file-system';
 import { silentLogger } from '../src/logger';
 import { RaftDriver } from '../src/raft/driver';
 import { RaftDispatcher, TcpRaftTransport } from '../src/raft/tcp-transport';
-import { KafkaListener } from '../src/server/kafka-listener';
+import { KafkaListener } from '../src/net/kafka-listener';
 import { seededRandom } from '../src/controller/controller';
 import { environment, writeResult } from './lib/env';
 import { newHistogram, summarise } from './lib/load';

@@ -23,7 +23,7 @@ import { errorName } from '../protocol/errors';
 import { encodeRequestFrame } from '../protocol/frame';
 import { decodeResponseHeader, responseHeaderVersion } from '../protocol/header';
 import { encodeRecordBatchSync } from '../protocol/record-batch';
-import { KafkaConnection } from '../src/client/connection';
+import { KafkaConnection } from '../src/net/kafka-connection';
 import { environment, writeBackDirtyPages, writeResult } from './lib/env';
 import { LatencySummary, newHistogram, summarise } from './lib/load';
 

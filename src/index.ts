@@ -5,7 +5,7 @@ export type { RunningBroker } from './server/broker-server';
 export { loadConfig } from './config/config';
 export type { BrokerConfig } from './config/config';
 export { createLogger, silentLogger } from './logger';
-export { KafkaConnection } from './client/connection';
+export { KafkaConnection } from './net/kafka-connection';
 export { Cluster, KafkaError } from './client/cluster';
 export type { ClientOptions, TopicMetadata, PartitionMetadata } from './client/cluster';
 export { Producer, BufferExhaustedError } from './client/producer';

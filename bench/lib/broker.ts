@@ -4,7 +4,7 @@
 import { ChildProcess, spawn } from 'node:child_process';
 import * as net from 'node:net';
 import * as path from 'node:path';
-import { KafkaConnection } from '../../src/client/connection';
+import { KafkaConnection } from '../../src/net/kafka-connection';
 
 export function freePort(): Promise<number> {
   return new Promise((resolve) => {

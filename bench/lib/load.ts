@@ -7,7 +7,7 @@ import { requestCodec, responseCodec } from '../../protocol/codec';
 import { encodeRequestFrame } from '../../protocol/frame';
 import { decodeResponseHeader, responseHeaderVersion } from '../../protocol/header';
 import { encodeRecordBatchSync } from '../../protocol/record-batch';
-import { KafkaConnection } from '../../src/client/connection';
+import { KafkaConnection } from '../../src/net/kafka-connection';
 
 export interface LatencySummary {
   samples: number;

@@ -16,7 +16,7 @@ import { ErrorCode, errorName, isRetriable } from '../../protocol/errors';
 import { encodeRequestFrame } from '../../protocol/frame';
 import { decodeResponseHeader, responseHeaderVersion } from '../../protocol/header';
 import { encodeRecordBatchSync } from '../../protocol/record-batch';
-import { KafkaConnection } from '../../src/client/connection';
+import { KafkaConnection } from '../../src/net/kafka-connection';
 import { Consumer } from '../../src/client/consumer';
 import { Producer } from '../../src/client/producer';
 import { runBundledProducers } from '../lib/bundled-produce';

@@ -3,7 +3,7 @@
 
 import { RequestHeader } from '../../protocol/header';
 import type { Broker } from './broker';
-import type { Connection } from '../server/connection';
+import type { Connection } from '../net/connection';
 
 export interface RequestContext {
   broker: Broker;

@@ -25,7 +25,7 @@ import { GroupCoordinator, OFFSETS_TOPIC, offsetsPartitionFor } from '../group/c
 import { OffsetsLog } from '../group/offset-store';
 import { BrokerLifecycle } from '../controller/broker-lifecycle';
 import { ReplicaManager } from '../replica/replica-manager';
-import { KafkaConnection } from '../client/connection';
+import { KafkaConnection } from '../net/kafka-connection';
 
 /** Size of the newest segment file in a partition directory (0 when none). */
 function activeSegmentBytes(dir: string): number {

@@ -10,7 +10,7 @@ import { API_VERSIONS_KEY, RequestHeader } from '../../protocol/header';
 import { ProtocolError, Reader } from '../../protocol/primitives';
 import { apiByKey } from '../../protocol/apis';
 import { parseVersionRange } from '../../protocol/schema';
-import { Connection, Dispatcher, DispatchResult } from '../server/connection';
+import { Connection, Dispatcher, DispatchResult } from '../net/connection';
 import { ApiHandler, NO_RESPONSE, RequestContext } from './api-handler';
 import { handlers } from './apis';
 import type { Broker } from './broker';

@@ -5,7 +5,7 @@
 // broker and that one allow, or fails with a clear message when the broker serves none.
 
 import { BrokerConnection, KafkaError } from '../client/cluster';
-import { ConnectionOptions, KafkaConnection } from '../client/connection';
+import { ConnectionOptions, KafkaConnection } from '../net/kafka-connection';
 import { parseHostPort } from '../config/config';
 import { allApis } from '../../protocol/apis';
 import { errorInfo } from '../../protocol/errors';

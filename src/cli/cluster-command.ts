@@ -5,7 +5,7 @@
 // at a time, through whichever node is asked (a follower's answer names the leader, which
 // is then asked).
 
-import { KafkaConnection } from '../client/connection';
+import { KafkaConnection } from '../net/kafka-connection';
 import { parseHostPort } from '../config/config';
 import { parseArgs, UsageError } from './args';
 import { CliError, connectBootstrap, table } from './admin-client';

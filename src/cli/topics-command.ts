@@ -4,7 +4,7 @@
 
 import { errorInfo, ErrorCode } from '../../protocol/errors';
 import { ZERO_UUID } from '../../protocol/primitives';
-import { KafkaConnection } from '../client/connection';
+import { KafkaConnection } from '../net/kafka-connection';
 import { parseHostPort } from '../config/config';
 import { parseArgs, UsageError } from './args';
 import { CliError, connectBootstrap, table } from './admin-client';

@@ -6,7 +6,7 @@
 
 import { allApis } from '../../protocol/apis';
 import { ErrorCode, errorInfo } from '../../protocol/errors';
-import { KafkaConnection } from './connection';
+import { KafkaConnection } from '../net/kafka-connection';
 
 export interface ClientOptions {
   /** host:port of one or more brokers. */

@@ -22,7 +22,7 @@ import { RecordBatchView, RecordHeader, splitBatches } from '../../protocol/reco
 import { COOPERATIVE_STICKY, cooperativeStickyAssign } from './assignors/cooperative-sticky';
 import { decodeAssignmentBytes, decodeSubscriptionBytes, encodeAssignmentBytes, encodeSubscriptionBytes } from './assignors/consumer-protocol';
 import { BrokerConnection, ClientOptions, Cluster, KafkaError } from './cluster';
-import { KafkaConnection } from './connection';
+import { KafkaConnection } from '../net/kafka-connection';
 
 export type AssignorName = 'range' | 'roundrobin' | 'cooperative-sticky';
 

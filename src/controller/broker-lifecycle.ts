@@ -5,7 +5,7 @@
 // own registration. A changed leader is followed; errors are retried with backoff.
 
 import { ErrorCode } from '../../protocol/errors';
-import { KafkaConnection } from '../client/connection';
+import { KafkaConnection } from '../net/kafka-connection';
 import { Logger } from '../logger';
 import type { MetadataQuorum } from './quorum';
 

@@ -20,7 +20,7 @@ import { Entry, Snapshot } from '../raft/core';
 import { MembershipError, RaftDriver, NotLeaderError } from '../raft/driver';
 import { ENTRY_MEMBERSHIP, VoterEndpoint } from '../raft/membership';
 import { MembershipAnswer, Peer, RaftDispatcher, TcpRaftTransport } from '../raft/tcp-transport';
-import { KafkaListener } from '../server/kafka-listener';
+import { KafkaListener } from '../net/kafka-listener';
 import { Controller, ControllerSettings, OngoingReassignment, ReassignmentResult, TopicRequest, TopicResult, seededRandom } from './controller';
 import { MetadataImage } from './metadata-image';
 import { QuorumStorage } from './quorum-storage';

@@ -11,7 +11,7 @@
 
 import { ErrorCode } from '../../protocol/errors';
 import { splitBatches } from '../../protocol/record-batch';
-import { KafkaConnection } from '../client/connection';
+import { KafkaConnection } from '../net/kafka-connection';
 import type { MetadataImage, PartitionInfo } from '../controller/metadata-image';
 import type { LogManager } from '../log/log-manager';
 import type { PartitionLog } from '../log/partition-log';

@@ -10,7 +10,7 @@ import { LogManager } from '../log/log-manager';
 import { Broker, BrokerSettings } from '../broker/broker';
 import { BrokerDispatcher } from '../broker/dispatch';
 import { HttpServer } from '../http/http-server';
-import { KafkaListener } from './kafka-listener';
+import { KafkaListener } from '../net/kafka-listener';
 import { brokerTopicDefaults, logManagerOptions } from './settings';
 
 export interface RunningBroker {

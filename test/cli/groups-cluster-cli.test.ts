@@ -8,7 +8,7 @@ import * as assert from 'uvu/assert';
 import { Admin } from '../../src/client/admin';
 import { Consumer } from '../../src/client/consumer';
 import { Producer } from '../../src/client/producer';
-import { KafkaConnection } from '../../src/client/connection';
+import { KafkaConnection } from '../../src/net/kafka-connection';
 import { BrokerProcess, freePort, startBroker, tempDir } from '../helpers/broker-process';
 import { runBrook } from '../helpers/brook-cli';
 

@@ -8,7 +8,7 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { Kafka, logLevel, Producer } from 'kafkajs';
-import { KafkaConnection } from '../../src/client/connection';
+import { KafkaConnection } from '../../src/net/kafka-connection';
 import { BrokerProcess, freePort, startBroker, tempDir } from './broker-process';
 import { FaultProxy } from './fault-proxy';
 import { kcat } from './kcat';

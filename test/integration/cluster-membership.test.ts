@@ -13,7 +13,7 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { BrokerProcess, freePort, startBroker, tempDir } from '../helpers/broker-process';
 import { kcat } from '../helpers/kcat';
-import { KafkaConnection } from '../../src/client/connection';
+import { KafkaConnection } from '../../src/net/kafka-connection';
 
 const BROOK = path.join(__dirname, '..', '..', '..', 'scripts', 'brook.js');
 const nodes = new Map<number, BrokerProcess>();

@@ -7,7 +7,7 @@ import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { BrokerProcess, freePort, startBroker, tempDir } from '../helpers/broker-process';
 import { kcat } from '../helpers/kcat';
-import { KafkaConnection } from '../../src/client/connection';
+import { KafkaConnection } from '../../src/net/kafka-connection';
 
 const nodes: (BrokerProcess | null)[] = [];
 let kafkaPorts: number[] = [];

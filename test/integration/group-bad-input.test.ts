@@ -4,7 +4,7 @@
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { ErrorCode } from '../../protocol/errors';
-import { KafkaConnection } from '../../src/client/connection';
+import { KafkaConnection } from '../../src/net/kafka-connection';
 import { BrokerProcess, startBroker } from '../helpers/broker-process';
 import { kcat } from '../helpers/kcat';
 import { encodeRecordBatchSync } from '../../protocol/record-batch';

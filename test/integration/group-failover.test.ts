@@ -8,7 +8,7 @@ import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { Kafka, logLevel } from 'kafkajs';
 import { BrokerProcess, freePort, startBroker, tempDir } from '../helpers/broker-process';
-import { KafkaConnection } from '../../src/client/connection';
+import { KafkaConnection } from '../../src/net/kafka-connection';
 
 /** Waits (up to 30 s) until `port`'s broker has the topic with a leader for every partition. */
 async function knowsTopic(port: number, topic: string): Promise<void> {

@@ -8,7 +8,7 @@ import * as assert from 'uvu/assert';
 import { Kafka, logLevel } from 'kafkajs';
 import { BrokerProcess, startBroker } from '../helpers/broker-process';
 import { kcat } from '../helpers/kcat';
-import { KafkaConnection } from '../../src/client/connection';
+import { KafkaConnection } from '../../src/net/kafka-connection';
 
 process.env.KAFKAJS_NO_PARTITIONER_WARNING = '1';
 

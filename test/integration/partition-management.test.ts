@@ -17,7 +17,7 @@ import * as path from 'node:path';
 import { Kafka, logLevel, Producer } from 'kafkajs';
 import { BrokerProcess, freePort, startBroker, tempDir } from '../helpers/broker-process';
 import { kcat } from '../helpers/kcat';
-import { KafkaConnection } from '../../src/client/connection';
+import { KafkaConnection } from '../../src/net/kafka-connection';
 
 const BROOK = path.join(__dirname, '..', '..', '..', 'scripts', 'brook.js');
 const CONFIG = {

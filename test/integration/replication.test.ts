@@ -16,7 +16,7 @@ import * as path from 'node:path';
 import { Kafka, logLevel, Producer } from 'kafkajs';
 import { BrokerProcess, freePort, startBroker, tempDir } from '../helpers/broker-process';
 import { kcat } from '../helpers/kcat';
-import { KafkaConnection } from '../../src/client/connection';
+import { KafkaConnection } from '../../src/net/kafka-connection';
 
 const TOPIC = 'acked';
 const nodes = new Map<number, BrokerProcess>();

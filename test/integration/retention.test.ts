@@ -7,7 +7,7 @@
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { Admin } from '../../src/client/admin';
-import { KafkaConnection } from '../../src/client/connection';
+import { KafkaConnection } from '../../src/net/kafka-connection';
 import { Producer } from '../../src/client/producer';
 import { startBroker } from '../helpers/broker-process';
 import { kcat } from '../helpers/kcat';

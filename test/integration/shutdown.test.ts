@@ -7,7 +7,7 @@ import * as assert from 'uvu/assert';
 import * as fs from 'node:fs';
 import * as net from 'node:net';
 import * as path from 'node:path';
-import { KafkaConnection } from '../../src/client/connection';
+import { KafkaConnection } from '../../src/net/kafka-connection';
 import { API_VERSIONS_V0, rawRequest, startBroker } from '../helpers/broker-process';
 import { kcat } from '../helpers/kcat';
 

@@ -13,8 +13,8 @@ import { realFileSystem } from '../../src/log/file-system';
 import { silentLogger } from '../../src/logger';
 import { RaftDriver } from '../../src/raft/driver';
 import { RaftDispatcher, TcpRaftTransport } from '../../src/raft/tcp-transport';
-import { KafkaListener } from '../../src/server/kafka-listener';
-import { KafkaConnection } from '../../src/client/connection';
+import { KafkaListener } from '../../src/net/kafka-listener';
+import { KafkaConnection } from '../../src/net/kafka-connection';
 import { freePort, rawRequest } from '../helpers/broker-process';
 import { mulberry32 } from './simulation';
 

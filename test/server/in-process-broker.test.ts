@@ -10,7 +10,7 @@ import * as net from 'node:net';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { Admin } from '../../src/client/admin';
-import { KafkaConnection } from '../../src/client/connection';
+import { KafkaConnection } from '../../src/net/kafka-connection';
 import { Producer } from '../../src/client/producer';
 import { loadConfig } from '../../src/config/config';
 import { silentLogger } from '../../src/logger';

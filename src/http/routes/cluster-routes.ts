@@ -2,7 +2,7 @@
 // Raft state. The quorum's per-voter progress is known only on the leader: a follower
 // asks the leader's controller port (RaftDescribeQuorum), as `brook cluster status` does.
 
-import { KafkaConnection } from '../../client/connection';
+import { KafkaConnection } from '../../net/kafka-connection';
 import type { Broker } from '../../broker/broker';
 import type { ApiContext } from '../http-server';
 import type { Router } from '../router';
