@@ -8,8 +8,8 @@ import * as fs from 'node:fs';
 import * as net from 'node:net';
 import * as os from 'node:os';
 import * as path from 'node:path';
-import { QuorumStorage } from '../src/controller/quorum-storage';
-import { encodeRecordBatch } from '../src/controller/quorum';
+import { QuorumStorage } from '../src/raft/quorum-storage';
+import { encodeMetadataEntries } from '../src/controller/quorum';
 import { realFileSystem } from '../src/log/file-system';
 import { silentLogger } from '../src/logger';
 import { RaftDriver } from '../src/raft/driver';
@@ -90,7 +90,7 @@ export async function main(): Promise<Record<string, unknown>> {
     for (const id of [1, 2, 3]) await start(id);
     await waitLeader(-1);
     // Write latency: one metadata record (a topic's worth) at a time.
-    const record = encodeRecordBatch([{ type: 'Topic', data: { name: 'bench-topic', topicId: 'AAAAAAAAAAAAAAAAAAAAAA' } }]);
+    const record = encodeMetadataEntries([{ type: 'Topic', data: { name: 'bench-topic', topicId: 'AAAAAAAAAAAAAAAAAAAAAA' } }]);
     const latency = newHistogram();
     const writes = quick ? 50 : 1000;
     for (let i = 0; i < writes; i++) {

@@ -19,11 +19,12 @@ import { Logger } from '../logger';
 import { Entry, Snapshot } from '../raft/core';
 import { MembershipError, RaftDriver, NotLeaderError } from '../raft/driver';
 import { ENTRY_MEMBERSHIP, VoterEndpoint } from '../raft/membership';
-import { MembershipAnswer, Peer, RaftDispatcher, TcpRaftTransport } from '../raft/tcp-transport';
+import { Peer, RaftDispatcher, TcpRaftTransport } from '../raft/tcp-transport';
 import { KafkaListener } from '../net/kafka-listener';
+import { ControllerPortDispatcher, ControllerRequests, MembershipAnswer } from './controller-port';
 import { Controller, ControllerSettings, OngoingReassignment, ReassignmentResult, TopicRequest, TopicResult, seededRandom } from './controller';
 import { MetadataImage } from './metadata-image';
-import { QuorumStorage } from './quorum-storage';
+import { QuorumStorage } from '../raft/quorum-storage';
 import { newTopicId } from '../broker/topic-registry';
 
 /** Longest a metadata write waits for its commit before the caller gets NOT_CONTROLLER. */
@@ -53,7 +54,8 @@ export interface QuorumOptions {
   onRestore: (image: MetadataImage) => void;
 }
 
-export function encodeRecordBatch(records: MetadataRecord[]): Buffer {
+/** The data of one metadata log entry: its records, counted and each length-prefixed. */
+export function encodeMetadataEntries(records: MetadataRecord[]): Buffer {
   const writer = new Writer(256);
   writer.uvarint(records.length);
   for (const record of records) {
@@ -63,7 +65,8 @@ export function encodeRecordBatch(records: MetadataRecord[]): Buffer {
   return writer.toBuffer();
 }
 
-export function decodeRecordBatch(data: Buffer): MetadataRecord[] {
+/** The records in one metadata log entry's data (the inverse of encodeMetadataEntries). */
+export function decodeMetadataEntries(data: Buffer): MetadataRecord[] {
   if (data.length === 0) return [];
   const reader = new Reader(data);
   const count = reader.uvarint();
@@ -73,7 +76,7 @@ export function decodeRecordBatch(data: Buffer): MetadataRecord[] {
   return out;
 }
 
-export class MetadataQuorum {
+export class MetadataQuorum implements ControllerRequests {
   readonly image = new MetadataImage();
   private driver: RaftDriver | null = null;
   private transport: TcpRaftTransport | null = null;
@@ -161,7 +164,7 @@ export class MetadataQuorum {
     this.startupLastIndex = Math.max(storage.lastIndex, restoredAt);
     this.listener = new KafkaListener(
       { host: options.controllerListen.host, port: options.controllerListen.port, maxConnections: 100, socketRequestMaxBytes: 16 * 1024 * 1024, maxInflightRequests: 100 },
-      new RaftDispatcher(() => driver, options.clusterId, (id) => this.isKnownNode(id), options.logger, this),
+      new ControllerPortDispatcher(new RaftDispatcher(() => driver, options.clusterId, (id) => this.isKnownNode(id), options.logger), options.clusterId, this),
       options.logger,
     );
     const port = await this.listener.listen();
@@ -309,7 +312,7 @@ export class MetadataQuorum {
     }
     let records: MetadataRecord[];
     try {
-      records = decodeRecordBatch(entry.data);
+      records = decodeMetadataEntries(entry.data);
     } catch (error) {
       // A committed entry this node cannot read: stop applying rather than diverge.
       this.options.logger.error('cannot read committed metadata entry', { index: entry.index, error: (error as Error).message });
@@ -379,7 +382,7 @@ export class MetadataQuorum {
             timer = setTimeout(() => reject(new NotLeaderError(this.leaderId)), PROPOSAL_TIMEOUT_MS);
           });
           try {
-            await Promise.race([this.driver.propose(encodeRecordBatch(decision.records)), timeout]);
+            await Promise.race([this.driver.propose(encodeMetadataEntries(decision.records)), timeout]);
           } finally {
             clearTimeout(timer);
           }

@@ -7,9 +7,42 @@
 // persisted and restored before anything after it is applied.
 
 import { Logger } from '../logger';
-import { QuorumStorage, QuorumStorageError } from '../controller/quorum-storage';
-import { Entry, Message, RaftNode, Ready, Snapshot } from './core';
+import { Entry, HardState, Message, RaftNode, Ready, Snapshot } from './core';
 import { VoterEndpoint } from './membership';
+
+/**
+ * The durable state the driver needs: term and vote, the entry log, and snapshots. Every
+ * write is on disk when it returns (entries after `sync()`). quorum-storage.ts implements
+ * it on the FileSystem interface.
+ */
+export interface RaftStorage {
+  /** Index of the first entry held (the one after the newest snapshot once compacted). */
+  readonly firstIndex: number;
+  readonly lastIndex: number;
+  readHardState(): HardState;
+  writeHardState(state: HardState): void;
+  /** Appends entries that continue the log; durable after `sync()`. */
+  append(entries: Entry[]): void;
+  sync(): void;
+  /** Removes every entry after `index`. */
+  truncateAfter(index: number): void;
+  read(from: number, to: number): Entry[];
+  /** Drops the entries up to `index`, which a snapshot covers. */
+  compactThrough(index: number): void;
+  writeSnapshot(snapshot: Snapshot): void;
+  /** The newest readable snapshot, if any. */
+  latestSnapshot(): Snapshot | null;
+  /** Snapshot files present, readable or not (to notice a damaged one). */
+  snapshotFileCount(): number;
+  /** Makes the log continue `snapshot` (keeps what follows it, drops another history). */
+  alignWithSnapshot(snapshot: Snapshot): void;
+  close(): void;
+}
+
+/** Stored Raft state that cannot be used safely: the node refuses to start. */
+export class QuorumStorageError extends Error {
+  override name = 'QuorumStorageError';
+}
 
 export interface RaftTransport {
   send(message: Message): void;
@@ -24,7 +57,7 @@ export interface DriverOptions {
   electionTimeoutTicks: number;
   heartbeatTicks: number;
   random: () => number;
-  storage: QuorumStorage;
+  storage: RaftStorage;
   transport: RaftTransport;
   /** Applies a committed entry (membership entries included: check `kind`). */
   apply: (entry: Entry) => void;

@@ -15,7 +15,7 @@ import { Reader } from '../../protocol/primitives';
 import { KafkaConnection } from '../net/kafka-connection';
 import { Logger } from '../logger';
 import { Connection, Dispatcher, DispatchResult } from '../net/connection';
-import { decodeSnapshotStream, encodeSnapshotStream } from '../controller/quorum-storage';
+import { decodeSnapshotStream, encodeSnapshotStream } from './quorum-storage';
 import { Message } from './core';
 import { RaftDriver, RaftTransport } from './driver';
 
@@ -30,8 +30,6 @@ const APPEND = 1001;
 const INSTALL_SNAPSHOT = 1002;
 const TIMEOUT_NOW = 1003;
 const DESCRIBE_QUORUM = 1004;
-const ADD_VOTER = 1007;
-const REMOVE_VOTER = 1008;
 /** Messages held for a peer while its connection is being made. */
 const QUEUED_WHILE_CONNECTING_MAX = 8;
 /** Bytes of snapshot per InstallSnapshot request. */
@@ -194,31 +192,6 @@ export class TcpRaftTransport implements RaftTransport {
   }
 }
 
-export interface MembershipAnswer {
-  errorCode: number;
-  errorMessage: string | null;
-  leaderId: number;
-  leaderHost: string | null;
-  leaderPort: number;
-}
-
-/** Requests the active controller answers (registration, heartbeats, voter changes). */
-export interface ControllerRequests {
-  register(request: { brokerId: number; incarnationId: string; host: string; port: number; rack: string | null; controllerHost: string; controllerPort: number }): Promise<{ errorCode: number; brokerEpoch: number; leaderId: number }>;
-  heartbeat(request: { brokerId: number; brokerEpoch: number; currentMetadataOffset: number; wantFence: boolean; wantShutDown: boolean }): Promise<{ errorCode: number; isCaughtUp: boolean; isFenced: boolean; shouldShutDown: boolean; leaderId: number }>;
-  allocateProducerIds(request: { brokerId: number; brokerEpoch: number }): Promise<{ errorCode: number; firstProducerId: number; count: number; leaderId: number }>;
-  alterPartitionIsr(request: { brokerId: number; brokerEpoch: number; topicId: string; partition: number; leaderEpoch: number; partitionEpoch: number; newIsr: number[] }): Promise<{ errorCode: number; leaderId: number; leaderEpoch: number; partitionEpoch: number; isr: number[] }>;
-  addVoter(voterId: number): Promise<MembershipAnswer>;
-  removeVoter(voterId: number): Promise<MembershipAnswer>;
-  /** Whether `id` may take part in Raft exchanges with this node (a voter or a registered broker). */
-  isKnownNode(id: number): boolean;
-}
-
-const BROKER_REGISTRATION = 1005;
-const BROKER_HEARTBEAT = 1006;
-const ALLOCATE_PRODUCER_IDS = 1009;
-const ALTER_PARTITION_ISR = 1010;
-
 /** A snapshot being received, chunk by chunk. */
 interface IncomingSnapshot {
   leaderId: number;
@@ -229,7 +202,11 @@ interface IncomingSnapshot {
   chunks: Buffer[];
 }
 
-/** Serves the Raft APIs (and the broker lifecycle APIs) on the controller listener. */
+/**
+ * Serves the Raft APIs (vote, append, snapshot, timeout-now, describe-quorum). The
+ * controller port's dispatcher (src/controller/controller-port.ts) hands these here and
+ * serves the rest itself; any other key closes the connection.
+ */
 export class RaftDispatcher implements Dispatcher {
   private incoming: IncomingSnapshot | null = null;
 
@@ -238,23 +215,10 @@ export class RaftDispatcher implements Dispatcher {
     private readonly clusterId: string,
     private readonly isKnown: (id: number) => boolean,
     private readonly logger: Logger,
-    private readonly controller: ControllerRequests | null = null,
   ) {}
 
   dispatch(header: RequestHeader, body: Reader, connection: Connection): DispatchResult | Promise<DispatchResult> {
     const { apiKey, apiVersion, correlationId } = header;
-    if ((apiKey === BROKER_REGISTRATION || apiKey === BROKER_HEARTBEAT || apiKey === ALLOCATE_PRODUCER_IDS || apiKey === ALTER_PARTITION_ISR) && apiVersion === 0 && this.controller) {
-      const request = requestCodec(apiKey, 0).decode(body);
-      const respond = (value: unknown) => encodeResponseFrame(apiKey, 0, correlationId, responseCodec(apiKey, 0), value);
-      if (request.clusterId !== this.clusterId) return respond({ errorCode: ErrorCode.INCONSISTENT_CLUSTER_ID, brokerEpoch: -1, leaderId: -1, firstProducerId: -1, count: 0, isr: [] });
-      const controller = this.controller;
-      const answer: Promise<unknown> =
-        apiKey === BROKER_REGISTRATION ? controller.register(request)
-        : apiKey === BROKER_HEARTBEAT ? controller.heartbeat(request)
-        : apiKey === ALLOCATE_PRODUCER_IDS ? controller.allocateProducerIds(request)
-        : controller.alterPartitionIsr(request);
-      return answer.then(respond);
-    }
     if (apiKey === DESCRIBE_QUORUM && apiVersion === 0) {
       const driver = this.driver();
       const d = driver?.node.describe();
@@ -267,13 +231,6 @@ export class RaftDispatcher implements Dispatcher {
         observers: (d?.progress ?? []).filter((p) => !p.voter).map((p) => ({ nodeId: p.nodeId, matchIndex: p.matchIndex, lastContactMs: -1 })),
         clusterId: this.clusterId,
       });
-    }
-    if ((apiKey === ADD_VOTER || apiKey === REMOVE_VOTER) && apiVersion === 0 && this.controller) {
-      const request = requestCodec(apiKey, 0).decode(body);
-      const respond = (value: unknown) => encodeResponseFrame(apiKey, 0, correlationId, responseCodec(apiKey, 0), value);
-      if (request.clusterId !== this.clusterId) return respond({ errorCode: ErrorCode.INCONSISTENT_CLUSTER_ID, errorMessage: 'another cluster', leaderId: -1 });
-      const answer = apiKey === ADD_VOTER ? this.controller.addVoter(request.voterId) : this.controller.removeVoter(request.voterId);
-      return answer.then(respond);
     }
     if (![VOTE, APPEND, TIMEOUT_NOW, INSTALL_SNAPSHOT].includes(apiKey) || apiVersion !== 0) {
       this.logger.warn('controller port: unknown api, closing connection', { apiKey, apiVersion, remote: connection.remote });

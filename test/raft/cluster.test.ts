@@ -8,7 +8,7 @@ import * as assert from 'uvu/assert';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
-import { QuorumStorage } from '../../src/controller/quorum-storage';
+import { QuorumStorage } from '../../src/raft/quorum-storage';
 import { realFileSystem } from '../../src/log/file-system';
 import { silentLogger } from '../../src/logger';
 import { RaftDriver } from '../../src/raft/driver';

@@ -1,5 +1,6 @@
-// Durable storage of one Raft node of the metadata quorum, behind the FileSystem interface
-// (so crash and torn-write cases are testable in memory):
+// Durable storage of one Raft node of the metadata quorum: the file implementation of the
+// driver's RaftStorage, behind the FileSystem interface (so crash and torn-write cases are
+// testable in memory):
 //   quorum-state                     current term and vote, replaced atomically (fsync'd)
 //   raft.log                         entries: [length int32][crc32c uint32][term int32]
 //                                    [index int64][kind int8][data], appended and fsync'd
@@ -14,34 +15,19 @@
 import * as path from 'node:path';
 import { crc32c } from '../../protocol/crc32c';
 import { FileHandle, FileSystem } from '../log/file-system';
-import { decodeMembership, encodeMembership } from '../raft/membership';
-import type { Snapshot } from '../raft/core';
-
-export interface LogEntry {
-  index: number;
-  term: number;
-  data: Buffer;
-  kind?: number;
-}
+import type { Entry, HardState, Snapshot } from './core';
+import { RaftStorage, QuorumStorageError } from './driver';
+import { decodeMembership, encodeMembership } from './membership';
 
 const SNAPSHOTS_KEPT = 2;
 const SNAPSHOT_NAME = /^\d{20}-\d{10}\.checkpoint$/;
-
-export class QuorumStorageError extends Error {
-  override name = 'QuorumStorageError';
-}
 
 const STATE_FILE = 'quorum-state';
 const LOG_FILE = 'raft.log';
 const ENTRY_HEADER_BYTES = 4 + 4 + 4 + 8 + 1;
 const ENTRY_BYTES_MAX = 16 * 1024 * 1024;
 
-export interface HardState {
-  term: number;
-  votedFor: number;
-}
-
-export class QuorumStorage {
+export class QuorumStorage implements RaftStorage {
   private log: FileHandle;
   /** File position of each entry, by index - firstIndex. */
   private positions: number[] = [];
@@ -131,7 +117,7 @@ export class QuorumStorage {
   }
 
   /** Appends entries (they must continue the log); durable after `sync()`. */
-  append(entries: LogEntry[]): void {
+  append(entries: Entry[]): void {
     const parts: Buffer[] = [];
     let position = this.log.size();
     for (const entry of entries) {
@@ -169,8 +155,8 @@ export class QuorumStorage {
     this.log.sync();
   }
 
-  read(from: number, to: number): LogEntry[] {
-    const out: LogEntry[] = [];
+  read(from: number, to: number): Entry[] {
+    const out: Entry[] = [];
     for (let index = Math.max(from, this.firstIndex); index <= Math.min(to, this.lastIndex); index++) {
       const i = index - this.firstIndex;
       const header = Buffer.alloc(ENTRY_HEADER_BYTES);

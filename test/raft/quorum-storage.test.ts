@@ -5,7 +5,8 @@
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { MemoryFileSystem } from '../../src/log/file-system';
-import { QuorumStorage, QuorumStorageError } from '../../src/controller/quorum-storage';
+import { QuorumStorageError } from '../../src/raft/driver';
+import { QuorumStorage } from '../../src/raft/quorum-storage';
 
 const DIR = '/data/__cluster_metadata';
 const entry = (index: number, term: number) => ({ index, term, data: Buffer.from(`e${index}t${term}`) });
