@@ -6,6 +6,7 @@
 // does; Kafka errors become KafkaError with the error's name and the broker's message.
 
 import { ErrorCode } from '../../protocol/errors';
+import { isInternalTopic } from '../../protocol/topic-names';
 import { ClientOptions, Cluster, KafkaError, PartitionMetadata } from './cluster';
 import { decodeAssignment } from './consumer';
 
@@ -143,7 +144,7 @@ export class Admin {
 
   async listTopics(includeInternal = false): Promise<string[]> {
     const topics = await this.cluster.refreshMetadata(null);
-    return topics.map((t) => t.name).filter((name) => includeInternal || !name.startsWith('__')).sort();
+    return topics.map((t) => t.name).filter((name) => includeInternal || !isInternalTopic(name)).sort();
   }
 
   async describeCluster(): Promise<{ clusterId: string | null; controllerId: number; brokers: { nodeId: number; host: string; port: number; rack: string | null }[] }> {

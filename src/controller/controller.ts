@@ -8,6 +8,7 @@
 
 import { ErrorCode } from '../../protocol/errors';
 import { MetadataRecord } from '../../protocol/metadata/records';
+import { ZERO_TOPIC_ID } from '../../protocol/topic-names';
 import { BrokerEndpoint, MetadataImage, PartitionInfo } from './metadata-image';
 
 export const PRODUCER_ID_BLOCK_SIZE = 1000;
@@ -392,7 +393,7 @@ export class Controller {
     const results: TopicResult[] = [];
     const creating = new Set<string>();
     for (const request of requests) {
-      const fail = (errorCode: number, errorMessage: string) => results.push({ name: request.name, topicId: 'AAAAAAAAAAAAAAAAAAAAAA', errorCode, errorMessage });
+      const fail = (errorCode: number, errorMessage: string) => results.push({ name: request.name, topicId: ZERO_TOPIC_ID, errorCode, errorMessage });
       if (this.image.topicsByName.has(request.name) || creating.has(request.name)) {
         fail(ErrorCode.TOPIC_ALREADY_EXISTS, `Topic '${request.name}' already exists.`);
         continue;
@@ -440,7 +441,7 @@ export class Controller {
     const records: MetadataRecord[] = [];
     const result = names.map((name) => {
       const topic = this.image.topicsByName.get(name);
-      if (!topic) return { name, topicId: 'AAAAAAAAAAAAAAAAAAAAAA', errorCode: ErrorCode.UNKNOWN_TOPIC_OR_PARTITION };
+      if (!topic) return { name, topicId: ZERO_TOPIC_ID, errorCode: ErrorCode.UNKNOWN_TOPIC_OR_PARTITION };
       records.push({ type: 'RemoveTopic', data: { topicId: topic.topicId } });
       return { name, topicId: topic.topicId, errorCode: ErrorCode.NONE };
     });

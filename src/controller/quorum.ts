@@ -11,6 +11,7 @@
 
 import * as path from 'node:path';
 import { ErrorCode } from '../../protocol/errors';
+import { newTopicId, ZERO_TOPIC_ID } from '../../protocol/topic-names';
 import { decodeMetadataRecord, encodeMetadataRecord, MetadataRecord } from '../../protocol/metadata/records';
 import { Reader, Writer } from '../../protocol/primitives';
 import { Voter } from '../config/config';
@@ -25,7 +26,6 @@ import { ControllerPortDispatcher, ControllerRequests, MembershipAnswer } from '
 import { Controller, ControllerSettings, OngoingReassignment, ReassignmentResult, TopicRequest, TopicResult, seededRandom } from './controller';
 import { MetadataImage } from './metadata-image';
 import { QuorumStorage } from '../raft/quorum-storage';
-import { newTopicId } from '../broker/topic-registry';
 
 /** Longest a metadata write waits for its commit before the caller gets NOT_CONTROLLER. */
 const PROPOSAL_TIMEOUT_MS = 10_000;
@@ -399,12 +399,12 @@ export class MetadataQuorum implements ControllerRequests {
   }
 
   createTopics(requests: TopicRequest[], validateOnly: boolean): Promise<TopicResult[]> {
-    const notLeader = requests.map((r) => ({ name: r.name, topicId: 'AAAAAAAAAAAAAAAAAAAAAA', errorCode: ErrorCode.NOT_CONTROLLER, errorMessage: 'this node is not the active controller' }));
+    const notLeader = requests.map((r) => ({ name: r.name, topicId: ZERO_TOPIC_ID, errorCode: ErrorCode.NOT_CONTROLLER, errorMessage: 'this node is not the active controller' }));
     return this.decide((c) => c.createTopics(requests, validateOnly), notLeader);
   }
 
   deleteTopics(names: string[]): Promise<{ name: string; topicId: string; errorCode: number }[]> {
-    return this.decide((c) => c.deleteTopics(names), names.map((name) => ({ name, topicId: 'AAAAAAAAAAAAAAAAAAAAAA', errorCode: ErrorCode.NOT_CONTROLLER })));
+    return this.decide((c) => c.deleteTopics(names), names.map((name) => ({ name, topicId: ZERO_TOPIC_ID, errorCode: ErrorCode.NOT_CONTROLLER })));
   }
 
   alterPartitionReassignments(topics: { name: string; partitions: { partitionIndex: number; replicas: number[] | null }[] }[]): Promise<{ name: string; partitions: ReassignmentResult[] }[]> {

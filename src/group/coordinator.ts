@@ -15,8 +15,6 @@ import { Effect, Group, GroupLimits, JoinReply, JoinRequest, SyncReply, DEFAULT_
 import type { PartitionLog } from '../log/partition-log';
 import { OffsetStore, CommittedOffset, OffsetsLog } from './offset-store';
 
-export const OFFSETS_TOPIC = '__consumer_offsets';
-
 /** Java's String.hashCode, so groups land on the partition Kafka would choose. */
 export function javaStringHash(text: string): number {
   let hash = 0;

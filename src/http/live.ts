@@ -7,6 +7,7 @@
 import * as http from 'node:http';
 import { Duplex } from 'node:stream';
 import { WebSocket, WebSocketServer, RawData } from 'ws';
+import { TOPIC_NAME_LENGTH_MAX } from '../../protocol/topic-names';
 import type { Broker } from '../broker/broker';
 import { Consumer, ConsumerRecord } from '../client/consumer';
 import { Logger } from '../logger';
@@ -160,7 +161,7 @@ export class LiveServer {
     }
     switch (message.type) {
       case 'tail':
-        if (typeof message.topic !== 'string' || message.topic.length === 0 || message.topic.length > 249) {
+        if (typeof message.topic !== 'string' || message.topic.length === 0 || message.topic.length > TOPIC_NAME_LENGTH_MAX) {
           return this.sendError(socket, state, 'bad-message', 'A tail needs the name of a topic: {"type":"tail","topic":"..."}.');
         }
         void this.startTail(socket, state, message.topic);

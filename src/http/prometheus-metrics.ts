@@ -8,7 +8,7 @@ import * as os from 'node:os';
 import type { Histogram } from 'hdr-histogram-js';
 import { apiByKey } from '../../protocol/apis';
 import { errorName } from '../../protocol/errors';
-import { OFFSETS_TOPIC } from '../group/coordinator';
+import { OFFSETS_TOPIC } from '../../protocol/topic-names';
 import { ExpositionWriter } from './exposition';
 import type { NodeMetrics } from './metrics';
 

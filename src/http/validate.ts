@@ -1,6 +1,7 @@
 // Checks of request input (JSON bodies and query parameters) that answer 400 with a message
 // naming the field and what was expected.
 
+import { validateTopicName } from '../../protocol/topic-names';
 import { badRequest } from './http-errors';
 
 export type JsonObject = Record<string, unknown>;
@@ -60,9 +61,9 @@ export function queryInteger(url: URL, name: string, fallback: number | undefine
   return value;
 }
 
-/** Topic names as Kafka allows them: 1 to 249 of [a-zA-Z0-9._-], not "." or "..". */
+/** Topic names as Kafka allows them (protocol/topic-names.ts): 1 to 249 of [a-zA-Z0-9._-], not "." or "..". */
 export function checkTopicName(name: string): void {
-  if (name.length === 0 || name.length > 249 || !/^[a-zA-Z0-9._-]+$/.test(name) || name === '.' || name === '..') {
+  if (validateTopicName(name) !== null) {
     throw badRequest(`invalid topic name ${JSON.stringify(name)}: use 1 to 249 letters, digits, '.', '_' or '-'`, 'INVALID_TOPIC_EXCEPTION');
   }
 }

@@ -13,7 +13,7 @@
 import { ErrorCode } from '../../../protocol/errors';
 import { RecordBatchView, splitBatches } from '../../../protocol/record-batch';
 import { ApiHandler, NO_RESPONSE } from '../api-handler';
-import { isInternalTopic } from '../topic-registry';
+import { isInternalTopic } from '../../../protocol/topic-names';
 import type { Broker } from '../broker';
 
 interface PartitionData {

@@ -10,7 +10,8 @@ import { ErrorCode } from '../../../protocol/errors';
 import { ZERO_UUID } from '../../../protocol/primitives';
 import { ApiHandler } from '../api-handler';
 import type { Broker } from '../broker';
-import { TopicInfo, validateTopicName } from '../topic-registry';
+import { isInternalTopic, validateTopicName } from '../../../protocol/topic-names';
+import { TopicInfo } from '../topic-registry';
 
 const AUTHORIZED_OPERATIONS_OMITTED = -2147483648;
 
@@ -36,7 +37,7 @@ function describeTopic(broker: Broker, topic: TopicInfo) {
     errorCode: ErrorCode.NONE,
     name: topic.name,
     topicId: topic.topicId,
-    isInternal: topic.name.startsWith('__'),
+    isInternal: isInternalTopic(topic.name),
     partitions,
     topicAuthorizedOperations: AUTHORIZED_OPERATIONS_OMITTED,
   };

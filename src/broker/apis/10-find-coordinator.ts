@@ -6,7 +6,8 @@
 import { ErrorCode } from '../../../protocol/errors';
 import { ApiHandler } from '../api-handler';
 import type { Broker } from '../broker';
-import { OFFSETS_TOPIC, offsetsPartitionFor } from '../../group/coordinator';
+import { OFFSETS_TOPIC } from '../../../protocol/topic-names';
+import { offsetsPartitionFor } from '../../group/coordinator';
 
 const GROUP = 0;
 

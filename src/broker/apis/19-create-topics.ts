@@ -7,7 +7,7 @@ import { ErrorCode } from '../../../protocol/errors';
 import { ZERO_UUID } from '../../../protocol/primitives';
 import { ApiHandler } from '../api-handler';
 import { TOPIC_CONFIGS, effectiveTopicConfig, validateTopicConfig } from '../topic-config';
-import { validateTopicName } from '../topic-registry';
+import { validateTopicName } from '../../../protocol/topic-names';
 import { TopicCreationError } from '../broker';
 
 const CONFIG_SOURCE_TOPIC = 1;

@@ -5,7 +5,7 @@
 import { ErrorCode } from '../../../protocol/errors';
 import { ZERO_UUID } from '../../../protocol/primitives';
 import { ApiHandler } from '../api-handler';
-import { isInternalTopic } from '../topic-registry';
+import { isInternalTopic } from '../../../protocol/topic-names';
 
 interface Target {
   name: string | null;

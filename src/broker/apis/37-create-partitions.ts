@@ -3,7 +3,7 @@
 
 import { ErrorCode } from '../../../protocol/errors';
 import { ApiHandler } from '../api-handler';
-import { isInternalTopic } from '../topic-registry';
+import { isInternalTopic } from '../../../protocol/topic-names';
 
 interface Request {
   topics: { name: string; count: number; assignments: { brokerIds: number[] }[] | null }[];

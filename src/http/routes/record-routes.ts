@@ -15,7 +15,8 @@ import { Acks } from '../kafka-clients';
 import { decodeOutput, encodeInput, InputFormat, OUTPUT_FORMATS, OutputFormat, parseInputFormat } from '../record-format';
 import type { Router } from '../router';
 import { JsonObject, onlyFields, queryInteger, requireObject } from '../validate';
-import { existingTopic, isInternal } from './topic-routes';
+import { isInternalTopic as isInternal } from '../../../protocol/topic-names';
+import { existingTopic } from './topic-routes';
 
 /** Records one produce request may carry. */
 export const PRODUCE_RECORDS_MAX = 10_000;

@@ -5,6 +5,7 @@
 // Sizes are of the replicas stored on this node (the whole topic when every broker holds
 // a replica, as on a single node).
 
+import { isInternalTopic as isInternal } from '../../../protocol/topic-names';
 import type { Broker } from '../../broker/broker';
 import { Admin } from '../../client/admin';
 import { badRequest, notFound } from '../http-errors';
@@ -30,10 +31,6 @@ const CONFIG_SOURCES: Record<number, string> = {
   5: 'DEFAULT_CONFIG',
   6: 'DYNAMIC_BROKER_LOGGER_CONFIG',
 };
-
-export function isInternal(name: string): boolean {
-  return name.startsWith('__');
-}
 
 /** The topic's image entry, or 404 naming it. */
 export function existingTopic(broker: Broker, name: string) {
