@@ -9,8 +9,9 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import { Compression, compress } from '../protocol/compression';
 import { encodeRecordBatchSync } from '../protocol/record-batch';
-import { runTask, PoolTask } from '../src/pool/tasks';
-import { WorkerPool } from '../src/pool/worker-pool';
+import { byteTasks, ByteTask } from '../src/pool/byte-tasks';
+import { scanTasks, ScanTask } from '../src/log/scan-tasks';
+import { PoolTask, TaskModule, WorkerPool } from '../src/pool/worker-pool';
 import { environment, writeResult } from './lib/env';
 
 const quick = process.argv.includes('--quick');
@@ -18,6 +19,8 @@ const quick = process.argv.includes('--quick');
 interface Case {
   name: string;
   bytes: number;
+  /** The module that does the work: the pool's byte tasks or the log's scans. */
+  module: TaskModule<PoolTask>;
   tasks: () => PoolTask[];
 }
 
@@ -46,7 +49,7 @@ export async function main(): Promise<Record<string, unknown>> {
   const segmentBytes = quick ? 4 * 1024 * 1024 : 64 * 1024 * 1024;
   const segment = segmentOfBatches(segmentBytes);
   const chunk = 4 * 1024 * 1024;
-  const scanChunks: PoolTask[] = [];
+  const scanChunks: ScanTask[] = [];
   for (let at = 0; at < segment.length; at += chunk) {
     // Cut at whole batches: every batch here has the same size.
     const batchSize = 12 + segment.readInt32BE(8);
@@ -61,29 +64,30 @@ export async function main(): Promise<Record<string, unknown>> {
   const cases: Case[] = [16 * 1024, 256 * 1024, 1024 * 1024, 8 * 1024 * 1024].map((size) => ({
     name: `crc32c ${size / 1024} KiB`,
     bytes: size,
-    tasks: () => [{ kind: 'crc32c', bytes: Buffer.alloc(size, 1) }],
+    module: byteTasks,
+    tasks: (): ByteTask[] => [{ kind: 'crc32c', bytes: Buffer.alloc(size, 1) }],
   }));
-  cases.push({ name: `scan ${segmentBytes >> 20} MiB handed over in 4 MiB chunks`, bytes: segment.length, tasks: () => scanChunks });
+  cases.push({ name: `scan ${segmentBytes >> 20} MiB handed over in 4 MiB chunks`, bytes: segment.length, module: scanTasks, tasks: () => scanChunks });
   // The realistic recovery shape: each thread reads its own file range and scans it.
   const file = path.join(os.tmpdir(), `brook-bench-segment-${process.pid}.log`);
   fs.writeFileSync(file, segment);
-  const fileChunks: PoolTask[] = scanChunks.map((task) => {
+  const fileChunks: ScanTask[] = scanChunks.map((task) => {
     const t = task as unknown as { position: number; bytes: Buffer };
     return { kind: 'scan-file', file, position: t.position, length: t.bytes.length, expectedOffset: 0, bytes: { byteLength: t.bytes.length } };
   });
-  cases.push({ name: `recovery scan ${segmentBytes >> 20} MiB file, 4 MiB ranges`, bytes: segment.length, tasks: () => fileChunks });
-  cases.push({ name: 'gzip decompress 1 MiB', bytes: raw.length, tasks: () => [{ kind: 'decompress', codec: Compression.Gzip, bytes: gzipped, limit: 1 << 24 }] });
-  cases.push({ name: 'zstd decompress 1 MiB', bytes: raw.length, tasks: () => [{ kind: 'decompress', codec: Compression.Zstd, bytes: zstded, limit: 1 << 24 }] });
+  cases.push({ name: `recovery scan ${segmentBytes >> 20} MiB file, 4 MiB ranges`, bytes: segment.length, module: scanTasks, tasks: () => fileChunks });
+  cases.push({ name: 'gzip decompress 1 MiB', bytes: raw.length, module: byteTasks, tasks: (): ByteTask[] => [{ kind: 'decompress', codec: Compression.Gzip, bytes: gzipped, limit: 1 << 24 }] });
+  cases.push({ name: 'zstd decompress 1 MiB', bytes: raw.length, module: byteTasks, tasks: (): ByteTask[] => [{ kind: 'decompress', codec: Compression.Zstd, bytes: zstded, limit: 1 << 24 }] });
 
   const results: Record<string, unknown> = { environment: environment(), mode: quick ? 'quick' : 'full', threads: 2 };
   for (const c of cases) {
     const tasks = c.tasks();
     const iterations = quick ? 3 : Math.max(5, Math.min(2000, Math.floor(400e6 / c.bytes)));
     const inline = await measure('inline', c.bytes, iterations, async () => {
-      for (const task of tasks) await runTask(task);
+      for (const task of tasks) await c.module.runTask(task);
     });
     // The pool gets the tasks all at once, as a recovery or a batch of fetches would.
-    const pooled = await measure('pool', c.bytes, iterations, () => Promise.all(tasks.map((task) => pool.run(task, true))));
+    const pooled = await measure('pool', c.bytes, iterations, () => Promise.all(tasks.map((task) => pool.run(c.module, task, true))));
     results[c.name] = { inlineMBps: inline, poolMBps: pooled, poolOverInline: pooled / inline, iterations };
     process.stdout.write(`${c.name.padEnd(40)} inline ${inline.toFixed(0).padStart(6)} MB/s   pool ${pooled.toFixed(0).padStart(6)} MB/s   pool/inline ${(pooled / inline).toFixed(2)}\n`);
   }

@@ -12,6 +12,7 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { WorkerPool } from '../pool/worker-pool';
+import { ScanTask, scanTasks } from './scan-tasks';
 
 export const RECOVERY_POOL_MIN_BYTES = 32 * 1024 * 1024;
 const RANGE_BYTES = 4 * 1024 * 1024;
@@ -65,7 +66,8 @@ export async function preRecoverActiveSegment(dir: string, pool: WorkerPool, min
   const results = await Promise.all(
     starts.map((start, i) => {
       const end = i + 1 < starts.length ? starts[i + 1].position : size;
-      return pool.run<ScanResult>(
+      return pool.run<ScanResult, ScanTask>(
+        scanTasks,
         { kind: 'scan-file', file: logFile, position: start.position, length: end - start.position, expectedOffset: start.offset, bytes: { byteLength: end - start.position } },
         true,
       );

@@ -1,31 +1,24 @@
-// The work a pool thread can do: pure functions of bytes (CRC-32C, batch scans for
-// recovery, decompression). The same functions run inline; bench/worker-pool.ts measures
-// which is faster for each size on this machine.
+// The log's work for the worker pool: scanning batches (CRC-32C and structure) of a buffer
+// or of a byte range of a segment file, for recovery. A pool thread loads this module and
+// calls runTask; the same function runs inline.
 
 import * as fs from 'node:fs';
-import { crc32c } from '../../protocol/crc32c';
-import { Compression, decompress } from '../../protocol/compression';
-import { scanBuffer } from '../log/batch-scan';
+import type { TaskModule } from '../pool/worker-pool';
+import { scanBuffer } from './batch-scan';
 
-export type PoolTask =
-  | { kind: 'crc32c'; bytes: Uint8Array }
+export type ScanTask =
   | { kind: 'scan'; bytes: Uint8Array; position: number; expectedOffset: number }
-  | { kind: 'decompress'; codec: Compression; bytes: Uint8Array; limit: number }
   /** Reads a byte range of a segment file and scans it: nothing crosses threads but numbers. */
   | { kind: 'scan-file'; file: string; position: number; length: number; expectedOffset: number; bytes: { byteLength: number } };
 
 const asBuffer = (bytes: Uint8Array) => Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength);
 
-export async function runTask(task: PoolTask): Promise<unknown> {
+export async function runTask(task: ScanTask): Promise<unknown> {
   switch (task.kind) {
-    case 'crc32c':
-      return crc32c(asBuffer(task.bytes));
     case 'scan': {
       const result = scanBuffer(asBuffer(task.bytes), task.position, task.expectedOffset);
       return { validBytes: result.validBytes, stop: result.stop, reason: result.reason, nextOffset: result.nextOffset, batches: result.batches.length };
     }
-    case 'decompress':
-      return decompress(task.codec, asBuffer(task.bytes), task.limit);
     case 'scan-file': {
       const fd = fs.openSync(task.file, 'r');
       try {
@@ -39,3 +32,5 @@ export async function runTask(task: PoolTask): Promise<unknown> {
     }
   }
 }
+
+export const scanTasks: TaskModule<ScanTask> = { filename: __filename, runTask };

@@ -1,0 +1,24 @@
+// Byte work any layer may hand to the pool: CRC-32C and decompression, pure functions of
+// bytes from protocol/. The same functions run inline; bench/worker-pool.ts measures which
+// is faster for each size on this machine.
+
+import { crc32c } from '../../protocol/crc32c';
+import { Compression, decompress } from '../../protocol/compression';
+import type { TaskModule } from './worker-pool';
+
+export type ByteTask =
+  | { kind: 'crc32c'; bytes: Uint8Array }
+  | { kind: 'decompress'; codec: Compression; bytes: Uint8Array; limit: number };
+
+const asBuffer = (bytes: Uint8Array) => Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+
+export async function runTask(task: ByteTask): Promise<unknown> {
+  switch (task.kind) {
+    case 'crc32c':
+      return crc32c(asBuffer(task.bytes));
+    case 'decompress':
+      return decompress(task.codec, asBuffer(task.bytes), task.limit);
+  }
+}
+
+export const byteTasks: TaskModule<ByteTask> = { filename: __filename, runTask };
