@@ -21,10 +21,35 @@ export interface MembershipAnswer {
 
 /** Requests the active controller answers (registration, heartbeats, voter changes). */
 export interface ControllerRequests {
-  register(request: { brokerId: number; incarnationId: string; host: string; port: number; rack: string | null; controllerHost: string; controllerPort: number }): Promise<{ errorCode: number; brokerEpoch: number; leaderId: number }>;
-  heartbeat(request: { brokerId: number; brokerEpoch: number; currentMetadataOffset: number; wantFence: boolean; wantShutDown: boolean }): Promise<{ errorCode: number; isCaughtUp: boolean; isFenced: boolean; shouldShutDown: boolean; leaderId: number }>;
-  allocateProducerIds(request: { brokerId: number; brokerEpoch: number }): Promise<{ errorCode: number; firstProducerId: number; count: number; leaderId: number }>;
-  alterPartitionIsr(request: { brokerId: number; brokerEpoch: number; topicId: string; partition: number; leaderEpoch: number; partitionEpoch: number; newIsr: number[] }): Promise<{ errorCode: number; leaderId: number; leaderEpoch: number; partitionEpoch: number; isr: number[] }>;
+  register(request: {
+    brokerId: number;
+    incarnationId: string;
+    host: string;
+    port: number;
+    rack: string | null;
+    controllerHost: string;
+    controllerPort: number;
+  }): Promise<{ errorCode: number; brokerEpoch: number; leaderId: number }>;
+  heartbeat(request: {
+    brokerId: number;
+    brokerEpoch: number;
+    currentMetadataOffset: number;
+    wantFence: boolean;
+    wantShutDown: boolean;
+  }): Promise<{ errorCode: number; isCaughtUp: boolean; isFenced: boolean; shouldShutDown: boolean; leaderId: number }>;
+  allocateProducerIds(request: {
+    brokerId: number;
+    brokerEpoch: number;
+  }): Promise<{ errorCode: number; firstProducerId: number; count: number; leaderId: number }>;
+  alterPartitionIsr(request: {
+    brokerId: number;
+    brokerEpoch: number;
+    topicId: string;
+    partition: number;
+    leaderEpoch: number;
+    partitionEpoch: number;
+    newIsr: number[];
+  }): Promise<{ errorCode: number; leaderId: number; leaderEpoch: number; partitionEpoch: number; isr: number[] }>;
   addVoter(voterId: number): Promise<MembershipAnswer>;
   removeVoter(voterId: number): Promise<MembershipAnswer>;
 }
@@ -49,20 +74,38 @@ export class ControllerPortDispatcher implements Dispatcher {
     if (apiVersion !== 0) return this.raft.dispatch(header, body, connection);
     const respond = (value: unknown) => encodeResponseFrame(apiKey, 0, correlationId, responseCodec(apiKey, 0), value);
     const controller = this.controller;
-    if (apiKey === BROKER_REGISTRATION || apiKey === BROKER_HEARTBEAT || apiKey === ALLOCATE_PRODUCER_IDS || apiKey === ALTER_PARTITION_ISR) {
+    if (
+      apiKey === BROKER_REGISTRATION ||
+      apiKey === BROKER_HEARTBEAT ||
+      apiKey === ALLOCATE_PRODUCER_IDS ||
+      apiKey === ALTER_PARTITION_ISR
+    ) {
       const request = requestCodec(apiKey, 0).decode(body);
-      if (request.clusterId !== this.clusterId) return respond({ errorCode: ErrorCode.INCONSISTENT_CLUSTER_ID, brokerEpoch: -1, leaderId: -1, firstProducerId: -1, count: 0, isr: [] });
+      if (request.clusterId !== this.clusterId)
+        return respond({
+          errorCode: ErrorCode.INCONSISTENT_CLUSTER_ID,
+          brokerEpoch: -1,
+          leaderId: -1,
+          firstProducerId: -1,
+          count: 0,
+          isr: [],
+        });
       const answer: Promise<unknown> =
-        apiKey === BROKER_REGISTRATION ? controller.register(request)
-        : apiKey === BROKER_HEARTBEAT ? controller.heartbeat(request)
-        : apiKey === ALLOCATE_PRODUCER_IDS ? controller.allocateProducerIds(request)
-        : controller.alterPartitionIsr(request);
+        apiKey === BROKER_REGISTRATION
+          ? controller.register(request)
+          : apiKey === BROKER_HEARTBEAT
+            ? controller.heartbeat(request)
+            : apiKey === ALLOCATE_PRODUCER_IDS
+              ? controller.allocateProducerIds(request)
+              : controller.alterPartitionIsr(request);
       return answer.then(respond);
     }
     if (apiKey === ADD_VOTER || apiKey === REMOVE_VOTER) {
       const request = requestCodec(apiKey, 0).decode(body);
-      if (request.clusterId !== this.clusterId) return respond({ errorCode: ErrorCode.INCONSISTENT_CLUSTER_ID, errorMessage: 'another cluster', leaderId: -1 });
-      const answer = apiKey === ADD_VOTER ? controller.addVoter(request.voterId) : controller.removeVoter(request.voterId);
+      if (request.clusterId !== this.clusterId)
+        return respond({ errorCode: ErrorCode.INCONSISTENT_CLUSTER_ID, errorMessage: 'another cluster', leaderId: -1 });
+      const answer =
+        apiKey === ADD_VOTER ? controller.addVoter(request.voterId) : controller.removeVoter(request.voterId);
       return answer.then(respond);
     }
     return this.raft.dispatch(header, body, connection);

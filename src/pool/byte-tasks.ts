@@ -7,8 +7,7 @@ import { Compression, decompress } from '../../protocol/compression';
 import type { TaskModule } from './worker-pool';
 
 export type ByteTask =
-  | { kind: 'crc32c'; bytes: Uint8Array }
-  | { kind: 'decompress'; codec: Compression; bytes: Uint8Array; limit: number };
+  { kind: 'crc32c'; bytes: Uint8Array } | { kind: 'decompress'; codec: Compression; bytes: Uint8Array; limit: number };
 
 const asBuffer = (bytes: Uint8Array) => Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength);
 

@@ -38,7 +38,8 @@ export class WorkerPool {
 
   /** Runs a task of `module` in the pool (or inline when below the threshold). */
   run<T, Task extends PoolTask = PoolTask>(module: TaskModule<Task>, task: Task, forcePool = false): Promise<T> {
-    if (!forcePool && task.bytes.byteLength < this.inlineBelowBytes) return Promise.resolve(module.runTask(task)) as Promise<T>;
+    if (!forcePool && task.bytes.byteLength < this.inlineBelowBytes)
+      return Promise.resolve(module.runTask(task)) as Promise<T>;
     return this.piscina.run(task, { filename: module.filename, name: 'runTask' }) as Promise<T>;
   }
 

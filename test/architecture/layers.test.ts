@@ -138,7 +138,10 @@ export function checkLayers(files: Map<string, string>, layers: string[][]): str
   }
   for (const edge of edges) {
     const [a, b] = [layerOf.get(edge.from), layerOf.get(edge.to)];
-    if (a !== undefined && b !== undefined && b > a) problems.push(`${edge.file} imports '${edge.target}': ${edge.from} (layer ${a}) -> ${edge.to} (layer ${b}) runs upward`);
+    if (a !== undefined && b !== undefined && b > a)
+      problems.push(
+        `${edge.file} imports '${edge.target}': ${edge.from} (layer ${a}) -> ${edge.to} (layer ${b}) runs upward`,
+      );
   }
   const graph = new Map<string, Set<string>>();
   for (const edge of edges) {
@@ -151,7 +154,8 @@ export function checkLayers(files: Map<string, string>, layers: string[][]): str
     problems.push(`folder cycle: ${component.join(', ')}`);
     const members = new Set(component);
     for (const edge of edges) {
-      if (members.has(edge.from) && members.has(edge.to)) problems.push(`  in that cycle: ${edge.file} imports '${edge.target}' (${edge.from} -> ${edge.to})`);
+      if (members.has(edge.from) && members.has(edge.to))
+        problems.push(`  in that cycle: ${edge.file} imports '${edge.target}' (${edge.from} -> ${edge.to})`);
     }
   }
   return problems;
@@ -179,11 +183,18 @@ test('the layer table has every unit once', () => {
 
 test('every import in src/ and protocol/ points down the layer order, with no folder cycle', () => {
   const files = new Map<string, string>();
-  for (const file of [...sourceFiles('src'), ...sourceFiles('protocol')]) files.set(file, fs.readFileSync(path.join(ROOT, file), 'utf8'));
+  for (const file of [...sourceFiles('src'), ...sourceFiles('protocol')])
+    files.set(file, fs.readFileSync(path.join(ROOT, file), 'utf8'));
   // The scan must have seen the tree: every layer has files, and imports between units.
   assert.ok(files.size > 100, `only ${files.size} source files found under ${ROOT}`);
-  for (const unit of LAYERS.flat()) assert.ok([...files.keys()].some((file) => unitOf(file) === unit), `no source file in ${unit}`);
-  const crossUnit = [...files].flatMap(([file, source]) => importsOf(source).filter((s) => unitOf(resolveImport(file, s, files)) !== unitOf(file)));
+  for (const unit of LAYERS.flat())
+    assert.ok(
+      [...files.keys()].some((file) => unitOf(file) === unit),
+      `no source file in ${unit}`,
+    );
+  const crossUnit = [...files].flatMap(([file, source]) =>
+    importsOf(source).filter((s) => unitOf(resolveImport(file, s, files)) !== unitOf(file)),
+  );
   assert.ok(crossUnit.length > 100, `only ${crossUnit.length} imports between units found`);
   const problems = checkLayers(files, LAYERS);
   assert.equal(problems, [], `layer violations:\n${problems.join('\n')}`);
@@ -193,20 +204,42 @@ test('the scanner catches a planted upward edge, a sideways cycle and an unknown
   const layers = [['protocol'], ['src/net'], ['src/log', 'src/raft'], ['src/broker']];
   const files = new Map<string, string>([
     ['protocol/frame.ts', "import { x } from './primitives';\n"],
-    ['src/net/connection.ts', "import { frame } from '../../protocol/frame';\nimport type { Broker } from '../broker/broker';\n"],
+    [
+      'src/net/connection.ts',
+      "import { frame } from '../../protocol/frame';\nimport type { Broker } from '../broker/broker';\n",
+    ],
     ['src/log/segment.ts', "import { Entry } from '../raft/core';\n"],
     ['src/raft/core.ts', "const storage = require('../log/segment');\n"],
-    ['src/broker/broker.ts', "import { Connection } from '../net/connection';\nconst lazy = () => import('../net/connection');\n// import { old } from '../mystery/old';\n"],
-    ['src/mystery/thing.ts', "export const thing = 1;\n"],
+    [
+      'src/broker/broker.ts',
+      "import { Connection } from '../net/connection';\nconst lazy = () => import('../net/connection');\n// import { old } from '../mystery/old';\n",
+    ],
+    ['src/mystery/thing.ts', 'export const thing = 1;\n'],
   ]);
   const problems = checkLayers(files, layers);
-  assert.ok(problems.some((p) => p.startsWith("src/net/connection.ts imports '../broker/broker': src/net (layer 1) -> src/broker (layer 3) runs upward")), problems.join('\n'));
+  assert.ok(
+    problems.some((p) =>
+      p.startsWith(
+        "src/net/connection.ts imports '../broker/broker': src/net (layer 1) -> src/broker (layer 3) runs upward",
+      ),
+    ),
+    problems.join('\n'),
+  );
   assert.ok(problems.includes('folder cycle: src/log, src/raft'), problems.join('\n'));
-  assert.ok(problems.some((p) => p.includes("src/raft/core.ts imports '../log/segment' (src/raft -> src/log)")), problems.join('\n'));
-  assert.ok(problems.includes('src/mystery/thing.ts: src/mystery has no place in the layer table'), problems.join('\n'));
+  assert.ok(
+    problems.some((p) => p.includes("src/raft/core.ts imports '../log/segment' (src/raft -> src/log)")),
+    problems.join('\n'),
+  );
+  assert.ok(
+    problems.includes('src/mystery/thing.ts: src/mystery has no place in the layer table'),
+    problems.join('\n'),
+  );
   // The net <-> broker round trip is a cycle too; the commented-out import is not an edge.
   assert.ok(problems.includes('folder cycle: src/broker, src/net'), problems.join('\n'));
-  assert.not.ok(problems.some((p) => p.includes('mystery/old')), problems.join('\n'));
+  assert.not.ok(
+    problems.some((p) => p.includes('mystery/old')),
+    problems.join('\n'),
+  );
   assert.is(problems.length, 9, problems.join('\n'));
 });
 
@@ -223,7 +256,10 @@ test('the scanner reads every import form and resolves assets from the compiled 
     "/* import { g } from './g'; */",
   ].join('\n');
   assert.equal(importsOf(source), ['./a', '../b/b', './c', './d', './side-effect', './e', '../f/f.node']);
-  assert.is(resolveImport('protocol/crc32c.ts', '../../protocol/native/build/Release/brook_crc32c.node'), 'protocol/native/build/Release/brook_crc32c.node');
+  assert.is(
+    resolveImport('protocol/crc32c.ts', '../../protocol/native/build/Release/brook_crc32c.node'),
+    'protocol/native/build/Release/brook_crc32c.node',
+  );
   assert.is(resolveImport('src/http/routes/topic-routes.ts', '../../../protocol/topic-names'), 'protocol/topic-names');
   assert.is(resolveImport('src/net/connection.ts', '../logger', new Map([['src/logger.ts', '']])), 'src/logger.ts');
   assert.is(resolveImport('src/index.ts', './config', new Map([['src/config/index.ts', '']])), 'src/config/index.ts');

@@ -2,10 +2,18 @@
 
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
-import { isInternalTopic, newTopicId, OFFSETS_TOPIC, TOPIC_NAME_LENGTH_MAX, validateTopicName, ZERO_TOPIC_ID } from '../../protocol/topic-names';
+import {
+  isInternalTopic,
+  newTopicId,
+  OFFSETS_TOPIC,
+  TOPIC_NAME_LENGTH_MAX,
+  validateTopicName,
+  ZERO_TOPIC_ID,
+} from '../../protocol/topic-names';
 
 test('legal names: letters, digits, dot, underscore and dash, up to 249 characters', () => {
-  for (const name of ['orders', 'a', 'Orders.v2_eu-west', '..a', '_', 'x'.repeat(TOPIC_NAME_LENGTH_MAX)]) assert.is(validateTopicName(name), null, name);
+  for (const name of ['orders', 'a', 'Orders.v2_eu-west', '..a', '_', 'x'.repeat(TOPIC_NAME_LENGTH_MAX)])
+    assert.is(validateTopicName(name), null, name);
 });
 
 test('illegal names say why', () => {
@@ -18,7 +26,7 @@ test('illegal names say why', () => {
   assert.ok(validateTopicName('tôpic'));
 });
 
-test('internal topics are exactly Kafka\'s', () => {
+test("internal topics are exactly Kafka's", () => {
   assert.ok(isInternalTopic(OFFSETS_TOPIC));
   assert.ok(isInternalTopic('__transaction_state'));
   assert.not.ok(isInternalTopic('__consumer_offsets2'));
