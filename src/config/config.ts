@@ -57,6 +57,10 @@ export interface BrokerConfig {
   leaderImbalancePerBrokerPercentage: number;
   replicaFetchWaitMaxMs: number;
   replicaFetchMaxBytes: number;
+  /** brook.raft.tick.ms: the length of one Raft tick. */
+  raftTickMs: number;
+  /** controller.quorum.election.timeout.ms: a whole number of ticks (rounded), at least 5. */
+  raftElectionTimeoutMs: number;
   /** cluster.id from the config file; when absent it is derived from the voters. */
   clusterId: string | null;
   /** broker.rack: the rack this broker is in, for rack-aware replica placement. */
@@ -85,10 +89,11 @@ export function parseVoters(value: string): Voter[] {
   return voters;
 }
 
-function parseInteger(value: string, what: string, min = 0): number {
+function parseInteger(value: string, what: string, min = 0, max = Number.MAX_SAFE_INTEGER): number {
   if (!/^-?\d+$/.test(value.trim())) throw new ConfigError(`${what}: expected an integer, got "${value}"`);
   const n = Number(value.trim());
   if (!Number.isSafeInteger(n) || n < min) throw new ConfigError(`${what}: must be an integer >= ${min}, got "${value}"`);
+  if (n > max) throw new ConfigError(`${what}: must be an integer <= ${max}, got "${value}"`);
   return n;
 }
 
@@ -209,9 +214,13 @@ export function loadConfig(flags: ServerFlags): BrokerConfig {
   for (const def of SETTINGS) {
     const given = settings[def.key];
     if (given === undefined) config[def.field] = def.defaultValue;
-    else if (def.kind === 'int') config[def.field] = parseInteger(given, def.key, def.min ?? 0);
+    else if (def.kind === 'int') config[def.field] = parseInteger(given, def.key, def.min ?? 0, def.max);
     else if (def.kind === 'bool') config[def.field] = parseBool(given, def.key);
     else config[def.field] = given;
+  }
+  const { raftTickMs, raftElectionTimeoutMs } = config as { raftTickMs: number; raftElectionTimeoutMs: number };
+  if (raftElectionTimeoutMs < 5 * raftTickMs) {
+    throw new ConfigError(`controller.quorum.election.timeout.ms: must be at least 5 ticks of brook.raft.tick.ms (${5 * raftTickMs}), got ${raftElectionTimeoutMs}`);
   }
   return config as unknown as BrokerConfig;
 }

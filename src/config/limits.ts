@@ -9,6 +9,7 @@ export interface SettingDef {
   kind: 'int' | 'bool' | 'string';
   defaultValue: number | boolean | string;
   min?: number;
+  max?: number;
   about: string;
 }
 
@@ -39,6 +40,8 @@ export const SETTINGS: SettingDef[] = [
   { key: 'replica.fetch.wait.max.ms', field: 'replicaFetchWaitMaxMs', kind: 'int', defaultValue: 500, min: 1, about: 'how long a follower\'s fetch waits at the leader for new data' },
   { key: 'replica.fetch.max.bytes', field: 'replicaFetchMaxBytes', kind: 'int', defaultValue: 1048576, min: 1024, about: 'bytes per partition in one follower fetch (at least one batch is always sent)' },
   { key: 'brook.metadata.snapshot.interval.entries', field: 'metadataSnapshotIntervalEntries', kind: 'int', defaultValue: 5000, min: 1, about: 'metadata log entries applied between snapshots (the log behind a snapshot is dropped; a lagging node is sent the snapshot)' },
+  { key: 'brook.raft.tick.ms', field: 'raftTickMs', kind: 'int', defaultValue: 50, min: 1, max: 1000, about: 'the metadata quorum\'s clock: Raft timeouts and heartbeats are counted in ticks of this length' },
+  { key: 'controller.quorum.election.timeout.ms', field: 'raftElectionTimeoutMs', kind: 'int', defaultValue: 1000, min: 5, max: 600000, about: 'a quorum voter that hears no leader for this long (randomised up to twice it) starts an election; the leader heartbeats every fifth of it; at least 5 ticks' },
   { key: 'group.max.size', field: 'groupMaxSize', kind: 'int', defaultValue: 1000, min: 1, about: 'members of one group; more get GROUP_MAX_SIZE_REACHED' },
 ];
 

@@ -67,6 +67,25 @@ test('bad values are ConfigErrors with a clear message', () => {
   assert.throws(() => loadConfig({ config: file }), (e: Error) => /num.partitions: expected an integer/.test(e.message));
 });
 
+test('Raft tick and election timeout: defaults, overrides and bounds', () => {
+  const defaults = loadConfig({});
+  assert.equal([defaults.raftTickMs, defaults.raftElectionTimeoutMs], [50, 1000]);
+  const file = path.join(dir, 'raft.properties');
+  fs.writeFileSync(file, 'brook.raft.tick.ms=10\ncontroller.quorum.election.timeout.ms=200\n');
+  const fast = loadConfig({ config: file });
+  assert.equal([fast.raftTickMs, fast.raftElectionTimeoutMs], [10, 200]);
+  const bad: [string, RegExp][] = [
+    ['brook.raft.tick.ms=0', /brook.raft.tick.ms: must be an integer >= 1/],
+    ['brook.raft.tick.ms=5000', /brook.raft.tick.ms: must be an integer <= 1000/],
+    ['controller.quorum.election.timeout.ms=fast', /controller.quorum.election.timeout.ms: expected an integer/],
+    ['controller.quorum.election.timeout.ms=100', /controller.quorum.election.timeout.ms: must be at least 5 ticks of brook.raft.tick.ms \(250\), got 100/],
+  ];
+  for (const [line, pattern] of bad) {
+    fs.writeFileSync(file, `${line}\n`);
+    assert.throws(() => loadConfig({ config: file }), (e: Error) => e instanceof ConfigError && pattern.test(e.message), line);
+  }
+});
+
 test('voters and addresses parse', () => {
   assert.equal(parseVoters('1@127.0.0.1:9093,2@127.0.0.1:9094'), [
     { id: 1, host: '127.0.0.1', port: 9093 },
