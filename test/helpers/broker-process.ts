@@ -1,13 +1,17 @@
-// Starts a real Brook broker process for integration tests: free ports on 127.0.0.1, a
-// temporary data directory, readiness = an ApiVersions answer, and shutdown of exactly the
-// PID started (SIGTERM, then SIGKILL after a bound). Anything still running when the test
-// process exits is killed.
+// Starts a real Brook broker process for integration tests: free ports on 127.0.0.1 (from
+// ports.ts, never shared with another test process), a temporary data directory, short
+// Raft timing (TEST_RAFT_CONFIG, overridable per test), readiness = an ApiVersions answer,
+// and shutdown of exactly the PID started (SIGTERM, then SIGKILL after a bound). Anything
+// still running when the test process exits is killed.
 
 import { ChildProcess, spawn } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as net from 'node:net';
 import * as os from 'node:os';
 import * as path from 'node:path';
+import { freePort } from './ports';
+
+export { freePort, freePorts } from './ports';
 
 const BROOK = path.join(__dirname, '..', '..', '..', 'scripts', 'brook.js');
 const live = new Set<ChildProcess>();
@@ -17,17 +21,6 @@ process.on('exit', () => {
   // Temporary data directories go with the test process that made them.
   for (const dir of temporary) fs.rmSync(dir, { recursive: true, force: true });
 });
-
-export function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = net.createServer();
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const port = (server.address() as net.AddressInfo).port;
-      server.close(() => resolve(port));
-    });
-  });
-}
 
 export function tempDir(prefix = 'brook-test-'): string {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), prefix));
@@ -62,6 +55,15 @@ export function rawRequest(port: number, bytes: Buffer, timeoutMs = 5000): Promi
   });
 }
 
+/**
+ * Raft timing for test nodes: elections in 0.3-0.6 s instead of 1-2 s, still far above a
+ * loaded machine's scheduling hiccups (heartbeats every 60 ms).
+ */
+export const TEST_RAFT_CONFIG: Record<string, string> = {
+  'brook.raft.tick.ms': '20',
+  'controller.quorum.election.timeout.ms': '300',
+};
+
 export interface BrokerProcess {
   port: number;
   controllerPort: number;
@@ -78,7 +80,7 @@ export interface BrokerProcess {
 export interface StartOptions {
   dataDir?: string;
   port?: number;
-  /** Extra key=value settings written to a config file. */
+  /** Extra key=value settings written to a config file (on top of TEST_RAFT_CONFIG). */
   config?: Record<string, string>;
   extraArgs?: string[];
   readyTimeoutMs?: number;
@@ -94,10 +96,11 @@ export async function startBroker(options: StartOptions = {}): Promise<BrokerPro
   const controllerPort = await freePort();
   const httpPort = options.http ? await freePort() : null;
   const args = [BROOK, 'server', '--listen', `127.0.0.1:${port}`, '--controller-listen', `127.0.0.1:${controllerPort}`, '--http', httpPort ? `127.0.0.1:${httpPort}` : 'off', '--data-dir', dataDir, '--log-level', 'info'];
-  if (options.config) {
+  {
     const file = path.join(dataDir, '..', `${path.basename(dataDir)}.properties`);
     temporary.add(file);
-    fs.writeFileSync(file, Object.entries(options.config).map(([k, v]) => `${k}=${v}`).join('\n'));
+    const config = { ...TEST_RAFT_CONFIG, ...options.config };
+    fs.writeFileSync(file, Object.entries(config).map(([k, v]) => `${k}=${v}`).join('\n'));
     args.push('--config', file);
   }
   args.push(...(options.extraArgs ?? []));

@@ -6,7 +6,6 @@
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import * as fs from 'node:fs';
-import * as net from 'node:net';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { Admin } from '../../src/client/admin';
@@ -15,17 +14,7 @@ import { Producer } from '../../src/client/producer';
 import { loadConfig } from '../../src/config/config';
 import { silentLogger } from '../../src/logger';
 import { startBroker } from '../../src/server/broker-server';
-
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = net.createServer();
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const { port } = server.address() as net.AddressInfo;
-      server.close(() => resolve(port));
-    });
-  });
-}
+import { freePort } from '../helpers/ports';
 
 test('a broker asked for port 0 registers and advertises the port it bound', async () => {
   const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'brook-port0-'));
