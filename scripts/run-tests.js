@@ -1,18 +1,34 @@
 #!/usr/bin/env node
-// Runs every compiled test file (dist/test/**/*.test.js) in its own node process, one at
-// a time, with a per-file timeout; prints each file's output and a final line
-// "N passed, M failed". A file that crashes, times out or prints no uvu summary counts as
-// one failure. Exits non-zero on any failure or when no test ran at all.
+// Runs every compiled test file (dist/test/**/*.test.js) in its own node process, several at
+// a time, with a per-file timeout. Each file's output is printed as one block when it ends
+// (never interleaved with another's); then every file's time, slowest first, and the final
+// line "N passed, M failed". A file that crashes, times out or prints no uvu summary counts
+// as one failure. Exits non-zero on any failure or when no test ran at all.
+//
+// Workers: the number of cores + 1 (BROOK_TEST_WORKERS overrides; 1 runs the files one at a
+// time). The slowest files start first, by the times of earlier runs kept in
+// dist/.test-timings.json (a file never timed is ordered by its folder's usual weight).
+// Test brokers take their ports from per-process blocks (test/helpers/ports.ts), so files
+// running side by side never share a port.
+// The benchmarks' smoke run (test/bench/) is left out unless a filter naming "bench" selects
+// it: `npm run test:bench` runs it on its own (CI runs both).
 // Usage: node scripts/run-tests.js [path-substring ...]   (matched against test/...: e.g. test/client/)
 'use strict';
 const { spawn } = require('node:child_process');
 const fs = require('node:fs');
+const os = require('node:os');
 const path = require('node:path');
 const { parseSummary } = require('./test-summary');
 
 const root = path.join(__dirname, '..', 'dist', 'test');
+const timingsFile = path.join(__dirname, '..', 'dist', '.test-timings.json');
 const timeoutMs = Number(process.env.BROOK_TEST_TIMEOUT_MS || 240000);
+const cores = typeof os.availableParallelism === 'function' ? os.availableParallelism() : os.cpus().length;
+const workers = Math.max(1, Number(process.env.BROOK_TEST_WORKERS) || cores + 1);
 const filters = process.argv.slice(2);
+
+/** Seconds a file usually takes, by folder, when no earlier run timed it. */
+const FOLDER_WEIGHT_S = { bench: 100, integration: 30, cli: 20, http: 15, client: 10, raft: 5, server: 5 };
 
 function findTests(dir) {
   if (!fs.existsSync(dir)) return [];
@@ -25,17 +41,22 @@ function findTests(dir) {
   return out.sort();
 }
 
+function readTimings() {
+  try {
+    const parsed = JSON.parse(fs.readFileSync(timingsFile, 'utf8'));
+    return parsed && typeof parsed === 'object' ? parsed : {};
+  } catch {
+    return {};
+  }
+}
+
 function runFile(file) {
   return new Promise((resolve) => {
     const started = Date.now();
     const child = spawn(process.execPath, [file], { stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, FORCE_COLOR: '0' } });
     let output = '';
-    const collect = (stream, sink) => stream.on('data', (chunk) => {
-      output += chunk.toString();
-      sink.write(chunk);
-    });
-    collect(child.stdout, process.stdout);
-    collect(child.stderr, process.stderr);
+    child.stdout.on('data', (chunk) => (output += chunk.toString()));
+    child.stderr.on('data', (chunk) => (output += chunk.toString()));
     let timedOut = false;
     const timer = setTimeout(() => {
       timedOut = true;
@@ -50,17 +71,28 @@ function runFile(file) {
 }
 
 (async () => {
+  const started = Date.now();
   // Filters match the path from the project root (test/client/producer.test.js), not the
   // absolute path, so a checkout's own directory name never selects or hides a file.
   const relative = (file) => path.join('test', path.relative(root, file));
-  const files = findTests(root).filter((file) => filters.length === 0 || filters.some((f) => relative(file).includes(f)));
+  const selected = (file) => {
+    const name = relative(file);
+    const bench = name.startsWith(path.join('test', 'bench') + path.sep);
+    return bench ? filters.some((f) => f.includes('bench') && name.includes(f)) : filters.length === 0 || filters.some((f) => name.includes(f));
+  };
+  const files = findTests(root).filter(selected);
+  const timings = readTimings();
+  const expectedMs = (name) => timings[name] ?? (FOLDER_WEIGHT_S[name.split(path.sep)[0]] ?? 2) * 1000;
+  const queue = files.map((file) => ({ file, name: path.relative(root, file) }));
+  queue.sort((a, b) => expectedMs(b.name) - expectedMs(a.name) || a.name.localeCompare(b.name));
+  const poolSize = Math.min(workers, queue.length);
+  process.stdout.write(`# ${queue.length} test files, ${poolSize} at a time\n`);
+
   let passed = 0;
   let failed = 0;
   const problems = [];
-  for (const file of files) {
-    const name = path.relative(root, file);
-    process.stdout.write(`\n# ${name}\n`);
-    const result = await runFile(file);
+  const times = [];
+  const record = (name, result) => {
     const summary = parseSummary(result.output);
     if (summary) {
       passed += summary.passed;
@@ -77,8 +109,24 @@ function runFile(file) {
       failed += 1;
       problems.push(`${name}: exited ${result.code} after its tests`);
     }
-    process.stdout.write(`# ${name}: ${(result.ms / 1000).toFixed(1)} s\n`);
+    times.push({ name, ms: result.ms });
+    timings[name] = result.ms;
+    const tail = result.output === '' || result.output.endsWith('\n') ? '' : '\n';
+    process.stdout.write(`\n# ${name}\n${result.output}${tail}# ${name}: ${(result.ms / 1000).toFixed(1)} s\n`);
+  };
+  const worker = async () => {
+    for (let item = queue.shift(); item; item = queue.shift()) record(item.name, await runFile(item.file));
+  };
+  await Promise.all(Array.from({ length: poolSize }, worker));
+
+  try {
+    fs.writeFileSync(timingsFile, `${JSON.stringify(timings, Object.keys(timings).sort(), 1)}\n`);
+  } catch {
+    // No dist/ to keep timings in: the next run falls back to the folder weights.
   }
+  times.sort((a, b) => b.ms - a.ms);
+  process.stdout.write(`\nTimes (${poolSize} at a time, ${((Date.now() - started) / 1000).toFixed(1)} s in all):\n`);
+  for (const t of times) process.stdout.write(`  ${(t.ms / 1000).toFixed(1).padStart(7)} s  ${t.name}\n`);
   if (problems.length) process.stdout.write(`\nFailures:\n${problems.map((p) => `  ${p}`).join('\n')}\n`);
   process.stdout.write(`\n${passed} passed, ${failed} failed\n`);
   process.exitCode = failed > 0 || passed === 0 ? 1 : 0;

@@ -1,5 +1,6 @@
-// The benchmarks' small settings run inside the test suite so they cannot rot: each must
-// finish and report figures. No figure is asserted: this machine is shared and noisy.
+// The benchmarks' small settings run as a smoke test so they cannot rot: each must finish
+// and report figures. No figure is asserted: machines are shared and noisy. It runs on its
+// own (`npm run test:bench`, which CI runs after `npm test`), not inside the parallel suite.
 
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
