@@ -8,42 +8,24 @@ import * as assert from 'uvu/assert';
 import { Admin } from '../../src/client/admin';
 import { Consumer } from '../../src/client/consumer';
 import { Producer } from '../../src/client/producer';
-import { KafkaConnection } from '../../src/net/kafka-connection';
-import { BrokerProcess, freePort, startBroker, tempDir } from '../helpers/broker-process';
+import { Cluster, groupCoordinator } from '../helpers/cluster';
+import { until } from '../helpers/wait';
 import { runBrook } from '../helpers/brook-cli';
 
 const GROUPS = ['g-a', 'g-b', 'g-c', 'g-d', 'g-e', 'g-f'];
 
 const brook = (args: string[]) => runBrook(args, { timeoutMs: 30000 });
 
-async function coordinatorOf(port: number, groupId: string): Promise<number> {
-  const deadline = Date.now() + 30000;
-  for (;;) {
-    const connection = new KafkaConnection({ host: '127.0.0.1', port, requestTimeoutMs: 2000, connectTimeoutMs: 1000 });
-    try {
-      await connection.connect();
-      const answer = await connection.request(10, 1, { key: groupId, keyType: 0 });
-      if (answer.errorCode === 0) return answer.nodeId;
-    } catch {
-      // again
-    } finally {
-      connection.close();
-    }
-    if (Date.now() > deadline) throw new Error(`no coordinator for ${groupId}`);
-    await new Promise((r) => setTimeout(r, 200));
-  }
+function coordinatorOf(port: number, groupId: string): Promise<number> {
+  return until(() => groupCoordinator(port, groupId), { what: `a coordinator for ${groupId}`, intervalMs: 200 });
 }
 
 test('groups list, describe, reset-offsets and delete across three coordinators', async () => {
-  const kafkaPorts = [await freePort(), await freePort(), await freePort()];
-  const controllerPorts = [await freePort(), await freePort(), await freePort()];
-  const voters = controllerPorts.map((port, i) => `${i + 1}@127.0.0.1:${port}`).join(',');
   const config = { 'group.initial.rebalance.delay.ms': '0', 'offsets.topic.num.partitions': '3', 'offsets.topic.replication.factor': '1', 'default.replication.factor': '1', 'num.partitions': '3' };
-  const nodes: BrokerProcess[] = await Promise.all(
-    [0, 1, 2].map((i) => startBroker({ dataDir: tempDir(), port: kafkaPorts[i], readyTimeoutMs: 40000, config, extraArgs: ['--node-id', String(i + 1), '--voters', voters, '--controller-listen', `127.0.0.1:${controllerPorts[i]}`] })),
-  );
+  const cluster = await Cluster.create({ size: 3, config });
+  const kafkaPorts = cluster.ids.map((id) => cluster.kafkaPorts.get(id)!);
   try {
-    const bootstrap = kafkaPorts.map((p) => `127.0.0.1:${p}`);
+    const bootstrap = cluster.bootstrap();
     const admin = new Admin({ bootstrap });
     await admin.createTopics([{ name: 'spread', partitions: 3, replicationFactor: 1 }]);
     admin.close();
@@ -84,7 +66,7 @@ test('groups list, describe, reset-offsets and delete across three coordinators'
     const empty = await brook(['groups', 'list', ...at]);
     assert.equal(JSON.parse(empty.stdout), []);
   } finally {
-    await Promise.all(nodes.map((n) => n.stop()));
+    await Promise.all(cluster.list().map((n) => n.stop()));
   }
 });
 

@@ -11,6 +11,7 @@ import { spawn } from 'node:child_process';
 import { Consumer, ConsumerRecord } from '../../src/client/consumer';
 import { Producer } from '../../src/client/producer';
 import { BrokerProcess, startBroker } from '../helpers/broker-process';
+import { until } from '../helpers/wait';
 
 const PARTITIONS = 6;
 const TOPIC = 'coop';
@@ -27,14 +28,6 @@ interface Member {
 
 let broker: BrokerProcess;
 let closing = false;
-
-async function waitFor(what: string, condition: () => boolean, timeoutMs = 30000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!condition()) {
-    if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 50));
-  }
-}
 
 function startMember(name: string, bootstrap: string[]): Member {
   const member = { name, records: [], revoked: [], assigned: [], lost: [] } as unknown as Member;
@@ -96,18 +89,18 @@ test('a third member joins a cooperative group: kept partitions read without a g
         await new Promise((r) => setTimeout(r, 40));
       }
     })();
-    await waitFor('a and b to split the topic 3/3', () => held(a).length === 3 && held(b).length === 3 && !a.consumer.rebalancing && !b.consumer.rebalancing);
+    await until(() => held(a).length === 3 && held(b).length === 3 && !a.consumer.rebalancing && !b.consumer.rebalancing, { what: 'a and b to split the topic 3/3' });
     before = new Map(members.map((m) => [m.name, held(m)]));
     revokesBefore = new Map(members.map((m) => [m.name, m.revoked.length]));
 
     members.push(startMember('c', bootstrap));
-    await waitFor('a 2/2/2 split with c', () => members.every((m) => held(m).length === 2 && !m.consumer.rebalancing), 45000);
+    await until(() => members.every((m) => held(m).length === 2 && !m.consumer.rebalancing), { what: 'a 2/2/2 split with c', timeoutMs: 45000 });
     writing = false;
     await writer;
     await Promise.all(sent);
     await producer.close();
     total = produced;
-    await waitFor(`all ${total} records read`, () => new Set(members.flatMap((m) => m.records.map((r) => r.value!.toString()))).size === total);
+    await until(() => new Set(members.flatMap((m) => m.records.map((r) => r.value!.toString()))).size === total, { what: `all ${total} records read` });
   } finally {
     writing = false;
     closing = true;
@@ -169,23 +162,23 @@ test('a librdkafka (kcat) member joins the cooperative group: one incremental mo
       read.push(record);
     }
   })();
-  await waitFor('the bundled member to read the early records', () => read.length === PARTITIONS * 3 + 1);
+  await until(() => read.length === PARTITIONS * 3 + 1, { what: 'the bundled member to read the early records' });
   const child = spawn('kcat', ['-u', '-b', bootstrap[0], '-G', 'coop-kcat-group', '-X', 'partition.assignment.strategy=cooperative-sticky', '-X', 'auto.offset.reset=earliest', '-f', '%p %s\\n', topic], { stdio: ['ignore', 'pipe', 'pipe'] });
   let kcatOut = '';
   let kcatErr = '';
   child.stdout.on('data', (chunk) => (kcatOut += chunk));
   child.stderr.on('data', (chunk) => (kcatErr += chunk));
   try {
-    await waitFor('kcat to be given three partitions incrementally', () => /incremental assignment of 3 partition/.test(kcatErr) && held({ consumer: bundled } as Member).length === 3 && !bundled.rebalancing);
+    await until(() => /incremental assignment of 3 partition/.test(kcatErr) && held({ consumer: bundled } as Member).length === 3 && !bundled.rebalancing, { what: 'kcat to be given three partitions incrementally' });
     const kcatPartitions = Array.from({ length: PARTITIONS }, (_, p) => p).filter((p) => !bundled.assignment().some((a) => a.partition === p));
     await write('late');
     const kcatLines = () => kcatOut.split('\n').filter((line) => line.length > 0);
-    await waitFor('each side to read the late records of its partitions', () => kcatLines().length === 9 && read.filter((r) => r.value!.toString().startsWith('late')).length === 9);
+    await until(() => kcatLines().length === 9 && read.filter((r) => r.value!.toString().startsWith('late')).length === 9, { what: 'each side to read the late records of its partitions' });
     // kcat started at the offsets the bundled member committed when it gave the partitions up.
     assert.equal(kcatLines().map((line) => Number(line.split(' ')[0])).sort((x, y) => x - y).filter((p, i, all) => all.indexOf(p) === i), kcatPartitions);
     assert.ok(kcatLines().every((line) => line.split(' ')[1].startsWith('late')), `kcat read only the late records: ${kcatLines()}`);
     child.kill('SIGTERM');
-    await waitFor('the bundled member to get every partition back once kcat left', () => held({ consumer: bundled } as Member).length === PARTITIONS && !bundled.rebalancing);
+    await until(() => held({ consumer: bundled } as Member).length === PARTITIONS && !bundled.rebalancing, { what: 'the bundled member to get every partition back once kcat left' });
   } finally {
     child.kill('SIGKILL');
     await bundled.close();

@@ -56,12 +56,12 @@ export function rawRequest(port: number, bytes: Buffer, timeoutMs = 5000): Promi
 }
 
 /**
- * Raft timing for test nodes: elections in 0.3-0.6 s instead of 1-2 s, still far above a
- * loaded machine's scheduling hiccups (heartbeats every 60 ms).
+ * Raft timing for test nodes: elections in 0.5-1 s instead of 1-2 s, still well above a
+ * loaded machine's scheduling hiccups (heartbeats every 100 ms).
  */
 export const TEST_RAFT_CONFIG: Record<string, string> = {
-  'brook.raft.tick.ms': '20',
-  'controller.quorum.election.timeout.ms': '300',
+  'brook.raft.tick.ms': '25',
+  'controller.quorum.election.timeout.ms': '500',
 };
 
 export interface BrokerProcess {
@@ -80,6 +80,8 @@ export interface BrokerProcess {
 export interface StartOptions {
   dataDir?: string;
   port?: number;
+  /** The controller listener's port (default: a free one). */
+  controllerPort?: number;
   /** Extra key=value settings written to a config file (on top of TEST_RAFT_CONFIG). */
   config?: Record<string, string>;
   extraArgs?: string[];
@@ -93,7 +95,7 @@ export interface StartOptions {
 export async function startBroker(options: StartOptions = {}): Promise<BrokerProcess> {
   const dataDir = options.dataDir ?? tempDir();
   const port = options.port ?? (await freePort());
-  const controllerPort = await freePort();
+  const controllerPort = options.controllerPort ?? (await freePort());
   const httpPort = options.http ? await freePort() : null;
   const args = [BROOK, 'server', '--listen', `127.0.0.1:${port}`, '--controller-listen', `127.0.0.1:${controllerPort}`, '--http', httpPort ? `127.0.0.1:${httpPort}` : 'off', '--data-dir', dataDir, '--log-level', 'info'];
   {

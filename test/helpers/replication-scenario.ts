@@ -10,6 +10,8 @@ import * as path from 'node:path';
 import { Kafka, logLevel, Producer } from 'kafkajs';
 import { KafkaConnection } from '../../src/net/kafka-connection';
 import { BrokerProcess, freePort, startBroker, tempDir } from './broker-process';
+import { partitionMetadata, PartitionState } from './cluster';
+import { delay } from './wait';
 import { FaultProxy } from './fault-proxy';
 import { kcat } from './kcat';
 
@@ -25,18 +27,7 @@ const debug = (line: string) => {
   if (process.env.BROOK_DEBUG) process.stderr.write(`${line}\n`);
 };
 
-export const delay = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
-
-/** Polls `check` every 100 ms until it returns something truthy; throws after `timeoutMs`. */
-export async function until<T>(what: string, check: () => Promise<T | null | undefined | false>, timeoutMs = 30000): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const value = await check();
-    if (value) return value;
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await delay(100);
-  }
-}
+export { delay };
 
 export function withTimeout<T>(work: Promise<T>, ms: number): Promise<T> {
   let timer: NodeJS.Timeout | undefined;
@@ -44,34 +35,6 @@ export function withTimeout<T>(work: Promise<T>, ms: number): Promise<T> {
     timer = setTimeout(() => reject(new Error(`stuck for ${ms} ms`)), ms);
   });
   return Promise.race([work, stuck]).finally(() => clearTimeout(timer));
-}
-
-export interface PartitionState {
-  leader: number;
-  leaderEpoch: number;
-  isr: number[];
-  /** The active controller as the answering node knows it. */
-  controller: number;
-  /** The Kafka port that answered. */
-  port: number;
-}
-
-/** The partition's leader, epoch and ISR as the first of `ports` that answers tells it. */
-export async function metadata(ports: number[], topic: string, partition = 0): Promise<PartitionState | null> {
-  for (const port of ports) {
-    const connection = new KafkaConnection({ host: '127.0.0.1', port, requestTimeoutMs: 2000, connectTimeoutMs: 1000 });
-    try {
-      await connection.connect();
-      const answer = await connection.request(3, 9, { topics: [{ name: topic }], allowAutoTopicCreation: false, includeTopicAuthorizedOperations: false });
-      const p = answer.topics[0]?.partitions.find((q: { partitionIndex: number }) => q.partitionIndex === partition);
-      if (p) return { leader: p.leaderId, leaderEpoch: p.leaderEpoch, isr: p.isrNodes, controller: answer.controllerId, port };
-    } catch {
-      // try the next port
-    } finally {
-      connection.close();
-    }
-  }
-  return null;
 }
 
 /** The high watermark the node at `port` reports (ListOffsets latest), or null. */
@@ -339,12 +302,12 @@ export class ProxiedCluster {
     const node = await startBroker({
       dataDir: this.dataDirs.get(id)!,
       port: this.kafkaPorts.get(id)!,
+      controllerPort: this.controllerPorts.get(id)!,
       readyTimeoutMs: 40000,
       config: this.config,
       extraArgs: [
         '--node-id', String(id),
         '--voters', this.voters,
-        '--controller-listen', `127.0.0.1:${this.controllerPorts.get(id)}`,
         '--advertise', `127.0.0.1:${this.kafkaProxyPorts.get(id)}`,
         ...(process.env.BROOK_DEBUG ? ['--log-level', 'debug'] : []),
       ],
@@ -423,7 +386,7 @@ export class ProxiedCluster {
   /** Leader, epoch and ISR as the given nodes (default: all running) see them. */
   metadata(topic: string, ids?: number[]): Promise<PartitionState | null> {
     const ports = ids ? ids.filter((id) => this.nodes.has(id) && !this.paused.has(id)).map((id) => this.kafkaProxyPorts.get(id)!) : this.clientPorts();
-    return metadata(ports, topic);
+    return partitionMetadata(ports, topic);
   }
 
   /** Node id behind a Kafka proxy port. */

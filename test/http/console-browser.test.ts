@@ -13,6 +13,7 @@ import { Kafka, logLevel } from 'kafkajs';
 import type { Locator, Page } from 'playwright-core';
 import { BrokerProcess, startBroker } from '../helpers/broker-process';
 import { BrowserSession, chromiumAvailable, CHROMIUM_PATH, openBrowser } from '../helpers/browser';
+import { until } from '../helpers/wait';
 
 /** Every wait in this file is bounded by this. */
 const WAIT_MS = 15_000;
@@ -36,14 +37,12 @@ function getJson(url: string): Promise<{ status: number; body: any }> {
 }
 
 async function waitForText(locator: Locator, pattern: RegExp): Promise<string> {
-  const deadline = Date.now() + WAIT_MS;
   let last = '';
-  for (;;) {
+  await until(async () => {
     last = (await locator.first().textContent({ timeout: WAIT_MS }).catch(() => '')) ?? '';
-    if (pattern.test(last)) return last;
-    if (Date.now() > deadline) throw new Error(`text ${pattern} not seen within ${WAIT_MS} ms; last: ${JSON.stringify(last.slice(0, 300))}`);
-    await page.waitForTimeout(100);
-  }
+    return pattern.test(last);
+  }, { what: () => `text ${pattern}; last: ${JSON.stringify(last.slice(0, 300))}`, timeoutMs: WAIT_MS });
+  return last;
 }
 
 async function confirm(): Promise<void> {
@@ -54,11 +53,7 @@ test.before(async () => {
   if (!chromiumAvailable()) throw new Error(`the browser test needs Chromium at ${CHROMIUM_PATH} (apt-get install -y chromium)`);
   broker = await startBroker({ http: true, config: { 'num.partitions': '1' } });
   baseUrl = `http://127.0.0.1:${broker.httpPort}`;
-  const deadline = Date.now() + WAIT_MS;
-  while ((await getJson(`${baseUrl}/ready`).catch(() => ({ status: 0 }))).status !== 200) {
-    if (Date.now() > deadline) throw new Error(`the node was not ready within ${WAIT_MS} ms:\n${broker.logs()}`);
-    await new Promise((resolve) => setTimeout(resolve, 100));
-  }
+  await until(async () => (await getJson(`${baseUrl}/ready`).catch(() => ({ status: 0 }))).status === 200, { what: () => `the node to be ready:\n${broker.logs()}`, timeoutMs: WAIT_MS });
   kafka = new Kafka({ brokers: [`127.0.0.1:${broker.port}`], clientId: 'console-test', logLevel: logLevel.NOTHING, retry: { retries: 3 } });
   browser = await openBrowser(baseUrl);
   page = browser.page;

@@ -2,6 +2,7 @@
 // a test needs to send something broken, and a bounded wait for /ready.
 
 import * as http from 'node:http';
+import { until } from '../helpers/wait';
 
 export interface HttpAnswer {
   status: number;
@@ -42,17 +43,15 @@ export function request(port: number, method: string, path: string, options: { b
 
 /** Polls /ready until it answers 200 (bounded). */
 export async function waitReady(port: number, timeoutMs = 20_000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
   let last = '';
-  while (Date.now() < deadline) {
+  await until(async () => {
     try {
       const answer = await request(port, 'GET', '/ready', { timeoutMs: 2000 });
-      if (answer.status === 200) return;
+      if (answer.status === 200) return true;
       last = answer.text;
     } catch (error) {
       last = String(error);
     }
-    await new Promise((r) => setTimeout(r, 100));
-  }
-  throw new Error(`/ready did not answer 200 within ${timeoutMs} ms (last: ${last})`);
+    return false;
+  }, { what: () => `/ready to answer 200 (last: ${last})`, timeoutMs });
 }

@@ -6,35 +6,33 @@
 
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
-import { BrokerProcess, freePort, startBroker, tempDir } from '../helpers/broker-process';
-import { REPLICATION_CONFIG, until } from '../helpers/replication-scenario';
+import { BrokerProcess } from '../helpers/broker-process';
+import { Cluster } from '../helpers/cluster';
+import { REPLICATION_CONFIG } from '../helpers/replication-scenario';
+import { until } from '../helpers/wait';
 import { request, waitReady } from './http-client';
 import { parseExposition, valueOf } from './prometheus-parser';
 
-const nodes: BrokerProcess[] = [];
+let nodes: BrokerProcess[] = [];
+let brookCluster: Cluster | undefined;
 
 
 const get = (node: BrokerProcess, path: string) => request(node.httpPort!, 'GET', path);
 
 test.before(async () => {
-  const kafkaPorts = [await freePort(), await freePort(), await freePort()];
-  const controllerPorts = [await freePort(), await freePort(), await freePort()];
-  const voters = controllerPorts.map((p, i) => `${i + 1}@127.0.0.1:${p}`).join(',');
-  nodes.push(...(await Promise.all([0, 1, 2].map((i) => startBroker({
-    dataDir: tempDir(),
-    port: kafkaPorts[i],
+  brookCluster = await Cluster.create({
+    size: 3,
     http: true,
-    readyTimeoutMs: 40_000,
     // Leaders drop a silent follower from the ISR (1 s) well before the controller fences
     // its broker (6 s), so the shrinks are the leaders' own and counted.
     config: { ...REPLICATION_CONFIG, 'replica.lag.time.max.ms': '1000', 'broker.session.timeout.ms': '6000' },
-    extraArgs: ['--node-id', String(i + 1), '--voters', voters, '--controller-listen', `127.0.0.1:${controllerPorts[i]}`],
-  })))));
+  });
+  nodes = brookCluster.list();
   await Promise.all(nodes.map((node) => waitReady(node.httpPort!, 30_000)));
 });
 
 test.after(async () => {
-  for (const node of nodes) await node.stop();
+  await brookCluster?.stopAll();
 });
 
 test('every node reports the same quorum and brokers; records go in at one node and out at another', async () => {
@@ -50,16 +48,16 @@ test('every node reports the same quorum and brokers; records go in at one node 
   const follower = nodes.find((_, i) => i + 1 !== leaderId)!;
   const other = nodes.find((n, i) => i + 1 !== leaderId && n !== follower)!;
   // Each node is ready once it is unfenced; the follower's image shows the others' unfencing a moment later.
-  const cluster = await until('three unfenced brokers in the follower\'s view', async () => {
+  const cluster = await until(async () => {
     const answer = (await get(follower, '/api/v1/cluster')).json;
     return answer.brokers.length === 3 && answer.brokers.every((b: any) => !b.fenced) ? answer : undefined;
-  });
+  }, { what: 'three unfenced brokers in the follower\'s view' });
   assert.is(cluster.controllerId, leaderId);
   assert.equal(cluster.brokers.map((b: any) => b.nodeId), [1, 2, 3]);
 
   const created = await request(follower.httpPort!, 'POST', '/api/v1/topics', { body: { name: 'spread', partitions: 3, replicationFactor: 3 } });
   assert.is(created.status, 201, created.text);
-  await until('every node sees the topic', async () => (await Promise.all(nodes.map((n) => get(n, '/api/v1/topics/spread')))).every((a) => a.status === 200));
+  await until(async () => (await Promise.all(nodes.map((n) => get(n, '/api/v1/topics/spread')))).every((a) => a.status === 200), { what: 'every node sees the topic' });
   const produced = await request(other.httpPort!, 'POST', '/api/v1/topics/spread/records', { body: { records: [0, 1, 2].map((p) => ({ key: `k${p}`, value: `at ${p}`, partition: p })) } });
   assert.equal(produced.json.offsets, [{ partition: 0, offset: 0 }, { partition: 1, offset: 0 }, { partition: 2, offset: 0 }]);
   for (const p of [0, 1, 2]) {
@@ -74,21 +72,21 @@ test('a killed broker shows as fenced, its partitions under-replicated, the ISR 
   const victim = nodes[2];
   await victim.kill9();
   const survivor = nodes[0];
-  await until('broker 3 fenced', async () => (await get(survivor, '/api/v1/cluster')).json.brokers.find((b: any) => b.nodeId === 3)?.fenced === true);
-  const topic = await until('the ISR of every partition without broker 3', async () => {
+  await until(async () => (await get(survivor, '/api/v1/cluster')).json.brokers.find((b: any) => b.nodeId === 3)?.fenced === true, { what: 'broker 3 fenced' });
+  const topic = await until(async () => {
     const answer = (await get(survivor, '/api/v1/topics/spread')).json;
     return answer.partitions.every((p: any) => !p.isr.includes(3)) ? answer : undefined;
-  });
+  }, { what: 'the ISR of every partition without broker 3' });
   for (const p of topic.partitions) assert.equal(p.offlineReplicas, [3]);
   assert.ok((await get(survivor, '/api/v1/cluster')).json.totals.underReplicatedPartitions >= 3);
   const shrinks = await Promise.all(nodes.slice(0, 2).map(async (n) => valueOf(parseExposition((await get(n, '/metrics')).text), 'brook_isr_shrinks_total') ?? 0));
   assert.ok(shrinks[0] + shrinks[1] >= 1, `ISR shrinks counted: ${shrinks}`);
   // Each survivor counts the partitions it leads; the one broker 3 led moves to a survivor
   // once the new leader has applied the change.
-  await until('the survivors lead 3 or more under-replicated partitions', async () => {
+  await until(async () => {
     const counts = await Promise.all(nodes.slice(0, 2).map(async (n) => valueOf(parseExposition((await get(n, '/metrics')).text), 'brook_under_replicated_partitions') ?? 0));
     return counts[0] + counts[1] >= 3;
-  });
+  }, { what: 'the survivors lead 3 or more under-replicated partitions' });
   assert.is((await get(survivor, '/ready')).status, 200);
 });
 

@@ -7,7 +7,7 @@ import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { Kafka, logLevel } from 'kafkajs';
 import { BrokerProcess, startBroker } from '../helpers/broker-process';
-import { until } from '../helpers/replication-scenario';
+import { until } from '../helpers/wait';
 import { request, waitReady } from './http-client';
 import { parseExposition, valueOf } from './prometheus-parser';
 
@@ -43,11 +43,11 @@ test('a kafkajs group: members while running, 409 while not empty, lag when stop
   await consumer.subscribe({ topic: 'lagging', fromBeginning: true });
   await consumer.run({ autoCommitInterval: 100, eachMessage: async () => void seen++ });
   try {
-    await until('all 10 records consumed', async () => seen >= 10);
-    const running = await until('the group stable with its commits', async () => {
+    await until(async () => seen >= 10, { what: 'all 10 records consumed' });
+    const running = await until(async () => {
       const answer = await get('/api/v1/groups/watchers');
       return answer.status === 200 && answer.json.state === 'Stable' && answer.json.offsets.length === 2 && answer.json.totalLag === 0 ? answer.json : undefined;
-    });
+    }, { what: 'the group stable with its commits' });
     assert.is(running.protocolType, 'consumer');
     assert.is(running.members.length, 1);
     assert.equal(running.members[0].assignment, [{ topic: 'lagging', partitions: [0, 1] }]);
@@ -62,10 +62,10 @@ test('a kafkajs group: members while running, 409 while not empty, lag when stop
 
   // Stopped, then 5 more records: the group lags by 5.
   assert.is((await post('/api/v1/topics/lagging/records', { records: records.slice(0, 5) })).status, 200);
-  const stopped = await until('lag 5', async () => {
+  const stopped = await until(async () => {
     const answer = (await get('/api/v1/groups/watchers')).json;
     return answer.totalLag === 5 ? answer : undefined;
-  });
+  }, { what: 'lag 5' });
   assert.is(stopped.state, 'Empty');
   assert.equal(stopped.members, []);
   assert.equal(stopped.offsets.map((o: any) => [o.partition, o.committedOffset, o.logEndOffset, o.lag]), [[0, 5, 8, 3], [1, 5, 7, 2]]);
@@ -111,7 +111,7 @@ test('/ready answers 503 with a reason until the broker is registered, then 200'
   // A node whose voter set names an absent second voter never elects a leader: never ready.
   const lonely = await startBroker({ http: true, awaitKafka: false, extraArgs: ['--node-id', '1', '--voters', '1@127.0.0.1:1,2@127.0.0.1:2'] });
   try {
-    const answer = await until('the HTTP listener', () => request(lonely.httpPort!, 'GET', '/ready').catch(() => undefined));
+    const answer = await until(() => request(lonely.httpPort!, 'GET', '/ready').catch(() => undefined), { what: 'the HTTP listener' });
     assert.is(answer.status, 503, answer.text);
     assert.is(answer.json.status, 'not-ready');
     assert.match(answer.json.reason, /leader|caught up|registered|fenced/);

@@ -13,6 +13,7 @@ import { Producer } from '../../src/client/producer';
 import { silentLogger } from '../../src/logger';
 import { LiveServer, LIVE_SOCKET_BUFFERED_BYTES_MAX } from '../../src/http/live';
 import { BrokerProcess, startBroker } from '../helpers/broker-process';
+import { until } from '../helpers/wait';
 
 const WAIT_MS = 15_000;
 
@@ -62,14 +63,6 @@ async function open(): Promise<Reader> {
 function pushSample(stats: Record<string, unknown>): void {
   sample = stats;
   for (const listener of sampleListeners) listener();
-}
-
-async function until(condition: () => boolean, what: string): Promise<void> {
-  const deadline = Date.now() + WAIT_MS;
-  while (!condition()) {
-    if (Date.now() > deadline) throw new Error(`${what} did not happen within ${WAIT_MS} ms`);
-    await new Promise((resolve) => setTimeout(resolve, 10));
-  }
 }
 
 test.before(async () => {
@@ -212,12 +205,11 @@ test('a slow socket has messages dropped beyond the buffer limit, then is told h
   for (let i = 0; i < pushes; i++) pushSample({ at: i, padding });
   raw.resume();
   // Pushes keep coming until one finds the socket drained and reports the drops.
-  const deadline = Date.now() + WAIT_MS;
-  while (!reader.messages.some((m) => m.type === 'dropped')) {
-    if (Date.now() > deadline) throw new Error('no dropped report');
+  await until(() => {
+    if (reader.messages.some((m) => m.type === 'dropped')) return true;
     pushSample({ at: -1 });
-    await new Promise((resolve) => setTimeout(resolve, 50));
-  }
+    return false;
+  }, { what: 'a dropped report', timeoutMs: WAIT_MS, intervalMs: 50 });
   const dropped = reader.messages.find((m) => m.type === 'dropped');
   const delivered = reader.messages.filter((m) => m.type === 'stats' && m.at >= 0).length;
   assert.ok(delivered < pushes, `${delivered} of ${pushes} pushes delivered`);
@@ -233,7 +225,7 @@ test('a socket that stops answering pings is cut and its tail released', async (
   const closed = new Promise<void>((resolve) => reader.socket.once('close', () => resolve()));
   // The client stops reading, so the server's pings go unanswered.
   ((reader.socket as any)._socket as import('node:net').Socket).pause();
-  await until(() => live.counts().sockets === 0 && live.counts().tails === 0, 'the silent socket cut');
+  await until(() => live.counts().sockets === 0 && live.counts().tails === 0, { what: 'the silent socket cut', timeoutMs: WAIT_MS, intervalMs: 10 });
   ((reader.socket as any)._socket as import('node:net').Socket).resume();
   await closed;
 });
@@ -246,7 +238,7 @@ test('closing a socket ends its tail; the server closes sockets cleanly on shutd
   const closed = new Promise<number>((resolve) => reader.socket.once('close', (code) => resolve(code)));
   reader.socket.close(1000);
   assert.is(await closed, 1000);
-  await until(() => live.counts().sockets === 0 && live.counts().tails === 0, 'socket and tail released');
+  await until(() => live.counts().sockets === 0 && live.counts().tails === 0, { what: 'socket and tail released', timeoutMs: WAIT_MS, intervalMs: 10 });
   assert.is(sampleListeners.size, 0);
 
   const second = await open();

@@ -11,19 +11,21 @@ import * as assert from 'uvu/assert';
 import { spawn } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { BrokerProcess, freePort, startBroker, tempDir } from '../helpers/broker-process';
+import { Cluster } from '../helpers/cluster';
 import { kcat } from '../helpers/kcat';
+<<<<<<< HEAD
 import { KafkaConnection } from '../../src/net/kafka-connection';
+=======
+import { KafkaConnection } from '../../src/client/connection';
+import { until } from '../helpers/wait';
+>>>>>>> 7d4e069 (One wait helper and one cluster helper for every test: test/helpers/wait.ts until(predicate, { what, timeoutMs, intervalMs }) replaces eight polling copies (and the hand-rolled deadline loops in the coordinator, /ready and browser waits); test/helpers/cluster.ts starts N nodes on ports.ts ports with per-node start, stop, kill -9, restart and a metadata query, and replaces the copy-pasted three-node start-ups (replication, partition management, cluster membership, cluster, group failover, HTTP cluster, groups CLI). Test Raft timing is 25 ms ticks and a 500 ms election timeout, to stay clear of a loaded machine's pauses. The partition-management test waits (up to 10 s) for the other brokers to learn that a controlled shutdown moved the leadership, instead of reading their metadata once (it failed that way under load))
 
 const BROOK = path.join(__dirname, '..', '..', '..', 'scripts', 'brook.js');
-const nodes = new Map<number, BrokerProcess>();
-const kafkaPorts = new Map<number, number>();
-const controllerPorts = new Map<number, number>();
+let cluster: Cluster;
 const CONFIG = { 'group.initial.rebalance.delay.ms': '0', 'offsets.topic.num.partitions': '1', 'brook.metadata.snapshot.interval.entries': '20' };
-let initialVoters = '';
 
 async function describeQuorum(id: number): Promise<any> {
-  const connection = new KafkaConnection({ host: '127.0.0.1', port: controllerPorts.get(id)!, requestTimeoutMs: 2000, connectTimeoutMs: 1000 });
+  const connection = new KafkaConnection({ host: '127.0.0.1', port: cluster.controllerPorts.get(id)!, requestTimeoutMs: 2000, connectTimeoutMs: 1000 });
   try {
     await connection.connect();
     return await connection.request(1004, 0, {});
@@ -34,19 +36,18 @@ async function describeQuorum(id: number): Promise<any> {
   }
 }
 
-async function leaderId(): Promise<number> {
-  for (let attempt = 0; attempt < 100; attempt++) {
-    for (const id of nodes.keys()) {
+function leaderId(): Promise<number> {
+  return until(async () => {
+    for (const id of cluster.aliveIds()) {
       const view = await describeQuorum(id);
       if (view && view.leaderId > 0 && view.leaderId === id) return id;
     }
-    await new Promise((r) => setTimeout(r, 100));
-  }
-  throw new Error('no quorum leader');
+    return null;
+  }, { what: 'a quorum leader', timeoutMs: 15000 });
 }
 
 async function admin(id: number, apiKey: number, version: number, body: unknown): Promise<any> {
-  const connection = new KafkaConnection({ host: '127.0.0.1', port: kafkaPorts.get(id)!, requestTimeoutMs: 20000 });
+  const connection = new KafkaConnection({ host: '127.0.0.1', port: cluster.kafkaPorts.get(id)!, requestTimeoutMs: 20000 });
   await connection.connect();
   try {
     return await connection.request(apiKey, version, body);
@@ -74,37 +75,14 @@ function cli(args: string[]): Promise<{ code: number; stdout: string; stderr: st
   });
 }
 
-async function start(id: number, dataDir = tempDir()): Promise<BrokerProcess> {
-  const node = await startBroker({
-    dataDir,
-    port: kafkaPorts.get(id)!,
-    readyTimeoutMs: 40000,
-    config: CONFIG,
-    extraArgs: ['--node-id', String(id), '--voters', initialVoters, '--controller-listen', `127.0.0.1:${controllerPorts.get(id)}`],
-  });
-  nodes.set(id, node);
-  return node;
-}
-
-async function until(what: string, check: () => Promise<boolean>, timeoutMs = 20000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!(await check())) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 200));
-  }
-}
-
 test.before(async () => {
-  for (const id of [1, 2, 3, 4]) {
-    kafkaPorts.set(id, await freePort());
-    controllerPorts.set(id, await freePort());
-  }
-  initialVoters = [1, 2, 3].map((id) => `${id}@127.0.0.1:${controllerPorts.get(id)}`).join(',');
-  await Promise.all([1, 2, 3].map((id) => start(id)));
+  // Node 4 starts later as an observer of the three initial voters.
+  cluster = await Cluster.create({ size: 4, voterIds: [1, 2, 3], config: CONFIG, start: false });
+  await Promise.all([1, 2, 3].map((id) => cluster.start(id)));
 });
 
 test.after(async () => {
-  for (const node of nodes.values()) await node.stop();
+  await cluster?.stopAll();
 });
 
 test('a node behind the compacted log catches up through the leader\'s snapshot and drops a topic deleted meanwhile', async () => {
@@ -112,21 +90,20 @@ test('a node behind the compacted log catches up through the leader\'s snapshot 
   const lagging = [1, 2, 3].find((id) => id !== leader)!;
   const created = await createTopic(leader, 'doomed', [{ partitionIndex: 0, brokerIds: [lagging] }]);
   assert.is(created.topics[0].errorCode, 0);
-  const laggingNode = nodes.get(lagging)!;
-  await until('the doomed partition on the lagging node', async () => fs.existsSync(path.join(laggingNode.dataDir, 'logs', 'doomed-0')));
+  const laggingNode = cluster.node(lagging);
+  await until(async () => fs.existsSync(path.join(laggingNode.dataDir, 'logs', 'doomed-0')), { what: 'the doomed partition on the lagging node', timeoutMs: 20000 });
   await laggingNode.stop();
-  nodes.delete(lagging);
   const deleted = await admin(leader, 20, 4, { topicNames: ['doomed'], timeoutMs: 10000 });
   assert.is(deleted.responses[0].errorCode, 0);
   // Each creation is one metadata entry: well past the snapshot interval of 20.
   for (let i = 0; i < 45; i++) assert.is((await createTopic(leader, `t${i}`)).topics[0].errorCode, 0);
-  const back = await start(lagging, laggingNode.dataDir);
-  await until('the snapshot install', async () => /installing a metadata snapshot from the leader/.test(back.logs()));
+  const back = await cluster.start(lagging);
+  await until(async () => /installing a metadata snapshot from the leader/.test(back.logs()), { what: 'the snapshot install', timeoutMs: 20000 });
   let listing = '';
-  await until('all topics on the returning node', async () => {
-    listing = (await kcat(kafkaPorts.get(lagging)!, ['-L'])).stdout;
+  await until(async () => {
+    listing = (await kcat(cluster.kafkaPorts.get(lagging)!, ['-L'])).stdout;
     return /topic "t44"/.test(listing);
-  });
+  }, { what: 'all topics on the returning node', timeoutMs: 20000 });
   assert.not.match(listing, /topic "doomed"/);
   assert.not.ok(fs.existsSync(path.join(laggingNode.dataDir, 'logs', 'doomed-0')), 'the deleted topic\'s log is gone from the returning node');
   assert.ok(fs.readdirSync(path.join(laggingNode.dataDir, '__cluster_metadata')).some((n) => n.endsWith('.checkpoint')), 'the snapshot is on its disk');
@@ -147,31 +124,31 @@ test('producer ids come from blocks the controller commits: distinct across brok
 });
 
 test('a fourth node follows as an observer, is promoted with add-voter; a voter is removed; the set survives a restart', async () => {
-  const fourth = await start(4);
+  const fourth = await cluster.start(4);
   let listing = '';
-  await until('the observer to list four brokers and the topics', async () => {
-    listing = (await kcat(kafkaPorts.get(4)!, ['-L'])).stdout;
+  await until(async () => {
+    listing = (await kcat(cluster.kafkaPorts.get(4)!, ['-L'])).stdout;
     return /4 brokers:/.test(listing) && /topic "t44"/.test(listing);
-  });
+  }, { what: 'the observer to list four brokers and the topics', timeoutMs: 20000 });
   assert.match(/not a voter: following the metadata log as an observer/.test(fourth.logs()) ? 'yes' : 'no', /yes/);
   const leader = await leaderId();
-  const status = await cli(['cluster', 'status', '--bootstrap', `127.0.0.1:${kafkaPorts.get(leader)}`, '--controller', `127.0.0.1:${controllerPorts.get(leader)}`, '--json']);
+  const status = await cli(['cluster', 'status', '--bootstrap', `127.0.0.1:${cluster.kafkaPorts.get(leader)}`, '--controller', `127.0.0.1:${cluster.controllerPorts.get(leader)}`, '--json']);
   assert.is(status.code, 0, status.stderr);
   assert.ok(JSON.parse(status.stdout).quorum.observers.some((o: { nodeId: number }) => o.nodeId === 4), 'the leader lists node 4 as an observer');
 
   // Asked through a follower: the answer names the leader, which the CLI then asks.
   const follower = [1, 2, 3].find((id) => id !== leader)!;
-  const added = await cli(['cluster', 'add-voter', '--node-id', '4', '--controller', `127.0.0.1:${controllerPorts.get(follower)}`]);
+  const added = await cli(['cluster', 'add-voter', '--node-id', '4', '--controller', `127.0.0.1:${cluster.controllerPorts.get(follower)}`]);
   assert.is(added.code, 0, added.stderr);
-  await until('every node to see four voters', async () => {
+  await until(async () => {
     const views = await Promise.all([1, 2, 3, 4].map((id) => describeQuorum(id)));
     const view = await describeQuorum(await leaderId());
     return views.every((v) => v !== null) && view?.voters.length === 4;
-  });
-  const again = await cli(['cluster', 'add-voter', '--node-id', '4', '--controller', `127.0.0.1:${controllerPorts.get(leader)}`]);
+  }, { what: 'every node to see four voters', timeoutMs: 20000 });
+  const again = await cli(['cluster', 'add-voter', '--node-id', '4', '--controller', `127.0.0.1:${cluster.controllerPorts.get(leader)}`]);
   assert.is(again.code, 1);
   assert.match(again.stderr, /already a voter/);
-  const unknown = await cli(['cluster', 'add-voter', '--node-id', '9', '--controller', `127.0.0.1:${controllerPorts.get(leader)}`]);
+  const unknown = await cli(['cluster', 'add-voter', '--node-id', '9', '--controller', `127.0.0.1:${cluster.controllerPorts.get(leader)}`]);
   assert.is(unknown.code, 1);
   assert.match(unknown.stderr, /has not registered/);
   const wrongType = await cli(['cluster', 'remove-voter', '--node-id', 'two']);
@@ -179,18 +156,16 @@ test('a fourth node follows as an observer, is promoted with add-voter; a voter 
   assert.match(wrongType.stderr, /--node-id/);
 
   const removedId = [1, 2, 3].find((id) => id !== leader)!;
-  const removed = await cli(['cluster', 'remove-voter', '--node-id', String(removedId), '--controller', `127.0.0.1:${controllerPorts.get(leader)}`]);
+  const removed = await cli(['cluster', 'remove-voter', '--node-id', String(removedId), '--controller', `127.0.0.1:${cluster.controllerPorts.get(leader)}`]);
   assert.is(removed.code, 0, removed.stderr);
   const voterIds = async () => ((await describeQuorum(await leaderId()))?.voters ?? []).map((v: { nodeId: number }) => v.nodeId).sort();
-  await until('three voters without the removed one', async () => JSON.stringify(await voterIds()) === JSON.stringify([1, 2, 3, 4].filter((id) => id !== removedId)));
+  await until(async () => JSON.stringify(await voterIds()) === JSON.stringify([1, 2, 3, 4].filter((id) => id !== removedId)), { what: 'three voters without the removed one', timeoutMs: 20000 });
   assert.is((await createTopic(removedId, 'after-membership')).topics[0].errorCode, 0, 'the demoted node still serves and forwards');
 
   // Node 4 restarts with the same --voters flag (1,2,3), yet stays a voter: the log says so.
-  const dir = fourth.dataDir;
   await fourth.stop();
-  nodes.delete(4);
-  await start(4, dir);
-  await until('node 4 back in the voter set', async () => (await voterIds()).includes(4));
+  await cluster.start(4);
+  await until(async () => (await voterIds()).includes(4), { what: 'node 4 back in the voter set', timeoutMs: 20000 });
   const view4 = await describeQuorum(4);
   assert.ok(view4 && view4.leaderId > 0, 'node 4 follows a leader');
   assert.is((await createTopic(4, 'after-restart')).topics[0].errorCode, 0);

@@ -5,11 +5,13 @@
 
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
-import { BrokerProcess, freePort, startBroker, tempDir } from '../helpers/broker-process';
+import { BrokerProcess } from '../helpers/broker-process';
+import { Cluster } from '../helpers/cluster';
 import { kcat } from '../helpers/kcat';
 import { KafkaConnection } from '../../src/net/kafka-connection';
 
 const nodes: (BrokerProcess | null)[] = [];
+let cluster: Cluster;
 let kafkaPorts: number[] = [];
 let controllerPorts: number[] = [];
 
@@ -36,20 +38,10 @@ async function createTopic(port: number, name: string, partitions: number) {
 }
 
 test.before(async () => {
-  kafkaPorts = [await freePort(), await freePort(), await freePort()];
-  controllerPorts = [await freePort(), await freePort(), await freePort()];
-  const voters = controllerPorts.map((p, i) => `${i + 1}@127.0.0.1:${p}`).join(',');
-  const started = await Promise.all(
-    [0, 1, 2].map((i) =>
-      startBroker({
-        dataDir: tempDir(),
-        port: kafkaPorts[i],
-        readyTimeoutMs: 40000,
-        config: { 'group.initial.rebalance.delay.ms': '0', 'offsets.topic.num.partitions': '3' },
-        extraArgs: ['--node-id', String(i + 1), '--voters', voters, '--controller-listen', `127.0.0.1:${controllerPorts[i]}`],
-      }),
-    ),
-  );
+  cluster = await Cluster.create({ size: 3, config: { 'group.initial.rebalance.delay.ms': '0', 'offsets.topic.num.partitions': '3' } });
+  kafkaPorts = cluster.ids.map((id) => cluster.kafkaPorts.get(id)!);
+  controllerPorts = cluster.ids.map((id) => cluster.controllerPorts.get(id)!);
+  const started = cluster.list();
   nodes.push(...started);
 });
 
@@ -88,7 +80,6 @@ test('clients produce and consume across the nodes', async () => {
 test('a clean shutdown of the quorum leader hands leadership over (transfer), then it rejoins', async () => {
   const before = (await quorum(controllerPorts[0]))!;
   const leader = before.leaderId;
-  const dir = nodes[leader - 1]!.dataDir;
   const stoppedAt = Date.now();
   const code = await nodes[leader - 1]!.stop('SIGTERM');
   nodes[leader - 1] = null;
@@ -101,20 +92,12 @@ test('a clean shutdown of the quorum leader hands leadership over (transfer), th
   }
   process.stdout.write(`leadership moved from ${leader} to ${view?.leaderId} within ${Date.now() - stoppedAt} ms of SIGTERM (includes the shutdown itself)\n`);
   assert.ok(view && view.leaderId > 0 && view.leaderId !== leader, 'a new leader');
-  const voters = controllerPorts.map((p, i) => `${i + 1}@127.0.0.1:${p}`).join(',');
-  nodes[leader - 1] = await startBroker({
-    dataDir: dir,
-    port: kafkaPorts[leader - 1],
-    readyTimeoutMs: 40000,
-    config: { 'group.initial.rebalance.delay.ms': '0', 'offsets.topic.num.partitions': '3' },
-    extraArgs: ['--node-id', String(leader), '--voters', voters, '--controller-listen', `127.0.0.1:${controllerPorts[leader - 1]}`],
-  });
+  nodes[leader - 1] = await cluster.start(leader);
 });
 
 test('a broker that stops heartbeating is fenced after its session timeout, and unfenced when back', async () => {
   const leader = (await quorum(controllerPorts[0]))!.leaderId;
   const victim = [1, 2, 3].find((id) => id !== leader)!;
-  const victimDir = nodes[victim - 1]!.dataDir;
   const killedAt = Date.now();
   await nodes[victim - 1]!.kill9();
   nodes[victim - 1] = null;
@@ -128,14 +111,7 @@ test('a broker that stops heartbeating is fenced after its session timeout, and 
   process.stdout.write(`broker ${victim} fenced after ${fencedAfterMs} ms (session timeout 9 s)\n`);
   assert.match(listing, /2 brokers:/, 'the silent broker left the broker list');
   assert.ok(fencedAfterMs >= 8000, 'not before the session timeout');
-  const voters = controllerPorts.map((p, i) => `${i + 1}@127.0.0.1:${p}`).join(',');
-  nodes[victim - 1] = await startBroker({
-    dataDir: victimDir,
-    port: kafkaPorts[victim - 1],
-    readyTimeoutMs: 40000,
-    config: { 'group.initial.rebalance.delay.ms': '0', 'offsets.topic.num.partitions': '3' },
-    extraArgs: ['--node-id', String(victim), '--voters', voters, '--controller-listen', `127.0.0.1:${controllerPorts[victim - 1]}`],
-  });
+  nodes[victim - 1] = await cluster.start(victim);
   for (let attempt = 0; attempt < 60; attempt++) {
     listing = (await kcat(kafkaPorts[leader - 1], ['-L'])).stdout;
     if (/3 brokers:/.test(listing)) break;
@@ -182,7 +158,6 @@ test('kill -9 of the quorum leader: a new leader, and metadata writes work again
 test('with two of three down writes are refused clearly and reads still answer; one back and writes resume', async () => {
   const alive = [0, 1, 2].filter((i) => nodes[i] !== null);
   const [keep, drop] = alive;
-  const droppedDir = nodes[drop]!.dataDir;
   await nodes[drop]!.kill9();
   nodes[drop] = null;
   // Wait until the survivor has noticed it is alone (no leader, or a leader it cannot reach).
@@ -195,14 +170,7 @@ test('with two of three down writes are refused clearly and reads still answer; 
   const listing = (await kcat(kafkaPorts[keep], ['-L'])).stdout;
   assert.match(listing, /topic "spread" with 6 partitions/, 'reads still answer from the local image');
 
-  const voters = controllerPorts.map((p, i) => `${i + 1}@127.0.0.1:${p}`).join(',');
-  nodes[drop] = await startBroker({
-    dataDir: droppedDir,
-    port: kafkaPorts[drop],
-    readyTimeoutMs: 40000,
-    config: { 'group.initial.rebalance.delay.ms': '0', 'offsets.topic.num.partitions': '3' },
-    extraArgs: ['--node-id', String(drop + 1), '--voters', voters, '--controller-listen', `127.0.0.1:${controllerPorts[drop]}`],
-  });
+  nodes[drop] = await cluster.start(drop + 1);
   let code = -1;
   for (let attempt = 0; attempt < 60 && code !== 0; attempt++) {
     code = (await createTopic(kafkaPorts[keep], 'quorum-back', 1)).topics[0].errorCode;

@@ -7,58 +7,29 @@
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { Kafka, logLevel } from 'kafkajs';
-import { BrokerProcess, freePort, startBroker, tempDir } from '../helpers/broker-process';
-import { KafkaConnection } from '../../src/net/kafka-connection';
+import { Cluster, groupCoordinator, topicLeaders } from '../helpers/cluster';
+import { until } from '../helpers/wait';
 
 /** Waits (up to 30 s) until `port`'s broker has the topic with a leader for every partition. */
 async function knowsTopic(port: number, topic: string): Promise<void> {
-  const deadline = Date.now() + 30000;
-  for (;;) {
-    const connection = new KafkaConnection({ host: '127.0.0.1', port, requestTimeoutMs: 2000, connectTimeoutMs: 1000 });
-    try {
-      await connection.connect();
-      const answer = await connection.request(3, 9, { topics: [{ name: topic }], allowAutoTopicCreation: false, includeClusterAuthorizedOperations: false, includeTopicAuthorizedOperations: false });
-      const t = answer.topics[0];
-      if (t && t.errorCode === 0 && t.partitions.length > 0 && t.partitions.every((p: { leaderId: number }) => p.leaderId >= 0)) return;
-    } catch {
-      // again
-    } finally {
-      connection.close();
-    }
-    if (Date.now() > deadline) throw new Error(`broker at ${port} never learned topic ${topic}`);
-    await new Promise((r) => setTimeout(r, 100));
-  }
+  await until(() => topicLeaders(port, topic), { what: `broker at ${port} to learn topic ${topic}` });
 }
 
 /** The group's coordinator as `port`'s broker names it (other than `not`), retried for 30 s. */
-async function findCoordinator(port: number, groupId: string, not = -1): Promise<number> {
-  const deadline = Date.now() + 30000;
-  for (;;) {
-    const connection = new KafkaConnection({ host: '127.0.0.1', port, requestTimeoutMs: 2000, connectTimeoutMs: 1000 });
-    try {
-      await connection.connect();
-      const answer = await connection.request(10, 1, { key: groupId, keyType: 0 });
-      if (answer.errorCode === 0 && answer.nodeId !== not) return answer.nodeId;
-    } catch {
-      // again
-    } finally {
-      connection.close();
-    }
-    if (Date.now() > deadline) throw new Error(`no coordinator for ${groupId} other than ${not}`);
-    await new Promise((r) => setTimeout(r, 200));
-  }
+function findCoordinator(port: number, groupId: string, not = -1): Promise<number> {
+  return until(async () => {
+    const id = await groupCoordinator(port, groupId);
+    return id !== null && id !== not ? id : null;
+  }, { what: `a coordinator for ${groupId} other than ${not}`, intervalMs: 200 });
 }
 
 process.env.KAFKAJS_NO_PARTITIONER_WARNING = '1';
 
 test('offsets survive the loss of the coordinating broker (3 nodes, replication factor 3)', async () => {
-  const kafkaPorts = [await freePort(), await freePort(), await freePort()];
-  const controllerPorts = [await freePort(), await freePort(), await freePort()];
-  const voters = controllerPorts.map((port, i) => `${i + 1}@127.0.0.1:${port}`).join(',');
   const config = { 'group.initial.rebalance.delay.ms': '0', 'offsets.topic.num.partitions': '3', 'default.replication.factor': '3', 'broker.session.timeout.ms': '3000' };
-  const nodes: BrokerProcess[] = await Promise.all(
-    [0, 1, 2].map((i) => startBroker({ dataDir: tempDir(), port: kafkaPorts[i], readyTimeoutMs: 40000, config, extraArgs: ['--node-id', String(i + 1), '--voters', voters, '--controller-listen', `127.0.0.1:${controllerPorts[i]}`] })),
-  );
+  const cluster = await Cluster.create({ size: 3, config });
+  const nodes = cluster.list();
+  const kafkaPorts = cluster.ids.map((id) => cluster.kafkaPorts.get(id)!);
   try {
     const kafka = new Kafka({ brokers: kafkaPorts.map((p) => `127.0.0.1:${p}`), clientId: 'failover', logLevel: logLevel.NOTHING });
     const admin = kafka.admin();
@@ -97,7 +68,7 @@ test('offsets survive the loss of the coordinating broker (3 nodes, replication 
     assert.is(offsets[0].partitions.reduce((sum, p) => sum + Number(p.offset), 0), 30, 'committed offsets survive the coordinator');
     await admin2.disconnect();
   } finally {
-    for (const node of nodes) await node.stop();
+    await cluster.stopAll();
   }
 });
 

@@ -10,20 +10,13 @@ import * as path from 'node:path';
 import { Consumer, Kafka, logLevel } from 'kafkajs';
 import { BrokerProcess, startBroker } from '../helpers/broker-process';
 import { kcat } from '../helpers/kcat';
+import { until } from '../helpers/wait';
 
 process.env.KAFKAJS_NO_PARTITIONER_WARNING = '1';
 
 let broker: BrokerProcess;
 let kafka: Kafka;
 const children = new Set<ChildProcess>();
-
-async function waitFor(what: string, condition: () => boolean, timeoutMs = 30000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!condition()) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 50));
-  }
-}
 
 test.before(async () => {
   broker = await startBroker({ config: { 'group.initial.rebalance.delay.ms': '0', 'offsets.topic.num.partitions': '10' } });
@@ -74,9 +67,9 @@ test('members split partitions, rebalance on join and on a crash, and resume aft
   const seen: string[] = [];
   const one = await member('split', 'shared', seen);
   const two = await member('split', 'shared', seen);
-  await waitFor('two members with 3 partitions each', () => one.assigned.length === 3 && two.assigned.length === 3);
+  await until(() => one.assigned.length === 3 && two.assigned.length === 3, { what: 'two members with 3 partitions each' });
   assert.equal([...one.assigned, ...two.assigned].sort(), [0, 1, 2, 3, 4, 5], 'every partition owned exactly once');
-  await waitFor('all 60 records', () => seen.length >= 60);
+  await until(() => seen.length >= 60, { what: 'all 60 records' });
   assert.is(new Set(seen).size, seen.length, 'no record consumed twice');
 
   // A third member, in its own process so it can crash later.
@@ -95,17 +88,17 @@ test('members split partitions, rebalance on join and on a crash, and resume aft
       else childSeen.push(event.value);
     }
   });
-  await waitFor('the third member to get partitions', () => childAssigned.length === 2 && one.assigned.length === 2 && two.assigned.length === 2);
+  await until(() => childAssigned.length === 2 && one.assigned.length === 2 && two.assigned.length === 2, { what: 'the third member to get partitions' });
   assert.equal([...one.assigned, ...two.assigned, ...childAssigned].sort(), [0, 1, 2, 3, 4, 5]);
 
   // Crash it: its partitions move back after the session timeout.
   child.kill('SIGKILL');
   children.delete(child);
   const killedAt = Date.now();
-  await waitFor('partitions to move after the session timeout', () => one.assigned.length === 3 && two.assigned.length === 3, 30000);
+  await until(() => one.assigned.length === 3 && two.assigned.length === 3, { what: 'partitions to move after the session timeout', timeoutMs: 30000 });
   assert.ok(Date.now() - killedAt >= 4000, 'not before the session timeout');
   await produce('shared', 30, 'b');
-  await waitFor('the new records', () => seen.filter((v) => v.startsWith('b-')).length >= 30);
+  await until(() => seen.filter((v) => v.startsWith('b-')).length >= 30, { what: 'the new records' });
 
   // Everyone stops (committing); a new member resumes exactly after the commits.
   await one.consumer.disconnect();
@@ -113,7 +106,7 @@ test('members split partitions, rebalance on join and on a crash, and resume aft
   await produce('shared', 12, 'c');
   const resumed: string[] = [];
   const fresh = await member('split', 'shared', resumed);
-  await waitFor('the records produced while no one consumed', () => resumed.length >= 12);
+  await until(() => resumed.length >= 12, { what: 'the records produced while no one consumed' });
   await new Promise((r) => setTimeout(r, 500));
   assert.equal(resumed.slice().sort(), Array.from({ length: 12 }, (_, i) => `c-${i}`).sort(), 'only what came after the commits');
   await fresh.consumer.disconnect();
@@ -143,7 +136,7 @@ test('committed offsets survive a broker restart', async () => {
   await produce('restart', 8, 'r');
   const seen: string[] = [];
   const first = await member('durable-group', 'restart', seen);
-  await waitFor('8 records', () => seen.length >= 8);
+  await until(() => seen.length >= 8, { what: '8 records' });
   await first.consumer.disconnect();
 
   await broker.stop();
@@ -157,7 +150,7 @@ test('committed offsets survive a broker restart', async () => {
   await produce('restart', 3, 's');
   const after: string[] = [];
   const second = await member('durable-group', 'restart', after);
-  await waitFor('3 new records', () => after.length >= 3);
+  await until(() => after.length >= 3, { what: '3 new records' });
   await new Promise((r) => setTimeout(r, 300));
   assert.equal(after.sort(), ['s-0', 's-1', 's-2']);
   await second.consumer.disconnect();

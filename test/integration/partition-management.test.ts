@@ -15,9 +15,9 @@ import { spawnSync } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { Kafka, logLevel, Producer } from 'kafkajs';
-import { BrokerProcess, freePort, startBroker, tempDir } from '../helpers/broker-process';
+import { Cluster } from '../helpers/cluster';
 import { kcat } from '../helpers/kcat';
-import { KafkaConnection } from '../../src/net/kafka-connection';
+import { until } from '../helpers/wait';
 
 const BROOK = path.join(__dirname, '..', '..', '..', 'scripts', 'brook.js');
 const CONFIG = {
@@ -27,57 +27,10 @@ const CONFIG = {
   'replica.lag.time.max.ms': '2000',
   'leader.imbalance.check.interval.seconds': '1',
 };
-const nodes = new Map<number, BrokerProcess>();
-const dirs = new Map<number, string>();
-const kafkaPorts = new Map<number, number>();
-const controllerPorts = new Map<number, number>();
-let voters = '';
+let cluster: Cluster;
 let kafka: Kafka;
 
-async function start(id: number): Promise<BrokerProcess> {
-  const node = await startBroker({
-    dataDir: dirs.get(id)!,
-    port: kafkaPorts.get(id)!,
-    readyTimeoutMs: 40000,
-    config: CONFIG,
-    extraArgs: ['--node-id', String(id), '--voters', voters, '--controller-listen', `127.0.0.1:${controllerPorts.get(id)}`],
-  });
-  nodes.set(id, node);
-  return node;
-}
-
-interface PartitionState {
-  leader: number;
-  replicas: number[];
-  isr: number[];
-}
-
-async function partitionState(topic: string): Promise<PartitionState | null> {
-  for (const id of nodes.keys()) {
-    const connection = new KafkaConnection({ host: '127.0.0.1', port: kafkaPorts.get(id)!, requestTimeoutMs: 2000, connectTimeoutMs: 1000 });
-    try {
-      await connection.connect();
-      const answer = await connection.request(3, 9, { topics: [{ name: topic }], allowAutoTopicCreation: false, includeClusterAuthorizedOperations: false, includeTopicAuthorizedOperations: false });
-      const p = answer.topics[0]?.partitions[0];
-      if (p) return { leader: p.leaderId, replicas: p.replicaNodes, isr: p.isrNodes };
-    } catch {
-      // the next node
-    } finally {
-      connection.close();
-    }
-  }
-  return null;
-}
-
-async function until<T>(what: string, check: () => Promise<T | null | false>, timeoutMs = 30000): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const value = await check();
-    if (value) return value;
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 100));
-  }
-}
+const partitionState = (topic: string) => cluster.metadata(topic);
 
 /** One acks=all send at a time; every failure that reaches the caller is counted. */
 class Writer {
@@ -129,7 +82,7 @@ async function verifyAcked(writer: Writer, topic: string, port: number): Promise
 }
 
 function logBytes(id: number, topic: string): Buffer | null {
-  const dir = path.join(dirs.get(id)!, 'logs', `${topic}-0`);
+  const dir = path.join(cluster.dirs.get(id)!, 'logs', `${topic}-0`);
   if (!fs.existsSync(dir)) return null;
   return Buffer.concat(fs.readdirSync(dir).filter((n) => n.endsWith('.log')).sort().map((n) => fs.readFileSync(path.join(dir, n))));
 }
@@ -144,14 +97,8 @@ function newProducer(): Producer {
 }
 
 test.before(async () => {
-  for (const id of [1, 2, 3]) {
-    kafkaPorts.set(id, await freePort());
-    controllerPorts.set(id, await freePort());
-    dirs.set(id, tempDir());
-  }
-  voters = [1, 2, 3].map((id) => `${id}@127.0.0.1:${controllerPorts.get(id)}`).join(',');
-  await Promise.all([1, 2, 3].map((id) => start(id)));
-  kafka = new Kafka({ brokers: [1, 2, 3].map((id) => `127.0.0.1:${kafkaPorts.get(id)}`), clientId: 'partition-management-test', logLevel: logLevel.NOTHING, requestTimeout: 5000, connectionTimeout: 1000, retry: { retries: 3, initialRetryTime: 100, maxRetryTime: 1000 } });
+  cluster = await Cluster.create({ size: 3, config: CONFIG });
+  kafka = new Kafka({ brokers: cluster.bootstrap(), clientId: 'partition-management-test', logLevel: logLevel.NOTHING, requestTimeout: 5000, connectionTimeout: 1000, retry: { retries: 3, initialRetryTime: 100, maxRetryTime: 1000 } });
   const admin = kafka.admin();
   await admin.connect();
   await admin.createTopics({
@@ -164,53 +111,57 @@ test.before(async () => {
 });
 
 test.after(async () => {
-  for (const node of nodes.values()) await node.stop();
+  await cluster?.stopAll();
 });
 
 test('SIGTERM of a leader moves its leadership first (no failed send); back in the ISR, it leads again as the preferred replica', async () => {
-  const initial = await until('partition steady led by 1 with a full ISR', async () => {
+  const initial = await until(async () => {
     const s = await partitionState('steady');
     return s && s.leader === 1 && s.isr.length === 3 ? s : null;
-  });
+  }, { what: 'partition steady led by 1 with a full ISR' });
   assert.equal(initial.replicas, [1, 2, 3]);
   const producer = newProducer();
   await producer.connect();
   const writer = new Writer(producer, 'steady');
   writer.run();
   try {
-    await until('some acknowledged records', async () => writer.acked.size >= 30);
+    await until(async () => writer.acked.size >= 30, { what: 'some acknowledged records' });
     const stoppedAt = Date.now();
-    const code = await nodes.get(1)!.stop('SIGTERM');
+    const code = await cluster.stop(1, 'SIGTERM');
     const stopMs = Date.now() - stoppedAt;
     assert.is(code, 0, 'clean exit');
-    assert.match(nodes.get(1)!.logs(), /controlled shutdown: leaderships moved/);
-    nodes.delete(1);
-    const moved = await partitionState('steady');
-    assert.ok(moved && moved.leader !== 1 && moved.leader > 0 && !moved.isr.includes(1), `leadership moved away: ${JSON.stringify(moved)}`);
+    assert.match(cluster.node(1).logs(), /controlled shutdown: leaderships moved/);
+    // The controller moved the leadership before the process exited; the other brokers
+    // learn it from the metadata log a moment later (longer on a loaded machine).
+    let seen: Awaited<ReturnType<typeof partitionState>> = null;
+    const moved = await until(async () => {
+      seen = await partitionState('steady');
+      return seen && seen.leader !== 1 && seen.leader > 0 && !seen.isr.includes(1) ? seen : null;
+    }, { what: () => `the leadership moved away from 1 (last seen ${JSON.stringify(seen)})`, timeoutMs: 10000 });
     const before = writer.acked.size;
-    await until('produce to go on at the new leader', async () => writer.acked.size > before + 20);
+    await until(async () => writer.acked.size > before + 20, { what: 'produce to go on at the new leader' });
     process.stdout.write(`controlled shutdown of leader 1 took ${stopMs} ms; leader now ${moved!.leader}; failed sends: ${writer.failures.length}\n`);
     assert.equal(writer.failures, [], 'no send failed through the controlled shutdown');
 
     // Back: it rejoins the ISR, then leadership returns to it within a few check intervals.
-    await start(1);
-    const back = await until('the preferred replica leading again', async () => {
+    await cluster.start(1);
+    const back = await until(async () => {
       const s = await partitionState('steady');
       return s && s.leader === 1 && s.isr.length === 3 ? s : null;
-    }, 40000);
+    }, { what: 'the preferred replica leading again', timeoutMs: 40000 });
     assert.equal(back.replicas, [1, 2, 3]);
     const afterReturn = writer.acked.size;
-    await until('produce to go on at the preferred leader', async () => writer.acked.size > afterReturn + 20);
+    await until(async () => writer.acked.size > afterReturn + 20, { what: 'produce to go on at the preferred leader' });
     assert.equal(writer.failures, [], 'no send failed through the preferred-leader election');
   } finally {
     await writer.stop();
     await producer.disconnect();
   }
-  await verifyAcked(writer, 'steady', kafkaPorts.get(2)!);
+  await verifyAcked(writer, 'steady', cluster.kafkaPorts.get(2)!);
 });
 
 test('brook partitions reassign moves a written partition from [1,2] to [3,2]; the old copy is dropped, nothing acknowledged is lost', async () => {
-  const bootstrap = `127.0.0.1:${kafkaPorts.get(2)}`;
+  const bootstrap = cluster.bootstrap([2])[0];
   // Wrong arguments get a clear message and exit code 2; an unknown broker is refused by the controller.
   const wrongType = brook(['partitions', 'reassign', '--bootstrap', bootstrap, '--topic', 'moving', '--partition', '0', '--replicas', '3,x']);
   assert.is(wrongType.code, 2);
@@ -222,41 +173,41 @@ test('brook partitions reassign moves a written partition from [1,2] to [3,2]; t
   assert.is(none.code, 1);
   assert.match(none.stderr, /NO_REASSIGNMENT_IN_PROGRESS/);
 
-  await until('partition moving led by 1', async () => {
+  await until(async () => {
     const s = await partitionState('moving');
     return s && s.leader === 1 && s.isr.length === 2 ? s : null;
-  });
+  }, { what: 'partition moving led by 1' });
   const producer = newProducer();
   await producer.connect();
   const writer = new Writer(producer, 'moving');
   writer.run();
   let failures: string[] = [];
   try {
-    await until('some acknowledged records', async () => writer.acked.size >= 200);
+    await until(async () => writer.acked.size >= 200, { what: 'some acknowledged records' });
     assert.ok(logBytes(3, 'moving') === null, 'broker 3 holds no copy before the move');
     const moved = brook(['partitions', 'reassign', '--bootstrap', bootstrap, '--topic', 'moving', '--partition', '0', '--replicas', '3,2']);
     assert.is(moved.code, 0, moved.stderr);
     assert.match(moved.stdout, /accepted/);
-    const done = await until('the reassignment to complete', async () => {
+    const done = await until(async () => {
       const s = await partitionState('moving');
       const listed = brook(['partitions', 'list-reassignments', '--bootstrap', bootstrap, '--json']);
       return s && s.replicas.join() === '3,2' && listed.code === 0 && JSON.parse(listed.stdout).length === 0 ? s : null;
-    }, 40000);
+    }, { what: 'the reassignment to complete', timeoutMs: 40000 });
     assert.is(done.leader, 3, 'the first new replica in the ISR leads');
     const before = writer.acked.size;
-    await until('produce to go on after the move', async () => writer.acked.size > before + 20);
+    await until(async () => writer.acked.size > before + 20, { what: 'produce to go on after the move' });
   } finally {
     await writer.stop();
     await producer.disconnect();
     failures = writer.failures;
   }
   process.stdout.write(`reassignment under load: ${writer.acked.size} acknowledged, failed sends: ${failures.length}\n`);
-  await until('broker 1 to drop its copy', async () => logBytes(1, 'moving') === null, 10000);
-  await verifyAcked(writer, 'moving', kafkaPorts.get(3)!);
-  await until('the two replicas to hold identical logs', async () => {
+  await until(async () => logBytes(1, 'moving') === null, { what: 'broker 1 to drop its copy', timeoutMs: 10000 });
+  await verifyAcked(writer, 'moving', cluster.kafkaPorts.get(3)!);
+  await until(async () => {
     const [a, b] = [logBytes(2, 'moving'), logBytes(3, 'moving')];
     return a !== null && b !== null && a.length > 0 && a.equals(b);
-  }, 20000);
+  }, { what: 'the two replicas to hold identical logs', timeoutMs: 20000 });
 });
 
 test.run();

@@ -16,7 +16,8 @@ import * as net from 'node:net';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { FaultProxy, initiatorOf } from '../helpers/fault-proxy';
-import { delay, describe, highWatermark, Observer, ProxiedCluster, until, verify, Writer } from '../helpers/replication-scenario';
+import { delay, describe, highWatermark, Observer, ProxiedCluster, verify, Writer } from '../helpers/replication-scenario';
+import { until } from '../helpers/wait';
 
 const TOPIC = 'partitioned';
 
@@ -98,7 +99,7 @@ test('fault proxy: tells nodes from clients by the first header; isolate cuts no
     assert.equal(cut, [2, 3]);
 
     proxy.heal();
-    await until('the cut links closed', async () => follower.closed && raft.closed, 2000);
+    await until(async () => follower.closed && raft.closed, { what: 'the cut links closed', timeoutMs: 2000 });
     assert.not.ok(client.closed, 'client links survive the heal');
     const again = peer(port);
     assert.ok(await again.echoes(frame('replica-2')), 'node 2 reaches node 1 after the heal');
@@ -131,10 +132,10 @@ function saveEvidence(c: ProxiedCluster, lines: string[]): string {
 test('network partition of the leader: a new leader takes acks=all writes, the isolated one acknowledges nothing more; after the heal the ISR is whole and the replicas identical', async () => {
   const c = (cluster = await ProxiedCluster.start());
   await c.createTopic(TOPIC);
-  const initial = await until('a leader with a full ISR', async () => {
+  const initial = await until(async () => {
     const m = await c.metadata(TOPIC);
     return m && m.leader > 0 && m.isr.length === 3 ? m : null;
-  });
+  }, { what: 'a leader with a full ISR' });
   // Every node is a seed: a replacement producer may well ask the isolated node first.
   const writer = new Writer({ topic: TOPIC, newProducer: () => c.newProducer() });
   await writer.connect();
@@ -148,7 +149,7 @@ test('network partition of the leader: a new leader takes acks=all writes, the i
   observer.run();
   let old = initial.leader;
   try {
-    await until('some acknowledged records', async () => writer.acked.size >= 50);
+    await until(async () => writer.acked.size >= 50, { what: 'some acknowledged records' });
     const before = (await c.metadata(TOPIC))!;
     old = before.leader;
     const others = c.ids.filter((id) => id !== old);
@@ -157,10 +158,10 @@ test('network partition of the leader: a new leader takes acks=all writes, the i
     c.proxy.isolate(old);
     note(`isolated node ${old} (partition leader, epoch ${before.leaderEpoch}; active controller ${before.controller}) with ${writer.acked.size} acknowledged`);
 
-    const failover = await until('a new leader on the majority side', async () => {
+    const failover = await until(async () => {
       const m = await c.metadata(TOPIC, others);
       return m && m.leader > 0 && m.leader !== old && m.leaderEpoch > before.leaderEpoch ? m : null;
-    }, 30000);
+    }, { what: 'a new leader on the majority side', timeoutMs: 30000 });
     const electedAt = Date.now();
     note(`majority side: leader ${failover.leader}, epoch ${failover.leaderEpoch}, ISR ${failover.isr}, controller ${failover.controller} after ${Date.now() - isolatedAt} ms`);
     // Nothing reaches the old leader's followers any more, so its high watermark is final
@@ -171,27 +172,27 @@ test('network partition of the leader: a new leader takes acks=all writes, the i
     const stale = await c.metadata(TOPIC, [old]);
     note(`isolated node ${old}: high watermark ${frozen}; it names leader ${stale?.leader} (epoch ${stale?.leaderEpoch}), controller ${stale?.controller}`);
     // Acknowledgements at or past the old leader's final high watermark come from the new leader.
-    await until('produce to succeed again at the new leader', async () => writer.acks.filter((a) => a.atMs >= isolatedAt && a.offset >= frozen!).length >= 5, 40000);
+    await until(async () => writer.acks.filter((a) => a.atMs >= isolatedAt && a.offset >= frozen!).length >= 5, { what: 'produce to succeed again at the new leader', timeoutMs: 40000 });
     const resumedAt = writer.firstAckAfter(isolatedAt, frozen!)!;
     process.stdout.write(`isolation of leader ${old}: leader ${failover.leader} in the majority's metadata after ${((electedAt - isolatedAt) / 1000).toFixed(1)} s, produce succeeded again there after ${((resumedAt - isolatedAt) / 1000).toFixed(1)} s (epoch ${before.leaderEpoch} -> ${failover.leaderEpoch}, controller ${before.controller} -> ${failover.controller}, session timeout 3 s; producers replaced ${writer.producersReplaced}, failed sends ${writer.failures}; the isolated node still names leader ${stale?.leader}, controller ${stale?.controller})\n`);
 
     // The cut-off leader keeps its clients a while longer: it must not acknowledge anything.
     const partitioned = writer.acked.size;
-    await until('more acknowledged records during the partition', async () => writer.acked.size >= partitioned + 20, 20000);
+    await until(async () => writer.acked.size >= partitioned + 20, { what: 'more acknowledged records during the partition', timeoutMs: 20000 });
     const stillFrozen = await highWatermark(oldPort, TOPIC);
     note(`isolated node ${old} before the heal: high watermark ${stillFrozen}`);
     assert.is(stillFrozen, frozen, 'the isolated old leader committed nothing after it was cut off');
 
     c.proxy.heal();
     const healedAt = Date.now();
-    const whole = await until('the ISR whole again after the heal', async () => {
+    const whole = await until(async () => {
       const m = await c.metadata(TOPIC, others);
       return m && m.isr.length === 3 ? m : null;
-    }, 30000);
+    }, { what: 'the ISR whole again after the heal', timeoutMs: 30000 });
     note(`healed: ISR ${whole.isr} (leader ${whole.leader}) after ${Date.now() - healedAt} ms`);
     process.stdout.write(`heal: node ${old} back in the ISR after ${((Date.now() - healedAt) / 1000).toFixed(1)} s\n`);
     const healed = writer.acked.size;
-    await until('more records after the heal', async () => writer.acked.size >= healed + 20, 20000);
+    await until(async () => writer.acked.size >= healed + 20, { what: 'more records after the heal', timeoutMs: 20000 });
   } catch (error) {
     process.stdout.write(`evidence kept in ${saveEvidence(c, notes)}\n`);
     throw error;
@@ -209,7 +210,7 @@ test('network partition of the leader: a new leader takes acks=all writes, the i
   assert.is(result.duplicates, 0, 'no record twice');
   assert.is(result.changed, 0, 'nothing a consumer saw changed or disappeared');
 
-  await until('identical replicas', async () => c.replicasIdentical(TOPIC), 20000).catch((error) => {
+  await until(async () => c.replicasIdentical(TOPIC), { what: 'identical replicas', timeoutMs: 20000 }).catch((error) => {
     process.stdout.write(`evidence kept in ${saveEvidence(c, notes)}\n`);
     throw error;
   });

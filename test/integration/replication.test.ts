@@ -14,61 +14,20 @@ import * as assert from 'uvu/assert';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { Kafka, logLevel, Producer } from 'kafkajs';
-import { BrokerProcess, freePort, startBroker, tempDir } from '../helpers/broker-process';
+import { Cluster } from '../helpers/cluster';
 import { kcat } from '../helpers/kcat';
-import { KafkaConnection } from '../../src/net/kafka-connection';
+import { until } from '../helpers/wait';
 
 const TOPIC = 'acked';
-const nodes = new Map<number, BrokerProcess>();
-const dirs = new Map<number, string>();
-const kafkaPorts = new Map<number, number>();
-const controllerPorts = new Map<number, number>();
+let cluster: Cluster;
 const CONFIG = {
   'group.initial.rebalance.delay.ms': '0',
   'offsets.topic.num.partitions': '1',
   'broker.session.timeout.ms': '3000',
   'replica.lag.time.max.ms': '2000',
 };
-let voters = '';
 
-async function start(id: number): Promise<BrokerProcess> {
-  const node = await startBroker({
-    dataDir: dirs.get(id)!,
-    port: kafkaPorts.get(id)!,
-    readyTimeoutMs: 40000,
-    config: CONFIG,
-    extraArgs: ['--node-id', String(id), '--voters', voters, '--controller-listen', `127.0.0.1:${controllerPorts.get(id)}`],
-  });
-  nodes.set(id, node);
-  return node;
-}
-
-async function metadata(): Promise<{ leader: number; leaderEpoch: number; isr: number[] } | null> {
-  for (const id of nodes.keys()) {
-    const connection = new KafkaConnection({ host: '127.0.0.1', port: kafkaPorts.get(id)!, requestTimeoutMs: 2000, connectTimeoutMs: 1000 });
-    try {
-      await connection.connect();
-      const answer = await connection.request(3, 9, { topics: [{ name: TOPIC }], allowAutoTopicCreation: false, includeTopicAuthorizedOperations: false });
-      const p = answer.topics[0]?.partitions[0];
-      if (p) return { leader: p.leaderId, leaderEpoch: p.leaderEpoch, isr: p.isrNodes };
-    } catch {
-      // try the next node
-    } finally {
-      connection.close();
-    }
-  }
-  return null;
-}
-
-async function until<T>(what: string, check: () => Promise<T | null | false>, timeoutMs = 30000): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const value = await check();
-    if (value) return value;
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 100));
-  }
-}
+const metadata = () => cluster.metadata(TOPIC);
 
 function withTimeout<T>(work: Promise<T>, ms: number): Promise<T> {
   let timer: NodeJS.Timeout | undefined;
@@ -147,8 +106,8 @@ class Observer {
           await new Promise((r) => setTimeout(r, 100));
           continue;
         }
-        const live = [...nodes.keys()].filter((id) => id !== pausedNode);
-        const port = kafkaPorts.get(live[Math.floor(Math.random() * live.length)])!;
+        const live = cluster.aliveIds().filter((id) => id !== pausedNode);
+        const port = cluster.kafkaPorts.get(live[Math.floor(Math.random() * live.length)])!;
         const read = await kcat(port, ['-C', '-t', TOPIC, '-p', '0', '-o', 'beginning', '-c', String(count), '-q', '-u', '-f', '%o:%s\n', '-m', '5'], undefined, 8000).catch(() => null);
         for (const line of read?.stdout.split('\n') ?? []) {
           const match = /^(\d+):(m\d+)$/.exec(line);
@@ -173,20 +132,14 @@ let producer: Producer;
 let pausedNode = 0;
 
 function newProducer(): Producer {
-  const seeds = [...nodes.keys()].filter((id) => id !== pausedNode);
-  const client = new Kafka({ brokers: seeds.map((id) => `127.0.0.1:${kafkaPorts.get(id)}`), clientId: 'replication-test', logLevel: logLevel.NOTHING, requestTimeout: 3000, connectionTimeout: 1000, retry: { retries: 2, initialRetryTime: 100, maxRetryTime: 1000 } });
+  const seeds = cluster.aliveIds().filter((id) => id !== pausedNode);
+  const client = new Kafka({ brokers: cluster.bootstrap(seeds), clientId: 'replication-test', logLevel: logLevel.NOTHING, requestTimeout: 3000, connectionTimeout: 1000, retry: { retries: 2, initialRetryTime: 100, maxRetryTime: 1000 } });
   return client.producer({ idempotent: true, maxInFlightRequests: 1, retry: { retries: 5, initialRetryTime: 100, maxRetryTime: 1000 } });
 }
 
 test.before(async () => {
-  for (const id of [1, 2, 3]) {
-    kafkaPorts.set(id, await freePort());
-    controllerPorts.set(id, await freePort());
-    dirs.set(id, tempDir());
-  }
-  voters = [1, 2, 3].map((id) => `${id}@127.0.0.1:${controllerPorts.get(id)}`).join(',');
-  await Promise.all([1, 2, 3].map((id) => start(id)));
-  kafka = new Kafka({ brokers: [1, 2, 3].map((id) => `127.0.0.1:${kafkaPorts.get(id)}`), clientId: 'replication-test', logLevel: logLevel.NOTHING, requestTimeout: 3000, connectionTimeout: 1000, retry: { retries: 2, initialRetryTime: 100, maxRetryTime: 1000 } });
+  cluster = await Cluster.create({ size: 3, config: CONFIG });
+  kafka = new Kafka({ brokers: cluster.bootstrap(), clientId: 'replication-test', logLevel: logLevel.NOTHING, requestTimeout: 3000, connectionTimeout: 1000, retry: { retries: 2, initialRetryTime: 100, maxRetryTime: 1000 } });
   const admin = kafka.admin();
   await admin.connect();
   await admin.createTopics({ topics: [{ topic: TOPIC, numPartitions: 1, replicationFactor: 3, configEntries: [{ name: 'min.insync.replicas', value: '2' }] }] });
@@ -197,7 +150,7 @@ test.before(async () => {
 
 test.after(async () => {
   await producer?.disconnect().catch(() => undefined);
-  for (const node of nodes.values()) {
+  for (const node of cluster?.list() ?? []) {
     try {
       process.kill(node.pid, 'SIGCONT');
     } catch {
@@ -208,64 +161,63 @@ test.after(async () => {
 });
 
 test('acks=all survives kill -9 and SIGSTOP of the leader: every acknowledged record once, at its offset; replicas identical', async () => {
-  const initial = await until('a leader with a full ISR', async () => {
+  const initial = await until(async () => {
     const m = await metadata();
     return m && m.leader > 0 && m.isr.length === 3 ? m : null;
-  });
+  }, { what: 'a leader with a full ISR' });
   const writer = new Writer(producer);
   const observer = new Observer(writer);
   writer.run();
   observer.run();
   let paused = 0;
   try {
-  await until('some acknowledged records', async () => writer.acked.size >= 50);
+  await until(async () => writer.acked.size >= 50, { what: 'some acknowledged records' });
 
   // 1. kill -9 of the leader.
   const killed = initial.leader;
   const killedAt = Date.now();
-  await nodes.get(killed)!.kill9();
-  nodes.delete(killed);
+  await cluster.kill9(killed);
   const before = writer.acked.size;
-  await until('produce to succeed again after kill -9', async () => writer.acked.size > before + 5, 40000);
-  const failover = await until('the new leader in the metadata', async () => {
+  await until(async () => writer.acked.size > before + 5, { what: 'produce to succeed again after kill -9', timeoutMs: 40000 });
+  const failover = await until(async () => {
     const m = await metadata();
     return m && m.leader > 0 && m.leader !== killed ? m : null;
-  });
+  }, { what: 'the new leader in the metadata' });
   process.stdout.write(`kill -9 of leader ${killed}: produce succeeded again after ${((writer.lastAckAt - killedAt) / 1000).toFixed(1)} s (leader now ${failover.leader}, epoch ${failover.leaderEpoch}, session timeout 3 s)\n`);
   assert.ok(failover.leaderEpoch > initial.leaderEpoch);
-  await start(killed);
-  await until('the restarted replica back in the ISR', async () => {
+  await cluster.start(killed);
+  await until(async () => {
     const m = await metadata();
     return m && m.isr.length === 3 ? m : null;
-  });
+  }, { what: 'the restarted replica back in the ISR' });
 
   // 2. SIGSTOP of the leader: it is fenced and replaced; resumed, it must not take acks=all writes.
   paused = (await metadata())!.leader;
   pausedNode = paused;
-  process.kill(nodes.get(paused)!.pid, 'SIGSTOP');
+  process.kill(cluster.node(paused).pid, 'SIGSTOP');
   const beforePause = writer.acked.size;
   const pausedAt = Date.now();
-  await until('produce to succeed again with the leader paused', async () => {
+  await until(async () => {
     if (process.env.BROOK_DEBUG) process.stderr.write(`paused ${paused} ${Date.now() - pausedAt} ms: ${JSON.stringify(await metadata())} acked ${writer.acked.size}\n`);
     return writer.acked.size > beforePause + 5;
-  }, 40000).catch((error) => {
-    if (process.env.BROOK_DEBUG) for (const [id, node] of nodes) if (id !== paused) process.stderr.write(`--- node ${id}\n${node.logs().split('\n').slice(-25).join('\n')}\n`);
+  }, { what: 'produce to succeed again with the leader paused', timeoutMs: 40000 }).catch((error) => {
+    if (process.env.BROOK_DEBUG) for (const [id, node] of cluster.nodes) if (id !== paused) process.stderr.write(`--- node ${id}\n${node.logs().split('\n').slice(-25).join('\n')}\n`);
     throw error;
   });
-  process.kill(nodes.get(paused)!.pid, 'SIGCONT');
+  process.kill(cluster.node(paused).pid, 'SIGCONT');
   pausedNode = 0;
-  await until('the resumed replica back in the ISR', async () => {
+  await until(async () => {
     const m = await metadata();
     return m && m.isr.length === 3 && m.leader !== paused ? m : null;
-  });
-  await until('more records after the resume', async () => writer.acked.size > beforePause + 30);
+  }, { what: 'the resumed replica back in the ISR' });
+  await until(async () => writer.acked.size > beforePause + 30, { what: 'more records after the resume' });
   } finally {
     await writer.stop();
     await observer.stop();
   }
 
   // Every acknowledged record exactly once, at its acknowledged offset.
-  const all = await kcat(kafkaPorts.get(paused)!, ['-C', '-t', TOPIC, '-p', '0', '-o', 'beginning', '-e', '-q', '-f', '%o:%s\n']);
+  const all = await kcat(cluster.kafkaPorts.get(paused)!, ['-C', '-t', TOPIC, '-p', '0', '-o', 'beginning', '-e', '-q', '-f', '%o:%s\n']);
   const stored = new Map<number, string>();
   const count = new Map<string, number>();
   for (const line of all.stdout.split('\n')) {
@@ -292,13 +244,13 @@ test('acks=all survives kill -9 and SIGSTOP of the leader: every acknowledged re
 
   // The three replicas converge to byte-identical logs.
   const logBytes = (id: number) => {
-    const dir = path.join(dirs.get(id)!, 'logs', `${TOPIC}-0`);
+    const dir = path.join(cluster.dirs.get(id)!, 'logs', `${TOPIC}-0`);
     return Buffer.concat(fs.readdirSync(dir).filter((n) => n.endsWith('.log')).sort().map((n) => fs.readFileSync(path.join(dir, n))));
   };
-  await until('identical replicas', async () => {
+  await until(async () => {
     const [a, b, c] = [1, 2, 3].map(logBytes);
     return a.length > 0 && a.equals(b) && a.equals(c);
-  }, 20000);
+  }, { what: 'identical replicas', timeoutMs: 20000 });
 });
 
 test.run();

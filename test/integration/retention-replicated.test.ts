@@ -9,7 +9,8 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { Admin } from '../../src/client/admin';
 import { Producer } from '../../src/client/producer';
-import { ProxiedCluster, REPLICATION_CONFIG, until } from '../helpers/replication-scenario';
+import { ProxiedCluster, REPLICATION_CONFIG } from '../helpers/replication-scenario';
+import { until } from '../helpers/wait';
 
 const TOPIC = 'kept';
 const RECORDS = 300;
@@ -29,10 +30,10 @@ test('a follower behind the leader\'s log start starts over there and rejoins th
     const bootstrap = () => cluster.clientPorts().map((port) => `127.0.0.1:${port}`);
     admin = new Admin({ bootstrap: bootstrap() });
     await admin.alterTopicConfigs(TOPIC, { set: { 'segment.bytes': '2048', 'retention.bytes': '8192' } });
-    const before = await until('a leader with a full ISR', async () => {
+    const before = await until(async () => {
       const state = await cluster.metadata(TOPIC);
       return state && state.leader > 0 && state.isr.length === 3 ? state : null;
-    });
+    }, { what: 'a leader with a full ISR' });
     const away = [1, 2, 3].find((id) => id !== before.leader)!;
     await cluster.stopNode(away);
 
@@ -40,22 +41,22 @@ test('a follower behind the leader\'s log start starts over there and rejoins th
     await producer.connect();
     for (let i = 0; i < RECORDS; i++) await producer.send({ topic: TOPIC, partition: 0, value: Buffer.from(`record-${String(i).padStart(4, '0')}-${'x'.repeat(80)}`) });
     const leaderDir = cluster.dataDirs.get(before.leader)!;
-    const leaderStart = await until('the leader\'s retention to delete old segments', async () => {
+    const leaderStart = await until(async () => {
       const base = firstSegmentBase(leaderDir);
       return base > 100 ? base : null;
-    });
+    }, { what: 'the leader\'s retention to delete old segments' });
 
     await cluster.startNode(away);
-    await until('the returning follower back in the ISR', async () => {
+    await until(async () => {
       const state = await cluster.metadata(TOPIC);
       return state && state.isr.includes(away) ? state : null;
-    });
+    }, { what: 'the returning follower back in the ISR' });
     assert.match(cluster.logs(away), /starting over there/);
     const awayStart = firstSegmentBase(cluster.dataDirs.get(away)!);
     assert.ok(awayStart >= leaderStart, `follower starts at ${awayStart}, leader at ${leaderStart}`);
     // Retention runs on every replica with the same settings and the same batches, so the
     // replicas end up holding the same segments, byte for byte.
-    await until('identical replicas', async () => cluster.replicasIdentical(TOPIC) || null, 20_000);
+    await until(async () => cluster.replicasIdentical(TOPIC) || null, { what: 'identical replicas', timeoutMs: 20_000 });
   } finally {
     await producer?.close().catch(() => undefined);
     admin?.close();

@@ -11,7 +11,7 @@ import { KafkaConnection } from '../../src/net/kafka-connection';
 import { Producer } from '../../src/client/producer';
 import { startBroker } from '../helpers/broker-process';
 import { kcat } from '../helpers/kcat';
-import { until } from '../helpers/replication-scenario';
+import { until } from '../helpers/wait';
 
 const RECORDS = 300;
 
@@ -43,10 +43,10 @@ test('retention.bytes and retention.ms delete old segments; consumers start at t
 
     // What is left is about retention.bytes (8 KiB: some 45 records) plus the active
     // segment once a check runs after the last send.
-    const trimmed = await until('retention.bytes to keep only the newest records', async () => {
+    const trimmed = await until(async () => {
       const o = await offsets(broker.port, 'aged');
       return o.latest === RECORDS && RECORDS - o.earliest <= 60 ? o : null;
-    });
+    }, { what: 'retention.bytes to keep only the newest records' });
     assert.match(broker.logs(), /retention deleted old segments/);
 
     const consumed = await kcat(broker.port, ['-C', '-t', 'aged', '-p', '0', '-o', 'beginning', '-e', '-f', '%o %s\n']);
@@ -60,11 +60,11 @@ test('retention.bytes and retention.ms delete old segments; consumers start at t
 
     // The age rule: every record is older than 1 ms, so all sealed segments go.
     await admin.alterTopicConfigs('aged', { set: { 'retention.ms': '1', 'retention.bytes': '-1' } });
-    const aged = await until('retention.ms to delete every sealed segment', async () => {
+    const aged = await until(async () => {
       const o = await offsets(broker.port, 'aged');
       // Only the active segment is left: 2048 bytes hold about a dozen of these batches.
       return o.earliest > trimmed.earliest && RECORDS - o.earliest < 20 ? o : null;
-    });
+    }, { what: 'retention.ms to delete every sealed segment' });
     assert.is(aged.latest, RECORDS);
   } finally {
     await producer.close();

@@ -17,6 +17,7 @@ import { KafkaListener } from '../../src/net/kafka-listener';
 import { KafkaConnection } from '../../src/net/kafka-connection';
 import { freePort, rawRequest } from '../helpers/broker-process';
 import { mulberry32 } from './simulation';
+import { until } from '../helpers/wait';
 
 const CLUSTER = 'test-cluster';
 const base = fs.mkdtempSync(path.join(os.tmpdir(), 'brook-raft-'));
@@ -84,15 +85,6 @@ async function stopNode(id: number): Promise<void> {
   nodes.delete(id);
 }
 
-async function waitFor(what: string, condition: () => boolean, timeoutMs = 10000): Promise<number> {
-  const started = Date.now();
-  while (!condition()) {
-    if (Date.now() - started > timeoutMs) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 10));
-  }
-  return Date.now() - started;
-}
-
 const leader = () => [...nodes.values()].find((n) => n.driver.node.role === 'leader');
 
 test.before(async () => {
@@ -106,10 +98,10 @@ test.after(async () => {
 });
 
 test('elect, replicate, apply the same entries everywhere', async () => {
-  await waitFor('a leader', () => leader() !== undefined);
+  await until(() => leader() !== undefined, { what: 'a leader', intervalMs: 10, timeoutMs: 10000 });
   const l = leader()!;
   for (let i = 0; i < 20; i++) await l.driver.propose(Buffer.from(`r${i}`));
-  await waitFor('every node applied 20', () => [...nodes.values()].every((n) => n.applied.length >= 20));
+  await until(() => [...nodes.values()].every((n) => n.applied.length >= 20), { what: 'every node applied 20', intervalMs: 10, timeoutMs: 10000 });
   for (const n of nodes.values()) assert.equal(n.applied.slice(0, 20), Array.from({ length: 20 }, (_, i) => `r${i}`));
   assert.not.ok(await [...nodes.values()].find((n) => n !== l)!.driver.propose(Buffer.from('x')).then(() => true, () => false), 'followers refuse proposals');
 });
@@ -117,12 +109,14 @@ test('elect, replicate, apply the same entries everywhere', async () => {
 test('the leader stops: a new one within a few election timeouts; it catches up when back', async () => {
   const old = leader()!;
   await stopNode(old.id);
-  const elapsed = await waitFor('a new leader', () => leader() !== undefined && leader()!.id !== old.id);
+  const stoppedAt = Date.now();
+  await until(() => leader() !== undefined && leader()!.id !== old.id, { what: 'a new leader', intervalMs: 10, timeoutMs: 10000 });
+  const elapsed = Date.now() - stoppedAt;
   process.stdout.write(`new leader after ${elapsed} ms (election timeout 200-400 ms)\n`);
   const fresh = leader()!;
   await fresh.driver.propose(Buffer.from('after-failover'));
   const back = await startNode(old.id);
-  await waitFor('the restarted node to catch up', () => back.applied.includes('after-failover'));
+  await until(() => back.applied.includes('after-failover'), { what: 'the restarted node to catch up', intervalMs: 10, timeoutMs: 10000 });
   assert.ok(back.applied.includes('r19'), 'it re-applies what it had persisted, then the rest');
 });
 
@@ -132,11 +126,11 @@ test('a node far behind catches up through a snapshot sent in chunks, then by ap
   await stopNode(lagging.id);
   // Enough entries for the two running nodes to snapshot and compact past the stopped one.
   for (let i = 0; i < 3 * SNAPSHOT_EVERY; i++) await l.driver.propose(Buffer.from(`s${i}`));
-  await waitFor('the leader to compact', () => l.driver.node.snapshotIndex > 2 * SNAPSHOT_EVERY);
+  await until(() => l.driver.node.snapshotIndex > 2 * SNAPSHOT_EVERY, { what: 'the leader to compact', intervalMs: 10, timeoutMs: 10000 });
   const back = await startNode(lagging.id);
-  await waitFor('the snapshot to be installed', () => back.restored > 0 && back.applied.includes(`s${3 * SNAPSHOT_EVERY - 1}`));
+  await until(() => back.restored > 0 && back.applied.includes(`s${3 * SNAPSHOT_EVERY - 1}`), { what: 'the snapshot to be installed', intervalMs: 10, timeoutMs: 10000 });
   await l.driver.propose(Buffer.from('after-snapshot'));
-  await waitFor('appends after the snapshot', () => back.applied.includes('after-snapshot'));
+  await until(() => back.applied.includes('after-snapshot'), { what: 'appends after the snapshot', intervalMs: 10, timeoutMs: 10000 });
   assert.equal(back.applied.slice(-5), l.applied.slice(-5));
   assert.ok(back.driver.node.snapshotIndex >= l.driver.node.snapshotIndex, 'the follower holds the snapshot');
 });
@@ -146,13 +140,13 @@ test('membership: remove a voter, then add it back (one at a time, committed thr
   const other = [...nodes.values()].find((n) => n !== l)!;
   const without = l.driver.node.membership().filter((v) => v.id !== other.id);
   await l.driver.changeMembership(without);
-  await waitFor('every node to see two voters', () => [...nodes.values()].every((n) => n.driver.node.membership().length === 2));
+  await until(() => [...nodes.values()].every((n) => n.driver.node.membership().length === 2), { what: 'every node to see two voters', intervalMs: 10, timeoutMs: 10000 });
   assert.not.ok(other.driver.node.isVoter);
   const all = [1, 2, 3].map((p) => ({ id: p, host: '127.0.0.1', port: ports[p - 1] }));
   await l.driver.changeMembership(all);
-  await waitFor('every node to see three voters', () => [...nodes.values()].every((n) => n.driver.node.membership().length === 3));
+  await until(() => [...nodes.values()].every((n) => n.driver.node.membership().length === 3), { what: 'every node to see three voters', intervalMs: 10, timeoutMs: 10000 });
   await l.driver.propose(Buffer.from('after-membership'));
-  await waitFor('all apply after the changes', () => [...nodes.values()].every((n) => n.applied.includes('after-membership')));
+  await until(() => [...nodes.values()].every((n) => n.applied.includes('after-membership')), { what: 'all apply after the changes', intervalMs: 10, timeoutMs: 10000 });
 });
 
 test('bad input on the controller port: garbage closes, wrong cluster or node is refused', async () => {

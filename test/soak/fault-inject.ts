@@ -14,7 +14,8 @@ import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { seededRandom } from '../../src/controller/controller';
-import { delay, describe, Observer, ProxiedCluster, until, verify, Verification, Writer } from '../helpers/replication-scenario';
+import { delay, describe, Observer, ProxiedCluster, verify, Verification, Writer } from '../helpers/replication-scenario';
+import { until } from '../helpers/wait';
 
 const TOPIC = 'soak';
 const FAULT_KINDS = ['kill9', 'pause', 'isolate', 'sigterm'] as const;
@@ -126,12 +127,12 @@ async function inject(cluster: ProxiedCluster, kind: FaultKind, target: number, 
 }
 
 async function wholeAgain(cluster: ProxiedCluster, writer: Writer, timeoutMs: number): Promise<void> {
-  await until('the ISR whole again', async () => {
+  await until(async () => {
     const m = await cluster.metadata(TOPIC);
     return m && m.leader > 0 && m.isr.length === cluster.ids.length;
-  }, timeoutMs);
+  }, { what: 'the ISR whole again', timeoutMs: timeoutMs });
   const acked = writer.acked.size;
-  await until('acknowledged writes again', async () => writer.acked.size >= acked + 5, LIMITS.progressTimeoutMs);
+  await until(async () => writer.acked.size >= acked + 5, { what: 'acknowledged writes again', timeoutMs: LIMITS.progressTimeoutMs });
 }
 
 async function oneRun(run: number, deadline: number): Promise<RunResult> {
@@ -144,16 +145,16 @@ async function oneRun(run: number, deadline: number): Promise<RunResult> {
   let observer: Observer | null = null;
   try {
     await cluster.createTopic(TOPIC);
-    await until('a leader with a full ISR', async () => {
+    await until(async () => {
       const m = await cluster.metadata(TOPIC);
       return m && m.leader > 0 && m.isr.length === 3;
-    });
+    }, { what: 'a leader with a full ISR' });
     const w = (writer = new Writer({ topic: TOPIC, newProducer: () => cluster.newProducer() }));
     await w.connect();
     observer = new Observer({ topic: TOPIC, committed: () => w.acked.size, ports: () => cluster.clientPorts(), random: observerRandom });
     w.run();
     observer.run();
-    await until('some acknowledged records', async () => w.acked.size >= 20);
+    await until(async () => w.acked.size >= 20, { what: 'some acknowledged records' });
 
     const faults = between(LIMITS.faultsPerRunMin, LIMITS.faultsPerRunMax);
     for (let i = 0; i < faults && (i === 0 || deadline - Date.now() > LIMITS.faultRemainingMsMin); i++) {
@@ -195,14 +196,14 @@ async function oneRun(run: number, deadline: number): Promise<RunResult> {
     for (const id of cluster.ids) if (!cluster.nodes.has(id)) await cluster.startNode(id);
     if (writer && observer) {
       const w = writer;
-      await until('a leader with a full ISR before the verification', async () => {
+      await until(async () => {
         const m = await cluster.metadata(TOPIC);
         return m && m.leader > 0 && m.isr.length === 3;
-      }, LIMITS.recoveryTimeoutMs).catch((error) => {
+      }, { what: 'a leader with a full ISR before the verification', timeoutMs: LIMITS.recoveryTimeoutMs }).catch((error) => {
         result.liveness ??= (error as Error).message;
       });
       result.verification = await verify(cluster.clientPorts()[0], TOPIC, w, observer);
-      result.identical = await until('identical replicas', async () => cluster.replicasIdentical(TOPIC), LIMITS.identicalTimeoutMs).then(() => true, () => false);
+      result.identical = await until(async () => cluster.replicasIdentical(TOPIC), { what: 'identical replicas', timeoutMs: LIMITS.identicalTimeoutMs }).then(() => true, () => false);
     }
   } catch (error) {
     result.error ??= (error as Error).message;
