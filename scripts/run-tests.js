@@ -53,7 +53,10 @@ function readTimings() {
 function runFile(file) {
   return new Promise((resolve) => {
     const started = Date.now();
-    const child = spawn(process.execPath, [file], { stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, FORCE_COLOR: '0' } });
+    const child = spawn(process.execPath, [file], {
+      stdio: ['ignore', 'pipe', 'pipe'],
+      env: { ...process.env, FORCE_COLOR: '0' },
+    });
     let output = '';
     child.stdout.on('data', (chunk) => (output += chunk.toString()));
     child.stderr.on('data', (chunk) => (output += chunk.toString()));
@@ -78,7 +81,9 @@ function runFile(file) {
   const selected = (file) => {
     const name = relative(file);
     const bench = name.startsWith(path.join('test', 'bench') + path.sep);
-    return bench ? filters.some((f) => f.includes('bench') && name.includes(f)) : filters.length === 0 || filters.some((f) => name.includes(f));
+    return bench
+      ? filters.some((f) => f.includes('bench') && name.includes(f))
+      : filters.length === 0 || filters.some((f) => name.includes(f));
   };
   const files = findTests(root).filter(selected);
   const timings = readTimings();

@@ -39,9 +39,22 @@ export async function partitionMetadata(ports: number[], topic: string, partitio
     const connection = new KafkaConnection({ host: '127.0.0.1', port, requestTimeoutMs: 2000, connectTimeoutMs: 1000 });
     try {
       await connection.connect();
-      const answer = await connection.request(3, 9, { topics: [{ name: topic }], allowAutoTopicCreation: false, includeClusterAuthorizedOperations: false, includeTopicAuthorizedOperations: false });
+      const answer = await connection.request(3, 9, {
+        topics: [{ name: topic }],
+        allowAutoTopicCreation: false,
+        includeClusterAuthorizedOperations: false,
+        includeTopicAuthorizedOperations: false,
+      });
       const p = answer.topics[0]?.partitions.find((q: { partitionIndex: number }) => q.partitionIndex === partition);
-      if (p) return { leader: p.leaderId, leaderEpoch: p.leaderEpoch, replicas: p.replicaNodes, isr: p.isrNodes, controller: answer.controllerId, port };
+      if (p)
+        return {
+          leader: p.leaderId,
+          leaderEpoch: p.leaderEpoch,
+          replicas: p.replicaNodes,
+          isr: p.isrNodes,
+          controller: answer.controllerId,
+          port,
+        };
     } catch {
       // try the next port
     } finally {
@@ -52,13 +65,27 @@ export async function partitionMetadata(ports: number[], topic: string, partitio
 }
 
 /** One Metadata request at `port`: the topic's partitions when every one has a leader, else null. */
-export async function topicLeaders(port: number, topic: string): Promise<{ partitionIndex: number; leaderId: number }[] | null> {
+export async function topicLeaders(
+  port: number,
+  topic: string,
+): Promise<{ partitionIndex: number; leaderId: number }[] | null> {
   const connection = new KafkaConnection({ host: '127.0.0.1', port, requestTimeoutMs: 2000, connectTimeoutMs: 1000 });
   try {
     await connection.connect();
-    const answer = await connection.request(3, 9, { topics: [{ name: topic }], allowAutoTopicCreation: false, includeClusterAuthorizedOperations: false, includeTopicAuthorizedOperations: false });
+    const answer = await connection.request(3, 9, {
+      topics: [{ name: topic }],
+      allowAutoTopicCreation: false,
+      includeClusterAuthorizedOperations: false,
+      includeTopicAuthorizedOperations: false,
+    });
     const t = answer.topics[0];
-    if (t && t.errorCode === 0 && t.partitions.length > 0 && t.partitions.every((p: { leaderId: number }) => p.leaderId >= 0)) return t.partitions;
+    if (
+      t &&
+      t.errorCode === 0 &&
+      t.partitions.length > 0 &&
+      t.partitions.every((p: { leaderId: number }) => p.leaderId >= 0)
+    )
+      return t.partitions;
     return null;
   } catch {
     return null;
@@ -91,7 +118,10 @@ export class Cluster {
   /** The --voters value every node is started with. */
   readonly voters: string;
 
-  private constructor(readonly options: ClusterOptions, ports: { id: number; kafka: number; controller: number }[]) {
+  private constructor(
+    readonly options: ClusterOptions,
+    ports: { id: number; kafka: number; controller: number }[],
+  ) {
     this.ids = ports.map((p) => p.id);
     for (const p of ports) {
       this.kafkaPorts.set(p.id, p.kafka);
@@ -104,14 +134,18 @@ export class Cluster {
 
   static async create(options: ClusterOptions): Promise<Cluster> {
     const ports = [];
-    for (let id = 1; id <= options.size; id++) ports.push({ id, kafka: await freePort(), controller: await freePort() });
+    for (let id = 1; id <= options.size; id++)
+      ports.push({ id, kafka: await freePort(), controller: await freePort() });
     const cluster = new Cluster(options, ports);
     if (options.start !== false) await cluster.startAll();
     return cluster;
   }
 
   /** Starts node `id` (again) on its ports and data directory; `extra` adds to the cluster's options. */
-  async start(id: number, extra: Pick<StartOptions, 'config' | 'extraArgs' | 'awaitKafka'> = {}): Promise<BrokerProcess> {
+  async start(
+    id: number,
+    extra: Pick<StartOptions, 'config' | 'extraArgs' | 'awaitKafka'> = {},
+  ): Promise<BrokerProcess> {
     const node = await startBroker({
       dataDir: this.dirs.get(id)!,
       port: this.kafkaPorts.get(id)!,
@@ -167,7 +201,11 @@ export class Cluster {
 
   /** The partition's state as the first running node that knows it tells. */
   metadata(topic: string, partition = 0): Promise<PartitionState | null> {
-    return partitionMetadata(this.aliveIds().map((id) => this.kafkaPorts.get(id)!), topic, partition);
+    return partitionMetadata(
+      this.aliveIds().map((id) => this.kafkaPorts.get(id)!),
+      topic,
+      partition,
+    );
   }
 
   async stopAll(): Promise<void> {

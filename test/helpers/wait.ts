@@ -13,7 +13,10 @@ export interface UntilOptions {
 
 export const delay = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
 
-export async function until<T>(predicate: () => T | Promise<T>, options: UntilOptions): Promise<Exclude<T, null | undefined | false | 0 | ''>> {
+export async function until<T>(
+  predicate: () => T | Promise<T>,
+  options: UntilOptions,
+): Promise<Exclude<T, null | undefined | false | 0 | ''>> {
   const timeoutMs = options.timeoutMs ?? 30000;
   const intervalMs = options.intervalMs ?? 100;
   const deadline = Date.now() + timeoutMs;
