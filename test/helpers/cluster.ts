@@ -4,7 +4,7 @@
 // answers first for a partition's leader, epoch, replicas and ISR; topicLeaders and
 // groupCoordinator make one request each, to poll with until().
 
-import { KafkaConnection } from '../../src/client/connection';
+import { KafkaConnection } from '../../src/net/kafka-connection';
 import { BrokerProcess, freePort, startBroker, StartOptions, tempDir } from './broker-process';
 
 export interface ClusterOptions {

@@ -13,12 +13,8 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { Cluster } from '../helpers/cluster';
 import { kcat } from '../helpers/kcat';
-<<<<<<< HEAD
 import { KafkaConnection } from '../../src/net/kafka-connection';
-=======
-import { KafkaConnection } from '../../src/client/connection';
 import { until } from '../helpers/wait';
->>>>>>> 7d4e069 (One wait helper and one cluster helper for every test: test/helpers/wait.ts until(predicate, { what, timeoutMs, intervalMs }) replaces eight polling copies (and the hand-rolled deadline loops in the coordinator, /ready and browser waits); test/helpers/cluster.ts starts N nodes on ports.ts ports with per-node start, stop, kill -9, restart and a metadata query, and replaces the copy-pasted three-node start-ups (replication, partition management, cluster membership, cluster, group failover, HTTP cluster, groups CLI). Test Raft timing is 25 ms ticks and a 500 ms election timeout, to stay clear of a loaded machine's pauses. The partition-management test waits (up to 10 s) for the other brokers to learn that a controlled shutdown moved the leadership, instead of reading their metadata once (it failed that way under load))
 
 const BROOK = path.join(__dirname, '..', '..', '..', 'scripts', 'brook.js');
 let cluster: Cluster;
