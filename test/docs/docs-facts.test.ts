@@ -1,0 +1,46 @@
+// The facts docs/ states that code defines: every broker setting in src/config/limits.ts
+// appears in docs/operations.md with its current default, and the API table in
+// docs/compatibility.md gives each served API the version range its handler advertises.
+// A new setting or a new version cannot land without its line in the documentation.
+
+import { test } from 'uvu';
+import * as assert from 'uvu/assert';
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import { SETTINGS, TOPIC_DEFAULT_KEYS } from '../../src/config/limits';
+import { handlers } from '../../src/broker/apis';
+
+const DOCS = path.join(__dirname, '..', '..', '..', 'docs');
+const read = (name: string) => fs.readFileSync(path.join(DOCS, name), 'utf8');
+
+test('every broker setting is in docs/operations.md with its default', () => {
+  const lines = read('operations.md').split('\n');
+  for (const setting of SETTINGS) {
+    const row = lines.find((line) => line.startsWith(`| \`${setting.key}\` |`));
+    assert.ok(row, `docs/operations.md has a row for ${setting.key}`);
+    assert.ok(row!.includes(`| ${String(setting.defaultValue)} |`), `docs/operations.md gives ${setting.key} its default ${setting.defaultValue}: ${row}`);
+  }
+});
+
+test('every broker-level topic default is in docs/operations.md', () => {
+  const text = read('operations.md');
+  for (const key of TOPIC_DEFAULT_KEYS) assert.ok(text.includes(`\`${key}\``), `docs/operations.md names ${key}`);
+});
+
+test('docs/compatibility.md lists every served API with its advertised versions, and no other', () => {
+  const rows = read('compatibility.md')
+    .split('\n')
+    .map((line) => /^\| ([A-Za-z]+) \((\d+)\) \| ([\d-]+) \|/.exec(line))
+    .filter((match): match is RegExpExecArray => match !== null);
+  const documented = new Map(rows.map((m) => [Number(m[2]), { name: m[1], versions: m[3] }]));
+  for (const handler of handlers) {
+    const row = documented.get(handler.apiKey);
+    assert.ok(row, `docs/compatibility.md has a row for ${handler.name} (${handler.apiKey})`);
+    const versions = handler.minVersion === handler.maxVersion ? `${handler.minVersion}` : `${handler.minVersion}-${handler.maxVersion}`;
+    assert.is(row!.versions, versions, `${handler.name} (${handler.apiKey}) versions`);
+    assert.is(row!.name, handler.name, `the name of API key ${handler.apiKey}`);
+  }
+  assert.is(documented.size, handlers.length, 'no API is documented that is not served');
+});
+
+test.run();
