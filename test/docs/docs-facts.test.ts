@@ -18,7 +18,10 @@ test('every broker setting is in docs/operations.md with its default', () => {
   for (const setting of SETTINGS) {
     const row = lines.find((line) => line.startsWith(`| \`${setting.key}\` |`));
     assert.ok(row, `docs/operations.md has a row for ${setting.key}`);
-    assert.ok(row!.includes(`| ${String(setting.defaultValue)} |`), `docs/operations.md gives ${setting.key} its default ${setting.defaultValue}: ${row}`);
+    assert.ok(
+      row!.includes(`| ${String(setting.defaultValue)} |`),
+      `docs/operations.md gives ${setting.key} its default ${setting.defaultValue}: ${row}`,
+    );
   }
 });
 
@@ -36,7 +39,10 @@ test('docs/compatibility.md lists every served API with its advertised versions,
   for (const handler of handlers) {
     const row = documented.get(handler.apiKey);
     assert.ok(row, `docs/compatibility.md has a row for ${handler.name} (${handler.apiKey})`);
-    const versions = handler.minVersion === handler.maxVersion ? `${handler.minVersion}` : `${handler.minVersion}-${handler.maxVersion}`;
+    const versions =
+      handler.minVersion === handler.maxVersion
+        ? `${handler.minVersion}`
+        : `${handler.minVersion}-${handler.maxVersion}`;
     assert.is(row!.versions, versions, `${handler.name} (${handler.apiKey}) versions`);
     assert.is(row!.name, handler.name, `the name of API key ${handler.apiKey}`);
   }

@@ -23,7 +23,10 @@ const CLIENT_COMMANDS = ['topics', 'produce', 'consume', 'groups', 'bench', 'par
 let broker: BrokerProcess;
 
 test.before(async () => {
-  broker = await startBroker({ http: true, config: { 'group.initial.rebalance.delay.ms': '0', 'offsets.topic.num.partitions': '3' } });
+  broker = await startBroker({
+    http: true,
+    config: { 'group.initial.rebalance.delay.ms': '0', 'offsets.topic.num.partitions': '3' },
+  });
 });
 
 test.after(async () => {
@@ -82,9 +85,15 @@ function pointAtTestBroker(line: string): string {
 test('every marked command in README.md and docs/ runs against a broker and exits 0', () => {
   const files = [path.join(ROOT, 'README.md')];
   const docsDir = path.join(ROOT, 'docs');
-  if (fs.existsSync(docsDir)) for (const name of fs.readdirSync(docsDir).sort()) if (name.endsWith('.md')) files.push(path.join(docsDir, name));
-  const commands = files.flatMap((file) => documentedCommands(path.relative(ROOT, file), fs.readFileSync(file, 'utf8')));
-  assert.ok(commands.some((c) => c.file === 'README.md' && /^npx brook /.test(c.line)), 'the README has marked brook commands');
+  if (fs.existsSync(docsDir))
+    for (const name of fs.readdirSync(docsDir).sort()) if (name.endsWith('.md')) files.push(path.join(docsDir, name));
+  const commands = files.flatMap((file) =>
+    documentedCommands(path.relative(ROOT, file), fs.readFileSync(file, 'utf8')),
+  );
+  assert.ok(
+    commands.some((c) => c.file === 'README.md' && /^npx brook /.test(c.line)),
+    'the README has marked brook commands',
+  );
 
   const kcat = commandAvailable('kcat');
   const cwd = tempDir('brook-doc-commands-');
@@ -96,7 +105,11 @@ test('every marked command in README.md and docs/ runs against a broker and exit
       skipped++;
       continue;
     }
-    const run = spawnSync('bash', ['-c', prelude + pointAtTestBroker(line)], { cwd, encoding: 'utf8', timeout: COMMAND_TIMEOUT_MS });
+    const run = spawnSync('bash', ['-c', prelude + pointAtTestBroker(line)], {
+      cwd,
+      encoding: 'utf8',
+      timeout: COMMAND_TIMEOUT_MS,
+    });
     const outcome = run.error ? run.error.message : `exit ${run.status ?? run.signal}`;
     assert.is(run.status, 0, `${file}: \`${line}\` failed (${outcome})\nstdout: ${run.stdout}\nstderr: ${run.stderr}`);
   }
