@@ -76,7 +76,9 @@ test.before(async () => {
     bootstrap: () => `127.0.0.1:${broker.port}`,
     logger: silentLogger,
     tailPushIntervalMs: 50,
-    heartbeatIntervalMs: 200,
+    // Short enough for the silent-socket test, long enough that a slow socket draining its
+    // backlog on a loaded machine still answers a ping in time.
+    heartbeatIntervalMs: 1000,
   });
   server = http.createServer((_req, res) => res.writeHead(404).end());
   server.on('upgrade', (req, socket, head) => live.handleUpgrade(req, socket, head));
