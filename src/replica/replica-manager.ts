@@ -6,17 +6,16 @@
 // asks the controller to shrink or expand the ISR (AlterPartitionIsr). As follower, it
 // first asks the leader where its own last leader epoch ended (OffsetForLeaderEpoch) and
 // cuts any divergent suffix, then fetches from the leader with its replica id and appends
-// the batches as they are, taking the leader's high watermark. A replica that stops
+// the batches as they are, taking the leader's high watermark (follower-fetcher.ts). A replica that stops
 // leading fails its pending acks=all produces at once with NOT_LEADER_OR_FOLLOWER.
 
 import { ErrorCode } from '../../protocol/errors';
-import { splitBatches } from '../../protocol/record-batch';
-import { KafkaConnection } from '../net/kafka-connection';
 import type { MetadataImage, PartitionInfo } from '../controller/metadata-image';
 import type { LogManager } from '../log/log-manager';
 import type { PartitionLog } from '../log/partition-log';
 import { Logger } from '../logger';
-import { LeaderState, truncationOffset } from './leader-state';
+import { FollowerFetcher } from './follower-fetcher';
+import { LeaderState } from './leader-state';
 
 export interface ReplicaSettings {
   nodeId: number;
@@ -315,189 +314,5 @@ export class ReplicaManager {
         }, ISR_CHECK_INTERVAL_MS).unref();
       });
     }
-  }
-}
-
-/**
- * Fetches, for every partition this broker follows from one leader, in one Fetch request
- * at a time (replica id set, so the leader counts our fetch offset as our log end).
- */
-export class FollowerFetcher {
-  stopped = false;
-  private connection: KafkaConnection | null = null;
-  private wakeUp: (() => void) | null = null;
-
-  constructor(
-    readonly leaderId: number,
-    private readonly manager: ReplicaManager,
-    private readonly host: ReplicaHost,
-  ) {}
-
-  start(): void {
-    void this.run();
-  }
-
-  stop(): void {
-    this.stopped = true;
-    this.connection?.close();
-    this.connection = null;
-    this.wake();
-  }
-
-  wake(): void {
-    const wake = this.wakeUp;
-    this.wakeUp = null;
-    wake?.();
-  }
-
-  private sleep(ms: number): Promise<void> {
-    return new Promise((resolve) => {
-      const timer = setTimeout(() => {
-        this.wakeUp = null;
-        resolve();
-      }, ms);
-      this.wakeUp = () => {
-        clearTimeout(timer);
-        resolve();
-      };
-    });
-  }
-
-  private async connect(): Promise<KafkaConnection | null> {
-    if (this.connection) return this.connection;
-    const endpoint = this.host.endpointOf(this.leaderId);
-    if (!endpoint) return null;
-    const connection = new KafkaConnection({ host: endpoint.host, port: endpoint.port, clientId: `replica-${this.manager.settings.nodeId}`, requestTimeoutMs: this.manager.settings.fetchWaitMaxMs + 10_000, connectTimeoutMs: 2000 });
-    await connection.connect();
-    this.connection = connection;
-    return connection;
-  }
-
-  private async run(): Promise<void> {
-    const log = this.manager.logger;
-    let idleRounds = 0;
-    while (!this.stopped) {
-      const partitions = this.manager.followedFrom(this.leaderId);
-      if (partitions.length === 0) {
-        // Nothing to follow from this leader any more (after a grace period for re-use).
-        if (++idleRounds > 20) break;
-        await this.sleep(100);
-        continue;
-      }
-      idleRounds = 0;
-      try {
-        const connection = await this.connect();
-        if (!connection) {
-          await this.sleep(200);
-          continue;
-        }
-        const truncating = partitions.filter((r) => r.following === 'truncating');
-        if (truncating.length > 0) await this.truncate(connection, truncating);
-        const fetching = partitions.filter((r) => r.following === 'fetching');
-        if (fetching.length > 0) await this.fetch(connection, fetching);
-        else if (truncating.length > 0) await this.sleep(100);
-      } catch (error) {
-        if (!this.stopped) log.debug('fetch from leader failed; retrying', { leader: this.leaderId, error: (error as Error).message });
-        this.connection?.close();
-        this.connection = null;
-        await this.sleep(200);
-      }
-    }
-    this.stopped = true;
-    this.connection?.close();
-    this.connection = null;
-    this.manager.forgetFetcher(this);
-  }
-
-  /** Asks the leader where our last epoch ended and cuts what we have past it. */
-  private async truncate(connection: KafkaConnection, replicas: Replica[]): Promise<void> {
-    const asked = replicas.filter((r) => r.log.epochs.latestEpoch >= 0);
-    for (const r of replicas) if (r.log.epochs.latestEpoch < 0) r.following = 'fetching';
-    if (asked.length === 0) return;
-    const byTopic = new Map<string, Replica[]>();
-    for (const r of asked) byTopic.set(r.topic, [...(byTopic.get(r.topic) ?? []), r]);
-    const response = await connection.request(23, 3, {
-      replicaId: this.manager.settings.nodeId,
-      topics: [...byTopic].map(([topic, rs]) => ({ topic, partitions: rs.map((r) => ({ partition: r.partition, currentLeaderEpoch: r.leaderEpoch, leaderEpoch: r.log.epochs.latestEpoch })) })),
-    });
-    for (const topic of response.topics) {
-      for (const answer of topic.partitions) {
-        const r = asked.find((x) => x.topic === topic.topic && x.partition === answer.partition);
-        if (!r || r.following !== 'truncating') continue;
-        if (answer.errorCode !== ErrorCode.NONE) continue;
-        const requested = r.log.epochs.latestEpoch;
-        const cut = truncationOffset(requested, { epoch: answer.leaderEpoch, endOffset: Number(answer.endOffset) }, r.log.epochs, r.log.logEndOffset, r.log.highWatermark);
-        if (cut < r.log.logEndOffset) {
-          const before = r.log.logEndOffset;
-          r.log.truncateTo(cut);
-          this.manager.logger.info('truncated a divergent suffix', { topic: r.topic, partition: r.partition, from: before, to: r.log.logEndOffset, leader: this.leaderId, leaderEpoch: r.leaderEpoch });
-        }
-        r.following = 'fetching';
-      }
-    }
-  }
-
-  private async fetch(connection: KafkaConnection, replicas: Replica[]): Promise<void> {
-    const settings = this.manager.settings;
-    const byTopic = new Map<string, Replica[]>();
-    for (const r of replicas) byTopic.set(r.topic, [...(byTopic.get(r.topic) ?? []), r]);
-    const response = await connection.request(1, 12, {
-      clusterId: null,
-      replicaId: settings.nodeId,
-      maxWaitMs: settings.fetchWaitMaxMs,
-      minBytes: 1,
-      maxBytes: 64 * 1024 * 1024,
-      isolationLevel: 0,
-      sessionId: 0,
-      sessionEpoch: -1,
-      topics: [...byTopic].map(([topic, rs]) => ({
-        topic,
-        partitions: rs.map((r) => ({
-          partition: r.partition,
-          currentLeaderEpoch: r.leaderEpoch,
-          fetchOffset: r.log.logEndOffset,
-          lastFetchedEpoch: r.log.epochs.latestEpoch,
-          logStartOffset: r.log.logStartOffset,
-          partitionMaxBytes: settings.fetchMaxBytes,
-        })),
-      })),
-      forgottenTopicsData: [],
-      rackId: '',
-    });
-    let backOff = false;
-    for (const topic of response.responses) {
-      for (const p of topic.partitions) {
-        const r = replicas.find((x) => x.topic === topic.topic && x.partition === p.partitionIndex);
-        // Metadata may have moved on while the fetch was out: only a still-following replica appends.
-        if (!r || r.following !== 'fetching' || r.leaderId !== this.leaderId) continue;
-        if (p.errorCode === ErrorCode.OFFSET_OUT_OF_RANGE) {
-          const leaderLogStart = Number(p.logStartOffset);
-          if (leaderLogStart > r.log.logEndOffset) {
-            // What this replica lacks was deleted by retention on the leader: start over
-            // at the leader's log start (Kafka's truncateFullyAndStartAt).
-            this.manager.logger.info('follower behind the leader\'s log start; starting over there', { topic: r.topic, partition: r.partition, logEndOffset: r.log.logEndOffset, leaderLogStartOffset: leaderLogStart });
-            r.log.truncateFullyAndStartAt(leaderLogStart);
-          } else r.following = 'truncating';
-          continue;
-        }
-        if (p.errorCode !== ErrorCode.NONE) {
-          backOff = true;
-          continue;
-        }
-        const records = p.records as Buffer | Buffer[] | null;
-        const bytes = records === null ? null : Array.isArray(records) ? Buffer.concat(records) : records;
-        if (bytes && bytes.length > 0) {
-          const split = splitBatches(bytes);
-          // A fetch may end in a partial batch (max bytes): the whole ones are appended.
-          if (split.batches.length > 0 && !r.log.appendAsFollower(split.batches)) {
-            this.manager.logger.warn('fetched batches do not continue the local log; truncating again', { topic: r.topic, partition: r.partition, logEndOffset: r.log.logEndOffset });
-            r.following = 'truncating';
-            continue;
-          }
-        }
-        r.log.highWatermark = Math.min(Number(p.highWatermark), r.log.logEndOffset);
-      }
-    }
-    if (backOff) await this.sleep(100);
   }
 }
