@@ -1,12 +1,11 @@
 // The broker's shared state for API handlers: identity (node and cluster ids, advertised
 // address), the topic catalogue (a view of the metadata image that the Raft quorum
 // builds), the partition logs, producer id allocation, settings and the logger. Handlers
-// reach everything through this object and nothing else. Partition logs follow the
-// metadata: a committed Partition record opens one, a RemoveTopic record deletes them.
+// reach everything through this object and nothing else. It wires the parts together and
+// runs their start and stop in order; partition logs follow the metadata through the
+// metadata publisher (metadata-publisher.ts).
 
 import { randomBytes } from 'node:crypto';
-import * as fs from 'node:fs';
-import * as path from 'node:path';
 import { Logger } from '../logger';
 import { LogManager } from '../log/log-manager';
 import { PartitionLog } from '../log/partition-log';
@@ -15,11 +14,9 @@ import { ErrorCode } from '../../protocol/errors';
 import { TopicInfo } from './topic-registry';
 import { MetadataQuorum } from '../controller/quorum';
 import { MetadataImage } from '../controller/metadata-image';
-import { MetadataRecord } from '../../protocol/metadata/records';
 import { Voter } from '../config/config';
 import { ProducerIdAllocator } from './producer-id-allocator';
-import { topicLogConfig } from './topic-config';
-import { needsRecovery, preRecoverActiveSegment, PreRecovery, RECOVERY_POOL_MIN_BYTES } from '../log/parallel-recovery';
+import { preRecoverActiveSegment, RECOVERY_POOL_MIN_BYTES } from '../log/parallel-recovery';
 import { WorkerPool } from '../pool/worker-pool';
 import { OFFSETS_TOPIC } from '../../protocol/topic-names';
 import { GroupCoordinator, offsetsPartitionFor } from '../group/coordinator';
@@ -27,16 +24,8 @@ import { OffsetsLog } from '../group/offset-store';
 import { BrokerLifecycle } from '../controller/broker-lifecycle';
 import { ReplicaManager } from '../replica/replica-manager';
 import { KafkaConnection } from '../net/kafka-connection';
-
-/** Size of the newest segment file in a partition directory (0 when none). */
-function activeSegmentBytes(dir: string): number {
-  try {
-    const logs = fs.readdirSync(dir).filter((name) => /^\d{20}\.log$/.test(name)).sort();
-    return logs.length === 0 ? 0 : fs.statSync(path.join(dir, logs[logs.length - 1])).size;
-  } catch {
-    return 0;
-  }
-}
+import { checkMetaProperties } from './meta-properties';
+import { MetadataPublisher } from './metadata-publisher';
 
 /** offsets.commit.timeout.ms: how long an offset commit waits for the offsets partition's ISR. */
 const OFFSETS_COMMIT_TIMEOUT_MS = 5000;
@@ -76,31 +65,6 @@ export interface BrokerSettings {
   metadataSnapshotIntervalEntries?: number;
   /** Follower fetching and ISR upkeep (replica.* settings). */
   replica?: { lagTimeMaxMs: number; fetchWaitMaxMs: number; fetchMaxBytes: number };
-}
-
-/** Kafka's meta.properties: identifies the cluster and node a data directory belongs to. */
-function checkMetaProperties(dataDir: string, nodeId: number, clusterId: string): void {
-  const file = path.join(dataDir, 'meta.properties');
-  try {
-    const text = fs.readFileSync(file, 'utf8');
-    const lines = Object.fromEntries(
-      text
-        .split('\n')
-        .filter((line) => line.includes('=') && !line.startsWith('#'))
-        .map((line) => [line.slice(0, line.indexOf('=')).trim(), line.slice(line.indexOf('=') + 1).trim()]),
-    );
-    const storedNode = Number(lines['node.id']);
-    if (lines['node.id'] !== undefined && storedNode !== nodeId) {
-      throw new Error(`${file} belongs to node ${storedNode}, not node ${nodeId}`);
-    }
-    if (lines['cluster.id'] !== undefined && lines['cluster.id'] !== clusterId) {
-      throw new Error(`${file} belongs to cluster ${lines['cluster.id']}, not ${clusterId} (the voters or cluster.id changed?)`);
-    }
-    return;
-  } catch (error) {
-    if ((error as NodeJS.ErrnoException).code !== 'ENOENT') throw error;
-  }
-  fs.writeFileSync(file, `#Brook data directory\nversion=1\ncluster.id=${clusterId}\nnode.id=${nodeId}\n`);
 }
 
 /** Topics as the handlers see them, read from the metadata image. */
@@ -143,11 +107,8 @@ export class Broker {
   /** Set while shutting down: parked fetches return at once. */
   shuttingDown = false;
   private readonly shutdownListeners = new Set<() => void>();
-  /** Parallel-recovery results for partitions opened while the metadata replays. */
-  private readonly recoveries = new Map<string, PreRecovery>();
+  private readonly publisher: MetadataPublisher;
   lifecycle: BrokerLifecycle | null = null;
-  /** Partitions whose replica here was reassigned away: dropped once the image shows it. */
-  private readonly pendingRemovals = new Set<string>();
   /** Topic creations in flight, so concurrent auto-creations propose once. */
   private readonly creating = new Map<string, Promise<TopicInfo>>();
 
@@ -158,6 +119,7 @@ export class Broker {
     readonly clock: () => number = Date.now,
   ) {
     this.clusterId = settings.clusterId;
+    this.publisher = new MetadataPublisher({ nodeId: settings.nodeId, topicDefaults: settings.topicDefaults, logs, replicas: () => this.replicas, logger });
     this.quorum = new MetadataQuorum({
       nodeId: settings.nodeId,
       clusterId: settings.clusterId,
@@ -174,9 +136,9 @@ export class Broker {
       },
       snapshotEveryEntries: settings.metadataSnapshotIntervalEntries ?? 5000,
       logger: logger.child({ component: 'quorum' }),
-      onRecord: (record, image) => this.onMetadataRecord(record, image),
-      onApplied: (record, image) => this.onMetadataApplied(record, image),
-      onRestore: (image) => this.onMetadataRestore(image),
+      onRecord: (record, image) => this.publisher.onRecord(record, image),
+      onApplied: (record, image) => this.publisher.onApplied(record, image),
+      onRestore: (image) => this.publisher.onRestore(image),
     });
     this.replicas = new ReplicaManager(
       { nodeId: settings.nodeId, lagTimeMaxMs: settings.replica?.lagTimeMaxMs ?? 30_000, fetchWaitMaxMs: settings.replica?.fetchWaitMaxMs ?? 500, fetchMaxBytes: settings.replica?.fetchMaxBytes ?? 1024 * 1024 },
@@ -228,102 +190,19 @@ export class Broker {
     return this.settings.nodeId;
   }
 
-  /** Partition logs follow committed metadata. */
-  private onMetadataRecord(record: MetadataRecord, image: MetadataImage): void {
-    if (record.type === 'Partition') {
-      const topic = image.topicsById.get(record.data.topicId);
-      if (!topic || !record.data.replicas.includes(this.nodeId)) return;
-      const key = `${topic.name}-${record.data.partitionId}`;
-      this.logs.getOrCreate(topic.name, record.data.partitionId, topicLogConfig(this.settings.topicDefaults, image.topicConfigs(topic.name)), this.recoveries.get(key));
-      this.recoveries.delete(key);
-    } else if (record.type === 'PartitionChange' && record.data.replicas !== null) {
-      // A reassignment: a new replica here opens an empty log and starts following; a
-      // replica moved away is dropped with its data once the change has completed.
-      const topic = image.topicsById.get(record.data.topicId);
-      if (!topic) return;
-      const key = `${topic.name}-${record.data.partitionId}`;
-      if (record.data.replicas.includes(this.nodeId)) {
-        if (!this.logs.get(topic.name, record.data.partitionId)) {
-          this.logs.getOrCreate(topic.name, record.data.partitionId, topicLogConfig(this.settings.topicDefaults, image.topicConfigs(topic.name)), this.recoveries.get(key));
-          this.recoveries.delete(key);
-          this.logger.info('replica added by reassignment', { topic: topic.name, partition: record.data.partitionId });
-        }
-      } else if (this.logs.get(topic.name, record.data.partitionId)) {
-        this.pendingRemovals.add(key);
-      }
-    } else if (record.type === 'RemoveTopic') {
-      const topic = image.topicsById.get(record.data.topicId);
-      if (topic) {
-        this.replicas.removeTopic(topic.name);
-        this.logs.deleteTopic(topic.name);
-        this.logger.info('topic deleted', { topic: topic.name, topicId: topic.topicId });
-      }
-    } else if (record.type === 'Config' && record.data.resourceType === 2) {
-      // Topic config changes reach the open logs (segment.bytes, flush.* ...).
-      const overrides = { ...image.topicConfigs(record.data.resourceName) };
-      if (record.data.value === null) delete overrides[record.data.name];
-      else overrides[record.data.name] = record.data.value;
-      for (const log of this.logs.all()) if (log.topic === record.data.resourceName) log.config = topicLogConfig(this.settings.topicDefaults, overrides);
-    }
-  }
-
-  /** Replicas follow partition leadership and ISR changes once they are in the image. */
-  private onMetadataApplied(record: MetadataRecord, image: MetadataImage): void {
-    if (record.type !== 'Partition' && record.type !== 'PartitionChange') return;
-    const topic = image.topicsById.get(record.data.topicId);
-    const partition = topic?.partitions.get(record.data.partitionId);
-    if (!topic || !partition) return;
-    if (this.pendingRemovals.delete(`${topic.name}-${partition.partitionId}`) && !partition.replicas.includes(this.nodeId)) {
-      this.replicas.onPartition(topic.name, partition);
-      this.logs.deletePartition(topic.name, partition.partitionId);
-      this.logger.info('replica removed by reassignment', { topic: topic.name, partition: partition.partitionId });
-      return;
-    }
-    if (record.type === 'PartitionChange') {
-      this.logger.info('partition changed', { topic: topic.name, partition: partition.partitionId, leader: partition.leader, leaderEpoch: partition.leaderEpoch, partitionEpoch: partition.partitionEpoch, isr: partition.isr });
-    }
-    this.replicas.onPartition(topic.name, partition);
-  }
-
-  /**
-   * The image was replaced by a snapshot (at startup, or sent by the leader to a node that
-   * fell far behind): open the partitions this node replicates, and drop the logs of topics
-   * the snapshot no longer has (deleted while this node was away).
-   */
-  private onMetadataRestore(image: MetadataImage): void {
-    for (const topic of image.topicsByName.values()) {
-      for (const p of topic.partitions.values()) {
-        if (!p.replicas.includes(this.nodeId) || this.logs.get(topic.name, p.partitionId)) continue;
-        const key = `${topic.name}-${p.partitionId}`;
-        this.logs.getOrCreate(topic.name, p.partitionId, topicLogConfig(this.settings.topicDefaults, image.topicConfigs(topic.name)), this.recoveries.get(key));
-        this.recoveries.delete(key);
-      }
-    }
-    for (const name of new Set(this.logs.all().map((log) => log.topic))) {
-      if (image.topicsByName.has(name)) continue;
-      this.replicas.removeTopic(name);
-      this.logs.deleteTopic(name);
-      this.logger.info('topic deleted (absent from the metadata snapshot)', { topic: name });
-    }
-    this.replicas.syncAll(image);
-  }
-
   async start(): Promise<void> {
-    fs.mkdirSync(this.settings.dataDir, { recursive: true });
-    checkMetaProperties(this.settings.dataDir, this.settings.nodeId, this.settings.clusterId);
+    this.logs.fs.mkdirp(this.settings.dataDir);
+    checkMetaProperties(this.logs.fs, this.settings.dataDir, this.settings.nodeId, this.settings.clusterId);
     // Large active segments left by an unclean shutdown are verified on the worker pool
     // (several ranges at once) before the metadata replay opens the logs; the rest
     // recover inline as each log opens.
-    const large = this.logs.listOnDisk().filter(({ topic, partition }) => {
-      const dir = this.logs.partitionDir(topic, partition);
-      return needsRecovery(dir) && activeSegmentBytes(dir) >= RECOVERY_POOL_MIN_BYTES;
-    });
+    const large = this.logs.uncleanPartitions(RECOVERY_POOL_MIN_BYTES);
     if (large.length > 0) {
       const pool = new WorkerPool({ threads: 2 });
       try {
-        for (const { topic, partition } of large) {
-          const result = await preRecoverActiveSegment(this.logs.partitionDir(topic, partition), pool);
-          this.recoveries.set(`${topic}-${partition}`, result);
+        for (const { topic, partition, dir } of large) {
+          const result = await preRecoverActiveSegment(dir, pool, RECOVERY_POOL_MIN_BYTES, this.logs.fs);
+          this.logs.notePreRecovered(topic, partition, result);
           this.logger.info('verified active segment on the worker pool', { topic, partition, ...result });
         }
       } finally {
@@ -352,15 +231,9 @@ export class Broker {
     );
     await this.lifecycle.start(30_000);
     if (!voter && !(await this.quorum.caughtUp(30_000))) throw new Error('this observer did not catch up on the metadata log within 30 s (are the voters up?)');
-    // Partition directories the metadata does not know (a deletion cut short by a crash,
-    // or a damaged metadata log) are set aside as strays, never read and never deleted.
-    for (const { topic, partition } of this.logs.listOnDisk()) {
-      const info = this.topics.get(topic);
-      if (info && partition < info.partitions) continue;
-      if (this.logs.get(topic, partition)) continue;
-      const moved = this.logs.setAsideStray(topic, partition);
-      this.logger.warn('partition directory unknown to the metadata set aside', { topic, partition, movedTo: moved });
-    }
+    // Partition directories the metadata does not know are set aside as strays.
+    const known = (topic: string, partition: number) => partition < (this.topics.get(topic)?.partitions ?? 0);
+    for (const stray of this.logs.setAsideStrays(known)) this.logger.warn('partition directory unknown to the metadata set aside', stray);
     // A single node makes the internal offsets topic at once; in a cluster it is made at the
     // first FindCoordinator, as in Kafka, when the brokers have registered, so that it gets
     // its replicas.

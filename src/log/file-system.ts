@@ -29,6 +29,11 @@ export interface FileSystem {
   unlink(file: string): void;
   removeTree(dir: string): void;
   isDirectory(file: string): boolean;
+  /**
+   * Makes the directory's entries durable (fsync of the directory): a rename or a newly
+   * created file inside it survives a crash only after this.
+   */
+  syncDir(dir: string): void;
 }
 
 class RealFile implements FileHandle {
@@ -98,6 +103,14 @@ export const realFileSystem: FileSystem = {
   unlink: (file) => fs.rmSync(file, { force: true }),
   removeTree: (dir) => fs.rmSync(dir, { recursive: true, force: true }),
   isDirectory: (file) => fs.existsSync(file) && fs.statSync(file).isDirectory(),
+  syncDir: (dir) => {
+    const fd = fs.openSync(dir, 'r');
+    try {
+      fs.fsyncSync(fd);
+    } finally {
+      fs.closeSync(fd);
+    }
+  },
 };
 
 /** A file in memory: `durable` bytes survived the last fsync; `data` is what readers see. */
@@ -113,9 +126,29 @@ interface MemoryInode {
  * fsynced, except that a random prefix of each file's unsynced tail may survive (a torn
  * write), which is exactly what a kill at the wrong moment or a power cut can leave.
  */
+export interface MemoryFileSystemOptions {
+  /**
+   * Directory entries are volatile until syncDir: crash() undoes every file rename whose
+   * target directory was not synced since, as a power cut can on a real disk. Off by
+   * default (a rename is durable at once), which is what the older crash tests assume.
+   */
+  volatileRenames?: boolean;
+}
+
+/** A file rename not yet made durable by syncDir of its target directory. */
+interface PendingRename {
+  from: string;
+  to: string;
+  moved: MemoryInode;
+  replaced: MemoryInode | undefined;
+}
+
 export class MemoryFileSystem implements FileSystem {
   private readonly files = new Map<string, MemoryInode>();
   private readonly dirs = new Set<string>(['/']);
+  private readonly pendingRenames: PendingRename[] = [];
+
+  constructor(private readonly options: MemoryFileSystemOptions = {}) {}
 
   open(file: string): FileHandle {
     let inode = this.files.get(file);
@@ -187,6 +220,7 @@ export class MemoryFileSystem implements FileSystem {
   rename(from: string, to: string): void {
     const inode = this.files.get(from);
     if (inode) {
+      if (this.options.volatileRenames) this.pendingRenames.push({ from, to, moved: inode, replaced: this.files.get(to) });
       this.files.delete(from);
       this.files.set(to, inode);
       return;
@@ -218,6 +252,12 @@ export class MemoryFileSystem implements FileSystem {
     return this.dirs.has(file);
   }
 
+  syncDir(dir: string): void {
+    for (let i = this.pendingRenames.length - 1; i >= 0; i--) {
+      if (path.dirname(this.pendingRenames[i].to) === dir) this.pendingRenames.splice(i, 1);
+    }
+  }
+
   /** Simulates a crash; `random` in [0,1) picks how much of each unsynced tail survives. */
   crash(random: () => number): void {
     for (const inode of this.files.values()) {
@@ -232,6 +272,15 @@ export class MemoryFileSystem implements FileSystem {
       inode.length = keep;
       inode.durableLength = Math.min(inode.durableLength, keep);
     }
+    // Renames the directory never made durable are undone, newest first.
+    for (const rename of this.pendingRenames.reverse()) {
+      if (this.files.get(rename.to) === rename.moved) {
+        if (rename.replaced) this.files.set(rename.to, rename.replaced);
+        else this.files.delete(rename.to);
+      }
+      this.files.set(rename.from, rename.moved);
+    }
+    this.pendingRenames.length = 0;
   }
 
   /** Flips one byte of a file (corruption tests). */

@@ -1,10 +1,13 @@
 // All partition logs of one node: opens and recovers every `<topic>-<partition>` directory
 // under the data directory at start, creates and deletes partitions, runs the periodic
 // flush.ms / segment.ms checks and the retention checks (log.retention.check.interval.ms),
-// and owns the shared tail-cache budget.
+// and owns the shared tail-cache budget. At start it also scans the partition directories:
+// which were left by an unclean shutdown with a large active segment (verified ahead on the
+// worker pool), and which the metadata does not know (set aside as strays).
 
 import * as path from 'node:path';
 import { FileSystem, realFileSystem } from './file-system';
+import { needsRecovery, PreRecovery } from './parallel-recovery';
 import { PartitionLog } from './partition-log';
 import { TailCache } from './tail-cache';
 
@@ -36,12 +39,15 @@ export function parsePartitionDir(name: string): { topic: string; partition: num
 
 export class LogManager {
   private readonly logs = new Map<string, PartitionLog>();
-  private readonly fs: FileSystem;
+  /** The file system every partition log (and the broker's own files) is written through. */
+  readonly fs: FileSystem;
   private readonly clock: () => number;
   private readonly root: string;
   readonly tailCache: TailCache;
   private timer: NodeJS.Timeout | null = null;
   private lastRetentionCheckMs = 0;
+  /** Recoveries already done (on the worker pool) for logs not opened yet, by partition. */
+  private readonly preRecovered = new Map<string, PreRecovery>();
 
   constructor(private readonly options: LogManagerOptions) {
     this.fs = options.fs ?? realFileSystem;
@@ -81,6 +87,48 @@ export class LogManager {
     return out;
   }
 
+  /**
+   * Partitions whose directory was left by an unclean shutdown (no clean-shutdown marker)
+   * with an active segment of at least `minBytes`: worth verifying on the worker pool
+   * before the metadata replay opens the logs. The rest recover inline as each log opens.
+   */
+  uncleanPartitions(minBytes: number): { topic: string; partition: number; dir: string }[] {
+    return this.listOnDisk()
+      .map(({ topic, partition }) => ({ topic, partition, dir: this.partitionDir(topic, partition) }))
+      .filter(({ dir }) => needsRecovery(dir, this.fs) && this.activeSegmentBytes(dir) >= minBytes);
+  }
+
+  /** Size of the newest segment file in a partition directory (0 when none). */
+  private activeSegmentBytes(dir: string): number {
+    const logs = this.fs.readdir(dir).filter((name) => /^\d{20}\.log$/.test(name)).sort();
+    if (logs.length === 0) return 0;
+    const handle = this.fs.open(path.join(dir, logs[logs.length - 1]));
+    try {
+      return handle.size();
+    } finally {
+      handle.close();
+    }
+  }
+
+  /** A partition's active segment was verified ahead: its log opens without scanning it again. */
+  notePreRecovered(topic: string, partition: number, recovery: PreRecovery): void {
+    this.preRecovered.set(this.key(topic, partition), recovery);
+  }
+
+  /**
+   * Partition directories that `known` does not claim and no open log uses (a deletion cut
+   * short by a crash, or a damaged metadata log) are set aside as strays, never read and
+   * never deleted. Returns what was moved where.
+   */
+  setAsideStrays(known: (topic: string, partition: number) => boolean): { topic: string; partition: number; movedTo: string }[] {
+    const moved = [];
+    for (const { topic, partition } of this.listOnDisk()) {
+      if (known(topic, partition) || this.get(topic, partition)) continue;
+      moved.push({ topic, partition, movedTo: this.setAsideStray(topic, partition) });
+    }
+    return moved;
+  }
+
   get(topic: string, partition: number): PartitionLog | undefined {
     return this.logs.get(this.key(topic, partition));
   }
@@ -90,7 +138,10 @@ export class LogManager {
     return path.join(this.root, `${topic}-${partition}`);
   }
 
-  getOrCreate(topic: string, partition: number, config: Record<string, string>, recovery?: { verified: boolean; truncatedBytes: number }): PartitionLog {
+  getOrCreate(topic: string, partition: number, config: Record<string, string>, recovery?: PreRecovery): PartitionLog {
+    const preRecovered = this.preRecovered.get(this.key(topic, partition));
+    this.preRecovered.delete(this.key(topic, partition));
+    recovery ??= preRecovered;
     const existing = this.get(topic, partition);
     if (existing) {
       existing.config = config;

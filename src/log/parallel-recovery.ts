@@ -9,9 +9,9 @@
 // matching offsets; otherwise (an index that lies) the partition falls back to the inline
 // scan, which needs no index at all.
 
-import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { WorkerPool } from '../pool/worker-pool';
+import { FileSystem, realFileSystem } from './file-system';
 import { ScanTask, scanTasks } from './scan-tasks';
 
 export const RECOVERY_POOL_MIN_BYTES = 32 * 1024 * 1024;
@@ -30,29 +30,45 @@ interface ScanResult {
   nextOffset: number;
 }
 
-export function needsRecovery(dir: string): boolean {
-  return !fs.existsSync(path.join(dir, CLEAN_SHUTDOWN_FILE));
+export function needsRecovery(dir: string, fs: FileSystem = realFileSystem): boolean {
+  return !fs.exists(path.join(dir, CLEAN_SHUTDOWN_FILE));
 }
 
-export async function preRecoverActiveSegment(dir: string, pool: WorkerPool, minBytes = RECOVERY_POOL_MIN_BYTES): Promise<PreRecovery> {
+/** A whole small file (the offset index), or null when it is missing. */
+function readWhole(fs: FileSystem, file: string): Buffer | null {
+  if (!fs.exists(file)) return null;
+  const handle = fs.open(file);
+  try {
+    const raw = Buffer.alloc(handle.size());
+    handle.read(raw, 0, raw.length, 0);
+    return raw;
+  } finally {
+    handle.close();
+  }
+}
+
+/**
+ * Verifies the active segment of a partition directory on the pool. The pool's threads
+ * read the segment from the real disk, so `fs` must be the real file system (or one that
+ * shares its files); it is used for the listing, the index and the truncation.
+ */
+export async function preRecoverActiveSegment(dir: string, pool: WorkerPool, minBytes = RECOVERY_POOL_MIN_BYTES, fs: FileSystem = realFileSystem): Promise<PreRecovery> {
   const unverified = { verified: false, truncatedBytes: 0 };
-  if (!needsRecovery(dir)) return unverified;
-  const logs = fs.readdirSync(dir).filter((name) => /^\d{20}\.log$/.test(name)).sort();
+  if (!needsRecovery(dir, fs)) return unverified;
+  const logs = fs.readdir(dir).filter((name) => /^\d{20}\.log$/.test(name)).sort();
   if (logs.length === 0) return unverified;
   const active = logs[logs.length - 1];
   const baseOffset = Number(active.slice(0, 20));
   const logFile = path.join(dir, active);
-  const size = fs.statSync(logFile).size;
+  const segment = fs.open(logFile);
+  const size = segment.size();
+  segment.close();
   if (size < minBytes) return unverified;
 
   // Range starts from the index: (position, offset) pairs, increasing, inside the file.
   const starts: { position: number; offset: number }[] = [{ position: 0, offset: baseOffset }];
-  let index: Buffer;
-  try {
-    index = fs.readFileSync(path.join(dir, `${active.slice(0, 20)}.index`));
-  } catch {
-    return unverified;
-  }
+  const index = readWhole(fs, path.join(dir, `${active.slice(0, 20)}.index`));
+  if (index === null) return unverified;
   let previous = { position: -1, offset: baseOffset - 1 };
   for (let at = 0; at + 8 <= index.length; at += 8) {
     const offset = baseOffset + index.readUInt32BE(at);
@@ -90,6 +106,13 @@ export async function preRecoverActiveSegment(dir: string, pool: WorkerPool, min
     }
     if (i + 1 < starts.length && result.nextOffset !== starts[i + 1].offset) return unverified;
   }
-  if (validEnd < size) fs.truncateSync(logFile, validEnd);
+  if (validEnd < size) {
+    const handle = fs.open(logFile);
+    try {
+      handle.truncate(validEnd);
+    } finally {
+      handle.close();
+    }
+  }
   return { verified: true, truncatedBytes: size - validEnd };
 }
