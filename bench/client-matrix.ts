@@ -12,7 +12,6 @@
 //        [--producers 1,4] [--replication-factors 1,3] [--rounds N] [--duration-ms N]
 //        [--end-to-end-duration-ms N]   (a part of the matrix, to look into one row)
 
-import { execSync } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
@@ -25,10 +24,10 @@ import { Producer } from '../src/client/producer';
 import { BundledConsumeResult, runBundledConsumer } from './lib/bundled-consume';
 import { BundledEndToEndResult, runBundledEndToEnd } from './lib/bundled-end-to-end';
 import { BundledProduceResult, runBundledProducers } from './lib/bundled-produce';
-import { environment, writeResult } from './lib/env';
+import { environment, writeBackDirtyPages, writeResult } from './lib/env';
 import { median, spread } from './lib/stats';
 import { Brook } from './peers/brook';
-import { CpuMeter, killAllOnExit, printLogTails } from './peers/process';
+import { CpuMeter, killAllOnExit, printLogTails } from './lib/process';
 
 type Acks = 1 | 'all';
 
@@ -70,7 +69,6 @@ const CONSUME_DEADLINE_MS = 120_000;
 const END_TO_END_DRAIN_TIMEOUT_MS = 30_000;
 const TOPIC_READY_DEADLINE_MS = 30_000;
 const TOPIC_READY_POLL_MS = 50;
-const SYNC_TIMEOUT_MS = 120_000;
 const METADATA_VERSION = 9;
 const ADMIN_RETRY_DEADLINE_MS = 60_000;
 const ADMIN_RETRY_BACKOFF_MS = 250;
@@ -130,15 +128,6 @@ function topicName(spec: Spec, round: number): string {
 
 function newProducer(cluster: ClusterUnderTest, acks: Acks): Producer {
   return new Producer({ bootstrap: cluster.bootstrap, clientId: 'bench-client-matrix', acks, idempotent: acks === 'all', lingerMs: LINGER_MS, batchSize: BATCH_BYTES, bufferMemory: BUFFER_MEMORY_BYTES });
-}
-
-/** Writes back dirty pages so a row does not pay for the previous row's writes. */
-function writeBackDirtyPages(): void {
-  try {
-    execSync('sync', { stdio: 'ignore', timeout: SYNC_TIMEOUT_MS });
-  } catch (error) {
-    process.stderr.write(`sync before the row failed: ${(error as Error).message}\n`);
-  }
 }
 
 async function startCluster(base: string, replicationFactor: number): Promise<ClusterUnderTest> {

@@ -18,7 +18,8 @@ import { environment, writeBackDirtyPages, writeResult } from './lib/env';
 import { runProduce, LatencySummary } from './lib/load';
 import { runBundledProducers } from './lib/bundled-produce';
 import { median } from './lib/stats';
-import { freePort, startBroker } from './lib/broker';
+import { startBroker } from './lib/broker';
+import { freePort } from './lib/process';
 
 const quick = process.argv.includes('--quick');
 const DURATION_MS = quick ? 1000 : 6000;

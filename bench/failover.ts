@@ -5,15 +5,15 @@
 // broker that is not the quorum leader (so every CreateTopics is forwarded).
 // Usage: node dist/bench/failover.js [--quick]
 
-import { ChildProcess, execSync, spawn } from 'node:child_process';
 import * as fs from 'node:fs';
-import * as net from 'node:net';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { KafkaConnection } from '../src/net/kafka-connection';
-import { environment, writeResult } from './lib/env';
+import { BrokerCluster, BrokerNode } from './lib/cluster';
+import { environment, uncommittedChanges, writeResult } from './lib/env';
 import { LatencySummary, newHistogram, summarise } from './lib/load';
+import { killAllOnExit, sleep, stopAll } from './lib/process';
 
 const quick = process.argv.includes('--quick');
 const RUNS = quick ? 2 : 20;
@@ -24,23 +24,7 @@ const READY_DEADLINE_MS = 40_000;
 const STABLE_DEADLINE_MS = 30_000;
 const ELECTION_DEADLINE_MS = 15_000;
 const CREATE_DEADLINE_MS = 30_000;
-const STOP_GRACE_MS = 10_000;
 const CREATE_TIMEOUT_MS = 10_000;
-const OUTPUT_TAIL_BYTES = 8192;
-const BROOK = path.join(__dirname, '..', '..', 'scripts', 'brook.js');
-
-const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
-
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = net.createServer();
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const port = (server.address() as net.AddressInfo).port;
-      server.close(() => resolve(port));
-    });
-  });
-}
 
 interface QuorumView {
   errorCode: number;
@@ -50,59 +34,26 @@ interface QuorumView {
   voters: { nodeId: number; matchIndex: bigint | number }[];
 }
 
-/** One node: its ports and data directory stay fixed across restarts. */
-interface Node {
-  id: number;
-  port: number;
-  controllerPort: number;
-  dataDir: string;
-  child: ChildProcess | null;
-  exited: Promise<void>;
-  output: string;
-  /** Lazily (re)connected clients: one to the controller port, one to the Kafka port. */
-  quorumConnection: KafkaConnection | null;
-  adminConnection: KafkaConnection | null;
-}
+type Node = BrokerNode;
+type Which = 'quorumConnection' | 'adminConnection';
 
-function spawnNode(node: Node, voters: string): void {
-  const args = [BROOK, 'server', '--node-id', String(node.id), '--listen', `127.0.0.1:${node.port}`, '--controller-listen', `127.0.0.1:${node.controllerPort}`, '--voters', voters, '--http', 'off', '--data-dir', node.dataDir, '--log-level', 'warn'];
-  const child = spawn(process.execPath, args, { stdio: ['ignore', 'pipe', 'pipe'] });
-  // Keep only the tail of the output, for the error message if the node misbehaves.
-  const keep = (chunk: Buffer) => (node.output = (node.output + chunk.toString()).slice(-OUTPUT_TAIL_BYTES));
-  child.stdout!.on('data', keep);
-  child.stderr!.on('data', keep);
-  node.child = child;
-  node.exited = new Promise((resolve) => child.once('exit', () => {
-    if (node.child === child) node.child = null;
-    resolve();
-  }));
-}
+/** Lazily (re)connected clients per node: one to the controller port, one to the Kafka port. */
+const connections = new Map<string, KafkaConnection>();
 
-async function stopNode(node: Node): Promise<void> {
-  node.quorumConnection?.close();
-  node.adminConnection?.close();
-  const child = node.child;
-  if (!child) return;
-  child.kill('SIGTERM');
-  const timer = setTimeout(() => child.kill('SIGKILL'), STOP_GRACE_MS);
-  await node.exited;
-  clearTimeout(timer);
-}
-
-async function connected(node: Node, which: 'quorumConnection' | 'adminConnection'): Promise<KafkaConnection> {
-  const existing = node[which];
+async function connected(node: Node, which: Which): Promise<KafkaConnection> {
+  const existing = connections.get(`${node.id} ${which}`);
   if (existing) return existing;
   const port = which === 'quorumConnection' ? node.controllerPort : node.port;
   const requestTimeoutMs = which === 'quorumConnection' ? 1000 : CREATE_TIMEOUT_MS + 5000;
   const connection = new KafkaConnection({ host: '127.0.0.1', port, requestTimeoutMs, connectTimeoutMs: 1000, clientId: 'bench-failover' });
   await connection.connect();
-  node[which] = connection;
+  connections.set(`${node.id} ${which}`, connection);
   return connection;
 }
 
-function drop(node: Node, which: 'quorumConnection' | 'adminConnection'): void {
-  node[which]?.close();
-  node[which] = null;
+function drop(node: Node, which: Which): void {
+  connections.get(`${node.id} ${which}`)?.close();
+  connections.delete(`${node.id} ${which}`);
 }
 
 /** RaftDescribeQuorum on the node's controller port; null when it does not answer. */
@@ -126,21 +77,6 @@ async function createTopic(node: Node, name: string): Promise<number> {
     drop(node, 'adminConnection');
     return -1;
   }
-}
-
-async function waitReady(node: Node): Promise<void> {
-  const deadline = Date.now() + READY_DEADLINE_MS;
-  while (Date.now() < deadline) {
-    if (!node.child) throw new Error(`node ${node.id} exited before ready:\n${node.output}`);
-    try {
-      await (await connected(node, 'adminConnection')).request(18, 0, {});
-      return;
-    } catch {
-      drop(node, 'adminConnection');
-    }
-    await sleep(50);
-  }
-  throw new Error(`node ${node.id} not ready within ${READY_DEADLINE_MS} ms:\n${node.output}`);
 }
 
 /**
@@ -180,14 +116,14 @@ interface RunResult {
   rejoinMs: number;
 }
 
-async function failoverRun(run: number, nodes: Node[], voters: string): Promise<RunResult> {
+async function failoverRun(run: number, nodes: Node[]): Promise<RunResult> {
   const before = await waitStable(nodes);
   const victim = nodes[before.leaderId - 1];
   const survivors = nodes.filter((n) => n !== victim);
   drop(victim, 'quorumConnection');
   drop(victim, 'adminConnection');
   const killedAt = performance.now();
-  victim.child!.kill('SIGKILL');
+  victim.kill();
 
   // Election: a survivor reports another leader in a higher term.
   let newLeader = -1;
@@ -223,8 +159,8 @@ async function failoverRun(run: number, nodes: Node[], voters: string): Promise<
   // Restart the killed node on the same ports and data and wait until it follows again.
   await victim.exited;
   const restartedAt = performance.now();
-  spawnNode(victim, voters);
-  await waitReady(victim);
+  victim.start();
+  await victim.waitReady();
   const readyAt = performance.now();
   const after = await waitStable(nodes);
   if (after.leaderId !== newLeader) process.stdout.write(`run ${run}: leadership moved again during the rejoin (${newLeader} -> ${after.leaderId})\n`);
@@ -260,15 +196,6 @@ async function createLatency(nodes: Node[]): Promise<{ viaNode: number; errors: 
   return { viaNode: via.id, errors, latency: summarise(histogram) };
 }
 
-/** Files that differ from the recorded commit: the figures are for the tree as built. */
-function uncommittedChanges(): string[] {
-  try {
-    return execSync('git status --porcelain --untracked-files=no', { stdio: ['ignore', 'pipe', 'ignore'] }).toString().split('\n').filter(Boolean).map((line) => line.slice(3));
-  } catch {
-    return [];
-  }
-}
-
 function median(values: number[]): number {
   const sorted = [...values].sort((a, b) => a - b);
   const middle = Math.floor(sorted.length / 2);
@@ -277,10 +204,9 @@ function median(values: number[]): number {
 
 export async function main(): Promise<Record<string, unknown>> {
   const base = fs.mkdtempSync(path.join(os.tmpdir(), 'brook-failover-bench-'));
-  const nodes: Node[] = [];
+  let nodes: Node[] = [];
   // If the bench dies on an exception, the nodes it started die with it.
-  const killAll = () => nodes.forEach((n) => n.child?.kill('SIGKILL'));
-  process.on('exit', killAll);
+  const forgetKillOnExit = killAllOnExit();
   const results: Record<string, unknown> = {
     environment: environment(),
     uncommittedChanges: uncommittedChanges(),
@@ -293,21 +219,14 @@ export async function main(): Promise<Record<string, unknown>> {
     topic: '1 partition, replication factor 1, CreateTopics v4',
   };
   try {
-    for (let id = 1; id <= 3; id++) {
-      const dataDir = path.join(base, `n${id}`);
-      fs.mkdirSync(dataDir);
-      nodes.push({ id, port: await freePort(), controllerPort: await freePort(), dataDir, child: null, exited: Promise.resolve(), output: '', quorumConnection: null, adminConnection: null });
-    }
-    const voters = nodes.map((n) => `${n.id}@127.0.0.1:${n.controllerPort}`).join(',');
-    for (const node of nodes) spawnNode(node, voters);
-    await Promise.all(nodes.map(waitReady));
+    nodes = (await BrokerCluster.start({ dir: base, nodes: 3, logLevel: 'warn', readyDeadlineMs: READY_DEADLINE_MS })).nodes;
 
     const creation = await createLatency(nodes);
     results['topic creation latency, forwarded, sequential (ms)'] = creation;
 
     const runs: RunResult[] = [];
     for (let run = 1; run <= RUNS; run++) {
-      const result = await failoverRun(run, nodes, voters);
+      const result = await failoverRun(run, nodes);
       runs.push(result);
       process.stdout.write(`run ${run}: killed ${result.killedLeader}, leader ${result.newLeader} (term ${result.termBefore} -> ${result.termAfter}) after ${result.electionMs.toFixed(0)} ms, create ok after ${result.createAfterKillMs.toFixed(0)} ms (${result.createAttempts} attempts), ready in ${result.readyMs.toFixed(0)} ms, rejoined in ${result.rejoinMs.toFixed(0)} ms\n`);
     }
@@ -329,8 +248,10 @@ export async function main(): Promise<Record<string, unknown>> {
     if (creation.errors > 0) lines.push(`(${creation.errors} creations answered an error and are not in the histogram)`);
     process.stdout.write(`${lines.join('\n')}\n`);
   } finally {
-    await Promise.all(nodes.map(stopNode));
-    process.removeListener('exit', killAll);
+    for (const connection of connections.values()) connection.close();
+    connections.clear();
+    await stopAll();
+    forgetKillOnExit();
     fs.rmSync(base, { recursive: true, force: true });
   }
   return results;

@@ -9,7 +9,8 @@ import * as http from 'node:http';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { environment, writeResult } from './lib/env';
-import { freePort, startBroker } from './lib/broker';
+import { startBroker } from './lib/broker';
+import { freePort } from './lib/process';
 
 // autocannon ships no type declarations.
 // eslint-disable-next-line @typescript-eslint/no-var-requires

@@ -9,7 +9,8 @@ import * as path from 'node:path';
 import { KafkaConnection } from '../src/net/kafka-connection';
 import { environment, writeResult } from './lib/env';
 import { runFetch, runProduce, ProduceLoad } from './lib/load';
-import { freePort, startBroker } from './lib/broker';
+import { startBroker } from './lib/broker';
+import { freePort } from './lib/process';
 
 const quick = process.argv.includes('--quick');
 const DURATION_MS = quick ? 400 : 8000;

@@ -5,7 +5,6 @@
 // fsyncs and appends). Usage: node dist/bench/quorum.js [--quick]
 
 import * as fs from 'node:fs';
-import * as net from 'node:net';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { QuorumStorage } from '../src/raft/quorum-storage';
@@ -18,18 +17,10 @@ import { KafkaListener } from '../src/net/kafka-listener';
 import { seededRandom } from '../src/controller/controller';
 import { environment, writeResult } from './lib/env';
 import { newHistogram, summarise } from './lib/load';
+import { freePort } from './lib/process';
 
 const quick = process.argv.includes('--quick');
 const CLUSTER = 'bench';
-
-function freePort(): Promise<number> {
-  return new Promise((resolve) => {
-    const server = net.createServer().listen(0, '127.0.0.1', () => {
-      const port = (server.address() as net.AddressInfo).port;
-      server.close(() => resolve(port));
-    });
-  });
-}
 
 interface Node {
   id: number;

@@ -11,9 +11,7 @@
 // Usage: node dist/bench/replication.js [--quick] [--throughput-only | --failover-only]
 //        [--set KEY=VALUE ...]   (broker settings for both clusters, to test a hypothesis)
 
-import { ChildProcess, execSync, spawn } from 'node:child_process';
 import * as fs from 'node:fs';
-import * as net from 'node:net';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { performance } from 'node:perf_hooks';
@@ -24,8 +22,10 @@ import { encodeRequestFrame } from '../protocol/frame';
 import { decodeResponseHeader, responseHeaderVersion } from '../protocol/header';
 import { encodeRecordBatchSync } from '../protocol/record-batch';
 import { KafkaConnection } from '../src/net/kafka-connection';
-import { environment, writeBackDirtyPages, writeResult } from './lib/env';
+import { BrokerCluster, BrokerNode } from './lib/cluster';
+import { environment, uncommittedChanges, writeBackDirtyPages, writeResult } from './lib/env';
 import { LatencySummary, newHistogram, summarise } from './lib/load';
+import { cpuSeconds, killAllOnExit, machineCpuSeconds, printLogTails, sleep, stopAll, until } from './lib/process';
 
 const quick = process.argv.includes('--quick');
 const throughputOnly = process.argv.includes('--throughput-only');
@@ -54,139 +54,41 @@ const READY_DEADLINE_MS = 40_000;
 const SETTLE_DEADLINE_MS = 60_000;
 const CATCH_UP_DEADLINE_MS = 60_000;
 const FAILOVER_DEADLINE_MS = 30_000;
-const STOP_GRACE_MS = 10_000;
-const OUTPUT_TAIL_BYTES = 16_384;
-const LOG_TAIL_LINES = 25;
 const PRODUCE_VERSION = 7;
 const METADATA_VERSION = 9;
-const BROOK = path.join(__dirname, '..', '..', 'scripts', 'brook.js');
-const CLOCK_TICKS_PER_SECOND = clockTicksPerSecond();
-
-/** The unit of the CPU times in /proc (USER_HZ, 100 on Linux unless configured otherwise). */
-function clockTicksPerSecond(): number {
-  try {
-    return Number(execSync('getconf CLK_TCK', { stdio: ['ignore', 'pipe', 'ignore'] }).toString().trim()) || 100;
-  } catch {
-    return 100;
-  }
-}
-
-const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
-
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = net.createServer();
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const port = (server.address() as net.AddressInfo).port;
-      server.close(() => resolve(port));
-    });
-  });
-}
-
-async function until<T>(what: string, deadlineMs: number, check: () => Promise<T | null>, pollMs = 50): Promise<T> {
-  const deadline = performance.now() + deadlineMs;
-  for (;;) {
-    const value = await check();
-    if (value !== null) return value;
-    if (performance.now() > deadline) throw new Error(`timed out after ${deadlineMs} ms waiting for ${what}`);
-    await sleep(pollMs);
-  }
-}
 
 // ---- Cluster: three processes, ports and data directories fixed across restarts. ----
 
-interface Node {
-  id: number;
-  port: number;
-  controllerPort: number;
-  dataDir: string;
-  child: ChildProcess | null;
-  exited: Promise<void>;
-  output: string;
-  admin: KafkaConnection | null;
-}
+type Cluster = BrokerCluster;
+type Node = BrokerNode;
 
-interface Cluster {
-  nodes: Node[];
-  voters: string;
-  configFile: string;
-}
-
-/** Every node this bench started, so a failure can print their logs and stop them. */
-const started: Node[] = [];
-
-function spawnNode(node: Node, cluster: Cluster): void {
-  const args = [BROOK, 'server', '--node-id', String(node.id), '--listen', `127.0.0.1:${node.port}`, '--controller-listen', `127.0.0.1:${node.controllerPort}`, '--voters', cluster.voters, '--http', 'off', '--data-dir', node.dataDir, '--config', cluster.configFile, '--log-level', 'info'];
-  const child = spawn(process.execPath, [...(process.env.BROOK_BENCH_NODE_ARGS?.split(" ").filter(Boolean) ?? []), ...args], { stdio: ["ignore", "pipe", "pipe"] });
-  const keep = (chunk: Buffer) => (node.output = (node.output + chunk.toString()).slice(-OUTPUT_TAIL_BYTES));
-  child.stdout!.on('data', keep);
-  child.stderr!.on('data', keep);
-  node.child = child;
-  node.exited = new Promise((resolve) => child.once('exit', () => {
-    if (node.child === child) node.child = null;
-    resolve();
-  }));
-}
+/** One admin connection per node, opened on first use and dropped when it fails. */
+const admins = new Map<Node, KafkaConnection>();
 
 async function stopNode(node: Node): Promise<void> {
   dropAdmin(node);
-  const child = node.child;
-  if (!child) return;
-  child.kill('SIGTERM');
-  const timer = setTimeout(() => child.kill('SIGKILL'), STOP_GRACE_MS);
-  await node.exited;
-  clearTimeout(timer);
+  await node.stop();
 }
 
 async function admin(node: Node): Promise<KafkaConnection> {
-  if (node.admin) return node.admin;
+  const existing = admins.get(node);
+  if (existing) return existing;
   const connection = new KafkaConnection({ host: '127.0.0.1', port: node.port, requestTimeoutMs: 10_000, connectTimeoutMs: 1000, clientId: 'bench-replication' });
   await connection.connect();
-  node.admin = connection;
+  admins.set(node, connection);
   return connection;
 }
 
 function dropAdmin(node: Node): void {
-  node.admin?.close();
-  node.admin = null;
-}
-
-async function waitReady(node: Node): Promise<void> {
-  await until(`node ${node.id} to answer ApiVersions`, READY_DEADLINE_MS, async () => {
-    if (!node.child) throw new Error(`node ${node.id} exited before it was ready`);
-    try {
-      await (await admin(node)).request(18, 0, {});
-      return true;
-    } catch {
-      dropAdmin(node);
-      return null;
-    }
-  });
+  admins.get(node)?.close();
+  admins.delete(node);
 }
 
 async function startCluster(base: string, name: string, config: Record<string, string>): Promise<Cluster> {
-  const dir = path.join(base, name);
-  fs.mkdirSync(dir);
-  const configFile = path.join(dir, 'broker.properties');
-  fs.writeFileSync(configFile, Object.entries(config).map(([k, v]) => `${k}=${v}\n`).join(''));
-  const nodes: Node[] = [];
-  for (let id = 1; id <= 3; id++) {
-    const dataDir = path.join(dir, `n${id}`);
-    fs.mkdirSync(dataDir);
-    nodes.push({ id, port: await freePort(), controllerPort: await freePort(), dataDir, child: null, exited: Promise.resolve(), output: '', admin: null });
-  }
-  const cluster = { nodes, voters: nodes.map((n) => `${n.id}@127.0.0.1:${n.controllerPort}`).join(','), configFile };
-  for (const node of nodes) {
-    started.push(node);
-    spawnNode(node, cluster);
-  }
-  await Promise.all(nodes.map(waitReady));
+  const nodeArgs = process.env.BROOK_BENCH_NODE_ARGS?.split(' ').filter(Boolean) ?? [];
+  const cluster = await BrokerCluster.start({ dir: path.join(base, name), nodes: 3, config, logLevel: 'info', nodeArgs, readyDeadlineMs: READY_DEADLINE_MS });
   // Topics can be placed once every broker has registered and is unfenced.
-  await until('all three brokers in the metadata', SETTLE_DEADLINE_MS, async () => {
-    const view = await metadata(nodes[0], []);
-    return view && view.brokers.length === 3 ? true : null;
-  });
+  await cluster.waitRegistered(SETTLE_DEADLINE_MS);
   return cluster;
 }
 
@@ -206,7 +108,7 @@ interface MetadataView {
 
 /** Metadata v9 from one node, or null when it does not answer. */
 async function metadata(node: Node, topics: string[]): Promise<MetadataView | null> {
-  if (!node.child) return null;
+  if (!node.isAlive) return null;
   try {
     const answer = await (await admin(node)).request(3, METADATA_VERSION, { topics: topics.map((name) => ({ name })), allowAutoTopicCreation: false, includeTopicAuthorizedOperations: false });
     const partitions = new Map<string, PartitionView[]>();
@@ -240,7 +142,7 @@ async function createTopic(node: Node, name: string, partitions: number, replica
 /** Waits until every live node reports the same leaders and a full ISR for the topics. */
 async function waitSettled(cluster: Cluster, topics: { name: string; replicationFactor: number }[]): Promise<Map<string, PartitionView[]>> {
   return until(`leaders and full ISRs for ${topics.map((t) => t.name).join(', ')}`, SETTLE_DEADLINE_MS, async () => {
-    const live = cluster.nodes.filter((n) => n.child);
+    const live = cluster.nodes.filter((n) => n.isAlive);
     const views = await Promise.all(live.map((n) => metadata(n, topics.map((t) => t.name))));
     if (views.some((v) => v === null)) return null;
     const first = views[0]!;
@@ -291,27 +193,6 @@ function logBytes(node: Node, topic: string, partition: number): number {
   const dir = path.join(node.dataDir, 'logs', `${topic}-${partition}`);
   if (!fs.existsSync(dir)) return -1;
   return fs.readdirSync(dir).filter((f) => f.endsWith('.log')).reduce((sum, f) => sum + fs.statSync(path.join(dir, f)).size, 0);
-}
-
-/** Busy and total CPU seconds of the whole machine (all cores), from /proc/stat. */
-function machineCpuSeconds(): { busy: number; total: number } {
-  const fields = fs.readFileSync('/proc/stat', 'utf8').split('\n')[0].trim().split(/\s+/).slice(1, 9).map(Number);
-  const total = fields.reduce((a, b) => a + b, 0);
-  // Fields 4 and 5 are idle and iowait.
-  return { busy: (total - fields[3] - fields[4]) / CLOCK_TICKS_PER_SECOND, total: total / CLOCK_TICKS_PER_SECOND };
-}
-
-/** User plus system CPU seconds of a process, from /proc. */
-function cpuSeconds(pid: number | undefined): number {
-  if (pid === undefined) return 0;
-  try {
-    const stat = fs.readFileSync(`/proc/${pid}/stat`, 'utf8');
-    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-    // Fields 14 and 15 of stat (utime, stime); the slice starts at field 3.
-    return (Number(fields[11]) + Number(fields[12])) / CLOCK_TICKS_PER_SECOND;
-  } catch {
-    return 0;
-  }
 }
 
 // ---- Part 1: throughput, each partition's batches sent to its leader. ----
@@ -410,7 +291,7 @@ async function watchIsr(cluster: Cluster, topic: string, running: () => boolean)
 
 async function measureRow(cluster: Cluster, row: Row, round: number, leaders: PartitionView[], acked: number[], merged: hdr.Histogram): Promise<RowSample> {
   const histogram = newHistogram();
-  const pids = cluster.nodes.map((n) => n.child?.pid);
+  const pids = cluster.pids;
   const cpuBefore = pids.map(cpuSeconds);
   const clientBefore = process.cpuUsage();
   const machineBefore = machineCpuSeconds();
@@ -654,7 +535,7 @@ class FailoverProducer {
   /** The leader named by the first node that answers Metadata, or -1. */
   private async findLeader(): Promise<number> {
     for (const node of this.cluster.nodes) {
-      if (!node.child) continue;
+      if (!node.isAlive) continue;
       try {
         const answer = await (await this.connection(node.id)).request(3, METADATA_VERSION, { topics: [{ name: this.topic }], allowAutoTopicCreation: false, includeTopicAuthorizedOperations: false });
         const leaderId: number = answer.topics[0]?.partitions[0]?.leaderId ?? -1;
@@ -742,7 +623,7 @@ async function failoverRun(run: number, cluster: Cluster, producer: FailoverProd
   dropAdmin(victim);
   producer.mark(victim.id);
   const killedAt = performance.now();
-  victim.child!.kill('SIGKILL');
+  victim.kill();
   const success = await producer.awaitSuccess('acknowledged produce at a new leader', (s) => s.atMs > killedAt && s.brokerId !== victim.id, FAILOVER_DEADLINE_MS);
   const sample = {
     failoverMs: success.atMs - killedAt,
@@ -753,8 +634,8 @@ async function failoverRun(run: number, cluster: Cluster, producer: FailoverProd
 
   await victim.exited;
   const restartedAt = performance.now();
-  spawnNode(victim, cluster);
-  await waitReady(victim);
+  victim.start();
+  await victim.waitReady();
   const after = (await waitSettled(cluster, topic)).get('failover')![0];
   return { run, killedLeader: victim.id, newLeader: success.brokerId, leaderEpochBefore: before.leaderEpoch, leaderEpochAfter: after.leaderEpoch, killedQuorumLeader: controllerId === victim.id, ...sample, rejoinMs: performance.now() - restartedAt };
 }
@@ -827,37 +708,21 @@ async function failover(base: string): Promise<Record<string, unknown>> {
 
 // ---- Driver. ----
 
-/** Files that differ from the recorded commit: the figures are for the tree as built. */
-function uncommittedChanges(): string[] {
-  try {
-    return execSync('git status --porcelain --untracked-files=no', { stdio: ['ignore', 'pipe', 'ignore'] }).toString().split('\n').filter(Boolean).map((line) => line.slice(3));
-  } catch {
-    return [];
-  }
-}
-
-function printLogs(nodes: Node[]): void {
-  for (const node of nodes) {
-    const tail = node.output.trimEnd().split('\n').slice(-LOG_TAIL_LINES).join('\n');
-    process.stderr.write(`--- node ${node.id} (${node.dataDir}), last ${LOG_TAIL_LINES} log lines:\n${tail}\n`);
-  }
-}
-
 export async function main(): Promise<Record<string, unknown>> {
   const base = fs.mkdtempSync(path.join(os.tmpdir(), 'brook-replication-bench-'));
   // If the bench dies on an exception, the nodes it started die with it.
-  const killAll = () => started.forEach((n) => n.child?.kill('SIGKILL'));
-  process.on('exit', killAll);
+  const forgetKillOnExit = killAllOnExit();
   const results: Record<string, unknown> = { environment: environment(), uncommittedChanges: uncommittedChanges(), mode: quick ? 'quick' : 'full', nodes: 3, overrides };
   try {
     if (!failoverOnly) results.throughput = await throughput(base);
     if (!throughputOnly) results.failover = await failover(base);
   } catch (error) {
-    printLogs(started);
+    printLogTails();
     throw error;
   } finally {
-    await Promise.all(started.map(stopNode));
-    process.removeListener('exit', killAll);
+    for (const node of [...admins.keys()]) dropAdmin(node);
+    await stopAll();
+    forgetKillOnExit();
     fs.rmSync(base, { recursive: true, force: true });
   }
   return results;

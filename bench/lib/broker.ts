@@ -2,18 +2,9 @@
 // once it answers ApiVersions, stopped by its PID by the caller.
 
 import { ChildProcess, spawn } from 'node:child_process';
-import * as net from 'node:net';
 import * as path from 'node:path';
 import { KafkaConnection } from '../../src/net/kafka-connection';
-
-export function freePort(): Promise<number> {
-  return new Promise((resolve) => {
-    const server = net.createServer().listen(0, '127.0.0.1', () => {
-      const port = (server.address() as net.AddressInfo).port;
-      server.close(() => resolve(port));
-    });
-  });
-}
+import { freePort } from './process';
 
 /** `httpPort`: serve the HTTP listener there (default off). */
 export async function startBroker(dataDir: string, port: number, httpPort?: number): Promise<ChildProcess> {

@@ -22,6 +22,15 @@ export function environment() {
   };
 }
 
+/** Files that differ from the recorded commit: the figures are for the tree as built. */
+export function uncommittedChanges(): string[] {
+  try {
+    return execSync('git status --porcelain --untracked-files=no', { stdio: ['ignore', 'pipe', 'ignore'] }).toString().split('\n').filter(Boolean).map((line) => line.slice(3));
+  } catch {
+    return [];
+  }
+}
+
 export function writeResult(name: string, result: unknown): string {
   // The test suite's smoke run checks the benchmarks work without leaving files behind.
   if (process.env.BROOK_BENCH_NO_WRITE === '1') return '(not written: BROOK_BENCH_NO_WRITE)';

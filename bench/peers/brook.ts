@@ -8,7 +8,6 @@
 // read a sample's topic back from the start for the consumer rows.
 
 import { spawn } from 'node:child_process';
-import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { requestCodec, responseCodec } from '../../protocol/codec';
@@ -20,11 +19,11 @@ import { KafkaConnection } from '../../src/net/kafka-connection';
 import { Consumer } from '../../src/client/consumer';
 import { Producer } from '../../src/client/producer';
 import { runBundledProducers } from '../lib/bundled-produce';
+import { BrokerCluster, BrokerNode } from '../lib/cluster';
 import { EndToEndOutcome, EndToEndRun, EndToEndWorkload } from './end-to-end';
-import { freePort, Managed, until } from './process';
+import { until } from '../lib/process';
 import { ConsumeOutcome, countError, newHistogram, ProduceOutcome, ProduceWorkload, READ_BACK_DEADLINE_MS, READ_BACK_REQUEST_BYTES, runProducers } from './workload';
 
-const BROOK = path.join(__dirname, '..', '..', '..', 'scripts', 'brook.js');
 const PRODUCE_VERSION = 7;
 const METADATA_VERSION = 9;
 /** The end-to-end producer's largest batch (records due at once are split above this). */
@@ -39,11 +38,7 @@ const FETCH_VERSION = 11;
 const FETCH_MAX_WAIT_MS = 100;
 const FETCH_MAX_BYTES = 8 * 1024 * 1024;
 
-interface BrookNode {
-  id: number;
-  port: number;
-  managed: Managed;
-}
+type BrookNode = BrokerNode;
 
 export interface BrookBatching {
   /** Bytes of record values per batch (one batch per Produce request). */
@@ -60,41 +55,21 @@ export class Brook {
   /** Admin requests answered with a retriable error (NOT_CONTROLLER after a controller change, say) and sent again. */
   readonly adminRetries: Record<string, number> = {};
 
-  private constructor(readonly nodes: BrookNode[]) {}
+  private constructor(private readonly cluster: BrokerCluster) {}
 
   static async start(base: string, count: 1 | 3): Promise<Brook> {
     const dir = path.join(base, `brook-${count}`);
-    fs.mkdirSync(dir);
-    const ports = await Promise.all(Array.from({ length: count }, async () => ({ kafka: await freePort(), controller: await freePort() })));
-    const voters = ports.map((p, i) => `${i + 1}@127.0.0.1:${p.controller}`).join(',');
-    const nodes: BrookNode[] = ports.map((p, i) => {
-      const dataDir = path.join(dir, `n${i + 1}`);
-      fs.mkdirSync(dataDir);
-      const args = [BROOK, 'server', '--node-id', String(i + 1), '--listen', `127.0.0.1:${p.kafka}`, '--controller-listen', `127.0.0.1:${p.controller}`, '--voters', voters, '--http', 'off', '--data-dir', dataDir, '--log-level', 'info'];
-      return { id: i + 1, port: p.kafka, managed: Managed.start(`brook n${i + 1}`, process.execPath, args, dir) };
-    });
-    const brook = new Brook(nodes);
-    for (const node of nodes) {
-      await until(`brook node ${node.id} to answer ApiVersions`, READY_DEADLINE_MS, async () => {
-        if (!node.managed.isAlive) throw new Error(`brook node ${node.id} exited before it was ready`);
-        try {
-          await (await brook.admin(node)).request(18, 0, {});
-          return true;
-        } catch {
-          brook.dropAdmin(node);
-          return null;
-        }
-      }, 100);
-    }
-    await until('every broker in the metadata', SETTLE_DEADLINE_MS, async () => {
-      const answer = await brook.metadata(nodes[0], []);
-      return answer && answer.brokers.length === count ? true : null;
-    }, 100);
-    return brook;
+    const cluster = await BrokerCluster.start({ dir, nodes: count, logLevel: 'info', cwd: dir, readyDeadlineMs: READY_DEADLINE_MS, readyPollMs: 100, readyInOrder: true });
+    await cluster.waitRegistered(SETTLE_DEADLINE_MS, 100);
+    return new Brook(cluster);
+  }
+
+  get nodes(): BrookNode[] {
+    return this.cluster.nodes;
   }
 
   get pids(): (number | undefined)[] {
-    return this.nodes.map((n) => n.managed.pid);
+    return this.cluster.pids;
   }
 
   private async admin(node: BrookNode): Promise<KafkaConnection> {
@@ -420,6 +395,6 @@ export class Brook {
   async stop(): Promise<void> {
     for (const connection of this.admins.values()) connection.close();
     this.admins.clear();
-    await Promise.all(this.nodes.map((n) => n.managed.stop()));
+    await this.cluster.stop();
   }
 }

@@ -8,7 +8,7 @@
 
 import { performance } from 'node:perf_hooks';
 import * as hdr from 'hdr-histogram-js';
-import { sleep } from './process';
+import { sleep } from '../lib/process';
 import { countError, newHistogram } from './workload';
 
 export interface EndToEndWorkload {

@@ -7,7 +7,7 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { EndToEndOutcome, EndToEndRun, EndToEndWorkload } from './end-to-end';
 import { NatsConnection, Reply } from './nats-client';
-import { freePort, Managed, until } from './process';
+import { freePort, Managed, until } from '../lib/process';
 import { ConsumeOutcome, ProduceOutcome, ProduceWorkload, READ_BACK_DEADLINE_MS, readBackCount, runProducers } from './workload';
 import { performance } from 'node:perf_hooks';
 

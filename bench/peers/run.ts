@@ -23,10 +23,10 @@ import { execSync, spawnSync } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
-import { environment, writeResult } from '../lib/env';
+import { environment, uncommittedChanges, writeResult } from '../lib/env';
 import { Brook, BrookBatching } from './brook';
 import { JetStream } from './jetstream';
-import { CpuMeter, killAllOnExit, printLogTails, stopAll } from './process';
+import { CpuMeter, killAllOnExit, printLogTails, stopAll } from '../lib/process';
 import { REDIS_SETTINGS, Redis } from './redis';
 import { EndToEndOutcome, EndToEndWorkload } from './end-to-end';
 import { Collector, ConsumeCollector, consumeTable, EndToEndCollector, endToEndRatios, endToEndTable, Ratio, ratiosTable, rowsTable } from './report';
@@ -109,14 +109,6 @@ function versionOf(command: string, pattern = /./): string {
     return execSync(command, { stdio: ['ignore', 'pipe', 'pipe'] }).toString().split('\n').find((line) => pattern.test(line))?.trim() ?? 'unknown';
   } catch {
     return 'unknown';
-  }
-}
-
-function uncommittedChanges(): string[] {
-  try {
-    return execSync('git status --porcelain --untracked-files=no', { stdio: ['ignore', 'pipe', 'ignore'] }).toString().split('\n').filter(Boolean).map((line) => line.slice(3));
-  } catch {
-    return [];
   }
 }
 

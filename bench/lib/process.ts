@@ -1,6 +1,6 @@
-// The processes the peer benchmark starts: free ports on 127.0.0.1, each server's output
-// tail kept for the error report, bounded waits, stop by PID (SIGTERM, then SIGKILL after
-// a grace period), and the CPU accounting read from /proc.
+// The processes a benchmark starts (peer servers, Brook brokers): free ports on 127.0.0.1,
+// each server's output tail kept for the error report, bounded waits, stop by PID
+// (SIGTERM, then SIGKILL after a grace period), and the CPU accounting read from /proc.
 
 import { ChildProcess, execSync, spawn } from 'node:child_process';
 import * as fs from 'node:fs';
