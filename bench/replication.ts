@@ -22,6 +22,7 @@ import { encodeRequestFrame } from '../protocol/frame';
 import { decodeResponseHeader, responseHeaderVersion } from '../protocol/header';
 import { encodeRecordBatchSync } from '../protocol/record-batch';
 import { KafkaConnection } from '../src/net/kafka-connection';
+import { LOG_SUFFIX, LOGS_DIR, partitionDirName } from '../src/log/on-disk-names';
 import { BrokerCluster, BrokerNode } from './lib/cluster';
 import { environment, uncommittedChanges, writeBackDirtyPages, writeResult } from './lib/env';
 import { LatencySummary, newHistogram, summarise } from './lib/load';
@@ -190,9 +191,9 @@ async function highWatermarks(cluster: Cluster, topic: string, leaders: Partitio
 
 /** Bytes in a partition's segment files on one node. */
 function logBytes(node: Node, topic: string, partition: number): number {
-  const dir = path.join(node.dataDir, 'logs', `${topic}-${partition}`);
+  const dir = path.join(node.dataDir, LOGS_DIR, partitionDirName(topic, partition));
   if (!fs.existsSync(dir)) return -1;
-  return fs.readdirSync(dir).filter((f) => f.endsWith('.log')).reduce((sum, f) => sum + fs.statSync(path.join(dir, f)).size, 0);
+  return fs.readdirSync(dir).filter((f) => f.endsWith(LOG_SUFFIX)).reduce((sum, f) => sum + fs.statSync(path.join(dir, f)).size, 0);
 }
 
 // ---- Part 1: throughput, each partition's batches sent to its leader. ----

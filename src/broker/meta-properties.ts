@@ -4,8 +4,7 @@
 
 import * as path from 'node:path';
 import { FileSystem } from '../log/file-system';
-
-const META_PROPERTIES_FILE = 'meta.properties';
+import { META_PROPERTIES_FILE, TEMPORARY_SUFFIX } from '../log/on-disk-names';
 
 /** The key=value lines of a properties text (comments and blank lines skipped). */
 function parseProperties(text: string): Record<string, string> {
@@ -33,7 +32,7 @@ function readText(fs: FileSystem, file: string): string {
  * file is written and fsynced, renamed over the name, and the directory is fsynced.
  */
 function writeMetaProperties(fs: FileSystem, file: string, clusterId: string, nodeId: number): void {
-  const temp = `${file}.tmp`;
+  const temp = `${file}${TEMPORARY_SUFFIX}`;
   const handle = fs.open(temp);
   try {
     handle.truncate(0);

@@ -8,7 +8,9 @@
 import * as path from 'node:path';
 import { FileSystem } from './file-system';
 
-export const LEADER_EPOCH_FILE = 'leader-epoch-checkpoint';
+import { LEADER_EPOCH_FILE, TEMPORARY_SUFFIX } from './on-disk-names';
+
+export { LEADER_EPOCH_FILE };
 
 export interface EpochEntry {
   epoch: number;
@@ -58,12 +60,12 @@ export class LeaderEpochCache {
     if (!this.fs) return;
     const file = path.join(this.dir, LEADER_EPOCH_FILE);
     const text = `0\n${this.entries.length}\n${this.entries.map((e) => `${e.epoch} ${e.startOffset}`).join('\n')}\n`;
-    const handle = this.fs.open(`${file}.tmp`);
+    const handle = this.fs.open(`${file}${TEMPORARY_SUFFIX}`);
     handle.truncate(0);
     handle.append(Buffer.from(text));
     handle.sync();
     handle.close();
-    this.fs.rename(`${file}.tmp`, file);
+    this.fs.rename(`${file}${TEMPORARY_SUFFIX}`, file);
   }
 
   all(): readonly EpochEntry[] {

@@ -7,6 +7,7 @@
 
 import * as path from 'node:path';
 import { FileSystem, realFileSystem } from './file-system';
+import { deletedDirName, isDeletedDirName, LOGS_DIR, parsePartitionDirName, partitionDirName, segmentLogNames, strayDirName } from './on-disk-names';
 import { needsRecovery, PreRecovery } from './parallel-recovery';
 import { PartitionLog } from './partition-log';
 import { TailCache } from './tail-cache';
@@ -25,17 +26,8 @@ export interface LogManagerOptions {
   onRecovered?: (info: { topic: string; partition: number; truncatedBytes: number; logEndOffset: number }) => void;
 }
 
-const DELETE_SUFFIX = '-delete';
 /** Kafka's log.retention.check.interval.ms default. */
 const DEFAULT_RETENTION_CHECK_INTERVAL_MS = 300_000;
-const LOGS_DIR = 'logs';
-
-/** `<topic>-<partition>`: the partition number is after the last dash. */
-export function parsePartitionDir(name: string): { topic: string; partition: number } | null {
-  const match = /^(.+)-(\d+)$/.exec(name);
-  if (!match) return null;
-  return { topic: match[1], partition: Number(match[2]) };
-}
 
 export class LogManager {
   private readonly logs = new Map<string, PartitionLog>();
@@ -67,7 +59,7 @@ export class LogManager {
   open(): void {
     this.fs.mkdirp(this.root);
     for (const name of this.fs.readdir(this.root)) {
-      if (name.endsWith(DELETE_SUFFIX)) this.fs.removeTree(path.join(this.root, name));
+      if (isDeletedDirName(name)) this.fs.removeTree(path.join(this.root, name));
     }
     // The timer also runs the retention checks, so it ticks at least as often as they are due.
     const interval = Math.min(this.options.housekeepingIntervalMs ?? 1000, this.options.retentionCheckIntervalMs ?? DEFAULT_RETENTION_CHECK_INTERVAL_MS);
@@ -81,7 +73,7 @@ export class LogManager {
   listOnDisk(): { topic: string; partition: number }[] {
     const out = [];
     for (const name of this.fs.readdir(this.root)) {
-      const parsed = parsePartitionDir(name);
+      const parsed = parsePartitionDirName(name);
       if (parsed && this.fs.isDirectory(path.join(this.root, name))) out.push(parsed);
     }
     return out;
@@ -100,7 +92,7 @@ export class LogManager {
 
   /** Size of the newest segment file in a partition directory (0 when none). */
   private activeSegmentBytes(dir: string): number {
-    const logs = this.fs.readdir(dir).filter((name) => /^\d{20}\.log$/.test(name)).sort();
+    const logs = segmentLogNames(this.fs.readdir(dir));
     if (logs.length === 0) return 0;
     const handle = this.fs.open(path.join(dir, logs[logs.length - 1]));
     try {
@@ -135,7 +127,7 @@ export class LogManager {
 
   /** Directory of a partition's log. */
   partitionDir(topic: string, partition: number): string {
-    return path.join(this.root, `${topic}-${partition}`);
+    return path.join(this.root, partitionDirName(topic, partition));
   }
 
   getOrCreate(topic: string, partition: number, config: Record<string, string>, recovery?: PreRecovery): PartitionLog {
@@ -149,7 +141,7 @@ export class LogManager {
     }
     const log = PartitionLog.open({
       fs: this.fs,
-      dir: path.join(this.root, `${topic}-${partition}`),
+      dir: this.partitionDir(topic, partition),
       topic,
       partition,
       config,
@@ -174,10 +166,10 @@ export class LogManager {
       this.logs.delete(this.key(topic, log.partition));
     }
     for (const name of this.fs.readdir(this.root)) {
-      const parsed = parsePartitionDir(name);
+      const parsed = parsePartitionDirName(name);
       if (!parsed || parsed.topic !== topic) continue;
       const from = path.join(this.root, name);
-      const to = `${from}.${this.clock()}${DELETE_SUFFIX}`;
+      const to = path.join(this.root, deletedDirName(name, this.clock()));
       this.fs.rename(from, to);
       this.fs.removeTree(to);
     }
@@ -190,9 +182,9 @@ export class LogManager {
       log.abandon();
       this.logs.delete(this.key(topic, partition));
     }
-    const from = path.join(this.root, `${topic}-${partition}`);
+    const from = this.partitionDir(topic, partition);
     if (!this.fs.exists(from)) return;
-    const to = `${from}.${this.clock()}${DELETE_SUFFIX}`;
+    const to = path.join(this.root, deletedDirName(partitionDirName(topic, partition), this.clock()));
     this.fs.rename(from, to);
     this.fs.removeTree(to);
   }
@@ -202,8 +194,8 @@ export class LogManager {
    * deleted: if the metadata itself was damaged, the data can still be recovered by hand.
    */
   setAsideStray(topic: string, partition: number): string {
-    const from = path.join(this.root, `${topic}-${partition}`);
-    const to = `${from}.${this.clock()}-stray`;
+    const from = this.partitionDir(topic, partition);
+    const to = path.join(this.root, strayDirName(partitionDirName(topic, partition), this.clock()));
     this.fs.rename(from, to);
     return to;
   }

@@ -12,11 +12,11 @@
 import * as path from 'node:path';
 import { WorkerPool } from '../pool/worker-pool';
 import { FileSystem, realFileSystem } from './file-system';
+import { CLEAN_SHUTDOWN_FILE, INDEX_SUFFIX, offsetFileName, offsetOfFileName, segmentLogNames } from './on-disk-names';
 import { ScanTask, scanTasks } from './scan-tasks';
 
 export const RECOVERY_POOL_MIN_BYTES = 32 * 1024 * 1024;
 const RANGE_BYTES = 4 * 1024 * 1024;
-const CLEAN_SHUTDOWN_FILE = '.clean-shutdown';
 
 export interface PreRecovery {
   /** The active segment was fully verified (and truncated at its first bad batch). */
@@ -55,10 +55,10 @@ function readWhole(fs: FileSystem, file: string): Buffer | null {
 export async function preRecoverActiveSegment(dir: string, pool: WorkerPool, minBytes = RECOVERY_POOL_MIN_BYTES, fs: FileSystem = realFileSystem): Promise<PreRecovery> {
   const unverified = { verified: false, truncatedBytes: 0 };
   if (!needsRecovery(dir, fs)) return unverified;
-  const logs = fs.readdir(dir).filter((name) => /^\d{20}\.log$/.test(name)).sort();
+  const logs = segmentLogNames(fs.readdir(dir));
   if (logs.length === 0) return unverified;
   const active = logs[logs.length - 1];
-  const baseOffset = Number(active.slice(0, 20));
+  const baseOffset = offsetOfFileName(active);
   const logFile = path.join(dir, active);
   const segment = fs.open(logFile);
   const size = segment.size();
@@ -67,7 +67,7 @@ export async function preRecoverActiveSegment(dir: string, pool: WorkerPool, min
 
   // Range starts from the index: (position, offset) pairs, increasing, inside the file.
   const starts: { position: number; offset: number }[] = [{ position: 0, offset: baseOffset }];
-  const index = readWhole(fs, path.join(dir, `${active.slice(0, 20)}.index`));
+  const index = readWhole(fs, path.join(dir, offsetFileName(baseOffset, INDEX_SUFFIX)));
   if (index === null) return unverified;
   let previous = { position: -1, offset: baseOffset - 1 };
   for (let at = 0; at + 8 <= index.length; at += 8) {

@@ -15,7 +15,8 @@ import {
 } from '../../protocol/record-batch';
 import { FileSystem } from './file-system';
 import { ProducerStateTable } from './producer-state';
-import { Segment, SegmentLimits, segmentFileName } from './segment';
+import { Segment, SegmentLimits } from './segment';
+import { CLEAN_SHUTDOWN_FILE, isProducerSnapshotName, isSegmentLogName, offsetFileName, offsetOfFileName, PRODUCER_SNAPSHOT_SUFFIX, SEGMENT_FILE_SUFFIXES } from './on-disk-names';
 import { scanBatches, ScannedBatch } from './batch-scan';
 import { LeaderEpochCache } from './leader-epoch-cache';
 import { TailCache, TailEntry } from './tail-cache';
@@ -47,9 +48,6 @@ export interface ReadResult {
   chunks: Buffer[];
   bytes: number;
 }
-
-const CLEAN_SHUTDOWN_FILE = '.clean-shutdown';
-const SNAPSHOT_SUFFIX = '.snapshot';
 
 /** retention.ms when a config map has none (Kafka's log.retention.hours=168). */
 const DEFAULT_RETENTION_MS = 7 * 24 * 60 * 60 * 1000;
@@ -112,8 +110,8 @@ export class PartitionLog {
     const clean = fs.exists(cleanMarker);
     const names = fs.readdir(dir);
     const bases = names
-      .filter((name) => /^\d{20}\.log$/.test(name))
-      .map((name) => Number(name.slice(0, 20)))
+      .filter(isSegmentLogName)
+      .map(offsetOfFileName)
       .sort((a, b) => a - b);
     const producers = new ProducerStateTable();
     const log = new PartitionLog(options, producers, 0);
@@ -186,17 +184,17 @@ export class PartitionLog {
     let from = this.logStartOffset;
     const snapshots = this.fs
       .readdir(this.dir)
-      .filter((name) => name.endsWith(SNAPSHOT_SUFFIX))
-      .map((name) => Number(name.slice(0, 20)))
+      .filter(isProducerSnapshotName)
+      .map(offsetOfFileName)
       .filter((offset) => Number.isFinite(offset))
       .sort((a, b) => b - a);
     for (const offset of snapshots) {
       if (offset > this.logEndOffset) {
-        this.fs.unlink(path.join(this.dir, `${String(offset).padStart(20, '0')}${SNAPSHOT_SUFFIX}`));
+        this.fs.unlink(path.join(this.dir, offsetFileName(offset, PRODUCER_SNAPSHOT_SUFFIX)));
         continue;
       }
       try {
-        const file = this.fs.open(path.join(this.dir, `${String(offset).padStart(20, '0')}${SNAPSHOT_SUFFIX}`));
+        const file = this.fs.open(path.join(this.dir, offsetFileName(offset, PRODUCER_SNAPSHOT_SUFFIX)));
         const raw = Buffer.alloc(file.size());
         file.read(raw, 0, raw.length, 0);
         file.close();
@@ -233,14 +231,14 @@ export class PartitionLog {
   }
 
   private writeProducerSnapshot(): void {
-    const file = path.join(this.dir, `${String(this.logEndOffset).padStart(20, '0')}${SNAPSHOT_SUFFIX}`);
+    const file = path.join(this.dir, offsetFileName(this.logEndOffset, PRODUCER_SNAPSHOT_SUFFIX));
     const handle = this.fs.open(file);
     handle.truncate(0);
     handle.append(Buffer.from(JSON.stringify(this.producers.toJSON())));
     handle.sync();
     handle.close();
     // Keep the two newest snapshots.
-    const snapshots = this.fs.readdir(this.dir).filter((name) => name.endsWith(SNAPSHOT_SUFFIX)).sort();
+    const snapshots = this.fs.readdir(this.dir).filter(isProducerSnapshotName).sort();
     for (const old of snapshots.slice(0, -2)) this.fs.unlink(path.join(this.dir, old));
   }
 
@@ -372,7 +370,7 @@ export class PartitionLog {
     while (this.segments.length > 1 && this.active.baseOffset >= target) {
       const segment = this.segments.pop()!;
       segment.close();
-      for (const suffix of ['.log', '.index', '.timeindex']) this.fs.unlink(path.join(this.dir, segmentFileName(segment.baseOffset, suffix)));
+      this.deleteSegmentFiles(segment.baseOffset);
     }
     this.active.truncateTo(target);
     this.logEndOffset = this.active.nextOffset;
@@ -414,12 +412,18 @@ export class PartitionLog {
     return deleted;
   }
 
+  /**
+   * Indexes first: a crash between the unlinks leaves a .log whose indexes are rebuilt at
+   * start, never an index without its log.
+   */
+  private deleteSegmentFiles(baseOffset: number): void {
+    for (const suffix of SEGMENT_FILE_SUFFIXES) this.fs.unlink(path.join(this.dir, offsetFileName(baseOffset, suffix)));
+  }
+
   private deleteOldestSegment(): void {
     const segment = this.segments.shift()!;
     segment.close();
-    // Indexes first: a crash between the unlinks leaves a .log whose indexes are rebuilt
-    // at start, never an index without its log.
-    for (const suffix of ['.index', '.timeindex', '.log']) this.fs.unlink(path.join(this.dir, segmentFileName(segment.baseOffset, suffix)));
+    this.deleteSegmentFiles(segment.baseOffset);
     this.logStartOffset = this.segments[0].baseOffset;
     this.epochs.truncateFromStart(this.logStartOffset);
     this.cache.dropBefore(this.cacheEntries, this.logStartOffset);
@@ -434,9 +438,9 @@ export class PartitionLog {
     while (this.segments.length > 0) {
       const segment = this.segments.pop()!;
       segment.close();
-      for (const suffix of ['.index', '.timeindex', '.log']) this.fs.unlink(path.join(this.dir, segmentFileName(segment.baseOffset, suffix)));
+      this.deleteSegmentFiles(segment.baseOffset);
     }
-    for (const name of this.fs.readdir(this.dir)) if (name.endsWith(SNAPSHOT_SUFFIX)) this.fs.unlink(path.join(this.dir, name));
+    for (const name of this.fs.readdir(this.dir)) if (isProducerSnapshotName(name)) this.fs.unlink(path.join(this.dir, name));
     this.segments.push(Segment.create(this.fs, this.dir, offset, this.limits));
     this.logStartOffset = offset;
     this.logEndOffset = offset;

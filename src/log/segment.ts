@@ -7,13 +7,10 @@
 import * as path from 'node:path';
 import { FileHandle, FileSystem } from './file-system';
 import { scanBatches } from './batch-scan';
+import { INDEX_SUFFIX, LOG_SUFFIX, offsetFileName, TIME_INDEX_SUFFIX } from './on-disk-names';
 
 export const OFFSET_INDEX_ENTRY_BYTES = 8;
 export const TIME_INDEX_ENTRY_BYTES = 12;
-
-export function segmentFileName(baseOffset: number, suffix: string): string {
-  return `${String(baseOffset).padStart(20, '0')}${suffix}`;
-}
 
 export interface SegmentLimits {
   indexIntervalBytes: number;
@@ -78,9 +75,9 @@ export class Segment {
     readonly baseOffset: number,
     private readonly limits: SegmentLimits,
   ) {
-    this.logFile = fs.open(path.join(dir, segmentFileName(baseOffset, '.log')));
-    this.indexFile = fs.open(path.join(dir, segmentFileName(baseOffset, '.index')));
-    this.timeIndexFile = fs.open(path.join(dir, segmentFileName(baseOffset, '.timeindex')));
+    this.logFile = fs.open(path.join(dir, offsetFileName(baseOffset, LOG_SUFFIX)));
+    this.indexFile = fs.open(path.join(dir, offsetFileName(baseOffset, INDEX_SUFFIX)));
+    this.timeIndexFile = fs.open(path.join(dir, offsetFileName(baseOffset, TIME_INDEX_SUFFIX)));
     this.nextOffset = baseOffset;
   }
 

@@ -1,0 +1,87 @@
+// Every name Brook gives to what it keeps under a data directory, defined once: the
+// partition directories and their deletion and stray forms, the segment files (a 20-digit
+// zero-padded base offset and .log, .index or .timeindex), producer-state snapshots, the
+// clean-shutdown marker, the leader-epoch checkpoint, and meta.properties. The names are
+// Kafka's where Kafka has one, so an operator who knows Kafka's layout finds their way.
+//
+// data-dir/
+//   meta.properties                     cluster and node the directory belongs to
+//   __cluster_metadata/                 the metadata quorum's log, state and snapshots
+//   logs/<topic>-<partition>/           one directory per partition replica
+//     00000000000000000000.log          record batches as produced
+//     00000000000000000000.index        sparse offset index
+//     00000000000000000000.timeindex    sparse time index
+//     00000000000000001234.snapshot     producer state at offset 1234
+//     leader-epoch-checkpoint           leader epochs and their start offsets
+//     .clean-shutdown                   present only while the log is closed cleanly
+
+export const META_PROPERTIES_FILE = 'meta.properties';
+export const CLUSTER_METADATA_DIR = '__cluster_metadata';
+export const LOGS_DIR = 'logs';
+
+export const LOG_SUFFIX = '.log';
+export const INDEX_SUFFIX = '.index';
+export const TIME_INDEX_SUFFIX = '.timeindex';
+/** A segment's files, in the order they are deleted: the log last, so a crash leaves it. */
+export const SEGMENT_FILE_SUFFIXES = [INDEX_SUFFIX, TIME_INDEX_SUFFIX, LOG_SUFFIX] as const;
+export const PRODUCER_SNAPSHOT_SUFFIX = '.snapshot';
+export const CLEAN_SHUTDOWN_FILE = '.clean-shutdown';
+export const LEADER_EPOCH_FILE = 'leader-epoch-checkpoint';
+/** Written to a temporary name first, then renamed over the real one. */
+export const TEMPORARY_SUFFIX = '.tmp';
+
+const OFFSET_DIGITS = 20;
+const SEGMENT_LOG_NAME = /^\d{20}\.log$/;
+
+/** `<20-digit zero-padded offset><suffix>`: segment files and producer snapshots. */
+export function offsetFileName(offset: number, suffix: string): string {
+  return `${String(offset).padStart(OFFSET_DIGITS, '0')}${suffix}`;
+}
+
+/** The offset at the start of an offset file name (NaN when it has none). */
+export function offsetOfFileName(name: string): number {
+  return Number(name.slice(0, OFFSET_DIGITS));
+}
+
+/** A segment's .log file (`00000000000000001234.log`). */
+export function isSegmentLogName(name: string): boolean {
+  return SEGMENT_LOG_NAME.test(name);
+}
+
+/** The .log files among a directory's names, oldest segment first. */
+export function segmentLogNames(names: string[]): string[] {
+  return names.filter(isSegmentLogName).sort();
+}
+
+export function isProducerSnapshotName(name: string): boolean {
+  return name.endsWith(PRODUCER_SNAPSHOT_SUFFIX);
+}
+
+/** `<topic>-<partition>`. */
+export function partitionDirName(topic: string, partition: number): string {
+  return `${topic}-${partition}`;
+}
+
+/** `<topic>-<partition>`: the partition number is after the last dash. */
+export function parsePartitionDirName(name: string): { topic: string; partition: number } | null {
+  const match = /^(.+)-(\d+)$/.exec(name);
+  if (!match) return null;
+  return { topic: match[1], partition: Number(match[2]) };
+}
+
+const DELETE_SUFFIX = '-delete';
+const STRAY_SUFFIX = '-stray';
+
+/** A partition directory renamed for deletion: finished at the next start if a crash cuts it short. */
+export function deletedDirName(dirName: string, nowMs: number): string {
+  return `${dirName}.${nowMs}${DELETE_SUFFIX}`;
+}
+
+export function isDeletedDirName(name: string): boolean {
+  return name.endsWith(DELETE_SUFFIX);
+}
+
+/** A partition directory the metadata does not know, set aside (never read, never deleted). */
+export function strayDirName(dirName: string, nowMs: number): string {
+  return `${dirName}.${nowMs}${STRAY_SUFFIX}`;
+}
