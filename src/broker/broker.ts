@@ -12,8 +12,8 @@ import { PartitionLog } from '../log/partition-log';
 import { RequestMetrics } from './request-metrics';
 import { ErrorCode } from '../../protocol/errors';
 import { TopicInfo } from './topic-registry';
+import { TopicView } from './topic-view';
 import { MetadataQuorum } from '../controller/quorum';
-import { MetadataImage } from '../controller/metadata-image';
 import { Voter } from '../config/config';
 import { ProducerIdAllocator } from './producer-id-allocator';
 import { preRecoverActiveSegment, RECOVERY_POOL_MIN_BYTES } from '../log/parallel-recovery';
@@ -65,35 +65,6 @@ export interface BrokerSettings {
   metadataSnapshotIntervalEntries?: number;
   /** Follower fetching and ISR upkeep (replica.* settings). */
   replica?: { lagTimeMaxMs: number; fetchWaitMaxMs: number; fetchMaxBytes: number };
-}
-
-/** Topics as the handlers see them, read from the metadata image. */
-class TopicView {
-  constructor(private readonly image: () => MetadataImage) {}
-
-  private info(topic: { name: string; topicId: string; partitions: Map<number, { replicas: number[] }> } | undefined): TopicInfo | undefined {
-    if (!topic) return undefined;
-    return {
-      name: topic.name,
-      topicId: topic.topicId,
-      partitions: topic.partitions.size,
-      replicationFactor: topic.partitions.get(0)?.replicas.length ?? 1,
-      configs: this.image().topicConfigs(topic.name),
-      createdAtMs: 0,
-    };
-  }
-
-  get(name: string): TopicInfo | undefined {
-    return this.info(this.image().topicsByName.get(name));
-  }
-
-  getById(topicId: string): TopicInfo | undefined {
-    return this.info(this.image().topicsById.get(topicId));
-  }
-
-  list(): TopicInfo[] {
-    return [...this.image().topicsByName.values()].map((t) => this.info(t)!);
-  }
 }
 
 export class Broker {
