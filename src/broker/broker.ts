@@ -97,6 +97,7 @@ export class Broker {
       voters: settings.voters,
       controllerListen: settings.controllerListen,
       dataDir: settings.dataDir,
+      fs: logs.fs,
       tickMs: settings.raftTickMs,
       electionTimeoutTicks: settings.raftElectionTimeoutTicks,
       controller: {

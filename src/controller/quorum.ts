@@ -15,7 +15,8 @@ import { newTopicId, ZERO_TOPIC_ID } from '../../protocol/topic-names';
 import { decodeMetadataRecord, encodeMetadataRecord, MetadataRecord } from '../../protocol/metadata/records';
 import { Reader, Writer } from '../../protocol/primitives';
 import { Voter } from '../config/config';
-import { realFileSystem } from '../log/file-system';
+import { FileSystem, realFileSystem } from '../log/file-system';
+import { CLUSTER_METADATA_DIR } from '../log/on-disk-names';
 import { Logger } from '../logger';
 import { Entry, Snapshot } from '../raft/core';
 import { MembershipError, RaftDriver, NotLeaderError } from '../raft/driver';
@@ -40,6 +41,8 @@ export interface QuorumOptions {
   voters: Voter[];
   controllerListen: { host: string; port: number };
   dataDir: string;
+  /** The file system the Raft storage is written through (the broker's: real, or in memory in tests). */
+  fs?: FileSystem;
   tickMs: number;
   electionTimeoutTicks: number;
   controller: ControllerSettings;
@@ -139,7 +142,7 @@ export class MetadataQuorum implements ControllerRequests {
 
   async start(): Promise<number> {
     const { options } = this;
-    const storage = QuorumStorage.open(realFileSystem, path.join(options.dataDir, '__cluster_metadata'));
+    const storage = QuorumStorage.open(options.fs ?? realFileSystem, path.join(options.dataDir, CLUSTER_METADATA_DIR));
     if (storage.truncatedBytesAtOpen > 0) options.logger.warn('metadata log: cut a torn or corrupt tail', { bytes: storage.truncatedBytesAtOpen });
     this.transport = new TcpRaftTransport(options.nodeId, options.clusterId, (id) => this.endpointOf(id), options.logger);
     this.driver = new RaftDriver({
