@@ -48,7 +48,12 @@ export class BrokerNode {
   /** Starts the process (again, after a stop or a kill). */
   start(): void {
     if (this.managed) running.delete(this.managed);
-    this.managed = Managed.start(`brook n${this.id}`, process.execPath, [...(this.options.nodeArgs ?? []), ...this.args], this.options.cwd);
+    this.managed = Managed.start(
+      `brook n${this.id}`,
+      process.execPath,
+      [...(this.options.nodeArgs ?? []), ...this.args],
+      this.options.cwd,
+    );
   }
 
   get pid(): number | undefined {
@@ -73,18 +78,23 @@ export class BrokerNode {
   async waitReady(): Promise<void> {
     const probe = { connection: null as KafkaConnection | null };
     try {
-      await until(`brook node ${this.id} to answer ApiVersions`, this.options.readyDeadlineMs ?? READY_DEADLINE_MS, async () => {
-        if (!this.isAlive) throw new Error(`brook node ${this.id} exited before it was ready:\n${this.logTail()}`);
-        try {
-          probe.connection ??= await this.connect();
-          await probe.connection.request(18, 0, {});
-          return true;
-        } catch {
-          probe.connection?.close();
-          probe.connection = null;
-          return null;
-        }
-      }, this.options.readyPollMs ?? 50);
+      await until(
+        `brook node ${this.id} to answer ApiVersions`,
+        this.options.readyDeadlineMs ?? READY_DEADLINE_MS,
+        async () => {
+          if (!this.isAlive) throw new Error(`brook node ${this.id} exited before it was ready:\n${this.logTail()}`);
+          try {
+            probe.connection ??= await this.connect();
+            await probe.connection.request(18, 0, {});
+            return true;
+          } catch {
+            probe.connection?.close();
+            probe.connection = null;
+            return null;
+          }
+        },
+        this.options.readyPollMs ?? 50,
+      );
     } finally {
       probe.connection?.close();
     }
@@ -92,7 +102,13 @@ export class BrokerNode {
 
   /** A new connection to the node's Kafka port. */
   async connect(): Promise<KafkaConnection> {
-    const connection = new KafkaConnection({ host: '127.0.0.1', port: this.port, requestTimeoutMs: 10_000, connectTimeoutMs: 1000, clientId: 'bench-cluster' });
+    const connection = new KafkaConnection({
+      host: '127.0.0.1',
+      port: this.port,
+      requestTimeoutMs: 10_000,
+      connectTimeoutMs: 1000,
+      clientId: 'bench-cluster',
+    });
     await connection.connect();
     return connection;
   }
@@ -125,7 +141,12 @@ export class BrokerCluster {
     const configArgs: string[] = [];
     if (options.config) {
       const configFile = path.join(options.dir, 'broker.properties');
-      fs.writeFileSync(configFile, Object.entries(options.config).map(([k, v]) => `${k}=${v}\n`).join(''));
+      fs.writeFileSync(
+        configFile,
+        Object.entries(options.config)
+          .map(([k, v]) => `${k}=${v}\n`)
+          .join(''),
+      );
       configArgs.push('--config', configFile);
     }
     const ports: { kafka: number; controller: number }[] = [];
@@ -135,7 +156,25 @@ export class BrokerCluster {
       const id = i + 1;
       const dataDir = path.join(options.dir, `n${id}`);
       fs.mkdirSync(dataDir);
-      const args = [BROOK, 'server', '--node-id', String(id), '--listen', `127.0.0.1:${p.kafka}`, '--controller-listen', `127.0.0.1:${p.controller}`, '--voters', voters, '--http', 'off', '--data-dir', dataDir, ...configArgs, '--log-level', options.logLevel ?? 'info'];
+      const args = [
+        BROOK,
+        'server',
+        '--node-id',
+        String(id),
+        '--listen',
+        `127.0.0.1:${p.kafka}`,
+        '--controller-listen',
+        `127.0.0.1:${p.controller}`,
+        '--voters',
+        voters,
+        '--http',
+        'off',
+        '--data-dir',
+        dataDir,
+        ...configArgs,
+        '--log-level',
+        options.logLevel ?? 'info',
+      ];
       return new BrokerNode(id, p.kafka, p.controller, dataDir, args, options);
     });
     const cluster = new BrokerCluster(nodes, voters);
@@ -166,17 +205,26 @@ export class BrokerCluster {
   async waitRegistered(deadlineMs: number, pollMs = 50): Promise<void> {
     let connection: KafkaConnection | null = null;
     try {
-      await until('every broker in the metadata', deadlineMs, async () => {
-        try {
-          connection ??= await this.nodes[0].connect();
-          const answer = await connection.request(3, 9, { topics: [], allowAutoTopicCreation: false, includeTopicAuthorizedOperations: false });
-          return answer.brokers.length === this.nodes.length ? true : null;
-        } catch {
-          connection?.close();
-          connection = null;
-          return null;
-        }
-      }, pollMs);
+      await until(
+        'every broker in the metadata',
+        deadlineMs,
+        async () => {
+          try {
+            connection ??= await this.nodes[0].connect();
+            const answer = await connection.request(3, 9, {
+              topics: [],
+              allowAutoTopicCreation: false,
+              includeTopicAuthorizedOperations: false,
+            });
+            return answer.brokers.length === this.nodes.length ? true : null;
+          } catch {
+            connection?.close();
+            connection = null;
+            return null;
+          }
+        },
+        pollMs,
+      );
     } finally {
       (connection as KafkaConnection | null)?.close();
     }
@@ -188,6 +236,9 @@ export class BrokerCluster {
 
   /** Each node's last log lines on stderr (after a failure). */
   printLogTails(): void {
-    for (const node of this.nodes) process.stderr.write(`--- node ${node.id} (${node.dataDir}), last ${LOG_TAIL_LINES} log lines:\n${node.logTail()}\n`);
+    for (const node of this.nodes)
+      process.stderr.write(
+        `--- node ${node.id} (${node.dataDir}), last ${LOG_TAIL_LINES} log lines:\n${node.logTail()}\n`,
+      );
   }
 }

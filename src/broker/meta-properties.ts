@@ -61,6 +61,8 @@ export function checkMetaProperties(fs: FileSystem, dataDir: string, nodeId: num
     throw new Error(`${file} belongs to node ${storedNode}, not node ${nodeId}`);
   }
   if (properties['cluster.id'] !== undefined && properties['cluster.id'] !== clusterId) {
-    throw new Error(`${file} belongs to cluster ${properties['cluster.id']}, not ${clusterId} (the voters or cluster.id changed?)`);
+    throw new Error(
+      `${file} belongs to cluster ${properties['cluster.id']}, not ${clusterId} (the voters or cluster.id changed?)`,
+    );
   }
 }

@@ -62,7 +62,8 @@ export class MetadataPublisher {
       const overrides = { ...image.topicConfigs(record.data.resourceName) };
       if (record.data.value === null) delete overrides[record.data.name];
       else overrides[record.data.name] = record.data.value;
-      for (const log of logs.all()) if (log.topic === record.data.resourceName) log.config = topicLogConfig(this.host.topicDefaults, overrides);
+      for (const log of logs.all())
+        if (log.topic === record.data.resourceName) log.config = topicLogConfig(this.host.topicDefaults, overrides);
     }
   }
 
@@ -73,14 +74,24 @@ export class MetadataPublisher {
     const partition = topic?.partitions.get(record.data.partitionId);
     if (!topic || !partition) return;
     const replicas = this.host.replicas();
-    if (this.pendingRemovals.delete(`${topic.name}-${partition.partitionId}`) && !partition.replicas.includes(this.host.nodeId)) {
+    if (
+      this.pendingRemovals.delete(`${topic.name}-${partition.partitionId}`) &&
+      !partition.replicas.includes(this.host.nodeId)
+    ) {
       replicas.onPartition(topic.name, partition);
       this.host.logs.deletePartition(topic.name, partition.partitionId);
       this.host.logger.info('replica removed by reassignment', { topic: topic.name, partition: partition.partitionId });
       return;
     }
     if (record.type === 'PartitionChange') {
-      this.host.logger.info('partition changed', { topic: topic.name, partition: partition.partitionId, leader: partition.leader, leaderEpoch: partition.leaderEpoch, partitionEpoch: partition.partitionEpoch, isr: partition.isr });
+      this.host.logger.info('partition changed', {
+        topic: topic.name,
+        partition: partition.partitionId,
+        leader: partition.leader,
+        leaderEpoch: partition.leaderEpoch,
+        partitionEpoch: partition.partitionEpoch,
+        isr: partition.isr,
+      });
     }
     replicas.onPartition(topic.name, partition);
   }

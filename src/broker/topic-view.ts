@@ -8,7 +8,9 @@ import { TopicInfo } from './topic-registry';
 export class TopicView {
   constructor(private readonly image: () => MetadataImage) {}
 
-  private info(topic: { name: string; topicId: string; partitions: Map<number, { replicas: number[] }> } | undefined): TopicInfo | undefined {
+  private info(
+    topic: { name: string; topicId: string; partitions: Map<number, { replicas: number[] }> } | undefined,
+  ): TopicInfo | undefined {
     if (!topic) return undefined;
     return {
       name: topic.name,

@@ -69,7 +69,13 @@ export class FollowerFetcher {
     if (this.connection) return this.connection;
     const endpoint = this.host.endpointOf(this.leaderId);
     if (!endpoint) return null;
-    const connection = new KafkaConnection({ host: endpoint.host, port: endpoint.port, clientId: `replica-${this.manager.settings.nodeId}`, requestTimeoutMs: this.manager.settings.fetchWaitMaxMs + 10_000, connectTimeoutMs: 2000 });
+    const connection = new KafkaConnection({
+      host: endpoint.host,
+      port: endpoint.port,
+      clientId: `replica-${this.manager.settings.nodeId}`,
+      requestTimeoutMs: this.manager.settings.fetchWaitMaxMs + 10_000,
+      connectTimeoutMs: 2000,
+    });
     await connection.connect();
     this.connection = connection;
     return connection;
@@ -99,7 +105,8 @@ export class FollowerFetcher {
         if (fetching.length > 0) await this.fetch(connection, fetching);
         else if (truncating.length > 0) await this.sleep(100);
       } catch (error) {
-        if (!this.stopped) log.debug('fetch from leader failed; retrying', { leader: this.leaderId, error: (error as Error).message });
+        if (!this.stopped)
+          log.debug('fetch from leader failed; retrying', { leader: this.leaderId, error: (error as Error).message });
         this.connection?.close();
         this.connection = null;
         await this.sleep(200);
@@ -120,7 +127,14 @@ export class FollowerFetcher {
     for (const r of asked) byTopic.set(r.topic, [...(byTopic.get(r.topic) ?? []), r]);
     const response = await connection.request(23, 3, {
       replicaId: this.manager.settings.nodeId,
-      topics: [...byTopic].map(([topic, rs]) => ({ topic, partitions: rs.map((r) => ({ partition: r.partition, currentLeaderEpoch: r.leaderEpoch, leaderEpoch: r.log.epochs.latestEpoch })) })),
+      topics: [...byTopic].map(([topic, rs]) => ({
+        topic,
+        partitions: rs.map((r) => ({
+          partition: r.partition,
+          currentLeaderEpoch: r.leaderEpoch,
+          leaderEpoch: r.log.epochs.latestEpoch,
+        })),
+      })),
     });
     for (const topic of response.topics) {
       for (const answer of topic.partitions) {
@@ -128,11 +142,24 @@ export class FollowerFetcher {
         if (!r || r.following !== 'truncating') continue;
         if (answer.errorCode !== ErrorCode.NONE) continue;
         const requested = r.log.epochs.latestEpoch;
-        const cut = truncationOffset(requested, { epoch: answer.leaderEpoch, endOffset: Number(answer.endOffset) }, r.log.epochs, r.log.logEndOffset, r.log.highWatermark);
+        const cut = truncationOffset(
+          requested,
+          { epoch: answer.leaderEpoch, endOffset: Number(answer.endOffset) },
+          r.log.epochs,
+          r.log.logEndOffset,
+          r.log.highWatermark,
+        );
         if (cut < r.log.logEndOffset) {
           const before = r.log.logEndOffset;
           r.log.truncateTo(cut);
-          this.manager.logger.info('truncated a divergent suffix', { topic: r.topic, partition: r.partition, from: before, to: r.log.logEndOffset, leader: this.leaderId, leaderEpoch: r.leaderEpoch });
+          this.manager.logger.info('truncated a divergent suffix', {
+            topic: r.topic,
+            partition: r.partition,
+            from: before,
+            to: r.log.logEndOffset,
+            leader: this.leaderId,
+            leaderEpoch: r.leaderEpoch,
+          });
         }
         r.following = 'fetching';
       }
@@ -177,7 +204,12 @@ export class FollowerFetcher {
           if (leaderLogStart > r.log.logEndOffset) {
             // What this replica lacks was deleted by retention on the leader: start over
             // at the leader's log start (Kafka's truncateFullyAndStartAt).
-            this.manager.logger.info('follower behind the leader\'s log start; starting over there', { topic: r.topic, partition: r.partition, logEndOffset: r.log.logEndOffset, leaderLogStartOffset: leaderLogStart });
+            this.manager.logger.info("follower behind the leader's log start; starting over there", {
+              topic: r.topic,
+              partition: r.partition,
+              logEndOffset: r.log.logEndOffset,
+              leaderLogStartOffset: leaderLogStart,
+            });
             r.log.truncateFullyAndStartAt(leaderLogStart);
           } else r.following = 'truncating';
           continue;
@@ -192,7 +224,11 @@ export class FollowerFetcher {
           const split = splitBatches(bytes);
           // A fetch may end in a partial batch (max bytes): the whole ones are appended.
           if (split.batches.length > 0 && !r.log.appendAsFollower(split.batches)) {
-            this.manager.logger.warn('fetched batches do not continue the local log; truncating again', { topic: r.topic, partition: r.partition, logEndOffset: r.log.logEndOffset });
+            this.manager.logger.warn('fetched batches do not continue the local log; truncating again', {
+              topic: r.topic,
+              partition: r.partition,
+              logEndOffset: r.log.logEndOffset,
+            });
             r.following = 'truncating';
             continue;
           }

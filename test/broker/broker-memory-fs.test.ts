@@ -6,24 +6,13 @@
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import * as fs from 'node:fs';
-import * as net from 'node:net';
 import { Broker, BrokerSettings } from '../../src/broker/broker';
 import { MemoryFileSystem } from '../../src/log/file-system';
 import { LogManager } from '../../src/log/log-manager';
 import { silentLogger } from '../../src/logger';
+import { freePort } from '../helpers/ports';
 
 const DATA_DIR = '/brook-in-memory-data-dir';
-
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = net.createServer();
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const { port } = server.address() as net.AddressInfo;
-      server.close(() => resolve(port));
-    });
-  });
-}
 
 function settings(controllerPort: number): BrokerSettings {
   return {
@@ -53,7 +42,10 @@ function settings(controllerPort: number): BrokerSettings {
   };
 }
 
-async function startOn(memory: MemoryFileSystem, controllerPort: number): Promise<{ broker: Broker; logs: LogManager }> {
+async function startOn(
+  memory: MemoryFileSystem,
+  controllerPort: number,
+): Promise<{ broker: Broker; logs: LogManager }> {
   const logs = new LogManager({ dataDir: DATA_DIR, fs: memory, tailCacheBytes: 0, housekeepingIntervalMs: 0 });
   logs.open();
   const broker = new Broker(settings(controllerPort), logs, silentLogger);

@@ -24,7 +24,15 @@ test('segment files are named by their zero-padded base offset', () => {
   assert.ok(isSegmentLogName('00000000000000001234.log'));
   assert.not.ok(isSegmentLogName('00000000000000001234.index'));
   assert.not.ok(isSegmentLogName('1234.log'));
-  assert.equal(segmentLogNames(['00000000000000000200.log', 'leader-epoch-checkpoint', '00000000000000000000.log', '00000000000000000000.index']), ['00000000000000000000.log', '00000000000000000200.log']);
+  assert.equal(
+    segmentLogNames([
+      '00000000000000000200.log',
+      'leader-epoch-checkpoint',
+      '00000000000000000000.log',
+      '00000000000000000000.index',
+    ]),
+    ['00000000000000000000.log', '00000000000000000200.log'],
+  );
 });
 
 test('a partition directory is <topic>-<partition>, the number after the last dash', () => {
