@@ -5,7 +5,7 @@
 // other verbs go to the group's coordinator, and log end offsets come from each
 // partition's leader.
 
-import { Reader } from '../../protocol/primitives';
+import { decodeAssignmentBytes } from '../../protocol/consumer-protocol';
 import { BrokerConnection, Cluster } from '../client/cluster';
 import { parseHostPort } from '../config/config';
 import { parseArgs, UsageError } from './args';
@@ -37,19 +37,10 @@ interface Lag {
   owner: string;
 }
 
-/** Decodes the consumer protocol's assignment: version, [topic, [partition]], user data. */
+/** A member's assigned partitions; an assignment that cannot be read counts as none. */
 function assignedPartitions(assignment: Buffer): { topic: string; partition: number }[] {
   try {
-    const reader = new Reader(assignment);
-    reader.int16();
-    const out: { topic: string; partition: number }[] = [];
-    const topics = reader.arrayLength(2) ?? 0;
-    for (let t = 0; t < topics; t++) {
-      const topic = reader.string();
-      const partitions = reader.arrayLength(4) ?? 0;
-      for (let p = 0; p < partitions; p++) out.push({ topic, partition: reader.int32() });
-    }
-    return out;
+    return [...decodeAssignmentBytes(assignment)].flatMap(([topic, partitions]) => partitions.map((partition) => ({ topic, partition })));
   } catch {
     return [];
   }

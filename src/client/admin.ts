@@ -8,7 +8,7 @@
 import { ErrorCode } from '../../protocol/errors';
 import { isInternalTopic } from '../../protocol/topic-names';
 import { ClientOptions, Cluster, KafkaError, PartitionMetadata } from './cluster';
-import { decodeAssignment } from './consumer';
+import { decodeAssignmentBytes } from '../../protocol/consumer-protocol';
 
 /** How long a controller write is retried while the answer is NOT_CONTROLLER. */
 const CONTROLLER_RETRY_MS = 30_000;
@@ -202,7 +202,7 @@ export class Admin {
       state: g.groupState,
       protocolType: g.protocolType,
       protocol: g.protocolData,
-      members: (g.members as any[]).map((m) => ({ memberId: m.memberId, clientId: m.clientId, clientHost: m.clientHost, assignment: g.protocolType === 'consumer' ? Object.fromEntries(decodeAssignment(m.memberAssignment)) : {} })),
+      members: (g.members as any[]).map((m) => ({ memberId: m.memberId, clientId: m.clientId, clientHost: m.clientHost, assignment: g.protocolType === 'consumer' ? Object.fromEntries(decodeAssignmentBytes(m.memberAssignment)) : {} })),
       offsets: offsets.sort((a, b) => a.topic.localeCompare(b.topic) || a.partition - b.partition),
     };
   }

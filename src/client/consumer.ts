@@ -20,7 +20,7 @@ import { RecordQueue } from './record-queue';
 import { ErrorCode } from '../../protocol/errors';
 import { RecordBatchView, RecordHeader, splitBatches } from '../../protocol/record-batch';
 import { COOPERATIVE_STICKY, cooperativeStickyAssign } from './assignors/cooperative-sticky';
-import { decodeAssignmentBytes, decodeSubscriptionBytes, encodeAssignmentBytes, encodeSubscriptionBytes } from './assignors/consumer-protocol';
+import { decodeAssignmentBytes, decodeSubscriptionBytes, encodeAssignmentBytes, encodeSubscriptionBytes } from '../../protocol/consumer-protocol';
 import { BrokerConnection, ClientOptions, Cluster, KafkaError } from './cluster';
 import { KafkaConnection } from '../net/kafka-connection';
 
@@ -122,23 +122,6 @@ function coordinatorError(answer: any): boolean {
 
 function newPosition(topic: string, partition: number, offset: number, reset?: Position['reset']): Position {
   return { topic, partition, offset, paused: false, reset, fetching: false, chunks: 0 };
-}
-
-/** The consumer protocol's subscription (version 0: topics only) and assignment bytes. */
-export function encodeSubscription(topics: string[]): Buffer {
-  return encodeSubscriptionBytes({ version: 0, topics });
-}
-
-export function decodeSubscription(bytes: Buffer): string[] {
-  return decodeSubscriptionBytes(bytes).topics;
-}
-
-export function encodeAssignment(partitions: Map<string, number[]>): Buffer {
-  return encodeAssignmentBytes(partitions);
-}
-
-export function decodeAssignment(bytes: Buffer): Map<string, number[]> {
-  return decodeAssignmentBytes(bytes);
 }
 
 /**
@@ -387,7 +370,7 @@ export class Consumer implements AsyncIterable<ConsumerRecord> {
 
   /** The JoinGroup metadata: cooperative members also say what they own and since when. */
   private subscriptionMetadata(): Buffer {
-    if (!this.cooperative) return encodeSubscription(this.subscription);
+    if (!this.cooperative) return encodeSubscriptionBytes({ version: 0, topics: this.subscription });
     const owned = new Map<string, number[]>();
     for (const p of this.positions.values()) owned.set(p.topic, [...(owned.get(p.topic) ?? []), p.partition]);
     return encodeSubscriptionBytes({ version: 2, topics: this.subscription, ownedPartitions: owned, generationId: this.generationId });
@@ -400,7 +383,7 @@ export class Consumer implements AsyncIterable<ConsumerRecord> {
         return { memberId: m.memberId, subscription: decodeSubscriptionBytes(m.metadata) };
       } catch {
         // A member whose metadata cannot be read gets nothing rather than failing the group.
-        return { memberId: m.memberId, subscription: decodeSubscriptionBytes(encodeSubscription([])) };
+        return { memberId: m.memberId, subscription: decodeSubscriptionBytes(encodeSubscriptionBytes({ version: 0, topics: [] })) };
       }
     });
     const topics = [...new Set(subscriptions.flatMap((m) => m.subscription.topics))];

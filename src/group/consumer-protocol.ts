@@ -1,18 +1,13 @@
-// Reading the "consumer" protocol's member metadata (subscription) so the coordinator
-// can tell which topics a group consumes: version int16, topics [string], user data...
-// Only the topic list is read; anything unreadable counts as no topics.
+// The topics a "consumer" group subscribes to, read from its members' metadata (the
+// subscription codec is protocol/consumer-protocol.ts). Only the topic list is read;
+// anything unreadable counts as no topics.
 
-import { Reader } from '../../protocol/primitives';
+import { decodeSubscriptionTopics } from '../../protocol/consumer-protocol';
 import type { Group } from './group';
 
 export function subscriptionTopics(metadata: Buffer): string[] {
   try {
-    const reader = new Reader(metadata);
-    reader.int16();
-    const count = reader.arrayLength(2) ?? 0;
-    const topics: string[] = [];
-    for (let i = 0; i < count; i++) topics.push(reader.string());
-    return topics;
+    return decodeSubscriptionTopics(metadata);
   } catch {
     return [];
   }

@@ -18,7 +18,7 @@ import { encodeResponseFrame, FrameAssembler } from '../../protocol/frame';
 import { decodeRequestHeader } from '../../protocol/header';
 import { Reader } from '../../protocol/primitives';
 import { encodeRecordBatchSync } from '../../protocol/record-batch';
-import { decodeAssignmentBytes, decodeSubscriptionBytes, encodeAssignmentBytes, encodeSubscriptionBytes } from '../../src/client/assignors/consumer-protocol';
+import { decodeAssignmentBytes, decodeSubscriptionBytes, encodeAssignmentBytes, encodeSubscriptionBytes } from '../../protocol/consumer-protocol';
 import { AssignorName, Consumer } from '../../src/client/consumer';
 
 const TOPIC = 't';

@@ -2,12 +2,11 @@
 // stickiness when members join and leave, no partition handed to a new owner while
 // another member still owns it (withheld until the owner revokes it), members with
 // different subscriptions, stale claims losing to newer generations, and convergence over
-// many seeded random groups; plus the consumer protocol subscription bytes (v0..v3).
+// many seeded random groups.
 
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { cooperativeStickyAssign, StickyMember, StickyPlan } from '../../src/client/assignors/cooperative-sticky';
-import { decodeSubscriptionBytes, encodeAssignmentBytes, decodeAssignmentBytes, encodeSubscriptionBytes } from '../../src/client/assignors/consumer-protocol';
 
 type Owned = Record<string, number[]>;
 
@@ -170,28 +169,6 @@ test('seeded random groups: invariants every round, balanced within one after at
     assert.ok(Math.max(...loads) - Math.min(...loads) <= 1, `trial ${trial}: loads ${loads}`);
     assert.is(loads.reduce((x, y) => x + y), topics.reduce((sum, t) => sum + sizes[t], 0), `trial ${trial}: every partition assigned`);
   }
-});
-
-test('subscription bytes: v0 to v3 round trip, a newer version is read by its known fields', () => {
-  const owned = new Map([['t', [2, 0]], ['u', [1]]]);
-  const v2 = decodeSubscriptionBytes(encodeSubscriptionBytes({ version: 2, topics: ['u', 't'], ownedPartitions: owned, generationId: 7 }));
-  assert.equal(v2.topics, ['t', 'u']);
-  assert.equal(Object.fromEntries(v2.ownedPartitions), { t: [0, 2], u: [1] });
-  assert.is(v2.generationId, 7);
-  const v0 = decodeSubscriptionBytes(encodeSubscriptionBytes({ version: 0, topics: ['t'], ownedPartitions: owned }));
-  assert.equal(v0.ownedPartitions.size, 0, 'v0 carries no owned partitions');
-  assert.is(v0.generationId, -1);
-  const v3 = decodeSubscriptionBytes(encodeSubscriptionBytes({ version: 3, topics: ['t'], generationId: 3, rackId: 'r1', userData: Buffer.from('x') }));
-  assert.is(v3.rackId, 'r1');
-  assert.equal(v3.userData, Buffer.from('x'));
-  // Version 9 with a field appended after the rack id.
-  const future = Buffer.concat([encodeSubscriptionBytes({ version: 3, topics: ['t'], ownedPartitions: owned, generationId: 4 }), Buffer.from([0, 0, 0, 1])]);
-  future.writeInt16BE(9, 0);
-  const read = decodeSubscriptionBytes(future);
-  assert.is(read.generationId, 4);
-  assert.equal(Object.fromEntries(read.ownedPartitions), { t: [0, 2], u: [1] });
-  assert.equal(Object.fromEntries(decodeAssignmentBytes(encodeAssignmentBytes(owned, 1))), { t: [0, 2], u: [1] });
-  assert.throws(() => encodeSubscriptionBytes({ version: 4, topics: [] }), /version 4/);
 });
 
 test.run();

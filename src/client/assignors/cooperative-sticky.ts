@@ -6,7 +6,7 @@
 // partition is withheld, its owner revokes it (it is missing from the owner's assignment),
 // rejoins, and the follow-up rebalance gives it out.
 
-import type { PartitionsByTopic } from './consumer-protocol';
+import type { PartitionsByTopic } from '../../../protocol/consumer-protocol';
 
 export const COOPERATIVE_STICKY = 'cooperative-sticky';
 

@@ -4,9 +4,11 @@
 // v1 owned partitions [topic string, partitions [int32]], from v2 a generation id int32,
 // from v3 a rack id (nullable string). Assignment: version int16, partitions [topic string,
 // partitions [int32]], user data (nullable bytes). A reader of an older layout stops
-// after the fields it knows, so a newer version is read by its known prefix.
+// after the fields it knows, so a newer version is read by its known prefix. This is wire
+// format shared by the group coordinator (which reads the topics a group consumes) and the
+// bundled client (which writes and reads both), so it lives here, with no I/O.
 
-import { Reader, Writer } from '../../../protocol/primitives';
+import { Reader, Writer } from './primitives';
 
 /** topic -> partitions, the shape of both owned and assigned partitions. */
 export type PartitionsByTopic = Map<string, number[]>;
@@ -64,6 +66,19 @@ export function encodeSubscriptionBytes(subscription: Partial<Subscription> & { 
   return writer.toBuffer();
 }
 
+function readTopics(reader: Reader): string[] {
+  const count = reader.arrayLength(2) ?? 0;
+  if (count > TOPICS_PER_SUBSCRIPTION_MAX) throw new Error(`consumer protocol: ${count} topics is over the limit`);
+  return Array.from({ length: count }, () => reader.string());
+}
+
+/** Only the subscribed topics: the prefix every version shares (throws on bytes that are not one). */
+export function decodeSubscriptionTopics(bytes: Buffer): string[] {
+  const reader = new Reader(bytes);
+  reader.int16();
+  return readTopics(reader);
+}
+
 /**
  * Reads any version. A version above the newest known one is read by the fields this
  * client knows, as Kafka's own clients do (new versions only append fields).
@@ -71,9 +86,7 @@ export function encodeSubscriptionBytes(subscription: Partial<Subscription> & { 
 export function decodeSubscriptionBytes(bytes: Buffer): Subscription {
   const reader = new Reader(bytes);
   const version = reader.int16();
-  const count = reader.arrayLength(2) ?? 0;
-  if (count > TOPICS_PER_SUBSCRIPTION_MAX) throw new Error(`consumer protocol: ${count} topics is over the limit`);
-  const topics = Array.from({ length: count }, () => reader.string());
+  const topics = readTopics(reader);
   const subscription: Subscription = { version, topics, userData: null, ownedPartitions: new Map(), generationId: -1, rackId: null };
   if (reader.remaining === 0) return subscription;
   subscription.userData = reader.nullableBytes();
