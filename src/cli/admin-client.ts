@@ -1,60 +1,65 @@
-// The small admin helper the CLI verbs use: one connection to the bootstrap broker, with
-// a clear error when it cannot be reached. The connection negotiates versions with
-// ApiVersions as the client library does (src/client/cluster.ts): each verb names the
-// version it was written for, and the request goes out at the newest version both the
-// broker and that one allow, or fails with a clear message when the broker serves none.
+// What the CLI verbs share: a connection to the bootstrap broker with a clear error when
+// it cannot be reached, and the bundled admin client for the flows that need the cluster
+// (a group's coordinator, offsets from each partition's leader). Both come from the client
+// library (src/client/cluster.ts): versions are negotiated with ApiVersions there, each
+// verb names the version it was written for, and the request goes out at the newest
+// version both the broker and that one allow, or fails with a clear message when the
+// broker serves none.
 
-import { BrokerConnection, KafkaError } from '../client/cluster';
-import { ConnectionOptions, KafkaConnection } from '../net/kafka-connection';
+import { Admin } from '../client/admin';
+import { BrokerConnection, KafkaError, openBroker, UnsupportedApiError } from '../client/cluster';
 import { parseHostPort } from '../config/config';
-import { allApis } from '../../protocol/apis';
 import { errorInfo } from '../../protocol/errors';
+import { UsageError } from './args';
 
 export class CliError extends Error {
   override name = 'CliError';
 }
 
-const API_NAMES = new Map(allApis.map((api) => [api.apiKey, api.name]));
+/** Any failure of a verb as one CliError line. */
+export function cliError(error: unknown, bootstrap: string): Error {
+  if (error instanceof CliError || error instanceof UsageError) return error;
+  if (error instanceof UnsupportedApiError) return new CliError(error.context);
+  if (error instanceof KafkaError) return new CliError(error.message);
+  return new CliError(`request to ${bootstrap} failed: ${(error as Error).message}`);
+}
 
-/** A connection whose requests go out at the version negotiated with the broker (see above). */
-export class NegotiatedConnection extends KafkaConnection {
-  private readonly broker = new BrokerConnection(-1, this);
-  private negotiated = false;
+/** The CLI's session with a cluster: the bootstrap broker, and an admin client made on first use. */
+export class CliClient {
+  private adminClient: Admin | null = null;
 
-  constructor(options: ConnectionOptions, private readonly address: string) {
-    super(options);
-  }
+  constructor(private readonly broker: BrokerConnection, readonly bootstrap: string, private readonly timeoutMs: number) {}
 
-  override async connect(): Promise<void> {
-    await super.connect();
-    await this.broker.negotiate(this.address);
-    this.negotiated = true;
-  }
-
-  /** `apiVersion`: the newest version the caller was written for; a lower one is used when the broker needs it. */
-  override request<T = any>(apiKey: number, apiVersion: number, body: unknown, expectResponse = true): Promise<T> {
-    if (apiKey === 18 || !this.negotiated) return super.request<T>(apiKey, apiVersion, body, expectResponse);
-    let version: number;
+  /** `newest`: the version the verb was written for; a lower one is used when the broker needs it. */
+  async request<T = any>(apiKey: number, newest: number, body: unknown): Promise<T> {
     try {
-      version = this.broker.version(apiKey, apiVersion);
-    } catch {
-      return Promise.reject(new CliError(`the broker at ${this.address} does not serve ${API_NAMES.get(apiKey) ?? `API ${apiKey}`} in a version brook speaks`));
+      return await this.broker.request<T>(apiKey, body, { cap: newest });
+    } catch (error) {
+      if (error instanceof UnsupportedApiError) throw new CliError(error.context);
+      throw error;
     }
-    return super.request<T>(apiKey, version, body, expectResponse);
+  }
+
+  get admin(): Admin {
+    this.adminClient ??= new Admin({ bootstrap: [this.bootstrap], clientId: 'brook-cli', requestTimeoutMs: this.timeoutMs, connectTimeoutMs: this.timeoutMs });
+    return this.adminClient;
+  }
+
+  close(): void {
+    this.broker.connection.close();
+    this.adminClient?.close();
   }
 }
 
-export async function connectBootstrap(bootstrap: string, timeoutMs = 10000): Promise<KafkaConnection> {
+export async function connectBootstrap(bootstrap: string, timeoutMs = 10000): Promise<CliClient> {
   const { host, port } = parseHostPort(bootstrap, '--bootstrap');
-  const connection = new NegotiatedConnection({ host, port, clientId: 'brook-cli', requestTimeoutMs: timeoutMs, connectTimeoutMs: timeoutMs }, bootstrap);
   try {
-    await connection.connect();
+    const broker = await openBroker(-1, { host, port }, { clientId: 'brook-cli', requestTimeoutMs: timeoutMs, connectTimeoutMs: timeoutMs });
+    return new CliClient(broker, bootstrap, timeoutMs);
   } catch (error) {
-    connection.close();
     if (error instanceof KafkaError) throw new CliError(`ApiVersions at ${bootstrap} failed: ${error.message}`);
     throw new CliError(`cannot reach a broker at ${bootstrap}: ${(error as Error).message}`);
   }
-  return connection;
 }
 
 /** Throws a CliError naming the Kafka error when `code` is not NONE. */

@@ -6,14 +6,11 @@
 // partition's leader.
 
 import { decodeAssignmentBytes } from '../../protocol/consumer-protocol';
+import { Admin } from '../client/admin';
 import { BrokerConnection, Cluster } from '../client/cluster';
 import { parseHostPort } from '../config/config';
 import { parseArgs, UsageError } from './args';
-import { check, CliError, table } from './admin-client';
-
-/** Tries at FindCoordinator while the coordinator is still loading or moving. */
-const COORDINATOR_ATTEMPTS_MAX = 25;
-const COORDINATOR_RETRY_MS = 200;
+import { check, cliError, CliError, table } from './admin-client';
 
 export const GROUPS_HELP = `Usage:
   brook groups list [--bootstrap HOST:PORT] [--json]
@@ -46,56 +43,24 @@ function assignedPartitions(assignment: Buffer): { topic: string; partition: num
   }
 }
 
-/** ListOffsets at each partition's leader; partitions without a leader are left out. */
+/** ListOffsets at each partition's leader; partitions without a leader or with an error are left out. */
 async function endOffsets(cluster: Cluster, wanted: Map<string, number[]>, timestamp = -1): Promise<Map<string, number>> {
-  const out = new Map<string, number>();
-  if (wanted.size === 0) return out;
-  await cluster.refreshMetadata([...wanted.keys()]);
-  const byLeader = new Map<number, Map<string, number[]>>();
-  for (const [topic, partitions] of wanted) {
-    for (const partition of partitions) {
-      const leader = cluster.topics.get(topic)?.partitions[partition]?.leader ?? -1;
-      if (leader < 0) continue;
-      if (!byLeader.has(leader)) byLeader.set(leader, new Map());
-      const mine = byLeader.get(leader)!;
-      mine.set(topic, [...(mine.get(topic) ?? []), partition]);
-    }
-  }
-  await Promise.all([...byLeader].map(async ([leader, partitionsOf]) => {
-    const connection = versioned(await cluster.broker(leader));
-    const response = await connection.request(2, 2, {
-      replicaId: -1,
-      isolationLevel: 0,
-      topics: [...partitionsOf].map(([name, partitions]) => ({ name, partitions: partitions.map((partitionIndex) => ({ partitionIndex, timestamp })) })),
-    });
-    for (const topic of response.topics) for (const p of topic.partitions) if (p.errorCode === 0) out.set(`${topic.name}:${p.partitionIndex}`, Number(p.offset));
-  }));
-  return out;
+  const queries = [...wanted].flatMap(([topic, partitions]) => partitions.map((partition) => ({ topic, partition, timestamp })));
+  const listed = await cluster.listOffsets(queries);
+  const unreachable = listed.find((l) => l.cause !== undefined);
+  if (unreachable) throw unreachable.cause;
+  return new Map(listed.filter((l) => l.errorCode === 0).map((l) => [`${l.topic}:${l.partition}`, l.offset]));
 }
 
 /**
- * Requests at the version negotiated with the broker (ApiVersions, as the client library
- * does), at most `newest`: the version the code here was written for.
+ * Requests at the version negotiated with the broker (ApiVersions, in the client library),
+ * at most `newest`: the version the code here was written for.
  */
 interface Versioned {
   request(apiKey: number, newest: number, body: unknown): Promise<any>;
 }
 
 const versioned = (broker: BrokerConnection): Versioned => ({ request: (apiKey, newest, body) => broker.request(apiKey, body, { cap: newest }) });
-
-/** A connection to the broker coordinating `groupId`. */
-async function coordinatorOf(cluster: Cluster, groupId: string): Promise<Versioned> {
-  for (let attempt = 1; ; attempt++) {
-    const broker = await cluster.anyBroker();
-    const answer = await versioned(broker).request(10, 1, { key: groupId, keyType: 0 });
-    if (answer.errorCode === 0) {
-      if (!cluster.brokers.has(answer.nodeId)) await cluster.refreshMetadata([]);
-      return versioned(await cluster.broker(answer.nodeId));
-    }
-    if (attempt >= COORDINATOR_ATTEMPTS_MAX) check(answer.errorCode, `find the coordinator of ${groupId}`);
-    await new Promise((r) => setTimeout(r, COORDINATOR_RETRY_MS));
-  }
-}
 
 async function describeGroup(cluster: Cluster, connection: Versioned, groupId: string) {
   const described = await connection.request(15, 4, { groups: [groupId], includeAuthorizedOperations: false });
@@ -167,25 +132,22 @@ export async function groupsCommand(argv: string[]): Promise<number> {
   }
 
   parseHostPort(bootstrap, '--bootstrap');
-  const cluster = new Cluster({ bootstrap: [bootstrap], clientId: 'brook-cli', requestTimeoutMs: 10000, connectTimeoutMs: 10000 });
+  const admin = new Admin({ bootstrap: [bootstrap], clientId: 'brook-cli', requestTimeoutMs: 10000, connectTimeoutMs: 10000 });
+  const cluster = admin.cluster;
   try {
     await cluster.refreshMetadata([]);
   } catch (error) {
-    cluster.close();
+    admin.close();
     throw new CliError(`cannot reach a broker at ${bootstrap}: ${(error as Error).message}`);
   }
   try {
     if (verb === 'list') {
-      const answers = await Promise.all([...cluster.brokers.keys()].map(async (id) => {
-        const response = await versioned(await cluster.broker(id)).request(16, 4, { statesFilter: [] });
-        check(response.errorCode, `list groups at broker ${id}`);
-        return response.groups as { groupId: string; protocolType: string; groupState: string }[];
-      }));
-      const groups = answers.flat().map((g) => ({ group: g.groupId, state: g.groupState, protocolType: g.protocolType })).sort((x, y) => (x.group < y.group ? -1 : x.group > y.group ? 1 : 0));
+      const listed = await admin.listGroups();
+      const groups = listed.map((g) => ({ group: g.groupId, state: g.state, protocolType: g.protocolType })).sort((x, y) => (x.group < y.group ? -1 : x.group > y.group ? 1 : 0));
       print(groups, groups.length === 0 ? 'no groups\n' : table(['GROUP', 'STATE', 'PROTOCOL TYPE'], groups.map((g: { group: string; state: string; protocolType: string }) => [g.group, g.state, g.protocolType])));
       return 0;
     }
-    const connection = await coordinatorOf(cluster, groupId);
+    const connection = versioned(await cluster.coordinator(groupId));
     if (verb === 'describe') {
       const d = await describeGroup(cluster, connection, groupId);
       if (d.state === 'Dead') throw new CliError(`group ${groupId} does not exist`);
@@ -249,9 +211,8 @@ export async function groupsCommand(argv: string[]): Promise<number> {
     print({ groupId, executed: Boolean(flags.execute), offsets: plan }, heading + table(['TOPIC', 'PARTITION', 'NEW OFFSET'], plan.map((p) => [p.topic, p.partition, p.newOffset])));
     return 0;
   } catch (error) {
-    if (error instanceof CliError || error instanceof UsageError) throw error;
-    throw new CliError(`request to ${bootstrap} failed: ${(error as Error).message}`);
+    throw cliError(error, bootstrap);
   } finally {
-    cluster.close();
+    admin.close();
   }
 }

@@ -4,10 +4,9 @@
 
 import { errorInfo, ErrorCode } from '../../protocol/errors';
 import { ZERO_UUID } from '../../protocol/primitives';
-import { KafkaConnection } from '../net/kafka-connection';
-import { parseHostPort } from '../config/config';
+import { ListedOffset } from '../client/cluster';
 import { parseArgs, UsageError } from './args';
-import { CliError, connectBootstrap, table } from './admin-client';
+import { CliClient, cliError, CliError, connectBootstrap, table } from './admin-client';
 
 export const TOPICS_HELP = `Usage:
   brook topics create <topic> [--partitions N] [--replication-factor N] [--config k=v ...] [--bootstrap HOST:PORT] [--json]
@@ -130,20 +129,18 @@ function topicError(what: string, topic: string, errorCode: number, errorMessage
 }
 
 /** Connects, runs `work`, closes; failures other than CliError become one CliError line. */
-async function withBroker<T>(bootstrap: string, work: (connection: KafkaConnection) => Promise<T>): Promise<T> {
-  parseHostPort(bootstrap, '--bootstrap');
+async function withBroker<T>(bootstrap: string, work: (connection: CliClient) => Promise<T>): Promise<T> {
   const connection = await connectBootstrap(bootstrap);
   try {
     return await work(connection);
   } catch (error) {
-    if (error instanceof CliError || error instanceof UsageError) throw error;
-    throw new CliError(`request to ${bootstrap} failed: ${(error as Error).message}`);
+    throw cliError(error, bootstrap);
   } finally {
     connection.close();
   }
 }
 
-async function metadata(connection: KafkaConnection, topics: string[] | null): Promise<{ brokers: MetadataBroker[]; topics: MetadataTopic[] }> {
+async function metadata(connection: CliClient, topics: string[] | null): Promise<{ brokers: MetadataBroker[]; topics: MetadataTopic[] }> {
   return connection.request(3, 12, {
     topics: topics === null ? null : topics.map((name) => ({ topicId: ZERO_UUID, name })),
     allowAutoTopicCreation: false,
@@ -208,51 +205,26 @@ interface Offsets {
   offsetError: string | null;
 }
 
-/**
- * Log start and end offsets of each partition, asked of its leader (only the leader
- * answers ListOffsets). The bootstrap connection is reused when it is the leader.
- */
-async function logOffsets(bootstrapConnection: KafkaConnection, bootstrap: string, brokers: MetadataBroker[], topic: MetadataTopic): Promise<Map<number, Offsets>> {
+/** Log start and end offsets of each partition, asked of its leader by the client library. */
+async function logOffsets(client: CliClient, topic: MetadataTopic): Promise<Map<number, Offsets>> {
   const out = new Map<number, Offsets>();
-  const byLeader = new Map<number, number[]>();
-  for (const p of topic.partitions) {
-    if (p.leaderId < 0) out.set(p.partitionIndex, { logStartOffset: null, logEndOffset: null, offsetError: 'no leader' });
-    else byLeader.set(p.leaderId, [...(byLeader.get(p.leaderId) ?? []), p.partitionIndex]);
+  const led = topic.partitions.filter((p) => p.leaderId >= 0).map((p) => p.partitionIndex);
+  for (const p of topic.partitions) if (p.leaderId < 0) out.set(p.partitionIndex, { logStartOffset: null, logEndOffset: null, offsetError: 'no leader' });
+  const ask = (timestamp: number) => client.admin.cluster.listOffsets(led.map((partition) => ({ topic: topic.name, partition, timestamp })));
+  let earliest: ListedOffset[];
+  let latest: ListedOffset[];
+  try {
+    [earliest, latest] = await Promise.all([ask(EARLIEST), ask(LATEST)]);
+  } catch (error) {
+    for (const partition of led) out.set(partition, { logStartOffset: null, logEndOffset: null, offsetError: (error as Error).message });
+    return out;
   }
-  const self = parseHostPort(bootstrap, '--bootstrap');
-  await Promise.all([...byLeader].map(async ([leaderId, partitions]) => {
-    const failAll = (reason: string) => partitions.forEach((p) => out.set(p, { logStartOffset: null, logEndOffset: null, offsetError: reason }));
-    const leader = brokers.find((b) => b.nodeId === leaderId);
-    if (!leader) return failAll(`leader ${leaderId} is not among the live brokers`);
-    const own = leader.host === self.host && leader.port === self.port;
-    let connection = bootstrapConnection;
-    try {
-      if (!own) connection = await connectBootstrap(`${leader.host}:${leader.port}`);
-    } catch (error) {
-      return failAll((error as Error).message);
-    }
-    try {
-      const ask = (timestamp: number) => connection.request(2, 4, {
-        replicaId: -1,
-        isolationLevel: 0,
-        topics: [{ name: topic.name, partitions: partitions.map((partitionIndex) => ({ partitionIndex, currentLeaderEpoch: -1, timestamp })) }],
-      });
-      const [earliest, latest] = await Promise.all([ask(EARLIEST), ask(LATEST)]);
-      const found = (answer: any, partition: number) => answer.topics[0]?.partitions.find((p: { partitionIndex: number }) => p.partitionIndex === partition);
-      for (const partition of partitions) {
-        const start = found(earliest, partition);
-        const end = found(latest, partition);
-        const errorCode = start?.errorCode || end?.errorCode || (start && end ? 0 : ErrorCode.UNKNOWN_SERVER_ERROR);
-        out.set(partition, errorCode === 0
-          ? { logStartOffset: start.offset, logEndOffset: end.offset, offsetError: null }
-          : { logStartOffset: null, logEndOffset: null, offsetError: errorInfo(errorCode).name });
-      }
-    } catch (error) {
-      failAll((error as Error).message);
-    } finally {
-      if (!own) connection.close();
-    }
-  }));
+  led.forEach((partition, i) => {
+    const [start, end] = [earliest[i], latest[i]];
+    out.set(partition, start.errorCode === ErrorCode.NONE && end.errorCode === ErrorCode.NONE
+      ? { logStartOffset: start.offset, logEndOffset: end.offset, offsetError: null }
+      : { logStartOffset: null, logEndOffset: null, offsetError: start.error ?? end.error });
+  });
   return out;
 }
 
@@ -266,7 +238,7 @@ async function describe(argv: string[]): Promise<number> {
     if (!topic) throw new CliError(`topic ${name}: the broker gave no answer for the topic`);
     if (topic.errorCode !== 0) throw topicError(`describe topic ${name}`, name, topic.errorCode);
     const [offsets, described] = await Promise.all([
-      logOffsets(connection, bootstrap, answer.brokers, topic),
+      logOffsets(connection, topic),
       connection.request(32, 4, { resources: [{ resourceType: RESOURCE_TOPIC, resourceName: name, configurationKeys: null }], includeSynonyms: false, includeDocumentation: false }),
     ]);
     const result = described.results[0];
@@ -326,9 +298,6 @@ async function alterConfig(argv: string[]): Promise<number> {
   if (sets.length === 0 && repeated.delete.length === 0) throw new UsageError('alter-config needs at least one --set k=v or --delete k');
   const bootstrap = flags.bootstrap ?? DEFAULT_BOOTSTRAP;
   return withBroker(bootstrap, async (connection) => {
-    const versions = await connection.request(18, 0, {});
-    const served = new Set((versions.apiKeys as { apiKey: number }[]).map((a) => a.apiKey));
-    if (!served.has(INCREMENTAL_ALTER_CONFIGS)) throw new CliError(`the broker at ${bootstrap} does not serve IncrementalAlterConfigs (key 44)`);
     const configs = [
       ...sets.map((c) => ({ name: c.name, configOperation: 0, value: c.value })),
       ...repeated.delete.map((key) => ({ name: key, configOperation: 1, value: null })),

@@ -123,16 +123,11 @@ export class Admin {
   async listOffsets(topic: string, which: 'earliest' | 'latest'): Promise<Map<number, number>> {
     const [meta] = await this.cluster.refreshMetadata([topic]);
     if (!meta || meta.errorCode !== ErrorCode.NONE) throw new KafkaError(meta?.errorCode ?? ErrorCode.UNKNOWN_TOPIC_OR_PARTITION, `topic ${topic}`);
-    const byLeader = new Map<number, number[]>();
-    for (const p of meta.partitions) byLeader.set(p.leader, [...(byLeader.get(p.leader) ?? []), p.partition]);
-    const out = new Map<number, number>();
-    await Promise.all([...byLeader].map(async ([leader, partitions]) => {
-      if (leader < 0) return;
-      const broker = await this.cluster.broker(leader);
-      const answer = await broker.request(2, { replicaId: -1, isolationLevel: 0, topics: [{ name: topic, partitions: partitions.map((partitionIndex) => ({ partitionIndex, currentLeaderEpoch: -1, timestamp: which === 'earliest' ? -2 : -1, maxNumOffsets: 1 })) }] }, { cap: 7 });
-      for (const p of answer.topics[0].partitions) if (p.errorCode === ErrorCode.NONE) out.set(p.partitionIndex, Number(p.offset));
-    }));
-    return out;
+    const timestamp = which === 'earliest' ? -2 : -1;
+    const listed = await this.cluster.listOffsets(meta.partitions.map((p) => ({ topic, partition: p.partition, timestamp })), { refresh: false });
+    const unreachable = listed.find((l) => l.cause !== undefined);
+    if (unreachable) throw unreachable.cause;
+    return new Map(listed.filter((l) => l.errorCode === ErrorCode.NONE).map((l) => [l.partition, l.offset]));
   }
 
   async describeTopic(topic: string): Promise<TopicDescription> {
@@ -165,22 +160,9 @@ export class Admin {
     return [...all.values()].sort((a, b) => a.groupId.localeCompare(b.groupId));
   }
 
-  private async coordinator(groupId: string) {
-    for (let attempt = 0; ; attempt++) {
-      const broker = await this.cluster.anyBroker();
-      const answer = await broker.request(10, { key: groupId, keyType: 0, coordinatorKeys: [groupId] }, { cap: 3 });
-      if (answer.errorCode === ErrorCode.NONE) {
-        if (!this.cluster.brokers.has(answer.nodeId)) await this.cluster.refreshMetadata([]);
-        return this.cluster.broker(answer.nodeId);
-      }
-      if (attempt >= 20) throw new KafkaError(answer.errorCode, `FindCoordinator for ${groupId}`);
-      await new Promise((r) => setTimeout(r, 200));
-    }
-  }
-
   /** State, members with their assignments, and committed offsets with lag. */
   async describeGroup(groupId: string): Promise<GroupDescription> {
-    const broker = await this.coordinator(groupId);
+    const broker = await this.cluster.coordinator(groupId);
     const answer = await broker.request(15, { groups: [groupId], includeAuthorizedOperations: false });
     const g = answer.groups[0];
     if (g.errorCode !== ErrorCode.NONE) throw new KafkaError(g.errorCode, `describe group ${groupId}`);
@@ -218,7 +200,7 @@ export class Admin {
       if (offset === undefined) throw new KafkaError(ErrorCode.LEADER_NOT_AVAILABLE, `reset offsets of ${groupId}: the ${to} offset of ${topic}-${p.partition} could not be looked up; nothing was reset`);
       offsets.set(p.partition, offset);
     }
-    const broker = await this.coordinator(groupId);
+    const broker = await this.cluster.coordinator(groupId);
     const answer = await broker.request(8, {
       groupId,
       generationIdOrMemberEpoch: -1,
@@ -237,7 +219,7 @@ export class Admin {
   /** Deletes groups that have no live members (each at its own coordinator). */
   async deleteGroups(groupIds: string[]): Promise<void> {
     for (const groupId of groupIds) {
-      const broker = await this.coordinator(groupId);
+      const broker = await this.cluster.coordinator(groupId);
       const answer = await broker.request(42, { groupsNames: [groupId] });
       const result = answer.results[0];
       if (result.errorCode !== ErrorCode.NONE) throw new KafkaError(result.errorCode, `delete group ${groupId}`);

@@ -3,10 +3,14 @@
 // versions are negotiated with ApiVersions (the newest version both sides support,
 // flexible versions included). A failed connection is dropped and made again on the next
 // request, after an exponential back-off; every request has a timeout.
+// It is the one owner of the flows every Kafka tool needs: version negotiation (ApiVersions
+// once per connection, each request capped at the version its caller was written for),
+// FindCoordinator with its retry policy, and ListOffsets sent to each partition's leader.
+// The consumer, Admin, the CLI and the HTTP API all go through it.
 
 import { allApis } from '../../protocol/apis';
 import { ErrorCode, errorInfo } from '../../protocol/errors';
-import { KafkaConnection } from '../net/kafka-connection';
+import { ConnectionOptions, KafkaConnection } from '../net/kafka-connection';
 
 export interface ClientOptions {
   /** host:port of one or more brokers. */
@@ -69,17 +73,35 @@ const CLIENT_RANGES = new Map(allApis.map((api) => {
   return [api.apiKey, { min, max: max ?? min }];
 }));
 
+const API_NAMES = new Map(allApis.map((api) => [api.apiKey, api.name]));
+
+/** The newest ListOffsets version the code below was written for. */
+const LIST_OFFSETS_VERSION_MAX = 7;
+/** The newest FindCoordinator version the code below was written for (v4+ batches keys). */
+const FIND_COORDINATOR_VERSION_MAX = 3;
+/** Back-off between FindCoordinator attempts, doubling up to the max (Kafka's retry.backoff.ms). */
+const COORDINATOR_BACKOFF_MS = 100;
+const COORDINATOR_BACKOFF_MAX_MS = 1000;
+
+/** The broker serves none of the versions of an API that this client speaks. */
+export class UnsupportedApiError extends KafkaError {
+  constructor(readonly apiKey: number, readonly address: string) {
+    super(ErrorCode.UNSUPPORTED_VERSION, `the broker at ${address} does not serve ${API_NAMES.get(apiKey) ?? `API ${apiKey}`} in a version brook speaks`);
+  }
+}
+
 /** One negotiated connection to one broker. */
 export class BrokerConnection {
   private readonly versions = new Map<number, number>();
 
-  constructor(readonly nodeId: number, readonly connection: KafkaConnection) {}
+  /** `address`: host:port, for messages. */
+  constructor(readonly nodeId: number, readonly connection: KafkaConnection, readonly address = `broker ${nodeId}`) {}
 
   /** ApiVersions v3 (falling back to v0 when the broker refuses it, as KIP-511 allows). */
-  async negotiate(clientId: string): Promise<void> {
+  async negotiate(): Promise<void> {
     let answer = await this.connection.request(18, 3, { clientSoftwareName: 'brook-client', clientSoftwareVersion: '0.1.0' });
     if (answer.errorCode === ErrorCode.UNSUPPORTED_VERSION) answer = await this.connection.request(18, 0, {});
-    if (answer.errorCode !== ErrorCode.NONE) throw new KafkaError(answer.errorCode, `ApiVersions at ${clientId}`);
+    if (answer.errorCode !== ErrorCode.NONE) throw new KafkaError(answer.errorCode, `ApiVersions at ${this.address}`);
     for (const range of answer.apiKeys as { apiKey: number; minVersion: number; maxVersion: number }[]) {
       const ours = CLIENT_RANGES.get(range.apiKey);
       if (!ours) continue;
@@ -91,7 +113,7 @@ export class BrokerConnection {
   /** The version used for `apiKey`, at most `cap`; throws when the broker serves none of ours. */
   version(apiKey: number, cap = Infinity): number {
     const version = this.versions.get(apiKey);
-    if (version === undefined) throw new KafkaError(ErrorCode.UNSUPPORTED_VERSION, `broker ${this.nodeId} does not serve API ${apiKey} in a version this client speaks`);
+    if (version === undefined) throw new UnsupportedApiError(apiKey, this.address);
     return Math.min(version, cap);
   }
 
@@ -108,6 +130,45 @@ interface Endpoint {
   host: string;
   port: number;
 }
+
+/** Connects to one broker and negotiates its API versions: the only place a client connection is opened. */
+export async function openBroker(nodeId: number, endpoint: Endpoint, options: Omit<ConnectionOptions, 'host' | 'port'>): Promise<BrokerConnection> {
+  const connection = new KafkaConnection({ ...options, host: endpoint.host, port: endpoint.port });
+  await connection.connect();
+  const broker = new BrokerConnection(nodeId, connection, `${endpoint.host}:${endpoint.port}`);
+  try {
+    await broker.negotiate();
+  } catch (error) {
+    connection.close();
+    throw error;
+  }
+  return broker;
+}
+
+/** One partition's offset to look up: -2 earliest, -1 latest, else the first at or after a timestamp (ms). */
+export interface OffsetQuery {
+  topic: string;
+  partition: number;
+  timestamp: number;
+}
+
+export interface ListedOffset {
+  topic: string;
+  partition: number;
+  /** NONE when `offset` was found (-1 there: no record at or after the timestamp). */
+  errorCode: number;
+  offset: number;
+  /** Why there is no offset: the Kafka error's name, "no leader", or the failure's message. */
+  error: string | null;
+  /** The exception when the leader could not be asked at all (unreachable, timed out). */
+  cause?: unknown;
+}
+
+export interface Coordinator extends Endpoint {
+  nodeId: number;
+}
+
+const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
 
 export class Cluster {
   readonly brokers = new Map<number, Endpoint & { rack: string | null }>();
@@ -133,23 +194,12 @@ export class Cluster {
     return this.options.clientId ?? 'brook-client';
   }
 
-  private async open(nodeId: number, endpoint: Endpoint): Promise<BrokerConnection> {
-    const connection = new KafkaConnection({
-      host: endpoint.host,
-      port: endpoint.port,
+  private open(nodeId: number, endpoint: Endpoint): Promise<BrokerConnection> {
+    return openBroker(nodeId, endpoint, {
       clientId: this.clientId,
       requestTimeoutMs: this.options.requestTimeoutMs ?? 30_000,
       connectTimeoutMs: this.options.connectTimeoutMs ?? 10_000,
     });
-    await connection.connect();
-    const broker = new BrokerConnection(nodeId, connection);
-    try {
-      await broker.negotiate(`${endpoint.host}:${endpoint.port}`);
-    } catch (error) {
-      connection.close();
-      throw error;
-    }
-    return broker;
   }
 
   /** A connection to any bootstrap broker (for metadata before the brokers are known). */
@@ -265,6 +315,82 @@ export class Cluster {
     const [topic] = await this.refreshMetadata([name], autoCreate);
     if (!topic || topic.errorCode !== ErrorCode.NONE) throw new KafkaError(topic?.errorCode ?? ErrorCode.UNKNOWN_TOPIC_OR_PARTITION, `topic ${name}`);
     return topic;
+  }
+
+  /**
+   * FindCoordinator for a group, asked of any broker. Retriable answers (COORDINATOR_NOT_AVAILABLE
+   * while the coordinator is elected, COORDINATOR_LOAD_IN_PROGRESS while it loads the group,
+   * NOT_COORDINATOR when it moved) and connection failures are asked again after a back-off
+   * until `retryForMs` has passed, as Kafka's clients do until default.api.timeout.ms; any
+   * other error is thrown at once.
+   */
+  async findCoordinator(groupId: string, retryForMs = this.options.requestTimeoutMs ?? 30_000): Promise<Coordinator> {
+    const deadline = Date.now() + retryForMs;
+    for (let attempt = 0; ; attempt++) {
+      let failure: unknown;
+      try {
+        const broker = await this.anyBroker();
+        const answer = await broker.request(10, { key: groupId, keyType: 0, coordinatorKeys: [groupId] }, { cap: FIND_COORDINATOR_VERSION_MAX });
+        if (answer.errorCode === ErrorCode.NONE) return { nodeId: answer.nodeId, host: answer.host, port: answer.port };
+        failure = new KafkaError(answer.errorCode, `find the coordinator of group ${groupId}`, answer.errorMessage ?? null);
+      } catch (error) {
+        failure = error;
+      }
+      const left = deadline - Date.now();
+      if (this.closed || !isRetriableError(failure) || left <= 0) throw failure;
+      await sleep(Math.min(left, COORDINATOR_BACKOFF_MAX_MS, COORDINATOR_BACKOFF_MS * 2 ** attempt));
+    }
+  }
+
+  /** The negotiated connection to a group's coordinator (FindCoordinator as above). */
+  async coordinator(groupId: string, retryForMs?: number): Promise<BrokerConnection> {
+    const found = await this.findCoordinator(groupId, retryForMs);
+    if (!this.brokers.has(found.nodeId)) await this.refreshMetadata([]);
+    // Not in the metadata yet (it just registered): the answer's own address will do.
+    if (!this.brokers.has(found.nodeId)) this.brokers.set(found.nodeId, { host: found.host, port: found.port, rack: null });
+    return this.broker(found.nodeId);
+  }
+
+  /**
+   * ListOffsets for partitions, one request per partition leader (only a leader answers),
+   * all leaders at once. The topics' metadata is refreshed first unless `refresh` is false
+   * and every leader is known. Each partition gets an answer, in the order asked: an
+   * offset, or why there is none. A partition may appear once per call.
+   */
+  async listOffsets(queries: OffsetQuery[], options: { isolationLevel?: 0 | 1; refresh?: boolean } = {}): Promise<ListedOffset[]> {
+    const leaderOf = (q: OffsetQuery) => this.topics.get(q.topic)?.partitions.find((p) => p.partition === q.partition)?.leader ?? -1;
+    if (queries.length > 0 && (options.refresh !== false || queries.some((q) => leaderOf(q) < 0))) await this.refreshMetadata([...new Set(queries.map((q) => q.topic))]);
+    const results: ListedOffset[] = queries.map((q) => ({ topic: q.topic, partition: q.partition, errorCode: ErrorCode.LEADER_NOT_AVAILABLE, offset: -1, error: 'no leader' }));
+    const byLeader = new Map<number, number[]>();
+    queries.forEach((q, i) => {
+      const leader = leaderOf(q);
+      if (leader >= 0) byLeader.set(leader, [...(byLeader.get(leader) ?? []), i]);
+    });
+    await Promise.all([...byLeader].map(async ([leader, indexes]) => {
+      const byTopic = new Map<string, number[]>();
+      for (const i of indexes) byTopic.set(queries[i].topic, [...(byTopic.get(queries[i].topic) ?? []), i]);
+      try {
+        const broker = await this.broker(leader);
+        const answer = await broker.request(2, {
+          replicaId: -1,
+          isolationLevel: options.isolationLevel ?? 0,
+          topics: [...byTopic].map(([name, ids]) => ({ name, partitions: ids.map((i) => ({ partitionIndex: queries[i].partition, currentLeaderEpoch: -1, timestamp: queries[i].timestamp, maxNumOffsets: 1 })) })),
+        }, { cap: LIST_OFFSETS_VERSION_MAX });
+        for (const i of indexes) results[i] = { ...results[i], errorCode: ErrorCode.UNKNOWN_SERVER_ERROR, error: 'the leader gave no answer for the partition' };
+        for (const t of answer.topics) {
+          for (const p of t.partitions) {
+            const i = byTopic.get(t.name)?.find((at) => queries[at].partition === p.partitionIndex);
+            if (i === undefined) continue;
+            const found = p.errorCode === ErrorCode.NONE;
+            results[i] = { ...results[i], errorCode: p.errorCode, offset: found ? Number(p.offset) : -1, error: found ? null : errorInfo(p.errorCode).name };
+          }
+        }
+      } catch (error) {
+        const code = error instanceof KafkaError ? error.code : ErrorCode.UNKNOWN_SERVER_ERROR;
+        for (const i of indexes) results[i] = { ...results[i], errorCode: code, error: (error as Error).message, cause: error };
+      }
+    }));
+    return results;
   }
 
   /** Forgets a broker's connection (after a failure on it). */

@@ -21,8 +21,7 @@ import { ErrorCode } from '../../protocol/errors';
 import { RecordBatchView, RecordHeader, splitBatches } from '../../protocol/record-batch';
 import { COOPERATIVE_STICKY, cooperativeStickyAssign } from './assignors/cooperative-sticky';
 import { decodeAssignmentBytes, decodeSubscriptionBytes, encodeAssignmentBytes, encodeSubscriptionBytes } from '../../protocol/consumer-protocol';
-import { BrokerConnection, ClientOptions, Cluster, KafkaError } from './cluster';
-import { KafkaConnection } from '../net/kafka-connection';
+import { BrokerConnection, ClientOptions, Cluster, Coordinator, KafkaError, openBroker } from './cluster';
 
 export type AssignorName = 'range' | 'roundrobin' | 'cooperative-sticky';
 
@@ -186,7 +185,7 @@ export class Consumer implements AsyncIterable<ConsumerRecord> {
   private subscription: string[] = [];
   private memberId = '';
   private generationId = -1;
-  private coordinator: { nodeId: number; host: string; port: number } | null = null;
+  private coordinator: Coordinator | null = null;
   private coordinatorLink: Promise<BrokerConnection> | null = null;
   private heartbeatTimer: NodeJS.Timeout | null = null;
   private commitTimer: NodeJS.Timeout | null = null;
@@ -295,36 +294,18 @@ export class Consumer implements AsyncIterable<ConsumerRecord> {
         if (Date.now() > deadline) throw new Error(`group coordinator of ${groupId} unreachable`);
         await new Promise((r) => setTimeout(r, COORDINATOR_RETRY_MS));
       }
-      const broker = await this.cluster.anyBroker();
-      const answer = await broker.request(10, { key: groupId, keyType: 0, coordinatorKeys: [groupId] }, { cap: 3 });
-      if (answer.errorCode === ErrorCode.NONE) {
-        this.coordinator = { nodeId: answer.nodeId, host: answer.host, port: answer.port };
-        continue;
-      }
-      if (Date.now() > deadline) throw new KafkaError(answer.errorCode, `FindCoordinator for group ${groupId}`);
-      await new Promise((r) => setTimeout(r, COORDINATOR_RETRY_MS));
+      this.coordinator = await this.cluster.findCoordinator(groupId, Math.max(0, deadline - Date.now()));
     }
   }
 
-  private async openCoordinatorLink(coordinator: { nodeId: number; host: string; port: number }): Promise<BrokerConnection> {
+  private async openCoordinatorLink(coordinator: Coordinator): Promise<BrokerConnection> {
     // A JoinGroup may wait for the whole rebalance, so its answer is allowed that long and more.
     const rebalanceTimeoutMs = this.options.rebalanceTimeoutMs ?? 60_000;
-    const connection = new KafkaConnection({
-      host: coordinator.host,
-      port: coordinator.port,
+    return openBroker(coordinator.nodeId, coordinator, {
       clientId: this.cluster.clientId,
       requestTimeoutMs: Math.max(this.options.requestTimeoutMs ?? 30_000, rebalanceTimeoutMs + 5000),
       connectTimeoutMs: this.options.connectTimeoutMs ?? 10_000,
     });
-    await connection.connect();
-    const broker = new BrokerConnection(coordinator.nodeId, connection);
-    try {
-      await broker.negotiate(`${coordinator.host}:${coordinator.port}`);
-    } catch (error) {
-      connection.close();
-      throw error;
-    }
-    return broker;
   }
 
   private forgetCoordinator(): void {
@@ -701,33 +682,21 @@ export class Consumer implements AsyncIterable<ConsumerRecord> {
   private async resolvePositions(): Promise<void> {
     const unknown = [...this.positions.values()].filter((p) => p.offset < 0);
     if (unknown.length === 0) return;
-    await this.cluster.refreshMetadata([...new Set(unknown.map((p) => p.topic))]);
-    const byLeader = new Map<number, Position[]>();
-    for (const p of unknown) {
-      const leader = this.cluster.topics.get(p.topic)?.partitions[p.partition]?.leader ?? -1;
-      if (leader < 0) continue;
-      if (!byLeader.has(leader)) byLeader.set(leader, []);
-      byLeader.get(leader)!.push(p);
+    const listed = await this.cluster.listOffsets(unknown.map((p) => ({ topic: p.topic, partition: p.partition, timestamp: this.listOffsetsTimestamp(p.reset) })), { isolationLevel: this.isolationLevel });
+    for (const r of listed) {
+      const position = this.positions.get(this.key(r.topic, r.partition));
+      if (!position || r.errorCode !== ErrorCode.NONE || position.offset >= 0) continue;
+      // No record at or after the timestamp: start at the end.
+      if (r.offset >= 0) position.offset = r.offset;
+      else position.reset = 'latest';
     }
-    await Promise.all([...byLeader].map(async ([leader, positions]) => {
-      const broker = await this.cluster.broker(leader);
-      const byTopic = new Map<string, Position[]>();
-      for (const p of positions) byTopic.set(p.topic, [...(byTopic.get(p.topic) ?? []), p]);
-      const answer = await broker.request(2, {
-        replicaId: -1,
-        isolationLevel: this.options.isolationLevel === 'read_committed' ? 1 : 0,
-        topics: [...byTopic].map(([name, ps]) => ({ name, partitions: ps.map((p) => ({ partitionIndex: p.partition, currentLeaderEpoch: -1, timestamp: this.listOffsetsTimestamp(p.reset), maxNumOffsets: 1 })) })),
-      }, { cap: 7 });
-      for (const t of answer.topics) {
-        for (const r of t.partitions) {
-          const position = this.positions.get(this.key(t.name, r.partitionIndex));
-          if (!position || r.errorCode !== ErrorCode.NONE || position.offset >= 0) continue;
-          // No record at or after the timestamp: start at the end.
-          if (Number(r.offset) >= 0) position.offset = Number(r.offset);
-          else position.reset = 'latest';
-        }
-      }
-    }));
+    // A leader that could not be asked fails the call, as any request does; Kafka errors are asked again later.
+    const unreachable = listed.find((r) => r.cause !== undefined);
+    if (unreachable) throw unreachable.cause;
+  }
+
+  private get isolationLevel(): 0 | 1 {
+    return this.options.isolationLevel === 'read_committed' ? 1 : 0;
   }
 
   private listOffsetsTimestamp(reset: Position['reset']): number {
@@ -738,16 +707,10 @@ export class Consumer implements AsyncIterable<ConsumerRecord> {
 
   /** The log end offsets (high watermarks) of the assigned partitions, now. */
   async endOffsets(): Promise<Map<string, number>> {
-    const out = new Map<string, number>();
-    const probe = new Consumer({ ...this.options, groupId: undefined });
-    try {
-      probe.assign(this.assignment().map((p) => ({ ...p, offset: 'latest' as const })));
-      await probe.resolvePositions();
-      for (const p of probe.positions.values()) out.set(`${p.topic}-${p.partition}`, p.offset);
-    } finally {
-      probe.cluster.close();
-    }
-    return out;
+    const listed = await this.cluster.listOffsets(this.assignment().map((p) => ({ ...p, timestamp: -1 })), { isolationLevel: this.isolationLevel });
+    const unreachable = listed.find((r) => r.cause !== undefined);
+    if (unreachable) throw unreachable.cause;
+    return new Map(listed.map((r) => [`${r.topic}-${r.partition}`, r.errorCode === ErrorCode.NONE ? r.offset : -1]));
   }
 
   /** Records fetched and not handed out yet (paused partitions' included). */
@@ -879,7 +842,7 @@ export class Consumer implements AsyncIterable<ConsumerRecord> {
         maxWaitMs: this.options.maxWaitMs ?? 500,
         minBytes: 1,
         maxBytes: 52428800,
-        isolationLevel: this.options.isolationLevel === 'read_committed' ? 1 : 0,
+        isolationLevel: this.isolationLevel,
         sessionId: 0,
         sessionEpoch: -1,
         topics: [...byTopic].map(([topic, ps]) => ({ topic, partitions: ps.map((p) => ({ partition: p.partition, currentLeaderEpoch: -1, fetchOffset: asked.get(p)!, lastFetchedEpoch: -1, logStartOffset: -1, partitionMaxBytes: this.options.maxPartitionBytes ?? 1048576 })) })),

@@ -1,6 +1,7 @@
-// Small Kafka requests the HTTP routes make through the bundled client's cluster view:
-// the connection to a partition's leader, ListOffsets for one partition, and the group
-// coordinator of a group id (waiting, bounded, while it is being elected or loaded).
+// Small Kafka requests the HTTP routes make through the bundled client's cluster view
+// (which owns ListOffsets and FindCoordinator): the connection to a partition's leader,
+// ListOffsets for one partition as an HTTP error when it fails, and the group coordinator
+// of a group id (waited for, bounded, while it is being elected or loaded).
 
 import { ErrorCode } from '../../protocol/errors';
 import { BrokerConnection, Cluster, KafkaError } from '../client/cluster';
@@ -20,25 +21,20 @@ export async function leaderConnection(cluster: Cluster, topic: string, partitio
   return cluster.broker(leader);
 }
 
-/** ListOffsets for one partition: the offset for a timestamp, or earliest (-2) / latest (-1). */
-export async function listOffset(connection: BrokerConnection, topic: string, partition: number, timestamp: number): Promise<number> {
-  const answer = await connection.request(2, { replicaId: -1, isolationLevel: 0, topics: [{ name: topic, partitions: [{ partitionIndex: partition, currentLeaderEpoch: -1, timestamp, maxNumOffsets: 1 }] }] }, { cap: 7 });
-  const p = answer.topics[0].partitions[0];
-  if (p.errorCode !== ErrorCode.NONE) throw fromKafkaCode(p.errorCode, `looking up offsets of ${topic}-${partition}`);
-  return Number(p.offset);
+/** ListOffsets for one partition at its leader: the offset for a timestamp, or earliest (-2) / latest (-1). */
+export async function listOffset(cluster: Cluster, topic: string, partition: number, timestamp: number): Promise<number> {
+  const [listed] = await cluster.listOffsets([{ topic, partition, timestamp }], { refresh: false });
+  if (listed.cause !== undefined) throw listed.cause;
+  if (listed.errorCode !== ErrorCode.NONE) throw fromKafkaCode(listed.errorCode, `looking up offsets of ${topic}-${partition}`);
+  return listed.offset;
 }
 
-/** The coordinator of a group, through FindCoordinator at any broker. */
+/** The coordinator of a group, through the client's FindCoordinator. */
 export async function coordinatorOf(cluster: Cluster, groupId: string): Promise<BrokerConnection> {
-  const deadline = Date.now() + COORDINATOR_WAIT_MS;
-  for (;;) {
-    const broker = await cluster.anyBroker();
-    const answer = await broker.request(10, { key: groupId, keyType: 0, coordinatorKeys: [groupId] }, { cap: 3 });
-    if (answer.errorCode === ErrorCode.NONE) {
-      if (!cluster.brokers.has(answer.nodeId)) await cluster.refreshMetadata([]);
-      return cluster.broker(answer.nodeId);
-    }
-    if (!new KafkaError(answer.errorCode, '').retriable || Date.now() > deadline) throw fromKafkaCode(answer.errorCode, `finding the coordinator of group "${groupId}"`);
-    await new Promise((r) => setTimeout(r, 100));
+  try {
+    return await cluster.coordinator(groupId, COORDINATOR_WAIT_MS);
+  } catch (error) {
+    if (error instanceof KafkaError) throw fromKafkaCode(error.code, `finding the coordinator of group "${groupId}"`);
+    throw error;
   }
 }

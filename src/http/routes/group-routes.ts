@@ -60,15 +60,16 @@ async function resetOffsets(context: ApiContext, groupId: string, raw: unknown) 
   const cluster = admin.cluster;
   const targets = new Map<number, number>();
   await Promise.all(partitions.map(async (partition) => {
-    const leader = await leaderConnection(cluster, topicName, partition);
-    const [earliest, latest] = await Promise.all([listOffset(leader, topicName, partition, EARLIEST), listOffset(leader, topicName, partition, LATEST)]);
+    // Says plainly when the partition has no leader right now.
+    await leaderConnection(cluster, topicName, partition);
+    const [earliest, latest] = await Promise.all([listOffset(cluster, topicName, partition, EARLIEST), listOffset(cluster, topicName, partition, LATEST)]);
     let target: number;
     if (to === 'earliest') target = earliest;
     else if (to === 'latest') target = latest;
     // An offset outside the log is moved to its nearest end, as kafka-consumer-groups does.
     else if (to === 'offset') target = Math.min(latest, Math.max(earliest, offset!));
     else {
-      const found = await listOffset(leader, topicName, partition, timestamp!);
+      const found = await listOffset(cluster, topicName, partition, timestamp!);
       target = found < 0 ? latest : found;
     }
     targets.set(partition, target);

@@ -112,12 +112,12 @@ async function readPartition(cluster: Cluster, topic: string, partition: number,
   let start: number;
   if (offsetParam !== undefined) start = offsetParam;
   else if (timestampParam !== undefined) {
-    start = await listOffset(connection, topic, partition, timestampParam);
+    start = await listOffset(cluster, topic, partition, timestampParam);
     // No record at or after the timestamp: start at the end (nothing to read yet).
-    if (start < 0) start = await listOffset(connection, topic, partition, LATEST);
+    if (start < 0) start = await listOffset(cluster, topic, partition, LATEST);
   } else {
     // Neither given: the newest `limit` records.
-    const [earliest, latest] = await Promise.all([listOffset(connection, topic, partition, EARLIEST), listOffset(connection, topic, partition, LATEST)]);
+    const [earliest, latest] = await Promise.all([listOffset(cluster, topic, partition, EARLIEST), listOffset(cluster, topic, partition, LATEST)]);
     start = Math.max(earliest, latest - limit);
   }
 
@@ -144,7 +144,7 @@ async function readPartition(cluster: Cluster, topic: string, partition: number,
       continue;
     }
     if (code === ErrorCode.OFFSET_OUT_OF_RANGE) {
-      const [earliest, latest] = await Promise.all([listOffset(connection, topic, partition, EARLIEST), listOffset(connection, topic, partition, LATEST)]);
+      const [earliest, latest] = await Promise.all([listOffset(cluster, topic, partition, EARLIEST), listOffset(cluster, topic, partition, LATEST)]);
       throw new HttpError(416, 'OFFSET_OUT_OF_RANGE', `offset ${start} is outside the log of ${topic}-${partition} (earliest ${earliest}, high watermark ${latest})`);
     }
     throw fromKafkaCode(code, `reading ${topic}-${partition}`);
