@@ -69,7 +69,8 @@ export class Admin {
       const answer = await broker.request(apiKey, body);
       if (!errorCodes(answer).includes(ErrorCode.NOT_CONTROLLER) || Date.now() >= deadline) return answer;
       await new Promise((resolve) => setTimeout(resolve, Math.min(1000, 50 * 2 ** attempt)));
-      await this.cluster.refreshMetadata(null).catch(() => undefined);
+      // The next attempt goes to the controller this refresh finds, or to the same one again.
+      await this.cluster.refreshMetadata(null).catch((error) => this.cluster.report('metadata refresh while the controller moved', error));
     }
   }
 
@@ -81,7 +82,8 @@ export class Admin {
     }, (a) => a.topics.map((t: { errorCode: number }) => t.errorCode));
     const failed = (answer.topics as any[]).find((t) => t.errorCode !== ErrorCode.NONE);
     if (failed) throw new KafkaError(failed.errorCode, `create topic ${failed.name}`, failed.errorMessage ?? null);
-    await this.cluster.refreshMetadata(topics.map((t) => t.name)).catch(() => undefined);
+    // The topics exist; a failed refresh only leaves the cache to be filled on first use.
+    await this.cluster.refreshMetadata(topics.map((t) => t.name)).catch((error) => this.cluster.report('metadata refresh after create topics', error));
     return (answer.topics as any[]).map((t) => ({ name: t.name, topicId: t.topicId }));
   }
 

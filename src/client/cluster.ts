@@ -10,6 +10,7 @@
 
 import { allApis } from '../../protocol/apis';
 import { ErrorCode, errorInfo } from '../../protocol/errors';
+import type { Logger } from '../logger';
 import { ConnectionOptions, KafkaConnection } from '../net/kafka-connection';
 
 export interface ClientOptions {
@@ -21,7 +22,17 @@ export interface ClientOptions {
   /** Back-off before reconnecting to a broker that failed, doubling up to the max. */
   reconnectBackoffMs?: number;
   reconnectBackoffMaxMs?: number;
+  /**
+   * Told, at warn level, about failures the client recovers from by itself (a background
+   * metadata refresh, an automatic commit, a heartbeat, a fetch). Default: none (silent).
+   */
+  logger?: ClientLogger;
+  /** Called with the same failures and what was being done. */
+  onError?: (error: unknown, context: string) => void;
 }
+
+/** The part of src/logger.ts's Logger the client uses (a Logger from createLogger fits). */
+export type ClientLogger = Pick<Logger, 'debug' | 'info' | 'warn' | 'error'>;
 
 export interface PartitionMetadata {
   partition: number;
@@ -303,6 +314,7 @@ export class Cluster {
     for (const [id, open] of this.connections) {
       if (this.brokers.has(id)) continue;
       this.connections.delete(id);
+      // A connection that failed to open has nothing to close; its failure went to whoever awaited it.
       void open.then((b) => b.connection.close(), () => undefined);
     }
     return out;
@@ -393,16 +405,33 @@ export class Cluster {
     return results;
   }
 
+  /** Reports a failure the client recovers from by itself to the logger and onError options. */
+  report(context: string, error: unknown): void {
+    // A reporter that throws must not break the recovery it is told about, nor the other reporter.
+    try {
+      this.options.logger?.warn(`client: ${context} failed`, { clientId: this.clientId, error: error instanceof Error ? error.message : String(error) });
+    } catch {
+      // See above.
+    }
+    try {
+      this.options.onError?.(error, context);
+    } catch {
+      // See above.
+    }
+  }
+
   /** Forgets a broker's connection (after a failure on it). */
   drop(nodeId: number): void {
     const open = this.connections.get(nodeId);
     this.connections.delete(nodeId);
+    // As above: a connection that failed to open has nothing to close.
     void open?.then((b) => b.connection.close(), () => undefined);
   }
 
   close(): void {
     this.closed = true;
     for (const id of [...this.connections.keys()]) this.drop(id);
+    // As above: a connection that failed to open has nothing to close.
     void this.bootstrapConnection?.then((b) => b.connection.close(), () => undefined);
     this.bootstrapConnection = null;
   }

@@ -89,6 +89,7 @@ export class GroupMember {
     const link = this.coordinatorLink;
     this.coordinatorLink = null;
     this.coordinator = null;
+    // A link that failed to open has nothing to close; its failure went to whoever awaited it.
     void link?.then((broker) => broker.connection.close(), () => undefined);
   }
 
@@ -201,8 +202,9 @@ export class GroupMember {
       // Briefly: the next heartbeat tries again.
       const answer = await this.request(12, { groupId: this.groupId, generationId, memberId, groupInstanceId: null }, SHORT_RETRY_MS);
       this.noteGroupError(answer.errorCode, generationId, memberId);
-    } catch {
+    } catch (error) {
       // The next heartbeat tries again; the session timeout decides.
+      this.cluster.report('heartbeat', error);
     }
   }
 

@@ -212,7 +212,8 @@ export class Consumer implements AsyncIterable<ConsumerRecord> {
       return;
     }
     // Kafka's consumer commits before every rejoin (onJoinPrepare), cooperative or not.
-    await this.commitConsumed().catch(() => undefined);
+    // A commit that fails here leaves those records to be consumed again (at least once).
+    await this.commitConsumed().catch((error) => this.cluster.report('commit before rejoining', error));
     if (this.cooperative) return;
     try {
       if (held.length > 0) await this.options.onPartitionsRevoked?.(held);
@@ -242,7 +243,7 @@ export class Consumer implements AsyncIterable<ConsumerRecord> {
       // Nothing more of these is handed out while their offsets are committed.
       const revokedKeys = new Set(revoked.map((p) => partitionKey(p.topic, p.partition)));
       this.fetcher.withhold(revokedKeys);
-      if (this.options.autoCommit ?? true) await this.commit(this.offsets.uncommitted(revokedKeys)).catch(() => undefined);
+      if (this.options.autoCommit ?? true) await this.commit(this.offsets.uncommitted(revokedKeys)).catch((error) => this.cluster.report('commit of revoked partitions', error));
       try {
         await this.options.onPartitionsRevoked?.(revoked);
       } finally {
@@ -293,6 +294,7 @@ export class Consumer implements AsyncIterable<ConsumerRecord> {
       return this.joinGroup(group);
     })();
     if (!this.cooperative) {
+      // Only a marker that a join is under way: its failure is thrown to the caller just below.
       group.joining = run.then(() => undefined, () => undefined);
       let pending: PendingAssignment;
       try {
@@ -328,7 +330,7 @@ export class Consumer implements AsyncIterable<ConsumerRecord> {
   private startHeartbeats(group: GroupMember): void {
     group.startHeartbeats();
     if ((this.options.autoCommit ?? true) && !this.commitTimer) {
-      this.commitTimer = setInterval(() => void this.commitConsumed().catch(() => undefined), this.options.autoCommitIntervalMs ?? 5000);
+      this.commitTimer = setInterval(() => void this.commitConsumed().catch((error) => this.cluster.report('automatic commit', error)), this.options.autoCommitIntervalMs ?? 5000);
       this.commitTimer.unref();
     }
   }
@@ -398,10 +400,11 @@ export class Consumer implements AsyncIterable<ConsumerRecord> {
       if (this.group && this.options.autoCommit !== false) await this.commit();
       // Leaving gives every partition up, as a rebalance would.
       const held = this.subscription.length > 0 ? this.assignment() : [];
-      if (held.length > 0) await Promise.resolve(this.options.onPartitionsRevoked?.(held)).catch(() => undefined);
+      if (held.length > 0) await Promise.resolve(this.options.onPartitionsRevoked?.(held)).catch((error) => this.cluster.report('onPartitionsRevoked listener on close', error));
       await this.group?.leave();
-    } catch {
+    } catch (error) {
       // Leaving is best effort: the session timeout removes the member otherwise.
+      this.cluster.report('commit and leave on close', error);
     } finally {
       this.group?.close();
       this.cluster.close();

@@ -211,7 +211,7 @@ export class Fetcher {
     for (const [leader, positions] of byLeader) {
       for (const p of positions) p.fetching = true;
       const fetch = this.fetchFrom(leader, positions)
-        .catch(() => undefined)
+        .catch((error) => this.cluster.report(`fetch from broker ${leader}`, error))
         .then(() => {
           for (const p of positions) p.fetching = false;
           this.fetches.delete(leader);
@@ -224,7 +224,8 @@ export class Fetcher {
 
   private refreshInBackground(topics: string[] | null): void {
     if (this.metadataRefresh || this.closed) return;
-    this.metadataRefresh = this.cluster.refreshMetadata(topics).catch(() => undefined).then(() => {
+    // A failed refresh is tried again the next time a leader is missing or refuses.
+    this.metadataRefresh = this.cluster.refreshMetadata(topics).catch((error) => this.cluster.report('background metadata refresh', error)).then(() => {
       this.metadataRefresh = null;
       this.pump();
     });
@@ -280,7 +281,8 @@ export class Fetcher {
     let broker: BrokerConnection;
     try {
       broker = await this.cluster.broker(leader);
-    } catch {
+    } catch (error) {
+      this.cluster.report(`connect to broker ${leader} for a fetch`, error);
       this.refreshInBackground(null);
       // A leader that cannot be reached is not asked again at once.
       await new Promise((r) => setTimeout(r, FETCH_RETRY_MS));
@@ -303,7 +305,8 @@ export class Fetcher {
         forgottenTopicsData: [],
         rackId: '',
       });
-    } catch {
+    } catch (error) {
+      this.cluster.report(`fetch from broker ${leader}`, error);
       this.cluster.drop(leader);
       return;
     }

@@ -593,7 +593,8 @@ export class Producer {
     setTimeout(() => {
       void this.cluster
         .refreshMetadata([batch.topic])
-        .catch(() => undefined)
+        // The retry goes to the leader the cache knows; a failed refresh is tried again on the next retry.
+        .catch((error) => this.cluster.report(`metadata refresh before retrying ${batch.topic}`, error))
         .then(async () => {
           // Wait for the answers of what is still out, so they come back first.
           const deadline = Date.now() + 30_000;

@@ -68,6 +68,7 @@ export class KafkaClients {
     this.admin = null;
     const producers = [...this.producers.values()];
     this.producers.clear();
+    // Shutting down: a record still undelivered has already failed its own HTTP request.
     await Promise.all(producers.map((p) => p.close().catch(() => undefined)));
   }
 }

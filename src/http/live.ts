@@ -295,7 +295,7 @@ export class LiveServer {
     tail.stopped = true;
     this.tails--;
     clearInterval(tail.timer);
-    void tail.consumer.close().catch(() => undefined);
+    void tail.consumer.close().catch((error) => this.options.logger.debug('live tail close failed', { error: String(error) }));
   }
 
   // ---- sending ------------------------------------------------------------------------
