@@ -48,15 +48,21 @@ function readPartitions(reader: Reader): PartitionsByTopic {
     const topic = reader.string();
     const n = reader.arrayLength(4) ?? 0;
     if (n > PARTITIONS_PER_TOPIC_MAX) throw new Error(`consumer protocol: ${n} partitions is over the limit`);
-    out.set(topic, Array.from({ length: n }, () => reader.int32()));
+    out.set(
+      topic,
+      Array.from({ length: n }, () => reader.int32()),
+    );
   }
   return out;
 }
 
 /** Writes a subscription at `version` (0..3); fields newer than the version are left out. */
-export function encodeSubscriptionBytes(subscription: Partial<Subscription> & { topics: string[]; version: number }): Buffer {
+export function encodeSubscriptionBytes(
+  subscription: Partial<Subscription> & { topics: string[]; version: number },
+): Buffer {
   const version = subscription.version;
-  if (version < 0 || version > SUBSCRIPTION_VERSION_MAX) throw new Error(`consumer protocol subscription version ${version} is not 0..${SUBSCRIPTION_VERSION_MAX}`);
+  if (version < 0 || version > SUBSCRIPTION_VERSION_MAX)
+    throw new Error(`consumer protocol subscription version ${version} is not 0..${SUBSCRIPTION_VERSION_MAX}`);
   const writer = new Writer(64).int16(version).int32(subscription.topics.length);
   for (const topic of [...subscription.topics].sort()) writer.string(topic);
   writer.nullableBytes(subscription.userData ?? null);
@@ -87,7 +93,14 @@ export function decodeSubscriptionBytes(bytes: Buffer): Subscription {
   const reader = new Reader(bytes);
   const version = reader.int16();
   const topics = readTopics(reader);
-  const subscription: Subscription = { version, topics, userData: null, ownedPartitions: new Map(), generationId: -1, rackId: null };
+  const subscription: Subscription = {
+    version,
+    topics,
+    userData: null,
+    ownedPartitions: new Map(),
+    generationId: -1,
+    rackId: null,
+  };
   if (reader.remaining === 0) return subscription;
   subscription.userData = reader.nullableBytes();
   if (version >= 1 && reader.remaining > 0) subscription.ownedPartitions = readPartitions(reader);

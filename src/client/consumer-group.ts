@@ -18,18 +18,26 @@ const COORDINATOR_RETRY_MS = 200;
 /** JoinGroup attempts in one rejoin before giving up on a group that keeps rebalancing. */
 const JOIN_ATTEMPTS_MAX = 20;
 
-const COORDINATOR_ERRORS = new Set([ErrorCode.NOT_COORDINATOR, ErrorCode.COORDINATOR_NOT_AVAILABLE, ErrorCode.COORDINATOR_LOAD_IN_PROGRESS]);
+const COORDINATOR_ERRORS = new Set([
+  ErrorCode.NOT_COORDINATOR,
+  ErrorCode.COORDINATOR_NOT_AVAILABLE,
+  ErrorCode.COORDINATOR_LOAD_IN_PROGRESS,
+]);
 
 /** Whether a group answer says to find the coordinator again: at the top, or for a partition. */
 function coordinatorError(answer: any): boolean {
   if (COORDINATOR_ERRORS.has(answer.errorCode)) return true;
   for (const g of answer.groups ?? []) if (COORDINATOR_ERRORS.has(g.errorCode)) return true;
-  for (const t of answer.topics ?? []) for (const p of t.partitions ?? []) if (COORDINATOR_ERRORS.has(p.errorCode)) return true;
+  for (const t of answer.topics ?? [])
+    for (const p of t.partitions ?? []) if (COORDINATOR_ERRORS.has(p.errorCode)) return true;
   return false;
 }
 
 /** The leader's part of a join: every member's assignment bytes. */
-export type AssignmentPlanner = (protocolName: string, members: { memberId: string; metadata: Buffer }[]) => Promise<{ memberId: string; assignment: Buffer }[]>;
+export type AssignmentPlanner = (
+  protocolName: string,
+  members: { memberId: string; metadata: Buffer }[],
+) => Promise<{ memberId: string; assignment: Buffer }[]>;
 
 export class GroupMember {
   memberId = '';
@@ -46,7 +54,10 @@ export class GroupMember {
   /** Set once the consumer has left the group: nothing may open a link after that. */
   private left = false;
 
-  constructor(private readonly cluster: Cluster, private readonly options: ConsumerOptions & { groupId: string }) {}
+  constructor(
+    private readonly cluster: Cluster,
+    private readonly options: ConsumerOptions & { groupId: string },
+  ) {}
 
   get groupId(): string {
     return this.options.groupId;
@@ -90,7 +101,10 @@ export class GroupMember {
     this.coordinatorLink = null;
     this.coordinator = null;
     // A link that failed to open has nothing to close; its failure went to whoever awaited it.
-    void link?.then((broker) => broker.connection.close(), () => undefined);
+    void link?.then(
+      (broker) => broker.connection.close(),
+      () => undefined,
+    );
   }
 
   /**
@@ -98,7 +112,11 @@ export class GroupMember {
    * answers them, for a partition) find it again and retry, for up to the request timeout
    * (Kafka's consumer retries them until default.api.timeout.ms).
    */
-  async request(apiKey: number, body: Record<string, unknown>, retryForMs = this.options.requestTimeoutMs ?? 30_000): Promise<any> {
+  async request(
+    apiKey: number,
+    body: Record<string, unknown>,
+    retryForMs = this.options.requestTimeoutMs ?? 30_000,
+  ): Promise<any> {
     const deadline = Date.now() + retryForMs;
     for (let attempt = 0; ; attempt++) {
       const broker = await this.coordinatorBroker();
@@ -124,7 +142,12 @@ export class GroupMember {
    * plan with `plan`. `metadata` is asked for at every attempt (it says what the member
    * owns now). Returns the assignment; the member's generation is the new one.
    */
-  async join(assignor: string, metadata: () => Buffer, plan: AssignmentPlanner, closed: () => boolean): Promise<PartitionsByTopic> {
+  async join(
+    assignor: string,
+    metadata: () => Buffer,
+    plan: AssignmentPlanner,
+    closed: () => boolean,
+  ): Promise<PartitionsByTopic> {
     const groupId = this.groupId;
     this.stopHeartbeats();
     for (let attempt = 0; attempt < JOIN_ATTEMPTS_MAX; attempt++) {
@@ -153,8 +176,17 @@ export class GroupMember {
       const generationId = join.generationId;
       const protocolName: string = join.protocolName ?? assignor;
       const assignments = join.leader === join.memberId ? await plan(protocolName, join.members) : [];
-      const sync = await this.request(14, { groupId, generationId, memberId: this.memberId, groupInstanceId: null, protocolType: 'consumer', protocolName, assignments });
-      if (sync.errorCode === ErrorCode.REBALANCE_IN_PROGRESS || sync.errorCode === ErrorCode.ILLEGAL_GENERATION) continue;
+      const sync = await this.request(14, {
+        groupId,
+        generationId,
+        memberId: this.memberId,
+        groupInstanceId: null,
+        protocolType: 'consumer',
+        protocolName,
+        assignments,
+      });
+      if (sync.errorCode === ErrorCode.REBALANCE_IN_PROGRESS || sync.errorCode === ErrorCode.ILLEGAL_GENERATION)
+        continue;
       if (sync.errorCode === ErrorCode.UNKNOWN_MEMBER_ID) {
         this.memberId = '';
         continue;
@@ -183,7 +215,12 @@ export class GroupMember {
    * current one (a heartbeat or commit in flight across a rejoin), so it is ignored.
    */
   noteGroupError(code: number, sentGenerationId: number, sentMemberId: string): void {
-    if (code !== ErrorCode.REBALANCE_IN_PROGRESS && code !== ErrorCode.ILLEGAL_GENERATION && code !== ErrorCode.UNKNOWN_MEMBER_ID) return;
+    if (
+      code !== ErrorCode.REBALANCE_IN_PROGRESS &&
+      code !== ErrorCode.ILLEGAL_GENERATION &&
+      code !== ErrorCode.UNKNOWN_MEMBER_ID
+    )
+      return;
     if (sentGenerationId !== this.generationId || sentMemberId !== this.memberId) return;
     // A rejoin under way already answers these.
     if (this.joining) return;
@@ -200,7 +237,11 @@ export class GroupMember {
     const memberId = this.memberId;
     try {
       // Briefly: the next heartbeat tries again.
-      const answer = await this.request(12, { groupId: this.groupId, generationId, memberId, groupInstanceId: null }, SHORT_RETRY_MS);
+      const answer = await this.request(
+        12,
+        { groupId: this.groupId, generationId, memberId, groupInstanceId: null },
+        SHORT_RETRY_MS,
+      );
       this.noteGroupError(answer.errorCode, generationId, memberId);
     } catch (error) {
       // The next heartbeat tries again; the session timeout decides.
@@ -211,7 +252,15 @@ export class GroupMember {
   /** LeaveGroup, briefly retried (the session timeout removes the member otherwise). */
   async leave(): Promise<void> {
     if (!this.memberId) return;
-    await this.request(13, { groupId: this.groupId, memberId: this.memberId, members: [{ memberId: this.memberId, groupInstanceId: null, reason: 'consumer closed' }] }, SHORT_RETRY_MS);
+    await this.request(
+      13,
+      {
+        groupId: this.groupId,
+        memberId: this.memberId,
+        members: [{ memberId: this.memberId, groupInstanceId: null, reason: 'consumer closed' }],
+      },
+      SHORT_RETRY_MS,
+    );
   }
 
   /** No more requests: the coordinator link is closed and none is opened again. */

@@ -131,7 +131,10 @@ export class Consumer implements AsyncIterable<ConsumerRecord> {
 
   /** The log end offsets (high watermarks) of the assigned partitions, now. */
   async endOffsets(): Promise<Map<string, number>> {
-    const listed = await this.cluster.listOffsets(this.assignment().map((p) => ({ ...p, timestamp: -1 })), { isolationLevel: this.fetcher.isolationLevel });
+    const listed = await this.cluster.listOffsets(
+      this.assignment().map((p) => ({ ...p, timestamp: -1 })),
+      { isolationLevel: this.fetcher.isolationLevel },
+    );
     const unreachable = listed.find((r) => r.cause !== undefined);
     if (unreachable) throw unreachable.cause;
     return new Map(listed.map((r) => [`${r.topic}-${r.partition}`, r.errorCode === 0 ? r.offset : -1]));
@@ -173,7 +176,12 @@ export class Consumer implements AsyncIterable<ConsumerRecord> {
     if (!this.cooperative) return encodeSubscriptionBytes({ version: 0, topics: this.subscription });
     const owned = new Map<string, number[]>();
     for (const p of this.fetcher.positions.values()) owned.set(p.topic, [...(owned.get(p.topic) ?? []), p.partition]);
-    return encodeSubscriptionBytes({ version: 2, topics: this.subscription, ownedPartitions: owned, generationId: group.generationId });
+    return encodeSubscriptionBytes({
+      version: 2,
+      topics: this.subscription,
+      ownedPartitions: owned,
+      generationId: group.generationId,
+    });
   }
 
   /**
@@ -184,7 +192,13 @@ export class Consumer implements AsyncIterable<ConsumerRecord> {
     const assigned = await group.join(
       this.assignorName,
       () => this.subscriptionMetadata(group),
-      (protocolName, members) => planAssignments(protocolName, members, async (topics) => void (await this.cluster.refreshMetadata(topics)), (topic) => this.cluster.topics.get(topic)?.partitions.length ?? 0),
+      (protocolName, members) =>
+        planAssignments(
+          protocolName,
+          members,
+          async (topics) => void (await this.cluster.refreshMetadata(topics)),
+          (topic) => this.cluster.topics.get(topic)?.partitions.length ?? 0,
+        ),
       () => this.closed,
     );
     const fresh = new Map<string, number[]>();
@@ -243,7 +257,10 @@ export class Consumer implements AsyncIterable<ConsumerRecord> {
       // Nothing more of these is handed out while their offsets are committed.
       const revokedKeys = new Set(revoked.map((p) => partitionKey(p.topic, p.partition)));
       this.fetcher.withhold(revokedKeys);
-      if (this.options.autoCommit ?? true) await this.commit(this.offsets.uncommitted(revokedKeys)).catch((error) => this.cluster.report('commit of revoked partitions', error));
+      if (this.options.autoCommit ?? true)
+        await this.commit(this.offsets.uncommitted(revokedKeys)).catch((error) =>
+          this.cluster.report('commit of revoked partitions', error),
+        );
       try {
         await this.options.onPartitionsRevoked?.(revoked);
       } finally {
@@ -295,7 +312,10 @@ export class Consumer implements AsyncIterable<ConsumerRecord> {
     })();
     if (!this.cooperative) {
       // Only a marker that a join is under way: its failure is thrown to the caller just below.
-      group.joining = run.then(() => undefined, () => undefined);
+      group.joining = run.then(
+        () => undefined,
+        () => undefined,
+      );
       let pending: PendingAssignment;
       try {
         pending = await run;
@@ -309,17 +329,19 @@ export class Consumer implements AsyncIterable<ConsumerRecord> {
       await this.applyAssignment(pending);
       return;
     }
-    group.joining = run.then(
-      (pending) => {
-        this.pendingAssignment = pending;
-      },
-      (error: unknown) => {
-        if (!this.closed) this.joinFailure = error;
-      },
-    ).finally(() => {
-      group.joining = null;
-      this.fetcher.wakeUp();
-    });
+    group.joining = run
+      .then(
+        (pending) => {
+          this.pendingAssignment = pending;
+        },
+        (error: unknown) => {
+          if (!this.closed) this.joinFailure = error;
+        },
+      )
+      .finally(() => {
+        group.joining = null;
+        this.fetcher.wakeUp();
+      });
   }
 
   /** Whether a cooperative rejoin is under way in the background. */
@@ -330,7 +352,10 @@ export class Consumer implements AsyncIterable<ConsumerRecord> {
   private startHeartbeats(group: GroupMember): void {
     group.startHeartbeats();
     if ((this.options.autoCommit ?? true) && !this.commitTimer) {
-      this.commitTimer = setInterval(() => void this.commitConsumed().catch((error) => this.cluster.report('automatic commit', error)), this.options.autoCommitIntervalMs ?? 5000);
+      this.commitTimer = setInterval(
+        () => void this.commitConsumed().catch((error) => this.cluster.report('automatic commit', error)),
+        this.options.autoCommitIntervalMs ?? 5000,
+      );
       this.commitTimer.unref();
     }
   }
@@ -354,7 +379,12 @@ export class Consumer implements AsyncIterable<ConsumerRecord> {
   next(): Promise<ConsumerRecord | null> {
     const after = this.nextCalls > 0 ? this.lastNextCall : null;
     this.nextCalls++;
-    const call = after ? after.then(() => this.nextInTurn(), () => this.nextInTurn()) : this.nextInTurn();
+    const call = after
+      ? after.then(
+          () => this.nextInTurn(),
+          () => this.nextInTurn(),
+        )
+      : this.nextInTurn();
     this.lastNextCall = call;
     return call;
   }
@@ -400,7 +430,10 @@ export class Consumer implements AsyncIterable<ConsumerRecord> {
       if (this.group && this.options.autoCommit !== false) await this.commit();
       // Leaving gives every partition up, as a rebalance would.
       const held = this.subscription.length > 0 ? this.assignment() : [];
-      if (held.length > 0) await Promise.resolve(this.options.onPartitionsRevoked?.(held)).catch((error) => this.cluster.report('onPartitionsRevoked listener on close', error));
+      if (held.length > 0)
+        await Promise.resolve(this.options.onPartitionsRevoked?.(held)).catch((error) =>
+          this.cluster.report('onPartitionsRevoked listener on close', error),
+        );
       await this.group?.leave();
     } catch (error) {
       // Leaving is best effort: the session timeout removes the member otherwise.

@@ -64,7 +64,10 @@ export class Fetcher {
   private waiters: (() => void)[] = [];
   private closed = false;
 
-  constructor(private readonly cluster: Cluster, private readonly options: FetcherOptions) {}
+  constructor(
+    private readonly cluster: Cluster,
+    private readonly options: FetcherOptions,
+  ) {}
 
   get isolationLevel(): 0 | 1 {
     return this.options.isolationLevel === 'read_committed' ? 1 : 0;
@@ -72,7 +75,15 @@ export class Fetcher {
 
   /** Starts fetching a partition from `offset` (-1: look it up by `reset`, else auto.offset.reset). */
   add(topic: string, partition: number, offset: number, reset?: OffsetReset): void {
-    this.positions.set(partitionKey(topic, partition), { topic, partition, offset, paused: false, reset, fetching: false, chunks: 0 });
+    this.positions.set(partitionKey(topic, partition), {
+      topic,
+      partition,
+      offset,
+      paused: false,
+      reset,
+      fetching: false,
+      chunks: 0,
+    });
   }
 
   /** Stops fetching everything and drops what was fetched. */
@@ -148,7 +159,10 @@ export class Fetcher {
   async resolvePositions(): Promise<void> {
     const unknown = [...this.positions.values()].filter((p) => p.offset < 0);
     if (unknown.length === 0) return;
-    const listed = await this.cluster.listOffsets(unknown.map((p) => ({ topic: p.topic, partition: p.partition, timestamp: this.listOffsetsTimestamp(p.reset) })), { isolationLevel: this.isolationLevel });
+    const listed = await this.cluster.listOffsets(
+      unknown.map((p) => ({ topic: p.topic, partition: p.partition, timestamp: this.listOffsetsTimestamp(p.reset) })),
+      { isolationLevel: this.isolationLevel },
+    );
     for (const r of listed) {
       const position = this.positions.get(partitionKey(r.topic, r.partition));
       if (!position || r.errorCode !== ErrorCode.NONE || position.offset >= 0) continue;
@@ -225,10 +239,13 @@ export class Fetcher {
   private refreshInBackground(topics: string[] | null): void {
     if (this.metadataRefresh || this.closed) return;
     // A failed refresh is tried again the next time a leader is missing or refuses.
-    this.metadataRefresh = this.cluster.refreshMetadata(topics).catch((error) => this.cluster.report('background metadata refresh', error)).then(() => {
-      this.metadataRefresh = null;
-      this.pump();
-    });
+    this.metadataRefresh = this.cluster
+      .refreshMetadata(topics)
+      .catch((error) => this.cluster.report('background metadata refresh', error))
+      .then(() => {
+        this.metadataRefresh = null;
+        this.pump();
+      });
   }
 
   /** Waits until records may be there: positions looked up, fetches started, one answered (or `ms`). */
@@ -301,7 +318,17 @@ export class Fetcher {
         isolationLevel: this.isolationLevel,
         sessionId: 0,
         sessionEpoch: -1,
-        topics: [...byTopic].map(([topic, ps]) => ({ topic, partitions: ps.map((p) => ({ partition: p.partition, currentLeaderEpoch: -1, fetchOffset: asked.get(p)!, lastFetchedEpoch: -1, logStartOffset: -1, partitionMaxBytes: this.options.maxPartitionBytes ?? 1048576 })) })),
+        topics: [...byTopic].map(([topic, ps]) => ({
+          topic,
+          partitions: ps.map((p) => ({
+            partition: p.partition,
+            currentLeaderEpoch: -1,
+            fetchOffset: asked.get(p)!,
+            lastFetchedEpoch: -1,
+            logStartOffset: -1,
+            partitionMaxBytes: this.options.maxPartitionBytes ?? 1048576,
+          })),
+        })),
         forgottenTopicsData: [],
         rackId: '',
       });
@@ -336,13 +363,22 @@ export class Fetcher {
           if (!view.isControl) {
             for (const r of await view.records()) {
               if (r.offset < next) continue;
-              out.push({ topic: t.topic, partition: p.partitionIndex, offset: r.offset, timestamp: r.timestamp, key: r.key, value: r.value, headers: r.headers });
+              out.push({
+                topic: t.topic,
+                partition: p.partitionIndex,
+                offset: r.offset,
+                timestamp: r.timestamp,
+                key: r.key,
+                value: r.value,
+                headers: r.headers,
+              });
             }
           }
           next = view.lastOffset + 1;
         }
         // Decoding awaited: a seek, reset or revocation meanwhile wins over what was fetched.
-        if (this.positions.get(partitionKey(t.topic, p.partitionIndex)) !== position || position.offset !== fetchedFrom) continue;
+        if (this.positions.get(partitionKey(t.topic, p.partitionIndex)) !== position || position.offset !== fetchedFrom)
+          continue;
         position.offset = next;
         if (out.length > 0) {
           position.chunks++;

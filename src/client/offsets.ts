@@ -38,10 +38,12 @@ export class ConsumedOffsets {
 
   /** What was consumed and is not committed yet (only of the `of` partitions when given). */
   uncommitted(of?: Set<string>): OffsetToCommit[] {
-    return [...this.consumed].filter(([key, offset]) => (!of || of.has(key)) && this.committedUpTo.get(key) !== offset).map(([key, offset]) => {
-      const [topic, partition] = key.split('\u0000');
-      return { topic, partition: Number(partition), offset };
-    });
+    return [...this.consumed]
+      .filter(([key, offset]) => (!of || of.has(key)) && this.committedUpTo.get(key) !== offset)
+      .map(([key, offset]) => {
+        const [topic, partition] = key.split('\u0000');
+        return { topic, partition: Number(partition), offset };
+      });
   }
 
   /** The partition is no longer this member's. */
@@ -56,10 +58,25 @@ export class ConsumedOffsets {
    */
   async commit(member: GroupMember, offsets: OffsetToCommit[]): Promise<void> {
     if (offsets.length === 0) return;
-    const byTopic = new Map<string, { partitionIndex: number; committedOffset: number; committedLeaderEpoch: number; committedMetadata: string | null }[]>();
+    const byTopic = new Map<
+      string,
+      {
+        partitionIndex: number;
+        committedOffset: number;
+        committedLeaderEpoch: number;
+        committedMetadata: string | null;
+      }[]
+    >();
     for (const o of offsets) {
       if (!byTopic.has(o.topic)) byTopic.set(o.topic, []);
-      byTopic.get(o.topic)!.push({ partitionIndex: o.partition, committedOffset: o.offset, committedLeaderEpoch: -1, committedMetadata: null });
+      byTopic
+        .get(o.topic)!
+        .push({
+          partitionIndex: o.partition,
+          committedOffset: o.offset,
+          committedLeaderEpoch: -1,
+          committedMetadata: null,
+        });
     }
     const generationId = member.generationId;
     const memberId = member.memberId;
@@ -75,7 +92,8 @@ export class ConsumedOffsets {
     for (const t of answer.topics) {
       for (const p of t.partitions) {
         member.noteGroupError(p.errorCode, generationId, memberId);
-        if (p.errorCode !== ErrorCode.NONE) throw new KafkaError(p.errorCode, `OffsetCommit ${t.name}-${p.partitionIndex}`);
+        if (p.errorCode !== ErrorCode.NONE)
+          throw new KafkaError(p.errorCode, `OffsetCommit ${t.name}-${p.partitionIndex}`);
         const done = offsets.find((o) => o.topic === t.name && o.partition === p.partitionIndex);
         if (done) this.committedUpTo.set(partitionKey(done.topic, done.partition), done.offset);
       }
@@ -84,15 +102,24 @@ export class ConsumedOffsets {
 }
 
 /** The group's committed offsets (by partitionKey) of `wanted`; partitions without one are left out. */
-export async function fetchCommittedOffsets(member: GroupMember, wanted: Map<string, number[]>): Promise<Map<string, number>> {
+export async function fetchCommittedOffsets(
+  member: GroupMember,
+  wanted: Map<string, number[]>,
+): Promise<Map<string, number>> {
   const out = new Map<string, number>();
   if (wanted.size === 0) return out;
   const topics = [...wanted].map(([name, partitionIndexes]) => ({ name, partitionIndexes }));
-  const answer = await member.request(9, { groupId: member.groupId, topics, groups: [{ groupId: member.groupId, topics }], requireStable: false });
+  const answer = await member.request(9, {
+    groupId: member.groupId,
+    topics,
+    groups: [{ groupId: member.groupId, topics }],
+    requireStable: false,
+  });
   // Below v8 the decoder fills the absent groups array with an empty one: the answer is in topics.
   for (const t of (answer.groups?.length ? answer.groups[0].topics : answer.topics) ?? []) {
     for (const p of t.partitions) {
-      if (p.errorCode === ErrorCode.NONE && Number(p.committedOffset) >= 0) out.set(partitionKey(t.name, p.partitionIndex), Number(p.committedOffset));
+      if (p.errorCode === ErrorCode.NONE && Number(p.committedOffset) >= 0)
+        out.set(partitionKey(t.name, p.partitionIndex), Number(p.committedOffset));
     }
   }
   return out;

@@ -20,14 +20,26 @@ function metadata(port: number): unknown {
     brokers: [{ nodeId: 1, host: '127.0.0.1', port, rack: null }],
     clusterId: 'scripted',
     controllerId: 1,
-    topics: [{
-      errorCode: 0,
-      name: 't',
-      topicId: 'AAAAAAAAAAAAAAAAAAAAAA',
-      isInternal: false,
-      partitions: [{ errorCode: 0, partitionIndex: 0, leaderId: 1, leaderEpoch: 0, replicaNodes: [1], isrNodes: [1], offlineReplicas: [] }],
-      topicAuthorizedOperations: -2147483648,
-    }],
+    topics: [
+      {
+        errorCode: 0,
+        name: 't',
+        topicId: 'AAAAAAAAAAAAAAAAAAAAAA',
+        isInternal: false,
+        partitions: [
+          {
+            errorCode: 0,
+            partitionIndex: 0,
+            leaderId: 1,
+            leaderEpoch: 0,
+            replicaNodes: [1],
+            isrNodes: [1],
+            offlineReplicas: [],
+          },
+        ],
+        topicAuthorizedOperations: -2147483648,
+      },
+    ],
     clusterAuthorizedOperations: -2147483648,
   };
 }
@@ -46,7 +58,12 @@ test('a dropped fetch reaches onError and the logger; a throwing reporter does n
   const node = await scriptedNode(VERSIONS, script);
   const reported: string[] = [];
   const warned: { msg: string; fields?: Record<string, unknown> }[] = [];
-  const logger = { debug: () => undefined, info: () => undefined, error: () => undefined, warn: (msg: string, fields?: Record<string, unknown>) => warned.push({ msg, fields }) };
+  const logger = {
+    debug: () => undefined,
+    info: () => undefined,
+    error: () => undefined,
+    warn: (msg: string, fields?: Record<string, unknown>) => warned.push({ msg, fields }),
+  };
   const consumer = new Consumer({
     bootstrap: [`127.0.0.1:${node.port}`],
     maxWaitMs: 50,
@@ -61,7 +78,10 @@ test('a dropped fetch reaches onError and the logger; a throwing reporter does n
     const polling = consumer.next();
     await until(() => reported.length >= 2, 5000);
     assert.match(reported[0], /^fetch from broker 1: /);
-    assert.ok(warned.some((w) => /fetch from broker 1 failed/.test(w.msg)), JSON.stringify(warned));
+    assert.ok(
+      warned.some((w) => /fetch from broker 1 failed/.test(w.msg)),
+      JSON.stringify(warned),
+    );
     assert.ok(node.seen.filter((r) => r.apiKey === 1).length >= 2, 'the consumer kept fetching');
     await consumer.close();
     assert.is(await polling, null);

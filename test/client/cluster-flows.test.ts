@@ -22,25 +22,44 @@ function metadata(nodes: ScriptedNode[], leaders: number[]): unknown {
     brokers: nodes.map((n, i) => ({ nodeId: i + 1, host: '127.0.0.1', port: n.port, rack: null })),
     clusterId: 'scripted',
     controllerId: 1,
-    topics: [{
-      errorCode: 0,
-      name: 't',
-      topicId: 'AAAAAAAAAAAAAAAAAAAAAA',
-      isInternal: false,
-      partitions: leaders.map((leader, p) => ({ errorCode: 0, partitionIndex: p, leaderId: leader, leaderEpoch: 0, replicaNodes: [Math.max(leader, 1)], isrNodes: [Math.max(leader, 1)], offlineReplicas: [] })),
-      topicAuthorizedOperations: -2147483648,
-    }],
+    topics: [
+      {
+        errorCode: 0,
+        name: 't',
+        topicId: 'AAAAAAAAAAAAAAAAAAAAAA',
+        isInternal: false,
+        partitions: leaders.map((leader, p) => ({
+          errorCode: 0,
+          partitionIndex: p,
+          leaderId: leader,
+          leaderEpoch: 0,
+          replicaNodes: [Math.max(leader, 1)],
+          isrNodes: [Math.max(leader, 1)],
+          offlineReplicas: [],
+        })),
+        topicAuthorizedOperations: -2147483648,
+      },
+    ],
     clusterAuthorizedOperations: -2147483648,
   };
 }
 
 function coordinatorAnswer(errorCode: number, port: number): unknown {
-  return { throttleTimeMs: 0, errorCode, errorMessage: null, nodeId: errorCode === 0 ? 1 : -1, host: errorCode === 0 ? '127.0.0.1' : '', port: errorCode === 0 ? port : -1 };
+  return {
+    throttleTimeMs: 0,
+    errorCode,
+    errorMessage: null,
+    nodeId: errorCode === 0 ? 1 : -1,
+    host: errorCode === 0 ? '127.0.0.1' : '',
+    port: errorCode === 0 ? port : -1,
+  };
 }
 
 test('FindCoordinator: retriable answers are asked again until one names the coordinator', async () => {
   const codes = [14, 15, 0];
-  const node = await scriptedNode(VERSIONS, (request: ScriptedRequest, port) => (request.apiKey === 10 ? coordinatorAnswer(codes.shift() ?? 0, port) : 'drop'));
+  const node = await scriptedNode(VERSIONS, (request: ScriptedRequest, port) =>
+    request.apiKey === 10 ? coordinatorAnswer(codes.shift() ?? 0, port) : 'drop',
+  );
   const cluster = new Cluster({ bootstrap: [`127.0.0.1:${node.port}`] });
   try {
     const found = await cluster.findCoordinator('g', 5000);
@@ -56,7 +75,9 @@ test('FindCoordinator: retriable answers are asked again until one names the coo
 
 test('FindCoordinator: a non-retriable answer is thrown at once, a retriable one at the deadline', async () => {
   let code = 30;
-  const node = await scriptedNode(VERSIONS, (request: ScriptedRequest, port) => (request.apiKey === 10 ? coordinatorAnswer(code, port) : 'drop'));
+  const node = await scriptedNode(VERSIONS, (request: ScriptedRequest, port) =>
+    request.apiKey === 10 ? coordinatorAnswer(code, port) : 'drop',
+  );
   const cluster = new Cluster({ bootstrap: [`127.0.0.1:${node.port}`] });
   try {
     const refused = await cluster.findCoordinator('g', 5000).catch((error: unknown) => error);
@@ -86,25 +107,40 @@ test('ListOffsets: one request per leader with its own partitions; no leader and
       throttleTimeMs: 0,
       topics: request.body.topics.map((t: any) => ({
         name: t.name,
-        partitions: t.partitions.map((p: any) => ({ partitionIndex: p.partitionIndex, errorCode: p.partitionIndex === 2 ? 6 : 0, oldStyleOffsets: [], timestamp: -1n, offset: BigInt(100 + p.partitionIndex), leaderEpoch: 0 })),
+        partitions: t.partitions.map((p: any) => ({
+          partitionIndex: p.partitionIndex,
+          errorCode: p.partitionIndex === 2 ? 6 : 0,
+          oldStyleOffsets: [],
+          timestamp: -1n,
+          offset: BigInt(100 + p.partitionIndex),
+          leaderEpoch: 0,
+        })),
       })),
     };
   };
   nodes.push(await scriptedNode(VERSIONS, script), await scriptedNode(VERSIONS, script));
   const cluster = new Cluster({ bootstrap: [`127.0.0.1:${nodes[0].port}`] });
   try {
-    const listed = await cluster.listOffsets([3, 2, 1, 0].map((partition) => ({ topic: 't', partition, timestamp: -1 })));
-    assert.equal(listed.map((l) => [l.partition, l.errorCode, l.offset, l.error]), [
-      [3, 5, -1, 'no leader'],
-      [2, 6, -1, 'NOT_LEADER_OR_FOLLOWER'],
-      [1, 0, 101, null],
-      [0, 0, 100, null],
-    ]);
+    const listed = await cluster.listOffsets(
+      [3, 2, 1, 0].map((partition) => ({ topic: 't', partition, timestamp: -1 })),
+    );
+    assert.equal(
+      listed.map((l) => [l.partition, l.errorCode, l.offset, l.error]),
+      [
+        [3, 5, -1, 'no leader'],
+        [2, 6, -1, 'NOT_LEADER_OR_FOLLOWER'],
+        [1, 0, 101, null],
+        [0, 0, 100, null],
+      ],
+    );
     const asked = nodes.map((n) => n.seen.filter((r) => r.apiKey === 2));
     assert.is(asked[0].length, 1);
     assert.is(asked[1].length, 1);
     assert.equal(asked[0][0].body.topics[0].partitions.map((p: any) => p.partitionIndex).sort(), [0, 2]);
-    assert.equal(asked[1][0].body.topics[0].partitions.map((p: any) => p.partitionIndex), [1]);
+    assert.equal(
+      asked[1][0].body.topics[0].partitions.map((p: any) => p.partitionIndex),
+      [1],
+    );
     assert.is(asked[0][0].apiVersion, 7);
   } finally {
     cluster.close();

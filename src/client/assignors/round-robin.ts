@@ -5,7 +5,10 @@
 import type { PartitionsByTopic } from '../../../protocol/consumer-protocol';
 
 /** memberId -> the partitions it gets; every member appears, possibly with nothing. */
-export function roundRobinAssign(members: { memberId: string; topics: string[] }[], partitionsOf: (topic: string) => number): Map<string, PartitionsByTopic> {
+export function roundRobinAssign(
+  members: { memberId: string; topics: string[] }[],
+  partitionsOf: (topic: string) => number,
+): Map<string, PartitionsByTopic> {
   const out = new Map(members.map((m) => [m.memberId, new Map<string, number[]>()]));
   const sorted = [...members].sort((a, b) => a.memberId.localeCompare(b.memberId));
   const topics = [...new Set(members.flatMap((m) => m.topics))].sort();
