@@ -158,8 +158,7 @@ export async function groupsCommand(argv: string[]): Promise<number> {
       return 0;
     }
     if (verb === 'delete') {
-      const response = await connection.request(42, 1, { groupsNames: [groupId] });
-      check(response.results[0].errorCode, `delete ${groupId}`);
+      await admin.deleteGroups([groupId]);
       print({ deleted: groupId }, `deleted group ${groupId}\n`);
       return 0;
     }

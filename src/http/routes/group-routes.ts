@@ -4,6 +4,7 @@
 
 import { ErrorCode } from '../../../protocol/errors';
 import { Admin, GroupDescription } from '../../client/admin';
+import { KafkaError } from '../../client/cluster';
 import { readJsonBody } from '../body';
 import { badRequest, fromKafkaCode, HttpError, notFound } from '../http-errors';
 import type { ApiContext } from '../http-server';
@@ -147,10 +148,12 @@ export function addGroupRoutes(router: Router, context: ApiContext): void {
     const admin = await context.clients.adminClient();
     const d = await describeExisting(admin, params.group);
     requireEmpty(d, 'delete');
-    const coordinator = await coordinatorOf(admin.cluster, params.group);
-    const answer = await coordinator.request(42, { groupsNames: [params.group] });
-    const result = answer.results[0];
-    if (result.errorCode !== ErrorCode.NONE) throw fromKafkaCode(result.errorCode, `deleting group "${params.group}"`);
+    try {
+      await admin.deleteGroups([params.group]);
+    } catch (error) {
+      if (error instanceof KafkaError) throw fromKafkaCode(error.code, `deleting group "${params.group}"`);
+      throw error;
+    }
     return { status: 204 };
   });
 }
