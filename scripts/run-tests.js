@@ -53,7 +53,7 @@ function readTimings() {
 function runFile(file) {
   return new Promise((resolve) => {
     const started = Date.now();
-    const child = spawn(process.execPath, [file], {
+    const child = spawn(process.execPath, ['-r', path.join(__dirname, 'uvu-hook-errors.js'), file], {
       stdio: ['ignore', 'pipe', 'pipe'],
       env: { ...process.env, FORCE_COLOR: '0' },
     });

@@ -27,7 +27,18 @@ export function chromiumAvailable(): boolean {
 export async function openBrowser(baseUrl: string): Promise<BrowserSession> {
   const browser = await chromium.launch({
     executablePath: CHROMIUM_PATH,
-    args: ['--no-sandbox', '--headless', '--disable-gpu', '--disable-dev-shm-usage'],
+    // Without the background-networking flags Chromium keeps trying to reach Google's hosts,
+    // which a machine without outside network refuses many times over.
+    args: [
+      '--no-sandbox',
+      '--headless',
+      '--disable-gpu',
+      '--disable-dev-shm-usage',
+      '--disable-background-networking',
+      '--disable-component-update',
+      '--disable-sync',
+      '--no-first-run',
+    ],
     timeout: LAUNCH_TIMEOUT_MS,
   });
   const context = await browser.newContext({ baseURL: baseUrl, viewport: { width: 1280, height: 900 } });

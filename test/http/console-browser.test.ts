@@ -15,8 +15,10 @@ import { BrokerProcess, startBroker } from '../helpers/broker-process';
 import { BrowserSession, chromiumAvailable, CHROMIUM_PATH, openBrowser } from '../helpers/browser';
 import { until } from '../helpers/wait';
 
-/** Every wait in this file is bounded by this. */
+/** Every wait on the page is bounded by this. */
 const WAIT_MS = 15_000;
+/** A node's first readiness (registered, caught up) on a machine busy with other test files. */
+const READY_MS = 60_000;
 
 let broker: BrokerProcess;
 let browser: BrowserSession;
@@ -53,7 +55,7 @@ test.before(async () => {
   if (!chromiumAvailable()) throw new Error(`the browser test needs Chromium at ${CHROMIUM_PATH} (apt-get install -y chromium)`);
   broker = await startBroker({ http: true, config: { 'num.partitions': '1' } });
   baseUrl = `http://127.0.0.1:${broker.httpPort}`;
-  await until(async () => (await getJson(`${baseUrl}/ready`).catch(() => ({ status: 0 }))).status === 200, { what: () => `the node to be ready:\n${broker.logs()}`, timeoutMs: WAIT_MS });
+  await until(async () => (await getJson(`${baseUrl}/ready`).catch(() => ({ status: 0 }))).status === 200, { what: () => `the node to be ready:\n${broker.logs()}`, timeoutMs: READY_MS });
   kafka = new Kafka({ brokers: [`127.0.0.1:${broker.port}`], clientId: 'console-test', logLevel: logLevel.NOTHING, retry: { retries: 3 } });
   browser = await openBrowser(baseUrl);
   page = browser.page;
