@@ -10,6 +10,7 @@ import * as path from 'node:path';
 import { KafkaConnection } from '../../src/net/kafka-connection';
 import { API_VERSIONS_V0, rawRequest, startBroker } from '../helpers/broker-process';
 import { kcat } from '../helpers/kcat';
+import { until } from '../helpers/wait';
 
 test('SIGTERM answers in-flight requests, flushes, exits 0', async () => {
   const broker = await startBroker();
@@ -137,7 +138,9 @@ test('a partition directory the metadata does not know is set aside, not read or
   try {
     assert.not.ok(fs.existsSync(stray));
     assert.ok(fs.readdirSync(path.join(broker.dataDir, 'logs')).some((name) => name.startsWith('ghost-0.') && name.endsWith('-stray')));
-    assert.match(again.logs(), /set aside/);
+    // The log line is written before the listener answers, but stderr is read by this
+    // process in its own time: wait for it rather than read it once.
+    await until(() => /set aside/.test(again.logs()), { what: () => `the 'set aside' log line:\n${again.logs()}`, timeoutMs: 10_000 });
   } finally {
     await again.stop();
   }
