@@ -2,7 +2,7 @@
 // Codes and retriable flags follow Kafka's Errors enum (retriable = the exception is a
 // RetriableException there). Handlers put these codes in responses; they never throw them.
 
-interface ErrorDef {
+export interface ErrorDef {
   name: string;
   code: number;
   retriable: boolean;
@@ -10,7 +10,7 @@ interface ErrorDef {
 }
 
 // [name, code, retriable, message]
-const TABLE: [string, number, boolean, string][] = [
+const TABLE = [
   ['UNKNOWN_SERVER_ERROR', -1, false, 'The server experienced an unexpected error when processing the request.'],
   ['NONE', 0, false, ''],
   ['OFFSET_OUT_OF_RANGE', 1, false, 'The requested offset is not within the range of offsets maintained by the server.'],
@@ -133,7 +133,19 @@ const TABLE: [string, number, boolean, string][] = [
   ['TELEMETRY_TOO_LARGE', 118, false, 'Client sent a push telemetry request larger than the maximum size the broker will accept.'],
   ['INVALID_REGISTRATION', 119, false, 'The controller has considered the broker registration to be invalid.'],
   ['TRANSACTION_ABORTABLE', 120, false, 'The server encountered an error with the transaction.'],
-];
+] as const satisfies readonly (readonly [string, number, boolean, string])[];
+
+type TableEntry = (typeof TABLE)[number];
+
+/** Kafka's constant names for error codes: 'NONE' | 'CORRUPT_MESSAGE' | ... */
+export type ErrorCodeName = TableEntry[0];
+
+/** Error codes by Kafka's constant name: `ErrorCode.CORRUPT_MESSAGE === 2`. A misspelt name
+ * does not compile, and each entry has its literal code as its type. */
+export type ErrorCodeTable = { readonly [E in TableEntry as E[0]]: E[1] };
+
+/** Any code in the table (responses may still carry codes Brook does not know: use number there). */
+export type ErrorCodeValue = ErrorCodeTable[ErrorCodeName];
 
 const BY_CODE = new Map<number, ErrorDef>();
 const codes: Record<string, number> = {};
@@ -142,9 +154,7 @@ for (const [name, code, retriable, message] of TABLE) {
   codes[name] = code;
 }
 
-/** Error codes by Kafka's constant name: `ErrorCode.CORRUPT_MESSAGE === 2`. */
-export const ErrorCode: Readonly<Record<string, number>> = codes;
-
+export const ErrorCode: ErrorCodeTable = Object.freeze(codes) as ErrorCodeTable;
 
 export function errorInfo(code: number): ErrorDef {
   return BY_CODE.get(code) ?? { name: `UNKNOWN_ERROR_${code}`, code, retriable: false, message: `unknown error code ${code}` };

@@ -3,10 +3,11 @@
 // v4: same. v5: log start offset. v6: same. v7: zstd allowed. v8: per-batch record errors
 // and an error message. v9: flexible.
 
+import { ApiKey } from '../api-keys';
 import { ApiSchema, array, field } from '../schema';
 
 export const Produce: ApiSchema = {
-  apiKey: 0,
+  apiKey: ApiKey.Produce,
   name: 'Produce',
   validVersions: '0-9',
   flexibleVersions: '9+',

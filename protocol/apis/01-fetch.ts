@@ -6,10 +6,11 @@
 // v12: flexible; last fetched epoch in, diverging epoch / current leader / snapshot id
 // tags out (KIP-595).
 
+import { ApiKey } from '../api-keys';
 import { ApiSchema, array, field, struct } from '../schema';
 
 export const Fetch: ApiSchema = {
-  apiKey: 1,
+  apiKey: ApiKey.Fetch,
   name: 'Fetch',
   validVersions: '0-12',
   flexibleVersions: '12+',

@@ -3,10 +3,11 @@
 // v2: isolation level, throttle time. v3: same. v4: current leader epoch in, leader epoch
 // out (KIP-320). v5: same. v6: flexible. v7: timestamp -3 = max timestamp (KIP-734).
 
+import { ApiKey } from '../api-keys';
 import { ApiSchema, array, field } from '../schema';
 
 export const ListOffsets: ApiSchema = {
-  apiKey: 2,
+  apiKey: ApiKey.ListOffsets,
   name: 'ListOffsets',
   validVersions: '0-7',
   flexibleVersions: '6+',

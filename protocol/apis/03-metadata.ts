@@ -4,10 +4,11 @@
 // replicas. v6: same. v7: leader epoch. v8: authorized operations. v9: flexible.
 // v10: topic ids. v11: cluster authorized operations removed. v12: topic name nullable.
 
+import { ApiKey } from '../api-keys';
 import { ApiSchema, array, field } from '../schema';
 
 export const Metadata: ApiSchema = {
-  apiKey: 3,
+  apiKey: ApiKey.Metadata,
   name: 'Metadata',
   validVersions: '0-12',
   flexibleVersions: '9+',

@@ -3,10 +3,11 @@
 // dropped). v3: throttle time. v4: same. v5: retention time dropped. v6: committed leader
 // epoch. v7: group instance id. v8: flexible.
 
+import { ApiKey } from '../api-keys';
 import { ApiSchema, array, field } from '../schema';
 
 export const OffsetCommit: ApiSchema = {
-  apiKey: 8,
+  apiKey: ApiKey.OffsetCommit,
   name: 'OffsetCommit',
   validVersions: '0-8',
   flexibleVersions: '8+',

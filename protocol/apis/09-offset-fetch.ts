@@ -3,6 +3,7 @@
 // v3: throttle time. v4: same. v5: committed leader epoch. v6: flexible. v7: requireStable.
 // v8: several groups per request (KIP-709).
 
+import { ApiKey } from '../api-keys';
 import { ApiSchema, array, field } from '../schema';
 
 const partitionsResponse = [
@@ -14,7 +15,7 @@ const partitionsResponse = [
 ];
 
 export const OffsetFetch: ApiSchema = {
-  apiKey: 9,
+  apiKey: ApiKey.OffsetFetch,
   name: 'OffsetFetch',
   validVersions: '0-8',
   flexibleVersions: '6+',

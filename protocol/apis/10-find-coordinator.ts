@@ -2,10 +2,11 @@
 // v1: key type (0 group, 1 transaction), throttle time, error message. v2: same.
 // v3: flexible. v4: several keys at once (KIP-699): the answer is a list of coordinators.
 
+import { ApiKey } from '../api-keys';
 import { ApiSchema, array, field } from '../schema';
 
 export const FindCoordinator: ApiSchema = {
-  apiKey: 10,
+  apiKey: ApiKey.FindCoordinator,
   name: 'FindCoordinator',
   validVersions: '0-4',
   flexibleVersions: '3+',

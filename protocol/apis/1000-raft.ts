@@ -14,10 +14,11 @@
 //   1009 AllocateProducerIds broker -> active controller: a block of producer ids
 //   1010 AlterPartitionIsr   partition leader -> active controller: a new ISR
 
+import { ApiKey } from '../api-keys';
 import { ApiSchema, array, field } from '../schema';
 
 export const RaftVote: ApiSchema = {
-  apiKey: 1000,
+  apiKey: ApiKey.RaftVote,
   name: 'RaftVote',
   validVersions: '0',
   flexibleVersions: '0+',
@@ -34,7 +35,7 @@ export const RaftVote: ApiSchema = {
 };
 
 export const RaftAppendEntries: ApiSchema = {
-  apiKey: 1001,
+  apiKey: ApiKey.RaftAppendEntries,
   name: 'RaftAppendEntries',
   validVersions: '0',
   flexibleVersions: '0+',
@@ -59,7 +60,7 @@ export const RaftAppendEntries: ApiSchema = {
 };
 
 export const RaftInstallSnapshot: ApiSchema = {
-  apiKey: 1002,
+  apiKey: ApiKey.RaftInstallSnapshot,
   name: 'RaftInstallSnapshot',
   validVersions: '0',
   flexibleVersions: '0+',
@@ -86,7 +87,7 @@ export const RaftInstallSnapshot: ApiSchema = {
 };
 
 export const RaftTimeoutNow: ApiSchema = {
-  apiKey: 1003,
+  apiKey: ApiKey.RaftTimeoutNow,
   name: 'RaftTimeoutNow',
   validVersions: '0',
   flexibleVersions: '0+',
@@ -95,7 +96,7 @@ export const RaftTimeoutNow: ApiSchema = {
 };
 
 export const RaftDescribeQuorum: ApiSchema = {
-  apiKey: 1004,
+  apiKey: ApiKey.RaftDescribeQuorum,
   name: 'RaftDescribeQuorum',
   validVersions: '0',
   flexibleVersions: '0+',
@@ -113,7 +114,7 @@ export const RaftDescribeQuorum: ApiSchema = {
 
 /** A broker joining the cluster (sent to the active controller's controller port). */
 export const BrokerRegistration: ApiSchema = {
-  apiKey: 1005,
+  apiKey: ApiKey.BrokerRegistration,
   name: 'BrokerRegistration',
   validVersions: '0',
   flexibleVersions: '0+',
@@ -134,7 +135,7 @@ export const BrokerRegistration: ApiSchema = {
 
 /** A registered broker's liveness and catch-up report; the answer says whether it is fenced. */
 export const BrokerHeartbeat: ApiSchema = {
-  apiKey: 1006,
+  apiKey: ApiKey.BrokerHeartbeat,
   name: 'BrokerHeartbeat',
   validVersions: '0',
   flexibleVersions: '0+',
@@ -159,7 +160,7 @@ const membershipResponse = [
 
 /** Makes a node a voter (it must be registered and caught up on the metadata log). */
 export const RaftAddVoter: ApiSchema = {
-  apiKey: 1007,
+  apiKey: ApiKey.RaftAddVoter,
   name: 'RaftAddVoter',
   validVersions: '0',
   flexibleVersions: '0+',
@@ -169,7 +170,7 @@ export const RaftAddVoter: ApiSchema = {
 
 /** Removes a voter from the quorum (it stays a broker and follows the log as an observer). */
 export const RaftRemoveVoter: ApiSchema = {
-  apiKey: 1008,
+  apiKey: ApiKey.RaftRemoveVoter,
   name: 'RaftRemoveVoter',
   validVersions: '0',
   flexibleVersions: '0+',
@@ -179,7 +180,7 @@ export const RaftRemoveVoter: ApiSchema = {
 
 /** A block of producer ids for a broker's InitProducerId answers (committed as a ProducerIds record). */
 export const AllocateProducerIds: ApiSchema = {
-  apiKey: 1009,
+  apiKey: ApiKey.AllocateProducerIds,
   name: 'AllocateProducerIds',
   validVersions: '0',
   flexibleVersions: '0+',
@@ -193,7 +194,7 @@ export const AllocateProducerIds: ApiSchema = {
  * PartitionChange record.
  */
 export const AlterPartitionIsr: ApiSchema = {
-  apiKey: 1010,
+  apiKey: ApiKey.AlterPartitionIsr,
   name: 'AlterPartitionIsr',
   validVersions: '0',
   flexibleVersions: '0+',

@@ -4,10 +4,11 @@
 // v7: protocol type in the response, protocol name nullable. v8: join reason.
 // v9: skip-assignment flag in the response.
 
+import { ApiKey } from '../api-keys';
 import { ApiSchema, array, field } from '../schema';
 
 export const JoinGroup: ApiSchema = {
-  apiKey: 11,
+  apiKey: ApiKey.JoinGroup,
   name: 'JoinGroup',
   validVersions: '0-9',
   flexibleVersions: '6+',

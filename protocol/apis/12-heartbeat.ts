@@ -1,10 +1,11 @@
 // Heartbeat (key 12), versions 0-4; flexible from v4.
 // v1: throttle time. v2: same. v3: group instance id. v4: flexible.
 
+import { ApiKey } from '../api-keys';
 import { ApiSchema, field } from '../schema';
 
 export const Heartbeat: ApiSchema = {
-  apiKey: 12,
+  apiKey: ApiKey.Heartbeat,
   name: 'Heartbeat',
   validVersions: '0-4',
   flexibleVersions: '4+',

@@ -2,10 +2,11 @@
 // v1: throttle time. v2: same. v3: several members at once, with instance ids (KIP-345).
 // v4: flexible. v5: leave reason.
 
+import { ApiKey } from '../api-keys';
 import { ApiSchema, array, field } from '../schema';
 
 export const LeaveGroup: ApiSchema = {
-  apiKey: 13,
+  apiKey: ApiKey.LeaveGroup,
   name: 'LeaveGroup',
   validVersions: '0-5',
   flexibleVersions: '4+',

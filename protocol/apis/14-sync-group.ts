@@ -2,10 +2,11 @@
 // v1: throttle time. v2: same. v3: group instance id. v4: flexible.
 // v5: protocol type and name in request and response (KIP-559).
 
+import { ApiKey } from '../api-keys';
 import { ApiSchema, array, field } from '../schema';
 
 export const SyncGroup: ApiSchema = {
-  apiKey: 14,
+  apiKey: ApiKey.SyncGroup,
   name: 'SyncGroup',
   validVersions: '0-5',
   flexibleVersions: '4+',

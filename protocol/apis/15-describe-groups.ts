@@ -2,10 +2,11 @@
 // v1: throttle time. v2: same. v3: authorized operations. v4: group instance ids.
 // v5: flexible.
 
+import { ApiKey } from '../api-keys';
 import { ApiSchema, array, field } from '../schema';
 
 export const DescribeGroups: ApiSchema = {
-  apiKey: 15,
+  apiKey: ApiKey.DescribeGroups,
   name: 'DescribeGroups',
   validVersions: '0-5',
   flexibleVersions: '5+',

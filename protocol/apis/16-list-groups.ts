@@ -1,10 +1,11 @@
 // ListGroups (key 16), versions 0-4; flexible from v3.
 // v1: throttle time. v2: same. v3: flexible. v4: filter by state, state in the answer.
 
+import { ApiKey } from '../api-keys';
 import { ApiSchema, array, field } from '../schema';
 
 export const ListGroups: ApiSchema = {
-  apiKey: 16,
+  apiKey: ApiKey.ListGroups,
   name: 'ListGroups',
   validVersions: '0-4',
   flexibleVersions: '3+',

@@ -3,10 +3,11 @@
 // supported/finalized feature tags in the response. The response always uses response
 // header v0 (see protocol/header.ts).
 
+import { ApiKey } from '../api-keys';
 import { ApiSchema, array, field } from '../schema';
 
 export const ApiVersions: ApiSchema = {
-  apiKey: 18,
+  apiKey: ApiKey.ApiVersions,
   name: 'ApiVersions',
   validVersions: '0-3',
   flexibleVersions: '3+',

@@ -3,10 +3,11 @@
 // replicationFactor may be -1 for broker defaults (KIP-464). v5: flexible; the response
 // carries the partition count, replication factor and configs. v6: same. v7: topic ids.
 
+import { ApiKey } from '../api-keys';
 import { ApiSchema, array, field } from '../schema';
 
 export const CreateTopics: ApiSchema = {
-  apiKey: 19,
+  apiKey: ApiKey.CreateTopics,
   name: 'CreateTopics',
   validVersions: '0-7',
   flexibleVersions: '5+',

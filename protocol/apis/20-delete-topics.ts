@@ -2,10 +2,11 @@
 // v1: throttle time. v2, v3: same. v4: flexible. v5: error messages. v6: topics by name or
 // by id (Topics replaces TopicNames).
 
+import { ApiKey } from '../api-keys';
 import { ApiSchema, array, field } from '../schema';
 
 export const DeleteTopics: ApiSchema = {
-  apiKey: 20,
+  apiKey: ApiKey.DeleteTopics,
   name: 'DeleteTopics',
   validVersions: '0-6',
   flexibleVersions: '4+',

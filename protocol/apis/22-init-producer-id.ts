@@ -2,10 +2,11 @@
 // v1: same as v0. v2: flexible. v3: the current producer id and epoch may be given so the
 // epoch can be bumped (KIP-360). v4: same.
 
+import { ApiKey } from '../api-keys';
 import { ApiSchema, field } from '../schema';
 
 export const InitProducerId: ApiSchema = {
-  apiKey: 22,
+  apiKey: ApiKey.InitProducerId,
   name: 'InitProducerId',
   validVersions: '0-4',
   flexibleVersions: '2+',

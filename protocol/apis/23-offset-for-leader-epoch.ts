@@ -4,10 +4,11 @@
 // v1: the answer names the epoch found. v2: current leader epoch (fencing), throttle time.
 // v3: replica id (-1 consumer, -2 debugging). v4: flexible.
 
+import { ApiKey } from '../api-keys';
 import { ApiSchema, array, field } from '../schema';
 
 export const OffsetForLeaderEpoch: ApiSchema = {
-  apiKey: 23,
+  apiKey: ApiKey.OffsetForLeaderEpoch,
   name: 'OffsetForLeaderEpoch',
   validVersions: '0-4',
   flexibleVersions: '4+',

@@ -2,10 +2,11 @@
 // v1: includeSynonyms; config source and synonyms replace isDefault. v2: same.
 // v3: includeDocumentation; config type and documentation. v4: flexible.
 
+import { ApiKey } from '../api-keys';
 import { ApiSchema, array, field } from '../schema';
 
 export const DescribeConfigs: ApiSchema = {
-  apiKey: 32,
+  apiKey: ApiKey.DescribeConfigs,
   name: 'DescribeConfigs',
   validVersions: '0-4',
   flexibleVersions: '4+',

@@ -1,10 +1,11 @@
 // CreatePartitions (key 37), versions 0-3; flexible from v2.
 // v1: same as v0. v2: flexible. v3: same as v2.
 
+import { ApiKey } from '../api-keys';
 import { ApiSchema, array, field } from '../schema';
 
 export const CreatePartitions: ApiSchema = {
-  apiKey: 37,
+  apiKey: ApiKey.CreatePartitions,
   name: 'CreatePartitions',
   validVersions: '0-3',
   flexibleVersions: '2+',

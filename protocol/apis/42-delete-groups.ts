@@ -1,10 +1,11 @@
 // DeleteGroups (key 42), versions 0-2; flexible from v2.
 // v1: same as v0. v2: flexible.
 
+import { ApiKey } from '../api-keys';
 import { ApiSchema, array, field } from '../schema';
 
 export const DeleteGroups: ApiSchema = {
-  apiKey: 42,
+  apiKey: ApiKey.DeleteGroups,
   name: 'DeleteGroups',
   validVersions: '0-2',
   flexibleVersions: '2+',

@@ -3,10 +3,11 @@
 // and SUBTRACT (3) for list-valued configs. Brook alters topic configs (resource type 2);
 // broker configs come from the config file and are refused here.
 
+import { ApiKey } from '../api-keys';
 import { ApiSchema, array, field } from '../schema';
 
 export const IncrementalAlterConfigs: ApiSchema = {
-  apiKey: 44,
+  apiKey: ApiKey.IncrementalAlterConfigs,
   name: 'IncrementalAlterConfigs',
   validVersions: '0-1',
   flexibleVersions: '1+',

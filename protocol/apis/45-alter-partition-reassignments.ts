@@ -3,10 +3,11 @@
 // progress. Answered once the change is committed to the metadata log (the copying of
 // data to new replicas goes on after the answer; ListPartitionReassignments shows it).
 
+import { ApiKey } from '../api-keys';
 import { ApiSchema, array, field } from '../schema';
 
 export const AlterPartitionReassignments: ApiSchema = {
-  apiKey: 45,
+  apiKey: ApiKey.AlterPartitionReassignments,
   name: 'AlterPartitionReassignments',
   validVersions: '0',
   flexibleVersions: '0+',

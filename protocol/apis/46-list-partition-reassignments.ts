@@ -2,10 +2,11 @@
 // The reassignments in progress: each partition's replicas with those being added and
 // removed. A null topic list asks for all of them.
 
+import { ApiKey } from '../api-keys';
 import { ApiSchema, array, field } from '../schema';
 
 export const ListPartitionReassignments: ApiSchema = {
-  apiKey: 46,
+  apiKey: ApiKey.ListPartitionReassignments,
   name: 'ListPartitionReassignments',
   validVersions: '0',
   flexibleVersions: '0+',

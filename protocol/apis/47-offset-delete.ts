@@ -1,10 +1,11 @@
 // OffsetDelete (key 47), version 0 (not flexible): remove a group's committed offsets
 // for partitions it no longer consumes.
 
+import { ApiKey } from '../api-keys';
 import { ApiSchema, array, field } from '../schema';
 
 export const OffsetDelete: ApiSchema = {
-  apiKey: 47,
+  apiKey: ApiKey.OffsetDelete,
   name: 'OffsetDelete',
   validVersions: '0',
   flexibleVersions: 'none',

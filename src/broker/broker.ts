@@ -6,6 +6,7 @@
 // metadata publisher (metadata-publisher.ts).
 
 import { randomBytes } from 'node:crypto';
+import { ApiKey } from '../../protocol/api-keys';
 import { Logger } from '../logger';
 import { LogManager } from '../log/log-manager';
 import { PartitionLog } from '../log/partition-log';
@@ -230,7 +231,7 @@ export class Broker {
       if (this.quorum.isLeader) {
         await this.createTopic(OFFSETS_TOPIC, this.settings.offsetsTopicPartitions, replicationFactor, configs).catch((error) => this.logger.warn('offsets topic not created', { error: String(error) }));
       } else {
-        await this.forwardToController(19, 4, {
+        await this.forwardToController(ApiKey.CreateTopics, 4, {
           topics: [{ name: OFFSETS_TOPIC, numPartitions: this.settings.offsetsTopicPartitions, replicationFactor, assignments: [], configs: Object.entries(configs).map(([name, value]) => ({ name, value })) }],
           timeoutMs: 30_000,
           validateOnly: false,

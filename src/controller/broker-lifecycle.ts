@@ -4,6 +4,7 @@
 // metadata log, and the controller unfences a broker only once it has caught up to its
 // own registration. A changed leader is followed; errors are retried with backoff.
 
+import { ApiKey } from '../../protocol/api-keys';
 import { ErrorCode } from '../../protocol/errors';
 import { KafkaConnection } from '../net/kafka-connection';
 import { Logger } from '../logger';
@@ -49,9 +50,9 @@ export class BrokerLifecycle {
       leaderId = voters[this.probe++ % voters.length].id;
     }
     if (leaderId === this.options.brokerId && this.quorum.isLeader) {
-      if (apiKey === 1005) return this.quorum.register(body as never);
-      if (apiKey === 1009) return this.quorum.allocateProducerIds(body as never);
-      if (apiKey === 1010) return this.quorum.alterPartitionIsr(body as never);
+      if (apiKey === ApiKey.BrokerRegistration) return this.quorum.register(body as never);
+      if (apiKey === ApiKey.AllocateProducerIds) return this.quorum.allocateProducerIds(body as never);
+      if (apiKey === ApiKey.AlterPartitionIsr) return this.quorum.alterPartitionIsr(body as never);
       return this.quorum.heartbeat(body as never);
     }
     if (!this.connection || this.connection.leaderId !== leaderId) {
@@ -81,7 +82,7 @@ export class BrokerLifecycle {
     const deadline = Date.now() + timeoutMs;
     for (;;) {
       try {
-        const answer = await this.call(1005, { brokerId: this.options.brokerId, incarnationId: this.options.incarnationId, host: this.options.host, port: this.options.port, rack: this.options.rack, controllerHost: this.options.controllerHost, controllerPort: this.options.controllerPort });
+        const answer = await this.call(ApiKey.BrokerRegistration, { brokerId: this.options.brokerId, incarnationId: this.options.incarnationId, host: this.options.host, port: this.options.port, rack: this.options.rack, controllerHost: this.options.controllerHost, controllerPort: this.options.controllerPort });
         if (answer.errorCode === ErrorCode.NONE) {
           this.brokerEpoch = answer.brokerEpoch;
           break;
@@ -108,11 +109,11 @@ export class BrokerLifecycle {
     if (this.busy) return;
     this.busy = true;
     try {
-      const answer = await this.call(1006, { brokerId: this.options.brokerId, brokerEpoch: this.brokerEpoch, currentMetadataOffset: this.quorum.appliedIndex, wantFence: false, wantShutDown: false });
+      const answer = await this.call(ApiKey.BrokerHeartbeat, { brokerId: this.options.brokerId, brokerEpoch: this.brokerEpoch, currentMetadataOffset: this.quorum.appliedIndex, wantFence: false, wantShutDown: false });
       if (answer.errorCode === ErrorCode.NONE) this.fenced = answer.isFenced;
       else if (answer.errorCode === ErrorCode.STALE_BROKER_EPOCH || answer.errorCode === ErrorCode.BROKER_ID_NOT_REGISTERED) {
         this.logger.warn('registration lost, registering again', { errorCode: answer.errorCode });
-        const again = await this.call(1005, { brokerId: this.options.brokerId, incarnationId: this.options.incarnationId, host: this.options.host, port: this.options.port, rack: this.options.rack, controllerHost: this.options.controllerHost, controllerPort: this.options.controllerPort });
+        const again = await this.call(ApiKey.BrokerRegistration, { brokerId: this.options.brokerId, incarnationId: this.options.incarnationId, host: this.options.host, port: this.options.port, rack: this.options.rack, controllerHost: this.options.controllerHost, controllerPort: this.options.controllerPort });
         if (again.errorCode === ErrorCode.NONE) this.brokerEpoch = again.brokerEpoch;
       }
     } catch {
@@ -125,7 +126,7 @@ export class BrokerLifecycle {
   /** An ISR change for a partition this broker leads (AlterPartitionIsr at the controller). */
   async alterPartitionIsr(request: { topicId: string; partition: number; leaderEpoch: number; partitionEpoch: number; newIsr: number[] }): Promise<{ errorCode: number }> {
     try {
-      return await this.call(1010, { brokerId: this.options.brokerId, brokerEpoch: this.brokerEpoch, ...request });
+      return await this.call(ApiKey.AlterPartitionIsr, { brokerId: this.options.brokerId, brokerEpoch: this.brokerEpoch, ...request });
     } catch {
       return { errorCode: ErrorCode.NOT_CONTROLLER };
     }
@@ -135,7 +136,7 @@ export class BrokerLifecycle {
   async allocateProducerIds(): Promise<{ errorCode: number; firstProducerId: number; count: number }> {
     for (let attempt = 0; attempt < 3; attempt++) {
       try {
-        const answer = await this.call(1009, { brokerId: this.options.brokerId, brokerEpoch: this.brokerEpoch });
+        const answer = await this.call(ApiKey.AllocateProducerIds, { brokerId: this.options.brokerId, brokerEpoch: this.brokerEpoch });
         if (answer.errorCode !== ErrorCode.NOT_CONTROLLER) return answer;
       } catch {
         // The leader moved or is unreachable: try again with the one now known.
@@ -161,7 +162,7 @@ export class BrokerLifecycle {
     this.busy = true;
     while (Date.now() < deadline) {
       try {
-        const answer = await this.call(1006, { brokerId: this.options.brokerId, brokerEpoch: this.brokerEpoch, currentMetadataOffset: this.quorum.appliedIndex, wantFence: false, wantShutDown: true });
+        const answer = await this.call(ApiKey.BrokerHeartbeat, { brokerId: this.options.brokerId, brokerEpoch: this.brokerEpoch, currentMetadataOffset: this.quorum.appliedIndex, wantFence: false, wantShutDown: true });
         if (answer.errorCode === ErrorCode.NONE && answer.shouldShutDown) {
           this.fenced = true;
           return true;

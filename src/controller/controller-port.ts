@@ -4,6 +4,7 @@
 // cluster gets INCONSISTENT_CLUSTER_ID; anything unknown is left to the Raft dispatcher,
 // which closes the connection with one log line.
 
+import { ApiKey } from '../../protocol/api-keys';
 import { requestCodec, responseCodec } from '../../protocol/codec';
 import { ErrorCode } from '../../protocol/errors';
 import { encodeResponseFrame } from '../../protocol/frame';
@@ -54,12 +55,12 @@ export interface ControllerRequests {
   removeVoter(voterId: number): Promise<MembershipAnswer>;
 }
 
-const BROKER_REGISTRATION = 1005;
-const BROKER_HEARTBEAT = 1006;
-const ADD_VOTER = 1007;
-const REMOVE_VOTER = 1008;
-const ALLOCATE_PRODUCER_IDS = 1009;
-const ALTER_PARTITION_ISR = 1010;
+const BROKER_REGISTRATION = ApiKey.BrokerRegistration;
+const BROKER_HEARTBEAT = ApiKey.BrokerHeartbeat;
+const ADD_VOTER = ApiKey.RaftAddVoter;
+const REMOVE_VOTER = ApiKey.RaftRemoveVoter;
+const ALLOCATE_PRODUCER_IDS = ApiKey.AllocateProducerIds;
+const ALTER_PARTITION_ISR = ApiKey.AlterPartitionIsr;
 
 export class ControllerPortDispatcher implements Dispatcher {
   constructor(

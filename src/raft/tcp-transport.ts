@@ -7,6 +7,7 @@
 // as a sequence of RaftInstallSnapshot chunks, one at a time; the receiver reassembles
 // them and hands the whole snapshot to its core with the last one.
 
+import { ApiKey } from '../../protocol/api-keys';
 import { ErrorCode } from '../../protocol/errors';
 import { RequestHeader } from '../../protocol/header';
 import { requestCodec, responseCodec } from '../../protocol/codec';
@@ -25,11 +26,11 @@ export interface Peer {
   port: number;
 }
 
-const VOTE = 1000;
-const APPEND = 1001;
-const INSTALL_SNAPSHOT = 1002;
-const TIMEOUT_NOW = 1003;
-const DESCRIBE_QUORUM = 1004;
+const VOTE = ApiKey.RaftVote;
+const APPEND = ApiKey.RaftAppendEntries;
+const INSTALL_SNAPSHOT = ApiKey.RaftInstallSnapshot;
+const TIMEOUT_NOW = ApiKey.RaftTimeoutNow;
+const DESCRIBE_QUORUM = ApiKey.RaftDescribeQuorum;
 /** Messages held for a peer while its connection is being made. */
 const QUEUED_WHILE_CONNECTING_MAX = 8;
 /** Bytes of snapshot per InstallSnapshot request. */
@@ -232,7 +233,7 @@ export class RaftDispatcher implements Dispatcher {
         clusterId: this.clusterId,
       });
     }
-    if (![VOTE, APPEND, TIMEOUT_NOW, INSTALL_SNAPSHOT].includes(apiKey) || apiVersion !== 0) {
+    if (!([VOTE, APPEND, TIMEOUT_NOW, INSTALL_SNAPSHOT] as number[]).includes(apiKey) || apiVersion !== 0) {
       this.logger.warn('controller port: unknown api, closing connection', { apiKey, apiVersion, remote: connection.remote });
       return 'close';
     }

@@ -3,6 +3,7 @@
 // and cuts a divergent suffix, then fetches with its replica id and appends the batches as
 // they came, taking the leader's high watermark. The replica manager starts and wakes it.
 
+import { ApiKey } from '../../protocol/api-keys';
 import { ErrorCode } from '../../protocol/errors';
 import { splitBatches } from '../../protocol/record-batch';
 import { KafkaConnection } from '../net/kafka-connection';
@@ -125,7 +126,7 @@ export class FollowerFetcher {
     if (asked.length === 0) return;
     const byTopic = new Map<string, Replica[]>();
     for (const r of asked) byTopic.set(r.topic, [...(byTopic.get(r.topic) ?? []), r]);
-    const response = await connection.request(23, 3, {
+    const response = await connection.request(ApiKey.OffsetForLeaderEpoch, 3, {
       replicaId: this.manager.settings.nodeId,
       topics: [...byTopic].map(([topic, rs]) => ({
         topic,
@@ -170,7 +171,7 @@ export class FollowerFetcher {
     const settings = this.manager.settings;
     const byTopic = new Map<string, Replica[]>();
     for (const r of replicas) byTopic.set(r.topic, [...(byTopic.get(r.topic) ?? []), r]);
-    const response = await connection.request(1, 12, {
+    const response = await connection.request(ApiKey.Fetch, 12, {
       clusterId: null,
       replicaId: settings.nodeId,
       maxWaitMs: settings.fetchWaitMaxMs,

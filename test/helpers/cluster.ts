@@ -4,6 +4,7 @@
 // answers first for a partition's leader, epoch, replicas and ISR; topicLeaders and
 // groupCoordinator make one request each, to poll with until().
 
+import { ApiKey } from '../../protocol/api-keys';
 import { KafkaConnection } from '../../src/net/kafka-connection';
 import { BrokerProcess, freePort, startBroker, StartOptions, tempDir } from './broker-process';
 
@@ -39,7 +40,7 @@ export async function partitionMetadata(ports: number[], topic: string, partitio
     const connection = new KafkaConnection({ host: '127.0.0.1', port, requestTimeoutMs: 2000, connectTimeoutMs: 1000 });
     try {
       await connection.connect();
-      const answer = await connection.request(3, 9, {
+      const answer = await connection.request(ApiKey.Metadata, 9, {
         topics: [{ name: topic }],
         allowAutoTopicCreation: false,
         includeClusterAuthorizedOperations: false,
@@ -72,7 +73,7 @@ export async function topicLeaders(
   const connection = new KafkaConnection({ host: '127.0.0.1', port, requestTimeoutMs: 2000, connectTimeoutMs: 1000 });
   try {
     await connection.connect();
-    const answer = await connection.request(3, 9, {
+    const answer = await connection.request(ApiKey.Metadata, 9, {
       topics: [{ name: topic }],
       allowAutoTopicCreation: false,
       includeClusterAuthorizedOperations: false,
@@ -99,7 +100,7 @@ export async function groupCoordinator(port: number, groupId: string): Promise<n
   const connection = new KafkaConnection({ host: '127.0.0.1', port, requestTimeoutMs: 2000, connectTimeoutMs: 1000 });
   try {
     await connection.connect();
-    const answer = await connection.request(10, 1, { key: groupId, keyType: 0 });
+    const answer = await connection.request(ApiKey.FindCoordinator, 1, { key: groupId, keyType: 0 });
     return answer.errorCode === 0 ? answer.nodeId : null;
   } catch {
     return null;

@@ -8,6 +8,7 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { Kafka, logLevel, Producer } from 'kafkajs';
+import { ApiKey } from '../../protocol/api-keys';
 import { KafkaConnection } from '../../src/net/kafka-connection';
 import { BrokerProcess, freePort, startBroker, tempDir } from './broker-process';
 import { partitionMetadata, PartitionState } from './cluster';
@@ -42,7 +43,7 @@ export async function highWatermark(port: number, topic: string, partition = 0):
   const connection = new KafkaConnection({ host: '127.0.0.1', port, requestTimeoutMs: 2000, connectTimeoutMs: 1000 });
   try {
     await connection.connect();
-    const answer = await connection.request(2, 2, { replicaId: -1, isolationLevel: 0, topics: [{ name: topic, partitions: [{ partitionIndex: partition, timestamp: -1 }] }] });
+    const answer = await connection.request(ApiKey.ListOffsets, 2, { replicaId: -1, isolationLevel: 0, topics: [{ name: topic, partitions: [{ partitionIndex: partition, timestamp: -1 }] }] });
     const p = answer.topics[0]?.partitions[0];
     return p && p.errorCode === 0 ? Number(p.offset) : null;
   } catch {

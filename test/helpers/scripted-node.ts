@@ -5,6 +5,7 @@
 // out in request order per connection, as a broker sends them.
 
 import * as net from 'node:net';
+import { ApiKey } from '../../protocol/api-keys';
 import { requestCodec, responseCodec } from '../../protocol/codec';
 import { encodeResponseFrame, FrameAssembler } from '../../protocol/frame';
 import { decodeRequestHeader } from '../../protocol/header';
@@ -45,7 +46,7 @@ export async function scriptedNode(
         const request = { apiKey: header.apiKey, apiVersion: header.apiVersion, body: requestCodec(header.apiKey, header.apiVersion).decode(reader) };
         seen.push(request);
         const body =
-          header.apiKey === 18
+          header.apiKey === ApiKey.ApiVersions
             ? { errorCode: 0, apiKeys: versions, throttleTimeMs: 0, supportedFeatures: [], finalizedFeaturesEpoch: -1, finalizedFeatures: [], zkMigrationReady: false }
             : answer(request, port);
         const mine = Promise.all([previous, body]).then(([, resolved]) => {

@@ -4,6 +4,7 @@
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import * as net from 'node:net';
+import { ApiKey } from '../../protocol/api-keys';
 import { requestCodec, responseCodec } from '../../protocol/codec';
 import { ErrorCode } from '../../protocol/errors';
 import { encodeRequestFrame } from '../../protocol/frame';
@@ -75,12 +76,12 @@ test('ApiVersions at an unsupported version is answered in v0 layout with UNSUPP
   const body = decode(18, 0, response!);
   assert.is(response!.readInt32BE(0), 42);
   assert.is(body.errorCode, ErrorCode.UNSUPPORTED_VERSION);
-  const produce = body.apiKeys.find((k: { apiKey: number }) => k.apiKey === 0);
+  const produce = body.apiKeys.find((k: { apiKey: number }) => k.apiKey === ApiKey.Produce);
   assert.equal([produce.minVersion, produce.maxVersion], [3, 9]);
 });
 
 test('a known API below the served range gets UNSUPPORTED_VERSION; beyond any schema, a close', async () => {
-  const produceV2 = encodeRequestFrame({ apiKey: 0, apiVersion: 2, correlationId: 5, clientId: 't' }, requestCodec(0, 2), {
+  const produceV2 = encodeRequestFrame({ apiKey: ApiKey.Produce, apiVersion: 2, correlationId: 5, clientId: 't' }, requestCodec(ApiKey.Produce, 2), {
     acks: 1,
     timeoutMs: 1000,
     topicData: [{ name: 'x', partitionData: [{ index: 0, records: null }] }],
@@ -105,7 +106,7 @@ test('a corrupt batch gets CORRUPT_MESSAGE and nothing is stored', async () => {
   await kcat(broker.port, ['-P', '-t', 'guarded'], 'good\n');
   const batch = encodeRecordBatchSync({ records: [{ key: 'k', value: 'evil' }] });
   batch[batch.length - 2] ^= 0xff; // inside the CRC-covered range
-  const frame = encodeRequestFrame({ apiKey: 0, apiVersion: 7, correlationId: 9, clientId: 't' }, requestCodec(0, 7), {
+  const frame = encodeRequestFrame({ apiKey: ApiKey.Produce, apiVersion: 7, correlationId: 9, clientId: 't' }, requestCodec(ApiKey.Produce, 7), {
     transactionalId: null,
     acks: -1,
     timeoutMs: 1000,
@@ -121,7 +122,7 @@ test('a corrupt batch gets CORRUPT_MESSAGE and nothing is stored', async () => {
 test('a truncated record set and a batch with a lying length are refused', async () => {
   const batch = encodeRecordBatchSync({ records: [{ value: 'v' }] });
   for (const records of [batch.subarray(0, batch.length - 5), Buffer.concat([batch, batch.subarray(0, 20)])]) {
-    const frame = encodeRequestFrame({ apiKey: 0, apiVersion: 7, correlationId: 10, clientId: 't' }, requestCodec(0, 7), {
+    const frame = encodeRequestFrame({ apiKey: ApiKey.Produce, apiVersion: 7, correlationId: 10, clientId: 't' }, requestCodec(ApiKey.Produce, 7), {
       transactionalId: null,
       acks: 1,
       timeoutMs: 1000,
@@ -134,7 +135,7 @@ test('a truncated record set and a batch with a lying length are refused', async
 
 test('too many partitions in one request gets INVALID_REQUEST', async () => {
   const partitionData = Array.from({ length: 60 }, (_, index) => ({ index, records: encodeRecordBatchSync({ records: [{ value: 'v' }] }) }));
-  const frame = encodeRequestFrame({ apiKey: 0, apiVersion: 7, correlationId: 11, clientId: 't' }, requestCodec(0, 7), {
+  const frame = encodeRequestFrame({ apiKey: ApiKey.Produce, apiVersion: 7, correlationId: 11, clientId: 't' }, requestCodec(ApiKey.Produce, 7), {
     transactionalId: null,
     acks: 1,
     timeoutMs: 1000,
@@ -147,7 +148,7 @@ test('too many partitions in one request gets INVALID_REQUEST', async () => {
 test('unknown topic and partition get UNKNOWN_TOPIC_OR_PARTITION; bad acks get INVALID_REQUIRED_ACKS', async () => {
   const records = encodeRecordBatchSync({ records: [{ value: 'v' }] });
   const build = (acks: number, name: string, index: number) =>
-    encodeRequestFrame({ apiKey: 0, apiVersion: 7, correlationId: 12, clientId: 't' }, requestCodec(0, 7), {
+    encodeRequestFrame({ apiKey: ApiKey.Produce, apiVersion: 7, correlationId: 12, clientId: 't' }, requestCodec(ApiKey.Produce, 7), {
       transactionalId: null,
       acks,
       timeoutMs: 1000,

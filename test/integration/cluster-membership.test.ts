@@ -11,6 +11,7 @@ import * as assert from 'uvu/assert';
 import { spawn } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
+import { ApiKey } from '../../protocol/api-keys';
 import { Cluster } from '../helpers/cluster';
 import { kcat } from '../helpers/kcat';
 import { KafkaConnection } from '../../src/net/kafka-connection';
@@ -24,7 +25,7 @@ async function describeQuorum(id: number): Promise<any> {
   const connection = new KafkaConnection({ host: '127.0.0.1', port: cluster.controllerPorts.get(id)!, requestTimeoutMs: 2000, connectTimeoutMs: 1000 });
   try {
     await connection.connect();
-    return await connection.request(1004, 0, {});
+    return await connection.request(ApiKey.RaftDescribeQuorum, 0, {});
   } catch {
     return null;
   } finally {

@@ -5,6 +5,7 @@
 
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
+import { ApiKey } from '../../protocol/api-keys';
 import { BrokerProcess } from '../helpers/broker-process';
 import { Cluster } from '../helpers/cluster';
 import { kcat } from '../helpers/kcat';
@@ -19,7 +20,7 @@ async function quorum(controllerPort: number): Promise<{ leaderId: number; term:
   const connection = new KafkaConnection({ host: '127.0.0.1', port: controllerPort, requestTimeoutMs: 2000, connectTimeoutMs: 1000 });
   try {
     await connection.connect();
-    return await connection.request(1004, 0, {});
+    return await connection.request(ApiKey.RaftDescribeQuorum, 0, {});
   } catch {
     return null;
   } finally {
@@ -31,7 +32,7 @@ async function createTopic(port: number, name: string, partitions: number) {
   const connection = new KafkaConnection({ host: '127.0.0.1', port, requestTimeoutMs: 20000 });
   await connection.connect();
   try {
-    return await connection.request(19, 4, { topics: [{ name, numPartitions: partitions, replicationFactor: 1, assignments: [], configs: [] }], timeoutMs: 10000, validateOnly: false });
+    return await connection.request(ApiKey.CreateTopics, 4, { topics: [{ name, numPartitions: partitions, replicationFactor: 1, assignments: [], configs: [] }], timeoutMs: 10000, validateOnly: false });
   } finally {
     connection.close();
   }

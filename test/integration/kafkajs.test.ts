@@ -6,6 +6,7 @@
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { Kafka, logLevel } from 'kafkajs';
+import { ApiKey } from '../../protocol/api-keys';
 import { BrokerProcess, startBroker } from '../helpers/broker-process';
 import { kcat } from '../helpers/kcat';
 import { KafkaConnection } from '../../src/net/kafka-connection';
@@ -160,7 +161,7 @@ test('Fetch long-poll parks on an empty partition and is woken by a produce', as
   await connection.connect();
   try {
     const started = Date.now();
-    const fetching = connection.request(1, 11, {
+    const fetching = connection.request(ApiKey.Fetch, 11, {
       replicaId: -1,
       maxWaitMs: 5000,
       minBytes: 1,
@@ -182,7 +183,7 @@ test('Fetch long-poll parks on an empty partition and is woken by a produce', as
     assert.ok(elapsed < 4500, `woken by the append, not the 5 s timeout (${elapsed} ms)`);
 
     const idle = Date.now();
-    const empty = await connection.request(1, 11, {
+    const empty = await connection.request(ApiKey.Fetch, 11, {
       replicaId: -1,
       maxWaitMs: 300,
       minBytes: 1,

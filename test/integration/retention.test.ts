@@ -6,6 +6,7 @@
 
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
+import { ApiKey } from '../../protocol/api-keys';
 import { Admin } from '../../src/client/admin';
 import { KafkaConnection } from '../../src/net/kafka-connection';
 import { Producer } from '../../src/client/producer';
@@ -20,7 +21,7 @@ async function offsets(port: number, topic: string): Promise<{ earliest: number;
   await connection.connect();
   try {
     const ask = async (timestamp: number) => {
-      const response = await connection.request(2, 1, { replicaId: -1, topics: [{ name: topic, partitions: [{ partitionIndex: 0, timestamp }] }] });
+      const response = await connection.request(ApiKey.ListOffsets, 1, { replicaId: -1, topics: [{ name: topic, partitions: [{ partitionIndex: 0, timestamp }] }] });
       return Number(response.topics[0].partitions[0].offset);
     };
     return { earliest: await ask(-2), latest: await ask(-1) };

@@ -7,6 +7,7 @@ import * as assert from 'uvu/assert';
 import * as fs from 'node:fs';
 import * as net from 'node:net';
 import * as path from 'node:path';
+import { ApiKey } from '../../protocol/api-keys';
 import { KafkaConnection } from '../../src/net/kafka-connection';
 import { API_VERSIONS_V0, rawRequest, startBroker } from '../helpers/broker-process';
 import { kcat } from '../helpers/kcat';
@@ -17,7 +18,7 @@ test('SIGTERM answers in-flight requests, flushes, exits 0', async () => {
   await kcat(broker.port, ['-P', '-t', 'parked'], 'one\n');
   const connection = new KafkaConnection({ host: '127.0.0.1', port: broker.port, requestTimeoutMs: 20000 });
   await connection.connect();
-  const parked = connection.request(1, 11, {
+  const parked = connection.request(ApiKey.Fetch, 11, {
     replicaId: -1,
     maxWaitMs: 15000,
     minBytes: 1,

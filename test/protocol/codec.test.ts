@@ -4,6 +4,7 @@
 
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
+import { ApiKey } from '../../protocol/api-keys';
 import { allApis } from '../../protocol/apis';
 import { compileAll, requestCodec, responseCodec } from '../../protocol/codec';
 import { Reader, Writer, ProtocolError } from '../../protocol/primitives';
@@ -116,25 +117,25 @@ for (const schema of allApis) {
 }
 
 test('ApiVersions v0 request and response fixed bytes', () => {
-  const response = { errorCode: 0, apiKeys: [{ apiKey: 18, minVersion: 0, maxVersion: 3 }] };
+  const response = { errorCode: 0, apiKeys: [{ apiKey: ApiKey.ApiVersions, minVersion: 0, maxVersion: 3 }] };
   const writer = new Writer();
-  responseCodec(18, 0).encode(writer, response);
+  responseCodec(ApiKey.ApiVersions, 0).encode(writer, response);
   assert.is(writer.toBuffer().toString('hex'), '0000' + '00000001' + '0012' + '0000' + '0003');
 });
 
 test('ApiVersions v3 response uses compact arrays and tagged fields', () => {
-  const response = { errorCode: 0, apiKeys: [{ apiKey: 18, minVersion: 0, maxVersion: 3 }], throttleTimeMs: 0 };
+  const response = { errorCode: 0, apiKeys: [{ apiKey: ApiKey.ApiVersions, minVersion: 0, maxVersion: 3 }], throttleTimeMs: 0 };
   const writer = new Writer();
-  responseCodec(18, 3).encode(writer, response);
+  responseCodec(ApiKey.ApiVersions, 3).encode(writer, response);
   // error 0000, compact array of 1 (02), key 0012 min 0000 max 0003, entry tags 00, throttle 00000000, tags 00
   assert.is(writer.toBuffer().toString('hex'), '0000' + '02' + '0012' + '0000' + '0003' + '00' + '00000000' + '00');
 });
 
 test('absurd array length is refused before allocation', () => {
   const bytes = Buffer.from('7fffffff', 'hex'); // ApiVersions v0 response: errorCode missing -> truncated
-  assert.throws(() => responseCodec(18, 0).decode(new Reader(bytes)), (e: Error) => e instanceof ProtocolError);
+  assert.throws(() => responseCodec(ApiKey.ApiVersions, 0).decode(new Reader(bytes)), (e: Error) => e instanceof ProtocolError);
   const huge = Buffer.from('0000' + '7ffffff0' + '0012', 'hex');
-  assert.throws(() => responseCodec(18, 0).decode(new Reader(huge)), (e: Error) => /array length/.test(e.message));
+  assert.throws(() => responseCodec(ApiKey.ApiVersions, 0).decode(new Reader(huge)), (e: Error) => /array length/.test(e.message));
 });
 
 test('record sets are written by reference, not copied', () => {

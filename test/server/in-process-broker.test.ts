@@ -8,6 +8,7 @@ import * as assert from 'uvu/assert';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
+import { ApiKey } from '../../protocol/api-keys';
 import { Admin } from '../../src/client/admin';
 import { KafkaConnection } from '../../src/net/kafka-connection';
 import { Producer } from '../../src/client/producer';
@@ -24,7 +25,7 @@ test('a broker asked for port 0 registers and advertises the port it bound', asy
     assert.ok(running.kafkaPort > 0);
     const connection = new KafkaConnection({ host: '127.0.0.1', port: running.kafkaPort, requestTimeoutMs: 10_000 });
     await connection.connect();
-    const metadata = await connection.request(3, 1, { topics: [] });
+    const metadata = await connection.request(ApiKey.Metadata, 1, { topics: [] });
     connection.close();
     assert.equal(metadata.brokers.map((b: { port: number }) => b.port), [running.kafkaPort]);
     // The registration committed to the metadata log (what other nodes and the HTTP API see).
@@ -50,7 +51,7 @@ test('a long-polled fetch counts the records it answers once', async () => {
     await producer.send({ topic: 'counted', partition: 0, value: Buffer.from('one record') });
     await connection.connect();
     // min bytes far above what is there: the broker reads, waits out maxWaitMs, reads again.
-    const response = await connection.request(1, 4, {
+    const response = await connection.request(ApiKey.Fetch, 4, {
       replicaId: -1, maxWaitMs: 300, minBytes: 1_000_000, maxBytes: 1 << 20, isolationLevel: 0,
       topics: [{ topic: 'counted', partitions: [{ partition: 0, fetchOffset: 0, partitionMaxBytes: 1 << 20 }] }],
     });

@@ -10,6 +10,7 @@
 // acks=all once every ISR member has the batch (the high watermark passed it), refused
 // up front with NOT_ENOUGH_REPLICAS when the ISR is below min.insync.replicas.
 
+import { ApiKey } from '../../../protocol/api-keys';
 import { ErrorCode } from '../../../protocol/errors';
 import { RecordBatchView, splitBatches } from '../../../protocol/record-batch';
 import { ApiHandler, NO_RESPONSE } from '../api-handler';
@@ -103,7 +104,7 @@ async function producePartition(broker: Broker, topic: string, data: PartitionDa
 }
 
 export const produce: ApiHandler<ProduceRequest> = {
-  apiKey: 0,
+  apiKey: ApiKey.Produce,
   name: 'Produce',
   minVersion: 3,
   maxVersion: 9,

@@ -12,6 +12,7 @@
 // offset tells the leader how far that follower's log goes (moving the high watermark),
 // and it reads up to the log end; consumers read up to the high watermark.
 
+import { ApiKey } from '../../../protocol/api-keys';
 import { ErrorCode } from '../../../protocol/errors';
 import { ApiHandler } from '../api-handler';
 import type { Broker } from '../broker';
@@ -64,7 +65,7 @@ interface Slot {
 }
 
 export const fetch: ApiHandler<FetchRequest> = {
-  apiKey: 1,
+  apiKey: ApiKey.Fetch,
   name: 'Fetch',
   minVersion: 4,
   maxVersion: 12,

@@ -3,6 +3,7 @@
 // v3: same. v4: current leader epoch in, leader epoch out. v5: same. v6: flexible.
 // v7: timestamp -3 asks for the offset of the record with the largest timestamp (KIP-734).
 
+import { ApiKey } from '../../../protocol/api-keys';
 import { ErrorCode } from '../../../protocol/errors';
 import { ApiHandler } from '../api-handler';
 
@@ -22,7 +23,7 @@ function answer(partitionIndex: number, errorCode: number, timestamp = -1, offse
 }
 
 export const listOffsets: ApiHandler<Request> = {
-  apiKey: 2,
+  apiKey: ApiKey.ListOffsets,
   name: 'ListOffsets',
   minVersion: 1,
   maxVersion: 7,

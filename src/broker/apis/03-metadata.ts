@@ -6,6 +6,7 @@
 // Answered from the local metadata; the controller id names this broker, which is what
 // kafkajs needs to send admin requests somewhere that serves them.
 
+import { ApiKey } from '../../../protocol/api-keys';
 import { ErrorCode } from '../../../protocol/errors';
 import { ZERO_UUID } from '../../../protocol/primitives';
 import { ApiHandler } from '../api-handler';
@@ -74,7 +75,7 @@ function missingTopic(name: string | null, topicId: string, errorCode: number) {
 }
 
 export const metadata: ApiHandler = {
-  apiKey: 3,
+  apiKey: ApiKey.Metadata,
   name: 'Metadata',
   minVersion: 0,
   maxVersion: 12,

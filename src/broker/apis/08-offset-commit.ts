@@ -3,6 +3,7 @@
 // applies, as in Kafka 2.1+). v3: throttle time. v6: committed leader epoch. v7: group
 // instance id. v8: flexible. Offsets are written to __consumer_offsets before the answer.
 
+import { ApiKey } from '../../../protocol/api-keys';
 import { ErrorCode } from '../../../protocol/errors';
 import { ApiHandler } from '../api-handler';
 
@@ -15,7 +16,7 @@ interface Request {
 }
 
 export const offsetCommit: ApiHandler<Request> = {
-  apiKey: 8,
+  apiKey: ApiKey.OffsetCommit,
   name: 'OffsetCommit',
   minVersion: 0,
   maxVersion: 8,
@@ -35,7 +36,7 @@ export const offsetCommit: ApiHandler<Request> = {
     const topics = request.topics.map((topic) => ({
       name: topic.name,
       partitions: topic.partitions.map((p) => {
-        let code = ErrorCode.NONE;
+        let code: number = ErrorCode.NONE;
         const metadataBytes = p.committedMetadata === null ? 0 : Buffer.byteLength(p.committedMetadata);
         if (broker.locate(topic.name, p.partitionIndex) === 'unknown') code = ErrorCode.UNKNOWN_TOPIC_OR_PARTITION;
         else if (metadataBytes > broker.settings.offsetMetadataMaxBytes) code = ErrorCode.OFFSET_METADATA_TOO_LARGE;

@@ -3,6 +3,7 @@
 // v3: throttle time. v5: committed leader epoch. v6: flexible. v7: requireStable (no
 // transactions here, so offsets are always stable). v8: several groups per request.
 
+import { ApiKey } from '../../../protocol/api-keys';
 import { ErrorCode } from '../../../protocol/errors';
 import { ApiHandler } from '../api-handler';
 import type { Broker } from '../broker';
@@ -33,7 +34,7 @@ function groupAnswer(broker: Broker, groupId: string, topics: TopicRequest[] | n
 }
 
 export const offsetFetch: ApiHandler = {
-  apiKey: 9,
+  apiKey: ApiKey.OffsetFetch,
   name: 'OffsetFetch',
   minVersion: 1,
   maxVersion: 8,

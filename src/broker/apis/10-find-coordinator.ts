@@ -3,6 +3,7 @@
 // The coordinator of a group is the leader of its __consumer_offsets partition: this
 // broker. There is no transaction coordinator yet, so key type 1 is refused.
 
+import { ApiKey } from '../../../protocol/api-keys';
 import { ErrorCode } from '../../../protocol/errors';
 import { ApiHandler } from '../api-handler';
 import type { Broker } from '../broker';
@@ -29,7 +30,7 @@ function answer(broker: Broker, key: string, keyType: number) {
 }
 
 export const findCoordinator: ApiHandler = {
-  apiKey: 10,
+  apiKey: ApiKey.FindCoordinator,
   name: 'FindCoordinator',
   minVersion: 0,
   maxVersion: 4,

@@ -4,6 +4,7 @@
 // v9: skip assignment (always false here: the leader assigns).
 // The request parks in the group until the rebalance completes.
 
+import { ApiKey } from '../../../protocol/api-keys';
 import { ErrorCode } from '../../../protocol/errors';
 import { ApiHandler } from '../api-handler';
 
@@ -12,7 +13,7 @@ function failure(errorCode: number, memberId = '') {
 }
 
 export const joinGroup: ApiHandler = {
-  apiKey: 11,
+  apiKey: ApiKey.JoinGroup,
   name: 'JoinGroup',
   minVersion: 0,
   maxVersion: 9,

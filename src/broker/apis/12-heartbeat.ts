@@ -2,11 +2,12 @@
 // v1: throttle time. v3: group instance id. v4: flexible.
 // REBALANCE_IN_PROGRESS tells a member to join again.
 
+import { ApiKey } from '../../../protocol/api-keys';
 import { ErrorCode } from '../../../protocol/errors';
 import { ApiHandler } from '../api-handler';
 
 export const heartbeat: ApiHandler = {
-  apiKey: 12,
+  apiKey: ApiKey.Heartbeat,
   name: 'Heartbeat',
   minVersion: 0,
   maxVersion: 4,

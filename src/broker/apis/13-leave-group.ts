@@ -2,11 +2,12 @@
 // v1: throttle time. v3: several members (with instance ids) per request. v4: flexible.
 // v5: reason.
 
+import { ApiKey } from '../../../protocol/api-keys';
 import { ErrorCode } from '../../../protocol/errors';
 import { ApiHandler } from '../api-handler';
 
 export const leaveGroup: ApiHandler = {
-  apiKey: 13,
+  apiKey: ApiKey.LeaveGroup,
   name: 'LeaveGroup',
   minVersion: 0,
   maxVersion: 5,

@@ -2,11 +2,12 @@
 // v1: throttle time. v3: group instance id. v4: flexible. v5: protocol type and name.
 // Followers park until the leader sends the assignment for the generation.
 
+import { ApiKey } from '../../../protocol/api-keys';
 import { ErrorCode } from '../../../protocol/errors';
 import { ApiHandler } from '../api-handler';
 
 export const syncGroup: ApiHandler = {
-  apiKey: 14,
+  apiKey: ApiKey.SyncGroup,
   name: 'SyncGroup',
   minVersion: 0,
   maxVersion: 5,

@@ -2,11 +2,12 @@
 // v1: throttle time. v3: authorized operations. v4: instance ids. v5: flexible.
 // Member assignments are returned only once the group is Stable, as Kafka does.
 
+import { ApiKey } from '../../../protocol/api-keys';
 import { ErrorCode } from '../../../protocol/errors';
 import { ApiHandler } from '../api-handler';
 
 export const describeGroups: ApiHandler = {
-  apiKey: 15,
+  apiKey: ApiKey.DescribeGroups,
   name: 'DescribeGroups',
   minVersion: 0,
   maxVersion: 5,

@@ -1,11 +1,12 @@
 // ListGroups (key 16), versions 0-4.
 // v1: throttle time. v3: flexible. v4: state filter and state in the answer.
 
+import { ApiKey } from '../../../protocol/api-keys';
 import { ErrorCode } from '../../../protocol/errors';
 import { ApiHandler } from '../api-handler';
 
 export const listGroups: ApiHandler = {
-  apiKey: 16,
+  apiKey: ApiKey.ListGroups,
   name: 'ListGroups',
   minVersion: 0,
   maxVersion: 4,

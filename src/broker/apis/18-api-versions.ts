@@ -4,6 +4,7 @@
 // request). The response always travels with response header v0 (KIP-511), and a request
 // at a version we do not serve is answered in the v0 layout with UNSUPPORTED_VERSION.
 
+import { ApiKey } from '../../../protocol/api-keys';
 import { ErrorCode } from '../../../protocol/errors';
 import { ApiHandler } from '../api-handler';
 import { handlers } from './index';
@@ -19,7 +20,7 @@ export function apiVersionsBody(errorCode: number) {
 }
 
 export const apiVersions: ApiHandler = {
-  apiKey: 18,
+  apiKey: ApiKey.ApiVersions,
   name: 'ApiVersions',
   minVersion: 0,
   maxVersion: 3,

@@ -3,6 +3,7 @@
 // replicationFactor may be -1 (broker defaults). v5: flexible; the response echoes the
 // partition count, replication factor and configs. v7: topic ids in the response.
 
+import { ApiKey } from '../../../protocol/api-keys';
 import { ErrorCode } from '../../../protocol/errors';
 import { ZERO_UUID } from '../../../protocol/primitives';
 import { ApiHandler } from '../api-handler';
@@ -27,7 +28,7 @@ function failed(name: string, errorCode: number, errorMessage: string | null) {
 }
 
 export const createTopics: ApiHandler = {
-  apiKey: 19,
+  apiKey: ApiKey.CreateTopics,
   name: 'CreateTopics',
   minVersion: 0,
   maxVersion: 7,

@@ -2,6 +2,7 @@
 // v1: throttle time. v4: flexible. v5: per-topic error messages. v6: topics named by name
 // or by topic id (the request's Topics array replaces TopicNames).
 
+import { ApiKey } from '../../../protocol/api-keys';
 import { ErrorCode } from '../../../protocol/errors';
 import { ZERO_UUID } from '../../../protocol/primitives';
 import { ApiHandler } from '../api-handler';
@@ -18,7 +19,7 @@ function targets(request: any, version: number): Target[] {
 }
 
 export const deleteTopics: ApiHandler = {
-  apiKey: 20,
+  apiKey: ApiKey.DeleteTopics,
   name: 'DeleteTopics',
   minVersion: 0,
   maxVersion: 6,

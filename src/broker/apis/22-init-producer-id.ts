@@ -5,13 +5,14 @@
 // Idempotent producers only: a transactional id needs a transaction coordinator, which
 // Brook does not have yet, so such requests are refused with a clear, non-retriable error.
 
+import { ApiKey } from '../../../protocol/api-keys';
 import { ErrorCode } from '../../../protocol/errors';
 import { ApiHandler } from '../api-handler';
 
 const MAX_EPOCH = 32767;
 
 export const initProducerId: ApiHandler = {
-  apiKey: 22,
+  apiKey: ApiKey.InitProducerId,
   name: 'InitProducerId',
   minVersion: 0,
   maxVersion: 4,

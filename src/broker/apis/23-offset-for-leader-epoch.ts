@@ -4,6 +4,7 @@
 // ask to detect that the log was truncated under their position. Only the leader answers;
 // v2+ carries the caller's current leader epoch, fenced as for Fetch.
 
+import { ApiKey } from '../../../protocol/api-keys';
 import { ErrorCode } from '../../../protocol/errors';
 import { ApiHandler } from '../api-handler';
 
@@ -13,7 +14,7 @@ interface Request {
 }
 
 export const offsetForLeaderEpoch: ApiHandler<Request> = {
-  apiKey: 23,
+  apiKey: ApiKey.OffsetForLeaderEpoch,
   name: 'OffsetForLeaderEpoch',
   minVersion: 0,
   maxVersion: 4,

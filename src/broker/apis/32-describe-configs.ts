@@ -4,6 +4,7 @@
 // Topics (resource type 2) list every topic config Brook understands with its effective
 // value; the broker (type 4) lists the broker-level settings that feed topic defaults.
 
+import { ApiKey } from '../../../protocol/api-keys';
 import { ErrorCode } from '../../../protocol/errors';
 import { ApiHandler } from '../api-handler';
 import { effectiveTopicConfig, TOPIC_CONFIGS, TopicConfigDef } from '../topic-config';
@@ -38,7 +39,7 @@ function entry(name: string, value: string, source: number, type: number, _versi
 }
 
 export const describeConfigs: ApiHandler = {
-  apiKey: 32,
+  apiKey: ApiKey.DescribeConfigs,
   name: 'DescribeConfigs',
   minVersion: 0,
   maxVersion: 4,

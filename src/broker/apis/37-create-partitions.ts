@@ -1,6 +1,7 @@
 // CreatePartitions (key 37), versions 0-3.
 // v1: same as v0. v2: flexible. v3: same as v2. Partition counts only grow.
 
+import { ApiKey } from '../../../protocol/api-keys';
 import { ErrorCode } from '../../../protocol/errors';
 import { ApiHandler } from '../api-handler';
 import { isInternalTopic } from '../../../protocol/topic-names';
@@ -12,7 +13,7 @@ interface Request {
 }
 
 export const createPartitions: ApiHandler<Request> = {
-  apiKey: 37,
+  apiKey: ApiKey.CreatePartitions,
   name: 'CreatePartitions',
   minVersion: 0,
   maxVersion: 3,

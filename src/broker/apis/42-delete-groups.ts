@@ -1,11 +1,12 @@
 // DeleteGroups (key 42), versions 0-2. v2: flexible.
 // Only empty groups can be deleted (NON_EMPTY_GROUP otherwise); their offsets go too.
 
+import { ApiKey } from '../../../protocol/api-keys';
 import { ApiHandler } from '../api-handler';
 import { ErrorCode } from '../../../protocol/errors';
 
 export const deleteGroups: ApiHandler = {
-  apiKey: 42,
+  apiKey: ApiKey.DeleteGroups,
   name: 'DeleteGroups',
   minVersion: 0,
   maxVersion: 2,

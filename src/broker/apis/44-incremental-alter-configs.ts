@@ -3,6 +3,7 @@
 // active controller as Config records, which every broker applies to its open logs. Broker
 // configs (resource type 4) are static in Brook: set in the config file and restarted.
 
+import { ApiKey } from '../../../protocol/api-keys';
 import { ErrorCode } from '../../../protocol/errors';
 import { ApiHandler } from '../api-handler';
 import { effectiveTopicConfig, topicConfigDef, validateTopicConfig } from '../topic-config';
@@ -16,7 +17,7 @@ const TOPIC = 2;
 const BROKER = 4;
 
 export const incrementalAlterConfigs: ApiHandler<Request> = {
-  apiKey: 44,
+  apiKey: ApiKey.IncrementalAlterConfigs,
   name: 'IncrementalAlterConfigs',
   minVersion: 0,
   maxVersion: 1,

@@ -2,6 +2,7 @@
 // the other admin writes; answered once the reassignment is committed (the data moves
 // afterwards, while traffic continues; ListPartitionReassignments shows the progress).
 
+import { ApiKey } from '../../../protocol/api-keys';
 import { ErrorCode } from '../../../protocol/errors';
 import { ApiHandler } from '../api-handler';
 
@@ -11,7 +12,7 @@ interface Request {
 }
 
 export const alterPartitionReassignments: ApiHandler<Request> = {
-  apiKey: 45,
+  apiKey: ApiKey.AlterPartitionReassignments,
   name: 'AlterPartitionReassignments',
   minVersion: 0,
   maxVersion: 0,

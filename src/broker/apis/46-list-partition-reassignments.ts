@@ -1,6 +1,7 @@
 // ListPartitionReassignments (key 46), version 0: the reassignments in progress, from the
 // metadata image (the same on every node, so no forwarding is needed).
 
+import { ApiKey } from '../../../protocol/api-keys';
 import { ApiHandler } from '../api-handler';
 
 interface Request {
@@ -9,7 +10,7 @@ interface Request {
 }
 
 export const listPartitionReassignments: ApiHandler<Request> = {
-  apiKey: 46,
+  apiKey: ApiKey.ListPartitionReassignments,
   name: 'ListPartitionReassignments',
   minVersion: 0,
   maxVersion: 0,

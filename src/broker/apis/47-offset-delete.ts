@@ -2,12 +2,13 @@
 // longer consumes; refused (GROUP_SUBSCRIBED_TO_TOPIC) for topics an active member is
 // subscribed to.
 
+import { ApiKey } from '../../../protocol/api-keys';
 import { ErrorCode } from '../../../protocol/errors';
 import { ApiHandler } from '../api-handler';
 import { subscribedTopics } from '../../group/consumer-protocol';
 
 export const offsetDelete: ApiHandler = {
-  apiKey: 47,
+  apiKey: ApiKey.OffsetDelete,
   name: 'OffsetDelete',
   minVersion: 0,
   maxVersion: 0,
