@@ -2,14 +2,20 @@
 // of closures that decode a body from a Reader and encode one into a Writer. They are
 // built lazily, once per version, and cached; the schema stays the single source of truth.
 
-import { allApis, apiByKey } from './apis';
+import type { ApiKey } from './api-keys';
+import { allApis, apiByKey, Request, RequestInput, Response, ResponseInput } from './apis';
 import { ProtocolError, Reader, Writer } from './primitives';
-import { ApiSchema, Field, inRange, parseVersionRange, PrimitiveType } from './schema';
+import { ApiSchema, Field, inRange, parseVersionRange, PrimitiveType, StructValue } from './schema';
 
-export interface Codec {
-  decode(reader: Reader): any;
-  encode(writer: Writer, value: any): void;
+/** Decodes bodies into `Decoded` values and encodes `Encodable` ones (see schema.ts). */
+export interface Codec<Decoded = unknown, Encodable = Decoded> {
+  decode(reader: Reader): Decoded;
+  encode(writer: Writer, value: Encodable): void;
 }
+
+/** What a codec looked up by a run-time number gives: callers that know the key use the
+ * typed overloads instead. */
+export type UntypedCodec = Codec<any, any>;
 
 type ReadFn = (reader: Reader) => unknown;
 type WriteFn = (writer: Writer, value: any) => void;
@@ -296,15 +302,15 @@ function isFlexible(schema: ApiSchema, version: number): boolean {
 }
 
 /** A codec for a free-standing struct (metadata records, internal formats). */
-export function structCodec(fields: Field[], version: number, flexible: boolean): Codec {
+export function structCodec<const Fs extends Field[]>(fields: Fs, version: number, flexible: boolean): Codec<StructValue<Fs>, StructValue<Fs, 'encodable'>> {
   const plan = compileStruct(fields, version, flexible);
   return {
-    decode: (reader) => readStruct(plan, reader),
+    decode: (reader) => readStruct(plan, reader) as StructValue<Fs>,
     encode: (writer, value) => writeStruct(plan, writer, value ?? {}),
   };
 }
 
-function compileCodec(schema: ApiSchema, fields: Field[], version: number): Codec {
+function compileCodec(schema: ApiSchema, fields: Field[], version: number): Codec<Record<string, unknown>, object> {
   const plan = compileStruct(fields, version, isFlexible(schema, version));
   return {
     decode: (reader) => readStruct(plan, reader),
@@ -312,10 +318,12 @@ function compileCodec(schema: ApiSchema, fields: Field[], version: number): Code
   };
 }
 
-const requestCache = new Map<number, Codec>();
-const responseCache = new Map<number, Codec>();
+type AnyCodec = Codec<Record<string, unknown>, object>;
 
-function lookup(cache: Map<number, Codec>, apiKey: number, version: number, side: 'request' | 'response'): Codec {
+const requestCache = new Map<number, AnyCodec>();
+const responseCache = new Map<number, AnyCodec>();
+
+function lookup(cache: Map<number, AnyCodec>, apiKey: number, version: number, side: 'request' | 'response'): AnyCodec {
   const key = apiKey * 0x10000 + version;
   let codec = cache.get(key);
   if (codec) return codec;
@@ -332,11 +340,18 @@ export function supportsVersion(schema: ApiSchema, version: number): boolean {
   return version >= min && version <= max;
 }
 
-export function requestCodec(apiKey: number, version: number): Codec {
+/** The request codec of one API version: typed by the schema when the key is an `ApiKey`. */
+export function requestCodec<K extends ApiKey>(apiKey: K, version: number): Codec<Request<K>, RequestInput<K>>;
+/** With a key only known at run time (a frame tool, a generic client path) the value is untyped. */
+export function requestCodec(apiKey: number, version: number): UntypedCodec;
+export function requestCodec(apiKey: number, version: number): AnyCodec {
   return lookup(requestCache, apiKey, version, 'request');
 }
 
-export function responseCodec(apiKey: number, version: number): Codec {
+/** The response codec of one API version: typed by the schema when the key is an `ApiKey`. */
+export function responseCodec<K extends ApiKey>(apiKey: K, version: number): Codec<Response<K>, ResponseInput<K>>;
+export function responseCodec(apiKey: number, version: number): UntypedCodec;
+export function responseCodec(apiKey: number, version: number): AnyCodec {
   return lookup(responseCache, apiKey, version, 'response');
 }
 

@@ -3,12 +3,13 @@
 // and response header v1, except that ApiVersions responses always use header v0 (KIP-511)
 // so a client can read the error before it knows what the broker speaks.
 
+import { ApiKey } from './api-keys';
 import { apiByKey } from './apis';
 import { readTaggedFields } from './codec';
 import { inRange } from './schema';
 import { Reader, Writer } from './primitives';
 
-export const API_VERSIONS_KEY = 18;
+export const API_VERSIONS_KEY = ApiKey.ApiVersions;
 /** Newest ApiVersions version with a schema here. */
 const API_VERSIONS_MAX_KNOWN = 3;
 

@@ -69,18 +69,110 @@ export interface ApiSchema {
 }
 
 // Small builders so schema files read like Kafka's JSON specs without being copies of them.
+// They keep each field's name, type and options as literal types, so that the value types
+// below are inferred from the schema objects themselves: the schema is the single source of
+// both the codecs and the types handlers and clients see.
 
-export function field(name: string, type: PrimitiveType, options: FieldOptions = {}): ScalarField {
-  return { name, kind: 'scalar', type, ...options };
+export function field<const N extends string, const T extends PrimitiveType, const O extends FieldOptions = {}>(
+  name: N,
+  type: T,
+  options?: O,
+): { name: N; kind: 'scalar'; type: T } & NoInfer<O> {
+  return { name, kind: 'scalar', type, ...options } as { name: N; kind: 'scalar'; type: T } & O;
 }
 
-export function array(name: string, items: PrimitiveType | Field[], options: FieldOptions = {}): ArrayField {
-  return { name, kind: 'array', items, ...options };
+export function array<const N extends string, const I extends PrimitiveType | Field[], const O extends FieldOptions = {}>(
+  name: N,
+  items: I,
+  options?: O,
+): { name: N; kind: 'array'; items: I } & NoInfer<O> {
+  return { name, kind: 'array', items, ...options } as { name: N; kind: 'array'; items: I } & O;
 }
 
-export function struct(name: string, fields: Field[], options: FieldOptions = {}): StructField {
-  return { name, kind: 'struct', fields, ...options };
+export function struct<const N extends string, const F extends Field[], const O extends FieldOptions = {}>(
+  name: N,
+  fields: F,
+  options?: O,
+): { name: N; kind: 'struct'; fields: F } & NoInfer<O> {
+  return { name, kind: 'struct', fields, ...options } as { name: N; kind: 'struct'; fields: F } & O;
 }
+
+/** Declares one API's schema, keeping its literal types for `RequestOf` and friends. */
+export function defineApi<const S extends ApiSchema>(schema: S): S {
+  return schema;
+}
+
+// Value types inferred from a schema.
+//
+// Decoded values (what a handler receives as a request, what a client receives as a
+// response) carry every field the schema defines: the codec fills a field that is absent in
+// the decoded version (or a tagged field not sent) with its default, so a handler always
+// sees a value, whatever the version. A field nullable in some versions is typed `| null`.
+//
+// Encodable values (what a handler returns, what a client sends) may leave out a field the
+// codec can fill with its default on its own: one absent in some versions, tagged, or with a
+// declared default. A field present in every version without a default is required, so a
+// handler cannot forget it and have a zero go out unnoticed.
+
+/** Whether values are read from the wire ('decoded') or handed to an encoder ('encodable'). */
+export type ValueMode = 'decoded' | 'encodable';
+
+type PrimitiveValue<T extends PrimitiveType, M extends ValueMode> = T extends 'bool'
+  ? boolean
+  : T extends 'string' | 'uuid'
+    ? string
+    : T extends 'bytes'
+      ? Buffer
+      : T extends 'records'
+        ? M extends 'decoded'
+          ? Buffer
+          : Buffer | Buffer[]
+        : T extends 'int64'
+          ? M extends 'decoded'
+            ? number
+            : number | bigint
+          : number;
+
+type NullIfNullable<F> = F extends { nullableVersions: string } ? null : never;
+
+type FieldValue<F, M extends ValueMode> = F extends { kind: 'scalar'; type: infer T extends PrimitiveType }
+  ? PrimitiveValue<T, M> | NullIfNullable<F>
+  : F extends { kind: 'array'; items: infer I }
+    ? (I extends PrimitiveType ? PrimitiveValue<I, M> : I extends Field[] ? StructValue<I, M> : never)[] | NullIfNullable<F>
+    : F extends { kind: 'struct'; fields: infer S extends Field[] }
+      ? StructValue<S, M> | NullIfNullable<F>
+      : never;
+
+/** A field the encoder fills on its own when left out (see the note above). */
+type FilledOnEncode<F> = F extends { versions: infer V }
+  ? V extends '0+'
+    ? F extends { default: unknown } | { taggedVersions: string }
+      ? true
+      : false
+    : true
+  : F extends { default: unknown } | { taggedVersions: string }
+    ? true
+    : false;
+
+type Simplify<T> = { [K in keyof T]: T[K] } & {};
+
+/** The value of a struct with fields `Fs`. */
+export type StructValue<Fs extends Field[], M extends ValueMode = 'decoded'> = M extends 'decoded'
+  ? Simplify<{ [F in Fs[number] as F['name']]: FieldValue<F, M> }>
+  : Simplify<
+      { [F in Fs[number] as FilledOnEncode<F> extends true ? never : F['name']]: FieldValue<F, M> } & {
+        [F in Fs[number] as FilledOnEncode<F> extends true ? F['name'] : never]?: FieldValue<F, M>;
+      }
+    >;
+
+/** A decoded request of API schema `S` (what its handler receives). */
+export type RequestOf<S extends ApiSchema> = StructValue<S['request'], 'decoded'>;
+/** A request of API schema `S` as handed to the encoder (what a client sends). */
+export type RequestIn<S extends ApiSchema> = StructValue<S['request'], 'encodable'>;
+/** A decoded response of API schema `S` (what a client receives). */
+export type ResponseOf<S extends ApiSchema> = StructValue<S['response'], 'decoded'>;
+/** A response of API schema `S` as handed to the encoder (what a handler returns). */
+export type ResponseIn<S extends ApiSchema> = StructValue<S['response'], 'encodable'>;
 
 /** Parses "0+", "3-7", "5", "none" into an inclusive [min, max]; "none" is [1, 0] (empty). */
 export function parseVersionRange(range: VersionRange): [number, number] {

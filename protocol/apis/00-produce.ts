@@ -4,9 +4,9 @@
 // and an error message. v9: flexible.
 
 import { ApiKey } from '../api-keys';
-import { ApiSchema, array, field } from '../schema';
+import { array, defineApi, field } from '../schema';
 
-export const Produce: ApiSchema = {
+export const Produce = defineApi({
   apiKey: ApiKey.Produce,
   name: 'Produce',
   validVersions: '0-9',
@@ -38,4 +38,4 @@ export const Produce: ApiSchema = {
     ]),
     field('throttleTimeMs', 'int32', { versions: '1+' }),
   ],
-};
+});

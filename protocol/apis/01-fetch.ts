@@ -7,9 +7,9 @@
 // tags out (KIP-595).
 
 import { ApiKey } from '../api-keys';
-import { ApiSchema, array, field, struct } from '../schema';
+import { array, defineApi, field, struct } from '../schema';
 
-export const Fetch: ApiSchema = {
+export const Fetch = defineApi({
   apiKey: ApiKey.Fetch,
   name: 'Fetch',
   validVersions: '0-12',
@@ -73,4 +73,4 @@ export const Fetch: ApiSchema = {
       ]),
     ]),
   ],
-};
+});

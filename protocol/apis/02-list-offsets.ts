@@ -4,9 +4,9 @@
 // out (KIP-320). v5: same. v6: flexible. v7: timestamp -3 = max timestamp (KIP-734).
 
 import { ApiKey } from '../api-keys';
-import { ApiSchema, array, field } from '../schema';
+import { array, defineApi, field } from '../schema';
 
-export const ListOffsets: ApiSchema = {
+export const ListOffsets = defineApi({
   apiKey: ApiKey.ListOffsets,
   name: 'ListOffsets',
   validVersions: '0-7',
@@ -38,4 +38,4 @@ export const ListOffsets: ApiSchema = {
       ]),
     ]),
   ],
-};
+});

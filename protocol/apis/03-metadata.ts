@@ -5,9 +5,9 @@
 // v10: topic ids. v11: cluster authorized operations removed. v12: topic name nullable.
 
 import { ApiKey } from '../api-keys';
-import { ApiSchema, array, field } from '../schema';
+import { array, defineApi, field } from '../schema';
 
-export const Metadata: ApiSchema = {
+export const Metadata = defineApi({
   apiKey: ApiKey.Metadata,
   name: 'Metadata',
   validVersions: '0-12',
@@ -48,4 +48,4 @@ export const Metadata: ApiSchema = {
     ]),
     field('clusterAuthorizedOperations', 'int32', { versions: '8-10', default: -2147483648 }),
   ],
-};
+});

@@ -4,9 +4,9 @@
 // epoch. v7: group instance id. v8: flexible.
 
 import { ApiKey } from '../api-keys';
-import { ApiSchema, array, field } from '../schema';
+import { array, defineApi, field } from '../schema';
 
-export const OffsetCommit: ApiSchema = {
+export const OffsetCommit = defineApi({
   apiKey: ApiKey.OffsetCommit,
   name: 'OffsetCommit',
   validVersions: '0-8',
@@ -32,4 +32,4 @@ export const OffsetCommit: ApiSchema = {
     field('throttleTimeMs', 'int32', { versions: '3+' }),
     array('topics', [field('name', 'string'), array('partitions', [field('partitionIndex', 'int32'), field('errorCode', 'int16')])]),
   ],
-};
+});

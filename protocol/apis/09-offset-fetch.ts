@@ -4,7 +4,7 @@
 // v8: several groups per request (KIP-709).
 
 import { ApiKey } from '../api-keys';
-import { ApiSchema, array, field } from '../schema';
+import { array, defineApi, field } from '../schema';
 
 const partitionsResponse = [
   field('partitionIndex', 'int32'),
@@ -14,7 +14,7 @@ const partitionsResponse = [
   field('errorCode', 'int16'),
 ];
 
-export const OffsetFetch: ApiSchema = {
+export const OffsetFetch = defineApi({
   apiKey: ApiKey.OffsetFetch,
   name: 'OffsetFetch',
   validVersions: '0-8',
@@ -38,4 +38,4 @@ export const OffsetFetch: ApiSchema = {
       field('errorCode', 'int16'),
     ], { versions: '8+' }),
   ],
-};
+});

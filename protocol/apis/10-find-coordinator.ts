@@ -3,9 +3,9 @@
 // v3: flexible. v4: several keys at once (KIP-699): the answer is a list of coordinators.
 
 import { ApiKey } from '../api-keys';
-import { ApiSchema, array, field } from '../schema';
+import { array, defineApi, field } from '../schema';
 
-export const FindCoordinator: ApiSchema = {
+export const FindCoordinator = defineApi({
   apiKey: ApiKey.FindCoordinator,
   name: 'FindCoordinator',
   validVersions: '0-4',
@@ -31,4 +31,4 @@ export const FindCoordinator: ApiSchema = {
       field('errorMessage', 'string', { nullableVersions: '4+', default: null }),
     ], { versions: '4+' }),
   ],
-};
+});

@@ -15,9 +15,9 @@
 //   1010 AlterPartitionIsr   partition leader -> active controller: a new ISR
 
 import { ApiKey } from '../api-keys';
-import { ApiSchema, array, field } from '../schema';
+import { array, defineApi, field } from '../schema';
 
-export const RaftVote: ApiSchema = {
+export const RaftVote = defineApi({
   apiKey: ApiKey.RaftVote,
   name: 'RaftVote',
   validVersions: '0',
@@ -32,9 +32,9 @@ export const RaftVote: ApiSchema = {
     field('leadershipTransfer', 'bool'),
   ],
   response: [field('errorCode', 'int16'), field('term', 'int32'), field('voteGranted', 'bool'), field('preVote', 'bool')],
-};
+});
 
-export const RaftAppendEntries: ApiSchema = {
+export const RaftAppendEntries = defineApi({
   apiKey: ApiKey.RaftAppendEntries,
   name: 'RaftAppendEntries',
   validVersions: '0',
@@ -57,9 +57,9 @@ export const RaftAppendEntries: ApiSchema = {
     field('conflictTerm', 'int32', { default: -1 }),
     field('conflictIndex', 'int64', { default: -1 }),
   ],
-};
+});
 
-export const RaftInstallSnapshot: ApiSchema = {
+export const RaftInstallSnapshot = defineApi({
   apiKey: ApiKey.RaftInstallSnapshot,
   name: 'RaftInstallSnapshot',
   validVersions: '0',
@@ -84,18 +84,18 @@ export const RaftInstallSnapshot: ApiSchema = {
     field('success', 'bool'),
     field('matchIndex', 'int64'),
   ],
-};
+});
 
-export const RaftTimeoutNow: ApiSchema = {
+export const RaftTimeoutNow = defineApi({
   apiKey: ApiKey.RaftTimeoutNow,
   name: 'RaftTimeoutNow',
   validVersions: '0',
   flexibleVersions: '0+',
   request: [field('clusterId', 'string'), field('term', 'int32'), field('leaderId', 'int32')],
   response: [field('errorCode', 'int16'), field('term', 'int32')],
-};
+});
 
-export const RaftDescribeQuorum: ApiSchema = {
+export const RaftDescribeQuorum = defineApi({
   apiKey: ApiKey.RaftDescribeQuorum,
   name: 'RaftDescribeQuorum',
   validVersions: '0',
@@ -110,10 +110,10 @@ export const RaftDescribeQuorum: ApiSchema = {
     array('observers', [field('nodeId', 'int32'), field('matchIndex', 'int64'), field('lastContactMs', 'int64')]),
     field('clusterId', 'string'),
   ],
-};
+});
 
 /** A broker joining the cluster (sent to the active controller's controller port). */
-export const BrokerRegistration: ApiSchema = {
+export const BrokerRegistration = defineApi({
   apiKey: ApiKey.BrokerRegistration,
   name: 'BrokerRegistration',
   validVersions: '0',
@@ -131,10 +131,10 @@ export const BrokerRegistration: ApiSchema = {
     field('controllerPort', 'int32'),
   ],
   response: [field('errorCode', 'int16'), field('brokerEpoch', 'int64'), field('leaderId', 'int32')],
-};
+});
 
 /** A registered broker's liveness and catch-up report; the answer says whether it is fenced. */
-export const BrokerHeartbeat: ApiSchema = {
+export const BrokerHeartbeat = defineApi({
   apiKey: ApiKey.BrokerHeartbeat,
   name: 'BrokerHeartbeat',
   validVersions: '0',
@@ -148,7 +148,7 @@ export const BrokerHeartbeat: ApiSchema = {
     field('wantShutDown', 'bool'),
   ],
   response: [field('errorCode', 'int16'), field('isCaughtUp', 'bool'), field('isFenced', 'bool'), field('shouldShutDown', 'bool'), field('leaderId', 'int32')],
-};
+});
 
 const membershipResponse = [
   field('errorCode', 'int16'),
@@ -159,41 +159,41 @@ const membershipResponse = [
 ];
 
 /** Makes a node a voter (it must be registered and caught up on the metadata log). */
-export const RaftAddVoter: ApiSchema = {
+export const RaftAddVoter = defineApi({
   apiKey: ApiKey.RaftAddVoter,
   name: 'RaftAddVoter',
   validVersions: '0',
   flexibleVersions: '0+',
   request: [field('clusterId', 'string'), field('voterId', 'int32')],
   response: membershipResponse,
-};
+});
 
 /** Removes a voter from the quorum (it stays a broker and follows the log as an observer). */
-export const RaftRemoveVoter: ApiSchema = {
+export const RaftRemoveVoter = defineApi({
   apiKey: ApiKey.RaftRemoveVoter,
   name: 'RaftRemoveVoter',
   validVersions: '0',
   flexibleVersions: '0+',
   request: [field('clusterId', 'string'), field('voterId', 'int32')],
   response: membershipResponse,
-};
+});
 
 /** A block of producer ids for a broker's InitProducerId answers (committed as a ProducerIds record). */
-export const AllocateProducerIds: ApiSchema = {
+export const AllocateProducerIds = defineApi({
   apiKey: ApiKey.AllocateProducerIds,
   name: 'AllocateProducerIds',
   validVersions: '0',
   flexibleVersions: '0+',
   request: [field('clusterId', 'string'), field('brokerId', 'int32'), field('brokerEpoch', 'int64')],
   response: [field('errorCode', 'int16'), field('firstProducerId', 'int64'), field('count', 'int32'), field('leaderId', 'int32')],
-};
+});
 
 /**
  * A partition leader's ISR change (shrink or expand), checked against its leader epoch and
  * the partition epoch so that a stale leader's request is refused; committed as a
  * PartitionChange record.
  */
-export const AlterPartitionIsr: ApiSchema = {
+export const AlterPartitionIsr = defineApi({
   apiKey: ApiKey.AlterPartitionIsr,
   name: 'AlterPartitionIsr',
   validVersions: '0',
@@ -215,4 +215,4 @@ export const AlterPartitionIsr: ApiSchema = {
     field('partitionEpoch', 'int32', { default: -1 }),
     array('isr', 'int32'),
   ],
-};
+});

@@ -5,9 +5,9 @@
 // v9: skip-assignment flag in the response.
 
 import { ApiKey } from '../api-keys';
-import { ApiSchema, array, field } from '../schema';
+import { array, defineApi, field } from '../schema';
 
-export const JoinGroup: ApiSchema = {
+export const JoinGroup = defineApi({
   apiKey: ApiKey.JoinGroup,
   name: 'JoinGroup',
   validVersions: '0-9',
@@ -37,4 +37,4 @@ export const JoinGroup: ApiSchema = {
       field('metadata', 'bytes'),
     ]),
   ],
-};
+});

@@ -2,9 +2,9 @@
 // v1: throttle time. v2: same. v3: group instance id. v4: flexible.
 
 import { ApiKey } from '../api-keys';
-import { ApiSchema, field } from '../schema';
+import { defineApi, field } from '../schema';
 
-export const Heartbeat: ApiSchema = {
+export const Heartbeat = defineApi({
   apiKey: ApiKey.Heartbeat,
   name: 'Heartbeat',
   validVersions: '0-4',
@@ -16,4 +16,4 @@ export const Heartbeat: ApiSchema = {
     field('groupInstanceId', 'string', { versions: '3+', nullableVersions: '3+', default: null }),
   ],
   response: [field('throttleTimeMs', 'int32', { versions: '1+' }), field('errorCode', 'int16')],
-};
+});

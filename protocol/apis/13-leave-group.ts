@@ -3,9 +3,9 @@
 // v4: flexible. v5: leave reason.
 
 import { ApiKey } from '../api-keys';
-import { ApiSchema, array, field } from '../schema';
+import { array, defineApi, field } from '../schema';
 
-export const LeaveGroup: ApiSchema = {
+export const LeaveGroup = defineApi({
   apiKey: ApiKey.LeaveGroup,
   name: 'LeaveGroup',
   validVersions: '0-5',
@@ -28,4 +28,4 @@ export const LeaveGroup: ApiSchema = {
       field('errorCode', 'int16'),
     ], { versions: '3+' }),
   ],
-};
+});

@@ -3,9 +3,9 @@
 // v5: protocol type and name in request and response (KIP-559).
 
 import { ApiKey } from '../api-keys';
-import { ApiSchema, array, field } from '../schema';
+import { array, defineApi, field } from '../schema';
 
-export const SyncGroup: ApiSchema = {
+export const SyncGroup = defineApi({
   apiKey: ApiKey.SyncGroup,
   name: 'SyncGroup',
   validVersions: '0-5',
@@ -26,4 +26,4 @@ export const SyncGroup: ApiSchema = {
     field('protocolName', 'string', { versions: '5+', nullableVersions: '5+', default: null }),
     field('assignment', 'bytes'),
   ],
-};
+});

@@ -3,9 +3,9 @@
 // v5: flexible.
 
 import { ApiKey } from '../api-keys';
-import { ApiSchema, array, field } from '../schema';
+import { array, defineApi, field } from '../schema';
 
-export const DescribeGroups: ApiSchema = {
+export const DescribeGroups = defineApi({
   apiKey: ApiKey.DescribeGroups,
   name: 'DescribeGroups',
   validVersions: '0-5',
@@ -30,4 +30,4 @@ export const DescribeGroups: ApiSchema = {
       field('authorizedOperations', 'int32', { versions: '3+', default: -2147483648 }),
     ]),
   ],
-};
+});

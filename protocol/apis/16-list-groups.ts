@@ -2,9 +2,9 @@
 // v1: throttle time. v2: same. v3: flexible. v4: filter by state, state in the answer.
 
 import { ApiKey } from '../api-keys';
-import { ApiSchema, array, field } from '../schema';
+import { array, defineApi, field } from '../schema';
 
-export const ListGroups: ApiSchema = {
+export const ListGroups = defineApi({
   apiKey: ApiKey.ListGroups,
   name: 'ListGroups',
   validVersions: '0-4',
@@ -15,4 +15,4 @@ export const ListGroups: ApiSchema = {
     field('errorCode', 'int16'),
     array('groups', [field('groupId', 'string'), field('protocolType', 'string'), field('groupState', 'string', { versions: '4+' })]),
   ],
-};
+});

@@ -4,9 +4,9 @@
 // header v0 (see protocol/header.ts).
 
 import { ApiKey } from '../api-keys';
-import { ApiSchema, array, field } from '../schema';
+import { array, defineApi, field } from '../schema';
 
-export const ApiVersions: ApiSchema = {
+export const ApiVersions = defineApi({
   apiKey: ApiKey.ApiVersions,
   name: 'ApiVersions',
   validVersions: '0-3',
@@ -32,4 +32,4 @@ export const ApiVersions: ApiSchema = {
     }),
     field('zkMigrationReady', 'bool', { versions: '3+', taggedVersions: '3+', tag: 3, default: false }),
   ],
-};
+});

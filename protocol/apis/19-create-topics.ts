@@ -4,9 +4,9 @@
 // carries the partition count, replication factor and configs. v6: same. v7: topic ids.
 
 import { ApiKey } from '../api-keys';
-import { ApiSchema, array, field } from '../schema';
+import { array, defineApi, field } from '../schema';
 
-export const CreateTopics: ApiSchema = {
+export const CreateTopics = defineApi({
   apiKey: ApiKey.CreateTopics,
   name: 'CreateTopics',
   validVersions: '0-7',
@@ -41,4 +41,4 @@ export const CreateTopics: ApiSchema = {
       ], { versions: '5+', nullableVersions: '5+' }),
     ]),
   ],
-};
+});

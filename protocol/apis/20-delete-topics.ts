@@ -3,9 +3,9 @@
 // by id (Topics replaces TopicNames).
 
 import { ApiKey } from '../api-keys';
-import { ApiSchema, array, field } from '../schema';
+import { array, defineApi, field } from '../schema';
 
-export const DeleteTopics: ApiSchema = {
+export const DeleteTopics = defineApi({
   apiKey: ApiKey.DeleteTopics,
   name: 'DeleteTopics',
   validVersions: '0-6',
@@ -24,4 +24,4 @@ export const DeleteTopics: ApiSchema = {
       field('errorMessage', 'string', { versions: '5+', nullableVersions: '5+', default: null }),
     ]),
   ],
-};
+});

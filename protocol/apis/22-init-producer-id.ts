@@ -3,9 +3,9 @@
 // epoch can be bumped (KIP-360). v4: same.
 
 import { ApiKey } from '../api-keys';
-import { ApiSchema, field } from '../schema';
+import { defineApi, field } from '../schema';
 
-export const InitProducerId: ApiSchema = {
+export const InitProducerId = defineApi({
   apiKey: ApiKey.InitProducerId,
   name: 'InitProducerId',
   validVersions: '0-4',
@@ -22,4 +22,4 @@ export const InitProducerId: ApiSchema = {
     field('producerId', 'int64', { default: -1 }),
     field('producerEpoch', 'int16'),
   ],
-};
+});

@@ -5,9 +5,9 @@
 // v3: replica id (-1 consumer, -2 debugging). v4: flexible.
 
 import { ApiKey } from '../api-keys';
-import { ApiSchema, array, field } from '../schema';
+import { array, defineApi, field } from '../schema';
 
-export const OffsetForLeaderEpoch: ApiSchema = {
+export const OffsetForLeaderEpoch = defineApi({
   apiKey: ApiKey.OffsetForLeaderEpoch,
   name: 'OffsetForLeaderEpoch',
   validVersions: '0-4',
@@ -35,4 +35,4 @@ export const OffsetForLeaderEpoch: ApiSchema = {
       ]),
     ]),
   ],
-};
+});

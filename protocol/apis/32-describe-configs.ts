@@ -3,9 +3,9 @@
 // v3: includeDocumentation; config type and documentation. v4: flexible.
 
 import { ApiKey } from '../api-keys';
-import { ApiSchema, array, field } from '../schema';
+import { array, defineApi, field } from '../schema';
 
-export const DescribeConfigs: ApiSchema = {
+export const DescribeConfigs = defineApi({
   apiKey: ApiKey.DescribeConfigs,
   name: 'DescribeConfigs',
   validVersions: '0-4',
@@ -41,4 +41,4 @@ export const DescribeConfigs: ApiSchema = {
       ]),
     ]),
   ],
-};
+});

@@ -2,9 +2,9 @@
 // v1: same as v0. v2: flexible. v3: same as v2.
 
 import { ApiKey } from '../api-keys';
-import { ApiSchema, array, field } from '../schema';
+import { array, defineApi, field } from '../schema';
 
-export const CreatePartitions: ApiSchema = {
+export const CreatePartitions = defineApi({
   apiKey: ApiKey.CreatePartitions,
   name: 'CreatePartitions',
   validVersions: '0-3',
@@ -22,4 +22,4 @@ export const CreatePartitions: ApiSchema = {
     field('throttleTimeMs', 'int32'),
     array('results', [field('name', 'string'), field('errorCode', 'int16'), field('errorMessage', 'string', { nullableVersions: '0+', default: null })]),
   ],
-};
+});

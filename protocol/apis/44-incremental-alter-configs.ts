@@ -4,9 +4,9 @@
 // broker configs come from the config file and are refused here.
 
 import { ApiKey } from '../api-keys';
-import { ApiSchema, array, field } from '../schema';
+import { array, defineApi, field } from '../schema';
 
-export const IncrementalAlterConfigs: ApiSchema = {
+export const IncrementalAlterConfigs = defineApi({
   apiKey: ApiKey.IncrementalAlterConfigs,
   name: 'IncrementalAlterConfigs',
   validVersions: '0-1',
@@ -28,4 +28,4 @@ export const IncrementalAlterConfigs: ApiSchema = {
       field('resourceName', 'string'),
     ]),
   ],
-};
+});

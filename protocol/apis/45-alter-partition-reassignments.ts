@@ -4,9 +4,9 @@
 // data to new replicas goes on after the answer; ListPartitionReassignments shows it).
 
 import { ApiKey } from '../api-keys';
-import { ApiSchema, array, field } from '../schema';
+import { array, defineApi, field } from '../schema';
 
-export const AlterPartitionReassignments: ApiSchema = {
+export const AlterPartitionReassignments = defineApi({
   apiKey: ApiKey.AlterPartitionReassignments,
   name: 'AlterPartitionReassignments',
   validVersions: '0',
@@ -27,4 +27,4 @@ export const AlterPartitionReassignments: ApiSchema = {
       array('partitions', [field('partitionIndex', 'int32'), field('errorCode', 'int16'), field('errorMessage', 'string', { nullableVersions: '0+', default: null })]),
     ]),
   ],
-};
+});

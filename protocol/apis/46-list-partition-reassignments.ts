@@ -3,9 +3,9 @@
 // removed. A null topic list asks for all of them.
 
 import { ApiKey } from '../api-keys';
-import { ApiSchema, array, field } from '../schema';
+import { array, defineApi, field } from '../schema';
 
-export const ListPartitionReassignments: ApiSchema = {
+export const ListPartitionReassignments = defineApi({
   apiKey: ApiKey.ListPartitionReassignments,
   name: 'ListPartitionReassignments',
   validVersions: '0',
@@ -23,4 +23,4 @@ export const ListPartitionReassignments: ApiSchema = {
       array('partitions', [field('partitionIndex', 'int32'), array('replicas', 'int32'), array('addingReplicas', 'int32'), array('removingReplicas', 'int32')]),
     ]),
   ],
-};
+});

@@ -2,9 +2,9 @@
 // for partitions it no longer consumes.
 
 import { ApiKey } from '../api-keys';
-import { ApiSchema, array, field } from '../schema';
+import { array, defineApi, field } from '../schema';
 
-export const OffsetDelete: ApiSchema = {
+export const OffsetDelete = defineApi({
   apiKey: ApiKey.OffsetDelete,
   name: 'OffsetDelete',
   validVersions: '0',
@@ -15,4 +15,4 @@ export const OffsetDelete: ApiSchema = {
     field('throttleTimeMs', 'int32'),
     array('topics', [field('name', 'string'), array('partitions', [field('partitionIndex', 'int32'), field('errorCode', 'int16')])]),
   ],
-};
+});

@@ -1,6 +1,7 @@
 // The registry of API schemas, by key and by name.
 
-import { ApiSchema } from '../schema';
+import type { ApiKey } from '../api-keys';
+import { ApiSchema, RequestIn, RequestOf, ResponseIn, ResponseOf } from '../schema';
 import { Produce } from './00-produce';
 import { Fetch } from './01-fetch';
 import { ListOffsets } from './02-list-offsets';
@@ -28,7 +29,7 @@ import { OffsetDelete } from './47-offset-delete';
 import { OffsetForLeaderEpoch } from './23-offset-for-leader-epoch';
 import { AllocateProducerIds, AlterPartitionIsr, BrokerHeartbeat, BrokerRegistration, RaftAddVoter, RaftAppendEntries, RaftDescribeQuorum, RaftInstallSnapshot, RaftRemoveVoter, RaftTimeoutNow, RaftVote } from './1000-raft';
 
-export const allApis: ApiSchema[] = [
+const schemas = [
   Produce,
   Fetch,
   ListOffsets,
@@ -65,7 +66,20 @@ export const allApis: ApiSchema[] = [
   AllocateProducerIds,
   AlterPartitionIsr,
   OffsetForLeaderEpoch,
-];
+] as const;
+
+export const allApis: ApiSchema[] = [...schemas];
+
+/** The schema of each API, by key, with its literal field types. */
+export type SchemaOf<K extends ApiKey> = Extract<(typeof schemas)[number], { apiKey: K }>;
+/** A decoded request of API `K` (what its handler receives). */
+export type Request<K extends ApiKey> = K extends ApiKey ? RequestOf<SchemaOf<K>> : never;
+/** A request of API `K` as handed to the encoder (what a client sends). */
+export type RequestInput<K extends ApiKey> = K extends ApiKey ? RequestIn<SchemaOf<K>> : never;
+/** A decoded response of API `K` (what a client receives). */
+export type Response<K extends ApiKey> = K extends ApiKey ? ResponseOf<SchemaOf<K>> : never;
+/** A response of API `K` as handed to the encoder (what a handler returns). */
+export type ResponseInput<K extends ApiKey> = K extends ApiKey ? ResponseIn<SchemaOf<K>> : never;
 
 const byKey = new Map(allApis.map((api) => [api.apiKey, api]));
 const byName = new Map(allApis.map((api) => [api.name.toLowerCase(), api]));

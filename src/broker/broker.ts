@@ -7,6 +7,7 @@
 
 import { randomBytes } from 'node:crypto';
 import { ApiKey } from '../../protocol/api-keys';
+import type { RequestInput, Response } from '../../protocol/apis';
 import { Logger } from '../logger';
 import { LogManager } from '../log/log-manager';
 import { PartitionLog } from '../log/partition-log';
@@ -330,7 +331,7 @@ export class Broker {
    * Sends an admin request on to the active controller's broker and returns its answer
    * (CreateTopics, DeleteTopics, CreatePartitions on a node that is not the controller).
    */
-  async forwardToController(apiKey: number, version: number, request: unknown): Promise<unknown | null> {
+  async forwardToController<K extends ApiKey>(apiKey: K, version: number, request: RequestInput<K>): Promise<Response<K> | null> {
     const endpoint = this.endpointOf(this.quorum.leaderId);
     if (!endpoint || this.quorum.leaderId === this.nodeId) return null;
     const connection = new KafkaConnection({ host: endpoint.host, port: endpoint.port, clientId: `forward-${this.nodeId}`, requestTimeoutMs: 30_000, connectTimeoutMs: 5000 });

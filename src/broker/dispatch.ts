@@ -8,7 +8,8 @@ import { ErrorCode } from '../../protocol/errors';
 import { encodeResponseFrame } from '../../protocol/frame';
 import { API_VERSIONS_KEY, RequestHeader } from '../../protocol/header';
 import { ProtocolError, Reader } from '../../protocol/primitives';
-import { apiByKey } from '../../protocol/apis';
+import type { ApiKey } from '../../protocol/api-keys';
+import { apiByKey, Request } from '../../protocol/apis';
 import { parseVersionRange } from '../../protocol/schema';
 import { Connection, Dispatcher, DispatchResult } from '../net/connection';
 import { ApiHandler, NO_RESPONSE, RequestContext } from './api-handler';
@@ -64,7 +65,7 @@ export class BrokerDispatcher implements Dispatcher {
   }
 
   /** A handler bug is answered with UNKNOWN_SERVER_ERROR and logged; the broker carries on. */
-  private handlerFailed(handler: ApiHandler, header: RequestHeader, request: unknown, error: unknown): DispatchResult {
+  private handlerFailed(handler: ApiHandler, header: RequestHeader, request: Request<ApiKey>, error: unknown): DispatchResult {
     if (error instanceof ProtocolError) throw error;
     this.broker.metrics.requestFailed(header.apiKey, ErrorCode.UNKNOWN_SERVER_ERROR);
     this.broker.logger.error('handler failed', {

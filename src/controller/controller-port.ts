@@ -5,6 +5,7 @@
 // which closes the connection with one log line.
 
 import { ApiKey } from '../../protocol/api-keys';
+import type { Request } from '../../protocol/apis';
 import { requestCodec, responseCodec } from '../../protocol/codec';
 import { ErrorCode } from '../../protocol/errors';
 import { encodeResponseFrame } from '../../protocol/frame';
@@ -91,14 +92,16 @@ export class ControllerPortDispatcher implements Dispatcher {
           count: 0,
           isr: [],
         });
+      // The decoded request's shape follows the key; TypeScript cannot correlate the two
+      // through the union, hence one cast per branch.
       const answer: Promise<unknown> =
         apiKey === BROKER_REGISTRATION
-          ? controller.register(request)
+          ? controller.register(request as Request<typeof BROKER_REGISTRATION>)
           : apiKey === BROKER_HEARTBEAT
-            ? controller.heartbeat(request)
+            ? controller.heartbeat(request as Request<typeof BROKER_HEARTBEAT>)
             : apiKey === ALLOCATE_PRODUCER_IDS
-              ? controller.allocateProducerIds(request)
-              : controller.alterPartitionIsr(request);
+              ? controller.allocateProducerIds(request as Request<typeof ALLOCATE_PRODUCER_IDS>)
+              : controller.alterPartitionIsr(request as Request<typeof ALTER_PARTITION_ISR>);
       return answer.then(respond);
     }
     if (apiKey === ADD_VOTER || apiKey === REMOVE_VOTER) {

@@ -13,21 +13,10 @@
 import { ApiKey } from '../../../protocol/api-keys';
 import { ErrorCode } from '../../../protocol/errors';
 import { RecordBatchView, splitBatches } from '../../../protocol/record-batch';
+import type { Request } from '../../../protocol/apis';
 import { ApiHandler, NO_RESPONSE } from '../api-handler';
 import { isInternalTopic } from '../../../protocol/topic-names';
 import type { Broker } from '../broker';
-
-interface PartitionData {
-  index: number;
-  records: Buffer | null;
-}
-
-interface ProduceRequest {
-  transactionalId: string | null;
-  acks: number;
-  timeoutMs: number;
-  topicData: { name: string; partitionData: PartitionData[] }[];
-}
 
 function partitionResponse(index: number, errorCode: number, errorMessage: string | null = null, extra: Partial<{ baseOffset: number; logStartOffset: number; batchIndex: number }> = {}) {
   return {
@@ -103,7 +92,9 @@ async function producePartition(broker: Broker, topic: string, data: PartitionDa
   return partitionResponse(data.index, ErrorCode.NONE, null, { baseOffset: result.baseOffset, logStartOffset: result.logStartOffset });
 }
 
-export const produce: ApiHandler<ProduceRequest> = {
+type PartitionData = Request<typeof ApiKey.Produce>['topicData'][number]['partitionData'][number];
+
+export const produce: ApiHandler<typeof ApiKey.Produce> = {
   apiKey: ApiKey.Produce,
   name: 'Produce',
   minVersion: 3,

@@ -14,30 +14,14 @@
 
 import { ApiKey } from '../../../protocol/api-keys';
 import { ErrorCode } from '../../../protocol/errors';
+import type { Request } from '../../../protocol/apis';
 import { ApiHandler } from '../api-handler';
 import type { Broker } from '../broker';
 import type { PartitionLog } from '../../log/partition-log';
 import type { Replica } from '../../replica/replica-manager';
 
-interface FetchPartition {
-  partition: number;
-  currentLeaderEpoch: number;
-  fetchOffset: number;
-  lastFetchedEpoch: number;
-  logStartOffset: number;
-  partitionMaxBytes: number;
-}
-
-interface FetchRequest {
-  replicaId: number;
-  maxWaitMs: number;
-  minBytes: number;
-  maxBytes: number;
-  isolationLevel: number;
-  sessionId: number;
-  sessionEpoch: number;
-  topics: { topic: string; topicId: string; partitions: FetchPartition[] }[];
-}
+type FetchRequest = Request<typeof ApiKey.Fetch>;
+type FetchPartition = FetchRequest['topics'][number]['partitions'][number];
 
 const READ_COMMITTED = 1;
 
@@ -64,7 +48,7 @@ interface Slot {
   request: FetchPartition;
 }
 
-export const fetch: ApiHandler<FetchRequest> = {
+export const fetch: ApiHandler<typeof ApiKey.Fetch> = {
   apiKey: ApiKey.Fetch,
   name: 'Fetch',
   minVersion: 4,
@@ -113,7 +97,6 @@ export const fetch: ApiHandler<FetchRequest> = {
       sessionId: 0,
       responses: (request?.topics ?? []).map((topic) => ({
         topic: topic.topic,
-        topicId: topic.topicId,
         partitions: topic.partitions.map((p) => emptyPartition(p.partition, ErrorCode.NONE === errorCode ? ErrorCode.NONE : errorCode)),
       })),
     };
@@ -174,7 +157,7 @@ function answered(broker: Broker, request: FetchRequest, slots: Slot[], attempt:
 }
 
 function assemble(request: FetchRequest, slots: Slot[], partitions: ReturnType<typeof emptyPartition>[]) {
-  const responses = request.topics.map((topic) => ({ topic: topic.topic, topicId: topic.topicId, partitions: [] as ReturnType<typeof emptyPartition>[] }));
+  const responses = request.topics.map((topic) => ({ topic: topic.topic, partitions: [] as ReturnType<typeof emptyPartition>[] }));
   slots.forEach((slot, i) => responses[slot.topicIndex].partitions.push(partitions[i]));
   return { throttleTimeMs: 0, errorCode: ErrorCode.NONE, sessionId: 0, responses };
 }

@@ -12,17 +12,11 @@ const EARLIEST = -2;
 const MAX_TIMESTAMP = -3;
 const READ_COMMITTED = 1;
 
-interface Request {
-  replicaId: number;
-  isolationLevel: number;
-  topics: { name: string; partitions: { partitionIndex: number; currentLeaderEpoch: number; timestamp: number }[] }[];
-}
-
 function answer(partitionIndex: number, errorCode: number, timestamp = -1, offset = -1, leaderEpoch = -1) {
   return { partitionIndex, errorCode, oldStyleOffsets: [], timestamp, offset, leaderEpoch: offset >= 0 ? leaderEpoch : -1 };
 }
 
-export const listOffsets: ApiHandler<Request> = {
+export const listOffsets: ApiHandler<typeof ApiKey.ListOffsets> = {
   apiKey: ApiKey.ListOffsets,
   name: 'ListOffsets',
   minVersion: 1,

@@ -74,7 +74,7 @@ function missingTopic(name: string | null, topicId: string, errorCode: number) {
   };
 }
 
-export const metadata: ApiHandler = {
+export const metadata: ApiHandler<typeof ApiKey.Metadata> = {
   apiKey: ApiKey.Metadata,
   name: 'Metadata',
   minVersion: 0,

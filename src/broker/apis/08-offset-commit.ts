@@ -7,15 +7,7 @@ import { ApiKey } from '../../../protocol/api-keys';
 import { ErrorCode } from '../../../protocol/errors';
 import { ApiHandler } from '../api-handler';
 
-interface Request {
-  groupId: string;
-  generationIdOrMemberEpoch: number;
-  memberId: string;
-  groupInstanceId: string | null;
-  topics: { name: string; partitions: { partitionIndex: number; committedOffset: number; committedLeaderEpoch: number; committedMetadata: string | null }[] }[];
-}
-
-export const offsetCommit: ApiHandler<Request> = {
+export const offsetCommit: ApiHandler<typeof ApiKey.OffsetCommit> = {
   apiKey: ApiKey.OffsetCommit,
   name: 'OffsetCommit',
   minVersion: 0,

@@ -5,10 +5,11 @@
 
 import { ApiKey } from '../../../protocol/api-keys';
 import { ErrorCode } from '../../../protocol/errors';
+import type { Request } from '../../../protocol/apis';
 import { ApiHandler } from '../api-handler';
 import type { Broker } from '../broker';
 
-type TopicRequest = { name: string; partitionIndexes: number[] };
+type TopicRequest = NonNullable<Request<typeof ApiKey.OffsetFetch>['topics']>[number];
 
 function groupAnswer(broker: Broker, groupId: string, topics: TopicRequest[] | null) {
   const precheck = broker.groups.precheck(groupId);
@@ -33,7 +34,7 @@ function groupAnswer(broker: Broker, groupId: string, topics: TopicRequest[] | n
   };
 }
 
-export const offsetFetch: ApiHandler = {
+export const offsetFetch: ApiHandler<typeof ApiKey.OffsetFetch> = {
   apiKey: ApiKey.OffsetFetch,
   name: 'OffsetFetch',
   minVersion: 1,
@@ -43,7 +44,7 @@ export const offsetFetch: ApiHandler = {
     if (version >= 8) {
       return {
         throttleTimeMs: 0,
-        groups: (request.groups as { groupId: string; topics: TopicRequest[] | null }[]).map((g) => ({ groupId: g.groupId, ...groupAnswer(ctx.broker, g.groupId, g.topics) })),
+        groups: request.groups.map((g) => ({ groupId: g.groupId, ...groupAnswer(ctx.broker, g.groupId, g.topics) })),
       };
     }
     const answer = groupAnswer(ctx.broker, request.groupId, request.topics);
@@ -52,7 +53,7 @@ export const offsetFetch: ApiHandler = {
     return { throttleTimeMs: 0, topics: answer.topics, errorCode: answer.errorCode };
   },
   errorResponse(request, errorCode) {
-    const topics = (request?.topics ?? []).map((t: TopicRequest) => ({
+    const topics = (request?.topics ?? []).map((t) => ({
       name: t.name,
       partitions: t.partitionIndexes.map((partitionIndex) => ({ partitionIndex, committedOffset: -1, committedLeaderEpoch: -1, metadata: '', errorCode })),
     }));

@@ -29,7 +29,7 @@ function answer(broker: Broker, key: string, keyType: number) {
   return { key, nodeId: leader, host: endpoint.host, port: endpoint.port, errorCode: ErrorCode.NONE, errorMessage: null };
 }
 
-export const findCoordinator: ApiHandler = {
+export const findCoordinator: ApiHandler<typeof ApiKey.FindCoordinator> = {
   apiKey: ApiKey.FindCoordinator,
   name: 'FindCoordinator',
   minVersion: 0,
@@ -37,7 +37,7 @@ export const findCoordinator: ApiHandler = {
   handle(ctx, request) {
     const version = ctx.header.apiVersion;
     if (version >= 4) {
-      return { throttleTimeMs: 0, coordinators: (request.coordinatorKeys as string[]).map((key) => answer(ctx.broker, key, request.keyType)) };
+      return { throttleTimeMs: 0, coordinators: request.coordinatorKeys.map((key) => answer(ctx.broker, key, request.keyType)) };
     }
     const one = answer(ctx.broker, request.key, request.keyType);
     return { throttleTimeMs: 0, errorCode: one.errorCode, errorMessage: one.errorMessage, nodeId: one.nodeId, host: one.host, port: one.port };

@@ -12,7 +12,7 @@ function failure(errorCode: number, memberId = '') {
   return { throttleTimeMs: 0, errorCode, generationId: -1, protocolType: null, protocolName: '', leader: '', skipAssignment: false, memberId, members: [] };
 }
 
-export const joinGroup: ApiHandler = {
+export const joinGroup: ApiHandler<typeof ApiKey.JoinGroup> = {
   apiKey: ApiKey.JoinGroup,
   name: 'JoinGroup',
   minVersion: 0,

@@ -6,7 +6,7 @@ import { ApiKey } from '../../../protocol/api-keys';
 import { ErrorCode } from '../../../protocol/errors';
 import { ApiHandler } from '../api-handler';
 
-export const heartbeat: ApiHandler = {
+export const heartbeat: ApiHandler<typeof ApiKey.Heartbeat> = {
   apiKey: ApiKey.Heartbeat,
   name: 'Heartbeat',
   minVersion: 0,

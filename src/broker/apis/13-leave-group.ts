@@ -6,7 +6,7 @@ import { ApiKey } from '../../../protocol/api-keys';
 import { ErrorCode } from '../../../protocol/errors';
 import { ApiHandler } from '../api-handler';
 
-export const leaveGroup: ApiHandler = {
+export const leaveGroup: ApiHandler<typeof ApiKey.LeaveGroup> = {
   apiKey: ApiKey.LeaveGroup,
   name: 'LeaveGroup',
   minVersion: 0,
@@ -16,8 +16,8 @@ export const leaveGroup: ApiHandler = {
     const precheck = ctx.broker.groups.precheck(request.groupId);
     if (precheck !== ErrorCode.NONE) return this.errorResponse(request, precheck, version);
     const members = version >= 3
-      ? (request.members as { memberId: string; groupInstanceId: string | null }[]).map((m) => ({ memberId: m.memberId, groupInstanceId: m.groupInstanceId ?? null }))
-      : [{ memberId: request.memberId as string, groupInstanceId: null }];
+      ? request.members.map((m) => ({ memberId: m.memberId, groupInstanceId: m.groupInstanceId ?? null }))
+      : [{ memberId: request.memberId, groupInstanceId: null }];
     const result = ctx.broker.groups.leave(request.groupId, members);
     // Before v3 the single member's error is the top-level error.
     const errorCode = version >= 3 ? result.errorCode : result.members[0].errorCode;

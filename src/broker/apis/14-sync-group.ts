@@ -6,7 +6,7 @@ import { ApiKey } from '../../../protocol/api-keys';
 import { ErrorCode } from '../../../protocol/errors';
 import { ApiHandler } from '../api-handler';
 
-export const syncGroup: ApiHandler = {
+export const syncGroup: ApiHandler<typeof ApiKey.SyncGroup> = {
   apiKey: ApiKey.SyncGroup,
   name: 'SyncGroup',
   minVersion: 0,

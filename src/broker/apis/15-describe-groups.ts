@@ -4,17 +4,20 @@
 
 import { ApiKey } from '../../../protocol/api-keys';
 import { ErrorCode } from '../../../protocol/errors';
+import type { ResponseInput } from '../../../protocol/apis';
 import { ApiHandler } from '../api-handler';
 
-export const describeGroups: ApiHandler = {
+type DescribedMember = ResponseInput<typeof ApiKey.DescribeGroups>['groups'][number]['members'][number];
+
+export const describeGroups: ApiHandler<typeof ApiKey.DescribeGroups> = {
   apiKey: ApiKey.DescribeGroups,
   name: 'DescribeGroups',
   minVersion: 0,
   maxVersion: 5,
   handle(ctx, request) {
-    const groups = (request.groups as string[]).map((groupId) => {
+    const groups = request.groups.map((groupId) => {
       const precheck = ctx.broker.groups.precheck(groupId);
-      const base = { errorCode: precheck, groupId, groupState: '', protocolType: '', protocolData: '', members: [] as unknown[], authorizedOperations: -2147483648 };
+      const base = { errorCode: precheck, groupId, groupState: '', protocolType: '', protocolData: '', members: [] as DescribedMember[], authorizedOperations: -2147483648 };
       if (precheck !== ErrorCode.NONE) return base;
       const group = ctx.broker.groups.describe(groupId);
       // Kafka describes unknown groups as Dead with no error.

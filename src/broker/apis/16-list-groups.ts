@@ -5,7 +5,7 @@ import { ApiKey } from '../../../protocol/api-keys';
 import { ErrorCode } from '../../../protocol/errors';
 import { ApiHandler } from '../api-handler';
 
-export const listGroups: ApiHandler = {
+export const listGroups: ApiHandler<typeof ApiKey.ListGroups> = {
   apiKey: ApiKey.ListGroups,
   name: 'ListGroups',
   minVersion: 0,

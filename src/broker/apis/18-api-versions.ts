@@ -19,7 +19,7 @@ export function apiVersionsBody(errorCode: number) {
   };
 }
 
-export const apiVersions: ApiHandler = {
+export const apiVersions: ApiHandler<typeof ApiKey.ApiVersions> = {
   apiKey: ApiKey.ApiVersions,
   name: 'ApiVersions',
   minVersion: 0,

@@ -15,19 +15,11 @@ const CONFIG_SOURCE_TOPIC = 1;
 const CONFIG_SOURCE_STATIC_BROKER = 4;
 const CONFIG_SOURCE_DEFAULT = 5;
 
-interface CreatableTopic {
-  name: string;
-  numPartitions: number;
-  replicationFactor: number;
-  assignments: { partitionIndex: number; brokerIds: number[] }[];
-  configs: { name: string; value: string | null }[];
-}
-
 function failed(name: string, errorCode: number, errorMessage: string | null) {
   return { name, topicId: ZERO_UUID, errorCode, errorMessage, topicConfigErrorCode: 0, numPartitions: -1, replicationFactor: -1, configs: null };
 }
 
-export const createTopics: ApiHandler = {
+export const createTopics: ApiHandler<typeof ApiKey.CreateTopics> = {
   apiKey: ApiKey.CreateTopics,
   name: 'CreateTopics',
   minVersion: 0,
@@ -39,7 +31,7 @@ export const createTopics: ApiHandler = {
       return forwarded ?? this.errorResponse(request, ErrorCode.NOT_CONTROLLER, ctx.header.apiVersion);
     }
     const { broker } = ctx;
-    const topics: CreatableTopic[] = request.topics;
+    const topics = request.topics;
     const seen = new Map<string, number>();
     for (const topic of topics) seen.set(topic.name, (seen.get(topic.name) ?? 0) + 1);
     const results = [];
@@ -130,6 +122,6 @@ export const createTopics: ApiHandler = {
     return { throttleTimeMs: 0, topics: results };
   },
   errorResponse(request, errorCode) {
-    return { throttleTimeMs: 0, topics: (request?.topics ?? []).map((t: CreatableTopic) => failed(t.name, errorCode, null)) };
+    return { throttleTimeMs: 0, topics: (request?.topics ?? []).map((t) => failed(t.name, errorCode, null)) };
   },
 };

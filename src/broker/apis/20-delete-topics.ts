@@ -5,20 +5,19 @@
 import { ApiKey } from '../../../protocol/api-keys';
 import { ErrorCode } from '../../../protocol/errors';
 import { ZERO_UUID } from '../../../protocol/primitives';
+import type { Request } from '../../../protocol/apis';
 import { ApiHandler } from '../api-handler';
 import { isInternalTopic } from '../../../protocol/topic-names';
 
-interface Target {
-  name: string | null;
-  topicId: string;
+/** A topic to delete, by name (v0-5) or by name or id (v6+). */
+type Target = Request<typeof ApiKey.DeleteTopics>['topics'][number];
+
+function targets(request: Request<typeof ApiKey.DeleteTopics>, version: number): Target[] {
+  if (version >= 6) return request.topics;
+  return request.topicNames.map((name) => ({ name, topicId: ZERO_UUID }));
 }
 
-function targets(request: any, version: number): Target[] {
-  if (version >= 6) return request.topics as Target[];
-  return (request.topicNames as string[]).map((name) => ({ name, topicId: ZERO_UUID }));
-}
-
-export const deleteTopics: ApiHandler = {
+export const deleteTopics: ApiHandler<typeof ApiKey.DeleteTopics> = {
   apiKey: ApiKey.DeleteTopics,
   name: 'DeleteTopics',
   minVersion: 0,

@@ -11,7 +11,7 @@ import { ApiHandler } from '../api-handler';
 
 const MAX_EPOCH = 32767;
 
-export const initProducerId: ApiHandler = {
+export const initProducerId: ApiHandler<typeof ApiKey.InitProducerId> = {
   apiKey: ApiKey.InitProducerId,
   name: 'InitProducerId',
   minVersion: 0,

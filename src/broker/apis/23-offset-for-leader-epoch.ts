@@ -8,12 +8,7 @@ import { ApiKey } from '../../../protocol/api-keys';
 import { ErrorCode } from '../../../protocol/errors';
 import { ApiHandler } from '../api-handler';
 
-interface Request {
-  replicaId: number;
-  topics: { topic: string; partitions: { partition: number; currentLeaderEpoch: number; leaderEpoch: number }[] }[];
-}
-
-export const offsetForLeaderEpoch: ApiHandler<Request> = {
+export const offsetForLeaderEpoch: ApiHandler<typeof ApiKey.OffsetForLeaderEpoch> = {
   apiKey: ApiKey.OffsetForLeaderEpoch,
   name: 'OffsetForLeaderEpoch',
   minVersion: 0,

@@ -18,12 +18,6 @@ const SOURCE_DEFAULT = 5;
 
 const CONFIG_TYPE: Record<TopicConfigDef['type'], number> = { boolean: 1, string: 2, int: 3, long: 5, double: 6, list: 7 };
 
-interface Resource {
-  resourceType: number;
-  resourceName: string;
-  configurationKeys: string[] | null;
-}
-
 function entry(name: string, value: string, source: number, type: number, _version: number, synonyms: { name: string; value: string; source: number }[]) {
   return {
     name,
@@ -38,14 +32,14 @@ function entry(name: string, value: string, source: number, type: number, _versi
   };
 }
 
-export const describeConfigs: ApiHandler = {
+export const describeConfigs: ApiHandler<typeof ApiKey.DescribeConfigs> = {
   apiKey: ApiKey.DescribeConfigs,
   name: 'DescribeConfigs',
   minVersion: 0,
   maxVersion: 4,
   handle(ctx, request) {
     const { broker, header } = ctx;
-    const results = (request.resources as Resource[]).map((resource) => {
+    const results = request.resources.map((resource) => {
       const base = { errorCode: ErrorCode.NONE, errorMessage: null as string | null, resourceType: resource.resourceType, resourceName: resource.resourceName };
       const wanted = (name: string) => resource.configurationKeys === null || resource.configurationKeys.includes(name);
       if (resource.resourceType === RESOURCE_TOPIC) {
@@ -84,7 +78,7 @@ export const describeConfigs: ApiHandler = {
   errorResponse(request, errorCode) {
     return {
       throttleTimeMs: 0,
-      results: (request?.resources ?? []).map((r: Resource) => ({ errorCode, errorMessage: null, resourceType: r.resourceType, resourceName: r.resourceName, configs: [] })),
+      results: (request?.resources ?? []).map((r) => ({ errorCode, errorMessage: null, resourceType: r.resourceType, resourceName: r.resourceName, configs: [] })),
     };
   },
 };

@@ -6,13 +6,7 @@ import { ErrorCode } from '../../../protocol/errors';
 import { ApiHandler } from '../api-handler';
 import { isInternalTopic } from '../../../protocol/topic-names';
 
-interface Request {
-  topics: { name: string; count: number; assignments: { brokerIds: number[] }[] | null }[];
-  timeoutMs: number;
-  validateOnly: boolean;
-}
-
-export const createPartitions: ApiHandler<Request> = {
+export const createPartitions: ApiHandler<typeof ApiKey.CreatePartitions> = {
   apiKey: ApiKey.CreatePartitions,
   name: 'CreatePartitions',
   minVersion: 0,

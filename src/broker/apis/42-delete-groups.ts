@@ -5,13 +5,13 @@ import { ApiKey } from '../../../protocol/api-keys';
 import { ApiHandler } from '../api-handler';
 import { ErrorCode } from '../../../protocol/errors';
 
-export const deleteGroups: ApiHandler = {
+export const deleteGroups: ApiHandler<typeof ApiKey.DeleteGroups> = {
   apiKey: ApiKey.DeleteGroups,
   name: 'DeleteGroups',
   minVersion: 0,
   maxVersion: 2,
   handle(ctx, request) {
-    const results = (request.groupsNames as string[]).map((groupId) => {
+    const results = request.groupsNames.map((groupId) => {
       const precheck = ctx.broker.groups.precheck(groupId);
       return { groupId, errorCode: precheck !== ErrorCode.NONE ? precheck : ctx.broker.groups.deleteGroup(groupId) };
     });

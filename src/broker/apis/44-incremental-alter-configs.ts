@@ -8,15 +8,10 @@ import { ErrorCode } from '../../../protocol/errors';
 import { ApiHandler } from '../api-handler';
 import { effectiveTopicConfig, topicConfigDef, validateTopicConfig } from '../topic-config';
 
-interface Request {
-  resources: { resourceType: number; resourceName: string; configs: { name: string; configOperation: number; value: string | null }[] }[];
-  validateOnly: boolean;
-}
-
 const TOPIC = 2;
 const BROKER = 4;
 
-export const incrementalAlterConfigs: ApiHandler<Request> = {
+export const incrementalAlterConfigs: ApiHandler<typeof ApiKey.IncrementalAlterConfigs> = {
   apiKey: ApiKey.IncrementalAlterConfigs,
   name: 'IncrementalAlterConfigs',
   minVersion: 0,

@@ -6,12 +6,7 @@ import { ApiKey } from '../../../protocol/api-keys';
 import { ErrorCode } from '../../../protocol/errors';
 import { ApiHandler } from '../api-handler';
 
-interface Request {
-  timeoutMs: number;
-  topics: { name: string; partitions: { partitionIndex: number; replicas: number[] | null }[] }[];
-}
-
-export const alterPartitionReassignments: ApiHandler<Request> = {
+export const alterPartitionReassignments: ApiHandler<typeof ApiKey.AlterPartitionReassignments> = {
   apiKey: ApiKey.AlterPartitionReassignments,
   name: 'AlterPartitionReassignments',
   minVersion: 0,

@@ -4,12 +4,7 @@
 import { ApiKey } from '../../../protocol/api-keys';
 import { ApiHandler } from '../api-handler';
 
-interface Request {
-  timeoutMs: number;
-  topics: { name: string; partitionIndexes: number[] }[] | null;
-}
-
-export const listPartitionReassignments: ApiHandler<Request> = {
+export const listPartitionReassignments: ApiHandler<typeof ApiKey.ListPartitionReassignments> = {
   apiKey: ApiKey.ListPartitionReassignments,
   name: 'ListPartitionReassignments',
   minVersion: 0,

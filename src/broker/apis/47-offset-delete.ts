@@ -7,7 +7,7 @@ import { ErrorCode } from '../../../protocol/errors';
 import { ApiHandler } from '../api-handler';
 import { subscribedTopics } from '../../group/consumer-protocol';
 
-export const offsetDelete: ApiHandler = {
+export const offsetDelete: ApiHandler<typeof ApiKey.OffsetDelete> = {
   apiKey: ApiKey.OffsetDelete,
   name: 'OffsetDelete',
   minVersion: 0,
@@ -18,7 +18,7 @@ export const offsetDelete: ApiHandler = {
     if (precheck !== ErrorCode.NONE) return this.errorResponse(request, precheck, 0);
     const group = groups.describe(request.groupId);
     const subscribed = group ? subscribedTopics(group) : new Set<string>();
-    const wanted = (request.topics as { name: string; partitions: { partitionIndex: number }[] }[]).flatMap((t) => t.partitions.map((p) => ({ topic: t.name, partition: p.partitionIndex })));
+    const wanted = request.topics.flatMap((t) => t.partitions.map((p) => ({ topic: t.name, partition: p.partitionIndex })));
     const { groupError, results } = groups.deleteOffsets(request.groupId, wanted, subscribed);
     if (groupError !== ErrorCode.NONE) return this.errorResponse(request, groupError, 0);
     let i = 0;
