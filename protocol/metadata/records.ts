@@ -3,9 +3,9 @@
 // version 0 and is framed as [frame version uvarint][record type uvarint][version uvarint]
 // followed by the struct, so new versions and types can be added without breaking replay.
 
-import { structCodec } from '../codec';
+import { Codec, structCodec } from '../codec';
 import { Reader, Writer, ProtocolError } from '../primitives';
-import { array, field, Field } from '../schema';
+import { array, field, Field, StructValue } from '../schema';
 
 export const RECORD_FRAME_VERSION = 1;
 
@@ -16,9 +16,14 @@ export interface MetadataRecordSchema {
   fields: Field[];
 }
 
+/** Declares one record's schema, keeping its literal types for `MetadataRecord`. */
+function defineRecord<const S extends MetadataRecordSchema>(schema: S): S {
+  return schema;
+}
+
 const endpoint = [field('name', 'string'), field('host', 'string'), field('port', 'uint16'), field('securityProtocol', 'int16')];
 
-export const RegisterBrokerRecord: MetadataRecordSchema = {
+export const RegisterBrokerRecord = defineRecord({
   type: 0,
   name: 'RegisterBroker',
   version: 0,
@@ -30,23 +35,23 @@ export const RegisterBrokerRecord: MetadataRecordSchema = {
     field('rack', 'string', { nullableVersions: '0+', default: null }),
     field('fenced', 'bool', { default: true }),
   ],
-};
+});
 
-export const UnregisterBrokerRecord: MetadataRecordSchema = {
+export const UnregisterBrokerRecord = defineRecord({
   type: 1,
   name: 'UnregisterBroker',
   version: 0,
   fields: [field('brokerId', 'int32'), field('brokerEpoch', 'int64')],
-};
+});
 
-export const TopicRecord: MetadataRecordSchema = {
+export const TopicRecord = defineRecord({
   type: 2,
   name: 'Topic',
   version: 0,
   fields: [field('name', 'string'), field('topicId', 'uuid')],
-};
+});
 
-export const PartitionRecord: MetadataRecordSchema = {
+export const PartitionRecord = defineRecord({
   type: 3,
   name: 'Partition',
   version: 0,
@@ -61,17 +66,17 @@ export const PartitionRecord: MetadataRecordSchema = {
     field('leaderEpoch', 'int32', { default: 0 }),
     field('partitionEpoch', 'int32', { default: 0 }),
   ],
-};
+});
 
-export const ConfigRecord: MetadataRecordSchema = {
+export const ConfigRecord = defineRecord({
   type: 4,
   name: 'Config',
   version: 0,
   fields: [field('resourceType', 'int8'), field('resourceName', 'string'), field('name', 'string'), field('value', 'string', { nullableVersions: '0+', default: null })],
-};
+});
 
 /** Changes to a partition; every change field is tagged and absent means unchanged. */
-export const PartitionChangeRecord: MetadataRecordSchema = {
+export const PartitionChangeRecord = defineRecord({
   type: 5,
   name: 'PartitionChange',
   version: 0,
@@ -84,39 +89,39 @@ export const PartitionChangeRecord: MetadataRecordSchema = {
     array('removingReplicas', 'int32', { nullableVersions: '0+', taggedVersions: '0+', tag: 3, default: null }),
     array('addingReplicas', 'int32', { nullableVersions: '0+', taggedVersions: '0+', tag: 4, default: null }),
   ],
-};
+});
 
-export const FenceBrokerRecord: MetadataRecordSchema = {
+export const FenceBrokerRecord = defineRecord({
   type: 7,
   name: 'FenceBroker',
   version: 0,
   fields: [field('id', 'int32'), field('epoch', 'int64')],
-};
+});
 
-export const UnfenceBrokerRecord: MetadataRecordSchema = {
+export const UnfenceBrokerRecord = defineRecord({
   type: 8,
   name: 'UnfenceBroker',
   version: 0,
   fields: [field('id', 'int32'), field('epoch', 'int64')],
-};
+});
 
-export const RemoveTopicRecord: MetadataRecordSchema = {
+export const RemoveTopicRecord = defineRecord({
   type: 9,
   name: 'RemoveTopic',
   version: 0,
   fields: [field('topicId', 'uuid')],
-};
+});
 
-export const ProducerIdsRecord: MetadataRecordSchema = {
+export const ProducerIdsRecord = defineRecord({
   type: 15,
   name: 'ProducerIds',
   version: 0,
   fields: [field('brokerId', 'int32'), field('brokerEpoch', 'int64'), field('nextProducerId', 'int64')],
-};
+});
 
-export const NoOpRecord: MetadataRecordSchema = { type: 20, name: 'NoOp', version: 0, fields: [] };
+export const NoOpRecord = defineRecord({ type: 20, name: 'NoOp', version: 0, fields: [] });
 
-export const METADATA_RECORDS: MetadataRecordSchema[] = [
+const SCHEMAS = [
   RegisterBrokerRecord,
   UnregisterBrokerRecord,
   TopicRecord,
@@ -128,15 +133,33 @@ export const METADATA_RECORDS: MetadataRecordSchema[] = [
   RemoveTopicRecord,
   ProducerIdsRecord,
   NoOpRecord,
-];
+] as const;
+
+export const METADATA_RECORDS: MetadataRecordSchema[] = [...SCHEMAS];
+
+type RecordSchema = (typeof SCHEMAS)[number];
+
+/** The names of the record types: 'RegisterBroker' | 'Topic' | ... */
+export type MetadataRecordType = RecordSchema['name'];
+
+type FieldsOf<N extends MetadataRecordType> = Extract<RecordSchema, { name: N }>['fields'];
+
+/** A record as replay sees it (decoded: every field present, defaults filled), narrowed by
+ * `type`: `if (record.type === 'Partition') record.data.isr`. */
+export type MetadataRecord = { [N in MetadataRecordType]: { type: N; data: StructValue<FieldsOf<N>> } }[MetadataRecordType];
+
+/** A record as the controller writes it: fields the codec fills (tagged ones, those with a
+ * default) may be left out. */
+export type MetadataRecordInput = { [N in MetadataRecordType]: { type: N; data: StructValue<FieldsOf<N>, 'encodable'> } }[MetadataRecordType];
+
+/** The decoded data of one record type. */
+export type MetadataRecordData<N extends MetadataRecordType> = Extract<MetadataRecord, { type: N }>['data'];
 
 const BY_TYPE = new Map(METADATA_RECORDS.map((schema) => [schema.type, schema]));
 const BY_NAME = new Map(METADATA_RECORDS.map((schema) => [schema.name, schema]));
 
-export type MetadataRecord = { type: string; data: Record<string, any> };
-
-const codecs = new Map<string, ReturnType<typeof structCodec>>();
-function codecFor(schema: MetadataRecordSchema, version: number) {
+const codecs = new Map<string, Codec<Record<string, unknown>, object>>();
+function codecFor(schema: MetadataRecordSchema, version: number): Codec<Record<string, unknown>, object> {
   const key = `${schema.name}/${version}`;
   let codec = codecs.get(key);
   if (!codec) {
@@ -146,7 +169,7 @@ function codecFor(schema: MetadataRecordSchema, version: number) {
   return codec;
 }
 
-export function encodeMetadataRecord(record: MetadataRecord): Buffer {
+export function encodeMetadataRecord(record: MetadataRecordInput): Buffer {
   const schema = BY_NAME.get(record.type);
   if (!schema) throw new RangeError(`unknown metadata record type ${record.type}`);
   const writer = new Writer(64);
@@ -166,5 +189,6 @@ export function decodeMetadataRecord(bytes: Buffer): MetadataRecord {
   if (version > schema.version) throw new ProtocolError(`${schema.name} version ${version} is newer than this node knows (${schema.version})`);
   const data = codecFor(schema, version).decode(reader);
   if (reader.remaining !== 0) throw new ProtocolError(`${reader.remaining} stray bytes after a ${schema.name} record`);
-  return { type: schema.name, data };
+  // The schema found by its type number decoded the data, so the pair matches the union.
+  return { type: schema.name, data } as MetadataRecord;
 }

@@ -7,7 +7,7 @@
 // Heartbeat times are soft state held only by the active controller, as in KRaft.
 
 import { ErrorCode } from '../../protocol/errors';
-import { MetadataRecord } from '../../protocol/metadata/records';
+import { MetadataRecordInput } from '../../protocol/metadata/records';
 import { ZERO_TOPIC_ID } from '../../protocol/topic-names';
 import { BrokerEndpoint, MetadataImage, PartitionInfo } from './metadata-image';
 
@@ -40,7 +40,7 @@ export interface OngoingReassignment {
 }
 
 export interface Decision<T> {
-  records: MetadataRecord[];
+  records: MetadataRecordInput[];
   result: T;
 }
 
@@ -123,7 +123,7 @@ export class Controller {
     if (broker.brokerEpoch !== request.brokerEpoch) return { records: [], result: { errorCode: ErrorCode.STALE_BROKER_EPOCH, isCaughtUp: false, isFenced: true, shouldShutDown: false } };
     this.lastHeartbeatMs.set(request.brokerId, nowMs);
     const caughtUp = request.currentMetadataOffset >= broker.registeredAtOffset;
-    const records: MetadataRecord[] = [];
+    const records: MetadataRecordInput[] = [];
     let fenced = broker.fenced;
     if (request.wantShutDown || request.wantFence) {
       if (!broker.fenced) records.push(...this.fenceRecords(request.brokerId, broker.brokerEpoch));
@@ -148,7 +148,7 @@ export class Controller {
    * broker per call: each fencing's partition changes are computed from the image, which
    * must already hold the previous fencing's (the next tick handles the next broker).
    */
-  tick(nowMs: number): MetadataRecord[] {
+  tick(nowMs: number): MetadataRecordInput[] {
     for (const broker of this.image.brokers.values()) {
       if (broker.fenced) continue;
       const last = this.lastHeartbeatMs.get(broker.brokerId) ?? nowMs;
@@ -166,7 +166,7 @@ export class Controller {
    * replica) but are led elsewhere exceeds leader.imbalance.per.broker.percentage, those
    * partitions move their leadership back to it when it is unfenced and in their ISR.
    */
-  rebalanceLeaders(nowMs: number, force = false): MetadataRecord[] {
+  rebalanceLeaders(nowMs: number, force = false): MetadataRecordInput[] {
     const settings = this.settings.leaderRebalance;
     if (!force && (!settings?.enabled || (this.lastRebalanceMs >= 0 && nowMs - this.lastRebalanceMs < settings.intervalMs))) return [];
     if (this.lastRebalanceMs < 0 && !force) {
@@ -186,7 +186,7 @@ export class Controller {
         preferred.set(first, entry);
       }
     }
-    const records: MetadataRecord[] = [];
+    const records: MetadataRecordInput[] = [];
     const threshold = force ? 0 : (settings?.imbalancePercentage ?? 10);
     for (const [brokerId, { total, misplaced }] of preferred) {
       if (misplaced.length === 0 || (misplaced.length * 100) / total <= threshold) continue;
@@ -208,7 +208,7 @@ export class Controller {
    * a target replica in the ISR.
    */
   alterPartitionReassignments(topics: { name: string; partitions: { partitionIndex: number; replicas: number[] | null }[] }[]): Decision<{ name: string; partitions: ReassignmentResult[] }[]> {
-    const records: MetadataRecord[] = [];
+    const records: MetadataRecordInput[] = [];
     const results = topics.map((request) => {
       const topic = this.image.topicsByName.get(request.name);
       const partitions = request.partitions.map((p): ReassignmentResult => {
@@ -250,7 +250,7 @@ export class Controller {
    * edit a list value from what the image holds now.
    */
   alterTopicConfigs(changes: { topic: string; configs: { name: string; op: number; value: string | null }[] }[]): Decision<{ topic: string; errorCode: number; errorMessage: string | null }[]> {
-    const records: MetadataRecord[] = [];
+    const records: MetadataRecordInput[] = [];
     const results = changes.map(({ topic, configs }) => {
       if (!this.image.topicsByName.has(topic)) return { topic, errorCode: ErrorCode.UNKNOWN_TOPIC_OR_PARTITION, errorMessage: `topic ${topic} does not exist` };
       const current = this.image.topicConfigs(topic);
@@ -286,8 +286,8 @@ export class Controller {
   }
 
   /** Reassignments whose target replicas have all joined the ISR complete. */
-  private completeReassignments(): MetadataRecord[] {
-    const records: MetadataRecord[] = [];
+  private completeReassignments(): MetadataRecordInput[] {
+    const records: MetadataRecordInput[] = [];
     for (const topic of this.image.topicsById.values()) {
       for (const partition of topic.partitions.values()) {
         if (partition.addingReplicas.length === 0 && partition.removingReplicas.length === 0) continue;
@@ -303,7 +303,7 @@ export class Controller {
    * the ISR keeps only those replicas (or, if none of them is in it, stays as it is until
    * they catch up), and a leader outside them hands over to one inside the ISR.
    */
-  private finishRecord(partition: PartitionInfo, replicas: number[]): MetadataRecord {
+  private finishRecord(partition: PartitionInfo, replicas: number[]): MetadataRecordInput {
     const kept = partition.isr.filter((id) => replicas.includes(id));
     const isr = kept.length > 0 ? kept : partition.isr;
     let leader = partition.leader;
@@ -325,8 +325,8 @@ export class Controller {
   }
 
   /** Fencing removes the broker from every ISR and moves its leaderships away. */
-  private fenceRecords(brokerId: number, epoch: number): MetadataRecord[] {
-    const records: MetadataRecord[] = [{ type: 'FenceBroker', data: { id: brokerId, epoch } }];
+  private fenceRecords(brokerId: number, epoch: number): MetadataRecordInput[] {
+    const records: MetadataRecordInput[] = [{ type: 'FenceBroker', data: { id: brokerId, epoch } }];
     for (const topic of this.image.topicsById.values()) {
       for (const partition of topic.partitions.values()) {
         if (!partition.isr.includes(brokerId) && partition.leader !== brokerId) continue;
@@ -389,7 +389,7 @@ export class Controller {
   }
 
   createTopics(requests: TopicRequest[], validateOnly: boolean): Decision<TopicResult[]> {
-    const records: MetadataRecord[] = [];
+    const records: MetadataRecordInput[] = [];
     const results: TopicResult[] = [];
     const creating = new Set<string>();
     for (const request of requests) {
@@ -438,7 +438,7 @@ export class Controller {
   }
 
   deleteTopics(names: string[]): Decision<{ name: string; topicId: string; errorCode: number }[]> {
-    const records: MetadataRecord[] = [];
+    const records: MetadataRecordInput[] = [];
     const result = names.map((name) => {
       const topic = this.image.topicsByName.get(name);
       if (!topic) return { name, topicId: ZERO_TOPIC_ID, errorCode: ErrorCode.UNKNOWN_TOPIC_OR_PARTITION };
@@ -456,7 +456,7 @@ export class Controller {
     const replicationFactor = topic.partitions.get(0)?.replicas.length ?? 1;
     const assignment = this.place(count - current, replicationFactor, current);
     if (!assignment) return { records: [], result: { errorCode: ErrorCode.INVALID_REPLICATION_FACTOR, errorMessage: 'not enough unfenced brokers' } };
-    const records: MetadataRecord[] = assignment.map((replicas, i) => ({
+    const records: MetadataRecordInput[] = assignment.map((replicas, i) => ({
       type: 'Partition',
       data: { partitionId: current + i, topicId: topic.topicId, replicas, isr: replicas, removingReplicas: [], addingReplicas: [], leader: replicas[0], leaderEpoch: 0, partitionEpoch: 0 },
     }));

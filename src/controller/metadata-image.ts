@@ -51,8 +51,9 @@ export class MetadataImage {
   lastOffset = -1;
 
   apply(record: MetadataRecord, offset: number): void {
-    const d = record.data;
-    switch (record.type) {
+    // Destructured, the type still narrows the data: each case sees its record's fields.
+    const { type, data: d } = record;
+    switch (type) {
       case 'RegisterBroker':
         this.brokers.set(d.brokerId, {
           brokerId: d.brokerId,
@@ -72,7 +73,7 @@ export class MetadataImage {
       case 'FenceBroker':
       case 'UnfenceBroker': {
         const broker = this.brokers.get(d.id);
-        if (broker && broker.brokerEpoch === d.epoch) broker.fenced = record.type === 'FenceBroker';
+        if (broker && broker.brokerEpoch === d.epoch) broker.fenced = type === 'FenceBroker';
         break;
       }
       case 'Topic': {
@@ -135,8 +136,11 @@ export class MetadataImage {
         break;
       case 'NoOp':
         break;
-      default:
-        throw new Error(`metadata image cannot apply ${record.type}`);
+      default: {
+        // Decoding refuses unknown types; this guards a type added to the union but not here.
+        const unknownType: never = type;
+        throw new Error(`metadata image cannot apply ${String(unknownType)}`);
+      }
     }
     this.lastOffset = offset;
   }

@@ -12,7 +12,7 @@
 import * as path from 'node:path';
 import { ErrorCode } from '../../protocol/errors';
 import { newTopicId, ZERO_TOPIC_ID } from '../../protocol/topic-names';
-import { decodeMetadataRecord, encodeMetadataRecord, MetadataRecord } from '../../protocol/metadata/records';
+import { decodeMetadataRecord, encodeMetadataRecord, MetadataRecord, MetadataRecordInput } from '../../protocol/metadata/records';
 import { Reader, Writer } from '../../protocol/primitives';
 import { Voter } from '../config/config';
 import { FileSystem, realFileSystem } from '../log/file-system';
@@ -58,7 +58,7 @@ export interface QuorumOptions {
 }
 
 /** The data of one metadata log entry: its records, counted and each length-prefixed. */
-export function encodeMetadataEntries(records: MetadataRecord[]): Buffer {
+export function encodeMetadataEntries(records: MetadataRecordInput[]): Buffer {
   const writer = new Writer(256);
   writer.uvarint(records.length);
   for (const record of records) {
@@ -372,7 +372,7 @@ export class MetadataQuorum implements ControllerRequests {
   }
 
   /** Runs one controller decision on the leader and waits for its records to commit. */
-  private decide<T>(make: (controller: Controller) => { records: MetadataRecord[]; result: T }, notLeader: T): Promise<T> {
+  private decide<T>(make: (controller: Controller) => { records: MetadataRecordInput[]; result: T }, notLeader: T): Promise<T> {
     const run = async (): Promise<T> => {
       if (!this.driver || !this.isLeader) return notLeader;
       const decision = make(this.controller);

@@ -5,11 +5,16 @@
 
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
-import { decodeMetadataRecord, encodeMetadataRecord, MetadataRecord, METADATA_RECORDS } from '../../protocol/metadata/records';
+import { decodeMetadataRecord, encodeMetadataRecord, MetadataRecordData, MetadataRecordInput, METADATA_RECORDS } from '../../protocol/metadata/records';
 import { ProtocolError } from '../../protocol/primitives';
 import { ErrorCode } from '../../protocol/errors';
 import { Controller, seededRandom } from '../../src/controller/controller';
 import { MetadataImage } from '../../src/controller/metadata-image';
+
+/** A record as it comes back out of the Raft log. */
+function wire(record: MetadataRecordInput) {
+  return decodeMetadataRecord(encodeMetadataRecord(record));
+}
 
 function harness(brokers = 3) {
   const image = new MetadataImage();
@@ -17,7 +22,7 @@ function harness(brokers = 3) {
   let ids = 0;
   const controller = new Controller(image, { brokerSessionTimeoutMs: 9000, defaultPartitions: 1, defaultReplicationFactor: 1 }, seededRandom(7), () => Buffer.alloc(16, ++ids).toString('base64url'));
   let offset = 0;
-  const commit = (records: MetadataRecord[]) => {
+  const commit = (records: MetadataRecordInput[]) => {
     for (const record of records) {
       // Everything goes through the wire form, as it would through the Raft log.
       const bytes = encodeMetadataRecord(record);
@@ -44,13 +49,14 @@ test('every record type survives its framing; bad frames are refused', () => {
     PartitionChange: { partitionId: 3, topicId: Buffer.alloc(16, 2).toString('base64url'), isr: [1, 2], leader: 2, replicas: null, removingReplicas: null, addingReplicas: null },
   };
   for (const schema of METADATA_RECORDS) {
-    const record = { type: schema.name, data: samples[schema.name] ?? {} };
+    const record = { type: schema.name, data: samples[schema.name] ?? {} } as MetadataRecordInput;
     const decoded = decodeMetadataRecord(encodeMetadataRecord(record));
     assert.is(decoded.type, schema.name);
-    for (const [key, value] of Object.entries(record.data)) assert.equal(decoded.data[key], value, `${schema.name}.${key}`);
+    for (const [key, value] of Object.entries(record.data)) assert.equal((decoded.data as Record<string, unknown>)[key], value, `${schema.name}.${key}`);
   }
   const unchanged = decodeMetadataRecord(encodeMetadataRecord({ type: 'PartitionChange', data: { partitionId: 0, topicId: Buffer.alloc(16, 2).toString('base64url') } }));
-  assert.equal([unchanged.data.isr, unchanged.data.leader], [null, -2], 'absent tagged fields mean unchanged');
+  const unchangedData = unchanged.data as MetadataRecordData<'PartitionChange'>;
+  assert.equal([unchangedData.isr, unchangedData.leader], [null, -2], 'absent tagged fields mean unchanged');
   for (const bad of ['02', '0163', '0100', '01000a']) {
     assert.throws(() => decodeMetadataRecord(Buffer.from(bad, 'hex')), (e: Error) => e instanceof ProtocolError);
   }
@@ -100,10 +106,10 @@ test('rack-aware placement puts replicas of a partition in different racks', () 
   const racks = ['a', 'a', 'b', 'b'];
   racks.forEach((rack, i) => {
     const reg = controller.registerBroker({ brokerId: i + 1, incarnationId: Buffer.alloc(16, i + 1).toString('base64url'), endPoints: [], rack }, 0);
-    for (const r of reg.records) image.apply(r, offset++);
-    for (const r of controller.heartbeat({ brokerId: i + 1, brokerEpoch: reg.result.brokerEpoch, currentMetadataOffset: offset, wantFence: false, wantShutDown: false }, 0).records) image.apply(r, offset++);
+    for (const r of reg.records) image.apply(wire(r), offset++);
+    for (const r of controller.heartbeat({ brokerId: i + 1, brokerEpoch: reg.result.brokerEpoch, currentMetadataOffset: offset, wantFence: false, wantShutDown: false }, 0).records) image.apply(wire(r), offset++);
   });
-  for (const r of controller.createTopics([{ name: 'racked', partitions: 8, replicationFactor: 2, configs: {} }], false).records) image.apply(r, offset++);
+  for (const r of controller.createTopics([{ name: 'racked', partitions: 8, replicationFactor: 2, configs: {} }], false).records) image.apply(wire(r), offset++);
   for (const p of image.topicsByName.get('racked')!.partitions.values()) {
     assert.is.not(racks[p.replicas[0] - 1], racks[p.replicas[1] - 1], `partition ${p.partitionId} spans racks`);
   }

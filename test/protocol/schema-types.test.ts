@@ -7,6 +7,7 @@ import * as assert from 'uvu/assert';
 import { ApiKey } from '../../protocol/api-keys';
 import type { Request, RequestInput, Response, ResponseInput } from '../../protocol/apis';
 import { requestCodec, responseCodec } from '../../protocol/codec';
+import { decodeMetadataRecord, encodeMetadataRecord, MetadataRecord, MetadataRecordInput } from '../../protocol/metadata/records';
 import { Reader, Writer } from '../../protocol/primitives';
 
 /** Compiles only when A and B are the same type. */
@@ -50,6 +51,17 @@ test('the typed codecs round-trip the inferred shapes', () => {
   // Fields absent at v4 come back as their defaults, as the decoded type promises.
   assert.is(decoded.responses[0].partitions[0].preferredReadReplica, -1);
   assert.is(decoded.sessionId, 0);
+});
+
+test('metadata records are a union narrowed by type', () => {
+  const topicId = Buffer.alloc(16, 3).toString('base64url');
+  const record: MetadataRecord = decodeMetadataRecord(encodeMetadataRecord({ type: 'Topic', data: { name: 't', topicId } }));
+  if (record.type !== 'Topic') throw new Error(`decoded a ${record.type}`);
+  expectType<Equal<typeof record.data, { name: string; topicId: string }>>(true);
+  assert.is(record.data.name, 't');
+  // @ts-expect-error a Topic record has no isr
+  const wrong: MetadataRecordInput = { type: 'Topic', data: { name: 't', topicId, isr: [] } };
+  assert.ok(wrong);
 });
 
 test.run();
