@@ -18,7 +18,9 @@ export interface Codec<Decoded = unknown, Encodable = Decoded> {
 export type UntypedCodec = Codec<any, any>;
 
 type ReadFn = (reader: Reader) => unknown;
-type WriteFn = (writer: Writer, value: any) => void;
+/** Writes one value; the typed codec API above guarantees the value's shape, so the
+ * interpreter below only narrows it to what each primitive writer takes. */
+type WriteFn = (writer: Writer, value: unknown) => void;
 
 interface FieldPlan {
   name: string;
@@ -120,31 +122,31 @@ function primitiveWriter(type: PrimitiveType, flexible: boolean, nullable: boole
     case 'bool':
       return (w, v) => w.bool(Boolean(v));
     case 'int8':
-      return (w, v) => w.int8(v);
+      return (w, v) => w.int8(v as number);
     case 'int16':
-      return (w, v) => w.int16(v);
+      return (w, v) => w.int16(v as number);
     case 'uint16':
-      return (w, v) => w.uint16(v);
+      return (w, v) => w.uint16(v as number);
     case 'int32':
-      return (w, v) => w.int32(v);
+      return (w, v) => w.int32(v as number);
     case 'uint32':
-      return (w, v) => w.uint32(v);
+      return (w, v) => w.uint32(v as number);
     case 'int64':
-      return (w, v) => w.int64(v);
+      return (w, v) => w.int64(v as number | bigint);
     case 'float64':
-      return (w, v) => w.float64(v);
+      return (w, v) => w.float64(v as number);
     case 'uuid':
-      return (w, v) => w.uuid(v);
+      return (w, v) => w.uuid(v as string | null | undefined);
     case 'string':
       if (flexible) {
-        return nullable ? (w, v) => w.compactNullableString(v) : (w, v) => w.compactString(v ?? '');
+        return nullable ? (w, v) => w.compactNullableString(v as string | null) : (w, v) => w.compactString((v as string | undefined) ?? '');
       }
-      return nullable ? (w, v) => w.nullableString(v) : (w, v) => w.string(v ?? '');
+      return nullable ? (w, v) => w.nullableString(v as string | null) : (w, v) => w.string((v as string | undefined) ?? '');
     case 'bytes':
-      if (flexible) return (w, v) => w.compactNullableBytes(nullable ? v : (v ?? Buffer.alloc(0)));
-      return (w, v) => w.nullableBytes(nullable ? v : (v ?? Buffer.alloc(0)));
+      if (flexible) return (w, v) => w.compactNullableBytes(nullable ? (v as Buffer | null) : ((v as Buffer | undefined) ?? Buffer.alloc(0)));
+      return (w, v) => w.nullableBytes(nullable ? (v as Buffer | null) : ((v as Buffer | undefined) ?? Buffer.alloc(0)));
     case 'records':
-      return (w, v) => w.records(v, flexible);
+      return (w, v) => w.records(v as Buffer | Buffer[] | null | undefined, flexible);
   }
 }
 
@@ -165,7 +167,7 @@ function compileField(field: Field, version: number, flexible: boolean): FieldPl
     return {
       name: field.name,
       read: (r) => readStruct(plan, r),
-      write: (w, v) => writeStruct(plan, w, v ?? {}),
+      write: (w, v) => writeStruct(plan, w, (v ?? {}) as Record<string, unknown>),
       defaultValue: () => defaultStruct(plan),
       isDefault: (value) => value === undefined || value === null,
     };
@@ -178,7 +180,7 @@ function compileField(field: Field, version: number, flexible: boolean): FieldPl
   if (Array.isArray(items)) {
     const plan = compileStruct(items, version, flexible);
     readItem = (r) => readStruct(plan, r);
-    writeItem = (w, v) => writeStruct(plan, w, v);
+    writeItem = (w, v) => writeStruct(plan, w, v as Record<string, unknown>);
   } else {
     readItem = primitiveReader(items, flexible, false);
     writeItem = primitiveWriter(items, flexible, false);
@@ -202,9 +204,10 @@ function compileField(field: Field, version: number, flexible: boolean): FieldPl
       }
       v = [];
     }
-    if (flexible) w.uvarint(v.length + 1);
-    else w.int32(v.length);
-    for (let i = 0; i < v.length; i++) writeItem(w, v[i]);
+    const list = v as unknown[];
+    if (flexible) w.uvarint(list.length + 1);
+    else w.int32(list.length);
+    for (let i = 0; i < list.length; i++) writeItem(w, list[i]);
   };
   const fallback = field.default;
   return {
@@ -273,7 +276,7 @@ export function readTaggedFields(r: Reader, known: Map<number, FieldPlan> | null
   }
 }
 
-function writeStruct(plan: StructPlan, w: Writer, value: Record<string, any>): void {
+function writeStruct(plan: StructPlan, w: Writer, value: Record<string, unknown>): void {
   const fields = plan.fields;
   for (let i = 0; i < fields.length; i++) {
     const f = fields[i];
@@ -306,7 +309,7 @@ export function structCodec<const Fs extends Field[]>(fields: Fs, version: numbe
   const plan = compileStruct(fields, version, flexible);
   return {
     decode: (reader) => readStruct(plan, reader) as StructValue<Fs>,
-    encode: (writer, value) => writeStruct(plan, writer, value ?? {}),
+    encode: (writer, value) => writeStruct(plan, writer, (value ?? {}) as Record<string, unknown>),
   };
 }
 
@@ -314,7 +317,7 @@ function compileCodec(schema: ApiSchema, fields: Field[], version: number): Code
   const plan = compileStruct(fields, version, isFlexible(schema, version));
   return {
     decode: (reader) => readStruct(plan, reader),
-    encode: (writer, value) => writeStruct(plan, writer, value ?? {}),
+    encode: (writer, value) => writeStruct(plan, writer, (value ?? {}) as Record<string, unknown>),
   };
 }
 

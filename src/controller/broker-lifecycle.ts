@@ -5,6 +5,7 @@
 // own registration. A changed leader is followed; errors are retried with backoff.
 
 import { ApiKey } from '../../protocol/api-keys';
+import type { RequestInput, Response } from '../../protocol/apis';
 import { ErrorCode } from '../../protocol/errors';
 import { KafkaConnection } from '../net/kafka-connection';
 import { Logger } from '../logger';
@@ -23,6 +24,12 @@ export interface LifecycleOptions {
   heartbeatIntervalMs: number;
 }
 
+/** The broker-lifecycle requests a broker sends to the active controller. */
+type LifecycleKey = typeof ApiKey.BrokerRegistration | typeof ApiKey.BrokerHeartbeat | typeof ApiKey.AllocateProducerIds | typeof ApiKey.AlterPartitionIsr;
+
+/** The controller's answer, or a refusal made here when no controller can be asked. */
+type Answer<K extends LifecycleKey> = Response<K> | { errorCode: typeof ErrorCode.NOT_CONTROLLER; leaderId?: undefined };
+
 export class BrokerLifecycle {
   brokerEpoch = -1;
   fenced = true;
@@ -40,7 +47,7 @@ export class BrokerLifecycle {
     private readonly logger: Logger,
   ) {}
 
-  private async call(apiKey: number, body: Record<string, unknown>): Promise<any> {
+  private async call<K extends LifecycleKey>(apiKey: K, body: Omit<RequestInput<K>, 'clusterId'>): Promise<Answer<K>> {
     let leaderId = this.quorum.isLeader ? this.options.brokerId : this.quorum.leaderId;
     if (leaderId < 0) leaderId = this.leaderHint;
     if (leaderId < 0) {
@@ -50,10 +57,14 @@ export class BrokerLifecycle {
       leaderId = voters[this.probe++ % voters.length].id;
     }
     if (leaderId === this.options.brokerId && this.quorum.isLeader) {
-      if (apiKey === ApiKey.BrokerRegistration) return this.quorum.register(body as never);
-      if (apiKey === ApiKey.AllocateProducerIds) return this.quorum.allocateProducerIds(body as never);
-      if (apiKey === ApiKey.AlterPartitionIsr) return this.quorum.alterPartitionIsr(body as never);
-      return this.quorum.heartbeat(body as never);
+      // The key decides the body's and the answer's shape; TypeScript cannot follow that
+      // correlation through K, hence the casts on this local shortcut.
+      const local: Promise<unknown> =
+        apiKey === ApiKey.BrokerRegistration ? this.quorum.register(body as never)
+        : apiKey === ApiKey.AllocateProducerIds ? this.quorum.allocateProducerIds(body as never)
+        : apiKey === ApiKey.AlterPartitionIsr ? this.quorum.alterPartitionIsr(body as never)
+        : this.quorum.heartbeat(body as never);
+      return (await local) as Answer<K>;
     }
     if (!this.connection || this.connection.leaderId !== leaderId) {
       this.connection?.connection.close();
@@ -66,7 +77,7 @@ export class BrokerLifecycle {
       this.connection = { leaderId, connection };
     }
     try {
-      const answer = await this.connection.connection.request(apiKey, 0, { clusterId: this.options.clusterId, ...body });
+      const answer: Response<K> = await this.connection.connection.request(apiKey, 0, { clusterId: this.options.clusterId, ...body });
       this.leaderHint = answer.errorCode === ErrorCode.NOT_CONTROLLER ? answer.leaderId : -1;
       return answer;
     } catch (error) {
@@ -137,7 +148,8 @@ export class BrokerLifecycle {
     for (let attempt = 0; attempt < 3; attempt++) {
       try {
         const answer = await this.call(ApiKey.AllocateProducerIds, { brokerId: this.options.brokerId, brokerEpoch: this.brokerEpoch });
-        if (answer.errorCode !== ErrorCode.NOT_CONTROLLER) return answer;
+        // A refusal made here carries only its error code; any other answer is whole.
+        if (answer.errorCode !== ErrorCode.NOT_CONTROLLER && 'firstProducerId' in answer) return answer;
       } catch {
         // The leader moved or is unreachable: try again with the one now known.
       }

@@ -8,6 +8,7 @@
 // them and hands the whole snapshot to its core with the last one.
 
 import { ApiKey } from '../../protocol/api-keys';
+import type { Request, Response } from '../../protocol/apis';
 import { ErrorCode } from '../../protocol/errors';
 import { RequestHeader } from '../../protocol/header';
 import { requestCodec, responseCodec } from '../../protocol/codec';
@@ -178,12 +179,15 @@ export class TcpRaftTransport implements RaftTransport {
     }
   }
 
-  private onResponse(sent: Message, response: any): void {
+  private onResponse(sent: Message, response: Response<typeof VOTE> | Response<typeof APPEND>): void {
     if (!this.driver || response.errorCode !== ErrorCode.NONE) return;
+    // The answer's type follows the request sent: a vote gets a vote response, and so on.
     if (sent.type === 'vote') {
-      this.driver.receive({ type: 'vote-response', from: sent.to, to: this.selfId, term: response.term, granted: response.voteGranted, preVote: response.preVote });
+      const vote = response as Response<typeof VOTE>;
+      this.driver.receive({ type: 'vote-response', from: sent.to, to: this.selfId, term: vote.term, granted: vote.voteGranted, preVote: vote.preVote });
     } else if (sent.type === 'append') {
-      this.driver.receive({ type: 'append-response', from: sent.to, to: this.selfId, term: response.term, success: response.success, matchIndex: response.matchIndex, conflictTerm: response.conflictTerm, conflictIndex: response.conflictIndex });
+      const append = response as Response<typeof APPEND>;
+      this.driver.receive({ type: 'append-response', from: sent.to, to: this.selfId, term: append.term, success: append.success, matchIndex: append.matchIndex, conflictTerm: append.conflictTerm, conflictIndex: append.conflictIndex });
     }
   }
 
@@ -264,7 +268,7 @@ export class RaftDispatcher implements Dispatcher {
     return respond({ errorCode: ErrorCode.NONE, term: driver.node.term });
   }
 
-  private installChunk(driver: RaftDriver, from: number, request: any, respond: (value: unknown) => Buffer[], refuse: (errorCode: number) => Buffer[]): Buffer[] {
+  private installChunk(driver: RaftDriver, from: number, request: Request<typeof INSTALL_SNAPSHOT>, respond: (value: unknown) => Buffer[], refuse: (errorCode: number) => Buffer[]): Buffer[] {
     const term = driver.node.term;
     if (request.term < term) return respond({ errorCode: ErrorCode.NONE, term, nextPosition: -1, success: false, matchIndex: 0 });
     const total = Number(request.totalBytes);
