@@ -5,7 +5,7 @@
 // which closes the connection with one log line.
 
 import { ApiKey } from '../../protocol/api-keys';
-import type { Request } from '../../protocol/apis';
+import type { Request, ResponseInput } from '../../protocol/apis';
 import { requestCodec, responseCodec } from '../../protocol/codec';
 import { ErrorCode } from '../../protocol/errors';
 import { encodeResponseFrame } from '../../protocol/frame';
@@ -21,37 +21,16 @@ export interface MembershipAnswer {
   leaderPort: number;
 }
 
-/** Requests the active controller answers (registration, heartbeats, voter changes). */
+/** A broker-lifecycle request as the controller takes it: the port checks the cluster id. */
+export type LifecycleRequest<K extends ApiKey> = Omit<Request<K>, 'clusterId'>;
+
+/** Requests the active controller answers (registration, heartbeats, voter changes); the
+ * shapes come from the schemas in protocol/apis/1000-raft.ts. */
 export interface ControllerRequests {
-  register(request: {
-    brokerId: number;
-    incarnationId: string;
-    host: string;
-    port: number;
-    rack: string | null;
-    controllerHost: string;
-    controllerPort: number;
-  }): Promise<{ errorCode: number; brokerEpoch: number; leaderId: number }>;
-  heartbeat(request: {
-    brokerId: number;
-    brokerEpoch: number;
-    currentMetadataOffset: number;
-    wantFence: boolean;
-    wantShutDown: boolean;
-  }): Promise<{ errorCode: number; isCaughtUp: boolean; isFenced: boolean; shouldShutDown: boolean; leaderId: number }>;
-  allocateProducerIds(request: {
-    brokerId: number;
-    brokerEpoch: number;
-  }): Promise<{ errorCode: number; firstProducerId: number; count: number; leaderId: number }>;
-  alterPartitionIsr(request: {
-    brokerId: number;
-    brokerEpoch: number;
-    topicId: string;
-    partition: number;
-    leaderEpoch: number;
-    partitionEpoch: number;
-    newIsr: number[];
-  }): Promise<{ errorCode: number; leaderId: number; leaderEpoch: number; partitionEpoch: number; isr: number[] }>;
+  register(request: LifecycleRequest<typeof BROKER_REGISTRATION>): Promise<ResponseInput<typeof BROKER_REGISTRATION>>;
+  heartbeat(request: LifecycleRequest<typeof BROKER_HEARTBEAT>): Promise<ResponseInput<typeof BROKER_HEARTBEAT>>;
+  allocateProducerIds(request: LifecycleRequest<typeof ALLOCATE_PRODUCER_IDS>): Promise<ResponseInput<typeof ALLOCATE_PRODUCER_IDS>>;
+  alterPartitionIsr(request: LifecycleRequest<typeof ALTER_PARTITION_ISR>): Promise<ResponseInput<typeof ALTER_PARTITION_ISR>>;
   addVoter(voterId: number): Promise<MembershipAnswer>;
   removeVoter(voterId: number): Promise<MembershipAnswer>;
 }

@@ -10,6 +10,7 @@
 // can be promoted to voter (RaftAddVoter) once caught up.
 
 import * as path from 'node:path';
+import { ApiKey } from '../../protocol/api-keys';
 import { ErrorCode } from '../../protocol/errors';
 import { newTopicId, ZERO_TOPIC_ID } from '../../protocol/topic-names';
 import { decodeMetadataRecord, encodeMetadataRecord, MetadataRecord, MetadataRecordInput } from '../../protocol/metadata/records';
@@ -23,7 +24,7 @@ import { MembershipError, RaftDriver, NotLeaderError } from '../raft/driver';
 import { ENTRY_MEMBERSHIP, VoterEndpoint } from '../raft/membership';
 import { Peer, RaftDispatcher, TcpRaftTransport } from '../raft/tcp-transport';
 import { KafkaListener } from '../net/kafka-listener';
-import { ControllerPortDispatcher, ControllerRequests, MembershipAnswer } from './controller-port';
+import { ControllerPortDispatcher, ControllerRequests, LifecycleRequest, MembershipAnswer } from './controller-port';
 import { Controller, ControllerSettings, OngoingReassignment, ReassignmentResult, TopicRequest, TopicResult, seededRandom } from './controller';
 import { MetadataImage } from './metadata-image';
 import { QuorumStorage } from '../raft/quorum-storage';
@@ -191,7 +192,7 @@ export class MetadataQuorum implements ControllerRequests {
   private controllerTimer: NodeJS.Timeout | null = null;
 
   /** BrokerRegistration at the active controller. */
-  register(request: { brokerId: number; incarnationId: string; host: string; port: number; rack: string | null; controllerHost: string; controllerPort: number }): Promise<{ errorCode: number; brokerEpoch: number; leaderId: number }> {
+  register(request: LifecycleRequest<typeof ApiKey.BrokerRegistration>): Promise<{ errorCode: number; brokerEpoch: number; leaderId: number }> {
     const endPoints = [{ name: 'PLAINTEXT', host: request.host, port: request.port, securityProtocol: 0 }];
     if (request.controllerHost && request.controllerPort > 0) endPoints.push({ name: CONTROLLER_ENDPOINT, host: request.controllerHost, port: request.controllerPort, securityProtocol: 0 });
     return this.decide(
@@ -204,7 +205,7 @@ export class MetadataQuorum implements ControllerRequests {
   }
 
   /** BrokerHeartbeat at the active controller. */
-  heartbeat(request: { brokerId: number; brokerEpoch: number; currentMetadataOffset: number; wantFence: boolean; wantShutDown: boolean }): Promise<{ errorCode: number; isCaughtUp: boolean; isFenced: boolean; shouldShutDown: boolean; leaderId: number }> {
+  heartbeat(request: LifecycleRequest<typeof ApiKey.BrokerHeartbeat>): Promise<{ errorCode: number; isCaughtUp: boolean; isFenced: boolean; shouldShutDown: boolean; leaderId: number }> {
     return this.decide(
       (c) => {
         const d = c.heartbeat(request, Date.now());
@@ -215,7 +216,7 @@ export class MetadataQuorum implements ControllerRequests {
   }
 
   /** AllocateProducerIds at the active controller: a block committed to the metadata log. */
-  allocateProducerIds(request: { brokerId: number; brokerEpoch: number }): Promise<{ errorCode: number; firstProducerId: number; count: number; leaderId: number }> {
+  allocateProducerIds(request: LifecycleRequest<typeof ApiKey.AllocateProducerIds>): Promise<{ errorCode: number; firstProducerId: number; count: number; leaderId: number }> {
     return this.decide(
       (c) => {
         const d = c.allocateProducerIds(request.brokerId, request.brokerEpoch);
@@ -226,7 +227,7 @@ export class MetadataQuorum implements ControllerRequests {
   }
 
   /** AlterPartitionIsr at the active controller. */
-  alterPartitionIsr(request: { brokerId: number; brokerEpoch: number; topicId: string; partition: number; leaderEpoch: number; partitionEpoch: number; newIsr: number[] }): Promise<{ errorCode: number; leaderId: number; leaderEpoch: number; partitionEpoch: number; isr: number[] }> {
+  alterPartitionIsr(request: LifecycleRequest<typeof ApiKey.AlterPartitionIsr>): Promise<{ errorCode: number; leaderId: number; leaderEpoch: number; partitionEpoch: number; isr: number[] }> {
     return this.decide((c) => c.alterPartitionIsr(request), { errorCode: ErrorCode.NOT_CONTROLLER, leaderId: this.leaderId, leaderEpoch: -1, partitionEpoch: -1, isr: [] });
   }
 
