@@ -180,7 +180,7 @@ async function withAdminRetries(what: string, cluster: ClusterUnderTest, doneOnR
  * Creates a fresh topic and waits until every node names the same leader for every
  * partition, with a full ISR. Asking one node is not enough: a client whose metadata
  * request lands on a node that has not applied the topic yet is told it does not exist,
- * and the bundled producer fails such sends at once (see the README's notes).
+ * and the bundled producer fails such sends at once (see docs/benchmarks.md).
  */
 async function createTopic(cluster: ClusterUnderTest, name: string): Promise<void> {
   const replicationFactor = cluster.replicationFactor;

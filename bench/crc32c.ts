@@ -1,6 +1,6 @@
 // CRC-32C: Brook's native version (three interleaved SSE4.2 streams), @node-rs/crc32 (one
 // stream) and the JavaScript slice-by-8 fallback, at the batch sizes the broker checks and
-// the producer writes. An implementation that does not load on this machine is reported
+// the producer writes. An implementation that does not load on the host is reported
 // as missing. Usage: node dist/bench/crc32c.js [--quick]
 
 import { crc32cImplementation, crc32cJs, loadBrookNative, loadNodeRs } from '../protocol/crc32c';

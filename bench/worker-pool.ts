@@ -1,7 +1,7 @@
 // Inline versus piscina worker pool for the byte work the broker could hand off: CRC-32C
 // checks of single batches, recovery scans of a segment's worth of batches (split in
 // chunks across the pool's threads), and decompression. Each case reports MB/s both ways
-// and the ratio; the broker's choices in the README come from this run.
+// and the ratio; the broker's size thresholds (docs/architecture.md) come from this run.
 // Usage: node dist/bench/worker-pool.js [--quick]
 
 import * as fs from 'node:fs';

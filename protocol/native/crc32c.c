@@ -1,7 +1,7 @@
 // CRC-32C (Castagnoli) for Node, written for Brook: the SSE4.2 crc32 instruction on three
 // interleaved streams. The instruction's latency is three cycles and its throughput one
 // per cycle, so one stream leaves it idle two cycles in three; three independent streams
-// keep it busy (about 4x @node-rs/crc32 on this machine, bench/crc32c.ts). A CRC register
+// keep it busy (about 4x @node-rs/crc32 on a 2-core x86_64 host, bench/crc32c.ts). A CRC register
 // is linear over GF(2), so the streams join exactly: the register after A||B is the
 // register after A advanced over |B| zero bytes, xor the register of B alone. "Advance
 // over n zero bytes" is itself linear, kept as four 256-entry tables per block size.

@@ -1,6 +1,6 @@
 // Byte work any layer may hand to the pool: CRC-32C and decompression, pure functions of
 // bytes from protocol/. The same functions run inline; bench/worker-pool.ts measures which
-// is faster for each size on this machine.
+// is faster for each size (figures in docs/benchmarks.md).
 
 import { crc32c } from '../../protocol/crc32c';
 import { Compression, decompress } from '../../protocol/compression';

@@ -1,6 +1,6 @@
 // A piscina worker-thread pool for byte work that can leave the event loop: recovery
 // scans, decompression, large CRC checks. Whether a task goes to the pool or runs inline
-// is decided by size thresholds that bench/worker-pool.ts measured (see README).
+// is decided by size thresholds that bench/worker-pool.ts measured (see docs/architecture.md).
 // The pool knows no task itself: each run names the task module a pool thread loads (the
 // log brings its segment scans, byte-tasks.ts the protocol's byte work), so the layers
 // that own the work sit above the pool and the pool imports none of them.

@@ -19,7 +19,7 @@ test('each handler version has codecs', () => {
   }
 });
 
-test('ranges cover what the issue and librdkafka 2.0 need', () => {
+test('ranges cover what kafkajs, kcat and librdkafka 2.0 need', () => {
   const range = (key: number) => {
     const h = handlers.find((x) => x.apiKey === key)!;
     return [h.minVersion, h.maxVersion];
