@@ -9,6 +9,7 @@ import { KafkaConnection } from '../net/kafka-connection';
 import { parseHostPort } from '../config/config';
 import { parseArgs, UsageError } from './args';
 import { CliError, connectBootstrap, table } from './admin-client';
+import { ApiKey } from '../../protocol/api-keys';
 
 export const CLUSTER_HELP = `Usage:
   brook cluster status [--bootstrap HOST:PORT] [--controller HOST:PORT] [--json]
@@ -52,7 +53,7 @@ async function changeVoters(verb: 'add-voter' | 'remove-voter', rest: string[]):
   if (flags['node-id'] === undefined || !Number.isInteger(nodeId) || nodeId < 0) throw new UsageError(`--node-id: expected a node id (a non-negative integer), got ${JSON.stringify(flags['node-id'] ?? null)}`);
   let address = flags.controller ?? '127.0.0.1:9093';
   // The cluster id comes from the node itself (RaftDescribeQuorum does not need it).
-  const apiKey = verb === 'add-voter' ? 1007 : 1008;
+  const apiKey = verb === 'add-voter' ? ApiKey.RaftAddVoter : ApiKey.RaftRemoveVoter;
   let answer;
   for (let hop = 0; ; hop++) {
     const clusterId = await clusterIdAt(address);
@@ -100,7 +101,7 @@ export async function clusterCommand(argv: string[]): Promise<number> {
   const kafka = await connectBootstrap(bootstrap);
   let metadata;
   try {
-    metadata = await kafka.request(3, 1, { topics: null });
+    metadata = await kafka.request(ApiKey.Metadata, 1, { topics: null });
   } finally {
     kafka.close();
   }
@@ -112,7 +113,7 @@ export async function clusterCommand(argv: string[]): Promise<number> {
   }
   let quorum;
   try {
-    quorum = await controller.request(1004, 0, {});
+    quorum = await controller.request(ApiKey.RaftDescribeQuorum, 0, {});
   } finally {
     controller.close();
   }

@@ -11,6 +11,7 @@ import { BrokerConnection, Cluster } from '../client/cluster';
 import { parseHostPort } from '../config/config';
 import { parseArgs, UsageError } from './args';
 import { check, cliError, CliError, table } from './admin-client';
+import { ApiKey } from '../../protocol/api-keys';
 
 export const GROUPS_HELP = `Usage:
   brook groups list [--bootstrap HOST:PORT] [--json]
@@ -63,10 +64,10 @@ interface Versioned {
 const versioned = (broker: BrokerConnection): Versioned => ({ request: (apiKey, newest, body) => broker.request(apiKey, body, { cap: newest }) });
 
 async function describeGroup(cluster: Cluster, connection: Versioned, groupId: string) {
-  const described = await connection.request(15, 4, { groups: [groupId], includeAuthorizedOperations: false });
+  const described = await connection.request(ApiKey.DescribeGroups, 4, { groups: [groupId], includeAuthorizedOperations: false });
   const group = described.groups[0];
   check(group.errorCode, `describe ${groupId}`);
-  const offsets = await connection.request(9, 4, { groupId, topics: null });
+  const offsets = await connection.request(ApiKey.OffsetFetch, 4, { groupId, topics: null });
   check(offsets.errorCode, `offsets of ${groupId}`);
   const owners = new Map<string, string>();
   for (const member of group.members) for (const { topic, partition } of assignedPartitions(member.memberAssignment)) owners.set(`${topic}:${partition}`, member.memberId);
@@ -163,7 +164,7 @@ export async function groupsCommand(argv: string[]): Promise<number> {
       return 0;
     }
     // reset-offsets
-    const described = await connection.request(15, 4, { groups: [groupId], includeAuthorizedOperations: false });
+    const described = await connection.request(ApiKey.DescribeGroups, 4, { groups: [groupId], includeAuthorizedOperations: false });
     const state = described.groups[0].groupState;
     if (state !== 'Empty' && state !== 'Dead') throw new CliError(`group ${groupId} is ${state} with ${described.groups[0].members.length} live member(s); stop its consumers first`);
     const topic = flags.topic!;
@@ -197,7 +198,7 @@ export async function groupsCommand(argv: string[]): Promise<number> {
     if (unknown.length > 0) throw new CliError(`could not look up the target offset of ${topic} partition(s) ${unknown.join(', ')} (no leader, or the leader refused); nothing was reset`);
     const plan = partitions.map((partition) => ({ topic, partition, newOffset: targets.get(`${topic}:${partition}`)! }));
     if (flags.execute) {
-      const response = await connection.request(8, 7, {
+      const response = await connection.request(ApiKey.OffsetCommit, 7, {
         groupId,
         generationIdOrMemberEpoch: -1,
         memberId: '',

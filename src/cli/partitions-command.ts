@@ -5,6 +5,7 @@
 
 import { parseArgs, UsageError } from './args';
 import { check, CliError, connectBootstrap, table } from './admin-client';
+import { ApiKey } from '../../protocol/api-keys';
 
 export const PARTITIONS_HELP = `Usage:
   brook partitions reassign --topic T --partition N --replicas ID,ID,... [--bootstrap HOST:PORT] [--json]
@@ -42,7 +43,7 @@ async function reassign(rest: string[]): Promise<number> {
   const replicas = flags.cancel ? null : parseReplicas(flags.replicas as string | undefined);
   const connection = await connectBootstrap((flags.bootstrap as string) ?? '127.0.0.1:9092', 30_000);
   try {
-    const answer = await connection.request(45, 0, { timeoutMs: 30_000, topics: [{ name: topic, partitions: [{ partitionIndex: partition, replicas }] }] });
+    const answer = await connection.request(ApiKey.AlterPartitionReassignments, 0, { timeoutMs: 30_000, topics: [{ name: topic, partitions: [{ partitionIndex: partition, replicas }] }] });
     check(answer.errorCode, 'reassignment refused');
     const result = answer.responses[0]?.partitions[0];
     if (!result) throw new CliError('the broker gave no answer for the partition');
@@ -67,12 +68,12 @@ async function listReassignments(rest: string[]): Promise<number> {
   try {
     let topics = null;
     if (flags.topic) {
-      const meta = await connection.request(3, 9, { topics: [{ name: flags.topic }], allowAutoTopicCreation: false, includeClusterAuthorizedOperations: false, includeTopicAuthorizedOperations: false });
+      const meta = await connection.request(ApiKey.Metadata, 9, { topics: [{ name: flags.topic }], allowAutoTopicCreation: false, includeClusterAuthorizedOperations: false, includeTopicAuthorizedOperations: false });
       const found = meta.topics[0];
       check(found?.errorCode ?? 3, `topic ${flags.topic}`);
       topics = [{ name: flags.topic, partitionIndexes: found.partitions.map((p: { partitionIndex: number }) => p.partitionIndex) }];
     }
-    const answer = await connection.request(46, 0, { timeoutMs: 30_000, topics });
+    const answer = await connection.request(ApiKey.ListPartitionReassignments, 0, { timeoutMs: 30_000, topics });
     check(answer.errorCode, 'list-reassignments');
     const rows: { topic: string; partition: number; replicas: number[]; adding: number[]; removing: number[] }[] = [];
     for (const t of answer.topics) for (const p of t.partitions) rows.push({ topic: t.name, partition: p.partitionIndex, replicas: p.replicas, adding: p.addingReplicas, removing: p.removingReplicas });

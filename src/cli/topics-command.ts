@@ -7,6 +7,7 @@ import { ZERO_UUID } from '../../protocol/primitives';
 import { ListedOffset } from '../client/cluster';
 import { parseArgs, UsageError } from './args';
 import { CliClient, cliError, CliError, connectBootstrap, table } from './admin-client';
+import { ApiKey } from '../../protocol/api-keys';
 
 export const TOPICS_HELP = `Usage:
   brook topics create <topic> [--partitions N] [--replication-factor N] [--config k=v ...] [--bootstrap HOST:PORT] [--json]
@@ -29,7 +30,6 @@ const DEFAULT_BOOTSTRAP = '127.0.0.1:9092';
 const RESOURCE_TOPIC = 2;
 const EARLIEST = -2;
 const LATEST = -1;
-const INCREMENTAL_ALTER_CONFIGS = 44;
 
 /** DescribeConfigs config sources, by the number Kafka gives them. */
 const CONFIG_SOURCES = ['unknown', 'topic', 'dynamic-broker', 'dynamic-default-broker', 'static-broker', 'default', 'broker-logger'];
@@ -141,7 +141,7 @@ async function withBroker<T>(bootstrap: string, work: (connection: CliClient) =>
 }
 
 async function metadata(connection: CliClient, topics: string[] | null): Promise<{ brokers: MetadataBroker[]; topics: MetadataTopic[] }> {
-  return connection.request(3, 12, {
+  return connection.request(ApiKey.Metadata, 12, {
     topics: topics === null ? null : topics.map((name) => ({ topicId: ZERO_UUID, name })),
     allowAutoTopicCreation: false,
     includeTopicAuthorizedOperations: false,
@@ -159,7 +159,7 @@ async function create(argv: string[]): Promise<number> {
   const replicationFactor = parseCount('replication-factor', flags['replication-factor'], 2 ** 15 - 1);
   const configs = parseKeyValues('config', repeated.config);
   return withBroker(flags.bootstrap ?? DEFAULT_BOOTSTRAP, async (connection) => {
-    const response = await connection.request(19, 7, {
+    const response = await connection.request(ApiKey.CreateTopics, 7, {
       topics: [{ name, numPartitions, replicationFactor, assignments: [], configs }],
       timeoutMs: 30_000,
       validateOnly: false,
@@ -239,7 +239,7 @@ async function describe(argv: string[]): Promise<number> {
     if (topic.errorCode !== 0) throw topicError(`describe topic ${name}`, name, topic.errorCode);
     const [offsets, described] = await Promise.all([
       logOffsets(connection, topic),
-      connection.request(32, 4, { resources: [{ resourceType: RESOURCE_TOPIC, resourceName: name, configurationKeys: null }], includeSynonyms: false, includeDocumentation: false }),
+      connection.request(ApiKey.DescribeConfigs, 4, { resources: [{ resourceType: RESOURCE_TOPIC, resourceName: name, configurationKeys: null }], includeSynonyms: false, includeDocumentation: false }),
     ]);
     const result = described.results[0];
     if (!result) throw new CliError(`configs of ${name}: the broker gave no answer for the topic`);
@@ -281,7 +281,7 @@ async function remove(argv: string[]): Promise<number> {
   const { positionals, flags } = parseOptions(argv, [], []);
   const name = oneTopic('delete', positionals);
   return withBroker(flags.bootstrap ?? DEFAULT_BOOTSTRAP, async (connection) => {
-    const response = await connection.request(20, 6, { topics: [{ name, topicId: ZERO_UUID }], timeoutMs: 30_000 });
+    const response = await connection.request(ApiKey.DeleteTopics, 6, { topics: [{ name, topicId: ZERO_UUID }], timeoutMs: 30_000 });
     const result = response.responses[0];
     if (!result) throw new CliError(`delete topic ${name}: the broker gave no answer for the topic`);
     if (result.errorCode !== 0) throw topicError(`delete topic ${name}`, name, result.errorCode, result.errorMessage);
@@ -302,7 +302,7 @@ async function alterConfig(argv: string[]): Promise<number> {
       ...sets.map((c) => ({ name: c.name, configOperation: 0, value: c.value })),
       ...repeated.delete.map((key) => ({ name: key, configOperation: 1, value: null })),
     ];
-    const answer = await connection.request(INCREMENTAL_ALTER_CONFIGS, 1, { resources: [{ resourceType: 2, resourceName: name, configs }], validateOnly: false });
+    const answer = await connection.request(ApiKey.IncrementalAlterConfigs, 1, { resources: [{ resourceType: 2, resourceName: name, configs }], validateOnly: false });
     const result = answer.responses[0];
     if (!result) throw new CliError('the broker gave no answer for the topic');
     if (result.errorCode !== 0) throw topicError('alter-config', name, result.errorCode, result.errorMessage);

@@ -9,6 +9,7 @@ import { ErrorCode } from '../../protocol/errors';
 import { isInternalTopic } from '../../protocol/topic-names';
 import { ClientOptions, Cluster, KafkaError, PartitionMetadata } from './cluster';
 import { decodeAssignmentBytes } from '../../protocol/consumer-protocol';
+import { ApiKey } from '../../protocol/api-keys';
 
 /** How long a controller write is retried while the answer is NOT_CONTROLLER. */
 const CONTROLLER_RETRY_MS = 30_000;
@@ -75,7 +76,7 @@ export class Admin {
   }
 
   async createTopics(topics: NewTopic[]): Promise<{ name: string; topicId: string }[]> {
-    const answer = await this.toController(19, {
+    const answer = await this.toController(ApiKey.CreateTopics, {
       topics: topics.map((t) => ({ name: t.name, numPartitions: t.partitions ?? -1, replicationFactor: t.replicationFactor ?? -1, assignments: [], configs: Object.entries(t.configs ?? {}).map(([name, value]) => ({ name, value })) })),
       timeoutMs: 30_000,
       validateOnly: false,
@@ -88,14 +89,14 @@ export class Admin {
   }
 
   async deleteTopics(names: string[]): Promise<void> {
-    const answer = await this.toController(20, { topics: names.map((name) => ({ name, topicId: 'AAAAAAAAAAAAAAAAAAAAAA' })), topicNames: names, timeoutMs: 30_000 }, (a) => a.responses.map((r: { errorCode: number }) => r.errorCode));
+    const answer = await this.toController(ApiKey.DeleteTopics, { topics: names.map((name) => ({ name, topicId: 'AAAAAAAAAAAAAAAAAAAAAA' })), topicNames: names, timeoutMs: 30_000 }, (a) => a.responses.map((r: { errorCode: number }) => r.errorCode));
     const failed = (answer.responses as any[]).find((r) => r.errorCode !== ErrorCode.NONE);
     if (failed) throw new KafkaError(failed.errorCode, `delete topic ${failed.name}`);
     for (const name of names) this.cluster.topics.delete(name);
   }
 
   async createPartitions(topic: string, totalCount: number): Promise<void> {
-    const answer = await this.toController(37, { topics: [{ name: topic, count: totalCount, assignments: null }], timeoutMs: 30_000, validateOnly: false }, (a) => a.results.map((r: { errorCode: number }) => r.errorCode));
+    const answer = await this.toController(ApiKey.CreatePartitions, { topics: [{ name: topic, count: totalCount, assignments: null }], timeoutMs: 30_000, validateOnly: false }, (a) => a.results.map((r: { errorCode: number }) => r.errorCode));
     const result = answer.results[0];
     if (result.errorCode !== ErrorCode.NONE) throw new KafkaError(result.errorCode, `create partitions of ${topic}`, result.errorMessage ?? null);
     this.cluster.topics.delete(topic);
@@ -104,7 +105,7 @@ export class Admin {
   /** Topic configs as the broker reports them (value, source, read-only). */
   async describeConfigs(topic: string): Promise<TopicDescription['configs']> {
     const broker = await this.cluster.anyBroker();
-    const answer = await broker.request(32, { resources: [{ resourceType: 2, resourceName: topic, configurationKeys: null }], includeSynonyms: false, includeDocumentation: false });
+    const answer = await broker.request(ApiKey.DescribeConfigs, { resources: [{ resourceType: 2, resourceName: topic, configurationKeys: null }], includeSynonyms: false, includeDocumentation: false });
     const result = answer.results[0];
     if (result.errorCode !== ErrorCode.NONE) throw new KafkaError(result.errorCode, `describe configs of ${topic}`);
     return Object.fromEntries((result.configs as any[]).map((c) => [c.name, { value: c.value, source: c.configSource, readOnly: c.readOnly }]));
@@ -116,7 +117,7 @@ export class Admin {
       ...Object.entries(change.set ?? {}).map(([name, value]) => ({ name, configOperation: 0, value })),
       ...(change.reset ?? []).map((name) => ({ name, configOperation: 1, value: null })),
     ];
-    const answer = await this.toController(44, { resources: [{ resourceType: 2, resourceName: topic, configs }], validateOnly: false }, (a) => a.responses.map((r: { errorCode: number }) => r.errorCode));
+    const answer = await this.toController(ApiKey.IncrementalAlterConfigs, { resources: [{ resourceType: 2, resourceName: topic, configs }], validateOnly: false }, (a) => a.responses.map((r: { errorCode: number }) => r.errorCode));
     const result = answer.responses[0];
     if (result.errorCode !== ErrorCode.NONE) throw new KafkaError(result.errorCode, `alter configs of ${topic}`, result.errorMessage ?? null);
   }
@@ -155,7 +156,7 @@ export class Admin {
     const all = new Map<string, { groupId: string; protocolType: string; state: string }>();
     await Promise.all([...this.cluster.brokers.keys()].map(async (id) => {
       const broker = await this.cluster.broker(id);
-      const answer = await broker.request(16, { statesFilter: [] });
+      const answer = await broker.request(ApiKey.ListGroups, { statesFilter: [] });
       if (answer.errorCode !== ErrorCode.NONE) throw new KafkaError(answer.errorCode, `list groups at broker ${id}`);
       for (const g of answer.groups) all.set(g.groupId, { groupId: g.groupId, protocolType: g.protocolType, state: g.groupState ?? '' });
     }));
@@ -165,10 +166,10 @@ export class Admin {
   /** State, members with their assignments, and committed offsets with lag. */
   async describeGroup(groupId: string): Promise<GroupDescription> {
     const broker = await this.cluster.coordinator(groupId);
-    const answer = await broker.request(15, { groups: [groupId], includeAuthorizedOperations: false });
+    const answer = await broker.request(ApiKey.DescribeGroups, { groups: [groupId], includeAuthorizedOperations: false });
     const g = answer.groups[0];
     if (g.errorCode !== ErrorCode.NONE) throw new KafkaError(g.errorCode, `describe group ${groupId}`);
-    const fetched = await broker.request(9, { groupId, topics: null, groups: [{ groupId, topics: null }], requireStable: false });
+    const fetched = await broker.request(ApiKey.OffsetFetch, { groupId, topics: null, groups: [{ groupId, topics: null }], requireStable: false });
     // Below v8 the decoder fills the absent groups array with an empty one: the answer is in topics.
     const topics = (fetched.groups?.length ? fetched.groups[0].topics : fetched.topics) as any[];
     const offsets: GroupDescription['offsets'] = [];
@@ -203,7 +204,7 @@ export class Admin {
       offsets.set(p.partition, offset);
     }
     const broker = await this.cluster.coordinator(groupId);
-    const answer = await broker.request(8, {
+    const answer = await broker.request(ApiKey.OffsetCommit, {
       groupId,
       generationIdOrMemberEpoch: -1,
       memberId: '',
@@ -222,7 +223,7 @@ export class Admin {
   async deleteGroups(groupIds: string[]): Promise<void> {
     for (const groupId of groupIds) {
       const broker = await this.cluster.coordinator(groupId);
-      const answer = await broker.request(42, { groupsNames: [groupId] });
+      const answer = await broker.request(ApiKey.DeleteGroups, { groupsNames: [groupId] });
       const result = answer.results[0];
       if (result.errorCode !== ErrorCode.NONE) throw new KafkaError(result.errorCode, `delete group ${groupId}`);
     }

@@ -12,6 +12,7 @@ import { allApis } from '../../protocol/apis';
 import { ErrorCode, errorInfo } from '../../protocol/errors';
 import type { Logger } from '../logger';
 import { ConnectionOptions, KafkaConnection } from '../net/kafka-connection';
+import { ApiKey } from '../../protocol/api-keys';
 
 export interface ClientOptions {
   /** host:port of one or more brokers. */
@@ -110,8 +111,8 @@ export class BrokerConnection {
 
   /** ApiVersions v3 (falling back to v0 when the broker refuses it, as KIP-511 allows). */
   async negotiate(): Promise<void> {
-    let answer = await this.connection.request(18, 3, { clientSoftwareName: 'brook-client', clientSoftwareVersion: '0.1.0' });
-    if (answer.errorCode === ErrorCode.UNSUPPORTED_VERSION) answer = await this.connection.request(18, 0, {});
+    let answer = await this.connection.request(ApiKey.ApiVersions, 3, { clientSoftwareName: 'brook-client', clientSoftwareVersion: '0.1.0' });
+    if (answer.errorCode === ErrorCode.UNSUPPORTED_VERSION) answer = await this.connection.request(ApiKey.ApiVersions, 0, {});
     if (answer.errorCode !== ErrorCode.NONE) throw new KafkaError(answer.errorCode, `ApiVersions at ${this.address}`);
     for (const range of answer.apiKeys as { apiKey: number; minVersion: number; maxVersion: number }[]) {
       const ours = CLIENT_RANGES.get(range.apiKey);
@@ -286,8 +287,8 @@ export class Cluster {
    */
   async refreshMetadata(topics: string[] | null, autoCreate = false): Promise<TopicMetadata[]> {
     const broker = await this.anyBroker();
-    const version = broker.version(3);
-    const answer = await broker.connection.request(3, version, {
+    const version = broker.version(ApiKey.Metadata);
+    const answer = await broker.connection.request(ApiKey.Metadata, version, {
       topics: topics === null ? null : topics.map((name) => ({ name, topicId: 'AAAAAAAAAAAAAAAAAAAAAA' })),
       allowAutoTopicCreation: autoCreate,
       includeClusterAuthorizedOperations: false,
@@ -342,7 +343,7 @@ export class Cluster {
       let failure: unknown;
       try {
         const broker = await this.anyBroker();
-        const answer = await broker.request(10, { key: groupId, keyType: 0, coordinatorKeys: [groupId] }, { cap: FIND_COORDINATOR_VERSION_MAX });
+        const answer = await broker.request(ApiKey.FindCoordinator, { key: groupId, keyType: 0, coordinatorKeys: [groupId] }, { cap: FIND_COORDINATOR_VERSION_MAX });
         if (answer.errorCode === ErrorCode.NONE) return { nodeId: answer.nodeId, host: answer.host, port: answer.port };
         failure = new KafkaError(answer.errorCode, `find the coordinator of group ${groupId}`, answer.errorMessage ?? null);
       } catch (error) {
@@ -383,7 +384,7 @@ export class Cluster {
       for (const i of indexes) byTopic.set(queries[i].topic, [...(byTopic.get(queries[i].topic) ?? []), i]);
       try {
         const broker = await this.broker(leader);
-        const answer = await broker.request(2, {
+        const answer = await broker.request(ApiKey.ListOffsets, {
           replicaId: -1,
           isolationLevel: options.isolationLevel ?? 0,
           topics: [...byTopic].map(([name, ids]) => ({ name, partitions: ids.map((i) => ({ partitionIndex: queries[i].partition, currentLeaderEpoch: -1, timestamp: queries[i].timestamp, maxNumOffsets: 1 })) })),

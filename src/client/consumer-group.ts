@@ -8,6 +8,7 @@ import { decodeAssignmentBytes, PartitionsByTopic } from '../../protocol/consume
 import { ErrorCode } from '../../protocol/errors';
 import { BrokerConnection, Cluster, Coordinator, KafkaError, openBroker } from './cluster';
 import type { ConsumerOptions } from './consumer';
+import { ApiKey } from '../../protocol/api-keys';
 
 /** How long a heartbeat or a leave retries a coordinator that moved (the session decides the rest). */
 export const SHORT_RETRY_MS = 2000;
@@ -152,7 +153,7 @@ export class GroupMember {
     this.stopHeartbeats();
     for (let attempt = 0; attempt < JOIN_ATTEMPTS_MAX; attempt++) {
       if (closed()) throw new Error('consumer closed');
-      const join = await this.request(11, {
+      const join = await this.request(ApiKey.JoinGroup, {
         groupId,
         sessionTimeoutMs: this.options.sessionTimeoutMs ?? 45_000,
         rebalanceTimeoutMs: this.options.rebalanceTimeoutMs ?? 60_000,
@@ -176,7 +177,7 @@ export class GroupMember {
       const generationId = join.generationId;
       const protocolName: string = join.protocolName ?? assignor;
       const assignments = join.leader === join.memberId ? await plan(protocolName, join.members) : [];
-      const sync = await this.request(14, {
+      const sync = await this.request(ApiKey.SyncGroup, {
         groupId,
         generationId,
         memberId: this.memberId,
@@ -238,7 +239,7 @@ export class GroupMember {
     try {
       // Briefly: the next heartbeat tries again.
       const answer = await this.request(
-        12,
+        ApiKey.Heartbeat,
         { groupId: this.groupId, generationId, memberId, groupInstanceId: null },
         SHORT_RETRY_MS,
       );
@@ -253,7 +254,7 @@ export class GroupMember {
   async leave(): Promise<void> {
     if (!this.memberId) return;
     await this.request(
-      13,
+      ApiKey.LeaveGroup,
       {
         groupId: this.groupId,
         memberId: this.memberId,

@@ -11,6 +11,7 @@ import { RecordBatchView, splitBatches } from '../../protocol/record-batch';
 import { BrokerConnection, Cluster } from './cluster';
 import type { ConsumerRecord } from './consumer';
 import { RecordQueue } from './record-queue';
+import { ApiKey } from '../../protocol/api-keys';
 
 /** Pause before fetching again from a leader that could not be reached. */
 const FETCH_RETRY_MS = 100;
@@ -309,7 +310,7 @@ export class Fetcher {
     for (const p of positions) byTopic.set(p.topic, [...(byTopic.get(p.topic) ?? []), p]);
     let answer: any;
     try {
-      answer = await broker.request(1, {
+      answer = await broker.request(ApiKey.Fetch, {
         clusterId: null,
         replicaId: -1,
         maxWaitMs: this.options.maxWaitMs ?? 500,

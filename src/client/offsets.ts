@@ -8,6 +8,7 @@ import { KafkaError } from './cluster';
 import type { ConsumerRecord } from './consumer';
 import type { GroupMember } from './consumer-group';
 import { partitionKey } from './fetcher';
+import { ApiKey } from '../../protocol/api-keys';
 
 export interface OffsetToCommit {
   topic: string;
@@ -81,7 +82,7 @@ export class ConsumedOffsets {
     const generationId = member.generationId;
     const memberId = member.memberId;
     const standalone = generationId < 0;
-    const answer = await member.request(8, {
+    const answer = await member.request(ApiKey.OffsetCommit, {
       groupId: member.groupId,
       generationIdOrMemberEpoch: standalone ? -1 : generationId,
       memberId: standalone ? '' : memberId,
@@ -109,7 +110,7 @@ export async function fetchCommittedOffsets(
   const out = new Map<string, number>();
   if (wanted.size === 0) return out;
   const topics = [...wanted].map(([name, partitionIndexes]) => ({ name, partitionIndexes }));
-  const answer = await member.request(9, {
+  const answer = await member.request(ApiKey.OffsetFetch, {
     groupId: member.groupId,
     topics,
     groups: [{ groupId: member.groupId, topics }],

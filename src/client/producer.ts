@@ -23,6 +23,7 @@ import { ErrorCode } from '../../protocol/errors';
 import { fieldLength, headerKeyLength, RECORD_BATCH_OVERHEAD, RecordBatchBuilder, RecordField, setProducerFields } from '../../protocol/record-batch';
 import { BrokerConnection, ClientOptions, Cluster, isRetriableError, KafkaError, TopicMetadata } from './cluster';
 import { DefaultPartitioner } from './partitioner';
+import { ApiKey } from '../../protocol/api-keys';
 
 export interface ProducerOptions extends ClientOptions {
   /** 0, 1 or 'all' (-1). Default 'all'. */
@@ -210,7 +211,7 @@ export class Producer {
       for (;;) {
         try {
           const broker = await this.cluster.anyBroker();
-          const answer = await broker.request(22, { transactionalId: null, transactionTimeoutMs: -1, producerId: -1, producerEpoch: -1 });
+          const answer = await broker.request(ApiKey.InitProducerId, { transactionalId: null, transactionTimeoutMs: -1, producerId: -1, producerEpoch: -1 });
           if (answer.errorCode === ErrorCode.NONE) {
             this.producerId = Number(answer.producerId);
             this.producerEpoch = answer.producerEpoch;
@@ -507,7 +508,7 @@ export class Producer {
     let answer: any;
     try {
       // request() writes the frame before its first await: the write order is kept.
-      const response = broker.request(0, body, { expectResponse: this.acks !== 0 });
+      const response = broker.request(ApiKey.Produce, body, { expectResponse: this.acks !== 0 });
       written();
       answer = await response;
     } catch (error) {

@@ -6,8 +6,8 @@ import { KafkaConnection } from '../../net/kafka-connection';
 import type { Broker } from '../../broker/broker';
 import type { ApiContext } from '../http-server';
 import type { Router } from '../router';
+import { ApiKey } from '../../../protocol/api-keys';
 
-const RAFT_DESCRIBE_QUORUM = 1004;
 const QUORUM_ASK_TIMEOUT_MS = 3000;
 const CONTROLLER_ENDPOINT = 'CONTROLLER';
 
@@ -67,7 +67,7 @@ export async function quorumView(broker: Broker) {
     const connection = new KafkaConnection({ host: endpoint.host, port: endpoint.port, clientId: `brook-http-${broker.nodeId}`, requestTimeoutMs: QUORUM_ASK_TIMEOUT_MS, connectTimeoutMs: QUORUM_ASK_TIMEOUT_MS });
     try {
       await connection.connect();
-      const answer = await connection.request(RAFT_DESCRIBE_QUORUM, 0, {});
+      const answer = await connection.request(ApiKey.RaftDescribeQuorum, 0, {});
       if (answer.errorCode === 0) {
         return { ...base, leaderId: answer.leaderId, term: answer.term, commitIndex: answer.commitIndex, source: `leader ${answer.leaderId}`, voters: toProgress(answer.voters, answer.commitIndex), observers: toProgress(answer.observers, answer.commitIndex) };
       }

@@ -12,6 +12,7 @@ import { coordinatorOf, EARLIEST, LATEST, leaderConnection, listOffset } from '.
 import type { Router } from '../router';
 import { onlyFields, optionalInteger, requireObject, requireString } from '../validate';
 import { existingTopic } from './topic-routes';
+import { ApiKey } from '../../../protocol/api-keys';
 
 /** Groups whose lag GET /api/v1/groups works out (each costs a describe); the rest show null. */
 export const GROUPS_WITH_LAG_MAX = 200;
@@ -76,7 +77,7 @@ async function resetOffsets(context: ApiContext, groupId: string, raw: unknown) 
     targets.set(partition, target);
   }));
   const coordinator = await coordinatorOf(cluster, groupId);
-  const answer = await coordinator.request(8, {
+  const answer = await coordinator.request(ApiKey.OffsetCommit, {
     groupId,
     generationIdOrMemberEpoch: -1,
     memberId: '',

@@ -17,6 +17,7 @@ import type { Router } from '../router';
 import { JsonObject, onlyFields, queryInteger, requireObject } from '../validate';
 import { isInternalTopic as isInternal } from '../../../protocol/topic-names';
 import { existingTopic } from './topic-routes';
+import { ApiKey } from '../../../protocol/api-keys';
 
 /** Records one produce request may carry. */
 export const PRODUCE_RECORDS_MAX = 10_000;
@@ -123,7 +124,7 @@ async function readPartition(cluster: Cluster, topic: string, partition: number,
 
   let answer: any;
   for (let attempt = 0; ; attempt++) {
-    answer = await connection.request(1, {
+    answer = await connection.request(ApiKey.Fetch, {
       clusterId: null,
       replicaId: -1,
       maxWaitMs: 0,
