@@ -8,6 +8,7 @@ import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { Consumer } from '../../src/client/consumer';
 import { scriptedNode, ScriptedRequest } from '../helpers/scripted-node';
+import { until } from '../helpers/wait';
 
 const VERSIONS = [
   { apiKey: 1, minVersion: 4, maxVersion: 12 },
@@ -46,14 +47,6 @@ function metadata(port: number): unknown {
 
 const script = (request: ScriptedRequest, port: number): unknown => (request.apiKey === 3 ? metadata(port) : 'drop');
 
-async function until(condition: () => boolean, timeoutMs: number): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!condition()) {
-    if (Date.now() > deadline) throw new Error(`not within ${timeoutMs} ms`);
-    await new Promise((r) => setTimeout(r, 20));
-  }
-}
-
 test('a dropped fetch reaches onError and the logger; a throwing reporter does not stop the consumer', async () => {
   const node = await scriptedNode(VERSIONS, script);
   const reported: string[] = [];
@@ -76,7 +69,7 @@ test('a dropped fetch reaches onError and the logger; a throwing reporter does n
   try {
     consumer.assign([{ topic: 't', partition: 0, offset: 0 }]);
     const polling = consumer.next();
-    await until(() => reported.length >= 2, 5000);
+    await until(() => reported.length >= 2, { what: 'two reported fetch failures', timeoutMs: 5000, intervalMs: 20 });
     assert.match(reported[0], /^fetch from broker 1: /);
     assert.ok(
       warned.some((w) => /fetch from broker 1 failed/.test(w.msg)),
@@ -97,7 +90,11 @@ test('without a logger or onError the same failures are silent', async () => {
   try {
     consumer.assign([{ topic: 't', partition: 0, offset: 0 }]);
     const polling = consumer.next();
-    await until(() => node.seen.filter((r) => r.apiKey === 1).length >= 2, 5000);
+    await until(() => node.seen.filter((r) => r.apiKey === 1).length >= 2, {
+      what: 'two fetches at the node',
+      timeoutMs: 5000,
+      intervalMs: 20,
+    });
     await consumer.close();
     assert.is(await polling, null);
   } finally {
