@@ -10,10 +10,17 @@ import { writeResult } from './lib/env';
 import { spawnSync } from 'node:child_process';
 import * as path from 'node:path';
 
+const failedScripts: string[] = [];
+
 /** The multi-process benches run as their own scripts (they start and stop brokers by PID). */
 function runScript(name: string, quick: boolean): void {
-  const result = spawnSync(process.execPath, [path.join(__dirname, `${name}.js`), ...(quick ? ['--quick'] : [])], { stdio: 'inherit' });
-  if (result.status !== 0) process.stdout.write(`${name} exited with ${result.status ?? result.signal}\n`);
+  const result = spawnSync(process.execPath, [path.join(__dirname, `${name}.js`), ...(quick ? ['--quick'] : [])], {
+    stdio: 'inherit',
+  });
+  if (result.status !== 0) {
+    process.stdout.write(`${name} exited with ${result.status ?? result.signal}\n`);
+    failedScripts.push(name);
+  }
 }
 
 (async () => {
@@ -42,5 +49,10 @@ function runScript(name: string, quick: boolean): void {
   if (!quick || process.argv.includes('--peers')) {
     process.stdout.write('== Brook against NATS JetStream and Redis Streams (and through kcat)\n');
     runScript('peers/run', quick);
+  }
+  // A bench that did not finish fails the run (and the smoke test), rather than a line in the output.
+  if (failedScripts.length > 0) {
+    process.stdout.write(`failed: ${failedScripts.join(', ')}\n`);
+    process.exitCode = 1;
   }
 })();
