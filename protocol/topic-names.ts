@@ -27,6 +27,22 @@ export function validateTopicName(name: string): string | null {
   return null;
 }
 
+/** A name with '.' and '_' made alike: two topics whose forms are equal share their metric names. */
+export function unifyCollisionChars(name: string): string {
+  return name.replace(/\./g, '_');
+}
+
+/**
+ * The existing topic that `name` collides with (equal once '.' and '_' are alike, but not
+ * the same name), or null. Kafka's controller refuses such a name with INVALID_TOPIC_EXCEPTION.
+ */
+export function collidingTopic(name: string, existing: Iterable<string>): string | null {
+  if (!name.includes('.') && !name.includes('_')) return null;
+  const unified = unifyCollisionChars(name);
+  for (const other of existing) if (other !== name && unifyCollisionChars(other) === unified) return other;
+  return null;
+}
+
 /** Topics the broker owns (Kafka's internal topics); clients cannot write, delete or grow them. */
 export function isInternalTopic(name: string): boolean {
   return INTERNAL_TOPICS.has(name);

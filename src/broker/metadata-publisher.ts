@@ -3,6 +3,8 @@
 // reassignment opens or drops a replica, RemoveTopic deletes the logs, topic config
 // changes reach the open logs, and leadership and ISR changes go to the replica manager
 // once applied. A snapshot that replaces the image is reconciled the same way.
+// A committed record is applied on every replica of the metadata log and again at every
+// start, so applying it here never throws: a local failure is that partition's alone.
 
 import { Logger } from '../logger';
 import { LogManager } from '../log/log-manager';
@@ -26,8 +28,31 @@ export class MetadataPublisher {
 
   constructor(private readonly host: MetadataPublisherHost) {}
 
-  private openLog(topic: string, partition: number, image: MetadataImage): void {
-    this.host.logs.getOrCreate(topic, partition, topicLogConfig(this.host.topicDefaults, image.topicConfigs(topic)));
+  /** Opens (or creates) a partition's log for a committed record; false when it failed here. */
+  private openLog(topic: string, partition: number, image: MetadataImage): boolean {
+    return this.applyLocally('open log', topic, partition, () =>
+      this.host.logs.getOrCreate(topic, partition, topicLogConfig(this.host.topicDefaults, image.topicConfigs(topic))),
+    );
+  }
+
+  /**
+   * Runs the local effect of a committed metadata record. An exception must not escape: it
+   * would stop the node, and stop it again at every restart when the record is replayed. A
+   * failure is logged, and a storage error (an errno from the file system: EIO, ENOSPC,
+   * ENAMETOOLONG ...) takes that partition offline on this node (KAFKA_STORAGE_ERROR to
+   * clients), as Kafka does with a failed log directory.
+   */
+  private applyLocally(what: string, topic: string, partition: number | null, effect: () => void): boolean {
+    try {
+      effect();
+      return true;
+    } catch (error) {
+      const code = (error as NodeJS.ErrnoException)?.code;
+      const storage = typeof code === 'string' && /^E[A-Z]+$/.test(code);
+      this.host.logger.error('metadata record not applied on this node', { what, topic, partition, code, storage, error: String(error) });
+      if (storage && partition !== null) this.host.replicas().markOffline(topic, partition);
+      return false;
+    }
   }
 
   /** Partition logs follow committed metadata. */
@@ -43,8 +68,7 @@ export class MetadataPublisher {
       const topic = image.topicsById.get(record.data.topicId);
       if (!topic) return;
       if (record.data.replicas.includes(nodeId)) {
-        if (!logs.get(topic.name, record.data.partitionId)) {
-          this.openLog(topic.name, record.data.partitionId, image);
+        if (!logs.get(topic.name, record.data.partitionId) && this.openLog(topic.name, record.data.partitionId, image)) {
           logger.info('replica added by reassignment', { topic: topic.name, partition: record.data.partitionId });
         }
       } else if (logs.get(topic.name, record.data.partitionId)) {
@@ -54,8 +78,9 @@ export class MetadataPublisher {
       const topic = image.topicsById.get(record.data.topicId);
       if (topic) {
         this.host.replicas().removeTopic(topic.name);
-        logs.deleteTopic(topic.name);
-        logger.info('topic deleted', { topic: topic.name, topicId: topic.topicId });
+        if (this.applyLocally('delete topic', topic.name, null, () => logs.deleteTopic(topic.name))) {
+          logger.info('topic deleted', { topic: topic.name, topicId: topic.topicId });
+        }
       }
     } else if (record.type === 'Config' && record.data.resourceType === 2) {
       // Topic config changes reach the open logs (segment.bytes, flush.* ...).
@@ -79,8 +104,10 @@ export class MetadataPublisher {
       !partition.replicas.includes(this.host.nodeId)
     ) {
       replicas.onPartition(topic.name, partition);
-      this.host.logs.deletePartition(topic.name, partition.partitionId);
-      this.host.logger.info('replica removed by reassignment', { topic: topic.name, partition: partition.partitionId });
+      const { partitionId } = partition;
+      if (this.applyLocally('remove replica', topic.name, partitionId, () => this.host.logs.deletePartition(topic.name, partitionId))) {
+        this.host.logger.info('replica removed by reassignment', { topic: topic.name, partition: partitionId });
+      }
       return;
     }
     if (record.type === 'PartitionChange') {
@@ -93,7 +120,7 @@ export class MetadataPublisher {
         isr: partition.isr,
       });
     }
-    replicas.onPartition(topic.name, partition);
+    this.applyLocally('follow partition', topic.name, partition.partitionId, () => replicas.onPartition(topic.name, partition));
   }
 
   /**
@@ -113,9 +140,10 @@ export class MetadataPublisher {
     for (const name of new Set(logs.all().map((log) => log.topic))) {
       if (image.topicsByName.has(name)) continue;
       replicas.removeTopic(name);
-      logs.deleteTopic(name);
-      logger.info('topic deleted (absent from the metadata snapshot)', { topic: name });
+      if (this.applyLocally('delete topic', name, null, () => logs.deleteTopic(name))) {
+        logger.info('topic deleted (absent from the metadata snapshot)', { topic: name });
+      }
     }
-    replicas.syncAll(image);
+    this.applyLocally('follow partitions', '*', null, () => replicas.syncAll(image));
   }
 }

@@ -8,7 +8,8 @@
 
 import { ErrorCode } from '../../protocol/errors';
 import { MetadataRecordInput } from '../../protocol/metadata/records';
-import { ZERO_TOPIC_ID } from '../../protocol/topic-names';
+import { ZERO_TOPIC_ID, collidingTopic, validateTopicName } from '../../protocol/topic-names';
+import { partitionDirNameFits } from '../log/on-disk-names';
 import { BrokerEndpoint, MetadataImage, PartitionInfo } from './metadata-image';
 
 export const PRODUCER_ID_BLOCK_SIZE = 1000;
@@ -398,6 +399,20 @@ export class Controller {
         fail(ErrorCode.TOPIC_ALREADY_EXISTS, `Topic '${request.name}' already exists.`);
         continue;
       }
+      // Every path that creates topics (CreateTopics, auto-creation, HTTP) ends here, so the
+      // naming rules are enforced once where the decision is made.
+      const nameError = validateTopicName(request.name);
+      if (nameError) {
+        fail(ErrorCode.INVALID_TOPIC_EXCEPTION, nameError);
+        continue;
+      }
+      // Kafka's controller refuses a name equal to an existing one once '.' and '_' are
+      // treated alike (their metric names would be the same).
+      const collision = collidingTopic(request.name, this.image.topicsByName.keys());
+      if (collision !== null) {
+        fail(ErrorCode.INVALID_TOPIC_EXCEPTION, `Topic '${request.name}' collides with existing topic: ${collision}`);
+        continue;
+      }
       const partitions = request.partitions === -1 ? this.settings.defaultPartitions : request.partitions;
       const replicationFactor = request.replicationFactor === -1 ? this.settings.defaultReplicationFactor : request.replicationFactor;
       let assignment: number[][] | null;
@@ -422,6 +437,10 @@ export class Controller {
           fail(ErrorCode.INVALID_REPLICATION_FACTOR, `Replication factor: ${replicationFactor} larger than available brokers: ${this.image.unfencedBrokers().length}.`);
           continue;
         }
+      }
+      if (!partitionDirNameFits(request.name, assignment.length - 1)) {
+        fail(ErrorCode.INVALID_PARTITIONS, `Topic '${request.name}' with ${assignment.length} partitions would need a partition directory name longer than a file name can be.`);
+        continue;
       }
       const topicId = this.newTopicId();
       creating.add(request.name);
@@ -453,6 +472,9 @@ export class Controller {
     if (!topic) return { records: [], result: { errorCode: ErrorCode.UNKNOWN_TOPIC_OR_PARTITION, errorMessage: null } };
     const current = topic.partitions.size;
     if (count <= current) return { records: [], result: { errorCode: ErrorCode.INVALID_PARTITIONS, errorMessage: `Topic currently has ${current} partitions, which is higher than or equal to the requested ${count}.` } };
+    if (!partitionDirNameFits(name, count - 1)) {
+      return { records: [], result: { errorCode: ErrorCode.INVALID_PARTITIONS, errorMessage: `Partition ${count - 1} of '${name}' would need a directory name longer than a file name can be.` } };
+    }
     const replicationFactor = topic.partitions.get(0)?.replicas.length ?? 1;
     const assignment = this.place(count - current, replicationFactor, current);
     if (!assignment) return { records: [], result: { errorCode: ErrorCode.INVALID_REPLICATION_FACTOR, errorMessage: 'not enough unfenced brokers' } };

@@ -112,11 +112,16 @@ export class LogManager {
    * short by a crash, or a damaged metadata log) are set aside as strays, never read and
    * never deleted. Returns what was moved where.
    */
-  setAsideStrays(known: (topic: string, partition: number) => boolean): { topic: string; partition: number; movedTo: string }[] {
+  setAsideStrays(known: (topic: string, partition: number) => boolean): { topic: string; partition: number; movedTo: string | null; error?: string }[] {
     const moved = [];
     for (const { topic, partition } of this.listOnDisk()) {
       if (known(topic, partition) || this.get(topic, partition)) continue;
-      moved.push({ topic, partition, movedTo: this.setAsideStray(topic, partition) });
+      // A directory that cannot be moved is reported and left; it must not stop the start.
+      try {
+        moved.push({ topic, partition, movedTo: this.setAsideStray(topic, partition) });
+      } catch (error) {
+        moved.push({ topic, partition, movedTo: null, error: String(error) });
+      }
     }
     return moved;
   }
@@ -169,7 +174,7 @@ export class LogManager {
       const parsed = parsePartitionDirName(name);
       if (!parsed || parsed.topic !== topic) continue;
       const from = path.join(this.root, name);
-      const to = path.join(this.root, deletedDirName(name, this.clock()));
+      const to = path.join(this.root, deletedDirName(parsed.topic, parsed.partition));
       this.fs.rename(from, to);
       this.fs.removeTree(to);
     }
@@ -184,7 +189,7 @@ export class LogManager {
     }
     const from = this.partitionDir(topic, partition);
     if (!this.fs.exists(from)) return;
-    const to = path.join(this.root, deletedDirName(partitionDirName(topic, partition), this.clock()));
+    const to = path.join(this.root, deletedDirName(topic, partition));
     this.fs.rename(from, to);
     this.fs.removeTree(to);
   }
@@ -195,7 +200,7 @@ export class LogManager {
    */
   setAsideStray(topic: string, partition: number): string {
     const from = this.partitionDir(topic, partition);
-    const to = path.join(this.root, strayDirName(partitionDirName(topic, partition), this.clock()));
+    const to = path.join(this.root, strayDirName(topic, partition));
     this.fs.rename(from, to);
     return to;
   }

@@ -15,6 +15,8 @@
 //     leader-epoch-checkpoint           leader epochs and their start offsets
 //     .clean-shutdown                   present only while the log is closed cleanly
 
+import { randomUUID } from 'node:crypto';
+
 export const META_PROPERTIES_FILE = 'meta.properties';
 export const CLUSTER_METADATA_DIR = '__cluster_metadata';
 export const LOGS_DIR = 'logs';
@@ -71,10 +73,40 @@ export function parsePartitionDirName(name: string): { topic: string; partition:
 
 const DELETE_SUFFIX = '-delete';
 const STRAY_SUFFIX = '-stray';
+/** NAME_MAX of ext4, xfs, btrfs and tmpfs: the longest file name, in bytes. */
+export const FILE_NAME_BYTES_MAX = 255;
+
+/**
+ * Whether a partition's directory name fits in a file name. A legal topic name (249
+ * characters at most) leaves room for partition numbers up to 99999, as in Kafka; higher
+ * partition numbers of a long name are refused before they reach the metadata log.
+ */
+export function partitionDirNameFits(topic: string, partition: number): boolean {
+  return Buffer.byteLength(partitionDirName(topic, partition)) <= FILE_NAME_BYTES_MAX;
+}
+
+/**
+ * `<topic>-<partition>.<32 hex digits><suffix>`, Kafka's form, with the topic shortened so
+ * the whole stays within FILE_NAME_BYTES_MAX (a 249-character topic would otherwise pass
+ * it). The random id keeps two deletions of the same partition (deleted, re-created,
+ * deleted) apart; the name ends in a suffix, so it is never parsed as a partition.
+ */
+function asideDirName(topic: string, partition: number, suffix: string, uniqueId: string): string {
+  const tail = `-${partition}.${uniqueId}${suffix}`;
+  const room = FILE_NAME_BYTES_MAX - Buffer.byteLength(tail);
+  let prefix = topic.length > room ? topic.slice(0, room) : topic;
+  // Topic names are ASCII; this only matters for a name that is not, so no character is split.
+  while (Buffer.byteLength(prefix) > room) prefix = prefix.slice(0, -1);
+  return prefix + tail;
+}
+
+function uniqueDirId(): string {
+  return randomUUID().replace(/-/g, '');
+}
 
 /** A partition directory renamed for deletion: finished at the next start if a crash cuts it short. */
-export function deletedDirName(dirName: string, nowMs: number): string {
-  return `${dirName}.${nowMs}${DELETE_SUFFIX}`;
+export function deletedDirName(topic: string, partition: number, uniqueId = uniqueDirId()): string {
+  return asideDirName(topic, partition, DELETE_SUFFIX, uniqueId);
 }
 
 export function isDeletedDirName(name: string): boolean {
@@ -82,6 +114,6 @@ export function isDeletedDirName(name: string): boolean {
 }
 
 /** A partition directory the metadata does not know, set aside (never read, never deleted). */
-export function strayDirName(dirName: string, nowMs: number): string {
-  return `${dirName}.${nowMs}${STRAY_SUFFIX}`;
+export function strayDirName(topic: string, partition: number, uniqueId = uniqueDirId()): string {
+  return asideDirName(topic, partition, STRAY_SUFFIX, uniqueId);
 }

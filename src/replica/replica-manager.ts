@@ -85,6 +85,11 @@ export class ReplicaManager {
   /** ISR changes this broker proposed as leader and the controller accepted (for /metrics). */
   readonly isrChanges = { shrinks: 0, expands: 0 };
   private stopped = false;
+  /**
+   * Partitions whose local log failed with a storage error (`<topic>-<partition>`): they
+   * answer KAFKA_STORAGE_ERROR until the topic is deleted or the node restarts.
+   */
+  private readonly offline = new Set<string>();
 
   constructor(
     readonly settings: ReplicaSettings,
@@ -137,7 +142,7 @@ export class ReplicaManager {
       return;
     }
     const log = this.host.logs.get(topic, p.partitionId);
-    if (!log) return;
+    if (!log || this.offline.has(key)) return;
     if (!replica || replica.log !== log) {
       if (replica) this.remove(replica);
       replica = new Replica(topic, p.partitionId, p.topicId, log);
@@ -161,6 +166,7 @@ export class ReplicaManager {
   /** The topic is gone, or this broker no longer holds a replica. */
   removeTopic(topic: string): void {
     for (const replica of [...this.replicas.values()]) if (replica.topic === topic) this.remove(replica);
+    for (const key of [...this.offline]) if (key.slice(0, key.lastIndexOf('-')) === topic) this.offline.delete(key);
   }
 
   private remove(replica: Replica): void {
@@ -211,7 +217,19 @@ export class ReplicaManager {
   }
 
   /** The partition's leader replica here, or the error a client gets. */
+  /** The partition's log failed on this node: it stops serving it, as Kafka does for an offline log directory. */
+  markOffline(topic: string, partition: number): void {
+    const replica = this.get(topic, partition);
+    if (replica) this.remove(replica);
+    this.offline.add(`${topic}-${partition}`);
+  }
+
+  isOffline(topic: string, partition: number): boolean {
+    return this.offline.has(`${topic}-${partition}`);
+  }
+
   leaderReplica(topic: string, partition: number, currentLeaderEpoch = -1): Located {
+    if (this.offline.size > 0 && this.offline.has(`${topic}-${partition}`)) return { errorCode: ErrorCode.KAFKA_STORAGE_ERROR };
     const replica = this.get(topic, partition);
     if (!replica) {
       const known = this.host.image().topicsByName.get(topic)?.partitions.has(partition);

@@ -162,6 +162,25 @@ test('topic deletion, partition growth, producer id blocks', () => {
   assert.is(h.image.digest(), h.follower.digest());
 });
 
+test("topic names: Kafka's rules, '.'/'_' collisions, and partition directories that fit a file name", () => {
+  const h = harness(1);
+  const create = (name: string, partitions = 1) => h.controller.createTopics([{ name, partitions, replicationFactor: 1, configs: {} }], false);
+  h.commit(create('metrics.eu_west').records);
+  const collides = create('metrics_eu.west');
+  assert.is(collides.result[0].errorCode, ErrorCode.INVALID_TOPIC_EXCEPTION);
+  assert.is(collides.result[0].errorMessage, "Topic 'metrics_eu.west' collides with existing topic: metrics.eu_west");
+  assert.is(collides.records.length, 0);
+  assert.is(create('a/b').result[0].errorCode, ErrorCode.INVALID_TOPIC_EXCEPTION);
+  assert.is(create('x'.repeat(250)).result[0].errorCode, ErrorCode.INVALID_TOPIC_EXCEPTION);
+  // 249 characters + '-' + 5 digits is 255 bytes: partition 99999 fits, 100000 does not.
+  const long = 'y'.repeat(249);
+  assert.is(create(long, 100_000).result[0].errorCode, ErrorCode.NONE);
+  assert.is(create(long, 100_001).result[0].errorCode, ErrorCode.INVALID_PARTITIONS);
+  h.commit(create(long, 2).records);
+  assert.is(h.controller.createPartitions(long, 100_001).result.errorCode, ErrorCode.INVALID_PARTITIONS);
+  assert.is(h.controller.createPartitions(long, 3).result.errorCode, ErrorCode.NONE);
+});
+
 test('a snapshot of the image rebuilds an identical image', () => {
   const h = harness(3);
   h.commit(h.controller.createTopics([{ name: 'snap', partitions: 4, replicationFactor: 2, configs: { 'retention.ms': '1000' } }], false).records);

@@ -3,6 +3,7 @@
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import {
+  collidingTopic,
   isInternalTopic,
   newTopicId,
   OFFSETS_TOPIC,
@@ -24,6 +25,14 @@ test('illegal names say why', () => {
   assert.is(validateTopicName('a b'), 'topic name "a b" has characters other than [a-zA-Z0-9._-]');
   assert.ok(validateTopicName('topic/1'));
   assert.ok(validateTopicName('tôpic'));
+});
+
+test("names equal once '.' and '_' are alike collide, as in Kafka", () => {
+  assert.is(collidingTopic('a_b', ['a.b', 'c']), 'a.b');
+  assert.is(collidingTopic('a.b', ['x', 'a_b']), 'a_b');
+  assert.is(collidingTopic('a.b', ['a.b']), null, 'the same name is TOPIC_ALREADY_EXISTS, not a collision');
+  assert.is(collidingTopic('ab', ['a.b', 'a_b']), null);
+  assert.is(collidingTopic('a-b', ['a_b', 'a.b']), null, 'a dash is not a collision character');
 });
 
 test("internal topics are exactly Kafka's", () => {

@@ -8,7 +8,7 @@ import { ErrorCode } from '../../../protocol/errors';
 import { ZERO_UUID } from '../../../protocol/primitives';
 import { ApiHandler } from '../api-handler';
 import { TOPIC_CONFIGS, effectiveTopicConfig, validateTopicConfig } from '../topic-config';
-import { validateTopicName } from '../../../protocol/topic-names';
+import { collidingTopic, validateTopicName } from '../../../protocol/topic-names';
 import { TopicCreationError } from '../broker';
 
 const CONFIG_SOURCE_TOPIC = 1;
@@ -48,6 +48,12 @@ export const createTopics: ApiHandler<typeof ApiKey.CreateTopics> = {
       }
       if (broker.topics.get(topic.name)) {
         results.push(failed(topic.name, ErrorCode.TOPIC_ALREADY_EXISTS, `Topic '${topic.name}' already exists.`));
+        continue;
+      }
+      // Checked here too so that validateOnly answers it; the controller checks it again.
+      const collision = collidingTopic(topic.name, broker.quorum.image.topicsByName.keys());
+      if (collision !== null) {
+        results.push(failed(topic.name, ErrorCode.INVALID_TOPIC_EXCEPTION, `Topic '${topic.name}' collides with existing topic: ${collision}`));
         continue;
       }
       const hasAssignments = topic.assignments.length > 0;
