@@ -1,8 +1,11 @@
 // `brook server`: parses flags and config, starts the broker, and turns SIGTERM/SIGINT
-// into one clean shutdown (in-flight requests answered, files flushed and closed).
+// into one clean shutdown (in-flight requests answered, files flushed and closed). The
+// server process is fail-stop: a failed start, an uncaught exception or an unhandled
+// rejection ends it with a non-zero code and one error line, never leaving it limping on.
 
 import { ConfigError, loadConfig, ServerFlags } from '../config/config';
-import { createLogger } from '../logger';
+import * as fs from 'node:fs';
+import { createLogger, Logger } from '../logger';
 import { startBroker } from '../server/broker-server';
 import { parseArgs } from './args';
 
@@ -29,6 +32,34 @@ Ready when the Kafka listener answers ApiVersions. SIGTERM shuts down cleanly.
 `;
 
 const FORCED_EXIT_MS = 30_000;
+/** Exit code of a server that stopped on a fault (a failed start, an uncaught error). */
+export const FAULT_EXIT_CODE = 1;
+
+/** What installProcessGuards needs of `process` (a test passes a stand-in). */
+export interface GuardedProcess {
+  on(event: 'uncaughtException' | 'unhandledRejection', listener: (error: unknown) => void): unknown;
+  exit(code: number): never;
+}
+
+/**
+ * Fail-stop on a fault nobody handled: the event is logged synchronously (the line must be
+ * on stderr before the process ends) and the process exits non-zero. State after an
+ * uncaught exception is unknown; serving on from it could acknowledge writes it then loses.
+ */
+export function installProcessGuards(logger: Logger, target: GuardedProcess = process): void {
+  const fail = (kind: string) => (error: unknown) => {
+    try {
+      logger.error(kind, { error: error instanceof Error ? error.stack ?? error.message : String(error) });
+      logger.flushSync();
+    } catch {
+      // The logger itself failed: the plain line below still says why the process ends.
+      fs.writeSync(2, `brook: ${kind}: ${String(error)}\n`);
+    }
+    target.exit(FAULT_EXIT_CODE);
+  };
+  target.on('uncaughtException', fail('uncaught exception, exiting'));
+  target.on('unhandledRejection', fail('unhandled promise rejection, exiting'));
+}
 
 export async function serverCommand(argv: string[]): Promise<number> {
   const { flags, positionals } = parseArgs(argv, ['node-id', 'listen', 'advertise', 'controller-listen', 'http', 'data-dir', 'voters', 'config', 'log-level'], ['help']);
@@ -40,14 +71,17 @@ export async function serverCommand(argv: string[]): Promise<number> {
   const config = loadConfig(flags as ServerFlags);
   const logger = createLogger({ level: config.logLevel });
   for (const key of config.unknownKeys) logger.warn('unknown config key ignored', { key, file: config.configFile });
+  installProcessGuards(logger);
   let running;
   try {
     running = await startBroker(config, logger);
   } catch (error) {
     logger.error('startup failed', { error: (error as Error).message });
     logger.flushSync();
-    process.stderr.write(`brook: startup failed: ${(error as Error).message}\n`);
-    return 1;
+    fs.writeSync(2, `brook: startup failed: ${(error as Error).message}\n`);
+    // Fail-stop: whatever a partial start left running (a timer, a socket) must not keep
+    // the process up without its listeners.
+    process.exit(FAULT_EXIT_CODE);
   }
   const broker = running;
   await new Promise<void>((resolve) => {

@@ -289,11 +289,17 @@ export class GroupCoordinator {
   tick(): void {
     const now = this.clock();
     for (const group of this.groups.values()) {
-      this.apply(group, group.tick(now));
-      // offsets.retention.minutes: an empty group's offsets expire that long after it emptied.
-      if (group.state === 'Empty' && now - group.emptySinceMs > this.options.offsetsRetentionMs && this.store.offsetsOf(group.groupId).size > 0) {
-        this.logger.info('offsets expired for empty group', { group: group.groupId });
-        this.store.deleteGroup(group.groupId);
+      // Runs from a timer and may write to the offsets log: a failure is this group's, logged,
+      // and the next tick tries again.
+      try {
+        this.apply(group, group.tick(now));
+        // offsets.retention.minutes: an empty group's offsets expire that long after it emptied.
+        if (group.state === 'Empty' && now - group.emptySinceMs > this.options.offsetsRetentionMs && this.store.offsetsOf(group.groupId).size > 0) {
+          this.logger.info('offsets expired for empty group', { group: group.groupId });
+          this.store.deleteGroup(group.groupId);
+        }
+      } catch (error) {
+        this.logger.error('group timer step failed', { group: group.groupId, error: String(error) });
       }
     }
   }

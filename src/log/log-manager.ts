@@ -24,6 +24,12 @@ export interface LogManagerOptions {
   /** Segments deleted by retention (one call per partition and check that deleted any). */
   onRetention?: (info: { topic: string; partition: number; segmentsDeleted: number; logStartOffset: number }) => void;
   onRecovered?: (info: { topic: string; partition: number; truncatedBytes: number; logEndOffset: number }) => void;
+  /**
+   * A periodic flush, roll or retention step of one partition failed (an I/O error). The
+   * other partitions' steps still run; the failed one is tried again at the next check.
+   * Without it the error is thrown from the timer.
+   */
+  onHousekeepingError?: (info: { topic: string; partition: number; step: string; error: unknown }) => void;
 }
 
 /** Kafka's log.retention.check.interval.ms default. */
@@ -208,8 +214,10 @@ export class LogManager {
   private housekeeping(): void {
     const now = this.clock();
     for (const log of this.logs.values()) {
-      log.maybeFlushByTime(now);
-      log.maybeRollByTime(now);
+      this.guarded(log, 'flush and roll by time', () => {
+        log.maybeFlushByTime(now);
+        log.maybeRollByTime(now);
+      });
     }
     if (now - this.lastRetentionCheckMs >= (this.options.retentionCheckIntervalMs ?? DEFAULT_RETENTION_CHECK_INTERVAL_MS)) {
       this.lastRetentionCheckMs = now;
@@ -217,11 +225,23 @@ export class LogManager {
     }
   }
 
+  /** Runs one partition's periodic step; an error is that partition's, reported, not thrown from a timer. */
+  private guarded(log: PartitionLog, step: string, run: () => void): void {
+    try {
+      run();
+    } catch (error) {
+      if (!this.options.onHousekeepingError) throw error;
+      this.options.onHousekeepingError({ topic: log.topic, partition: log.partition, step, error });
+    }
+  }
+
   /** Applies every partition's retention settings now (the periodic check; tests call it). */
   applyRetention(nowMs = this.clock()): void {
     for (const log of this.logs.values()) {
-      const segmentsDeleted = log.applyRetention(nowMs);
-      if (segmentsDeleted > 0) this.options.onRetention?.({ topic: log.topic, partition: log.partition, segmentsDeleted, logStartOffset: log.logStartOffset });
+      this.guarded(log, 'retention', () => {
+        const segmentsDeleted = log.applyRetention(nowMs);
+        if (segmentsDeleted > 0) this.options.onRetention?.({ topic: log.topic, partition: log.partition, segmentsDeleted, logStartOffset: log.logStartOffset });
+      });
     }
   }
 

@@ -13,6 +13,9 @@ import { HttpServer } from '../http/http-server';
 import { KafkaListener } from '../net/kafka-listener';
 import { brokerTopicDefaults, logManagerOptions } from './settings';
 
+/** How long a failed start waits for what it started to stop. */
+const STARTUP_CLEANUP_MS = 5000;
+
 export interface RunningBroker {
   kafkaPort: number;
   httpPort: number | null;
@@ -108,8 +111,19 @@ export async function startBroker(config: BrokerConfig, logger: Logger): Promise
     if (!config.advertise) settings.port = kafkaPort;
     await broker.start();
   } catch (error) {
+    // Whatever started before the failure (the quorum's port and timers, the registration)
+    // is stopped too, so that nothing keeps a failed node half up.
     await listener.close(0);
     if (http) await http.close();
+    let bound: NodeJS.Timeout | undefined;
+    const stopped = broker.stop().catch(() => undefined);
+    await Promise.race([stopped, new Promise((resolve) => (bound = setTimeout(resolve, STARTUP_CLEANUP_MS)))]);
+    clearTimeout(bound);
+    try {
+      logs.close();
+    } catch {
+      // The start failed on these files; the error that matters is the one thrown below.
+    }
     throw error;
   }
   listener.serve();

@@ -19,5 +19,8 @@ export function logManagerOptions(config: BrokerConfig, dataDir: string, logger:
     onRecovered: ({ topic, partition, truncatedBytes, logEndOffset }) => {
       if (truncatedBytes > 0) logger.warn('recovered partition: truncated a torn or corrupt tail', { topic, partition, truncatedBytes, logEndOffset });
     },
+    onHousekeepingError: ({ topic, partition, step, error }) => {
+      logger.error('periodic log step failed; tried again at the next check', { topic, partition, step, code: (error as NodeJS.ErrnoException)?.code, error: String(error) });
+    },
   };
 }
