@@ -219,6 +219,11 @@ export class FollowerFetcher {
           backOff = true;
           continue;
         }
+        if (p.divergingEpoch && p.divergingEpoch.epoch >= 0) {
+          // The leader says our log diverged from its history (KIP-595): find where, then cut.
+          r.following = 'truncating';
+          continue;
+        }
         const records = p.records as Buffer | Buffer[] | null;
         const bytes = records === null ? null : Array.isArray(records) ? Buffer.concat(records) : records;
         if (bytes && bytes.length > 0) {

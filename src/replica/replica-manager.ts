@@ -9,8 +9,11 @@
 // the batches as they are, taking the leader's high watermark (follower-fetcher.ts). A replica that stops
 // leading fails its pending acks=all produces at once with NOT_LEADER_OR_FOLLOWER.
 
+import { lookup } from 'node:dns/promises';
+import { isIP } from 'node:net';
 import { ErrorCode } from '../../protocol/errors';
 import type { MetadataImage, PartitionInfo } from '../controller/metadata-image';
+import type { EpochEnd } from '../log/leader-epoch-cache';
 import type { LogManager } from '../log/log-manager';
 import type { PartitionLog } from '../log/partition-log';
 import { Logger } from '../logger';
@@ -74,6 +77,19 @@ export class Replica {
 }
 
 export type Located = { replica: Replica } | { errorCode: number };
+
+/** The verdict on a follower's fetch position: an error, or where its log diverged. */
+export interface FollowerFetchCheck {
+  errorCode: number;
+  divergingEpoch?: EpochEnd;
+}
+
+const HOST_RESOLVE_CACHE_MS = 60_000;
+
+/** An IPv4 peer seen on a dual-stack socket is `::ffff:a.b.c.d`. */
+function normalizeAddress(address: string): string {
+  return address.startsWith('::ffff:') && isIP(address.slice(7)) === 4 ? address.slice(7) : address;
+}
 
 const NO_LEADER = -1;
 const ISR_CHECK_INTERVAL_MS = 500;
@@ -242,11 +258,61 @@ export class ReplicaManager {
     return { replica };
   }
 
-  /** A follower fetched from `fetchOffset`: update its progress and the high watermark. */
-  recordFollowerFetch(replica: Replica, followerId: number, fetchOffset: number): void {
-    if (!replica.leading) return;
-    replica.leading.recordFetch(followerId, fetchOffset, replica.log.logEndOffset, this.clock());
+  /**
+   * Whether a fetch naming `followerId` as its replica id may speak for that broker: the id
+   * must be a registered, unfenced broker other than this one, and the connection must come
+   * from the host it registered (an IP, or a name that resolves to the peer's address). Until
+   * connections are authenticated this is what stops any client from posing as a follower
+   * (which would move the high watermark and keep a dead follower in the ISR).
+   */
+  async checkFollowerIdentity(followerId: number, peerAddress: string | undefined): Promise<number> {
+    const broker = this.host.image().brokers.get(followerId);
+    if (followerId === this.settings.nodeId || !broker || broker.fenced) return ErrorCode.NOT_LEADER_OR_FOLLOWER;
+    const peer = normalizeAddress(peerAddress ?? '');
+    for (const endpoint of broker.endPoints) {
+      if ((await this.addressesOf(endpoint.host)).includes(peer)) return ErrorCode.NONE;
+    }
+    return ErrorCode.NOT_LEADER_OR_FOLLOWER;
+  }
+
+  private readonly resolved = new Map<string, { addresses: string[]; atMs: number }>();
+
+  /** The addresses a registered host name stands for (cached for a minute). */
+  private async addressesOf(host: string): Promise<string[]> {
+    if (isIP(host)) return [normalizeAddress(host)];
+    const cached = this.resolved.get(host);
+    const now = this.clock();
+    if (cached && now - cached.atMs < HOST_RESOLVE_CACHE_MS) return cached.addresses;
+    let addresses: string[] = [];
+    try {
+      addresses = (await lookup(host, { all: true })).map((a) => normalizeAddress(a.address));
+    } catch {
+      // An unresolvable registered host matches no peer.
+    }
+    this.resolved.set(host, { addresses, atMs: now });
+    return addresses;
+  }
+
+  /**
+   * A follower fetched from `fetchOffset` after its last batch of `lastFetchedEpoch`.
+   * Kafka's rules before that position counts: the follower must be a replica of the
+   * partition; a position past the leader's log end (or below its start) is
+   * OFFSET_OUT_OF_RANGE; a position the leader's epochs say has diverged (the epoch ends
+   * here before `fetchOffset`, KIP-595) is answered with the diverging epoch. Only a
+   * position that passes moves the follower's progress and the high watermark.
+   */
+  recordFollowerFetch(replica: Replica, followerId: number, fetchOffset: number, lastFetchedEpoch = -1): FollowerFetchCheck {
+    if (!replica.leading) return { errorCode: ErrorCode.NOT_LEADER_OR_FOLLOWER };
+    if (followerId === this.settings.nodeId || !replica.replicas.includes(followerId)) return { errorCode: ErrorCode.NOT_LEADER_OR_FOLLOWER };
+    const { log } = replica;
+    if (fetchOffset > log.logEndOffset || fetchOffset < log.logStartOffset) return { errorCode: ErrorCode.OFFSET_OUT_OF_RANGE };
+    if (lastFetchedEpoch >= 0) {
+      const end = log.epochs.endOffsetFor(lastFetchedEpoch, log.logEndOffset);
+      if (end.endOffset >= 0 && end.endOffset < fetchOffset) return { errorCode: ErrorCode.NONE, divergingEpoch: end };
+    }
+    replica.leading.recordFetch(followerId, fetchOffset, log.logEndOffset, this.clock());
     this.updateHighWatermark(replica);
+    return { errorCode: ErrorCode.NONE };
   }
 
   /** Called after a leader append: with a single in-sync replica the batch is committed at once. */

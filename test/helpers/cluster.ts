@@ -1,6 +1,6 @@
 // N real Brook nodes on 127.0.0.1 for integration tests: ports from ports.ts, a data
 // directory each, --voters naming the voters' controller ports, and per-node start, stop,
-// kill -9 and restart (same ports, same data). The metadata helpers ask whichever node
+// kill -9, pause/resume (SIGSTOP/SIGCONT) and restart (same ports, same data). The metadata helpers ask whichever node
 // answers first for a partition's leader, epoch, replicas and ISR; topicLeaders and
 // groupCoordinator make one request each, to poll with until().
 
@@ -192,6 +192,17 @@ export class Cluster {
 
   async kill9(id: number): Promise<void> {
     await this.nodes.get(id)?.kill9();
+  }
+
+  /** SIGSTOP: node `id` is frozen (sockets open, nothing answered) until resume(id). */
+  pause(id: number): void {
+    process.kill(this.node(id).pid, 'SIGSTOP');
+  }
+
+  /** SIGCONT after pause(id). */
+  resume(id: number): void {
+    const node = this.nodes.get(id);
+    if (node?.alive()) process.kill(node.pid, 'SIGCONT');
   }
 
   /** Stops node `id` cleanly (if running) and starts it again on the same ports and data. */

@@ -10,7 +10,9 @@
 // (session id 0 in every answer), which Kafka permits: clients keep sending full fetches.
 // Only the partition's leader answers. A fetch with a replica id is a follower's: its fetch
 // offset tells the leader how far that follower's log goes (moving the high watermark),
-// and it reads up to the log end; consumers read up to the high watermark.
+// and it reads up to the log end; consumers read up to the high watermark. The replica id
+// is checked against the metadata and the connection's address, and the position against
+// the leader's log, before it counts.
 
 import { ApiKey } from '../../../protocol/api-keys';
 import { ErrorCode } from '../../../protocol/errors';
@@ -57,6 +59,11 @@ export const fetch: ApiHandler<typeof ApiKey.Fetch> = {
     const { broker } = ctx;
     if (request.sessionId !== 0) {
       return { ...this.errorResponse(request, ErrorCode.FETCH_SESSION_ID_NOT_FOUND, ctx.header.apiVersion) };
+    }
+    // A replica id is a follower's claim: it must come from that broker (see checkFollowerIdentity).
+    if (request.replicaId >= 0) {
+      const refused = await broker.replicas.checkFollowerIdentity(request.replicaId, ctx.connection.socket.remoteAddress);
+      if (refused !== ErrorCode.NONE) return this.errorResponse(request, refused, ctx.header.apiVersion);
     }
     const slots: Slot[] = [];
     let count = 0;
@@ -125,7 +132,15 @@ async function readAll(broker: Broker, request: FetchRequest, slots: Slot[]) {
       failed = true;
       continue;
     }
-    if (follower) broker.replicas.recordFollowerFetch(replica, request.replicaId, wanted.fetchOffset);
+    if (follower) {
+      // Only a position within the leader's log, on the leader's history, counts.
+      const check = broker.replicas.recordFollowerFetch(replica, request.replicaId, wanted.fetchOffset, wanted.lastFetchedEpoch ?? -1);
+      if (check.errorCode !== ErrorCode.NONE || check.divergingEpoch) {
+        partitions.push({ ...emptyPartition(wanted.partition, check.errorCode, log), ...(check.divergingEpoch ? { divergingEpoch: check.divergingEpoch, records: [] } : {}) });
+        failed = true;
+        continue;
+      }
+    }
     const upperBound = follower ? log.logEndOffset : request.isolationLevel === READ_COMMITTED ? log.lastStableOffset : log.highWatermark;
     const limit = Math.min(wanted.partitionMaxBytes, budget);
     const result = await log.read(wanted.fetchOffset, limit, { minOneBatch: firstNonEmpty, upperBound });
