@@ -49,7 +49,14 @@ export class MetadataPublisher {
     } catch (error) {
       const code = (error as NodeJS.ErrnoException)?.code;
       const storage = typeof code === 'string' && /^E[A-Z]+$/.test(code);
-      this.host.logger.error('metadata record not applied on this node', { what, topic, partition, code, storage, error: String(error) });
+      this.host.logger.error('metadata record not applied on this node', {
+        what,
+        topic,
+        partition,
+        code,
+        storage,
+        error: String(error),
+      });
       if (storage && partition !== null) this.host.replicas().markOffline(topic, partition);
       return false;
     }
@@ -68,7 +75,10 @@ export class MetadataPublisher {
       const topic = image.topicsById.get(record.data.topicId);
       if (!topic) return;
       if (record.data.replicas.includes(nodeId)) {
-        if (!logs.get(topic.name, record.data.partitionId) && this.openLog(topic.name, record.data.partitionId, image)) {
+        if (
+          !logs.get(topic.name, record.data.partitionId) &&
+          this.openLog(topic.name, record.data.partitionId, image)
+        ) {
           logger.info('replica added by reassignment', { topic: topic.name, partition: record.data.partitionId });
         }
       } else if (logs.get(topic.name, record.data.partitionId)) {
@@ -105,7 +115,11 @@ export class MetadataPublisher {
     ) {
       replicas.onPartition(topic.name, partition);
       const { partitionId } = partition;
-      if (this.applyLocally('remove replica', topic.name, partitionId, () => this.host.logs.deletePartition(topic.name, partitionId))) {
+      if (
+        this.applyLocally('remove replica', topic.name, partitionId, () =>
+          this.host.logs.deletePartition(topic.name, partitionId),
+        )
+      ) {
         this.host.logger.info('replica removed by reassignment', { topic: topic.name, partition: partitionId });
       }
       return;
@@ -120,7 +134,9 @@ export class MetadataPublisher {
         isr: partition.isr,
       });
     }
-    this.applyLocally('follow partition', topic.name, partition.partitionId, () => replicas.onPartition(topic.name, partition));
+    this.applyLocally('follow partition', topic.name, partition.partitionId, () =>
+      replicas.onPartition(topic.name, partition),
+    );
   }
 
   /**

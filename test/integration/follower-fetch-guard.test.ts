@@ -22,19 +22,40 @@ test('a spoofed follower fetch does not acknowledge acks=all while the real foll
   const paused: number[] = [];
   const spoofer = { stop: false, answers: [] as number[] };
   try {
-    const admin = new Kafka({ brokers: cluster.bootstrap(), clientId: 'guard-admin', logLevel: logLevel.NOTHING }).admin();
+    const admin = new Kafka({
+      brokers: cluster.bootstrap(),
+      clientId: 'guard-admin',
+      logLevel: logLevel.NOTHING,
+    }).admin();
     await admin.connect();
-    await admin.createTopics({ topics: [{ topic: TOPIC, numPartitions: 1, replicationFactor: 3, configEntries: [{ name: 'min.insync.replicas', value: '2' }] }] });
+    await admin.createTopics({
+      topics: [
+        {
+          topic: TOPIC,
+          numPartitions: 1,
+          replicationFactor: 3,
+          configEntries: [{ name: 'min.insync.replicas', value: '2' }],
+        },
+      ],
+    });
     await admin.disconnect();
-    const state = await until(async () => {
-      const s = await cluster.metadata(TOPIC);
-      return s && s.leader > 0 && s.isr.length === 3 ? s : null;
-    }, { what: 'the topic with a full ISR' });
+    const state = await until(
+      async () => {
+        const s = await cluster.metadata(TOPIC);
+        return s && s.leader > 0 && s.isr.length === 3 ? s : null;
+      },
+      { what: 'the topic with a full ISR' },
+    );
     const leader = state.leader;
     const followers = state.replicas.filter((id) => id !== leader);
 
     // The producer knows only the leader, so the frozen nodes are never asked anything.
-    const producer = new Kafka({ brokers: cluster.bootstrap([leader]), clientId: 'guard-producer', logLevel: logLevel.NOTHING, retry: { retries: 0 } }).producer({ allowAutoTopicCreation: false });
+    const producer = new Kafka({
+      brokers: cluster.bootstrap([leader]),
+      clientId: 'guard-producer',
+      logLevel: logLevel.NOTHING,
+      retry: { retries: 0 },
+    }).producer({ allowAutoTopicCreation: false });
     await producer.connect();
     await producer.send({ topic: TOPIC, acks: -1, timeout: 10000, messages: [{ value: 'before' }] });
 
@@ -44,7 +65,12 @@ test('a spoofed follower fetch does not acknowledge acks=all while the real foll
     }
 
     // The spoofer: Fetch with each follower's replica id, far past the log end, again and again.
-    const connection = new KafkaConnection({ host: '127.0.0.1', port: cluster.kafkaPorts.get(leader)!, requestTimeoutMs: 3000, connectTimeoutMs: 1000 });
+    const connection = new KafkaConnection({
+      host: '127.0.0.1',
+      port: cluster.kafkaPorts.get(leader)!,
+      requestTimeoutMs: 3000,
+      connectTimeoutMs: 1000,
+    });
     await connection.connect();
     const spoofing = (async () => {
       while (!spoofer.stop) {
@@ -58,7 +84,21 @@ test('a spoofed follower fetch does not acknowledge acks=all while the real foll
             isolationLevel: 0,
             sessionId: 0,
             sessionEpoch: -1,
-            topics: [{ topic: TOPIC, partitions: [{ partition: 0, currentLeaderEpoch: -1, fetchOffset: 1_000_000, lastFetchedEpoch: -1, logStartOffset: 0, partitionMaxBytes: 1 << 20 }] }],
+            topics: [
+              {
+                topic: TOPIC,
+                partitions: [
+                  {
+                    partition: 0,
+                    currentLeaderEpoch: -1,
+                    fetchOffset: 1_000_000,
+                    lastFetchedEpoch: -1,
+                    logStartOffset: 0,
+                    partitionMaxBytes: 1 << 20,
+                  },
+                ],
+              },
+            ],
             forgottenTopicsData: [],
             rackId: '',
           });
@@ -69,21 +109,40 @@ test('a spoofed follower fetch does not acknowledge acks=all while the real foll
     })();
 
     const started = Date.now();
-    const outcome = await producer.send({ topic: TOPIC, acks: -1, timeout: 3000, messages: [{ value: 'while-frozen' }] }).then(
-      () => 'acknowledged',
-      (error) => String(error.type ?? error.message),
-    );
+    const outcome = await producer
+      .send({ topic: TOPIC, acks: -1, timeout: 3000, messages: [{ value: 'while-frozen' }] })
+      .then(
+        () => 'acknowledged',
+        (error) => String(error.type ?? error.message),
+      );
     spoofer.stop = true;
     await spoofing;
     connection.close();
-    assert.is.not(outcome, 'acknowledged', `acks=all was acknowledged ${Date.now() - started} ms after the send with both followers stopped`);
+    assert.is.not(
+      outcome,
+      'acknowledged',
+      `acks=all was acknowledged ${Date.now() - started} ms after the send with both followers stopped`,
+    );
     assert.ok(spoofer.answers.length > 0);
-    assert.ok(spoofer.answers.every((code) => code !== ErrorCode.NONE), `spoofed fetches answered: ${[...new Set(spoofer.answers)]}`);
+    assert.ok(
+      spoofer.answers.every((code) => code !== ErrorCode.NONE),
+      `spoofed fetches answered: ${[...new Set(spoofer.answers)]}`,
+    );
 
     // The real followers come back, catch up, and acks=all works again with the full ISR.
     for (const id of paused.splice(0)) cluster.resume(id);
-    await until(() => producer.send({ topic: TOPIC, acks: -1, timeout: 5000, messages: [{ value: 'after' }] }).then(() => true, () => false), { what: 'acks=all to succeed after SIGCONT', timeoutMs: 30000 });
-    await until(async () => (await cluster.metadata(TOPIC))?.isr.length === 3, { what: 'the ISR to be whole again', timeoutMs: 30000 });
+    await until(
+      () =>
+        producer.send({ topic: TOPIC, acks: -1, timeout: 5000, messages: [{ value: 'after' }] }).then(
+          () => true,
+          () => false,
+        ),
+      { what: 'acks=all to succeed after SIGCONT', timeoutMs: 30000 },
+    );
+    await until(async () => (await cluster.metadata(TOPIC))?.isr.length === 3, {
+      what: 'the ISR to be whole again',
+      timeoutMs: 30000,
+    });
     await producer.disconnect();
   } finally {
     spoofer.stop = true;

@@ -20,16 +20,26 @@ test('a 249-character topic is created, written, deleted, and the broker restart
   const first = await startBroker();
   let second: Awaited<ReturnType<typeof startBroker>> | undefined;
   try {
-    const client = (port: number) => new Kafka({ brokers: [`127.0.0.1:${port}`], clientId: 'long-name', logLevel: logLevel.NOTHING, retry: { retries: 2 } });
+    const client = (port: number) =>
+      new Kafka({
+        brokers: [`127.0.0.1:${port}`],
+        clientId: 'long-name',
+        logLevel: logLevel.NOTHING,
+        retry: { retries: 2 },
+      });
     const admin = client(first.port).admin();
     await admin.connect();
     await admin.createTopics({ topics: [{ topic: LONG_NAME, numPartitions: 12 }], waitForLeaders: true });
     const producer = client(first.port).producer({ allowAutoTopicCreation: false });
     await producer.connect();
-    for (let partition = 0; partition < 12; partition++) await producer.send({ topic: LONG_NAME, messages: [{ partition, value: `p${partition}` }] });
+    for (let partition = 0; partition < 12; partition++)
+      await producer.send({ topic: LONG_NAME, messages: [{ partition, value: `p${partition}` }] });
     await producer.disconnect();
     await admin.deleteTopics({ topics: [LONG_NAME], timeout: 10000 });
-    await until(async () => !(await admin.listTopics()).includes(LONG_NAME), { what: 'the topic to be gone', timeoutMs: 10000 });
+    await until(async () => !(await admin.listTopics()).includes(LONG_NAME), {
+      what: 'the topic to be gone',
+      timeoutMs: 10000,
+    });
     await admin.disconnect();
     // The node applied the delete and stays up.
     await new Promise((r) => setTimeout(r, 300));
@@ -61,7 +71,13 @@ test('a partition whose log cannot be created goes offline; the node stays up an
     // A plain file where the partition's directory must go: creating the log fails with an
     // errno on this node only, as a disk fault would.
     fs.writeFileSync(path.join(first.dataDir, 'logs', 'blocked-0'), 'not a directory');
-    const client = (port: number) => new Kafka({ brokers: [`127.0.0.1:${port}`], clientId: 'blocked', logLevel: logLevel.NOTHING, retry: { retries: 0 } });
+    const client = (port: number) =>
+      new Kafka({
+        brokers: [`127.0.0.1:${port}`],
+        clientId: 'blocked',
+        logLevel: logLevel.NOTHING,
+        retry: { retries: 0 },
+      });
     const admin = client(first.port).admin();
     await admin.connect();
     await admin.createTopics({ topics: [{ topic: 'blocked', numPartitions: 1 }] });
@@ -71,7 +87,10 @@ test('a partition whose log cannot be created goes offline; the node stays up an
     assert.match(first.logs(), 'metadata record not applied on this node');
     const producer = client(first.port).producer({ allowAutoTopicCreation: false });
     await producer.connect();
-    const error = await producer.send({ topic: 'blocked', messages: [{ value: 'x' }] }).then(() => null, (e) => e);
+    const error = await producer.send({ topic: 'blocked', messages: [{ value: 'x' }] }).then(
+      () => null,
+      (e) => e,
+    );
     await producer.disconnect();
     assert.ok(error, 'the produce to the offline partition failed');
     // kafkajs names the code by its message: KAFKA_STORAGE_ERROR is "Disk error when trying to access log file on the disk".
@@ -86,7 +105,10 @@ test('a partition whose log cannot be created goes offline; the node stays up an
     await admin2.disconnect();
     const producer2 = client(second.port).producer({ allowAutoTopicCreation: false });
     await producer2.connect();
-    const [result] = await until(() => producer2.send({ topic: 'healthy', messages: [{ value: 'ok' }] }).catch(() => null), { what: 'a produce to a new topic', timeoutMs: 10000 });
+    const [result] = await until(
+      () => producer2.send({ topic: 'healthy', messages: [{ value: 'ok' }] }).catch(() => null),
+      { what: 'a produce to a new topic', timeoutMs: 10000 },
+    );
     assert.is(result.errorCode, 0);
     await producer2.disconnect();
   } finally {

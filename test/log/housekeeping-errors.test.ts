@@ -16,7 +16,8 @@ test('an I/O error in one partition housekeeping is reported and the others go o
     tailCacheBytes: 1 << 20,
     housekeepingIntervalMs: 5,
     retentionCheckIntervalMs: 5,
-    onHousekeepingError: ({ topic, partition, step, error }) => failures.push({ topic, partition, step, code: (error as NodeJS.ErrnoException).code }),
+    onHousekeepingError: ({ topic, partition, step, error }) =>
+      failures.push({ topic, partition, step, code: (error as NodeJS.ErrnoException).code }),
   });
   logs.open();
   try {
@@ -36,7 +37,11 @@ test('an I/O error in one partition housekeeping is reported and the others go o
       healthyChecks++;
       flush(now);
     };
-    await until(() => healthyChecks >= 3 && failures.some((f) => f.step === 'retention'), { what: 'several housekeeping rounds', timeoutMs: 5000, intervalMs: 5 });
+    await until(() => healthyChecks >= 3 && failures.some((f) => f.step === 'retention'), {
+      what: 'several housekeeping rounds',
+      timeoutMs: 5000,
+      intervalMs: 5,
+    });
     assert.ok(failures.every((f) => f.topic === 'broken' && f.partition === 0 && f.code === 'EIO'));
     assert.ok(failures.some((f) => f.step === 'flush and roll by time'));
   } finally {

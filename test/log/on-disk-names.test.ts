@@ -71,7 +71,10 @@ test('a partition directory of the longest topic name fits up to partition 99999
 });
 
 test('delete and stray names are bounded and keep the partition and a unique id, as Kafka forms them', () => {
-  for (const [form, suffix] of [[deletedDirName, '-delete'], [strayDirName, '-stray']] as const) {
+  for (const [form, suffix] of [
+    [deletedDirName, '-delete'],
+    [strayDirName, '-stray'],
+  ] as const) {
     for (const partition of [0, 7, 99_999, 2 ** 31 - 1]) {
       const name = form(LONGEST, partition);
       assert.ok(Buffer.byteLength(name) <= FILE_NAME_BYTES_MAX, `${name.length} bytes`);

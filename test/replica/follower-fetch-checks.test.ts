@@ -30,17 +30,39 @@ function setup() {
   brokers.set(2, broker(2, '10.0.0.2'));
   brokers.set(3, broker(3, '127.0.0.1', true));
   brokers.set(4, broker(4, 'localhost'));
-  const logs = new LogManager({ dataDir: '/data', fs: new MemoryFileSystem(), tailCacheBytes: 1 << 20, housekeepingIntervalMs: 0 });
+  const logs = new LogManager({
+    dataDir: '/data',
+    fs: new MemoryFileSystem(),
+    tailCacheBytes: 1 << 20,
+    housekeepingIntervalMs: 0,
+  });
   logs.open();
   const log = logs.getOrCreate('t', 0, {});
   const manager = new ReplicaManager(
     { nodeId: 1, lagTimeMaxMs: 30_000, fetchWaitMaxMs: 500, fetchMaxBytes: 1 << 20 },
-    { image: () => image, logs, endpointOf: () => undefined, alterIsr: async () => ({ errorCode: ErrorCode.NONE }), clusterId: 'c' },
+    {
+      image: () => image,
+      logs,
+      endpointOf: () => undefined,
+      alterIsr: async () => ({ errorCode: ErrorCode.NONE }),
+      clusterId: 'c',
+    },
     silentLogger,
   );
-  manager.onPartition('t', { topicId: 'id', partitionId: 0, replicas: [1, 2, 3], isr: [1, 2, 3], removingReplicas: [], addingReplicas: [], leader: 1, leaderEpoch: 5, partitionEpoch: 0 });
+  manager.onPartition('t', {
+    topicId: 'id',
+    partitionId: 0,
+    replicas: [1, 2, 3],
+    isr: [1, 2, 3],
+    removingReplicas: [],
+    addingReplicas: [],
+    leader: 1,
+    leaderEpoch: 5,
+    partitionEpoch: 0,
+  });
   const replica = manager.get('t', 0)!;
-  for (let i = 0; i < 4; i++) log.append([encodeRecordBatchSync({ records: [{ value: `v${i}` }] })], { leaderEpoch: 5, holdHighWatermark: true });
+  for (let i = 0; i < 4; i++)
+    log.append([encodeRecordBatchSync({ records: [{ value: `v${i}` }] })], { leaderEpoch: 5, holdHighWatermark: true });
   return { manager, replica, log, logs };
 }
 
@@ -51,8 +73,16 @@ test('the replica id must be a registered, unfenced broker reached from its regi
   assert.is(await manager.checkFollowerIdentity(2, '127.0.0.1'), ErrorCode.NOT_LEADER_OR_FOLLOWER, 'another host');
   assert.is(await manager.checkFollowerIdentity(3, '127.0.0.1'), ErrorCode.NOT_LEADER_OR_FOLLOWER, 'fenced');
   assert.is(await manager.checkFollowerIdentity(9, '127.0.0.1'), ErrorCode.NOT_LEADER_OR_FOLLOWER, 'not registered');
-  assert.is(await manager.checkFollowerIdentity(1, '127.0.0.1'), ErrorCode.NOT_LEADER_OR_FOLLOWER, 'this broker itself');
-  assert.is(await manager.checkFollowerIdentity(4, '127.0.0.1'), ErrorCode.NONE, 'a registered name resolving to the peer');
+  assert.is(
+    await manager.checkFollowerIdentity(1, '127.0.0.1'),
+    ErrorCode.NOT_LEADER_OR_FOLLOWER,
+    'this broker itself',
+  );
+  assert.is(
+    await manager.checkFollowerIdentity(4, '127.0.0.1'),
+    ErrorCode.NONE,
+    'a registered name resolving to the peer',
+  );
   logs.close();
 });
 
@@ -63,7 +93,11 @@ test('only a position within the log, on the leader history, from a replica move
   assert.equal(manager.recordFollowerFetch(replica, 2, 1_000_000), { errorCode: ErrorCode.OFFSET_OUT_OF_RANGE });
   assert.equal(manager.recordFollowerFetch(replica, 3, 1_000_000), { errorCode: ErrorCode.OFFSET_OUT_OF_RANGE });
   assert.is(log.highWatermark, 0, 'a position past the log end moves nothing');
-  assert.equal(manager.recordFollowerFetch(replica, 7, 4), { errorCode: ErrorCode.NOT_LEADER_OR_FOLLOWER }, 'not a replica');
+  assert.equal(
+    manager.recordFollowerFetch(replica, 7, 4),
+    { errorCode: ErrorCode.NOT_LEADER_OR_FOLLOWER },
+    'not a replica',
+  );
   // Epoch 5 ends at 4 here: a follower claiming 4 records of an epoch 2 that never was has diverged.
   const diverged = manager.recordFollowerFetch(replica, 2, 4, 2);
   assert.is(diverged.errorCode, ErrorCode.NONE);

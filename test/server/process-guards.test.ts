@@ -70,7 +70,11 @@ test('a start that fails after the quorum started (no leader within 30 s) exits 
   const controllerPort = await freePort();
   const absentVoterPort = await freePort();
   const voters = `1@127.0.0.1:${controllerPort},2@127.0.0.1:${absentVoterPort}`;
-  const node = await startBroker({ controllerPort, awaitKafka: false, extraArgs: ['--node-id', '1', '--voters', voters] });
+  const node = await startBroker({
+    controllerPort,
+    awaitKafka: false,
+    extraArgs: ['--node-id', '1', '--voters', voters],
+  });
   const code = await exitCodeOf(node, 30_000 + EXIT_BOUND_MS);
   assert.ok(code !== 0 && code !== null, `exit code ${code}`);
   assert.match(node.logs(), 'did not elect a leader');
