@@ -11,7 +11,7 @@
 
 import { crc32c } from './crc32c';
 import { compress, Compression, decompress } from './compression';
-import { ProtocolError, Reader, Writer } from './primitives';
+import { ProtocolError, Reader } from './primitives';
 
 export const BASE_OFFSET_OFFSET = 0;
 export const LENGTH_OFFSET = 8;

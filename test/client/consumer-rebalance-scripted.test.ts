@@ -378,7 +378,7 @@ test('cooperative-sticky: owned partitions in the subscription, fetching during 
 
 test('a refused rejoin reaches next() as an error, and the next call joins again', async () => {
   const broker = new ScriptedBroker({
-    join: (body, n) => {
+    join: (_body, n) => {
       if (n === 0) return { generationId: 1, protocolName: 'cooperative-sticky', leader: 'other', memberId: 'm1' };
       broker.heartbeatError = ErrorCode.NONE;
       if (n === 1) return { errorCode: ErrorCode.INCONSISTENT_GROUP_PROTOCOL };
@@ -409,7 +409,7 @@ test('a refused rejoin reaches next() as an error, and the next call joins again
 
 test('cooperative member fenced by UNKNOWN_MEMBER_ID: partitions lost (no commit), a fresh join that owns nothing', async () => {
   const broker = new ScriptedBroker({
-    join: (body, n) => {
+    join: (_body, n) => {
       if (n === 0) return { generationId: 1, protocolName: 'cooperative-sticky', leader: 'other', memberId: 'm1' };
       broker.heartbeatError = ErrorCode.NONE;
       return { generationId: 5, protocolName: 'cooperative-sticky', leader: 'other', memberId: 'm2' };
