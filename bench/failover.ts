@@ -9,6 +9,7 @@ import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { performance } from 'node:perf_hooks';
+import { ApiKey } from '../protocol/api-keys';
 import { KafkaConnection } from '../src/net/kafka-connection';
 import { BrokerCluster, BrokerNode } from './lib/cluster';
 import { environment, uncommittedChanges, writeResult } from './lib/env';
@@ -59,7 +60,7 @@ function drop(node: Node, which: Which): void {
 /** RaftDescribeQuorum on the node's controller port; null when it does not answer. */
 async function describeQuorum(node: Node): Promise<QuorumView | null> {
   try {
-    const view = await (await connected(node, 'quorumConnection')).request<QuorumView>(1004, 0, {});
+    const view = await (await connected(node, 'quorumConnection')).request(ApiKey.RaftDescribeQuorum, 0, {});
     return view.errorCode === 0 ? view : null;
   } catch {
     drop(node, 'quorumConnection');

@@ -114,7 +114,8 @@ async function metadata(node: Node, topics: string[]): Promise<MetadataView | nu
     const answer = await (await admin(node)).request(3, METADATA_VERSION, { topics: topics.map((name) => ({ name })), allowAutoTopicCreation: false, includeTopicAuthorizedOperations: false });
     const partitions = new Map<string, PartitionView[]>();
     for (const topic of answer.topics) {
-      if (topic.errorCode !== 0) return null;
+      // Asked by name, every topic comes back named; one without a name is no answer.
+      if (topic.errorCode !== 0 || topic.name === null) return null;
       const views = topic.partitions.map((p: any) => ({ partition: p.partitionIndex, leaderId: p.leaderId, leaderEpoch: p.leaderEpoch, isr: p.isrNodes }));
       partitions.set(topic.name, views.sort((a: PartitionView, b: PartitionView) => a.partition - b.partition));
     }

@@ -225,7 +225,7 @@ export async function runFetch(load: FetchLoad): Promise<FetchResult> {
           });
           histogram.recordValue(Math.max(1, Number(process.hrtime.bigint() - sent) / 1000));
           requests++;
-          const records: Buffer = response.responses[0].partitions[0].records;
+          const records = response.responses[0].partitions[0].records;
           if (!records || records.length === 0) throw new Error(`no progress at ${partition}:${offset}`);
           bytes += records.length;
           // Walk batch headers to find the next offset (no record decoding).

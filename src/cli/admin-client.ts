@@ -6,6 +6,8 @@
 // version both the broker and that one allow, or fails with a clear message when the
 // broker serves none.
 
+import type { ApiKey } from '../../protocol/api-keys';
+import type { RequestInput, Response } from '../../protocol/apis';
 import { Admin } from '../client/admin';
 import { BrokerConnection, KafkaError, openBroker, UnsupportedApiError } from '../client/cluster';
 import { parseHostPort } from '../config/config';
@@ -31,9 +33,9 @@ export class CliClient {
   constructor(private readonly broker: BrokerConnection, readonly bootstrap: string, private readonly timeoutMs: number) {}
 
   /** `newest`: the version the verb was written for; a lower one is used when the broker needs it. */
-  async request<T = any>(apiKey: number, newest: number, body: unknown): Promise<T> {
+  async request<K extends ApiKey>(apiKey: K, newest: number, body: RequestInput<K>): Promise<Response<K>> {
     try {
-      return await this.broker.request<T>(apiKey, body, { cap: newest });
+      return await this.broker.request(apiKey, body, { cap: newest });
     } catch (error) {
       if (error instanceof UnsupportedApiError) throw new CliError(error.context);
       throw error;

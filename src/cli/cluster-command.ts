@@ -10,6 +10,7 @@ import { parseHostPort } from '../config/config';
 import { parseArgs, UsageError } from './args';
 import { CliError, connectBootstrap, table } from './admin-client';
 import { ApiKey } from '../../protocol/api-keys';
+import type { RequestInput, Response } from '../../protocol/apis';
 
 export const CLUSTER_HELP = `Usage:
   brook cluster status [--bootstrap HOST:PORT] [--controller HOST:PORT] [--json]
@@ -27,7 +28,7 @@ waits for it to catch up, then commits the new voter set. remove-voter demotes a
 it keeps serving as a broker and follows the log as an observer. One change at a time.
 `;
 
-async function controllerRequest(address: string, apiKey: number, body: Record<string, unknown>): Promise<any> {
+async function controllerRequest<K extends ApiKey>(address: string, apiKey: K, body: RequestInput<K>): Promise<Response<K>> {
   const { host, port } = parseHostPort(address, '--controller');
   const connection = new KafkaConnection({ host, port, clientId: 'brook-cli', requestTimeoutMs: 30_000, connectTimeoutMs: 5000 });
   try {
@@ -75,7 +76,7 @@ async function changeVoters(verb: 'add-voter' | 'remove-voter', rest: string[]):
 
 /** The cluster id a node serves (RaftDescribeQuorum answers it to anyone). */
 async function clusterIdAt(address: string): Promise<string> {
-  const answer = await controllerRequest(address, 1004, {});
+  const answer = await controllerRequest(address, ApiKey.RaftDescribeQuorum, {});
   return answer.clusterId;
 }
 

@@ -12,6 +12,7 @@ import { parseHostPort } from '../config/config';
 import { parseArgs, UsageError } from './args';
 import { check, cliError, CliError, table } from './admin-client';
 import { ApiKey } from '../../protocol/api-keys';
+import type { RequestInput, Response } from '../../protocol/apis';
 
 export const GROUPS_HELP = `Usage:
   brook groups list [--bootstrap HOST:PORT] [--json]
@@ -58,7 +59,7 @@ async function endOffsets(cluster: Cluster, wanted: Map<string, number[]>, times
  * at most `newest`: the version the code here was written for.
  */
 interface Versioned {
-  request(apiKey: number, newest: number, body: unknown): Promise<any>;
+  request<K extends ApiKey>(apiKey: K, newest: number, body: RequestInput<K>): Promise<Response<K>>;
 }
 
 const versioned = (broker: BrokerConnection): Versioned => ({ request: (apiKey, newest, body) => broker.request(apiKey, body, { cap: newest }) });

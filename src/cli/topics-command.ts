@@ -141,11 +141,14 @@ async function withBroker<T>(bootstrap: string, work: (connection: CliClient) =>
 }
 
 async function metadata(connection: CliClient, topics: string[] | null): Promise<{ brokers: MetadataBroker[]; topics: MetadataTopic[] }> {
-  return connection.request(ApiKey.Metadata, 12, {
+  const answer = await connection.request(ApiKey.Metadata, 12, {
     topics: topics === null ? null : topics.map((name) => ({ topicId: ZERO_UUID, name })),
     allowAutoTopicCreation: false,
     includeTopicAuthorizedOperations: false,
   });
+  // Asked by name (or for all), every topic comes back named; a nameless one cannot be shown.
+  const named = answer.topics.flatMap((t) => (t.name === null ? [] : [{ ...t, name: t.name }]));
+  return { brokers: answer.brokers, topics: named };
 }
 
 function print(json: boolean, value: unknown, text: string): void {

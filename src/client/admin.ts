@@ -10,6 +10,7 @@ import { isInternalTopic } from '../../protocol/topic-names';
 import { ClientOptions, Cluster, KafkaError, PartitionMetadata } from './cluster';
 import { decodeAssignmentBytes } from '../../protocol/consumer-protocol';
 import { ApiKey } from '../../protocol/api-keys';
+import type { RequestInput, Response } from '../../protocol/apis';
 
 /** How long a controller write is retried while the answer is NOT_CONTROLLER. */
 const CONTROLLER_RETRY_MS = 30_000;
@@ -63,7 +64,7 @@ export class Admin {
    * done: the controller moved), refreshes the metadata, backs off and sends it again, up
    * to CONTROLLER_RETRY_MS.
    */
-  private async toController(apiKey: number, body: unknown, errorCodes: (answer: any) => number[]): Promise<any> {
+  private async toController<K extends ApiKey>(apiKey: K, body: RequestInput<K>, errorCodes: (answer: Response<K>) => number[]): Promise<Response<K>> {
     const deadline = Date.now() + CONTROLLER_RETRY_MS;
     for (let attempt = 0; ; attempt++) {
       const broker = await this.controller();
@@ -81,16 +82,16 @@ export class Admin {
       timeoutMs: 30_000,
       validateOnly: false,
     }, (a) => a.topics.map((t: { errorCode: number }) => t.errorCode));
-    const failed = (answer.topics as any[]).find((t) => t.errorCode !== ErrorCode.NONE);
+    const failed = answer.topics.find((t) => t.errorCode !== ErrorCode.NONE);
     if (failed) throw new KafkaError(failed.errorCode, `create topic ${failed.name}`, failed.errorMessage ?? null);
     // The topics exist; a failed refresh only leaves the cache to be filled on first use.
     await this.cluster.refreshMetadata(topics.map((t) => t.name)).catch((error) => this.cluster.report('metadata refresh after create topics', error));
-    return (answer.topics as any[]).map((t) => ({ name: t.name, topicId: t.topicId }));
+    return answer.topics.map((t) => ({ name: t.name, topicId: t.topicId }));
   }
 
   async deleteTopics(names: string[]): Promise<void> {
     const answer = await this.toController(ApiKey.DeleteTopics, { topics: names.map((name) => ({ name, topicId: 'AAAAAAAAAAAAAAAAAAAAAA' })), topicNames: names, timeoutMs: 30_000 }, (a) => a.responses.map((r: { errorCode: number }) => r.errorCode));
-    const failed = (answer.responses as any[]).find((r) => r.errorCode !== ErrorCode.NONE);
+    const failed = answer.responses.find((r) => r.errorCode !== ErrorCode.NONE);
     if (failed) throw new KafkaError(failed.errorCode, `delete topic ${failed.name}`);
     for (const name of names) this.cluster.topics.delete(name);
   }
@@ -108,7 +109,7 @@ export class Admin {
     const answer = await broker.request(ApiKey.DescribeConfigs, { resources: [{ resourceType: 2, resourceName: topic, configurationKeys: null }], includeSynonyms: false, includeDocumentation: false });
     const result = answer.results[0];
     if (result.errorCode !== ErrorCode.NONE) throw new KafkaError(result.errorCode, `describe configs of ${topic}`);
-    return Object.fromEntries((result.configs as any[]).map((c) => [c.name, { value: c.value, source: c.configSource, readOnly: c.readOnly }]));
+    return Object.fromEntries(result.configs.map((c) => [c.name, { value: c.value, source: c.configSource, readOnly: c.readOnly }]));
   }
 
   /** Sets configs (`set`) and puts others back to their defaults (`reset`). */

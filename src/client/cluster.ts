@@ -8,7 +8,7 @@
 // FindCoordinator with its retry policy, and ListOffsets sent to each partition's leader.
 // The consumer, Admin, the CLI and the HTTP API all go through it.
 
-import { allApis } from '../../protocol/apis';
+import { allApis, type RequestInput, type Response } from '../../protocol/apis';
 import { ErrorCode, errorInfo } from '../../protocol/errors';
 import type { Logger } from '../logger';
 import { ConnectionOptions, KafkaConnection } from '../net/kafka-connection';
@@ -133,8 +133,12 @@ export class BrokerConnection {
     return this.versions.has(apiKey);
   }
 
-  request<T = any>(apiKey: number, body: unknown, options: { cap?: number; expectResponse?: boolean } = {}): Promise<T> {
-    return this.connection.request<T>(apiKey, this.version(apiKey, options.cap), body, options.expectResponse ?? true);
+  /** One request at the newest version both sides speak (at most `cap`); typed by the API's schema. */
+  request<K extends ApiKey>(apiKey: K, body: RequestInput<K>, options?: { cap?: number }): Promise<Response<K>>;
+  /** With `expectResponse` false nothing is read back and the promise resolves with `undefined`. */
+  request<K extends ApiKey>(apiKey: K, body: RequestInput<K>, options: { cap?: number; expectResponse: boolean }): Promise<Response<K> | undefined>;
+  request<K extends ApiKey>(apiKey: K, body: RequestInput<K>, options: { cap?: number; expectResponse?: boolean } = {}): Promise<Response<K> | undefined> {
+    return this.connection.request(apiKey, this.version(apiKey, options.cap), body, options.expectResponse ?? true);
   }
 }
 
@@ -300,6 +304,8 @@ export class Cluster {
     this.clusterId = answer.clusterId ?? null;
     const out: TopicMetadata[] = [];
     for (const t of answer.topics) {
+      // Asked by name, every topic comes back named; a nameless one cannot be kept by name.
+      if (t.name === null) continue;
       const topic: TopicMetadata = {
         name: t.name,
         errorCode: t.errorCode,

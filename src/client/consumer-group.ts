@@ -9,6 +9,7 @@ import { ErrorCode } from '../../protocol/errors';
 import { BrokerConnection, Cluster, Coordinator, KafkaError, openBroker } from './cluster';
 import type { ConsumerOptions } from './consumer';
 import { ApiKey } from '../../protocol/api-keys';
+import type { RequestInput, Response } from '../../protocol/apis';
 
 /** How long a heartbeat or a leave retries a coordinator that moved (the session decides the rest). */
 export const SHORT_RETRY_MS = 2000;
@@ -19,15 +20,31 @@ const COORDINATOR_RETRY_MS = 200;
 /** JoinGroup attempts in one rejoin before giving up on a group that keeps rebalancing. */
 const JOIN_ATTEMPTS_MAX = 20;
 
-const COORDINATOR_ERRORS = new Set([
+const COORDINATOR_ERRORS = new Set<number>([
   ErrorCode.NOT_COORDINATOR,
   ErrorCode.COORDINATOR_NOT_AVAILABLE,
   ErrorCode.COORDINATOR_LOAD_IN_PROGRESS,
 ]);
 
+/** The APIs a group member sends to its coordinator. */
+type CoordinatorApi =
+  | typeof ApiKey.JoinGroup
+  | typeof ApiKey.SyncGroup
+  | typeof ApiKey.Heartbeat
+  | typeof ApiKey.LeaveGroup
+  | typeof ApiKey.OffsetCommit
+  | typeof ApiKey.OffsetFetch;
+
+/** What `coordinatorError` reads of a coordinator's answer; each API has some of it. */
+interface CoordinatorAnswer {
+  errorCode?: number;
+  groups?: readonly { errorCode: number }[];
+  topics?: readonly { partitions?: readonly { errorCode: number }[] }[];
+}
+
 /** Whether a group answer says to find the coordinator again: at the top, or for a partition. */
-function coordinatorError(answer: any): boolean {
-  if (COORDINATOR_ERRORS.has(answer.errorCode)) return true;
+function coordinatorError(answer: CoordinatorAnswer): boolean {
+  if (answer.errorCode !== undefined && COORDINATOR_ERRORS.has(answer.errorCode)) return true;
   for (const g of answer.groups ?? []) if (COORDINATOR_ERRORS.has(g.errorCode)) return true;
   for (const t of answer.topics ?? [])
     for (const p of t.partitions ?? []) if (COORDINATOR_ERRORS.has(p.errorCode)) return true;
@@ -113,15 +130,15 @@ export class GroupMember {
    * answers them, for a partition) find it again and retry, for up to the request timeout
    * (Kafka's consumer retries them until default.api.timeout.ms).
    */
-  async request(
-    apiKey: number,
-    body: Record<string, unknown>,
+  async request<K extends CoordinatorApi>(
+    apiKey: K,
+    body: RequestInput<K>,
     retryForMs = this.options.requestTimeoutMs ?? 30_000,
-  ): Promise<any> {
+  ): Promise<Response<K>> {
     const deadline = Date.now() + retryForMs;
     for (let attempt = 0; ; attempt++) {
       const broker = await this.coordinatorBroker();
-      let answer: any;
+      let answer: Response<K>;
       try {
         answer = await broker.request(apiKey, body);
       } catch (error) {

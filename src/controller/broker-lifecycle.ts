@@ -77,7 +77,10 @@ export class BrokerLifecycle {
       this.connection = { leaderId, connection };
     }
     try {
-      const answer: Response<K> = await this.connection.connection.request(apiKey, 0, { clusterId: this.options.clusterId, ...body });
+      // TypeScript cannot see that adding the clusterId back to a body without it makes the
+      // request of K again (a spread over a generic type), hence the annotation on `request`.
+      const request = { clusterId: this.options.clusterId, ...body } as RequestInput<K>;
+      const answer: Response<K> = await this.connection.connection.request(apiKey, 0, request);
       this.leaderHint = answer.errorCode === ErrorCode.NOT_CONTROLLER ? answer.leaderId : -1;
       return answer;
     } catch (error) {

@@ -3,7 +3,9 @@
 // and of the benchmark load generator (which pre-encodes frames and uses `sendFrame`).
 
 import * as net from 'node:net';
-import { requestCodec, responseCodec } from '../../protocol/codec';
+import type { ApiKey } from '../../protocol/api-keys';
+import type { RequestInput, Response } from '../../protocol/apis';
+import { type Codec, requestCodec, responseCodec } from '../../protocol/codec';
 import { encodeRequestFrameParts, FrameAssembler, frameReads } from '../../protocol/frame';
 import { decodeResponseHeader, responseHeaderVersion } from '../../protocol/header';
 import { Reader } from '../../protocol/primitives';
@@ -132,18 +134,36 @@ export class KafkaConnection {
     });
   }
 
-  /** Encodes, sends and decodes one request with the schema codecs. */
-  async request<T = any>(apiKey: number, apiVersion: number, body: unknown, expectResponse = true): Promise<T> {
+  /**
+   * Encodes, sends and decodes one request with the schema codecs: the body and the answer
+   * are typed by the API's schema. With `expectResponse` false nothing is read back and the
+   * promise resolves with `undefined` (a produce with acks 0).
+   */
+  request<K extends ApiKey>(apiKey: K, apiVersion: number, body: RequestInput<K>): Promise<Response<K>>;
+  request<K extends ApiKey>(apiKey: K, apiVersion: number, body: RequestInput<K>, expectResponse: boolean): Promise<Response<K> | undefined>;
+  request<K extends ApiKey>(apiKey: K, apiVersion: number, body: RequestInput<K>, expectResponse = true): Promise<Response<K> | undefined> {
+    return this.send(apiKey, apiVersion, body, expectResponse, requestCodec(apiKey, apiVersion), responseCodec(apiKey, apiVersion));
+  }
+
+  /**
+   * The same with a key known only at run time (a frame tool, a request forwarded as the
+   * caller gave it): the body is checked only by the encoder and the answer is untyped JSON.
+   */
+  requestUntyped(apiKey: number, apiVersion: number, body: unknown, expectResponse = true): Promise<Record<string, unknown> | undefined> {
+    return this.send(apiKey, apiVersion, body, expectResponse, requestCodec(apiKey, apiVersion), responseCodec(apiKey, apiVersion));
+  }
+
+  private async send<T>(apiKey: number, apiVersion: number, body: unknown, expectResponse: boolean, encoder: Codec, decoder: Pick<Codec<T>, 'decode'>): Promise<T | undefined> {
     const correlationId = this.allocateCorrelationId();
     const frame = encodeRequestFrameParts(
       { apiKey, apiVersion, correlationId, clientId: this.options.clientId ?? 'brook' },
-      requestCodec(apiKey, apiVersion),
+      encoder,
       body,
     );
     const reader = await this.sendFrame(frame, correlationId, expectResponse);
-    if (!expectResponse) return undefined as T;
+    if (!expectResponse) return undefined;
     decodeResponseHeader(reader, responseHeaderVersion(apiKey, apiVersion));
-    return responseCodec(apiKey, apiVersion).decode(reader) as T;
+    return decoder.decode(reader);
   }
 
   close(): void {

@@ -8,7 +8,7 @@
 // them and hands the whole snapshot to its core with the last one.
 
 import { ApiKey } from '../../protocol/api-keys';
-import type { Request, Response } from '../../protocol/apis';
+import type { Request, RequestInput, Response } from '../../protocol/apis';
 import { ErrorCode } from '../../protocol/errors';
 import { RequestHeader } from '../../protocol/header';
 import { requestCodec, responseCodec } from '../../protocol/codec';
@@ -39,8 +39,12 @@ const SNAPSHOT_CHUNK_BYTES = 1024 * 1024;
 /** Largest snapshot a node accepts (the metadata image of a very large cluster). */
 const SNAPSHOT_BYTES_MAX = 512 * 1024 * 1024;
 
+type Outbound = typeof VOTE | typeof APPEND | typeof TIMEOUT_NOW;
+/** A request this transport sends, its body typed by its key. */
+type OutboundRequest = { [K in Outbound]: { apiKey: K; body: RequestInput<K> } }[Outbound];
+
 /** Core message -> request body of its API. */
-function toRequest(clusterId: string, m: Message): { apiKey: number; body: unknown } | null {
+function toRequest(clusterId: string, m: Message): OutboundRequest | null {
   switch (m.type) {
     case 'vote':
       return { apiKey: VOTE, body: { clusterId, term: m.term, candidateId: m.from, lastLogIndex: m.lastLogIndex, lastLogTerm: m.lastLogTerm, preVote: m.preVote, leadershipTransfer: m.transfer } };
@@ -179,7 +183,7 @@ export class TcpRaftTransport implements RaftTransport {
     }
   }
 
-  private onResponse(sent: Message, response: Response<typeof VOTE> | Response<typeof APPEND>): void {
+  private onResponse(sent: Message, response: Response<Outbound>): void {
     if (!this.driver || response.errorCode !== ErrorCode.NONE) return;
     // The answer's type follows the request sent: a vote gets a vote response, and so on.
     if (sent.type === 'vote') {

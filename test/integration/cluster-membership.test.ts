@@ -12,6 +12,7 @@ import { spawn } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { ApiKey } from '../../protocol/api-keys';
+import type { RequestInput, Response } from '../../protocol/apis';
 import { Cluster } from '../helpers/cluster';
 import { kcat } from '../helpers/kcat';
 import { KafkaConnection } from '../../src/net/kafka-connection';
@@ -43,7 +44,7 @@ function leaderId(): Promise<number> {
   }, { what: 'a quorum leader', timeoutMs: 15000 });
 }
 
-async function admin(id: number, apiKey: number, version: number, body: unknown): Promise<any> {
+async function admin<K extends ApiKey>(id: number, apiKey: K, version: number, body: RequestInput<K>): Promise<Response<K>> {
   const connection = new KafkaConnection({ host: '127.0.0.1', port: cluster.kafkaPorts.get(id)!, requestTimeoutMs: 20000 });
   await connection.connect();
   try {

@@ -178,7 +178,7 @@ test('Fetch long-poll parks on an empty partition and is woken by a produce', as
     const elapsed = Date.now() - started;
     const partition = response.responses[0].partitions[0];
     assert.is(partition.errorCode, 0);
-    assert.ok(partition.records.length > 0, 'records arrived');
+    assert.ok(partition.records !== null && partition.records.length > 0, 'records arrived');
     assert.ok(elapsed >= 350, `returned only after the produce (${elapsed} ms)`);
     assert.ok(elapsed < 4500, `woken by the append, not the 5 s timeout (${elapsed} ms)`);
 
