@@ -40,7 +40,7 @@ function versionFor(schema: ApiSchema, text: string): number {
 }
 
 /** Converts JSON values into codec values: hex strings become Buffers in byte fields. */
-export function fromJson(fields: Field[], version: number, value: any): any {
+export function fromJson(fields: Field[], version: number, value: unknown): unknown {
   if (value === null || typeof value !== 'object') return value;
   const out: Record<string, unknown> = { ...value };
   for (const field of fields) {

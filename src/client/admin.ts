@@ -172,7 +172,7 @@ export class Admin {
     if (g.errorCode !== ErrorCode.NONE) throw new KafkaError(g.errorCode, `describe group ${groupId}`);
     const fetched = await broker.request(ApiKey.OffsetFetch, { groupId, topics: null, groups: [{ groupId, topics: null }], requireStable: false });
     // Below v8 the decoder fills the absent groups array with an empty one: the answer is in topics.
-    const topics = (fetched.groups?.length ? fetched.groups[0].topics : fetched.topics) as any[];
+    const topics = fetched.groups?.length ? fetched.groups[0].topics : fetched.topics;
     const offsets: GroupDescription['offsets'] = [];
     for (const t of topics ?? []) {
       const ends = await this.listOffsets(t.name, 'latest').catch(() => new Map<number, number>());
@@ -188,7 +188,7 @@ export class Admin {
       state: g.groupState,
       protocolType: g.protocolType,
       protocol: g.protocolData,
-      members: (g.members as any[]).map((m) => ({ memberId: m.memberId, clientId: m.clientId, clientHost: m.clientHost, assignment: g.protocolType === 'consumer' ? Object.fromEntries(decodeAssignmentBytes(m.memberAssignment)) : {} })),
+      members: g.members.map((m) => ({ memberId: m.memberId, clientId: m.clientId, clientHost: m.clientHost, assignment: g.protocolType === 'consumer' ? Object.fromEntries(decodeAssignmentBytes(m.memberAssignment)) : {} })),
       offsets: offsets.sort((a, b) => a.topic.localeCompare(b.topic) || a.partition - b.partition),
     };
   }

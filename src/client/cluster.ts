@@ -309,7 +309,7 @@ export class Cluster {
       const topic: TopicMetadata = {
         name: t.name,
         errorCode: t.errorCode,
-        partitions: (t.partitions as any[])
+        partitions: t.partitions
           .map((p) => ({ partition: p.partitionIndex, leader: p.leaderId, leaderEpoch: p.leaderEpoch ?? -1, replicas: p.replicaNodes, isr: p.isrNodes, errorCode: p.errorCode }))
           .sort((a, b) => a.partition - b.partition),
       };

@@ -12,6 +12,7 @@ import { BrokerConnection, Cluster } from './cluster';
 import type { ConsumerRecord } from './consumer';
 import { RecordQueue } from './record-queue';
 import { ApiKey } from '../../protocol/api-keys';
+import type { Response } from '../../protocol/apis';
 
 /** Pause before fetching again from a leader that could not be reached. */
 const FETCH_RETRY_MS = 100;
@@ -308,7 +309,7 @@ export class Fetcher {
     }
     const byTopic = new Map<string, Position[]>();
     for (const p of positions) byTopic.set(p.topic, [...(byTopic.get(p.topic) ?? []), p]);
-    let answer: any;
+    let answer: Response<typeof ApiKey.Fetch>;
     try {
       answer = await broker.request(ApiKey.Fetch, {
         clusterId: null,

@@ -24,6 +24,7 @@ import { fieldLength, headerKeyLength, RECORD_BATCH_OVERHEAD, RecordBatchBuilder
 import { BrokerConnection, ClientOptions, Cluster, isRetriableError, KafkaError, TopicMetadata } from './cluster';
 import { DefaultPartitioner } from './partitioner';
 import { ApiKey } from '../../protocol/api-keys';
+import type { Response } from '../../protocol/apis';
 
 export interface ProducerOptions extends ClientOptions {
   /** 0, 1 or 'all' (-1). Default 'all'. */
@@ -505,7 +506,7 @@ export class Producer {
       topicData: [...topics].map(([name, partitionData]) => ({ name, partitionData })),
     };
     for (const { batch } of items) batch.attempts++;
-    let answer: any;
+    let answer: Response<typeof ApiKey.Produce> | undefined;
     try {
       // request() writes the frame before its first await: the write order is kept.
       const response = broker.request(ApiKey.Produce, body, { expectResponse: this.acks !== 0 });
@@ -517,15 +518,16 @@ export class Producer {
       for (const { queue, batch } of items) this.retryLater(queue, batch, error as Error);
       return;
     }
-    if (this.acks === 0) {
+    // With acks 0 nothing is read back: the answer is undefined.
+    if (answer === undefined) {
       for (const { queue, batch } of items) this.complete(queue, batch, -1, -1);
       return;
     }
     for (const { queue, batch } of items) {
-      const t = (answer.responses as any[]).find((r) => r.name === batch.topic);
-      const p = t?.partitionResponses.find((r: any) => r.index === batch.partition);
+      const t = answer.responses.find((r) => r.name === batch.topic);
+      const p = t?.partitionResponses.find((r) => r.index === batch.partition);
       const code = p ? p.errorCode : ErrorCode.UNKNOWN_SERVER_ERROR;
-      if (code === ErrorCode.NONE || code === ErrorCode.DUPLICATE_SEQUENCE_NUMBER) {
+      if (p && (code === ErrorCode.NONE || code === ErrorCode.DUPLICATE_SEQUENCE_NUMBER)) {
         this.complete(queue, batch, Number(p.baseOffset), Number(p.logAppendTimeMs ?? -1));
         continue;
       }

@@ -150,13 +150,13 @@ export class LiveServer {
 
   private receive(socket: WebSocket, state: SocketState, data: RawData, isBinary: boolean): void {
     if (isBinary) return this.sendError(socket, state, 'bad-message', 'Messages must be JSON text, not binary.');
-    let message: any;
+    let message: unknown;
     try {
       message = JSON.parse(data.toString());
     } catch {
       return this.sendError(socket, state, 'bad-json', 'That message is not valid JSON.');
     }
-    if (message === null || typeof message !== 'object' || Array.isArray(message)) {
+    if (!isJsonObject(message)) {
       return this.sendError(socket, state, 'bad-message', 'A message must be a JSON object with a "type".');
     }
     switch (message.type) {
@@ -384,4 +384,9 @@ export function toLiveRecord(record: ConsumerRecord): LiveRecord {
     valueEncoding: value.encoding,
     ...(truncated ? { truncated: true } : {}),
   };
+}
+
+/** A parsed JSON value that is an object (not null, not an array): its fields are still unchecked. */
+function isJsonObject(value: unknown): value is Record<string, unknown> {
+  return value !== null && typeof value === 'object' && !Array.isArray(value);
 }

@@ -5,7 +5,7 @@
 import * as net from 'node:net';
 import type { ApiKey } from '../../protocol/api-keys';
 import type { RequestInput, Response } from '../../protocol/apis';
-import { type Codec, requestCodec, responseCodec } from '../../protocol/codec';
+import { requestCodec, responseCodec } from '../../protocol/codec';
 import { encodeRequestFrameParts, FrameAssembler, frameReads } from '../../protocol/frame';
 import { decodeResponseHeader, responseHeaderVersion } from '../../protocol/header';
 import { Reader } from '../../protocol/primitives';
@@ -141,29 +141,17 @@ export class KafkaConnection {
    */
   request<K extends ApiKey>(apiKey: K, apiVersion: number, body: RequestInput<K>): Promise<Response<K>>;
   request<K extends ApiKey>(apiKey: K, apiVersion: number, body: RequestInput<K>, expectResponse: boolean): Promise<Response<K> | undefined>;
-  request<K extends ApiKey>(apiKey: K, apiVersion: number, body: RequestInput<K>, expectResponse = true): Promise<Response<K> | undefined> {
-    return this.send(apiKey, apiVersion, body, expectResponse, requestCodec(apiKey, apiVersion), responseCodec(apiKey, apiVersion));
-  }
-
-  /**
-   * The same with a key known only at run time (a frame tool, a request forwarded as the
-   * caller gave it): the body is checked only by the encoder and the answer is untyped JSON.
-   */
-  requestUntyped(apiKey: number, apiVersion: number, body: unknown, expectResponse = true): Promise<Record<string, unknown> | undefined> {
-    return this.send(apiKey, apiVersion, body, expectResponse, requestCodec(apiKey, apiVersion), responseCodec(apiKey, apiVersion));
-  }
-
-  private async send<T>(apiKey: number, apiVersion: number, body: unknown, expectResponse: boolean, encoder: Codec, decoder: Pick<Codec<T>, 'decode'>): Promise<T | undefined> {
+  async request<K extends ApiKey>(apiKey: K, apiVersion: number, body: RequestInput<K>, expectResponse = true): Promise<Response<K> | undefined> {
     const correlationId = this.allocateCorrelationId();
     const frame = encodeRequestFrameParts(
       { apiKey, apiVersion, correlationId, clientId: this.options.clientId ?? 'brook' },
-      encoder,
+      requestCodec(apiKey, apiVersion),
       body,
     );
     const reader = await this.sendFrame(frame, correlationId, expectResponse);
     if (!expectResponse) return undefined;
     decodeResponseHeader(reader, responseHeaderVersion(apiKey, apiVersion));
-    return decoder.decode(reader);
+    return responseCodec(apiKey, apiVersion).decode(reader);
   }
 
   close(): void {

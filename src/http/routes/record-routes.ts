@@ -18,6 +18,7 @@ import { JsonObject, onlyFields, queryInteger, requireObject } from '../validate
 import { isInternalTopic as isInternal } from '../../../protocol/topic-names';
 import { existingTopic } from './topic-routes';
 import { ApiKey } from '../../../protocol/api-keys';
+import type { Response } from '../../../protocol/apis';
 
 /** Records one produce request may carry. */
 export const PRODUCE_RECORDS_MAX = 10_000;
@@ -122,7 +123,7 @@ async function readPartition(cluster: Cluster, topic: string, partition: number,
     start = Math.max(earliest, latest - limit);
   }
 
-  let answer: any;
+  let answer: Response<typeof ApiKey.Fetch>;
   for (let attempt = 0; ; attempt++) {
     answer = await connection.request(ApiKey.Fetch, {
       clusterId: null,
