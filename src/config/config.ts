@@ -3,6 +3,7 @@
 // Errors are ConfigError with a one-line message the CLI prints as is (exit code 2).
 
 import * as fs from 'node:fs';
+import { isIP } from 'node:net';
 import { isLogLevel, LogLevel } from '../logger';
 import { SETTINGS, TOPIC_DEFAULT_KEYS } from './limits';
 
@@ -33,6 +34,11 @@ export interface BrokerConfig {
   socketRequestMaxBytes: number;
   maxInflightRequestsPerConnection: number;
   maxConnections: number;
+  maxConnectionsPerIp: number;
+  /** max.connections.per.ip.overrides as given; parseConnectionOverrides reads it. */
+  maxConnectionsPerIpOverrides: string;
+  connectionsMaxIdleMs: number;
+  reservedBrokerConnections: number;
   maxPartitionsPerRequest: number;
   tailCacheBytes: number;
   retentionCheckIntervalMs: number;
@@ -95,6 +101,32 @@ function parseInteger(value: string, what: string, min = 0, max = Number.MAX_SAF
   if (!Number.isSafeInteger(n) || n < min) throw new ConfigError(`${what}: must be an integer >= ${min}, got "${value}"`);
   if (n > max) throw new ConfigError(`${what}: must be an integer <= ${max}, got "${value}"`);
   return n;
+}
+
+/**
+ * max.connections.per.ip.overrides: "ip:count,ip:count" as Kafka writes it (an IPv6 address
+ * is everything before the last colon). Only IP addresses: a host name is refused, since
+ * the listener compares peer addresses.
+ */
+export function parseConnectionOverrides(value: string): Map<string, number> {
+  const overrides = new Map<string, number>();
+  if (value.trim() === '') return overrides;
+  for (const raw of value.split(',')) {
+    const part = raw.trim();
+    const at = part.lastIndexOf(':');
+    const what = 'max.connections.per.ip.overrides';
+    if (at <= 0) throw new ConfigError(`${what}: expected IP:COUNT[,...], got "${part}"`);
+    const host = normalizePeerAddress(part.slice(0, at).replace(/^\[|\]$/g, ''));
+    if (isIP(host) === 0) throw new ConfigError(`${what}: "${part.slice(0, at)}" is not an IP address`);
+    if (overrides.has(host)) throw new ConfigError(`${what}: ${host} appears twice`);
+    overrides.set(host, parseInteger(part.slice(at + 1), `${what} (${host})`, 0, 2147483647));
+  }
+  return overrides;
+}
+
+/** An IPv4 address as node reports it on a dual-stack socket (::ffff:a.b.c.d) becomes a.b.c.d. */
+export function normalizePeerAddress(address: string): string {
+  return address.startsWith('::ffff:') && isIP(address.slice(7)) === 4 ? address.slice(7) : address;
 }
 
 function parseBool(value: string, what: string): boolean {
@@ -218,6 +250,7 @@ export function loadConfig(flags: ServerFlags): BrokerConfig {
     else if (def.kind === 'bool') config[def.field] = parseBool(given, def.key);
     else config[def.field] = given;
   }
+  parseConnectionOverrides(config.maxConnectionsPerIpOverrides as string);
   const { raftTickMs, raftElectionTimeoutMs } = config as { raftTickMs: number; raftElectionTimeoutMs: number };
   if (raftElectionTimeoutMs < 5 * raftTickMs) {
     throw new ConfigError(`controller.quorum.election.timeout.ms: must be at least 5 ticks of brook.raft.tick.ms (${5 * raftTickMs}), got ${raftElectionTimeoutMs}`);

@@ -22,6 +22,19 @@ export interface ConnectionLimits {
   maxInflightRequests: number;
 }
 
+/**
+ * Decides whether a connection on a reserved slot may stay: given its first request's
+ * header and a reader over its body, true when it comes from another broker (see KafkaListener).
+ */
+export type ReservedGate = (
+  header: RequestHeader,
+  body: Reader,
+  remoteAddress: string | undefined,
+) => Promise<boolean> | boolean;
+
+/** TCP keepalive on accepted sockets: the first probe after this much silence. */
+export const KEEPALIVE_INITIAL_DELAY_MS = 60_000;
+
 interface Pending {
   done: boolean;
   result: DispatchResult;
@@ -38,6 +51,12 @@ export class Connection {
   private paused = false;
   private stopped = false;
   private drainWaiters: (() => void)[] = [];
+  /** When the last request arrived or the last response left (for connections.max.idle.ms). */
+  lastActiveMs = Date.now();
+  /** Set while the connection sits on a reserved slot and has not yet proved it is a broker. */
+  private gate: ReservedGate | null = null;
+  private held: Buffer[] = [];
+  private gateTimer: NodeJS.Timeout | undefined;
 
   constructor(
     readonly socket: Socket,
@@ -47,6 +66,8 @@ export class Connection {
   ) {
     this.remote = `${socket.remoteAddress}:${socket.remotePort}`;
     socket.setNoDelay(true);
+    // Dead peers (a host that vanished without a FIN) are found by the kernel's probes.
+    socket.setKeepAlive(true, KEEPALIVE_INITIAL_DELAY_MS);
     socket.on('error', (error) => {
       this.logger.debug('connection error', { connection: this.id, remote: this.remote, error: error.message });
     });
@@ -70,9 +91,69 @@ export class Connection {
     );
   }
 
+  /** True while the connection holds a reserved slot it has not yet earned. */
+  get onProbation(): boolean {
+    return this.gate !== null;
+  }
+
+  /**
+   * Puts the connection on a reserved slot: its first request must pass `gate` within
+   * `proofMs`, or the connection is closed with `refusal` as the log line's reason.
+   * Nothing it sends is dispatched before the gate has answered.
+   */
+  probation(gate: ReservedGate, proofMs: number, refusal: string): void {
+    this.gate = gate;
+    this.gateTimer = setTimeout(() => this.refuse(refusal, 'no broker request in time'), proofMs);
+    this.refusal = refusal;
+  }
+
+  private refusal = '';
+
+  private refuse(reason: string, detail: string): void {
+    if (this.closed) return;
+    this.logger.warn('connection refused: ' + reason, { connection: this.id, remote: this.remote, detail });
+    this.close(reason);
+  }
+
+  private checkGate(frame: Buffer): void {
+    const gate = this.gate!;
+    let header: RequestHeader;
+    let verdict: Promise<boolean> | boolean;
+    try {
+      const reader = new Reader(frame);
+      header = decodeRequestHeader(reader);
+      verdict = gate(header, reader, this.socket.remoteAddress);
+    } catch {
+      verdict = false;
+    }
+    const decide = (admitted: boolean) => {
+      if (this.closed) return;
+      if (!admitted) {
+        this.refuse(this.refusal, "first request is not a registered broker's");
+        return;
+      }
+      clearTimeout(this.gateTimer);
+      this.gate = null;
+      const held = this.held;
+      this.held = [];
+      if (this.onFrames(held) && !this.paused && !this.stopped) this.socket.resume();
+    };
+    if (verdict instanceof Promise) verdict.then(decide, () => decide(false));
+    else decide(verdict);
+  }
+
   /** Handles complete frames; returns false to stop reading (too many requests in flight). */
   private onFrames(frames: Buffer[]): boolean {
     if (this.closed || this.stopped) return false;
+    this.lastActiveMs = Date.now();
+    if (this.gate) {
+      // Held, unread, until the first frame has been judged.
+      const first = this.held.length === 0;
+      this.held.push(...frames);
+      this.socket.pause();
+      if (first) this.checkGate(this.held[0]);
+      return false;
+    }
     for (const frame of frames) {
       if (this.closed) return false;
       this.onFrame(frame);
@@ -139,6 +220,7 @@ export class Connection {
       if (result !== 'no-response') for (const part of result) this.socket.write(part);
     }
     this.socket.uncork();
+    this.lastActiveMs = Date.now();
     if (this.paused && !this.stopped && this.queue.length < this.limits.maxInflightRequests) {
       this.paused = false;
       this.socket.resume();
@@ -152,9 +234,16 @@ export class Connection {
     this.close(reason);
   }
 
+  /** No request in flight and none received for `idleMs`. */
+  isIdle(nowMs: number, idleMs: number): boolean {
+    return this.queue.length === 0 && nowMs - this.lastActiveMs >= idleMs;
+  }
+
   close(_reason?: string): void {
     if (this.closed) return;
     this.closed = true;
+    clearTimeout(this.gateTimer);
+    this.held = [];
     this.queue.length = 0;
     this.socket.destroy();
     this.notifyDrained();
@@ -162,6 +251,8 @@ export class Connection {
 
   private onClose(): void {
     this.closed = true;
+    clearTimeout(this.gateTimer);
+    this.held = [];
     this.queue.length = 0;
     this.notifyDrained();
   }

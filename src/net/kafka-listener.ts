@@ -8,17 +8,37 @@
 
 import * as net from 'node:net';
 import { Logger } from '../logger';
-import { Connection, ConnectionLimits, Dispatcher } from './connection';
+import { normalizePeerAddress } from '../config/config';
+import { Connection, ConnectionLimits, Dispatcher, ReservedGate } from './connection';
 
 export interface ListenerOptions extends ConnectionLimits {
   host: string;
   port: number;
   maxConnections: number;
+  /** max.connections.per.ip (unlimited when absent). */
+  maxConnectionsPerIp?: number;
+  /** max.connections.per.ip.overrides: IP address to its own limit. */
+  maxConnectionsPerIpOverrides?: Map<string, number>;
+  /** connections.max.idle.ms (never when absent). */
+  idleMs?: number;
+  /** Slots beyond the limits above for connections that pass `reservedGate`. */
+  reservedConnections?: number;
+  reservedGate?: ReservedGate;
+  /** How long a connection on a reserved slot has to send its first request. */
+  reservedProofMs?: number;
 }
+
+const DEFAULT_RESERVED_PROOF_MS = 2000;
 
 export class KafkaListener {
   private server: net.Server | null = null;
   private readonly connections = new Set<Connection>();
+  /** Connections on the ordinary slots, by peer IP address (for max.connections.per.ip). */
+  private readonly perIp = new Map<string, number>();
+  private clientCount = 0;
+  /** Connections on reserved slots, oldest first. */
+  private readonly reserved = new Set<Connection>();
+  private idleTimer: NodeJS.Timeout | undefined;
   /**
    * With `closedUntilServe` (the broker's Kafka port), false from listen() until serve():
    * connections are closed at once meanwhile. Other listeners serve from listen() on.
@@ -54,9 +74,32 @@ export class KafkaListener {
       server.listen(this.options.port, this.options.host, () => {
         server.off('error', reject);
         server.on('error', (error) => this.logger.error('listener error', { error: error.message }));
+        this.startIdleSweep();
         resolve((server.address() as net.AddressInfo).port);
       });
     });
+  }
+
+  /** Closes connections idle for connections.max.idle.ms; checked a few times per period. */
+  private startIdleSweep(): void {
+    const idleMs = this.options.idleMs;
+    if (!idleMs || this.idleTimer) return;
+    this.idleTimer = setInterval(
+      () => {
+        const now = Date.now();
+        for (const connection of this.connections) {
+          if (!connection.isIdle(now, idleMs)) continue;
+          this.logger.debug('closing idle connection', {
+            connection: connection.id,
+            remote: connection.remote,
+            idleMs,
+          });
+          connection.close('idle');
+        }
+      },
+      Math.max(10, Math.min(Math.floor(idleMs / 4), 30_000)),
+    );
+    this.idleTimer.unref();
   }
 
   /** Starts answering new connections. */
@@ -64,24 +107,74 @@ export class KafkaListener {
     this.serving = true;
   }
 
+  /**
+   * Ordinary slots: max.connections in all, max.connections.per.ip (or its override) per
+   * peer address. A connection past either limit may take a reserved slot, if one is free
+   * (else the oldest connection still on probation there is dropped for it), and keeps it
+   * only if its first request passes the gate in time; otherwise it is refused.
+   */
   private accept(accepted: net.Socket): void {
+    const remote = `${accepted.remoteAddress}:${accepted.remotePort}`;
     if (!this.serving) {
-      this.logger.debug('connection closed: the broker is still starting', { remote: `${accepted.remoteAddress}:${accepted.remotePort}` });
+      this.logger.debug('connection closed: the broker is still starting', { remote });
       accepted.destroy();
       return;
     }
+    const ip = normalizePeerAddress(accepted.remoteAddress ?? '');
+    const ipLimit = this.options.maxConnectionsPerIpOverrides?.get(ip) ?? this.options.maxConnectionsPerIp ?? Infinity;
     // node:net's own max.connections check cannot see adopted sockets, so it is done here.
-    if (this.connections.size >= this.options.maxConnections) {
-      this.logger.warn('connection refused: max.connections reached', { remote: `${accepted.remoteAddress}:${accepted.remotePort}`, limit: this.options.maxConnections });
-      accepted.destroy();
-      return;
+    let refusal: string | null = null;
+    if (this.clientCount >= this.options.maxConnections) refusal = 'max.connections reached';
+    else if ((this.perIp.get(ip) ?? 0) >= ipLimit) refusal = 'max.connections.per.ip reached';
+    const gate = this.options.reservedGate;
+    const reservedSlots = gate ? (this.options.reservedConnections ?? 0) : 0;
+    if (refusal !== null) {
+      if (this.reserved.size >= reservedSlots) {
+        const unproven = [...this.reserved].find((c) => c.onProbation);
+        if (unproven) {
+          this.logger.debug('connection dropped: its reserved slot goes to a newer connection', {
+            connection: unproven.id,
+            remote: unproven.remote,
+          });
+          unproven.close('dropped for a newer connection on a reserved slot');
+          this.reserved.delete(unproven);
+        }
+      }
+      if (this.reserved.size >= reservedSlots) {
+        this.logger.warn(`connection refused: ${refusal}`, {
+          remote,
+          limit: refusal.startsWith('max.connections.per.ip') ? ipLimit : this.options.maxConnections,
+        });
+        accepted.destroy();
+        return;
+      }
     }
     let connection: Connection | null = null;
-    const socket = adoptWithReads(accepted, Connection.reads(this.options, () => connection));
+    const socket = adoptWithReads(
+      accepted,
+      Connection.reads(this.options, () => connection),
+    );
     const created = new Connection(socket, this.dispatcher, this.options, this.logger);
     connection = created;
     this.connections.add(created);
-    socket.on('close', () => this.connections.delete(created));
+    if (refusal !== null) {
+      this.reserved.add(created);
+      created.probation(gate!, this.options.reservedProofMs ?? DEFAULT_RESERVED_PROOF_MS, refusal);
+      socket.on('close', () => {
+        this.connections.delete(created);
+        this.reserved.delete(created);
+      });
+      return;
+    }
+    this.clientCount++;
+    this.perIp.set(ip, (this.perIp.get(ip) ?? 0) + 1);
+    socket.on('close', () => {
+      this.connections.delete(created);
+      this.clientCount--;
+      const left = (this.perIp.get(ip) ?? 1) - 1;
+      if (left > 0) this.perIp.set(ip, left);
+      else this.perIp.delete(ip);
+    });
   }
 
   /** Stops accepting, waits (bounded) for in-flight requests to be answered, then closes. */
@@ -89,6 +182,7 @@ export class KafkaListener {
     const server = this.server;
     if (!server) return;
     this.server = null;
+    clearInterval(this.idleTimer);
     const closed = new Promise<void>((resolve) => server.close(() => resolve()));
     for (const connection of this.connections) connection.stopReading();
     let timer: NodeJS.Timeout | undefined;

@@ -4,7 +4,11 @@
 
 import * as path from 'node:path';
 import xxhash from 'xxhash-wasm';
-import { BrokerConfig } from '../config/config';
+import { ApiKey } from '../../protocol/api-keys';
+import { RequestHeader } from '../../protocol/header';
+import { Reader } from '../../protocol/primitives';
+import { BrokerConfig, parseConnectionOverrides } from '../config/config';
+import { ErrorCode } from '../../protocol/errors';
 import { Logger } from '../logger';
 import { LogManager } from '../log/log-manager';
 import { Broker, BrokerSettings } from '../broker/broker';
@@ -15,6 +19,20 @@ import { brokerTopicDefaults, logManagerOptions } from './settings';
 
 /** How long a failed start waits for what it started to stop. */
 const STARTUP_CLEANUP_MS = 5000;
+
+/**
+ * The reserved-slot gate of the Kafka port: a follower's first request on a new connection
+ * is a Fetch or an OffsetForLeaderEpoch (v3+) whose first field is its replica id, and that
+ * id must name a registered, unfenced broker whose registered host is the peer's address
+ * (the same check a follower fetch passes later).
+ */
+async function isBrokerReplication(broker: Broker, header: RequestHeader, body: Reader, remoteAddress: string | undefined): Promise<boolean> {
+  const replicaIdFirst = header.apiKey === ApiKey.Fetch || (header.apiKey === ApiKey.OffsetForLeaderEpoch && header.apiVersion >= 3);
+  if (!replicaIdFirst || body.remaining < 4) return false;
+  const replicaId = body.int32();
+  if (replicaId < 0) return false;
+  return (await broker.replicas.checkFollowerIdentity(replicaId, remoteAddress)) === ErrorCode.NONE;
+}
 
 export interface RunningBroker {
   kafkaPort: number;
@@ -98,6 +116,11 @@ export async function startBroker(config: BrokerConfig, logger: Logger): Promise
       host: config.listen.host,
       port: config.listen.port,
       maxConnections: config.maxConnections,
+      maxConnectionsPerIp: config.maxConnectionsPerIp,
+      maxConnectionsPerIpOverrides: parseConnectionOverrides(config.maxConnectionsPerIpOverrides),
+      idleMs: config.connectionsMaxIdleMs,
+      reservedConnections: config.reservedBrokerConnections,
+      reservedGate: (header, body, remoteAddress) => isBrokerReplication(broker, header, body, remoteAddress),
       socketRequestMaxBytes: config.socketRequestMaxBytes,
       maxInflightRequests: config.maxInflightRequestsPerConnection,
     },

@@ -47,6 +47,29 @@ test('JSON config files', () => {
   assert.throws(() => loadConfig({ config: file }), (e: Error) => e instanceof ConfigError);
 });
 
+test('connection slot settings: defaults, overrides, bad values refused', () => {
+  const defaults = loadConfig({});
+  assert.equal([defaults.connectionsMaxIdleMs, defaults.maxConnectionsPerIp, defaults.reservedBrokerConnections], [600000, 500, 32]);
+  const file = path.join(dir, 'slots.properties');
+  fs.writeFileSync(file, 'max.connections.per.ip=5\nmax.connections.per.ip.overrides=10.0.0.1:50, [::1]:7,::ffff:10.0.0.2:0\nconnections.max.idle.ms=1000\n');
+  const config = loadConfig({ config: file });
+  assert.equal([config.maxConnectionsPerIp, config.connectionsMaxIdleMs], [5, 1000]);
+  const bad: [string, RegExp][] = [
+    ['max.connections.per.ip=-1', /max.connections.per.ip: must be an integer >= 0/],
+    ['max.connections.per.ip=lots', /max.connections.per.ip: expected an integer/],
+    ['connections.max.idle.ms=0', /connections.max.idle.ms: must be an integer >= 100/],
+    ['max.connections.per.ip.overrides=10.0.0.1', /expected IP:COUNT/],
+    ['max.connections.per.ip.overrides=broker.example:5', /is not an IP address/],
+    ['max.connections.per.ip.overrides=10.0.0.1:x', /expected an integer/],
+    ['max.connections.per.ip.overrides=10.0.0.1:-3', /must be an integer >= 0/],
+    ['max.connections.per.ip.overrides=10.0.0.1:1,10.0.0.1:2', /appears twice/],
+  ];
+  for (const [line, message] of bad) {
+    fs.writeFileSync(file, line + '\n');
+    assert.throws(() => loadConfig({ config: file }), (e: Error) => e instanceof ConfigError && message.test(e.message), line);
+  }
+});
+
 test('bad values are ConfigErrors with a clear message', () => {
   const bad: [Record<string, string>, RegExp][] = [
     [{ 'node-id': 'x' }, /--node-id: expected an integer/],
