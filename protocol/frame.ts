@@ -60,6 +60,11 @@ export class FrameAssembler {
     return this.scratch.subarray(this.end, this.end + SCRATCH_READ_BYTES);
   }
 
+  /** True while part of a frame (even of its size prefix) has arrived and the rest has not. */
+  get partial(): boolean {
+    return this.piece !== null || this.end > this.start;
+  }
+
   /**
    * Records that `bytesRead` bytes arrived at the start of the buffer last returned by
    * nextReadBuffer; returns the frame bodies (without size prefix) completed by them.

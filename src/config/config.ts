@@ -39,6 +39,8 @@ export interface BrokerConfig {
   maxConnectionsPerIpOverrides: string;
   connectionsMaxIdleMs: number;
   reservedBrokerConnections: number;
+  maxQueuedResponseBytes: number;
+  partialRequestTimeoutMs: number;
   maxPartitionsPerRequest: number;
   tailCacheBytes: number;
   retentionCheckIntervalMs: number;

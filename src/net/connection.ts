@@ -20,6 +20,11 @@ export interface Dispatcher {
 export interface ConnectionLimits {
   socketRequestMaxBytes: number;
   maxInflightRequests: number;
+  /**
+   * Response bytes queued on the socket past which the connection is not read until the
+   * client has drained them (unbounded when absent).
+   */
+  maxQueuedResponseBytes?: number;
 }
 
 /**
@@ -49,6 +54,11 @@ export class Connection {
   private readonly queue: Pending[] = [];
   private closed = false;
   private paused = false;
+  /** Not read because too many response bytes wait for the client (until 'drain'). */
+  private muted = false;
+  /** When bytes last arrived, or reading last resumed; and whether a frame is half-read. */
+  private lastReadMs = Date.now();
+  private partialFrame = false;
   private stopped = false;
   private drainWaiters: (() => void)[] = [];
   /** When the last request arrived or the last response left (for connections.max.idle.ms). */
@@ -84,11 +94,39 @@ export class Connection {
 
   /** The socket `onread` option that feeds this connection (see KafkaListener.accept). */
   static reads(limits: ConnectionLimits, target: () => Connection | null): ReturnType<typeof frameReads> {
-    return frameReads(
-      new FrameAssembler(limits.socketRequestMaxBytes),
+    const assembler = new FrameAssembler(limits.socketRequestMaxBytes);
+    const reads = frameReads(
+      assembler,
       (frames) => target()?.onFrames(frames) ?? false,
       (error) => target()?.fail('bad frame', error),
     );
+    return {
+      buffer: reads.buffer,
+      callback: (bytesRead) => {
+        const more = reads.callback(bytesRead);
+        const connection = target();
+        if (connection) {
+          connection.lastReadMs = Date.now();
+          connection.partialFrame = assembler.partial;
+        }
+        return more;
+      },
+    };
+  }
+
+  /**
+   * Half a request frame has been waiting for its rest for `timeoutMs` while the connection
+   * was being read (time spent not reading, by back-pressure, does not count).
+   */
+  isStalled(nowMs: number, timeoutMs: number): boolean {
+    const reading = !this.paused && !this.muted && !this.stopped && this.gate === null;
+    return reading && this.partialFrame && nowMs - this.lastReadMs >= timeoutMs;
+  }
+
+  private resumeReading(): void {
+    if (this.closed || this.paused || this.muted || this.stopped || this.gate !== null) return;
+    this.lastReadMs = Date.now();
+    this.socket.resume();
   }
 
   /** True while the connection holds a reserved slot it has not yet earned. */
@@ -136,7 +174,7 @@ export class Connection {
       this.gate = null;
       const held = this.held;
       this.held = [];
-      if (this.onFrames(held) && !this.paused && !this.stopped) this.socket.resume();
+      if (this.onFrames(held)) this.resumeReading();
     };
     if (verdict instanceof Promise) verdict.then(decide, () => decide(false));
     else decide(verdict);
@@ -154,16 +192,21 @@ export class Connection {
       if (first) this.checkGate(this.held[0]);
       return false;
     }
-    for (const frame of frames) {
+    for (let i = 0; i < frames.length; i++) {
       if (this.closed) return false;
-      this.onFrame(frame);
+      if (this.muted) {
+        // Frames already read wait, unhandled, until the client drains its responses.
+        this.held.push(...frames.slice(i));
+        return false;
+      }
+      this.onFrame(frames[i]);
     }
     if (!this.paused && this.queue.length >= this.limits.maxInflightRequests) {
       this.paused = true;
       this.socket.pause();
       return false;
     }
-    return !this.closed;
+    return !this.closed && !this.muted;
   }
 
   private onFrame(frame: Buffer): void {
@@ -221,9 +264,22 @@ export class Connection {
     }
     this.socket.uncork();
     this.lastActiveMs = Date.now();
+    const bound = this.limits.maxQueuedResponseBytes;
+    if (bound !== undefined && !this.muted && this.socket.writableLength >= bound) {
+      // Kafka mutes such a channel: nothing more is read (so no more responses are made)
+      // until the client has taken what waits for it.
+      this.muted = true;
+      this.socket.pause();
+      this.socket.once('drain', () => {
+        this.muted = false;
+        const held = this.held;
+        this.held = [];
+        if (held.length === 0 || this.onFrames(held)) this.resumeReading();
+      });
+    }
     if (this.paused && !this.stopped && this.queue.length < this.limits.maxInflightRequests) {
       this.paused = false;
-      this.socket.resume();
+      this.resumeReading();
     }
     if (this.queue.length === 0) this.notifyDrained();
   }
@@ -232,6 +288,11 @@ export class Connection {
     const message = error instanceof Error ? error.message : String(error);
     this.logger.warn('closing connection', { connection: this.id, remote: this.remote, reason, error: message });
     this.close(reason);
+  }
+
+  /** True while reading waits for the client to drain queued responses. */
+  get isMuted(): boolean {
+    return this.muted;
   }
 
   /** No request in flight and none received for `idleMs`. */

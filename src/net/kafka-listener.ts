@@ -21,6 +21,8 @@ export interface ListenerOptions extends ConnectionLimits {
   maxConnectionsPerIpOverrides?: Map<string, number>;
   /** connections.max.idle.ms (never when absent). */
   idleMs?: number;
+  /** A half-read request frame with no new bytes for this long closes the connection (never when absent). */
+  partialRequestTimeoutMs?: number;
   /** Slots beyond the limits above for connections that pass `reservedGate`. */
   reservedConnections?: number;
   reservedGate?: ReservedGate;
@@ -80,24 +82,36 @@ export class KafkaListener {
     });
   }
 
-  /** Closes connections idle for connections.max.idle.ms; checked a few times per period. */
+  /**
+   * Closes connections idle for connections.max.idle.ms and those stalled in the middle of
+   * a request frame; checked a few times per period.
+   */
   private startIdleSweep(): void {
-    const idleMs = this.options.idleMs;
-    if (!idleMs || this.idleTimer) return;
+    const { idleMs, partialRequestTimeoutMs: partialMs } = this.options;
+    if ((!idleMs && !partialMs) || this.idleTimer) return;
+    const period = Math.min(idleMs || Infinity, partialMs || Infinity);
     this.idleTimer = setInterval(
       () => {
         const now = Date.now();
         for (const connection of this.connections) {
-          if (!connection.isIdle(now, idleMs)) continue;
-          this.logger.debug('closing idle connection', {
-            connection: connection.id,
-            remote: connection.remote,
-            idleMs,
-          });
-          connection.close('idle');
+          if (partialMs && connection.isStalled(now, partialMs)) {
+            this.logger.warn('closing connection: a request frame stalled half-sent', {
+              connection: connection.id,
+              remote: connection.remote,
+              timeoutMs: partialMs,
+            });
+            connection.close('partial frame timeout');
+          } else if (idleMs && connection.isIdle(now, idleMs)) {
+            this.logger.debug('closing idle connection', {
+              connection: connection.id,
+              remote: connection.remote,
+              idleMs,
+            });
+            connection.close('idle');
+          }
         }
       },
-      Math.max(10, Math.min(Math.floor(idleMs / 4), 30_000)),
+      Math.max(10, Math.min(Math.floor(period / 4), 30_000)),
     );
     this.idleTimer.unref();
   }

@@ -119,6 +119,8 @@ export async function startBroker(config: BrokerConfig, logger: Logger): Promise
       maxConnectionsPerIp: config.maxConnectionsPerIp,
       maxConnectionsPerIpOverrides: parseConnectionOverrides(config.maxConnectionsPerIpOverrides),
       idleMs: config.connectionsMaxIdleMs,
+      maxQueuedResponseBytes: config.maxQueuedResponseBytes,
+      partialRequestTimeoutMs: config.partialRequestTimeoutMs,
       reservedConnections: config.reservedBrokerConnections,
       reservedGate: (header, body, remoteAddress) => isBrokerReplication(broker, header, body, remoteAddress),
       socketRequestMaxBytes: config.socketRequestMaxBytes,

@@ -1,7 +1,9 @@
-// Connection slots on a Kafka listener: connections.max.idle.ms closes a connection that
-// has sent nothing and awaits nothing, max.connections.per.ip (with its overrides) counts
-// per peer address, and reserved slots past the limits admit only a connection whose first
-// request passes the gate, in time.
+// Connection slots and per-connection memory on a Kafka listener: connections.max.idle.ms
+// closes a connection that has sent nothing and awaits nothing, max.connections.per.ip
+// (with its overrides) counts per peer address, reserved slots past the limits admit only
+// a connection whose first request passes the gate, in time; a client that pipelines and
+// never reads stops being read once its queued responses pass the byte bound, and a
+// request frame stalled half-sent closes its connection.
 
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
@@ -162,6 +164,85 @@ test('reserved slots: past max.connections only a connection whose first request
       for (const client of [...clients, broker]) client.socket.destroy();
     },
   );
+});
+
+test('queued responses past the byte bound stop the reading until the client drains them', async () => {
+  const RESPONSE_BYTES = 256 * 1024;
+  const REQUESTS = 400;
+  let dispatched = 0;
+  const big: Dispatcher = {
+    dispatch(header) {
+      dispatched++;
+      const frame = Buffer.alloc(4 + RESPONSE_BYTES);
+      frame.writeInt32BE(RESPONSE_BYTES, 0);
+      frame.writeInt32BE(header.correlationId, 4);
+      return [frame];
+    },
+  };
+  const options = {
+    host: '127.0.0.1',
+    port: 0,
+    maxConnections: 10,
+    socketRequestMaxBytes: 1 << 20,
+    maxInflightRequests: 100,
+    maxQueuedResponseBytes: 1 << 20,
+  };
+  const listener = new KafkaListener(options as ListenerOptions, big, silentLogger);
+  const port = await listener.listen();
+  const socket = net.connect(port, '127.0.0.1');
+  socket.on('error', () => undefined);
+  try {
+    await new Promise((resolve) => socket.once('connect', resolve));
+    socket.pause();
+    const frames = [];
+    for (let i = 0; i < REQUESTS; i++) frames.push(request(i));
+    socket.write(Buffer.concat(frames));
+    await delay(1000);
+    // What the kernel's socket buffers hold plus the bound: far fewer than all of them.
+    assert.ok(dispatched < 100, `${dispatched} of ${REQUESTS} requests were handled while the client read nothing`);
+    let received = 0;
+    socket.on('data', (data) => (received += data.length));
+    socket.resume();
+    await until(() => received === REQUESTS * (4 + RESPONSE_BYTES), {
+      what: () => `every response once the client reads (${received} bytes, ${dispatched} handled)`,
+      timeoutMs: 10000,
+      intervalMs: 20,
+    });
+    assert.is(dispatched, REQUESTS);
+  } finally {
+    socket.destroy();
+    await listener.close(0);
+  }
+});
+
+test('a request frame stalled half-sent closes the connection; a slow but moving one is served', async () => {
+  await withListener({ partialRequestTimeoutMs: 300 }, async (port) => {
+    const quiet = await connect(port);
+    const stalled = await connect(port);
+    const slow = await connect(port);
+    const frame = request(5);
+    stalled.socket.write(frame.subarray(0, 6));
+    let sent = 0;
+    const trickle = setInterval(() => {
+      if (sent < frame.length) slow.socket.write(frame.subarray(sent, ++sent));
+    }, 60);
+    try {
+      const started = Date.now();
+      await closedSoon(stalled, 'the stalled connection to be closed');
+      assert.ok(Date.now() - started >= 250, 'not before the timeout');
+      await until(() => slow.answers() === 1, {
+        what: 'the slowly sent request to be answered',
+        timeoutMs: 5000,
+        intervalMs: 20,
+      });
+      assert.not.ok(slow.closed(), 'a frame that keeps moving is not cut');
+      assert.not.ok(quiet.closed(), 'a connection between frames is not stalled');
+    } finally {
+      clearInterval(trickle);
+      quiet.socket.destroy();
+      slow.socket.destroy();
+    }
+  });
 });
 
 test.run();
