@@ -25,6 +25,12 @@ export interface ApiHandler<K extends ApiKey = ApiKey> {
   /** The version range advertised in ApiVersions and served. */
   minVersion: number;
   maxVersion: number;
+  /**
+   * A lower minimum shown in ApiVersions than the one served, for clients that gate
+   * features on old versions being listed (Produce, as Kafka 4 does). A request between
+   * this and `minVersion` closes the connection, as Kafka's network layer does.
+   */
+  advertisedMinVersion?: number;
   handle(ctx: RequestContext, request: Request<K>): HandlerResult<ResponseInput<K>>;
   /** A response carrying `errorCode` everywhere an error fits, for requests refused whole. */
   errorResponse(request: Request<K>, errorCode: number, version: number): ResponseInput<K>;

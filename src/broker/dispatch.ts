@@ -32,6 +32,16 @@ export class BrokerDispatcher implements Dispatcher {
     }
     const version = header.apiVersion;
     if (version < handler.minVersion || version > handler.maxVersion) {
+      if (handler.advertisedMinVersion !== undefined && version >= handler.advertisedMinVersion && version < handler.minVersion) {
+        // Listed in ApiVersions but not served (Produce 0-2): Kafka's network layer
+        // refuses such a request by closing the connection, without a response.
+        this.broker.logger.warn('request at an advertised but unserved version, closing connection', {
+          api: handler.name,
+          version,
+          remote: connection.remote,
+        });
+        return 'close';
+      }
       return this.unsupportedVersion(handler, header, body, connection);
     }
     const request = requestCodec(header.apiKey, version).decode(body);

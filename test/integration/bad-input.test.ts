@@ -77,19 +77,36 @@ test('ApiVersions at an unsupported version is answered in v0 layout with UNSUPP
   assert.is(response!.readInt32BE(0), 42);
   assert.is(body.errorCode, ErrorCode.UNSUPPORTED_VERSION);
   const produce = body.apiKeys.find((k: { apiKey: number }) => k.apiKey === ApiKey.Produce);
-  assert.equal([produce.minVersion, produce.maxVersion], [3, 9]);
+  // Produce is listed from 0 as on Kafka 4 (KAFKA-18659), though 3 is the first served.
+  assert.equal([produce.minVersion, produce.maxVersion], [0, 9]);
+});
+
+test('Produce v0-2 (listed in ApiVersions, not served) closes the connection without an answer, as Kafka 4 does', async () => {
+  for (const version of [0, 1, 2]) {
+    const frame = encodeRequestFrame({ apiKey: ApiKey.Produce, apiVersion: version, correlationId: 5, clientId: 't' }, requestCodec(ApiKey.Produce, version), {
+      acks: 1,
+      timeoutMs: 1000,
+      topicData: [{ name: 'x', partitionData: [{ index: 0, records: null }] }],
+    });
+    const result = await rawRequest(broker.port, frame);
+    assert.is(result.frame, null, `Produce v${version} gets no response`);
+    assert.ok(result.closed, `Produce v${version} closes the connection`);
+  }
+  await stillServing();
 });
 
 test('a known API below the served range gets UNSUPPORTED_VERSION; beyond any schema, a close', async () => {
-  const produceV2 = encodeRequestFrame({ apiKey: ApiKey.Produce, apiVersion: 2, correlationId: 5, clientId: 't' }, requestCodec(ApiKey.Produce, 2), {
-    acks: 1,
-    timeoutMs: 1000,
-    topicData: [{ name: 'x', partitionData: [{ index: 0, records: null }] }],
+  const fetchV3 = encodeRequestFrame({ apiKey: ApiKey.Fetch, apiVersion: 3, correlationId: 5, clientId: 't' }, requestCodec(ApiKey.Fetch, 3), {
+    replicaId: -1,
+    maxWaitMs: 0,
+    minBytes: 0,
+    maxBytes: 1024,
+    topics: [{ topic: 'x', partitions: [{ partition: 0, fetchOffset: 0, partitionMaxBytes: 1024 }] }],
   });
-  const { frame } = await rawRequest(broker.port, produceV2);
+  const { frame } = await rawRequest(broker.port, fetchV3);
   assert.ok(frame);
-  const body = decode(0, 2, frame!);
-  assert.is(body.responses[0].partitionResponses[0].errorCode, ErrorCode.UNSUPPORTED_VERSION);
+  const body = decode(ApiKey.Fetch, 3, frame!);
+  assert.is(body.responses[0].partitions[0].errorCode, ErrorCode.UNSUPPORTED_VERSION);
   const fetchV40 = hex('0000000a 0001 0028 00000009 ffff');
   assert.ok((await rawRequest(broker.port, fetchV40)).closed);
   await stillServing();

@@ -1,5 +1,11 @@
 // Produce (key 0), versions 3-9 served (3 is the first with record batch v2 and the
-// transactional id; librdkafka 2.0 needs 3 in range to use batch v2).
+// transactional id; librdkafka 2.0 needs 3 in range to use batch v2), 0-9 advertised.
+// librdkafka up to 2.11.0 compresses with gzip, snappy and lz4 only when the advertised
+// range includes v0, so Brook advertises Produce from 0 as Kafka 4.0 does since
+// KAFKA-18659 (ApiKeys.PRODUCE_API_VERSIONS_RESPONSE_MIN_VERSION = 0, broker listeners).
+// No client sends v0-2 to a broker that lists v3+: one that does has its connection
+// closed, as Kafka's network processor closes it (the header check throws before any
+// handler runs, so no response is written).
 // v4: same as v3. v5: log start offset in the response. v6, v7: same (v7 allows zstd).
 // v8: per-record errors and an error message. v9: flexible.
 //
@@ -99,6 +105,7 @@ export const produce: ApiHandler<typeof ApiKey.Produce> = {
   name: 'Produce',
   minVersion: 3,
   maxVersion: 9,
+  advertisedMinVersion: 0,
   async handle(ctx, request) {
     const { broker } = ctx;
     const acks = request.acks;

@@ -13,7 +13,7 @@ export function apiVersionsBody(errorCode: number) {
   return {
     errorCode,
     apiKeys: handlers
-      .map((h) => ({ apiKey: h.apiKey, minVersion: h.minVersion, maxVersion: h.maxVersion }))
+      .map((h) => ({ apiKey: h.apiKey, minVersion: h.advertisedMinVersion ?? h.minVersion, maxVersion: h.maxVersion }))
       .sort((a, b) => a.apiKey - b.apiKey),
     throttleTimeMs: 0,
   };
