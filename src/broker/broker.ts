@@ -84,6 +84,10 @@ export class Broker {
   lifecycle: BrokerLifecycle | null = null;
   /** Topic creations in flight, so concurrent auto-creations propose once. */
   private readonly creating = new Map<string, Promise<TopicInfo>>();
+  /** Auto-creations this node is forwarding to the controller, by topic name. */
+  private readonly forwardingCreations = new Map<string, Promise<void>>();
+  /** Topics whose creation this node forwarded and the controller accepted: name -> until (ms). */
+  private readonly forwardedCreations = new Map<string, number>();
 
   constructor(
     readonly settings: BrokerSettings,
@@ -345,6 +349,17 @@ export class Broker {
     }
   }
 
+  private async forwardAutoCreate(name: string): Promise<void> {
+    const answer = (await this.forwardToController(19, 4, {
+      topics: [{ name, numPartitions: this.settings.numPartitions, replicationFactor: this.settings.defaultReplicationFactor, assignments: [], configs: [] }],
+      timeoutMs: 30_000,
+      validateOnly: false,
+    })) as { topics?: { errorCode: number; errorMessage: string | null }[] } | null;
+    const result = answer?.topics?.[0];
+    if (result && (result.errorCode === ErrorCode.NONE || result.errorCode === ErrorCode.TOPIC_ALREADY_EXISTS)) this.noteForwardedCreation(name);
+    else this.logger.warn('auto-creation not accepted by the controller', { topic: name, errorCode: result?.errorCode ?? null, error: result?.errorMessage ?? null });
+  }
+
   /** Creates a topic through the quorum; resolves once committed and its logs are open. */
   async createTopic(name: string, partitions: number, replicationFactor: number, configs: Record<string, string>, assignments?: number[][]): Promise<TopicInfo> {
     const [result] = await this.quorum.createTopics([{ name, partitions, replicationFactor, configs, assignments }], false);
@@ -364,11 +379,59 @@ export class Broker {
     return result.errorCode;
   }
 
-  /** Creates a topic on first use when auto.create.topics.enable says so. */
+  /**
+   * Remembers that the controller accepted (or already had) topic `name` through this
+   * node, so that Metadata answers LEADER_NOT_AVAILABLE until this node applies it.
+   */
+  noteForwardedCreation(name: string): void {
+    const now = Date.now();
+    for (const [known, until] of this.forwardedCreations) if (until <= now || this.topics.get(known)) this.forwardedCreations.delete(known);
+    this.forwardedCreations.set(name, now + FORWARDED_CREATION_MEMORY_MS);
+  }
+
+  /**
+   * A topic this node does not have yet but knows is on its way: being created here, its
+   * creation forwarded by this node and accepted by the controller, or in a metadata entry
+   * this node holds but has not applied. Kafka answers such a topic LEADER_NOT_AVAILABLE,
+   * which clients retry, not UNKNOWN_TOPIC_OR_PARTITION.
+   */
+  topicPending(name: string): boolean {
+    if (this.topics.get(name)) return false;
+    const until = this.forwardedCreations.get(name);
+    if (until !== undefined && until > Date.now()) return true;
+    return this.creating.has(name) || this.forwardingCreations.has(name) || this.quorum.hasUnappliedTopic(name);
+  }
+
+  /** Resolves true once this node has applied every topic in `names`, false at the deadline. */
+  async awaitTopicsApplied(names: string[], timeoutMs: number): Promise<boolean> {
+    const deadline = Date.now() + timeoutMs;
+    while (names.some((name) => !this.topics.get(name))) {
+      if (Date.now() >= deadline || this.shuttingDown) return false;
+      await new Promise((resolve) => setTimeout(resolve, 10));
+    }
+    return true;
+  }
+
+  /**
+   * Creates a topic on first use when auto.create.topics.enable says so. The active
+   * controller creates it in place; any other node forwards a CreateTopics to the
+   * controller, as Kafka's brokers do, and returns undefined until it has applied the topic
+   * (Metadata then answers LEADER_NOT_AVAILABLE through topicPending).
+   */
   async autoCreate(name: string): Promise<TopicInfo | undefined> {
     if (!this.settings.autoCreateTopicsEnable) return undefined;
     const existing = this.topics.get(name);
     if (existing) return existing;
+    if (!this.quorum.isLeader) {
+      if (this.topicPending(name)) return undefined;
+      let forwarding = this.forwardingCreations.get(name);
+      if (!forwarding) {
+        forwarding = this.forwardAutoCreate(name).finally(() => this.forwardingCreations.delete(name));
+        this.forwardingCreations.set(name, forwarding);
+      }
+      await forwarding;
+      return this.topics.get(name);
+    }
     let creating = this.creating.get(name);
     if (!creating) {
       creating = this.createTopic(name, this.settings.numPartitions, this.settings.defaultReplicationFactor, {}).finally(() => this.creating.delete(name));
@@ -382,6 +445,9 @@ export class Broker {
     }
   }
 }
+
+/** How long a forwarded creation counts as pending when this node never applies it. */
+const FORWARDED_CREATION_MEMORY_MS = 30_000;
 
 export class TopicCreationError extends Error {
   override name = 'TopicCreationError';

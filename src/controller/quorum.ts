@@ -58,6 +58,9 @@ export interface QuorumOptions {
   onRestore: (image: MetadataImage) => void;
 }
 
+/** How many not yet applied entries hasUnappliedTopic reads at most. */
+const UNAPPLIED_SCAN_LIMIT = 1000;
+
 /** The data of one metadata log entry: its records, counted and each length-prefixed. */
 export function encodeMetadataEntries(records: MetadataRecordInput[]): Buffer {
   const writer = new Writer(256);
@@ -304,6 +307,26 @@ export class MetadataQuorum implements ControllerRequests {
     } finally {
       clearTimeout(timer);
     }
+  }
+
+  /**
+   * Whether an entry this node holds but has not applied yet (the commit has not reached
+   * it, or it is being applied) creates topic `name`: the topic is on its way here.
+   */
+  hasUnappliedTopic(name: string): boolean {
+    const node = this.driver?.node;
+    if (!node) return false;
+    const last = Math.min(node.lastIndex, this.appliedIndex + UNAPPLIED_SCAN_LIMIT);
+    for (let index = this.appliedIndex + 1; index <= last; index++) {
+      const entry = node.entryAt(index);
+      if (!entry || entry.kind === ENTRY_MEMBERSHIP) continue;
+      try {
+        if (decodeMetadataEntries(entry.data).some((r) => r.type === 'Topic' && r.data.name === name)) return true;
+      } catch {
+        return false;
+      }
+    }
+    return false;
   }
 
   private apply(entry: Entry): void {

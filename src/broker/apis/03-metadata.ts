@@ -4,7 +4,12 @@
 // v7: leader epoch. v8: authorized operations. v9: flexible. v10: topic ids.
 // v11: cluster authorized operations dropped. v12: topic name nullable (lookup by id).
 // Answered from the local metadata; the controller id names this broker, which is what
-// kafkajs needs to send admin requests somewhere that serves them.
+// kafkajs needs to send admin requests somewhere that serves them. A topic this node has
+// not applied yet but knows is coming (auto-created through it, its creation forwarded by
+// it, or in a metadata entry it holds unapplied) is LEADER_NOT_AVAILABLE, as on Kafka,
+// where a broker that does not know a topic asks the controller to create it and answers
+// LEADER_NOT_AVAILABLE; clients retry that, while UNKNOWN_TOPIC_OR_PARTITION is final
+// for some (kafkajs).
 
 import { ApiKey } from '../../../protocol/api-keys';
 import { ErrorCode } from '../../../protocol/errors';
@@ -104,7 +109,13 @@ export const metadata: ApiHandler<typeof ApiKey.Metadata> = {
           continue;
         }
         if (!topic && allowAutoCreate) topic = await broker.autoCreate(entry.name);
-        topics.push(topic ? describeTopic(broker, topic) : missingTopic(entry.name, ZERO_UUID, ErrorCode.UNKNOWN_TOPIC_OR_PARTITION));
+        if (topic) topics.push(describeTopic(broker, topic));
+        else {
+          // Committed by the controller (or created through this node) but not applied here
+          // yet: retriable, as Kafka answers it.
+          const errorCode = broker.topicPending(entry.name) ? ErrorCode.LEADER_NOT_AVAILABLE : ErrorCode.UNKNOWN_TOPIC_OR_PARTITION;
+          topics.push(missingTopic(entry.name, ZERO_UUID, errorCode));
+        }
       }
     }
     const { brokers, controllerId } = brokersAndController(broker);

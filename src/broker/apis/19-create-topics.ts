@@ -2,6 +2,14 @@
 // v1: validateOnly and per-topic error messages. v2: throttle time. v4: numPartitions and
 // replicationFactor may be -1 (broker defaults). v5: flexible; the response echoes the
 // partition count, replication factor and configs. v7: topic ids in the response.
+//
+// Kafka's controller answers once the new topic is committed to the metadata log; other
+// brokers learn it a moment later, and Kafka promises the creating client no more ("It may
+// take several seconds after CreateTopicsResult returns success for all the brokers to
+// become aware that the topics have been created", Admin.createTopics javadoc). Brook's
+// controller answers after the commit too; a node that forwarded the request also waits,
+// within the request's timeout, until it has applied the topic itself. Nodes that have
+// not applied it yet answer Metadata for it with LEADER_NOT_AVAILABLE (03-metadata.ts).
 
 import { ApiKey } from '../../../protocol/api-keys';
 import { ErrorCode } from '../../../protocol/errors';
@@ -10,6 +18,9 @@ import { ApiHandler } from '../api-handler';
 import { TOPIC_CONFIGS, effectiveTopicConfig, validateTopicConfig } from '../topic-config';
 import { collidingTopic, validateTopicName } from '../../../protocol/topic-names';
 import { TopicCreationError } from '../broker';
+
+/** The longest a forwarding node waits to apply the topics it forwarded the creation of. */
+const FORWARDED_APPLY_WAIT_MAX_MS = 30_000;
 
 const CONFIG_SOURCE_TOPIC = 1;
 const CONFIG_SOURCE_STATIC_BROKER = 4;
@@ -27,8 +38,18 @@ export const createTopics: ApiHandler<typeof ApiKey.CreateTopics> = {
   async handle(ctx, request) {
     if (!ctx.broker.quorum.isLeader) {
       // Admin writes go to the active controller; its answer is passed back unchanged.
-      const forwarded = await ctx.broker.forwardToController(this.apiKey, ctx.header.apiVersion, request);
-      return forwarded ?? this.errorResponse(request, ErrorCode.NOT_CONTROLLER, ctx.header.apiVersion);
+      const forwarded = (await ctx.broker.forwardToController(this.apiKey, ctx.header.apiVersion, request)) as { topics: { name: string; errorCode: number }[] } | null;
+      if (!forwarded) return this.errorResponse(request, ErrorCode.NOT_CONTROLLER, ctx.header.apiVersion);
+      if (!request.validateOnly) {
+        // The controller answered after the commit. This node waits (within the request's
+        // timeout) until it has applied the new topics too, so that the creating client's
+        // next request here finds them; until then its Metadata answers them
+        // LEADER_NOT_AVAILABLE (retriable).
+        const created = forwarded.topics.filter((t) => t.errorCode === ErrorCode.NONE).map((t) => t.name);
+        for (const name of created) ctx.broker.noteForwardedCreation(name);
+        if (created.length > 0) await ctx.broker.awaitTopicsApplied(created, Math.max(0, Math.min(request.timeoutMs ?? 0, FORWARDED_APPLY_WAIT_MAX_MS)));
+      }
+      return forwarded;
     }
     const { broker } = ctx;
     const topics = request.topics;
