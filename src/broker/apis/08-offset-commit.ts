@@ -2,6 +2,10 @@
 // v1: generation and member id. v2-v4: retention time (ignored: offsets.retention.minutes
 // applies, as in Kafka 2.1+). v3: throttle time. v6: committed leader epoch. v7: group
 // instance id. v8: flexible. Offsets are written to __consumer_offsets before the answer.
+// The offset is stored as the client sent it, negative ones included: Kafka's coordinator
+// does not check it (clients do), and kafkajs commits -2 to mean "earliest" (its
+// admin.resetOffsets and its recovery from OFFSET_OUT_OF_RANGE), which OffsetFetch then
+// returns for the client to resolve.
 
 import { ApiKey } from '../../../protocol/api-keys';
 import { ErrorCode } from '../../../protocol/errors';
@@ -32,7 +36,6 @@ export const offsetCommit: ApiHandler<typeof ApiKey.OffsetCommit> = {
         const metadataBytes = p.committedMetadata === null ? 0 : Buffer.byteLength(p.committedMetadata);
         if (broker.locate(topic.name, p.partitionIndex) === 'unknown') code = ErrorCode.UNKNOWN_TOPIC_OR_PARTITION;
         else if (metadataBytes > broker.settings.offsetMetadataMaxBytes) code = ErrorCode.OFFSET_METADATA_TOO_LARGE;
-        else if (p.committedOffset < -1) code = ErrorCode.INVALID_COMMIT_OFFSET_SIZE;
         else accepted.push({ topic: topic.name, partition: p.partitionIndex, offset: { offset: p.committedOffset, leaderEpoch: p.committedLeaderEpoch ?? -1, metadata: p.committedMetadata, commitTimestampMs: now } });
         return { partitionIndex: p.partitionIndex, errorCode: code };
       }),
