@@ -5,7 +5,9 @@
 // - a `fromBeginning` consumer whose committed offset fell below the log start meets
 //   OFFSET_OUT_OF_RANGE, commits -2 (kafkajs's recovery) and reads from the new log start;
 // - OffsetFetch answers metadata "" where Kafka does: a commit with null metadata, and a
-//   partition with no committed offset.
+//   partition with no committed offset (Kafka stores a null commit metadata as "",
+//   OffsetAndMetadata.NO_METADATA, and answers a missing offset with
+//   OffsetFetchResponse.NO_METADATA, also "").
 
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
@@ -125,6 +127,34 @@ test('a fromBeginning consumer whose committed offset fell below the log start r
   } finally {
     await admin.disconnect();
   }
+});
+
+test('OffsetFetch answers metadata "" for a commit with null metadata and for a partition with no commit, as Kafka does', async () => {
+  await withConnection(async (connection) => {
+    await connection.request(3, 4, { topics: [{ name: 'metadata-topic' }], allowAutoTopicCreation: true });
+    await until(async () => {
+      const answer = await connection.request(3, 4, { topics: [{ name: 'metadata-topic' }], allowAutoTopicCreation: false });
+      return answer.topics[0].errorCode === ErrorCode.NONE && answer.topics[0].partitions.length > 0;
+    }, { what: 'metadata-topic to exist' });
+    // A standalone commit (generation -1, no member) with null metadata, at v2 and at v8.
+    for (const version of [2, 8]) {
+      const answer = await connection.request(8, version, {
+        groupId: `null-metadata-v${version}`,
+        generationIdOrMemberEpoch: -1,
+        memberId: '',
+        topics: [{ name: 'metadata-topic', partitions: [{ partitionIndex: 0, committedOffset: 0, committedMetadata: null }] }],
+      });
+      assert.is(answer.topics[0].partitions[0].errorCode, ErrorCode.NONE, `OffsetCommit v${version}`);
+    }
+  });
+  for (const version of [2, 8]) {
+    const stored = await committed(`null-metadata-v${version}`, 'metadata-topic');
+    assert.equal([Number(stored.committedOffset), stored.metadata], [0, ''], `commit v${version} with null metadata reads back ""`);
+  }
+  const none = await committed('never-committed', 'metadata-topic');
+  assert.equal([Number(none.committedOffset), none.metadata], [-1, ''], 'no commit: offset -1, metadata ""');
+  // (kafkajs's admin.fetchOffsets turns "" into null itself, so it cannot tell the two
+  // apart; the raw answers above are what other clients see.)
 });
 
 test.run();

@@ -5,11 +5,13 @@
 // The offset is stored as the client sent it, negative ones included: Kafka's coordinator
 // does not check it (clients do), and kafkajs commits -2 to mean "earliest" (its
 // admin.resetOffsets and its recovery from OFFSET_OUT_OF_RANGE), which OffsetFetch then
-// returns for the client to resolve.
+// returns for the client to resolve. Null metadata is stored as "", as Kafka stores it
+// (OffsetAndMetadata.NO_METADATA).
 
 import { ApiKey } from '../../../protocol/api-keys';
 import { ErrorCode } from '../../../protocol/errors';
 import { ApiHandler } from '../api-handler';
+import { NO_METADATA } from './09-offset-fetch';
 
 export const offsetCommit: ApiHandler<typeof ApiKey.OffsetCommit> = {
   apiKey: ApiKey.OffsetCommit,
@@ -36,7 +38,7 @@ export const offsetCommit: ApiHandler<typeof ApiKey.OffsetCommit> = {
         const metadataBytes = p.committedMetadata === null ? 0 : Buffer.byteLength(p.committedMetadata);
         if (broker.locate(topic.name, p.partitionIndex) === 'unknown') code = ErrorCode.UNKNOWN_TOPIC_OR_PARTITION;
         else if (metadataBytes > broker.settings.offsetMetadataMaxBytes) code = ErrorCode.OFFSET_METADATA_TOO_LARGE;
-        else accepted.push({ topic: topic.name, partition: p.partitionIndex, offset: { offset: p.committedOffset, leaderEpoch: p.committedLeaderEpoch ?? -1, metadata: p.committedMetadata, commitTimestampMs: now } });
+        else accepted.push({ topic: topic.name, partition: p.partitionIndex, offset: { offset: p.committedOffset, leaderEpoch: p.committedLeaderEpoch ?? -1, metadata: p.committedMetadata ?? NO_METADATA, commitTimestampMs: now } });
         return { partitionIndex: p.partitionIndex, errorCode: code };
       }),
     }));

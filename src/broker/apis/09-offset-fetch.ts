@@ -11,6 +11,13 @@ import type { Broker } from '../broker';
 
 type TopicRequest = NonNullable<Request<typeof ApiKey.OffsetFetch>['topics']>[number];
 
+/**
+ * The metadata of an offset committed without any, and of a partition with no committed
+ * offset: "" (Kafka's OffsetAndMetadata.NO_METADATA and OffsetFetchResponse.NO_METADATA),
+ * never null.
+ */
+export const NO_METADATA = '';
+
 function groupAnswer(broker: Broker, groupId: string, topics: TopicRequest[] | null) {
   const precheck = broker.groups.precheck(groupId);
   if (precheck !== ErrorCode.NONE) return { errorCode: precheck, topics: [] };
@@ -26,7 +33,7 @@ function groupAnswer(broker: Broker, groupId: string, topics: TopicRequest[] | n
           partitionIndex,
           committedOffset: found ? found.offset : -1,
           committedLeaderEpoch: found ? found.leaderEpoch : -1,
-          metadata: found ? found.metadata : '',
+          metadata: found ? found.metadata ?? NO_METADATA : NO_METADATA,
           errorCode: ErrorCode.NONE,
         };
       }),
@@ -55,7 +62,7 @@ export const offsetFetch: ApiHandler<typeof ApiKey.OffsetFetch> = {
   errorResponse(request, errorCode) {
     const topics = (request?.topics ?? []).map((t) => ({
       name: t.name,
-      partitions: t.partitionIndexes.map((partitionIndex) => ({ partitionIndex, committedOffset: -1, committedLeaderEpoch: -1, metadata: '', errorCode })),
+      partitions: t.partitionIndexes.map((partitionIndex) => ({ partitionIndex, committedOffset: -1, committedLeaderEpoch: -1, metadata: NO_METADATA, errorCode })),
     }));
     return {
       throttleTimeMs: 0,
