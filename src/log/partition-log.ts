@@ -252,6 +252,32 @@ export class PartitionLog {
     return segment.indexFull;
   }
 
+  /**
+   * ListOffsets v0's "old-style" offsets: candidates are each segment's base offset (at
+   * least the log start) dated by its last write, plus the log end offset dated now when
+   * the active segment holds data. Latest starts from the newest candidate, earliest from
+   * the oldest, a timestamp from the newest one dated at or before it; up to
+   * `maxNumOffsets` of them are returned, going back, newest first. Kafka dates segments
+   * by their file's modification time; Brook by the newest record timestamp in them.
+   */
+  legacyOffsetsBefore(timestamp: number, maxNumOffsets: number, nowMs = Date.now()): number[] {
+    const candidates: { offset: number; dated: number }[] = this.segments.map((segment) => ({
+      offset: Math.max(segment.baseOffset, this.logStartOffset),
+      dated: segment.maxTimestamp,
+    }));
+    if (!this.active.isEmpty) candidates.push({ offset: this.logEndOffset, dated: nowMs });
+    let start: number;
+    if (timestamp === -1) start = candidates.length - 1;
+    else if (timestamp === -2) start = 0;
+    else {
+      start = candidates.length - 1;
+      while (start >= 0 && candidates[start].dated > timestamp) start--;
+    }
+    const out: number[] = [];
+    for (let i = start; i >= 0 && out.length < Math.max(0, maxNumOffsets); i--) out.push(candidates[i].offset);
+    return out.sort((a, b) => b - a);
+  }
+
   private roll(): void {
     this.writeProducerSnapshot();
     this.segments.push(Segment.create(this.fs, this.dir, this.logEndOffset, this.limits));

@@ -148,3 +148,29 @@ test('record sets are written by reference, not copied', () => {
 });
 
 test.run();
+
+test('ListOffsets v0 request and response fixed bytes (max_num_offsets, old_style_offsets)', () => {
+  const request = { replicaId: -1, topics: [{ name: 't', partitions: [{ partitionIndex: 0, timestamp: -1, maxNumOffsets: 2 }] }] };
+  const requestHex =
+    'ffffffff' + // replica id -1
+    '00000001' + '0001' + '74' + // one topic, "t"
+    '00000001' + '00000000' + // one partition, index 0
+    'ffffffffffffffff' + // timestamp -1 (latest)
+    '00000002'; // max_num_offsets 2
+  const writer = new Writer();
+  requestCodec(ApiKey.ListOffsets, 0).encode(writer, request);
+  assert.is(writer.toBuffer().toString('hex'), requestHex);
+  const decodedRequest = requestCodec(ApiKey.ListOffsets, 0).decode(new Reader(Buffer.from(requestHex, 'hex')));
+  assert.equal(decodedRequest.topics[0].partitions[0].maxNumOffsets, 2);
+
+  const response = { topics: [{ name: 't', partitions: [{ partitionIndex: 0, errorCode: 0, oldStyleOffsets: [5, 0] }] }] };
+  const responseHex =
+    '00000001' + '0001' + '74' + // one topic, "t"
+    '00000001' + '00000000' + '0000' + // one partition, index 0, no error
+    '00000002' + '0000000000000005' + '0000000000000000'; // old-style offsets [5, 0]
+  const out = new Writer();
+  responseCodec(ApiKey.ListOffsets, 0).encode(out, response);
+  assert.is(out.toBuffer().toString('hex'), responseHex);
+  const decoded = responseCodec(ApiKey.ListOffsets, 0).decode(new Reader(Buffer.from(responseHex, 'hex')));
+  assert.equal(decoded.topics[0].partitions[0].oldStyleOffsets.map(Number), [5, 0]);
+});

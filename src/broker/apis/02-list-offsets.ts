@@ -1,28 +1,60 @@
-// ListOffsets (key 2), versions 1-7 served (1 is librdkafka's offsetsForTimes probe).
+// ListOffsets (key 2), versions 0-7 (1 is librdkafka's offsetsForTimes probe).
+// v0: up to max_num_offsets "old-style" offsets per partition, newest first, as Kafka 3.x
+// served them (its ReplicaManager.legacyFetchOffsetsForTimestamp; Kafka 4.0 dropped v0 in
+// KIP-896, old clients and tools still send it).
 // v1: one offset per partition with its timestamp. v2: isolation level, throttle time.
 // v3: same. v4: current leader epoch in, leader epoch out. v5: same. v6: flexible.
 // v7: timestamp -3 asks for the offset of the record with the largest timestamp (KIP-734).
 
 import { ApiKey } from '../../../protocol/api-keys';
 import { ErrorCode } from '../../../protocol/errors';
+import type { Request } from '../../../protocol/apis';
 import { ApiHandler } from '../api-handler';
+import type { Broker } from '../broker';
 
 const LATEST = -1;
 const EARLIEST = -2;
 const MAX_TIMESTAMP = -3;
 const READ_COMMITTED = 1;
+const CONSUMER_REPLICA_ID = -1;
 
 function answer(partitionIndex: number, errorCode: number, timestamp = -1, offset = -1, leaderEpoch = -1) {
   return { partitionIndex, errorCode, oldStyleOffsets: [], timestamp, offset, leaderEpoch: offset >= 0 ? leaderEpoch : -1 };
 }
 
+/**
+ * Version 0: per partition up to maxNumOffsets offsets, newest first
+ * (PartitionLog.legacyOffsetsBefore). For a consumer (replica id -1), offsets above the
+ * high watermark are replaced by the high watermark, as Kafka 3.x does.
+ */
+function listOffsetsV0(broker: Broker, request: Request<typeof ApiKey.ListOffsets>) {
+  return {
+    throttleTimeMs: 0,
+    topics: request.topics.map((topic) => ({
+      name: topic.name,
+      partitions: topic.partitions.map((wanted) => {
+        const located = broker.replicas.leaderReplica(topic.name, wanted.partitionIndex, -1);
+        if ('errorCode' in located) return answer(wanted.partitionIndex, located.errorCode);
+        const { log } = located.replica;
+        if (wanted.timestamp < 0 && wanted.timestamp !== LATEST && wanted.timestamp !== EARLIEST) return answer(wanted.partitionIndex, ErrorCode.INVALID_REQUEST);
+        let offsets = log.legacyOffsetsBefore(wanted.timestamp, wanted.maxNumOffsets ?? 1);
+        if (request.replicaId === CONSUMER_REPLICA_ID && offsets.some((offset) => offset > log.highWatermark)) {
+          offsets = [log.highWatermark, ...offsets.filter((offset) => offset <= log.highWatermark)];
+        }
+        return { ...answer(wanted.partitionIndex, ErrorCode.NONE), oldStyleOffsets: offsets };
+      }),
+    })),
+  };
+}
+
 export const listOffsets: ApiHandler<typeof ApiKey.ListOffsets> = {
   apiKey: ApiKey.ListOffsets,
   name: 'ListOffsets',
-  minVersion: 1,
+  minVersion: 0,
   maxVersion: 7,
   async handle(ctx, request) {
     const { broker, header } = ctx;
+    if (header.apiVersion === 0) return listOffsetsV0(broker, request);
     const topics = [];
     for (const topic of request.topics) {
       const partitions = [];
