@@ -333,7 +333,7 @@ export class Fetcher {
         })),
         forgottenTopicsData: [],
         rackId: '',
-      });
+      }, { cap: 12 }); // Fetch 13+ names topics by id; this code sends names.
     } catch (error) {
       this.cluster.report(`fetch from broker ${leader}`, error);
       this.cluster.drop(leader);

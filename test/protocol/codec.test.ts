@@ -174,3 +174,34 @@ test('ListOffsets v0 request and response fixed bytes (max_num_offsets, old_styl
   const decoded = responseCodec(ApiKey.ListOffsets, 0).decode(new Reader(Buffer.from(responseHex, 'hex')));
   assert.equal(decoded.topics[0].partitions[0].oldStyleOffsets.map(Number), [5, 0]);
 });
+
+test('Fetch v13 request fixed bytes: the topic is named by its 16-byte id', () => {
+  const id = Buffer.from('00112233445566778899aabbccddeeff', 'hex').toString('base64url');
+  const request = {
+    clusterId: null,
+    replicaId: -1,
+    maxWaitMs: 500,
+    minBytes: 1,
+    maxBytes: 1024,
+    isolationLevel: 0,
+    sessionId: 0,
+    sessionEpoch: -1,
+    topics: [{ topicId: id, partitions: [{ partition: 0, currentLeaderEpoch: -1, fetchOffset: 5, lastFetchedEpoch: -1, logStartOffset: -1, partitionMaxBytes: 1024 }] }],
+    forgottenTopicsData: [],
+    rackId: '',
+  };
+  const expected =
+    'ffffffff' + '000001f4' + '00000001' + '00000400' + // replica id, max wait, min bytes, max bytes
+    '00' + '00000000' + 'ffffffff' + // isolation level, session id, session epoch
+    '02' + '00112233445566778899aabbccddeeff' + // one topic: its id
+    '02' + '00000000' + 'ffffffff' + '0000000000000005' + 'ffffffff' + 'ffffffffffffffff' + '00000400' + '00' + // one partition, its tags
+    '00' + // topic tags
+    '01' + // no forgotten topics
+    '01' + // rack id ""
+    '00'; // request tags (no cluster id)
+  const writer = new Writer();
+  requestCodec(ApiKey.Fetch, 13).encode(writer, request);
+  assert.is(writer.toBuffer().toString('hex'), expected);
+  const decoded = requestCodec(ApiKey.Fetch, 13).decode(new Reader(Buffer.from(expected, 'hex')));
+  assert.is(decoded.topics[0].topicId, id);
+});

@@ -1,5 +1,6 @@
-// Fetch (key 1), versions 4-12 served (4 is the first with isolation level and batch v2;
-// librdkafka 2.0 needs 4 in range to use batch v2).
+// Fetch (key 1), versions 4-13 served (4 is the first with isolation level and batch v2;
+// librdkafka 2.0 needs 4 in range to use batch v2). v13: topics by topic id (KIP-516): an
+// id that names no current topic gets UNKNOWN_TOPIC_ID on each of its partitions.
 // v5: log start offset. v6: same. v7: fetch sessions (KIP-227). v8: same.
 // v9: current leader epoch (KIP-320). v10: same (zstd). v11: rack id, preferred read
 // replica (always -1 here). v12: flexible, last fetched epoch, diverging epoch.
@@ -54,7 +55,7 @@ export const fetch: ApiHandler<typeof ApiKey.Fetch> = {
   apiKey: ApiKey.Fetch,
   name: 'Fetch',
   minVersion: 4,
-  maxVersion: 12,
+  maxVersion: 13,
   async handle(ctx, request) {
     const { broker } = ctx;
     if (request.sessionId !== 0) {
@@ -67,12 +68,19 @@ export const fetch: ApiHandler<typeof ApiKey.Fetch> = {
     }
     const slots: Slot[] = [];
     let count = 0;
+    const byId = ctx.header.apiVersion >= 13;
     request.topics.forEach((topic, topicIndex) => {
       count += topic.partitions.length;
+      // v13+: the topic by its id; an id no topic has now (never made, zero, or the id of
+      // a deleted topic even if one of the same name was created since) is UNKNOWN_TOPIC_ID.
+      const name = byId ? (broker.topics.getById(topic.topicId)?.name ?? null) : topic.topic;
       topic.partitions.forEach((partition, partitionIndex) => {
-        const located = broker.topics.get(topic.topic)
-          ? broker.replicas.leaderReplica(topic.topic, partition.partition, partition.currentLeaderEpoch ?? -1)
-          : { errorCode: ErrorCode.UNKNOWN_TOPIC_OR_PARTITION };
+        const located =
+          name === null
+            ? { errorCode: ErrorCode.UNKNOWN_TOPIC_ID }
+            : broker.topics.get(name)
+              ? broker.replicas.leaderReplica(name, partition.partition, partition.currentLeaderEpoch ?? -1)
+              : { errorCode: ErrorCode.UNKNOWN_TOPIC_OR_PARTITION };
         if ('errorCode' in located) slots.push({ topicIndex, partitionIndex, log: undefined, replica: undefined, errorCode: located.errorCode, request: partition });
         else slots.push({ topicIndex, partitionIndex, log: located.replica.log, replica: located.replica, errorCode: ErrorCode.NONE, request: partition });
       });
@@ -104,6 +112,7 @@ export const fetch: ApiHandler<typeof ApiKey.Fetch> = {
       sessionId: 0,
       responses: (request?.topics ?? []).map((topic) => ({
         topic: topic.topic,
+        topicId: topic.topicId,
         partitions: topic.partitions.map((p) => emptyPartition(p.partition, ErrorCode.NONE === errorCode ? ErrorCode.NONE : errorCode)),
       })),
     };
@@ -172,7 +181,7 @@ function answered(broker: Broker, request: FetchRequest, slots: Slot[], attempt:
 }
 
 function assemble(request: FetchRequest, slots: Slot[], partitions: ReturnType<typeof emptyPartition>[]) {
-  const responses = request.topics.map((topic) => ({ topic: topic.topic, partitions: [] as ReturnType<typeof emptyPartition>[] }));
+  const responses = request.topics.map((topic) => ({ topic: topic.topic, topicId: topic.topicId, partitions: [] as ReturnType<typeof emptyPartition>[] }));
   slots.forEach((slot, i) => responses[slot.topicIndex].partitions.push(partitions[i]));
   return { throttleTimeMs: 0, errorCode: ErrorCode.NONE, sessionId: 0, responses };
 }

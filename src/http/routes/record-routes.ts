@@ -137,7 +137,7 @@ async function readPartition(cluster: Cluster, topic: string, partition: number,
       topics: [{ topic, partitions: [{ partition, currentLeaderEpoch: -1, fetchOffset: start, lastFetchedEpoch: -1, logStartOffset: -1, partitionMaxBytes: READ_BYTES_MAX }] }],
       forgottenTopicsData: [],
       rackId: '',
-    });
+    }, { cap: 12 }); // Fetch 13+ names topics by id; this route sends the name.
     const code = answer.errorCode !== ErrorCode.NONE ? answer.errorCode : answer.responses[0].partitions[0].errorCode;
     if (code === ErrorCode.NONE) break;
     if ((code === ErrorCode.NOT_LEADER_OR_FOLLOWER || code === ErrorCode.UNKNOWN_TOPIC_OR_PARTITION) && attempt === 0) {
