@@ -39,9 +39,13 @@ function integersOption(name: string, fallback: number[], allowed?: number[]): n
   if (at < 0) return fallback;
   const text = process.argv[at + 1] ?? '';
   const values = text.split(',').map((part) => Number(part));
-  const bad = values.length === 0 || values.some((v) => !Number.isInteger(v) || v <= 0 || (allowed !== undefined && !allowed.includes(v)));
+  const bad =
+    values.length === 0 ||
+    values.some((v) => !Number.isInteger(v) || v <= 0 || (allowed !== undefined && !allowed.includes(v)));
   if (bad) {
-    process.stderr.write(`--${name} takes a comma-separated list of ${allowed ? `values from ${allowed.join(', ')}` : 'positive integers'}, got "${text}"\n`);
+    process.stderr.write(
+      `--${name} takes a comma-separated list of ${allowed ? `values from ${allowed.join(', ')}` : 'positive integers'}, got "${text}"\n`,
+    );
     process.exit(2);
   }
   return values;
@@ -117,7 +121,8 @@ function sizeName(bytes: number): string {
 }
 
 function specName(spec: Spec): string {
-  if (spec.kind === 'end-to-end') return `end-to-end ${sizeName(END_TO_END_RECORD_BYTES)} at ${END_TO_END_RATE_PER_SECOND.toLocaleString('en-US')}/s, acks=${spec.acks}, RF${spec.replicationFactor}`;
+  if (spec.kind === 'end-to-end')
+    return `end-to-end ${sizeName(END_TO_END_RECORD_BYTES)} at ${END_TO_END_RATE_PER_SECOND.toLocaleString('en-US')}/s, acks=${spec.acks}, RF${spec.replicationFactor}`;
   return `${sizeName(spec.recordBytes)} x${spec.producers} acks=${spec.acks} RF${spec.replicationFactor}`;
 }
 
@@ -127,7 +132,15 @@ function topicName(spec: Spec, round: number): string {
 }
 
 function newProducer(cluster: ClusterUnderTest, acks: Acks): Producer {
-  return new Producer({ bootstrap: cluster.bootstrap, clientId: 'bench-client-matrix', acks, idempotent: acks === 'all', lingerMs: LINGER_MS, batchSize: BATCH_BYTES, bufferMemory: BUFFER_MEMORY_BYTES });
+  return new Producer({
+    bootstrap: cluster.bootstrap,
+    clientId: 'bench-client-matrix',
+    acks,
+    idempotent: acks === 'all',
+    lingerMs: LINGER_MS,
+    batchSize: BATCH_BYTES,
+    bufferMemory: BUFFER_MEMORY_BYTES,
+  });
 }
 
 async function startCluster(base: string, replicationFactor: number): Promise<ClusterUnderTest> {
@@ -135,17 +148,26 @@ async function startCluster(base: string, replicationFactor: number): Promise<Cl
   const bootstrap = brook.nodes.map((node) => `127.0.0.1:${node.port}`);
   const admin = new Admin({ bootstrap, clientId: 'bench-client-matrix-admin' });
   await admin.connect();
-  const probes = await Promise.all(brook.nodes.map(async (node) => {
-    const probe = new KafkaConnection({ host: '127.0.0.1', port: node.port, clientId: 'bench-client-matrix-probe' });
-    await probe.connect();
-    return probe;
-  }));
+  const probes = await Promise.all(
+    brook.nodes.map(async (node) => {
+      const probe = new KafkaConnection({ host: '127.0.0.1', port: node.port, clientId: 'bench-client-matrix-probe' });
+      await probe.connect();
+      return probe;
+    }),
+  );
   return { replicationFactor, brook, admin, bootstrap, probes };
 }
 
 /** One node's view of a topic's partitions: each one's leader and ISR size, or null while it does not know the topic. */
-async function partitionsSeenBy(probe: KafkaConnection, topic: string): Promise<{ leader: number; isr: number }[] | null> {
-  const answer = await probe.request(3, METADATA_VERSION, { topics: [{ name: topic }], allowAutoTopicCreation: false, includeTopicAuthorizedOperations: false });
+async function partitionsSeenBy(
+  probe: KafkaConnection,
+  topic: string,
+): Promise<{ leader: number; isr: number }[] | null> {
+  const answer = await probe.request(3, METADATA_VERSION, {
+    topics: [{ name: topic }],
+    allowAutoTopicCreation: false,
+    includeTopicAuthorizedOperations: false,
+  });
   const seen = answer.topics[0];
   if (!seen || seen.errorCode !== 0) return null;
   return (seen.partitions as { partitionIndex: number; leaderId: number; isrNodes: number[] }[])
@@ -160,7 +182,12 @@ async function partitionsSeenBy(probe: KafkaConnection, topic: string): Promise<
  * exists, or is already gone) counts as success once an earlier attempt may have gone
  * through. The bundled Admin does not retry by itself.
  */
-async function withAdminRetries(what: string, cluster: ClusterUnderTest, doneOnRetry: number, send: () => Promise<unknown>): Promise<void> {
+async function withAdminRetries(
+  what: string,
+  cluster: ClusterUnderTest,
+  doneOnRetry: number,
+  send: () => Promise<unknown>,
+): Promise<void> {
   const deadlineMs = performance.now() + ADMIN_RETRY_DEADLINE_MS;
   for (let attempt = 0; ; attempt++) {
     try {
@@ -185,15 +212,25 @@ async function withAdminRetries(what: string, cluster: ClusterUnderTest, doneOnR
 async function createTopic(cluster: ClusterUnderTest, name: string): Promise<void> {
   const replicationFactor = cluster.replicationFactor;
   const configs: Record<string, string> = replicationFactor > 1 ? { 'min.insync.replicas': '2' } : {};
-  await withAdminRetries(`create topic ${name}`, cluster, ErrorCode.TOPIC_ALREADY_EXISTS, () => cluster.admin.createTopics([{ name, partitions: PARTITIONS, replicationFactor, configs }]));
+  await withAdminRetries(`create topic ${name}`, cluster, ErrorCode.TOPIC_ALREADY_EXISTS, () =>
+    cluster.admin.createTopics([{ name, partitions: PARTITIONS, replicationFactor, configs }]),
+  );
   const deadlineMs = performance.now() + TOPIC_READY_DEADLINE_MS;
   for (;;) {
     const views = await Promise.all(cluster.probes.map((probe) => partitionsSeenBy(probe, name)));
     const first = views[0];
-    const ready = first !== null && first.length === PARTITIONS && first.every((p) => p.leader >= 0 && p.isr === replicationFactor)
-      && views.every((view) => view !== null && view.every((p, i) => p.leader === first[i].leader && p.isr === replicationFactor));
+    const ready =
+      first !== null &&
+      first.length === PARTITIONS &&
+      first.every((p) => p.leader >= 0 && p.isr === replicationFactor) &&
+      views.every(
+        (view) => view !== null && view.every((p, i) => p.leader === first[i].leader && p.isr === replicationFactor),
+      );
     if (ready) return;
-    if (performance.now() > deadlineMs) throw new Error(`topic ${name}: no leader with a full ISR on every partition after ${TOPIC_READY_DEADLINE_MS} ms`);
+    if (performance.now() > deadlineMs)
+      throw new Error(
+        `topic ${name}: no leader with a full ISR on every partition after ${TOPIC_READY_DEADLINE_MS} ms`,
+      );
     await new Promise((resolve) => setTimeout(resolve, TOPIC_READY_POLL_MS));
   }
 }
@@ -201,9 +238,13 @@ async function createTopic(cluster: ClusterUnderTest, name: string): Promise<voi
 /** Deletes a row's topic so the disk holds one row's data at a time. */
 async function deleteTopic(cluster: ClusterUnderTest, name: string): Promise<void> {
   try {
-    await withAdminRetries(`delete topic ${name}`, cluster, ErrorCode.UNKNOWN_TOPIC_OR_PARTITION, () => cluster.admin.deleteTopics([name]));
+    await withAdminRetries(`delete topic ${name}`, cluster, ErrorCode.UNKNOWN_TOPIC_OR_PARTITION, () =>
+      cluster.admin.deleteTopics([name]),
+    );
   } catch (error) {
-    process.stderr.write(`delete topic ${name} failed (its data stays until the bench's directory is removed): ${(error as Error).message}\n`);
+    process.stderr.write(
+      `delete topic ${name} failed (its data stays until the bench's directory is removed): ${(error as Error).message}\n`,
+    );
   }
 }
 
@@ -214,7 +255,11 @@ async function storedRecords(cluster: ClusterUnderTest, topic: string): Promise<
   return total;
 }
 
-async function measureThroughput(cluster: ClusterUnderTest, spec: ThroughputSpec, round: number): Promise<ThroughputSample> {
+async function measureThroughput(
+  cluster: ClusterUnderTest,
+  spec: ThroughputSpec,
+  round: number,
+): Promise<ThroughputSample> {
   const topic = topicName(spec, round);
   await createTopic(cluster, topic);
   try {
@@ -237,7 +282,13 @@ async function measureThroughput(cluster: ClusterUnderTest, spec: ThroughputSpec
       await Promise.all(producers.map((producer) => producer.close()));
     }
     const stored = await storedRecords(cluster, topic);
-    const consume = await runBundledConsumer({ bootstrap: cluster.bootstrap, topic, partitions: PARTITIONS, records: stored, deadlineMs: CONSUME_DEADLINE_MS });
+    const consume = await runBundledConsumer({
+      bootstrap: cluster.bootstrap,
+      topic,
+      partitions: PARTITIONS,
+      records: stored,
+      deadlineMs: CONSUME_DEADLINE_MS,
+    });
     return { round, produce, stored, consume, cpuPercent };
   } finally {
     await deleteTopic(cluster, topic);
@@ -283,7 +334,8 @@ function specs(): Spec[] {
 
 const whole = (value: number) => Math.round(value).toLocaleString('en-US');
 const milliseconds = (value: number) => (value >= 100 ? `${value.toFixed(0)} ms` : `${value.toFixed(1)} ms`);
-const rangeOf = (values: number[]) => (values.length > 1 ? ` (${whole(Math.min(...values))}-${whole(Math.max(...values))})` : '');
+const rangeOf = (values: number[]) =>
+  values.length > 1 ? ` (${whole(Math.min(...values))}-${whole(Math.max(...values))})` : '';
 
 function throughputLine(spec: ThroughputSpec, sample: ThroughputSample): string {
   const { produce, consume } = sample;
@@ -334,7 +386,12 @@ function endToEndSummary(spec: EndToEndSpec, samples: EndToEndSample[]) {
   };
 }
 
-function markdown(throughput: ReturnType<typeof throughputSummary>[], endToEnd: ReturnType<typeof endToEndSummary>[], samplesOf: Map<string, { produce: number[]; consume: number[] }>, failures: { row: string; round: number; error: string }[]): string {
+function markdown(
+  throughput: ReturnType<typeof throughputSummary>[],
+  endToEnd: ReturnType<typeof endToEndSummary>[],
+  samplesOf: Map<string, { produce: number[]; consume: number[] }>,
+  failures: { row: string; round: number; error: string }[],
+): string {
   const lines = [
     `Bundled producer and consumer, ${PARTITIONS} partitions, ${ROUNDS} round(s) of ${PRODUCE_DURATION_MS / 1000} s per row, median (lowest-highest round); producer linger.ms ${LINGER_MS}, batch.size ${BATCH_BYTES / 1024} KiB, default partitioner; RF3: min.insync.replicas 2.`,
     '',
@@ -344,10 +401,14 @@ function markdown(throughput: ReturnType<typeof throughputSummary>[], endToEnd: 
   for (const row of throughput) {
     const rounds = samplesOf.get(row.row)!;
     if (rounds.produce.length === 0) {
-      lines.push(`| ${sizeName(row.recordBytes)} | ${row.producers} | ${row.acks === 'all' ? 'all (idempotent)' : '1'} | ${row.replicationFactor} | failed in every round |  |  |  |  |  |  |  |  |  |  |`);
+      lines.push(
+        `| ${sizeName(row.recordBytes)} | ${row.producers} | ${row.acks === 'all' ? 'all (idempotent)' : '1'} | ${row.replicationFactor} | failed in every round |  |  |  |  |  |  |  |  |  |  |`,
+      );
       continue;
     }
-    lines.push(`| ${sizeName(row.recordBytes)} | ${row.producers} | ${row.acks === 'all' ? 'all (idempotent)' : '1'} | ${row.replicationFactor} | ${whole(row.produceRecordsPerSecond.median)}${rangeOf(rounds.produce)} | ${row.produceMegabytesPerSecond.median.toFixed(1)} | ${milliseconds(row.sendP50Ms)} | ${milliseconds(row.sendP99Ms)} | ${milliseconds(row.sendP999Ms)} | ${milliseconds(row.sendMaxMs)} | ${whole(row.consumeRecordsPerSecond.median)}${rangeOf(rounds.consume)} | ${row.consumeMegabytesPerSecond.median.toFixed(1)} | ${row.produceClientCpuMicrosPerRecord.toFixed(1)}, ${row.consumeClientCpuMicrosPerRecord.toFixed(1)} | ${row.machineCpuPercent}% | ${row.sendErrors}${row.consumerComplete ? '' : ', consumer incomplete'} |`);
+    lines.push(
+      `| ${sizeName(row.recordBytes)} | ${row.producers} | ${row.acks === 'all' ? 'all (idempotent)' : '1'} | ${row.replicationFactor} | ${whole(row.produceRecordsPerSecond.median)}${rangeOf(rounds.produce)} | ${row.produceMegabytesPerSecond.median.toFixed(1)} | ${milliseconds(row.sendP50Ms)} | ${milliseconds(row.sendP99Ms)} | ${milliseconds(row.sendP999Ms)} | ${milliseconds(row.sendMaxMs)} | ${whole(row.consumeRecordsPerSecond.median)}${rangeOf(rounds.consume)} | ${row.consumeMegabytesPerSecond.median.toFixed(1)} | ${row.produceClientCpuMicrosPerRecord.toFixed(1)}, ${row.consumeClientCpuMicrosPerRecord.toFixed(1)} | ${row.machineCpuPercent}% | ${row.sendErrors}${row.consumerComplete ? '' : ', consumer incomplete'} |`,
+    );
   }
   lines.push(
     '',
@@ -356,16 +417,24 @@ function markdown(throughput: ReturnType<typeof throughputSummary>[], endToEnd: 
     '| acks | RF | consumed/s | end-to-end p50 | p99 | p99.9 | max | acknowledged p50 | p99 | sender behind schedule at most | errors |',
     '| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |',
   );
-  const msRange = (s: { median: number; min: number; max: number }) => `${milliseconds(s.median)}${ROUNDS > 1 ? ` (${s.min.toFixed(1)}-${s.max.toFixed(1)})` : ''}`;
+  const msRange = (s: { median: number; min: number; max: number }) =>
+    `${milliseconds(s.median)}${ROUNDS > 1 ? ` (${s.min.toFixed(1)}-${s.max.toFixed(1)})` : ''}`;
   for (const row of endToEnd) {
     if (row.sent === 0) {
-      lines.push(`| ${row.acks === 'all' ? 'all (idempotent)' : '1'} | ${row.replicationFactor} | failed in every round |  |  |  |  |  |  |  |  |`);
+      lines.push(
+        `| ${row.acks === 'all' ? 'all (idempotent)' : '1'} | ${row.replicationFactor} | failed in every round |  |  |  |  |  |  |  |  |`,
+      );
       continue;
     }
-    lines.push(`| ${row.acks === 'all' ? 'all (idempotent)' : '1'} | ${row.replicationFactor} | ${whole(row.consumedPerSecond.median)} | ${msRange(row.endToEndP50Ms)} | ${msRange(row.endToEndP99Ms)} | ${milliseconds(row.endToEndP999Ms)} | ${milliseconds(row.endToEndMaxMs)} | ${milliseconds(row.acknowledgedP50Ms)} | ${milliseconds(row.acknowledgedP99Ms)} | ${milliseconds(row.maxScheduleLagMs)} | ${row.errors}${row.consumed < row.sent ? `, consumed ${row.consumed} of ${row.sent}` : ''} |`);
+    lines.push(
+      `| ${row.acks === 'all' ? 'all (idempotent)' : '1'} | ${row.replicationFactor} | ${whole(row.consumedPerSecond.median)} | ${msRange(row.endToEndP50Ms)} | ${msRange(row.endToEndP99Ms)} | ${milliseconds(row.endToEndP999Ms)} | ${milliseconds(row.endToEndMaxMs)} | ${milliseconds(row.acknowledgedP50Ms)} | ${milliseconds(row.acknowledgedP99Ms)} | ${milliseconds(row.maxScheduleLagMs)} | ${row.errors}${row.consumed < row.sent ? `, consumed ${row.consumed} of ${row.sent}` : ''} |`,
+    );
   }
   if (failures.length > 0) {
-    lines.push('', `Failed samples (not in the medians): ${failures.map((f) => `round ${f.round} ${f.row}: ${f.error}`).join('; ')}.`);
+    lines.push(
+      '',
+      `Failed samples (not in the medians): ${failures.map((f) => `round ${f.round} ${f.row}: ${f.error}`).join('; ')}.`,
+    );
   }
   return `${lines.join('\n')}\n`;
 }
@@ -379,7 +448,8 @@ export async function main(): Promise<{ result: Record<string, unknown>; markdow
   const failures: { row: string; round: number; error: string }[] = [];
   const startedMs = performance.now();
   try {
-    for (const replicationFactor of REPLICATION_FACTORS) clusters.set(replicationFactor, await startCluster(base, replicationFactor));
+    for (const replicationFactor of REPLICATION_FACTORS)
+      clusters.set(replicationFactor, await startCluster(base, replicationFactor));
     for (let round = 0; round < ROUNDS; round++) {
       // Every other round runs the rows in reverse, so no row always follows the same one.
       const order = round % 2 === 0 ? rows : [...rows].reverse();
@@ -423,17 +493,25 @@ export async function main(): Promise<{ result: Record<string, unknown>; markdow
   const endToEndRows = rows.filter((spec): spec is EndToEndSpec => spec.kind === 'end-to-end');
   const throughput = throughputRows.map((spec) => throughputSummary(spec, samples.get(spec) as ThroughputSample[]));
   const endToEnd = endToEndRows.map((spec) => endToEndSummary(spec, samples.get(spec) as EndToEndSample[]));
-  const roundsOf = new Map(throughputRows.map((spec) => {
-    const list = samples.get(spec) as ThroughputSample[];
-    return [specName(spec), { produce: list.map((s) => s.produce.recordsPerSecond), consume: list.map((s) => s.consume.recordsPerSecond) }];
-  }));
+  const roundsOf = new Map(
+    throughputRows.map((spec) => {
+      const list = samples.get(spec) as ThroughputSample[];
+      return [
+        specName(spec),
+        { produce: list.map((s) => s.produce.recordsPerSecond), consume: list.map((s) => s.consume.recordsPerSecond) },
+      ];
+    }),
+  );
   const table = markdown(throughput, endToEnd, roundsOf, failures);
-  const sendErrors = throughput.reduce((sum, row) => sum + row.sendErrors, 0) + endToEnd.reduce((sum, row) => sum + row.errors, 0);
+  const sendErrors =
+    throughput.reduce((sum, row) => sum + row.sendErrors, 0) + endToEnd.reduce((sum, row) => sum + row.errors, 0);
   const throughputSamples = throughputRows.flatMap((spec) => samples.get(spec) as ThroughputSample[]);
   const complete = throughputSamples.filter((s) => s.consume.complete).length;
   const delivered = endToEnd.every((row) => row.consumed >= row.sent - row.errors);
   process.stdout.write(`\n${table}\n`);
-  process.stdout.write(`client matrix: ${throughputRows.length} throughput rows and ${endToEndRows.length} end-to-end rows x ${ROUNDS} round(s) in ${((performance.now() - startedMs) / 1000).toFixed(0)} s, ${sendErrors} send errors, consumer complete in ${complete} of ${throughputSamples.length} samples, end-to-end ${delivered ? 'delivered every acknowledged record' : 'missed records'}, ${failures.length} failed samples\n`);
+  process.stdout.write(
+    `client matrix: ${throughputRows.length} throughput rows and ${endToEndRows.length} end-to-end rows x ${ROUNDS} round(s) in ${((performance.now() - startedMs) / 1000).toFixed(0)} s, ${sendErrors} send errors, consumer complete in ${complete} of ${throughputSamples.length} samples, end-to-end ${delivered ? 'delivered every acknowledged record' : 'missed records'}, ${failures.length} failed samples\n`,
+  );
   const result = {
     environment: environment(),
     mode: quick ? 'quick' : 'full',
@@ -446,11 +524,23 @@ export async function main(): Promise<{ result: Record<string, unknown>; markdow
       rounds: ROUNDS,
       produceDurationMs: PRODUCE_DURATION_MS,
       partitions: PARTITIONS,
-      producer: { lingerMs: LINGER_MS, batchSize: BATCH_BYTES, bufferMemory: BUFFER_MEMORY_BYTES, maxInFlight: 5, partitioner: 'default (sticky)', idempotentWithAcksAll: true },
+      producer: {
+        lingerMs: LINGER_MS,
+        batchSize: BATCH_BYTES,
+        bufferMemory: BUFFER_MEMORY_BYTES,
+        maxInFlight: 5,
+        partitioner: 'default (sticky)',
+        idempotentWithAcksAll: true,
+      },
       outstandingBytesPerProducer: OUTSTANDING_BYTES_PER_PRODUCER,
       consumer: { maxWaitMs: 500, maxPartitionBytes: 1048576, assignment: 'standalone, every partition from earliest' },
       rf3: 'three nodes, min.insync.replicas 2 (topic)',
-      endToEnd: { recordBytes: END_TO_END_RECORD_BYTES, ratePerSecond: END_TO_END_RATE_PER_SECOND, durationMs: END_TO_END_DURATION_MS, latencyFrom: 'due time on the schedule, written in the value' },
+      endToEnd: {
+        recordBytes: END_TO_END_RECORD_BYTES,
+        ratePerSecond: END_TO_END_RATE_PER_SECOND,
+        durationMs: END_TO_END_DURATION_MS,
+        latencyFrom: 'due time on the schedule, written in the value',
+      },
     },
     throughput,
     endToEnd,
@@ -461,14 +551,17 @@ export async function main(): Promise<{ result: Record<string, unknown>; markdow
 }
 
 if (require.main === module) {
-  main().then(({ result, markdown: table, failed }) => {
-    // The result is written even when samples failed; the exit code says they did.
-    if (failed) process.exitCode = 1;
-    const file = writeResult(quick ? 'client-matrix-quick' : 'client-matrix', result);
-    if (file.endsWith('.json')) fs.writeFileSync(file.replace(/\.json$/, '.md'), table);
-    process.stdout.write(`written ${file}\n`);
-  }, (error) => {
-    process.stderr.write(`${(error as Error).stack}\n`);
-    process.exit(1);
-  });
+  main().then(
+    ({ result, markdown: table, failed }) => {
+      // The result is written even when samples failed; the exit code says they did.
+      if (failed) process.exitCode = 1;
+      const file = writeResult(quick ? 'client-matrix-quick' : 'client-matrix', result);
+      if (file.endsWith('.json')) fs.writeFileSync(file.replace(/\.json$/, '.md'), table);
+      process.stdout.write(`written ${file}\n`);
+    },
+    (error) => {
+      process.stderr.write(`${(error as Error).stack}\n`);
+      process.exit(1);
+    },
+  );
 }

@@ -29,8 +29,11 @@ export function main(): Record<string, unknown> {
     const nodeRsMBps = nodeRs ? rate((b) => nodeRs(b, 0, b.length), buf, budget) : null;
     const jsMBps = rate((b) => crc32cJs(b), buf, budget / 8);
     results[`${size} B`] = { brookNativeMBps: brookMBps, nodeRsMBps, jsMBps };
-    const ratio = brookMBps !== null && nodeRsMBps !== null ? `   brook/node-rs ${(brookMBps / nodeRsMBps).toFixed(1)}x` : '';
-    process.stdout.write(`crc32c ${String(size).padStart(8)} B   brook-native ${shown(brookMBps)} MB/s   node-rs ${shown(nodeRsMBps)} MB/s   js ${jsMBps.toFixed(0).padStart(5)} MB/s${ratio}\n`);
+    const ratio =
+      brookMBps !== null && nodeRsMBps !== null ? `   brook/node-rs ${(brookMBps / nodeRsMBps).toFixed(1)}x` : '';
+    process.stdout.write(
+      `crc32c ${String(size).padStart(8)} B   brook-native ${shown(brookMBps)} MB/s   node-rs ${shown(nodeRsMBps)} MB/s   js ${jsMBps.toFixed(0).padStart(5)} MB/s${ratio}\n`,
+    );
   }
   return results;
 }

@@ -46,7 +46,13 @@ async function connected(node: Node, which: Which): Promise<KafkaConnection> {
   if (existing) return existing;
   const port = which === 'quorumConnection' ? node.controllerPort : node.port;
   const requestTimeoutMs = which === 'quorumConnection' ? 1000 : CREATE_TIMEOUT_MS + 5000;
-  const connection = new KafkaConnection({ host: '127.0.0.1', port, requestTimeoutMs, connectTimeoutMs: 1000, clientId: 'bench-failover' });
+  const connection = new KafkaConnection({
+    host: '127.0.0.1',
+    port,
+    requestTimeoutMs,
+    connectTimeoutMs: 1000,
+    clientId: 'bench-failover',
+  });
   await connection.connect();
   connections.set(`${node.id} ${which}`, connection);
   return connection;
@@ -72,7 +78,11 @@ async function describeQuorum(node: Node): Promise<QuorumView | null> {
 async function createTopic(node: Node, name: string): Promise<number> {
   try {
     const connection = await connected(node, 'adminConnection');
-    const response = await connection.request(19, 4, { topics: [{ name, numPartitions: 1, replicationFactor: 1, assignments: [], configs: [] }], timeoutMs: CREATE_TIMEOUT_MS, validateOnly: false });
+    const response = await connection.request(19, 4, {
+      topics: [{ name, numPartitions: 1, replicationFactor: 1, assignments: [], configs: [] }],
+      timeoutMs: CREATE_TIMEOUT_MS,
+      validateOnly: false,
+    });
     return response.topics[0].errorCode;
   } catch {
     drop(node, 'adminConnection');
@@ -89,10 +99,16 @@ async function waitStable(nodes: Node[]): Promise<{ leaderId: number; term: numb
   while (Date.now() < deadline) {
     const views = await Promise.all(nodes.map(describeQuorum));
     const first = views[0];
-    if (first && first.leaderId > 0 && views.every((v) => v && v.leaderId === first.leaderId && v.term === first.term)) {
+    if (
+      first &&
+      first.leaderId > 0 &&
+      views.every((v) => v && v.leaderId === first.leaderId && v.term === first.term)
+    ) {
       const leaderView = views[first.leaderId - 1]!;
       const commitIndex = BigInt(leaderView.commitIndex);
-      const caughtUp = nodes.every((n) => leaderView.voters.some((v) => v.nodeId === n.id && BigInt(v.matchIndex) >= commitIndex));
+      const caughtUp = nodes.every((n) =>
+        leaderView.voters.some((v) => v.nodeId === n.id && BigInt(v.matchIndex) >= commitIndex),
+      );
       if (caughtUp) return { leaderId: first.leaderId, term: first.term };
     }
     await sleep(50);
@@ -131,15 +147,18 @@ async function failoverRun(run: number, nodes: Node[]): Promise<RunResult> {
   let termAfter = -1;
   let electedAt = 0;
   while (newLeader < 0) {
-    if (performance.now() - killedAt > ELECTION_DEADLINE_MS) throw new Error(`run ${run}: no new leader within ${ELECTION_DEADLINE_MS} ms`);
-    await Promise.all(survivors.map(async (node) => {
-      const view = await describeQuorum(node);
-      if (newLeader < 0 && view && view.leaderId > 0 && view.leaderId !== victim.id && view.term > before.term) {
-        electedAt = performance.now();
-        newLeader = view.leaderId;
-        termAfter = view.term;
-      }
-    }));
+    if (performance.now() - killedAt > ELECTION_DEADLINE_MS)
+      throw new Error(`run ${run}: no new leader within ${ELECTION_DEADLINE_MS} ms`);
+    await Promise.all(
+      survivors.map(async (node) => {
+        const view = await describeQuorum(node);
+        if (newLeader < 0 && view && view.leaderId > 0 && view.leaderId !== victim.id && view.term > before.term) {
+          electedAt = performance.now();
+          newLeader = view.leaderId;
+          termAfter = view.term;
+        }
+      }),
+    );
     if (newLeader < 0) await sleep(POLL_MS);
   }
 
@@ -148,7 +167,8 @@ async function failoverRun(run: number, nodes: Node[]): Promise<RunResult> {
   const createErrors: Record<string, number> = {};
   let attempts = 0;
   for (;;) {
-    if (performance.now() - killedAt > CREATE_DEADLINE_MS) throw new Error(`run ${run}: topic creation did not succeed within ${CREATE_DEADLINE_MS} ms`);
+    if (performance.now() - killedAt > CREATE_DEADLINE_MS)
+      throw new Error(`run ${run}: topic creation did not succeed within ${CREATE_DEADLINE_MS} ms`);
     attempts++;
     const code = await createTopic(via, `failover-${run}-${attempts}`);
     if (code === 0) break;
@@ -164,7 +184,8 @@ async function failoverRun(run: number, nodes: Node[]): Promise<RunResult> {
   await victim.waitReady();
   const readyAt = performance.now();
   const after = await waitStable(nodes);
-  if (after.leaderId !== newLeader) process.stdout.write(`run ${run}: leadership moved again during the rejoin (${newLeader} -> ${after.leaderId})\n`);
+  if (after.leaderId !== newLeader)
+    process.stdout.write(`run ${run}: leadership moved again during the rejoin (${newLeader} -> ${after.leaderId})\n`);
   return {
     run,
     killedLeader: victim.id,
@@ -220,7 +241,8 @@ export async function main(): Promise<Record<string, unknown>> {
     topic: '1 partition, replication factor 1, CreateTopics v4',
   };
   try {
-    nodes = (await BrokerCluster.start({ dir: base, nodes: 3, logLevel: 'warn', readyDeadlineMs: READY_DEADLINE_MS })).nodes;
+    nodes = (await BrokerCluster.start({ dir: base, nodes: 3, logLevel: 'warn', readyDeadlineMs: READY_DEADLINE_MS }))
+      .nodes;
 
     const creation = await createLatency(nodes);
     results['topic creation latency, forwarded, sequential (ms)'] = creation;
@@ -229,12 +251,22 @@ export async function main(): Promise<Record<string, unknown>> {
     for (let run = 1; run <= RUNS; run++) {
       const result = await failoverRun(run, nodes);
       runs.push(result);
-      process.stdout.write(`run ${run}: killed ${result.killedLeader}, leader ${result.newLeader} (term ${result.termBefore} -> ${result.termAfter}) after ${result.electionMs.toFixed(0)} ms, create ok after ${result.createAfterKillMs.toFixed(0)} ms (${result.createAttempts} attempts), ready in ${result.readyMs.toFixed(0)} ms, rejoined in ${result.rejoinMs.toFixed(0)} ms\n`);
+      process.stdout.write(
+        `run ${run}: killed ${result.killedLeader}, leader ${result.newLeader} (term ${result.termBefore} -> ${result.termAfter}) after ${result.electionMs.toFixed(0)} ms, create ok after ${result.createAfterKillMs.toFixed(0)} ms (${result.createAttempts} attempts), ready in ${result.readyMs.toFixed(0)} ms, rejoined in ${result.rejoinMs.toFixed(0)} ms\n`,
+      );
     }
     const election = runs.map((r) => r.electionMs);
     const createAfterKill = runs.map((r) => r.createAfterKillMs);
-    results['leader election after kill -9 of the leader (ms)'] = { runs: RUNS, medianMs: median(election), maxMs: Math.max(...election) };
-    results['topic creation works again after kill -9 (ms)'] = { runs: RUNS, medianMs: median(createAfterKill), maxMs: Math.max(...createAfterKill) };
+    results['leader election after kill -9 of the leader (ms)'] = {
+      runs: RUNS,
+      medianMs: median(election),
+      maxMs: Math.max(...election),
+    };
+    results['topic creation works again after kill -9 (ms)'] = {
+      runs: RUNS,
+      medianMs: median(createAfterKill),
+      maxMs: Math.max(...createAfterKill),
+    };
     results.runsDetail = runs;
 
     const ms = (value: number) => `${value.toFixed(value < 100 ? 2 : 0)} ms`.padStart(10);
@@ -246,7 +278,8 @@ export async function main(): Promise<Record<string, unknown>> {
       `${''.padEnd(44)}${'p50'.padStart(10)}${'p99'.padStart(10)}${'max'.padStart(10)}`,
       `${`CreateTopics via follower (node ${creation.viaNode})`.padEnd(44)}${ms(creation.latency.p50Ms)}${ms(creation.latency.p99Ms)}${ms(creation.latency.maxMs)}`,
     ];
-    if (creation.errors > 0) lines.push(`(${creation.errors} creations answered an error and are not in the histogram)`);
+    if (creation.errors > 0)
+      lines.push(`(${creation.errors} creations answered an error and are not in the histogram)`);
     process.stdout.write(`${lines.join('\n')}\n`);
   } finally {
     for (const connection of connections.values()) connection.close();

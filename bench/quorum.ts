@@ -55,7 +55,22 @@ export async function main(): Promise<Record<string, unknown>> {
       logger: silentLogger,
     });
     transport.attach(driver);
-    const listener = new KafkaListener({ host: '127.0.0.1', port: ports[id - 1], maxConnections: 50, socketRequestMaxBytes: 64 << 20, maxInflightRequests: 1000 }, new RaftDispatcher(() => driver, CLUSTER, (peer) => peer >= 1 && peer <= 3, silentLogger), silentLogger);
+    const listener = new KafkaListener(
+      {
+        host: '127.0.0.1',
+        port: ports[id - 1],
+        maxConnections: 50,
+        socketRequestMaxBytes: 64 << 20,
+        maxInflightRequests: 1000,
+      },
+      new RaftDispatcher(
+        () => driver,
+        CLUSTER,
+        (peer) => peer >= 1 && peer <= 3,
+        silentLogger,
+      ),
+      silentLogger,
+    );
     await listener.listen();
     driver.start();
     nodes.set(id, { id, driver, transport, listener });
@@ -76,12 +91,18 @@ export async function main(): Promise<Record<string, unknown>> {
     }
     return Date.now() - t;
   };
-  const results: Record<string, unknown> = { environment: environment(), mode: quick ? 'quick' : 'full', electionTimeoutMs: `${tickMs * electionTimeoutTicks}-${2 * tickMs * electionTimeoutTicks}` };
+  const results: Record<string, unknown> = {
+    environment: environment(),
+    mode: quick ? 'quick' : 'full',
+    electionTimeoutMs: `${tickMs * electionTimeoutTicks}-${2 * tickMs * electionTimeoutTicks}`,
+  };
   try {
     for (const id of [1, 2, 3]) await start(id);
     await waitLeader(-1);
     // Write latency: one metadata record (a topic's worth) at a time.
-    const record = encodeMetadataEntries([{ type: 'Topic', data: { name: 'bench-topic', topicId: 'AAAAAAAAAAAAAAAAAAAAAA' } }]);
+    const record = encodeMetadataEntries([
+      { type: 'Topic', data: { name: 'bench-topic', topicId: 'AAAAAAAAAAAAAAAAAAAAAA' } },
+    ]);
     const latency = newHistogram();
     const writes = quick ? 50 : 1000;
     for (let i = 0; i < writes; i++) {
@@ -91,21 +112,31 @@ export async function main(): Promise<Record<string, unknown>> {
     }
     const writeLatency = summarise(latency);
     results['metadata write latency (propose to commit, one at a time)'] = writeLatency;
-    process.stdout.write(`metadata write latency: p50 ${writeLatency.p50Ms.toFixed(2)} ms, p99 ${writeLatency.p99Ms.toFixed(2)} ms, max ${writeLatency.maxMs.toFixed(2)} ms (${writes} writes)\n`);
+    process.stdout.write(
+      `metadata write latency: p50 ${writeLatency.p50Ms.toFixed(2)} ms, p99 ${writeLatency.p99Ms.toFixed(2)} ms, max ${writeLatency.maxMs.toFixed(2)} ms (${writes} writes)\n`,
+    );
     // Throughput with many writes in flight.
     const total = quick ? 2000 : 50000;
     const inflight = 500;
     const t0 = process.hrtime.bigint();
     let sent = 0;
-    await Promise.all(Array.from({ length: inflight }, async () => {
-      while (sent < total) {
-        sent++;
-        await leader()!.driver.propose(record);
-      }
-    }));
+    await Promise.all(
+      Array.from({ length: inflight }, async () => {
+        while (sent < total) {
+          sent++;
+          await leader()!.driver.propose(record);
+        }
+      }),
+    );
     const seconds = Number(process.hrtime.bigint() - t0) / 1e9;
-    results['committed records per second, 500 in flight'] = { records: total, seconds, recordsPerSecond: total / seconds };
-    process.stdout.write(`committed ${Math.round(total / seconds).toLocaleString('en')} metadata records/s with ${inflight} in flight (${total} records)\n`);
+    results['committed records per second, 500 in flight'] = {
+      records: total,
+      seconds,
+      recordsPerSecond: total / seconds,
+    };
+    process.stdout.write(
+      `committed ${Math.round(total / seconds).toLocaleString('en')} metadata records/s with ${inflight} in flight (${total} records)\n`,
+    );
     // Failover: stop the leader, time the next election, bring the node back.
     const runs = quick ? 3 : 20;
     const times: number[] = [];
@@ -117,8 +148,15 @@ export async function main(): Promise<Record<string, unknown>> {
       await new Promise((r) => setTimeout(r, 300));
     }
     times.sort((a, b) => a - b);
-    results['leader election after the leader stops (ms)'] = { runs, medianMs: times[Math.floor(runs / 2)], maxMs: times[runs - 1], all: times };
-    process.stdout.write(`leader election after the leader stops: median ${times[Math.floor(runs / 2)]} ms, max ${times[runs - 1]} ms over ${runs} runs\n`);
+    results['leader election after the leader stops (ms)'] = {
+      runs,
+      medianMs: times[Math.floor(runs / 2)],
+      maxMs: times[runs - 1],
+      all: times,
+    };
+    process.stdout.write(
+      `leader election after the leader stops: median ${times[Math.floor(runs / 2)]} ms, max ${times[runs - 1]} ms over ${runs} runs\n`,
+    );
   } finally {
     for (const id of [...nodes.keys()]) await stop(id);
     fs.rmSync(base, { recursive: true, force: true });
@@ -127,5 +165,7 @@ export async function main(): Promise<Record<string, unknown>> {
 }
 
 if (require.main === module) {
-  main().then((results) => process.stdout.write(`written ${writeResult(quick ? 'quorum-quick' : 'quorum', results)}\n`));
+  main().then((results) =>
+    process.stdout.write(`written ${writeResult(quick ? 'quorum-quick' : 'quorum', results)}\n`),
+  );
 }

@@ -74,7 +74,13 @@ async function stopNode(node: Node): Promise<void> {
 async function admin(node: Node): Promise<KafkaConnection> {
   const existing = admins.get(node);
   if (existing) return existing;
-  const connection = new KafkaConnection({ host: '127.0.0.1', port: node.port, requestTimeoutMs: 10_000, connectTimeoutMs: 1000, clientId: 'bench-replication' });
+  const connection = new KafkaConnection({
+    host: '127.0.0.1',
+    port: node.port,
+    requestTimeoutMs: 10_000,
+    connectTimeoutMs: 1000,
+    clientId: 'bench-replication',
+  });
   await connection.connect();
   admins.set(node, connection);
   return connection;
@@ -87,7 +93,14 @@ function dropAdmin(node: Node): void {
 
 async function startCluster(base: string, name: string, config: Record<string, string>): Promise<Cluster> {
   const nodeArgs = process.env.BROOK_BENCH_NODE_ARGS?.split(' ').filter(Boolean) ?? [];
-  const cluster = await BrokerCluster.start({ dir: path.join(base, name), nodes: 3, config, logLevel: 'info', nodeArgs, readyDeadlineMs: READY_DEADLINE_MS });
+  const cluster = await BrokerCluster.start({
+    dir: path.join(base, name),
+    nodes: 3,
+    config,
+    logLevel: 'info',
+    nodeArgs,
+    readyDeadlineMs: READY_DEADLINE_MS,
+  });
   // Topics can be placed once every broker has registered and is unfenced.
   await cluster.waitRegistered(SETTLE_DEADLINE_MS);
   return cluster;
@@ -111,13 +124,27 @@ interface MetadataView {
 async function metadata(node: Node, topics: string[]): Promise<MetadataView | null> {
   if (!node.isAlive) return null;
   try {
-    const answer = await (await admin(node)).request(3, METADATA_VERSION, { topics: topics.map((name) => ({ name })), allowAutoTopicCreation: false, includeTopicAuthorizedOperations: false });
+    const answer = await (
+      await admin(node)
+    ).request(3, METADATA_VERSION, {
+      topics: topics.map((name) => ({ name })),
+      allowAutoTopicCreation: false,
+      includeTopicAuthorizedOperations: false,
+    });
     const partitions = new Map<string, PartitionView[]>();
     for (const topic of answer.topics) {
       // Asked by name, every topic comes back named; one without a name is no answer.
       if (topic.errorCode !== 0 || topic.name === null) return null;
-      const views = topic.partitions.map((p: any) => ({ partition: p.partitionIndex, leaderId: p.leaderId, leaderEpoch: p.leaderEpoch, isr: p.isrNodes }));
-      partitions.set(topic.name, views.sort((a: PartitionView, b: PartitionView) => a.partition - b.partition));
+      const views = topic.partitions.map((p: any) => ({
+        partition: p.partitionIndex,
+        leaderId: p.leaderId,
+        leaderEpoch: p.leaderEpoch,
+        isr: p.isrNodes,
+      }));
+      partitions.set(
+        topic.name,
+        views.sort((a: PartitionView, b: PartitionView) => a.partition - b.partition),
+      );
     }
     return { brokers: answer.brokers, partitions };
   } catch {
@@ -130,28 +157,67 @@ async function metadata(node: Node, topics: string[]): Promise<MetadataView | nu
  * Creates a topic with explicit assignments: partition p is led by broker (p mod 3) + 1
  * and followed by the next ones, so leaders and follower load are spread evenly.
  */
-async function createTopic(node: Node, name: string, partitions: number, replicationFactor: number, configs: Record<string, string>): Promise<void> {
-  const assignments = Array.from({ length: partitions }, (_, p) => ({ partitionIndex: p, brokerIds: Array.from({ length: replicationFactor }, (_, r) => ((p + r) % 3) + 1) }));
-  const response = await (await admin(node)).request(19, 4, {
-    topics: [{ name, numPartitions: -1, replicationFactor: -1, assignments, configs: Object.entries(configs).map(([k, v]) => ({ name: k, value: v })) }],
+async function createTopic(
+  node: Node,
+  name: string,
+  partitions: number,
+  replicationFactor: number,
+  configs: Record<string, string>,
+): Promise<void> {
+  const assignments = Array.from({ length: partitions }, (_, p) => ({
+    partitionIndex: p,
+    brokerIds: Array.from({ length: replicationFactor }, (_, r) => ((p + r) % 3) + 1),
+  }));
+  const response = await (
+    await admin(node)
+  ).request(19, 4, {
+    topics: [
+      {
+        name,
+        numPartitions: -1,
+        replicationFactor: -1,
+        assignments,
+        configs: Object.entries(configs).map(([k, v]) => ({ name: k, value: v })),
+      },
+    ],
     timeoutMs: 10_000,
     validateOnly: false,
   });
   const errorCode = response.topics[0].errorCode;
-  if (errorCode !== 0) throw new Error(`CreateTopics ${name}: ${errorName(errorCode)} ${response.topics[0].errorMessage ?? ''}`);
+  if (errorCode !== 0)
+    throw new Error(`CreateTopics ${name}: ${errorName(errorCode)} ${response.topics[0].errorMessage ?? ''}`);
 }
 
 /** Waits until every live node reports the same leaders and a full ISR for the topics. */
-async function waitSettled(cluster: Cluster, topics: { name: string; replicationFactor: number }[]): Promise<Map<string, PartitionView[]>> {
+async function waitSettled(
+  cluster: Cluster,
+  topics: { name: string; replicationFactor: number }[],
+): Promise<Map<string, PartitionView[]>> {
   return until(`leaders and full ISRs for ${topics.map((t) => t.name).join(', ')}`, SETTLE_DEADLINE_MS, async () => {
     const live = cluster.nodes.filter((n) => n.isAlive);
-    const views = await Promise.all(live.map((n) => metadata(n, topics.map((t) => t.name))));
+    const views = await Promise.all(
+      live.map((n) =>
+        metadata(
+          n,
+          topics.map((t) => t.name),
+        ),
+      ),
+    );
     if (views.some((v) => v === null)) return null;
     const first = views[0]!;
     for (const { name, replicationFactor } of topics) {
       const mine = first.partitions.get(name)!;
       if (mine.some((p) => p.leaderId <= 0 || p.isr.length !== replicationFactor)) return null;
-      const same = views.every((v) => v!.partitions.get(name)!.every((p, i) => p.leaderId === mine[i].leaderId && p.leaderEpoch === mine[i].leaderEpoch && p.isr.length === mine[i].isr.length));
+      const same = views.every((v) =>
+        v!.partitions
+          .get(name)!
+          .every(
+            (p, i) =>
+              p.leaderId === mine[i].leaderId &&
+              p.leaderEpoch === mine[i].leaderEpoch &&
+              p.isr.length === mine[i].isr.length,
+          ),
+      );
       if (!same) return null;
     }
     return first.partitions;
@@ -160,7 +226,13 @@ async function waitSettled(cluster: Cluster, topics: { name: string; replication
 
 /** The metadata quorum (controller) leader as a node's controller port reports it, or -1. */
 async function quorumLeader(node: Node): Promise<number> {
-  const connection = new KafkaConnection({ host: '127.0.0.1', port: node.controllerPort, requestTimeoutMs: 2000, connectTimeoutMs: 1000, clientId: 'bench-replication' });
+  const connection = new KafkaConnection({
+    host: '127.0.0.1',
+    port: node.controllerPort,
+    requestTimeoutMs: 2000,
+    connectTimeoutMs: 1000,
+    clientId: 'bench-replication',
+  });
   try {
     await connection.connect();
     const view = await connection.request(1004, 0, {});
@@ -178,7 +250,13 @@ async function highWatermarks(cluster: Cluster, topic: string, leaders: Partitio
   for (const p of leaders) {
     const node = cluster.nodes[p.leaderId - 1];
     try {
-      const answer = await (await admin(node)).request(2, 2, { replicaId: -1, isolationLevel: 0, topics: [{ name: topic, partitions: [{ partitionIndex: p.partition, timestamp: -1 }] }] });
+      const answer = await (
+        await admin(node)
+      ).request(2, 2, {
+        replicaId: -1,
+        isolationLevel: 0,
+        topics: [{ name: topic, partitions: [{ partitionIndex: p.partition, timestamp: -1 }] }],
+      });
       const partition = answer.topics[0].partitions[0];
       if (partition.errorCode !== 0) return null;
       out.push(Number(partition.offset));
@@ -194,7 +272,10 @@ async function highWatermarks(cluster: Cluster, topic: string, leaders: Partitio
 function logBytes(node: Node, topic: string, partition: number): number {
   const dir = path.join(node.dataDir, LOGS_DIR, partitionDirName(topic, partition));
   if (!fs.existsSync(dir)) return -1;
-  return fs.readdirSync(dir).filter((f) => f.endsWith(LOG_SUFFIX)).reduce((sum, f) => sum + fs.statSync(path.join(dir, f)).size, 0);
+  return fs
+    .readdirSync(dir)
+    .filter((f) => f.endsWith(LOG_SUFFIX))
+    .reduce((sum, f) => sum + fs.statSync(path.join(dir, f)).size, 0);
 }
 
 // ---- Part 1: throughput, each partition's batches sent to its leader. ----
@@ -232,21 +313,46 @@ interface RowSample {
  * that broker leads. Each in-flight slot owns its frame and correlation id, so frames are
  * built before the clock starts and never rewritten while a socket may still hold them.
  */
-async function runLoad(cluster: Cluster, row: Row, leaders: PartitionView[], durationMs: number, acked: number[], histogram: hdr.Histogram) {
+async function runLoad(
+  cluster: Cluster,
+  row: Row,
+  leaders: PartitionView[],
+  durationMs: number,
+  acked: number[],
+  histogram: hdr.Histogram,
+) {
   const value = Buffer.alloc(RECORD_BYTES, 0x61);
-  const batch = encodeRecordBatchSync({ records: Array.from({ length: RECORDS_PER_BATCH }, () => ({ value, timestamp: Date.now() })) });
-  const legs = cluster.nodes.map((node) => ({ node, partitions: leaders.filter((p) => p.leaderId === node.id).map((p) => p.partition) })).filter((leg) => leg.partitions.length > 0);
+  const batch = encodeRecordBatchSync({
+    records: Array.from({ length: RECORDS_PER_BATCH }, () => ({ value, timestamp: Date.now() })),
+  });
+  const legs = cluster.nodes
+    .map((node) => ({ node, partitions: leaders.filter((p) => p.leaderId === node.id).map((p) => p.partition) }))
+    .filter((leg) => leg.partitions.length > 0);
   const slots: { connection: KafkaConnection; frame: Buffer; correlationId: number }[] = [];
   const connections: KafkaConnection[] = [];
   for (const leg of legs) {
     for (let c = 0; c < CONNECTIONS_PER_BROKER; c++) {
-      const connection = new KafkaConnection({ host: '127.0.0.1', port: leg.node.port, requestTimeoutMs: PRODUCE_TIMEOUT_MS + 10_000, clientId: 'bench-replication' });
+      const connection = new KafkaConnection({
+        host: '127.0.0.1',
+        port: leg.node.port,
+        requestTimeoutMs: PRODUCE_TIMEOUT_MS + 10_000,
+        clientId: 'bench-replication',
+      });
       await connection.connect();
       connections.push(connection);
       for (let s = 0; s < INFLIGHT_PER_CONNECTION; s++) {
         const correlationId = 1000 + s;
-        const body = { transactionalId: null, acks: row.acks, timeoutMs: PRODUCE_TIMEOUT_MS, topicData: [{ name: row.topic, partitionData: leg.partitions.map((index) => ({ index, records: batch })) }] };
-        const frame = encodeRequestFrame({ apiKey: 0, apiVersion: PRODUCE_VERSION, correlationId, clientId: 'bench' }, requestCodec(0, PRODUCE_VERSION), body);
+        const body = {
+          transactionalId: null,
+          acks: row.acks,
+          timeoutMs: PRODUCE_TIMEOUT_MS,
+          topicData: [{ name: row.topic, partitionData: leg.partitions.map((index) => ({ index, records: batch })) }],
+        };
+        const frame = encodeRequestFrame(
+          { apiKey: 0, apiVersion: PRODUCE_VERSION, correlationId, clientId: 'bench' },
+          requestCodec(0, PRODUCE_VERSION),
+          body,
+        );
         slots.push({ connection, frame, correlationId });
       }
     }
@@ -257,22 +363,24 @@ async function runLoad(cluster: Cluster, row: Row, leaders: PartitionView[], dur
   const startedAt = process.hrtime.bigint();
   const deadline = startedAt + BigInt(durationMs) * 1_000_000n;
   try {
-    await Promise.all(slots.map(async (slot) => {
-      while (process.hrtime.bigint() < deadline) {
-        const sent = process.hrtime.bigint();
-        const reader = await slot.connection.sendFrame(slot.frame, slot.correlationId);
-        histogram.recordValue(Math.max(1, Math.round(Number(process.hrtime.bigint() - sent) / 1000)));
-        decodeResponseHeader(reader, responseHeaderVersion(0, PRODUCE_VERSION));
-        const response = responseCodec(0, PRODUCE_VERSION).decode(reader);
-        for (const p of response.responses[0].partitionResponses) {
-          if (p.errorCode === 0) {
-            acked[p.index] += RECORDS_PER_BATCH;
-            records += RECORDS_PER_BATCH;
-          } else errors[errorName(p.errorCode)] = (errors[errorName(p.errorCode)] ?? 0) + 1;
+    await Promise.all(
+      slots.map(async (slot) => {
+        while (process.hrtime.bigint() < deadline) {
+          const sent = process.hrtime.bigint();
+          const reader = await slot.connection.sendFrame(slot.frame, slot.correlationId);
+          histogram.recordValue(Math.max(1, Math.round(Number(process.hrtime.bigint() - sent) / 1000)));
+          decodeResponseHeader(reader, responseHeaderVersion(0, PRODUCE_VERSION));
+          const response = responseCodec(0, PRODUCE_VERSION).decode(reader);
+          for (const p of response.responses[0].partitionResponses) {
+            if (p.errorCode === 0) {
+              acked[p.index] += RECORDS_PER_BATCH;
+              records += RECORDS_PER_BATCH;
+            } else errors[errorName(p.errorCode)] = (errors[errorName(p.errorCode)] ?? 0) + 1;
+          }
+          requests++;
         }
-        requests++;
-      }
-    }));
+      }),
+    );
   } finally {
     for (const connection of connections) connection.close();
   }
@@ -291,7 +399,14 @@ async function watchIsr(cluster: Cluster, topic: string, running: () => boolean)
   return smallest;
 }
 
-async function measureRow(cluster: Cluster, row: Row, round: number, leaders: PartitionView[], acked: number[], merged: hdr.Histogram): Promise<RowSample> {
+async function measureRow(
+  cluster: Cluster,
+  row: Row,
+  round: number,
+  leaders: PartitionView[],
+  acked: number[],
+  merged: hdr.Histogram,
+): Promise<RowSample> {
   const histogram = newHistogram();
   const pids = cluster.pids;
   const cpuBefore = pids.map(cpuSeconds);
@@ -314,22 +429,32 @@ async function measureRow(cluster: Cluster, row: Row, round: number, leaders: Pa
   cpuPercent.client = Math.round((clientUsage.user + clientUsage.system) / 1e4 / wallSeconds);
   const machineAfter = machineCpuSeconds();
   const cores = os.cpus().length;
-  cpuPercent.machine = Math.round((100 * cores * (machineAfter.busy - machineBefore.busy)) / (machineAfter.total - machineBefore.total));
+  cpuPercent.machine = Math.round(
+    (100 * cores * (machineAfter.busy - machineBefore.busy)) / (machineAfter.total - machineBefore.total),
+  );
   // Whatever else ran on this shared machine during the row (other tests, other benches).
-  cpuPercent.others = Math.max(0, cpuPercent.machine - cpuPercent.node1 - cpuPercent.node2 - cpuPercent.node3 - cpuPercent.client);
+  cpuPercent.others = Math.max(
+    0,
+    cpuPercent.machine - cpuPercent.node1 - cpuPercent.node2 - cpuPercent.node3 - cpuPercent.client,
+  );
   const isrSizeMin = await isrWatch;
 
   // The row counts only once every acknowledged record is under the high watermark, which
   // the leader keeps at the smallest log end in the ISR.
   const stoppedAt = performance.now();
   let lagAtEndRecords = -1;
-  await until(`${row.topic}: high watermarks to cover the acknowledged records`, CATCH_UP_DEADLINE_MS, async () => {
-    const hw = await highWatermarks(cluster, row.topic, leaders);
-    if (!hw) return null;
-    const lag = hw.reduce((sum, offset, p) => sum + Math.max(0, acked[p] - offset), 0);
-    if (lagAtEndRecords < 0) lagAtEndRecords = lag;
-    return lag === 0 ? true : null;
-  }, 10);
+  await until(
+    `${row.topic}: high watermarks to cover the acknowledged records`,
+    CATCH_UP_DEADLINE_MS,
+    async () => {
+      const hw = await highWatermarks(cluster, row.topic, leaders);
+      if (!hw) return null;
+      const lag = hw.reduce((sum, offset, p) => sum + Math.max(0, acked[p] - offset), 0);
+      if (lagAtEndRecords < 0) lagAtEndRecords = lag;
+      return lag === 0 ? true : null;
+    },
+    10,
+  );
   const catchUpMs = performance.now() - stoppedAt;
   const settled = await waitSettled(cluster, [{ name: row.topic, replicationFactor: row.replicationFactor }]);
   const isrAfter = Math.min(...settled.get(row.topic)!.map((p) => p.isr.length));
@@ -369,10 +494,14 @@ async function throughput(base: string): Promise<Record<string, unknown>> {
   try {
     await createTopic(cluster.nodes[0], 'rf1', PARTITIONS, 1, {});
     await createTopic(cluster.nodes[0], 'rf3', PARTITIONS, 3, { 'min.insync.replicas': '2' });
-    const placement = await waitSettled(cluster, [{ name: 'rf1', replicationFactor: 1 }, { name: 'rf3', replicationFactor: 3 }]);
+    const placement = await waitSettled(cluster, [
+      { name: 'rf1', replicationFactor: 1 },
+      { name: 'rf3', replicationFactor: 3 },
+    ]);
     const acked = new Map(['rf1', 'rf3'].map((t) => [t, new Array<number>(PARTITIONS).fill(0)]));
     // Warmup, not measured: every row briefly, so JIT, segments and follower fetchers are warm.
-    for (const row of ROWS) await runLoad(cluster, row, placement.get(row.topic)!, WARMUP_DURATION_MS, acked.get(row.topic)!, newHistogram());
+    for (const row of ROWS)
+      await runLoad(cluster, row, placement.get(row.topic)!, WARMUP_DURATION_MS, acked.get(row.topic)!, newHistogram());
     const samples = new Map<string, RowSample[]>(ROWS.map((r) => [r.name, []]));
     const merged = new Map(ROWS.map((r) => [r.name, newHistogram()]));
     for (let round = 1; round <= ROUNDS; round++) {
@@ -381,10 +510,21 @@ async function throughput(base: string): Promise<Record<string, unknown>> {
       const order = round % 2 === 1 ? ROWS : [...ROWS].reverse();
       for (const row of order) {
         writeBackDirtyPages();
-        const sample = await measureRow(cluster, row, round, placement.get(row.topic)!, acked.get(row.topic)!, merged.get(row.name)!);
+        const sample = await measureRow(
+          cluster,
+          row,
+          round,
+          placement.get(row.topic)!,
+          acked.get(row.topic)!,
+          merged.get(row.name)!,
+        );
         samples.get(row.name)!.push(sample);
-        const cpu = Object.entries(sample.cpuPercent).map(([k, v]) => `${k} ${v}%`).join(', ');
-        process.stdout.write(`round ${round} ${row.name.padEnd(12)} ${sample.megabytesPerSecond.toFixed(1).padStart(6)} MB/s, p99 ${sample.latency.p99Ms.toFixed(1)} ms, ISR min ${sample.isrSizeMin}, lag at end ${sample.lagAtEndRecords} records (caught up in ${sample.catchUpMs.toFixed(0)} ms), CPU ${cpu}\n`);
+        const cpu = Object.entries(sample.cpuPercent)
+          .map(([k, v]) => `${k} ${v}%`)
+          .join(', ');
+        process.stdout.write(
+          `round ${round} ${row.name.padEnd(12)} ${sample.megabytesPerSecond.toFixed(1).padStart(6)} MB/s, p99 ${sample.latency.p99Ms.toFixed(1)} ms, ISR min ${sample.isrSizeMin}, lag at end ${sample.lagAtEndRecords} records (caught up in ${sample.catchUpMs.toFixed(0)} ms), CPU ${cpu}\n`,
+        );
       }
     }
     const bytesPerReplica = await replicaBytes(cluster, 'rf3');
@@ -411,14 +551,20 @@ async function throughput(base: string): Promise<Record<string, unknown>> {
         catchUpMsMax: Math.max(...rowSamples.map((s) => s.catchUpMs)),
         // CPU the three brokers spent per MB acknowledged: less noisy than MB/s on a shared
         // machine, and it says what the machine's cores allow.
-        brokerCpuMsPerMegabyte: rowSamples.reduce((sum, s) => sum + s.brokerCpuMs, 0) / ((records * RECORD_BYTES) / 1e6),
+        brokerCpuMsPerMegabyte:
+          rowSamples.reduce((sum, s) => sum + s.brokerCpuMs, 0) / ((records * RECORD_BYTES) / 1e6),
         rounds: rowSamples,
       };
     });
     const byName = new Map(rows.map((r) => [r.row, r]));
     const ratio = byName.get('RF3 acks=all')!.megabytesPerSecond / byName.get('RF1 acks=1')!.megabytesPerSecond;
-    const ratioPerRound = byName.get('RF3 acks=all')!.rounds.map((s, i) => s.megabytesPerSecond / byName.get('RF1 acks=1')!.rounds[i].megabytesPerSecond);
-    const meanCpu = (r: (typeof rows)[number]) => ['node1', 'node2', 'node3', 'client', 'others'].map((k) => Math.round(r.rounds.reduce((sum, s) => sum + s.cpuPercent[k], 0) / r.rounds.length)).join('/');
+    const ratioPerRound = byName
+      .get('RF3 acks=all')!
+      .rounds.map((s, i) => s.megabytesPerSecond / byName.get('RF1 acks=1')!.rounds[i].megabytesPerSecond);
+    const meanCpu = (r: (typeof rows)[number]) =>
+      ['node1', 'node2', 'node3', 'client', 'others']
+        .map((k) => Math.round(r.rounds.reduce((sum, s) => sum + s.cpuPercent[k], 0) / r.rounds.length))
+        .join('/');
 
     const lines = [
       '',
@@ -426,7 +572,10 @@ async function throughput(base: string): Promise<Record<string, unknown>> {
       '',
       '| row | records/s | MB/s | MB/s per round | p50 ms | p99 ms | p99.9 ms | max ms | errors | ISR min | catch-up ms (max) | CPU % n1/n2/n3/client/others | broker CPU ms/MB |',
       '|---|---:|---:|---|---:|---:|---:|---:|---:|---:|---:|---|---:|',
-      ...rows.map((r) => `| ${r.row} | ${Math.round(r.recordsPerSecond).toLocaleString('en')} | ${r.megabytesPerSecond.toFixed(1)} | ${r.megabytesPerSecondPerRound.map((v) => v.toFixed(1)).join(', ')} | ${r.latency.p50Ms.toFixed(2)} | ${r.latency.p99Ms.toFixed(2)} | ${r.latency.p999Ms.toFixed(2)} | ${r.latency.maxMs.toFixed(2)} | ${Object.values(r.errors).reduce((a, b) => a + b, 0)} | ${r.row.startsWith('RF3') ? r.isrSizeMin : '-'} | ${r.catchUpMsMax.toFixed(0)} | ${meanCpu(r)} | ${r.brokerCpuMsPerMegabyte.toFixed(1)} |`),
+      ...rows.map(
+        (r) =>
+          `| ${r.row} | ${Math.round(r.recordsPerSecond).toLocaleString('en')} | ${r.megabytesPerSecond.toFixed(1)} | ${r.megabytesPerSecondPerRound.map((v) => v.toFixed(1)).join(', ')} | ${r.latency.p50Ms.toFixed(2)} | ${r.latency.p99Ms.toFixed(2)} | ${r.latency.p999Ms.toFixed(2)} | ${r.latency.maxMs.toFixed(2)} | ${Object.values(r.errors).reduce((a, b) => a + b, 0)} | ${r.row.startsWith('RF3') ? r.isrSizeMin : '-'} | ${r.catchUpMsMax.toFixed(0)} | ${meanCpu(r)} | ${r.brokerCpuMsPerMegabyte.toFixed(1)} |`,
+      ),
       '',
       `RF3 acks=all / RF1 acks=1: ${ratio.toFixed(2)} (per round: ${ratioPerRound.map((v) => v.toFixed(2)).join(', ')}); goal for RF3 acks=all: >= 100 MB/s`,
       `rf3 segment bytes per partition, identical on nodes 1, 2 and 3: ${bytesPerReplica.map((sizes) => sizes[0]).join(', ')}`,
@@ -434,9 +583,19 @@ async function throughput(base: string): Promise<Record<string, unknown>> {
     ];
     process.stdout.write(lines.join('\n'));
     return {
-      config: { brokerDefaults: 'broker.session.timeout.ms 9000, replica.lag.time.max.ms 30000, replica.fetch.wait.max.ms 500, replica.fetch.max.bytes 1048576', overrides, rf3: 'min.insync.replicas 2' },
+      config: {
+        brokerDefaults:
+          'broker.session.timeout.ms 9000, replica.lag.time.max.ms 30000, replica.fetch.wait.max.ms 500, replica.fetch.max.bytes 1048576',
+        overrides,
+        rf3: 'min.insync.replicas 2',
+      },
       partitions: PARTITIONS,
-      placement: Object.fromEntries([...placement].map(([topic, ps]) => [topic, ps.map((p) => ({ partition: p.partition, leader: p.leaderId, isr: p.isr }))])),
+      placement: Object.fromEntries(
+        [...placement].map(([topic, ps]) => [
+          topic,
+          ps.map((p) => ({ partition: p.partition, leader: p.leaderId, isr: p.isr })),
+        ]),
+      ),
       recordBytes: RECORD_BYTES,
       recordsPerBatch: RECORDS_PER_BATCH,
       connectionsPerBroker: CONNECTIONS_PER_BROKER,
@@ -481,7 +640,10 @@ class FailoverProducer {
   leaderSeenAtMs = -1;
   successes = 0;
 
-  constructor(private readonly cluster: Cluster, private readonly topic: string) {}
+  constructor(
+    private readonly cluster: Cluster,
+    private readonly topic: string,
+  ) {}
 
   start(): void {
     this.done = this.run();
@@ -508,10 +670,13 @@ class FailoverProducer {
         this.watcher = null;
         reject(new Error(`no ${what} within ${deadlineMs} ms (errors: ${JSON.stringify(this.errors)})`));
       }, deadlineMs);
-      this.watcher = { accept, resolve: (s) => {
-        clearTimeout(timer);
-        resolve(s);
-      } };
+      this.watcher = {
+        accept,
+        resolve: (s) => {
+          clearTimeout(timer);
+          resolve(s);
+        },
+      };
     });
   }
 
@@ -519,7 +684,13 @@ class FailoverProducer {
     const existing = this.connections.get(brokerId);
     if (existing) return existing;
     const node = this.cluster.nodes[brokerId - 1];
-    const connection = new KafkaConnection({ host: '127.0.0.1', port: node.port, requestTimeoutMs: FAILOVER_PRODUCE_TIMEOUT_MS + 2000, connectTimeoutMs: 1000, clientId: 'bench-failover-producer' });
+    const connection = new KafkaConnection({
+      host: '127.0.0.1',
+      port: node.port,
+      requestTimeoutMs: FAILOVER_PRODUCE_TIMEOUT_MS + 2000,
+      connectTimeoutMs: 1000,
+      clientId: 'bench-failover-producer',
+    });
     await connection.connect();
     this.connections.set(brokerId, connection);
     return connection;
@@ -539,10 +710,17 @@ class FailoverProducer {
     for (const node of this.cluster.nodes) {
       if (!node.isAlive) continue;
       try {
-        const answer = await (await this.connection(node.id)).request(3, METADATA_VERSION, { topics: [{ name: this.topic }], allowAutoTopicCreation: false, includeTopicAuthorizedOperations: false });
+        const answer = await (
+          await this.connection(node.id)
+        ).request(3, METADATA_VERSION, {
+          topics: [{ name: this.topic }],
+          allowAutoTopicCreation: false,
+          includeTopicAuthorizedOperations: false,
+        });
         const leaderId: number = answer.topics[0]?.partitions[0]?.leaderId ?? -1;
         if (leaderId <= 0) continue;
-        if (leaderId !== this.markedLeader && this.markedLeader > 0 && this.leaderSeenAtMs < 0) this.leaderSeenAtMs = performance.now();
+        if (leaderId !== this.markedLeader && this.markedLeader > 0 && this.leaderSeenAtMs < 0)
+          this.leaderSeenAtMs = performance.now();
         return leaderId;
       } catch {
         this.drop(node.id);
@@ -558,7 +736,9 @@ class FailoverProducer {
       if (brokerId > 0) {
         this.attempts++;
         try {
-          const response = await (await this.connection(brokerId)).request(0, PRODUCE_VERSION, {
+          const response = await (
+            await this.connection(brokerId)
+          ).request(0, PRODUCE_VERSION, {
             transactionalId: null,
             acks: -1,
             timeoutMs: FAILOVER_PRODUCE_TIMEOUT_MS,
@@ -578,7 +758,9 @@ class FailoverProducer {
           this.count(errorName(errorCode));
         } catch (error) {
           const message = (error as Error).message;
-          this.count((error as NodeJS.ErrnoException).code ?? (/timed out/.test(message) ? 'request timed out' : message));
+          this.count(
+            (error as NodeJS.ErrnoException).code ?? (/timed out/.test(message) ? 'request timed out' : message),
+          );
           this.drop(brokerId);
         }
       }
@@ -614,7 +796,11 @@ async function failoverRun(run: number, cluster: Cluster, producer: FailoverProd
   const before = await until('a settled leader acknowledging the producer', SETTLE_DEADLINE_MS, async () => {
     const settled = (await waitSettled(cluster, topic)).get('failover')![0];
     const from = performance.now();
-    const success = await producer.awaitSuccess('acknowledged produce before the kill', (s) => s.atMs > from, FAILOVER_DEADLINE_MS);
+    const success = await producer.awaitSuccess(
+      'acknowledged produce before the kill',
+      (s) => s.atMs > from,
+      FAILOVER_DEADLINE_MS,
+    );
     return success.brokerId === settled.leaderId ? settled : null;
   });
   const victim = cluster.nodes[before.leaderId - 1];
@@ -626,7 +812,11 @@ async function failoverRun(run: number, cluster: Cluster, producer: FailoverProd
   producer.mark(victim.id);
   const killedAt = performance.now();
   victim.kill();
-  const success = await producer.awaitSuccess('acknowledged produce at a new leader', (s) => s.atMs > killedAt && s.brokerId !== victim.id, FAILOVER_DEADLINE_MS);
+  const success = await producer.awaitSuccess(
+    'acknowledged produce at a new leader',
+    (s) => s.atMs > killedAt && s.brokerId !== victim.id,
+    FAILOVER_DEADLINE_MS,
+  );
   const sample = {
     failoverMs: success.atMs - killedAt,
     leaderInMetadataMs: producer.leaderSeenAtMs - killedAt,
@@ -639,7 +829,16 @@ async function failoverRun(run: number, cluster: Cluster, producer: FailoverProd
   victim.start();
   await victim.waitReady();
   const after = (await waitSettled(cluster, topic)).get('failover')![0];
-  return { run, killedLeader: victim.id, newLeader: success.brokerId, leaderEpochBefore: before.leaderEpoch, leaderEpochAfter: after.leaderEpoch, killedQuorumLeader: controllerId === victim.id, ...sample, rejoinMs: performance.now() - restartedAt };
+  return {
+    run,
+    killedLeader: victim.id,
+    newLeader: success.brokerId,
+    leaderEpochBefore: before.leaderEpoch,
+    leaderEpochAfter: after.leaderEpoch,
+    killedQuorumLeader: controllerId === victim.id,
+    ...sample,
+    rejoinMs: performance.now() - restartedAt,
+  };
 }
 
 function percentile(values: number[], p: number): number {
@@ -665,7 +864,9 @@ async function failover(base: string): Promise<Record<string, unknown>> {
     for (let run = 1; run <= FAILOVER_RUNS; run++) {
       const r = await failoverRun(run, cluster, producer);
       runs.push(r);
-      process.stdout.write(`failover run ${run}: killed ${r.killedLeader}${r.killedQuorumLeader ? ' (also the quorum leader)' : ''}, produce ok at ${r.newLeader} after ${r.failoverMs.toFixed(0)} ms (leader in metadata after ${r.leaderInMetadataMs.toFixed(0)} ms, epoch ${r.leaderEpochBefore} -> ${r.leaderEpochAfter}, ${r.attempts} attempts: ${JSON.stringify(r.errors)}), ISR 3 again ${r.rejoinMs.toFixed(0)} ms after the restart\n`);
+      process.stdout.write(
+        `failover run ${run}: killed ${r.killedLeader}${r.killedQuorumLeader ? ' (also the quorum leader)' : ''}, produce ok at ${r.newLeader} after ${r.failoverMs.toFixed(0)} ms (leader in metadata after ${r.leaderInMetadataMs.toFixed(0)} ms, epoch ${r.leaderEpochBefore} -> ${r.leaderEpochAfter}, ${r.attempts} attempts: ${JSON.stringify(r.errors)}), ISR 3 again ${r.rejoinMs.toFixed(0)} ms after the restart\n`,
+      );
     }
     const failoverMs = runs.map((r) => r.failoverMs);
     const metadataMs = runs.map((r) => r.leaderInMetadataMs);
@@ -675,7 +876,9 @@ async function failover(base: string): Promise<Record<string, unknown>> {
     };
     const splitCell = (controller: boolean) => {
       const part = split(controller);
-      return part ? `${part.runs} runs: median ${part.medianMs.toFixed(0)} ms, max ${part.maxMs.toFixed(0)} ms` : 'no runs';
+      return part
+        ? `${part.runs} runs: median ${part.medianMs.toFixed(0)} ms, max ${part.maxMs.toFixed(0)} ms`
+        : 'no runs';
     };
     const lines = [
       '',
@@ -695,10 +898,19 @@ async function failover(base: string): Promise<Record<string, unknown>> {
       config: { ...config, 'replica.lag.time.max.ms': '30000 (default)', 'min.insync.replicas': '2 (topic)' },
       runs: FAILOVER_RUNS,
       producer: `Produce v${PRODUCE_VERSION} acks=all, one ${FAILOVER_RECORD_BYTES} B record per request, one request at a time, timeout ${FAILOVER_PRODUCE_TIMEOUT_MS} ms, ${RETRY_BACKOFF_MS} ms back-off before asking Metadata again`,
-      failoverMs: { medianMs: median(failoverMs), p90Ms: percentile(failoverMs, 90), maxMs: Math.max(...failoverMs), samplesMs: failoverMs },
+      failoverMs: {
+        medianMs: median(failoverMs),
+        p90Ms: percentile(failoverMs, 90),
+        maxMs: Math.max(...failoverMs),
+        samplesMs: failoverMs,
+      },
       failoverMsKilledQuorumLeader: split(true),
       failoverMsKilledOtherBroker: split(false),
-      leaderInMetadataMs: { medianMs: median(metadataMs), p90Ms: percentile(metadataMs, 90), maxMs: Math.max(...metadataMs) },
+      leaderInMetadataMs: {
+        medianMs: median(metadataMs),
+        p90Ms: percentile(metadataMs, 90),
+        maxMs: Math.max(...metadataMs),
+      },
       acknowledgedProduces: producer.successes,
       runsDetail: runs,
     };
@@ -714,7 +926,13 @@ export async function main(): Promise<Record<string, unknown>> {
   const base = fs.mkdtempSync(path.join(os.tmpdir(), 'brook-replication-bench-'));
   // If the bench dies on an exception, the nodes it started die with it.
   const forgetKillOnExit = killAllOnExit();
-  const results: Record<string, unknown> = { environment: environment(), uncommittedChanges: uncommittedChanges(), mode: quick ? 'quick' : 'full', nodes: 3, overrides };
+  const results: Record<string, unknown> = {
+    environment: environment(),
+    uncommittedChanges: uncommittedChanges(),
+    mode: quick ? 'quick' : 'full',
+    nodes: 3,
+    overrides,
+  };
   try {
     if (!failoverOnly) results.throughput = await throughput(base);
     if (!throughputOnly) results.failover = await failover(base);

@@ -34,7 +34,9 @@ async function measure(label: string, bytes: number, iterations: number, run: ()
 }
 
 function segmentOfBatches(totalBytes: number): Buffer {
-  const batch = encodeRecordBatchSync({ records: Array.from({ length: 16 }, (_, i) => ({ value: Buffer.alloc(1000, i) })) });
+  const batch = encodeRecordBatchSync({
+    records: Array.from({ length: 16 }, (_, i) => ({ value: Buffer.alloc(1000, i) })),
+  });
   const count = Math.floor(totalBytes / batch.length);
   const out = Buffer.alloc(count * batch.length);
   for (let i = 0; i < count; i++) {
@@ -67,17 +69,44 @@ export async function main(): Promise<Record<string, unknown>> {
     module: byteTasks,
     tasks: (): ByteTask[] => [{ kind: 'crc32c', bytes: Buffer.alloc(size, 1) }],
   }));
-  cases.push({ name: `scan ${segmentBytes >> 20} MiB handed over in 4 MiB chunks`, bytes: segment.length, module: scanTasks, tasks: () => scanChunks });
+  cases.push({
+    name: `scan ${segmentBytes >> 20} MiB handed over in 4 MiB chunks`,
+    bytes: segment.length,
+    module: scanTasks,
+    tasks: () => scanChunks,
+  });
   // The realistic recovery shape: each thread reads its own file range and scans it.
   const file = path.join(os.tmpdir(), `brook-bench-segment-${process.pid}.log`);
   fs.writeFileSync(file, segment);
   const fileChunks: ScanTask[] = scanChunks.map((task) => {
     const t = task as unknown as { position: number; bytes: Buffer };
-    return { kind: 'scan-file', file, position: t.position, length: t.bytes.length, expectedOffset: 0, bytes: { byteLength: t.bytes.length } };
+    return {
+      kind: 'scan-file',
+      file,
+      position: t.position,
+      length: t.bytes.length,
+      expectedOffset: 0,
+      bytes: { byteLength: t.bytes.length },
+    };
   });
-  cases.push({ name: `recovery scan ${segmentBytes >> 20} MiB file, 4 MiB ranges`, bytes: segment.length, module: scanTasks, tasks: () => fileChunks });
-  cases.push({ name: 'gzip decompress 1 MiB', bytes: raw.length, module: byteTasks, tasks: (): ByteTask[] => [{ kind: 'decompress', codec: Compression.Gzip, bytes: gzipped, limit: 1 << 24 }] });
-  cases.push({ name: 'zstd decompress 1 MiB', bytes: raw.length, module: byteTasks, tasks: (): ByteTask[] => [{ kind: 'decompress', codec: Compression.Zstd, bytes: zstded, limit: 1 << 24 }] });
+  cases.push({
+    name: `recovery scan ${segmentBytes >> 20} MiB file, 4 MiB ranges`,
+    bytes: segment.length,
+    module: scanTasks,
+    tasks: () => fileChunks,
+  });
+  cases.push({
+    name: 'gzip decompress 1 MiB',
+    bytes: raw.length,
+    module: byteTasks,
+    tasks: (): ByteTask[] => [{ kind: 'decompress', codec: Compression.Gzip, bytes: gzipped, limit: 1 << 24 }],
+  });
+  cases.push({
+    name: 'zstd decompress 1 MiB',
+    bytes: raw.length,
+    module: byteTasks,
+    tasks: (): ByteTask[] => [{ kind: 'decompress', codec: Compression.Zstd, bytes: zstded, limit: 1 << 24 }],
+  });
 
   const results: Record<string, unknown> = { environment: environment(), mode: quick ? 'quick' : 'full', threads: 2 };
   for (const c of cases) {
@@ -87,9 +116,13 @@ export async function main(): Promise<Record<string, unknown>> {
       for (const task of tasks) await c.module.runTask(task);
     });
     // The pool gets the tasks all at once, as a recovery or a batch of fetches would.
-    const pooled = await measure('pool', c.bytes, iterations, () => Promise.all(tasks.map((task) => pool.run(c.module, task, true))));
+    const pooled = await measure('pool', c.bytes, iterations, () =>
+      Promise.all(tasks.map((task) => pool.run(c.module, task, true))),
+    );
     results[c.name] = { inlineMBps: inline, poolMBps: pooled, poolOverInline: pooled / inline, iterations };
-    process.stdout.write(`${c.name.padEnd(40)} inline ${inline.toFixed(0).padStart(6)} MB/s   pool ${pooled.toFixed(0).padStart(6)} MB/s   pool/inline ${(pooled / inline).toFixed(2)}\n`);
+    process.stdout.write(
+      `${c.name.padEnd(40)} inline ${inline.toFixed(0).padStart(6)} MB/s   pool ${pooled.toFixed(0).padStart(6)} MB/s   pool/inline ${(pooled / inline).toFixed(2)}\n`,
+    );
   }
   await pool.close();
   fs.rmSync(file, { force: true });

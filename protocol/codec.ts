@@ -139,12 +139,19 @@ function primitiveWriter(type: PrimitiveType, flexible: boolean, nullable: boole
       return (w, v) => w.uuid(v as string | null | undefined);
     case 'string':
       if (flexible) {
-        return nullable ? (w, v) => w.compactNullableString(v as string | null) : (w, v) => w.compactString((v as string | undefined) ?? '');
+        return nullable
+          ? (w, v) => w.compactNullableString(v as string | null)
+          : (w, v) => w.compactString((v as string | undefined) ?? '');
       }
-      return nullable ? (w, v) => w.nullableString(v as string | null) : (w, v) => w.string((v as string | undefined) ?? '');
+      return nullable
+        ? (w, v) => w.nullableString(v as string | null)
+        : (w, v) => w.string((v as string | undefined) ?? '');
     case 'bytes':
-      if (flexible) return (w, v) => w.compactNullableBytes(nullable ? (v as Buffer | null) : ((v as Buffer | undefined) ?? Buffer.alloc(0)));
-      return (w, v) => w.nullableBytes(nullable ? (v as Buffer | null) : ((v as Buffer | undefined) ?? Buffer.alloc(0)));
+      if (flexible)
+        return (w, v) =>
+          w.compactNullableBytes(nullable ? (v as Buffer | null) : ((v as Buffer | undefined) ?? Buffer.alloc(0)));
+      return (w, v) =>
+        w.nullableBytes(nullable ? (v as Buffer | null) : ((v as Buffer | undefined) ?? Buffer.alloc(0)));
     case 'records':
       return (w, v) => w.records(v as Buffer | Buffer[] | null | undefined, flexible);
   }
@@ -305,7 +312,11 @@ function isFlexible(schema: ApiSchema, version: number): boolean {
 }
 
 /** A codec for a free-standing struct (metadata records, internal formats). */
-export function structCodec<const Fs extends Field[]>(fields: Fs, version: number, flexible: boolean): Codec<StructValue<Fs>, StructValue<Fs, 'encodable'>> {
+export function structCodec<const Fs extends Field[]>(
+  fields: Fs,
+  version: number,
+  flexible: boolean,
+): Codec<StructValue<Fs>, StructValue<Fs, 'encodable'>> {
   const plan = compileStruct(fields, version, flexible);
   return {
     decode: (reader) => readStruct(plan, reader) as StructValue<Fs>,

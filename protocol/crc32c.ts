@@ -56,7 +56,10 @@ const CHECK_VALUE = 0xe3069283;
 export function loadBrookNative(): RangeCrc | null {
   try {
     // eslint-disable-next-line @typescript-eslint/no-var-requires
-    const native = require('../../protocol/native/build/Release/brook_crc32c.node') as { crc32c: RangeCrc; hardware: boolean };
+    const native = require('../../protocol/native/build/Release/brook_crc32c.node') as {
+      crc32c: RangeCrc;
+      hardware: boolean;
+    };
     return native.hardware && native.crc32c(CHECK, 0, CHECK.length) === CHECK_VALUE ? native.crc32c : null;
   } catch {
     return null;

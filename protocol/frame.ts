@@ -86,7 +86,7 @@ export class FrameAssembler {
   /** Feeds bytes that were read elsewhere (tests, scripted peers); returns complete frames. */
   push(chunk: Buffer): Buffer[] {
     const frames: Buffer[] = [];
-    for (let offset = 0; offset < chunk.length; ) {
+    for (let offset = 0; offset < chunk.length;) {
       const target = this.nextReadBuffer();
       const count = Math.min(target.length, chunk.length - offset);
       chunk.copy(target, 0, offset, offset + count);

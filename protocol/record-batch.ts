@@ -155,7 +155,8 @@ export class RecordBatchView {
     // offset deltas 0..count-1, so that the count and the last offset delta agree.
     const count = this.recordsCount;
     if (count <= 0) return `record count ${count}; a produced batch holds at least one record`;
-    if (this.lastOffsetDelta !== count - 1) return `last offset delta ${this.lastOffsetDelta} does not match ${count} records`;
+    if (this.lastOffsetDelta !== count - 1)
+      return `last offset delta ${this.lastOffsetDelta} does not match ${count} records`;
     if (this.compression > Compression.Zstd) return `unknown compression codec ${this.compression}`;
     if (this.compression === Compression.None) {
       const problem = walkRecords(this.buf, this.start + RECORD_BATCH_OVERHEAD, this.start + this.totalSize, count);
@@ -163,7 +164,8 @@ export class RecordBatchView {
     } else if (length === BATCH_LENGTH_MIN) {
       return 'compressed batch has records but no payload';
     }
-    if (this.producerId >= 0 && this.baseSequence < 0 && !this.isControl) return 'idempotent batch without a base sequence';
+    if (this.producerId >= 0 && this.baseSequence < 0 && !this.isControl)
+      return 'idempotent batch without a base sequence';
     return null;
   }
 
@@ -195,12 +197,14 @@ function walkRecords(buf: Buffer, from: number, to: number, count: number): stri
     cursor.pos += 1; // attributes
     if (cursor.pos > end || zigzag(buf, cursor, end, 10) === null) return `record ${i} has a bad timestamp delta`;
     if (zigzag(buf, cursor, end, 5) !== i) return `record ${i} has offset delta out of sequence`;
-    if (!skipBytes(buf, cursor, end) || !skipBytes(buf, cursor, end)) return `record ${i} has a key or value past its end`;
+    if (!skipBytes(buf, cursor, end) || !skipBytes(buf, cursor, end))
+      return `record ${i} has a key or value past its end`;
     const headers = zigzag(buf, cursor, end, 5);
     if (headers === null || headers < 0 || headers > end - cursor.pos) return `record ${i} has a bad header count`;
     for (let h = 0; h < headers; h++) {
       const keyLength = zigzag(buf, cursor, end, 5);
-      if (keyLength === null || keyLength < 0 || cursor.pos + keyLength > end) return `record ${i} has a bad header key`;
+      if (keyLength === null || keyLength < 0 || cursor.pos + keyLength > end)
+        return `record ${i} has a bad header key`;
       cursor.pos += keyLength;
       if (!skipBytes(buf, cursor, end)) return `record ${i} has a header value past its end`;
     }
@@ -232,8 +236,14 @@ function skipBytes(buf: Buffer, cursor: { pos: number }, end: number): boolean {
   return cursor.pos <= end;
 }
 
-
-function decodeRecords(buf: Buffer, from: number, to: number, count: number, baseOffset: number, baseTimestamp: number): Record[] {
+function decodeRecords(
+  buf: Buffer,
+  from: number,
+  to: number,
+  count: number,
+  baseOffset: number,
+  baseTimestamp: number,
+): Record[] {
   const reader = new Reader(buf, from, to);
   const out: Record[] = [];
   for (let i = 0; i < count; i++) {
@@ -255,7 +265,14 @@ function decodeRecords(buf: Buffer, from: number, to: number, count: number, bas
       if (headerKey === null) throw new ProtocolError('null header key');
       headers.push({ key: headerKey.toString('utf8'), value: varBytes(record) });
     }
-    out.push({ offset: baseOffset + offsetDelta, timestamp: baseTimestamp + timestampDelta, key, value, headers, attributes });
+    out.push({
+      offset: baseOffset + offsetDelta,
+      timestamp: baseTimestamp + timestampDelta,
+      key,
+      value,
+      headers,
+      attributes,
+    });
   }
   return out;
 }
@@ -275,7 +292,8 @@ export function splitBatches(records: Buffer): { batches: Buffer[]; error?: stri
   const batches: Buffer[] = [];
   let offset = 0;
   while (offset < records.length) {
-    if (records.length - offset < LOG_OVERHEAD) return { batches, error: 'truncated batch header at the end of the record set' };
+    if (records.length - offset < LOG_OVERHEAD)
+      return { batches, error: 'truncated batch header at the end of the record set' };
     const length = records.readInt32BE(offset + LENGTH_OFFSET);
     if (length < BATCH_LENGTH_MIN) return { batches, error: `batch length ${length} below the minimum` };
     const size = LOG_OVERHEAD + length;
@@ -393,7 +411,10 @@ export class RecordBatchBuilder {
 
   /** `buffer` may be a reused one (its old contents are overwritten). */
   constructor(capacityOrBuffer: number | Buffer, baseTimestamp?: number) {
-    this.buf = typeof capacityOrBuffer === 'number' ? Buffer.allocUnsafe(Math.max(RECORD_BATCH_OVERHEAD, capacityOrBuffer)) : capacityOrBuffer;
+    this.buf =
+      typeof capacityOrBuffer === 'number'
+        ? Buffer.allocUnsafe(Math.max(RECORD_BATCH_OVERHEAD, capacityOrBuffer))
+        : capacityOrBuffer;
     this.base = baseTimestamp ?? NaN;
   }
 
@@ -415,12 +436,25 @@ export class RecordBatchBuilder {
    * Appends one record, with offset delta = its index. `keyLength` and `valueLength` are
    * fieldLength() of key and value, passed in because the caller has them already.
    */
-  append(timestamp: number, key: RecordField | undefined, keyLength: number, value: RecordField | undefined, valueLength: number, headers?: { key: string; value: RecordField }[] | null): void {
+  append(
+    timestamp: number,
+    key: RecordField | undefined,
+    keyLength: number,
+    value: RecordField | undefined,
+    valueLength: number,
+    headers?: { key: string; value: RecordField }[] | null,
+  ): void {
     if (Number.isNaN(this.base)) this.base = timestamp;
     if (timestamp > this.maxTimestamp) this.maxTimestamp = timestamp;
     const timestampDelta = foldSign(timestamp - this.base);
     const headerCount = headers ? headers.length : 0;
-    let body = 1 + uvarintSize(timestampDelta) + uvarintSize(this.records * 2) + fieldSize(keyLength) + fieldSize(valueLength) + uvarintSize(headerCount * 2);
+    let body =
+      1 +
+      uvarintSize(timestampDelta) +
+      uvarintSize(this.records * 2) +
+      fieldSize(keyLength) +
+      fieldSize(valueLength) +
+      uvarintSize(headerCount * 2);
     let headerLengths: number[] | null = null;
     if (headerCount > 0) {
       headerLengths = [];
@@ -478,7 +512,14 @@ export class RecordBatchBuilder {
 }
 
 /** Fills in a batch header in `batch` (whose records already follow it) and its CRC. */
-export function writeBatchHeader(batch: Buffer, codec: Compression, count: number, baseTimestamp: number, maxTimestamp: number, fields: BatchHeaderFields): void {
+export function writeBatchHeader(
+  batch: Buffer,
+  codec: Compression,
+  count: number,
+  baseTimestamp: number,
+  maxTimestamp: number,
+  fields: BatchHeaderFields,
+): void {
   batch.writeBigInt64BE(BigInt(fields.baseOffset ?? 0), BASE_OFFSET_OFFSET);
   batch.writeInt32BE(batch.length - LOG_OVERHEAD, LENGTH_OFFSET);
   batch.writeInt32BE(fields.partitionLeaderEpoch ?? -1, PARTITION_LEADER_EPOCH_OFFSET);
@@ -506,10 +547,13 @@ function builderFor(input: BatchInput): RecordBatchBuilder {
   let capacity = RECORD_BATCH_OVERHEAD;
   records.forEach((r, i) => {
     capacity += 40 + Math.max(0, lengths[i][0]) + Math.max(0, lengths[i][1]);
-    for (const h of r.headers ?? []) capacity += 10 + headerKeyLength(h.key) + Math.max(0, fieldLength(h.value, 'header value'));
+    for (const h of r.headers ?? [])
+      capacity += 10 + headerKeyLength(h.key) + Math.max(0, fieldLength(h.value, 'header value'));
   });
   const builder = new RecordBatchBuilder(capacity, baseTimestamp);
-  records.forEach((r, i) => builder.append(r.timestamp ?? baseTimestamp, r.key, lengths[i][0], r.value, lengths[i][1], r.headers));
+  records.forEach((r, i) =>
+    builder.append(r.timestamp ?? baseTimestamp, r.key, lengths[i][0], r.value, lengths[i][1], r.headers),
+  );
   return builder;
 }
 
@@ -520,6 +564,7 @@ export async function encodeRecordBatch(input: BatchInput): Promise<Buffer> {
 
 /** Synchronous variant for uncompressed batches (benchmarks and tests). */
 export function encodeRecordBatchSync(input: BatchInput): Buffer {
-  if ((input.compression ?? Compression.None) !== Compression.None) throw new Error('use encodeRecordBatch for compressed batches');
+  if ((input.compression ?? Compression.None) !== Compression.None)
+    throw new Error('use encodeRecordBatch for compressed batches');
   return builderFor(input).build(input);
 }

@@ -81,11 +81,11 @@ export function field<const N extends string, const T extends PrimitiveType, con
   return { name, kind: 'scalar', type, ...options } as { name: N; kind: 'scalar'; type: T } & O;
 }
 
-export function array<const N extends string, const I extends PrimitiveType | Field[], const O extends FieldOptions = {}>(
-  name: N,
-  items: I,
-  options?: O,
-): { name: N; kind: 'array'; items: I } & NoInfer<O> {
+export function array<
+  const N extends string,
+  const I extends PrimitiveType | Field[],
+  const O extends FieldOptions = {},
+>(name: N, items: I, options?: O): { name: N; kind: 'array'; items: I } & NoInfer<O> {
   return { name, kind: 'array', items, ...options } as { name: N; kind: 'array'; items: I } & O;
 }
 
@@ -138,7 +138,8 @@ type NullIfNullable<F> = F extends { nullableVersions: string } ? null : never;
 type FieldValue<F, M extends ValueMode> = F extends { kind: 'scalar'; type: infer T extends PrimitiveType }
   ? PrimitiveValue<T, M> | NullIfNullable<F>
   : F extends { kind: 'array'; items: infer I }
-    ? (I extends PrimitiveType ? PrimitiveValue<I, M> : I extends Field[] ? StructValue<I, M> : never)[] | NullIfNullable<F>
+    ? | (I extends PrimitiveType ? PrimitiveValue<I, M> : I extends Field[] ? StructValue<I, M> : never)[]
+      | NullIfNullable<F>
     : F extends { kind: 'struct'; fields: infer S extends Field[] }
       ? StructValue<S, M> | NullIfNullable<F>
       : never;

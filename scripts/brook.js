@@ -19,5 +19,6 @@ require(entry)
     process.exitCode = code;
     // A client command is done once its output is flushed: a connection left open by a
     // failure must not keep it running (the server keeps running until it is stopped).
-    if (process.argv[2] !== 'server') process.stdout.write('', () => process.stderr.write('', () => process.exit(code)));
+    if (process.argv[2] !== 'server')
+      process.stdout.write('', () => process.stderr.write('', () => process.exit(code)));
   });

@@ -14,7 +14,17 @@ function nodeGyp() {
   // npm tells its lifecycle scripts where its own node-gyp is.
   const fromNpm = process.env.npm_config_node_gyp;
   if (fromNpm && fs.existsSync(fromNpm)) return fromNpm;
-  const beside = path.join(path.dirname(process.execPath), '..', 'lib', 'node_modules', 'npm', 'node_modules', 'node-gyp', 'bin', 'node-gyp.js');
+  const beside = path.join(
+    path.dirname(process.execPath),
+    '..',
+    'lib',
+    'node_modules',
+    'npm',
+    'node_modules',
+    'node-gyp',
+    'bin',
+    'node-gyp.js',
+  );
   return fs.existsSync(beside) ? beside : null;
 }
 
@@ -25,13 +35,25 @@ function main() {
   const args = [gyp, 'rebuild', '--directory', dir];
   // Build against the headers of the Node that runs this, when they are installed beside it.
   const prefix = path.join(path.dirname(process.execPath), '..');
-  if (!process.env.npm_config_nodedir && fs.existsSync(path.join(prefix, 'include', 'node', 'node_api.h'))) args.push(`--nodedir=${prefix}`);
+  if (!process.env.npm_config_nodedir && fs.existsSync(path.join(prefix, 'include', 'node', 'node_api.h')))
+    args.push(`--nodedir=${prefix}`);
   const started = Date.now();
   const run = spawnSync(process.execPath, args, { encoding: 'utf8', timeout: 180_000 });
   if (run.status === 0 && fs.existsSync(built)) {
-    return console.log(`brook: native CRC-32C built in ${((Date.now() - started) / 1000).toFixed(1)} s (${path.relative(process.cwd(), built)})`);
+    return console.log(
+      `brook: native CRC-32C built in ${((Date.now() - started) / 1000).toFixed(1)} s (${path.relative(process.cwd(), built)})`,
+    );
   }
-  const why = run.error ? run.error.message : `${(run.stderr || '').trim().split('\n').filter((l) => /ERR!|error/.test(l)).slice(0, 1).join('') || `node-gyp exited with ${run.status}`}`;
+  const why = run.error
+    ? run.error.message
+    : `${
+        (run.stderr || '')
+          .trim()
+          .split('\n')
+          .filter((l) => /ERR!|error/.test(l))
+          .slice(0, 1)
+          .join('') || `node-gyp exited with ${run.status}`
+      }`;
   console.log(`brook: native CRC-32C not built (${why}); using @node-rs/crc32`);
 }
 

@@ -48,7 +48,26 @@ async function start() {
   const pids = {};
   for (const id of ids) {
     const log = fs.openSync(path.join(base, `node-${id}.log`), 'a');
-    const child = spawn(process.execPath, [brook, 'server', '--node-id', String(id), '--listen', `127.0.0.1:${kafkaBase + 100 * (id - 1)}`, '--controller-listen', `127.0.0.1:${controllerBase + 100 * (id - 1)}`, '--voters', voters, '--http', 'off', '--data-dir', path.join(base, `node-${id}`)], { detached: true, stdio: ['ignore', log, log] });
+    const child = spawn(
+      process.execPath,
+      [
+        brook,
+        'server',
+        '--node-id',
+        String(id),
+        '--listen',
+        `127.0.0.1:${kafkaBase + 100 * (id - 1)}`,
+        '--controller-listen',
+        `127.0.0.1:${controllerBase + 100 * (id - 1)}`,
+        '--voters',
+        voters,
+        '--http',
+        'off',
+        '--data-dir',
+        path.join(base, `node-${id}`),
+      ],
+      { detached: true, stdio: ['ignore', log, log] },
+    );
     child.unref();
     pids[id] = child.pid;
   }
@@ -56,12 +75,17 @@ async function start() {
   const deadline = Date.now() + 60000;
   for (const id of ids) {
     while (!(await probe(kafkaBase + 100 * (id - 1)))) {
-      if (Date.now() > deadline) throw new Error(`node ${id} not ready within 60 s; see ${path.join(base, `node-${id}.log`)}`);
+      if (Date.now() > deadline)
+        throw new Error(`node ${id} not ready within 60 s; see ${path.join(base, `node-${id}.log`)}`);
       await new Promise((r) => setTimeout(r, 200));
     }
   }
-  console.log(`cluster of ${count} up: bootstrap ${ids.map((id) => `127.0.0.1:${kafkaBase + 100 * (id - 1)}`).join(',')}`);
-  console.log(`status: npx brook cluster status --bootstrap 127.0.0.1:${kafkaBase} --controller 127.0.0.1:${controllerBase}`);
+  console.log(
+    `cluster of ${count} up: bootstrap ${ids.map((id) => `127.0.0.1:${kafkaBase + 100 * (id - 1)}`).join(',')}`,
+  );
+  console.log(
+    `status: npx brook cluster status --bootstrap 127.0.0.1:${kafkaBase} --controller 127.0.0.1:${controllerBase}`,
+  );
 }
 
 async function stop() {
@@ -106,13 +130,17 @@ async function status() {
     } catch {
       alive = false;
     }
-    console.log(`node ${id}: pid ${pid} ${alive ? 'running' : 'not running'}, kafka 127.0.0.1:${kafkaBase + 100 * (id - 1)}`);
+    console.log(
+      `node ${id}: pid ${pid} ${alive ? 'running' : 'not running'}, kafka 127.0.0.1:${kafkaBase + 100 * (id - 1)}`,
+    );
   }
 }
 
 const verbs = { start, stop, status };
 if (!verbs[verb]) {
-  console.error('usage: node scripts/cluster.js start|stop|status [--base DIR] [--nodes N] [--kafka-port P] [--controller-port P]');
+  console.error(
+    'usage: node scripts/cluster.js start|stop|status [--base DIR] [--nodes N] [--kafka-port P] [--controller-port P]',
+  );
   process.exit(2);
 }
 verbs[verb]().catch((error) => {

@@ -85,7 +85,10 @@ function safeStringify(value: unknown): string {
 
 export function createLogger(options: LoggerOptions = {}): Logger {
   const destination = options.destination ?? 2;
-  const stream = typeof destination === 'number' ? new SonicBoom({ fd: destination, sync: false }) : new SonicBoom({ dest: destination, mkdir: true, sync: false });
+  const stream =
+    typeof destination === 'number'
+      ? new SonicBoom({ fd: destination, sync: false })
+      : new SonicBoom({ dest: destination, mkdir: true, sync: false });
   return new JsonLogger(stream, LEVELS[options.level ?? 'info'], '');
 }
 

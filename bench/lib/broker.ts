@@ -8,7 +8,24 @@ import { freePort } from './process';
 
 /** `httpPort`: serve the HTTP listener there (default off). */
 export async function startBroker(dataDir: string, port: number, httpPort?: number): Promise<ChildProcess> {
-  const child = spawn(process.execPath, [path.join(__dirname, '..', '..', '..', 'scripts', 'brook.js'), 'server', '--listen', `127.0.0.1:${port}`, '--controller-listen', `127.0.0.1:${await freePort()}`, '--http', httpPort ? `127.0.0.1:${httpPort}` : 'off', '--data-dir', dataDir, '--log-level', 'warn'], { stdio: ['ignore', 'inherit', 'inherit'] });
+  const child = spawn(
+    process.execPath,
+    [
+      path.join(__dirname, '..', '..', '..', 'scripts', 'brook.js'),
+      'server',
+      '--listen',
+      `127.0.0.1:${port}`,
+      '--controller-listen',
+      `127.0.0.1:${await freePort()}`,
+      '--http',
+      httpPort ? `127.0.0.1:${httpPort}` : 'off',
+      '--data-dir',
+      dataDir,
+      '--log-level',
+      'warn',
+    ],
+    { stdio: ['ignore', 'inherit', 'inherit'] },
+  );
   for (let i = 0; i < 200; i++) {
     try {
       const probe = new KafkaConnection({ host: '127.0.0.1', port, requestTimeoutMs: 1000 });

@@ -28,7 +28,13 @@ export interface BundledConsumeResult {
 
 export async function runBundledConsumer(load: BundledConsumeLoad): Promise<BundledConsumeResult> {
   const consumer = new Consumer({ bootstrap: load.bootstrap, clientId: 'bench-client-matrix-consumer' });
-  consumer.assign(Array.from({ length: load.partitions }, (_, partition) => ({ topic: load.topic, partition, offset: 'earliest' as const })));
+  consumer.assign(
+    Array.from({ length: load.partitions }, (_, partition) => ({
+      topic: load.topic,
+      partition,
+      offset: 'earliest' as const,
+    })),
+  );
   let records = 0;
   let bytes = 0;
   let timedOut = false;

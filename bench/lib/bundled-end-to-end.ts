@@ -47,7 +47,8 @@ const DRAIN_POLL_MS = 10;
 const STAMP_BYTES = 8;
 
 export async function runBundledEndToEnd(load: BundledEndToEndLoad): Promise<BundledEndToEndResult> {
-  if (load.recordBytes < STAMP_BYTES) throw new Error(`end-to-end records need at least ${STAMP_BYTES} bytes for the send time, got ${load.recordBytes}`);
+  if (load.recordBytes < STAMP_BYTES)
+    throw new Error(`end-to-end records need at least ${STAMP_BYTES} bytes for the send time, got ${load.recordBytes}`);
   const acknowledgement = newHistogram();
   const endToEnd = newHistogram();
   let acknowledged = 0;
@@ -55,8 +56,18 @@ export async function runBundledEndToEnd(load: BundledEndToEndLoad): Promise<Bun
   let firstError: string | null = null;
   let consumed = 0;
 
-  const consumer = new Consumer({ bootstrap: load.bootstrap, clientId: 'bench-client-matrix-end-to-end', maxWaitMs: load.consumerMaxWaitMs });
-  consumer.assign(Array.from({ length: load.partitions }, (_, partition) => ({ topic: load.topic, partition, offset: 'earliest' as const })));
+  const consumer = new Consumer({
+    bootstrap: load.bootstrap,
+    clientId: 'bench-client-matrix-end-to-end',
+    maxWaitMs: load.consumerMaxWaitMs,
+  });
+  consumer.assign(
+    Array.from({ length: load.partitions }, (_, partition) => ({
+      topic: load.topic,
+      partition,
+      offset: 'earliest' as const,
+    })),
+  );
   const consuming = (async () => {
     for (;;) {
       const record = await consumer.next();
@@ -97,7 +108,8 @@ export async function runBundledEndToEnd(load: BundledEndToEndLoad): Promise<Bun
   await load.producer.flush();
   // Everything acknowledged is in the log: wait (bounded) until the consumer has it all.
   const drainDeadlineMs = performance.now() + load.drainTimeoutMs;
-  while (consumed < acknowledged && performance.now() < drainDeadlineMs) await new Promise((resolve) => setTimeout(resolve, DRAIN_POLL_MS));
+  while (consumed < acknowledged && performance.now() < drainDeadlineMs)
+    await new Promise((resolve) => setTimeout(resolve, DRAIN_POLL_MS));
   await consumer.close();
   await consuming;
   return {

@@ -8,7 +8,9 @@ import * as path from 'node:path';
 export function environment() {
   let commit = 'unknown';
   try {
-    commit = execSync('git rev-parse --short HEAD', { stdio: ['ignore', 'pipe', 'ignore'] }).toString().trim();
+    commit = execSync('git rev-parse --short HEAD', { stdio: ['ignore', 'pipe', 'ignore'] })
+      .toString()
+      .trim();
   } catch {
     // Not a git checkout: the result says so.
   }
@@ -25,7 +27,11 @@ export function environment() {
 /** Files that differ from the recorded commit: the figures are for the tree as built. */
 export function uncommittedChanges(): string[] {
   try {
-    return execSync('git status --porcelain --untracked-files=no', { stdio: ['ignore', 'pipe', 'ignore'] }).toString().split('\n').filter(Boolean).map((line) => line.slice(3));
+    return execSync('git status --porcelain --untracked-files=no', { stdio: ['ignore', 'pipe', 'ignore'] })
+      .toString()
+      .split('\n')
+      .filter(Boolean)
+      .map((line) => line.slice(3));
   } catch {
     return [];
   }

@@ -92,20 +92,33 @@ export interface ProduceResult {
 const PRODUCE_VERSION = 7;
 const FETCH_VERSION = 11;
 
-function buildProduceFrames(load: ProduceLoad, correlationBase: number, count: number): { frames: Buffer[]; recordBytes: number } {
+function buildProduceFrames(
+  load: ProduceLoad,
+  correlationBase: number,
+  count: number,
+): { frames: Buffer[]; recordBytes: number } {
   const value = Buffer.alloc(load.recordBytes, 0x61);
-  const batch = encodeRecordBatchSync({ records: Array.from({ length: load.recordsPerBatch }, () => ({ value, timestamp: Date.now() })) });
+  const batch = encodeRecordBatchSync({
+    records: Array.from({ length: load.recordsPerBatch }, () => ({ value, timestamp: Date.now() })),
+  });
   const frames: Buffer[] = [];
   for (let i = 0; i < count; i++) {
     const first = (i * load.partitionsPerRequest) % load.partitions;
-    const partitionData = Array.from({ length: load.partitionsPerRequest }, (_, j) => ({ index: (first + j) % load.partitions, records: batch }));
+    const partitionData = Array.from({ length: load.partitionsPerRequest }, (_, j) => ({
+      index: (first + j) % load.partitions,
+      records: batch,
+    }));
     frames.push(
-      encodeRequestFrame({ apiKey: 0, apiVersion: PRODUCE_VERSION, correlationId: correlationBase + i, clientId: 'bench' }, requestCodec(0, PRODUCE_VERSION), {
-        transactionalId: null,
-        acks: load.acks,
-        timeoutMs: 30000,
-        topicData: [{ name: load.topic, partitionData }],
-      }),
+      encodeRequestFrame(
+        { apiKey: 0, apiVersion: PRODUCE_VERSION, correlationId: correlationBase + i, clientId: 'bench' },
+        requestCodec(0, PRODUCE_VERSION),
+        {
+          transactionalId: null,
+          acks: load.acks,
+          timeoutMs: 30000,
+          topicData: [{ name: load.topic, partitionData }],
+        },
+      ),
     );
   }
   return { frames, recordBytes: load.recordsPerBatch * load.partitionsPerRequest * load.recordBytes };
@@ -152,7 +165,8 @@ export async function runProduce(load: ProduceLoad): Promise<ProduceResult> {
           histogram.recordValue(Math.max(1, Number(process.hrtime.bigint() - sent) / 1000));
           decodeResponseHeader(reader, responseHeaderVersion(0, PRODUCE_VERSION));
           const response = responseCodec(0, PRODUCE_VERSION).decode(reader);
-          for (const topic of response.responses) for (const p of topic.partitionResponses) if (p.errorCode !== 0) errors++;
+          for (const topic of response.responses)
+            for (const p of topic.partitionResponses) if (p.errorCode !== 0) errors++;
           requests++;
         }
       };
@@ -206,38 +220,55 @@ export async function runFetch(load: FetchLoad): Promise<FetchResult> {
   const partitionsPerConnection = Math.ceil(load.partitions / load.connections);
   await Promise.all(
     Array.from({ length: load.connections }, async (_, c) => {
-      const mine = Array.from({ length: partitionsPerConnection }, (_, i) => c * partitionsPerConnection + i).filter((p) => p < load.partitions);
+      const mine = Array.from({ length: partitionsPerConnection }, (_, i) => c * partitionsPerConnection + i).filter(
+        (p) => p < load.partitions,
+      );
       if (mine.length === 0) return;
       const connection = new KafkaConnection({ host: load.host, port: load.port, requestTimeoutMs: 60000 });
       await connection.connect();
       // One reader per partition, all in flight at once on this connection.
-      await Promise.all(mine.map(async (partition) => {
-        let offset = 0;
-        while (offset < load.endOffsets[partition]) {
-          const sent = process.hrtime.bigint();
-          const response = await connection.request(1, FETCH_VERSION, {
-            replicaId: -1,
-            maxWaitMs: 0,
-            minBytes: 0,
-            maxBytes: load.maxBytes,
-            isolationLevel: 0,
-            topics: [{ topic: load.topic, partitions: [{ partition, fetchOffset: offset, partitionMaxBytes: load.maxBytes, currentLeaderEpoch: -1, logStartOffset: -1 }] }],
-          });
-          histogram.recordValue(Math.max(1, Number(process.hrtime.bigint() - sent) / 1000));
-          requests++;
-          const records = response.responses[0].partitions[0].records;
-          if (!records || records.length === 0) throw new Error(`no progress at ${partition}:${offset}`);
-          bytes += records.length;
-          // Walk batch headers to find the next offset (no record decoding).
-          let at = 0;
-          while (at + 61 <= records.length) {
-            const size = 12 + records.readInt32BE(at + 8);
-            if (at + size > records.length) break;
-            offset = Number(records.readBigInt64BE(at)) + records.readInt32BE(at + 23) + 1;
-            at += size;
+      await Promise.all(
+        mine.map(async (partition) => {
+          let offset = 0;
+          while (offset < load.endOffsets[partition]) {
+            const sent = process.hrtime.bigint();
+            const response = await connection.request(1, FETCH_VERSION, {
+              replicaId: -1,
+              maxWaitMs: 0,
+              minBytes: 0,
+              maxBytes: load.maxBytes,
+              isolationLevel: 0,
+              topics: [
+                {
+                  topic: load.topic,
+                  partitions: [
+                    {
+                      partition,
+                      fetchOffset: offset,
+                      partitionMaxBytes: load.maxBytes,
+                      currentLeaderEpoch: -1,
+                      logStartOffset: -1,
+                    },
+                  ],
+                },
+              ],
+            });
+            histogram.recordValue(Math.max(1, Number(process.hrtime.bigint() - sent) / 1000));
+            requests++;
+            const records = response.responses[0].partitions[0].records;
+            if (!records || records.length === 0) throw new Error(`no progress at ${partition}:${offset}`);
+            bytes += records.length;
+            // Walk batch headers to find the next offset (no record decoding).
+            let at = 0;
+            while (at + 61 <= records.length) {
+              const size = 12 + records.readInt32BE(at + 8);
+              if (at + size > records.length) break;
+              offset = Number(records.readBigInt64BE(at)) + records.readInt32BE(at + 23) + 1;
+              at += size;
+            }
           }
-        }
-      }));
+        }),
+      );
       connection.close();
     }),
   );

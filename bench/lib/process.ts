@@ -25,7 +25,12 @@ export function freePort(): Promise<number> {
 }
 
 /** Polls `check` until it returns a value other than null, or throws after `deadlineMs`. */
-export async function until<T>(what: string, deadlineMs: number, check: () => Promise<T | null>, pollMs = 50): Promise<T> {
+export async function until<T>(
+  what: string,
+  deadlineMs: number,
+  check: () => Promise<T | null>,
+  pollMs = 50,
+): Promise<T> {
   const deadline = performance.now() + deadlineMs;
   for (;;) {
     const value = await check();
@@ -41,14 +46,19 @@ export class Managed {
   readonly exited: Promise<void>;
   private alive = true;
 
-  private constructor(readonly name: string, readonly child: ChildProcess) {
+  private constructor(
+    readonly name: string,
+    readonly child: ChildProcess,
+  ) {
     const keep = (chunk: Buffer) => (this.output = (this.output + chunk.toString()).slice(-OUTPUT_TAIL_BYTES));
     child.stdout?.on('data', keep);
     child.stderr?.on('data', keep);
-    this.exited = new Promise((resolve) => child.once('exit', () => {
-      this.alive = false;
-      resolve();
-    }));
+    this.exited = new Promise((resolve) =>
+      child.once('exit', () => {
+        this.alive = false;
+        resolve();
+      }),
+    );
     child.once('error', (error) => (this.output += `\nspawn error: ${error.message}\n`));
   }
 
@@ -84,7 +94,10 @@ export class Managed {
 export const running = new Set<Managed>();
 
 export function printLogTails(): void {
-  for (const managed of running) process.stderr.write(`--- ${managed.name} (pid ${managed.pid}), last ${LOG_TAIL_LINES} log lines:\n${managed.logTail()}\n`);
+  for (const managed of running)
+    process.stderr.write(
+      `--- ${managed.name} (pid ${managed.pid}), last ${LOG_TAIL_LINES} log lines:\n${managed.logTail()}\n`,
+    );
 }
 
 export async function stopAll(): Promise<void> {
@@ -101,7 +114,13 @@ export function killAllOnExit(): () => void {
 /** The unit of CPU times in /proc (USER_HZ). */
 const CLOCK_TICKS_PER_SECOND = (() => {
   try {
-    return Number(execSync('getconf CLK_TCK', { stdio: ['ignore', 'pipe', 'ignore'] }).toString().trim()) || 100;
+    return (
+      Number(
+        execSync('getconf CLK_TCK', { stdio: ['ignore', 'pipe', 'ignore'] })
+          .toString()
+          .trim(),
+      ) || 100
+    );
   } catch {
     return 100;
   }
@@ -150,10 +169,14 @@ export class CpuMeter {
     const serverSeconds = this.pids.reduce<number>((sum, pid) => sum + cpuSeconds(pid), 0) - this.serverBefore;
     const clientUsage = process.cpuUsage(this.clientBefore);
     const machineAfter = machineCpuSeconds();
-    const cores = machineAfter.total > this.machineBefore.total ? (machineAfter.total - this.machineBefore.total) / wallSeconds : 1;
+    const cores =
+      machineAfter.total > this.machineBefore.total ? (machineAfter.total - this.machineBefore.total) / wallSeconds : 1;
     const server = Math.round((100 * serverSeconds) / wallSeconds);
     const client = Math.round((clientUsage.user + clientUsage.system) / 1e4 / wallSeconds);
-    const machine = Math.round((100 * cores * (machineAfter.busy - this.machineBefore.busy)) / (machineAfter.total - this.machineBefore.total || 1));
+    const machine = Math.round(
+      (100 * cores * (machineAfter.busy - this.machineBefore.busy)) /
+        (machineAfter.total - this.machineBefore.total || 1),
+    );
     return { server, client, machine, others: Math.max(0, machine - server - client) };
   }
 }

@@ -22,7 +22,16 @@ import { runBundledProducers } from '../lib/bundled-produce';
 import { BrokerCluster, BrokerNode } from '../lib/cluster';
 import { EndToEndOutcome, EndToEndRun, EndToEndWorkload } from './end-to-end';
 import { until } from '../lib/process';
-import { ConsumeOutcome, countError, newHistogram, ProduceOutcome, ProduceWorkload, READ_BACK_DEADLINE_MS, READ_BACK_REQUEST_BYTES, runProducers } from './workload';
+import {
+  ConsumeOutcome,
+  countError,
+  newHistogram,
+  ProduceOutcome,
+  ProduceWorkload,
+  READ_BACK_DEADLINE_MS,
+  READ_BACK_REQUEST_BYTES,
+  runProducers,
+} from './workload';
 
 const PRODUCE_VERSION = 7;
 const METADATA_VERSION = 9;
@@ -59,7 +68,15 @@ export class Brook {
 
   static async start(base: string, count: 1 | 3): Promise<Brook> {
     const dir = path.join(base, `brook-${count}`);
-    const cluster = await BrokerCluster.start({ dir, nodes: count, logLevel: 'info', cwd: dir, readyDeadlineMs: READY_DEADLINE_MS, readyPollMs: 100, readyInOrder: true });
+    const cluster = await BrokerCluster.start({
+      dir,
+      nodes: count,
+      logLevel: 'info',
+      cwd: dir,
+      readyDeadlineMs: READY_DEADLINE_MS,
+      readyPollMs: 100,
+      readyInOrder: true,
+    });
     await cluster.waitRegistered(SETTLE_DEADLINE_MS, 100);
     return new Brook(cluster);
   }
@@ -75,7 +92,13 @@ export class Brook {
   private async admin(node: BrookNode): Promise<KafkaConnection> {
     const existing = this.admins.get(node.id);
     if (existing?.isOpen) return existing;
-    const connection = new KafkaConnection({ host: '127.0.0.1', port: node.port, requestTimeoutMs: 15_000, connectTimeoutMs: 1000, clientId: 'bench-peers' });
+    const connection = new KafkaConnection({
+      host: '127.0.0.1',
+      port: node.port,
+      requestTimeoutMs: 15_000,
+      connectTimeoutMs: 1000,
+      clientId: 'bench-peers',
+    });
     await connection.connect();
     this.admins.set(node.id, connection);
     return connection;
@@ -88,7 +111,13 @@ export class Brook {
 
   private async metadata(node: BrookNode, topics: string[]): Promise<any | null> {
     try {
-      return await (await this.admin(node)).request(3, METADATA_VERSION, { topics: topics.map((name) => ({ name })), allowAutoTopicCreation: false, includeTopicAuthorizedOperations: false });
+      return await (
+        await this.admin(node)
+      ).request(3, METADATA_VERSION, {
+        topics: topics.map((name) => ({ name })),
+        allowAutoTopicCreation: false,
+        includeTopicAuthorizedOperations: false,
+      });
     } catch {
       this.dropAdmin(node);
       return null;
@@ -102,20 +131,29 @@ export class Brook {
   async createTopic(name: string, replicationFactor: number): Promise<BrookNode> {
     const configs = replicationFactor > 1 ? [{ name: 'min.insync.replicas', value: '2' }] : [];
     await this.adminWithRetries(`CreateTopics ${name}`, ErrorCode.TOPIC_ALREADY_EXISTS, async (node) => {
-      const response = await (await this.admin(node)).request(19, 4, {
+      const response = await (
+        await this.admin(node)
+      ).request(19, 4, {
         topics: [{ name, numPartitions: 1, replicationFactor, assignments: [], configs }],
         timeoutMs: 10_000,
         validateOnly: false,
       });
       return { errorCode: response.topics[0].errorCode, message: response.topics[0].errorMessage ?? '' };
     });
-    const leaderId = await until(`${name}: one leader and a full ISR on every node`, SETTLE_DEADLINE_MS, async () => {
-      const views = await Promise.all(this.nodes.map((n) => this.metadata(n, [name])));
-      const partitions = views.map((v) => v?.topics[0]?.errorCode === 0 ? v.topics[0].partitions[0] : null);
-      const first = partitions[0];
-      if (!first || first.leaderId <= 0 || first.isrNodes.length !== replicationFactor) return null;
-      return partitions.every((p) => p && p.leaderId === first.leaderId && p.isrNodes.length === replicationFactor) ? (first.leaderId as number) : null;
-    }, 50);
+    const leaderId = await until(
+      `${name}: one leader and a full ISR on every node`,
+      SETTLE_DEADLINE_MS,
+      async () => {
+        const views = await Promise.all(this.nodes.map((n) => this.metadata(n, [name])));
+        const partitions = views.map((v) => (v?.topics[0]?.errorCode === 0 ? v.topics[0].partitions[0] : null));
+        const first = partitions[0];
+        if (!first || first.leaderId <= 0 || first.isrNodes.length !== replicationFactor) return null;
+        return partitions.every((p) => p && p.leaderId === first.leaderId && p.isrNodes.length === replicationFactor)
+          ? (first.leaderId as number)
+          : null;
+      },
+      50,
+    );
     return this.nodes.find((n) => n.id === leaderId)!;
   }
 
@@ -132,67 +170,104 @@ export class Brook {
    * `doneOnRetry` (the topic already exists, or is already gone) counts as success once
    * an earlier attempt may have gone through.
    */
-  private async adminWithRetries(what: string, doneOnRetry: number, send: (node: BrookNode) => Promise<{ errorCode: number; message: string }>): Promise<void> {
+  private async adminWithRetries(
+    what: string,
+    doneOnRetry: number,
+    send: (node: BrookNode) => Promise<{ errorCode: number; message: string }>,
+  ): Promise<void> {
     let attempt = 0;
-    await until(what, ADMIN_RETRY_DEADLINE_MS, async () => {
-      const node = this.nodes[attempt % this.nodes.length];
-      let errorCode: number;
-      let message = '';
-      try {
-        ({ errorCode, message } = await send(node));
-      } catch (error) {
-        this.dropAdmin(node);
-        errorCode = -1;
-        message = (error as Error).message;
-      }
-      if (errorCode === 0 || (attempt > 0 && errorCode === doneOnRetry)) return true;
-      if (errorCode !== -1 && !isRetriable(errorCode)) throw new Error(`${what}: ${errorName(errorCode)} ${message}`);
-      const reason = errorCode === -1 ? message : errorName(errorCode);
-      this.adminRetries[reason] = (this.adminRetries[reason] ?? 0) + 1;
-      attempt++;
-      return null;
-    }, ADMIN_RETRY_BACKOFF_MS);
+    await until(
+      what,
+      ADMIN_RETRY_DEADLINE_MS,
+      async () => {
+        const node = this.nodes[attempt % this.nodes.length];
+        let errorCode: number;
+        let message = '';
+        try {
+          ({ errorCode, message } = await send(node));
+        } catch (error) {
+          this.dropAdmin(node);
+          errorCode = -1;
+          message = (error as Error).message;
+        }
+        if (errorCode === 0 || (attempt > 0 && errorCode === doneOnRetry)) return true;
+        if (errorCode !== -1 && !isRetriable(errorCode)) throw new Error(`${what}: ${errorName(errorCode)} ${message}`);
+        const reason = errorCode === -1 ? message : errorName(errorCode);
+        this.adminRetries[reason] = (this.adminRetries[reason] ?? 0) + 1;
+        attempt++;
+        return null;
+      },
+      ADMIN_RETRY_BACKOFF_MS,
+    );
   }
 
   /** One sample: a fresh topic, `producers` connections to its leader, then the topic deleted. */
-  async produce(workload: ProduceWorkload, replicationFactor: number, acks: number, batching: BrookBatching, readBack = false): Promise<ProduceOutcome & { leader: number; consumed?: ConsumeOutcome }> {
+  async produce(
+    workload: ProduceWorkload,
+    replicationFactor: number,
+    acks: number,
+    batching: BrookBatching,
+    readBack = false,
+  ): Promise<ProduceOutcome & { leader: number; consumed?: ConsumeOutcome }> {
     const topic = `bench${++this.topics}`;
     const leader = await this.createTopic(topic, replicationFactor);
     const recordsPerBatch = Math.max(1, Math.floor(batching.batchBytes / workload.recordBytes));
     const value = Buffer.alloc(workload.recordBytes, 0x61);
-    const batch = encodeRecordBatchSync({ records: Array.from({ length: recordsPerBatch }, () => ({ value, timestamp: Date.now() })) });
+    const batch = encodeRecordBatchSync({
+      records: Array.from({ length: recordsPerBatch }, () => ({ value, timestamp: Date.now() })),
+    });
     const producers: { connection: KafkaConnection; slots: { frame: Buffer; correlationId: number }[] }[] = [];
     try {
       for (let p = 0; p < workload.producers; p++) {
-        const connection = new KafkaConnection({ host: '127.0.0.1', port: leader.port, requestTimeoutMs: PRODUCE_TIMEOUT_MS + 10_000, clientId: 'bench-peers' });
+        const connection = new KafkaConnection({
+          host: '127.0.0.1',
+          port: leader.port,
+          requestTimeoutMs: PRODUCE_TIMEOUT_MS + 10_000,
+          clientId: 'bench-peers',
+        });
         await connection.connect();
         const slots = Array.from({ length: batching.inflightPerConnection }, (_, s) => {
           const correlationId = 1000 + s;
-          const body = { transactionalId: null, acks, timeoutMs: PRODUCE_TIMEOUT_MS, topicData: [{ name: topic, partitionData: [{ index: 0, records: batch }] }] };
-          return { frame: encodeRequestFrame({ apiKey: 0, apiVersion: PRODUCE_VERSION, correlationId, clientId: 'bench' }, requestCodec(0, PRODUCE_VERSION), body), correlationId };
+          const body = {
+            transactionalId: null,
+            acks,
+            timeoutMs: PRODUCE_TIMEOUT_MS,
+            topicData: [{ name: topic, partitionData: [{ index: 0, records: batch }] }],
+          };
+          return {
+            frame: encodeRequestFrame(
+              { apiKey: 0, apiVersion: PRODUCE_VERSION, correlationId, clientId: 'bench' },
+              requestCodec(0, PRODUCE_VERSION),
+              body,
+            ),
+            correlationId,
+          };
         });
         producers.push({ connection, slots });
       }
       const outcome = await runProducers(workload, async (index, deadlineMs, histogram, errors) => {
         const { connection, slots } = producers[index];
         let records = 0;
-        await Promise.all(slots.map(async (slot) => {
-          while (performance.now() < deadlineMs) {
-            const sentMs = performance.now();
-            let reader;
-            try {
-              reader = await connection.sendFrame(slot.frame, slot.correlationId);
-            } catch (error) {
-              countError(errors, (error as Error).message, recordsPerBatch);
-              return;
+        await Promise.all(
+          slots.map(async (slot) => {
+            while (performance.now() < deadlineMs) {
+              const sentMs = performance.now();
+              let reader;
+              try {
+                reader = await connection.sendFrame(slot.frame, slot.correlationId);
+              } catch (error) {
+                countError(errors, (error as Error).message, recordsPerBatch);
+                return;
+              }
+              histogram.recordValue(Math.max(1, Math.round((performance.now() - sentMs) * 1000)));
+              decodeResponseHeader(reader, responseHeaderVersion(0, PRODUCE_VERSION));
+              const errorCode: number = responseCodec(0, PRODUCE_VERSION).decode(reader).responses[0]
+                .partitionResponses[0].errorCode;
+              if (errorCode === 0) records += recordsPerBatch;
+              else countError(errors, errorName(errorCode), recordsPerBatch);
             }
-            histogram.recordValue(Math.max(1, Math.round((performance.now() - sentMs) * 1000)));
-            decodeResponseHeader(reader, responseHeaderVersion(0, PRODUCE_VERSION));
-            const errorCode: number = responseCodec(0, PRODUCE_VERSION).decode(reader).responses[0].partitionResponses[0].errorCode;
-            if (errorCode === 0) records += recordsPerBatch;
-            else countError(errors, errorName(errorCode), recordsPerBatch);
-          }
-        }));
+          }),
+        );
         return records;
       });
       const consumed = readBack ? await this.readBack(leader, topic, outcome.records, workload.recordBytes) : undefined;
@@ -209,18 +284,28 @@ export class Brook {
    * sending record by record through send() with up to 8 MiB of records outstanding;
    * latency is that of every 8th send() to its acknowledgement.
    */
-  async produceBundled(workload: ProduceWorkload, replicationFactor: number, acks: 1 | -1, batchBytes: number, readBack = false): Promise<ProduceOutcome & { leader: number; consumed?: ConsumeOutcome }> {
+  async produceBundled(
+    workload: ProduceWorkload,
+    replicationFactor: number,
+    acks: 1 | -1,
+    batchBytes: number,
+    readBack = false,
+  ): Promise<ProduceOutcome & { leader: number; consumed?: ConsumeOutcome }> {
     const topic = `bench${++this.topics}`;
     const leader = await this.createTopic(topic, replicationFactor);
-    const producers = Array.from({ length: workload.producers }, () => new Producer({
-      bootstrap: [`127.0.0.1:${leader.port}`],
-      clientId: 'bench-peers',
-      acks: acks === -1 ? 'all' : 1,
-      lingerMs: 5,
-      batchSize: batchBytes,
-      bufferMemory: 4 * BUNDLED_OUTSTANDING_BYTES,
-      produceTimeoutMs: PRODUCE_TIMEOUT_MS,
-    }));
+    const producers = Array.from(
+      { length: workload.producers },
+      () =>
+        new Producer({
+          bootstrap: [`127.0.0.1:${leader.port}`],
+          clientId: 'bench-peers',
+          acks: acks === -1 ? 'all' : 1,
+          lingerMs: 5,
+          batchSize: batchBytes,
+          bufferMemory: 4 * BUNDLED_OUTSTANDING_BYTES,
+          produceTimeoutMs: PRODUCE_TIMEOUT_MS,
+        }),
+    );
     try {
       await Promise.all(producers.map((p) => p.connect()));
       const result = await runBundledProducers({
@@ -235,7 +320,14 @@ export class Brook {
       const errors: Record<string, number> = {};
       if (result.errors > 0) countError(errors, result.firstError ?? 'send failed', result.errors);
       const consumed = readBack ? await this.readBack(leader, topic, result.records, workload.recordBytes) : undefined;
-      return { records: result.records, seconds: result.seconds, errors, histogram: result.histogram, leader: leader.id, consumed };
+      return {
+        records: result.records,
+        seconds: result.seconds,
+        errors,
+        histogram: result.histogram,
+        leader: leader.id,
+        consumed,
+      };
     } finally {
       await Promise.all(producers.map((p) => p.close().catch(() => undefined)));
       await this.deleteTopic(topic);
@@ -243,9 +335,19 @@ export class Brook {
   }
 
   /** The bundled Consumer reads the topic's one partition from offset 0 until it holds every record. */
-  private async readBack(leader: BrookNode, topic: string, expected: number, recordBytes: number): Promise<ConsumeOutcome> {
+  private async readBack(
+    leader: BrookNode,
+    topic: string,
+    expected: number,
+    recordBytes: number,
+  ): Promise<ConsumeOutcome> {
     if (expected === 0) return { records: 0, expected, seconds: 0 };
-    const consumer = new Consumer({ bootstrap: [`127.0.0.1:${leader.port}`], clientId: 'bench-peers', maxWaitMs: FETCH_MAX_WAIT_MS, maxPartitionBytes: Math.max(READ_BACK_REQUEST_BYTES, recordBytes * 4) });
+    const consumer = new Consumer({
+      bootstrap: [`127.0.0.1:${leader.port}`],
+      clientId: 'bench-peers',
+      maxWaitMs: FETCH_MAX_WAIT_MS,
+      maxPartitionBytes: Math.max(READ_BACK_REQUEST_BYTES, recordBytes * 4),
+    });
     consumer.assign([{ topic, partition: 0, offset: 'earliest' }]);
     const startedMs = performance.now();
     // next() answers null once the consumer is closed: the deadline closes it.
@@ -273,7 +375,12 @@ export class Brook {
     const topic = `bench${++this.topics}`;
     const leader = await this.createTopic(topic, replicationFactor);
     const connect = async () => {
-      const connection = new KafkaConnection({ host: '127.0.0.1', port: leader.port, requestTimeoutMs: PRODUCE_TIMEOUT_MS + 10_000, clientId: 'bench-peers' });
+      const connection = new KafkaConnection({
+        host: '127.0.0.1',
+        port: leader.port,
+        requestTimeoutMs: PRODUCE_TIMEOUT_MS + 10_000,
+        clientId: 'bench-peers',
+      });
       await connection.connect();
       return connection;
     };
@@ -283,7 +390,13 @@ export class Brook {
     const batches = new Map<number, Buffer>();
     const batchOf = (count: number) => {
       let batch = batches.get(count);
-      if (!batch) batches.set(count, (batch = encodeRecordBatchSync({ records: Array.from({ length: count }, () => ({ value, timestamp: Date.now() })) })));
+      if (!batch)
+        batches.set(
+          count,
+          (batch = encodeRecordBatchSync({
+            records: Array.from({ length: count }, () => ({ value, timestamp: Date.now() })),
+          })),
+        );
       return batch;
     };
     const run = new EndToEndRun();
@@ -297,14 +410,21 @@ export class Brook {
           const perBatch = Math.max(1, Math.floor(END_TO_END_BATCH_BYTES_MAX / workload.recordBytes));
           for (let from = 0; from < allDueMs.length; from += perBatch) {
             const dueMs = allDueMs.slice(from, from + perBatch);
-            producer.request(0, PRODUCE_VERSION, { transactionalId: null, acks, timeoutMs: PRODUCE_TIMEOUT_MS, topicData: [{ name: topic, partitionData: [{ index: 0, records: batchOf(dueMs.length) }] }] }).then(
-              (response) => {
-                const partition = response.responses[0].partitionResponses[0];
-                if (partition.errorCode === 0) run.acknowledge(Number(partition.baseOffset), dueMs);
-                else run.fail(errorName(partition.errorCode), dueMs.length);
-              },
-              (error: Error) => run.fail(error.message, dueMs.length),
-            );
+            producer
+              .request(0, PRODUCE_VERSION, {
+                transactionalId: null,
+                acks,
+                timeoutMs: PRODUCE_TIMEOUT_MS,
+                topicData: [{ name: topic, partitionData: [{ index: 0, records: batchOf(dueMs.length) }] }],
+              })
+              .then(
+                (response) => {
+                  const partition = response.responses[0].partitionResponses[0];
+                  if (partition.errorCode === 0) run.acknowledge(Number(partition.baseOffset), dueMs);
+                  else run.fail(errorName(partition.errorCode), dueMs.length);
+                },
+                (error: Error) => run.fail(error.message, dueMs.length),
+              );
           }
         },
         startConsumer: () => {
@@ -317,10 +437,24 @@ export class Brook {
                 minBytes: 1,
                 maxBytes: FETCH_MAX_BYTES,
                 isolationLevel: 0,
-                topics: [{ topic, partitions: [{ partition: 0, fetchOffset: offset, partitionMaxBytes: FETCH_MAX_BYTES, currentLeaderEpoch: -1, logStartOffset: -1 }] }],
+                topics: [
+                  {
+                    topic,
+                    partitions: [
+                      {
+                        partition: 0,
+                        fetchOffset: offset,
+                        partitionMaxBytes: FETCH_MAX_BYTES,
+                        currentLeaderEpoch: -1,
+                        logStartOffset: -1,
+                      },
+                    ],
+                  },
+                ],
               });
               const partition = response.responses[0].partitions[0];
-              if (partition.errorCode !== 0) throw new Error(`Fetch ${topic} at ${offset}: ${errorName(partition.errorCode)}`);
+              if (partition.errorCode !== 0)
+                throw new Error(`Fetch ${topic} at ${offset}: ${errorName(partition.errorCode)}`);
               const records: Buffer | null = partition.records;
               // Walk the batch headers: base offset (8 bytes), length (4), and at byte 23
               // the last offset delta; a batch cut off at the end of the answer waits.
@@ -353,11 +487,29 @@ export class Brook {
    * of the whole kcat run (start, metadata, produce, flush, exit). kcat reports no
    * latency, so the histogram stays empty.
    */
-  async produceWithKcat(recordsFile: string, records: number, acks: string, kcatSettings: string[]): Promise<ProduceOutcome & { exitCode: number | null; stderrTail: string }> {
+  async produceWithKcat(
+    recordsFile: string,
+    records: number,
+    acks: string,
+    kcatSettings: string[],
+  ): Promise<ProduceOutcome & { exitCode: number | null; stderrTail: string }> {
     const topic = `bench${++this.topics}`;
     const leader = await this.createTopic(topic, 1);
     try {
-      const args = ['-P', '-b', `127.0.0.1:${leader.port}`, '-t', topic, '-p', '0', '-X', `acks=${acks}`, ...kcatSettings.flatMap((s) => ['-X', s]), '-l', recordsFile];
+      const args = [
+        '-P',
+        '-b',
+        `127.0.0.1:${leader.port}`,
+        '-t',
+        topic,
+        '-p',
+        '0',
+        '-X',
+        `acks=${acks}`,
+        ...kcatSettings.flatMap((s) => ['-X', s]),
+        '-l',
+        recordsFile,
+      ];
       const startedMs = performance.now();
       const child = spawn('kcat', args, { stdio: ['ignore', 'ignore', 'pipe'] });
       let stderr = '';
@@ -388,7 +540,13 @@ export class Brook {
   }
 
   private async endOffset(node: BrookNode, topic: string): Promise<number> {
-    const answer = await (await this.admin(node)).request(2, 2, { replicaId: -1, isolationLevel: 0, topics: [{ name: topic, partitions: [{ partitionIndex: 0, timestamp: -1 }] }] });
+    const answer = await (
+      await this.admin(node)
+    ).request(2, 2, {
+      replicaId: -1,
+      isolationLevel: 0,
+      topics: [{ name: topic, partitions: [{ partitionIndex: 0, timestamp: -1 }] }],
+    });
     return Number(answer.topics[0].partitions[0].offset);
   }
 

@@ -129,8 +129,10 @@ export class EndToEndRun {
         if (performance.now() > drainDeadline) {
           const unacknowledged = sent - this.acknowledged - this.failed;
           const unconsumed = this.acknowledged - this.join.consumed;
-          if (unacknowledged > 0) countError(this.errors, `not acknowledged within ${DRAIN_TIMEOUT_MS} ms`, unacknowledged);
-          if (unconsumed > 0) countError(this.errors, `acknowledged but not consumed within ${DRAIN_TIMEOUT_MS} ms`, unconsumed);
+          if (unacknowledged > 0)
+            countError(this.errors, `not acknowledged within ${DRAIN_TIMEOUT_MS} ms`, unacknowledged);
+          if (unconsumed > 0)
+            countError(this.errors, `acknowledged but not consumed within ${DRAIN_TIMEOUT_MS} ms`, unconsumed);
           break;
         }
         await sleep(5);

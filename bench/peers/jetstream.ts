@@ -8,7 +8,14 @@ import * as path from 'node:path';
 import { EndToEndOutcome, EndToEndRun, EndToEndWorkload } from './end-to-end';
 import { NatsConnection, Reply } from './nats-client';
 import { freePort, Managed, until } from '../lib/process';
-import { ConsumeOutcome, ProduceOutcome, ProduceWorkload, READ_BACK_DEADLINE_MS, readBackCount, runProducers } from './workload';
+import {
+  ConsumeOutcome,
+  ProduceOutcome,
+  ProduceWorkload,
+  READ_BACK_DEADLINE_MS,
+  readBackCount,
+  runProducers,
+} from './workload';
 import { performance } from 'node:perf_hooks';
 
 const READY_DEADLINE_MS = 30_000;
@@ -27,7 +34,13 @@ const PULL_GRACE_MS = 500;
  * with R3 streams): a watchdog asks again, so the consumer never waits on a lost pull.
  * `onMessage` returns false to stop pulling; so does stop().
  */
-function pullLoop(connection: NatsConnection, nextSubject: string, batch: number, expiresMs: number, onMessage: (reply: Reply) => boolean): { start: () => void; stop: () => void } {
+function pullLoop(
+  connection: NatsConnection,
+  nextSubject: string,
+  batch: number,
+  expiresMs: number,
+  onMessage: (reply: Reply) => boolean,
+): { start: () => void; stop: () => void } {
   let inPull = 0;
   let stopped = false;
   let watchdog: NodeJS.Timeout | null = null;
@@ -62,12 +75,17 @@ export class JetStream {
   private admin: NatsConnection | null = null;
   private streams = 0;
 
-  private constructor(readonly nodes: NatsNode[], readonly replicas: number) {}
+  private constructor(
+    readonly nodes: NatsNode[],
+    readonly replicas: number,
+  ) {}
 
   static async start(base: string, servers: 1 | 3): Promise<JetStream> {
     const dir = path.join(base, `jetstream-${servers}`);
     fs.mkdirSync(dir);
-    const ports = await Promise.all(Array.from({ length: servers }, async () => ({ client: await freePort(), cluster: await freePort() })));
+    const ports = await Promise.all(
+      Array.from({ length: servers }, async () => ({ client: await freePort(), cluster: await freePort() })),
+    );
     const nodes: NatsNode[] = [];
     for (let i = 0; i < servers; i++) {
       const name = `n${i + 1}`;
@@ -75,32 +93,48 @@ export class JetStream {
       fs.mkdirSync(storeDir);
       // One config file per server: a single server needs no cluster block; clustered
       // JetStream needs a server name, a cluster name and routes to the other servers.
-      const lines = [`server_name: ${name}`, `listen: 127.0.0.1:${ports[i].client}`, `jetstream { store_dir: "${storeDir}" }`];
+      const lines = [
+        `server_name: ${name}`,
+        `listen: 127.0.0.1:${ports[i].client}`,
+        `jetstream { store_dir: "${storeDir}" }`,
+      ];
       if (servers > 1) {
-        const routes = ports.filter((_, j) => j !== i).map((p) => `"nats://127.0.0.1:${p.cluster}"`).join(', ');
+        const routes = ports
+          .filter((_, j) => j !== i)
+          .map((p) => `"nats://127.0.0.1:${p.cluster}"`)
+          .join(', ');
         lines.push(`cluster { name: brook_bench, listen: 127.0.0.1:${ports[i].cluster}, routes: [${routes}] }`);
       }
       const configFile = path.join(dir, `${name}.conf`);
       fs.writeFileSync(configFile, `${lines.join('\n')}\n`);
-      nodes.push({ name, port: ports[i].client, managed: Managed.start(`nats-server ${name}`, 'nats-server', ['-c', configFile], dir) });
+      nodes.push({
+        name,
+        port: ports[i].client,
+        managed: Managed.start(`nats-server ${name}`, 'nats-server', ['-c', configFile], dir),
+      });
     }
     const jetStream = new JetStream(nodes, servers);
     // Ready when every server answers $JS.API.INFO (in a cluster: once the JetStream meta
     // group has a leader).
     for (const node of nodes) {
-      await until(`nats-server ${node.name} to serve JetStream`, READY_DEADLINE_MS, async () => {
-        if (!node.managed.isAlive) throw new Error(`nats-server ${node.name} exited`);
-        let connection: NatsConnection | null = null;
-        try {
-          connection = await NatsConnection.connect('127.0.0.1', node.port);
-          await connection.jetStreamApi('$JS.API.INFO', undefined, 2000);
-          return true;
-        } catch {
-          return null;
-        } finally {
-          connection?.close();
-        }
-      }, 200);
+      await until(
+        `nats-server ${node.name} to serve JetStream`,
+        READY_DEADLINE_MS,
+        async () => {
+          if (!node.managed.isAlive) throw new Error(`nats-server ${node.name} exited`);
+          let connection: NatsConnection | null = null;
+          try {
+            connection = await NatsConnection.connect('127.0.0.1', node.port);
+            await connection.jetStreamApi('$JS.API.INFO', undefined, 2000);
+            return true;
+          } catch {
+            return null;
+          } finally {
+            connection?.close();
+          }
+        },
+        200,
+      );
     }
     return jetStream;
   }
@@ -131,21 +165,30 @@ export class JetStream {
       max_msg_size: -1,
     };
     // Right after start a cluster may not yet know all its peers: retry within a bound.
-    const answer = await until(`stream ${name} created`, CREATE_DEADLINE_MS, async () => {
-      try {
-        return await (await this.api()).jetStreamApi(`$JS.API.STREAM.CREATE.${name}`, config, API_TIMEOUT_MS);
-      } catch (error) {
-        if (this.replicas === 1) throw error;
-        return null;
-      }
-    }, 250);
+    const answer = await until(
+      `stream ${name} created`,
+      CREATE_DEADLINE_MS,
+      async () => {
+        try {
+          return await (await this.api()).jetStreamApi(`$JS.API.STREAM.CREATE.${name}`, config, API_TIMEOUT_MS);
+        } catch (error) {
+          if (this.replicas === 1) throw error;
+          return null;
+        }
+      },
+      250,
+    );
     const leader: string | undefined = answer.cluster?.leader;
     return this.nodes.find((n) => n.name === leader)?.port ?? this.nodes[0].port;
   }
 
   /** An ephemeral pull consumer (ack policy none, delivering all) on the stream; its MSG.NEXT subject. */
   private async createConsumer(connection: NatsConnection, stream: string): Promise<string> {
-    const created = await connection.jetStreamApi(`$JS.API.CONSUMER.CREATE.${stream}`, { stream_name: stream, config: { ack_policy: 'none', deliver_policy: 'all', replay_policy: 'instant' } }, API_TIMEOUT_MS);
+    const created = await connection.jetStreamApi(
+      `$JS.API.CONSUMER.CREATE.${stream}`,
+      { stream_name: stream, config: { ack_policy: 'none', deliver_policy: 'all', replay_policy: 'instant' } },
+      API_TIMEOUT_MS,
+    );
     return `$JS.API.CONSUMER.MSG.NEXT.${stream}.${created.name}`;
   }
 
@@ -157,14 +200,22 @@ export class JetStream {
    * One sample: a fresh stream, `producers` connections to its leader; with `readBack`, a
    * pull consumer then reads the stream from its start; then the stream is deleted.
    */
-  async produce(workload: ProduceWorkload, window: number, readBack = false): Promise<ProduceOutcome & { leader: string; consumed?: ConsumeOutcome }> {
+  async produce(
+    workload: ProduceWorkload,
+    window: number,
+    readBack = false,
+  ): Promise<ProduceOutcome & { leader: string; consumed?: ConsumeOutcome }> {
     const name = `bench${++this.streams}`;
     const subject = `bench.${name}`;
     const port = await this.createStream(name, subject);
-    const connections = await Promise.all(Array.from({ length: workload.producers }, () => NatsConnection.connect('127.0.0.1', port)));
+    const connections = await Promise.all(
+      Array.from({ length: workload.producers }, () => NatsConnection.connect('127.0.0.1', port)),
+    );
     const payload = Buffer.alloc(workload.recordBytes, 0x61);
     try {
-      const outcome = await runProducers(workload, (index, deadlineMs, histogram, errors) => connections[index].publishWindow(subject, payload, window, deadlineMs, histogram, errors));
+      const outcome = await runProducers(workload, (index, deadlineMs, histogram, errors) =>
+        connections[index].publishWindow(subject, payload, window, deadlineMs, histogram, errors),
+      );
       const consumed = readBack ? await this.readBack(port, name, outcome.records, workload.recordBytes) : undefined;
       return { ...outcome, leader: this.nodes.find((n) => n.port === port)!.name, consumed };
     } finally {
@@ -191,11 +242,17 @@ export class JetStream {
     const dueByNumber = new Map<number, number>();
     let nextNumber = 0;
     try {
-      const pulls = pullLoop(consumer, await this.createConsumer(consumer, name), PULL_BATCH, PULL_EXPIRES_MS, (reply) => {
-        const tokens = reply.replyTo?.split('.') ?? [];
-        run.join.consume(Number(tokens[5]));
-        return true;
-      });
+      const pulls = pullLoop(
+        consumer,
+        await this.createConsumer(consumer, name),
+        PULL_BATCH,
+        PULL_EXPIRES_MS,
+        (reply) => {
+          const tokens = reply.replyTo?.split('.') ?? [];
+          run.join.consume(Number(tokens[5]));
+          return true;
+        },
+      );
       producer.onNumberedReply((n, reply) => {
         const due = dueByNumber.get(n)!;
         dueByNumber.delete(n);

@@ -79,7 +79,15 @@ export class NatsConnection {
         connection.onData(chunk);
         if (!sentConnect && Object.keys(connection.info).length > 0) {
           sentConnect = true;
-          const options = { verbose: false, pedantic: false, lang: 'brook-bench', version: '0.1.0', protocol: 1, headers: true, no_responders: true };
+          const options = {
+            verbose: false,
+            pedantic: false,
+            lang: 'brook-bench',
+            version: '0.1.0',
+            protocol: 1,
+            headers: true,
+            no_responders: true,
+          };
           socket.write(`CONNECT ${JSON.stringify(options)}\r\nSUB ${connection.inbox}.* ${INBOX_SID}\r\nPING\r\n`);
         }
       });
@@ -93,7 +101,12 @@ export class NatsConnection {
   private fail(error: Error): void {
     if (this.failure) return;
     this.failure = error;
-    for (const [, resolve] of this.requests) resolve({ payload: Buffer.from(JSON.stringify({ error: { description: error.message } })), replyTo: null, status: 'closed' });
+    for (const [, resolve] of this.requests)
+      resolve({
+        payload: Buffer.from(JSON.stringify({ error: { description: error.message } })),
+        replyTo: null,
+        status: 'closed',
+      });
     this.requests.clear();
     this.afterChunk?.();
   }
@@ -118,10 +131,19 @@ export class NatsConnection {
         const headerBytes = headered ? Number(fields[fields.length - 2]) : 0;
         const bodyStart = lineEnd + 2;
         if (data.length < bodyStart + total + 2) break;
-        const status = headered ? data.toString('latin1', bodyStart, bodyStart + headerBytes).split('\r\n')[0].split(' ')[1] ?? '' : null;
+        const status = headered
+          ? (data
+              .toString('latin1', bodyStart, bodyStart + headerBytes)
+              .split('\r\n')[0]
+              .split(' ')[1] ?? '')
+          : null;
         // With a reply subject MSG has 5 fields and HMSG 6.
         const replyTo = fields.length === (headered ? 6 : 5) ? fields[3] : null;
-        this.dispatch(fields[1], Number(fields[2]), { payload: data.subarray(bodyStart + headerBytes, bodyStart + total), replyTo, status });
+        this.dispatch(fields[1], Number(fields[2]), {
+          payload: data.subarray(bodyStart + headerBytes, bodyStart + total),
+          replyTo,
+          status,
+        });
         at = bodyStart + total + 2;
         continue;
       }
@@ -205,7 +227,9 @@ export class NatsConnection {
         clearTimeout(timer);
         resolve(reply);
       });
-      this.socket.write(Buffer.concat([Buffer.from(`PUB ${subject} ${this.inbox}.${token} ${body.length}\r\n`), body, CRLF]));
+      this.socket.write(
+        Buffer.concat([Buffer.from(`PUB ${subject} ${this.inbox}.${token} ${body.length}\r\n`), body, CRLF]),
+      );
     });
   }
 
@@ -214,7 +238,10 @@ export class NatsConnection {
     const reply = await this.request(subject, body === undefined ? '' : JSON.stringify(body), timeoutMs);
     if (reply.status !== null && reply.status !== '') throw new Error(`${subject}: status ${reply.status}`);
     const answer = JSON.parse(reply.payload.toString());
-    if (answer.error) throw new Error(`${subject}: ${answer.error.code ?? ''} ${answer.error.description ?? JSON.stringify(answer.error)}`);
+    if (answer.error)
+      throw new Error(
+        `${subject}: ${answer.error.code ?? ''} ${answer.error.description ?? JSON.stringify(answer.error)}`,
+      );
     return answer;
   }
 
@@ -224,8 +251,17 @@ export class NatsConnection {
    * `deadlineMs`; resolves with the count of acknowledged messages once every slot is back.
    * Latency per message is publish to acknowledgement, in microseconds.
    */
-  publishWindow(subject: string, payload: Buffer, window: number, deadlineMs: number, histogram: hdr.Histogram, errors: Record<string, number>): Promise<number> {
-    const frames = Array.from({ length: window }, (_, slot) => Buffer.concat([Buffer.from(`PUB ${subject} ${this.inbox}.${slot} ${payload.length}\r\n`), payload, CRLF]));
+  publishWindow(
+    subject: string,
+    payload: Buffer,
+    window: number,
+    deadlineMs: number,
+    histogram: hdr.Histogram,
+    errors: Record<string, number>,
+  ): Promise<number> {
+    const frames = Array.from({ length: window }, (_, slot) =>
+      Buffer.concat([Buffer.from(`PUB ${subject} ${this.inbox}.${slot} ${payload.length}\r\n`), payload, CRLF]),
+    );
     const sentAtMs = new Float64Array(window);
     const toSend: number[] = [];
     let acknowledged = 0;
@@ -243,10 +279,13 @@ export class NatsConnection {
         outstanding += toSend.length;
         toSend.length = 0;
       };
-      const drainTimer = setTimeout(() => {
-        countError(errors, `no acknowledgement within ${DRAIN_TIMEOUT_MS} ms of the deadline`, outstanding);
-        finish();
-      }, deadlineMs - performance.now() + DRAIN_TIMEOUT_MS);
+      const drainTimer = setTimeout(
+        () => {
+          countError(errors, `no acknowledgement within ${DRAIN_TIMEOUT_MS} ms of the deadline`, outstanding);
+          finish();
+        },
+        deadlineMs - performance.now() + DRAIN_TIMEOUT_MS,
+      );
       const finish = () => {
         clearTimeout(drainTimer);
         this.slotHandler = null;

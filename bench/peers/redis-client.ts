@@ -182,7 +182,14 @@ export class RedisConnection {
    * a new one sent for every reply until `deadlineMs`; resolves with the count of entries
    * added once every reply is in. Latency per entry is send to reply, in microseconds.
    */
-  xaddWindow(key: string, payload: Buffer, window: number, deadlineMs: number, histogram: hdr.Histogram, errors: Record<string, number>): Promise<number> {
+  xaddWindow(
+    key: string,
+    payload: Buffer,
+    window: number,
+    deadlineMs: number,
+    histogram: hdr.Histogram,
+    errors: Record<string, number>,
+  ): Promise<number> {
     const frame = encodeCommand(['XADD', key, '*', 'v', payload]);
     // Replies come in order, so the send times form a FIFO ring of `window` slots.
     const sentAtMs = new Float64Array(window);
@@ -191,10 +198,13 @@ export class RedisConnection {
     let added = 0;
     let toSend = 0;
     return new Promise((resolve) => {
-      const drainTimer = setTimeout(() => {
-        countError(errors, `no reply within ${DRAIN_TIMEOUT_MS} ms of the deadline`, sentCount - repliedCount);
-        finish();
-      }, deadlineMs - performance.now() + DRAIN_TIMEOUT_MS);
+      const drainTimer = setTimeout(
+        () => {
+          countError(errors, `no reply within ${DRAIN_TIMEOUT_MS} ms of the deadline`, sentCount - repliedCount);
+          finish();
+        },
+        deadlineMs - performance.now() + DRAIN_TIMEOUT_MS,
+      );
       const finish = () => {
         clearTimeout(drainTimer);
         this.afterChunk = null;

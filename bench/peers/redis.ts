@@ -9,7 +9,14 @@ import * as path from 'node:path';
 import { EndToEndOutcome, EndToEndRun, EndToEndWorkload } from './end-to-end';
 import { freePort, Managed, sleep, until } from '../lib/process';
 import { RedisConnection, RespValue } from './redis-client';
-import { ConsumeOutcome, ProduceOutcome, ProduceWorkload, READ_BACK_DEADLINE_MS, readBackCount, runProducers } from './workload';
+import {
+  ConsumeOutcome,
+  ProduceOutcome,
+  ProduceWorkload,
+  READ_BACK_DEADLINE_MS,
+  readBackCount,
+  runProducers,
+} from './workload';
 import { performance } from 'node:perf_hooks';
 
 const READY_DEADLINE_MS = 20_000;
@@ -24,25 +31,45 @@ export class Redis {
   private admin: RedisConnection | null = null;
   private keys = 0;
 
-  private constructor(readonly port: number, readonly managed: Managed) {}
+  private constructor(
+    readonly port: number,
+    readonly managed: Managed,
+  ) {}
 
   static async start(base: string): Promise<Redis> {
     const dir = path.join(base, 'redis');
     fs.mkdirSync(dir);
     const port = await freePort();
-    const args = ['--port', String(port), '--bind', '127.0.0.1', '--dir', dir, '--daemonize', 'no', '--logfile', '', ...REDIS_SETTINGS];
+    const args = [
+      '--port',
+      String(port),
+      '--bind',
+      '127.0.0.1',
+      '--dir',
+      dir,
+      '--daemonize',
+      'no',
+      '--logfile',
+      '',
+      ...REDIS_SETTINGS,
+    ];
     const redis = new Redis(port, Managed.start('redis-server', 'redis-server', args, dir));
-    await until('redis-server to answer PING', READY_DEADLINE_MS, async () => {
-      if (!redis.managed.isAlive) throw new Error('redis-server exited');
-      try {
-        const connection = await RedisConnection.connect('127.0.0.1', port);
-        const pong = await connection.command(['PING'], 2000);
-        connection.close();
-        return pong === 'PONG' ? true : null;
-      } catch {
-        return null;
-      }
-    }, 100);
+    await until(
+      'redis-server to answer PING',
+      READY_DEADLINE_MS,
+      async () => {
+        if (!redis.managed.isAlive) throw new Error('redis-server exited');
+        try {
+          const connection = await RedisConnection.connect('127.0.0.1', port);
+          const pong = await connection.command(['PING'], 2000);
+          connection.close();
+          return pong === 'PONG' ? true : null;
+        } catch {
+          return null;
+        }
+      },
+      100,
+    );
     return redis;
   }
 
@@ -64,13 +91,23 @@ export class Redis {
    * One sample: `producers` connections XADD to one fresh stream; with `readBack`, one
    * more connection then reads the stream from its start; then the key is dropped.
    */
-  async produce(workload: ProduceWorkload, window: number, readBack = false): Promise<ProduceOutcome & { consumed?: ConsumeOutcome }> {
+  async produce(
+    workload: ProduceWorkload,
+    window: number,
+    readBack = false,
+  ): Promise<ProduceOutcome & { consumed?: ConsumeOutcome }> {
     const key = `bench${++this.keys}`;
-    const connections = await Promise.all(Array.from({ length: workload.producers }, () => RedisConnection.connect('127.0.0.1', this.port)));
+    const connections = await Promise.all(
+      Array.from({ length: workload.producers }, () => RedisConnection.connect('127.0.0.1', this.port)),
+    );
     const payload = Buffer.alloc(workload.recordBytes, 0x61);
     try {
-      const outcome = await runProducers(workload, (index, deadlineMs, histogram, errors) => connections[index].xaddWindow(key, payload, window, deadlineMs, histogram, errors));
-      return readBack ? { ...outcome, consumed: await this.readBack(key, outcome.records, workload.recordBytes) } : outcome;
+      const outcome = await runProducers(workload, (index, deadlineMs, histogram, errors) =>
+        connections[index].xaddWindow(key, payload, window, deadlineMs, histogram, errors),
+      );
+      return readBack
+        ? { ...outcome, consumed: await this.readBack(key, outcome.records, workload.recordBytes) }
+        : outcome;
     } finally {
       for (const connection of connections) connection.close();
       await this.reset(key);
@@ -104,7 +141,16 @@ export class Redis {
             let lastId = '0-0';
             while (!stopped) {
               // The answer: nil on timeout, else [[key, [[id, [field, value]], ...]]].
-              const answer = (await consumer.command(['XREAD', 'COUNT', String(READ_COUNT), 'BLOCK', String(READ_BLOCK_MS), 'STREAMS', key, lastId])) as RespValue[][] | null;
+              const answer = (await consumer.command([
+                'XREAD',
+                'COUNT',
+                String(READ_COUNT),
+                'BLOCK',
+                String(READ_BLOCK_MS),
+                'STREAMS',
+                key,
+                lastId,
+              ])) as RespValue[][] | null;
               for (const entry of (answer?.[0]?.[1] ?? []) as RespValue[][]) {
                 lastId = String(entry[0]);
                 run.join.consume(lastId);
@@ -134,7 +180,8 @@ export class Redis {
     let lastId = '0-0';
     try {
       while (records < expected && performance.now() < deadlineMs) {
-        const answer = (await consumer.command(['XREAD', 'COUNT', count, 'STREAMS', key, lastId])) as RespValue[][] | null;
+        const answer = (await consumer.command(['XREAD', 'COUNT', count, 'STREAMS', key, lastId])) as
+          RespValue[][] | null;
         const entries = (answer?.[0]?.[1] ?? []) as RespValue[][];
         if (entries.length === 0) break;
         records += entries.length;
@@ -150,9 +197,15 @@ export class Redis {
   private async reset(key: string): Promise<void> {
     const admin = await this.api();
     await admin.command(['DEL', key], REWRITE_DEADLINE_MS);
-    const rewriting = async () => /aof_rewrite_in_progress:1|aof_rewrite_scheduled:1/.test(String(await admin.command(['INFO', 'persistence'])));
+    const rewriting = async () =>
+      /aof_rewrite_in_progress:1|aof_rewrite_scheduled:1/.test(String(await admin.command(['INFO', 'persistence'])));
     // An automatic rewrite may be running already; the explicit one then waits its turn.
-    await until('a running AOF rewrite to finish', REWRITE_DEADLINE_MS, async () => ((await rewriting()) ? null : true), 100);
+    await until(
+      'a running AOF rewrite to finish',
+      REWRITE_DEADLINE_MS,
+      async () => ((await rewriting()) ? null : true),
+      100,
+    );
     await admin.command(['BGREWRITEAOF']);
     await sleep(50);
     await until('the AOF rewrite to finish', REWRITE_DEADLINE_MS, async () => ((await rewriting()) ? null : true), 100);

@@ -63,7 +63,11 @@ export class Collector {
   readonly samples: Sample[] = [];
   private readonly histograms = new Map<string, hdr.Histogram>();
 
-  add(sample: Omit<Sample, 'latency' | 'recordsPerSecond' | 'megabytesPerSecond'>, outcome: ProduceOutcome, hasLatency: boolean): Sample {
+  add(
+    sample: Omit<Sample, 'latency' | 'recordsPerSecond' | 'megabytesPerSecond'>,
+    outcome: ProduceOutcome,
+    hasLatency: boolean,
+  ): Sample {
     const full: Sample = {
       ...sample,
       recordsPerSecond: outcome.records / outcome.seconds,
@@ -90,7 +94,8 @@ export class Collector {
       const rates = samples.map((s) => s.recordsPerSecond);
       const errors: Record<string, number> = {};
       for (const s of samples) for (const [k, v] of Object.entries(s.errors)) errors[k] = (errors[k] ?? 0) + v;
-      const mean = (pick: (s: Sample) => number) => Math.round(samples.reduce((sum, s) => sum + pick(s), 0) / samples.length);
+      const mean = (pick: (s: Sample) => number) =>
+        Math.round(samples.reduce((sum, s) => sum + pick(s), 0) / samples.length);
       const histogram = this.histograms.get(key);
       const first = samples[0];
       return {
@@ -107,13 +112,18 @@ export class Collector {
         megabytesPerSecondMedian: (median(rates) * first.recordBytes) / 1e6,
         latency: histogram ? summarise(histogram) : null,
         errors,
-        cpuPercentMean: { server: mean((s) => s.cpuPercent.server), client: mean((s) => s.cpuPercent.client), others: mean((s) => s.cpuPercent.others) },
+        cpuPercentMean: {
+          server: mean((s) => s.cpuPercent.server),
+          client: mean((s) => s.cpuPercent.client),
+          others: mean((s) => s.cpuPercent.others),
+        },
       };
     });
   }
 
   ratio(row: string, brook: string, peer: string): Ratio | null {
-    const of = (system: string) => this.samples.filter((s) => s.system === system && s.row === row).sort((a, b) => a.round - b.round);
+    const of = (system: string) =>
+      this.samples.filter((s) => s.system === system && s.row === row).sort((a, b) => a.round - b.round);
     const mine = of(brook);
     const theirs = of(peer);
     if (mine.length === 0 || theirs.length === 0) return null;
@@ -121,11 +131,18 @@ export class Collector {
       const other = theirs.find((t) => t.round === s.round);
       return other ? [s.recordsPerSecond / other.recordsPerSecond] : [];
     });
-    return { row, brook, peer, ratio: median(mine.map((s) => s.recordsPerSecond)) / median(theirs.map((s) => s.recordsPerSecond)), perRound };
+    return {
+      row,
+      brook,
+      peer,
+      ratio: median(mine.map((s) => s.recordsPerSecond)) / median(theirs.map((s) => s.recordsPerSecond)),
+      perRound,
+    };
   }
 }
 
-const ms = (value: number | undefined) => (value === undefined ? '-' : value < 10 ? value.toFixed(2) : value.toFixed(1));
+const ms = (value: number | undefined) =>
+  value === undefined ? '-' : value < 10 ? value.toFixed(2) : value.toFixed(1);
 
 export function rowsTable(rows: RowSummary[]): string[] {
   return [
@@ -148,7 +165,10 @@ export function ratiosTable(ratios: Ratio[]): string[] {
   return [
     '| row | Brook | peer | Brook/peer (median msgs/s) | per round | ahead? |',
     '|---|---|---|---:|---|---|',
-    ...ratios.map((r) => `| ${r.row} | ${r.brook} | ${r.peer} | ${r.ratio.toFixed(2)} | ${r.perRound.map((v) => v.toFixed(2)).join(', ')} | ${ahead(r)} |`),
+    ...ratios.map(
+      (r) =>
+        `| ${r.row} | ${r.brook} | ${r.peer} | ${r.ratio.toFixed(2)} | ${r.perRound.map((v) => v.toFixed(2)).join(', ')} | ${ahead(r)} |`,
+    ),
   ];
 }
 
@@ -186,7 +206,11 @@ export class ConsumeCollector {
 
   add(sample: Omit<ConsumeSample, 'recordsPerSecond' | 'megabytesPerSecond'>): ConsumeSample {
     const seconds = Math.max(sample.seconds, 1e-6);
-    const full = { ...sample, recordsPerSecond: sample.records / seconds, megabytesPerSecond: (sample.records * sample.recordBytes) / seconds / 1e6 };
+    const full = {
+      ...sample,
+      recordsPerSecond: sample.records / seconds,
+      megabytesPerSecond: (sample.records * sample.recordBytes) / seconds / 1e6,
+    };
     this.samples.push(full);
     return full;
   }
@@ -206,7 +230,12 @@ export class ConsumeCollector {
       recordsPerSecondMedian: median(list.map((s) => s.recordsPerSecond)),
       recordsPerSecondPerRound: list.map((s) => s.recordsPerSecond),
       megabytesPerSecondMedian: median(list.map((s) => s.megabytesPerSecond)),
-      complete: list.reduce((a, s) => a + s.records, 0) / Math.max(1, list.reduce((a, s) => a + s.expected, 0)),
+      complete:
+        list.reduce((a, s) => a + s.records, 0) /
+        Math.max(
+          1,
+          list.reduce((a, s) => a + s.expected, 0),
+        ),
     }));
   }
 
@@ -215,8 +244,16 @@ export class ConsumeCollector {
     const mine = this.samples.filter((s) => s.row === row && s.system === brook);
     const theirs = this.samples.filter((s) => s.row === row && s.system === peer);
     if (mine.length === 0 || theirs.length === 0) return null;
-    const perRound = mine.flatMap((m) => theirs.filter((t) => t.round === m.round).map((t) => m.recordsPerSecond / t.recordsPerSecond));
-    return { row, brook, peer, ratio: median(mine.map((s) => s.recordsPerSecond)) / median(theirs.map((s) => s.recordsPerSecond)), perRound };
+    const perRound = mine.flatMap((m) =>
+      theirs.filter((t) => t.round === m.round).map((t) => m.recordsPerSecond / t.recordsPerSecond),
+    );
+    return {
+      row,
+      brook,
+      peer,
+      ratio: median(mine.map((s) => s.recordsPerSecond)) / median(theirs.map((s) => s.recordsPerSecond)),
+      perRound,
+    };
   }
 }
 
@@ -224,7 +261,10 @@ export function consumeTable(rows: ConsumeRow[]): string[] {
   return [
     '| phase | row | consumer | msgs/s (median) | MB/s | per round | read back |',
     '|---|---|---|---:|---:|---|---:|',
-    ...rows.map((r) => `| ${r.phase} | ${r.row} | ${r.system} | ${Math.round(r.recordsPerSecondMedian).toLocaleString('en')} | ${r.megabytesPerSecondMedian.toFixed(1)} | ${r.recordsPerSecondPerRound.map((v) => Math.round(v).toLocaleString('en')).join(', ')} | ${(100 * r.complete).toFixed(1)}% |`),
+    ...rows.map(
+      (r) =>
+        `| ${r.phase} | ${r.row} | ${r.system} | ${Math.round(r.recordsPerSecondMedian).toLocaleString('en')} | ${r.megabytesPerSecondMedian.toFixed(1)} | ${r.recordsPerSecondPerRound.map((v) => Math.round(v).toLocaleString('en')).join(', ')} | ${(100 * r.complete).toFixed(1)}% |`,
+    ),
   ];
 }
 
@@ -263,11 +303,16 @@ export class EndToEndCollector {
   readonly samples: EndToEndSample[] = [];
   private readonly histograms = new Map<string, { acknowledgement: hdr.Histogram; endToEnd: hdr.Histogram }>();
 
-  add(sample: Omit<EndToEndSample, 'acknowledgement' | 'endToEnd'>, acknowledgement: hdr.Histogram, endToEnd: hdr.Histogram): EndToEndSample {
+  add(
+    sample: Omit<EndToEndSample, 'acknowledgement' | 'endToEnd'>,
+    acknowledgement: hdr.Histogram,
+    endToEnd: hdr.Histogram,
+  ): EndToEndSample {
     const full = { ...sample, acknowledgement: summarise(acknowledgement), endToEnd: summarise(endToEnd) };
     this.samples.push(full);
     const key = `${sample.system}|${sample.row}`;
-    if (!this.histograms.has(key)) this.histograms.set(key, { acknowledgement: newHistogram(), endToEnd: newHistogram() });
+    if (!this.histograms.has(key))
+      this.histograms.set(key, { acknowledgement: newHistogram(), endToEnd: newHistogram() });
     this.histograms.get(key)!.acknowledgement.add(acknowledgement);
     this.histograms.get(key)!.endToEnd.add(endToEnd);
     return full;
@@ -278,7 +323,8 @@ export class EndToEndCollector {
       const samples = this.samples.filter((s) => `${s.system}|${s.row}` === key);
       const errors: Record<string, number> = {};
       for (const s of samples) for (const [k, v] of Object.entries(s.errors)) errors[k] = (errors[k] ?? 0) + v;
-      const mean = (pick: (s: EndToEndSample) => number) => Math.round(samples.reduce((sum, s) => sum + pick(s), 0) / samples.length);
+      const mean = (pick: (s: EndToEndSample) => number) =>
+        Math.round(samples.reduce((sum, s) => sum + pick(s), 0) / samples.length);
       return {
         phase: samples[0].phase,
         system: samples[0].system,
@@ -289,7 +335,11 @@ export class EndToEndCollector {
         acknowledgement: summarise(histograms.acknowledgement),
         endToEnd: summarise(histograms.endToEnd),
         errors,
-        cpuPercentMean: { server: mean((s) => s.cpuPercent.server), client: mean((s) => s.cpuPercent.client), others: mean((s) => s.cpuPercent.others) },
+        cpuPercentMean: {
+          server: mean((s) => s.cpuPercent.server),
+          client: mean((s) => s.cpuPercent.client),
+          others: mean((s) => s.cpuPercent.others),
+        },
       };
     });
   }
@@ -308,11 +358,23 @@ export function endToEndTable(rows: EndToEndRow[]): string[] {
 }
 
 /** Peer latency over Brook's (above 1: Brook's records arrive sooner). */
-export function endToEndRatios(rows: EndToEndRow[], pairs: [string, string][]): { row: string; brook: string; peer: string; p50: number; p99: number; p999: number }[] {
+export function endToEndRatios(
+  rows: EndToEndRow[],
+  pairs: [string, string][],
+): { row: string; brook: string; peer: string; p50: number; p99: number; p999: number }[] {
   return pairs.flatMap(([brook, peer]) => {
     const mine = rows.find((r) => r.system === brook);
     const theirs = rows.find((r) => r.system === peer);
     if (!mine || !theirs || mine.endToEnd.samples === 0 || theirs.endToEnd.samples === 0) return [];
-    return [{ row: mine.row, brook, peer, p50: theirs.endToEnd.p50Ms / mine.endToEnd.p50Ms, p99: theirs.endToEnd.p99Ms / mine.endToEnd.p99Ms, p999: theirs.endToEnd.p999Ms / mine.endToEnd.p999Ms }];
+    return [
+      {
+        row: mine.row,
+        brook,
+        peer,
+        p50: theirs.endToEnd.p50Ms / mine.endToEnd.p50Ms,
+        p99: theirs.endToEnd.p99Ms / mine.endToEnd.p99Ms,
+        p999: theirs.endToEnd.p999Ms / mine.endToEnd.p999Ms,
+      },
+    ];
   });
 }

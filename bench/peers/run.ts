@@ -29,7 +29,17 @@ import { JetStream } from './jetstream';
 import { CpuMeter, killAllOnExit, printLogTails, stopAll } from '../lib/process';
 import { REDIS_SETTINGS, Redis } from './redis';
 import { EndToEndOutcome, EndToEndWorkload } from './end-to-end';
-import { Collector, ConsumeCollector, consumeTable, EndToEndCollector, endToEndRatios, endToEndTable, Ratio, ratiosTable, rowsTable } from './report';
+import {
+  Collector,
+  ConsumeCollector,
+  consumeTable,
+  EndToEndCollector,
+  endToEndRatios,
+  endToEndTable,
+  Ratio,
+  ratiosTable,
+  rowsTable,
+} from './report';
 import { ConsumeOutcome, ProduceOutcome, ProduceWorkload } from './workload';
 
 const argv = process.argv.slice(2);
@@ -66,9 +76,21 @@ const END_TO_END_RATE_PER_SECOND = 10_000;
 const END_TO_END_RECORD_BYTES = 1024;
 const END_TO_END_ROW = `1 KiB at ${END_TO_END_RATE_PER_SECOND.toLocaleString('en')} msgs/s, 1 producer + 1 consumer`;
 const SYSTEM_ORDER = [
-  'Brook acks=1 RF1', 'Brook acks=all RF1', 'Brook bundled acks=1 RF1', 'Brook via kcat acks=1 RF1', 'JetStream R1', 'Redis XADD',
-  'Brook acks=all RF3', 'Brook acks=1 RF3', 'Brook bundled acks=all RF3', 'JetStream R3',
-  'Brook bundled Consumer RF1', 'JetStream R1 pull consumer', 'Redis XREAD', 'Brook bundled Consumer RF3', 'JetStream R3 pull consumer',
+  'Brook acks=1 RF1',
+  'Brook acks=all RF1',
+  'Brook bundled acks=1 RF1',
+  'Brook via kcat acks=1 RF1',
+  'JetStream R1',
+  'Redis XADD',
+  'Brook acks=all RF3',
+  'Brook acks=1 RF3',
+  'Brook bundled acks=all RF3',
+  'JetStream R3',
+  'Brook bundled Consumer RF1',
+  'JetStream R1 pull consumer',
+  'Redis XREAD',
+  'Brook bundled Consumer RF3',
+  'JetStream R3 pull consumer',
 ];
 
 interface SystemUnderTest {
@@ -79,11 +101,15 @@ interface SystemUnderTest {
   runsRow?: (recordBytes: number, producers: number) => boolean;
   /** Reads back what it stored, on one-producer rows, with this consumer (its name in the tables). */
   consumer?: string;
-  produce: (workload: ProduceWorkload, readBack: boolean) => Promise<ProduceOutcome & { detail?: Record<string, unknown>; consumed?: ConsumeOutcome }>;
+  produce: (
+    workload: ProduceWorkload,
+    readBack: boolean,
+  ) => Promise<ProduceOutcome & { detail?: Record<string, unknown>; consumed?: ConsumeOutcome }>;
   endToEnd?: (workload: EndToEndWorkload) => Promise<EndToEndOutcome>;
 }
 
-const rowName = (recordBytes: number, producers: number) => `${recordBytes >= 1024 ? `${recordBytes / 1024} KiB` : `${recordBytes} B`} x ${producers} producer${producers > 1 ? 's' : ''}`;
+const rowName = (recordBytes: number, producers: number) =>
+  `${recordBytes >= 1024 ? `${recordBytes / 1024} KiB` : `${recordBytes} B`} x ${producers} producer${producers > 1 ? 's' : ''}`;
 
 function have(command: string): boolean {
   return spawnSync('sh', ['-c', `command -v ${command}`], { stdio: 'ignore' }).status === 0;
@@ -96,37 +122,72 @@ function ensureInstalled(): string[] {
   if (missing.length > 0 && process.getuid?.() === 0) {
     process.stdout.write(`installing ${missing.join(', ')} with apt-get\n`);
     spawnSync('apt-get', ['update', '-qq'], { stdio: 'inherit', timeout: INSTALL_TIMEOUT_MS });
-    spawnSync('apt-get', ['install', '-y', '-qq', ...missing], { stdio: 'inherit', timeout: INSTALL_TIMEOUT_MS, env: { ...process.env, DEBIAN_FRONTEND: 'noninteractive' } });
+    spawnSync('apt-get', ['install', '-y', '-qq', ...missing], {
+      stdio: 'inherit',
+      timeout: INSTALL_TIMEOUT_MS,
+      env: { ...process.env, DEBIAN_FRONTEND: 'noninteractive' },
+    });
   }
   const still = wanted.filter((command) => !have(command));
-  for (const command of still) process.stdout.write(`skipping ${command}: not installed${process.getuid?.() === 0 ? ' (apt-get install failed)' : ' and not root, so not installed here'}\n`);
+  for (const command of still)
+    process.stdout.write(
+      `skipping ${command}: not installed${process.getuid?.() === 0 ? ' (apt-get install failed)' : ' and not root, so not installed here'}\n`,
+    );
   return still;
 }
 
 /** The first line of a command's output that matches `pattern`. */
 function versionOf(command: string, pattern = /./): string {
   try {
-    return execSync(command, { stdio: ['ignore', 'pipe', 'pipe'] }).toString().split('\n').find((line) => pattern.test(line))?.trim() ?? 'unknown';
+    return (
+      execSync(command, { stdio: ['ignore', 'pipe', 'pipe'] })
+        .toString()
+        .split('\n')
+        .find((line) => pattern.test(line))
+        ?.trim() ?? 'unknown'
+    );
   } catch {
     return 'unknown';
   }
 }
 
-async function runEndToEnd(phase: string, systems: SystemUnderTest[], round: number, collector: EndToEndCollector): Promise<void> {
+async function runEndToEnd(
+  phase: string,
+  systems: SystemUnderTest[],
+  round: number,
+  collector: EndToEndCollector,
+): Promise<void> {
   const eligible = systems.filter((s) => s.endToEnd);
   const shift = round % Math.max(1, eligible.length);
   for (const system of [...eligible.slice(shift), ...eligible.slice(0, shift)]) {
     const meter = new CpuMeter(system.pids());
-    const outcome = await system.endToEnd!({ recordBytes: END_TO_END_RECORD_BYTES, ratePerSecond: END_TO_END_RATE_PER_SECOND, durationMs: DURATION_MS });
-    if (outcome.consumed === 0) throw new Error(`${phase} end-to-end ${system.name}: nothing consumed (${JSON.stringify(outcome.errors)})`);
+    const outcome = await system.endToEnd!({
+      recordBytes: END_TO_END_RECORD_BYTES,
+      ratePerSecond: END_TO_END_RATE_PER_SECOND,
+      durationMs: DURATION_MS,
+    });
+    if (outcome.consumed === 0)
+      throw new Error(`${phase} end-to-end ${system.name}: nothing consumed (${JSON.stringify(outcome.errors)})`);
     const { ackHistogram, endToEndHistogram, ...counts } = outcome;
-    const sample = collector.add({ phase, system: system.name, row: END_TO_END_ROW, round, ...counts, cpuPercent: meter.read() }, ackHistogram, endToEndHistogram);
+    const sample = collector.add(
+      { phase, system: system.name, row: END_TO_END_ROW, round, ...counts, cpuPercent: meter.read() },
+      ackHistogram,
+      endToEndHistogram,
+    );
     const errors = Object.keys(sample.errors).length > 0 ? `, errors ${JSON.stringify(sample.errors)}` : '';
-    process.stdout.write(`${phase} round ${round} end-to-end ${system.name.padEnd(24)} consumed ${sample.consumed}/${sample.sent}, ack p50 ${sample.acknowledgement.p50Ms.toFixed(2)} ms p99 ${sample.acknowledgement.p99Ms.toFixed(2)} ms, end-to-end p50 ${sample.endToEnd.p50Ms.toFixed(2)} ms p99 ${sample.endToEnd.p99Ms.toFixed(2)} ms, CPU server ${sample.cpuPercent.server}% client ${sample.cpuPercent.client}% others ${sample.cpuPercent.others}%${errors}\n`);
+    process.stdout.write(
+      `${phase} round ${round} end-to-end ${system.name.padEnd(24)} consumed ${sample.consumed}/${sample.sent}, ack p50 ${sample.acknowledgement.p50Ms.toFixed(2)} ms p99 ${sample.acknowledgement.p99Ms.toFixed(2)} ms, end-to-end p50 ${sample.endToEnd.p50Ms.toFixed(2)} ms p99 ${sample.endToEnd.p99Ms.toFixed(2)} ms, CPU server ${sample.cpuPercent.server}% client ${sample.cpuPercent.client}% others ${sample.cpuPercent.others}%${errors}\n`,
+    );
   }
 }
 
-async function runPhase(phase: string, systems: SystemUnderTest[], collector: Collector, endToEnd: EndToEndCollector, consumed: ConsumeCollector): Promise<void> {
+async function runPhase(
+  phase: string,
+  systems: SystemUnderTest[],
+  collector: Collector,
+  endToEnd: EndToEndCollector,
+  consumed: ConsumeCollector,
+): Promise<void> {
   // Warmup, not measured: JIT, page cache and file creation paths for every system.
   for (const system of systems) {
     if (system.runsRow && !system.runsRow(1024, 1)) continue;
@@ -147,14 +208,46 @@ async function runPhase(phase: string, systems: SystemUnderTest[], collector: Co
         const readBack = system.consumer !== undefined && producers === 1;
         const outcome = await system.produce(workload, readBack);
         // A system that acknowledges nothing is broken, not slow: stop and show its logs.
-        if (outcome.records === 0) throw new Error(`${phase} ${system.name} ${rowName(recordBytes, producers)}: no record acknowledged (${JSON.stringify(outcome.errors)})`);
-        const sample = collector.add({ phase, system: system.name, row: rowName(recordBytes, producers), recordBytes, producers, round, records: outcome.records, seconds: outcome.seconds, errors: outcome.errors, cpuPercent: meter.read(), detail: outcome.detail ?? {} }, outcome, system.hasLatency);
-        const latency = sample.latency ? `p50 ${sample.latency.p50Ms.toFixed(2)} ms, p99 ${sample.latency.p99Ms.toFixed(2)} ms` : 'no latency';
+        if (outcome.records === 0)
+          throw new Error(
+            `${phase} ${system.name} ${rowName(recordBytes, producers)}: no record acknowledged (${JSON.stringify(outcome.errors)})`,
+          );
+        const sample = collector.add(
+          {
+            phase,
+            system: system.name,
+            row: rowName(recordBytes, producers),
+            recordBytes,
+            producers,
+            round,
+            records: outcome.records,
+            seconds: outcome.seconds,
+            errors: outcome.errors,
+            cpuPercent: meter.read(),
+            detail: outcome.detail ?? {},
+          },
+          outcome,
+          system.hasLatency,
+        );
+        const latency = sample.latency
+          ? `p50 ${sample.latency.p50Ms.toFixed(2)} ms, p99 ${sample.latency.p99Ms.toFixed(2)} ms`
+          : 'no latency';
         const errors = Object.keys(sample.errors).length > 0 ? `, errors ${JSON.stringify(sample.errors)}` : '';
-        process.stdout.write(`${phase} round ${round} ${sample.row.padEnd(22)} ${system.name.padEnd(24)} ${Math.round(sample.recordsPerSecond).toLocaleString('en').padStart(10)} msgs/s ${sample.megabytesPerSecond.toFixed(1).padStart(6)} MB/s, ${latency}, CPU server ${sample.cpuPercent.server}% client ${sample.cpuPercent.client}% others ${sample.cpuPercent.others}%${errors}\n`);
+        process.stdout.write(
+          `${phase} round ${round} ${sample.row.padEnd(22)} ${system.name.padEnd(24)} ${Math.round(sample.recordsPerSecond).toLocaleString('en').padStart(10)} msgs/s ${sample.megabytesPerSecond.toFixed(1).padStart(6)} MB/s, ${latency}, CPU server ${sample.cpuPercent.server}% client ${sample.cpuPercent.client}% others ${sample.cpuPercent.others}%${errors}\n`,
+        );
         if (readBack && outcome.consumed) {
-          const read = consumed.add({ phase, system: system.consumer!, row: sample.row, recordBytes, round, ...outcome.consumed });
-          process.stdout.write(`${phase} round ${round} ${sample.row.padEnd(22)} ${`read back: ${system.consumer}`.padEnd(24)} ${Math.round(read.recordsPerSecond).toLocaleString('en').padStart(10)} msgs/s ${read.megabytesPerSecond.toFixed(1).padStart(6)} MB/s, ${read.records} of ${read.expected} records\n`);
+          const read = consumed.add({
+            phase,
+            system: system.consumer!,
+            row: sample.row,
+            recordBytes,
+            round,
+            ...outcome.consumed,
+          });
+          process.stdout.write(
+            `${phase} round ${round} ${sample.row.padEnd(22)} ${`read back: ${system.consumer}`.padEnd(24)} ${Math.round(read.recordsPerSecond).toLocaleString('en').padStart(10)} msgs/s ${read.megabytesPerSecond.toFixed(1).padStart(6)} MB/s, ${read.records} of ${read.expected} records\n`,
+          );
         }
       }
     }
@@ -174,9 +267,15 @@ async function main(): Promise<void> {
   const skipped = missing.map((command) => `${command}: not installed`);
   const versions = {
     node: process.version,
-    natsServer: missing.includes('nats-server') ? null : versionOf('nats-server --version').replace(/^nats-server: /, ''),
-    redisServer: missing.includes('redis-server') ? null : versionOf('redis-server --version').replace(/^Redis server v=(\S+).*/, '$1'),
-    kcat: missing.includes('kcat') ? null : versionOf('kcat -V', /Version/).replace(/^Version (\S+).*librdkafka (\S+).*/, 'kcat $1, librdkafka $2'),
+    natsServer: missing.includes('nats-server')
+      ? null
+      : versionOf('nats-server --version').replace(/^nats-server: /, ''),
+    redisServer: missing.includes('redis-server')
+      ? null
+      : versionOf('redis-server --version').replace(/^Redis server v=(\S+).*/, '$1'),
+    kcat: missing.includes('kcat')
+      ? null
+      : versionOf('kcat -V', /Version/).replace(/^Version (\S+).*librdkafka (\S+).*/, 'kcat $1, librdkafka $2'),
   };
   try {
     // ---- Phase 1: one server each. ----
@@ -184,12 +283,46 @@ async function main(): Promise<void> {
     const jetStream = missing.includes('nats-server') ? null : await JetStream.start(base, 1);
     const redis = missing.includes('redis-server') ? null : await Redis.start(base);
     const single: SystemUnderTest[] = [
-      { name: 'Brook acks=1 RF1', consumer: 'Brook bundled Consumer RF1', pids: () => brook.pids, hasLatency: true, produce: async (w, readBack) => brook.produce(w, 1, 1, BROOK_BATCHING, readBack), endToEnd: async (w) => brook.endToEnd(w, 1, 1) },
-      { name: 'Brook acks=all RF1', pids: () => brook.pids, hasLatency: true, produce: async (w) => brook.produce(w, 1, -1, BROOK_BATCHING), endToEnd: async (w) => brook.endToEnd(w, 1, -1) },
-      { name: 'Brook bundled acks=1 RF1', pids: () => brook.pids, hasLatency: true, produce: async (w) => brook.produceBundled(w, 1, 1, BROOK_BATCHING.batchBytes) },
+      {
+        name: 'Brook acks=1 RF1',
+        consumer: 'Brook bundled Consumer RF1',
+        pids: () => brook.pids,
+        hasLatency: true,
+        produce: async (w, readBack) => brook.produce(w, 1, 1, BROOK_BATCHING, readBack),
+        endToEnd: async (w) => brook.endToEnd(w, 1, 1),
+      },
+      {
+        name: 'Brook acks=all RF1',
+        pids: () => brook.pids,
+        hasLatency: true,
+        produce: async (w) => brook.produce(w, 1, -1, BROOK_BATCHING),
+        endToEnd: async (w) => brook.endToEnd(w, 1, -1),
+      },
+      {
+        name: 'Brook bundled acks=1 RF1',
+        pids: () => brook.pids,
+        hasLatency: true,
+        produce: async (w) => brook.produceBundled(w, 1, 1, BROOK_BATCHING.batchBytes),
+      },
     ];
-    if (jetStream) single.push({ name: 'JetStream R1', consumer: 'JetStream R1 pull consumer', pids: () => jetStream.pids, hasLatency: true, produce: async (w, readBack) => jetStream.produce(w, peerWindow(w.recordBytes), readBack), endToEnd: async (w) => jetStream.endToEnd(w) });
-    if (redis) single.push({ name: 'Redis XADD', consumer: 'Redis XREAD', pids: () => redis.pids, hasLatency: true, produce: async (w, readBack) => redis.produce(w, peerWindow(w.recordBytes), readBack), endToEnd: async (w) => redis.endToEnd(w) });
+    if (jetStream)
+      single.push({
+        name: 'JetStream R1',
+        consumer: 'JetStream R1 pull consumer',
+        pids: () => jetStream.pids,
+        hasLatency: true,
+        produce: async (w, readBack) => jetStream.produce(w, peerWindow(w.recordBytes), readBack),
+        endToEnd: async (w) => jetStream.endToEnd(w),
+      });
+    if (redis)
+      single.push({
+        name: 'Redis XADD',
+        consumer: 'Redis XREAD',
+        pids: () => redis.pids,
+        hasLatency: true,
+        produce: async (w, readBack) => redis.produce(w, peerWindow(w.recordBytes), readBack),
+        endToEnd: async (w) => redis.endToEnd(w),
+      });
     if (!missing.includes('kcat')) {
       const recordsFile = path.join(base, 'kcat-records.txt');
       const line = `${'k'.repeat(KCAT_RECORD_BYTES)}\n`;
@@ -200,7 +333,12 @@ async function main(): Promise<void> {
         hasLatency: false,
         runsRow: (recordBytes, producers) => recordBytes === KCAT_RECORD_BYTES && producers === 1,
         produce: async () => {
-          const { exitCode, stderrTail, ...outcome } = await brook.produceWithKcat(recordsFile, KCAT_RECORDS, '1', KCAT_SETTINGS);
+          const { exitCode, stderrTail, ...outcome } = await brook.produceWithKcat(
+            recordsFile,
+            KCAT_RECORDS,
+            '1',
+            KCAT_SETTINGS,
+          );
           return { ...outcome, detail: { exitCode, stderrTail } };
         },
       });
@@ -213,11 +351,36 @@ async function main(): Promise<void> {
     const brookCluster = await Brook.start(base, 3);
     const jetStreamCluster = missing.includes('nats-server') ? null : await JetStream.start(base, 3);
     const replicated: SystemUnderTest[] = [
-      { name: 'Brook acks=all RF3', consumer: 'Brook bundled Consumer RF3', pids: () => brookCluster.pids, hasLatency: true, produce: async (w, readBack) => brookCluster.produce(w, 3, -1, BROOK_BATCHING, readBack), endToEnd: async (w) => brookCluster.endToEnd(w, 3, -1) },
-      { name: 'Brook acks=1 RF3', pids: () => brookCluster.pids, hasLatency: true, produce: async (w) => brookCluster.produce(w, 3, 1, BROOK_BATCHING) },
-      { name: 'Brook bundled acks=all RF3', pids: () => brookCluster.pids, hasLatency: true, produce: async (w) => brookCluster.produceBundled(w, 3, -1, BROOK_BATCHING.batchBytes) },
+      {
+        name: 'Brook acks=all RF3',
+        consumer: 'Brook bundled Consumer RF3',
+        pids: () => brookCluster.pids,
+        hasLatency: true,
+        produce: async (w, readBack) => brookCluster.produce(w, 3, -1, BROOK_BATCHING, readBack),
+        endToEnd: async (w) => brookCluster.endToEnd(w, 3, -1),
+      },
+      {
+        name: 'Brook acks=1 RF3',
+        pids: () => brookCluster.pids,
+        hasLatency: true,
+        produce: async (w) => brookCluster.produce(w, 3, 1, BROOK_BATCHING),
+      },
+      {
+        name: 'Brook bundled acks=all RF3',
+        pids: () => brookCluster.pids,
+        hasLatency: true,
+        produce: async (w) => brookCluster.produceBundled(w, 3, -1, BROOK_BATCHING.batchBytes),
+      },
     ];
-    if (jetStreamCluster) replicated.push({ name: 'JetStream R3', consumer: 'JetStream R3 pull consumer', pids: () => jetStreamCluster.pids, hasLatency: true, produce: async (w, readBack) => jetStreamCluster.produce(w, peerWindow(w.recordBytes), readBack), endToEnd: async (w) => jetStreamCluster.endToEnd(w) });
+    if (jetStreamCluster)
+      replicated.push({
+        name: 'JetStream R3',
+        consumer: 'JetStream R3 pull consumer',
+        pids: () => jetStreamCluster.pids,
+        hasLatency: true,
+        produce: async (w, readBack) => jetStreamCluster.produce(w, peerWindow(w.recordBytes), readBack),
+        endToEnd: async (w) => jetStreamCluster.endToEnd(w),
+      });
     brookAdminRetries.replicated = brookCluster.adminRetries;
     await runPhase('replicated', replicated, collector, endToEndCollector, consumeCollector);
     await Promise.all([brookCluster.stop(), jetStreamCluster?.stop()]);
@@ -231,7 +394,15 @@ async function main(): Promise<void> {
   }
 
   // Rows in the order of the table: phase, record size, producers, then system.
-  const rows = collector.rows().sort((a, b) => (a.phase === b.phase ? 0 : a.phase === 'single' ? -1 : 1) || a.recordBytes - b.recordBytes || a.producers - b.producers || SYSTEM_ORDER.indexOf(a.system) - SYSTEM_ORDER.indexOf(b.system));
+  const rows = collector
+    .rows()
+    .sort(
+      (a, b) =>
+        (a.phase === b.phase ? 0 : a.phase === 'single' ? -1 : 1) ||
+        a.recordBytes - b.recordBytes ||
+        a.producers - b.producers ||
+        SYSTEM_ORDER.indexOf(a.system) - SYSTEM_ORDER.indexOf(b.system),
+    );
   const ratios: Ratio[] = [];
   for (const recordBytes of RECORD_SIZES) {
     for (const producers of PRODUCER_COUNTS) {
@@ -268,7 +439,13 @@ async function main(): Promise<void> {
     `consumer rows: after each one-producer sample of a system named below, one consumer reads the stream back from its start until it holds every acknowledged record (60 s at most), asking for about 4 MiB at a time: Brook's bundled Consumer (assign, Fetch long-poll, async next() per record, max.partition.fetch.bytes 4 MiB) on what the lean Brook producer stored; a JetStream pull consumer (ack none, one pull of up to 4 MiB worth of messages at a time); Redis XREAD COUNT (4 MiB worth) from the last ID`,
     `not measured: Redis replication${skipped.length > 0 ? `; skipped: ${skipped.join(', ')}` : ''}`,
   ];
-  const endToEndRows = endToEndCollector.rows().sort((a, b) => (a.phase === b.phase ? 0 : a.phase === 'single' ? -1 : 1) || SYSTEM_ORDER.indexOf(a.system) - SYSTEM_ORDER.indexOf(b.system));
+  const endToEndRows = endToEndCollector
+    .rows()
+    .sort(
+      (a, b) =>
+        (a.phase === b.phase ? 0 : a.phase === 'single' ? -1 : 1) ||
+        SYSTEM_ORDER.indexOf(a.system) - SYSTEM_ORDER.indexOf(b.system),
+    );
   const latencyRatios = endToEndRatios(endToEndRows, [
     ['Brook acks=1 RF1', 'JetStream R1'],
     ['Brook acks=1 RF1', 'Redis XADD'],
@@ -276,11 +453,22 @@ async function main(): Promise<void> {
     ['Brook acks=all RF1', 'Redis XADD'],
     ['Brook acks=all RF3', 'JetStream R3'],
   ]);
-  const consumeRows = consumeCollector.rows().sort((a, b) => (a.phase === b.phase ? 0 : a.phase === 'single' ? -1 : 1) || a.recordBytes - b.recordBytes || SYSTEM_ORDER.indexOf(a.system) - SYSTEM_ORDER.indexOf(b.system));
+  const consumeRows = consumeCollector
+    .rows()
+    .sort(
+      (a, b) =>
+        (a.phase === b.phase ? 0 : a.phase === 'single' ? -1 : 1) ||
+        a.recordBytes - b.recordBytes ||
+        SYSTEM_ORDER.indexOf(a.system) - SYSTEM_ORDER.indexOf(b.system),
+    );
   const consumeRatios: Ratio[] = [];
   for (const recordBytes of RECORD_SIZES) {
     const row = rowName(recordBytes, 1);
-    for (const [mine, theirs] of [['Brook bundled Consumer RF1', 'JetStream R1 pull consumer'], ['Brook bundled Consumer RF1', 'Redis XREAD'], ['Brook bundled Consumer RF3', 'JetStream R3 pull consumer']] as [string, string][]) {
+    for (const [mine, theirs] of [
+      ['Brook bundled Consumer RF1', 'JetStream R1 pull consumer'],
+      ['Brook bundled Consumer RF1', 'Redis XREAD'],
+      ['Brook bundled Consumer RF3', 'JetStream R3 pull consumer'],
+    ] as [string, string][]) {
       const ratio = consumeCollector.ratio(row, mine, theirs);
       if (ratio) consumeRatios.push(ratio);
     }
@@ -315,7 +503,9 @@ async function main(): Promise<void> {
     '',
     '| Brook | peer | p50 | p99 | p99.9 |',
     '|---|---|---:|---:|---:|',
-    ...latencyRatios.map((r) => `| ${r.brook} | ${r.peer} | ${r.p50.toFixed(2)} | ${r.p99.toFixed(2)} | ${r.p999.toFixed(2)} |`),
+    ...latencyRatios.map(
+      (r) => `| ${r.brook} | ${r.peer} | ${r.p50.toFixed(2)} | ${r.p99.toFixed(2)} | ${r.p999.toFixed(2)} |`,
+    ),
     '',
   ].join('\n');
   process.stdout.write(`\n${markdown}`);
@@ -324,14 +514,32 @@ async function main(): Promise<void> {
     uncommittedChanges: uncommittedChanges(),
     mode: quick ? 'quick' : 'full',
     versions,
-    parameters: { rounds: ROUNDS, durationMs: DURATION_MS, warmupMs: WARMUP_MS, recordSizes: RECORD_SIZES, producerCounts: PRODUCER_COUNTS, peerWindow: Object.fromEntries(RECORD_SIZES.map((b) => [b, peerWindow(b)])), brookBatching: BROOK_BATCHING, kcat: { records: KCAT_RECORDS, recordBytes: KCAT_RECORD_BYTES, settings: KCAT_SETTINGS }, redisSettings: REDIS_SETTINGS, megabyte: '1e6 bytes of record values' },
+    parameters: {
+      rounds: ROUNDS,
+      durationMs: DURATION_MS,
+      warmupMs: WARMUP_MS,
+      recordSizes: RECORD_SIZES,
+      producerCounts: PRODUCER_COUNTS,
+      peerWindow: Object.fromEntries(RECORD_SIZES.map((b) => [b, peerWindow(b)])),
+      brookBatching: BROOK_BATCHING,
+      kcat: { records: KCAT_RECORDS, recordBytes: KCAT_RECORD_BYTES, settings: KCAT_SETTINGS },
+      redisSettings: REDIS_SETTINGS,
+      megabyte: '1e6 bytes of record values',
+    },
     settings,
     skipped,
     brookAdminRetries,
     rows,
     ratios,
     consume: { rows: consumeRows, ratios: consumeRatios, samples: consumeCollector.samples },
-    endToEnd: { row: END_TO_END_ROW, ratePerSecond: END_TO_END_RATE_PER_SECOND, recordBytes: END_TO_END_RECORD_BYTES, rows: endToEndRows, latencyRatios, samples: endToEndCollector.samples },
+    endToEnd: {
+      row: END_TO_END_ROW,
+      ratePerSecond: END_TO_END_RATE_PER_SECOND,
+      recordBytes: END_TO_END_RECORD_BYTES,
+      rows: endToEndRows,
+      latencyRatios,
+      samples: endToEndCollector.samples,
+    },
     samples: collector.samples,
   });
   if (file.endsWith('.json')) fs.writeFileSync(file.replace(/\.json$/, '.md'), markdown);

@@ -55,13 +55,20 @@ export { newHistogram };
  */
 export async function runProducers(
   workload: ProduceWorkload,
-  produce: (index: number, deadlineMs: number, histogram: hdr.Histogram, errors: Record<string, number>) => Promise<number>,
+  produce: (
+    index: number,
+    deadlineMs: number,
+    histogram: hdr.Histogram,
+    errors: Record<string, number>,
+  ) => Promise<number>,
 ): Promise<ProduceOutcome> {
   const histogram = newHistogram();
   const errors: Record<string, number> = {};
   const startedMs = performance.now();
   const deadlineMs = startedMs + workload.durationMs;
-  const counts = await Promise.all(Array.from({ length: workload.producers }, (_, index) => produce(index, deadlineMs, histogram, errors)));
+  const counts = await Promise.all(
+    Array.from({ length: workload.producers }, (_, index) => produce(index, deadlineMs, histogram, errors)),
+  );
   const seconds = (performance.now() - startedMs) / 1000;
   return { records: counts.reduce((a, b) => a + b, 0), seconds, errors, histogram };
 }

@@ -29,10 +29,14 @@ export const Produce = defineApi({
         field('baseOffset', 'int64'),
         field('logAppendTimeMs', 'int64', { versions: '2+', default: -1 }),
         field('logStartOffset', 'int64', { versions: '5+', default: -1 }),
-        array('recordErrors', [
-          field('batchIndex', 'int32'),
-          field('batchIndexErrorMessage', 'string', { nullableVersions: '8+', default: null }),
-        ], { versions: '8+' }),
+        array(
+          'recordErrors',
+          [
+            field('batchIndex', 'int32'),
+            field('batchIndexErrorMessage', 'string', { nullableVersions: '8+', default: null }),
+          ],
+          { versions: '8+' },
+        ),
         field('errorMessage', 'string', { versions: '8+', nullableVersions: '8+', default: null }),
       ]),
     ]),

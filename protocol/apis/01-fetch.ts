@@ -18,7 +18,13 @@ export const Fetch = defineApi({
   validVersions: '0-13',
   flexibleVersions: '12+',
   request: [
-    field('clusterId', 'string', { versions: '12+', nullableVersions: '12+', taggedVersions: '12+', tag: 0, default: null }),
+    field('clusterId', 'string', {
+      versions: '12+',
+      nullableVersions: '12+',
+      taggedVersions: '12+',
+      tag: 0,
+      default: null,
+    }),
     field('replicaId', 'int32'),
     field('maxWaitMs', 'int32'),
     field('minBytes', 'int32'),
@@ -38,11 +44,15 @@ export const Fetch = defineApi({
         field('partitionMaxBytes', 'int32'),
       ]),
     ]),
-    array('forgottenTopicsData', [
-      field('topic', 'string', { versions: '7-12', default: '' }),
-      field('topicId', 'uuid', { versions: '13+', default: ZERO_UUID }),
-      array('partitions', 'int32'),
-    ], { versions: '7+' }),
+    array(
+      'forgottenTopicsData',
+      [
+        field('topic', 'string', { versions: '7-12', default: '' }),
+        field('topicId', 'uuid', { versions: '13+', default: ZERO_UUID }),
+        array('partitions', 'int32'),
+      ],
+      { versions: '7+' },
+    ),
     field('rackId', 'string', { versions: '11+', default: '' }),
   ],
   response: [
@@ -58,16 +68,24 @@ export const Fetch = defineApi({
         field('highWatermark', 'int64'),
         field('lastStableOffset', 'int64', { versions: '4+', default: -1 }),
         field('logStartOffset', 'int64', { versions: '5+', default: -1 }),
-        struct('divergingEpoch', [field('epoch', 'int32', { default: -1 }), field('endOffset', 'int64', { default: -1 })], {
-          versions: '12+',
-          taggedVersions: '12+',
-          tag: 0,
-        }),
-        struct('currentLeader', [field('leaderId', 'int32', { default: -1 }), field('leaderEpoch', 'int32', { default: -1 })], {
-          versions: '12+',
-          taggedVersions: '12+',
-          tag: 1,
-        }),
+        struct(
+          'divergingEpoch',
+          [field('epoch', 'int32', { default: -1 }), field('endOffset', 'int64', { default: -1 })],
+          {
+            versions: '12+',
+            taggedVersions: '12+',
+            tag: 0,
+          },
+        ),
+        struct(
+          'currentLeader',
+          [field('leaderId', 'int32', { default: -1 }), field('leaderEpoch', 'int32', { default: -1 })],
+          {
+            versions: '12+',
+            taggedVersions: '12+',
+            tag: 1,
+          },
+        ),
         struct('snapshotId', [field('endOffset', 'int64', { default: -1 }), field('epoch', 'int32', { default: -1 })], {
           versions: '12+',
           taggedVersions: '12+',

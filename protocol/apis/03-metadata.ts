@@ -13,9 +13,13 @@ export const Metadata = defineApi({
   validVersions: '0-12',
   flexibleVersions: '9+',
   request: [
-    array('topics', [field('topicId', 'uuid', { versions: '10+' }), field('name', 'string', { nullableVersions: '10+' })], {
-      nullableVersions: '1+',
-    }),
+    array(
+      'topics',
+      [field('topicId', 'uuid', { versions: '10+' }), field('name', 'string', { nullableVersions: '10+' })],
+      {
+        nullableVersions: '1+',
+      },
+    ),
     field('allowAutoTopicCreation', 'bool', { versions: '4+', default: true }),
     field('includeClusterAuthorizedOperations', 'bool', { versions: '8-10' }),
     field('includeTopicAuthorizedOperations', 'bool', { versions: '8+' }),

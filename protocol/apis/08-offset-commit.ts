@@ -30,6 +30,9 @@ export const OffsetCommit = defineApi({
   ],
   response: [
     field('throttleTimeMs', 'int32', { versions: '3+' }),
-    array('topics', [field('name', 'string'), array('partitions', [field('partitionIndex', 'int32'), field('errorCode', 'int16')])]),
+    array('topics', [
+      field('name', 'string'),
+      array('partitions', [field('partitionIndex', 'int32'), field('errorCode', 'int16')]),
+    ]),
   ],
 });

@@ -21,21 +21,32 @@ export const OffsetFetch = defineApi({
   flexibleVersions: '6+',
   request: [
     field('groupId', 'string', { versions: '0-7' }),
-    array('topics', [field('name', 'string'), array('partitionIndexes', 'int32')], { versions: '0-7', nullableVersions: '2-7' }),
-    array('groups', [
-      field('groupId', 'string'),
-      array('topics', [field('name', 'string'), array('partitionIndexes', 'int32')], { nullableVersions: '8+' }),
-    ], { versions: '8+' }),
+    array('topics', [field('name', 'string'), array('partitionIndexes', 'int32')], {
+      versions: '0-7',
+      nullableVersions: '2-7',
+    }),
+    array(
+      'groups',
+      [
+        field('groupId', 'string'),
+        array('topics', [field('name', 'string'), array('partitionIndexes', 'int32')], { nullableVersions: '8+' }),
+      ],
+      { versions: '8+' },
+    ),
     field('requireStable', 'bool', { versions: '7+', default: false }),
   ],
   response: [
     field('throttleTimeMs', 'int32', { versions: '3+' }),
     array('topics', [field('name', 'string'), array('partitions', partitionsResponse)], { versions: '0-7' }),
     field('errorCode', 'int16', { versions: '2-7' }),
-    array('groups', [
-      field('groupId', 'string'),
-      array('topics', [field('name', 'string'), array('partitions', partitionsResponse)]),
-      field('errorCode', 'int16'),
-    ], { versions: '8+' }),
+    array(
+      'groups',
+      [
+        field('groupId', 'string'),
+        array('topics', [field('name', 'string'), array('partitions', partitionsResponse)]),
+        field('errorCode', 'int16'),
+      ],
+      { versions: '8+' },
+    ),
   ],
 });

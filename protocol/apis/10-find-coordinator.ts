@@ -22,13 +22,17 @@ export const FindCoordinator = defineApi({
     field('nodeId', 'int32', { versions: '0-3' }),
     field('host', 'string', { versions: '0-3' }),
     field('port', 'int32', { versions: '0-3' }),
-    array('coordinators', [
-      field('key', 'string'),
-      field('nodeId', 'int32'),
-      field('host', 'string'),
-      field('port', 'int32'),
-      field('errorCode', 'int16'),
-      field('errorMessage', 'string', { nullableVersions: '4+', default: null }),
-    ], { versions: '4+' }),
+    array(
+      'coordinators',
+      [
+        field('key', 'string'),
+        field('nodeId', 'int32'),
+        field('host', 'string'),
+        field('port', 'int32'),
+        field('errorCode', 'int16'),
+        field('errorMessage', 'string', { nullableVersions: '4+', default: null }),
+      ],
+      { versions: '4+' },
+    ),
   ],
 });

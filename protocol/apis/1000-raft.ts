@@ -31,7 +31,12 @@ export const RaftVote = defineApi({
     field('preVote', 'bool'),
     field('leadershipTransfer', 'bool'),
   ],
-  response: [field('errorCode', 'int16'), field('term', 'int32'), field('voteGranted', 'bool'), field('preVote', 'bool')],
+  response: [
+    field('errorCode', 'int16'),
+    field('term', 'int32'),
+    field('voteGranted', 'bool'),
+    field('preVote', 'bool'),
+  ],
 });
 
 export const RaftAppendEntries = defineApi({
@@ -147,7 +152,13 @@ export const BrokerHeartbeat = defineApi({
     field('wantFence', 'bool'),
     field('wantShutDown', 'bool'),
   ],
-  response: [field('errorCode', 'int16'), field('isCaughtUp', 'bool'), field('isFenced', 'bool'), field('shouldShutDown', 'bool'), field('leaderId', 'int32')],
+  response: [
+    field('errorCode', 'int16'),
+    field('isCaughtUp', 'bool'),
+    field('isFenced', 'bool'),
+    field('shouldShutDown', 'bool'),
+    field('leaderId', 'int32'),
+  ],
 });
 
 const membershipResponse = [
@@ -185,7 +196,12 @@ export const AllocateProducerIds = defineApi({
   validVersions: '0',
   flexibleVersions: '0+',
   request: [field('clusterId', 'string'), field('brokerId', 'int32'), field('brokerEpoch', 'int64')],
-  response: [field('errorCode', 'int16'), field('firstProducerId', 'int64'), field('count', 'int32'), field('leaderId', 'int32')],
+  response: [
+    field('errorCode', 'int16'),
+    field('firstProducerId', 'int64'),
+    field('count', 'int32'),
+    field('leaderId', 'int32'),
+  ],
 });
 
 /**

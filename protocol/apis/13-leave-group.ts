@@ -13,19 +13,27 @@ export const LeaveGroup = defineApi({
   request: [
     field('groupId', 'string'),
     field('memberId', 'string', { versions: '0-2' }),
-    array('members', [
-      field('memberId', 'string'),
-      field('groupInstanceId', 'string', { nullableVersions: '3+', default: null }),
-      field('reason', 'string', { versions: '5+', nullableVersions: '5+', default: null }),
-    ], { versions: '3+' }),
+    array(
+      'members',
+      [
+        field('memberId', 'string'),
+        field('groupInstanceId', 'string', { nullableVersions: '3+', default: null }),
+        field('reason', 'string', { versions: '5+', nullableVersions: '5+', default: null }),
+      ],
+      { versions: '3+' },
+    ),
   ],
   response: [
     field('throttleTimeMs', 'int32', { versions: '1+' }),
     field('errorCode', 'int16'),
-    array('members', [
-      field('memberId', 'string'),
-      field('groupInstanceId', 'string', { nullableVersions: '3+', default: null }),
-      field('errorCode', 'int16'),
-    ], { versions: '3+' }),
+    array(
+      'members',
+      [
+        field('memberId', 'string'),
+        field('groupInstanceId', 'string', { nullableVersions: '3+', default: null }),
+        field('errorCode', 'int16'),
+      ],
+      { versions: '3+' },
+    ),
   ],
 });

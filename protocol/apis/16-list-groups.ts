@@ -13,6 +13,10 @@ export const ListGroups = defineApi({
   response: [
     field('throttleTimeMs', 'int32', { versions: '1+' }),
     field('errorCode', 'int16'),
-    array('groups', [field('groupId', 'string'), field('protocolType', 'string'), field('groupState', 'string', { versions: '4+' })]),
+    array('groups', [
+      field('groupId', 'string'),
+      field('protocolType', 'string'),
+      field('groupState', 'string', { versions: '4+' }),
+    ]),
   ],
 });

@@ -25,11 +25,15 @@ export const ApiVersions = defineApi({
       tag: 0,
     }),
     field('finalizedFeaturesEpoch', 'int64', { versions: '3+', taggedVersions: '3+', tag: 1, default: -1 }),
-    array('finalizedFeatures', [field('name', 'string'), field('maxVersionLevel', 'int16'), field('minVersionLevel', 'int16')], {
-      versions: '3+',
-      taggedVersions: '3+',
-      tag: 2,
-    }),
+    array(
+      'finalizedFeatures',
+      [field('name', 'string'), field('maxVersionLevel', 'int16'), field('minVersionLevel', 'int16')],
+      {
+        versions: '3+',
+        taggedVersions: '3+',
+        tag: 2,
+      },
+    ),
     field('zkMigrationReady', 'bool', { versions: '3+', taggedVersions: '3+', tag: 3, default: false }),
   ],
 });

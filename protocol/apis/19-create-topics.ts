@@ -32,13 +32,17 @@ export const CreateTopics = defineApi({
       field('topicConfigErrorCode', 'int16', { versions: '5+', taggedVersions: '5+', tag: 0, default: 0 }),
       field('numPartitions', 'int32', { versions: '5+', default: -1 }),
       field('replicationFactor', 'int16', { versions: '5+', default: -1 }),
-      array('configs', [
-        field('name', 'string'),
-        field('value', 'string', { nullableVersions: '0+' }),
-        field('readOnly', 'bool'),
-        field('configSource', 'int8', { default: -1 }),
-        field('isSensitive', 'bool'),
-      ], { versions: '5+', nullableVersions: '5+' }),
+      array(
+        'configs',
+        [
+          field('name', 'string'),
+          field('value', 'string', { nullableVersions: '0+' }),
+          field('readOnly', 'bool'),
+          field('configSource', 'int8', { default: -1 }),
+          field('isSensitive', 'bool'),
+        ],
+        { versions: '5+', nullableVersions: '5+' },
+      ),
     ]),
   ],
 });

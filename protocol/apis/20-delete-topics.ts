@@ -11,7 +11,9 @@ export const DeleteTopics = defineApi({
   validVersions: '0-6',
   flexibleVersions: '4+',
   request: [
-    array('topics', [field('name', 'string', { nullableVersions: '6+' }), field('topicId', 'uuid')], { versions: '6+' }),
+    array('topics', [field('name', 'string', { nullableVersions: '6+' }), field('topicId', 'uuid')], {
+      versions: '6+',
+    }),
     array('topicNames', 'string', { versions: '0-5' }),
     field('timeoutMs', 'int32'),
   ],

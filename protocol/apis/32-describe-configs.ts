@@ -33,9 +33,13 @@ export const DescribeConfigs = defineApi({
         field('isDefault', 'bool', { versions: '0' }),
         field('configSource', 'int8', { versions: '1+', default: -1 }),
         field('isSensitive', 'bool'),
-        array('synonyms', [field('name', 'string'), field('value', 'string', { nullableVersions: '0+' }), field('source', 'int8')], {
-          versions: '1+',
-        }),
+        array(
+          'synonyms',
+          [field('name', 'string'), field('value', 'string', { nullableVersions: '0+' }), field('source', 'int8')],
+          {
+            versions: '1+',
+          },
+        ),
         field('configType', 'int8', { versions: '3+', default: 0 }),
         field('documentation', 'string', { versions: '3+', nullableVersions: '0+' }),
       ]),

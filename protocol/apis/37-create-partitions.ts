@@ -20,6 +20,10 @@ export const CreatePartitions = defineApi({
   ],
   response: [
     field('throttleTimeMs', 'int32'),
-    array('results', [field('name', 'string'), field('errorCode', 'int16'), field('errorMessage', 'string', { nullableVersions: '0+', default: null })]),
+    array('results', [
+      field('name', 'string'),
+      field('errorCode', 'int16'),
+      field('errorMessage', 'string', { nullableVersions: '0+', default: null }),
+    ]),
   ],
 });

@@ -10,5 +10,8 @@ export const DeleteGroups = defineApi({
   validVersions: '0-2',
   flexibleVersions: '2+',
   request: [array('groupsNames', 'string')],
-  response: [field('throttleTimeMs', 'int32'), array('results', [field('groupId', 'string'), field('errorCode', 'int16')])],
+  response: [
+    field('throttleTimeMs', 'int32'),
+    array('results', [field('groupId', 'string'), field('errorCode', 'int16')]),
+  ],
 });

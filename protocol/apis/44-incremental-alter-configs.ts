@@ -15,7 +15,11 @@ export const IncrementalAlterConfigs = defineApi({
     array('resources', [
       field('resourceType', 'int8'),
       field('resourceName', 'string'),
-      array('configs', [field('name', 'string'), field('configOperation', 'int8'), field('value', 'string', { nullableVersions: '0+' })]),
+      array('configs', [
+        field('name', 'string'),
+        field('configOperation', 'int8'),
+        field('value', 'string', { nullableVersions: '0+' }),
+      ]),
     ]),
     field('validateOnly', 'bool'),
   ],

@@ -15,7 +15,10 @@ export const AlterPartitionReassignments = defineApi({
     field('timeoutMs', 'int32', { default: 60000 }),
     array('topics', [
       field('name', 'string'),
-      array('partitions', [field('partitionIndex', 'int32'), array('replicas', 'int32', { nullableVersions: '0+', default: null })]),
+      array('partitions', [
+        field('partitionIndex', 'int32'),
+        array('replicas', 'int32', { nullableVersions: '0+', default: null }),
+      ]),
     ]),
   ],
   response: [
@@ -24,7 +27,11 @@ export const AlterPartitionReassignments = defineApi({
     field('errorMessage', 'string', { nullableVersions: '0+', default: null }),
     array('responses', [
       field('name', 'string'),
-      array('partitions', [field('partitionIndex', 'int32'), field('errorCode', 'int16'), field('errorMessage', 'string', { nullableVersions: '0+', default: null })]),
+      array('partitions', [
+        field('partitionIndex', 'int32'),
+        field('errorCode', 'int16'),
+        field('errorMessage', 'string', { nullableVersions: '0+', default: null }),
+      ]),
     ]),
   ],
 });

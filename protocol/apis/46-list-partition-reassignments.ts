@@ -12,7 +12,10 @@ export const ListPartitionReassignments = defineApi({
   flexibleVersions: '0+',
   request: [
     field('timeoutMs', 'int32', { default: 60000 }),
-    array('topics', [field('name', 'string'), array('partitionIndexes', 'int32')], { nullableVersions: '0+', default: null }),
+    array('topics', [field('name', 'string'), array('partitionIndexes', 'int32')], {
+      nullableVersions: '0+',
+      default: null,
+    }),
   ],
   response: [
     field('throttleTimeMs', 'int32'),
@@ -20,7 +23,12 @@ export const ListPartitionReassignments = defineApi({
     field('errorMessage', 'string', { nullableVersions: '0+', default: null }),
     array('topics', [
       field('name', 'string'),
-      array('partitions', [field('partitionIndex', 'int32'), array('replicas', 'int32'), array('addingReplicas', 'int32'), array('removingReplicas', 'int32')]),
+      array('partitions', [
+        field('partitionIndex', 'int32'),
+        array('replicas', 'int32'),
+        array('addingReplicas', 'int32'),
+        array('removingReplicas', 'int32'),
+      ]),
     ]),
   ],
 });

@@ -9,10 +9,16 @@ export const OffsetDelete = defineApi({
   name: 'OffsetDelete',
   validVersions: '0',
   flexibleVersions: 'none',
-  request: [field('groupId', 'string'), array('topics', [field('name', 'string'), array('partitions', [field('partitionIndex', 'int32')])])],
+  request: [
+    field('groupId', 'string'),
+    array('topics', [field('name', 'string'), array('partitions', [field('partitionIndex', 'int32')])]),
+  ],
   response: [
     field('errorCode', 'int16'),
     field('throttleTimeMs', 'int32'),
-    array('topics', [field('name', 'string'), array('partitions', [field('partitionIndex', 'int32'), field('errorCode', 'int16')])]),
+    array('topics', [
+      field('name', 'string'),
+      array('partitions', [field('partitionIndex', 'int32'), field('errorCode', 'int16')]),
+    ]),
   ],
 });

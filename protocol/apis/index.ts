@@ -27,7 +27,19 @@ import { AlterPartitionReassignments } from './45-alter-partition-reassignments'
 import { ListPartitionReassignments } from './46-list-partition-reassignments';
 import { OffsetDelete } from './47-offset-delete';
 import { OffsetForLeaderEpoch } from './23-offset-for-leader-epoch';
-import { AllocateProducerIds, AlterPartitionIsr, BrokerHeartbeat, BrokerRegistration, RaftAddVoter, RaftAppendEntries, RaftDescribeQuorum, RaftInstallSnapshot, RaftRemoveVoter, RaftTimeoutNow, RaftVote } from './1000-raft';
+import {
+  AllocateProducerIds,
+  AlterPartitionIsr,
+  BrokerHeartbeat,
+  BrokerRegistration,
+  RaftAddVoter,
+  RaftAppendEntries,
+  RaftDescribeQuorum,
+  RaftInstallSnapshot,
+  RaftRemoveVoter,
+  RaftTimeoutNow,
+  RaftVote,
+} from './1000-raft';
 
 const schemas = [
   Produce,

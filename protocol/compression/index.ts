@@ -8,7 +8,12 @@ import { promisify } from 'node:util';
 import * as snappy from 'snappy';
 import * as lz4 from 'lz4-napi';
 import * as zstd from '@mongodb-js/zstd';
-import { lz4DecompressedBytesBound, SizeBound, snappyDecompressedBytesBound, zstdDecompressedBytesBound } from './size-bound';
+import {
+  lz4DecompressedBytesBound,
+  SizeBound,
+  snappyDecompressedBytesBound,
+  zstdDecompressedBytesBound,
+} from './size-bound';
 
 export enum Compression {
   None = 0,
@@ -77,7 +82,8 @@ function snappyDecode(input: Buffer, limit: number): Buffer {
     if (offset + 4 > input.length) throw new CompressionError('truncated xerial snappy block header');
     const length = input.readInt32BE(offset);
     offset += 4;
-    if (length < 0 || offset + length > input.length) throw new CompressionError('xerial snappy block overruns the input');
+    if (length < 0 || offset + length > input.length)
+      throw new CompressionError('xerial snappy block overruns the input');
     const block = snappy.uncompressSync(input.subarray(offset, offset + length), { asBuffer: true }) as Buffer;
     offset += length;
     total += block.length;
@@ -109,7 +115,11 @@ export async function compress(codec: Compression, input: Buffer): Promise<Buffe
   }
 }
 
-export async function decompress(codec: Compression, input: Buffer, limit = DECOMPRESSED_BYTES_MAX_DEFAULT): Promise<Buffer> {
+export async function decompress(
+  codec: Compression,
+  input: Buffer,
+  limit = DECOMPRESSED_BYTES_MAX_DEFAULT,
+): Promise<Buffer> {
   try {
     switch (codec) {
       case Compression.None:
@@ -129,6 +139,8 @@ export async function decompress(codec: Compression, input: Buffer, limit = DECO
     }
   } catch (error) {
     if (error instanceof CompressionError) throw error;
-    throw new CompressionError(`${COMPRESSION_NAMES[codec] ?? codec} decompression failed: ${(error as Error).message}`);
+    throw new CompressionError(
+      `${COMPRESSION_NAMES[codec] ?? codec} decompression failed: ${(error as Error).message}`,
+    );
   }
 }

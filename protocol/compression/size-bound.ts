@@ -45,7 +45,7 @@ export function zstdDecompressedBytesBound(buf: Buffer): SizeBound {
   while (at < buf.length) {
     if (buf.length - at < 4) return fail('truncated zstd frame magic');
     const magic = buf.readUInt32LE(at);
-    if (((magic & SKIPPABLE_MAGIC_MASK) >>> 0) === SKIPPABLE_MAGIC) {
+    if ((magic & SKIPPABLE_MAGIC_MASK) >>> 0 === SKIPPABLE_MAGIC) {
       if (buf.length - at < 8) return fail('truncated zstd skippable frame');
       at += 8 + buf.readUInt32LE(at + 4);
       if (at > buf.length) return fail('zstd skippable frame overruns the input');
@@ -104,7 +104,8 @@ export function zstdDecompressedBytesBound(buf: Buffer): SizeBound {
     // A frame that declares its size cannot decode to more than that; one that omits it is
     // bounded by its blocks. Both are honest upper bounds, so use the smaller, but a
     // declared size past the block bound is corrupt.
-    if (contentSize > frameBound) return fail(`zstd frame declares ${contentSize} bytes but its blocks hold at most ${frameBound}`);
+    if (contentSize > frameBound)
+      return fail(`zstd frame declares ${contentSize} bytes but its blocks hold at most ${frameBound}`);
     total += contentSize >= 0 ? contentSize : frameBound;
   }
   return { bytesMax: total };
@@ -118,7 +119,7 @@ export function lz4DecompressedBytesBound(buf: Buffer): SizeBound {
   while (at < buf.length) {
     if (buf.length - at < 4) return fail('truncated lz4 frame magic');
     const magic = buf.readUInt32LE(at);
-    if (((magic & SKIPPABLE_MAGIC_MASK) >>> 0) === SKIPPABLE_MAGIC) {
+    if ((magic & SKIPPABLE_MAGIC_MASK) >>> 0 === SKIPPABLE_MAGIC) {
       if (buf.length - at < 8) return fail('truncated lz4 skippable frame');
       at += 8 + buf.readUInt32LE(at + 4);
       if (at > buf.length) return fail('lz4 skippable frame overruns the input');
@@ -161,7 +162,8 @@ export function lz4DecompressedBytesBound(buf: Buffer): SizeBound {
       at += 4;
       if (at > buf.length) return fail('truncated lz4 content checksum');
     }
-    if (contentSize > frameBound) return fail(`lz4 frame declares ${contentSize} bytes but its blocks hold at most ${frameBound}`);
+    if (contentSize > frameBound)
+      return fail(`lz4 frame declares ${contentSize} bytes but its blocks hold at most ${frameBound}`);
     total += contentSize >= 0 ? contentSize : frameBound;
   }
   return { bytesMax: total };

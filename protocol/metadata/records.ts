@@ -21,7 +21,12 @@ function defineRecord<const S extends MetadataRecordSchema>(schema: S): S {
   return schema;
 }
 
-const endpoint = [field('name', 'string'), field('host', 'string'), field('port', 'uint16'), field('securityProtocol', 'int16')];
+const endpoint = [
+  field('name', 'string'),
+  field('host', 'string'),
+  field('port', 'uint16'),
+  field('securityProtocol', 'int16'),
+];
 
 export const RegisterBrokerRecord = defineRecord({
   type: 0,
@@ -72,7 +77,12 @@ export const ConfigRecord = defineRecord({
   type: 4,
   name: 'Config',
   version: 0,
-  fields: [field('resourceType', 'int8'), field('resourceName', 'string'), field('name', 'string'), field('value', 'string', { nullableVersions: '0+', default: null })],
+  fields: [
+    field('resourceType', 'int8'),
+    field('resourceName', 'string'),
+    field('name', 'string'),
+    field('value', 'string', { nullableVersions: '0+', default: null }),
+  ],
 });
 
 /** Changes to a partition; every change field is tagged and absent means unchanged. */
@@ -146,11 +156,15 @@ type FieldsOf<N extends MetadataRecordType> = Extract<RecordSchema, { name: N }>
 
 /** A record as replay sees it (decoded: every field present, defaults filled), narrowed by
  * `type`: `if (record.type === 'Partition') record.data.isr`. */
-export type MetadataRecord = { [N in MetadataRecordType]: { type: N; data: StructValue<FieldsOf<N>> } }[MetadataRecordType];
+export type MetadataRecord = {
+  [N in MetadataRecordType]: { type: N; data: StructValue<FieldsOf<N>> };
+}[MetadataRecordType];
 
 /** A record as the controller writes it: fields the codec fills (tagged ones, those with a
  * default) may be left out. */
-export type MetadataRecordInput = { [N in MetadataRecordType]: { type: N; data: StructValue<FieldsOf<N>, 'encodable'> } }[MetadataRecordType];
+export type MetadataRecordInput = {
+  [N in MetadataRecordType]: { type: N; data: StructValue<FieldsOf<N>, 'encodable'> };
+}[MetadataRecordType];
 
 /** The decoded data of one record type. */
 export type MetadataRecordData<N extends MetadataRecordType> = Extract<MetadataRecord, { type: N }>['data'];
@@ -181,12 +195,14 @@ export function encodeMetadataRecord(record: MetadataRecordInput): Buffer {
 export function decodeMetadataRecord(bytes: Buffer): MetadataRecord {
   const reader = new Reader(bytes);
   const frameVersion = reader.uvarint();
-  if (frameVersion !== RECORD_FRAME_VERSION) throw new ProtocolError(`unknown metadata record frame version ${frameVersion}`);
+  if (frameVersion !== RECORD_FRAME_VERSION)
+    throw new ProtocolError(`unknown metadata record frame version ${frameVersion}`);
   const type = reader.uvarint();
   const version = reader.uvarint();
   const schema = BY_TYPE.get(type);
   if (!schema) throw new ProtocolError(`unknown metadata record type ${type}`);
-  if (version > schema.version) throw new ProtocolError(`${schema.name} version ${version} is newer than this node knows (${schema.version})`);
+  if (version > schema.version)
+    throw new ProtocolError(`${schema.name} version ${version} is newer than this node knows (${schema.version})`);
   const data = codecFor(schema, version).decode(reader);
   if (reader.remaining !== 0) throw new ProtocolError(`${reader.remaining} stray bytes after a ${schema.name} record`);
   // The schema found by its type number decoded the data, so the pair matches the union.

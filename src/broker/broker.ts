@@ -96,7 +96,13 @@ export class Broker {
     readonly clock: () => number = Date.now,
   ) {
     this.clusterId = settings.clusterId;
-    this.publisher = new MetadataPublisher({ nodeId: settings.nodeId, topicDefaults: settings.topicDefaults, logs, replicas: () => this.replicas, logger });
+    this.publisher = new MetadataPublisher({
+      nodeId: settings.nodeId,
+      topicDefaults: settings.topicDefaults,
+      logs,
+      replicas: () => this.replicas,
+      logger,
+    });
     this.quorum = new MetadataQuorum({
       nodeId: settings.nodeId,
       clusterId: settings.clusterId,
@@ -119,24 +125,38 @@ export class Broker {
       onRestore: (image) => this.publisher.onRestore(image),
     });
     this.replicas = new ReplicaManager(
-      { nodeId: settings.nodeId, lagTimeMaxMs: settings.replica?.lagTimeMaxMs ?? 30_000, fetchWaitMaxMs: settings.replica?.fetchWaitMaxMs ?? 500, fetchMaxBytes: settings.replica?.fetchMaxBytes ?? 1024 * 1024 },
+      {
+        nodeId: settings.nodeId,
+        lagTimeMaxMs: settings.replica?.lagTimeMaxMs ?? 30_000,
+        fetchWaitMaxMs: settings.replica?.fetchWaitMaxMs ?? 500,
+        fetchMaxBytes: settings.replica?.fetchMaxBytes ?? 1024 * 1024,
+      },
       {
         image: () => this.quorum.image,
         logs: this.logs,
         endpointOf: (id) => this.endpointOf(id),
-        alterIsr: (request) => (this.lifecycle ? this.lifecycle.alterPartitionIsr(request) : Promise.resolve({ errorCode: ErrorCode.BROKER_ID_NOT_REGISTERED })),
+        alterIsr: (request) =>
+          this.lifecycle
+            ? this.lifecycle.alterPartitionIsr(request)
+            : Promise.resolve({ errorCode: ErrorCode.BROKER_ID_NOT_REGISTERED }),
         clusterId: settings.clusterId,
         onLeadershipChange: (replica, leading) => {
           if (replica.topic !== OFFSETS_TOPIC) return;
-          const partitionOf = (groupId: string) => offsetsPartitionFor(groupId, this.topics.get(OFFSETS_TOPIC)?.partitions ?? 1);
-          void this.groups.onOffsetsLeadership(replica.partition, leading, partitionOf, leading ? replica.log : undefined).catch((error) => this.logger.warn('offsets partition load failed', { partition: replica.partition, error: String(error) }));
+          const partitionOf = (groupId: string) =>
+            offsetsPartitionFor(groupId, this.topics.get(OFFSETS_TOPIC)?.partitions ?? 1);
+          void this.groups
+            .onOffsetsLeadership(replica.partition, leading, partitionOf, leading ? replica.log : undefined)
+            .catch((error) =>
+              this.logger.warn('offsets partition load failed', { partition: replica.partition, error: String(error) }),
+            );
         },
       },
       logger.child({ component: 'replicas' }),
     );
     this.topics = new TopicView(() => this.quorum.image);
     this.producerIds = new ProducerIdAllocator(() => {
-      if (!this.lifecycle) return Promise.resolve({ errorCode: ErrorCode.BROKER_ID_NOT_REGISTERED, firstProducerId: -1, count: 0 });
+      if (!this.lifecycle)
+        return Promise.resolve({ errorCode: ErrorCode.BROKER_ID_NOT_REGISTERED, firstProducerId: -1, count: 0 });
       return this.lifecycle.allocateProducerIds();
     });
     // The coordinator of a group is the leader of its offsets partition: a follower's copy
@@ -149,7 +169,12 @@ export class Broker {
     };
     const offsetsLog: OffsetsLog = {
       partitionFor: (groupId) => offsetsReplica(groupId)?.log,
-      all: () => this.replicas.all().filter((r) => r.topic === OFFSETS_TOPIC && r.leading !== null).map((r) => r.log).sort((a, b) => a.partition - b.partition),
+      all: () =>
+        this.replicas
+          .all()
+          .filter((r) => r.topic === OFFSETS_TOPIC && r.leading !== null)
+          .map((r) => r.log)
+          .sort((a, b) => a.partition - b.partition),
       leaderEpochFor: (groupId) => offsetsReplica(groupId)?.leaderEpoch ?? 0,
       appended: (groupId) => {
         const replica = offsetsReplica(groupId);
@@ -191,7 +216,10 @@ export class Broker {
     // A voter replays its log and follows the elected leader before registering; an
     // observer hears from the leader only once it has registered, so it registers first.
     const voter = this.quorum.isVoter;
-    if (voter && !(await this.quorum.caughtUp(30_000))) throw new Error('the metadata quorum did not elect a leader and replay the metadata log within 30 s (are the other voters up?)');
+    if (voter && !(await this.quorum.caughtUp(30_000)))
+      throw new Error(
+        'the metadata quorum did not elect a leader and replay the metadata log within 30 s (are the other voters up?)',
+      );
     this.lifecycle = new BrokerLifecycle(
       this.quorum,
       {
@@ -208,14 +236,21 @@ export class Broker {
       this.logger.child({ component: 'lifecycle' }),
     );
     await this.lifecycle.start(30_000);
-    if (!voter && !(await this.quorum.caughtUp(30_000))) throw new Error('this observer did not catch up on the metadata log within 30 s (are the voters up?)');
+    if (!voter && !(await this.quorum.caughtUp(30_000)))
+      throw new Error('this observer did not catch up on the metadata log within 30 s (are the voters up?)');
     // Partition directories the metadata does not know are set aside as strays.
     const known = (topic: string, partition: number) => partition < (this.topics.get(topic)?.partitions ?? 0);
-    for (const stray of this.logs.setAsideStrays(known)) this.logger.warn('partition directory unknown to the metadata set aside', stray);
+    for (const stray of this.logs.setAsideStrays(known))
+      this.logger.warn('partition directory unknown to the metadata set aside', stray);
     // A single node makes the internal offsets topic at once; in a cluster it is made at the
     // first FindCoordinator, as in Kafka, when the brokers have registered, so that it gets
     // its replicas.
-    if (!this.topics.get(OFFSETS_TOPIC) && this.quorum.isLeader && this.quorum.voters().length === 1 && this.quorum.image.unfencedBrokers().length <= 1) {
+    if (
+      !this.topics.get(OFFSETS_TOPIC) &&
+      this.quorum.isLeader &&
+      this.quorum.voters().length === 1 &&
+      this.quorum.image.unfencedBrokers().length <= 1
+    ) {
       await this.ensureOffsetsTopic();
     }
     this.replicas.start();
@@ -234,10 +269,20 @@ export class Broker {
       const replicationFactor = Math.max(1, Math.min(this.settings.offsetsTopicReplicationFactor ?? 1, live));
       const configs = { 'cleanup.policy': 'compact', 'segment.bytes': '104857600' };
       if (this.quorum.isLeader) {
-        await this.createTopic(OFFSETS_TOPIC, this.settings.offsetsTopicPartitions, replicationFactor, configs).catch((error) => this.logger.warn('offsets topic not created', { error: String(error) }));
+        await this.createTopic(OFFSETS_TOPIC, this.settings.offsetsTopicPartitions, replicationFactor, configs).catch(
+          (error) => this.logger.warn('offsets topic not created', { error: String(error) }),
+        );
       } else {
         await this.forwardToController(ApiKey.CreateTopics, 4, {
-          topics: [{ name: OFFSETS_TOPIC, numPartitions: this.settings.offsetsTopicPartitions, replicationFactor, assignments: [], configs: Object.entries(configs).map(([name, value]) => ({ name, value })) }],
+          topics: [
+            {
+              name: OFFSETS_TOPIC,
+              numPartitions: this.settings.offsetsTopicPartitions,
+              replicationFactor,
+              assignments: [],
+              configs: Object.entries(configs).map(([name, value]) => ({ name, value })),
+            },
+          ],
           timeoutMs: 30_000,
           validateOnly: false,
         });
@@ -278,7 +323,12 @@ export class Broker {
     const done = await this.lifecycle.controlledShutdown(timeoutMs);
     // The controller answers after commit; this node applies the changes right after.
     while (done && leading() > 0 && Date.now() - started < timeoutMs) await new Promise((r) => setTimeout(r, 20));
-    this.logger.info(done ? 'controlled shutdown: leaderships moved' : 'controlled shutdown: controller not reachable, stopping anyway', { ledBefore: before, ledNow: leading(), ms: Date.now() - started });
+    this.logger.info(
+      done
+        ? 'controlled shutdown: leaderships moved'
+        : 'controlled shutdown: controller not reachable, stopping anyway',
+      { ledBefore: before, ledNow: leading(), ms: Date.now() - started },
+    );
   }
 
   /**
@@ -335,10 +385,20 @@ export class Broker {
    * Sends an admin request on to the active controller's broker and returns its answer
    * (CreateTopics, DeleteTopics, CreatePartitions on a node that is not the controller).
    */
-  async forwardToController<K extends ApiKey>(apiKey: K, version: number, request: RequestInput<K>): Promise<Response<K> | null> {
+  async forwardToController<K extends ApiKey>(
+    apiKey: K,
+    version: number,
+    request: RequestInput<K>,
+  ): Promise<Response<K> | null> {
     const endpoint = this.endpointOf(this.quorum.leaderId);
     if (!endpoint || this.quorum.leaderId === this.nodeId) return null;
-    const connection = new KafkaConnection({ host: endpoint.host, port: endpoint.port, clientId: `forward-${this.nodeId}`, requestTimeoutMs: 30_000, connectTimeoutMs: 5000 });
+    const connection = new KafkaConnection({
+      host: endpoint.host,
+      port: endpoint.port,
+      clientId: `forward-${this.nodeId}`,
+      requestTimeoutMs: 30_000,
+      connectTimeoutMs: 5000,
+    });
     try {
       await connection.connect();
       return await connection.request(apiKey, version, request);
@@ -351,19 +411,43 @@ export class Broker {
 
   private async forwardAutoCreate(name: string): Promise<void> {
     const answer = (await this.forwardToController(19, 4, {
-      topics: [{ name, numPartitions: this.settings.numPartitions, replicationFactor: this.settings.defaultReplicationFactor, assignments: [], configs: [] }],
+      topics: [
+        {
+          name,
+          numPartitions: this.settings.numPartitions,
+          replicationFactor: this.settings.defaultReplicationFactor,
+          assignments: [],
+          configs: [],
+        },
+      ],
       timeoutMs: 30_000,
       validateOnly: false,
     })) as { topics?: { errorCode: number; errorMessage: string | null }[] } | null;
     const result = answer?.topics?.[0];
-    if (result && (result.errorCode === ErrorCode.NONE || result.errorCode === ErrorCode.TOPIC_ALREADY_EXISTS)) this.noteForwardedCreation(name);
-    else this.logger.warn('auto-creation not accepted by the controller', { topic: name, errorCode: result?.errorCode ?? null, error: result?.errorMessage ?? null });
+    if (result && (result.errorCode === ErrorCode.NONE || result.errorCode === ErrorCode.TOPIC_ALREADY_EXISTS))
+      this.noteForwardedCreation(name);
+    else
+      this.logger.warn('auto-creation not accepted by the controller', {
+        topic: name,
+        errorCode: result?.errorCode ?? null,
+        error: result?.errorMessage ?? null,
+      });
   }
 
   /** Creates a topic through the quorum; resolves once committed and its logs are open. */
-  async createTopic(name: string, partitions: number, replicationFactor: number, configs: Record<string, string>, assignments?: number[][]): Promise<TopicInfo> {
-    const [result] = await this.quorum.createTopics([{ name, partitions, replicationFactor, configs, assignments }], false);
-    if (result.errorCode !== ErrorCode.NONE) throw new TopicCreationError(result.errorCode, result.errorMessage ?? `topic ${name} not created`);
+  async createTopic(
+    name: string,
+    partitions: number,
+    replicationFactor: number,
+    configs: Record<string, string>,
+    assignments?: number[][],
+  ): Promise<TopicInfo> {
+    const [result] = await this.quorum.createTopics(
+      [{ name, partitions, replicationFactor, configs, assignments }],
+      false,
+    );
+    if (result.errorCode !== ErrorCode.NONE)
+      throw new TopicCreationError(result.errorCode, result.errorMessage ?? `topic ${name} not created`);
     this.logger.info('topic created', { topic: name, partitions, topicId: result.topicId });
     return this.topics.get(name)!;
   }
@@ -385,7 +469,8 @@ export class Broker {
    */
   noteForwardedCreation(name: string): void {
     const now = Date.now();
-    for (const [known, until] of this.forwardedCreations) if (until <= now || this.topics.get(known)) this.forwardedCreations.delete(known);
+    for (const [known, until] of this.forwardedCreations)
+      if (until <= now || this.topics.get(known)) this.forwardedCreations.delete(known);
     this.forwardedCreations.set(name, now + FORWARDED_CREATION_MEMORY_MS);
   }
 
@@ -434,13 +519,19 @@ export class Broker {
     }
     let creating = this.creating.get(name);
     if (!creating) {
-      creating = this.createTopic(name, this.settings.numPartitions, this.settings.defaultReplicationFactor, {}).finally(() => this.creating.delete(name));
+      creating = this.createTopic(
+        name,
+        this.settings.numPartitions,
+        this.settings.defaultReplicationFactor,
+        {},
+      ).finally(() => this.creating.delete(name));
       this.creating.set(name, creating);
     }
     try {
       return await creating;
     } catch (error) {
-      if (error instanceof TopicCreationError && error.errorCode === ErrorCode.TOPIC_ALREADY_EXISTS) return this.topics.get(name);
+      if (error instanceof TopicCreationError && error.errorCode === ErrorCode.TOPIC_ALREADY_EXISTS)
+        return this.topics.get(name);
       return undefined;
     }
   }

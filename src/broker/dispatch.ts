@@ -27,12 +27,19 @@ export class BrokerDispatcher implements Dispatcher {
   dispatch(header: RequestHeader, body: Reader, connection: Connection): Promise<DispatchResult> | DispatchResult {
     const handler = this.table.get(header.apiKey);
     if (!handler) {
-      this.broker.logger.warn('unknown api key, closing connection', { apiKey: header.apiKey, remote: connection.remote });
+      this.broker.logger.warn('unknown api key, closing connection', {
+        apiKey: header.apiKey,
+        remote: connection.remote,
+      });
       return 'close';
     }
     const version = header.apiVersion;
     if (version < handler.minVersion || version > handler.maxVersion) {
-      if (handler.advertisedMinVersion !== undefined && version >= handler.advertisedMinVersion && version < handler.minVersion) {
+      if (
+        handler.advertisedMinVersion !== undefined &&
+        version >= handler.advertisedMinVersion &&
+        version < handler.minVersion
+      ) {
         // Listed in ApiVersions but not served (Produce 0-2): Kafka's network layer
         // refuses such a request by closing the connection, without a response.
         this.broker.logger.warn('request at an advertised but unserved version, closing connection', {
@@ -75,22 +82,38 @@ export class BrokerDispatcher implements Dispatcher {
   }
 
   /** A handler bug is answered with UNKNOWN_SERVER_ERROR and logged; the broker carries on. */
-  private handlerFailed(handler: ApiHandler, header: RequestHeader, request: Request<ApiKey>, error: unknown): DispatchResult {
+  private handlerFailed(
+    handler: ApiHandler,
+    header: RequestHeader,
+    request: Request<ApiKey>,
+    error: unknown,
+  ): DispatchResult {
     if (error instanceof ProtocolError) throw error;
     this.broker.metrics.requestFailed(header.apiKey, ErrorCode.UNKNOWN_SERVER_ERROR);
     this.broker.logger.error('handler failed', {
       api: handler.name,
       version: header.apiVersion,
-      error: error instanceof Error ? error.stack ?? error.message : String(error),
+      error: error instanceof Error ? (error.stack ?? error.message) : String(error),
     });
     return this.encode(header, handler.errorResponse(request, ErrorCode.UNKNOWN_SERVER_ERROR, header.apiVersion));
   }
 
-  private unsupportedVersion(handler: ApiHandler, header: RequestHeader, body: Reader, connection: Connection): DispatchResult {
+  private unsupportedVersion(
+    handler: ApiHandler,
+    header: RequestHeader,
+    body: Reader,
+    connection: Connection,
+  ): DispatchResult {
     if (header.apiKey === API_VERSIONS_KEY) {
       // KIP-511: answer in the v0 layout so any client can read our ranges and retry lower.
       const response = apiVersionsBody(ErrorCode.UNSUPPORTED_VERSION);
-      return encodeResponseFrame(API_VERSIONS_KEY, 0, header.correlationId, responseCodec(API_VERSIONS_KEY, 0), response);
+      return encodeResponseFrame(
+        API_VERSIONS_KEY,
+        0,
+        header.correlationId,
+        responseCodec(API_VERSIONS_KEY, 0),
+        response,
+      );
     }
     const schema = apiByKey(header.apiKey);
     const [min, max] = schema ? parseVersionRange(schema.validVersions) : [1, 0];

@@ -14,7 +14,11 @@ const ERROR_SCAN_DEPTH_MAX = 3;
 const FETCH_API_KEY = 1;
 
 export function newLatencyHistogram(): hdr.Histogram {
-  return hdr.build({ lowestDiscernibleValue: 1, highestTrackableValue: LATENCY_MICROSECONDS_MAX, numberOfSignificantValueDigits: 2 });
+  return hdr.build({
+    lowestDiscernibleValue: 1,
+    highestTrackableValue: LATENCY_MICROSECONDS_MAX,
+    numberOfSignificantValueDigits: 2,
+  });
 }
 
 export class ApiCounters {
@@ -75,7 +79,8 @@ export class RequestMetrics {
     counters.latencyMicroseconds.recordValue(clamped);
     counters.latencySecondsSum += microseconds / 1e6;
     if (apiKey !== FETCH_API_KEY) this.intervalLatencyMicroseconds.recordValue(clamped);
-    if (response !== undefined && response !== null && typeof response === 'object') countErrors(counters.errors, response, 0);
+    if (response !== undefined && response !== null && typeof response === 'object')
+      countErrors(counters.errors, response, 0);
   }
 
   /** A handler threw: answered with UNKNOWN_SERVER_ERROR (-1). */

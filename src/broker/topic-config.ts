@@ -18,20 +18,99 @@ const oneOf = (choices: string[]) => (value: string) =>
   choices.includes(value) ? null : `must be one of ${choices.join(', ')}`;
 
 export const TOPIC_CONFIGS: TopicConfigDef[] = [
-  { name: 'segment.bytes', type: 'int', defaultValue: '1073741824', brokerKey: 'log.segment.bytes', validate: positive(14) },
+  {
+    name: 'segment.bytes',
+    type: 'int',
+    defaultValue: '1073741824',
+    brokerKey: 'log.segment.bytes',
+    validate: positive(14),
+  },
   { name: 'segment.ms', type: 'long', defaultValue: '604800000', brokerKey: 'log.roll.ms', validate: positive(1) },
-  { name: 'segment.index.bytes', type: 'int', defaultValue: '10485760', brokerKey: 'log.index.size.max.bytes', validate: positive(8) },
-  { name: 'index.interval.bytes', type: 'int', defaultValue: '4096', brokerKey: 'log.index.interval.bytes', validate: nonNegativeLong },
-  { name: 'flush.messages', type: 'long', defaultValue: '9223372036854775807', brokerKey: 'log.flush.interval.messages', validate: positive(1) },
-  { name: 'flush.ms', type: 'long', defaultValue: '9223372036854775807', brokerKey: 'log.flush.interval.ms', validate: nonNegativeLong },
-  { name: 'retention.ms', type: 'long', defaultValue: '604800000', brokerKey: 'log.retention.ms', validate: longAllowMinusOne },
-  { name: 'retention.bytes', type: 'long', defaultValue: '-1', brokerKey: 'log.retention.bytes', validate: longAllowMinusOne },
-  { name: 'cleanup.policy', type: 'list', defaultValue: 'delete', brokerKey: 'log.cleanup.policy', validate: (v) => v.split(',').every((p) => ['delete', 'compact'].includes(p.trim())) ? null : 'must be delete, compact or both' },
-  { name: 'max.message.bytes', type: 'int', defaultValue: '1048588', brokerKey: 'message.max.bytes', validate: positive(0) },
-  { name: 'min.insync.replicas', type: 'int', defaultValue: '1', brokerKey: 'min.insync.replicas', validate: positive(1) },
-  { name: 'compression.type', type: 'string', defaultValue: 'producer', brokerKey: 'compression.type', validate: oneOf(['producer', 'uncompressed', 'gzip', 'snappy', 'lz4', 'zstd']) },
-  { name: 'message.timestamp.type', type: 'string', defaultValue: 'CreateTime', brokerKey: 'log.message.timestamp.type', validate: oneOf(['CreateTime', 'LogAppendTime']) },
-  { name: 'unclean.leader.election.enable', type: 'boolean', defaultValue: 'false', brokerKey: 'unclean.leader.election.enable', validate: oneOf(['true', 'false']) },
+  {
+    name: 'segment.index.bytes',
+    type: 'int',
+    defaultValue: '10485760',
+    brokerKey: 'log.index.size.max.bytes',
+    validate: positive(8),
+  },
+  {
+    name: 'index.interval.bytes',
+    type: 'int',
+    defaultValue: '4096',
+    brokerKey: 'log.index.interval.bytes',
+    validate: nonNegativeLong,
+  },
+  {
+    name: 'flush.messages',
+    type: 'long',
+    defaultValue: '9223372036854775807',
+    brokerKey: 'log.flush.interval.messages',
+    validate: positive(1),
+  },
+  {
+    name: 'flush.ms',
+    type: 'long',
+    defaultValue: '9223372036854775807',
+    brokerKey: 'log.flush.interval.ms',
+    validate: nonNegativeLong,
+  },
+  {
+    name: 'retention.ms',
+    type: 'long',
+    defaultValue: '604800000',
+    brokerKey: 'log.retention.ms',
+    validate: longAllowMinusOne,
+  },
+  {
+    name: 'retention.bytes',
+    type: 'long',
+    defaultValue: '-1',
+    brokerKey: 'log.retention.bytes',
+    validate: longAllowMinusOne,
+  },
+  {
+    name: 'cleanup.policy',
+    type: 'list',
+    defaultValue: 'delete',
+    brokerKey: 'log.cleanup.policy',
+    validate: (v) =>
+      v.split(',').every((p) => ['delete', 'compact'].includes(p.trim())) ? null : 'must be delete, compact or both',
+  },
+  {
+    name: 'max.message.bytes',
+    type: 'int',
+    defaultValue: '1048588',
+    brokerKey: 'message.max.bytes',
+    validate: positive(0),
+  },
+  {
+    name: 'min.insync.replicas',
+    type: 'int',
+    defaultValue: '1',
+    brokerKey: 'min.insync.replicas',
+    validate: positive(1),
+  },
+  {
+    name: 'compression.type',
+    type: 'string',
+    defaultValue: 'producer',
+    brokerKey: 'compression.type',
+    validate: oneOf(['producer', 'uncompressed', 'gzip', 'snappy', 'lz4', 'zstd']),
+  },
+  {
+    name: 'message.timestamp.type',
+    type: 'string',
+    defaultValue: 'CreateTime',
+    brokerKey: 'log.message.timestamp.type',
+    validate: oneOf(['CreateTime', 'LogAppendTime']),
+  },
+  {
+    name: 'unclean.leader.election.enable',
+    type: 'boolean',
+    defaultValue: 'false',
+    brokerKey: 'unclean.leader.election.enable',
+    validate: oneOf(['true', 'false']),
+  },
 ];
 
 const BY_NAME = new Map(TOPIC_CONFIGS.map((def) => [def.name, def]));
@@ -55,12 +134,16 @@ export function effectiveTopicConfig(
   overrides: Record<string, string>,
 ): { value: string; source: 'topic' | 'broker' | 'default' } {
   if (overrides[def.name] !== undefined) return { value: overrides[def.name], source: 'topic' };
-  if (def.brokerKey && brokerDefaults[def.brokerKey] !== undefined) return { value: brokerDefaults[def.brokerKey], source: 'broker' };
+  if (def.brokerKey && brokerDefaults[def.brokerKey] !== undefined)
+    return { value: brokerDefaults[def.brokerKey], source: 'broker' };
   return { value: def.defaultValue, source: 'default' };
 }
 
 /** Every topic config resolved to its effective string value, keyed by topic config name. */
-export function topicLogConfig(brokerDefaults: Record<string, string>, overrides: Record<string, string>): Record<string, string> {
+export function topicLogConfig(
+  brokerDefaults: Record<string, string>,
+  overrides: Record<string, string>,
+): Record<string, string> {
   const out: Record<string, string> = {};
   for (const def of TOPIC_CONFIGS) out[def.name] = effectiveTopicConfig(def, brokerDefaults, overrides).value;
   return out;

@@ -10,4 +10,3 @@ export interface TopicInfo {
   configs: Record<string, string>;
   createdAtMs: number;
 }
-

@@ -30,7 +30,11 @@ export function cliError(error: unknown, bootstrap: string): Error {
 export class CliClient {
   private adminClient: Admin | null = null;
 
-  constructor(private readonly broker: BrokerConnection, readonly bootstrap: string, private readonly timeoutMs: number) {}
+  constructor(
+    private readonly broker: BrokerConnection,
+    readonly bootstrap: string,
+    private readonly timeoutMs: number,
+  ) {}
 
   /** `newest`: the version the verb was written for; a lower one is used when the broker needs it. */
   async request<K extends ApiKey>(apiKey: K, newest: number, body: RequestInput<K>): Promise<Response<K>> {
@@ -43,7 +47,12 @@ export class CliClient {
   }
 
   get admin(): Admin {
-    this.adminClient ??= new Admin({ bootstrap: [this.bootstrap], clientId: 'brook-cli', requestTimeoutMs: this.timeoutMs, connectTimeoutMs: this.timeoutMs });
+    this.adminClient ??= new Admin({
+      bootstrap: [this.bootstrap],
+      clientId: 'brook-cli',
+      requestTimeoutMs: this.timeoutMs,
+      connectTimeoutMs: this.timeoutMs,
+    });
     return this.adminClient;
   }
 
@@ -56,7 +65,11 @@ export class CliClient {
 export async function connectBootstrap(bootstrap: string, timeoutMs = 10000): Promise<CliClient> {
   const { host, port } = parseHostPort(bootstrap, '--bootstrap');
   try {
-    const broker = await openBroker(-1, { host, port }, { clientId: 'brook-cli', requestTimeoutMs: timeoutMs, connectTimeoutMs: timeoutMs });
+    const broker = await openBroker(
+      -1,
+      { host, port },
+      { clientId: 'brook-cli', requestTimeoutMs: timeoutMs, connectTimeoutMs: timeoutMs },
+    );
     return new CliClient(broker, bootstrap, timeoutMs);
   } catch (error) {
     if (error instanceof KafkaError) throw new CliError(`ApiVersions at ${bootstrap} failed: ${error.message}`);
@@ -74,6 +87,10 @@ export function check(code: number, what: string): void {
 /** Renders rows as an aligned text table. */
 export function table(headers: string[], rows: (string | number)[][]): string {
   const widths = headers.map((h, i) => Math.max(h.length, ...rows.map((r) => String(r[i]).length)));
-  const line = (cells: (string | number)[]) => cells.map((c, i) => String(c).padEnd(widths[i])).join('  ').trimEnd();
+  const line = (cells: (string | number)[]) =>
+    cells
+      .map((c, i) => String(c).padEnd(widths[i]))
+      .join('  ')
+      .trimEnd();
   return [line(headers), ...rows.map(line)].join('\n') + '\n';
 }

@@ -16,7 +16,12 @@ export interface ParsedArgs {
  * `valued` flags take a value; `switches` are booleans ("true" when present);
  * `repeatable` flags take a value and may be given many times.
  */
-export function parseArgs(argv: string[], valued: string[], switches: string[] = [], repeatable: string[] = []): ParsedArgs {
+export function parseArgs(
+  argv: string[],
+  valued: string[],
+  switches: string[] = [],
+  repeatable: string[] = [],
+): ParsedArgs {
   const positionals: string[] = [];
   const flags: Record<string, string> = {};
   const lists: Record<string, string[]> = Object.fromEntries(repeatable.map((name) => [name, []]));
@@ -51,7 +56,11 @@ export function parseArgs(argv: string[], valued: string[], switches: string[] =
  * The flags every client command shares: no stray positionals, a --topic, and a
  * --bootstrap HOST:PORT (default 127.0.0.1:9092), checked before anything connects.
  */
-export function topicAndBootstrap(positionals: string[], flags: Record<string, string>, parseHostPort: (value: string, what: string) => unknown): { topic: string; bootstrap: string } {
+export function topicAndBootstrap(
+  positionals: string[],
+  flags: Record<string, string>,
+  parseHostPort: (value: string, what: string) => unknown,
+): { topic: string; bootstrap: string } {
   if (positionals.length > 0) throw new UsageError(`unexpected argument "${positionals[0]}"`);
   const topic = flags.topic;
   if (!topic) throw new UsageError('--topic is required');
@@ -64,6 +73,7 @@ export function topicAndBootstrap(positionals: string[], flags: Record<string, s
 export function optionalPartition(flags: Record<string, string>): number | undefined {
   if (flags.partition === undefined) return undefined;
   const partition = Number(flags.partition);
-  if (!Number.isInteger(partition) || partition < 0) throw new UsageError(`--partition: expected a partition number, got "${flags.partition}"`);
+  if (!Number.isInteger(partition) || partition < 0)
+    throw new UsageError(`--partition: expected a partition number, got "${flags.partition}"`);
   return partition;
 }

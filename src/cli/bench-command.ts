@@ -42,7 +42,11 @@ export async function benchCommand(argv: string[]): Promise<number> {
     return verb === undefined ? 2 : 0;
   }
   if (verb !== 'produce' && verb !== 'consume') throw new UsageError(`unknown bench verb "${verb}" (produce, consume)`);
-  const { positionals, flags } = parseArgs(rest, ['bootstrap', 'topic', 'records', 'record-size', 'acks', 'batch-size', 'linger-ms', 'compression', 'timeout-ms'], ['json', 'help', 'no-progress']);
+  const { positionals, flags } = parseArgs(
+    rest,
+    ['bootstrap', 'topic', 'records', 'record-size', 'acks', 'batch-size', 'linger-ms', 'compression', 'timeout-ms'],
+    ['json', 'help', 'no-progress'],
+  );
   if (flags.help) {
     process.stdout.write(BENCH_HELP);
     return 0;
@@ -50,29 +54,50 @@ export async function benchCommand(argv: string[]): Promise<number> {
   const { topic, bootstrap } = topicAndBootstrap(positionals, flags, parseHostPort);
   const records = positiveInt('records', flags.records, 100_000);
   const timeoutMs = positiveInt('timeout-ms', flags['timeout-ms'], 120_000);
-  if (flags['timeout-ms'] !== undefined && verb !== 'consume') throw new UsageError('--timeout-ms is for bench consume');
-  const histogram = hdr.build({ lowestDiscernibleValue: 1, highestTrackableValue: 60_000_000, numberOfSignificantValueDigits: 3 });
+  if (flags['timeout-ms'] !== undefined && verb !== 'consume')
+    throw new UsageError('--timeout-ms is for bench consume');
+  const histogram = hdr.build({
+    lowestDiscernibleValue: 1,
+    highestTrackableValue: 60_000_000,
+    numberOfSignificantValueDigits: 3,
+  });
   let bytes = 0;
   let done = 0;
   let sent = 0;
   const started = performance.now();
-  const bar = new ProgressBar(process.stderr, () => ({
-    label: verb,
-    records: verb === 'produce' ? sent : done,
-    acknowledged: verb === 'produce' ? done : undefined,
-    bytes,
-    elapsedMs: performance.now() - started,
-    total: { done, total: records },
-  }), progressWanted(flags));
+  const bar = new ProgressBar(
+    process.stderr,
+    () => ({
+      label: verb,
+      records: verb === 'produce' ? sent : done,
+      acknowledged: verb === 'produce' ? done : undefined,
+      bytes,
+      elapsedMs: performance.now() - started,
+      total: { done, total: records },
+    }),
+    progressWanted(flags),
+  );
   try {
     if (verb === 'produce') {
       const size = positiveInt('record-size', flags['record-size'], 1024);
       const acksFlag = flags.acks ?? 'all';
-      if (!['0', '1', 'all'].includes(acksFlag)) throw new UsageError(`--acks: expected 0, 1 or all, got "${acksFlag}"`);
+      if (!['0', '1', 'all'].includes(acksFlag))
+        throw new UsageError(`--acks: expected 0, 1 or all, got "${acksFlag}"`);
       const acks = acksFlag === 'all' ? 'all' : (Number(acksFlag) as 0 | 1);
       const compression = flags.compression ?? 'none';
-      if (!['none', 'gzip', 'snappy', 'lz4', 'zstd'].includes(compression)) throw new UsageError(`--compression: expected none, gzip, snappy, lz4 or zstd, got "${compression}"`);
-      const producer = new Producer({ bootstrap: [bootstrap], clientId: 'brook-bench', acks, idempotent: acks === 'all', compression: compression as 'none', batchSize: positiveInt('batch-size', flags['batch-size'], 256 * 1024), lingerMs: flags['linger-ms'] === undefined ? 5 : positiveInt('linger-ms', flags['linger-ms'], 5), bufferMemory: 64 * 1024 * 1024, connectTimeoutMs: 5000 });
+      if (!['none', 'gzip', 'snappy', 'lz4', 'zstd'].includes(compression))
+        throw new UsageError(`--compression: expected none, gzip, snappy, lz4 or zstd, got "${compression}"`);
+      const producer = new Producer({
+        bootstrap: [bootstrap],
+        clientId: 'brook-bench',
+        acks,
+        idempotent: acks === 'all',
+        compression: compression as 'none',
+        batchSize: positiveInt('batch-size', flags['batch-size'], 256 * 1024),
+        lingerMs: flags['linger-ms'] === undefined ? 5 : positiveInt('linger-ms', flags['linger-ms'], 5),
+        bufferMemory: 64 * 1024 * 1024,
+        connectTimeoutMs: 5000,
+      });
       try {
         await producer.connect();
       } catch (error) {
@@ -85,11 +110,16 @@ export async function benchCommand(argv: string[]): Promise<number> {
       for (let i = 0; i < records && !failed; i++) {
         const sentAt = performance.now();
         sent++;
-        window.push(producer.send({ topic, value }).then(() => {
-          done++;
-          bytes += size;
-          histogram.recordValue(Math.max(1, Math.round((performance.now() - sentAt) * 1000)));
-        }, (error: Error) => (failed ??= error)));
+        window.push(
+          producer.send({ topic, value }).then(
+            () => {
+              done++;
+              bytes += size;
+              histogram.recordValue(Math.max(1, Math.round((performance.now() - sentAt) * 1000)));
+            },
+            (error: Error) => (failed ??= error),
+          ),
+        );
         if (window.length >= 8192) await Promise.all(window.splice(0, 4096));
       }
       await Promise.all(window);
@@ -102,7 +132,9 @@ export async function benchCommand(argv: string[]): Promise<number> {
       try {
         const meta = await consumer.cluster.refreshMetadata([topic]);
         if (!meta[0] || meta[0].errorCode !== 0) throw new CliError(`topic ${topic} does not exist`);
-        consumer.assign(meta[0].partitions.map((p) => ({ topic, partition: p.partition, offset: 'earliest' as const })));
+        consumer.assign(
+          meta[0].partitions.map((p) => ({ topic, partition: p.partition, offset: 'earliest' as const })),
+        );
       } catch (error) {
         await consumer.close();
         if (error instanceof CliError) throw error;
@@ -137,13 +169,22 @@ export async function benchCommand(argv: string[]): Promise<number> {
     seconds,
     recordsPerSecond: records / seconds,
     megabytesPerSecond: bytes / seconds / 1e6,
-    latencyMs: { p50: histogram.getValueAtPercentile(50) / 1000, p99: histogram.getValueAtPercentile(99) / 1000, p999: histogram.getValueAtPercentile(99.9) / 1000, max: histogram.maxValue / 1000 },
+    latencyMs: {
+      p50: histogram.getValueAtPercentile(50) / 1000,
+      p99: histogram.getValueAtPercentile(99) / 1000,
+      p999: histogram.getValueAtPercentile(99.9) / 1000,
+      max: histogram.maxValue / 1000,
+    },
   };
   if (flags.json) process.stdout.write(`${JSON.stringify(result, null, 2)}\n`);
   else {
     const what = verb === 'produce' ? 'send to acknowledgement' : 'between records';
-    process.stdout.write(`${records} records in ${seconds.toFixed(2)} s: ${Math.round(result.recordsPerSecond).toLocaleString('en-US')} records/s, ${result.megabytesPerSecond.toFixed(1)} MB/s\n`);
-    process.stdout.write(`latency (${what}): p50 ${result.latencyMs.p50.toFixed(2)} ms, p99 ${result.latencyMs.p99.toFixed(2)} ms, p99.9 ${result.latencyMs.p999.toFixed(2)} ms, max ${result.latencyMs.max.toFixed(2)} ms\n`);
+    process.stdout.write(
+      `${records} records in ${seconds.toFixed(2)} s: ${Math.round(result.recordsPerSecond).toLocaleString('en-US')} records/s, ${result.megabytesPerSecond.toFixed(1)} MB/s\n`,
+    );
+    process.stdout.write(
+      `latency (${what}): p50 ${result.latencyMs.p50.toFixed(2)} ms, p99 ${result.latencyMs.p99.toFixed(2)} ms, p99.9 ${result.latencyMs.p999.toFixed(2)} ms, max ${result.latencyMs.max.toFixed(2)} ms\n`,
+    );
   }
   return 0;
 }

@@ -28,9 +28,19 @@ waits for it to catch up, then commits the new voter set. remove-voter demotes a
 it keeps serving as a broker and follows the log as an observer. One change at a time.
 `;
 
-async function controllerRequest<K extends ApiKey>(address: string, apiKey: K, body: RequestInput<K>): Promise<Response<K>> {
+async function controllerRequest<K extends ApiKey>(
+  address: string,
+  apiKey: K,
+  body: RequestInput<K>,
+): Promise<Response<K>> {
   const { host, port } = parseHostPort(address, '--controller');
-  const connection = new KafkaConnection({ host, port, clientId: 'brook-cli', requestTimeoutMs: 30_000, connectTimeoutMs: 5000 });
+  const connection = new KafkaConnection({
+    host,
+    port,
+    clientId: 'brook-cli',
+    requestTimeoutMs: 30_000,
+    connectTimeoutMs: 5000,
+  });
   try {
     await connection.connect();
   } catch (error) {
@@ -51,7 +61,10 @@ async function changeVoters(verb: 'add-voter' | 'remove-voter', rest: string[]):
   }
   if (positionals.length > 0) throw new UsageError(`unexpected argument "${positionals[0]}"`);
   const nodeId = Number(flags['node-id']);
-  if (flags['node-id'] === undefined || !Number.isInteger(nodeId) || nodeId < 0) throw new UsageError(`--node-id: expected a node id (a non-negative integer), got ${JSON.stringify(flags['node-id'] ?? null)}`);
+  if (flags['node-id'] === undefined || !Number.isInteger(nodeId) || nodeId < 0)
+    throw new UsageError(
+      `--node-id: expected a node id (a non-negative integer), got ${JSON.stringify(flags['node-id'] ?? null)}`,
+    );
   let address = flags.controller ?? '127.0.0.1:9093';
   // The cluster id comes from the node itself (RaftDescribeQuorum does not need it).
   const apiKey = verb === 'add-voter' ? ApiKey.RaftAddVoter : ApiKey.RaftRemoveVoter;
@@ -65,9 +78,13 @@ async function changeVoters(verb: 'add-voter' | 'remove-voter', rest: string[]):
     }
     break;
   }
-  if (flags.json) process.stdout.write(`${JSON.stringify({ errorCode: answer.errorCode, message: answer.errorMessage, leaderId: answer.leaderId }, null, 2)}\n`);
+  if (flags.json)
+    process.stdout.write(
+      `${JSON.stringify({ errorCode: answer.errorCode, message: answer.errorMessage, leaderId: answer.leaderId }, null, 2)}\n`,
+    );
   if (answer.errorCode !== 0) {
-    if (!flags.json) process.stderr.write(`brook cluster ${verb}: ${answer.errorMessage ?? `error ${answer.errorCode}`}\n`);
+    if (!flags.json)
+      process.stderr.write(`brook cluster ${verb}: ${answer.errorMessage ?? `error ${answer.errorCode}`}\n`);
     return 1;
   }
   if (!flags.json) process.stdout.write(`${answer.errorMessage ?? 'done'}\n`);
@@ -106,7 +123,13 @@ export async function clusterCommand(argv: string[]): Promise<number> {
   } finally {
     kafka.close();
   }
-  const controller = new KafkaConnection({ host, port, clientId: 'brook-cli', requestTimeoutMs: 5000, connectTimeoutMs: 5000 });
+  const controller = new KafkaConnection({
+    host,
+    port,
+    clientId: 'brook-cli',
+    requestTimeoutMs: 5000,
+    connectTimeoutMs: 5000,
+  });
   try {
     await controller.connect();
   } catch (error) {
@@ -123,10 +146,23 @@ export async function clusterCommand(argv: string[]): Promise<number> {
       leaderId: quorum.leaderId,
       term: quorum.term,
       commitIndex: quorum.commitIndex,
-      voters: quorum.voters.map((v: { nodeId: number; matchIndex: number }) => ({ nodeId: v.nodeId, matchIndex: v.matchIndex, lag: Math.max(0, quorum.commitIndex - v.matchIndex) })),
-      observers: quorum.observers.map((v: { nodeId: number; matchIndex: number }) => ({ nodeId: v.nodeId, matchIndex: v.matchIndex, lag: Math.max(0, quorum.commitIndex - v.matchIndex) })),
+      voters: quorum.voters.map((v: { nodeId: number; matchIndex: number }) => ({
+        nodeId: v.nodeId,
+        matchIndex: v.matchIndex,
+        lag: Math.max(0, quorum.commitIndex - v.matchIndex),
+      })),
+      observers: quorum.observers.map((v: { nodeId: number; matchIndex: number }) => ({
+        nodeId: v.nodeId,
+        matchIndex: v.matchIndex,
+        lag: Math.max(0, quorum.commitIndex - v.matchIndex),
+      })),
     },
-    brokers: metadata.brokers.map((b: { nodeId: number; host: string; port: number; rack: string | null }) => ({ nodeId: b.nodeId, host: b.host, port: b.port, rack: b.rack })),
+    brokers: metadata.brokers.map((b: { nodeId: number; host: string; port: number; rack: string | null }) => ({
+      nodeId: b.nodeId,
+      host: b.host,
+      port: b.port,
+      rack: b.rack,
+    })),
     controllerId: metadata.controllerId,
     topics: metadata.topics.length,
   };
@@ -136,12 +172,30 @@ export async function clusterCommand(argv: string[]): Promise<number> {
   }
   let text = `metadata quorum: leader ${status.quorum.leaderId}, term ${status.quorum.term}, commit index ${status.quorum.commitIndex}\n`;
   const rows = [
-    ...status.quorum.voters.map((v: { nodeId: number; matchIndex: number; lag: number }) => [v.nodeId, 'voter', v.matchIndex, v.lag]),
-    ...status.quorum.observers.map((v: { nodeId: number; matchIndex: number; lag: number }) => [v.nodeId, 'observer', v.matchIndex, v.lag]),
+    ...status.quorum.voters.map((v: { nodeId: number; matchIndex: number; lag: number }) => [
+      v.nodeId,
+      'voter',
+      v.matchIndex,
+      v.lag,
+    ]),
+    ...status.quorum.observers.map((v: { nodeId: number; matchIndex: number; lag: number }) => [
+      v.nodeId,
+      'observer',
+      v.matchIndex,
+      v.lag,
+    ]),
   ];
   if (rows.length > 0) text += table(['NODE', 'ROLE', 'MATCH INDEX', 'LAG'], rows);
   text += `\nbrokers (controller ${status.controllerId}), ${status.topics} topic(s):\n`;
-  text += table(['BROKER', 'HOST', 'PORT', 'RACK'], status.brokers.map((b: { nodeId: number; host: string; port: number; rack: string | null }) => [b.nodeId, b.host, b.port, b.rack ?? '-']));
+  text += table(
+    ['BROKER', 'HOST', 'PORT', 'RACK'],
+    status.brokers.map((b: { nodeId: number; host: string; port: number; rack: string | null }) => [
+      b.nodeId,
+      b.host,
+      b.port,
+      b.rack ?? '-',
+    ]),
+  );
   process.stdout.write(text);
   return 0;
 }

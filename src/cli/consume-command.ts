@@ -44,22 +44,36 @@ function encode(bytes: Buffer | null, encoding: Encoding): string | null {
 function render(format: string, r: ConsumerRecord, encoding: Encoding): string {
   return format.replace(/%[tpokvTh%]|\\n|\\t/g, (token) => {
     switch (token) {
-      case '%t': return r.topic;
-      case '%p': return String(r.partition);
-      case '%o': return String(r.offset);
-      case '%k': return encode(r.key, encoding) ?? '';
-      case '%v': return encode(r.value, encoding) ?? '';
-      case '%T': return String(r.timestamp);
-      case '%h': return r.headers.map((h) => `${h.key}=${encode(h.value, encoding) ?? ''}`).join(',');
-      case '%%': return '%';
-      case '\\n': return '\n';
-      default: return '\t';
+      case '%t':
+        return r.topic;
+      case '%p':
+        return String(r.partition);
+      case '%o':
+        return String(r.offset);
+      case '%k':
+        return encode(r.key, encoding) ?? '';
+      case '%v':
+        return encode(r.value, encoding) ?? '';
+      case '%T':
+        return String(r.timestamp);
+      case '%h':
+        return r.headers.map((h) => `${h.key}=${encode(h.value, encoding) ?? ''}`).join(',');
+      case '%%':
+        return '%';
+      case '\\n':
+        return '\n';
+      default:
+        return '\t';
     }
   });
 }
 
 export async function consumeCommand(argv: string[]): Promise<number> {
-  const { positionals, flags } = parseArgs(argv, ['bootstrap', 'topic', 'partition', 'from', 'group', 'format', 'count', 'assignor', 'encoding'], ['json', 'exit', 'help', 'no-progress']);
+  const { positionals, flags } = parseArgs(
+    argv,
+    ['bootstrap', 'topic', 'partition', 'from', 'group', 'format', 'count', 'assignor', 'encoding'],
+    ['json', 'exit', 'help', 'no-progress'],
+  );
   if (flags.help) {
     process.stdout.write(CONSUME_HELP);
     return 0;
@@ -76,15 +90,19 @@ export async function consumeCommand(argv: string[]): Promise<number> {
   let count = Infinity;
   if (flags.count !== undefined) {
     count = Number(flags.count);
-    if (!Number.isInteger(count) || count < 1) throw new UsageError(`--count: expected a positive integer, got "${flags.count}"`);
+    if (!Number.isInteger(count) || count < 1)
+      throw new UsageError(`--count: expected a positive integer, got "${flags.count}"`);
   }
   const assignor = flags.assignor ?? 'range';
-  if (!['range', 'roundrobin', 'cooperative-sticky'].includes(assignor)) throw new UsageError(`--assignor: expected range, roundrobin or cooperative-sticky, got "${assignor}"`);
+  if (!['range', 'roundrobin', 'cooperative-sticky'].includes(assignor))
+    throw new UsageError(`--assignor: expected range, roundrobin or cooperative-sticky, got "${assignor}"`);
   if (flags.assignor !== undefined && !flags.group) throw new UsageError('--assignor needs --group');
-  if (flags.group && typeof start === 'number') throw new UsageError('--from OFFSET cannot be used with --group (the group has its own offsets)');
+  if (flags.group && typeof start === 'number')
+    throw new UsageError('--from OFFSET cannot be used with --group (the group has its own offsets)');
   const format = flags.format ?? '%v\\n';
   const encoding = (flags.encoding ?? 'text') as Encoding;
-  if (!['text', 'base64', 'hex'].includes(encoding)) throw new UsageError(`--encoding: expected text, base64 or hex, got "${flags.encoding}"`);
+  if (!['text', 'base64', 'hex'].includes(encoding))
+    throw new UsageError(`--encoding: expected text, base64 or hex, got "${flags.encoding}"`);
 
   const cluster = new Cluster({ bootstrap: [bootstrap], clientId: 'brook-cli', connectTimeoutMs: 5000 });
   let partitions: number[];
@@ -100,7 +118,14 @@ export async function consumeCommand(argv: string[]): Promise<number> {
   }
   if (only !== undefined && !partitions.includes(only)) throw new CliError(`topic ${topic} has no partition ${only}`);
 
-  const consumer = new Consumer({ bootstrap: [bootstrap], clientId: 'brook-cli', groupId: flags.group, assignor: assignor as AssignorName, autoOffsetReset: start === 'earliest' ? 'earliest' : 'latest', connectTimeoutMs: 5000 });
+  const consumer = new Consumer({
+    bootstrap: [bootstrap],
+    clientId: 'brook-cli',
+    groupId: flags.group,
+    assignor: assignor as AssignorName,
+    autoOffsetReset: start === 'earliest' ? 'earliest' : 'latest',
+    connectTimeoutMs: 5000,
+  });
   const stop = () => void consumer.close();
   process.once('SIGINT', stop);
   process.once('SIGTERM', stop);
@@ -129,17 +154,27 @@ export async function consumeCommand(argv: string[]): Promise<number> {
     return state;
   };
   // Records on the terminal would be torn by a progress line: only when they go elsewhere.
-  const bar = new ProgressBar(process.stderr, progress, progressWanted(flags) && !process.stdout.isTTY && (flags.exit !== undefined || count !== Infinity));
+  const bar = new ProgressBar(
+    process.stderr,
+    progress,
+    progressWanted(flags) && !process.stdout.isTTY && (flags.exit !== undefined || count !== Infinity),
+  );
   try {
     if (flags.group) await consumer.subscribe([topic]);
-    else consumer.assign((only === undefined ? partitions : [only]).map((partition) => ({ topic, partition, offset: start })));
+    else
+      consumer.assign(
+        (only === undefined ? partitions : [only]).map((partition) => ({ topic, partition, offset: start })),
+      );
     ends = flags.exit ? await consumer.endOffsets() : null;
     bar.start();
-    const done = () => ends !== null && consumer.bufferedCount === 0 && consumer.assignment().every((p) => {
-      const end = ends!.get(`${p.topic}-${p.partition}`) ?? 0;
-      const at = consumer.position(p.topic, p.partition);
-      return at >= 0 && at >= end;
-    });
+    const done = () =>
+      ends !== null &&
+      consumer.bufferedCount === 0 &&
+      consumer.assignment().every((p) => {
+        const end = ends!.get(`${p.topic}-${p.partition}`) ?? 0;
+        const at = consumer.position(p.topic, p.partition);
+        return at >= 0 && at >= end;
+      });
     // One next() at a time, kept across ticks: a tick only looks at done() again. (A new
     // next() per tick would leave the old ones waiting, each to take a record unprinted.)
     let pending: Promise<ConsumerRecord | null> | null = null;
@@ -160,7 +195,9 @@ export async function consumeCommand(argv: string[]): Promise<number> {
       pending = null;
       if (record === null) break;
       if (flags.json) {
-        process.stdout.write(`${JSON.stringify({ topic: record.topic, partition: record.partition, offset: record.offset, timestamp: record.timestamp, key: encode(record.key, encoding), value: encode(record.value, encoding), headers: Object.fromEntries(record.headers.map((h) => [h.key, encode(h.value, encoding)])) })}\n`);
+        process.stdout.write(
+          `${JSON.stringify({ topic: record.topic, partition: record.partition, offset: record.offset, timestamp: record.timestamp, key: encode(record.key, encoding), value: encode(record.value, encoding), headers: Object.fromEntries(record.headers.map((h) => [h.key, encode(h.value, encoding)])) })}\n`,
+        );
       } else process.stdout.write(render(format, record, encoding));
       printed++;
       bytes += (record.value?.length ?? 0) + (record.key?.length ?? 0);

@@ -35,7 +35,8 @@ function schemaFor(name: string): ApiSchema {
 function versionFor(schema: ApiSchema, text: string): number {
   if (!/^\d+$/.test(text)) throw new UsageError(`version must be a number, got "${text}"`);
   const version = Number(text);
-  if (!supportsVersion(schema, version)) throw new UsageError(`${schema.name} has no version ${version} (defined: ${schema.validVersions})`);
+  if (!supportsVersion(schema, version))
+    throw new UsageError(`${schema.name} has no version ${version} (defined: ${schema.validVersions})`);
   return version;
 }
 
@@ -47,7 +48,8 @@ export function fromJson(fields: Field[], version: number, value: unknown): unkn
     if (!inRange(field.versions, version, true) || out[field.name] === undefined || out[field.name] === null) continue;
     const v = out[field.name];
     if (field.kind === 'scalar' && (field.type === 'bytes' || field.type === 'records')) {
-      if (typeof v !== 'string' || !/^([0-9a-fA-F]{2})*$/.test(v)) throw new UsageError(`${field.name}: expected a hex string`);
+      if (typeof v !== 'string' || !/^([0-9a-fA-F]{2})*$/.test(v))
+        throw new UsageError(`${field.name}: expected a hex string`);
       out[field.name] = Buffer.from(v, 'hex');
     } else if (field.kind === 'struct') {
       out[field.name] = fromJson(field.fields, version, v);
@@ -105,8 +107,14 @@ export async function frameCommand(argv: string[]): Promise<number> {
     let frame: Buffer;
     try {
       frame = isResponse
-        ? Buffer.concat(encodeResponseFrame(schema.apiKey, version, correlationId, responseCodec(schema.apiKey, version), value))
-        : encodeRequestFrame({ apiKey: schema.apiKey, apiVersion: version, correlationId, clientId: flags['client-id'] ?? 'brook-cli' }, requestCodec(schema.apiKey, version), value);
+        ? Buffer.concat(
+            encodeResponseFrame(schema.apiKey, version, correlationId, responseCodec(schema.apiKey, version), value),
+          )
+        : encodeRequestFrame(
+            { apiKey: schema.apiKey, apiVersion: version, correlationId, clientId: flags['client-id'] ?? 'brook-cli' },
+            requestCodec(schema.apiKey, version),
+            value,
+          );
     } catch (error) {
       throw new UsageError(`cannot encode: ${(error as Error).message}`);
     }
@@ -137,14 +145,22 @@ export async function frameCommand(argv: string[]): Promise<number> {
     while (offset < input.length) {
       if (input.length - offset < 4) throw new UsageError(`${input.length - offset} stray bytes after the last frame`);
       const size = input.readInt32BE(offset);
-      if (size < 0 || offset + 4 + size > input.length) throw new UsageError(`frame at byte ${offset} says ${size} bytes but ${input.length - offset - 4} follow`);
+      if (size < 0 || offset + 4 + size > input.length)
+        throw new UsageError(`frame at byte ${offset} says ${size} bytes but ${input.length - offset - 4} follow`);
       const reader = new Reader(input, offset + 4, offset + 4 + size);
       let output: unknown;
       try {
         if (responseSchema) {
           const header = decodeResponseHeader(reader, responseHeaderVersion(responseSchema.apiKey, responseVersion));
           const body = responseCodec(responseSchema.apiKey, responseVersion).decode(reader);
-          output = { size, api: responseSchema.name, version: responseVersion, header, body: toJson(body), trailingBytes: reader.remaining };
+          output = {
+            size,
+            api: responseSchema.name,
+            version: responseVersion,
+            header,
+            body: toJson(body),
+            trailingBytes: reader.remaining,
+          };
         } else {
           const header = decodeRequestHeader(reader);
           const schema = apiByName(String(header.apiKey));
@@ -152,7 +168,14 @@ export async function frameCommand(argv: string[]): Promise<number> {
             output = { size, header, error: `no codec for api ${header.apiKey} version ${header.apiVersion}` };
           } else {
             const body = requestCodec(header.apiKey, header.apiVersion).decode(reader);
-            output = { size, api: schema.name, version: header.apiVersion, header, body: toJson(body), trailingBytes: reader.remaining };
+            output = {
+              size,
+              api: schema.name,
+              version: header.apiVersion,
+              header,
+              body: toJson(body),
+              trailingBytes: reader.remaining,
+            };
           }
         }
       } catch (error) {

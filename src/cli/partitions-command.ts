@@ -20,16 +20,22 @@ partition back on its original replicas. --bootstrap defaults to 127.0.0.1:9092.
 `;
 
 function parseReplicas(value: string | undefined): number[] {
-  if (value === undefined || value.trim() === '') throw new UsageError('--replicas: expected broker ids separated by commas, e.g. --replicas 1,2,3');
+  if (value === undefined || value.trim() === '')
+    throw new UsageError('--replicas: expected broker ids separated by commas, e.g. --replicas 1,2,3');
   return value.split(',').map((part) => {
     const id = Number(part.trim());
-    if (part.trim() === '' || !Number.isInteger(id) || id < 0) throw new UsageError(`--replicas: "${part}" is not a broker id (a non-negative integer)`);
+    if (part.trim() === '' || !Number.isInteger(id) || id < 0)
+      throw new UsageError(`--replicas: "${part}" is not a broker id (a non-negative integer)`);
     return id;
   });
 }
 
 async function reassign(rest: string[]): Promise<number> {
-  const { positionals, flags } = parseArgs(rest, ['bootstrap', 'topic', 'partition', 'replicas'], ['cancel', 'json', 'help']);
+  const { positionals, flags } = parseArgs(
+    rest,
+    ['bootstrap', 'topic', 'partition', 'replicas'],
+    ['cancel', 'json', 'help'],
+  );
   if (flags.help) {
     process.stdout.write(PARTITIONS_HELP);
     return 0;
@@ -38,19 +44,33 @@ async function reassign(rest: string[]): Promise<number> {
   const topic = flags.topic;
   if (!topic) throw new UsageError('--topic is required');
   const partition = Number(flags.partition);
-  if (flags.partition === undefined || !Number.isInteger(partition) || partition < 0) throw new UsageError(`--partition: expected a partition number, got ${JSON.stringify(flags.partition ?? null)}`);
-  if (flags.cancel && flags.replicas !== undefined) throw new UsageError('give either --replicas or --cancel, not both');
+  if (flags.partition === undefined || !Number.isInteger(partition) || partition < 0)
+    throw new UsageError(`--partition: expected a partition number, got ${JSON.stringify(flags.partition ?? null)}`);
+  if (flags.cancel && flags.replicas !== undefined)
+    throw new UsageError('give either --replicas or --cancel, not both');
   const replicas = flags.cancel ? null : parseReplicas(flags.replicas as string | undefined);
   const connection = await connectBootstrap((flags.bootstrap as string) ?? '127.0.0.1:9092', 30_000);
   try {
-    const answer = await connection.request(ApiKey.AlterPartitionReassignments, 0, { timeoutMs: 30_000, topics: [{ name: topic, partitions: [{ partitionIndex: partition, replicas }] }] });
+    const answer = await connection.request(ApiKey.AlterPartitionReassignments, 0, {
+      timeoutMs: 30_000,
+      topics: [{ name: topic, partitions: [{ partitionIndex: partition, replicas }] }],
+    });
     check(answer.errorCode, 'reassignment refused');
     const result = answer.responses[0]?.partitions[0];
     if (!result) throw new CliError('the broker gave no answer for the partition');
-    if (flags.json) process.stdout.write(`${JSON.stringify({ topic, partition, replicas, errorCode: result.errorCode, message: result.errorMessage }, null, 2)}\n`);
-    if (result.errorCode !== 0 && !flags.json) check(result.errorCode, `${topic}-${partition}${result.errorMessage ? ` (${result.errorMessage})` : ''}`);
+    if (flags.json)
+      process.stdout.write(
+        `${JSON.stringify({ topic, partition, replicas, errorCode: result.errorCode, message: result.errorMessage }, null, 2)}\n`,
+      );
+    if (result.errorCode !== 0 && !flags.json)
+      check(result.errorCode, `${topic}-${partition}${result.errorMessage ? ` (${result.errorMessage})` : ''}`);
     if (result.errorCode !== 0) return 1;
-    if (!flags.json) process.stdout.write(replicas ? `reassignment of ${topic}-${partition} to [${replicas.join(', ')}] accepted\n` : `reassignment of ${topic}-${partition} cancelled\n`);
+    if (!flags.json)
+      process.stdout.write(
+        replicas
+          ? `reassignment of ${topic}-${partition} to [${replicas.join(', ')}] accepted\n`
+          : `reassignment of ${topic}-${partition} cancelled\n`,
+      );
     return 0;
   } finally {
     connection.close();
@@ -68,18 +88,48 @@ async function listReassignments(rest: string[]): Promise<number> {
   try {
     let topics = null;
     if (flags.topic) {
-      const meta = await connection.request(ApiKey.Metadata, 9, { topics: [{ name: flags.topic }], allowAutoTopicCreation: false, includeClusterAuthorizedOperations: false, includeTopicAuthorizedOperations: false });
+      const meta = await connection.request(ApiKey.Metadata, 9, {
+        topics: [{ name: flags.topic }],
+        allowAutoTopicCreation: false,
+        includeClusterAuthorizedOperations: false,
+        includeTopicAuthorizedOperations: false,
+      });
       const found = meta.topics[0];
       check(found?.errorCode ?? 3, `topic ${flags.topic}`);
-      topics = [{ name: flags.topic, partitionIndexes: found.partitions.map((p: { partitionIndex: number }) => p.partitionIndex) }];
+      topics = [
+        {
+          name: flags.topic,
+          partitionIndexes: found.partitions.map((p: { partitionIndex: number }) => p.partitionIndex),
+        },
+      ];
     }
     const answer = await connection.request(ApiKey.ListPartitionReassignments, 0, { timeoutMs: 30_000, topics });
     check(answer.errorCode, 'list-reassignments');
     const rows: { topic: string; partition: number; replicas: number[]; adding: number[]; removing: number[] }[] = [];
-    for (const t of answer.topics) for (const p of t.partitions) rows.push({ topic: t.name, partition: p.partitionIndex, replicas: p.replicas, adding: p.addingReplicas, removing: p.removingReplicas });
+    for (const t of answer.topics)
+      for (const p of t.partitions)
+        rows.push({
+          topic: t.name,
+          partition: p.partitionIndex,
+          replicas: p.replicas,
+          adding: p.addingReplicas,
+          removing: p.removingReplicas,
+        });
     if (flags.json) process.stdout.write(`${JSON.stringify(rows, null, 2)}\n`);
     else if (rows.length === 0) process.stdout.write('no reassignments in progress\n');
-    else process.stdout.write(table(['TOPIC', 'PARTITION', 'REPLICAS', 'ADDING', 'REMOVING'], rows.map((r) => [r.topic, r.partition, r.replicas.join(','), r.adding.join(',') || '-', r.removing.join(',') || '-'])));
+    else
+      process.stdout.write(
+        table(
+          ['TOPIC', 'PARTITION', 'REPLICAS', 'ADDING', 'REMOVING'],
+          rows.map((r) => [
+            r.topic,
+            r.partition,
+            r.replicas.join(','),
+            r.adding.join(',') || '-',
+            r.removing.join(',') || '-',
+          ]),
+        ),
+      );
     return 0;
   } finally {
     connection.close();

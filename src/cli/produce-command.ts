@@ -32,7 +32,12 @@ the rate and, with --file, how much of the file is read; it is cleared at the en
 `;
 
 export async function produceCommand(argv: string[]): Promise<number> {
-  const { positionals, flags, lists } = parseArgs(argv, ['bootstrap', 'topic', 'file', 'key-separator', 'partition', 'acks', 'compression', 'linger-ms'], ['json', 'help', 'no-progress'], ['header']);
+  const { positionals, flags, lists } = parseArgs(
+    argv,
+    ['bootstrap', 'topic', 'file', 'key-separator', 'partition', 'acks', 'compression', 'linger-ms'],
+    ['json', 'help', 'no-progress'],
+    ['header'],
+  );
   if (flags.help) {
     process.stdout.write(PRODUCE_HELP);
     return 0;
@@ -40,12 +45,15 @@ export async function produceCommand(argv: string[]): Promise<number> {
   const { topic, bootstrap } = topicAndBootstrap(positionals, flags, parseHostPort);
   const partition = optionalPartition(flags);
   const acksFlag = flags.acks ?? 'all';
-  if (!['0', '1', 'all', '-1'].includes(acksFlag)) throw new UsageError(`--acks: expected 0, 1 or all, got "${acksFlag}"`);
+  if (!['0', '1', 'all', '-1'].includes(acksFlag))
+    throw new UsageError(`--acks: expected 0, 1 or all, got "${acksFlag}"`);
   const acks = acksFlag === 'all' || acksFlag === '-1' ? 'all' : (Number(acksFlag) as 0 | 1);
   const compression = flags.compression ?? 'none';
-  if (!['none', 'gzip', 'snappy', 'lz4', 'zstd'].includes(compression)) throw new UsageError(`--compression: expected none, gzip, snappy, lz4 or zstd, got "${compression}"`);
+  if (!['none', 'gzip', 'snappy', 'lz4', 'zstd'].includes(compression))
+    throw new UsageError(`--compression: expected none, gzip, snappy, lz4 or zstd, got "${compression}"`);
   const lingerMs = flags['linger-ms'] === undefined ? 5 : Number(flags['linger-ms']);
-  if (!Number.isInteger(lingerMs) || lingerMs < 0) throw new UsageError(`--linger-ms: expected a non-negative integer, got "${flags['linger-ms']}"`);
+  if (!Number.isInteger(lingerMs) || lingerMs < 0)
+    throw new UsageError(`--linger-ms: expected a non-negative integer, got "${flags['linger-ms']}"`);
   const headers = lists.header.map((h) => {
     const eq = h.indexOf('=');
     if (eq <= 0) throw new UsageError(`--header: expected KEY=VALUE, got "${h}"`);
@@ -55,7 +63,17 @@ export async function produceCommand(argv: string[]): Promise<number> {
   if (separator === '') throw new UsageError('--key-separator must not be empty');
   if (flags.file && !fs.existsSync(flags.file)) throw new CliError(`--file: ${flags.file} does not exist`);
 
-  const producer = new Producer({ bootstrap: [bootstrap], clientId: 'brook-cli', acks, idempotent: acks === 'all', compression: compression as 'none', lingerMs, maxBlockMs: 30_000, deliveryTimeoutMs: 60_000, connectTimeoutMs: 5000 });
+  const producer = new Producer({
+    bootstrap: [bootstrap],
+    clientId: 'brook-cli',
+    acks,
+    idempotent: acks === 'all',
+    compression: compression as 'none',
+    lingerMs,
+    maxBlockMs: 30_000,
+    deliveryTimeoutMs: 60_000,
+    connectTimeoutMs: 5000,
+  });
   try {
     await producer.connect();
   } catch (error) {
@@ -74,14 +92,18 @@ export async function produceCommand(argv: string[]): Promise<number> {
   let firstError: Error | null = null;
   let acknowledged = 0;
   let bytes = 0;
-  const bar = new ProgressBar(process.stderr, () => ({
-    label: 'produce',
-    records,
-    acknowledged,
-    bytes,
-    elapsedMs: Date.now() - started,
-    total: file ? { done: file.bytesRead, total: fileBytes } : undefined,
-  }), progressWanted(flags)).start();
+  const bar = new ProgressBar(
+    process.stderr,
+    () => ({
+      label: 'produce',
+      records,
+      acknowledged,
+      bytes,
+      elapsedMs: Date.now() - started,
+      total: file ? { done: file.bytesRead, total: fileBytes } : undefined,
+    }),
+    progressWanted(flags),
+  ).start();
   try {
     for await (const line of lines) {
       let key: string | null = null;
@@ -118,8 +140,14 @@ export async function produceCommand(argv: string[]): Promise<number> {
   await producer.close().catch(() => undefined);
   const seconds = (Date.now() - started) / 1000;
   const sorted = [...partitions].sort((a, b) => a - b);
-  if (flags.json) process.stdout.write(`${JSON.stringify({ topic, records, stored: acknowledged, failed, partitions: sorted, seconds, error: (firstError as Error | null)?.message ?? null }, null, 2)}\n`);
-  else process.stderr.write(`${acknowledged} of ${records} records stored in ${topic} (partitions ${sorted.join(',') || '-'}) in ${seconds.toFixed(2)} s\n`);
+  if (flags.json)
+    process.stdout.write(
+      `${JSON.stringify({ topic, records, stored: acknowledged, failed, partitions: sorted, seconds, error: (firstError as Error | null)?.message ?? null }, null, 2)}\n`,
+    );
+  else
+    process.stderr.write(
+      `${acknowledged} of ${records} records stored in ${topic} (partitions ${sorted.join(',') || '-'}) in ${seconds.toFixed(2)} s\n`,
+    );
   if (firstError) {
     if (!flags.json) process.stderr.write(`brook produce: ${(firstError as Error).message}\n`);
     return 1;

@@ -59,9 +59,13 @@ export function renderProgress(state: ProgressState, columns = DEFAULT_COLUMNS):
   if (state.total && state.total.total > 0) {
     const fraction = Math.min(1, Math.max(0, state.total.done / state.total.total));
     const filled = Math.round(fraction * BAR_WIDTH);
-    parts.push(`[${'#'.repeat(filled)}${'.'.repeat(BAR_WIDTH - filled)}]`, `${Math.floor(fraction * 100)}%`.padStart(4));
+    parts.push(
+      `[${'#'.repeat(filled)}${'.'.repeat(BAR_WIDTH - filled)}]`,
+      `${Math.floor(fraction * 100)}%`.padStart(4),
+    );
   }
-  if (state.acknowledged !== undefined) parts.push(`${count(state.records)} sent`, `${count(state.acknowledged)} acked`);
+  if (state.acknowledged !== undefined)
+    parts.push(`${count(state.records)} sent`, `${count(state.acknowledged)} acked`);
   else parts.push(`${count(state.records)} records`);
   parts.push(megabytes(state.bytes), `${count(rate)} rec/s`);
   let line = parts.join(' ');

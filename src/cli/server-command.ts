@@ -49,7 +49,7 @@ export interface GuardedProcess {
 export function installProcessGuards(logger: Logger, target: GuardedProcess = process): void {
   const fail = (kind: string) => (error: unknown) => {
     try {
-      logger.error(kind, { error: error instanceof Error ? error.stack ?? error.message : String(error) });
+      logger.error(kind, { error: error instanceof Error ? (error.stack ?? error.message) : String(error) });
       logger.flushSync();
     } catch {
       // The logger itself failed: the plain line below still says why the process ends.
@@ -62,7 +62,11 @@ export function installProcessGuards(logger: Logger, target: GuardedProcess = pr
 }
 
 export async function serverCommand(argv: string[]): Promise<number> {
-  const { flags, positionals } = parseArgs(argv, ['node-id', 'listen', 'advertise', 'controller-listen', 'http', 'data-dir', 'voters', 'config', 'log-level'], ['help']);
+  const { flags, positionals } = parseArgs(
+    argv,
+    ['node-id', 'listen', 'advertise', 'controller-listen', 'http', 'data-dir', 'voters', 'config', 'log-level'],
+    ['help'],
+  );
   if (flags.help) {
     process.stdout.write(SERVER_HELP);
     return 0;

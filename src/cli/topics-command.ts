@@ -32,7 +32,15 @@ const EARLIEST = -2;
 const LATEST = -1;
 
 /** DescribeConfigs config sources, by the number Kafka gives them. */
-const CONFIG_SOURCES = ['unknown', 'topic', 'dynamic-broker', 'dynamic-default-broker', 'static-broker', 'default', 'broker-logger'];
+const CONFIG_SOURCES = [
+  'unknown',
+  'topic',
+  'dynamic-broker',
+  'dynamic-default-broker',
+  'static-broker',
+  'default',
+  'broker-logger',
+];
 const SOURCE_DEFAULT = 5;
 
 interface MetadataPartition {
@@ -94,7 +102,8 @@ function parseOptions(argv: string[], valued: string[], switches: string[], repe
 }
 
 function oneTopic(verb: string, positionals: string[]): string {
-  if (positionals.length !== 1 || positionals[0] === '') throw new UsageError(`topics ${verb} needs exactly one <topic>`);
+  if (positionals.length !== 1 || positionals[0] === '')
+    throw new UsageError(`topics ${verb} needs exactly one <topic>`);
   return positionals[0];
 }
 
@@ -140,7 +149,10 @@ async function withBroker<T>(bootstrap: string, work: (connection: CliClient) =>
   }
 }
 
-async function metadata(connection: CliClient, topics: string[] | null): Promise<{ brokers: MetadataBroker[]; topics: MetadataTopic[] }> {
+async function metadata(
+  connection: CliClient,
+  topics: string[] | null,
+): Promise<{ brokers: MetadataBroker[]; topics: MetadataTopic[] }> {
   const answer = await connection.request(ApiKey.Metadata, 12, {
     topics: topics === null ? null : topics.map((name) => ({ topicId: ZERO_UUID, name })),
     allowAutoTopicCreation: false,
@@ -171,9 +183,19 @@ async function create(argv: string[]): Promise<number> {
     if (!result) throw new CliError(`create topic ${name}: the broker gave no answer for the topic`);
     if (result.errorCode !== 0) throw kafkaError(`create topic ${name}`, result.errorCode, result.errorMessage);
     const overrides = Object.fromEntries(configs.map((c) => [c.name, c.value]));
-    const created = { name, topicId: result.topicId, partitions: result.numPartitions, replicationFactor: result.replicationFactor, configs: overrides };
+    const created = {
+      name,
+      topicId: result.topicId,
+      partitions: result.numPartitions,
+      replicationFactor: result.replicationFactor,
+      configs: overrides,
+    };
     let text = `created topic ${name} (id ${created.topicId}): ${created.partitions} partition(s), replication factor ${created.replicationFactor}\n`;
-    if (configs.length > 0) text += table(['CONFIG', 'VALUE'], configs.map((c) => [c.name, c.value]));
+    if (configs.length > 0)
+      text += table(
+        ['CONFIG', 'VALUE'],
+        configs.map((c) => [c.name, c.value]),
+      );
     print(flags.json === 'true', created, text);
     return 0;
   });
@@ -194,9 +216,13 @@ async function list(argv: string[]): Promise<number> {
         replicationFactor: Math.max(0, ...t.partitions.map((p) => p.replicaNodes.length)),
         internal: t.isInternal,
       }));
-    const text = topics.length === 0
-      ? 'no topics\n'
-      : table(['TOPIC', 'PARTITIONS', 'REPLICATION FACTOR', 'INTERNAL'], topics.map((t) => [t.name, t.partitions, t.replicationFactor, t.internal ? 'yes' : '']));
+    const text =
+      topics.length === 0
+        ? 'no topics\n'
+        : table(
+            ['TOPIC', 'PARTITIONS', 'REPLICATION FACTOR', 'INTERNAL'],
+            topics.map((t) => [t.name, t.partitions, t.replicationFactor, t.internal ? 'yes' : '']),
+          );
     print(flags.json === 'true', topics, text);
     return 0;
   });
@@ -212,21 +238,28 @@ interface Offsets {
 async function logOffsets(client: CliClient, topic: MetadataTopic): Promise<Map<number, Offsets>> {
   const out = new Map<number, Offsets>();
   const led = topic.partitions.filter((p) => p.leaderId >= 0).map((p) => p.partitionIndex);
-  for (const p of topic.partitions) if (p.leaderId < 0) out.set(p.partitionIndex, { logStartOffset: null, logEndOffset: null, offsetError: 'no leader' });
-  const ask = (timestamp: number) => client.admin.cluster.listOffsets(led.map((partition) => ({ topic: topic.name, partition, timestamp })));
+  for (const p of topic.partitions)
+    if (p.leaderId < 0)
+      out.set(p.partitionIndex, { logStartOffset: null, logEndOffset: null, offsetError: 'no leader' });
+  const ask = (timestamp: number) =>
+    client.admin.cluster.listOffsets(led.map((partition) => ({ topic: topic.name, partition, timestamp })));
   let earliest: ListedOffset[];
   let latest: ListedOffset[];
   try {
     [earliest, latest] = await Promise.all([ask(EARLIEST), ask(LATEST)]);
   } catch (error) {
-    for (const partition of led) out.set(partition, { logStartOffset: null, logEndOffset: null, offsetError: (error as Error).message });
+    for (const partition of led)
+      out.set(partition, { logStartOffset: null, logEndOffset: null, offsetError: (error as Error).message });
     return out;
   }
   led.forEach((partition, i) => {
     const [start, end] = [earliest[i], latest[i]];
-    out.set(partition, start.errorCode === ErrorCode.NONE && end.errorCode === ErrorCode.NONE
-      ? { logStartOffset: start.offset, logEndOffset: end.offset, offsetError: null }
-      : { logStartOffset: null, logEndOffset: null, offsetError: start.error ?? end.error });
+    out.set(
+      partition,
+      start.errorCode === ErrorCode.NONE && end.errorCode === ErrorCode.NONE
+        ? { logStartOffset: start.offset, logEndOffset: end.offset, offsetError: null }
+        : { logStartOffset: null, logEndOffset: null, offsetError: start.error ?? end.error },
+    );
   });
   return out;
 }
@@ -242,38 +275,72 @@ async function describe(argv: string[]): Promise<number> {
     if (topic.errorCode !== 0) throw topicError(`describe topic ${name}`, name, topic.errorCode);
     const [offsets, described] = await Promise.all([
       logOffsets(connection, topic),
-      connection.request(ApiKey.DescribeConfigs, 4, { resources: [{ resourceType: RESOURCE_TOPIC, resourceName: name, configurationKeys: null }], includeSynonyms: false, includeDocumentation: false }),
+      connection.request(ApiKey.DescribeConfigs, 4, {
+        resources: [{ resourceType: RESOURCE_TOPIC, resourceName: name, configurationKeys: null }],
+        includeSynonyms: false,
+        includeDocumentation: false,
+      }),
     ]);
     const result = described.results[0];
     if (!result) throw new CliError(`configs of ${name}: the broker gave no answer for the topic`);
-    if (result.errorCode !== 0) throw topicError(`configs of topic ${name}`, name, result.errorCode, result.errorMessage);
+    if (result.errorCode !== 0)
+      throw topicError(`configs of topic ${name}`, name, result.errorCode, result.errorMessage);
     const allConfigs = flags['all-configs'] === 'true';
-    const configs = (result.configs as { name: string; value: string | null; readOnly: boolean; configSource: number; isSensitive: boolean }[])
+    const configs = (
+      result.configs as {
+        name: string;
+        value: string | null;
+        readOnly: boolean;
+        configSource: number;
+        isSensitive: boolean;
+      }[]
+    )
       .filter((c) => allConfigs || c.configSource !== SOURCE_DEFAULT)
-      .map((c) => ({ name: c.name, value: c.isSensitive ? null : c.value, source: CONFIG_SOURCES[c.configSource] ?? `source ${c.configSource}`, readOnly: c.readOnly, sensitive: c.isSensitive }))
+      .map((c) => ({
+        name: c.name,
+        value: c.isSensitive ? null : c.value,
+        source: CONFIG_SOURCES[c.configSource] ?? `source ${c.configSource}`,
+        readOnly: c.readOnly,
+        sensitive: c.isSensitive,
+      }))
       .sort((a, b) => a.name.localeCompare(b.name));
-    const partitions = [...topic.partitions].sort((a, b) => a.partitionIndex - b.partitionIndex).map((p) => ({
-      partition: p.partitionIndex,
-      leader: p.leaderId,
-      leaderEpoch: p.leaderEpoch,
-      replicas: p.replicaNodes,
-      isr: p.isrNodes,
-      offlineReplicas: p.offlineReplicas,
-      error: p.errorCode === 0 ? null : errorInfo(p.errorCode).name,
-      ...offsets.get(p.partitionIndex)!,
-    }));
+    const partitions = [...topic.partitions]
+      .sort((a, b) => a.partitionIndex - b.partitionIndex)
+      .map((p) => ({
+        partition: p.partitionIndex,
+        leader: p.leaderId,
+        leaderEpoch: p.leaderEpoch,
+        replicas: p.replicaNodes,
+        isr: p.isrNodes,
+        offlineReplicas: p.offlineReplicas,
+        error: p.errorCode === 0 ? null : errorInfo(p.errorCode).name,
+        ...offsets.get(p.partitionIndex)!,
+      }));
     const replicationFactor = Math.max(0, ...partitions.map((p) => p.replicas.length));
     const view = { name, topicId: topic.topicId, internal: topic.isInternal, replicationFactor, partitions, configs };
     const ids = (list: number[]) => list.join(',') || '-';
     let text = `topic ${name} (id ${topic.topicId}${topic.isInternal ? ', internal' : ''}): ${partitions.length} partition(s), replication factor ${replicationFactor}\n\n`;
-    text += table(['PARTITION', 'LEADER', 'EPOCH', 'REPLICAS', 'ISR', 'OFFLINE', 'LOG START', 'LOG END'], partitions.map((p) => [
-      p.partition, p.leader < 0 ? 'none' : p.leader, p.leaderEpoch, ids(p.replicas), ids(p.isr), ids(p.offlineReplicas),
-      p.logStartOffset ?? '-', p.logEndOffset ?? (p.offsetError ? `- (${p.offsetError})` : '-'),
-    ]));
-    if (configs.length === 0) text += `\nconfigs: all at Kafka's defaults${allConfigs ? '' : ' (--all-configs lists them)'}\n`;
+    text += table(
+      ['PARTITION', 'LEADER', 'EPOCH', 'REPLICAS', 'ISR', 'OFFLINE', 'LOG START', 'LOG END'],
+      partitions.map((p) => [
+        p.partition,
+        p.leader < 0 ? 'none' : p.leader,
+        p.leaderEpoch,
+        ids(p.replicas),
+        ids(p.isr),
+        ids(p.offlineReplicas),
+        p.logStartOffset ?? '-',
+        p.logEndOffset ?? (p.offsetError ? `- (${p.offsetError})` : '-'),
+      ]),
+    );
+    if (configs.length === 0)
+      text += `\nconfigs: all at Kafka's defaults${allConfigs ? '' : ' (--all-configs lists them)'}\n`;
     else {
       text += `\nconfigs${allConfigs ? '' : ' (non-default; --all-configs for all)'}:\n`;
-      text += table(['CONFIG', 'VALUE', 'SOURCE'], configs.map((c) => [c.name, c.sensitive ? '(sensitive)' : c.value ?? '(null)', c.source]));
+      text += table(
+        ['CONFIG', 'VALUE', 'SOURCE'],
+        configs.map((c) => [c.name, c.sensitive ? '(sensitive)' : (c.value ?? '(null)'), c.source]),
+      );
     }
     print(flags.json === 'true', view, text);
     return 0;
@@ -284,7 +351,10 @@ async function remove(argv: string[]): Promise<number> {
   const { positionals, flags } = parseOptions(argv, [], []);
   const name = oneTopic('delete', positionals);
   return withBroker(flags.bootstrap ?? DEFAULT_BOOTSTRAP, async (connection) => {
-    const response = await connection.request(ApiKey.DeleteTopics, 6, { topics: [{ name, topicId: ZERO_UUID }], timeoutMs: 30_000 });
+    const response = await connection.request(ApiKey.DeleteTopics, 6, {
+      topics: [{ name, topicId: ZERO_UUID }],
+      timeoutMs: 30_000,
+    });
     const result = response.responses[0];
     if (!result) throw new CliError(`delete topic ${name}: the broker gave no answer for the topic`);
     if (result.errorCode !== 0) throw topicError(`delete topic ${name}`, name, result.errorCode, result.errorMessage);
@@ -297,20 +367,33 @@ async function alterConfig(argv: string[]): Promise<number> {
   const { positionals, flags, repeated } = parseOptions(argv, [], [], ['set', 'delete']);
   const name = oneTopic('alter-config', positionals);
   const sets = parseKeyValues('set', repeated.set);
-  for (const key of repeated.delete) if (key === '' || key.includes('=')) throw new UsageError(`--delete: expected a config name, got "${key}"`);
-  if (sets.length === 0 && repeated.delete.length === 0) throw new UsageError('alter-config needs at least one --set k=v or --delete k');
+  for (const key of repeated.delete)
+    if (key === '' || key.includes('=')) throw new UsageError(`--delete: expected a config name, got "${key}"`);
+  if (sets.length === 0 && repeated.delete.length === 0)
+    throw new UsageError('alter-config needs at least one --set k=v or --delete k');
   const bootstrap = flags.bootstrap ?? DEFAULT_BOOTSTRAP;
   return withBroker(bootstrap, async (connection) => {
     const configs = [
       ...sets.map((c) => ({ name: c.name, configOperation: 0, value: c.value })),
       ...repeated.delete.map((key) => ({ name: key, configOperation: 1, value: null })),
     ];
-    const answer = await connection.request(ApiKey.IncrementalAlterConfigs, 1, { resources: [{ resourceType: 2, resourceName: name, configs }], validateOnly: false });
+    const answer = await connection.request(ApiKey.IncrementalAlterConfigs, 1, {
+      resources: [{ resourceType: 2, resourceName: name, configs }],
+      validateOnly: false,
+    });
     const result = answer.responses[0];
     if (!result) throw new CliError('the broker gave no answer for the topic');
     if (result.errorCode !== 0) throw topicError('alter-config', name, result.errorCode, result.errorMessage);
-    const summary = { topic: name, set: Object.fromEntries(sets.map((c) => [c.name, c.value])), deleted: repeated.delete };
-    print(flags.json === 'true', summary, `altered ${name}: ${[...sets.map((c) => `${c.name}=${c.value}`), ...repeated.delete.map((k) => `${k} (default)`)].join(', ')}\n`);
+    const summary = {
+      topic: name,
+      set: Object.fromEntries(sets.map((c) => [c.name, c.value])),
+      deleted: repeated.delete,
+    };
+    print(
+      flags.json === 'true',
+      summary,
+      `altered ${name}: ${[...sets.map((c) => `${c.name}=${c.value}`), ...repeated.delete.map((k) => `${k} (default)`)].join(', ')}\n`,
+    );
     return 0;
   });
 }

@@ -51,7 +51,8 @@ export class Admin {
   }
 
   private async controller() {
-    if (this.cluster.controllerId < 0 || !this.cluster.brokers.has(this.cluster.controllerId)) await this.cluster.refreshMetadata(null);
+    if (this.cluster.controllerId < 0 || !this.cluster.brokers.has(this.cluster.controllerId))
+      await this.cluster.refreshMetadata(null);
     try {
       return await this.cluster.broker(this.cluster.controllerId);
     } catch {
@@ -64,7 +65,11 @@ export class Admin {
    * done: the controller moved), refreshes the metadata, backs off and sends it again, up
    * to CONTROLLER_RETRY_MS.
    */
-  private async toController<K extends ApiKey>(apiKey: K, body: RequestInput<K>, errorCodes: (answer: Response<K>) => number[]): Promise<Response<K>> {
+  private async toController<K extends ApiKey>(
+    apiKey: K,
+    body: RequestInput<K>,
+    errorCodes: (answer: Response<K>) => number[],
+  ): Promise<Response<K>> {
     const deadline = Date.now() + CONTROLLER_RETRY_MS;
     for (let attempt = 0; ; attempt++) {
       const broker = await this.controller();
@@ -72,44 +77,77 @@ export class Admin {
       if (!errorCodes(answer).includes(ErrorCode.NOT_CONTROLLER) || Date.now() >= deadline) return answer;
       await new Promise((resolve) => setTimeout(resolve, Math.min(1000, 50 * 2 ** attempt)));
       // The next attempt goes to the controller this refresh finds, or to the same one again.
-      await this.cluster.refreshMetadata(null).catch((error) => this.cluster.report('metadata refresh while the controller moved', error));
+      await this.cluster
+        .refreshMetadata(null)
+        .catch((error) => this.cluster.report('metadata refresh while the controller moved', error));
     }
   }
 
   async createTopics(topics: NewTopic[]): Promise<{ name: string; topicId: string }[]> {
-    const answer = await this.toController(ApiKey.CreateTopics, {
-      topics: topics.map((t) => ({ name: t.name, numPartitions: t.partitions ?? -1, replicationFactor: t.replicationFactor ?? -1, assignments: [], configs: Object.entries(t.configs ?? {}).map(([name, value]) => ({ name, value })) })),
-      timeoutMs: 30_000,
-      validateOnly: false,
-    }, (a) => a.topics.map((t: { errorCode: number }) => t.errorCode));
+    const answer = await this.toController(
+      ApiKey.CreateTopics,
+      {
+        topics: topics.map((t) => ({
+          name: t.name,
+          numPartitions: t.partitions ?? -1,
+          replicationFactor: t.replicationFactor ?? -1,
+          assignments: [],
+          configs: Object.entries(t.configs ?? {}).map(([name, value]) => ({ name, value })),
+        })),
+        timeoutMs: 30_000,
+        validateOnly: false,
+      },
+      (a) => a.topics.map((t: { errorCode: number }) => t.errorCode),
+    );
     const failed = answer.topics.find((t) => t.errorCode !== ErrorCode.NONE);
     if (failed) throw new KafkaError(failed.errorCode, `create topic ${failed.name}`, failed.errorMessage ?? null);
     // The topics exist; a failed refresh only leaves the cache to be filled on first use.
-    await this.cluster.refreshMetadata(topics.map((t) => t.name)).catch((error) => this.cluster.report('metadata refresh after create topics', error));
+    await this.cluster
+      .refreshMetadata(topics.map((t) => t.name))
+      .catch((error) => this.cluster.report('metadata refresh after create topics', error));
     return answer.topics.map((t) => ({ name: t.name, topicId: t.topicId }));
   }
 
   async deleteTopics(names: string[]): Promise<void> {
-    const answer = await this.toController(ApiKey.DeleteTopics, { topics: names.map((name) => ({ name, topicId: 'AAAAAAAAAAAAAAAAAAAAAA' })), topicNames: names, timeoutMs: 30_000 }, (a) => a.responses.map((r: { errorCode: number }) => r.errorCode));
+    const answer = await this.toController(
+      ApiKey.DeleteTopics,
+      {
+        topics: names.map((name) => ({ name, topicId: 'AAAAAAAAAAAAAAAAAAAAAA' })),
+        topicNames: names,
+        timeoutMs: 30_000,
+      },
+      (a) => a.responses.map((r: { errorCode: number }) => r.errorCode),
+    );
     const failed = answer.responses.find((r) => r.errorCode !== ErrorCode.NONE);
     if (failed) throw new KafkaError(failed.errorCode, `delete topic ${failed.name}`);
     for (const name of names) this.cluster.topics.delete(name);
   }
 
   async createPartitions(topic: string, totalCount: number): Promise<void> {
-    const answer = await this.toController(ApiKey.CreatePartitions, { topics: [{ name: topic, count: totalCount, assignments: null }], timeoutMs: 30_000, validateOnly: false }, (a) => a.results.map((r: { errorCode: number }) => r.errorCode));
+    const answer = await this.toController(
+      ApiKey.CreatePartitions,
+      { topics: [{ name: topic, count: totalCount, assignments: null }], timeoutMs: 30_000, validateOnly: false },
+      (a) => a.results.map((r: { errorCode: number }) => r.errorCode),
+    );
     const result = answer.results[0];
-    if (result.errorCode !== ErrorCode.NONE) throw new KafkaError(result.errorCode, `create partitions of ${topic}`, result.errorMessage ?? null);
+    if (result.errorCode !== ErrorCode.NONE)
+      throw new KafkaError(result.errorCode, `create partitions of ${topic}`, result.errorMessage ?? null);
     this.cluster.topics.delete(topic);
   }
 
   /** Topic configs as the broker reports them (value, source, read-only). */
   async describeConfigs(topic: string): Promise<TopicDescription['configs']> {
     const broker = await this.cluster.anyBroker();
-    const answer = await broker.request(ApiKey.DescribeConfigs, { resources: [{ resourceType: 2, resourceName: topic, configurationKeys: null }], includeSynonyms: false, includeDocumentation: false });
+    const answer = await broker.request(ApiKey.DescribeConfigs, {
+      resources: [{ resourceType: 2, resourceName: topic, configurationKeys: null }],
+      includeSynonyms: false,
+      includeDocumentation: false,
+    });
     const result = answer.results[0];
     if (result.errorCode !== ErrorCode.NONE) throw new KafkaError(result.errorCode, `describe configs of ${topic}`);
-    return Object.fromEntries(result.configs.map((c) => [c.name, { value: c.value, source: c.configSource, readOnly: c.readOnly }]));
+    return Object.fromEntries(
+      result.configs.map((c) => [c.name, { value: c.value, source: c.configSource, readOnly: c.readOnly }]),
+    );
   }
 
   /** Sets configs (`set`) and puts others back to their defaults (`reset`). */
@@ -118,17 +156,26 @@ export class Admin {
       ...Object.entries(change.set ?? {}).map(([name, value]) => ({ name, configOperation: 0, value })),
       ...(change.reset ?? []).map((name) => ({ name, configOperation: 1, value: null })),
     ];
-    const answer = await this.toController(ApiKey.IncrementalAlterConfigs, { resources: [{ resourceType: 2, resourceName: topic, configs }], validateOnly: false }, (a) => a.responses.map((r: { errorCode: number }) => r.errorCode));
+    const answer = await this.toController(
+      ApiKey.IncrementalAlterConfigs,
+      { resources: [{ resourceType: 2, resourceName: topic, configs }], validateOnly: false },
+      (a) => a.responses.map((r: { errorCode: number }) => r.errorCode),
+    );
     const result = answer.responses[0];
-    if (result.errorCode !== ErrorCode.NONE) throw new KafkaError(result.errorCode, `alter configs of ${topic}`, result.errorMessage ?? null);
+    if (result.errorCode !== ErrorCode.NONE)
+      throw new KafkaError(result.errorCode, `alter configs of ${topic}`, result.errorMessage ?? null);
   }
 
   /** Earliest (-2) or latest (-1) offsets of a topic's partitions, asked of each leader. */
   async listOffsets(topic: string, which: 'earliest' | 'latest'): Promise<Map<number, number>> {
     const [meta] = await this.cluster.refreshMetadata([topic]);
-    if (!meta || meta.errorCode !== ErrorCode.NONE) throw new KafkaError(meta?.errorCode ?? ErrorCode.UNKNOWN_TOPIC_OR_PARTITION, `topic ${topic}`);
+    if (!meta || meta.errorCode !== ErrorCode.NONE)
+      throw new KafkaError(meta?.errorCode ?? ErrorCode.UNKNOWN_TOPIC_OR_PARTITION, `topic ${topic}`);
     const timestamp = which === 'earliest' ? -2 : -1;
-    const listed = await this.cluster.listOffsets(meta.partitions.map((p) => ({ topic, partition: p.partition, timestamp })), { refresh: false });
+    const listed = await this.cluster.listOffsets(
+      meta.partitions.map((p) => ({ topic, partition: p.partition, timestamp })),
+      { refresh: false },
+    );
     const unreachable = listed.find((l) => l.cause !== undefined);
     if (unreachable) throw unreachable.cause;
     return new Map(listed.filter((l) => l.errorCode === ErrorCode.NONE).map((l) => [l.partition, l.offset]));
@@ -136,41 +183,76 @@ export class Admin {
 
   async describeTopic(topic: string): Promise<TopicDescription> {
     const [meta] = await this.cluster.refreshMetadata([topic]);
-    if (!meta || meta.errorCode !== ErrorCode.NONE) throw new KafkaError(meta?.errorCode ?? ErrorCode.UNKNOWN_TOPIC_OR_PARTITION, `topic ${topic}`);
-    const [starts, ends, configs] = await Promise.all([this.listOffsets(topic, 'earliest'), this.listOffsets(topic, 'latest'), this.describeConfigs(topic)]);
-    return { name: topic, partitions: meta.partitions.map((p) => ({ ...p, logStartOffset: starts.get(p.partition) ?? -1, logEndOffset: ends.get(p.partition) ?? -1 })), configs };
+    if (!meta || meta.errorCode !== ErrorCode.NONE)
+      throw new KafkaError(meta?.errorCode ?? ErrorCode.UNKNOWN_TOPIC_OR_PARTITION, `topic ${topic}`);
+    const [starts, ends, configs] = await Promise.all([
+      this.listOffsets(topic, 'earliest'),
+      this.listOffsets(topic, 'latest'),
+      this.describeConfigs(topic),
+    ]);
+    return {
+      name: topic,
+      partitions: meta.partitions.map((p) => ({
+        ...p,
+        logStartOffset: starts.get(p.partition) ?? -1,
+        logEndOffset: ends.get(p.partition) ?? -1,
+      })),
+      configs,
+    };
   }
 
   async listTopics(includeInternal = false): Promise<string[]> {
     const topics = await this.cluster.refreshMetadata(null);
-    return topics.map((t) => t.name).filter((name) => includeInternal || !isInternalTopic(name)).sort();
+    return topics
+      .map((t) => t.name)
+      .filter((name) => includeInternal || !isInternalTopic(name))
+      .sort();
   }
 
-  async describeCluster(): Promise<{ clusterId: string | null; controllerId: number; brokers: { nodeId: number; host: string; port: number; rack: string | null }[] }> {
+  async describeCluster(): Promise<{
+    clusterId: string | null;
+    controllerId: number;
+    brokers: { nodeId: number; host: string; port: number; rack: string | null }[];
+  }> {
     await this.cluster.refreshMetadata([]);
-    return { clusterId: this.cluster.clusterId, controllerId: this.cluster.controllerId, brokers: [...this.cluster.brokers].map(([nodeId, b]) => ({ nodeId, ...b })).sort((a, b) => a.nodeId - b.nodeId) };
+    return {
+      clusterId: this.cluster.clusterId,
+      controllerId: this.cluster.controllerId,
+      brokers: [...this.cluster.brokers].map(([nodeId, b]) => ({ nodeId, ...b })).sort((a, b) => a.nodeId - b.nodeId),
+    };
   }
 
   /** Every group known to any broker (each coordinates its own). */
   async listGroups(): Promise<{ groupId: string; protocolType: string; state: string }[]> {
     await this.cluster.refreshMetadata([]);
     const all = new Map<string, { groupId: string; protocolType: string; state: string }>();
-    await Promise.all([...this.cluster.brokers.keys()].map(async (id) => {
-      const broker = await this.cluster.broker(id);
-      const answer = await broker.request(ApiKey.ListGroups, { statesFilter: [] });
-      if (answer.errorCode !== ErrorCode.NONE) throw new KafkaError(answer.errorCode, `list groups at broker ${id}`);
-      for (const g of answer.groups) all.set(g.groupId, { groupId: g.groupId, protocolType: g.protocolType, state: g.groupState ?? '' });
-    }));
+    await Promise.all(
+      [...this.cluster.brokers.keys()].map(async (id) => {
+        const broker = await this.cluster.broker(id);
+        const answer = await broker.request(ApiKey.ListGroups, { statesFilter: [] });
+        if (answer.errorCode !== ErrorCode.NONE) throw new KafkaError(answer.errorCode, `list groups at broker ${id}`);
+        for (const g of answer.groups)
+          all.set(g.groupId, { groupId: g.groupId, protocolType: g.protocolType, state: g.groupState ?? '' });
+      }),
+    );
     return [...all.values()].sort((a, b) => a.groupId.localeCompare(b.groupId));
   }
 
   /** State, members with their assignments, and committed offsets with lag. */
   async describeGroup(groupId: string): Promise<GroupDescription> {
     const broker = await this.cluster.coordinator(groupId);
-    const answer = await broker.request(ApiKey.DescribeGroups, { groups: [groupId], includeAuthorizedOperations: false });
+    const answer = await broker.request(ApiKey.DescribeGroups, {
+      groups: [groupId],
+      includeAuthorizedOperations: false,
+    });
     const g = answer.groups[0];
     if (g.errorCode !== ErrorCode.NONE) throw new KafkaError(g.errorCode, `describe group ${groupId}`);
-    const fetched = await broker.request(ApiKey.OffsetFetch, { groupId, topics: null, groups: [{ groupId, topics: null }], requireStable: false });
+    const fetched = await broker.request(ApiKey.OffsetFetch, {
+      groupId,
+      topics: null,
+      groups: [{ groupId, topics: null }],
+      requireStable: false,
+    });
     // Below v8 the decoder fills the absent groups array with an empty one: the answer is in topics.
     const topics = fetched.groups?.length ? fetched.groups[0].topics : fetched.topics;
     const offsets: GroupDescription['offsets'] = [];
@@ -180,7 +262,13 @@ export class Admin {
         const offset = Number(p.committedOffset);
         if (offset < 0) continue;
         const end = ends.get(p.partitionIndex) ?? -1;
-        offsets.push({ topic: t.name, partition: p.partitionIndex, offset, logEndOffset: end, lag: end >= 0 ? Math.max(0, end - offset) : -1 });
+        offsets.push({
+          topic: t.name,
+          partition: p.partitionIndex,
+          offset,
+          logEndOffset: end,
+          lag: end >= 0 ? Math.max(0, end - offset) : -1,
+        });
       }
     }
     return {
@@ -188,7 +276,12 @@ export class Admin {
       state: g.groupState,
       protocolType: g.protocolType,
       protocol: g.protocolData,
-      members: g.members.map((m) => ({ memberId: m.memberId, clientId: m.clientId, clientHost: m.clientHost, assignment: g.protocolType === 'consumer' ? Object.fromEntries(decodeAssignmentBytes(m.memberAssignment)) : {} })),
+      members: g.members.map((m) => ({
+        memberId: m.memberId,
+        clientId: m.clientId,
+        clientHost: m.clientHost,
+        assignment: g.protocolType === 'consumer' ? Object.fromEntries(decodeAssignmentBytes(m.memberAssignment)) : {},
+      })),
       offsets: offsets.sort((a, b) => a.topic.localeCompare(b.topic) || a.partition - b.partition),
     };
   }
@@ -201,7 +294,11 @@ export class Admin {
     for (const p of meta.partitions) {
       const offset = target ? target.get(p.partition) : (to as number);
       // Not guessed at: a partition whose offset could not be looked up fails the whole reset.
-      if (offset === undefined) throw new KafkaError(ErrorCode.LEADER_NOT_AVAILABLE, `reset offsets of ${groupId}: the ${to} offset of ${topic}-${p.partition} could not be looked up; nothing was reset`);
+      if (offset === undefined)
+        throw new KafkaError(
+          ErrorCode.LEADER_NOT_AVAILABLE,
+          `reset offsets of ${groupId}: the ${to} offset of ${topic}-${p.partition} could not be looked up; nothing was reset`,
+        );
       offsets.set(p.partition, offset);
     }
     const broker = await this.cluster.coordinator(groupId);
@@ -211,11 +308,26 @@ export class Admin {
       memberId: '',
       groupInstanceId: null,
       retentionTimeMs: -1,
-      topics: [{ name: topic, partitions: [...offsets].map(([partitionIndex, committedOffset]) => ({ partitionIndex, committedOffset, committedLeaderEpoch: -1, committedMetadata: null })) }],
+      topics: [
+        {
+          name: topic,
+          partitions: [...offsets].map(([partitionIndex, committedOffset]) => ({
+            partitionIndex,
+            committedOffset,
+            committedLeaderEpoch: -1,
+            committedMetadata: null,
+          })),
+        },
+      ],
     });
     for (const p of answer.topics[0].partitions) {
-      if (p.errorCode === ErrorCode.UNKNOWN_MEMBER_ID) throw new KafkaError(p.errorCode, `reset offsets of ${groupId}: the group has live members; stop its consumers first`);
-      if (p.errorCode !== ErrorCode.NONE) throw new KafkaError(p.errorCode, `reset offsets of ${groupId} on ${topic}-${p.partitionIndex}`);
+      if (p.errorCode === ErrorCode.UNKNOWN_MEMBER_ID)
+        throw new KafkaError(
+          p.errorCode,
+          `reset offsets of ${groupId}: the group has live members; stop its consumers first`,
+        );
+      if (p.errorCode !== ErrorCode.NONE)
+        throw new KafkaError(p.errorCode, `reset offsets of ${groupId} on ${topic}-${p.partitionIndex}`);
     }
     return offsets;
   }

@@ -60,7 +60,11 @@ export class KafkaError extends Error {
    * message when it sent one. The message holds both with the error's name and code (for
    * logs and the CLI); `summary` is the short form for people (the HTTP API, the console).
    */
-  constructor(readonly code: number, readonly context: string, readonly detail: string | null = null) {
+  constructor(
+    readonly code: number,
+    readonly context: string,
+    readonly detail: string | null = null,
+  ) {
     const info = errorInfo(code);
     super(`${context}${detail ? ` (${detail})` : ''}: ${info.name} (${code}): ${info.message}`);
     this.retriable = info.retriable;
@@ -80,10 +84,12 @@ export function isRetriableError(error: unknown): boolean {
   return error instanceof Error;
 }
 
-const CLIENT_RANGES = new Map(allApis.map((api) => {
-  const [min, max] = String(api.validVersions).split('-').map(Number);
-  return [api.apiKey, { min, max: max ?? min }];
-}));
+const CLIENT_RANGES = new Map(
+  allApis.map((api) => {
+    const [min, max] = String(api.validVersions).split('-').map(Number);
+    return [api.apiKey, { min, max: max ?? min }];
+  }),
+);
 
 const API_NAMES = new Map(allApis.map((api) => [api.apiKey, api.name]));
 
@@ -97,8 +103,14 @@ const COORDINATOR_BACKOFF_MAX_MS = 1000;
 
 /** The broker serves none of the versions of an API that this client speaks. */
 export class UnsupportedApiError extends KafkaError {
-  constructor(readonly apiKey: number, readonly address: string) {
-    super(ErrorCode.UNSUPPORTED_VERSION, `the broker at ${address} does not serve ${API_NAMES.get(apiKey) ?? `API ${apiKey}`} in a version brook speaks`);
+  constructor(
+    readonly apiKey: number,
+    readonly address: string,
+  ) {
+    super(
+      ErrorCode.UNSUPPORTED_VERSION,
+      `the broker at ${address} does not serve ${API_NAMES.get(apiKey) ?? `API ${apiKey}`} in a version brook speaks`,
+    );
   }
 }
 
@@ -107,12 +119,20 @@ export class BrokerConnection {
   private readonly versions = new Map<number, number>();
 
   /** `address`: host:port, for messages. */
-  constructor(readonly nodeId: number, readonly connection: KafkaConnection, readonly address = `broker ${nodeId}`) {}
+  constructor(
+    readonly nodeId: number,
+    readonly connection: KafkaConnection,
+    readonly address = `broker ${nodeId}`,
+  ) {}
 
   /** ApiVersions v3 (falling back to v0 when the broker refuses it, as KIP-511 allows). */
   async negotiate(): Promise<void> {
-    let answer = await this.connection.request(ApiKey.ApiVersions, 3, { clientSoftwareName: 'brook-client', clientSoftwareVersion: '0.1.0' });
-    if (answer.errorCode === ErrorCode.UNSUPPORTED_VERSION) answer = await this.connection.request(ApiKey.ApiVersions, 0, {});
+    let answer = await this.connection.request(ApiKey.ApiVersions, 3, {
+      clientSoftwareName: 'brook-client',
+      clientSoftwareVersion: '0.1.0',
+    });
+    if (answer.errorCode === ErrorCode.UNSUPPORTED_VERSION)
+      answer = await this.connection.request(ApiKey.ApiVersions, 0, {});
     if (answer.errorCode !== ErrorCode.NONE) throw new KafkaError(answer.errorCode, `ApiVersions at ${this.address}`);
     for (const range of answer.apiKeys as { apiKey: number; minVersion: number; maxVersion: number }[]) {
       const ours = CLIENT_RANGES.get(range.apiKey);
@@ -136,8 +156,16 @@ export class BrokerConnection {
   /** One request at the newest version both sides speak (at most `cap`); typed by the API's schema. */
   request<K extends ApiKey>(apiKey: K, body: RequestInput<K>, options?: { cap?: number }): Promise<Response<K>>;
   /** With `expectResponse` false nothing is read back and the promise resolves with `undefined`. */
-  request<K extends ApiKey>(apiKey: K, body: RequestInput<K>, options: { cap?: number; expectResponse: boolean }): Promise<Response<K> | undefined>;
-  request<K extends ApiKey>(apiKey: K, body: RequestInput<K>, options: { cap?: number; expectResponse?: boolean } = {}): Promise<Response<K> | undefined> {
+  request<K extends ApiKey>(
+    apiKey: K,
+    body: RequestInput<K>,
+    options: { cap?: number; expectResponse: boolean },
+  ): Promise<Response<K> | undefined>;
+  request<K extends ApiKey>(
+    apiKey: K,
+    body: RequestInput<K>,
+    options: { cap?: number; expectResponse?: boolean } = {},
+  ): Promise<Response<K> | undefined> {
     return this.connection.request(apiKey, this.version(apiKey, options.cap), body, options.expectResponse ?? true);
   }
 }
@@ -148,7 +176,11 @@ interface Endpoint {
 }
 
 /** Connects to one broker and negotiates its API versions: the only place a client connection is opened. */
-export async function openBroker(nodeId: number, endpoint: Endpoint, options: Omit<ConnectionOptions, 'host' | 'port'>): Promise<BrokerConnection> {
+export async function openBroker(
+  nodeId: number,
+  endpoint: Endpoint,
+  options: Omit<ConnectionOptions, 'host' | 'port'>,
+): Promise<BrokerConnection> {
   const connection = new KafkaConnection({ ...options, host: endpoint.host, port: endpoint.port });
   await connection.connect();
   const broker = new BrokerConnection(nodeId, connection, `${endpoint.host}:${endpoint.port}`);
@@ -235,7 +267,9 @@ export class Cluster {
         lastError = error;
       }
     }
-    throw new Error(`no bootstrap broker reachable (${this.options.bootstrap.join(', ')}): ${(lastError as Error)?.message ?? 'unknown error'}`);
+    throw new Error(
+      `no bootstrap broker reachable (${this.options.bootstrap.join(', ')}): ${(lastError as Error)?.message ?? 'unknown error'}`,
+    );
   }
 
   /** The negotiated connection to broker `nodeId`, made (again) when needed. */
@@ -310,7 +344,14 @@ export class Cluster {
         name: t.name,
         errorCode: t.errorCode,
         partitions: t.partitions
-          .map((p) => ({ partition: p.partitionIndex, leader: p.leaderId, leaderEpoch: p.leaderEpoch ?? -1, replicas: p.replicaNodes, isr: p.isrNodes, errorCode: p.errorCode }))
+          .map((p) => ({
+            partition: p.partitionIndex,
+            leader: p.leaderId,
+            leaderEpoch: p.leaderEpoch ?? -1,
+            replicas: p.replicaNodes,
+            isr: p.isrNodes,
+            errorCode: p.errorCode,
+          }))
           .sort((a, b) => a.partition - b.partition),
       };
       if (topic.errorCode === ErrorCode.NONE) this.topics.set(topic.name, topic);
@@ -322,7 +363,10 @@ export class Cluster {
       if (this.brokers.has(id)) continue;
       this.connections.delete(id);
       // A connection that failed to open has nothing to close; its failure went to whoever awaited it.
-      void open.then((b) => b.connection.close(), () => undefined);
+      void open.then(
+        (b) => b.connection.close(),
+        () => undefined,
+      );
     }
     return out;
   }
@@ -332,7 +376,8 @@ export class Cluster {
     const cached = this.topics.get(name);
     if (cached) return cached;
     const [topic] = await this.refreshMetadata([name], autoCreate);
-    if (!topic || topic.errorCode !== ErrorCode.NONE) throw new KafkaError(topic?.errorCode ?? ErrorCode.UNKNOWN_TOPIC_OR_PARTITION, `topic ${name}`);
+    if (!topic || topic.errorCode !== ErrorCode.NONE)
+      throw new KafkaError(topic?.errorCode ?? ErrorCode.UNKNOWN_TOPIC_OR_PARTITION, `topic ${name}`);
     return topic;
   }
 
@@ -349,9 +394,17 @@ export class Cluster {
       let failure: unknown;
       try {
         const broker = await this.anyBroker();
-        const answer = await broker.request(ApiKey.FindCoordinator, { key: groupId, keyType: 0, coordinatorKeys: [groupId] }, { cap: FIND_COORDINATOR_VERSION_MAX });
+        const answer = await broker.request(
+          ApiKey.FindCoordinator,
+          { key: groupId, keyType: 0, coordinatorKeys: [groupId] },
+          { cap: FIND_COORDINATOR_VERSION_MAX },
+        );
         if (answer.errorCode === ErrorCode.NONE) return { nodeId: answer.nodeId, host: answer.host, port: answer.port };
-        failure = new KafkaError(answer.errorCode, `find the coordinator of group ${groupId}`, answer.errorMessage ?? null);
+        failure = new KafkaError(
+          answer.errorCode,
+          `find the coordinator of group ${groupId}`,
+          answer.errorMessage ?? null,
+        );
       } catch (error) {
         failure = error;
       }
@@ -366,7 +419,8 @@ export class Cluster {
     const found = await this.findCoordinator(groupId, retryForMs);
     if (!this.brokers.has(found.nodeId)) await this.refreshMetadata([]);
     // Not in the metadata yet (it just registered): the answer's own address will do.
-    if (!this.brokers.has(found.nodeId)) this.brokers.set(found.nodeId, { host: found.host, port: found.port, rack: null });
+    if (!this.brokers.has(found.nodeId))
+      this.brokers.set(found.nodeId, { host: found.host, port: found.port, rack: null });
     return this.broker(found.nodeId);
   }
 
@@ -376,39 +430,75 @@ export class Cluster {
    * and every leader is known. Each partition gets an answer, in the order asked: an
    * offset, or why there is none. A partition may appear once per call.
    */
-  async listOffsets(queries: OffsetQuery[], options: { isolationLevel?: 0 | 1; refresh?: boolean } = {}): Promise<ListedOffset[]> {
-    const leaderOf = (q: OffsetQuery) => this.topics.get(q.topic)?.partitions.find((p) => p.partition === q.partition)?.leader ?? -1;
-    if (queries.length > 0 && (options.refresh !== false || queries.some((q) => leaderOf(q) < 0))) await this.refreshMetadata([...new Set(queries.map((q) => q.topic))]);
-    const results: ListedOffset[] = queries.map((q) => ({ topic: q.topic, partition: q.partition, errorCode: ErrorCode.LEADER_NOT_AVAILABLE, offset: -1, error: 'no leader' }));
+  async listOffsets(
+    queries: OffsetQuery[],
+    options: { isolationLevel?: 0 | 1; refresh?: boolean } = {},
+  ): Promise<ListedOffset[]> {
+    const leaderOf = (q: OffsetQuery) =>
+      this.topics.get(q.topic)?.partitions.find((p) => p.partition === q.partition)?.leader ?? -1;
+    if (queries.length > 0 && (options.refresh !== false || queries.some((q) => leaderOf(q) < 0)))
+      await this.refreshMetadata([...new Set(queries.map((q) => q.topic))]);
+    const results: ListedOffset[] = queries.map((q) => ({
+      topic: q.topic,
+      partition: q.partition,
+      errorCode: ErrorCode.LEADER_NOT_AVAILABLE,
+      offset: -1,
+      error: 'no leader',
+    }));
     const byLeader = new Map<number, number[]>();
     queries.forEach((q, i) => {
       const leader = leaderOf(q);
       if (leader >= 0) byLeader.set(leader, [...(byLeader.get(leader) ?? []), i]);
     });
-    await Promise.all([...byLeader].map(async ([leader, indexes]) => {
-      const byTopic = new Map<string, number[]>();
-      for (const i of indexes) byTopic.set(queries[i].topic, [...(byTopic.get(queries[i].topic) ?? []), i]);
-      try {
-        const broker = await this.broker(leader);
-        const answer = await broker.request(ApiKey.ListOffsets, {
-          replicaId: -1,
-          isolationLevel: options.isolationLevel ?? 0,
-          topics: [...byTopic].map(([name, ids]) => ({ name, partitions: ids.map((i) => ({ partitionIndex: queries[i].partition, currentLeaderEpoch: -1, timestamp: queries[i].timestamp, maxNumOffsets: 1 })) })),
-        }, { cap: LIST_OFFSETS_VERSION_MAX });
-        for (const i of indexes) results[i] = { ...results[i], errorCode: ErrorCode.UNKNOWN_SERVER_ERROR, error: 'the leader gave no answer for the partition' };
-        for (const t of answer.topics) {
-          for (const p of t.partitions) {
-            const i = byTopic.get(t.name)?.find((at) => queries[at].partition === p.partitionIndex);
-            if (i === undefined) continue;
-            const found = p.errorCode === ErrorCode.NONE;
-            results[i] = { ...results[i], errorCode: p.errorCode, offset: found ? Number(p.offset) : -1, error: found ? null : errorInfo(p.errorCode).name };
+    await Promise.all(
+      [...byLeader].map(async ([leader, indexes]) => {
+        const byTopic = new Map<string, number[]>();
+        for (const i of indexes) byTopic.set(queries[i].topic, [...(byTopic.get(queries[i].topic) ?? []), i]);
+        try {
+          const broker = await this.broker(leader);
+          const answer = await broker.request(
+            ApiKey.ListOffsets,
+            {
+              replicaId: -1,
+              isolationLevel: options.isolationLevel ?? 0,
+              topics: [...byTopic].map(([name, ids]) => ({
+                name,
+                partitions: ids.map((i) => ({
+                  partitionIndex: queries[i].partition,
+                  currentLeaderEpoch: -1,
+                  timestamp: queries[i].timestamp,
+                  maxNumOffsets: 1,
+                })),
+              })),
+            },
+            { cap: LIST_OFFSETS_VERSION_MAX },
+          );
+          for (const i of indexes)
+            results[i] = {
+              ...results[i],
+              errorCode: ErrorCode.UNKNOWN_SERVER_ERROR,
+              error: 'the leader gave no answer for the partition',
+            };
+          for (const t of answer.topics) {
+            for (const p of t.partitions) {
+              const i = byTopic.get(t.name)?.find((at) => queries[at].partition === p.partitionIndex);
+              if (i === undefined) continue;
+              const found = p.errorCode === ErrorCode.NONE;
+              results[i] = {
+                ...results[i],
+                errorCode: p.errorCode,
+                offset: found ? Number(p.offset) : -1,
+                error: found ? null : errorInfo(p.errorCode).name,
+              };
+            }
           }
+        } catch (error) {
+          const code = error instanceof KafkaError ? error.code : ErrorCode.UNKNOWN_SERVER_ERROR;
+          for (const i of indexes)
+            results[i] = { ...results[i], errorCode: code, error: (error as Error).message, cause: error };
         }
-      } catch (error) {
-        const code = error instanceof KafkaError ? error.code : ErrorCode.UNKNOWN_SERVER_ERROR;
-        for (const i of indexes) results[i] = { ...results[i], errorCode: code, error: (error as Error).message, cause: error };
-      }
-    }));
+      }),
+    );
     return results;
   }
 
@@ -416,7 +506,10 @@ export class Cluster {
   report(context: string, error: unknown): void {
     // A reporter that throws must not break the recovery it is told about, nor the other reporter.
     try {
-      this.options.logger?.warn(`client: ${context} failed`, { clientId: this.clientId, error: error instanceof Error ? error.message : String(error) });
+      this.options.logger?.warn(`client: ${context} failed`, {
+        clientId: this.clientId,
+        error: error instanceof Error ? error.message : String(error),
+      });
     } catch {
       // See above.
     }
@@ -432,14 +525,20 @@ export class Cluster {
     const open = this.connections.get(nodeId);
     this.connections.delete(nodeId);
     // As above: a connection that failed to open has nothing to close.
-    void open?.then((b) => b.connection.close(), () => undefined);
+    void open?.then(
+      (b) => b.connection.close(),
+      () => undefined,
+    );
   }
 
   close(): void {
     this.closed = true;
     for (const id of [...this.connections.keys()]) this.drop(id);
     // As above: a connection that failed to open has nothing to close.
-    void this.bootstrapConnection?.then((b) => b.connection.close(), () => undefined);
+    void this.bootstrapConnection?.then(
+      (b) => b.connection.close(),
+      () => undefined,
+    );
     this.bootstrapConnection = null;
   }
 }

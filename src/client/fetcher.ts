@@ -311,29 +311,33 @@ export class Fetcher {
     for (const p of positions) byTopic.set(p.topic, [...(byTopic.get(p.topic) ?? []), p]);
     let answer: Response<typeof ApiKey.Fetch>;
     try {
-      answer = await broker.request(ApiKey.Fetch, {
-        clusterId: null,
-        replicaId: -1,
-        maxWaitMs: this.options.maxWaitMs ?? 500,
-        minBytes: 1,
-        maxBytes: 52428800,
-        isolationLevel: this.isolationLevel,
-        sessionId: 0,
-        sessionEpoch: -1,
-        topics: [...byTopic].map(([topic, ps]) => ({
-          topic,
-          partitions: ps.map((p) => ({
-            partition: p.partition,
-            currentLeaderEpoch: -1,
-            fetchOffset: asked.get(p)!,
-            lastFetchedEpoch: -1,
-            logStartOffset: -1,
-            partitionMaxBytes: this.options.maxPartitionBytes ?? 1048576,
+      answer = await broker.request(
+        ApiKey.Fetch,
+        {
+          clusterId: null,
+          replicaId: -1,
+          maxWaitMs: this.options.maxWaitMs ?? 500,
+          minBytes: 1,
+          maxBytes: 52428800,
+          isolationLevel: this.isolationLevel,
+          sessionId: 0,
+          sessionEpoch: -1,
+          topics: [...byTopic].map(([topic, ps]) => ({
+            topic,
+            partitions: ps.map((p) => ({
+              partition: p.partition,
+              currentLeaderEpoch: -1,
+              fetchOffset: asked.get(p)!,
+              lastFetchedEpoch: -1,
+              logStartOffset: -1,
+              partitionMaxBytes: this.options.maxPartitionBytes ?? 1048576,
+            })),
           })),
-        })),
-        forgottenTopicsData: [],
-        rackId: '',
-      }, { cap: 12 }); // Fetch 13+ names topics by id; this code sends names.
+          forgottenTopicsData: [],
+          rackId: '',
+        },
+        { cap: 12 },
+      ); // Fetch 13+ names topics by id; this code sends names.
     } catch (error) {
       this.cluster.report(`fetch from broker ${leader}`, error);
       this.cluster.drop(leader);

@@ -70,14 +70,12 @@ export class ConsumedOffsets {
     >();
     for (const o of offsets) {
       if (!byTopic.has(o.topic)) byTopic.set(o.topic, []);
-      byTopic
-        .get(o.topic)!
-        .push({
-          partitionIndex: o.partition,
-          committedOffset: o.offset,
-          committedLeaderEpoch: -1,
-          committedMetadata: null,
-        });
+      byTopic.get(o.topic)!.push({
+        partitionIndex: o.partition,
+        committedOffset: o.offset,
+        committedLeaderEpoch: -1,
+        committedMetadata: null,
+      });
     }
     const generationId = member.generationId;
     const memberId = member.memberId;

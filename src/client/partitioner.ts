@@ -61,7 +61,9 @@ export class DefaultPartitioner {
 
   private pick(topic: string, partitions: number, available: number[], previous: number): number {
     // Prefer partitions with a leader; never the one just used when there is a choice.
-    const pool = (available.length > 0 ? available : [...Array(partitions).keys()]).filter((p) => p !== previous || partitions === 1);
+    const pool = (available.length > 0 ? available : [...Array(partitions).keys()]).filter(
+      (p) => p !== previous || partitions === 1,
+    );
     const chosen = pool.length > 0 ? pool[Math.floor(this.random() * pool.length)] : Math.max(0, previous);
     this.sticky.set(topic, chosen);
     return chosen;

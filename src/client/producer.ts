@@ -20,7 +20,14 @@
 
 import { Compression, compressionByName } from '../../protocol/compression';
 import { ErrorCode } from '../../protocol/errors';
-import { fieldLength, headerKeyLength, RECORD_BATCH_OVERHEAD, RecordBatchBuilder, RecordField, setProducerFields } from '../../protocol/record-batch';
+import {
+  fieldLength,
+  headerKeyLength,
+  RECORD_BATCH_OVERHEAD,
+  RecordBatchBuilder,
+  RecordField,
+  setProducerFields,
+} from '../../protocol/record-batch';
 import { BrokerConnection, ClientOptions, Cluster, isRetriableError, KafkaError, TopicMetadata } from './cluster';
 import { DefaultPartitioner } from './partitioner';
 import { ApiKey } from '../../protocol/api-keys';
@@ -182,9 +189,11 @@ export class Producer {
     this.acks = options.acks === 'all' || options.acks === undefined ? -1 : options.acks;
     if (![0, 1, -1].includes(this.acks)) throw new Error(`acks must be 0, 1 or 'all', got ${String(options.acks)}`);
     const compression = compressionByName(options.compression ?? 'none');
-    if (compression === undefined) throw new Error(`unknown compression "${options.compression}" (none, gzip, snappy, lz4, zstd)`);
+    if (compression === undefined)
+      throw new Error(`unknown compression "${options.compression}" (none, gzip, snappy, lz4, zstd)`);
     this.compression = compression;
-    if (options.idempotent === true && this.acks !== -1) throw new Error('an idempotent producer needs acks=all (leave idempotent unset, or false, for acks 0 or 1)');
+    if (options.idempotent === true && this.acks !== -1)
+      throw new Error('an idempotent producer needs acks=all (leave idempotent unset, or false, for acks 0 or 1)');
   }
 
   private get idempotent(): boolean {
@@ -212,13 +221,19 @@ export class Producer {
       for (;;) {
         try {
           const broker = await this.cluster.anyBroker();
-          const answer = await broker.request(ApiKey.InitProducerId, { transactionalId: null, transactionTimeoutMs: -1, producerId: -1, producerEpoch: -1 });
+          const answer = await broker.request(ApiKey.InitProducerId, {
+            transactionalId: null,
+            transactionTimeoutMs: -1,
+            producerId: -1,
+            producerEpoch: -1,
+          });
           if (answer.errorCode === ErrorCode.NONE) {
             this.producerId = Number(answer.producerId);
             this.producerEpoch = answer.producerEpoch;
             return;
           }
-          if (!isRetriableError(new KafkaError(answer.errorCode, 'InitProducerId')) || Date.now() > deadline) throw new KafkaError(answer.errorCode, 'InitProducerId');
+          if (!isRetriableError(new KafkaError(answer.errorCode, 'InitProducerId')) || Date.now() > deadline)
+            throw new KafkaError(answer.errorCode, 'InitProducerId');
         } catch (error) {
           if (Date.now() > deadline || (error instanceof KafkaError && !error.retriable)) {
             this.idInit = null;
@@ -242,15 +257,23 @@ export class Producer {
       valueLength = fieldLength(record.value);
       headers = headerList(record.headers);
       bytes = recordBytes(keyLength, valueLength, headers);
-      if (record.timestamp !== undefined && !Number.isSafeInteger(record.timestamp)) throw new TypeError(`a record timestamp must be an integer of milliseconds, got ${String(record.timestamp)}`);
+      if (record.timestamp !== undefined && !Number.isSafeInteger(record.timestamp))
+        throw new TypeError(`a record timestamp must be an integer of milliseconds, got ${String(record.timestamp)}`);
     } catch (error) {
       return Promise.reject(error);
     }
     // The common case takes no await: producer id known, topic cached, buffer room left.
     const topic = this.cluster.topics.get(record.topic);
-    if (!this.closed && topic !== undefined && (this.producerId >= 0 || !this.idempotent) && this.bufferedBytes + bytes <= this.bufferMemory) {
+    if (
+      !this.closed &&
+      topic !== undefined &&
+      (this.producerId >= 0 || !this.idempotent) &&
+      this.bufferedBytes + bytes <= this.bufferMemory
+    ) {
       const partitions = topic.partitions.length;
-      const partition = record.partition ?? this.partitioner.partition(record.topic, keyBytes(record.key), partitions, this.available(topic));
+      const partition =
+        record.partition ??
+        this.partitioner.partition(record.topic, keyBytes(record.key), partitions, this.available(topic));
       if (partition >= 0 && partition < partitions) {
         this.bufferedBytes += bytes;
         return this.append(record, partition, keyLength, valueLength, headers, bytes, topic);
@@ -266,7 +289,8 @@ export class Producer {
   /** Partitions with a leader, cached per metadata object. */
   private available(topic: { partitions: { partition: number; leader: number }[] }): number[] {
     let list = this.availableCache.get(topic);
-    if (!list) this.availableCache.set(topic, (list = topic.partitions.filter((p) => p.leader >= 0).map((p) => p.partition)));
+    if (!list)
+      this.availableCache.set(topic, (list = topic.partitions.filter((p) => p.leader >= 0).map((p) => p.partition)));
     return list;
   }
 
@@ -278,11 +302,15 @@ export class Producer {
     const { bytes } = checked;
     const maxBlockMs = this.options.maxBlockMs ?? 60_000;
     const bufferMemory = this.bufferMemory;
-    if (bytes > bufferMemory) throw new BufferExhaustedError(`a record of ${bytes} bytes is larger than buffer.memory (${bufferMemory} bytes)`);
+    if (bytes > bufferMemory)
+      throw new BufferExhaustedError(`a record of ${bytes} bytes is larger than buffer.memory (${bufferMemory} bytes)`);
     const blockedUntil = Date.now() + maxBlockMs;
     while (this.bufferedBytes + bytes > bufferMemory) {
       const left = blockedUntil - Date.now();
-      if (left <= 0) throw new BufferExhaustedError(`buffer.memory (${bufferMemory} bytes) stayed full for max.block.ms (${maxBlockMs} ms): the brokers take records more slowly than they are sent`);
+      if (left <= 0)
+        throw new BufferExhaustedError(
+          `buffer.memory (${bufferMemory} bytes) stayed full for max.block.ms (${maxBlockMs} ms): the brokers take records more slowly than they are sent`,
+        );
       await new Promise<void>((resolve) => {
         const timer = setTimeout(resolve, left);
         this.roomWaiters.push(() => {
@@ -297,8 +325,11 @@ export class Producer {
     try {
       if (this.idempotent) await this.ensureProducerId();
       topic = await this.waitForTopic(record.topic, blockedUntil, maxBlockMs);
-      partition = record.partition ?? this.partitioner.partition(record.topic, keyBytes(record.key), topic.partitions.length, this.available(topic));
-      if (partition < 0 || partition >= topic.partitions.length) throw new KafkaError(ErrorCode.UNKNOWN_TOPIC_OR_PARTITION, `${record.topic}-${partition}`);
+      partition =
+        record.partition ??
+        this.partitioner.partition(record.topic, keyBytes(record.key), topic.partitions.length, this.available(topic));
+      if (partition < 0 || partition >= topic.partitions.length)
+        throw new KafkaError(ErrorCode.UNKNOWN_TOPIC_OR_PARTITION, `${record.topic}-${partition}`);
     } catch (error) {
       this.release(bytes);
       throw error;
@@ -323,7 +354,11 @@ export class Producer {
           return await this.cluster.topic(name, true);
         } catch (error) {
           if (!(error instanceof KafkaError) || !error.retriable || this.closed) throw error;
-          if (Date.now() >= deadline) throw new KafkaError(error.code, `topic ${name} not present in metadata after ${maxBlockMs} ms (max.block.ms)`);
+          if (Date.now() >= deadline)
+            throw new KafkaError(
+              error.code,
+              `topic ${name} not present in metadata after ${maxBlockMs} ms (max.block.ms)`,
+            );
         }
         await new Promise((r) => setTimeout(r, Math.max(1, Math.min(backoff, deadline - Date.now()))));
         backoff = Math.min(1000, backoff * 2);
@@ -346,14 +381,29 @@ export class Producer {
     if (!list) this.queuesByTopic.set(topic, (list = []));
     let queue = list[partition];
     if (!queue) {
-      list[partition] = queue = { open: null, ready: [], inFlight: [], held: false, nextSequence: 0, lingerTimer: null };
+      list[partition] = queue = {
+        open: null,
+        ready: [],
+        inFlight: [],
+        held: false,
+        nextSequence: 0,
+        lingerTimer: null,
+      };
       this.queues.push(queue);
     }
     return queue;
   }
 
   /** Writes the record into its partition's open batch; the promise settles with the batch. */
-  private append(record: ProducerRecord, partition: number, keyLength: number, valueLength: number, headers: HeaderList | null, bytes: number, topic: TopicMetadata): Promise<RecordMetadata> {
+  private append(
+    record: ProducerRecord,
+    partition: number,
+    keyLength: number,
+    valueLength: number,
+    headers: HeaderList | null,
+    bytes: number,
+    topic: TopicMetadata,
+  ): Promise<RecordMetadata> {
     const queue = this.queue(record.topic, partition);
     const sticky = record.partition === undefined && (record.key === null || record.key === undefined);
     let batch = queue.open;
@@ -382,14 +432,35 @@ export class Producer {
 
   private newBatch(topic: string, partition: number, firstRecordBytes: number): Batch {
     const pooled = firstRecordBytes <= this.batchSize ? this.freeBuffers.pop() : undefined;
-    const builder = new RecordBatchBuilder(pooled ?? RECORD_BATCH_OVERHEAD + Math.max(this.batchSize, firstRecordBytes));
-    return { id: this.nextBatchId++, topic, partition, builder, resolvers: [], rejecters: [], timestamps: [], keyless: true, bytes: 0, createdMs: Date.now(), encoded: null, built: null, baseSequence: -1, attempts: 0 };
+    const builder = new RecordBatchBuilder(
+      pooled ?? RECORD_BATCH_OVERHEAD + Math.max(this.batchSize, firstRecordBytes),
+    );
+    return {
+      id: this.nextBatchId++,
+      topic,
+      partition,
+      builder,
+      resolvers: [],
+      rejecters: [],
+      timestamps: [],
+      keyless: true,
+      bytes: 0,
+      createdMs: Date.now(),
+      encoded: null,
+      built: null,
+      baseSequence: -1,
+      attempts: 0,
+    };
   }
 
   /** Keeps a finished batch's buffer for a later batch, when it is of the usual size. */
   private reuse(batch: Batch): void {
     const buffer = batch.builder.buffer;
-    if (buffer.length !== RECORD_BATCH_OVERHEAD + this.batchSize || (this.freeBuffers.length + 1) * buffer.length > POOLED_BYTES_MAX) return;
+    if (
+      buffer.length !== RECORD_BATCH_OVERHEAD + this.batchSize ||
+      (this.freeBuffers.length + 1) * buffer.length > POOLED_BYTES_MAX
+    )
+      return;
     this.freeBuffers.push(buffer);
   }
 
@@ -405,7 +476,8 @@ export class Producer {
     queue.open = null;
     queue.ready.push(batch);
     if (sticky || batch.keyless) {
-      if (topic) this.partitioner.onNewBatch(batch.topic, batch.partition, topic.partitions.length, this.available(topic));
+      if (topic)
+        this.partitioner.onNewBatch(batch.topic, batch.partition, topic.partitions.length, this.available(topic));
       else this.partitioner.onNewBatch(batch.topic, batch.partition, 0, []);
     }
     void this.drain();
@@ -431,7 +503,11 @@ export class Producer {
             const topic = this.cluster.topics.get(batch.topic);
             const leader = topic?.partitions[batch.partition]?.leader ?? -1;
             if (leader < 0) {
-              this.retryLater(queue, batch, new KafkaError(ErrorCode.LEADER_NOT_AVAILABLE, `${batch.topic}-${batch.partition}`));
+              this.retryLater(
+                queue,
+                batch,
+                new KafkaError(ErrorCode.LEADER_NOT_AVAILABLE, `${batch.topic}-${batch.partition}`),
+              );
               continue;
             }
             queue.ready.shift();
@@ -442,14 +518,14 @@ export class Producer {
           }
           if (byLeader.size === 0) break;
           for (const [leader, items] of byLeader) {
-          // Requests to one leader are written in the order they were made here, so that a
-          // partition's batches reach the broker in sequence (encoding may finish out of order).
-          const previous = this.writeOrder.get(leader) ?? Promise.resolve();
-          let written!: () => void;
-          const mine = new Promise<void>((resolve) => (written = resolve));
-          this.writeOrder.set(leader, mine);
-          void this.sendTo(leader, items, previous, written);
-        }
+            // Requests to one leader are written in the order they were made here, so that a
+            // partition's batches reach the broker in sequence (encoding may finish out of order).
+            const previous = this.writeOrder.get(leader) ?? Promise.resolve();
+            let written!: () => void;
+            const mine = new Promise<void>((resolve) => (written = resolve));
+            this.writeOrder.set(leader, mine);
+            void this.sendTo(leader, items, previous, written);
+          }
         }
       } while (this.drainAgain);
     } finally {
@@ -482,7 +558,12 @@ export class Producer {
     return batch.encoded;
   }
 
-  private async sendTo(leader: number, items: { queue: PartitionQueue; batch: Batch }[], previous: Promise<void>, written: () => void): Promise<void> {
+  private async sendTo(
+    leader: number,
+    items: { queue: PartitionQueue; batch: Batch }[],
+    previous: Promise<void>,
+    written: () => void,
+  ): Promise<void> {
     let broker: BrokerConnection;
     let encoded: Buffer[];
     try {
@@ -531,9 +612,13 @@ export class Producer {
         this.complete(queue, batch, Number(p.baseOffset), Number(p.logAppendTimeMs ?? -1));
         continue;
       }
-      const error = new KafkaError(code, `produce to ${batch.topic}-${batch.partition}${p?.errorMessage ? ` (${p.errorMessage})` : ''}`);
+      const error = new KafkaError(
+        code,
+        `produce to ${batch.topic}-${batch.partition}${p?.errorMessage ? ` (${p.errorMessage})` : ''}`,
+      );
       // Out of sequence: an earlier batch of this partition failed or is being retried.
-      if (error.retriable || (code === ErrorCode.OUT_OF_ORDER_SEQUENCE_NUMBER && this.idempotent)) this.retryLater(queue, batch, error, true);
+      if (error.retriable || (code === ErrorCode.OUT_OF_ORDER_SEQUENCE_NUMBER && this.idempotent))
+        this.retryLater(queue, batch, error, true);
       else this.fail(queue, batch, error);
     }
   }
@@ -549,7 +634,12 @@ export class Producer {
     this.takeOut(queue, batch);
     const { topic, partition, resolvers, timestamps } = batch;
     for (let i = 0; i < resolvers.length; i++) {
-      resolvers[i]({ topic, partition, offset: baseOffset < 0 ? -1 : baseOffset + i, timestamp: logAppendTimeMs >= 0 ? logAppendTimeMs : timestamps[i] });
+      resolvers[i]({
+        topic,
+        partition,
+        offset: baseOffset < 0 ? -1 : baseOffset + i,
+        timestamp: logAppendTimeMs >= 0 ? logAppendTimeMs : timestamps[i],
+      });
     }
     // Answered after one send: nothing else holds its bytes (with acks=0 a socket may still).
     if (this.acks !== 0 && batch.attempts === 1) this.reuse(batch);
@@ -583,7 +673,11 @@ export class Producer {
    */
   private retryLater(queue: PartitionQueue, batch: Batch, error: Error, forceRetriable = false): void {
     const deliveryTimeoutMs = this.options.deliveryTimeoutMs ?? 120_000;
-    if ((!forceRetriable && !isRetriableError(error)) || Date.now() - batch.createdMs > deliveryTimeoutMs || this.closed) {
+    if (
+      (!forceRetriable && !isRetriableError(error)) ||
+      Date.now() - batch.createdMs > deliveryTimeoutMs ||
+      this.closed
+    ) {
       this.fail(queue, batch, error);
       return;
     }

@@ -100,7 +100,8 @@ export function parseVoters(value: string): Voter[] {
 function parseInteger(value: string, what: string, min = 0, max = Number.MAX_SAFE_INTEGER): number {
   if (!/^-?\d+$/.test(value.trim())) throw new ConfigError(`${what}: expected an integer, got "${value}"`);
   const n = Number(value.trim());
-  if (!Number.isSafeInteger(n) || n < min) throw new ConfigError(`${what}: must be an integer >= ${min}, got "${value}"`);
+  if (!Number.isSafeInteger(n) || n < min)
+    throw new ConfigError(`${what}: must be an integer >= ${min}, got "${value}"`);
   if (n > max) throw new ConfigError(`${what}: must be an integer <= ${max}, got "${value}"`);
   return n;
 }
@@ -143,7 +144,9 @@ export function readConfigFile(file: string): Record<string, string> {
   try {
     text = fs.readFileSync(file, 'utf8');
   } catch (error) {
-    throw new ConfigError(`--config: cannot read ${file}: ${(error as NodeJS.ErrnoException).code ?? (error as Error).message}`);
+    throw new ConfigError(
+      `--config: cannot read ${file}: ${(error as NodeJS.ErrnoException).code ?? (error as Error).message}`,
+    );
   }
   if (file.endsWith('.json')) {
     let parsed: unknown;
@@ -152,7 +155,8 @@ export function readConfigFile(file: string): Record<string, string> {
     } catch (error) {
       throw new ConfigError(`--config: ${file} is not valid JSON: ${(error as Error).message}`);
     }
-    if (parsed === null || typeof parsed !== 'object' || Array.isArray(parsed)) throw new ConfigError(`--config: ${file} must hold a JSON object`);
+    if (parsed === null || typeof parsed !== 'object' || Array.isArray(parsed))
+      throw new ConfigError(`--config: ${file} must hold a JSON object`);
     return Object.fromEntries(Object.entries(parsed as Record<string, unknown>).map(([k, v]) => [k, String(v)]));
   }
   const out: Record<string, string> = {};
@@ -214,19 +218,23 @@ export function loadConfig(flags: ServerFlags): BrokerConfig {
     else if (key === 'broker.rack') rack = value;
     else unknownKeys.push(key);
   }
-  for (const [key, value] of Object.entries(flags)) if (value !== undefined && key !== 'config') merged[key as keyof ServerFlags] = value;
+  for (const [key, value] of Object.entries(flags))
+    if (value !== undefined && key !== 'config') merged[key as keyof ServerFlags] = value;
 
   const nodeId = parseInteger(merged['node-id'] ?? '1', '--node-id', 0);
   const listen = parseHostPort(merged.listen ?? '127.0.0.1:9092', '--listen');
   // Kafka's advertised.listeners form (PLAINTEXT://host:port) is taken as well as HOST:PORT.
-  const advertise = merged.advertise ? parseHostPort(merged.advertise.replace(/^[A-Za-z_]+:\/\//, ''), '--advertise') : null;
+  const advertise = merged.advertise
+    ? parseHostPort(merged.advertise.replace(/^[A-Za-z_]+:\/\//, ''), '--advertise')
+    : null;
   if (advertise && advertise.port === 0) throw new ConfigError('--advertise: the advertised port must not be 0');
   const controllerListen = parseHostPort(merged['controller-listen'] ?? '127.0.0.1:9093', '--controller-listen');
   const httpValue = merged.http ?? '127.0.0.1:8080';
   const http = httpValue === 'off' ? null : parseHostPort(httpValue, '--http');
   const voters = merged.voters ? parseVoters(merged.voters) : [{ id: nodeId, ...controllerListen }];
   const logLevel = merged['log-level'] ?? 'info';
-  if (!isLogLevel(logLevel)) throw new ConfigError(`--log-level: expected debug, info, warn, error or silent, got "${logLevel}"`);
+  if (!isLogLevel(logLevel))
+    throw new ConfigError(`--log-level: expected debug, info, warn, error or silent, got "${logLevel}"`);
   const dataDir = merged['data-dir'] ?? './data';
   if (dataDir.trim() === '') throw new ConfigError('--data-dir: must not be empty');
 
@@ -255,7 +263,9 @@ export function loadConfig(flags: ServerFlags): BrokerConfig {
   parseConnectionOverrides(config.maxConnectionsPerIpOverrides as string);
   const { raftTickMs, raftElectionTimeoutMs } = config as { raftTickMs: number; raftElectionTimeoutMs: number };
   if (raftElectionTimeoutMs < 5 * raftTickMs) {
-    throw new ConfigError(`controller.quorum.election.timeout.ms: must be at least 5 ticks of brook.raft.tick.ms (${5 * raftTickMs}), got ${raftElectionTimeoutMs}`);
+    throw new ConfigError(
+      `controller.quorum.election.timeout.ms: must be at least 5 ticks of brook.raft.tick.ms (${5 * raftTickMs}), got ${raftElectionTimeoutMs}`,
+    );
   }
   return config as unknown as BrokerConfig;
 }

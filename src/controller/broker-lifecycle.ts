@@ -25,10 +25,15 @@ export interface LifecycleOptions {
 }
 
 /** The broker-lifecycle requests a broker sends to the active controller. */
-type LifecycleKey = typeof ApiKey.BrokerRegistration | typeof ApiKey.BrokerHeartbeat | typeof ApiKey.AllocateProducerIds | typeof ApiKey.AlterPartitionIsr;
+type LifecycleKey =
+  | typeof ApiKey.BrokerRegistration
+  | typeof ApiKey.BrokerHeartbeat
+  | typeof ApiKey.AllocateProducerIds
+  | typeof ApiKey.AlterPartitionIsr;
 
 /** The controller's answer, or a refusal made here when no controller can be asked. */
-type Answer<K extends LifecycleKey> = Response<K> | { errorCode: typeof ErrorCode.NOT_CONTROLLER; leaderId?: undefined };
+type Answer<K extends LifecycleKey> =
+  Response<K> | { errorCode: typeof ErrorCode.NOT_CONTROLLER; leaderId?: undefined };
 
 export class BrokerLifecycle {
   brokerEpoch = -1;
@@ -60,10 +65,13 @@ export class BrokerLifecycle {
       // The key decides the body's and the answer's shape; TypeScript cannot follow that
       // correlation through K, hence the casts on this local shortcut.
       const local: Promise<unknown> =
-        apiKey === ApiKey.BrokerRegistration ? this.quorum.register(body as never)
-        : apiKey === ApiKey.AllocateProducerIds ? this.quorum.allocateProducerIds(body as never)
-        : apiKey === ApiKey.AlterPartitionIsr ? this.quorum.alterPartitionIsr(body as never)
-        : this.quorum.heartbeat(body as never);
+        apiKey === ApiKey.BrokerRegistration
+          ? this.quorum.register(body as never)
+          : apiKey === ApiKey.AllocateProducerIds
+            ? this.quorum.allocateProducerIds(body as never)
+            : apiKey === ApiKey.AlterPartitionIsr
+              ? this.quorum.alterPartitionIsr(body as never)
+              : this.quorum.heartbeat(body as never);
       return (await local) as Answer<K>;
     }
     if (!this.connection || this.connection.leaderId !== leaderId) {
@@ -72,7 +80,13 @@ export class BrokerLifecycle {
       if (!address) return { errorCode: ErrorCode.NOT_CONTROLLER };
       // A paused or partitioned leader must not hold heartbeats past the session timeout.
       const timeoutMs = Math.max(500, Math.min(5000, this.options.heartbeatIntervalMs * 2));
-      const connection = new KafkaConnection({ host: address.host, port: address.port, clientId: `broker-${this.options.brokerId}`, requestTimeoutMs: timeoutMs, connectTimeoutMs: Math.min(2000, timeoutMs) });
+      const connection = new KafkaConnection({
+        host: address.host,
+        port: address.port,
+        clientId: `broker-${this.options.brokerId}`,
+        requestTimeoutMs: timeoutMs,
+        connectTimeoutMs: Math.min(2000, timeoutMs),
+      });
       await connection.connect();
       this.connection = { leaderId, connection };
     }
@@ -96,7 +110,15 @@ export class BrokerLifecycle {
     const deadline = Date.now() + timeoutMs;
     for (;;) {
       try {
-        const answer = await this.call(ApiKey.BrokerRegistration, { brokerId: this.options.brokerId, incarnationId: this.options.incarnationId, host: this.options.host, port: this.options.port, rack: this.options.rack, controllerHost: this.options.controllerHost, controllerPort: this.options.controllerPort });
+        const answer = await this.call(ApiKey.BrokerRegistration, {
+          brokerId: this.options.brokerId,
+          incarnationId: this.options.incarnationId,
+          host: this.options.host,
+          port: this.options.port,
+          rack: this.options.rack,
+          controllerHost: this.options.controllerHost,
+          controllerPort: this.options.controllerPort,
+        });
         if (answer.errorCode === ErrorCode.NONE) {
           this.brokerEpoch = answer.brokerEpoch;
           break;
@@ -123,11 +145,28 @@ export class BrokerLifecycle {
     if (this.busy) return;
     this.busy = true;
     try {
-      const answer = await this.call(ApiKey.BrokerHeartbeat, { brokerId: this.options.brokerId, brokerEpoch: this.brokerEpoch, currentMetadataOffset: this.quorum.appliedIndex, wantFence: false, wantShutDown: false });
+      const answer = await this.call(ApiKey.BrokerHeartbeat, {
+        brokerId: this.options.brokerId,
+        brokerEpoch: this.brokerEpoch,
+        currentMetadataOffset: this.quorum.appliedIndex,
+        wantFence: false,
+        wantShutDown: false,
+      });
       if (answer.errorCode === ErrorCode.NONE) this.fenced = answer.isFenced;
-      else if (answer.errorCode === ErrorCode.STALE_BROKER_EPOCH || answer.errorCode === ErrorCode.BROKER_ID_NOT_REGISTERED) {
+      else if (
+        answer.errorCode === ErrorCode.STALE_BROKER_EPOCH ||
+        answer.errorCode === ErrorCode.BROKER_ID_NOT_REGISTERED
+      ) {
         this.logger.warn('registration lost, registering again', { errorCode: answer.errorCode });
-        const again = await this.call(ApiKey.BrokerRegistration, { brokerId: this.options.brokerId, incarnationId: this.options.incarnationId, host: this.options.host, port: this.options.port, rack: this.options.rack, controllerHost: this.options.controllerHost, controllerPort: this.options.controllerPort });
+        const again = await this.call(ApiKey.BrokerRegistration, {
+          brokerId: this.options.brokerId,
+          incarnationId: this.options.incarnationId,
+          host: this.options.host,
+          port: this.options.port,
+          rack: this.options.rack,
+          controllerHost: this.options.controllerHost,
+          controllerPort: this.options.controllerPort,
+        });
         if (again.errorCode === ErrorCode.NONE) this.brokerEpoch = again.brokerEpoch;
       }
     } catch {
@@ -138,9 +177,19 @@ export class BrokerLifecycle {
   }
 
   /** An ISR change for a partition this broker leads (AlterPartitionIsr at the controller). */
-  async alterPartitionIsr(request: { topicId: string; partition: number; leaderEpoch: number; partitionEpoch: number; newIsr: number[] }): Promise<{ errorCode: number }> {
+  async alterPartitionIsr(request: {
+    topicId: string;
+    partition: number;
+    leaderEpoch: number;
+    partitionEpoch: number;
+    newIsr: number[];
+  }): Promise<{ errorCode: number }> {
     try {
-      return await this.call(ApiKey.AlterPartitionIsr, { brokerId: this.options.brokerId, brokerEpoch: this.brokerEpoch, ...request });
+      return await this.call(ApiKey.AlterPartitionIsr, {
+        brokerId: this.options.brokerId,
+        brokerEpoch: this.brokerEpoch,
+        ...request,
+      });
     } catch {
       return { errorCode: ErrorCode.NOT_CONTROLLER };
     }
@@ -150,7 +199,10 @@ export class BrokerLifecycle {
   async allocateProducerIds(): Promise<{ errorCode: number; firstProducerId: number; count: number }> {
     for (let attempt = 0; attempt < 3; attempt++) {
       try {
-        const answer = await this.call(ApiKey.AllocateProducerIds, { brokerId: this.options.brokerId, brokerEpoch: this.brokerEpoch });
+        const answer = await this.call(ApiKey.AllocateProducerIds, {
+          brokerId: this.options.brokerId,
+          brokerEpoch: this.brokerEpoch,
+        });
         // A refusal made here carries only its error code; any other answer is whole.
         if (answer.errorCode !== ErrorCode.NOT_CONTROLLER && 'firstProducerId' in answer) return answer;
       } catch {
@@ -177,7 +229,13 @@ export class BrokerLifecycle {
     this.busy = true;
     while (Date.now() < deadline) {
       try {
-        const answer = await this.call(ApiKey.BrokerHeartbeat, { brokerId: this.options.brokerId, brokerEpoch: this.brokerEpoch, currentMetadataOffset: this.quorum.appliedIndex, wantFence: false, wantShutDown: true });
+        const answer = await this.call(ApiKey.BrokerHeartbeat, {
+          brokerId: this.options.brokerId,
+          brokerEpoch: this.brokerEpoch,
+          currentMetadataOffset: this.quorum.appliedIndex,
+          wantFence: false,
+          wantShutDown: true,
+        });
         if (answer.errorCode === ErrorCode.NONE && answer.shouldShutDown) {
           this.fenced = true;
           return true;

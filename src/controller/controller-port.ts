@@ -29,8 +29,12 @@ export type LifecycleRequest<K extends ApiKey> = Omit<Request<K>, 'clusterId'>;
 export interface ControllerRequests {
   register(request: LifecycleRequest<typeof BROKER_REGISTRATION>): Promise<ResponseInput<typeof BROKER_REGISTRATION>>;
   heartbeat(request: LifecycleRequest<typeof BROKER_HEARTBEAT>): Promise<ResponseInput<typeof BROKER_HEARTBEAT>>;
-  allocateProducerIds(request: LifecycleRequest<typeof ALLOCATE_PRODUCER_IDS>): Promise<ResponseInput<typeof ALLOCATE_PRODUCER_IDS>>;
-  alterPartitionIsr(request: LifecycleRequest<typeof ALTER_PARTITION_ISR>): Promise<ResponseInput<typeof ALTER_PARTITION_ISR>>;
+  allocateProducerIds(
+    request: LifecycleRequest<typeof ALLOCATE_PRODUCER_IDS>,
+  ): Promise<ResponseInput<typeof ALLOCATE_PRODUCER_IDS>>;
+  alterPartitionIsr(
+    request: LifecycleRequest<typeof ALTER_PARTITION_ISR>,
+  ): Promise<ResponseInput<typeof ALTER_PARTITION_ISR>>;
   addVoter(voterId: number): Promise<MembershipAnswer>;
   removeVoter(voterId: number): Promise<MembershipAnswer>;
 }

@@ -90,7 +90,8 @@ export class Controller {
   activate(nowMs: number): void {
     this.lastHeartbeatMs.clear();
     for (const broker of this.image.brokers.values()) this.lastHeartbeatMs.set(broker.brokerId, nowMs);
-    for (const broker of this.image.brokers.values()) this.nextBrokerEpoch = Math.max(this.nextBrokerEpoch, broker.brokerEpoch + 1);
+    for (const broker of this.image.brokers.values())
+      this.nextBrokerEpoch = Math.max(this.nextBrokerEpoch, broker.brokerEpoch + 1);
   }
 
   registerBroker(
@@ -99,7 +100,13 @@ export class Controller {
   ): Decision<{ errorCode: number; brokerEpoch: number }> {
     const existing = this.image.brokers.get(request.brokerId);
     const last = this.lastHeartbeatMs.get(request.brokerId);
-    if (existing && existing.incarnationId !== request.incarnationId && !existing.fenced && last !== undefined && nowMs - last < this.settings.brokerSessionTimeoutMs) {
+    if (
+      existing &&
+      existing.incarnationId !== request.incarnationId &&
+      !existing.fenced &&
+      last !== undefined &&
+      nowMs - last < this.settings.brokerSessionTimeoutMs
+    ) {
       // Another live process holds this broker id.
       return { records: [], result: { errorCode: ErrorCode.DUPLICATE_BROKER_REGISTRATION, brokerEpoch: -1 } };
     }
@@ -116,12 +123,31 @@ export class Controller {
    * the record that registered it (it has caught up to its own registration).
    */
   heartbeat(
-    request: { brokerId: number; brokerEpoch: number; currentMetadataOffset: number; wantFence: boolean; wantShutDown: boolean },
+    request: {
+      brokerId: number;
+      brokerEpoch: number;
+      currentMetadataOffset: number;
+      wantFence: boolean;
+      wantShutDown: boolean;
+    },
     nowMs: number,
   ): Decision<{ errorCode: number; isCaughtUp: boolean; isFenced: boolean; shouldShutDown: boolean }> {
     const broker = this.image.brokers.get(request.brokerId);
-    if (!broker) return { records: [], result: { errorCode: ErrorCode.BROKER_ID_NOT_REGISTERED, isCaughtUp: false, isFenced: true, shouldShutDown: false } };
-    if (broker.brokerEpoch !== request.brokerEpoch) return { records: [], result: { errorCode: ErrorCode.STALE_BROKER_EPOCH, isCaughtUp: false, isFenced: true, shouldShutDown: false } };
+    if (!broker)
+      return {
+        records: [],
+        result: {
+          errorCode: ErrorCode.BROKER_ID_NOT_REGISTERED,
+          isCaughtUp: false,
+          isFenced: true,
+          shouldShutDown: false,
+        },
+      };
+    if (broker.brokerEpoch !== request.brokerEpoch)
+      return {
+        records: [],
+        result: { errorCode: ErrorCode.STALE_BROKER_EPOCH, isCaughtUp: false, isFenced: true, shouldShutDown: false },
+      };
     this.lastHeartbeatMs.set(request.brokerId, nowMs);
     const caughtUp = request.currentMetadataOffset >= broker.registeredAtOffset;
     const records: MetadataRecordInput[] = [];
@@ -135,13 +161,24 @@ export class Controller {
       for (const topic of this.image.topicsById.values()) {
         for (const partition of topic.partitions.values()) {
           if (partition.leader === NO_LEADER && partition.isr.includes(broker.brokerId)) {
-            records.push({ type: 'PartitionChange', data: { topicId: topic.topicId, partitionId: partition.partitionId, isr: null, leader: broker.brokerId } });
+            records.push({
+              type: 'PartitionChange',
+              data: { topicId: topic.topicId, partitionId: partition.partitionId, isr: null, leader: broker.brokerId },
+            });
           }
         }
       }
       fenced = false;
     }
-    return { records, result: { errorCode: ErrorCode.NONE, isCaughtUp: caughtUp, isFenced: fenced, shouldShutDown: request.wantShutDown } };
+    return {
+      records,
+      result: {
+        errorCode: ErrorCode.NONE,
+        isCaughtUp: caughtUp,
+        isFenced: fenced,
+        shouldShutDown: request.wantShutDown,
+      },
+    };
   }
 
   /**
@@ -154,7 +191,8 @@ export class Controller {
       if (broker.fenced) continue;
       const last = this.lastHeartbeatMs.get(broker.brokerId) ?? nowMs;
       if (!this.lastHeartbeatMs.has(broker.brokerId)) this.lastHeartbeatMs.set(broker.brokerId, nowMs);
-      if (nowMs - last > this.settings.brokerSessionTimeoutMs) return this.fenceRecords(broker.brokerId, broker.brokerEpoch);
+      if (nowMs - last > this.settings.brokerSessionTimeoutMs)
+        return this.fenceRecords(broker.brokerId, broker.brokerEpoch);
     }
     const finished = this.completeReassignments();
     if (finished.length > 0) return finished;
@@ -169,7 +207,11 @@ export class Controller {
    */
   rebalanceLeaders(nowMs: number, force = false): MetadataRecordInput[] {
     const settings = this.settings.leaderRebalance;
-    if (!force && (!settings?.enabled || (this.lastRebalanceMs >= 0 && nowMs - this.lastRebalanceMs < settings.intervalMs))) return [];
+    if (
+      !force &&
+      (!settings?.enabled || (this.lastRebalanceMs >= 0 && nowMs - this.lastRebalanceMs < settings.intervalMs))
+    )
+      return [];
     if (this.lastRebalanceMs < 0 && !force) {
       // The first check comes one interval after this controller took over.
       this.lastRebalanceMs = nowMs;
@@ -180,7 +222,8 @@ export class Controller {
     for (const topic of this.image.topicsById.values()) {
       for (const partition of topic.partitions.values()) {
         const first = partition.replicas[0];
-        if (first === undefined || partition.addingReplicas.length > 0 || partition.removingReplicas.length > 0) continue;
+        if (first === undefined || partition.addingReplicas.length > 0 || partition.removingReplicas.length > 0)
+          continue;
         const entry = preferred.get(first) ?? { total: 0, misplaced: [] };
         entry.total++;
         if (partition.leader !== first) entry.misplaced.push(partition);
@@ -194,7 +237,10 @@ export class Controller {
       if (this.image.brokers.get(brokerId)?.fenced !== false) continue;
       for (const partition of misplaced) {
         if (!partition.isr.includes(brokerId)) continue;
-        records.push({ type: 'PartitionChange', data: { topicId: partition.topicId, partitionId: partition.partitionId, isr: null, leader: brokerId } });
+        records.push({
+          type: 'PartitionChange',
+          data: { topicId: partition.topicId, partitionId: partition.partitionId, isr: null, leader: brokerId },
+        });
       }
     }
     return records;
@@ -208,25 +254,38 @@ export class Controller {
    * become the target, the ISR loses the removed ones and a removed leader hands over to
    * a target replica in the ISR.
    */
-  alterPartitionReassignments(topics: { name: string; partitions: { partitionIndex: number; replicas: number[] | null }[] }[]): Decision<{ name: string; partitions: ReassignmentResult[] }[]> {
+  alterPartitionReassignments(
+    topics: { name: string; partitions: { partitionIndex: number; replicas: number[] | null }[] }[],
+  ): Decision<{ name: string; partitions: ReassignmentResult[] }[]> {
     const records: MetadataRecordInput[] = [];
     const results = topics.map((request) => {
       const topic = this.image.topicsByName.get(request.name);
       const partitions = request.partitions.map((p): ReassignmentResult => {
-        const answer = (errorCode: number, errorMessage: string | null = null) => ({ partitionIndex: p.partitionIndex, errorCode, errorMessage });
+        const answer = (errorCode: number, errorMessage: string | null = null) => ({
+          partitionIndex: p.partitionIndex,
+          errorCode,
+          errorMessage,
+        });
         const partition = topic?.partitions.get(p.partitionIndex);
-        if (!topic || !partition) return answer(ErrorCode.UNKNOWN_TOPIC_OR_PARTITION, `no partition ${request.name}-${p.partitionIndex}`);
+        if (!topic || !partition)
+          return answer(ErrorCode.UNKNOWN_TOPIC_OR_PARTITION, `no partition ${request.name}-${p.partitionIndex}`);
         const original = partition.replicas.filter((id) => !partition.addingReplicas.includes(id));
         if (p.replicas === null) {
-          if (partition.addingReplicas.length === 0 && partition.removingReplicas.length === 0) return answer(ErrorCode.NO_REASSIGNMENT_IN_PROGRESS, 'no reassignment in progress for this partition');
+          if (partition.addingReplicas.length === 0 && partition.removingReplicas.length === 0)
+            return answer(ErrorCode.NO_REASSIGNMENT_IN_PROGRESS, 'no reassignment in progress for this partition');
           records.push(this.finishRecord(partition, original));
           return answer(ErrorCode.NONE);
         }
         const target = p.replicas;
         if (target.length === 0) return answer(ErrorCode.INVALID_REPLICA_ASSIGNMENT, 'the replica list is empty');
-        if (new Set(target).size !== target.length) return answer(ErrorCode.INVALID_REPLICA_ASSIGNMENT, 'a broker appears twice in the replica list');
+        if (new Set(target).size !== target.length)
+          return answer(ErrorCode.INVALID_REPLICA_ASSIGNMENT, 'a broker appears twice in the replica list');
         const unknown = target.filter((id) => this.image.brokers.get(id)?.fenced !== false);
-        if (unknown.length > 0) return answer(ErrorCode.INVALID_REPLICA_ASSIGNMENT, `broker(s) ${unknown.join(', ')} not registered or fenced`);
+        if (unknown.length > 0)
+          return answer(
+            ErrorCode.INVALID_REPLICA_ASSIGNMENT,
+            `broker(s) ${unknown.join(', ')} not registered or fenced`,
+          );
         const adding = target.filter((id) => !original.includes(id));
         const removing = original.filter((id) => !target.includes(id));
         if (adding.length === 0 && target.every((id) => partition.isr.includes(id))) {
@@ -236,7 +295,15 @@ export class Controller {
         }
         records.push({
           type: 'PartitionChange',
-          data: { topicId: partition.topicId, partitionId: partition.partitionId, isr: null, leader: UNCHANGED, replicas: [...target, ...removing], addingReplicas: adding, removingReplicas: removing },
+          data: {
+            topicId: partition.topicId,
+            partitionId: partition.partitionId,
+            isr: null,
+            leader: UNCHANGED,
+            replicas: [...target, ...removing],
+            addingReplicas: adding,
+            removingReplicas: removing,
+          },
         });
         return answer(ErrorCode.NONE);
       });
@@ -250,18 +317,45 @@ export class Controller {
    * each becomes a Config record (null value: back to the default). APPEND and SUBTRACT
    * edit a list value from what the image holds now.
    */
-  alterTopicConfigs(changes: { topic: string; configs: { name: string; op: number; value: string | null }[] }[]): Decision<{ topic: string; errorCode: number; errorMessage: string | null }[]> {
+  alterTopicConfigs(
+    changes: { topic: string; configs: { name: string; op: number; value: string | null }[] }[],
+  ): Decision<{ topic: string; errorCode: number; errorMessage: string | null }[]> {
     const records: MetadataRecordInput[] = [];
     const results = changes.map(({ topic, configs }) => {
-      if (!this.image.topicsByName.has(topic)) return { topic, errorCode: ErrorCode.UNKNOWN_TOPIC_OR_PARTITION, errorMessage: `topic ${topic} does not exist` };
+      if (!this.image.topicsByName.has(topic))
+        return {
+          topic,
+          errorCode: ErrorCode.UNKNOWN_TOPIC_OR_PARTITION,
+          errorMessage: `topic ${topic} does not exist`,
+        };
       const current = this.image.topicConfigs(topic);
       for (const { name, op, value } of configs) {
-        const items = (current[name] ?? '').split(',').map((v) => v.trim()).filter(Boolean);
+        const items = (current[name] ?? '')
+          .split(',')
+          .map((v) => v.trim())
+          .filter(Boolean);
         let next: string | null;
         if (op === 0) next = value;
         else if (op === 1) next = null;
-        else if (op === 2) next = [...items, ...(value ?? '').split(',').map((v) => v.trim()).filter((v) => v && !items.includes(v))].join(',');
-        else next = items.filter((v) => !(value ?? '').split(',').map((x) => x.trim()).includes(v)).join(',') || null;
+        else if (op === 2)
+          next = [
+            ...items,
+            ...(value ?? '')
+              .split(',')
+              .map((v) => v.trim())
+              .filter((v) => v && !items.includes(v)),
+          ].join(',');
+        else
+          next =
+            items
+              .filter(
+                (v) =>
+                  !(value ?? '')
+                    .split(',')
+                    .map((x) => x.trim())
+                    .includes(v),
+              )
+              .join(',') || null;
         current[name] = next ?? '';
         if (next === null) delete current[name];
         records.push({ type: 'Config', data: { resourceType: 2, resourceName: topic, name, value: next } });
@@ -280,7 +374,13 @@ export class Controller {
       for (const p of topic.partitions.values()) {
         if (asked && !asked.partitionIndexes.includes(p.partitionId)) continue;
         if (p.addingReplicas.length === 0 && p.removingReplicas.length === 0) continue;
-        out.push({ topic: topic.name, partitionIndex: p.partitionId, replicas: p.replicas, addingReplicas: p.addingReplicas, removingReplicas: p.removingReplicas });
+        out.push({
+          topic: topic.name,
+          partitionIndex: p.partitionId,
+          replicas: p.replicas,
+          addingReplicas: p.addingReplicas,
+          removingReplicas: p.removingReplicas,
+        });
       }
     }
     return out.sort((a, b) => a.topic.localeCompare(b.topic) || a.partitionIndex - b.partitionIndex);
@@ -331,8 +431,15 @@ export class Controller {
     for (const topic of this.image.topicsById.values()) {
       for (const partition of topic.partitions.values()) {
         if (!partition.isr.includes(brokerId) && partition.leader !== brokerId) continue;
-        const change = this.leaderChange(partition, brokerId, this.image.topicConfigs(topic.name)['unclean.leader.election.enable'] === 'true');
-        records.push({ type: 'PartitionChange', data: { topicId: topic.topicId, partitionId: partition.partitionId, ...change } });
+        const change = this.leaderChange(
+          partition,
+          brokerId,
+          this.image.topicConfigs(topic.name)['unclean.leader.election.enable'] === 'true',
+        );
+        records.push({
+          type: 'PartitionChange',
+          data: { topicId: topic.topicId, partitionId: partition.partitionId, ...change },
+        });
       }
     }
     return records;
@@ -344,7 +451,11 @@ export class Controller {
    * any unfenced replica). The last ISR member keeps its place in the ISR so that the
    * partition remembers who holds everything committed, as Kafka does.
    */
-  private leaderChange(partition: PartitionInfo, leaving: number, unclean: boolean): { isr: number[] | null; leader: number } {
+  private leaderChange(
+    partition: PartitionInfo,
+    leaving: number,
+    unclean: boolean,
+  ): { isr: number[] | null; leader: number } {
     const alive = (id: number) => id !== leaving && this.image.brokers.get(id)?.fenced === false;
     let isr = partition.isr.filter((id) => id !== leaving);
     if (isr.length === 0) isr = partition.isr.slice();
@@ -356,7 +467,10 @@ export class Controller {
         if (leader !== NO_LEADER) isr = [leader];
       }
     }
-    return { isr: isr.join() === partition.isr.join() ? null : isr, leader: leader === partition.leader ? UNCHANGED : leader };
+    return {
+      isr: isr.join() === partition.isr.join() ? null : isr,
+      leader: leader === partition.leader ? UNCHANGED : leader,
+    };
   }
 
   /**
@@ -377,7 +491,8 @@ export class Controller {
       }
       const racks = [...byRack.values()];
       order = [];
-      for (let i = 0; order.length < brokers.length; i++) for (const rack of racks) if (i < rack.length) order.push(rack[i]);
+      for (let i = 0; order.length < brokers.length; i++)
+        for (const rack of racks) if (i < rack.length) order.push(rack[i]);
     }
     const start = Math.floor(this.random() * order.length);
     const out: number[][] = [];
@@ -394,7 +509,8 @@ export class Controller {
     const results: TopicResult[] = [];
     const creating = new Set<string>();
     for (const request of requests) {
-      const fail = (errorCode: number, errorMessage: string) => results.push({ name: request.name, topicId: ZERO_TOPIC_ID, errorCode, errorMessage });
+      const fail = (errorCode: number, errorMessage: string) =>
+        results.push({ name: request.name, topicId: ZERO_TOPIC_ID, errorCode, errorMessage });
       if (this.image.topicsByName.has(request.name) || creating.has(request.name)) {
         fail(ErrorCode.TOPIC_ALREADY_EXISTS, `Topic '${request.name}' already exists.`);
         continue;
@@ -414,12 +530,20 @@ export class Controller {
         continue;
       }
       const partitions = request.partitions === -1 ? this.settings.defaultPartitions : request.partitions;
-      const replicationFactor = request.replicationFactor === -1 ? this.settings.defaultReplicationFactor : request.replicationFactor;
+      const replicationFactor =
+        request.replicationFactor === -1 ? this.settings.defaultReplicationFactor : request.replicationFactor;
       let assignment: number[][] | null;
       if (request.assignments && request.assignments.length > 0) {
         const known = (id: number) => this.image.brokers.has(id);
-        if (!request.assignments.every((replicas) => replicas.length > 0 && new Set(replicas).size === replicas.length && replicas.every(known))) {
-          fail(ErrorCode.INVALID_REPLICA_ASSIGNMENT, 'assignments must name registered brokers, each once per partition');
+        if (
+          !request.assignments.every(
+            (replicas) => replicas.length > 0 && new Set(replicas).size === replicas.length && replicas.every(known),
+          )
+        ) {
+          fail(
+            ErrorCode.INVALID_REPLICA_ASSIGNMENT,
+            'assignments must name registered brokers, each once per partition',
+          );
           continue;
         }
         assignment = request.assignments;
@@ -434,12 +558,18 @@ export class Controller {
         }
         assignment = this.place(partitions, replicationFactor);
         if (!assignment) {
-          fail(ErrorCode.INVALID_REPLICATION_FACTOR, `Replication factor: ${replicationFactor} larger than available brokers: ${this.image.unfencedBrokers().length}.`);
+          fail(
+            ErrorCode.INVALID_REPLICATION_FACTOR,
+            `Replication factor: ${replicationFactor} larger than available brokers: ${this.image.unfencedBrokers().length}.`,
+          );
           continue;
         }
       }
       if (!partitionDirNameFits(request.name, assignment.length - 1)) {
-        fail(ErrorCode.INVALID_PARTITIONS, `Topic '${request.name}' with ${assignment.length} partitions would need a partition directory name longer than a file name can be.`);
+        fail(
+          ErrorCode.INVALID_PARTITIONS,
+          `Topic '${request.name}' with ${assignment.length} partitions would need a partition directory name longer than a file name can be.`,
+        );
         continue;
       }
       const topicId = this.newTopicId();
@@ -447,10 +577,24 @@ export class Controller {
       results.push({ name: request.name, topicId, errorCode: ErrorCode.NONE, errorMessage: null });
       if (validateOnly) continue;
       records.push({ type: 'Topic', data: { name: request.name, topicId } });
-      for (const [name, value] of Object.entries(request.configs)) records.push({ type: 'Config', data: { resourceType: 2, resourceName: request.name, name, value } });
+      for (const [name, value] of Object.entries(request.configs))
+        records.push({ type: 'Config', data: { resourceType: 2, resourceName: request.name, name, value } });
       assignment.forEach((replicas, partitionId) => {
         const leader = replicas.find((id) => this.image.brokers.get(id)?.fenced === false) ?? NO_LEADER;
-        records.push({ type: 'Partition', data: { partitionId, topicId, replicas, isr: replicas, removingReplicas: [], addingReplicas: [], leader, leaderEpoch: 0, partitionEpoch: 0 } });
+        records.push({
+          type: 'Partition',
+          data: {
+            partitionId,
+            topicId,
+            replicas,
+            isr: replicas,
+            removingReplicas: [],
+            addingReplicas: [],
+            leader,
+            leaderEpoch: 0,
+            partitionEpoch: 0,
+          },
+        });
       });
     }
     return { records, result: results };
@@ -471,27 +615,61 @@ export class Controller {
     const topic = this.image.topicsByName.get(name);
     if (!topic) return { records: [], result: { errorCode: ErrorCode.UNKNOWN_TOPIC_OR_PARTITION, errorMessage: null } };
     const current = topic.partitions.size;
-    if (count <= current) return { records: [], result: { errorCode: ErrorCode.INVALID_PARTITIONS, errorMessage: `Topic currently has ${current} partitions, which is higher than or equal to the requested ${count}.` } };
+    if (count <= current)
+      return {
+        records: [],
+        result: {
+          errorCode: ErrorCode.INVALID_PARTITIONS,
+          errorMessage: `Topic currently has ${current} partitions, which is higher than or equal to the requested ${count}.`,
+        },
+      };
     if (!partitionDirNameFits(name, count - 1)) {
-      return { records: [], result: { errorCode: ErrorCode.INVALID_PARTITIONS, errorMessage: `Partition ${count - 1} of '${name}' would need a directory name longer than a file name can be.` } };
+      return {
+        records: [],
+        result: {
+          errorCode: ErrorCode.INVALID_PARTITIONS,
+          errorMessage: `Partition ${count - 1} of '${name}' would need a directory name longer than a file name can be.`,
+        },
+      };
     }
     const replicationFactor = topic.partitions.get(0)?.replicas.length ?? 1;
     const assignment = this.place(count - current, replicationFactor, current);
-    if (!assignment) return { records: [], result: { errorCode: ErrorCode.INVALID_REPLICATION_FACTOR, errorMessage: 'not enough unfenced brokers' } };
+    if (!assignment)
+      return {
+        records: [],
+        result: { errorCode: ErrorCode.INVALID_REPLICATION_FACTOR, errorMessage: 'not enough unfenced brokers' },
+      };
     const records: MetadataRecordInput[] = assignment.map((replicas, i) => ({
       type: 'Partition',
-      data: { partitionId: current + i, topicId: topic.topicId, replicas, isr: replicas, removingReplicas: [], addingReplicas: [], leader: replicas[0], leaderEpoch: 0, partitionEpoch: 0 },
+      data: {
+        partitionId: current + i,
+        topicId: topic.topicId,
+        replicas,
+        isr: replicas,
+        removingReplicas: [],
+        addingReplicas: [],
+        leader: replicas[0],
+        leaderEpoch: 0,
+        partitionEpoch: 0,
+      },
     }));
     return { records, result: { errorCode: ErrorCode.NONE, errorMessage: null } };
   }
 
-  allocateProducerIds(brokerId: number, brokerEpoch: number): Decision<{ errorCode: number; firstProducerId: number; count: number }> {
+  allocateProducerIds(
+    brokerId: number,
+    brokerEpoch: number,
+  ): Decision<{ errorCode: number; firstProducerId: number; count: number }> {
     const broker = this.image.brokers.get(brokerId);
-    if (!broker) return { records: [], result: { errorCode: ErrorCode.BROKER_ID_NOT_REGISTERED, firstProducerId: -1, count: 0 } };
-    if (broker.brokerEpoch !== brokerEpoch) return { records: [], result: { errorCode: ErrorCode.STALE_BROKER_EPOCH, firstProducerId: -1, count: 0 } };
+    if (!broker)
+      return { records: [], result: { errorCode: ErrorCode.BROKER_ID_NOT_REGISTERED, firstProducerId: -1, count: 0 } };
+    if (broker.brokerEpoch !== brokerEpoch)
+      return { records: [], result: { errorCode: ErrorCode.STALE_BROKER_EPOCH, firstProducerId: -1, count: 0 } };
     const first = this.image.nextProducerId;
     return {
-      records: [{ type: 'ProducerIds', data: { brokerId, brokerEpoch, nextProducerId: first + PRODUCER_ID_BLOCK_SIZE } }],
+      records: [
+        { type: 'ProducerIds', data: { brokerId, brokerEpoch, nextProducerId: first + PRODUCER_ID_BLOCK_SIZE } },
+      ],
       result: { errorCode: ErrorCode.NONE, firstProducerId: first, count: PRODUCER_ID_BLOCK_SIZE },
     };
   }
@@ -501,22 +679,54 @@ export class Controller {
    * epoch or the partition epoch is stale (another change got there first), or the new ISR
    * names a replica that is not assigned or not an unfenced broker (for additions).
    */
-  alterPartitionIsr(request: { brokerId: number; brokerEpoch: number; topicId: string; partition: number; leaderEpoch: number; partitionEpoch: number; newIsr: number[] }): Decision<{ errorCode: number; leaderId: number; leaderEpoch: number; partitionEpoch: number; isr: number[] }> {
+  alterPartitionIsr(request: {
+    brokerId: number;
+    brokerEpoch: number;
+    topicId: string;
+    partition: number;
+    leaderEpoch: number;
+    partitionEpoch: number;
+    newIsr: number[];
+  }): Decision<{ errorCode: number; leaderId: number; leaderEpoch: number; partitionEpoch: number; isr: number[] }> {
     const partition = this.image.topicsById.get(request.topicId)?.partitions.get(request.partition);
-    const refuse = (errorCode: number) => ({ records: [], result: { errorCode, leaderId: partition?.leader ?? -1, leaderEpoch: partition?.leaderEpoch ?? -1, partitionEpoch: partition?.partitionEpoch ?? -1, isr: partition?.isr ?? [] } });
+    const refuse = (errorCode: number) => ({
+      records: [],
+      result: {
+        errorCode,
+        leaderId: partition?.leader ?? -1,
+        leaderEpoch: partition?.leaderEpoch ?? -1,
+        partitionEpoch: partition?.partitionEpoch ?? -1,
+        isr: partition?.isr ?? [],
+      },
+    });
     if (!partition) return refuse(ErrorCode.UNKNOWN_TOPIC_ID);
     const broker = this.image.brokers.get(request.brokerId);
     if (!broker || broker.brokerEpoch !== request.brokerEpoch) return refuse(ErrorCode.STALE_BROKER_EPOCH);
     if (partition.leader !== request.brokerId) return refuse(ErrorCode.NOT_LEADER_OR_FOLLOWER);
-    if (request.leaderEpoch !== partition.leaderEpoch) return refuse(request.leaderEpoch < partition.leaderEpoch ? ErrorCode.FENCED_LEADER_EPOCH : ErrorCode.UNKNOWN_LEADER_EPOCH);
+    if (request.leaderEpoch !== partition.leaderEpoch)
+      return refuse(
+        request.leaderEpoch < partition.leaderEpoch ? ErrorCode.FENCED_LEADER_EPOCH : ErrorCode.UNKNOWN_LEADER_EPOCH,
+      );
     if (request.partitionEpoch !== partition.partitionEpoch) return refuse(ErrorCode.INVALID_UPDATE_VERSION);
     const isr = [...new Set(request.newIsr)];
-    if (!isr.includes(request.brokerId) || isr.some((id) => !partition.replicas.includes(id))) return refuse(ErrorCode.INVALID_REQUEST);
+    if (!isr.includes(request.brokerId) || isr.some((id) => !partition.replicas.includes(id)))
+      return refuse(ErrorCode.INVALID_REQUEST);
     const added = isr.filter((id) => !partition.isr.includes(id));
     if (added.some((id) => this.image.brokers.get(id)?.fenced !== false)) return refuse(ErrorCode.INELIGIBLE_REPLICA);
     return {
-      records: [{ type: 'PartitionChange', data: { topicId: request.topicId, partitionId: request.partition, isr, leader: UNCHANGED } }],
-      result: { errorCode: ErrorCode.NONE, leaderId: partition.leader, leaderEpoch: partition.leaderEpoch, partitionEpoch: partition.partitionEpoch + 1, isr },
+      records: [
+        {
+          type: 'PartitionChange',
+          data: { topicId: request.topicId, partitionId: request.partition, isr, leader: UNCHANGED },
+        },
+      ],
+      result: {
+        errorCode: ErrorCode.NONE,
+        leaderId: partition.leader,
+        leaderEpoch: partition.leaderEpoch,
+        partitionEpoch: partition.partitionEpoch + 1,
+        isr,
+      },
     };
   }
 }

@@ -160,7 +160,17 @@ export class MetadataImage {
   toRecords(): MetadataRecord[] {
     const records: MetadataRecord[] = [];
     for (const b of [...this.brokers.values()].sort((x, y) => x.brokerId - y.brokerId)) {
-      records.push({ type: 'RegisterBroker', data: { brokerId: b.brokerId, incarnationId: b.incarnationId, brokerEpoch: b.brokerEpoch, endPoints: b.endPoints, rack: b.rack, fenced: b.fenced } });
+      records.push({
+        type: 'RegisterBroker',
+        data: {
+          brokerId: b.brokerId,
+          incarnationId: b.incarnationId,
+          brokerEpoch: b.brokerEpoch,
+          endPoints: b.endPoints,
+          rack: b.rack,
+          fenced: b.fenced,
+        },
+      });
     }
     for (const t of [...this.topicsByName.values()].sort((x, y) => x.name.localeCompare(y.name))) {
       records.push({ type: 'Topic', data: { name: t.name, topicId: t.topicId } });
@@ -170,10 +180,15 @@ export class MetadataImage {
     }
     for (const [resourceType, byName] of this.configs) {
       for (const [resourceName, entries] of byName) {
-        for (const [name, value] of entries) records.push({ type: 'Config', data: { resourceType, resourceName, name, value } });
+        for (const [name, value] of entries)
+          records.push({ type: 'Config', data: { resourceType, resourceName, name, value } });
       }
     }
-    if (this.nextProducerId > 0) records.push({ type: 'ProducerIds', data: { brokerId: -1, brokerEpoch: -1, nextProducerId: this.nextProducerId } });
+    if (this.nextProducerId > 0)
+      records.push({
+        type: 'ProducerIds',
+        data: { brokerId: -1, brokerEpoch: -1, nextProducerId: this.nextProducerId },
+      });
     return records;
   }
 
@@ -218,10 +233,18 @@ export class MetadataImage {
 
   /** A deterministic digest of the whole image, for comparing nodes in tests. */
   digest(): string {
-    const brokers = [...this.brokers.values()].sort((a, b) => a.brokerId - b.brokerId).map((b) => [b.brokerId, b.brokerEpoch, b.fenced]);
+    const brokers = [...this.brokers.values()]
+      .sort((a, b) => a.brokerId - b.brokerId)
+      .map((b) => [b.brokerId, b.brokerEpoch, b.fenced]);
     const topics = [...this.topicsByName.values()]
       .sort((a, b) => a.name.localeCompare(b.name))
-      .map((t) => [t.name, t.topicId, [...t.partitions.values()].sort((a, b) => a.partitionId - b.partitionId).map((p) => [p.partitionId, p.replicas, p.isr, p.leader, p.leaderEpoch, p.partitionEpoch])]);
+      .map((t) => [
+        t.name,
+        t.topicId,
+        [...t.partitions.values()]
+          .sort((a, b) => a.partitionId - b.partitionId)
+          .map((p) => [p.partitionId, p.replicas, p.isr, p.leader, p.leaderEpoch, p.partitionEpoch]),
+      ]);
     return JSON.stringify({ brokers, topics, nextProducerId: this.nextProducerId });
   }
 }

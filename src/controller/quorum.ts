@@ -13,7 +13,12 @@ import * as path from 'node:path';
 import { ApiKey } from '../../protocol/api-keys';
 import { ErrorCode } from '../../protocol/errors';
 import { newTopicId, ZERO_TOPIC_ID } from '../../protocol/topic-names';
-import { decodeMetadataRecord, encodeMetadataRecord, MetadataRecord, MetadataRecordInput } from '../../protocol/metadata/records';
+import {
+  decodeMetadataRecord,
+  encodeMetadataRecord,
+  MetadataRecord,
+  MetadataRecordInput,
+} from '../../protocol/metadata/records';
 import { Reader, Writer } from '../../protocol/primitives';
 import { Voter } from '../config/config';
 import { FileSystem, realFileSystem } from '../log/file-system';
@@ -25,7 +30,15 @@ import { ENTRY_MEMBERSHIP, VoterEndpoint } from '../raft/membership';
 import { Peer, RaftDispatcher, TcpRaftTransport } from '../raft/tcp-transport';
 import { KafkaListener } from '../net/kafka-listener';
 import { ControllerPortDispatcher, ControllerRequests, LifecycleRequest, MembershipAnswer } from './controller-port';
-import { Controller, ControllerSettings, OngoingReassignment, ReassignmentResult, TopicRequest, TopicResult, seededRandom } from './controller';
+import {
+  Controller,
+  ControllerSettings,
+  OngoingReassignment,
+  ReassignmentResult,
+  TopicRequest,
+  TopicResult,
+  seededRandom,
+} from './controller';
 import { MetadataImage } from './metadata-image';
 import { QuorumStorage } from '../raft/quorum-storage';
 
@@ -97,7 +110,12 @@ export class MetadataQuorum implements ControllerRequests {
   private decisions: Promise<unknown> = Promise.resolve();
 
   constructor(private readonly options: QuorumOptions) {
-    this.controller = new Controller(this.image, options.controller, seededRandom(options.nodeId * 7919 + Date.now()), newTopicId);
+    this.controller = new Controller(
+      this.image,
+      options.controller,
+      seededRandom(options.nodeId * 7919 + Date.now()),
+      newTopicId,
+    );
   }
 
   get isLeader(): boolean {
@@ -113,9 +131,29 @@ export class MetadataQuorum implements ControllerRequests {
   }
 
   /** The Raft node's view (leader, term, indexes; per-node progress on the leader) for the HTTP API and /metrics. */
-  describe(): { leaderId: number; term: number; commitIndex: number; lastIndex: number; appliedIndex: number; role: string; caughtUp: boolean; leaderChanges: number; progress: { nodeId: number; matchIndex: number; voter: boolean }[] } {
+  describe(): {
+    leaderId: number;
+    term: number;
+    commitIndex: number;
+    lastIndex: number;
+    appliedIndex: number;
+    role: string;
+    caughtUp: boolean;
+    leaderChanges: number;
+    progress: { nodeId: number; matchIndex: number; voter: boolean }[];
+  } {
     const d = this.driver?.node.describe();
-    return { leaderId: d?.leaderId ?? -1, term: d?.term ?? 0, commitIndex: d?.commitIndex ?? 0, lastIndex: d?.lastIndex ?? 0, appliedIndex: this.appliedIndex, role: d?.role ?? 'stopped', caughtUp: this.isCaughtUp(), leaderChanges: this.driver?.leaderChanges ?? 0, progress: d?.progress ?? [] };
+    return {
+      leaderId: d?.leaderId ?? -1,
+      term: d?.term ?? 0,
+      commitIndex: d?.commitIndex ?? 0,
+      lastIndex: d?.lastIndex ?? 0,
+      appliedIndex: this.appliedIndex,
+      role: d?.role ?? 'stopped',
+      caughtUp: this.isCaughtUp(),
+      leaderChanges: this.driver?.leaderChanges ?? 0,
+      progress: d?.progress ?? [],
+    };
   }
 
   /** The voters now (from the log, a snapshot, or the configured initial voters). */
@@ -138,7 +176,11 @@ export class MetadataQuorum implements ControllerRequests {
 
   /** Voters, configured voters and registered brokers may exchange Raft messages with us. */
   isKnownNode(id: number): boolean {
-    return this.voters().some((v) => v.id === id) || this.options.voters.some((v) => v.id === id) || this.image.brokers.has(id);
+    return (
+      this.voters().some((v) => v.id === id) ||
+      this.options.voters.some((v) => v.id === id) ||
+      this.image.brokers.has(id)
+    );
   }
 
   /** The controller listener actually bound (port 0 resolved). */
@@ -147,8 +189,14 @@ export class MetadataQuorum implements ControllerRequests {
   async start(): Promise<number> {
     const { options } = this;
     const storage = QuorumStorage.open(options.fs ?? realFileSystem, path.join(options.dataDir, CLUSTER_METADATA_DIR));
-    if (storage.truncatedBytesAtOpen > 0) options.logger.warn('metadata log: cut a torn or corrupt tail', { bytes: storage.truncatedBytesAtOpen });
-    this.transport = new TcpRaftTransport(options.nodeId, options.clusterId, (id) => this.endpointOf(id), options.logger);
+    if (storage.truncatedBytesAtOpen > 0)
+      options.logger.warn('metadata log: cut a torn or corrupt tail', { bytes: storage.truncatedBytesAtOpen });
+    this.transport = new TcpRaftTransport(
+      options.nodeId,
+      options.clusterId,
+      (id) => this.endpointOf(id),
+      options.logger,
+    );
     this.driver = new RaftDriver({
       id: options.nodeId,
       voters: options.voters.map((v) => ({ id: v.id, host: v.host, port: v.port })),
@@ -170,13 +218,31 @@ export class MetadataQuorum implements ControllerRequests {
     if (restoredAt > 0) options.logger.info('metadata image restored from snapshot', { index: restoredAt });
     this.startupLastIndex = Math.max(storage.lastIndex, restoredAt);
     this.listener = new KafkaListener(
-      { host: options.controllerListen.host, port: options.controllerListen.port, maxConnections: 100, socketRequestMaxBytes: 16 * 1024 * 1024, maxInflightRequests: 100 },
-      new ControllerPortDispatcher(new RaftDispatcher(() => driver, options.clusterId, (id) => this.isKnownNode(id), options.logger), options.clusterId, this),
+      {
+        host: options.controllerListen.host,
+        port: options.controllerListen.port,
+        maxConnections: 100,
+        socketRequestMaxBytes: 16 * 1024 * 1024,
+        maxInflightRequests: 100,
+      },
+      new ControllerPortDispatcher(
+        new RaftDispatcher(
+          () => driver,
+          options.clusterId,
+          (id) => this.isKnownNode(id),
+          options.logger,
+        ),
+        options.clusterId,
+        this,
+      ),
       options.logger,
     );
     const port = await this.listener.listen();
     this.controllerEndpoint = { host: options.controllerListen.host, port };
-    if (!this.isVoter) options.logger.info('not a voter: following the metadata log as an observer', { voters: this.voters().map((v) => v.id) });
+    if (!this.isVoter)
+      options.logger.info('not a voter: following the metadata log as an observer', {
+        voters: this.voters().map((v) => v.id),
+      });
     driver.start();
     this.transport.preconnect(this.voters().map((v) => v.id));
     // The active controller's clock: fence brokers whose heartbeats stopped.
@@ -195,12 +261,23 @@ export class MetadataQuorum implements ControllerRequests {
   private controllerTimer: NodeJS.Timeout | null = null;
 
   /** BrokerRegistration at the active controller. */
-  register(request: LifecycleRequest<typeof ApiKey.BrokerRegistration>): Promise<{ errorCode: number; brokerEpoch: number; leaderId: number }> {
+  register(
+    request: LifecycleRequest<typeof ApiKey.BrokerRegistration>,
+  ): Promise<{ errorCode: number; brokerEpoch: number; leaderId: number }> {
     const endPoints = [{ name: 'PLAINTEXT', host: request.host, port: request.port, securityProtocol: 0 }];
-    if (request.controllerHost && request.controllerPort > 0) endPoints.push({ name: CONTROLLER_ENDPOINT, host: request.controllerHost, port: request.controllerPort, securityProtocol: 0 });
+    if (request.controllerHost && request.controllerPort > 0)
+      endPoints.push({
+        name: CONTROLLER_ENDPOINT,
+        host: request.controllerHost,
+        port: request.controllerPort,
+        securityProtocol: 0,
+      });
     return this.decide(
       (c) => {
-        const d = c.registerBroker({ brokerId: request.brokerId, incarnationId: request.incarnationId, endPoints, rack: request.rack }, Date.now());
+        const d = c.registerBroker(
+          { brokerId: request.brokerId, incarnationId: request.incarnationId, endPoints, rack: request.rack },
+          Date.now(),
+        );
         return { records: d.records, result: { ...d.result, leaderId: this.leaderId } };
       },
       { errorCode: ErrorCode.NOT_CONTROLLER, brokerEpoch: -1, leaderId: this.leaderId },
@@ -208,18 +285,28 @@ export class MetadataQuorum implements ControllerRequests {
   }
 
   /** BrokerHeartbeat at the active controller. */
-  heartbeat(request: LifecycleRequest<typeof ApiKey.BrokerHeartbeat>): Promise<{ errorCode: number; isCaughtUp: boolean; isFenced: boolean; shouldShutDown: boolean; leaderId: number }> {
+  heartbeat(
+    request: LifecycleRequest<typeof ApiKey.BrokerHeartbeat>,
+  ): Promise<{ errorCode: number; isCaughtUp: boolean; isFenced: boolean; shouldShutDown: boolean; leaderId: number }> {
     return this.decide(
       (c) => {
         const d = c.heartbeat(request, Date.now());
         return { records: d.records, result: { ...d.result, leaderId: this.leaderId } };
       },
-      { errorCode: ErrorCode.NOT_CONTROLLER, isCaughtUp: false, isFenced: true, shouldShutDown: false, leaderId: this.leaderId },
+      {
+        errorCode: ErrorCode.NOT_CONTROLLER,
+        isCaughtUp: false,
+        isFenced: true,
+        shouldShutDown: false,
+        leaderId: this.leaderId,
+      },
     );
   }
 
   /** AllocateProducerIds at the active controller: a block committed to the metadata log. */
-  allocateProducerIds(request: LifecycleRequest<typeof ApiKey.AllocateProducerIds>): Promise<{ errorCode: number; firstProducerId: number; count: number; leaderId: number }> {
+  allocateProducerIds(
+    request: LifecycleRequest<typeof ApiKey.AllocateProducerIds>,
+  ): Promise<{ errorCode: number; firstProducerId: number; count: number; leaderId: number }> {
     return this.decide(
       (c) => {
         const d = c.allocateProducerIds(request.brokerId, request.brokerEpoch);
@@ -230,8 +317,16 @@ export class MetadataQuorum implements ControllerRequests {
   }
 
   /** AlterPartitionIsr at the active controller. */
-  alterPartitionIsr(request: LifecycleRequest<typeof ApiKey.AlterPartitionIsr>): Promise<{ errorCode: number; leaderId: number; leaderEpoch: number; partitionEpoch: number; isr: number[] }> {
-    return this.decide((c) => c.alterPartitionIsr(request), { errorCode: ErrorCode.NOT_CONTROLLER, leaderId: this.leaderId, leaderEpoch: -1, partitionEpoch: -1, isr: [] });
+  alterPartitionIsr(
+    request: LifecycleRequest<typeof ApiKey.AlterPartitionIsr>,
+  ): Promise<{ errorCode: number; leaderId: number; leaderEpoch: number; partitionEpoch: number; isr: number[] }> {
+    return this.decide((c) => c.alterPartitionIsr(request), {
+      errorCode: ErrorCode.NOT_CONTROLLER,
+      leaderId: this.leaderId,
+      leaderEpoch: -1,
+      partitionEpoch: -1,
+      isr: [],
+    });
   }
 
   /** The controller endpoint of a voter (or of any registered node). */
@@ -252,13 +347,20 @@ export class MetadataQuorum implements ControllerRequests {
     if (!node) return;
     const voters = new Set(node.membership().map((v) => v.id));
     for (const broker of this.image.brokers.values()) {
-      if (!voters.has(broker.brokerId) && broker.endPoints.some((e) => e.name === CONTROLLER_ENDPOINT)) node.addObserver(broker.brokerId);
+      if (!voters.has(broker.brokerId) && broker.endPoints.some((e) => e.name === CONTROLLER_ENDPOINT))
+        node.addObserver(broker.brokerId);
     }
   }
 
   private notLeaderAnswer(message: string): MembershipAnswer {
     const leader = this.leaderId >= 0 ? this.endpointOf(this.leaderId) : undefined;
-    return { errorCode: ErrorCode.NOT_CONTROLLER, errorMessage: message, leaderId: this.leaderId, leaderHost: leader?.host ?? null, leaderPort: leader?.port ?? -1 };
+    return {
+      errorCode: ErrorCode.NOT_CONTROLLER,
+      errorMessage: message,
+      leaderId: this.leaderId,
+      leaderHost: leader?.host ?? null,
+      leaderPort: leader?.port ?? -1,
+    };
   }
 
   private membershipAnswer(errorCode: number, errorMessage: string | null): MembershipAnswer {
@@ -268,27 +370,46 @@ export class MetadataQuorum implements ControllerRequests {
   /** RaftAddVoter: promotes a registered node once it has caught up on the log. */
   async addVoter(voterId: number): Promise<MembershipAnswer> {
     const driver = this.driver;
-    if (!driver || !this.isLeader) return this.notLeaderAnswer('this node is not the active controller; ask the leader');
-    if (this.voters().some((v) => v.id === voterId)) return this.membershipAnswer(ErrorCode.INVALID_REQUEST, `node ${voterId} is already a voter`);
+    if (!driver || !this.isLeader)
+      return this.notLeaderAnswer('this node is not the active controller; ask the leader');
+    if (this.voters().some((v) => v.id === voterId))
+      return this.membershipAnswer(ErrorCode.INVALID_REQUEST, `node ${voterId} is already a voter`);
     const endpoint = this.image.brokers.get(voterId)?.endPoints.find((e) => e.name === CONTROLLER_ENDPOINT);
-    if (!endpoint) return this.membershipAnswer(ErrorCode.BROKER_ID_NOT_REGISTERED, `node ${voterId} has not registered; start it first (it joins as an observer)`);
+    if (!endpoint)
+      return this.membershipAnswer(
+        ErrorCode.BROKER_ID_NOT_REGISTERED,
+        `node ${voterId} has not registered; start it first (it joins as an observer)`,
+      );
     // The new voter must hold the log before it counts towards commits.
     const target = driver.node.commitIndex;
     const deadline = Date.now() + CATCH_UP_TIMEOUT_MS;
     const matchOf = () => driver.node.describe().progress.find((p) => p.nodeId === voterId)?.matchIndex ?? 0;
     while (matchOf() < target) {
-      if (Date.now() > deadline || !this.isLeader) return this.membershipAnswer(ErrorCode.REQUEST_TIMED_OUT, `node ${voterId} did not catch up on the metadata log (at ${matchOf()} of ${target}) within ${CATCH_UP_TIMEOUT_MS} ms`);
+      if (Date.now() > deadline || !this.isLeader)
+        return this.membershipAnswer(
+          ErrorCode.REQUEST_TIMED_OUT,
+          `node ${voterId} did not catch up on the metadata log (at ${matchOf()} of ${target}) within ${CATCH_UP_TIMEOUT_MS} ms`,
+        );
       await new Promise((r) => setTimeout(r, this.options.tickMs));
     }
-    return this.changeVoters([...this.voters(), { id: voterId, host: endpoint.host, port: endpoint.port }], `node ${voterId} is a voter`);
+    return this.changeVoters(
+      [...this.voters(), { id: voterId, host: endpoint.host, port: endpoint.port }],
+      `node ${voterId} is a voter`,
+    );
   }
 
   /** RaftRemoveVoter: the node stays a broker and follows the log as an observer. */
   async removeVoter(voterId: number): Promise<MembershipAnswer> {
-    if (!this.driver || !this.isLeader) return this.notLeaderAnswer('this node is not the active controller; ask the leader');
-    if (!this.voters().some((v) => v.id === voterId)) return this.membershipAnswer(ErrorCode.INVALID_REQUEST, `node ${voterId} is not a voter`);
-    if (this.voters().length === 1) return this.membershipAnswer(ErrorCode.INVALID_REQUEST, 'cannot remove the last voter');
-    return this.changeVoters(this.voters().filter((v) => v.id !== voterId), `node ${voterId} is no longer a voter`);
+    if (!this.driver || !this.isLeader)
+      return this.notLeaderAnswer('this node is not the active controller; ask the leader');
+    if (!this.voters().some((v) => v.id === voterId))
+      return this.membershipAnswer(ErrorCode.INVALID_REQUEST, `node ${voterId} is not a voter`);
+    if (this.voters().length === 1)
+      return this.membershipAnswer(ErrorCode.INVALID_REQUEST, 'cannot remove the last voter');
+    return this.changeVoters(
+      this.voters().filter((v) => v.id !== voterId),
+      `node ${voterId} is no longer a voter`,
+    );
   }
 
   private async changeVoters(voters: VoterEndpoint[], done: string): Promise<MembershipAnswer> {
@@ -302,7 +423,10 @@ export class MetadataQuorum implements ControllerRequests {
       return this.membershipAnswer(ErrorCode.NONE, done);
     } catch (error) {
       if (error instanceof MembershipError) return this.membershipAnswer(ErrorCode.INVALID_REQUEST, error.message);
-      if (error instanceof NotLeaderError) return this.notLeaderAnswer('leadership changed before the change committed; check `brook cluster status` and retry');
+      if (error instanceof NotLeaderError)
+        return this.notLeaderAnswer(
+          'leadership changed before the change committed; check `brook cluster status` and retry',
+        );
       throw error;
     } finally {
       clearTimeout(timer);
@@ -342,7 +466,10 @@ export class MetadataQuorum implements ControllerRequests {
       records = decodeMetadataEntries(entry.data);
     } catch (error) {
       // A committed entry this node cannot read: stop applying rather than diverge.
-      this.options.logger.error('cannot read committed metadata entry', { index: entry.index, error: (error as Error).message });
+      this.options.logger.error('cannot read committed metadata entry', {
+        index: entry.index,
+        error: (error as Error).message,
+      });
       throw error;
     }
     for (const record of records) {
@@ -392,11 +519,19 @@ export class MetadataQuorum implements ControllerRequests {
     if (!this.driver || !this.isLeaderOrFollowing()) return false;
     if (this.appliedIndex >= this.startupLastIndex) return true;
     const node = this.driver.node;
-    return node.role === 'follower' && node.commitIndex > 0 && this.appliedIndex >= node.commitIndex && node.lastIndex < this.startupLastIndex;
+    return (
+      node.role === 'follower' &&
+      node.commitIndex > 0 &&
+      this.appliedIndex >= node.commitIndex &&
+      node.lastIndex < this.startupLastIndex
+    );
   }
 
   /** Runs one controller decision on the leader and waits for its records to commit. */
-  private decide<T>(make: (controller: Controller) => { records: MetadataRecordInput[]; result: T }, notLeader: T): Promise<T> {
+  private decide<T>(
+    make: (controller: Controller) => { records: MetadataRecordInput[]; result: T },
+    notLeader: T,
+  ): Promise<T> {
     const run = async (): Promise<T> => {
       if (!this.driver || !this.isLeader) return notLeader;
       const decision = make(this.controller);
@@ -426,21 +561,44 @@ export class MetadataQuorum implements ControllerRequests {
   }
 
   createTopics(requests: TopicRequest[], validateOnly: boolean): Promise<TopicResult[]> {
-    const notLeader = requests.map((r) => ({ name: r.name, topicId: ZERO_TOPIC_ID, errorCode: ErrorCode.NOT_CONTROLLER, errorMessage: 'this node is not the active controller' }));
+    const notLeader = requests.map((r) => ({
+      name: r.name,
+      topicId: ZERO_TOPIC_ID,
+      errorCode: ErrorCode.NOT_CONTROLLER,
+      errorMessage: 'this node is not the active controller',
+    }));
     return this.decide((c) => c.createTopics(requests, validateOnly), notLeader);
   }
 
   deleteTopics(names: string[]): Promise<{ name: string; topicId: string; errorCode: number }[]> {
-    return this.decide((c) => c.deleteTopics(names), names.map((name) => ({ name, topicId: ZERO_TOPIC_ID, errorCode: ErrorCode.NOT_CONTROLLER })));
+    return this.decide(
+      (c) => c.deleteTopics(names),
+      names.map((name) => ({ name, topicId: ZERO_TOPIC_ID, errorCode: ErrorCode.NOT_CONTROLLER })),
+    );
   }
 
-  alterPartitionReassignments(topics: { name: string; partitions: { partitionIndex: number; replicas: number[] | null }[] }[]): Promise<{ name: string; partitions: ReassignmentResult[] }[]> {
-    const notLeader = topics.map((t) => ({ name: t.name, partitions: t.partitions.map((p) => ({ partitionIndex: p.partitionIndex, errorCode: ErrorCode.NOT_CONTROLLER, errorMessage: 'this node is not the active controller' })) }));
+  alterPartitionReassignments(
+    topics: { name: string; partitions: { partitionIndex: number; replicas: number[] | null }[] }[],
+  ): Promise<{ name: string; partitions: ReassignmentResult[] }[]> {
+    const notLeader = topics.map((t) => ({
+      name: t.name,
+      partitions: t.partitions.map((p) => ({
+        partitionIndex: p.partitionIndex,
+        errorCode: ErrorCode.NOT_CONTROLLER,
+        errorMessage: 'this node is not the active controller',
+      })),
+    }));
     return this.decide((c) => c.alterPartitionReassignments(topics), notLeader);
   }
 
-  alterTopicConfigs(changes: { topic: string; configs: { name: string; op: number; value: string | null }[] }[]): Promise<{ topic: string; errorCode: number; errorMessage: string | null }[]> {
-    const notLeader = changes.map((c) => ({ topic: c.topic, errorCode: ErrorCode.NOT_CONTROLLER, errorMessage: 'this node is not the active controller' }));
+  alterTopicConfigs(
+    changes: { topic: string; configs: { name: string; op: number; value: string | null }[] }[],
+  ): Promise<{ topic: string; errorCode: number; errorMessage: string | null }[]> {
+    const notLeader = changes.map((c) => ({
+      topic: c.topic,
+      errorCode: ErrorCode.NOT_CONTROLLER,
+      errorMessage: 'this node is not the active controller',
+    }));
     return this.decide((c) => c.alterTopicConfigs(changes), notLeader);
   }
 
@@ -449,9 +607,11 @@ export class MetadataQuorum implements ControllerRequests {
   }
 
   createPartitions(name: string, count: number): Promise<{ errorCode: number; errorMessage: string | null }> {
-    return this.decide((c) => c.createPartitions(name, count), { errorCode: ErrorCode.NOT_CONTROLLER, errorMessage: 'this node is not the active controller' });
+    return this.decide((c) => c.createPartitions(name, count), {
+      errorCode: ErrorCode.NOT_CONTROLLER,
+      errorMessage: 'this node is not the active controller',
+    });
   }
-
 
   async stop(): Promise<void> {
     if (this.controllerTimer) clearInterval(this.controllerTimer);

@@ -76,7 +76,12 @@ export class GroupCoordinator {
    * This broker became (or stopped being) the leader of an offsets partition. Becoming
    * leader loads the partition's groups; losing it forgets them.
    */
-  async onOffsetsLeadership(partition: number, leading: boolean, partitionOf: PartitionOf, log?: PartitionLog): Promise<void> {
+  async onOffsetsLeadership(
+    partition: number,
+    leading: boolean,
+    partitionOf: PartitionOf,
+    log?: PartitionLog,
+  ): Promise<void> {
     this.partitionOf = partitionOf;
     if (!this.loaded) {
       // start() is still loading: it handles this once it is done.
@@ -101,7 +106,9 @@ export class GroupCoordinator {
         this.groups.set(groupId, group);
         count++;
       }
-      for (const groupId of this.store.groupIds()) if (belongs(groupId) && !this.groups.has(groupId)) this.groups.set(groupId, new Group(groupId, now, this.limits));
+      for (const groupId of this.store.groupIds())
+        if (belongs(groupId) && !this.groups.has(groupId))
+          this.groups.set(groupId, new Group(groupId, now, this.limits));
       this.logger.info('offsets partition loaded as its new leader', { partition, groups: count });
     } finally {
       this.loading.delete(partition);
@@ -116,7 +123,16 @@ export class GroupCoordinator {
       const waiter = this.waiters.get(requestId);
       this.waiters.delete(requestId);
       this.waiterGroups.delete(requestId);
-      waiter?.({ errorCode: ErrorCode.NOT_COORDINATOR, generationId: -1, protocolType: null, protocolName: null, leader: '', memberId: '', members: [], assignment: Buffer.alloc(0) } as JoinReply & SyncReply);
+      waiter?.({
+        errorCode: ErrorCode.NOT_COORDINATOR,
+        generationId: -1,
+        protocolType: null,
+        protocolName: null,
+        leader: '',
+        memberId: '',
+        members: [],
+        assignment: Buffer.alloc(0),
+      } as JoinReply & SyncReply);
     }
   }
 
@@ -130,7 +146,8 @@ export class GroupCoordinator {
       group.restore(snapshot, now);
       this.groups.set(groupId, group);
     }
-    for (const groupId of this.store.groupIds()) if (!this.groups.has(groupId)) this.groups.set(groupId, new Group(groupId, now, this.limits));
+    for (const groupId of this.store.groupIds())
+      if (!this.groups.has(groupId)) this.groups.set(groupId, new Group(groupId, now, this.limits));
     this.loaded = true;
     // Leadership that changed while loading: partitions gained are loaded, lost ones dropped.
     const loadedPartitions = new Set(initial.map((l) => l.partition));
@@ -139,7 +156,8 @@ export class GroupCoordinator {
       if (this.partitionOf) await this.onOffsetsLeadership(partition, change.leading, this.partitionOf, change.log);
     }
     this.early.clear();
-    for (const problem of this.store.skipped.slice(0, 10)) this.logger.warn('skipped unreadable offsets record', { problem });
+    for (const problem of this.store.skipped.slice(0, 10))
+      this.logger.warn('skipped unreadable offsets record', { problem });
     this.logger.info('group coordinator loaded', { groups: this.groups.size, skipped: this.store.skipped.length });
     const interval = this.options.tickIntervalMs ?? 250;
     this.timer = setInterval(() => this.tick(), interval);
@@ -157,7 +175,16 @@ export class GroupCoordinator {
     this.waiters.clear();
     this.waiterGroups.clear();
     for (const waiter of waiters) {
-      waiter({ errorCode, generationId: -1, protocolType: null, protocolName: null, leader: '', memberId: '', members: [], assignment: Buffer.alloc(0) } as JoinReply & SyncReply);
+      waiter({
+        errorCode,
+        generationId: -1,
+        protocolType: null,
+        protocolName: null,
+        leader: '',
+        memberId: '',
+        members: [],
+        assignment: Buffer.alloc(0),
+      } as JoinReply & SyncReply);
     }
   }
 
@@ -205,13 +232,23 @@ export class GroupCoordinator {
   join(groupId: string, request: JoinRequest): Promise<JoinReply> {
     const group = this.group(groupId, true)!;
     const newMemberId = `${request.clientId || 'member'}-${randomUUID()}`;
-    return this.park<JoinReply>(groupId, (requestId) => this.apply(group, group.join(request, requestId, this.clock(), newMemberId)));
+    return this.park<JoinReply>(groupId, (requestId) =>
+      this.apply(group, group.join(request, requestId, this.clock(), newMemberId)),
+    );
   }
 
   sync(groupId: string, request: Parameters<Group['sync']>[0]): Promise<SyncReply> {
     const group = this.group(groupId, false);
-    if (!group) return Promise.resolve({ errorCode: ErrorCode.UNKNOWN_MEMBER_ID, protocolType: null, protocolName: null, assignment: Buffer.alloc(0) });
-    return this.park<SyncReply>(groupId, (requestId) => this.apply(group, group.sync(request, requestId, this.clock())));
+    if (!group)
+      return Promise.resolve({
+        errorCode: ErrorCode.UNKNOWN_MEMBER_ID,
+        protocolType: null,
+        protocolName: null,
+        assignment: Buffer.alloc(0),
+      });
+    return this.park<SyncReply>(groupId, (requestId) =>
+      this.apply(group, group.sync(request, requestId, this.clock())),
+    );
   }
 
   heartbeat(groupId: string, request: Parameters<Group['heartbeat']>[0]): number {
@@ -220,9 +257,16 @@ export class GroupCoordinator {
     return group.heartbeat(request, this.clock());
   }
 
-  leave(groupId: string, members: { memberId: string; groupInstanceId: string | null }[]): { errorCode: number; members: { memberId: string; groupInstanceId: string | null; errorCode: number }[] } {
+  leave(
+    groupId: string,
+    members: { memberId: string; groupInstanceId: string | null }[],
+  ): { errorCode: number; members: { memberId: string; groupInstanceId: string | null; errorCode: number }[] } {
     const group = this.group(groupId, false);
-    if (!group) return { errorCode: ErrorCode.UNKNOWN_MEMBER_ID, members: members.map((m) => ({ ...m, errorCode: ErrorCode.UNKNOWN_MEMBER_ID })) };
+    if (!group)
+      return {
+        errorCode: ErrorCode.UNKNOWN_MEMBER_ID,
+        members: members.map((m) => ({ ...m, errorCode: ErrorCode.UNKNOWN_MEMBER_ID })),
+      };
     const out = members.map((m) => {
       const { errorCode, effects } = group.leave(m.memberId, m.groupInstanceId, this.clock());
       this.apply(group, effects);
@@ -261,7 +305,8 @@ export class GroupCoordinator {
   /** DeleteGroups: only empty groups; their offsets and metadata are tombstoned. */
   deleteGroup(groupId: string): number {
     const group = this.groups.get(groupId);
-    if (!group || group.state === 'Dead') return this.store.groupIds().includes(groupId) ? this.dropOffsetsOnly(groupId) : ErrorCode.GROUP_ID_NOT_FOUND;
+    if (!group || group.state === 'Dead')
+      return this.store.groupIds().includes(groupId) ? this.dropOffsetsOnly(groupId) : ErrorCode.GROUP_ID_NOT_FOUND;
     if (group.state !== 'Empty') return ErrorCode.NON_EMPTY_GROUP;
     group.state = 'Dead';
     this.store.deleteGroup(groupId);
@@ -275,9 +320,14 @@ export class GroupCoordinator {
   }
 
   /** OffsetDelete: refused for partitions the group still consumes while it has members. */
-  deleteOffsets(groupId: string, partitions: { topic: string; partition: number }[], subscribedTopics: Set<string>): { groupError: number; results: number[] } {
+  deleteOffsets(
+    groupId: string,
+    partitions: { topic: string; partition: number }[],
+    subscribedTopics: Set<string>,
+  ): { groupError: number; results: number[] } {
     const group = this.groups.get(groupId);
-    if (!group && !this.store.groupIds().includes(groupId)) return { groupError: ErrorCode.GROUP_ID_NOT_FOUND, results: [] };
+    if (!group && !this.store.groupIds().includes(groupId))
+      return { groupError: ErrorCode.GROUP_ID_NOT_FOUND, results: [] };
     const results = partitions.map(({ topic, partition }) => {
       if (group && group.state !== 'Empty' && subscribedTopics.has(topic)) return ErrorCode.GROUP_SUBSCRIBED_TO_TOPIC;
       this.store.deleteOffset(groupId, topic, partition);
@@ -294,7 +344,11 @@ export class GroupCoordinator {
       try {
         this.apply(group, group.tick(now));
         // offsets.retention.minutes: an empty group's offsets expire that long after it emptied.
-        if (group.state === 'Empty' && now - group.emptySinceMs > this.options.offsetsRetentionMs && this.store.offsetsOf(group.groupId).size > 0) {
+        if (
+          group.state === 'Empty' &&
+          now - group.emptySinceMs > this.options.offsetsRetentionMs &&
+          this.store.offsetsOf(group.groupId).size > 0
+        ) {
           this.logger.info('offsets expired for empty group', { group: group.groupId });
           this.store.deleteGroup(group.groupId);
         }

@@ -81,7 +81,14 @@ export const DEFAULT_GROUP_LIMITS: GroupLimits = {
 /** What a JoinGroup carries: a member's identity and protocols, as the member will hold them. */
 export type JoinRequest = Pick<
   Member,
-  'memberId' | 'groupInstanceId' | 'clientId' | 'clientHost' | 'sessionTimeoutMs' | 'rebalanceTimeoutMs' | 'protocolType' | 'protocols'
+  | 'memberId'
+  | 'groupInstanceId'
+  | 'clientId'
+  | 'clientHost'
+  | 'sessionTimeoutMs'
+  | 'rebalanceTimeoutMs'
+  | 'protocolType'
+  | 'protocols'
 > & {
   /** v4+: a new member must first ask for an id (MEMBER_ID_REQUIRED). */
   requireKnownMemberId: boolean;
@@ -127,7 +134,10 @@ export class Group {
   /** JoinGroup. `newMemberId` is used if the member needs an id. */
   join(request: JoinRequest, requestId: number, nowMs: number, newMemberId: string): Effect[] {
     if (this.state === 'Dead') return [this.error(requestId, request.memberId, ErrorCode.COORDINATOR_NOT_AVAILABLE)];
-    if (request.sessionTimeoutMs < this.limits.minSessionTimeoutMs || request.sessionTimeoutMs > this.limits.maxSessionTimeoutMs) {
+    if (
+      request.sessionTimeoutMs < this.limits.minSessionTimeoutMs ||
+      request.sessionTimeoutMs > this.limits.maxSessionTimeoutMs
+    ) {
       return [this.error(requestId, request.memberId, ErrorCode.INVALID_SESSION_TIMEOUT)];
     }
     if (request.protocolType === '' || request.protocols.length === 0) {
@@ -167,7 +177,8 @@ export class Group {
       const instance = request.groupInstanceId;
       if (instance !== null) {
         const current = this.staticMembers.get(instance);
-        if (current !== undefined && current !== memberId) return [this.error(requestId, memberId, ErrorCode.FENCED_INSTANCE_ID)];
+        if (current !== undefined && current !== memberId)
+          return [this.error(requestId, memberId, ErrorCode.FENCED_INSTANCE_ID)];
       }
       if (!this.members.has(memberId) && !this.pendingMembers.has(memberId)) {
         return [this.error(requestId, memberId, ErrorCode.UNKNOWN_MEMBER_ID)];
@@ -178,7 +189,8 @@ export class Group {
     let member = this.members.get(memberId);
     const effects: Effect[] = [];
     if (!member) {
-      if (this.members.size >= this.limits.maxSize) return [this.error(requestId, memberId, ErrorCode.GROUP_MAX_SIZE_REACHED)];
+      if (this.members.size >= this.limits.maxSize)
+        return [this.error(requestId, memberId, ErrorCode.GROUP_MAX_SIZE_REACHED)];
       member = {
         memberId,
         groupInstanceId: request.groupInstanceId,
@@ -231,7 +243,11 @@ export class Group {
     if (this.state === 'CompletingRebalance') {
       for (const member of this.members.values()) {
         if (member.syncRequest !== null) {
-          effects.push({ kind: 'sync-reply', requestId: member.syncRequest, reply: this.syncError(ErrorCode.REBALANCE_IN_PROGRESS) });
+          effects.push({
+            kind: 'sync-reply',
+            requestId: member.syncRequest,
+            reply: this.syncError(ErrorCode.REBALANCE_IN_PROGRESS),
+          });
           member.syncRequest = null;
         }
       }
@@ -239,7 +255,8 @@ export class Group {
     const wasEmpty = this.state === 'Empty';
     this.state = 'PreparingRebalance';
     let timeout = 0;
-    for (const member of this.members.values()) timeout = Math.max(timeout, member.rebalanceTimeoutMs > 0 ? member.rebalanceTimeoutMs : member.sessionTimeoutMs);
+    for (const member of this.members.values())
+      timeout = Math.max(timeout, member.rebalanceTimeoutMs > 0 ? member.rebalanceTimeoutMs : member.sessionTimeoutMs);
     this.rebalanceDeadlineMs = nowMs + timeout;
     this.initialDelayUntilMs = wasEmpty ? nowMs + Math.min(this.limits.initialRebalanceDelayMs, timeout) : 0;
     return effects;
@@ -255,7 +272,8 @@ export class Group {
     const delayOver = nowMs >= this.initialDelayUntilMs;
     if (!(everyoneJoined && delayOver) && nowMs < this.rebalanceDeadlineMs) return [];
     // Members that did not rejoin in time leave the group.
-    for (const member of [...this.members.values()]) if (member.joinRequest === null) this.removeMember(member.memberId);
+    for (const member of [...this.members.values()])
+      if (member.joinRequest === null) this.removeMember(member.memberId);
     this.generationId++;
     if (this.members.size === 0) {
       this.toEmpty(nowMs);
@@ -266,11 +284,16 @@ export class Group {
     if (this.leaderId === null || !this.members.has(this.leaderId)) this.leaderId = this.members.keys().next().value!;
     this.state = 'CompletingRebalance';
     let timeout = 0;
-    for (const member of this.members.values()) timeout = Math.max(timeout, member.rebalanceTimeoutMs > 0 ? member.rebalanceTimeoutMs : member.sessionTimeoutMs);
+    for (const member of this.members.values())
+      timeout = Math.max(timeout, member.rebalanceTimeoutMs > 0 ? member.rebalanceTimeoutMs : member.sessionTimeoutMs);
     this.syncDeadlineMs = nowMs + timeout;
     const effects: Effect[] = [];
     for (const member of this.members.values()) {
-      effects.push({ kind: 'join-reply', requestId: member.joinRequest!, reply: this.joinReplyFor(member, member.memberId === this.leaderId) });
+      effects.push({
+        kind: 'join-reply',
+        requestId: member.joinRequest!,
+        reply: this.joinReplyFor(member, member.memberId === this.leaderId),
+      });
       member.joinRequest = null;
       member.lastHeartbeatMs = nowMs;
     }
@@ -298,7 +321,9 @@ export class Group {
   /** Kafka's vote: each member votes for its most preferred protocol that all support. */
   private selectProtocol(): string {
     const members = [...this.members.values()];
-    const candidates = members[0].protocols.map((p) => p.name).filter((name) => members.every((m) => m.protocols.some((p) => p.name === name)));
+    const candidates = members[0].protocols
+      .map((p) => p.name)
+      .filter((name) => members.every((m) => m.protocols.some((p) => p.name === name)));
     const votes = new Map<string, number>();
     for (const member of members) {
       const choice = member.protocols.find((p) => candidates.includes(p.name));
@@ -313,7 +338,8 @@ export class Group {
     const member = this.members.get(memberId);
     if (!member) return;
     this.members.delete(memberId);
-    if (member.groupInstanceId !== null && this.staticMembers.get(member.groupInstanceId) === memberId) this.staticMembers.delete(member.groupInstanceId);
+    if (member.groupInstanceId !== null && this.staticMembers.get(member.groupInstanceId) === memberId)
+      this.staticMembers.delete(member.groupInstanceId);
     if (this.leaderId === memberId) this.leaderId = this.members.keys().next().value ?? null;
   }
 
@@ -336,25 +362,42 @@ export class Group {
   }
 
   sync(
-    request: { memberId: string; groupInstanceId: string | null; generationId: number; protocolType: string | null; protocolName: string | null; assignments: { memberId: string; assignment: Buffer }[] },
+    request: {
+      memberId: string;
+      groupInstanceId: string | null;
+      generationId: number;
+      protocolType: string | null;
+      protocolName: string | null;
+      assignments: { memberId: string; assignment: Buffer }[];
+    },
     requestId: number,
     nowMs: number,
   ): Effect[] {
-    const reply = (errorCode: number): Effect[] => [{ kind: 'sync-reply', requestId, reply: this.syncError(errorCode) }];
+    const reply = (errorCode: number): Effect[] => [
+      { kind: 'sync-reply', requestId, reply: this.syncError(errorCode) },
+    ];
     if (this.state === 'Dead' || this.state === 'Empty') return reply(ErrorCode.UNKNOWN_MEMBER_ID);
     const check = this.checkMember(request.memberId, request.groupInstanceId, request.generationId);
     if (check !== ErrorCode.NONE) return reply(check);
-    if ((request.protocolType !== null && request.protocolType !== this.protocolType) || (request.protocolName !== null && request.protocolName !== this.protocolName)) {
+    if (
+      (request.protocolType !== null && request.protocolType !== this.protocolType) ||
+      (request.protocolName !== null && request.protocolName !== this.protocolName)
+    ) {
       return reply(ErrorCode.INCONSISTENT_GROUP_PROTOCOL);
     }
-    if (request.assignments.some((a) => a.assignment.length > this.limits.memberMetadataBytesMax)) return reply(ErrorCode.INVALID_REQUEST);
+    if (request.assignments.some((a) => a.assignment.length > this.limits.memberMetadataBytesMax))
+      return reply(ErrorCode.INVALID_REQUEST);
     const member = this.members.get(request.memberId)!;
     member.lastHeartbeatMs = nowMs;
     if (this.state === 'PreparingRebalance') return reply(ErrorCode.REBALANCE_IN_PROGRESS);
     if (this.state === 'Stable') return [{ kind: 'sync-reply', requestId, reply: this.syncOk(member) }];
     // CompletingRebalance: park until the leader brings the assignment.
     if (member.syncRequest !== null) {
-      const superseded: Effect = { kind: 'sync-reply', requestId: member.syncRequest, reply: this.syncError(ErrorCode.REBALANCE_IN_PROGRESS) };
+      const superseded: Effect = {
+        kind: 'sync-reply',
+        requestId: member.syncRequest,
+        reply: this.syncError(ErrorCode.REBALANCE_IN_PROGRESS),
+      };
       member.syncRequest = requestId;
       if (request.memberId !== this.leaderId) return [superseded];
     }
@@ -377,10 +420,18 @@ export class Group {
   }
 
   private syncOk(member: Member): SyncReply {
-    return { errorCode: ErrorCode.NONE, protocolType: this.protocolType, protocolName: this.protocolName, assignment: member.assignment };
+    return {
+      errorCode: ErrorCode.NONE,
+      protocolType: this.protocolType,
+      protocolName: this.protocolName,
+      assignment: member.assignment,
+    };
   }
 
-  heartbeat(request: { memberId: string; groupInstanceId: string | null; generationId: number }, nowMs: number): number {
+  heartbeat(
+    request: { memberId: string; groupInstanceId: string | null; generationId: number },
+    nowMs: number,
+  ): number {
     if (this.state === 'Dead' || this.state === 'Empty') return ErrorCode.UNKNOWN_MEMBER_ID;
     const check = this.checkMember(request.memberId, request.groupInstanceId, request.generationId);
     if (check !== ErrorCode.NONE) return check;
@@ -405,7 +456,12 @@ export class Group {
     }
     const effects: Effect[] = [];
     if (member.joinRequest !== null) effects.push(this.error(member.joinRequest, id, ErrorCode.UNKNOWN_MEMBER_ID));
-    if (member.syncRequest !== null) effects.push({ kind: 'sync-reply', requestId: member.syncRequest, reply: this.syncError(ErrorCode.UNKNOWN_MEMBER_ID) });
+    if (member.syncRequest !== null)
+      effects.push({
+        kind: 'sync-reply',
+        requestId: member.syncRequest,
+        reply: this.syncError(ErrorCode.UNKNOWN_MEMBER_ID),
+      });
     this.removeMember(id);
     effects.push(...this.afterMembershipLoss(nowMs));
     return { errorCode: ErrorCode.NONE, effects };
@@ -417,7 +473,8 @@ export class Group {
       this.toEmpty(nowMs);
       return [{ kind: 'persist' }];
     }
-    if (this.state === 'Stable' || this.state === 'CompletingRebalance') return this.prepareRebalance(nowMs).concat(this.maybeCompleteJoin(nowMs));
+    if (this.state === 'Stable' || this.state === 'CompletingRebalance')
+      return this.prepareRebalance(nowMs).concat(this.maybeCompleteJoin(nowMs));
     return this.maybeCompleteJoin(nowMs);
   }
 
@@ -429,8 +486,14 @@ export class Group {
     for (const member of [...this.members.values()]) {
       const parkedInJoin = this.state === 'PreparingRebalance' && member.joinRequest !== null;
       if (!parkedInJoin && nowMs - member.lastHeartbeatMs > member.sessionTimeoutMs) {
-        if (member.syncRequest !== null) effects.push({ kind: 'sync-reply', requestId: member.syncRequest, reply: this.syncError(ErrorCode.UNKNOWN_MEMBER_ID) });
-        if (member.joinRequest !== null) effects.push(this.error(member.joinRequest, member.memberId, ErrorCode.UNKNOWN_MEMBER_ID));
+        if (member.syncRequest !== null)
+          effects.push({
+            kind: 'sync-reply',
+            requestId: member.syncRequest,
+            reply: this.syncError(ErrorCode.UNKNOWN_MEMBER_ID),
+          });
+        if (member.joinRequest !== null)
+          effects.push(this.error(member.joinRequest, member.memberId, ErrorCode.UNKNOWN_MEMBER_ID));
         this.removeMember(member.memberId);
         lost = true;
       }
@@ -453,7 +516,13 @@ export class Group {
     this.members.clear();
     this.staticMembers.clear();
     for (const m of snapshot.members) {
-      this.members.set(m.memberId, { ...m, protocols: m.protocols, lastHeartbeatMs: nowMs, joinRequest: null, syncRequest: null });
+      this.members.set(m.memberId, {
+        ...m,
+        protocols: m.protocols,
+        lastHeartbeatMs: nowMs,
+        joinRequest: null,
+        syncRequest: null,
+      });
       if (m.groupInstanceId !== null) this.staticMembers.set(m.groupInstanceId, m.memberId);
     }
     this.state = this.members.size > 0 ? 'Stable' : 'Empty';

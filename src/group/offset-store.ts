@@ -45,16 +45,26 @@ function groupKey(group: string): Buffer {
 }
 
 function offsetValue(value: CommittedOffset): Buffer {
-  return new Writer(64).int16(VALUE_VERSION).int64(value.offset).int32(value.leaderEpoch).nullableString(value.metadata).int64(value.commitTimestampMs).toBuffer();
+  return new Writer(64)
+    .int16(VALUE_VERSION)
+    .int64(value.offset)
+    .int32(value.leaderEpoch)
+    .nullableString(value.metadata)
+    .int64(value.commitTimestampMs)
+    .toBuffer();
 }
 
 function groupValue(snapshot: GroupSnapshot): Buffer {
-  const json = JSON.stringify(snapshot, (_key, v) => (v && v.type === 'Buffer' && Array.isArray(v.data) ? { base64: Buffer.from(v.data).toString('base64') } : v));
+  const json = JSON.stringify(snapshot, (_key, v) =>
+    v && v.type === 'Buffer' && Array.isArray(v.data) ? { base64: Buffer.from(v.data).toString('base64') } : v,
+  );
   return Buffer.concat([new Writer(2).int16(VALUE_VERSION).toBuffer(), Buffer.from(json)]);
 }
 
 function parseGroupValue(value: Buffer): GroupSnapshot {
-  return JSON.parse(value.subarray(2).toString('utf8'), (_key, v) => (v && typeof v === 'object' && typeof v.base64 === 'string' ? Buffer.from(v.base64, 'base64') : v));
+  return JSON.parse(value.subarray(2).toString('utf8'), (_key, v) =>
+    v && typeof v === 'object' && typeof v.base64 === 'string' ? Buffer.from(v.base64, 'base64') : v,
+  );
 }
 
 export class OffsetStore {
@@ -84,7 +94,10 @@ export class OffsetStore {
     const partition = this.log.partitionFor(groupId);
     if (!partition) throw new Error(`the offsets partition of group ${groupId} is not hosted here`);
     // Replicated like any partition: the high watermark waits for the ISR.
-    const result = partition.append([batch], { leaderEpoch: this.log.leaderEpochFor?.(groupId) ?? 0, holdHighWatermark: this.log.appended !== undefined });
+    const result = partition.append([batch], {
+      leaderEpoch: this.log.leaderEpochFor?.(groupId) ?? 0,
+      holdHighWatermark: this.log.appended !== undefined,
+    });
     if (result.errorCode !== 0) throw new Error(`offsets topic append failed with error ${result.errorCode}`);
     this.log.appended?.(groupId);
     return result.lastOffset + 1;
@@ -112,7 +125,10 @@ export class OffsetStore {
 
   /** Writes the commits durably (one batch), then makes them visible. */
   commit(groupId: string, entries: { topic: string; partition: number; offset: CommittedOffset }[]): number {
-    const end = this.append(groupId, entries.map((e) => ({ key: offsetKey(groupId, e.topic, e.partition), value: offsetValue(e.offset) })));
+    const end = this.append(
+      groupId,
+      entries.map((e) => ({ key: offsetKey(groupId, e.topic, e.partition), value: offsetValue(e.offset) })),
+    );
     for (const e of entries) this.set(groupId, e.topic, e.partition, e.offset);
     return end;
   }
@@ -134,7 +150,9 @@ export class OffsetStore {
   /** Tombstones a group's metadata and every offset it has. */
   deleteGroup(groupId: string): void {
     const records: { key: Buffer; value: Buffer | null }[] = [{ key: groupKey(groupId), value: null }];
-    for (const [topic, partitions] of this.offsetsOf(groupId)) for (const partition of partitions.keys()) records.push({ key: offsetKey(groupId, topic, partition), value: null });
+    for (const [topic, partitions] of this.offsetsOf(groupId))
+      for (const partition of partitions.keys())
+        records.push({ key: offsetKey(groupId, topic, partition), value: null });
     this.append(groupId, records);
     this.offsets.delete(groupId);
   }
@@ -145,7 +163,10 @@ export class OffsetStore {
     for (const partitionLog of partitions) {
       let offset = partitionLog.logStartOffset;
       while (offset < partitionLog.logEndOffset) {
-        const read = partitionLog.read(offset, 4 * 1024 * 1024, { minOneBatch: true, upperBound: partitionLog.logEndOffset });
+        const read = partitionLog.read(offset, 4 * 1024 * 1024, {
+          minOneBatch: true,
+          upperBound: partitionLog.logEndOffset,
+        });
         if (read.bytes === 0) break;
         for (const chunk of read.chunks) {
           for (const bytes of splitBatches(chunk).batches) {
@@ -154,7 +175,9 @@ export class OffsetStore {
             try {
               records = await view.records();
             } catch (error) {
-              this.skipped.push(`batch at ${view.baseOffset} of ${partitionLog.topic}-${partitionLog.partition}: ${(error as Error).message}`);
+              this.skipped.push(
+                `batch at ${view.baseOffset} of ${partitionLog.topic}-${partitionLog.partition}: ${(error as Error).message}`,
+              );
             }
             for (const record of records) {
               if (record.offset < offset || record.key === null) continue;
@@ -162,7 +185,9 @@ export class OffsetStore {
                 this.replay(record.key, record.value, groups);
               } catch (error) {
                 // A record this version cannot read is skipped, not fatal: the rest loads.
-                this.skipped.push(`record at ${record.offset} of ${partitionLog.topic}-${partitionLog.partition}: ${(error as Error).message}`);
+                this.skipped.push(
+                  `record at ${record.offset} of ${partitionLog.topic}-${partitionLog.partition}: ${(error as Error).message}`,
+                );
               }
             }
             offset = view.lastOffset + 1;
@@ -183,7 +208,12 @@ export class OffsetStore {
       if (value === null) return this.set(group, topic, partition, null);
       const v = new Reader(value);
       v.int16();
-      this.set(group, topic, partition, { offset: v.int64(), leaderEpoch: v.int32(), metadata: v.nullableString(), commitTimestampMs: v.int64() });
+      this.set(group, topic, partition, {
+        offset: v.int64(),
+        leaderEpoch: v.int32(),
+        metadata: v.nullableString(),
+        commitTimestampMs: v.int64(),
+      });
     } else if (kind === GROUP_KEY) {
       if (value === null) groups.delete(group);
       else groups.set(group, parseGroupValue(value));

@@ -11,7 +11,13 @@ export function readJsonBody(req: IncomingMessage, bytesMax = REQUEST_BODY_BYTES
   const type = (req.headers['content-type'] ?? '').split(';')[0].trim().toLowerCase();
   if (type !== 'application/json') {
     req.resume();
-    return Promise.reject(new HttpError(415, 'unsupported-media-type', `the body must be JSON with Content-Type: application/json${type ? ` (got ${type})` : ' (none given)'}`));
+    return Promise.reject(
+      new HttpError(
+        415,
+        'unsupported-media-type',
+        `the body must be JSON with Content-Type: application/json${type ? ` (got ${type})` : ' (none given)'}`,
+      ),
+    );
   }
   const declared = Number(req.headers['content-length'] ?? NaN);
   if (Number.isFinite(declared) && declared > bytesMax) {
@@ -43,7 +49,8 @@ export function readJsonBody(req: IncomingMessage, bytesMax = REQUEST_BODY_BYTES
       if (done) return;
       done = true;
       const text = Buffer.concat(chunks).toString('utf8');
-      if (text.trim() === '') return reject(new HttpError(400, 'bad-json', 'the body is empty; expected a JSON object'));
+      if (text.trim() === '')
+        return reject(new HttpError(400, 'bad-json', 'the body is empty; expected a JSON object'));
       try {
         resolve(JSON.parse(text));
       } catch (error) {

@@ -52,7 +52,9 @@ export class ConsoleAssets {
 
   serve(req: http.IncomingMessage, res: http.ServerResponse, pathname: string): void {
     if (req.method !== 'GET' && req.method !== 'HEAD') {
-      return sendError(res, 405, 'method-not-allowed', `The console's files are read with GET, not ${req.method}.`, { allow: 'GET, HEAD' });
+      return sendError(res, 405, 'method-not-allowed', `The console's files are read with GET, not ${req.method}.`, {
+        allow: 'GET, HEAD',
+      });
     }
     if (pathname === '/' || pathname === '/console' || pathname === '/console/') {
       return this.serveFile(req, res, 'index.html');
@@ -66,7 +68,12 @@ export class ConsoleAssets {
     // Refuse traversal outright rather than normalising it away: no "..", no absolute or
     // backslash paths, no NUL bytes, and no hidden files.
     const segments = relative.split('/');
-    if (relative.includes('\0') || relative.includes('\\') || path.isAbsolute(relative) || segments.some((s) => s === '..' || s === '.' || s.startsWith('.') || s === '')) {
+    if (
+      relative.includes('\0') ||
+      relative.includes('\\') ||
+      path.isAbsolute(relative) ||
+      segments.some((s) => s === '..' || s === '.' || s.startsWith('.') || s === '')
+    ) {
       return sendError(res, 400, 'bad-path', 'That path is not allowed.');
     }
     this.serveFile(req, res, relative);
@@ -91,7 +98,8 @@ export class ConsoleAssets {
       'x-content-type-options': 'nosniff',
     };
     if (type.startsWith('text/html')) {
-      headers['content-security-policy'] = "default-src 'self'; connect-src 'self' ws: wss:; img-src 'self' data:; style-src 'self'; script-src 'self'; frame-ancestors 'none'";
+      headers['content-security-policy'] =
+        "default-src 'self'; connect-src 'self' ws: wss:; img-src 'self' data:; style-src 'self'; script-src 'self'; frame-ancestors 'none'";
     }
     if (req.headers['if-none-match'] === asset.etag) {
       res.writeHead(304, headers);
@@ -117,7 +125,13 @@ export class ConsoleAssets {
   }
 }
 
-function sendError(res: http.ServerResponse, status: number, code: string, message: string, extra: http.OutgoingHttpHeaders = {}): void {
+function sendError(
+  res: http.ServerResponse,
+  status: number,
+  code: string,
+  message: string,
+  extra: http.OutgoingHttpHeaders = {},
+): void {
   const text = JSON.stringify({ error: { code, message } });
   res.writeHead(status, { 'content-type': 'application/json', 'content-length': Buffer.byteLength(text), ...extra });
   res.end(text);

@@ -69,10 +69,12 @@ export function fromKafkaCode(code: number, what: string, detail?: string | null
 /** Any error thrown by a route, as an HttpError (unexpected ones as 500 with their message). */
 export function toHttpError(error: unknown): HttpError {
   if (error instanceof HttpError) return error;
-  if (error instanceof KafkaError) return new HttpError(statusForKafkaError(error.code), errorInfo(error.code).name, error.summary);
+  if (error instanceof KafkaError)
+    return new HttpError(statusForKafkaError(error.code), errorInfo(error.code).name, error.summary);
   if (error instanceof BufferExhaustedError) return new HttpError(503, 'producer-busy', error.message);
   const message = error instanceof Error ? error.message : String(error);
   // Connection failures of the bundled client (refused, timed out) say the broker is not reachable.
-  if (/ECONNREFUSED|timed out|timeout|connect|closed/i.test(message)) return new HttpError(503, 'broker-unavailable', message);
+  if (/ECONNREFUSED|timed out|timeout|connect|closed/i.test(message))
+    return new HttpError(503, 'broker-unavailable', message);
   return new HttpError(500, 'internal-error', message);
 }

@@ -57,7 +57,12 @@ export class HttpServer {
 
   constructor(private readonly options: HttpServerOptions) {
     const metrics = new NodeMetrics(options.broker, options.connections);
-    this.context = { broker: options.broker, clients: new KafkaClients(options.kafkaBootstrap), metrics, logger: options.logger.child({ component: 'http' }) };
+    this.context = {
+      broker: options.broker,
+      clients: new KafkaClients(options.kafkaBootstrap),
+      metrics,
+      logger: options.logger.child({ component: 'http' }),
+    };
     this.server = http.createServer((req, res) => void this.route(req, res));
     this.server.maxHeadersCount = 100;
     this.server.headersTimeout = 10_000;
@@ -67,7 +72,9 @@ export class HttpServer {
       .add('GET', '/health', () => ({ status: 200, body: { status: 'up' } }))
       .add('GET', '/ready', () => {
         const state = readiness(options.broker, options.kafkaListening());
-        return state.ready ? { status: 200, body: { status: 'ready' } } : { status: 503, body: { status: 'not-ready', reason: state.reason } };
+        return state.ready
+          ? { status: 200, body: { status: 'ready' } }
+          : { status: 503, body: { status: 'not-ready', reason: state.reason } };
       })
       .add('GET', '/metrics', () => ({ status: 200, text: metrics.render(), contentType: EXPOSITION_CONTENT_TYPE }))
       .add('GET', '/api/v1/openapi.json', () => ({ status: 200, body: openapi }));
@@ -76,7 +83,12 @@ export class HttpServer {
     addRecordRoutes(this.router, this.context);
     addGroupRoutes(this.router, this.context);
     // The web console: its files at / and /console/* (route()), its WebSocket at /api/v1/live.
-    this.live = new LiveServer({ stats: () => ({ ...metrics.stats(), brokers: brokersSummary(options.broker) }), onStats: (listener) => metrics.onStats(listener), bootstrap: options.kafkaBootstrap, logger: this.context.logger });
+    this.live = new LiveServer({
+      stats: () => ({ ...metrics.stats(), brokers: brokersSummary(options.broker) }),
+      onStats: (listener) => metrics.onStats(listener),
+      bootstrap: options.kafkaBootstrap,
+      logger: this.context.logger,
+    });
     this.server.on('upgrade', (req, socket, head) => this.live.handleUpgrade(req, socket, head));
   }
 
@@ -112,8 +124,18 @@ export class HttpServer {
       reply = await handler({ req, url, params });
     } catch (error) {
       const failure = toHttpError(error);
-      if (failure.status >= 500) this.context.logger.warn('http request failed', { method: req.method, url: req.url, status: failure.status, error: failure.message });
-      reply = { status: failure.status, body: { error: { code: failure.code, message: failure.message } }, headers: failure.headers };
+      if (failure.status >= 500)
+        this.context.logger.warn('http request failed', {
+          method: req.method,
+          url: req.url,
+          status: failure.status,
+          error: failure.message,
+        });
+      reply = {
+        status: failure.status,
+        body: { error: { code: failure.code, message: failure.message } },
+        headers: failure.headers,
+      };
     }
     // A body not read by the route (a GET with a body, a refused upload) is drained.
     if (!req.complete) req.resume();

@@ -22,7 +22,12 @@ export class KafkaClients {
   constructor(private readonly bootstrap: () => string) {}
 
   private options(clientId: string) {
-    return { bootstrap: [this.bootstrap()], clientId, requestTimeoutMs: CLIENT_REQUEST_TIMEOUT_MS, connectTimeoutMs: 5000 };
+    return {
+      bootstrap: [this.bootstrap()],
+      clientId,
+      requestTimeoutMs: CLIENT_REQUEST_TIMEOUT_MS,
+      connectTimeoutMs: 5000,
+    };
   }
 
   async adminClient(): Promise<Admin> {

@@ -99,7 +99,11 @@ export class LiveServer {
   private closed = false;
 
   constructor(private readonly options: LiveOptions) {
-    this.server = new WebSocketServer({ noServer: true, maxPayload: LIVE_INBOUND_MESSAGE_BYTES_MAX, clientTracking: false });
+    this.server = new WebSocketServer({
+      noServer: true,
+      maxPayload: LIVE_INBOUND_MESSAGE_BYTES_MAX,
+      clientTracking: false,
+    });
   }
 
   /** Takes over an HTTP upgrade request: /api/v1/live is accepted, any other path is 404. */
@@ -139,7 +143,15 @@ export class LiveServer {
       if (this.sockets.size === 0) this.stopStats();
     });
     this.startStats();
-    this.send(socket, state, { type: 'hello', statsIntervalMs: this.statsIntervalMs, limits: { tailsPerSocket: LIVE_TAILS_PER_SOCKET_MAX, recordsPerPush: LIVE_TAIL_RECORDS_PER_PUSH_MAX, valueBytes: LIVE_TAIL_VALUE_BYTES_MAX } });
+    this.send(socket, state, {
+      type: 'hello',
+      statsIntervalMs: this.statsIntervalMs,
+      limits: {
+        tailsPerSocket: LIVE_TAILS_PER_SOCKET_MAX,
+        recordsPerPush: LIVE_TAIL_RECORDS_PER_PUSH_MAX,
+        valueBytes: LIVE_TAIL_VALUE_BYTES_MAX,
+      },
+    });
     // The first stats go out at once so a freshly opened page has numbers to show.
     this.pushStats([socket]);
   }
@@ -161,8 +173,17 @@ export class LiveServer {
     }
     switch (message.type) {
       case 'tail':
-        if (typeof message.topic !== 'string' || message.topic.length === 0 || message.topic.length > TOPIC_NAME_LENGTH_MAX) {
-          return this.sendError(socket, state, 'bad-message', 'A tail needs the name of a topic: {"type":"tail","topic":"..."}.');
+        if (
+          typeof message.topic !== 'string' ||
+          message.topic.length === 0 ||
+          message.topic.length > TOPIC_NAME_LENGTH_MAX
+        ) {
+          return this.sendError(
+            socket,
+            state,
+            'bad-message',
+            'A tail needs the name of a topic: {"type":"tail","topic":"..."}.',
+          );
         }
         void this.startTail(socket, state, message.topic);
         return;
@@ -174,7 +195,12 @@ export class LiveServer {
         this.send(socket, state, { type: 'pong' });
         return;
       default:
-        return this.sendError(socket, state, 'unknown-type', `Unknown message type ${JSON.stringify(String(message.type))}; use "tail", "untail" or "ping".`);
+        return this.sendError(
+          socket,
+          state,
+          'unknown-type',
+          `Unknown message type ${JSON.stringify(String(message.type))}; use "tail", "untail" or "ping".`,
+        );
     }
   }
 
@@ -182,7 +208,10 @@ export class LiveServer {
 
   private startStats(): void {
     // A browser that vanished without closing (sleep, network gone) is found by the pings.
-    this.heartbeatTimer ??= setInterval(() => this.heartbeat(), this.options.heartbeatIntervalMs ?? LIVE_HEARTBEAT_INTERVAL_MS);
+    this.heartbeatTimer ??= setInterval(
+      () => this.heartbeat(),
+      this.options.heartbeatIntervalMs ?? LIVE_HEARTBEAT_INTERVAL_MS,
+    );
     this.heartbeatTimer.unref();
     if (this.statsTimer || this.statsUnsubscribe) return;
     const push = () => this.pushStats([...this.sockets.keys()]);
@@ -236,10 +265,31 @@ export class LiveServer {
     // One tail per socket (LIVE_TAILS_PER_SOCKET_MAX): following another topic replaces it.
     this.stopTail(state);
     if (this.tails >= LIVE_TAILS_MAX) {
-      return this.sendError(socket, state, 'too-many-tails', `This node already serves ${LIVE_TAILS_MAX} live tails; close another console tab and try again.`);
+      return this.sendError(
+        socket,
+        state,
+        'too-many-tails',
+        `This node already serves ${LIVE_TAILS_MAX} live tails; close another console tab and try again.`,
+      );
     }
-    const consumer = new Consumer({ bootstrap: [this.options.bootstrap()], clientId: 'brook-console-tail', maxWaitMs: 500, requestTimeoutMs: 10_000, maxPartitionBytes: 256 * 1024 });
-    const tail: Tail = { topic, consumer, pending: [], skipped: 0, stopped: false, timer: setInterval(() => this.flushTail(socket, state, tail), this.options.tailPushIntervalMs ?? LIVE_TAIL_PUSH_INTERVAL_MS) };
+    const consumer = new Consumer({
+      bootstrap: [this.options.bootstrap()],
+      clientId: 'brook-console-tail',
+      maxWaitMs: 500,
+      requestTimeoutMs: 10_000,
+      maxPartitionBytes: 256 * 1024,
+    });
+    const tail: Tail = {
+      topic,
+      consumer,
+      pending: [],
+      skipped: 0,
+      stopped: false,
+      timer: setInterval(
+        () => this.flushTail(socket, state, tail),
+        this.options.tailPushIntervalMs ?? LIVE_TAIL_PUSH_INTERVAL_MS,
+      ),
+    };
     tail.timer.unref();
     state.tail = tail;
     this.tails++;
@@ -255,12 +305,23 @@ export class LiveServer {
       consumer.assign(metadata.partitions.map((p) => ({ topic, partition: p.partition, offset: 'latest' as const })));
       const ends = await consumer.endOffsets();
       if (tail.stopped) return;
-      consumer.assign(metadata.partitions.map((p) => ({ topic, partition: p.partition, offset: ends.get(`${topic}-${p.partition}`) ?? 'latest' })));
+      consumer.assign(
+        metadata.partitions.map((p) => ({
+          topic,
+          partition: p.partition,
+          offset: ends.get(`${topic}-${p.partition}`) ?? 'latest',
+        })),
+      );
       this.send(socket, state, { type: 'tailing', topic, partitions: metadata.partitions.length });
     } catch (error) {
       if (tail.stopped) return;
       this.stopTail(state);
-      return this.sendError(socket, state, 'tail-failed', `Could not follow "${topic}": ${error instanceof Error ? error.message : String(error)}`);
+      return this.sendError(
+        socket,
+        state,
+        'tail-failed',
+        `Could not follow "${topic}": ${error instanceof Error ? error.message : String(error)}`,
+      );
     }
     void this.readTail(tail);
   }
@@ -295,7 +356,9 @@ export class LiveServer {
     tail.stopped = true;
     this.tails--;
     clearInterval(tail.timer);
-    void tail.consumer.close().catch((error) => this.options.logger.debug('live tail close failed', { error: String(error) }));
+    void tail.consumer
+      .close()
+      .catch((error) => this.options.logger.debug('live tail close failed', { error: String(error) }));
   }
 
   // ---- sending ------------------------------------------------------------------------
@@ -366,10 +429,12 @@ export function brokersSummary(broker: Broker): { total: number; fenced: number;
  * text, JSON flagged as such, or hex for binary), keys and values cut to a bounded size.
  */
 export function toLiveRecord(record: ConsumerRecord): LiveRecord {
-  const cut = (bytes: Buffer | null) => (bytes !== null && bytes.length > LIVE_TAIL_VALUE_BYTES_MAX ? bytes.subarray(0, LIVE_TAIL_VALUE_BYTES_MAX) : bytes);
+  const cut = (bytes: Buffer | null) =>
+    bytes !== null && bytes.length > LIVE_TAIL_VALUE_BYTES_MAX ? bytes.subarray(0, LIVE_TAIL_VALUE_BYTES_MAX) : bytes;
   const key = decodeOutput(cut(record.key), 'auto');
   const value = decodeOutput(cut(record.value), 'auto');
-  const truncated = (record.key?.length ?? 0) > LIVE_TAIL_VALUE_BYTES_MAX || (record.value?.length ?? 0) > LIVE_TAIL_VALUE_BYTES_MAX;
+  const truncated =
+    (record.key?.length ?? 0) > LIVE_TAIL_VALUE_BYTES_MAX || (record.value?.length ?? 0) > LIVE_TAIL_VALUE_BYTES_MAX;
   return {
     partition: record.partition,
     offset: record.offset,

@@ -72,7 +72,13 @@ export class NodeMetrics {
     if (this.timer) return;
     this.eventLoopDelay.enable();
     const m = this.broker.metrics;
-    this.last = { at: Date.now(), producedRecords: m.producedRecords, producedBytes: m.producedBytes, fetchedRecords: m.fetchedRecords, fetchedBytes: m.fetchedBytes };
+    this.last = {
+      at: Date.now(),
+      producedRecords: m.producedRecords,
+      producedBytes: m.producedBytes,
+      fetchedRecords: m.fetchedRecords,
+      fetchedBytes: m.fetchedBytes,
+    };
     m.intervalLatencyMicroseconds.reset();
     this.timer = setInterval(() => this.sample(), STATS_INTERVAL_MS);
     this.timer.unref();
@@ -92,7 +98,8 @@ export class NodeMetrics {
 
   /** Calls `listener` after every sample; returns the unsubscribe function. */
   onStats(listener: (stats: LiveStats) => void): () => void {
-    if (this.listeners.size >= STATS_LISTENERS_MAX) throw new Error(`at most ${STATS_LISTENERS_MAX} live stats listeners`);
+    if (this.listeners.size >= STATS_LISTENERS_MAX)
+      throw new Error(`at most ${STATS_LISTENERS_MAX} live stats listeners`);
     this.listeners.add(listener);
     return () => this.listeners.delete(listener);
   }
@@ -108,14 +115,26 @@ export class NodeMetrics {
     this.latest = {
       at: now,
       intervalMs: now - this.last.at,
-      produce: { recordsPerSec: Math.round((m.producedRecords - this.last.producedRecords) / seconds), bytesPerSec: Math.round((m.producedBytes - this.last.producedBytes) / seconds) },
-      fetch: { recordsPerSec: Math.round((m.fetchedRecords - this.last.fetchedRecords) / seconds), bytesPerSec: Math.round((m.fetchedBytes - this.last.fetchedBytes) / seconds) },
+      produce: {
+        recordsPerSec: Math.round((m.producedRecords - this.last.producedRecords) / seconds),
+        bytesPerSec: Math.round((m.producedBytes - this.last.producedBytes) / seconds),
+      },
+      fetch: {
+        recordsPerSec: Math.round((m.fetchedRecords - this.last.fetchedRecords) / seconds),
+        bytesPerSec: Math.round((m.fetchedBytes - this.last.fetchedBytes) / seconds),
+      },
       requestLatencyMs: { p50: percentile(50), p99: percentile(99), p999: percentile(99.9) },
       requests,
       connections: this.connections(),
     };
     latency.reset();
-    this.last = { at: now, producedRecords: m.producedRecords, producedBytes: m.producedBytes, fetchedRecords: m.fetchedRecords, fetchedBytes: m.fetchedBytes };
+    this.last = {
+      at: now,
+      producedRecords: m.producedRecords,
+      producedBytes: m.producedBytes,
+      fetchedRecords: m.fetchedRecords,
+      fetchedBytes: m.fetchedBytes,
+    };
     for (const listener of [...this.listeners]) {
       try {
         listener(this.latest);

@@ -13,12 +13,18 @@ import { ExpositionWriter } from './exposition';
 import type { NodeMetrics } from './metrics';
 
 /** Upper bounds of the request latency buckets, in seconds. */
-export const LATENCY_BUCKETS_SECONDS = [0.0001, 0.00025, 0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30];
+export const LATENCY_BUCKETS_SECONDS = [
+  0.0001, 0.00025, 0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30,
+];
 /** Event-loop delay quantiles reported. */
 const EVENT_LOOP_QUANTILES = [0.5, 0.9, 0.99, 0.999];
 
 interface IterableHistogram {
-  recordedValuesIterator: { reset(): void; hasNext(): boolean; next(): { valueIteratedTo: number; countAtValueIteratedTo: number } };
+  recordedValuesIterator: {
+    reset(): void;
+    hasNext(): boolean;
+    next(): { valueIteratedTo: number; countAtValueIteratedTo: number };
+  };
   lowestEquivalentValue(value: number): number;
 }
 
@@ -54,45 +60,81 @@ export function renderPrometheus(metrics: NodeMetrics): string {
 
   w.family('brook_broker_info', 'gauge', 'Constant 1, labelled with this node id and the cluster id.');
   w.sample('brook_broker_info', { ...nodeLabel, cluster_id: broker.clusterId }, 1);
-  w.single('brook_broker_fenced', 'gauge', '1 while the controller has this broker fenced (not serving), else 0.', broker.lifecycle ? (broker.lifecycle.fenced ? 1 : 0) : 1);
+  w.single(
+    'brook_broker_fenced',
+    'gauge',
+    '1 while the controller has this broker fenced (not serving), else 0.',
+    broker.lifecycle ? (broker.lifecycle.fenced ? 1 : 0) : 1,
+  );
 
   w.family('brook_requests_total', 'counter', 'Kafka requests received, by API.');
   for (const [key, c] of requests) w.sample('brook_requests_total', { api: apiName(key) }, c.requests);
-  w.family('brook_request_errors_total', 'counter', 'Error codes in Kafka responses, by API and error name (a response with several failed partitions counts each).');
+  w.family(
+    'brook_request_errors_total',
+    'counter',
+    'Error codes in Kafka responses, by API and error name (a response with several failed partitions counts each).',
+  );
   for (const [key, c] of requests) {
-    for (const [code, count] of [...c.errors].sort(([a], [b]) => a - b)) w.sample('brook_request_errors_total', { api: apiName(key), error: errorName(code) }, count);
+    for (const [code, count] of [...c.errors].sort(([a], [b]) => a - b))
+      w.sample('brook_request_errors_total', { api: apiName(key), error: errorName(code) }, count);
   }
-  w.family('brook_request_duration_seconds', 'histogram', 'Time from decoding a Kafka request to its response being ready, by API (Fetch includes its long-poll wait).');
+  w.family(
+    'brook_request_duration_seconds',
+    'histogram',
+    'Time from decoding a Kafka request to its response being ready, by API (Fetch includes its long-poll wait).',
+  );
   for (const [key, c] of requests) {
     const api = apiName(key);
     const buckets = cumulativeBuckets(c.latencyMicroseconds, LATENCY_BUCKETS_SECONDS);
-    LATENCY_BUCKETS_SECONDS.forEach((le, i) => w.sample('brook_request_duration_seconds_bucket', { api, le }, buckets[i]));
+    LATENCY_BUCKETS_SECONDS.forEach((le, i) =>
+      w.sample('brook_request_duration_seconds_bucket', { api, le }, buckets[i]),
+    );
     w.sample('brook_request_duration_seconds_bucket', { api, le: '+Inf' }, c.latencyMicroseconds.totalCount);
     w.sample('brook_request_duration_seconds_sum', { api }, c.latencySecondsSum);
     w.sample('brook_request_duration_seconds_count', { api }, c.latencyMicroseconds.totalCount);
   }
 
   // Per-topic traffic: topics deleted since are left out.
-  const topics = [...broker.metrics.topics].filter(([name]) => broker.topics.get(name)).sort(([a], [b]) => a.localeCompare(b));
+  const topics = [...broker.metrics.topics]
+    .filter(([name]) => broker.topics.get(name))
+    .sort(([a], [b]) => a.localeCompare(b));
   const perTopic = (name: string, help: string, value: (c: (typeof topics)[number][1]) => number) => {
     w.family(name, 'counter', help);
     for (const [topic, c] of topics) w.sample(name, { topic }, value(c));
   };
-  perTopic('brook_topic_bytes_in_total', 'Record batch bytes appended by this broker as leader, by topic.', (c) => c.bytesIn);
+  perTopic(
+    'brook_topic_bytes_in_total',
+    'Record batch bytes appended by this broker as leader, by topic.',
+    (c) => c.bytesIn,
+  );
   perTopic('brook_topic_records_in_total', 'Records appended by this broker as leader, by topic.', (c) => c.recordsIn);
-  perTopic('brook_topic_bytes_out_total', 'Record batch bytes sent to consumers by this broker, by topic.', (c) => c.bytesOut);
+  perTopic(
+    'brook_topic_bytes_out_total',
+    'Record batch bytes sent to consumers by this broker, by topic.',
+    (c) => c.bytesOut,
+  );
   perTopic('brook_topic_records_out_total', 'Records sent to consumers by this broker, by topic.', (c) => c.recordsOut);
-  perTopic('brook_topic_replication_bytes_out_total', 'Record batch bytes sent to follower replicas by this broker, by topic.', (c) => c.replicationBytesOut);
+  perTopic(
+    'brook_topic_replication_bytes_out_total',
+    'Record batch bytes sent to follower replicas by this broker, by topic.',
+    (c) => c.replicationBytesOut,
+  );
 
   const logs = broker.logs.all().sort((a, b) => a.topic.localeCompare(b.topic) || a.partition - b.partition);
   w.family('brook_log_size_bytes', 'gauge', 'Bytes of log segments of each partition replica on this broker.');
-  for (const log of logs) w.sample('brook_log_size_bytes', { topic: log.topic, partition: log.partition }, log.sizeBytes);
+  for (const log of logs)
+    w.sample('brook_log_size_bytes', { topic: log.topic, partition: log.partition }, log.sizeBytes);
   const topicSizes = new Map<string, number>();
   for (const log of logs) topicSizes.set(log.topic, (topicSizes.get(log.topic) ?? 0) + log.sizeBytes);
-  w.family('brook_topic_log_size_bytes', 'gauge', 'Bytes of log segments of each topic on this broker (all its replicas here).');
+  w.family(
+    'brook_topic_log_size_bytes',
+    'gauge',
+    'Bytes of log segments of each topic on this broker (all its replicas here).',
+  );
   for (const [topic, bytes] of topicSizes) w.sample('brook_topic_log_size_bytes', { topic }, bytes);
   w.family('brook_log_end_offset', 'gauge', 'Log end offset of each partition replica on this broker.');
-  for (const log of logs) w.sample('brook_log_end_offset', { topic: log.topic, partition: log.partition }, log.logEndOffset);
+  for (const log of logs)
+    w.sample('brook_log_end_offset', { topic: log.topic, partition: log.partition }, log.logEndOffset);
 
   const image = broker.quorum.image;
   let partitions = 0;
@@ -105,31 +147,88 @@ export function renderPrometheus(metrics: NodeMetrics): string {
   }
   const replicas = broker.replicas.all();
   const leading = replicas.filter((r) => r.leading !== null);
-  w.single('brook_topics', 'gauge', 'Topics in the cluster (metadata image), internal ones included.', image.topicsByName.size);
+  w.single(
+    'brook_topics',
+    'gauge',
+    'Topics in the cluster (metadata image), internal ones included.',
+    image.topicsByName.size,
+  );
   w.single('brook_partitions', 'gauge', 'Partitions in the cluster (metadata image).', partitions);
   w.single('brook_replica_partitions', 'gauge', 'Partition replicas hosted by this broker.', replicas.length);
   w.single('brook_leader_partitions', 'gauge', 'Partitions this broker leads.', leading.length);
-  w.single('brook_under_replicated_partitions', 'gauge', 'Partitions this broker leads whose ISR is smaller than the replica set.', leading.filter((r) => r.isr.length < r.replicas.length).length);
-  w.single('brook_offline_partitions', 'gauge', 'Partitions without a leader in the cluster (metadata image).', offline);
-  w.single('brook_isr_shrinks_total', 'counter', 'ISR shrinks this broker proposed as leader and the controller committed.', broker.replicas.isrChanges.shrinks);
-  w.single('brook_isr_expands_total', 'counter', 'ISR expansions this broker proposed as leader and the controller committed.', broker.replicas.isrChanges.expands);
+  w.single(
+    'brook_under_replicated_partitions',
+    'gauge',
+    'Partitions this broker leads whose ISR is smaller than the replica set.',
+    leading.filter((r) => r.isr.length < r.replicas.length).length,
+  );
+  w.single(
+    'brook_offline_partitions',
+    'gauge',
+    'Partitions without a leader in the cluster (metadata image).',
+    offline,
+  );
+  w.single(
+    'brook_isr_shrinks_total',
+    'counter',
+    'ISR shrinks this broker proposed as leader and the controller committed.',
+    broker.replicas.isrChanges.shrinks,
+  );
+  w.single(
+    'brook_isr_expands_total',
+    'counter',
+    'ISR expansions this broker proposed as leader and the controller committed.',
+    broker.replicas.isrChanges.expands,
+  );
   w.single('brook_brokers', 'gauge', 'Brokers registered in the cluster (metadata image).', image.brokers.size);
-  w.single('brook_fenced_brokers', 'gauge', 'Registered brokers that are fenced (metadata image).', [...image.brokers.values()].filter((b) => b.fenced).length);
+  w.single(
+    'brook_fenced_brokers',
+    'gauge',
+    'Registered brokers that are fenced (metadata image).',
+    [...image.brokers.values()].filter((b) => b.fenced).length,
+  );
 
   const quorum = broker.quorum.describe();
   w.single('brook_raft_term', 'gauge', 'Current Raft term of the metadata quorum as this node sees it.', quorum.term);
-  w.single('brook_raft_commit_index', 'gauge', 'Highest metadata log index this node knows to be committed.', quorum.commitIndex);
-  w.single('brook_raft_applied_index', 'gauge', 'Highest metadata log index applied to this node\'s image.', quorum.appliedIndex);
-  w.single('brook_raft_last_index', 'gauge', 'Last index of this node\'s metadata log.', quorum.lastIndex);
+  w.single(
+    'brook_raft_commit_index',
+    'gauge',
+    'Highest metadata log index this node knows to be committed.',
+    quorum.commitIndex,
+  );
+  w.single(
+    'brook_raft_applied_index',
+    'gauge',
+    "Highest metadata log index applied to this node's image.",
+    quorum.appliedIndex,
+  );
+  w.single('brook_raft_last_index', 'gauge', "Last index of this node's metadata log.", quorum.lastIndex);
   w.single('brook_raft_leader_id', 'gauge', 'Node id of the metadata quorum leader (-1: none known).', quorum.leaderId);
-  w.single('brook_raft_is_leader', 'gauge', '1 when this node is the metadata quorum leader (the active controller).', quorum.role === 'leader' ? 1 : 0);
-  w.single('brook_raft_leader_changes_total', 'counter', 'Times this node saw a new metadata quorum leader.', quorum.leaderChanges);
+  w.single(
+    'brook_raft_is_leader',
+    'gauge',
+    '1 when this node is the metadata quorum leader (the active controller).',
+    quorum.role === 'leader' ? 1 : 0,
+  );
+  w.single(
+    'brook_raft_leader_changes_total',
+    'counter',
+    'Times this node saw a new metadata quorum leader.',
+    quorum.leaderChanges,
+  );
 
   // Consumer group lag for the groups this node coordinates, against the high watermark
   // of the partitions whose log is on this broker (lag is left out where it is not).
   const store = broker.groups.store;
-  const groupIds = store.groupIds().filter((g) => store.hosts(g)).sort();
-  w.family('brook_consumer_group_lag', 'gauge', 'Records between a group\'s committed offset and the high watermark, by group, topic and partition (groups this node coordinates).');
+  const groupIds = store
+    .groupIds()
+    .filter((g) => store.hosts(g))
+    .sort();
+  w.family(
+    'brook_consumer_group_lag',
+    'gauge',
+    "Records between a group's committed offset and the high watermark, by group, topic and partition (groups this node coordinates).",
+  );
   for (const groupId of groupIds) {
     const byTopic = [...store.offsetsOf(groupId)].sort(([a], [b]) => a.localeCompare(b));
     for (const [topic, partitionsOf] of byTopic) {
@@ -137,28 +236,57 @@ export function renderPrometheus(metrics: NodeMetrics): string {
       for (const [partition, committed] of [...partitionsOf].sort(([a], [b]) => a - b)) {
         const log = broker.logs.get(topic, partition);
         if (!log) continue;
-        w.sample('brook_consumer_group_lag', { group: groupId, topic, partition }, Math.max(0, log.highWatermark - committed.offset));
+        w.sample(
+          'brook_consumer_group_lag',
+          { group: groupId, topic, partition },
+          Math.max(0, log.highWatermark - committed.offset),
+        );
       }
     }
   }
   const groups = broker.groups.listGroups().sort((a, b) => a.groupId.localeCompare(b.groupId));
   w.family('brook_consumer_group_members', 'gauge', 'Members of each group this node coordinates.');
-  for (const g of groups) w.sample('brook_consumer_group_members', { group: g.groupId }, broker.groups.describe(g.groupId)?.members.size ?? 0);
+  for (const g of groups)
+    w.sample(
+      'brook_consumer_group_members',
+      { group: g.groupId },
+      broker.groups.describe(g.groupId)?.members.size ?? 0,
+    );
 
   w.single('brook_open_connections', 'gauge', 'Open connections on the Kafka listener.', metrics.connections());
 
   const delay = metrics.eventLoopDelay;
-  w.family('brook_event_loop_delay_seconds', 'summary', 'Event-loop delay since the node started (perf_hooks.monitorEventLoopDelay).');
-  for (const q of EVENT_LOOP_QUANTILES) w.sample('brook_event_loop_delay_seconds', { quantile: q }, delay.count > 0 ? delay.percentile(q * 100) / 1e9 : 0);
+  w.family(
+    'brook_event_loop_delay_seconds',
+    'summary',
+    'Event-loop delay since the node started (perf_hooks.monitorEventLoopDelay).',
+  );
+  for (const q of EVENT_LOOP_QUANTILES)
+    w.sample('brook_event_loop_delay_seconds', { quantile: q }, delay.count > 0 ? delay.percentile(q * 100) / 1e9 : 0);
   w.sample('brook_event_loop_delay_seconds_sum', undefined, delay.count > 0 ? (delay.mean * delay.count) / 1e9 : 0);
   w.sample('brook_event_loop_delay_seconds_count', undefined, delay.count);
-  w.single('brook_event_loop_delay_max_seconds', 'gauge', 'Longest event-loop delay since the node started.', delay.count > 0 ? delay.max / 1e9 : 0);
+  w.single(
+    'brook_event_loop_delay_max_seconds',
+    'gauge',
+    'Longest event-loop delay since the node started.',
+    delay.count > 0 ? delay.max / 1e9 : 0,
+  );
 
   const memory = process.memoryUsage();
   const cpu = process.cpuUsage();
-  w.single('process_cpu_seconds_total', 'counter', 'User and system CPU time of this process.', (cpu.user + cpu.system) / 1e6);
+  w.single(
+    'process_cpu_seconds_total',
+    'counter',
+    'User and system CPU time of this process.',
+    (cpu.user + cpu.system) / 1e6,
+  );
   w.single('process_resident_memory_bytes', 'gauge', 'Resident set size of this process.', memory.rss);
-  w.single('process_start_time_seconds', 'gauge', 'Start time of this process since the Unix epoch.', Math.round((Date.now() - process.uptime() * 1000) / 1000));
+  w.single(
+    'process_start_time_seconds',
+    'gauge',
+    'Start time of this process since the Unix epoch.',
+    Math.round((Date.now() - process.uptime() * 1000) / 1000),
+  );
   w.single('nodejs_heap_used_bytes', 'gauge', 'V8 heap in use.', memory.heapUsed);
   w.single('brook_host_load1', 'gauge', 'One-minute load average of the host.', os.loadavg()[0]);
   return w.text();

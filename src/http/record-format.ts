@@ -21,12 +21,16 @@ const CONTROL_PATTERN = /[\u0000-\u0008\u000b\u000c\u000e-\u001f\u007f]/;
 export function encodeInput(value: unknown, format: InputFormat | undefined, field: string): Buffer | null {
   if (value === undefined || value === null) return null;
   if (format === 'base64') {
-    if (typeof value !== 'string') throw badRequest(`${field} must be a base64 string when the format is base64, got ${typeof value}`);
+    if (typeof value !== 'string')
+      throw badRequest(`${field} must be a base64 string when the format is base64, got ${typeof value}`);
     if (!BASE64_PATTERN.test(value)) throw badRequest(`${field} is not valid base64`, 'invalid-base64');
     return Buffer.from(value, 'base64');
   }
   if (format === 'string') {
-    if (typeof value !== 'string') throw badRequest(`${field} must be a string when the format is string, got ${typeof value} (use format json for other JSON values)`);
+    if (typeof value !== 'string')
+      throw badRequest(
+        `${field} must be a string when the format is string, got ${typeof value} (use format json for other JSON values)`,
+      );
     return Buffer.from(value, 'utf8');
   }
   if (format === 'json' || typeof value !== 'string') return Buffer.from(JSON.stringify(value), 'utf8');
@@ -35,7 +39,8 @@ export function encodeInput(value: unknown, format: InputFormat | undefined, fie
 
 export function parseInputFormat(value: unknown, field: string): InputFormat | undefined {
   if (value === undefined || value === null) return undefined;
-  if (typeof value !== 'string' || !INPUT_FORMATS.includes(value as InputFormat)) throw badRequest(`${field} must be one of ${INPUT_FORMATS.join(', ')}, got ${JSON.stringify(value)}`);
+  if (typeof value !== 'string' || !INPUT_FORMATS.includes(value as InputFormat))
+    throw badRequest(`${field} must be one of ${INPUT_FORMATS.join(', ')}, got ${JSON.stringify(value)}`);
   return value as InputFormat;
 }
 
@@ -52,7 +57,8 @@ function asText(bytes: Buffer): string | null {
 
 function looksLikeJson(text: string): boolean {
   const trimmed = text.trim();
-  if (!(trimmed.startsWith('{') && trimmed.endsWith('}')) && !(trimmed.startsWith('[') && trimmed.endsWith(']'))) return false;
+  if (!(trimmed.startsWith('{') && trimmed.endsWith('}')) && !(trimmed.startsWith('[') && trimmed.endsWith(']')))
+    return false;
   try {
     JSON.parse(trimmed);
     return true;
@@ -62,7 +68,10 @@ function looksLikeJson(text: string): boolean {
 }
 
 /** One key, value or header value for a read answer, with how it is encoded. */
-export function decodeOutput(bytes: Buffer | null, format: OutputFormat): { value: string | null; encoding: Encoding | null } {
+export function decodeOutput(
+  bytes: Buffer | null,
+  format: OutputFormat,
+): { value: string | null; encoding: Encoding | null } {
   if (bytes === null) return { value: null, encoding: null };
   switch (format) {
     case 'hex':

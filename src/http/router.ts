@@ -38,7 +38,8 @@ export class Router {
   private readonly table: Route[] = [];
 
   add(method: Method, template: string, handler: Handler): this {
-    if (this.table.some((r) => r.method === method && r.template === template)) throw new Error(`route ${method} ${template} added twice`);
+    if (this.table.some((r) => r.method === method && r.template === template))
+      throw new Error(`route ${method} ${template} added twice`);
     this.table.push({ method, template, segments: template.split('/').slice(1), handler });
     return this;
   }
@@ -55,13 +56,16 @@ export class Router {
     for (const route of this.table) {
       const params = matchSegments(route.segments, parts);
       if (!params) continue;
-      if (route.method === method || (method === 'HEAD' && route.method === 'GET')) return { handler: route.handler, params };
+      if (route.method === method || (method === 'HEAD' && route.method === 'GET'))
+        return { handler: route.handler, params };
       allowed.add(route.method);
       if (route.method === 'GET') allowed.add('HEAD');
     }
     if (allowed.size === 0) throw new HttpError(404, 'not-found', `no such endpoint: ${pathname}`);
     const allow = [...allowed].sort().join(', ');
-    throw new HttpError(405, 'method-not-allowed', `${method} is not allowed on ${pathname} (allowed: ${allow})`, { allow });
+    throw new HttpError(405, 'method-not-allowed', `${method} is not allowed on ${pathname} (allowed: ${allow})`, {
+      allow,
+    });
   }
 }
 

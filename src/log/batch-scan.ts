@@ -70,14 +70,21 @@ export function scanBuffer(buf: Buffer, position: number, expectedOffset: number
     }
     const size = LOG_OVERHEAD + length;
     if (buf.length - at < size) return { batches, validBytes: at, stop: 'partial', nextOffset: next };
-    if (buf[at + MAGIC_OFFSET] !== 2) return { batches, validBytes: at, stop: 'corrupt', reason: `magic ${buf[at + MAGIC_OFFSET]}`, nextOffset: next };
+    if (buf[at + MAGIC_OFFSET] !== 2)
+      return { batches, validBytes: at, stop: 'corrupt', reason: `magic ${buf[at + MAGIC_OFFSET]}`, nextOffset: next };
     if (verifyCrc && crc32c(buf, at + ATTRIBUTES_OFFSET, at + size) !== buf.readUInt32BE(at + CRC_OFFSET)) {
       return { batches, validBytes: at, stop: 'corrupt', reason: 'CRC-32C mismatch', nextOffset: next };
     }
     const baseOffset = int64(buf, at);
     const lastOffsetDelta = buf.readInt32BE(at + LAST_OFFSET_DELTA_OFFSET);
     if (baseOffset < next || lastOffsetDelta < 0) {
-      return { batches, validBytes: at, stop: 'corrupt', reason: `offset ${baseOffset} does not follow ${next}`, nextOffset: next };
+      return {
+        batches,
+        validBytes: at,
+        stop: 'corrupt',
+        reason: `offset ${baseOffset} does not follow ${next}`,
+        nextOffset: next,
+      };
     }
     const baseSequence = buf.readInt32BE(at + BASE_SEQUENCE_OFFSET);
     batches.push({

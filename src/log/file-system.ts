@@ -61,7 +61,10 @@ class RealFile implements FileHandle {
     for (const part of parts) total += part.length;
     let written = 0;
     // writev may write less than asked; finish the rest part by part.
-    written = parts.length === 1 ? fs.writeSync(this.fd, parts[0], 0, parts[0].length, this.length) : fs.writevSync(this.fd, parts, this.length);
+    written =
+      parts.length === 1
+        ? fs.writeSync(this.fd, parts[0], 0, parts[0].length, this.length)
+        : fs.writevSync(this.fd, parts, this.length);
     if (written < total) {
       const all = Buffer.concat(parts, total);
       while (written < total) written += fs.writeSync(this.fd, all, written, total - written, this.length + written);
@@ -71,7 +74,8 @@ class RealFile implements FileHandle {
 
   writeAt(data: Buffer, position: number): void {
     let written = 0;
-    while (written < data.length) written += fs.writeSync(this.fd, data, written, data.length - written, position + written);
+    while (written < data.length)
+      written += fs.writeSync(this.fd, data, written, data.length - written, position + written);
     if (position + data.length > this.length) this.length = position + data.length;
   }
 
@@ -220,7 +224,8 @@ export class MemoryFileSystem implements FileSystem {
   rename(from: string, to: string): void {
     const inode = this.files.get(from);
     if (inode) {
-      if (this.options.volatileRenames) this.pendingRenames.push({ from, to, moved: inode, replaced: this.files.get(to) });
+      if (this.options.volatileRenames)
+        this.pendingRenames.push({ from, to, moved: inode, replaced: this.files.get(to) });
       this.files.delete(from);
       this.files.set(to, inode);
       return;

@@ -42,7 +42,10 @@ export class LeaderEpochCache {
     const raw = Buffer.alloc(handle.size());
     handle.read(raw, 0, raw.length, 0);
     handle.close();
-    const lines = raw.toString('utf8').split('\n').filter((l) => l.length > 0);
+    const lines = raw
+      .toString('utf8')
+      .split('\n')
+      .filter((l) => l.length > 0);
     if (lines[0] !== '0' || Number(lines[1]) !== lines.length - 2) return false;
     const entries: EpochEntry[] = [];
     for (const line of lines.slice(2)) {
@@ -83,7 +86,8 @@ export class LeaderEpochCache {
    */
   assign(epoch: number, startOffset: number, persist = true): void {
     if (epoch < 0 || epoch <= this.latestEpoch) return;
-    while (this.entries.length > 0 && this.entries[this.entries.length - 1].startOffset >= startOffset) this.entries.pop();
+    while (this.entries.length > 0 && this.entries[this.entries.length - 1].startOffset >= startOffset)
+      this.entries.pop();
     this.entries.push({ epoch, startOffset });
     if (persist) this.persist();
   }
@@ -105,7 +109,10 @@ export class LeaderEpochCache {
     while (firstKept + 1 < this.entries.length && this.entries[firstKept + 1].startOffset <= startOffset) firstKept++;
     const head = this.entries[firstKept];
     if (firstKept === 0 && (!head || head.startOffset >= startOffset)) return;
-    this.entries = [{ epoch: head.epoch, startOffset: Math.max(head.startOffset, startOffset) }, ...this.entries.slice(firstKept + 1)];
+    this.entries = [
+      { epoch: head.epoch, startOffset: Math.max(head.startOffset, startOffset) },
+      ...this.entries.slice(firstKept + 1),
+    ];
     this.persist();
   }
 

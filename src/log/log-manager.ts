@@ -7,7 +7,15 @@
 
 import * as path from 'node:path';
 import { FileSystem, realFileSystem } from './file-system';
-import { deletedDirName, isDeletedDirName, LOGS_DIR, parsePartitionDirName, partitionDirName, segmentLogNames, strayDirName } from './on-disk-names';
+import {
+  deletedDirName,
+  isDeletedDirName,
+  LOGS_DIR,
+  parsePartitionDirName,
+  partitionDirName,
+  segmentLogNames,
+  strayDirName,
+} from './on-disk-names';
 import { needsRecovery, PreRecovery } from './parallel-recovery';
 import { PartitionLog } from './partition-log';
 import { TailCache } from './tail-cache';
@@ -68,7 +76,10 @@ export class LogManager {
       if (isDeletedDirName(name)) this.fs.removeTree(path.join(this.root, name));
     }
     // The timer also runs the retention checks, so it ticks at least as often as they are due.
-    const interval = Math.min(this.options.housekeepingIntervalMs ?? 1000, this.options.retentionCheckIntervalMs ?? DEFAULT_RETENTION_CHECK_INTERVAL_MS);
+    const interval = Math.min(
+      this.options.housekeepingIntervalMs ?? 1000,
+      this.options.retentionCheckIntervalMs ?? DEFAULT_RETENTION_CHECK_INTERVAL_MS,
+    );
     if (interval > 0) {
       this.timer = setInterval(() => this.housekeeping(), interval);
       this.timer.unref();
@@ -118,7 +129,9 @@ export class LogManager {
    * short by a crash, or a damaged metadata log) are set aside as strays, never read and
    * never deleted. Returns what was moved where.
    */
-  setAsideStrays(known: (topic: string, partition: number) => boolean): { topic: string; partition: number; movedTo: string | null; error?: string }[] {
+  setAsideStrays(
+    known: (topic: string, partition: number) => boolean,
+  ): { topic: string; partition: number; movedTo: string | null; error?: string }[] {
     const moved = [];
     for (const { topic, partition } of this.listOnDisk()) {
       if (known(topic, partition) || this.get(topic, partition)) continue;
@@ -150,18 +163,26 @@ export class LogManager {
       existing.config = config;
       return existing;
     }
-    const log = PartitionLog.open({
-      fs: this.fs,
-      dir: this.partitionDir(topic, partition),
+    const log = PartitionLog.open(
+      {
+        fs: this.fs,
+        dir: this.partitionDir(topic, partition),
+        topic,
+        partition,
+        config,
+        clock: this.clock,
+        tailCache: this.tailCache,
+        tailVerified: recovery?.verified ?? false,
+      },
+      recovery?.truncatedBytes ?? 0,
+    );
+    this.logs.set(this.key(topic, partition), log);
+    this.options.onRecovered?.({
       topic,
       partition,
-      config,
-      clock: this.clock,
-      tailCache: this.tailCache,
-      tailVerified: recovery?.verified ?? false,
-    }, recovery?.truncatedBytes ?? 0);
-    this.logs.set(this.key(topic, partition), log);
-    this.options.onRecovered?.({ topic, partition, truncatedBytes: log.recoveredTruncatedBytes, logEndOffset: log.logEndOffset });
+      truncatedBytes: log.recoveredTruncatedBytes,
+      logEndOffset: log.logEndOffset,
+    });
     return log;
   }
 
@@ -219,7 +240,10 @@ export class LogManager {
         log.maybeRollByTime(now);
       });
     }
-    if (now - this.lastRetentionCheckMs >= (this.options.retentionCheckIntervalMs ?? DEFAULT_RETENTION_CHECK_INTERVAL_MS)) {
+    if (
+      now - this.lastRetentionCheckMs >=
+      (this.options.retentionCheckIntervalMs ?? DEFAULT_RETENTION_CHECK_INTERVAL_MS)
+    ) {
       this.lastRetentionCheckMs = now;
       this.applyRetention(now);
     }
@@ -240,7 +264,13 @@ export class LogManager {
     for (const log of this.logs.values()) {
       this.guarded(log, 'retention', () => {
         const segmentsDeleted = log.applyRetention(nowMs);
-        if (segmentsDeleted > 0) this.options.onRetention?.({ topic: log.topic, partition: log.partition, segmentsDeleted, logStartOffset: log.logStartOffset });
+        if (segmentsDeleted > 0)
+          this.options.onRetention?.({
+            topic: log.topic,
+            partition: log.partition,
+            segmentsDeleted,
+            logStartOffset: log.logStartOffset,
+          });
       });
     }
   }

@@ -52,7 +52,12 @@ function readWhole(fs: FileSystem, file: string): Buffer | null {
  * read the segment from the real disk, so `fs` must be the real file system (or one that
  * shares its files); it is used for the listing, the index and the truncation.
  */
-export async function preRecoverActiveSegment(dir: string, pool: WorkerPool, minBytes = RECOVERY_POOL_MIN_BYTES, fs: FileSystem = realFileSystem): Promise<PreRecovery> {
+export async function preRecoverActiveSegment(
+  dir: string,
+  pool: WorkerPool,
+  minBytes = RECOVERY_POOL_MIN_BYTES,
+  fs: FileSystem = realFileSystem,
+): Promise<PreRecovery> {
   const unverified = { verified: false, truncatedBytes: 0 };
   if (!needsRecovery(dir, fs)) return unverified;
   const logs = segmentLogNames(fs.readdir(dir));
@@ -84,7 +89,14 @@ export async function preRecoverActiveSegment(dir: string, pool: WorkerPool, min
       const end = i + 1 < starts.length ? starts[i + 1].position : size;
       return pool.run<ScanResult, ScanTask>(
         scanTasks,
-        { kind: 'scan-file', file: logFile, position: start.position, length: end - start.position, expectedOffset: start.offset, bytes: { byteLength: end - start.position } },
+        {
+          kind: 'scan-file',
+          file: logFile,
+          position: start.position,
+          length: end - start.position,
+          expectedOffset: start.offset,
+          bytes: { byteLength: end - start.position },
+        },
         true,
       );
     }),

@@ -16,7 +16,15 @@ import {
 import { FileSystem } from './file-system';
 import { ProducerStateTable } from './producer-state';
 import { Segment, SegmentLimits } from './segment';
-import { CLEAN_SHUTDOWN_FILE, isProducerSnapshotName, isSegmentLogName, offsetFileName, offsetOfFileName, PRODUCER_SNAPSHOT_SUFFIX, SEGMENT_FILE_SUFFIXES } from './on-disk-names';
+import {
+  CLEAN_SHUTDOWN_FILE,
+  isProducerSnapshotName,
+  isSegmentLogName,
+  offsetFileName,
+  offsetOfFileName,
+  PRODUCER_SNAPSHOT_SUFFIX,
+  SEGMENT_FILE_SUFFIXES,
+} from './on-disk-names';
 import { scanBatches, ScannedBatch } from './batch-scan';
 import { LeaderEpochCache } from './leader-epoch-cache';
 import { TailCache, TailEntry } from './tail-cache';
@@ -120,7 +128,13 @@ export class PartitionLog {
       const isActive = i === bases.length - 1;
       // Sealed segments were complete before the active one began; only the active segment
       // can hold a torn tail after a crash, so only it is fully re-checked.
-      const { segment, truncatedBytes } = Segment.open(fs, dir, base, log.limits, isActive && !clean && !options.tailVerified);
+      const { segment, truncatedBytes } = Segment.open(
+        fs,
+        dir,
+        base,
+        log.limits,
+        isActive && !clean && !options.tailVerified,
+      );
       truncated += truncatedBytes;
       log.segments.push(segment);
     });
@@ -135,7 +149,8 @@ export class PartitionLog {
       const entries: { epoch: number; startOffset: number }[] = [];
       log.forEachBatch(log.logStartOffset, (batch) => {
         const last = entries[entries.length - 1];
-        if (batch.leaderEpoch >= 0 && (!last || batch.leaderEpoch > last.epoch)) entries.push({ epoch: batch.leaderEpoch, startOffset: batch.baseOffset });
+        if (batch.leaderEpoch >= 0 && (!last || batch.leaderEpoch > last.epoch))
+          entries.push({ epoch: batch.leaderEpoch, startOffset: batch.baseOffset });
       });
       log.epochs.reset(entries);
     }
@@ -199,7 +214,8 @@ export class PartitionLog {
         file.read(raw, 0, raw.length, 0);
         file.close();
         const table = ProducerStateTable.fromJSON(JSON.parse(raw.toString('utf8')));
-        for (const entry of table.toJSON()) for (const batch of entry.batches) this.producers.record(entry.producerId, entry.epoch, batch);
+        for (const entry of table.toJSON())
+          for (const batch of entry.batches) this.producers.record(entry.producerId, entry.epoch, batch);
         from = offset;
         break;
       } catch {
@@ -224,9 +240,16 @@ export class PartitionLog {
     for (const segment of this.segments) {
       if (segment.nextOffset <= offset) continue;
       const start = segment.lookup(offset);
-      scanBatches(segment.logFile, start, segment.size, 0, (batch) => {
-        if (batch.lastOffset >= offset) visit(batch);
-      }, false);
+      scanBatches(
+        segment.logFile,
+        start,
+        segment.size,
+        0,
+        (batch) => {
+          if (batch.lastOffset >= offset) visit(batch);
+        },
+        false,
+      );
     }
   }
 
@@ -291,7 +314,14 @@ export class PartitionLog {
    * the followers have the batches.
    */
   append(batches: Buffer[], options: { leaderEpoch: number; holdHighWatermark?: boolean }): AppendResult {
-    if (this.closed) return { errorCode: ErrorCode.KAFKA_STORAGE_ERROR, errorMessage: 'log is closed', baseOffset: -1, lastOffset: -1, logStartOffset: this.logStartOffset };
+    if (this.closed)
+      return {
+        errorCode: ErrorCode.KAFKA_STORAGE_ERROR,
+        errorMessage: 'log is closed',
+        baseOffset: -1,
+        lastOffset: -1,
+        logStartOffset: this.logStartOffset,
+      };
     const views = batches.map((batch) => new RecordBatchView(batch));
     // Idempotence: check every batch before writing any.
     const pending = new Map<number, { epoch: number; lastSeq: number; firstOffset: number }>();
@@ -309,7 +339,13 @@ export class PartitionLog {
         const verdict = this.producers.check(producerId, view.producerEpoch, view.baseSequence, view.lastSequence);
         if (verdict.kind === 'error') return this.refuse(verdict.errorCode, verdict.message);
         if (verdict.kind === 'duplicate') {
-          return { errorCode: ErrorCode.NONE, baseOffset: verdict.firstOffset, lastOffset: verdict.lastOffset, logStartOffset: this.logStartOffset, duplicate: true };
+          return {
+            errorCode: ErrorCode.NONE,
+            baseOffset: verdict.firstOffset,
+            lastOffset: verdict.lastOffset,
+            logStartOffset: this.logStartOffset,
+            duplicate: true,
+          };
         }
       }
       pending.set(producerId, { epoch: view.producerEpoch, lastSeq: view.lastSequence, firstOffset: 0 });
@@ -370,13 +406,22 @@ export class PartitionLog {
     let incomingBytes = 0;
     for (const batch of batches) incomingBytes += batch.length;
     if (this.shouldRoll(incomingBytes, nowMs)) this.roll();
-    const meta = views.map((view) => ({ baseOffset: view.baseOffset, lastOffset: view.baseOffset + view.lastOffsetDelta, maxTimestamp: view.maxTimestamp }));
+    const meta = views.map((view) => ({
+      baseOffset: view.baseOffset,
+      lastOffset: view.baseOffset + view.lastOffsetDelta,
+      maxTimestamp: view.maxTimestamp,
+    }));
     for (const [i, view] of views.entries()) this.epochs.assign(view.partitionLeaderEpoch, meta[i].baseOffset);
     this.active.append(batches, meta, nowMs);
     this.logEndOffset = expected;
     views.forEach((view, i) => {
       if (view.producerId >= 0 && view.baseSequence >= 0) {
-        this.producers.record(view.producerId, view.producerEpoch, { firstSeq: view.baseSequence, lastSeq: view.lastSequence, firstOffset: meta[i].baseOffset, lastOffset: meta[i].lastOffset });
+        this.producers.record(view.producerId, view.producerEpoch, {
+          firstSeq: view.baseSequence,
+          lastSeq: view.lastSequence,
+          firstOffset: meta[i].baseOffset,
+          lastOffset: meta[i].lastOffset,
+        });
       }
       this.cacheBatch(batches[i], meta[i].baseOffset, meta[i].lastOffset);
     });
@@ -466,7 +511,8 @@ export class PartitionLog {
       segment.close();
       this.deleteSegmentFiles(segment.baseOffset);
     }
-    for (const name of this.fs.readdir(this.dir)) if (isProducerSnapshotName(name)) this.fs.unlink(path.join(this.dir, name));
+    for (const name of this.fs.readdir(this.dir))
+      if (isProducerSnapshotName(name)) this.fs.unlink(path.join(this.dir, name));
     this.segments.push(Segment.create(this.fs, this.dir, offset, this.limits));
     this.logStartOffset = offset;
     this.logEndOffset = offset;
@@ -522,7 +568,12 @@ export class PartitionLog {
     return this.readFromSegment(fetchOffset, maxBytes, options.minOneBatch, upperBound);
   }
 
-  private readFromCache(fetchOffset: number, maxBytes: number, minOneBatch: boolean, upperBound: number): ReadResult | null {
+  private readFromCache(
+    fetchOffset: number,
+    maxBytes: number,
+    minOneBatch: boolean,
+    upperBound: number,
+  ): ReadResult | null {
     const entries = this.cacheEntries;
     if (entries.length === 0 || entries[0].baseOffset > fetchOffset) return null;
     let lo = 0;
@@ -561,7 +612,8 @@ export class PartitionLog {
     }
     if (position >= end) {
       // fetchOffset lies in a later segment (this one ended exactly before it).
-      if (index + 1 < this.segments.length) return this.readFromSegment(this.segments[index + 1].baseOffset, maxBytes, minOneBatch, upperBound);
+      if (index + 1 < this.segments.length)
+        return this.readFromSegment(this.segments[index + 1].baseOffset, maxBytes, minOneBatch, upperBound);
       return { errorCode: ErrorCode.NONE, chunks: [], bytes: 0 };
     }
     let want = Math.min(maxBytes, end - position);
@@ -617,7 +669,8 @@ export class PartitionLog {
   /** The offset and timestamp of the record with the largest timestamp (ListOffsets -3). */
   async offsetOfMaxTimestamp(): Promise<{ offset: number; timestamp: number } | null> {
     let best: Segment | null = null;
-    for (const segment of this.segments) if (segment.maxTimestamp >= 0 && (!best || segment.maxTimestamp >= best.maxTimestamp)) best = segment;
+    for (const segment of this.segments)
+      if (segment.maxTimestamp >= 0 && (!best || segment.maxTimestamp >= best.maxTimestamp)) best = segment;
     if (!best) return null;
     const result = await this.offsetForTimestamp(best.maxTimestamp);
     return result && result.timestamp === best.maxTimestamp ? result : null;

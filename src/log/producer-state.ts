@@ -57,16 +57,28 @@ export class ProducerStateTable {
     const entry = this.producers.get(producerId);
     if (!entry) {
       if (firstSeq !== 0) {
-        return { kind: 'error', errorCode: ErrorCode.OUT_OF_ORDER_SEQUENCE_NUMBER, message: `producer ${producerId} is unknown here and sent sequence ${firstSeq}, not 0` };
+        return {
+          kind: 'error',
+          errorCode: ErrorCode.OUT_OF_ORDER_SEQUENCE_NUMBER,
+          message: `producer ${producerId} is unknown here and sent sequence ${firstSeq}, not 0`,
+        };
       }
       return { kind: 'append' };
     }
     if (epoch < entry.epoch) {
-      return { kind: 'error', errorCode: ErrorCode.INVALID_PRODUCER_EPOCH, message: `producer epoch ${epoch} is older than the current ${entry.epoch}` };
+      return {
+        kind: 'error',
+        errorCode: ErrorCode.INVALID_PRODUCER_EPOCH,
+        message: `producer epoch ${epoch} is older than the current ${entry.epoch}`,
+      };
     }
     if (epoch > entry.epoch) {
       if (firstSeq !== 0) {
-        return { kind: 'error', errorCode: ErrorCode.OUT_OF_ORDER_SEQUENCE_NUMBER, message: `new epoch ${epoch} must start at sequence 0, not ${firstSeq}` };
+        return {
+          kind: 'error',
+          errorCode: ErrorCode.OUT_OF_ORDER_SEQUENCE_NUMBER,
+          message: `new epoch ${epoch} must start at sequence 0, not ${firstSeq}`,
+        };
       }
       return { kind: 'append' };
     }
@@ -78,7 +90,11 @@ export class ProducerStateTable {
     const last = entry.batches[entry.batches.length - 1];
     const expected = last ? nextSequence(last.lastSeq) : 0;
     if (firstSeq !== expected) {
-      return { kind: 'error', errorCode: ErrorCode.OUT_OF_ORDER_SEQUENCE_NUMBER, message: `expected sequence ${expected}, got ${firstSeq}` };
+      return {
+        kind: 'error',
+        errorCode: ErrorCode.OUT_OF_ORDER_SEQUENCE_NUMBER,
+        message: `expected sequence ${expected}, got ${firstSeq}`,
+      };
     }
     return { kind: 'append' };
   }

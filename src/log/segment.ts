@@ -95,7 +95,13 @@ export class Segment {
    * trusted when consistent and only the region after the last index entry is scanned.
    * Returns the bytes truncated.
    */
-  static open(fs: FileSystem, dir: string, baseOffset: number, limits: SegmentLimits, recover: boolean): { segment: Segment; truncatedBytes: number } {
+  static open(
+    fs: FileSystem,
+    dir: string,
+    baseOffset: number,
+    limits: SegmentLimits,
+    recover: boolean,
+  ): { segment: Segment; truncatedBytes: number } {
     const segment = new Segment(fs, dir, baseOffset, limits);
     const truncatedBytes = segment.load(recover);
     return { segment, truncatedBytes };
@@ -127,7 +133,9 @@ export class Segment {
       }
     }
     if (startPosition === 0) this.resetIndexes();
-    const scan = scanBatches(this.logFile, startPosition, fileSize, startOffset, (batch) => this.indexBatch(batch.baseOffset, batch.lastOffset, batch.position, batch.size, batch.maxTimestamp, false));
+    const scan = scanBatches(this.logFile, startPosition, fileSize, startOffset, (batch) =>
+      this.indexBatch(batch.baseOffset, batch.lastOffset, batch.position, batch.size, batch.maxTimestamp, false),
+    );
     let truncated = 0;
     if (scan.validEnd < fileSize) {
       truncated = fileSize - scan.validEnd;
@@ -177,7 +185,8 @@ export class Segment {
     if (this.offsetIndex.length === 0) return null;
     // Resume from the last indexed batch: drop that entry, the scan re-adds it.
     this.offsetIndex.length--;
-    while (this.timeIndex.length > 0 && this.timeIndex.b[this.timeIndex.length - 1] >= lastOffset) this.timeIndex.length--;
+    while (this.timeIndex.length > 0 && this.timeIndex.b[this.timeIndex.length - 1] >= lastOffset)
+      this.timeIndex.length--;
     if (this.timeIndex.length > 0) {
       this.maxTimestamp = this.timeIndex.a[this.timeIndex.length - 1];
       this.offsetOfMaxTimestamp = this.timeIndex.b[this.timeIndex.length - 1];
@@ -214,7 +223,14 @@ export class Segment {
   }
 
   /** Index bookkeeping for one batch at `position` (append and recovery share it). */
-  private indexBatch(baseOffset: number, lastOffset: number, position: number, size: number, maxTimestamp: number, persist: boolean): void {
+  private indexBatch(
+    baseOffset: number,
+    lastOffset: number,
+    position: number,
+    size: number,
+    maxTimestamp: number,
+    persist: boolean,
+  ): void {
     if (this.offsetIndex.length === 0 || this.bytesSinceIndexEntry >= this.limits.indexIntervalBytes) {
       this.offsetIndex.push(baseOffset, position);
       this.bytesSinceIndexEntry = 0;
@@ -241,7 +257,11 @@ export class Segment {
   }
 
   /** Appends batches whose offsets are already assigned; `meta` describes each one. */
-  append(buffers: Buffer[], meta: { baseOffset: number; lastOffset: number; maxTimestamp: number }[], nowMs: number): number {
+  append(
+    buffers: Buffer[],
+    meta: { baseOffset: number; lastOffset: number; maxTimestamp: number }[],
+    nowMs: number,
+  ): number {
     const position = this.logFile.size();
     this.logFile.append(buffers);
     let at = position;
@@ -261,9 +281,16 @@ export class Segment {
     if (offset >= this.nextOffset) return;
     let cut = -1;
     const from = this.lookup(offset);
-    scanBatches(this.logFile, from, this.logFile.size(), this.baseOffset, (batch) => {
-      if (cut < 0 && batch.lastOffset >= offset) cut = batch.position;
-    }, false);
+    scanBatches(
+      this.logFile,
+      from,
+      this.logFile.size(),
+      this.baseOffset,
+      (batch) => {
+        if (cut < 0 && batch.lastOffset >= offset) cut = batch.position;
+      },
+      false,
+    );
     if (cut < 0) cut = from;
     this.logFile.truncate(cut);
     this.logFile.sync();

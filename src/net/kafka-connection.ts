@@ -40,10 +40,14 @@ export class KafkaConnection {
     return new Promise((resolve, reject) => {
       // Responses are read through the assembler (see protocol/frame.ts): a large fetch
       // response lands in its own buffer with no per-read allocation or joining copy.
-      const onread = frameReads(this.assembler, (frames) => this.onFrames(frames), (error) => {
-        this.failAll(error);
-        this.socket?.destroy();
-      });
+      const onread = frameReads(
+        this.assembler,
+        (frames) => this.onFrames(frames),
+        (error) => {
+          this.failAll(error);
+          this.socket?.destroy();
+        },
+      );
       const socket = net.connect({ host: this.options.host, port: this.options.port, noDelay: true, onread });
       const timer = setTimeout(() => {
         socket.destroy();
@@ -118,12 +122,13 @@ export class KafkaConnection {
     }
     return new Promise((resolve, reject) => {
       const timeoutMs = this.options.requestTimeoutMs ?? 30_000;
-      const timer = timeoutMs > 0
-        ? setTimeout(() => {
-            this.waiting.delete(correlationId);
-            reject(new Error(`request ${correlationId} timed out after ${timeoutMs} ms`));
-          }, timeoutMs)
-        : null;
+      const timer =
+        timeoutMs > 0
+          ? setTimeout(() => {
+              this.waiting.delete(correlationId);
+              reject(new Error(`request ${correlationId} timed out after ${timeoutMs} ms`));
+            }, timeoutMs)
+          : null;
       this.waiting.set(correlationId, { resolve, reject, timer });
       if (parts.length === 1) socket.write(parts[0]);
       else {
@@ -140,8 +145,18 @@ export class KafkaConnection {
    * promise resolves with `undefined` (a produce with acks 0).
    */
   request<K extends ApiKey>(apiKey: K, apiVersion: number, body: RequestInput<K>): Promise<Response<K>>;
-  request<K extends ApiKey>(apiKey: K, apiVersion: number, body: RequestInput<K>, expectResponse: boolean): Promise<Response<K> | undefined>;
-  async request<K extends ApiKey>(apiKey: K, apiVersion: number, body: RequestInput<K>, expectResponse = true): Promise<Response<K> | undefined> {
+  request<K extends ApiKey>(
+    apiKey: K,
+    apiVersion: number,
+    body: RequestInput<K>,
+    expectResponse: boolean,
+  ): Promise<Response<K> | undefined>;
+  async request<K extends ApiKey>(
+    apiKey: K,
+    apiVersion: number,
+    body: RequestInput<K>,
+    expectResponse = true,
+  ): Promise<Response<K> | undefined> {
     const correlationId = this.allocateCorrelationId();
     const frame = encodeRequestFrameParts(
       { apiKey, apiVersion, correlationId, clientId: this.options.clientId ?? 'brook' },

@@ -43,10 +43,37 @@ export interface Snapshot {
 }
 
 export type Message =
-  | { type: 'vote'; from: number; to: number; term: number; lastLogIndex: number; lastLogTerm: number; preVote: boolean; transfer: boolean }
+  | {
+      type: 'vote';
+      from: number;
+      to: number;
+      term: number;
+      lastLogIndex: number;
+      lastLogTerm: number;
+      preVote: boolean;
+      transfer: boolean;
+    }
   | { type: 'vote-response'; from: number; to: number; term: number; granted: boolean; preVote: boolean }
-  | { type: 'append'; from: number; to: number; term: number; prevLogIndex: number; prevLogTerm: number; entries: Entry[]; leaderCommit: number }
-  | { type: 'append-response'; from: number; to: number; term: number; success: boolean; matchIndex: number; conflictTerm: number; conflictIndex: number }
+  | {
+      type: 'append';
+      from: number;
+      to: number;
+      term: number;
+      prevLogIndex: number;
+      prevLogTerm: number;
+      entries: Entry[];
+      leaderCommit: number;
+    }
+  | {
+      type: 'append-response';
+      from: number;
+      to: number;
+      term: number;
+      success: boolean;
+      matchIndex: number;
+      conflictTerm: number;
+      conflictIndex: number;
+    }
   | { type: 'timeout-now'; from: number; to: number; term: number }
   | { type: 'snapshot'; from: number; to: number; term: number; snapshot: Snapshot };
 
@@ -269,7 +296,8 @@ export class RaftNode {
         if (elapsed + 1 >= 2 * this.config.electionTimeoutTicks) this.snapshotInFlight.delete(peer);
         else this.snapshotInFlight.set(peer, elapsed + 1);
       }
-      if (this.transferTarget !== NONE && ++this.transferElapsed >= this.config.electionTimeoutTicks) this.transferTarget = NONE;
+      if (this.transferTarget !== NONE && ++this.transferElapsed >= this.config.electionTimeoutTicks)
+        this.transferTarget = NONE;
       if (this.electionElapsed >= this.config.electionTimeoutTicks) {
         this.electionElapsed = 0;
         // Check-quorum: step down unless a majority of voters (counting us) was heard from.
@@ -314,7 +342,16 @@ export class RaftNode {
     const term = preVote ? this.term + 1 : this.term;
     for (const voter of this.voters) {
       if (voter === this.id) continue;
-      this.send({ type: 'vote', from: this.id, to: voter, term, lastLogIndex: this.lastIndex, lastLogTerm: this.lastLogTerm(), preVote, transfer });
+      this.send({
+        type: 'vote',
+        from: this.id,
+        to: voter,
+        term,
+        lastLogIndex: this.lastIndex,
+        lastLogTerm: this.lastLogTerm(),
+        preVote,
+        transfer,
+      });
     }
   }
 
@@ -370,7 +407,14 @@ export class RaftNode {
     const inLease = this.leaderId !== NONE && this.electionElapsed < this.config.electionTimeoutTicks && !m.transfer;
     if (m.preVote) {
       const granted = m.term > this.term && !inLease && this.logUpToDate(m.lastLogIndex, m.lastLogTerm);
-      this.send({ type: 'vote-response', from: this.id, to: m.from, term: granted ? m.term : this.term, granted, preVote: true });
+      this.send({
+        type: 'vote-response',
+        from: this.id,
+        to: m.from,
+        term: granted ? m.term : this.term,
+        granted,
+        preVote: true,
+      });
       return;
     }
     if (m.term < this.term || (m.term > this.term && inLease)) {
@@ -425,7 +469,16 @@ export class RaftNode {
     const max = this.config.maxEntriesPerMessage ?? 64;
     const start = next - this.snapshotIndex - 1;
     const entries = heartbeat && next > this.lastIndex ? [] : this.log.slice(start, start + max);
-    this.send({ type: 'append', from: this.id, to: peer, term: this.term, prevLogIndex, prevLogTerm: this.termAt(prevLogIndex), entries, leaderCommit: this.commitIndex });
+    this.send({
+      type: 'append',
+      from: this.id,
+      to: peer,
+      term: this.term,
+      prevLogIndex,
+      prevLogTerm: this.termAt(prevLogIndex),
+      entries,
+      leaderCommit: this.commitIndex,
+    });
   }
 
   private firstIndexOfTerm(index: number): number {
@@ -438,7 +491,16 @@ export class RaftNode {
   private handleAppend(m: Extract<Message, { type: 'append' }>): void {
     if (m.term < this.term) {
       // A stale leader learns the newer term from this answer and steps down.
-      this.send({ type: 'append-response', from: this.id, to: m.from, term: this.term, success: false, matchIndex: 0, conflictTerm: NONE, conflictIndex: 0 });
+      this.send({
+        type: 'append-response',
+        from: this.id,
+        to: m.from,
+        term: this.term,
+        success: false,
+        matchIndex: 0,
+        conflictTerm: NONE,
+        conflictIndex: 0,
+      });
       return;
     }
     this.becomeFollower(m.term, m.from);
@@ -452,17 +514,44 @@ export class RaftNode {
       prevLogIndex = base;
       prevLogTerm = this.termAt(base);
       if (entries.length === 0) {
-        this.send({ type: 'append-response', from: this.id, to: m.from, term: this.term, success: true, matchIndex: base, conflictTerm: NONE, conflictIndex: 0 });
+        this.send({
+          type: 'append-response',
+          from: this.id,
+          to: m.from,
+          term: this.term,
+          success: true,
+          matchIndex: base,
+          conflictTerm: NONE,
+          conflictIndex: 0,
+        });
         return;
       }
     }
     if (prevLogIndex > this.lastIndex) {
-      this.send({ type: 'append-response', from: this.id, to: m.from, term: this.term, success: false, matchIndex: 0, conflictTerm: NONE, conflictIndex: this.lastIndex + 1 });
+      this.send({
+        type: 'append-response',
+        from: this.id,
+        to: m.from,
+        term: this.term,
+        success: false,
+        matchIndex: 0,
+        conflictTerm: NONE,
+        conflictIndex: this.lastIndex + 1,
+      });
       return;
     }
     if (this.termAt(prevLogIndex) !== prevLogTerm) {
       const conflictTerm = this.termAt(prevLogIndex);
-      this.send({ type: 'append-response', from: this.id, to: m.from, term: this.term, success: false, matchIndex: 0, conflictTerm, conflictIndex: this.firstIndexOfTerm(prevLogIndex) });
+      this.send({
+        type: 'append-response',
+        from: this.id,
+        to: m.from,
+        term: this.term,
+        success: false,
+        matchIndex: 0,
+        conflictTerm,
+        conflictIndex: this.firstIndexOfTerm(prevLogIndex),
+      });
       return;
     }
     // Append, truncating only at the first real conflict (a reordered, older append must
@@ -476,13 +565,32 @@ export class RaftNode {
     }
     if (fresh.length > 0) this.appendToLog(fresh);
     const lastNew = prevLogIndex + entries.length;
-    if (m.leaderCommit > this.commitIndex) this.commitIndex = Math.max(this.commitIndex, Math.min(m.leaderCommit, lastNew));
-    this.send({ type: 'append-response', from: this.id, to: m.from, term: this.term, success: true, matchIndex: lastNew, conflictTerm: NONE, conflictIndex: 0 });
+    if (m.leaderCommit > this.commitIndex)
+      this.commitIndex = Math.max(this.commitIndex, Math.min(m.leaderCommit, lastNew));
+    this.send({
+      type: 'append-response',
+      from: this.id,
+      to: m.from,
+      term: this.term,
+      success: true,
+      matchIndex: lastNew,
+      conflictTerm: NONE,
+      conflictIndex: 0,
+    });
   }
 
   private handleSnapshot(m: Extract<Message, { type: 'snapshot' }>): void {
     if (m.term < this.term) {
-      this.send({ type: 'append-response', from: this.id, to: m.from, term: this.term, success: false, matchIndex: 0, conflictTerm: NONE, conflictIndex: 0 });
+      this.send({
+        type: 'append-response',
+        from: this.id,
+        to: m.from,
+        term: this.term,
+        success: false,
+        matchIndex: 0,
+        conflictTerm: NONE,
+        conflictIndex: 0,
+      });
       return;
     }
     this.becomeFollower(m.term, m.from);
@@ -503,7 +611,16 @@ export class RaftNode {
       this.recomputeMembership();
     }
     // A snapshot at or below our commit index holds nothing new: committed entries match.
-    this.send({ type: 'append-response', from: this.id, to: m.from, term: this.term, success: true, matchIndex: s.index, conflictTerm: NONE, conflictIndex: 0 });
+    this.send({
+      type: 'append-response',
+      from: this.id,
+      to: m.from,
+      term: this.term,
+      success: true,
+      matchIndex: s.index,
+      conflictTerm: NONE,
+      conflictIndex: 0,
+    });
   }
 
   private handleAppendResponse(m: Extract<Message, { type: 'append-response' }>): void {
@@ -545,7 +662,9 @@ export class RaftNode {
   }
 
   private maybeCommit(): void {
-    const matches = [...this.voters].map((id) => (id === this.id ? this.lastIndex : (this.matchIndex.get(id) ?? 0))).sort((a, b) => b - a);
+    const matches = [...this.voters]
+      .map((id) => (id === this.id ? this.lastIndex : (this.matchIndex.get(id) ?? 0)))
+      .sort((a, b) => b - a);
     const candidate = matches[this.quorum() - 1];
     // Only an entry of the current term commits by counting (Raft §5.4.2).
     if (candidate > this.commitIndex && this.termAt(candidate) === this.term) this.commitIndex = candidate;
@@ -619,7 +738,12 @@ export class RaftNode {
     // A removed voter keeps receiving the log as an observer, so it learns of its removal
     // (and keeps its metadata current as a broker).
     for (const id of this.voters) if (!next.has(id) && id !== this.id) this.observers.add(id);
-    return this.appendAsLeader({ index: this.lastIndex + 1, term: this.term, data: encodeMembership(voters), kind: ENTRY_MEMBERSHIP });
+    return this.appendAsLeader({
+      index: this.lastIndex + 1,
+      term: this.term,
+      data: encodeMembership(voters),
+      kind: ENTRY_MEMBERSHIP,
+    });
   }
 
   /** Followers that only learn the log (they neither vote nor count towards commit). */
@@ -658,17 +782,37 @@ export class RaftNode {
     if (this.role !== 'leader' || !this.voters.has(target) || target === this.id) return false;
     this.transferTarget = target;
     this.transferElapsed = 0;
-    if ((this.matchIndex.get(target) ?? 0) === this.lastIndex) this.send({ type: 'timeout-now', from: this.id, to: target, term: this.term });
+    if ((this.matchIndex.get(target) ?? 0) === this.lastIndex)
+      this.send({ type: 'timeout-now', from: this.id, to: target, term: this.term });
     else this.sendAppend(target, false);
     return true;
   }
 
   /** What this node knows of the quorum: for the leader, each peer's replication progress. */
-  describe(): { leaderId: number; term: number; commitIndex: number; lastIndex: number; role: Role; progress: { nodeId: number; matchIndex: number; voter: boolean }[] } {
-    const progress = this.role === 'leader'
-      ? [...new Set([...this.voters, ...this.observers])].map((id) => ({ nodeId: id, matchIndex: id === this.id ? this.lastIndex : (this.matchIndex.get(id) ?? 0), voter: this.voters.has(id) }))
-      : [];
-    return { leaderId: this.leaderId, term: this.term, commitIndex: this.commitIndex, lastIndex: this.lastIndex, role: this.role, progress };
+  describe(): {
+    leaderId: number;
+    term: number;
+    commitIndex: number;
+    lastIndex: number;
+    role: Role;
+    progress: { nodeId: number; matchIndex: number; voter: boolean }[];
+  } {
+    const progress =
+      this.role === 'leader'
+        ? [...new Set([...this.voters, ...this.observers])].map((id) => ({
+            nodeId: id,
+            matchIndex: id === this.id ? this.lastIndex : (this.matchIndex.get(id) ?? 0),
+            voter: this.voters.has(id),
+          }))
+        : [];
+    return {
+      leaderId: this.leaderId,
+      term: this.term,
+      commitIndex: this.commitIndex,
+      lastIndex: this.lastIndex,
+      role: this.role,
+      progress,
+    };
   }
 
   /** Starts an election now (a single-voter quorum need not wait for a timeout). */
@@ -688,7 +832,8 @@ export class RaftNode {
     this.unstableFrom = Infinity;
     const messages = this.outbox;
     this.outbox = [];
-    const committed = this.commitIndex > this.appliedIndex ? this.log.slice(this.appliedIndex - base, this.commitIndex - base) : [];
+    const committed =
+      this.commitIndex > this.appliedIndex ? this.log.slice(this.appliedIndex - base, this.commitIndex - base) : [];
     this.appliedIndex = Math.max(this.appliedIndex, this.commitIndex);
     return { hardState, entries, messages, committed, snapshot };
   }

@@ -190,7 +190,9 @@ export class RaftDriver {
     const result = this.node.changeMembership(voters);
     if (typeof result === 'string') return Promise.reject(new MembershipError(result));
     const term = this.node.term;
-    const promise = new Promise<number>((resolve, reject) => this.pending.push({ index: result, term, resolve, reject }));
+    const promise = new Promise<number>((resolve, reject) =>
+      this.pending.push({ index: result, term, resolve, reject }),
+    );
     this.process();
     return promise;
   }
@@ -212,12 +214,21 @@ export class RaftDriver {
     }
     // 2. Send (replies to the message being handled go back on its own exchange).
     for (const message of ready.messages) {
-      if (this.capture && message.to === this.capture.to && (message.type === 'vote-response' || message.type === 'append-response')) this.capture.messages.push(message);
+      if (
+        this.capture &&
+        message.to === this.capture.to &&
+        (message.type === 'vote-response' || message.type === 'append-response')
+      )
+        this.capture.messages.push(message);
       else this.options.transport.send(message);
     }
     // 3. Apply, then settle proposals.
     if (ready.snapshot) {
-      this.options.logger.info('installing a metadata snapshot from the leader', { index: ready.snapshot.index, term: ready.snapshot.term, bytes: ready.snapshot.data.length });
+      this.options.logger.info('installing a metadata snapshot from the leader', {
+        index: ready.snapshot.index,
+        term: ready.snapshot.term,
+        bytes: ready.snapshot.data.length,
+      });
       this.options.restore(ready.snapshot);
       this.appliedIndex = ready.snapshot.index;
     }
@@ -251,19 +262,27 @@ export class RaftDriver {
     const storage = this.options.storage;
     storage.writeSnapshot(snapshot);
     storage.compactThrough(snapshot.index);
-    this.options.logger.info('metadata snapshot taken, log compacted', { index: snapshot.index, term: snapshot.term, bytes: snapshot.data.length });
+    this.options.logger.info('metadata snapshot taken, log compacted', {
+      index: snapshot.index,
+      term: snapshot.term,
+      bytes: snapshot.data.length,
+    });
     return snapshot;
   }
 
   /** Hands leadership to the most caught-up peer (clean shutdown); resolves when done or timed out. */
   async resign(timeoutMs: number): Promise<void> {
     if (this.node.role !== 'leader') return;
-    const peers = this.node.membership().map((v) => v.id).filter((id) => id !== this.options.id);
+    const peers = this.node
+      .membership()
+      .map((v) => v.id)
+      .filter((id) => id !== this.options.id);
     if (peers.length === 0) return;
     this.node.transferLeadership(peers[0]);
     this.process();
     const deadline = Date.now() + timeoutMs;
-    while (this.node.role === 'leader' && Date.now() < deadline) await new Promise((r) => setTimeout(r, this.options.tickMs));
+    while (this.node.role === 'leader' && Date.now() < deadline)
+      await new Promise((r) => setTimeout(r, this.options.tickMs));
   }
 
   stop(): void {

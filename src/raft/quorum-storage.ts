@@ -99,7 +99,9 @@ export class QuorumStorage implements RaftStorage {
       if (parsed.crc !== crc32c(Buffer.from(body))) throw new Error('checksum mismatch');
       return { term: parsed.term, votedFor: parsed.votedFor };
     } catch (error) {
-      throw new QuorumStorageError(`${file} is corrupt (${(error as Error).message}); refusing to start rather than risk a second vote in one term. Restore it or remove this node's data directory so it rejoins as a fresh voter.`);
+      throw new QuorumStorageError(
+        `${file} is corrupt (${(error as Error).message}); refusing to start rather than risk a second vote in one term. Restore it or remove this node's data directory so it rejoins as a fresh voter.`,
+      );
     }
   }
 
@@ -110,7 +112,9 @@ export class QuorumStorage implements RaftStorage {
     const body = `${state.term}:${state.votedFor}`;
     const handle = this.fs.open(temp);
     handle.truncate(0);
-    handle.append(Buffer.from(JSON.stringify({ term: state.term, votedFor: state.votedFor, crc: crc32c(Buffer.from(body)) })));
+    handle.append(
+      Buffer.from(JSON.stringify({ term: state.term, votedFor: state.votedFor, crc: crc32c(Buffer.from(body)) })),
+    );
     handle.sync();
     handle.close();
     this.fs.rename(temp, file);
@@ -207,8 +211,12 @@ export class QuorumStorage implements RaftStorage {
     handle.sync();
     handle.close();
     this.fs.rename(`${file}.part`, file);
-    const names = this.fs.readdir(this.dir).filter((n) => SNAPSHOT_NAME.test(n)).sort();
-    for (const old of names.slice(0, Math.max(0, names.length - SNAPSHOTS_KEPT))) this.fs.unlink(path.join(this.dir, old));
+    const names = this.fs
+      .readdir(this.dir)
+      .filter((n) => SNAPSHOT_NAME.test(n))
+      .sort();
+    for (const old of names.slice(0, Math.max(0, names.length - SNAPSHOTS_KEPT)))
+      this.fs.unlink(path.join(this.dir, old));
     return name;
   }
 
@@ -219,7 +227,11 @@ export class QuorumStorage implements RaftStorage {
 
   /** The newest snapshot whose checksum holds, if any (a damaged one is skipped). */
   latestSnapshot(): Snapshot | null {
-    const names = this.fs.readdir(this.dir).filter((n) => SNAPSHOT_NAME.test(n)).sort().reverse();
+    const names = this.fs
+      .readdir(this.dir)
+      .filter((n) => SNAPSHOT_NAME.test(n))
+      .sort()
+      .reverse();
     for (const name of names) {
       const handle = this.fs.open(path.join(this.dir, name));
       const raw = Buffer.alloc(handle.size());
@@ -241,7 +253,9 @@ export class QuorumStorage implements RaftStorage {
    * log belongs to another history and is dropped.
    */
   alignWithSnapshot(snapshot: Snapshot): void {
-    const matches = this.termAt(snapshot.index) === snapshot.term || (this.positions.length > 0 && this.firstIndex === snapshot.index + 1);
+    const matches =
+      this.termAt(snapshot.index) === snapshot.term ||
+      (this.positions.length > 0 && this.firstIndex === snapshot.index + 1);
     if (!matches) this.truncateAfter(this.firstIndex - 1);
     this.compactThrough(snapshot.index);
   }

@@ -47,11 +47,30 @@ type OutboundRequest = { [K in Outbound]: { apiKey: K; body: RequestInput<K> } }
 function toRequest(clusterId: string, m: Message): OutboundRequest | null {
   switch (m.type) {
     case 'vote':
-      return { apiKey: VOTE, body: { clusterId, term: m.term, candidateId: m.from, lastLogIndex: m.lastLogIndex, lastLogTerm: m.lastLogTerm, preVote: m.preVote, leadershipTransfer: m.transfer } };
+      return {
+        apiKey: VOTE,
+        body: {
+          clusterId,
+          term: m.term,
+          candidateId: m.from,
+          lastLogIndex: m.lastLogIndex,
+          lastLogTerm: m.lastLogTerm,
+          preVote: m.preVote,
+          leadershipTransfer: m.transfer,
+        },
+      };
     case 'append':
       return {
         apiKey: APPEND,
-        body: { clusterId, term: m.term, leaderId: m.from, prevLogIndex: m.prevLogIndex, prevLogTerm: m.prevLogTerm, leaderCommit: m.leaderCommit, entries: m.entries.map((e) => ({ term: e.term, kind: e.kind ?? 0, data: e.data })) },
+        body: {
+          clusterId,
+          term: m.term,
+          leaderId: m.from,
+          prevLogIndex: m.prevLogIndex,
+          prevLogTerm: m.prevLogTerm,
+          leaderCommit: m.leaderCommit,
+          entries: m.entries.map((e) => ({ term: e.term, kind: e.kind ?? 0, data: e.data })),
+        },
       };
     case 'timeout-now':
       return { apiKey: TIMEOUT_NOW, body: { clusterId, term: m.term, leaderId: m.from } };
@@ -61,7 +80,10 @@ function toRequest(clusterId: string, m: Message): OutboundRequest | null {
 }
 
 export class TcpRaftTransport implements RaftTransport {
-  private readonly connections = new Map<number, { connection: KafkaConnection | null; connecting: boolean; retryAt: number; queued: Message[] }>();
+  private readonly connections = new Map<
+    number,
+    { connection: KafkaConnection | null; connecting: boolean; retryAt: number; queued: Message[] }
+  >();
   private driver: RaftDriver | null = null;
 
   constructor(
@@ -95,7 +117,13 @@ export class TcpRaftTransport implements RaftTransport {
     }
     if (slot.connecting || Date.now() < slot.retryAt) return null;
     slot.connecting = true;
-    const connection = new KafkaConnection({ host: peer.host, port: peer.port, clientId: `raft-${this.selfId}`, requestTimeoutMs: 5000, connectTimeoutMs: 2000 });
+    const connection = new KafkaConnection({
+      host: peer.host,
+      port: peer.port,
+      clientId: `raft-${this.selfId}`,
+      requestTimeoutMs: 5000,
+      connectTimeoutMs: 2000,
+    });
     const s = slot;
     connection.connect().then(
       () => {
@@ -168,18 +196,41 @@ export class TcpRaftTransport implements RaftTransport {
         });
         if (response.errorCode !== ErrorCode.NONE || response.term > m.term) {
           // A newer term, or a refusal: the core learns the term; the transfer is retried later.
-          if (response.term > m.term) this.driver?.receive({ type: 'append-response', from: m.to, to: this.selfId, term: response.term, success: false, matchIndex: 0, conflictTerm: -1, conflictIndex: 0 });
+          if (response.term > m.term)
+            this.driver?.receive({
+              type: 'append-response',
+              from: m.to,
+              to: this.selfId,
+              term: response.term,
+              success: false,
+              matchIndex: 0,
+              conflictTerm: -1,
+              conflictIndex: 0,
+            });
           return;
         }
         if (done) {
-          this.driver?.receive({ type: 'append-response', from: m.to, to: this.selfId, term: response.term, success: response.success, matchIndex: response.matchIndex, conflictTerm: -1, conflictIndex: 0 });
+          this.driver?.receive({
+            type: 'append-response',
+            from: m.to,
+            to: this.selfId,
+            term: response.term,
+            success: response.success,
+            matchIndex: response.matchIndex,
+            conflictTerm: -1,
+            conflictIndex: 0,
+          });
           return;
         }
         position = response.nextPosition;
         if (position < 0 || position > stream.length) return;
       }
     } catch (error) {
-      this.logger.warn('snapshot transfer failed; it will be retried', { to: m.to, index: m.snapshot.index, error: (error as Error).message });
+      this.logger.warn('snapshot transfer failed; it will be retried', {
+        to: m.to,
+        index: m.snapshot.index,
+        error: (error as Error).message,
+      });
     }
   }
 
@@ -188,10 +239,26 @@ export class TcpRaftTransport implements RaftTransport {
     // The answer's type follows the request sent: a vote gets a vote response, and so on.
     if (sent.type === 'vote') {
       const vote = response as Response<typeof VOTE>;
-      this.driver.receive({ type: 'vote-response', from: sent.to, to: this.selfId, term: vote.term, granted: vote.voteGranted, preVote: vote.preVote });
+      this.driver.receive({
+        type: 'vote-response',
+        from: sent.to,
+        to: this.selfId,
+        term: vote.term,
+        granted: vote.voteGranted,
+        preVote: vote.preVote,
+      });
     } else if (sent.type === 'append') {
       const append = response as Response<typeof APPEND>;
-      this.driver.receive({ type: 'append-response', from: sent.to, to: this.selfId, term: append.term, success: append.success, matchIndex: append.matchIndex, conflictTerm: append.conflictTerm, conflictIndex: append.conflictIndex });
+      this.driver.receive({
+        type: 'append-response',
+        from: sent.to,
+        to: this.selfId,
+        term: append.term,
+        success: append.success,
+        matchIndex: append.matchIndex,
+        conflictTerm: append.conflictTerm,
+        conflictIndex: append.conflictIndex,
+      });
     }
   }
 
@@ -236,45 +303,106 @@ export class RaftDispatcher implements Dispatcher {
         leaderId: d?.leaderId ?? -1,
         term: d?.term ?? -1,
         commitIndex: d?.commitIndex ?? -1,
-        voters: (d?.progress ?? []).filter((p) => p.voter).map((p) => ({ nodeId: p.nodeId, matchIndex: p.matchIndex, lastContactMs: -1 })),
-        observers: (d?.progress ?? []).filter((p) => !p.voter).map((p) => ({ nodeId: p.nodeId, matchIndex: p.matchIndex, lastContactMs: -1 })),
+        voters: (d?.progress ?? [])
+          .filter((p) => p.voter)
+          .map((p) => ({ nodeId: p.nodeId, matchIndex: p.matchIndex, lastContactMs: -1 })),
+        observers: (d?.progress ?? [])
+          .filter((p) => !p.voter)
+          .map((p) => ({ nodeId: p.nodeId, matchIndex: p.matchIndex, lastContactMs: -1 })),
         clusterId: this.clusterId,
       });
     }
     if (!([VOTE, APPEND, TIMEOUT_NOW, INSTALL_SNAPSHOT] as number[]).includes(apiKey) || apiVersion !== 0) {
-      this.logger.warn('controller port: unknown api, closing connection', { apiKey, apiVersion, remote: connection.remote });
+      this.logger.warn('controller port: unknown api, closing connection', {
+        apiKey,
+        apiVersion,
+        remote: connection.remote,
+      });
       return 'close';
     }
     const request = requestCodec(apiKey, 0).decode(body);
     const respond = (value: unknown) => encodeResponseFrame(apiKey, 0, correlationId, responseCodec(apiKey, 0), value);
     const from = apiKey === VOTE ? request.candidateId : request.leaderId;
     const driver = this.driver();
-    const refuse = (errorCode: number) => respond({ errorCode, term: driver?.node.term ?? -1, voteGranted: false, preVote: false, success: false, matchIndex: 0, conflictTerm: -1, conflictIndex: -1, nextPosition: -1 });
+    const refuse = (errorCode: number) =>
+      respond({
+        errorCode,
+        term: driver?.node.term ?? -1,
+        voteGranted: false,
+        preVote: false,
+        success: false,
+        matchIndex: 0,
+        conflictTerm: -1,
+        conflictIndex: -1,
+        nextPosition: -1,
+      });
     if (request.clusterId !== this.clusterId) return refuse(ErrorCode.INCONSISTENT_CLUSTER_ID);
     if (!this.isKnown(from)) return refuse(ErrorCode.INCONSISTENT_VOTER_SET);
     if (!driver) return refuse(ErrorCode.COORDINATOR_NOT_AVAILABLE);
     const self = driver.node.id;
     if (apiKey === VOTE) {
-      const replies = driver.receive({ type: 'vote', from, to: self, term: request.term, lastLogIndex: request.lastLogIndex, lastLogTerm: request.lastLogTerm, preVote: request.preVote, transfer: request.leadershipTransfer });
+      const replies = driver.receive({
+        type: 'vote',
+        from,
+        to: self,
+        term: request.term,
+        lastLogIndex: request.lastLogIndex,
+        lastLogTerm: request.lastLogTerm,
+        preVote: request.preVote,
+        transfer: request.leadershipTransfer,
+      });
       const reply = replies.find((m) => m.type === 'vote-response');
       if (!reply || reply.type !== 'vote-response') return refuse(ErrorCode.REQUEST_TIMED_OUT);
-      return respond({ errorCode: ErrorCode.NONE, term: reply.term, voteGranted: reply.granted, preVote: reply.preVote });
+      return respond({
+        errorCode: ErrorCode.NONE,
+        term: reply.term,
+        voteGranted: reply.granted,
+        preVote: reply.preVote,
+      });
     }
     if (apiKey === APPEND) {
-      const entries = (request.entries as { term: number; kind: number; data: Buffer }[]).map((e, i) => ({ index: request.prevLogIndex + 1 + i, term: e.term, data: Buffer.from(e.data), kind: e.kind }));
-      const replies = driver.receive({ type: 'append', from, to: self, term: request.term, prevLogIndex: request.prevLogIndex, prevLogTerm: request.prevLogTerm, entries, leaderCommit: request.leaderCommit });
+      const entries = (request.entries as { term: number; kind: number; data: Buffer }[]).map((e, i) => ({
+        index: request.prevLogIndex + 1 + i,
+        term: e.term,
+        data: Buffer.from(e.data),
+        kind: e.kind,
+      }));
+      const replies = driver.receive({
+        type: 'append',
+        from,
+        to: self,
+        term: request.term,
+        prevLogIndex: request.prevLogIndex,
+        prevLogTerm: request.prevLogTerm,
+        entries,
+        leaderCommit: request.leaderCommit,
+      });
       const reply = replies.find((m) => m.type === 'append-response');
       if (!reply || reply.type !== 'append-response') return refuse(ErrorCode.REQUEST_TIMED_OUT);
-      return respond({ errorCode: ErrorCode.NONE, term: reply.term, success: reply.success, matchIndex: reply.matchIndex, conflictTerm: reply.conflictTerm, conflictIndex: reply.conflictIndex });
+      return respond({
+        errorCode: ErrorCode.NONE,
+        term: reply.term,
+        success: reply.success,
+        matchIndex: reply.matchIndex,
+        conflictTerm: reply.conflictTerm,
+        conflictIndex: reply.conflictIndex,
+      });
     }
     if (apiKey === INSTALL_SNAPSHOT) return this.installChunk(driver, from, request, respond, refuse);
     driver.receive({ type: 'timeout-now', from, to: self, term: request.term });
     return respond({ errorCode: ErrorCode.NONE, term: driver.node.term });
   }
 
-  private installChunk(driver: RaftDriver, from: number, request: Request<typeof INSTALL_SNAPSHOT>, respond: (value: unknown) => Buffer[], refuse: (errorCode: number) => Buffer[]): Buffer[] {
+  private installChunk(
+    driver: RaftDriver,
+    from: number,
+    request: Request<typeof INSTALL_SNAPSHOT>,
+    respond: (value: unknown) => Buffer[],
+    refuse: (errorCode: number) => Buffer[],
+  ): Buffer[] {
     const term = driver.node.term;
-    if (request.term < term) return respond({ errorCode: ErrorCode.NONE, term, nextPosition: -1, success: false, matchIndex: 0 });
+    if (request.term < term)
+      return respond({ errorCode: ErrorCode.NONE, term, nextPosition: -1, success: false, matchIndex: 0 });
     const total = Number(request.totalBytes);
     if (total < 4 || total > SNAPSHOT_BYTES_MAX) {
       this.logger.warn('controller port: snapshot of an impossible size refused', { from, totalBytes: total });
@@ -283,13 +411,32 @@ export class RaftDispatcher implements Dispatcher {
     let incoming = this.incoming;
     const position = Number(request.position);
     if (position === 0) {
-      incoming = { leaderId: from, term: request.term, index: Number(request.lastIncludedIndex), total, received: 0, chunks: [] };
+      incoming = {
+        leaderId: from,
+        term: request.term,
+        index: Number(request.lastIncludedIndex),
+        total,
+        received: 0,
+        chunks: [],
+      };
       this.incoming = incoming;
     }
     const data = request.data as Buffer;
-    if (!incoming || incoming.leaderId !== from || incoming.term !== request.term || incoming.index !== Number(request.lastIncludedIndex) || position !== incoming.received) {
+    if (
+      !incoming ||
+      incoming.leaderId !== from ||
+      incoming.term !== request.term ||
+      incoming.index !== Number(request.lastIncludedIndex) ||
+      position !== incoming.received
+    ) {
       // Out of sequence: the leader starts over from the answered position (0 when lost).
-      return respond({ errorCode: ErrorCode.NONE, term, nextPosition: incoming && incoming.leaderId === from ? incoming.received : 0, success: false, matchIndex: 0 });
+      return respond({
+        errorCode: ErrorCode.NONE,
+        term,
+        nextPosition: incoming && incoming.leaderId === from ? incoming.received : 0,
+        success: false,
+        matchIndex: 0,
+      });
     }
     if (incoming.received + data.length > incoming.total) {
       this.incoming = null;
@@ -297,7 +444,14 @@ export class RaftDispatcher implements Dispatcher {
     }
     incoming.chunks.push(Buffer.from(data));
     incoming.received += data.length;
-    if (!request.done) return respond({ errorCode: ErrorCode.NONE, term, nextPosition: incoming.received, success: false, matchIndex: 0 });
+    if (!request.done)
+      return respond({
+        errorCode: ErrorCode.NONE,
+        term,
+        nextPosition: incoming.received,
+        success: false,
+        matchIndex: 0,
+      });
     this.incoming = null;
     if (incoming.received !== incoming.total) return refuse(ErrorCode.INVALID_REQUEST);
     let snapshot;
@@ -310,6 +464,12 @@ export class RaftDispatcher implements Dispatcher {
     const replies = driver.receive({ type: 'snapshot', from, to: driver.node.id, term: request.term, snapshot });
     const reply = replies.find((m) => m.type === 'append-response');
     if (!reply || reply.type !== 'append-response') return refuse(ErrorCode.REQUEST_TIMED_OUT);
-    return respond({ errorCode: ErrorCode.NONE, term: reply.term, nextPosition: incoming.received, success: reply.success, matchIndex: reply.matchIndex });
+    return respond({
+      errorCode: ErrorCode.NONE,
+      term: reply.term,
+      nextPosition: incoming.received,
+      success: reply.success,
+      matchIndex: reply.matchIndex,
+    });
   }
 }

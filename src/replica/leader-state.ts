@@ -35,7 +35,8 @@ export class LeaderState {
   ) {
     // A new leader gives every follower a full lag window from now (Kafka does the same).
     for (const id of replicas) {
-      if (id !== leaderId) this.followers.set(id, { logEndOffset: -1, lastCaughtUpMs: nowMs, lastFetchMs: -1, lastFetchLeaderEnd: -1 });
+      if (id !== leaderId)
+        this.followers.set(id, { logEndOffset: -1, lastCaughtUpMs: nowMs, lastFetchMs: -1, lastFetchLeaderEnd: -1 });
     }
   }
 
@@ -45,7 +46,8 @@ export class LeaderState {
     this.isr = isr;
     this.pendingIsr = null;
     for (const id of replicas) {
-      if (id !== this.leaderId && !this.followers.has(id)) this.followers.set(id, { logEndOffset: -1, lastCaughtUpMs: nowMs, lastFetchMs: -1, lastFetchLeaderEnd: -1 });
+      if (id !== this.leaderId && !this.followers.has(id))
+        this.followers.set(id, { logEndOffset: -1, lastCaughtUpMs: nowMs, lastFetchMs: -1, lastFetchLeaderEnd: -1 });
     }
     for (const id of [...this.followers.keys()]) if (!replicas.includes(id)) this.followers.delete(id);
   }
@@ -56,7 +58,8 @@ export class LeaderState {
     if (!p) return;
     p.logEndOffset = fetchOffset;
     if (fetchOffset >= leaderEnd) p.lastCaughtUpMs = nowMs;
-    else if (p.lastFetchMs >= 0 && fetchOffset >= p.lastFetchLeaderEnd) p.lastCaughtUpMs = Math.max(p.lastCaughtUpMs, p.lastFetchMs);
+    else if (p.lastFetchMs >= 0 && fetchOffset >= p.lastFetchLeaderEnd)
+      p.lastCaughtUpMs = Math.max(p.lastCaughtUpMs, p.lastFetchMs);
     p.lastFetchLeaderEnd = leaderEnd;
     p.lastFetchMs = nowMs;
   }
@@ -77,7 +80,13 @@ export class LeaderState {
    * The ISR to propose now, or null for no change: laggards out, caught-up replicas in.
    * `epochStartOffset` is where the current leader epoch began in the leader's log.
    */
-  proposedIsr(nowMs: number, lagMaxMs: number, highWatermark: number, epochStartOffset: number, eligible: (id: number) => boolean): number[] | null {
+  proposedIsr(
+    nowMs: number,
+    lagMaxMs: number,
+    highWatermark: number,
+    epochStartOffset: number,
+    eligible: (id: number) => boolean,
+  ): number[] | null {
     const keep = this.isr.filter((id) => {
       if (id === this.leaderId) return true;
       const p = this.followers.get(id);
@@ -101,7 +110,13 @@ export class LeaderState {
  * the smaller of the leader's and our own end of that older epoch; never past our own end.
  * An undefined answer (the leader has no epochs) keeps everything up to our high watermark.
  */
-export function truncationOffset(requestedEpoch: number, answer: EpochEnd, local: LeaderEpochCache, localEnd: number, localHighWatermark: number): number {
+export function truncationOffset(
+  requestedEpoch: number,
+  answer: EpochEnd,
+  local: LeaderEpochCache,
+  localEnd: number,
+  localHighWatermark: number,
+): number {
   if (answer.endOffset < 0) return Math.min(localHighWatermark, localEnd);
   if (answer.epoch === requestedEpoch) return Math.min(answer.endOffset, localEnd);
   const ours = local.endOffsetFor(answer.epoch, localEnd);

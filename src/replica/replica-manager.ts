@@ -35,7 +35,13 @@ export interface ReplicaHost {
   logs: LogManager;
   /** The Kafka listener of a broker, from its registration. */
   endpointOf(brokerId: number): { host: string; port: number } | undefined;
-  alterIsr(request: { topicId: string; partition: number; leaderEpoch: number; partitionEpoch: number; newIsr: number[] }): Promise<{ errorCode: number }>;
+  alterIsr(request: {
+    topicId: string;
+    partition: number;
+    leaderEpoch: number;
+    partitionEpoch: number;
+    newIsr: number[];
+  }): Promise<{ errorCode: number }>;
   clusterId: string;
   /** This broker started or stopped leading a partition (the group coordinator follows it). */
   onLeadershipChange?(replica: Replica, leading: boolean): void;
@@ -115,7 +121,10 @@ export class ReplicaManager {
   ) {}
 
   start(): void {
-    this.isrTimer = setInterval(() => this.maintainIsr(), Math.min(ISR_CHECK_INTERVAL_MS, Math.max(50, this.settings.lagTimeMaxMs / 4)));
+    this.isrTimer = setInterval(
+      () => this.maintainIsr(),
+      Math.min(ISR_CHECK_INTERVAL_MS, Math.max(50, this.settings.lagTimeMaxMs / 4)),
+    );
     this.isrTimer.unref();
   }
 
@@ -201,7 +210,14 @@ export class ReplicaManager {
     log.epochs.assign(replica.leaderEpoch, log.logEndOffset);
     replica.leading = new LeaderState(this.settings.nodeId, replica.replicas, replica.isr, this.clock());
     this.host.onLeadershipChange?.(replica, true);
-    this.logger.info('leading partition', { topic: replica.topic, partition: replica.partition, leaderEpoch: replica.leaderEpoch, isr: replica.isr, logEndOffset: log.logEndOffset, highWatermark: log.highWatermark });
+    this.logger.info('leading partition', {
+      topic: replica.topic,
+      partition: replica.partition,
+      leaderEpoch: replica.leaderEpoch,
+      isr: replica.isr,
+      logEndOffset: log.logEndOffset,
+      highWatermark: log.highWatermark,
+    });
   }
 
   private becomeFollower(replica: Replica): void {
@@ -214,7 +230,13 @@ export class ReplicaManager {
       return;
     }
     replica.following = 'truncating';
-    if (wasLeading) this.logger.info('following partition', { topic: replica.topic, partition: replica.partition, leader: replica.leaderId, leaderEpoch: replica.leaderEpoch });
+    if (wasLeading)
+      this.logger.info('following partition', {
+        topic: replica.topic,
+        partition: replica.partition,
+        leader: replica.leaderId,
+        leaderEpoch: replica.leaderEpoch,
+      });
     let fetcher = this.fetchers.get(replica.leaderId);
     if (!fetcher || fetcher.stopped) {
       fetcher = new FollowerFetcher(replica.leaderId, this, this.host);
@@ -245,14 +267,18 @@ export class ReplicaManager {
   }
 
   leaderReplica(topic: string, partition: number, currentLeaderEpoch = -1): Located {
-    if (this.offline.size > 0 && this.offline.has(`${topic}-${partition}`)) return { errorCode: ErrorCode.KAFKA_STORAGE_ERROR };
+    if (this.offline.size > 0 && this.offline.has(`${topic}-${partition}`))
+      return { errorCode: ErrorCode.KAFKA_STORAGE_ERROR };
     const replica = this.get(topic, partition);
     if (!replica) {
       const known = this.host.image().topicsByName.get(topic)?.partitions.has(partition);
       return { errorCode: known ? ErrorCode.NOT_LEADER_OR_FOLLOWER : ErrorCode.UNKNOWN_TOPIC_OR_PARTITION };
     }
     if (currentLeaderEpoch >= 0 && currentLeaderEpoch !== replica.leaderEpoch) {
-      return { errorCode: currentLeaderEpoch < replica.leaderEpoch ? ErrorCode.FENCED_LEADER_EPOCH : ErrorCode.UNKNOWN_LEADER_EPOCH };
+      return {
+        errorCode:
+          currentLeaderEpoch < replica.leaderEpoch ? ErrorCode.FENCED_LEADER_EPOCH : ErrorCode.UNKNOWN_LEADER_EPOCH,
+      };
     }
     if (!replica.leading) return { errorCode: ErrorCode.NOT_LEADER_OR_FOLLOWER };
     return { replica };
@@ -301,11 +327,18 @@ export class ReplicaManager {
    * here before `fetchOffset`, KIP-595) is answered with the diverging epoch. Only a
    * position that passes moves the follower's progress and the high watermark.
    */
-  recordFollowerFetch(replica: Replica, followerId: number, fetchOffset: number, lastFetchedEpoch = -1): FollowerFetchCheck {
+  recordFollowerFetch(
+    replica: Replica,
+    followerId: number,
+    fetchOffset: number,
+    lastFetchedEpoch = -1,
+  ): FollowerFetchCheck {
     if (!replica.leading) return { errorCode: ErrorCode.NOT_LEADER_OR_FOLLOWER };
-    if (followerId === this.settings.nodeId || !replica.replicas.includes(followerId)) return { errorCode: ErrorCode.NOT_LEADER_OR_FOLLOWER };
+    if (followerId === this.settings.nodeId || !replica.replicas.includes(followerId))
+      return { errorCode: ErrorCode.NOT_LEADER_OR_FOLLOWER };
     const { log } = replica;
-    if (fetchOffset > log.logEndOffset || fetchOffset < log.logStartOffset) return { errorCode: ErrorCode.OFFSET_OUT_OF_RANGE };
+    if (fetchOffset > log.logEndOffset || fetchOffset < log.logStartOffset)
+      return { errorCode: ErrorCode.OFFSET_OUT_OF_RANGE };
     if (lastFetchedEpoch >= 0) {
       const end = log.epochs.endOffsetFor(lastFetchedEpoch, log.logEndOffset);
       if (end.endOffset >= 0 && end.endOffset < fetchOffset) return { errorCode: ErrorCode.NONE, divergingEpoch: end };
@@ -331,7 +364,8 @@ export class ReplicaManager {
     replica.waiters = replica.waiters.filter((w) => w.offset > log.highWatermark);
     // Kafka's rule: committed, but with fewer in-sync replicas than required, the producer
     // is told so (the data stays).
-    const code = replica.isr.length < replica.minInsyncReplicas ? ErrorCode.NOT_ENOUGH_REPLICAS_AFTER_APPEND : ErrorCode.NONE;
+    const code =
+      replica.isr.length < replica.minInsyncReplicas ? ErrorCode.NOT_ENOUGH_REPLICAS_AFTER_APPEND : ErrorCode.NONE;
     for (const w of done) {
       clearTimeout(w.timer);
       w.resolve(code);
@@ -346,10 +380,13 @@ export class ReplicaManager {
       const waiter: Waiter = {
         offset: endOffset,
         resolve,
-        timer: setTimeout(() => {
-          replica.waiters = replica.waiters.filter((w) => w !== waiter);
-          resolve(ErrorCode.REQUEST_TIMED_OUT);
-        }, Math.max(0, timeoutMs)),
+        timer: setTimeout(
+          () => {
+            replica.waiters = replica.waiters.filter((w) => w !== waiter);
+            resolve(ErrorCode.REQUEST_TIMED_OUT);
+          },
+          Math.max(0, timeoutMs),
+        ),
       };
       replica.waiters.push(waiter);
     });
@@ -373,30 +410,55 @@ export class ReplicaManager {
       if (!replica.leading || replica.isrChangeInFlight) continue;
       const { log } = replica;
       const epochStart = log.epochs.all().find((e) => e.epoch === replica.leaderEpoch)?.startOffset ?? log.logEndOffset;
-      const proposed = replica.leading.proposedIsr(now, this.settings.lagTimeMaxMs, log.highWatermark, epochStart, eligible);
+      const proposed = replica.leading.proposedIsr(
+        now,
+        this.settings.lagTimeMaxMs,
+        log.highWatermark,
+        epochStart,
+        eligible,
+      );
       if (!proposed) continue;
       replica.isrChangeInFlight = true;
       replica.leading.pendingIsr = proposed;
       const leading = replica.leading;
-      const request = { topicId: replica.topicId, partition: replica.partition, leaderEpoch: replica.leaderEpoch, partitionEpoch: replica.partitionEpoch, newIsr: proposed };
-      this.logger.info(proposed.length < replica.isr.length ? 'shrinking the ISR' : 'expanding the ISR', { topic: replica.topic, partition: replica.partition, from: replica.isr, to: proposed });
-      this.host.alterIsr(request).then(
-        (answer) => {
-          if (answer.errorCode === ErrorCode.NONE) this.isrChanges[proposed.length < replica.isr.length ? 'shrinks' : 'expands']++;
-          if (answer.errorCode !== ErrorCode.NONE) {
-            this.logger.info('ISR change refused', { topic: replica.topic, partition: replica.partition, errorCode: answer.errorCode });
-            if (leading.pendingIsr === proposed) leading.pendingIsr = null;
-          }
-        },
-        () => {
-          if (leading.pendingIsr === proposed) leading.pendingIsr = null;
-        },
-      ).finally(() => {
-        // The committed change reaches this broker through the metadata log.
-        setTimeout(() => {
-          replica.isrChangeInFlight = false;
-        }, ISR_CHECK_INTERVAL_MS).unref();
+      const request = {
+        topicId: replica.topicId,
+        partition: replica.partition,
+        leaderEpoch: replica.leaderEpoch,
+        partitionEpoch: replica.partitionEpoch,
+        newIsr: proposed,
+      };
+      this.logger.info(proposed.length < replica.isr.length ? 'shrinking the ISR' : 'expanding the ISR', {
+        topic: replica.topic,
+        partition: replica.partition,
+        from: replica.isr,
+        to: proposed,
       });
+      this.host
+        .alterIsr(request)
+        .then(
+          (answer) => {
+            if (answer.errorCode === ErrorCode.NONE)
+              this.isrChanges[proposed.length < replica.isr.length ? 'shrinks' : 'expands']++;
+            if (answer.errorCode !== ErrorCode.NONE) {
+              this.logger.info('ISR change refused', {
+                topic: replica.topic,
+                partition: replica.partition,
+                errorCode: answer.errorCode,
+              });
+              if (leading.pendingIsr === proposed) leading.pendingIsr = null;
+            }
+          },
+          () => {
+            if (leading.pendingIsr === proposed) leading.pendingIsr = null;
+          },
+        )
+        .finally(() => {
+          // The committed change reaches this broker through the metadata log.
+          setTimeout(() => {
+            replica.isrChangeInFlight = false;
+          }, ISR_CHECK_INTERVAL_MS).unref();
+        });
     }
   }
 }

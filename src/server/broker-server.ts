@@ -26,8 +26,14 @@ const STARTUP_CLEANUP_MS = 5000;
  * id must name a registered, unfenced broker whose registered host is the peer's address
  * (the same check a follower fetch passes later).
  */
-async function isBrokerReplication(broker: Broker, header: RequestHeader, body: Reader, remoteAddress: string | undefined): Promise<boolean> {
-  const replicaIdFirst = header.apiKey === ApiKey.Fetch || (header.apiKey === ApiKey.OffsetForLeaderEpoch && header.apiVersion >= 3);
+async function isBrokerReplication(
+  broker: Broker,
+  header: RequestHeader,
+  body: Reader,
+  remoteAddress: string | undefined,
+): Promise<boolean> {
+  const replicaIdFirst =
+    header.apiKey === ApiKey.Fetch || (header.apiKey === ApiKey.OffsetForLeaderEpoch && header.apiVersion >= 3);
   if (!replicaIdFirst || body.remaining < 4) return false;
   const replicaId = body.int32();
   if (replicaId < 0) return false;
@@ -50,7 +56,10 @@ const SHUTDOWN_DRAIN_MS = 10_000;
  */
 export async function clusterIdFromVoters(voters: { id: number; host: string; port: number }[]): Promise<string> {
   const { h64ToString } = await xxhash();
-  const canonical = `brook-voters:${voters.map((v) => v.id).sort((a, b) => a - b).join(',')}`;
+  const canonical = `brook-voters:${voters
+    .map((v) => v.id)
+    .sort((a, b) => a - b)
+    .join(',')}`;
   return Buffer.from(h64ToString(canonical), 'hex').toString('base64url');
 }
 
@@ -90,10 +99,18 @@ export async function startBroker(config: BrokerConfig, logger: Logger): Promise
     raftTickMs: config.raftTickMs,
     raftElectionTimeoutTicks: Math.round(config.raftElectionTimeoutMs / config.raftTickMs),
     brokerSessionTimeoutMs: config.brokerSessionTimeoutMs,
-    leaderRebalance: { enabled: config.autoLeaderRebalanceEnable, intervalMs: config.leaderImbalanceCheckIntervalSeconds * 1000, imbalancePercentage: config.leaderImbalancePerBrokerPercentage },
+    leaderRebalance: {
+      enabled: config.autoLeaderRebalanceEnable,
+      intervalMs: config.leaderImbalanceCheckIntervalSeconds * 1000,
+      imbalancePercentage: config.leaderImbalancePerBrokerPercentage,
+    },
     rack: config.rack,
     metadataSnapshotIntervalEntries: config.metadataSnapshotIntervalEntries,
-    replica: { lagTimeMaxMs: config.replicaLagTimeMaxMs, fetchWaitMaxMs: config.replicaFetchWaitMaxMs, fetchMaxBytes: config.replicaFetchMaxBytes },
+    replica: {
+      lagTimeMaxMs: config.replicaLagTimeMaxMs,
+      fetchWaitMaxMs: config.replicaFetchWaitMaxMs,
+      fetchMaxBytes: config.replicaFetchMaxBytes,
+    },
   };
   const broker = new Broker(settings, logs, logger);
   // The HTTP listener comes up first, so /health answers and /ready says why not while the
@@ -106,7 +123,15 @@ export async function startBroker(config: BrokerConfig, logger: Logger): Promise
   let kafkaBound = false;
   if (config.http) {
     const kafkaHost = ['0.0.0.0', '::', ''].includes(config.listen.host) ? '127.0.0.1' : config.listen.host;
-    http = new HttpServer({ host: config.http.host, port: config.http.port, broker, kafkaBootstrap: () => `${kafkaHost}:${kafkaPort}`, connections: () => listener?.connectionCount ?? 0, kafkaListening: () => kafkaBound, logger });
+    http = new HttpServer({
+      host: config.http.host,
+      port: config.http.port,
+      broker,
+      kafkaBootstrap: () => `${kafkaHost}:${kafkaPort}`,
+      connections: () => listener?.connectionCount ?? 0,
+      kafkaListening: () => kafkaBound,
+      logger,
+    });
     httpPort = await http.listen();
   }
   // The Kafka port is bound before the broker registers, so the port it registers is the
@@ -166,7 +191,9 @@ export async function startBroker(config: BrokerConfig, logger: Logger): Promise
   const close = () => {
     closing ??= (async () => {
       logger.info('shutting down');
-      await broker.controlledShutdown(CONTROLLED_SHUTDOWN_MS).catch((error) => logger.warn('controlled shutdown failed', { error: String(error) }));
+      await broker
+        .controlledShutdown(CONTROLLED_SHUTDOWN_MS)
+        .catch((error) => logger.warn('controlled shutdown failed', { error: String(error) }));
       // The HTTP API goes first: its clients talk to this node's Kafka listener.
       if (http) await http.close();
       broker.beginShutdown();

@@ -17,10 +17,22 @@ export function logManagerOptions(config: BrokerConfig, dataDir: string, logger:
       logger.info('retention deleted old segments', { topic, partition, segmentsDeleted, logStartOffset });
     },
     onRecovered: ({ topic, partition, truncatedBytes, logEndOffset }) => {
-      if (truncatedBytes > 0) logger.warn('recovered partition: truncated a torn or corrupt tail', { topic, partition, truncatedBytes, logEndOffset });
+      if (truncatedBytes > 0)
+        logger.warn('recovered partition: truncated a torn or corrupt tail', {
+          topic,
+          partition,
+          truncatedBytes,
+          logEndOffset,
+        });
     },
     onHousekeepingError: ({ topic, partition, step, error }) => {
-      logger.error('periodic log step failed; tried again at the next check', { topic, partition, step, code: (error as NodeJS.ErrnoException)?.code, error: String(error) });
+      logger.error('periodic log step failed; tried again at the next check', {
+        topic,
+        partition,
+        step,
+        code: (error as NodeJS.ErrnoException)?.code,
+        error: String(error),
+      });
     },
   };
 }

@@ -14,7 +14,10 @@ test('npm run bench --quick runs every benchmark to the end', () => {
   });
   const out = result.stdout.toString();
   assert.is(result.status, 0, result.stderr.toString());
-  assert.match(out, /crc32c\s+1048576 B\s+brook-native\s+(\d+|missing) MB\/s\s+node-rs\s+(\d+|missing) MB\/s\s+js\s+\d+ MB\/s/);
+  assert.match(
+    out,
+    /crc32c\s+1048576 B\s+brook-native\s+(\d+|missing) MB\/s\s+node-rs\s+(\d+|missing) MB\/s\s+js\s+\d+ MB\/s/,
+  );
   assert.match(out, /recovery scan .* pool\/inline/);
   assert.match(out, /produce 1 KiB records.*records\/s.*MB\/s.*p50.*p99.*\(\d+ requests, 0 errors\)/);
   assert.match(out, /produce 100 B records.*\(\d+ requests, 0 errors\)/);
@@ -25,9 +28,18 @@ test('npm run bench --quick runs every benchmark to the end', () => {
   assert.match(out, /GET \/metrics: \d+ req\/s.*0 errors, 0 non-2xx/);
   // The bundled client matrix: every producer and consumer row of the quick setting, each
   // with send percentiles and a consumer that read back every record the row stored.
-  assert.match(out, /round 1 1 KiB x4 acks=all RF1: produce [\d,]+ records\/s [\d.]+ MB\/s p50 [\d.]+ ms p99 [\d.]+ ms p99\.9 [\d.]+ ms max [\d.]+ ms, 0 errors; consume [\d,]+ records\/s [\d.]+ MB\/s, (\d+) of \1 records/);
-  assert.match(out, /end-to-end 1 KiB at 10,000\/s, acks=all, RF1: end-to-end p50 [\d.]+ ms p99 [\d.]+ ms p99\.9 [\d.]+ ms max [\d.]+ ms; .*sent (\d+), acknowledged \1, consumed \1, 0 errors/);
-  assert.match(out, /client matrix: 4 throughput rows and 2 end-to-end rows x 1 round\(s\) in \d+ s, 0 send errors, consumer complete in 4 of 4 samples, end-to-end delivered every acknowledged record, 0 failed samples/);
+  assert.match(
+    out,
+    /round 1 1 KiB x4 acks=all RF1: produce [\d,]+ records\/s [\d.]+ MB\/s p50 [\d.]+ ms p99 [\d.]+ ms p99\.9 [\d.]+ ms max [\d.]+ ms, 0 errors; consume [\d,]+ records\/s [\d.]+ MB\/s, (\d+) of \1 records/,
+  );
+  assert.match(
+    out,
+    /end-to-end 1 KiB at 10,000\/s, acks=all, RF1: end-to-end p50 [\d.]+ ms p99 [\d.]+ ms p99\.9 [\d.]+ ms max [\d.]+ ms; .*sent (\d+), acknowledged \1, consumed \1, 0 errors/,
+  );
+  assert.match(
+    out,
+    /client matrix: 4 throughput rows and 2 end-to-end rows x 1 round\(s\) in \d+ s, 0 send errors, consumer complete in 4 of 4 samples, end-to-end delivered every acknowledged record, 0 failed samples/,
+  );
 });
 
 test.run();

@@ -15,16 +15,42 @@ function metadataAnswer(port: number) {
     brokers: [{ nodeId: 1, host: '127.0.0.1', port, rack: null }],
     clusterId: 'scripted',
     controllerId: 1,
-    topics: ['alpha', 'beta'].map((name) => ({ errorCode: 0, name, topicId: 'AAAAAAAAAAAAAAAAAAAAAA', isInternal: false, partitions: [{ errorCode: 0, partitionIndex: 0, leaderId: 1, leaderEpoch: 0, replicaNodes: [1], isrNodes: [1], offlineReplicas: [] }], topicAuthorizedOperations: -2147483648 })),
+    topics: ['alpha', 'beta'].map((name) => ({
+      errorCode: 0,
+      name,
+      topicId: 'AAAAAAAAAAAAAAAAAAAAAA',
+      isInternal: false,
+      partitions: [
+        {
+          errorCode: 0,
+          partitionIndex: 0,
+          leaderId: 1,
+          leaderEpoch: 0,
+          replicaNodes: [1],
+          isrNodes: [1],
+          offlineReplicas: [],
+        },
+      ],
+      topicAuthorizedOperations: -2147483648,
+    })),
     clusterAuthorizedOperations: -2147483648,
   };
 }
 
 test('topics list and groups list use the newest versions the node serves', async () => {
-  const versions = [{ apiKey: 3, minVersion: 0, maxVersion: 9 }, { apiKey: 16, minVersion: 0, maxVersion: 2 }, { apiKey: 18, minVersion: 0, maxVersion: 3 }];
+  const versions = [
+    { apiKey: 3, minVersion: 0, maxVersion: 9 },
+    { apiKey: 16, minVersion: 0, maxVersion: 2 },
+    { apiKey: 18, minVersion: 0, maxVersion: 3 },
+  ];
   const node = await scriptedNode(versions, ({ apiKey }, port) => {
     if (apiKey === 3) return metadataAnswer(port);
-    if (apiKey === 16) return { throttleTimeMs: 0, errorCode: 0, groups: [{ groupId: 'readers', protocolType: 'consumer', groupState: 'Stable' }] };
+    if (apiKey === 16)
+      return {
+        throttleTimeMs: 0,
+        errorCode: 0,
+        groups: [{ groupId: 'readers', protocolType: 'consumer', groupState: 'Stable' }],
+      };
     return 'drop';
   });
   try {
@@ -53,7 +79,10 @@ test('a node that serves no Metadata: one clear line, exit code 1', async () => 
     assert.is(listed.code, 1);
     assert.match(listed.stderr, /does not serve Metadata in a version brook speaks/);
     assert.is(listed.stderr.trim().split('\n').length, 1, listed.stderr);
-    assert.not.ok(node.seen.some((r) => r.apiKey === 3), 'no Metadata request was sent');
+    assert.not.ok(
+      node.seen.some((r) => r.apiKey === 3),
+      'no Metadata request was sent',
+    );
   } finally {
     node.close();
   }

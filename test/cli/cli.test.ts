@@ -63,7 +63,12 @@ test('frame encode writes the exact ApiVersions bytes; decode reads them back', 
 });
 
 test('frame round trip of a flexible request with a record set, as hex', () => {
-  const body = JSON.stringify({ transactionalId: null, acks: -1, timeoutMs: 500, topicData: [{ name: 't', partitionData: [{ index: 0, records: '00ff' }] }] });
+  const body = JSON.stringify({
+    transactionalId: null,
+    acks: -1,
+    timeoutMs: 500,
+    topicData: [{ name: 't', partitionData: [{ index: 0, records: '00ff' }] }],
+  });
   const encoded = brook(['frame', 'encode', 'Produce', '9', body, '--hex', '--correlation-id', '77']);
   assert.is(encoded.code, 0, encoded.stderr);
   const decoded = brook(['frame', 'decode', '--hex'], encoded.stdout);
@@ -86,7 +91,12 @@ test('frame decode of a response needs its api and version, and refuses junk', (
 });
 
 test('the test runner reads uvu summaries', () => {
-  assert.equal(parseSummary('\u001b[2m  Total:     5\n  Passed:    4\n  Skipped:   0\n'), { total: 5, passed: 4, skipped: 0, failed: 1 });
+  assert.equal(parseSummary('\u001b[2m  Total:     5\n  Passed:    4\n  Skipped:   0\n'), {
+    total: 5,
+    passed: 4,
+    skipped: 0,
+    failed: 1,
+  });
   assert.is(parseSummary('no summary here'), null);
 });
 

@@ -13,7 +13,20 @@ const BROOK = path.join(__dirname, '..', '..', '..', 'scripts', 'brook.js');
 let broker: BrokerProcess;
 
 const status = () => {
-  const result = spawnSync(process.execPath, [BROOK, 'cluster', 'status', '--bootstrap', `127.0.0.1:${broker.port}`, '--controller', `127.0.0.1:${broker.controllerPort}`, '--json'], { timeout: 15000 });
+  const result = spawnSync(
+    process.execPath,
+    [
+      BROOK,
+      'cluster',
+      'status',
+      '--bootstrap',
+      `127.0.0.1:${broker.port}`,
+      '--controller',
+      `127.0.0.1:${broker.controllerPort}`,
+      '--json',
+    ],
+    { timeout: 15000 },
+  );
   assert.is(result.status, 0, result.stderr.toString());
   return JSON.parse(result.stdout.toString());
 };
@@ -30,7 +43,10 @@ test('the one-voter quorum leads, and metadata changes advance its commit index'
   const before = status();
   assert.is(before.quorum.leaderId, 1);
   assert.ok(before.quorum.term >= 1);
-  assert.equal(before.brokers.map((b: { nodeId: number }) => b.nodeId), [1]);
+  assert.equal(
+    before.brokers.map((b: { nodeId: number }) => b.nodeId),
+    [1],
+  );
   await kcat(broker.port, ['-P', '-t', 'advance'], 'x\n');
   const after = status();
   assert.ok(after.quorum.commitIndex > before.quorum.commitIndex, 'topic creation committed a new entry');
@@ -39,10 +55,17 @@ test('the one-voter quorum leads, and metadata changes advance its commit index'
 
 test('the controller port drops unknown APIs and garbage, and keeps serving', async () => {
   const kafkaApiVersions = Buffer.from('0000000a00120000000000010000', 'hex').subarray(0, 14);
-  assert.ok((await rawRequest(broker.controllerPort, kafkaApiVersions)).closed, 'a Kafka API on the controller port closes');
+  assert.ok(
+    (await rawRequest(broker.controllerPort, kafkaApiVersions)).closed,
+    'a Kafka API on the controller port closes',
+  );
   assert.ok((await rawRequest(broker.controllerPort, Buffer.from('0000000bffffffffffffffffffffff', 'hex'))).closed);
   assert.is(status().quorum.leaderId, 1);
-  const unreachable = spawnSync(process.execPath, [BROOK, 'cluster', 'status', '--bootstrap', `127.0.0.1:${broker.port}`, '--controller', '127.0.0.1:1'], { timeout: 15000 });
+  const unreachable = spawnSync(
+    process.execPath,
+    [BROOK, 'cluster', 'status', '--bootstrap', `127.0.0.1:${broker.port}`, '--controller', '127.0.0.1:1'],
+    { timeout: 15000 },
+  );
   assert.is(unreachable.status, 1);
   assert.match(unreachable.stderr.toString(), /cannot reach the controller port/);
 });

@@ -13,19 +13,35 @@ let broker: BrokerProcess;
 let kafka: Kafka;
 
 /** `brook` with `--bootstrap` at the test broker added to every groups verb. */
-const brook = (args: string[]) => runBrook([...args, ...(args[0] === 'groups' && args[1] !== '--help' ? ['--bootstrap', `127.0.0.1:${broker.port}`] : [])]);
+const brook = (args: string[]) =>
+  runBrook([
+    ...args,
+    ...(args[0] === 'groups' && args[1] !== '--help' ? ['--bootstrap', `127.0.0.1:${broker.port}`] : []),
+  ]);
 
 test.before(async () => {
-  broker = await startBroker({ config: { 'group.initial.rebalance.delay.ms': '0', 'offsets.topic.num.partitions': '3' } });
+  broker = await startBroker({
+    config: { 'group.initial.rebalance.delay.ms': '0', 'offsets.topic.num.partitions': '3' },
+  });
   kafka = new Kafka({ brokers: [`127.0.0.1:${broker.port}`], clientId: 'cli', logLevel: logLevel.NOTHING });
   const admin = kafka.admin();
   await admin.connect();
   await admin.createTopics({ topics: [{ topic: 'orders', numPartitions: 2 }] });
-  await admin.setOffsets({ groupId: 'billing', topic: 'orders', partitions: [{ partition: 0, offset: '1' }, { partition: 1, offset: '0' }] });
+  await admin.setOffsets({
+    groupId: 'billing',
+    topic: 'orders',
+    partitions: [
+      { partition: 0, offset: '1' },
+      { partition: 1, offset: '0' },
+    ],
+  });
   await admin.disconnect();
   const producer = kafka.producer();
   await producer.connect();
-  await producer.send({ topic: 'orders', messages: [0, 0, 0, 1, 1].map((partition, i) => ({ partition, value: `o${i}` })) });
+  await producer.send({
+    topic: 'orders',
+    messages: [0, 0, 0, 1, 1].map((partition, i) => ({ partition, value: `o${i}` })),
+  });
   await producer.disconnect();
 });
 
@@ -39,10 +55,18 @@ test('list and describe with lag', async () => {
   assert.match(list.stdout, /billing\s+Empty/);
   const describe = await brook(['groups', 'describe', 'billing', '--json']);
   const d = JSON.parse(describe.stdout);
-  assert.equal(d.partitions.map((p: { partition: number; committed: number; end: number; lag: number }) => [p.partition, p.committed, p.end, p.lag]), [
-    [0, 1, 3, 2],
-    [1, 0, 2, 2],
-  ]);
+  assert.equal(
+    d.partitions.map((p: { partition: number; committed: number; end: number; lag: number }) => [
+      p.partition,
+      p.committed,
+      p.end,
+      p.lag,
+    ]),
+    [
+      [0, 1, 3, 2],
+      [1, 0, 2, 2],
+    ],
+  );
   assert.is(d.totalLag, 4);
   const missing = await brook(['groups', 'describe', 'nobody']);
   assert.is(missing.code, 1);
@@ -55,7 +79,18 @@ test('reset-offsets: dry run, execute, refused for a live group', async () => {
   assert.match(dry.stdout, /dry run/);
   const unchanged = JSON.parse((await brook(['groups', 'describe', 'billing', '--json'])).stdout);
   assert.is(unchanged.totalLag, 4, 'dry run changed nothing');
-  const done = await brook(['groups', 'reset-offsets', 'billing', '--topic', 'orders', '--to-offset', '2', '--partitions', '0', '--execute']);
+  const done = await brook([
+    'groups',
+    'reset-offsets',
+    'billing',
+    '--topic',
+    'orders',
+    '--to-offset',
+    '2',
+    '--partitions',
+    '0',
+    '--execute',
+  ]);
   assert.is(done.code, 0, done.stderr);
   const after = JSON.parse((await brook(['groups', 'describe', 'billing', '--json'])).stdout);
   assert.is(after.partitions[0].committed, 2);
@@ -74,7 +109,12 @@ test('reset-offsets: dry run, execute, refused for a live group', async () => {
 });
 
 test('usage errors exit 2; delete removes an empty group', async () => {
-  for (const args of [['groups', 'reset-offsets', 'billing', '--topic', 'orders'], ['groups', 'describe'], ['groups', 'explode', 'x'], ['groups', 'reset-offsets', 'billing', '--topic', 'orders', '--to-offset', 'minus']]) {
+  for (const args of [
+    ['groups', 'reset-offsets', 'billing', '--topic', 'orders'],
+    ['groups', 'describe'],
+    ['groups', 'explode', 'x'],
+    ['groups', 'reset-offsets', 'billing', '--topic', 'orders', '--to-offset', 'minus'],
+  ]) {
     const result = await brook(args);
     assert.is(result.code, 2, args.join(' '));
     assert.is(result.stderr.trim().split('\n').length, 1);

@@ -21,7 +21,13 @@ function coordinatorOf(port: number, groupId: string): Promise<number> {
 }
 
 test('groups list, describe, reset-offsets and delete across three coordinators', async () => {
-  const config = { 'group.initial.rebalance.delay.ms': '0', 'offsets.topic.num.partitions': '3', 'offsets.topic.replication.factor': '1', 'default.replication.factor': '1', 'num.partitions': '3' };
+  const config = {
+    'group.initial.rebalance.delay.ms': '0',
+    'offsets.topic.num.partitions': '3',
+    'offsets.topic.replication.factor': '1',
+    'default.replication.factor': '1',
+    'num.partitions': '3',
+  };
   const cluster = await Cluster.create({ size: 3, config });
   const kafkaPorts = cluster.ids.map((id) => cluster.kafkaPorts.get(id)!);
   try {
@@ -30,7 +36,9 @@ test('groups list, describe, reset-offsets and delete across three coordinators'
     await admin.createTopics([{ name: 'spread', partitions: 3, replicationFactor: 1 }]);
     admin.close();
     const producer = new Producer({ bootstrap, lingerMs: 2 });
-    await Promise.all(Array.from({ length: 30 }, (_, i) => producer.send({ topic: 'spread', partition: i % 3, value: `v${i}` })));
+    await Promise.all(
+      Array.from({ length: 30 }, (_, i) => producer.send({ topic: 'spread', partition: i % 3, value: `v${i}` })),
+    );
     await producer.close();
     // Each group commits offset 4 on every partition (standalone commits, no members).
     for (const groupId of GROUPS) {
@@ -45,18 +53,45 @@ test('groups list, describe, reset-offsets and delete across three coordinators'
 
     const list = await brook(['groups', 'list', ...at]);
     assert.is(list.code, 0, list.stderr);
-    assert.equal(JSON.parse(list.stdout).map((g: { group: string }) => g.group), GROUPS);
+    assert.equal(
+      JSON.parse(list.stdout).map((g: { group: string }) => g.group),
+      GROUPS,
+    );
 
     for (const groupId of GROUPS) {
       const described = await brook(['groups', 'describe', groupId, ...at]);
       assert.is(described.code, 0, `${groupId}: ${described.stderr}`);
       const d = JSON.parse(described.stdout);
-      assert.equal(d.partitions.map((p: { partition: number; committed: number; end: number; lag: number }) => [p.partition, p.committed, p.end, p.lag]), [[0, 4, 10, 6], [1, 4, 10, 6], [2, 4, 10, 6]]);
+      assert.equal(
+        d.partitions.map((p: { partition: number; committed: number; end: number; lag: number }) => [
+          p.partition,
+          p.committed,
+          p.end,
+          p.lag,
+        ]),
+        [
+          [0, 4, 10, 6],
+          [1, 4, 10, 6],
+          [2, 4, 10, 6],
+        ],
+      );
       assert.is(d.totalLag, 18);
     }
-    const reset = await brook(['groups', 'reset-offsets', 'g-b', '--topic', 'spread', '--to-latest', '--execute', ...at]);
+    const reset = await brook([
+      'groups',
+      'reset-offsets',
+      'g-b',
+      '--topic',
+      'spread',
+      '--to-latest',
+      '--execute',
+      ...at,
+    ]);
     assert.is(reset.code, 0, reset.stderr);
-    assert.equal(JSON.parse(reset.stdout).offsets.map((o: { newOffset: number }) => o.newOffset), [10, 10, 10]);
+    assert.equal(
+      JSON.parse(reset.stdout).offsets.map((o: { newOffset: number }) => o.newOffset),
+      [10, 10, 10],
+    );
     const afterReset = JSON.parse((await brook(['groups', 'describe', 'g-b', ...at])).stdout);
     assert.is(afterReset.totalLag, 0);
     for (const groupId of GROUPS) {

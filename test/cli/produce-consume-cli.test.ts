@@ -20,7 +20,9 @@ const brook = (args: string[], input?: string) => runBrook(args, { input: input 
 const at = () => ['--bootstrap', `127.0.0.1:${broker.port}`];
 
 test.before(async () => {
-  broker = await startBroker({ config: { 'group.initial.rebalance.delay.ms': '0', 'offsets.topic.num.partitions': '3', 'num.partitions': '2' } });
+  broker = await startBroker({
+    config: { 'group.initial.rebalance.delay.ms': '0', 'offsets.topic.num.partitions': '3', 'num.partitions': '2' },
+  });
 });
 
 test.after(async () => {
@@ -29,18 +31,55 @@ test.after(async () => {
 
 test('produce lines with keys and headers; consume them as text and JSON; kcat agrees', async () => {
   const before = Date.now();
-  const produced = await brook(['produce', ...at(), '--topic', 'lines', '--key-separator', ':', '--header', 'src=cli', '--header', 'n=1', '--json'], 'k1:one\nk2:two\nk3:three\nk1:four\n');
+  const produced = await brook(
+    [
+      'produce',
+      ...at(),
+      '--topic',
+      'lines',
+      '--key-separator',
+      ':',
+      '--header',
+      'src=cli',
+      '--header',
+      'n=1',
+      '--json',
+    ],
+    'k1:one\nk2:two\nk3:three\nk1:four\n',
+  );
   assert.is(produced.code, 0, produced.stderr);
   const summary = JSON.parse(produced.stdout);
   assert.equal([summary.records, summary.stored, summary.failed], [4, 4, 0]);
-  const text = await brook(['consume', ...at(), '--topic', 'lines', '--from', 'beginning', '--exit', '--format', '%k=%v %h\\n']);
+  const text = await brook([
+    'consume',
+    ...at(),
+    '--topic',
+    'lines',
+    '--from',
+    'beginning',
+    '--exit',
+    '--format',
+    '%k=%v %h\\n',
+  ]);
   assert.is(text.code, 0, text.stderr);
-  assert.equal(text.stdout.trim().split('\n').sort(), ['k1=four src=cli,n=1', 'k1=one src=cli,n=1', 'k2=two src=cli,n=1', 'k3=three src=cli,n=1']);
+  assert.equal(text.stdout.trim().split('\n').sort(), [
+    'k1=four src=cli,n=1',
+    'k1=one src=cli,n=1',
+    'k2=two src=cli,n=1',
+    'k3=three src=cli,n=1',
+  ]);
   const json = await brook(['consume', ...at(), '--topic', 'lines', '--from', 'beginning', '--exit', '--json']);
-  const records = json.stdout.trim().split('\n').map((l) => JSON.parse(l));
+  const records = json.stdout
+    .trim()
+    .split('\n')
+    .map((l) => JSON.parse(l));
   assert.is(records.length, 4);
   const k1 = records.filter((r) => r.key === 'k1');
-  assert.equal(k1.map((r) => r.value), ['one', 'four'], 'one key, one partition, in order');
+  assert.equal(
+    k1.map((r) => r.value),
+    ['one', 'four'],
+    'one key, one partition, in order',
+  );
   assert.is(k1[0].partition, k1[1].partition);
   assert.equal(records[0].headers, { src: 'cli', n: '1' });
   assert.ok(records.every((r) => r.timestamp >= before - 1000));
@@ -51,24 +90,100 @@ test('produce lines with keys and headers; consume them as text and JSON; kcat a
 test('offsets, timestamps, a file, compression, what kcat wrote, and a group that resumes', async () => {
   const file = path.join(tempDir(), 'input.txt');
   fs.writeFileSync(file, Array.from({ length: 10 }, (_, i) => `f${i}`).join('\n') + '\n');
-  const fromFile = await brook(['produce', ...at(), '--topic', 'filed', '--partition', '1', '--file', file, '--compression', 'zstd']);
+  const fromFile = await brook([
+    'produce',
+    ...at(),
+    '--topic',
+    'filed',
+    '--partition',
+    '1',
+    '--file',
+    file,
+    '--compression',
+    'zstd',
+  ]);
   assert.is(fromFile.code, 0, fromFile.stderr);
   assert.match(fromFile.stderr, /10 of 10 records stored in filed/);
-  const fromSix = await brook(['consume', ...at(), '--topic', 'filed', '--partition', '1', '--from', '6', '--exit', '--format', '%o:%v\\n']);
+  const fromSix = await brook([
+    'consume',
+    ...at(),
+    '--topic',
+    'filed',
+    '--partition',
+    '1',
+    '--from',
+    '6',
+    '--exit',
+    '--format',
+    '%o:%v\\n',
+  ]);
   assert.equal(fromSix.stdout.trim().split('\n'), ['6:f6', '7:f7', '8:f8', '9:f9']);
-  const byTime = await brook(['consume', ...at(), '--topic', 'filed', '--partition', '1', '--from', '@0', '--count', '2']);
+  const byTime = await brook([
+    'consume',
+    ...at(),
+    '--topic',
+    'filed',
+    '--partition',
+    '1',
+    '--from',
+    '@0',
+    '--count',
+    '2',
+  ]);
   assert.equal(byTime.stdout.trim().split('\n'), ['f0', 'f1']);
   await kcat(broker.port, ['-P', '-t', 'filed', '-p', '0'], 'x\ny\n');
-  const group1 = await brook(['consume', ...at(), '--topic', 'filed', '--group', 'readers', '--from', 'beginning', '--exit']);
-  assert.equal(group1.stdout.trim().split('\n').sort(), [...Array.from({ length: 10 }, (_, i) => `f${i}`), 'x', 'y'].sort());
+  const group1 = await brook([
+    'consume',
+    ...at(),
+    '--topic',
+    'filed',
+    '--group',
+    'readers',
+    '--from',
+    'beginning',
+    '--exit',
+  ]);
+  assert.equal(
+    group1.stdout.trim().split('\n').sort(),
+    [...Array.from({ length: 10 }, (_, i) => `f${i}`), 'x', 'y'].sort(),
+  );
   await brook(['produce', ...at(), '--topic', 'filed', '--partition', '0'], 'z\n');
-  const group2 = await brook(['consume', ...at(), '--topic', 'filed', '--group', 'readers', '--from', 'beginning', '--exit']);
+  const group2 = await brook([
+    'consume',
+    ...at(),
+    '--topic',
+    'filed',
+    '--group',
+    'readers',
+    '--from',
+    'beginning',
+    '--exit',
+  ]);
   assert.is(group2.stdout.trim(), 'z', 'the group resumes after what it printed');
-  const cooperative = await brook(['consume', ...at(), '--topic', 'filed', '--group', 'cooperative-readers', '--assignor', 'cooperative-sticky', '--from', 'beginning', '--exit']);
+  const cooperative = await brook([
+    'consume',
+    ...at(),
+    '--topic',
+    'filed',
+    '--group',
+    'cooperative-readers',
+    '--assignor',
+    'cooperative-sticky',
+    '--from',
+    'beginning',
+    '--exit',
+  ]);
   assert.is(cooperative.code, 0, cooperative.stderr);
-  assert.equal(cooperative.stdout.trim().split('\n').sort(), [...Array.from({ length: 10 }, (_, i) => `f${i}`), 'x', 'y', 'z'].sort());
+  assert.equal(
+    cooperative.stdout.trim().split('\n').sort(),
+    [...Array.from({ length: 10 }, (_, i) => `f${i}`), 'x', 'y', 'z'].sort(),
+  );
   const described = JSON.parse((await brook(['groups', 'describe', 'cooperative-readers', ...at(), '--json'])).stdout);
-  assert.equal(described.partitions.map((p: { committed: number }) => p.committed).sort((a: number, b: number) => a - b), [3, 10], 'the cooperative member committed what it printed');
+  assert.equal(
+    described.partitions.map((p: { committed: number }) => p.committed).sort((a: number, b: number) => a - b),
+    [3, 10],
+    'the cooperative member committed what it printed',
+  );
 });
 
 test('consume without --exit prints every record that arrives after quiet spells, in order', async () => {
@@ -87,7 +202,10 @@ test('consume without --exit prints every record that arrives after quiet spells
   };
   try {
     await new Promise((r) => setTimeout(r, 1200)); // several quiet steps first
-    const first = await brook(['produce', ...at(), '--topic', 'tailed'], Array.from({ length: 10 }, (_, i) => `a${i}`).join('\n') + '\n');
+    const first = await brook(
+      ['produce', ...at(), '--topic', 'tailed'],
+      Array.from({ length: 10 }, (_, i) => `a${i}`).join('\n') + '\n',
+    );
     assert.is(first.code, 0, first.stderr);
     await waitFor(10);
     await new Promise((r) => setTimeout(r, 700)); // quiet again
@@ -103,14 +221,41 @@ test('consume without --exit prints every record that arrives after quiet spells
 
 test('--encoding base64 or hex writes binary keys and values intact', async () => {
   const binary = Buffer.from([0xff, 0x00, 0x80, 0x41]);
-  const wrote = await kcat(broker.port, ['-P', '-t', 'binary', '-p', '0', '-K', ':'], Buffer.concat([Buffer.from('k\x01:'), binary, Buffer.from('\n')]));
+  const wrote = await kcat(
+    broker.port,
+    ['-P', '-t', 'binary', '-p', '0', '-K', ':'],
+    Buffer.concat([Buffer.from('k\x01:'), binary, Buffer.from('\n')]),
+  );
   assert.is(wrote.code, 0, wrote.stderr);
-  const json = await brook(['consume', ...at(), '--topic', 'binary', '--from', 'beginning', '--exit', '--json', '--encoding', 'base64']);
+  const json = await brook([
+    'consume',
+    ...at(),
+    '--topic',
+    'binary',
+    '--from',
+    'beginning',
+    '--exit',
+    '--json',
+    '--encoding',
+    'base64',
+  ]);
   assert.is(json.code, 0, json.stderr);
   const record = JSON.parse(json.stdout.trim());
   assert.is(record.value, binary.toString('base64'));
   assert.is(record.key, Buffer.from('k\x01').toString('base64'));
-  const hex = await brook(['consume', ...at(), '--topic', 'binary', '--from', 'beginning', '--exit', '--format', '%k %v\\n', '--encoding', 'hex']);
+  const hex = await brook([
+    'consume',
+    ...at(),
+    '--topic',
+    'binary',
+    '--from',
+    'beginning',
+    '--exit',
+    '--format',
+    '%k %v\\n',
+    '--encoding',
+    'hex',
+  ]);
   assert.is(hex.stdout, '6b01 ff008041\n');
   const wrong = await brook(['consume', ...at(), '--topic', 'binary', '--encoding', 'utf16']);
   assert.is(wrong.code, 2);
@@ -118,11 +263,24 @@ test('--encoding base64 or hex writes binary keys and values intact', async () =
 });
 
 test('brook bench produce and consume report rates and latency percentiles', async () => {
-  const produced = await brook(['bench', 'produce', ...at(), '--topic', 'benched', '--records', '3000', '--record-size', '200', '--json']);
+  const produced = await brook([
+    'bench',
+    'produce',
+    ...at(),
+    '--topic',
+    'benched',
+    '--records',
+    '3000',
+    '--record-size',
+    '200',
+    '--json',
+  ]);
   assert.is(produced.code, 0, produced.stderr);
   const p = JSON.parse(produced.stdout);
   assert.is(p.records, 3000);
-  assert.ok(p.recordsPerSecond > 0 && p.megabytesPerSecond > 0 && p.latencyMs.p50 > 0 && p.latencyMs.p99 >= p.latencyMs.p50);
+  assert.ok(
+    p.recordsPerSecond > 0 && p.megabytesPerSecond > 0 && p.latencyMs.p50 > 0 && p.latencyMs.p99 >= p.latencyMs.p50,
+  );
   const consumed = await brook(['bench', 'consume', ...at(), '--topic', 'benched', '--records', '3000']);
   assert.is(consumed.code, 0, consumed.stderr);
   assert.match(consumed.stdout, /^3000 records in [\d.]+ s: [\d,]+ records\/s, [\d.]+ MB\/s\n/);
@@ -131,7 +289,17 @@ test('brook bench produce and consume report rates and latency percentiles', asy
   // Fewer records than asked for: it gives up at --timeout-ms (it used to wait on the
   // next record past its deadline, for ever).
   const started = Date.now();
-  const short = await brook(['bench', 'consume', ...at(), '--topic', 'benched', '--records', '3001', '--timeout-ms', '1500']);
+  const short = await brook([
+    'bench',
+    'consume',
+    ...at(),
+    '--topic',
+    'benched',
+    '--records',
+    '3001',
+    '--timeout-ms',
+    '1500',
+  ]);
   assert.is(short.code, 1, short.stderr);
   assert.match(short.stderr, /only 3000 of 3001 records in benched within 1500 ms/);
   assert.ok(Date.now() - started < 15000, 'stopped near its deadline');
@@ -140,7 +308,11 @@ test('brook bench produce and consume report rates and latency percentiles', asy
 /** Runs brook with stdout and stderr on a pseudo-terminal (util-linux script); returns what the terminal got. */
 function onTerminal(args: string[]): { code: number | null; screen: string } {
   const command = [process.execPath, BROOK, ...args].map((a) => `'${a.replace(/'/g, `'\\''`)}'`).join(' ');
-  const run = spawnSync('script', ['-qec', command, '/dev/null'], { encoding: 'utf8', timeout: 20000, stdio: ['ignore', 'pipe', 'pipe'] });
+  const run = spawnSync('script', ['-qec', command, '/dev/null'], {
+    encoding: 'utf8',
+    timeout: 20000,
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
   return { code: run.status, screen: run.stdout };
 }
 
@@ -153,21 +325,47 @@ test('progress: none in pipes or with --json; drawn and cleared on a terminal un
     await brook(['produce', ...at(), '--topic', 'progressed', '--file', file]),
     await brook(['consume', ...at(), '--topic', 'progressed', '--from', 'beginning', '--exit']),
     await brook(['consume', ...at(), '--topic', 'progressed', '--from', 'beginning', '--count', '5']),
-    await brook(['bench', 'produce', ...at(), '--topic', 'progressed-bench', '--records', '2000', '--record-size', '100']),
+    await brook([
+      'bench',
+      'produce',
+      ...at(),
+      '--topic',
+      'progressed-bench',
+      '--records',
+      '2000',
+      '--record-size',
+      '100',
+    ]),
     await brook(['bench', 'consume', ...at(), '--topic', 'progressed-bench', '--records', '2000']),
   ];
   for (const run of piped) {
     assert.is(run.code, 0, run.stderr);
-    assert.not.ok(run.stderr.includes('\r') || run.stderr.includes('\x1b'), `no progress in a pipe: ${JSON.stringify(run.stderr.slice(0, 200))}`);
+    assert.not.ok(
+      run.stderr.includes('\r') || run.stderr.includes('\x1b'),
+      `no progress in a pipe: ${JSON.stringify(run.stderr.slice(0, 200))}`,
+    );
   }
   assert.is(piped[1].stdout.trim().split('\n').length, 3000);
 
   const produced = onTerminal(['produce', ...at(), '--topic', 'progressed', '--file', file]);
   assert.is(produced.code, 0, produced.screen);
-  assert.ok(produced.screen.includes(`${PROGRESS_MARK}produce [`), `a bar for --file: ${JSON.stringify(produced.screen.slice(0, 300))}`);
+  assert.ok(
+    produced.screen.includes(`${PROGRESS_MARK}produce [`),
+    `a bar for --file: ${JSON.stringify(produced.screen.slice(0, 300))}`,
+  );
   // The last progress line is cleared before the summary.
   assert.match(produced.screen, /\r\x1b\[K3000 of 3000 records stored in progressed/);
-  const benched = onTerminal(['bench', 'produce', ...at(), '--topic', 'progressed-bench', '--records', '2000', '--record-size', '100']);
+  const benched = onTerminal([
+    'bench',
+    'produce',
+    ...at(),
+    '--topic',
+    'progressed-bench',
+    '--records',
+    '2000',
+    '--record-size',
+    '100',
+  ]);
   assert.is(benched.code, 0, benched.screen);
   assert.ok(benched.screen.includes(`${PROGRESS_MARK}produce [`));
   assert.match(benched.screen, /\r\x1b\[K2000 records in [\d.]+ s/);
@@ -177,7 +375,16 @@ test('progress: none in pipes or with --json; drawn and cleared on a terminal un
     assert.not.ok(run.screen.includes(PROGRESS_MARK), `${quiet}: no progress`);
   }
   // consume draws only when the records go elsewhere than the terminal.
-  const consumedToTerminal = onTerminal(['consume', ...at(), '--topic', 'progressed', '--from', 'beginning', '--count', '3']);
+  const consumedToTerminal = onTerminal([
+    'consume',
+    ...at(),
+    '--topic',
+    'progressed',
+    '--from',
+    'beginning',
+    '--count',
+    '3',
+  ]);
   assert.not.ok(consumedToTerminal.screen.includes(PROGRESS_MARK), 'records on the terminal: no progress line');
 });
 
@@ -189,7 +396,11 @@ test('wrong arguments exit 2, runtime failures exit 1, each with one clear line'
     [['produce', ...at(), '--topic', 't', '--compression', 'rar'], 2, /--compression/],
     [['consume', ...at(), '--topic', 't', '--from', 'yesterday'], 2, /--from: expected beginning, end/],
     [['consume', ...at(), '--topic', 't', '--count', '0'], 2, /--count/],
-    [['consume', ...at(), '--topic', 't', '--group', 'g', '--assignor', 'sticky'], 2, /--assignor: expected range, roundrobin or cooperative-sticky/],
+    [
+      ['consume', ...at(), '--topic', 't', '--group', 'g', '--assignor', 'sticky'],
+      2,
+      /--assignor: expected range, roundrobin or cooperative-sticky/,
+    ],
     [['consume', ...at(), '--topic', 't', '--assignor', 'range'], 2, /--assignor needs --group/],
     [['consume', ...at(), '--topic', 'missing-topic', '--exit'], 1, /topic missing-topic does not exist/],
     [['consume', '--bootstrap', '127.0.0.1:1', '--topic', 't'], 1, /cannot reach a broker at 127.0.0.1:1/],

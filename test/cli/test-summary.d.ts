@@ -1,1 +1,5 @@
-declare module '*/test-summary' { export function parseSummary(output: string): { total: number; passed: number; skipped: number; failed: number } | null; }
+declare module '*/test-summary' {
+  export function parseSummary(
+    output: string,
+  ): { total: number; passed: number; skipped: number; failed: number } | null;
+}

@@ -51,7 +51,15 @@ test.after(async () => {
 });
 
 test('create: the partitions asked (seen by kcat -L), broker defaults, configs, duplicates', async () => {
-  const created = await topics(['create', 'orders', '--partitions', '3', '--config', 'retention.ms=3600000', '--config=cleanup.policy=delete,compact']);
+  const created = await topics([
+    'create',
+    'orders',
+    '--partitions',
+    '3',
+    '--config',
+    'retention.ms=3600000',
+    '--config=cleanup.policy=delete,compact',
+  ]);
   assert.is(created.code, 0, created.stderr);
   assert.match(created.stdout, /created topic orders \(id \S+\): 3 partition\(s\), replication factor 1/);
   assert.match(created.stdout, /cleanup\.policy\s+delete,compact/);
@@ -62,12 +70,31 @@ test('create: the partitions asked (seen by kcat -L), broker defaults, configs, 
   const defaults = await topics(['create', 'plain', '--json']);
   assert.is(defaults.code, 0, defaults.stderr);
   const plain = JSON.parse(defaults.stdout);
-  assert.equal([plain.name, plain.partitions, plain.replicationFactor, plain.configs], ['plain', 2, 1, {}], 'num.partitions=2 applies with -1');
+  assert.equal(
+    [plain.name, plain.partitions, plain.replicationFactor, plain.configs],
+    ['plain', 2, 1, {}],
+    'num.partitions=2 applies with -1',
+  );
   assert.match((await kcat(broker.port, ['-L', '-t', 'plain'])).stdout, /topic "plain" with 2 partitions/);
 
-  failsWithOneLine(await topics(['create', 'orders']), 1, /create topic orders: TOPIC_ALREADY_EXISTS \(36\)/, 'duplicate');
-  failsWithOneLine(await topics(['create', 'wide', '--replication-factor', '3']), 1, /INVALID_REPLICATION_FACTOR/, 'too many replicas');
-  failsWithOneLine(await topics(['create', 'odd', '--config', 'no.such.config=1']), 1, /INVALID_CONFIG .*no\.such\.config/, 'unknown config');
+  failsWithOneLine(
+    await topics(['create', 'orders']),
+    1,
+    /create topic orders: TOPIC_ALREADY_EXISTS \(36\)/,
+    'duplicate',
+  );
+  failsWithOneLine(
+    await topics(['create', 'wide', '--replication-factor', '3']),
+    1,
+    /INVALID_REPLICATION_FACTOR/,
+    'too many replicas',
+  );
+  failsWithOneLine(
+    await topics(['create', 'odd', '--config', 'no.such.config=1']),
+    1,
+    /INVALID_CONFIG .*no\.such\.config/,
+    'unknown config',
+  );
 });
 
 test('list: aligned table, internal topics only with --all, --json', async () => {
@@ -81,8 +108,17 @@ test('list: aligned table, internal topics only with --all, --json', async () =>
   for (const line of lines.slice(1)) assert.match(line.slice(column), /^\d/, `aligned: ${line}`);
 
   const all = JSON.parse((await topics(['list', '--all', '--json'])).stdout);
-  assert.equal(all.map((t: { name: string }) => t.name), ['__consumer_offsets', 'orders', 'plain']);
-  assert.equal(all[0], { name: '__consumer_offsets', topicId: all[0].topicId, partitions: 3, replicationFactor: 1, internal: true });
+  assert.equal(
+    all.map((t: { name: string }) => t.name),
+    ['__consumer_offsets', 'orders', 'plain'],
+  );
+  assert.equal(all[0], {
+    name: '__consumer_offsets',
+    topicId: all[0].topicId,
+    partitions: 3,
+    replicationFactor: 1,
+    internal: true,
+  });
   assert.match((await topics(['list', '--all'])).stdout, /__consumer_offsets\s+3\s+1\s+yes/);
 });
 
@@ -95,19 +131,40 @@ test('describe: leaders, replicas, ISR, log offsets from the leader, non-default
   assert.is(d.name, 'orders');
   assert.is(d.internal, false);
   assert.equal(
-    d.partitions.map((p: { partition: number; leader: number; replicas: number[]; isr: number[]; offlineReplicas: number[]; logStartOffset: number; logEndOffset: number }) => [p.partition, p.leader, p.replicas, p.isr, p.offlineReplicas, p.logStartOffset, p.logEndOffset]),
+    d.partitions.map(
+      (p: {
+        partition: number;
+        leader: number;
+        replicas: number[];
+        isr: number[];
+        offlineReplicas: number[];
+        logStartOffset: number;
+        logEndOffset: number;
+      }) => [p.partition, p.leader, p.replicas, p.isr, p.offlineReplicas, p.logStartOffset, p.logEndOffset],
+    ),
     [
       [0, 1, [1], [1], [], 0, 0],
       [1, 1, [1], [1], [], 0, 3],
       [2, 1, [1], [1], [], 0, 0],
     ],
   );
-  const overrides = d.configs.filter((c: { source: string }) => c.source === 'topic').map((c: { name: string; value: string }) => [c.name, c.value]);
-  assert.equal(overrides, [['cleanup.policy', 'delete,compact'], ['retention.ms', '3600000']]);
-  assert.ok(d.configs.every((c: { source: string }) => c.source !== 'default'), 'defaults hidden without --all-configs');
+  const overrides = d.configs
+    .filter((c: { source: string }) => c.source === 'topic')
+    .map((c: { name: string; value: string }) => [c.name, c.value]);
+  assert.equal(overrides, [
+    ['cleanup.policy', 'delete,compact'],
+    ['retention.ms', '3600000'],
+  ]);
+  assert.ok(
+    d.configs.every((c: { source: string }) => c.source !== 'default'),
+    'defaults hidden without --all-configs',
+  );
 
   const all = JSON.parse((await topics(['describe', 'orders', '--all-configs', '--json'])).stdout);
-  assert.ok(all.configs.some((c: { name: string; source: string }) => c.name === 'segment.bytes' && c.source === 'default'), 'defaults shown with --all-configs');
+  assert.ok(
+    all.configs.some((c: { name: string; source: string }) => c.name === 'segment.bytes' && c.source === 'default'),
+    'defaults shown with --all-configs',
+  );
 
   const text = await topics(['describe', 'orders']);
   assert.is(text.code, 0, text.stderr);
@@ -129,7 +186,15 @@ test('delete: removes the topic; unknown and internal topics are errors', async 
 });
 
 test('alter-config sets and deletes topic configs (IncrementalAlterConfigs); bad names and values are refused', async () => {
-  const altered = await topics(['alter-config', 'orders', '--set', 'retention.ms=1000', '--set', 'cleanup.policy=compact', '--json']);
+  const altered = await topics([
+    'alter-config',
+    'orders',
+    '--set',
+    'retention.ms=1000',
+    '--set',
+    'cleanup.policy=compact',
+    '--json',
+  ]);
   assert.is(altered.code, 0, altered.stderr);
   assert.equal(JSON.parse(altered.stdout).set, { 'retention.ms': '1000', 'cleanup.policy': 'compact' });
   let described = await topics(['describe', 'orders', '--json']);
@@ -142,11 +207,31 @@ test('alter-config sets and deletes topic configs (IncrementalAlterConfigs); bad
   described = await topics(['describe', 'orders', '--json', '--all-configs']);
   configs = JSON.parse(described.stdout).configs;
   assert.is(configs.find((c) => c.name === 'cleanup.policy')?.value, 'delete');
-  failsWithOneLine(await topics(['alter-config', 'orders', '--set', 'retention.ms=soon']), 1, /INVALID_CONFIG.*retention.ms: must be -1 or a non-negative integer/, 'bad value');
-  failsWithOneLine(await topics(['alter-config', 'orders', '--set', 'no.such.config=1']), 1, /unknown topic config no.such.config/, 'unknown config');
+  failsWithOneLine(
+    await topics(['alter-config', 'orders', '--set', 'retention.ms=soon']),
+    1,
+    /INVALID_CONFIG.*retention.ms: must be -1 or a non-negative integer/,
+    'bad value',
+  );
+  failsWithOneLine(
+    await topics(['alter-config', 'orders', '--set', 'no.such.config=1']),
+    1,
+    /unknown topic config no.such.config/,
+    'unknown config',
+  );
   failsWithOneLine(await topics(['alter-config', 'nope', '--set', 'retention.ms=1']), 1, /nope/, 'unknown topic');
-  failsWithOneLine(await topics(['alter-config', 'orders']), 2, /needs at least one --set/, 'alter-config without changes');
-  failsWithOneLine(await topics(['alter-config', 'orders', '--set', 'retention.ms']), 2, /--set: expected key=value/, '--set without =');
+  failsWithOneLine(
+    await topics(['alter-config', 'orders']),
+    2,
+    /needs at least one --set/,
+    'alter-config without changes',
+  );
+  failsWithOneLine(
+    await topics(['alter-config', 'orders', '--set', 'retention.ms']),
+    2,
+    /--set: expected key=value/,
+    '--set without =',
+  );
 });
 
 test('usage errors exit 2, an unreachable broker exits 1, help exits 0', async () => {
@@ -163,7 +248,12 @@ test('usage errors exit 2, an unreachable broker exits 1, help exits 0', async (
     [['list', '--bootstrap', 'nowhere'], /--bootstrap: expected HOST:PORT/],
   ];
   for (const [args, pattern] of usage) failsWithOneLine(await topics(args), 2, pattern, args.join(' '));
-  failsWithOneLine(await topics(['list', '--bootstrap', '127.0.0.1:1']), 1, /cannot reach a broker at 127\.0\.0\.1:1/, 'unreachable');
+  failsWithOneLine(
+    await topics(['list', '--bootstrap', '127.0.0.1:1']),
+    1,
+    /cannot reach a broker at 127\.0\.0\.1:1/,
+    'unreachable',
+  );
 
   const help = await topics(['--help']);
   assert.is(help.code, 0);

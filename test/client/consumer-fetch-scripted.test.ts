@@ -26,14 +26,24 @@ function metadata(): unknown {
     brokers: nodes.map((n, i) => ({ nodeId: i + 1, host: '127.0.0.1', port: n.port, rack: null })),
     clusterId: 'scripted',
     controllerId: 1,
-    topics: [{
-      errorCode: 0,
-      name: 't',
-      topicId: 'AAAAAAAAAAAAAAAAAAAAAA',
-      isInternal: false,
-      partitions: [0, 1].map((p) => ({ errorCode: 0, partitionIndex: p, leaderId: p + 1, leaderEpoch: 0, replicaNodes: [p + 1], isrNodes: [p + 1], offlineReplicas: [] })),
-      topicAuthorizedOperations: -2147483648,
-    }],
+    topics: [
+      {
+        errorCode: 0,
+        name: 't',
+        topicId: 'AAAAAAAAAAAAAAAAAAAAAA',
+        isInternal: false,
+        partitions: [0, 1].map((p) => ({
+          errorCode: 0,
+          partitionIndex: p,
+          leaderId: p + 1,
+          leaderEpoch: 0,
+          replicaNodes: [p + 1],
+          isrNodes: [p + 1],
+          offlineReplicas: [],
+        })),
+        topicAuthorizedOperations: -2147483648,
+      },
+    ],
     clusterAuthorizedOperations: -2147483648,
   };
 }
@@ -43,7 +53,23 @@ function fetchAnswer(partition: number, records: Buffer | null): unknown {
     throttleTimeMs: 0,
     errorCode: 0,
     sessionId: 0,
-    responses: [{ topic: 't', partitions: [{ partitionIndex: partition, errorCode: 0, highWatermark: BigInt(RECORDS), lastStableOffset: BigInt(RECORDS), logStartOffset: 0n, abortedTransactions: null, preferredReadReplica: -1, records }] }],
+    responses: [
+      {
+        topic: 't',
+        partitions: [
+          {
+            partitionIndex: partition,
+            errorCode: 0,
+            highWatermark: BigInt(RECORDS),
+            lastStableOffset: BigInt(RECORDS),
+            logStartOffset: 0n,
+            abortedTransactions: null,
+            preferredReadReplica: -1,
+            records,
+          },
+        ],
+      },
+    ],
   };
 }
 
@@ -56,11 +82,19 @@ function script(leader: number) {
     const from = Number(asked.fetchOffset);
     if (leader === 1 && from < RECORDS) {
       const count = Math.min(PER_FETCH, RECORDS - from);
-      const batch = encodeRecordBatchSync({ baseOffset: from, records: Array.from({ length: count }, (_, i) => ({ value: `r${from + i}` })) });
+      const batch = encodeRecordBatchSync({
+        baseOffset: from,
+        records: Array.from({ length: count }, (_, i) => ({ value: `r${from + i}` })),
+      });
       return fetchAnswer(asked.partition, batch);
     }
     // Nothing new: hold the fetch for its long poll, as a broker does.
-    return new Promise((resolve) => setTimeout(() => resolve(fetchAnswer(asked.partition, null)), Math.min(request.body.maxWaitMs, LONG_POLL_MS)).unref());
+    return new Promise((resolve) =>
+      setTimeout(
+        () => resolve(fetchAnswer(asked.partition, null)),
+        Math.min(request.body.maxWaitMs, LONG_POLL_MS),
+      ).unref(),
+    );
   };
 }
 
@@ -80,16 +114,29 @@ test.after.each(() => {
 
 test("one leader's records are handed out while another leader's long poll is open", async () => {
   const consumer = new Consumer({ bootstrap: [`127.0.0.1:${nodes[0].port}`], maxWaitMs: LONG_POLL_MS });
-  consumer.assign([{ topic: 't', partition: 0, offset: 0 }, { topic: 't', partition: 1, offset: 0 }]);
+  consumer.assign([
+    { topic: 't', partition: 0, offset: 0 },
+    { topic: 't', partition: 1, offset: 0 },
+  ]);
   try {
     const started = Date.now();
     const got: ConsumerRecord[] = [];
     for (let i = 0; i < RECORDS; i++) got.push((await consumer.next())!);
     const elapsed = Date.now() - started;
-    assert.equal(got.map((r) => r.value!.toString()), ['r0', 'r1', 'r2', 'r3', 'r4', 'r5']);
-    assert.ok(elapsed < LONG_POLL_MS / 2, `six records of node 1 took ${elapsed} ms, behind node 2's ${LONG_POLL_MS} ms long poll`);
+    assert.equal(
+      got.map((r) => r.value!.toString()),
+      ['r0', 'r1', 'r2', 'r3', 'r4', 'r5'],
+    );
+    assert.ok(
+      elapsed < LONG_POLL_MS / 2,
+      `six records of node 1 took ${elapsed} ms, behind node 2's ${LONG_POLL_MS} ms long poll`,
+    );
     assert.equal(fetchesTo(nodes[1]).slice(0, 1), [0], 'node 2 was asked too');
-    assert.equal(fetchesTo(nodes[0]).slice(0, 2), [0, 3], 'node 1 asked from 0, then from 3 once the first three were handed out');
+    assert.equal(
+      fetchesTo(nodes[0]).slice(0, 2),
+      [0, 3],
+      'node 1 asked from 0, then from 3 once the first three were handed out',
+    );
   } finally {
     await consumer.close();
   }

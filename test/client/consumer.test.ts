@@ -16,14 +16,20 @@ async function take(consumer: Consumer, count: number, timeoutMs = 15000): Promi
   const deadline = Date.now() + timeoutMs;
   while (out.length < count) {
     if (Date.now() > deadline) throw new Error(`only ${out.length} of ${count} records within ${timeoutMs} ms`);
-    const record = await Promise.race([consumer.next(), new Promise<null>((r) => setTimeout(() => r(null), deadline - Date.now()))]);
+    const record = await Promise.race([
+      consumer.next(),
+      new Promise<null>((r) => setTimeout(() => r(null), deadline - Date.now())),
+    ]);
     if (record) out.push(record);
   }
   return out;
 }
 
 test('assignors: range gives runs per topic, round-robin deals partitions in turn', () => {
-  const members = [{ memberId: 'b', topics: ['t', 'u'] }, { memberId: 'a', topics: ['t', 'u'] }];
+  const members = [
+    { memberId: 'b', topics: ['t', 'u'] },
+    { memberId: 'a', topics: ['t', 'u'] },
+  ];
   const sizes: Record<string, number> = { t: 3, u: 2 };
   const range = assignPartitions('range', members, (t) => sizes[t]);
   assert.equal(Object.fromEntries(range.get('a')!), { t: [0, 1], u: [0] });
@@ -41,7 +47,9 @@ test('standalone: every record once in offset order per partition; seek and paus
   broker = await startBroker({ config: { 'num.partitions': '3', 'group.initial.rebalance.delay.ms': '0' } });
   const bootstrap = [`127.0.0.1:${broker.port}`];
   const producer = new Producer({ bootstrap, lingerMs: 2 });
-  await Promise.all(Array.from({ length: 300 }, (_, i) => producer.send({ topic: 'c1', key: `k${i}`, value: `v${i}` })));
+  await Promise.all(
+    Array.from({ length: 300 }, (_, i) => producer.send({ topic: 'c1', key: `k${i}`, value: `v${i}` })),
+  );
   await producer.close();
   const consumer = new Consumer({ bootstrap, autoOffsetReset: 'earliest' });
   consumer.assign([0, 1, 2].map((partition) => ({ topic: 'c1', partition })));
@@ -49,12 +57,26 @@ test('standalone: every record once in offset order per partition; seek and paus
   assert.is(new Set(records.map((r) => r.value!.toString())).size, 300);
   for (const partition of [0, 1, 2]) {
     const offsets = records.filter((r) => r.partition === partition).map((r) => r.offset);
-    assert.equal(offsets, offsets.map((_, i) => i), `partition ${partition} in order from 0`);
+    assert.equal(
+      offsets,
+      offsets.map((_, i) => i),
+      `partition ${partition} in order from 0`,
+    );
   }
   consumer.seek('c1', 0, 5);
-  consumer.pause([{ topic: 'c1', partition: 1 }, { topic: 'c1', partition: 2 }]);
+  consumer.pause([
+    { topic: 'c1', partition: 1 },
+    { topic: 'c1', partition: 2 },
+  ]);
   const again = await take(consumer, 3);
-  assert.equal(again.map((r) => [r.partition, r.offset]), [[0, 5], [0, 6], [0, 7]]);
+  assert.equal(
+    again.map((r) => [r.partition, r.offset]),
+    [
+      [0, 5],
+      [0, 6],
+      [0, 7],
+    ],
+  );
   await consumer.close();
 
   const lines = Array.from({ length: 20 }, (_, i) => `line-${i}`).join('\n') + '\n';
@@ -63,7 +85,10 @@ test('standalone: every record once in offset order per partition; seek and paus
   const reader = new Consumer({ bootstrap });
   reader.assign([{ topic: 'fromkcat', partition: 0, offset: 'earliest' }]);
   const fromKcat = await take(reader, 20);
-  assert.equal(fromKcat.map((r) => r.value!.toString()), Array.from({ length: 20 }, (_, i) => `line-${i}`));
+  assert.equal(
+    fromKcat.map((r) => r.value!.toString()),
+    Array.from({ length: 20 }, (_, i) => `line-${i}`),
+  );
   await reader.close();
 });
 
@@ -79,10 +104,16 @@ test('next() calls made while one waits are answered in call order, one record e
   await producer.close();
   const answered = await Promise.race([Promise.all(calls), new Promise<null>((r) => setTimeout(() => r(null), 15000))]);
   assert.ok(answered, 'every waiting call was answered');
-  assert.equal(answered!.map((r) => r!.offset), [0, 1, 2, 3, 4, 5, 6, 7, 8, 9]);
+  assert.equal(
+    answered!.map((r) => r!.offset),
+    [0, 1, 2, 3, 4, 5, 6, 7, 8, 9],
+  );
   // The records after them are still there for the next caller.
   const rest = await take(consumer, 2);
-  assert.equal(rest.map((r) => r.value!.toString()), ['w10', 'w11']);
+  assert.equal(
+    rest.map((r) => r.value!.toString()),
+    ['w10', 'w11'],
+  );
   await consumer.close();
 });
 
@@ -91,9 +122,25 @@ test('a group shares the partitions, commits on close, and a new member resumes 
   const producer = new Producer({ bootstrap, lingerMs: 2 });
   // The topic gets 3 partitions (num.partitions) when the producer creates it.
   await producer.send({ topic: 'grouped', partition: 0, value: 'g0' });
-  await Promise.all(Array.from({ length: 199 }, (_, i) => producer.send({ topic: 'grouped', partition: (i + 1) % 3, value: `g${i + 1}` })));
-  const a = new Consumer({ bootstrap, groupId: 'shared', autoOffsetReset: 'earliest', heartbeatIntervalMs: 500, sessionTimeoutMs: 10000 });
-  const b = new Consumer({ bootstrap, groupId: 'shared', autoOffsetReset: 'earliest', heartbeatIntervalMs: 500, sessionTimeoutMs: 10000 });
+  await Promise.all(
+    Array.from({ length: 199 }, (_, i) =>
+      producer.send({ topic: 'grouped', partition: (i + 1) % 3, value: `g${i + 1}` }),
+    ),
+  );
+  const a = new Consumer({
+    bootstrap,
+    groupId: 'shared',
+    autoOffsetReset: 'earliest',
+    heartbeatIntervalMs: 500,
+    sessionTimeoutMs: 10000,
+  });
+  const b = new Consumer({
+    bootstrap,
+    groupId: 'shared',
+    autoOffsetReset: 'earliest',
+    heartbeatIntervalMs: 500,
+    sessionTimeoutMs: 10000,
+  });
   await Promise.all([a.subscribe(['grouped']), b.subscribe(['grouped'])]);
   // The first join may complete before the second member arrives: read until both have a share.
   // A next() still waiting when the poll gives up is kept for the next poll, not called
@@ -101,7 +148,10 @@ test('a group shares the partitions, commits on close, and a new member resumes 
   const waiting = new Map<Consumer, Promise<ConsumerRecord | null>>();
   const poll = async (consumer: Consumer): Promise<ConsumerRecord | null> => {
     if (!waiting.has(consumer)) waiting.set(consumer, consumer.next());
-    const record = await Promise.race([waiting.get(consumer)!, new Promise<undefined>((r) => setTimeout(() => r(undefined), 300))]);
+    const record = await Promise.race([
+      waiting.get(consumer)!,
+      new Promise<undefined>((r) => setTimeout(() => r(undefined), 300)),
+    ]);
     if (record === undefined) return null;
     waiting.delete(consumer);
     return record;
@@ -125,12 +175,18 @@ test('a group shares the partitions, commits on close, and a new member resumes 
   assert.ok(parts[0].length > 0 && parts[1].length > 0, 'both members have partitions');
   assert.is(new Set(seen.map((r) => r.value!.toString())).size, 200, 'every record once across the two members');
   await closed;
-  await Promise.all(Array.from({ length: 30 }, (_, i) => producer.send({ topic: 'grouped', partition: i % 3, value: `late${i}` })));
+  await Promise.all(
+    Array.from({ length: 30 }, (_, i) => producer.send({ topic: 'grouped', partition: i % 3, value: `late${i}` })),
+  );
   await producer.close();
   const c = new Consumer({ bootstrap, groupId: 'shared', autoOffsetReset: 'earliest' });
   await c.subscribe(['grouped']);
   const later = await take(c, 30);
-  assert.equal(later.map((r) => r.value!.toString()).sort(), Array.from({ length: 30 }, (_, i) => `late${i}`).sort(), 'only what came after the commits');
+  assert.equal(
+    later.map((r) => r.value!.toString()).sort(),
+    Array.from({ length: 30 }, (_, i) => `late${i}`).sort(),
+    'only what came after the commits',
+  );
   await c.close();
 });
 

@@ -38,8 +38,14 @@ function checkInvariants(members: StickyMember[], sizes: Record<string, number>,
         const key = `${topic}-${p}`;
         assert.not.ok(holder.has(key), `${key} given to ${holder.get(key)} and ${memberId}`);
         holder.set(key, memberId);
-        const claimants = members.filter((x) => x.memberId !== memberId && x.topics.includes(topic) && (x.owned.get(topic) ?? []).includes(p));
-        for (const c of claimants) assert.ok(c.generationId < m.generationId || (m.owned.get(topic) ?? []).includes(p), `${key} handed to ${memberId} while ${c.memberId} owns it`);
+        const claimants = members.filter(
+          (x) => x.memberId !== memberId && x.topics.includes(topic) && (x.owned.get(topic) ?? []).includes(p),
+        );
+        for (const c of claimants)
+          assert.ok(
+            c.generationId < m.generationId || (m.owned.get(topic) ?? []).includes(p),
+            `${key} handed to ${memberId} while ${c.memberId} owns it`,
+          );
       }
     }
   }
@@ -54,7 +60,11 @@ function checkInvariants(members: StickyMember[], sizes: Record<string, number>,
 }
 
 /** Members revoke what they were not given and rejoin, until nothing is withheld. */
-function converge(members: StickyMember[], sizes: Record<string, number>, roundsMax = 4): { plan: StickyPlan; rounds: number; members: StickyMember[] } {
+function converge(
+  members: StickyMember[],
+  sizes: Record<string, number>,
+  roundsMax = 4,
+): { plan: StickyPlan; rounds: number; members: StickyMember[] } {
   let current = members;
   for (let round = 1; round <= roundsMax; round++) {
     const plan = cooperativeStickyAssign(current, (t) => sizes[t] ?? 0);
@@ -73,7 +83,10 @@ test('a new group: every partition once, loads within one', () => {
   assert.equal(plan.withheld, []);
   const loads = ['a', 'b', 'c'].map((id) => load(plan, id));
   assert.ok(Math.max(...loads) - Math.min(...loads) <= 1, `loads ${loads}`);
-  assert.is(loads.reduce((x, y) => x + y), 7);
+  assert.is(
+    loads.reduce((x, y) => x + y),
+    7,
+  );
 });
 
 test('a third member joins: owners keep what balance allows, moved partitions are withheld for one round', () => {
@@ -85,7 +98,9 @@ test('a third member joins: owners keep what balance allows, moved partitions ar
   assert.is(load(first, 'a'), 2);
   assert.is(load(first, 'b'), 2);
   assert.is(load(first, 'c'), 0);
-  for (const id of ['a', 'b']) for (const p of flat(first.assignment.get(id)!)) assert.ok(flat(before.find((m) => m.memberId === id)!.owned).includes(p), `${id} keeps only its own`);
+  for (const id of ['a', 'b'])
+    for (const p of flat(first.assignment.get(id)!))
+      assert.ok(flat(before.find((m) => m.memberId === id)!.owned).includes(p), `${id} keeps only its own`);
   assert.is(first.withheld.length, 2);
   assert.ok(first.withheld.every((w) => w.to === 'c'));
   assert.equal(first.withheld.map((w) => w.from).sort(), ['a', 'b']);
@@ -117,7 +132,10 @@ test('members with different subscriptions: each gets only its topics, and the s
   const members = [member('a', ['t']), member('b', ['t', 'u']), member('c', ['u'])];
   const plan = cooperativeStickyAssign(members, (t) => sizes[t as 't' | 'u']);
   checkInvariants(members, sizes, plan);
-  assert.equal(['a', 'b', 'c'].map((id) => load(plan, id)), [2, 2, 2]);
+  assert.equal(
+    ['a', 'b', 'c'].map((id) => load(plan, id)),
+    [2, 2, 2],
+  );
   assert.equal([...plan.assignment.get('a')!.keys()], ['t']);
   assert.equal([...plan.assignment.get('c')!.keys()], ['u']);
   // A topic nobody else reads stays with its only subscriber, however unbalanced.
@@ -167,7 +185,11 @@ test('seeded random groups: invariants every round, balanced within one after at
     assert.ok(rounds <= 2, `trial ${trial}: ${rounds} rounds`);
     const loads = final.map((m) => load(plan, m.memberId));
     assert.ok(Math.max(...loads) - Math.min(...loads) <= 1, `trial ${trial}: loads ${loads}`);
-    assert.is(loads.reduce((x, y) => x + y), topics.reduce((sum, t) => sum + sizes[t], 0), `trial ${trial}: every partition assigned`);
+    assert.is(
+      loads.reduce((x, y) => x + y),
+      topics.reduce((sum, t) => sum + sizes[t], 0),
+      `trial ${trial}: every partition assigned`,
+    );
   }
 });
 

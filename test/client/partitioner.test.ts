@@ -15,7 +15,8 @@ test('keyed records land where the Java client puts them', () => {
     [Buffer.from('123456789'), 566],
     [Buffer.from([0x00, 0x20]), 742],
   ];
-  for (const [key, partition] of vectors) assert.is(partitionForKey(key, 1000), partition, `key ${key.toString('hex')}`);
+  for (const [key, partition] of vectors)
+    assert.is(partitionForKey(key, 1000), partition, `key ${key.toString('hex')}`);
   assert.is(toPositive(-2147483648), 0);
   assert.is(toPositive(-1), 2147483647);
 });

@@ -12,7 +12,9 @@ const ROOT = path.join(__dirname, '..', '..', '..');
 let broker: BrokerProcess;
 
 test.before(async () => {
-  broker = await startBroker({ config: { 'group.initial.rebalance.delay.ms': '0', 'offsets.topic.num.partitions': '3' } });
+  broker = await startBroker({
+    config: { 'group.initial.rebalance.delay.ms': '0', 'offsets.topic.num.partitions': '3' },
+  });
 });
 
 test.after(async () => {
@@ -33,7 +35,10 @@ test('the README client example runs and prints what it says', () => {
   const lines = run.stdout.trim().split('\n');
   assert.match(lines[0], /^\d@0 \d@\d \d@\d$/);
   const greetings = lines.slice(1, 4).sort();
-  assert.equal(greetings.map((l) => l.replace(/ \(partition.*$/, '')), ['ada -> hello ada', 'grace -> hello grace', 'linus -> hello linus']);
+  assert.equal(
+    greetings.map((l) => l.replace(/ \(partition.*$/, '')),
+    ['ada -> hello ada', 'grace -> hello grace', 'linus -> hello linus'],
+  );
   assert.match(lines[4], /^\d:\d( \d:\d)*$/, `committed offsets: ${lines[4]}`);
 });
 

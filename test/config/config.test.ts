@@ -25,7 +25,10 @@ test('defaults are the documented ones', () => {
 
 test('properties file, then flags win', () => {
   const file = path.join(dir, 'server.properties');
-  fs.writeFileSync(file, '# comment\nnode.id=7\nnum.partitions=3\nlog.segment.bytes=1048576\nauto.create.topics.enable=false\nmystery.key=1\nlisten=127.0.0.1:1234\nbroker.rack=eu-1a\ncluster.id=c1\n');
+  fs.writeFileSync(
+    file,
+    '# comment\nnode.id=7\nnum.partitions=3\nlog.segment.bytes=1048576\nauto.create.topics.enable=false\nmystery.key=1\nlisten=127.0.0.1:1234\nbroker.rack=eu-1a\ncluster.id=c1\n',
+  );
   const config = loadConfig({ config: file, 'node-id': '9', http: 'off' });
   assert.is(config.nodeId, 9, 'flag wins');
   assert.is(config.numPartitions, 3);
@@ -44,14 +47,23 @@ test('JSON config files', () => {
   const config = loadConfig({ config: file });
   assert.equal([config.numPartitions, config.maxConnections], [4, 10]);
   fs.writeFileSync(file, '[1,2]');
-  assert.throws(() => loadConfig({ config: file }), (e: Error) => e instanceof ConfigError);
+  assert.throws(
+    () => loadConfig({ config: file }),
+    (e: Error) => e instanceof ConfigError,
+  );
 });
 
 test('connection slot settings: defaults, overrides, bad values refused', () => {
   const defaults = loadConfig({});
-  assert.equal([defaults.connectionsMaxIdleMs, defaults.maxConnectionsPerIp, defaults.reservedBrokerConnections], [600000, 500, 32]);
+  assert.equal(
+    [defaults.connectionsMaxIdleMs, defaults.maxConnectionsPerIp, defaults.reservedBrokerConnections],
+    [600000, 500, 32],
+  );
   const file = path.join(dir, 'slots.properties');
-  fs.writeFileSync(file, 'max.connections.per.ip=5\nmax.connections.per.ip.overrides=10.0.0.1:50, [::1]:7,::ffff:10.0.0.2:0\nconnections.max.idle.ms=1000\n');
+  fs.writeFileSync(
+    file,
+    'max.connections.per.ip=5\nmax.connections.per.ip.overrides=10.0.0.1:50, [::1]:7,::ffff:10.0.0.2:0\nconnections.max.idle.ms=1000\n',
+  );
   const config = loadConfig({ config: file });
   assert.equal([config.maxConnectionsPerIp, config.connectionsMaxIdleMs], [5, 1000]);
   const bad: [string, RegExp][] = [
@@ -66,7 +78,11 @@ test('connection slot settings: defaults, overrides, bad values refused', () => 
   ];
   for (const [line, message] of bad) {
     fs.writeFileSync(file, line + '\n');
-    assert.throws(() => loadConfig({ config: file }), (e: Error) => e instanceof ConfigError && message.test(e.message), line);
+    assert.throws(
+      () => loadConfig({ config: file }),
+      (e: Error) => e instanceof ConfigError && message.test(e.message),
+      line,
+    );
   }
 });
 
@@ -83,11 +99,18 @@ test('bad values are ConfigErrors with a clear message', () => {
     [{ config: path.join(dir, 'missing.properties') }, /cannot read/],
   ];
   for (const [flags, pattern] of bad) {
-    assert.throws(() => loadConfig(flags), (e: Error) => e instanceof ConfigError && pattern.test(e.message), JSON.stringify(flags));
+    assert.throws(
+      () => loadConfig(flags),
+      (e: Error) => e instanceof ConfigError && pattern.test(e.message),
+      JSON.stringify(flags),
+    );
   }
   const file = path.join(dir, 'bad.properties');
   fs.writeFileSync(file, 'num.partitions=many\n');
-  assert.throws(() => loadConfig({ config: file }), (e: Error) => /num.partitions: expected an integer/.test(e.message));
+  assert.throws(
+    () => loadConfig({ config: file }),
+    (e: Error) => /num.partitions: expected an integer/.test(e.message),
+  );
 });
 
 test('Raft tick and election timeout: defaults, overrides and bounds', () => {
@@ -101,11 +124,18 @@ test('Raft tick and election timeout: defaults, overrides and bounds', () => {
     ['brook.raft.tick.ms=0', /brook.raft.tick.ms: must be an integer >= 1/],
     ['brook.raft.tick.ms=5000', /brook.raft.tick.ms: must be an integer <= 1000/],
     ['controller.quorum.election.timeout.ms=fast', /controller.quorum.election.timeout.ms: expected an integer/],
-    ['controller.quorum.election.timeout.ms=100', /controller.quorum.election.timeout.ms: must be at least 5 ticks of brook.raft.tick.ms \(250\), got 100/],
+    [
+      'controller.quorum.election.timeout.ms=100',
+      /controller.quorum.election.timeout.ms: must be at least 5 ticks of brook.raft.tick.ms \(250\), got 100/,
+    ],
   ];
   for (const [line, pattern] of bad) {
     fs.writeFileSync(file, `${line}\n`);
-    assert.throws(() => loadConfig({ config: file }), (e: Error) => e instanceof ConfigError && pattern.test(e.message), line);
+    assert.throws(
+      () => loadConfig({ config: file }),
+      (e: Error) => e instanceof ConfigError && pattern.test(e.message),
+      line,
+    );
   }
 });
 

@@ -7,7 +7,13 @@ import * as assert from 'uvu/assert';
 import { ErrorCode } from '../../protocol/errors';
 import { Effect, Group, JoinReply, JoinRequest, SyncReply } from '../../src/group/group';
 
-const LIMITS = { minSessionTimeoutMs: 1000, maxSessionTimeoutMs: 60000, initialRebalanceDelayMs: 0, maxSize: 5, memberMetadataBytesMax: 1024 };
+const LIMITS = {
+  minSessionTimeoutMs: 1000,
+  maxSessionTimeoutMs: 60000,
+  initialRebalanceDelayMs: 0,
+  maxSize: 5,
+  memberMetadataBytesMax: 1024,
+};
 
 class Script {
   group: Group;
@@ -54,11 +60,23 @@ class Script {
     return { memberId: reply.memberId, request: this.join(reply.memberId, extra) };
   }
 
-  sync(memberId: string, generationId: number, assignments: Record<string, string> = {}, groupInstanceId: string | null = null): number {
+  sync(
+    memberId: string,
+    generationId: number,
+    assignments: Record<string, string> = {},
+    groupInstanceId: string | null = null,
+  ): number {
     const id = this.nextRequest++;
     this.absorb(
       this.group.sync(
-        { memberId, groupInstanceId, generationId, protocolType: null, protocolName: null, assignments: Object.entries(assignments).map(([m, a]) => ({ memberId: m, assignment: Buffer.from(a) })) },
+        {
+          memberId,
+          groupInstanceId,
+          generationId,
+          protocolType: null,
+          protocolName: null,
+          assignments: Object.entries(assignments).map(([m, a]) => ({ memberId: m, assignment: Buffer.from(a) })),
+        },
         id,
         this.now,
       ),
@@ -80,7 +98,10 @@ test('two-step join: MEMBER_ID_REQUIRED, then a generation with this member as l
   assert.is(s.group.state, 'Empty');
   const second = s.join(memberId);
   const reply = s.joins.get(second)!;
-  assert.equal([reply.errorCode, reply.generationId, reply.leader, reply.memberId, reply.members.length], [0, 1, memberId, memberId, 1]);
+  assert.equal(
+    [reply.errorCode, reply.generationId, reply.leader, reply.memberId, reply.members.length],
+    [0, 1, memberId, memberId, 1],
+  );
   assert.is(s.group.state, 'CompletingRebalance');
   const sync = s.sync(memberId, 1, { [memberId]: 'all' });
   assert.is(s.syncs.get(sync)!.assignment.toString(), 'all');
@@ -94,7 +115,10 @@ test('a second member triggers a rebalance; the first rejoins on REBALANCE_IN_PR
   const b = s.newMember();
   assert.is(s.group.state, 'PreparingRebalance');
   assert.not.ok(s.joins.has(b.request), 'b parked until a rejoins');
-  assert.is(s.group.heartbeat({ memberId: a, groupInstanceId: null, generationId: 1 }, s.now), ErrorCode.REBALANCE_IN_PROGRESS);
+  assert.is(
+    s.group.heartbeat({ memberId: a, groupInstanceId: null, generationId: 1 }, s.now),
+    ErrorCode.REBALANCE_IN_PROGRESS,
+  );
   const aJoin = s.join(a);
   const aReply = s.joins.get(aJoin)!;
   const bReply = s.joins.get(b.request)!;
@@ -112,12 +136,22 @@ test('stale generations and unknown members get their errors', () => {
   const s = new Script();
   const a = s.newMember().memberId;
   s.sync(a, 1, { [a]: 'x' });
-  assert.is(s.group.heartbeat({ memberId: a, groupInstanceId: null, generationId: 0 }, s.now), ErrorCode.ILLEGAL_GENERATION);
-  assert.is(s.group.heartbeat({ memberId: 'ghost', groupInstanceId: null, generationId: 1 }, s.now), ErrorCode.UNKNOWN_MEMBER_ID);
+  assert.is(
+    s.group.heartbeat({ memberId: a, groupInstanceId: null, generationId: 0 }, s.now),
+    ErrorCode.ILLEGAL_GENERATION,
+  );
+  assert.is(
+    s.group.heartbeat({ memberId: 'ghost', groupInstanceId: null, generationId: 1 }, s.now),
+    ErrorCode.UNKNOWN_MEMBER_ID,
+  );
   assert.is(s.group.canCommit(a, null, 0), ErrorCode.ILLEGAL_GENERATION);
   assert.is(s.group.canCommit('ghost', null, 1), ErrorCode.UNKNOWN_MEMBER_ID);
   assert.is(s.group.canCommit(a, null, 1), ErrorCode.NONE);
-  assert.is(s.group.canCommit('', null, -1), ErrorCode.UNKNOWN_MEMBER_ID, 'standalone commit into a live group refused');
+  assert.is(
+    s.group.canCommit('', null, -1),
+    ErrorCode.UNKNOWN_MEMBER_ID,
+    'standalone commit into a live group refused',
+  );
   assert.is(s.syncs.get(s.sync(a, 7))!.errorCode, ErrorCode.ILLEGAL_GENERATION);
   assert.is(s.joins.get(s.join('ghost'))!.errorCode, ErrorCode.UNKNOWN_MEMBER_ID);
 });
@@ -182,7 +216,10 @@ test('static member restarting takes over its identity; the old member id is fen
   const reply = s.joins.get(restart)!;
   assert.is(reply.errorCode, ErrorCode.NONE);
   assert.is.not(reply.memberId, old);
-  assert.is(s.group.heartbeat({ memberId: old, groupInstanceId: 'pod-1', generationId: s.group.generationId }, s.now), ErrorCode.FENCED_INSTANCE_ID);
+  assert.is(
+    s.group.heartbeat({ memberId: old, groupInstanceId: 'pod-1', generationId: s.group.generationId }, s.now),
+    ErrorCode.FENCED_INSTANCE_ID,
+  );
   assert.is(s.joins.get(s.join(old, { groupInstanceId: 'pod-1' }))!.errorCode, ErrorCode.FENCED_INSTANCE_ID);
 });
 
@@ -190,11 +227,17 @@ test('bad joins: session timeout bounds, inconsistent protocols, oversized metad
   const s = new Script();
   assert.is(s.joins.get(s.join('', { sessionTimeoutMs: 10 }))!.errorCode, ErrorCode.INVALID_SESSION_TIMEOUT);
   assert.is(s.joins.get(s.join('', { protocols: [] }))!.errorCode, ErrorCode.INCONSISTENT_GROUP_PROTOCOL);
-  assert.is(s.joins.get(s.join('', { protocols: [{ name: 'range', metadata: Buffer.alloc(2048) }] }))!.errorCode, ErrorCode.INVALID_REQUEST);
+  assert.is(
+    s.joins.get(s.join('', { protocols: [{ name: 'range', metadata: Buffer.alloc(2048) }] }))!.errorCode,
+    ErrorCode.INVALID_REQUEST,
+  );
   const a = s.newMember().memberId;
   s.sync(a, 1, {});
   assert.is(s.joins.get(s.join('', { protocolType: 'connect' }))!.errorCode, ErrorCode.INCONSISTENT_GROUP_PROTOCOL);
-  assert.is(s.joins.get(s.join('', { protocols: [{ name: 'roundrobin', metadata: Buffer.alloc(1) }] }))!.errorCode, ErrorCode.INCONSISTENT_GROUP_PROTOCOL);
+  assert.is(
+    s.joins.get(s.join('', { protocols: [{ name: 'roundrobin', metadata: Buffer.alloc(1) }] }))!.errorCode,
+    ErrorCode.INCONSISTENT_GROUP_PROTOCOL,
+  );
   const codes = Array.from({ length: 20 }, () => s.joins.get(s.join(''))!.errorCode);
   assert.ok(codes.includes(ErrorCode.GROUP_MAX_SIZE_REACHED), 'the flood hits group.max.size');
   assert.ok(s.group.members.size + 0 <= LIMITS.maxSize);
@@ -202,9 +245,17 @@ test('bad joins: session timeout bounds, inconsistent protocols, oversized metad
 
 test('protocol selection: the most preferred protocol all members support', () => {
   const s = new Script();
-  const both = [{ name: 'cooperative-sticky', metadata: Buffer.alloc(1) }, { name: 'range', metadata: Buffer.alloc(1) }];
+  const both = [
+    { name: 'cooperative-sticky', metadata: Buffer.alloc(1) },
+    { name: 'range', metadata: Buffer.alloc(1) },
+  ];
   const a = s.newMember({ protocols: both }).memberId;
-  const b = s.newMember({ protocols: [{ name: 'range', metadata: Buffer.alloc(1) }, { name: 'cooperative-sticky', metadata: Buffer.alloc(1) }] });
+  const b = s.newMember({
+    protocols: [
+      { name: 'range', metadata: Buffer.alloc(1) },
+      { name: 'cooperative-sticky', metadata: Buffer.alloc(1) },
+    ],
+  });
   const aJoin = s.join(a, { protocols: both });
   assert.ok(s.joins.get(aJoin)!.protocolName === 'cooperative-sticky' || s.joins.get(aJoin)!.protocolName === 'range');
   assert.is(s.joins.get(b.request)!.protocolName, s.joins.get(aJoin)!.protocolName);
@@ -226,7 +277,10 @@ test('snapshot and restore keep generation, members and assignments', () => {
   const a = s.newMember().memberId;
   s.sync(a, 1, { [a]: 'p0' });
   const copy = new Group('g', 100, LIMITS);
-  copy.restore(JSON.parse(JSON.stringify(s.group.snapshot()), (_k, v) => (v && v.type === 'Buffer' ? Buffer.from(v.data) : v)), 100);
+  copy.restore(
+    JSON.parse(JSON.stringify(s.group.snapshot()), (_k, v) => (v && v.type === 'Buffer' ? Buffer.from(v.data) : v)),
+    100,
+  );
   assert.equal([copy.state, copy.generationId, copy.leaderId], ['Stable', 1, a]);
   assert.is(copy.members.get(a)!.assignment.toString(), 'p0');
 });

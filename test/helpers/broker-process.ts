@@ -29,10 +29,17 @@ export function tempDir(prefix = 'brook-test-'): string {
 }
 
 /** ApiVersions v0 request, correlation id 1, client id "probe". */
-export const API_VERSIONS_V0 = Buffer.from('0000000f' + '0012' + '0000' + '00000001' + '0005' + Buffer.from('probe').toString('hex'), 'hex');
+export const API_VERSIONS_V0 = Buffer.from(
+  '0000000f' + '0012' + '0000' + '00000001' + '0005' + Buffer.from('probe').toString('hex'),
+  'hex',
+);
 
 /** Sends raw bytes and collects the first response frame, or reports a close. */
-export function rawRequest(port: number, bytes: Buffer, timeoutMs = 5000): Promise<{ frame: Buffer | null; closed: boolean }> {
+export function rawRequest(
+  port: number,
+  bytes: Buffer,
+  timeoutMs = 5000,
+): Promise<{ frame: Buffer | null; closed: boolean }> {
   return new Promise((resolve) => {
     const socket = net.connect(port, '127.0.0.1');
     let data = Buffer.alloc(0);
@@ -48,7 +55,8 @@ export function rawRequest(port: number, bytes: Buffer, timeoutMs = 5000): Promi
     socket.on('connect', () => socket.write(bytes));
     socket.on('data', (chunk) => {
       data = Buffer.concat([data, chunk]);
-      if (data.length >= 4 && data.length >= 4 + data.readInt32BE(0)) finish(data.subarray(4, 4 + data.readInt32BE(0)), false);
+      if (data.length >= 4 && data.length >= 4 + data.readInt32BE(0))
+        finish(data.subarray(4, 4 + data.readInt32BE(0)), false);
     });
     socket.on('error', () => finish(null, true));
     socket.on('close', () => finish(null, true));
@@ -97,12 +105,30 @@ export async function startBroker(options: StartOptions = {}): Promise<BrokerPro
   const port = options.port ?? (await freePort());
   const controllerPort = options.controllerPort ?? (await freePort());
   const httpPort = options.http ? await freePort() : null;
-  const args = [BROOK, 'server', '--listen', `127.0.0.1:${port}`, '--controller-listen', `127.0.0.1:${controllerPort}`, '--http', httpPort ? `127.0.0.1:${httpPort}` : 'off', '--data-dir', dataDir, '--log-level', 'info'];
+  const args = [
+    BROOK,
+    'server',
+    '--listen',
+    `127.0.0.1:${port}`,
+    '--controller-listen',
+    `127.0.0.1:${controllerPort}`,
+    '--http',
+    httpPort ? `127.0.0.1:${httpPort}` : 'off',
+    '--data-dir',
+    dataDir,
+    '--log-level',
+    'info',
+  ];
   {
     const file = path.join(dataDir, '..', `${path.basename(dataDir)}.properties`);
     temporary.add(file);
     const config = { ...TEST_RAFT_CONFIG, ...options.config };
-    fs.writeFileSync(file, Object.entries(config).map(([k, v]) => `${k}=${v}`).join('\n'));
+    fs.writeFileSync(
+      file,
+      Object.entries(config)
+        .map(([k, v]) => `${k}=${v}`)
+        .join('\n'),
+    );
     args.push('--config', file);
   }
   args.push(...(options.extraArgs ?? []));
@@ -112,11 +138,13 @@ export async function startBroker(options: StartOptions = {}): Promise<BrokerPro
   child.stdout!.on('data', (chunk) => (output += chunk));
   child.stderr!.on('data', (chunk) => (output += chunk));
   let exitCode: number | null | undefined;
-  const exited = new Promise<number | null>((resolve) => child.on('exit', (code) => {
-    exitCode = code;
-    live.delete(child);
-    resolve(code);
-  }));
+  const exited = new Promise<number | null>((resolve) =>
+    child.on('exit', (code) => {
+      exitCode = code;
+      live.delete(child);
+      resolve(code);
+    }),
+  );
   const deadline = Date.now() + (options.readyTimeoutMs ?? 15000);
   for (;;) {
     if (options.awaitKafka === false) break;

@@ -50,7 +50,8 @@ export async function openBrowser(baseUrl: string): Promise<BrowserSession> {
   page.on('pageerror', (error) => problems.push(`page error: ${error.message}`));
   page.on('requestfailed', (request) => {
     // A WebSocket or fetch cut by navigation or the end of the test is not a page problem.
-    if (!/ERR_ABORTED/.test(request.failure()?.errorText ?? '')) problems.push(`request failed: ${request.url()} ${request.failure()?.errorText}`);
+    if (!/ERR_ABORTED/.test(request.failure()?.errorText ?? ''))
+      problems.push(`request failed: ${request.url()} ${request.failure()?.errorText}`);
   });
   fs.mkdirSync(ARTIFACTS_DIR, { recursive: true });
   return {

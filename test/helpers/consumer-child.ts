@@ -15,7 +15,9 @@ consumer.on(consumer.events.GROUP_JOIN, (event) => {
   await consumer.subscribe({ topic, fromBeginning: true });
   await consumer.run({
     eachMessage: async ({ partition, message }) => {
-      process.stdout.write(`${JSON.stringify({ partition, offset: message.offset, value: message.value?.toString() })}\n`);
+      process.stdout.write(
+        `${JSON.stringify({ partition, offset: message.offset, value: message.value?.toString() })}\n`,
+      );
     },
   });
 })();

@@ -113,7 +113,15 @@ export class FaultProxy {
 
   private accept(downstream: net.Socket, to: number, listener: 'kafka' | 'controller', upstreamPort: number): void {
     this.counters.connections++;
-    const link: Link = { from: null, to, listener, downstream, upstream: null, blackholed: false, head: Buffer.alloc(0) };
+    const link: Link = {
+      from: null,
+      to,
+      listener,
+      downstream,
+      upstream: null,
+      blackholed: false,
+      head: Buffer.alloc(0),
+    };
     this.links.add(link);
     downstream.setNoDelay(true);
     downstream.on('error', () => undefined);

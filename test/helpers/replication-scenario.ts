@@ -43,7 +43,11 @@ export async function highWatermark(port: number, topic: string, partition = 0):
   const connection = new KafkaConnection({ host: '127.0.0.1', port, requestTimeoutMs: 2000, connectTimeoutMs: 1000 });
   try {
     await connection.connect();
-    const answer = await connection.request(ApiKey.ListOffsets, 2, { replicaId: -1, isolationLevel: 0, topics: [{ name: topic, partitions: [{ partitionIndex: partition, timestamp: -1 }] }] });
+    const answer = await connection.request(ApiKey.ListOffsets, 2, {
+      replicaId: -1,
+      isolationLevel: 0,
+      topics: [{ name: topic, partitions: [{ partitionIndex: partition, timestamp: -1 }] }],
+    });
     const p = answer.topics[0]?.partitions[0];
     return p && p.errorCode === 0 ? Number(p.offset) : null;
   } catch {
@@ -92,7 +96,10 @@ export class Writer {
         try {
           // A send stuck on an unresponsive broker's open socket is given up on (and the
           // producer replaced): whatever it did is then unacknowledged.
-          const [meta] = await withTimeout(this.producer.send({ topic: this.options.topic, acks: -1, timeout: 5000, messages: [{ value }] }), 8000);
+          const [meta] = await withTimeout(
+            this.producer.send({ topic: this.options.topic, acks: -1, timeout: 5000, messages: [{ value }] }),
+            8000,
+          );
           const offset = Number(meta.baseOffset);
           this.acked.set(value, offset);
           this.lastAckAt = Date.now();
@@ -161,8 +168,31 @@ export class Observer {
         }
         const port = ports[Math.floor(random() * ports.length)];
         // Unbuffered (-u): a read killed at its time limit still yields what it was shown.
-        const read = await kcat(port, ['-C', '-t', this.options.topic, '-p', '0', '-o', 'beginning', '-c', String(count), '-q', '-u', '-f', '%o:%s\n', '-m', '5'], undefined, 8000).catch(() => null);
-        debug(`observer: port ${port} code ${read?.code} lines ${read?.stdout.split('\n').length} ${read?.stderr.slice(0, 200)}`);
+        const read = await kcat(
+          port,
+          [
+            '-C',
+            '-t',
+            this.options.topic,
+            '-p',
+            '0',
+            '-o',
+            'beginning',
+            '-c',
+            String(count),
+            '-q',
+            '-u',
+            '-f',
+            '%o:%s\n',
+            '-m',
+            '5',
+          ],
+          undefined,
+          8000,
+        ).catch(() => null);
+        debug(
+          `observer: port ${port} code ${read?.code} lines ${read?.stdout.split('\n').length} ${read?.stderr.slice(0, 200)}`,
+        );
         this.reads++;
         for (const line of read?.stdout.split('\n') ?? []) {
           const match = /^(\d+):(m\d+)$/.exec(line);
@@ -194,7 +224,12 @@ export interface Verification {
 /** Reads the whole partition from `port` (kcat -e; retried a few times) as offset -> value. */
 export async function readAll(port: number, topic: string): Promise<Map<number, string> | null> {
   for (let attempt = 0; attempt < 3; attempt++) {
-    const all = await kcat(port, ['-C', '-t', topic, '-p', '0', '-o', 'beginning', '-e', '-q', '-f', '%o:%s\n', '-m', '5'], undefined, 20000);
+    const all = await kcat(
+      port,
+      ['-C', '-t', topic, '-p', '0', '-o', 'beginning', '-e', '-q', '-f', '%o:%s\n', '-m', '5'],
+      undefined,
+      20000,
+    );
     if (all.code === 0) {
       const stored = new Map<number, string>();
       for (const line of all.stdout.split('\n')) {
@@ -220,7 +255,8 @@ export async function verify(port: number, topic: string, writer: Writer, observ
   for (const [value, offset] of writer.acked) {
     if (!count.has(value)) lost++;
     else if (stored.get(offset) !== value) moved++;
-    if (!count.has(value) || stored.get(offset) !== value) problems.push(`acknowledged ${value} at ${offset}: stored there ${stored.get(offset) ?? 'nothing'}`);
+    if (!count.has(value) || stored.get(offset) !== value)
+      problems.push(`acknowledged ${value} at ${offset}: stored there ${stored.get(offset) ?? 'nothing'}`);
   }
   let changed = 0;
   for (const [offset, value] of observer.seen) {
@@ -249,7 +285,13 @@ export function describe(v: Verification): string {
 export function segmentBytes(dataDir: string, topic: string): Buffer {
   const dir = path.join(dataDir, 'logs', `${topic}-0`);
   if (!fs.existsSync(dir)) return Buffer.alloc(0);
-  return Buffer.concat(fs.readdirSync(dir).filter((n) => n.endsWith('.log')).sort().map((n) => fs.readFileSync(path.join(dir, n))));
+  return Buffer.concat(
+    fs
+      .readdirSync(dir)
+      .filter((n) => n.endsWith('.log'))
+      .sort()
+      .map((n) => fs.readFileSync(path.join(dir, n))),
+  );
 }
 
 export function replicasIdentical(dataDirs: string[], topic: string): boolean {
@@ -278,9 +320,15 @@ export class ProxiedCluster {
   voters = '';
   private producersMade = 0;
 
-  private constructor(readonly ids: number[], private readonly config: Record<string, string>) {}
+  private constructor(
+    readonly ids: number[],
+    private readonly config: Record<string, string>,
+  ) {}
 
-  static async start(ids: number[] = [1, 2, 3], config: Record<string, string> = REPLICATION_CONFIG): Promise<ProxiedCluster> {
+  static async start(
+    ids: number[] = [1, 2, 3],
+    config: Record<string, string> = REPLICATION_CONFIG,
+  ): Promise<ProxiedCluster> {
     const cluster = new ProxiedCluster(ids, config);
     try {
       for (const id of ids) {
@@ -288,7 +336,10 @@ export class ProxiedCluster {
         cluster.controllerPorts.set(id, await freePort());
         cluster.dataDirs.set(id, tempDir());
         cluster.kafkaProxyPorts.set(id, await cluster.proxy.listen(id, 'kafka', cluster.kafkaPorts.get(id)!));
-        cluster.controllerProxyPorts.set(id, await cluster.proxy.listen(id, 'controller', cluster.controllerPorts.get(id)!));
+        cluster.controllerProxyPorts.set(
+          id,
+          await cluster.proxy.listen(id, 'controller', cluster.controllerPorts.get(id)!),
+        );
       }
       cluster.voters = ids.map((id) => `${id}@127.0.0.1:${cluster.controllerProxyPorts.get(id)}`).join(',');
       await Promise.all(ids.map((id) => cluster.startNode(id)));
@@ -307,9 +358,12 @@ export class ProxiedCluster {
       readyTimeoutMs: 40000,
       config: this.config,
       extraArgs: [
-        '--node-id', String(id),
-        '--voters', this.voters,
-        '--advertise', `127.0.0.1:${this.kafkaProxyPorts.get(id)}`,
+        '--node-id',
+        String(id),
+        '--voters',
+        this.voters,
+        '--advertise',
+        `127.0.0.1:${this.kafkaProxyPorts.get(id)}`,
         ...(process.env.BROOK_DEBUG ? ['--log-level', 'debug'] : []),
       ],
     });
@@ -355,7 +409,9 @@ export class ProxiedCluster {
 
   /** Kafka proxy ports of the running, unpaused nodes (what a client can usefully dial). */
   clientPorts(except: number[] = []): number[] {
-    return this.ids.filter((id) => this.nodes.has(id) && !this.paused.has(id) && !except.includes(id)).map((id) => this.kafkaProxyPorts.get(id)!);
+    return this.ids
+      .filter((id) => this.nodes.has(id) && !this.paused.has(id) && !except.includes(id))
+      .map((id) => this.kafkaProxyPorts.get(id)!);
   }
 
   /**
@@ -369,16 +425,46 @@ export class ProxiedCluster {
     const seeds = ids ? ids.map((id) => this.kafkaProxyPorts.get(id)!) : this.clientPorts();
     const shift = seeds.length === 0 ? 0 : this.producersMade++ % seeds.length;
     const ports = [...seeds.slice(shift), ...seeds.slice(0, shift)];
-    const client = new Kafka({ brokers: ports.map((port) => `127.0.0.1:${port}`), clientId: 'replication-test', logLevel: logLevel.NOTHING, requestTimeout: 3000, connectionTimeout: 1000, retry: { retries: 2, initialRetryTime: 100, maxRetryTime: 1000 } });
-    return client.producer({ idempotent: true, maxInFlightRequests: 1, retry: { retries: 5, initialRetryTime: 100, maxRetryTime: 1000 } });
+    const client = new Kafka({
+      brokers: ports.map((port) => `127.0.0.1:${port}`),
+      clientId: 'replication-test',
+      logLevel: logLevel.NOTHING,
+      requestTimeout: 3000,
+      connectionTimeout: 1000,
+      retry: { retries: 2, initialRetryTime: 100, maxRetryTime: 1000 },
+    });
+    return client.producer({
+      idempotent: true,
+      maxInFlightRequests: 1,
+      retry: { retries: 5, initialRetryTime: 100, maxRetryTime: 1000 },
+    });
   }
 
   async createTopic(topic: string, minInsyncReplicas = 2): Promise<void> {
-    const kafka = new Kafka({ brokers: this.clientPorts().map((port) => `127.0.0.1:${port}`), clientId: 'replication-test', logLevel: logLevel.NOTHING, requestTimeout: 3000, connectionTimeout: 1000, retry: { retries: 5, initialRetryTime: 100, maxRetryTime: 1000 } });
+    const kafka = new Kafka({
+      brokers: this.clientPorts().map((port) => `127.0.0.1:${port}`),
+      clientId: 'replication-test',
+      logLevel: logLevel.NOTHING,
+      requestTimeout: 3000,
+      connectionTimeout: 1000,
+      retry: { retries: 5, initialRetryTime: 100, maxRetryTime: 1000 },
+    });
     const admin = kafka.admin();
     try {
       await withTimeout(admin.connect(), 10000);
-      await withTimeout(admin.createTopics({ topics: [{ topic, numPartitions: 1, replicationFactor: this.ids.length, configEntries: [{ name: 'min.insync.replicas', value: String(minInsyncReplicas) }] }] }), 20000);
+      await withTimeout(
+        admin.createTopics({
+          topics: [
+            {
+              topic,
+              numPartitions: 1,
+              replicationFactor: this.ids.length,
+              configEntries: [{ name: 'min.insync.replicas', value: String(minInsyncReplicas) }],
+            },
+          ],
+        }),
+        20000,
+      );
     } finally {
       await admin.disconnect().catch(() => undefined);
     }
@@ -386,7 +472,9 @@ export class ProxiedCluster {
 
   /** Leader, epoch and ISR as the given nodes (default: all running) see them. */
   metadata(topic: string, ids?: number[]): Promise<PartitionState | null> {
-    const ports = ids ? ids.filter((id) => this.nodes.has(id) && !this.paused.has(id)).map((id) => this.kafkaProxyPorts.get(id)!) : this.clientPorts();
+    const ports = ids
+      ? ids.filter((id) => this.nodes.has(id) && !this.paused.has(id)).map((id) => this.kafkaProxyPorts.get(id)!)
+      : this.clientPorts();
     return partitionMetadata(ports, topic);
   }
 
@@ -396,7 +484,10 @@ export class ProxiedCluster {
   }
 
   replicasIdentical(topic: string): boolean {
-    return replicasIdentical(this.ids.map((id) => this.dataDirs.get(id)!), topic);
+    return replicasIdentical(
+      this.ids.map((id) => this.dataDirs.get(id)!),
+      topic,
+    );
   }
 
   /** All output of node `id`'s processes, oldest first (the running one last). */
@@ -409,11 +500,16 @@ export class ProxiedCluster {
   async close(): Promise<void> {
     // Healed first, so that a clean shutdown can reach the controller.
     this.proxy.heal();
-    await Promise.all([...this.nodes.keys()].map(async (id) => {
-      this.resume(id);
-      await this.nodes.get(id)!.stop().catch(() => null);
-      this.retire(id);
-    }));
+    await Promise.all(
+      [...this.nodes.keys()].map(async (id) => {
+        this.resume(id);
+        await this.nodes
+          .get(id)!
+          .stop()
+          .catch(() => null);
+        this.retire(id);
+      }),
+    );
     await this.proxy.close();
   }
 

@@ -43,11 +43,23 @@ export async function scriptedNode(
       for (const frame of frames.push(chunk)) {
         const reader = new Reader(frame);
         const header = decodeRequestHeader(reader);
-        const request = { apiKey: header.apiKey, apiVersion: header.apiVersion, body: requestCodec(header.apiKey, header.apiVersion).decode(reader) };
+        const request = {
+          apiKey: header.apiKey,
+          apiVersion: header.apiVersion,
+          body: requestCodec(header.apiKey, header.apiVersion).decode(reader),
+        };
         seen.push(request);
         const body =
           header.apiKey === ApiKey.ApiVersions
-            ? { errorCode: 0, apiKeys: versions, throttleTimeMs: 0, supportedFeatures: [], finalizedFeaturesEpoch: -1, finalizedFeatures: [], zkMigrationReady: false }
+            ? {
+                errorCode: 0,
+                apiKeys: versions,
+                throttleTimeMs: 0,
+                supportedFeatures: [],
+                finalizedFeaturesEpoch: -1,
+                finalizedFeatures: [],
+                zkMigrationReady: false,
+              }
             : answer(request, port);
         const mine = Promise.all([previous, body]).then(([, resolved]) => {
           if (socket.destroyed) return;
@@ -55,7 +67,14 @@ export async function scriptedNode(
             socket.destroy();
             return;
           }
-          for (const part of encodeResponseFrame(header.apiKey, header.apiVersion, header.correlationId, responseCodec(header.apiKey, header.apiVersion), resolved)) socket.write(part);
+          for (const part of encodeResponseFrame(
+            header.apiKey,
+            header.apiVersion,
+            header.correlationId,
+            responseCodec(header.apiKey, header.apiVersion),
+            resolved,
+          ))
+            socket.write(part);
         });
         previous = mine.catch(() => undefined);
       }

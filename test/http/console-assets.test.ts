@@ -14,10 +14,17 @@ let server: http.Server;
 let port: number;
 
 /** Sends a raw request line so paths reach the server exactly as written (no normalising). */
-function rawGet(target: string, headers: Record<string, string> = {}, method = 'GET'): Promise<{ status: number; headers: http.IncomingHttpHeaders; body: string }> {
+function rawGet(
+  target: string,
+  headers: Record<string, string> = {},
+  method = 'GET',
+): Promise<{ status: number; headers: http.IncomingHttpHeaders; body: string }> {
   return new Promise((resolve, reject) => {
     const socket = net.connect(port, '127.0.0.1');
-    const timer = setTimeout(() => { socket.destroy(); reject(new Error(`no answer to ${target}`)); }, 5000);
+    const timer = setTimeout(() => {
+      socket.destroy();
+      reject(new Error(`no answer to ${target}`));
+    }, 5000);
     let data = '';
     socket.on('data', (chunk) => (data += chunk.toString('latin1')));
     socket.on('error', reject);
@@ -32,7 +39,9 @@ function rawGet(target: string, headers: Record<string, string> = {}, method = '
       }
       resolve({ status: Number(lines[0].split(' ')[1]), headers: parsed, body: rest.join('\r\n\r\n') });
     });
-    const extra = Object.entries(headers).map(([k, v]) => `${k}: ${v}\r\n`).join('');
+    const extra = Object.entries(headers)
+      .map(([k, v]) => `${k}: ${v}\r\n`)
+      .join('');
     socket.write(`${method} ${target} HTTP/1.1\r\nhost: localhost\r\nconnection: close\r\n${extra}\r\n`);
   });
 }

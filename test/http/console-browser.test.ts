@@ -40,10 +40,17 @@ function getJson(url: string): Promise<{ status: number; body: any }> {
 
 async function waitForText(locator: Locator, pattern: RegExp): Promise<string> {
   let last = '';
-  await until(async () => {
-    last = (await locator.first().textContent({ timeout: WAIT_MS }).catch(() => '')) ?? '';
-    return pattern.test(last);
-  }, { what: () => `text ${pattern}; last: ${JSON.stringify(last.slice(0, 300))}`, timeoutMs: WAIT_MS });
+  await until(
+    async () => {
+      last =
+        (await locator
+          .first()
+          .textContent({ timeout: WAIT_MS })
+          .catch(() => '')) ?? '';
+      return pattern.test(last);
+    },
+    { what: () => `text ${pattern}; last: ${JSON.stringify(last.slice(0, 300))}`, timeoutMs: WAIT_MS },
+  );
   return last;
 }
 
@@ -52,11 +59,20 @@ async function confirm(): Promise<void> {
 }
 
 test.before(async () => {
-  if (!chromiumAvailable()) throw new Error(`the browser test needs Chromium at ${CHROMIUM_PATH} (apt-get install -y chromium)`);
+  if (!chromiumAvailable())
+    throw new Error(`the browser test needs Chromium at ${CHROMIUM_PATH} (apt-get install -y chromium)`);
   broker = await startBroker({ http: true, config: { 'num.partitions': '1' } });
   baseUrl = `http://127.0.0.1:${broker.httpPort}`;
-  await until(async () => (await getJson(`${baseUrl}/ready`).catch(() => ({ status: 0 }))).status === 200, { what: () => `the node to be ready:\n${broker.logs()}`, timeoutMs: READY_MS });
-  kafka = new Kafka({ brokers: [`127.0.0.1:${broker.port}`], clientId: 'console-test', logLevel: logLevel.NOTHING, retry: { retries: 3 } });
+  await until(async () => (await getJson(`${baseUrl}/ready`).catch(() => ({ status: 0 }))).status === 200, {
+    what: () => `the node to be ready:\n${broker.logs()}`,
+    timeoutMs: READY_MS,
+  });
+  kafka = new Kafka({
+    brokers: [`127.0.0.1:${broker.port}`],
+    clientId: 'console-test',
+    logLevel: logLevel.NOTHING,
+    retry: { retries: 3 },
+  });
   browser = await openBrowser(baseUrl);
   page = browser.page;
   page.setDefaultTimeout(WAIT_MS);
@@ -73,10 +89,16 @@ test('overview: brokers, quorum, totals, and a live chart fed by the WebSocket',
   await waitForText(page.locator('#quorum'), /Leader\s*node \d+/);
   await waitForText(page.locator('#live-status'), /^live$/);
   const canvas = page.locator('#chart-records');
-  const updates = async () => Number(await canvas.getAttribute('data-updates') ?? '0');
+  const updates = async () => Number((await canvas.getAttribute('data-updates')) ?? '0');
   const before = await updates();
   // The node pushes stats every second; two more pushes must redraw the chart twice.
-  await page.waitForFunction((count) => Number((globalThis as any).document.querySelector("#chart-records")?.getAttribute("data-updates") ?? 0) >= count + 2, before, { timeout: WAIT_MS });
+  await page.waitForFunction(
+    (count) =>
+      Number((globalThis as any).document.querySelector('#chart-records')?.getAttribute('data-updates') ?? 0) >=
+      count + 2,
+    before,
+    { timeout: WAIT_MS },
+  );
   assert.ok((await updates()) >= before + 2);
   await browser.screenshot('console-overview');
 });
@@ -140,7 +162,10 @@ test('messages: the partition read back with keys, pretty JSON and headers; the 
   assert.match(first!, /order-1/);
   assert.match(first!, /"item": "tea"/);
   assert.ok(await page.locator('#browse-form').isVisible());
-  assert.not.ok(await page.locator('#messages-offset').isVisible(), 'the offset field shows only when starting from an offset');
+  assert.not.ok(
+    await page.locator('#messages-offset').isVisible(),
+    'the offset field shows only when starting from an offset',
+  );
   assert.match(first!, /source\s*console-test/);
   assert.match((await rows.nth(2).textContent())!, /8[\s\S]*"item": "say \\"hi\\""/);
 
@@ -148,7 +173,10 @@ test('messages: the partition read back with keys, pretty JSON and headers; the 
   await waitForText(page.locator('#tail-status'), /following console-orders/);
   const producer = kafka.producer();
   await producer.connect();
-  await producer.send({ topic: 'console-orders', messages: [{ key: 'live-key', value: Buffer.from([0xde, 0xad, 0xbe, 0xef]) }] });
+  await producer.send({
+    topic: 'console-orders',
+    messages: [{ key: 'live-key', value: Buffer.from([0xde, 0xad, 0xbe, 0xef]) }],
+  });
   await producer.disconnect();
   const tailed = await waitForText(page.locator('#tail-rows'), /live-key/);
   assert.match(tailed, /hex\s*deadbeef/);
@@ -170,7 +198,11 @@ test('messages: the partition read back with keys, pretty JSON and headers; the 
 test('groups: lag from offsets committed behind the end, and a reset to the earliest', async () => {
   const admin = kafka.admin();
   await admin.connect();
-  await admin.setOffsets({ groupId: 'console-group', topic: 'console-orders', partitions: [{ partition: 0, offset: '2' }] });
+  await admin.setOffsets({
+    groupId: 'console-group',
+    topic: 'console-orders',
+    partitions: [{ partition: 0, offset: '2' }],
+  });
   await admin.disconnect();
   await page.goto('/#/groups');
   await waitForText(page.locator('#group-list'), /console-group\s*Empty.*3$/);
@@ -183,7 +215,10 @@ test('groups: lag from offsets committed behind the end, and a reset to the earl
   await waitForText(page.locator('#confirm-message'), /console-group.*earliest/);
   await confirm();
   await waitForText(page.locator('#group-total-lag'), /^5$/);
-  await waitForText(page.locator('#reset-form .status.ok'), /Reset 1 partition of "console-orders" to the earliest offset/);
+  await waitForText(
+    page.locator('#reset-form .status.ok'),
+    /Reset 1 partition of "console-orders" to the earliest offset/,
+  );
   await browser.screenshot('console-group');
 });
 
@@ -196,7 +231,9 @@ test('a topic with hundreds of partitions is listed through the virtual list', a
   await waitForText(page.locator('#topic-summary'), /Partitions\s*300/);
   const built = await page.locator('#partitions .vspacer .vrow').count();
   assert.ok(built > 0 && built < 60, `${built} rows built`);
-  await page.locator('#partitions .vviewport').evaluate((element) => { element.scrollTop = element.scrollHeight; });
+  await page.locator('#partitions .vviewport').evaluate((element) => {
+    element.scrollTop = element.scrollHeight;
+  });
   await waitForText(page.locator('#partitions .vspacer'), /299/);
   await browser.screenshot('console-topic-wide');
   // Deleting from the page, after confirming, leaves the topics list without it.
@@ -208,10 +245,17 @@ test('a topic with hundreds of partitions is listed through the virtual list', a
 
   // After the traffic above, the overview's charts have something to draw.
   await page.goto('/#/overview');
-  await page.waitForFunction(() => Number((globalThis as any).document.querySelector('#chart-records')?.getAttribute('data-updates') ?? 0) >= 3, undefined, { timeout: WAIT_MS });
+  await page.waitForFunction(
+    () => Number((globalThis as any).document.querySelector('#chart-records')?.getAttribute('data-updates') ?? 0) >= 3,
+    undefined,
+    { timeout: WAIT_MS },
+  );
   await waitForText(page.locator('#live-summary'), /1 broker \(0 fenced\), controller node 1/);
   await browser.screenshot('console-overview-later');
-  assert.equal(browser.problems.filter((p) => !/Failed to load resource: the server responded with a status of 409/.test(p)), []);
+  assert.equal(
+    browser.problems.filter((p) => !/Failed to load resource: the server responded with a status of 409/.test(p)),
+    [],
+  );
 });
 
 test.run();

@@ -10,7 +10,11 @@ import * as assert from 'uvu/assert';
 const SOURCE = path.join(__dirname, '..', '..', '..', 'src', 'http', 'console', 'csv.js');
 // TypeScript would turn import() into require(); the browser module must load as a module.
 const importModule = new Function('url', 'return import(url)') as (url: string) => Promise<any>;
-let csv: { parseCsv(text: string): { columns: string[]; rows: Record<string, unknown>[] }; parseJsonLines(text: string): { columns: string[]; rows: Record<string, unknown>[] }; FILE_ROWS_MAX: number };
+let csv: {
+  parseCsv(text: string): { columns: string[]; rows: Record<string, unknown>[] };
+  parseJsonLines(text: string): { columns: string[]; rows: Record<string, unknown>[] };
+  FILE_ROWS_MAX: number;
+};
 
 test.before(async () => {
   csv = await importModule(`data:text/javascript;base64,${fs.readFileSync(SOURCE).toString('base64')}`);
@@ -44,7 +48,10 @@ test('CSV: malformed files are refused with the row named', () => {
 test('JSON lines: one object per line, blank lines skipped, columns are every key seen', () => {
   const { columns, rows } = csv.parseJsonLines('{"id":1,"item":"tea"}\n\n  {"id":2,"tags":["a"]}  \r\n');
   assert.equal(columns, ['id', 'item', 'tags']);
-  assert.equal(rows, [{ id: 1, item: 'tea' }, { id: 2, tags: ['a'] }]);
+  assert.equal(rows, [
+    { id: 1, item: 'tea' },
+    { id: 2, tags: ['a'] },
+  ]);
 });
 
 test('JSON lines: a bad line is named; arrays and scalars are not rows', () => {

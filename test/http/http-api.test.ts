@@ -27,7 +27,11 @@ test.after(async () => {
 const get = (path: string) => request(port, 'GET', path);
 const post = (path: string, body: unknown) => request(port, 'POST', path, { body });
 
-function assertError(answer: { status: number; json: any; text: string }, status: number, code?: string | RegExp): void {
+function assertError(
+  answer: { status: number; json: any; text: string },
+  status: number,
+  code?: string | RegExp,
+): void {
   assert.is(answer.status, status, answer.text);
   assert.type(answer.json?.error?.message, 'string', `an error message: ${answer.text}`);
   assert.ok(answer.json.error.message.length > 5, 'the message says something');
@@ -49,7 +53,10 @@ test('health, readiness, cluster and quorum of a single node', async () => {
   assert.is(quorum.leaderId, 1);
   assert.ok(quorum.term >= 1);
   assert.ok(quorum.commitIndex >= 1);
-  assert.equal(quorum.voters.map((v: any) => v.nodeId), [1]);
+  assert.equal(
+    quorum.voters.map((v: any) => v.nodeId),
+    [1],
+  );
   assert.is(quorum.voters[0].lag, 0);
 });
 
@@ -69,8 +76,14 @@ test('topics: create, list with search and pages, describe, configs, add partiti
 
   const page = (await get('/api/v1/topics?search=ORDERS&limit=1')).json;
   assert.is(page.total, 2);
-  assert.equal(page.topics.map((t: any) => t.name), ['orders']);
-  assert.equal((await get('/api/v1/topics?search=orders&offset=1&limit=1')).json.topics.map((t: any) => t.name), ['orders-archive']);
+  assert.equal(
+    page.topics.map((t: any) => t.name),
+    ['orders'],
+  );
+  assert.equal(
+    (await get('/api/v1/topics?search=orders&offset=1&limit=1')).json.topics.map((t: any) => t.name),
+    ['orders-archive'],
+  );
   const all = (await get('/api/v1/topics')).json;
   assert.ok(all.topics.some((t: any) => t.name === '__consumer_offsets' && t.internal === true));
   assertError(await get('/api/v1/topics?limit=0'), 400);
@@ -82,16 +95,34 @@ test('topics: create, list with search and pages, describe, configs, add partiti
   assert.equal(topic.partitions[0].isr, [1]);
   assert.is(topic.partitions[0].highWatermark, 0);
   const retention = topic.configs.find((c: any) => c.name === 'retention.ms');
-  assert.equal(retention, { name: 'retention.ms', value: '3600000', source: 'DYNAMIC_TOPIC_CONFIG', readOnly: false, sensitive: false });
+  assert.equal(retention, {
+    name: 'retention.ms',
+    value: '3600000',
+    source: 'DYNAMIC_TOPIC_CONFIG',
+    readOnly: false,
+    sensitive: false,
+  });
 
-  const patched = await request(port, 'PATCH', '/api/v1/topics/orders/configs', { body: { set: { 'cleanup.policy': 'compact' }, delete: ['retention.ms'] } });
+  const patched = await request(port, 'PATCH', '/api/v1/topics/orders/configs', {
+    body: { set: { 'cleanup.policy': 'compact' }, delete: ['retention.ms'] },
+  });
   assert.is(patched.status, 200, patched.text);
   assert.is(patched.json.configs.find((c: any) => c.name === 'cleanup.policy').value, 'compact');
   assert.is(patched.json.configs.find((c: any) => c.name === 'retention.ms').source, 'DEFAULT_CONFIG');
-  assert.is((await get('/api/v1/topics/orders/configs')).json.configs.find((c: any) => c.name === 'cleanup.policy').source, 'DYNAMIC_TOPIC_CONFIG');
-  assertError(await request(port, 'PATCH', '/api/v1/topics/orders/configs', { body: { set: { 'no.such.config': 'x' } } }), 400, 'INVALID_CONFIG');
+  assert.is(
+    (await get('/api/v1/topics/orders/configs')).json.configs.find((c: any) => c.name === 'cleanup.policy').source,
+    'DYNAMIC_TOPIC_CONFIG',
+  );
+  assertError(
+    await request(port, 'PATCH', '/api/v1/topics/orders/configs', { body: { set: { 'no.such.config': 'x' } } }),
+    400,
+    'INVALID_CONFIG',
+  );
   assertError(await request(port, 'PATCH', '/api/v1/topics/orders/configs', { body: {} }), 400);
-  assertError(await request(port, 'PATCH', '/api/v1/topics/orders/configs', { body: { set: { 'retention.ms': { nested: 1 } } } }), 400);
+  assertError(
+    await request(port, 'PATCH', '/api/v1/topics/orders/configs', { body: { set: { 'retention.ms': { nested: 1 } } } }),
+    400,
+  );
 
   assert.equal((await post('/api/v1/topics/orders/partitions', { count: 3 })).json, { name: 'orders', partitions: 3 });
   assert.is((await get('/api/v1/topics/orders')).json.partitions.length, 3);
@@ -115,8 +146,18 @@ test('records produced over REST read back over REST and with kcat', async () =>
     ],
   });
   assert.is(produced.status, 200, produced.text);
-  assert.equal(produced.json.offsets, [{ partition: 0, offset: 0 }, { partition: 0, offset: 1 }, { partition: 1, offset: 0 }, { partition: 0, offset: 2 }]);
-  const binary = await post('/api/v1/topics/events/records', { valueFormat: 'base64', keyFormat: 'string', acks: 1, records: [{ key: 'bin', value: 'AAH/', partition: 1 }] });
+  assert.equal(produced.json.offsets, [
+    { partition: 0, offset: 0 },
+    { partition: 0, offset: 1 },
+    { partition: 1, offset: 0 },
+    { partition: 0, offset: 2 },
+  ]);
+  const binary = await post('/api/v1/topics/events/records', {
+    valueFormat: 'base64',
+    keyFormat: 'string',
+    acks: 1,
+    records: [{ key: 'bin', value: 'AAH/', partition: 1 }],
+  });
   assert.equal(binary.json.offsets, [{ partition: 1, offset: 1 }]);
   // Without a partition the producer picks one (another topic, so the offsets below stay known).
   const unpinned = await post('/api/v1/topics/orders/records', { acks: 'all', records: [{ value: 'anywhere' }] });
@@ -126,7 +167,16 @@ test('records produced over REST read back over REST and with kcat', async () =>
   const read = await get('/api/v1/topics/events/partitions/0/records?offset=0');
   assert.is(read.status, 200, read.text);
   const [first, second, third] = read.json.records;
-  assert.equal(first, { partition: 0, offset: 0, timestamp: first.timestamp, key: 'k1', value: 'hello', headers: [{ key: 'source', value: 'rest', encoding: 'string' }], keyEncoding: 'string', valueEncoding: 'string' });
+  assert.equal(first, {
+    partition: 0,
+    offset: 0,
+    timestamp: first.timestamp,
+    key: 'k1',
+    value: 'hello',
+    headers: [{ key: 'source', value: 'rest', encoding: 'string' }],
+    keyEncoding: 'string',
+    valueEncoding: 'string',
+  });
   assert.is(second.valueEncoding, 'json');
   assert.equal(JSON.parse(second.value), { n: 2, tags: ['a'] });
   assert.is(second.timestamp, 1_700_000_000_000);
@@ -140,12 +190,18 @@ test('records produced over REST read back over REST and with kcat', async () =>
   const p1 = (await get('/api/v1/topics/events/partitions/1/records?offset=0&limit=2')).json.records;
   assert.equal([p1[0].value, p1[0].valueEncoding], ['AAH/', 'string']);
   assert.equal([p1[1].value, p1[1].valueEncoding], ['0001ff', 'hex']);
-  assert.equal((await get('/api/v1/topics/events/partitions/1/records?offset=1&format=base64')).json.records[0].value, 'AAH/');
+  assert.equal(
+    (await get('/api/v1/topics/events/partitions/1/records?offset=1&format=base64')).json.records[0].value,
+    'AAH/',
+  );
 
   const limited = (await get('/api/v1/topics/events/partitions/0/records?offset=1&limit=1')).json;
   assert.equal([limited.records.length, limited.records[0].offset, limited.nextOffset], [1, 1, 2]);
   const newest = (await get('/api/v1/topics/events/partitions/0/records?limit=2')).json;
-  assert.equal(newest.records.map((r: any) => r.offset), [1, 2]);
+  assert.equal(
+    newest.records.map((r: any) => r.offset),
+    [1, 2],
+  );
   const byTime = (await get('/api/v1/topics/events/partitions/0/records?timestamp=1700000000000&limit=1')).json;
   assert.ok(byTime.records.length === 1 && byTime.records[0].offset <= 1, JSON.stringify(byTime));
   const atEnd = (await get('/api/v1/topics/events/partitions/0/records?offset=3')).json;
@@ -157,7 +213,21 @@ test('records produced over REST read back over REST and with kcat', async () =>
   assertError(await get('/api/v1/topics/events/partitions/0/records?offset=1&timestamp=2'), 400);
   assertError(await get('/api/v1/topics/events/partitions/0/records?limit=5000'), 400);
 
-  const consumed = await kcat(broker.port, ['-C', '-t', 'events', '-p', '0', '-o', 'beginning', '-c', '3', '-e', '-f', '%k=%s|%h\n', '-Z']);
+  const consumed = await kcat(broker.port, [
+    '-C',
+    '-t',
+    'events',
+    '-p',
+    '0',
+    '-o',
+    'beginning',
+    '-c',
+    '3',
+    '-e',
+    '-f',
+    '%k=%s|%h\n',
+    '-Z',
+  ]);
   assert.is(consumed.code, 0, consumed.stderr);
   const lines = consumed.stdout.trim().split('\n');
   assert.is(lines[0], 'k1=hello|source=rest');
@@ -175,7 +245,11 @@ test('bad requests get a 4xx JSON error and change nothing', async () => {
   const records = '/api/v1/topics/events/records';
   assertError(await request(port, 'POST', records, { raw: '{"records": [' }), 400, 'bad-json');
   assertError(await request(port, 'POST', records, { raw: '' }), 400, 'bad-json');
-  assertError(await request(port, 'POST', records, { raw: '{"records":[]}', contentType: 'text/plain' }), 415, 'unsupported-media-type');
+  assertError(
+    await request(port, 'POST', records, { raw: '{"records":[]}', contentType: 'text/plain' }),
+    415,
+    'unsupported-media-type',
+  );
   assertError(await request(port, 'POST', records, { raw: '{"records":[]}', contentType: null }), 415);
   assertError(await post(records, { records: [] }), 400);
   assertError(await post(records, { records: 'x' }), 400);
@@ -189,11 +263,23 @@ test('bad requests get a 4xx JSON error and change nothing', async () => {
   assertError(await post(records, { records: [{ value: 5 }], valueFormat: 'string' }), 400);
   assertError(await post(records, { records: [{ value: 'x' }], valueFormat: 'xml' }), 400);
   assertError(await post(records, { records: [{ value: 'x' }], acks: 2 }), 400);
-  assertError(await post(records, { records: [{ value: 'not base64!' }], valueFormat: 'base64' }), 400, 'invalid-base64');
+  assertError(
+    await post(records, { records: [{ value: 'not base64!' }], valueFormat: 'base64' }),
+    400,
+    'invalid-base64',
+  );
   assertError(await post(records, { records: Array.from({ length: 10_001 }, () => ({})) }), 400, 'too-many-records');
-  assertError(await post('/api/v1/topics/no-such-topic/records', { records: [{ value: 'x' }] }), 404, 'UNKNOWN_TOPIC_OR_PARTITION');
+  assertError(
+    await post('/api/v1/topics/no-such-topic/records', { records: [{ value: 'x' }] }),
+    404,
+    'UNKNOWN_TOPIC_OR_PARTITION',
+  );
   assertError(await post('/api/v1/topics/__consumer_offsets/records', { records: [{ value: 'x' }] }), 400);
-  assertError(await request(port, 'POST', records, { raw: JSON.stringify({ records: [{ value: 'x'.repeat(1024 * 1024) }] }) }), 413, 'body-too-large');
+  assertError(
+    await request(port, 'POST', records, { raw: JSON.stringify({ records: [{ value: 'x'.repeat(1024 * 1024) }] }) }),
+    413,
+    'body-too-large',
+  );
   assertError(await post('/api/v1/topics', { name: 5 }), 400);
   assertError(await post('/api/v1/topics', { name: 'x', partitions: 1.5 }), 400);
   assertError(await post('/api/v1/topics', { name: 'x', configs: ['a'] }), 400);
@@ -219,7 +305,23 @@ test('/metrics is valid exposition text and its counters move after a produce', 
     return parseExposition(answer.text);
   };
   const before = await scrape();
-  for (const family of ['brook_requests_total', 'brook_request_errors_total', 'brook_request_duration_seconds', 'brook_topic_bytes_in_total', 'brook_log_size_bytes', 'brook_partitions', 'brook_under_replicated_partitions', 'brook_isr_shrinks_total', 'brook_isr_expands_total', 'brook_raft_term', 'brook_raft_commit_index', 'brook_raft_leader_changes_total', 'brook_consumer_group_lag', 'brook_open_connections', 'brook_event_loop_delay_seconds']) {
+  for (const family of [
+    'brook_requests_total',
+    'brook_request_errors_total',
+    'brook_request_duration_seconds',
+    'brook_topic_bytes_in_total',
+    'brook_log_size_bytes',
+    'brook_partitions',
+    'brook_under_replicated_partitions',
+    'brook_isr_shrinks_total',
+    'brook_isr_expands_total',
+    'brook_raft_term',
+    'brook_raft_commit_index',
+    'brook_raft_leader_changes_total',
+    'brook_consumer_group_lag',
+    'brook_open_connections',
+    'brook_event_loop_delay_seconds',
+  ]) {
     assert.ok(before.types.has(family), `family ${family} present`);
     assert.ok(before.help.has(family), `family ${family} has HELP`);
   }
@@ -234,7 +336,9 @@ test('/metrics is valid exposition text and its counters move after a produce', 
   const recordsBefore = valueOf(before, 'brook_topic_records_in_total', { topic: 'events' }) ?? 0;
   assert.is(recordsBefore, 6, 'records in so far: 4 + 1 over REST, 1 from kcat');
 
-  const answer = await post('/api/v1/topics/events/records', { records: Array.from({ length: 10 }, (_, i) => ({ value: `m${i}`, partition: 0 })) });
+  const answer = await post('/api/v1/topics/events/records', {
+    records: Array.from({ length: 10 }, (_, i) => ({ value: `m${i}`, partition: 0 })),
+  });
   assert.is(answer.status, 200);
   // A fetch that fails (offset out of range) is counted as an error of Fetch.
   assert.is((await get('/api/v1/topics/events/partitions/0/records?offset=900')).status, 416);
@@ -246,7 +350,10 @@ test('/metrics is valid exposition text and its counters move after a produce', 
   assert.ok(valueOf(after, 'brook_request_duration_seconds_count', { api: 'Produce' })! > producesBefore - 1);
   const logSize = valueOf(after, 'brook_log_size_bytes', { topic: 'events', partition: '0' })!;
   assert.ok(logSize > 100, `log size ${logSize}`);
-  assert.ok(valueOf(after, 'brook_topic_records_out_total', { topic: 'events' })! >= 3, 'REST and kcat reads counted as records out');
+  assert.ok(
+    valueOf(after, 'brook_topic_records_out_total', { topic: 'events' })! >= 3,
+    'REST and kcat reads counted as records out',
+  );
 });
 
 test.run();

@@ -41,10 +41,14 @@ class Reader {
       const index = this.messages.findIndex(match);
       if (index >= 0) return this.messages.splice(index, 1)[0];
       const left = deadline - Date.now();
-      if (left <= 0) throw new Error(`no ${what} within ${WAIT_MS} ms; got ${JSON.stringify(this.messages.map((m) => m.type))}`);
+      if (left <= 0)
+        throw new Error(`no ${what} within ${WAIT_MS} ms; got ${JSON.stringify(this.messages.map((m) => m.type))}`);
       await new Promise<void>((resolve) => {
         const timer = setTimeout(resolve, left);
-        this.waiters.push(() => { clearTimeout(timer); resolve(); });
+        this.waiters.push(() => {
+          clearTimeout(timer);
+          resolve();
+        });
       });
     }
   }
@@ -93,7 +97,13 @@ test.after(async () => {
 });
 
 test('stats arrive at once on connect and after every sample', async () => {
-  sample = { at: 1000, produce: { recordsPerSec: 5, bytesPerSec: 500 }, fetch: { recordsPerSec: 0, bytesPerSec: 0 }, requestLatencyMs: { p50: 1, p99: 2, p999: 3 }, connections: 1 };
+  sample = {
+    at: 1000,
+    produce: { recordsPerSec: 5, bytesPerSec: 500 },
+    fetch: { recordsPerSec: 0, bytesPerSec: 0 },
+    requestLatencyMs: { p50: 1, p99: 2, p999: 3 },
+    connections: 1,
+  };
   const reader = await open();
   const hello = await reader.next((m) => m.type === 'hello', 'hello');
   assert.is(hello.limits.tailsPerSocket, 1);
@@ -163,7 +173,7 @@ test('bad messages get error answers and the socket stays usable', async () => {
   reader.socket.close();
 });
 
-test('a WebSocket opened from another site\'s page is refused; the same origin is accepted', async () => {
+test("a WebSocket opened from another site's page is refused; the same origin is accepted", async () => {
   const foreign = new WebSocket(`ws://127.0.0.1:${port}/api/v1/live`, { origin: 'http://evil.example' });
   const status = await new Promise<number>((resolve) => {
     foreign.once('unexpected-response', (_req, res) => resolve(res.statusCode ?? 0));
@@ -207,11 +217,14 @@ test('a slow socket has messages dropped beyond the buffer limit, then is told h
   for (let i = 0; i < pushes; i++) pushSample({ at: i, padding });
   raw.resume();
   // Pushes keep coming until one finds the socket drained and reports the drops.
-  await until(() => {
-    if (reader.messages.some((m) => m.type === 'dropped')) return true;
-    pushSample({ at: -1 });
-    return false;
-  }, { what: 'a dropped report', timeoutMs: WAIT_MS, intervalMs: 50 });
+  await until(
+    () => {
+      if (reader.messages.some((m) => m.type === 'dropped')) return true;
+      pushSample({ at: -1 });
+      return false;
+    },
+    { what: 'a dropped report', timeoutMs: WAIT_MS, intervalMs: 50 },
+  );
   const dropped = reader.messages.find((m) => m.type === 'dropped');
   const delivered = reader.messages.filter((m) => m.type === 'stats' && m.at >= 0).length;
   assert.ok(delivered < pushes, `${delivered} of ${pushes} pushes delivered`);
@@ -227,7 +240,11 @@ test('a socket that stops answering pings is cut and its tail released', async (
   const closed = new Promise<void>((resolve) => reader.socket.once('close', () => resolve()));
   // The client stops reading, so the server's pings go unanswered.
   ((reader.socket as any)._socket as import('node:net').Socket).pause();
-  await until(() => live.counts().sockets === 0 && live.counts().tails === 0, { what: 'the silent socket cut', timeoutMs: WAIT_MS, intervalMs: 10 });
+  await until(() => live.counts().sockets === 0 && live.counts().tails === 0, {
+    what: 'the silent socket cut',
+    timeoutMs: WAIT_MS,
+    intervalMs: 10,
+  });
   ((reader.socket as any)._socket as import('node:net').Socket).resume();
   await closed;
 });
@@ -240,7 +257,11 @@ test('closing a socket ends its tail; the server closes sockets cleanly on shutd
   const closed = new Promise<number>((resolve) => reader.socket.once('close', (code) => resolve(code)));
   reader.socket.close(1000);
   assert.is(await closed, 1000);
-  await until(() => live.counts().sockets === 0 && live.counts().tails === 0, { what: 'socket and tail released', timeoutMs: WAIT_MS, intervalMs: 10 });
+  await until(() => live.counts().sockets === 0 && live.counts().tails === 0, {
+    what: 'socket and tail released',
+    timeoutMs: WAIT_MS,
+    intervalMs: 10,
+  });
   assert.is(sampleListeners.size, 0);
 
   const second = await open();

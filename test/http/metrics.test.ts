@@ -11,14 +11,29 @@ import { createLogger } from '../../src/logger';
 import type { Broker } from '../../src/broker/broker';
 
 function batch(records: number): Buffer {
-  return encodeRecordBatchSync({ baseOffset: 0, records: Array.from({ length: records }, (_, i) => ({ value: `v${i}` })) });
+  return encodeRecordBatchSync({
+    baseOffset: 0,
+    records: Array.from({ length: records }, (_, i) => ({ value: `v${i}` })),
+  });
 }
 
 test('errors are counted by API and code, from every partition of a response', () => {
   const metrics = new RequestMetrics();
   const started = process.hrtime.bigint();
   metrics.requestStarted(0);
-  metrics.requestFinished(0, started, { responses: [{ name: 't', partitionResponses: [{ index: 0, errorCode: 6 }, { index: 1, errorCode: 0 }, { index: 2, errorCode: 6 }] }], throttleTimeMs: 0 });
+  metrics.requestFinished(0, started, {
+    responses: [
+      {
+        name: 't',
+        partitionResponses: [
+          { index: 0, errorCode: 6 },
+          { index: 1, errorCode: 0 },
+          { index: 2, errorCode: 6 },
+        ],
+      },
+    ],
+    throttleTimeMs: 0,
+  });
   metrics.requestStarted(18);
   metrics.requestFinished(18, started, { errorCode: 35, apiKeys: [] });
   metrics.requestFailed(3, -1);
@@ -73,7 +88,11 @@ test('latency buckets from the HDR histogram are cumulative and end at the count
   for (const micros of [50, 300, 300, 2000, 40_000_000]) histogram.recordValue(micros);
   const buckets = cumulativeBuckets(histogram, LATENCY_BUCKETS_SECONDS);
   const at = (le: number) => buckets[LATENCY_BUCKETS_SECONDS.indexOf(le)];
-  assert.equal([at(0.0001), at(0.00025), at(0.0005), at(0.001), at(0.0025), at(30)], [1, 1, 3, 3, 4, 4], 'the 40 s request is only in +Inf');
+  assert.equal(
+    [at(0.0001), at(0.00025), at(0.0005), at(0.001), at(0.0025), at(30)],
+    [1, 1, 3, 3, 4, 4],
+    'the 40 s request is only in +Inf',
+  );
   for (let i = 1; i < buckets.length; i++) assert.ok(buckets[i] >= buckets[i - 1]);
 });
 

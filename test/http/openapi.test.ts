@@ -36,7 +36,15 @@ test('every documented operation is routed, and every route is documented', () =
     }
   }
   // The router is built in the constructor; nothing here touches the broker or listens.
-  const server = new HttpServer({ host: '127.0.0.1', port: 0, broker: {} as Broker, kafkaBootstrap: () => '127.0.0.1:1', connections: () => 0, kafkaListening: () => false, logger: createLogger({ level: 'silent' }) });
+  const server = new HttpServer({
+    host: '127.0.0.1',
+    port: 0,
+    broker: {} as Broker,
+    kafkaBootstrap: () => '127.0.0.1:1',
+    connections: () => 0,
+    kafkaListening: () => false,
+    logger: createLogger({ level: 'silent' }),
+  });
   const routed = new Set(server.router.routes().map((r) => `${r.method} ${r.template}`));
   const undocumented = [...routed].filter((r) => !documented.has(r));
   const unrouted = [...documented].filter((r) => !routed.has(r));
@@ -46,7 +54,9 @@ test('every documented operation is routed, and every route is documented', () =
 });
 
 test('the router answers 404 for unknown paths and 405 with Allow for a wrong method', () => {
-  const router = new Router().add('GET', '/a/{x}', () => ({ status: 200 })).add('DELETE', '/a/{x}', () => ({ status: 204 }));
+  const router = new Router()
+    .add('GET', '/a/{x}', () => ({ status: 200 }))
+    .add('DELETE', '/a/{x}', () => ({ status: 204 }));
   assert.equal(router.match('GET', '/a/b%20c').params, { x: 'b c' });
   assert.ok(router.match('HEAD', '/a/b'), 'HEAD served where GET is');
   const notFound = (() => {
@@ -72,7 +82,11 @@ test('the exposition writer escapes help and label values so a strict parser rea
   const w = new ExpositionWriter();
   w.family('x_total', 'counter', 'a help with \\ and a\nnewline').sample('x_total', { topic: 'we"ird\\na\nme' }, 3);
   w.single('y_seconds', 'gauge', 'gauge', 0.25);
-  w.family('z_seconds', 'histogram', 'h').sample('z_seconds_bucket', { le: 0.1 }, 1).sample('z_seconds_bucket', { le: '+Inf' }, 2).sample('z_seconds_sum', undefined, 0.3).sample('z_seconds_count', undefined, 2);
+  w.family('z_seconds', 'histogram', 'h')
+    .sample('z_seconds_bucket', { le: 0.1 }, 1)
+    .sample('z_seconds_bucket', { le: '+Inf' }, 2)
+    .sample('z_seconds_sum', undefined, 0.3)
+    .sample('z_seconds_count', undefined, 2);
   const text = w.text();
   assert.ok(text.includes('# HELP x_total a help with \\\\ and a\\nnewline'), text);
   const parsed = parseExposition(text);

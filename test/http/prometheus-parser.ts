@@ -25,7 +25,8 @@ function parseValue(text: string, line: string): number {
   if (text === 'NaN') return NaN;
   if (text === '+Inf' || text === 'Inf') return Infinity;
   if (text === '-Inf') return -Infinity;
-  if (!/^[-+]?(\d+\.?\d*|\.\d+)([eE][-+]?\d+)?$/.test(text)) throw new Error(`bad sample value ${JSON.stringify(text)} in: ${line}`);
+  if (!/^[-+]?(\d+\.?\d*|\.\d+)([eE][-+]?\d+)?$/.test(text))
+    throw new Error(`bad sample value ${JSON.stringify(text)} in: ${line}`);
   return Number(text);
 }
 
@@ -95,7 +96,8 @@ export function parseExposition(text: string): Exposition {
       if (kind === 'TYPE') {
         if (types.has(name)) throw new Error(`second TYPE for ${name}`);
         if (!TYPES.has(rest)) throw new Error(`unknown type in: ${line}`);
-        if (samples.some((s) => familyOf(s.name, types) === name)) throw new Error(`TYPE for ${name} after its samples`);
+        if (samples.some((s) => familyOf(s.name, types) === name))
+          throw new Error(`TYPE for ${name} after its samples`);
         types.set(name, rest);
       } else {
         if (help.has(name)) throw new Error(`second HELP for ${name}`);
@@ -112,7 +114,8 @@ export function parseExposition(text: string): Exposition {
     if (line[at] === '{') ({ labels, end: at } = parseLabels(line, at));
     if (line[at] !== ' ') throw new Error(`expected a space before the value in: ${line}`);
     const parts = line.slice(at + 1).split(' ');
-    if (parts.length > 2 || (parts.length === 2 && !/^-?\d+$/.test(parts[1]))) throw new Error(`bad value or timestamp in: ${line}`);
+    if (parts.length > 2 || (parts.length === 2 && !/^-?\d+$/.test(parts[1])))
+      throw new Error(`bad value or timestamp in: ${line}`);
     const value = parseValue(parts[0], line);
     const family = familyOf(name, types);
     if (family !== current) {
@@ -155,6 +158,11 @@ function checkHistograms(types: Map<string, string>, samples: Sample[]): void {
 
 /** The value of one sample, or undefined; labels must match exactly those given. */
 export function valueOf(exposition: Exposition, name: string, labels: Record<string, string> = {}): number | undefined {
-  const found = exposition.samples.find((s) => s.name === name && Object.keys(labels).length === Object.keys(s.labels).length && Object.entries(labels).every(([k, v]) => s.labels[k] === v));
+  const found = exposition.samples.find(
+    (s) =>
+      s.name === name &&
+      Object.keys(labels).length === Object.keys(s.labels).length &&
+      Object.entries(labels).every(([k, v]) => s.labels[k] === v),
+  );
   return found?.value;
 }

@@ -17,7 +17,9 @@ import { kcat } from '../helpers/kcat';
 let broker: BrokerProcess;
 
 test.before(async () => {
-  broker = await startBroker({ config: { 'socket.request.max.bytes': '1048576', 'brook.max.partitions.per.request': '50' } });
+  broker = await startBroker({
+    config: { 'socket.request.max.bytes': '1048576', 'brook.max.partitions.per.request': '50' },
+  });
 });
 
 test.after(async () => {
@@ -83,11 +85,15 @@ test('ApiVersions at an unsupported version is answered in v0 layout with UNSUPP
 
 test('Produce v0-2 (listed in ApiVersions, not served) closes the connection without an answer, as Kafka 4 does', async () => {
   for (const version of [0, 1, 2]) {
-    const frame = encodeRequestFrame({ apiKey: ApiKey.Produce, apiVersion: version, correlationId: 5, clientId: 't' }, requestCodec(ApiKey.Produce, version), {
-      acks: 1,
-      timeoutMs: 1000,
-      topicData: [{ name: 'x', partitionData: [{ index: 0, records: null }] }],
-    });
+    const frame = encodeRequestFrame(
+      { apiKey: ApiKey.Produce, apiVersion: version, correlationId: 5, clientId: 't' },
+      requestCodec(ApiKey.Produce, version),
+      {
+        acks: 1,
+        timeoutMs: 1000,
+        topicData: [{ name: 'x', partitionData: [{ index: 0, records: null }] }],
+      },
+    );
     const result = await rawRequest(broker.port, frame);
     assert.is(result.frame, null, `Produce v${version} gets no response`);
     assert.ok(result.closed, `Produce v${version} closes the connection`);
@@ -96,13 +102,17 @@ test('Produce v0-2 (listed in ApiVersions, not served) closes the connection wit
 });
 
 test('a known API below the served range gets UNSUPPORTED_VERSION; beyond any schema, a close', async () => {
-  const fetchV3 = encodeRequestFrame({ apiKey: ApiKey.Fetch, apiVersion: 3, correlationId: 5, clientId: 't' }, requestCodec(ApiKey.Fetch, 3), {
-    replicaId: -1,
-    maxWaitMs: 0,
-    minBytes: 0,
-    maxBytes: 1024,
-    topics: [{ topic: 'x', partitions: [{ partition: 0, fetchOffset: 0, partitionMaxBytes: 1024 }] }],
-  });
+  const fetchV3 = encodeRequestFrame(
+    { apiKey: ApiKey.Fetch, apiVersion: 3, correlationId: 5, clientId: 't' },
+    requestCodec(ApiKey.Fetch, 3),
+    {
+      replicaId: -1,
+      maxWaitMs: 0,
+      minBytes: 0,
+      maxBytes: 1024,
+      topics: [{ topic: 'x', partitions: [{ partition: 0, fetchOffset: 0, partitionMaxBytes: 1024 }] }],
+    },
+  );
   const { frame } = await rawRequest(broker.port, fetchV3);
   assert.ok(frame);
   const body = decode(ApiKey.Fetch, 3, frame!);
@@ -123,12 +133,16 @@ test('a corrupt batch gets CORRUPT_MESSAGE and nothing is stored', async () => {
   await kcat(broker.port, ['-P', '-t', 'guarded'], 'good\n');
   const batch = encodeRecordBatchSync({ records: [{ key: 'k', value: 'evil' }] });
   batch[batch.length - 2] ^= 0xff; // inside the CRC-covered range
-  const frame = encodeRequestFrame({ apiKey: ApiKey.Produce, apiVersion: 7, correlationId: 9, clientId: 't' }, requestCodec(ApiKey.Produce, 7), {
-    transactionalId: null,
-    acks: -1,
-    timeoutMs: 1000,
-    topicData: [{ name: 'guarded', partitionData: [{ index: 0, records: batch }] }],
-  });
+  const frame = encodeRequestFrame(
+    { apiKey: ApiKey.Produce, apiVersion: 7, correlationId: 9, clientId: 't' },
+    requestCodec(ApiKey.Produce, 7),
+    {
+      transactionalId: null,
+      acks: -1,
+      timeoutMs: 1000,
+      topicData: [{ name: 'guarded', partitionData: [{ index: 0, records: batch }] }],
+    },
+  );
   const { frame: response } = await rawRequest(broker.port, frame);
   const body = decode(0, 7, response!);
   assert.is(body.responses[0].partitionResponses[0].errorCode, ErrorCode.CORRUPT_MESSAGE);
@@ -139,25 +153,36 @@ test('a corrupt batch gets CORRUPT_MESSAGE and nothing is stored', async () => {
 test('a truncated record set and a batch with a lying length are refused', async () => {
   const batch = encodeRecordBatchSync({ records: [{ value: 'v' }] });
   for (const records of [batch.subarray(0, batch.length - 5), Buffer.concat([batch, batch.subarray(0, 20)])]) {
-    const frame = encodeRequestFrame({ apiKey: ApiKey.Produce, apiVersion: 7, correlationId: 10, clientId: 't' }, requestCodec(ApiKey.Produce, 7), {
-      transactionalId: null,
-      acks: 1,
-      timeoutMs: 1000,
-      topicData: [{ name: 'guarded', partitionData: [{ index: 0, records }] }],
-    });
+    const frame = encodeRequestFrame(
+      { apiKey: ApiKey.Produce, apiVersion: 7, correlationId: 10, clientId: 't' },
+      requestCodec(ApiKey.Produce, 7),
+      {
+        transactionalId: null,
+        acks: 1,
+        timeoutMs: 1000,
+        topicData: [{ name: 'guarded', partitionData: [{ index: 0, records }] }],
+      },
+    );
     const { frame: response } = await rawRequest(broker.port, frame);
     assert.is(decode(0, 7, response!).responses[0].partitionResponses[0].errorCode, ErrorCode.CORRUPT_MESSAGE);
   }
 });
 
 test('too many partitions in one request gets INVALID_REQUEST', async () => {
-  const partitionData = Array.from({ length: 60 }, (_, index) => ({ index, records: encodeRecordBatchSync({ records: [{ value: 'v' }] }) }));
-  const frame = encodeRequestFrame({ apiKey: ApiKey.Produce, apiVersion: 7, correlationId: 11, clientId: 't' }, requestCodec(ApiKey.Produce, 7), {
-    transactionalId: null,
-    acks: 1,
-    timeoutMs: 1000,
-    topicData: [{ name: 'guarded', partitionData }],
-  });
+  const partitionData = Array.from({ length: 60 }, (_, index) => ({
+    index,
+    records: encodeRecordBatchSync({ records: [{ value: 'v' }] }),
+  }));
+  const frame = encodeRequestFrame(
+    { apiKey: ApiKey.Produce, apiVersion: 7, correlationId: 11, clientId: 't' },
+    requestCodec(ApiKey.Produce, 7),
+    {
+      transactionalId: null,
+      acks: 1,
+      timeoutMs: 1000,
+      topicData: [{ name: 'guarded', partitionData }],
+    },
+  );
   const { frame: response } = await rawRequest(broker.port, frame);
   assert.is(decode(0, 7, response!).responses[0].partitionResponses[0].errorCode, ErrorCode.INVALID_REQUEST);
 });
@@ -165,13 +190,18 @@ test('too many partitions in one request gets INVALID_REQUEST', async () => {
 test('unknown topic and partition get UNKNOWN_TOPIC_OR_PARTITION; bad acks get INVALID_REQUIRED_ACKS', async () => {
   const records = encodeRecordBatchSync({ records: [{ value: 'v' }] });
   const build = (acks: number, name: string, index: number) =>
-    encodeRequestFrame({ apiKey: ApiKey.Produce, apiVersion: 7, correlationId: 12, clientId: 't' }, requestCodec(ApiKey.Produce, 7), {
-      transactionalId: null,
-      acks,
-      timeoutMs: 1000,
-      topicData: [{ name, partitionData: [{ index, records }] }],
-    });
-  const code = async (frame: Buffer) => decode(0, 7, (await rawRequest(broker.port, frame)).frame!).responses[0].partitionResponses[0].errorCode;
+    encodeRequestFrame(
+      { apiKey: ApiKey.Produce, apiVersion: 7, correlationId: 12, clientId: 't' },
+      requestCodec(ApiKey.Produce, 7),
+      {
+        transactionalId: null,
+        acks,
+        timeoutMs: 1000,
+        topicData: [{ name, partitionData: [{ index, records }] }],
+      },
+    );
+  const code = async (frame: Buffer) =>
+    decode(0, 7, (await rawRequest(broker.port, frame)).frame!).responses[0].partitionResponses[0].errorCode;
   assert.is(await code(build(1, 'no-such-topic', 0)), ErrorCode.UNKNOWN_TOPIC_OR_PARTITION);
   assert.is(await code(build(1, 'guarded', 7)), ErrorCode.UNKNOWN_TOPIC_OR_PARTITION);
   assert.is(await code(build(2, 'guarded', 0)), ErrorCode.INVALID_REQUIRED_ACKS);
@@ -203,7 +233,10 @@ test('hundreds of pipelined requests are all answered, in order', async () => {
     });
     socket.on('error', reject);
   });
-  assert.equal(ids, Array.from({ length: count }, (_, i) => i + 1));
+  assert.equal(
+    ids,
+    Array.from({ length: count }, (_, i) => i + 1),
+  );
 });
 
 test.run();

@@ -20,10 +20,19 @@ import { until } from '../helpers/wait';
 
 const BROOK = path.join(__dirname, '..', '..', '..', 'scripts', 'brook.js');
 let cluster: Cluster;
-const CONFIG = { 'group.initial.rebalance.delay.ms': '0', 'offsets.topic.num.partitions': '1', 'brook.metadata.snapshot.interval.entries': '20' };
+const CONFIG = {
+  'group.initial.rebalance.delay.ms': '0',
+  'offsets.topic.num.partitions': '1',
+  'brook.metadata.snapshot.interval.entries': '20',
+};
 
 async function describeQuorum(id: number): Promise<any> {
-  const connection = new KafkaConnection({ host: '127.0.0.1', port: cluster.controllerPorts.get(id)!, requestTimeoutMs: 2000, connectTimeoutMs: 1000 });
+  const connection = new KafkaConnection({
+    host: '127.0.0.1',
+    port: cluster.controllerPorts.get(id)!,
+    requestTimeoutMs: 2000,
+    connectTimeoutMs: 1000,
+  });
   try {
     await connection.connect();
     return await connection.request(ApiKey.RaftDescribeQuorum, 0, {});
@@ -35,17 +44,29 @@ async function describeQuorum(id: number): Promise<any> {
 }
 
 function leaderId(): Promise<number> {
-  return until(async () => {
-    for (const id of cluster.aliveIds()) {
-      const view = await describeQuorum(id);
-      if (view && view.leaderId > 0 && view.leaderId === id) return id;
-    }
-    return null;
-  }, { what: 'a quorum leader', timeoutMs: 15000 });
+  return until(
+    async () => {
+      for (const id of cluster.aliveIds()) {
+        const view = await describeQuorum(id);
+        if (view && view.leaderId > 0 && view.leaderId === id) return id;
+      }
+      return null;
+    },
+    { what: 'a quorum leader', timeoutMs: 15000 },
+  );
 }
 
-async function admin<K extends ApiKey>(id: number, apiKey: K, version: number, body: RequestInput<K>): Promise<Response<K>> {
-  const connection = new KafkaConnection({ host: '127.0.0.1', port: cluster.kafkaPorts.get(id)!, requestTimeoutMs: 20000 });
+async function admin<K extends ApiKey>(
+  id: number,
+  apiKey: K,
+  version: number,
+  body: RequestInput<K>,
+): Promise<Response<K>> {
+  const connection = new KafkaConnection({
+    host: '127.0.0.1',
+    port: cluster.kafkaPorts.get(id)!,
+    requestTimeoutMs: 20000,
+  });
   await connection.connect();
   try {
     return await connection.request(apiKey, version, body);
@@ -55,7 +76,19 @@ async function admin<K extends ApiKey>(id: number, apiKey: K, version: number, b
 }
 
 function createTopic(id: number, name: string, assignments: { partitionIndex: number; brokerIds: number[] }[] = []) {
-  return admin(id, 19, 4, { topics: [{ name, numPartitions: assignments.length ? -1 : 1, replicationFactor: assignments.length ? -1 : 1, assignments, configs: [] }], timeoutMs: 10000, validateOnly: false });
+  return admin(id, 19, 4, {
+    topics: [
+      {
+        name,
+        numPartitions: assignments.length ? -1 : 1,
+        replicationFactor: assignments.length ? -1 : 1,
+        assignments,
+        configs: [],
+      },
+    ],
+    timeoutMs: 10000,
+    validateOnly: false,
+  });
 }
 
 function cli(args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
@@ -83,28 +116,43 @@ test.after(async () => {
   await cluster?.stopAll();
 });
 
-test('a node behind the compacted log catches up through the leader\'s snapshot and drops a topic deleted meanwhile', async () => {
+test("a node behind the compacted log catches up through the leader's snapshot and drops a topic deleted meanwhile", async () => {
   const leader = await leaderId();
   const lagging = [1, 2, 3].find((id) => id !== leader)!;
   const created = await createTopic(leader, 'doomed', [{ partitionIndex: 0, brokerIds: [lagging] }]);
   assert.is(created.topics[0].errorCode, 0);
   const laggingNode = cluster.node(lagging);
-  await until(async () => fs.existsSync(path.join(laggingNode.dataDir, 'logs', 'doomed-0')), { what: 'the doomed partition on the lagging node', timeoutMs: 20000 });
+  await until(async () => fs.existsSync(path.join(laggingNode.dataDir, 'logs', 'doomed-0')), {
+    what: 'the doomed partition on the lagging node',
+    timeoutMs: 20000,
+  });
   await laggingNode.stop();
   const deleted = await admin(leader, 20, 4, { topicNames: ['doomed'], timeoutMs: 10000 });
   assert.is(deleted.responses[0].errorCode, 0);
   // Each creation is one metadata entry: well past the snapshot interval of 20.
   for (let i = 0; i < 45; i++) assert.is((await createTopic(leader, `t${i}`)).topics[0].errorCode, 0);
   const back = await cluster.start(lagging);
-  await until(async () => /installing a metadata snapshot from the leader/.test(back.logs()), { what: 'the snapshot install', timeoutMs: 20000 });
+  await until(async () => /installing a metadata snapshot from the leader/.test(back.logs()), {
+    what: 'the snapshot install',
+    timeoutMs: 20000,
+  });
   let listing = '';
-  await until(async () => {
-    listing = (await kcat(cluster.kafkaPorts.get(lagging)!, ['-L'])).stdout;
-    return /topic "t44"/.test(listing);
-  }, { what: 'all topics on the returning node', timeoutMs: 20000 });
+  await until(
+    async () => {
+      listing = (await kcat(cluster.kafkaPorts.get(lagging)!, ['-L'])).stdout;
+      return /topic "t44"/.test(listing);
+    },
+    { what: 'all topics on the returning node', timeoutMs: 20000 },
+  );
   assert.not.match(listing, /topic "doomed"/);
-  assert.not.ok(fs.existsSync(path.join(laggingNode.dataDir, 'logs', 'doomed-0')), 'the deleted topic\'s log is gone from the returning node');
-  assert.ok(fs.readdirSync(path.join(laggingNode.dataDir, '__cluster_metadata')).some((n) => n.endsWith('.checkpoint')), 'the snapshot is on its disk');
+  assert.not.ok(
+    fs.existsSync(path.join(laggingNode.dataDir, 'logs', 'doomed-0')),
+    "the deleted topic's log is gone from the returning node",
+  );
+  assert.ok(
+    fs.readdirSync(path.join(laggingNode.dataDir, '__cluster_metadata')).some((n) => n.endsWith('.checkpoint')),
+    'the snapshot is on its disk',
+  );
 });
 
 test('producer ids come from blocks the controller commits: distinct across brokers', async () => {
@@ -124,29 +172,67 @@ test('producer ids come from blocks the controller commits: distinct across brok
 test('a fourth node follows as an observer, is promoted with add-voter; a voter is removed; the set survives a restart', async () => {
   const fourth = await cluster.start(4);
   let listing = '';
-  await until(async () => {
-    listing = (await kcat(cluster.kafkaPorts.get(4)!, ['-L'])).stdout;
-    return /4 brokers:/.test(listing) && /topic "t44"/.test(listing);
-  }, { what: 'the observer to list four brokers and the topics', timeoutMs: 20000 });
+  await until(
+    async () => {
+      listing = (await kcat(cluster.kafkaPorts.get(4)!, ['-L'])).stdout;
+      return /4 brokers:/.test(listing) && /topic "t44"/.test(listing);
+    },
+    { what: 'the observer to list four brokers and the topics', timeoutMs: 20000 },
+  );
   assert.match(/not a voter: following the metadata log as an observer/.test(fourth.logs()) ? 'yes' : 'no', /yes/);
   const leader = await leaderId();
-  const status = await cli(['cluster', 'status', '--bootstrap', `127.0.0.1:${cluster.kafkaPorts.get(leader)}`, '--controller', `127.0.0.1:${cluster.controllerPorts.get(leader)}`, '--json']);
+  const status = await cli([
+    'cluster',
+    'status',
+    '--bootstrap',
+    `127.0.0.1:${cluster.kafkaPorts.get(leader)}`,
+    '--controller',
+    `127.0.0.1:${cluster.controllerPorts.get(leader)}`,
+    '--json',
+  ]);
   assert.is(status.code, 0, status.stderr);
-  assert.ok(JSON.parse(status.stdout).quorum.observers.some((o: { nodeId: number }) => o.nodeId === 4), 'the leader lists node 4 as an observer');
+  assert.ok(
+    JSON.parse(status.stdout).quorum.observers.some((o: { nodeId: number }) => o.nodeId === 4),
+    'the leader lists node 4 as an observer',
+  );
 
   // Asked through a follower: the answer names the leader, which the CLI then asks.
   const follower = [1, 2, 3].find((id) => id !== leader)!;
-  const added = await cli(['cluster', 'add-voter', '--node-id', '4', '--controller', `127.0.0.1:${cluster.controllerPorts.get(follower)}`]);
+  const added = await cli([
+    'cluster',
+    'add-voter',
+    '--node-id',
+    '4',
+    '--controller',
+    `127.0.0.1:${cluster.controllerPorts.get(follower)}`,
+  ]);
   assert.is(added.code, 0, added.stderr);
-  await until(async () => {
-    const views = await Promise.all([1, 2, 3, 4].map((id) => describeQuorum(id)));
-    const view = await describeQuorum(await leaderId());
-    return views.every((v) => v !== null) && view?.voters.length === 4;
-  }, { what: 'every node to see four voters', timeoutMs: 20000 });
-  const again = await cli(['cluster', 'add-voter', '--node-id', '4', '--controller', `127.0.0.1:${cluster.controllerPorts.get(leader)}`]);
+  await until(
+    async () => {
+      const views = await Promise.all([1, 2, 3, 4].map((id) => describeQuorum(id)));
+      const view = await describeQuorum(await leaderId());
+      return views.every((v) => v !== null) && view?.voters.length === 4;
+    },
+    { what: 'every node to see four voters', timeoutMs: 20000 },
+  );
+  const again = await cli([
+    'cluster',
+    'add-voter',
+    '--node-id',
+    '4',
+    '--controller',
+    `127.0.0.1:${cluster.controllerPorts.get(leader)}`,
+  ]);
   assert.is(again.code, 1);
   assert.match(again.stderr, /already a voter/);
-  const unknown = await cli(['cluster', 'add-voter', '--node-id', '9', '--controller', `127.0.0.1:${cluster.controllerPorts.get(leader)}`]);
+  const unknown = await cli([
+    'cluster',
+    'add-voter',
+    '--node-id',
+    '9',
+    '--controller',
+    `127.0.0.1:${cluster.controllerPorts.get(leader)}`,
+  ]);
   assert.is(unknown.code, 1);
   assert.match(unknown.stderr, /has not registered/);
   const wrongType = await cli(['cluster', 'remove-voter', '--node-id', 'two']);
@@ -154,11 +240,26 @@ test('a fourth node follows as an observer, is promoted with add-voter; a voter 
   assert.match(wrongType.stderr, /--node-id/);
 
   const removedId = [1, 2, 3].find((id) => id !== leader)!;
-  const removed = await cli(['cluster', 'remove-voter', '--node-id', String(removedId), '--controller', `127.0.0.1:${cluster.controllerPorts.get(leader)}`]);
+  const removed = await cli([
+    'cluster',
+    'remove-voter',
+    '--node-id',
+    String(removedId),
+    '--controller',
+    `127.0.0.1:${cluster.controllerPorts.get(leader)}`,
+  ]);
   assert.is(removed.code, 0, removed.stderr);
-  const voterIds = async () => ((await describeQuorum(await leaderId()))?.voters ?? []).map((v: { nodeId: number }) => v.nodeId).sort();
-  await until(async () => JSON.stringify(await voterIds()) === JSON.stringify([1, 2, 3, 4].filter((id) => id !== removedId)), { what: 'three voters without the removed one', timeoutMs: 20000 });
-  assert.is((await createTopic(removedId, 'after-membership')).topics[0].errorCode, 0, 'the demoted node still serves and forwards');
+  const voterIds = async () =>
+    ((await describeQuorum(await leaderId()))?.voters ?? []).map((v: { nodeId: number }) => v.nodeId).sort();
+  await until(
+    async () => JSON.stringify(await voterIds()) === JSON.stringify([1, 2, 3, 4].filter((id) => id !== removedId)),
+    { what: 'three voters without the removed one', timeoutMs: 20000 },
+  );
+  assert.is(
+    (await createTopic(removedId, 'after-membership')).topics[0].errorCode,
+    0,
+    'the demoted node still serves and forwards',
+  );
 
   // Node 4 restarts with the same --voters flag (1,2,3), yet stays a voter: the log says so.
   await fourth.stop();

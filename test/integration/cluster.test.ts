@@ -17,7 +17,12 @@ let kafkaPorts: number[] = [];
 let controllerPorts: number[] = [];
 
 async function quorum(controllerPort: number): Promise<{ leaderId: number; term: number } | null> {
-  const connection = new KafkaConnection({ host: '127.0.0.1', port: controllerPort, requestTimeoutMs: 2000, connectTimeoutMs: 1000 });
+  const connection = new KafkaConnection({
+    host: '127.0.0.1',
+    port: controllerPort,
+    requestTimeoutMs: 2000,
+    connectTimeoutMs: 1000,
+  });
   try {
     await connection.connect();
     return await connection.request(ApiKey.RaftDescribeQuorum, 0, {});
@@ -32,14 +37,21 @@ async function createTopic(port: number, name: string, partitions: number) {
   const connection = new KafkaConnection({ host: '127.0.0.1', port, requestTimeoutMs: 20000 });
   await connection.connect();
   try {
-    return await connection.request(ApiKey.CreateTopics, 4, { topics: [{ name, numPartitions: partitions, replicationFactor: 1, assignments: [], configs: [] }], timeoutMs: 10000, validateOnly: false });
+    return await connection.request(ApiKey.CreateTopics, 4, {
+      topics: [{ name, numPartitions: partitions, replicationFactor: 1, assignments: [], configs: [] }],
+      timeoutMs: 10000,
+      validateOnly: false,
+    });
   } finally {
     connection.close();
   }
 }
 
 test.before(async () => {
-  cluster = await Cluster.create({ size: 3, config: { 'group.initial.rebalance.delay.ms': '0', 'offsets.topic.num.partitions': '3' } });
+  cluster = await Cluster.create({
+    size: 3,
+    config: { 'group.initial.rebalance.delay.ms': '0', 'offsets.topic.num.partitions': '3' },
+  });
   kafkaPorts = cluster.ids.map((id) => cluster.kafkaPorts.get(id)!);
   controllerPorts = cluster.ids.map((id) => cluster.controllerPorts.get(id)!);
   const started = cluster.list();
@@ -91,7 +103,9 @@ test('a clean shutdown of the quorum leader hands leadership over (transfer), th
     await new Promise((r) => setTimeout(r, 20));
     view = await quorum(controllerPorts[other - 1]);
   }
-  process.stdout.write(`leadership moved from ${leader} to ${view?.leaderId} within ${Date.now() - stoppedAt} ms of SIGTERM (includes the shutdown itself)\n`);
+  process.stdout.write(
+    `leadership moved from ${leader} to ${view?.leaderId} within ${Date.now() - stoppedAt} ms of SIGTERM (includes the shutdown itself)\n`,
+  );
   assert.ok(view && view.leaderId > 0 && view.leaderId !== leader, 'a new leader');
   nodes[leader - 1] = await cluster.start(leader);
 });

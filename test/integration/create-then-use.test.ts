@@ -27,7 +27,11 @@ test.after(async () => {
 });
 
 async function connect(id: number): Promise<KafkaConnection> {
-  const connection = new KafkaConnection({ host: '127.0.0.1', port: cluster.kafkaPorts.get(id)!, requestTimeoutMs: 15000 });
+  const connection = new KafkaConnection({
+    host: '127.0.0.1',
+    port: cluster.kafkaPorts.get(id)!,
+    requestTimeoutMs: 15000,
+  });
   await connection.connect();
   return connection;
 }
@@ -60,7 +64,11 @@ test('a topic created through one node is never UNKNOWN_TOPIC_OR_PARTITION at th
         const code = answer.topics[0].errorCode;
         answers.set(code, (answers.get(code) ?? 0) + 1);
         if (code === ErrorCode.UNKNOWN_TOPIC_OR_PARTITION) unknown.push(`${topic} at node ${others[i]}`);
-        else assert.ok(code === ErrorCode.NONE || code === ErrorCode.LEADER_NOT_AVAILABLE, `${topic} at node ${others[i]}: error ${code}`);
+        else
+          assert.ok(
+            code === ErrorCode.NONE || code === ErrorCode.LEADER_NOT_AVAILABLE,
+            `${topic} at node ${others[i]}: error ${code}`,
+          );
       });
     } finally {
       creating.close();
@@ -118,12 +126,18 @@ test('Metadata with auto-creation creates the topic through any node, not only t
     try {
       const answer = await connection.request(3, 4, { topics: [{ name: topic }], allowAutoTopicCreation: true });
       const code = answer.topics[0].errorCode;
-      assert.ok(code === ErrorCode.NONE || code === ErrorCode.LEADER_NOT_AVAILABLE, `auto-creating ${topic} through node ${id}: error ${code}`);
+      assert.ok(
+        code === ErrorCode.NONE || code === ErrorCode.LEADER_NOT_AVAILABLE,
+        `auto-creating ${topic} through node ${id}: error ${code}`,
+      );
     } finally {
       connection.close();
     }
     for (const other of cluster.ids) {
-      await until(() => topicLeaders(cluster.kafkaPorts.get(other)!, topic), { what: `${topic} with a leader at node ${other}`, timeoutMs: 10000 });
+      await until(() => topicLeaders(cluster.kafkaPorts.get(other)!, topic), {
+        what: `${topic} with a leader at node ${other}`,
+        timeoutMs: 10000,
+      });
     }
   }
 });

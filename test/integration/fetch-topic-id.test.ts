@@ -62,7 +62,21 @@ async function fetchById(id: string) {
     isolationLevel: 0,
     sessionId: 0,
     sessionEpoch: -1,
-    topics: [{ topicId: id, partitions: [{ partition: 0, currentLeaderEpoch: -1, fetchOffset: 0, lastFetchedEpoch: -1, logStartOffset: -1, partitionMaxBytes: 1 << 20 }] }],
+    topics: [
+      {
+        topicId: id,
+        partitions: [
+          {
+            partition: 0,
+            currentLeaderEpoch: -1,
+            fetchOffset: 0,
+            lastFetchedEpoch: -1,
+            logStartOffset: -1,
+            partitionMaxBytes: 1 << 20,
+          },
+        ],
+      },
+    ],
     forgottenTopicsData: [],
     rackId: '',
   });
@@ -70,7 +84,8 @@ async function fetchById(id: string) {
   const p = topic.partitions[0];
   const records = p.records ?? Buffer.alloc(0);
   const values: string[] = [];
-  for (const batch of splitBatches(records).batches) for (const record of await new RecordBatchView(batch).records()) values.push(record.value!.toString());
+  for (const batch of splitBatches(records).batches)
+    for (const record of await new RecordBatchView(batch).records()) values.push(record.value!.toString());
   return { topicId: topic.topicId as string, errorCode: p.errorCode as number, values };
 }
 
@@ -97,7 +112,9 @@ test('a recreated topic has a new id; the old id gets UNKNOWN_TOPIC_ID, not the 
   await produce('again', ['old']);
   const oldId = await topicId('again');
   await admin.deleteTopics(['again']);
-  await until(async () => (await fetchById(oldId)).errorCode === ErrorCode.UNKNOWN_TOPIC_ID, { what: 'the deleted topic gone' });
+  await until(async () => (await fetchById(oldId)).errorCode === ErrorCode.UNKNOWN_TOPIC_ID, {
+    what: 'the deleted topic gone',
+  });
   await admin.createTopics([{ name: 'again', partitions: 1, replicationFactor: 1 }]);
   await produce('again', ['new']);
   const newId = await topicId('again');

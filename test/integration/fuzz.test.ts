@@ -55,7 +55,10 @@ function body(fields: Field[], version: number, flexible: boolean): Record<strin
     if (!inRange(f.versions, version, true)) continue;
     if (f.kind === 'scalar') out[f.name] = sample(f.type);
     else if (f.kind === 'struct') out[f.name] = body(f.fields, version, flexible);
-    else out[f.name] = Array.from({ length: Math.floor(random() * 3) }, () => (Array.isArray(f.items) ? body(f.items as Field[], version, flexible) : sample(f.items as PrimitiveType)));
+    else
+      out[f.name] = Array.from({ length: Math.floor(random() * 3) }, () =>
+        Array.isArray(f.items) ? body(f.items as Field[], version, flexible) : sample(f.items as PrimitiveType),
+      );
   }
   return out;
 }
@@ -64,7 +67,8 @@ function mutate(frame: Buffer): Buffer {
   const bytes = Buffer.from(frame);
   switch (Math.floor(random() * 4)) {
     case 0: // flip a few body bytes, keep the size honest
-      for (let i = 0; i < 1 + random() * 4; i++) bytes[4 + Math.floor(random() * (bytes.length - 4))] ^= 1 << Math.floor(random() * 8);
+      for (let i = 0; i < 1 + random() * 4; i++)
+        bytes[4 + Math.floor(random() * (bytes.length - 4))] ^= 1 << Math.floor(random() * 8);
       return bytes;
     case 1: // cut short, with the size saying so
       return (() => {
@@ -86,7 +90,9 @@ function mutate(frame: Buffer): Buffer {
 let broker: BrokerProcess;
 
 test.before(async () => {
-  broker = await startBroker({ config: { 'group.initial.rebalance.delay.ms': '0', 'offsets.topic.num.partitions': '2' } });
+  broker = await startBroker({
+    config: { 'group.initial.rebalance.delay.ms': '0', 'offsets.topic.num.partitions': '2' },
+  });
   process.stdout.write(`fuzz seed ${seed} (replay with BROOK_FUZZ_SEED=${seed})\n`);
 });
 
@@ -110,7 +116,11 @@ test(`${ROUNDS} mutated requests across every served API and version leave the b
     const flexible = inRange(schema.flexibleVersions, version, false);
     let frame: Buffer;
     try {
-      frame = encodeRequestFrame({ apiKey: handler.apiKey, apiVersion: version, correlationId: round, clientId: 'fuzz' }, requestCodec(handler.apiKey, version), body(schema.request, version, flexible));
+      frame = encodeRequestFrame(
+        { apiKey: handler.apiKey, apiVersion: version, correlationId: round, clientId: 'fuzz' },
+        requestCodec(handler.apiKey, version),
+        body(schema.request, version, flexible),
+      );
     } catch {
       continue; // the sample did not fit the schema (e.g. a negative uint)
     }
@@ -128,7 +138,10 @@ test(`${ROUNDS} mutated requests across every served API and version leave the b
   await new Promise((r) => setTimeout(r, 300));
   assert.ok(broker.alive(), `seed ${seed}: broker process alive`);
   assert.ok((await rawRequest(broker.port, API_VERSIONS_V0, 5000)).frame, `seed ${seed}: still serving`);
-  const errors = broker.logs().split('\n').filter((line) => line.includes('"level":"error"'));
+  const errors = broker
+    .logs()
+    .split('\n')
+    .filter((line) => line.includes('"level":"error"'));
   assert.equal(errors.slice(0, 3), [], `seed ${seed}: no handler failures logged`);
 });
 

@@ -19,11 +19,19 @@ let kafka: Kafka;
 const children = new Set<ChildProcess>();
 
 test.before(async () => {
-  broker = await startBroker({ config: { 'group.initial.rebalance.delay.ms': '0', 'offsets.topic.num.partitions': '10' } });
+  broker = await startBroker({
+    config: { 'group.initial.rebalance.delay.ms': '0', 'offsets.topic.num.partitions': '10' },
+  });
   kafka = new Kafka({ brokers: [`127.0.0.1:${broker.port}`], clientId: 'groups-test', logLevel: logLevel.NOTHING });
   const admin = kafka.admin();
   await admin.connect();
-  await admin.createTopics({ topics: [{ topic: 'shared', numPartitions: 6 }, { topic: 'restart', numPartitions: 2 }, { topic: 'kcatgroup', numPartitions: 2 }] });
+  await admin.createTopics({
+    topics: [
+      { topic: 'shared', numPartitions: 6 },
+      { topic: 'restart', numPartitions: 2 },
+      { topic: 'kcatgroup', numPartitions: 2 },
+    ],
+  });
   await admin.disconnect();
 });
 
@@ -35,7 +43,10 @@ test.after(async () => {
 async function produce(topic: string, count: number, prefix: string): Promise<void> {
   const producer = kafka.producer();
   await producer.connect();
-  await producer.send({ topic, messages: Array.from({ length: count }, (_, i) => ({ key: `${prefix}-${i}`, value: `${prefix}-${i}` })) });
+  await producer.send({
+    topic,
+    messages: Array.from({ length: count }, (_, i) => ({ key: `${prefix}-${i}`, value: `${prefix}-${i}` })),
+  });
   await producer.disconnect();
 }
 
@@ -67,13 +78,19 @@ test('members split partitions, rebalance on join and on a crash, and resume aft
   const seen: string[] = [];
   const one = await member('split', 'shared', seen);
   const two = await member('split', 'shared', seen);
-  await until(() => one.assigned.length === 3 && two.assigned.length === 3, { what: 'two members with 3 partitions each' });
+  await until(() => one.assigned.length === 3 && two.assigned.length === 3, {
+    what: 'two members with 3 partitions each',
+  });
   assert.equal([...one.assigned, ...two.assigned].sort(), [0, 1, 2, 3, 4, 5], 'every partition owned exactly once');
   await until(() => seen.length >= 60, { what: 'all 60 records' });
   assert.is(new Set(seen).size, seen.length, 'no record consumed twice');
 
   // A third member, in its own process so it can crash later.
-  const child = spawn(process.execPath, [path.join(__dirname, '..', 'helpers', 'consumer-child.js'), String(broker.port), 'split', 'shared', '6000'], { stdio: ['ignore', 'pipe', 'inherit'] });
+  const child = spawn(
+    process.execPath,
+    [path.join(__dirname, '..', 'helpers', 'consumer-child.js'), String(broker.port), 'split', 'shared', '6000'],
+    { stdio: ['ignore', 'pipe', 'inherit'] },
+  );
   children.add(child);
   let childAssigned: number[] = [];
   const childSeen: string[] = [];
@@ -88,14 +105,19 @@ test('members split partitions, rebalance on join and on a crash, and resume aft
       else childSeen.push(event.value);
     }
   });
-  await until(() => childAssigned.length === 2 && one.assigned.length === 2 && two.assigned.length === 2, { what: 'the third member to get partitions' });
+  await until(() => childAssigned.length === 2 && one.assigned.length === 2 && two.assigned.length === 2, {
+    what: 'the third member to get partitions',
+  });
   assert.equal([...one.assigned, ...two.assigned, ...childAssigned].sort(), [0, 1, 2, 3, 4, 5]);
 
   // Crash it: its partitions move back after the session timeout.
   child.kill('SIGKILL');
   children.delete(child);
   const killedAt = Date.now();
-  await until(() => one.assigned.length === 3 && two.assigned.length === 3, { what: 'partitions to move after the session timeout', timeoutMs: 30000 });
+  await until(() => one.assigned.length === 3 && two.assigned.length === 3, {
+    what: 'partitions to move after the session timeout',
+    timeoutMs: 30000,
+  });
   assert.ok(Date.now() - killedAt >= 4000, 'not before the session timeout');
   await produce('shared', 30, 'b');
   await until(() => seen.filter((v) => v.startsWith('b-')).length >= 30, { what: 'the new records' });
@@ -108,7 +130,11 @@ test('members split partitions, rebalance on join and on a crash, and resume aft
   const fresh = await member('split', 'shared', resumed);
   await until(() => resumed.length >= 12, { what: 'the records produced while no one consumed' });
   await new Promise((r) => setTimeout(r, 500));
-  assert.equal(resumed.slice().sort(), Array.from({ length: 12 }, (_, i) => `c-${i}`).sort(), 'only what came after the commits');
+  assert.equal(
+    resumed.slice().sort(),
+    Array.from({ length: 12 }, (_, i) => `c-${i}`).sort(),
+    'only what came after the commits',
+  );
   await fresh.consumer.disconnect();
 
   const admin = kafka.admin();
@@ -123,8 +149,17 @@ test('members split partitions, rebalance on join and on a crash, and resume aft
 
 test('kcat -G consumes in a group and commits', async () => {
   await produce('kcatgroup', 10, 'k');
-  const result = await kcat(broker.port, ['-G', 'kcat-group', '-o', 'beginning', '-e', '-q', '-f', '%s\n', '-X', 'session.timeout.ms=6000', 'kcatgroup'], undefined, 40000);
-  assert.equal(result.stdout.trim().split('\n').sort(), Array.from({ length: 10 }, (_, i) => `k-${i}`).sort(), result.stderr);
+  const result = await kcat(
+    broker.port,
+    ['-G', 'kcat-group', '-o', 'beginning', '-e', '-q', '-f', '%s\n', '-X', 'session.timeout.ms=6000', 'kcatgroup'],
+    undefined,
+    40000,
+  );
+  assert.equal(
+    result.stdout.trim().split('\n').sort(),
+    Array.from({ length: 10 }, (_, i) => `k-${i}`).sort(),
+    result.stderr,
+  );
   const admin = kafka.admin();
   await admin.connect();
   const groups = await admin.listGroups();
@@ -140,12 +175,19 @@ test('committed offsets survive a broker restart', async () => {
   await first.consumer.disconnect();
 
   await broker.stop();
-  broker = await startBroker({ dataDir: broker.dataDir, port: broker.port, config: { 'group.initial.rebalance.delay.ms': '0', 'offsets.topic.num.partitions': '10' } });
+  broker = await startBroker({
+    dataDir: broker.dataDir,
+    port: broker.port,
+    config: { 'group.initial.rebalance.delay.ms': '0', 'offsets.topic.num.partitions': '10' },
+  });
   kafka = new Kafka({ brokers: [`127.0.0.1:${broker.port}`], clientId: 'groups-test', logLevel: logLevel.NOTHING });
   const admin = kafka.admin();
   await admin.connect();
   const offsets = await admin.fetchOffsets({ groupId: 'durable-group', topics: ['restart'] });
-  assert.is(offsets[0].partitions.reduce((sum, p) => sum + Number(p.offset), 0), 8);
+  assert.is(
+    offsets[0].partitions.reduce((sum, p) => sum + Number(p.offset), 0),
+    8,
+  );
   await admin.disconnect();
   await produce('restart', 3, 's');
   const after: string[] = [];

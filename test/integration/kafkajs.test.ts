@@ -28,7 +28,12 @@ let kafka: Kafka;
 
 test.before(async () => {
   broker = await startBroker();
-  kafka = new Kafka({ brokers: [`127.0.0.1:${broker.port}`], clientId: 'brook-test', logLevel: logLevel.NOTHING, retry: { retries: 3 } });
+  kafka = new Kafka({
+    brokers: [`127.0.0.1:${broker.port}`],
+    clientId: 'brook-test',
+    logLevel: logLevel.NOTHING,
+    retry: { retries: 3 },
+  });
 });
 
 test.after(async () => {
@@ -62,7 +67,11 @@ test('bad admin requests get Kafka errors', async () => {
   try {
     await rejects(admin.createTopics({ topics: [{ topic: 'bad name!', numPartitions: 1 }] }));
     await rejects(admin.createTopics({ topics: [{ topic: 'rf3', numPartitions: 1, replicationFactor: 3 }] }));
-    await rejects(admin.createTopics({ topics: [{ topic: 'badcfg', numPartitions: 1, configEntries: [{ name: 'segment.bytes', value: 'lots' }] }] }));
+    await rejects(
+      admin.createTopics({
+        topics: [{ topic: 'badcfg', numPartitions: 1, configEntries: [{ name: 'segment.bytes', value: 'lots' }] }],
+      }),
+    );
   } finally {
     await admin.disconnect();
   }
@@ -75,16 +84,28 @@ test('producers with acks -1 and 1, and an idempotent producer; kcat reads it al
   await admin.disconnect();
   const producer = kafka.producer();
   await producer.connect();
-  const all = await producer.send({ topic: 'writes', acks: -1, messages: [{ key: 'a', value: 'one' }, { key: 'b', value: 'two' }] });
+  const all = await producer.send({
+    topic: 'writes',
+    acks: -1,
+    messages: [
+      { key: 'a', value: 'one' },
+      { key: 'b', value: 'two' },
+    ],
+  });
   assert.is(all[0].errorCode, 0);
   assert.is(all[0].baseOffset, '0');
-  const one = await producer.send({ topic: 'writes', acks: 1, messages: [{ key: 'c', value: 'three', headers: { h: 'v' } }] });
+  const one = await producer.send({
+    topic: 'writes',
+    acks: 1,
+    messages: [{ key: 'c', value: 'three', headers: { h: 'v' } }],
+  });
   assert.is(one[0].baseOffset, '2');
   await producer.disconnect();
 
   const idempotent = kafka.producer({ idempotent: true, maxInFlightRequests: 1 });
   await idempotent.connect();
-  for (let i = 0; i < 5; i++) await idempotent.send({ topic: 'writes', acks: -1, messages: [{ key: `i${i}`, value: `idem-${i}` }] });
+  for (let i = 0; i < 5; i++)
+    await idempotent.send({ topic: 'writes', acks: -1, messages: [{ key: `i${i}`, value: `idem-${i}` }] });
   await idempotent.disconnect();
 
   const consumed = await kcat(broker.port, ['-C', '-t', 'writes', '-o', 'beginning', '-e', '-q', '-f', '%o %k=%s\n']);
@@ -104,11 +125,19 @@ test('offsets: earliest, latest, by timestamp; configs; partitions; delete', asy
   const admin = kafka.admin();
   await admin.connect();
   try {
-    await admin.createTopics({ topics: [{ topic: 'lifecycle', numPartitions: 2, configEntries: [{ name: 'segment.bytes', value: '1048576' }] }] });
+    await admin.createTopics({
+      topics: [{ topic: 'lifecycle', numPartitions: 2, configEntries: [{ name: 'segment.bytes', value: '1048576' }] }],
+    });
     const producer = kafka.producer();
     await producer.connect();
     const start = Date.now();
-    await producer.send({ topic: 'lifecycle', messages: [{ value: 'x', partition: 0 }, { value: 'y', partition: 0 }] });
+    await producer.send({
+      topic: 'lifecycle',
+      messages: [
+        { value: 'x', partition: 0 },
+        { value: 'y', partition: 0 },
+      ],
+    });
     await producer.disconnect();
     const offsets = await admin.fetchTopicOffsets('lifecycle');
     const p0 = offsets.find((o) => o.partition === 0)!;
@@ -116,7 +145,10 @@ test('offsets: earliest, latest, by timestamp; configs; partitions; delete', asy
     assert.is(p0.high, '2');
     const byTime = await admin.fetchTopicOffsetsByTimestamp('lifecycle', start - 1000);
     assert.is(byTime.find((o) => o.partition === 0)!.offset, '0');
-    const configs = await admin.describeConfigs({ resources: [{ type: 2, name: 'lifecycle' }], includeSynonyms: false });
+    const configs = await admin.describeConfigs({
+      resources: [{ type: 2, name: 'lifecycle' }],
+      includeSynonyms: false,
+    });
     const segmentBytes = configs.resources[0].configEntries.find((e) => e.configName === 'segment.bytes')!;
     assert.is(segmentBytes.configValue, '1048576');
     await admin.createPartitions({ topicPartitions: [{ topic: 'lifecycle', count: 4 }] });
@@ -141,9 +173,14 @@ test('kafkajs consumer reads from the beginning, then long-polls for new records
   const seen: { value: string; at: number }[] = [];
   await consumer.connect();
   await consumer.subscribe({ topic: 'tail', fromBeginning: true });
-  await consumer.run({ eachMessage: async ({ message }) => void seen.push({ value: message.value!.toString(), at: Date.now() }) });
+  await consumer.run({
+    eachMessage: async ({ message }) => void seen.push({ value: message.value!.toString(), at: Date.now() }),
+  });
   for (let i = 0; i < 300 && seen.length < 2; i++) await new Promise((r) => setTimeout(r, 50));
-  assert.equal(seen.map((s) => s.value), ['early-1', 'early-2']);
+  assert.equal(
+    seen.map((s) => s.value),
+    ['early-1', 'early-2'],
+  );
   // The consumer is now parked in a 5 s long-poll; a produce must wake it well before that.
   await new Promise((r) => setTimeout(r, 500));
   const sentAt = Date.now();
@@ -167,7 +204,14 @@ test('Fetch long-poll parks on an empty partition and is woken by a produce', as
       minBytes: 1,
       maxBytes: 1048576,
       isolationLevel: 0,
-      topics: [{ topic: 'longpoll', partitions: [{ partition: 0, fetchOffset: 1, partitionMaxBytes: 1048576, currentLeaderEpoch: -1, logStartOffset: -1 }] }],
+      topics: [
+        {
+          topic: 'longpoll',
+          partitions: [
+            { partition: 0, fetchOffset: 1, partitionMaxBytes: 1048576, currentLeaderEpoch: -1, logStartOffset: -1 },
+          ],
+        },
+      ],
     });
     await new Promise((r) => setTimeout(r, 400));
     const producer = kafka.producer();
@@ -189,7 +233,14 @@ test('Fetch long-poll parks on an empty partition and is woken by a produce', as
       minBytes: 1,
       maxBytes: 1048576,
       isolationLevel: 0,
-      topics: [{ topic: 'longpoll', partitions: [{ partition: 0, fetchOffset: 2, partitionMaxBytes: 1048576, currentLeaderEpoch: -1, logStartOffset: -1 }] }],
+      topics: [
+        {
+          topic: 'longpoll',
+          partitions: [
+            { partition: 0, fetchOffset: 2, partitionMaxBytes: 1048576, currentLeaderEpoch: -1, logStartOffset: -1 },
+          ],
+        },
+      ],
     });
     assert.ok(Date.now() - idle >= 250, 'waited max_wait_ms when no data came');
     assert.is(empty.responses[0].partitions[0].highWatermark, 2);

@@ -66,13 +66,31 @@ for (const codec of Object.keys(CODECS)) {
     const lines = Array.from({ length: 50 }, (_, i) => `k${i}:${codec}-${'x'.repeat(i * 10)}`);
     // One batch (linger 500 ms) of compressible lines: librdkafka sends a batch that its
     // codec does not make smaller uncompressed, which a small batch can be.
-    const produced = await kcat(broker.port, ['-P', '-t', `codec-${codec}`, '-K:', '-z', codec, '-X', 'linger.ms=500'], `${lines.join('\n')}\n`);
+    const produced = await kcat(
+      broker.port,
+      ['-P', '-t', `codec-${codec}`, '-K:', '-z', codec, '-X', 'linger.ms=500'],
+      `${lines.join('\n')}\n`,
+    );
     assert.is(produced.code, 0, produced.stderr);
-    const consumed = await kcat(broker.port, ['-C', '-t', `codec-${codec}`, '-o', 'beginning', '-e', '-q', '-f', '%k:%s\n']);
+    const consumed = await kcat(broker.port, [
+      '-C',
+      '-t',
+      `codec-${codec}`,
+      '-o',
+      'beginning',
+      '-e',
+      '-q',
+      '-f',
+      '%k:%s\n',
+    ]);
     assert.equal(consumed.stdout.trim().split('\n'), lines);
     const codecs = storedCodecs(`codec-${codec}`);
     assert.ok(codecs.length > 0, `codec-${codec} has stored batches`);
-    assert.equal(codecs, codecs.map(() => CODECS[codec]), `every stored batch of codec-${codec} is ${codec}-compressed`);
+    assert.equal(
+      codecs,
+      codecs.map(() => CODECS[codec]),
+      `every stored batch of codec-${codec} is ${codec}-compressed`,
+    );
   });
 }
 
@@ -92,7 +110,17 @@ test('empty value and null key', async () => {
   // -Z sends empty values as NULL; without it an empty line is an empty value.
   await kcat(broker.port, ['-P', '-t', 'empties', '-K:'], 'k1:\n');
   await kcat(broker.port, ['-P', '-t', 'empties'], 'no-key\n');
-  const consumed = await kcat(broker.port, ['-C', '-t', 'empties', '-o', 'beginning', '-e', '-q', '-f', '[%k][%s][%K][%S]\n']);
+  const consumed = await kcat(broker.port, [
+    '-C',
+    '-t',
+    'empties',
+    '-o',
+    'beginning',
+    '-e',
+    '-q',
+    '-f',
+    '[%k][%s][%K][%S]\n',
+  ]);
   assert.equal(consumed.stdout.trim().split('\n'), ['[k1][][2][0]', '[][no-key][-1][6]']);
 });
 

@@ -11,7 +11,12 @@ process.env.KAFKAJS_NO_PARTITIONER_WARNING = '1';
 
 test('acknowledged writes survive kill -9 mid-stream', async () => {
   const first = await startBroker();
-  const kafka = new Kafka({ brokers: [`127.0.0.1:${first.port}`], clientId: 'kill9', logLevel: logLevel.NOTHING, retry: { retries: 0 } });
+  const kafka = new Kafka({
+    brokers: [`127.0.0.1:${first.port}`],
+    clientId: 'kill9',
+    logLevel: logLevel.NOTHING,
+    retry: { retries: 0 },
+  });
   const admin = kafka.admin();
   await admin.connect();
   await admin.createTopics({ topics: [{ topic: 'durable', numPartitions: 2 }] });
@@ -45,7 +50,12 @@ test('acknowledged writes survive kill -9 mid-stream', async () => {
 
   const second = await startBroker({ dataDir: first.dataDir });
   try {
-    const read = await kcat(second.port, ['-C', '-t', 'durable', '-o', 'beginning', '-e', '-q', '-f', '%p %o %s\n'], undefined, 60000);
+    const read = await kcat(
+      second.port,
+      ['-C', '-t', 'durable', '-o', 'beginning', '-e', '-q', '-f', '%p %o %s\n'],
+      undefined,
+      60000,
+    );
     assert.is(read.code, 0, read.stderr);
     const lines = read.stdout.trim().split('\n');
     const values = new Set<string>();

@@ -21,10 +21,13 @@ test.before(async () => {
   const admin = new Admin({ bootstrap });
   const producer = new Producer({ bootstrap, lingerMs: 0 });
   try {
-    await admin.createTopics([{ name: 'old-style', partitions: 1, replicationFactor: 1, configs: { 'segment.bytes': '1024' } }]);
+    await admin.createTopics([
+      { name: 'old-style', partitions: 1, replicationFactor: 1, configs: { 'segment.bytes': '1024' } },
+    ]);
     await producer.connect();
     // One batch per send, about 120 bytes each: several segments of 1 KiB.
-    for (let i = 0; i < 40; i++) await producer.send({ topic: 'old-style', partition: 0, value: Buffer.from(`record-${i}-${'x'.repeat(40)}`) });
+    for (let i = 0; i < 40; i++)
+      await producer.send({ topic: 'old-style', partition: 0, value: Buffer.from(`record-${i}-${'x'.repeat(40)}`) });
   } finally {
     await producer.close();
     await admin.close();
@@ -39,7 +42,10 @@ test.after(async () => {
 });
 
 async function v0(topic: string, timestamp: number, maxNumOffsets: number) {
-  const answer = await connection.request(ApiKey.ListOffsets, 0, { replicaId: -1, topics: [{ name: topic, partitions: [{ partitionIndex: 0, timestamp, maxNumOffsets }] }] });
+  const answer = await connection.request(ApiKey.ListOffsets, 0, {
+    replicaId: -1,
+    topics: [{ name: topic, partitions: [{ partitionIndex: 0, timestamp, maxNumOffsets }] }],
+  });
   const p = answer.topics[0].partitions[0];
   return { errorCode: p.errorCode as number, offsets: (p.oldStyleOffsets as (number | bigint)[]).map(Number) };
 }
@@ -56,7 +62,11 @@ test('latest: the high watermark, then segment base offsets, newest first, at mo
   assert.ok(all.offsets.length >= 3, `several segments: ${all.offsets}`);
   assert.is(all.offsets[0], 40, 'the high watermark first');
   assert.is(all.offsets[all.offsets.length - 1], 0, 'the first segment last');
-  assert.equal(all.offsets, [...all.offsets].sort((a, b) => b - a), 'descending');
+  assert.equal(
+    all.offsets,
+    [...all.offsets].sort((a, b) => b - a),
+    'descending',
+  );
   assert.equal((await v0('old-style', -1, 1)).offsets, [40]);
   assert.equal((await v0('old-style', -1, 2)).offsets, all.offsets.slice(0, 2));
 });

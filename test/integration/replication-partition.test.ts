@@ -16,7 +16,15 @@ import * as net from 'node:net';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { FaultProxy, initiatorOf } from '../helpers/fault-proxy';
-import { delay, describe, highWatermark, Observer, ProxiedCluster, verify, Writer } from '../helpers/replication-scenario';
+import {
+  delay,
+  describe,
+  highWatermark,
+  Observer,
+  ProxiedCluster,
+  verify,
+  Writer,
+} from '../helpers/replication-scenario';
 import { until } from '../helpers/wait';
 
 const TOPIC = 'partitioned';
@@ -95,7 +103,11 @@ test('fault proxy: tells nodes from clients by the first header; isolate cuts no
     assert.not.ok(await raft.echoes(frame('raft-3'), 300), 'a new node-to-node link is accepted and cut');
     assert.ok(await peer(port).echoes(frame('kafkajs')), 'a new client link works');
     assert.ok(await peer(port).echoes(frame('forward-1')), 'a node talking to itself is not cut');
-    const cut = proxy.connections().filter((l) => l.blackholed).map((l) => l.from).sort();
+    const cut = proxy
+      .connections()
+      .filter((l) => l.blackholed)
+      .map((l) => l.from)
+      .sort();
     assert.equal(cut, [2, 3]);
 
     proxy.heal();
@@ -132,10 +144,13 @@ function saveEvidence(c: ProxiedCluster, lines: string[]): string {
 test('network partition of the leader: a new leader takes acks=all writes, the isolated one acknowledges nothing more; after the heal the ISR is whole and the replicas identical', async () => {
   const c = (cluster = await ProxiedCluster.start());
   await c.createTopic(TOPIC);
-  const initial = await until(async () => {
-    const m = await c.metadata(TOPIC);
-    return m && m.leader > 0 && m.isr.length === 3 ? m : null;
-  }, { what: 'a leader with a full ISR' });
+  const initial = await until(
+    async () => {
+      const m = await c.metadata(TOPIC);
+      return m && m.leader > 0 && m.isr.length === 3 ? m : null;
+    },
+    { what: 'a leader with a full ISR' },
+  );
   // Every node is a seed: a replacement producer may well ask the isolated node first.
   const writer = new Writer({ topic: TOPIC, newProducer: () => c.newProducer() });
   await writer.connect();
@@ -156,43 +171,66 @@ test('network partition of the leader: a new leader takes acks=all writes, the i
     const oldPort = c.kafkaProxyPorts.get(old)!;
     const isolatedAt = Date.now();
     c.proxy.isolate(old);
-    note(`isolated node ${old} (partition leader, epoch ${before.leaderEpoch}; active controller ${before.controller}) with ${writer.acked.size} acknowledged`);
+    note(
+      `isolated node ${old} (partition leader, epoch ${before.leaderEpoch}; active controller ${before.controller}) with ${writer.acked.size} acknowledged`,
+    );
 
-    const failover = await until(async () => {
-      const m = await c.metadata(TOPIC, others);
-      return m && m.leader > 0 && m.leader !== old && m.leaderEpoch > before.leaderEpoch ? m : null;
-    }, { what: 'a new leader on the majority side', timeoutMs: 30000 });
+    const failover = await until(
+      async () => {
+        const m = await c.metadata(TOPIC, others);
+        return m && m.leader > 0 && m.leader !== old && m.leaderEpoch > before.leaderEpoch ? m : null;
+      },
+      { what: 'a new leader on the majority side', timeoutMs: 30000 },
+    );
     const electedAt = Date.now();
-    note(`majority side: leader ${failover.leader}, epoch ${failover.leaderEpoch}, ISR ${failover.isr}, controller ${failover.controller} after ${Date.now() - isolatedAt} ms`);
+    note(
+      `majority side: leader ${failover.leader}, epoch ${failover.leaderEpoch}, ISR ${failover.isr}, controller ${failover.controller} after ${Date.now() - isolatedAt} ms`,
+    );
     // Nothing reaches the old leader's followers any more, so its high watermark is final
     // by now (it can only have moved on fetches that arrived before the cut).
     const frozen = await highWatermark(oldPort, TOPIC);
     assert.ok(frozen !== null, 'the isolated leader still answers clients');
     // What a client still talking to the isolated node is told (stale: it cannot learn more).
     const stale = await c.metadata(TOPIC, [old]);
-    note(`isolated node ${old}: high watermark ${frozen}; it names leader ${stale?.leader} (epoch ${stale?.leaderEpoch}), controller ${stale?.controller}`);
+    note(
+      `isolated node ${old}: high watermark ${frozen}; it names leader ${stale?.leader} (epoch ${stale?.leaderEpoch}), controller ${stale?.controller}`,
+    );
     // Acknowledgements at or past the old leader's final high watermark come from the new leader.
-    await until(async () => writer.acks.filter((a) => a.atMs >= isolatedAt && a.offset >= frozen!).length >= 5, { what: 'produce to succeed again at the new leader', timeoutMs: 40000 });
+    await until(async () => writer.acks.filter((a) => a.atMs >= isolatedAt && a.offset >= frozen!).length >= 5, {
+      what: 'produce to succeed again at the new leader',
+      timeoutMs: 40000,
+    });
     const resumedAt = writer.firstAckAfter(isolatedAt, frozen!)!;
-    process.stdout.write(`isolation of leader ${old}: leader ${failover.leader} in the majority's metadata after ${((electedAt - isolatedAt) / 1000).toFixed(1)} s, produce succeeded again there after ${((resumedAt - isolatedAt) / 1000).toFixed(1)} s (epoch ${before.leaderEpoch} -> ${failover.leaderEpoch}, controller ${before.controller} -> ${failover.controller}, session timeout 3 s; producers replaced ${writer.producersReplaced}, failed sends ${writer.failures}; the isolated node still names leader ${stale?.leader}, controller ${stale?.controller})\n`);
+    process.stdout.write(
+      `isolation of leader ${old}: leader ${failover.leader} in the majority's metadata after ${((electedAt - isolatedAt) / 1000).toFixed(1)} s, produce succeeded again there after ${((resumedAt - isolatedAt) / 1000).toFixed(1)} s (epoch ${before.leaderEpoch} -> ${failover.leaderEpoch}, controller ${before.controller} -> ${failover.controller}, session timeout 3 s; producers replaced ${writer.producersReplaced}, failed sends ${writer.failures}; the isolated node still names leader ${stale?.leader}, controller ${stale?.controller})\n`,
+    );
 
     // The cut-off leader keeps its clients a while longer: it must not acknowledge anything.
     const partitioned = writer.acked.size;
-    await until(async () => writer.acked.size >= partitioned + 20, { what: 'more acknowledged records during the partition', timeoutMs: 20000 });
+    await until(async () => writer.acked.size >= partitioned + 20, {
+      what: 'more acknowledged records during the partition',
+      timeoutMs: 20000,
+    });
     const stillFrozen = await highWatermark(oldPort, TOPIC);
     note(`isolated node ${old} before the heal: high watermark ${stillFrozen}`);
     assert.is(stillFrozen, frozen, 'the isolated old leader committed nothing after it was cut off');
 
     c.proxy.heal();
     const healedAt = Date.now();
-    const whole = await until(async () => {
-      const m = await c.metadata(TOPIC, others);
-      return m && m.isr.length === 3 ? m : null;
-    }, { what: 'the ISR whole again after the heal', timeoutMs: 30000 });
+    const whole = await until(
+      async () => {
+        const m = await c.metadata(TOPIC, others);
+        return m && m.isr.length === 3 ? m : null;
+      },
+      { what: 'the ISR whole again after the heal', timeoutMs: 30000 },
+    );
     note(`healed: ISR ${whole.isr} (leader ${whole.leader}) after ${Date.now() - healedAt} ms`);
     process.stdout.write(`heal: node ${old} back in the ISR after ${((Date.now() - healedAt) / 1000).toFixed(1)} s\n`);
     const healed = writer.acked.size;
-    await until(async () => writer.acked.size >= healed + 20, { what: 'more records after the heal', timeoutMs: 20000 });
+    await until(async () => writer.acked.size >= healed + 20, {
+      what: 'more records after the heal',
+      timeoutMs: 20000,
+    });
   } catch (error) {
     process.stdout.write(`evidence kept in ${saveEvidence(c, notes)}\n`);
     throw error;
@@ -204,16 +242,19 @@ test('network partition of the leader: a new leader takes acks=all writes, the i
   const result = await verify(c.kafkaProxyPorts.get(c.ids.find((id) => id !== old)!)!, TOPIC, writer, observer);
   process.stdout.write(`${describe(result)} (send failures retried: ${writer.failures})\n`);
   for (const line of result.problems.slice(0, 20)) process.stdout.write(`  ${line}\n`);
-  if (result.problems.length > 0) process.stdout.write(`evidence kept in ${saveEvidence(c, [...notes, ...result.problems])}\n`);
+  if (result.problems.length > 0)
+    process.stdout.write(`evidence kept in ${saveEvidence(c, [...notes, ...result.problems])}\n`);
   assert.is(result.lost, 0, 'no acknowledged record lost');
   assert.is(result.moved, 0, 'every acknowledged record at its acknowledged offset');
   assert.is(result.duplicates, 0, 'no record twice');
   assert.is(result.changed, 0, 'nothing a consumer saw changed or disappeared');
 
-  await until(async () => c.replicasIdentical(TOPIC), { what: 'identical replicas', timeoutMs: 20000 }).catch((error) => {
-    process.stdout.write(`evidence kept in ${saveEvidence(c, notes)}\n`);
-    throw error;
-  });
+  await until(async () => c.replicasIdentical(TOPIC), { what: 'identical replicas', timeoutMs: 20000 }).catch(
+    (error) => {
+      process.stdout.write(`evidence kept in ${saveEvidence(c, notes)}\n`);
+      throw error;
+    },
+  );
 });
 
 test.run();

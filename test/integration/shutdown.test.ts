@@ -24,7 +24,14 @@ test('SIGTERM answers in-flight requests, flushes, exits 0', async () => {
     minBytes: 1,
     maxBytes: 1 << 20,
     isolationLevel: 0,
-    topics: [{ topic: 'parked', partitions: [{ partition: 0, fetchOffset: 1, partitionMaxBytes: 1 << 20, currentLeaderEpoch: -1, logStartOffset: -1 }] }],
+    topics: [
+      {
+        topic: 'parked',
+        partitions: [
+          { partition: 0, fetchOffset: 1, partitionMaxBytes: 1 << 20, currentLeaderEpoch: -1, logStartOffset: -1 },
+        ],
+      },
+    ],
   });
   await new Promise((r) => setTimeout(r, 300));
   const started = Date.now();
@@ -103,7 +110,10 @@ test('the metadata image starts from its snapshot; with that snapshot damaged an
   for (let i = 0; i < 8; i++) assert.is((await kcat(broker.port, ['-P', '-t', `snap-${i}`], 'v\n')).code, 0);
   await broker.stop();
   const metadataDir = path.join(broker.dataDir, '__cluster_metadata');
-  const checkpoints = fs.readdirSync(metadataDir).filter((n) => n.endsWith('.checkpoint')).sort();
+  const checkpoints = fs
+    .readdirSync(metadataDir)
+    .filter((n) => n.endsWith('.checkpoint'))
+    .sort();
   assert.ok(checkpoints.length > 0, 'snapshots were taken');
   const restarted = await startBroker({ dataDir: broker.dataDir, config });
   try {
@@ -126,7 +136,10 @@ test('the metadata image starts from its snapshot; with that snapshot damaged an
   );
   if (!(refused instanceof Error)) await refused.stop();
   assert.instance(refused, Error);
-  assert.match((refused as Error).message, /snapshot .*missing or damaged\. Refusing to start rather than serve wrong metadata/);
+  assert.match(
+    (refused as Error).message,
+    /snapshot .*missing or damaged\. Refusing to start rather than serve wrong metadata/,
+  );
 });
 
 test('a partition directory the metadata does not know is set aside, not read or deleted', async () => {
@@ -138,10 +151,17 @@ test('a partition directory the metadata does not know is set aside, not read or
   const again = await startBroker({ dataDir: broker.dataDir });
   try {
     assert.not.ok(fs.existsSync(stray));
-    assert.ok(fs.readdirSync(path.join(broker.dataDir, 'logs')).some((name) => name.startsWith('ghost-0.') && name.endsWith('-stray')));
+    assert.ok(
+      fs
+        .readdirSync(path.join(broker.dataDir, 'logs'))
+        .some((name) => name.startsWith('ghost-0.') && name.endsWith('-stray')),
+    );
     // The log line is written before the listener answers, but stderr is read by this
     // process in its own time: wait for it rather than read it once.
-    await until(() => /set aside/.test(again.logs()), { what: () => `the 'set aside' log line:\n${again.logs()}`, timeoutMs: 10_000 });
+    await until(() => /set aside/.test(again.logs()), {
+      what: () => `the 'set aside' log line:\n${again.logs()}`,
+      timeoutMs: 10_000,
+    });
   } finally {
     await again.stop();
   }

@@ -27,7 +27,15 @@ test.after(async () => {
 
 function writePartition(): { dir: string; batchSize: number } {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'brook-recovery-'));
-  const log = PartitionLog.open({ fs: realFileSystem, dir, topic: 't', partition: 0, config: {}, clock: Date.now, tailCache: new TailCache(0) });
+  const log = PartitionLog.open({
+    fs: realFileSystem,
+    dir,
+    topic: 't',
+    partition: 0,
+    config: {},
+    clock: Date.now,
+    tailCache: new TailCache(0),
+  });
   const value = Buffer.alloc(1000, 7);
   let batchSize = 0;
   for (let i = 0; i < BATCHES; i++) {
@@ -41,7 +49,19 @@ function writePartition(): { dir: string; batchSize: number } {
 }
 
 function reopen(dir: string, recovery: { verified: boolean; truncatedBytes: number }) {
-  return PartitionLog.open({ fs: realFileSystem, dir, topic: 't', partition: 0, config: {}, clock: Date.now, tailCache: new TailCache(0), tailVerified: recovery.verified }, recovery.truncatedBytes);
+  return PartitionLog.open(
+    {
+      fs: realFileSystem,
+      dir,
+      topic: 't',
+      partition: 0,
+      config: {},
+      clock: Date.now,
+      tailCache: new TailCache(0),
+      tailVerified: recovery.verified,
+    },
+    recovery.truncatedBytes,
+  );
 }
 
 const segment = (dir: string) => path.join(dir, '00000000000000000000.log');
@@ -65,7 +85,10 @@ test('a corrupt byte in a middle range cuts the log at that batch', async () => 
   assert.is(result.truncatedBytes, (BATCHES - victim) * batchSize);
   const log = reopen(dir, result);
   assert.is(log.logEndOffset, victim * 10);
-  assert.is(log.append([encodeRecordBatchSync({ records: [{ value: 'after' }] })], { leaderEpoch: 0 }).baseOffset, victim * 10);
+  assert.is(
+    log.append([encodeRecordBatchSync({ records: [{ value: 'after' }] })], { leaderEpoch: 0 }).baseOffset,
+    victim * 10,
+  );
   fs.rmSync(dir, { recursive: true, force: true });
 });
 
@@ -84,7 +107,8 @@ test('a lying index falls back to the inline scan', async () => {
   const index = fs.readFileSync(indexFile);
   // Shift every entry after the first 5 bytes past its batch start: still increasing,
   // inside the file, but not batch boundaries.
-  for (let entry = 8; entry + 8 <= index.length; entry += 8) index.writeUInt32BE(index.readUInt32BE(entry + 4) + 5, entry + 4);
+  for (let entry = 8; entry + 8 <= index.length; entry += 8)
+    index.writeUInt32BE(index.readUInt32BE(entry + 4) + 5, entry + 4);
   fs.writeFileSync(indexFile, index);
   const result = await preRecoverActiveSegment(dir, pool, 0);
   assert.is(result.verified, false);

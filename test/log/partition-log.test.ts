@@ -20,8 +20,21 @@ function seeded(seed: number): () => number {
   };
 }
 
-function openLog(fs: MemoryFileSystem, config: Record<string, string> = {}, clock = () => 1_700_000_000_000, cacheBytes = 0) {
-  return PartitionLog.open({ fs, dir: DIR, topic: 't', partition: 0, config, clock, tailCache: new TailCache(cacheBytes) });
+function openLog(
+  fs: MemoryFileSystem,
+  config: Record<string, string> = {},
+  clock = () => 1_700_000_000_000,
+  cacheBytes = 0,
+) {
+  return PartitionLog.open({
+    fs,
+    dir: DIR,
+    topic: 't',
+    partition: 0,
+    config,
+    clock,
+    tailCache: new TailCache(cacheBytes),
+  });
 }
 
 function batch(values: string[], timestamp = 1_700_000_000_000, producer?: { id: number; epoch: number; seq: number }) {
@@ -118,7 +131,9 @@ test('a torn tail after a crash is cut back to the last whole batch', async () =
     const recovered = openLog(fs);
     const values = await readAll(recovered);
     assert.equal(values.slice(0, 2), ['0:durable-1', '1:durable-2'], `seed ${seed}: synced data kept`);
-    values.slice(2).forEach((value, i) => assert.is(value, `${i + 2}:maybe-${i}`, `seed ${seed}: a prefix of whole batches`));
+    values
+      .slice(2)
+      .forEach((value, i) => assert.is(value, `${i + 2}:maybe-${i}`, `seed ${seed}: a prefix of whole batches`));
     assert.is(recovered.logEndOffset, values.length, `seed ${seed}: log end follows the recovered data`);
     const next = recovered.append([batch(['after'])], { leaderEpoch: 1 });
     assert.is(next.baseOffset, values.length, `seed ${seed}: appends continue after the cut`);
@@ -176,12 +191,28 @@ test('idempotent producers: duplicates answered with the original offset, gaps r
   const retry = log.append([batch(['a', 'b'], 1, p)], { leaderEpoch: 0 });
   assert.equal([retry.errorCode, retry.baseOffset, retry.duplicate], [0, 0, true]);
   assert.is(log.logEndOffset, 2, 'duplicate not written');
-  assert.is(log.append([batch(['c'], 1, { id: 7, epoch: 0, seq: 5 })], { leaderEpoch: 0 }).errorCode, ErrorCode.OUT_OF_ORDER_SEQUENCE_NUMBER);
+  assert.is(
+    log.append([batch(['c'], 1, { id: 7, epoch: 0, seq: 5 })], { leaderEpoch: 0 }).errorCode,
+    ErrorCode.OUT_OF_ORDER_SEQUENCE_NUMBER,
+  );
   assert.is(log.append([batch(['c'], 1, { id: 7, epoch: 0, seq: 2 })], { leaderEpoch: 0 }).baseOffset, 2);
-  assert.is(log.append([batch(['z'], 1, { id: 7, epoch: 1, seq: 3 })], { leaderEpoch: 0 }).errorCode, ErrorCode.OUT_OF_ORDER_SEQUENCE_NUMBER);
-  assert.is(log.append([batch(['z'], 1, { id: 7, epoch: 1, seq: 0 })], { leaderEpoch: 0 }).baseOffset, 3, 'new epoch from 0');
-  assert.is(log.append([batch(['old'], 1, { id: 7, epoch: 0, seq: 3 })], { leaderEpoch: 0 }).errorCode, ErrorCode.INVALID_PRODUCER_EPOCH);
-  assert.is(log.append([batch(['new'], 1, { id: 9, epoch: 0, seq: 4 })], { leaderEpoch: 0 }).errorCode, ErrorCode.OUT_OF_ORDER_SEQUENCE_NUMBER);
+  assert.is(
+    log.append([batch(['z'], 1, { id: 7, epoch: 1, seq: 3 })], { leaderEpoch: 0 }).errorCode,
+    ErrorCode.OUT_OF_ORDER_SEQUENCE_NUMBER,
+  );
+  assert.is(
+    log.append([batch(['z'], 1, { id: 7, epoch: 1, seq: 0 })], { leaderEpoch: 0 }).baseOffset,
+    3,
+    'new epoch from 0',
+  );
+  assert.is(
+    log.append([batch(['old'], 1, { id: 7, epoch: 0, seq: 3 })], { leaderEpoch: 0 }).errorCode,
+    ErrorCode.INVALID_PRODUCER_EPOCH,
+  );
+  assert.is(
+    log.append([batch(['new'], 1, { id: 9, epoch: 0, seq: 4 })], { leaderEpoch: 0 }).errorCode,
+    ErrorCode.OUT_OF_ORDER_SEQUENCE_NUMBER,
+  );
 });
 
 test('producer state survives a clean restart and a crash', () => {

@@ -10,7 +10,8 @@ test('sequences, duplicates within the last five batches, wrap-around', () => {
   const table = new ProducerStateTable();
   assert.equal(table.check(1, 0, 0, 9), { kind: 'append' });
   table.record(1, 0, { firstSeq: 0, lastSeq: 9, firstOffset: 100, lastOffset: 109 });
-  for (let i = 1; i <= 5; i++) table.record(1, 0, { firstSeq: i * 10, lastSeq: i * 10 + 9, firstOffset: 100 + i * 10, lastOffset: 109 + i * 10 });
+  for (let i = 1; i <= 5; i++)
+    table.record(1, 0, { firstSeq: i * 10, lastSeq: i * 10 + 9, firstOffset: 100 + i * 10, lastOffset: 109 + i * 10 });
   assert.equal(table.check(1, 0, 10, 19), { kind: 'duplicate', firstOffset: 110, lastOffset: 119 });
   assert.is(table.check(1, 0, 0, 9).kind, 'error', 'older than the five retained batches');
   assert.is(table.check(1, 0, 60, 69).kind, 'append');

@@ -14,11 +14,21 @@ import { TailCache } from '../../src/log/tail-cache';
 const DIR = '/data/logs/r-0';
 
 function openLog(fs: MemoryFileSystem, dir = DIR, config: Record<string, string> = {}) {
-  return PartitionLog.open({ fs, dir, topic: 'r', partition: 0, config, clock: () => 1_700_000_000_000, tailCache: new TailCache(1 << 20) });
+  return PartitionLog.open({
+    fs,
+    dir,
+    topic: 'r',
+    partition: 0,
+    config,
+    clock: () => 1_700_000_000_000,
+    tailCache: new TailCache(1 << 20),
+  });
 }
 
 function batch(values: string[]) {
-  return encodeRecordBatchSync({ records: values.map((value, i) => ({ key: null, value, timestamp: 1_700_000_000_000 + i })) });
+  return encodeRecordBatchSync({
+    records: values.map((value, i) => ({ key: null, value, timestamp: 1_700_000_000_000 + i })),
+  });
 }
 
 function values(log: PartitionLog): string[] {
@@ -27,7 +37,7 @@ function values(log: PartitionLog): string[] {
   for (let guard = 0; guard < 1000 && offset < log.logEndOffset; guard++) {
     const result = log.read(offset, 1 << 20, { minOneBatch: true, upperBound: log.logEndOffset });
     const bytes = Buffer.concat(result.chunks);
-    for (let at = 0; at < bytes.length; ) {
+    for (let at = 0; at < bytes.length;) {
       const size = 12 + bytes.readInt32BE(at + 8);
       const base = Number(bytes.readBigInt64BE(at));
       offset = base + bytes.readInt32BE(at + 23) + 1;
@@ -44,14 +54,28 @@ test('leader epochs: recorded on append, answered for OffsetForLeaderEpoch, rebu
   log.append([batch(['a', 'b'])], { leaderEpoch: 0 });
   log.append([batch(['c'])], { leaderEpoch: 0 });
   log.append([batch(['d', 'e', 'f'])], { leaderEpoch: 3 });
-  assert.equal(log.epochs.all(), [{ epoch: 0, startOffset: 0 }, { epoch: 3, startOffset: 3 }]);
+  assert.equal(log.epochs.all(), [
+    { epoch: 0, startOffset: 0 },
+    { epoch: 3, startOffset: 3 },
+  ]);
   assert.equal(log.epochs.endOffsetFor(0, log.logEndOffset), { epoch: 0, endOffset: 3 });
-  assert.equal(log.epochs.endOffsetFor(2, log.logEndOffset), { epoch: 0, endOffset: 3 }, 'an epoch this log never had ends where the next one starts');
+  assert.equal(
+    log.epochs.endOffsetFor(2, log.logEndOffset),
+    { epoch: 0, endOffset: 3 },
+    'an epoch this log never had ends where the next one starts',
+  );
   assert.equal(log.epochs.endOffsetFor(3, log.logEndOffset), { epoch: 3, endOffset: 6 });
   log.close();
   fs.unlink(`${DIR}/${LEADER_EPOCH_FILE}`);
   const reopened = openLog(fs);
-  assert.equal(reopened.epochs.all(), [{ epoch: 0, startOffset: 0 }, { epoch: 3, startOffset: 3 }], 'rebuilt from the batches');
+  assert.equal(
+    reopened.epochs.all(),
+    [
+      { epoch: 0, startOffset: 0 },
+      { epoch: 3, startOffset: 3 },
+    ],
+    'rebuilt from the batches',
+  );
 });
 
 test('a replicated leader holds the high watermark; readers wake when it moves', () => {
@@ -69,7 +93,7 @@ test('a replicated leader holds the high watermark; readers wake when it moves',
   assert.is(log.highWatermark, 2, 'never past the log end');
 });
 
-test('a follower appends the leader\'s batches byte for byte and refuses a gap', () => {
+test("a follower appends the leader's batches byte for byte and refuses a gap", () => {
   const leader = openLog(new MemoryFileSystem());
   leader.append([batch(['a', 'b'])], { leaderEpoch: 2 });
   leader.append([batch(['c'])], { leaderEpoch: 4 });
@@ -82,13 +106,17 @@ test('a follower appends the leader\'s batches byte for byte and refuses a gap',
   assert.ok(follower.appendAsFollower([first, second]));
   assert.is(follower.logEndOffset, 3);
   assert.equal(values(follower), values(leader), 'identical bytes');
-  assert.equal(follower.epochs.all(), [{ epoch: 2, startOffset: 0 }, { epoch: 4, startOffset: 2 }]);
+  assert.equal(follower.epochs.all(), [
+    { epoch: 2, startOffset: 0 },
+    { epoch: 4, startOffset: 2 },
+  ]);
 });
 
 test('truncation drops a divergent suffix across segments, its epochs and its producer state', () => {
   const fs = new MemoryFileSystem();
   const log = openLog(fs, DIR, { 'segment.bytes': '200' });
-  for (let i = 0; i < 6; i++) log.append([batch([`v${i}-aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa`])], { leaderEpoch: i < 3 ? 1 : 2 });
+  for (let i = 0; i < 6; i++)
+    log.append([batch([`v${i}-aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa`])], { leaderEpoch: i < 3 ? 1 : 2 });
   assert.ok(log.segmentCount > 2, 'several segments');
   assert.is(log.truncateTo(2), 2);
   assert.is(log.logEndOffset, 2);
@@ -100,7 +128,10 @@ test('truncation drops a divergent suffix across segments, its epochs and its pr
   log.close();
   const reopened = openLog(fs, DIR, { 'segment.bytes': '200' });
   assert.is(reopened.logEndOffset, 3, 'the cut survives a restart');
-  assert.equal(reopened.epochs.all(), [{ epoch: 1, startOffset: 0 }, { epoch: 5, startOffset: 2 }]);
+  assert.equal(reopened.epochs.all(), [
+    { epoch: 1, startOffset: 0 },
+    { epoch: 5, startOffset: 2 },
+  ]);
 });
 
 test.run();

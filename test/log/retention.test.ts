@@ -18,22 +18,36 @@ const T0 = 1_700_000_000_000;
 const HOUR_MS = 3_600_000;
 
 function openLog(fs: MemoryFileSystem, config: Record<string, string>, clock: () => number) {
-  return PartitionLog.open({ fs, dir: DIR, topic: 't', partition: 0, config, clock, tailCache: new TailCache(1 << 20) });
+  return PartitionLog.open({
+    fs,
+    dir: DIR,
+    topic: 't',
+    partition: 0,
+    config,
+    clock,
+    tailCache: new TailCache(1 << 20),
+  });
 }
 
 /** One batch of ten 50-byte records stamped `timestamp`. */
 function batch(timestamp: number): Buffer {
-  return encodeRecordBatchSync({ records: Array.from({ length: 10 }, (_, i) => ({ value: `v${i}`.padEnd(50, '.'), timestamp })) });
+  return encodeRecordBatchSync({
+    records: Array.from({ length: 10 }, (_, i) => ({ value: `v${i}`.padEnd(50, '.'), timestamp })),
+  });
 }
 
 function segmentFiles(fs: MemoryFileSystem): string[] {
-  return fs.readdir(DIR).filter((name) => name.endsWith('.log')).sort();
+  return fs
+    .readdir(DIR)
+    .filter((name) => name.endsWith('.log'))
+    .sort();
 }
 
 /** A log of small segments (one batch each): the `count` batches are `hoursAgo[i]` hours old. */
 function filledLog(fs: MemoryFileSystem, config: Record<string, string>, now: () => number, hoursAgo: number[]) {
   const log = openLog(fs, { 'segment.bytes': '600', ...config }, now);
-  for (const age of hoursAgo) assert.is(log.append([batch(now() - age * HOUR_MS)], { leaderEpoch: 0 }).errorCode, ErrorCode.NONE);
+  for (const age of hoursAgo)
+    assert.is(log.append([batch(now() - age * HOUR_MS)], { leaderEpoch: 0 }).errorCode, ErrorCode.NONE);
   return log;
 }
 
@@ -101,16 +115,23 @@ test('a reopened log starts where retention left it, with its data intact', () =
   assert.is(reopened.logStartOffset, start);
   assert.is(reopened.logEndOffset, 40);
   assert.is(reopened.read(start, 1 << 20, { minOneBatch: true }).errorCode, ErrorCode.NONE);
-  assert.ok(reopened.epochs.all().every((e) => e.startOffset >= start), 'epochs trimmed to the log start');
+  assert.ok(
+    reopened.epochs.all().every((e) => e.startOffset >= start),
+    'epochs trimmed to the log start',
+  );
 });
 
-test('a follower restarts at the leader\'s log start: empty, then appends from there', () => {
+test("a follower restarts at the leader's log start: empty, then appends from there", () => {
   const fs = new MemoryFileSystem();
   const log = filledLog(fs, {}, () => T0, [2, 1]);
   log.truncateFullyAndStartAt(1000);
   assert.equal([log.logStartOffset, log.logEndOffset, log.highWatermark, log.segmentCount], [1000, 1000, 1000, 1]);
   assert.equal(segmentFiles(fs), ['00000000000000001000.log']);
-  const leaderBatch = encodeRecordBatchSync({ baseOffset: 1000, partitionLeaderEpoch: 3, records: [{ value: 'x', timestamp: T0 }] });
+  const leaderBatch = encodeRecordBatchSync({
+    baseOffset: 1000,
+    partitionLeaderEpoch: 3,
+    records: [{ value: 'x', timestamp: T0 }],
+  });
   assert.ok(log.appendAsFollower([leaderBatch]));
   assert.is(log.logEndOffset, 1001);
   assert.is(log.epochs.latestEpoch, 3);
@@ -118,9 +139,16 @@ test('a follower restarts at the leader\'s log start: empty, then appends from t
 
 test('the leader-epoch cache trimmed from its start keeps the epoch in force at the new start', () => {
   const cache = new LeaderEpochCache(null, DIR);
-  cache.reset([{ epoch: 1, startOffset: 0 }, { epoch: 2, startOffset: 100 }, { epoch: 4, startOffset: 200 }]);
+  cache.reset([
+    { epoch: 1, startOffset: 0 },
+    { epoch: 2, startOffset: 100 },
+    { epoch: 4, startOffset: 200 },
+  ]);
   cache.truncateFromStart(150);
-  assert.equal(cache.all(), [{ epoch: 2, startOffset: 150 }, { epoch: 4, startOffset: 200 }]);
+  assert.equal(cache.all(), [
+    { epoch: 2, startOffset: 150 },
+    { epoch: 4, startOffset: 200 },
+  ]);
   cache.truncateFromStart(200);
   assert.equal(cache.all(), [{ epoch: 4, startOffset: 200 }]);
   cache.truncateFromStart(100);

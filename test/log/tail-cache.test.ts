@@ -27,8 +27,17 @@ test('budget holds across partitions, oldest first', () => {
 test('a partition whose cache was evicted still reads everything from its segment', () => {
   const fs = new MemoryFileSystem();
   const cache = new TailCache(300);
-  const log = PartitionLog.open({ fs, dir: '/d/t-0', topic: 't', partition: 0, config: {}, clock: Date.now, tailCache: cache });
-  for (let i = 0; i < 20; i++) log.append([encodeRecordBatchSync({ records: [{ value: `v${i}` }] })], { leaderEpoch: 0 });
+  const log = PartitionLog.open({
+    fs,
+    dir: '/d/t-0',
+    topic: 't',
+    partition: 0,
+    config: {},
+    clock: Date.now,
+    tailCache: cache,
+  });
+  for (let i = 0; i < 20; i++)
+    log.append([encodeRecordBatchSync({ records: [{ value: `v${i}` }] })], { leaderEpoch: 0 });
   assert.ok(cache.usedBytes <= 300);
   const all = log.read(0, 1 << 20, { minOneBatch: true });
   assert.is(all.chunks.length, 1, 'one file range');

@@ -50,7 +50,8 @@ function sampleStruct(fields: Field[], version: number, flexible: boolean): Reco
     if (field.taggedVersions !== undefined && !flexible) continue;
     if (field.kind === 'scalar') out[field.name] = sampleScalar(field.type);
     else if (field.kind === 'struct') out[field.name] = sampleStruct(field.fields, version, flexible);
-    else if (Array.isArray(field.items)) out[field.name] = [sampleStruct(field.items, version, flexible), sampleStruct(field.items, version, flexible)];
+    else if (Array.isArray(field.items))
+      out[field.name] = [sampleStruct(field.items, version, flexible), sampleStruct(field.items, version, flexible)];
     else out[field.name] = [sampleScalar(field.items), sampleScalar(field.items)];
     void tagged;
   }
@@ -124,7 +125,11 @@ test('ApiVersions v0 request and response fixed bytes', () => {
 });
 
 test('ApiVersions v3 response uses compact arrays and tagged fields', () => {
-  const response = { errorCode: 0, apiKeys: [{ apiKey: ApiKey.ApiVersions, minVersion: 0, maxVersion: 3 }], throttleTimeMs: 0 };
+  const response = {
+    errorCode: 0,
+    apiKeys: [{ apiKey: ApiKey.ApiVersions, minVersion: 0, maxVersion: 3 }],
+    throttleTimeMs: 0,
+  };
   const writer = new Writer();
   responseCodec(ApiKey.ApiVersions, 3).encode(writer, response);
   // error 0000, compact array of 1 (02), key 0012 min 0000 max 0003, entry tags 00, throttle 00000000, tags 00
@@ -133,9 +138,15 @@ test('ApiVersions v3 response uses compact arrays and tagged fields', () => {
 
 test('absurd array length is refused before allocation', () => {
   const bytes = Buffer.from('7fffffff', 'hex'); // ApiVersions v0 response: errorCode missing -> truncated
-  assert.throws(() => responseCodec(ApiKey.ApiVersions, 0).decode(new Reader(bytes)), (e: Error) => e instanceof ProtocolError);
+  assert.throws(
+    () => responseCodec(ApiKey.ApiVersions, 0).decode(new Reader(bytes)),
+    (e: Error) => e instanceof ProtocolError,
+  );
   const huge = Buffer.from('0000' + '7ffffff0' + '0012', 'hex');
-  assert.throws(() => responseCodec(ApiKey.ApiVersions, 0).decode(new Reader(huge)), (e: Error) => /array length/.test(e.message));
+  assert.throws(
+    () => responseCodec(ApiKey.ApiVersions, 0).decode(new Reader(huge)),
+    (e: Error) => /array length/.test(e.message),
+  );
 });
 
 test('record sets are written by reference, not copied', () => {
@@ -150,11 +161,17 @@ test('record sets are written by reference, not copied', () => {
 test.run();
 
 test('ListOffsets v0 request and response fixed bytes (max_num_offsets, old_style_offsets)', () => {
-  const request = { replicaId: -1, topics: [{ name: 't', partitions: [{ partitionIndex: 0, timestamp: -1, maxNumOffsets: 2 }] }] };
+  const request = {
+    replicaId: -1,
+    topics: [{ name: 't', partitions: [{ partitionIndex: 0, timestamp: -1, maxNumOffsets: 2 }] }],
+  };
   const requestHex =
     'ffffffff' + // replica id -1
-    '00000001' + '0001' + '74' + // one topic, "t"
-    '00000001' + '00000000' + // one partition, index 0
+    '00000001' +
+    '0001' +
+    '74' + // one topic, "t"
+    '00000001' +
+    '00000000' + // one partition, index 0
     'ffffffffffffffff' + // timestamp -1 (latest)
     '00000002'; // max_num_offsets 2
   const writer = new Writer();
@@ -163,11 +180,19 @@ test('ListOffsets v0 request and response fixed bytes (max_num_offsets, old_styl
   const decodedRequest = requestCodec(ApiKey.ListOffsets, 0).decode(new Reader(Buffer.from(requestHex, 'hex')));
   assert.equal(decodedRequest.topics[0].partitions[0].maxNumOffsets, 2);
 
-  const response = { topics: [{ name: 't', partitions: [{ partitionIndex: 0, errorCode: 0, oldStyleOffsets: [5, 0] }] }] };
+  const response = {
+    topics: [{ name: 't', partitions: [{ partitionIndex: 0, errorCode: 0, oldStyleOffsets: [5, 0] }] }],
+  };
   const responseHex =
-    '00000001' + '0001' + '74' + // one topic, "t"
-    '00000001' + '00000000' + '0000' + // one partition, index 0, no error
-    '00000002' + '0000000000000005' + '0000000000000000'; // old-style offsets [5, 0]
+    '00000001' +
+    '0001' +
+    '74' + // one topic, "t"
+    '00000001' +
+    '00000000' +
+    '0000' + // one partition, index 0, no error
+    '00000002' +
+    '0000000000000005' +
+    '0000000000000000'; // old-style offsets [5, 0]
   const out = new Writer();
   responseCodec(ApiKey.ListOffsets, 0).encode(out, response);
   assert.is(out.toBuffer().toString('hex'), responseHex);
@@ -186,15 +211,42 @@ test('Fetch v13 request fixed bytes: the topic is named by its 16-byte id', () =
     isolationLevel: 0,
     sessionId: 0,
     sessionEpoch: -1,
-    topics: [{ topicId: id, partitions: [{ partition: 0, currentLeaderEpoch: -1, fetchOffset: 5, lastFetchedEpoch: -1, logStartOffset: -1, partitionMaxBytes: 1024 }] }],
+    topics: [
+      {
+        topicId: id,
+        partitions: [
+          {
+            partition: 0,
+            currentLeaderEpoch: -1,
+            fetchOffset: 5,
+            lastFetchedEpoch: -1,
+            logStartOffset: -1,
+            partitionMaxBytes: 1024,
+          },
+        ],
+      },
+    ],
     forgottenTopicsData: [],
     rackId: '',
   };
   const expected =
-    'ffffffff' + '000001f4' + '00000001' + '00000400' + // replica id, max wait, min bytes, max bytes
-    '00' + '00000000' + 'ffffffff' + // isolation level, session id, session epoch
-    '02' + '00112233445566778899aabbccddeeff' + // one topic: its id
-    '02' + '00000000' + 'ffffffff' + '0000000000000005' + 'ffffffff' + 'ffffffffffffffff' + '00000400' + '00' + // one partition, its tags
+    'ffffffff' +
+    '000001f4' +
+    '00000001' +
+    '00000400' + // replica id, max wait, min bytes, max bytes
+    '00' +
+    '00000000' +
+    'ffffffff' + // isolation level, session id, session epoch
+    '02' +
+    '00112233445566778899aabbccddeeff' + // one topic: its id
+    '02' +
+    '00000000' +
+    'ffffffff' +
+    '0000000000000005' +
+    'ffffffff' +
+    'ffffffffffffffff' +
+    '00000400' +
+    '00' + // one partition, its tags
     '00' + // topic tags
     '01' + // no forgotten topics
     '01' + // rack id ""

@@ -9,7 +9,11 @@ import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { Compression, CompressionError, compress, decompress } from '../../protocol/compression';
 import { crc32c } from '../../protocol/crc32c';
-import { lz4DecompressedBytesBound, snappyDecompressedBytesBound, zstdDecompressedBytesBound } from '../../protocol/compression/size-bound';
+import {
+  lz4DecompressedBytesBound,
+  snappyDecompressedBytesBound,
+  zstdDecompressedBytesBound,
+} from '../../protocol/compression/size-bound';
 import { RecordBatchView } from '../../protocol/record-batch';
 
 // Compiled to dist/test/protocol/, so the project root is three levels up.
@@ -98,7 +102,10 @@ test('snappy: a hand-assembled raw stream (librdkafka writes raw snappy)', async
 test('snappy: a hand-assembled xerial stream of two chunks (the Java client framing)', async () => {
   const out = await decompress(Compression.Snappy, fixture('hello.snappy-xerial'));
   assert.is(out.toString(), 'hello hello hello hello!');
-  await expectCompressionError(decompress(Compression.Snappy, fixture('hello.snappy-xerial'), 20), 'xerial over the limit');
+  await expectCompressionError(
+    decompress(Compression.Snappy, fixture('hello.snappy-xerial'), 20),
+    'xerial over the limit',
+  );
   const truncated = fixture('hello.snappy-xerial').subarray(0, 30);
   await expectCompressionError(decompress(Compression.Snappy, truncated), 'xerial chunk cut short');
 });
@@ -127,7 +134,7 @@ test('snappy: Brook writes xerial framing, version 1, compatible 1, chunks of at
   assert.ok((await decompress(Compression.Snappy, framed)).equals(PAYLOAD));
 });
 
-test('lz4: Brook writes LZ4 frames with independent blocks, as Kafka\'s Java reader needs', async () => {
+test("lz4: Brook writes LZ4 frames with independent blocks, as Kafka's Java reader needs", async () => {
   // The Java client's Lz4BlockInputStream decompresses each block on its own, without the
   // previous block as a dictionary, so linked blocks would not decode there.
   const frame = await compress(Compression.Lz4, PAYLOAD);
@@ -140,7 +147,7 @@ test('lz4: Brook writes LZ4 frames with independent blocks, as Kafka\'s Java rea
   assert.ok((await decompress(Compression.Lz4, frame)).equals(PAYLOAD));
 });
 
-test('gzip and zstd: Brook\'s output carries the standard magic numbers', async () => {
+test("gzip and zstd: Brook's output carries the standard magic numbers", async () => {
   const gz = await compress(Compression.Gzip, PAYLOAD);
   assert.is(gz.subarray(0, 2).toString('hex'), '1f8b');
   const zst = await compress(Compression.Zstd, PAYLOAD);
@@ -167,7 +174,10 @@ test('unknown codecs are refused both ways', async () => {
 });
 
 test('record batches encoded by kafkajs validate and decode (uncompressed and gzip)', async () => {
-  for (const [name, codec] of [['none', Compression.None], ['gzip', Compression.Gzip]] as const) {
+  for (const [name, codec] of [
+    ['none', Compression.None],
+    ['gzip', Compression.Gzip],
+  ] as const) {
     const bytes = fixture(`kafkajs-batch-${name}.bin`);
     const view = new RecordBatchView(bytes);
     assert.is(view.validate(), null, name);
@@ -188,7 +198,10 @@ test('record batches encoded by kafkajs validate and decode (uncompressed and gz
         [2, 1700000000007, 'k3', null],
       ],
     );
-    assert.equal(records[0].headers.map((h) => [h.key, h.value?.toString()]), [['h', '1']]);
+    assert.equal(
+      records[0].headers.map((h) => [h.key, h.value?.toString()]),
+      [['h', '1']],
+    );
   }
 });
 
@@ -252,7 +265,11 @@ test('size bounds never throw on garbage, truncation or stray magic', () => {
     state ^= state << 5;
     return state >>> 0;
   };
-  const inputs: Buffer[] = [Buffer.alloc(0), Buffer.from([0x28, 0xb5, 0x2f, 0xfd]), Buffer.from([0x04, 0x22, 0x4d, 0x18, 0x40])];
+  const inputs: Buffer[] = [
+    Buffer.alloc(0),
+    Buffer.from([0x28, 0xb5, 0x2f, 0xfd]),
+    Buffer.from([0x04, 0x22, 0x4d, 0x18, 0x40]),
+  ];
   for (const name of ['payload.zst', 'payload-two-frames.zst', 'payload-64k.lz4', 'payload-checksums.lz4']) {
     const whole = fixture(name);
     for (let cut = 0; cut < 40; cut++) inputs.push(whole.subarray(0, cut));
@@ -263,7 +280,12 @@ test('size bounds never throw on garbage, truncation or stray magic', () => {
     }
   }
   for (const input of inputs) {
-    for (const bound of [zstdDecompressedBytesBound(input), lz4DecompressedBytesBound(input), snappyDecompressedBytesBound(input, true), snappyDecompressedBytesBound(input, false)]) {
+    for (const bound of [
+      zstdDecompressedBytesBound(input),
+      lz4DecompressedBytesBound(input),
+      snappyDecompressedBytesBound(input, true),
+      snappyDecompressedBytesBound(input, false),
+    ]) {
       assert.ok(bound.error !== undefined || (Number.isFinite(bound.bytesMax) && bound.bytesMax! >= 0));
     }
   }

@@ -63,7 +63,11 @@ test('native and JavaScript agree at every offset and tail length', () => {
 });
 
 test('native and JavaScript agree on large seeded buffers', () => {
-  for (const [seed, length] of [[7, 1024], [8, 16 * 1024 + 3], [9, 1024 * 1024 + 5]]) {
+  for (const [seed, length] of [
+    [7, 1024],
+    [8, 16 * 1024 + 3],
+    [9, 1024 * 1024 + 5],
+  ]) {
     const input = bytes(seed, length);
     assert.is(crc32c(input), crc32cJs(input), `seed ${seed} length ${length}`);
   }
@@ -79,10 +83,17 @@ test('a Buffer that is a view into a larger allocation is read from its own star
 const brookNative = loadBrookNative();
 
 test('the implementation in use is the fastest that loads', () => {
-  const expected = process.env.BROOK_CRC32C ? crc32cImplementation : brookNative ? 'brook-native' : loadNodeRs() ? 'node-rs' : 'js';
+  const expected = process.env.BROOK_CRC32C
+    ? crc32cImplementation
+    : brookNative
+      ? 'brook-native'
+      : loadNodeRs()
+        ? 'node-rs'
+        : 'js';
   assert.is(crc32cImplementation, expected);
   // CI builds the native version (npm install runs scripts/build-native.js): its absence there is a failure.
-  if (process.env.BROOK_REQUIRE_NATIVE_CRC === '1') assert.ok(brookNative, 'protocol/native was not built or did not load');
+  if (process.env.BROOK_REQUIRE_NATIVE_CRC === '1')
+    assert.ok(brookNative, 'protocol/native was not built or did not load');
 });
 
 test("Brook's native version agrees with JavaScript across its block boundaries", () => {
@@ -91,13 +102,18 @@ test("Brook's native version agrees with JavaScript across its block boundaries"
   const input = bytes(0xb00c, 3 * 24576 + 3 * 768 + 64);
   const lengths = new Set<number>();
   for (let n = 0; n <= 800; n++) lengths.add(n);
-  for (const block of [768, 24576]) for (let k = 1; k <= 3; k++) for (let d = -9; d <= 9; d++) lengths.add(block * k + d);
+  for (const block of [768, 24576])
+    for (let k = 1; k <= 3; k++) for (let d = -9; d <= 9; d++) lengths.add(block * k + d);
   lengths.add(24576 + 768 + 8 + 1);
   for (const length of lengths) {
     if (length < 0) continue;
     for (const start of [0, 1, 5]) {
       if (start + length > input.length) continue;
-      assert.is(brookNative(input, start, start + length), crc32cJs(input, start, start + length), `start ${start} length ${length}`);
+      assert.is(
+        brookNative(input, start, start + length),
+        crc32cJs(input, start, start + length),
+        `start ${start} length ${length}`,
+      );
     }
   }
 });

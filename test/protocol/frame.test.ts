@@ -19,14 +19,18 @@ function frame(body: string): Buffer {
 test('several frames in one chunk', () => {
   const assembler = new FrameAssembler(1024);
   const frames = assembler.push(Buffer.concat([frame('one'), frame('two'), frame('')]));
-  assert.equal(frames.map((f) => f.toString()), ['one', 'two', '']);
+  assert.equal(
+    frames.map((f) => f.toString()),
+    ['one', 'two', ''],
+  );
 });
 
 test('a frame split byte by byte', () => {
   const assembler = new FrameAssembler(1024);
   const bytes = Buffer.concat([frame('hello'), frame('world')]);
   const out: string[] = [];
-  for (let i = 0; i < bytes.length; i++) for (const f of assembler.push(bytes.subarray(i, i + 1))) out.push(f.toString());
+  for (let i = 0; i < bytes.length; i++)
+    for (const f of assembler.push(bytes.subarray(i, i + 1))) out.push(f.toString());
   assert.equal(out, ['hello', 'world']);
   assert.is(assembler.bufferedBytes, 0);
 });
@@ -35,13 +39,22 @@ test('oversized and negative sizes are refused at once', () => {
   const assembler = new FrameAssembler(100);
   const big = Buffer.alloc(4);
   big.writeInt32BE(101, 0);
-  assert.throws(() => assembler.push(big), (e: Error) => e instanceof ProtocolError);
+  assert.throws(
+    () => assembler.push(big),
+    (e: Error) => e instanceof ProtocolError,
+  );
   const negative = Buffer.from('ffffffff', 'hex');
-  assert.throws(() => new FrameAssembler(100).push(negative), (e: Error) => e instanceof ProtocolError);
+  assert.throws(
+    () => new FrameAssembler(100).push(negative),
+    (e: Error) => e instanceof ProtocolError,
+  );
   // Refused even when only the size prefix has arrived, split over two reads.
   const split = new FrameAssembler(100);
   split.push(Buffer.from('7f', 'hex'));
-  assert.throws(() => split.push(Buffer.from('ffffff', 'hex')), (e: Error) => e instanceof ProtocolError);
+  assert.throws(
+    () => split.push(Buffer.from('ffffff', 'hex')),
+    (e: Error) => e instanceof ProtocolError,
+  );
 });
 
 function patterned(size: number, seed: number): Buffer {
@@ -82,7 +95,8 @@ test('reads of random sizes into the buffers it hands out give every frame intac
     }
     assert.is(received.length, bodies.length, `seed ${seed}`);
     // Compared only at the end: a frame handed out must not be overwritten by later reads.
-    for (let i = 0; i < bodies.length; i++) assert.ok(received[i].equals(bodies[i]), `seed ${seed}, frame ${i} of ${bodies[i].length} bytes`);
+    for (let i = 0; i < bodies.length; i++)
+      assert.ok(received[i].equals(bodies[i]), `seed ${seed}, frame ${i} of ${bodies[i].length} bytes`);
     assert.is(assembler.bufferedBytes, 0);
   }
 });

@@ -83,13 +83,23 @@ test('the printf request is a well-formed ApiVersions v0 frame', () => {
 
 test('the xxd dump is what the broker answers', async () => {
   const answer = await exchange(broker.port, printfBytes(blockAfter('request')));
-  const documented = blockAfter('response').trimEnd().split('\n').map((l) => l.trimEnd());
-  assert.equal(xxd(answer).split('\n').map((l) => l.trimEnd()), documented);
+  const documented = blockAfter('response')
+    .trimEnd()
+    .split('\n')
+    .map((l) => l.trimEnd());
+  assert.equal(
+    xxd(answer)
+      .split('\n')
+      .map((l) => l.trimEnd()),
+    documented,
+  );
 });
 
 test('the byte-by-byte table adds up to the same answer', async () => {
   const answer = await exchange(broker.port, printfBytes(blockAfter('request')));
-  const rows = blockAfter('table').split('\n').filter((line) => line.startsWith('| `'));
+  const rows = blockAfter('table')
+    .split('\n')
+    .filter((line) => line.startsWith('| `'));
   const bytes = rows.map((row) => /\| `([0-9a-f ]+)`/.exec(row)![1].replace(/ /g, '')).join('');
   assert.is(bytes, answer.toString('hex'));
 });
@@ -97,10 +107,22 @@ test('the byte-by-byte table adds up to the same answer', async () => {
 test('the served-API table matches the handlers', () => {
   const section = doc.slice(doc.indexOf('### APIs served'), doc.indexOf('The schemas, with every field'));
   const rows = section.split('\n').filter((line) => /^\| \d+ \|/.test(line));
-  const documented = rows.map((row) => row.split('|').map((cell) => cell.trim()).filter(Boolean));
+  const documented = rows.map((row) =>
+    row
+      .split('|')
+      .map((cell) => cell.trim())
+      .filter(Boolean),
+  );
   const actual = [...handlers]
     .sort((a, b) => a.apiKey - b.apiKey)
-    .map((h) => [String(h.apiKey), h.name, `${h.minVersion}-${h.maxVersion}`, apiByKey(h.apiKey)!.flexibleVersions === 'none' ? 'never' : String(parseVersionRange(apiByKey(h.apiKey)!.flexibleVersions)[0])]);
+    .map((h) => [
+      String(h.apiKey),
+      h.name,
+      `${h.minVersion}-${h.maxVersion}`,
+      apiByKey(h.apiKey)!.flexibleVersions === 'none'
+        ? 'never'
+        : String(parseVersionRange(apiByKey(h.apiKey)!.flexibleVersions)[0]),
+    ]);
   assert.equal(documented, actual);
 });
 

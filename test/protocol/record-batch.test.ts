@@ -5,7 +5,15 @@ import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { Compression, compress, decompress, CompressionError } from '../../protocol/compression';
 import { crc32c, crc32cJs } from '../../protocol/crc32c';
-import { encodeRecordBatch, encodeRecordBatchSync, fieldLength, RecordBatchBuilder, RecordBatchView, setProducerFields, splitBatches } from '../../protocol/record-batch';
+import {
+  encodeRecordBatch,
+  encodeRecordBatchSync,
+  fieldLength,
+  RecordBatchBuilder,
+  RecordBatchView,
+  setProducerFields,
+  splitBatches,
+} from '../../protocol/record-batch';
 
 test('CRC-32C check vectors, native and JavaScript agree', () => {
   assert.is(crc32c(Buffer.from('123456789')), 0xe3069283);
@@ -17,7 +25,10 @@ test('CRC-32C check vectors, native and JavaScript agree', () => {
 });
 
 test('one record (key "k", value "v") encodes to the documented bytes', () => {
-  const bytes = encodeRecordBatchSync({ records: [{ key: 'k', value: 'v', timestamp: 0x0102030405 }], baseTimestamp: 0x0102030405 });
+  const bytes = encodeRecordBatchSync({
+    records: [{ key: 'k', value: 'v', timestamp: 0x0102030405 }],
+    baseTimestamp: 0x0102030405,
+  });
   const expected =
     '0000000000000000' + // baseOffset 0
     '0000003a' + // batchLength 58 = 49 header bytes after it + 9 record bytes
@@ -36,8 +47,10 @@ test('one record (key "k", value "v") encodes to the documented bytes', () => {
     '00' + // attributes
     '00' + // timestampDelta 0
     '00' + // offsetDelta 0
-    '02' + '6b' + // key length 1, "k"
-    '02' + '76' + // value length 1, "v"
+    '02' +
+    '6b' + // key length 1, "k"
+    '02' +
+    '76' + // value length 1, "v"
     '00'; // no headers
   assert.is(bytes.toString('hex'), expected);
   const view = new RecordBatchView(bytes);
@@ -47,12 +60,26 @@ test('one record (key "k", value "v") encodes to the documented bytes', () => {
 
 test('round trip through every codec with keys, nulls, headers, timestamps', async () => {
   const records = [
-    { key: 'a', value: 'x'.repeat(3000), timestamp: 1000, headers: [{ key: 'h', value: 'v' }, { key: 'n', value: null }] },
+    {
+      key: 'a',
+      value: 'x'.repeat(3000),
+      timestamp: 1000,
+      headers: [
+        { key: 'h', value: 'v' },
+        { key: 'n', value: null },
+      ],
+    },
     { key: null, value: null, timestamp: 1005 },
     { key: Buffer.from([0, 1, 2]), value: '', timestamp: 999 },
   ];
   for (const codec of [Compression.None, Compression.Gzip, Compression.Snappy, Compression.Lz4, Compression.Zstd]) {
-    const bytes = await encodeRecordBatch({ records, compression: codec, producerId: 4, producerEpoch: 1, baseSequence: 10 });
+    const bytes = await encodeRecordBatch({
+      records,
+      compression: codec,
+      producerId: 4,
+      producerEpoch: 1,
+      baseSequence: 10,
+    });
     const view = new RecordBatchView(bytes);
     assert.is(view.validate(), null, `codec ${codec} valid`);
     assert.is(view.compression, codec);
@@ -60,21 +87,39 @@ test('round trip through every codec with keys, nulls, headers, timestamps', asy
     assert.equal([view.recordsCount, view.lastOffsetDelta, view.maxTimestamp], [3, 2, 1005]);
     const decoded = await view.records();
     assert.is(decoded[0].value!.toString(), 'x'.repeat(3000));
-    assert.equal(decoded[0].headers.map((h) => [h.key, h.value?.toString() ?? null]), [['h', 'v'], ['n', null]]);
+    assert.equal(
+      decoded[0].headers.map((h) => [h.key, h.value?.toString() ?? null]),
+      [
+        ['h', 'v'],
+        ['n', null],
+      ],
+    );
     assert.equal([decoded[1].key, decoded[1].value], [null, null]);
-    assert.equal([decoded[2].key, decoded[2].value!.length, decoded[2].timestamp, decoded[2].offset], [Buffer.from([0, 1, 2]), 0, 999, 2]);
+    assert.equal(
+      [decoded[2].key, decoded[2].value!.length, decoded[2].timestamp, decoded[2].offset],
+      [Buffer.from([0, 1, 2]), 0, 999, 2],
+    );
   }
 });
 
 test('a builder fed one record at a time writes the same bytes as the whole-batch encoder, and grows when a record does not fit', async () => {
   const records = [
-    { key: 'clé', value: 'x'.repeat(300), timestamp: 5000, headers: [{ key: 'h', value: Buffer.from('v') }, { key: 'n', value: null }] },
+    {
+      key: 'clé',
+      value: 'x'.repeat(300),
+      timestamp: 5000,
+      headers: [
+        { key: 'h', value: Buffer.from('v') },
+        { key: 'n', value: null },
+      ],
+    },
     { key: null, value: Buffer.from([9, 8, 7]), timestamp: 4990 },
     { key: Buffer.alloc(0), value: null, timestamp: 2 ** 40 },
   ];
   const whole = encodeRecordBatchSync({ records, producerId: 7, producerEpoch: 2, baseSequence: 40 });
   const builder = new RecordBatchBuilder(64); // smaller than the first record: it must grow
-  for (const r of records) builder.append(r.timestamp, r.key, fieldLength(r.key), r.value, fieldLength(r.value), r.headers);
+  for (const r of records)
+    builder.append(r.timestamp, r.key, fieldLength(r.key), r.value, fieldLength(r.value), r.headers);
   assert.is(builder.count, 3);
   const built = builder.build({ producerId: 7, producerEpoch: 2, baseSequence: 40 });
   assert.is(built.toString('hex'), whole.toString('hex'));
@@ -82,7 +127,14 @@ test('a builder fed one record at a time writes the same bytes as the whole-batc
   const view = new RecordBatchView(built);
   assert.is(view.validate(), null);
   const decoded = await view.records();
-  assert.equal(decoded.map((r) => [r.key?.toString() ?? null, r.value?.length ?? null, r.timestamp, r.offset]), [['clé', 300, 5000, 0], [null, 3, 4990, 1], ['', null, 2 ** 40, 2]]);
+  assert.equal(
+    decoded.map((r) => [r.key?.toString() ?? null, r.value?.length ?? null, r.timestamp, r.offset]),
+    [
+      ['clé', 300, 5000, 0],
+      [null, 3, 4990, 1],
+      ['', null, 2 ** 40, 2],
+    ],
+  );
   assert.is(view.maxTimestamp, 2 ** 40);
   // A reused buffer: old contents are overwritten, the batch is only what was appended.
   const reused = new RecordBatchBuilder(Buffer.alloc(4096, 0xee));
@@ -93,11 +145,19 @@ test('a builder fed one record at a time writes the same bytes as the whole-batc
   // Compressed from the same builder.
   const gz = await builder.buildCompressed(Compression.Gzip, { producerId: 7, producerEpoch: 2, baseSequence: 40 });
   assert.is(new RecordBatchView(gz).validate(), null);
-  assert.equal((await new RecordBatchView(gz).records()).map((r) => r.value?.length ?? null), [300, 3, null]);
+  assert.equal(
+    (await new RecordBatchView(gz).records()).map((r) => r.value?.length ?? null),
+    [300, 3, null],
+  );
 });
 
 test('setProducerFields renumbers a finished batch and keeps its CRC right; a field of a wrong type is refused before any byte is written', () => {
-  const batch = encodeRecordBatchSync({ records: [{ value: 'a' }, { value: 'b' }], producerId: 3, producerEpoch: 0, baseSequence: 10 });
+  const batch = encodeRecordBatchSync({
+    records: [{ value: 'a' }, { value: 'b' }],
+    producerId: 3,
+    producerEpoch: 0,
+    baseSequence: 10,
+  });
   const copy = Buffer.from(batch);
   setProducerFields(copy, { producerId: 3, producerEpoch: 0, baseSequence: 4 });
   const view = new RecordBatchView(copy);
@@ -153,7 +213,10 @@ test('splitBatches cuts whole batches and refuses partial tails', () => {
   const b = encodeRecordBatchSync({ records: [{ value: 'b' }, { value: 'c' }] });
   const both = splitBatches(Buffer.concat([a, b]));
   assert.is(both.error, undefined);
-  assert.equal(both.batches.map((x) => x.length), [a.length, b.length]);
+  assert.equal(
+    both.batches.map((x) => x.length),
+    [a.length, b.length],
+  );
   assert.ok(splitBatches(Buffer.concat([a, b.subarray(0, 30)])).error);
   assert.ok(splitBatches(Buffer.concat([a, b.subarray(0, 5)])).error);
 });
@@ -188,10 +251,10 @@ test('snappy: xerial framing is written, raw snappy is read too', async () => {
   assert.equal(await decompress(Compression.Snappy, raw), input);
 });
 
-
-
 test('producer-batch rules: record count, offset deltas, record bodies used up exactly', () => {
-  const good = encodeRecordBatchSync({ records: [{ key: 'k', value: 'v', headers: [{ key: 'h', value: 'x' }] }, { value: 'w' }] });
+  const good = encodeRecordBatchSync({
+    records: [{ key: 'k', value: 'v', headers: [{ key: 'h', value: 'x' }] }, { value: 'w' }],
+  });
   assert.is(new RecordBatchView(good).validate(), null);
   const reseal = (bytes: Buffer) => {
     bytes.writeUInt32BE(crc32c(bytes, 21, bytes.length), 17);
@@ -208,7 +271,12 @@ test('producer-batch rules: record count, offset deltas, record bodies used up e
   single[single.length - 1] = 0x02;
   assert.ok(reseal(single), 'header that is not there is refused');
   // One stray byte inside a record body (record length bumped, batch length bumped).
-  const stray = Buffer.concat([single.subarray(0, 61), Buffer.from([single[61] + 2]), single.subarray(62, single.length - 1), Buffer.from([0, 0])]);
+  const stray = Buffer.concat([
+    single.subarray(0, 61),
+    Buffer.from([single[61] + 2]),
+    single.subarray(62, single.length - 1),
+    Buffer.from([0, 0]),
+  ]);
   stray.writeInt32BE(stray.length - 12, 8);
   assert.match(reseal(stray) ?? '', /stray bytes/);
 });

@@ -7,7 +7,12 @@ import * as assert from 'uvu/assert';
 import { ApiKey } from '../../protocol/api-keys';
 import type { Request, RequestInput, Response, ResponseInput } from '../../protocol/apis';
 import { requestCodec, responseCodec } from '../../protocol/codec';
-import { decodeMetadataRecord, encodeMetadataRecord, MetadataRecord, MetadataRecordInput } from '../../protocol/metadata/records';
+import {
+  decodeMetadataRecord,
+  encodeMetadataRecord,
+  MetadataRecord,
+  MetadataRecordInput,
+} from '../../protocol/metadata/records';
 import { Reader, Writer } from '../../protocol/primitives';
 
 /** Compiles only when A and B are the same type. */
@@ -37,14 +42,22 @@ test('encodable responses may leave out what the codec fills, not the rest', () 
 });
 
 test('the typed codecs round-trip the inferred shapes', () => {
-  const out: RequestInput<Produce> = { transactionalId: null, acks: 1, timeoutMs: 1000, topicData: [{ name: 't', partitionData: [{ index: 0, records: null }] }] };
+  const out: RequestInput<Produce> = {
+    transactionalId: null,
+    acks: 1,
+    timeoutMs: 1000,
+    topicData: [{ name: 't', partitionData: [{ index: 0, records: null }] }],
+  };
   const writer = new Writer(64);
   requestCodec(ApiKey.Produce, 7).encode(writer, out);
   const back: Request<Produce> = requestCodec(ApiKey.Produce, 7).decode(new Reader(writer.toBuffer()));
   assert.is(back.topicData[0].name, 't');
   assert.is(back.topicData[0].partitionData[0].records, null);
 
-  const response: ResponseInput<Fetch> = { throttleTimeMs: 0, responses: [{ topic: 't', partitions: [{ partitionIndex: 0, errorCode: 0, highWatermark: 5, records: null }] }] };
+  const response: ResponseInput<Fetch> = {
+    throttleTimeMs: 0,
+    responses: [{ topic: 't', partitions: [{ partitionIndex: 0, errorCode: 0, highWatermark: 5, records: null }] }],
+  };
   const w = new Writer(64);
   responseCodec(ApiKey.Fetch, 4).encode(w, response);
   const decoded: Response<Fetch> = responseCodec(ApiKey.Fetch, 4).decode(new Reader(w.toBuffer()));
@@ -55,7 +68,9 @@ test('the typed codecs round-trip the inferred shapes', () => {
 
 test('metadata records are a union narrowed by type', () => {
   const topicId = Buffer.alloc(16, 3).toString('base64url');
-  const record: MetadataRecord = decodeMetadataRecord(encodeMetadataRecord({ type: 'Topic', data: { name: 't', topicId } }));
+  const record: MetadataRecord = decodeMetadataRecord(
+    encodeMetadataRecord({ type: 'Topic', data: { name: 't', topicId } }),
+  );
   if (record.type !== 'Topic') throw new Error(`decoded a ${record.type}`);
   expectType<Equal<typeof record.data, { name: string; topicId: string }>>(true);
   assert.is(record.data.name, 't');

@@ -66,8 +66,19 @@ async function startNode(id: number): Promise<Running> {
   transport.attach(driver);
   const current: RaftDriver | null = driver;
   const listener = new KafkaListener(
-    { host: '127.0.0.1', port: ports[id - 1], maxConnections: 100, socketRequestMaxBytes: 8 * 1024 * 1024, maxInflightRequests: 100 },
-    new RaftDispatcher(() => current, CLUSTER, (peer) => peer >= 1 && peer <= 3, silentLogger),
+    {
+      host: '127.0.0.1',
+      port: ports[id - 1],
+      maxConnections: 100,
+      socketRequestMaxBytes: 8 * 1024 * 1024,
+      maxInflightRequests: 100,
+    },
+    new RaftDispatcher(
+      () => current,
+      CLUSTER,
+      (peer) => peer >= 1 && peer <= 3,
+      silentLogger,
+    ),
     silentLogger,
   );
   await listener.listen();
@@ -102,22 +113,47 @@ test('elect, replicate, apply the same entries everywhere', async () => {
   await until(() => leader() !== undefined, { what: 'a leader', intervalMs: 10, timeoutMs: 10000 });
   const l = leader()!;
   for (let i = 0; i < 20; i++) await l.driver.propose(Buffer.from(`r${i}`));
-  await until(() => [...nodes.values()].every((n) => n.applied.length >= 20), { what: 'every node applied 20', intervalMs: 10, timeoutMs: 10000 });
-  for (const n of nodes.values()) assert.equal(n.applied.slice(0, 20), Array.from({ length: 20 }, (_, i) => `r${i}`));
-  assert.not.ok(await [...nodes.values()].find((n) => n !== l)!.driver.propose(Buffer.from('x')).then(() => true, () => false), 'followers refuse proposals');
+  await until(() => [...nodes.values()].every((n) => n.applied.length >= 20), {
+    what: 'every node applied 20',
+    intervalMs: 10,
+    timeoutMs: 10000,
+  });
+  for (const n of nodes.values())
+    assert.equal(
+      n.applied.slice(0, 20),
+      Array.from({ length: 20 }, (_, i) => `r${i}`),
+    );
+  assert.not.ok(
+    await [...nodes.values()]
+      .find((n) => n !== l)!
+      .driver.propose(Buffer.from('x'))
+      .then(
+        () => true,
+        () => false,
+      ),
+    'followers refuse proposals',
+  );
 });
 
 test('the leader stops: a new one within a few election timeouts; it catches up when back', async () => {
   const old = leader()!;
   await stopNode(old.id);
   const stoppedAt = Date.now();
-  await until(() => leader() !== undefined && leader()!.id !== old.id, { what: 'a new leader', intervalMs: 10, timeoutMs: 10000 });
+  await until(() => leader() !== undefined && leader()!.id !== old.id, {
+    what: 'a new leader',
+    intervalMs: 10,
+    timeoutMs: 10000,
+  });
   const elapsed = Date.now() - stoppedAt;
   process.stdout.write(`new leader after ${elapsed} ms (election timeout 200-400 ms)\n`);
   const fresh = leader()!;
   await fresh.driver.propose(Buffer.from('after-failover'));
   const back = await startNode(old.id);
-  await until(() => back.applied.includes('after-failover'), { what: 'the restarted node to catch up', intervalMs: 10, timeoutMs: 10000 });
+  await until(() => back.applied.includes('after-failover'), {
+    what: 'the restarted node to catch up',
+    intervalMs: 10,
+    timeoutMs: 10000,
+  });
   assert.ok(back.applied.includes('r19'), 'it re-applies what it had persisted, then the rest');
 });
 
@@ -127,11 +163,23 @@ test('a node far behind catches up through a snapshot sent in chunks, then by ap
   await stopNode(lagging.id);
   // Enough entries for the two running nodes to snapshot and compact past the stopped one.
   for (let i = 0; i < 3 * SNAPSHOT_EVERY; i++) await l.driver.propose(Buffer.from(`s${i}`));
-  await until(() => l.driver.node.snapshotIndex > 2 * SNAPSHOT_EVERY, { what: 'the leader to compact', intervalMs: 10, timeoutMs: 10000 });
+  await until(() => l.driver.node.snapshotIndex > 2 * SNAPSHOT_EVERY, {
+    what: 'the leader to compact',
+    intervalMs: 10,
+    timeoutMs: 10000,
+  });
   const back = await startNode(lagging.id);
-  await until(() => back.restored > 0 && back.applied.includes(`s${3 * SNAPSHOT_EVERY - 1}`), { what: 'the snapshot to be installed', intervalMs: 10, timeoutMs: 10000 });
+  await until(() => back.restored > 0 && back.applied.includes(`s${3 * SNAPSHOT_EVERY - 1}`), {
+    what: 'the snapshot to be installed',
+    intervalMs: 10,
+    timeoutMs: 10000,
+  });
   await l.driver.propose(Buffer.from('after-snapshot'));
-  await until(() => back.applied.includes('after-snapshot'), { what: 'appends after the snapshot', intervalMs: 10, timeoutMs: 10000 });
+  await until(() => back.applied.includes('after-snapshot'), {
+    what: 'appends after the snapshot',
+    intervalMs: 10,
+    timeoutMs: 10000,
+  });
   assert.equal(back.applied.slice(-5), l.applied.slice(-5));
   assert.ok(back.driver.node.snapshotIndex >= l.driver.node.snapshotIndex, 'the follower holds the snapshot');
 });
@@ -141,13 +189,25 @@ test('membership: remove a voter, then add it back (one at a time, committed thr
   const other = [...nodes.values()].find((n) => n !== l)!;
   const without = l.driver.node.membership().filter((v) => v.id !== other.id);
   await l.driver.changeMembership(without);
-  await until(() => [...nodes.values()].every((n) => n.driver.node.membership().length === 2), { what: 'every node to see two voters', intervalMs: 10, timeoutMs: 10000 });
+  await until(() => [...nodes.values()].every((n) => n.driver.node.membership().length === 2), {
+    what: 'every node to see two voters',
+    intervalMs: 10,
+    timeoutMs: 10000,
+  });
   assert.not.ok(other.driver.node.isVoter);
   const all = [1, 2, 3].map((p) => ({ id: p, host: '127.0.0.1', port: ports[p - 1] }));
   await l.driver.changeMembership(all);
-  await until(() => [...nodes.values()].every((n) => n.driver.node.membership().length === 3), { what: 'every node to see three voters', intervalMs: 10, timeoutMs: 10000 });
+  await until(() => [...nodes.values()].every((n) => n.driver.node.membership().length === 3), {
+    what: 'every node to see three voters',
+    intervalMs: 10,
+    timeoutMs: 10000,
+  });
   await l.driver.propose(Buffer.from('after-membership'));
-  await until(() => [...nodes.values()].every((n) => n.applied.includes('after-membership')), { what: 'all apply after the changes', intervalMs: 10, timeoutMs: 10000 });
+  await until(() => [...nodes.values()].every((n) => n.applied.includes('after-membership')), {
+    what: 'all apply after the changes',
+    intervalMs: 10,
+    timeoutMs: 10000,
+  });
 });
 
 test('bad input on the controller port: garbage closes, wrong cluster or node is refused', async () => {
@@ -156,9 +216,25 @@ test('bad input on the controller port: garbage closes, wrong cluster or node is
   assert.ok((await rawRequest(port, Buffer.from('7fffffff00', 'hex'))).closed);
   const connection = new KafkaConnection({ host: '127.0.0.1', port });
   await connection.connect();
-  const wrongCluster = await connection.request(ApiKey.RaftVote, 0, { clusterId: 'other', term: 99, candidateId: 1, lastLogIndex: 999, lastLogTerm: 99, preVote: false, leadershipTransfer: false });
+  const wrongCluster = await connection.request(ApiKey.RaftVote, 0, {
+    clusterId: 'other',
+    term: 99,
+    candidateId: 1,
+    lastLogIndex: 999,
+    lastLogTerm: 99,
+    preVote: false,
+    leadershipTransfer: false,
+  });
   assert.is(wrongCluster.errorCode, 104);
-  const stranger = await connection.request(ApiKey.RaftAppendEntries, 0, { clusterId: CLUSTER, term: 99, leaderId: 42, prevLogIndex: 0, prevLogTerm: 0, leaderCommit: 0, entries: [] });
+  const stranger = await connection.request(ApiKey.RaftAppendEntries, 0, {
+    clusterId: CLUSTER,
+    term: 99,
+    leaderId: 42,
+    prevLogIndex: 0,
+    prevLogTerm: 0,
+    leaderCommit: 0,
+    entries: [],
+  });
   assert.is(stranger.errorCode, 94);
   connection.close();
   assert.ok(leader(), 'the cluster still has its leader');

@@ -16,7 +16,17 @@ class Cluster {
 
   constructor(voters: number[], observers: number[] = []) {
     for (const id of [...voters, ...observers]) {
-      this.nodes.set(id, new RaftNode({ id, voters, observers, electionTimeoutTicks: 10, heartbeatTicks: 2, random: mulberry32(id * 101) }));
+      this.nodes.set(
+        id,
+        new RaftNode({
+          id,
+          voters,
+          observers,
+          electionTimeoutTicks: 10,
+          heartbeatTicks: 2,
+          random: mulberry32(id * 101),
+        }),
+      );
       this.applied.set(id, []);
     }
   }
@@ -28,12 +38,14 @@ class Cluster {
       for (const [id, node] of this.nodes) {
         const ready = node.ready();
         // A snapshot's data here is the applied list joined by commas.
-        if (ready.snapshot) this.applied.set(id, ready.snapshot.data.length ? ready.snapshot.data.toString().split(',') : []);
+        if (ready.snapshot)
+          this.applied.set(id, ready.snapshot.data.length ? ready.snapshot.data.toString().split(',') : []);
         for (const e of ready.committed) if (e.data.length > 0) this.applied.get(id)!.push(e.data.toString());
         messages.push(...ready.messages);
       }
       if (messages.length === 0) return;
-      for (const m of messages) if (!this.isolated.has(m.from) && !this.isolated.has(m.to)) this.nodes.get(m.to)?.step(m);
+      for (const m of messages)
+        if (!this.isolated.has(m.from) && !this.isolated.has(m.to)) this.nodes.get(m.to)?.step(m);
     }
   }
 
@@ -89,7 +101,11 @@ test('an isolated leader steps down (check-quorum); the rest elect a new one; th
     assert.ok(c.applied.get(id)!.includes('kept'), `node ${id} has the new entry`);
     assert.not.ok(c.applied.get(id)!.includes('lost'), `node ${id} never applied the lost one`);
   }
-  assert.equal(old.entries().map((e) => e.term), fresh.entries().map((e) => e.term), 'divergent suffix repaired');
+  assert.equal(
+    old.entries().map((e) => e.term),
+    fresh.entries().map((e) => e.term),
+    'divergent suffix repaired',
+  );
 });
 
 test('pre-vote: a node coming back from isolation does not raise terms or unseat the leader', () => {
@@ -136,18 +152,33 @@ test('observers receive the log but neither vote nor count towards commit', () =
 });
 
 test('a stale leader learns the newer term from an answer and steps down', () => {
-  const node = new RaftNode({ id: 1, voters: [1, 2, 3], electionTimeoutTicks: 10, heartbeatTicks: 2, random: mulberry32(1) });
+  const node = new RaftNode({
+    id: 1,
+    voters: [1, 2, 3],
+    electionTimeoutTicks: 10,
+    heartbeatTicks: 2,
+    random: mulberry32(1),
+  });
   for (let i = 0; i < 25 && node.role !== 'pre-candidate'; i++) node.tick();
   node.step({ type: 'vote-response', from: 2, to: 1, term: 1, granted: true, preVote: true });
   node.ready();
   node.step({ type: 'vote-response', from: 2, to: 1, term: 1, granted: true, preVote: false });
   assert.is(node.role, 'leader');
-  node.step({ type: 'append-response', from: 3, to: 1, term: 7, success: false, matchIndex: 0, conflictTerm: -1, conflictIndex: 0 });
+  node.step({
+    type: 'append-response',
+    from: 3,
+    to: 1,
+    term: 7,
+    success: false,
+    matchIndex: 0,
+    conflictTerm: -1,
+    conflictIndex: 0,
+  });
   assert.equal([node.role, node.term], ['follower', 7]);
   assert.equal(node.ready().hardState, { term: 7, votedFor: -1 }, 'the new term is persisted');
 });
 
-test('a node behind the leader\'s log start catches up through a snapshot, then through entries', () => {
+test("a node behind the leader's log start catches up through a snapshot, then through entries", () => {
   const c = new Cluster([1, 2, 3]);
   c.tick(30);
   const leader = c.leader()!;
@@ -159,7 +190,10 @@ test('a node behind the leader\'s log start catches up through a snapshot, then 
   const snapshot = leader.compact(leader.commitIndex, Buffer.from(state))!;
   assert.ok(snapshot && snapshot.index === leader.lastIndex);
   assert.is(leader.entries().length, 0, 'log compacted');
-  assert.equal(snapshot.voters.map((v) => v.id), [1, 2, 3]);
+  assert.equal(
+    snapshot.voters.map((v) => v.id),
+    [1, 2, 3],
+  );
   c.isolated.clear();
   c.tick(4);
   const node = c.nodes.get(lagging)!;
@@ -179,7 +213,12 @@ test('membership: a voter is added, the leader removes itself and steps down onc
   assert.is(leader.changeMembership([...voters]), 'another membership change is in progress');
   c.tick(3);
   assert.ok(c.nodes.get(4)!.isVoter, 'node 4 learned it is a voter');
-  assert.is(leader.changeMembership([...voters, { id: 4, host: '', port: 0 }, { id: 5, host: '', port: 0 }].filter((v) => v.id !== 1)), 'voters change one at a time');
+  assert.is(
+    leader.changeMembership(
+      [...voters, { id: 4, host: '', port: 0 }, { id: 5, host: '', port: 0 }].filter((v) => v.id !== 1),
+    ),
+    'voters change one at a time',
+  );
   const withoutLeader = leader.membership().filter((v) => v.id !== leader.id);
   assert.is(typeof leader.changeMembership(withoutLeader), 'number');
   c.tick(3);
@@ -194,12 +233,45 @@ test('membership: a voter is added, the leader removes itself and steps down onc
 });
 
 test('a follower truncating an uncommitted membership entry goes back to the previous voter set', () => {
-  const node = new RaftNode({ id: 2, voters: [1, 2, 3], electionTimeoutTicks: 10, heartbeatTicks: 2, random: mulberry32(2) });
+  const node = new RaftNode({
+    id: 2,
+    voters: [1, 2, 3],
+    electionTimeoutTicks: 10,
+    heartbeatTicks: 2,
+    random: mulberry32(2),
+  });
   const four = encodeMembership([1, 2, 3, 4].map((id) => ({ id, host: '', port: 0 })));
-  node.step({ type: 'append', from: 1, to: 2, term: 1, prevLogIndex: 0, prevLogTerm: 0, leaderCommit: 0, entries: [{ index: 1, term: 1, data: Buffer.alloc(0) }, { index: 2, term: 1, data: four, kind: 1 }] });
-  assert.equal(node.membership().map((v) => v.id), [1, 2, 3, 4]);
-  node.step({ type: 'append', from: 3, to: 2, term: 2, prevLogIndex: 1, prevLogTerm: 1, leaderCommit: 0, entries: [{ index: 2, term: 2, data: Buffer.from('x') }] });
-  assert.equal(node.membership().map((v) => v.id), [1, 2, 3]);
+  node.step({
+    type: 'append',
+    from: 1,
+    to: 2,
+    term: 1,
+    prevLogIndex: 0,
+    prevLogTerm: 0,
+    leaderCommit: 0,
+    entries: [
+      { index: 1, term: 1, data: Buffer.alloc(0) },
+      { index: 2, term: 1, data: four, kind: 1 },
+    ],
+  });
+  assert.equal(
+    node.membership().map((v) => v.id),
+    [1, 2, 3, 4],
+  );
+  node.step({
+    type: 'append',
+    from: 3,
+    to: 2,
+    term: 2,
+    prevLogIndex: 1,
+    prevLogTerm: 1,
+    leaderCommit: 0,
+    entries: [{ index: 2, term: 2, data: Buffer.from('x') }],
+  });
+  assert.equal(
+    node.membership().map((v) => v.id),
+    [1, 2, 3],
+  );
 });
 
 test.run();

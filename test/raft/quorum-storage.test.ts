@@ -13,7 +13,7 @@ const entry = (index: number, term: number) => ({ index, term, data: Buffer.from
 
 function seeded(seed: number): () => number {
   let state = seed >>> 0;
-  return () => ((state = (state * 1664525 + 1013904223) >>> 0) / 0x100000000);
+  return () => (state = (state * 1664525 + 1013904223) >>> 0) / 0x100000000;
 }
 
 test('term and vote: durable, and a corrupt file refuses to start', () => {
@@ -24,7 +24,10 @@ test('term and vote: durable, and a corrupt file refuses to start', () => {
   fs.crash(() => 0);
   assert.equal(QuorumStorage.open(fs, DIR).readHardState(), { term: 4, votedFor: 2 });
   fs.corrupt(`${DIR}/quorum-state`, 5);
-  assert.throws(() => QuorumStorage.open(fs, DIR).readHardState(), (e: Error) => e instanceof QuorumStorageError && /refusing to start/.test(e.message));
+  assert.throws(
+    () => QuorumStorage.open(fs, DIR).readHardState(),
+    (e: Error) => e instanceof QuorumStorageError && /refusing to start/.test(e.message),
+  );
 });
 
 test('synced entries survive any crash; unsynced ones survive only as whole entries', () => {
@@ -38,7 +41,9 @@ test('synced entries survive any crash; unsynced ones survive only as whole entr
     const reopened = QuorumStorage.open(fs, DIR);
     assert.ok(reopened.lastIndex >= 3 && reopened.lastIndex <= 6, `seed ${seed}: ${reopened.lastIndex}`);
     const entries = reopened.read(1, reopened.lastIndex);
-    entries.forEach((e, i) => assert.equal([e.index, e.data.toString()], [i + 1, entry(i + 1, e.term).data.toString()], `seed ${seed}`));
+    entries.forEach((e, i) =>
+      assert.equal([e.index, e.data.toString()], [i + 1, entry(i + 1, e.term).data.toString()], `seed ${seed}`),
+    );
     reopened.append([entry(reopened.lastIndex + 1, 9)]);
     assert.is(reopened.termAt(reopened.lastIndex), 9);
   }
@@ -53,12 +58,18 @@ test('a corrupt entry cuts the log there; divergent suffixes are truncated', () 
   assert.is(storage.lastIndex, 2);
   storage.append([entry(3, 2)]);
   storage.sync();
-  assert.equal(storage.read(1, 3).map((e) => e.term), [1, 1, 2]);
+  assert.equal(
+    storage.read(1, 3).map((e) => e.term),
+    [1, 1, 2],
+  );
   fs.corrupt(`${DIR}/raft.log`, fs.fileSize(`${DIR}/raft.log`) - 2);
   const reopened = QuorumStorage.open(fs, DIR);
   assert.is(reopened.lastIndex, 2);
   assert.ok(reopened.truncatedBytesAtOpen > 0);
-  assert.throws(() => reopened.append([entry(5, 2)]), (e: Error) => /does not follow/.test(e.message));
+  assert.throws(
+    () => reopened.append([entry(5, 2)]),
+    (e: Error) => /does not follow/.test(e.message),
+  );
 });
 
 test('snapshots with checksums, and compaction of the log behind them', () => {
@@ -70,7 +81,10 @@ test('snapshots with checksums, and compaction of the log behind them', () => {
   storage.writeSnapshot({ index: 6, term: 1, voters, data: Buffer.from('image-at-6') });
   storage.compactThrough(6);
   assert.equal([storage.firstIndex, storage.lastIndex], [7, 10]);
-  assert.equal(storage.read(1, 10).map((e) => e.index), [7, 8, 9, 10]);
+  assert.equal(
+    storage.read(1, 10).map((e) => e.index),
+    [7, 8, 9, 10],
+  );
   const reopened = QuorumStorage.open(fs, DIR);
   assert.equal([reopened.firstIndex, reopened.lastIndex], [7, 10]);
   const loaded = reopened.latestSnapshot()!;
@@ -87,17 +101,28 @@ test('entry kinds survive the disk; a log from another history than the snapshot
   const storage = QuorumStorage.open(fs, DIR);
   storage.append([entry(1, 1), { index: 2, term: 1, data: Buffer.from('voters'), kind: 1 }, entry(3, 1)]);
   storage.sync();
-  assert.equal(QuorumStorage.open(fs, DIR).read(1, 3).map((e) => e.kind ?? 0), [0, 1, 0]);
+  assert.equal(
+    QuorumStorage.open(fs, DIR)
+      .read(1, 3)
+      .map((e) => e.kind ?? 0),
+    [0, 1, 0],
+  );
   // The snapshot's last entry (index 2) has term 3 at the leader: our entries are not its.
   storage.alignWithSnapshot({ index: 2, term: 3, voters: [], data: Buffer.alloc(0) });
   assert.equal([storage.firstIndex, storage.lastIndex], [3, 2]);
   storage.append([entry(3, 3)]);
-  assert.equal(storage.read(1, 5).map((e) => [e.index, e.term]), [[3, 3]]);
+  assert.equal(
+    storage.read(1, 5).map((e) => [e.index, e.term]),
+    [[3, 3]],
+  );
   // A matching snapshot keeps what follows it.
   const other = QuorumStorage.open(new MemoryFileSystem(), DIR);
   other.append([entry(1, 1), entry(2, 1), entry(3, 2)]);
   other.alignWithSnapshot({ index: 2, term: 1, voters: [], data: Buffer.alloc(0) });
-  assert.equal(other.read(1, 5).map((e) => e.index), [3]);
+  assert.equal(
+    other.read(1, 5).map((e) => e.index),
+    [3],
+  );
 });
 
 test.run();

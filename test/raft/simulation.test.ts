@@ -33,12 +33,17 @@ test(`${SEEDS} seeds: safety on every step, liveness after healing`, () => {
     });
     for (let step = 0; step < sim.options.steps; step++) sim.step(false);
     const live = sim.liveness(400);
-    if (!live) assert.unreachable(`seed ${seed}: nothing committed within 400 steps after healing (replay with BROOK_RAFT_SEED=${seed})`);
+    if (!live)
+      assert.unreachable(
+        `seed ${seed}: nothing committed within 400 steps after healing (replay with BROOK_RAFT_SEED=${seed})`,
+      );
     commits += sim.committed.size;
     installs += sim.snapshotsInstalled;
     changes += sim.membershipChanges;
   }
-  process.stdout.write(`raft simulation: ${SEEDS} seeds from ${FIRST}, ${commits} committed entries checked, ${installs} snapshots installed, ${changes} membership changes, ${Date.now() - started} ms\n`);
+  process.stdout.write(
+    `raft simulation: ${SEEDS} seeds from ${FIRST}, ${commits} committed entries checked, ${installs} snapshots installed, ${changes} membership changes, ${Date.now() - started} ms\n`,
+  );
   if (SEEDS >= 100) {
     assert.ok(installs > 0, 'no lagging node ever needed a snapshot: the simulation does not exercise transfer');
     assert.ok(changes > 0, 'no membership change happened');

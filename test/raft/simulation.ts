@@ -99,8 +99,22 @@ export class Simulation {
 
   private start(id: number): void {
     const disk = this.disks.get(id)!;
-    const config = { id, voters: this.initialVoters, observers: this.ids, electionTimeoutTicks: 10, heartbeatTicks: 2, random: mulberry32(this.seed * 31 + id * 7 + this.now) };
-    this.nodes.set(id, new RaftNode(config, { hardState: { ...disk.hardState }, snapshot: disk.snapshot, entries: disk.entries.slice() }));
+    const config = {
+      id,
+      voters: this.initialVoters,
+      observers: this.ids,
+      electionTimeoutTicks: 10,
+      heartbeatTicks: 2,
+      random: mulberry32(this.seed * 31 + id * 7 + this.now),
+    };
+    this.nodes.set(
+      id,
+      new RaftNode(config, {
+        hardState: { ...disk.hardState },
+        snapshot: disk.snapshot,
+        entries: disk.entries.slice(),
+      }),
+    );
     // A restart restores the state machine from the snapshot, then replays committed entries.
     this.machines.set(id, disk.snapshot ? this.restore(disk.snapshot) : { index: 0, hash: 0 });
   }
@@ -116,7 +130,8 @@ export class Simulation {
     const first = entries[0].index;
     disk.entries = disk.entries.filter((e) => e.index < first).concat(entries);
     for (let i = 1; i < disk.entries.length; i++) {
-      if (disk.entries[i].index !== disk.entries[i - 1].index + 1) this.fail(`disk log not consecutive at ${disk.entries[i].index}`);
+      if (disk.entries[i].index !== disk.entries[i - 1].index + 1)
+        this.fail(`disk log not consecutive at ${disk.entries[i].index}`);
     }
   }
 
@@ -147,7 +162,8 @@ export class Simulation {
       this.snapshotsInstalled++;
       const restored = this.restore(ready.snapshot);
       const known = this.stateAt.get(restored.index);
-      if (known !== undefined && known !== restored.hash) this.fail(`node ${id} installed a snapshot at ${restored.index} whose state differs`);
+      if (known !== undefined && known !== restored.hash)
+        this.fail(`node ${id} installed a snapshot at ${restored.index} whose state differs`);
       machine.index = restored.index;
       machine.hash = restored.hash;
     }
@@ -156,14 +172,17 @@ export class Simulation {
       machine.index = entry.index;
       machine.hash = chain(machine.hash, entry.data);
       const knownState = this.stateAt.get(entry.index);
-      if (knownState !== undefined && knownState !== machine.hash) this.fail(`state machine safety: node ${id} reached a different state at ${entry.index}`);
+      if (knownState !== undefined && knownState !== machine.hash)
+        this.fail(`state machine safety: node ${id} reached a different state at ${entry.index}`);
       this.stateAt.set(entry.index, machine.hash);
       const data = entry.data.toString();
       const previous = this.applied.get(entry.index);
-      if (previous !== undefined && previous !== data) this.fail(`state machine safety: index ${entry.index} applied as "${previous}" and "${data}"`);
+      if (previous !== undefined && previous !== data)
+        this.fail(`state machine safety: index ${entry.index} applied as "${previous}" and "${data}"`);
       this.applied.set(entry.index, data);
       const known = this.committed.get(entry.index);
-      if (known && (known.term !== entry.term || known.data !== data)) this.fail(`committed entry ${entry.index} changed`);
+      if (known && (known.term !== entry.term || known.data !== data))
+        this.fail(`committed entry ${entry.index} changed`);
       if (!known) this.committed.set(entry.index, { term: entry.term, data, commitTerm: node.term });
     }
     // Now and then the node snapshots what it applied and drops that part of its log.
@@ -177,7 +196,8 @@ export class Simulation {
   private transmit(message: Message): void {
     if (this.random() < this.options.lossRate) return;
     const copies = this.random() < this.options.duplicateRate ? 2 : 1;
-    for (let i = 0; i < copies; i++) this.network.push({ message, deliverAt: this.now + 1 + Math.floor(this.random() * 5) });
+    for (let i = 0; i < copies; i++)
+      this.network.push({ message, deliverAt: this.now + 1 + Math.floor(this.random() * 5) });
   }
 
   /** One step of simulated chaos; then the safety checks. */
@@ -189,15 +209,17 @@ export class Simulation {
       const kind = this.random();
       if (kind < 0.4) {
         const isolated = this.ids[Math.floor(this.random() * this.ids.length)];
-        for (const other of this.ids) if (other !== isolated) {
-          this.cut.add(`${isolated}->${other}`);
-          this.cut.add(`${other}->${isolated}`);
-        }
+        for (const other of this.ids)
+          if (other !== isolated) {
+            this.cut.add(`${isolated}->${other}`);
+            this.cut.add(`${other}->${isolated}`);
+          }
       } else if (kind < 0.7) {
         // Asymmetric: one node can send but not hear (or the reverse).
         const node = this.ids[Math.floor(this.random() * this.ids.length)];
         const outbound = this.random() < 0.5;
-        for (const other of this.ids) if (other !== node) this.cut.add(outbound ? `${other}->${node}` : `${node}->${other}`);
+        for (const other of this.ids)
+          if (other !== node) this.cut.add(outbound ? `${other}->${node}` : `${node}->${other}`);
       }
     } else if (!healed && roll < this.options.partitionRate + this.options.crashRate) {
       const id = this.ids[Math.floor(this.random() * this.ids.length)];
@@ -259,7 +281,8 @@ export class Simulation {
       for (const [index, entry] of this.committed) {
         if (entry.commitTerm >= node.term || index <= node.snapshotIndex) continue;
         const mine = node.entryAt(index);
-        if (!mine || mine.term !== entry.term || mine.data.toString() !== entry.data) this.fail(`leader ${id} (term ${node.term}) lacks committed entry ${index}`);
+        if (!mine || mine.term !== entry.term || mine.data.toString() !== entry.data)
+          this.fail(`leader ${id} (term ${node.term}) lacks committed entry ${index}`);
       }
     }
     // Log matching, on durable logs: same index and term => same entries up to there.
@@ -275,7 +298,8 @@ export class Simulation {
         for (const [index, entry] of la) {
           if (index > match) continue;
           const other = lb.get(index);
-          if (other && (other.term !== entry.term || !other.data.equals(entry.data))) this.fail(`log matching broken between nodes ${a + 1} and ${b + 1} at index ${index}`);
+          if (other && (other.term !== entry.term || !other.data.equals(entry.data)))
+            this.fail(`log matching broken between nodes ${a + 1} and ${b + 1} at index ${index}`);
         }
       }
     }
@@ -303,7 +327,8 @@ export class Simulation {
       }
       this.step(true);
       if (proposedIndex > 0 && this.applied.get(proposedIndex) === proposedData) return true;
-      if (proposedIndex > 0 && this.applied.has(proposedIndex) && this.applied.get(proposedIndex) !== proposedData) proposedIndex = -1;
+      if (proposedIndex > 0 && this.applied.has(proposedIndex) && this.applied.get(proposedIndex) !== proposedData)
+        proposedIndex = -1;
     }
     return false;
   }

@@ -39,7 +39,11 @@ test('a follower not caught up within the lag window leaves the ISR; it comes ba
   s.recordFetch(3, 120, 120, 33_000);
   assert.equal(s.proposedIsr(33_000, 30_000, 120, 121, all), null, 'not yet at the start of the current epoch');
   assert.equal(s.proposedIsr(33_000, 30_000, 120, 100, all), [1, 2, 3]);
-  assert.equal(s.proposedIsr(33_000, 30_000, 120, 100, (id) => id !== 3), null, 'a fenced broker is not added');
+  assert.equal(
+    s.proposedIsr(33_000, 30_000, 120, 100, (id) => id !== 3),
+    null,
+    'a fenced broker is not added',
+  );
 });
 
 test('a follower that keeps fetching what the leader had at its previous fetch counts as caught up then', () => {
@@ -51,21 +55,47 @@ test('a follower that keeps fetching what the leader had at its previous fetch c
 
 test('truncation: a leader that appended but was deposed before replicating drops that suffix', () => {
   // Old leader A wrote offsets 5-7 in epoch 1, unreplicated; B became leader in epoch 2 at 5.
-  const a = epochs([[0, 0], [1, 5]]);
-  const b = epochs([[0, 0], [2, 5]]);
+  const a = epochs([
+    [0, 0],
+    [1, 5],
+  ]);
+  const b = epochs([
+    [0, 0],
+    [2, 5],
+  ]);
   const answer = b.endOffsetFor(1, 9);
   assert.equal(answer, { epoch: 0, endOffset: 5 });
   assert.is(truncationOffset(1, answer, a, 8, 5), 5);
 });
 
 test('truncation: two leader changes in a row, and a follower offline across several epochs', () => {
-  const leader = epochs([[0, 0], [1, 4], [3, 10]]);
+  const leader = epochs([
+    [0, 0],
+    [1, 4],
+    [3, 10],
+  ]);
   // C was offline since epoch 0 ended at 4: nothing to cut.
   assert.is(truncationOffset(0, leader.endOffsetFor(0, 15), epochs([[0, 0]]), 4, 4), 4);
   // D wrote 4-6 in epoch 1 but the leader's epoch 1 ended at... 10 (it has more): keep all.
-  assert.is(truncationOffset(1, leader.endOffsetFor(1, 15), epochs([[0, 0], [1, 4]]), 7, 5), 7);
+  assert.is(
+    truncationOffset(
+      1,
+      leader.endOffsetFor(1, 15),
+      epochs([
+        [0, 0],
+        [1, 4],
+      ]),
+      7,
+      5,
+    ),
+    7,
+  );
   // E led in epoch 2 (which never made it) after writing in epoch 1 up to 8.
-  const e = epochs([[0, 0], [1, 4], [2, 8]]);
+  const e = epochs([
+    [0, 0],
+    [1, 4],
+    [2, 8],
+  ]);
   const answer = leader.endOffsetFor(2, 15);
   assert.equal(answer, { epoch: 1, endOffset: 10 });
   assert.is(truncationOffset(2, answer, e, 12, 8), 8, 'cut where its own epoch 1 ended');

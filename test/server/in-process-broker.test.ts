@@ -19,7 +19,13 @@ import { freePort } from '../helpers/ports';
 
 test('a broker asked for port 0 registers and advertises the port it bound', async () => {
   const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'brook-port0-'));
-  const config = loadConfig({ listen: '127.0.0.1:0', 'controller-listen': `127.0.0.1:${await freePort()}`, http: 'off', 'data-dir': dataDir, 'log-level': 'error' });
+  const config = loadConfig({
+    listen: '127.0.0.1:0',
+    'controller-listen': `127.0.0.1:${await freePort()}`,
+    http: 'off',
+    'data-dir': dataDir,
+    'log-level': 'error',
+  });
   const running = await startBroker(config, silentLogger);
   try {
     assert.ok(running.kafkaPort > 0);
@@ -27,9 +33,14 @@ test('a broker asked for port 0 registers and advertises the port it bound', asy
     await connection.connect();
     const metadata = await connection.request(ApiKey.Metadata, 1, { topics: [] });
     connection.close();
-    assert.equal(metadata.brokers.map((b: { port: number }) => b.port), [running.kafkaPort]);
+    assert.equal(
+      metadata.brokers.map((b: { port: number }) => b.port),
+      [running.kafkaPort],
+    );
     // The registration committed to the metadata log (what other nodes and the HTTP API see).
-    const registered = [...running.broker.quorum.image.brokers.values()].map((b) => b.endPoints.filter((e) => e.name !== 'CONTROLLER').map((e) => e.port));
+    const registered = [...running.broker.quorum.image.brokers.values()].map((b) =>
+      b.endPoints.filter((e) => e.name !== 'CONTROLLER').map((e) => e.port),
+    );
     assert.equal(registered, [[running.kafkaPort]]);
   } finally {
     await running.close();
@@ -39,7 +50,13 @@ test('a broker asked for port 0 registers and advertises the port it bound', asy
 
 test('a long-polled fetch counts the records it answers once', async () => {
   const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'brook-fetchcount-'));
-  const config = loadConfig({ listen: '127.0.0.1:0', 'controller-listen': `127.0.0.1:${await freePort()}`, http: 'off', 'data-dir': dataDir, 'log-level': 'error' });
+  const config = loadConfig({
+    listen: '127.0.0.1:0',
+    'controller-listen': `127.0.0.1:${await freePort()}`,
+    http: 'off',
+    'data-dir': dataDir,
+    'log-level': 'error',
+  });
   const running = await startBroker(config, silentLogger);
   const producer = new Producer({ bootstrap: [`127.0.0.1:${running.kafkaPort}`], lingerMs: 0 });
   const connection = new KafkaConnection({ host: '127.0.0.1', port: running.kafkaPort, requestTimeoutMs: 10_000 });
@@ -52,7 +69,11 @@ test('a long-polled fetch counts the records it answers once', async () => {
     await connection.connect();
     // min bytes far above what is there: the broker reads, waits out maxWaitMs, reads again.
     const response = await connection.request(ApiKey.Fetch, 4, {
-      replicaId: -1, maxWaitMs: 300, minBytes: 1_000_000, maxBytes: 1 << 20, isolationLevel: 0,
+      replicaId: -1,
+      maxWaitMs: 300,
+      minBytes: 1_000_000,
+      maxBytes: 1 << 20,
+      isolationLevel: 0,
       topics: [{ topic: 'counted', partitions: [{ partition: 0, fetchOffset: 0, partitionMaxBytes: 1 << 20 }] }],
     });
     assert.ok((response.responses[0].partitions[0].records as Buffer).length > 0, 'the record is in the answer');

@@ -14,7 +14,15 @@ import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { seededRandom } from '../../src/controller/controller';
-import { delay, describe, Observer, ProxiedCluster, verify, Verification, Writer } from '../helpers/replication-scenario';
+import {
+  delay,
+  describe,
+  Observer,
+  ProxiedCluster,
+  verify,
+  Verification,
+  Writer,
+} from '../helpers/replication-scenario';
 import { until } from '../helpers/wait';
 
 const TOPIC = 'soak';
@@ -127,17 +135,31 @@ async function inject(cluster: ProxiedCluster, kind: FaultKind, target: number, 
 }
 
 async function wholeAgain(cluster: ProxiedCluster, writer: Writer, timeoutMs: number): Promise<void> {
-  await until(async () => {
-    const m = await cluster.metadata(TOPIC);
-    return m && m.leader > 0 && m.isr.length === cluster.ids.length;
-  }, { what: 'the ISR whole again', timeoutMs: timeoutMs });
+  await until(
+    async () => {
+      const m = await cluster.metadata(TOPIC);
+      return m && m.leader > 0 && m.isr.length === cluster.ids.length;
+    },
+    { what: 'the ISR whole again', timeoutMs: timeoutMs },
+  );
   const acked = writer.acked.size;
-  await until(async () => writer.acked.size >= acked + 5, { what: 'acknowledged writes again', timeoutMs: LIMITS.progressTimeoutMs });
+  await until(async () => writer.acked.size >= acked + 5, {
+    what: 'acknowledged writes again',
+    timeoutMs: LIMITS.progressTimeoutMs,
+  });
 }
 
 async function oneRun(run: number, deadline: number): Promise<RunResult> {
   const startedAt = Date.now();
-  const result: RunResult = { run, faults: [], verification: null, identical: false, liveness: null, error: null, seconds: 0 };
+  const result: RunResult = {
+    run,
+    faults: [],
+    verification: null,
+    identical: false,
+    liveness: null,
+    error: null,
+    seconds: 0,
+  };
   const notes: string[] = [];
   const note = (line: string) => notes.push(`${new Date().toISOString()} ${line}`);
   const cluster = (current = await ProxiedCluster.start());
@@ -145,13 +167,21 @@ async function oneRun(run: number, deadline: number): Promise<RunResult> {
   let observer: Observer | null = null;
   try {
     await cluster.createTopic(TOPIC);
-    await until(async () => {
-      const m = await cluster.metadata(TOPIC);
-      return m && m.leader > 0 && m.isr.length === 3;
-    }, { what: 'a leader with a full ISR' });
+    await until(
+      async () => {
+        const m = await cluster.metadata(TOPIC);
+        return m && m.leader > 0 && m.isr.length === 3;
+      },
+      { what: 'a leader with a full ISR' },
+    );
     const w = (writer = new Writer({ topic: TOPIC, newProducer: () => cluster.newProducer() }));
     await w.connect();
-    observer = new Observer({ topic: TOPIC, committed: () => w.acked.size, ports: () => cluster.clientPorts(), random: observerRandom });
+    observer = new Observer({
+      topic: TOPIC,
+      committed: () => w.acked.size,
+      ports: () => cluster.clientPorts(),
+      random: observerRandom,
+    });
     w.run();
     observer.run();
     await until(async () => w.acked.size >= 20, { what: 'some acknowledged records' });
@@ -162,12 +192,14 @@ async function oneRun(run: number, deadline: number): Promise<RunResult> {
       const kind = pick(FAULT_KINDS);
       const holdMs = between(LIMITS.holdMsMin, LIMITS.holdMsMax);
       const m = await cluster.metadata(TOPIC);
-      const target = kind === 'sigterm' ? pick(cluster.ids) : m?.leader ?? -1;
+      const target = kind === 'sigterm' ? pick(cluster.ids) : (m?.leader ?? -1);
       if (target <= 0) {
         result.liveness = 'no partition leader known before a fault';
         break;
       }
-      note(`${kind} of node ${target} for ${holdMs} ms (leader ${m?.leader}, epoch ${m?.leaderEpoch}, controller ${m?.controller}, ${w.acked.size} acknowledged)`);
+      note(
+        `${kind} of node ${target} for ${holdMs} ms (leader ${m?.leader}, epoch ${m?.leaderEpoch}, controller ${m?.controller}, ${w.acked.size} acknowledged)`,
+      );
       const faultAt = Date.now();
       const record: FaultRecord = { kind, target, holdMs, stallMs: 0, recovered: false };
       result.faults.push(record);
@@ -179,7 +211,9 @@ async function oneRun(run: number, deadline: number): Promise<RunResult> {
         result.liveness = `after ${kind} of node ${target}: ${(error as Error).message} (metadata ${JSON.stringify(await cluster.metadata(TOPIC))})`;
       }
       record.stallMs = longestStall(w, faultAt, Date.now());
-      note(`${kind} of node ${target}: ${record.recovered ? 'recovered' : 'NOT recovered'}, writes stalled at most ${record.stallMs} ms`);
+      note(
+        `${kind} of node ${target}: ${record.recovered ? 'recovered' : 'NOT recovered'}, writes stalled at most ${record.stallMs} ms`,
+      );
       if (!record.recovered) break;
     }
   } catch (error) {
@@ -196,22 +230,44 @@ async function oneRun(run: number, deadline: number): Promise<RunResult> {
     for (const id of cluster.ids) if (!cluster.nodes.has(id)) await cluster.startNode(id);
     if (writer && observer) {
       const w = writer;
-      await until(async () => {
-        const m = await cluster.metadata(TOPIC);
-        return m && m.leader > 0 && m.isr.length === 3;
-      }, { what: 'a leader with a full ISR before the verification', timeoutMs: LIMITS.recoveryTimeoutMs }).catch((error) => {
+      await until(
+        async () => {
+          const m = await cluster.metadata(TOPIC);
+          return m && m.leader > 0 && m.isr.length === 3;
+        },
+        { what: 'a leader with a full ISR before the verification', timeoutMs: LIMITS.recoveryTimeoutMs },
+      ).catch((error) => {
         result.liveness ??= (error as Error).message;
       });
       result.verification = await verify(cluster.clientPorts()[0], TOPIC, w, observer);
-      result.identical = await until(async () => cluster.replicasIdentical(TOPIC), { what: 'identical replicas', timeoutMs: LIMITS.identicalTimeoutMs }).then(() => true, () => false);
+      result.identical = await until(async () => cluster.replicasIdentical(TOPIC), {
+        what: 'identical replicas',
+        timeoutMs: LIMITS.identicalTimeoutMs,
+      }).then(
+        () => true,
+        () => false,
+      );
     }
   } catch (error) {
     result.error ??= (error as Error).message;
   }
   const v = result.verification;
-  const bad = !v || v.lost > 0 || v.moved > 0 || v.changed > 0 || v.duplicates > 0 || !result.identical || result.liveness || result.error;
+  const bad =
+    !v ||
+    v.lost > 0 ||
+    v.moved > 0 ||
+    v.changed > 0 ||
+    v.duplicates > 0 ||
+    !result.identical ||
+    result.liveness ||
+    result.error;
   if (bad) {
-    const dir = saveEvidence(cluster, run, [...notes, ...(v?.problems ?? []), `liveness: ${result.liveness}`, `error: ${result.error}`]);
+    const dir = saveEvidence(cluster, run, [
+      ...notes,
+      ...(v?.problems ?? []),
+      `liveness: ${result.liveness}`,
+      `error: ${result.error}`,
+    ]);
     process.stdout.write(`  evidence kept in ${dir}\n`);
     for (const line of v?.problems.slice(0, 10) ?? []) process.stdout.write(`  ${line}\n`);
   }
@@ -236,11 +292,19 @@ async function main(): Promise<number> {
   while (results.length === 0 || deadline - Date.now() > LIMITS.runRemainingMsMin) {
     const r = await oneRun(results.length + 1, deadline);
     results.push(r);
-    const faults = r.faults.map((f) => `${f.kind}(${f.target}, ${(f.holdMs / 1000).toFixed(1)} s, stall ${(f.stallMs / 1000).toFixed(1)} s${f.recovered ? '' : ', NOT recovered'})`).join(' ');
+    const faults = r.faults
+      .map(
+        (f) =>
+          `${f.kind}(${f.target}, ${(f.holdMs / 1000).toFixed(1)} s, stall ${(f.stallMs / 1000).toFixed(1)} s${f.recovered ? '' : ', NOT recovered'})`,
+      )
+      .join(' ');
     const outcome = r.verification ? describe(r.verification) : 'not verified';
-    process.stdout.write(`run ${r.run}: ${faults || 'no fault'}: ${outcome}; replicas ${r.identical ? 'identical' : 'DIFFER'}${r.liveness ? `; liveness: ${r.liveness}` : ''}${r.error ? `; error: ${r.error}` : ''} (${r.seconds.toFixed(1)} s)\n`);
+    process.stdout.write(
+      `run ${r.run}: ${faults || 'no fault'}: ${outcome}; replicas ${r.identical ? 'identical' : 'DIFFER'}${r.liveness ? `; liveness: ${r.liveness}` : ''}${r.error ? `; error: ${r.error}` : ''} (${r.seconds.toFixed(1)} s)\n`,
+    );
   }
-  const sum = (f: (v: Verification) => number) => results.reduce((n, r) => n + (r.verification ? f(r.verification) : 0), 0);
+  const sum = (f: (v: Verification) => number) =>
+    results.reduce((n, r) => n + (r.verification ? f(r.verification) : 0), 0);
   const byKind = FAULT_KINDS.map((kind) => {
     const of = results.flatMap((r) => r.faults.filter((f) => f.kind === kind));
     return `${kind} ${of.length} (stall ${quantiles(of.map((f) => f.stallMs))})`;

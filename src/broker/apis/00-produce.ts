@@ -24,56 +24,87 @@ import { ApiHandler, NO_RESPONSE } from '../api-handler';
 import { isInternalTopic } from '../../../protocol/topic-names';
 import type { Broker } from '../broker';
 
-function partitionResponse(index: number, errorCode: number, errorMessage: string | null = null, extra: Partial<{ baseOffset: number; logStartOffset: number; batchIndex: number }> = {}) {
+function partitionResponse(
+  index: number,
+  errorCode: number,
+  errorMessage: string | null = null,
+  extra: Partial<{ baseOffset: number; logStartOffset: number; batchIndex: number }> = {},
+) {
   return {
     index,
     errorCode,
     baseOffset: extra.baseOffset ?? -1,
     logAppendTimeMs: -1,
     logStartOffset: extra.logStartOffset ?? -1,
-    recordErrors: extra.batchIndex !== undefined && errorCode !== ErrorCode.NONE ? [{ batchIndex: extra.batchIndex, batchIndexErrorMessage: errorMessage }] : [],
+    recordErrors:
+      extra.batchIndex !== undefined && errorCode !== ErrorCode.NONE
+        ? [{ batchIndex: extra.batchIndex, batchIndexErrorMessage: errorMessage }]
+        : [],
     errorMessage,
   };
 }
 
 /** Checks every batch of one partition's record set; returns the batches or an error. */
-function validatePartition(records: Buffer | null, maxMessageBytes: number):
-  | { batches: Buffer[] }
-  | { errorCode: number; message: string } {
-  if (records === null || records.length === 0) return { errorCode: ErrorCode.CORRUPT_MESSAGE, message: 'empty record set' };
+function validatePartition(
+  records: Buffer | null,
+  maxMessageBytes: number,
+): { batches: Buffer[] } | { errorCode: number; message: string } {
+  if (records === null || records.length === 0)
+    return { errorCode: ErrorCode.CORRUPT_MESSAGE, message: 'empty record set' };
   const split = splitBatches(records);
   if (split.error) return { errorCode: ErrorCode.CORRUPT_MESSAGE, message: split.error };
-  if (split.batches.length === 0) return { errorCode: ErrorCode.CORRUPT_MESSAGE, message: 'no record batch in the record set' };
+  if (split.batches.length === 0)
+    return { errorCode: ErrorCode.CORRUPT_MESSAGE, message: 'no record batch in the record set' };
   for (const batch of split.batches) {
     const view = new RecordBatchView(batch);
     if (view.magic !== 2) {
-      return { errorCode: ErrorCode.UNSUPPORTED_FOR_MESSAGE_FORMAT, message: `record batch magic ${view.magic}; Produce v3+ requires magic 2` };
+      return {
+        errorCode: ErrorCode.UNSUPPORTED_FOR_MESSAGE_FORMAT,
+        message: `record batch magic ${view.magic}; Produce v3+ requires magic 2`,
+      };
     }
     if (batch.length > maxMessageBytes) {
-      return { errorCode: ErrorCode.MESSAGE_TOO_LARGE, message: `batch of ${batch.length} bytes exceeds max.message.bytes ${maxMessageBytes}` };
+      return {
+        errorCode: ErrorCode.MESSAGE_TOO_LARGE,
+        message: `batch of ${batch.length} bytes exceeds max.message.bytes ${maxMessageBytes}`,
+      };
     }
     const problem = view.validate();
     if (problem) return { errorCode: ErrorCode.CORRUPT_MESSAGE, message: problem };
-    if (view.isControl) return { errorCode: ErrorCode.INVALID_RECORD, message: 'clients may not produce control batches' };
+    if (view.isControl)
+      return { errorCode: ErrorCode.INVALID_RECORD, message: 'clients may not produce control batches' };
     if (view.isTransactional) {
-      return { errorCode: ErrorCode.TRANSACTIONAL_ID_AUTHORIZATION_FAILED, message: 'transactional batches are not supported yet' };
+      return {
+        errorCode: ErrorCode.TRANSACTIONAL_ID_AUTHORIZATION_FAILED,
+        message: 'transactional batches are not supported yet',
+      };
     }
   }
   return { batches: split.batches };
 }
 
 async function producePartition(broker: Broker, topic: string, data: PartitionData, acks: number, timeoutMs: number) {
-  if (isInternalTopic(topic)) return partitionResponse(data.index, ErrorCode.INVALID_TOPIC_EXCEPTION, `Cannot append to internal topic ${topic}`);
-  const located = broker.topics.get(topic) ? broker.replicas.leaderReplica(topic, data.index) : { errorCode: ErrorCode.UNKNOWN_TOPIC_OR_PARTITION };
+  if (isInternalTopic(topic))
+    return partitionResponse(data.index, ErrorCode.INVALID_TOPIC_EXCEPTION, `Cannot append to internal topic ${topic}`);
+  const located = broker.topics.get(topic)
+    ? broker.replicas.leaderReplica(topic, data.index)
+    : { errorCode: ErrorCode.UNKNOWN_TOPIC_OR_PARTITION };
   if ('errorCode' in located) {
-    const message = located.errorCode === ErrorCode.NOT_LEADER_OR_FOLLOWER ? 'This broker is not the leader of this partition.' : 'This server does not host this topic-partition.';
+    const message =
+      located.errorCode === ErrorCode.NOT_LEADER_OR_FOLLOWER
+        ? 'This broker is not the leader of this partition.'
+        : 'This server does not host this topic-partition.';
     return partitionResponse(data.index, located.errorCode, message);
   }
   const { replica } = located;
   const { log } = replica;
   // acks=all needs enough in-sync replicas before anything is written (Kafka's check).
   if (acks === -1 && replica.isr.length < replica.minInsyncReplicas) {
-    return partitionResponse(data.index, ErrorCode.NOT_ENOUGH_REPLICAS, `ISR ${replica.isr.length} below min.insync.replicas ${replica.minInsyncReplicas}`);
+    return partitionResponse(
+      data.index,
+      ErrorCode.NOT_ENOUGH_REPLICAS,
+      `ISR ${replica.isr.length} below min.insync.replicas ${replica.minInsyncReplicas}`,
+    );
   }
   const maxMessageBytes = Number(log.config['max.message.bytes'] ?? broker.settings.messageMaxBytes);
   const checked = validatePartition(data.records, maxMessageBytes);
@@ -84,18 +115,29 @@ async function producePartition(broker: Broker, topic: string, data: PartitionDa
   // The high watermark moves when the ISR has the batch (at once with a single replica).
   const result = await log.append(checked.batches, { leaderEpoch: replica.leaderEpoch, holdHighWatermark: true });
   if (result.errorCode !== ErrorCode.NONE) {
-    return partitionResponse(data.index, result.errorCode, result.errorMessage ?? null, { logStartOffset: log.logStartOffset });
+    return partitionResponse(data.index, result.errorCode, result.errorMessage ?? null, {
+      logStartOffset: log.logStartOffset,
+    });
   }
   broker.replicas.afterLeaderAppend(replica);
-  if (!result.duplicate) broker.metrics.produced(topic, result.lastOffset - result.baseOffset + 1, data.records!.length);
+  if (!result.duplicate)
+    broker.metrics.produced(topic, result.lastOffset - result.baseOffset + 1, data.records!.length);
   if (acks === -1) {
     const committed = await broker.replicas.awaitCommit(replica, result.lastOffset + 1, timeoutMs);
     if (committed !== ErrorCode.NONE) {
-      const message = committed === ErrorCode.REQUEST_TIMED_OUT ? 'the in-sync replicas did not all acknowledge within the timeout' : null;
-      return partitionResponse(data.index, committed, message, { baseOffset: committed === ErrorCode.NOT_ENOUGH_REPLICAS_AFTER_APPEND ? result.baseOffset : -1 });
+      const message =
+        committed === ErrorCode.REQUEST_TIMED_OUT
+          ? 'the in-sync replicas did not all acknowledge within the timeout'
+          : null;
+      return partitionResponse(data.index, committed, message, {
+        baseOffset: committed === ErrorCode.NOT_ENOUGH_REPLICAS_AFTER_APPEND ? result.baseOffset : -1,
+      });
     }
   }
-  return partitionResponse(data.index, ErrorCode.NONE, null, { baseOffset: result.baseOffset, logStartOffset: result.logStartOffset });
+  return partitionResponse(data.index, ErrorCode.NONE, null, {
+    baseOffset: result.baseOffset,
+    logStartOffset: result.logStartOffset,
+  });
 }
 
 type PartitionData = Request<typeof ApiKey.Produce>['topicData'][number]['partitionData'][number];
@@ -112,7 +154,10 @@ export const produce: ApiHandler<typeof ApiKey.Produce> = {
     let partitionCount = 0;
     for (const topic of request.topicData) partitionCount += topic.partitionData.length;
     if (partitionCount > broker.settings.maxPartitionsPerRequest) {
-      broker.logger.warn('produce with too many partitions', { partitions: partitionCount, remote: ctx.connection.remote });
+      broker.logger.warn('produce with too many partitions', {
+        partitions: partitionCount,
+        remote: ctx.connection.remote,
+      });
       return acks === 0 ? NO_RESPONSE : this.errorResponse(request, ErrorCode.INVALID_REQUEST, ctx.header.apiVersion);
     }
     let failure: number | null = null;
@@ -123,7 +168,9 @@ export const produce: ApiHandler<typeof ApiKey.Produce> = {
     const responses = await Promise.all(
       request.topicData.map(async (topic) => ({
         name: topic.name,
-        partitionResponses: await Promise.all(topic.partitionData.map((data) => producePartition(broker, topic.name, data, acks, request.timeoutMs))),
+        partitionResponses: await Promise.all(
+          topic.partitionData.map((data) => producePartition(broker, topic.name, data, acks, request.timeoutMs)),
+        ),
       })),
     );
     if (acks === 0) return NO_RESPONSE;

@@ -63,7 +63,10 @@ export const fetch: ApiHandler<typeof ApiKey.Fetch> = {
     }
     // A replica id is a follower's claim: it must come from that broker (see checkFollowerIdentity).
     if (request.replicaId >= 0) {
-      const refused = await broker.replicas.checkFollowerIdentity(request.replicaId, ctx.connection.socket.remoteAddress);
+      const refused = await broker.replicas.checkFollowerIdentity(
+        request.replicaId,
+        ctx.connection.socket.remoteAddress,
+      );
       if (refused !== ErrorCode.NONE) return this.errorResponse(request, refused, ctx.header.apiVersion);
     }
     const slots: Slot[] = [];
@@ -81,8 +84,24 @@ export const fetch: ApiHandler<typeof ApiKey.Fetch> = {
             : broker.topics.get(name)
               ? broker.replicas.leaderReplica(name, partition.partition, partition.currentLeaderEpoch ?? -1)
               : { errorCode: ErrorCode.UNKNOWN_TOPIC_OR_PARTITION };
-        if ('errorCode' in located) slots.push({ topicIndex, partitionIndex, log: undefined, replica: undefined, errorCode: located.errorCode, request: partition });
-        else slots.push({ topicIndex, partitionIndex, log: located.replica.log, replica: located.replica, errorCode: ErrorCode.NONE, request: partition });
+        if ('errorCode' in located)
+          slots.push({
+            topicIndex,
+            partitionIndex,
+            log: undefined,
+            replica: undefined,
+            errorCode: located.errorCode,
+            request: partition,
+          });
+        else
+          slots.push({
+            topicIndex,
+            partitionIndex,
+            log: located.replica.log,
+            replica: located.replica,
+            errorCode: ErrorCode.NONE,
+            request: partition,
+          });
       });
     });
     if (count > broker.settings.maxPartitionsPerRequest) {
@@ -93,7 +112,8 @@ export const fetch: ApiHandler<typeof ApiKey.Fetch> = {
     const follower = request.replicaId >= 0;
     // Where each log stood when last read: a change after that (even one that lands before
     // the wait below subscribes) wakes the wait at once.
-    const mark = () => slots.map((slot) => (slot.log ? (follower ? slot.log.logEndOffset : slot.log.highWatermark) : -1));
+    const mark = () =>
+      slots.map((slot) => (slot.log ? (follower ? slot.log.logEndOffset : slot.log.highWatermark) : -1));
     for (;;) {
       const marks = mark();
       const attempt = await readAll(broker, request, slots);
@@ -101,7 +121,9 @@ export const fetch: ApiHandler<typeof ApiKey.Fetch> = {
       if (attempt.bytes >= request.minBytes || attempt.failed || remainingMs <= 0 || broker.shuttingDown) {
         return answered(broker, request, slots, attempt);
       }
-      const woken = await waitForData(slots, remainingMs, broker, follower, () => mark().some((m, i) => m !== marks[i]));
+      const woken = await waitForData(slots, remainingMs, broker, follower, () =>
+        mark().some((m, i) => m !== marks[i]),
+      );
       if (!woken) return answered(broker, request, slots, await readAll(broker, request, slots));
     }
   },
@@ -113,7 +135,9 @@ export const fetch: ApiHandler<typeof ApiKey.Fetch> = {
       responses: (request?.topics ?? []).map((topic) => ({
         topic: topic.topic,
         topicId: topic.topicId,
-        partitions: topic.partitions.map((p) => emptyPartition(p.partition, ErrorCode.NONE === errorCode ? ErrorCode.NONE : errorCode)),
+        partitions: topic.partitions.map((p) =>
+          emptyPartition(p.partition, ErrorCode.NONE === errorCode ? ErrorCode.NONE : errorCode),
+        ),
       })),
     };
   },
@@ -143,14 +167,26 @@ async function readAll(broker: Broker, request: FetchRequest, slots: Slot[]) {
     }
     if (follower) {
       // Only a position within the leader's log, on the leader's history, counts.
-      const check = broker.replicas.recordFollowerFetch(replica, request.replicaId, wanted.fetchOffset, wanted.lastFetchedEpoch ?? -1);
+      const check = broker.replicas.recordFollowerFetch(
+        replica,
+        request.replicaId,
+        wanted.fetchOffset,
+        wanted.lastFetchedEpoch ?? -1,
+      );
       if (check.errorCode !== ErrorCode.NONE || check.divergingEpoch) {
-        partitions.push({ ...emptyPartition(wanted.partition, check.errorCode, log), ...(check.divergingEpoch ? { divergingEpoch: check.divergingEpoch, records: [] } : {}) });
+        partitions.push({
+          ...emptyPartition(wanted.partition, check.errorCode, log),
+          ...(check.divergingEpoch ? { divergingEpoch: check.divergingEpoch, records: [] } : {}),
+        });
         failed = true;
         continue;
       }
     }
-    const upperBound = follower ? log.logEndOffset : request.isolationLevel === READ_COMMITTED ? log.lastStableOffset : log.highWatermark;
+    const upperBound = follower
+      ? log.logEndOffset
+      : request.isolationLevel === READ_COMMITTED
+        ? log.lastStableOffset
+        : log.highWatermark;
     const limit = Math.min(wanted.partitionMaxBytes, budget);
     const result = await log.read(wanted.fetchOffset, limit, { minOneBatch: firstNonEmpty, upperBound });
     if (result.errorCode !== ErrorCode.NONE) {
@@ -181,7 +217,11 @@ function answered(broker: Broker, request: FetchRequest, slots: Slot[], attempt:
 }
 
 function assemble(request: FetchRequest, slots: Slot[], partitions: ReturnType<typeof emptyPartition>[]) {
-  const responses = request.topics.map((topic) => ({ topic: topic.topic, topicId: topic.topicId, partitions: [] as ReturnType<typeof emptyPartition>[] }));
+  const responses = request.topics.map((topic) => ({
+    topic: topic.topic,
+    topicId: topic.topicId,
+    partitions: [] as ReturnType<typeof emptyPartition>[],
+  }));
   slots.forEach((slot, i) => responses[slot.topicIndex].partitions.push(partitions[i]));
   return { throttleTimeMs: 0, errorCode: ErrorCode.NONE, sessionId: 0, responses };
 }
@@ -190,7 +230,13 @@ function assemble(request: FetchRequest, slots: Slot[], partitions: ReturnType<t
  * Parks until any of the partitions has more to give (a follower: an append; a consumer:
  * a higher high watermark), or the time runs out; true if woken.
  */
-function waitForData(slots: Slot[], timeoutMs: number, broker: Broker, follower: boolean, movedSinceRead: () => boolean): Promise<boolean> {
+function waitForData(
+  slots: Slot[],
+  timeoutMs: number,
+  broker: Broker,
+  follower: boolean,
+  movedSinceRead: () => boolean,
+): Promise<boolean> {
   return new Promise((resolve) => {
     const unsubscribes: (() => void)[] = [];
     let settled = false;
@@ -203,7 +249,10 @@ function waitForData(slots: Slot[], timeoutMs: number, broker: Broker, follower:
     };
     const timer = setTimeout(() => finish(false), timeoutMs);
     for (const slot of slots) {
-      if (slot.log) unsubscribes.push(follower ? slot.log.onAppend(() => finish(true)) : slot.log.onHighWatermark(() => finish(true)));
+      if (slot.log)
+        unsubscribes.push(
+          follower ? slot.log.onAppend(() => finish(true)) : slot.log.onHighWatermark(() => finish(true)),
+        );
     }
     unsubscribes.push(broker.onShutdown(() => finish(false)));
     if (movedSinceRead()) finish(true);

@@ -19,7 +19,14 @@ const READ_COMMITTED = 1;
 const CONSUMER_REPLICA_ID = -1;
 
 function answer(partitionIndex: number, errorCode: number, timestamp = -1, offset = -1, leaderEpoch = -1) {
-  return { partitionIndex, errorCode, oldStyleOffsets: [], timestamp, offset, leaderEpoch: offset >= 0 ? leaderEpoch : -1 };
+  return {
+    partitionIndex,
+    errorCode,
+    oldStyleOffsets: [],
+    timestamp,
+    offset,
+    leaderEpoch: offset >= 0 ? leaderEpoch : -1,
+  };
 }
 
 /**
@@ -36,7 +43,8 @@ function listOffsetsV0(broker: Broker, request: Request<typeof ApiKey.ListOffset
         const located = broker.replicas.leaderReplica(topic.name, wanted.partitionIndex, -1);
         if ('errorCode' in located) return answer(wanted.partitionIndex, located.errorCode);
         const { log } = located.replica;
-        if (wanted.timestamp < 0 && wanted.timestamp !== LATEST && wanted.timestamp !== EARLIEST) return answer(wanted.partitionIndex, ErrorCode.INVALID_REQUEST);
+        if (wanted.timestamp < 0 && wanted.timestamp !== LATEST && wanted.timestamp !== EARLIEST)
+          return answer(wanted.partitionIndex, ErrorCode.INVALID_REQUEST);
         let offsets = log.legacyOffsetsBefore(wanted.timestamp, wanted.maxNumOffsets ?? 1);
         if (request.replicaId === CONSUMER_REPLICA_ID && offsets.some((offset) => offset > log.highWatermark)) {
           offsets = [log.highWatermark, ...offsets.filter((offset) => offset <= log.highWatermark)];
@@ -81,13 +89,21 @@ export const listOffsets: ApiHandler<typeof ApiKey.ListOffsets> = {
           partitions.push(answer(index, ErrorCode.NONE, -1, log.logStartOffset, leaderEpoch));
         } else if (wanted.timestamp === MAX_TIMESTAMP && header.apiVersion >= 7) {
           const found = await log.offsetOfMaxTimestamp();
-          partitions.push(found ? answer(index, ErrorCode.NONE, found.timestamp, found.offset, leaderEpoch) : answer(index, ErrorCode.NONE));
+          partitions.push(
+            found
+              ? answer(index, ErrorCode.NONE, found.timestamp, found.offset, leaderEpoch)
+              : answer(index, ErrorCode.NONE),
+          );
         } else if (wanted.timestamp < 0) {
           partitions.push(answer(index, ErrorCode.INVALID_REQUEST));
         } else {
           const found = await log.offsetForTimestamp(wanted.timestamp);
           // No record at or after the timestamp: Kafka answers offset -1, timestamp -1.
-          partitions.push(found && found.offset < upper ? answer(index, ErrorCode.NONE, found.timestamp, found.offset, leaderEpoch) : answer(index, ErrorCode.NONE));
+          partitions.push(
+            found && found.offset < upper
+              ? answer(index, ErrorCode.NONE, found.timestamp, found.offset, leaderEpoch)
+              : answer(index, ErrorCode.NONE),
+          );
         }
       }
       topics.push({ name: topic.name, partitions });
@@ -97,7 +113,10 @@ export const listOffsets: ApiHandler<typeof ApiKey.ListOffsets> = {
   errorResponse(request, errorCode) {
     return {
       throttleTimeMs: 0,
-      topics: (request?.topics ?? []).map((t) => ({ name: t.name, partitions: t.partitions.map((p) => answer(p.partitionIndex, errorCode)) })),
+      topics: (request?.topics ?? []).map((t) => ({
+        name: t.name,
+        partitions: t.partitions.map((p) => answer(p.partitionIndex, errorCode)),
+      })),
     };
   },
 };

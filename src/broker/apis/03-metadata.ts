@@ -52,13 +52,23 @@ function describeTopic(broker: Broker, topic: TopicInfo) {
 /** Live brokers from the metadata image (this one always included), and the controller. */
 function brokersAndController(broker: Broker) {
   const image = broker.quorum.image;
-  const brokers = image.unfencedBrokers().map((b) => ({ nodeId: b.brokerId, host: b.endPoints[0]?.host ?? '', port: b.endPoints[0]?.port ?? 0, rack: b.rack }));
+  const brokers = image.unfencedBrokers().map((b) => ({
+    nodeId: b.brokerId,
+    host: b.endPoints[0]?.host ?? '',
+    port: b.endPoints[0]?.port ?? 0,
+    rack: b.rack,
+  }));
   const self = brokers.find((b) => b.nodeId === broker.nodeId);
   if (self) {
     self.host = broker.settings.host;
     self.port = broker.settings.port;
   } else {
-    brokers.push({ nodeId: broker.nodeId, host: broker.settings.host, port: broker.settings.port, rack: broker.settings.rack });
+    brokers.push({
+      nodeId: broker.nodeId,
+      host: broker.settings.host,
+      port: broker.settings.port,
+      rack: broker.settings.rack,
+    });
   }
   brokers.sort((a, b) => a.nodeId - b.nodeId);
   // kafkajs sends admin requests to the controller id: name a live broker, preferring the
@@ -100,7 +110,9 @@ export const metadata: ApiHandler<typeof ApiKey.Metadata> = {
       for (const entry of requested) {
         if (entry.name === null || entry.name === undefined) {
           const byId = broker.topics.getById(entry.topicId);
-          topics.push(byId ? describeTopic(broker, byId) : missingTopic(null, entry.topicId, ErrorCode.UNKNOWN_TOPIC_ID));
+          topics.push(
+            byId ? describeTopic(broker, byId) : missingTopic(null, entry.topicId, ErrorCode.UNKNOWN_TOPIC_ID),
+          );
           continue;
         }
         let topic = broker.topics.get(entry.name);
@@ -113,7 +125,9 @@ export const metadata: ApiHandler<typeof ApiKey.Metadata> = {
         else {
           // Committed by the controller (or created through this node) but not applied here
           // yet: retriable, as Kafka answers it.
-          const errorCode = broker.topicPending(entry.name) ? ErrorCode.LEADER_NOT_AVAILABLE : ErrorCode.UNKNOWN_TOPIC_OR_PARTITION;
+          const errorCode = broker.topicPending(entry.name)
+            ? ErrorCode.LEADER_NOT_AVAILABLE
+            : ErrorCode.UNKNOWN_TOPIC_OR_PARTITION;
           topics.push(missingTopic(entry.name, ZERO_UUID, errorCode));
         }
       }
@@ -134,7 +148,9 @@ export const metadata: ApiHandler<typeof ApiKey.Metadata> = {
       brokers: [],
       clusterId: null,
       controllerId: -1,
-      topics: (request?.topics ?? []).map((t: { name: string | null; topicId: string }) => missingTopic(t.name, t.topicId ?? ZERO_UUID, errorCode)),
+      topics: (request?.topics ?? []).map((t: { name: string | null; topicId: string }) =>
+        missingTopic(t.name, t.topicId ?? ZERO_UUID, errorCode),
+      ),
       clusterAuthorizedOperations: AUTHORIZED_OPERATIONS_OMITTED,
     };
   },

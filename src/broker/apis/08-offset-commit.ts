@@ -30,7 +30,11 @@ export const offsetCommit: ApiHandler<typeof ApiKey.OffsetCommit> = {
     }
     if (errorCode !== ErrorCode.NONE) return this.errorResponse(request, errorCode, header.apiVersion);
     const now = Date.now();
-    const accepted: { topic: string; partition: number; offset: { offset: number; leaderEpoch: number; metadata: string | null; commitTimestampMs: number } }[] = [];
+    const accepted: {
+      topic: string;
+      partition: number;
+      offset: { offset: number; leaderEpoch: number; metadata: string | null; commitTimestampMs: number };
+    }[] = [];
     const topics = request.topics.map((topic) => ({
       name: topic.name,
       partitions: topic.partitions.map((p) => {
@@ -38,21 +42,35 @@ export const offsetCommit: ApiHandler<typeof ApiKey.OffsetCommit> = {
         const metadataBytes = p.committedMetadata === null ? 0 : Buffer.byteLength(p.committedMetadata);
         if (broker.locate(topic.name, p.partitionIndex) === 'unknown') code = ErrorCode.UNKNOWN_TOPIC_OR_PARTITION;
         else if (metadataBytes > broker.settings.offsetMetadataMaxBytes) code = ErrorCode.OFFSET_METADATA_TOO_LARGE;
-        else accepted.push({ topic: topic.name, partition: p.partitionIndex, offset: { offset: p.committedOffset, leaderEpoch: p.committedLeaderEpoch ?? -1, metadata: p.committedMetadata ?? NO_METADATA, commitTimestampMs: now } });
+        else
+          accepted.push({
+            topic: topic.name,
+            partition: p.partitionIndex,
+            offset: {
+              offset: p.committedOffset,
+              leaderEpoch: p.committedLeaderEpoch ?? -1,
+              metadata: p.committedMetadata ?? NO_METADATA,
+              commitTimestampMs: now,
+            },
+          });
         return { partitionIndex: p.partitionIndex, errorCode: code };
       }),
     }));
     if (accepted.length > 0) {
       const end = groups.commit(request.groupId, accepted);
       const durable = await broker.awaitOffsetsCommitted(request.groupId, end);
-      if (durable !== ErrorCode.NONE) for (const t of topics) for (const p of t.partitions) if (p.errorCode === ErrorCode.NONE) p.errorCode = durable;
+      if (durable !== ErrorCode.NONE)
+        for (const t of topics) for (const p of t.partitions) if (p.errorCode === ErrorCode.NONE) p.errorCode = durable;
     }
     return { throttleTimeMs: 0, topics };
   },
   errorResponse(request, errorCode) {
     return {
       throttleTimeMs: 0,
-      topics: (request?.topics ?? []).map((t) => ({ name: t.name, partitions: t.partitions.map((p) => ({ partitionIndex: p.partitionIndex, errorCode })) })),
+      topics: (request?.topics ?? []).map((t) => ({
+        name: t.name,
+        partitions: t.partitions.map((p) => ({ partitionIndex: p.partitionIndex, errorCode })),
+      })),
     };
   },
 };

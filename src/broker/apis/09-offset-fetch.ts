@@ -22,7 +22,9 @@ function groupAnswer(broker: Broker, groupId: string, topics: TopicRequest[] | n
   const precheck = broker.groups.precheck(groupId);
   if (precheck !== ErrorCode.NONE) return { errorCode: precheck, topics: [] };
   const committed = broker.groups.fetchOffsets(groupId);
-  const wanted: TopicRequest[] = topics ?? [...committed.entries()].map(([name, partitions]) => ({ name, partitionIndexes: [...partitions.keys()] }));
+  const wanted: TopicRequest[] =
+    topics ??
+    [...committed.entries()].map(([name, partitions]) => ({ name, partitionIndexes: [...partitions.keys()] }));
   return {
     errorCode: ErrorCode.NONE,
     topics: wanted.map((topic) => ({
@@ -33,7 +35,7 @@ function groupAnswer(broker: Broker, groupId: string, topics: TopicRequest[] | n
           partitionIndex,
           committedOffset: found ? found.offset : -1,
           committedLeaderEpoch: found ? found.leaderEpoch : -1,
-          metadata: found ? found.metadata ?? NO_METADATA : NO_METADATA,
+          metadata: found ? (found.metadata ?? NO_METADATA) : NO_METADATA,
           errorCode: ErrorCode.NONE,
         };
       }),
@@ -56,13 +58,20 @@ export const offsetFetch: ApiHandler<typeof ApiKey.OffsetFetch> = {
     }
     const answer = groupAnswer(ctx.broker, request.groupId, request.topics);
     // Before v2 there is no top-level error: it goes on every partition.
-    if (version < 2 && answer.errorCode !== ErrorCode.NONE) return this.errorResponse(request, answer.errorCode, version);
+    if (version < 2 && answer.errorCode !== ErrorCode.NONE)
+      return this.errorResponse(request, answer.errorCode, version);
     return { throttleTimeMs: 0, topics: answer.topics, errorCode: answer.errorCode };
   },
   errorResponse(request, errorCode) {
     const topics = (request?.topics ?? []).map((t) => ({
       name: t.name,
-      partitions: t.partitionIndexes.map((partitionIndex) => ({ partitionIndex, committedOffset: -1, committedLeaderEpoch: -1, metadata: NO_METADATA, errorCode })),
+      partitions: t.partitionIndexes.map((partitionIndex) => ({
+        partitionIndex,
+        committedOffset: -1,
+        committedLeaderEpoch: -1,
+        metadata: NO_METADATA,
+        errorCode,
+      })),
     }));
     return {
       throttleTimeMs: 0,

@@ -13,20 +13,66 @@ import { offsetsPartitionFor } from '../../group/coordinator';
 const GROUP = 0;
 
 function answer(broker: Broker, key: string, keyType: number) {
-  if (keyType !== GROUP) return { key, nodeId: -1, host: '', port: -1, errorCode: ErrorCode.COORDINATOR_NOT_AVAILABLE, errorMessage: 'transactions are not supported yet' };
-  if (key === '') return { key, nodeId: -1, host: '', port: -1, errorCode: ErrorCode.INVALID_GROUP_ID, errorMessage: 'empty group id' };
-  if (!broker.groups.isLoaded) return { key, nodeId: -1, host: '', port: -1, errorCode: ErrorCode.COORDINATOR_NOT_AVAILABLE, errorMessage: 'offsets topic still loading' };
+  if (keyType !== GROUP)
+    return {
+      key,
+      nodeId: -1,
+      host: '',
+      port: -1,
+      errorCode: ErrorCode.COORDINATOR_NOT_AVAILABLE,
+      errorMessage: 'transactions are not supported yet',
+    };
+  if (key === '')
+    return {
+      key,
+      nodeId: -1,
+      host: '',
+      port: -1,
+      errorCode: ErrorCode.INVALID_GROUP_ID,
+      errorMessage: 'empty group id',
+    };
+  if (!broker.groups.isLoaded)
+    return {
+      key,
+      nodeId: -1,
+      host: '',
+      port: -1,
+      errorCode: ErrorCode.COORDINATOR_NOT_AVAILABLE,
+      errorMessage: 'offsets topic still loading',
+    };
   // The coordinator is the leader of the group's __consumer_offsets partition.
   const offsets = broker.quorum.image.topicsByName.get(OFFSETS_TOPIC);
   if (!offsets) {
     // Made at the first FindCoordinator (clients retry COORDINATOR_NOT_AVAILABLE).
     void broker.ensureOffsetsTopic();
-    return { key, nodeId: -1, host: '', port: -1, errorCode: ErrorCode.COORDINATOR_NOT_AVAILABLE, errorMessage: 'the offsets topic is being created' };
+    return {
+      key,
+      nodeId: -1,
+      host: '',
+      port: -1,
+      errorCode: ErrorCode.COORDINATOR_NOT_AVAILABLE,
+      errorMessage: 'the offsets topic is being created',
+    };
   }
   const leader = offsets?.partitions.get(offsetsPartitionFor(key, offsets.partitions.size))?.leader ?? -1;
   const endpoint = leader >= 0 ? broker.endpointOf(leader) : undefined;
-  if (!endpoint) return { key, nodeId: -1, host: '', port: -1, errorCode: ErrorCode.COORDINATOR_NOT_AVAILABLE, errorMessage: 'the offsets partition has no leader' };
-  return { key, nodeId: leader, host: endpoint.host, port: endpoint.port, errorCode: ErrorCode.NONE, errorMessage: null };
+  if (!endpoint)
+    return {
+      key,
+      nodeId: -1,
+      host: '',
+      port: -1,
+      errorCode: ErrorCode.COORDINATOR_NOT_AVAILABLE,
+      errorMessage: 'the offsets partition has no leader',
+    };
+  return {
+    key,
+    nodeId: leader,
+    host: endpoint.host,
+    port: endpoint.port,
+    errorCode: ErrorCode.NONE,
+    errorMessage: null,
+  };
 }
 
 export const findCoordinator: ApiHandler<typeof ApiKey.FindCoordinator> = {
@@ -37,10 +83,20 @@ export const findCoordinator: ApiHandler<typeof ApiKey.FindCoordinator> = {
   handle(ctx, request) {
     const version = ctx.header.apiVersion;
     if (version >= 4) {
-      return { throttleTimeMs: 0, coordinators: request.coordinatorKeys.map((key) => answer(ctx.broker, key, request.keyType)) };
+      return {
+        throttleTimeMs: 0,
+        coordinators: request.coordinatorKeys.map((key) => answer(ctx.broker, key, request.keyType)),
+      };
     }
     const one = answer(ctx.broker, request.key, request.keyType);
-    return { throttleTimeMs: 0, errorCode: one.errorCode, errorMessage: one.errorMessage, nodeId: one.nodeId, host: one.host, port: one.port };
+    return {
+      throttleTimeMs: 0,
+      errorCode: one.errorCode,
+      errorMessage: one.errorMessage,
+      nodeId: one.nodeId,
+      host: one.host,
+      port: one.port,
+    };
   },
   errorResponse(request, errorCode) {
     return {
@@ -50,7 +106,14 @@ export const findCoordinator: ApiHandler<typeof ApiKey.FindCoordinator> = {
       nodeId: -1,
       host: '',
       port: -1,
-      coordinators: (request?.coordinatorKeys ?? []).map((key: string) => ({ key, nodeId: -1, host: '', port: -1, errorCode, errorMessage: null })),
+      coordinators: (request?.coordinatorKeys ?? []).map((key: string) => ({
+        key,
+        nodeId: -1,
+        host: '',
+        port: -1,
+        errorCode,
+        errorMessage: null,
+      })),
     };
   },
 };

@@ -9,7 +9,17 @@ import { ErrorCode } from '../../../protocol/errors';
 import { ApiHandler } from '../api-handler';
 
 function failure(errorCode: number, memberId = '') {
-  return { throttleTimeMs: 0, errorCode, generationId: -1, protocolType: null, protocolName: '', leader: '', skipAssignment: false, memberId, members: [] };
+  return {
+    throttleTimeMs: 0,
+    errorCode,
+    generationId: -1,
+    protocolType: null,
+    protocolName: '',
+    leader: '',
+    skipAssignment: false,
+    memberId,
+    members: [],
+  };
 }
 
 export const joinGroup: ApiHandler<typeof ApiKey.JoinGroup> = {

@@ -15,15 +15,23 @@ export const leaveGroup: ApiHandler<typeof ApiKey.LeaveGroup> = {
     const version = ctx.header.apiVersion;
     const precheck = ctx.broker.groups.precheck(request.groupId);
     if (precheck !== ErrorCode.NONE) return this.errorResponse(request, precheck, version);
-    const members = version >= 3
-      ? request.members.map((m) => ({ memberId: m.memberId, groupInstanceId: m.groupInstanceId ?? null }))
-      : [{ memberId: request.memberId, groupInstanceId: null }];
+    const members =
+      version >= 3
+        ? request.members.map((m) => ({ memberId: m.memberId, groupInstanceId: m.groupInstanceId ?? null }))
+        : [{ memberId: request.memberId, groupInstanceId: null }];
     const result = ctx.broker.groups.leave(request.groupId, members);
     // Before v3 the single member's error is the top-level error.
     const errorCode = version >= 3 ? result.errorCode : result.members[0].errorCode;
     return { throttleTimeMs: 0, errorCode, members: result.members };
   },
   errorResponse(request, errorCode) {
-    return { throttleTimeMs: 0, errorCode, members: (request?.members ?? []).map((m: { memberId: string; groupInstanceId: string | null }) => ({ ...m, errorCode })) };
+    return {
+      throttleTimeMs: 0,
+      errorCode,
+      members: (request?.members ?? []).map((m: { memberId: string; groupInstanceId: string | null }) => ({
+        ...m,
+        errorCode,
+      })),
+    };
   },
 };

@@ -17,7 +17,15 @@ export const describeGroups: ApiHandler<typeof ApiKey.DescribeGroups> = {
   handle(ctx, request) {
     const groups = request.groups.map((groupId) => {
       const precheck = ctx.broker.groups.precheck(groupId);
-      const base = { errorCode: precheck, groupId, groupState: '', protocolType: '', protocolData: '', members: [] as DescribedMember[], authorizedOperations: -2147483648 };
+      const base = {
+        errorCode: precheck,
+        groupId,
+        groupState: '',
+        protocolType: '',
+        protocolData: '',
+        members: [] as DescribedMember[],
+        authorizedOperations: -2147483648,
+      };
       if (precheck !== ErrorCode.NONE) return base;
       const group = ctx.broker.groups.describe(groupId);
       // Kafka describes unknown groups as Dead with no error.
@@ -27,13 +35,15 @@ export const describeGroups: ApiHandler<typeof ApiKey.DescribeGroups> = {
         ...base,
         groupState: group.state,
         protocolType: group.protocolType ?? '',
-        protocolData: stable ? group.protocolName ?? '' : '',
+        protocolData: stable ? (group.protocolName ?? '') : '',
         members: [...group.members.values()].map((m) => ({
           memberId: m.memberId,
           groupInstanceId: m.groupInstanceId,
           clientId: m.clientId,
           clientHost: m.clientHost,
-          memberMetadata: stable ? m.protocols.find((p) => p.name === group.protocolName)?.metadata ?? Buffer.alloc(0) : Buffer.alloc(0),
+          memberMetadata: stable
+            ? (m.protocols.find((p) => p.name === group.protocolName)?.metadata ?? Buffer.alloc(0))
+            : Buffer.alloc(0),
           memberAssignment: stable ? m.assignment : Buffer.alloc(0),
         })),
       };
@@ -43,7 +53,15 @@ export const describeGroups: ApiHandler<typeof ApiKey.DescribeGroups> = {
   errorResponse(request, errorCode) {
     return {
       throttleTimeMs: 0,
-      groups: (request?.groups ?? []).map((groupId: string) => ({ errorCode, groupId, groupState: '', protocolType: '', protocolData: '', members: [], authorizedOperations: -2147483648 })),
+      groups: (request?.groups ?? []).map((groupId: string) => ({
+        errorCode,
+        groupId,
+        groupState: '',
+        protocolType: '',
+        protocolData: '',
+        members: [],
+        authorizedOperations: -2147483648,
+      })),
     };
   },
 };

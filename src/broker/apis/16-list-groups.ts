@@ -11,7 +11,8 @@ export const listGroups: ApiHandler<typeof ApiKey.ListGroups> = {
   minVersion: 0,
   maxVersion: 4,
   handle(ctx, request) {
-    if (!ctx.broker.groups.isLoaded) return { throttleTimeMs: 0, errorCode: ErrorCode.COORDINATOR_LOAD_IN_PROGRESS, groups: [] };
+    if (!ctx.broker.groups.isLoaded)
+      return { throttleTimeMs: 0, errorCode: ErrorCode.COORDINATOR_LOAD_IN_PROGRESS, groups: [] };
     const filter: string[] = request.statesFilter ?? [];
     const wanted = new Set(filter.map((s) => s.toLowerCase()));
     const groups = ctx.broker.groups

@@ -27,7 +27,16 @@ const CONFIG_SOURCE_STATIC_BROKER = 4;
 const CONFIG_SOURCE_DEFAULT = 5;
 
 function failed(name: string, errorCode: number, errorMessage: string | null) {
-  return { name, topicId: ZERO_UUID, errorCode, errorMessage, topicConfigErrorCode: 0, numPartitions: -1, replicationFactor: -1, configs: null };
+  return {
+    name,
+    topicId: ZERO_UUID,
+    errorCode,
+    errorMessage,
+    topicConfigErrorCode: 0,
+    numPartitions: -1,
+    replicationFactor: -1,
+    configs: null,
+  };
 }
 
 export const createTopics: ApiHandler<typeof ApiKey.CreateTopics> = {
@@ -38,7 +47,9 @@ export const createTopics: ApiHandler<typeof ApiKey.CreateTopics> = {
   async handle(ctx, request) {
     if (!ctx.broker.quorum.isLeader) {
       // Admin writes go to the active controller; its answer is passed back unchanged.
-      const forwarded = (await ctx.broker.forwardToController(this.apiKey, ctx.header.apiVersion, request)) as { topics: { name: string; errorCode: number }[] } | null;
+      const forwarded = (await ctx.broker.forwardToController(this.apiKey, ctx.header.apiVersion, request)) as {
+        topics: { name: string; errorCode: number }[];
+      } | null;
       if (!forwarded) return this.errorResponse(request, ErrorCode.NOT_CONTROLLER, ctx.header.apiVersion);
       if (!request.validateOnly) {
         // The controller answered after the commit. This node waits (within the request's
@@ -47,7 +58,11 @@ export const createTopics: ApiHandler<typeof ApiKey.CreateTopics> = {
         // LEADER_NOT_AVAILABLE (retriable).
         const created = forwarded.topics.filter((t) => t.errorCode === ErrorCode.NONE).map((t) => t.name);
         for (const name of created) ctx.broker.noteForwardedCreation(name);
-        if (created.length > 0) await ctx.broker.awaitTopicsApplied(created, Math.max(0, Math.min(request.timeoutMs ?? 0, FORWARDED_APPLY_WAIT_MAX_MS)));
+        if (created.length > 0)
+          await ctx.broker.awaitTopicsApplied(
+            created,
+            Math.max(0, Math.min(request.timeoutMs ?? 0, FORWARDED_APPLY_WAIT_MAX_MS)),
+          );
       }
       return forwarded;
     }
@@ -59,7 +74,9 @@ export const createTopics: ApiHandler<typeof ApiKey.CreateTopics> = {
     let partitionBudget = broker.settings.maxPartitionsPerRequest;
     for (const topic of topics) {
       if (seen.get(topic.name)! > 1) {
-        results.push(failed(topic.name, ErrorCode.INVALID_REQUEST, `topic ${topic.name} appears more than once in the request`));
+        results.push(
+          failed(topic.name, ErrorCode.INVALID_REQUEST, `topic ${topic.name} appears more than once in the request`),
+        );
         continue;
       }
       const nameError = validateTopicName(topic.name);
@@ -74,26 +91,48 @@ export const createTopics: ApiHandler<typeof ApiKey.CreateTopics> = {
       // Checked here too so that validateOnly answers it; the controller checks it again.
       const collision = collidingTopic(topic.name, broker.quorum.image.topicsByName.keys());
       if (collision !== null) {
-        results.push(failed(topic.name, ErrorCode.INVALID_TOPIC_EXCEPTION, `Topic '${topic.name}' collides with existing topic: ${collision}`));
+        results.push(
+          failed(
+            topic.name,
+            ErrorCode.INVALID_TOPIC_EXCEPTION,
+            `Topic '${topic.name}' collides with existing topic: ${collision}`,
+          ),
+        );
         continue;
       }
       const hasAssignments = topic.assignments.length > 0;
       if (hasAssignments && (topic.numPartitions !== -1 || topic.replicationFactor !== -1)) {
-        results.push(failed(topic.name, ErrorCode.INVALID_REQUEST, 'both manual assignments and numPartitions/replicationFactor were given'));
+        results.push(
+          failed(
+            topic.name,
+            ErrorCode.INVALID_REQUEST,
+            'both manual assignments and numPartitions/replicationFactor were given',
+          ),
+        );
         continue;
       }
       let partitions = topic.numPartitions === -1 ? broker.settings.numPartitions : topic.numPartitions;
-      let replicationFactor = topic.replicationFactor === -1 ? broker.settings.defaultReplicationFactor : topic.replicationFactor;
+      let replicationFactor =
+        topic.replicationFactor === -1 ? broker.settings.defaultReplicationFactor : topic.replicationFactor;
       if (hasAssignments) {
         partitions = topic.assignments.length;
         replicationFactor = topic.assignments[0].brokerIds.length;
         const indexes = topic.assignments.map((a) => a.partitionIndex).sort((a, b) => a - b);
         const consecutive = indexes.every((index, i) => index === i);
         const valid = topic.assignments.every(
-          (a) => a.brokerIds.length === replicationFactor && new Set(a.brokerIds).size === a.brokerIds.length && a.brokerIds.every((id) => broker.quorum.image.brokers.has(id)),
+          (a) =>
+            a.brokerIds.length === replicationFactor &&
+            new Set(a.brokerIds).size === a.brokerIds.length &&
+            a.brokerIds.every((id) => broker.quorum.image.brokers.has(id)),
         );
         if (!consecutive || !valid) {
-          results.push(failed(topic.name, ErrorCode.INVALID_REPLICA_ASSIGNMENT, 'replica assignments must name existing brokers once per partition, for partitions 0..n-1'));
+          results.push(
+            failed(
+              topic.name,
+              ErrorCode.INVALID_REPLICA_ASSIGNMENT,
+              'replica assignments must name existing brokers once per partition, for partitions 0..n-1',
+            ),
+          );
           continue;
         }
       }
@@ -102,16 +141,30 @@ export const createTopics: ApiHandler<typeof ApiKey.CreateTopics> = {
         continue;
       }
       if (partitions > partitionBudget) {
-        results.push(failed(topic.name, ErrorCode.INVALID_PARTITIONS, `Number of partitions ${partitions} exceeds the per-request limit`));
+        results.push(
+          failed(
+            topic.name,
+            ErrorCode.INVALID_PARTITIONS,
+            `Number of partitions ${partitions} exceeds the per-request limit`,
+          ),
+        );
         continue;
       }
       if (replicationFactor <= 0) {
-        results.push(failed(topic.name, ErrorCode.INVALID_REPLICATION_FACTOR, 'Replication factor must be larger than 0.'));
+        results.push(
+          failed(topic.name, ErrorCode.INVALID_REPLICATION_FACTOR, 'Replication factor must be larger than 0.'),
+        );
         continue;
       }
       const available = broker.quorum.image.unfencedBrokers().length;
       if (replicationFactor > available) {
-        results.push(failed(topic.name, ErrorCode.INVALID_REPLICATION_FACTOR, `Replication factor: ${replicationFactor} larger than available brokers: ${available}.`));
+        results.push(
+          failed(
+            topic.name,
+            ErrorCode.INVALID_REPLICATION_FACTOR,
+            `Replication factor: ${replicationFactor} larger than available brokers: ${available}.`,
+          ),
+        );
         continue;
       }
       const overrides: Record<string, string> = {};
@@ -129,7 +182,9 @@ export const createTopics: ApiHandler<typeof ApiKey.CreateTopics> = {
       let topicId = ZERO_UUID;
       if (!request.validateOnly) {
         try {
-          const manual = hasAssignments ? [...topic.assignments].sort((a, b) => a.partitionIndex - b.partitionIndex).map((a) => a.brokerIds) : undefined;
+          const manual = hasAssignments
+            ? [...topic.assignments].sort((a, b) => a.partitionIndex - b.partitionIndex).map((a) => a.brokerIds)
+            : undefined;
           const info = await broker.createTopic(topic.name, partitions, replicationFactor, overrides, manual);
           topicId = info.topicId;
         } catch (error) {
@@ -141,10 +196,23 @@ export const createTopics: ApiHandler<typeof ApiKey.CreateTopics> = {
       const configs = TOPIC_CONFIGS.map((def) => {
         const effective = effectiveTopicConfig(def, broker.settings.topicDefaults, overrides);
         const configSource =
-          effective.source === 'topic' ? CONFIG_SOURCE_TOPIC : effective.source === 'broker' ? CONFIG_SOURCE_STATIC_BROKER : CONFIG_SOURCE_DEFAULT;
+          effective.source === 'topic'
+            ? CONFIG_SOURCE_TOPIC
+            : effective.source === 'broker'
+              ? CONFIG_SOURCE_STATIC_BROKER
+              : CONFIG_SOURCE_DEFAULT;
         return { name: def.name, value: effective.value, readOnly: false, configSource, isSensitive: false };
       });
-      results.push({ name: topic.name, topicId, errorCode: ErrorCode.NONE, errorMessage: null, topicConfigErrorCode: 0, numPartitions: partitions, replicationFactor, configs });
+      results.push({
+        name: topic.name,
+        topicId,
+        errorCode: ErrorCode.NONE,
+        errorMessage: null,
+        topicConfigErrorCode: 0,
+        numPartitions: partitions,
+        replicationFactor,
+        configs,
+      });
     }
     return { throttleTimeMs: 0, topics: results };
   },

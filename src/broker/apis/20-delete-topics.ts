@@ -31,25 +31,48 @@ export const deleteTopics: ApiHandler<typeof ApiKey.DeleteTopics> = {
     const { broker, header } = ctx;
     const responses = [];
     for (const target of targets(request, header.apiVersion)) {
-      const info = target.name !== null && target.name !== '' ? broker.topics.get(target.name) : broker.topics.getById(target.topicId);
+      const info =
+        target.name !== null && target.name !== ''
+          ? broker.topics.get(target.name)
+          : broker.topics.getById(target.topicId);
       if (!info) {
         const errorCode = target.name ? ErrorCode.UNKNOWN_TOPIC_OR_PARTITION : ErrorCode.UNKNOWN_TOPIC_ID;
-        responses.push({ name: target.name, topicId: target.topicId, errorCode, errorMessage: 'This server does not host this topic.' });
+        responses.push({
+          name: target.name,
+          topicId: target.topicId,
+          errorCode,
+          errorMessage: 'This server does not host this topic.',
+        });
         continue;
       }
       if (isInternalTopic(info.name)) {
-        responses.push({ name: info.name, topicId: info.topicId, errorCode: ErrorCode.INVALID_REQUEST, errorMessage: `Topic ${info.name} is an internal topic and cannot be deleted.` });
+        responses.push({
+          name: info.name,
+          topicId: info.topicId,
+          errorCode: ErrorCode.INVALID_REQUEST,
+          errorMessage: `Topic ${info.name} is an internal topic and cannot be deleted.`,
+        });
         continue;
       }
       const errorCode = await broker.deleteTopic(info.name);
-      responses.push({ name: info.name, topicId: info.topicId, errorCode, errorMessage: errorCode === ErrorCode.NONE ? null : 'not deleted: this node is not the active controller' });
+      responses.push({
+        name: info.name,
+        topicId: info.topicId,
+        errorCode,
+        errorMessage: errorCode === ErrorCode.NONE ? null : 'not deleted: this node is not the active controller',
+      });
     }
     return { throttleTimeMs: 0, responses };
   },
   errorResponse(request, errorCode, version) {
     return {
       throttleTimeMs: 0,
-      responses: targets(request, version).map((t) => ({ name: t.name, topicId: t.topicId, errorCode, errorMessage: null })),
+      responses: targets(request, version).map((t) => ({
+        name: t.name,
+        topicId: t.topicId,
+        errorCode,
+        errorMessage: null,
+      })),
     };
   },
 };

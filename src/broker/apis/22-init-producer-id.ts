@@ -22,7 +22,12 @@ export const initProducerId: ApiHandler<typeof ApiKey.InitProducerId> = {
       broker.logger.info('refusing transactional InitProducerId: transactions are not supported yet', {
         transactionalId: request.transactionalId,
       });
-      return { throttleTimeMs: 0, errorCode: ErrorCode.TRANSACTIONAL_ID_AUTHORIZATION_FAILED, producerId: -1, producerEpoch: -1 };
+      return {
+        throttleTimeMs: 0,
+        errorCode: ErrorCode.TRANSACTIONAL_ID_AUTHORIZATION_FAILED,
+        producerId: -1,
+        producerEpoch: -1,
+      };
     }
     // An idempotent producer re-initialising with its current id gets the next epoch,
     // which fences its own older incarnation's in-flight batches.
@@ -32,11 +37,21 @@ export const initProducerId: ApiHandler<typeof ApiKey.InitProducerId> = {
       return { throttleTimeMs: 0, errorCode: ErrorCode.NONE, producerId, producerEpoch: producerEpoch + 1 };
     }
     try {
-      return { throttleTimeMs: 0, errorCode: ErrorCode.NONE, producerId: await broker.producerIds.allocate(), producerEpoch: 0 };
+      return {
+        throttleTimeMs: 0,
+        errorCode: ErrorCode.NONE,
+        producerId: await broker.producerIds.allocate(),
+        producerEpoch: 0,
+      };
     } catch (error) {
       // No block from the controller (no quorum, or it moved): retriable for the client.
       broker.logger.warn('no producer id block from the active controller', { error: (error as Error).message });
-      return { throttleTimeMs: 0, errorCode: ErrorCode.COORDINATOR_LOAD_IN_PROGRESS, producerId: -1, producerEpoch: -1 };
+      return {
+        throttleTimeMs: 0,
+        errorCode: ErrorCode.COORDINATOR_LOAD_IN_PROGRESS,
+        producerId: -1,
+        producerEpoch: -1,
+      };
     }
   },
   errorResponse(_request, errorCode) {

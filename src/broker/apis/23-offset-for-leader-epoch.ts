@@ -17,7 +17,8 @@ export const offsetForLeaderEpoch: ApiHandler<typeof ApiKey.OffsetForLeaderEpoch
     const { broker } = ctx;
     let count = 0;
     for (const topic of request.topics) count += topic.partitions.length;
-    if (count > broker.settings.maxPartitionsPerRequest) return this.errorResponse(request, ErrorCode.INVALID_REQUEST, ctx.header.apiVersion);
+    if (count > broker.settings.maxPartitionsPerRequest)
+      return this.errorResponse(request, ErrorCode.INVALID_REQUEST, ctx.header.apiVersion);
     return {
       throttleTimeMs: 0,
       topics: request.topics.map((topic) => ({
@@ -26,10 +27,16 @@ export const offsetForLeaderEpoch: ApiHandler<typeof ApiKey.OffsetForLeaderEpoch
           const located = broker.topics.get(topic.topic)
             ? broker.replicas.leaderReplica(topic.topic, p.partition, p.currentLeaderEpoch ?? -1)
             : { errorCode: ErrorCode.UNKNOWN_TOPIC_OR_PARTITION };
-          if ('errorCode' in located) return { errorCode: located.errorCode, partition: p.partition, leaderEpoch: -1, endOffset: -1 };
+          if ('errorCode' in located)
+            return { errorCode: located.errorCode, partition: p.partition, leaderEpoch: -1, endOffset: -1 };
           const { log } = located.replica;
           const end = log.epochs.endOffsetFor(p.leaderEpoch, log.logEndOffset);
-          return { errorCode: ErrorCode.NONE, partition: p.partition, leaderEpoch: end.epoch, endOffset: end.endOffset };
+          return {
+            errorCode: ErrorCode.NONE,
+            partition: p.partition,
+            leaderEpoch: end.epoch,
+            endOffset: end.endOffset,
+          };
         }),
       })),
     };
@@ -39,7 +46,12 @@ export const offsetForLeaderEpoch: ApiHandler<typeof ApiKey.OffsetForLeaderEpoch
       throttleTimeMs: 0,
       topics: (request?.topics ?? []).map((topic) => ({
         topic: topic.topic,
-        partitions: topic.partitions.map((p) => ({ errorCode, partition: p.partition, leaderEpoch: -1, endOffset: -1 })),
+        partitions: topic.partitions.map((p) => ({
+          errorCode,
+          partition: p.partition,
+          leaderEpoch: -1,
+          endOffset: -1,
+        })),
       })),
     };
   },

@@ -16,9 +16,23 @@ const SOURCE_TOPIC = 1;
 const SOURCE_STATIC_BROKER = 4;
 const SOURCE_DEFAULT = 5;
 
-const CONFIG_TYPE: Record<TopicConfigDef['type'], number> = { boolean: 1, string: 2, int: 3, long: 5, double: 6, list: 7 };
+const CONFIG_TYPE: Record<TopicConfigDef['type'], number> = {
+  boolean: 1,
+  string: 2,
+  int: 3,
+  long: 5,
+  double: 6,
+  list: 7,
+};
 
-function entry(name: string, value: string, source: number, type: number, _version: number, synonyms: { name: string; value: string; source: number }[]) {
+function entry(
+  name: string,
+  value: string,
+  source: number,
+  type: number,
+  _version: number,
+  synonyms: { name: string; value: string; source: number }[],
+) {
   return {
     name,
     value,
@@ -40,19 +54,40 @@ export const describeConfigs: ApiHandler<typeof ApiKey.DescribeConfigs> = {
   handle(ctx, request) {
     const { broker, header } = ctx;
     const results = request.resources.map((resource) => {
-      const base = { errorCode: ErrorCode.NONE, errorMessage: null as string | null, resourceType: resource.resourceType, resourceName: resource.resourceName };
+      const base = {
+        errorCode: ErrorCode.NONE,
+        errorMessage: null as string | null,
+        resourceType: resource.resourceType,
+        resourceName: resource.resourceName,
+      };
       const wanted = (name: string) => resource.configurationKeys === null || resource.configurationKeys.includes(name);
       if (resource.resourceType === RESOURCE_TOPIC) {
         const topic = broker.topics.get(resource.resourceName);
-        if (!topic) return { ...base, errorCode: ErrorCode.UNKNOWN_TOPIC_OR_PARTITION, errorMessage: `Topic ${resource.resourceName} does not exist`, configs: [] };
+        if (!topic)
+          return {
+            ...base,
+            errorCode: ErrorCode.UNKNOWN_TOPIC_OR_PARTITION,
+            errorMessage: `Topic ${resource.resourceName} does not exist`,
+            configs: [],
+          };
         const configs = TOPIC_CONFIGS.filter((def) => wanted(def.name)).map((def) => {
           const effective = effectiveTopicConfig(def, broker.settings.topicDefaults, topic.configs);
-          const source = effective.source === 'topic' ? SOURCE_TOPIC : effective.source === 'broker' ? SOURCE_STATIC_BROKER : SOURCE_DEFAULT;
+          const source =
+            effective.source === 'topic'
+              ? SOURCE_TOPIC
+              : effective.source === 'broker'
+                ? SOURCE_STATIC_BROKER
+                : SOURCE_DEFAULT;
           const synonyms = [];
           if (request.includeSynonyms) {
-            if (topic.configs[def.name] !== undefined) synonyms.push({ name: def.name, value: topic.configs[def.name], source: SOURCE_TOPIC });
+            if (topic.configs[def.name] !== undefined)
+              synonyms.push({ name: def.name, value: topic.configs[def.name], source: SOURCE_TOPIC });
             if (def.brokerKey && broker.settings.topicDefaults[def.brokerKey] !== undefined) {
-              synonyms.push({ name: def.brokerKey, value: broker.settings.topicDefaults[def.brokerKey], source: SOURCE_STATIC_BROKER });
+              synonyms.push({
+                name: def.brokerKey,
+                value: broker.settings.topicDefaults[def.brokerKey],
+                source: SOURCE_STATIC_BROKER,
+              });
             }
             synonyms.push({ name: def.brokerKey ?? def.name, value: def.defaultValue, source: SOURCE_DEFAULT });
           }
@@ -62,23 +97,46 @@ export const describeConfigs: ApiHandler<typeof ApiKey.DescribeConfigs> = {
       }
       if (resource.resourceType === RESOURCE_BROKER) {
         if (resource.resourceName !== '' && resource.resourceName !== String(broker.nodeId)) {
-          return { ...base, errorCode: ErrorCode.INVALID_REQUEST, errorMessage: `broker ${resource.resourceName} is not this broker (${broker.nodeId})`, configs: [] };
+          return {
+            ...base,
+            errorCode: ErrorCode.INVALID_REQUEST,
+            errorMessage: `broker ${resource.resourceName} is not this broker (${broker.nodeId})`,
+            configs: [],
+          };
         }
         const configs = TOPIC_CONFIGS.filter((def) => def.brokerKey && wanted(def.brokerKey)).map((def) => {
           const key = def.brokerKey!;
           const given = broker.settings.topicDefaults[key];
-          return entry(key, given ?? def.defaultValue, given !== undefined ? SOURCE_STATIC_BROKER : SOURCE_DEFAULT, CONFIG_TYPE[def.type], header.apiVersion, []);
+          return entry(
+            key,
+            given ?? def.defaultValue,
+            given !== undefined ? SOURCE_STATIC_BROKER : SOURCE_DEFAULT,
+            CONFIG_TYPE[def.type],
+            header.apiVersion,
+            [],
+          );
         });
         return { ...base, configs };
       }
-      return { ...base, errorCode: ErrorCode.INVALID_REQUEST, errorMessage: `unsupported resource type ${resource.resourceType}`, configs: [] };
+      return {
+        ...base,
+        errorCode: ErrorCode.INVALID_REQUEST,
+        errorMessage: `unsupported resource type ${resource.resourceType}`,
+        configs: [],
+      };
     });
     return { throttleTimeMs: 0, results };
   },
   errorResponse(request, errorCode) {
     return {
       throttleTimeMs: 0,
-      results: (request?.resources ?? []).map((r) => ({ errorCode, errorMessage: null, resourceType: r.resourceType, resourceName: r.resourceName, configs: [] })),
+      results: (request?.resources ?? []).map((r) => ({
+        errorCode,
+        errorMessage: null,
+        resourceType: r.resourceType,
+        resourceName: r.resourceName,
+        configs: [],
+      })),
     };
   },
 };

@@ -21,7 +21,11 @@ export const createPartitions: ApiHandler<typeof ApiKey.CreatePartitions> = {
     const results = [];
     const seen = new Set<string>();
     for (const topic of request.topics) {
-      const result = (errorCode: number, errorMessage: string | null) => ({ name: topic.name, errorCode, errorMessage });
+      const result = (errorCode: number, errorMessage: string | null) => ({
+        name: topic.name,
+        errorCode,
+        errorMessage,
+      });
       if (seen.has(topic.name)) {
         results.push(result(ErrorCode.INVALID_REQUEST, 'duplicate topic in the request'));
         continue;
@@ -33,7 +37,12 @@ export const createPartitions: ApiHandler<typeof ApiKey.CreatePartitions> = {
         continue;
       }
       if (isInternalTopic(topic.name)) {
-        results.push(result(ErrorCode.INVALID_REQUEST, `Topic ${topic.name} is internal: its partition count is fixed (offsets.topic.num.partitions).`));
+        results.push(
+          result(
+            ErrorCode.INVALID_REQUEST,
+            `Topic ${topic.name} is internal: its partition count is fixed (offsets.topic.num.partitions).`,
+          ),
+        );
         continue;
       }
       if (topic.count <= info.partitions) {
@@ -53,7 +62,9 @@ export const createPartitions: ApiHandler<typeof ApiKey.CreatePartitions> = {
           topic.assignments.length === topic.count - info.partitions &&
           topic.assignments.every((a) => a.brokerIds.length === 1 && a.brokerIds[0] === broker.nodeId);
         if (!valid) {
-          results.push(result(ErrorCode.INVALID_REPLICA_ASSIGNMENT, 'assignments must give one existing broker per new partition'));
+          results.push(
+            result(ErrorCode.INVALID_REPLICA_ASSIGNMENT, 'assignments must give one existing broker per new partition'),
+          );
           continue;
         }
       }
@@ -63,6 +74,9 @@ export const createPartitions: ApiHandler<typeof ApiKey.CreatePartitions> = {
     return { throttleTimeMs: 0, results };
   },
   errorResponse(request, errorCode) {
-    return { throttleTimeMs: 0, results: (request?.topics ?? []).map((t) => ({ name: t.name, errorCode, errorMessage: null })) };
+    return {
+      throttleTimeMs: 0,
+      results: (request?.topics ?? []).map((t) => ({ name: t.name, errorCode, errorMessage: null })),
+    };
   },
 };

@@ -18,6 +18,9 @@ export const deleteGroups: ApiHandler<typeof ApiKey.DeleteGroups> = {
     return { throttleTimeMs: 0, results };
   },
   errorResponse(request, errorCode) {
-    return { throttleTimeMs: 0, results: (request?.groupsNames ?? []).map((groupId: string) => ({ groupId, errorCode })) };
+    return {
+      throttleTimeMs: 0,
+      results: (request?.groupsNames ?? []).map((groupId: string) => ({ groupId, errorCode })),
+    };
   },
 };

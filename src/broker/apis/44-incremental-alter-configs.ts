@@ -21,12 +21,23 @@ export const incrementalAlterConfigs: ApiHandler<typeof ApiKey.IncrementalAlterC
       const forwarded = await ctx.broker.forwardToController(this.apiKey, ctx.header.apiVersion, request);
       return forwarded ?? this.errorResponse(request, ErrorCode.NOT_CONTROLLER, ctx.header.apiVersion);
     }
-    const responses: { errorCode: number; errorMessage: string | null; resourceType: number; resourceName: string }[] = [];
-    const accepted: { index: number; topic: string; configs: { name: string; op: number; value: string | null }[] }[] = [];
+    const responses: { errorCode: number; errorMessage: string | null; resourceType: number; resourceName: string }[] =
+      [];
+    const accepted: { index: number; topic: string; configs: { name: string; op: number; value: string | null }[] }[] =
+      [];
     for (const resource of request.resources) {
-      const answer = (errorCode: number, errorMessage: string | null) => responses.push({ errorCode, errorMessage, resourceType: resource.resourceType, resourceName: resource.resourceName });
+      const answer = (errorCode: number, errorMessage: string | null) =>
+        responses.push({
+          errorCode,
+          errorMessage,
+          resourceType: resource.resourceType,
+          resourceName: resource.resourceName,
+        });
       if (resource.resourceType === BROKER) {
-        answer(ErrorCode.INVALID_REQUEST, 'broker configs are static in Brook: set them in the config file and restart');
+        answer(
+          ErrorCode.INVALID_REQUEST,
+          'broker configs are static in Brook: set them in the config file and restart',
+        );
         continue;
       }
       if (resource.resourceType !== TOPIC) {
@@ -43,7 +54,8 @@ export const incrementalAlterConfigs: ApiHandler<typeof ApiKey.IncrementalAlterC
         if (names.has(c.name)) problem = `config ${c.name} appears twice`;
         names.add(c.name);
         if (c.configOperation < 0 || c.configOperation > 3) problem = `unknown config operation ${c.configOperation}`;
-        else if ((c.configOperation === 2 || c.configOperation === 3) && topicConfigDef(c.name)?.type !== 'list') problem = `${c.name} is not a list config: APPEND and SUBTRACT apply to list configs only`;
+        else if ((c.configOperation === 2 || c.configOperation === 3) && topicConfigDef(c.name)?.type !== 'list')
+          problem = `${c.name} is not a list config: APPEND and SUBTRACT apply to list configs only`;
         else if (c.configOperation === 0 && c.value === null) problem = `SET of ${c.name} needs a value`;
         else {
           const invalid = validateTopicConfig(c.name, c.configOperation === 0 ? c.value : null);
@@ -59,10 +71,20 @@ export const incrementalAlterConfigs: ApiHandler<typeof ApiKey.IncrementalAlterC
       // default, else Kafka's), as in Kafka; they are sent on as a SET of the result.
       const overrides = ctx.broker.quorum.image.topicConfigs(resource.resourceName);
       const configs = resource.configs.map((c) => {
-        if (c.configOperation !== 2 && c.configOperation !== 3) return { name: c.name, op: c.configOperation, value: c.value };
-        const current = effectiveTopicConfig(topicConfigDef(c.name)!, ctx.broker.settings.topicDefaults, overrides).value.split(',').map((v) => v.trim()).filter(Boolean);
-        const given = (c.value ?? '').split(',').map((v) => v.trim()).filter(Boolean);
-        const next = c.configOperation === 2 ? [...current, ...given.filter((v) => !current.includes(v))] : current.filter((v) => !given.includes(v));
+        if (c.configOperation !== 2 && c.configOperation !== 3)
+          return { name: c.name, op: c.configOperation, value: c.value };
+        const current = effectiveTopicConfig(topicConfigDef(c.name)!, ctx.broker.settings.topicDefaults, overrides)
+          .value.split(',')
+          .map((v) => v.trim())
+          .filter(Boolean);
+        const given = (c.value ?? '')
+          .split(',')
+          .map((v) => v.trim())
+          .filter(Boolean);
+        const next =
+          c.configOperation === 2
+            ? [...current, ...given.filter((v) => !current.includes(v))]
+            : current.filter((v) => !given.includes(v));
         return { name: c.name, op: 0, value: next.join(',') };
       });
       const emptied = configs.find((c) => c.op === 0 && c.value === '');
@@ -74,16 +96,30 @@ export const incrementalAlterConfigs: ApiHandler<typeof ApiKey.IncrementalAlterC
       answer(ErrorCode.NONE, null);
     }
     if (!request.validateOnly && accepted.length > 0) {
-      const results = await ctx.broker.quorum.alterTopicConfigs(accepted.map((a) => ({ topic: a.topic, configs: a.configs })));
+      const results = await ctx.broker.quorum.alterTopicConfigs(
+        accepted.map((a) => ({ topic: a.topic, configs: a.configs })),
+      );
       results.forEach((result, i) => {
         responses[accepted[i].index].errorCode = result.errorCode;
         responses[accepted[i].index].errorMessage = result.errorMessage;
-        if (result.errorCode === ErrorCode.NONE) ctx.broker.logger.info('topic configs altered', { topic: result.topic, configs: accepted[i].configs.map((c) => c.name) });
+        if (result.errorCode === ErrorCode.NONE)
+          ctx.broker.logger.info('topic configs altered', {
+            topic: result.topic,
+            configs: accepted[i].configs.map((c) => c.name),
+          });
       });
     }
     return { throttleTimeMs: 0, responses };
   },
   errorResponse(request, errorCode) {
-    return { throttleTimeMs: 0, responses: (request?.resources ?? []).map((r) => ({ errorCode, errorMessage: null, resourceType: r.resourceType, resourceName: r.resourceName })) };
+    return {
+      throttleTimeMs: 0,
+      responses: (request?.resources ?? []).map((r) => ({
+        errorCode,
+        errorMessage: null,
+        resourceType: r.resourceType,
+        resourceName: r.resourceName,
+      })),
+    };
   },
 };

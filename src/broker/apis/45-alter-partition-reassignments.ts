@@ -17,11 +17,25 @@ export const alterPartitionReassignments: ApiHandler<typeof ApiKey.AlterPartitio
       return forwarded ?? this.errorResponse(request, ErrorCode.NOT_CONTROLLER, ctx.header.apiVersion);
     }
     const duplicate = request.topics.find((t, i) => request.topics.findIndex((u) => u.name === t.name) !== i);
-    if (duplicate) return { throttleTimeMs: 0, errorCode: ErrorCode.INVALID_REQUEST, errorMessage: `topic ${duplicate.name} appears twice`, responses: [] };
+    if (duplicate)
+      return {
+        throttleTimeMs: 0,
+        errorCode: ErrorCode.INVALID_REQUEST,
+        errorMessage: `topic ${duplicate.name} appears twice`,
+        responses: [],
+      };
     const responses = await ctx.broker.quorum.alterPartitionReassignments(request.topics);
     for (const topic of responses) {
       for (const p of topic.partitions) {
-        if (p.errorCode === ErrorCode.NONE) ctx.broker.logger.info('partition reassignment', { topic: topic.name, partition: p.partitionIndex, replicas: request.topics.find((t) => t.name === topic.name)?.partitions.find((q) => q.partitionIndex === p.partitionIndex)?.replicas ?? 'cancelled' });
+        if (p.errorCode === ErrorCode.NONE)
+          ctx.broker.logger.info('partition reassignment', {
+            topic: topic.name,
+            partition: p.partitionIndex,
+            replicas:
+              request.topics
+                .find((t) => t.name === topic.name)
+                ?.partitions.find((q) => q.partitionIndex === p.partitionIndex)?.replicas ?? 'cancelled',
+          });
       }
     }
     return { throttleTimeMs: 0, errorCode: ErrorCode.NONE, errorMessage: null, responses };
@@ -31,7 +45,10 @@ export const alterPartitionReassignments: ApiHandler<typeof ApiKey.AlterPartitio
       throttleTimeMs: 0,
       errorCode,
       errorMessage: null,
-      responses: (request?.topics ?? []).map((t) => ({ name: t.name, partitions: t.partitions.map((p) => ({ partitionIndex: p.partitionIndex, errorCode, errorMessage: null })) })),
+      responses: (request?.topics ?? []).map((t) => ({
+        name: t.name,
+        partitions: t.partitions.map((p) => ({ partitionIndex: p.partitionIndex, errorCode, errorMessage: null })),
+      })),
     };
   },
 };

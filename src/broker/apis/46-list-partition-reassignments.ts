@@ -11,11 +11,24 @@ export const listPartitionReassignments: ApiHandler<typeof ApiKey.ListPartitionR
   maxVersion: 0,
   async handle(ctx, request) {
     const ongoing = ctx.broker.quorum.listPartitionReassignments(request.topics);
-    const topics: { name: string; partitions: { partitionIndex: number; replicas: number[]; addingReplicas: number[]; removingReplicas: number[] }[] }[] = [];
+    const topics: {
+      name: string;
+      partitions: {
+        partitionIndex: number;
+        replicas: number[];
+        addingReplicas: number[];
+        removingReplicas: number[];
+      }[];
+    }[] = [];
     for (const r of ongoing) {
       let topic = topics.find((t) => t.name === r.topic);
       if (!topic) topics.push((topic = { name: r.topic, partitions: [] }));
-      topic.partitions.push({ partitionIndex: r.partitionIndex, replicas: r.replicas, addingReplicas: r.addingReplicas, removingReplicas: r.removingReplicas });
+      topic.partitions.push({
+        partitionIndex: r.partitionIndex,
+        replicas: r.replicas,
+        addingReplicas: r.addingReplicas,
+        removingReplicas: r.removingReplicas,
+      });
     }
     return { throttleTimeMs: 0, errorCode: 0, errorMessage: null, topics };
   },

@@ -18,7 +18,9 @@ export const offsetDelete: ApiHandler<typeof ApiKey.OffsetDelete> = {
     if (precheck !== ErrorCode.NONE) return this.errorResponse(request, precheck, 0);
     const group = groups.describe(request.groupId);
     const subscribed = group ? subscribedTopics(group) : new Set<string>();
-    const wanted = request.topics.flatMap((t) => t.partitions.map((p) => ({ topic: t.name, partition: p.partitionIndex })));
+    const wanted = request.topics.flatMap((t) =>
+      t.partitions.map((p) => ({ topic: t.name, partition: p.partitionIndex })),
+    );
     const { groupError, results } = groups.deleteOffsets(request.groupId, wanted, subscribed);
     if (groupError !== ErrorCode.NONE) return this.errorResponse(request, groupError, 0);
     let i = 0;

@@ -57,7 +57,10 @@ export function validOwners(members: StickyMember[], partitionsOf: (topic: strin
         if (!Number.isInteger(partition) || partition < 0 || partition >= count) continue;
         const key = keyOf(topic, partition);
         const current = owners.get(key);
-        const wins = !current || member.generationId > current.generationId || (member.generationId === current.generationId && member.memberId < current.memberId);
+        const wins =
+          !current ||
+          member.generationId > current.generationId ||
+          (member.generationId === current.generationId && member.memberId < current.memberId);
         if (wins) owners.set(key, { memberId: member.memberId, generationId: member.generationId });
       }
     }
@@ -92,7 +95,9 @@ export function cooperativeStickyAssign(members: StickyMember[], partitionsOf: (
   // that could take one of its partitions. Each move lowers the sum of squared loads, so
   // the loop ends; a partition its holder did not own before moves first (stickiness).
   for (;;) {
-    const byLoadDescending = [...sorted].sort((a, b) => holding.get(b.memberId)!.size - holding.get(a.memberId)!.size || (a.memberId < b.memberId ? -1 : 1));
+    const byLoadDescending = [...sorted].sort(
+      (a, b) => holding.get(b.memberId)!.size - holding.get(a.memberId)!.size || (a.memberId < b.memberId ? -1 : 1),
+    );
     let moved = false;
     for (const heavy of byLoadDescending) {
       const heavyLoad = holding.get(heavy.memberId)!.size;
@@ -101,7 +106,10 @@ export function cooperativeStickyAssign(members: StickyMember[], partitionsOf: (
         const lightTopics = subscribed.get(light.memberId)!;
         const movable = [...holding.get(heavy.memberId)!].filter((key) => lightTopics.has(splitKey(key)[0]));
         if (movable.length === 0) continue;
-        movable.sort((a, b) => Number(owners.get(a) === heavy.memberId) - Number(owners.get(b) === heavy.memberId) || compareKeys(b, a));
+        movable.sort(
+          (a, b) =>
+            Number(owners.get(a) === heavy.memberId) - Number(owners.get(b) === heavy.memberId) || compareKeys(b, a),
+        );
         const key = movable[0];
         holding.get(heavy.memberId)!.delete(key);
         holding.get(light.memberId)!.add(key);

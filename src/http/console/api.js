@@ -24,9 +24,13 @@ export async function api(method, path, body) {
       signal: controller.signal,
     });
   } catch (error) {
-    throw new ApiError(0, 'unreachable', controller.signal.aborted
-      ? `The node did not answer within ${REQUEST_TIMEOUT_MS / 1000} seconds.`
-      : 'Cannot reach the Brook node. Is it running, and is its HTTP listener on?');
+    throw new ApiError(
+      0,
+      'unreachable',
+      controller.signal.aborted
+        ? `The node did not answer within ${REQUEST_TIMEOUT_MS / 1000} seconds.`
+        : 'Cannot reach the Brook node. Is it running, and is its HTTP listener on?',
+    );
   } finally {
     clearTimeout(timer);
   }
@@ -36,12 +40,21 @@ export async function api(method, path, body) {
   try {
     parsed = text === '' ? null : JSON.parse(text);
   } catch {
-    if (!response.ok) throw new ApiError(response.status, 'http-' + response.status, `The node answered ${response.status} ${response.statusText}.`);
+    if (!response.ok)
+      throw new ApiError(
+        response.status,
+        'http-' + response.status,
+        `The node answered ${response.status} ${response.statusText}.`,
+      );
     throw new ApiError(response.status, 'bad-answer', 'The node sent an answer that is not JSON.');
   }
   if (!response.ok) {
     const error = parsed && typeof parsed.error === 'object' ? parsed.error : null;
-    throw new ApiError(response.status, error?.code ?? 'http-' + response.status, error?.message ?? `The node answered ${response.status} ${response.statusText}.`);
+    throw new ApiError(
+      response.status,
+      error?.code ?? 'http-' + response.status,
+      error?.message ?? `The node answered ${response.status} ${response.statusText}.`,
+    );
   }
   return parsed;
 }

@@ -38,7 +38,8 @@ function route() {
   }
   hideNotice();
   const container = document.getElementById('page');
-  for (const link of document.querySelectorAll('#nav a')) link.classList.toggle('active', match?.r.nav === link.dataset.page);
+  for (const link of document.querySelectorAll('#nav a'))
+    link.classList.toggle('active', match?.r.nav === link.dataset.page);
   if (!match) {
     replace(container, h('h1', {}, 'Not found'), h('p', {}, 'There is no console page at ', h('code', {}, hash), '.'));
     return;

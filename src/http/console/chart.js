@@ -96,7 +96,8 @@ export class LineChart {
     const offset = this.windowPoints - this.times.length;
     context.fillStyle = '#667';
     // The oldest point's time is labelled once the window is wide enough not to collide.
-    if ((this.times.length - 1) * stepX > 140) context.fillText(new Date(this.times[0]).toLocaleTimeString(), left + offset * stepX, heightCss - 6);
+    if ((this.times.length - 1) * stepX > 140)
+      context.fillText(new Date(this.times[0]).toLocaleTimeString(), left + offset * stepX, heightCss - 6);
     context.textAlign = 'right';
     context.fillText(new Date(this.times[this.times.length - 1]).toLocaleTimeString(), right, heightCss - 6);
     context.textAlign = 'left';

@@ -31,7 +31,8 @@ export function parseCsv(text) {
       field = '';
       if (!(row.length === 1 && row[0] === '')) rows.push(row);
       row = [];
-      if (rows.length > FILE_ROWS_MAX + 1) throw new Error(`The file has more than ${FILE_ROWS_MAX} rows; split it into smaller files.`);
+      if (rows.length > FILE_ROWS_MAX + 1)
+        throw new Error(`The file has more than ${FILE_ROWS_MAX} rows; split it into smaller files.`);
     } else field += c;
   }
   if (quoted) throw new Error('The CSV file ends inside a quoted field.');
@@ -42,7 +43,8 @@ export function parseCsv(text) {
   if (rows.length === 0) throw new Error('The CSV file is empty.');
   const columns = rows[0].map((c, index) => c.trim() || `column${index + 1}`);
   const records = rows.slice(1).map((cells, line) => {
-    if (cells.length !== columns.length) throw new Error(`Row ${line + 2} has ${cells.length} fields but the header names ${columns.length} columns.`);
+    if (cells.length !== columns.length)
+      throw new Error(`Row ${line + 2} has ${cells.length} fields but the header names ${columns.length} columns.`);
     return Object.fromEntries(columns.map((c, index) => [c, cells[index]]));
   });
   return { columns, rows: records };
@@ -61,10 +63,12 @@ export function parseJsonLines(text) {
     } catch {
       throw new Error(`Line ${i + 1} is not valid JSON.`);
     }
-    if (value === null || typeof value !== 'object' || Array.isArray(value)) throw new Error(`Line ${i + 1} is not a JSON object.`);
+    if (value === null || typeof value !== 'object' || Array.isArray(value))
+      throw new Error(`Line ${i + 1} is not a JSON object.`);
     for (const key of Object.keys(value)) columns.add(key);
     rows.push(value);
-    if (rows.length > FILE_ROWS_MAX) throw new Error(`The file has more than ${FILE_ROWS_MAX} rows; split it into smaller files.`);
+    if (rows.length > FILE_ROWS_MAX)
+      throw new Error(`The file has more than ${FILE_ROWS_MAX} rows; split it into smaller files.`);
   }
   if (rows.length === 0) throw new Error('The file has no JSON lines.');
   return { columns: [...columns], rows };

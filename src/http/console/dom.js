@@ -35,11 +35,32 @@ export function replace(element, ...children) {
 
 /** A table from column titles and rows of cells (strings or nodes). */
 export function table(titles, rows, options = {}) {
-  return h('table', { class: options.class ?? 'grid' },
-    h('thead', {}, h('tr', {}, titles.map((t) => h('th', {}, t)))),
-    h('tbody', {}, rows.length === 0
-      ? h('tr', {}, h('td', { colspan: titles.length, class: 'empty' }, options.empty ?? 'Nothing here yet.'))
-      : rows.map((cells) => h('tr', {}, cells.map((c) => h('td', {}, c))))));
+  return h(
+    'table',
+    { class: options.class ?? 'grid' },
+    h(
+      'thead',
+      {},
+      h(
+        'tr',
+        {},
+        titles.map((t) => h('th', {}, t)),
+      ),
+    ),
+    h(
+      'tbody',
+      {},
+      rows.length === 0
+        ? h('tr', {}, h('td', { colspan: titles.length, class: 'empty' }, options.empty ?? 'Nothing here yet.'))
+        : rows.map((cells) =>
+            h(
+              'tr',
+              {},
+              cells.map((c) => h('td', {}, c)),
+            ),
+          ),
+    ),
+  );
 }
 
 const numberFormat = new Intl.NumberFormat('en-US', { maximumFractionDigits: 1 });
@@ -97,10 +118,22 @@ export function statusLine() {
   const element = h('p', { class: 'status', role: 'status' });
   return {
     element,
-    busy(text) { element.className = 'status busy'; element.textContent = text; },
-    ok(text) { element.className = 'status ok'; element.textContent = text; },
-    fail(error) { element.className = 'status fail'; element.textContent = error instanceof Error ? error.message : String(error); },
-    clear() { element.className = 'status'; element.textContent = ''; },
+    busy(text) {
+      element.className = 'status busy';
+      element.textContent = text;
+    },
+    ok(text) {
+      element.className = 'status ok';
+      element.textContent = text;
+    },
+    fail(error) {
+      element.className = 'status fail';
+      element.textContent = error instanceof Error ? error.message : String(error);
+    },
+    clear() {
+      element.className = 'status';
+      element.textContent = '';
+    },
   };
 }
 

@@ -20,7 +20,10 @@ export function suggestTopics(input, datalist, options = {}) {
     try {
       const answer = await api('GET', `/api/v1/topics?limit=${SUGGESTIONS_MAX}&search=${encode(search)}`);
       const topics = options.includeInternal ? answer.topics : answer.topics.filter((t) => !t.internal);
-      replace(datalist, topics.map((t) => h('option', { value: t.name })));
+      replace(
+        datalist,
+        topics.map((t) => h('option', { value: t.name })),
+      );
     } catch {
       // Suggestions are a convenience: a failure leaves the field usable as plain text.
     }

@@ -30,7 +30,13 @@ export function clusterView(broker: Broker) {
   const image = broker.quorum.image;
   const leaderCount = new Map<number, number>();
   const replicaCount = new Map<number, number>();
-  const totals: PartitionTotals = { topics: image.topicsByName.size, partitions: 0, underReplicatedPartitions: 0, offlinePartitions: 0, logSizeBytes: 0 };
+  const totals: PartitionTotals = {
+    topics: image.topicsByName.size,
+    partitions: 0,
+    underReplicatedPartitions: 0,
+    offlinePartitions: 0,
+    logSizeBytes: 0,
+  };
   for (const topic of image.topicsByName.values()) {
     for (const p of topic.partitions.values()) {
       totals.partitions++;
@@ -41,10 +47,20 @@ export function clusterView(broker: Broker) {
     }
   }
   for (const log of broker.logs.all()) totals.logSizeBytes += log.sizeBytes;
-  const brokers = [...image.brokers.values()].sort((a, b) => a.brokerId - b.brokerId).map((b) => {
-    const endpoint = b.endPoints.find((e) => e.name !== CONTROLLER_ENDPOINT) ?? b.endPoints[0];
-    return { nodeId: b.brokerId, host: endpoint?.host ?? '', port: endpoint?.port ?? -1, rack: b.rack, fenced: b.fenced, leaderCount: leaderCount.get(b.brokerId) ?? 0, replicaCount: replicaCount.get(b.brokerId) ?? 0 };
-  });
+  const brokers = [...image.brokers.values()]
+    .sort((a, b) => a.brokerId - b.brokerId)
+    .map((b) => {
+      const endpoint = b.endPoints.find((e) => e.name !== CONTROLLER_ENDPOINT) ?? b.endPoints[0];
+      return {
+        nodeId: b.brokerId,
+        host: endpoint?.host ?? '',
+        port: endpoint?.port ?? -1,
+        rack: b.rack,
+        fenced: b.fenced,
+        leaderCount: leaderCount.get(b.brokerId) ?? 0,
+        replicaCount: replicaCount.get(b.brokerId) ?? 0,
+      };
+    });
   return { clusterId: broker.clusterId, controllerId: broker.quorum.leaderId, nodeId: broker.nodeId, brokers, totals };
 }
 
@@ -57,19 +73,53 @@ interface Progress {
 export async function quorumView(broker: Broker) {
   const local = broker.quorum.describe();
   const toProgress = (list: { nodeId: number; matchIndex: number }[], commitIndex: number): Progress[] =>
-    list.map((p) => ({ nodeId: p.nodeId, matchIndex: p.matchIndex, lag: Math.max(0, commitIndex - p.matchIndex) })).sort((a, b) => a.nodeId - b.nodeId);
-  const base = { leaderId: local.leaderId, term: local.term, commitIndex: local.commitIndex, nodeId: broker.nodeId, role: local.role, appliedIndex: local.appliedIndex };
+    list
+      .map((p) => ({ nodeId: p.nodeId, matchIndex: p.matchIndex, lag: Math.max(0, commitIndex - p.matchIndex) }))
+      .sort((a, b) => a.nodeId - b.nodeId);
+  const base = {
+    leaderId: local.leaderId,
+    term: local.term,
+    commitIndex: local.commitIndex,
+    nodeId: broker.nodeId,
+    role: local.role,
+    appliedIndex: local.appliedIndex,
+  };
   if (local.role === 'leader') {
-    return { ...base, source: 'local', voters: toProgress(local.progress.filter((p) => p.voter), local.commitIndex), observers: toProgress(local.progress.filter((p) => !p.voter), local.commitIndex) };
+    return {
+      ...base,
+      source: 'local',
+      voters: toProgress(
+        local.progress.filter((p) => p.voter),
+        local.commitIndex,
+      ),
+      observers: toProgress(
+        local.progress.filter((p) => !p.voter),
+        local.commitIndex,
+      ),
+    };
   }
   const endpoint = local.leaderId >= 0 ? broker.quorum.endpointOf(local.leaderId) : undefined;
   if (endpoint) {
-    const connection = new KafkaConnection({ host: endpoint.host, port: endpoint.port, clientId: `brook-http-${broker.nodeId}`, requestTimeoutMs: QUORUM_ASK_TIMEOUT_MS, connectTimeoutMs: QUORUM_ASK_TIMEOUT_MS });
+    const connection = new KafkaConnection({
+      host: endpoint.host,
+      port: endpoint.port,
+      clientId: `brook-http-${broker.nodeId}`,
+      requestTimeoutMs: QUORUM_ASK_TIMEOUT_MS,
+      connectTimeoutMs: QUORUM_ASK_TIMEOUT_MS,
+    });
     try {
       await connection.connect();
       const answer = await connection.request(ApiKey.RaftDescribeQuorum, 0, {});
       if (answer.errorCode === 0) {
-        return { ...base, leaderId: answer.leaderId, term: answer.term, commitIndex: answer.commitIndex, source: `leader ${answer.leaderId}`, voters: toProgress(answer.voters, answer.commitIndex), observers: toProgress(answer.observers, answer.commitIndex) };
+        return {
+          ...base,
+          leaderId: answer.leaderId,
+          term: answer.term,
+          commitIndex: answer.commitIndex,
+          source: `leader ${answer.leaderId}`,
+          voters: toProgress(answer.voters, answer.commitIndex),
+          observers: toProgress(answer.observers, answer.commitIndex),
+        };
       }
     } catch {
       // The leader's progress is not available: answer what this node knows.
@@ -77,10 +127,16 @@ export async function quorumView(broker: Broker) {
       connection.close();
     }
   }
-  const unknown = (ids: number[]): Progress[] => ids.sort((a, b) => a - b).map((nodeId) => ({ nodeId, matchIndex: null, lag: null }));
+  const unknown = (ids: number[]): Progress[] =>
+    ids.sort((a, b) => a - b).map((nodeId) => ({ nodeId, matchIndex: null, lag: null }));
   const voterIds = broker.quorum.voters().map((v) => v.id);
   const observerIds = [...broker.quorum.image.brokers.keys()].filter((id) => !voterIds.includes(id));
-  return { ...base, source: 'local (the leader could not be asked)', voters: unknown(voterIds), observers: unknown(observerIds) };
+  return {
+    ...base,
+    source: 'local (the leader could not be asked)',
+    voters: unknown(voterIds),
+    observers: unknown(observerIds),
+  };
 }
 
 export function addClusterRoutes(router: Router, context: ApiContext): void {

@@ -26,13 +26,18 @@ function totalLag(description: GroupDescription): number {
 /** A group's description, or 404 when the coordinator knows neither members nor offsets. */
 async function describeExisting(admin: Admin, groupId: string): Promise<GroupDescription> {
   const description = await admin.describeGroup(groupId);
-  if (description.state === 'Dead' && description.offsets.length === 0) throw notFound(`consumer group "${groupId}" does not exist`, 'GROUP_ID_NOT_FOUND');
+  if (description.state === 'Dead' && description.offsets.length === 0)
+    throw notFound(`consumer group "${groupId}" does not exist`, 'GROUP_ID_NOT_FOUND');
   return description;
 }
 
 function requireEmpty(description: GroupDescription, action: string): void {
   if (description.members.length > 0 || !['Empty', 'Dead'].includes(description.state)) {
-    throw new HttpError(409, 'NON_EMPTY_GROUP', `cannot ${action} group "${description.groupId}": it has ${description.members.length} active member(s) (state ${description.state}); stop its consumers first`);
+    throw new HttpError(
+      409,
+      'NON_EMPTY_GROUP',
+      `cannot ${action} group "${description.groupId}": it has ${description.members.length} active member(s) (state ${description.state}); stop its consumers first`,
+    );
   }
 }
 
@@ -41,19 +46,26 @@ async function resetOffsets(context: ApiContext, groupId: string, raw: unknown) 
   onlyFields(body, ['topic', 'to', 'offset', 'timestamp', 'partitions']);
   const topicName = requireString(body, 'topic');
   const to = body.to as ResetTarget;
-  if (!RESET_TARGETS.includes(to)) throw badRequest(`to must be one of ${RESET_TARGETS.join(', ')}, got ${JSON.stringify(body.to ?? null)}`);
+  if (!RESET_TARGETS.includes(to))
+    throw badRequest(`to must be one of ${RESET_TARGETS.join(', ')}, got ${JSON.stringify(body.to ?? null)}`);
   const offset = optionalInteger(body, 'offset', 0);
   const timestamp = optionalInteger(body, 'timestamp', 0);
   if (to === 'offset' && offset === undefined) throw badRequest('to "offset" needs offset (a non-negative integer)');
-  if (to === 'timestamp' && timestamp === undefined) throw badRequest('to "timestamp" needs timestamp (milliseconds since the epoch)');
+  if (to === 'timestamp' && timestamp === undefined)
+    throw badRequest('to "timestamp" needs timestamp (milliseconds since the epoch)');
   const topic = existingTopic(context.broker, topicName);
   let partitions = [...topic.partitions.keys()].sort((a, b) => a - b);
   if (body.partitions !== undefined && body.partitions !== null) {
-    if (!Array.isArray(body.partitions) || body.partitions.length === 0 || body.partitions.some((p) => typeof p !== 'number' || !Number.isInteger(p) || p < 0)) {
+    if (
+      !Array.isArray(body.partitions) ||
+      body.partitions.length === 0 ||
+      body.partitions.some((p) => typeof p !== 'number' || !Number.isInteger(p) || p < 0)
+    ) {
       throw badRequest('partitions must be a non-empty array of partition numbers');
     }
     const missing = (body.partitions as number[]).filter((p) => !topic.partitions.has(p));
-    if (missing.length > 0) throw notFound(`topic "${topicName}" has no partition ${missing.join(', ')}`, 'UNKNOWN_TOPIC_OR_PARTITION');
+    if (missing.length > 0)
+      throw notFound(`topic "${topicName}" has no partition ${missing.join(', ')}`, 'UNKNOWN_TOPIC_OR_PARTITION');
     partitions = [...new Set(body.partitions as number[])].sort((a, b) => a - b);
   }
 
@@ -61,21 +73,26 @@ async function resetOffsets(context: ApiContext, groupId: string, raw: unknown) 
   requireEmpty(await admin.describeGroup(groupId), 'reset the offsets of');
   const cluster = admin.cluster;
   const targets = new Map<number, number>();
-  await Promise.all(partitions.map(async (partition) => {
-    // Says plainly when the partition has no leader right now.
-    await leaderConnection(cluster, topicName, partition);
-    const [earliest, latest] = await Promise.all([listOffset(cluster, topicName, partition, EARLIEST), listOffset(cluster, topicName, partition, LATEST)]);
-    let target: number;
-    if (to === 'earliest') target = earliest;
-    else if (to === 'latest') target = latest;
-    // An offset outside the log is moved to its nearest end, as kafka-consumer-groups does.
-    else if (to === 'offset') target = Math.min(latest, Math.max(earliest, offset!));
-    else {
-      const found = await listOffset(cluster, topicName, partition, timestamp!);
-      target = found < 0 ? latest : found;
-    }
-    targets.set(partition, target);
-  }));
+  await Promise.all(
+    partitions.map(async (partition) => {
+      // Says plainly when the partition has no leader right now.
+      await leaderConnection(cluster, topicName, partition);
+      const [earliest, latest] = await Promise.all([
+        listOffset(cluster, topicName, partition, EARLIEST),
+        listOffset(cluster, topicName, partition, LATEST),
+      ]);
+      let target: number;
+      if (to === 'earliest') target = earliest;
+      else if (to === 'latest') target = latest;
+      // An offset outside the log is moved to its nearest end, as kafka-consumer-groups does.
+      else if (to === 'offset') target = Math.min(latest, Math.max(earliest, offset!));
+      else {
+        const found = await listOffset(cluster, topicName, partition, timestamp!);
+        target = found < 0 ? latest : found;
+      }
+      targets.set(partition, target);
+    }),
+  );
   const coordinator = await coordinatorOf(cluster, groupId);
   const answer = await coordinator.request(ApiKey.OffsetCommit, {
     groupId,
@@ -83,25 +100,48 @@ async function resetOffsets(context: ApiContext, groupId: string, raw: unknown) 
     memberId: '',
     groupInstanceId: null,
     retentionTimeMs: -1,
-    topics: [{ name: topicName, partitions: [...targets].map(([partitionIndex, committedOffset]) => ({ partitionIndex, committedOffset, committedLeaderEpoch: -1, committedMetadata: null })) }],
+    topics: [
+      {
+        name: topicName,
+        partitions: [...targets].map(([partitionIndex, committedOffset]) => ({
+          partitionIndex,
+          committedOffset,
+          committedLeaderEpoch: -1,
+          committedMetadata: null,
+        })),
+      },
+    ],
   });
   for (const p of answer.topics[0].partitions) {
     if (p.errorCode === ErrorCode.UNKNOWN_MEMBER_ID || p.errorCode === ErrorCode.ILLEGAL_GENERATION) {
-      throw new HttpError(409, 'NON_EMPTY_GROUP', `group "${groupId}" gained members while resetting; stop its consumers first`);
+      throw new HttpError(
+        409,
+        'NON_EMPTY_GROUP',
+        `group "${groupId}" gained members while resetting; stop its consumers first`,
+      );
     }
-    if (p.errorCode !== ErrorCode.NONE) throw fromKafkaCode(p.errorCode, `resetting ${groupId} on ${topicName}-${p.partitionIndex}`);
+    if (p.errorCode !== ErrorCode.NONE)
+      throw fromKafkaCode(p.errorCode, `resetting ${groupId} on ${topicName}-${p.partitionIndex}`);
   }
-  return { groupId, topic: topicName, offsets: [...targets].sort(([a], [b]) => a - b).map(([partition, committedOffset]) => ({ partition, offset: committedOffset })) };
+  return {
+    groupId,
+    topic: topicName,
+    offsets: [...targets]
+      .sort(([a], [b]) => a - b)
+      .map(([partition, committedOffset]) => ({ partition, offset: committedOffset })),
+  };
 }
 
 export function addGroupRoutes(router: Router, context: ApiContext): void {
   router.add('GET', '/api/v1/groups', async () => {
     const admin = await context.clients.adminClient();
     const groups = await admin.listGroups();
-    const described = await Promise.all(groups.map(async (g, i) => {
-      if (i >= GROUPS_WITH_LAG_MAX) return null;
-      return admin.describeGroup(g.groupId).catch(() => null);
-    }));
+    const described = await Promise.all(
+      groups.map(async (g, i) => {
+        if (i >= GROUPS_WITH_LAG_MAX) return null;
+        return admin.describeGroup(g.groupId).catch(() => null);
+      }),
+    );
     return {
       status: 200,
       body: {
@@ -120,7 +160,9 @@ export function addGroupRoutes(router: Router, context: ApiContext): void {
     const admin = await context.clients.adminClient();
     const d = await describeExisting(admin, params.group);
     // Commit metadata is known here when this node coordinates the group.
-    const local = context.broker.groups.store.hosts(params.group) ? context.broker.groups.fetchOffsets(params.group) : new Map();
+    const local = context.broker.groups.store.hosts(params.group)
+      ? context.broker.groups.fetchOffsets(params.group)
+      : new Map();
     return {
       status: 200,
       body: {
@@ -132,9 +174,18 @@ export function addGroupRoutes(router: Router, context: ApiContext): void {
           memberId: m.memberId,
           clientId: m.clientId,
           clientHost: m.clientHost,
-          assignment: Object.entries(m.assignment).sort(([a], [b]) => a.localeCompare(b)).map(([topic, partitions]) => ({ topic, partitions: [...partitions].sort((a, b) => a - b) })),
+          assignment: Object.entries(m.assignment)
+            .sort(([a], [b]) => a.localeCompare(b))
+            .map(([topic, partitions]) => ({ topic, partitions: [...partitions].sort((a, b) => a - b) })),
         })),
-        offsets: d.offsets.map((o) => ({ topic: o.topic, partition: o.partition, committedOffset: o.offset, logEndOffset: o.logEndOffset, lag: o.lag < 0 ? null : o.lag, metadata: local.get(o.topic)?.get(o.partition)?.metadata ?? null })),
+        offsets: d.offsets.map((o) => ({
+          topic: o.topic,
+          partition: o.partition,
+          committedOffset: o.offset,
+          logEndOffset: o.logEndOffset,
+          lag: o.lag < 0 ? null : o.lag,
+          metadata: local.get(o.topic)?.get(o.partition)?.metadata ?? null,
+        })),
         totalLag: totalLag(d),
       },
     };

@@ -12,7 +12,14 @@ import { readJsonBody } from '../body';
 import { badRequest, fromKafkaCode, HttpError, notFound, toHttpError } from '../http-errors';
 import type { ApiContext } from '../http-server';
 import { Acks } from '../kafka-clients';
-import { decodeOutput, encodeInput, InputFormat, OUTPUT_FORMATS, OutputFormat, parseInputFormat } from '../record-format';
+import {
+  decodeOutput,
+  encodeInput,
+  InputFormat,
+  OUTPUT_FORMATS,
+  OutputFormat,
+  parseInputFormat,
+} from '../record-format';
 import type { Router } from '../router';
 import { JsonObject, onlyFields, queryInteger, requireObject } from '../validate';
 import { isInternalTopic as isInternal } from '../../../protocol/topic-names';
@@ -52,10 +59,12 @@ function parseHeaders(value: unknown, field: string): { key: string; value: Buff
         return [header.key, header.value];
       })
     : Object.entries(requireObject(value, field));
-  if (entries.length > HEADERS_PER_RECORD_MAX) throw badRequest(`${field}: at most ${HEADERS_PER_RECORD_MAX} headers per record`);
+  if (entries.length > HEADERS_PER_RECORD_MAX)
+    throw badRequest(`${field}: at most ${HEADERS_PER_RECORD_MAX} headers per record`);
   return entries.map(([key, v]) => {
     if (typeof key !== 'string' || key === '') throw badRequest(`${field}: every header needs a non-empty string key`);
-    if (v !== null && v !== undefined && typeof v !== 'string') throw badRequest(`${field}.${key}: header values must be strings or null`);
+    if (v !== null && v !== undefined && typeof v !== 'string')
+      throw badRequest(`${field}.${key}: header values must be strings or null`);
     return { key, value: typeof v === 'string' ? Buffer.from(v, 'utf8') : null };
   });
 }
@@ -66,24 +75,51 @@ export function parseProduceBody(raw: unknown, topic: string, partitions: number
   const keyFormat = parseInputFormat(body.keyFormat, 'keyFormat');
   const valueFormat = parseInputFormat(body.valueFormat, 'valueFormat');
   const acks = parseAcks(body.acks);
-  if (!Array.isArray(body.records) || body.records.length === 0) throw badRequest('records is required: an array of at least one record ({key?, value?, headers?, partition?, timestamp?})');
-  if (body.records.length > PRODUCE_RECORDS_MAX) throw badRequest(`at most ${PRODUCE_RECORDS_MAX} records per request, got ${body.records.length}`, 'too-many-records');
-  const records = body.records.map((item: unknown, i: number) => parseRecord(item, i, topic, partitions, keyFormat, valueFormat));
+  if (!Array.isArray(body.records) || body.records.length === 0)
+    throw badRequest(
+      'records is required: an array of at least one record ({key?, value?, headers?, partition?, timestamp?})',
+    );
+  if (body.records.length > PRODUCE_RECORDS_MAX)
+    throw badRequest(
+      `at most ${PRODUCE_RECORDS_MAX} records per request, got ${body.records.length}`,
+      'too-many-records',
+    );
+  const records = body.records.map((item: unknown, i: number) =>
+    parseRecord(item, i, topic, partitions, keyFormat, valueFormat),
+  );
   return { records, acks };
 }
 
-function parseRecord(item: unknown, i: number, topic: string, partitions: number, keyFormat: InputFormat | undefined, valueFormat: InputFormat | undefined): ProducerRecord {
+function parseRecord(
+  item: unknown,
+  i: number,
+  topic: string,
+  partitions: number,
+  keyFormat: InputFormat | undefined,
+  valueFormat: InputFormat | undefined,
+): ProducerRecord {
   const field = `records[${i}]`;
   const record: JsonObject = requireObject(item, field);
   onlyFields(record, ['key', 'value', 'headers', 'partition', 'timestamp'], field);
   const partition = record.partition;
   if (partition !== undefined && partition !== null) {
-    if (typeof partition !== 'number' || !Number.isInteger(partition) || partition < 0) throw badRequest(`${field}.partition must be a non-negative integer, got ${JSON.stringify(partition)}`);
-    if (partition >= partitions) throw notFound(`${field}.partition ${partition} does not exist: topic "${topic}" has ${partitions} partition(s)`, 'UNKNOWN_TOPIC_OR_PARTITION');
+    if (typeof partition !== 'number' || !Number.isInteger(partition) || partition < 0)
+      throw badRequest(`${field}.partition must be a non-negative integer, got ${JSON.stringify(partition)}`);
+    if (partition >= partitions)
+      throw notFound(
+        `${field}.partition ${partition} does not exist: topic "${topic}" has ${partitions} partition(s)`,
+        'UNKNOWN_TOPIC_OR_PARTITION',
+      );
   }
   const timestamp = record.timestamp;
-  if (timestamp !== undefined && timestamp !== null && (typeof timestamp !== 'number' || !Number.isSafeInteger(timestamp) || timestamp < 0)) {
-    throw badRequest(`${field}.timestamp must be milliseconds since the epoch (a non-negative integer), got ${JSON.stringify(timestamp)}`);
+  if (
+    timestamp !== undefined &&
+    timestamp !== null &&
+    (typeof timestamp !== 'number' || !Number.isSafeInteger(timestamp) || timestamp < 0)
+  ) {
+    throw badRequest(
+      `${field}.timestamp must be milliseconds since the epoch (a non-negative integer), got ${JSON.stringify(timestamp)}`,
+    );
   }
   return {
     topic,
@@ -108,7 +144,8 @@ async function readPartition(cluster: Cluster, topic: string, partition: number,
   if (offsetParam !== undefined && timestampParam !== undefined) throw badRequest('give offset or timestamp, not both');
   const limit = queryInteger(url, 'limit', READ_RECORDS_DEFAULT, 1, READ_RECORDS_MAX)!;
   const format = (url.searchParams.get('format') ?? 'auto') as OutputFormat;
-  if (!OUTPUT_FORMATS.includes(format)) throw badRequest(`format must be one of ${OUTPUT_FORMATS.join(', ')}, got ${JSON.stringify(format)}`);
+  if (!OUTPUT_FORMATS.includes(format))
+    throw badRequest(`format must be one of ${OUTPUT_FORMATS.join(', ')}, got ${JSON.stringify(format)}`);
 
   let connection = await leaderConnection(cluster, topic, partition);
   let start: number;
@@ -119,25 +156,46 @@ async function readPartition(cluster: Cluster, topic: string, partition: number,
     if (start < 0) start = await listOffset(cluster, topic, partition, LATEST);
   } else {
     // Neither given: the newest `limit` records.
-    const [earliest, latest] = await Promise.all([listOffset(cluster, topic, partition, EARLIEST), listOffset(cluster, topic, partition, LATEST)]);
+    const [earliest, latest] = await Promise.all([
+      listOffset(cluster, topic, partition, EARLIEST),
+      listOffset(cluster, topic, partition, LATEST),
+    ]);
     start = Math.max(earliest, latest - limit);
   }
 
   let answer: Response<typeof ApiKey.Fetch>;
   for (let attempt = 0; ; attempt++) {
-    answer = await connection.request(ApiKey.Fetch, {
-      clusterId: null,
-      replicaId: -1,
-      maxWaitMs: 0,
-      minBytes: 0,
-      maxBytes: READ_BYTES_MAX,
-      isolationLevel: 0,
-      sessionId: 0,
-      sessionEpoch: -1,
-      topics: [{ topic, partitions: [{ partition, currentLeaderEpoch: -1, fetchOffset: start, lastFetchedEpoch: -1, logStartOffset: -1, partitionMaxBytes: READ_BYTES_MAX }] }],
-      forgottenTopicsData: [],
-      rackId: '',
-    }, { cap: 12 }); // Fetch 13+ names topics by id; this route sends the name.
+    answer = await connection.request(
+      ApiKey.Fetch,
+      {
+        clusterId: null,
+        replicaId: -1,
+        maxWaitMs: 0,
+        minBytes: 0,
+        maxBytes: READ_BYTES_MAX,
+        isolationLevel: 0,
+        sessionId: 0,
+        sessionEpoch: -1,
+        topics: [
+          {
+            topic,
+            partitions: [
+              {
+                partition,
+                currentLeaderEpoch: -1,
+                fetchOffset: start,
+                lastFetchedEpoch: -1,
+                logStartOffset: -1,
+                partitionMaxBytes: READ_BYTES_MAX,
+              },
+            ],
+          },
+        ],
+        forgottenTopicsData: [],
+        rackId: '',
+      },
+      { cap: 12 },
+    ); // Fetch 13+ names topics by id; this route sends the name.
     const code = answer.errorCode !== ErrorCode.NONE ? answer.errorCode : answer.responses[0].partitions[0].errorCode;
     if (code === ErrorCode.NONE) break;
     if ((code === ErrorCode.NOT_LEADER_OR_FOLLOWER || code === ErrorCode.UNKNOWN_TOPIC_OR_PARTITION) && attempt === 0) {
@@ -146,8 +204,15 @@ async function readPartition(cluster: Cluster, topic: string, partition: number,
       continue;
     }
     if (code === ErrorCode.OFFSET_OUT_OF_RANGE) {
-      const [earliest, latest] = await Promise.all([listOffset(cluster, topic, partition, EARLIEST), listOffset(cluster, topic, partition, LATEST)]);
-      throw new HttpError(416, 'OFFSET_OUT_OF_RANGE', `offset ${start} is outside the log of ${topic}-${partition} (earliest ${earliest}, high watermark ${latest})`);
+      const [earliest, latest] = await Promise.all([
+        listOffset(cluster, topic, partition, EARLIEST),
+        listOffset(cluster, topic, partition, LATEST),
+      ]);
+      throw new HttpError(
+        416,
+        'OFFSET_OUT_OF_RANGE',
+        `offset ${start} is outside the log of ${topic}-${partition} (earliest ${earliest}, high watermark ${latest})`,
+      );
     }
     throw fromKafkaCode(code, `reading ${topic}-${partition}`);
   }
@@ -196,23 +261,36 @@ export function addRecordRoutes(router: Router, context: ApiContext): void {
   router.add('POST', '/api/v1/topics/{topic}/records', async ({ req, params }) => {
     const raw = await readJsonBody(req);
     const topic = existingTopic(broker, params.topic);
-    if (isInternal(params.topic)) throw badRequest(`topic "${params.topic}" is internal: records cannot be written to it`, 'INVALID_TOPIC_EXCEPTION');
+    if (isInternal(params.topic))
+      throw badRequest(
+        `topic "${params.topic}" is internal: records cannot be written to it`,
+        'INVALID_TOPIC_EXCEPTION',
+      );
     const { records, acks } = parseProduceBody(raw, params.topic, topic.partitions.size);
     const producer = context.clients.producer(acks);
     const results = await Promise.allSettled(records.map((record) => producer.send(record)));
     const offsets = results.map((result, i) => {
       if (result.status === 'fulfilled') return { partition: result.value.partition, offset: result.value.offset };
       const failure = toHttpError(result.reason);
-      return { partition: records[i].partition ?? -1, offset: -1, error: { code: failure.code, message: failure.message } };
+      return {
+        partition: records[i].partition ?? -1,
+        offset: -1,
+        error: { code: failure.code, message: failure.message },
+      };
     });
     return { status: 200, body: { offsets } };
   });
 
   router.add('GET', '/api/v1/topics/{topic}/partitions/{partition}/records', async ({ url, params }) => {
     const topic = existingTopic(broker, params.topic);
-    if (!/^\d+$/.test(params.partition)) throw badRequest(`partition must be a non-negative integer, got ${JSON.stringify(params.partition)}`);
+    if (!/^\d+$/.test(params.partition))
+      throw badRequest(`partition must be a non-negative integer, got ${JSON.stringify(params.partition)}`);
     const partition = Number(params.partition);
-    if (partition >= topic.partitions.size) throw notFound(`partition ${partition} does not exist: topic "${params.topic}" has ${topic.partitions.size} partition(s)`, 'UNKNOWN_TOPIC_OR_PARTITION');
+    if (partition >= topic.partitions.size)
+      throw notFound(
+        `partition ${partition} does not exist: topic "${params.topic}" has ${topic.partitions.size} partition(s)`,
+        'UNKNOWN_TOPIC_OR_PARTITION',
+      );
     const admin = await context.clients.adminClient();
     return { status: 200, body: await readPartition(admin.cluster, params.topic, partition, url) };
   });

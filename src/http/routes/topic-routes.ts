@@ -11,7 +11,15 @@ import { Admin } from '../../client/admin';
 import { badRequest, notFound } from '../http-errors';
 import type { ApiContext } from '../http-server';
 import type { Router } from '../router';
-import { checkTopicName, configMap, onlyFields, optionalInteger, queryInteger, requireInteger, requireObject } from '../validate';
+import {
+  checkTopicName,
+  configMap,
+  onlyFields,
+  optionalInteger,
+  queryInteger,
+  requireInteger,
+  requireObject,
+} from '../validate';
 import { readJsonBody } from '../body';
 import { localSizes } from './cluster-routes';
 
@@ -52,14 +60,28 @@ function topicSummary(broker: Broker, name: string) {
   }
   let sizeBytes = 0;
   for (const size of sizes.values()) sizeBytes += size;
-  return { name, partitions: topic.partitions.size, replicationFactor, sizeBytes, underReplicatedPartitions, offlinePartitions, internal: isInternal(name) };
+  return {
+    name,
+    partitions: topic.partitions.size,
+    replicationFactor,
+    sizeBytes,
+    underReplicatedPartitions,
+    offlinePartitions,
+    internal: isInternal(name),
+  };
 }
 
 async function configsOf(admin: Admin, topic: string) {
   const configs = await admin.describeConfigs(topic);
   return Object.entries(configs)
     .sort(([a], [b]) => a.localeCompare(b))
-    .map(([name, c]) => ({ name, value: c.value, source: CONFIG_SOURCES[c.source] ?? `SOURCE_${c.source}`, readOnly: c.readOnly, sensitive: false }));
+    .map(([name, c]) => ({
+      name,
+      value: c.value,
+      source: CONFIG_SOURCES[c.source] ?? `SOURCE_${c.source}`,
+      readOnly: c.readOnly,
+      sensitive: false,
+    }));
 }
 
 /** Waits (bounded) until this node's image satisfies `ok` after a change made elsewhere. */
@@ -88,7 +110,7 @@ async function describeTopic(context: ApiContext, name: string) {
     partitions: partitions.map((p) => {
       const replica = broker.replicas.get(name, p.partitionId);
       const local = replica?.leading ? replica.log : undefined;
-      const highWatermark = local ? local.highWatermark : ends.get(p.partitionId) ?? -1;
+      const highWatermark = local ? local.highWatermark : (ends.get(p.partitionId) ?? -1);
       return {
         partition: p.partitionId,
         leader: p.leader,
@@ -96,7 +118,7 @@ async function describeTopic(context: ApiContext, name: string) {
         replicas: p.replicas,
         isr: p.isr,
         offlineReplicas: p.replicas.filter((id) => broker.quorum.image.brokers.get(id)?.fenced !== false),
-        logStartOffset: local ? local.logStartOffset : starts.get(p.partitionId) ?? -1,
+        logStartOffset: local ? local.logStartOffset : (starts.get(p.partitionId) ?? -1),
         // Known exactly on the leader; elsewhere the high watermark is the best answer.
         logEndOffset: local ? local.logEndOffset : highWatermark,
         highWatermark,
@@ -114,31 +136,55 @@ export function addTopicRoutes(router: Router, context: ApiContext): void {
     const offset = queryInteger(url, 'offset', 0, 0)!;
     const limit = queryInteger(url, 'limit', TOPICS_PAGE_DEFAULT, 1, TOPICS_PAGE_MAX)!;
     const search = (url.searchParams.get('search') ?? '').toLowerCase();
-    const names = [...broker.quorum.image.topicsByName.keys()].filter((name) => name.toLowerCase().includes(search)).sort();
-    return { status: 200, body: { total: names.length, offset, limit, topics: names.slice(offset, offset + limit).map((name) => topicSummary(broker, name)) } };
+    const names = [...broker.quorum.image.topicsByName.keys()]
+      .filter((name) => name.toLowerCase().includes(search))
+      .sort();
+    return {
+      status: 200,
+      body: {
+        total: names.length,
+        offset,
+        limit,
+        topics: names.slice(offset, offset + limit).map((name) => topicSummary(broker, name)),
+      },
+    };
   });
 
   router.add('POST', '/api/v1/topics', async ({ req }) => {
     const body = requireObject(await readJsonBody(req));
     onlyFields(body, ['name', 'partitions', 'replicationFactor', 'configs']);
-    if (typeof body.name !== 'string') throw badRequest(`name is required (a string), got ${JSON.stringify(body.name ?? null)}`);
+    if (typeof body.name !== 'string')
+      throw badRequest(`name is required (a string), got ${JSON.stringify(body.name ?? null)}`);
     const name = body.name;
     checkTopicName(name);
     const partitions = optionalInteger(body, 'partitions', 1, TOPIC_PARTITIONS_MAX);
     const replicationFactor = optionalInteger(body, 'replicationFactor', 1, 32767);
     const configs = configMap(body.configs, 'configs');
     const admin = await context.clients.adminClient();
-    await admin.createTopics([{ name, partitions: partitions ?? -1, replicationFactor: replicationFactor ?? -1, configs }]);
+    await admin.createTopics([
+      { name, partitions: partitions ?? -1, replicationFactor: replicationFactor ?? -1, configs },
+    ]);
     await awaitImage(() => broker.quorum.image.topicsByName.has(name));
     const summary = broker.quorum.image.topicsByName.has(name) ? topicSummary(broker, name) : null;
-    return { status: 201, body: { name, partitions: summary?.partitions ?? partitions, replicationFactor: summary?.replicationFactor ?? replicationFactor } };
+    return {
+      status: 201,
+      body: {
+        name,
+        partitions: summary?.partitions ?? partitions,
+        replicationFactor: summary?.replicationFactor ?? replicationFactor,
+      },
+    };
   });
 
-  router.add('GET', '/api/v1/topics/{topic}', async ({ params }) => ({ status: 200, body: await describeTopic(context, params.topic) }));
+  router.add('GET', '/api/v1/topics/{topic}', async ({ params }) => ({
+    status: 200,
+    body: await describeTopic(context, params.topic),
+  }));
 
   router.add('DELETE', '/api/v1/topics/{topic}', async ({ params }) => {
     existingTopic(broker, params.topic);
-    if (isInternal(params.topic)) throw badRequest(`topic "${params.topic}" is internal and cannot be deleted`, 'INVALID_TOPIC_EXCEPTION');
+    if (isInternal(params.topic))
+      throw badRequest(`topic "${params.topic}" is internal and cannot be deleted`, 'INVALID_TOPIC_EXCEPTION');
     const admin = await context.clients.adminClient();
     await admin.deleteTopics([params.topic]);
     await awaitImage(() => !broker.quorum.image.topicsByName.has(params.topic));
@@ -157,8 +203,12 @@ export function addTopicRoutes(router: Router, context: ApiContext): void {
     onlyFields(body, ['set', 'delete']);
     const set = configMap(body.set, 'set');
     const remove = body.delete ?? [];
-    if (!Array.isArray(remove) || remove.some((k) => typeof k !== 'string' || k === '')) throw badRequest('delete must be an array of config names');
-    if (Object.keys(set).length === 0 && remove.length === 0) throw badRequest('nothing to change: give set (an object of config names to values) and/or delete (an array of config names)');
+    if (!Array.isArray(remove) || remove.some((k) => typeof k !== 'string' || k === ''))
+      throw badRequest('delete must be an array of config names');
+    if (Object.keys(set).length === 0 && remove.length === 0)
+      throw badRequest(
+        'nothing to change: give set (an object of config names to values) and/or delete (an array of config names)',
+      );
     const admin = await context.clients.adminClient();
     await admin.alterTopicConfigs(params.topic, { set, reset: remove as string[] });
     return { status: 200, body: { configs: await configsOf(admin, params.topic) } };
@@ -169,11 +219,14 @@ export function addTopicRoutes(router: Router, context: ApiContext): void {
     const topic = existingTopic(broker, params.topic);
     onlyFields(body, ['count']);
     const count = requireInteger(body, 'count', 1, TOPIC_PARTITIONS_MAX);
-    if (count <= topic.partitions.size) throw badRequest(`count must be more than the ${topic.partitions.size} partition(s) the topic has (partitions can only be added)`, 'INVALID_PARTITIONS');
+    if (count <= topic.partitions.size)
+      throw badRequest(
+        `count must be more than the ${topic.partitions.size} partition(s) the topic has (partitions can only be added)`,
+        'INVALID_PARTITIONS',
+      );
     const admin = await context.clients.adminClient();
     await admin.createPartitions(params.topic, count);
     await awaitImage(() => (broker.quorum.image.topicsByName.get(params.topic)?.partitions.size ?? 0) >= count);
     return { status: 200, body: { name: params.topic, partitions: count } };
   });
 }
-

@@ -11,8 +11,18 @@ import { LineChart } from '../chart.js';
 const TABLES_REFRESH_MS = 5000;
 
 export function render(container) {
-  const brokers = h('section', { class: 'card', id: 'brokers' }, h('h2', {}, 'Brokers'), h('p', { class: 'muted' }, 'Loading…'));
-  const quorum = h('section', { class: 'card', id: 'quorum' }, h('h2', {}, 'Controller quorum'), h('p', { class: 'muted' }, 'Loading…'));
+  const brokers = h(
+    'section',
+    { class: 'card', id: 'brokers' },
+    h('h2', {}, 'Brokers'),
+    h('p', { class: 'muted' }, 'Loading…'),
+  );
+  const quorum = h(
+    'section',
+    { class: 'card', id: 'quorum' },
+    h('h2', {}, 'Controller quorum'),
+    h('p', { class: 'muted' }, 'Loading…'),
+  );
   const totals = h('section', { class: 'card totals', id: 'totals' });
   const canvases = {
     records: h('canvas', { class: 'chart', id: 'chart-records' }),
@@ -20,17 +30,37 @@ export function render(container) {
     latency: h('canvas', { class: 'chart', id: 'chart-latency' }),
   };
   const liveSummary = h('p', { class: 'muted', id: 'live-summary' }, 'Waiting for the first live update…');
-  replace(container,
+  replace(
+    container,
     h('h1', {}, 'Cluster overview'),
     totals,
-    h('section', { class: 'card' }, h('h2', {}, 'Live'), liveSummary,
-      h('div', { class: 'charts' }, canvases.records, canvases.bytes, canvases.latency)),
-    h('div', { class: 'columns' }, brokers, quorum));
+    h(
+      'section',
+      { class: 'card' },
+      h('h2', {}, 'Live'),
+      liveSummary,
+      h('div', { class: 'charts' }, canvases.records, canvases.bytes, canvases.latency),
+    ),
+    h('div', { class: 'columns' }, brokers, quorum),
+  );
 
   const charts = {
-    records: new LineChart(canvases.records, { title: 'Throughput (records/s)', series: ['produce', 'fetch'], format: formatNumber, axisFloor: 10 }),
-    bytes: new LineChart(canvases.bytes, { title: 'Throughput (MB/s)', series: ['produce', 'fetch'], format: (v) => v.toFixed(v < 10 ? 2 : 1) }),
-    latency: new LineChart(canvases.latency, { title: 'Request latency (ms)', series: ['p50', 'p99', 'p99.9'], format: (v) => v.toFixed(v < 10 ? 2 : 0) }),
+    records: new LineChart(canvases.records, {
+      title: 'Throughput (records/s)',
+      series: ['produce', 'fetch'],
+      format: formatNumber,
+      axisFloor: 10,
+    }),
+    bytes: new LineChart(canvases.bytes, {
+      title: 'Throughput (MB/s)',
+      series: ['produce', 'fetch'],
+      format: (v) => v.toFixed(v < 10 ? 2 : 1),
+    }),
+    latency: new LineChart(canvases.latency, {
+      title: 'Request latency (ms)',
+      series: ['p50', 'p99', 'p99.9'],
+      format: (v) => v.toFixed(v < 10 ? 2 : 0),
+    }),
   };
 
   let lastTablesMs = 0;
@@ -41,7 +71,10 @@ export function render(container) {
     loading = true;
     lastTablesMs = Date.now();
     try {
-      const [cluster, quorumState] = await Promise.all([api('GET', '/api/v1/cluster'), api('GET', '/api/v1/quorum').catch((error) => ({ error }))]);
+      const [cluster, quorumState] = await Promise.all([
+        api('GET', '/api/v1/cluster'),
+        api('GET', '/api/v1/quorum').catch((error) => ({ error })),
+      ]);
       if (stopped) return;
       showCluster(cluster, brokers, totals);
       showQuorum(quorumState, quorum);
@@ -57,8 +90,14 @@ export function render(container) {
     const mb = 1000 * 1000;
     charts.records.push(stats.at, [stats.produce?.recordsPerSec, stats.fetch?.recordsPerSec]);
     charts.bytes.push(stats.at, [(stats.produce?.bytesPerSec ?? 0) / mb, (stats.fetch?.bytesPerSec ?? 0) / mb]);
-    charts.latency.push(stats.at, [stats.requestLatencyMs?.p50, stats.requestLatencyMs?.p99, stats.requestLatencyMs?.p999]);
-    const brokersLine = stats.brokers ? `${formatNumber(stats.brokers.total)} broker${stats.brokers.total === 1 ? '' : 's'} (${formatNumber(stats.brokers.fenced)} fenced), controller ${stats.brokers.controllerId >= 0 ? `node ${stats.brokers.controllerId}` : 'none'} · ` : '';
+    charts.latency.push(stats.at, [
+      stats.requestLatencyMs?.p50,
+      stats.requestLatencyMs?.p99,
+      stats.requestLatencyMs?.p999,
+    ]);
+    const brokersLine = stats.brokers
+      ? `${formatNumber(stats.brokers.total)} broker${stats.brokers.total === 1 ? '' : 's'} (${formatNumber(stats.brokers.fenced)} fenced), controller ${stats.brokers.controllerId >= 0 ? `node ${stats.brokers.controllerId}` : 'none'} · `
+      : '';
     liveSummary.textContent = `${brokersLine}${formatNumber(stats.connections)} Kafka client connections · ${formatNumber(stats.requests ?? 0)} requests in the last second · updated ${new Date(stats.at).toLocaleTimeString()}`;
   };
   // The charts start with what the connection has already received, then follow it.
@@ -78,7 +117,8 @@ export function render(container) {
 
 function showCluster(cluster, brokers, totals) {
   const t = cluster.totals ?? {};
-  replace(totals,
+  replace(
+    totals,
     stat('Cluster id', cluster.clusterId ?? '–'),
     stat('Controller', cluster.controllerId >= 0 ? `node ${cluster.controllerId}` : 'none'),
     stat('Brokers', formatNumber(cluster.brokers.length)),
@@ -86,17 +126,30 @@ function showCluster(cluster, brokers, totals) {
     stat('Partitions', formatNumber(t.partitions)),
     stat('Under-replicated', formatNumber(t.underReplicatedPartitions), t.underReplicatedPartitions > 0 ? 'warn' : ''),
     stat('Offline', formatNumber(t.offlinePartitions), t.offlinePartitions > 0 ? 'bad' : ''),
-    stat('Log size', formatBytes(t.logSizeBytes)));
-  replace(brokers, h('h2', {}, 'Brokers'), table(
-    ['Node', 'Address', 'Rack', 'State', 'Leaders', 'Replicas'],
-    cluster.brokers.map((b) => [
-      h('span', {}, String(b.nodeId), b.nodeId === cluster.nodeId ? h('span', { class: 'tag' }, 'this node') : null, b.nodeId === cluster.controllerId ? h('span', { class: 'tag' }, 'controller') : null),
-      `${b.host}:${b.port}`,
-      b.rack ?? '–',
-      h('span', { class: b.fenced ? 'pill bad' : 'pill ok' }, b.fenced ? 'fenced' : 'active'),
-      formatNumber(b.leaderCount),
-      formatNumber(b.replicaCount),
-    ]), { empty: 'No brokers are registered.' }));
+    stat('Log size', formatBytes(t.logSizeBytes)),
+  );
+  replace(
+    brokers,
+    h('h2', {}, 'Brokers'),
+    table(
+      ['Node', 'Address', 'Rack', 'State', 'Leaders', 'Replicas'],
+      cluster.brokers.map((b) => [
+        h(
+          'span',
+          {},
+          String(b.nodeId),
+          b.nodeId === cluster.nodeId ? h('span', { class: 'tag' }, 'this node') : null,
+          b.nodeId === cluster.controllerId ? h('span', { class: 'tag' }, 'controller') : null,
+        ),
+        `${b.host}:${b.port}`,
+        b.rack ?? '–',
+        h('span', { class: b.fenced ? 'pill bad' : 'pill ok' }, b.fenced ? 'fenced' : 'active'),
+        formatNumber(b.leaderCount),
+        formatNumber(b.replicaCount),
+      ]),
+      { empty: 'No brokers are registered.' },
+    ),
+  );
 }
 
 function showQuorum(state, quorum) {
@@ -104,19 +157,39 @@ function showQuorum(state, quorum) {
     replace(quorum, h('h2', {}, 'Controller quorum'), h('p', { class: 'status fail' }, state.error.message));
     return;
   }
-  replace(quorum, h('h2', {}, 'Controller quorum'),
-    h('div', { class: 'totals small' },
+  replace(
+    quorum,
+    h('h2', {}, 'Controller quorum'),
+    h(
+      'div',
+      { class: 'totals small' },
       stat('Leader', state.leaderId >= 0 ? `node ${state.leaderId}` : 'none'),
       stat('Term', formatNumber(state.term)),
-      stat('Commit index', formatNumber(state.commitIndex))),
-    table(['Voter', 'Match index', 'Lag'], state.voters.map((v) => [
-      h('span', {}, String(v.nodeId), v.nodeId === state.leaderId ? h('span', { class: 'tag' }, 'leader') : null),
-      v.matchIndex === null || v.matchIndex === undefined || v.matchIndex < 0 ? 'unknown' : formatNumber(v.matchIndex),
-      v.lag === null || v.lag === undefined || v.lag < 0 ? 'unknown' : h('span', { class: v.lag > 0 ? 'warn' : '' }, formatNumber(v.lag)),
-    ])),
-    (state.observers ?? []).length > 0 ? h('p', { class: 'muted' }, `Observers: ${state.observers.map((o) => o.nodeId ?? o).join(', ')}`) : null);
+      stat('Commit index', formatNumber(state.commitIndex)),
+    ),
+    table(
+      ['Voter', 'Match index', 'Lag'],
+      state.voters.map((v) => [
+        h('span', {}, String(v.nodeId), v.nodeId === state.leaderId ? h('span', { class: 'tag' }, 'leader') : null),
+        v.matchIndex === null || v.matchIndex === undefined || v.matchIndex < 0
+          ? 'unknown'
+          : formatNumber(v.matchIndex),
+        v.lag === null || v.lag === undefined || v.lag < 0
+          ? 'unknown'
+          : h('span', { class: v.lag > 0 ? 'warn' : '' }, formatNumber(v.lag)),
+      ]),
+    ),
+    (state.observers ?? []).length > 0
+      ? h('p', { class: 'muted' }, `Observers: ${state.observers.map((o) => o.nodeId ?? o).join(', ')}`)
+      : null,
+  );
 }
 
 function stat(label, value, kind = '') {
-  return h('div', { class: `stat ${kind}` }, h('div', { class: 'stat-label' }, label), h('div', { class: 'stat-value' }, value));
+  return h(
+    'div',
+    { class: `stat ${kind}` },
+    h('div', { class: 'stat-label' }, label),
+    h('div', { class: 'stat-value' }, value),
+  );
 }
