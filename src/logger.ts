@@ -2,6 +2,7 @@
 // {"time":..., "level":"info", "msg":"...", ...fields}. Disabled levels cost one
 // comparison. Logs go to stderr by default so stdout stays clean for command output.
 
+import * as fs from 'node:fs';
 import SonicBoom from 'sonic-boom';
 
 export type LogLevel = 'debug' | 'info' | 'warn' | 'error' | 'silent';
@@ -19,6 +20,11 @@ export interface Logger {
   error(msg: string, fields?: Record<string, unknown>): void;
   child(bindings: Record<string, unknown>): Logger;
   flushSync(): void;
+  /**
+   * An error line that is written before this returns: the last words of a process about to
+   * exit. (flushSync cannot finish a write the stream already handed to the thread pool.)
+   */
+  errorSync(msg: string, fields?: Record<string, unknown>): void;
 }
 
 export interface LoggerOptions {
@@ -36,6 +42,10 @@ class JsonLogger implements Logger {
 
   private write(level: LogLevel, msg: string, fields?: Record<string, unknown>): void {
     if (LEVELS[level] < this.threshold) return;
+    this.stream.write(this.format(level, msg, fields));
+  }
+
+  private format(level: LogLevel, msg: string, fields?: Record<string, unknown>): string {
     let line = `{"time":${Date.now()},"level":"${level}"${this.bindings},"msg":${JSON.stringify(msg)}`;
     if (fields) {
       for (const key of Object.keys(fields)) {
@@ -44,7 +54,16 @@ class JsonLogger implements Logger {
         line += `,${JSON.stringify(key)}:${safeStringify(value)}`;
       }
     }
-    this.stream.write(`${line}}\n`);
+    return `${line}}\n`;
+  }
+
+  errorSync(msg: string, fields?: Record<string, unknown>): void {
+    if (LEVELS.error < this.threshold) return;
+    const line = this.format('error', msg, fields);
+    this.flushSync();
+    const fd = (this.stream as unknown as { fd: number }).fd;
+    if (typeof fd === 'number' && fd >= 0) fs.writeSync(fd, line);
+    else this.stream.write(line);
   }
 
   debug(msg: string, fields?: Record<string, unknown>): void {
@@ -100,4 +119,5 @@ export const silentLogger: Logger = {
   error: () => undefined,
   child: () => silentLogger,
   flushSync: () => undefined,
+  errorSync: () => undefined,
 };

@@ -49,8 +49,7 @@ export interface GuardedProcess {
 export function installProcessGuards(logger: Logger, target: GuardedProcess = process): void {
   const fail = (kind: string) => (error: unknown) => {
     try {
-      logger.error(kind, { error: error instanceof Error ? (error.stack ?? error.message) : String(error) });
-      logger.flushSync();
+      logger.errorSync(kind, { error: error instanceof Error ? (error.stack ?? error.message) : String(error) });
     } catch {
       // The logger itself failed: the plain line below still says why the process ends.
       fs.writeSync(2, `brook: ${kind}: ${String(error)}\n`);
@@ -80,8 +79,7 @@ export async function serverCommand(argv: string[]): Promise<number> {
   try {
     running = await startBroker(config, logger);
   } catch (error) {
-    logger.error('startup failed', { error: (error as Error).message });
-    logger.flushSync();
+    logger.errorSync('startup failed', { error: (error as Error).message });
     fs.writeSync(2, `brook: startup failed: ${(error as Error).message}\n`);
     // Fail-stop: whatever a partial start left running (a timer, a socket) must not keep
     // the process up without its listeners.
@@ -95,8 +93,7 @@ export async function serverCommand(argv: string[]): Promise<number> {
       stopping = true;
       logger.info('signal received', { signal });
       const force = setTimeout(() => {
-        logger.error('shutdown took too long, exiting');
-        logger.flushSync();
+        logger.errorSync('shutdown took too long, exiting');
         process.exit(1);
       }, FORCED_EXIT_MS);
       force.unref();
