@@ -4,9 +4,11 @@
 // answers first for a partition's leader, epoch, replicas and ISR; topicLeaders and
 // groupCoordinator make one request each, to poll with until().
 
+import { Kafka, logLevel } from 'kafkajs';
 import { ApiKey } from '../../protocol/api-keys';
 import { KafkaConnection } from '../../src/net/kafka-connection';
 import { BrokerProcess, freePort, startBroker, StartOptions, tempDir } from './broker-process';
+import { until } from './wait';
 
 export interface ClusterOptions {
   /** Node ids 1..size. */
@@ -212,6 +214,36 @@ export class Cluster {
   }
 
   /** The partition's state as the first running node that knows it tells. */
+  /**
+   * Creates a one-partition topic with a kafkajs admin and waits until it has a leader and
+   * every replica in its ISR; resolves with that partition state.
+   */
+  async createTopicInSync(
+    topic: string,
+    replicationFactor: number,
+    configs: Record<string, string> = {},
+  ): Promise<PartitionState> {
+    const admin = new Kafka({
+      brokers: this.bootstrap(),
+      clientId: 'cluster-admin',
+      logLevel: logLevel.NOTHING,
+    }).admin();
+    await admin.connect();
+    try {
+      const configEntries = Object.entries(configs).map(([name, value]) => ({ name, value }));
+      await admin.createTopics({ topics: [{ topic, numPartitions: 1, replicationFactor, configEntries }] });
+    } finally {
+      await admin.disconnect();
+    }
+    return until(
+      async () => {
+        const s = await this.metadata(topic);
+        return s && s.leader > 0 && s.isr.length === replicationFactor ? s : null;
+      },
+      { what: `topic ${topic} with a full ISR` },
+    );
+  }
+
   metadata(topic: string, partition = 0): Promise<PartitionState | null> {
     return partitionMetadata(
       this.aliveIds().map((id) => this.kafkaPorts.get(id)!),

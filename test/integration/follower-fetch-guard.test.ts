@@ -22,30 +22,7 @@ test('a spoofed follower fetch does not acknowledge acks=all while the real foll
   const paused: number[] = [];
   const spoofer = { stop: false, answers: [] as number[] };
   try {
-    const admin = new Kafka({
-      brokers: cluster.bootstrap(),
-      clientId: 'guard-admin',
-      logLevel: logLevel.NOTHING,
-    }).admin();
-    await admin.connect();
-    await admin.createTopics({
-      topics: [
-        {
-          topic: TOPIC,
-          numPartitions: 1,
-          replicationFactor: 3,
-          configEntries: [{ name: 'min.insync.replicas', value: '2' }],
-        },
-      ],
-    });
-    await admin.disconnect();
-    const state = await until(
-      async () => {
-        const s = await cluster.metadata(TOPIC);
-        return s && s.leader > 0 && s.isr.length === 3 ? s : null;
-      },
-      { what: 'the topic with a full ISR' },
-    );
+    const state = await cluster.createTopicInSync(TOPIC, 3, { 'min.insync.replicas': '2' });
     const leader = state.leader;
     const followers = state.replicas.filter((id) => id !== leader);
 

@@ -42,30 +42,7 @@ test('2,000 idle sockets on the leader do not keep a restarted follower out of t
   const cluster = await Cluster.create({ size: 3, config: { 'max.connections.per.ip': '100000' } });
   let sockets: net.Socket[] = [];
   try {
-    const admin = new Kafka({
-      brokers: cluster.bootstrap(),
-      clientId: 'flood-admin',
-      logLevel: logLevel.NOTHING,
-    }).admin();
-    await admin.connect();
-    await admin.createTopics({
-      topics: [
-        {
-          topic: TOPIC,
-          numPartitions: 1,
-          replicationFactor: 3,
-          configEntries: [{ name: 'min.insync.replicas', value: '3' }],
-        },
-      ],
-    });
-    await admin.disconnect();
-    const state = await until(
-      async () => {
-        const s = await cluster.metadata(TOPIC);
-        return s && s.leader > 0 && s.isr.length === 3 ? s : null;
-      },
-      { what: 'the topic with a full ISR' },
-    );
+    const state = await cluster.createTopicInSync(TOPIC, 3, { 'min.insync.replicas': '3' });
     const leader = state.leader;
     const follower = state.replicas.find((id) => id !== leader)!;
     const others = cluster.ids.filter((id) => id !== leader).map((id) => cluster.kafkaPorts.get(id)!);
