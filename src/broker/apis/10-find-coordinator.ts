@@ -12,59 +12,25 @@ import { offsetsPartitionFor } from '../../group/coordinator';
 
 const GROUP = 0;
 
+/** An answer that names no coordinator. */
+function refused(key: string, errorCode: number, errorMessage: string) {
+  return { key, nodeId: -1, host: '', port: -1, errorCode, errorMessage };
+}
+
 function answer(broker: Broker, key: string, keyType: number) {
-  if (keyType !== GROUP)
-    return {
-      key,
-      nodeId: -1,
-      host: '',
-      port: -1,
-      errorCode: ErrorCode.COORDINATOR_NOT_AVAILABLE,
-      errorMessage: 'transactions are not supported yet',
-    };
-  if (key === '')
-    return {
-      key,
-      nodeId: -1,
-      host: '',
-      port: -1,
-      errorCode: ErrorCode.INVALID_GROUP_ID,
-      errorMessage: 'empty group id',
-    };
-  if (!broker.groups.isLoaded)
-    return {
-      key,
-      nodeId: -1,
-      host: '',
-      port: -1,
-      errorCode: ErrorCode.COORDINATOR_NOT_AVAILABLE,
-      errorMessage: 'offsets topic still loading',
-    };
+  if (keyType !== GROUP) return refused(key, ErrorCode.COORDINATOR_NOT_AVAILABLE, 'transactions are not supported yet');
+  if (key === '') return refused(key, ErrorCode.INVALID_GROUP_ID, 'empty group id');
+  if (!broker.groups.isLoaded) return refused(key, ErrorCode.COORDINATOR_NOT_AVAILABLE, 'offsets topic still loading');
   // The coordinator is the leader of the group's __consumer_offsets partition.
   const offsets = broker.quorum.image.topicsByName.get(OFFSETS_TOPIC);
   if (!offsets) {
     // Made at the first FindCoordinator (clients retry COORDINATOR_NOT_AVAILABLE).
     void broker.ensureOffsetsTopic();
-    return {
-      key,
-      nodeId: -1,
-      host: '',
-      port: -1,
-      errorCode: ErrorCode.COORDINATOR_NOT_AVAILABLE,
-      errorMessage: 'the offsets topic is being created',
-    };
+    return refused(key, ErrorCode.COORDINATOR_NOT_AVAILABLE, 'the offsets topic is being created');
   }
   const leader = offsets?.partitions.get(offsetsPartitionFor(key, offsets.partitions.size))?.leader ?? -1;
   const endpoint = leader >= 0 ? broker.endpointOf(leader) : undefined;
-  if (!endpoint)
-    return {
-      key,
-      nodeId: -1,
-      host: '',
-      port: -1,
-      errorCode: ErrorCode.COORDINATOR_NOT_AVAILABLE,
-      errorMessage: 'the offsets partition has no leader',
-    };
+  if (!endpoint) return refused(key, ErrorCode.COORDINATOR_NOT_AVAILABLE, 'the offsets partition has no leader');
   return {
     key,
     nodeId: leader,
