@@ -41,6 +41,8 @@ export interface BrokerConfig {
   reservedBrokerConnections: number;
   maxQueuedResponseBytes: number;
   partialRequestTimeoutMs: number;
+  queuedMaxRequestBytes: number;
+  maxInflightFetchesPerConnection: number;
   maxPartitionsPerRequest: number;
   tailCacheBytes: number;
   retentionCheckIntervalMs: number;

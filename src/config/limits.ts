@@ -89,6 +89,24 @@ export const SETTINGS: SettingDef[] = [
     about: 'a connection in the middle of a request frame that sends nothing more for this long is closed',
   },
   {
+    key: 'queued.max.request.bytes',
+    field: 'queuedMaxRequestBytes',
+    kind: 'int',
+    defaultValue: 268435456,
+    min: -1,
+    about:
+      'request bytes being handled plus response bytes not yet taken by the kernel, over all Kafka-port connections; while spent, only connections that owe their client nothing start a request (Kafka: -1, unbounded; -1 or 0 here too)',
+  },
+  {
+    key: 'brook.max.inflight.fetches.per.connection',
+    field: 'maxInflightFetchesPerConnection',
+    kind: 'int',
+    defaultValue: 1,
+    min: 1,
+    about:
+      'Fetches of one connection handled at once; later requests wait behind them in order (Kafka handles one request per connection at a time)',
+  },
+  {
     key: 'brook.max.partitions.per.request',
     field: 'maxPartitionsPerRequest',
     kind: 'int',

@@ -11,6 +11,9 @@ export interface TailEntry {
   evicted?: boolean;
 }
 
+/** Node's small-buffer pool slab: a slice of one of those pins at most this much. */
+const POOL_SLACK_BYTES = 8192;
+
 export class TailCache {
   private readonly queue: TailEntry[] = [];
   private head = 0;
@@ -19,6 +22,11 @@ export class TailCache {
   constructor(readonly limitBytes: number) {}
 
   add(entry: TailEntry): void {
+    // A batch sliced out of a much larger buffer (a produce frame of many partitions) would
+    // keep all of that buffer alive while cached: cache a copy of its own bytes instead, so
+    // the budget counts what is really pinned.
+    if (entry.bytes.buffer.byteLength > 2 * entry.bytes.length + POOL_SLACK_BYTES)
+      entry.bytes = Buffer.from(entry.bytes);
     this.queue.push(entry);
     this.usedBytes += entry.bytes.length;
     while (this.usedBytes > this.limitBytes && this.head < this.queue.length) this.evictOldest();

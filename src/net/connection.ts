@@ -9,6 +9,10 @@ import { FrameAssembler, frameReads } from '../../protocol/frame';
 import { decodeRequestHeader, RequestHeader } from '../../protocol/header';
 import { ProtocolError, Reader } from '../../protocol/primitives';
 import { Logger } from '../logger';
+import { MemoryBudget } from './memory-budget';
+
+/** Fetch's API key: the request whose answers are large, read from the log files. */
+const FETCH_KEY = 1;
 
 /** What a dispatcher returns for one request: frame buffers, nothing (acks=0), or a close. */
 export type DispatchResult = Buffer[] | 'no-response' | 'close';
@@ -25,6 +29,14 @@ export interface ConnectionLimits {
    * client has drained them (unbounded when absent).
    */
   maxQueuedResponseBytes?: number;
+  /**
+   * Fetches of one connection handled at once; later frames wait, in order, behind one
+   * that would pass it (unbounded when absent). Kafka handles one request per connection
+   * at a time; clients send one Fetch per connection at a time.
+   */
+  maxInflightFetches?: number;
+  /** The listener's shared budget for request and unsent response bytes (none when absent). */
+  budget?: MemoryBudget;
 }
 
 /**
@@ -43,9 +55,16 @@ export const KEEPALIVE_INITIAL_DELAY_MS = 60_000;
 interface Pending {
   done: boolean;
   result: DispatchResult;
+  /** The request frame's size, taken from the budget until the request is answered. */
+  requestBytes: number;
+  fetch: boolean;
 }
 
 let nextConnectionId = 1;
+
+function isFetch(frame: Buffer): boolean {
+  return frame.length >= 2 && frame.readInt16BE(0) === FETCH_KEY;
+}
 
 export class Connection {
   readonly id = nextConnectionId++;
@@ -67,6 +86,11 @@ export class Connection {
   private gate: ReservedGate | null = null;
   private held: Buffer[] = [];
   private gateTimer: NodeJS.Timeout | undefined;
+  /** Fetches in flight, and response bytes written but not yet taken by the kernel. */
+  private inflightFetches = 0;
+  private unsentBytes = 0;
+  /** Set while held frames wait for the memory budget (the callback it will call). */
+  private budgetWait: (() => void) | null = null;
 
   constructor(
     readonly socket: Socket,
@@ -194,9 +218,11 @@ export class Connection {
     }
     for (let i = 0; i < frames.length; i++) {
       if (this.closed) return false;
-      if (this.muted) {
-        // Frames already read wait, unhandled, until the client drains its responses.
+      if (!this.mayStart(frames[i])) {
+        // Frames already read wait, unhandled and in order, until what holds them clears:
+        // the client drains its responses, an earlier Fetch ends, or the budget has room.
         this.held.push(...frames.slice(i));
+        this.socket.pause();
         return false;
       }
       this.onFrame(frames[i]);
@@ -209,6 +235,33 @@ export class Connection {
     return !this.closed && !this.muted;
   }
 
+  /** Whether `frame` may be handled now; when not, arranges to be woken (see onFrames). */
+  private mayStart(frame: Buffer): boolean {
+    if (this.muted) return false;
+    const max = this.limits.maxInflightFetches;
+    if (max !== undefined && this.inflightFetches >= max && isFetch(frame)) return false;
+    const budget = this.limits.budget;
+    if (budget?.exhausted && (this.queue.length > 0 || this.unsentBytes > 0)) {
+      if (!this.budgetWait) {
+        this.budgetWait = () => {
+          this.budgetWait = null;
+          this.releaseHeld();
+        };
+        budget.wait(this.budgetWait);
+      }
+      return false;
+    }
+    return true;
+  }
+
+  /** Handles the frames held back, in order, and reads on when none is held any more. */
+  private releaseHeld(): void {
+    if (this.closed || this.stopped || this.gate !== null) return;
+    const held = this.held;
+    this.held = [];
+    if (held.length === 0 || this.onFrames(held)) this.resumeReading();
+  }
+
   private onFrame(frame: Buffer): void {
     const reader = new Reader(frame);
     let header: RequestHeader;
@@ -218,8 +271,11 @@ export class Connection {
       this.fail('unparseable request header', error);
       return;
     }
-    const pending: Pending = { done: false, result: 'no-response' };
+    const fetch = header.apiKey === FETCH_KEY;
+    const pending: Pending = { done: false, result: 'no-response', requestBytes: frame.length, fetch };
     this.queue.push(pending);
+    if (fetch) this.inflightFetches++;
+    this.limits.budget?.take(frame.length);
     let outcome: Promise<DispatchResult> | DispatchResult;
     try {
       outcome = this.dispatcher.dispatch(header, reader, this);
@@ -246,22 +302,59 @@ export class Connection {
     if (this.closed) return;
     pending.done = true;
     pending.result = result;
+    this.finished(pending);
     this.flush();
+    // Frames held for a Fetch to end, or for this connection to owe nothing, may go now.
+    if (this.held.length > 0 && !this.muted) this.releaseHeld();
+  }
+
+  /** A request's own resources go back once it is answered (or its connection closed). */
+  private finished(pending: Pending): void {
+    if (pending.fetch) this.inflightFetches--;
+    pending.fetch = false;
+    this.limits.budget?.give(pending.requestBytes);
+    pending.requestBytes = 0;
   }
 
   /** Sends every finished response at the head of the queue, in order. */
   private flush(): void {
     if (this.queue.length === 0 || !this.queue[0].done) return;
     this.socket.cork();
+    const budget = this.limits.budget;
+    let written = 0;
+    let last: Buffer | null = null;
     while (this.queue.length > 0 && this.queue[0].done) {
       const { result } = this.queue.shift()!;
       if (result === 'close') {
+        if (last) this.socket.write(last);
         this.socket.uncork();
         this.close('dispatcher asked to close');
         return;
       }
-      if (result !== 'no-response') for (const part of result) this.socket.write(part);
+      if (result !== 'no-response') {
+        for (const part of result) {
+          if (last) this.socket.write(last);
+          last = part;
+          written += part.length;
+        }
+      }
     }
+    if (last && budget) {
+      // Writes finish in order: the last one's callback means all of these left user space.
+      const bytes = written;
+      this.unsentBytes += bytes;
+      budget.take(bytes);
+      this.socket.write(last, (error) => {
+        if (this.closed) return;
+        this.unsentBytes -= bytes;
+        budget.give(bytes);
+        if (error || this.socket.destroyed) {
+          this.close('write failed');
+          return;
+        }
+        if (this.unsentBytes === 0 && this.held.length > 0 && !this.muted) this.releaseHeld();
+      });
+    } else if (last) this.socket.write(last);
     this.socket.uncork();
     this.lastActiveMs = Date.now();
     const bound = this.limits.maxQueuedResponseBytes;
@@ -272,9 +365,7 @@ export class Connection {
       this.socket.pause();
       this.socket.once('drain', () => {
         this.muted = false;
-        const held = this.held;
-        this.held = [];
-        if (held.length === 0 || this.onFrames(held)) this.resumeReading();
+        this.releaseHeld();
       });
     }
     if (this.paused && !this.stopped && this.queue.length < this.limits.maxInflightRequests) {
@@ -302,20 +393,30 @@ export class Connection {
 
   close(_reason?: string): void {
     if (this.closed) return;
-    this.closed = true;
-    clearTimeout(this.gateTimer);
-    this.held = [];
-    this.queue.length = 0;
+    this.release();
     this.socket.destroy();
     this.notifyDrained();
   }
 
   private onClose(): void {
+    if (!this.closed) this.release();
+    this.notifyDrained();
+  }
+
+  /** Marks the connection closed and gives back everything it held of the budget. */
+  private release(): void {
     this.closed = true;
     clearTimeout(this.gateTimer);
     this.held = [];
+    for (const pending of this.queue) this.finished(pending);
     this.queue.length = 0;
-    this.notifyDrained();
+    const budget = this.limits.budget;
+    if (budget) {
+      if (this.budgetWait) budget.cancel(this.budgetWait);
+      this.budgetWait = null;
+      budget.give(this.unsentBytes);
+    }
+    this.unsentBytes = 0;
   }
 
   /** Resolves once every request received so far has been answered (or the socket closed). */

@@ -14,6 +14,7 @@ import { LogManager } from '../log/log-manager';
 import { Broker, BrokerSettings } from '../broker/broker';
 import { BrokerDispatcher } from '../broker/dispatch';
 import { HttpServer } from '../http/http-server';
+import { MemoryBudget } from '../net/memory-budget';
 import { KafkaListener } from '../net/kafka-listener';
 import { brokerTopicDefaults, logManagerOptions } from './settings';
 
@@ -150,6 +151,8 @@ export async function startBroker(config: BrokerConfig, logger: Logger): Promise
       reservedGate: (header, body, remoteAddress) => isBrokerReplication(broker, header, body, remoteAddress),
       socketRequestMaxBytes: config.socketRequestMaxBytes,
       maxInflightRequests: config.maxInflightRequestsPerConnection,
+      maxInflightFetches: config.maxInflightFetchesPerConnection,
+      budget: new MemoryBudget(config.queuedMaxRequestBytes),
     },
     new BrokerDispatcher(broker),
     logger,
