@@ -143,7 +143,7 @@ export class RecordBatchView {
    * Checks structure and checksum; returns a reason for the log line, or null when the
    * batch is good. Never throws, whatever the bytes.
    */
-  validate(): string | null {
+  validate(window?: TimestampWindow): string | null {
     const available = this.buf.length - this.start;
     if (available < RECORD_BATCH_OVERHEAD) return `batch shorter than the ${RECORD_BATCH_OVERHEAD}-byte header`;
     if (this.magic !== 2) return `unsupported magic ${this.magic}`;
@@ -159,7 +159,8 @@ export class RecordBatchView {
       return `last offset delta ${this.lastOffsetDelta} does not match ${count} records`;
     if (this.compression > Compression.Zstd) return `unknown compression codec ${this.compression}`;
     if (this.compression === Compression.None) {
-      const problem = walkRecords(this.buf, this.start + RECORD_BATCH_OVERHEAD, this.start + this.totalSize, count);
+      const from = this.start + RECORD_BATCH_OVERHEAD;
+      const problem = walkRecords(this.buf, from, this.start + this.totalSize, count, this.baseTimestamp, window);
       if (problem) return problem;
     } else if (length === BATCH_LENGTH_MIN) {
       return 'compressed batch has records but no payload';
@@ -167,6 +168,27 @@ export class RecordBatchView {
     if (this.producerId >= 0 && this.baseSequence < 0 && !this.isControl)
       return 'idempotent batch without a base sequence';
     return null;
+  }
+
+  /**
+   * The record-level checks of validate() for a compressed batch, as Kafka's LogValidator
+   * makes them: the payload is decompressed (never past `decompressedBytesMax`) and every
+   * record walked. Call after validate() passed. Returns a reason, or null when good.
+   */
+  async validateCompressed(decompressedBytesMax: number, window?: TimestampWindow): Promise<string | null> {
+    if (this.compression === Compression.None) return null;
+    const from = this.start + RECORD_BATCH_OVERHEAD;
+    let payload: Buffer;
+    try {
+      payload = await decompress(
+        this.compression,
+        this.buf.subarray(from, this.start + this.totalSize),
+        decompressedBytesMax,
+      );
+    } catch (error) {
+      return `compressed records do not decompress: ${error instanceof Error ? error.message : String(error)}`;
+    }
+    return walkRecords(payload, 0, payload.length, this.recordsCount, this.baseTimestamp, window);
   }
 
   /** Records in this batch (decompressed first if needed). */
@@ -184,18 +206,43 @@ export class RecordBatchView {
 }
 
 /**
- * Parses every uncompressed record: each field must stay inside its record, the offset
- * deltas must run 0, 1, 2 ..., and each record body must be used up exactly. This runs on
- * every produced batch, so it reads varints straight off the buffer without allocating.
+ * The window a produced record's create time must fall in (Kafka's
+ * message.timestamp.before.max.ms and after.max.ms around the broker's clock). A record
+ * without a timestamp (-1) is not checked, as in Kafka. The first record outside is noted.
  */
-function walkRecords(buf: Buffer, from: number, to: number, count: number): string | null {
+export interface TimestampWindow {
+  low: number;
+  high: number;
+  outside?: { index: number; timestamp: number };
+}
+
+/**
+ * Parses every record of an uncompressed payload: each field must stay inside its record,
+ * the offset deltas must run 0, 1, 2 ..., and each record body must be used up exactly.
+ * With a window, also notes the first record whose timestamp falls outside it. This runs
+ * on every produced batch, so it reads varints straight off the buffer without allocating.
+ */
+function walkRecords(
+  buf: Buffer,
+  from: number,
+  to: number,
+  count: number,
+  baseTimestamp = 0,
+  window?: TimestampWindow,
+): string | null {
   const cursor = { pos: from };
   for (let i = 0; i < count; i++) {
     const length = zigzag(buf, cursor, to, 5);
     if (length === null || length < 0 || cursor.pos + length > to) return `record ${i} length overruns the batch`;
     const end = cursor.pos + length;
     cursor.pos += 1; // attributes
-    if (cursor.pos > end || zigzag(buf, cursor, end, 10) === null) return `record ${i} has a bad timestamp delta`;
+    const delta = cursor.pos > end ? null : zigzag(buf, cursor, end, 10);
+    if (delta === null) return `record ${i} has a bad timestamp delta`;
+    if (window && !window.outside) {
+      const timestamp = baseTimestamp + delta;
+      if (timestamp !== -1 && (timestamp < window.low || timestamp > window.high))
+        window.outside = { index: i, timestamp };
+    }
     if (zigzag(buf, cursor, end, 5) !== i) return `record ${i} has offset delta out of sequence`;
     if (!skipBytes(buf, cursor, end) || !skipBytes(buf, cursor, end))
       return `record ${i} has a key or value past its end`;

@@ -43,6 +43,8 @@ export interface BrokerSettings {
   /** Broker-wide defaults for topic configs, by Kafka topic config name. */
   topicDefaults: Record<string, string>;
   messageMaxBytes: number;
+  /** A produced compressed batch may decompress to at most this many bytes. */
+  messageDecompressedMaxBytes: number;
   maxPartitionsPerRequest: number;
   fetchMaxBytes: number;
   /** Longest a Fetch may park waiting for data, whatever the client asks. */

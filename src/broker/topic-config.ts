@@ -105,6 +105,21 @@ export const TOPIC_CONFIGS: TopicConfigDef[] = [
     validate: oneOf(['CreateTime', 'LogAppendTime']),
   },
   {
+    name: 'message.timestamp.before.max.ms',
+    type: 'long',
+    defaultValue: '9223372036854775807',
+    brokerKey: 'log.message.timestamp.before.max.ms',
+    validate: nonNegativeLong,
+  },
+  {
+    // Kafka 4.0's default (KIP-1030): a create time more than an hour ahead is refused.
+    name: 'message.timestamp.after.max.ms',
+    type: 'long',
+    defaultValue: '3600000',
+    brokerKey: 'log.message.timestamp.after.max.ms',
+    validate: nonNegativeLong,
+  },
+  {
     name: 'unclean.leader.election.enable',
     type: 'boolean',
     defaultValue: 'false',

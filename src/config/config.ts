@@ -47,6 +47,7 @@ export interface BrokerConfig {
   tailCacheBytes: number;
   retentionCheckIntervalMs: number;
   messageMaxBytes: number;
+  messageDecompressedMaxBytes: number;
   fetchMaxBytes: number;
   numPartitions: number;
   autoCreateTopicsEnable: boolean;

@@ -139,6 +139,15 @@ export const SETTINGS: SettingDef[] = [
     about: 'largest record batch accepted (topic override: max.message.bytes)',
   },
   {
+    key: 'brook.message.decompressed.max.bytes',
+    field: 'messageDecompressedMaxBytes',
+    kind: 'int',
+    defaultValue: 67108864,
+    min: 1024,
+    about:
+      'a compressed produced batch is decompressed to check its records; one that would decompress past this is refused (CORRUPT_MESSAGE)',
+  },
+  {
     key: 'fetch.max.bytes',
     field: 'fetchMaxBytes',
     kind: 'int',
@@ -332,5 +341,7 @@ export const TOPIC_DEFAULT_KEYS = [
   'min.insync.replicas',
   'compression.type',
   'log.message.timestamp.type',
+  'log.message.timestamp.before.max.ms',
+  'log.message.timestamp.after.max.ms',
   'unclean.leader.election.enable',
 ];

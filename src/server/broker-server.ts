@@ -81,6 +81,7 @@ export async function startBroker(config: BrokerConfig, logger: Logger): Promise
     defaultReplicationFactor: config.defaultReplicationFactor,
     topicDefaults: brokerTopicDefaults(config),
     messageMaxBytes: config.messageMaxBytes,
+    messageDecompressedMaxBytes: config.messageDecompressedMaxBytes,
     maxPartitionsPerRequest: config.maxPartitionsPerRequest,
     fetchMaxBytes: config.fetchMaxBytes,
     fetchMaxWaitMsCap: 30_000,

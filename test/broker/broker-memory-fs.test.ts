@@ -25,6 +25,7 @@ function settings(controllerPort: number): BrokerSettings {
     defaultReplicationFactor: 1,
     topicDefaults: {},
     messageMaxBytes: 1024 * 1024,
+    messageDecompressedMaxBytes: 64 << 20,
     maxPartitionsPerRequest: 1000,
     fetchMaxBytes: 1024 * 1024,
     fetchMaxWaitMsCap: 1000,

@@ -10,15 +10,20 @@
 // v8: per-record errors and an error message. v9: flexible.
 //
 // Each partition's record set is cut into batches, each batch validated (magic, sizes,
-// CRC-32C, record count, producer fields) and appended as it came; the log patches only the
-// base offset and partition leader epoch. A partition with any bad batch stores nothing.
+// CRC-32C, record count, producer fields, and every record: a compressed batch is
+// decompressed, within brook.message.decompressed.max.bytes, and walked, as Kafka's
+// LogValidator does) and appended as it came; the log patches only the base offset and
+// partition leader epoch. A partition with any bad batch stores nothing. For CreateTime
+// topics, a record whose timestamp lies more than message.timestamp.before.max.ms in the
+// past or message.timestamp.after.max.ms in the future is refused with INVALID_TIMESTAMP.
 // Only the partition's leader takes produce. acks=1 is answered after the leader's append;
 // acks=all once every ISR member has the batch (the high watermark passed it), refused
 // up front with NOT_ENOUGH_REPLICAS when the ISR is below min.insync.replicas.
 
 import { ApiKey } from '../../../protocol/api-keys';
 import { ErrorCode } from '../../../protocol/errors';
-import { RecordBatchView, splitBatches } from '../../../protocol/record-batch';
+import { Compression } from '../../../protocol/compression';
+import { RecordBatchView, splitBatches, TimestampWindow } from '../../../protocol/record-batch';
 import type { Request } from '../../../protocol/apis';
 import { ApiHandler, NO_RESPONSE } from '../api-handler';
 import { isInternalTopic } from '../../../protocol/topic-names';
@@ -44,41 +49,91 @@ function partitionResponse(
   };
 }
 
+/** The limits a partition's produced batches are checked against. */
+interface BatchRules {
+  maxMessageBytes: number;
+  decompressedMaxBytes: number;
+  /** Null for LogAppendTime topics, whose record timestamps are not checked. */
+  window: TimestampWindow | null;
+}
+
+/** The create-time window of a topic's config around `nowMs`, or null for LogAppendTime. */
+export function timestampWindow(config: Record<string, string>, nowMs: number): TimestampWindow | null {
+  if (config['message.timestamp.type'] === 'LogAppendTime') return null;
+  const bound = (value: string | undefined) => {
+    const ms = Number(value ?? Number.MAX_SAFE_INTEGER);
+    return Number.isFinite(ms) && ms >= 0 ? Math.min(ms, Number.MAX_SAFE_INTEGER) : Number.MAX_SAFE_INTEGER;
+  };
+  return {
+    low: nowMs - bound(config['message.timestamp.before.max.ms']),
+    high: nowMs + bound(config['message.timestamp.after.max.ms']),
+  };
+}
+
+type Checked = { batches: Buffer[] } | { errorCode: number; message: string; batchIndex: number };
+
 /** Checks every batch of one partition's record set; returns the batches or an error. */
-function validatePartition(
-  records: Buffer | null,
-  maxMessageBytes: number,
-): { batches: Buffer[] } | { errorCode: number; message: string } {
-  if (records === null || records.length === 0)
-    return { errorCode: ErrorCode.CORRUPT_MESSAGE, message: 'empty record set' };
+async function validatePartition(records: Buffer | null, rules: BatchRules): Promise<Checked> {
+  const checked = validateBatches(records, rules);
+  if ('errorCode' in checked) return checked;
+  // Uncompressed batches had their records walked above; compressed ones are walked now.
+  for (let index = 0; index < checked.batches.length; index++) {
+    const view = new RecordBatchView(checked.batches[index]);
+    if (view.compression === Compression.None) continue;
+    const window = windowCopy(rules);
+    const problem = await view.validateCompressed(rules.decompressedMaxBytes, window);
+    if (problem) return { errorCode: ErrorCode.CORRUPT_MESSAGE, message: problem, batchIndex: index };
+    if (window?.outside) return outOfWindow(window, index);
+  }
+  return checked;
+}
+
+function windowCopy(rules: BatchRules): TimestampWindow | undefined {
+  return rules.window ? { low: rules.window.low, high: rules.window.high } : undefined;
+}
+
+/** INVALID_TIMESTAMP; the record error names the record's index in its batch (KIP-467). */
+function outOfWindow(window: TimestampWindow, batch: number) {
+  const { index, timestamp } = window.outside!;
+  return {
+    errorCode: ErrorCode.INVALID_TIMESTAMP,
+    message:
+      `Timestamp ${timestamp} of record ${index} in batch ${batch} is out of range. ` +
+      `The timestamp should be within [${window.low}, ${window.high}]`,
+    batchIndex: index,
+  };
+}
+
+/** The structural checks of every batch (no decompression). */
+function validateBatches(records: Buffer | null, rules: BatchRules): Checked {
+  const { maxMessageBytes } = rules;
+  const refuse = (errorCode: number, message: string) => ({ errorCode, message, batchIndex: 0 });
+  if (records === null || records.length === 0) return refuse(ErrorCode.CORRUPT_MESSAGE, 'empty record set');
   const split = splitBatches(records);
-  if (split.error) return { errorCode: ErrorCode.CORRUPT_MESSAGE, message: split.error };
-  if (split.batches.length === 0)
-    return { errorCode: ErrorCode.CORRUPT_MESSAGE, message: 'no record batch in the record set' };
-  for (const batch of split.batches) {
+  if (split.error) return refuse(ErrorCode.CORRUPT_MESSAGE, split.error);
+  if (split.batches.length === 0) return refuse(ErrorCode.CORRUPT_MESSAGE, 'no record batch in the record set');
+  for (let index = 0; index < split.batches.length; index++) {
+    const batch = split.batches[index];
     const view = new RecordBatchView(batch);
     if (view.magic !== 2) {
-      return {
-        errorCode: ErrorCode.UNSUPPORTED_FOR_MESSAGE_FORMAT,
-        message: `record batch magic ${view.magic}; Produce v3+ requires magic 2`,
-      };
+      return refuse(
+        ErrorCode.UNSUPPORTED_FOR_MESSAGE_FORMAT,
+        `record batch magic ${view.magic}; Produce v3+ requires magic 2`,
+      );
     }
     if (batch.length > maxMessageBytes) {
-      return {
-        errorCode: ErrorCode.MESSAGE_TOO_LARGE,
-        message: `batch of ${batch.length} bytes exceeds max.message.bytes ${maxMessageBytes}`,
-      };
+      return refuse(
+        ErrorCode.MESSAGE_TOO_LARGE,
+        `batch of ${batch.length} bytes exceeds max.message.bytes ${maxMessageBytes}`,
+      );
     }
-    const problem = view.validate();
-    if (problem) return { errorCode: ErrorCode.CORRUPT_MESSAGE, message: problem };
-    if (view.isControl)
-      return { errorCode: ErrorCode.INVALID_RECORD, message: 'clients may not produce control batches' };
-    if (view.isTransactional) {
-      return {
-        errorCode: ErrorCode.TRANSACTIONAL_ID_AUTHORIZATION_FAILED,
-        message: 'transactional batches are not supported yet',
-      };
-    }
+    const window = windowCopy(rules);
+    const problem = view.validate(window);
+    if (problem) return refuse(ErrorCode.CORRUPT_MESSAGE, problem);
+    if (window?.outside) return outOfWindow(window, index);
+    if (view.isControl) return refuse(ErrorCode.INVALID_RECORD, 'clients may not produce control batches');
+    if (view.isTransactional)
+      return refuse(ErrorCode.TRANSACTIONAL_ID_AUTHORIZATION_FAILED, 'transactional batches are not supported yet');
   }
   return { batches: split.batches };
 }
@@ -107,10 +162,14 @@ async function producePartition(broker: Broker, topic: string, data: PartitionDa
     );
   }
   const maxMessageBytes = Number(log.config['max.message.bytes'] ?? broker.settings.messageMaxBytes);
-  const checked = validatePartition(data.records, maxMessageBytes);
+  const checked = await validatePartition(data.records, {
+    maxMessageBytes,
+    decompressedMaxBytes: broker.settings.messageDecompressedMaxBytes,
+    window: timestampWindow(log.config, Date.now()),
+  });
   if ('errorCode' in checked) {
     broker.logger.debug('produce refused', { topic, partition: data.index, reason: checked.message });
-    return partitionResponse(data.index, checked.errorCode, checked.message, { batchIndex: 0 });
+    return partitionResponse(data.index, checked.errorCode, checked.message, { batchIndex: checked.batchIndex });
   }
   // The high watermark moves when the ISR has the batch (at once with a single replica).
   const result = await log.append(checked.batches, { leaderEpoch: replica.leaderEpoch, holdHighWatermark: true });
