@@ -46,6 +46,11 @@ export interface BrokerSettings {
   /** A produced compressed batch may decompress to at most this many bytes. */
   messageDecompressedMaxBytes: number;
   maxPartitionsPerRequest: number;
+  /** brook.max.partitions and brook.max.broker.partitions (unbounded when absent). */
+  maxPartitions?: number;
+  maxBrokerPartitions?: number;
+  /** brook.auto.create.topics.per.second (unbounded when absent). */
+  autoCreateTopicsPerSecond?: number;
   fetchMaxBytes: number;
   /** Longest a Fetch may park waiting for data, whatever the client asks. */
   fetchMaxWaitMsCap: number;
@@ -119,6 +124,8 @@ export class Broker {
         defaultPartitions: settings.numPartitions,
         defaultReplicationFactor: settings.defaultReplicationFactor,
         leaderRebalance: settings.leaderRebalance,
+        maxPartitions: settings.maxPartitions,
+        maxBrokerPartitions: settings.maxBrokerPartitions,
       },
       snapshotEveryEntries: settings.metadataSnapshotIntervalEntries ?? 5000,
       logger: logger.child({ component: 'quorum' }),
@@ -499,6 +506,34 @@ export class Broker {
     return true;
   }
 
+  /** Auto-creations left in the bucket (brook.auto.create.topics.per.second), and when counted. */
+  private autoCreateTokens = Number.NaN;
+  private autoCreateCountedMs = 0;
+  private autoCreateWarnedMs = 0;
+
+  /** Takes one auto-creation from the bucket; false (and a rate-limited warning) when empty. */
+  private autoCreateAllowed(name: string): boolean {
+    const rate = this.settings.autoCreateTopicsPerSecond;
+    if (rate === undefined) return true;
+    const now = Date.now();
+    if (Number.isNaN(this.autoCreateTokens)) this.autoCreateTokens = rate;
+    else
+      this.autoCreateTokens = Math.min(rate, this.autoCreateTokens + ((now - this.autoCreateCountedMs) * rate) / 1000);
+    this.autoCreateCountedMs = now;
+    if (this.autoCreateTokens >= 1) {
+      this.autoCreateTokens -= 1;
+      return true;
+    }
+    if (now - this.autoCreateWarnedMs >= 10_000) {
+      this.autoCreateWarnedMs = now;
+      this.logger.warn('topic auto-creation over its rate; the topic is answered as unknown', {
+        topic: name,
+        perSecond: rate,
+      });
+    }
+    return false;
+  }
+
   /**
    * Creates a topic on first use when auto.create.topics.enable says so. The active
    * controller creates it in place; any other node forwards a CreateTopics to the
@@ -512,6 +547,7 @@ export class Broker {
     if (!this.quorum.isLeader) {
       if (this.topicPending(name)) return undefined;
       let forwarding = this.forwardingCreations.get(name);
+      if (!forwarding && !this.autoCreateAllowed(name)) return undefined;
       if (!forwarding) {
         forwarding = this.forwardAutoCreate(name).finally(() => this.forwardingCreations.delete(name));
         this.forwardingCreations.set(name, forwarding);
@@ -520,6 +556,7 @@ export class Broker {
       return this.topics.get(name);
     }
     let creating = this.creating.get(name);
+    if (!creating && !this.autoCreateAllowed(name)) return undefined;
     if (!creating) {
       creating = this.createTopic(
         name,

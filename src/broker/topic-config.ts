@@ -139,7 +139,27 @@ export function validateTopicConfig(name: string, value: string | null): string 
   const def = BY_NAME.get(name);
   if (!def) return `unknown topic config ${name}`;
   if (value === null) return null;
+  const range = typeRangeError(def, value);
+  if (range) return range;
   return def.validate ? def.validate(value) : null;
+}
+
+const INT_RANGE = [-(2n ** 31n), 2n ** 31n - 1n];
+const LONG_RANGE = [-(2n ** 63n), 2n ** 63n - 1n];
+
+/**
+ * A whole number given for an int or long config must fit Kafka's type (as ConfigDef parses
+ * it); anything that is not a whole number is left to the config's own check.
+ */
+function typeRangeError(def: TopicConfigDef, value: string): string | null {
+  if (def.type !== 'int' && def.type !== 'long') return null;
+  const text = value.trim();
+  if (!/^-?\d+$/.test(text)) return null;
+  const [low, high] = def.type === 'int' ? INT_RANGE : LONG_RANGE;
+  const number = BigInt(text);
+  if (number < low || number > high)
+    return `Invalid value ${value} for configuration ${def.name}: Not a number of type ${def.type.toUpperCase()}`;
+  return null;
 }
 
 /** The effective value and where it came from, for DescribeConfigs. */

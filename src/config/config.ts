@@ -44,6 +44,9 @@ export interface BrokerConfig {
   queuedMaxRequestBytes: number;
   maxInflightFetchesPerConnection: number;
   maxPartitionsPerRequest: number;
+  maxPartitions: number;
+  maxBrokerPartitions: number;
+  autoCreateTopicsPerSecond: number;
   tailCacheBytes: number;
   retentionCheckIntervalMs: number;
   messageMaxBytes: number;

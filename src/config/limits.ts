@@ -115,6 +115,32 @@ export const SETTINGS: SettingDef[] = [
     about: 'partitions named in one request (and created by one request)',
   },
   {
+    key: 'brook.max.partitions',
+    field: 'maxPartitions',
+    kind: 'int',
+    defaultValue: 100000,
+    min: 1,
+    about: 'partitions in the whole cluster; a CreateTopics or CreatePartitions past it is refused (POLICY_VIOLATION)',
+  },
+  {
+    key: 'brook.max.broker.partitions',
+    field: 'maxBrokerPartitions',
+    kind: 'int',
+    defaultValue: 10000,
+    min: 1,
+    about:
+      'partition replicas one broker may host; a creation that would place more on any broker is refused (POLICY_VIOLATION)',
+  },
+  {
+    key: 'brook.auto.create.topics.per.second',
+    field: 'autoCreateTopicsPerSecond',
+    kind: 'int',
+    defaultValue: 100,
+    min: 1,
+    about:
+      'topics auto-created by one node per second (a bucket of this many, refilled continuously); past it the topic is answered as unknown',
+  },
+  {
     key: 'brook.log.tail.cache.bytes',
     field: 'tailCacheBytes',
     kind: 'int',

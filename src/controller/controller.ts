@@ -22,6 +22,16 @@ export interface ControllerSettings {
   defaultReplicationFactor: number;
   /** Automatic preferred-leader election (auto.leader.rebalance.enable); off when absent. */
   leaderRebalance?: { enabled: boolean; intervalMs: number; imbalancePercentage: number };
+  /** Partitions in the whole cluster (brook.max.partitions); unbounded when absent. */
+  maxPartitions?: number;
+  /** Partition replicas one broker may host (brook.max.broker.partitions); unbounded when absent. */
+  maxBrokerPartitions?: number;
+}
+
+/** What the cluster holds now, for the partition limits: partitions, and replicas per broker. */
+interface PartitionCounts {
+  total: number;
+  perBroker: Map<number, number>;
 }
 
 /** One partition's answer to a reassignment request. */
@@ -504,10 +514,46 @@ export class Controller {
     return out;
   }
 
+  /** Counts the cluster's partitions and each broker's replicas (once per decision). */
+  private partitionCounts(): PartitionCounts {
+    const counts: PartitionCounts = { total: 0, perBroker: new Map() };
+    for (const topic of this.image.topicsByName.values()) {
+      for (const partition of topic.partitions.values()) {
+        counts.total++;
+        for (const id of partition.replicas) counts.perBroker.set(id, (counts.perBroker.get(id) ?? 0) + 1);
+      }
+    }
+    return counts;
+  }
+
+  /**
+   * Null when `assignment` fits brook.max.partitions and brook.max.broker.partitions (and
+   * then counts it in), else the refusal's message (POLICY_VIOLATION: a policy of this
+   * cluster, as Kafka's create-topic policies answer).
+   */
+  private withinPartitionLimits(counts: PartitionCounts, assignment: number[][]): string | null {
+    const { maxPartitions, maxBrokerPartitions } = this.settings;
+    if (maxPartitions !== undefined && counts.total + assignment.length > maxPartitions)
+      return `The cluster would have ${counts.total + assignment.length} partitions, above brook.max.partitions (${maxPartitions}).`;
+    const added = new Map<number, number>();
+    for (const replicas of assignment) for (const id of replicas) added.set(id, (added.get(id) ?? 0) + 1);
+    if (maxBrokerPartitions !== undefined) {
+      for (const [id, count] of added) {
+        const after = (counts.perBroker.get(id) ?? 0) + count;
+        if (after > maxBrokerPartitions)
+          return `Broker ${id} would host ${after} partition replicas, above brook.max.broker.partitions (${maxBrokerPartitions}).`;
+      }
+    }
+    counts.total += assignment.length;
+    for (const [id, count] of added) counts.perBroker.set(id, (counts.perBroker.get(id) ?? 0) + count);
+    return null;
+  }
+
   createTopics(requests: TopicRequest[], validateOnly: boolean): Decision<TopicResult[]> {
     const records: MetadataRecordInput[] = [];
     const results: TopicResult[] = [];
     const creating = new Set<string>();
+    const counts = this.partitionCounts();
     for (const request of requests) {
       const fail = (errorCode: number, errorMessage: string) =>
         results.push({ name: request.name, topicId: ZERO_TOPIC_ID, errorCode, errorMessage });
@@ -570,6 +616,11 @@ export class Controller {
           ErrorCode.INVALID_PARTITIONS,
           `Topic '${request.name}' with ${assignment.length} partitions would need a partition directory name longer than a file name can be.`,
         );
+        continue;
+      }
+      const overLimit = this.withinPartitionLimits(counts, assignment);
+      if (overLimit !== null) {
+        fail(ErrorCode.POLICY_VIOLATION, overLimit);
         continue;
       }
       const topicId = this.newTopicId();
@@ -639,6 +690,9 @@ export class Controller {
         records: [],
         result: { errorCode: ErrorCode.INVALID_REPLICATION_FACTOR, errorMessage: 'not enough unfenced brokers' },
       };
+    const overLimit = this.withinPartitionLimits(this.partitionCounts(), assignment);
+    if (overLimit !== null)
+      return { records: [], result: { errorCode: ErrorCode.POLICY_VIOLATION, errorMessage: overLimit } };
     const records: MetadataRecordInput[] = assignment.map((replicas, i) => ({
       type: 'Partition',
       data: {
