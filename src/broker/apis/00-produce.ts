@@ -29,6 +29,10 @@ import { ApiHandler, NO_RESPONSE } from '../api-handler';
 import { isInternalTopic } from '../../../protocol/topic-names';
 import type { Broker } from '../broker';
 
+/** File-system error codes that mean the storage failed, not the request. */
+const STORAGE_ERROR_CODES = new Set(['ENOSPC', 'EDQUOT', 'EIO', 'EROFS', 'EMFILE', 'ENFILE', 'EFBIG']);
+let lastStorageErrorLogMs = 0;
+
 function partitionResponse(
   index: number,
   errorCode: number,
@@ -172,7 +176,27 @@ async function producePartition(broker: Broker, topic: string, data: PartitionDa
     return partitionResponse(data.index, checked.errorCode, checked.message, { batchIndex: checked.batchIndex });
   }
   // The high watermark moves when the ISR has the batch (at once with a single replica).
-  const result = await log.append(checked.batches, { leaderEpoch: replica.leaderEpoch, holdHighWatermark: true });
+  let result;
+  try {
+    result = await log.append(checked.batches, { leaderEpoch: replica.leaderEpoch, holdHighWatermark: true });
+  } catch (error) {
+    // A file-system error (a full disk, an I/O error) is Kafka's KAFKA_STORAGE_ERROR, which
+    // clients retry; the log's own append is all-or-nothing, so nothing was acknowledged.
+    const code = (error as NodeJS.ErrnoException)?.code;
+    if (typeof code !== 'string' || !STORAGE_ERROR_CODES.has(code)) throw error;
+    const now = Date.now();
+    if (now - lastStorageErrorLogMs >= 10_000) {
+      lastStorageErrorLogMs = now;
+      broker.logger.error('append failed on storage (logged at most every 10 s)', {
+        topic,
+        partition: data.index,
+        code,
+      });
+    }
+    return partitionResponse(data.index, ErrorCode.KAFKA_STORAGE_ERROR, `storage error on append: ${code}`, {
+      logStartOffset: log.logStartOffset,
+    });
+  }
   if (result.errorCode !== ErrorCode.NONE) {
     return partitionResponse(data.index, result.errorCode, result.errorMessage ?? null, {
       logStartOffset: log.logStartOffset,
