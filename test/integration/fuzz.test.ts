@@ -1,7 +1,10 @@
 // Seeded fuzzing of the Kafka listener: valid requests for every served API and version,
 // with bytes flipped, cut short or stretched, sent to a real broker. Whatever comes back
 // (an answer, an error code or a closed connection), the broker must stay up and keep
-// answering well-formed requests. The seed is printed; BROOK_FUZZ_SEED replays one run.
+// answering well-formed requests. Field values are ordinary ones mostly and the edges of
+// their types sometimes (extreme integers, 32 KiB strings, empty or broken record sets,
+// long arrays). The seed is printed; BROOK_FUZZ_SEED replays one run, BROOK_FUZZ_ROUNDS
+// sets its length, and `npm run soak:fuzz` runs many seeds.
 
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
@@ -30,20 +33,36 @@ function prng(start: number): () => number {
 const random = prng(seed);
 const pick = <T>(items: T[]): T => items[Math.floor(random() * items.length)];
 
+/** Values for a field: ordinary ones mostly, the edges of its type sometimes. */
 function sample(type: PrimitiveType): unknown {
+  const edge = random() < 0.25;
   switch (type) {
     case 'bool':
       return random() < 0.5;
     case 'string':
-      return pick(['fuzz', '', 'topic-a', '__consumer_offsets', 'x'.repeat(40)]);
+      return edge
+        ? pick(['x'.repeat(32767), '\u0000', '..', 'ünïcödé', 'a.b_c', '-'.repeat(250)])
+        : pick(['fuzz', '', 'topic-a', '__consumer_offsets', 'x'.repeat(40)]);
     case 'bytes':
-      return Buffer.from([1, 2, 3]);
+      return edge ? Buffer.alloc(pick([0, 1, 65536]), 0xff) : Buffer.from([1, 2, 3]);
     case 'records':
-      return encodeRecordBatchSync({ records: [{ key: 'k', value: 'v' }] });
+      return edge
+        ? pick([
+            Buffer.alloc(0),
+            Buffer.alloc(61, 0xff),
+            encodeRecordBatchSync({ records: [{ value: 'x'.repeat(2000) }] }),
+          ])
+        : encodeRecordBatchSync({ records: [{ key: 'k', value: 'v' }] });
     case 'uuid':
-      return 'AAAAAAAAAAAAAAAAAAAAAA';
+      return pick(['AAAAAAAAAAAAAAAAAAAAAA', '_____________________w', 'AQIDBAUGBwgJCgsMDQ4PEA']);
+    case 'int8':
+      return edge ? pick([-128, 127]) : pick([-1, 0, 1, 3]);
+    case 'int16':
+      return edge ? pick([-32768, 32767]) : pick([-1, 0, 1, 3, 100]);
+    case 'int32':
+      return edge ? pick([-(2 ** 31), 2 ** 31 - 1, -2]) : pick([-1, 0, 1, 3, 100]);
     case 'int64':
-      return pick([-1, 0, 1, 1000]);
+      return edge ? pick([Number.MIN_SAFE_INTEGER, Number.MAX_SAFE_INTEGER, -2]) : pick([-1, 0, 1, 1000]);
     default:
       return pick([-1, 0, 1, 3, 100]);
   }
@@ -56,7 +75,7 @@ function body(fields: Field[], version: number, flexible: boolean): Record<strin
     if (f.kind === 'scalar') out[f.name] = sample(f.type);
     else if (f.kind === 'struct') out[f.name] = body(f.fields, version, flexible);
     else
-      out[f.name] = Array.from({ length: Math.floor(random() * 3) }, () =>
+      out[f.name] = Array.from({ length: random() < 0.05 ? 200 : Math.floor(random() * 3) }, () =>
         Array.isArray(f.items) ? body(f.items as Field[], version, flexible) : sample(f.items as PrimitiveType),
       );
   }
