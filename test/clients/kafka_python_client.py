@@ -1,0 +1,126 @@
+"""kafka-python (Debian's python3-kafka, 2.0.2) against a broker at argv[1].
+
+Creates and describes a topic with the admin client, produces keyed records with acks=all,
+then reads them in a consumer group with manual commits: a first member processes about half
+of the records, commits exactly what it processed and leaves; a second member of the same
+group resumes from those commits. Prints one JSON object with what each step saw; the test
+that runs this script asserts on it. Any exception ends the script non-zero with a traceback.
+"""
+
+import json
+import sys
+import time
+
+from kafka import KafkaAdminClient, KafkaConsumer, KafkaProducer, TopicPartition
+from kafka.admin import NewTopic
+from kafka.errors import TopicAlreadyExistsError
+from kafka.structs import OffsetAndMetadata
+
+BOOTSTRAP = sys.argv[1]
+TOPIC = "kp-orders"
+PARTITIONS = 3
+COUNT = 60
+GROUP = "kp-group"
+DEADLINE_S = 15  # per consuming member
+
+
+def admin_step():
+    admin = KafkaAdminClient(bootstrap_servers=BOOTSTRAP, client_id="kp-admin", request_timeout_ms=10000)
+    try:
+        admin.create_topics([NewTopic(TOPIC, PARTITIONS, 1)], timeout_ms=10000)
+        try:
+            admin.create_topics([NewTopic(TOPIC, PARTITIONS, 1)], timeout_ms=10000)
+            duplicate = "created twice"
+        except TopicAlreadyExistsError as error:
+            duplicate = type(error).__name__
+        described = admin.describe_topics([TOPIC])
+        return {
+            "duplicate": duplicate,
+            "listed": TOPIC in admin.list_topics(),
+            "described": [
+                {
+                    "topic": topic["topic"],
+                    "error": topic["error_code"],
+                    "partitions": sorted(p["partition"] for p in topic["partitions"]),
+                    "leaders": sorted({p["leader"] for p in topic["partitions"]}),
+                }
+                for topic in described
+            ],
+        }
+    finally:
+        admin.close()
+
+
+def produce_step():
+    producer = KafkaProducer(
+        bootstrap_servers=BOOTSTRAP,
+        client_id="kp-producer",
+        acks="all",
+        key_serializer=str.encode,
+        value_serializer=str.encode,
+    )
+    sent = {}
+    try:
+        futures = [(f"key-{i}", producer.send(TOPIC, key=f"key-{i}", value=f"value-{i}")) for i in range(COUNT)]
+        for key, future in futures:
+            metadata = future.get(timeout=10)
+            sent[key] = [metadata.partition, metadata.offset]
+    finally:
+        producer.close(timeout=5)
+    return sent
+
+
+def member(limit):
+    """Joins GROUP, processes up to `limit` records, commits what it processed, and leaves.
+
+    Commits name the offset after each partition's last processed record, so records that a
+    poll fetched but this member did not process are left for the next member."""
+    consumer = KafkaConsumer(
+        TOPIC,
+        bootstrap_servers=BOOTSTRAP,
+        group_id=GROUP,
+        client_id="kp-member",
+        enable_auto_commit=False,
+        auto_offset_reset="earliest",
+        session_timeout_ms=10000,
+        heartbeat_interval_ms=1000,
+        key_deserializer=bytes.decode,
+        value_deserializer=bytes.decode,
+    )
+    processed = []
+    positions = {}
+    try:
+        deadline = time.monotonic() + DEADLINE_S
+        while len(processed) < limit and time.monotonic() < deadline:
+            for tp, records in consumer.poll(timeout_ms=500).items():
+                for record in records:
+                    if len(processed) == limit:
+                        break
+                    processed.append([record.key, record.value, tp.partition, record.offset])
+                    positions[tp.partition] = record.offset + 1
+        consumer.commit({TopicPartition(TOPIC, p): OffsetAndMetadata(o, "kp") for p, o in positions.items()})
+        committed = {p: consumer.committed(TopicPartition(TOPIC, p)) for p in range(PARTITIONS)}
+    finally:
+        consumer.close(autocommit=False)
+    return {"processed": processed, "committed": committed}
+
+
+def group_offsets():
+    admin = KafkaAdminClient(bootstrap_servers=BOOTSTRAP, client_id="kp-admin")
+    try:
+        offsets = admin.list_consumer_group_offsets(GROUP)
+        return {tp.partition: [meta.offset, meta.metadata] for tp, meta in offsets.items() if tp.topic == TOPIC}
+    finally:
+        admin.close()
+
+
+def main():
+    result = {"admin": admin_step(), "produced": produce_step()}
+    result["first"] = member(COUNT // 2)
+    result["groupOffsetsAfterFirst"] = group_offsets()
+    result["second"] = member(COUNT - len(result["first"]["processed"]))
+    print(json.dumps(result))
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,109 @@
+// kafka-python 2.0.2 (Debian's python3-kafka) against a real Brook process, through
+// test/clients/kafka_python_client.py: admin create and describe topics, a keyed producer
+// with acks=all, and a consumer group with manual commits whose second member resumes
+// exactly where the first one's commits left off.
+
+import { test } from 'uvu';
+import * as assert from 'uvu/assert';
+import { BrokerProcess, startBroker } from '../helpers/broker-process';
+import { pythonModuleMissing, runPythonScript } from '../helpers/python';
+
+/** A consumed record: key, value, partition, offset. */
+type Consumed = [string, string, number, number];
+interface Member {
+  processed: Consumed[];
+  /** Partition to committed offset, null for a partition without one. */
+  committed: Record<string, number | null>;
+}
+interface Output {
+  admin: {
+    duplicate: string;
+    listed: boolean;
+    described: { topic: string; error: number; partitions: number[]; leaders: number[] }[];
+  };
+  /** Key to [partition, offset]. */
+  produced: Record<string, [number, number]>;
+  first: Member;
+  /** Partition to [offset, metadata], from the admin client's ListConsumerGroupOffsets. */
+  groupOffsetsAfterFirst: Record<string, [number, string]>;
+  second: Member;
+}
+
+const COUNT = 60;
+const PARTITIONS = 3;
+const missing = pythonModuleMissing('kafka', 'python3-kafka');
+if (missing) process.stdout.write(`skipped: kafka-python tests: ${missing}\n`);
+const it = missing ? test.skip : test;
+
+let broker: BrokerProcess | undefined;
+let output: Output;
+
+test.before(async () => {
+  if (missing) return;
+  broker = await startBroker({
+    config: {
+      'auto.create.topics.enable': 'false',
+      'group.initial.rebalance.delay.ms': '0',
+      'offsets.topic.num.partitions': '3',
+    },
+  });
+});
+
+test.after(async () => {
+  await broker?.stop();
+});
+
+it('the script runs to its end against Brook', async () => {
+  output = (await runPythonScript<Output>('kafka_python_client.py', [`127.0.0.1:${broker!.port}`])).result;
+});
+
+it('admin: create_topics, a second create refused, describe_topics and list_topics', () => {
+  assert.is(output.admin.duplicate, 'TopicAlreadyExistsError');
+  assert.ok(output.admin.listed, 'list_topics names the topic');
+  assert.equal(output.admin.described, [{ topic: 'kp-orders', error: 0, partitions: [0, 1, 2], leaders: [1] }]);
+});
+
+it('acks=all: every keyed record is acknowledged at a distinct offset, dense per partition', () => {
+  const byPartition = new Map<number, number[]>();
+  for (const [partition, offset] of Object.values(output.produced))
+    byPartition.set(partition, [...(byPartition.get(partition) ?? []), offset]);
+  assert.is(Object.keys(output.produced).length, COUNT);
+  assert.ok(byPartition.size > 1, 'keys spread over several partitions');
+  for (const [partition, offsets] of byPartition)
+    assert.equal(
+      offsets.sort((a, b) => a - b),
+      offsets.map((_, i) => i),
+      `partition ${partition} offsets`,
+    );
+});
+
+it('the first member commits exactly what it processed', () => {
+  assert.is(output.first.processed.length, COUNT / 2);
+  for (let partition = 0; partition < PARTITIONS; partition++) {
+    const offsets = output.first.processed.filter((r) => r[2] === partition).map((r) => r[3]);
+    const expected = offsets.length ? Math.max(...offsets) + 1 : null;
+    assert.is(output.first.committed[partition], expected, `committed offset of partition ${partition}`);
+    if (expected === null) assert.is(output.groupOffsetsAfterFirst[partition], undefined);
+    else assert.equal(output.groupOffsetsAfterFirst[partition], [expected, 'kp'], `admin view of ${partition}`);
+  }
+});
+
+it('the second member resumes at those commits: every record read once in all', () => {
+  for (let partition = 0; partition < PARTITIONS; partition++) {
+    const offsets = output.second.processed.filter((r) => r[2] === partition).map((r) => r[3]);
+    if (offsets.length) assert.is(offsets[0], output.first.committed[partition] ?? 0, `partition ${partition} resumes`);
+  }
+  const all = [...output.first.processed, ...output.second.processed];
+  assert.is(all.length, COUNT);
+  for (const [key, value, partition, offset] of all) {
+    assert.equal(output.produced[key], [partition, offset], `${key} read where it was written`);
+    assert.is(value, key.replace('key', 'value'));
+  }
+  assert.is(new Set(all.map((r) => r[0])).size, COUNT, 'no record read twice');
+  for (let partition = 0; partition < PARTITIONS; partition++) {
+    const end = Object.values(output.produced).filter(([p]) => p === partition).length;
+    assert.is(output.second.committed[partition], end, `partition ${partition} committed to its end`);
+  }
+});
+
+test.run();
