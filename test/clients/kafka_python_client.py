@@ -1,7 +1,8 @@
 """kafka-python (Debian's python3-kafka, 2.0.2) against a broker at argv[1].
 
-Creates and describes a topic with the admin client, produces keyed records with acks=all,
-then reads them in a consumer group with manual commits: a first member processes about half
+Creates and describes a topic with the admin client, produces keyed records with acks=all
+(and, into a topic of their own, gzip-compressed records: its other codecs need modules
+Debian packages separately), then reads them in a consumer group with manual commits: a first member processes about half
 of the records, commits exactly what it processed and leaves; a second member of the same
 group resumes from those commits. Prints one JSON object with what each step saw; the test
 that runs this script asserts on it. Any exception ends the script non-zero with a traceback.
@@ -21,13 +22,15 @@ TOPIC = "kp-orders"
 PARTITIONS = 3
 COUNT = 60
 GROUP = "kp-group"
+GZIP_TOPIC = "kp-gzip"
+GZIP_COUNT = 40
 DEADLINE_S = 15  # per consuming member
 
 
 def admin_step():
     admin = KafkaAdminClient(bootstrap_servers=BOOTSTRAP, client_id="kp-admin", request_timeout_ms=10000)
     try:
-        admin.create_topics([NewTopic(TOPIC, PARTITIONS, 1)], timeout_ms=10000)
+        admin.create_topics([NewTopic(TOPIC, PARTITIONS, 1), NewTopic(GZIP_TOPIC, 1, 1)], timeout_ms=10000)
         try:
             admin.create_topics([NewTopic(TOPIC, PARTITIONS, 1)], timeout_ms=10000)
             duplicate = "created twice"
@@ -68,6 +71,23 @@ def produce_step():
     finally:
         producer.close(timeout=5)
     return sent
+
+
+def produce_gzip_step():
+    """Lingered records in one gzip batch or a few; the test reads the stored codec bits."""
+    producer = KafkaProducer(
+        bootstrap_servers=BOOTSTRAP,
+        client_id="kp-gzip",
+        acks="all",
+        compression_type="gzip",
+        linger_ms=200,
+    )
+    try:
+        futures = [producer.send(GZIP_TOPIC, value=f"gzip value {i} {'abc' * 50}".encode()) for i in range(GZIP_COUNT)]
+        offsets = [future.get(timeout=10).offset for future in futures]
+    finally:
+        producer.close(timeout=5)
+    return offsets
 
 
 def member(limit):
@@ -115,7 +135,7 @@ def group_offsets():
 
 
 def main():
-    result = {"admin": admin_step(), "produced": produce_step()}
+    result = {"admin": admin_step(), "produced": produce_step(), "gzipOffsets": produce_gzip_step()}
     result["first"] = member(COUNT // 2)
     result["groupOffsetsAfterFirst"] = group_offsets()
     result["second"] = member(COUNT - len(result["first"]["processed"]))

@@ -1,6 +1,7 @@
 // The facts docs/ states that code defines: every broker setting in src/config/limits.ts
 // appears in docs/operations.md with its current default, and the API table in
-// docs/compatibility.md gives each served API the version range its handler advertises.
+// docs/compatibility.md gives each served API the version range its handler advertises, and
+// every "yes" in its client feature table names a test file that exists.
 // A new setting or a new version cannot land without its line in the documentation.
 
 import { test } from 'uvu';
@@ -45,6 +46,34 @@ test('docs/compatibility.md lists every served API with its advertised versions,
     assert.is(row!.name, handler.name, `the name of API key ${handler.apiKey}`);
   }
   assert.is(documented.size, handlers.length, 'no API is documented that is not served');
+});
+
+test('docs/compatibility.md: every "yes" in the client feature table names a test file, and each exists', () => {
+  const text = read('compatibility.md');
+  const start = text.indexOf('### What each client is tested doing');
+  assert.ok(start >= 0, 'docs/compatibility.md has the client feature table');
+  const lines = text.slice(start).split('\n');
+  const first = lines.findIndex((line) => line.startsWith('|'));
+  const end = lines.findIndex((line, i) => i > first && !line.startsWith('|'));
+  const [header, , ...rows] = lines.slice(first, end < 0 ? undefined : end);
+  const cells = (line: string) => line.split(' | ').map((cell) => cell.replace(/^\| | \|$/g, ''));
+  const columns = cells(header).length;
+  assert.ok(columns >= 7 && rows.length >= 9, `a feature column, six clients and nine features: ${header}`);
+  let named = 0;
+  for (const row of rows) {
+    const [feature, ...answers] = cells(row);
+    assert.is(answers.length, columns - 1, `the row "${feature}" has a cell per client`);
+    for (const [i, answer] of answers.entries()) {
+      const files = [...answer.matchAll(/`(test\/[^`]+\.test\.ts)`/g)].map((m) => m[1]);
+      if (answer.startsWith('yes'))
+        assert.ok(files.length > 0, `"${feature}" for ${cells(header)[i + 1]} names its test`);
+      for (const file of files) {
+        named++;
+        assert.ok(fs.existsSync(path.join(DOCS, '..', file)), `${file}, named for "${feature}", exists`);
+      }
+    }
+  }
+  assert.ok(named > 0, 'the table names test files');
 });
 
 test.run();

@@ -1,12 +1,14 @@
 // kafka-python 2.0.2 (Debian's python3-kafka) against a real Brook process, through
 // test/clients/kafka_python_client.py: admin create and describe topics, a keyed producer
-// with acks=all, and a consumer group with manual commits whose second member resumes
+// with acks=all, a gzip producer whose batches are read back from the broker's segment files
+// for their codec bits, and a consumer group with manual commits whose second member resumes
 // exactly where the first one's commits left off.
 
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { BrokerProcess, startBroker } from '../helpers/broker-process';
 import { pythonModuleMissing, runPythonScript } from '../helpers/python';
+import { Compression, storedBatches } from '../helpers/stored-batches';
 
 /** A consumed record: key, value, partition, offset. */
 type Consumed = [string, string, number, number];
@@ -23,6 +25,7 @@ interface Output {
   };
   /** Key to [partition, offset]. */
   produced: Record<string, [number, number]>;
+  gzipOffsets: number[];
   first: Member;
   /** Partition to [offset, metadata], from the admin client's ListConsumerGroupOffsets. */
   groupOffsetsAfterFirst: Record<string, [number, string]>;
@@ -75,6 +78,20 @@ it('acks=all: every keyed record is acknowledged at a distinct offset, dense per
       offsets.map((_, i) => i),
       `partition ${partition} offsets`,
     );
+});
+
+it('gzip: acknowledged in order and stored gzip-compressed', () => {
+  assert.is(output.gzipOffsets.length, 40);
+  assert.equal(
+    output.gzipOffsets,
+    output.gzipOffsets.map((_, i) => i),
+  );
+  const batches = storedBatches(broker!.dataDir, 'kp-gzip');
+  assert.is(
+    batches.reduce((sum, batch) => sum + batch.recordCount, 0),
+    output.gzipOffsets.length,
+  );
+  for (const batch of batches) assert.is(batch.compression, Compression.Gzip, "a kp-gzip batch's codec bits");
 });
 
 it('the first member commits exactly what it processed', () => {

@@ -2,7 +2,8 @@
 // topics), an idempotent producer with keys, headers and each codec it has on Node 20
 // (gzip, snappy, lz4: its zstd needs Node 22's zlib), the stored batches checked for their
 // codec and producer id, and a classic consumer group that reads everything back. Its
-// consumer fetches by topic id (Fetch 12+, so 13 against Brook).
+// consumer fetches by topic id (Fetch 12+, so 13 against Brook). A KIP-848 consumer is
+// refused, since Brook does not serve that protocol yet.
 
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
@@ -141,6 +142,23 @@ test('a consumer group reads every record back, keys and headers included', asyn
       assert.is(record!.value, `${codec} value ${i} ${'x'.repeat(200)}`);
       assert.is(record!.codec, codec);
     }
+});
+
+// Brook does not serve the KIP-848 consumer protocol (ConsumerGroupHeartbeat, key 68) yet.
+// The client reads that from ApiVersions and refuses at once instead of hanging.
+test('a KIP-848 consumer (groupProtocol "consumer") is refused by the client: Brook lists no ConsumerGroupHeartbeat', async () => {
+  const consumer = new Consumer({ ...clientOptions(), groupId: 'plt-848', groupProtocol: 'consumer' });
+  try {
+    await consumer.consume({ topics: [TOPIC] }).then(
+      () => assert.unreachable('a consumer-protocol group joined'),
+      (error: Error & { code?: string }) => {
+        assert.is(error.code, 'PLT_KFK_UNSUPPORTED_API');
+        assert.match(error.message, /ConsumerGroupHeartbeat/);
+      },
+    );
+  } finally {
+    await consumer.close(true);
+  }
 });
 
 test.run();
