@@ -2,7 +2,8 @@
 broker at argv[1].
 
 AdminClient: creates topics (and one that exists already), grows a topic with
-create_partitions (and tries to shrink it), lists topics and describes a topic's configs.
+create_partitions (and tries to shrink it), lists topics and groups, describes a topic's
+configs and deletes a topic.
 An idempotent producer then writes keyed records with headers into one topic per codec
 (gzip, snappy, lz4, zstd), each lingered into few batches; the test that runs this script
 reads the stored batches' codec bits itself. Finally a group consumer reads every codec
@@ -139,7 +140,17 @@ def main():
     result = {"admin": admin_step(admin)}
     result["produce"] = produce_step()
     result["consume"] = consume_step()
-    result["groups"] = [g.id for g in admin.list_groups(timeout=TIMEOUT_S)]
+    result["groups"] = [[g.id, g.state, g.protocol_type] for g in admin.list_groups(timeout=TIMEOUT_S)]
+    deleted = admin.delete_topics([ADMIN_TOPIC], operation_timeout=TIMEOUT_S)
+    result["deleted"] = outcome(deleted[ADMIN_TOPIC])
+    # Metadata may trail the controller by a moment: wait for the topic to go.
+    deadline = time.monotonic() + TIMEOUT_S
+    while True:
+        topics = sorted(t for t in admin.list_topics(timeout=TIMEOUT_S).topics if t.startswith("ck-"))
+        if ADMIN_TOPIC not in topics or time.monotonic() > deadline:
+            break
+        time.sleep(0.1)
+    result["topicsAfterDelete"] = topics
     print(json.dumps(result))
 
 

@@ -1,11 +1,13 @@
 """kafka-python (Debian's python3-kafka, 2.0.2) against a broker at argv[1].
 
-Creates and describes a topic with the admin client, produces keyed records with acks=all
-(and, into a topic of their own, gzip-compressed records: its other codecs need modules
-Debian packages separately), then reads them in a consumer group with manual commits: a first member processes about half
-of the records, commits exactly what it processed and leaves; a second member of the same
-group resumes from those commits. Prints one JSON object with what each step saw; the test
-that runs this script asserts on it. Any exception ends the script non-zero with a traceback.
+Creates, grows, describes and deletes topics with the admin client; produces keyed records
+with acks=all (and, into a topic of their own, gzip-compressed records: its other codecs
+need modules Debian packages separately); then reads them in a consumer group with manual
+commits: a first member processes about half of the records, commits exactly what it
+processed and leaves; a second member of the same group resumes from those commits; the
+admin client then lists and describes the group. Prints one JSON object with what each step
+saw; the test that runs this script asserts on it. Any exception ends the script non-zero
+with a traceback.
 """
 
 import json
@@ -13,7 +15,7 @@ import sys
 import time
 
 from kafka import KafkaAdminClient, KafkaConsumer, KafkaProducer, TopicPartition
-from kafka.admin import NewTopic
+from kafka.admin import ConfigResource, ConfigResourceType, NewPartitions, NewTopic
 from kafka.errors import TopicAlreadyExistsError
 from kafka.structs import OffsetAndMetadata
 
@@ -23,6 +25,7 @@ PARTITIONS = 3
 COUNT = 60
 GROUP = "kp-group"
 GZIP_TOPIC = "kp-gzip"
+GROW_TOPIC = "kp-grow"
 GZIP_COUNT = 40
 DEADLINE_S = 15  # per consuming member
 
@@ -30,13 +33,20 @@ DEADLINE_S = 15  # per consuming member
 def admin_step():
     admin = KafkaAdminClient(bootstrap_servers=BOOTSTRAP, client_id="kp-admin", request_timeout_ms=10000)
     try:
-        admin.create_topics([NewTopic(TOPIC, PARTITIONS, 1), NewTopic(GZIP_TOPIC, 1, 1)], timeout_ms=10000)
+        topics = [NewTopic(TOPIC, PARTITIONS, 1), NewTopic(GZIP_TOPIC, 1, 1), NewTopic(GROW_TOPIC, 1, 1)]
+        admin.create_topics(topics, timeout_ms=10000)
         try:
             admin.create_topics([NewTopic(TOPIC, PARTITIONS, 1)], timeout_ms=10000)
             duplicate = "created twice"
         except TopicAlreadyExistsError as error:
             duplicate = type(error).__name__
-        described = admin.describe_topics([TOPIC])
+        admin.create_partitions({GROW_TOPIC: NewPartitions(3)}, timeout_ms=10000)
+        # Metadata may trail the controller by a moment: wait for the new partition count.
+        deadline = time.monotonic() + 10
+        while len(admin.describe_topics([GROW_TOPIC])[0]["partitions"]) != 3 and time.monotonic() < deadline:
+            time.sleep(0.1)
+        described = admin.describe_topics([TOPIC, GROW_TOPIC])
+        configs = admin.describe_configs([ConfigResource(ConfigResourceType.TOPIC, TOPIC)])[0].resources[0]
         return {
             "duplicate": duplicate,
             "listed": TOPIC in admin.list_topics(),
@@ -47,8 +57,10 @@ def admin_step():
                     "partitions": sorted(p["partition"] for p in topic["partitions"]),
                     "leaders": sorted({p["leader"] for p in topic["partitions"]}),
                 }
-                for topic in described
+                for topic in sorted(described, key=lambda topic: topic["topic"])
             ],
+            # resources: (error_code, error_message, type, name, [(name, value, ...)])
+            "cleanupPolicy": [entry[1] for entry in configs[4] if entry[0] == "cleanup.policy"],
         }
     finally:
         admin.close()
@@ -134,11 +146,24 @@ def group_offsets():
         admin.close()
 
 
+def groups_step():
+    """The group as the admin client sees it once both members have left; then a topic deleted."""
+    admin = KafkaAdminClient(bootstrap_servers=BOOTSTRAP, client_id="kp-admin")
+    try:
+        listed = [list(group) for group in admin.list_consumer_groups()]
+        described = [[g.group, g.state, g.protocol_type, len(g.members)] for g in admin.describe_consumer_groups([GROUP])]
+        admin.delete_topics([GROW_TOPIC], timeout_ms=10000)
+        return {"listed": listed, "described": described, "topicsAfterDelete": sorted(admin.list_topics())}
+    finally:
+        admin.close()
+
+
 def main():
     result = {"admin": admin_step(), "produced": produce_step(), "gzipOffsets": produce_gzip_step()}
     result["first"] = member(COUNT // 2)
     result["groupOffsetsAfterFirst"] = group_offsets()
     result["second"] = member(COUNT - len(result["first"]["processed"]))
+    result["groups"] = groups_step()
     print(json.dumps(result))
 
 

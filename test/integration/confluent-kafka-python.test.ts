@@ -31,7 +31,10 @@ interface Output {
     errors: string[];
     committed: Record<string, number>;
   };
-  groups: string[];
+  /** [group, state, protocol type] */
+  groups: [string, string, string][];
+  deleted: string | null;
+  topicsAfterDelete: string[];
 }
 
 const PER_CODEC = 40;
@@ -119,7 +122,12 @@ it('a group consumer reads every record with its headers and commits', () => {
     assert.equal(headers, { codec, n: String(offset) });
   }
   for (const codec of Object.keys(CODECS)) assert.is(output.consume.committed[`ck-${codec}`], PER_CODEC);
-  assert.ok(output.groups.includes('ck-group'), `list_groups: ${output.groups}`);
+});
+
+it('AdminClient: list_groups names the group, empty once its consumer closed; delete_topics', () => {
+  assert.equal(output.groups, [['ck-group', 'Empty', 'consumer']]);
+  assert.is(output.deleted, null);
+  assert.equal(output.topicsAfterDelete, ['ck-gzip', 'ck-lz4', 'ck-snappy', 'ck-zstd']);
 });
 
 test.run();

@@ -1,5 +1,5 @@
 // kafka-python 2.0.2 (Debian's python3-kafka) against a real Brook process, through
-// test/clients/kafka_python_client.py: admin create and describe topics, a keyed producer
+// test/clients/kafka_python_client.py: admin topic, config and group calls, a keyed producer
 // with acks=all, a gzip producer whose batches are read back from the broker's segment files
 // for their codec bits, and a consumer group with manual commits whose second member resumes
 // exactly where the first one's commits left off.
@@ -22,6 +22,7 @@ interface Output {
     duplicate: string;
     listed: boolean;
     described: { topic: string; error: number; partitions: number[]; leaders: number[] }[];
+    cleanupPolicy: string[];
   };
   /** Key to [partition, offset]. */
   produced: Record<string, [number, number]>;
@@ -30,6 +31,13 @@ interface Output {
   /** Partition to [offset, metadata], from the admin client's ListConsumerGroupOffsets. */
   groupOffsetsAfterFirst: Record<string, [number, string]>;
   second: Member;
+  groups: {
+    /** [group, protocol type] */
+    listed: [string, string][];
+    /** [group, state, protocol type, members] */
+    described: [string, string, string, number][];
+    topicsAfterDelete: string[];
+  };
 }
 
 const COUNT = 60;
@@ -60,10 +68,14 @@ it('the script runs to its end against Brook', async () => {
   output = (await runPythonScript<Output>('kafka_python_client.py', [`127.0.0.1:${broker!.port}`])).result;
 });
 
-it('admin: create_topics, a second create refused, describe_topics and list_topics', () => {
+it('admin: create_topics, a second create refused, create_partitions, describe_topics and _configs', () => {
   assert.is(output.admin.duplicate, 'TopicAlreadyExistsError');
   assert.ok(output.admin.listed, 'list_topics names the topic');
-  assert.equal(output.admin.described, [{ topic: 'kp-orders', error: 0, partitions: [0, 1, 2], leaders: [1] }]);
+  assert.equal(output.admin.described, [
+    { topic: 'kp-grow', error: 0, partitions: [0, 1, 2], leaders: [1] },
+    { topic: 'kp-orders', error: 0, partitions: [0, 1, 2], leaders: [1] },
+  ]);
+  assert.equal(output.admin.cleanupPolicy, ['delete']);
 });
 
 it('acks=all: every keyed record is acknowledged at a distinct offset, dense per partition', () => {
@@ -121,6 +133,13 @@ it('the second member resumes at those commits: every record read once in all', 
     const end = Object.values(output.produced).filter(([p]) => p === partition).length;
     assert.is(output.second.committed[partition], end, `partition ${partition} committed to its end`);
   }
+});
+
+it('admin: list_consumer_groups and describe_consumer_groups after both members left; delete_topics', () => {
+  assert.equal(output.groups.listed, [['kp-group', 'consumer']]);
+  assert.equal(output.groups.described, [['kp-group', 'Empty', 'consumer', 0]]);
+  assert.not.ok(output.groups.topicsAfterDelete.includes('kp-grow'), 'kp-grow is deleted');
+  assert.ok(output.groups.topicsAfterDelete.includes('kp-orders'));
 });
 
 test.run();

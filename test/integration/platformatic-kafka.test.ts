@@ -1,13 +1,24 @@
-// @platformatic/kafka 1.x against a real Brook process: admin (create, list, delete
-// topics), an idempotent producer with keys, headers and each codec it has on Node 20
+// @platformatic/kafka 1.x against a real Brook process: admin (create, grow, list,
+// configure, delete topics; list and describe groups, group offsets), an idempotent producer with keys, headers and each codec it has on Node 20
 // (gzip, snappy, lz4: its zstd needs Node 22's zlib), the stored batches checked for their
-// codec and producer id, and a classic consumer group that reads everything back. Its
+// codec and producer id, a classic consumer group that reads everything back and commits,
+// and a second member that resumes at those commits. Its
 // consumer fetches by topic id (Fetch 12+, so 13 against Brook). A KIP-848 consumer is
 // refused, since Brook does not serve that protocol yet.
 
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
-import { Admin, Consumer, ProduceAcks, Producer, stringDeserializers, stringSerializers } from '@platformatic/kafka';
+import {
+  Admin,
+  ConfigResourceTypes,
+  Consumer,
+  IncrementalAlterConfigOperationTypes,
+  Message,
+  ProduceAcks,
+  Producer,
+  stringDeserializers,
+  stringSerializers,
+} from '@platformatic/kafka';
 import { BrokerProcess, startBroker } from '../helpers/broker-process';
 import { CODECS, storedBatches } from '../helpers/stored-batches';
 import { until } from '../helpers/wait';
@@ -16,7 +27,13 @@ let broker: BrokerProcess;
 let bootstrap: string[];
 
 test.before(async () => {
-  broker = await startBroker({ config: { 'auto.create.topics.enable': 'false' } });
+  broker = await startBroker({
+    config: {
+      'auto.create.topics.enable': 'false',
+      'group.initial.rebalance.delay.ms': '0',
+      'offsets.topic.num.partitions': '3',
+    },
+  });
   bootstrap = [`127.0.0.1:${broker.port}`];
 });
 
@@ -26,7 +43,7 @@ test.after(async () => {
 
 const clientOptions = () => ({ clientId: 'brook-test', bootstrapBrokers: bootstrap, retries: 3, retryDelay: 200 });
 
-test('admin creates, lists and deletes topics', async () => {
+test('admin creates, grows, lists, configures and deletes topics', async () => {
   const admin = new Admin(clientOptions());
   try {
     const created = await admin.createTopics({ topics: ['plt-admin-a', 'plt-admin-b'], partitions: 2, replicas: 1 });
@@ -37,6 +54,34 @@ test('admin creates, lists and deletes topics', async () => {
     for (const topic of created) assert.match(topic.id, /^[0-9a-f-]{36}$/, `${topic.name} has a topic id`);
     const listed = await admin.listTopics();
     assert.ok(listed.includes('plt-admin-a') && listed.includes('plt-admin-b'), `listed: ${listed}`);
+
+    await admin.createPartitions({ topics: [{ name: 'plt-admin-b', count: 3 }] });
+    const grown = await until(
+      async () => {
+        const metadata = await admin.metadata({ topics: ['plt-admin-b'], forceUpdate: true });
+        return metadata.topics.get('plt-admin-b')!.partitionsCount === 3 && metadata;
+      },
+      { what: 'plt-admin-b to have 3 partitions', timeoutMs: 10000 },
+    );
+    assert.equal([...grown.brokers.keys()], [1]);
+    assert.is(grown.controllerId, 1);
+
+    await admin.incrementalAlterConfigs({
+      resources: [
+        {
+          resourceType: ConfigResourceTypes.TOPIC,
+          resourceName: 'plt-admin-b',
+          configs: [
+            { name: 'retention.ms', configOperation: IncrementalAlterConfigOperationTypes.SET, value: '3600000' },
+          ],
+        },
+      ],
+    });
+    const [described] = await admin.describeConfigs({
+      resources: [{ resourceType: ConfigResourceTypes.TOPIC, resourceName: 'plt-admin-b' }],
+    });
+    assert.is(described.configs.find((config) => config.name === 'retention.ms')?.value, '3600000');
+
     await admin.deleteTopics({ topics: ['plt-admin-a'] });
     await until(async () => !(await admin.listTopics()).includes('plt-admin-a'), {
       what: 'plt-admin-a to leave the topic list',
@@ -96,25 +141,32 @@ test('an idempotent producer writes keyed records with headers in each codec, st
   for (const batch of batches) assert.ok(batch.producerId >= 0, 'every batch carries the idempotent producer id');
 });
 
-test('a consumer group reads every record back, keys and headers included', async () => {
+type StringMessage = Message<string, string, string, string>;
+
+/** Joins GROUP with `mode` and reads until `count` records came, committing none itself; then leaves. */
+async function readInGroup(
+  mode: 'earliest' | 'committed',
+  count: number,
+  whileJoined?: () => Promise<void>,
+): Promise<StringMessage[]> {
   const consumer = new Consumer({
     ...clientOptions(),
-    groupId: 'plt-group',
+    groupId: GROUP,
     deserializers: stringDeserializers,
     maxWaitTime: 500,
   });
-  const seen = new Map<string, { value: string; codec: string }>();
+  const read: StringMessage[] = [];
   try {
     const stream = await consumer.consume({
       topics: [TOPIC],
-      mode: 'earliest',
-      autocommit: 100,
+      mode,
+      autocommit: false,
       sessionTimeout: 10000,
       heartbeatInterval: 500,
     });
-    const done = new Promise<void>((resolve, reject) => {
+    await new Promise<void>((resolve, reject) => {
       const timer = setTimeout(
-        () => reject(new Error(`read ${seen.size} of ${COUNT} records within 20 s:\n${broker.logs().slice(-3000)}`)),
+        () => reject(new Error(`read ${read.length} of ${count} records within 20 s:\n${broker.logs().slice(-3000)}`)),
         20000,
       );
       stream.on('error', (error) => {
@@ -122,26 +174,74 @@ test('a consumer group reads every record back, keys and headers included', asyn
         reject(error);
       });
       stream.on('data', (message) => {
-        const headers = message.headers as Map<string, string>;
-        seen.set(message.key as string, { value: message.value as string, codec: headers.get('codec') ?? '' });
-        if (seen.size === COUNT) {
+        read.push(message);
+        if (read.length === count) {
           clearTimeout(timer);
           resolve();
         }
       });
     });
-    await done;
+    // Commit the last record read from each partition (the offset after it), as a manual
+    // committer does once it has processed them.
+    const last = new Map<number, StringMessage>();
+    for (const message of read) last.set(message.partition, message);
+    for (const message of last.values()) await message.commit();
+    if (whileJoined) await whileJoined();
     await stream.close();
   } finally {
     await consumer.close(true);
   }
-  for (const codec of PRODUCED_CODECS)
-    for (let i = 0; i < COUNT / PRODUCED_CODECS.length; i++) {
-      const record = seen.get(`${codec}-${i}`);
-      assert.ok(record, `${codec}-${i} was read`);
-      assert.is(record!.value, `${codec} value ${i} ${'x'.repeat(200)}`);
-      assert.is(record!.codec, codec);
+  return read;
+}
+
+const GROUP = 'plt-group';
+
+test('a consumer group reads every record back, keys and headers included, and commits', async () => {
+  const admin = new Admin(clientOptions());
+  try {
+    const read = await readInGroup('earliest', COUNT, async () => {
+      const groups = await admin.listGroups();
+      assert.is(groups.get(GROUP)?.state, 'STABLE', 'listGroups');
+      const group = (await admin.describeGroups({ groups: [GROUP] })).get(GROUP)!;
+      assert.is(group.state, 'STABLE');
+      assert.is(group.protocolType, 'consumer');
+      assert.is(group.members.size, 1);
+    });
+    const seen = new Map(read.map((message) => [message.key, message]));
+    for (const codec of PRODUCED_CODECS)
+      for (let i = 0; i < COUNT / PRODUCED_CODECS.length; i++) {
+        const record = seen.get(`${codec}-${i}`);
+        assert.ok(record, `${codec}-${i} was read`);
+        assert.is(record!.value, `${codec} value ${i} ${'x'.repeat(200)}`);
+        assert.is(record!.headers.get('codec'), codec);
+        assert.is(record!.headers.get('n'), String(i));
+      }
+    const [offsets] = await admin.listConsumerGroupOffsets({ groups: [GROUP] });
+    const committed = offsets.topics.find((topic) => topic.name === TOPIC)!.partitions;
+    for (const partition of committed) {
+      const ends = read.filter((message) => message.partition === partition.partitionIndex).length;
+      assert.is(partition.committedOffset, BigInt(ends), `partition ${partition.partitionIndex} committed to its end`);
     }
+    assert.is(committed.length, PARTITIONS);
+  } finally {
+    await admin.close();
+  }
+});
+
+test('a second member of the group resumes at the commits: only newer records', async () => {
+  const producer = new Producer({ ...clientOptions(), serializers: stringSerializers });
+  try {
+    await producer.send({
+      messages: Array.from({ length: 6 }, (_, i) => ({ topic: TOPIC, key: `later-${i}`, value: `later ${i}` })),
+    });
+  } finally {
+    await producer.close();
+  }
+  const read = await readInGroup('committed', 6);
+  assert.equal(
+    read.map((message) => message.key).sort(),
+    Array.from({ length: 6 }, (_, i) => `later-${i}`),
+  );
 });
 
 // Brook does not serve the KIP-848 consumer protocol (ConsumerGroupHeartbeat, key 68) yet.
