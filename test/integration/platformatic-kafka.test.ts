@@ -1,10 +1,10 @@
 // @platformatic/kafka 1.x against a real Brook process: admin (create, grow, list,
-// configure, delete topics; list and describe groups, group offsets), an idempotent producer with keys, headers and each codec it has on Node 20
-// (gzip, snappy, lz4: its zstd needs Node 22's zlib), the stored batches checked for their
-// codec and producer id, a classic consumer group that reads everything back and commits,
-// and a second member that resumes at those commits. Its
-// consumer fetches by topic id (Fetch 12+, so 13 against Brook). A KIP-848 consumer is
-// refused, since Brook does not serve that protocol yet.
+// configure and delete topics; list and describe groups; group offsets), an idempotent
+// producer with keys, headers and each codec it has on Node 20 (gzip, snappy, lz4: its zstd
+// needs Node 22's zlib) whose stored batches are checked for their codec and producer id, a
+// classic consumer group that reads everything back and commits, and a second member that
+// resumes at those commits. Its consumer fetches by topic id (Fetch 12+, so 13 against
+// Brook). A KIP-848 consumer is refused, since Brook does not serve that protocol yet.
 
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
@@ -143,7 +143,10 @@ test('an idempotent producer writes keyed records with headers in each codec, st
 
 type StringMessage = Message<string, string, string, string>;
 
-/** Joins GROUP with `mode` and reads until `count` records came, committing none itself; then leaves. */
+/**
+ * Joins GROUP with `mode`, reads until `count` records came, commits after the last one read
+ * from each partition (autocommit off), runs `whileJoined`, and leaves.
+ */
 async function readInGroup(
   mode: 'earliest' | 'committed',
   count: number,
