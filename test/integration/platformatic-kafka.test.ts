@@ -4,7 +4,8 @@
 // needs Node 22's zlib) whose stored batches are checked for their codec and producer id, a
 // classic consumer group that reads everything back and commits, and a second member that
 // resumes at those commits. Its consumer fetches by topic id (Fetch 12+, so 13 against
-// Brook). A KIP-848 consumer is refused, since Brook does not serve that protocol yet.
+// Brook). Two idempotent producers in turn both get their records stored. A KIP-848
+// consumer is refused, since Brook does not serve that protocol yet.
 
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
@@ -139,6 +140,39 @@ test('an idempotent producer writes keyed records with headers in each codec, st
     'each codec is in the stored batches, and only those',
   );
   for (const batch of batches) assert.ok(batch.producerId >= 0, 'every batch carries the idempotent producer id');
+});
+
+// The client always names producer id 0 and epoch 0 in InitProducerId. Kafka answers each
+// such request with a new id; a broker that answered with the same id at the next epoch
+// gave two producers one id and epoch, and stored none of the second one's records (its
+// batches looked like duplicates of the first one's and were acknowledged at their offsets).
+test('two idempotent producers one after the other both have their records stored', async () => {
+  const admin = new Admin(clientOptions());
+  try {
+    await admin.createTopics({ topics: ['plt-two-producers'], partitions: 1, replicas: 1 });
+  } finally {
+    await admin.close();
+  }
+  const acked: string[] = [];
+  for (const name of ['first', 'second']) {
+    const producer = new Producer({ ...clientOptions(), idempotent: true, serializers: stringSerializers });
+    try {
+      for (let i = 0; i < 3; i++) {
+        const result = await producer.send({ messages: [{ topic: 'plt-two-producers', value: `${name}-${i}` }] });
+        acked.push(String(result.offsets![0].offset));
+      }
+    } finally {
+      await producer.close();
+    }
+  }
+  assert.equal(acked, ['0', '1', '2', '3', '4', '5'], 'each record acknowledged at an offset of its own');
+  const batches = storedBatches(broker.dataDir, 'plt-two-producers');
+  assert.is(
+    batches.reduce((sum, batch) => sum + batch.recordCount, 0),
+    6,
+    'all six records stored',
+  );
+  assert.is(new Set(batches.map((batch) => batch.producerId)).size, 2, 'two producer ids');
 });
 
 type StringMessage = Message<string, string, string, string>;

@@ -9,8 +9,6 @@ import { ApiKey } from '../../../protocol/api-keys';
 import { ErrorCode } from '../../../protocol/errors';
 import { ApiHandler } from '../api-handler';
 
-const MAX_EPOCH = 32767;
-
 export const initProducerId: ApiHandler<typeof ApiKey.InitProducerId> = {
   apiKey: ApiKey.InitProducerId,
   name: 'InitProducerId',
@@ -29,12 +27,13 @@ export const initProducerId: ApiHandler<typeof ApiKey.InitProducerId> = {
         producerEpoch: -1,
       };
     }
-    // An idempotent producer re-initialising with its current id gets the next epoch,
-    // which fences its own older incarnation's in-flight batches.
-    const producerId = request.producerId ?? -1;
-    const producerEpoch = request.producerEpoch ?? -1;
-    if (producerId >= 0 && producerEpoch >= 0 && producerEpoch < MAX_EPOCH) {
-      return { throttleTimeMs: 0, errorCode: ErrorCode.NONE, producerId, producerEpoch: producerEpoch + 1 };
+    // From v3 a producer may name its current id and epoch (KIP-360): both or neither, as
+    // Kafka checks. Without a transactional id Kafka then ignores them and hands out a new
+    // id at epoch 0, never the same id at the next epoch: clients that always send an id
+    // (@platformatic/kafka sends 0 and 0) would otherwise share one producer id and epoch,
+    // and the second one's batches would be dropped as duplicates of the first one's.
+    if ((request.producerId === -1) !== (request.producerEpoch === -1)) {
+      return { throttleTimeMs: 0, errorCode: ErrorCode.INVALID_REQUEST, producerId: -1, producerEpoch: -1 };
     }
     try {
       return {
