@@ -43,7 +43,12 @@ if (missing) process.stdout.write(`skipped: confluent-kafka-python tests: ${miss
 const it = missing ? test.skip : test;
 
 let broker: BrokerProcess | undefined;
-let output: Output;
+let ran: Output | undefined;
+/** The script's output; without one, the first test's failure says why. */
+function output(): Output {
+  if (!ran) throw new Error('the script did not finish: see the first test');
+  return ran;
+}
 
 test.before(async () => {
   if (missing) return;
@@ -61,11 +66,11 @@ test.after(async () => {
 });
 
 it('the script runs to its end against Brook', async () => {
-  output = (await runPythonScript<Output>('confluent_kafka_client.py', [`127.0.0.1:${broker!.port}`])).result;
+  ran = (await runPythonScript<Output>('confluent_kafka_client.py', [`127.0.0.1:${broker!.port}`])).result;
 });
 
 it('AdminClient: create_topics, create_partitions, list_topics, describe_configs', () => {
-  const { admin } = output;
+  const { admin } = output();
   assert.equal(admin.created, {
     'ck-admin': null,
     'ck-gzip': null,
@@ -85,10 +90,10 @@ it('AdminClient: create_topics, create_partitions, list_topics, describe_configs
 });
 
 it('the idempotent producer has every record acknowledged, in order', () => {
-  assert.equal(output.produce.errors, []);
+  assert.equal(output().produce.errors, []);
   for (const codec of Object.keys(CODECS))
     assert.equal(
-      output.produce.delivered[codec],
+      output().produce.delivered[codec],
       Array.from({ length: PER_CODEC }, (_, i) => i),
       `${codec} offsets`,
     );
@@ -113,21 +118,21 @@ for (const codec of Object.keys(CODECS)) {
 }
 
 it('a group consumer reads every record with its headers and commits', () => {
-  assert.equal(output.consume.errors, []);
-  assert.is(output.consume.consumed.length, PER_CODEC * Object.keys(CODECS).length);
-  for (const [topic, offset, key, value, headers] of output.consume.consumed) {
+  assert.equal(output().consume.errors, []);
+  assert.is(output().consume.consumed.length, PER_CODEC * Object.keys(CODECS).length);
+  for (const [topic, offset, key, value, headers] of output().consume.consumed) {
     const codec = topic.slice('ck-'.length);
     assert.is(key, `${codec}-${offset}`);
     assert.is(value, `${codec} value ${offset} ${'abc'.repeat(50)}`);
     assert.equal(headers, { codec, n: String(offset) });
   }
-  for (const codec of Object.keys(CODECS)) assert.is(output.consume.committed[`ck-${codec}`], PER_CODEC);
+  for (const codec of Object.keys(CODECS)) assert.is(output().consume.committed[`ck-${codec}`], PER_CODEC);
 });
 
 it('AdminClient: list_groups names the group, empty once its consumer closed; delete_topics', () => {
-  assert.equal(output.groups, [['ck-group', 'Empty', 'consumer']]);
-  assert.is(output.deleted, null);
-  assert.equal(output.topicsAfterDelete, ['ck-gzip', 'ck-lz4', 'ck-snappy', 'ck-zstd']);
+  assert.equal(output().groups, [['ck-group', 'Empty', 'consumer']]);
+  assert.is(output().deleted, null);
+  assert.equal(output().topicsAfterDelete, ['ck-gzip', 'ck-lz4', 'ck-snappy', 'ck-zstd']);
 });
 
 test.run();

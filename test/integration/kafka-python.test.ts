@@ -47,7 +47,12 @@ if (missing) process.stdout.write(`skipped: kafka-python tests: ${missing}\n`);
 const it = missing ? test.skip : test;
 
 let broker: BrokerProcess | undefined;
-let output: Output;
+let ran: Output | undefined;
+/** The script's output; without one, the first test's failure says why. */
+function output(): Output {
+  if (!ran) throw new Error('the script did not finish: see the first test');
+  return ran;
+}
 
 test.before(async () => {
   if (missing) return;
@@ -65,24 +70,24 @@ test.after(async () => {
 });
 
 it('the script runs to its end against Brook', async () => {
-  output = (await runPythonScript<Output>('kafka_python_client.py', [`127.0.0.1:${broker!.port}`])).result;
+  ran = (await runPythonScript<Output>('kafka_python_client.py', [`127.0.0.1:${broker!.port}`])).result;
 });
 
 it('admin: create_topics, a second create refused, create_partitions, describe_topics and _configs', () => {
-  assert.is(output.admin.duplicate, 'TopicAlreadyExistsError');
-  assert.ok(output.admin.listed, 'list_topics names the topic');
-  assert.equal(output.admin.described, [
+  assert.is(output().admin.duplicate, 'TopicAlreadyExistsError');
+  assert.ok(output().admin.listed, 'list_topics names the topic');
+  assert.equal(output().admin.described, [
     { topic: 'kp-grow', error: 0, partitions: [0, 1, 2], leaders: [1] },
     { topic: 'kp-orders', error: 0, partitions: [0, 1, 2], leaders: [1] },
   ]);
-  assert.equal(output.admin.cleanupPolicy, ['delete']);
+  assert.equal(output().admin.cleanupPolicy, ['delete']);
 });
 
 it('acks=all: every keyed record is acknowledged at a distinct offset, dense per partition', () => {
   const byPartition = new Map<number, number[]>();
-  for (const [partition, offset] of Object.values(output.produced))
+  for (const [partition, offset] of Object.values(output().produced))
     byPartition.set(partition, [...(byPartition.get(partition) ?? []), offset]);
-  assert.is(Object.keys(output.produced).length, COUNT);
+  assert.is(Object.keys(output().produced).length, COUNT);
   assert.ok(byPartition.size > 1, 'keys spread over several partitions');
   for (const [partition, offsets] of byPartition)
     assert.equal(
@@ -93,53 +98,58 @@ it('acks=all: every keyed record is acknowledged at a distinct offset, dense per
 });
 
 it('gzip: acknowledged in order and stored gzip-compressed', () => {
-  assert.is(output.gzipOffsets.length, 40);
+  assert.is(output().gzipOffsets.length, 40);
   assert.equal(
-    output.gzipOffsets,
-    output.gzipOffsets.map((_, i) => i),
+    output().gzipOffsets,
+    output().gzipOffsets.map((_, i) => i),
   );
   const batches = storedBatches(broker!.dataDir, 'kp-gzip');
   assert.is(
     batches.reduce((sum, batch) => sum + batch.recordCount, 0),
-    output.gzipOffsets.length,
+    output().gzipOffsets.length,
   );
   for (const batch of batches) assert.is(batch.compression, Compression.Gzip, "a kp-gzip batch's codec bits");
 });
 
 it('the first member commits exactly what it processed', () => {
-  assert.is(output.first.processed.length, COUNT / 2);
+  assert.is(output().first.processed.length, COUNT / 2);
   for (let partition = 0; partition < PARTITIONS; partition++) {
-    const offsets = output.first.processed.filter((r) => r[2] === partition).map((r) => r[3]);
+    const offsets = output()
+      .first.processed.filter((r) => r[2] === partition)
+      .map((r) => r[3]);
     const expected = offsets.length ? Math.max(...offsets) + 1 : null;
-    assert.is(output.first.committed[partition], expected, `committed offset of partition ${partition}`);
-    if (expected === null) assert.is(output.groupOffsetsAfterFirst[partition], undefined);
-    else assert.equal(output.groupOffsetsAfterFirst[partition], [expected, 'kp'], `admin view of ${partition}`);
+    assert.is(output().first.committed[partition], expected, `committed offset of partition ${partition}`);
+    if (expected === null) assert.is(output().groupOffsetsAfterFirst[partition], undefined);
+    else assert.equal(output().groupOffsetsAfterFirst[partition], [expected, 'kp'], `admin view of ${partition}`);
   }
 });
 
 it('the second member resumes at those commits: every record read once in all', () => {
   for (let partition = 0; partition < PARTITIONS; partition++) {
-    const offsets = output.second.processed.filter((r) => r[2] === partition).map((r) => r[3]);
-    if (offsets.length) assert.is(offsets[0], output.first.committed[partition] ?? 0, `partition ${partition} resumes`);
+    const offsets = output()
+      .second.processed.filter((r) => r[2] === partition)
+      .map((r) => r[3]);
+    if (offsets.length)
+      assert.is(offsets[0], output().first.committed[partition] ?? 0, `partition ${partition} resumes`);
   }
-  const all = [...output.first.processed, ...output.second.processed];
+  const all = [...output().first.processed, ...output().second.processed];
   assert.is(all.length, COUNT);
   for (const [key, value, partition, offset] of all) {
-    assert.equal(output.produced[key], [partition, offset], `${key} read where it was written`);
+    assert.equal(output().produced[key], [partition, offset], `${key} read where it was written`);
     assert.is(value, key.replace('key', 'value'));
   }
   assert.is(new Set(all.map((r) => r[0])).size, COUNT, 'no record read twice');
   for (let partition = 0; partition < PARTITIONS; partition++) {
-    const end = Object.values(output.produced).filter(([p]) => p === partition).length;
-    assert.is(output.second.committed[partition], end, `partition ${partition} committed to its end`);
+    const end = Object.values(output().produced).filter(([p]) => p === partition).length;
+    assert.is(output().second.committed[partition], end, `partition ${partition} committed to its end`);
   }
 });
 
 it('admin: list_consumer_groups and describe_consumer_groups after both members left; delete_topics', () => {
-  assert.equal(output.groups.listed, [['kp-group', 'consumer']]);
-  assert.equal(output.groups.described, [['kp-group', 'Empty', 'consumer', 0]]);
-  assert.not.ok(output.groups.topicsAfterDelete.includes('kp-grow'), 'kp-grow is deleted');
-  assert.ok(output.groups.topicsAfterDelete.includes('kp-orders'));
+  assert.equal(output().groups.listed, [['kp-group', 'consumer']]);
+  assert.equal(output().groups.described, [['kp-group', 'Empty', 'consumer', 0]]);
+  assert.not.ok(output().groups.topicsAfterDelete.includes('kp-grow'), 'kp-grow is deleted');
+  assert.ok(output().groups.topicsAfterDelete.includes('kp-orders'));
 });
 
 test.run();
