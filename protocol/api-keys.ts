@@ -28,6 +28,8 @@ export const ApiKey = {
   AlterPartitionReassignments: 45,
   ListPartitionReassignments: 46,
   OffsetDelete: 47,
+  DescribeCluster: 60,
+  DescribeTopicPartitions: 75,
   RaftVote: 1000,
   RaftAppendEntries: 1001,
   RaftInstallSnapshot: 1002,

@@ -171,6 +171,24 @@ function compileField(field: Field, version: number, flexible: boolean): FieldPl
   }
   if (field.kind === 'struct') {
     const plan = compileStruct(field.fields, version, flexible);
+    if (nullable) {
+      // A nullable struct is preceded by one byte, -1 for null and 1 for present, in
+      // flexible and non-flexible versions alike (Kafka's generated code).
+      return {
+        name: field.name,
+        read: (r) => (r.int8() < 0 ? null : readStruct(plan, r)),
+        write: (w, v) => {
+          if (v === null || v === undefined) {
+            w.int8(-1);
+            return;
+          }
+          w.int8(1);
+          writeStruct(plan, w, v as Record<string, unknown>);
+        },
+        defaultValue: () => (field.default !== undefined ? field.default : null),
+        isDefault: (value) => value === undefined || value === null,
+      };
+    }
     return {
       name: field.name,
       read: (r) => readStruct(plan, r),

@@ -1,8 +1,9 @@
-// Metadata (key 3), versions 0-12; flexible from v9.
+// Metadata (key 3), versions 0-13; flexible from v9.
 // v1: rack, controller id, internal flag; a null topic list means all topics (v0 used an
 // empty list). v2: cluster id. v3: throttle time. v4: allowAutoTopicCreation. v5: offline
 // replicas. v6: same. v7: leader epoch. v8: authorized operations. v9: flexible.
 // v10: topic ids. v11: cluster authorized operations removed. v12: topic name nullable.
+// v13: a top-level error code (REBOOTSTRAP_REQUIRED tells a client to bootstrap again, KIP-1102).
 
 import { ApiKey } from '../api-keys';
 import { array, defineApi, field } from '../schema';
@@ -10,7 +11,7 @@ import { array, defineApi, field } from '../schema';
 export const Metadata = defineApi({
   apiKey: ApiKey.Metadata,
   name: 'Metadata',
-  validVersions: '0-12',
+  validVersions: '0-13',
   flexibleVersions: '9+',
   request: [
     array(
@@ -51,5 +52,6 @@ export const Metadata = defineApi({
       field('topicAuthorizedOperations', 'int32', { versions: '8+', default: -2147483648 }),
     ]),
     field('clusterAuthorizedOperations', 'int32', { versions: '8-10', default: -2147483648 }),
+    field('errorCode', 'int16', { versions: '13+', default: 0 }),
   ],
 });

@@ -1,6 +1,7 @@
-// ApiVersions (key 18), versions 0-3; flexible from v3.
+// ApiVersions (key 18), versions 0-4; flexible from v3.
 // v1: throttle time. v2: same as v1. v3: client software name and version in the request;
-// supported/finalized feature tags in the response. The response always uses response
+// supported/finalized feature tags in the response. v4: same as v3, but a supported
+// feature may have minimum version 0 (v0-3 answers leave such features out, KAFKA-17011). The response always uses response
 // header v0 (see protocol/header.ts).
 
 import { ApiKey } from '../api-keys';
@@ -9,7 +10,7 @@ import { array, defineApi, field } from '../schema';
 export const ApiVersions = defineApi({
   apiKey: ApiKey.ApiVersions,
   name: 'ApiVersions',
-  validVersions: '0-3',
+  validVersions: '0-4',
   flexibleVersions: '3+',
   request: [
     field('clientSoftwareName', 'string', { versions: '3+' }),

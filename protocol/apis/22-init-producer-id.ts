@@ -1,6 +1,7 @@
-// InitProducerId (key 22), versions 0-4; flexible from v2.
+// InitProducerId (key 22), versions 0-5; flexible from v2.
 // v1: same as v0. v2: flexible. v3: the current producer id and epoch may be given so the
-// epoch can be bumped (KIP-360). v4: same.
+// epoch can be bumped (KIP-360). v4: PRODUCER_FENCED may be returned. v5: TRANSACTION_ABORTABLE
+// may be returned (KIP-890).
 
 import { ApiKey } from '../api-keys';
 import { defineApi, field } from '../schema';
@@ -8,7 +9,7 @@ import { defineApi, field } from '../schema';
 export const InitProducerId = defineApi({
   apiKey: ApiKey.InitProducerId,
   name: 'InitProducerId',
-  validVersions: '0-4',
+  validVersions: '0-5',
   flexibleVersions: '2+',
   request: [
     field('transactionalId', 'string', { nullableVersions: '0+' }),

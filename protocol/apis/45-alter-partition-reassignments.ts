@@ -1,4 +1,7 @@
-// AlterPartitionReassignments (key 45), version 0; flexible from v0 (KIP-455).
+// AlterPartitionReassignments (key 45), versions 0-1; flexible from v0 (KIP-455).
+// v1: allowReplicationFactorChange (KIP-860): when false, a reassignment that would change
+// a partition's replica count is refused with INVALID_REPLICATION_FACTOR; the response
+// echoes the flag.
 // Moves partition replicas between brokers; a null replica list cancels a reassignment in
 // progress. Answered once the change is committed to the metadata log (the copying of
 // data to new replicas goes on after the answer; ListPartitionReassignments shows it).
@@ -9,10 +12,11 @@ import { array, defineApi, field } from '../schema';
 export const AlterPartitionReassignments = defineApi({
   apiKey: ApiKey.AlterPartitionReassignments,
   name: 'AlterPartitionReassignments',
-  validVersions: '0',
+  validVersions: '0-1',
   flexibleVersions: '0+',
   request: [
     field('timeoutMs', 'int32', { default: 60000 }),
+    field('allowReplicationFactorChange', 'bool', { versions: '1+', default: true }),
     array('topics', [
       field('name', 'string'),
       array('partitions', [
@@ -23,6 +27,7 @@ export const AlterPartitionReassignments = defineApi({
   ],
   response: [
     field('throttleTimeMs', 'int32'),
+    field('allowReplicationFactorChange', 'bool', { versions: '1+', default: true }),
     field('errorCode', 'int16'),
     field('errorMessage', 'string', { nullableVersions: '0+', default: null }),
     array('responses', [

@@ -26,6 +26,8 @@ import { IncrementalAlterConfigs } from './44-incremental-alter-configs';
 import { AlterPartitionReassignments } from './45-alter-partition-reassignments';
 import { ListPartitionReassignments } from './46-list-partition-reassignments';
 import { OffsetDelete } from './47-offset-delete';
+import { DescribeCluster } from './60-describe-cluster';
+import { DescribeTopicPartitions } from './75-describe-topic-partitions';
 import { OffsetForLeaderEpoch } from './23-offset-for-leader-epoch';
 import {
   AllocateProducerIds,
@@ -66,6 +68,8 @@ const schemas = [
   AlterPartitionReassignments,
   ListPartitionReassignments,
   OffsetDelete,
+  DescribeCluster,
+  DescribeTopicPartitions,
   RaftVote,
   RaftAppendEntries,
   RaftInstallSnapshot,

@@ -51,6 +51,8 @@ export interface BrokerSettings {
   maxBrokerPartitions?: number;
   /** brook.auto.create.topics.per.second (unbounded when absent). */
   autoCreateTopicsPerSecond?: number;
+  /** max.request.partition.size.limit: most partitions in one DescribeTopicPartitions answer (default 2000). */
+  maxRequestPartitionSizeLimit?: number;
   fetchMaxBytes: number;
   /** Longest a Fetch may park waiting for data, whatever the client asks. */
   fetchMaxWaitMsCap: number;

@@ -332,6 +332,9 @@ export class Cluster {
       includeClusterAuthorizedOperations: false,
       includeTopicAuthorizedOperations: false,
     });
+    // Metadata v13 has a top-level error code (REBOOTSTRAP_REQUIRED, KIP-1102); it comes with no brokers.
+    if ((answer.errorCode ?? ErrorCode.NONE) !== ErrorCode.NONE)
+      throw new KafkaError(answer.errorCode, `metadata from ${broker.address}`);
     this.brokers.clear();
     for (const b of answer.brokers) this.brokers.set(b.nodeId, { host: b.host, port: b.port, rack: b.rack ?? null });
     this.controllerId = answer.controllerId ?? -1;

@@ -33,6 +33,9 @@ import { DefaultPartitioner } from './partitioner';
 import { ApiKey } from '../../protocol/api-keys';
 import type { Response } from '../../protocol/apis';
 
+/** The newest Produce version this producer speaks: v13 names topics by id, which it does not track. */
+const PRODUCE_VERSION_MAX = 12;
+
 export interface ProducerOptions extends ClientOptions {
   /** 0, 1 or 'all' (-1). Default 'all'. */
   acks?: 0 | 1 | -1 | 'all';
@@ -590,7 +593,10 @@ export class Producer {
     let answer: Response<typeof ApiKey.Produce> | undefined;
     try {
       // request() writes the frame before its first await: the write order is kept.
-      const response = broker.request(ApiKey.Produce, body, { expectResponse: this.acks !== 0 });
+      const response = broker.request(ApiKey.Produce, body, {
+        cap: PRODUCE_VERSION_MAX,
+        expectResponse: this.acks !== 0,
+      });
       written();
       answer = await response;
     } catch (error) {

@@ -47,6 +47,7 @@ export interface BrokerConfig {
   maxPartitions: number;
   maxBrokerPartitions: number;
   autoCreateTopicsPerSecond: number;
+  maxRequestPartitionSizeLimit: number;
   tailCacheBytes: number;
   retentionCheckIntervalMs: number;
   messageMaxBytes: number;

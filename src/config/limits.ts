@@ -141,6 +141,14 @@ export const SETTINGS: SettingDef[] = [
       'topics auto-created by one node per second (a bucket of this many, refilled continuously); past it the topic is answered as unknown',
   },
   {
+    key: 'max.request.partition.size.limit',
+    field: 'maxRequestPartitionSizeLimit',
+    kind: 'int',
+    defaultValue: 2000,
+    min: 1,
+    about: 'most partitions in one DescribeTopicPartitions answer (the rest through its cursor)',
+  },
+  {
     key: 'brook.log.tail.cache.bytes',
     field: 'tailCacheBytes',
     kind: 'int',

@@ -86,6 +86,7 @@ export async function startBroker(config: BrokerConfig, logger: Logger): Promise
     maxPartitions: config.maxPartitions,
     maxBrokerPartitions: config.maxBrokerPartitions,
     autoCreateTopicsPerSecond: config.autoCreateTopicsPerSecond,
+    maxRequestPartitionSizeLimit: config.maxRequestPartitionSizeLimit,
     fetchMaxBytes: config.fetchMaxBytes,
     fetchMaxWaitMsCap: 30_000,
     offsetsTopicPartitions: config.offsetsTopicPartitions,

@@ -1,5 +1,5 @@
-// Produce (key 0), versions 3-9 served (3 is the first with record batch v2 and the
-// transactional id; librdkafka 2.0 needs 3 in range to use batch v2), 0-9 advertised.
+// Produce (key 0), versions 3-13 served (3 is the first with record batch v2 and the
+// transactional id; librdkafka 2.0 needs 3 in range to use batch v2), 0-13 advertised.
 // librdkafka up to 2.11.0 compresses with gzip, snappy and lz4 only when the advertised
 // range includes v0, so Brook advertises Produce from 0 as Kafka 4.0 does since
 // KAFKA-18659 (ApiKeys.PRODUCE_API_VERSIONS_RESPONSE_MIN_VERSION = 0, broker listeners).
@@ -7,7 +7,13 @@
 // closed, as Kafka's network processor closes it (the header check throws before any
 // handler runs, so no response is written).
 // v4: same as v3. v5: log start offset in the response. v6, v7: same (v7 allows zstd).
-// v8: per-record errors and an error message. v9: flexible.
+// v8: per-record errors and an error message. v9: flexible. v10: a partition answered
+// NOT_LEADER_OR_FOLLOWER carries the leader and epoch this node knows, and the response
+// the endpoints of those leaders, so the producer can go there without a metadata round
+// trip (KIP-951). v11, v12: same (their transactional additions do not arise: Brook
+// refuses transactional producers). v13: topics are named by topic id (KIP-516); an id no
+// current topic has (a zero id, or a deleted topic's id after it was recreated) gets
+// UNKNOWN_TOPIC_ID on each of its partitions, as Kafka answers it.
 //
 // Each partition's record set is cut into batches, each batch validated (magic, sizes,
 // CRC-32C, record count, producer fields, and every record: a compressed batch is
@@ -28,6 +34,24 @@ import type { Request } from '../../../protocol/apis';
 import { ApiHandler, NO_RESPONSE } from '../api-handler';
 import { isInternalTopic } from '../../../protocol/topic-names';
 import type { Broker } from '../broker';
+import { brokerEndpoint, DescribedBroker } from '../cluster-view';
+
+/** The first version that names topics by id. */
+const TOPIC_ID_VERSION = 13;
+/** The first version with KIP-951 leader hints. */
+const LEADER_HINT_VERSION = 10;
+
+interface PartitionAnswer {
+  index: number;
+  errorCode: number;
+  baseOffset: number;
+  logAppendTimeMs: number;
+  logStartOffset: number;
+  recordErrors: { batchIndex: number; batchIndexErrorMessage: string | null }[];
+  errorMessage: string | null;
+  /** KIP-951 (v10+): set only for NOT_LEADER_OR_FOLLOWER with a known leader. */
+  currentLeader?: { leaderId: number; leaderEpoch: number };
+}
 
 /** File-system error codes that mean the storage failed, not the request. */
 const STORAGE_ERROR_CODES = new Set(['ENOSPC', 'EDQUOT', 'EIO', 'EROFS', 'EMFILE', 'ENFILE', 'EFBIG']);
@@ -38,7 +62,7 @@ function partitionResponse(
   errorCode: number,
   errorMessage: string | null = null,
   extra: Partial<{ baseOffset: number; logStartOffset: number; batchIndex: number }> = {},
-) {
+): PartitionAnswer {
   return {
     index,
     errorCode,
@@ -223,13 +247,28 @@ async function producePartition(broker: Broker, topic: string, data: PartitionDa
   });
 }
 
+/**
+ * The leader of a partition as this node's metadata has it, with the leader's endpoint when
+ * it is a live broker (Kafka's getCurrentLeader for KIP-951); undefined when no leader is known.
+ */
+function leaderHint(broker: Broker, topic: string, index: number) {
+  const partition = broker.quorum.image.topicsByName.get(topic)?.partitions.get(index);
+  if (!partition || partition.leader < 0) return undefined;
+  const endpoint = brokerEndpoint(broker, partition.leader);
+  return {
+    leaderId: partition.leader,
+    leaderEpoch: partition.leaderEpoch,
+    endpoint: endpoint && !endpoint.fenced ? endpoint : undefined,
+  };
+}
+
 type PartitionData = Request<typeof ApiKey.Produce>['topicData'][number]['partitionData'][number];
 
 export const produce: ApiHandler<typeof ApiKey.Produce> = {
   apiKey: ApiKey.Produce,
   name: 'Produce',
   minVersion: 3,
-  maxVersion: 9,
+  maxVersion: 13,
   advertisedMinVersion: 0,
   async handle(ctx, request) {
     const { broker } = ctx;
@@ -248,21 +287,45 @@ export const produce: ApiHandler<typeof ApiKey.Produce> = {
     else if (request.transactionalId !== null) failure = ErrorCode.TRANSACTIONAL_ID_AUTHORIZATION_FAILED;
     if (failure !== null) return acks === 0 ? NO_RESPONSE : this.errorResponse(request, failure, ctx.header.apiVersion);
 
+    const version = ctx.header.apiVersion;
+    const endpoints = new Map<number, DescribedBroker>();
     const responses = await Promise.all(
-      request.topicData.map(async (topic) => ({
-        name: topic.name,
-        partitionResponses: await Promise.all(
-          topic.partitionData.map((data) => producePartition(broker, topic.name, data, acks, request.timeoutMs)),
-        ),
-      })),
+      request.topicData.map(async (topic) => {
+        // v13 names the topic by id: resolve it through the metadata image.
+        const name = version >= TOPIC_ID_VERSION ? (broker.topics.getById(topic.topicId)?.name ?? null) : topic.name;
+        const partitionResponses = await Promise.all(
+          topic.partitionData.map((data) =>
+            name === null
+              ? partitionResponse(data.index, ErrorCode.UNKNOWN_TOPIC_ID, 'This server does not host this topic ID.')
+              : producePartition(broker, name, data, acks, request.timeoutMs),
+          ),
+        );
+        if (version >= LEADER_HINT_VERSION && name !== null) {
+          for (const p of partitionResponses) {
+            if (p.errorCode !== ErrorCode.NOT_LEADER_OR_FOLLOWER) continue;
+            const hint = leaderHint(broker, name, p.index);
+            if (!hint) continue;
+            p.currentLeader = { leaderId: hint.leaderId, leaderEpoch: hint.leaderEpoch };
+            if (hint.endpoint) endpoints.set(hint.endpoint.nodeId, hint.endpoint);
+          }
+        }
+        return { name: name ?? '', topicId: topic.topicId, partitionResponses };
+      }),
     );
     if (acks === 0) return NO_RESPONSE;
-    return { responses, throttleTimeMs: 0 };
+    const nodeEndpoints = [...endpoints.values()].map((b) => ({
+      nodeId: b.nodeId,
+      host: b.host,
+      port: b.port,
+      rack: b.rack,
+    }));
+    return { responses, throttleTimeMs: 0, nodeEndpoints };
   },
   errorResponse(request, errorCode) {
     return {
       responses: (request?.topicData ?? []).map((topic) => ({
         name: topic.name,
+        topicId: topic.topicId,
         partitionResponses: topic.partitionData.map((data) => partitionResponse(data.index, errorCode)),
       })),
       throttleTimeMs: 0,

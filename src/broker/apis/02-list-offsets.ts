@@ -1,10 +1,17 @@
-// ListOffsets (key 2), versions 0-7 (1 is librdkafka's offsetsForTimes probe).
+// ListOffsets (key 2), versions 0-10 (1 is librdkafka's offsetsForTimes probe).
 // v0: up to max_num_offsets "old-style" offsets per partition, newest first, as Kafka 3.x
 // served them (its ReplicaManager.legacyFetchOffsetsForTimestamp; Kafka 4.0 dropped v0 in
 // KIP-896, old clients and tools still send it).
 // v1: one offset per partition with its timestamp. v2: isolation level, throttle time.
 // v3: same. v4: current leader epoch in, leader epoch out. v5: same. v6: flexible.
 // v7: timestamp -3 asks for the offset of the record with the largest timestamp (KIP-734).
+// v8: timestamp -4 asks for the earliest offset in local storage (KIP-405); without tiered
+// storage that is the log start offset, answered as -2 is (Kafka's UnifiedLog does the same
+// when remote storage is off). v9: timestamp -5 asks for the last offset in tiered storage
+// (KIP-1005); with none, Kafka answers offset -1 and leader epoch -1 without an error.
+// v10: a timeout for lookups in remote storage (KIP-1075); nothing here reads remote
+// storage, so it has nothing to bound. A special timestamp sent at a version before the
+// one that defines it is refused with INVALID_REQUEST, as -3 before v7 is.
 
 import { ApiKey } from '../../../protocol/api-keys';
 import { ErrorCode } from '../../../protocol/errors';
@@ -15,6 +22,8 @@ import type { Broker } from '../broker';
 const LATEST = -1;
 const EARLIEST = -2;
 const MAX_TIMESTAMP = -3;
+const EARLIEST_LOCAL = -4;
+const LATEST_TIERED = -5;
 const READ_COMMITTED = 1;
 const CONSUMER_REPLICA_ID = -1;
 
@@ -59,7 +68,7 @@ export const listOffsets: ApiHandler<typeof ApiKey.ListOffsets> = {
   apiKey: ApiKey.ListOffsets,
   name: 'ListOffsets',
   minVersion: 0,
-  maxVersion: 7,
+  maxVersion: 10,
   async handle(ctx, request) {
     const { broker, header } = ctx;
     if (header.apiVersion === 0) return listOffsetsV0(broker, request);
@@ -85,7 +94,7 @@ export const listOffsets: ApiHandler<typeof ApiKey.ListOffsets> = {
         const upper = readCommitted ? log.lastStableOffset : log.highWatermark;
         if (wanted.timestamp === LATEST) {
           partitions.push(answer(index, ErrorCode.NONE, -1, upper, leaderEpoch));
-        } else if (wanted.timestamp === EARLIEST) {
+        } else if (wanted.timestamp === EARLIEST || (wanted.timestamp === EARLIEST_LOCAL && header.apiVersion >= 8)) {
           partitions.push(answer(index, ErrorCode.NONE, -1, log.logStartOffset, leaderEpoch));
         } else if (wanted.timestamp === MAX_TIMESTAMP && header.apiVersion >= 7) {
           const found = await log.offsetOfMaxTimestamp();
@@ -94,6 +103,8 @@ export const listOffsets: ApiHandler<typeof ApiKey.ListOffsets> = {
               ? answer(index, ErrorCode.NONE, found.timestamp, found.offset, leaderEpoch)
               : answer(index, ErrorCode.NONE),
           );
+        } else if (wanted.timestamp === LATEST_TIERED && header.apiVersion >= 9) {
+          partitions.push(answer(index, ErrorCode.NONE));
         } else if (wanted.timestamp < 0) {
           partitions.push(answer(index, ErrorCode.INVALID_REQUEST));
         } else {

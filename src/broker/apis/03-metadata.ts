@@ -1,8 +1,9 @@
-// Metadata (key 3), versions 0-12.
+// Metadata (key 3), versions 0-13.
 // v1: controller id, rack, internal flag; null topic list means all topics (v0: empty).
 // v2: cluster id. v3: throttle time. v4: allowAutoTopicCreation. v5: offline replicas.
 // v7: leader epoch. v8: authorized operations. v9: flexible. v10: topic ids.
 // v11: cluster authorized operations dropped. v12: topic name nullable (lookup by id).
+// v13: top-level error code; Brook never asks clients to rebootstrap, so it is always 0.
 // Answered from the local metadata; the controller id names this broker, which is what
 // kafkajs needs to send admin requests somewhere that serves them. A topic this node has
 // not applied yet but knows is coming (auto-created through it, its creation forwarded by
@@ -18,6 +19,7 @@ import { ApiHandler } from '../api-handler';
 import type { Broker } from '../broker';
 import { isInternalTopic, validateTopicName } from '../../../protocol/topic-names';
 import { TopicInfo } from '../topic-registry';
+import { controllerIdOf, describeBrokers } from '../cluster-view';
 
 const AUTHORIZED_OPERATIONS_OMITTED = -2147483648;
 
@@ -51,31 +53,9 @@ function describeTopic(broker: Broker, topic: TopicInfo) {
 
 /** Live brokers from the metadata image (this one always included), and the controller. */
 function brokersAndController(broker: Broker) {
-  const image = broker.quorum.image;
-  const brokers = image.unfencedBrokers().map((b) => ({
-    nodeId: b.brokerId,
-    host: b.endPoints[0]?.host ?? '',
-    port: b.endPoints[0]?.port ?? 0,
-    rack: b.rack,
-  }));
-  const self = brokers.find((b) => b.nodeId === broker.nodeId);
-  if (self) {
-    self.host = broker.settings.host;
-    self.port = broker.settings.port;
-  } else {
-    brokers.push({
-      nodeId: broker.nodeId,
-      host: broker.settings.host,
-      port: broker.settings.port,
-      rack: broker.settings.rack,
-    });
-  }
-  brokers.sort((a, b) => a.nodeId - b.nodeId);
-  // kafkajs sends admin requests to the controller id: name a live broker, preferring the
-  // node that leads the metadata quorum (it answers admin writes without forwarding).
-  const leader = broker.quorum.leaderId;
-  const controllerId = brokers.some((b) => b.nodeId === leader) ? leader : broker.nodeId;
-  return { brokers, controllerId };
+  const live = describeBrokers(broker);
+  const brokers = live.map((b) => ({ nodeId: b.nodeId, host: b.host, port: b.port, rack: b.rack }));
+  return { brokers, controllerId: controllerIdOf(broker, live) };
 }
 
 function missingTopic(name: string | null, topicId: string, errorCode: number) {
@@ -93,7 +73,7 @@ export const metadata: ApiHandler<typeof ApiKey.Metadata> = {
   apiKey: ApiKey.Metadata,
   name: 'Metadata',
   minVersion: 0,
-  maxVersion: 12,
+  maxVersion: 13,
   async handle(ctx, request) {
     const { broker, header } = ctx;
     const version = header.apiVersion;
@@ -140,6 +120,7 @@ export const metadata: ApiHandler<typeof ApiKey.Metadata> = {
       controllerId,
       topics,
       clusterAuthorizedOperations: AUTHORIZED_OPERATIONS_OMITTED,
+      errorCode: ErrorCode.NONE,
     };
   },
   errorResponse(request, errorCode) {

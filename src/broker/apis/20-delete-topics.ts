@@ -1,6 +1,13 @@
 // DeleteTopics (key 20), versions 0-6.
 // v1: throttle time. v4: flexible. v5: per-topic error messages. v6: topics named by name
 // or by topic id (the request's Topics array replaces TopicNames).
+//
+// From v6 each entry names a topic by name (with the zero id) or by id (with a null name),
+// checked as Kafka's ControllerApis.deleteTopics checks them: both given, or neither, is
+// INVALID_REQUEST; a name or an id given twice is INVALID_REQUEST for it; a name that maps
+// to an id also given by id is INVALID_REQUEST. An unknown name is UNKNOWN_TOPIC_OR_PARTITION,
+// an unknown id UNKNOWN_TOPIC_ID (also the id of a topic deleted and created again: the new
+// topic has a new id, and the old id names nothing).
 
 import { ApiKey } from '../../../protocol/api-keys';
 import { ErrorCode } from '../../../protocol/errors';
@@ -8,13 +15,28 @@ import { ZERO_UUID } from '../../../protocol/primitives';
 import type { Request } from '../../../protocol/apis';
 import { ApiHandler } from '../api-handler';
 import { isInternalTopic } from '../../../protocol/topic-names';
+import type { TopicInfo } from '../topic-registry';
 
 /** A topic to delete, by name (v0-5) or by name or id (v6+). */
 type Target = Request<typeof ApiKey.DeleteTopics>['topics'][number];
 
+interface Answer {
+  name: string | null;
+  topicId: string;
+  errorCode: number;
+  errorMessage: string | null;
+}
+
 function targets(request: Request<typeof ApiKey.DeleteTopics>, version: number): Target[] {
   if (version >= 6) return request.topics;
   return request.topicNames.map((name) => ({ name, topicId: ZERO_UUID }));
+}
+
+/** Counts of each value, to find the ones given more than once. */
+function counts(values: string[]): Map<string, number> {
+  const out = new Map<string, number>();
+  for (const v of values) out.set(v, (out.get(v) ?? 0) + 1);
+  return out;
 }
 
 export const deleteTopics: ApiHandler<typeof ApiKey.DeleteTopics> = {
@@ -29,29 +51,84 @@ export const deleteTopics: ApiHandler<typeof ApiKey.DeleteTopics> = {
       return forwarded ?? this.errorResponse(request, ErrorCode.NOT_CONTROLLER, ctx.header.apiVersion);
     }
     const { broker, header } = ctx;
-    const responses = [];
-    for (const target of targets(request, header.apiVersion)) {
-      const info =
-        target.name !== null && target.name !== ''
-          ? broker.topics.get(target.name)
-          : broker.topics.getById(target.topicId);
-      if (!info) {
-        const errorCode = target.name ? ErrorCode.UNKNOWN_TOPIC_OR_PARTITION : ErrorCode.UNKNOWN_TOPIC_ID;
-        responses.push({
-          name: target.name,
-          topicId: target.topicId,
-          errorCode,
-          errorMessage: 'This server does not host this topic.',
-        });
+    const entries = targets(request, header.apiVersion);
+    if (entries.length > broker.settings.maxPartitionsPerRequest)
+      return this.errorResponse(request, ErrorCode.INVALID_REQUEST, header.apiVersion);
+    const byName = (t: Target) => t.name !== null && t.topicId === ZERO_UUID;
+    const byId = (t: Target) => t.name === null && t.topicId !== ZERO_UUID;
+    const nameCounts = counts(entries.filter(byName).map((t) => t.name!));
+    const idCounts = counts(entries.filter(byId).map((t) => t.topicId));
+    // Ids named by id, to catch a name that maps to one of them.
+    const idsGiven = new Set(idCounts.keys());
+    const responses: Answer[] = [];
+    const refuse = (name: string | null, topicId: string, errorCode: number, errorMessage: string) =>
+      responses.push({ name, topicId, errorCode, errorMessage });
+    const reported = new Set<string>();
+    const toDelete: TopicInfo[] = [];
+    for (const target of entries) {
+      if (target.name !== null && target.topicId !== ZERO_UUID) {
+        refuse(
+          target.name,
+          target.topicId,
+          ErrorCode.INVALID_REQUEST,
+          'You may not specify both topic name and topic id.',
+        );
         continue;
       }
+      if (target.name === null && target.topicId === ZERO_UUID) {
+        refuse(null, ZERO_UUID, ErrorCode.INVALID_REQUEST, 'Neither topic name nor id were specified.');
+        continue;
+      }
+      if (target.name !== null) {
+        if (nameCounts.get(target.name)! > 1) {
+          if (!reported.has(`name:${target.name}`))
+            refuse(target.name, ZERO_UUID, ErrorCode.INVALID_REQUEST, 'Duplicate topic name.');
+          reported.add(`name:${target.name}`);
+          continue;
+        }
+        const info = broker.topics.get(target.name);
+        if (!info) {
+          refuse(target.name, ZERO_UUID, ErrorCode.UNKNOWN_TOPIC_OR_PARTITION, 'This server does not host this topic.');
+          continue;
+        }
+        if (idsGiven.has(info.topicId)) {
+          refuse(
+            target.name,
+            info.topicId,
+            ErrorCode.INVALID_REQUEST,
+            'The provided topic name maps to an ID that was already supplied.',
+          );
+          continue;
+        }
+        toDelete.push(info);
+        continue;
+      }
+      if (idCounts.get(target.topicId)! > 1) {
+        if (!reported.has(`id:${target.topicId}`))
+          refuse(null, target.topicId, ErrorCode.INVALID_REQUEST, 'Duplicate topic id.');
+        reported.add(`id:${target.topicId}`);
+        continue;
+      }
+      const info = broker.topics.getById(target.topicId);
+      if (!info) {
+        refuse(null, target.topicId, ErrorCode.UNKNOWN_TOPIC_ID, 'This server does not host this topic ID.');
+        continue;
+      }
+      // An id that some name in the request also maps to was refused with that name; the
+      // id is not deleted either (Kafka drops both).
+      if (entries.some((t) => byName(t) && t.name === info.name)) {
+        if (nameCounts.get(info.name) === 1) continue;
+      }
+      toDelete.push(info);
+    }
+    for (const info of toDelete) {
       if (isInternalTopic(info.name)) {
-        responses.push({
-          name: info.name,
-          topicId: info.topicId,
-          errorCode: ErrorCode.INVALID_REQUEST,
-          errorMessage: `Topic ${info.name} is an internal topic and cannot be deleted.`,
-        });
+        refuse(
+          info.name,
+          info.topicId,
+          ErrorCode.INVALID_REQUEST,
+          `Topic ${info.name} is an internal topic and cannot be deleted.`,
+        );
         continue;
       }
       const errorCode = await broker.deleteTopic(info.name);

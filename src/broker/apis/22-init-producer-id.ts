@@ -1,6 +1,8 @@
-// InitProducerId (key 22), versions 0-4.
+// InitProducerId (key 22), versions 0-5.
 // v1: same as v0. v2: flexible. v3: producerId/producerEpoch in the request so an existing
-// producer can bump its epoch (KIP-360). v4: same as v3.
+// producer can bump its epoch (KIP-360). v4: PRODUCER_FENCED may be answered. v5:
+// TRANSACTION_ABORTABLE may be answered (KIP-890); both are transactional errors, which an
+// idempotent producer never gets, so v4 and v5 are answered as v3.
 // Producer ids come from blocks the active controller commits to the metadata log.
 // Idempotent producers only: a transactional id needs a transaction coordinator, which
 // Brook does not have yet, so such requests are refused with a clear, non-retriable error.
@@ -13,7 +15,7 @@ export const initProducerId: ApiHandler<typeof ApiKey.InitProducerId> = {
   apiKey: ApiKey.InitProducerId,
   name: 'InitProducerId',
   minVersion: 0,
-  maxVersion: 4,
+  maxVersion: 5,
   async handle(ctx, request) {
     const { broker } = ctx;
     if (request.transactionalId !== null && request.transactionalId !== undefined) {

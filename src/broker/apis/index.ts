@@ -27,6 +27,8 @@ import { incrementalAlterConfigs } from './44-incremental-alter-configs';
 import { alterPartitionReassignments } from './45-alter-partition-reassignments';
 import { listPartitionReassignments } from './46-list-partition-reassignments';
 import { offsetDelete } from './47-offset-delete';
+import { describeCluster } from './60-describe-cluster';
+import { describeTopicPartitions } from './75-describe-topic-partitions';
 
 export const handlers: ApiHandler[] = [
   produce,
@@ -54,4 +56,6 @@ export const handlers: ApiHandler[] = [
   alterPartitionReassignments,
   listPartitionReassignments,
   offsetDelete,
+  describeCluster,
+  describeTopicPartitions,
 ];
