@@ -76,4 +76,17 @@ test('docs/compatibility.md: every "yes" in the client feature table names a tes
   assert.ok(named > 0, 'the table names test files');
 });
 
+test("docs/compatibility.md compares with Kafka 4.1, and Brook advertises no version beyond Kafka 4.1's", () => {
+  const lines = read('compatibility.md').split('\n');
+  assert.ok(lines.includes('| API (key) | Brook | Kafka 4.1 | notes |'), 'the table header names Kafka 4.1');
+  const rows = lines
+    .map((line) => /^\| ([A-Za-z]+) \((\d+)\) \| ([\d-]+) \| ([\d-]+) \|/.exec(line))
+    .filter((match): match is RegExpExecArray => match !== null);
+  assert.is(rows.length, handlers.length);
+  for (const [, name, , brook, kafka] of rows) {
+    const max = (range: string) => Number(range.split('-').pop());
+    assert.ok(max(brook) <= max(kafka), `${name}: Brook's ${brook} stays within Kafka 4.1's ${kafka}`);
+  }
+});
+
 test.run();
