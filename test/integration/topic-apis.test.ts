@@ -130,6 +130,39 @@ test('Produce v13 names the topic by id; unknown and zero ids get UNKNOWN_TOPIC_
   assert.equal(v12.nodeEndpoints, []);
 });
 
+test('Metadata by id: v12+ only; an id makes the request by id alone; unknown ids UNKNOWN_TOPIC_ID', async () => {
+  const id = await createTopic('meta-id', 1);
+  const unknown = Buffer.alloc(16, 5).toString('base64url');
+  const ask = (version: number, topics: { topicId: string; name: string | null }[]) =>
+    connection.request(ApiKey.Metadata, version, {
+      topics,
+      allowAutoTopicCreation: false,
+      includeTopicAuthorizedOperations: false,
+    });
+  const mixed = await ask(13, [
+    { topicId: ZERO_UUID, name: 'by-name-ignored' },
+    { topicId: id, name: null },
+    { topicId: unknown, name: null },
+    { topicId: id, name: null },
+  ]);
+  assert.equal(
+    mixed.topics.map((t) => [t.name, t.topicId, t.errorCode]),
+    [
+      ['meta-id', id, ErrorCode.NONE],
+      [null, unknown, ErrorCode.UNKNOWN_TOPIC_ID],
+    ],
+  );
+  for (const version of [10, 11]) {
+    const refused = await ask(version, [{ topicId: id, name: 'meta-id' }]);
+    assert.equal(
+      refused.topics.map((t) => t.errorCode),
+      [ErrorCode.INVALID_REQUEST],
+      `v${version}`,
+    );
+  }
+  assert.is((await ask(11, [{ topicId: ZERO_UUID, name: 'meta-id' }])).topics[0].topicId, id);
+});
+
 test('ListOffsets 8-10: -4 is the log start offset, -5 has no tiered offset; before their versions, INVALID_REQUEST', async () => {
   await createTopic('specs', 1);
   const ask = (version: number, timestamp: number) =>

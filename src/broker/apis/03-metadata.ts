@@ -4,6 +4,7 @@
 // v7: leader epoch. v8: authorized operations. v9: flexible. v10: topic ids.
 // v11: cluster authorized operations dropped. v12: topic name nullable (lookup by id).
 // v13: top-level error code; Brook never asks clients to rebootstrap, so it is always 0.
+// Topic ids in the request: see the checks in handle() (Kafka's handleTopicMetadataRequest).
 // Answered from the local metadata; the controller id names this broker, which is what
 // kafkajs needs to send admin requests somewhere that serves them. A topic this node has
 // not applied yet but knows is coming (auto-created through it, its creation forwarded by
@@ -87,7 +88,17 @@ export const metadata: ApiHandler<typeof ApiKey.Metadata> = {
       if (requested.length > broker.settings.maxPartitionsPerRequest) {
         return this.errorResponse(request, ErrorCode.INVALID_REQUEST, version);
       }
-      for (const entry of requested) {
+      // As Kafka checks them: topic ids are v12+ (before, a null name or an id refuses the
+      // request), and once any entry carries an id the request is answered by id alone,
+      // each id once, the entries naming topics by name left unanswered.
+      const ids = requested.map((e) => e.topicId ?? ZERO_UUID).filter((id) => id !== ZERO_UUID);
+      if (version < 12 && (ids.length > 0 || requested.some((e) => e.name === null)))
+        return this.errorResponse(request, ErrorCode.INVALID_REQUEST, version);
+      for (const id of new Set(ids)) {
+        const byId = broker.topics.getById(id);
+        topics.push(byId ? describeTopic(broker, byId) : missingTopic(null, id, ErrorCode.UNKNOWN_TOPIC_ID));
+      }
+      for (const entry of ids.length > 0 ? [] : requested) {
         if (entry.name === null || entry.name === undefined) {
           const byId = broker.topics.getById(entry.topicId);
           topics.push(
