@@ -3,7 +3,8 @@
 // NOT_LEADER_OR_FOLLOWER with the leader's id, epoch and endpoint (KIP-951); a topic deleted
 // by id (through a node that forwards it) and created again has a new id, and a producer
 // still holding the old id gets UNKNOWN_TOPIC_ID from every node, never the new topic.
-// DescribeCluster and DescribeTopicPartitions answer alike from every node.
+// DescribeCluster and DescribeTopicPartitions answer alike from every node, and a restarted
+// node reads the same id back from its metadata log.
 
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
@@ -107,6 +108,21 @@ test('DescribeCluster and DescribeTopicPartitions answer alike from every node',
     assert.is(partitions.topics[0].partitions[0].replicaNodes.length, 3);
   }
   assert.is(controllers.size, 1, 'one controller id');
+});
+
+test('a node restarted from its data keeps the same topic id (it is in the metadata log and snapshots)', async () => {
+  const before = (await agreedTopicId('ids'))!;
+  const restarted = cluster.ids[cluster.ids.length - 1];
+  node(restarted).close();
+  await cluster.restart(restarted);
+  const connection = new KafkaConnection({
+    host: '127.0.0.1',
+    port: cluster.kafkaPorts.get(restarted)!,
+    requestTimeoutMs: 15_000,
+  });
+  await connection.connect();
+  connections.set(restarted, connection);
+  assert.is(await agreedTopicId('ids'), before);
 });
 
 test('deleted by id and created again: a new id; the old id is UNKNOWN_TOPIC_ID on every node', async () => {
