@@ -16,7 +16,16 @@ export interface RequestContext {
 /** Returned by a handler when Kafka sends no response (Produce with acks=0). */
 export const NO_RESPONSE = Symbol('no-response');
 
-export type HandlerResult<Res> = Res | typeof NO_RESPONSE | Promise<Res | typeof NO_RESPONSE>;
+/**
+ * Returned by a handler when Kafka closes the connection instead of answering (Produce with
+ * acks=0 that failed: the producer learns of the error by the close and refreshes its metadata).
+ * Responses to earlier requests on the connection are sent first.
+ */
+export const CLOSE_CONNECTION = Symbol('close-connection');
+
+type NoAnswer = typeof NO_RESPONSE | typeof CLOSE_CONNECTION;
+
+export type HandlerResult<Res> = Res | NoAnswer | Promise<Res | NoAnswer>;
 
 /** The handler of API `K`: its request and response types come from that API's schema. */
 export interface ApiHandler<K extends ApiKey = ApiKey> {

@@ -12,7 +12,7 @@ import type { ApiKey } from '../../protocol/api-keys';
 import { apiByKey, Request } from '../../protocol/apis';
 import { parseVersionRange } from '../../protocol/schema';
 import { Connection, Dispatcher, DispatchResult } from '../net/connection';
-import { ApiHandler, NO_RESPONSE, RequestContext } from './api-handler';
+import { ApiHandler, CLOSE_CONNECTION, NO_RESPONSE, RequestContext } from './api-handler';
 import { handlers } from './apis';
 import type { Broker } from './broker';
 import { apiVersionsBody } from './apis/18-api-versions';
@@ -77,6 +77,7 @@ export class BrokerDispatcher implements Dispatcher {
 
   private encode(header: RequestHeader, response: unknown): DispatchResult {
     if (response === NO_RESPONSE) return 'no-response';
+    if (response === CLOSE_CONNECTION) return 'close';
     const codec = responseCodec(header.apiKey, header.apiVersion);
     return encodeResponseFrame(header.apiKey, header.apiVersion, header.correlationId, codec, response);
   }

@@ -15,7 +15,7 @@ import { encodeRequestFrame } from '../../protocol/frame';
 import { Reader, ZERO_UUID } from '../../protocol/primitives';
 import { encodeRecordBatchSync } from '../../protocol/record-batch';
 import { KafkaConnection } from '../../src/net/kafka-connection';
-import { BrokerProcess, rawRequest, startBroker } from '../helpers/broker-process';
+import { API_VERSIONS_V0, BrokerProcess, rawRequest, startBroker } from '../helpers/broker-process';
 
 let broker: BrokerProcess;
 let connection: KafkaConnection;
@@ -161,6 +161,32 @@ test('Metadata by id: v12+ only; an id makes the request by id alone; unknown id
     );
   }
   assert.is((await ask(11, [{ topicId: ZERO_UUID, name: 'meta-id' }])).topics[0].topicId, id);
+});
+
+test('Produce acks=0: no answer when it worked; a stale topic id closes the connection, as Kafka closes it', async () => {
+  const id = await createTopic('acks0', 1);
+  const frame = (topicId: string) =>
+    encodeRequestFrame(
+      { apiKey: ApiKey.Produce, apiVersion: 13, correlationId: 11, clientId: 't' },
+      requestCodec(ApiKey.Produce, 13),
+      {
+        transactionalId: null,
+        acks: 0,
+        timeoutMs: 1000,
+        topicData: [
+          { topicId, partitionData: [{ index: 0, records: encodeRecordBatchSync({ records: [{ value: 'z' }] }) }] },
+        ],
+      },
+    );
+  // Each frame is followed by ApiVersions v0 (correlation id 1) on the same connection.
+  const ok = await rawRequest(broker.port, Buffer.concat([frame(id), API_VERSIONS_V0]));
+  assert.ok(ok.frame, 'the connection stays open after a produce that worked');
+  assert.is(ok.frame!.readInt32BE(0), 1, 'the only answer is the ApiVersions one');
+  const stale = await rawRequest(
+    broker.port,
+    Buffer.concat([frame(Buffer.alloc(16, 4).toString('base64url')), API_VERSIONS_V0]),
+  );
+  assert.equal(stale, { frame: null, closed: true });
 });
 
 test('ListOffsets 8-10: -4 is the log start offset, -5 has no tiered offset; before their versions, INVALID_REQUEST', async () => {

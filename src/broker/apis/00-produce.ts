@@ -14,6 +14,8 @@
 // refuses transactional producers). v13: topics are named by topic id (KIP-516); an id no
 // current topic has (a zero id, or a deleted topic's id after it was recreated) gets
 // UNKNOWN_TOPIC_ID on each of its partitions, as Kafka answers it.
+// With acks=0 nothing is answered; a request with any failed partition closes the
+// connection instead (Kafka's handleProduceRequest), which is how such a producer learns.
 //
 // Each partition's record set is cut into batches, each batch validated (magic, sizes,
 // CRC-32C, record count, producer fields, and every record: a compressed batch is
@@ -31,7 +33,7 @@ import { ErrorCode } from '../../../protocol/errors';
 import { Compression } from '../../../protocol/compression';
 import { RecordBatchView, splitBatches, TimestampWindow } from '../../../protocol/record-batch';
 import type { Request } from '../../../protocol/apis';
-import { ApiHandler, NO_RESPONSE } from '../api-handler';
+import { ApiHandler, CLOSE_CONNECTION, NO_RESPONSE } from '../api-handler';
 import { isInternalTopic } from '../../../protocol/topic-names';
 import type { Broker } from '../broker';
 import { brokerEndpoint, DescribedBroker } from '../cluster-view';
@@ -280,12 +282,15 @@ export const produce: ApiHandler<typeof ApiKey.Produce> = {
         partitions: partitionCount,
         remote: ctx.connection.remote,
       });
-      return acks === 0 ? NO_RESPONSE : this.errorResponse(request, ErrorCode.INVALID_REQUEST, ctx.header.apiVersion);
+      return acks === 0
+        ? CLOSE_CONNECTION
+        : this.errorResponse(request, ErrorCode.INVALID_REQUEST, ctx.header.apiVersion);
     }
     let failure: number | null = null;
     if (acks !== 0 && acks !== 1 && acks !== -1) failure = ErrorCode.INVALID_REQUIRED_ACKS;
     else if (request.transactionalId !== null) failure = ErrorCode.TRANSACTIONAL_ID_AUTHORIZATION_FAILED;
-    if (failure !== null) return acks === 0 ? NO_RESPONSE : this.errorResponse(request, failure, ctx.header.apiVersion);
+    if (failure !== null)
+      return acks === 0 ? CLOSE_CONNECTION : this.errorResponse(request, failure, ctx.header.apiVersion);
 
     const version = ctx.header.apiVersion;
     const endpoints = new Map<number, DescribedBroker>();
@@ -312,7 +317,14 @@ export const produce: ApiHandler<typeof ApiKey.Produce> = {
         return { name: name ?? '', topicId: topic.topicId, partitionResponses };
       }),
     );
-    if (acks === 0) return NO_RESPONSE;
+    if (acks === 0) {
+      // Kafka sends nothing for acks=0, but closes the connection when any partition failed,
+      // so the producer notices (a stale topic id, a moved leader) and refreshes its metadata.
+      const failed = responses.some((t) => t.partitionResponses.some((p) => p.errorCode !== ErrorCode.NONE));
+      if (!failed) return NO_RESPONSE;
+      broker.logger.debug('acks=0 produce failed, closing the connection', { remote: ctx.connection.remote });
+      return CLOSE_CONNECTION;
+    }
     const nodeEndpoints = [...endpoints.values()].map((b) => ({
       nodeId: b.nodeId,
       host: b.host,
