@@ -5,6 +5,9 @@
 // anything else is a client), then passes bytes both ways. isolate(nodeId) cuts that node
 // off from the other nodes the way a network partition does: bytes between them are
 // dropped silently and the sockets stay open, while clients still reach every node.
+// degrade(nodeId, ...) makes that node's links slow (every chunk delayed, order kept) or
+// lossy (TCP's view of packet loss: now and then a long stall, and rarely a reset), for
+// clients and nodes alike, until heal().
 
 import * as net from 'node:net';
 
@@ -46,6 +49,21 @@ interface Link {
   blackholed: boolean;
   /** Bytes that arrived before the initiator was known. */
   head: Buffer;
+  /** When the last delayed chunk in each direction is due (order is kept per direction). */
+  dueUp: number;
+  dueDown: number;
+}
+
+/** How a degraded node's links behave (see degrade). */
+export interface Degradation {
+  /** Every chunk waits this long, plus up to `jitterMs` more. */
+  delayMs: number;
+  jitterMs: number;
+  /** Chance per chunk of a stall of `stallMs` (a lost packet's retransmission). */
+  stallChance: number;
+  stallMs: number;
+  /** Chance per chunk that the connection is reset instead. */
+  resetChance: number;
 }
 
 export interface LinkInfo {
@@ -65,12 +83,23 @@ export class FaultProxy {
   private readonly servers: net.Server[] = [];
   private readonly links = new Set<Link>();
   private readonly isolated = new Set<number>();
+  private readonly degraded = new Map<number, Degradation>();
+  private readonly random: () => number;
   readonly counters: ProxyCounters = { connections: 0, bytesForwarded: 0, bytesDropped: 0 };
 
   /**
    * Listens on a free 127.0.0.1 port in front of node `nodeId`'s listener at `upstreamPort`;
    * resolves with the proxy's port.
    */
+  constructor(random: () => number = Math.random) {
+    this.random = random;
+  }
+
+  /** Slows (and, with the chances set, makes lossy) every link of `nodeId` until heal(). */
+  degrade(nodeId: number, how: Degradation): void {
+    this.degraded.set(nodeId, how);
+  }
+
   listen(nodeId: number, listener: 'kafka' | 'controller', upstreamPort: number): Promise<number> {
     const server = net.createServer({ noDelay: true }, (socket) => this.accept(socket, nodeId, listener, upstreamPort));
     this.servers.push(server);
@@ -89,6 +118,7 @@ export class FaultProxy {
   /** Ends every isolation; the connections that were cut are closed so both sides reconnect. */
   heal(): void {
     this.isolated.clear();
+    this.degraded.clear();
     for (const link of [...this.links]) if (link.blackholed) this.drop(link);
   }
 
@@ -121,6 +151,8 @@ export class FaultProxy {
       upstream: null,
       blackholed: false,
       head: Buffer.alloc(0),
+      dueUp: 0,
+      dueDown: 0,
     };
     this.links.add(link);
     downstream.setNoDelay(true);
@@ -180,11 +212,43 @@ export class FaultProxy {
       link.head = Buffer.concat([link.head, chunk]);
       return;
     }
+    const how = this.degradationOf(link);
+    if (how) {
+      this.carryLate(link, chunk, to, how);
+      return;
+    }
     this.counters.bytesForwarded += chunk.length;
     if (!to.write(chunk)) {
       from.pause();
       to.once('drain', () => from.resume());
     }
+  }
+
+  private degradationOf(link: Link): Degradation | undefined {
+    if (this.degraded.size === 0) return undefined;
+    const from = typeof link.from === 'number' ? this.degraded.get(link.from) : undefined;
+    return from ?? this.degraded.get(link.to);
+  }
+
+  /** A degraded link: the chunk is delivered late (never before an earlier one), or reset. */
+  private carryLate(link: Link, chunk: Buffer, to: net.Socket, how: Degradation): void {
+    if (this.random() < how.resetChance) {
+      this.counters.bytesDropped += chunk.length;
+      this.drop(link);
+      return;
+    }
+    let wait = how.delayMs + this.random() * how.jitterMs;
+    if (this.random() < how.stallChance) wait += how.stallMs;
+    const up = to === link.upstream;
+    const now = Date.now();
+    const due = Math.max(now + wait, up ? link.dueUp : link.dueDown);
+    if (up) link.dueUp = due;
+    else link.dueDown = due;
+    setTimeout(() => {
+      if (to.destroyed) return;
+      this.counters.bytesForwarded += chunk.length;
+      to.write(chunk);
+    }, due - now);
   }
 
   private drop(link: Link): void {

@@ -5,6 +5,7 @@
 // final verification: every acknowledged record stored exactly once at its acknowledged
 // offset, nothing a consumer saw changed, and byte-identical replica segment files.
 
+import { execFileSync } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { Kafka, logLevel, Producer } from 'kafkajs';
@@ -325,16 +326,20 @@ export class ProxiedCluster {
     private readonly config: Record<string, string>,
   ) {}
 
+  /** Each node's own tmpfs (when mounting was allowed): its mount point. */
+  readonly mounts = new Map<number, string>();
+
   static async start(
     ids: number[] = [1, 2, 3],
     config: Record<string, string> = REPLICATION_CONFIG,
+    options: { tmpfsMiB?: number } = {},
   ): Promise<ProxiedCluster> {
     const cluster = new ProxiedCluster(ids, config);
     try {
       for (const id of ids) {
         cluster.kafkaPorts.set(id, await freePort());
         cluster.controllerPorts.set(id, await freePort());
-        cluster.dataDirs.set(id, tempDir());
+        cluster.dataDirs.set(id, options.tmpfsMiB ? cluster.mountedDataDir(id, options.tmpfsMiB) : tempDir());
         cluster.kafkaProxyPorts.set(id, await cluster.proxy.listen(id, 'kafka', cluster.kafkaPorts.get(id)!));
         cluster.controllerProxyPorts.set(
           id,
@@ -369,6 +374,55 @@ export class ProxiedCluster {
     });
     this.nodes.set(id, node);
     return node;
+  }
+
+  /**
+   * A data directory on a tmpfs of its own, so that its disk can be filled; a plain
+   * temporary directory where mounting is not allowed (see canFillDisk).
+   */
+  private mountedDataDir(id: number, mib: number): string {
+    const mountPoint = tempDir('brook-node-disk-');
+    try {
+      execFileSync('mount', ['-t', 'tmpfs', '-o', `size=${mib}m`, 'tmpfs', mountPoint], { stdio: 'ignore' });
+    } catch {
+      return mountPoint;
+    }
+    this.mounts.set(id, mountPoint);
+    const dataDir = path.join(mountPoint, 'data');
+    fs.mkdirSync(dataDir);
+    return dataDir;
+  }
+
+  canFillDisk(id: number): boolean {
+    return this.mounts.has(id);
+  }
+
+  /** Fills node `id`'s tmpfs with a filler file until the file system says ENOSPC. */
+  fillDisk(id: number): void {
+    const mountPoint = this.mounts.get(id);
+    if (!mountPoint) return;
+    const fd = fs.openSync(path.join(mountPoint, 'filler'), 'a');
+    const chunk = Buffer.alloc(1 << 20);
+    try {
+      for (let i = 0; i < 1 << 16; i++) fs.writeSync(fd, chunk);
+    } catch {
+      // ENOSPC: full, as intended; the last partial chunk is as much as fits.
+      for (let size = chunk.length >> 1; size >= 512; size >>= 1) {
+        try {
+          fs.writeSync(fd, chunk.subarray(0, size));
+        } catch {
+          // smaller next time
+        }
+      }
+    } finally {
+      fs.closeSync(fd);
+    }
+  }
+
+  /** Frees what fillDisk took. */
+  freeDisk(id: number): void {
+    const mountPoint = this.mounts.get(id);
+    if (mountPoint) fs.rmSync(path.join(mountPoint, 'filler'), { force: true });
   }
 
   async kill9(id: number): Promise<void> {
@@ -511,6 +565,14 @@ export class ProxiedCluster {
       }),
     );
     await this.proxy.close();
+    for (const mountPoint of this.mounts.values()) {
+      try {
+        execFileSync('umount', ['-l', mountPoint], { stdio: 'ignore' });
+      } catch {
+        // already gone
+      }
+    }
+    this.mounts.clear();
   }
 
   private retire(id: number): void {

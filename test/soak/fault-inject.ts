@@ -1,9 +1,13 @@
-// Fault-injection soak (npm run soak:faults -- --duration SECONDS --seed N): runs after runs,
-// each a fresh 3-node cluster behind a FaultProxy with an idempotent acks=all writer and a
-// kcat observer, injecting faults at seeded random times: kill -9 of the partition leader
-// (then a restart), SIGSTOP/SIGCONT of the leader, network isolation of the leader (then a
-// heal), SIGTERM of a random node (a clean shutdown, then a restart), each held for a few
-// seconds. After every run the same verification as the replication tests: every
+// Fault-injection soak (npm run soak:faults -- --duration SECONDS --seed N [--runs N]
+// [--kinds a,b]): runs after runs, each a fresh 3-node cluster behind a FaultProxy with an
+// idempotent acks=all writer and a kcat observer, injecting faults at seeded random times:
+// kill -9 of the partition leader (then a restart), SIGSTOP/SIGCONT of the leader, network
+// isolation of the leader (then a heal), SIGTERM of a random node (a clean shutdown, then a
+// restart), slow links of the leader (every byte 50-300 ms late), lossy links of the leader
+// (stalls of up to a second as a lost packet's retransmission, and now and then a reset),
+// and a full disk on the leader (its own tmpfs filled; freed after; skipped where mounting
+// is not allowed), each held for a few seconds. A node that stopped itself meanwhile (a
+// fail-stop on storage) is started again, as a supervisor would. After every run the same verification as the replication tests: every
 // acknowledged record once at its offset, nothing a consumer saw changed, identical
 // replicas. Prints a line per run and a summary; exits non-zero when a record was lost or
 // moved, something seen changed, or the replicas diverged. The seed is printed first; the
@@ -26,7 +30,7 @@ import {
 import { until } from '../helpers/wait';
 
 const TOPIC = 'soak';
-const FAULT_KINDS = ['kill9', 'pause', 'isolate', 'sigterm'] as const;
+const FAULT_KINDS = ['kill9', 'pause', 'isolate', 'sigterm', 'slow', 'lossy', 'diskfull'] as const;
 type FaultKind = (typeof FAULT_KINDS)[number];
 
 /** Named bounds for the schedule and every wait. */
@@ -74,6 +78,17 @@ interface RunResult {
 }
 
 const durationMs = option('duration', 300) * 1000;
+const maxRuns = option('runs', Number.MAX_SAFE_INTEGER);
+const kindsArg = process.argv.indexOf('--kinds');
+const kinds: readonly FaultKind[] =
+  kindsArg < 0
+    ? FAULT_KINDS
+    : process.argv[kindsArg + 1].split(',').map((kind) => {
+        if (!(FAULT_KINDS as readonly string[]).includes(kind)) throw new Error(`--kinds: unknown fault ${kind}`);
+        return kind as FaultKind;
+      });
+/** Each node's data directory on a tmpfs of this size, so that a disk can be filled. */
+const NODE_DISK_MIB = 512;
 const seed = option('seed', Date.now() % 2 ** 31);
 const random = seededRandom(seed);
 // The observer's choices depend on timing: a stream of their own keeps the schedule's fixed.
@@ -131,6 +146,45 @@ async function inject(cluster: ProxiedCluster, kind: FaultKind, target: number, 
       await delay(holdMs);
       await cluster.startNode(target);
       return;
+    case 'slow':
+      cluster.proxy.degrade(target, {
+        delayMs: between(50, 300),
+        jitterMs: 50,
+        stallChance: 0,
+        stallMs: 0,
+        resetChance: 0,
+      });
+      await delay(holdMs);
+      cluster.proxy.heal();
+      return;
+    case 'lossy':
+      cluster.proxy.degrade(target, {
+        delayMs: 2,
+        jitterMs: 20,
+        stallChance: 0.05,
+        stallMs: between(200, 1000),
+        resetChance: 0.002,
+      });
+      await delay(holdMs);
+      cluster.proxy.heal();
+      return;
+    case 'diskfull':
+      cluster.fillDisk(target);
+      await delay(holdMs);
+      cluster.freeDisk(target);
+      return;
+  }
+}
+
+/** Starts again any node whose process ended by itself (a fail-stop), as a supervisor would. */
+async function restartStopped(cluster: ProxiedCluster, note: (line: string) => void): Promise<void> {
+  for (const id of cluster.ids) {
+    const node = cluster.nodes.get(id);
+    if (node && !node.alive()) {
+      note(`node ${id} had stopped by itself; starting it again`);
+      await cluster.stopNode(id).catch(() => null);
+      await cluster.startNode(id);
+    }
   }
 }
 
@@ -162,7 +216,9 @@ async function oneRun(run: number, deadline: number): Promise<RunResult> {
   };
   const notes: string[] = [];
   const note = (line: string) => notes.push(`${new Date().toISOString()} ${line}`);
-  const cluster = (current = await ProxiedCluster.start());
+  const cluster = (current = await ProxiedCluster.start(undefined, undefined, {
+    tmpfsMiB: kinds.includes('diskfull') ? NODE_DISK_MIB : undefined,
+  }));
   let writer: Writer | null = null;
   let observer: Observer | null = null;
   try {
@@ -189,7 +245,8 @@ async function oneRun(run: number, deadline: number): Promise<RunResult> {
     const faults = between(LIMITS.faultsPerRunMin, LIMITS.faultsPerRunMax);
     for (let i = 0; i < faults && (i === 0 || deadline - Date.now() > LIMITS.faultRemainingMsMin); i++) {
       await delay(between(LIMITS.quietBeforeFaultMsMin, LIMITS.quietBeforeFaultMsMax));
-      const kind = pick(FAULT_KINDS);
+      let kind = pick(kinds);
+      if (kind === 'diskfull' && !cluster.canFillDisk(1)) kind = 'slow'; // no tmpfs here
       const holdMs = between(LIMITS.holdMsMin, LIMITS.holdMsMax);
       const m = await cluster.metadata(TOPIC);
       const target = kind === 'sigterm' ? pick(cluster.ids) : (m?.leader ?? -1);
@@ -204,6 +261,7 @@ async function oneRun(run: number, deadline: number): Promise<RunResult> {
       const record: FaultRecord = { kind, target, holdMs, stallMs: 0, recovered: false };
       result.faults.push(record);
       await inject(cluster, kind, target, holdMs);
+      await restartStopped(cluster, note);
       try {
         await wholeAgain(cluster, w, LIMITS.recoveryTimeoutMs);
         record.recovered = true;
@@ -228,6 +286,7 @@ async function oneRun(run: number, deadline: number): Promise<RunResult> {
 
   try {
     for (const id of cluster.ids) if (!cluster.nodes.has(id)) await cluster.startNode(id);
+    await restartStopped(cluster, note);
     if (writer && observer) {
       const w = writer;
       await until(
@@ -289,7 +348,7 @@ async function main(): Promise<number> {
   const startedAt = Date.now();
   const deadline = startedAt + durationMs;
   const results: RunResult[] = [];
-  while (results.length === 0 || deadline - Date.now() > LIMITS.runRemainingMsMin) {
+  while (results.length === 0 || (results.length < maxRuns && deadline - Date.now() > LIMITS.runRemainingMsMin)) {
     const r = await oneRun(results.length + 1, deadline);
     results.push(r);
     const faults = r.faults
