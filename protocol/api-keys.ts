@@ -41,10 +41,11 @@ export const ApiKey = {
   RaftRemoveVoter: 1008,
   AllocateProducerIds: 1009,
   AlterPartitionIsr: 1010,
+  ControllerHandshake: 1011,
 } as const;
 
 /** The name of an API with a schema: 'Produce' | 'Fetch' | ... */
 export type ApiName = keyof typeof ApiKey;
 
-/** The key of an API with a schema: 0 | 1 | ... | 1010. */
+/** The key of an API with a schema: 0 | 1 | ... | 1011. */
 export type ApiKey = (typeof ApiKey)[ApiName];

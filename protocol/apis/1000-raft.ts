@@ -2,6 +2,11 @@
 // framing and headers as the Kafka port (so `brook frame` and nc work there too). Brook's
 // own API keys, from 1000 up, away from Kafka's. All flexible from version 0.
 //
+// Terms are int64 on the wire (they were int32 before ControllerHandshake existed; nodes of
+// that layout cannot talk to these, which the handshake makes explicit: an older node
+// never completes it). These APIs are Brook-internal: every node of a cluster runs the
+// same release, so the version numbers were not bumped.
+//
 //   1000 RaftVote            candidate -> voters (pre-vote: same message, preVote = true)
 //   1001 RaftAppendEntries   leader -> followers and observers (also the heartbeat)
 //   1002 RaftInstallSnapshot leader -> a follower behind the leader's log start, in chunks
@@ -13,6 +18,8 @@
 //   1008 RaftRemoveVoter     operator -> any node (answered by the leader): demote a voter
 //   1009 AllocateProducerIds broker -> active controller: a block of producer ids
 //   1010 AlterPartitionIsr   partition leader -> active controller: a new ISR
+//   1011 ControllerHandshake any client -> any node, first on every connection when the
+//                            cluster has a secret: mutual challenge-response (HMAC-SHA256)
 
 import { ApiKey } from '../api-keys';
 import { array, defineApi, field } from '../schema';
@@ -24,16 +31,16 @@ export const RaftVote = defineApi({
   flexibleVersions: '0+',
   request: [
     field('clusterId', 'string'),
-    field('term', 'int32'),
+    field('term', 'int64'),
     field('candidateId', 'int32'),
     field('lastLogIndex', 'int64'),
-    field('lastLogTerm', 'int32'),
+    field('lastLogTerm', 'int64'),
     field('preVote', 'bool'),
     field('leadershipTransfer', 'bool'),
   ],
   response: [
     field('errorCode', 'int16'),
-    field('term', 'int32'),
+    field('term', 'int64'),
     field('voteGranted', 'bool'),
     field('preVote', 'bool'),
   ],
@@ -46,20 +53,20 @@ export const RaftAppendEntries = defineApi({
   flexibleVersions: '0+',
   request: [
     field('clusterId', 'string'),
-    field('term', 'int32'),
+    field('term', 'int64'),
     field('leaderId', 'int32'),
     field('prevLogIndex', 'int64'),
-    field('prevLogTerm', 'int32'),
+    field('prevLogTerm', 'int64'),
     field('leaderCommit', 'int64'),
     // kind 0: metadata records; kind 1: the new voter set (a membership change).
-    array('entries', [field('term', 'int32'), field('kind', 'int8'), field('data', 'bytes')]),
+    array('entries', [field('term', 'int64'), field('kind', 'int8'), field('data', 'bytes')]),
   ],
   response: [
     field('errorCode', 'int16'),
-    field('term', 'int32'),
+    field('term', 'int64'),
     field('success', 'bool'),
     field('matchIndex', 'int64'),
-    field('conflictTerm', 'int32', { default: -1 }),
+    field('conflictTerm', 'int64', { default: -1 }),
     field('conflictIndex', 'int64', { default: -1 }),
   ],
 });
@@ -71,10 +78,10 @@ export const RaftInstallSnapshot = defineApi({
   flexibleVersions: '0+',
   request: [
     field('clusterId', 'string'),
-    field('term', 'int32'),
+    field('term', 'int64'),
     field('leaderId', 'int32'),
     field('lastIncludedIndex', 'int64'),
-    field('lastIncludedTerm', 'int32'),
+    field('lastIncludedTerm', 'int64'),
     // The byte stream: [voter set length int32][voter set][metadata image records].
     field('position', 'int64'),
     field('totalBytes', 'int64'),
@@ -83,7 +90,7 @@ export const RaftInstallSnapshot = defineApi({
   ],
   response: [
     field('errorCode', 'int16'),
-    field('term', 'int32'),
+    field('term', 'int64'),
     field('nextPosition', 'int64'),
     // Set on the answer to the last chunk, once the snapshot is installed.
     field('success', 'bool'),
@@ -96,8 +103,8 @@ export const RaftTimeoutNow = defineApi({
   name: 'RaftTimeoutNow',
   validVersions: '0',
   flexibleVersions: '0+',
-  request: [field('clusterId', 'string'), field('term', 'int32'), field('leaderId', 'int32')],
-  response: [field('errorCode', 'int16'), field('term', 'int32')],
+  request: [field('clusterId', 'string'), field('term', 'int64'), field('leaderId', 'int32')],
+  response: [field('errorCode', 'int16'), field('term', 'int64')],
 });
 
 export const RaftDescribeQuorum = defineApi({
@@ -109,7 +116,7 @@ export const RaftDescribeQuorum = defineApi({
   response: [
     field('errorCode', 'int16'),
     field('leaderId', 'int32'),
-    field('term', 'int32'),
+    field('term', 'int64'),
     field('commitIndex', 'int64'),
     array('voters', [field('nodeId', 'int32'), field('matchIndex', 'int64'), field('lastContactMs', 'int64')]),
     array('observers', [field('nodeId', 'int32'), field('matchIndex', 'int64'), field('lastContactMs', 'int64')]),
@@ -230,5 +237,29 @@ export const AlterPartitionIsr = defineApi({
     field('leaderEpoch', 'int32', { default: -1 }),
     field('partitionEpoch', 'int32', { default: -1 }),
     array('isr', 'int32'),
+  ],
+});
+
+/**
+ * Mutual authentication of a controller-port connection with the cluster secret, in two
+ * exchanges. Step 1: the client sends a fresh nonce and its node id (-1 for a tool); the
+ * server answers its cluster id, node id, a fresh nonce and its proof. Step 2: the client,
+ * having checked the server's proof, sends its own; the server answers NONE or closes the
+ * connection. A proof is HMAC-SHA256(secret, role label, cluster id, client node id,
+ * server node id, client nonce, server nonce), so neither side's proof can be replayed on
+ * another connection or reflected back as the other side's.
+ */
+export const ControllerHandshake = defineApi({
+  apiKey: ApiKey.ControllerHandshake,
+  name: 'ControllerHandshake',
+  validVersions: '0',
+  flexibleVersions: '0+',
+  request: [field('step', 'int8'), field('nodeId', 'int32'), field('nonce', 'bytes'), field('proof', 'bytes')],
+  response: [
+    field('errorCode', 'int16'),
+    field('clusterId', 'string'),
+    field('nodeId', 'int32'),
+    field('nonce', 'bytes'),
+    field('proof', 'bytes'),
   ],
 });

@@ -32,6 +32,7 @@ import { OffsetForLeaderEpoch } from './23-offset-for-leader-epoch';
 import {
   AllocateProducerIds,
   AlterPartitionIsr,
+  ControllerHandshake,
   BrokerHeartbeat,
   BrokerRegistration,
   RaftAddVoter,
@@ -81,6 +82,7 @@ const schemas = [
   RaftRemoveVoter,
   AllocateProducerIds,
   AlterPartitionIsr,
+  ControllerHandshake,
   OffsetForLeaderEpoch,
 ] as const;
 

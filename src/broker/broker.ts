@@ -65,6 +65,13 @@ export interface BrokerSettings {
   clusterId: string;
   voters: Voter[];
   controllerListen: { host: string; port: number };
+  /** brook.controller.cluster.secret: authenticates the controller port (null: sole voter only). */
+  controllerClusterSecret?: Buffer | null;
+  /**
+   * The metadata quorum's storage failed and it stopped (fail-stop). By default the error is
+   * rethrown outside any handler, so the server's process guards log it and exit non-zero.
+   */
+  onFatal?: (error: Error) => void;
   /** Raft tick and election timeout in ticks. */
   raftTickMs: number;
   raftElectionTimeoutTicks: number;
@@ -130,6 +137,13 @@ export class Broker {
         maxBrokerPartitions: settings.maxBrokerPartitions,
       },
       snapshotEveryEntries: settings.metadataSnapshotIntervalEntries ?? 5000,
+      clusterSecret: settings.controllerClusterSecret ?? null,
+      onFatal:
+        settings.onFatal ??
+        ((error) =>
+          setImmediate(() => {
+            throw error;
+          })),
       logger: logger.child({ component: 'quorum' }),
       onRecord: (record, image) => this.publisher.onRecord(record, image),
       onApplied: (record, image) => this.publisher.onApplied(record, image),

@@ -6,16 +6,17 @@
 // is then asked).
 
 import { KafkaConnection } from '../net/kafka-connection';
-import { parseHostPort } from '../config/config';
+import { parseHostPort, readClusterSecret, readConfigFile } from '../config/config';
+import { ControllerAuth, connectController } from '../raft/handshake';
 import { parseArgs, UsageError } from './args';
 import { CliError, connectBootstrap, table } from './admin-client';
 import { ApiKey } from '../../protocol/api-keys';
 import type { RequestInput, Response } from '../../protocol/apis';
 
 export const CLUSTER_HELP = `Usage:
-  brook cluster status [--bootstrap HOST:PORT] [--controller HOST:PORT] [--json]
-  brook cluster add-voter --node-id N [--controller HOST:PORT] [--json]
-  brook cluster remove-voter --node-id N [--controller HOST:PORT] [--json]
+  brook cluster status [--bootstrap HOST:PORT] [--controller HOST:PORT] [--config FILE] [--json]
+  brook cluster add-voter --node-id N [--controller HOST:PORT] [--config FILE] [--json]
+  brook cluster remove-voter --node-id N [--controller HOST:PORT] [--config FILE] [--json]
 
 status shows the brokers and topic count (from --bootstrap, default 127.0.0.1:9092) and
 the metadata quorum (from --controller, default 127.0.0.1:9093): leader, term, commit
@@ -26,26 +27,41 @@ add-voter promotes a running node that is not a voter yet (started with --voters
 the current voters, it registers and follows the metadata log as an observer); the leader
 waits for it to catch up, then commits the new voter set. remove-voter demotes a voter;
 it keeps serving as a broker and follows the log as an observer. One change at a time.
+
+--config names a node's config file; its brook.controller.cluster.secret (or .file)
+authenticates the CLI on the controller port, which a cluster with a secret requires.
 `;
 
-async function controllerRequest<K extends ApiKey>(
+/** The cluster secret from --config, if given (a tool authenticates as node -1). */
+function authFrom(config: string | undefined): ControllerAuth | null {
+  const secret = config ? readClusterSecret(readConfigFile(config)) : null;
+  return secret ? { secret, nodeId: -1 } : null;
+}
+
+async function openController(
   address: string,
-  apiKey: K,
-  body: RequestInput<K>,
-): Promise<Response<K>> {
+  auth: ControllerAuth | null,
+  timeoutMs: number,
+): Promise<KafkaConnection> {
   const { host, port } = parseHostPort(address, '--controller');
-  const connection = new KafkaConnection({
-    host,
-    port,
-    clientId: 'brook-cli',
-    requestTimeoutMs: 30_000,
-    connectTimeoutMs: 5000,
-  });
   try {
-    await connection.connect();
+    return await connectController(
+      { host, port, clientId: 'brook-cli', requestTimeoutMs: timeoutMs, connectTimeoutMs: 5000 },
+      auth,
+      { clusterId: null, nodeId: null },
+    );
   } catch (error) {
     throw new CliError(`cannot reach the controller port at ${address}: ${(error as Error).message}`);
   }
+}
+
+async function controllerRequest<K extends ApiKey>(
+  address: string,
+  auth: ControllerAuth | null,
+  apiKey: K,
+  body: RequestInput<K>,
+): Promise<Response<K>> {
+  const connection = await openController(address, auth, 30_000);
   try {
     return await connection.request(apiKey, 0, body);
   } finally {
@@ -54,7 +70,7 @@ async function controllerRequest<K extends ApiKey>(
 }
 
 async function changeVoters(verb: 'add-voter' | 'remove-voter', rest: string[]): Promise<number> {
-  const { positionals, flags } = parseArgs(rest, ['controller', 'node-id'], ['json', 'help']);
+  const { positionals, flags } = parseArgs(rest, ['controller', 'node-id', 'config'], ['json', 'help']);
   if (flags.help) {
     process.stdout.write(CLUSTER_HELP);
     return 0;
@@ -68,10 +84,11 @@ async function changeVoters(verb: 'add-voter' | 'remove-voter', rest: string[]):
   let address = flags.controller ?? '127.0.0.1:9093';
   // The cluster id comes from the node itself (RaftDescribeQuorum does not need it).
   const apiKey = verb === 'add-voter' ? ApiKey.RaftAddVoter : ApiKey.RaftRemoveVoter;
+  const auth = authFrom(flags.config);
   let answer;
   for (let hop = 0; ; hop++) {
-    const clusterId = await clusterIdAt(address);
-    answer = await controllerRequest(address, apiKey, { clusterId, voterId: nodeId });
+    const clusterId = await clusterIdAt(address, auth);
+    answer = await controllerRequest(address, auth, apiKey, { clusterId, voterId: nodeId });
     if (answer.errorCode === 41 && answer.leaderHost && answer.leaderPort > 0 && hop < 2) {
       address = `${answer.leaderHost}:${answer.leaderPort}`;
       continue;
@@ -91,9 +108,9 @@ async function changeVoters(verb: 'add-voter' | 'remove-voter', rest: string[]):
   return 0;
 }
 
-/** The cluster id a node serves (RaftDescribeQuorum answers it to anyone). */
-async function clusterIdAt(address: string): Promise<string> {
-  const answer = await controllerRequest(address, ApiKey.RaftDescribeQuorum, {});
+/** The cluster id a node serves (RaftDescribeQuorum answers it). */
+async function clusterIdAt(address: string, auth: ControllerAuth | null): Promise<string> {
+  const answer = await controllerRequest(address, auth, ApiKey.RaftDescribeQuorum, {});
   return answer.clusterId;
 }
 
@@ -106,7 +123,7 @@ export async function clusterCommand(argv: string[]): Promise<number> {
   }
   if (verb === 'add-voter' || verb === 'remove-voter') return changeVoters(verb, rest);
   if (verb !== 'status') throw new UsageError(`unknown cluster verb "${verb}" (status, add-voter, remove-voter)`);
-  const { positionals, flags } = parseArgs(rest, ['bootstrap', 'controller'], ['json', 'help']);
+  const { positionals, flags } = parseArgs(rest, ['bootstrap', 'controller', 'config'], ['json', 'help']);
   if (flags.help) {
     process.stdout.write(CLUSTER_HELP);
     return 0;
@@ -114,7 +131,8 @@ export async function clusterCommand(argv: string[]): Promise<number> {
   if (positionals.length > 0) throw new UsageError(`unexpected argument "${positionals[0]}"`);
   const bootstrap = flags.bootstrap ?? '127.0.0.1:9092';
   const controllerAddress = flags.controller ?? '127.0.0.1:9093';
-  const { host, port } = parseHostPort(controllerAddress, '--controller');
+  parseHostPort(controllerAddress, '--controller');
+  const auth = authFrom(flags.config);
 
   const kafka = await connectBootstrap(bootstrap);
   let metadata;
@@ -123,18 +141,7 @@ export async function clusterCommand(argv: string[]): Promise<number> {
   } finally {
     kafka.close();
   }
-  const controller = new KafkaConnection({
-    host,
-    port,
-    clientId: 'brook-cli',
-    requestTimeoutMs: 5000,
-    connectTimeoutMs: 5000,
-  });
-  try {
-    await controller.connect();
-  } catch (error) {
-    throw new CliError(`cannot reach the controller port at ${controllerAddress}: ${(error as Error).message}`);
-  }
+  const controller = await openController(controllerAddress, auth, 5000);
   let quorum;
   try {
     quorum = await controller.request(ApiKey.RaftDescribeQuorum, 0, {});

@@ -80,6 +80,11 @@ export interface BrokerConfig {
   clusterId: string | null;
   /** broker.rack: the rack this broker is in, for rack-aware replica placement. */
   rack: string | null;
+  /**
+   * brook.controller.cluster.secret(.file): authenticates controller-port connections. Null
+   * only when this node is the sole voter. Never logged.
+   */
+  controllerClusterSecret: Buffer | null;
   /** Broker-level topic defaults (log.segment.bytes ...) as given, by Kafka name. */
   topicDefaults: Record<string, string>;
   /** Keys from the config file that Brook does not know (warned about, not fatal). */
@@ -177,6 +182,46 @@ export function readConfigFile(file: string): Record<string, string> {
   return out;
 }
 
+const CLUSTER_SECRET_KEY = 'brook.controller.cluster.secret';
+const CLUSTER_SECRET_KEYS = [CLUSTER_SECRET_KEY, `${CLUSTER_SECRET_KEY}.file`];
+/** Shortest cluster secret accepted, in bytes (a guessable secret protects nothing). */
+export const CLUSTER_SECRET_BYTES_MIN = 16;
+/** Longest cluster secret file read. */
+const CLUSTER_SECRET_FILE_BYTES_MAX = 4096;
+
+/**
+ * The controller-port cluster secret from a config file's keys: the value itself
+ * (brook.controller.cluster.secret) or a file holding it (….secret.file, trailing newline
+ * dropped); null when neither is set. The secret never appears in an error message.
+ */
+export function readClusterSecret(keys: Record<string, string>): Buffer | null {
+  const inline = keys[CLUSTER_SECRET_KEY];
+  const file = keys[`${CLUSTER_SECRET_KEY}.file`];
+  if (inline !== undefined && file !== undefined)
+    throw new ConfigError(`${CLUSTER_SECRET_KEY} and ${CLUSTER_SECRET_KEY}.file: set one, not both`);
+  let secret: Buffer;
+  if (file !== undefined) {
+    let raw: Buffer;
+    try {
+      if (fs.statSync(file).size > CLUSTER_SECRET_FILE_BYTES_MAX)
+        throw new ConfigError(
+          `${CLUSTER_SECRET_KEY}.file: ${file} is larger than ${CLUSTER_SECRET_FILE_BYTES_MAX} bytes`,
+        );
+      raw = fs.readFileSync(file);
+    } catch (error) {
+      if (error instanceof ConfigError) throw error;
+      throw new ConfigError(
+        `${CLUSTER_SECRET_KEY}.file: cannot read ${file}: ${(error as NodeJS.ErrnoException).code ?? (error as Error).message}`,
+      );
+    }
+    secret = Buffer.from(raw.toString('utf8').replace(/\r?\n$/, ''), 'utf8');
+  } else if (inline !== undefined) secret = Buffer.from(inline, 'utf8');
+  else return null;
+  if (secret.length < CLUSTER_SECRET_BYTES_MIN)
+    throw new ConfigError(`${CLUSTER_SECRET_KEY}: the secret must be at least ${CLUSTER_SECRET_BYTES_MIN} bytes`);
+  return secret;
+}
+
 /** The command-line flags of `brook server`, already split into name -> value. */
 export interface ServerFlags {
   'node-id'?: string;
@@ -223,6 +268,7 @@ export function loadConfig(flags: ServerFlags): BrokerConfig {
     else if (TOPIC_DEFAULT_KEYS.includes(key)) topicDefaults[key] = value;
     else if (key === 'cluster.id') clusterId = value;
     else if (key === 'broker.rack') rack = value;
+    else if (CLUSTER_SECRET_KEYS.includes(key)) continue;
     else unknownKeys.push(key);
   }
   for (const [key, value] of Object.entries(flags))
@@ -245,6 +291,12 @@ export function loadConfig(flags: ServerFlags): BrokerConfig {
   const dataDir = merged['data-dir'] ?? './data';
   if (dataDir.trim() === '') throw new ConfigError('--data-dir: must not be empty');
 
+  const controllerClusterSecret = readClusterSecret(file);
+  if (!controllerClusterSecret && !(voters.length === 1 && voters[0].id === nodeId))
+    throw new ConfigError(
+      `${CLUSTER_SECRET_KEY} (or ${CLUSTER_SECRET_KEY}.file) is required when this node is not the only voter: give every node of the cluster the same secret of at least ${CLUSTER_SECRET_BYTES_MIN} bytes`,
+    );
+
   const config: Record<string, unknown> = {
     nodeId,
     listen,
@@ -257,6 +309,7 @@ export function loadConfig(flags: ServerFlags): BrokerConfig {
     configFile: flags.config ?? null,
     clusterId,
     rack,
+    controllerClusterSecret,
     topicDefaults,
     unknownKeys,
   };

@@ -2,7 +2,8 @@
 // controller port, or in process when this node leads), then heartbeat so the controller
 // keeps this broker unfenced; the heartbeat carries how far this node has applied the
 // metadata log, and the controller unfences a broker only once it has caught up to its
-// own registration. A changed leader is followed; errors are retried with backoff.
+// own registration. A changed leader is followed; errors are retried with backoff. The
+// connection to the controller port is authenticated with the cluster secret (handshake.ts).
 
 import { ApiKey } from '../../protocol/api-keys';
 import type { RequestInput, Response } from '../../protocol/apis';
@@ -80,14 +81,18 @@ export class BrokerLifecycle {
       if (!address) return { errorCode: ErrorCode.NOT_CONTROLLER };
       // A paused or partitioned leader must not hold heartbeats past the session timeout.
       const timeoutMs = Math.max(500, Math.min(5000, this.options.heartbeatIntervalMs * 2));
-      const connection = new KafkaConnection({
-        host: address.host,
-        port: address.port,
-        clientId: `broker-${this.options.brokerId}`,
-        requestTimeoutMs: timeoutMs,
-        connectTimeoutMs: Math.min(2000, timeoutMs),
-      });
-      await connection.connect();
+      // Authenticated both ways when the cluster has a secret: a broker registers only with
+      // a controller that proves it holds the secret.
+      const connection = await this.quorum.openControllerConnection(
+        {
+          host: address.host,
+          port: address.port,
+          clientId: `broker-${this.options.brokerId}`,
+          requestTimeoutMs: timeoutMs,
+          connectTimeoutMs: Math.min(2000, timeoutMs),
+        },
+        leaderId,
+      );
       this.connection = { leaderId, connection };
     }
     try {

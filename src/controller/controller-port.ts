@@ -1,8 +1,11 @@
 // The dispatcher of the controller port: Raft's own APIs go to the Raft dispatcher, and the
 // requests the active controller answers (broker registration and heartbeats, producer id
-// blocks, ISR changes, voter changes) are decoded and answered here. A request from another
-// cluster gets INCONSISTENT_CLUSTER_ID; anything unknown is left to the Raft dispatcher,
-// which closes the connection with one log line.
+// blocks, ISR changes, voter changes) are decoded and answered here. With a cluster secret a
+// connection must first complete ControllerHandshake (src/raft/handshake.ts); any other
+// request before that closes it. A broker request for another broker id than the one the
+// connection authenticated as gets CLUSTER_AUTHORIZATION_FAILED, a request from another
+// cluster INCONSISTENT_CLUSTER_ID; anything unknown is left to the Raft dispatcher, which
+// closes the connection with one log line.
 
 import { ApiKey } from '../../protocol/api-keys';
 import type { Request, ResponseInput } from '../../protocol/apis';
@@ -12,6 +15,7 @@ import { encodeResponseFrame } from '../../protocol/frame';
 import { RequestHeader } from '../../protocol/header';
 import { Reader } from '../../protocol/primitives';
 import { Connection, Dispatcher, DispatchResult } from '../net/connection';
+import { HandshakeGate } from '../raft/handshake';
 
 export interface MembershipAnswer {
   errorCode: number;
@@ -45,6 +49,7 @@ const ADD_VOTER = ApiKey.RaftAddVoter;
 const REMOVE_VOTER = ApiKey.RaftRemoveVoter;
 const ALLOCATE_PRODUCER_IDS = ApiKey.AllocateProducerIds;
 const ALTER_PARTITION_ISR = ApiKey.AlterPartitionIsr;
+const HANDSHAKE = ApiKey.ControllerHandshake;
 
 export class ControllerPortDispatcher implements Dispatcher {
   constructor(
@@ -52,10 +57,14 @@ export class ControllerPortDispatcher implements Dispatcher {
     private readonly raft: Dispatcher,
     private readonly clusterId: string,
     private readonly controller: ControllerRequests,
+    private readonly gate: HandshakeGate,
   ) {}
 
   dispatch(header: RequestHeader, body: Reader, connection: Connection): DispatchResult | Promise<DispatchResult> {
     const { apiKey, apiVersion, correlationId } = header;
+    if (apiKey === HANDSHAKE) return this.gate.handle(header, body, connection);
+    const peer = this.gate.authenticatedAs(connection);
+    if (peer === undefined) return this.gate.refuseUnauthenticated(connection, apiKey);
     if (apiVersion !== 0) return this.raft.dispatch(header, body, connection);
     const respond = (value: unknown) => encodeResponseFrame(apiKey, 0, correlationId, responseCodec(apiKey, 0), value);
     const controller = this.controller;
@@ -66,9 +75,15 @@ export class ControllerPortDispatcher implements Dispatcher {
       apiKey === ALTER_PARTITION_ISR
     ) {
       const request = requestCodec(apiKey, 0).decode(body);
-      if (request.clusterId !== this.clusterId)
+      const refusal =
+        request.clusterId !== this.clusterId
+          ? ErrorCode.INCONSISTENT_CLUSTER_ID
+          : peer !== null && request.brokerId !== peer
+            ? ErrorCode.CLUSTER_AUTHORIZATION_FAILED
+            : ErrorCode.NONE;
+      if (refusal !== ErrorCode.NONE)
         return respond({
-          errorCode: ErrorCode.INCONSISTENT_CLUSTER_ID,
+          errorCode: refusal,
           brokerEpoch: -1,
           leaderId: -1,
           firstProducerId: -1,

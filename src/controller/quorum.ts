@@ -28,7 +28,9 @@ import { Entry, Snapshot } from '../raft/core';
 import { MembershipError, RaftDriver, NotLeaderError } from '../raft/driver';
 import { ENTRY_MEMBERSHIP, VoterEndpoint } from '../raft/membership';
 import { Peer, RaftDispatcher, TcpRaftTransport } from '../raft/tcp-transport';
+import { ControllerAuth, connectController, HandshakeGate } from '../raft/handshake';
 import { KafkaListener } from '../net/kafka-listener';
+import { ConnectionOptions, KafkaConnection } from '../net/kafka-connection';
 import { ControllerPortDispatcher, ControllerRequests, LifecycleRequest, MembershipAnswer } from './controller-port';
 import {
   Controller,
@@ -62,6 +64,13 @@ export interface QuorumOptions {
   controller: ControllerSettings;
   /** Applied entries between metadata snapshots. */
   snapshotEveryEntries: number;
+  /**
+   * brook.controller.cluster.secret: every controller-port connection, in and out, is
+   * authenticated with it. Null only for a node that is the sole voter.
+   */
+  clusterSecret?: Buffer | null;
+  /** The Raft storage failed: the node must stop (fail-stop); called once. */
+  onFatal?: (error: Error) => void;
   logger: Logger;
   /** Called for each committed record, before it changes the image. */
   onRecord: (record: MetadataRecord, image: MetadataImage) => void;
@@ -186,8 +195,27 @@ export class MetadataQuorum implements ControllerRequests {
   /** The controller listener actually bound (port 0 resolved). */
   controllerEndpoint = { host: '', port: 0 };
 
+  /** The secret and this node's id for outgoing controller-port connections; null without a secret. */
+  private get auth(): ControllerAuth | null {
+    const secret = this.options.clusterSecret;
+    return secret ? { secret, nodeId: this.options.nodeId } : null;
+  }
+
+  /**
+   * A connection to a node's controller port, authenticated when the cluster has a secret
+   * (`nodeId`: the node expected there, null for any).
+   */
+  openControllerConnection(options: ConnectionOptions, nodeId: number | null): Promise<KafkaConnection> {
+    return connectController(options, this.auth, { clusterId: this.options.clusterId, nodeId });
+  }
+
   async start(): Promise<number> {
     const { options } = this;
+    const voterIds = options.voters.map((v) => v.id);
+    if (!options.clusterSecret && !(voterIds.length === 1 && voterIds[0] === options.nodeId))
+      throw new Error(
+        'brook.controller.cluster.secret (or brook.controller.cluster.secret.file) is required when this node is not the only voter: every node of the cluster must be given the same secret',
+      );
     const storage = QuorumStorage.open(options.fs ?? realFileSystem, path.join(options.dataDir, CLUSTER_METADATA_DIR));
     if (storage.truncatedBytesAtOpen > 0)
       options.logger.warn('metadata log: cut a torn or corrupt tail', { bytes: storage.truncatedBytesAtOpen });
@@ -196,6 +224,7 @@ export class MetadataQuorum implements ControllerRequests {
       options.clusterId,
       (id) => this.endpointOf(id),
       options.logger,
+      this.auth,
     );
     this.driver = new RaftDriver({
       id: options.nodeId,
@@ -211,12 +240,14 @@ export class MetadataQuorum implements ControllerRequests {
       takeSnapshot: () => this.image.toSnapshot(),
       snapshotEveryEntries: options.snapshotEveryEntries,
       logger: options.logger,
+      onFatal: (error) => this.fatal(error),
     });
     this.transport.attach(this.driver);
     const driver = this.driver;
     const restoredAt = driver.restoreLocal();
     if (restoredAt > 0) options.logger.info('metadata image restored from snapshot', { index: restoredAt });
     this.startupLastIndex = Math.max(storage.lastIndex, restoredAt);
+    const gate = new HandshakeGate(options.clusterSecret ?? null, options.clusterId, options.nodeId, options.logger);
     this.listener = new KafkaListener(
       {
         host: options.controllerListen.host,
@@ -224,6 +255,7 @@ export class MetadataQuorum implements ControllerRequests {
         maxConnections: 100,
         socketRequestMaxBytes: 16 * 1024 * 1024,
         maxInflightRequests: 100,
+        onAccept: (connection) => gate.accepted(connection),
       },
       new ControllerPortDispatcher(
         new RaftDispatcher(
@@ -231,9 +263,11 @@ export class MetadataQuorum implements ControllerRequests {
           options.clusterId,
           (id) => this.isKnownNode(id),
           options.logger,
+          (connection) => gate.authenticatedAs(connection),
         ),
         options.clusterId,
         this,
+        gate,
       ),
       options.logger,
     );
@@ -259,6 +293,20 @@ export class MetadataQuorum implements ControllerRequests {
   }
 
   private controllerTimer: NodeJS.Timeout | null = null;
+  private failed = false;
+
+  /**
+   * Fail-stop: the driver has stopped on a storage error. The controller stops deciding, the
+   * listener closes, and the owner is told once (the server process exits).
+   */
+  private fatal(error: Error): void {
+    if (this.failed) return;
+    this.failed = true;
+    if (this.controllerTimer) clearInterval(this.controllerTimer);
+    this.transport?.close();
+    void this.listener?.close(0);
+    this.options.onFatal?.(error);
+  }
 
   /** BrokerRegistration at the active controller. */
   register(

@@ -28,6 +28,8 @@ export interface ListenerOptions extends ConnectionLimits {
   reservedGate?: ReservedGate;
   /** How long a connection on a reserved slot has to send its first request. */
   reservedProofMs?: number;
+  /** Called for each connection admitted, before any of its requests (the controller port's handshake deadline). */
+  onAccept?: (connection: Connection) => void;
 }
 
 const DEFAULT_RESERVED_PROOF_MS = 2000;
@@ -171,6 +173,7 @@ export class KafkaListener {
     const created = new Connection(socket, this.dispatcher, this.options, this.logger);
     connection = created;
     this.connections.add(created);
+    this.options.onAccept?.(created);
     if (refusal !== null) {
       this.reserved.add(created);
       created.probation(gate!, this.options.reservedProofMs ?? DEFAULT_RESERVED_PROOF_MS, refusal);

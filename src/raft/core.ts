@@ -396,15 +396,46 @@ export class RaftNode {
     for (const peer of this.peers()) this.sendAppend(peer, false);
   }
 
+  /** Whether a log ending at (lastLogIndex, lastLogTerm) is strictly more up to date than ours. */
+  private logAhead(lastLogIndex: number, lastLogTerm: number): boolean {
+    const ourTerm = this.lastLogTerm();
+    return lastLogTerm > ourTerm || (lastLogTerm === ourTerm && lastLogIndex > this.lastIndex);
+  }
+
   private logUpToDate(lastLogIndex: number, lastLogTerm: number): boolean {
     const ourTerm = this.lastLogTerm();
     return lastLogTerm > ourTerm || (lastLogTerm === ourTerm && lastLogIndex >= this.lastIndex);
   }
 
+  /** Whether we heard from a leader within the election timeout (the leader lease). */
+  private get inLeaderLease(): boolean {
+    return this.leaderId !== NONE && this.electionElapsed < this.config.electionTimeoutTicks;
+  }
+
   private handleVote(m: Extract<Message, { type: 'vote' }>): void {
+    // A node outside our voter set (an observer, a removed voter) does not move our term
+    // or get our vote, with one exception that liveness needs: a candidate whose log is
+    // strictly ahead of ours may be a voter added by a membership entry we have not
+    // received yet, and the new voter set may need our vote to elect anyone (a node with a
+    // log no newer than ours cannot know a voter set we do not). Even then, not while we
+    // hear from a live leader.
+    if (!this.voters.has(m.from) && (this.inLeaderLease || !this.logAhead(m.lastLogIndex, m.lastLogTerm))) {
+      this.send({
+        type: 'vote-response',
+        from: this.id,
+        to: m.from,
+        term: this.term,
+        granted: false,
+        preVote: m.preVote,
+      });
+      return;
+    }
     // Leader lease: while we believe in a live leader, refuse to help unseat it, unless the
-    // leader itself asked for the election (transfer).
-    const inLease = this.leaderId !== NONE && this.electionElapsed < this.config.electionTimeoutTicks && !m.transfer;
+    // leader itself asked for the election (transfer). A transfer candidate was told to run
+    // by the leader of our term, so it campaigns in the very next term; a transfer flag on
+    // any other term is not what the leader asked for and gets no exemption from the lease.
+    const transfer = m.transfer && m.term === this.term + 1;
+    const inLease = this.inLeaderLease && !transfer;
     if (m.preVote) {
       const granted = m.term > this.term && !inLease && this.logUpToDate(m.lastLogIndex, m.lastLogTerm);
       this.send({
@@ -433,6 +464,7 @@ export class RaftNode {
   }
 
   private handleVoteResponse(m: Extract<Message, { type: 'vote-response' }>): void {
+    if (!this.voters.has(m.from)) return;
     if (m.preVote) {
       if (this.role !== 'pre-candidate') return;
       if (!m.granted && m.term > this.term) {
@@ -488,8 +520,18 @@ export class RaftNode {
     return i;
   }
 
+  /**
+   * A leader's message (append, snapshot) from a node outside our voter set with a newer
+   * term, while a leader we know is alive: ignored, so a non-voter cannot disrupt a healthy
+   * quorum. Without a live leader it is followed: a voter added by a membership entry this
+   * node has not received yet can lead, and this node must follow it to learn the entry.
+   */
+  private refusesNonVoterLeader(m: { from: number; term: number }): boolean {
+    return m.term > this.term && !this.voters.has(m.from) && this.inLeaderLease;
+  }
+
   private handleAppend(m: Extract<Message, { type: 'append' }>): void {
-    if (m.term < this.term) {
+    if (m.term < this.term || this.refusesNonVoterLeader(m)) {
       // A stale leader learns the newer term from this answer and steps down.
       this.send({
         type: 'append-response',
@@ -580,7 +622,7 @@ export class RaftNode {
   }
 
   private handleSnapshot(m: Extract<Message, { type: 'snapshot' }>): void {
-    if (m.term < this.term) {
+    if (m.term < this.term || this.refusesNonVoterLeader(m)) {
       this.send({
         type: 'append-response',
         from: this.id,
@@ -624,6 +666,8 @@ export class RaftNode {
   }
 
   private handleAppendResponse(m: Extract<Message, { type: 'append-response' }>): void {
+    // An observer's newer term does not unseat the leader (only voters' terms count).
+    if (m.term > this.term && !this.voters.has(m.from)) return;
     if (m.term > this.term) {
       this.becomeFollower(m.term, NONE);
       return;
@@ -675,7 +719,8 @@ export class RaftNode {
   }
 
   private handleTimeoutNow(m: Extract<Message, { type: 'timeout-now' }>): void {
-    if (m.term !== this.term || !this.isVoter) return;
+    // Only the leader of our term may hand leadership over.
+    if (m.term !== this.term || !this.isVoter || m.from !== this.leaderId || m.from === this.id) return;
     this.campaign(false, true);
   }
 
@@ -820,21 +865,45 @@ export class RaftNode {
     if (this.isVoter && this.role !== 'leader') this.campaign(true, false);
   }
 
-  /** Everything to persist, send and apply since the last call. */
+  /**
+   * Everything to persist, send and apply since the last advance(). Nothing changes here:
+   * the core goes on treating the hard state, the entries and the snapshot as unpersisted
+   * (and the messages as unsent, the entries as unapplied) until the driver calls
+   * advance() with this Ready, which it does only once all of it is on disk. A driver that
+   * failed to persist never calls advance() and stops.
+   */
   ready(): Ready {
     const hardState = this.hardStateDirty ? { term: this.term, votedFor: this.votedFor } : null;
-    this.hardStateDirty = false;
     const snapshot = this.pendingInstall;
-    this.pendingInstall = null;
-    if (snapshot) this.appliedIndex = Math.max(this.appliedIndex, snapshot.index);
     const base = this.snapshotIndex;
+    const applied = snapshot ? Math.max(this.appliedIndex, snapshot.index) : this.appliedIndex;
     const entries = this.unstableFrom === Infinity ? [] : this.log.slice(this.unstableFrom - base - 1);
-    this.unstableFrom = Infinity;
-    const messages = this.outbox;
-    this.outbox = [];
-    const committed =
-      this.commitIndex > this.appliedIndex ? this.log.slice(this.appliedIndex - base, this.commitIndex - base) : [];
-    this.appliedIndex = Math.max(this.appliedIndex, this.commitIndex);
+    const messages = this.outbox.slice();
+    const committed = this.commitIndex > applied ? this.log.slice(applied - base, this.commitIndex - base) : [];
     return { hardState, entries, messages, committed, snapshot };
+  }
+
+  /**
+   * The driver has persisted `ready` (fsync'd), and will now send its messages and apply its
+   * committed entries. Must follow the ready() that made it, with no step in between.
+   */
+  advance(ready: Ready): void {
+    if (ready.hardState && ready.hardState.term === this.term && ready.hardState.votedFor === this.votedFor)
+      this.hardStateDirty = false;
+    if (ready.snapshot && ready.snapshot === this.pendingInstall) {
+      this.pendingInstall = null;
+      this.appliedIndex = Math.max(this.appliedIndex, ready.snapshot.index);
+    }
+    const persistedThrough = ready.entries.length > 0 ? ready.entries[ready.entries.length - 1].index : -1;
+    if (
+      this.unstableFrom !== Infinity &&
+      (ready.entries.length === 0
+        ? this.unstableFrom > this.lastIndex
+        : ready.entries[0].index === this.unstableFrom && persistedThrough === this.lastIndex)
+    )
+      this.unstableFrom = Infinity;
+    this.outbox.splice(0, ready.messages.length);
+    const last = ready.committed[ready.committed.length - 1];
+    if (last) this.appliedIndex = Math.max(this.appliedIndex, last.index);
   }
 }

@@ -5,6 +5,11 @@
 // Every `snapshotEveryEntries` applied entries the driver asks the state machine for a
 // snapshot, persists it and compacts the log behind it; a snapshot sent by the leader is
 // persisted and restored before anything after it is applied.
+// Fail-stop: the core is told a Ready was persisted (advance) only after the storage
+// returned; a storage error (a failed write or fsync) stops the driver for good (no more
+// ticks, messages or applies) and hands one QuorumStorageError to the owner, which stops
+// the node. After a failed fsync nothing about the file's content can be trusted, so
+// carrying on could vote twice in a term or acknowledge an entry that is not on disk.
 
 import { Logger } from '../logger';
 import { Entry, HardState, Message, RaftNode, Ready, Snapshot } from './core';
@@ -68,6 +73,11 @@ export interface DriverOptions {
   /** Applied entries between snapshots (0: never snapshot). */
   snapshotEveryEntries: number;
   logger: Logger;
+  /**
+   * Called once when the storage failed and the driver stopped; the owner must stop the
+   * node. Without it the driver logs the error itself.
+   */
+  onFatal?: (error: QuorumStorageError) => void;
 }
 
 interface Pending {
@@ -167,6 +177,7 @@ export class RaftDriver {
   }
 
   propose(data: Buffer): Promise<number> {
+    if (this.stopped) return Promise.reject(this.fatalError ?? new Error('raft node stopped'));
     const index = this.node.propose(data);
     if (index < 0) return Promise.reject(new NotLeaderError(this.node.leaderId));
     const term = this.node.term;
@@ -187,6 +198,7 @@ export class RaftDriver {
 
   /** Proposes a new voter set (one voter added or removed); resolves once it commits. */
   changeMembership(voters: VoterEndpoint[]): Promise<number> {
+    if (this.stopped) return Promise.reject(this.fatalError ?? new Error('raft node stopped'));
     const result = this.node.changeMembership(voters);
     if (typeof result === 'string') return Promise.reject(new MembershipError(result));
     const term = this.node.term;
@@ -197,21 +209,49 @@ export class RaftDriver {
     return promise;
   }
 
+  /** The error that stopped this driver (fail-stop), if any. */
+  fatalError: QuorumStorageError | null = null;
+
+  /** Runs a storage operation; on failure stops the driver for good and returns false. */
+  private durably(what: string, write: () => void): boolean {
+    if (this.fatalError) return false;
+    try {
+      write();
+      return true;
+    } catch (error) {
+      const cause = error as Error;
+      const fatal = new QuorumStorageError(
+        `metadata quorum storage failed (${what}: ${cause.message}); this node stops rather than risk a second vote in one term or an acknowledged entry that is not on disk`,
+      );
+      this.fatalError = fatal;
+      this.stop(fatal);
+      if (this.options.onFatal) this.options.onFatal(fatal);
+      else this.options.logger.errorSync(fatal.message, { error: cause.message });
+      return false;
+    }
+  }
+
   private process(): void {
+    if (this.stopped) return;
     const ready: Ready = this.node.ready();
     if (this.node.leaderId !== this.lastLeaderId && (this.lastLeaderId = this.node.leaderId) >= 0) this.leaderChanges++;
     const storage = this.options.storage;
-    // 1. Persist: nothing below leaves this node before it is on disk.
-    if (ready.hardState) storage.writeHardState(ready.hardState);
-    if (ready.snapshot) {
-      storage.writeSnapshot(ready.snapshot);
-      storage.alignWithSnapshot(ready.snapshot);
-    }
-    if (ready.entries.length > 0) {
-      storage.truncateAfter(ready.entries[0].index - 1);
-      storage.append(ready.entries);
-      storage.sync();
-    }
+    // 1. Persist: nothing below leaves this node before it is on disk, and the core is told
+    // so only then (advance).
+    const persisted = this.durably('persisting term, vote and entries', () => {
+      if (ready.hardState) storage.writeHardState(ready.hardState);
+      if (ready.snapshot) {
+        storage.writeSnapshot(ready.snapshot);
+        storage.alignWithSnapshot(ready.snapshot);
+      }
+      if (ready.entries.length > 0) {
+        storage.truncateAfter(ready.entries[0].index - 1);
+        storage.append(ready.entries);
+        storage.sync();
+      }
+    });
+    if (!persisted) return;
+    this.node.advance(ready);
     // 2. Send (replies to the message being handled go back on its own exchange).
     for (const message of ready.messages) {
       if (
@@ -257,11 +297,15 @@ export class RaftDriver {
 
   /** Snapshots the state machine at the last applied index and compacts the log behind it. */
   snapshotNow(): Snapshot | null {
+    if (this.stopped) return null;
     const snapshot = this.node.compact(this.appliedIndex, this.options.takeSnapshot());
     if (!snapshot) return null;
     const storage = this.options.storage;
-    storage.writeSnapshot(snapshot);
-    storage.compactThrough(snapshot.index);
+    const written = this.durably('writing a snapshot and compacting the log', () => {
+      storage.writeSnapshot(snapshot);
+      storage.compactThrough(snapshot.index);
+    });
+    if (!written) return null;
     this.options.logger.info('metadata snapshot taken, log compacted', {
       index: snapshot.index,
       term: snapshot.term,
@@ -285,12 +329,18 @@ export class RaftDriver {
       await new Promise((r) => setTimeout(r, this.options.tickMs));
   }
 
-  stop(): void {
+  /** Stops ticking and processing; pending proposals are rejected (with `error` after a fault). */
+  stop(error?: Error): void {
+    if (this.stopped) return;
     this.stopped = true;
     if (this.timer) clearInterval(this.timer);
     this.timer = null;
-    for (const p of this.pending) p.reject(new Error('raft node stopped'));
+    for (const p of this.pending) p.reject(error ?? new Error('raft node stopped'));
     this.pending = [];
-    this.options.storage.close();
+    try {
+      this.options.storage.close();
+    } catch {
+      // A storage that already failed may fail to close too; the node is stopping anyway.
+    }
   }
 }

@@ -1,8 +1,11 @@
 // Raft over the controller listener: each core message travels as a request of the
 // matching Raft API (protocol/apis/1000-raft.ts) on a connection to the peer; votes and
-// appends are answered in the response of the same exchange. Inbound requests from an
-// unknown node or another cluster are refused with an error code and never reach the
-// core. Connections are re-made with backoff; a message that cannot be sent is dropped,
+// appends are answered in the response of the same exchange. With a cluster secret every
+// connection is authenticated both ways first (handshake.ts): a node sends nothing to, and
+// takes nothing from, a peer that has not proved it holds the secret. Inbound requests from
+// an unknown node, from a node other than the one the connection authenticated as, from
+// another cluster, or with a term outside 0..2^53-1 are refused with an error code and
+// never reach the core. Connections are re-made with backoff; a message that cannot be sent is dropped,
 // which Raft tolerates (it retries on the next heartbeat or election). A snapshot travels
 // as a sequence of RaftInstallSnapshot chunks, one at a time; the receiver reassembles
 // them and hands the whole snapshot to its core with the last one.
@@ -20,6 +23,7 @@ import { Connection, Dispatcher, DispatchResult } from '../net/connection';
 import { decodeSnapshotStream, encodeSnapshotStream } from './quorum-storage';
 import { Message } from './core';
 import { RaftDriver, RaftTransport } from './driver';
+import { ControllerAuth, connectController } from './handshake';
 
 export interface Peer {
   id: number;
@@ -82,7 +86,7 @@ function toRequest(clusterId: string, m: Message): OutboundRequest | null {
 export class TcpRaftTransport implements RaftTransport {
   private readonly connections = new Map<
     number,
-    { connection: KafkaConnection | null; connecting: boolean; retryAt: number; queued: Message[] }
+    { connection: KafkaConnection | null; connecting: boolean; retryAt: number; queued: Message[]; failure: string }
   >();
   private driver: RaftDriver | null = null;
 
@@ -92,6 +96,8 @@ export class TcpRaftTransport implements RaftTransport {
     /** Where a node's controller listener is (voters, and observers once registered). */
     private readonly resolve: (id: number) => Peer | undefined,
     private readonly logger: Logger,
+    /** The cluster secret and this node's id; null when the cluster runs without a secret. */
+    private readonly auth: ControllerAuth | null = null,
   ) {}
 
   attach(driver: RaftDriver): void {
@@ -107,7 +113,7 @@ export class TcpRaftTransport implements RaftTransport {
   private connectionTo(peer: Peer, waiting?: Message): KafkaConnection | null {
     let slot = this.connections.get(peer.id);
     if (!slot) {
-      slot = { connection: null, connecting: false, retryAt: 0, queued: [] };
+      slot = { connection: null, connecting: false, retryAt: 0, queued: [], failure: '' };
       this.connections.set(peer.id, slot);
     }
     if (slot.connection) return slot.connection;
@@ -117,23 +123,31 @@ export class TcpRaftTransport implements RaftTransport {
     }
     if (slot.connecting || Date.now() < slot.retryAt) return null;
     slot.connecting = true;
-    const connection = new KafkaConnection({
-      host: peer.host,
-      port: peer.port,
-      clientId: `raft-${this.selfId}`,
-      requestTimeoutMs: 5000,
-      connectTimeoutMs: 2000,
-    });
     const s = slot;
-    connection.connect().then(
-      () => {
+    connectController(
+      {
+        host: peer.host,
+        port: peer.port,
+        clientId: `raft-${this.selfId}`,
+        requestTimeoutMs: 5000,
+        connectTimeoutMs: 2000,
+      },
+      this.auth,
+      { clusterId: this.clusterId, nodeId: peer.id },
+    ).then(
+      (connection) => {
+        s.failure = '';
         s.connection = connection;
         s.connecting = false;
         const queued = s.queued;
         s.queued = [];
         for (const message of queued) this.send(message);
       },
-      () => {
+      (error: Error) => {
+        // Logged once per kind of failure, not on every retry.
+        if (error.name === 'HandshakeError' && s.failure !== error.message)
+          this.logger.warn('controller port: peer failed authentication', { peer: peer.id, error: error.message });
+        s.failure = error.message;
         s.connecting = false;
         s.retryAt = Date.now() + 200;
         s.queued = [];
@@ -194,6 +208,7 @@ export class TcpRaftTransport implements RaftTransport {
           data: stream.subarray(position, end),
           done,
         });
+        if (!isValidTerm(response.term)) return;
         if (response.errorCode !== ErrorCode.NONE || response.term > m.term) {
           // A newer term, or a refusal: the core learns the term; the transfer is retried later.
           if (response.term > m.term)
@@ -235,7 +250,7 @@ export class TcpRaftTransport implements RaftTransport {
   }
 
   private onResponse(sent: Message, response: Response<Outbound>): void {
-    if (!this.driver || response.errorCode !== ErrorCode.NONE) return;
+    if (!this.driver || response.errorCode !== ErrorCode.NONE || !isValidTerm(response.term)) return;
     // The answer's type follows the request sent: a vote gets a vote response, and so on.
     if (sent.type === 'vote') {
       const vote = response as Response<typeof VOTE>;
@@ -268,6 +283,30 @@ export class TcpRaftTransport implements RaftTransport {
   }
 }
 
+/**
+ * Terms are int64 on the wire but JS numbers here: exact up to 2^53-1, which no cluster
+ * reaches by elections (one a millisecond for 285,000 years). A larger value cannot be
+ * represented exactly, so it is refused rather than rounded. Negative terms are refused too
+ * (-1 is only ever sent as "no conflict term").
+ */
+export function isValidTerm(term: number): boolean {
+  return Number.isSafeInteger(term) && term >= 0;
+}
+
+function termsValid(
+  apiKey: number,
+  request: Request<typeof VOTE | typeof APPEND | typeof TIMEOUT_NOW | typeof INSTALL_SNAPSHOT>,
+): boolean {
+  if (!isValidTerm(request.term)) return false;
+  if (apiKey === VOTE) return isValidTerm((request as Request<typeof VOTE>).lastLogTerm);
+  if (apiKey === APPEND) {
+    const append = request as Request<typeof APPEND>;
+    return isValidTerm(append.prevLogTerm) && append.entries.every((e) => isValidTerm(e.term));
+  }
+  if (apiKey === INSTALL_SNAPSHOT) return isValidTerm((request as Request<typeof INSTALL_SNAPSHOT>).lastIncludedTerm);
+  return true;
+}
+
 /** A snapshot being received, chunk by chunk. */
 interface IncomingSnapshot {
   leaderId: number;
@@ -291,6 +330,8 @@ export class RaftDispatcher implements Dispatcher {
     private readonly clusterId: string,
     private readonly isKnown: (id: number) => boolean,
     private readonly logger: Logger,
+    /** The node id a connection authenticated as (handshake.ts); null when there is no secret. */
+    private readonly authenticatedAs: (connection: Connection) => number | null | undefined = () => null,
   ) {}
 
   dispatch(header: RequestHeader, body: Reader, connection: Connection): DispatchResult | Promise<DispatchResult> {
@@ -337,9 +378,21 @@ export class RaftDispatcher implements Dispatcher {
         nextPosition: -1,
       });
     if (request.clusterId !== this.clusterId) return refuse(ErrorCode.INCONSISTENT_CLUSTER_ID);
+    // A connection speaks for the node it authenticated as, and no peer speaks for this node.
+    const bound = this.authenticatedAs(connection);
+    if (bound !== null && bound !== from) return refuse(ErrorCode.CLUSTER_AUTHORIZATION_FAILED);
     if (!this.isKnown(from)) return refuse(ErrorCode.INCONSISTENT_VOTER_SET);
     if (!driver) return refuse(ErrorCode.COORDINATOR_NOT_AVAILABLE);
     const self = driver.node.id;
+    if (from === self) return refuse(ErrorCode.INCONSISTENT_VOTER_SET);
+    if (!termsValid(apiKey, request)) {
+      this.logger.warn('controller port: a term outside 0..2^53-1 refused', {
+        apiKey,
+        from,
+        remote: connection.remote,
+      });
+      return refuse(ErrorCode.INVALID_REQUEST);
+    }
     if (apiKey === VOTE) {
       const replies = driver.receive({
         type: 'vote',

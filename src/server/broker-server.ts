@@ -102,6 +102,7 @@ export async function startBroker(config: BrokerConfig, logger: Logger): Promise
     clusterId: config.clusterId ?? (await clusterIdFromVoters(config.voters)),
     voters: config.voters,
     controllerListen: config.controllerListen,
+    controllerClusterSecret: config.controllerClusterSecret,
     raftTickMs: config.raftTickMs,
     raftElectionTimeoutTicks: Math.round(config.raftElectionTimeoutMs / config.raftTickMs),
     brokerSessionTimeoutMs: config.brokerSessionTimeoutMs,

@@ -5,6 +5,7 @@
 // still running when the test process exits is killed.
 
 import { ChildProcess, spawn } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
 import * as fs from 'node:fs';
 import * as net from 'node:net';
 import * as os from 'node:os';
@@ -67,6 +68,14 @@ export function rawRequest(
  * Raft timing for test nodes: elections in 0.5-1 s instead of 1-2 s, still well above a
  * loaded machine's scheduling hiccups (heartbeats every 100 ms).
  */
+/**
+ * The controller-port cluster secret of nodes this test process starts with --voters (a
+ * node that is not the sole voter needs one); random per test run. A test (or the Cluster
+ * helper) may set its own with brook.controller.cluster.secret.
+ */
+export const TEST_CLUSTER_SECRET = randomBytes(24).toString('hex');
+export const CLUSTER_SECRET_KEY = 'brook.controller.cluster.secret';
+
 export const TEST_RAFT_CONFIG: Record<string, string> = {
   'brook.raft.tick.ms': '25',
   'controller.quorum.election.timeout.ms': '500',
@@ -122,7 +131,12 @@ export async function startBroker(options: StartOptions = {}): Promise<BrokerPro
   {
     const file = path.join(dataDir, '..', `${path.basename(dataDir)}.properties`);
     temporary.add(file);
-    const config = { ...TEST_RAFT_CONFIG, ...options.config };
+    const multiNode = (options.extraArgs ?? []).includes('--voters');
+    const config = {
+      ...TEST_RAFT_CONFIG,
+      ...(multiNode ? { [CLUSTER_SECRET_KEY]: TEST_CLUSTER_SECRET } : {}),
+      ...options.config,
+    };
     fs.writeFileSync(
       file,
       Object.entries(config)

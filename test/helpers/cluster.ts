@@ -6,8 +6,12 @@
 
 import { Kafka, logLevel } from 'kafkajs';
 import { ApiKey } from '../../protocol/api-keys';
+import { randomBytes } from 'node:crypto';
+import * as fs from 'node:fs';
+import * as path from 'node:path';
 import { KafkaConnection } from '../../src/net/kafka-connection';
-import { BrokerProcess, freePort, startBroker, StartOptions, tempDir } from './broker-process';
+import { connectController } from '../../src/raft/handshake';
+import { BrokerProcess, CLUSTER_SECRET_KEY, freePort, startBroker, StartOptions, tempDir } from './broker-process';
 import { until } from './wait';
 
 export interface ClusterOptions {
@@ -120,6 +124,10 @@ export class Cluster {
   readonly nodes = new Map<number, BrokerProcess>();
   /** The --voters value every node is started with. */
   readonly voters: string;
+  /** The controller-port cluster secret every node is given (random per cluster). */
+  readonly secret = randomBytes(24).toString('hex');
+  /** A config file holding just the secret, for `brook cluster ... --config`. */
+  readonly secretConfigFile: string;
 
   private constructor(
     readonly options: ClusterOptions,
@@ -133,6 +141,23 @@ export class Cluster {
     }
     const voterIds = options.voterIds ?? this.ids;
     this.voters = voterIds.map((id) => `${id}@127.0.0.1:${this.controllerPorts.get(id)}`).join(',');
+    this.secretConfigFile = path.join(tempDir(), 'cluster-secret.properties');
+    fs.writeFileSync(this.secretConfigFile, `${CLUSTER_SECRET_KEY}=${this.secret}\n`);
+  }
+
+  /** A connection to node `id`'s controller port, authenticated with the cluster secret. */
+  controllerConnection(id: number, timeoutMs = 2000): Promise<KafkaConnection> {
+    return connectController(
+      {
+        host: '127.0.0.1',
+        port: this.controllerPorts.get(id)!,
+        clientId: 'test',
+        requestTimeoutMs: timeoutMs,
+        connectTimeoutMs: timeoutMs,
+      },
+      { secret: Buffer.from(this.secret), nodeId: -1 },
+      { clusterId: null, nodeId: id },
+    );
   }
 
   static async create(options: ClusterOptions): Promise<Cluster> {
@@ -155,7 +180,7 @@ export class Cluster {
       controllerPort: this.controllerPorts.get(id)!,
       http: this.options.http,
       readyTimeoutMs: this.options.readyTimeoutMs ?? 40000,
-      config: { ...this.options.config, ...extra.config },
+      config: { [CLUSTER_SECRET_KEY]: this.secret, ...this.options.config, ...extra.config },
       awaitKafka: extra.awaitKafka,
       extraArgs: ['--node-id', String(id), '--voters', this.voters, ...(extra.extraArgs ?? [])],
     });

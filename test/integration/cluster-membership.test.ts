@@ -27,19 +27,15 @@ const CONFIG = {
 };
 
 async function describeQuorum(id: number): Promise<any> {
-  const connection = new KafkaConnection({
-    host: '127.0.0.1',
-    port: cluster.controllerPorts.get(id)!,
-    requestTimeoutMs: 2000,
-    connectTimeoutMs: 1000,
-  });
+  // The controller port answers only after the handshake with the cluster secret.
+  let connection: KafkaConnection | null = null;
   try {
-    await connection.connect();
+    connection = await cluster.controllerConnection(id, 2000);
     return await connection.request(ApiKey.RaftDescribeQuorum, 0, {});
   } catch {
     return null;
   } finally {
-    connection.close();
+    connection?.close();
   }
 }
 
@@ -188,6 +184,8 @@ test('a fourth node follows as an observer, is promoted with add-voter; a voter 
     `127.0.0.1:${cluster.kafkaPorts.get(leader)}`,
     '--controller',
     `127.0.0.1:${cluster.controllerPorts.get(leader)}`,
+    '--config',
+    cluster.secretConfigFile,
     '--json',
   ]);
   assert.is(status.code, 0, status.stderr);
@@ -205,6 +203,8 @@ test('a fourth node follows as an observer, is promoted with add-voter; a voter 
     '4',
     '--controller',
     `127.0.0.1:${cluster.controllerPorts.get(follower)}`,
+    '--config',
+    cluster.secretConfigFile,
   ]);
   assert.is(added.code, 0, added.stderr);
   await until(
@@ -222,6 +222,8 @@ test('a fourth node follows as an observer, is promoted with add-voter; a voter 
     '4',
     '--controller',
     `127.0.0.1:${cluster.controllerPorts.get(leader)}`,
+    '--config',
+    cluster.secretConfigFile,
   ]);
   assert.is(again.code, 1);
   assert.match(again.stderr, /already a voter/);
@@ -232,6 +234,8 @@ test('a fourth node follows as an observer, is promoted with add-voter; a voter 
     '9',
     '--controller',
     `127.0.0.1:${cluster.controllerPorts.get(leader)}`,
+    '--config',
+    cluster.secretConfigFile,
   ]);
   assert.is(unknown.code, 1);
   assert.match(unknown.stderr, /has not registered/);
@@ -247,6 +251,8 @@ test('a fourth node follows as an observer, is promoted with add-voter; a voter 
     String(removedId),
     '--controller',
     `127.0.0.1:${cluster.controllerPorts.get(leader)}`,
+    '--config',
+    cluster.secretConfigFile,
   ]);
   assert.is(removed.code, 0, removed.stderr);
   const voterIds = async () =>

@@ -17,19 +17,16 @@ let kafkaPorts: number[] = [];
 let controllerPorts: number[] = [];
 
 async function quorum(controllerPort: number): Promise<{ leaderId: number; term: number } | null> {
-  const connection = new KafkaConnection({
-    host: '127.0.0.1',
-    port: controllerPort,
-    requestTimeoutMs: 2000,
-    connectTimeoutMs: 1000,
-  });
+  // The controller port answers only after the handshake with the cluster secret.
+  const id = cluster.ids.find((i) => cluster.controllerPorts.get(i) === controllerPort)!;
+  let connection: KafkaConnection | null = null;
   try {
-    await connection.connect();
+    connection = await cluster.controllerConnection(id, 2000);
     return await connection.request(ApiKey.RaftDescribeQuorum, 0, {});
   } catch {
     return null;
   } finally {
-    connection.close();
+    connection?.close();
   }
 }
 

@@ -37,6 +37,7 @@ class Cluster {
       const messages: Message[] = [];
       for (const [id, node] of this.nodes) {
         const ready = node.ready();
+        node.advance(ready);
         // A snapshot's data here is the applied list joined by commas.
         if (ready.snapshot)
           this.applied.set(id, ready.snapshot.data.length ? ready.snapshot.data.toString().split(',') : []);
@@ -161,7 +162,7 @@ test('a stale leader learns the newer term from an answer and steps down', () =>
   });
   for (let i = 0; i < 25 && node.role !== 'pre-candidate'; i++) node.tick();
   node.step({ type: 'vote-response', from: 2, to: 1, term: 1, granted: true, preVote: true });
-  node.ready();
+  node.advance(node.ready());
   node.step({ type: 'vote-response', from: 2, to: 1, term: 1, granted: true, preVote: false });
   assert.is(node.role, 'leader');
   node.step({

@@ -156,6 +156,7 @@ export class Simulation {
       return;
     }
     this.persistEntries(disk, ready.entries);
+    node.advance(ready);
     for (const message of ready.messages) this.transmit(message);
     const machine = this.machines.get(id)!;
     if (ready.snapshot) {

@@ -100,15 +100,19 @@ export async function quorumView(broker: Broker) {
   }
   const endpoint = local.leaderId >= 0 ? broker.quorum.endpointOf(local.leaderId) : undefined;
   if (endpoint) {
-    const connection = new KafkaConnection({
-      host: endpoint.host,
-      port: endpoint.port,
-      clientId: `brook-http-${broker.nodeId}`,
-      requestTimeoutMs: QUORUM_ASK_TIMEOUT_MS,
-      connectTimeoutMs: QUORUM_ASK_TIMEOUT_MS,
-    });
+    let connection: KafkaConnection | null = null;
     try {
-      await connection.connect();
+      // Authenticated with the cluster secret, as every controller-port connection is.
+      connection = await broker.quorum.openControllerConnection(
+        {
+          host: endpoint.host,
+          port: endpoint.port,
+          clientId: `brook-http-${broker.nodeId}`,
+          requestTimeoutMs: QUORUM_ASK_TIMEOUT_MS,
+          connectTimeoutMs: QUORUM_ASK_TIMEOUT_MS,
+        },
+        local.leaderId,
+      );
       const answer = await connection.request(ApiKey.RaftDescribeQuorum, 0, {});
       if (answer.errorCode === 0) {
         return {
@@ -124,7 +128,7 @@ export async function quorumView(broker: Broker) {
     } catch {
       // The leader's progress is not available: answer what this node knows.
     } finally {
-      connection.close();
+      connection?.close();
     }
   }
   const unknown = (ids: number[]): Progress[] =>
