@@ -4,6 +4,7 @@
 
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
+import { crc32c } from '../../protocol/crc32c';
 import { MemoryFileSystem } from '../../src/log/file-system';
 import { QuorumStorageError } from '../../src/raft/driver';
 import { QuorumStorage } from '../../src/raft/quorum-storage';
@@ -123,6 +124,83 @@ test('entry kinds survive the disk; a log from another history than the snapshot
     other.read(1, 5).map((e) => e.index),
     [3],
   );
+});
+
+test('terms past 2^31 are stored as int64: hard state, entries and snapshot names', () => {
+  const fs = new MemoryFileSystem();
+  const storage = QuorumStorage.open(fs, DIR);
+  storage.writeHardState({ term: 2 ** 40, votedFor: 3 });
+  storage.append([entry(1, 2 ** 31 - 1), entry(2, 2 ** 31), entry(3, 2 ** 40)]);
+  storage.sync();
+  const voters = [{ id: 1, host: '127.0.0.1', port: 9093 }];
+  storage.writeSnapshot({ index: 2, term: 2 ** 31, voters, data: Buffer.from('image') });
+  storage.writeSnapshot({ index: 3, term: 2 ** 40, voters, data: Buffer.from('image-3') });
+  fs.crash(() => 0);
+  const reopened = QuorumStorage.open(fs, DIR);
+  assert.equal(reopened.readHardState(), { term: 2 ** 40, votedFor: 3 });
+  assert.equal(
+    reopened.read(1, 3).map((e) => e.term),
+    [2 ** 31 - 1, 2 ** 31, 2 ** 40],
+  );
+  const snapshot = reopened.latestSnapshot()!;
+  assert.equal([snapshot.index, snapshot.term], [3, 2 ** 40]);
+  assert.throws(
+    () => reopened.writeHardState({ term: 2 ** 53, votedFor: 1 }),
+    (e: Error) => e instanceof QuorumStorageError,
+    'a term past 2^53 - 1 cannot be stored exactly',
+  );
+});
+
+/** A raft.log entry as format 1 wrote it: an int32 term and no file header. */
+function formatOneEntry(index: number, term: number, data: string, kind = 0): Buffer {
+  const whole = Buffer.alloc(21 + Buffer.byteLength(data));
+  whole.writeInt32BE(Buffer.byteLength(data), 0);
+  whole.writeInt32BE(term, 8);
+  whole.writeBigInt64BE(BigInt(index), 12);
+  whole.writeInt8(kind, 20);
+  whole.write(data, 21);
+  whole.writeUInt32BE(crc32c(whole, 8), 4);
+  return whole;
+}
+
+test('an upgrade keeps the vote and the log written by format 1, and rewrites them as format 2', () => {
+  const fs = new MemoryFileSystem({ volatileRenames: true });
+  fs.mkdirp(DIR);
+  const body = '7:2';
+  const state = fs.open(`${DIR}/quorum-state`);
+  state.append(Buffer.from(JSON.stringify({ term: 7, votedFor: 2, crc: crc32c(Buffer.from(body)) })));
+  state.sync();
+  const log = fs.open(`${DIR}/raft.log`);
+  log.append([formatOneEntry(1, 5, 'a'), formatOneEntry(2, 7, 'voters', 1), formatOneEntry(3, 7, 'c')]);
+  log.append(formatOneEntry(4, 7, 'torn').subarray(0, 10));
+  log.sync();
+  fs.syncDir(DIR);
+  const storage = QuorumStorage.open(fs, DIR);
+  assert.ok(storage.upgradedAtOpen);
+  assert.ok(storage.truncatedBytesAtOpen > 0, 'the torn tail is dropped');
+  assert.equal(storage.readHardState(), { term: 7, votedFor: 2 });
+  assert.equal(
+    storage.read(1, 3).map((e) => [e.index, e.term, e.kind ?? 0, e.data.toString()]),
+    [
+      [1, 5, 0, 'a'],
+      [2, 7, 1, 'voters'],
+      [3, 7, 0, 'c'],
+    ],
+  );
+  storage.writeHardState({ term: 8, votedFor: 1 });
+  storage.append([entry(4, 8)]);
+  storage.sync();
+  fs.crash(() => 0);
+  const after = QuorumStorage.open(fs, DIR);
+  assert.not.ok(after.upgradedAtOpen, 'the upgrade is durable (renamed and directory synced)');
+  assert.equal(after.readHardState(), { term: 8, votedFor: 1 });
+  assert.equal(
+    after.read(1, 4).map((e) => e.term),
+    [5, 7, 7, 8],
+  );
+  const raw = Buffer.alloc(8);
+  fs.open(`${DIR}/raft.log`).read(raw, 0, 8, 0);
+  assert.is(raw.toString('latin1'), 'BRKRLOG\x02');
 });
 
 test.run();
