@@ -6,7 +6,10 @@
 //   node scripts/cluster.js stop  [--base DIR]
 //   node scripts/cluster.js status [--base DIR]
 // Node i listens on kafka-port + 100*(i-1) and controller-port + 100*(i-1), on 127.0.0.1.
+// The nodes share a random controller-port secret, made once in DIR/cluster.properties
+// (mode 0600); `brook cluster ... --config DIR/cluster.properties` authenticates with it.
 'use strict';
+const { randomBytes } = require('node:crypto');
 const { spawn } = require('node:child_process');
 const fs = require('node:fs');
 const net = require('node:net');
@@ -44,6 +47,11 @@ async function start() {
   fs.mkdirSync(base, { recursive: true });
   if (fs.existsSync(pidFile)) throw new Error(`${pidFile} exists: the cluster may be running (run stop first)`);
   const ids = Array.from({ length: count }, (_, i) => i + 1);
+  const secretFile = path.join(base, 'cluster.properties');
+  if (!fs.existsSync(secretFile))
+    fs.writeFileSync(secretFile, `brook.controller.cluster.secret=${randomBytes(32).toString('hex')}\n`, {
+      mode: 0o600,
+    });
   const voters = ids.map((id) => `${id}@127.0.0.1:${controllerBase + 100 * (id - 1)}`).join(',');
   const pids = {};
   for (const id of ids) {
@@ -65,6 +73,8 @@ async function start() {
         'off',
         '--data-dir',
         path.join(base, `node-${id}`),
+        '--config',
+        secretFile,
       ],
       { detached: true, stdio: ['ignore', log, log] },
     );
@@ -84,7 +94,7 @@ async function start() {
     `cluster of ${count} up: bootstrap ${ids.map((id) => `127.0.0.1:${kafkaBase + 100 * (id - 1)}`).join(',')}`,
   );
   console.log(
-    `status: npx brook cluster status --bootstrap 127.0.0.1:${kafkaBase} --controller 127.0.0.1:${controllerBase}`,
+    `status: npx brook cluster status --bootstrap 127.0.0.1:${kafkaBase} --controller 127.0.0.1:${controllerBase} --config ${secretFile}`,
   );
 }
 

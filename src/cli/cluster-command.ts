@@ -63,10 +63,21 @@ async function controllerRequest<K extends ApiKey>(
 ): Promise<Response<K>> {
   const connection = await openController(address, auth, 30_000);
   try {
-    return await connection.request(apiKey, 0, body);
+    return await connection
+      .request(apiKey, 0, body)
+      .catch((error: Error) => refusedWithoutSecret(address, auth, error));
   } finally {
     connection.close();
   }
+}
+
+/** A controller port that closes on a request made without the handshake asks for the secret. */
+function refusedWithoutSecret(address: string, auth: ControllerAuth | null, error: Error): never {
+  if (auth === null && /closed/.test(error.message))
+    throw new CliError(
+      `the controller port at ${address} closed the connection: a cluster with a secret answers only after authentication; pass --config with a file that sets brook.controller.cluster.secret (or .file)`,
+    );
+  throw error;
 }
 
 async function changeVoters(verb: 'add-voter' | 'remove-voter', rest: string[]): Promise<number> {
@@ -144,7 +155,9 @@ export async function clusterCommand(argv: string[]): Promise<number> {
   const controller = await openController(controllerAddress, auth, 5000);
   let quorum;
   try {
-    quorum = await controller.request(ApiKey.RaftDescribeQuorum, 0, {});
+    quorum = await controller
+      .request(ApiKey.RaftDescribeQuorum, 0, {})
+      .catch((error: Error) => refusedWithoutSecret(controllerAddress, auth, error));
   } finally {
     controller.close();
   }
