@@ -128,7 +128,7 @@ export class MetadataQuorum implements ControllerRequests {
   }
 
   get isLeader(): boolean {
-    return this.driver?.node.role === 'leader';
+    return !this.failed && this.driver?.node.role === 'leader';
   }
 
   get leaderId(): number {
