@@ -1,7 +1,7 @@
 // Seeded crash tests of a Raft node's durable state: a RaftDriver over QuorumStorage on the
 // in-memory file system (renames volatile until the directory is synced), fed vote
-// requests, appends with commits (so snapshots and log compaction run), and its own
-// campaigns, is crashed at a random file operation, then crash() drops what was not
+// requests, appends with commits (so snapshots and log compaction run), the leader's
+// snapshots, and its own campaigns, is crashed at a random file operation, then crash() drops what was not
 // durable (torn tails included) and the node restarts from what is left. Every restart
 // must come up; the node must never grant two candidates a vote in one term, across any
 // number of crashes; and every entry it acknowledged must still be there.
@@ -113,6 +113,20 @@ function stepOnce(driver: RaftDriver, run: Run, random: () => number): void {
         prevLogTerm: node.termAt(prevLogIndex),
         entries,
         leaderCommit: prevLogIndex + count,
+      }),
+    );
+  } else if (roll < 0.9) {
+    // The leader's snapshot, ahead of our log: installed, then acknowledged.
+    const term = Math.max(1, node.term, node.termAt(node.lastIndex));
+    const index = node.lastIndex + 1 + Math.floor(random() * 4);
+    record(
+      run,
+      driver.receive({
+        type: 'snapshot',
+        from: 2,
+        to: 1,
+        term,
+        snapshot: { index, term, voters: VOTERS, data: Buffer.from(`image-${index}`) },
       }),
     );
   } else {
