@@ -2,7 +2,9 @@
 // tick() (logical time), step(message) and propose(data); outputs are collected in a
 // Ready: hard state and entries to persist, messages to send, committed entries to apply.
 // The driver must handle a Ready in that order: persist (fsync) first, then send, then
-// apply; that is what makes a vote or an append acknowledgement safe across crashes.
+// apply; that is what makes a vote or an append acknowledgement safe across crashes. The
+// core treats a Ready's term, vote and entries as unpersisted until advance(ready) (etcd's
+// Ready/Advance): a driver whose storage failed never calls it and stops.
 // No clocks, timers, sockets, files or Math.random here: randomness comes in as a seeded
 // function.
 //
@@ -19,7 +21,9 @@
 // voter at a time (Raft dissertation §4.1): a membership entry takes effect on every node
 // as soon as it is in its log, a leader starts a change only once an entry of its own term
 // has committed and no earlier change is pending, and a leader removed from the voters
-// steps down when the change commits.
+// steps down when the change commits. Who may move the term: only voters (a non-voter only
+// when its log is ahead of ours and no leader is alive, see handleVote), a transfer flag
+// only in the term right after the leader's, TimeoutNow only from the leader.
 
 import { decodeMembership, encodeMembership, ENTRY_MEMBERSHIP, VoterEndpoint } from './membership';
 
@@ -413,6 +417,12 @@ export class RaftNode {
   }
 
   private handleVote(m: Extract<Message, { type: 'vote' }>): void {
+    // No bound on how far one message may move the term: Raft has none, and a voter back
+    // from a long partition (or one that campaigned alone many times without pre-vote)
+    // legitimately carries a much larger term; refusing it would leave the cluster unable to
+    // elect. Terms are 64-bit, so a large jump cannot wedge the quorum, and only
+    // authenticated voters (handshake.ts, and the rules here) can cause one.
+    //
     // A node outside our voter set (an observer, a removed voter) does not move our term
     // or get our vote, with one exception that liveness needs: a candidate whose log is
     // strictly ahead of ours may be a voter added by a membership entry we have not
