@@ -27,6 +27,12 @@ const HANDSHAKE = ApiKey.ControllerHandshake;
 export const HANDSHAKE_NONCE_BYTES = 32;
 /** Longest an accepted connection may take to complete the handshake before it is closed. */
 export const HANDSHAKE_TIMEOUT_MS = 5000;
+/**
+ * Connections still in the handshake at once, at most: past it the oldest is closed, so a
+ * flood of idle sockets cannot hold the port's connection slots (a member's handshake takes
+ * a round trip or two, an attacker's never ends).
+ */
+export const HANDSHAKES_PENDING_MAX = 32;
 /** Refusals logged per minute at most (anyone can provoke them); the rest are counted. */
 const REFUSALS_LOGGED_PER_MINUTE = 10;
 
@@ -160,6 +166,8 @@ interface ServerState {
  */
 export class HandshakeGate {
   private readonly states = new WeakMap<Connection, ServerState>();
+  /** Connections accepted and not yet authenticated, oldest first. */
+  private readonly pending = new Set<Connection>();
   private refusalsThisMinute = 0;
   private minuteStartMs = 0;
   private refusalsNotLogged = 0;
@@ -193,8 +201,20 @@ export class HandshakeGate {
       }
     }, this.timeoutMs);
     state.timer.unref();
-    connection.socket.once('close', () => clearTimeout(state.timer));
+    connection.socket.once('close', () => {
+      clearTimeout(state.timer);
+      this.pending.delete(connection);
+    });
     this.states.set(connection, state);
+    if (this.pending.size >= HANDSHAKES_PENDING_MAX) {
+      const oldest = this.pending.values().next().value as Connection;
+      this.pending.delete(oldest);
+      this.refused(oldest, 'too many connections in the handshake; the oldest is closed', {
+        pendingMax: HANDSHAKES_PENDING_MAX,
+      });
+      oldest.close('handshake slots full');
+    }
+    this.pending.add(connection);
   }
 
   /**
@@ -255,6 +275,7 @@ export class HandshakeGate {
       if (request.nodeId !== state.clientNodeId || !proofMatches(expected, Buffer.from(request.proof)))
         return this.close(connection, 'wrong cluster secret', { nodeId: request.nodeId });
       state.authenticatedAs = state.clientNodeId;
+      this.pending.delete(connection);
       state.clientNonce = null;
       state.serverNonce = null;
       clearTimeout(state.timer);

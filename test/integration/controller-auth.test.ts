@@ -3,8 +3,9 @@
 // transfer flag and term 2^31 - 1, sent to every node with the right cluster id from a
 // socket that never authenticated, is not answered and moves no term (it once left the
 // quorum leaderless for good). A wrong secret fails the handshake in both directions,
-// DescribeQuorum is not answered before the handshake, a silent connection is closed at the
-// handshake deadline, and after a restart of all three the quorum elects again.
+// DescribeQuorum is not answered before the handshake, a flood of idle sockets cannot hold
+// the port's slots, a silent connection is closed at the handshake deadline, and after a
+// restart of all three the quorum elects again.
 
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
@@ -15,7 +16,12 @@ import { ApiKey } from '../../protocol/api-keys';
 import { requestCodec } from '../../protocol/codec';
 import { encodeRequestFrame } from '../../protocol/frame';
 import { KafkaConnection } from '../../src/net/kafka-connection';
-import { connectController, HANDSHAKE_TIMEOUT_MS, HandshakeError } from '../../src/raft/handshake';
+import {
+  connectController,
+  HANDSHAKE_TIMEOUT_MS,
+  HANDSHAKES_PENDING_MAX,
+  HandshakeError,
+} from '../../src/raft/handshake';
 import { rawRequest } from '../helpers/broker-process';
 import { Cluster } from '../helpers/cluster';
 import { until } from '../helpers/wait';
@@ -133,8 +139,46 @@ test('a wrong secret is refused both ways', async () => {
     (error: Error) => assert.match(error.message, /closed/),
   );
   connection.close();
-  assert.match(cluster.node(1).logs(), /wrong cluster secret/);
+  await until(() => /wrong cluster secret/.test(cluster.node(1).logs()), {
+    what: 'the refusal in the log',
+    timeoutMs: 5000,
+  });
   assert.not.match(cluster.node(1).logs(), cluster.secret, 'the secret is never logged');
+});
+
+test('a flood of idle sockets cannot take the controller port from members', async () => {
+  const port = cluster.controllerPorts.get(3)!;
+  const sockets: net.Socket[] = [];
+  let closedEarly = 0;
+  await Promise.all(
+    Array.from(
+      { length: 120 },
+      () =>
+        new Promise<void>((resolve) => {
+          const socket = net.connect(port, '127.0.0.1');
+          sockets.push(socket);
+          socket.on('error', () => undefined);
+          socket.on('close', () => closedEarly++);
+          socket.on('connect', () => resolve());
+          socket.on('close', () => resolve());
+        }),
+    ),
+  );
+  try {
+    // Past the handshake slots the oldest idle sockets give way; the port keeps room.
+    const connection = await cluster.controllerConnection(3, 2000);
+    const answer = await connection.request(ApiKey.RaftDescribeQuorum, 0, {});
+    connection.close();
+    assert.is(answer.errorCode, 0);
+    await until(() => closedEarly >= 120 - HANDSHAKES_PENDING_MAX, {
+      what: 'the idle sockets beyond the handshake slots to be closed',
+      timeoutMs: 2000,
+      intervalMs: 20,
+    });
+  } finally {
+    for (const socket of sockets) socket.destroy();
+  }
+  assert.ok((await agreedLeader()).leaderId > 0);
 });
 
 test('a connection that never completes the handshake is closed at the deadline', async () => {
