@@ -11,6 +11,7 @@ import * as path from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { ApiKey } from '../protocol/api-keys';
 import { KafkaConnection } from '../src/net/kafka-connection';
+import { connectController } from '../src/raft/handshake';
 import { BrokerCluster, BrokerNode } from './lib/cluster';
 import { environment, uncommittedChanges, writeResult } from './lib/env';
 import { LatencySummary, newHistogram, summarise } from './lib/load';
@@ -41,19 +42,25 @@ type Which = 'quorumConnection' | 'adminConnection';
 /** Lazily (re)connected clients per node: one to the controller port, one to the Kafka port. */
 const connections = new Map<string, KafkaConnection>();
 
+/** The cluster's controller-port secret (the controller port answers only after the handshake). */
+let clusterSecret: Buffer | null = null;
+
 async function connected(node: Node, which: Which): Promise<KafkaConnection> {
   const existing = connections.get(`${node.id} ${which}`);
   if (existing) return existing;
   const port = which === 'quorumConnection' ? node.controllerPort : node.port;
   const requestTimeoutMs = which === 'quorumConnection' ? 1000 : CREATE_TIMEOUT_MS + 5000;
-  const connection = new KafkaConnection({
-    host: '127.0.0.1',
-    port,
-    requestTimeoutMs,
-    connectTimeoutMs: 1000,
-    clientId: 'bench-failover',
-  });
-  await connection.connect();
+  const options = { host: '127.0.0.1', port, requestTimeoutMs, connectTimeoutMs: 1000, clientId: 'bench-failover' };
+  let connection: KafkaConnection;
+  if (which === 'quorumConnection')
+    connection = await connectController(options, clusterSecret && { secret: clusterSecret, nodeId: -1 }, {
+      clusterId: null,
+      nodeId: node.id,
+    });
+  else {
+    connection = new KafkaConnection(options);
+    await connection.connect();
+  }
   connections.set(`${node.id} ${which}`, connection);
   return connection;
 }
@@ -241,8 +248,14 @@ export async function main(): Promise<Record<string, unknown>> {
     topic: '1 partition, replication factor 1, CreateTopics v4',
   };
   try {
-    nodes = (await BrokerCluster.start({ dir: base, nodes: 3, logLevel: 'warn', readyDeadlineMs: READY_DEADLINE_MS }))
-      .nodes;
+    const cluster = await BrokerCluster.start({
+      dir: base,
+      nodes: 3,
+      logLevel: 'warn',
+      readyDeadlineMs: READY_DEADLINE_MS,
+    });
+    nodes = cluster.nodes;
+    clusterSecret = cluster.secret;
 
     const creation = await createLatency(nodes);
     results['topic creation latency, forwarded, sequential (ms)'] = creation;

@@ -5,6 +5,7 @@
 // period) or killed with SIGKILL, its output tail is kept for the error report, and the
 // CPU time of every broker process is read from /proc.
 
+import { randomBytes } from 'node:crypto';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { KafkaConnection } from '../../src/net/kafka-connection';
@@ -133,22 +134,25 @@ export class BrokerCluster {
     readonly nodes: BrokerNode[],
     /** The --voters value: every node, id@host:controllerPort. */
     readonly voters: string,
+    /** The controller-port cluster secret the nodes share (random per cluster). */
+    readonly secret: Buffer,
   ) {}
 
   /** Starts every node and waits until each answers ApiVersions. */
   static async start(options: BrokerClusterOptions): Promise<BrokerCluster> {
     fs.mkdirSync(options.dir, { recursive: true });
-    const configArgs: string[] = [];
-    if (options.config) {
-      const configFile = path.join(options.dir, 'broker.properties');
-      fs.writeFileSync(
-        configFile,
-        Object.entries(options.config)
-          .map(([k, v]) => `${k}=${v}\n`)
-          .join(''),
-      );
-      configArgs.push('--config', configFile);
-    }
+    // Every node of a cluster needs the same controller-port secret.
+    const secret = randomBytes(24).toString('hex');
+    const config = { 'brook.controller.cluster.secret': secret, ...options.config };
+    const configFile = path.join(options.dir, 'broker.properties');
+    fs.writeFileSync(
+      configFile,
+      Object.entries(config)
+        .map(([k, v]) => `${k}=${v}\n`)
+        .join(''),
+      { mode: 0o600 },
+    );
+    const configArgs = ['--config', configFile];
     const ports: { kafka: number; controller: number }[] = [];
     for (let i = 0; i < options.nodes; i++) ports.push({ kafka: await freePort(), controller: await freePort() });
     const voters = ports.map((p, i) => `${i + 1}@127.0.0.1:${p.controller}`).join(',');
@@ -177,7 +181,7 @@ export class BrokerCluster {
       ];
       return new BrokerNode(id, p.kafka, p.controller, dataDir, args, options);
     });
-    const cluster = new BrokerCluster(nodes, voters);
+    const cluster = new BrokerCluster(nodes, voters, Buffer.from(config['brook.controller.cluster.secret']));
     for (const node of nodes) node.start();
     if (options.readyInOrder) for (const node of nodes) await node.waitReady();
     else await Promise.all(nodes.map((node) => node.waitReady()));
