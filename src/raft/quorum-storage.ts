@@ -79,7 +79,11 @@ export class QuorumStorage implements RaftStorage {
   }
 
   static open(fs: FileSystem, dir: string): QuorumStorage {
-    fs.mkdirp(dir);
+    if (!fs.isDirectory(dir)) {
+      // A new directory's own entry is durable only once its parent is synced.
+      fs.mkdirp(dir);
+      fs.syncDir(path.dirname(dir));
+    }
     const storage = new QuorumStorage(fs, dir);
     storage.recover();
     return storage;
