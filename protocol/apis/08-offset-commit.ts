@@ -1,7 +1,9 @@
-// OffsetCommit (key 8), versions 0-8; flexible from v8.
+// OffsetCommit (key 8), versions 0-9; flexible from v8.
 // v1: generation, member id, commit timestamp. v2: retention time (commit timestamp
 // dropped). v3: throttle time. v4: same. v5: retention time dropped. v6: committed leader
-// epoch. v7: group instance id. v8: flexible.
+// epoch. v7: group instance id. v8: flexible. v9: same layout as v8; the first version for
+// KIP-848 consumer groups (generationIdOrMemberEpoch may carry a member epoch), and the
+// answer may hold GROUP_ID_NOT_FOUND and STALE_MEMBER_EPOCH.
 
 import { ApiKey } from '../api-keys';
 import { array, defineApi, field } from '../schema';
@@ -9,7 +11,7 @@ import { array, defineApi, field } from '../schema';
 export const OffsetCommit = defineApi({
   apiKey: ApiKey.OffsetCommit,
   name: 'OffsetCommit',
-  validVersions: '0-8',
+  validVersions: '0-9',
   flexibleVersions: '8+',
   request: [
     field('groupId', 'string'),

@@ -1,6 +1,8 @@
-// FindCoordinator (key 10), versions 0-4; flexible from v3.
+// FindCoordinator (key 10), versions 0-6; flexible from v3.
 // v1: key type (0 group, 1 transaction), throttle time, error message. v2: same.
 // v3: flexible. v4: several keys at once (KIP-699): the answer is a list of coordinators.
+// v5: same layout; TRANSACTION_ABORTABLE may be answered (KIP-890). v6: same layout; key
+// type 2 (share group) exists (KIP-932).
 
 import { ApiKey } from '../api-keys';
 import { array, defineApi, field } from '../schema';
@@ -8,7 +10,7 @@ import { array, defineApi, field } from '../schema';
 export const FindCoordinator = defineApi({
   apiKey: ApiKey.FindCoordinator,
   name: 'FindCoordinator',
-  validVersions: '0-4',
+  validVersions: '0-6',
   flexibleVersions: '3+',
   request: [
     field('key', 'string', { versions: '0-3' }),

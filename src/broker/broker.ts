@@ -61,7 +61,19 @@ export interface BrokerSettings {
   offsetsTopicReplicationFactor?: number;
   offsetsRetentionMs: number;
   offsetMetadataMaxBytes: number;
-  group: { initialRebalanceDelayMs: number; minSessionTimeoutMs: number; maxSessionTimeoutMs: number; maxSize: number };
+  group: {
+    initialRebalanceDelayMs: number;
+    minSessionTimeoutMs: number;
+    maxSessionTimeoutMs: number;
+    maxSize: number;
+    groupMetadataBytesMax?: number;
+  };
+  /** brook.group.coordinator.max.groups, brook.group.max.committed.offsets (defaults when absent). */
+  groupsMax?: number;
+  committedOffsetsPerGroupMax?: number;
+  offsetsRetentionCheckIntervalMs?: number;
+  /** brook.max.groups.per.request: groups or coordinator keys in one request. */
+  maxGroupsPerRequest?: number;
   clusterId: string;
   voters: Voter[];
   controllerListen: { host: string; port: number };
@@ -209,7 +221,10 @@ export class Broker {
     this.groups = new GroupCoordinator(offsetsLog, logger.child({ component: 'groups' }), {
       limits: settings.group,
       offsetsRetentionMs: settings.offsetsRetentionMs,
+      offsetsRetentionCheckIntervalMs: settings.offsetsRetentionCheckIntervalMs,
       offsetMetadataMaxBytes: settings.offsetMetadataMaxBytes,
+      groupsMax: settings.groupsMax,
+      committedOffsetsPerGroupMax: settings.committedOffsetsPerGroupMax,
       clock,
     });
   }

@@ -64,6 +64,11 @@ export interface BrokerConfig {
   groupMinSessionTimeoutMs: number;
   groupMaxSessionTimeoutMs: number;
   groupMaxSize: number;
+  groupMetadataMaxBytes: number;
+  groupCoordinatorMaxGroups: number;
+  groupMaxCommittedOffsets: number;
+  offsetsRetentionCheckIntervalMs: number;
+  maxGroupsPerRequest: number;
   metadataSnapshotIntervalEntries: number;
   replicaLagTimeMaxMs: number;
   brokerSessionTimeoutMs: number;

@@ -359,6 +359,47 @@ export const SETTINGS: SettingDef[] = [
     min: 1,
     about: 'members of one group; more get GROUP_MAX_SIZE_REACHED',
   },
+  {
+    key: 'brook.group.metadata.max.bytes',
+    field: 'groupMetadataMaxBytes',
+    kind: 'int',
+    defaultValue: 1048588,
+    min: 1024,
+    about:
+      "protocol metadata and assignments of one group's members together (its record in __consumer_offsets); a JoinGroup or SyncGroup crossing it gets UNKNOWN_SERVER_ERROR",
+  },
+  {
+    key: 'brook.group.coordinator.max.groups',
+    field: 'groupCoordinatorMaxGroups',
+    kind: 'int',
+    defaultValue: 100000,
+    min: 1,
+    about: 'groups one coordinator holds; a request that would create another gets COORDINATOR_NOT_AVAILABLE',
+  },
+  {
+    key: 'brook.group.max.committed.offsets',
+    field: 'groupMaxCommittedOffsets',
+    kind: 'int',
+    defaultValue: 100000,
+    min: 1,
+    about: 'partitions with a committed offset in one group; commits for more get INVALID_COMMIT_OFFSET_SIZE',
+  },
+  {
+    key: 'offsets.retention.check.interval.ms',
+    field: 'offsetsRetentionCheckIntervalMs',
+    kind: 'int',
+    defaultValue: 600000,
+    min: 1,
+    about: 'how often expired committed offsets and empty groups without offsets are removed',
+  },
+  {
+    key: 'brook.max.groups.per.request',
+    field: 'maxGroupsPerRequest',
+    kind: 'int',
+    defaultValue: 10000,
+    min: 1,
+    about: 'groups or coordinator keys named in one request; more get INVALID_REQUEST',
+  },
 ];
 
 /** Broker-level defaults for topic configs, passed through by their Kafka names. */

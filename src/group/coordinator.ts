@@ -31,12 +31,24 @@ export function offsetsPartitionFor(groupId: string, partitions: number): number
 export interface CoordinatorOptions {
   limits?: Partial<GroupLimits>;
   offsetsRetentionMs: number;
+  /** How often expired offsets and empty groups without offsets are cleaned up. */
+  offsetsRetentionCheckIntervalMs?: number;
   offsetMetadataMaxBytes: number;
+  /** Groups this coordinator holds at once; a new group past it is refused. */
+  groupsMax?: number;
+  /** Partitions with a committed offset in one group; commits for new ones past it are refused. */
+  committedOffsetsPerGroupMax?: number;
   tickIntervalMs?: number;
   clock?: () => number;
 }
 
 type Waiter = (reply: JoinReply | SyncReply) => void;
+
+/** Defaults of brook.group.coordinator.max.groups and brook.group.max.committed.offsets. */
+export const DEFAULT_GROUPS_MAX = 100_000;
+export const DEFAULT_COMMITTED_OFFSETS_PER_GROUP_MAX = 100_000;
+/** Default of brook.max.groups.per.request (groups or coordinator keys in one request). */
+export const DEFAULT_GROUPS_PER_REQUEST_MAX = 10_000;
 
 /** Which offsets partition a group lives in, given the topic's partition count now. */
 export type PartitionOf = (groupId: string) => number;
@@ -54,6 +66,7 @@ export class GroupCoordinator {
   private nextRequestId = 1;
   private timer: NodeJS.Timeout | null = null;
   private loaded = false;
+  private lastCleanupMs: number;
   readonly store: OffsetStore;
   private readonly limits: GroupLimits;
   private readonly clock: () => number;
@@ -63,9 +76,27 @@ export class GroupCoordinator {
     private readonly logger: Logger,
     private readonly options: CoordinatorOptions,
   ) {
-    this.limits = { ...DEFAULT_GROUP_LIMITS, ...options.limits };
+    this.limits = { ...DEFAULT_GROUP_LIMITS };
+    for (const [key, value] of Object.entries(options.limits ?? {}))
+      if (value !== undefined) (this.limits as unknown as Record<string, number>)[key] = value;
     this.clock = options.clock ?? Date.now;
     this.store = new OffsetStore(log);
+    this.lastCleanupMs = this.clock();
+  }
+
+  get groupsMax(): number {
+    return this.options.groupsMax ?? DEFAULT_GROUPS_MAX;
+  }
+
+  get committedOffsetsPerGroupMax(): number {
+    return this.options.committedOffsetsPerGroupMax ?? DEFAULT_COMMITTED_OFFSETS_PER_GROUP_MAX;
+  }
+
+  /** Whether a request naming this group may create it (brook.group.coordinator.max.groups). */
+  canCreate(groupId: string): boolean {
+    const group = this.groups.get(groupId);
+    if (group && group.state !== 'Dead') return true;
+    return this.groups.size < this.groupsMax;
   }
 
   get isLoaded(): boolean {
@@ -230,6 +261,16 @@ export class GroupCoordinator {
   }
 
   join(groupId: string, request: JoinRequest): Promise<JoinReply> {
+    if (!this.canCreate(groupId))
+      return Promise.resolve({
+        errorCode: ErrorCode.COORDINATOR_NOT_AVAILABLE,
+        generationId: -1,
+        protocolType: null,
+        protocolName: null,
+        leader: '',
+        memberId: request.memberId,
+        members: [],
+      });
     const group = this.group(groupId, true)!;
     const newMemberId = `${request.clientId || 'member'}-${randomUUID()}`;
     return this.park<JoinReply>(groupId, (requestId) =>
@@ -275,11 +316,38 @@ export class GroupCoordinator {
     return { errorCode: ErrorCode.NONE, members: out };
   }
 
-  /** Validates a commit's membership; the offsets are then stored one by one. */
-  commitCheck(groupId: string, memberId: string, groupInstanceId: string | null, generationId: number): number {
-    const group = this.group(groupId, generationId < 0 && memberId === '');
-    if (!group) return generationId < 0 ? ErrorCode.NONE : ErrorCode.ILLEGAL_GENERATION;
+  /**
+   * Validates a commit's membership; the offsets are then stored one by one. As Kafka's
+   * coordinator: a commit with no generation creates the (simple) group; one with a
+   * generation into an unknown group is GROUP_ID_NOT_FOUND from OffsetCommit v9 and
+   * ILLEGAL_GENERATION before.
+   */
+  commitCheck(
+    groupId: string,
+    memberId: string,
+    groupInstanceId: string | null,
+    generationId: number,
+    apiVersion = 0,
+  ): number {
+    const known = this.groups.get(groupId);
+    if (!known || known.state === 'Dead') {
+      if (generationId >= 0) return apiVersion >= 9 ? ErrorCode.GROUP_ID_NOT_FOUND : ErrorCode.ILLEGAL_GENERATION;
+      if (!this.canCreate(groupId)) return ErrorCode.COORDINATOR_NOT_AVAILABLE;
+    }
+    const group = this.group(groupId, true)!;
     return group.canCommit(memberId, groupInstanceId, generationId);
+  }
+
+  /** Whether the group has a committed offset for this partition. */
+  hasCommittedOffset(groupId: string, topic: string, partition: number): boolean {
+    return this.store.offsetsOf(groupId).get(topic)?.has(partition) ?? false;
+  }
+
+  /** Partitions with a committed offset in the group. */
+  committedOffsetCount(groupId: string): number {
+    let count = 0;
+    for (const partitions of this.store.offsetsOf(groupId).values()) count += partitions.size;
+    return count;
   }
 
   /** Stores the offsets; returns the offsets log's end offset after the write. */
@@ -338,23 +406,44 @@ export class GroupCoordinator {
 
   tick(): void {
     const now = this.clock();
-    for (const group of this.groups.values()) {
+    const cleanup = now - this.lastCleanupMs >= (this.options.offsetsRetentionCheckIntervalMs ?? 600_000);
+    if (cleanup) this.lastCleanupMs = now;
+    for (const group of [...this.groups.values()]) {
       // Runs from a timer and may write to the offsets log: a failure is this group's, logged,
       // and the next tick tries again.
       try {
         this.apply(group, group.tick(now));
-        // offsets.retention.minutes: an empty group's offsets expire that long after it emptied.
-        if (
-          group.state === 'Empty' &&
-          now - group.emptySinceMs > this.options.offsetsRetentionMs &&
-          this.store.offsetsOf(group.groupId).size > 0
-        ) {
-          this.logger.info('offsets expired for empty group', { group: group.groupId });
-          this.store.deleteGroup(group.groupId);
-        }
+        if (cleanup) this.cleanup(group, now);
       } catch (error) {
         this.logger.error('group timer step failed', { group: group.groupId, error: String(error) });
       }
+    }
+  }
+
+  /**
+   * offsets.retention.minutes, as Kafka's classic groups apply it: the offsets of a group
+   * that never had members (a simple group: admin tools, assign() consumers) expire one by
+   * one, that long after their own commit; those of an empty group with a protocol all
+   * expire that long after it emptied; a group with members keeps them. An empty group
+   * left with no offsets is removed (its record tombstoned), as Kafka's cleanup does.
+   */
+  private cleanup(group: Group, now: number): void {
+    if (group.state !== 'Empty') return;
+    const retentionMs = this.options.offsetsRetentionMs;
+    const expired: { topic: string; partition: number }[] = [];
+    for (const [topic, partitions] of this.store.offsetsOf(group.groupId))
+      for (const [partition, committed] of partitions) {
+        const since = group.protocolType === null ? committed.commitTimestampMs : group.emptySinceMs;
+        if (now - since >= retentionMs) expired.push({ topic, partition });
+      }
+    if (expired.length > 0) {
+      this.logger.info('committed offsets expired', { group: group.groupId, partitions: expired.length });
+      this.store.deleteOffsets(group.groupId, expired);
+    }
+    if (this.committedOffsetCount(group.groupId) === 0 && !group.hasPendingMembers()) {
+      group.state = 'Dead';
+      this.store.deleteGroup(group.groupId);
+      this.groups.delete(group.groupId);
     }
   }
 }

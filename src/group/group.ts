@@ -68,6 +68,11 @@ export interface GroupLimits {
   maxSize: number;
   /** Bytes of one member's protocol metadata or assignment. */
   memberMetadataBytesMax: number;
+  /**
+   * Bytes of every member's protocol metadata and assignment together: what the group's
+   * record in __consumer_offsets holds, which in Kafka must fit that topic's message size.
+   */
+  groupMetadataBytesMax: number;
 }
 
 export const DEFAULT_GROUP_LIMITS: GroupLimits = {
@@ -76,6 +81,7 @@ export const DEFAULT_GROUP_LIMITS: GroupLimits = {
   initialRebalanceDelayMs: 3000,
   maxSize: 1000,
   memberMetadataBytesMax: 1024 * 1024,
+  groupMetadataBytesMax: 1048588,
 };
 
 /** What a JoinGroup carries: a member's identity and protocols, as the member will hold them. */
@@ -145,6 +151,14 @@ export class Group {
     }
     if (request.protocols.some((p) => p.metadata.length > this.limits.memberMetadataBytesMax)) {
       return [this.error(requestId, request.memberId, ErrorCode.INVALID_REQUEST)];
+    }
+    // The group's record must keep fitting: Kafka answers UNKNOWN_SERVER_ERROR when it no
+    // longer fits __consumer_offsets; refusing the one join that would cross keeps the
+    // rest of the group working.
+    const joining = request.protocols.reduce((sum, p) => sum + p.metadata.length, 0);
+    const others = this.metadataBytes() - this.protocolBytes(this.members.get(request.memberId));
+    if (others + joining > this.limits.groupMetadataBytesMax) {
+      return [this.error(requestId, request.memberId, ErrorCode.UNKNOWN_SERVER_ERROR)];
     }
     if (this.members.size > 0 && !this.supports(request.protocolType, request.protocols)) {
       return [this.error(requestId, request.memberId, ErrorCode.INCONSISTENT_GROUP_PROTOCOL)];
@@ -229,6 +243,22 @@ export class Group {
     if (this.state !== 'PreparingRebalance') effects.push(...this.prepareRebalance(nowMs));
     effects.push(...this.maybeCompleteJoin(nowMs));
     return effects;
+  }
+
+  /** Member ids handed out with MEMBER_ID_REQUIRED and not yet used. */
+  hasPendingMembers(): boolean {
+    return this.pendingMembers.size > 0;
+  }
+
+  private protocolBytes(member: Member | undefined): number {
+    return member ? member.protocols.reduce((sum, p) => sum + p.metadata.length, 0) : 0;
+  }
+
+  /** Bytes of every member's protocol metadata and assignment (bounded by groupMetadataBytesMax). */
+  metadataBytes(): number {
+    let total = 0;
+    for (const member of this.members.values()) total += this.protocolBytes(member) + member.assignment.length;
+    return total;
   }
 
   /** Whether a joining member can share a protocol with every current member. */
@@ -403,6 +433,25 @@ export class Group {
     }
     member.syncRequest = requestId;
     if (request.memberId !== this.leaderId) return [];
+    let assigned = 0;
+    for (const m of this.members.values()) assigned += this.protocolBytes(m);
+    for (const { memberId, assignment } of request.assignments)
+      if (this.members.has(memberId)) assigned += assignment.length;
+    if (assigned > this.limits.groupMetadataBytesMax) {
+      // Kafka: the group record with these assignments does not fit, so every member
+      // waiting in SyncGroup gets UNKNOWN_SERVER_ERROR and the group rebalances.
+      const effects: Effect[] = [];
+      for (const m of this.members.values()) {
+        if (m.syncRequest === null) continue;
+        effects.push({
+          kind: 'sync-reply',
+          requestId: m.syncRequest,
+          reply: this.syncError(ErrorCode.UNKNOWN_SERVER_ERROR),
+        });
+        m.syncRequest = null;
+      }
+      return [...effects, ...this.prepareRebalance(nowMs)];
+    }
     for (const m of this.members.values()) m.assignment = Buffer.alloc(0);
     for (const { memberId, assignment } of request.assignments) {
       const target = this.members.get(memberId);
@@ -553,12 +602,16 @@ export class Group {
   /** Whether a commit from this member at this generation may be stored. */
   canCommit(memberId: string, groupInstanceId: string | null, generationId: number): number {
     if (this.state === 'Dead') return ErrorCode.COORDINATOR_NOT_AVAILABLE;
-    if (generationId < 0 && memberId === '') {
-      // Standalone consumers (assign(), no membership) commit into groups without members.
-      return this.members.size === 0 ? ErrorCode.NONE : ErrorCode.UNKNOWN_MEMBER_ID;
+    // Kafka's classic group: a commit with no generation (admin tools, assign() consumers)
+    // is accepted while the group is empty, whatever member id it names.
+    if (generationId < 0 && this.state === 'Empty') return ErrorCode.NONE;
+    if (generationId >= 0 || memberId !== '' || groupInstanceId !== null) {
+      const check = this.checkMember(memberId, groupInstanceId, generationId);
+      if (check !== ErrorCode.NONE) return check;
+    } else {
+      // No member id and no generation (v0, or a standalone consumer): only into an empty group.
+      return ErrorCode.UNKNOWN_MEMBER_ID;
     }
-    const check = this.checkMember(memberId, groupInstanceId, generationId);
-    if (check !== ErrorCode.NONE) return check;
     if (this.state === 'CompletingRebalance') return ErrorCode.REBALANCE_IN_PROGRESS;
     return ErrorCode.NONE;
   }

@@ -139,8 +139,16 @@ export class OffsetStore {
   }
 
   deleteOffset(groupId: string, topic: string, partition: number): void {
-    this.append(groupId, [{ key: offsetKey(groupId, topic, partition), value: null }]);
-    this.set(groupId, topic, partition, null);
+    this.deleteOffsets(groupId, [{ topic, partition }]);
+  }
+
+  /** Tombstones several offsets of one group in one batch. */
+  deleteOffsets(groupId: string, partitions: { topic: string; partition: number }[]): void {
+    this.append(
+      groupId,
+      partitions.map(({ topic, partition }) => ({ key: offsetKey(groupId, topic, partition), value: null })),
+    );
+    for (const { topic, partition } of partitions) this.set(groupId, topic, partition, null);
   }
 
   writeGroup(groupId: string, snapshot: GroupSnapshot): void {

@@ -13,6 +13,7 @@ const LIMITS = {
   initialRebalanceDelayMs: 0,
   maxSize: 5,
   memberMetadataBytesMax: 1024,
+  groupMetadataBytesMax: 2048,
 };
 
 class Script {
@@ -270,6 +271,51 @@ test('the initial rebalance delay gathers members that arrive together', () => {
   s.tick(3000);
   assert.is(s.joins.get(a.request)!.generationId, 1);
   assert.is(s.joins.get(b.request)!.generationId, 1);
+});
+
+test("members' metadata together: the join that would cross the group's bound gets UNKNOWN_SERVER_ERROR", () => {
+  const s = new Script();
+  const big = (n: number) => ({ protocols: [{ name: 'range', metadata: Buffer.alloc(n) }] });
+  const a = s.newMember(big(900)).memberId;
+  s.sync(a, 1, { [a]: 'x'.repeat(100) });
+  const b = s.newMember(big(900));
+  s.join(a, big(900));
+  assert.is(s.joins.get(b.request)!.errorCode, ErrorCode.NONE, '900 + 100 + 900 bytes fit in 2048');
+  assert.is(s.group.members.size, 2);
+  const c = s.join('', { ...big(900), requireKnownMemberId: false });
+  assert.is(s.joins.get(c)!.errorCode, ErrorCode.UNKNOWN_SERVER_ERROR, 'a third 900 would not fit');
+  assert.is(s.group.members.size, 2, 'the group is untouched');
+  assert.ok(s.group.metadataBytes() <= LIMITS.groupMetadataBytesMax);
+});
+
+test("the leader's assignments crossing the group's bound: UNKNOWN_SERVER_ERROR to every syncing member, then a rebalance", () => {
+  const s = new Script();
+  const a = s.newMember().memberId;
+  s.sync(a, 1, { [a]: 'p0' });
+  const b = s.newMember();
+  s.join(a);
+  const generation = s.joins.get(b.request)!.generationId;
+  const follower = s.sync(b.memberId, generation);
+  const leader = s.sync(a, generation, { [a]: 'x'.repeat(1024), [b.memberId]: 'y'.repeat(1024) });
+  assert.is(s.syncs.get(leader)!.errorCode, ErrorCode.UNKNOWN_SERVER_ERROR);
+  assert.is(s.syncs.get(follower)!.errorCode, ErrorCode.UNKNOWN_SERVER_ERROR);
+  assert.is(s.group.state, 'PreparingRebalance');
+  assert.is(s.group.members.get(a)!.assignment.toString(), 'p0', 'the refused assignment was not kept');
+});
+
+test("commits with no generation follow Kafka's classic group: accepted while empty, whatever the member id", () => {
+  const s = new Script();
+  assert.is(s.group.canCommit('', null, -1), ErrorCode.NONE);
+  assert.is(
+    s.group.canCommit('admin-tool', null, -1),
+    ErrorCode.NONE,
+    'Kafka accepts any member id into an empty group',
+  );
+  const a = s.newMember().memberId;
+  assert.is(s.group.canCommit(a, null, 1), ErrorCode.REBALANCE_IN_PROGRESS, 'CompletingRebalance');
+  s.sync(a, 1, { [a]: 'p0' });
+  assert.is(s.group.canCommit(a, null, -1), ErrorCode.ILLEGAL_GENERATION);
+  assert.is(s.group.canCommit('', null, -1), ErrorCode.UNKNOWN_MEMBER_ID);
 });
 
 test('snapshot and restore keep generation, members and assignments', () => {

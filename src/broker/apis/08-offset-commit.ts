@@ -1,7 +1,12 @@
-// OffsetCommit (key 8), versions 0-8.
+// OffsetCommit (key 8), versions 0-9.
 // v1: generation and member id. v2-v4: retention time (ignored: offsets.retention.minutes
 // applies, as in Kafka 2.1+). v3: throttle time. v6: committed leader epoch. v7: group
-// instance id. v8: flexible. Offsets are written to __consumer_offsets before the answer.
+// instance id. v8: flexible. v9: a commit naming a generation into a group that does not
+// exist is GROUP_ID_NOT_FOUND (ILLEGAL_GENERATION before), as Kafka's coordinator answers
+// for both protocols; Brook's groups are classic, so the field is a generation id.
+// Offsets are written to __consumer_offsets before the answer. A group holds at most
+// brook.group.max.committed.offsets partitions: a commit for a new one past it gets
+// INVALID_COMMIT_OFFSET_SIZE (Kafka's code for a commit the offsets topic cannot take).
 // The offset is stored as the client sent it, negative ones included: Kafka's coordinator
 // does not check it (clients do), and kafkajs commits -2 to mean "earliest" (its
 // admin.resetOffsets and its recovery from OFFSET_OUT_OF_RANGE), which OffsetFetch then
@@ -17,7 +22,7 @@ export const offsetCommit: ApiHandler<typeof ApiKey.OffsetCommit> = {
   apiKey: ApiKey.OffsetCommit,
   name: 'OffsetCommit',
   minVersion: 0,
-  maxVersion: 8,
+  maxVersion: 9,
   async handle(ctx, request) {
     const { broker, header } = ctx;
     const groups = broker.groups;
@@ -26,7 +31,13 @@ export const offsetCommit: ApiHandler<typeof ApiKey.OffsetCommit> = {
       // v0 has no membership: it is a standalone commit.
       const generation = header.apiVersion >= 1 ? request.generationIdOrMemberEpoch : -1;
       const memberId = header.apiVersion >= 1 ? request.memberId : '';
-      errorCode = groups.commitCheck(request.groupId, memberId, request.groupInstanceId ?? null, generation);
+      errorCode = groups.commitCheck(
+        request.groupId,
+        memberId,
+        request.groupInstanceId ?? null,
+        generation,
+        header.apiVersion,
+      );
     }
     if (errorCode !== ErrorCode.NONE) return this.errorResponse(request, errorCode, header.apiVersion);
     const now = Date.now();
@@ -35,14 +46,25 @@ export const offsetCommit: ApiHandler<typeof ApiKey.OffsetCommit> = {
       partition: number;
       offset: { offset: number; leaderEpoch: number; metadata: string | null; commitTimestampMs: number };
     }[] = [];
+    // Partitions this commit would add to the group, against brook.group.max.committed.offsets.
+    let committedCount = groups.committedOffsetCount(request.groupId);
+    const added = new Set<string>();
     const topics = request.topics.map((topic) => ({
       name: topic.name,
       partitions: topic.partitions.map((p) => {
         let code: number = ErrorCode.NONE;
         const metadataBytes = p.committedMetadata === null ? 0 : Buffer.byteLength(p.committedMetadata);
+        const key = `${p.partitionIndex}:${topic.name}`;
+        const isNew = !added.has(key) && !groups.hasCommittedOffset(request.groupId, topic.name, p.partitionIndex);
         if (broker.locate(topic.name, p.partitionIndex) === 'unknown') code = ErrorCode.UNKNOWN_TOPIC_OR_PARTITION;
         else if (metadataBytes > broker.settings.offsetMetadataMaxBytes) code = ErrorCode.OFFSET_METADATA_TOO_LARGE;
-        else
+        else if (isNew && committedCount >= groups.committedOffsetsPerGroupMax)
+          code = ErrorCode.INVALID_COMMIT_OFFSET_SIZE;
+        else {
+          if (isNew) {
+            added.add(key);
+            committedCount++;
+          }
           accepted.push({
             topic: topic.name,
             partition: p.partitionIndex,
@@ -53,6 +75,7 @@ export const offsetCommit: ApiHandler<typeof ApiKey.OffsetCommit> = {
               commitTimestampMs: now,
             },
           });
+        }
         return { partitionIndex: p.partitionIndex, errorCode: code };
       }),
     }));

@@ -1,13 +1,18 @@
-// OffsetFetch (key 9), versions 0-8.
+// OffsetFetch (key 9), versions 1-9.
 // v1: log-backed offsets. v2: null topics = every committed partition; top-level error.
 // v3: throttle time. v5: committed leader epoch. v6: flexible. v7: requireStable (no
-// transactions here, so offsets are always stable). v8: several groups per request.
+// transactions here, so offsets are always stable). v8: several groups per request, at
+// most brook.max.groups.per.request (each gets INVALID_REQUEST past it). v9: member id
+// and member epoch per group: Kafka checks them only for KIP-848 consumer groups and
+// ignores them for classic groups, which are all Brook has, so they are ignored here.
+// An unknown group answers -1 offsets with no error, as Kafka's coordinator does.
 
 import { ApiKey } from '../../../protocol/api-keys';
 import { ErrorCode } from '../../../protocol/errors';
 import type { Request } from '../../../protocol/apis';
 import { ApiHandler } from '../api-handler';
 import type { Broker } from '../broker';
+import { DEFAULT_GROUPS_PER_REQUEST_MAX } from '../../group/coordinator';
 
 type TopicRequest = NonNullable<Request<typeof ApiKey.OffsetFetch>['topics']>[number];
 
@@ -47,10 +52,12 @@ export const offsetFetch: ApiHandler<typeof ApiKey.OffsetFetch> = {
   apiKey: ApiKey.OffsetFetch,
   name: 'OffsetFetch',
   minVersion: 1,
-  maxVersion: 8,
+  maxVersion: 9,
   handle(ctx, request) {
     const version = ctx.header.apiVersion;
     if (version >= 8) {
+      if (request.groups.length > (ctx.broker.settings.maxGroupsPerRequest ?? DEFAULT_GROUPS_PER_REQUEST_MAX))
+        return this.errorResponse(request, ErrorCode.INVALID_REQUEST, version);
       return {
         throttleTimeMs: 0,
         groups: request.groups.map((g) => ({ groupId: g.groupId, ...groupAnswer(ctx.broker, g.groupId, g.topics) })),

@@ -1,16 +1,22 @@
-// FindCoordinator (key 10), versions 0-4.
-// v1: key type (0 = group, 1 = transaction). v3: flexible. v4: many keys per request.
+// FindCoordinator (key 10), versions 0-6.
+// v1: key type (0 = group, 1 = transaction). v3: flexible. v4: many keys per request (at
+// most brook.max.groups.per.request; each gets INVALID_REQUEST past it). v5: may answer
+// TRANSACTION_ABORTABLE. v6: key type 2 (share group).
 // The coordinator of a group is the leader of its __consumer_offsets partition: this
-// broker. There is no transaction coordinator yet, so key type 1 is refused.
+// broker. There is no transaction coordinator yet, so key type 1 is refused with
+// COORDINATOR_NOT_AVAILABLE. There is no share coordinator either: key type 2 gets
+// INVALID_REQUEST, as Kafka answers it before v6 or without a share coordinator, and so
+// does any other key type (Kafka: "Unknown coordinator type").
 
 import { ApiKey } from '../../../protocol/api-keys';
 import { ErrorCode } from '../../../protocol/errors';
 import { ApiHandler } from '../api-handler';
 import type { Broker } from '../broker';
 import { OFFSETS_TOPIC } from '../../../protocol/topic-names';
-import { offsetsPartitionFor } from '../../group/coordinator';
+import { DEFAULT_GROUPS_PER_REQUEST_MAX, offsetsPartitionFor } from '../../group/coordinator';
 
 const GROUP = 0;
+const TRANSACTION = 1;
 
 /** An answer that names no coordinator. */
 function refused(key: string, errorCode: number, errorMessage: string) {
@@ -18,7 +24,10 @@ function refused(key: string, errorCode: number, errorMessage: string) {
 }
 
 function answer(broker: Broker, key: string, keyType: number) {
-  if (keyType !== GROUP) return refused(key, ErrorCode.COORDINATOR_NOT_AVAILABLE, 'transactions are not supported yet');
+  if (keyType === TRANSACTION)
+    return refused(key, ErrorCode.COORDINATOR_NOT_AVAILABLE, 'transactions are not supported yet');
+  if (keyType !== GROUP)
+    return refused(key, ErrorCode.INVALID_REQUEST, `coordinator key type ${keyType} is not served`);
   if (key === '') return refused(key, ErrorCode.INVALID_GROUP_ID, 'empty group id');
   if (!broker.groups.isLoaded) return refused(key, ErrorCode.COORDINATOR_NOT_AVAILABLE, 'offsets topic still loading');
   // The coordinator is the leader of the group's __consumer_offsets partition.
@@ -45,10 +54,12 @@ export const findCoordinator: ApiHandler<typeof ApiKey.FindCoordinator> = {
   apiKey: ApiKey.FindCoordinator,
   name: 'FindCoordinator',
   minVersion: 0,
-  maxVersion: 4,
+  maxVersion: 6,
   handle(ctx, request) {
     const version = ctx.header.apiVersion;
     if (version >= 4) {
+      if (request.coordinatorKeys.length > (ctx.broker.settings.maxGroupsPerRequest ?? DEFAULT_GROUPS_PER_REQUEST_MAX))
+        return this.errorResponse(request, ErrorCode.INVALID_REQUEST, version);
       return {
         throttleTimeMs: 0,
         coordinators: request.coordinatorKeys.map((key) => answer(ctx.broker, key, request.keyType)),

@@ -1,11 +1,15 @@
-// DescribeGroups (key 15), versions 0-5.
+// DescribeGroups (key 15), versions 0-6.
 // v1: throttle time. v3: authorized operations. v4: instance ids. v5: flexible.
-// Member assignments are returned only once the group is Stable, as Kafka does.
+// v6: error message; an unknown group is answered Dead with GROUP_ID_NOT_FOUND and
+// "Group <id> not found." (KIP-1043), where older versions answer Dead with no error.
+// Member assignments are returned only once the group is Stable, as Kafka does. At most
+// brook.max.groups.per.request groups: past it every group gets INVALID_REQUEST.
 
 import { ApiKey } from '../../../protocol/api-keys';
 import { ErrorCode } from '../../../protocol/errors';
 import type { ResponseInput } from '../../../protocol/apis';
 import { ApiHandler } from '../api-handler';
+import { DEFAULT_GROUPS_PER_REQUEST_MAX } from '../../group/coordinator';
 
 type DescribedMember = ResponseInput<typeof ApiKey.DescribeGroups>['groups'][number]['members'][number];
 
@@ -13,12 +17,15 @@ export const describeGroups: ApiHandler<typeof ApiKey.DescribeGroups> = {
   apiKey: ApiKey.DescribeGroups,
   name: 'DescribeGroups',
   minVersion: 0,
-  maxVersion: 5,
+  maxVersion: 6,
   handle(ctx, request) {
+    if (request.groups.length > (ctx.broker.settings.maxGroupsPerRequest ?? DEFAULT_GROUPS_PER_REQUEST_MAX))
+      return this.errorResponse(request, ErrorCode.INVALID_REQUEST, ctx.header.apiVersion);
     const groups = request.groups.map((groupId) => {
       const precheck = ctx.broker.groups.precheck(groupId);
       const base = {
         errorCode: precheck,
+        errorMessage: null as string | null,
         groupId,
         groupState: '',
         protocolType: '',
@@ -28,8 +35,16 @@ export const describeGroups: ApiHandler<typeof ApiKey.DescribeGroups> = {
       };
       if (precheck !== ErrorCode.NONE) return base;
       const group = ctx.broker.groups.describe(groupId);
-      // Kafka describes unknown groups as Dead with no error.
-      if (!group) return { ...base, groupState: 'Dead' };
+      if (!group) {
+        // Kafka describes an unknown group as Dead: from v6 with GROUP_ID_NOT_FOUND.
+        if (ctx.header.apiVersion < 6) return { ...base, groupState: 'Dead' };
+        return {
+          ...base,
+          groupState: 'Dead',
+          errorCode: ErrorCode.GROUP_ID_NOT_FOUND,
+          errorMessage: `Group ${groupId} not found.`,
+        };
+      }
       const stable = group.state === 'Stable';
       return {
         ...base,
@@ -55,6 +70,7 @@ export const describeGroups: ApiHandler<typeof ApiKey.DescribeGroups> = {
       throttleTimeMs: 0,
       groups: (request?.groups ?? []).map((groupId: string) => ({
         errorCode,
+        errorMessage: null,
         groupId,
         groupState: '',
         protocolType: '',

@@ -1,9 +1,11 @@
 // DeleteGroups (key 42), versions 0-2. v2: flexible.
 // Only empty groups can be deleted (NON_EMPTY_GROUP otherwise); their offsets go too.
+// At most brook.max.groups.per.request groups: past it every group gets INVALID_REQUEST.
 
 import { ApiKey } from '../../../protocol/api-keys';
 import { ApiHandler } from '../api-handler';
 import { ErrorCode } from '../../../protocol/errors';
+import { DEFAULT_GROUPS_PER_REQUEST_MAX } from '../../group/coordinator';
 
 export const deleteGroups: ApiHandler<typeof ApiKey.DeleteGroups> = {
   apiKey: ApiKey.DeleteGroups,
@@ -11,6 +13,8 @@ export const deleteGroups: ApiHandler<typeof ApiKey.DeleteGroups> = {
   minVersion: 0,
   maxVersion: 2,
   handle(ctx, request) {
+    if (request.groupsNames.length > (ctx.broker.settings.maxGroupsPerRequest ?? DEFAULT_GROUPS_PER_REQUEST_MAX))
+      return this.errorResponse(request, ErrorCode.INVALID_REQUEST, ctx.header.apiVersion);
     const results = request.groupsNames.map((groupId) => {
       const precheck = ctx.broker.groups.precheck(groupId);
       return { groupId, errorCode: precheck !== ErrorCode.NONE ? precheck : ctx.broker.groups.deleteGroup(groupId) };

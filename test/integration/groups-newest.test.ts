@@ -1,0 +1,288 @@
+// The group APIs at their newest versions on a real broker, through raw frames: ApiVersions
+// advertises them, each new field behaves as Kafka's classic group coordinator answers it,
+// bad input gets Kafka's codes, and the group bounds (groups per coordinator, committed
+// offsets per group, members' metadata per group, groups or keys per request) hold.
+
+import { test } from 'uvu';
+import * as assert from 'uvu/assert';
+import { ApiKey } from '../../protocol/api-keys';
+import { ErrorCode } from '../../protocol/errors';
+import { requestCodec, responseCodec } from '../../protocol/codec';
+import { encodeRequestFrame } from '../../protocol/frame';
+import { Reader } from '../../protocol/primitives';
+import { KafkaConnection } from '../../src/net/kafka-connection';
+import { BrokerProcess, rawRequest, startBroker } from '../helpers/broker-process';
+import { kcat } from '../helpers/kcat';
+import { until } from '../helpers/wait';
+
+const GROUPS_MAX = 12;
+let broker: BrokerProcess;
+let connection: KafkaConnection;
+
+test.before(async () => {
+  broker = await startBroker({
+    config: {
+      'group.initial.rebalance.delay.ms': '0',
+      'offsets.topic.num.partitions': '2',
+      'num.partitions': '4',
+      'brook.group.coordinator.max.groups': String(GROUPS_MAX),
+      'brook.group.max.committed.offsets': '3',
+      'brook.max.groups.per.request': '4',
+      'brook.group.metadata.max.bytes': '4096',
+    },
+  });
+  await kcat(broker.port, ['-P', '-t', 'present'], 'x\n');
+  connection = new KafkaConnection({
+    host: '127.0.0.1',
+    port: broker.port,
+    requestTimeoutMs: 20000,
+    clientId: 'newest',
+  });
+  await connection.connect();
+  await until(
+    async () => {
+      const found = await connection.request(ApiKey.FindCoordinator, 6, { keyType: 0, coordinatorKeys: ['probe'] });
+      return found.coordinators[0].errorCode === ErrorCode.NONE;
+    },
+    { what: 'the group coordinator to be ready', timeoutMs: 20000 },
+  );
+});
+
+test.after(async () => {
+  connection.close();
+  await broker.stop();
+});
+
+const commit = (version: number, groupId: string, generation: number, memberId: string, partitions: number[]) =>
+  connection.request(ApiKey.OffsetCommit, version, {
+    groupId,
+    generationIdOrMemberEpoch: generation,
+    memberId,
+    groupInstanceId: null,
+    topics: [
+      {
+        name: 'present',
+        partitions: partitions.map((partitionIndex) => ({
+          partitionIndex,
+          committedOffset: 10 + partitionIndex,
+          committedLeaderEpoch: -1,
+          committedMetadata: null,
+        })),
+      },
+    ],
+  });
+
+const codes = (answer: { topics: { partitions: { errorCode: number }[] }[] }) =>
+  answer.topics.flatMap((t) => t.partitions.map((p) => p.errorCode));
+
+const join = (groupId: string, memberId: string, metadata: Buffer) =>
+  connection.request(ApiKey.JoinGroup, 9, {
+    groupId,
+    sessionTimeoutMs: 6000,
+    rebalanceTimeoutMs: 6000,
+    memberId,
+    groupInstanceId: null,
+    protocolType: 'consumer',
+    protocols: [{ name: 'range', metadata }],
+    reason: null,
+  });
+
+test('ApiVersions advertises the newest group versions', async () => {
+  const answer = await connection.request(ApiKey.ApiVersions, 3, {
+    clientSoftwareName: 'newest',
+    clientSoftwareVersion: '1',
+  });
+  const range = (key: number) => {
+    const entry = answer.apiKeys.find((k: { apiKey: number }) => k.apiKey === key)!;
+    return `${entry.minVersion}-${entry.maxVersion}`;
+  };
+  assert.equal(
+    [ApiKey.OffsetCommit, ApiKey.OffsetFetch, ApiKey.FindCoordinator, ApiKey.DescribeGroups, ApiKey.ListGroups].map(
+      range,
+    ),
+    ['0-9', '1-9', '0-6', '0-6', '0-5'],
+  );
+});
+
+test('FindCoordinator v4-v6: batched keys; share and unknown key types INVALID_REQUEST; transactions refused', async () => {
+  const groups = await connection.request(ApiKey.FindCoordinator, 6, { keyType: 0, coordinatorKeys: ['a', 'b', ''] });
+  assert.equal(
+    groups.coordinators.map((c: { key: string; errorCode: number }) => [c.key, c.errorCode]),
+    [
+      ['a', ErrorCode.NONE],
+      ['b', ErrorCode.NONE],
+      ['', ErrorCode.INVALID_GROUP_ID],
+    ],
+  );
+  assert.is(groups.coordinators[0].port, broker.port);
+  for (const version of [4, 5, 6]) {
+    const share = await connection.request(ApiKey.FindCoordinator, version, { keyType: 2, coordinatorKeys: ['s'] });
+    assert.is(share.coordinators[0].errorCode, ErrorCode.INVALID_REQUEST, `share key type at v${version}`);
+    assert.is(share.coordinators[0].nodeId, -1);
+  }
+  const unknown = await connection.request(ApiKey.FindCoordinator, 6, { keyType: 9, coordinatorKeys: ['u'] });
+  assert.is(unknown.coordinators[0].errorCode, ErrorCode.INVALID_REQUEST);
+  const old = await connection.request(ApiKey.FindCoordinator, 2, { key: 's', keyType: 2 });
+  assert.is(old.errorCode, ErrorCode.INVALID_REQUEST, 'a share key before v4');
+  const transactions = await connection.request(ApiKey.FindCoordinator, 6, { keyType: 1, coordinatorKeys: ['t'] });
+  assert.is(transactions.coordinators[0].errorCode, ErrorCode.COORDINATOR_NOT_AVAILABLE);
+  const tooMany = await connection.request(ApiKey.FindCoordinator, 6, {
+    keyType: 0,
+    coordinatorKeys: ['1', '2', '3', '4', '5'],
+  });
+  assert.equal(
+    tooMany.coordinators.map((c: { errorCode: number }) => c.errorCode),
+    Array(5).fill(ErrorCode.INVALID_REQUEST),
+    'past brook.max.groups.per.request',
+  );
+});
+
+test('OffsetCommit v9: GROUP_ID_NOT_FOUND for a generation into an unknown group; committed offsets per group bounded', async () => {
+  assert.equal(codes(await commit(9, 'ghost', 3, 'm', [0])), [ErrorCode.GROUP_ID_NOT_FOUND]);
+  assert.equal(codes(await commit(8, 'ghost', 3, 'm', [0])), [ErrorCode.ILLEGAL_GENERATION], 'v8 keeps the old code');
+  assert.equal(codes(await commit(9, '', -1, '', [0])), [ErrorCode.INVALID_GROUP_ID]);
+  // brook.group.max.committed.offsets = 3: the fourth partition is refused, the others stored.
+  assert.equal(codes(await commit(9, 'simple', -1, '', [0, 1, 2, 3])), [0, 0, 0, ErrorCode.INVALID_COMMIT_OFFSET_SIZE]);
+  assert.equal(codes(await commit(9, 'simple', -1, '', [2, 0])), [0, 0], 'partitions already committed still update');
+  assert.equal(codes(await commit(2, 'simple', -1, '', [3])), [ErrorCode.INVALID_COMMIT_OFFSET_SIZE]);
+});
+
+test('OffsetFetch v9: member id and epoch ignored for classic groups; groups per request bounded', async () => {
+  const fetched = await connection.request(ApiKey.OffsetFetch, 9, {
+    groups: [
+      { groupId: 'simple', memberId: 'someone', memberEpoch: 42, topics: null },
+      { groupId: 'nobody', memberId: null, memberEpoch: -1, topics: [{ name: 'present', partitionIndexes: [0] }] },
+      { groupId: '', topics: null },
+    ],
+    requireStable: true,
+  });
+  const [simple, nobody, empty] = fetched.groups;
+  assert.is(simple.errorCode, ErrorCode.NONE);
+  assert.equal(
+    simple.topics[0].partitions.map((p: { partitionIndex: number; committedOffset: bigint | number }) => [
+      p.partitionIndex,
+      Number(p.committedOffset),
+    ]),
+    [
+      [0, 10],
+      [1, 11],
+      [2, 12],
+    ],
+  );
+  assert.equal([nobody.errorCode, Number(nobody.topics[0].partitions[0].committedOffset)], [ErrorCode.NONE, -1]);
+  assert.is(empty.errorCode, ErrorCode.INVALID_GROUP_ID);
+  const tooMany = await connection.request(ApiKey.OffsetFetch, 9, {
+    groups: ['a', 'b', 'c', 'd', 'e'].map((groupId) => ({ groupId, topics: null })),
+    requireStable: false,
+  });
+  assert.equal(
+    tooMany.groups.map((g: { errorCode: number }) => g.errorCode),
+    Array(5).fill(ErrorCode.INVALID_REQUEST),
+  );
+});
+
+test('DescribeGroups v6: an unknown group is GROUP_ID_NOT_FOUND with a message; v5 says Dead with no error', async () => {
+  const v6 = await connection.request(ApiKey.DescribeGroups, 6, {
+    groups: ['nobody', 'simple'],
+    includeAuthorizedOperations: false,
+  });
+  const [nobody, simple] = v6.groups;
+  assert.equal(
+    [nobody.errorCode, nobody.errorMessage, nobody.groupState],
+    [ErrorCode.GROUP_ID_NOT_FOUND, 'Group nobody not found.', 'Dead'],
+  );
+  assert.equal([simple.errorCode, simple.errorMessage, simple.groupState], [ErrorCode.NONE, null, 'Empty']);
+  const v5 = await connection.request(ApiKey.DescribeGroups, 5, {
+    groups: ['nobody'],
+    includeAuthorizedOperations: false,
+  });
+  assert.equal([v5.groups[0].errorCode, v5.groups[0].groupState], [ErrorCode.NONE, 'Dead']);
+  const tooMany = await connection.request(ApiKey.DescribeGroups, 6, {
+    groups: ['a', 'b', 'c', 'd', 'e'],
+    includeAuthorizedOperations: false,
+  });
+  assert.ok(tooMany.groups.every((g: { errorCode: number }) => g.errorCode === ErrorCode.INVALID_REQUEST));
+  const deleted = await connection.request(ApiKey.DeleteGroups, 2, { groupsNames: ['a', 'b', 'c', 'd', 'e'] });
+  assert.ok(deleted.results.every((r: { errorCode: number }) => r.errorCode === ErrorCode.INVALID_REQUEST));
+});
+
+test('ListGroups v4 state filter and v5 type filter, both case-insensitive', async () => {
+  const list = async (version: number, statesFilter: string[], typesFilter: string[] = []) => {
+    const answer = await connection.request(ApiKey.ListGroups, version, { statesFilter, typesFilter });
+    assert.is(answer.errorCode, ErrorCode.NONE);
+    return answer.groups;
+  };
+  const all = await list(5, []);
+  const simple = all.find((g: { groupId: string }) => g.groupId === 'simple');
+  assert.equal([simple?.groupState, simple?.groupType], ['Empty', 'classic']);
+  assert.is((await list(5, [], ['CLASSIC'])).length, all.length, 'every group is a classic group');
+  assert.is((await list(5, [], ['consumer'])).length, 0, 'no KIP-848 consumer groups');
+  assert.is((await list(5, [], ['bogus'])).length, 0, 'an unknown type matches nothing');
+  assert.ok((await list(4, [' empty '])).some((g: { groupId: string }) => g.groupId === 'simple'));
+  assert.is((await list(4, ['Stable'])).filter((g: { groupId: string }) => g.groupId === 'simple').length, 0);
+});
+
+test("members' metadata in one group: the join that would cross brook.group.metadata.max.bytes gets UNKNOWN_SERVER_ERROR", async () => {
+  const first = await join('heavy', '', Buffer.alloc(3000));
+  assert.is(first.errorCode, ErrorCode.MEMBER_ID_REQUIRED);
+  const joined = await join('heavy', first.memberId, Buffer.alloc(3000));
+  assert.is(joined.errorCode, ErrorCode.NONE);
+  const second = await join('heavy', '', Buffer.alloc(2000));
+  assert.is(second.errorCode, ErrorCode.UNKNOWN_SERVER_ERROR);
+  const small = await join('heavy', '', Buffer.alloc(500));
+  assert.is(small.errorCode, ErrorCode.MEMBER_ID_REQUIRED, 'a member that fits may still join');
+  await connection.request(ApiKey.LeaveGroup, 5, {
+    groupId: 'heavy',
+    members: [
+      { memberId: joined.memberId, groupInstanceId: null, reason: null },
+      { memberId: small.memberId, groupInstanceId: null, reason: null },
+    ],
+  });
+});
+
+test('out-of-range versions: below the served range UNSUPPORTED_VERSION, beyond any schema a close', async () => {
+  const frame = encodeRequestFrame(
+    { apiKey: ApiKey.OffsetFetch, apiVersion: 0, correlationId: 7, clientId: 't' },
+    requestCodec(ApiKey.OffsetFetch, 0),
+    { groupId: 'simple', topics: [{ name: 'present', partitionIndexes: [0] }] },
+  );
+  const answer = await rawRequest(broker.port, frame);
+  assert.ok(answer.frame);
+  const reader = new Reader(answer.frame!);
+  assert.is(reader.int32(), 7);
+  const body = responseCodec(ApiKey.OffsetFetch, 0).decode(reader);
+  assert.is(body.topics[0].partitions[0].errorCode, ErrorCode.UNSUPPORTED_VERSION);
+  for (const [apiKey, version] of [
+    [ApiKey.OffsetCommit, 10],
+    [ApiKey.OffsetFetch, 10],
+    [ApiKey.FindCoordinator, 7],
+    [ApiKey.DescribeGroups, 7],
+    [ApiKey.ListGroups, 6],
+  ]) {
+    // Header v2 (flexible): key, version, correlation id, null client id, no tagged fields.
+    const header = Buffer.alloc(11);
+    header.writeInt16BE(apiKey, 0);
+    header.writeInt16BE(version, 2);
+    header.writeInt32BE(8, 4);
+    header.writeInt16BE(-1, 8);
+    const size = Buffer.alloc(4);
+    size.writeInt32BE(header.length + 2);
+    const result = await rawRequest(broker.port, Buffer.concat([size, header, Buffer.from([0, 0])]));
+    assert.ok(result.closed, `key ${apiKey} v${version} closes the connection`);
+  }
+});
+
+test('brook.group.coordinator.max.groups: a new group past it gets COORDINATOR_NOT_AVAILABLE until one is deleted', async () => {
+  const listed = await connection.request(ApiKey.ListGroups, 5, { statesFilter: [], typesFilter: [] });
+  let count = listed.groups.length;
+  assert.ok(count < GROUPS_MAX, `room left: ${count}`);
+  for (; count < GROUPS_MAX; count++) assert.equal(codes(await commit(9, `filler-${count}`, -1, '', [0])), [0]);
+  assert.equal(codes(await commit(9, 'one-too-many', -1, '', [0])), [ErrorCode.COORDINATOR_NOT_AVAILABLE]);
+  assert.is((await join('one-too-many', '', Buffer.alloc(4))).errorCode, ErrorCode.COORDINATOR_NOT_AVAILABLE);
+  assert.equal(codes(await commit(9, 'simple', -1, '', [0])), [0], 'existing groups still commit');
+  const deleted = await connection.request(ApiKey.DeleteGroups, 2, { groupsNames: ['filler-' + (GROUPS_MAX - 1)] });
+  assert.is(deleted.results[0].errorCode, ErrorCode.NONE);
+  assert.is((await join('one-too-many', '', Buffer.alloc(4))).errorCode, ErrorCode.MEMBER_ID_REQUIRED);
+});
+
+test.run();
