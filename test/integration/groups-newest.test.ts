@@ -41,8 +41,8 @@ test.before(async () => {
   await connection.connect();
   await until(
     async () => {
-      const found = await connection.request(ApiKey.FindCoordinator, 6, { keyType: 0, coordinatorKeys: ['probe'] });
-      return found.coordinators[0].errorCode === ErrorCode.NONE;
+      const found = await connection.request(ApiKey.FindCoordinator, 3, { key: 'probe', keyType: 0 });
+      return found.errorCode === ErrorCode.NONE;
     },
     { what: 'the group coordinator to be ready', timeoutMs: 20000 },
   );
@@ -86,6 +86,31 @@ const join = (groupId: string, memberId: string, metadata: Buffer) =>
     protocols: [{ name: 'range', metadata }],
     reason: null,
   });
+
+test('brook.group.max.committed.offsets: commits for further partitions get INVALID_COMMIT_OFFSET_SIZE', async () => {
+  // The limit is 3: the fourth partition is refused, the others stored.
+  assert.equal(codes(await commit(8, 'simple', -1, '', [0, 1, 2, 3])), [0, 0, 0, ErrorCode.INVALID_COMMIT_OFFSET_SIZE]);
+  assert.equal(codes(await commit(8, 'simple', -1, '', [2, 0])), [0, 0], 'partitions already committed still update');
+  assert.equal(codes(await commit(2, 'simple', -1, '', [3])), [ErrorCode.INVALID_COMMIT_OFFSET_SIZE]);
+});
+
+test("members' metadata in one group: the join that would cross brook.group.metadata.max.bytes gets UNKNOWN_SERVER_ERROR", async () => {
+  const first = await join('heavy', '', Buffer.alloc(3000));
+  assert.is(first.errorCode, ErrorCode.MEMBER_ID_REQUIRED);
+  const joined = await join('heavy', first.memberId, Buffer.alloc(3000));
+  assert.is(joined.errorCode, ErrorCode.NONE);
+  const second = await join('heavy', '', Buffer.alloc(2000));
+  assert.is(second.errorCode, ErrorCode.UNKNOWN_SERVER_ERROR);
+  const small = await join('heavy', '', Buffer.alloc(500));
+  assert.is(small.errorCode, ErrorCode.MEMBER_ID_REQUIRED, 'a member that fits may still join');
+  await connection.request(ApiKey.LeaveGroup, 5, {
+    groupId: 'heavy',
+    members: [
+      { memberId: joined.memberId, groupInstanceId: null, reason: null },
+      { memberId: small.memberId, groupInstanceId: null, reason: null },
+    ],
+  });
+});
 
 test('ApiVersions advertises the newest group versions', async () => {
   const answer = await connection.request(ApiKey.ApiVersions, 3, {
@@ -137,14 +162,11 @@ test('FindCoordinator v4-v6: batched keys; share and unknown key types INVALID_R
   );
 });
 
-test('OffsetCommit v9: GROUP_ID_NOT_FOUND for a generation into an unknown group; committed offsets per group bounded', async () => {
+test('OffsetCommit v9: GROUP_ID_NOT_FOUND for a generation into an unknown group, ILLEGAL_GENERATION before', async () => {
   assert.equal(codes(await commit(9, 'ghost', 3, 'm', [0])), [ErrorCode.GROUP_ID_NOT_FOUND]);
   assert.equal(codes(await commit(8, 'ghost', 3, 'm', [0])), [ErrorCode.ILLEGAL_GENERATION], 'v8 keeps the old code');
   assert.equal(codes(await commit(9, '', -1, '', [0])), [ErrorCode.INVALID_GROUP_ID]);
-  // brook.group.max.committed.offsets = 3: the fourth partition is refused, the others stored.
-  assert.equal(codes(await commit(9, 'simple', -1, '', [0, 1, 2, 3])), [0, 0, 0, ErrorCode.INVALID_COMMIT_OFFSET_SIZE]);
-  assert.equal(codes(await commit(9, 'simple', -1, '', [2, 0])), [0, 0], 'partitions already committed still update');
-  assert.equal(codes(await commit(2, 'simple', -1, '', [3])), [ErrorCode.INVALID_COMMIT_OFFSET_SIZE]);
+  assert.equal(codes(await commit(9, 'simple', -1, '', [1])), [ErrorCode.NONE]);
 });
 
 test('OffsetFetch v9: member id and epoch ignored for classic groups; groups per request bounded', async () => {
@@ -222,24 +244,6 @@ test('ListGroups v4 state filter and v5 type filter, both case-insensitive', asy
   assert.is((await list(4, ['Stable'])).filter((g: { groupId: string }) => g.groupId === 'simple').length, 0);
 });
 
-test("members' metadata in one group: the join that would cross brook.group.metadata.max.bytes gets UNKNOWN_SERVER_ERROR", async () => {
-  const first = await join('heavy', '', Buffer.alloc(3000));
-  assert.is(first.errorCode, ErrorCode.MEMBER_ID_REQUIRED);
-  const joined = await join('heavy', first.memberId, Buffer.alloc(3000));
-  assert.is(joined.errorCode, ErrorCode.NONE);
-  const second = await join('heavy', '', Buffer.alloc(2000));
-  assert.is(second.errorCode, ErrorCode.UNKNOWN_SERVER_ERROR);
-  const small = await join('heavy', '', Buffer.alloc(500));
-  assert.is(small.errorCode, ErrorCode.MEMBER_ID_REQUIRED, 'a member that fits may still join');
-  await connection.request(ApiKey.LeaveGroup, 5, {
-    groupId: 'heavy',
-    members: [
-      { memberId: joined.memberId, groupInstanceId: null, reason: null },
-      { memberId: small.memberId, groupInstanceId: null, reason: null },
-    ],
-  });
-});
-
 test('out-of-range versions: below the served range UNSUPPORTED_VERSION, beyond any schema a close', async () => {
   const frame = encodeRequestFrame(
     { apiKey: ApiKey.OffsetFetch, apiVersion: 0, correlationId: 7, clientId: 't' },
@@ -273,16 +277,46 @@ test('out-of-range versions: below the served range UNSUPPORTED_VERSION, beyond 
 });
 
 test('brook.group.coordinator.max.groups: a new group past it gets COORDINATOR_NOT_AVAILABLE until one is deleted', async () => {
-  const listed = await connection.request(ApiKey.ListGroups, 5, { statesFilter: [], typesFilter: [] });
+  // A connection of its own, so this runs whatever earlier tests did to theirs.
+  const own = new KafkaConnection({ host: '127.0.0.1', port: broker.port, requestTimeoutMs: 20000, clientId: 'fill' });
+  await own.connect();
+  const commitOwn = (groupId: string) =>
+    own.request(ApiKey.OffsetCommit, 8, {
+      groupId,
+      generationIdOrMemberEpoch: -1,
+      memberId: '',
+      groupInstanceId: null,
+      topics: [
+        {
+          name: 'present',
+          partitions: [{ partitionIndex: 0, committedOffset: 1, committedLeaderEpoch: -1, committedMetadata: null }],
+        },
+      ],
+    });
+  const joinOwn = (groupId: string) =>
+    own.request(ApiKey.JoinGroup, 5, {
+      groupId,
+      sessionTimeoutMs: 6000,
+      rebalanceTimeoutMs: 6000,
+      memberId: '',
+      groupInstanceId: null,
+      protocolType: 'consumer',
+      protocols: [{ name: 'range', metadata: Buffer.alloc(4) }],
+    });
+  const listed = await own.request(ApiKey.ListGroups, 3, {});
   let count = listed.groups.length;
   assert.ok(count < GROUPS_MAX, `room left: ${count}`);
-  for (; count < GROUPS_MAX; count++) assert.equal(codes(await commit(9, `filler-${count}`, -1, '', [0])), [0]);
-  assert.equal(codes(await commit(9, 'one-too-many', -1, '', [0])), [ErrorCode.COORDINATOR_NOT_AVAILABLE]);
-  assert.is((await join('one-too-many', '', Buffer.alloc(4))).errorCode, ErrorCode.COORDINATOR_NOT_AVAILABLE);
-  assert.equal(codes(await commit(9, 'simple', -1, '', [0])), [0], 'existing groups still commit');
-  const deleted = await connection.request(ApiKey.DeleteGroups, 2, { groupsNames: ['filler-' + (GROUPS_MAX - 1)] });
-  assert.is(deleted.results[0].errorCode, ErrorCode.NONE);
-  assert.is((await join('one-too-many', '', Buffer.alloc(4))).errorCode, ErrorCode.MEMBER_ID_REQUIRED);
+  try {
+    for (; count < GROUPS_MAX; count++) assert.equal(codes(await commitOwn(`filler-${count}`)), [0]);
+    assert.equal(codes(await commitOwn('one-too-many')), [ErrorCode.COORDINATOR_NOT_AVAILABLE]);
+    assert.is((await joinOwn('one-too-many')).errorCode, ErrorCode.COORDINATOR_NOT_AVAILABLE);
+    assert.equal(codes(await commitOwn('simple')), [0], 'existing groups still commit');
+    const deleted = await own.request(ApiKey.DeleteGroups, 1, { groupsNames: [`filler-${GROUPS_MAX - 1}`] });
+    assert.is(deleted.results[0].errorCode, ErrorCode.NONE);
+    assert.is((await joinOwn('one-too-many')).errorCode, ErrorCode.MEMBER_ID_REQUIRED);
+  } finally {
+    own.close();
+  }
 });
 
 test.run();
