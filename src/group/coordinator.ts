@@ -10,10 +10,29 @@
 
 import { randomUUID } from 'node:crypto';
 import { ErrorCode } from '../../protocol/errors';
+import { decodeSubscriptionTopics } from '../../protocol/consumer-protocol';
 import { Logger } from '../logger';
 import { Effect, Group, GroupLimits, JoinReply, JoinRequest, SyncReply, DEFAULT_GROUP_LIMITS } from './group';
 import type { PartitionLog } from '../log/partition-log';
 import { OffsetStore, CommittedOffset, OffsetsLog } from './offset-store';
+
+/**
+ * The topics a stable "consumer" group's members subscribe to, or null when any member's
+ * subscription cannot be read (Kafka then expires none of the group's offsets).
+ */
+function strictSubscribedTopics(group: Group): Set<string> | null {
+  const topics = new Set<string>();
+  for (const member of group.members.values()) {
+    const metadata = member.protocols.find((p) => p.name === group.protocolName)?.metadata;
+    if (!metadata) return null;
+    try {
+      for (const topic of decodeSubscriptionTopics(metadata)) topics.add(topic);
+    } catch {
+      return null;
+    }
+  }
+  return topics;
+}
 
 /** Java's String.hashCode, so groups land on the partition Kafka would choose. */
 export function javaStringHash(text: string): number {
@@ -424,23 +443,35 @@ export class GroupCoordinator {
    * offsets.retention.minutes, as Kafka's classic groups apply it: the offsets of a group
    * that never had members (a simple group: admin tools, assign() consumers) expire one by
    * one, that long after their own commit; those of an empty group with a protocol all
-   * expire that long after it emptied; a group with members keeps them. An empty group
-   * left with no offsets is removed (its record tombstoned), as Kafka's cleanup does.
+   * expire that long after it emptied; a stable "consumer" group's offsets for topics none
+   * of its members subscribes to expire that long after their commit (KIP-496); any other
+   * group keeps them. An empty group left with no offsets is removed (its record
+   * tombstoned), as Kafka's clean-up does.
    */
   private cleanup(group: Group, now: number): void {
-    if (group.state !== 'Empty') return;
+    let since: ((topic: string, committed: CommittedOffset) => number | null) | null = null;
+    if (group.state === 'Empty')
+      since = (_topic, committed) => (group.protocolType === null ? committed.commitTimestampMs : group.emptySinceMs);
+    else if (group.state === 'Stable' && group.protocolType === 'consumer') {
+      const subscribed = strictSubscribedTopics(group);
+      if (subscribed) since = (topic, committed) => (subscribed.has(topic) ? null : committed.commitTimestampMs);
+    }
+    if (!since) return;
     const retentionMs = this.options.offsetsRetentionMs;
     const expired: { topic: string; partition: number }[] = [];
     for (const [topic, partitions] of this.store.offsetsOf(group.groupId))
       for (const [partition, committed] of partitions) {
-        const since = group.protocolType === null ? committed.commitTimestampMs : group.emptySinceMs;
-        if (now - since >= retentionMs) expired.push({ topic, partition });
+        const from = since(topic, committed);
+        if (from === null) continue;
+        // A retention time sent with the commit (OffsetCommit v2-4) replaces the broker's, as in Kafka.
+        const expireAt = committed.expireTimestampMs ?? from + retentionMs;
+        if (now >= expireAt) expired.push({ topic, partition });
       }
     if (expired.length > 0) {
       this.logger.info('committed offsets expired', { group: group.groupId, partitions: expired.length });
       this.store.deleteOffsets(group.groupId, expired);
     }
-    if (this.committedOffsetCount(group.groupId) === 0 && !group.hasPendingMembers()) {
+    if (group.state === 'Empty' && this.committedOffsetCount(group.groupId) === 0 && !group.hasPendingMembers()) {
       group.state = 'Dead';
       this.store.deleteGroup(group.groupId);
       this.groups.delete(group.groupId);

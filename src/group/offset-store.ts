@@ -7,7 +7,9 @@
 //   offset:   int16 1 | string group | string topic | int32 partition
 //   metadata: int16 2 | string group
 // Values: offset: int16 3 | int64 offset | int32 leader epoch | nullable string metadata |
-// int64 commit time; group: int16 3 | JSON snapshot (buffers in base64).
+// int64 commit time, or int16 4 with the same fields and then int64 expire time (a commit
+// at OffsetCommit v2-4 that set a retention time; readers of version 3 ignore the extra
+// bytes); group: int16 3 | JSON snapshot (buffers in base64).
 
 import { Reader, Writer } from '../../protocol/primitives';
 import { encodeRecordBatchSync, RecordBatchView, splitBatches } from '../../protocol/record-batch';
@@ -19,6 +21,8 @@ export interface CommittedOffset {
   leaderEpoch: number;
   metadata: string | null;
   commitTimestampMs: number;
+  /** Set by an OffsetCommit v2-4 retention time: the offset expires then, not by offsets.retention.minutes. */
+  expireTimestampMs?: number | null;
 }
 
 export interface OffsetsLog {
@@ -35,6 +39,7 @@ export interface OffsetsLog {
 const OFFSET_KEY = 1;
 const GROUP_KEY = 2;
 const VALUE_VERSION = 3;
+const OFFSET_VALUE_WITH_EXPIRY = 4;
 
 function offsetKey(group: string, topic: string, partition: number): Buffer {
   return new Writer(64).int16(OFFSET_KEY).string(group).string(topic).int32(partition).toBuffer();
@@ -45,13 +50,15 @@ function groupKey(group: string): Buffer {
 }
 
 function offsetValue(value: CommittedOffset): Buffer {
-  return new Writer(64)
-    .int16(VALUE_VERSION)
+  const expires = value.expireTimestampMs !== undefined && value.expireTimestampMs !== null;
+  const writer = new Writer(64)
+    .int16(expires ? OFFSET_VALUE_WITH_EXPIRY : VALUE_VERSION)
     .int64(value.offset)
     .int32(value.leaderEpoch)
     .nullableString(value.metadata)
-    .int64(value.commitTimestampMs)
-    .toBuffer();
+    .int64(value.commitTimestampMs);
+  if (expires) writer.int64(value.expireTimestampMs!);
+  return writer.toBuffer();
 }
 
 function groupValue(snapshot: GroupSnapshot): Buffer {
@@ -215,13 +222,15 @@ export class OffsetStore {
       const partition = reader.int32();
       if (value === null) return this.set(group, topic, partition, null);
       const v = new Reader(value);
-      v.int16();
-      this.set(group, topic, partition, {
+      const version = v.int16();
+      const committed: CommittedOffset = {
         offset: v.int64(),
         leaderEpoch: v.int32(),
         metadata: v.nullableString(),
         commitTimestampMs: v.int64(),
-      });
+      };
+      if (version >= OFFSET_VALUE_WITH_EXPIRY) committed.expireTimestampMs = v.int64();
+      this.set(group, topic, partition, committed);
     } else if (kind === GROUP_KEY) {
       if (value === null) groups.delete(group);
       else groups.set(group, parseGroupValue(value));

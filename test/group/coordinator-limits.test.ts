@@ -5,6 +5,7 @@
 
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
+import { encodeSubscriptionBytes } from '../../protocol/consumer-protocol';
 import { ErrorCode } from '../../protocol/errors';
 import { GroupCoordinator, CoordinatorOptions } from '../../src/group/coordinator';
 import type { CommittedOffset } from '../../src/group/offset-store';
@@ -61,6 +62,78 @@ test('a simple group keeps each offset for the retention time after its own comm
       undefined,
       'an empty group left with no offsets is removed',
     );
+  } finally {
+    logs.close();
+  }
+});
+
+test("a retention time sent with the commit (v2-4) sets that offset's expiry and survives a reload", async () => {
+  const { groups, clock, logs } = await coordinator();
+  try {
+    const start = clock.now;
+    groups.commitCheck('old-client', '', null, -1, 2);
+    groups.commit('old-client', [
+      { topic: 't', partition: 0, offset: { ...offset(3, clock.now), expireTimestampMs: start + MINUTE_MS } },
+      { topic: 't', partition: 1, offset: offset(4, clock.now) },
+    ]);
+    const partition = logs.get('__consumer_offsets', 0)!;
+    const reloaded = new GroupCoordinator({ partitionFor: () => partition, all: () => [partition] }, silentLogger, {
+      offsetsRetentionMs: 10 * MINUTE_MS,
+      offsetMetadataMaxBytes: 4096,
+      clock: () => clock.now,
+    });
+    await reloaded.start();
+    reloaded.stop();
+    assert.is(reloaded.fetchOffsets('old-client').get('t')?.get(0)?.expireTimestampMs, start + MINUTE_MS);
+    assert.is(reloaded.fetchOffsets('old-client').get('t')?.get(1)?.expireTimestampMs, undefined);
+    clock.now = start + MINUTE_MS + 1000;
+    groups.tick();
+    assert.equal(
+      [...(groups.fetchOffsets('old-client').get('t')?.keys() ?? [])],
+      [1],
+      'only the one with a retention time',
+    );
+  } finally {
+    logs.close();
+  }
+});
+
+test('a stable consumer group: offsets of topics no member subscribes to expire after their commit (KIP-496)', async () => {
+  const { groups, clock, logs } = await coordinator({ limits: { initialRebalanceDelayMs: 0 } });
+  try {
+    const start = clock.now;
+    const join = (memberId: string) =>
+      groups.join('live', {
+        memberId,
+        groupInstanceId: null,
+        clientId: 'c',
+        clientHost: 'h',
+        sessionTimeoutMs: 1_800_000,
+        rebalanceTimeoutMs: 60_000,
+        protocolType: 'consumer',
+        protocols: [{ name: 'range', metadata: encodeSubscriptionBytes({ version: 0, topics: ['kept'] }) }],
+        requireKnownMemberId: false,
+      });
+    const joined = await join('');
+    assert.is(joined.errorCode, ErrorCode.NONE);
+    const synced = await groups.sync('live', {
+      memberId: joined.memberId,
+      groupInstanceId: null,
+      generationId: joined.generationId,
+      protocolType: 'consumer',
+      protocolName: 'range',
+      assignments: [],
+    });
+    assert.is(synced.errorCode, ErrorCode.NONE);
+    groups.commit('live', [
+      { topic: 'kept', partition: 0, offset: offset(1, clock.now) },
+      { topic: 'dropped', partition: 0, offset: offset(2, clock.now) },
+    ]);
+    clock.now = start + 10 * MINUTE_MS + 1000;
+    groups.heartbeat('live', { memberId: joined.memberId, groupInstanceId: null, generationId: joined.generationId });
+    groups.tick();
+    assert.equal([...groups.fetchOffsets('live').keys()], ['kept'], 'the unsubscribed topic expired');
+    assert.equal(groups.describe('live')?.state, 'Stable');
   } finally {
     logs.close();
   }

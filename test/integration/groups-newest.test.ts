@@ -29,6 +29,7 @@ test.before(async () => {
       'brook.group.max.committed.offsets': '3',
       'brook.max.groups.per.request': '4',
       'brook.group.metadata.max.bytes': '4096',
+      'offsets.retention.check.interval.ms': '200',
     },
   });
   await kcat(broker.port, ['-P', '-t', 'present'], 'x\n');
@@ -160,6 +161,27 @@ test('FindCoordinator v4-v6: batched keys; share and unknown key types INVALID_R
     Array(5).fill(ErrorCode.INVALID_REQUEST),
     'past brook.max.groups.per.request',
   );
+});
+
+test('OffsetCommit v2-4 retention time: that offset expires after it, the rest stay', async () => {
+  const answer = await connection.request(ApiKey.OffsetCommit, 2, {
+    groupId: 'short-lived',
+    generationIdOrMemberEpoch: -1,
+    memberId: '',
+    retentionTimeMs: 300,
+    topics: [{ name: 'present', partitions: [{ partitionIndex: 0, committedOffset: 4, committedMetadata: null }] }],
+  });
+  assert.equal(codes(answer), [ErrorCode.NONE]);
+  const fetchOffset = async () => {
+    const fetched = await connection.request(ApiKey.OffsetFetch, 5, {
+      groupId: 'short-lived',
+      topics: [{ name: 'present', partitionIndexes: [0] }],
+    });
+    return Number(fetched.topics[0].partitions[0].committedOffset);
+  };
+  assert.is(await fetchOffset(), 4);
+  await until(async () => (await fetchOffset()) === -1, { what: 'the offset to expire', timeoutMs: 10000 });
+  assert.equal(codes(await commit(8, 'simple', -1, '', [0])), [0], 'offsets without a retention time stay');
 });
 
 test('OffsetCommit v9: GROUP_ID_NOT_FOUND for a generation into an unknown group, ILLEGAL_GENERATION before', async () => {
@@ -303,15 +325,22 @@ test('brook.group.coordinator.max.groups: a new group past it gets COORDINATOR_N
       protocolType: 'consumer',
       protocols: [{ name: 'range', metadata: Buffer.alloc(4) }],
     });
-  const listed = await own.request(ApiKey.ListGroups, 3, {});
-  let count = listed.groups.length;
-  assert.ok(count < GROUPS_MAX, `room left: ${count}`);
   try {
-    for (; count < GROUPS_MAX; count++) assert.equal(codes(await commitOwn(`filler-${count}`)), [0]);
-    assert.equal(codes(await commitOwn('one-too-many')), [ErrorCode.COORDINATOR_NOT_AVAILABLE]);
+    // Fill until refused (groups with offsets are not cleaned up meanwhile).
+    let filled = 0;
+    let refused: number[] = [];
+    for (; filled <= GROUPS_MAX; filled++) {
+      const answer = codes(await commitOwn(`filler-${filled}`));
+      if (answer[0] !== ErrorCode.NONE) {
+        refused = answer;
+        break;
+      }
+    }
+    assert.equal(refused, [ErrorCode.COORDINATOR_NOT_AVAILABLE], `refused after ${filled} new groups`);
+    assert.is((await own.request(ApiKey.ListGroups, 3, {})).groups.length, GROUPS_MAX);
     assert.is((await joinOwn('one-too-many')).errorCode, ErrorCode.COORDINATOR_NOT_AVAILABLE);
     assert.equal(codes(await commitOwn('simple')), [0], 'existing groups still commit');
-    const deleted = await own.request(ApiKey.DeleteGroups, 1, { groupsNames: [`filler-${GROUPS_MAX - 1}`] });
+    const deleted = await own.request(ApiKey.DeleteGroups, 1, { groupsNames: [`filler-${filled - 1}`] });
     assert.is(deleted.results[0].errorCode, ErrorCode.NONE);
     assert.is((await joinOwn('one-too-many')).errorCode, ErrorCode.MEMBER_ID_REQUIRED);
   } finally {

@@ -1,6 +1,7 @@
 // OffsetCommit (key 8), versions 0-9.
-// v1: generation and member id. v2-v4: retention time (ignored: offsets.retention.minutes
-// applies, as in Kafka 2.1+). v3: throttle time. v6: committed leader epoch. v7: group
+// v1: generation and member id. v2-v4: retention time: when not -1 the offsets expire that
+// long after the commit instead of by offsets.retention.minutes, as Kafka keeps it (they
+// still expire only when the group is empty or no longer subscribes). v3: throttle time. v6: committed leader epoch. v7: group
 // instance id. v8: flexible. v9: a commit naming a generation into a group that does not
 // exist is GROUP_ID_NOT_FOUND (ILLEGAL_GENERATION before), as Kafka's coordinator answers
 // for both protocols; Brook's groups are classic, so the field is a generation id.
@@ -17,6 +18,7 @@ import { ApiKey } from '../../../protocol/api-keys';
 import { ErrorCode } from '../../../protocol/errors';
 import { ApiHandler } from '../api-handler';
 import { NO_METADATA } from './09-offset-fetch';
+import type { CommittedOffset } from '../../group/offset-store';
 
 export const offsetCommit: ApiHandler<typeof ApiKey.OffsetCommit> = {
   apiKey: ApiKey.OffsetCommit,
@@ -44,8 +46,11 @@ export const offsetCommit: ApiHandler<typeof ApiKey.OffsetCommit> = {
     const accepted: {
       topic: string;
       partition: number;
-      offset: { offset: number; leaderEpoch: number; metadata: string | null; commitTimestampMs: number };
+      offset: CommittedOffset;
     }[] = [];
+    const retentionTimeMs = header.apiVersion >= 2 && header.apiVersion <= 4 ? request.retentionTimeMs : -1;
+    // Kept within what the offsets record can hold, however large the client's number.
+    const expireTimestampMs = retentionTimeMs === -1 ? null : Math.min(now + retentionTimeMs, Number.MAX_SAFE_INTEGER);
     // Partitions this commit would add to the group, against brook.group.max.committed.offsets.
     let committedCount = groups.committedOffsetCount(request.groupId);
     const added = new Set<string>();
@@ -73,6 +78,7 @@ export const offsetCommit: ApiHandler<typeof ApiKey.OffsetCommit> = {
               leaderEpoch: p.committedLeaderEpoch ?? -1,
               metadata: p.committedMetadata ?? NO_METADATA,
               commitTimestampMs: now,
+              expireTimestampMs,
             },
           });
         }
