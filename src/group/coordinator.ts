@@ -270,10 +270,15 @@ export class GroupCoordinator {
     });
   }
 
-  /** A group-level error code for requests that cannot be served at all right now. */
-  precheck(groupId: string): number {
+  /**
+   * A group-level error code for requests that cannot be served at all right now. The
+   * empty group id is INVALID_GROUP_ID for the membership APIs and OffsetDelete; Kafka
+   * serves it, for compatibility, in OffsetCommit, OffsetFetch, DescribeGroups and
+   * DeleteGroups (`emptyIdServed`).
+   */
+  precheck(groupId: string, emptyIdServed = false): number {
     if (!this.loaded) return ErrorCode.COORDINATOR_LOAD_IN_PROGRESS;
-    if (groupId === '') return ErrorCode.INVALID_GROUP_ID;
+    if (groupId === '' && !emptyIdServed) return ErrorCode.INVALID_GROUP_ID;
     if (!this.store.hosts(groupId)) return ErrorCode.NOT_COORDINATOR;
     if (this.partitionOf && this.loading.has(this.partitionOf(groupId))) return ErrorCode.COORDINATOR_LOAD_IN_PROGRESS;
     return ErrorCode.NONE;

@@ -137,7 +137,7 @@ test('FindCoordinator v4-v6: batched keys; share and unknown key types INVALID_R
     [
       ['a', ErrorCode.NONE],
       ['b', ErrorCode.NONE],
-      ['', ErrorCode.INVALID_GROUP_ID],
+      ['', ErrorCode.NONE],
     ],
   );
   assert.is(groups.coordinators[0].port, broker.port);
@@ -187,7 +187,9 @@ test('OffsetCommit v2-4 retention time: that offset expires after it, the rest s
 test('OffsetCommit v9: GROUP_ID_NOT_FOUND for a generation into an unknown group, ILLEGAL_GENERATION before', async () => {
   assert.equal(codes(await commit(9, 'ghost', 3, 'm', [0])), [ErrorCode.GROUP_ID_NOT_FOUND]);
   assert.equal(codes(await commit(8, 'ghost', 3, 'm', [0])), [ErrorCode.ILLEGAL_GENERATION], 'v8 keeps the old code');
-  assert.equal(codes(await commit(9, '', -1, '', [0])), [ErrorCode.INVALID_GROUP_ID]);
+  // Kafka serves the empty group id in OffsetCommit and OffsetFetch, not in the membership APIs.
+  assert.equal(codes(await commit(9, '', -1, '', [0])), [ErrorCode.NONE]);
+  assert.is((await join('', '', Buffer.alloc(4))).errorCode, ErrorCode.INVALID_GROUP_ID);
   assert.equal(codes(await commit(9, 'simple', -1, '', [1])), [ErrorCode.NONE]);
 });
 
@@ -214,7 +216,7 @@ test('OffsetFetch v9: member id and epoch ignored for classic groups; groups per
     ],
   );
   assert.equal([nobody.errorCode, Number(nobody.topics[0].partitions[0].committedOffset)], [ErrorCode.NONE, -1]);
-  assert.is(empty.errorCode, ErrorCode.INVALID_GROUP_ID);
+  assert.equal([empty.errorCode, Number(empty.topics[0]?.partitions[0]?.committedOffset)], [ErrorCode.NONE, 10]);
   const tooMany = await connection.request(ApiKey.OffsetFetch, 9, {
     groups: ['a', 'b', 'c', 'd', 'e'].map((groupId) => ({ groupId, topics: null })),
     requireStable: false,

@@ -28,7 +28,7 @@ export const offsetCommit: ApiHandler<typeof ApiKey.OffsetCommit> = {
   async handle(ctx, request) {
     const { broker, header } = ctx;
     const groups = broker.groups;
-    let errorCode = groups.precheck(request.groupId);
+    let errorCode = groups.precheck(request.groupId, true);
     if (errorCode === ErrorCode.NONE) {
       // v0 has no membership: it is a standalone commit.
       const generation = header.apiVersion >= 1 ? request.generationIdOrMemberEpoch : -1;

@@ -24,7 +24,7 @@ type TopicRequest = NonNullable<Request<typeof ApiKey.OffsetFetch>['topics']>[nu
 export const NO_METADATA = '';
 
 function groupAnswer(broker: Broker, groupId: string, topics: TopicRequest[] | null) {
-  const precheck = broker.groups.precheck(groupId);
+  const precheck = broker.groups.precheck(groupId, true);
   if (precheck !== ErrorCode.NONE) return { errorCode: precheck, topics: [] };
   const committed = broker.groups.fetchOffsets(groupId);
   const wanted: TopicRequest[] =

@@ -6,7 +6,8 @@
 // broker. There is no transaction coordinator yet, so key type 1 is refused with
 // COORDINATOR_NOT_AVAILABLE. There is no share coordinator either: key type 2 gets
 // INVALID_REQUEST, as Kafka answers it before v6 or without a share coordinator, and so
-// does any other key type (Kafka: "Unknown coordinator type").
+// does any other key type (Kafka: "Unknown coordinator type"). The empty group id has a
+// coordinator, as in Kafka, since OffsetCommit and OffsetFetch serve it.
 
 import { ApiKey } from '../../../protocol/api-keys';
 import { ErrorCode } from '../../../protocol/errors';
@@ -28,7 +29,6 @@ function answer(broker: Broker, key: string, keyType: number) {
     return refused(key, ErrorCode.COORDINATOR_NOT_AVAILABLE, 'transactions are not supported yet');
   if (keyType !== GROUP)
     return refused(key, ErrorCode.INVALID_REQUEST, `coordinator key type ${keyType} is not served`);
-  if (key === '') return refused(key, ErrorCode.INVALID_GROUP_ID, 'empty group id');
   if (!broker.groups.isLoaded) return refused(key, ErrorCode.COORDINATOR_NOT_AVAILABLE, 'offsets topic still loading');
   // The coordinator is the leader of the group's __consumer_offsets partition.
   const offsets = broker.quorum.image.topicsByName.get(OFFSETS_TOPIC);

@@ -22,7 +22,7 @@ export const describeGroups: ApiHandler<typeof ApiKey.DescribeGroups> = {
     if (request.groups.length > (ctx.broker.settings.maxGroupsPerRequest ?? DEFAULT_GROUPS_PER_REQUEST_MAX))
       return this.errorResponse(request, ErrorCode.INVALID_REQUEST, ctx.header.apiVersion);
     const groups = request.groups.map((groupId) => {
-      const precheck = ctx.broker.groups.precheck(groupId);
+      const precheck = ctx.broker.groups.precheck(groupId, true);
       const base = {
         errorCode: precheck,
         errorMessage: null as string | null,

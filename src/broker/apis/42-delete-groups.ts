@@ -16,7 +16,7 @@ export const deleteGroups: ApiHandler<typeof ApiKey.DeleteGroups> = {
     if (request.groupsNames.length > (ctx.broker.settings.maxGroupsPerRequest ?? DEFAULT_GROUPS_PER_REQUEST_MAX))
       return this.errorResponse(request, ErrorCode.INVALID_REQUEST, ctx.header.apiVersion);
     const results = request.groupsNames.map((groupId) => {
-      const precheck = ctx.broker.groups.precheck(groupId);
+      const precheck = ctx.broker.groups.precheck(groupId, true);
       return { groupId, errorCode: precheck !== ErrorCode.NONE ? precheck : ctx.broker.groups.deleteGroup(groupId) };
     });
     return { throttleTimeMs: 0, results };
