@@ -420,6 +420,10 @@ export class GroupCoordinator {
     const group = this.groups.get(groupId);
     if (!group && !this.store.groupIds().includes(groupId))
       return { groupError: ErrorCode.GROUP_ID_NOT_FOUND, results: [] };
+    // Kafka: a group with members that does not use the consumer protocol cannot say which
+    // topics it consumes, so none of its offsets may be deleted.
+    if (group && group.state !== 'Empty' && group.protocolType !== 'consumer')
+      return { groupError: ErrorCode.NON_EMPTY_GROUP, results: [] };
     const results = partitions.map(({ topic, partition }) => {
       if (group && group.state !== 'Empty' && subscribedTopics.has(topic)) return ErrorCode.GROUP_SUBSCRIBED_TO_TOPIC;
       this.store.deleteOffset(groupId, topic, partition);

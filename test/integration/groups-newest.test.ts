@@ -6,6 +6,7 @@
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { ApiKey } from '../../protocol/api-keys';
+import { encodeSubscriptionBytes } from '../../protocol/consumer-protocol';
 import { ErrorCode } from '../../protocol/errors';
 import { requestCodec, responseCodec } from '../../protocol/codec';
 import { encodeRequestFrame } from '../../protocol/frame';
@@ -266,6 +267,61 @@ test('ListGroups v4 state filter and v5 type filter, both case-insensitive', asy
   assert.is((await list(5, [], ['bogus'])).length, 0, 'an unknown type matches nothing');
   assert.ok((await list(4, [' empty '])).some((g: { groupId: string }) => g.groupId === 'simple'));
   assert.is((await list(4, ['Stable'])).filter((g: { groupId: string }) => g.groupId === 'simple').length, 0);
+});
+
+test('OffsetDelete: subscribed topics and non-consumer groups with members refused, as Kafka does', async () => {
+  const joinAs = async (groupId: string, protocolType: string, metadata: Buffer) => {
+    const request = (memberId: string) =>
+      connection.request(ApiKey.JoinGroup, 5, {
+        groupId,
+        sessionTimeoutMs: 6000,
+        rebalanceTimeoutMs: 6000,
+        memberId,
+        groupInstanceId: null,
+        protocolType,
+        protocols: [{ name: 'range', metadata }],
+      });
+    const first = await request('');
+    const joined = await request(first.memberId);
+    assert.is(joined.errorCode, ErrorCode.NONE);
+    const synced = await connection.request(ApiKey.SyncGroup, 3, {
+      groupId,
+      generationId: joined.generationId,
+      memberId: joined.memberId,
+      groupInstanceId: null,
+      assignments: [{ memberId: joined.memberId, assignment: Buffer.alloc(0) }],
+    });
+    assert.is(synced.errorCode, ErrorCode.NONE);
+    return joined.memberId;
+  };
+  const offsetDelete = (groupId: string) =>
+    connection.request(ApiKey.OffsetDelete, 0, {
+      groupId,
+      topics: [{ name: 'present', partitions: [{ partitionIndex: 0 }] }],
+    });
+  const consumer = await joinAs('subscribed', 'consumer', encodeSubscriptionBytes({ version: 0, topics: ['present'] }));
+  const connect = await joinAs('connector', 'connect', Buffer.from('worker'));
+  const subscribed = await offsetDelete('subscribed');
+  assert.equal(
+    [subscribed.errorCode, subscribed.topics[0].partitions[0].errorCode],
+    [ErrorCode.NONE, ErrorCode.GROUP_SUBSCRIBED_TO_TOPIC],
+  );
+  assert.is((await offsetDelete('connector')).errorCode, ErrorCode.NON_EMPTY_GROUP);
+  assert.is((await offsetDelete('nobody')).errorCode, ErrorCode.GROUP_ID_NOT_FOUND);
+  assert.is((await offsetDelete('')).errorCode, ErrorCode.INVALID_GROUP_ID);
+  const simple = await offsetDelete('simple');
+  assert.equal([simple.errorCode, simple.topics[0].partitions[0].errorCode], [ErrorCode.NONE, ErrorCode.NONE]);
+  for (const [groupId, memberId] of [
+    ['subscribed', consumer],
+    ['connector', connect],
+  ]) {
+    await connection.request(ApiKey.LeaveGroup, 5, {
+      groupId,
+      members: [{ memberId, groupInstanceId: null, reason: null }],
+    });
+    // An offset keeps the emptied group from being cleaned up while later tests count groups.
+    assert.equal(codes(await commit(8, groupId, -1, '', [1])), [ErrorCode.NONE]);
+  }
 });
 
 test('out-of-range versions: below the served range UNSUPPORTED_VERSION, beyond any schema a close', async () => {

@@ -1,6 +1,7 @@
 // OffsetDelete (key 47), version 0: deletes committed offsets of partitions a group no
 // longer consumes; refused (GROUP_SUBSCRIBED_TO_TOPIC) for topics an active member is
-// subscribed to.
+// subscribed to, and (NON_EMPTY_GROUP) for a group with members that does not use the
+// consumer protocol, whose subscriptions cannot be read, as Kafka refuses them.
 
 import { ApiKey } from '../../../protocol/api-keys';
 import { ErrorCode } from '../../../protocol/errors';
