@@ -246,7 +246,9 @@ export class Admin {
       includeAuthorizedOperations: false,
     });
     const g = answer.groups[0];
-    if (g.errorCode !== ErrorCode.NONE) throw new KafkaError(g.errorCode, `describe group ${groupId}`);
+    // From DescribeGroups v6 an unknown group is GROUP_ID_NOT_FOUND (still in state Dead); before, Dead alone.
+    if (g.errorCode !== ErrorCode.NONE && g.errorCode !== ErrorCode.GROUP_ID_NOT_FOUND)
+      throw new KafkaError(g.errorCode, `describe group ${groupId}`);
     const fetched = await broker.request(ApiKey.OffsetFetch, {
       groupId,
       topics: null,

@@ -236,13 +236,15 @@ export class GroupMember {
     if (
       code !== ErrorCode.REBALANCE_IN_PROGRESS &&
       code !== ErrorCode.ILLEGAL_GENERATION &&
-      code !== ErrorCode.UNKNOWN_MEMBER_ID
+      code !== ErrorCode.UNKNOWN_MEMBER_ID &&
+      // OffsetCommit v9+: the coordinator no longer knows the group at all.
+      code !== ErrorCode.GROUP_ID_NOT_FOUND
     )
       return;
     if (sentGenerationId !== this.generationId || sentMemberId !== this.memberId) return;
     // A rejoin under way already answers these.
     if (this.joining) return;
-    if (code === ErrorCode.UNKNOWN_MEMBER_ID) this.memberId = '';
+    if (code === ErrorCode.UNKNOWN_MEMBER_ID || code === ErrorCode.GROUP_ID_NOT_FOUND) this.memberId = '';
     if (code !== ErrorCode.REBALANCE_IN_PROGRESS) {
       this.membershipLost = true;
       this.generationId = -1;
