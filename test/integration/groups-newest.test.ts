@@ -226,6 +226,21 @@ test('OffsetFetch v9: member id and epoch ignored for classic groups; groups per
     tooMany.groups.map((g: { errorCode: number }) => g.errorCode),
     Array(5).fill(ErrorCode.INVALID_REQUEST),
   );
+  // A group named twice would answer its offsets twice: refused, so no small request answers more than is stored.
+  const repeated = await connection.request(ApiKey.OffsetFetch, 8, {
+    groups: [
+      { groupId: 'simple', topics: null },
+      { groupId: 'simple', topics: null },
+    ],
+    requireStable: false,
+  });
+  assert.equal(
+    repeated.groups.map((g: { errorCode: number; topics: unknown[] }) => [g.errorCode, g.topics.length]),
+    [
+      [ErrorCode.INVALID_REQUEST, 0],
+      [ErrorCode.INVALID_REQUEST, 0],
+    ],
+  );
 });
 
 test('DescribeGroups v6: an unknown group is GROUP_ID_NOT_FOUND with a message; v5 says Dead with no error', async () => {
@@ -249,6 +264,11 @@ test('DescribeGroups v6: an unknown group is GROUP_ID_NOT_FOUND with a message; 
     includeAuthorizedOperations: false,
   });
   assert.ok(tooMany.groups.every((g: { errorCode: number }) => g.errorCode === ErrorCode.INVALID_REQUEST));
+  const repeated = await connection.request(ApiKey.DescribeGroups, 6, {
+    groups: ['simple', 'simple'],
+    includeAuthorizedOperations: false,
+  });
+  assert.ok(repeated.groups.every((g: { errorCode: number }) => g.errorCode === ErrorCode.INVALID_REQUEST));
   const deleted = await connection.request(ApiKey.DeleteGroups, 2, { groupsNames: ['a', 'b', 'c', 'd', 'e'] });
   assert.ok(deleted.results.every((r: { errorCode: number }) => r.errorCode === ErrorCode.INVALID_REQUEST));
 });

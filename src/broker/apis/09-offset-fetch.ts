@@ -2,7 +2,8 @@
 // v1: log-backed offsets. v2: null topics = every committed partition; top-level error.
 // v3: throttle time. v5: committed leader epoch. v6: flexible. v7: requireStable (no
 // transactions here, so offsets are always stable). v8: several groups per request, at
-// most brook.max.groups.per.request (each gets INVALID_REQUEST past it). v9: member id
+// most brook.max.groups.per.request, each named once (otherwise each gets INVALID_REQUEST,
+// a deliberate difference: Kafka answers repeats). v9: member id
 // and member epoch per group: Kafka checks them only for KIP-848 consumer groups and
 // ignores them for classic groups, which are all Brook has, so they are ignored here.
 // An unknown group answers -1 offsets with no error, as Kafka's coordinator does.
@@ -22,6 +23,16 @@ type TopicRequest = NonNullable<Request<typeof ApiKey.OffsetFetch>['topics']>[nu
  * never null.
  */
 export const NO_METADATA = '';
+
+/**
+ * brook.max.groups.per.request, and each group named once: a group's answer grows with its
+ * state (every committed offset, every member's metadata), so naming one group many times
+ * would make a small request answer many times what the coordinator holds.
+ */
+export function groupsBounded(broker: Broker, groupIds: string[]): boolean {
+  if (groupIds.length > (broker.settings.maxGroupsPerRequest ?? DEFAULT_GROUPS_PER_REQUEST_MAX)) return false;
+  return new Set(groupIds).size === groupIds.length;
+}
 
 function groupAnswer(broker: Broker, groupId: string, topics: TopicRequest[] | null) {
   const precheck = broker.groups.precheck(groupId, true);
@@ -56,7 +67,12 @@ export const offsetFetch: ApiHandler<typeof ApiKey.OffsetFetch> = {
   handle(ctx, request) {
     const version = ctx.header.apiVersion;
     if (version >= 8) {
-      if (request.groups.length > (ctx.broker.settings.maxGroupsPerRequest ?? DEFAULT_GROUPS_PER_REQUEST_MAX))
+      if (
+        !groupsBounded(
+          ctx.broker,
+          request.groups.map((g) => g.groupId),
+        )
+      )
         return this.errorResponse(request, ErrorCode.INVALID_REQUEST, version);
       return {
         throttleTimeMs: 0,

@@ -3,13 +3,14 @@
 // v6: error message; an unknown group is answered Dead with GROUP_ID_NOT_FOUND and
 // "Group <id> not found." (KIP-1043), where older versions answer Dead with no error.
 // Member assignments are returned only once the group is Stable, as Kafka does. At most
-// brook.max.groups.per.request groups: past it every group gets INVALID_REQUEST.
+// brook.max.groups.per.request groups, each named once: otherwise every group gets
+// INVALID_REQUEST.
 
 import { ApiKey } from '../../../protocol/api-keys';
 import { ErrorCode } from '../../../protocol/errors';
 import type { ResponseInput } from '../../../protocol/apis';
 import { ApiHandler } from '../api-handler';
-import { DEFAULT_GROUPS_PER_REQUEST_MAX } from '../../group/coordinator';
+import { groupsBounded } from './09-offset-fetch';
 
 type DescribedMember = ResponseInput<typeof ApiKey.DescribeGroups>['groups'][number]['members'][number];
 
@@ -19,7 +20,7 @@ export const describeGroups: ApiHandler<typeof ApiKey.DescribeGroups> = {
   minVersion: 0,
   maxVersion: 6,
   handle(ctx, request) {
-    if (request.groups.length > (ctx.broker.settings.maxGroupsPerRequest ?? DEFAULT_GROUPS_PER_REQUEST_MAX))
+    if (!groupsBounded(ctx.broker, request.groups))
       return this.errorResponse(request, ErrorCode.INVALID_REQUEST, ctx.header.apiVersion);
     const groups = request.groups.map((groupId) => {
       const precheck = ctx.broker.groups.precheck(groupId, true);
