@@ -156,7 +156,12 @@ export class Group {
     // longer fits __consumer_offsets; refusing the one join that would cross keeps the
     // rest of the group working.
     const joining = request.protocols.reduce((sum, p) => sum + p.metadata.length, 0);
-    const others = this.metadataBytes() - this.protocolBytes(this.members.get(request.memberId));
+    // A member joining again (or a static member restarting) replaces its own protocols.
+    const instanceMember =
+      request.groupInstanceId !== null ? this.staticMembers.get(request.groupInstanceId) : undefined;
+    const current =
+      this.members.get(request.memberId) ?? (instanceMember ? this.members.get(instanceMember) : undefined);
+    const others = this.metadataBytes() - this.protocolBytes(current);
     if (others + joining > this.limits.groupMetadataBytesMax) {
       return [this.error(requestId, request.memberId, ErrorCode.UNKNOWN_SERVER_ERROR)];
     }

@@ -1,8 +1,9 @@
 // OffsetCommit (key 8), versions 0-9.
 // v1: generation and member id. v2-v4: retention time: when not -1 the offsets expire that
 // long after the commit instead of by offsets.retention.minutes, as Kafka keeps it (they
-// still expire only when the group is empty or no longer subscribes). v3: throttle time. v6: committed leader epoch. v7: group
-// instance id. v8: flexible. v9: a commit naming a generation into a group that does not
+// still expire only when the group is empty or no longer subscribes). v3: throttle time.
+// v6: committed leader epoch. v7: group instance id. v8: flexible.
+// v9: a commit naming a generation into a group that does not
 // exist is GROUP_ID_NOT_FOUND (ILLEGAL_GENERATION before), as Kafka's coordinator answers
 // for both protocols; Brook's groups are classic, so the field is a generation id.
 // Offsets are written to __consumer_offsets before the answer. A group holds at most
