@@ -66,6 +66,8 @@ type Waiter = (reply: JoinReply | SyncReply) => void;
 /** Defaults of brook.group.coordinator.max.groups and brook.group.max.committed.offsets. */
 export const DEFAULT_GROUPS_MAX = 100_000;
 export const DEFAULT_COMMITTED_OFFSETS_PER_GROUP_MAX = 100_000;
+/** Groups one tick's share of the clean-up pass looks at. */
+const CLEANUP_GROUPS_PER_TICK = 100;
 /** Default of brook.max.groups.per.request (groups or coordinator keys in one request). */
 export const DEFAULT_GROUPS_PER_REQUEST_MAX = 10_000;
 
@@ -86,6 +88,10 @@ export class GroupCoordinator {
   private timer: NodeJS.Timeout | null = null;
   private loaded = false;
   private lastCleanupMs: number;
+  /** Groups whose clock may have something to do: members, pending members, a rebalance. */
+  private readonly activeGroups = new Set<string>();
+  /** Groups the running clean-up pass has still to look at. */
+  private cleanupQueue: string[] = [];
   readonly store: OffsetStore;
   private readonly limits: GroupLimits;
   private readonly clock: () => number;
@@ -154,6 +160,7 @@ export class GroupCoordinator {
         const group = new Group(groupId, now, this.limits);
         group.restore(snapshot, now);
         this.groups.set(groupId, group);
+        this.activeGroups.add(groupId);
         count++;
       }
       for (const groupId of this.store.groupIds())
@@ -195,6 +202,7 @@ export class GroupCoordinator {
       const group = new Group(groupId, now, this.limits);
       group.restore(snapshot, now);
       this.groups.set(groupId, group);
+      this.activeGroups.add(groupId);
     }
     for (const groupId of this.store.groupIds())
       if (!this.groups.has(groupId)) this.groups.set(groupId, new Group(groupId, now, this.limits));
@@ -262,6 +270,8 @@ export class GroupCoordinator {
   }
 
   private park<T extends JoinReply | SyncReply>(groupId: string, run: (requestId: number) => void): Promise<T> {
+    // Only JoinGroup and SyncGroup give an idle group something for its clock to do.
+    this.activeGroups.add(groupId);
     const requestId = this.nextRequestId++;
     return new Promise<T>((resolve) => {
       this.waiters.set(requestId, resolve as Waiter);
@@ -434,16 +444,34 @@ export class GroupCoordinator {
 
   tick(): void {
     const now = this.clock();
-    const cleanup = now - this.lastCleanupMs >= (this.options.offsetsRetentionCheckIntervalMs ?? 600_000);
-    if (cleanup) this.lastCleanupMs = now;
-    for (const group of [...this.groups.values()]) {
+    for (const groupId of this.activeGroups) {
+      const group = this.groups.get(groupId);
+      if (!group || group.idle) {
+        this.activeGroups.delete(groupId);
+        continue;
+      }
       // Runs from a timer and may write to the offsets log: a failure is this group's, logged,
       // and the next tick tries again.
       try {
         this.apply(group, group.tick(now));
-        if (cleanup) this.cleanup(group, now);
       } catch (error) {
         this.logger.error('group timer step failed', { group: group.groupId, error: String(error) });
+      }
+    }
+    // The clean-up pass walks every group, a slice per tick, so that many groups do not
+    // stall the event loop at once.
+    if (this.cleanupQueue.length === 0) {
+      if (now - this.lastCleanupMs < (this.options.offsetsRetentionCheckIntervalMs ?? 600_000)) return;
+      this.lastCleanupMs = now;
+      this.cleanupQueue = [...this.groups.keys()];
+    }
+    for (const groupId of this.cleanupQueue.splice(0, CLEANUP_GROUPS_PER_TICK)) {
+      const group = this.groups.get(groupId);
+      if (!group) continue;
+      try {
+        this.cleanup(group, now);
+      } catch (error) {
+        this.logger.error('offsets clean-up failed', { group: groupId, error: String(error) });
       }
     }
   }

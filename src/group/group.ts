@@ -255,6 +255,11 @@ export class Group {
     return this.pendingMembers.size > 0;
   }
 
+  /** Nothing for the clock to do: no members, none pending (tick would return no effects). */
+  get idle(): boolean {
+    return this.state === 'Empty' && this.members.size === 0 && this.pendingMembers.size === 0;
+  }
+
   private protocolBytes(member: Member | undefined): number {
     return member ? member.protocols.reduce((sum, p) => sum + p.metadata.length, 0) : 0;
   }
