@@ -139,6 +139,50 @@ test('a stable consumer group: offsets of topics no member subscribes to expire 
   }
 });
 
+test('members still expire on the clock, in a live group and in one restored from the offsets topic', async () => {
+  const { groups, clock, logs } = await coordinator({
+    limits: { initialRebalanceDelayMs: 0 },
+    offsetsRetentionCheckIntervalMs: 3_600_000,
+  });
+  try {
+    const joined = await groups.join('ticking', {
+      memberId: '',
+      groupInstanceId: null,
+      clientId: 'c',
+      clientHost: 'h',
+      sessionTimeoutMs: 10_000,
+      rebalanceTimeoutMs: 10_000,
+      protocolType: 'consumer',
+      protocols: [{ name: 'range', metadata: encodeSubscriptionBytes({ version: 0, topics: ['t'] }) }],
+      requireKnownMemberId: false,
+    });
+    await groups.sync('ticking', {
+      memberId: joined.memberId,
+      groupInstanceId: null,
+      generationId: joined.generationId,
+      protocolType: 'consumer',
+      protocolName: 'range',
+      assignments: [],
+    });
+    const partition = logs.get('__consumer_offsets', 0)!;
+    const restored = new GroupCoordinator({ partitionFor: () => partition, all: () => [partition] }, silentLogger, {
+      offsetsRetentionMs: 10 * MINUTE_MS,
+      offsetMetadataMaxBytes: 4096,
+      tickIntervalMs: 3_600_000,
+      clock: () => clock.now,
+    });
+    await restored.start();
+    restored.stop();
+    assert.equal([groups.describe('ticking')?.state, restored.describe('ticking')?.state], ['Stable', 'Stable']);
+    clock.now += 11_000;
+    groups.tick();
+    restored.tick();
+    assert.equal([groups.describe('ticking')?.state, restored.describe('ticking')?.state], ['Empty', 'Empty']);
+  } finally {
+    logs.close();
+  }
+});
+
 test('brook.group.coordinator.max.groups: a new group past it is refused, known groups still work', async () => {
   const { groups, clock, logs } = await coordinator({ groupsMax: 2 });
   try {
