@@ -31,6 +31,7 @@ test.before(async () => {
       'brook.max.groups.per.request': '4',
       'brook.group.metadata.max.bytes': '4096',
       'offsets.retention.check.interval.ms': '200',
+      'brook.max.partitions.per.request': '50',
     },
   });
   await kcat(broker.port, ['-P', '-t', 'present'], 'x\n');
@@ -342,6 +343,29 @@ test('OffsetDelete: subscribed topics and non-consumer groups with members refus
     // An offset keeps the emptied group from being cleaned up while later tests count groups.
     assert.equal(codes(await commit(8, groupId, -1, '', [1])), [ErrorCode.NONE]);
   }
+});
+
+test('brook.max.partitions.per.request bounds OffsetCommit, OffsetFetch and OffsetDelete (INVALID_REQUEST)', async () => {
+  const many = Array.from({ length: 51 }, (_, i) => i);
+  const committed = await commit(9, 'simple', -1, '', many);
+  assert.ok(codes(committed).every((c) => c === ErrorCode.INVALID_REQUEST) && codes(committed).length === 51);
+  const fetched = await connection.request(ApiKey.OffsetFetch, 9, {
+    groups: [{ groupId: 'simple', topics: [{ name: 'present', partitionIndexes: many }] }],
+    requireStable: false,
+  });
+  assert.is(fetched.groups[0].errorCode, ErrorCode.INVALID_REQUEST);
+  const old = await connection.request(ApiKey.OffsetFetch, 5, {
+    groupId: 'simple',
+    topics: [{ name: 'present', partitionIndexes: many }],
+  });
+  assert.is(old.errorCode, ErrorCode.INVALID_REQUEST);
+  const deleted = await connection.request(ApiKey.OffsetDelete, 0, {
+    groupId: 'simple',
+    topics: [{ name: 'present', partitions: many.map((partitionIndex) => ({ partitionIndex })) }],
+  });
+  assert.is(deleted.errorCode, ErrorCode.INVALID_REQUEST);
+  const fifty = codes(await commit(9, 'simple', -1, '', many.slice(0, 50)));
+  assert.equal([fifty.length, fifty.includes(ErrorCode.INVALID_REQUEST)], [50, false], '50 is still served');
 });
 
 test('out-of-range versions: below the served range UNSUPPORTED_VERSION, beyond any schema a close', async () => {

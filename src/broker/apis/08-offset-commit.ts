@@ -6,6 +6,7 @@
 // v9: a commit naming a generation into a group that does not
 // exist is GROUP_ID_NOT_FOUND (ILLEGAL_GENERATION before), as Kafka's coordinator answers
 // for both protocols; Brook's groups are classic, so the field is a generation id.
+// At most brook.max.partitions.per.request partitions (all INVALID_REQUEST past it).
 // Offsets are written to __consumer_offsets before the answer. A group holds at most
 // brook.group.max.committed.offsets partitions: a commit for a new one past it gets
 // INVALID_COMMIT_OFFSET_SIZE (Kafka's code for a commit the offsets topic cannot take).
@@ -29,6 +30,10 @@ export const offsetCommit: ApiHandler<typeof ApiKey.OffsetCommit> = {
   async handle(ctx, request) {
     const { broker, header } = ctx;
     const groups = broker.groups;
+    let partitionCount = 0;
+    for (const topic of request.topics) partitionCount += topic.partitions.length;
+    if (partitionCount > broker.settings.maxPartitionsPerRequest)
+      return this.errorResponse(request, ErrorCode.INVALID_REQUEST, header.apiVersion);
     let errorCode = groups.precheck(request.groupId, true);
     if (errorCode === ErrorCode.NONE) {
       // v0 has no membership: it is a standalone commit.

@@ -6,7 +6,8 @@
 // a deliberate difference: Kafka answers repeats). v9: member id
 // and member epoch per group: Kafka checks them only for KIP-848 consumer groups and
 // ignores them for classic groups, which are all Brook has, so they are ignored here.
-// An unknown group answers -1 offsets with no error, as Kafka's coordinator does.
+// An unknown group answers -1 offsets with no error, as Kafka's coordinator does. At most
+// brook.max.partitions.per.request partitions named (all INVALID_REQUEST past it).
 
 import { ApiKey } from '../../../protocol/api-keys';
 import { ErrorCode } from '../../../protocol/errors';
@@ -66,6 +67,11 @@ export const offsetFetch: ApiHandler<typeof ApiKey.OffsetFetch> = {
   maxVersion: 9,
   handle(ctx, request) {
     const version = ctx.header.apiVersion;
+    const named = version >= 8 ? request.groups.flatMap((g) => g.topics ?? []) : (request.topics ?? []);
+    let partitionCount = 0;
+    for (const topic of named) partitionCount += topic.partitionIndexes.length;
+    if (partitionCount > ctx.broker.settings.maxPartitionsPerRequest)
+      return this.errorResponse(request, ErrorCode.INVALID_REQUEST, version);
     if (version >= 8) {
       if (
         !groupsBounded(

@@ -1,7 +1,8 @@
 // OffsetDelete (key 47), version 0: deletes committed offsets of partitions a group no
 // longer consumes; refused (GROUP_SUBSCRIBED_TO_TOPIC) for topics an active member is
 // subscribed to, and (NON_EMPTY_GROUP) for a group with members that does not use the
-// consumer protocol, whose subscriptions cannot be read, as Kafka refuses them.
+// consumer protocol, whose subscriptions cannot be read, as Kafka refuses them. At most
+// brook.max.partitions.per.request partitions (INVALID_REQUEST past it).
 
 import { ApiKey } from '../../../protocol/api-keys';
 import { ErrorCode } from '../../../protocol/errors';
@@ -15,6 +16,10 @@ export const offsetDelete: ApiHandler<typeof ApiKey.OffsetDelete> = {
   maxVersion: 0,
   handle(ctx, request) {
     const groups = ctx.broker.groups;
+    let partitionCount = 0;
+    for (const topic of request.topics) partitionCount += topic.partitions.length;
+    if (partitionCount > ctx.broker.settings.maxPartitionsPerRequest)
+      return this.errorResponse(request, ErrorCode.INVALID_REQUEST, 0);
     const precheck = groups.precheck(request.groupId);
     if (precheck !== ErrorCode.NONE) return this.errorResponse(request, precheck, 0);
     const group = groups.describe(request.groupId);
