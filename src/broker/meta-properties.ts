@@ -3,7 +3,7 @@
 // and written once, crash-safe, when the directory is new.
 
 import * as path from 'node:path';
-import { FileSystem } from '../log/file-system';
+import { FileSystem, mkdirDurable, readWholeFile, writeFileDurable } from '../log/file-system';
 import { META_PROPERTIES_FILE, TEMPORARY_SUFFIX } from '../log/on-disk-names';
 
 /** The key=value lines of a properties text (comments and blank lines skipped). */
@@ -17,32 +17,18 @@ function parseProperties(text: string): Record<string, string> {
 }
 
 function readText(fs: FileSystem, file: string): string {
-  const handle = fs.open(file);
-  try {
-    const raw = Buffer.alloc(handle.size());
-    handle.read(raw, 0, raw.length, 0);
-    return raw.toString('utf8');
-  } finally {
-    handle.close();
-  }
+  return readWholeFile(fs, file).toString('utf8');
 }
 
 /**
- * Writes the file so that a crash leaves either no file or the whole one: a temporary
- * file is written and fsynced, renamed over the name, and the directory is fsynced.
+ * Writes the file so that a crash leaves either no file or the whole one: the data
+ * directory is created durably (each new directory's parent fsynced), a temporary file is
+ * written and fsynced, renamed over the name, and the directory is fsynced.
  */
 function writeMetaProperties(fs: FileSystem, file: string, clusterId: string, nodeId: number): void {
-  const temp = `${file}${TEMPORARY_SUFFIX}`;
-  const handle = fs.open(temp);
-  try {
-    handle.truncate(0);
-    handle.append(Buffer.from(`#Brook data directory\nversion=1\ncluster.id=${clusterId}\nnode.id=${nodeId}\n`));
-    handle.sync();
-  } finally {
-    handle.close();
-  }
-  fs.rename(temp, file);
-  fs.syncDir(path.dirname(file));
+  mkdirDurable(fs, path.dirname(file));
+  const text = `#Brook data directory\nversion=1\ncluster.id=${clusterId}\nnode.id=${nodeId}\n`;
+  writeFileDurable(fs, file, Buffer.from(text), TEMPORARY_SUFFIX);
 }
 
 /**

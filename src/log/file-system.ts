@@ -1,6 +1,8 @@
 // The small file-system interface the log is written against, with the real node:fs
-// implementation and an in-memory one that models crashes: bytes written since the last
-// fsync may be lost on crash(), and a torn write may keep only a prefix of them.
+// implementation and an in-memory one that models power cuts: bytes written since the last
+// fsync may be lost on crash() (a torn write may keep only a prefix of them), and so may
+// directory entries (creates, renames, unlinks) not yet made durable by a directory fsync.
+// Helpers here create directories and replace files crash-safely.
 // The log uses synchronous calls on purpose: appends land in the page cache in a memcpy's
 // time, and a synchronous write is done before the produce is acknowledged.
 
@@ -117,49 +119,223 @@ export const realFileSystem: FileSystem = {
   },
 };
 
-/** A file in memory: `durable` bytes survived the last fsync; `data` is what readers see. */
-interface MemoryInode {
-  data: Buffer;
-  length: number;
-  durableLength: number;
-  durable: Buffer;
+/**
+ * Creates `dir` and any missing parent, and makes each new directory's entry durable
+ * (fsync of the directory that holds it), so a power cut cannot take the directory, and
+ * everything later made durable inside it, away.
+ */
+export function mkdirDurable(fs: FileSystem, dir: string): void {
+  const missing: string[] = [];
+  for (let current = dir; !fs.isDirectory(current); current = path.dirname(current)) {
+    missing.push(current);
+    if (path.dirname(current) === current) break;
+  }
+  if (missing.length === 0) return;
+  fs.mkdirp(dir);
+  for (const created of missing.reverse()) {
+    const parent = path.dirname(created);
+    if (parent !== created) fs.syncDir(parent);
+  }
 }
 
 /**
- * An in-memory file system for crash tests. `crash(random)` throws away everything not
- * fsynced, except that a random prefix of each file's unsynced tail may survive (a torn
- * write), which is exactly what a kill at the wrong moment or a power cut can leave.
+ * Replaces `file` crash-safely: the bytes go to `<file>.tmp`, which is fsynced, renamed
+ * over `file`, and the directory is fsynced. After a crash the name holds either the old
+ * contents or the new ones, whole.
  */
+export function writeFileDurable(fs: FileSystem, file: string, data: Buffer, temporarySuffix = '.tmp'): void {
+  const temp = `${file}${temporarySuffix}`;
+  const handle = fs.open(temp);
+  try {
+    handle.truncate(0);
+    handle.append(data);
+    handle.sync();
+  } finally {
+    handle.close();
+  }
+  fs.rename(temp, file);
+  fs.syncDir(path.dirname(file));
+}
+
+/** The whole contents of a small file. */
+export function readWholeFile(fs: FileSystem, file: string): Buffer {
+  const handle = fs.open(file);
+  try {
+    const raw = Buffer.alloc(handle.size());
+    handle.read(raw, 0, raw.length, 0);
+    return raw;
+  } finally {
+    handle.close();
+  }
+}
+
+/**
+ * A regular file in memory. `data[0, length)` is what readers see; `durable` is the
+ * contents as of the last fsync. `stableLength` is how much of the start is unchanged since
+ * that fsync (a truncate or an overwrite lowers it); appends leave it alone.
+ */
+interface MemoryInode {
+  kind: 'file';
+  data: Buffer;
+  length: number;
+  durable: Buffer;
+  stableLength: number;
+}
+
+/** A directory in memory: `durable` is its entries as of the last syncDir. */
+interface MemoryDir {
+  kind: 'dir';
+  durable: Map<string, MemoryInode | MemoryDir>;
+}
+
+/** The calls a fault can be injected into (`read` only when named explicitly). */
+export type FileOperation =
+  'open' | 'read' | 'append' | 'writeAt' | 'truncate' | 'sync' | 'mkdir' | 'rename' | 'unlink' | 'syncDir';
+
+/** Operations that change something: the default target of an injected fault. */
+const MUTATING_OPERATIONS: readonly FileOperation[] = [
+  'open',
+  'append',
+  'writeAt',
+  'truncate',
+  'sync',
+  'mkdir',
+  'rename',
+  'unlink',
+  'syncDir',
+];
+
+export interface FaultSpec {
+  /** The errno name the failing call throws with (ENOSPC, EIO, EROFS, EMFILE, ...). */
+  code: string;
+  /** Which calls fail (default: every call that changes something, and open). */
+  operations?: readonly FileOperation[];
+  /** Only calls on paths starting with this fail (default: all paths). */
+  pathPrefix?: string;
+  /** This many matching calls succeed first (default 0). */
+  skip?: number;
+  /** How many matching calls fail, then the fault is gone (default: every one, a persistent fault). */
+  times?: number;
+  /** A failing append or writeAt first writes the first half of its bytes (a short write). */
+  partialWrite?: boolean;
+}
+
 export interface MemoryFileSystemOptions {
   /**
-   * Directory entries are volatile until syncDir: crash() undoes every file rename whose
-   * target directory was not synced since, as a power cut can on a real disk. Off by
-   * default (a rename is durable at once), which is what the older crash tests assume.
+   * The crash model for directory entries. 'volatile' (the default, a power cut): a
+   * create, rename, unlink or mkdir is lost by crash() unless the directory holding the
+   * entry was synced (syncDir) after it. 'durable' (the older model): every entry change
+   * is durable at once, and an unsynced truncate too.
+   */
+  directoryEntries?: 'volatile' | 'durable';
+  /**
+   * With directoryEntries 'durable' only: renames stay volatile until syncDir of the
+   * directories involved (crash() undoes them). The 'volatile' model includes this.
    */
   volatileRenames?: boolean;
 }
 
-/** A file rename not yet made durable by syncDir of its target directory. */
-interface PendingRename {
-  from: string;
-  to: string;
-  moved: MemoryInode;
-  replaced: MemoryInode | undefined;
+/** An error like the ones node:fs throws (`code`, `syscall`, `path`). */
+function fileSystemError(code: string, operation: string, file: string): Error {
+  return Object.assign(new Error(`${code}: injected fault, ${operation} '${file}'`), {
+    code,
+    syscall: operation,
+    path: file,
+  });
 }
 
+/**
+ * An in-memory file system for crash tests, modelling what a power cut can leave:
+ * - file data not fsynced may be lost; of data appended since the last fsync a random
+ *   prefix may survive (a torn write); a file truncated or overwritten since its last fsync
+ *   comes back either as it was at that fsync or with the change and a prefix of what
+ *   followed it;
+ * - directory entries (created files and directories, renames, unlinks) not made durable
+ *   by syncDir of the directory holding them may be lost, per directory: a file created and
+ *   fsynced in a directory never synced can vanish, and a deleted one can come back.
+ * crash(random) applies the power cut; `random` in [0,1) decides each loss, and one that
+ * always returns 0 loses everything that was not made durable.
+ * injectFault() makes chosen calls throw like node:fs does (ENOSPC, EIO, ...).
+ */
 export class MemoryFileSystem implements FileSystem {
-  private readonly files = new Map<string, MemoryInode>();
-  private readonly dirs = new Set<string>(['/']);
-  private readonly pendingRenames: PendingRename[] = [];
+  private files = new Map<string, MemoryInode>();
+  private dirs = new Map<string, MemoryDir>([['/', { kind: 'dir', durable: new Map() }]]);
+  private readonly faults: (FaultSpec & { seen: number; failed: number })[] = [];
+  private readonly volatileEntries: boolean;
+  /** Counts of calls by operation (tests check what a code path did). */
+  readonly calls = new Map<FileOperation, number>();
 
-  constructor(private readonly options: MemoryFileSystemOptions = {}) {}
+  constructor(private readonly options: MemoryFileSystemOptions = {}) {
+    this.volatileEntries = (options.directoryEntries ?? 'volatile') === 'volatile';
+  }
+
+  /** Makes matching calls throw `code` until removed (the returned function) or clearFaults(). */
+  injectFault(spec: FaultSpec): () => void {
+    const fault = { ...spec, seen: 0, failed: 0 };
+    this.faults.push(fault);
+    return () => {
+      const at = this.faults.indexOf(fault);
+      if (at >= 0) this.faults.splice(at, 1);
+    };
+  }
+
+  clearFaults(): void {
+    this.faults.length = 0;
+  }
+
+  /** The fault that fails this call now, if any (counts the call against every matching fault). */
+  private fault(operation: FileOperation, file: string): FaultSpec | null {
+    this.calls.set(operation, (this.calls.get(operation) ?? 0) + 1);
+    let hit: FaultSpec | null = null;
+    for (const fault of this.faults) {
+      const operations = fault.operations ?? MUTATING_OPERATIONS;
+      if (!operations.includes(operation)) continue;
+      if (fault.pathPrefix !== undefined && !file.startsWith(fault.pathPrefix)) continue;
+      fault.seen++;
+      if (fault.seen <= (fault.skip ?? 0)) continue;
+      if (fault.failed >= (fault.times ?? Infinity)) continue;
+      fault.failed++;
+      hit ??= fault;
+    }
+    return hit;
+  }
+
+  private check(operation: FileOperation, file: string): void {
+    const fault = this.fault(operation, file);
+    if (fault) throw fileSystemError(fault.code, operation, file);
+  }
+
+  /** Entries of a directory as they are now, by name. */
+  private liveEntries(dir: string): Map<string, MemoryInode | MemoryDir> {
+    const out = new Map<string, MemoryInode | MemoryDir>();
+    const prefix = dir.endsWith('/') ? dir : `${dir}/`;
+    for (const [name, node] of [...this.files, ...this.dirs]) {
+      if (name.startsWith(prefix) && name.length > prefix.length && !name.slice(prefix.length).includes('/'))
+        out.set(name.slice(prefix.length), node);
+    }
+    return out;
+  }
+
+  /** Makes a directory's current entries its durable ones (syncDir). */
+  private commitDir(dir: string): void {
+    const node = this.dirs.get(dir);
+    if (node) node.durable = this.liveEntries(dir);
+  }
+
+  /** The older model commits entry changes at once. */
+  private entriesChanged(...dirs: string[]): void {
+    if (this.volatileEntries) return;
+    for (const dir of dirs) this.commitDir(dir);
+  }
 
   open(file: string): FileHandle {
+    this.check('open', file);
     let inode = this.files.get(file);
     if (!inode) {
-      inode = { data: Buffer.alloc(1024), length: 0, durableLength: 0, durable: Buffer.alloc(0) };
+      this.mkdirpUnchecked(path.dirname(file));
+      inode = { kind: 'file', data: Buffer.alloc(1024), length: 0, durable: Buffer.alloc(0), stableLength: 0 };
       this.files.set(file, inode);
-      this.dirs.add(path.dirname(file));
+      this.entriesChanged(path.dirname(file));
     }
     const node = inode;
     const grow = (needed: number) => {
@@ -168,33 +344,57 @@ export class MemoryFileSystem implements FileSystem {
       node.data.copy(next, 0, 0, node.length);
       node.data = next;
     };
+    const shortWrite = (operation: FileOperation, data: Buffer, write: (part: Buffer) => void) => {
+      const fault = this.fault(operation, file);
+      if (!fault) return;
+      if (fault.partialWrite) write(data.subarray(0, data.length >>> 1));
+      throw fileSystemError(fault.code, operation, file);
+    };
+    const appendPart = (part: Buffer) => {
+      grow(node.length + part.length);
+      part.copy(node.data, node.length);
+      node.length += part.length;
+    };
+    const writeAt = (data: Buffer, position: number) => {
+      grow(position + data.length);
+      if (position > node.length) node.data.fill(0, node.length, position);
+      data.copy(node.data, position);
+      if (position < node.length) node.stableLength = Math.min(node.stableLength, position);
+      node.length = Math.max(node.length, position + data.length);
+    };
     return {
       read: (target, targetOffset, length, position) => {
+        this.check('read', file);
         const n = Math.max(0, Math.min(length, node.length - position));
         node.data.copy(target, targetOffset, position, position + n);
         return n;
       },
       append: (data) => {
-        for (const part of Array.isArray(data) ? data : [data]) {
-          grow(node.length + part.length);
-          part.copy(node.data, node.length);
-          node.length += part.length;
-        }
+        const parts = Array.isArray(data) ? data : [data];
+        shortWrite('append', parts.length === 1 ? parts[0] : Buffer.concat(parts), appendPart);
+        for (const part of parts) appendPart(part);
       },
       writeAt: (data, position) => {
-        grow(position + data.length);
-        data.copy(node.data, position);
-        node.length = Math.max(node.length, position + data.length);
+        shortWrite('writeAt', data, (part) => writeAt(part, position));
+        writeAt(data, position);
       },
       size: () => node.length,
       truncate: (length) => {
+        this.check('truncate', file);
         if (length < node.length) node.data.fill(0, length, node.length);
         else grow(length);
         node.length = length;
+        node.stableLength = Math.min(node.stableLength, length);
+        if (!this.volatileEntries && length < node.durable.length) {
+          // The older model: a truncate is durable at once.
+          node.durable = Buffer.from(node.durable.subarray(0, length));
+          node.stableLength = node.durable.length;
+        }
       },
       sync: () => {
+        this.check('sync', file);
         node.durable = Buffer.from(node.data.subarray(0, node.length));
-        node.durableLength = node.length;
+        node.stableLength = node.length;
       },
       close: () => undefined,
     };
@@ -205,52 +405,59 @@ export class MemoryFileSystem implements FileSystem {
   }
 
   readdir(dir: string): string[] {
-    const names = new Set<string>();
-    const prefix = dir.endsWith('/') ? dir : `${dir}/`;
-    for (const name of [...this.files.keys(), ...this.dirs]) {
-      if (name.startsWith(prefix) && name.length > prefix.length) names.add(name.slice(prefix.length).split('/')[0]);
+    return [...this.liveEntries(dir).keys()].sort();
+  }
+
+  private mkdirpUnchecked(dir: string): void {
+    const created: string[] = [];
+    for (let current = dir; current !== '/' && current !== '.' && !this.dirs.has(current);) {
+      this.dirs.set(current, { kind: 'dir', durable: new Map() });
+      created.push(current);
+      current = path.dirname(current);
     }
-    return [...names].sort();
+    for (const name of created) this.entriesChanged(path.dirname(name));
   }
 
   mkdirp(dir: string): void {
-    let current = dir;
-    while (current !== '/' && current !== '.' && !this.dirs.has(current)) {
-      this.dirs.add(current);
-      current = path.dirname(current);
-    }
+    if (!this.dirs.has(dir)) this.check('mkdir', dir);
+    this.mkdirpUnchecked(dir);
   }
 
   rename(from: string, to: string): void {
+    this.check('rename', from);
     const inode = this.files.get(from);
     if (inode) {
-      if (this.options.volatileRenames)
-        this.pendingRenames.push({ from, to, moved: inode, replaced: this.files.get(to) });
+      this.mkdirpUnchecked(path.dirname(to));
       this.files.delete(from);
       this.files.set(to, inode);
-      return;
-    }
-    for (const [name, node] of [...this.files]) {
-      if (name.startsWith(`${from}/`)) {
-        this.files.delete(name);
-        this.files.set(to + name.slice(from.length), node);
+    } else {
+      for (const [name, node] of [...this.files]) {
+        if (name.startsWith(`${from}/`)) {
+          this.files.delete(name);
+          this.files.set(to + name.slice(from.length), node);
+        }
+      }
+      for (const [name, node] of [...this.dirs]) {
+        if (name === from || name.startsWith(`${from}/`)) {
+          this.dirs.delete(name);
+          this.dirs.set(to + name.slice(from.length), node);
+        }
       }
     }
-    for (const name of [...this.dirs]) {
-      if (name === from || name.startsWith(`${from}/`)) {
-        this.dirs.delete(name);
-        this.dirs.add(to + name.slice(from.length));
-      }
-    }
+    if (!this.options.volatileRenames) this.entriesChanged(path.dirname(from), path.dirname(to));
   }
 
   unlink(file: string): void {
-    this.files.delete(file);
+    this.check('unlink', file);
+    if (this.files.delete(file)) this.entriesChanged(path.dirname(file));
   }
 
   removeTree(dir: string): void {
+    this.check('unlink', dir);
     for (const name of [...this.files.keys()]) if (name === dir || name.startsWith(`${dir}/`)) this.files.delete(name);
-    for (const name of [...this.dirs]) if (name === dir || name.startsWith(`${dir}/`)) this.dirs.delete(name);
+    for (const name of [...this.dirs.keys()]) if (name === dir || name.startsWith(`${dir}/`)) this.dirs.delete(name);
+    if (this.volatileEntries) return;
+    for (const name of this.dirs.keys()) this.commitDir(name);
   }
 
   isDirectory(file: string): boolean {
@@ -258,34 +465,61 @@ export class MemoryFileSystem implements FileSystem {
   }
 
   syncDir(dir: string): void {
-    for (let i = this.pendingRenames.length - 1; i >= 0; i--) {
-      if (path.dirname(this.pendingRenames[i].to) === dir) this.pendingRenames.splice(i, 1);
-    }
+    this.check('syncDir', dir);
+    this.commitDir(dir);
   }
 
-  /** Simulates a crash; `random` in [0,1) picks how much of each unsynced tail survives. */
+  /** Simulates a power cut; `random` in [0,1) decides what of the not-yet-durable survives. */
   crash(random: () => number): void {
-    for (const inode of this.files.values()) {
-      const unsynced = inode.length - inode.durableLength;
-      let keep = inode.durableLength;
-      if (unsynced > 0) keep += Math.floor(random() * (unsynced + 1));
-      else keep = inode.length;
-      const survivor = Buffer.alloc(Math.max(1024, keep));
-      inode.durable.copy(survivor, 0, 0, Math.min(inode.durableLength, keep));
-      if (keep > inode.durableLength) inode.data.copy(survivor, inode.durableLength, inode.durableLength, keep);
-      inode.data = survivor;
-      inode.length = keep;
-      inode.durableLength = Math.min(inode.durableLength, keep);
+    // Directories first: which entries exist after the cut. A directory whose entries
+    // changed since its last syncDir keeps the changes or loses them, as a whole.
+    const survivingEntries = new Map<MemoryDir, Map<string, MemoryInode | MemoryDir>>();
+    for (const [dir, node] of this.dirs) {
+      const live = this.liveEntries(dir);
+      const changed = live.size !== node.durable.size || [...live].some(([name, n]) => node.durable.get(name) !== n);
+      survivingEntries.set(node, changed && this.volatileEntries && random() >= 0.5 ? live : node.durable);
     }
-    // Renames the directory never made durable are undone, newest first.
-    for (const rename of this.pendingRenames.reverse()) {
-      if (this.files.get(rename.to) === rename.moved) {
-        if (rename.replaced) this.files.set(rename.to, rename.replaced);
-        else this.files.delete(rename.to);
+    // Directories no longer reachable by their live name keep their durable entries.
+    const files = new Map<string, MemoryInode>();
+    const dirs = new Map<string, MemoryDir>();
+    const walk = (dir: string, node: MemoryDir) => {
+      dirs.set(dir, node);
+      for (const [name, child] of survivingEntries.get(node) ?? node.durable) {
+        const full = dir === '/' ? `/${name}` : `${dir}/${name}`;
+        if (child.kind === 'dir') {
+          if (!dirs.has(full)) walk(full, child);
+        } else files.set(full, child);
       }
-      this.files.set(rename.from, rename.moved);
+    };
+    walk('/', this.dirs.get('/')!);
+    // Then each surviving file's bytes.
+    for (const inode of new Set(files.values())) this.crashFile(inode, random);
+    this.files = files;
+    this.dirs = dirs;
+    for (const dir of dirs.keys()) this.commitDir(dir);
+  }
+
+  private crashFile(inode: MemoryInode, random: () => number): void {
+    const durableLength = inode.durable.length;
+    let keep: Buffer;
+    if (inode.stableLength >= durableLength) {
+      // Only appends since the last fsync: a prefix of them survives.
+      if (inode.length === durableLength) return;
+      const length = durableLength + Math.floor(random() * (inode.length - durableLength + 1));
+      keep = inode.data.subarray(0, length);
+    } else if (random() < 0.5) {
+      // A truncate or overwrite since the last fsync that never reached the disk.
+      keep = inode.durable;
+    } else {
+      const length = inode.stableLength + Math.floor(random() * (inode.length - inode.stableLength + 1));
+      keep = inode.data.subarray(0, length);
     }
-    this.pendingRenames.length = 0;
+    const survivor = Buffer.alloc(Math.max(1024, keep.length));
+    keep.copy(survivor);
+    inode.data = survivor;
+    inode.length = keep.length;
+    inode.durable = Buffer.from(survivor.subarray(0, keep.length));
+    inode.stableLength = keep.length;
   }
 
   /** Flips one byte of a file (corruption tests). */
@@ -293,9 +527,21 @@ export class MemoryFileSystem implements FileSystem {
     const inode = this.files.get(file);
     if (!inode || position >= inode.length) throw new Error(`cannot corrupt ${file} at ${position}`);
     inode.data[position] ^= 0xff;
+    if (position < inode.durable.length) inode.durable[position] ^= 0xff;
   }
 
   fileSize(file: string): number {
     return this.files.get(file)?.length ?? -1;
+  }
+
+  /** Whether a crash now could lose or change anything (every file and entry durable). */
+  isQuiescent(): boolean {
+    for (const [dir, node] of this.dirs) {
+      const live = this.liveEntries(dir);
+      if (live.size !== node.durable.size || [...live].some(([name, n]) => node.durable.get(name) !== n)) return false;
+    }
+    for (const inode of this.files.values())
+      if (inode.stableLength < inode.durable.length || inode.length !== inode.durable.length) return false;
+    return true;
   }
 }

@@ -3,10 +3,11 @@
 // that comes back after leader changes asks the leader where its last epoch ended there
 // (OffsetForLeaderEpoch) and cuts what it wrote past that point; the leader answers from
 // this cache. Kept in memory and in `leader-epoch-checkpoint` (text: a version line, a
-// count line, then "epoch startOffset" lines), rewritten atomically on each change.
+// count line, then "epoch startOffset" lines), rewritten crash-safely on each change (temporary file, fsync,
+// rename, directory fsync).
 
 import * as path from 'node:path';
-import { FileSystem } from './file-system';
+import { FileSystem, readWholeFile, writeFileDurable } from './file-system';
 
 import { LEADER_EPOCH_FILE, TEMPORARY_SUFFIX } from './on-disk-names';
 
@@ -38,10 +39,7 @@ export class LeaderEpochCache {
     if (!this.fs) return false;
     const file = path.join(this.dir, LEADER_EPOCH_FILE);
     if (!this.fs.exists(file)) return false;
-    const handle = this.fs.open(file);
-    const raw = Buffer.alloc(handle.size());
-    handle.read(raw, 0, raw.length, 0);
-    handle.close();
+    const raw = readWholeFile(this.fs, file);
     const lines = raw
       .toString('utf8')
       .split('\n')
@@ -63,12 +61,7 @@ export class LeaderEpochCache {
     if (!this.fs) return;
     const file = path.join(this.dir, LEADER_EPOCH_FILE);
     const text = `0\n${this.entries.length}\n${this.entries.map((e) => `${e.epoch} ${e.startOffset}`).join('\n')}\n`;
-    const handle = this.fs.open(`${file}${TEMPORARY_SUFFIX}`);
-    handle.truncate(0);
-    handle.append(Buffer.from(text));
-    handle.sync();
-    handle.close();
-    this.fs.rename(`${file}${TEMPORARY_SUFFIX}`, file);
+    writeFileDurable(this.fs, file, Buffer.from(text), TEMPORARY_SUFFIX);
   }
 
   all(): readonly EpochEntry[] {

@@ -6,7 +6,7 @@
 // worker pool), and which the metadata does not know (set aside as strays).
 
 import * as path from 'node:path';
-import { FileSystem, realFileSystem } from './file-system';
+import { FileSystem, mkdirDurable, realFileSystem } from './file-system';
 import {
   deletedDirName,
   isDeletedDirName,
@@ -71,7 +71,7 @@ export class LogManager {
    * opened (and recovered) when the broker asks for it with its topic config.
    */
   open(): void {
-    this.fs.mkdirp(this.root);
+    mkdirDurable(this.fs, this.root);
     for (const name of this.fs.readdir(this.root)) {
       if (isDeletedDirName(name)) this.fs.removeTree(path.join(this.root, name));
     }
@@ -203,6 +203,7 @@ export class LogManager {
       const from = path.join(this.root, name);
       const to = path.join(this.root, deletedDirName(parsed.topic, parsed.partition));
       this.fs.rename(from, to);
+      this.fs.syncDir(this.root);
       this.fs.removeTree(to);
     }
   }
@@ -218,6 +219,7 @@ export class LogManager {
     if (!this.fs.exists(from)) return;
     const to = path.join(this.root, deletedDirName(topic, partition));
     this.fs.rename(from, to);
+    this.fs.syncDir(this.root);
     this.fs.removeTree(to);
   }
 
@@ -229,6 +231,7 @@ export class LogManager {
     const from = this.partitionDir(topic, partition);
     const to = path.join(this.root, strayDirName(topic, partition));
     this.fs.rename(from, to);
+    this.fs.syncDir(this.root);
     return to;
   }
 

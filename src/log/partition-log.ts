@@ -13,7 +13,7 @@ import {
   RECORD_BATCH_OVERHEAD,
   RecordBatchView,
 } from '../../protocol/record-batch';
-import { FileSystem } from './file-system';
+import { FileSystem, mkdirDurable } from './file-system';
 import { ProducerStateTable } from './producer-state';
 import { Segment, SegmentLimits } from './segment';
 import {
@@ -113,7 +113,7 @@ export class PartitionLog {
   /** Opens (recovering if the last shutdown was not clean) or creates the partition. */
   static open(options: PartitionLogOptions, preTruncatedBytes = 0): PartitionLog {
     const { fs, dir } = options;
-    fs.mkdirp(dir);
+    mkdirDurable(fs, dir);
     const cleanMarker = path.join(dir, CLEAN_SHUTDOWN_FILE);
     const clean = fs.exists(cleanMarker);
     const names = fs.readdir(dir);
@@ -156,7 +156,11 @@ export class PartitionLog {
     }
     log.epochs.truncateFromStart(log.logStartOffset);
     log.epochs.truncateFromEnd(log.logEndOffset);
-    if (clean) fs.unlink(cleanMarker);
+    if (clean) {
+      // The marker must not come back after a crash: the next start would skip recovery.
+      fs.unlink(cleanMarker);
+      fs.syncDir(dir);
+    }
     return log;
   }
 
@@ -302,6 +306,9 @@ export class PartitionLog {
   }
 
   private roll(): void {
+    // The outgoing segment is complete: its data and indexes are made durable now, so
+    // a sealed segment is never left with an unsynced tail.
+    this.active.flush();
     this.writeProducerSnapshot();
     this.segments.push(Segment.create(this.fs, this.dir, this.logEndOffset, this.limits));
   }
@@ -443,6 +450,8 @@ export class PartitionLog {
       segment.close();
       this.deleteSegmentFiles(segment.baseOffset);
     }
+    // The deletions are durable before anything is written past the cut.
+    this.fs.syncDir(this.dir);
     this.active.truncateTo(target);
     this.logEndOffset = this.active.nextOffset;
     this.hw = Math.min(this.hw, this.logEndOffset);
@@ -513,6 +522,7 @@ export class PartitionLog {
     }
     for (const name of this.fs.readdir(this.dir))
       if (isProducerSnapshotName(name)) this.fs.unlink(path.join(this.dir, name));
+    // Segment.create syncs the directory: the old segments cannot come back after a crash.
     this.segments.push(Segment.create(this.fs, this.dir, offset, this.limits));
     this.logStartOffset = offset;
     this.logEndOffset = offset;
@@ -706,6 +716,7 @@ export class PartitionLog {
     const marker = this.fs.open(path.join(this.dir, CLEAN_SHUTDOWN_FILE));
     marker.sync();
     marker.close();
+    this.fs.syncDir(this.dir);
   }
 
   /** Closes without the clean-shutdown marker (deletion, crash tests). */

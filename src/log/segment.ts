@@ -86,6 +86,8 @@ export class Segment {
     segment.logFile.truncate(0);
     segment.indexFile.truncate(0);
     segment.timeIndexFile.truncate(0);
+    // The new names are durable before anything is written to them.
+    fs.syncDir(dir);
     return segment;
   }
 
