@@ -237,11 +237,18 @@ export interface MemoryFileSystemOptions {
 
 /** An error like the ones node:fs throws (`code`, `syscall`, `path`). */
 function fileSystemError(code: string, operation: string, file: string): Error {
-  return Object.assign(new Error(`${code}: injected fault, ${operation} '${file}'`), {
-    code,
-    syscall: operation,
-    path: file,
-  });
+  // No stack trace: crash tests throw thousands of these, and the message says it all.
+  const limit = Error.stackTraceLimit;
+  Error.stackTraceLimit = 0;
+  try {
+    return Object.assign(new Error(`${code}: injected fault, ${operation} '${file}'`), {
+      code,
+      syscall: operation,
+      path: file,
+    });
+  } finally {
+    Error.stackTraceLimit = limit;
+  }
 }
 
 /**
@@ -260,6 +267,8 @@ function fileSystemError(code: string, operation: string, file: string): Error {
 export class MemoryFileSystem implements FileSystem {
   private files = new Map<string, MemoryInode>();
   private dirs = new Map<string, MemoryDir>([['/', { kind: 'dir', durable: new Map() }]]);
+  /** The live entries of each directory, by name (kept with `files` and `dirs`). */
+  private children = new Map<string, Map<string, MemoryInode | MemoryDir>>();
   private readonly faults: (FaultSpec & { seen: number; failed: number })[] = [];
   private readonly volatileEntries: boolean;
   /** Counts of calls by operation (tests check what a code path did). */
@@ -286,6 +295,7 @@ export class MemoryFileSystem implements FileSystem {
   /** The fault that fails this call now, if any (counts the call against every matching fault). */
   private fault(operation: FileOperation, file: string): FaultSpec | null {
     this.calls.set(operation, (this.calls.get(operation) ?? 0) + 1);
+    if (this.faults.length === 0) return null;
     let hit: FaultSpec | null = null;
     for (const fault of this.faults) {
       const operations = fault.operations ?? MUTATING_OPERATIONS;
@@ -305,15 +315,24 @@ export class MemoryFileSystem implements FileSystem {
     if (fault) throw fileSystemError(fault.code, operation, file);
   }
 
-  /** Entries of a directory as they are now, by name. */
+  /** Entries of a directory as they are now, by name (a copy). */
   private liveEntries(dir: string): Map<string, MemoryInode | MemoryDir> {
-    const out = new Map<string, MemoryInode | MemoryDir>();
-    const prefix = dir.endsWith('/') ? dir : `${dir}/`;
-    for (const [name, node] of [...this.files, ...this.dirs]) {
-      if (name.startsWith(prefix) && name.length > prefix.length && !name.slice(prefix.length).includes('/'))
-        out.set(name.slice(prefix.length), node);
-    }
-    return out;
+    return new Map(this.children.get(dir) ?? []);
+  }
+
+  private link(full: string, node: MemoryInode | MemoryDir): void {
+    if (node.kind === 'file') this.files.set(full, node);
+    else this.dirs.set(full, node);
+    const parent = path.dirname(full);
+    let entries = this.children.get(parent);
+    if (!entries) this.children.set(parent, (entries = new Map()));
+    entries.set(path.basename(full), node);
+  }
+
+  private unlinkEntry(full: string): boolean {
+    const existed = this.files.delete(full) || this.dirs.delete(full);
+    this.children.get(path.dirname(full))?.delete(path.basename(full));
+    return existed;
   }
 
   /** Makes a directory's current entries its durable ones (syncDir). */
@@ -333,8 +352,8 @@ export class MemoryFileSystem implements FileSystem {
     let inode = this.files.get(file);
     if (!inode) {
       this.mkdirpUnchecked(path.dirname(file));
-      inode = { kind: 'file', data: Buffer.alloc(1024), length: 0, durable: Buffer.alloc(0), stableLength: 0 };
-      this.files.set(file, inode);
+      inode = { kind: 'file', data: Buffer.alloc(256), length: 0, durable: Buffer.alloc(0), stableLength: 0 };
+      this.link(file, inode);
       this.entriesChanged(path.dirname(file));
     }
     const node = inode;
@@ -411,7 +430,7 @@ export class MemoryFileSystem implements FileSystem {
   private mkdirpUnchecked(dir: string): void {
     const created: string[] = [];
     for (let current = dir; current !== '/' && current !== '.' && !this.dirs.has(current);) {
-      this.dirs.set(current, { kind: 'dir', durable: new Map() });
+      this.link(current, { kind: 'dir', durable: new Map() });
       created.push(current);
       current = path.dirname(current);
     }
@@ -428,34 +447,26 @@ export class MemoryFileSystem implements FileSystem {
     const inode = this.files.get(from);
     if (inode) {
       this.mkdirpUnchecked(path.dirname(to));
-      this.files.delete(from);
-      this.files.set(to, inode);
+      this.unlinkEntry(to);
+      this.unlinkEntry(from);
+      this.link(to, inode);
     } else {
-      for (const [name, node] of [...this.files]) {
-        if (name.startsWith(`${from}/`)) {
-          this.files.delete(name);
-          this.files.set(to + name.slice(from.length), node);
-        }
-      }
-      for (const [name, node] of [...this.dirs]) {
-        if (name === from || name.startsWith(`${from}/`)) {
-          this.dirs.delete(name);
-          this.dirs.set(to + name.slice(from.length), node);
-        }
-      }
+      const moved = [...this.files, ...this.dirs].filter(([name]) => name === from || name.startsWith(`${from}/`));
+      for (const [name] of moved) this.unlinkEntry(name);
+      for (const [name, node] of moved) this.link(to + name.slice(from.length), node);
     }
     if (!this.options.volatileRenames) this.entriesChanged(path.dirname(from), path.dirname(to));
   }
 
   unlink(file: string): void {
     this.check('unlink', file);
-    if (this.files.delete(file)) this.entriesChanged(path.dirname(file));
+    if (this.files.has(file) && this.unlinkEntry(file)) this.entriesChanged(path.dirname(file));
   }
 
   removeTree(dir: string): void {
     this.check('unlink', dir);
-    for (const name of [...this.files.keys()]) if (name === dir || name.startsWith(`${dir}/`)) this.files.delete(name);
-    for (const name of [...this.dirs.keys()]) if (name === dir || name.startsWith(`${dir}/`)) this.dirs.delete(name);
+    for (const name of [...this.files.keys(), ...this.dirs.keys()])
+      if (name === dir || name.startsWith(`${dir}/`)) this.unlinkEntry(name);
     if (this.volatileEntries) return;
     for (const name of this.dirs.keys()) this.commitDir(name);
   }
@@ -494,8 +505,10 @@ export class MemoryFileSystem implements FileSystem {
     walk('/', this.dirs.get('/')!);
     // Then each surviving file's bytes.
     for (const inode of new Set(files.values())) this.crashFile(inode, random);
-    this.files = files;
-    this.dirs = dirs;
+    this.files = new Map();
+    this.dirs = new Map([['/', dirs.get('/')!]]);
+    this.children = new Map();
+    for (const [name, node] of [...dirs, ...files]) if (name !== '/') this.link(name, node);
     for (const dir of dirs.keys()) this.commitDir(dir);
   }
 
@@ -514,7 +527,7 @@ export class MemoryFileSystem implements FileSystem {
       const length = inode.stableLength + Math.floor(random() * (inode.length - inode.stableLength + 1));
       keep = inode.data.subarray(0, length);
     }
-    const survivor = Buffer.alloc(Math.max(1024, keep.length));
+    const survivor = Buffer.alloc(Math.max(256, keep.length));
     keep.copy(survivor);
     inode.data = survivor;
     inode.length = keep.length;

@@ -16,6 +16,14 @@ import {
   segmentLogNames,
   strayDirName,
 } from './on-disk-names';
+import {
+  CheckpointEntry,
+  formatOffsetCheckpoint,
+  HIGH_WATERMARK_CHECKPOINT_FILE,
+  readOffsetCheckpoint,
+  RECOVERY_POINT_CHECKPOINT_FILE,
+  writeOffsetCheckpoint,
+} from './offset-checkpoint';
 import { needsRecovery, PreRecovery } from './parallel-recovery';
 import { PartitionLog } from './partition-log';
 import { TailCache } from './tail-cache';
@@ -29,6 +37,10 @@ export interface LogManagerOptions {
   housekeepingIntervalMs?: number;
   /** How often retention.ms and retention.bytes are applied (log.retention.check.interval.ms). */
   retentionCheckIntervalMs?: number;
+  /** How often the recovery points are checkpointed (log.flush.offset.checkpoint.interval.ms). */
+  recoveryPointCheckpointIntervalMs?: number;
+  /** How often the high watermarks are checkpointed (replica.high.watermark.checkpoint.interval.ms). */
+  highWatermarkCheckpointIntervalMs?: number;
   /** Segments deleted by retention (one call per partition and check that deleted any). */
   onRetention?: (info: { topic: string; partition: number; segmentsDeleted: number; logStartOffset: number }) => void;
   onRecovered?: (info: { topic: string; partition: number; truncatedBytes: number; logEndOffset: number }) => void;
@@ -42,6 +54,20 @@ export interface LogManagerOptions {
 
 /** Kafka's log.retention.check.interval.ms default. */
 const DEFAULT_RETENTION_CHECK_INTERVAL_MS = 300_000;
+/** Kafka's log.flush.offset.checkpoint.interval.ms default. */
+const DEFAULT_RECOVERY_POINT_CHECKPOINT_INTERVAL_MS = 60_000;
+/** Kafka's replica.high.watermark.checkpoint.interval.ms default. */
+const DEFAULT_HIGH_WATERMARK_CHECKPOINT_INTERVAL_MS = 5_000;
+
+/** One offset checkpoint file: the entries read at start (for logs not opened yet) and the text last written. */
+interface Checkpoint {
+  file: string;
+  loaded: Map<string, CheckpointEntry>;
+  written: string;
+  lastMs: number;
+  intervalMs: number;
+  offsetOf: (log: PartitionLog) => number;
+}
 
 export class LogManager {
   private readonly logs = new Map<string, PartitionLog>();
@@ -54,12 +80,32 @@ export class LogManager {
   private lastRetentionCheckMs = 0;
   /** Recoveries already done (on the worker pool) for logs not opened yet, by partition. */
   private readonly preRecovered = new Map<string, PreRecovery>();
+  private readonly recoveryPoints: Checkpoint;
+  private readonly highWatermarks: Checkpoint;
 
   constructor(private readonly options: LogManagerOptions) {
     this.fs = options.fs ?? realFileSystem;
     this.clock = options.clock ?? Date.now;
     this.root = path.join(options.dataDir, LOGS_DIR);
     this.tailCache = new TailCache(options.tailCacheBytes);
+    const checkpoint = (file: string, intervalMs: number, offsetOf: (log: PartitionLog) => number): Checkpoint => ({
+      file: path.join(this.root, file),
+      loaded: new Map(),
+      written: '',
+      lastMs: 0,
+      intervalMs,
+      offsetOf,
+    });
+    this.recoveryPoints = checkpoint(
+      RECOVERY_POINT_CHECKPOINT_FILE,
+      options.recoveryPointCheckpointIntervalMs ?? DEFAULT_RECOVERY_POINT_CHECKPOINT_INTERVAL_MS,
+      (log) => log.recoveryPoint,
+    );
+    this.highWatermarks = checkpoint(
+      HIGH_WATERMARK_CHECKPOINT_FILE,
+      options.highWatermarkCheckpointIntervalMs ?? DEFAULT_HIGH_WATERMARK_CHECKPOINT_INTERVAL_MS,
+      (log) => log.highWatermark,
+    );
   }
 
   private key(topic: string, partition: number): string {
@@ -75,10 +121,18 @@ export class LogManager {
     for (const name of this.fs.readdir(this.root)) {
       if (isDeletedDirName(name)) this.fs.removeTree(path.join(this.root, name));
     }
-    // The timer also runs the retention checks, so it ticks at least as often as they are due.
+    for (const checkpoint of [this.recoveryPoints, this.highWatermarks]) {
+      checkpoint.lastMs = this.clock();
+      for (const entry of readOffsetCheckpoint(this.fs, checkpoint.file) ?? [])
+        checkpoint.loaded.set(this.key(entry.topic, entry.partition), entry);
+    }
+    // The timer also runs the retention checks and the checkpoints, so it ticks at least
+    // as often as they are due.
     const interval = Math.min(
       this.options.housekeepingIntervalMs ?? 1000,
       this.options.retentionCheckIntervalMs ?? DEFAULT_RETENTION_CHECK_INTERVAL_MS,
+      this.recoveryPoints.intervalMs,
+      this.highWatermarks.intervalMs,
     );
     if (interval > 0) {
       this.timer = setInterval(() => this.housekeeping(), interval);
@@ -173,6 +227,11 @@ export class LogManager {
         clock: this.clock,
         tailCache: this.tailCache,
         tailVerified: recovery?.verified ?? false,
+        recoveryPoint: this.recoveryPoints.loaded.get(this.key(topic, partition))?.offset,
+        // No checkpointed high watermark: from the log start, as Kafka does; the leader
+        // moves it up as the in-sync replicas confirm their log ends.
+        highWatermark: this.highWatermarks.loaded.get(this.key(topic, partition))?.offset ?? 0,
+        onRecoveryPointLowered: () => this.writeCheckpoint(this.recoveryPoints),
       },
       recovery?.truncatedBytes ?? 0,
     );
@@ -200,6 +259,7 @@ export class LogManager {
     for (const name of this.fs.readdir(this.root)) {
       const parsed = parsePartitionDirName(name);
       if (!parsed || parsed.topic !== topic) continue;
+      this.forgetCheckpoints(parsed.topic, parsed.partition);
       const from = path.join(this.root, name);
       const to = path.join(this.root, deletedDirName(parsed.topic, parsed.partition));
       this.fs.rename(from, to);
@@ -210,6 +270,7 @@ export class LogManager {
 
   /** Removes one partition's log (its replica moved to other brokers), the same way. */
   deletePartition(topic: string, partition: number): void {
+    this.forgetCheckpoints(topic, partition);
     const log = this.logs.get(this.key(topic, partition));
     if (log) {
       log.abandon();
@@ -235,6 +296,34 @@ export class LogManager {
     return to;
   }
 
+  private forgetCheckpoints(topic: string, partition: number): void {
+    this.recoveryPoints.loaded.delete(this.key(topic, partition));
+    this.highWatermarks.loaded.delete(this.key(topic, partition));
+  }
+
+  /**
+   * Rewrites a checkpoint file (crash-safely) when its contents changed: the open logs'
+   * offsets, and the entries read at start for partitions on disk not opened yet.
+   */
+  private writeCheckpoint(checkpoint: Checkpoint): void {
+    const entries = new Map<string, CheckpointEntry>();
+    for (const [key, entry] of checkpoint.loaded)
+      if (this.fs.isDirectory(this.partitionDir(entry.topic, entry.partition))) entries.set(key, entry);
+    for (const [key, log] of this.logs)
+      entries.set(key, { topic: log.topic, partition: log.partition, offset: checkpoint.offsetOf(log) });
+    const text = formatOffsetCheckpoint([...entries.values()]);
+    checkpoint.lastMs = this.clock();
+    if (text === checkpoint.written) return;
+    writeOffsetCheckpoint(this.fs, checkpoint.file, text);
+    checkpoint.written = text;
+  }
+
+  /** Writes both checkpoint files now (shutdown; tests). */
+  checkpoint(): void {
+    this.writeCheckpoint(this.recoveryPoints);
+    this.writeCheckpoint(this.highWatermarks);
+  }
+
   private housekeeping(): void {
     const now = this.clock();
     for (const log of this.logs.values()) {
@@ -249,6 +338,15 @@ export class LogManager {
     ) {
       this.lastRetentionCheckMs = now;
       this.applyRetention(now);
+    }
+    for (const checkpoint of [this.recoveryPoints, this.highWatermarks]) {
+      if (now - checkpoint.lastMs < checkpoint.intervalMs) continue;
+      try {
+        this.writeCheckpoint(checkpoint);
+      } catch (error) {
+        if (!this.options.onHousekeepingError) throw error;
+        this.options.onHousekeepingError({ topic: '', partition: -1, step: `write ${checkpoint.file}`, error });
+      }
     }
   }
 
@@ -282,6 +380,8 @@ export class LogManager {
     if (this.timer) clearInterval(this.timer);
     this.timer = null;
     for (const log of this.logs.values()) log.close();
+    // Every log is flushed now: the recovery points are the log ends.
+    this.checkpoint();
     this.logs.clear();
   }
 }

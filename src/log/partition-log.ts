@@ -13,17 +13,19 @@ import {
   RECORD_BATCH_OVERHEAD,
   RecordBatchView,
 } from '../../protocol/record-batch';
-import { FileSystem, mkdirDurable } from './file-system';
+import { FileSystem, mkdirDurable, readWholeFile, writeFileDurable } from './file-system';
 import { ProducerStateTable } from './producer-state';
 import { Segment, SegmentLimits } from './segment';
 import {
   CLEAN_SHUTDOWN_FILE,
   isProducerSnapshotName,
   isSegmentLogName,
+  LOG_SUFFIX,
   offsetFileName,
   offsetOfFileName,
   PRODUCER_SNAPSHOT_SUFFIX,
   SEGMENT_FILE_SUFFIXES,
+  TEMPORARY_SUFFIX,
 } from './on-disk-names';
 import { scanBatches, ScannedBatch } from './batch-scan';
 import { LeaderEpochCache } from './leader-epoch-cache';
@@ -40,6 +42,22 @@ export interface PartitionLogOptions {
   tailCache: TailCache;
   /** The active segment was already verified (parallel recovery): trust its indexes. */
   tailVerified?: boolean;
+  /**
+   * From the recovery-point checkpoint: the log below this offset was durable when it was
+   * written. After an unclean stop the segments from the one holding it on are recovered
+   * (every batch checked); without it every segment is.
+   */
+  recoveryPoint?: number;
+  /**
+   * From the high-watermark checkpoint (kept between the log start and the log end).
+   * Without it the high watermark starts at the log end, as for a log used on its own.
+   */
+  highWatermark?: number;
+  /**
+   * The recovery point went down (a truncation): the checkpoint must not claim more than
+   * is durable now, so the owner rewrites it at once.
+   */
+  onRecoveryPointLowered?: () => void;
 }
 
 export interface AppendResult {
@@ -83,6 +101,9 @@ export class PartitionLog {
   logStartOffset = 0;
   logEndOffset = 0;
   private hw = 0;
+  /** Every batch below this offset is durable (fsynced with its indexes). */
+  private durableOffset = 0;
+  private readonly onRecoveryPointLowered: () => void;
   private unflushedMessages = 0;
   private lastFlushMs: number;
   private closed = false;
@@ -101,6 +122,7 @@ export class PartitionLog {
     this.epochs = new LeaderEpochCache(options.fs, options.dir);
     this.recoveredTruncatedBytes = truncated;
     this.lastFlushMs = options.clock();
+    this.onRecoveryPointLowered = options.onRecoveryPointLowered ?? (() => undefined);
   }
 
   private get limits(): SegmentLimits {
@@ -117,6 +139,8 @@ export class PartitionLog {
     const cleanMarker = path.join(dir, CLEAN_SHUTDOWN_FILE);
     const clean = fs.exists(cleanMarker);
     const names = fs.readdir(dir);
+    // Temporary files of writes a crash cut short (checkpoints, snapshots) are dropped.
+    for (const name of names) if (name.endsWith(TEMPORARY_SUFFIX)) fs.unlink(path.join(dir, name));
     const bases = names
       .filter(isSegmentLogName)
       .map(offsetOfFileName)
@@ -124,24 +148,45 @@ export class PartitionLog {
     const producers = new ProducerStateTable();
     const log = new PartitionLog(options, producers, 0);
     let truncated = preTruncatedBytes;
-    bases.forEach((base, i) => {
+    // After an unclean stop, the segment holding the recovery point and every later one
+    // may hold batches that never reached the disk whole: each is checked batch by batch
+    // and cut at the first bad one. The active segment is always checked.
+    let firstToRecover = 0;
+    while (firstToRecover + 1 < bases.length && bases[firstToRecover + 1] <= (options.recoveryPoint ?? 0))
+      firstToRecover++;
+    let recovered = false;
+    let dropped = false;
+    for (let i = 0; i < bases.length; i++) {
       const isActive = i === bases.length - 1;
-      // Sealed segments were complete before the active one began; only the active segment
-      // can hold a torn tail after a crash, so only it is fully re-checked.
-      const { segment, truncatedBytes } = Segment.open(
-        fs,
-        dir,
-        base,
-        log.limits,
-        isActive && !clean && !options.tailVerified,
-      );
+      const recover = !clean && i >= firstToRecover && !(isActive && options.tailVerified);
+      recovered ||= !clean && i >= firstToRecover;
+      const { segment, truncatedBytes } = Segment.open(fs, dir, bases[i], log.limits, recover);
       truncated += truncatedBytes;
       log.segments.push(segment);
-    });
+      if (!isActive && (truncatedBytes > 0 || segment.nextOffset !== bases[i + 1])) {
+        // A cut (or a gap) inside the log: what follows cannot continue it, and goes.
+        for (const later of bases.slice(i + 1)) {
+          const handle = fs.open(path.join(dir, offsetFileName(later, LOG_SUFFIX)));
+          truncated += handle.size();
+          handle.close();
+          log.deleteSegmentFiles(later);
+        }
+        dropped = true;
+        break;
+      }
+    }
+    if (dropped) fs.syncDir(dir);
     if (log.segments.length === 0) log.segments.push(Segment.create(fs, dir, 0, log.limits));
     log.logStartOffset = log.segments[0].baseOffset;
     log.logEndOffset = log.active.nextOffset;
-    log.hw = log.logEndOffset;
+    // What recovery kept (and cut) is made durable before anything can read it: an offset
+    // served once is never served again with other contents.
+    if (recovered) for (const segment of log.segments.slice(firstToRecover)) segment.flush();
+    log.durableOffset = log.logEndOffset;
+    log.hw =
+      options.highWatermark === undefined
+        ? log.logEndOffset
+        : Math.min(Math.max(options.highWatermark, log.logStartOffset), log.logEndOffset);
     (log as { recoveredTruncatedBytes: number }).recoveredTruncatedBytes = truncated;
     log.rebuildProducerState();
     if (!log.epochs.load()) {
@@ -184,6 +229,18 @@ export class PartitionLog {
     if (advanced) this.notify(this.hwListeners);
   }
 
+  /** The offset below which every batch is durable: what the recovery-point checkpoint records. */
+  get recoveryPoint(): number {
+    return this.durableOffset;
+  }
+
+  /** A truncation took the log end below the durable point. */
+  private lowerRecoveryPoint(): void {
+    if (this.durableOffset <= this.logEndOffset) return;
+    this.durableOffset = this.logEndOffset;
+    this.onRecoveryPointLowered();
+  }
+
   get lastStableOffset(): number {
     return this.hw;
   }
@@ -198,7 +255,12 @@ export class PartitionLog {
     return this.segments.length;
   }
 
-  /** Loads the newest producer snapshot at or below the log end, then replays batches after it. */
+  /**
+   * Loads the newest valid producer snapshot at or below the log end, then replays the
+   * batches after it. Snapshots past the log end (their batches were lost or cut) are
+   * deleted, durably, before anything can be written at those offsets again; a torn or
+   * corrupt one (bad CRC) is skipped and the replay starts from an older one or the log start.
+   */
   private rebuildProducerState(): void {
     let from = this.logStartOffset;
     const snapshots = this.fs
@@ -207,25 +269,22 @@ export class PartitionLog {
       .map(offsetOfFileName)
       .filter((offset) => Number.isFinite(offset))
       .sort((a, b) => b - a);
+    let deleted = false;
     for (const offset of snapshots) {
-      if (offset > this.logEndOffset) {
-        this.fs.unlink(path.join(this.dir, offsetFileName(offset, PRODUCER_SNAPSHOT_SUFFIX)));
+      const file = path.join(this.dir, offsetFileName(offset, PRODUCER_SNAPSHOT_SUFFIX));
+      if (offset > this.logEndOffset || offset < this.logStartOffset) {
+        this.fs.unlink(file);
+        deleted = true;
         continue;
       }
-      try {
-        const file = this.fs.open(path.join(this.dir, offsetFileName(offset, PRODUCER_SNAPSHOT_SUFFIX)));
-        const raw = Buffer.alloc(file.size());
-        file.read(raw, 0, raw.length, 0);
-        file.close();
-        const table = ProducerStateTable.fromJSON(JSON.parse(raw.toString('utf8')));
-        for (const entry of table.toJSON())
-          for (const batch of entry.batches) this.producers.record(entry.producerId, entry.epoch, batch);
-        from = offset;
-        break;
-      } catch {
-        // A torn snapshot is ignored; the replay below starts earlier instead.
-      }
+      const table = ProducerStateTable.decodeSnapshot(readWholeFile(this.fs, file));
+      if (!table) continue;
+      for (const entry of table.toJSON())
+        for (const batch of entry.batches) this.producers.record(entry.producerId, entry.epoch, batch);
+      from = offset;
+      break;
     }
+    if (deleted) this.fs.syncDir(this.dir);
     this.forEachBatch(from, (batch) => this.recordProducerBatch(batch));
   }
 
@@ -257,14 +316,15 @@ export class PartitionLog {
     }
   }
 
+  /**
+   * Writes the producer state at the log end crash-safely (temporary file, fsync, rename,
+   * directory fsync). Called only when the log up to the log end is durable, so a snapshot
+   * never describes batches a crash can take away.
+   */
   private writeProducerSnapshot(): void {
     const file = path.join(this.dir, offsetFileName(this.logEndOffset, PRODUCER_SNAPSHOT_SUFFIX));
-    const handle = this.fs.open(file);
-    handle.truncate(0);
-    handle.append(Buffer.from(JSON.stringify(this.producers.toJSON())));
-    handle.sync();
-    handle.close();
-    // Keep the two newest snapshots.
+    writeFileDurable(this.fs, file, this.producers.encodeSnapshot(), TEMPORARY_SUFFIX);
+    // Keep the two newest snapshots (an old one coming back after a crash is harmless).
     const snapshots = this.fs.readdir(this.dir).filter(isProducerSnapshotName).sort();
     for (const old of snapshots.slice(0, -2)) this.fs.unlink(path.join(this.dir, old));
   }
@@ -308,7 +368,7 @@ export class PartitionLog {
   private roll(): void {
     // The outgoing segment is complete: its data and indexes are made durable now, so
     // a sealed segment is never left with an unsynced tail.
-    this.active.flush();
+    this.flush();
     this.writeProducerSnapshot();
     this.segments.push(Segment.create(this.fs, this.dir, this.logEndOffset, this.limits));
   }
@@ -454,6 +514,7 @@ export class PartitionLog {
     this.fs.syncDir(this.dir);
     this.active.truncateTo(target);
     this.logEndOffset = this.active.nextOffset;
+    this.lowerRecoveryPoint();
     this.hw = Math.min(this.hw, this.logEndOffset);
     this.epochs.truncateFromEnd(this.logEndOffset);
     this.cache.dropAll(this.cacheEntries);
@@ -527,6 +588,10 @@ export class PartitionLog {
     this.logStartOffset = offset;
     this.logEndOffset = offset;
     this.hw = offset;
+    if (this.durableOffset !== offset) {
+      this.durableOffset = offset;
+      this.onRecoveryPointLowered();
+    }
     this.epochs.reset([]);
     this.cache.dropAll(this.cacheEntries);
     this.producers.clear();
@@ -689,6 +754,7 @@ export class PartitionLog {
   /** Forces written data to disk (flush policy, shutdown). */
   flush(): void {
     this.active.flush();
+    this.durableOffset = this.logEndOffset;
     this.unflushedMessages = 0;
     this.lastFlushMs = this.clock();
   }
@@ -707,11 +773,10 @@ export class PartitionLog {
   close(): void {
     if (this.closed) return;
     this.closed = true;
+    for (const segment of this.segments) segment.flush();
+    this.durableOffset = this.logEndOffset;
     this.writeProducerSnapshot();
-    for (const segment of this.segments) {
-      segment.flush();
-      segment.close();
-    }
+    for (const segment of this.segments) segment.close();
     this.cache.dropAll(this.cacheEntries);
     const marker = this.fs.open(path.join(this.dir, CLEAN_SHUTDOWN_FILE));
     marker.sync();

@@ -298,6 +298,8 @@ export class Segment {
     this.logFile.sync();
     this.nextOffset = this.baseOffset;
     this.load(true);
+    this.indexFile.sync();
+    this.timeIndexFile.sync();
   }
 
   /** File position of the indexed batch at or before `offset` (a place to start scanning). */
