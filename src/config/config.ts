@@ -50,6 +50,8 @@ export interface BrokerConfig {
   maxRequestPartitionSizeLimit: number;
   tailCacheBytes: number;
   retentionCheckIntervalMs: number;
+  recoveryPointCheckpointIntervalMs: number;
+  highWatermarkCheckpointIntervalMs: number;
   messageMaxBytes: number;
   messageDecompressedMaxBytes: number;
   fetchMaxBytes: number;

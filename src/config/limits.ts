@@ -165,6 +165,22 @@ export const SETTINGS: SettingDef[] = [
     about: 'how often retention.ms and retention.bytes delete old segments',
   },
   {
+    key: 'log.flush.offset.checkpoint.interval.ms',
+    field: 'recoveryPointCheckpointIntervalMs',
+    kind: 'int',
+    defaultValue: 60000,
+    min: 100,
+    about: "how often each partition's recovery point is written to recovery-point-offset-checkpoint",
+  },
+  {
+    key: 'replica.high.watermark.checkpoint.interval.ms',
+    field: 'highWatermarkCheckpointIntervalMs',
+    kind: 'int',
+    defaultValue: 5000,
+    min: 100,
+    about: "how often each partition's high watermark is written to replication-offset-checkpoint",
+  },
+  {
     key: 'message.max.bytes',
     field: 'messageMaxBytes',
     kind: 'int',

@@ -57,13 +57,18 @@ export class LeaderEpochCache {
     return true;
   }
 
-  private persist(): void {
-    if (!this.fs) return;
-    const file = path.join(this.dir, LEADER_EPOCH_FILE);
-    const text = `0\n${this.entries.length}\n${this.entries.map((e) => `${e.epoch} ${e.startOffset}`).join('\n')}\n`;
-    writeFileDurable(this.fs, file, Buffer.from(text), TEMPORARY_SUFFIX);
+  /**
+   * Makes `entries` the cache's contents: written to the checkpoint first, so an I/O error
+   * leaves the cache as it was.
+   */
+  private persist(entries: EpochEntry[] = this.entries): void {
+    if (this.fs) {
+      const file = path.join(this.dir, LEADER_EPOCH_FILE);
+      const text = `0\n${entries.length}\n${entries.map((e) => `${e.epoch} ${e.startOffset}`).join('\n')}\n`;
+      writeFileDurable(this.fs, file, Buffer.from(text), TEMPORARY_SUFFIX);
+    }
+    this.entries = entries;
   }
-
   all(): readonly EpochEntry[] {
     return this.entries;
   }
@@ -79,17 +84,16 @@ export class LeaderEpochCache {
    */
   assign(epoch: number, startOffset: number, persist = true): void {
     if (epoch < 0 || epoch <= this.latestEpoch) return;
-    while (this.entries.length > 0 && this.entries[this.entries.length - 1].startOffset >= startOffset)
-      this.entries.pop();
-    this.entries.push({ epoch, startOffset });
-    if (persist) this.persist();
+    const entries = this.entries.filter((e) => e.startOffset < startOffset);
+    entries.push({ epoch, startOffset });
+    if (persist) this.persist(entries);
+    else this.entries = entries;
   }
 
   /** The log was cut at `endOffset`: epochs that started at or after it are forgotten. */
   truncateFromEnd(endOffset: number): void {
-    const before = this.entries.length;
-    this.entries = this.entries.filter((e) => e.startOffset < endOffset);
-    if (this.entries.length !== before) this.persist();
+    const entries = this.entries.filter((e) => e.startOffset < endOffset);
+    if (entries.length !== this.entries.length) this.persist(entries);
   }
 
   /**
@@ -102,17 +106,24 @@ export class LeaderEpochCache {
     while (firstKept + 1 < this.entries.length && this.entries[firstKept + 1].startOffset <= startOffset) firstKept++;
     const head = this.entries[firstKept];
     if (firstKept === 0 && (!head || head.startOffset >= startOffset)) return;
-    this.entries = [
+    this.persist([
       { epoch: head.epoch, startOffset: Math.max(head.startOffset, startOffset) },
       ...this.entries.slice(firstKept + 1),
-    ];
-    this.persist();
+    ]);
+  }
+
+  /**
+   * Puts back earlier contents (`all()` then) after a failed append, in memory only: the
+   * checkpoint may keep an entry starting at the log end, which the next load drops
+   * (truncateFromEnd), so undoing needs no write on a disk that just failed one.
+   */
+  restore(entries: readonly EpochEntry[]): void {
+    this.entries = entries.slice();
   }
 
   /** Replaces everything (a rebuild from the log's batches). */
   reset(entries: EpochEntry[]): void {
-    this.entries = entries.slice();
-    this.persist();
+    this.persist(entries.slice());
   }
 
   /**

@@ -24,6 +24,7 @@ import {
   RECOVERY_POINT_CHECKPOINT_FILE,
   writeOffsetCheckpoint,
 } from './offset-checkpoint';
+import { isStorageError, isTransientStorageError, LogDirectory, OfflineInfo } from './log-directory';
 import { needsRecovery, PreRecovery } from './parallel-recovery';
 import { PartitionLog } from './partition-log';
 import { TailCache } from './tail-cache';
@@ -50,6 +51,12 @@ export interface LogManagerOptions {
    * Without it the error is thrown from the timer.
    */
   onHousekeepingError?: (info: { topic: string; partition: number; step: string; error: unknown }) => void;
+  /**
+   * A file-system error that is not transient (EIO, EROFS, ...) took the log directory
+   * offline: its partitions answer KAFKA_STORAGE_ERROR and nothing more is written there
+   * until a restart. Called once.
+   */
+  onLogDirectoryOffline?: (info: OfflineInfo) => void;
 }
 
 /** Kafka's log.retention.check.interval.ms default. */
@@ -82,12 +89,15 @@ export class LogManager {
   private readonly preRecovered = new Map<string, PreRecovery>();
   private readonly recoveryPoints: Checkpoint;
   private readonly highWatermarks: Checkpoint;
+  /** The health of the log directory, shared by every partition log in it. */
+  readonly directory: LogDirectory;
 
   constructor(private readonly options: LogManagerOptions) {
     this.fs = options.fs ?? realFileSystem;
     this.clock = options.clock ?? Date.now;
     this.root = path.join(options.dataDir, LOGS_DIR);
     this.tailCache = new TailCache(options.tailCacheBytes);
+    this.directory = new LogDirectory(this.root, (info) => options.onLogDirectoryOffline?.(info));
     const checkpoint = (file: string, intervalMs: number, offsetOf: (log: PartitionLog) => number): Checkpoint => ({
       file: path.join(this.root, file),
       loaded: new Map(),
@@ -217,7 +227,31 @@ export class LogManager {
       existing.config = config;
       return existing;
     }
-    const log = PartitionLog.open(
+    if (this.directory.offline) throw this.directory.offlineError();
+    let log: PartitionLog;
+    try {
+      log = this.openLog(topic, partition, config, recovery);
+    } catch (error) {
+      if (isStorageError(error) && !isTransientStorageError(error)) this.directory.markOffline(topic, partition, error);
+      throw error;
+    }
+    this.logs.set(this.key(topic, partition), log);
+    this.options.onRecovered?.({
+      topic,
+      partition,
+      truncatedBytes: log.recoveredTruncatedBytes,
+      logEndOffset: log.logEndOffset,
+    });
+    return log;
+  }
+
+  private openLog(
+    topic: string,
+    partition: number,
+    config: Record<string, string>,
+    recovery: PreRecovery | undefined,
+  ): PartitionLog {
+    return PartitionLog.open(
       {
         fs: this.fs,
         dir: this.partitionDir(topic, partition),
@@ -232,17 +266,10 @@ export class LogManager {
         // moves it up as the in-sync replicas confirm their log ends.
         highWatermark: this.highWatermarks.loaded.get(this.key(topic, partition))?.offset ?? 0,
         onRecoveryPointLowered: () => this.writeCheckpoint(this.recoveryPoints),
+        directory: this.directory,
       },
       recovery?.truncatedBytes ?? 0,
     );
-    this.logs.set(this.key(topic, partition), log);
-    this.options.onRecovered?.({
-      topic,
-      partition,
-      truncatedBytes: log.recoveredTruncatedBytes,
-      logEndOffset: log.logEndOffset,
-    });
-    return log;
   }
 
   all(): PartitionLog[] {
@@ -306,6 +333,8 @@ export class LogManager {
    * offsets, and the entries read at start for partitions on disk not opened yet.
    */
   private writeCheckpoint(checkpoint: Checkpoint): void {
+    // A failed directory is not written to; the next start recovers from the old files.
+    if (this.directory.offline) return;
     const entries = new Map<string, CheckpointEntry>();
     for (const [key, entry] of checkpoint.loaded)
       if (this.fs.isDirectory(this.partitionDir(entry.topic, entry.partition))) entries.set(key, entry);
@@ -314,7 +343,12 @@ export class LogManager {
     const text = formatOffsetCheckpoint([...entries.values()]);
     checkpoint.lastMs = this.clock();
     if (text === checkpoint.written) return;
-    writeOffsetCheckpoint(this.fs, checkpoint.file, text);
+    try {
+      writeOffsetCheckpoint(this.fs, checkpoint.file, text);
+    } catch (error) {
+      if (isStorageError(error) && !isTransientStorageError(error)) this.directory.markOffline('', -1, error);
+      throw error;
+    }
     checkpoint.written = text;
   }
 
@@ -325,6 +359,7 @@ export class LogManager {
   }
 
   private housekeeping(): void {
+    if (this.directory.offline) return;
     const now = this.clock();
     for (const log of this.logs.values()) {
       this.guarded(log, 'flush and roll by time', () => {

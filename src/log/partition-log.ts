@@ -29,6 +29,7 @@ import {
 } from './on-disk-names';
 import { scanBatches, ScannedBatch } from './batch-scan';
 import { LeaderEpochCache } from './leader-epoch-cache';
+import { isStorageError, isTransientStorageError, LogDirectory } from './log-directory';
 import { TailCache, TailEntry } from './tail-cache';
 
 export interface PartitionLogOptions {
@@ -58,6 +59,8 @@ export interface PartitionLogOptions {
    * is durable now, so the owner rewrites it at once.
    */
   onRecoveryPointLowered?: () => void;
+  /** The log directory's health, shared by its logs (a log used on its own gets its own). */
+  directory?: LogDirectory;
 }
 
 export interface AppendResult {
@@ -104,6 +107,7 @@ export class PartitionLog {
   /** Every batch below this offset is durable (fsynced with its indexes). */
   private durableOffset = 0;
   private readonly onRecoveryPointLowered: () => void;
+  readonly directory: LogDirectory;
   private unflushedMessages = 0;
   private lastFlushMs: number;
   private closed = false;
@@ -123,6 +127,7 @@ export class PartitionLog {
     this.recoveredTruncatedBytes = truncated;
     this.lastFlushMs = options.clock();
     this.onRecoveryPointLowered = options.onRecoveryPointLowered ?? (() => undefined);
+    this.directory = options.directory ?? new LogDirectory(path.dirname(options.dir));
   }
 
   private get limits(): SegmentLimits {
@@ -381,14 +386,9 @@ export class PartitionLog {
    * the followers have the batches.
    */
   append(batches: Buffer[], options: { leaderEpoch: number; holdHighWatermark?: boolean }): AppendResult {
-    if (this.closed)
-      return {
-        errorCode: ErrorCode.KAFKA_STORAGE_ERROR,
-        errorMessage: 'log is closed',
-        baseOffset: -1,
-        lastOffset: -1,
-        logStartOffset: this.logStartOffset,
-      };
+    if (this.closed) return this.refuse(ErrorCode.KAFKA_STORAGE_ERROR, 'log is closed');
+    if (this.directory.offline)
+      return this.refuse(ErrorCode.KAFKA_STORAGE_ERROR, this.directory.offlineError().message);
     const views = batches.map((batch) => new RecordBatchView(batch));
     // Idempotence: check every batch before writing any.
     const pending = new Map<number, { epoch: number; lastSeq: number; firstOffset: number }>();
@@ -419,12 +419,7 @@ export class PartitionLog {
     }
 
     const nowMs = this.clock();
-    let incomingBytes = 0;
-    for (const batch of batches) incomingBytes += batch.length;
-    if (this.shouldRoll(incomingBytes, nowMs)) this.roll();
-
     const baseOffset = this.logEndOffset;
-    this.epochs.assign(options.leaderEpoch, baseOffset);
     let next = baseOffset;
     const meta = views.map((view) => {
       view.setBaseOffset(next);
@@ -433,7 +428,12 @@ export class PartitionLog {
       next = entry.lastOffset + 1;
       return entry;
     });
-    this.active.append(batches, meta, nowMs);
+    // Nothing below changes what readers see until every file is written.
+    try {
+      this.writeAll(batches, meta, nowMs, () => this.epochs.assign(options.leaderEpoch, baseOffset));
+    } catch (error) {
+      return this.refuse(ErrorCode.KAFKA_STORAGE_ERROR, this.storageFailure('append', error));
+    }
     this.logEndOffset = next;
     const hwMoved = !options.holdHighWatermark;
     if (hwMoved) this.hw = next;
@@ -448,9 +448,6 @@ export class PartitionLog {
       }
       this.cacheBatch(batches[i], meta[i].baseOffset, meta[i].lastOffset);
     });
-
-    this.unflushedMessages += meta.length === 0 ? 0 : next - baseOffset;
-    if (this.unflushedMessages >= configNumber(this.config, 'flush.messages', Number.MAX_SAFE_INTEGER)) this.flush();
     this.notify();
     if (hwMoved) this.notify(this.hwListeners);
     return { errorCode: ErrorCode.NONE, baseOffset, lastOffset: next - 1, logStartOffset: this.logStartOffset };
@@ -461,6 +458,7 @@ export class PartitionLog {
    * set). They must continue this log exactly; returns false (and writes nothing) if not.
    */
   appendAsFollower(batches: Buffer[]): boolean {
+    if (this.directory.offline) throw this.directory.offlineError();
     if (this.closed || batches.length === 0) return batches.length === 0;
     const views = batches.map((batch) => new RecordBatchView(batch));
     let expected = this.logEndOffset;
@@ -470,16 +468,20 @@ export class PartitionLog {
       expected = view.baseOffset + view.lastOffsetDelta + 1;
     }
     const nowMs = this.clock();
-    let incomingBytes = 0;
-    for (const batch of batches) incomingBytes += batch.length;
-    if (this.shouldRoll(incomingBytes, nowMs)) this.roll();
     const meta = views.map((view) => ({
       baseOffset: view.baseOffset,
       lastOffset: view.baseOffset + view.lastOffsetDelta,
       maxTimestamp: view.maxTimestamp,
     }));
-    for (const [i, view] of views.entries()) this.epochs.assign(view.partitionLeaderEpoch, meta[i].baseOffset);
-    this.active.append(batches, meta, nowMs);
+    try {
+      this.writeAll(batches, meta, nowMs, () => {
+        for (const [i, view] of views.entries()) this.epochs.assign(view.partitionLeaderEpoch, meta[i].baseOffset);
+      });
+    } catch (error) {
+      // The fetcher retries (and stops retrying if the directory went offline).
+      this.storageFailure('append as follower', error);
+      throw error;
+    }
     this.logEndOffset = expected;
     views.forEach((view, i) => {
       if (view.producerId >= 0 && view.baseSequence >= 0) {
@@ -492,10 +494,66 @@ export class PartitionLog {
       }
       this.cacheBatch(batches[i], meta[i].baseOffset, meta[i].lastOffset);
     });
-    this.unflushedMessages += expected - meta[0].baseOffset;
-    if (this.unflushedMessages >= configNumber(this.config, 'flush.messages', Number.MAX_SAFE_INTEGER)) this.flush();
     this.notify();
     return true;
+  }
+
+  /**
+   * The file side of an append, all or nothing: a roll if due, the leader-epoch entries
+   * (`assignEpochs`), the batches and their index entries, and the fsync flush.messages
+   * asks for. On an error everything is undone (a segment just rolled is removed, the
+   * files are cut back) and the error is thrown: the log is as it was, no offset used. An
+   * undo that fails takes the directory offline.
+   */
+  private writeAll(
+    batches: Buffer[],
+    meta: { baseOffset: number; lastOffset: number; maxTimestamp: number }[],
+    nowMs: number,
+    assignEpochs: () => void,
+  ): void {
+    const segmentCount = this.segments.length;
+    const mark = this.active.mark();
+    const epochs = this.epochs.all();
+    const unflushed = this.unflushedMessages;
+    try {
+      let incomingBytes = 0;
+      for (const batch of batches) incomingBytes += batch.length;
+      if (this.shouldRoll(incomingBytes, nowMs)) this.roll();
+      assignEpochs();
+      if (batches.length === 0) return;
+      this.active.append(batches, meta, nowMs);
+      this.unflushedMessages += meta[meta.length - 1].lastOffset + 1 - meta[0].baseOffset;
+      if (this.unflushedMessages >= configNumber(this.config, 'flush.messages', Number.MAX_SAFE_INTEGER)) {
+        this.flush();
+        this.durableOffset = meta[meta.length - 1].lastOffset + 1;
+      }
+    } catch (error) {
+      this.unflushedMessages = unflushed;
+      try {
+        while (this.segments.length > segmentCount) {
+          const segment = this.segments.pop()!;
+          segment.close();
+          this.deleteSegmentFiles(segment.baseOffset);
+        }
+        this.active.rollbackTo(mark);
+        this.epochs.restore(epochs);
+      } catch (undoError) {
+        this.directory.markOffline(this.topic, this.partition, undoError);
+      }
+      throw error;
+    }
+  }
+
+  /**
+   * Notes a failed write or read: an error that is not a file-system one is a bug and is
+   * thrown on; a transient one (no space, no file descriptors) leaves the directory
+   * online; any other takes it offline. Returns the message for the client.
+   */
+  private storageFailure(what: string, error: unknown): string {
+    if (!isStorageError(error)) throw error;
+    if (!isTransientStorageError(error)) this.directory.markOffline(this.topic, this.partition, error);
+    const offline = this.directory.offline ? ' (log directory offline)' : '';
+    return `${what} failed: ${error.code}${offline}`;
   }
 
   /**
@@ -503,6 +561,25 @@ export class PartitionLog {
    * leader wrote past the new leader's log). Returns the new log end offset.
    */
   truncateTo(offset: number): number {
+    return this.failStop(() => this.truncateToUnguarded(offset));
+  }
+
+  /**
+   * Runs a change that cannot be undone part-way (truncation, retention, a shutdown): a
+   * file-system error in it takes the directory offline, and is thrown on. An offline
+   * directory refuses the change.
+   */
+  private failStop<T>(change: () => T): T {
+    if (this.directory.offline) throw this.directory.offlineError();
+    try {
+      return change();
+    } catch (error) {
+      if (isStorageError(error)) this.directory.markOffline(this.topic, this.partition, error);
+      throw error;
+    }
+  }
+
+  private truncateToUnguarded(offset: number): number {
     if (offset >= this.logEndOffset) return this.logEndOffset;
     const target = Math.max(offset, this.logStartOffset);
     while (this.segments.length > 1 && this.active.baseOffset >= target) {
@@ -533,7 +610,11 @@ export class PartitionLog {
    * Returns the number of segments deleted.
    */
   applyRetention(nowMs: number): number {
-    if (this.closed) return 0;
+    if (this.closed || this.directory.offline) return 0;
+    return this.failStop(() => this.applyRetentionUnguarded(nowMs));
+  }
+
+  private applyRetentionUnguarded(nowMs: number): number {
     const policies = (this.config['cleanup.policy'] ?? 'delete').split(',').map((p) => p.trim());
     if (!policies.includes('delete')) return 0;
     const retentionMs = configNumber(this.config, 'retention.ms', DEFAULT_RETENTION_MS);
@@ -576,6 +657,10 @@ export class PartitionLog {
    * over where the leader's log starts, as Kafka's truncateFullyAndStartAt).
    */
   truncateFullyAndStartAt(offset: number): void {
+    this.failStop(() => this.truncateFullyUnguarded(offset));
+  }
+
+  private truncateFullyUnguarded(offset: number): void {
     while (this.segments.length > 0) {
       const segment = this.segments.pop()!;
       segment.close();
@@ -633,6 +718,20 @@ export class PartitionLog {
    * stable offset). The bytes are the stored ones, from the tail cache or the segment file.
    */
   read(fetchOffset: number, maxBytes: number, options: { minOneBatch: boolean; upperBound?: number }): ReadResult {
+    if (this.directory.offline) return { errorCode: ErrorCode.KAFKA_STORAGE_ERROR, chunks: [], bytes: 0 };
+    try {
+      return this.readUnguarded(fetchOffset, maxBytes, options);
+    } catch (error) {
+      this.storageFailure('read', error);
+      return { errorCode: ErrorCode.KAFKA_STORAGE_ERROR, chunks: [], bytes: 0 };
+    }
+  }
+
+  private readUnguarded(
+    fetchOffset: number,
+    maxBytes: number,
+    options: { minOneBatch: boolean; upperBound?: number },
+  ): ReadResult {
     const upperBound = Math.min(options.upperBound ?? this.hw, this.logEndOffset);
     if (fetchOffset < this.logStartOffset || fetchOffset > this.logEndOffset) {
       return { errorCode: ErrorCode.OFFSET_OUT_OF_RANGE, chunks: [], bytes: 0 };
@@ -753,7 +852,14 @@ export class PartitionLog {
 
   /** Forces written data to disk (flush policy, shutdown). */
   flush(): void {
-    this.active.flush();
+    if (this.directory.offline) return;
+    try {
+      this.active.flush();
+    } catch (error) {
+      // An fsync that failed may have lost the written pages: nothing here is trusted.
+      if (isStorageError(error)) this.directory.markOffline(this.topic, this.partition, error);
+      throw error;
+    }
     this.durableOffset = this.logEndOffset;
     this.unflushedMessages = 0;
     this.lastFlushMs = this.clock();
@@ -767,11 +873,24 @@ export class PartitionLog {
 
   /** Rolls on age even without appends, so segment.ms holds for idle partitions too. */
   maybeRollByTime(nowMs: number): void {
-    if (this.shouldRoll(0, nowMs) && !this.active.isEmpty) this.roll();
+    if (this.directory.offline || this.closed) return;
+    if (this.shouldRoll(0, nowMs) && !this.active.isEmpty) {
+      try {
+        this.writeAll([], [], nowMs, () => undefined);
+      } catch (error) {
+        this.storageFailure('roll', error);
+        throw error;
+      }
+    }
   }
 
   close(): void {
     if (this.closed) return;
+    if (this.directory.offline) {
+      // Nothing more is written to a failed directory: the next start recovers the log.
+      this.abandon();
+      return;
+    }
     this.closed = true;
     for (const segment of this.segments) segment.flush();
     this.durableOffset = this.logEndOffset;

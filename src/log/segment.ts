@@ -7,10 +7,24 @@
 import * as path from 'node:path';
 import { FileHandle, FileSystem } from './file-system';
 import { scanBatches } from './batch-scan';
-import { INDEX_SUFFIX, LOG_SUFFIX, offsetFileName, TIME_INDEX_SUFFIX } from './on-disk-names';
+import { INDEX_SUFFIX, LOG_SUFFIX, offsetFileName, SEGMENT_FILE_SUFFIXES, TIME_INDEX_SUFFIX } from './on-disk-names';
 
 export const OFFSET_INDEX_ENTRY_BYTES = 8;
 export const TIME_INDEX_ENTRY_BYTES = 12;
+
+/** A segment's state before an append, to undo it exactly when a write fails. */
+export interface SegmentMark {
+  logBytes: number;
+  indexBytes: number;
+  timeIndexBytes: number;
+  offsetEntries: number;
+  timeEntries: number;
+  bytesSinceIndexEntry: number;
+  nextOffset: number;
+  maxTimestamp: number;
+  offsetOfMaxTimestamp: number;
+  firstAppendMs: number;
+}
 
 export interface SegmentLimits {
   indexIntervalBytes: number;
@@ -75,20 +89,40 @@ export class Segment {
     readonly baseOffset: number,
     private readonly limits: SegmentLimits,
   ) {
-    this.logFile = fs.open(path.join(dir, offsetFileName(baseOffset, LOG_SUFFIX)));
-    this.indexFile = fs.open(path.join(dir, offsetFileName(baseOffset, INDEX_SUFFIX)));
-    this.timeIndexFile = fs.open(path.join(dir, offsetFileName(baseOffset, TIME_INDEX_SUFFIX)));
+    const opened: FileHandle[] = [];
+    try {
+      for (const suffix of [LOG_SUFFIX, INDEX_SUFFIX, TIME_INDEX_SUFFIX])
+        opened.push(fs.open(path.join(dir, offsetFileName(baseOffset, suffix))));
+    } catch (error) {
+      for (const handle of opened) handle.close();
+      throw error;
+    }
+    [this.logFile, this.indexFile, this.timeIndexFile] = opened;
     this.nextOffset = baseOffset;
   }
 
+  /** A new empty segment; on an I/O error, what it created is removed again and the error thrown. */
   static create(fs: FileSystem, dir: string, baseOffset: number, limits: SegmentLimits): Segment {
-    const segment = new Segment(fs, dir, baseOffset, limits);
-    segment.logFile.truncate(0);
-    segment.indexFile.truncate(0);
-    segment.timeIndexFile.truncate(0);
-    // The new names are durable before anything is written to them.
-    fs.syncDir(dir);
-    return segment;
+    let segment: Segment | null = null;
+    try {
+      segment = new Segment(fs, dir, baseOffset, limits);
+      segment.logFile.truncate(0);
+      segment.indexFile.truncate(0);
+      segment.timeIndexFile.truncate(0);
+      // The new names are durable before anything is written to them.
+      fs.syncDir(dir);
+      return segment;
+    } catch (error) {
+      segment?.close();
+      for (const suffix of SEGMENT_FILE_SUFFIXES) {
+        try {
+          fs.unlink(path.join(dir, offsetFileName(baseOffset, suffix)));
+        } catch {
+          // Left for the next start: an empty segment past the log end is dropped there.
+        }
+      }
+      throw error;
+    }
   }
 
   /**
@@ -256,6 +290,44 @@ export class Segment {
       }
     }
     this.nextOffset = lastOffset + 1;
+  }
+
+  mark(): SegmentMark {
+    return {
+      logBytes: this.logFile.size(),
+      indexBytes: this.indexFile.size(),
+      timeIndexBytes: this.timeIndexFile.size(),
+      offsetEntries: this.offsetIndex.length,
+      timeEntries: this.timeIndex.length,
+      bytesSinceIndexEntry: this.bytesSinceIndexEntry,
+      nextOffset: this.nextOffset,
+      maxTimestamp: this.maxTimestamp,
+      offsetOfMaxTimestamp: this.offsetOfMaxTimestamp,
+      firstAppendMs: this.firstAppendMs,
+    };
+  }
+
+  /**
+   * Undoes everything since `mark` (a failed append): the files are cut back to their
+   * sizes then (whatever part of the write reached them goes) and the in-memory indexes
+   * and offsets are restored. Throws when the files cannot be cut.
+   */
+  rollbackTo(mark: SegmentMark): void {
+    this.offsetIndex.length = mark.offsetEntries;
+    this.timeIndex.length = mark.timeEntries;
+    this.bytesSinceIndexEntry = mark.bytesSinceIndexEntry;
+    this.nextOffset = mark.nextOffset;
+    this.maxTimestamp = mark.maxTimestamp;
+    this.offsetOfMaxTimestamp = mark.offsetOfMaxTimestamp;
+    this.firstAppendMs = mark.firstAppendMs;
+    // Cut even when the size looks unchanged: a write that failed part-way may have put
+    // bytes in the file that the handle's length does not count.
+    this.logFile.truncate(mark.logBytes);
+    this.indexFile.truncate(mark.indexBytes);
+    this.timeIndexFile.truncate(mark.timeIndexBytes);
+    // Part of the write may have been fsynced before the failure: the cut is made durable,
+    // so a refused batch does not come back after a restart.
+    this.flush();
   }
 
   /** Appends batches whose offsets are already assigned; `meta` describes each one. */

@@ -13,6 +13,17 @@ export function logManagerOptions(config: BrokerConfig, dataDir: string, logger:
     dataDir,
     tailCacheBytes: config.tailCacheBytes,
     retentionCheckIntervalMs: config.retentionCheckIntervalMs,
+    recoveryPointCheckpointIntervalMs: config.recoveryPointCheckpointIntervalMs,
+    highWatermarkCheckpointIntervalMs: config.highWatermarkCheckpointIntervalMs,
+    onLogDirectoryOffline: ({ dir, topic, partition, error }) => {
+      logger.error('log directory offline after a storage error: its partitions answer KAFKA_STORAGE_ERROR', {
+        dir,
+        topic,
+        partition,
+        code: (error as NodeJS.ErrnoException)?.code,
+        error: String(error),
+      });
+    },
     onRetention: ({ topic, partition, segmentsDeleted, logStartOffset }) => {
       logger.info('retention deleted old segments', { topic, partition, segmentsDeleted, logStartOffset });
     },
