@@ -33,6 +33,8 @@ export class LogDirectory {
   constructor(
     readonly dir: string,
     private readonly onOffline: (info: OfflineInfo) => void = () => undefined,
+    /** Every failed write or read of a partition, transient or not (for a rate-limited log line). */
+    readonly onError: (info: OfflineInfo) => void = () => undefined,
   ) {}
 
   get offline(): boolean {

@@ -57,6 +57,8 @@ export interface LogManagerOptions {
    * until a restart. Called once.
    */
   onLogDirectoryOffline?: (info: OfflineInfo) => void;
+  /** An append or read of a partition failed on the file system (the append was undone). */
+  onStorageError?: (info: OfflineInfo) => void;
 }
 
 /** Kafka's log.retention.check.interval.ms default. */
@@ -97,7 +99,11 @@ export class LogManager {
     this.clock = options.clock ?? Date.now;
     this.root = path.join(options.dataDir, LOGS_DIR);
     this.tailCache = new TailCache(options.tailCacheBytes);
-    this.directory = new LogDirectory(this.root, (info) => options.onLogDirectoryOffline?.(info));
+    this.directory = new LogDirectory(
+      this.root,
+      (info) => options.onLogDirectoryOffline?.(info),
+      (info) => options.onStorageError?.(info),
+    );
     const checkpoint = (file: string, intervalMs: number, offsetOf: (log: PartitionLog) => number): Checkpoint => ({
       file: path.join(this.root, file),
       loaded: new Map(),

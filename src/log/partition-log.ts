@@ -551,6 +551,7 @@ export class PartitionLog {
    */
   private storageFailure(what: string, error: unknown): string {
     if (!isStorageError(error)) throw error;
+    this.directory.onError({ dir: this.directory.dir, topic: this.topic, partition: this.partition, error });
     if (!isTransientStorageError(error)) this.directory.markOffline(this.topic, this.partition, error);
     const offline = this.directory.offline ? ' (log directory offline)' : '';
     return `${what} failed: ${error.code}${offline}`;

@@ -9,12 +9,23 @@ export function brokerTopicDefaults(config: BrokerConfig): Record<string, string
 }
 
 export function logManagerOptions(config: BrokerConfig, dataDir: string, logger: Logger): LogManagerOptions {
+  let lastStorageErrorLogMs = 0;
   return {
     dataDir,
     tailCacheBytes: config.tailCacheBytes,
     retentionCheckIntervalMs: config.retentionCheckIntervalMs,
     recoveryPointCheckpointIntervalMs: config.recoveryPointCheckpointIntervalMs,
     highWatermarkCheckpointIntervalMs: config.highWatermarkCheckpointIntervalMs,
+    onStorageError: ({ topic, partition, error }) => {
+      const now = Date.now();
+      if (now - lastStorageErrorLogMs < 10_000) return;
+      lastStorageErrorLogMs = now;
+      logger.error('append or read failed on storage; undone (logged at most every 10 s)', {
+        topic,
+        partition,
+        code: (error as NodeJS.ErrnoException)?.code,
+      });
+    },
     onLogDirectoryOffline: ({ dir, topic, partition, error }) => {
       logger.error('log directory offline after a storage error: its partitions answer KAFKA_STORAGE_ERROR', {
         dir,
