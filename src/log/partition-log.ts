@@ -530,10 +530,15 @@ export class PartitionLog {
     } catch (error) {
       this.unflushedMessages = unflushed;
       try {
-        while (this.segments.length > segmentCount) {
-          const segment = this.segments.pop()!;
-          segment.close();
-          this.deleteSegmentFiles(segment.baseOffset);
+        if (this.segments.length > segmentCount) {
+          while (this.segments.length > segmentCount) {
+            const segment = this.segments.pop()!;
+            segment.close();
+            this.deleteSegmentFiles(segment.baseOffset);
+          }
+          // The rolled segment may hold fsynced bytes of this append: its removal is made
+          // durable, or a crash would bring the refused batch back.
+          this.fs.syncDir(this.dir);
         }
         this.active.rollbackTo(mark);
         this.epochs.restore(epochs);

@@ -1,10 +1,12 @@
 // Seeded power cuts against the partition log on the in-memory file system's power-cut
 // model (unsynced data and unsynced directory entries are lost). Each seed runs a few
 // rounds of appends with flush.messages=1 (an fsync per append, so an acknowledged append
-// is durable), small segments (rolls), an idempotent producer and rising leader epochs;
+// is durable), small segments (rolls), rising leader epochs, retention by size, and either
+// an idempotent producer or follower truncations (a cut suffix must stay cut);
 // a round ends with a power cut at a random file-system call (the call fails with EIO, the
-// operation stops there, and crash() keeps a random part of what was not durable), and the
-// log is reopened - sometimes with another cut in the middle of its recovery. After every
+// operation stops there, and crash() keeps a random part of what was not durable) or with
+// the process killed there (the page cache survives), and the log is reopened - sometimes
+// with another cut in the middle of its recovery. After every
 // reopen: the log opens, its batches are whole and consecutive, every acknowledged batch is
 // there unchanged, no offset that was ever visible holds anything else, no producer
 // sequence is written twice, and the leader-epoch cache agrees with the batches.
@@ -83,6 +85,10 @@ class Scenario {
   /** Batches by base offset: acknowledged ones and every one seen after a reopen. */
   private readonly visible = new Map<number, string>();
   private readonly acknowledged = new Set<number>();
+  /** Seeds either produce idempotently or truncate like a follower (a cut drops sequences). */
+  private readonly truncating: boolean;
+  /** Batches that must never be seen again: removed by a finished truncation, or refused. */
+  private readonly cut = new Set<string>();
   private epoch = 0;
   private nextSequence = 0;
   /** An idempotent batch whose append did not finish: sent again after the restart. */
@@ -94,10 +100,16 @@ class Scenario {
   constructor(readonly seed: number) {
     this.random = seeded(seed);
     this.config = {
-      'flush.messages': '1',
+      // Mostly an fsync per append; some seeds flush rarely (acknowledged is then not durable,
+      // but whatever a reopened log serves must stay).
+      'flush.messages': this.random() < 0.75 ? '1' : String(2 + Math.floor(this.random() * 5)),
       'segment.bytes': String(150 + Math.floor(this.random() * 1500)),
       'index.interval.bytes': String(1 + Math.floor(this.random() * 300)),
+      'retention.bytes': String(this.random() < 0.5 ? -1 : 1000 + Math.floor(this.random() * 3000)),
     };
+    // Truncations drop producer sequences, and so does a power cut when appends are not
+    // fsynced: the idempotent producer runs only in seeds with neither.
+    this.truncating = this.config['flush.messages'] !== '1' || this.random() < 0.3;
   }
 
   private open(): PartitionLog {
@@ -132,12 +144,16 @@ class Scenario {
     const log = this.log!;
     const batches = batchesOf(log, context);
     const byOffset = new Map(batches.map((b) => [b.baseOffset, b.bytes]));
-    for (const offset of this.acknowledged)
+    // Retention may have deleted batches below the log start; everything else must be there.
+    for (const offset of this.acknowledged) {
+      if (offset < log.logStartOffset) continue;
       assert.ok(byOffset.get(offset) === this.visible.get(offset), `${context}: acknowledged batch ${offset} kept`);
+    }
     for (const [offset, bytes] of this.visible) {
-      if (offset >= log.logEndOffset) continue;
+      if (offset >= log.logEndOffset || offset < log.logStartOffset) continue;
       assert.ok(byOffset.get(offset) === bytes, `${context}: offset ${offset} never holds another batch`);
     }
+    for (const batch of batches) assert.not.ok(this.cut.has(batch.bytes), `${context}: a cut batch came back`);
     // Anything a reader could see now must stay: the offsets are never reused.
     for (const batch of batches) this.visible.set(batch.baseOffset, batch.bytes);
     const sequences = batches.filter((b) => b.producerId === PRODUCER_ID).map((b) => b.baseSequence);
@@ -155,8 +171,39 @@ class Scenario {
   }
 
   /** One append; returns false when the injected cut stopped it. */
+  /** A follower's cut: the batches from `offset` on are gone for good (their offsets may be used again). */
+  private truncate(): boolean {
+    const log = this.log!;
+    const offset = log.logStartOffset + Math.floor(this.random() * (log.logEndOffset - log.logStartOffset + 1));
+    let done = true;
+    try {
+      log.truncateTo(offset);
+    } catch {
+      done = false;
+    }
+    // The log now ends where the batch holding `offset` began; a cut stopped part-way may
+    // have gone anywhere from the log start on.
+    const from = done ? log.logEndOffset : log.logStartOffset;
+    for (const [base, bytes] of [...this.visible]) {
+      if (base < from) continue;
+      // A finished cut must never come back; one cut short by the power cut may or may not.
+      if (done) this.cut.add(bytes);
+      this.visible.delete(base);
+      this.acknowledged.delete(base);
+    }
+    return done;
+  }
+
   step(): boolean {
     const log = this.log!;
+    if (this.truncating && this.random() < 0.08) return this.truncate();
+    if (this.config['retention.bytes'] !== '-1' && this.random() < 0.1) {
+      try {
+        this.logs!.applyRetention();
+      } catch {
+        return false;
+      }
+    }
     if (this.random() < 0.1) {
       try {
         this.logs!.checkpoint();
@@ -169,7 +216,7 @@ class Scenario {
     let values: string[];
     if (this.inDoubt) {
       ({ sequence, values } = this.inDoubt);
-    } else if (this.random() < 0.5) {
+    } else if (!this.truncating && this.random() < 0.5) {
       sequence = this.nextSequence;
       values = this.values();
       this.inDoubt = { sequence, values };
@@ -184,13 +231,18 @@ class Scenario {
     } catch {
       return false;
     }
-    // The injected error: the append is refused and undone (the cut follows).
-    if (result.errorCode === ErrorCode.KAFKA_STORAGE_ERROR) return false;
+    // The injected error: the append is refused and undone (the cut follows). A refused batch
+    // never shows up later (an idempotent one may: it is sent again and found a duplicate).
+    if (result.errorCode === ErrorCode.KAFKA_STORAGE_ERROR) {
+      if (sequence < 0) this.cut.add(bytes.toString('latin1'));
+      return false;
+    }
     assert.is(result.errorCode, ErrorCode.NONE, `seed ${this.seed}: append refused: ${result.errorMessage}`);
     if (sequence >= 0) {
       this.inDoubt = null;
       this.nextSequence = sequence + values.length;
     }
+    if (this.config['flush.messages'] !== '1') return true;
     if (!result.duplicate) {
       assert.not.ok(this.visible.has(result.baseOffset), `seed ${this.seed}: offset ${result.baseOffset} reused`);
       this.visible.set(result.baseOffset, bytes.toString('latin1'));
@@ -217,7 +269,9 @@ class Scenario {
       }
       this.fs.clearFaults();
       this.log!.abandon();
-      this.fs.crash(this.random);
+      // Mostly a power cut; sometimes only the process dies (kill -9: the page cache, and
+      // everything written but not fsynced, stays for the restart - and the next cut).
+      if (this.random() < 0.8) this.fs.crash(this.random);
       this.reopen(round);
     }
   }
