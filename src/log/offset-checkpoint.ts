@@ -10,10 +10,9 @@
 // treated as missing (every segment recovered, high watermarks from the log start).
 
 import { FileSystem, readWholeFile, writeFileDurable } from './file-system';
-import { TEMPORARY_SUFFIX } from './on-disk-names';
+import { HIGH_WATERMARK_CHECKPOINT_FILE, RECOVERY_POINT_CHECKPOINT_FILE, TEMPORARY_SUFFIX } from './on-disk-names';
 
-export const RECOVERY_POINT_CHECKPOINT_FILE = 'recovery-point-offset-checkpoint';
-export const HIGH_WATERMARK_CHECKPOINT_FILE = 'replication-offset-checkpoint';
+export { HIGH_WATERMARK_CHECKPOINT_FILE, RECOVERY_POINT_CHECKPOINT_FILE };
 
 const VERSION = 0;
 /** More lines than this is not a checkpoint Brook wrote (bounds the parse). */

@@ -1,17 +1,20 @@
 // Every name Brook gives to what it keeps under a data directory, defined once: the
 // partition directories and their deletion and stray forms, the segment files (a 20-digit
 // zero-padded base offset and .log, .index or .timeindex), producer-state snapshots, the
-// clean-shutdown marker, the leader-epoch checkpoint, and meta.properties. The names are
-// Kafka's where Kafka has one, so an operator who knows Kafka's layout finds their way.
+// clean-shutdown marker, the leader-epoch and offset checkpoints, and meta.properties. The
+// names are Kafka's where Kafka has one, so an operator who knows Kafka's layout finds
+// their way.
 //
 // data-dir/
 //   meta.properties                     cluster and node the directory belongs to
 //   __cluster_metadata/                 the metadata quorum's log, state and snapshots
+//   logs/recovery-point-offset-checkpoint   per partition, the offset below which its log is flushed
+//   logs/replication-offset-checkpoint      per partition, its high watermark
 //   logs/<topic>-<partition>/           one directory per partition replica
 //     00000000000000000000.log          record batches as produced
 //     00000000000000000000.index        sparse offset index
 //     00000000000000000000.timeindex    sparse time index
-//     00000000000000001234.snapshot     producer state at offset 1234
+//     00000000000000001234.snapshot     producer state at offset 1234 (binary, CRC-32C)
 //     leader-epoch-checkpoint           leader epochs and their start offsets
 //     .clean-shutdown                   present only while the log is closed cleanly
 
@@ -29,6 +32,9 @@ export const SEGMENT_FILE_SUFFIXES = [INDEX_SUFFIX, TIME_INDEX_SUFFIX, LOG_SUFFI
 export const PRODUCER_SNAPSHOT_SUFFIX = '.snapshot';
 export const CLEAN_SHUTDOWN_FILE = '.clean-shutdown';
 export const LEADER_EPOCH_FILE = 'leader-epoch-checkpoint';
+/** In the log directory (`logs/`): Kafka's offset checkpoint files. */
+export const RECOVERY_POINT_CHECKPOINT_FILE = 'recovery-point-offset-checkpoint';
+export const HIGH_WATERMARK_CHECKPOINT_FILE = 'replication-offset-checkpoint';
 /** Written to a temporary name first, then renamed over the real one. */
 export const TEMPORARY_SUFFIX = '.tmp';
 
