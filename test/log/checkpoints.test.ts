@@ -83,9 +83,11 @@ test('clean shutdown checkpoints both files; a log not opened keeps its entries'
 test('after an unclean stop, segments from the recovery point on are checked and cut at the first bad batch', () => {
   const fs = new MemoryFileSystem();
   const logs = manager(fs);
-  const config = { 'segment.bytes': '200', 'flush.messages': '1' };
+  // Every batch indexed: a trusted segment is only scanned after its last index entry, so
+  // damage in its first batch is found only by a recovery scan.
+  const config = { 'segment.bytes': '400', 'flush.messages': '1', 'index.interval.bytes': '1' };
   const log = logs.getOrCreate('t', 0, config);
-  for (let i = 0; i < 12; i++) log.append([batch(`value-${i}`.padEnd(60, '.'))], { leaderEpoch: 0 });
+  for (let i = 0; i < 20; i++) log.append([batch(`value-${i}`.padEnd(60, '.'))], { leaderEpoch: 0 });
   assert.ok(log.segmentCount >= 4, `${log.segmentCount} segments`);
   // The checkpoint says the log was durable up to offset 2 only.
   writeOffsetCheckpoint(
