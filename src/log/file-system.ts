@@ -222,15 +222,17 @@ export interface FaultSpec {
 
 export interface MemoryFileSystemOptions {
   /**
-   * The crash model for directory entries. 'volatile' (the default, a power cut): a
+   * The crash model for directory entries. 'volatile' (a power cut, the default): a
    * create, rename, unlink or mkdir is lost by crash() unless the directory holding the
    * entry was synced (syncDir) after it. 'durable' (the older model): every entry change
-   * is durable at once, and an unsynced truncate too.
+   * is durable at once, and an unsynced truncate too. The default is 'durable' when
+   * volatileRenames is given, so callers of the older option keep its meaning.
    */
   directoryEntries?: 'volatile' | 'durable';
   /**
-   * With directoryEntries 'durable' only: renames stay volatile until syncDir of the
-   * directories involved (crash() undoes them). The 'volatile' model includes this.
+   * The older option: entries durable at once, except renames, which stay volatile until
+   * syncDir of the directories involved (crash() undoes them). The 'volatile' model
+   * includes this.
    */
   volatileRenames?: boolean;
 }
@@ -275,7 +277,8 @@ export class MemoryFileSystem implements FileSystem {
   readonly calls = new Map<FileOperation, number>();
 
   constructor(private readonly options: MemoryFileSystemOptions = {}) {
-    this.volatileEntries = (options.directoryEntries ?? 'volatile') === 'volatile';
+    const fallback = options.volatileRenames === undefined ? 'volatile' : 'durable';
+    this.volatileEntries = (options.directoryEntries ?? fallback) === 'volatile';
   }
 
   /** Makes matching calls throw `code` until removed (the returned function) or clearFaults(). */

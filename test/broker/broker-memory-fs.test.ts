@@ -55,9 +55,7 @@ async function startOn(
 }
 
 test('meta.properties, the metadata log and the partition logs all live on the given file system', async () => {
-  // The older crash model (directory entries durable at once): the metadata quorum's
-  // storage does not fsync its directory yet, which the default power-cut model requires.
-  const memory = new MemoryFileSystem({ directoryEntries: 'durable' });
+  const memory = new MemoryFileSystem();
   const controllerPort = await freePort();
   const first = await startOn(memory, controllerPort);
   try {

@@ -161,7 +161,8 @@ test('the older model on request: entries durable at once, volatileRenames undoe
   write(fs, '/d/a', 'a');
   fs.crash(never);
   assert.is(text(fs, '/d/a'), 'a');
-  const renames = new MemoryFileSystem({ directoryEntries: 'durable', volatileRenames: true });
+  // volatileRenames alone keeps its older meaning: entries durable, renames not.
+  const renames = new MemoryFileSystem({ volatileRenames: true });
   renames.mkdirp('/d');
   write(renames, '/d/a.tmp', 'new');
   renames.rename('/d/a.tmp', '/d/a');
