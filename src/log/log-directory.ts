@@ -20,6 +20,18 @@ export function isTransientStorageError(error: unknown): boolean {
   return isStorageError(error) && TRANSIENT_CODES.has(error.code!);
 }
 
+/** Errno codes that say the disk or file system itself failed, whatever the operation. */
+const DISK_FAILURE_CODES = new Set(['EIO', 'EROFS', 'ENXIO', 'ENODEV', 'ESTALE']);
+
+/**
+ * A failure of the disk itself. Opening a partition's log takes the directory offline only
+ * on these: a refused name (ENAMETOOLONG, a file where its directory should be) concerns
+ * that partition alone, which stays offline by itself.
+ */
+export function isDiskFailure(error: unknown): boolean {
+  return isStorageError(error) && DISK_FAILURE_CODES.has(error.code!);
+}
+
 export interface OfflineInfo {
   dir: string;
   topic: string;

@@ -24,7 +24,7 @@ import {
   RECOVERY_POINT_CHECKPOINT_FILE,
   writeOffsetCheckpoint,
 } from './offset-checkpoint';
-import { isStorageError, isTransientStorageError, LogDirectory, OfflineInfo } from './log-directory';
+import { isDiskFailure, isStorageError, isTransientStorageError, LogDirectory, OfflineInfo } from './log-directory';
 import { needsRecovery, PreRecovery } from './parallel-recovery';
 import { PartitionLog } from './partition-log';
 import { TailCache } from './tail-cache';
@@ -238,7 +238,7 @@ export class LogManager {
     try {
       log = this.openLog(topic, partition, config, recovery);
     } catch (error) {
-      if (isStorageError(error) && !isTransientStorageError(error)) this.directory.markOffline(topic, partition, error);
+      if (isDiskFailure(error)) this.directory.markOffline(topic, partition, error);
       throw error;
     }
     this.logs.set(this.key(topic, partition), log);
