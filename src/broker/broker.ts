@@ -93,6 +93,9 @@ export interface BrokerSettings {
   rack: string | null;
   /** Applied metadata entries between snapshots. */
   metadataSnapshotIntervalEntries?: number;
+  /** brook.metadata.max.entry.bytes and brook.raft.max.append.bytes (defaults 1 MiB, 4 MiB). */
+  metadataMaxEntryBytes?: number;
+  raftMaxAppendBytes?: number;
   /** Follower fetching and ISR upkeep (replica.* settings). */
   replica?: { lagTimeMaxMs: number; fetchWaitMaxMs: number; fetchMaxBytes: number };
 }
@@ -149,6 +152,8 @@ export class Broker {
         maxBrokerPartitions: settings.maxBrokerPartitions,
       },
       snapshotEveryEntries: settings.metadataSnapshotIntervalEntries ?? 5000,
+      metadataMaxEntryBytes: settings.metadataMaxEntryBytes,
+      raftMaxAppendBytes: settings.raftMaxAppendBytes,
       clusterSecret: settings.controllerClusterSecret ?? null,
       onFatal:
         settings.onFatal ??

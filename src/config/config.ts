@@ -72,6 +72,10 @@ export interface BrokerConfig {
   offsetsRetentionCheckIntervalMs: number;
   maxGroupsPerRequest: number;
   metadataSnapshotIntervalEntries: number;
+  /** brook.metadata.max.entry.bytes */
+  metadataMaxEntryBytes: number;
+  /** brook.raft.max.append.bytes */
+  raftMaxAppendBytes: number;
   replicaLagTimeMaxMs: number;
   brokerSessionTimeoutMs: number;
   autoLeaderRebalanceEnable: boolean;

@@ -349,6 +349,26 @@ export const SETTINGS: SettingDef[] = [
       'metadata log entries applied between snapshots (the log behind a snapshot is dropped; a lagging node is sent the snapshot)',
   },
   {
+    key: 'brook.metadata.max.entry.bytes',
+    field: 'metadataMaxEntryBytes',
+    kind: 'int',
+    defaultValue: 1048576,
+    min: 65536,
+    max: 4194304,
+    about:
+      'bytes of one metadata log entry; a controller decision larger than this is written as an atomic group of entries, and one whose single record is larger is refused (POLICY_VIOLATION)',
+  },
+  {
+    key: 'brook.raft.max.append.bytes',
+    field: 'raftMaxAppendBytes',
+    kind: 'int',
+    defaultValue: 4194304,
+    min: 65536,
+    max: 8388608,
+    about:
+      "bytes of metadata log entries in one Raft append (at least one entry is always sent); bounded so that every append fits the controller port's 16 MiB frame limit",
+  },
+  {
     key: 'brook.raft.tick.ms',
     field: 'raftTickMs',
     kind: 'int',

@@ -3,8 +3,12 @@
 // node leads) the active controller's decisions. A single `npm start` runs this same code
 // as a one-voter quorum. Entries carry a batch of metadata records:
 // [count uvarint] then per record [length uvarint][encoded record]; membership entries
-// carry the voter set. Every `snapshotEveryEntries` applied entries the image is
-// snapshotted and the log behind it dropped; a node starts from its newest snapshot.
+// carry the voter set. One metadata entry holds at most `metadataMaxEntryBytes`: a
+// decision whose records encode larger is written as an atomic group of part entries
+// (see encodeDecision), applied only once its last part has committed; a group cut short
+// by a change of leader is dropped by every node alike. Every `snapshotEveryEntries`
+// applied entries the image is snapshotted (never inside a group) and the log behind it
+// dropped; a node starts from its newest snapshot.
 // A node outside the voter set follows the log as an observer: it registers (with its
 // controller endpoint) at the active controller, which then streams the log to it, and it
 // can be promoted to voter (RaftAddVoter) once caught up.
@@ -24,7 +28,7 @@ import { Voter } from '../config/config';
 import { FileSystem, realFileSystem } from '../log/file-system';
 import { CLUSTER_METADATA_DIR } from '../log/on-disk-names';
 import { Logger } from '../logger';
-import { Entry, Snapshot } from '../raft/core';
+import { DEFAULT_MAX_APPEND_BYTES, Entry, Snapshot } from '../raft/core';
 import { MembershipError, RaftDriver, NotLeaderError } from '../raft/driver';
 import { ENTRY_MEMBERSHIP, VoterEndpoint } from '../raft/membership';
 import { Peer, RaftDispatcher, TcpRaftTransport } from '../raft/tcp-transport';
@@ -50,6 +54,22 @@ const PROPOSAL_TIMEOUT_MS = 10_000;
 const CATCH_UP_TIMEOUT_MS = 10_000;
 /** The endpoint name under which a broker registers its controller listener. */
 const CONTROLLER_ENDPOINT = 'CONTROLLER';
+/**
+ * Largest request frame the controller listener accepts. It is one constant for every
+ * node, whatever its settings, and the settings are bounded below it: an append carries at
+ * most brook.raft.max.append.bytes of entries (at most 8 MiB), or one entry alone, which
+ * is at most brook.metadata.max.entry.bytes (at most 4 MiB); a snapshot chunk is 1 MiB.
+ * So whatever a leader sends, every follower accepts, even with settings unlike its own.
+ */
+export const CONTROLLER_FRAME_MAX_BYTES = 16 * 1024 * 1024;
+/** Default bytes of one metadata log entry (brook.metadata.max.entry.bytes). */
+export const DEFAULT_MAX_ENTRY_BYTES = 1024 * 1024;
+/** Entry kind of one part of an atomic group of metadata entries. */
+export const ENTRY_METADATA_PART = 2;
+/** Most parts in one group (10 GiB of records at the largest entry size; sanity bound). */
+const GROUP_PARTS_MAX = 10_000;
+/** Bytes a part entry's header takes at most: part index and part count, uvarints. */
+const PART_HEADER_BYTES = 10;
 
 export interface QuorumOptions {
   nodeId: number;
@@ -64,6 +84,10 @@ export interface QuorumOptions {
   controller: ControllerSettings;
   /** Applied entries between metadata snapshots. */
   snapshotEveryEntries: number;
+  /** brook.raft.max.append.bytes: bytes of entries in one append message (default 4 MiB). */
+  raftMaxAppendBytes?: number;
+  /** brook.metadata.max.entry.bytes: bytes of one metadata log entry (default 1 MiB). */
+  metadataMaxEntryBytes?: number;
   /**
    * brook.controller.cluster.secret: every controller-port connection, in and out, is
    * authenticated with it. Null only for a node that is the sole voter.
@@ -97,12 +121,159 @@ export function encodeMetadataEntries(records: MetadataRecordInput[]): Buffer {
 /** The records in one metadata log entry's data (the inverse of encodeMetadataEntries). */
 export function decodeMetadataEntries(data: Buffer): MetadataRecord[] {
   if (data.length === 0) return [];
-  const reader = new Reader(data);
+  return decodeRecords(new Reader(data));
+}
+
+function decodeRecords(reader: Reader): MetadataRecord[] {
   const count = reader.uvarint();
-  if (count > data.length) throw new Error(`metadata entry claims ${count} records in ${data.length} bytes`);
+  if (count > reader.remaining) throw new Error(`metadata entry claims ${count} records in ${reader.remaining} bytes`);
   const out: MetadataRecord[] = [];
   for (let i = 0; i < count; i++) out.push(decodeMetadataRecord(reader.raw(reader.uvarint())));
   return out;
+}
+
+function uvarintBytes(value: number): number {
+  let bytes = 1;
+  while (value >= 0x80) {
+    value = Math.floor(value / 128);
+    bytes++;
+  }
+  return bytes;
+}
+
+/** A decision holds a record that no metadata entry can carry: it is refused, not written. */
+export class DecisionTooLargeError extends Error {
+  override name = 'DecisionTooLargeError';
+}
+
+/** The log entries one decision is written as: their data and kind. */
+export interface EncodedDecision {
+  data: Buffer;
+  kind: number;
+}
+
+/**
+ * One decision's records as metadata log entries of at most `maxEntryBytes` each: a single
+ * ordinary entry when they fit, else an atomic group of part entries, each
+ * [part index uvarint][part count uvarint][records as in an ordinary entry], proposed
+ * together so that they sit at consecutive indexes of one term. A record that cannot fit
+ * one entry on its own makes the decision refused (DecisionTooLargeError).
+ */
+export function encodeDecision(records: MetadataRecordInput[], maxEntryBytes: number): EncodedDecision[] {
+  const encoded = records.map((record) => encodeMetadataRecord(record));
+  const sizes = encoded.map((bytes) => uvarintBytes(bytes.length) + bytes.length);
+  const total = sizes.reduce((a, b) => a + b, 0) + uvarintBytes(records.length);
+  if (total <= maxEntryBytes) return [{ data: encodeMetadataEntries(records), kind: 0 }];
+  // Greedy packing; every part's records plus its headers stay within the bound.
+  const budget = maxEntryBytes - PART_HEADER_BYTES - 5;
+  const parts: Buffer[][] = [];
+  let current: Buffer[] = [];
+  let used = 0;
+  encoded.forEach((bytes, i) => {
+    if (sizes[i] > budget)
+      throw new DecisionTooLargeError(
+        `one metadata record of this request encodes to ${bytes.length} bytes, more than a metadata log entry holds (brook.metadata.max.entry.bytes = ${maxEntryBytes})`,
+      );
+    if (used + sizes[i] > budget) {
+      parts.push(current);
+      current = [];
+      used = 0;
+    }
+    current.push(bytes);
+    used += sizes[i];
+  });
+  if (current.length > 0) parts.push(current);
+  if (parts.length > GROUP_PARTS_MAX)
+    throw new DecisionTooLargeError(
+      `this request's metadata records would take ${parts.length} log entries, more than ${GROUP_PARTS_MAX}`,
+    );
+  return parts.map((part, index) => {
+    const writer = new Writer(maxEntryBytes);
+    writer.uvarint(index).uvarint(parts.length).uvarint(part.length);
+    for (const bytes of part) writer.uvarint(bytes.length).raw(bytes);
+    return { data: writer.toBuffer(), kind: ENTRY_METADATA_PART };
+  });
+}
+
+/** A part entry's place in its group, and its records. */
+export function decodeMetadataPart(data: Buffer): { part: number; parts: number; records: MetadataRecord[] } {
+  const reader = new Reader(data);
+  const part = reader.uvarint();
+  const parts = reader.uvarint();
+  if (parts < 2 || parts > GROUP_PARTS_MAX || part >= parts)
+    throw new Error(`metadata entry part ${part} of ${parts} is not a valid place in a group`);
+  return { part, parts, records: decodeRecords(reader) };
+}
+
+/** The records of a metadata entry, ordinary or part of a group (not of a membership entry). */
+function entryRecords(entry: Entry): MetadataRecord[] {
+  return entry.kind === ENTRY_METADATA_PART
+    ? decodeMetadataPart(entry.data).records
+    : decodeMetadataEntries(entry.data);
+}
+
+/**
+ * Reassembles atomic groups of metadata entries as they are applied, in log order. A group
+ * is its part entries 0..n-1 at consecutive indexes of one term; its records come out
+ * together with its last part. Anything else in between (the next leader's no-op, a
+ * membership entry, another group's first part) means the group was cut short by a change
+ * of leader: its parts are dropped and never applied. Every node applies the same
+ * committed log, so every node drops the same groups.
+ */
+export class GroupAssembler {
+  private open: { term: number; lastIndex: number; next: number; parts: number; records: MetadataRecord[] } | null =
+    null;
+
+  /** Whether a group has begun and not ended (the image must not be snapshotted then). */
+  get inGroup(): boolean {
+    return this.open !== null;
+  }
+
+  /** Index of the first entry of the open group, if one is open. */
+  get openedAt(): number {
+    return this.open ? this.open.lastIndex - this.open.next + 1 : -1;
+  }
+
+  /**
+   * Takes the next applied entry. Returns the records to apply now (null: nothing yet, the
+   * entry is a part of an open group) and how many records of a cut-short group it dropped.
+   */
+  accept(entry: Entry): { records: MetadataRecord[] | null; dropped: number } {
+    let dropped = 0;
+    const open = this.open;
+    if (entry.kind !== ENTRY_METADATA_PART) {
+      if (open) dropped = open.records.length;
+      this.open = null;
+      return { records: entry.kind === ENTRY_MEMBERSHIP ? [] : decodeMetadataEntries(entry.data), dropped };
+    }
+    const { part, parts, records } = decodeMetadataPart(entry.data);
+    const continues =
+      open !== null &&
+      part === open.next &&
+      parts === open.parts &&
+      entry.term === open.term &&
+      entry.index === open.lastIndex + 1;
+    if (!continues) {
+      if (open) dropped = open.records.length;
+      this.open = null;
+      // A part other than a first one with no group open to continue: the rest of a group
+      // whose beginning was dropped. Ignored.
+      if (part !== 0) return { records: null, dropped };
+      this.open = { term: entry.term, lastIndex: entry.index, next: 1, parts, records };
+      return { records: null, dropped };
+    }
+    for (const record of records) open.records.push(record);
+    open.lastIndex = entry.index;
+    open.next++;
+    if (open.next < open.parts) return { records: null, dropped };
+    this.open = null;
+    return { records: open.records, dropped };
+  }
+
+  /** A snapshot replaced the state: whatever was open belongs to the old state. */
+  reset(): void {
+    this.open = null;
+  }
 }
 
 export class MetadataQuorum implements ControllerRequests {
@@ -117,6 +288,8 @@ export class MetadataQuorum implements ControllerRequests {
   private caughtUpWaiters: (() => void)[] = [];
   /** Serialises controller decisions so two never decide from the same image. */
   private decisions: Promise<unknown> = Promise.resolve();
+  /** Atomic groups of metadata entries being applied. */
+  private readonly groups = new GroupAssembler();
 
   constructor(private readonly options: QuorumOptions) {
     this.controller = new Controller(
@@ -237,8 +410,10 @@ export class MetadataQuorum implements ControllerRequests {
       transport: this.transport,
       apply: (entry) => this.apply(entry),
       restore: (snapshot) => this.restore(snapshot),
-      takeSnapshot: () => this.image.toSnapshot(),
+      // Never inside an atomic group: a snapshot there would hold half of it.
+      takeSnapshot: () => (this.groups.inGroup ? null : this.image.toSnapshot()),
       snapshotEveryEntries: options.snapshotEveryEntries,
+      maxAppendBytes: options.raftMaxAppendBytes ?? DEFAULT_MAX_APPEND_BYTES,
       logger: options.logger,
       onFatal: (error) => this.fatal(error),
     });
@@ -253,7 +428,7 @@ export class MetadataQuorum implements ControllerRequests {
         host: options.controllerListen.host,
         port: options.controllerListen.port,
         maxConnections: 100,
-        socketRequestMaxBytes: 16 * 1024 * 1024,
+        socketRequestMaxBytes: CONTROLLER_FRAME_MAX_BYTES,
         maxInflightRequests: 100,
         onAccept: (connection) => gate.accepted(connection),
       },
@@ -383,6 +558,7 @@ export class MetadataQuorum implements ControllerRequests {
   }
 
   private restore(snapshot: Snapshot): void {
+    this.groups.reset();
     this.image.loadSnapshot(snapshot.data, snapshot.index);
     this.appliedIndex = snapshot.index;
     this.options.onRestore(this.image);
@@ -493,7 +669,7 @@ export class MetadataQuorum implements ControllerRequests {
       const entry = node.entryAt(index);
       if (!entry || entry.kind === ENTRY_MEMBERSHIP) continue;
       try {
-        if (decodeMetadataEntries(entry.data).some((r) => r.type === 'Topic' && r.data.name === name)) return true;
+        if (entryRecords(entry).some((r) => r.type === 'Topic' && r.data.name === name)) return true;
       } catch {
         return false;
       }
@@ -502,16 +678,9 @@ export class MetadataQuorum implements ControllerRequests {
   }
 
   private apply(entry: Entry): void {
-    if (entry.kind === ENTRY_MEMBERSHIP) {
-      this.appliedIndex = entry.index;
-      this.options.logger.info('voter set committed', { index: entry.index, voters: this.voters().map((v) => v.id) });
-      this.reconcileObservers();
-      this.notifyCaughtUp();
-      return;
-    }
-    let records: MetadataRecord[];
+    let accepted: { records: MetadataRecord[] | null; dropped: number };
     try {
-      records = decodeMetadataEntries(entry.data);
+      accepted = this.groups.accept(entry);
     } catch (error) {
       // A committed entry this node cannot read: stop applying rather than diverge.
       this.options.logger.error('cannot read committed metadata entry', {
@@ -519,6 +688,28 @@ export class MetadataQuorum implements ControllerRequests {
         error: (error as Error).message,
       });
       throw error;
+    }
+    if (accepted.dropped > 0)
+      this.options.logger.info(
+        'dropped an unfinished group of metadata entries (the leader changed before it was whole)',
+        {
+          index: entry.index,
+          records: accepted.dropped,
+        },
+      );
+    // Inside a group nothing is applied yet: the image (and appliedIndex) stay before it.
+    const records = accepted.records;
+    if (records === null) {
+      // A stray part (the rest of a dropped group) changes nothing and is passed over.
+      if (!this.groups.inGroup) this.appliedIndex = entry.index;
+      return;
+    }
+    if (entry.kind === ENTRY_MEMBERSHIP) {
+      this.appliedIndex = entry.index;
+      this.options.logger.info('voter set committed', { index: entry.index, voters: this.voters().map((v) => v.id) });
+      this.reconcileObservers();
+      this.notifyCaughtUp();
+      return;
     }
     for (const record of records) {
       this.options.onRecord(record, this.image);
@@ -575,15 +766,34 @@ export class MetadataQuorum implements ControllerRequests {
     );
   }
 
-  /** Runs one controller decision on the leader and waits for its records to commit. */
+  /**
+   * Runs one controller decision on the leader and waits for its records to commit. Records
+   * too large for one entry go out as an atomic group (encodeDecision), every part proposed
+   * in the same turn; the answer waits for all of them. A leader change before the group is
+   * whole answers `notLeader` (the group is then dropped, or, if the next leader already
+   * held every part, applied whole: decisions are checked against the image either way). A
+   * record no entry can hold answers `refused(message)`.
+   */
   private decide<T>(
     make: (controller: Controller) => { records: MetadataRecordInput[]; result: T },
     notLeader: T,
+    refused: (message: string) => T = () => notLeader,
   ): Promise<T> {
     const run = async (): Promise<T> => {
-      if (!this.driver || !this.isLeader) return notLeader;
+      const driver = this.driver;
+      if (!driver || !this.isLeader) return notLeader;
       const decision = make(this.controller);
       if (decision.records.length > 0) {
+        let entries: EncodedDecision[];
+        try {
+          entries = encodeDecision(decision.records, this.maxEntryBytes);
+        } catch (error) {
+          if (!(error instanceof DecisionTooLargeError)) throw error;
+          this.options.logger.warn('metadata decision refused: too large for the metadata log', {
+            error: error.message,
+          });
+          return refused(error.message);
+        }
         try {
           // Applied locally before the proposal resolves; bounded so that one stuck
           // proposal cannot hold up the decisions queued behind it.
@@ -592,7 +802,9 @@ export class MetadataQuorum implements ControllerRequests {
             timer = setTimeout(() => reject(new NotLeaderError(this.leaderId)), PROPOSAL_TIMEOUT_MS);
           });
           try {
-            await Promise.race([this.driver.propose(encodeMetadataEntries(decision.records)), timeout]);
+            // Synchronously, one after another: the parts sit at consecutive indexes of one term.
+            const proposals = entries.map((e) => driver.propose(e.data, e.kind === 0 ? undefined : e.kind));
+            await Promise.race([Promise.all(proposals), timeout]);
           } finally {
             clearTimeout(timer);
           }
@@ -608,46 +820,53 @@ export class MetadataQuorum implements ControllerRequests {
     return next;
   }
 
+  private get maxEntryBytes(): number {
+    return this.options.metadataMaxEntryBytes ?? DEFAULT_MAX_ENTRY_BYTES;
+  }
+
   createTopics(requests: TopicRequest[], validateOnly: boolean): Promise<TopicResult[]> {
-    const notLeader = requests.map((r) => ({
-      name: r.name,
-      topicId: ZERO_TOPIC_ID,
-      errorCode: ErrorCode.NOT_CONTROLLER,
-      errorMessage: 'this node is not the active controller',
-    }));
-    return this.decide((c) => c.createTopics(requests, validateOnly), notLeader);
+    const answer = (errorCode: number, errorMessage: string) =>
+      requests.map((r) => ({ name: r.name, topicId: ZERO_TOPIC_ID, errorCode, errorMessage }));
+    return this.decide(
+      (c) => c.createTopics(requests, validateOnly),
+      answer(ErrorCode.NOT_CONTROLLER, 'this node is not the active controller'),
+      (message) => answer(ErrorCode.POLICY_VIOLATION, message),
+    );
   }
 
   deleteTopics(names: string[]): Promise<{ name: string; topicId: string; errorCode: number }[]> {
-    return this.decide(
+    return this.decide<{ name: string; topicId: string; errorCode: number }[]>(
       (c) => c.deleteTopics(names),
       names.map((name) => ({ name, topicId: ZERO_TOPIC_ID, errorCode: ErrorCode.NOT_CONTROLLER })),
+      () => names.map((name) => ({ name, topicId: ZERO_TOPIC_ID, errorCode: ErrorCode.POLICY_VIOLATION })),
     );
   }
 
   alterPartitionReassignments(
     topics: { name: string; partitions: { partitionIndex: number; replicas: number[] | null }[] }[],
   ): Promise<{ name: string; partitions: ReassignmentResult[] }[]> {
-    const notLeader = topics.map((t) => ({
-      name: t.name,
-      partitions: t.partitions.map((p) => ({
-        partitionIndex: p.partitionIndex,
-        errorCode: ErrorCode.NOT_CONTROLLER,
-        errorMessage: 'this node is not the active controller',
-      })),
-    }));
-    return this.decide((c) => c.alterPartitionReassignments(topics), notLeader);
+    const answer = (errorCode: number, errorMessage: string) =>
+      topics.map((t) => ({
+        name: t.name,
+        partitions: t.partitions.map((p) => ({ partitionIndex: p.partitionIndex, errorCode, errorMessage })),
+      }));
+    return this.decide(
+      (c) => c.alterPartitionReassignments(topics),
+      answer(ErrorCode.NOT_CONTROLLER, 'this node is not the active controller'),
+      (message) => answer(ErrorCode.POLICY_VIOLATION, message),
+    );
   }
 
   alterTopicConfigs(
     changes: { topic: string; configs: { name: string; op: number; value: string | null }[] }[],
   ): Promise<{ topic: string; errorCode: number; errorMessage: string | null }[]> {
-    const notLeader = changes.map((c) => ({
-      topic: c.topic,
-      errorCode: ErrorCode.NOT_CONTROLLER,
-      errorMessage: 'this node is not the active controller',
-    }));
-    return this.decide((c) => c.alterTopicConfigs(changes), notLeader);
+    const answer = (errorCode: number, errorMessage: string) =>
+      changes.map((c) => ({ topic: c.topic, errorCode, errorMessage }));
+    return this.decide(
+      (c) => c.alterTopicConfigs(changes),
+      answer(ErrorCode.NOT_CONTROLLER, 'this node is not the active controller'),
+      (message) => answer(ErrorCode.POLICY_VIOLATION, message),
+    );
   }
 
   listPartitionReassignments(topics: { name: string; partitionIndexes: number[] }[] | null): OngoingReassignment[] {
@@ -655,10 +874,11 @@ export class MetadataQuorum implements ControllerRequests {
   }
 
   createPartitions(name: string, count: number): Promise<{ errorCode: number; errorMessage: string | null }> {
-    return this.decide((c) => c.createPartitions(name, count), {
-      errorCode: ErrorCode.NOT_CONTROLLER,
-      errorMessage: 'this node is not the active controller',
-    });
+    return this.decide(
+      (c) => c.createPartitions(name, count),
+      { errorCode: ErrorCode.NOT_CONTROLLER, errorMessage: 'this node is not the active controller' },
+      (message) => ({ errorCode: ErrorCode.POLICY_VIOLATION, errorMessage: message }),
+    );
   }
 
   async stop(): Promise<void> {

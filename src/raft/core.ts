@@ -12,7 +12,8 @@
 // win does not disturb the cluster by raising terms); check-quorum (a leader that has not
 // heard from a majority within an election timeout steps down, and followers that heard
 // from a leader recently refuse votes, the leader lease); log replication with the
-// consistency check and fast backtracking by conflicting term; commit only by majority
+// consistency check and fast backtracking by conflicting term, each append bounded in
+// entries and in bytes (so that it fits the follower's frame limit); commit only by majority
 // match of an entry of the leader's own term (a no-op is appended on election);
 // leadership transfer with TimeoutNow; non-voting observers that receive the log but
 // neither vote nor count towards commit; snapshots (the driver hands in the state
@@ -115,7 +116,17 @@ export interface RaftConfig {
   random: () => number;
   /** Entries per append message. */
   maxEntriesPerMessage?: number;
+  /**
+   * Bytes of entries per append message (each entry counted as its data plus
+   * ENTRY_OVERHEAD_BYTES); a message always carries at least one entry, however large.
+   */
+  maxBytesPerMessage?: number;
 }
+
+/** Default bytes of entries in one append message. */
+export const DEFAULT_MAX_APPEND_BYTES = 4 * 1024 * 1024;
+/** What one entry costs in an append message besides its data: term, kind, length, tags. */
+export const ENTRY_OVERHEAD_BYTES = 32;
 
 export interface PersistedState {
   hardState: HardState;
@@ -508,9 +519,8 @@ export class RaftNode {
       return;
     }
     const prevLogIndex = next - 1;
-    const max = this.config.maxEntriesPerMessage ?? 64;
     const start = next - this.snapshotIndex - 1;
-    const entries = heartbeat && next > this.lastIndex ? [] : this.log.slice(start, start + max);
+    const entries = heartbeat && next > this.lastIndex ? [] : this.log.slice(start, this.batchEnd(start));
     this.send({
       type: 'append',
       from: this.id,
@@ -521,6 +531,26 @@ export class RaftNode {
       entries,
       leaderCommit: this.commitIndex,
     });
+  }
+
+  /**
+   * Where an append starting at log position `start` ends: at most maxEntriesPerMessage
+   * entries and maxBytesPerMessage bytes, but always one entry when there is one (a single
+   * entry larger than the byte bound travels alone; metadata entries are bounded smaller
+   * than the controller port's frame limit by the proposer).
+   */
+  private batchEnd(start: number): number {
+    const maxEntries = this.config.maxEntriesPerMessage ?? 64;
+    const maxBytes = this.config.maxBytesPerMessage ?? DEFAULT_MAX_APPEND_BYTES;
+    let end = start;
+    let bytes = 0;
+    while (end < this.log.length && end - start < maxEntries) {
+      const size = this.log[end].data.length + ENTRY_OVERHEAD_BYTES;
+      if (end > start && bytes + size > maxBytes) break;
+      bytes += size;
+      end++;
+    }
+    return end;
   }
 
   private firstIndexOfTerm(index: number): number {
@@ -754,10 +784,15 @@ export class RaftNode {
     }
   }
 
-  /** Appends a client entry at the leader; returns its index, or -1 when not leader. */
-  propose(data: Buffer): number {
-    if (this.role !== 'leader' || this.transferTarget !== NONE) return -1;
-    return this.appendAsLeader({ index: this.lastIndex + 1, term: this.term, data });
+  /**
+   * Appends a client entry at the leader (`kind` is the application's, never
+   * ENTRY_MEMBERSHIP); returns its index, or -1 when not leader.
+   */
+  propose(data: Buffer, kind?: number): number {
+    if (this.role !== 'leader' || this.transferTarget !== NONE || kind === ENTRY_MEMBERSHIP) return -1;
+    const entry: Entry = { index: this.lastIndex + 1, term: this.term, data };
+    if (kind !== undefined && kind !== 0) entry.kind = kind;
+    return this.appendAsLeader(entry);
   }
 
   private appendAsLeader(entry: Entry): number {

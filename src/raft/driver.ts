@@ -68,8 +68,14 @@ export interface DriverOptions {
   apply: (entry: Entry) => void;
   /** Replaces the state machine with a snapshot's (at startup and when the leader sends one). */
   restore: (snapshot: Snapshot) => void;
-  /** The state machine's image now, for a snapshot at the last applied index. */
-  takeSnapshot: () => Buffer;
+  /**
+   * The state machine's image now, for a snapshot at the last applied index; null when
+   * the state machine cannot be snapshotted there (it is inside an atomic group of
+   * entries), and the driver tries again after later applies.
+   */
+  takeSnapshot: () => Buffer | null;
+  /** Bytes of entries in one append message (see RaftConfig.maxBytesPerMessage). */
+  maxAppendBytes?: number;
   /** Applied entries between snapshots (0: never snapshot). */
   snapshotEveryEntries: number;
   logger: Logger;
@@ -136,6 +142,7 @@ export class RaftDriver {
         electionTimeoutTicks: options.electionTimeoutTicks,
         heartbeatTicks: options.heartbeatTicks,
         random: options.random,
+        maxBytesPerMessage: options.maxAppendBytes,
       },
       { hardState, entries, snapshot },
     );
@@ -176,9 +183,9 @@ export class RaftDriver {
     }
   }
 
-  propose(data: Buffer): Promise<number> {
+  propose(data: Buffer, kind?: number): Promise<number> {
     if (this.stopped) return Promise.reject(this.fatalError ?? new Error('raft node stopped'));
-    const index = this.node.propose(data);
+    const index = this.node.propose(data, kind);
     if (index < 0) return Promise.reject(new NotLeaderError(this.node.leaderId));
     const term = this.node.term;
     const promise = new Promise<number>((resolve, reject) => this.pending.push({ index, term, resolve, reject }));
@@ -298,7 +305,9 @@ export class RaftDriver {
   /** Snapshots the state machine at the last applied index and compacts the log behind it. */
   snapshotNow(): Snapshot | null {
     if (this.stopped) return null;
-    const snapshot = this.node.compact(this.appliedIndex, this.options.takeSnapshot());
+    const data = this.options.takeSnapshot();
+    if (data === null) return null;
+    const snapshot = this.node.compact(this.appliedIndex, data);
     if (!snapshot) return null;
     const storage = this.options.storage;
     const written = this.durably('writing a snapshot and compacting the log', () => {

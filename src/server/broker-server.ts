@@ -118,6 +118,8 @@ export async function startBroker(config: BrokerConfig, logger: Logger): Promise
     },
     rack: config.rack,
     metadataSnapshotIntervalEntries: config.metadataSnapshotIntervalEntries,
+    metadataMaxEntryBytes: config.metadataMaxEntryBytes,
+    raftMaxAppendBytes: config.raftMaxAppendBytes,
     replica: {
       lagTimeMaxMs: config.replicaLagTimeMaxMs,
       fetchWaitMaxMs: config.replicaFetchWaitMaxMs,
