@@ -495,7 +495,7 @@ export class MetadataQuorum implements ControllerRequests {
         port: request.controllerPort,
         securityProtocol: 0,
       });
-    return this.decide(
+    return this.decide<{ errorCode: number; brokerEpoch: number; leaderId: number }>(
       (c) => {
         const d = c.registerBroker(
           { brokerId: request.brokerId, incarnationId: request.incarnationId, endPoints, rack: request.rack },
@@ -504,6 +504,7 @@ export class MetadataQuorum implements ControllerRequests {
         return { records: d.records, result: { ...d.result, leaderId: this.leaderId } };
       },
       { errorCode: ErrorCode.NOT_CONTROLLER, brokerEpoch: -1, leaderId: this.leaderId },
+      () => ({ errorCode: ErrorCode.INVALID_REQUEST, brokerEpoch: -1, leaderId: this.leaderId }),
     );
   }
 

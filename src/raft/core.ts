@@ -35,7 +35,7 @@ export interface Entry {
   term: number;
   /** Empty for the leader's no-op; an encoded voter set for a membership entry. */
   data: Buffer;
-  /** ENTRY_NORMAL (default) or ENTRY_MEMBERSHIP. */
+  /** ENTRY_NORMAL (default), ENTRY_MEMBERSHIP, or a kind of the application's (passed through). */
   kind?: number;
 }
 

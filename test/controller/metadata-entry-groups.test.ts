@@ -15,8 +15,9 @@ import {
   ENTRY_METADATA_PART,
   GroupAssembler,
 } from '../../src/controller/quorum';
-import { Entry } from '../../src/raft/core';
+import { Entry, Message, RaftNode } from '../../src/raft/core';
 import { ENTRY_MEMBERSHIP } from '../../src/raft/membership';
+import { mulberry32 } from '../raft/simulation';
 
 const TOPIC_ID = 'AAAAAAAAAAAAAAAAAAAAAQ';
 
@@ -138,6 +139,88 @@ test('malformed part headers are refused', () => {
   assert.throws(() => decodeMetadataPart(bad(0, 1)));
   assert.throws(() => decodeMetadataPart(bad(3, 3)));
   assert.throws(() => decodeMetadataPart(Buffer.from([0, 2, 5])));
+});
+
+test('Raft and the applier together: a leader lost after sending one part leaves nothing applied anywhere', () => {
+  const encoded = encodeDecision(createTopicRecords(3000, 3), 32 * 1024);
+  assert.ok(encoded.length >= 3);
+  const ids = [1, 2, 3];
+  const nodes = new Map<number, RaftNode>();
+  const groups = new Map<number, GroupAssembler>();
+  const applied = new Map<number, { partitions: number; dropped: number }>();
+  for (const id of ids) {
+    nodes.set(
+      id,
+      new RaftNode({
+        id,
+        voters: ids,
+        electionTimeoutTicks: 10,
+        heartbeatTicks: 2,
+        random: mulberry32(id * 17),
+        // One part per append, so a follower can hold the first part alone.
+        maxBytesPerMessage: 40 * 1024,
+      }),
+    );
+    groups.set(id, new GroupAssembler());
+    applied.set(id, { partitions: 0, dropped: 0 });
+  }
+  let up = new Set(ids);
+  /** Delivers messages between running nodes until quiet; at most `rounds` rounds. */
+  const settle = (rounds = 200) => {
+    for (let round = 0; round < rounds; round++) {
+      const messages: Message[] = [];
+      for (const [id, node] of nodes) {
+        if (!up.has(id)) continue;
+        const ready = node.ready();
+        node.advance(ready);
+        messages.push(...ready.messages);
+        for (const entry of ready.committed) {
+          const step = groups.get(id)!.accept(entry);
+          const a = applied.get(id)!;
+          a.dropped += step.dropped;
+          a.partitions += (step.records ?? []).filter((r) => r.type === 'Partition').length;
+        }
+      }
+      if (messages.length === 0) return;
+      for (const m of messages) if (up.has(m.to) && up.has(m.from)) nodes.get(m.to)!.step(m);
+    }
+  };
+  const tick = (times: number) => {
+    for (let i = 0; i < times; i++) {
+      for (const id of up) nodes.get(id)!.tick();
+      settle();
+    }
+  };
+  nodes.get(1)!.campaignNow();
+  settle();
+  assert.is(nodes.get(1)!.role, 'leader');
+  // Node 3 is down; the leader proposes the group and node 2 gets only the first part.
+  up = new Set([1, 2]);
+  const leader = nodes.get(1)!;
+  const first = leader.lastIndex + 1;
+  for (const e of encoded) assert.ok(leader.propose(e.data, e.kind) > 0);
+  settle(1);
+  assert.is(nodes.get(2)!.lastIndex, first, 'node 2 holds the first part only');
+  // The leader is lost; node 2 (the longest log) leads with node 3, and its no-op commits
+  // the lone first part behind it.
+  up = new Set([2, 3]);
+  tick(60);
+  assert.is(nodes.get(2)!.role, 'leader');
+  assert.ok(nodes.get(2)!.commitIndex > first);
+  // The old leader returns: its other parts are cut from its log, and it applies the same.
+  up = new Set(ids);
+  tick(20);
+  for (const id of ids) {
+    assert.is(nodes.get(id)!.commitIndex, nodes.get(2)!.commitIndex);
+    assert.is(applied.get(id)!.partitions, 0, `node ${id} applied no part of the group`);
+    assert.ok(applied.get(id)!.dropped > 0, `node ${id} dropped the partial group`);
+    assert.not.ok(groups.get(id)!.inGroup);
+  }
+  // The next group, whole, is applied everywhere.
+  const next = nodes.get(2)!;
+  for (const e of encoded) assert.ok(next.propose(e.data, e.kind) > 0);
+  tick(20);
+  for (const id of ids) assert.is(applied.get(id)!.partitions, 3000, `node ${id} applied the whole group`);
 });
 
 test.run();

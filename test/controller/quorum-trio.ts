@@ -1,24 +1,26 @@
 // Three metadata quorums in one process over real TCP on 127.0.0.1, each with its own
-// in-memory file system, no brokers behind them: a node can be stopped and started again
-// on the same port and data, to lag behind the other two.
+// data directory, no brokers behind them: a node can be stopped and started again on the
+// same port and data, to lag behind the other two.
 
 import { randomBytes } from 'node:crypto';
-import { MemoryFileSystem } from '../../src/log/file-system';
+import * as fs from 'node:fs';
+import { realFileSystem } from '../../src/log/file-system';
 import { silentLogger } from '../../src/logger';
 import { MetadataQuorum, QuorumOptions } from '../../src/controller/quorum';
 import { freePorts } from '../helpers/ports';
+import { tempDir } from '../helpers/broker-process';
 import { until } from '../helpers/wait';
 
 export class QuorumTrio {
   readonly quorums = new Map<number, MetadataQuorum>();
-  private readonly fs = new Map<number, MemoryFileSystem>();
+  private readonly dirs = new Map<number, string>();
   private readonly secret = randomBytes(24);
 
   private constructor(
     private readonly ports: number[],
     private readonly extra: Partial<QuorumOptions>,
   ) {
-    for (const id of [1, 2, 3]) this.fs.set(id, new MemoryFileSystem());
+    for (const id of [1, 2, 3]) this.dirs.set(id, tempDir('brook-quorum-'));
   }
 
   static async start(extra: Partial<QuorumOptions> = {}): Promise<QuorumTrio> {
@@ -33,8 +35,8 @@ export class QuorumTrio {
       clusterId: 'quorum-trio',
       voters: [1, 2, 3].map((v) => ({ id: v, host: '127.0.0.1', port: this.ports[v - 1] })),
       controllerListen: { host: '127.0.0.1', port: this.ports[id - 1] },
-      dataDir: '/data',
-      fs: this.fs.get(id),
+      dataDir: this.dirs.get(id)!,
+      fs: realFileSystem,
       tickMs: 20,
       electionTimeoutTicks: 15,
       controller: { brokerSessionTimeoutMs: 600_000, defaultPartitions: 1, defaultReplicationFactor: 1 },
@@ -87,6 +89,7 @@ export class QuorumTrio {
 
   async stopAll(): Promise<void> {
     for (const id of [...this.quorums.keys()]) await this.stopNode(id);
+    for (const dir of this.dirs.values()) fs.rmSync(dir, { recursive: true, force: true });
   }
 }
 
