@@ -139,10 +139,15 @@ export function validateTopicConfig(name: string, value: string | null): string 
   const def = BY_NAME.get(name);
   if (!def) return `unknown topic config ${name}`;
   if (value === null) return null;
+  if (value.length > CONFIG_VALUE_MAX_CHARS)
+    return `Invalid value for configuration ${name}: longer than ${CONFIG_VALUE_MAX_CHARS} characters`;
   const range = typeRangeError(def, value);
   if (range) return range;
   return def.validate ? def.validate(value) : null;
 }
+
+/** Every topic config value Kafka defines fits easily; a longer one is refused (INVALID_CONFIG). */
+const CONFIG_VALUE_MAX_CHARS = 1024;
 
 const INT_RANGE = [-(2n ** 31n), 2n ** 31n - 1n];
 const LONG_RANGE = [-(2n ** 63n), 2n ** 63n - 1n];
