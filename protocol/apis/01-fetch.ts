@@ -1,4 +1,4 @@
-// Fetch (key 1), versions 0-13; flexible from v12.
+// Fetch (key 1), versions 0-18; flexible from v12.
 // v1, v2: throttle time (v2 message format v1). v3: max bytes for the whole response.
 // v4: isolation level, last stable offset, aborted transactions. v5: log start offset.
 // v6: same. v7: incremental fetch sessions (KIP-227). v8: same. v9: current leader epoch
@@ -6,16 +6,28 @@
 // v12: flexible; last fetched epoch in, diverging epoch / current leader / snapshot id
 // tags out (KIP-595). v13: topics named by topic id instead of name, in the request, the
 // forgotten topics and the response (KIP-516; Kafka's FetchRequest.json and
-// FetchResponse.json: Topic 0-12, TopicId 13+).
+// FetchResponse.json: Topic 0-12, TopicId 13+). v14: same (may answer
+// OFFSET_MOVED_TO_TIERED_STORAGE, KIP-405). v15: the replica id moves from the top level into
+// the tagged ReplicaState {replicaId, replicaEpoch} (KIP-903). v16: NodeEndpoints tag out,
+// naming the leaders that CurrentLeader points at (KIP-951). v17: the follower's directory id
+// (tag 0 per partition, KIP-853). v18: the high watermark the replica knows (tag 1 per
+// partition; Long.MAX_VALUE when unset, KIP-1166). Kafka 4.1's definitions stop at 18.
 
 import { ApiKey } from '../api-keys';
 import { ZERO_UUID } from '../primitives';
 import { array, defineApi, field, struct } from '../schema';
 
+/**
+ * Kafka's default for a v18 partition's HighWatermark is Long.MAX_VALUE ("not sent"). As a
+ * JavaScript number the eight bytes 7fffffffffffffff read as 2^63, so that is the default
+ * compared against: a decoded MAX_VALUE equals it and is left out again on encode.
+ */
+export const FETCH_HIGH_WATERMARK_UNSET = 2 ** 63;
+
 export const Fetch = defineApi({
   apiKey: ApiKey.Fetch,
   name: 'Fetch',
-  validVersions: '0-13',
+  validVersions: '0-18',
   flexibleVersions: '12+',
   request: [
     field('clusterId', 'string', {
@@ -25,7 +37,16 @@ export const Fetch = defineApi({
       tag: 0,
       default: null,
     }),
-    field('replicaId', 'int32'),
+    field('replicaId', 'int32', { versions: '0-14', default: -1 }),
+    struct(
+      'replicaState',
+      [field('replicaId', 'int32', { default: -1 }), field('replicaEpoch', 'int64', { default: -1 })],
+      {
+        versions: '15+',
+        taggedVersions: '15+',
+        tag: 1,
+      },
+    ),
     field('maxWaitMs', 'int32'),
     field('minBytes', 'int32'),
     field('maxBytes', 'int32', { versions: '3+', default: 0x7fffffff }),
@@ -42,6 +63,13 @@ export const Fetch = defineApi({
         field('lastFetchedEpoch', 'int32', { versions: '12+', default: -1 }),
         field('logStartOffset', 'int64', { versions: '5+', default: -1 }),
         field('partitionMaxBytes', 'int32'),
+        field('replicaDirectoryId', 'uuid', { versions: '17+', taggedVersions: '17+', tag: 0, default: ZERO_UUID }),
+        field('highWatermark', 'int64', {
+          versions: '18+',
+          taggedVersions: '18+',
+          tag: 1,
+          default: FETCH_HIGH_WATERMARK_UNSET,
+        }),
       ]),
     ]),
     array(
@@ -99,5 +127,15 @@ export const Fetch = defineApi({
         field('records', 'records', { nullableVersions: '0+' }),
       ]),
     ]),
+    array(
+      'nodeEndpoints',
+      [
+        field('nodeId', 'int32'),
+        field('host', 'string'),
+        field('port', 'int32'),
+        field('rack', 'string', { nullableVersions: '16+', default: null }),
+      ],
+      { versions: '16+', taggedVersions: '16+', tag: 0 },
+    ),
   ],
 });

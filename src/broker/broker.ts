@@ -5,7 +5,7 @@
 // runs their start and stop in order; partition logs follow the metadata through the
 // metadata publisher (metadata-publisher.ts).
 
-import { randomBytes } from 'node:crypto';
+import { randomBytes, randomInt } from 'node:crypto';
 import { ApiKey } from '../../protocol/api-keys';
 import type { RequestInput, Response } from '../../protocol/apis';
 import { Logger } from '../logger';
@@ -28,6 +28,7 @@ import { ReplicaManager } from '../replica/replica-manager';
 import { KafkaConnection } from '../net/kafka-connection';
 import { checkMetaProperties } from './meta-properties';
 import { MetadataPublisher } from './metadata-publisher';
+import { FetchSessionCache } from './fetch-sessions';
 
 /** offsets.commit.timeout.ms: how long an offset commit waits for the offsets partition's ISR. */
 const OFFSETS_COMMIT_TIMEOUT_MS = 5000;
@@ -98,6 +99,8 @@ export interface BrokerSettings {
   raftMaxAppendBytes?: number;
   /** Follower fetching and ISR upkeep (replica.* settings). */
   replica?: { lagTimeMaxMs: number; fetchWaitMaxMs: number; fetchMaxBytes: number };
+  /** Incremental fetch sessions: max.incremental.fetch.session.cache.slots, brook.fetch.session.partitions.max. */
+  fetchSessions?: { maxSlots: number; maxPartitionsPerSession: number };
 }
 
 export class Broker {
@@ -107,6 +110,8 @@ export class Broker {
   readonly groups: GroupCoordinator;
   readonly quorum: MetadataQuorum;
   readonly replicas: ReplicaManager;
+  /** Incremental fetch sessions (KIP-227) of this broker's Fetch handler. */
+  readonly fetchSessions: FetchSessionCache;
   clusterId = '';
   /** Set while shutting down: parked fetches return at once. */
   shuttingDown = false;
@@ -127,6 +132,12 @@ export class Broker {
     readonly clock: () => number = Date.now,
   ) {
     this.clusterId = settings.clusterId;
+    this.fetchSessions = new FetchSessionCache({
+      maxSlots: settings.fetchSessions?.maxSlots ?? 1000,
+      maxPartitionsPerSession: settings.fetchSessions?.maxPartitionsPerSession ?? settings.maxPartitionsPerRequest,
+      // Session ids are unguessable: one is all it takes to read (or close) a session.
+      randomId: () => randomInt(1, 0x7fffffff),
+    });
     this.publisher = new MetadataPublisher({
       nodeId: settings.nodeId,
       topicDefaults: settings.topicDefaults,
@@ -346,6 +357,7 @@ export class Broker {
   }
 
   async stop(): Promise<void> {
+    this.fetchSessions.clear();
     this.replicas.stop();
     this.groups.stop();
     this.lifecycle?.stop();

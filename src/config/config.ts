@@ -83,6 +83,8 @@ export interface BrokerConfig {
   leaderImbalancePerBrokerPercentage: number;
   replicaFetchWaitMaxMs: number;
   replicaFetchMaxBytes: number;
+  maxIncrementalFetchSessionCacheSlots: number;
+  fetchSessionPartitionsMax: number;
   /** brook.raft.tick.ms: the length of one Raft tick. */
   raftTickMs: number;
   /** controller.quorum.election.timeout.ms: a whole number of ticks (rounded), at least 5. */

@@ -340,6 +340,23 @@ export const SETTINGS: SettingDef[] = [
     about: 'bytes per partition in one follower fetch (at least one batch is always sent)',
   },
   {
+    key: 'max.incremental.fetch.session.cache.slots',
+    field: 'maxIncrementalFetchSessionCacheSlots',
+    kind: 'int',
+    defaultValue: 1000,
+    min: 0,
+    about:
+      'incremental fetch sessions (KIP-227) kept at once; a new one past it evicts an idle or less valuable one, or is not opened',
+  },
+  {
+    key: 'brook.fetch.session.partitions.max',
+    field: 'fetchSessionPartitionsMax',
+    kind: 'int',
+    defaultValue: 10000,
+    min: 1,
+    about: 'partitions one fetch session may hold; a fetch that would pass it is answered without a session',
+  },
+  {
     key: 'brook.metadata.snapshot.interval.entries',
     field: 'metadataSnapshotIntervalEntries',
     kind: 'int',

@@ -7,6 +7,8 @@ import xxhash from 'xxhash-wasm';
 import { ApiKey } from '../../protocol/api-keys';
 import { RequestHeader } from '../../protocol/header';
 import { Reader } from '../../protocol/primitives';
+import { requestCodec } from '../../protocol/codec';
+import { fetch } from '../broker/apis/01-fetch';
 import { BrokerConfig, parseConnectionOverrides } from '../config/config';
 import { ErrorCode } from '../../protocol/errors';
 import { Logger } from '../logger';
@@ -23,9 +25,9 @@ const STARTUP_CLEANUP_MS = 5000;
 
 /**
  * The reserved-slot gate of the Kafka port: a follower's first request on a new connection
- * is a Fetch or an OffsetForLeaderEpoch (v3+) whose first field is its replica id, and that
- * id must name a registered, unfenced broker whose registered host is the peer's address
- * (the same check a follower fetch passes later).
+ * is a Fetch (its replica id first, or in ReplicaState from v15) or an OffsetForLeaderEpoch
+ * (v3+, its replica id first), and that id must name a registered, unfenced broker whose
+ * registered host is the peer's address (the same check a follower fetch passes later).
  */
 async function isBrokerReplication(
   broker: Broker,
@@ -33,10 +35,17 @@ async function isBrokerReplication(
   body: Reader,
   remoteAddress: string | undefined,
 ): Promise<boolean> {
-  const replicaIdFirst =
-    header.apiKey === ApiKey.Fetch || (header.apiKey === ApiKey.OffsetForLeaderEpoch && header.apiVersion >= 3);
-  if (!replicaIdFirst || body.remaining < 4) return false;
-  const replicaId = body.int32();
+  let replicaId: number;
+  if (header.apiKey === ApiKey.Fetch && header.apiVersion >= 15) {
+    // Fetch v15+ carries the replica id in its tagged ReplicaState (KIP-903): read the request.
+    if (header.apiVersion > fetch.maxVersion) return false;
+    replicaId = requestCodec(ApiKey.Fetch, header.apiVersion).decode(body).replicaState.replicaId;
+  } else {
+    const replicaIdFirst =
+      header.apiKey === ApiKey.Fetch || (header.apiKey === ApiKey.OffsetForLeaderEpoch && header.apiVersion >= 3);
+    if (!replicaIdFirst || body.remaining < 4) return false;
+    replicaId = body.int32();
+  }
   if (replicaId < 0) return false;
   return (await broker.replicas.checkFollowerIdentity(replicaId, remoteAddress)) === ErrorCode.NONE;
 }
@@ -124,6 +133,10 @@ export async function startBroker(config: BrokerConfig, logger: Logger): Promise
       lagTimeMaxMs: config.replicaLagTimeMaxMs,
       fetchWaitMaxMs: config.replicaFetchWaitMaxMs,
       fetchMaxBytes: config.replicaFetchMaxBytes,
+    },
+    fetchSessions: {
+      maxSlots: config.maxIncrementalFetchSessionCacheSlots,
+      maxPartitionsPerSession: config.fetchSessionPartitionsMax,
     },
   };
   const broker = new Broker(settings, logs, logger);

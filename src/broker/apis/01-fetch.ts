@@ -1,34 +1,53 @@
-// Fetch (key 1), versions 4-13 served (4 is the first with isolation level and batch v2;
-// librdkafka 2.0 needs 4 in range to use batch v2). v13: topics by topic id (KIP-516): an
-// id that names no current topic gets UNKNOWN_TOPIC_ID on each of its partitions.
-// v5: log start offset. v6: same. v7: fetch sessions (KIP-227). v8: same.
-// v9: current leader epoch (KIP-320). v10: same (zstd). v11: rack id, preferred read
-// replica (always -1 here). v12: flexible, last fetched epoch, diverging epoch.
+// Fetch (key 1), versions 4-18 served (4 is the first with isolation level and batch v2;
+// librdkafka 2.0 needs 4 in range to use batch v2). v5: log start offset. v6: same.
+// v7: fetch sessions (KIP-227, see fetch-sessions.ts). v8: same. v9: current leader epoch
+// (KIP-320). v10: same (zstd). v11: rack id, preferred read replica (always -1 here).
+// v12: flexible, last fetched epoch, diverging epoch. v13: topics by topic id (KIP-516): an
+// id that names no current topic gets UNKNOWN_TOPIC_ID on each of its partitions. v14: same.
+// v15: the replica id comes in ReplicaState (KIP-903; its broker epoch is read, not checked).
+// v16: a NOT_LEADER_OR_FOLLOWER or FENCED_LEADER_EPOCH partition names the current leader,
+// and NodeEndpoints says where it listens (KIP-951). v17: the follower's directory id (read,
+// unused: one log directory). v18: the high watermark the replica knows (Kafka uses it for
+// its metadata quorum only; read, unused).
 //
 // Stored batches go out as byte ranges (tail cache slices or file reads), never decoded.
 // With too little data the request parks until an append to one of its partitions or
-// max_wait_ms, whichever comes first; nothing polls. Fetch sessions are not created
-// (session id 0 in every answer), which Kafka permits: clients keep sending full fetches.
-// Only the partition's leader answers. A fetch with a replica id is a follower's: its fetch
-// offset tells the leader how far that follower's log goes (moving the high watermark),
-// and it reads up to the log end; consumers read up to the high watermark. The replica id
-// is checked against the metadata and the connection's address, and the position against
-// the leader's log, before it counts.
+// max_wait_ms, whichever comes first; nothing polls. Only the partition's leader answers.
+// A fetch with a replica id is a follower's: its fetch offset tells the leader how far that
+// follower's log goes (moving the high watermark), and it reads up to the log end;
+// consumers read up to the high watermark. The replica id is checked against the metadata
+// and the connection's address, and the position against the leader's log, before it
+// counts, whether it came at the top level (v4-14) or in ReplicaState (v15+).
 
 import { ApiKey } from '../../../protocol/api-keys';
 import { ErrorCode } from '../../../protocol/errors';
-import type { Request } from '../../../protocol/apis';
+import { ZERO_UUID } from '../../../protocol/primitives';
+import type { Request, ResponseInput } from '../../../protocol/apis';
 import { ApiHandler } from '../api-handler';
 import type { Broker } from '../broker';
 import type { PartitionLog } from '../../log/partition-log';
 import type { Replica } from '../../replica/replica-manager';
+import { FetchContext, INVALID_SESSION_ID, PartitionAnswer, PartitionRequest } from '../fetch-sessions';
 
 type FetchRequest = Request<typeof ApiKey.Fetch>;
-type FetchPartition = FetchRequest['topics'][number]['partitions'][number];
+type FetchResponse = ResponseInput<typeof ApiKey.Fetch>;
 
 const READ_COMMITTED = 1;
 
-function emptyPartition(partitionIndex: number, errorCode: number, log?: PartitionLog) {
+interface PartitionEntry {
+  partitionIndex: number;
+  errorCode: number;
+  highWatermark: number;
+  lastStableOffset: number;
+  logStartOffset: number;
+  divergingEpoch?: { epoch: number; endOffset: number };
+  currentLeader?: { leaderId: number; leaderEpoch: number };
+  abortedTransactions: null;
+  preferredReadReplica: number;
+  records: Buffer[] | null;
+}
+
+function emptyPartition(partitionIndex: number, errorCode: number, log?: PartitionLog): PartitionEntry {
   return {
     partitionIndex,
     errorCode,
@@ -37,94 +56,78 @@ function emptyPartition(partitionIndex: number, errorCode: number, log?: Partiti
     logStartOffset: log ? log.logStartOffset : -1,
     abortedTransactions: null,
     preferredReadReplica: -1,
-    records: null as Buffer[] | null,
+    records: null,
   };
 }
 
 interface Slot {
-  topicIndex: number;
-  partitionIndex: number;
   log: PartitionLog | undefined;
   replica: Replica | undefined;
   /** Why there is no log to read (not the leader, unknown, fenced epoch...). */
   errorCode: number;
-  request: FetchPartition;
+  request: PartitionRequest;
+}
+
+/** Who fetches: a follower (replica id >= 0) or a consumer (-1). */
+interface Fetcher {
+  replicaId: number;
+  follower: boolean;
 }
 
 export const fetch: ApiHandler<typeof ApiKey.Fetch> = {
   apiKey: ApiKey.Fetch,
   name: 'Fetch',
   minVersion: 4,
-  maxVersion: 13,
+  maxVersion: 18,
   async handle(ctx, request) {
     const { broker } = ctx;
-    if (request.sessionId !== 0) {
-      return { ...this.errorResponse(request, ErrorCode.FETCH_SESSION_ID_NOT_FOUND, ctx.header.apiVersion) };
-    }
+    const version = ctx.header.apiVersion;
+    // v15 moved the replica id into ReplicaState; the top-level field is -1 there.
+    const replicaId = version >= 15 ? request.replicaState.replicaId : request.replicaId;
+    const fetcher: Fetcher = { replicaId, follower: replicaId >= 0 };
     // A replica id is a follower's claim: it must come from that broker (see checkFollowerIdentity).
-    if (request.replicaId >= 0) {
-      const refused = await broker.replicas.checkFollowerIdentity(
-        request.replicaId,
-        ctx.connection.socket.remoteAddress,
-      );
-      if (refused !== ErrorCode.NONE) return this.errorResponse(request, refused, ctx.header.apiVersion);
+    if (fetcher.follower) {
+      const refused = await broker.replicas.checkFollowerIdentity(replicaId, ctx.connection.socket.remoteAddress);
+      if (refused !== ErrorCode.NONE) return this.errorResponse(request, refused, version);
     }
-    const slots: Slot[] = [];
     let count = 0;
-    const byId = ctx.header.apiVersion >= 13;
-    request.topics.forEach((topic, topicIndex) => {
-      count += topic.partitions.length;
-      // v13+: the topic by its id; an id no topic has now (never made, zero, or the id of
-      // a deleted topic even if one of the same name was created since) is UNKNOWN_TOPIC_ID.
-      const name = byId ? (broker.topics.getById(topic.topicId)?.name ?? null) : topic.topic;
-      topic.partitions.forEach((partition, partitionIndex) => {
-        const located =
-          name === null
-            ? { errorCode: ErrorCode.UNKNOWN_TOPIC_ID }
-            : broker.topics.get(name)
-              ? broker.replicas.leaderReplica(name, partition.partition, partition.currentLeaderEpoch ?? -1)
-              : { errorCode: ErrorCode.UNKNOWN_TOPIC_OR_PARTITION };
-        if ('errorCode' in located)
-          slots.push({
-            topicIndex,
-            partitionIndex,
-            log: undefined,
-            replica: undefined,
-            errorCode: located.errorCode,
-            request: partition,
-          });
-        else
-          slots.push({
-            topicIndex,
-            partitionIndex,
-            log: located.replica.log,
-            replica: located.replica,
-            errorCode: ErrorCode.NONE,
-            request: partition,
-          });
-      });
-    });
+    for (const topic of request.topics) count += topic.partitions.length;
+    for (const topic of request.forgottenTopicsData) count += topic.partitions.length;
     if (count > broker.settings.maxPartitionsPerRequest) {
-      return this.errorResponse(request, ErrorCode.INVALID_REQUEST, ctx.header.apiVersion);
+      return this.errorResponse(request, ErrorCode.INVALID_REQUEST, version);
     }
+    const context = broker.fetchSessions.newContext(
+      {
+        sessionId: request.sessionId,
+        sessionEpoch: request.sessionEpoch,
+        version,
+        fromFollower: fetcher.follower,
+        partitions: requestedPartitions(broker, request, version),
+        forgotten: forgottenPartitions(broker, request, version),
+      },
+      broker.clock(),
+    );
+    // A session error answers nothing else: no partition, no data (Kafka's SessionErrorContext).
+    if (context.kind === 'error') return sessionError(context.errorCode, INVALID_SESSION_ID);
+    const slots = context.partitions.map((wanted) => locate(broker, wanted));
     const maxWaitMs = Math.max(0, Math.min(request.maxWaitMs, broker.settings.fetchMaxWaitMsCap));
     const deadline = Date.now() + maxWaitMs;
-    const follower = request.replicaId >= 0;
     // Where each log stood when last read: a change after that (even one that lands before
     // the wait below subscribes) wakes the wait at once.
     const mark = () =>
-      slots.map((slot) => (slot.log ? (follower ? slot.log.logEndOffset : slot.log.highWatermark) : -1));
+      slots.map((slot) => (slot.log ? (fetcher.follower ? slot.log.logEndOffset : slot.log.highWatermark) : -1));
     for (;;) {
       const marks = mark();
-      const attempt = await readAll(broker, request, slots);
+      const attempt = await readAll(broker, request, fetcher, slots);
       const remainingMs = deadline - Date.now();
       if (attempt.bytes >= request.minBytes || attempt.failed || remainingMs <= 0 || broker.shuttingDown) {
-        return answered(broker, request, slots, attempt);
+        return answered(broker, version, fetcher, context, slots, attempt);
       }
-      const woken = await waitForData(slots, remainingMs, broker, follower, () =>
+      const woken = await waitForData(slots, remainingMs, broker, fetcher.follower, () =>
         mark().some((m, i) => m !== marks[i]),
       );
-      if (!woken) return answered(broker, request, slots, await readAll(broker, request, slots));
+      if (!woken)
+        return answered(broker, version, fetcher, context, slots, await readAll(broker, request, fetcher, slots));
     }
   },
   errorResponse(request, errorCode) {
@@ -143,17 +146,77 @@ export const fetch: ApiHandler<typeof ApiKey.Fetch> = {
   },
 };
 
-async function readAll(broker: Broker, request: FetchRequest, slots: Slot[]) {
+function sessionError(errorCode: number, sessionId: number): FetchResponse {
+  return { throttleTimeMs: 0, errorCode, sessionId, responses: [] };
+}
+
+/** The request's partitions with their topics resolved: v13+ by id (null when no topic has it), else by name. */
+function requestedPartitions(broker: Broker, request: FetchRequest, version: number): PartitionRequest[] {
+  const out: PartitionRequest[] = [];
+  const byId = version >= 13;
+  for (const topic of request.topics) {
+    // v13+: the topic by its id; an id no topic has now (never made, zero, or the id of a
+    // deleted topic even if one of the same name was created since) is UNKNOWN_TOPIC_ID.
+    const name = byId ? (broker.topics.getById(topic.topicId)?.name ?? null) : topic.topic;
+    const topicId = byId ? topic.topicId : ZERO_UUID;
+    for (const p of topic.partitions) {
+      out.push({
+        topic: name,
+        topicId,
+        partition: p.partition,
+        fetchOffset: p.fetchOffset,
+        currentLeaderEpoch: p.currentLeaderEpoch ?? -1,
+        lastFetchedEpoch: p.lastFetchedEpoch ?? -1,
+        logStartOffset: p.logStartOffset ?? -1,
+        partitionMaxBytes: p.partitionMaxBytes,
+      });
+    }
+  }
+  return out;
+}
+
+function forgottenPartitions(broker: Broker, request: FetchRequest, version: number) {
+  const out: { topic: string | null; topicId: string; partition: number }[] = [];
+  const byId = version >= 13;
+  for (const topic of request.forgottenTopicsData) {
+    const name = byId ? (broker.topics.getById(topic.topicId)?.name ?? null) : topic.topic;
+    for (const partition of topic.partitions)
+      out.push({ topic: name, topicId: byId ? topic.topicId : ZERO_UUID, partition });
+  }
+  return out;
+}
+
+/** The partition's leader log here, or why not. */
+function locate(broker: Broker, wanted: PartitionRequest): Slot {
+  const name = wanted.topic;
+  // A session's partition keeps its topic id; the name it stands for is looked up each time,
+  // so a topic deleted since answers UNKNOWN_TOPIC_ID.
+  const current = wanted.topicId !== ZERO_UUID ? (broker.topics.getById(wanted.topicId)?.name ?? null) : name;
+  const located =
+    current === null
+      ? { errorCode: ErrorCode.UNKNOWN_TOPIC_ID }
+      : broker.topics.get(current)
+        ? broker.replicas.leaderReplica(current, wanted.partition, wanted.currentLeaderEpoch)
+        : { errorCode: ErrorCode.UNKNOWN_TOPIC_OR_PARTITION };
+  if ('errorCode' in located)
+    return { log: undefined, replica: undefined, errorCode: located.errorCode, request: wanted };
+  return { log: located.replica.log, replica: located.replica, errorCode: ErrorCode.NONE, request: wanted };
+}
+
+async function readAll(broker: Broker, request: FetchRequest, fetcher: Fetcher, slots: Slot[]) {
   let budget = Math.min(request.maxBytes > 0 ? request.maxBytes : 0x7fffffff, broker.settings.fetchMaxBytes);
   let bytes = 0;
   let failed = false;
   let firstNonEmpty = true;
-  const partitions = [];
+  const partitions: PartitionEntry[] = [];
+  /** Record bytes of each partition's answer. */
+  const sizes: number[] = [];
   /** What this read gives, counted in the metrics only if it is the read that is answered. */
   const reads: { topic: string; chunks: Buffer[]; bytes: number }[] = [];
-  const follower = request.replicaId >= 0;
+  const { follower } = fetcher;
   for (const slot of slots) {
     const { log, replica, request: wanted } = slot;
+    sizes.push(0);
     if (!log || !replica) {
       partitions.push(emptyPartition(wanted.partition, slot.errorCode));
       failed = true;
@@ -169,9 +232,9 @@ async function readAll(broker: Broker, request: FetchRequest, slots: Slot[]) {
       // Only a position within the leader's log, on the leader's history, counts.
       const check = broker.replicas.recordFollowerFetch(
         replica,
-        request.replicaId,
+        fetcher.replicaId,
         wanted.fetchOffset,
-        wanted.lastFetchedEpoch ?? -1,
+        wanted.lastFetchedEpoch,
       );
       if (check.errorCode !== ErrorCode.NONE || check.divergingEpoch) {
         partitions.push({
@@ -199,6 +262,7 @@ async function readAll(broker: Broker, request: FetchRequest, slots: Slot[]) {
       entry.records = result.chunks;
       firstNonEmpty = false;
       bytes += result.bytes;
+      sizes[sizes.length - 1] = result.bytes;
       budget = Math.max(0, budget - result.bytes);
       reads.push({ topic: log.topic, chunks: result.chunks, bytes: result.bytes });
     } else {
@@ -206,24 +270,97 @@ async function readAll(broker: Broker, request: FetchRequest, slots: Slot[]) {
     }
     partitions.push(entry);
   }
-  return { partitions, bytes, failed, reads };
+  return { partitions, sizes, bytes, failed, reads };
 }
 
-/** Counts what a fetch answer carries (bytes and records out per topic), once per answer. */
-function answered(broker: Broker, request: FetchRequest, slots: Slot[], attempt: Awaited<ReturnType<typeof readAll>>) {
-  const follower = request.replicaId >= 0;
-  for (const read of attempt.reads) broker.metrics.fetched(read.topic, read.chunks, read.bytes, follower);
-  return assemble(request, slots, attempt.partitions);
-}
-
-function assemble(request: FetchRequest, slots: Slot[], partitions: ReturnType<typeof emptyPartition>[]) {
-  const responses = request.topics.map((topic) => ({
-    topic: topic.topic,
-    topicId: topic.topicId,
-    partitions: [] as ReturnType<typeof emptyPartition>[],
+/**
+ * The answer to a fetch that was read: a full fetch may open a session now, an incremental
+ * one leaves out the partitions with nothing new. Counts what it carries in the metrics.
+ */
+function answered(
+  broker: Broker,
+  version: number,
+  fetcher: Fetcher,
+  context: Exclude<FetchContext, { kind: 'error' }>,
+  slots: Slot[],
+  attempt: Awaited<ReturnType<typeof readAll>>,
+): FetchResponse {
+  const answers: PartitionAnswer[] = attempt.partitions.map((p, i) => ({
+    errorCode: p.errorCode,
+    highWatermark: p.highWatermark,
+    lastStableOffset: p.lastStableOffset,
+    logStartOffset: p.logStartOffset,
+    bytes: attempt.sizes[i],
+    diverging: p.divergingEpoch !== undefined,
   }));
-  slots.forEach((slot, i) => responses[slot.topicIndex].partitions.push(partitions[i]));
-  return { throttleTimeMs: 0, errorCode: ErrorCode.NONE, sessionId: 0, responses };
+  let sessionId = INVALID_SESSION_ID;
+  let sent: boolean[] | null = null;
+  if (context.kind === 'full') sessionId = broker.fetchSessions.completeFull(context, answers, broker.clock());
+  else if (context.kind === 'incremental') {
+    sent = broker.fetchSessions.completeIncremental(context, answers);
+    // Another fetch of this session came in while this one was parked: Kafka's answer.
+    if (sent === null) return sessionError(ErrorCode.INVALID_FETCH_SESSION_EPOCH, context.session.id);
+    sessionId = context.session.id;
+  }
+  // Every partition with records is sent (mustRespond), so what was read is what goes out.
+  for (const read of attempt.reads) broker.metrics.fetched(read.topic, read.chunks, read.bytes, fetcher.follower);
+  return assemble(broker, version, sessionId, slots, attempt.partitions, sent);
+}
+
+/**
+ * The response: partitions grouped by topic in the order they were read (a topic is
+ * repeated if its partitions are not next to each other, as Kafka's FetchResponse.of does).
+ */
+function assemble(
+  broker: Broker,
+  version: number,
+  sessionId: number,
+  slots: Slot[],
+  partitions: PartitionEntry[],
+  sent: boolean[] | null,
+): FetchResponse {
+  const responses: { topic: string; topicId: string; partitions: PartitionEntry[] }[] = [];
+  const leaders = new Set<number>();
+  let last: (typeof responses)[number] | undefined;
+  slots.forEach((slot, i) => {
+    if (sent && !sent[i]) return;
+    const { topic, topicId } = slot.request;
+    const entry = partitions[i];
+    if (version >= 16 && topic !== null) addCurrentLeader(broker, topic, entry, leaders);
+    if (!last || last.topic !== (topic ?? '') || last.topicId !== topicId) {
+      last = { topic: topic ?? '', topicId, partitions: [] };
+      responses.push(last);
+    }
+    last.partitions.push(entry);
+  });
+  const response: FetchResponse = { throttleTimeMs: 0, errorCode: ErrorCode.NONE, sessionId, responses };
+  if (leaders.size > 0) response.nodeEndpoints = nodeEndpoints(broker, leaders);
+  return response;
+}
+
+/** KIP-951: a fetch sent to the wrong replica learns the current leader and its epoch. */
+function addCurrentLeader(broker: Broker, topic: string, entry: PartitionEntry, leaders: Set<number>): void {
+  if (entry.errorCode !== ErrorCode.NOT_LEADER_OR_FOLLOWER && entry.errorCode !== ErrorCode.FENCED_LEADER_EPOCH) return;
+  const info = broker.quorum.image.topicsByName.get(topic)?.partitions.get(entry.partitionIndex);
+  const leaderId = info ? info.leader : -1;
+  entry.currentLeader = { leaderId, leaderEpoch: info ? info.leaderEpoch : -1 };
+  if (leaderId >= 0) leaders.add(leaderId);
+}
+
+/** Where the named leaders listen (live ones only, as Kafka's getAliveBrokerNode). */
+function nodeEndpoints(broker: Broker, leaders: Set<number>) {
+  const out: { nodeId: number; host: string; port: number; rack: string | null }[] = [];
+  for (const id of [...leaders].sort((a, b) => a - b)) {
+    if (id === broker.nodeId) {
+      out.push({ nodeId: id, host: broker.settings.host, port: broker.settings.port, rack: broker.settings.rack });
+      continue;
+    }
+    const info = broker.quorum.image.brokers.get(id);
+    const endpoint = info?.endPoints[0];
+    if (!info || info.fenced || !endpoint) continue;
+    out.push({ nodeId: id, host: endpoint.host, port: endpoint.port, rack: info.rack });
+  }
+  return out;
 }
 
 /**
