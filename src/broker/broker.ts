@@ -99,8 +99,8 @@ export interface BrokerSettings {
   raftMaxAppendBytes?: number;
   /** Follower fetching and ISR upkeep (replica.* settings). */
   replica?: { lagTimeMaxMs: number; fetchWaitMaxMs: number; fetchMaxBytes: number };
-  /** Incremental fetch sessions: max.incremental.fetch.session.cache.slots, brook.fetch.session.partitions.max. */
-  fetchSessions?: { maxSlots: number; maxPartitionsPerSession: number };
+  /** Incremental fetch sessions: max.incremental.fetch.session.cache.slots, brook.fetch.session.partitions.max, brook.fetch.session.eviction.ms. */
+  fetchSessions?: { maxSlots: number; maxPartitionsPerSession: number; evictionMs?: number };
 }
 
 export class Broker {
@@ -135,6 +135,7 @@ export class Broker {
     this.fetchSessions = new FetchSessionCache({
       maxSlots: settings.fetchSessions?.maxSlots ?? 1000,
       maxPartitionsPerSession: settings.fetchSessions?.maxPartitionsPerSession ?? settings.maxPartitionsPerRequest,
+      evictionMs: settings.fetchSessions?.evictionMs,
       // Session ids are unguessable: one is all it takes to read (or close) a session.
       randomId: () => randomInt(1, 0x7fffffff),
     });

@@ -46,6 +46,8 @@ export interface PartitionMetadata {
 
 export interface TopicMetadata {
   name: string;
+  /** The topic's id (Metadata 10+); absent when the broker did not say. */
+  topicId?: string;
   errorCode: number;
   partitions: PartitionMetadata[];
 }
@@ -345,6 +347,7 @@ export class Cluster {
       if (t.name === null) continue;
       const topic: TopicMetadata = {
         name: t.name,
+        topicId: t.topicId,
         errorCode: t.errorCode,
         partitions: t.partitions
           .map((p) => ({

@@ -51,6 +51,8 @@ export interface ConsumerOptions extends ClientOptions {
   maxWaitMs?: number;
   maxPartitionBytes?: number;
   isolationLevel?: 'read_uncommitted' | 'read_committed';
+  /** Incremental fetch sessions with each leader (KIP-227); default true. */
+  fetchSessions?: boolean;
 }
 
 export interface ConsumerRecord {

@@ -4,7 +4,12 @@
 // leader's long poll is still open. A partition is fetched again once what it fetched is
 // handed out, so memory stays bounded by one fetch per partition. A paused partition's
 // fetched records are set aside until it is resumed. Positions that are not known yet are
-// looked up with ListOffsets (the client's cluster layer owns that flow).
+// looked up with ListOffsets (the client's cluster layer owns that flow). Fetches go at the
+// newest Fetch version the leader serves (by topic id from 13 when every topic's id is
+// known), in one incremental fetch session per leader (KIP-227): after a full fetch only
+// partitions that are new or moved are named, the others left in the session or forgotten;
+// a session error (FETCH_SESSION_ID_NOT_FOUND, INVALID_FETCH_SESSION_EPOCH...) makes the
+// next fetch to that leader full again.
 
 import { ErrorCode } from '../../protocol/errors';
 import { RecordBatchView, splitBatches } from '../../protocol/record-batch';
@@ -13,6 +18,8 @@ import type { ConsumerRecord } from './consumer';
 import { RecordQueue } from './record-queue';
 import { ApiKey } from '../../protocol/api-keys';
 import type { Response } from '../../protocol/apis';
+import { ZERO_UUID } from '../../protocol/primitives';
+import { FetchSessionHandler, WantedPartition } from '../net/fetch-session-handler';
 
 /** Pause before fetching again from a leader that could not be reached. */
 const FETCH_RETRY_MS = 100;
@@ -23,6 +30,8 @@ export interface FetcherOptions {
   maxWaitMs?: number;
   maxPartitionBytes?: number;
   isolationLevel?: 'read_uncommitted' | 'read_committed';
+  /** Incremental fetch sessions (KIP-227); on unless false. */
+  fetchSessions?: boolean;
 }
 
 export type OffsetReset = 'earliest' | 'latest' | { timestamp: number };
@@ -65,6 +74,8 @@ export class Fetcher {
   /** Wake waitForRecords() calls (a fetch completed, a join ended, close). */
   private waiters: (() => void)[] = [];
   private closed = false;
+  /** The fetch session with each leader, by broker id. */
+  readonly sessions = new Map<number, FetchSessionHandler>();
 
   constructor(
     private readonly cluster: Cluster,
@@ -307,8 +318,26 @@ export class Fetcher {
       await new Promise((r) => setTimeout(r, FETCH_RETRY_MS));
       return;
     }
-    const byTopic = new Map<string, Position[]>();
-    for (const p of positions) byTopic.set(p.topic, [...(byTopic.get(p.topic) ?? []), p]);
+    let session = this.sessions.get(leader);
+    if (!session) this.sessions.set(leader, (session = new FetchSessionHandler(this.options.fetchSessions !== false)));
+    // Fetch 13+ names topics by id: with a topic whose id is not known, topics go by name (12).
+    const topicIds = new Map<string, string>();
+    for (const p of positions) topicIds.set(p.topic, this.cluster.topics.get(p.topic)?.topicId ?? ZERO_UUID);
+    const newest = broker.version(ApiKey.Fetch);
+    const version = [...topicIds.values()].every((id) => id !== ZERO_UUID) ? newest : Math.min(newest, 12);
+    const names = new Map<string, string>();
+    for (const [name, id] of topicIds) names.set(id, name);
+    const wanted: WantedPartition[] = positions.map((p) => ({
+      topic: p.topic,
+      topicId: topicIds.get(p.topic)!,
+      partition: p.partition,
+      currentLeaderEpoch: -1,
+      fetchOffset: asked.get(p)!,
+      lastFetchedEpoch: -1,
+      logStartOffset: -1,
+      partitionMaxBytes: this.options.maxPartitionBytes ?? 1048576,
+    }));
+    const built = session.build(wanted, version);
     let answer: Response<typeof ApiKey.Fetch>;
     try {
       answer = await broker.request(
@@ -320,33 +349,28 @@ export class Fetcher {
           minBytes: 1,
           maxBytes: 52428800,
           isolationLevel: this.isolationLevel,
-          sessionId: 0,
-          sessionEpoch: -1,
-          topics: [...byTopic].map(([topic, ps]) => ({
-            topic,
-            partitions: ps.map((p) => ({
-              partition: p.partition,
-              currentLeaderEpoch: -1,
-              fetchOffset: asked.get(p)!,
-              lastFetchedEpoch: -1,
-              logStartOffset: -1,
-              partitionMaxBytes: this.options.maxPartitionBytes ?? 1048576,
-            })),
-          })),
-          forgottenTopicsData: [],
+          sessionId: built.sessionId,
+          sessionEpoch: built.sessionEpoch,
+          topics: built.topics,
+          forgottenTopicsData: built.forgottenTopicsData,
           rackId: '',
         },
-        { cap: 12 },
-      ); // Fetch 13+ names topics by id; this code sends names.
+        { cap: version },
+      );
     } catch (error) {
+      session.handleError();
       this.cluster.report(`fetch from broker ${leader}`, error);
       this.cluster.drop(leader);
       return;
     }
+    // A session error carries no partitions; the next fetch to this leader is full.
+    if (!session.handleResponse(built, answer)) return;
     let refresh = false;
     for (const t of answer.responses) {
+      const topic = version >= 13 ? names.get(t.topicId) : t.topic;
+      if (topic === undefined) continue;
       for (const p of t.partitions) {
-        const position = this.positions.get(partitionKey(t.topic, p.partitionIndex));
+        const position = this.positions.get(partitionKey(topic, p.partitionIndex));
         const fetchedFrom = position === undefined ? undefined : asked.get(position);
         // Reassigned (a new position object) or sought since the fetch went out.
         if (position === undefined || fetchedFrom === undefined || position.offset !== fetchedFrom) continue;
@@ -370,7 +394,7 @@ export class Fetcher {
             for (const r of await view.records()) {
               if (r.offset < next) continue;
               out.push({
-                topic: t.topic,
+                topic,
                 partition: p.partitionIndex,
                 offset: r.offset,
                 timestamp: r.timestamp,
@@ -383,7 +407,7 @@ export class Fetcher {
           next = view.lastOffset + 1;
         }
         // Decoding awaited: a seek, reset or revocation meanwhile wins over what was fetched.
-        if (this.positions.get(partitionKey(t.topic, p.partitionIndex)) !== position || position.offset !== fetchedFrom)
+        if (this.positions.get(partitionKey(topic, p.partitionIndex)) !== position || position.offset !== fetchedFrom)
           continue;
         position.offset = next;
         if (out.length > 0) {

@@ -85,6 +85,7 @@ export interface BrokerConfig {
   replicaFetchMaxBytes: number;
   maxIncrementalFetchSessionCacheSlots: number;
   fetchSessionPartitionsMax: number;
+  fetchSessionEvictionMs: number;
   /** brook.raft.tick.ms: the length of one Raft tick. */
   raftTickMs: number;
   /** controller.quorum.election.timeout.ms: a whole number of ticks (rounded), at least 5. */

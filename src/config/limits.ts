@@ -357,6 +357,15 @@ export const SETTINGS: SettingDef[] = [
     about: 'partitions one fetch session may hold; a fetch that would pass it is answered without a session',
   },
   {
+    key: 'brook.fetch.session.eviction.ms',
+    field: 'fetchSessionEvictionMs',
+    kind: 'int',
+    defaultValue: 120000,
+    min: 100,
+    about:
+      "a fetch session idle this long may be evicted by any new session, and a follower's this old by a consumer's (Kafka's fixed 120 s)",
+  },
+  {
     key: 'brook.metadata.snapshot.interval.entries',
     field: 'metadataSnapshotIntervalEntries',
     kind: 'int',

@@ -66,6 +66,20 @@ export function renderPrometheus(metrics: NodeMetrics): string {
     '1 while the controller has this broker fenced (not serving), else 0.',
     broker.lifecycle ? (broker.lifecycle.fenced ? 1 : 0) : 1,
   );
+  // Kafka's NumIncrementalFetchSessions, NumIncrementalFetchPartitionsCached and evictions.
+  w.single('brook_fetch_sessions', 'gauge', 'Incremental fetch sessions open (KIP-227).', broker.fetchSessions.size);
+  w.single(
+    'brook_fetch_session_partitions',
+    'gauge',
+    'Partitions held by all incremental fetch sessions.',
+    broker.fetchSessions.totalPartitions,
+  );
+  w.single(
+    'brook_fetch_session_evictions_total',
+    'counter',
+    'Fetch sessions evicted to make room for new ones.',
+    broker.fetchSessions.evictions,
+  );
 
   w.family('brook_requests_total', 'counter', 'Kafka requests received, by API.');
   for (const [key, c] of requests) w.sample('brook_requests_total', { api: apiName(key) }, c.requests);

@@ -2,11 +2,17 @@
 // that leader it first asks where its own last leader epoch ended (OffsetForLeaderEpoch)
 // and cuts a divergent suffix, then fetches with its replica id and appends the batches as
 // they came, taking the leader's high watermark. The replica manager starts and wakes it.
+// Fetches go at the newest Fetch version the leader serves (asked with ApiVersions on each
+// new connection) in an incremental fetch session (KIP-227): after the first full fetch
+// only partitions whose position moved are named, and the leader answers only partitions
+// with news; a session error makes the next fetch full again.
 
 import { ApiKey } from '../../protocol/api-keys';
 import { ErrorCode } from '../../protocol/errors';
+import { ZERO_UUID } from '../../protocol/primitives';
 import { splitBatches } from '../../protocol/record-batch';
 import { KafkaConnection } from '../net/kafka-connection';
+import { FetchSessionHandler, WantedPartition } from '../net/fetch-session-handler';
 import { Logger } from '../logger';
 import { truncationOffset } from './leader-state';
 import type { Replica, ReplicaHost, ReplicaSettings } from './replica-manager';
@@ -25,10 +31,19 @@ export interface FetcherOwner {
  * Fetches, for every partition this broker follows from one leader, in one Fetch request
  * at a time (replica id set, so the leader counts our fetch offset as our log end).
  */
+/** The newest Fetch version this code speaks (Kafka 4.1's newest). */
+export const FOLLOWER_FETCH_VERSION_MAX = 18;
+/** Below this a follower fetch cannot be sent (Fetch 12 brings last fetched epoch and diverging epochs). */
+const FOLLOWER_FETCH_VERSION_MIN = 12;
+
 export class FollowerFetcher {
   stopped = false;
   private connection: KafkaConnection | null = null;
+  /** The Fetch version of the current connection (negotiated when it opened). */
+  private fetchVersion = FOLLOWER_FETCH_VERSION_MIN;
   private wakeUp: (() => void) | null = null;
+  /** The incremental fetch session with this leader (not bound to one connection). */
+  readonly session = new FetchSessionHandler();
 
   constructor(
     readonly leaderId: number,
@@ -78,6 +93,12 @@ export class FollowerFetcher {
       connectTimeoutMs: 2000,
     });
     await connection.connect();
+    try {
+      this.fetchVersion = await negotiateFetchVersion(connection);
+    } catch (error) {
+      connection.close();
+      throw error;
+    }
     this.connection = connection;
     return connection;
   }
@@ -106,6 +127,8 @@ export class FollowerFetcher {
         if (fetching.length > 0) await this.fetch(connection, fetching);
         else if (truncating.length > 0) await this.sleep(100);
       } catch (error) {
+        // The fetch may or may not have counted on the leader: the next one is full.
+        this.session.handleError();
         if (!this.stopped)
           log.debug('fetch from leader failed; retrying', { leader: this.leaderId, error: (error as Error).message });
         this.connection?.close();
@@ -169,35 +192,57 @@ export class FollowerFetcher {
 
   private async fetch(connection: KafkaConnection, replicas: Replica[]): Promise<void> {
     const settings = this.manager.settings;
-    const byTopic = new Map<string, Replica[]>();
-    for (const r of replicas) byTopic.set(r.topic, [...(byTopic.get(r.topic) ?? []), r]);
-    const response = await connection.request(ApiKey.Fetch, 12, {
+    // Fetch 13+ names topics by id: a replica whose topic id is not known yet is fetched by name.
+    const version = replicas.every((r) => r.topicId !== ZERO_UUID)
+      ? this.fetchVersion
+      : Math.min(this.fetchVersion, 12);
+    const wanted: WantedPartition[] = replicas.map((r) => ({
+      topic: r.topic,
+      topicId: r.topicId,
+      partition: r.partition,
+      currentLeaderEpoch: r.leaderEpoch,
+      fetchOffset: r.log.logEndOffset,
+      lastFetchedEpoch: r.log.epochs.latestEpoch,
+      logStartOffset: r.log.logStartOffset,
+      partitionMaxBytes: settings.fetchMaxBytes,
+    }));
+    const built = this.session.build(wanted, version);
+    const response = await connection.request(ApiKey.Fetch, version, {
       clusterId: null,
-      replicaId: settings.nodeId,
+      // v15 moved the replica id into ReplicaState, with this broker's epoch (KIP-903).
+      replicaId: version <= 14 ? settings.nodeId : -1,
+      replicaState:
+        version >= 15
+          ? {
+              replicaId: settings.nodeId,
+              replicaEpoch: this.host.image().brokers.get(settings.nodeId)?.brokerEpoch ?? -1,
+            }
+          : undefined,
       maxWaitMs: settings.fetchWaitMaxMs,
       minBytes: 1,
       maxBytes: 64 * 1024 * 1024,
       isolationLevel: 0,
-      sessionId: 0,
-      sessionEpoch: -1,
-      topics: [...byTopic].map(([topic, rs]) => ({
-        topic,
-        partitions: rs.map((r) => ({
-          partition: r.partition,
-          currentLeaderEpoch: r.leaderEpoch,
-          fetchOffset: r.log.logEndOffset,
-          lastFetchedEpoch: r.log.epochs.latestEpoch,
-          logStartOffset: r.log.logStartOffset,
-          partitionMaxBytes: settings.fetchMaxBytes,
-        })),
-      })),
-      forgottenTopicsData: [],
+      sessionId: built.sessionId,
+      sessionEpoch: built.sessionEpoch,
+      topics: built.topics,
+      forgottenTopicsData: built.forgottenTopicsData,
       rackId: '',
     });
+    if (!this.session.handleResponse(built, response)) {
+      // A session error carries no partitions: fetch again at once, in full.
+      this.manager.logger.debug('fetch session refused; fetching in full', {
+        leader: this.leaderId,
+        errorCode: response.errorCode,
+      });
+      return;
+    }
+    const byKey = new Map<string, Replica>();
+    for (const r of replicas) byKey.set(`${version >= 13 ? r.topicId : r.topic}\u0000${r.partition}`, r);
     let backOff = false;
     for (const topic of response.responses) {
+      const topicKey = version >= 13 ? topic.topicId : topic.topic;
       for (const p of topic.partitions) {
-        const r = replicas.find((x) => x.topic === topic.topic && x.partition === p.partitionIndex);
+        const r = byKey.get(`${topicKey}\u0000${p.partitionIndex}`);
         // Metadata may have moved on while the fetch was out: only a still-following replica appends.
         if (!r || r.following !== 'fetching' || r.leaderId !== this.leaderId) continue;
         if (p.errorCode === ErrorCode.OFFSET_OUT_OF_RANGE) {
@@ -244,4 +289,20 @@ export class FollowerFetcher {
     }
     if (backOff) await this.sleep(100);
   }
+}
+
+/** The newest Fetch version both this code and the leader serve (ApiVersions v3, or v0 if refused). */
+async function negotiateFetchVersion(connection: KafkaConnection): Promise<number> {
+  let answer = await connection.request(ApiKey.ApiVersions, 3, {
+    clientSoftwareName: 'brook-replica',
+    clientSoftwareVersion: '0.1.0',
+  });
+  if (answer.errorCode === ErrorCode.UNSUPPORTED_VERSION) answer = await connection.request(ApiKey.ApiVersions, 0, {});
+  const range = answer.apiKeys.find((k) => k.apiKey === ApiKey.Fetch);
+  const version = Math.min(FOLLOWER_FETCH_VERSION_MAX, range?.maxVersion ?? -1);
+  if (!range || version < Math.max(FOLLOWER_FETCH_VERSION_MIN, range.minVersion))
+    throw new Error(
+      `the leader serves no Fetch version in ${FOLLOWER_FETCH_VERSION_MIN}-${FOLLOWER_FETCH_VERSION_MAX}`,
+    );
+  return version;
 }

@@ -137,6 +137,7 @@ export async function startBroker(config: BrokerConfig, logger: Logger): Promise
     fetchSessions: {
       maxSlots: config.maxIncrementalFetchSessionCacheSlots,
       maxPartitionsPerSession: config.fetchSessionPartitionsMax,
+      evictionMs: config.fetchSessionEvictionMs,
     },
   };
   const broker = new Broker(settings, logs, logger);
