@@ -6,6 +6,7 @@ import { main as crc } from './crc32c';
 import { main as produceFetch } from './produce-fetch';
 import { main as workerPool } from './worker-pool';
 import { main as quorum } from './quorum';
+import { main as fetchSessions } from './fetch-sessions';
 import { writeResult } from './lib/env';
 import { spawnSync } from 'node:child_process';
 import * as path from 'node:path';
@@ -34,6 +35,8 @@ function runScript(name: string, quick: boolean): void {
   process.stdout.write(`written ${writeResult(`quorum${suffix}`, await quorum())}\n`);
   process.stdout.write('== broker produce and fetch\n');
   process.stdout.write(`written ${writeResult(`produce-fetch${suffix}`, await produceFetch())}\n`);
+  process.stdout.write('== broker CPU per fetch of many partitions, with and without a fetch session\n');
+  process.stdout.write(`written ${writeResult(`fetch-sessions${suffix}`, await fetchSessions())}\n`);
   process.stdout.write('== replicated produce (RF1 against RF3) and partition-leader failover, 3 processes\n');
   runScript('replication', quick);
   process.stdout.write('== metadata quorum failover, 3 processes\n');

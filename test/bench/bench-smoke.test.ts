@@ -22,6 +22,7 @@ test('npm run bench --quick runs every benchmark to the end', () => {
   assert.match(out, /produce 1 KiB records.*records\/s.*MB\/s.*p50.*p99.*\(\d+ requests, 0 errors\)/);
   assert.match(out, /produce 100 B records.*\(\d+ requests, 0 errors\)/);
   assert.match(out, /fetch stored data: \d+ MB\/s/);
+  assert.match(out, /fetch sessions: broker CPU per fetch without\/with = [\d.]+x/);
   assert.match(out, /produce latency at .* 0 errors/);
   assert.match(out, /bundled\/raw \(acks=1\): [\d.]+/);
   assert.match(out, /POST records, 100 per request: \d+ req\/s, \d+ records\/s.*\(\d+ requests, 0 errors, 0 non-2xx\)/);

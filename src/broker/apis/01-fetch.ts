@@ -109,7 +109,9 @@ export const fetch: ApiHandler<typeof ApiKey.Fetch> = {
     );
     // A session error answers nothing else: no partition, no data (Kafka's SessionErrorContext).
     if (context.kind === 'error') return sessionError(context.errorCode, INVALID_SESSION_ID);
-    const slots = context.partitions.map((wanted) => locate(broker, wanted));
+    const byId = version >= 13;
+    const resolve = topicResolver(broker, byId);
+    const slots = context.partitions.map((wanted) => locate(broker, wanted, byId, resolve));
     const maxWaitMs = Math.max(0, Math.min(request.maxWaitMs, broker.settings.fetchMaxWaitMsCap));
     const deadline = Date.now() + maxWaitMs;
     // Where each log stood when last read: a change after that (even one that lands before
@@ -186,18 +188,42 @@ function forgottenPartitions(broker: Broker, request: FetchRequest, version: num
   return out;
 }
 
+/**
+ * The current name of a topic id, or of a name (null when no topic has it now), looked up
+ * once per topic per fetch: a session of a thousand partitions reads them all every time.
+ */
+function topicResolver(broker: Broker, byId: boolean): (wanted: PartitionRequest) => string | null {
+  const image = broker.quorum.image;
+  const known = new Map<string, string | null>();
+  return (wanted) => {
+    // v13+: a session's partition keeps its topic id; the name it stands for is looked up
+    // each time, so a topic deleted since (or a zero id) answers UNKNOWN_TOPIC_ID.
+    const key = byId ? wanted.topicId : `name:${wanted.topic}`;
+    let name = known.get(key);
+    if (name === undefined) {
+      name = byId
+        ? (image.topicsById.get(wanted.topicId)?.name ?? null)
+        : wanted.topic !== null && image.topicsByName.has(wanted.topic)
+          ? wanted.topic
+          : null;
+      known.set(key, name);
+    }
+    return name;
+  };
+}
+
 /** The partition's leader log here, or why not. */
-function locate(broker: Broker, wanted: PartitionRequest): Slot {
-  const name = wanted.topic;
-  // A session's partition keeps its topic id; the name it stands for is looked up each time,
-  // so a topic deleted since answers UNKNOWN_TOPIC_ID.
-  const current = wanted.topicId !== ZERO_UUID ? (broker.topics.getById(wanted.topicId)?.name ?? null) : name;
+function locate(
+  broker: Broker,
+  wanted: PartitionRequest,
+  byId: boolean,
+  resolve: (wanted: PartitionRequest) => string | null,
+): Slot {
+  const name = resolve(wanted);
   const located =
-    current === null
-      ? { errorCode: ErrorCode.UNKNOWN_TOPIC_ID }
-      : broker.topics.get(current)
-        ? broker.replicas.leaderReplica(current, wanted.partition, wanted.currentLeaderEpoch)
-        : { errorCode: ErrorCode.UNKNOWN_TOPIC_OR_PARTITION };
+    name !== null
+      ? broker.replicas.leaderReplica(name, wanted.partition, wanted.currentLeaderEpoch)
+      : { errorCode: byId ? ErrorCode.UNKNOWN_TOPIC_ID : ErrorCode.UNKNOWN_TOPIC_OR_PARTITION };
   if ('errorCode' in located)
     return { log: undefined, replica: undefined, errorCode: located.errorCode, request: wanted };
   return { log: located.replica.log, replica: located.replica, errorCode: ErrorCode.NONE, request: wanted };
