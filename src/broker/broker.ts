@@ -100,7 +100,12 @@ export interface BrokerSettings {
   /** Follower fetching and ISR upkeep (replica.* settings). */
   replica?: { lagTimeMaxMs: number; fetchWaitMaxMs: number; fetchMaxBytes: number };
   /** Incremental fetch sessions: max.incremental.fetch.session.cache.slots, brook.fetch.session.partitions.max, brook.fetch.session.eviction.ms. */
-  fetchSessions?: { maxSlots: number; maxPartitionsPerSession: number; evictionMs?: number };
+  fetchSessions?: {
+    maxSlots: number;
+    maxPartitionsPerSession: number;
+    evictionMs?: number;
+    maxPartitionsTotal?: number;
+  };
 }
 
 export class Broker {
@@ -136,6 +141,7 @@ export class Broker {
       maxSlots: settings.fetchSessions?.maxSlots ?? 1000,
       maxPartitionsPerSession: settings.fetchSessions?.maxPartitionsPerSession ?? settings.maxPartitionsPerRequest,
       evictionMs: settings.fetchSessions?.evictionMs,
+      maxPartitionsTotal: settings.fetchSessions?.maxPartitionsTotal,
       // Session ids are unguessable: one is all it takes to read (or close) a session.
       randomId: () => randomInt(1, 0x7fffffff),
     });

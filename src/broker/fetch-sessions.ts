@@ -58,12 +58,57 @@ export interface PartitionAnswer {
   diverging: boolean;
 }
 
-/** A partition a session holds: the request fields it stands for and what was last answered. */
-export interface CachedPartition extends PartitionRequest {
+/**
+ * A partition a session holds: the request fields it stands for and what was last answered.
+ * A class, so that every one has the same shape: an incremental fetch compares thousands.
+ */
+export class CachedPartition implements PartitionRequest {
+  topic: string | null;
+  readonly topicId: string;
+  readonly partition: number;
+  fetchOffset: number;
+  currentLeaderEpoch: number;
+  lastFetchedEpoch: number;
+  logStartOffset: number;
+  partitionMaxBytes: number;
   /** The high watermark last sent; -1 when never sent, or after an error (so it is sent again). */
-  sentHighWatermark: number;
-  sentLastStableOffset: number;
-  sentLogStartOffset: number;
+  sentHighWatermark = -1;
+  sentLastStableOffset = -1;
+  sentLogStartOffset = -1;
+
+  constructor(wanted: PartitionRequest) {
+    this.topic = wanted.topic;
+    this.topicId = wanted.topicId;
+    this.partition = wanted.partition;
+    this.fetchOffset = wanted.fetchOffset;
+    this.currentLeaderEpoch = wanted.currentLeaderEpoch;
+    this.lastFetchedEpoch = wanted.lastFetchedEpoch;
+    this.logStartOffset = wanted.logStartOffset;
+    this.partitionMaxBytes = wanted.partitionMaxBytes;
+  }
+
+  /** Takes a later request's fields for this partition. */
+  update(wanted: PartitionRequest): void {
+    this.fetchOffset = wanted.fetchOffset;
+    this.currentLeaderEpoch = wanted.currentLeaderEpoch;
+    this.lastFetchedEpoch = wanted.lastFetchedEpoch;
+    this.logStartOffset = wanted.logStartOffset;
+    this.partitionMaxBytes = wanted.partitionMaxBytes;
+    if (this.topic === null) this.topic = wanted.topic;
+  }
+
+  /**
+   * Nothing to send: no error last time, the offsets are those last sent, and the fetch
+   * position is at the readable end. The handler skips reading such a partition.
+   */
+  quiet(highWatermark: number, lastStableOffset: number, logStartOffset: number, readableEnd: number): boolean {
+    return (
+      this.sentHighWatermark === highWatermark &&
+      this.sentLastStableOffset === lastStableOffset &&
+      this.sentLogStartOffset === logStartOffset &&
+      this.fetchOffset >= readableEnd
+    );
+  }
 }
 
 export interface FetchSession {
@@ -88,7 +133,10 @@ export type FetchContext =
   | { kind: 'sessionless'; partitions: PartitionRequest[] }
   /** A full fetch that may open a session once answered (see `completeFull`). */
   | { kind: 'full'; partitions: PartitionRequest[]; privileged: boolean; usesTopicIds: boolean }
-  /** An incremental fetch: every partition of the session is read (see `completeIncremental`). */
+  /**
+   * An incremental fetch: every partition of the session is looked at, and read unless it is
+   * quiet (see CachedPartition.quiet and `completeIncremental`).
+   */
   | { kind: 'incremental'; session: FetchSession; partitions: CachedPartition[]; expectedEpoch: number };
 
 export interface FetchRequestMetadata {
@@ -108,6 +156,8 @@ export interface FetchSessionCacheOptions {
   maxSlots: number;
   /** brook.fetch.session.partitions.max: partitions one session may hold. */
   maxPartitionsPerSession: number;
+  /** brook.fetch.session.cache.partitions.max: partitions all sessions together may hold. */
+  maxPartitionsTotal?: number;
   /** Idle time after which any session may be evicted, and before which a follower's is kept. */
   evictionMs?: number;
   /** A uniform random integer in [1, 2^31 - 1) for new session ids (crypto in production). */
@@ -119,8 +169,12 @@ function keyOf(usesTopicIds: boolean, topic: string | null, topicId: string, par
   return `${usesTopicIds ? topicId : topic}\u0000${partition}`;
 }
 
-/** Whether an answer for a cached partition must be sent (Kafka's maybeUpdateResponseData), updating it if `update`. */
-export function mustRespond(cached: CachedPartition, answer: PartitionAnswer, update: boolean): boolean {
+/**
+ * Whether an answer for a cached partition must be sent (Kafka's maybeUpdateResponseData),
+ * updating it if `update`. A null answer is a partition the handler found quiet (not read).
+ */
+export function mustRespond(cached: CachedPartition, answer: PartitionAnswer | null, update: boolean): boolean {
+  if (answer === null) return false;
   let respond = answer.bytes > 0 || answer.diverging;
   if (cached.sentHighWatermark !== answer.highWatermark) {
     respond = true;
@@ -145,12 +199,14 @@ export function mustRespond(cached: CachedPartition, answer: PartitionAnswer, up
 export class FetchSessionCache {
   private readonly sessions = new Map<number, FetchSession>();
   private readonly evictionMs: number;
+  private readonly maxPartitionsTotal: number;
   private partitionsCached = 0;
   /** Sessions evicted to make room since the cache was made (a metric). */
   evictions = 0;
 
   constructor(private readonly options: FetchSessionCacheOptions) {
     this.evictionMs = options.evictionMs ?? FETCH_SESSION_EVICTION_MS;
+    this.maxPartitionsTotal = options.maxPartitionsTotal ?? Infinity;
   }
 
   get size(): number {
@@ -190,29 +246,21 @@ export class FetchSessionCache {
     for (const wanted of request.partitions) {
       const key = keyOf(session.usesTopicIds, wanted.topic, wanted.topicId, wanted.partition);
       const cached = session.partitions.get(key);
-      if (cached) {
-        cached.fetchOffset = wanted.fetchOffset;
-        cached.currentLeaderEpoch = wanted.currentLeaderEpoch;
-        cached.lastFetchedEpoch = wanted.lastFetchedEpoch;
-        cached.logStartOffset = wanted.logStartOffset;
-        cached.partitionMaxBytes = wanted.partitionMaxBytes;
-        if (cached.topic === null) cached.topic = wanted.topic;
-      } else {
-        session.partitions.set(key, {
-          ...wanted,
-          sentHighWatermark: -1,
-          sentLastStableOffset: -1,
-          sentLogStartOffset: -1,
-        });
-      }
+      if (cached) cached.update(wanted);
+      else session.partitions.set(key, new CachedPartition(wanted));
     }
     for (const gone of request.forgotten) {
       session.partitions.delete(keyOf(session.usesTopicIds, gone.topic, gone.topicId, gone.partition));
     }
-    if (session.partitions.size === 0 || session.partitions.size > this.options.maxPartitionsPerSession) {
-      // Empty: Kafka closes the session and answers sessionless. Over the per-session bound:
-      // the same, so a session never holds more than the bound (the fetcher starts over
-      // with a full fetch, which opens no session while it names too many partitions).
+    const size = session.partitions.size;
+    if (
+      size === 0 ||
+      size > this.options.maxPartitionsPerSession ||
+      this.partitionsCached - before + size > this.maxPartitionsTotal
+    ) {
+      // Empty: Kafka closes the session and answers sessionless. Over the per-session or
+      // cache-wide bound: the same, so the bounds always hold (the fetcher starts over with a
+      // full fetch, which opens no session while it would not fit).
       this.remove(session.id, before);
       return { kind: 'sessionless', partitions: request.partitions };
     }
@@ -231,15 +279,17 @@ export class FetchSessionCache {
       return INVALID_SESSION_ID;
     if (this.sessions.size >= this.options.maxSlots && !this.tryEvict(context.privileged, count, nowMs))
       return INVALID_SESSION_ID;
+    // Room for its partitions too, evicting by the same rule while that frees some.
+    while (this.partitionsCached + count > this.maxPartitionsTotal)
+      if (!this.tryEvict(context.privileged, count, nowMs)) return INVALID_SESSION_ID;
     const partitions = new Map<string, CachedPartition>();
     context.partitions.forEach((wanted, i) => {
       const answer = answers[i];
-      partitions.set(keyOf(context.usesTopicIds, wanted.topic, wanted.topicId, wanted.partition), {
-        ...wanted,
-        sentHighWatermark: answer.errorCode === ErrorCode.NONE ? answer.highWatermark : -1,
-        sentLastStableOffset: answer.lastStableOffset,
-        sentLogStartOffset: answer.logStartOffset,
-      });
+      const cached = new CachedPartition(wanted);
+      cached.sentHighWatermark = answer.errorCode === ErrorCode.NONE ? answer.highWatermark : -1;
+      cached.sentLastStableOffset = answer.lastStableOffset;
+      cached.sentLogStartOffset = answer.logStartOffset;
+      partitions.set(keyOf(context.usesTopicIds, wanted.topic, wanted.topicId, wanted.partition), cached);
     });
     const session: FetchSession = {
       id: this.newSessionId(),
@@ -262,14 +312,15 @@ export class FetchSessionCache {
    */
   completeIncremental(
     context: Extract<FetchContext, { kind: 'incremental' }>,
-    answers: PartitionAnswer[],
+    answers: (PartitionAnswer | null)[],
   ): boolean[] | null {
     const { session } = context;
     if (session.epoch !== context.expectedEpoch) return null;
     const sent = context.partitions.map((cached, i) => mustRespond(cached, answers[i], true));
     // Partitions that returned records go to the back, so the next fetches start with the others.
     context.partitions.forEach((cached, i) => {
-      if (answers[i].bytes <= 0) return;
+      const answer = answers[i];
+      if (answer === null || answer.bytes <= 0) return;
       const key = keyOf(session.usesTopicIds, cached.topic, cached.topicId, cached.partition);
       if (session.partitions.get(key) !== cached) return;
       session.partitions.delete(key);

@@ -86,6 +86,7 @@ export interface BrokerConfig {
   maxIncrementalFetchSessionCacheSlots: number;
   fetchSessionPartitionsMax: number;
   fetchSessionEvictionMs: number;
+  fetchSessionCachePartitionsMax: number;
   /** brook.raft.tick.ms: the length of one Raft tick. */
   raftTickMs: number;
   /** controller.quorum.election.timeout.ms: a whole number of ticks (rounded), at least 5. */

@@ -357,6 +357,15 @@ export const SETTINGS: SettingDef[] = [
     about: 'partitions one fetch session may hold; a fetch that would pass it is answered without a session',
   },
   {
+    key: 'brook.fetch.session.cache.partitions.max',
+    field: 'fetchSessionCachePartitionsMax',
+    kind: 'int',
+    defaultValue: 200000,
+    min: 0,
+    about:
+      'partitions all fetch sessions together may hold (about 250 bytes each); a session that would pass it evicts as a full cache does, or is not opened',
+  },
+  {
     key: 'brook.fetch.session.eviction.ms',
     field: 'fetchSessionEvictionMs',
     kind: 'int',

@@ -138,6 +138,7 @@ export async function startBroker(config: BrokerConfig, logger: Logger): Promise
       maxSlots: config.maxIncrementalFetchSessionCacheSlots,
       maxPartitionsPerSession: config.fetchSessionPartitionsMax,
       evictionMs: config.fetchSessionEvictionMs,
+      maxPartitionsTotal: config.fetchSessionCachePartitionsMax,
     },
   };
   const broker = new Broker(settings, logs, logger);

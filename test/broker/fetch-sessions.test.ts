@@ -227,6 +227,29 @@ test('more partitions than a session may hold: no session opened, and an increme
   assert.is(c.totalPartitions, 0);
 });
 
+test('the cache-wide partition bound: a session that would not fit evicts what the rules allow, or is not opened', () => {
+  const c = new FetchSessionCache({
+    maxSlots: 10,
+    maxPartitionsPerSession: 10,
+    maxPartitionsTotal: 4,
+    randomId: ids(),
+  });
+  const a = open(c, [part('a', 0), part('a', 1), part('a', 2)], 0);
+  // One more partition fits, two do not (nothing is stale or evictable yet).
+  assert.is(open(c, [part('b', 0), part('b', 1)], 1), 0);
+  const b = open(c, [part('b', 0)], 1);
+  assert.ok(b > 0);
+  assert.is(c.totalPartitions, 4);
+  // Growing a session past the bound closes it.
+  assert.is(c.newContext(meta(b, 1, [part('b', 1)]), 2).kind, 'sessionless');
+  assert.is(c.totalPartitions, 3);
+  // Once a is idle past the eviction time, a new session of two evicts it.
+  const d = open(c, [part('d', 0), part('d', 1)], FETCH_SESSION_EVICTION_MS + 10);
+  assert.ok(d > 0);
+  assert.is(c.get(a), undefined);
+  assert.is(c.totalPartitions, 2);
+});
+
 test('zero slots: sessions are never opened', () => {
   const c = cache(0);
   assert.is(open(c, [part('a', 0)]), 0);
@@ -278,6 +301,25 @@ test('eviction: among sessions older than the eviction time, a larger new sessio
   assert.ok(two > 0);
   assert.is(c.get(small), undefined);
   assert.ok(c.get(large));
+});
+
+test('a cached partition is quiet only with the offsets last sent and its position at the readable end', () => {
+  const c = cache();
+  const id = open(c, [part('a', 0, 5)]);
+  const cached = (c.newContext(meta(id, 1, []), 1) as Extract<FetchContext, { kind: 'incremental' }>).partitions[0];
+  // Opened with high watermark 5, last stable offset 5, log start 0 (see answer()).
+  assert.ok(cached.quiet(5, 5, 0, 5));
+  assert.not.ok(cached.quiet(6, 5, 0, 5), 'high watermark moved');
+  assert.not.ok(cached.quiet(5, 4, 0, 5), 'last stable offset moved');
+  assert.not.ok(cached.quiet(5, 5, 1, 5), 'log start moved');
+  assert.not.ok(cached.quiet(5, 5, 0, 6), 'records to read');
+  // After an error it is never quiet, so the partition is sent once healthy again.
+  const next = c.newContext(meta(id, 2, []), 2) as Extract<FetchContext, { kind: 'incremental' }>;
+  c.completeIncremental(next, [answer(-1, 0, ErrorCode.NOT_LEADER_OR_FOLLOWER)]);
+  assert.not.ok(cached.quiet(5, 5, 0, 5));
+  // A partition the handler left unread (null) is not sent and changes nothing.
+  const third = c.newContext(meta(id, 3, []), 3) as Extract<FetchContext, { kind: 'incremental' }>;
+  assert.equal(c.completeIncremental(third, [null]), [false]);
 });
 
 test('session ids are never 0 or taken twice, whatever the random source says', () => {

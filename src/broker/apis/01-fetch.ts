@@ -27,7 +27,13 @@ import { ApiHandler } from '../api-handler';
 import type { Broker } from '../broker';
 import type { PartitionLog } from '../../log/partition-log';
 import type { Replica } from '../../replica/replica-manager';
-import { FetchContext, INVALID_SESSION_ID, PartitionAnswer, PartitionRequest } from '../fetch-sessions';
+import {
+  CachedPartition,
+  FetchContext,
+  INVALID_SESSION_ID,
+  PartitionAnswer,
+  PartitionRequest,
+} from '../fetch-sessions';
 
 type FetchRequest = Request<typeof ApiKey.Fetch>;
 type FetchResponse = ResponseInput<typeof ApiKey.Fetch>;
@@ -66,6 +72,8 @@ interface Slot {
   /** Why there is no log to read (not the leader, unknown, fenced epoch...). */
   errorCode: number;
   request: PartitionRequest;
+  /** In an incremental fetch: the session's partition (a quiet one is not read at all). */
+  cached: CachedPartition | null;
 }
 
 /** Who fetches: a follower (replica id >= 0) or a consumer (-1). */
@@ -112,6 +120,7 @@ export const fetch: ApiHandler<typeof ApiKey.Fetch> = {
     const byId = version >= 13;
     const resolve = topicResolver(broker, byId);
     const slots = context.partitions.map((wanted) => locate(broker, wanted, byId, resolve));
+    if (context.kind === 'incremental') context.partitions.forEach((cached, i) => (slots[i].cached = cached));
     const maxWaitMs = Math.max(0, Math.min(request.maxWaitMs, broker.settings.fetchMaxWaitMsCap));
     const deadline = Date.now() + maxWaitMs;
     // Where each log stood when last read: a change after that (even one that lands before
@@ -225,8 +234,14 @@ function locate(
       ? broker.replicas.leaderReplica(name, wanted.partition, wanted.currentLeaderEpoch)
       : { errorCode: byId ? ErrorCode.UNKNOWN_TOPIC_ID : ErrorCode.UNKNOWN_TOPIC_OR_PARTITION };
   if ('errorCode' in located)
-    return { log: undefined, replica: undefined, errorCode: located.errorCode, request: wanted };
-  return { log: located.replica.log, replica: located.replica, errorCode: ErrorCode.NONE, request: wanted };
+    return { log: undefined, replica: undefined, errorCode: located.errorCode, request: wanted, cached: null };
+  return {
+    log: located.replica.log,
+    replica: located.replica,
+    errorCode: ErrorCode.NONE,
+    request: wanted,
+    cached: null,
+  };
 }
 
 async function readAll(broker: Broker, request: FetchRequest, fetcher: Fetcher, slots: Slot[]) {
@@ -234,7 +249,8 @@ async function readAll(broker: Broker, request: FetchRequest, fetcher: Fetcher, 
   let bytes = 0;
   let failed = false;
   let firstNonEmpty = true;
-  const partitions: PartitionEntry[] = [];
+  /** Null: a session's partition with nothing new, not read (it is left out of the answer). */
+  const partitions: (PartitionEntry | null)[] = [];
   /** Record bytes of each partition's answer. */
   const sizes: number[] = [];
   /** What this read gives, counted in the metrics only if it is the read that is answered. */
@@ -276,6 +292,15 @@ async function readAll(broker: Broker, request: FetchRequest, fetcher: Fetcher, 
       : request.isolationLevel === READ_COMMITTED
         ? log.lastStableOffset
         : log.highWatermark;
+    if (
+      slot.cached !== null &&
+      wanted.fetchOffset <= log.logEndOffset &&
+      wanted.fetchOffset >= log.logStartOffset &&
+      slot.cached.quiet(log.highWatermark, log.lastStableOffset, log.logStartOffset, upperBound)
+    ) {
+      partitions.push(null);
+      continue;
+    }
     const limit = Math.min(wanted.partitionMaxBytes, budget);
     const result = await log.read(wanted.fetchOffset, limit, { minOneBatch: firstNonEmpty, upperBound });
     if (result.errorCode !== ErrorCode.NONE) {
@@ -311,17 +336,23 @@ function answered(
   slots: Slot[],
   attempt: Awaited<ReturnType<typeof readAll>>,
 ): FetchResponse {
-  const answers: PartitionAnswer[] = attempt.partitions.map((p, i) => ({
-    errorCode: p.errorCode,
-    highWatermark: p.highWatermark,
-    lastStableOffset: p.lastStableOffset,
-    logStartOffset: p.logStartOffset,
-    bytes: attempt.sizes[i],
-    diverging: p.divergingEpoch !== undefined,
-  }));
+  const answers: (PartitionAnswer | null)[] = attempt.partitions.map((p, i) =>
+    p === null
+      ? null
+      : {
+          errorCode: p.errorCode,
+          highWatermark: p.highWatermark,
+          lastStableOffset: p.lastStableOffset,
+          logStartOffset: p.logStartOffset,
+          bytes: attempt.sizes[i],
+          diverging: p.divergingEpoch !== undefined,
+        },
+  );
   let sessionId = INVALID_SESSION_ID;
   let sent: boolean[] | null = null;
-  if (context.kind === 'full') sessionId = broker.fetchSessions.completeFull(context, answers, broker.clock());
+  // Only an incremental fetch leaves partitions unread (null).
+  if (context.kind === 'full')
+    sessionId = broker.fetchSessions.completeFull(context, answers as PartitionAnswer[], broker.clock());
   else if (context.kind === 'incremental') {
     sent = broker.fetchSessions.completeIncremental(context, answers);
     // Another fetch of this session came in while this one was parked: Kafka's answer.
@@ -342,7 +373,7 @@ function assemble(
   version: number,
   sessionId: number,
   slots: Slot[],
-  partitions: PartitionEntry[],
+  partitions: (PartitionEntry | null)[],
   sent: boolean[] | null,
 ): FetchResponse {
   const responses: { topic: string; topicId: string; partitions: PartitionEntry[] }[] = [];
@@ -352,6 +383,7 @@ function assemble(
     if (sent && !sent[i]) return;
     const { topic, topicId } = slot.request;
     const entry = partitions[i];
+    if (entry === null) return;
     if (version >= 16 && topic !== null) addCurrentLeader(broker, topic, entry, leaders);
     if (!last || last.topic !== (topic ?? '') || last.topicId !== topicId) {
       last = { topic: topic ?? '', topicId, partitions: [] };
