@@ -2,8 +2,8 @@
 // that leader it first asks where its own last leader epoch ended (OffsetForLeaderEpoch)
 // and cuts a divergent suffix, then fetches with its replica id and appends the batches as
 // they came, taking the leader's high watermark. The replica manager starts and wakes it.
-// Fetches go at the newest Fetch version the leader serves (asked with ApiVersions on each
-// new connection) in an incremental fetch session (KIP-227): after the first full fetch
+// Fetches go at the newest Fetch version the leader serves (asked with ApiVersions after the
+// first request of each connection) in an incremental fetch session (KIP-227): after the first full fetch
 // only partitions whose position moved are named, and the leader answers only partitions
 // with news; a session error makes the next fetch full again.
 
@@ -39,8 +39,9 @@ const FOLLOWER_FETCH_VERSION_MIN = 12;
 export class FollowerFetcher {
   stopped = false;
   private connection: KafkaConnection | null = null;
-  /** The Fetch version of the current connection (negotiated when it opened). */
+  /** The Fetch version of the current connection: 12 until negotiated after its first request. */
   private fetchVersion = FOLLOWER_FETCH_VERSION_MIN;
+  private negotiated = false;
   private wakeUp: (() => void) | null = null;
   /** The incremental fetch session with this leader (not bound to one connection). */
   readonly session = new FetchSessionHandler();
@@ -93,12 +94,10 @@ export class FollowerFetcher {
       connectTimeoutMs: 2000,
     });
     await connection.connect();
-    try {
-      this.fetchVersion = await negotiateFetchVersion(connection);
-    } catch (error) {
-      connection.close();
-      throw error;
-    }
+    // A reserved broker slot admits a connection whose first request is a follower's Fetch
+    // or OffsetForLeaderEpoch: versions are asked only after that first request (see run).
+    this.fetchVersion = FOLLOWER_FETCH_VERSION_MIN;
+    this.negotiated = false;
     this.connection = connection;
     return connection;
   }
@@ -126,6 +125,10 @@ export class FollowerFetcher {
         const fetching = partitions.filter((r) => r.following === 'fetching');
         if (fetching.length > 0) await this.fetch(connection, fetching);
         else if (truncating.length > 0) await this.sleep(100);
+        if (!this.negotiated && (fetching.length > 0 || truncating.length > 0)) {
+          this.fetchVersion = await negotiateFetchVersion(connection);
+          this.negotiated = true;
+        }
       } catch (error) {
         // The fetch may or may not have counted on the leader: the next one is full.
         this.session.handleError();
