@@ -1,7 +1,8 @@
 // Incremental fetch sessions (KIP-227) on a real broker: a full fetch opens a session, an
 // incremental one answers only partitions with news, and every session mistake (unknown id,
 // wrong epoch, ids in a session opened by name, an evicted or closed session) gets Kafka's
-// top-level error with no partition and no data, one of them as hand-made bytes. Fetch by
+// top-level error with no partition and no data, one of them as hand-made bytes (and a
+// truncated ReplicaState tag closes only its connection). Fetch by
 // topic id: unknown and zero ids get UNKNOWN_TOPIC_ID next to a known id's data. kcat
 // (librdkafka sends no sessions) and the bundled consumer (which opens one) both read.
 
@@ -228,6 +229,33 @@ test('hand-made bytes: Fetch v7 naming a session the broker never opened', async
   assert.ok(answer, 'answered');
   // correlation id, throttle time, error code 70 (FETCH_SESSION_ID_NOT_FOUND), session id 0, no topics.
   assert.is(answer!.toString('hex'), '0000002a' + '00000000' + '0046' + '00000000' + '00000000');
+});
+
+test('hand-made bytes: a Fetch v15 whose ReplicaState tag claims more bytes than it has closes only that connection', async () => {
+  // Header v2 (flexible): key 1, version 15, correlation 43, client id "hand", no header tags.
+  const header = '0001' + '000f' + '0000002b' + '0004' + Buffer.from('hand').toString('hex') + '00';
+  const body =
+    '00000000' +
+    '00000000' +
+    '00000400' +
+    '00' +
+    '00000000' +
+    'ffffffff' + // wait, min, max, isolation, session
+    '01' +
+    '01' +
+    '01' + // no topics, no forgotten topics, rack id ""
+    '01' +
+    '01' +
+    '0d' +
+    '0000'; // one tag: ReplicaState (tag 1), 13 bytes promised, 2 given
+  const frame = Buffer.from(header + body, 'hex');
+  const length = Buffer.alloc(4);
+  length.writeInt32BE(frame.length);
+  const { frame: answer, closed } = await rawRequest(broker.port, Buffer.concat([length, frame]));
+  assert.is(answer, null);
+  assert.ok(closed, 'the connection is closed');
+  const { frame: still } = await rawRequest(broker.port, API_VERSIONS_V0);
+  assert.ok(still, 'the broker answers others');
 });
 
 test('eviction: a session idle past brook.fetch.session.eviction.ms gives way; its next fetch is told so', async () => {
