@@ -3,7 +3,8 @@
 // was last caught up; from those, the high watermark (the smallest log end offset in the
 // ISR) and the ISR changes to propose (Kafka's rules: a follower not caught up for longer
 // than replica.lag.time.max.ms leaves; one whose log end has reached the high watermark and
-// the start of the current leader epoch comes back). Also the follower's truncation point
+// the start of the current leader epoch comes back, if the broker epoch its fetches carry is
+// the registered one, KIP-903). Also the follower's truncation point
 // after a leader change (KIP-101 with KIP-279's refinement).
 
 import type { EpochEnd, LeaderEpochCache } from '../log/leader-epoch-cache';
@@ -15,6 +16,8 @@ export interface FollowerProgress {
   lastFetchMs: number;
   /** The leader's log end offset when it last fetched. */
   lastFetchLeaderEnd: number;
+  /** The broker epoch its last fetch carried (Fetch 15+, KIP-903), -1 when not said. */
+  brokerEpoch: number;
 }
 
 export class LeaderState {
@@ -36,7 +39,13 @@ export class LeaderState {
     // A new leader gives every follower a full lag window from now (Kafka does the same).
     for (const id of replicas) {
       if (id !== leaderId)
-        this.followers.set(id, { logEndOffset: -1, lastCaughtUpMs: nowMs, lastFetchMs: -1, lastFetchLeaderEnd: -1 });
+        this.followers.set(id, {
+          logEndOffset: -1,
+          lastCaughtUpMs: nowMs,
+          lastFetchMs: -1,
+          lastFetchLeaderEnd: -1,
+          brokerEpoch: -1,
+        });
     }
   }
 
@@ -47,16 +56,23 @@ export class LeaderState {
     this.pendingIsr = null;
     for (const id of replicas) {
       if (id !== this.leaderId && !this.followers.has(id))
-        this.followers.set(id, { logEndOffset: -1, lastCaughtUpMs: nowMs, lastFetchMs: -1, lastFetchLeaderEnd: -1 });
+        this.followers.set(id, {
+          logEndOffset: -1,
+          lastCaughtUpMs: nowMs,
+          lastFetchMs: -1,
+          lastFetchLeaderEnd: -1,
+          brokerEpoch: -1,
+        });
     }
     for (const id of [...this.followers.keys()]) if (!replicas.includes(id)) this.followers.delete(id);
   }
 
-  /** A follower fetched from `fetchOffset`: it holds everything below it. */
-  recordFetch(followerId: number, fetchOffset: number, leaderEnd: number, nowMs: number): void {
+  /** A follower fetched from `fetchOffset`: it holds everything below it. `brokerEpoch`: what its fetch said (-1: nothing). */
+  recordFetch(followerId: number, fetchOffset: number, leaderEnd: number, nowMs: number, brokerEpoch = -1): void {
     const p = this.followers.get(followerId);
     if (!p) return;
     p.logEndOffset = fetchOffset;
+    p.brokerEpoch = brokerEpoch;
     if (fetchOffset >= leaderEnd) p.lastCaughtUpMs = nowMs;
     else if (p.lastFetchMs >= 0 && fetchOffset >= p.lastFetchLeaderEnd)
       p.lastCaughtUpMs = Math.max(p.lastCaughtUpMs, p.lastFetchMs);
@@ -102,6 +118,18 @@ export class LeaderState {
     const same = next.length === this.isr.length && next.every((id) => this.isr.includes(id));
     return same ? null : next;
   }
+}
+
+/**
+ * Whether a replica may join the ISR as far as its broker goes: registered and unfenced, and
+ * its fetches carried no broker epoch (-1, before Fetch 15) or the registered one (Kafka's
+ * isBrokerEpochIsrEligible, KIP-903): an older incarnation's fetches do not bring it back.
+ */
+export function brokerIsrEligible(
+  fetchedBrokerEpoch: number,
+  registered: { fenced: boolean; brokerEpoch: number } | undefined,
+): boolean {
+  return registered?.fenced === false && (fetchedBrokerEpoch === -1 || fetchedBrokerEpoch === registered.brokerEpoch);
 }
 
 /**

@@ -18,7 +18,7 @@ import type { LogManager } from '../log/log-manager';
 import type { PartitionLog } from '../log/partition-log';
 import { Logger } from '../logger';
 import { FollowerFetcher } from './follower-fetcher';
-import { LeaderState } from './leader-state';
+import { brokerIsrEligible, LeaderState } from './leader-state';
 
 export interface ReplicaSettings {
   nodeId: number;
@@ -332,6 +332,7 @@ export class ReplicaManager {
     followerId: number,
     fetchOffset: number,
     lastFetchedEpoch = -1,
+    brokerEpoch = -1,
   ): FollowerFetchCheck {
     if (!replica.leading) return { errorCode: ErrorCode.NOT_LEADER_OR_FOLLOWER };
     if (followerId === this.settings.nodeId || !replica.replicas.includes(followerId))
@@ -343,7 +344,7 @@ export class ReplicaManager {
       const end = log.epochs.endOffsetFor(lastFetchedEpoch, log.logEndOffset);
       if (end.endOffset >= 0 && end.endOffset < fetchOffset) return { errorCode: ErrorCode.NONE, divergingEpoch: end };
     }
-    replica.leading.recordFetch(followerId, fetchOffset, log.logEndOffset, this.clock());
+    replica.leading.recordFetch(followerId, fetchOffset, log.logEndOffset, this.clock(), brokerEpoch);
     this.updateHighWatermark(replica);
     return { errorCode: ErrorCode.NONE };
   }
@@ -405,7 +406,8 @@ export class ReplicaManager {
   private maintainIsr(): void {
     const now = this.clock();
     const image = this.host.image();
-    const eligible = (id: number) => image.brokers.get(id)?.fenced === false;
+    const eligibleFor = (replica: Replica) => (id: number) =>
+      brokerIsrEligible(replica.leading?.followers.get(id)?.brokerEpoch ?? -1, image.brokers.get(id));
     for (const replica of this.replicas.values()) {
       if (!replica.leading || replica.isrChangeInFlight) continue;
       const { log } = replica;
@@ -415,7 +417,7 @@ export class ReplicaManager {
         this.settings.lagTimeMaxMs,
         log.highWatermark,
         epochStart,
-        eligible,
+        eligibleFor(replica),
       );
       if (!proposed) continue;
       replica.isrChangeInFlight = true;

@@ -4,7 +4,8 @@
 // (KIP-320). v10: same (zstd). v11: rack id, preferred read replica (always -1 here).
 // v12: flexible, last fetched epoch, diverging epoch. v13: topics by topic id (KIP-516): an
 // id that names no current topic gets UNKNOWN_TOPIC_ID on each of its partitions. v14: same.
-// v15: the replica id comes in ReplicaState (KIP-903; its broker epoch is read, not checked).
+// v15: the replica id comes in ReplicaState with the follower's broker epoch (KIP-903): a
+// fetch from an older incarnation (not the registered epoch) does not bring it into the ISR.
 // v16: a NOT_LEADER_OR_FOLLOWER or FENCED_LEADER_EPOCH partition names the current leader,
 // and NodeEndpoints says where it listens (KIP-951). v17: the follower's directory id (read,
 // unused: one log directory). v18: the high watermark the replica knows (Kafka uses it for
@@ -79,6 +80,8 @@ interface Slot {
 /** Who fetches: a follower (replica id >= 0) or a consumer (-1). */
 interface Fetcher {
   replicaId: number;
+  /** The follower's broker epoch (v15+ ReplicaState), -1 when not said. */
+  replicaEpoch: number;
   follower: boolean;
 }
 
@@ -92,7 +95,8 @@ export const fetch: ApiHandler<typeof ApiKey.Fetch> = {
     const version = ctx.header.apiVersion;
     // v15 moved the replica id into ReplicaState; the top-level field is -1 there.
     const replicaId = version >= 15 ? request.replicaState.replicaId : request.replicaId;
-    const fetcher: Fetcher = { replicaId, follower: replicaId >= 0 };
+    const replicaEpoch = version >= 15 ? request.replicaState.replicaEpoch : -1;
+    const fetcher: Fetcher = { replicaId, replicaEpoch: Number(replicaEpoch), follower: replicaId >= 0 };
     // A replica id is a follower's claim: it must come from that broker (see checkFollowerIdentity).
     if (fetcher.follower) {
       const refused = await broker.replicas.checkFollowerIdentity(replicaId, ctx.connection.socket.remoteAddress);
@@ -277,6 +281,7 @@ async function readAll(broker: Broker, request: FetchRequest, fetcher: Fetcher, 
         fetcher.replicaId,
         wanted.fetchOffset,
         wanted.lastFetchedEpoch,
+        fetcher.replicaEpoch,
       );
       if (check.errorCode !== ErrorCode.NONE || check.divergingEpoch) {
         partitions.push({
