@@ -3,7 +3,8 @@
 // acknowledged record after record (each needs both followers' next incremental fetch to
 // carry their new positions), and after the leader stops a follower leads with every
 // acknowledged record. A consumer's Fetch v16 sent to a follower learns the leader and where
-// it listens (KIP-951); at v15 it does not.
+// it listens (KIP-951); at v15 it does not. A replica id in ReplicaState passes the same
+// follower guard as the top-level one.
 
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
@@ -105,6 +106,59 @@ test('followers replicate in fetch sessions: acks=all keeps working and a follow
       }
     } finally {
       connection.close();
+    }
+
+    // The follower guard reads the replica id from ReplicaState (v18) as from the top-level
+    // field: an unregistered id is refused, a real follower's id with a position past the
+    // leader's log end is OFFSET_OUT_OF_RANGE, and neither moves anything.
+    const spoofer = new KafkaConnection({
+      host: '127.0.0.1',
+      port: cluster.kafkaPorts.get(leader)!,
+      requestTimeoutMs: 5000,
+    });
+    await spoofer.connect();
+    try {
+      const topicId = (
+        await spoofer.request(ApiKey.Metadata, 12, {
+          topics: [{ topicId: ZERO_UUID, name: TOPIC }],
+          allowAutoTopicCreation: false,
+          includeTopicAuthorizedOperations: false,
+        })
+      ).topics[0].topicId;
+      const spoof = (replicaId: number) =>
+        spoofer.request(ApiKey.Fetch, 18, {
+          clusterId: null,
+          replicaState: { replicaId, replicaEpoch: -1 },
+          maxWaitMs: 0,
+          minBytes: 0,
+          maxBytes: 1 << 20,
+          isolationLevel: 0,
+          sessionId: 0,
+          sessionEpoch: -1,
+          topics: [
+            {
+              topicId,
+              partitions: [
+                {
+                  partition: 0,
+                  currentLeaderEpoch: -1,
+                  fetchOffset: 1_000_000,
+                  lastFetchedEpoch: -1,
+                  logStartOffset: 0,
+                  partitionMaxBytes: 1024,
+                },
+              ],
+            },
+          ],
+          forgottenTopicsData: [],
+          rackId: '',
+        });
+      const unknown = await spoof(99);
+      assert.is(unknown.responses[0].partitions[0].errorCode, ErrorCode.NOT_LEADER_OR_FOLLOWER);
+      const posing = await spoof(follower);
+      assert.is(posing.responses[0].partitions[0].errorCode, ErrorCode.OFFSET_OUT_OF_RANGE);
+    } finally {
+      spoofer.close();
     }
 
     await cluster.stop(leader);
