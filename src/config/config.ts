@@ -52,6 +52,9 @@ export interface BrokerConfig {
   retentionCheckIntervalMs: number;
   recoveryPointCheckpointIntervalMs: number;
   highWatermarkCheckpointIntervalMs: number;
+  producerIdExpirationMs: number;
+  producerIdExpirationCheckIntervalMs: number;
+  maxProducerIdsPerPartition: number;
   messageMaxBytes: number;
   messageDecompressedMaxBytes: number;
   fetchMaxBytes: number;

@@ -149,6 +149,32 @@ export const SETTINGS: SettingDef[] = [
     about: 'most partitions in one DescribeTopicPartitions answer (the rest through its cursor)',
   },
   {
+    key: 'producer.id.expiration.ms',
+    field: 'producerIdExpirationMs',
+    kind: 'int',
+    defaultValue: 86400000,
+    min: 1,
+    about:
+      "an idempotent producer whose last batch is this old is forgotten by each partition (Kafka's default: one day)",
+  },
+  {
+    key: 'producer.id.expiration.check.interval.ms',
+    field: 'producerIdExpirationCheckIntervalMs',
+    kind: 'int',
+    defaultValue: 600000,
+    min: 1,
+    about: 'how often producer.id.expiration.ms is applied',
+  },
+  {
+    key: 'brook.max.producer.ids.per.partition',
+    field: 'maxProducerIdsPerPartition',
+    kind: 'int',
+    defaultValue: 10000,
+    min: 1,
+    about:
+      'idempotent producers one partition remembers; past it the least recently written is forgotten (its next batch must start a new sequence)',
+  },
+  {
     key: 'brook.log.tail.cache.bytes',
     field: 'tailCacheBytes',
     kind: 'int',

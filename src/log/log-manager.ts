@@ -42,6 +42,12 @@ export interface LogManagerOptions {
   recoveryPointCheckpointIntervalMs?: number;
   /** How often the high watermarks are checkpointed (replica.high.watermark.checkpoint.interval.ms). */
   highWatermarkCheckpointIntervalMs?: number;
+  /** producer.id.expiration.ms: an idempotent producer silent this long is forgotten. */
+  producerIdExpirationMs?: number;
+  /** producer.id.expiration.check.interval.ms: how often that is checked. */
+  producerIdExpirationCheckIntervalMs?: number;
+  /** brook.max.producer.ids.per.partition: producers one partition remembers at most. */
+  maxProducerIdsPerPartition?: number;
   /** Segments deleted by retention (one call per partition and check that deleted any). */
   onRetention?: (info: { topic: string; partition: number; segmentsDeleted: number; logStartOffset: number }) => void;
   onRecovered?: (info: { topic: string; partition: number; truncatedBytes: number; logEndOffset: number }) => void;
@@ -61,6 +67,9 @@ export interface LogManagerOptions {
   onStorageError?: (info: OfflineInfo) => void;
 }
 
+/** Kafka's producer.id.expiration.ms and producer.id.expiration.check.interval.ms defaults. */
+const DEFAULT_PRODUCER_ID_EXPIRATION_MS = 86_400_000;
+const DEFAULT_PRODUCER_ID_EXPIRATION_CHECK_INTERVAL_MS = 600_000;
 /** Kafka's log.retention.check.interval.ms default. */
 const DEFAULT_RETENTION_CHECK_INTERVAL_MS = 300_000;
 /** Kafka's log.flush.offset.checkpoint.interval.ms default. */
@@ -87,6 +96,7 @@ export class LogManager {
   readonly tailCache: TailCache;
   private timer: NodeJS.Timeout | null = null;
   private lastRetentionCheckMs = 0;
+  private lastProducerExpiryMs = 0;
   /** Recoveries already done (on the worker pool) for logs not opened yet, by partition. */
   private readonly preRecovered = new Map<string, PreRecovery>();
   private readonly recoveryPoints: Checkpoint;
@@ -273,6 +283,7 @@ export class LogManager {
         highWatermark: this.highWatermarks.loaded.get(this.key(topic, partition))?.offset ?? 0,
         onRecoveryPointLowered: () => this.writeCheckpoint(this.recoveryPoints),
         directory: this.directory,
+        maxProducerIds: this.options.maxProducerIdsPerPartition,
       },
       recovery?.truncatedBytes ?? 0,
     );
@@ -374,6 +385,13 @@ export class LogManager {
       });
     }
     if (
+      now - this.lastProducerExpiryMs >=
+      (this.options.producerIdExpirationCheckIntervalMs ?? DEFAULT_PRODUCER_ID_EXPIRATION_CHECK_INTERVAL_MS)
+    ) {
+      this.lastProducerExpiryMs = now;
+      this.expireProducers(now);
+    }
+    if (
       now - this.lastRetentionCheckMs >=
       (this.options.retentionCheckIntervalMs ?? DEFAULT_RETENTION_CHECK_INTERVAL_MS)
     ) {
@@ -399,6 +417,14 @@ export class LogManager {
       if (!this.options.onHousekeepingError) throw error;
       this.options.onHousekeepingError({ topic: log.topic, partition: log.partition, step, error });
     }
+  }
+
+  /** Forgets, in every partition, idempotent producers silent for producer.id.expiration.ms. */
+  expireProducers(nowMs = this.clock()): number {
+    const expirationMs = this.options.producerIdExpirationMs ?? DEFAULT_PRODUCER_ID_EXPIRATION_MS;
+    let removed = 0;
+    for (const log of this.logs.values()) removed += log.expireProducers(nowMs, expirationMs);
+    return removed;
   }
 
   /** Applies every partition's retention settings now (the periodic check; tests call it). */

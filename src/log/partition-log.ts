@@ -61,6 +61,8 @@ export interface PartitionLogOptions {
   onRecoveryPointLowered?: () => void;
   /** The log directory's health, shared by its logs (a log used on its own gets its own). */
   directory?: LogDirectory;
+  /** Idempotent producers remembered (brook.max.producer.ids.per.partition); unbounded when absent. */
+  maxProducerIds?: number;
 }
 
 export interface AppendResult {
@@ -150,7 +152,7 @@ export class PartitionLog {
       .filter(isSegmentLogName)
       .map(offsetOfFileName)
       .sort((a, b) => a - b);
-    const producers = new ProducerStateTable();
+    const producers = new ProducerStateTable(options.maxProducerIds);
     const log = new PartitionLog(options, producers, 0);
     let truncated = preTruncatedBytes;
     // After an unclean stop, the segment holding the recovery point and every later one
@@ -285,7 +287,8 @@ export class PartitionLog {
       const table = ProducerStateTable.decodeSnapshot(readWholeFile(this.fs, file));
       if (!table) continue;
       for (const entry of table.toJSON())
-        for (const batch of entry.batches) this.producers.record(entry.producerId, entry.epoch, batch);
+        for (const batch of entry.batches)
+          this.producers.record(entry.producerId, entry.epoch, batch, entry.lastTimestamp);
       from = offset;
       break;
     }
@@ -295,12 +298,17 @@ export class PartitionLog {
 
   private recordProducerBatch(batch: ScannedBatch): void {
     if (batch.producerId < 0 || batch.baseSequence < 0) return;
-    this.producers.record(batch.producerId, batch.producerEpoch, {
-      firstSeq: batch.baseSequence,
-      lastSeq: batch.lastSequence,
-      firstOffset: batch.baseOffset,
-      lastOffset: batch.lastOffset,
-    });
+    this.producers.record(
+      batch.producerId,
+      batch.producerEpoch,
+      {
+        firstSeq: batch.baseSequence,
+        lastSeq: batch.lastSequence,
+        firstOffset: batch.baseOffset,
+        lastOffset: batch.lastOffset,
+      },
+      batch.maxTimestamp,
+    );
   }
 
   /** Visits stored batch headers from `offset` on (no CRC check: used after recovery). */
@@ -319,6 +327,19 @@ export class PartitionLog {
         false,
       );
     }
+  }
+
+  /**
+   * Forgets idempotent producers whose last batch is `expirationMs` old
+   * (producer.id.expiration.ms); returns how many.
+   */
+  expireProducers(nowMs: number, expirationMs: number): number {
+    return this.producers.expire(nowMs, expirationMs);
+  }
+
+  /** Idempotent producers this partition remembers. */
+  get producerCount(): number {
+    return this.producers.size;
   }
 
   /**
@@ -439,12 +460,17 @@ export class PartitionLog {
     if (hwMoved) this.hw = next;
     views.forEach((view, i) => {
       if (view.producerId >= 0) {
-        this.producers.record(view.producerId, view.producerEpoch, {
-          firstSeq: view.baseSequence,
-          lastSeq: view.lastSequence,
-          firstOffset: meta[i].baseOffset,
-          lastOffset: meta[i].lastOffset,
-        });
+        this.producers.record(
+          view.producerId,
+          view.producerEpoch,
+          {
+            firstSeq: view.baseSequence,
+            lastSeq: view.lastSequence,
+            firstOffset: meta[i].baseOffset,
+            lastOffset: meta[i].lastOffset,
+          },
+          view.maxTimestamp,
+        );
       }
       this.cacheBatch(batches[i], meta[i].baseOffset, meta[i].lastOffset);
     });
@@ -485,12 +511,17 @@ export class PartitionLog {
     this.logEndOffset = expected;
     views.forEach((view, i) => {
       if (view.producerId >= 0 && view.baseSequence >= 0) {
-        this.producers.record(view.producerId, view.producerEpoch, {
-          firstSeq: view.baseSequence,
-          lastSeq: view.lastSequence,
-          firstOffset: meta[i].baseOffset,
-          lastOffset: meta[i].lastOffset,
-        });
+        this.producers.record(
+          view.producerId,
+          view.producerEpoch,
+          {
+            firstSeq: view.baseSequence,
+            lastSeq: view.lastSequence,
+            firstOffset: meta[i].baseOffset,
+            lastOffset: meta[i].lastOffset,
+          },
+          view.maxTimestamp,
+        );
       }
       this.cacheBatch(batches[i], meta[i].baseOffset, meta[i].lastOffset);
     });

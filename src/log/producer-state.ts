@@ -1,23 +1,32 @@
 // Idempotent producer state for one partition: per producer id, its epoch and the
 // metadata of its last five batches (Kafka's NUM_BATCHES_TO_RETAIN), so a retried batch is
 // answered with its original offset instead of being written twice, and a batch out of
-// sequence or from a fenced epoch is refused. Pure logic: no I/O, no clocks.
+// sequence or from a fenced epoch is refused. Pure logic: no I/O, no clocks (times are
+// passed in).
 //
-// Snapshot format (big-endian), like Kafka's producer snapshot: version int16 (1),
+// The table is bounded: a producer whose last batch's timestamp is producer.id.expiration.ms
+// old is forgotten (expire(), as Kafka's ProducerStateManager.removeExpiredProducers), and
+// past `maxProducers` the least recently written producer is forgotten first. A forgotten
+// producer that writes again must start at sequence 0 (OUT_OF_ORDER_SEQUENCE_NUMBER
+// otherwise), which clients answer by taking a new producer id or epoch.
+//
+// Snapshot format (big-endian), like Kafka's producer snapshot: version int16 (2),
 // crc32c uint32 of everything after it, producer count int32, then per producer:
-// producer id int64, epoch int16, batch count int8 (at most five), and per batch: first
-// sequence int32, last sequence int32, first offset int64, last offset int64.
+// producer id int64, epoch int16, last timestamp int64, batch count int8 (at most five),
+// and per batch: first sequence int32, last sequence int32, first offset int64, last
+// offset int64. Version 1 (no last timestamp) is still read.
 
 import { crc32c } from '../../protocol/crc32c';
 import { ErrorCode } from '../../protocol/errors';
 
 export const BATCHES_RETAINED = 5;
 const SEQUENCE_MAX = 0x7fffffff;
-const SNAPSHOT_VERSION = 1;
+const SNAPSHOT_VERSION = 2;
 /** version int16, crc32c uint32, producer count int32. */
 const SNAPSHOT_HEADER_BYTES = 10;
-/** producer id int64, epoch int16, batch count int8. */
-const PRODUCER_BYTES = 11;
+/** producer id int64, epoch int16, last timestamp int64 (version 2), batch count int8. */
+const PRODUCER_BYTES_V1 = 11;
+const PRODUCER_BYTES = 19;
 /** first and last sequence int32, first and last offset int64. */
 const BATCH_BYTES = 24;
 
@@ -31,6 +40,8 @@ export interface BatchMetadata {
 export interface ProducerEntry {
   producerId: number;
   epoch: number;
+  /** The max timestamp of its last batch (Kafka's lastTimestamp); -1 when unknown. */
+  lastTimestamp: number;
   batches: BatchMetadata[];
 }
 
@@ -44,7 +55,11 @@ function nextSequence(sequence: number): number {
 }
 
 export class ProducerStateTable {
+  /** In order of last write: the first entry is the least recently written producer. */
   private readonly producers = new Map<number, ProducerEntry>();
+
+  /** `maxProducers`: past it the least recently written producer is forgotten. */
+  constructor(private readonly maxProducers = Number.POSITIVE_INFINITY) {}
 
   get size(): number {
     return this.producers.size;
@@ -112,15 +127,39 @@ export class ProducerStateTable {
     return { kind: 'append' };
   }
 
-  /** Records an appended batch (also used when replaying the log at recovery). */
-  record(producerId: number, epoch: number, batch: BatchMetadata): void {
+  /**
+   * Records an appended batch (also used when replaying the log at recovery); `timestamp`
+   * is the batch's max timestamp.
+   */
+  record(producerId: number, epoch: number, batch: BatchMetadata, timestamp = -1): void {
     let entry = this.producers.get(producerId);
-    if (!entry || epoch > entry.epoch) {
-      entry = { producerId, epoch, batches: [] };
-      this.producers.set(producerId, entry);
-    }
+    if (entry) this.producers.delete(producerId); // re-inserted below: now the most recent
+    if (!entry || epoch > entry.epoch) entry = { producerId, epoch, lastTimestamp: -1, batches: [] };
+    this.producers.set(producerId, entry);
+    entry.lastTimestamp = timestamp;
     entry.batches.push(batch);
     if (entry.batches.length > BATCHES_RETAINED) entry.batches.shift();
+    while (this.producers.size > this.maxProducers) {
+      const oldest = this.producers.keys().next().value as number;
+      this.producers.delete(oldest);
+    }
+  }
+
+  /**
+   * Forgets producers whose last batch is `expirationMs` old at `nowMs` (a producer with no
+   * known timestamp is dated `nowMs` now, so it expires a full period later). Returns how
+   * many were forgotten.
+   */
+  expire(nowMs: number, expirationMs: number): number {
+    let removed = 0;
+    for (const [id, entry] of this.producers) {
+      if (entry.lastTimestamp < 0) entry.lastTimestamp = nowMs;
+      else if (nowMs - entry.lastTimestamp >= expirationMs) {
+        this.producers.delete(id);
+        removed++;
+      }
+    }
+    return removed;
   }
 
   /** Drops state of batches at or after `offset` (log truncation); keeps the rest. */
@@ -142,7 +181,8 @@ export class ProducerStateTable {
     for (const entry of this.producers.values()) {
       out.writeBigInt64BE(BigInt(entry.producerId), at);
       out.writeInt16BE(entry.epoch, at + 8);
-      out.writeInt8(entry.batches.length, at + 10);
+      out.writeBigInt64BE(BigInt(entry.lastTimestamp), at + 10);
+      out.writeInt8(entry.batches.length, at + 18);
       at += PRODUCER_BYTES;
       for (const batch of entry.batches) {
         out.writeInt32BE(batch.firstSeq, at);
@@ -161,18 +201,22 @@ export class ProducerStateTable {
    * corrupt, another version): the caller rebuilds the state from the log instead.
    */
   static decodeSnapshot(raw: Buffer): ProducerStateTable | null {
-    if (raw.length < SNAPSHOT_HEADER_BYTES || raw.readInt16BE(0) !== SNAPSHOT_VERSION) return null;
+    if (raw.length < SNAPSHOT_HEADER_BYTES) return null;
+    const version = raw.readInt16BE(0);
+    if (version !== SNAPSHOT_VERSION && version !== 1) return null;
+    const producerBytes = version === 1 ? PRODUCER_BYTES_V1 : PRODUCER_BYTES;
     if (raw.readUInt32BE(2) !== crc32c(raw, 6)) return null;
     const count = raw.readInt32BE(6);
-    if (count < 0 || count > (raw.length - SNAPSHOT_HEADER_BYTES) / PRODUCER_BYTES) return null;
+    if (count < 0 || count > (raw.length - SNAPSHOT_HEADER_BYTES) / producerBytes) return null;
     const table = new ProducerStateTable();
     let at = SNAPSHOT_HEADER_BYTES;
     for (let i = 0; i < count; i++) {
-      if (at + PRODUCER_BYTES > raw.length) return null;
+      if (at + producerBytes > raw.length) return null;
       const producerId = Number(raw.readBigInt64BE(at));
       const epoch = raw.readInt16BE(at + 8);
-      const batchCount = raw.readInt8(at + 10);
-      at += PRODUCER_BYTES;
+      const lastTimestamp = version === 1 ? -1 : Number(raw.readBigInt64BE(at + 10));
+      const batchCount = raw.readInt8(at + producerBytes - 1);
+      at += producerBytes;
       if (batchCount < 0 || batchCount > BATCHES_RETAINED || at + batchCount * BATCH_BYTES > raw.length) return null;
       const batches: BatchMetadata[] = [];
       for (let b = 0; b < batchCount; b++, at += BATCH_BYTES) {
@@ -183,7 +227,7 @@ export class ProducerStateTable {
           lastOffset: Number(raw.readBigInt64BE(at + 16)),
         });
       }
-      table.producers.set(producerId, { producerId, epoch, batches });
+      table.producers.set(producerId, { producerId, epoch, lastTimestamp, batches });
     }
     return at === raw.length ? table : null;
   }

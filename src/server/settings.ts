@@ -16,6 +16,9 @@ export function logManagerOptions(config: BrokerConfig, dataDir: string, logger:
     retentionCheckIntervalMs: config.retentionCheckIntervalMs,
     recoveryPointCheckpointIntervalMs: config.recoveryPointCheckpointIntervalMs,
     highWatermarkCheckpointIntervalMs: config.highWatermarkCheckpointIntervalMs,
+    producerIdExpirationMs: config.producerIdExpirationMs,
+    producerIdExpirationCheckIntervalMs: config.producerIdExpirationCheckIntervalMs,
+    maxProducerIdsPerPartition: config.maxProducerIdsPerPartition,
     onStorageError: ({ topic, partition, error }) => {
       const now = Date.now();
       if (now - lastStorageErrorLogMs < 10_000) return;
