@@ -13,6 +13,7 @@ import { BrokerConfig, parseConnectionOverrides } from '../config/config';
 import { ErrorCode } from '../../protocol/errors';
 import { Logger } from '../logger';
 import { LogManager } from '../log/log-manager';
+import type { OfflineInfo } from '../log/log-directory';
 import { Broker, BrokerSettings } from '../broker/broker';
 import { BrokerDispatcher } from '../broker/dispatch';
 import { HttpServer } from '../http/http-server';
@@ -73,12 +74,49 @@ export async function clusterIdFromVoters(voters: { id: number; host: string; po
   return Buffer.from(h64ToString(canonical), 'hex').toString('base64url');
 }
 
+/** The only log directory went offline (a disk failure): the node stops. */
+export class LogDirectoryFailedError extends Error {
+  override name = 'LogDirectoryFailedError';
+  constructor(dir: string, code: string) {
+    super(`log directory ${dir} failed (${code}); stopping, as Kafka stops when all its log directories failed`);
+  }
+}
+
+/**
+ * Brook has one log directory, so its going offline is Kafka's "all log directories
+ * failed": the broker stops (Kafka halts). First a bounded controlled shutdown, so that the
+ * controller moves this node's leaderships at once instead of after its session; then the
+ * failure is thrown outside any handler (`fail`), where the process guards log it and exit
+ * non-zero (fail-stop: a supervisor restarts the node, which recovers its logs).
+ */
+export function stopOnLogDirectoryFailure(
+  logged: ((info: OfflineInfo) => void) | undefined,
+  broker: () => Pick<Broker, 'controlledShutdown'> | undefined,
+  fail: (error: Error) => void = (error) =>
+    setImmediate(() => {
+      throw error;
+    }),
+): (info: OfflineInfo) => void {
+  let failing = false;
+  return (info) => {
+    logged?.(info);
+    if (failing) return;
+    failing = true;
+    const code = (info.error as NodeJS.ErrnoException)?.code ?? String(info.error);
+    const stop = broker()?.controlledShutdown(CONTROLLED_SHUTDOWN_MS) ?? Promise.resolve();
+    void stop.catch(() => undefined).then(() => fail(new LogDirectoryFailedError(info.dir, code)));
+  };
+}
+
 /** How long a clean stop waits for the controller to move this broker's leaderships. */
 const CONTROLLED_SHUTDOWN_MS = 5000;
 
 export async function startBroker(config: BrokerConfig, logger: Logger): Promise<RunningBroker> {
   const dataDir = path.resolve(config.dataDir);
-  const logs = new LogManager(logManagerOptions(config, dataDir, logger));
+  const logOptions = logManagerOptions(config, dataDir, logger);
+  let broker: Broker | undefined;
+  logOptions.onLogDirectoryOffline = stopOnLogDirectoryFailure(logOptions.onLogDirectoryOffline, () => broker);
+  const logs = new LogManager(logOptions);
   logs.open();
   const settings: BrokerSettings = {
     nodeId: config.nodeId,
@@ -141,7 +179,7 @@ export async function startBroker(config: BrokerConfig, logger: Logger): Promise
       maxPartitionsTotal: config.fetchSessionCachePartitionsMax,
     },
   };
-  const broker = new Broker(settings, logs, logger);
+  broker = new Broker(settings, logs, logger);
   // The HTTP listener comes up first, so /health answers and /ready says why not while the
   // quorum and registration are still under way. Its clients reach this node's own Kafka
   // listener (loopback when that listens on every address) once it is bound.
