@@ -89,6 +89,8 @@ export interface BrokerSettings {
   raftTickMs: number;
   raftElectionTimeoutTicks: number;
   brokerSessionTimeoutMs: number;
+  /** brook.broker.disconnect.grace.ms (1000 when absent; 0 or less: off). */
+  brokerDisconnectGraceMs?: number;
   /** auto.leader.rebalance.enable and its check interval / threshold (controller side). */
   leaderRebalance?: { enabled: boolean; intervalMs: number; imbalancePercentage: number };
   rack: string | null;
@@ -163,6 +165,7 @@ export class Broker {
       electionTimeoutTicks: settings.raftElectionTimeoutTicks,
       controller: {
         brokerSessionTimeoutMs: settings.brokerSessionTimeoutMs,
+        brokerDisconnectGraceMs: settings.brokerDisconnectGraceMs ?? 1000,
         defaultPartitions: settings.numPartitions,
         defaultReplicationFactor: settings.defaultReplicationFactor,
         leaderRebalance: settings.leaderRebalance,

@@ -81,6 +81,7 @@ export interface BrokerConfig {
   raftMaxAppendBytes: number;
   replicaLagTimeMaxMs: number;
   brokerSessionTimeoutMs: number;
+  brokerDisconnectGraceMs: number;
   autoLeaderRebalanceEnable: boolean;
   leaderImbalanceCheckIntervalSeconds: number;
   leaderImbalancePerBrokerPercentage: number;

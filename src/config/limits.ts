@@ -319,6 +319,15 @@ export const SETTINGS: SettingDef[] = [
     about: 'a broker whose heartbeats stop for this long is fenced: it leaves every ISR and its leaderships move',
   },
   {
+    key: 'brook.broker.disconnect.grace.ms',
+    field: 'brokerDisconnectGraceMs',
+    kind: 'int',
+    defaultValue: 1000,
+    min: -1,
+    about:
+      'a broker whose heartbeat connection to the active controller closes (its process died) and that does not heartbeat again within this long is fenced at once, without waiting for broker.session.timeout.ms; 0 or -1 turns it off',
+  },
+  {
     key: 'auto.leader.rebalance.enable',
     field: 'autoLeaderRebalanceEnable',
     kind: 'bool',

@@ -12,6 +12,9 @@ import { KafkaConnection } from '../net/kafka-connection';
 import { Logger } from '../logger';
 import type { MetadataQuorum } from './quorum';
 
+/** How soon a failed heartbeat is tried again (on a new connection, or at the new leader). */
+const RETRY_MS = 100;
+
 export interface LifecycleOptions {
   brokerId: number;
   clusterId: string;
@@ -40,6 +43,9 @@ export class BrokerLifecycle {
   brokerEpoch = -1;
   fenced = true;
   private timer: NodeJS.Timeout | null = null;
+  private retry: NodeJS.Timeout | null = null;
+  /** Set by a failed beat (after its early retry was scheduled) until one succeeds. */
+  private failing = false;
   private connection: { leaderId: number; connection: KafkaConnection } | null = null;
   private busy = false;
   /** The leader named by a voter's refusal, while this node does not know it itself. */
@@ -157,7 +163,10 @@ export class BrokerLifecycle {
         wantFence: false,
         wantShutDown: false,
       });
-      if (answer.errorCode === ErrorCode.NONE) this.fenced = answer.isFenced;
+      if (answer.errorCode === ErrorCode.NONE) {
+        this.fenced = answer.isFenced;
+        this.failing = false;
+      } else if (answer.errorCode === ErrorCode.NOT_CONTROLLER) this.retrySoon();
       else if (
         answer.errorCode === ErrorCode.STALE_BROKER_EPOCH ||
         answer.errorCode === ErrorCode.BROKER_ID_NOT_REGISTERED
@@ -176,9 +185,26 @@ export class BrokerLifecycle {
       }
     } catch {
       // Leader unreachable: the next beat finds the new one.
+      this.retrySoon();
     } finally {
       this.busy = false;
     }
+  }
+
+  /**
+   * One early beat after a failed one: a controller that saw this node's heartbeat
+   * connection close fences it unless it heartbeats again within a short grace
+   * (brook.broker.disconnect.grace.ms), so a reconnect must not wait a whole interval.
+   * Once per run of failures: while the controller stays away the interval paces the beats.
+   */
+  private retrySoon(): void {
+    if (!this.timer || this.retry || this.failing) return;
+    this.failing = true;
+    this.retry = setTimeout(() => {
+      this.retry = null;
+      if (this.timer) void this.beat();
+    }, RETRY_MS);
+    this.retry.unref();
   }
 
   /** An ISR change for a partition this broker leads (AlterPartitionIsr at the controller). */
@@ -228,6 +254,8 @@ export class BrokerLifecycle {
   async controlledShutdown(timeoutMs: number): Promise<boolean> {
     if (this.timer) clearInterval(this.timer);
     this.timer = null;
+    if (this.retry) clearTimeout(this.retry);
+    this.retry = null;
     const deadline = Date.now() + timeoutMs;
     while (this.busy && Date.now() < deadline) await new Promise((r) => setTimeout(r, 20));
     // Holding `busy` keeps any late regular beat (which would unfence us again) out.
@@ -256,6 +284,8 @@ export class BrokerLifecycle {
   stop(): void {
     if (this.timer) clearInterval(this.timer);
     this.timer = null;
+    if (this.retry) clearTimeout(this.retry);
+    this.retry = null;
     this.connection?.connection.close();
     this.connection = null;
   }

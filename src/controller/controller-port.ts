@@ -39,6 +39,11 @@ export interface ControllerRequests {
   alterPartitionIsr(
     request: LifecycleRequest<typeof ALTER_PARTITION_ISR>,
   ): Promise<ResponseInput<typeof ALTER_PARTITION_ISR>>;
+  /**
+   * A broker's heartbeat connection: `open` once the broker was answered on it, false once
+   * that connection (the broker's latest) closed.
+   */
+  brokerConnection(brokerId: number, open: boolean): void;
   addVoter(voterId: number): Promise<MembershipAnswer>;
   removeVoter(voterId: number): Promise<MembershipAnswer>;
 }
@@ -52,6 +57,9 @@ const ALTER_PARTITION_ISR = ApiKey.AlterPartitionIsr;
 const HANDSHAKE = ApiKey.ControllerHandshake;
 
 export class ControllerPortDispatcher implements Dispatcher {
+  /** Each broker's latest heartbeat connection (one entry per registered broker at most). */
+  private readonly heartbeatConnections = new Map<number, Connection>();
+
   constructor(
     /** Serves the Raft APIs and closes the connection on any key it does not know. */
     private readonly raft: Dispatcher,
@@ -100,6 +108,12 @@ export class ControllerPortDispatcher implements Dispatcher {
             : apiKey === ALLOCATE_PRODUCER_IDS
               ? controller.allocateProducerIds(request as Request<typeof ALLOCATE_PRODUCER_IDS>)
               : controller.alterPartitionIsr(request as Request<typeof ALTER_PARTITION_ISR>);
+      if (apiKey === BROKER_REGISTRATION || apiKey === BROKER_HEARTBEAT)
+        return answer.then((value) => {
+          if ((value as { errorCode: number }).errorCode === ErrorCode.NONE)
+            this.heartbeatOn(connection, request.brokerId);
+          return respond(value);
+        });
       return answer.then(respond);
     }
     if (apiKey === ADD_VOTER || apiKey === REMOVE_VOTER) {
@@ -111,5 +125,25 @@ export class ControllerPortDispatcher implements Dispatcher {
       return answer.then(respond);
     }
     return this.raft.dispatch(header, body, connection);
+  }
+
+  /**
+   * A registered broker was answered on `connection`: it is the broker's heartbeat
+   * connection, whose close the controller is told of. A connection that closed while the
+   * request was being decided does not count (its close was already seen, or never will be).
+   */
+  private heartbeatOn(connection: Connection, brokerId: number): void {
+    if (connection.isClosed) return;
+    if (this.heartbeatConnections.get(brokerId) !== connection) {
+      this.heartbeatConnections.set(brokerId, connection);
+      connection.socket.once('close', () => {
+        // Only the broker's latest connection speaks for it: an older one closing after
+        // the broker moved to a new connection says nothing.
+        if (this.heartbeatConnections.get(brokerId) !== connection) return;
+        this.heartbeatConnections.delete(brokerId);
+        this.controller.brokerConnection(brokerId, false);
+      });
+    }
+    this.controller.brokerConnection(brokerId, true);
   }
 }

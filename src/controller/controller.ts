@@ -26,6 +26,12 @@ export interface ControllerSettings {
   maxPartitions?: number;
   /** Partition replicas one broker may host (brook.max.broker.partitions); unbounded when absent. */
   maxBrokerPartitions?: number;
+  /**
+   * brook.broker.disconnect.grace.ms: a broker whose heartbeat connection to the active
+   * controller closed, and which has not heartbeated on a new one this long after, is fenced
+   * without waiting for its session to expire. Off when absent or not positive.
+   */
+  brokerDisconnectGraceMs?: number;
 }
 
 /** What the cluster holds now, for the partition limits: partitions, and replicas per broker. */
@@ -88,6 +94,11 @@ export class Controller {
   private readonly lastHeartbeatMs = new Map<number, number>();
   private nextBrokerEpoch = 1;
   private lastRebalanceMs = -1;
+  /**
+   * brokerId -> when its heartbeat connection to this controller closed, while it has not
+   * heartbeated on another (soft state of the active controller, like the heartbeat times).
+   */
+  private readonly disconnectedAtMs = new Map<number, number>();
 
   constructor(
     private readonly image: MetadataImage,
@@ -99,6 +110,8 @@ export class Controller {
   /** Called when this node becomes the active controller: every broker gets a fresh session. */
   activate(nowMs: number): void {
     this.lastHeartbeatMs.clear();
+    // Connections closed while another controller was active say nothing about the brokers.
+    this.disconnectedAtMs.clear();
     for (const broker of this.image.brokers.values()) this.lastHeartbeatMs.set(broker.brokerId, nowMs);
     for (const broker of this.image.brokers.values())
       this.nextBrokerEpoch = Math.max(this.nextBrokerEpoch, broker.brokerEpoch + 1);
@@ -126,6 +139,33 @@ export class Controller {
       records: [{ type: 'RegisterBroker', data: { ...request, brokerEpoch, fenced: true } }],
       result: { errorCode: ErrorCode.NONE, brokerEpoch },
     };
+  }
+
+  /**
+   * The heartbeat connection of `brokerId` to this (active) controller closed. Unless the
+   * broker heartbeats on a new connection within the grace (brokerConnected), tick() fences
+   * it then, as if its session had expired. Ignored when the grace is off, for a broker that
+   * is not registered or already fenced (a controlled shutdown fenced it before it closed).
+   */
+  brokerDisconnected(brokerId: number, nowMs: number): void {
+    if (!this.disconnectGraceMs) return;
+    if (this.image.brokers.get(brokerId)?.fenced !== false) return;
+    if (!this.disconnectedAtMs.has(brokerId)) this.disconnectedAtMs.set(brokerId, nowMs);
+  }
+
+  /** `brokerId` spoke on a live heartbeat connection: it is connected (again). */
+  brokerConnected(brokerId: number): void {
+    this.disconnectedAtMs.delete(brokerId);
+  }
+
+  /** When the disconnected broker `brokerId` is due to be fenced; undefined when it is not disconnected. */
+  disconnectDeadline(brokerId: number): number | undefined {
+    const at = this.disconnectedAtMs.get(brokerId);
+    return at === undefined || !this.disconnectGraceMs ? undefined : at + this.disconnectGraceMs;
+  }
+
+  private get disconnectGraceMs(): number {
+    return Math.max(0, this.settings.brokerDisconnectGraceMs ?? 0);
   }
 
   /**
@@ -192,17 +232,25 @@ export class Controller {
   }
 
   /**
-   * Fences a broker whose session expired; returns the records (fence + ISR shrinks). One
+   * Fences a broker whose session expired, or whose heartbeat connection closed and stayed
+   * away longer than the disconnect grace; returns the records (fence + ISR shrinks). One
    * broker per call: each fencing's partition changes are computed from the image, which
    * must already hold the previous fencing's (the next tick handles the next broker).
    */
   tick(nowMs: number): MetadataRecordInput[] {
+    for (const id of this.disconnectedAtMs.keys())
+      if (this.image.brokers.get(id)?.fenced !== false) this.disconnectedAtMs.delete(id);
     for (const broker of this.image.brokers.values()) {
       if (broker.fenced) continue;
       const last = this.lastHeartbeatMs.get(broker.brokerId) ?? nowMs;
       if (!this.lastHeartbeatMs.has(broker.brokerId)) this.lastHeartbeatMs.set(broker.brokerId, nowMs);
-      if (nowMs - last > this.settings.brokerSessionTimeoutMs)
+      const deadline = this.disconnectDeadline(broker.brokerId);
+      if (nowMs - last > this.settings.brokerSessionTimeoutMs || (deadline !== undefined && nowMs >= deadline)) {
+        // The broker is gone for good here: fenced now, it is unfenced again only by the
+        // normal path (it registers or heartbeats, catches up, and is unfenced).
+        this.disconnectedAtMs.delete(broker.brokerId);
         return this.fenceRecords(broker.brokerId, broker.brokerEpoch);
+      }
     }
     const finished = this.completeReassignments();
     if (finished.length > 0) return finished;

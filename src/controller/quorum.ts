@@ -455,12 +455,8 @@ export class MetadataQuorum implements ControllerRequests {
     driver.start();
     this.transport.preconnect(this.voters().map((v) => v.id));
     // The active controller's clock: fence brokers whose heartbeats stopped.
-    let wasLeader = false;
     this.controllerTimer = setInterval(() => {
-      const leading = this.isLeader;
-      if (leading && !wasLeader) this.controller.activate(Date.now());
-      wasLeader = leading;
-      if (!leading) return;
+      if (!this.activeController()) return;
       void this.decide((c) => ({ records: c.tick(Date.now()), result: null }), null).catch(() => undefined);
     }, 500);
     this.controllerTimer.unref();
@@ -469,6 +465,60 @@ export class MetadataQuorum implements ControllerRequests {
 
   private controllerTimer: NodeJS.Timeout | null = null;
   private failed = false;
+  /** The term in which this node's controller was last activated; -1 while it does not lead. */
+  private activeTerm = -1;
+  /** Pending checks of disconnected brokers (brook.broker.disconnect.grace.ms). */
+  private readonly disconnectTimers = new Set<NodeJS.Timeout>();
+
+  /**
+   * Whether this node is the active controller; on the first call in a new term of its
+   * leadership the controller is activated (every broker gets a fresh session, and
+   * connections closed under an earlier leadership are forgotten).
+   */
+  private activeController(): boolean {
+    if (!this.isLeader) {
+      this.activeTerm = -1;
+      return false;
+    }
+    if (this.activeTerm !== this.term) {
+      this.controller.activate(Date.now());
+      this.activeTerm = this.term;
+    }
+    return true;
+  }
+
+  /**
+   * A broker's heartbeat connection to this node opened or closed. Only the active
+   * controller acts: a closed one starts the disconnect grace, after which the broker is
+   * fenced unless it heartbeated again on a new connection; leadership is checked again
+   * when the grace expires (a controller that stopped leading meanwhile does nothing).
+   */
+  brokerConnection(brokerId: number, open: boolean): void {
+    if (!this.activeController()) return;
+    if (open) {
+      this.controller.brokerConnected(brokerId);
+      return;
+    }
+    const now = Date.now();
+    this.controller.brokerDisconnected(brokerId, now);
+    const deadline = this.controller.disconnectDeadline(brokerId);
+    if (deadline === undefined) return;
+    this.options.logger.info('heartbeat connection of a broker closed; fencing it unless it reconnects', {
+      brokerId,
+      graceMs: deadline - now,
+    });
+    const term = this.term;
+    const timer = setTimeout(
+      () => {
+        this.disconnectTimers.delete(timer);
+        if (this.term !== term || !this.activeController()) return;
+        void this.decide((c) => ({ records: c.tick(Date.now()), result: null }), null).catch(() => undefined);
+      },
+      Math.max(0, deadline - now),
+    );
+    timer.unref();
+    this.disconnectTimers.add(timer);
+  }
 
   /**
    * Fail-stop: the driver has stopped on a storage error. The controller stops deciding, the
@@ -478,6 +528,7 @@ export class MetadataQuorum implements ControllerRequests {
     if (this.failed) return;
     this.failed = true;
     if (this.controllerTimer) clearInterval(this.controllerTimer);
+    this.clearDisconnectTimers();
     this.transport?.close();
     void this.listener?.close(0);
     this.options.onFatal?.(error);
@@ -882,8 +933,14 @@ export class MetadataQuorum implements ControllerRequests {
     );
   }
 
+  private clearDisconnectTimers(): void {
+    for (const timer of this.disconnectTimers) clearTimeout(timer);
+    this.disconnectTimers.clear();
+  }
+
   async stop(): Promise<void> {
     if (this.controllerTimer) clearInterval(this.controllerTimer);
+    this.clearDisconnectTimers();
     if (this.driver && this.isLeader && this.voters().length > 1) await this.driver.resign(2000);
     this.driver?.stop();
     this.transport?.close();

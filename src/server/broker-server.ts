@@ -158,6 +158,7 @@ export async function startBroker(config: BrokerConfig, logger: Logger): Promise
     raftTickMs: config.raftTickMs,
     raftElectionTimeoutTicks: Math.round(config.raftElectionTimeoutMs / config.raftTickMs),
     brokerSessionTimeoutMs: config.brokerSessionTimeoutMs,
+    brokerDisconnectGraceMs: config.brokerDisconnectGraceMs,
     leaderRebalance: {
       enabled: config.autoLeaderRebalanceEnable,
       intervalMs: config.leaderImbalanceCheckIntervalSeconds * 1000,
