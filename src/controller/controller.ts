@@ -95,10 +95,11 @@ export class Controller {
   private nextBrokerEpoch = 1;
   private lastRebalanceMs = -1;
   /**
-   * brokerId -> when its heartbeat connection to this controller closed, while it has not
-   * heartbeated on another (soft state of the active controller, like the heartbeat times).
+   * brokerId -> when it is fenced unless it heartbeats on a live connection first: its
+   * heartbeat connection to this controller closed (soft state of the active controller,
+   * like the heartbeat times).
    */
-  private readonly disconnectedAtMs = new Map<number, number>();
+  private readonly reconnectDeadlineMs = new Map<number, number>();
 
   constructor(
     private readonly image: MetadataImage,
@@ -111,7 +112,7 @@ export class Controller {
   activate(nowMs: number): void {
     this.lastHeartbeatMs.clear();
     // Connections closed while another controller was active say nothing about the brokers.
-    this.disconnectedAtMs.clear();
+    this.reconnectDeadlineMs.clear();
     for (const broker of this.image.brokers.values()) this.lastHeartbeatMs.set(broker.brokerId, nowMs);
     for (const broker of this.image.brokers.values())
       this.nextBrokerEpoch = Math.max(this.nextBrokerEpoch, broker.brokerEpoch + 1);
@@ -148,20 +149,33 @@ export class Controller {
    * is not registered or already fenced (a controlled shutdown fenced it before it closed).
    */
   brokerDisconnected(brokerId: number, nowMs: number): void {
+    this.awaitReconnect(brokerId, nowMs + this.disconnectGraceMs);
+  }
+
+  /**
+   * Called on activation for the previous active controller's broker: its heartbeats were
+   * answered in process, so no closed connection will tell of its death. Alive, it finds
+   * this controller and heartbeats here within one heartbeat interval (`intervalMs`); if it
+   * has not done so by then plus the grace, it is fenced as a disconnected broker is.
+   */
+  expectReconnect(brokerId: number, nowMs: number, intervalMs: number): void {
+    this.awaitReconnect(brokerId, nowMs + intervalMs + this.disconnectGraceMs);
+  }
+
+  private awaitReconnect(brokerId: number, deadlineMs: number): void {
     if (!this.disconnectGraceMs) return;
     if (this.image.brokers.get(brokerId)?.fenced !== false) return;
-    if (!this.disconnectedAtMs.has(brokerId)) this.disconnectedAtMs.set(brokerId, nowMs);
+    if (!this.reconnectDeadlineMs.has(brokerId)) this.reconnectDeadlineMs.set(brokerId, deadlineMs);
   }
 
   /** `brokerId` spoke on a live heartbeat connection: it is connected (again). */
   brokerConnected(brokerId: number): void {
-    this.disconnectedAtMs.delete(brokerId);
+    this.reconnectDeadlineMs.delete(brokerId);
   }
 
   /** When the disconnected broker `brokerId` is due to be fenced; undefined when it is not disconnected. */
   disconnectDeadline(brokerId: number): number | undefined {
-    const at = this.disconnectedAtMs.get(brokerId);
-    return at === undefined || !this.disconnectGraceMs ? undefined : at + this.disconnectGraceMs;
+    return this.disconnectGraceMs ? this.reconnectDeadlineMs.get(brokerId) : undefined;
   }
 
   private get disconnectGraceMs(): number {
@@ -238,8 +252,8 @@ export class Controller {
    * must already hold the previous fencing's (the next tick handles the next broker).
    */
   tick(nowMs: number): MetadataRecordInput[] {
-    for (const id of this.disconnectedAtMs.keys())
-      if (this.image.brokers.get(id)?.fenced !== false) this.disconnectedAtMs.delete(id);
+    for (const id of this.reconnectDeadlineMs.keys())
+      if (this.image.brokers.get(id)?.fenced !== false) this.reconnectDeadlineMs.delete(id);
     for (const broker of this.image.brokers.values()) {
       if (broker.fenced) continue;
       const last = this.lastHeartbeatMs.get(broker.brokerId) ?? nowMs;
@@ -248,7 +262,7 @@ export class Controller {
       if (nowMs - last > this.settings.brokerSessionTimeoutMs || (deadline !== undefined && nowMs >= deadline)) {
         // The broker is gone for good here: fenced now, it is unfenced again only by the
         // normal path (it registers or heartbeats, catches up, and is unfenced).
-        this.disconnectedAtMs.delete(broker.brokerId);
+        this.reconnectDeadlineMs.delete(broker.brokerId);
         return this.fenceRecords(broker.brokerId, broker.brokerEpoch);
       }
     }

@@ -456,6 +456,8 @@ export class MetadataQuorum implements ControllerRequests {
     this.transport.preconnect(this.voters().map((v) => v.id));
     // The active controller's clock: fence brokers whose heartbeats stopped.
     this.controllerTimer = setInterval(() => {
+      const leader = this.leaderId;
+      if (leader >= 0 && leader !== options.nodeId) this.otherLeader = leader;
       if (!this.activeController()) return;
       void this.decide((c) => ({ records: c.tick(Date.now()), result: null }), null).catch(() => undefined);
     }, 500);
@@ -465,6 +467,8 @@ export class MetadataQuorum implements ControllerRequests {
 
   private controllerTimer: NodeJS.Timeout | null = null;
   private failed = false;
+  /** The last other node seen leading the quorum (sampled by the controller clock); -1 when none. */
+  private otherLeader = -1;
   /** The term in which this node's controller was last activated; -1 while it does not lead. */
   private activeTerm = -1;
   /** Pending checks of disconnected brokers (brook.broker.disconnect.grace.ms). */
@@ -481,10 +485,40 @@ export class MetadataQuorum implements ControllerRequests {
       return false;
     }
     if (this.activeTerm !== this.term) {
-      this.controller.activate(Date.now());
+      const now = Date.now();
+      this.controller.activate(now);
       this.activeTerm = this.term;
+      // The controller before this one: if its process died, no connection of its broker
+      // closes here; it must heartbeat here soon or be fenced (see expectReconnect).
+      const previous = this.otherLeader;
+      this.otherLeader = -1;
+      if (previous >= 0) {
+        this.controller.expectReconnect(previous, now, this.brokerHeartbeatIntervalMs);
+        this.checkAt(this.controller.disconnectDeadline(previous), now);
+      }
     }
     return true;
+  }
+
+  /** The interval at which brokers heartbeat (as BrokerLifecycle is given it), plus slack. */
+  private get brokerHeartbeatIntervalMs(): number {
+    return Math.min(1000, Math.floor(this.options.controller.brokerSessionTimeoutMs / 4)) + 500;
+  }
+
+  /** A controller tick at `deadline` (when a disconnected broker is due), if still active then. */
+  private checkAt(deadline: number | undefined, now: number): void {
+    if (deadline === undefined) return;
+    const term = this.term;
+    const timer = setTimeout(
+      () => {
+        this.disconnectTimers.delete(timer);
+        if (this.term !== term || !this.activeController()) return;
+        void this.decide((c) => ({ records: c.tick(Date.now()), result: null }), null).catch(() => undefined);
+      },
+      Math.max(0, deadline - now),
+    );
+    timer.unref();
+    this.disconnectTimers.add(timer);
   }
 
   /**
@@ -507,17 +541,7 @@ export class MetadataQuorum implements ControllerRequests {
       brokerId,
       graceMs: deadline - now,
     });
-    const term = this.term;
-    const timer = setTimeout(
-      () => {
-        this.disconnectTimers.delete(timer);
-        if (this.term !== term || !this.activeController()) return;
-        void this.decide((c) => ({ records: c.tick(Date.now()), result: null }), null).catch(() => undefined);
-      },
-      Math.max(0, deadline - now),
-    );
-    timer.unref();
-    this.disconnectTimers.add(timer);
+    this.checkAt(deadline, now);
   }
 
   /**

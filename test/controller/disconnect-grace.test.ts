@@ -3,7 +3,8 @@
 // the grace is fenced and loses its leaderships, exactly as on session expiry; one that
 // reconnects within the grace keeps everything; a controlled shutdown is not handled twice;
 // a controller that is activated again forgets closes seen before; a fenced broker that
-// comes back is unfenced by the normal catch-up path.
+// comes back is unfenced by the normal catch-up path; a new controller gives the previous
+// one's broker (no connection of which can close here) an interval plus the grace.
 
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
@@ -194,6 +195,28 @@ test('a controller activated again forgets the closes it saw before; the grace c
     d.advance(2000, [1]);
     assert.is(d.fenced(1), true);
   }
+});
+
+test('on activation the previous controller must heartbeat within an interval plus the grace, or is fenced', () => {
+  const c = cluster();
+  c.controller.activate(c.now());
+  c.controller.expectReconnect(3, c.now(), 1500);
+  assert.is(c.controller.disconnectDeadline(3), c.now() + 1500 + GRACE_MS);
+  c.advance(2400, [3]);
+  assert.is(c.fenced(3), false);
+  c.advance(100, [3]);
+  assert.is(c.fenced(3), true, 'its process died with the old controller: fenced long before the session');
+  assert.equal(c.leaders(), [1, 2, 1]);
+  // Alive, it heartbeats here in time and keeps everything.
+  const d = cluster();
+  d.controller.activate(d.now());
+  d.controller.expectReconnect(3, d.now(), 1500);
+  d.advance(1000, [3]);
+  d.controller.brokerConnected(3);
+  d.heartbeat(3);
+  d.advance(5000);
+  assert.is(d.fenced(3), false);
+  assert.equal(d.leaders(), [1, 2, 3]);
 });
 
 test.run();

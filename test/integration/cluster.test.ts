@@ -108,22 +108,27 @@ test('a clean shutdown of the quorum leader hands leadership over (transfer), th
 });
 
 test('a broker that stops heartbeating is fenced after its session timeout, and unfenced when back', async () => {
+  // Paused (SIGSTOP), as behind a silent network partition: its connections stay open, so
+  // only the session timeout fences it (a killed process, whose connections close, is
+  // fenced after brook.broker.disconnect.grace.ms instead: fast-failover.test.ts).
   const leader = (await quorum(controllerPorts[0]))!.leaderId;
   const victim = [1, 2, 3].find((id) => id !== leader)!;
-  const killedAt = Date.now();
-  await nodes[victim - 1]!.kill9();
-  nodes[victim - 1] = null;
+  const stoppedAt = Date.now();
+  cluster.pause(victim);
   let listing = '';
-  while (Date.now() - killedAt < 30000) {
-    listing = (await kcat(kafkaPorts[leader - 1], ['-L'])).stdout;
-    if (/2 brokers:/.test(listing)) break;
-    await new Promise((r) => setTimeout(r, 250));
+  try {
+    while (Date.now() - stoppedAt < 30000) {
+      listing = (await kcat(kafkaPorts[leader - 1], ['-L'])).stdout;
+      if (/2 brokers:/.test(listing)) break;
+      await new Promise((r) => setTimeout(r, 250));
+    }
+  } finally {
+    cluster.resume(victim);
   }
-  const fencedAfterMs = Date.now() - killedAt;
+  const fencedAfterMs = Date.now() - stoppedAt;
   process.stdout.write(`broker ${victim} fenced after ${fencedAfterMs} ms (session timeout 9 s)\n`);
   assert.match(listing, /2 brokers:/, 'the silent broker left the broker list');
   assert.ok(fencedAfterMs >= 8000, 'not before the session timeout');
-  nodes[victim - 1] = await cluster.start(victim);
   for (let attempt = 0; attempt < 60; attempt++) {
     listing = (await kcat(kafkaPorts[leader - 1], ['-L'])).stdout;
     if (/3 brokers:/.test(listing)) break;
