@@ -247,9 +247,10 @@ async function failover(topic: string, victim: number, alsoController: boolean, 
     assert.equal(lost, [], `${lost.length} of ${producer.acked.size} acknowledged records not at their offsets`);
   } finally {
     if (!stopped) await producer.stop();
+    // Back for the next case (also after a failure): restarted, it catches up and is
+    // unfenced by the normal path.
+    if (!cluster.node(victim).alive()) await cluster.start(victim);
   }
-  // Back for the next case: restarted, it catches up and is unfenced by the normal path.
-  await cluster.start(victim);
   await until(
     async () => {
       const m = await cluster.metadata(topic);
