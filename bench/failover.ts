@@ -9,6 +9,7 @@
 // acknowledgement by the new leader (the killed broker is then restarted and waited for
 // in the ISR). Runs where the killed broker also led the quorum are reported apart.
 // Usage: node dist/bench/failover.js [--quick] [--quorum-only | --partition-only]
+//        [--set KEY=VALUE ...]   (broker settings, e.g. brook.broker.disconnect.grace.ms=-1)
 
 import * as fs from 'node:fs';
 import * as os from 'node:os';
@@ -27,6 +28,14 @@ import { killAllOnExit, sleep, stopAll } from './lib/process';
 const quick = process.argv.includes('--quick');
 const quorumOnly = process.argv.includes('--quorum-only');
 const partitionOnly = process.argv.includes('--partition-only');
+/** Broker settings given with --set KEY=VALUE. */
+const overrides: Record<string, string> = {};
+process.argv.forEach((arg, i) => {
+  if (arg !== '--set') return;
+  const [key, ...value] = (process.argv[i + 1] ?? '').split('=');
+  if (!key || value.length === 0) throw new Error('--set takes KEY=VALUE');
+  overrides[key] = value.join('=');
+});
 const RUNS = quick ? 2 : 20;
 const CREATIONS = quick ? 20 : 200;
 const WARMUP_CREATIONS = 5;
@@ -501,11 +510,13 @@ export async function main(): Promise<Record<string, unknown>> {
     creations: CREATIONS,
     topic: '1 partition, replication factor 1, CreateTopics v4',
     parts: quorumOnly ? 'quorum' : partitionOnly ? 'partition' : 'quorum, partition',
+    overrides,
   };
   try {
     const cluster = await BrokerCluster.start({
       dir: base,
       nodes: 3,
+      config: overrides,
       logLevel: 'warn',
       readyDeadlineMs: READY_DEADLINE_MS,
     });
@@ -561,7 +572,7 @@ export async function main(): Promise<Record<string, unknown>> {
       };
       process.stdout.write(
         [
-          `partition-leader failover: RF3, min.insync.replicas 2, one acks=all producer (one request at a time, ${PRODUCE_BACKOFF_MS} ms back-off), kill -9 of the leader, ${RUNS} runs, default settings`,
+          `partition-leader failover: RF3, min.insync.replicas 2, one acks=all producer (one request at a time, ${PRODUCE_BACKOFF_MS} ms back-off), kill -9 of the leader, ${RUNS} runs, ${Object.keys(overrides).length === 0 ? 'default settings' : `settings ${JSON.stringify(overrides)}`}`,
           `kill -9 to the first acknowledgement by the new leader: ${cell(partition.all)}`,
           `  the killed broker was not the active controller: ${cell(partition.killedOtherBroker)}`,
           `  the killed broker was also the active controller: ${cell(partition.killedControllerToo)}`,

@@ -5,7 +5,9 @@
 // request before that closes it. A broker request for another broker id than the one the
 // connection authenticated as gets CLUSTER_AUTHORIZATION_FAILED, a request from another
 // cluster INCONSISTENT_CLUSTER_ID; anything unknown is left to the Raft dispatcher, which
-// closes the connection with one log line.
+// closes the connection with one log line. The connection on which a broker was last
+// answered a registration or heartbeat is its heartbeat connection: its close is reported
+// to the controller (fast failure detection, brook.broker.disconnect.grace.ms).
 
 import { ApiKey } from '../../protocol/api-keys';
 import type { Request, ResponseInput } from '../../protocol/apis';

@@ -1,6 +1,7 @@
 // The active controller's decisions, as pure logic over the metadata image: broker
-// registration and heartbeats, fencing of brokers whose session expired (and leaving
-// every ISR), unfencing once a broker has caught up, topic creation with replica
+// registration and heartbeats, fencing of brokers whose session expired or whose
+// heartbeat connection closed for longer than the disconnect grace (and leaving every
+// ISR), unfencing once a broker has caught up, topic creation with replica
 // placement, topic deletion, partition growth, partition leader election, and producer id
 // blocks. Each call returns the records to append through Raft plus the answer to give
 // once they commit; nothing here touches the image (records change it when replayed).

@@ -471,6 +471,8 @@ export class MetadataQuorum implements ControllerRequests {
   private otherLeader = -1;
   /** The term in which this node's controller was last activated; -1 while it does not lead. */
   private activeTerm = -1;
+  /** Set by stop(): connections closing as the listener closes say nothing about brokers. */
+  private stopping = false;
   /** Pending checks of disconnected brokers (brook.broker.disconnect.grace.ms). */
   private readonly disconnectTimers = new Set<NodeJS.Timeout>();
 
@@ -480,7 +482,7 @@ export class MetadataQuorum implements ControllerRequests {
    * connections closed under an earlier leadership are forgotten).
    */
   private activeController(): boolean {
-    if (!this.isLeader) {
+    if (!this.isLeader || this.stopping) {
       this.activeTerm = -1;
       return false;
     }
@@ -963,6 +965,7 @@ export class MetadataQuorum implements ControllerRequests {
   }
 
   async stop(): Promise<void> {
+    this.stopping = true;
     if (this.controllerTimer) clearInterval(this.controllerTimer);
     this.clearDisconnectTimers();
     if (this.driver && this.isLeader && this.voters().length > 1) await this.driver.resign(2000);
