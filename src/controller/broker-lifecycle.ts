@@ -112,6 +112,8 @@ export class BrokerLifecycle {
       this.leaderHint = -1;
       this.connection.connection.close();
       this.connection = null;
+      // The controller sees this close as a lost heartbeat connection: heartbeat again soon.
+      this.retrySoon();
       throw error;
     }
   }
