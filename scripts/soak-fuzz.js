@@ -1,5 +1,6 @@
 #!/usr/bin/env node
-// Runs the seeded fuzzers (the Kafka listener's, every API and version; the HTTP API's)
+// Runs the seeded fuzzers (the Kafka listener's, every API and version; the controller
+// port's, with and without the cluster secret; the HTTP API's)
 // over many seeds, one process per seed, and prints each failing seed so it can be
 // replayed with BROOK_FUZZ_SEED. Usage: npm run soak:fuzz -- [seeds] [rounds]
 // (defaults: 20 seeds of 3,000 rounds each; the first seed is BROOK_FUZZ_FIRST_SEED or 1).
@@ -10,7 +11,7 @@ const path = require('node:path');
 const seeds = Number(process.argv[2] ?? 20);
 const rounds = Number(process.argv[3] ?? 3000);
 const first = Number(process.env.BROOK_FUZZ_FIRST_SEED ?? 1);
-const files = ['integration/fuzz.test.js', 'http/http-fuzz.test.js'].map((f) =>
+const files = ['integration/fuzz.test.js', 'integration/controller-fuzz.test.js', 'http/http-fuzz.test.js'].map((f) =>
   path.join(__dirname, '..', 'dist', 'test', f),
 );
 const failed = [];
