@@ -15,6 +15,13 @@ import { BrokerProcess, freePort, startBroker, tempDir } from './broker-process'
 import { partitionMetadata, PartitionState } from './cluster';
 import { delay } from './wait';
 import { FaultProxy } from './fault-proxy';
+import {
+  LOGS_DIR,
+  parsePartitionDirName,
+  partitionDirName,
+  RECOVERY_POINT_CHECKPOINT_FILE,
+  segmentLogNames,
+} from '../../src/log/on-disk-names';
 import { kcat } from './kcat';
 
 /** Fast failure detection, as in replication.test.ts. */
@@ -423,6 +430,58 @@ export class ProxiedCluster {
   freeDisk(id: number): void {
     const mountPoint = this.mounts.get(id);
     if (mountPoint) fs.rmSync(path.join(mountPoint, 'filler'), { force: true });
+  }
+
+  /**
+   * A power cut of node `id`, after it was killed with kill -9: what the page cache held
+   * and no fsync made durable is lost. The model, per partition: everything below the
+   * offset in the recovery-point checkpoint was flushed and stays; past it, the log is cut
+   * at a random byte (a torn batch included) and later segment files vanish (their
+   * directory entries may never have been synced). The metadata log is fsynced before
+   * every acknowledgement, so it keeps all of it. Returns the bytes cut.
+   */
+  cutPower(id: number, random: () => number): number {
+    const logsDir = path.join(this.dataDirs.get(id)!, LOGS_DIR);
+    const checkpoint = path.join(logsDir, RECOVERY_POINT_CHECKPOINT_FILE);
+    const durable = new Map<string, number>();
+    if (fs.existsSync(checkpoint)) {
+      for (const line of fs.readFileSync(checkpoint, 'utf8').split('\n').slice(2)) {
+        const [topic, partition, offset] = line.split(' ');
+        if (offset !== undefined) durable.set(partitionDirName(topic, Number(partition)), Number(offset));
+      }
+    }
+    let cut = 0;
+    for (const dir of fs.existsSync(logsDir) ? fs.readdirSync(logsDir) : []) {
+      const full = path.join(logsDir, dir);
+      if (!fs.statSync(full).isDirectory() || !parsePartitionDirName(dir)) continue;
+      const recoveryPoint = durable.get(dir) ?? 0;
+      const segments = segmentLogNames(fs.readdirSync(full)).sort();
+      let cutting = false;
+      for (const name of segments) {
+        const file = path.join(full, name);
+        if (cutting) {
+          cut += fs.statSync(file).size;
+          fs.rmSync(file);
+          continue;
+        }
+        const bytes = fs.readFileSync(file);
+        // The first batch that is not wholly below the recovery point starts the volatile tail.
+        let at = 0;
+        while (at + 12 <= bytes.length) {
+          const base = Number(bytes.readBigInt64BE(at));
+          const length = bytes.readInt32BE(at + 8);
+          const lastDelta = at + 27 <= bytes.length ? bytes.readInt32BE(at + 23) : 0;
+          if (base + lastDelta >= recoveryPoint) break;
+          at += 12 + length;
+        }
+        if (at >= bytes.length) continue;
+        const keep = at + Math.floor(random() * (bytes.length - at + 1));
+        cut += bytes.length - keep;
+        fs.truncateSync(file, keep);
+        cutting = true;
+      }
+    }
+    return cut;
   }
 
   async kill9(id: number): Promise<void> {

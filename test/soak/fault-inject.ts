@@ -5,8 +5,9 @@
 // isolation of the leader (then a heal), SIGTERM of a random node (a clean shutdown, then a
 // restart), slow links of the leader (every byte 50-300 ms late), lossy links of the leader
 // (stalls of up to a second as a lost packet's retransmission, and now and then a reset),
-// and a full disk on the leader (its own tmpfs filled; freed after; skipped where mounting
-// is not allowed), each held for a few seconds. A node that stopped itself meanwhile (a
+// a full disk on the leader (its own tmpfs filled; freed after; skipped where mounting
+// is not allowed), and a power cut of the leader (kill -9, then what no fsync made durable
+// is cut from its partition logs: see ProxiedCluster.cutPower), each held for a few seconds. A node that stopped itself meanwhile (a
 // fail-stop on storage) is started again, as a supervisor would. After every run the same verification as the replication tests: every
 // acknowledged record once at its offset, nothing a consumer saw changed, identical
 // replicas. Prints a line per run and a summary; exits non-zero when a record was lost or
@@ -30,7 +31,7 @@ import {
 import { until } from '../helpers/wait';
 
 const TOPIC = 'soak';
-const FAULT_KINDS = ['kill9', 'pause', 'isolate', 'sigterm', 'slow', 'lossy', 'diskfull'] as const;
+const FAULT_KINDS = ['kill9', 'pause', 'isolate', 'sigterm', 'slow', 'lossy', 'diskfull', 'powerloss'] as const;
 type FaultKind = (typeof FAULT_KINDS)[number];
 
 /** Named bounds for the schedule and every wait. */
@@ -123,6 +124,9 @@ function longestStall(writer: Writer, fromMs: number, toMs: number): number {
   return Math.max(longest, toMs - previous);
 }
 
+/** Bytes the power cuts took from partition logs (reported in the summary). */
+let powerCutBytes = 0;
+
 /** Injects one fault, holds it for `holdMs`, then reverts it (restart, SIGCONT, heal). */
 async function inject(cluster: ProxiedCluster, kind: FaultKind, target: number, holdMs: number): Promise<void> {
   switch (kind) {
@@ -167,6 +171,12 @@ async function inject(cluster: ProxiedCluster, kind: FaultKind, target: number, 
       });
       await delay(holdMs);
       cluster.proxy.heal();
+      return;
+    case 'powerloss':
+      await cluster.kill9(target);
+      powerCutBytes += cluster.cutPower(target, random);
+      await delay(holdMs);
+      await cluster.startNode(target);
       return;
     case 'diskfull':
       cluster.fillDisk(target);
@@ -377,7 +387,8 @@ async function main(): Promise<number> {
   process.stdout.write(
     `\nsummary (seed ${seed}, ${((Date.now() - startedAt) / 1000).toFixed(0)} s): runs ${results.length}; faults ${byKind.join(', ')}\n` +
       `acknowledged ${sum((v) => v.acknowledged)}, lost ${lost}, moved ${moved}, duplicates ${sum((v) => v.duplicates)}, seen-then-changed ${changed}; ` +
-      `runs with divergent replicas ${differ}, unverified ${unverified}, with a liveness problem or error ${stuck}\n`,
+      `runs with divergent replicas ${differ}, unverified ${unverified}, with a liveness problem or error ${stuck}; ` +
+      `bytes lost to power cuts ${powerCutBytes}\n`,
   );
   return lost > 0 || moved > 0 || changed > 0 || differ > 0 || unverified > 0 ? 1 : 0;
 }

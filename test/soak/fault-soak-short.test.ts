@@ -1,6 +1,6 @@
 // The fault soak's short fixed-seed run: one fresh 3-node cluster under an acks=all
 // writer with faults of the newer kinds (kill -9, slow and lossy links, a full disk) at
-// seed 7, verified as the soak verifies every run: nothing acknowledged lost, moved,
+// seed 7 (and a power cut among them when the seed picks it), verified as the soak verifies every run: nothing acknowledged lost, moved,
 // duplicated or changed, replicas identical. `npm run soak:faults` runs the long version.
 
 import { test } from 'uvu';
@@ -13,7 +13,7 @@ const SOAK = path.join(__dirname, 'fault-inject.js');
 test('a short fixed-seed fault soak loses, moves, duplicates and changes nothing', async () => {
   const child = spawn(
     process.execPath,
-    [SOAK, '--duration', '45', '--runs', '1', '--seed', '7', '--kinds', 'kill9,slow,lossy,diskfull'],
+    [SOAK, '--duration', '45', '--runs', '1', '--seed', '7', '--kinds', 'kill9,slow,lossy,diskfull,powerloss'],
     { stdio: ['ignore', 'pipe', 'pipe'] },
   );
   let output = '';
