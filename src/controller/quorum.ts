@@ -104,6 +104,14 @@ export interface QuorumOptions {
   onRestore: (image: MetadataImage) => void;
 }
 
+/**
+ * The active controller's clock for broker sessions and disconnect deadlines: monotonic, so
+ * that a step of the wall clock (NTP, an operator) never fences every broker at once or
+ * keeps a dead one alive (Kafka's controller times sessions with nanoTime for the same
+ * reason). Its values live only in this process's memory.
+ */
+export const controllerClock = (): number => performance.now();
+
 /** How many not yet applied entries hasUnappliedTopic reads at most. */
 const UNAPPLIED_SCAN_LIMIT = 1000;
 
@@ -459,7 +467,7 @@ export class MetadataQuorum implements ControllerRequests {
       const leader = this.leaderId;
       if (leader >= 0 && leader !== options.nodeId) this.otherLeader = leader;
       if (!this.activeController()) return;
-      void this.decide((c) => ({ records: c.tick(Date.now()), result: null }), null).catch(() => undefined);
+      void this.decide((c) => ({ records: c.tick(controllerClock()), result: null }), null).catch(() => undefined);
     }, 500);
     this.controllerTimer.unref();
     return port;
@@ -487,7 +495,7 @@ export class MetadataQuorum implements ControllerRequests {
       return false;
     }
     if (this.activeTerm !== this.term) {
-      const now = Date.now();
+      const now = controllerClock();
       this.controller.activate(now);
       this.activeTerm = this.term;
       // The controller before this one: if its process died, no connection of its broker
@@ -515,7 +523,7 @@ export class MetadataQuorum implements ControllerRequests {
       () => {
         this.disconnectTimers.delete(timer);
         if (this.term !== term || !this.activeController()) return;
-        void this.decide((c) => ({ records: c.tick(Date.now()), result: null }), null).catch(() => undefined);
+        void this.decide((c) => ({ records: c.tick(controllerClock()), result: null }), null).catch(() => undefined);
       },
       Math.max(0, deadline - now),
     );
@@ -535,7 +543,7 @@ export class MetadataQuorum implements ControllerRequests {
       this.controller.brokerConnected(brokerId);
       return;
     }
-    const now = Date.now();
+    const now = controllerClock();
     this.controller.brokerDisconnected(brokerId, now);
     const deadline = this.controller.disconnectDeadline(brokerId);
     if (deadline === undefined) return;
@@ -576,7 +584,7 @@ export class MetadataQuorum implements ControllerRequests {
       (c) => {
         const d = c.registerBroker(
           { brokerId: request.brokerId, incarnationId: request.incarnationId, endPoints, rack: request.rack },
-          Date.now(),
+          controllerClock(),
         );
         return { records: d.records, result: { ...d.result, leaderId: this.leaderId } };
       },
@@ -591,7 +599,7 @@ export class MetadataQuorum implements ControllerRequests {
   ): Promise<{ errorCode: number; isCaughtUp: boolean; isFenced: boolean; shouldShutDown: boolean; leaderId: number }> {
     return this.decide(
       (c) => {
-        const d = c.heartbeat(request, Date.now());
+        const d = c.heartbeat(request, controllerClock());
         return { records: d.records, result: { ...d.result, leaderId: this.leaderId } };
       },
       {

@@ -105,6 +105,8 @@ export interface StartOptions {
   readyTimeoutMs?: number;
   /** Serve the HTTP listener (REST API, /metrics) on a free port instead of --http off. */
   http?: boolean;
+  /** Extra environment for the process (on top of this one's). */
+  env?: Record<string, string>;
   /** Return once the process runs, without waiting for the Kafka listener (default true: wait). */
   awaitKafka?: boolean;
 }
@@ -146,7 +148,10 @@ export async function startBroker(options: StartOptions = {}): Promise<BrokerPro
     args.push('--config', file);
   }
   args.push(...(options.extraArgs ?? []));
-  const child = spawn(process.execPath, args, { stdio: ['ignore', 'pipe', 'pipe'] });
+  const child = spawn(process.execPath, args, {
+    stdio: ['ignore', 'pipe', 'pipe'],
+    env: options.env ? { ...process.env, ...options.env } : process.env,
+  });
   live.add(child);
   let output = '';
   child.stdout!.on('data', (chunk) => (output += chunk));

@@ -333,15 +333,25 @@ export class ProxiedCluster {
     private readonly config: Record<string, string>,
   ) {}
 
+  /** Nodes run with the clock-jump hook (see jumpClock). */
+  private clockJumps = false;
+
+  /** Steps node `id`'s wall clock forward (BROOK_CLOCK_JUMP_MS, 60 s); needs clockJumps at start. */
+  jumpClock(id: number): void {
+    const node = this.nodes.get(id);
+    if (node && this.clockJumps) process.kill(node.pid, 'SIGUSR2');
+  }
+
   /** Each node's own tmpfs (when mounting was allowed): its mount point. */
   readonly mounts = new Map<number, string>();
 
   static async start(
     ids: number[] = [1, 2, 3],
     config: Record<string, string> = REPLICATION_CONFIG,
-    options: { tmpfsMiB?: number } = {},
+    options: { tmpfsMiB?: number; clockJumps?: boolean } = {},
   ): Promise<ProxiedCluster> {
     const cluster = new ProxiedCluster(ids, config);
+    cluster.clockJumps = options.clockJumps ?? false;
     try {
       for (const id of ids) {
         cluster.kafkaPorts.set(id, await freePort());
@@ -369,6 +379,7 @@ export class ProxiedCluster {
       controllerPort: this.controllerPorts.get(id)!,
       readyTimeoutMs: 40000,
       config: this.config,
+      env: this.clockJumps ? { NODE_OPTIONS: `--require ${path.join(__dirname, 'clock-jump-hook.js')}` } : undefined,
       extraArgs: [
         '--node-id',
         String(id),

@@ -7,7 +7,9 @@
 // (stalls of up to a second as a lost packet's retransmission, and now and then a reset),
 // a full disk on the leader (its own tmpfs filled; freed after; skipped where mounting
 // is not allowed), and a power cut of the leader (kill -9, then what no fsync made durable
-// is cut from its partition logs: see ProxiedCluster.cutPower), each held for a few seconds. A node that stopped itself meanwhile (a
+// is cut from its partition logs: see ProxiedCluster.cutPower), and a step of the leader's
+// wall clock 60 or 120 s forward (test/helpers/clock-jump-hook.ts), each held for a few
+// seconds. A node that stopped itself meanwhile (a
 // fail-stop on storage) is started again, as a supervisor would. After every run the same verification as the replication tests: every
 // acknowledged record once at its offset, nothing a consumer saw changed, identical
 // replicas. Prints a line per run and a summary; exits non-zero when a record was lost or
@@ -31,7 +33,17 @@ import {
 import { until } from '../helpers/wait';
 
 const TOPIC = 'soak';
-const FAULT_KINDS = ['kill9', 'pause', 'isolate', 'sigterm', 'slow', 'lossy', 'diskfull', 'powerloss'] as const;
+const FAULT_KINDS = [
+  'kill9',
+  'pause',
+  'isolate',
+  'sigterm',
+  'slow',
+  'lossy',
+  'diskfull',
+  'powerloss',
+  'clockjump',
+] as const;
 type FaultKind = (typeof FAULT_KINDS)[number];
 
 /** Named bounds for the schedule and every wait. */
@@ -172,6 +184,13 @@ async function inject(cluster: ProxiedCluster, kind: FaultKind, target: number, 
       await delay(holdMs);
       cluster.proxy.heal();
       return;
+    case 'clockjump':
+      // The wall clock steps forward 60 s (once or twice); timers on the monotonic clock
+      // must not care, the rest must recover (an ISR shrink at most).
+      cluster.jumpClock(target);
+      if (random() < 0.5) cluster.jumpClock(target);
+      await delay(holdMs);
+      return;
     case 'powerloss':
       await cluster.kill9(target);
       powerCutBytes += cluster.cutPower(target, random);
@@ -228,6 +247,7 @@ async function oneRun(run: number, deadline: number): Promise<RunResult> {
   const note = (line: string) => notes.push(`${new Date().toISOString()} ${line}`);
   const cluster = (current = await ProxiedCluster.start(undefined, undefined, {
     tmpfsMiB: kinds.includes('diskfull') ? NODE_DISK_MIB : undefined,
+    clockJumps: kinds.includes('clockjump'),
   }));
   let writer: Writer | null = null;
   let observer: Observer | null = null;
@@ -259,7 +279,8 @@ async function oneRun(run: number, deadline: number): Promise<RunResult> {
       if (kind === 'diskfull' && !cluster.canFillDisk(1)) kind = 'slow'; // no tmpfs here
       const holdMs = between(LIMITS.holdMsMin, LIMITS.holdMsMax);
       const m = await cluster.metadata(TOPIC);
-      const target = kind === 'sigterm' ? pick(cluster.ids) : (m?.leader ?? -1);
+      const target =
+        kind === 'sigterm' ? pick(cluster.ids) : kind === 'clockjump' ? (m?.controller ?? -1) : (m?.leader ?? -1);
       if (target <= 0) {
         result.liveness = 'no partition leader known before a fault';
         break;
