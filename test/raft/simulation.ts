@@ -55,12 +55,21 @@ export interface SimulationOptions {
   snapshotRate?: number;
   /** Start with three voters of five nodes and change membership as the run goes. */
   membership?: boolean;
+  /**
+   * Chance per write to the disk (vote, entries or snapshot) that the storage fails (EIO):
+   * as the driver does, the node stops at once (fail-stop) without acknowledging anything
+   * of that write, whose new entries may have reached the disk in part; it restarts later
+   * from what the disk holds, as after a crash.
+   */
+  storageErrorRate?: number;
 }
 
 export class Simulation {
   readonly random: () => number;
   now = 0;
   readonly nodes = new Map<number, RaftNode | null>();
+  /** Storage failures injected (storageErrorRate). */
+  storageErrors = 0;
   readonly disks = new Map<number, Disk>();
   private network: InFlight[] = [];
   /** Directed links that drop everything: "from->to". */
@@ -147,6 +156,15 @@ export class Simulation {
     if (!node) return;
     const ready = node.ready();
     const disk = this.disks.get(id)!;
+    const writes = ready.hardState !== null || ready.snapshot !== null || ready.entries.length > 0;
+    if (crashable && writes && this.random() < (this.options.storageErrorRate ?? 0)) {
+      // The write failed: the vote and the snapshot did not change on disk, a prefix of the
+      // entries may have; the node stops without sending or applying anything of it.
+      this.persistEntries(disk, ready.entries.slice(0, Math.floor(this.random() * ready.entries.length)));
+      this.nodes.set(id, null);
+      this.storageErrors++;
+      return;
+    }
     if (ready.hardState) disk.hardState = { ...ready.hardState };
     if (ready.snapshot) this.installSnapshot(disk, ready.snapshot);
     if (crashable && ready.entries.length > 0 && this.random() < this.options.crashRate) {
