@@ -13,7 +13,17 @@ const SOAK = path.join(__dirname, 'fault-inject.js');
 test('a short fixed-seed fault soak loses, moves, duplicates and changes nothing', async () => {
   const child = spawn(
     process.execPath,
-    [SOAK, '--duration', '45', '--runs', '1', '--seed', '7', '--kinds', 'kill9,slow,lossy,diskfull,powerloss,clockjump'],
+    [
+      SOAK,
+      '--duration',
+      '45',
+      '--runs',
+      '1',
+      '--seed',
+      '7',
+      '--kinds',
+      'kill9,slow,lossy,diskfull,powerloss,clockjump',
+    ],
     { stdio: ['ignore', 'pipe', 'pipe'] },
   );
   let output = '';
