@@ -24,6 +24,7 @@ import { encodeRecordBatchSync } from '../protocol/record-batch';
 import { KafkaConnection } from '../src/net/kafka-connection';
 import { LOG_SUFFIX, LOGS_DIR, partitionDirName } from '../src/log/on-disk-names';
 import { BrokerCluster, BrokerNode } from './lib/cluster';
+import { connectController } from '../src/raft/handshake';
 import { environment, uncommittedChanges, writeBackDirtyPages, writeResult } from './lib/env';
 import { LatencySummary, newHistogram, summarise } from './lib/load';
 import { cpuSeconds, killAllOnExit, machineCpuSeconds, printLogTails, sleep, stopAll, until } from './lib/process';
@@ -224,23 +225,30 @@ async function waitSettled(
   });
 }
 
-/** The metadata quorum (controller) leader as a node's controller port reports it, or -1. */
-async function quorumLeader(node: Node): Promise<number> {
-  const connection = new KafkaConnection({
-    host: '127.0.0.1',
-    port: node.controllerPort,
-    requestTimeoutMs: 2000,
-    connectTimeoutMs: 1000,
-    clientId: 'bench-replication',
-  });
+/**
+ * The metadata quorum (controller) leader as a node's controller port reports it, or -1.
+ * The controller port answers only after the handshake with the cluster's secret.
+ */
+async function quorumLeader(node: Node, secret: Buffer): Promise<number> {
+  let connection: KafkaConnection | null = null;
   try {
-    await connection.connect();
+    connection = await connectController(
+      {
+        host: '127.0.0.1',
+        port: node.controllerPort,
+        requestTimeoutMs: 2000,
+        connectTimeoutMs: 1000,
+        clientId: 'bench-replication',
+      },
+      { secret, nodeId: -1 },
+      { clusterId: null, nodeId: null },
+    );
     const view = await connection.request(1004, 0, {});
     return view.errorCode === 0 ? view.leaderId : -1;
   } catch {
     return -1;
   } finally {
-    connection.close();
+    connection?.close();
   }
 }
 
@@ -805,7 +813,7 @@ async function failoverRun(run: number, cluster: Cluster, producer: FailoverProd
   });
   const victim = cluster.nodes[before.leaderId - 1];
   const controllerId = await until('the metadata quorum leader', SETTLE_DEADLINE_MS, async () => {
-    const id = await quorumLeader(victim);
+    const id = await quorumLeader(victim, cluster.secret);
     return id > 0 ? id : null;
   });
   dropAdmin(victim);
