@@ -119,7 +119,7 @@ export interface FetchSession {
   readonly usesTopicIds: boolean;
   readonly createdMs: number;
   lastUsedMs: number;
-  /** The epoch the next fetch of this session must carry. */
+  /** The epoch the next fetch in this fetch session must carry. */
   epoch: number;
   /** In fetch order; a partition that returned records moves to the end (fair under max bytes). */
   readonly partitions: Map<string, CachedPartition>;

@@ -3,9 +3,11 @@
 // may lack them), with a bounded time, and hands back the JSON object the script prints last.
 // A script that exits non-zero, prints no JSON or runs out of time fails with its stderr.
 
+import { test } from 'uvu';
 import { spawn, spawnSync } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
+import { BrokerProcess, startBroker } from './broker-process';
 
 export const PYTHON = process.env.BROOK_PYTHON ?? '/usr/bin/python3';
 const SCRIPTS = path.join(__dirname, '..', '..', '..', 'test', 'clients');
@@ -67,4 +69,48 @@ export function runPythonScript<T>(script: string, args: string[], timeoutMs = 2
       }
     });
   });
+}
+
+/**
+ * The shared frame of a Python client's test file: one line and every test skipped when
+ * `module` is missing; a broker started before the tests (no auto-creation, groups without
+ * the initial rebalance delay) and stopped after; and a first test that runs `script`
+ * against it. The later tests read the script's JSON through `output()`.
+ */
+export function pythonClientSuite<T>(
+  what: string,
+  module: string,
+  apt: string,
+  script: string,
+): { it: typeof test | typeof test.skip; broker: () => BrokerProcess; output: () => T } {
+  const missing = pythonModuleMissing(module, apt);
+  if (missing) process.stdout.write(`skipped: ${what} tests: ${missing}\n`);
+  const it = missing ? test.skip : test;
+  let broker: BrokerProcess | undefined;
+  let ran: T | undefined;
+  test.before(async () => {
+    if (missing) return;
+    broker = await startBroker({
+      config: {
+        'auto.create.topics.enable': 'false',
+        'group.initial.rebalance.delay.ms': '0',
+        'offsets.topic.num.partitions': '3',
+      },
+    });
+  });
+  test.after(async () => {
+    await broker?.stop();
+  });
+  it('the script runs to its end against Brook', async () => {
+    ran = (await runPythonScript<T>(script, [`127.0.0.1:${broker!.port}`])).result;
+  });
+  return {
+    it,
+    broker: () => broker!,
+    output: () => {
+      // Without an output, the first test's failure says why.
+      if (ran === undefined) throw new Error('the script did not finish: see the first test');
+      return ran;
+    },
+  };
 }

@@ -6,8 +6,7 @@
 
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
-import { BrokerProcess, startBroker } from '../helpers/broker-process';
-import { pythonModuleMissing, runPythonScript } from '../helpers/python';
+import { pythonClientSuite } from '../helpers/python';
 import { CODECS, storedBatches } from '../helpers/stored-batches';
 
 interface Output {
@@ -38,36 +37,12 @@ interface Output {
 }
 
 const PER_CODEC = 40;
-const missing = pythonModuleMissing('confluent_kafka', 'python3-confluent-kafka');
-if (missing) process.stdout.write(`skipped: confluent-kafka-python tests: ${missing}\n`);
-const it = missing ? test.skip : test;
-
-let broker: BrokerProcess | undefined;
-let ran: Output | undefined;
-/** The script's output; without one, the first test's failure says why. */
-function output(): Output {
-  if (!ran) throw new Error('the script did not finish: see the first test');
-  return ran;
-}
-
-test.before(async () => {
-  if (missing) return;
-  broker = await startBroker({
-    config: {
-      'auto.create.topics.enable': 'false',
-      'group.initial.rebalance.delay.ms': '0',
-      'offsets.topic.num.partitions': '3',
-    },
-  });
-});
-
-test.after(async () => {
-  await broker?.stop();
-});
-
-it('the script runs to its end against Brook', async () => {
-  ran = (await runPythonScript<Output>('confluent_kafka_client.py', [`127.0.0.1:${broker!.port}`])).result;
-});
+const { it, broker, output } = pythonClientSuite<Output>(
+  'confluent-kafka-python',
+  'confluent_kafka',
+  'python3-confluent-kafka',
+  'confluent_kafka_client.py',
+);
 
 it('AdminClient: create_topics, create_partitions, list_topics, describe_configs', () => {
   const { admin } = output();
@@ -103,7 +78,7 @@ it('the idempotent producer has every record acknowledged, in order', () => {
 // when the broker's Produce range does not reach version 0: only the stored bytes tell.
 for (const codec of Object.keys(CODECS)) {
   it(`${codec}: the stored batches are ${codec}-compressed and carry the producer id`, () => {
-    const batches = storedBatches(broker!.dataDir, `ck-${codec}`);
+    const batches = storedBatches(broker().dataDir, `ck-${codec}`);
     assert.ok(batches.length > 0, `ck-${codec} has stored batches`);
     assert.is(
       batches.reduce((sum, batch) => sum + batch.recordCount, 0),

@@ -124,7 +124,7 @@ test('a full fetch opens a session; incremental fetches carry only partitions wi
   await produce(1, ['d']);
   const news = await connection.request(ApiKey.Fetch, 12, body(id, 2, []));
   assert.equal(carried(news), [`${TOPIC}-1:data`]);
-  // Partition 0 forgotten: a record there no longer comes back in this session.
+  // Partition 0 forgotten: a record there no longer comes back in this fetch session.
   await produce(0, ['e']);
   const forgot = await connection.request(
     ApiKey.Fetch,

@@ -6,8 +6,7 @@
 
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
-import { BrokerProcess, startBroker } from '../helpers/broker-process';
-import { pythonModuleMissing, runPythonScript } from '../helpers/python';
+import { pythonClientSuite } from '../helpers/python';
 import { Compression, storedBatches } from '../helpers/stored-batches';
 
 /** A consumed record: key, value, partition, offset. */
@@ -42,36 +41,12 @@ interface Output {
 
 const COUNT = 60;
 const PARTITIONS = 3;
-const missing = pythonModuleMissing('kafka', 'python3-kafka');
-if (missing) process.stdout.write(`skipped: kafka-python tests: ${missing}\n`);
-const it = missing ? test.skip : test;
-
-let broker: BrokerProcess | undefined;
-let ran: Output | undefined;
-/** The script's output; without one, the first test's failure says why. */
-function output(): Output {
-  if (!ran) throw new Error('the script did not finish: see the first test');
-  return ran;
-}
-
-test.before(async () => {
-  if (missing) return;
-  broker = await startBroker({
-    config: {
-      'auto.create.topics.enable': 'false',
-      'group.initial.rebalance.delay.ms': '0',
-      'offsets.topic.num.partitions': '3',
-    },
-  });
-});
-
-test.after(async () => {
-  await broker?.stop();
-});
-
-it('the script runs to its end against Brook', async () => {
-  ran = (await runPythonScript<Output>('kafka_python_client.py', [`127.0.0.1:${broker!.port}`])).result;
-});
+const { it, broker, output } = pythonClientSuite<Output>(
+  'kafka-python',
+  'kafka',
+  'python3-kafka',
+  'kafka_python_client.py',
+);
 
 it('admin: create_topics, a second create refused, create_partitions, describe_topics and _configs', () => {
   assert.is(output().admin.duplicate, 'TopicAlreadyExistsError');
@@ -103,7 +78,7 @@ it('gzip: acknowledged in order and stored gzip-compressed', () => {
     output().gzipOffsets,
     output().gzipOffsets.map((_, i) => i),
   );
-  const batches = storedBatches(broker!.dataDir, 'kp-gzip');
+  const batches = storedBatches(broker().dataDir, 'kp-gzip');
   assert.is(
     batches.reduce((sum, batch) => sum + batch.recordCount, 0),
     output().gzipOffsets.length,

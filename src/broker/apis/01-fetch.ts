@@ -360,7 +360,7 @@ function answered(
     sessionId = broker.fetchSessions.completeFull(context, answers as PartitionAnswer[], broker.clock());
   else if (context.kind === 'incremental') {
     sent = broker.fetchSessions.completeIncremental(context, answers);
-    // Another fetch of this session came in while this one was parked: Kafka's answer.
+    // Another fetch of this fetch session came in while this one was parked: Kafka's answer.
     if (sent === null) return sessionError(ErrorCode.INVALID_FETCH_SESSION_EPOCH, context.session.id);
     sessionId = context.session.id;
   }
