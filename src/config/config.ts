@@ -106,6 +106,14 @@ export interface BrokerConfig {
   controllerClusterSecret: Buffer | null;
   /** Broker-level topic defaults (log.segment.bytes ...) as given, by Kafka name. */
   topicDefaults: Record<string, string>;
+  /**
+   * Security keys from the config file as given (listeners, listener.security.protocol.map,
+   * inter.broker.listener.name, controller.listener.names, listener.name.*, ssl.*, sasl.*,
+   * connections.max.reauth.ms, principal.builder.*, super.users, brook.security.*,
+   * brook.http.auth.*, brook.http.tls.*): each security module parses its own. May hold
+   * secrets: never logged.
+   */
+  securityKeys: Record<string, string>;
   /** Keys from the config file that Brook does not know (warned about, not fatal). */
   unknownKeys: string[];
 }
@@ -241,6 +249,22 @@ export function readClusterSecret(keys: Record<string, string>): Buffer | null {
   return secret;
 }
 
+/** Config keys kept raw for the security modules (see BrokerConfig.securityKeys). */
+export function isSecurityKey(key: string): boolean {
+  return (
+    /^(ssl|sasl|listener\.name|principal\.builder|brook\.security|brook\.http\.auth|brook\.http\.tls)\./.test(key) ||
+    [
+      'listeners',
+      'listener.security.protocol.map',
+      'inter.broker.listener.name',
+      'security.inter.broker.protocol',
+      'controller.listener.names',
+      'connections.max.reauth.ms',
+      'super.users',
+    ].includes(key)
+  );
+}
+
 /** The command-line flags of `brook server`, already split into name -> value. */
 export interface ServerFlags {
   'node-id'?: string;
@@ -278,6 +302,7 @@ export function loadConfig(flags: ServerFlags): BrokerConfig {
   const unknownKeys: string[] = [];
   const settings: Record<string, string> = {};
   const topicDefaults: Record<string, string> = {};
+  const securityKeys: Record<string, string> = {};
   let clusterId: string | null = null;
   let rack: string | null = null;
   for (const [key, value] of Object.entries(file)) {
@@ -288,6 +313,7 @@ export function loadConfig(flags: ServerFlags): BrokerConfig {
     else if (key === 'cluster.id') clusterId = value;
     else if (key === 'broker.rack') rack = value;
     else if (CLUSTER_SECRET_KEYS.includes(key)) continue;
+    else if (isSecurityKey(key)) securityKeys[key] = value;
     else unknownKeys.push(key);
   }
   for (const [key, value] of Object.entries(flags))
@@ -330,6 +356,7 @@ export function loadConfig(flags: ServerFlags): BrokerConfig {
     rack,
     controllerClusterSecret,
     topicDefaults,
+    securityKeys,
     unknownKeys,
   };
   for (const def of SETTINGS) {

@@ -9,6 +9,7 @@ import { FrameAssembler, frameReads } from '../../protocol/frame';
 import { decodeRequestHeader, RequestHeader } from '../../protocol/header';
 import { ProtocolError, Reader } from '../../protocol/primitives';
 import { Logger } from '../logger';
+import { ConnectionSecurity, plaintextSecurity } from '../security/principal';
 import { MemoryBudget } from './memory-budget';
 
 /** Fetch's API key: the request whose answers are large, read from the log files. */
@@ -37,6 +38,8 @@ export interface ConnectionLimits {
   maxInflightFetches?: number;
   /** The listener's shared budget for request and unsent response bytes (none when absent). */
   budget?: MemoryBudget;
+  /** The listener's name and security protocol (a PLAINTEXT listener named PLAINTEXT when absent). */
+  security?: Pick<ConnectionSecurity, 'listenerName' | 'securityProtocol'>;
 }
 
 /**
@@ -82,6 +85,8 @@ export class Connection {
   private drainWaiters: (() => void)[] = [];
   /** When the last request arrived or the last response left (for connections.max.idle.ms). */
   lastActiveMs = Date.now();
+  /** Who the peer is: the listener sets it, TLS and SASL authentication update it. */
+  security: ConnectionSecurity;
   /** Set while the connection sits on a reserved slot and has not yet proved it is a broker. */
   private gate: ReservedGate | null = null;
   private held: Buffer[] = [];
@@ -99,6 +104,8 @@ export class Connection {
     private readonly logger: Logger,
   ) {
     this.remote = `${socket.remoteAddress}:${socket.remotePort}`;
+    this.security = plaintextSecurity(limits.security?.listenerName);
+    if (limits.security) this.security.securityProtocol = limits.security.securityProtocol;
     socket.setNoDelay(true);
     // Dead peers (a host that vanished without a FIN) are found by the kernel's probes.
     socket.setKeepAlive(true, KEEPALIVE_INITIAL_DELAY_MS);
