@@ -11,6 +11,7 @@ import { PARTITIONS_HELP, partitionsCommand } from './partitions-command';
 import { PRODUCE_HELP, produceCommand } from './produce-command';
 import { CONSUME_HELP, consumeCommand } from './consume-command';
 import { BENCH_HELP, benchCommand } from './bench-command';
+import { CERTS_HELP, certsCommand } from './certs-command';
 import { SERVER_HELP, serverCommand } from './server-command';
 import { TOPICS_HELP, topicsCommand } from './topics-command';
 
@@ -27,6 +28,7 @@ Commands:
   produce           lines from stdin or a file to a topic (see: brook produce --help)
   consume           records of a topic to stdout as text or JSON (see: brook consume --help)
   bench             produce or consume throughput with the bundled client (see: brook bench --help)
+  certs             a development CA, broker and client certificates for TLS (see: brook certs --help)
   help              show this help
 `;
 
@@ -52,6 +54,8 @@ export async function main(argv: string[]): Promise<number> {
         return await consumeCommand(rest);
       case 'bench':
         return await benchCommand(rest);
+      case 'certs':
+        return await certsCommand(rest);
       case undefined:
         process.stderr.write(HELP);
         return 2;
@@ -67,6 +71,7 @@ export async function main(argv: string[]): Promise<number> {
         else if (rest[0] === 'produce') process.stdout.write(PRODUCE_HELP);
         else if (rest[0] === 'consume') process.stdout.write(CONSUME_HELP);
         else if (rest[0] === 'bench') process.stdout.write(BENCH_HELP);
+        else if (rest[0] === 'certs') process.stdout.write(CERTS_HELP);
         else process.stdout.write(HELP);
         return 0;
       default:
