@@ -26,6 +26,8 @@ import { IncrementalAlterConfigs } from './44-incremental-alter-configs';
 import { AlterPartitionReassignments } from './45-alter-partition-reassignments';
 import { ListPartitionReassignments } from './46-list-partition-reassignments';
 import { OffsetDelete } from './47-offset-delete';
+import { DescribeUserScramCredentials } from './50-describe-user-scram-credentials';
+import { AlterUserScramCredentials } from './51-alter-user-scram-credentials';
 import { DescribeCluster } from './60-describe-cluster';
 import { DescribeTopicPartitions } from './75-describe-topic-partitions';
 import { OffsetForLeaderEpoch } from './23-offset-for-leader-epoch';
@@ -69,6 +71,8 @@ const schemas = [
   AlterPartitionReassignments,
   ListPartitionReassignments,
   OffsetDelete,
+  DescribeUserScramCredentials,
+  AlterUserScramCredentials,
   DescribeCluster,
   DescribeTopicPartitions,
   RaftVote,

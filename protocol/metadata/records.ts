@@ -122,6 +122,29 @@ export const RemoveTopicRecord = defineRecord({
   fields: [field('topicId', 'uuid')],
 });
 
+/** A user's SCRAM credential for one mechanism (1: SCRAM-SHA-256, 2: SCRAM-SHA-512); never the password. */
+export const UserScramCredentialRecord = defineRecord({
+  type: 11,
+  name: 'UserScramCredential',
+  version: 0,
+  fields: [
+    field('name', 'string'),
+    field('mechanism', 'int8'),
+    field('salt', 'bytes'),
+    field('storedKey', 'bytes'),
+    field('serverKey', 'bytes'),
+    field('iterations', 'int32'),
+  ],
+});
+
+/** Removes a user's SCRAM credential for one mechanism (KRaft's type 22). */
+export const RemoveUserScramCredentialRecord = defineRecord({
+  type: 22,
+  name: 'RemoveUserScramCredential',
+  version: 0,
+  fields: [field('name', 'string'), field('mechanism', 'int8')],
+});
+
 export const ProducerIdsRecord = defineRecord({
   type: 15,
   name: 'ProducerIds',
@@ -141,8 +164,10 @@ const SCHEMAS = [
   FenceBrokerRecord,
   UnfenceBrokerRecord,
   RemoveTopicRecord,
+  UserScramCredentialRecord,
   ProducerIdsRecord,
   NoOpRecord,
+  RemoveUserScramCredentialRecord,
 ] as const;
 
 export const METADATA_RECORDS: MetadataRecordSchema[] = [...SCHEMAS];

@@ -24,6 +24,7 @@ import { OFFSETS_TOPIC } from '../../protocol/topic-names';
 import { GroupCoordinator, offsetsPartitionFor } from '../group/coordinator';
 import { OffsetsLog } from '../group/offset-store';
 import { BrokerLifecycle } from '../controller/broker-lifecycle';
+import type { ScramSettings } from '../controller/scram-users';
 import { ReplicaManager } from '../replica/replica-manager';
 import { KafkaConnection } from '../net/kafka-connection';
 import { checkMetaProperties } from './meta-properties';
@@ -50,6 +51,8 @@ export interface BrokerSettings {
   /** brook.max.partitions and brook.max.broker.partitions (unbounded when absent). */
   maxPartitions?: number;
   maxBrokerPartitions?: number;
+  /** SCRAM users: brook.max.scram.users, brook.max.scram.credentials.per.request, bootstrap users (defaults when absent). */
+  scram?: Partial<ScramSettings>;
   /** brook.auto.create.topics.per.second (unbounded when absent). */
   autoCreateTopicsPerSecond?: number;
   /** max.request.partition.size.limit: most partitions in one DescribeTopicPartitions answer (default 2000). */
@@ -171,6 +174,7 @@ export class Broker {
         leaderRebalance: settings.leaderRebalance,
         maxPartitions: settings.maxPartitions,
         maxBrokerPartitions: settings.maxBrokerPartitions,
+        scram: settings.scram,
       },
       snapshotEveryEntries: settings.metadataSnapshotIntervalEntries ?? 5000,
       metadataMaxEntryBytes: settings.metadataMaxEntryBytes,

@@ -46,6 +46,10 @@ export interface BrokerConfig {
   maxPartitionsPerRequest: number;
   maxPartitions: number;
   maxBrokerPartitions: number;
+  /** brook.max.scram.users */
+  maxScramUsers: number;
+  /** brook.max.scram.credentials.per.request */
+  maxScramCredentialsPerRequest: number;
   autoCreateTopicsPerSecond: number;
   maxRequestPartitionSizeLimit: number;
   tailCacheBytes: number;

@@ -132,6 +132,24 @@ export const SETTINGS: SettingDef[] = [
       'partition replicas one broker may host; a creation that would place more on any broker is refused (POLICY_VIOLATION)',
   },
   {
+    key: 'brook.max.scram.users',
+    field: 'maxScramUsers',
+    kind: 'int',
+    defaultValue: 10000,
+    min: 1,
+    about:
+      'users with SCRAM credentials in the whole cluster; an AlterUserScramCredentials upsertion for a new user past it is refused (POLICY_VIOLATION)',
+  },
+  {
+    key: 'brook.max.scram.credentials.per.request',
+    field: 'maxScramCredentialsPerRequest',
+    kind: 'int',
+    defaultValue: 1000,
+    min: 1,
+    about:
+      'deletions plus upsertions in one AlterUserScramCredentials, and users named in one DescribeUserScramCredentials (INVALID_REQUEST past it)',
+  },
+  {
     key: 'brook.auto.create.topics.per.second',
     field: 'autoCreateTopicsPerSecond',
     kind: 'int',

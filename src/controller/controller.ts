@@ -12,6 +12,15 @@ import { MetadataRecordInput } from '../../protocol/metadata/records';
 import { ZERO_TOPIC_ID, collidingTopic, validateTopicName } from '../../protocol/topic-names';
 import { partitionDirNameFits } from '../log/on-disk-names';
 import { BrokerEndpoint, MetadataImage, PartitionInfo } from './metadata-image';
+import {
+  AlterScramResult,
+  alterScramCredentials,
+  bootstrapScramRecords,
+  DEFAULT_SCRAM_USERS_MAX,
+  ScramDeletion,
+  ScramSettings,
+  ScramUpsertion,
+} from './scram-users';
 
 export const PRODUCER_ID_BLOCK_SIZE = 1000;
 const NO_LEADER = -1;
@@ -33,6 +42,8 @@ export interface ControllerSettings {
    * without waiting for its session to expire. Off when absent or not positive.
    */
   brokerDisconnectGraceMs?: number;
+  /** SCRAM user limits and bootstrap users; defaults and none when absent. */
+  scram?: Partial<ScramSettings>;
 }
 
 /** What the cluster holds now, for the partition limits: partitions, and replicas per broker. */
@@ -771,6 +782,17 @@ export class Controller {
       },
     }));
     return { records, result: { errorCode: ErrorCode.NONE, errorMessage: null } };
+  }
+
+  /** AlterUserScramCredentials (see scram-users.ts). */
+  alterScramCredentials(deletions: ScramDeletion[], upsertions: ScramUpsertion[]): Decision<AlterScramResult[]> {
+    const usersMax = this.settings.scram?.usersMax ?? DEFAULT_SCRAM_USERS_MAX;
+    return alterScramCredentials(this.image, { usersMax }, deletions, upsertions);
+  }
+
+  /** The configured bootstrap SCRAM users this cluster does not have yet. */
+  bootstrapScramUsers(): MetadataRecordInput[] {
+    return bootstrapScramRecords(this.image, this.settings.scram?.bootstrapUsers ?? []);
   }
 
   allocateProducerIds(

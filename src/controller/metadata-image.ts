@@ -3,6 +3,8 @@
 // answer Metadata from it; the controller decides from it.
 
 import { decodeMetadataRecord, encodeMetadataRecord, MetadataRecord } from '../../protocol/metadata/records';
+import { CredentialStore, ScramCredential, ScramMechanism } from '../security/scram';
+import { scramMechanismOfType, scramMechanismType } from './scram-users';
 
 export interface BrokerEndpoint {
   name: string;
@@ -40,12 +42,14 @@ export interface TopicInfo {
   partitions: Map<number, PartitionInfo>;
 }
 
-export class MetadataImage {
+export class MetadataImage implements CredentialStore {
   readonly brokers = new Map<number, BrokerInfo>();
   readonly topicsById = new Map<string, TopicInfo>();
   readonly topicsByName = new Map<string, TopicInfo>();
   /** resourceType -> resourceName -> config name -> value. */
   readonly configs = new Map<number, Map<string, Map<string, string>>>();
+  /** user -> mechanism -> SCRAM credential (UserScramCredential records; never a password). */
+  readonly scramUsers = new Map<string, Map<ScramMechanism, ScramCredential>>();
   nextProducerId = 0;
   /** Offset of the last record applied (-1: none). */
   lastOffset = -1;
@@ -131,6 +135,31 @@ export class MetadataImage {
         else entries.set(d.name, d.value);
         break;
       }
+      case 'UserScramCredential': {
+        // A mechanism type this node does not know is skipped, as an unknown config would be:
+        // nothing can authenticate with it here.
+        const mechanism = scramMechanismOfType(d.mechanism);
+        if (!mechanism) break;
+        let byMechanism = this.scramUsers.get(d.name);
+        if (!byMechanism) this.scramUsers.set(d.name, (byMechanism = new Map()));
+        // Copies: the decoded fields may be views into a whole log entry's buffer.
+        byMechanism.set(mechanism, {
+          mechanism,
+          salt: Buffer.from(d.salt),
+          iterations: d.iterations,
+          storedKey: Buffer.from(d.storedKey),
+          serverKey: Buffer.from(d.serverKey),
+        });
+        break;
+      }
+      case 'RemoveUserScramCredential': {
+        const mechanism = scramMechanismOfType(d.mechanism);
+        const byMechanism = this.scramUsers.get(d.name);
+        if (!mechanism || !byMechanism) break;
+        byMechanism.delete(mechanism);
+        if (byMechanism.size === 0) this.scramUsers.delete(d.name);
+        break;
+      }
       case 'ProducerIds':
         this.nextProducerId = Math.max(this.nextProducerId, d.nextProducerId);
         break;
@@ -147,6 +176,16 @@ export class MetadataImage {
 
   topicConfigs(name: string): Record<string, string> {
     return Object.fromEntries(this.configs.get(2)?.get(name) ?? []);
+  }
+
+  /** The user's credential for a mechanism (CredentialStore: what SASL/SCRAM and HTTP Basic check). */
+  scramCredential(user: string, mechanism: ScramMechanism): ScramCredential | undefined {
+    return this.scramUsers.get(user)?.get(mechanism);
+  }
+
+  /** Users with at least one SCRAM credential, sorted by name. */
+  scramUserNames(): string[] {
+    return [...this.scramUsers.keys()].sort();
   }
 
   unfencedBrokers(): BrokerInfo[] {
@@ -184,6 +223,20 @@ export class MetadataImage {
           records.push({ type: 'Config', data: { resourceType, resourceName, name, value } });
       }
     }
+    for (const name of this.scramUserNames()) {
+      for (const c of this.scramUsers.get(name)!.values())
+        records.push({
+          type: 'UserScramCredential',
+          data: {
+            name,
+            mechanism: scramMechanismType(c.mechanism),
+            salt: c.salt,
+            storedKey: c.storedKey,
+            serverKey: c.serverKey,
+            iterations: c.iterations,
+          },
+        });
+    }
     if (this.nextProducerId > 0)
       records.push({
         type: 'ProducerIds',
@@ -217,6 +270,7 @@ export class MetadataImage {
     this.topicsById.clear();
     this.topicsByName.clear();
     this.configs.clear();
+    this.scramUsers.clear();
     this.nextProducerId = 0;
     const image = this;
     let at = 0;
@@ -245,6 +299,12 @@ export class MetadataImage {
           .sort((a, b) => a.partitionId - b.partitionId)
           .map((p) => [p.partitionId, p.replicas, p.isr, p.leader, p.leaderEpoch, p.partitionEpoch]),
       ]);
-    return JSON.stringify({ brokers, topics, nextProducerId: this.nextProducerId });
+    const scramUsers = this.scramUserNames().map((name) => [
+      name,
+      [...this.scramUsers.get(name)!.values()]
+        .map((c) => [c.mechanism, c.iterations, c.storedKey.toString('base64')])
+        .sort(),
+    ]);
+    return JSON.stringify({ brokers, topics, nextProducerId: this.nextProducerId, scramUsers });
   }
 }

@@ -46,6 +46,7 @@ import {
   seededRandom,
 } from './controller';
 import { MetadataImage } from './metadata-image';
+import { AlterScramResult, ScramDeletion, ScramUpsertion } from './scram-users';
 import { QuorumStorage } from '../raft/quorum-storage';
 
 /** Longest a metadata write waits for its commit before the caller gets NOT_CONTROLLER. */
@@ -805,6 +806,32 @@ export class MetadataQuorum implements ControllerRequests {
     }
     this.appliedIndex = entry.index;
     this.notifyCaughtUp();
+    this.maybeBootstrapScramUsers(entry);
+  }
+
+  /** The term whose bootstrap SCRAM users were written (-1: none yet). */
+  private scramBootstrapTerm = -1;
+
+  /**
+   * Once per leadership, as soon as the leader has applied an entry of its own term (its
+   * no-op: the image then holds everything committed before it), the configured bootstrap
+   * SCRAM users that do not exist yet are written. A credential changed since is never
+   * overwritten, since the image is complete when the decision is made.
+   */
+  private maybeBootstrapScramUsers(entry: Entry): void {
+    if (!this.isLeader || entry.term !== this.term || this.scramBootstrapTerm === this.term) return;
+    if ((this.options.controller.scram?.bootstrapUsers ?? []).length === 0) return;
+    this.scramBootstrapTerm = this.term;
+    void this.decide((c) => {
+      const records = c.bootstrapScramUsers();
+      return { records, result: records.length };
+    }, 0)
+      .then((written) => {
+        if (written > 0) this.options.logger.info('bootstrap SCRAM credentials written', { credentials: written });
+      })
+      .catch((error) =>
+        this.options.logger.warn('bootstrap SCRAM users not written', { error: (error as Error).message }),
+      );
   }
 
   private notifyCaughtUp(): void {
@@ -964,6 +991,17 @@ export class MetadataQuorum implements ControllerRequests {
       (c) => c.createPartitions(name, count),
       { errorCode: ErrorCode.NOT_CONTROLLER, errorMessage: 'this node is not the active controller' },
       (message) => ({ errorCode: ErrorCode.POLICY_VIOLATION, errorMessage: message }),
+    );
+  }
+
+  /** AlterUserScramCredentials at the active controller: answered once committed. */
+  alterScramCredentials(deletions: ScramDeletion[], upsertions: ScramUpsertion[]): Promise<AlterScramResult[]> {
+    const answer = (errorCode: number, errorMessage: string) =>
+      [...deletions, ...upsertions].map((c) => ({ user: c.name, errorCode, errorMessage }));
+    return this.decide(
+      (c) => c.alterScramCredentials(deletions, upsertions),
+      answer(ErrorCode.NOT_CONTROLLER, 'this node is not the active controller'),
+      (message) => answer(ErrorCode.POLICY_VIOLATION, message),
     );
   }
 

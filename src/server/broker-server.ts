@@ -20,6 +20,7 @@ import { HttpServer } from '../http/http-server';
 import { MemoryBudget } from '../net/memory-budget';
 import { KafkaListener } from '../net/kafka-listener';
 import { brokerTopicDefaults, logManagerOptions } from './settings';
+import { BOOTSTRAP_SCRAM_USERS_KEY, parseBootstrapScramUsers } from '../security/scram-bootstrap';
 
 /** How long a failed start waits for what it started to stop. */
 const STARTUP_CLEANUP_MS = 5000;
@@ -112,6 +113,8 @@ export function stopOnLogDirectoryFailure(
 const CONTROLLED_SHUTDOWN_MS = 5000;
 
 export async function startBroker(config: BrokerConfig, logger: Logger): Promise<RunningBroker> {
+  // Hashed before anything opens, so that a bad entry stops the start cleanly.
+  const bootstrapScramUsers = parseBootstrapScramUsers(config.securityKeys[BOOTSTRAP_SCRAM_USERS_KEY]);
   const dataDir = path.resolve(config.dataDir);
   const logOptions = logManagerOptions(config, dataDir, logger);
   let broker: Broker | undefined;
@@ -132,6 +135,11 @@ export async function startBroker(config: BrokerConfig, logger: Logger): Promise
     maxPartitionsPerRequest: config.maxPartitionsPerRequest,
     maxPartitions: config.maxPartitions,
     maxBrokerPartitions: config.maxBrokerPartitions,
+    scram: {
+      usersMax: config.maxScramUsers,
+      credentialsPerRequestMax: config.maxScramCredentialsPerRequest,
+      bootstrapUsers: bootstrapScramUsers,
+    },
     autoCreateTopicsPerSecond: config.autoCreateTopicsPerSecond,
     maxRequestPartitionSizeLimit: config.maxRequestPartitionSizeLimit,
     fetchMaxBytes: config.fetchMaxBytes,

@@ -27,6 +27,8 @@ import { incrementalAlterConfigs } from './44-incremental-alter-configs';
 import { alterPartitionReassignments } from './45-alter-partition-reassignments';
 import { listPartitionReassignments } from './46-list-partition-reassignments';
 import { offsetDelete } from './47-offset-delete';
+import { describeUserScramCredentials } from './50-describe-user-scram-credentials';
+import { alterUserScramCredentials } from './51-alter-user-scram-credentials';
 import { describeCluster } from './60-describe-cluster';
 import { describeTopicPartitions } from './75-describe-topic-partitions';
 
@@ -56,6 +58,8 @@ export const handlers: ApiHandler[] = [
   alterPartitionReassignments,
   listPartitionReassignments,
   offsetDelete,
+  describeUserScramCredentials,
+  alterUserScramCredentials,
   describeCluster,
   describeTopicPartitions,
 ];

@@ -1,0 +1,49 @@
+// AlterUserScramCredentials (key 51), version 0 (KIP-554). The active controller decides
+// (src/controller/scram-users.ts, Kafka's ScramControlManager rules) and answers once the
+// credential records are committed to the metadata log; another node forwards the request
+// to it and passes its answer back, as CreateTopics does. The client sends the salt and
+// the salted password, never the password. More deletions plus upsertions than
+// brook.max.scram.credentials.per.request refuse the request whole (INVALID_REQUEST for
+// every user named).
+
+import { ApiKey } from '../../../protocol/api-keys';
+import { ErrorCode } from '../../../protocol/errors';
+import { ApiHandler } from '../api-handler';
+import { DEFAULT_SCRAM_CREDENTIALS_PER_REQUEST_MAX } from '../../controller/scram-users';
+
+export const alterUserScramCredentials: ApiHandler<typeof ApiKey.AlterUserScramCredentials> = {
+  apiKey: ApiKey.AlterUserScramCredentials,
+  name: 'AlterUserScramCredentials',
+  minVersion: 0,
+  maxVersion: 0,
+  async handle(ctx, request) {
+    const { broker, header } = ctx;
+    const max = broker.settings.scram?.credentialsPerRequestMax ?? DEFAULT_SCRAM_CREDENTIALS_PER_REQUEST_MAX;
+    if (request.deletions.length + request.upsertions.length > max)
+      return {
+        throttleTimeMs: 0,
+        results: users(request).map((user) => ({
+          user,
+          errorCode: ErrorCode.INVALID_REQUEST,
+          errorMessage: `At most ${max} credentials may be altered in one request (brook.max.scram.credentials.per.request).`,
+        })),
+      };
+    if (!broker.quorum.isLeader) {
+      const forwarded = await broker.forwardToController(this.apiKey, header.apiVersion, request);
+      return forwarded ?? this.errorResponse(request, ErrorCode.NOT_CONTROLLER, header.apiVersion);
+    }
+    const results = await broker.quorum.alterScramCredentials(request.deletions, request.upsertions);
+    return { throttleTimeMs: 0, results };
+  },
+  errorResponse(request, errorCode) {
+    return {
+      throttleTimeMs: 0,
+      results: users(request).map((user) => ({ user, errorCode, errorMessage: null })),
+    };
+  },
+};
+
+/** Each user the request names, once, in request order. */
+function users(request: { deletions: { name: string }[]; upsertions: { name: string }[] } | undefined): string[] {
+  return [...new Set([...(request?.deletions ?? []), ...(request?.upsertions ?? [])].map((c) => c.name))];
+}
