@@ -1,6 +1,8 @@
 // The bundled admin client: topics (create, delete, describe with offsets and configs,
 // alter configs, add partitions), consumer groups (list across brokers, describe, reset
-// offsets of an empty group, delete) and the cluster (brokers, controller, cluster id). Writes go
+// offsets of an empty group, delete), the cluster (brokers, controller, cluster id) and SCRAM
+// users (describe; set and delete, the password salted and hashed here so that it never
+// travels). Writes go
 // to the controller the metadata names (any Brook broker would forward them), and are sent
 // again while the answer is NOT_CONTROLLER (the controller moved), as Kafka's admin client
 // does; Kafka errors become KafkaError with the error's name and the broker's message.
@@ -11,6 +13,14 @@ import { ClientOptions, Cluster, KafkaError, PartitionMetadata } from './cluster
 import { decodeAssignmentBytes } from '../../protocol/consumer-protocol';
 import { ApiKey } from '../../protocol/api-keys';
 import type { RequestInput, Response } from '../../protocol/apis';
+import { randomBytes } from 'node:crypto';
+import {
+  saltedPassword,
+  SCRAM_ITERATIONS_MIN,
+  SCRAM_SALT_BYTES,
+  ScramMechanism,
+  isScramMechanism,
+} from '../security/scram';
 
 /** How long a controller write is retried while the answer is NOT_CONTROLLER. */
 const CONTROLLER_RETRY_MS = 30_000;
@@ -37,6 +47,24 @@ export interface GroupDescription {
   protocol: string;
   members: { memberId: string; clientId: string; clientHost: string; assignment: Record<string, number[]> }[];
   offsets: { topic: string; partition: number; offset: number; logEndOffset: number; lag: number }[];
+}
+
+/** A change to one user's SCRAM credential for one mechanism. */
+export type ScramAlteration =
+  | { kind: 'upsert'; user: string; mechanism: ScramMechanism; password: string; iterations?: number }
+  | { kind: 'delete'; user: string; mechanism: ScramMechanism };
+
+export interface ScramUserDescription {
+  user: string;
+  credentials: { mechanism: ScramMechanism | `UNKNOWN(${number})`; iterations: number }[];
+}
+
+/** The protocol's SCRAM mechanism numbers (Kafka's ScramMechanism.type). */
+const SCRAM_MECHANISM_TYPES: Record<ScramMechanism, number> = { 'SCRAM-SHA-256': 1, 'SCRAM-SHA-512': 2 };
+
+function scramMechanismName(type: number): ScramMechanism | `UNKNOWN(${number})` {
+  const name = type === 1 ? 'SCRAM-SHA-256' : type === 2 ? 'SCRAM-SHA-512' : '';
+  return isScramMechanism(name) ? name : `UNKNOWN(${type})`;
 }
 
 export class Admin {
@@ -220,6 +248,71 @@ export class Admin {
       controllerId: this.cluster.controllerId,
       brokers: [...this.cluster.brokers].map(([nodeId, b]) => ({ nodeId, ...b })).sort((a, b) => a.nodeId - b.nodeId),
     };
+  }
+
+  /**
+   * Sets and deletes SCRAM credentials in one request, as Kafka's
+   * Admin.alterUserScramCredentials: each upsertion gets a fresh 32-byte salt and is
+   * salted here (PBKDF2, `iterations`, default 4096); only the salt and the salted password
+   * are sent. Resolves with one result per user; `errorCode` 0 is success.
+   */
+  async alterUserScramCredentials(
+    alterations: ScramAlteration[],
+  ): Promise<{ user: string; errorCode: number; errorMessage: string | null }[]> {
+    const deletions: { name: string; mechanism: number }[] = [];
+    const upsertions: { name: string; mechanism: number; iterations: number; salt: Buffer; saltedPassword: Buffer }[] =
+      [];
+    for (const a of alterations) {
+      const mechanism = SCRAM_MECHANISM_TYPES[a.mechanism];
+      if (a.kind === 'delete') {
+        deletions.push({ name: a.user, mechanism });
+        continue;
+      }
+      const iterations = a.iterations ?? SCRAM_ITERATIONS_MIN;
+      const salt = randomBytes(SCRAM_SALT_BYTES);
+      upsertions.push({
+        name: a.user,
+        mechanism,
+        iterations,
+        salt,
+        // The broker refuses iterations out of bounds; PBKDF2 runs only on accepted counts
+        // so that a mistyped huge count cannot hang the client.
+        saltedPassword:
+          Number.isInteger(iterations) && iterations > 0 && iterations <= 1_000_000
+            ? saltedPassword(a.mechanism, a.password, salt, iterations)
+            : Buffer.alloc(0),
+      });
+    }
+    const answer = await this.toController(ApiKey.AlterUserScramCredentials, { deletions, upsertions }, (a) =>
+      a.results.map((r: { errorCode: number }) => r.errorCode),
+    );
+    return answer.results.map((r) => ({ user: r.user, errorCode: r.errorCode, errorMessage: r.errorMessage }));
+  }
+
+  /**
+   * The SCRAM mechanisms and iteration counts of `users` (every user when absent), as
+   * Kafka's Admin.describeUserScramCredentials; a user that does not exist (or another
+   * per-user error) throws KafkaError. Any broker answers from its metadata.
+   */
+  async describeUserScramCredentials(users?: string[]): Promise<ScramUserDescription[]> {
+    const broker = await this.cluster.anyBroker();
+    const answer = await broker.request(ApiKey.DescribeUserScramCredentials, {
+      users: users && users.length > 0 ? users.map((name) => ({ name })) : null,
+    });
+    if (answer.errorCode !== ErrorCode.NONE)
+      throw new KafkaError(answer.errorCode, 'describe SCRAM users', answer.errorMessage ?? null);
+    const failed = answer.results.find((r) => r.errorCode !== ErrorCode.NONE);
+    if (failed)
+      throw new KafkaError(failed.errorCode, `describe SCRAM user ${failed.user}`, failed.errorMessage ?? null);
+    return answer.results
+      .map((r) => ({
+        user: r.user,
+        credentials: r.credentialInfos.map((c) => ({
+          mechanism: scramMechanismName(c.mechanism),
+          iterations: c.iterations,
+        })),
+      }))
+      .sort((a, b) => (a.user < b.user ? -1 : a.user > b.user ? 1 : 0));
   }
 
   /** Every group known to any broker (each coordinates its own). */
