@@ -14,6 +14,7 @@ import { BENCH_HELP, benchCommand } from './bench-command';
 import { CERTS_HELP, certsCommand } from './certs-command';
 import { SERVER_HELP, serverCommand } from './server-command';
 import { TOPICS_HELP, topicsCommand } from './topics-command';
+import { USERS_HELP, usersCommand } from './users-command';
 
 const HELP = `Usage: brook <command> [options]
 
@@ -24,6 +25,7 @@ Commands:
   topics            create, list, describe (offsets, configs), delete, alter-config topics
   groups            list, describe (with lag), reset-offsets, delete consumer groups
   cluster status    the metadata quorum (leader, term, commit index, voter lag) and brokers
+  users             list, set (password from stdin or prompt), delete SCRAM users
   partitions        reassign replicas between brokers, list reassignments in progress
   produce           lines from stdin or a file to a topic (see: brook produce --help)
   consume           records of a topic to stdout as text or JSON (see: brook consume --help)
@@ -48,6 +50,8 @@ export async function main(argv: string[]): Promise<number> {
         return await clusterCommand(rest);
       case 'partitions':
         return await partitionsCommand(rest);
+      case 'users':
+        return await usersCommand(rest);
       case 'produce':
         return await produceCommand(rest);
       case 'consume':
@@ -68,6 +72,7 @@ export async function main(argv: string[]): Promise<number> {
         else if (rest[0] === 'groups') process.stdout.write(GROUPS_HELP);
         else if (rest[0] === 'cluster') process.stdout.write(CLUSTER_HELP);
         else if (rest[0] === 'partitions') process.stdout.write(PARTITIONS_HELP);
+        else if (rest[0] === 'users') process.stdout.write(USERS_HELP);
         else if (rest[0] === 'produce') process.stdout.write(PRODUCE_HELP);
         else if (rest[0] === 'consume') process.stdout.write(CONSUME_HELP);
         else if (rest[0] === 'bench') process.stdout.write(BENCH_HELP);
