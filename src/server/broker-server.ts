@@ -20,7 +20,7 @@ import { HttpServer } from '../http/http-server';
 import { MemoryBudget } from '../net/memory-budget';
 import { KafkaListener } from '../net/kafka-listener';
 import { brokerTopicDefaults, logManagerOptions } from './settings';
-import { BOOTSTRAP_SCRAM_USERS_KEY, parseBootstrapScramUsers } from '../security/scram-bootstrap';
+import { BOOTSTRAP_SCRAM_USERS_KEY, parseBootstrapScramUsers } from './scram-bootstrap';
 
 /** How long a failed start waits for what it started to stop. */
 const STARTUP_CLEANUP_MS = 5000;

@@ -18,7 +18,7 @@ import {
   SCRAM_USER_NAME_BYTES_MAX,
 } from '../../src/controller/scram-users';
 import { deriveScramCredential, saltedPassword, verifyScramPassword } from '../../src/security/scram';
-import { parseBootstrapScramUsers } from '../../src/security/scram-bootstrap';
+import { parseBootstrapScramUsers } from '../../src/server/scram-bootstrap';
 
 const SALT = Buffer.alloc(32, 7);
 

@@ -13,7 +13,7 @@ import {
   scramKeyBytes,
   SCRAM_ITERATIONS_MAX,
   SCRAM_ITERATIONS_MIN,
-} from './scram';
+} from '../security/scram';
 
 export const BOOTSTRAP_SCRAM_USERS_KEY = 'brook.security.bootstrap.scram.users';
 /** Most entries the key may hold (each costs a PBKDF2 at start-up). */
