@@ -40,7 +40,8 @@ export class FrameAssembler {
   private pieceFilled = 0;
   private frameFilled = 0;
 
-  constructor(private readonly maxFrameBytes: number) {}
+  /** `maxFrameBytes` may be a function, asked at each frame (a bound that changes with the connection's state). */
+  constructor(private readonly maxFrameBytes: number | (() => number)) {}
 
   /** Bytes received that are not yet part of a complete frame. */
   get bufferedBytes(): number {
@@ -99,8 +100,9 @@ export class FrameAssembler {
   private parseScratch(frames: Buffer[]): void {
     while (this.end - this.start >= SIZE_PREFIX_BYTES) {
       const size = this.scratch.readInt32BE(this.start);
-      if (size < 0 || size > this.maxFrameBytes) {
-        throw new ProtocolError(`frame size ${size} outside 0..${this.maxFrameBytes}`);
+      const max = typeof this.maxFrameBytes === 'number' ? this.maxFrameBytes : this.maxFrameBytes();
+      if (size < 0 || size > max) {
+        throw new ProtocolError(`frame size ${size} outside 0..${max}`);
       }
       const available = this.end - this.start - SIZE_PREFIX_BYTES;
       if (available >= size) {

@@ -15,11 +15,13 @@ import { LeaveGroup } from './13-leave-group';
 import { SyncGroup } from './14-sync-group';
 import { DescribeGroups } from './15-describe-groups';
 import { ListGroups } from './16-list-groups';
+import { SaslHandshake } from './17-sasl-handshake';
 import { ApiVersions } from './18-api-versions';
 import { CreateTopics } from './19-create-topics';
 import { DeleteTopics } from './20-delete-topics';
 import { InitProducerId } from './22-init-producer-id';
 import { DescribeConfigs } from './32-describe-configs';
+import { SaslAuthenticate } from './36-sasl-authenticate';
 import { CreatePartitions } from './37-create-partitions';
 import { DeleteGroups } from './42-delete-groups';
 import { IncrementalAlterConfigs } from './44-incremental-alter-configs';
@@ -60,11 +62,13 @@ const schemas = [
   SyncGroup,
   DescribeGroups,
   ListGroups,
+  SaslHandshake,
   ApiVersions,
   CreateTopics,
   DeleteTopics,
   InitProducerId,
   DescribeConfigs,
+  SaslAuthenticate,
   CreatePartitions,
   DeleteGroups,
   IncrementalAlterConfigs,

@@ -2,6 +2,9 @@
 // advertised range, decodes the body with the schema codec, runs the handler and encodes
 // its response frame. Unknown API keys close the connection, as Kafka does; a known API at
 // an unsupported version is answered with UNSUPPORTED_VERSION where its layout is known.
+// Requests of a connection that has not authenticated (a SASL listener before SaslAuthenticate
+// succeeded) never reach a handler other than ApiVersions: the connection's SASL gate keeps
+// them, and the check here closes the connection should one slip through.
 
 import { requestCodec, responseCodec } from '../../protocol/codec';
 import { ErrorCode } from '../../protocol/errors';
@@ -17,6 +20,9 @@ import { handlers } from './apis';
 import type { Broker } from './broker';
 import { apiVersionsBody } from './apis/18-api-versions';
 
+/** What an unauthenticated connection may have dispatched (the SASL gate answers the SASL APIs itself). */
+const PRE_AUTHENTICATION_APIS = new Set<number>([API_VERSIONS_KEY]);
+
 export class BrokerDispatcher implements Dispatcher {
   private readonly table = new Map<number, ApiHandler>();
 
@@ -25,6 +31,13 @@ export class BrokerDispatcher implements Dispatcher {
   }
 
   dispatch(header: RequestHeader, body: Reader, connection: Connection): Promise<DispatchResult> | DispatchResult {
+    if (!connection.security.authenticated && !PRE_AUTHENTICATION_APIS.has(header.apiKey)) {
+      this.broker.logger.warn('request before authentication, closing connection', {
+        apiKey: header.apiKey,
+        remote: connection.remote,
+      });
+      return 'close';
+    }
     const handler = this.table.get(header.apiKey);
     if (!handler) {
       this.broker.logger.warn('unknown api key, closing connection', {
@@ -73,6 +86,15 @@ export class BrokerDispatcher implements Dispatcher {
     }
     metrics.requestFinished(header.apiKey, startedNs, outcome);
     return this.encode(header, outcome);
+  }
+
+  /** The request's own response with `errorCode` everywhere (see Dispatcher.errorResponse). */
+  errorResponse(header: RequestHeader, body: Reader, errorCode: number): Buffer[] | null {
+    const handler = this.table.get(header.apiKey);
+    if (!handler || header.apiVersion < handler.minVersion || header.apiVersion > handler.maxVersion) return null;
+    const request = requestCodec(header.apiKey, header.apiVersion).decode(body);
+    const result = this.encode(header, handler.errorResponse(request, errorCode, header.apiVersion));
+    return Array.isArray(result) ? result : null;
   }
 
   private encode(header: RequestHeader, response: unknown): DispatchResult {

@@ -256,7 +256,9 @@ export function readClusterSecret(keys: Record<string, string>): Buffer | null {
 /** Config keys kept raw for the security modules (see BrokerConfig.securityKeys). */
 export function isSecurityKey(key: string): boolean {
   return (
-    /^(ssl|sasl|listener\.name|principal\.builder|brook\.security|brook\.http\.auth|brook\.http\.tls)\./.test(key) ||
+    /^(ssl|sasl|listener\.name|principal\.builder|brook\.security|brook\.sasl|brook\.http\.auth|brook\.http\.tls)\./.test(
+      key,
+    ) ||
     [
       'listeners',
       'listener.security.protocol.map',
@@ -264,6 +266,7 @@ export function isSecurityKey(key: string): boolean {
       'security.inter.broker.protocol',
       'controller.listener.names',
       'connections.max.reauth.ms',
+      'connection.failed.authentication.delay.ms',
       'super.users',
     ].includes(key)
   );

@@ -2,14 +2,20 @@
 // requests concurrently (pipelining) but sends responses strictly in request order, as
 // Kafka requires, and stops reading from the socket while too many requests are in flight.
 // A frame that cannot be parsed closes this connection with one log line; nothing a client
-// sends can throw past this file.
+// sends can throw past this file. On a SASL listener every frame passes the connection's
+// SASL authenticator first (src/security/sasl/authenticator.ts): until it has
+// authenticated, the connection dispatches nothing but ApiVersions.
 
 import { Socket } from 'node:net';
 import { FrameAssembler, frameReads } from '../../protocol/frame';
 import { decodeRequestHeader, RequestHeader } from '../../protocol/header';
 import { ProtocolError, Reader } from '../../protocol/primitives';
 import { Logger } from '../logger';
-import { ConnectionSecurity, plaintextSecurity } from '../security/principal';
+import { normalizePeerAddress } from '../config/config';
+import { ErrorCode } from '../../protocol/errors';
+import { ConnectionSecurity, plaintextSecurity, usesSasl } from '../security/principal';
+import type { GateAction, SaslAuthenticator } from '../security/sasl/authenticator';
+import type { SaslListener } from '../security/sasl/listener';
 import { MemoryBudget } from './memory-budget';
 
 /** Fetch's API key: the request whose answers are large, read from the log files. */
@@ -20,6 +26,11 @@ export type DispatchResult = Buffer[] | 'no-response' | 'close';
 
 export interface Dispatcher {
   dispatch(header: RequestHeader, body: Reader, connection: Connection): Promise<DispatchResult> | DispatchResult;
+  /**
+   * The request's own response carrying `errorCode` (for a request refused by the SASL
+   * gate, as Kafka answers one with ILLEGAL_SASL_STATE); nothing when it cannot be built.
+   */
+  errorResponse?(header: RequestHeader, body: Reader, errorCode: number): Buffer[] | null;
 }
 
 export interface ConnectionLimits {
@@ -40,6 +51,8 @@ export interface ConnectionLimits {
   budget?: MemoryBudget;
   /** The listener's name and security protocol (a PLAINTEXT listener named PLAINTEXT when absent). */
   security?: Pick<ConnectionSecurity, 'listenerName' | 'securityProtocol'>;
+  /** The SASL side of a SASL_PLAINTEXT or SASL_SSL listener (required there: without it such a connection is refused). */
+  sasl?: SaslListener;
 }
 
 /**
@@ -61,6 +74,8 @@ interface Pending {
   /** The request frame's size, taken from the budget until the request is answered. */
   requestBytes: number;
   fetch: boolean;
+  /** The connection closes once this response is written (a failed SASL authentication). */
+  closeAfter?: boolean;
 }
 
 let nextConnectionId = 1;
@@ -96,6 +111,11 @@ export class Connection {
   private unsentBytes = 0;
   /** Set while held frames wait for the memory budget (the callback it will call). */
   private budgetWait: (() => void) | null = null;
+  /** The SASL gate on a SASL listener, null elsewhere. */
+  private readonly sasl: SaslAuthenticator | null = null;
+  /** Set once SASL authentication failed: nothing more is read, the close is under way. */
+  private saslFailing = false;
+  private saslFailureTimer: NodeJS.Timeout | undefined;
 
   constructor(
     readonly socket: Socket,
@@ -106,6 +126,18 @@ export class Connection {
     this.remote = `${socket.remoteAddress}:${socket.remotePort}`;
     this.security = plaintextSecurity(limits.security?.listenerName);
     if (limits.security) this.security.securityProtocol = limits.security.securityProtocol;
+    if (usesSasl(this.security.securityProtocol)) {
+      if (limits.sasl) {
+        const address = normalizePeerAddress(socket.remoteAddress ?? '');
+        this.sasl = limits.sasl.authenticator(this.security, address, this.remote);
+      } else {
+        // A SASL listener without its SASL settings must not serve anyone unauthenticated.
+        this.security.authenticated = false;
+        this.logger.error('closing connection: SASL listener without SASL settings', { remote: this.remote });
+        this.saslFailing = true;
+        socket.destroy();
+      }
+    }
     socket.setNoDelay(true);
     // Dead peers (a host that vanished without a FIN) are found by the kernel's probes.
     socket.setKeepAlive(true, KEEPALIVE_INITIAL_DELAY_MS);
@@ -125,7 +157,7 @@ export class Connection {
 
   /** The socket `onread` option that feeds this connection (see KafkaListener.accept). */
   static reads(limits: ConnectionLimits, target: () => Connection | null): ReturnType<typeof frameReads> {
-    const assembler = new FrameAssembler(limits.socketRequestMaxBytes);
+    const assembler = new FrameAssembler(() => target()?.frameBytesMax ?? limits.socketRequestMaxBytes);
     const reads = frameReads(
       assembler,
       (frames) => target()?.onFrames(frames) ?? false,
@@ -143,6 +175,12 @@ export class Connection {
         return more;
       },
     };
+  }
+
+  /** The bound on the next frame: sasl.server.max.receive.size while SASL authentication is under way. */
+  get frameBytesMax(): number {
+    const saslMax = this.sasl?.frameBytesMax ?? null;
+    return saslMax === null ? this.limits.socketRequestMaxBytes : Math.min(saslMax, this.limits.socketRequestMaxBytes);
   }
 
   /**
@@ -213,7 +251,7 @@ export class Connection {
 
   /** Handles complete frames; returns false to stop reading (too many requests in flight). */
   private onFrames(frames: Buffer[]): boolean {
-    if (this.closed || this.stopped) return false;
+    if (this.closed || this.stopped || this.saslFailing) return false;
     this.lastActiveMs = Date.now();
     if (this.gate) {
       // Held, unread, until the first frame has been judged.
@@ -270,6 +308,14 @@ export class Connection {
   }
 
   private onFrame(frame: Buffer): void {
+    if (this.sasl && !this.saslFailing) {
+      const action = this.sasl.handle(frame);
+      if (action.kind !== 'pass') {
+        this.onSaslAction(action);
+        return;
+      }
+    }
+    if (this.saslFailing) return;
     const reader = new Reader(frame);
     let header: RequestHeader;
     try {
@@ -298,6 +344,51 @@ export class Connection {
     } else {
       this.complete(pending, outcome);
     }
+  }
+
+  /** Carries out what the SASL gate decided for a frame it kept from dispatch. */
+  private onSaslAction(action: Exclude<GateAction, { kind: 'pass' }>): void {
+    if (action.kind === 'drop') return;
+    if (action.kind === 'answer') {
+      const pending: Pending = { done: false, result: 'no-response', requestBytes: 0, fetch: false };
+      this.queue.push(pending);
+      this.complete(pending, action.frames);
+      return;
+    }
+    if (action.kind === 'close') {
+      this.saslFailing = true;
+      const pending: Pending = { done: false, result: 'no-response', requestBytes: 0, fetch: false };
+      this.queue.push(pending);
+      this.complete(pending, 'close');
+      return;
+    }
+    // A failure: nothing more is read; after the delay the answer (if any) goes out, in
+    // order behind earlier responses, and the connection closes (Kafka's delayed close).
+    this.saslFailing = true;
+    this.socket.pause();
+    const pending: Pending = { done: false, result: 'no-response', requestBytes: 0, fetch: false, closeAfter: true };
+    this.queue.push(pending);
+    const refuse = action.refuse;
+    this.saslFailureTimer = setTimeout(() => {
+      let frames = action.frames;
+      if (refuse) {
+        try {
+          frames = this.dispatcher.errorResponse?.(refuse.header, refuse.body, ErrorCode.ILLEGAL_SASL_STATE) ?? [];
+        } catch {
+          frames = [];
+        }
+      }
+      this.complete(pending, frames.length > 0 ? frames : 'no-response');
+    }, this.sasl!.failureDelayMs);
+  }
+
+  /** Sends what the socket still holds, then closes it (bounded: a peer that does not read is cut off). */
+  private endAndClose(): void {
+    if (this.closed) return;
+    this.release();
+    this.socket.end();
+    setTimeout(() => this.socket.destroy(), 1000).unref();
+    this.notifyDrained();
   }
 
   private failRequest(header: RequestHeader, error: unknown): void {
@@ -331,7 +422,7 @@ export class Connection {
     let written = 0;
     let last: Buffer | null = null;
     while (this.queue.length > 0 && this.queue[0].done) {
-      const { result } = this.queue.shift()!;
+      const { result, closeAfter } = this.queue.shift()!;
       if (result === 'close') {
         if (last) this.socket.write(last);
         this.socket.uncork();
@@ -344,6 +435,12 @@ export class Connection {
           last = part;
           written += part.length;
         }
+      }
+      if (closeAfter) {
+        if (last) this.socket.write(last);
+        this.socket.uncork();
+        this.endAndClose();
+        return;
       }
     }
     if (last && budget) {
@@ -414,6 +511,7 @@ export class Connection {
   private release(): void {
     this.closed = true;
     clearTimeout(this.gateTimer);
+    clearTimeout(this.saslFailureTimer);
     this.held = [];
     for (const pending of this.queue) this.finished(pending);
     this.queue.length = 0;

@@ -19,6 +19,9 @@ import { BrokerDispatcher } from '../broker/dispatch';
 import { HttpServer } from '../http/http-server';
 import { MemoryBudget } from '../net/memory-budget';
 import { KafkaListener } from '../net/kafka-listener';
+import { SecurityProtocol, usesSasl } from '../security/principal';
+import type { CredentialStore } from '../security/scram';
+import { SaslListener } from '../security/sasl/listener';
 import { brokerTopicDefaults, logManagerOptions } from './settings';
 import { BOOTSTRAP_SCRAM_USERS_KEY, parseBootstrapScramUsers } from './scram-bootstrap';
 
@@ -112,7 +115,21 @@ export function stopOnLogDirectoryFailure(
 /** How long a clean stop waits for the controller to move this broker's leaderships. */
 const CONTROLLED_SHUTDOWN_MS = 5000;
 
-export async function startBroker(config: BrokerConfig, logger: Logger): Promise<RunningBroker> {
+/**
+ * Options of an in-process start. `kafkaListenerSecurity` gives the single Kafka listener a
+ * security protocol (tests use it for SASL_PLAINTEXT until listeners= configures listeners);
+ * its SASL settings come from the config's sasl.* keys, its credentials from `credentials`
+ * or else from the metadata image once that stores SCRAM credentials.
+ */
+export interface StartBrokerOptions {
+  kafkaListenerSecurity?: { securityProtocol: SecurityProtocol; credentials?: CredentialStore };
+}
+
+export async function startBroker(
+  config: BrokerConfig,
+  logger: Logger,
+  options: StartBrokerOptions = {},
+): Promise<RunningBroker> {
   // Hashed before anything opens, so that a bad entry stops the start cleanly.
   const bootstrapScramUsers = parseBootstrapScramUsers(config.securityKeys[BOOTSTRAP_SCRAM_USERS_KEY]);
   const dataDir = path.resolve(config.dataDir);
@@ -210,6 +227,19 @@ export async function startBroker(config: BrokerConfig, logger: Logger): Promise
     });
     httpPort = await http.listen();
   }
+  const listenerSecurity = options.kafkaListenerSecurity;
+  const created = broker;
+  // The image changes as credential records apply: look it up at each authentication.
+  const imageCredentials: CredentialStore = {
+    scramCredential: (user, mechanism) => created.quorum.image.scramCredential(user, mechanism),
+  };
+  const sasl =
+    listenerSecurity && usesSasl(listenerSecurity.securityProtocol)
+      ? SaslListener.fromKeys(config.securityKeys, {
+          credentials: listenerSecurity.credentials ?? imageCredentials,
+          logger,
+        })
+      : undefined;
   // The Kafka port is bound before the broker registers, so the port it registers is the
   // bound one even when asked for port 0; connections before serve() are closed at once.
   listener = new KafkaListener(
@@ -228,6 +258,15 @@ export async function startBroker(config: BrokerConfig, logger: Logger): Promise
       maxInflightRequests: config.maxInflightRequestsPerConnection,
       maxInflightFetches: config.maxInflightFetchesPerConnection,
       budget: new MemoryBudget(config.queuedMaxRequestBytes),
+      ...(listenerSecurity
+        ? {
+            security: {
+              listenerName: listenerSecurity.securityProtocol,
+              securityProtocol: listenerSecurity.securityProtocol,
+            },
+            sasl,
+          }
+        : {}),
     },
     new BrokerDispatcher(broker),
     logger,

@@ -15,12 +15,14 @@ import { leaveGroup } from './13-leave-group';
 import { syncGroup } from './14-sync-group';
 import { describeGroups } from './15-describe-groups';
 import { listGroups } from './16-list-groups';
+import { saslHandshake } from './17-sasl-handshake';
 import { apiVersions } from './18-api-versions';
 import { createTopics } from './19-create-topics';
 import { deleteTopics } from './20-delete-topics';
 import { initProducerId } from './22-init-producer-id';
 import { offsetForLeaderEpoch } from './23-offset-for-leader-epoch';
 import { describeConfigs } from './32-describe-configs';
+import { saslAuthenticate } from './36-sasl-authenticate';
 import { createPartitions } from './37-create-partitions';
 import { deleteGroups } from './42-delete-groups';
 import { incrementalAlterConfigs } from './44-incremental-alter-configs';
@@ -46,12 +48,14 @@ export const handlers: ApiHandler[] = [
   syncGroup,
   describeGroups,
   listGroups,
+  saslHandshake,
   apiVersions,
   createTopics,
   deleteTopics,
   initProducerId,
   offsetForLeaderEpoch,
   describeConfigs,
+  saslAuthenticate,
   createPartitions,
   deleteGroups,
   incrementalAlterConfigs,
