@@ -17,6 +17,7 @@ const LAYERS: string[][] = [
   ['protocol'], // bytes only: schemas, codecs, record batches, CRC, compression, topic names; no I/O
   ['src/logger.ts'], // structured logging
   ['src/config'], // configuration keys, defaults, limits
+  ['src/security'], // principals, TLS material, SASL mechanisms, SCRAM credentials, JWT validation
   ['src/net'], // listeners, inbound connections, the outbound KafkaConnection
   ['src/pool', 'src/log', 'src/raft'], // worker threads; partition storage; consensus with its storage
   ['src/controller', 'src/group', 'src/replica'], // metadata state machine and controller port; groups; replication
