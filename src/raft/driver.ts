@@ -53,6 +53,32 @@ export interface RaftTransport {
   send(message: Message): void;
 }
 
+/**
+ * Time and timers, as the driver uses them: the real clock by default; a deterministic
+ * simulation injects its own and runs every timer itself.
+ */
+export interface DriverClock {
+  /** Milliseconds, as Date.now(). */
+  now(): number;
+  /** Calls `callback` every `ms` (without keeping the process alive); returns the cancel. */
+  every(ms: number, callback: () => void): () => void;
+  /** Calls `callback` once, after the current turn of the event loop. */
+  soon(callback: () => void): void;
+  /** Resolves after `ms`. */
+  sleep(ms: number): Promise<void>;
+}
+
+export const realClock: DriverClock = {
+  now: () => Date.now(),
+  every: (ms, callback) => {
+    const timer = setInterval(callback, ms);
+    timer.unref();
+    return () => clearInterval(timer);
+  },
+  soon: (callback) => void setImmediate(callback),
+  sleep: (ms) => new Promise((resolve) => setTimeout(resolve, ms)),
+};
+
 export interface DriverOptions {
   id: number;
   /** The initial voters, with their controller endpoints. */
@@ -84,6 +110,8 @@ export interface DriverOptions {
    * node. Without it the driver logs the error itself.
    */
   onFatal?: (error: QuorumStorageError) => void;
+  /** Time and timers (default: the real ones). */
+  clock?: DriverClock;
 }
 
 interface Pending {
@@ -106,7 +134,8 @@ export class MembershipError extends Error {
 
 export class RaftDriver {
   readonly node: RaftNode;
-  private timer: NodeJS.Timeout | null = null;
+  private cancelTimer: (() => void) | null = null;
+  private readonly clock: DriverClock;
   private pending: Pending[] = [];
   private stopped = false;
   /** Replies produced while handling one inbound message, for request/response transports. */
@@ -119,6 +148,7 @@ export class RaftDriver {
   private readonly startupSnapshot: Snapshot | null;
 
   constructor(private readonly options: DriverOptions) {
+    this.clock = options.clock ?? realClock;
     const storage = options.storage;
     const hardState = storage.readHardState();
     const snapshot = storage.latestSnapshot();
@@ -163,11 +193,10 @@ export class RaftDriver {
       this.node.campaignNow();
       this.process();
     }
-    this.timer = setInterval(() => {
+    this.cancelTimer = this.clock.every(this.options.tickMs, () => {
       this.node.tick();
       this.process();
-    }, this.options.tickMs);
-    this.timer.unref();
+    });
   }
 
   /** Feeds an inbound message; returns the replies addressed to its sender. */
@@ -193,7 +222,7 @@ export class RaftDriver {
     // appends (group commit).
     if (!this.processScheduled) {
       this.processScheduled = true;
-      setImmediate(() => {
+      this.clock.soon(() => {
         this.processScheduled = false;
         if (!this.stopped) this.process();
       });
@@ -333,17 +362,16 @@ export class RaftDriver {
     if (peers.length === 0) return;
     this.node.transferLeadership(peers[0]);
     this.process();
-    const deadline = Date.now() + timeoutMs;
-    while (this.node.role === 'leader' && Date.now() < deadline)
-      await new Promise((r) => setTimeout(r, this.options.tickMs));
+    const deadline = this.clock.now() + timeoutMs;
+    while (this.node.role === 'leader' && this.clock.now() < deadline) await this.clock.sleep(this.options.tickMs);
   }
 
   /** Stops ticking and processing; pending proposals are rejected (with `error` after a fault). */
   stop(error?: Error): void {
     if (this.stopped) return;
     this.stopped = true;
-    if (this.timer) clearInterval(this.timer);
-    this.timer = null;
+    if (this.cancelTimer) this.cancelTimer();
+    this.cancelTimer = null;
     for (const p of this.pending) p.reject(error ?? new Error('raft node stopped'));
     this.pending = [];
     try {
