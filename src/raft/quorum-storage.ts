@@ -24,7 +24,7 @@
 
 import * as path from 'node:path';
 import { crc32c } from '../../protocol/crc32c';
-import { FileHandle, FileSystem } from '../log/file-system';
+import { FileHandle, FileSystem, mkdirDurable } from '../log/file-system';
 import type { Entry, HardState, Snapshot } from './core';
 import { RaftStorage, QuorumStorageError } from './driver';
 import { decodeMembership, encodeMembership } from './membership';
@@ -79,13 +79,12 @@ export class QuorumStorage implements RaftStorage {
   }
 
   static open(fs: FileSystem, dir: string): QuorumStorage {
-    if (!fs.isDirectory(dir)) {
-      // A new directory's own entry is durable only once its parent is synced.
-      fs.mkdirp(dir);
-      fs.syncDir(path.dirname(dir));
-    }
+    // A new directory's own entry is durable only once its parent is synced, and so on up
+    // for every parent created with it (else a power cut takes the term and vote with it).
+    mkdirDurable(fs, dir);
     const storage = new QuorumStorage(fs, dir);
     storage.recover();
+    storage.syncAll();
     return storage;
   }
 
@@ -127,6 +126,26 @@ export class QuorumStorage implements RaftStorage {
       this.log.truncate(end);
       this.log.sync();
     }
+  }
+
+  /**
+   * Makes everything the node is about to trust durable: a process that stopped on a
+   * storage error (a failed fsync of the log, or of the directory after the vote's rename)
+   * leaves files that read back fine but may not be on disk; a node that answered from them
+   * could, after a power cut, vote twice in a term or lose an acknowledged entry.
+   */
+  private syncAll(): void {
+    this.log.sync();
+    for (const name of this.fs.readdir(this.dir)) {
+      if (name !== STATE_FILE && !SNAPSHOT_NAME.test(name)) continue;
+      const handle = this.fs.open(path.join(this.dir, name));
+      try {
+        handle.sync();
+      } finally {
+        handle.close();
+      }
+    }
+    this.fs.syncDir(this.dir);
   }
 
   /** Reads entries from `position`; returns where the last whole, valid, consecutive one ends. */
