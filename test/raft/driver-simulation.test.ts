@@ -37,9 +37,10 @@ function runSeed(seed: number): DriverSimulation {
 }
 
 // Seeds that found bugs: 1 (a new data directory's parent entry was never synced, so a
-// power cut took the vote with it), 48 (a vote renamed into place whose directory fsync
-// failed was read back after a restart and acted on, then lost in a power cut).
-const REGRESSION_SEEDS = [1, 48];
+// power cut took the vote with it), 52 (a vote renamed into place whose directory fsync
+// failed was read back after a restart and acted on, then lost in a power cut), 204
+// (entries whose fsync failed were read back after a restart and acknowledged, then lost).
+const REGRESSION_SEEDS = [1, 52, 204];
 
 if (!replay)
   test(`regression seeds ${REGRESSION_SEEDS.join(', ')}`, () => {

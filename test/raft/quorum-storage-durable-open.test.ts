@@ -4,7 +4,7 @@
 // durable (a vote renamed into place whose directory fsync failed, entries whose fsync
 // failed) is made durable at the next open, so a power cut after the restart cannot take
 // back a vote the restarted node acts on. Both were found by the driver simulation
-// (driver-simulation.test.ts, seeds 1 and 48).
+// (driver-simulation.test.ts, seeds 1, 52 and 204).
 
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
