@@ -138,6 +138,9 @@ interface SimNode {
   /** The hard state last written successfully (durable), and one attempted since that failed. */
   durableHard: HardState;
   attemptedHard: HardState | null;
+  /** The storage under the running driver, and whether entries were appended since its last sync. */
+  storage: QuorumStorage | null;
+  unsynced: boolean;
   /** Set when the node lost power while running: exactly this must come back. */
   expected: DurableImage | null;
 }
@@ -194,6 +197,8 @@ export class DriverSimulation {
         faultArmed: false,
         durableHard: { term: 0, votedFor: -1 },
         attemptedHard: null,
+        storage: null,
+        unsynced: false,
         expected: null,
       };
       this.nodes.set(id, node);
@@ -215,7 +220,7 @@ export class DriverSimulation {
     throw new Error(`seed ${this.seed}, step ${this.now}: ${message} (replay: ${this.replay})`);
   }
 
-  /** The storage as the driver sees it, recording which hard state is durable. */
+  /** The storage as the driver sees it, recording which hard state and entries are durable. */
   private recorded(node: SimNode, storage: QuorumStorage): RaftStorage {
     return new Proxy(storage, {
       get: (target, key) => {
@@ -226,6 +231,16 @@ export class DriverSimulation {
             target.writeHardState(state);
             node.durableHard = { ...state };
             node.attemptedHard = null;
+          };
+        if (key === 'append')
+          return (entries: Entry[]) => {
+            node.unsynced = true;
+            target.append(entries);
+          };
+        if (key === 'sync')
+          return () => {
+            target.sync();
+            node.unsynced = false;
           };
         const value = Reflect.get(target, key) as unknown;
         return typeof value === 'function' ? (value as (...a: unknown[]) => unknown).bind(target) : value;
@@ -248,6 +263,8 @@ export class DriverSimulation {
     let driver: RaftDriver;
     try {
       const storage = QuorumStorage.open(fs, DIR);
+      node.storage = storage;
+      node.unsynced = false;
       driver = new RaftDriver({
         id: node.id,
         voters: this.initialVoters.map((id) => this.endpoint(id)),
@@ -305,6 +322,10 @@ export class DriverSimulation {
     node.attemptedHard = null;
     const expected = node.expected;
     if (!expected) return;
+    if (hard.term !== expected.hardState.term || hard.votedFor !== expected.hardState.votedFor)
+      this.fail(
+        `node ${node.id} lost power at term ${expected.hardState.term} vote ${expected.hardState.votedFor}, restarted with term ${hard.term} vote ${hard.votedFor}`,
+      );
     if (core.snapshotIndex !== expected.snapshotIndex)
       this.fail(
         `node ${node.id} lost power with a snapshot at ${expected.snapshotIndex}, restarted at ${core.snapshotIndex}`,
@@ -360,6 +381,9 @@ export class DriverSimulation {
       candidate = message.from;
     }
     if (voter < 0) return;
+    const durable = this.nodes.get(voter)!.durableHard;
+    if (durable.term !== message.term || durable.votedFor !== candidate)
+      this.fail(`node ${voter} sent its vote for ${candidate} in term ${message.term} before it was durable`);
     const votes = this.votes.get(voter)!;
     const earlier = votes.get(message.term);
     if (earlier !== undefined && earlier !== candidate)
@@ -371,6 +395,11 @@ export class DriverSimulation {
     if (!reply && (node.status !== 'up' || node.driver?.fatalError))
       this.fail(`node ${node.id} sent ${message.type} after its storage failed`);
     this.recordVote(message);
+    if (message.type === 'append-response' && message.success) {
+      const storage = node.storage!;
+      if (node.unsynced || message.matchIndex > storage.lastIndex)
+        this.fail(`node ${node.id} acknowledged entry ${message.matchIndex} before it was durable`);
+    }
     if (this.random() < this.options.lossRate) return;
     const copies = this.random() < this.options.duplicateRate ? 2 : 1;
     for (let i = 0; i < copies; i++)
@@ -408,7 +437,8 @@ export class DriverSimulation {
         snapshotIndex: core.snapshotIndex,
         entries: core.entries().slice(),
       };
-    } else node.expected = null;
+    } else if (node.status === 'failed') node.expected = null;
+    // (A node that is down keeps what it expects: a start that failed changed nothing durable.)
     this.trace(`node ${node.id} (${node.status}) loses power`);
     node.driver = null;
     node.status = 'down';
@@ -462,7 +492,7 @@ export class DriverSimulation {
       }
     } else if (!healed && roll < partitionRate + powerLossRate) {
       const node = this.pick();
-      if (node.status !== 'down') this.powerLoss(node);
+      this.powerLoss(node);
     } else if (!healed && roll < partitionRate + powerLossRate + storageFaultRate) {
       const node = this.pick();
       if (node.status === 'up' && !node.faultArmed) this.armFault(node);
