@@ -18,8 +18,10 @@
 //                                    written as .part, fsync'd, renamed, directory fsync'd;
 //                                    the newest two are kept
 // On open the log is scanned and cut at the first torn or corrupt entry; entries must be
-// consecutive. A corrupt quorum-state file refuses to start with a clear message rather
-// than risk voting twice in a term. Terms are JS numbers bounded to 2^53-1 (see
+// consecutive. Then the log, quorum-state, the snapshots and the directory are fsync'd: what
+// a process stopped by a storage error left readable but not durable is made durable before
+// the node acts on it. A corrupt quorum-state file refuses to start with a clear message
+// rather than risk voting twice in a term. Terms are JS numbers bounded to 2^53-1 (see
 // isValidTerm in tcp-transport.ts); a stored term beyond that is corruption.
 
 import * as path from 'node:path';
