@@ -242,12 +242,10 @@ export class SaslAuthenticator {
     this.security.authenticated = true;
     this.phase = 'complete';
     this.mechanism = null;
-    if (this.previous === null)
-      this.listener.logger.debug('SASL authentication succeeded', {
-        remote: this.remote,
-        principal: principalToString(principal),
-        mechanism: this.mechanismName,
-      });
+    this.listener.logger.debug(
+      this.previous === null ? 'SASL authentication succeeded' : 'SASL re-authentication succeeded',
+      { remote: this.remote, principal: principalToString(principal), mechanism: this.mechanismName, lifetimeMs },
+    );
     this.previous = null;
     return { kind: 'answer', frames: this.tokenResponse(header, step.token, lifetimeMs ?? 0) };
   }

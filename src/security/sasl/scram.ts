@@ -156,7 +156,9 @@ export class ScramServer implements SaslServerMechanism {
     const channelBinding = parts[0].slice(2);
     if (!BASE64.test(channelBinding) || Buffer.from(channelBinding, 'base64').toString('latin1') !== state.gs2Header)
       return failure('SCRAM channel binding does not match the gs2 header', user);
-    if (parts[1].slice(2) !== state.nonce) return failure('SCRAM nonce does not match', user);
+    // As Kafka's ScramSaslServer: the nonce must end with the one the server sent (librdkafka
+    // puts its own nonce in front once more); the server's random part is what counts.
+    if (!parts[1].slice(2).endsWith(state.nonce)) return failure('SCRAM nonce does not match', user);
     const keyBytes = scramKeyBytes(this.name);
     if (!BASE64.test(proofText)) return failure('invalid SCRAM client proof', user);
     const proof = Buffer.from(proofText, 'base64');
