@@ -309,7 +309,14 @@ export class Connection {
 
   private onFrame(frame: Buffer): void {
     if (this.sasl && !this.saslFailing) {
-      const action = this.sasl.handle(frame);
+      let action: GateAction;
+      try {
+        action = this.sasl.handle(frame);
+      } catch (error) {
+        // A fault in a mechanism (not a client's bad token, which is a failure value).
+        this.fail('SASL authenticator failed', error);
+        return;
+      }
       if (action.kind !== 'pass') {
         this.onSaslAction(action);
         return;

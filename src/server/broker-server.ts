@@ -133,6 +133,20 @@ export async function startBroker(
   // Hashed before anything opens, so that a bad entry stops the start cleanly.
   const bootstrapScramUsers = parseBootstrapScramUsers(config.securityKeys[BOOTSTRAP_SCRAM_USERS_KEY]);
   const dataDir = path.resolve(config.dataDir);
+  // The SASL settings are read (and their key files checked) before anything is started,
+  // so that a bad setting stops the start with nothing to clean up.
+  const listenerSecurity = options.kafkaListenerSecurity;
+  // The image changes as credential records apply: it is asked at each authentication.
+  const imageCredentials: CredentialStore = {
+    scramCredential: (user, mechanism) => broker?.quorum.image.scramCredential(user, mechanism),
+  };
+  const sasl =
+    listenerSecurity && usesSasl(listenerSecurity.securityProtocol)
+      ? SaslListener.fromKeys(config.securityKeys, {
+          credentials: listenerSecurity.credentials ?? imageCredentials,
+          logger,
+        })
+      : undefined;
   const logOptions = logManagerOptions(config, dataDir, logger);
   let broker: Broker | undefined;
   logOptions.onLogDirectoryOffline = stopOnLogDirectoryFailure(logOptions.onLogDirectoryOffline, () => broker);
@@ -227,19 +241,6 @@ export async function startBroker(
     });
     httpPort = await http.listen();
   }
-  const listenerSecurity = options.kafkaListenerSecurity;
-  const created = broker;
-  // The image changes as credential records apply: look it up at each authentication.
-  const imageCredentials: CredentialStore = {
-    scramCredential: (user, mechanism) => created.quorum.image.scramCredential(user, mechanism),
-  };
-  const sasl =
-    listenerSecurity && usesSasl(listenerSecurity.securityProtocol)
-      ? SaslListener.fromKeys(config.securityKeys, {
-          credentials: listenerSecurity.credentials ?? imageCredentials,
-          logger,
-        })
-      : undefined;
   // The Kafka port is bound before the broker registers, so the port it registers is the
   // bound one even when asked for port 0; connections before serve() are closed at once.
   listener = new KafkaListener(

@@ -277,6 +277,22 @@ test('OAUTHBEARER through kafkajs: a valid JWT produces; expired or for another 
   await rejects(refused(jwt({ sub: 'svc', aud: 'elsewhere', exp: now + 300 })), /./);
   await rejects(refused('not-a-jwt'), /./);
   if (hasKcat) {
+    // librdkafka's built-in unsecured JWT is signed with alg "none": refused.
+    const unsecured = await kcat(broker.kafkaPort, [
+      '-X',
+      'security.protocol=SASL_PLAINTEXT',
+      '-X',
+      'sasl.mechanisms=OAUTHBEARER',
+      '-X',
+      'enable.sasl.oauthbearer.unsecure.jwt=true',
+      '-X',
+      'sasl.oauthbearer.config=principal=admin',
+      '-m',
+      '3',
+      '-L',
+    ]);
+    assert.is.not(unsecured.code, 0);
+    assert.match(unsecured.stderr, /Authentication failed|invalid_token/);
     const result = await kcat(broker.kafkaPort, [
       '-C',
       '-t',
@@ -341,6 +357,28 @@ test('on a PLAINTEXT listener SaslHandshake and SaslAuthenticate answer ILLEGAL_
   } finally {
     await plaintext.close();
   }
+});
+
+test('bad SASL settings stop the start, naming the key', async () => {
+  await rejects(
+    start({ 'sasl.enabled.mechanisms': 'PLAIN,GSSAPI' }, 'SASL_PLAINTEXT'),
+    /sasl.enabled.mechanisms: GSSAPI is not supported/,
+  );
+  await rejects(start({}, 'SASL_PLAINTEXT'), /sasl.enabled.mechanisms/);
+  await rejects(
+    start(
+      { 'sasl.enabled.mechanisms': 'OAUTHBEARER', 'sasl.oauthbearer.jwks.endpoint.url': 'https://idp.test/keys' },
+      'SASL_PLAINTEXT',
+    ),
+    /http\(s\) JWKS endpoints are not supported/,
+  );
+  await rejects(
+    start(
+      { 'sasl.enabled.mechanisms': 'PLAIN', 'brook.sasl.plain.users.file': '/nonexistent/users' },
+      'SASL_PLAINTEXT',
+    ),
+    /brook.sasl.plain.users.file: cannot read/,
+  );
 });
 
 test('a raw Metadata request first on the SASL listener is closed without an answer', async () => {

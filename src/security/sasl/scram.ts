@@ -167,7 +167,9 @@ export class ScramServer implements SaslServerMechanism {
     const clientSignature = hmac(this.name, credential.storedKey, authMessage);
     const clientKey = Buffer.alloc(keyBytes);
     for (let i = 0; i < keyBytes; i++) clientKey[i] = proof[i] ^ clientSignature[i];
-    const matches = crypto.timingSafeEqual(hash(this.name, clientKey), credential.storedKey);
+    const matches =
+      credential.storedKey.length === keyBytes &&
+      crypto.timingSafeEqual(hash(this.name, clientKey), credential.storedKey);
     if (!matches || !state.known) return failure(state.known ? 'invalid credentials' : 'unknown user', user);
     const serverSignature = hmac(this.name, credential.serverKey, authMessage);
     return {
