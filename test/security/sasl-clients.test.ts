@@ -22,6 +22,7 @@ import { loadConfig } from '../../src/config/config';
 import { Logger, silentLogger } from '../../src/logger';
 import { KafkaConnection } from '../../src/net/kafka-connection';
 import { RunningBroker, startBroker } from '../../src/server/broker-server';
+import type { CredentialStore } from '../../src/security/scram';
 import { rawRequest } from '../helpers/broker-process';
 import { kcat } from '../helpers/kcat';
 import { freePort } from '../helpers/ports';
@@ -61,6 +62,8 @@ async function start(
   keys: Record<string, string>,
   securityProtocol: 'PLAINTEXT' | 'SASL_PLAINTEXT',
   logger: Logger = silentLogger,
+  /** null: the broker's own (the metadata image). */
+  credentials: CredentialStore | null = store,
 ): Promise<RunningBroker> {
   const dir = tempDir();
   const file = path.join(dir, 'server.properties');
@@ -78,7 +81,9 @@ async function start(
     'log-level': 'error',
     config: file,
   });
-  return startBroker(config, logger, { kafkaListenerSecurity: { securityProtocol, credentials: store } });
+  return startBroker(config, logger, {
+    kafkaListenerSecurity: { securityProtocol, ...(credentials ? { credentials } : {}) },
+  });
 }
 
 let broker: RunningBroker;
@@ -356,6 +361,45 @@ test('on a PLAINTEXT listener SaslHandshake and SaslAuthenticate answer ILLEGAL_
     connection.close();
   } finally {
     await plaintext.close();
+  }
+});
+
+test("by default the credentials are the metadata image's SCRAM users (bootstrap users here)", async () => {
+  const imageBroker = await start(
+    {
+      ...SASL_KEYS,
+      'brook.security.bootstrap.scram.users':
+        'SCRAM-SHA-512=[name=carol,password=carol-secret];SCRAM-SHA-256=[name=dan,password=dan-secret]',
+    },
+    'SASL_PLAINTEXT',
+    silentLogger,
+    null,
+  );
+  try {
+    const viaImage = (sasl: SASLOptions) =>
+      new Kafka({
+        brokers: [`127.0.0.1:${imageBroker.kafkaPort}`],
+        logLevel: logLevel.NOTHING,
+        retry: { retries: 0 },
+        sasl,
+      }).admin();
+    for (const sasl of [
+      { mechanism: 'scram-sha-512', username: 'carol', password: 'carol-secret' },
+      { mechanism: 'plain', username: 'carol', password: 'carol-secret' },
+      { mechanism: 'scram-sha-256', username: 'dan', password: 'dan-secret' },
+      { mechanism: 'plain', username: 'dan', password: 'dan-secret' },
+    ] as SASLOptions[]) {
+      const admin = viaImage(sasl);
+      await admin.connect();
+      await admin.listTopics();
+      await admin.disconnect();
+    }
+    await rejects(
+      viaImage({ mechanism: 'scram-sha-512', username: 'alice', password: 'alice-secret' }).connect(),
+      /Authentication failed/,
+    );
+  } finally {
+    await imageBroker.close();
   }
 });
 
