@@ -19,9 +19,11 @@ import { Reader } from '../../protocol/primitives';
 import { silentLogger } from '../../src/logger';
 import { Connection, Dispatcher } from '../../src/net/connection';
 import { KafkaListener } from '../../src/net/kafka-listener';
+import * as crypto from 'node:crypto';
+import { JwtValidator } from '../../src/security/jwt';
 import { SaslListener } from '../../src/security/sasl/listener';
 import { parseSaslSettings } from '../../src/security/sasl/settings';
-import { MemoryCredentialStore, plainToken, ScramClient } from '../helpers/sasl-client';
+import { MemoryCredentialStore, oauthbearerToken, plainToken, ScramClient, signJwt } from '../helpers/sasl-client';
 import { delay } from '../helpers/wait';
 
 const DELAY_MS = 60;
@@ -50,15 +52,29 @@ const dispatcher: Dispatcher = {
   },
 };
 
+const hmacSecret = crypto.randomBytes(32);
+const jwtValidator = new JwtValidator({
+  keys: [],
+  hmacSecret,
+  expectedIssuer: null,
+  expectedAudience: [],
+  clockSkewMs: 0,
+  subClaimName: 'sub',
+  scopeClaimName: 'scope',
+  tokenBytesMax: 4096,
+});
+
 async function startListener(keys: Record<string, string> = {}): Promise<{ port: number; listener: KafkaListener }> {
+  const settings = parseSaslSettings({
+    'sasl.enabled.mechanisms': 'PLAIN,SCRAM-SHA-256,SCRAM-SHA-512',
+    'connection.failed.authentication.delay.ms': String(DELAY_MS),
+    'sasl.server.max.receive.size': '4096',
+    ...keys,
+  });
   const sasl = new SaslListener(
-    parseSaslSettings({
-      'sasl.enabled.mechanisms': 'PLAIN,SCRAM-SHA-256,SCRAM-SHA-512',
-      'connection.failed.authentication.delay.ms': String(DELAY_MS),
-      'sasl.server.max.receive.size': '4096',
-      ...keys,
-    }),
+    settings,
     { credentials: store, logger: silentLogger },
+    settings.enabledMechanisms.includes('OAUTHBEARER') ? jwtValidator : null,
   );
   const listener = new KafkaListener(
     {
@@ -387,6 +403,49 @@ test('without connections.max.reauth.ms a handshake on an authenticated connecti
   const answer = await raw.echo();
   assert.is(answer.correlationId, id, 'handed to the dispatcher, whose handler answers ILLEGAL_SASL_STATE');
   raw.close();
+});
+
+test('OAUTHBEARER: the session lasts until the token expires, or connections.max.reauth.ms if sooner; a bad token gets the error challenge, then fails', async () => {
+  for (const [reauthMs, expected] of [
+    ['0', 5000],
+    ['60000', 5000],
+    ['2000', 2000],
+  ] as const) {
+    const bearer = await startListener({
+      'sasl.enabled.mechanisms': 'OAUTHBEARER',
+      'connections.max.reauth.ms': reauthMs,
+    });
+    try {
+      const raw = await Raw.connect(bearer.port);
+      raw.send(ApiKey.SaslHandshake, 1, { mechanism: 'OAUTHBEARER' });
+      assert.is((await raw.response(ApiKey.SaslHandshake, 1)).body.errorCode, 0);
+      const token = signJwt({ sub: 'svc', exp: Date.now() / 1000 + 5 }, hmacSecret, 'HS256');
+      raw.send(ApiKey.SaslAuthenticate, 1, { authBytes: oauthbearerToken(token) });
+      const auth = await raw.response(ApiKey.SaslAuthenticate, 1);
+      assert.is(auth.body.errorCode, 0);
+      const lifetime = Number(auth.body.sessionLifetimeMs);
+      assert.ok(lifetime <= expected && lifetime > expected - 1000, `reauth ${reauthMs}: lifetime ${lifetime}`);
+      raw.send(ApiKey.Heartbeat, 0, { groupId: 'g', generationId: 1, memberId: 'm' });
+      assert.is((await raw.echo()).principal, 'svc');
+      raw.close();
+
+      const bad = await Raw.connect(bearer.port);
+      bad.send(ApiKey.SaslHandshake, 1, { mechanism: 'OAUTHBEARER' });
+      await bad.response(ApiKey.SaslHandshake, 1);
+      const expired = signJwt({ sub: 'svc', exp: Date.now() / 1000 - 5 }, hmacSecret, 'HS256');
+      bad.send(ApiKey.SaslAuthenticate, 1, { authBytes: oauthbearerToken(expired) });
+      const challenge = await bad.response(ApiKey.SaslAuthenticate, 1);
+      assert.is(challenge.body.errorCode, 0);
+      assert.is(challenge.body.authBytes.toString(), '{"status":"invalid_token"}');
+      bad.send(ApiKey.SaslAuthenticate, 1, { authBytes: Buffer.from([1]) });
+      const failed = await bad.response(ApiKey.SaslAuthenticate, 1);
+      assert.is(failed.body.errorCode, ErrorCode.SASL_AUTHENTICATION_FAILED);
+      assert.match(failed.body.errorMessage, /SASL mechanism OAUTHBEARER/);
+      await bad.closes();
+    } finally {
+      await bearer.listener.close(0);
+    }
+  }
 });
 
 test.run();
