@@ -332,6 +332,10 @@ test('garbage, an oversize frame, a second ApiVersions: closed; other clients ar
 test('past brook.sasl.failed.authentications.per.minute.per.ip, even the right password fails', async () => {
   const limited = await startListener({ 'brook.sasl.failed.authentications.per.minute.per.ip': '2' });
   try {
+    // A connection that shook hands before the failures is held to the limit too.
+    const early = await Raw.connect(limited.port);
+    early.send(ApiKey.SaslHandshake, 1, { mechanism: 'PLAIN' });
+    assert.is((await early.response(ApiKey.SaslHandshake, 1)).body.errorCode, 0);
     for (let i = 0; i < 2; i++) {
       const raw = await Raw.connect(limited.port);
       assert.is(
@@ -346,6 +350,9 @@ test('past brook.sasl.failed.authentications.per.minute.per.ip, even the right p
       ErrorCode.SASL_AUTHENTICATION_FAILED,
     );
     await raw.closes();
+    early.send(ApiKey.SaslAuthenticate, 2, { authBytes: plainToken('alice', 'alice-pw') });
+    assert.is((await early.response(ApiKey.SaslAuthenticate, 2)).body.errorCode, ErrorCode.SASL_AUTHENTICATION_FAILED);
+    await early.closes();
   } finally {
     await limited.listener.close(0);
   }

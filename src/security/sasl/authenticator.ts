@@ -60,8 +60,6 @@ export class SaslAuthenticator {
   private mechanismName: SaslMechanismName | null = null;
   /** SaslHandshake v1 or later: tokens come in SaslAuthenticate requests. */
   private kafkaHeaders = false;
-  /** This address is over its failure budget: the exchange fails without looking at credentials. */
-  private throttled = false;
   /** Set while re-authenticating: who the connection was, and with what. */
   private previous: { principal: KafkaPrincipal; mechanism: string } | null = null;
   private lastReauthStartMs = 0;
@@ -96,7 +94,7 @@ export class SaslAuthenticator {
         return this.authenticated(frame, nowMs);
       case 'initial':
       case 'after-versions':
-        return this.handshakeOrVersions(frame, nowMs);
+        return this.handshakeOrVersions(frame);
       case 'authenticate':
         return this.token(frame, nowMs);
       case 'reauth-bad-mechanism':
@@ -120,7 +118,7 @@ export class SaslAuthenticator {
     ) {
       this.lastReauthStartMs = nowMs;
       this.previous = { principal: this.security.principal, mechanism: this.security.saslMechanism ?? '' };
-      return this.handshakeOrVersions(frame, nowMs);
+      return this.handshakeOrVersions(frame);
     }
     if (expiresAt !== null && nowMs > expiresAt) {
       this.listener.logger.info('closing connection: SASL session expired', {
@@ -133,7 +131,7 @@ export class SaslAuthenticator {
     return PASS;
   }
 
-  private handshakeOrVersions(frame: Buffer, nowMs: number): GateAction {
+  private handshakeOrVersions(frame: Buffer): GateAction {
     let header: RequestHeader;
     const reader = new Reader(frame);
     try {
@@ -171,7 +169,6 @@ export class SaslAuthenticator {
     }
     this.kafkaHeaders = header.apiVersion >= 1;
     this.mechanismName = mechanism;
-    this.throttled = !this.listener.limiter.allows(this.clientAddress, nowMs);
     if (this.previous !== null && this.previous.mechanism !== mechanism) {
       // As Kafka: the handshake is answered, and the exchange fails at its first token.
       this.phase = 'reauth-bad-mechanism';
@@ -216,9 +213,11 @@ export class SaslAuthenticator {
         return this.fail('malformed SaslAuthenticate request', []);
       }
     }
-    const step: SaslStep = this.throttled
-      ? { kind: 'failure', reason: 'too many failed authentications from this address' }
-      : this.mechanism!.evaluate(token, nowMs);
+    // Asked at every token, so that connections opened in parallel cannot all run their
+    // exchanges before the first failures are counted.
+    const step: SaslStep = this.listener.limiter.allows(this.clientAddress, nowMs)
+      ? this.mechanism!.evaluate(token, nowMs)
+      : { kind: 'failure', reason: 'too many failed authentications from this address' };
     if (step.kind === 'challenge') return { kind: 'answer', frames: this.tokenResponse(header, step.token, 0) };
     if (step.kind === 'failure') {
       this.listener.limiter.recordFailure(this.clientAddress, nowMs);
