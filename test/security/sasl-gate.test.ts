@@ -306,6 +306,19 @@ test('another request in place of SaslAuthenticate: its error response with ILLE
   await raw.closes();
 });
 
+test('an ApiVersions answered with an error may be asked again, as Kafka allows', async () => {
+  const raw = await Raw.connect(port);
+  // Version 9 is unknown: answered (here by the stand-in dispatcher), and the client retries lower.
+  raw.socket.write(Buffer.from('0000000a' + '0012' + '0009' + '00000001' + 'ffff', 'hex'));
+  await raw.echo();
+  raw.send(ApiKey.ApiVersions, 3, { clientSoftwareName: 'bad name!', clientSoftwareVersion: '1' });
+  await raw.echo();
+  raw.send(ApiKey.ApiVersions, 3, { clientSoftwareName: 'good', clientSoftwareVersion: '1.0' });
+  await raw.echo();
+  assert.is((await authenticate(raw, plainToken('alice', 'alice-pw'))).errorCode, 0);
+  raw.close();
+});
+
 test('garbage, an oversize frame, a second ApiVersions: closed; other clients are still served', async () => {
   const garbage = await Raw.connect(port);
   garbage.sendRaw(Buffer.from([1, 2, 3]));

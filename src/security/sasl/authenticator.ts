@@ -54,6 +54,24 @@ const REAUTH_INTERVAL_MIN_MS = 1000;
 const PASS: GateAction = { kind: 'pass' };
 const DROP: GateAction = { kind: 'drop' };
 
+/** Newest ApiVersions version served (see src/broker/apis/18-api-versions.ts). */
+const API_VERSIONS_MAX = 4;
+/** The pattern ApiVersions v3+ requires of the client software name and version (KIP-511). */
+const CLIENT_SOFTWARE = /^[a-zA-Z0-9](?:[a-zA-Z0-9.-]*[a-zA-Z0-9])?$/;
+
+/** Whether the broker answers this ApiVersions request without an error code. */
+function apiVersionsAnsweredWithoutError(header: RequestHeader, body: Reader): boolean {
+  if (header.apiVersion > API_VERSIONS_MAX) return false;
+  if (header.apiVersion < 3) return true;
+  try {
+    const request = requestCodec(ApiKey.ApiVersions, header.apiVersion).decode(body);
+    const name = request.clientSoftwareName ?? '';
+    return name === '' || (CLIENT_SOFTWARE.test(name) && CLIENT_SOFTWARE.test(request.clientSoftwareVersion ?? ''));
+  } catch {
+    return false;
+  }
+}
+
 export class SaslAuthenticator {
   private phase: Phase = 'initial';
   private mechanism: SaslServerMechanism | null = null;
@@ -141,7 +159,9 @@ export class SaslAuthenticator {
     }
     if (header.apiKey === ApiKey.ApiVersions && this.previous === null) {
       if (this.phase === 'initial') {
-        this.phase = 'after-versions';
+        // As Kafka: an ApiVersions answered with an error (a version it does not know, an
+        // invalid client software name) leaves the client free to ask again.
+        if (apiVersionsAnsweredWithoutError(header, reader)) this.phase = 'after-versions';
         return PASS;
       }
       this.phase = 'failed';
