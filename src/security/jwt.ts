@@ -5,8 +5,9 @@
 // checks them: exp required, nbf and iat not in the future, issuer and audience when
 // expected, all within the allowed clock skew; the principal name comes from the subject
 // claim (or the one configured) and the scopes from the scope claim.
-// Keys are read at start from `sasl.oauthbearer.jwks.endpoint.url` given as a file: URL
-// (Kafka allows those); http(s) endpoints are refused at start with a clear message.
+// Keys come from `sasl.oauthbearer.jwks.endpoint.url`: a file: URL (Kafka allows those),
+// read at start, or an https: URL, fetched and refreshed by jwks-endpoint.ts; plain http
+// is refused at start (keys fetched in the clear could be swapped by anyone on the path).
 
 import * as crypto from 'node:crypto';
 import * as fs from 'node:fs';
@@ -47,9 +48,19 @@ export const JWT_TOKEN_BYTES_MAX_DEFAULT = 64 * 1024;
 const CLAIMS_KEYS_MAX = 256;
 const SCOPES_MAX = 256;
 
+export interface JwksEndpointSettings {
+  url: string;
+  /** sasl.oauthbearer.jwks.endpoint.refresh.ms (Kafka's default: one hour). */
+  refreshMs: number;
+  /** PEM file of the CAs to trust for the endpoint (brook.sasl.oauthbearer.jwks.endpoint.ca.file); the system's when null. */
+  caFile: string | null;
+}
+
 export interface JwtSettings {
-  /** Public keys by kid (a key without kid is stored under ''), from the JWKS. */
+  /** Public keys from the JWKS file (those of an https endpoint arrive later, see setKeys). */
   keys: JwtKey[];
+  /** The https JWKS endpoint to fetch keys from, or null. */
+  jwksEndpoint: JwksEndpointSettings | null;
   /** The HMAC secret that allows HS* tokens, or null (HS* refused). */
   hmacSecret: Buffer | null;
   expectedIssuer: string | null;
@@ -129,7 +140,18 @@ function verifySignature(alg: JwtAlgorithm, key: crypto.KeyObject, signed: Buffe
 }
 
 export class JwtValidator {
-  constructor(private readonly settings: JwtSettings) {}
+  private keys: JwtKey[];
+  /** Called when a token names a kid no key has (an https JWKS may have rotated). */
+  onUnknownKid: (() => void) | null = null;
+
+  constructor(private readonly settings: JwtSettings) {
+    this.keys = settings.keys;
+  }
+
+  /** Replaces the verification keys (a refreshed JWKS). */
+  setKeys(keys: JwtKey[]): void {
+    this.keys = keys;
+  }
 
   /** The token's principal, expiry and scopes; throws JwtError with a short reason. */
   validate(token: string, nowMs: number): ValidatedToken {
@@ -154,8 +176,11 @@ export class JwtValidator {
     } else {
       const kid = header.kid;
       if (kid !== undefined && typeof kid !== 'string') throw new JwtError('kid is not a string');
-      const candidates = s.keys.filter((k) => (kid === undefined || k.kid === kid) && keyFits(k, alg));
-      if (candidates.length === 0) throw new JwtError(kid === undefined ? 'no key fits the token' : 'unknown kid');
+      const candidates = this.keys.filter((k) => (kid === undefined || k.kid === kid) && keyFits(k, alg));
+      if (candidates.length === 0) {
+        if (kid !== undefined && !this.keys.some((k) => k.kid === kid)) this.onUnknownKid?.();
+        throw new JwtError(kid === undefined ? 'no key fits the token' : 'unknown kid');
+      }
       let verified = false;
       for (const candidate of candidates) {
         try {
@@ -229,7 +254,7 @@ export function parseJwks(text: string): JwtKey[] {
   return keys;
 }
 
-function readBoundedFile(file: string, maxBytes: number, what: string): Buffer {
+export function readBoundedFile(file: string, maxBytes: number, what: string): Buffer {
   let stat: fs.Stats;
   try {
     stat = fs.statSync(file);
@@ -260,12 +285,26 @@ export function parseOauthbearerSettings(keys: Record<string, string>): JwtSetti
   const url = keys['sasl.oauthbearer.jwks.endpoint.url']?.trim() ?? '';
   const secretFile = keys['brook.sasl.oauthbearer.hmac.secret.file']?.trim() ?? '';
   let jwks: JwtKey[] = [];
-  if (url !== '') {
-    if (/^https?:/i.test(url))
+  let jwksEndpoint: JwksEndpointSettings | null = null;
+  if (/^https:/i.test(url)) {
+    try {
+      new URL(url);
+    } catch {
+      throw new JwtConfigError('sasl.oauthbearer.jwks.endpoint.url: not a valid URL');
+    }
+    const caFile = keys['brook.sasl.oauthbearer.jwks.endpoint.ca.file']?.trim();
+    jwksEndpoint = {
+      url,
+      refreshMs: positiveInteger(keys, 'sasl.oauthbearer.jwks.endpoint.refresh.ms', 3_600_000, 1000),
+      caFile: caFile ? caFile : null,
+    };
+  } else if (url !== '') {
+    if (/^http:/i.test(url))
       throw new JwtConfigError(
-        'sasl.oauthbearer.jwks.endpoint.url: http(s) JWKS endpoints are not supported; give a file: URL of a JWKS document',
+        'sasl.oauthbearer.jwks.endpoint.url: plain http JWKS endpoints are refused; give an https: or a file: URL',
       );
-    if (!url.startsWith('file:')) throw new JwtConfigError('sasl.oauthbearer.jwks.endpoint.url: expected a file: URL');
+    if (!url.startsWith('file:'))
+      throw new JwtConfigError('sasl.oauthbearer.jwks.endpoint.url: expected an https: or a file: URL');
     let file: string;
     try {
       file = fileURLToPath(url);
@@ -283,7 +322,9 @@ export function parseOauthbearerSettings(keys: Record<string, string>): JwtSetti
       throw new JwtConfigError('brook.sasl.oauthbearer.hmac.secret.file: the secret must be at least 32 bytes');
   }
   if (url === '' && hmacSecret === null)
-    throw new JwtConfigError('OAUTHBEARER needs sasl.oauthbearer.jwks.endpoint.url (a file: URL of a JWKS)');
+    throw new JwtConfigError(
+      'OAUTHBEARER needs sasl.oauthbearer.jwks.endpoint.url (an https: or a file: URL of a JWKS)',
+    );
   const audience = (keys['sasl.oauthbearer.expected.audience'] ?? '')
     .split(',')
     .map((a) => a.trim())
@@ -291,6 +332,7 @@ export function parseOauthbearerSettings(keys: Record<string, string>): JwtSetti
   const issuer = keys['sasl.oauthbearer.expected.issuer']?.trim();
   return {
     keys: jwks,
+    jwksEndpoint,
     hmacSecret,
     expectedIssuer: issuer ? issuer : null,
     expectedAudience: audience,

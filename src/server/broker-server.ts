@@ -142,7 +142,7 @@ export async function startBroker(
   };
   const sasl =
     listenerSecurity && usesSasl(listenerSecurity.securityProtocol)
-      ? SaslListener.fromKeys(config.securityKeys, {
+      ? await SaslListener.create(config.securityKeys, {
           credentials: listenerSecurity.credentials ?? imageCredentials,
           logger,
         })
@@ -282,6 +282,7 @@ export async function startBroker(
     // Whatever started before the failure (the quorum's port and timers, the registration)
     // is stopped too, so that nothing keeps a failed node half up.
     await listener.close(0);
+    sasl?.close();
     if (http) await http.close();
     let bound: NodeJS.Timeout | undefined;
     const stopped = broker.stop().catch(() => undefined);
@@ -316,6 +317,7 @@ export async function startBroker(
       if (http) await http.close();
       broker.beginShutdown();
       await listener!.close(SHUTDOWN_DRAIN_MS);
+      sasl?.close();
       await broker.stop();
       logs.close();
       logger.flushSync();

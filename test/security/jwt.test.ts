@@ -143,9 +143,10 @@ test('HS256 with brook.sasl.oauthbearer.hmac.secret.file; the claim names are co
   refused(signJwt({ sub: 'svc', exp: nowS + 10 }, secret, 'HS256'), /client_id/, hmac);
 });
 
-test('settings: http(s) JWKS refused at start, missing files, nothing configured', () => {
+test('settings: plain http JWKS refused at start, missing files, nothing configured', () => {
   const errors: [Record<string, string>, RegExp][] = [
-    [{ 'sasl.oauthbearer.jwks.endpoint.url': 'https://idp.test/jwks' }, /http\(s\) JWKS endpoints are not supported/],
+    [{ 'sasl.oauthbearer.jwks.endpoint.url': 'http://idp.test/jwks' }, /plain http JWKS endpoints are refused/],
+    [{ 'sasl.oauthbearer.jwks.endpoint.url': 'ftp://idp.test/jwks' }, /expected an https: or a file: URL/],
     [{ 'sasl.oauthbearer.jwks.endpoint.url': pathToFileURL(path.join(dir, 'missing.json')).href }, /cannot read/],
     [{ 'sasl.oauthbearer.jwks.endpoint.url': '/plain/path' }, /file: URL/],
     [{}, /needs sasl.oauthbearer.jwks.endpoint.url/],

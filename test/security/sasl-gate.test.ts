@@ -55,6 +55,7 @@ const dispatcher: Dispatcher = {
 const hmacSecret = crypto.randomBytes(32);
 const jwtValidator = new JwtValidator({
   keys: [],
+  jwksEndpoint: null,
   hmacSecret,
   expectedIssuer: null,
   expectedAudience: [],

@@ -162,6 +162,7 @@ test('OAUTHBEARER: a valid token succeeds with its expiry; a bad one gets the er
   const secret = crypto.randomBytes(32);
   const validator = new JwtValidator({
     keys: [],
+    jwksEndpoint: null,
     hmacSecret: secret,
     expectedIssuer: null,
     expectedAudience: [],

@@ -5,6 +5,7 @@
 
 import * as crypto from 'node:crypto';
 import { Logger } from '../../logger';
+import { JwksEndpoint, startJwtValidator } from '../jwks-endpoint';
 import { JwtValidator, parseOauthbearerSettings } from '../jwt';
 import {
   CredentialStore,
@@ -81,13 +82,24 @@ export class SaslListener {
     this.nowMs = deps.nowMs ?? Date.now;
   }
 
-  /** A listener from its resolved keys (sasl.*, connections.max.reauth.ms, brook.sasl.*); reads key files. */
-  static fromKeys(keys: Record<string, string>, deps: SaslListenerDeps): SaslListener {
+  private endpoint: JwksEndpoint | null = null;
+
+  /**
+   * A listener from its resolved keys (sasl.*, connections.max.reauth.ms, brook.sasl.*):
+   * reads the key files and fetches an https JWKS; throws naming the key that is wrong.
+   */
+  static async create(keys: Record<string, string>, deps: SaslListenerDeps): Promise<SaslListener> {
     const settings = parseSaslSettings(keys);
-    const jwt = settings.enabledMechanisms.includes('OAUTHBEARER')
-      ? new JwtValidator(parseOauthbearerSettings(keys))
-      : null;
-    return new SaslListener(settings, deps, jwt);
+    if (!settings.enabledMechanisms.includes('OAUTHBEARER')) return new SaslListener(settings, deps);
+    const { validator, endpoint } = await startJwtValidator(parseOauthbearerSettings(keys), deps.logger);
+    const listener = new SaslListener(settings, deps, validator);
+    listener.endpoint = endpoint;
+    return listener;
+  }
+
+  /** Stops refreshing an https JWKS. */
+  close(): void {
+    this.endpoint?.close();
   }
 
   get logger(): Logger {
