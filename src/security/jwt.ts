@@ -275,11 +275,14 @@ function positiveInteger(keys: Record<string, string>, name: string, fallback: n
 
 /**
  * JwtSettings from Kafka's sasl.oauthbearer.* keys (already resolved for one listener):
- * sasl.oauthbearer.jwks.endpoint.url (a file: URL), .expected.issuer,
- * .expected.audience (comma-separated), .clock.skew.seconds (30), .sub.claim.name (sub),
- * .scope.claim.name (scope); and Brook's brook.sasl.oauthbearer.hmac.secret.file (allows
- * HS256/384/512 with the file's bytes as the secret) and
- * brook.sasl.oauthbearer.token.max.bytes. Reads the key files; throws JwtConfigError.
+ * sasl.oauthbearer.jwks.endpoint.url (a file: or https: URL), .jwks.endpoint.refresh.ms
+ * (one hour), .expected.issuer, .expected.audience (comma-separated),
+ * .clock.skew.seconds (30), .sub.claim.name (sub), .scope.claim.name (scope); and Brook's
+ * brook.sasl.oauthbearer.jwks.endpoint.ca.file (PEM CAs for an https endpoint; the
+ * system's by default), brook.sasl.oauthbearer.hmac.secret.file (allows HS256/384/512 with
+ * the file's bytes as the secret, at least 32 of them) and
+ * brook.sasl.oauthbearer.token.max.bytes (65536). Reads the key files (an https JWKS is
+ * fetched by startJwtValidator in jwks-endpoint.ts); throws JwtConfigError.
  */
 export function parseOauthbearerSettings(keys: Record<string, string>): JwtSettings {
   const url = keys['sasl.oauthbearer.jwks.endpoint.url']?.trim() ?? '';
