@@ -427,14 +427,17 @@ test('without connections.max.reauth.ms a handshake on an authenticated connecti
 });
 
 test('OAUTHBEARER: the session lasts until the token expires, or connections.max.reauth.ms if sooner; a bad token gets the error challenge, then fails', async () => {
-  for (const [reauthMs, expected] of [
-    ['0', 5000],
-    ['60000', 5000],
-    ['2000', 2000],
+  for (const [reauthMs, expected, mechanismReauthMs] of [
+    ['0', 5000, undefined],
+    ['60000', 5000, undefined],
+    ['2000', 2000, undefined],
+    ['2000', 3000, '3000'],
   ] as const) {
     const bearer = await startListener({
       'sasl.enabled.mechanisms': 'OAUTHBEARER',
       'connections.max.reauth.ms': reauthMs,
+      // Kafka's per-mechanism form overrides the listener-wide one.
+      ...(mechanismReauthMs ? { 'oauthbearer.connections.max.reauth.ms': mechanismReauthMs } : {}),
     });
     try {
       const raw = await Raw.connect(bearer.port);

@@ -271,7 +271,8 @@ export class SaslAuthenticator {
 
   /** Kafka's rule: the smaller of connections.max.reauth.ms and the credential's remaining life, if either applies. */
   private sessionLifetimeMs(credentialExpiresAtMs: number | undefined, nowMs: number): number | null {
-    const maxReauthMs = this.listener.settings.maxReauthMs;
+    const settings = this.listener.settings;
+    const maxReauthMs = settings.maxReauthMsByMechanism[this.mechanismName!] ?? settings.maxReauthMs;
     if (credentialExpiresAtMs === undefined && maxReauthMs <= 0) return null;
     if (credentialExpiresAtMs === undefined) return maxReauthMs;
     const remaining = Math.max(0, credentialExpiresAtMs - nowMs);

@@ -4,7 +4,10 @@
 //   sasl.server.max.receive.size              524288: bound on each frame before authentication
 //   connection.failed.authentication.delay.ms 100: a failed authentication is answered (and
 //                                             the connection closed) only after this delay
-//   connections.max.reauth.ms                 0 (off): KIP-368 session lifetime
+//   connections.max.reauth.ms                 0 (off): KIP-368 session lifetime; Kafka's
+//                                             per-mechanism form <mechanism>.connections.max.reauth.ms
+//                                             (e.g. oauthbearer.connections.max.reauth.ms,
+//                                             listener.name.<l>. stripped) overrides it
 //   brook.sasl.plain.users.file               PLAIN's users (see plain-users.ts); default:
 //                                             the SCRAM credentials
 //   brook.sasl.failed.authentications.per.minute.per.ip   20 (0: no limit)
@@ -30,6 +33,8 @@ export interface SaslSettings {
   failedAuthenticationDelayMs: number;
   /** connections.max.reauth.ms; 0 means sessions do not expire (except with their token). */
   maxReauthMs: number;
+  /** <mechanism>.connections.max.reauth.ms where given (lower-case mechanism in the key). */
+  maxReauthMsByMechanism: Partial<Record<SaslMechanismName, number>>;
   plainUsersFile: string | null;
   failedAuthenticationsPerMinutePerIp: number;
   failedAuthenticationTrackedIps: number;
@@ -63,6 +68,11 @@ export function parseSaslSettings(keys: Record<string, string>): SaslSettings {
     if (!enabled.includes(name)) enabled.push(name);
   }
   const file = keys['brook.sasl.plain.users.file']?.trim();
+  const maxReauthMsByMechanism: Partial<Record<SaslMechanismName, number>> = {};
+  for (const mechanism of enabled) {
+    const key = `${mechanism.toLowerCase()}.connections.max.reauth.ms`;
+    if (keys[key] !== undefined) maxReauthMsByMechanism[mechanism] = integer(keys, key, 0, 0, Number.MAX_SAFE_INTEGER);
+  }
   return {
     enabledMechanisms: enabled,
     maxReceiveBytes: integer(keys, 'sasl.server.max.receive.size', SASL_SERVER_MAX_RECEIVE_SIZE_DEFAULT, 64, 2 ** 30),
@@ -74,6 +84,7 @@ export function parseSaslSettings(keys: Record<string, string>): SaslSettings {
       60_000,
     ),
     maxReauthMs: integer(keys, 'connections.max.reauth.ms', 0, 0, Number.MAX_SAFE_INTEGER),
+    maxReauthMsByMechanism,
     plainUsersFile: file ? file : null,
     failedAuthenticationsPerMinutePerIp: integer(
       keys,
