@@ -443,3 +443,99 @@ function readCaFields(certificateDer: Buffer): { subjectNameDer: Buffer; subject
   }
   return { subjectNameDer, subjectKeyId };
 }
+
+// ---- reading subjects ------------------------------------------------------------------
+
+/** Attribute keywords java.security X500Principal.getName(RFC2253) writes; others as OIDs. */
+const RFC2253_KEYWORDS: Record<string, string> = {
+  '2.5.4.3': 'CN',
+  '2.5.4.6': 'C',
+  '2.5.4.7': 'L',
+  '2.5.4.8': 'ST',
+  '2.5.4.9': 'STREET',
+  '2.5.4.10': 'O',
+  '2.5.4.11': 'OU',
+  '0.9.2342.19200300.100.1.1': 'UID',
+  '0.9.2342.19200300.100.1.25': 'DC',
+};
+
+/** DER string types Java decodes to text; any other value type is written as #hex. */
+const STRING_ENCODINGS: Record<number, BufferEncoding | 'utf16be'> = {
+  0x0c: 'utf8', // UTF8String
+  0x13: 'latin1', // PrintableString
+  0x14: 'latin1', // T61String
+  0x16: 'latin1', // IA5String
+  0x1b: 'latin1', // GeneralString
+  0x1e: 'utf16be', // BMPString
+};
+
+const RFC2253_ESCAPED = ',=+<>#;"\\';
+
+/**
+ * A certificate's subject as Kafka sees it: X500Principal.getName() (RFC 2253), most
+ * specific RDN first, "CN=alice,OU=eng,O=Brook". The principal mapping rules run on this.
+ */
+export function subjectRfc2253(certificateDer: Buffer): string {
+  const certificate = readTlv(certificateDer, 0);
+  const tbs = readTlv(certificateDer, certificate.contentStart);
+  let field = readTlv(certificateDer, tbs.contentStart);
+  const skip = field.tag === 0xa0 ? 5 : 4;
+  for (let i = 0; i < skip; i++) field = readTlv(certificateDer, field.end);
+  if (field.tag !== 0x30) throw new Error('bad certificate: the subject is not a SEQUENCE');
+  const rdns: string[] = [];
+  for (let offset = field.contentStart; offset < field.end;) {
+    const set = readTlv(certificateDer, offset);
+    offset = set.end;
+    const values: string[] = [];
+    for (let inner = set.contentStart; inner < set.end;) {
+      const ava = readTlv(certificateDer, inner);
+      inner = ava.end;
+      const oid = readTlv(certificateDer, ava.contentStart);
+      const value = readTlv(certificateDer, oid.end);
+      const dotted = decodeObjectIdentifier(certificateDer.subarray(oid.contentStart, oid.end));
+      const keyword = RFC2253_KEYWORDS[dotted];
+      const encoding = STRING_ENCODINGS[value.tag];
+      if (!keyword || !encoding) {
+        values.push(`${keyword ?? dotted}=#${certificateDer.subarray(value.start, value.end).toString('hex')}`);
+        continue;
+      }
+      const bytes = certificateDer.subarray(value.contentStart, value.end);
+      const text = encoding === 'utf16be' ? Buffer.from(bytes).swap16().toString('utf16le') : bytes.toString(encoding);
+      values.push(`${keyword}=${escapeRfc2253(text)}`);
+    }
+    rdns.push(values.join('+'));
+  }
+  return rdns.reverse().join(',');
+}
+
+function escapeRfc2253(value: string): string {
+  let escaped = '';
+  for (const ch of value) {
+    if (RFC2253_ESCAPED.includes(ch)) escaped += '\\' + ch;
+    else if (ch === '\u0000') escaped += '\\00';
+    else escaped += ch;
+  }
+  // Leading and trailing spaces (and carriage returns) are escaped too.
+  let lead = 0;
+  while (lead < escaped.length && (escaped[lead] === ' ' || escaped[lead] === '\r')) lead++;
+  let trail = escaped.length - 1;
+  while (trail >= 0 && (escaped[trail] === ' ' || escaped[trail] === '\r')) trail--;
+  let out = '';
+  for (let i = 0; i < escaped.length; i++) out += (i < lead || i > trail ? '\\' : '') + escaped[i];
+  return out;
+}
+
+function decodeObjectIdentifier(bytes: Buffer): string {
+  if (bytes.length === 0) return '';
+  const arcs: number[] = [];
+  let value = 0;
+  for (const byte of bytes) {
+    value = value * 128 + (byte & 0x7f);
+    if ((byte & 0x80) === 0) {
+      if (arcs.length === 0) arcs.push(value < 80 ? Math.floor(value / 40) : 2, value < 80 ? value % 40 : value - 80);
+      else arcs.push(value);
+      value = 0;
+    }
+  }
+  return arcs.join('.');
+}
