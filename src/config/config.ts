@@ -114,7 +114,7 @@ export interface BrokerConfig {
    * Security keys from the config file as given (listeners, listener.security.protocol.map,
    * inter.broker.listener.name, controller.listener.names, listener.name.*, ssl.*, sasl.*,
    * connections.max.reauth.ms, principal.builder.*, super.users, brook.security.*,
-   * brook.http.auth.*, brook.http.tls.*): each security module parses its own. May hold
+   * brook.http.auth.*, brook.http.tls.*, brook.http.allowed.hosts): each security module parses its own. May hold
    * secrets: never logged.
    */
   securityKeys: Record<string, string>;
@@ -260,6 +260,7 @@ export function isSecurityKey(key: string): boolean {
       key,
     ) ||
     [
+      'brook.http.allowed.hosts',
       'listeners',
       'listener.security.protocol.map',
       'inter.broker.listener.name',

@@ -2,12 +2,18 @@
 // (routes in src/http/routes/), in the broker's own process. Every answer is JSON except
 // /metrics; errors are {"error": {"code", "message"}} with a 4xx/5xx status, and nothing a
 // client sends can throw past route(). The console (src/http/console/) adds its routes to
-// `router` and its WebSocket to `server` before listen().
+// `router` and its WebSocket to `server` before listen(). With brook.http.tls.* the listener
+// is HTTPS; every request passes the Host allowlist and, with authentication on, names its
+// principal (src/http/request-auth.ts) before a route sees it.
 
 import * as http from 'node:http';
+import * as https from 'node:https';
 import { AddressInfo } from 'node:net';
+import type { Duplex } from 'node:stream';
 import type { Broker } from '../broker/broker';
 import { Logger } from '../logger';
+import { BearerValidator, HttpAuthenticator, parseHttpAuthSettings } from '../security/http-auth';
+import type { CredentialStore } from '../security/scram';
 import { ConsoleAssets } from './console-assets';
 import { EXPOSITION_CONTENT_TYPE } from './exposition';
 import { HttpError, toHttpError } from './http-errors';
@@ -21,6 +27,10 @@ import { addClusterRoutes } from './routes/cluster-routes';
 import { addGroupRoutes } from './routes/group-routes';
 import { addRecordRoutes } from './routes/record-routes';
 import { addTopicRoutes } from './routes/topic-routes';
+import { ALLOWED_HOSTS_KEY, HostGuard, isLoopbackHost } from './host-guard';
+import { HttpTlsMaterial, httpTlsMaterial } from './http-tls';
+import { HttpAccess } from './request-auth';
+import { SessionTable } from './sessions';
 
 /** Open HTTP connections at most (the Kafka listener has its own limit). */
 const HTTP_CONNECTIONS_MAX = 1000;
@@ -46,13 +56,28 @@ export interface HttpServerOptions {
   /** True once the Kafka listener is bound (readiness waits for it). */
   kafkaListening: () => boolean;
   logger: Logger;
+  /** The raw brook.http.* and Kafka security keys (BrokerConfig.securityKeys): TLS, auth, allowed hosts. */
+  securityKeys?: Record<string, string>;
+  /** The host Kafka clients are told (advertised.listeners), allowed as a Host by default. */
+  advertisedHost?: string | null;
+  /** SCRAM credentials that Basic auth and the console login check passwords against. */
+  credentials?: CredentialStore;
+  /** Checks Bearer tokens (the OAUTHBEARER JWT validator); none means Bearer is not accepted. */
+  bearer?: BearerValidator | null;
+  /** The wall clock for sessions, caches and failure windows (tests move it). */
+  nowMs?: () => number;
 }
 
+/** A store with no users: with authentication on and nothing to check against, nobody gets in. */
+const NO_CREDENTIALS: CredentialStore = { scramCredential: () => undefined };
+
 export class HttpServer {
-  readonly server: http.Server;
+  readonly server: http.Server | https.Server;
   readonly router = new Router();
   readonly context: ApiContext;
   readonly live: LiveServer;
+  readonly access: HttpAccess;
+  private readonly tls: HttpTlsMaterial | null;
   private readonly consoleAssets = new ConsoleAssets();
 
   constructor(private readonly options: HttpServerOptions) {
@@ -63,7 +88,30 @@ export class HttpServer {
       metrics,
       logger: options.logger.child({ component: 'http' }),
     };
-    this.server = http.createServer((req, res) => void this.route(req, res));
+    const keys = options.securityKeys ?? {};
+    const nowMs = options.nowMs ?? Date.now;
+    this.tls = httpTlsMaterial(keys);
+    const authSettings = parseHttpAuthSettings(keys, !!options.bearer);
+    this.access = new HttpAccess(
+      HostGuard.fromConfig(keys[ALLOWED_HOSTS_KEY], options.host, options.advertisedHost ?? null),
+      authSettings.enabled
+        ? new HttpAuthenticator(authSettings, options.credentials ?? NO_CREDENTIALS, options.bearer ?? null, nowMs)
+        : null,
+      authSettings.enabled
+        ? new SessionTable(
+            {
+              idleMs: authSettings.sessionIdleMs,
+              maxMs: authSettings.sessionMaxMs,
+              sessionsMax: authSettings.sessionsMax,
+            },
+            nowMs,
+          )
+        : null,
+      this.tls !== null,
+      nowMs,
+    );
+    const onRequest = (req: http.IncomingMessage, res: http.ServerResponse) => void this.route(req, res);
+    this.server = this.tls ? https.createServer(this.tls.serverOptions(), onRequest) : http.createServer(onRequest);
     this.server.maxHeadersCount = 100;
     this.server.headersTimeout = 10_000;
     this.server.requestTimeout = 30_000;
@@ -82,6 +130,7 @@ export class HttpServer {
     addTopicRoutes(this.router, this.context);
     addRecordRoutes(this.router, this.context);
     addGroupRoutes(this.router, this.context);
+    this.access.addRoutes(this.router);
     // The web console: its files at / and /console/* (route()), its WebSocket at /api/v1/live.
     this.live = new LiveServer({
       stats: () => ({ ...metrics.stats(), brokers: brokersSummary(options.broker) }),
@@ -89,7 +138,23 @@ export class HttpServer {
       bootstrap: options.kafkaBootstrap,
       logger: this.context.logger,
     });
-    this.server.on('upgrade', (req, socket, head) => this.live.handleUpgrade(req, socket, head));
+    this.server.on('upgrade', (req, socket, head) => void this.upgrade(req, socket, head));
+  }
+
+  /** Whether the listener speaks HTTPS. */
+  get secure(): boolean {
+    return this.tls !== null;
+  }
+
+  private async upgrade(req: http.IncomingMessage, socket: Duplex, head: Buffer): Promise<void> {
+    socket.on('error', () => socket.destroy());
+    try {
+      const authorized = await this.access.checkUpgrade(req, socket);
+      if (authorized) this.live.handleUpgrade(req, socket, head, authorized);
+    } catch (error) {
+      this.context.logger.warn('http upgrade failed', { error: (error as Error).message });
+      socket.destroy();
+    }
   }
 
   get metrics(): NodeMetrics {
@@ -103,6 +168,8 @@ export class HttpServer {
       server.once('error', reject);
       server.listen(this.options.port, this.options.host, () => {
         server.off('error', reject);
+        const warning = insecureListenerWarning(this.options.host, this.access.enabled);
+        if (warning) this.context.logger.warn(warning, { http: `${this.options.host}:${this.options.port}` });
         server.on('error', (error) => this.context.logger.error('http listener error', { error: error.message }));
         resolve((server.address() as AddressInfo).port);
       });
@@ -111,9 +178,12 @@ export class HttpServer {
 
   private async route(req: http.IncomingMessage, res: http.ServerResponse): Promise<void> {
     const pathname = (req.url ?? '/').split('?')[0];
-    if (this.consoleAssets.handles(pathname)) return this.consoleAssets.serve(req, res, pathname);
     let reply: Reply;
     try {
+      // The console's files are public (the login page is one of them); the Host check applies.
+      const consoleFile = this.consoleAssets.handles(pathname);
+      const access = await this.access.check(req, pathname, consoleFile);
+      if (consoleFile) return this.consoleAssets.serve(req, res, pathname);
       let url: URL;
       try {
         url = new URL(req.url ?? '/', 'http://localhost');
@@ -121,7 +191,7 @@ export class HttpServer {
         throw new HttpError(400, 'bad-request', `cannot parse the request path ${JSON.stringify(req.url)}`);
       }
       const { handler, params } = this.router.match(req.method ?? 'GET', url.pathname);
-      reply = await handler({ req, url, params });
+      reply = await handler({ req, url, params, access });
     } catch (error) {
       const failure = toHttpError(error);
       if (failure.status >= 500)
@@ -143,6 +213,7 @@ export class HttpServer {
   }
 
   async close(): Promise<void> {
+    this.tls?.close();
     await this.live.close();
     this.context.metrics.stop();
     await Promise.race([this.context.clients.close(), new Promise((r) => setTimeout(r, CLIENTS_CLOSE_MS).unref())]);
@@ -153,6 +224,15 @@ export class HttpServer {
       server.closeAllConnections();
     });
   }
+}
+
+/** The line logged at start when the listener is reachable beyond this machine without authentication. */
+export function insecureListenerWarning(host: string, authEnabled: boolean): string | null {
+  if (authEnabled || isLoopbackHost(host)) return null;
+  return (
+    'the HTTP listener is reachable beyond this machine without authentication: anyone who reaches it can read, ' +
+    'produce and delete topics; set brook.http.auth.enable=true (and brook.http.tls.*), or bind --http to 127.0.0.1'
+  );
 }
 
 function send(res: http.ServerResponse, reply: Reply): void {

@@ -87,6 +87,8 @@ interface SocketState {
   dropped: number;
   /** Whether the socket answered the last ping. */
   alive: boolean;
+  /** Whether the credentials the socket opened with still hold (a session not ended, a token not expired). */
+  authorized: () => boolean;
 }
 
 export class LiveServer {
@@ -106,8 +108,17 @@ export class LiveServer {
     });
   }
 
-  /** Takes over an HTTP upgrade request: /api/v1/live is accepted, any other path is 404. */
-  handleUpgrade(request: http.IncomingMessage, socket: Duplex, head: Buffer): void {
+  /**
+   * Takes over an HTTP upgrade request: /api/v1/live is accepted, any other path is 404.
+   * `authorized` is asked before every stats push; once it says no, the socket is closed
+   * with 1008 (policy violation).
+   */
+  handleUpgrade(
+    request: http.IncomingMessage,
+    socket: Duplex,
+    head: Buffer,
+    authorized: () => boolean = () => true,
+  ): void {
     socket.on('error', () => socket.destroy());
     if ((request.url ?? '').split('?')[0] !== LIVE_PATH) {
       socket.end('HTTP/1.1 404 Not Found\r\nconnection: close\r\ncontent-length: 0\r\n\r\n');
@@ -124,15 +135,15 @@ export class LiveServer {
       socket.end('HTTP/1.1 503 Service Unavailable\r\nconnection: close\r\ncontent-length: 0\r\n\r\n');
       return;
     }
-    this.server.handleUpgrade(request, socket, head, (webSocket) => this.accept(webSocket));
+    this.server.handleUpgrade(request, socket, head, (webSocket) => this.accept(webSocket, authorized));
   }
 
-  private accept(socket: WebSocket): void {
+  private accept(socket: WebSocket, authorized: () => boolean): void {
     if (this.sockets.size >= LIVE_SOCKETS_MAX) {
       socket.close(1013, 'too many live connections');
       return;
     }
-    const state: SocketState = { tail: null, dropped: 0, alive: true };
+    const state: SocketState = { tail: null, dropped: 0, alive: true, authorized };
     this.sockets.set(socket, state);
     socket.on('pong', () => (state.alive = true));
     socket.on('message', (data, isBinary) => this.receive(socket, state, data, isBinary));
@@ -161,6 +172,10 @@ export class LiveServer {
   }
 
   private receive(socket: WebSocket, state: SocketState, data: RawData, isBinary: boolean): void {
+    if (!state.authorized()) {
+      socket.close(1008, 'logged out or credentials expired');
+      return;
+    }
     if (isBinary) return this.sendError(socket, state, 'bad-message', 'Messages must be JSON text, not binary.');
     let message: unknown;
     try {
@@ -255,7 +270,14 @@ export class LiveServer {
     const text = JSON.stringify({ type: 'stats', ...stats, at: stats.at ?? Date.now() });
     for (const socket of sockets) {
       const state = this.sockets.get(socket);
-      if (state) this.sendText(socket, state, text);
+      if (!state) continue;
+      if (!state.authorized()) {
+        // The close handler forgets the socket once the close completes.
+        socket.close(1008, 'logged out or credentials expired');
+        this.stopTail(state);
+        continue;
+      }
+      this.sendText(socket, state, text);
     }
   }
 

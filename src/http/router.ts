@@ -4,6 +4,7 @@
 
 import type { IncomingMessage } from 'node:http';
 import { HttpError } from './http-errors';
+import type { RequestAccess } from './request-auth';
 
 export type Method = 'GET' | 'POST' | 'PUT' | 'PATCH' | 'DELETE';
 
@@ -11,6 +12,8 @@ export interface RouteRequest {
   req: IncomingMessage;
   url: URL;
   params: Record<string, string>;
+  /** Who sent the request (User:ANONYMOUS when authentication is off), for authorization. */
+  access: RequestAccess;
 }
 
 /** What a handler answers: JSON (or text) with a status, or no body (204). */

@@ -2,6 +2,7 @@
 // a test needs to send something broken, and a bounded wait for /ready.
 
 import * as http from 'node:http';
+import * as https from 'node:https';
 import { until } from '../helpers/wait';
 
 export interface HttpAnswer {
@@ -15,7 +16,16 @@ export function request(
   port: number,
   method: string,
   path: string,
-  options: { body?: unknown; raw?: string | Buffer; contentType?: string | null; timeoutMs?: number } = {},
+  options: {
+    body?: unknown;
+    raw?: string | Buffer;
+    contentType?: string | null;
+    timeoutMs?: number;
+    /** Extra request headers (Authorization, Cookie, Host, Origin ...). */
+    headers?: Record<string, string>;
+    /** Speak HTTPS, trusting this CA certificate (PEM). */
+    ca?: string;
+  } = {},
 ): Promise<HttpAnswer> {
   return new Promise((resolve, reject) => {
     const payload =
@@ -24,29 +34,27 @@ export function request(
         : options.body !== undefined
           ? Buffer.from(JSON.stringify(options.body))
           : null;
-    const headers: Record<string, string | number> = {};
+    const headers: Record<string, string | number> = { ...(options.headers ?? {}) };
     if (payload) {
       headers['content-length'] = payload.length;
       const type = options.contentType === undefined ? 'application/json' : options.contentType;
       if (type !== null) headers['content-type'] = type;
     }
-    const req = http.request(
-      { host: '127.0.0.1', port, method, path, headers, timeout: options.timeoutMs ?? 30_000 },
-      (res) => {
-        const chunks: Buffer[] = [];
-        res.on('data', (chunk) => chunks.push(chunk));
-        res.on('end', () => {
-          const text = Buffer.concat(chunks).toString('utf8');
-          let json: unknown = undefined;
-          try {
-            json = text ? JSON.parse(text) : undefined;
-          } catch {
-            json = undefined;
-          }
-          resolve({ status: res.statusCode ?? 0, headers: res.headers, text, json });
-        });
-      },
-    );
+    const target = { host: '127.0.0.1', port, method, path, headers, timeout: options.timeoutMs ?? 30_000 };
+    const req = (options.ca ? https : http).request(options.ca ? { ...target, ca: options.ca } : target, (res) => {
+      const chunks: Buffer[] = [];
+      res.on('data', (chunk) => chunks.push(chunk));
+      res.on('end', () => {
+        const text = Buffer.concat(chunks).toString('utf8');
+        let json: unknown = undefined;
+        try {
+          json = text ? JSON.parse(text) : undefined;
+        } catch {
+          json = undefined;
+        }
+        resolve({ status: res.statusCode ?? 0, headers: res.headers, text, json });
+      });
+    });
     req.on('timeout', () => req.destroy(new Error(`${method} ${path} timed out`)));
     req.on('error', reject);
     if (payload) req.end(payload);

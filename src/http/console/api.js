@@ -1,5 +1,7 @@
 // The console's client for the node's REST API (/api/v1): JSON in and out, and every failure
-// turned into an Error whose message a person can read (the API's error.message).
+// turned into an Error whose message a person can read (the API's error.message). Every
+// request carries the X-Brook-CSRF header the node asks of writes made with the session
+// cookie; a 401 (no session, or it ended) sends the browser to the login page.
 
 export class ApiError extends Error {
   constructor(status, code, message) {
@@ -12,6 +14,14 @@ export class ApiError extends Error {
 /** Requests longer than this are given up on with a readable error. */
 const REQUEST_TIMEOUT_MS = 30000;
 
+export const LOGIN_PAGE = '/console/login.html';
+const CSRF_HEADER = 'x-brook-csrf';
+
+/** Leaves for the login page (once), so a person can log in again. */
+export function toLogin() {
+  if (location.pathname !== LOGIN_PAGE) location.assign(LOGIN_PAGE);
+}
+
 export async function api(method, path, body) {
   const controller = new AbortController();
   const timer = setTimeout(() => controller.abort(), REQUEST_TIMEOUT_MS);
@@ -19,7 +29,7 @@ export async function api(method, path, body) {
   try {
     response = await fetch(path, {
       method,
-      headers: body === undefined ? {} : { 'content-type': 'application/json' },
+      headers: body === undefined ? { [CSRF_HEADER]: '1' } : { [CSRF_HEADER]: '1', 'content-type': 'application/json' },
       body: body === undefined ? undefined : JSON.stringify(body),
       signal: controller.signal,
     });
@@ -33,6 +43,10 @@ export async function api(method, path, body) {
     );
   } finally {
     clearTimeout(timer);
+  }
+  if (response.status === 401) {
+    toLogin();
+    throw new ApiError(401, 'unauthorized', 'Not logged in (or the session ended). Opening the login page.');
   }
   if (response.status === 204) return null;
   const text = await response.text();

@@ -3,6 +3,7 @@
 // a page module, giving each page the chance to stop its timers and subscriptions on leave.
 
 import { live } from './live.js';
+import { api, LOGIN_PAGE } from './api.js';
 import { h, replace, hideNotice, showNotice } from './dom.js';
 import * as overview from './pages/overview.js';
 import * as topics from './pages/topics.js';
@@ -50,7 +51,34 @@ function route() {
   leave = match.r.page.render(container, params) ?? null;
 }
 
-window.addEventListener('hashchange', route);
+/** Shows who is logged in and a logout button (when the node asks for authentication). */
+function showUser(whoami) {
+  const element = document.getElementById('user');
+  if (!whoami.authenticationEnabled) return;
+  const name = whoami.principal.replace(/^User:/, '');
+  const logout = async () => {
+    try {
+      await api('POST', '/api/v1/logout');
+    } finally {
+      location.assign(LOGIN_PAGE);
+    }
+  };
+  replace(
+    element,
+    h('span', { id: 'user-name' }, name),
+    h('button', { class: 'small', id: 'logout', onclick: logout }, 'Log out'),
+  );
+  element.hidden = false;
+}
+
+async function start() {
+  // Without a session the API answers 401 and api() opens the login page.
+  const whoami = await api('GET', '/api/v1/whoami');
+  showUser(whoami);
+  window.addEventListener('hashchange', route);
+  live.start(document.getElementById('live-status'), whoami.authenticationEnabled);
+  route();
+}
+
 window.addEventListener('unhandledrejection', (event) => showNotice(event.reason));
-live.start(document.getElementById('live-status'));
-route();
+start().catch((error) => showNotice(error));

@@ -1,6 +1,8 @@
 // The console's one WebSocket to /api/v1/live: reconnects with back-off, hands each pushed
 // message to the listeners of its type, and re-sends the current tail after a reconnect.
 
+import { api } from './api.js';
+
 const RECONNECT_DELAY_MAX_MS = 10000;
 /** Stats pushes kept so a chart opened later starts with the last minutes, not empty. */
 export const STATS_HISTORY_MAX = 120;
@@ -19,8 +21,10 @@ class LiveConnection {
     });
   }
 
-  start(statusElement) {
+  /** Opens the socket; with authentication on, a refused or closed socket checks the session. */
+  start(statusElement, authenticated = false) {
     this.statusElement = statusElement;
+    this.authenticated = authenticated;
     this.connect();
   }
 
@@ -48,6 +52,9 @@ class LiveConnection {
     });
     socket.addEventListener('close', () => {
       this.socket = null;
+      // The node refuses the upgrade without a session and closes the socket when it ends;
+      // the browser does not say which, so the session is asked (api() opens the login page on 401).
+      if (this.authenticated) api('GET', '/api/v1/whoami').catch(() => undefined);
       this.showStatus('reconnecting', 'fail');
       setTimeout(() => this.connect(), this.reconnectDelayMs);
       this.reconnectDelayMs = Math.min(this.reconnectDelayMs * 2, RECONNECT_DELAY_MAX_MS);

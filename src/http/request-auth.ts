@@ -1,0 +1,289 @@
+// Who an HTTP request is, and whether it may go on: the Host allowlist (DNS rebinding), then
+// the credentials (Authorization: Basic or Bearer, else the console's session cookie), then
+// for a write carried by the cookie the cross-site request checks (the X-Brook-CSRF header
+// and a same-origin Origin). Also the login, logout and whoami routes of the console.
+// With authentication off every request is User:ANONYMOUS, and only the Host check applies.
+
+import type * as http from 'node:http';
+import type { Duplex } from 'node:stream';
+import { HttpError } from './http-errors';
+import { HostGuard } from './host-guard';
+import { sameOrigin } from './live';
+import { Reply, Router } from './router';
+import { clearedSessionCookie, readCookie, Session, SESSION_COOKIE, sessionCookie, SessionTable } from './sessions';
+import { AuthOutcome, HttpAuthenticator, HttpIdentity, parseBasic, parseBearer } from '../security/http-auth';
+import { ANONYMOUS, principalToString } from '../security/principal';
+import { normalizePeerAddress } from '../config/config';
+
+/** The header the console sends with every request; a cookie-carried write without it is refused. */
+export const CSRF_HEADER = 'x-brook-csrf';
+/** Login bodies above this are refused (a name and a password). */
+export const LOGIN_BODY_BYTES_MAX = 16 * 1024;
+/** Where the console's login page is. */
+export const LOGIN_PAGE = '/console/login.html';
+
+const WRITE_METHODS = new Set(['POST', 'PUT', 'PATCH', 'DELETE']);
+const ALWAYS_OPEN = new Set(['/health', '/ready']);
+
+/** What a request proved: the identity, and the session it used (cookie) if any. */
+export interface RequestAccess {
+  identity: HttpIdentity;
+  session: Session | null;
+}
+
+const ANONYMOUS_ACCESS: RequestAccess = {
+  identity: { principal: ANONYMOUS, method: 'session', expiresAtMs: null },
+  session: null,
+};
+
+export class HttpAccess {
+  constructor(
+    readonly hosts: HostGuard,
+    /** Null when authentication is off. */
+    readonly authenticator: HttpAuthenticator | null,
+    readonly sessions: SessionTable | null,
+    /** Whether the listener is HTTPS (the cookie is then Secure). */
+    private readonly secure: boolean,
+    private readonly nowMs: () => number = Date.now,
+    private readonly delay: (ms: number) => Promise<void> = (ms) =>
+      new Promise((resolve) => setTimeout(resolve, ms).unref()),
+  ) {}
+
+  get enabled(): boolean {
+    return this.authenticator !== null;
+  }
+
+  /**
+   * Decides a request: its access, or the error to answer with (421 for a foreign Host, 401
+   * without valid credentials, 429 after too many failures, 403 for a cross-site write).
+   */
+  async check(req: http.IncomingMessage, pathname: string, publicPath = false): Promise<RequestAccess> {
+    if (ALWAYS_OPEN.has(pathname)) return ANONYMOUS_ACCESS;
+    if (!this.hosts.allows(req.headers.host))
+      throw new HttpError(
+        421,
+        'misdirected-request',
+        'this node does not answer for that Host; see brook.http.allowed.hosts',
+      );
+    if (!this.authenticator || publicPath) return ANONYMOUS_ACCESS;
+    const method = req.method ?? 'GET';
+    const open =
+      (pathname === '/metrics' && !this.authenticator.settings.metrics) ||
+      (method === 'POST' && (pathname === '/api/v1/login' || pathname === '/api/v1/logout'));
+    const access = await this.authenticate(req);
+    if (!access) {
+      if (open) return ANONYMOUS_ACCESS;
+      throw this.unauthorized(req, 'authentication required: log in, or send Authorization: Basic or Bearer');
+    }
+    if (access.session && WRITE_METHODS.has(method)) checkCrossSite(req);
+    return access;
+  }
+
+  /**
+   * The credentials of a request, or null when it carries none. Wrong credentials in an
+   * Authorization header are an error (401 after the failure delay, or 429); a session
+   * cookie that names no live session counts as none.
+   */
+  async authenticate(req: http.IncomingMessage): Promise<RequestAccess | null> {
+    const authenticator = this.authenticator!;
+    const authorization = req.headers.authorization;
+    const address = normalizePeerAddress(req.socket.remoteAddress ?? '');
+    if (authorization !== undefined) {
+      const basic = parseBasic(authorization);
+      const token = basic ? null : parseBearer(authorization);
+      let outcome: AuthOutcome;
+      if (basic) outcome = await authenticator.password(address, basic.user, basic.password);
+      else if (token !== null) outcome = await authenticator.token(address, token);
+      else throw this.unauthorized(req, 'the Authorization header is neither Basic nor Bearer');
+      if (!outcome.ok) throw await this.failed(req, outcome);
+      return { identity: outcome.identity, session: null };
+    }
+    const id = readCookie(req.headers.cookie, SESSION_COOKIE);
+    const session = id ? this.sessions!.use(id) : undefined;
+    if (!session) return null;
+    return { identity: { principal: session.principal, method: 'session', expiresAtMs: session.expiresAtMs }, session };
+  }
+
+  /** The 401 (after the failure delay) or 429 for failed credentials. */
+  private async failed(req: http.IncomingMessage, outcome: Extract<AuthOutcome, { ok: false }>): Promise<HttpError> {
+    if (outcome.reason === 'rate-limited')
+      return new HttpError(429, 'too-many-failures', 'too many failed logins from this address; try again later', {
+        'retry-after': String(Math.max(1, Math.ceil((outcome.retryAfterMs ?? 60_000) / 1000))),
+      });
+    await this.delay(this.authenticator!.settings.failureDelayMs);
+    return this.unauthorized(req, 'wrong user name, password or token');
+  }
+
+  /**
+   * A 401 with the challenges this listener takes. The console's own requests get a
+   * challenge browsers do not answer with their password dialog (they show the login page).
+   */
+  unauthorized(req: http.IncomingMessage, message: string): HttpError {
+    return new HttpError(401, 'unauthorized', message, { 'www-authenticate': this.challenge(req) });
+  }
+
+  private challenge(req: http.IncomingMessage): string {
+    if (req.headers[CSRF_HEADER] !== undefined) return `Session realm="brook", login="${LOGIN_PAGE}"`;
+    const challenges: string[] = [];
+    const settings = this.authenticator!.settings;
+    if (settings.basic) challenges.push('Basic realm="brook", charset="UTF-8"');
+    if (settings.bearer) challenges.push('Bearer realm="brook"');
+    return challenges.join(', ');
+  }
+
+  /**
+   * Checks a WebSocket upgrade: Host, Origin, then credentials. Answers the refusal on the
+   * socket and returns null, or returns a function telling whether the credentials still hold
+   * (the live feed closes sockets whose session ended or token expired).
+   */
+  async checkUpgrade(req: http.IncomingMessage, socket: Duplex): Promise<(() => boolean) | null> {
+    const refuse = (status: string, headers: Record<string, string> = {}) => {
+      const extra = Object.entries(headers)
+        .map(([k, v]) => `${k}: ${v}\r\n`)
+        .join('');
+      socket.end(`HTTP/1.1 ${status}\r\nconnection: close\r\n${extra}content-length: 0\r\n\r\n`);
+      return null;
+    };
+    if (!this.hosts.allows(req.headers.host)) return refuse('421 Misdirected Request');
+    if (!sameOrigin(req)) return refuse('403 Forbidden');
+    if (!this.authenticator) return () => true;
+    let access: RequestAccess | null;
+    try {
+      access = await this.authenticate(req);
+    } catch (error) {
+      const failure = error as HttpError;
+      return refuse(failure.status === 429 ? '429 Too Many Requests' : '401 Unauthorized', failure.headers);
+    }
+    if (!access) return refuse('401 Unauthorized', { 'www-authenticate': this.challenge(req) });
+    const { session, identity } = access;
+    if (session) return () => this.sessions!.alive(session);
+    const expiresAtMs = identity.expiresAtMs;
+    return expiresAtMs === null ? () => true : () => this.nowMs() < expiresAtMs;
+  }
+
+  /** POST /api/v1/login, POST /api/v1/logout and GET /api/v1/whoami. */
+  addRoutes(router: Router): void {
+    router.add('POST', '/api/v1/login', (request) => this.login(request.req));
+    router.add('POST', '/api/v1/logout', ({ req }) => {
+      checkCrossSite(req, false);
+      const id = readCookie(req.headers.cookie, SESSION_COOKIE);
+      if (id && this.sessions) this.sessions.end(id);
+      return { status: 204, headers: { 'set-cookie': clearedSessionCookie(this.secure) } };
+    });
+    router.add('GET', '/api/v1/whoami', ({ access }) => ({
+      status: 200,
+      body: {
+        principal: principalToString(access.identity.principal),
+        authenticationEnabled: this.enabled,
+        method: this.enabled ? access.identity.method : null,
+        expiresAt: access.identity.expiresAtMs === null ? null : new Date(access.identity.expiresAtMs).toISOString(),
+      },
+    }));
+  }
+
+  /**
+   * Checks a user name and password against the SCRAM credentials and starts a session. A
+   * JSON body is answered with JSON; the login page's form (no script needed) is answered with
+   * a redirect to the console, or back to the page with the failure named.
+   */
+  private async login(req: http.IncomingMessage): Promise<Reply> {
+    checkCrossSite(req, false);
+    if (!this.authenticator || !this.sessions)
+      throw new HttpError(409, 'authentication-off', 'authentication is off on this listener: nothing to log in to');
+    const { form, username, password } = await readLogin(req);
+    const address = normalizePeerAddress(req.socket.remoteAddress ?? '');
+    const outcome = await this.authenticator.password(address, username, password);
+    if (!outcome.ok) {
+      if (form) {
+        if (outcome.reason === 'invalid') await this.delay(this.authenticator.settings.failureDelayMs);
+        return redirect(`${LOGIN_PAGE}?failed=${outcome.reason === 'invalid' ? 'credentials' : 'rate-limited'}`);
+      }
+      throw await this.failed(req, outcome);
+    }
+    const { id, session } = this.sessions.create(outcome.identity.principal);
+    const cookie = sessionCookie(id, this.authenticator.settings.sessionMaxMs, this.secure);
+    if (form) return redirect('/', { 'set-cookie': cookie });
+    return {
+      status: 200,
+      headers: { 'set-cookie': cookie },
+      body: {
+        principal: principalToString(session.principal),
+        expiresAt: new Date(session.expiresAtMs).toISOString(),
+        idleTimeoutMs: this.authenticator.settings.sessionIdleMs,
+      },
+    };
+  }
+}
+
+function redirect(location: string, headers: Record<string, string> = {}): Reply {
+  return { status: 303, headers: { location, ...headers }, body: { location } };
+}
+
+/**
+ * Refuses a request another site's page could have made with the operator's cookie: the
+ * Origin, when sent, must be this listener's, and (when `requireHeader`) the console's
+ * X-Brook-CSRF header must be there (a cross-site page cannot add one without a CORS
+ * preflight, which this listener never approves). SameSite=Strict already keeps the cookie
+ * off cross-site requests in current browsers; these checks hold where it does not.
+ */
+export function checkCrossSite(req: http.IncomingMessage, requireHeader = true): void {
+  if (!sameOrigin(req)) throw new HttpError(403, 'cross-origin', 'the Origin of this request is not this listener');
+  if (requireHeader && req.headers[CSRF_HEADER] === undefined)
+    throw new HttpError(403, 'csrf-header-missing', `writes with the session cookie need the ${CSRF_HEADER} header`);
+}
+
+async function readLogin(req: http.IncomingMessage): Promise<{ form: boolean; username: string; password: string }> {
+  const type = (req.headers['content-type'] ?? '').split(';')[0].trim().toLowerCase();
+  const form = type === 'application/x-www-form-urlencoded';
+  if (!form && type !== 'application/json')
+    throw new HttpError(415, 'unsupported-media-type', 'log in with a JSON body or the login form');
+  const text = await readSmallBody(req, LOGIN_BODY_BYTES_MAX);
+  let username: unknown;
+  let password: unknown;
+  if (form) {
+    const params = new URLSearchParams(text);
+    username = params.get('username');
+    password = params.get('password');
+  } else {
+    let body: unknown;
+    try {
+      body = JSON.parse(text);
+    } catch {
+      throw new HttpError(400, 'bad-json', 'the body is not valid JSON');
+    }
+    if (body === null || typeof body !== 'object' || Array.isArray(body))
+      throw new HttpError(400, 'bad-request', 'expected {"username": "...", "password": "..."}');
+    ({ username, password } = body as Record<string, unknown>);
+  }
+  if (typeof username !== 'string' || typeof password !== 'string' || username === '')
+    throw new HttpError(400, 'bad-request', 'a login needs a username and a password (strings)');
+  return { form, username, password };
+}
+
+function readSmallBody(req: http.IncomingMessage, bytesMax: number): Promise<string> {
+  return new Promise((resolve, reject) => {
+    const chunks: Buffer[] = [];
+    let size = 0;
+    let done = false;
+    req.on('data', (chunk: Buffer) => {
+      if (done) return;
+      size += chunk.length;
+      if (size > bytesMax) {
+        done = true;
+        chunks.length = 0;
+        reject(new HttpError(413, 'body-too-large', `a login body is at most ${bytesMax} bytes`));
+        return;
+      }
+      chunks.push(chunk);
+    });
+    req.on('error', () => {
+      if (!done) reject(new HttpError(400, 'bad-request', 'reading the body failed'));
+      done = true;
+    });
+    req.on('end', () => {
+      if (done) return;
+      done = true;
+      resolve(Buffer.concat(chunks).toString('utf8'));
+    });
+  });
+}
