@@ -3,17 +3,28 @@
 // and a live chart that updates from the WebSocket; creating a topic from the page (with its
 // confirmation), a refused duplicate shown in words; producing one message from the form
 // and a CSV upload; reading them back; the live tail; a group's lag (committed with kafkajs
-// behind the end) and an offset reset; a many-partition topic in the virtual list.
-// Screenshots of each page go to test-artifacts/.
+// behind the end) and an offset reset; a many-partition topic in the virtual list; with
+// authentication on, the login page (a refused password, then the console with the session
+// cookie and the live feed) and logging out. Screenshots of each page go to test-artifacts/.
 
+import * as fs from 'node:fs';
 import * as http from 'node:http';
+import * as os from 'node:os';
+import * as path from 'node:path';
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { Kafka, logLevel } from 'kafkajs';
 import type { Locator, Page } from 'playwright-core';
 import { BrokerProcess, startBroker } from '../helpers/broker-process';
-import { BrowserSession, chromiumAvailable, CHROMIUM_PATH, openBrowser } from '../helpers/browser';
+import { ARTIFACTS_DIR, BrowserSession, chromiumAvailable, CHROMIUM_PATH, openBrowser } from '../helpers/browser';
 import { until } from '../helpers/wait';
+import { freePort } from '../helpers/ports';
+import { loadConfig } from '../../src/config/config';
+import { HttpServer } from '../../src/http/http-server';
+import { readiness } from '../../src/http/readiness';
+import { silentLogger } from '../../src/logger';
+import { deriveScramCredential } from '../../src/security/scram';
+import { startBroker as startInProcessBroker } from '../../src/server/broker-server';
 
 /** Every wait on the page is bounded by this. */
 const WAIT_MS = 15_000;
@@ -256,6 +267,85 @@ test('a topic with hundreds of partitions is listed through the virtual list', a
     browser.problems.filter((p) => !/Failed to load resource: the server responded with a status of 409/.test(p)),
     [],
   );
+});
+
+test('login: the console sends a visitor to the login page; a session opens it; logout closes it', async () => {
+  // A node in this process, so its HTTP listener can be given a user to check passwords against.
+  const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'brook-console-login-'));
+  const node = await startInProcessBroker(
+    loadConfig({
+      listen: '127.0.0.1:0',
+      'controller-listen': `127.0.0.1:${await freePort()}`,
+      http: 'off',
+      'data-dir': dataDir,
+      'log-level': 'error',
+    }),
+    silentLogger,
+  );
+  const operator = deriveScramCredential('SCRAM-SHA-512', 'operator-password');
+  const server = new HttpServer({
+    host: '127.0.0.1',
+    port: 0,
+    broker: node.broker,
+    kafkaBootstrap: () => `127.0.0.1:${node.kafkaPort}`,
+    connections: () => 0,
+    kafkaListening: () => true,
+    logger: silentLogger,
+    securityKeys: { 'brook.http.auth.enable': 'true', 'brook.http.auth.failure.delay.ms': '50' },
+    credentials: {
+      scramCredential: (user, mechanism) =>
+        user === 'operator' && mechanism === operator.mechanism ? operator : undefined,
+    },
+  });
+  const context = await browser.browser.newContext({ baseURL: `http://127.0.0.1:${await server.listen()}` });
+  try {
+    await until(() => readiness(node.broker, true).ready, {
+      what: 'the in-process node to be ready',
+      timeoutMs: READY_MS,
+    });
+    const login = await context.newPage();
+    login.setDefaultTimeout(WAIT_MS);
+    const problems: string[] = [];
+    login.on('pageerror', (error) => problems.push(error.message));
+    await login.goto('/');
+    await login.waitForURL(/\/console\/login\.html$/);
+    await login.fill('#login-username', 'operator');
+    await login.fill('#login-password', 'not-the-password');
+    await login.click('#login-form button[type=submit]');
+    await login.waitForURL(/login\.html\?failed=credentials$/);
+    await waitForText(login.locator('#login-status'), /Wrong user name or password/);
+    await login.screenshot({ path: path.join(ARTIFACTS_DIR, 'console-login-failed.png'), fullPage: true });
+
+    await login.fill('#login-username', 'operator');
+    await login.fill('#login-password', 'operator-password');
+    await login.click('#login-form button[type=submit]');
+    await login.waitForURL(/\/$/);
+    await waitForText(login.locator('#user-name'), /^operator$/);
+    await waitForText(login.locator('#brokers table'), /127\.0\.0\.1:\d+.*active/);
+    await waitForText(login.locator('#live-status'), /^live$/);
+    const cookie = (await context.cookies()).find((c) => c.name === 'brook_session');
+    assert.ok(cookie, 'the session cookie is set');
+    assert.is(cookie!.httpOnly, true);
+    assert.is(cookie!.sameSite, 'Strict');
+    assert.is(cookie!.path, '/');
+    assert.is(await login.evaluate(() => (globalThis as any).document.cookie), '', 'scripts cannot read it');
+
+    await login.click('#logout');
+    await login.waitForURL(/\/console\/login\.html$/);
+    assert.is(
+      (await context.cookies()).find((c) => c.name === 'brook_session'),
+      undefined,
+      'the cookie is gone',
+    );
+    await login.goto('/');
+    await login.waitForURL(/\/console\/login\.html$/);
+    assert.equal(problems, []);
+  } finally {
+    await context.close();
+    await server.close();
+    await node.close();
+    fs.rmSync(dataDir, { recursive: true, force: true });
+  }
 });
 
 test.run();
