@@ -1,0 +1,202 @@
+// The HTTP listener over TLS (brook.http.tls.*: Kafka's ssl.* PEM settings under that
+// prefix) against a broker in this process: HTTPS answers with a certificate the client
+// checks, plain HTTP to the port gets no answer, the session cookie is Secure, the
+// WebSocket opens over wss with the cookie, and broken TLS settings are refused at start
+// with a message that names the key and holds no key material.
+
+import { execFileSync } from 'node:child_process';
+import * as fs from 'node:fs';
+import * as os from 'node:os';
+import * as path from 'node:path';
+import { test } from 'uvu';
+import * as assert from 'uvu/assert';
+import { WebSocket } from 'ws';
+import { ConfigError, loadConfig } from '../../src/config/config';
+import { HttpServer } from '../../src/http/http-server';
+import { readiness } from '../../src/http/readiness';
+import { CSRF_HEADER } from '../../src/http/request-auth';
+import { SESSION_COOKIE } from '../../src/http/sessions';
+import { silentLogger } from '../../src/logger';
+import { deriveScramCredential } from '../../src/security/scram';
+import { RunningBroker, startBroker } from '../../src/server/broker-server';
+import { freePort } from '../helpers/ports';
+import { until } from '../helpers/wait';
+import { request } from './http-client';
+
+const WAIT_MS = 15_000;
+
+let running: RunningBroker;
+let dir: string;
+let certificate: string;
+let privateKey: string;
+const servers: HttpServer[] = [];
+const admin = deriveScramCredential('SCRAM-SHA-256', 'admin-secret');
+
+/** A self-signed certificate for localhost and 127.0.0.1 (its own CA), made with openssl. */
+function makeCertificate(): void {
+  const keyFile = path.join(dir, 'key.pem');
+  const certFile = path.join(dir, 'cert.pem');
+  execFileSync(
+    'openssl',
+    [
+      'req',
+      '-x509',
+      '-newkey',
+      'ec',
+      '-pkeyopt',
+      'ec_paramgen_curve:P-256',
+      '-nodes',
+      '-keyout',
+      keyFile,
+      '-out',
+      certFile,
+      '-days',
+      '2',
+      '-subj',
+      '/CN=localhost',
+      '-addext',
+      'subjectAltName=DNS:localhost,IP:127.0.0.1',
+    ],
+    { stdio: 'ignore' },
+  );
+  certificate = fs.readFileSync(certFile, 'utf8');
+  privateKey = fs.readFileSync(keyFile, 'utf8');
+}
+
+function server(keys: Record<string, string>): HttpServer {
+  const created = new HttpServer({
+    host: '127.0.0.1',
+    port: 0,
+    broker: running.broker,
+    kafkaBootstrap: () => `127.0.0.1:${running.kafkaPort}`,
+    connections: () => 0,
+    kafkaListening: () => true,
+    logger: silentLogger,
+    securityKeys: keys,
+    credentials: {
+      scramCredential: (user, mechanism) => (user === 'admin' && mechanism === admin.mechanism ? admin : undefined),
+    },
+  });
+  servers.push(created);
+  return created;
+}
+
+test.before(async () => {
+  dir = fs.mkdtempSync(path.join(os.tmpdir(), 'brook-httptls-'));
+  makeCertificate();
+  fs.writeFileSync(path.join(dir, 'keystore.pem'), privateKey + certificate);
+  const config = loadConfig({
+    listen: '127.0.0.1:0',
+    'controller-listen': `127.0.0.1:${await freePort()}`,
+    http: 'off',
+    'data-dir': path.join(dir, 'data'),
+    'log-level': 'error',
+  });
+  running = await startBroker(config, silentLogger);
+  await until(() => readiness(running.broker, true).ready, { what: 'the broker to be ready', timeoutMs: 30_000 });
+});
+
+test.after(async () => {
+  for (const s of servers) await s.close();
+  await running?.close();
+  fs.rmSync(dir, { recursive: true, force: true });
+});
+
+test('HTTPS from a PEM key store file: verified by the client, Secure session cookie, wss with the cookie', async () => {
+  const https = server({
+    'brook.http.tls.ssl.keystore.type': 'PEM',
+    'brook.http.tls.ssl.keystore.location': path.join(dir, 'keystore.pem'),
+    'brook.http.auth.enable': 'true',
+  });
+  assert.ok(https.secure);
+  const port = await https.listen();
+  const health = await request(port, 'GET', '/health', { ca: certificate });
+  assert.is(health.status, 200);
+  const login = await request(port, 'POST', '/api/v1/login', {
+    ca: certificate,
+    body: { username: 'admin', password: 'admin-secret' },
+  });
+  assert.is(login.status, 200, login.text);
+  const setCookie = login.headers['set-cookie']![0];
+  assert.match(setCookie, /; Secure/);
+  assert.match(setCookie, /HttpOnly/);
+  const cookie = setCookie.split(';')[0];
+  assert.ok(cookie.startsWith(`${SESSION_COOKIE}=`));
+  const whoami = await request(port, 'GET', '/api/v1/whoami', { ca: certificate, headers: { cookie } });
+  assert.is(whoami.json.principal, 'User:admin');
+  const logout = await request(port, 'POST', '/api/v1/logout', {
+    ca: certificate,
+    headers: { cookie, [CSRF_HEADER]: '1' },
+  });
+  assert.match(logout.headers['set-cookie']![0], /Max-Age=0; Secure/);
+
+  // Plain HTTP to the HTTPS port: the TLS server does not answer it as HTTP.
+  const plain = await request(port, 'GET', '/health', { timeoutMs: 3000 }).catch((error: Error) => error);
+  assert.ok(plain instanceof Error || plain.status !== 200, 'no plain HTTP answer');
+
+  // The live feed over wss, with a fresh session.
+  const again = await request(port, 'POST', '/api/v1/login', {
+    ca: certificate,
+    body: { username: 'admin', password: 'admin-secret' },
+  });
+  const socket = new WebSocket(`wss://127.0.0.1:${port}/api/v1/live`, {
+    ca: certificate,
+    origin: `https://127.0.0.1:${port}`,
+    headers: { cookie: again.headers['set-cookie']![0].split(';')[0] },
+  });
+  const first = await new Promise<string>((resolve, reject) => {
+    const timer = setTimeout(() => reject(new Error('no message over wss')), WAIT_MS);
+    socket.once('message', (data) => {
+      clearTimeout(timer);
+      resolve(JSON.parse(data.toString()).type);
+    });
+    socket.once('error', reject);
+  });
+  assert.is(first, 'hello');
+  socket.close();
+});
+
+test('HTTPS from inline PEM keys (ssl.keystore.key and ssl.keystore.certificate.chain)', async () => {
+  const port = await server({
+    'brook.http.tls.ssl.keystore.key': privateKey,
+    'brook.http.tls.ssl.keystore.certificate.chain': certificate,
+  }).listen();
+  const whoami = await request(port, 'GET', '/api/v1/whoami', { ca: certificate });
+  assert.is(whoami.status, 200);
+  assert.is(whoami.json.principal, 'User:ANONYMOUS');
+});
+
+test('broken TLS settings are refused at start, naming the key, without key material', () => {
+  const cases: [Record<string, string>, RegExp][] = [
+    [{ 'brook.http.tls.ssl.keystore.type': 'JKS' }, /ssl\.keystore\.type/],
+    [{ 'brook.http.tls.ssl.keystore.location': path.join(dir, 'missing.pem') }, /cannot read/],
+    [{ 'brook.http.tls.ssl.keystore.key': privateKey }, /private key and its certificate chain/],
+    [
+      {
+        'brook.http.tls.ssl.keystore.location': path.join(dir, 'keystore.pem'),
+        'brook.http.tls.ssl.keystore.key': privateKey,
+      },
+      /not both/,
+    ],
+    [
+      {
+        'brook.http.tls.ssl.keystore.location': path.join(dir, 'keystore.pem'),
+        'brook.http.tls.ssl.client.auth': 'required',
+      },
+      /trust store/,
+    ],
+  ];
+  for (const [keys, message] of cases) {
+    let thrown: unknown;
+    try {
+      server(keys);
+    } catch (error) {
+      thrown = error;
+    }
+    assert.ok(thrown instanceof ConfigError, `${JSON.stringify(Object.keys(keys))} refused`);
+    assert.match((thrown as Error).message, message);
+    assert.not.ok((thrown as Error).message.includes('PRIVATE KEY'), 'no key material in the message');
+  }
+});
+
+test.run();
