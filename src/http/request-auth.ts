@@ -75,7 +75,8 @@ export class HttpAccess {
       if (open) return ANONYMOUS_ACCESS;
       throw this.unauthorized(req, 'authentication required: log in, or send Authorization: Basic or Bearer');
     }
-    if (access.session && WRITE_METHODS.has(method)) checkCrossSite(req);
+    // Login and logout check the Origin themselves (and need no header: the login form has none).
+    if (access.session && WRITE_METHODS.has(method) && !open) checkCrossSite(req);
     return access;
   }
 
@@ -200,6 +201,9 @@ export class HttpAccess {
       }
       throw await this.failed(req, outcome);
     }
+    // A new id at every login (no session fixation); the session the browser had ends.
+    const previous = readCookie(req.headers.cookie, SESSION_COOKIE);
+    if (previous) this.sessions.end(previous);
     const { id, session } = this.sessions.create(outcome.identity.principal);
     const cookie = sessionCookie(id, this.authenticator.settings.sessionMaxMs, this.secure);
     if (form) return redirect('/', { 'set-cookie': cookie });

@@ -277,6 +277,35 @@ test('without credentials: writes and reads are 401; /health, /ready and /metric
   assert.is(metrics.status, 200);
 });
 
+test('hostile credentials are refused without harm: oversized, malformed, binary', async () => {
+  const { port } = await serve({ 'brook.http.auth.enable': 'true', 'brook.http.auth.failures.per.minute.max': '1000' });
+  const hostile = [
+    basic('alice', 'x'.repeat(9000)),
+    `Basic ${Buffer.from('no-colon-here').toString('base64')}`,
+    `Basic ${Buffer.from([0xff, 0xfe, 0x3a, 0x00, 0x01]).toString('base64')}`,
+    basic('', 'alice-secret'),
+    basic('alice\u0000', 'alice-secret'),
+    'Bearer ',
+    'Bearer a b c',
+    `Bearer ${'t'.repeat(9000)}`,
+    'Basic',
+    ' ',
+  ];
+  for (const authorization of hostile) {
+    const answer = await request(port, 'GET', '/api/v1/whoami', { headers: { authorization } });
+    assert.is(answer.status, 401, `${authorization.slice(0, 40)}: ${answer.text}`);
+  }
+  for (const cookie of [
+    `${SESSION_COOKIE}=`,
+    `${SESSION_COOKIE}=../../etc`,
+    `${SESSION_COOKIE}=${'A'.repeat(5000)}`,
+    `a=b; ${SESSION_COOKIE}; c`,
+    ';;;===;;',
+  ])
+    assert.is((await request(port, 'GET', '/api/v1/whoami', { headers: { cookie } })).status, 401, cookie.slice(0, 40));
+  assert.is((await request(port, 'GET', '/health')).status, 200, 'the listener is unharmed');
+});
+
 test('with authentication off everyone is User:ANONYMOUS and login says so', async () => {
   const { port } = await serve({});
   const whoami = await request(port, 'GET', '/api/v1/whoami');
@@ -358,10 +387,22 @@ test('console login: session cookie flags, reads and CSRF-checked writes with it
   });
   assert.is(crossLogin.status, 403, 'no login from another site');
 
-  const logout = await request(port, 'POST', '/api/v1/logout', { headers: { cookie, [CSRF_HEADER]: '1' } });
+  // Logging in again (the form sends no CSRF header) gives a new id and ends the old session.
+  const relogin = await request(port, 'POST', '/api/v1/login', {
+    raw: 'username=alice&password=alice-secret',
+    contentType: 'application/x-www-form-urlencoded',
+    headers: { cookie },
+  });
+  assert.is(relogin.status, 303, relogin.text);
+  const renewed = cookieOf(relogin.headers['set-cookie']);
+  assert.is.not(renewed, cookie);
+  assert.is((await request(port, 'GET', '/api/v1/whoami', { headers: { cookie } })).status, 401, 'the old id ended');
+  assert.is((await request(port, 'GET', '/api/v1/whoami', { headers: { cookie: renewed } })).status, 200);
+
+  const logout = await request(port, 'POST', '/api/v1/logout', { headers: { cookie: renewed, [CSRF_HEADER]: '1' } });
   assert.is(logout.status, 204);
   assert.match(logout.headers['set-cookie']![0], new RegExp(`^${SESSION_COOKIE}=; .*Max-Age=0`));
-  assert.is((await request(port, 'GET', '/api/v1/whoami', { headers: { cookie } })).status, 401, 'ended');
+  assert.is((await request(port, 'GET', '/api/v1/whoami', { headers: { cookie: renewed } })).status, 401, 'ended');
   const forged = `${SESSION_COOKIE}=${'A'.repeat(43)}`;
   assert.is((await request(port, 'GET', '/api/v1/whoami', { headers: { cookie: forged } })).status, 401);
 });

@@ -72,8 +72,15 @@ function showUser(whoami) {
 }
 
 async function start() {
-  // Without a session the API answers 401 and api() opens the login page.
-  const whoami = await api('GET', '/api/v1/whoami');
+  // Without a session the API answers 401 and api() opens the login page. A node that cannot
+  // be reached is said so, and the pages still start (they retry on their own).
+  let whoami = { authenticationEnabled: false };
+  try {
+    whoami = await api('GET', '/api/v1/whoami');
+  } catch (error) {
+    if (error.status === 401) return;
+    showNotice(error);
+  }
   showUser(whoami);
   window.addEventListener('hashchange', route);
   live.start(document.getElementById('live-status'), whoami.authenticationEnabled);
