@@ -32,7 +32,7 @@ export interface RequestAccess {
 }
 
 const ANONYMOUS_ACCESS: RequestAccess = {
-  identity: { principal: ANONYMOUS, method: 'session', expiresAtMs: null },
+  identity: { principal: ANONYMOUS, method: 'anonymous', expiresAtMs: null },
   session: null,
 };
 

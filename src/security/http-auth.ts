@@ -147,7 +147,8 @@ export interface BearerValidator {
 /** Who a request is, and how it proved it. */
 export interface HttpIdentity {
   principal: KafkaPrincipal;
-  method: 'basic' | 'bearer' | 'session';
+  /** 'anonymous' where no credentials were needed (authentication off, or an open path). */
+  method: 'basic' | 'bearer' | 'session' | 'anonymous';
   /** When the proof stops being valid (a token's expiry, a session's end), if it does. */
   expiresAtMs: number | null;
 }
