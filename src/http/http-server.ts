@@ -12,7 +12,12 @@ import { AddressInfo } from 'node:net';
 import type { Duplex } from 'node:stream';
 import type { Broker } from '../broker/broker';
 import { Logger } from '../logger';
-import { BearerValidator, HttpAuthenticator, parseHttpAuthSettings } from '../security/http-auth';
+import {
+  BearerValidator,
+  bearerValidatorFromKeys,
+  HttpAuthenticator,
+  parseHttpAuthSettings,
+} from '../security/http-auth';
 import type { CredentialStore } from '../security/scram';
 import { ConsoleAssets } from './console-assets';
 import { EXPOSITION_CONTENT_TYPE } from './exposition';
@@ -62,7 +67,10 @@ export interface HttpServerOptions {
   advertisedHost?: string | null;
   /** SCRAM credentials that Basic auth and the console login check passwords against. */
   credentials?: CredentialStore;
-  /** Checks Bearer tokens (the OAUTHBEARER JWT validator); none means Bearer is not accepted. */
+  /**
+   * Checks Bearer tokens; by default the OAUTHBEARER JWT validator of the sasl.oauthbearer.*
+   * keys when they are set; null accepts no Bearer tokens.
+   */
   bearer?: BearerValidator | null;
   /** The wall clock for sessions, caches and failure windows (tests move it). */
   nowMs?: () => number;
@@ -91,11 +99,12 @@ export class HttpServer {
     const keys = options.securityKeys ?? {};
     const nowMs = options.nowMs ?? Date.now;
     this.tls = httpTlsMaterial(keys);
-    const authSettings = parseHttpAuthSettings(keys, !!options.bearer);
+    const bearer = options.bearer === undefined ? bearerValidatorFromKeys(keys) : options.bearer;
+    const authSettings = parseHttpAuthSettings(keys, bearer !== null);
     this.access = new HttpAccess(
       HostGuard.fromConfig(keys[ALLOWED_HOSTS_KEY], options.host, options.advertisedHost ?? null),
       authSettings.enabled
-        ? new HttpAuthenticator(authSettings, options.credentials ?? NO_CREDENTIALS, options.bearer ?? null, nowMs)
+        ? new HttpAuthenticator(authSettings, options.credentials ?? NO_CREDENTIALS, bearer, nowMs)
         : null,
       authSettings.enabled
         ? new SessionTable(

@@ -7,6 +7,7 @@
 
 import * as crypto from 'node:crypto';
 import { ConfigError } from '../config/config';
+import { JwtConfigError, JwtValidator, parseOauthbearerSettings } from './jwt';
 import { KafkaPrincipal, userPrincipal } from './principal';
 import {
   CredentialStore,
@@ -71,7 +72,8 @@ export interface HttpAuthSettings {
 export function parseHttpAuthSettings(keys: Record<string, string>, bearerConfigured: boolean): HttpAuthSettings {
   const k = HTTP_AUTH_KEYS;
   const explicit = keys[k.enable];
-  const enabled = explicit === undefined ? kafkaAuthenticatesUsers(keys) : parseBoolean(explicit, k.enable);
+  const enabled =
+    explicit === undefined ? bearerConfigured || kafkaAuthenticatesUsers(keys) : parseBoolean(explicit, k.enable);
   const basicMechanisms = (keys[k.basicMechanisms] ?? 'SCRAM-SHA-512,SCRAM-SHA-256')
     .split(',')
     .map((m) => m.trim())
@@ -142,6 +144,23 @@ export interface BearerValidator {
   ):
     | { principalName: string; expiresAtMs: number; scopes: string[] }
     | Promise<{ principalName: string; expiresAtMs: number; scopes: string[] }>;
+}
+
+/** Keys that configure OAUTHBEARER token validation (a JWKS file, or an HMAC secret). */
+const TOKEN_KEYS = ['sasl.oauthbearer.jwks.endpoint.url', 'brook.sasl.oauthbearer.hmac.secret.file'];
+
+/**
+ * The Bearer validator of the HTTP listener: the same JWT validation as the Kafka
+ * listeners' OAUTHBEARER (sasl.oauthbearer.* keys), or null when no token keys are set.
+ */
+export function bearerValidatorFromKeys(keys: Record<string, string>): BearerValidator | null {
+  if (!TOKEN_KEYS.some((key) => (keys[key] ?? '').trim() !== '')) return null;
+  try {
+    return new JwtValidator(parseOauthbearerSettings(keys));
+  } catch (error) {
+    if (error instanceof JwtConfigError) throw new ConfigError(error.message);
+    throw error;
+  }
 }
 
 /** Who a request is, and how it proved it. */

@@ -17,7 +17,6 @@ import type { OfflineInfo } from '../log/log-directory';
 import { Broker, BrokerSettings } from '../broker/broker';
 import { BrokerDispatcher } from '../broker/dispatch';
 import { HttpServer } from '../http/http-server';
-import type { CredentialStore } from '../security/scram';
 import { MemoryBudget } from '../net/memory-budget';
 import { KafkaListener } from '../net/kafka-listener';
 import { SecurityProtocol, usesSasl } from '../security/principal';
@@ -54,17 +53,6 @@ async function isBrokerReplication(
   }
   if (replicaId < 0) return false;
   return (await broker.replicas.checkFollowerIdentity(replicaId, remoteAddress)) === ErrorCode.NONE;
-}
-
-/**
- * The SCRAM credentials of the metadata image, read at each lookup (the image is replaced
- * by snapshots); an image without credential records has no users.
- */
-function imageCredentials(broker: Broker): CredentialStore {
-  return {
-    scramCredential: (user, mechanism) =>
-      (broker.quorum.image as Partial<CredentialStore>).scramCredential?.(user, mechanism),
-  };
 }
 
 export interface RunningBroker {
@@ -252,7 +240,7 @@ export async function startBroker(
       logger,
       securityKeys: config.securityKeys,
       advertisedHost: config.advertise?.host ?? null,
-      credentials: imageCredentials(broker),
+      credentials: imageCredentials,
     });
     httpPort = await http.listen();
   }

@@ -4,7 +4,6 @@
 // WebSocket opens over wss with the cookie, and broken TLS settings are refused at start
 // with a message that names the key and holds no key material.
 
-import { execFileSync } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
@@ -19,6 +18,7 @@ import { SESSION_COOKIE } from '../../src/http/sessions';
 import { silentLogger } from '../../src/logger';
 import { deriveScramCredential } from '../../src/security/scram';
 import { RunningBroker, startBroker } from '../../src/server/broker-server';
+import { CertFixture, certFixture } from '../helpers/certs';
 import { freePort } from '../helpers/ports';
 import { until } from '../helpers/wait';
 import { request } from './http-client';
@@ -27,41 +27,13 @@ const WAIT_MS = 15_000;
 
 let running: RunningBroker;
 let dir: string;
+let certs: CertFixture;
+/** The CA the clients trust, and the server's key and chain as PEM text. */
 let certificate: string;
 let privateKey: string;
+let chain: string;
 const servers: HttpServer[] = [];
 const admin = deriveScramCredential('SCRAM-SHA-256', 'admin-secret');
-
-/** A self-signed certificate for localhost and 127.0.0.1 (its own CA), made with openssl. */
-function makeCertificate(): void {
-  const keyFile = path.join(dir, 'key.pem');
-  const certFile = path.join(dir, 'cert.pem');
-  execFileSync(
-    'openssl',
-    [
-      'req',
-      '-x509',
-      '-newkey',
-      'ec',
-      '-pkeyopt',
-      'ec_paramgen_curve:P-256',
-      '-nodes',
-      '-keyout',
-      keyFile,
-      '-out',
-      certFile,
-      '-days',
-      '2',
-      '-subj',
-      '/CN=localhost',
-      '-addext',
-      'subjectAltName=DNS:localhost,IP:127.0.0.1',
-    ],
-    { stdio: 'ignore' },
-  );
-  certificate = fs.readFileSync(certFile, 'utf8');
-  privateKey = fs.readFileSync(keyFile, 'utf8');
-}
 
 function server(keys: Record<string, string>): HttpServer {
   const created = new HttpServer({
@@ -83,8 +55,10 @@ function server(keys: Record<string, string>): HttpServer {
 
 test.before(async () => {
   dir = fs.mkdtempSync(path.join(os.tmpdir(), 'brook-httptls-'));
-  makeCertificate();
-  fs.writeFileSync(path.join(dir, 'keystore.pem'), privateKey + certificate);
+  certs = certFixture();
+  certificate = certs.ca.certPem;
+  privateKey = certs.server.keyPem;
+  chain = certs.server.certPem;
   const config = loadConfig({
     listen: '127.0.0.1:0',
     'controller-listen': `127.0.0.1:${await freePort()}`,
@@ -105,7 +79,7 @@ test.after(async () => {
 test('HTTPS from a PEM key store file: verified by the client, Secure session cookie, wss with the cookie', async () => {
   const https = server({
     'brook.http.tls.ssl.keystore.type': 'PEM',
-    'brook.http.tls.ssl.keystore.location': path.join(dir, 'keystore.pem'),
+    'brook.http.tls.ssl.keystore.location': certs.files.serverKeystore,
     'brook.http.auth.enable': 'true',
   });
   assert.ok(https.secure);
@@ -159,7 +133,7 @@ test('HTTPS from a PEM key store file: verified by the client, Secure session co
 test('HTTPS from inline PEM keys (ssl.keystore.key and ssl.keystore.certificate.chain)', async () => {
   const port = await server({
     'brook.http.tls.ssl.keystore.key': privateKey,
-    'brook.http.tls.ssl.keystore.certificate.chain': certificate,
+    'brook.http.tls.ssl.keystore.certificate.chain': chain,
   }).listen();
   const whoami = await request(port, 'GET', '/api/v1/whoami', { ca: certificate });
   assert.is(whoami.status, 200);
@@ -173,14 +147,14 @@ test('broken TLS settings are refused at start, naming the key, without key mate
     [{ 'brook.http.tls.ssl.keystore.key': privateKey }, /private key and its certificate chain/],
     [
       {
-        'brook.http.tls.ssl.keystore.location': path.join(dir, 'keystore.pem'),
+        'brook.http.tls.ssl.keystore.location': certs.files.serverKeystore,
         'brook.http.tls.ssl.keystore.key': privateKey,
       },
       /not both/,
     ],
     [
       {
-        'brook.http.tls.ssl.keystore.location': path.join(dir, 'keystore.pem'),
+        'brook.http.tls.ssl.keystore.location': certs.files.serverKeystore,
         'brook.http.tls.ssl.client.auth': 'required',
       },
       /trust store/,

@@ -7,6 +7,7 @@
 // WebSocket refusing anonymous or cross-origin upgrades and closing when its session ends.
 // Time for sessions, caches and failure windows is a clock the test moves.
 
+import * as crypto from 'node:crypto';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
@@ -19,7 +20,7 @@ import { readiness } from '../../src/http/readiness';
 import { CSRF_HEADER } from '../../src/http/request-auth';
 import { SESSION_COOKIE } from '../../src/http/sessions';
 import { silentLogger } from '../../src/logger';
-import { BearerValidator, parseHttpAuthSettings } from '../../src/security/http-auth';
+import { parseHttpAuthSettings } from '../../src/security/http-auth';
 import { CredentialStore, deriveScramCredential, ScramCredential, ScramMechanism } from '../../src/security/scram';
 import { RunningBroker, startBroker } from '../../src/server/broker-server';
 import { freePort } from '../helpers/ports';
@@ -42,19 +43,15 @@ class MemoryCredentials implements CredentialStore {
   }
 }
 
-/**
- * Tokens for the test: "valid.NAME.EXPIRESMS" is valid until EXPIRESMS; anything else is
- * not. The SASL server's JWT validator has the same interface and is tested with it.
- */
-const testTokens: BearerValidator = {
-  validate(token: string, nowMs: number) {
-    const match = /^valid\.([a-z]+)\.(\d+)$/.exec(token);
-    if (!match) throw new Error('not a token of this test');
-    const expiresAtMs = Number(match[2]);
-    if (expiresAtMs <= nowMs) throw new Error('the token expired');
-    return { principalName: match[1], expiresAtMs, scopes: [] };
-  },
-};
+/** The HMAC secret of the test's token issuer (brook.sasl.oauthbearer.hmac.secret.file). */
+const TOKEN_SECRET = crypto.randomBytes(32);
+
+/** An HS256 JWT for `sub`, expiring at `expiresAtMs`, signed with `secret`. */
+function jwt(sub: string, expiresAtMs: number, secret = TOKEN_SECRET): string {
+  const part = (value: object) => Buffer.from(JSON.stringify(value)).toString('base64url');
+  const signed = `${part({ alg: 'HS256', typ: 'JWT' })}.${part({ sub, exp: Math.floor(expiresAtMs / 1000), aud: 'brook' })}`;
+  return `${signed}.${crypto.createHmac('sha256', secret).update(signed).digest('base64url')}`;
+}
 
 let running: RunningBroker;
 let dataDir: string;
@@ -65,7 +62,7 @@ const servers: HttpServer[] = [];
 /** An HTTP listener on the running broker with these brook.http.* keys; returns its port. */
 async function serve(
   keys: Record<string, string>,
-  extra: { bearer?: BearerValidator; advertisedHost?: string } = {},
+  extra: { advertisedHost?: string } = {},
 ): Promise<{ port: number; server: HttpServer }> {
   const server = new HttpServer({
     host: '127.0.0.1',
@@ -77,7 +74,6 @@ async function serve(
     logger: silentLogger,
     securityKeys: { 'brook.http.auth.failure.delay.ms': '20', ...keys },
     credentials,
-    bearer: extra.bearer ?? null,
     advertisedHost: extra.advertisedHost ?? null,
     nowMs: () => clock,
   });
@@ -225,21 +221,44 @@ test('failed attempts from one address are limited: 429 with Retry-After, even f
   assert.is(later.status, 200, 'a minute later the address may try again');
 });
 
-test('Bearer: a valid token passes until it expires; a forged one is 401', async () => {
-  const { port } = await serve({ 'brook.http.auth.enable': 'true' }, { bearer: testTokens });
-  const expiresAtMs = clock + 5000;
-  const token = `Bearer valid.dave.${expiresAtMs}`;
-  const ok = await request(port, 'GET', '/api/v1/whoami', { headers: { authorization: token } });
+test('Bearer: a JWT passes until it expires; a forged, foreign or expired one is 401', async () => {
+  const secretFile = path.join(dataDir, 'token-secret');
+  fs.writeFileSync(secretFile, TOKEN_SECRET, { mode: 0o600 });
+  const { port } = await serve({
+    'brook.http.auth.enable': 'true',
+    'brook.sasl.oauthbearer.hmac.secret.file': secretFile,
+    'sasl.oauthbearer.expected.audience': 'brook',
+    'sasl.oauthbearer.clock.skew.seconds': '0',
+  });
+  const expiresAtMs = Math.ceil((clock + 60_000) / 1000) * 1000;
+  const token = jwt('dave', expiresAtMs);
+  const ok = await request(port, 'GET', '/api/v1/whoami', { headers: { authorization: `Bearer ${token}` } });
   assert.is(ok.status, 200, ok.text);
   assert.is(ok.json.principal, 'User:dave');
   assert.is(ok.json.method, 'bearer');
   assert.is(ok.json.expiresAt, new Date(expiresAtMs).toISOString());
-  const forged = await request(port, 'GET', '/api/v1/whoami', { headers: { authorization: 'Bearer forged.token' } });
-  assert.is(forged.status, 401);
-  assert.match(forged.headers['www-authenticate'] ?? '', /Bearer realm="brook"/);
-  clock += 5000;
-  const expired = await request(port, 'GET', '/api/v1/whoami', { headers: { authorization: token } });
+  const created = await request(port, 'POST', '/api/v1/topics', {
+    body: { name: 'made-with-a-token', partitions: 1 },
+    headers: { authorization: `Bearer ${token}` },
+  });
+  assert.is(created.status, 201, `a write with a token needs no CSRF header: ${created.text}`);
+  const foreign = jwt('dave', expiresAtMs, crypto.randomBytes(32));
+  const tampered = token.replace(/\.([^.]+)\./, (_, payload: string) => {
+    const claims = JSON.parse(Buffer.from(payload, 'base64url').toString());
+    return `.${Buffer.from(JSON.stringify({ ...claims, sub: 'root' })).toString('base64url')}.`;
+  });
+  for (const bad of [foreign, tampered, 'not.a.jwt', `${token}x`]) {
+    const refused = await request(port, 'GET', '/api/v1/whoami', { headers: { authorization: `Bearer ${bad}` } });
+    assert.is(refused.status, 401, refused.text);
+    assert.match(refused.headers['www-authenticate'] ?? '', /Bearer realm="brook"/);
+    assert.not.match(refused.text, /root|signature/, 'why is not told');
+  }
+  clock = expiresAtMs;
+  const expired = await request(port, 'GET', '/api/v1/whoami', { headers: { authorization: `Bearer ${token}` } });
   assert.is(expired.status, 401, 'expired');
+  // The OAUTHBEARER settings alone turn authentication on.
+  const implied = await serve({ 'brook.sasl.oauthbearer.hmac.secret.file': secretFile });
+  assert.is((await request(implied.port, 'GET', '/api/v1/whoami')).status, 401);
 });
 
 test('without credentials: writes and reads are 401; /health, /ready and /metrics stay open', async () => {
