@@ -7,9 +7,7 @@
 // authentication on, the login page (a refused password, then the console with the session
 // cookie and the live feed) and logging out. Screenshots of each page go to test-artifacts/.
 
-import * as fs from 'node:fs';
 import * as http from 'node:http';
-import * as os from 'node:os';
 import * as path from 'node:path';
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
@@ -18,13 +16,6 @@ import type { Locator, Page } from 'playwright-core';
 import { BrokerProcess, startBroker } from '../helpers/broker-process';
 import { ARTIFACTS_DIR, BrowserSession, chromiumAvailable, CHROMIUM_PATH, openBrowser } from '../helpers/browser';
 import { until } from '../helpers/wait';
-import { freePort } from '../helpers/ports';
-import { loadConfig } from '../../src/config/config';
-import { HttpServer } from '../../src/http/http-server';
-import { readiness } from '../../src/http/readiness';
-import { silentLogger } from '../../src/logger';
-import { deriveScramCredential } from '../../src/security/scram';
-import { startBroker as startInProcessBroker } from '../../src/server/broker-server';
 
 /** Every wait on the page is bounded by this. */
 const WAIT_MS = 15_000;
@@ -270,37 +261,20 @@ test('a topic with hundreds of partitions is listed through the virtual list', a
 });
 
 test('login: the console sends a visitor to the login page; a session opens it; logout closes it', async () => {
-  // A node in this process, so its HTTP listener can be given a user to check passwords against.
-  const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'brook-console-login-'));
-  const node = await startInProcessBroker(
-    loadConfig({
-      listen: '127.0.0.1:0',
-      'controller-listen': `127.0.0.1:${await freePort()}`,
-      http: 'off',
-      'data-dir': dataDir,
-      'log-level': 'error',
-    }),
-    silentLogger,
-  );
-  const operator = deriveScramCredential('SCRAM-SHA-512', 'operator-password');
-  const server = new HttpServer({
-    host: '127.0.0.1',
-    port: 0,
-    broker: node.broker,
-    kafkaBootstrap: () => `127.0.0.1:${node.kafkaPort}`,
-    connections: () => 0,
-    kafkaListening: () => true,
-    logger: silentLogger,
-    securityKeys: { 'brook.http.auth.enable': 'true', 'brook.http.auth.failure.delay.ms': '50' },
-    credentials: {
-      scramCredential: (user, mechanism) =>
-        user === 'operator' && mechanism === operator.mechanism ? operator : undefined,
+  // A second node that asks for authentication, with one user from its bootstrap settings.
+  const secured = await startBroker({
+    http: true,
+    config: {
+      'brook.http.auth.enable': 'true',
+      'brook.http.auth.failure.delay.ms': '50',
+      'brook.security.bootstrap.scram.users': 'SCRAM-SHA-512=[name=operator,password=operator-password]',
     },
   });
-  const context = await browser.browser.newContext({ baseURL: `http://127.0.0.1:${await server.listen()}` });
+  const context = await browser.browser.newContext({ baseURL: `http://127.0.0.1:${secured.httpPort}` });
   try {
-    await until(() => readiness(node.broker, true).ready, {
-      what: 'the in-process node to be ready',
+    const readyUrl = `http://127.0.0.1:${secured.httpPort}/ready`;
+    await until(async () => (await getJson(readyUrl).catch(() => ({ status: 0 }))).status === 200, {
+      what: () => `the secured node to be ready:\n${secured.logs()}`,
       timeoutMs: READY_MS,
     });
     const login = await context.newPage();
@@ -342,9 +316,7 @@ test('login: the console sends a visitor to the login page; a session opens it; 
     assert.equal(problems, []);
   } finally {
     await context.close();
-    await server.close();
-    await node.close();
-    fs.rmSync(dataDir, { recursive: true, force: true });
+    await secured.stop();
   }
 });
 
