@@ -90,23 +90,24 @@ export class HttpServer {
 
   constructor(private readonly options: HttpServerOptions) {
     const metrics = new NodeMetrics(options.broker, options.connections);
+    const logger = options.logger.child({ component: 'http' });
     this.context = {
       broker: options.broker,
       clients: new KafkaClients(options.kafkaBootstrap),
       metrics,
-      logger: options.logger.child({ component: 'http' }),
+      logger,
     };
     const keys = options.securityKeys ?? {};
     const nowMs = options.nowMs ?? Date.now;
     this.tls = httpTlsMaterial(keys);
     const bearer = options.bearer === undefined ? bearerValidatorFromKeys(keys) : options.bearer;
     const authSettings = parseHttpAuthSettings(keys, bearer !== null);
-    this.access = new HttpAccess(
-      HostGuard.fromConfig(keys[ALLOWED_HOSTS_KEY], options.host, options.advertisedHost ?? null),
-      authSettings.enabled
+    this.access = new HttpAccess({
+      hosts: HostGuard.fromConfig(keys[ALLOWED_HOSTS_KEY], options.host, options.advertisedHost ?? null),
+      authenticator: authSettings.enabled
         ? new HttpAuthenticator(authSettings, options.credentials ?? NO_CREDENTIALS, bearer, nowMs)
         : null,
-      authSettings.enabled
+      sessions: authSettings.enabled
         ? new SessionTable(
             {
               idleMs: authSettings.sessionIdleMs,
@@ -116,9 +117,10 @@ export class HttpServer {
             nowMs,
           )
         : null,
-      this.tls !== null,
+      secure: this.tls !== null,
+      logger,
       nowMs,
-    );
+    });
     const onRequest = (req: http.IncomingMessage, res: http.ServerResponse) => void this.route(req, res);
     this.server = this.tls ? https.createServer(this.tls.serverOptions(), onRequest) : http.createServer(onRequest);
     this.server.maxHeadersCount = 100;
@@ -177,6 +179,12 @@ export class HttpServer {
       server.once('error', reject);
       server.listen(this.options.port, this.options.host, () => {
         server.off('error', reject);
+        const settings = this.access.authenticator?.settings;
+        this.context.logger.info('http listener security', {
+          tls: this.secure,
+          authentication: settings ? [settings.basic && 'basic', settings.bearer && 'bearer'].filter(Boolean) : 'off',
+          allowedHosts: this.access.hosts.allowed ? [...this.access.hosts.allowed] : '*',
+        });
         const warning = insecureListenerWarning(this.options.host, this.access.enabled);
         if (warning) this.context.logger.warn(warning, { http: `${this.options.host}:${this.options.port}` });
         server.on('error', (error) => this.context.logger.error('http listener error', { error: error.message }));

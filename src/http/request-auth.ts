@@ -14,6 +14,7 @@ import { clearedSessionCookie, readCookie, Session, SESSION_COOKIE, sessionCooki
 import { AuthOutcome, HttpAuthenticator, HttpIdentity, parseBasic, parseBearer } from '../security/http-auth';
 import { ANONYMOUS, principalToString } from '../security/principal';
 import { normalizePeerAddress } from '../config/config';
+import type { Logger } from '../logger';
 
 /** The header the console sends with every request; a cookie-carried write without it is refused. */
 export const CSRF_HEADER = 'x-brook-csrf';
@@ -36,18 +37,37 @@ const ANONYMOUS_ACCESS: RequestAccess = {
   session: null,
 };
 
+export interface HttpAccessOptions {
+  hosts: HostGuard;
+  /** Null when authentication is off. */
+  authenticator: HttpAuthenticator | null;
+  sessions: SessionTable | null;
+  /** Whether the listener is HTTPS (the cookie is then Secure). */
+  secure: boolean;
+  logger: Logger;
+  nowMs?: () => number;
+  /** How a failed attempt's answer is held back (tests may shorten it). */
+  delay?: (ms: number) => Promise<void>;
+}
+
 export class HttpAccess {
-  constructor(
-    readonly hosts: HostGuard,
-    /** Null when authentication is off. */
-    readonly authenticator: HttpAuthenticator | null,
-    readonly sessions: SessionTable | null,
-    /** Whether the listener is HTTPS (the cookie is then Secure). */
-    private readonly secure: boolean,
-    private readonly nowMs: () => number = Date.now,
-    private readonly delay: (ms: number) => Promise<void> = (ms) =>
-      new Promise((resolve) => setTimeout(resolve, ms).unref()),
-  ) {}
+  readonly hosts: HostGuard;
+  readonly authenticator: HttpAuthenticator | null;
+  readonly sessions: SessionTable | null;
+  private readonly secure: boolean;
+  private readonly logger: Logger;
+  private readonly nowMs: () => number;
+  private readonly delay: (ms: number) => Promise<void>;
+
+  constructor(options: HttpAccessOptions) {
+    this.hosts = options.hosts;
+    this.authenticator = options.authenticator;
+    this.sessions = options.sessions;
+    this.secure = options.secure;
+    this.logger = options.logger;
+    this.nowMs = options.nowMs ?? Date.now;
+    this.delay = options.delay ?? ((ms) => new Promise((resolve) => setTimeout(resolve, ms).unref()));
+  }
 
   get enabled(): boolean {
     return this.authenticator !== null;
@@ -107,12 +127,22 @@ export class HttpAccess {
 
   /** The 401 (after the failure delay) or 429 for failed credentials. */
   private async failed(req: http.IncomingMessage, outcome: Extract<AuthOutcome, { ok: false }>): Promise<HttpError> {
+    this.logFailure(req, outcome);
     if (outcome.reason === 'rate-limited')
       return new HttpError(429, 'too-many-failures', 'too many failed logins from this address; try again later', {
         'retry-after': String(Math.max(1, Math.ceil((outcome.retryAfterMs ?? 60_000) / 1000))),
       });
     await this.delay(this.authenticator!.settings.failureDelayMs);
     return this.unauthorized(req, 'wrong user name, password or token');
+  }
+
+  /** One line per failed attempt (as Kafka logs failed authentications): where from and why, never what was sent. */
+  private logFailure(req: http.IncomingMessage, outcome: Extract<AuthOutcome, { ok: false }>): void {
+    this.logger.info('http authentication failed', {
+      address: req.socket.remoteAddress,
+      path: (req.url ?? '').split('?')[0].slice(0, 200),
+      reason: outcome.reason,
+    });
   }
 
   /**
@@ -196,6 +226,7 @@ export class HttpAccess {
     const outcome = await this.authenticator.password(address, username, password);
     if (!outcome.ok) {
       if (form) {
+        this.logFailure(req, outcome);
         if (outcome.reason === 'invalid') await this.delay(this.authenticator.settings.failureDelayMs);
         return redirect(`${LOGIN_PAGE}?failed=${outcome.reason === 'invalid' ? 'credentials' : 'rate-limited'}`);
       }
@@ -205,6 +236,10 @@ export class HttpAccess {
     const previous = readCookie(req.headers.cookie, SESSION_COOKIE);
     if (previous) this.sessions.end(previous);
     const { id, session } = this.sessions.create(outcome.identity.principal);
+    this.logger.debug('http login', {
+      principal: principalToString(session.principal),
+      address: req.socket.remoteAddress,
+    });
     const cookie = sessionCookie(id, this.authenticator.settings.sessionMaxMs, this.secure);
     if (form) return redirect('/', { 'set-cookie': cookie });
     return {

@@ -57,6 +57,9 @@ test('the bootstrap user logs in with Basic and with the login route; anonymous 
   assert.match(refused.headers['www-authenticate'] ?? '', /Basic/);
   assert.is((await request(port, 'GET', '/health')).status, 200);
   assert.not.match(broker.logs(), /without authentication/);
+  assert.match(broker.logs(), /"msg":"http listener security","tls":false,"authentication":\["basic"\]/);
+  assert.match(broker.logs(), /http authentication failed/);
+  assert.not.match(broker.logs(), /wrong-password|operator-password/, 'no password in the logs');
 });
 
 test('users added and deleted over the Kafka protocol are seen by the HTTP listener', async () => {
