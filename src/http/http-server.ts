@@ -12,12 +12,15 @@ import { AddressInfo } from 'node:net';
 import type { Duplex } from 'node:stream';
 import type { Broker } from '../broker/broker';
 import { Logger } from '../logger';
+import { ConfigError } from '../config/config';
 import {
   BearerValidator,
-  bearerValidatorFromKeys,
+  bearerSettingsFromKeys,
   HttpAuthenticator,
   parseHttpAuthSettings,
 } from '../security/http-auth';
+import { JwksEndpoint } from '../security/jwks-endpoint';
+import { JwtConfigError, JwtSettings, JwtValidator } from '../security/jwt';
 import type { CredentialStore } from '../security/scram';
 import { ConsoleAssets } from './console-assets';
 import { EXPOSITION_CONTENT_TYPE } from './exposition';
@@ -86,6 +89,10 @@ export class HttpServer {
   readonly live: LiveServer;
   readonly access: HttpAccess;
   private readonly tls: HttpTlsMaterial | null;
+  /** The Bearer validator built from the sasl.oauthbearer.* keys, and its https JWKS (fetched at listen). */
+  private tokenSettings: JwtSettings | null = null;
+  private jwt: JwtValidator | null = null;
+  private jwks: JwksEndpoint | null = null;
   private readonly consoleAssets = new ConsoleAssets();
 
   constructor(private readonly options: HttpServerOptions) {
@@ -100,7 +107,11 @@ export class HttpServer {
     const keys = options.securityKeys ?? {};
     const nowMs = options.nowMs ?? Date.now;
     this.tls = httpTlsMaterial(keys);
-    const bearer = options.bearer === undefined ? bearerValidatorFromKeys(keys) : options.bearer;
+    let bearer = options.bearer ?? null;
+    if (options.bearer === undefined) {
+      this.tokenSettings = bearerSettingsFromKeys(keys);
+      if (this.tokenSettings) bearer = this.jwt = new JwtValidator(this.tokenSettings);
+    }
     const authSettings = parseHttpAuthSettings(keys, bearer !== null);
     this.access = new HttpAccess({
       hosts: HostGuard.fromConfig(keys[ALLOWED_HOSTS_KEY], options.host, options.advertisedHost ?? null),
@@ -172,7 +183,16 @@ export class HttpServer {
     return this.context.metrics;
   }
 
-  listen(): Promise<number> {
+  async listen(): Promise<number> {
+    if (this.jwt && this.tokenSettings?.jwksEndpoint) {
+      this.jwks = new JwksEndpoint(this.tokenSettings.jwksEndpoint, this.jwt, this.context.logger);
+      try {
+        await this.jwks.start();
+      } catch (error) {
+        this.jwks.close();
+        throw error instanceof JwtConfigError ? new ConfigError(error.message) : error;
+      }
+    }
     const server = this.server;
     this.context.metrics.start();
     return new Promise((resolve, reject) => {
@@ -231,6 +251,7 @@ export class HttpServer {
 
   async close(): Promise<void> {
     this.tls?.close();
+    this.jwks?.close();
     await this.live.close();
     this.context.metrics.stop();
     await Promise.race([this.context.clients.close(), new Promise((r) => setTimeout(r, CLIENTS_CLOSE_MS).unref())]);

@@ -7,7 +7,7 @@
 
 import * as crypto from 'node:crypto';
 import { ConfigError } from '../config/config';
-import { JwtConfigError, JwtValidator, parseOauthbearerSettings } from './jwt';
+import { JwtConfigError, JwtSettings, parseOauthbearerSettings } from './jwt';
 import { KafkaPrincipal, userPrincipal } from './principal';
 import {
   CredentialStore,
@@ -146,17 +146,18 @@ export interface BearerValidator {
     | Promise<{ principalName: string; expiresAtMs: number; scopes: string[] }>;
 }
 
-/** Keys that configure OAUTHBEARER token validation (a JWKS file, or an HMAC secret). */
+/** Keys that configure OAUTHBEARER token validation (a JWKS file or endpoint, or an HMAC secret). */
 const TOKEN_KEYS = ['sasl.oauthbearer.jwks.endpoint.url', 'brook.sasl.oauthbearer.hmac.secret.file'];
 
 /**
- * The Bearer validator of the HTTP listener: the same JWT validation as the Kafka
- * listeners' OAUTHBEARER (sasl.oauthbearer.* keys), or null when no token keys are set.
+ * The token settings of the HTTP listener's Bearer auth: the same JWT validation as the
+ * Kafka listeners' OAUTHBEARER (sasl.oauthbearer.* keys), or null when no token keys are set.
+ * Key files are read here; an https JWKS is fetched when the listener starts.
  */
-export function bearerValidatorFromKeys(keys: Record<string, string>): BearerValidator | null {
+export function bearerSettingsFromKeys(keys: Record<string, string>): JwtSettings | null {
   if (!TOKEN_KEYS.some((key) => (keys[key] ?? '').trim() !== '')) return null;
   try {
-    return new JwtValidator(parseOauthbearerSettings(keys));
+    return parseOauthbearerSettings(keys);
   } catch (error) {
     if (error instanceof JwtConfigError) throw new ConfigError(error.message);
     throw error;

@@ -256,6 +256,13 @@ test('Bearer: a JWT passes until it expires; a forged, foreign or expired one is
   clock = expiresAtMs;
   const expired = await request(port, 'GET', '/api/v1/whoami', { headers: { authorization: `Bearer ${token}` } });
   assert.is(expired.status, 401, 'expired');
+  // An https JWKS endpoint is fetched when the listener starts; one that cannot be had stops the start.
+  const unreachable = await freePort();
+  const failed = await serve({ 'sasl.oauthbearer.jwks.endpoint.url': `https://127.0.0.1:${unreachable}/jwks` }).catch(
+    (error: Error) => error,
+  );
+  assert.ok(failed instanceof ConfigError, String(failed));
+  assert.match((failed as Error).message, /JWKS/);
   // The OAUTHBEARER settings alone turn authentication on.
   const implied = await serve({ 'brook.sasl.oauthbearer.hmac.secret.file': secretFile });
   assert.is((await request(implied.port, 'GET', '/api/v1/whoami')).status, 401);
