@@ -12,15 +12,7 @@ import { AddressInfo } from 'node:net';
 import type { Duplex } from 'node:stream';
 import type { Broker } from '../broker/broker';
 import { Logger } from '../logger';
-import { ConfigError } from '../config/config';
-import {
-  BearerValidator,
-  bearerSettingsFromKeys,
-  HttpAuthenticator,
-  parseHttpAuthSettings,
-} from '../security/http-auth';
-import { JwksEndpoint } from '../security/jwks-endpoint';
-import { JwtConfigError, JwtSettings, JwtValidator } from '../security/jwt';
+import type { BearerValidator } from '../security/http-auth';
 import type { CredentialStore } from '../security/scram';
 import { ConsoleAssets } from './console-assets';
 import { EXPOSITION_CONTENT_TYPE } from './exposition';
@@ -35,10 +27,9 @@ import { addClusterRoutes } from './routes/cluster-routes';
 import { addGroupRoutes } from './routes/group-routes';
 import { addRecordRoutes } from './routes/record-routes';
 import { addTopicRoutes } from './routes/topic-routes';
-import { ALLOWED_HOSTS_KEY, HostGuard, isLoopbackHost } from './host-guard';
+import { isLoopbackHost } from './host-guard';
 import { HttpTlsMaterial, httpTlsMaterial } from './http-tls';
 import { HttpAccess } from './request-auth';
-import { SessionTable } from './sessions';
 
 /** Open HTTP connections at most (the Kafka listener has its own limit). */
 const HTTP_CONNECTIONS_MAX = 1000;
@@ -79,9 +70,6 @@ export interface HttpServerOptions {
   nowMs?: () => number;
 }
 
-/** A store with no users: with authentication on and nothing to check against, nobody gets in. */
-const NO_CREDENTIALS: CredentialStore = { scramCredential: () => undefined };
-
 export class HttpServer {
   readonly server: http.Server | https.Server;
   readonly router = new Router();
@@ -89,10 +77,6 @@ export class HttpServer {
   readonly live: LiveServer;
   readonly access: HttpAccess;
   private readonly tls: HttpTlsMaterial | null;
-  /** The Bearer validator built from the sasl.oauthbearer.* keys, and its https JWKS (fetched at listen). */
-  private tokenSettings: JwtSettings | null = null;
-  private jwt: JwtValidator | null = null;
-  private jwks: JwksEndpoint | null = null;
   private readonly consoleAssets = new ConsoleAssets();
 
   constructor(private readonly options: HttpServerOptions) {
@@ -105,32 +89,15 @@ export class HttpServer {
       logger,
     };
     const keys = options.securityKeys ?? {};
-    const nowMs = options.nowMs ?? Date.now;
     this.tls = httpTlsMaterial(keys);
-    let bearer = options.bearer ?? null;
-    if (options.bearer === undefined) {
-      this.tokenSettings = bearerSettingsFromKeys(keys);
-      if (this.tokenSettings) bearer = this.jwt = new JwtValidator(this.tokenSettings);
-    }
-    const authSettings = parseHttpAuthSettings(keys, bearer !== null);
-    this.access = new HttpAccess({
-      hosts: HostGuard.fromConfig(keys[ALLOWED_HOSTS_KEY], options.host, options.advertisedHost ?? null),
-      authenticator: authSettings.enabled
-        ? new HttpAuthenticator(authSettings, options.credentials ?? NO_CREDENTIALS, bearer, nowMs)
-        : null,
-      sessions: authSettings.enabled
-        ? new SessionTable(
-            {
-              idleMs: authSettings.sessionIdleMs,
-              maxMs: authSettings.sessionMaxMs,
-              sessionsMax: authSettings.sessionsMax,
-            },
-            nowMs,
-          )
-        : null,
+    this.access = HttpAccess.fromKeys(keys, {
+      bindHost: options.host,
+      advertisedHost: options.advertisedHost ?? null,
+      credentials: options.credentials,
+      bearer: options.bearer,
       secure: this.tls !== null,
       logger,
-      nowMs,
+      nowMs: options.nowMs,
     });
     const onRequest = (req: http.IncomingMessage, res: http.ServerResponse) => void this.route(req, res);
     this.server = this.tls ? https.createServer(this.tls.serverOptions(), onRequest) : http.createServer(onRequest);
@@ -184,15 +151,7 @@ export class HttpServer {
   }
 
   async listen(): Promise<number> {
-    if (this.jwt && this.tokenSettings?.jwksEndpoint) {
-      this.jwks = new JwksEndpoint(this.tokenSettings.jwksEndpoint, this.jwt, this.context.logger);
-      try {
-        await this.jwks.start();
-      } catch (error) {
-        this.jwks.close();
-        throw error instanceof JwtConfigError ? new ConfigError(error.message) : error;
-      }
-    }
+    await this.access.start();
     const server = this.server;
     this.context.metrics.start();
     return new Promise((resolve, reject) => {
@@ -251,7 +210,7 @@ export class HttpServer {
 
   async close(): Promise<void> {
     this.tls?.close();
-    this.jwks?.close();
+    this.access.close();
     await this.live.close();
     this.context.metrics.stop();
     await Promise.race([this.context.clients.close(), new Promise((r) => setTimeout(r, CLIENTS_CLOSE_MS).unref())]);

@@ -7,19 +7,30 @@
 import type * as http from 'node:http';
 import type { Duplex } from 'node:stream';
 import { HttpError } from './http-errors';
-import { HostGuard } from './host-guard';
+import { readLogin } from './login-body';
+import { ALLOWED_HOSTS_KEY, HostGuard } from './host-guard';
 import { sameOrigin } from './live';
 import { Reply, Router } from './router';
 import { clearedSessionCookie, readCookie, Session, SESSION_COOKIE, sessionCookie, SessionTable } from './sessions';
-import { AuthOutcome, HttpAuthenticator, HttpIdentity, parseBasic, parseBearer } from '../security/http-auth';
+import {
+  AuthOutcome,
+  BearerValidator,
+  bearerSettingsFromKeys,
+  HttpAuthenticator,
+  HttpIdentity,
+  parseBasic,
+  parseBearer,
+  parseHttpAuthSettings,
+} from '../security/http-auth';
+import { JwksEndpoint } from '../security/jwks-endpoint';
+import { JwtConfigError, JwtSettings, JwtValidator } from '../security/jwt';
+import type { CredentialStore } from '../security/scram';
 import { ANONYMOUS, principalToString } from '../security/principal';
-import { normalizePeerAddress } from '../config/config';
+import { ConfigError, normalizePeerAddress } from '../config/config';
 import type { Logger } from '../logger';
 
 /** The header the console sends with every request; a cookie-carried write without it is refused. */
 export const CSRF_HEADER = 'x-brook-csrf';
-/** Login bodies above this are refused (a name and a password). */
-export const LOGIN_BODY_BYTES_MAX = 16 * 1024;
 /** Where the console's login page is. */
 export const LOGIN_PAGE = '/console/login.html';
 
@@ -50,6 +61,23 @@ export interface HttpAccessOptions {
   delay?: (ms: number) => Promise<void>;
 }
 
+/** What HttpAccess.fromKeys needs besides the keys. */
+export interface HttpAccessContext {
+  /** The address the listener binds (allowed as a Host by default). */
+  bindHost: string;
+  advertisedHost: string | null;
+  /** The SCRAM users; none means nobody can log in with a password. */
+  credentials?: CredentialStore;
+  /** Undefined: the JWT validator of the sasl.oauthbearer.* keys, if set; null: no Bearer tokens. */
+  bearer?: BearerValidator | null;
+  secure: boolean;
+  logger: Logger;
+  nowMs?: () => number;
+}
+
+/** A store with no users: with authentication on and nothing to check against, nobody gets in. */
+const NO_CREDENTIALS: CredentialStore = { scramCredential: () => undefined };
+
 export class HttpAccess {
   readonly hosts: HostGuard;
   readonly authenticator: HttpAuthenticator | null;
@@ -58,6 +86,8 @@ export class HttpAccess {
   private readonly logger: Logger;
   private readonly nowMs: () => number;
   private readonly delay: (ms: number) => Promise<void>;
+  /** An https JWKS endpoint, fetched at start() and refreshed until close(). */
+  private jwks: JwksEndpoint | null = null;
 
   constructor(options: HttpAccessOptions) {
     this.hosts = options.hosts;
@@ -67,6 +97,50 @@ export class HttpAccess {
     this.logger = options.logger;
     this.nowMs = options.nowMs ?? Date.now;
     this.delay = options.delay ?? ((ms) => new Promise((resolve) => setTimeout(resolve, ms).unref()));
+  }
+
+  /** The access rules of brook.http.allowed.hosts and brook.http.auth.* (with the sasl.oauthbearer.* token keys). */
+  static fromKeys(keys: Record<string, string>, context: HttpAccessContext): HttpAccess {
+    const nowMs = context.nowMs ?? Date.now;
+    let bearer = context.bearer ?? null;
+    let tokenSettings: JwtSettings | null = null;
+    if (context.bearer === undefined) {
+      tokenSettings = bearerSettingsFromKeys(keys);
+      if (tokenSettings) bearer = new JwtValidator(tokenSettings);
+    }
+    const settings = parseHttpAuthSettings(keys, bearer !== null);
+    const access = new HttpAccess({
+      hosts: HostGuard.fromConfig(keys[ALLOWED_HOSTS_KEY], context.bindHost, context.advertisedHost),
+      authenticator: settings.enabled
+        ? new HttpAuthenticator(settings, context.credentials ?? NO_CREDENTIALS, bearer, nowMs)
+        : null,
+      sessions: settings.enabled
+        ? new SessionTable(
+            { idleMs: settings.sessionIdleMs, maxMs: settings.sessionMaxMs, sessionsMax: settings.sessionsMax },
+            nowMs,
+          )
+        : null,
+      secure: context.secure,
+      logger: context.logger,
+      nowMs,
+    });
+    if (settings.enabled && settings.bearer && tokenSettings?.jwksEndpoint && bearer instanceof JwtValidator)
+      access.jwks = new JwksEndpoint(tokenSettings.jwksEndpoint, bearer, context.logger);
+    return access;
+  }
+
+  /** Fetches the https JWKS, if there is one; a failure is a ConfigError (the start stops). */
+  async start(): Promise<void> {
+    try {
+      await this.jwks?.start();
+    } catch (error) {
+      this.jwks?.close();
+      throw error instanceof JwtConfigError ? new ConfigError(error.message) : error;
+    }
+  }
+
+  close(): void {
+    this.jwks?.close();
   }
 
   get enabled(): boolean {
@@ -269,60 +343,4 @@ export function checkCrossSite(req: http.IncomingMessage, requireHeader = true):
   if (!sameOrigin(req)) throw new HttpError(403, 'cross-origin', 'the Origin of this request is not this listener');
   if (requireHeader && req.headers[CSRF_HEADER] === undefined)
     throw new HttpError(403, 'csrf-header-missing', `writes with the session cookie need the ${CSRF_HEADER} header`);
-}
-
-async function readLogin(req: http.IncomingMessage): Promise<{ form: boolean; username: string; password: string }> {
-  const type = (req.headers['content-type'] ?? '').split(';')[0].trim().toLowerCase();
-  const form = type === 'application/x-www-form-urlencoded';
-  if (!form && type !== 'application/json')
-    throw new HttpError(415, 'unsupported-media-type', 'log in with a JSON body or the login form');
-  const text = await readSmallBody(req, LOGIN_BODY_BYTES_MAX);
-  let username: unknown;
-  let password: unknown;
-  if (form) {
-    const params = new URLSearchParams(text);
-    username = params.get('username');
-    password = params.get('password');
-  } else {
-    let body: unknown;
-    try {
-      body = JSON.parse(text);
-    } catch {
-      throw new HttpError(400, 'bad-json', 'the body is not valid JSON');
-    }
-    if (body === null || typeof body !== 'object' || Array.isArray(body))
-      throw new HttpError(400, 'bad-request', 'expected {"username": "...", "password": "..."}');
-    ({ username, password } = body as Record<string, unknown>);
-  }
-  if (typeof username !== 'string' || typeof password !== 'string' || username === '')
-    throw new HttpError(400, 'bad-request', 'a login needs a username and a password (strings)');
-  return { form, username, password };
-}
-
-function readSmallBody(req: http.IncomingMessage, bytesMax: number): Promise<string> {
-  return new Promise((resolve, reject) => {
-    const chunks: Buffer[] = [];
-    let size = 0;
-    let done = false;
-    req.on('data', (chunk: Buffer) => {
-      if (done) return;
-      size += chunk.length;
-      if (size > bytesMax) {
-        done = true;
-        chunks.length = 0;
-        reject(new HttpError(413, 'body-too-large', `a login body is at most ${bytesMax} bytes`));
-        return;
-      }
-      chunks.push(chunk);
-    });
-    req.on('error', () => {
-      if (!done) reject(new HttpError(400, 'bad-request', 'reading the body failed'));
-      done = true;
-    });
-    req.on('end', () => {
-      if (done) return;
-      done = true;
-      resolve(Buffer.concat(chunks).toString('utf8'));
-    });
-  });
 }
