@@ -28,7 +28,8 @@ import { addGroupRoutes } from './routes/group-routes';
 import { addRecordRoutes } from './routes/record-routes';
 import { addTopicRoutes } from './routes/topic-routes';
 import { isLoopbackHost } from './host-guard';
-import { HttpTlsMaterial, httpTlsMaterial } from './http-tls';
+import { httpTlsMaterial, serveTlsMaterial } from './http-tls';
+import type { TlsMaterial } from '../security/tls';
 import { HttpAccess } from './request-auth';
 
 /** Open HTTP connections at most (the Kafka listener has its own limit). */
@@ -76,7 +77,9 @@ export class HttpServer {
   readonly context: ApiContext;
   readonly live: LiveServer;
   readonly access: HttpAccess;
-  private readonly tls: HttpTlsMaterial | null;
+  private readonly tls: TlsMaterial | null;
+  /** Stops following certificate reloads (HTTPS only). */
+  private readonly stopTls: (() => void) | null = null;
   private readonly consoleAssets = new ConsoleAssets();
 
   constructor(private readonly options: HttpServerOptions) {
@@ -89,7 +92,7 @@ export class HttpServer {
       logger,
     };
     const keys = options.securityKeys ?? {};
-    this.tls = httpTlsMaterial(keys);
+    this.tls = httpTlsMaterial(keys, logger);
     this.access = HttpAccess.fromKeys(keys, {
       bindHost: options.host,
       advertisedHost: options.advertisedHost ?? null,
@@ -100,7 +103,11 @@ export class HttpServer {
       nowMs: options.nowMs,
     });
     const onRequest = (req: http.IncomingMessage, res: http.ServerResponse) => void this.route(req, res);
-    this.server = this.tls ? https.createServer(this.tls.serverOptions(), onRequest) : http.createServer(onRequest);
+    if (this.tls) {
+      const server = https.createServer(this.tls.serverOptions(), onRequest);
+      this.stopTls = serveTlsMaterial(server, this.tls);
+      this.server = server;
+    } else this.server = http.createServer(onRequest);
     this.server.maxHeadersCount = 100;
     this.server.headersTimeout = 10_000;
     this.server.requestTimeout = 30_000;
@@ -209,7 +216,7 @@ export class HttpServer {
   }
 
   async close(): Promise<void> {
-    this.tls?.close();
+    this.stopTls?.();
     this.access.close();
     await this.live.close();
     this.context.metrics.stop();

@@ -1,10 +1,14 @@
 // The HTTP listener over TLS (brook.http.tls.*: Kafka's ssl.* PEM settings under that
 // prefix) against a broker in this process: HTTPS answers with a certificate the client
 // checks, plain HTTP to the port gets no answer, the session cookie is Secure, the
-// WebSocket opens over wss with the cookie, and broken TLS settings are refused at start
-// with a message that names the key and holds no key material.
+// WebSocket opens over wss with the cookie, client certificates are required or checked
+// as ssl.client.auth says, a renewed certificate file is served without a restart, and
+// broken TLS settings are refused at start with a message that names the key and holds no
+// key material.
 
 import * as fs from 'node:fs';
+import * as https from 'node:https';
+import type { TLSSocket } from 'node:tls';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { test } from 'uvu';
@@ -16,6 +20,7 @@ import { readiness } from '../../src/http/readiness';
 import { CSRF_HEADER } from '../../src/http/request-auth';
 import { SESSION_COOKIE } from '../../src/http/sessions';
 import { silentLogger } from '../../src/logger';
+import { issueCertificate } from '../../src/security/certs';
 import { deriveScramCredential } from '../../src/security/scram';
 import { RunningBroker, startBroker } from '../../src/server/broker-server';
 import { CertFixture, certFixture } from '../helpers/certs';
@@ -140,11 +145,77 @@ test('HTTPS from inline PEM keys (ssl.keystore.key and ssl.keystore.certificate.
   assert.is(whoami.json.principal, 'User:ANONYMOUS');
 });
 
+/** GET /health on a fresh connection; the status and the serial of the server's certificate, or the error. */
+function get(
+  port: number,
+  client: { key: string; cert: string } | null = null,
+): Promise<{ status: number; serial: string } | Error> {
+  return new Promise((resolve) => {
+    const req = https.request(
+      { host: '127.0.0.1', port, path: '/health', ca: certificate, agent: false, timeout: WAIT_MS, ...(client ?? {}) },
+      (res) => {
+        const serial = (res.socket as TLSSocket).getPeerCertificate().serialNumber;
+        res.resume();
+        res.on('end', () => resolve({ status: res.statusCode ?? 0, serial }));
+      },
+    );
+    req.on('timeout', () => req.destroy(new Error('timed out')));
+    req.on('error', (error) => resolve(error));
+    req.end();
+  });
+}
+
+test('client certificates: required refuses a client without one or with an untrusted one; requested checks one given', async () => {
+  const trusted = { key: certs.client.keyPem, cert: certs.client.certPem };
+  const untrusted = { key: certs.untrustedClient.keyPem, cert: certs.untrustedClient.certPem };
+  const tlsKeys = {
+    'brook.http.tls.ssl.keystore.location': certs.files.serverKeystore,
+    'brook.http.tls.ssl.truststore.location': certs.files.caCert,
+  };
+  const required = await server({ ...tlsKeys, 'brook.http.tls.ssl.client.auth': 'required' }).listen();
+  assert.ok((await get(required)) instanceof Error, 'no certificate');
+  assert.ok((await get(required, untrusted)) instanceof Error, 'an untrusted certificate');
+  assert.is(((await get(required, trusted)) as { status: number }).status, 200);
+  const requested = await server({ ...tlsKeys, 'brook.http.tls.ssl.client.auth': 'requested' }).listen();
+  assert.is(((await get(requested)) as { status: number }).status, 200, 'none given is allowed');
+  assert.ok((await get(requested, untrusted)) instanceof Error, 'an untrusted certificate closes the connection');
+  assert.is(((await get(requested, trusted)) as { status: number }).status, 200);
+});
+
+test('a renewed certificate file is served to new connections without a restart', async () => {
+  const keystore = path.join(dir, 'renewed-keystore.pem');
+  fs.writeFileSync(keystore, fs.readFileSync(certs.files.serverKeystore));
+  const port = await server({
+    'brook.http.tls.ssl.keystore.location': keystore,
+    'brook.security.tls.reload.interval.ms': '50',
+  }).listen();
+  const before = (await get(port)) as { status: number; serial: string };
+  assert.is(before.status, 200);
+  const renewed = issueCertificate(certs.ca, { subject: 'CN=localhost,O=Brook', kind: 'server', hosts: ['127.0.0.1'] });
+  fs.writeFileSync(keystore + '.next', renewed.keyPem + renewed.certPem);
+  fs.renameSync(keystore + '.next', keystore);
+  const after = await until(
+    async () => {
+      const answer = await get(port);
+      return !(answer instanceof Error) && answer.serial !== before.serial ? answer : null;
+    },
+    { what: 'the renewed certificate to be served', timeoutMs: WAIT_MS },
+  );
+  assert.is(after.status, 200);
+});
+
 test('broken TLS settings are refused at start, naming the key, without key material', () => {
   const cases: [Record<string, string>, RegExp][] = [
-    [{ 'brook.http.tls.ssl.keystore.type': 'JKS' }, /ssl\.keystore\.type/],
-    [{ 'brook.http.tls.ssl.keystore.location': path.join(dir, 'missing.pem') }, /cannot read/],
-    [{ 'brook.http.tls.ssl.keystore.key': privateKey }, /private key and its certificate chain/],
+    [
+      {
+        'brook.http.tls.ssl.keystore.type': 'JKS',
+        'brook.http.tls.ssl.keystore.location': certs.files.serverKeystore,
+      },
+      /ssl\.keystore\.type=JKS is not supported/,
+    ],
+    [{ 'brook.http.tls.ssl.keystore.location': path.join(dir, 'missing.pem') }, /ENOENT/],
+    [{ 'brook.http.tls.ssl.keystore.location': certs.files.caCert }, /private key/],
+    [{ 'brook.http.tls.ssl.keystore.key': privateKey }, /needs ssl\.keystore\.certificate\.chain/],
     [
       {
         'brook.http.tls.ssl.keystore.location': certs.files.serverKeystore,
@@ -152,13 +223,7 @@ test('broken TLS settings are refused at start, naming the key, without key mate
       },
       /not both/,
     ],
-    [
-      {
-        'brook.http.tls.ssl.keystore.location': certs.files.serverKeystore,
-        'brook.http.tls.ssl.client.auth': 'required',
-      },
-      /trust store/,
-    ],
+    [{ 'brook.http.tls.ssl.truststore.location': certs.files.caCert }, /needs a key store/],
   ];
   for (const [keys, message] of cases) {
     let thrown: unknown;
