@@ -124,8 +124,13 @@ export class HttpAccess {
       logger: context.logger,
       nowMs,
     });
-    if (settings.enabled && settings.bearer && tokenSettings?.jwksEndpoint && bearer instanceof JwtValidator)
-      access.jwks = new JwksEndpoint(tokenSettings.jwksEndpoint, bearer, context.logger);
+    if (settings.enabled && settings.bearer && tokenSettings?.jwksEndpoint && bearer instanceof JwtValidator) {
+      try {
+        access.jwks = new JwksEndpoint(tokenSettings.jwksEndpoint, bearer, context.logger);
+      } catch (error) {
+        throw error instanceof JwtConfigError ? new ConfigError(error.message) : error;
+      }
+    }
     return access;
   }
 
