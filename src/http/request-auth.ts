@@ -1,8 +1,9 @@
-// Who an HTTP request is, and whether it may go on: the Host allowlist (DNS rebinding), then
-// the credentials (Authorization: Basic or Bearer, else the console's session cookie), then
-// for a write carried by the cookie the cross-site request checks (the X-Brook-CSRF header
-// and a same-origin Origin). Also the login, logout and whoami routes of the console.
-// With authentication off every request is User:ANONYMOUS, and only the Host check applies.
+// Who an HTTP request is, and whether it may go on: the Host allowlist (DNS rebinding), a
+// same-origin Origin on every write that names one, then the credentials (Authorization:
+// Basic or Bearer, else the console's session cookie), and for a write carried by the
+// cookie the X-Brook-CSRF header. Also the login, logout and whoami routes of the console.
+// With authentication off every request is User:ANONYMOUS, and only the Host and Origin
+// checks apply.
 
 import type * as http from 'node:http';
 import type { Duplex } from 'node:stream';
@@ -164,8 +165,13 @@ export class HttpAccess {
         'misdirected-request',
         'this node does not answer for that Host; see brook.http.allowed.hosts',
       );
-    if (!this.authenticator || publicPath) return ANONYMOUS_ACCESS;
     const method = req.method ?? 'GET';
+    // A browser names the page behind every cross-site write; no write of another site's page
+    // is served, whatever credentials it carries (a browser also sends cached Basic
+    // credentials by itself). Programs send no Origin and are not affected.
+    if (WRITE_METHODS.has(method) && !sameOrigin(req))
+      throw new HttpError(403, 'cross-origin', 'the Origin of this request is not this listener');
+    if (!this.authenticator || publicPath) return ANONYMOUS_ACCESS;
     const open =
       (pathname === '/metrics' && !this.authenticator.settings.metrics) ||
       (method === 'POST' && (pathname === '/api/v1/login' || pathname === '/api/v1/logout'));

@@ -343,6 +343,11 @@ test('with authentication off everyone is User:ANONYMOUS and login says so', asy
   });
   const loginOff = await request(port, 'POST', '/api/v1/login', { body: { username: 'alice', password: 'x' } });
   assert.is(loginOff.status, 409);
+  const crossSite = await request(port, 'POST', '/api/v1/topics', {
+    body: { name: 'cross-site' },
+    headers: { origin: 'http://attacker.example' },
+  });
+  assert.is(crossSite.status, 403, 'no cross-site writes even with authentication off');
 });
 
 test('Host allowlist: another Host is 421 (DNS rebinding); the defaults and brook.http.allowed.hosts', async () => {
@@ -401,7 +406,12 @@ test('console login: session cookie flags, reads and CSRF-checked writes with it
     headers: { cookie, [CSRF_HEADER]: '1', origin: `http://127.0.0.1:${port}` },
   });
   assert.is(made.status, 201, made.text);
-  // Basic carries no ambient authority: no CSRF header needed.
+  // A cross-site write is refused with Basic too (browsers resend cached Basic credentials).
+  const crossSiteBasic = await request(port, 'DELETE', '/api/v1/topics/made-with-a-session', {
+    headers: { authorization: basic('alice', 'alice-secret'), origin: 'http://attacker.example' },
+  });
+  assert.is(crossSiteBasic.status, 403);
+  // Basic from a program (no Origin): no CSRF header needed.
   const deleted = await request(port, 'DELETE', '/api/v1/topics/made-with-a-session', {
     headers: { authorization: basic('alice', 'alice-secret') },
   });
