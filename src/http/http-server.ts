@@ -98,7 +98,7 @@ export class HttpServer {
       advertisedHost: options.advertisedHost ?? null,
       credentials: options.credentials,
       bearer: options.bearer,
-      secure: this.tls !== null,
+      tls: this.tls,
       logger,
       nowMs: options.nowMs,
     });

@@ -1,11 +1,12 @@
 // Who an HTTP request is, and whether it may go on: the Host allowlist (DNS rebinding), a
 // same-origin Origin on every write that names one, then the credentials (Authorization:
-// Basic or Bearer, else the console's session cookie), and for a write carried by the
-// cookie the X-Brook-CSRF header. Also the login, logout and whoami routes of the console.
+// Basic or Bearer, else the console's session cookie, else a verified client certificate),
+// and for a write carried by the cookie or the certificate the X-Brook-CSRF header. Also the login, logout and whoami routes of the console.
 // With authentication off every request is User:ANONYMOUS, and only the Host and Origin
 // checks apply.
 
 import type * as http from 'node:http';
+import type { TLSSocket } from 'node:tls';
 import type { Duplex } from 'node:stream';
 import { HttpError } from './http-errors';
 import { readLogin } from './login-body';
@@ -26,7 +27,8 @@ import {
 import { JwksEndpoint } from '../security/jwks-endpoint';
 import { JwtConfigError, JwtSettings, JwtValidator } from '../security/jwt';
 import type { CredentialStore } from '../security/scram';
-import { ANONYMOUS, principalToString } from '../security/principal';
+import { ANONYMOUS, KafkaPrincipal, principalToString } from '../security/principal';
+import type { TlsMaterial } from '../security/tls';
 import { ConfigError, normalizePeerAddress } from '../config/config';
 import type { Logger } from '../logger';
 
@@ -42,11 +44,17 @@ const ALWAYS_OPEN = new Set(['/health', '/ready']);
 export interface RequestAccess {
   identity: HttpIdentity;
   session: Session | null;
+  /**
+   * Whether the browser sends these credentials on its own (the session cookie, a client
+   * certificate): a write with them also needs the X-Brook-CSRF header.
+   */
+  ambient: boolean;
 }
 
 const ANONYMOUS_ACCESS: RequestAccess = {
   identity: { principal: ANONYMOUS, method: 'anonymous', expiresAtMs: null },
   session: null,
+  ambient: false,
 };
 
 export interface HttpAccessOptions {
@@ -54,8 +62,8 @@ export interface HttpAccessOptions {
   /** Null when authentication is off. */
   authenticator: HttpAuthenticator | null;
   sessions: SessionTable | null;
-  /** Whether the listener is HTTPS (the cookie is then Secure). */
-  secure: boolean;
+  /** The listener's TLS material when it is HTTPS (the cookie is then Secure; client certificates name principals). */
+  tls: TlsMaterial | null;
   logger: Logger;
   nowMs?: () => number;
   /** How a failed attempt's answer is held back (tests may shorten it). */
@@ -71,7 +79,7 @@ export interface HttpAccessContext {
   credentials?: CredentialStore;
   /** Undefined: the JWT validator of the sasl.oauthbearer.* keys, if set; null: no Bearer tokens. */
   bearer?: BearerValidator | null;
-  secure: boolean;
+  tls: TlsMaterial | null;
   logger: Logger;
   nowMs?: () => number;
 }
@@ -83,7 +91,7 @@ export class HttpAccess {
   readonly hosts: HostGuard;
   readonly authenticator: HttpAuthenticator | null;
   readonly sessions: SessionTable | null;
-  private readonly secure: boolean;
+  private readonly tls: TlsMaterial | null;
   private readonly logger: Logger;
   private readonly nowMs: () => number;
   private readonly delay: (ms: number) => Promise<void>;
@@ -94,7 +102,7 @@ export class HttpAccess {
     this.hosts = options.hosts;
     this.authenticator = options.authenticator;
     this.sessions = options.sessions;
-    this.secure = options.secure;
+    this.tls = options.tls;
     this.logger = options.logger;
     this.nowMs = options.nowMs ?? Date.now;
     this.delay = options.delay ?? ((ms) => new Promise((resolve) => setTimeout(resolve, ms).unref()));
@@ -121,7 +129,7 @@ export class HttpAccess {
             nowMs,
           )
         : null,
-      secure: context.secure,
+      tls: context.tls,
       logger: context.logger,
       nowMs,
     });
@@ -181,7 +189,7 @@ export class HttpAccess {
       throw this.unauthorized(req, 'authentication required: log in, or send Authorization: Basic or Bearer');
     }
     // Login and logout check the Origin themselves (and need no header: the login form has none).
-    if (access.session && WRITE_METHODS.has(method) && !open) checkCrossSite(req);
+    if (access.ambient && WRITE_METHODS.has(method) && !open) checkCrossSite(req);
     return access;
   }
 
@@ -202,12 +210,40 @@ export class HttpAccess {
       else if (token !== null) outcome = await authenticator.token(address, token);
       else throw this.unauthorized(req, 'the Authorization header is neither Basic nor Bearer');
       if (!outcome.ok) throw await this.failed(req, outcome);
-      return { identity: outcome.identity, session: null };
+      return { identity: outcome.identity, session: null, ambient: false };
     }
     const id = readCookie(req.headers.cookie, SESSION_COOKIE);
     const session = id ? this.sessions!.use(id) : undefined;
-    if (!session) return null;
-    return { identity: { principal: session.principal, method: 'session', expiresAtMs: session.expiresAtMs }, session };
+    if (session)
+      return {
+        identity: { principal: session.principal, method: 'session', expiresAtMs: session.expiresAtMs },
+        session,
+        ambient: true,
+      };
+    const certified = this.certificatePrincipal(req);
+    if (certified)
+      return {
+        identity: { principal: certified, method: 'certificate', expiresAtMs: null },
+        session: null,
+        ambient: true,
+      };
+    return null;
+  }
+
+  /**
+   * The principal of a verified client certificate (ssl.client.auth=required or requested,
+   * named by ssl.principal.mapping.rules as on the Kafka listeners), or null without one.
+   */
+  private certificatePrincipal(req: http.IncomingMessage): KafkaPrincipal | null {
+    const socket = req.socket as TLSSocket;
+    if (!this.tls || typeof socket.getPeerX509Certificate !== 'function' || !socket.getPeerX509Certificate())
+      return null;
+    try {
+      return this.tls.principalOf(socket);
+    } catch {
+      // A certificate that did not verify closed its connection at the handshake; no principal.
+      return null;
+    }
   }
 
   /** The 401 (after the failure delay) or 429 for failed credentials. */
@@ -284,7 +320,7 @@ export class HttpAccess {
       checkCrossSite(req, false);
       const id = readCookie(req.headers.cookie, SESSION_COOKIE);
       if (id && this.sessions) this.sessions.end(id);
-      return { status: 204, headers: { 'set-cookie': clearedSessionCookie(this.secure) } };
+      return { status: 204, headers: { 'set-cookie': clearedSessionCookie(this.tls !== null) } };
     });
     router.add('GET', '/api/v1/whoami', ({ access }) => ({
       status: 200,
@@ -325,7 +361,7 @@ export class HttpAccess {
       principal: principalToString(session.principal),
       address: req.socket.remoteAddress,
     });
-    const cookie = sessionCookie(id, this.authenticator.settings.sessionMaxMs, this.secure);
+    const cookie = sessionCookie(id, this.authenticator.settings.sessionMaxMs, this.tls !== null);
     if (form) return redirect('/', { 'set-cookie': cookie });
     return {
       status: 200,

@@ -168,7 +168,7 @@ export function bearerSettingsFromKeys(keys: Record<string, string>): JwtSetting
 export interface HttpIdentity {
   principal: KafkaPrincipal;
   /** 'anonymous' where no credentials were needed (authentication off, or an open path). */
-  method: 'basic' | 'bearer' | 'session' | 'anonymous';
+  method: 'basic' | 'bearer' | 'session' | 'certificate' | 'anonymous';
   /** When the proof stops being valid (a token's expiry, a session's end), if it does. */
   expiresAtMs: number | null;
 }

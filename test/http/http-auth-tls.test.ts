@@ -2,7 +2,7 @@
 // prefix) against a broker in this process: HTTPS answers with a certificate the client
 // checks, plain HTTP to the port gets no answer, the session cookie is Secure, the
 // WebSocket opens over wss with the cookie, client certificates are required or checked
-// as ssl.client.auth says, a renewed certificate file is served without a restart, and
+// as ssl.client.auth says and a verified one names the principal, a renewed certificate file is served without a restart, and
 // broken TLS settings are refused at start with a message that names the key and holds no
 // key material.
 
@@ -180,6 +180,51 @@ test('client certificates: required refuses a client without one or with an untr
   assert.is(((await get(requested)) as { status: number }).status, 200, 'none given is allowed');
   assert.ok((await get(requested, untrusted)) instanceof Error, 'an untrusted certificate closes the connection');
   assert.is(((await get(requested, trusted)) as { status: number }).status, 200);
+});
+
+test('a verified client certificate names the principal; writes with it need the CSRF header', async () => {
+  const port = await server({
+    'brook.http.tls.ssl.keystore.location': certs.files.serverKeystore,
+    'brook.http.tls.ssl.truststore.location': certs.files.caCert,
+    'brook.http.tls.ssl.client.auth': 'requested',
+    'brook.http.tls.ssl.principal.mapping.rules': 'RULE:^CN=([^,]+),.*$/$1/,DEFAULT',
+    'brook.http.auth.enable': 'true',
+  }).listen();
+  const call = (method: string, url: string, headers: Record<string, string> = {}, body?: unknown) =>
+    new Promise<{ status: number; json: any }>((resolve, reject) => {
+      const payload = body === undefined ? undefined : Buffer.from(JSON.stringify(body));
+      const req = https.request(
+        {
+          host: '127.0.0.1',
+          port,
+          method,
+          path: url,
+          ca: certificate,
+          key: certs.client.keyPem,
+          cert: certs.client.certPem,
+          agent: false,
+          headers: payload
+            ? { ...headers, 'content-type': 'application/json', 'content-length': payload.length }
+            : headers,
+        },
+        (res) => {
+          let text = '';
+          res.on('data', (chunk) => (text += chunk));
+          res.on('end', () => resolve({ status: res.statusCode ?? 0, json: text ? JSON.parse(text) : null }));
+        },
+      );
+      req.on('error', reject);
+      req.end(payload);
+    });
+  const whoami = await call('GET', '/api/v1/whoami');
+  assert.is(whoami.status, 200);
+  assert.is(whoami.json.principal, 'User:alice');
+  assert.is(whoami.json.method, 'certificate');
+  const body = { name: 'made-with-a-certificate', partitions: 1 };
+  assert.is((await call('POST', '/api/v1/topics', {}, body)).status, 403, 'a browser sends its certificate by itself');
+  assert.is((await call('POST', '/api/v1/topics', { [CSRF_HEADER]: '1' }, body)).status, 201);
+  // Without a certificate (requested, not required) the request needs other credentials.
+  assert.is((await request(port, 'GET', '/api/v1/whoami', { ca: certificate })).status, 401);
 });
 
 test('a renewed certificate file is served to new connections without a restart', async () => {
