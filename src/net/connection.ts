@@ -184,6 +184,31 @@ export class Connection {
   }
 
   /**
+   * Reads this connection's frames from 'data' events, for sockets that cannot be adopted
+   * with `onread` (TLS sockets, whose bytes are decrypted in node:tls first). The same
+   * assembler and back-pressure apply: when onFrames declines more, the socket is paused,
+   * and the TLS socket in turn stops reading from the network once its buffer is full.
+   */
+  readDataEvents(): void {
+    const assembler = new FrameAssembler(this.limits.socketRequestMaxBytes);
+    let failed = false;
+    this.socket.on('data', (chunk: Buffer) => {
+      if (failed || this.closed) return;
+      let frames: Buffer[];
+      try {
+        frames = assembler.push(chunk);
+      } catch (error) {
+        failed = true;
+        this.fail('bad frame', error);
+        return;
+      }
+      this.lastReadMs = Date.now();
+      this.partialFrame = assembler.partial;
+      if (frames.length > 0 && !this.onFrames(frames)) this.socket.pause();
+    });
+  }
+
+  /**
    * Half a request frame has been waiting for its rest for `timeoutMs` while the connection
    * was being read (time spent not reading, by back-pressure, does not count).
    */

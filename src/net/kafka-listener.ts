@@ -5,11 +5,16 @@
 // are read through a FrameAssembler: a large produce request lands in one buffer of its exact
 // size, read there by the kernel (no per-read allocation, no joining copy). node:net offers
 // `onread` only to sockets it creates from a handle or connects itself, hence the adoption.
+// On a TLS listener the accepted socket is wrapped in a server-side tls.TLSSocket instead;
+// after the handshake its client certificate gives the connection's principal, and frames
+// are read from 'data' events into the same assembler.
 
 import * as net from 'node:net';
+import * as tls from 'node:tls';
 import { Logger } from '../logger';
 import { normalizePeerAddress } from '../config/config';
-import { Connection, ConnectionLimits, Dispatcher, ReservedGate } from './connection';
+import { TlsMaterial } from '../security/tls';
+import { Connection, ConnectionLimits, Dispatcher, KEEPALIVE_INITIAL_DELAY_MS, ReservedGate } from './connection';
 
 export interface ListenerOptions extends ConnectionLimits {
   host: string;
@@ -30,6 +35,11 @@ export interface ListenerOptions extends ConnectionLimits {
   reservedProofMs?: number;
   /** Called for each connection admitted, before any of its requests (the controller port's handshake deadline). */
   onAccept?: (connection: Connection) => void;
+  /**
+   * Serve TLS with this material (SSL and SASL_SSL listeners). The listener watches its
+   * files from listen() and stops watching on close().
+   */
+  tls?: TlsMaterial;
 }
 
 const DEFAULT_RESERVED_PROOF_MS = 2000;
@@ -56,6 +66,8 @@ export class KafkaListener {
     closedUntilServe = false,
   ) {
     this.serving = !closedUntilServe;
+    // A TLS listener without a key store fails here, at startup, not at the first accept.
+    if (options.tls) void options.tls.serverContext;
   }
 
   get connectionCount(): number {
@@ -79,6 +91,7 @@ export class KafkaListener {
         server.off('error', reject);
         server.on('error', (error) => this.logger.error('listener error', { error: error.message }));
         this.startIdleSweep();
+        this.options.tls?.watch();
         resolve((server.address() as net.AddressInfo).port);
       });
     });
@@ -166,13 +179,17 @@ export class KafkaListener {
       }
     }
     let connection: Connection | null = null;
-    const socket = adoptWithReads(
-      accepted,
-      Connection.reads(this.options, () => connection),
-    );
+    const material = this.options.tls;
+    const socket = material
+      ? wrapTls(accepted, material)
+      : adoptWithReads(
+          accepted,
+          Connection.reads(this.options, () => connection),
+        );
     const created = new Connection(socket, this.dispatcher, this.options, this.logger);
     connection = created;
     this.connections.add(created);
+    if (material) this.handshake(created, socket as tls.TLSSocket, material);
     this.options.onAccept?.(created);
     if (refusal !== null) {
       this.reserved.add(created);
@@ -194,12 +211,53 @@ export class KafkaListener {
     });
   }
 
+  /**
+   * Completes the TLS handshake of an accepted connection within the handshake timeout,
+   * then sets its principal from the client certificate (ANONYMOUS without one) and starts
+   * reading requests. A failed handshake or a refused certificate closes it with one line;
+   * the listener and its other connections carry on.
+   */
+  private handshake(connection: Connection, socket: tls.TLSSocket, material: TlsMaterial): void {
+    const timeoutMs = material.settings.handshakeTimeoutMs;
+    const timer = setTimeout(() => {
+      this.logger.info('TLS handshake timed out', { connection: connection.id, remote: connection.remote, timeoutMs });
+      connection.close('TLS handshake timeout');
+    }, timeoutMs);
+    const failed = (error: NodeJS.ErrnoException) => {
+      clearTimeout(timer);
+      this.logger.info('TLS handshake failed', {
+        connection: connection.id,
+        remote: connection.remote,
+        error: error.code ?? error.message,
+      });
+    };
+    socket.once('error', failed);
+    socket.once('close', () => clearTimeout(timer));
+    socket.once('secure', () => {
+      clearTimeout(timer);
+      socket.off('error', failed);
+      try {
+        connection.security.principal = material.principalOf(socket);
+      } catch (error) {
+        this.logger.info('TLS client refused', {
+          connection: connection.id,
+          remote: connection.remote,
+          reason: (error as Error).message,
+        });
+        connection.close('TLS client refused');
+        return;
+      }
+      connection.readDataEvents();
+    });
+  }
+
   /** Stops accepting, waits (bounded) for in-flight requests to be answered, then closes. */
   async close(drainTimeoutMs: number): Promise<void> {
     const server = this.server;
     if (!server) return;
     this.server = null;
     clearInterval(this.idleTimer);
+    this.options.tls?.close();
     const closed = new Promise<void>((resolve) => server.close(() => resolve()));
     for (const connection of this.connections) connection.stopReading();
     let timer: NodeJS.Timeout | undefined;
@@ -211,6 +269,17 @@ export class KafkaListener {
     for (const connection of this.connections) connection.close('shutdown');
     await closed;
   }
+}
+
+/**
+ * The accepted socket (paused, never read from) wrapped in a server-side TLS socket with
+ * the material's current secure context, so that a reloaded certificate serves the next
+ * handshake while established connections keep theirs.
+ */
+function wrapTls(accepted: net.Socket, material: TlsMaterial): tls.TLSSocket {
+  accepted.setKeepAlive(true, KEEPALIVE_INITIAL_DELAY_MS);
+  const { secureContext, requestCert, rejectUnauthorized } = material.serverOptions();
+  return new tls.TLSSocket(accepted, { isServer: true, secureContext, requestCert, rejectUnauthorized });
 }
 
 /**

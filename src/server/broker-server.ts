@@ -22,6 +22,7 @@ import { KafkaListener } from '../net/kafka-listener';
 import { SecurityProtocol, usesSasl } from '../security/principal';
 import type { CredentialStore } from '../security/scram';
 import { SaslListener } from '../security/sasl/listener';
+import { parseTlsSettings, TlsMaterial } from '../security/tls';
 import { brokerTopicDefaults, logManagerOptions } from './settings';
 import { BOOTSTRAP_SCRAM_USERS_KEY, parseBootstrapScramUsers } from './scram-bootstrap';
 
@@ -112,6 +113,23 @@ export function stopOnLogDirectoryFailure(
   };
 }
 
+/**
+ * `listeners=SSL://...` makes the Kafka listener (bound at --listen) serve TLS with the
+ * ssl.* keys, listener.name.ssl.* taking precedence. Full `listeners` parsing replaces this.
+ */
+function kafkaListenerTls(keys: Record<string, string>, logger: Logger): TlsMaterial | undefined {
+  if (!/^\s*SSL:\/\//i.test(keys.listeners ?? '')) return undefined;
+  const resolved: Record<string, string> = {};
+  for (const [key, value] of Object.entries(keys)) {
+    if (key.startsWith('ssl.') || key.startsWith('brook.security.tls.')) resolved[key] = value;
+  }
+  const prefix = 'listener.name.ssl.';
+  for (const [key, value] of Object.entries(keys)) {
+    if (key.startsWith(prefix)) resolved[key.slice(prefix.length)] = value;
+  }
+  return new TlsMaterial(parseTlsSettings(resolved, 'listener SSL'), logger);
+}
+
 /** How long a clean stop waits for the controller to move this broker's leaderships. */
 const CONTROLLED_SHUTDOWN_MS = 5000;
 
@@ -132,6 +150,8 @@ export async function startBroker(
 ): Promise<RunningBroker> {
   // Hashed before anything opens, so that a bad entry stops the start cleanly.
   const bootstrapScramUsers = parseBootstrapScramUsers(config.securityKeys[BOOTSTRAP_SCRAM_USERS_KEY]);
+  // TLS material is read first too: a bad key store stops the start before anything is open.
+  const tls = kafkaListenerTls(config.securityKeys, logger);
   const dataDir = path.resolve(config.dataDir);
   // The SASL settings are read (and their key files checked) before anything is started,
   // so that a bad setting stops the start with nothing to clean up.
@@ -262,6 +282,7 @@ export async function startBroker(
       maxInflightRequests: config.maxInflightRequestsPerConnection,
       maxInflightFetches: config.maxInflightFetchesPerConnection,
       budget: new MemoryBudget(config.queuedMaxRequestBytes),
+      tls,
       ...(listenerSecurity
         ? {
             security: {
@@ -271,6 +292,7 @@ export async function startBroker(
             sasl,
           }
         : {}),
+      ...(!listenerSecurity && tls ? { security: { listenerName: 'SSL', securityProtocol: 'SSL' as const } } : {}),
     },
     new BrokerDispatcher(broker),
     logger,
