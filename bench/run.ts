@@ -41,6 +41,8 @@ function runScript(name: string, quick: boolean): void {
   runScript('replication', quick);
   process.stdout.write('== metadata quorum failover, 3 processes\n');
   runScript('failover', quick);
+  process.stdout.write('== plaintext against TLS on the Kafka listener (produce and fetch, broker CPU per MB)\n');
+  runScript('tls', quick);
   process.stdout.write('== the bundled producer against the raw load generator\n');
   runScript('client', quick);
   process.stdout.write('== the HTTP API under load (autocannon)\n');

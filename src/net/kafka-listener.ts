@@ -279,7 +279,10 @@ export class KafkaListener {
 function wrapTls(accepted: net.Socket, material: TlsMaterial): tls.TLSSocket {
   accepted.setKeepAlive(true, KEEPALIVE_INITIAL_DELAY_MS);
   const { secureContext, requestCert, rejectUnauthorized } = material.serverOptions();
-  return new tls.TLSSocket(accepted, { isServer: true, secureContext, requestCert, rejectUnauthorized });
+  const socket = new tls.TLSSocket(accepted, { isServer: true, secureContext, requestCert, rejectUnauthorized });
+  // Renegotiation (TLS 1.2) would let a client make the broker redo handshakes at will.
+  socket.disableRenegotiation();
+  return socket;
 }
 
 /**

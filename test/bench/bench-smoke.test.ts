@@ -25,6 +25,7 @@ test('npm run bench --quick runs every benchmark to the end', () => {
   assert.match(out, /fetch sessions: broker CPU per fetch without\/with = [\d.]+x/);
   assert.match(out, /produce latency at .* 0 errors/);
   assert.match(out, /bundled\/raw \(acks=1\): [\d.]+/);
+  assert.match(out, /tls\/plaintext: produce throughput [\d.]+x, broker CPU\/MB [\d.]+x; fetch throughput [\d.]+x/);
   assert.match(out, /POST records, 100 per request: \d+ req\/s, \d+ records\/s.*\(\d+ requests, 0 errors, 0 non-2xx\)/);
   assert.match(out, /GET \/metrics: \d+ req\/s.*0 errors, 0 non-2xx/);
   // The bundled client matrix: every producer and consumer row of the quick setting, each
