@@ -152,7 +152,10 @@ test('kcat without a certificate, or with an untrusted one, is refused; the brok
     15000,
   );
   assert.is.not(untrusted.code, 0);
-  assert.match(broker.logs(), /TLS client refused|TLS handshake failed/);
+  await until(() => /TLS client refused|TLS handshake failed/.test(broker.logs()), {
+    what: 'the refusal line',
+    timeoutMs: 5000,
+  });
   const metadata = await kcat(broker.port, [...kcatSsl(alice()), '-L']);
   assert.is(metadata.code, 0, metadata.stderr);
   assert.match(metadata.stdout, /1 brokers:/);
@@ -226,7 +229,8 @@ test('a certificate replaced on disk serves new handshakes; old connections keep
     },
     { what: 'new handshakes to present the rotated certificate', timeoutMs: 10000, intervalMs: 100 },
   );
-  assert.match(broker.logs(), /TLS material reloaded/);
+  // The log line is written asynchronously: it may follow the first new handshake.
+  await until(() => /TLS material reloaded/.test(broker.logs()), { what: 'the reload line', timeoutMs: 5000 });
   assert.ok(await old.apiVersions(), 'the connection from before the rotation still works');
   old.socket.destroy();
   if (HAVE_KCAT) {
