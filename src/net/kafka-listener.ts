@@ -237,7 +237,9 @@ export class KafkaListener {
       clearTimeout(timer);
       socket.off('error', failed);
       try {
-        connection.security.principal = material.principalOf(socket);
+        // On SASL_SSL the certificate is still verified, but SASL names the principal.
+        const principal = material.principalOf(socket);
+        if (connection.security.securityProtocol === 'SSL') connection.security.principal = principal;
       } catch (error) {
         this.logger.info('TLS client refused', {
           connection: connection.id,

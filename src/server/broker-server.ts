@@ -19,7 +19,7 @@ import { BrokerDispatcher } from '../broker/dispatch';
 import { HttpServer } from '../http/http-server';
 import { MemoryBudget } from '../net/memory-budget';
 import { KafkaListener } from '../net/kafka-listener';
-import { SecurityProtocol, usesSasl } from '../security/principal';
+import { SecurityProtocol, usesSasl, usesTls } from '../security/principal';
 import type { CredentialStore } from '../security/scram';
 import { SaslListener } from '../security/sasl/listener';
 import { parseTlsSettings, TlsMaterial } from '../security/tls';
@@ -114,20 +114,33 @@ export function stopOnLogDirectoryFailure(
 }
 
 /**
- * `listeners=SSL://...` makes the Kafka listener (bound at --listen) serve TLS with the
- * ssl.* keys, listener.name.ssl.* taking precedence. Full `listeners` parsing replaces this.
+ * The Kafka listener's TLS material: for an SSL or SASL_SSL listener (`listeners=SSL://...`,
+ * or the in-process `kafkaListenerSecurity`), from the ssl.* keys with
+ * listener.name.<listener>.* taking precedence. Full `listeners` parsing replaces this.
  */
-function kafkaListenerTls(keys: Record<string, string>, logger: Logger): TlsMaterial | undefined {
-  if (!/^\s*SSL:\/\//i.test(keys.listeners ?? '')) return undefined;
+function kafkaListenerTls(
+  keys: Record<string, string>,
+  protocol: SecurityProtocol | undefined,
+  logger: Logger,
+): TlsMaterial | undefined {
+  const name =
+    protocol !== undefined
+      ? usesTls(protocol)
+        ? protocol
+        : null
+      : /^\s*SSL:\/\//i.test(keys.listeners ?? '')
+        ? 'SSL'
+        : null;
+  if (name === null) return undefined;
   const resolved: Record<string, string> = {};
   for (const [key, value] of Object.entries(keys)) {
     if (key.startsWith('ssl.') || key.startsWith('brook.security.tls.')) resolved[key] = value;
   }
-  const prefix = 'listener.name.ssl.';
+  const prefix = `listener.name.${name.toLowerCase()}.`;
   for (const [key, value] of Object.entries(keys)) {
     if (key.startsWith(prefix)) resolved[key.slice(prefix.length)] = value;
   }
-  return new TlsMaterial(parseTlsSettings(resolved, 'listener SSL'), logger);
+  return new TlsMaterial(parseTlsSettings(resolved, `listener ${name}`), logger);
 }
 
 /** How long a clean stop waits for the controller to move this broker's leaderships. */
@@ -151,7 +164,7 @@ export async function startBroker(
   // Hashed before anything opens, so that a bad entry stops the start cleanly.
   const bootstrapScramUsers = parseBootstrapScramUsers(config.securityKeys[BOOTSTRAP_SCRAM_USERS_KEY]);
   // TLS material is read first too: a bad key store stops the start before anything is open.
-  const tls = kafkaListenerTls(config.securityKeys, logger);
+  const tls = kafkaListenerTls(config.securityKeys, options.kafkaListenerSecurity?.securityProtocol, logger);
   const dataDir = path.resolve(config.dataDir);
   // The SASL settings are read (and their key files checked) before anything is started,
   // so that a bad setting stops the start with nothing to clean up.
