@@ -41,14 +41,20 @@ type Transport = { kind: 'plaintext' } | { kind: 'tls'; ca: string };
 
 /** One client connection: pipelined requests, responses matched in order. */
 class Pipe {
-  private readonly waiting: ((body: Buffer) => void)[] = [];
+  private readonly waiting: { resolve: (body: Buffer) => void; reject: (error: Error) => void }[] = [];
   private readonly assembler = new FrameAssembler(256 * 1024 * 1024);
+  private closed = false;
 
   private constructor(private readonly socket: net.Socket) {
     socket.on('data', (chunk: Buffer) => {
-      for (const frame of this.assembler.push(chunk)) this.waiting.shift()?.(frame);
+      for (const frame of this.assembler.push(chunk)) this.waiting.shift()?.resolve(frame);
     });
     socket.on('error', () => undefined);
+    // A broker still starting closes connections at once: every request waiting fails.
+    socket.on('close', () => {
+      this.closed = true;
+      for (const waiter of this.waiting.splice(0)) waiter.reject(new Error('connection closed'));
+    });
   }
 
   static open(port: number, transport: Transport): Promise<Pipe> {
@@ -65,8 +71,9 @@ class Pipe {
 
   /** Sends a whole frame; resolves with the response frame after its size prefix. */
   send(frame: Buffer): Promise<Buffer> {
-    return new Promise((resolve) => {
-      this.waiting.push(resolve);
+    return new Promise((resolve, reject) => {
+      if (this.closed) return reject(new Error('connection closed'));
+      this.waiting.push({ resolve, reject });
       this.socket.write(frame);
     });
   }
