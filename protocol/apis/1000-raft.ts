@@ -141,6 +141,14 @@ export const BrokerRegistration = defineApi({
     // log there as an observer.
     field('controllerHost', 'string'),
     field('controllerPort', 'int32'),
+    // Every advertised listener (Kafka's security protocol ids); host and port above repeat
+    // the inter-broker one. Tagged, so a registration without it reads as one PLAINTEXT
+    // listener named PLAINTEXT at host:port.
+    array(
+      'listeners',
+      [field('name', 'string'), field('host', 'string'), field('port', 'uint16'), field('securityProtocol', 'int16')],
+      { taggedVersions: '0+', tag: 0, default: [] },
+    ),
   ],
   response: [field('errorCode', 'int16'), field('brokerEpoch', 'int64'), field('leaderId', 'int32')],
 });

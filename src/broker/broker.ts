@@ -30,14 +30,29 @@ import { KafkaConnection } from '../net/kafka-connection';
 import { checkMetaProperties } from './meta-properties';
 import { MetadataPublisher } from './metadata-publisher';
 import { FetchSessionCache } from './fetch-sessions';
+import type { SecurityProtocol } from '../security/principal';
+import { SECURITY_PROTOCOL_IDS } from '../security/listeners';
 
 /** offsets.commit.timeout.ms: how long an offset commit waits for the offsets partition's ISR. */
 const OFFSETS_COMMIT_TIMEOUT_MS = 5000;
 
-export interface BrokerSettings {
-  nodeId: number;
+/** One listener of this node as it is advertised. */
+export interface AdvertisedEndpoint {
+  name: string;
   host: string;
   port: number;
+  securityProtocol: SecurityProtocol;
+}
+
+export interface BrokerSettings {
+  nodeId: number;
+  /** The inter-broker listener's advertised address. */
+  host: string;
+  port: number;
+  /** Every advertised listener (default: one PLAINTEXT listener named PLAINTEXT at host:port). */
+  listeners?: AdvertisedEndpoint[];
+  /** inter.broker.listener.name: the listener of other brokers this node connects to (default PLAINTEXT). */
+  interBrokerListenerName?: string;
   dataDir: string;
   autoCreateTopicsEnable: boolean;
   numPartitions: number;
@@ -298,6 +313,12 @@ export class Broker {
         incarnationId: randomBytes(16).toString('base64url'),
         host: this.settings.host,
         port: this.settings.port,
+        listeners: this.advertisedListeners().map((l) => ({
+          name: l.name,
+          host: l.host,
+          port: l.port,
+          securityProtocol: SECURITY_PROTOCOL_IDS[l.securityProtocol],
+        })),
         rack: this.settings.rack,
         controllerHost: this.quorum.controllerEndpoint.host,
         controllerPort: this.quorum.controllerEndpoint.port,
@@ -445,10 +466,38 @@ export class Broker {
     return this.logs.get(topic, partition);
   }
 
-  /** Kafka endpoint of a registered broker, from the metadata image. */
-  endpointOf(brokerId: number): { host: string; port: number } | undefined {
-    if (brokerId === this.nodeId) return { host: this.settings.host, port: this.settings.port };
-    const endpoint = this.quorum.image.brokers.get(brokerId)?.endPoints[0];
+  /** inter.broker.listener.name: the listener this node connects to on other brokers. */
+  get interBrokerListenerName(): string {
+    return this.settings.interBrokerListenerName ?? 'PLAINTEXT';
+  }
+
+  /** This node's advertised listeners. */
+  advertisedListeners(): AdvertisedEndpoint[] {
+    return (
+      this.settings.listeners ?? [
+        {
+          name: this.interBrokerListenerName,
+          host: this.settings.host,
+          port: this.settings.port,
+          securityProtocol: 'PLAINTEXT',
+        },
+      ]
+    );
+  }
+
+  /**
+   * A broker's endpoint on listener `listenerName` (by default the inter-broker listener,
+   * which replication and forwarding use): this node's own advertised one, another's from
+   * its registration in the metadata image; undefined when it has no listener by that name.
+   */
+  endpointOf(
+    brokerId: number,
+    listenerName = this.interBrokerListenerName,
+  ): { host: string; port: number } | undefined {
+    const endpoint =
+      brokerId === this.nodeId
+        ? this.advertisedListeners().find((l) => l.name === listenerName)
+        : this.quorum.image.brokers.get(brokerId)?.endPoints.find((e) => e.name === listenerName);
     return endpoint ? { host: endpoint.host, port: endpoint.port } : undefined;
   }
 

@@ -1,7 +1,9 @@
 // The brokers of the cluster and the controller id as Metadata, DescribeCluster and
-// Produce (KIP-951 leader endpoints) answer them, read from the metadata image. This node
-// is always listed with its own advertised address, even before its registration is
-// applied, so a client that bootstrapped here can reach it.
+// Produce (KIP-951 leader endpoints) answer them, read from the metadata image. A client is
+// told each broker's endpoint on the listener its own connection came in on, and a broker
+// without a listener of that name is left out (Kafka's getAliveBrokerNodes). This node is
+// always listed with its own advertised address, even before its registration is applied,
+// so a client that bootstrapped here can reach it.
 
 import type { Broker } from './broker';
 
@@ -13,34 +15,25 @@ export interface DescribedBroker {
   fenced: boolean;
 }
 
-/** Brokers sorted by id: the unfenced ones, and the fenced ones too when asked. */
-export function describeBrokers(broker: Broker, includeFenced = false): DescribedBroker[] {
+/**
+ * Brokers sorted by id with their endpoints on listener `listenerName`: the unfenced ones,
+ * and the fenced ones too when asked.
+ */
+export function describeBrokers(broker: Broker, listenerName: string, includeFenced = false): DescribedBroker[] {
   const image = broker.quorum.image;
   const brokers: DescribedBroker[] = [];
   for (const b of [...image.brokers.values()].sort((x, y) => x.brokerId - y.brokerId)) {
-    if (b.fenced && !includeFenced && b.brokerId !== broker.nodeId) continue;
-    brokers.push({
-      nodeId: b.brokerId,
-      host: b.endPoints[0]?.host ?? '',
-      port: b.endPoints[0]?.port ?? 0,
-      rack: b.rack,
-      fenced: b.fenced,
-    });
+    if (b.brokerId === broker.nodeId) continue;
+    if (b.fenced && !includeFenced) continue;
+    const endpoint = b.endPoints.find((e) => e.name === listenerName);
+    if (!endpoint) continue;
+    brokers.push({ nodeId: b.brokerId, host: endpoint.host, port: endpoint.port, rack: b.rack, fenced: b.fenced });
   }
-  const self = brokers.find((b) => b.nodeId === broker.nodeId);
-  if (self) {
-    self.host = broker.settings.host;
-    self.port = broker.settings.port;
+  const own = broker.advertisedListeners().find((l) => l.name === listenerName);
+  if (own) {
     // This node answers, so it is not fenced from its own point of view.
-    self.fenced = false;
-  } else {
-    brokers.push({
-      nodeId: broker.nodeId,
-      host: broker.settings.host,
-      port: broker.settings.port,
-      rack: broker.settings.rack,
-      fenced: false,
-    });
+    const rack = image.brokers.get(broker.nodeId)?.rack ?? broker.settings.rack;
+    brokers.push({ nodeId: broker.nodeId, host: own.host, port: own.port, rack, fenced: false });
     brokers.sort((a, b) => a.nodeId - b.nodeId);
   }
   return brokers;
@@ -56,7 +49,7 @@ export function controllerIdOf(broker: Broker, live: DescribedBroker[]): number 
   return live.some((b) => b.nodeId === leader && !b.fenced) ? leader : broker.nodeId;
 }
 
-/** One broker's advertised endpoint, for KIP-951 leader hints; undefined when unknown. */
-export function brokerEndpoint(broker: Broker, nodeId: number): DescribedBroker | undefined {
-  return describeBrokers(broker, true).find((b) => b.nodeId === nodeId);
+/** One broker's endpoint on `listenerName`, for KIP-951 leader hints; undefined when unknown. */
+export function brokerEndpoint(broker: Broker, nodeId: number, listenerName: string): DescribedBroker | undefined {
+  return describeBrokers(broker, listenerName, true).find((b) => b.nodeId === nodeId);
 }

@@ -79,6 +79,8 @@ export async function serverCommand(argv: string[]): Promise<number> {
   try {
     running = await startBroker(config, logger);
   } catch (error) {
+    // A listener's TLS settings are read first, before anything starts: a config error.
+    if (error instanceof ConfigError) throw error;
     logger.errorSync('startup failed', { error: (error as Error).message });
     fs.writeSync(2, `brook: startup failed: ${(error as Error).message}\n`);
     // Fail-stop: whatever a partial start left running (a timer, a socket) must not keep

@@ -6,6 +6,7 @@ import * as fs from 'node:fs';
 import { isIP } from 'node:net';
 import { isLogLevel, LogLevel } from '../logger';
 import { SETTINGS, TOPIC_DEFAULT_KEYS } from './limits';
+import { ListenerConfig, parseListenerConfig } from '../security/listeners';
 
 export class ConfigError extends Error {
   override name = 'ConfigError';
@@ -22,10 +23,14 @@ export interface Voter extends HostPort {
 
 export interface BrokerConfig {
   nodeId: number;
+  /** The inter-broker listener's bind address (the single listener of --listen by default). */
   listen: HostPort;
-  /** advertised.listeners: the Kafka address other brokers and clients are told (default: the listener). */
+  /** The inter-broker listener's address from advertised.listeners or --advertise; null when it advertises its own. */
   advertise: HostPort | null;
+  /** The controller listener this node binds (--controller-listen, or the first of controller.listener.names). */
   controllerListen: HostPort;
+  /** Every listener: names, addresses, protocols, what each advertises (src/security/listeners.ts). */
+  listeners: ListenerConfig;
   http: HostPort | null;
   dataDir: string;
   voters: Voter[];
@@ -262,6 +267,7 @@ export function isSecurityKey(key: string): boolean {
     [
       'brook.http.allowed.hosts',
       'listeners',
+      'advertised.listeners',
       'listener.security.protocol.map',
       'inter.broker.listener.name',
       'security.inter.broker.protocol',
@@ -291,7 +297,6 @@ const FILE_KEYS_FOR_FLAGS: Record<string, keyof ServerFlags> = {
   'node.id': 'node-id',
   listen: 'listen',
   'brook.listen': 'listen',
-  'advertised.listeners': 'advertise',
   'brook.advertise': 'advertise',
   'controller.listen': 'controller-listen',
   'brook.controller.listen': 'controller-listen',
@@ -328,13 +333,18 @@ export function loadConfig(flags: ServerFlags): BrokerConfig {
     if (value !== undefined && key !== 'config') merged[key as keyof ServerFlags] = value;
 
   const nodeId = parseInteger(merged['node-id'] ?? '1', '--node-id', 0);
-  const listen = parseHostPort(merged.listen ?? '127.0.0.1:9092', '--listen');
-  // Kafka's advertised.listeners form (PLAINTEXT://host:port) is taken as well as HOST:PORT.
-  const advertise = merged.advertise
-    ? parseHostPort(merged.advertise.replace(/^[A-Za-z_]+:\/\//, ''), '--advertise')
-    : null;
-  if (advertise && advertise.port === 0) throw new ConfigError('--advertise: the advertised port must not be 0');
-  const controllerListen = parseHostPort(merged['controller-listen'] ?? '127.0.0.1:9093', '--controller-listen');
+  const listeners = parseListenerConfig(securityKeys, {
+    listen: merged.listen,
+    advertise: merged.advertise,
+    controllerListen: merged['controller-listen'],
+  });
+  const interBroker = listeners.broker.find((l) => l.name === listeners.interBrokerListenerName)!;
+  const interBrokerAdvertised = listeners.advertised.find((l) => l.name === listeners.interBrokerListenerName)!;
+  const listen = { host: interBroker.host, port: interBroker.port };
+  const advertise = interBrokerAdvertised.fromListener
+    ? null
+    : { host: interBrokerAdvertised.host, port: interBrokerAdvertised.port };
+  const controllerListen = { host: listeners.controller.host, port: listeners.controller.port };
   const httpValue = merged.http ?? '127.0.0.1:8080';
   const http = httpValue === 'off' ? null : parseHostPort(httpValue, '--http');
   const voters = merged.voters ? parseVoters(merged.voters) : [{ id: nodeId, ...controllerListen }];
@@ -355,6 +365,7 @@ export function loadConfig(flags: ServerFlags): BrokerConfig {
     listen,
     advertise,
     controllerListen,
+    listeners,
     http,
     dataDir,
     voters,

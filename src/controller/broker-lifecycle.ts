@@ -19,8 +19,11 @@ export interface LifecycleOptions {
   brokerId: number;
   clusterId: string;
   incarnationId: string;
+  /** The inter-broker listener's advertised address. */
   host: string;
   port: number;
+  /** Every advertised listener, registered so that each client is answered on its own listener. */
+  listeners: { name: string; host: string; port: number; securityProtocol: number }[];
   rack: string | null;
   /** This node's controller listener, registered so the leader can stream the log here. */
   controllerHost: string;
@@ -128,6 +131,7 @@ export class BrokerLifecycle {
           incarnationId: this.options.incarnationId,
           host: this.options.host,
           port: this.options.port,
+          listeners: this.options.listeners,
           rack: this.options.rack,
           controllerHost: this.options.controllerHost,
           controllerPort: this.options.controllerPort,
@@ -179,6 +183,7 @@ export class BrokerLifecycle {
           incarnationId: this.options.incarnationId,
           host: this.options.host,
           port: this.options.port,
+          listeners: this.options.listeners,
           rack: this.options.rack,
           controllerHost: this.options.controllerHost,
           controllerPort: this.options.controllerPort,

@@ -571,9 +571,19 @@ export class MetadataQuorum implements ControllerRequests {
 
   /** BrokerRegistration at the active controller. */
   register(
-    request: LifecycleRequest<typeof ApiKey.BrokerRegistration>,
+    request: Omit<LifecycleRequest<typeof ApiKey.BrokerRegistration>, 'listeners'> &
+      Partial<Pick<LifecycleRequest<typeof ApiKey.BrokerRegistration>, 'listeners'>>,
   ): Promise<{ errorCode: number; brokerEpoch: number; leaderId: number }> {
-    const endPoints = [{ name: 'PLAINTEXT', host: request.host, port: request.port, securityProtocol: 0 }];
+    // Every advertised listener; a registration without them names one PLAINTEXT listener.
+    const endPoints =
+      request.listeners && request.listeners.length > 0
+        ? request.listeners.map((l) => ({
+            name: l.name,
+            host: l.host,
+            port: l.port,
+            securityProtocol: l.securityProtocol,
+          }))
+        : [{ name: 'PLAINTEXT', host: request.host, port: request.port, securityProtocol: 0 }];
     if (request.controllerHost && request.controllerPort > 0)
       endPoints.push({
         name: CONTROLLER_ENDPOINT,

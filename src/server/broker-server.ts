@@ -19,10 +19,20 @@ import { BrokerDispatcher } from '../broker/dispatch';
 import { HttpServer } from '../http/http-server';
 import { MemoryBudget } from '../net/memory-budget';
 import { KafkaListener } from '../net/kafka-listener';
+import {
+  AdvertisedListener,
+  localAddress,
+  ListenerEndpoint,
+  parseSaslMechanisms,
+  resolvedListenerKeys,
+} from '../security/listeners';
 import { SecurityProtocol, usesSasl, usesTls } from '../security/principal';
 import type { CredentialStore } from '../security/scram';
 import { SaslListener } from '../security/sasl/listener';
 import { parseTlsSettings, TlsMaterial } from '../security/tls';
+import { SaslConfigError } from '../security/sasl/settings';
+import { JwtConfigError } from '../security/jwt';
+import { ConfigError } from '../config/config';
 import { brokerTopicDefaults, logManagerOptions } from './settings';
 import { BOOTSTRAP_SCRAM_USERS_KEY, parseBootstrapScramUsers } from './scram-bootstrap';
 
@@ -57,7 +67,10 @@ async function isBrokerReplication(
 }
 
 export interface RunningBroker {
+  /** The inter-broker listener's bound port. */
   kafkaPort: number;
+  /** Every broker listener's bound port, by listener name. */
+  listenerPorts: Map<string, number>;
   httpPort: number | null;
   broker: Broker;
   close(): Promise<void>;
@@ -113,47 +126,72 @@ export function stopOnLogDirectoryFailure(
   };
 }
 
-/**
- * The Kafka listener's TLS material: for an SSL or SASL_SSL listener (`listeners=SSL://...`,
- * or the in-process `kafkaListenerSecurity`), from the ssl.* keys with
- * listener.name.<listener>.* taking precedence. Full `listeners` parsing replaces this.
- */
-function kafkaListenerTls(
-  keys: Record<string, string>,
-  protocol: SecurityProtocol | undefined,
-  logger: Logger,
-): TlsMaterial | undefined {
-  const name =
-    protocol !== undefined
-      ? usesTls(protocol)
-        ? protocol
-        : null
-      : /^\s*SSL:\/\//i.test(keys.listeners ?? '')
-        ? 'SSL'
-        : null;
-  if (name === null) return undefined;
-  const resolved: Record<string, string> = {};
-  for (const [key, value] of Object.entries(keys)) {
-    if (key.startsWith('ssl.') || key.startsWith('brook.security.tls.')) resolved[key] = value;
-  }
-  const prefix = `listener.name.${name.toLowerCase()}.`;
-  for (const [key, value] of Object.entries(keys)) {
-    if (key.startsWith(prefix)) resolved[key.slice(prefix.length)] = value;
-  }
-  return new TlsMaterial(parseTlsSettings(resolved, `listener ${name}`), logger);
-}
-
 /** How long a clean stop waits for the controller to move this broker's leaderships. */
 const CONTROLLED_SHUTDOWN_MS = 5000;
 
 /**
- * Options of an in-process start. `kafkaListenerSecurity` gives the single Kafka listener a
- * security protocol (tests use it for SASL_PLAINTEXT until listeners= configures listeners);
- * its SASL settings come from the config's sasl.* keys, its credentials from `credentials`
- * or else from the metadata image once that stores SCRAM credentials.
+ * The TLS material of an SSL or SASL_SSL listener, from its own ssl.* keys
+ * (listener.name.<listener>.ssl.* over ssl.*); none for the other protocols. A bad key store
+ * is a ConfigError naming the listener.
  */
+function listenerTls(
+  listener: ListenerEndpoint,
+  keys: Record<string, string>,
+  logger: Logger,
+): TlsMaterial | undefined {
+  if (!usesTls(listener.securityProtocol)) return undefined;
+  return new TlsMaterial(parseTlsSettings(keys, `listener ${listener.name}`), logger);
+}
+
+/** Options of an in-process start. */
 export interface StartBrokerOptions {
+  /**
+   * Gives the single Kafka listener of a config without `listeners` this security protocol
+   * (the listener is then named after it, as Kafka names a protocol's default listener), and
+   * the SASL listeners their SCRAM credentials (default: the metadata image's).
+   */
   kafkaListenerSecurity?: { securityProtocol: SecurityProtocol; credentials?: CredentialStore };
+}
+
+/** The broker listeners to bind and advertise, after `kafkaListenerSecurity`. */
+function brokerListeners(
+  config: BrokerConfig,
+  override: SecurityProtocol | undefined,
+): { broker: ListenerEndpoint[]; advertised: AdvertisedListener[]; interBrokerListenerName: string } {
+  const { broker, advertised, interBrokerListenerName } = config.listeners;
+  if (!override) return { broker, advertised, interBrokerListenerName };
+  if (broker.length !== 1)
+    throw new ConfigError('a security protocol for the Kafka listener is for a node with a single listener');
+  return {
+    broker: [{ ...broker[0], name: override, securityProtocol: override }],
+    advertised: [{ ...advertised[0], name: override, securityProtocol: override }],
+    interBrokerListenerName: override,
+  };
+}
+
+/**
+ * The SASL side of a SASL listener, from its own keys (listener.name.<name>.* over the plain
+ * ones), with Brook's default mechanisms when sasl.enabled.mechanisms is not set: key files
+ * read, an https JWKS fetched. A bad setting is a ConfigError naming the listener.
+ */
+async function saslListener(
+  config: BrokerConfig,
+  listener: ListenerEndpoint,
+  credentials: CredentialStore,
+  logger: Logger,
+): Promise<SaslListener> {
+  const keys = resolvedListenerKeys(config.securityKeys, listener.name);
+  const mechanisms = parseSaslMechanisms(keys, listener.name);
+  try {
+    return await SaslListener.create(
+      { ...keys, 'sasl.enabled.mechanisms': mechanisms.join(',') },
+      { credentials, logger },
+    );
+  } catch (error) {
+    if (error instanceof SaslConfigError || error instanceof JwtConfigError)
+      throw new ConfigError(`listener ${listener.name}: ${error.message}`);
+    throw error;
+  }
 }
 
 export async function startBroker(
@@ -163,25 +201,26 @@ export async function startBroker(
 ): Promise<RunningBroker> {
   // Hashed before anything opens, so that a bad entry stops the start cleanly.
   const bootstrapScramUsers = parseBootstrapScramUsers(config.securityKeys[BOOTSTRAP_SCRAM_USERS_KEY]);
-  // TLS material is read first too: a bad key store stops the start before anything is open.
-  const tls = kafkaListenerTls(config.securityKeys, options.kafkaListenerSecurity?.securityProtocol, logger);
-  const dataDir = path.resolve(config.dataDir);
-  // The SASL settings are read (and their key files checked) before anything is started,
-  // so that a bad setting stops the start with nothing to clean up.
-  const listenerSecurity = options.kafkaListenerSecurity;
-  // The image changes as credential records apply: it is asked at each authentication.
+  const listenerSet = brokerListeners(config, options.kafkaListenerSecurity?.securityProtocol);
+  // Every listener's TLS material and SASL settings first, so that a bad one stops the start
+  // before any file is touched.
+  const tls = listenerSet.broker.map((l) => listenerTls(l, resolvedListenerKeys(config.securityKeys, l.name), logger));
+  let broker: Broker | undefined;
+  // The image changes as credential records apply: look it up at each authentication.
   const imageCredentials: CredentialStore = {
     scramCredential: (user, mechanism) => broker?.quorum.image.scramCredential(user, mechanism),
   };
-  const sasl =
-    listenerSecurity && usesSasl(listenerSecurity.securityProtocol)
-      ? await SaslListener.create(config.securityKeys, {
-          credentials: listenerSecurity.credentials ?? imageCredentials,
-          logger,
-        })
-      : undefined;
+  const credentials = options.kafkaListenerSecurity?.credentials ?? imageCredentials;
+  const sasls: (SaslListener | undefined)[] = [];
+  try {
+    for (const l of listenerSet.broker)
+      sasls.push(usesSasl(l.securityProtocol) ? await saslListener(config, l, credentials, logger) : undefined);
+  } catch (error) {
+    for (const sasl of sasls) sasl?.close();
+    throw error;
+  }
+  const dataDir = path.resolve(config.dataDir);
   const logOptions = logManagerOptions(config, dataDir, logger);
-  let broker: Broker | undefined;
   logOptions.onLogDirectoryOffline = stopOnLogDirectoryFailure(logOptions.onLogDirectoryOffline, () => broker);
   const logs = new LogManager(logOptions);
   logs.open();
@@ -189,6 +228,13 @@ export async function startBroker(
     nodeId: config.nodeId,
     host: config.advertise?.host ?? config.listen.host,
     port: config.advertise?.port ?? config.listen.port,
+    listeners: listenerSet.advertised.map(({ name, host, port, securityProtocol }) => ({
+      name,
+      host,
+      port,
+      securityProtocol,
+    })),
+    interBrokerListenerName: listenerSet.interBrokerListenerName,
     dataDir,
     autoCreateTopicsEnable: config.autoCreateTopicsEnable,
     numPartitions: config.numPartitions,
@@ -254,21 +300,26 @@ export async function startBroker(
   };
   broker = new Broker(settings, logs, logger);
   // The HTTP listener comes up first, so /health answers and /ready says why not while the
-  // quorum and registration are still under way. Its clients reach this node's own Kafka
-  // listener (loopback when that listens on every address) once it is bound.
+  // quorum and registration are still under way. Its clients reach this node's own
+  // inter-broker listener (loopback when that listens on every address) once it is bound,
+  // so that the brokers they are told of are the other brokers' inter-broker endpoints.
   let http: HttpServer | null = null;
   let httpPort: number | null = null;
-  let listener: KafkaListener | null = null;
-  let kafkaPort = config.listen.port;
+  const listeners: KafkaListener[] = [];
+  const interBrokerIndex = listenerSet.broker.findIndex((l) => l.name === listenerSet.interBrokerListenerName);
+  const boundPorts = listenerSet.broker.map((l) => l.port);
   let kafkaBound = false;
   if (config.http) {
-    const kafkaHost = ['0.0.0.0', '::', ''].includes(config.listen.host) ? '127.0.0.1' : config.listen.host;
+    const interBroker = listenerSet.broker[interBrokerIndex];
     http = new HttpServer({
       host: config.http.host,
       port: config.http.port,
       broker,
-      kafkaBootstrap: () => `${kafkaHost}:${kafkaPort}`,
-      connections: () => listener?.connectionCount ?? 0,
+      kafkaBootstrap: () => {
+        const local = localAddress({ host: interBroker.host, port: boundPorts[interBrokerIndex] });
+        return `${local.host}:${local.port}`;
+      },
+      connections: () => listeners.reduce((sum, l) => sum + l.connectionCount, 0),
       kafkaListening: () => kafkaBound,
       logger,
       securityKeys: config.securityKeys,
@@ -277,50 +328,57 @@ export async function startBroker(
     });
     httpPort = await http.listen();
   }
-  // The Kafka port is bound before the broker registers, so the port it registers is the
-  // bound one even when asked for port 0; connections before serve() are closed at once.
-  listener = new KafkaListener(
-    {
-      host: config.listen.host,
-      port: config.listen.port,
-      maxConnections: config.maxConnections,
-      maxConnectionsPerIp: config.maxConnectionsPerIp,
-      maxConnectionsPerIpOverrides: parseConnectionOverrides(config.maxConnectionsPerIpOverrides),
-      idleMs: config.connectionsMaxIdleMs,
-      maxQueuedResponseBytes: config.maxQueuedResponseBytes,
-      partialRequestTimeoutMs: config.partialRequestTimeoutMs,
-      reservedConnections: config.reservedBrokerConnections,
-      reservedGate: (header, body, remoteAddress) => isBrokerReplication(broker, header, body, remoteAddress),
-      socketRequestMaxBytes: config.socketRequestMaxBytes,
-      maxInflightRequests: config.maxInflightRequestsPerConnection,
-      maxInflightFetches: config.maxInflightFetchesPerConnection,
-      budget: new MemoryBudget(config.queuedMaxRequestBytes),
-      tls,
-      ...(listenerSecurity
-        ? {
-            security: {
-              listenerName: listenerSecurity.securityProtocol,
-              securityProtocol: listenerSecurity.securityProtocol,
-            },
-            sasl,
-          }
-        : {}),
-      ...(!listenerSecurity && tls ? { security: { listenerName: 'SSL', securityProtocol: 'SSL' as const } } : {}),
-    },
-    new BrokerDispatcher(broker),
-    logger,
-    true,
-  );
+  // One Kafka listener per broker listener; each connection carries its listener's name and
+  // security protocol, by which Metadata and the like choose the endpoints they answer with.
+  // The ports are bound before the broker registers, so the ports it registers are the bound
+  // ones even when asked for port 0; connections before serve() are closed at once. The
+  // listeners share one memory budget (queued.max.request.bytes is the broker's).
+  const budget = new MemoryBudget(config.queuedMaxRequestBytes);
+  const overrides = parseConnectionOverrides(config.maxConnectionsPerIpOverrides);
+  listenerSet.broker.forEach((endpoint, i) => {
+    listeners.push(
+      new KafkaListener(
+        {
+          host: endpoint.host,
+          port: endpoint.port,
+          maxConnections: config.maxConnections,
+          maxConnectionsPerIp: config.maxConnectionsPerIp,
+          maxConnectionsPerIpOverrides: overrides,
+          idleMs: config.connectionsMaxIdleMs,
+          maxQueuedResponseBytes: config.maxQueuedResponseBytes,
+          partialRequestTimeoutMs: config.partialRequestTimeoutMs,
+          reservedConnections: config.reservedBrokerConnections,
+          reservedGate: (header, body, remoteAddress) => isBrokerReplication(broker, header, body, remoteAddress),
+          socketRequestMaxBytes: config.socketRequestMaxBytes,
+          maxInflightRequests: config.maxInflightRequestsPerConnection,
+          maxInflightFetches: config.maxInflightFetchesPerConnection,
+          budget,
+          security: { listenerName: endpoint.name, securityProtocol: endpoint.securityProtocol },
+          sasl: sasls[i],
+          tls: tls[i],
+        },
+        new BrokerDispatcher(broker),
+        logger,
+        true,
+      ),
+    );
+  });
   try {
-    kafkaPort = await listener.listen();
-    // Asked for port 0 (tests): advertise the port actually bound, unless told another.
-    if (!config.advertise) settings.port = kafkaPort;
+    for (const [i, listener] of listeners.entries()) boundPorts[i] = await listener.listen();
+    // Asked for port 0 (tests): a listener that advertises its own address advertises the
+    // port actually bound.
+    const advertised = settings.listeners!;
+    listenerSet.advertised.forEach((a, i) => {
+      if (a.fromListener) advertised[i].port = boundPorts[i];
+    });
+    settings.host = advertised[interBrokerIndex].host;
+    settings.port = advertised[interBrokerIndex].port;
     await broker.start();
   } catch (error) {
     // Whatever started before the failure (the quorum's port and timers, the registration)
     // is stopped too, so that nothing keeps a failed node half up.
-    await listener.close(0);
-    sasl?.close();
+    for (const listener of listeners) await listener.close(0);
+    for (const sasl of sasls) sasl?.close();
     if (http) await http.close();
     let bound: NodeJS.Timeout | undefined;
     const stopped = broker.stop().catch(() => undefined);
@@ -333,12 +391,13 @@ export async function startBroker(
     }
     throw error;
   }
-  listener.serve();
+  for (const listener of listeners) listener.serve();
   kafkaBound = true;
+  const kafkaPort = boundPorts[interBrokerIndex];
 
   logger.info('broker ready', {
     nodeId: config.nodeId,
-    kafka: `${config.listen.host}:${kafkaPort}`,
+    kafka: listenerSet.broker.map((l, i) => `${l.name}://${l.host}:${boundPorts[i]}`).join(','),
     http: http ? `${config.http!.host}:${httpPort}` : 'off',
     dataDir,
     clusterId: broker.clusterId,
@@ -354,8 +413,8 @@ export async function startBroker(
       // The HTTP API goes first: its clients talk to this node's Kafka listener.
       if (http) await http.close();
       broker.beginShutdown();
-      await listener!.close(SHUTDOWN_DRAIN_MS);
-      sasl?.close();
+      await Promise.all(listeners.map((listener) => listener.close(SHUTDOWN_DRAIN_MS)));
+      for (const sasl of sasls) sasl?.close();
       await broker.stop();
       logs.close();
       logger.flushSync();
@@ -363,5 +422,6 @@ export async function startBroker(
     })();
     return closing;
   };
-  return { kafkaPort, httpPort, broker, close };
+  const listenerPorts = new Map(listenerSet.broker.map((l, i) => [l.name, boundPorts[i]]));
+  return { kafkaPort, listenerPorts, httpPort, broker, close };
 }

@@ -251,12 +251,12 @@ async function producePartition(broker: Broker, topic: string, data: PartitionDa
 
 /**
  * The leader of a partition as this node's metadata has it, with the leader's endpoint when
- * it is a live broker (Kafka's getCurrentLeader for KIP-951); undefined when no leader is known.
+ * it is a live broker with the client's listener (Kafka's getCurrentLeader for KIP-951); undefined when no leader is known.
  */
-function leaderHint(broker: Broker, topic: string, index: number) {
+function leaderHint(broker: Broker, topic: string, index: number, listenerName: string) {
   const partition = broker.quorum.image.topicsByName.get(topic)?.partitions.get(index);
   if (!partition || partition.leader < 0) return undefined;
-  const endpoint = brokerEndpoint(broker, partition.leader);
+  const endpoint = brokerEndpoint(broker, partition.leader, listenerName);
   return {
     leaderId: partition.leader,
     leaderEpoch: partition.leaderEpoch,
@@ -308,7 +308,7 @@ export const produce: ApiHandler<typeof ApiKey.Produce> = {
         if (version >= LEADER_HINT_VERSION && name !== null) {
           for (const p of partitionResponses) {
             if (p.errorCode !== ErrorCode.NOT_LEADER_OR_FOLLOWER) continue;
-            const hint = leaderHint(broker, name, p.index);
+            const hint = leaderHint(broker, name, p.index, ctx.connection.security.listenerName);
             if (!hint) continue;
             p.currentLeader = { leaderId: hint.leaderId, leaderEpoch: hint.leaderEpoch };
             if (hint.endpoint) endpoints.set(hint.endpoint.nodeId, hint.endpoint);

@@ -24,6 +24,7 @@ import { ApiKey } from '../../../protocol/api-keys';
 import { ErrorCode } from '../../../protocol/errors';
 import { ZERO_UUID } from '../../../protocol/primitives';
 import type { Request, ResponseInput } from '../../../protocol/apis';
+import { brokerEndpoint } from '../cluster-view';
 import { ApiHandler } from '../api-handler';
 import type { Broker } from '../broker';
 import type { PartitionLog } from '../../log/partition-log';
@@ -136,13 +137,21 @@ export const fetch: ApiHandler<typeof ApiKey.Fetch> = {
       const attempt = await readAll(broker, request, fetcher, slots);
       const remainingMs = deadline - Date.now();
       if (attempt.bytes >= request.minBytes || attempt.failed || remainingMs <= 0 || broker.shuttingDown) {
-        return answered(broker, version, fetcher, context, slots, attempt);
+        return answered(broker, version, fetcher, context, slots, attempt, ctx.connection.security.listenerName);
       }
       const woken = await waitForData(slots, remainingMs, broker, fetcher.follower, () =>
         mark().some((m, i) => m !== marks[i]),
       );
       if (!woken)
-        return answered(broker, version, fetcher, context, slots, await readAll(broker, request, fetcher, slots));
+        return answered(
+          broker,
+          version,
+          fetcher,
+          context,
+          slots,
+          await readAll(broker, request, fetcher, slots),
+          ctx.connection.security.listenerName,
+        );
     }
   },
   errorResponse(request, errorCode) {
@@ -340,6 +349,7 @@ function answered(
   context: Exclude<FetchContext, { kind: 'error' }>,
   slots: Slot[],
   attempt: Awaited<ReturnType<typeof readAll>>,
+  listenerName: string,
 ): FetchResponse {
   const answers: (PartitionAnswer | null)[] = attempt.partitions.map((p, i) =>
     p === null
@@ -366,7 +376,7 @@ function answered(
   }
   // Every partition with records is sent (mustRespond), so what was read is what goes out.
   for (const read of attempt.reads) broker.metrics.fetched(read.topic, read.chunks, read.bytes, fetcher.follower);
-  return assemble(broker, version, sessionId, slots, attempt.partitions, sent);
+  return assemble(broker, version, sessionId, slots, attempt.partitions, sent, listenerName);
 }
 
 /**
@@ -380,6 +390,7 @@ function assemble(
   slots: Slot[],
   partitions: (PartitionEntry | null)[],
   sent: boolean[] | null,
+  listenerName: string,
 ): FetchResponse {
   const responses: { topic: string; topicId: string; partitions: PartitionEntry[] }[] = [];
   const leaders = new Set<number>();
@@ -397,7 +408,7 @@ function assemble(
     last.partitions.push(entry);
   });
   const response: FetchResponse = { throttleTimeMs: 0, errorCode: ErrorCode.NONE, sessionId, responses };
-  if (leaders.size > 0) response.nodeEndpoints = nodeEndpoints(broker, leaders);
+  if (leaders.size > 0) response.nodeEndpoints = nodeEndpoints(broker, leaders, listenerName);
   return response;
 }
 
@@ -410,18 +421,16 @@ function addCurrentLeader(broker: Broker, topic: string, entry: PartitionEntry, 
   if (leaderId >= 0) leaders.add(leaderId);
 }
 
-/** Where the named leaders listen (live ones only, as Kafka's getAliveBrokerNode). */
-function nodeEndpoints(broker: Broker, leaders: Set<number>) {
+/**
+ * Where the named leaders listen on the client's listener (live ones with that listener
+ * only, as Kafka's getAliveBrokerNode).
+ */
+function nodeEndpoints(broker: Broker, leaders: Set<number>, listenerName: string) {
   const out: { nodeId: number; host: string; port: number; rack: string | null }[] = [];
   for (const id of [...leaders].sort((a, b) => a - b)) {
-    if (id === broker.nodeId) {
-      out.push({ nodeId: id, host: broker.settings.host, port: broker.settings.port, rack: broker.settings.rack });
-      continue;
-    }
-    const info = broker.quorum.image.brokers.get(id);
-    const endpoint = info?.endPoints[0];
-    if (!info || info.fenced || !endpoint) continue;
-    out.push({ nodeId: id, host: endpoint.host, port: endpoint.port, rack: info.rack });
+    const endpoint = brokerEndpoint(broker, id, listenerName);
+    if (!endpoint || endpoint.fenced) continue;
+    out.push({ nodeId: id, host: endpoint.host, port: endpoint.port, rack: endpoint.rack });
   }
   return out;
 }

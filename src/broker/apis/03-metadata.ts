@@ -24,22 +24,38 @@ import { controllerIdOf, describeBrokers } from '../cluster-view';
 
 const AUTHORIZED_OPERATIONS_OMITTED = -2147483648;
 
-function describeTopic(broker: Broker, topic: TopicInfo) {
+/**
+ * A topic's partitions as a client on listener `listenerName` sees them: a leader without
+ * that listener is LISTENER_NOT_FOUND from v6 (LEADER_NOT_AVAILABLE before), and replicas
+ * fenced or without it are offline, as Kafka's KRaftMetadataCache answers.
+ */
+function describeTopic(broker: Broker, topic: TopicInfo, listenerName: string, version: number) {
   const image = broker.quorum.image;
   const known = image.topicsByName.get(topic.name);
-  const alive = (id: number) => image.brokers.get(id)?.fenced === false || id === broker.nodeId;
+  const reachable = (id: number) => {
+    if (id === broker.nodeId) return broker.advertisedListeners().some((l) => l.name === listenerName);
+    const b = image.brokers.get(id);
+    return b !== undefined && !b.fenced && b.endPoints.some((e) => e.name === listenerName);
+  };
   const partitions = [];
   for (let index = 0; index < topic.partitions; index++) {
     const p = known?.partitions.get(index);
-    const leaderId = p ? p.leader : -1;
+    let leaderId = p ? p.leader : -1;
+    let errorCode: number = leaderId < 0 ? ErrorCode.LEADER_NOT_AVAILABLE : ErrorCode.NONE;
+    // A leader registered without the client's listener cannot be named to this client.
+    const leaderInfo = leaderId === broker.nodeId ? undefined : image.brokers.get(leaderId);
+    if (leaderInfo && !leaderInfo.endPoints.some((e) => e.name === listenerName)) {
+      errorCode = version >= 6 ? ErrorCode.LISTENER_NOT_FOUND : ErrorCode.LEADER_NOT_AVAILABLE;
+      leaderId = -1;
+    }
     partitions.push({
-      errorCode: leaderId < 0 ? ErrorCode.LEADER_NOT_AVAILABLE : ErrorCode.NONE,
+      errorCode,
       partitionIndex: index,
       leaderId,
       leaderEpoch: p ? p.leaderEpoch : -1,
       replicaNodes: p ? p.replicas : [],
       isrNodes: p ? p.isr : [],
-      offlineReplicas: p ? p.replicas.filter((id) => !alive(id)) : [],
+      offlineReplicas: p ? p.replicas.filter((id) => !reachable(id)) : [],
     });
   }
   return {
@@ -52,9 +68,9 @@ function describeTopic(broker: Broker, topic: TopicInfo) {
   };
 }
 
-/** Live brokers from the metadata image (this one always included), and the controller. */
-function brokersAndController(broker: Broker) {
-  const live = describeBrokers(broker);
+/** Live brokers with the client's listener (this one always included), and the controller. */
+function brokersAndController(broker: Broker, listenerName: string) {
+  const live = describeBrokers(broker, listenerName);
   const brokers = live.map((b) => ({ nodeId: b.nodeId, host: b.host, port: b.port, rack: b.rack }));
   return { brokers, controllerId: controllerIdOf(broker, live) };
 }
@@ -78,12 +94,13 @@ export const metadata: ApiHandler<typeof ApiKey.Metadata> = {
   async handle(ctx, request) {
     const { broker, header } = ctx;
     const version = header.apiVersion;
+    const listener = ctx.connection.security.listenerName;
     const requested: { name: string | null; topicId: string }[] | null = request.topics;
     const allTopics = requested === null || (version === 0 && requested.length === 0);
     const allowAutoCreate = version < 4 ? true : request.allowAutoTopicCreation !== false;
     const topics = [];
     if (allTopics) {
-      for (const topic of broker.topics.list()) topics.push(describeTopic(broker, topic));
+      for (const topic of broker.topics.list()) topics.push(describeTopic(broker, topic, listener, version));
     } else {
       if (requested.length > broker.settings.maxPartitionsPerRequest) {
         return this.errorResponse(request, ErrorCode.INVALID_REQUEST, version);
@@ -96,13 +113,17 @@ export const metadata: ApiHandler<typeof ApiKey.Metadata> = {
         return this.errorResponse(request, ErrorCode.INVALID_REQUEST, version);
       for (const id of new Set(ids)) {
         const byId = broker.topics.getById(id);
-        topics.push(byId ? describeTopic(broker, byId) : missingTopic(null, id, ErrorCode.UNKNOWN_TOPIC_ID));
+        topics.push(
+          byId ? describeTopic(broker, byId, listener, version) : missingTopic(null, id, ErrorCode.UNKNOWN_TOPIC_ID),
+        );
       }
       for (const entry of ids.length > 0 ? [] : requested) {
         if (entry.name === null || entry.name === undefined) {
           const byId = broker.topics.getById(entry.topicId);
           topics.push(
-            byId ? describeTopic(broker, byId) : missingTopic(null, entry.topicId, ErrorCode.UNKNOWN_TOPIC_ID),
+            byId
+              ? describeTopic(broker, byId, listener, version)
+              : missingTopic(null, entry.topicId, ErrorCode.UNKNOWN_TOPIC_ID),
           );
           continue;
         }
@@ -112,7 +133,7 @@ export const metadata: ApiHandler<typeof ApiKey.Metadata> = {
           continue;
         }
         if (!topic && allowAutoCreate) topic = await broker.autoCreate(entry.name);
-        if (topic) topics.push(describeTopic(broker, topic));
+        if (topic) topics.push(describeTopic(broker, topic, listener, version));
         else {
           // Committed by the controller (or created through this node) but not applied here
           // yet: retriable, as Kafka answers it.
@@ -123,7 +144,7 @@ export const metadata: ApiHandler<typeof ApiKey.Metadata> = {
         }
       }
     }
-    const { brokers, controllerId } = brokersAndController(broker);
+    const { brokers, controllerId } = brokersAndController(broker, listener);
     return {
       throttleTimeMs: 0,
       brokers,

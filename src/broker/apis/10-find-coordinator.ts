@@ -24,7 +24,7 @@ function refused(key: string, errorCode: number, errorMessage: string) {
   return { key, nodeId: -1, host: '', port: -1, errorCode, errorMessage };
 }
 
-function answer(broker: Broker, key: string, keyType: number) {
+function answer(broker: Broker, key: string, keyType: number, listenerName: string) {
   if (keyType === TRANSACTION)
     return refused(key, ErrorCode.COORDINATOR_NOT_AVAILABLE, 'transactions are not supported yet');
   if (keyType !== GROUP)
@@ -38,7 +38,8 @@ function answer(broker: Broker, key: string, keyType: number) {
     return refused(key, ErrorCode.COORDINATOR_NOT_AVAILABLE, 'the offsets topic is being created');
   }
   const leader = offsets?.partitions.get(offsetsPartitionFor(key, offsets.partitions.size))?.leader ?? -1;
-  const endpoint = leader >= 0 ? broker.endpointOf(leader) : undefined;
+  // The coordinator on the client's own listener (Kafka's getAliveBrokerNode).
+  const endpoint = leader >= 0 ? broker.endpointOf(leader, listenerName) : undefined;
   if (!endpoint) return refused(key, ErrorCode.COORDINATOR_NOT_AVAILABLE, 'the offsets partition has no leader');
   return {
     key,
@@ -62,10 +63,12 @@ export const findCoordinator: ApiHandler<typeof ApiKey.FindCoordinator> = {
         return this.errorResponse(request, ErrorCode.INVALID_REQUEST, version);
       return {
         throttleTimeMs: 0,
-        coordinators: request.coordinatorKeys.map((key) => answer(ctx.broker, key, request.keyType)),
+        coordinators: request.coordinatorKeys.map((key) =>
+          answer(ctx.broker, key, request.keyType, ctx.connection.security.listenerName),
+        ),
       };
     }
-    const one = answer(ctx.broker, request.key, request.keyType);
+    const one = answer(ctx.broker, request.key, request.keyType, ctx.connection.security.listenerName);
     return {
       throttleTimeMs: 0,
       errorCode: one.errorCode,

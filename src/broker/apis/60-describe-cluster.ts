@@ -54,7 +54,7 @@ export const describeCluster: ApiHandler<typeof ApiKey.DescribeCluster> = {
         'The request was sent to an endpoint of type BROKER, but we wanted an endpoint of type CONTROLLER',
       );
     const includeFenced = version >= 2 && request.includeFencedBrokers === true;
-    const all = describeBrokers(broker, includeFenced);
+    const all = describeBrokers(broker, ctx.connection.security.listenerName, includeFenced);
     return {
       throttleTimeMs: 0,
       errorCode: ErrorCode.NONE,
