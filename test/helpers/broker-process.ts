@@ -109,6 +109,11 @@ export interface StartOptions {
   env?: Record<string, string>;
   /** Return once the process runs, without waiting for the Kafka listener (default true: wait). */
   awaitKafka?: boolean;
+  /**
+   * The config names the listeners (`listeners`, `controller.listener.names`): no --listen
+   * and --controller-listen flags; `port` is the listener probed for readiness.
+   */
+  namedListeners?: boolean;
 }
 
 export async function startBroker(options: StartOptions = {}): Promise<BrokerProcess> {
@@ -119,10 +124,9 @@ export async function startBroker(options: StartOptions = {}): Promise<BrokerPro
   const args = [
     BROOK,
     'server',
-    '--listen',
-    `127.0.0.1:${port}`,
-    '--controller-listen',
-    `127.0.0.1:${controllerPort}`,
+    ...(options.namedListeners
+      ? []
+      : ['--listen', `127.0.0.1:${port}`, '--controller-listen', `127.0.0.1:${controllerPort}`]),
     '--http',
     httpPort ? `127.0.0.1:${httpPort}` : 'off',
     '--data-dir',

@@ -27,6 +27,11 @@ export interface ClusterOptions {
   readyTimeoutMs?: number;
   /** Start every node now (default true); false only allocates ports and directories. */
   start?: boolean;
+  /**
+   * Named listeners: CLIENT on the Kafka port (what kafkaPorts and bootstrap() name), INTERNAL
+   * on a port of its own as inter.broker.listener.name, CONTROLLER on the controller port.
+   */
+  internalListener?: boolean;
 }
 
 export interface PartitionState {
@@ -119,6 +124,8 @@ export class Cluster {
   readonly ids: number[];
   readonly kafkaPorts = new Map<number, number>();
   readonly controllerPorts = new Map<number, number>();
+  /** The INTERNAL listener's port of each node (with `internalListener`). */
+  readonly internalPorts = new Map<number, number>();
   readonly dirs = new Map<number, string>();
   /** The running (or last started) process of each node. */
   readonly nodes = new Map<number, BrokerProcess>();
@@ -165,6 +172,7 @@ export class Cluster {
     for (let id = 1; id <= options.size; id++)
       ports.push({ id, kafka: await freePort(), controller: await freePort() });
     const cluster = new Cluster(options, ports);
+    if (options.internalListener) for (const id of cluster.ids) cluster.internalPorts.set(id, await freePort());
     if (options.start !== false) await cluster.startAll();
     return cluster;
   }
@@ -180,12 +188,32 @@ export class Cluster {
       controllerPort: this.controllerPorts.get(id)!,
       http: this.options.http,
       readyTimeoutMs: this.options.readyTimeoutMs ?? 40000,
-      config: { [CLUSTER_SECRET_KEY]: this.secret, ...this.options.config, ...extra.config },
+      config: {
+        [CLUSTER_SECRET_KEY]: this.secret,
+        ...this.listenerConfig(id),
+        ...this.options.config,
+        ...extra.config,
+      },
       awaitKafka: extra.awaitKafka,
+      namedListeners: this.options.internalListener,
       extraArgs: ['--node-id', String(id), '--voters', this.voters, ...(extra.extraArgs ?? [])],
     });
     this.nodes.set(id, node);
     return node;
+  }
+
+  /** The listener keys of node `id` with `internalListener` (none otherwise). */
+  listenerConfig(id: number): Record<string, string> {
+    if (!this.options.internalListener) return {};
+    const [client, internal, controller] = [this.kafkaPorts, this.internalPorts, this.controllerPorts].map((m) =>
+      m.get(id),
+    );
+    return {
+      listeners: `CLIENT://127.0.0.1:${client},INTERNAL://127.0.0.1:${internal},CONTROLLER://127.0.0.1:${controller}`,
+      'listener.security.protocol.map': 'CLIENT:PLAINTEXT,INTERNAL:PLAINTEXT,CONTROLLER:PLAINTEXT',
+      'inter.broker.listener.name': 'INTERNAL',
+      'controller.listener.names': 'CONTROLLER',
+    };
   }
 
   async startAll(): Promise<BrokerProcess[]> {
