@@ -16,10 +16,12 @@ controller voter).
 
 Options:
   --node-id N                   node id (default 1)
-  --listen HOST:PORT            Kafka listener (default 127.0.0.1:9092)
+  --listen HOST:PORT            Kafka listener (default 127.0.0.1:9092); several named
+                                listeners: listeners=NAME://HOST:PORT,... in --config
   --advertise HOST:PORT         Kafka address given to clients and other brokers
                                 (advertised.listeners; default: the --listen address)
-  --controller-listen HOST:PORT controller (Raft) listener (default 127.0.0.1:9093)
+  --controller-listen HOST:PORT controller (Raft) listener (default 127.0.0.1:9093;
+                                or controller.listener.names in --config)
   --http HOST:PORT|off          HTTP listener for health and console (default 127.0.0.1:8080)
   --data-dir DIR                data directory (default ./data)
   --voters ID@HOST:PORT,...     controller quorum voters (default: this node only)
