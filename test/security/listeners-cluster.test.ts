@@ -108,9 +108,15 @@ test('three nodes with client and inter-broker listeners replicate over the inte
     const c = cluster;
     const clientPorts = c.ids.map((id) => c.kafkaPorts.get(id)!).sort((a, b) => a - b);
     const internalPorts = c.ids.map((id) => c.internalPorts.get(id)!).sort((a, b) => a - b);
-    await until(async () => (await metadataPorts(clientPorts[0])).length === 3, { what: 'three brokers registered' });
-    assert.equal(await metadataPorts(clientPorts[1]), clientPorts);
-    assert.equal(await metadataPorts(internalPorts[2]), internalPorts);
+    // Each node answers once it has applied all three registrations.
+    for (const [port, expected] of [
+      [clientPorts[0], clientPorts],
+      [clientPorts[1], clientPorts],
+      [internalPorts[2], internalPorts],
+    ] as const)
+      await until(async () => JSON.stringify(await metadataPorts(port)) === JSON.stringify(expected), {
+        what: `port ${port} to name ${expected.join(', ')}`,
+      });
 
     const state = await c.createTopicInSync('across-listeners', 3);
     const kafka = new Kafka({ brokers: c.bootstrap(), clientId: 'listeners-test', logLevel: logLevel.NOTHING });
@@ -143,6 +149,95 @@ test('three nodes with client and inter-broker listeners replicate over the inte
     assert.ok(offsets);
   } finally {
     await cluster?.stopAll();
+  }
+});
+
+test('a broker without the client listener is left out, and its partitions are LISTENER_NOT_FOUND', async () => {
+  // Node 1 has CLIENT and INTERNAL; node 2 only INTERNAL. Both replicate over INTERNAL.
+  const ports = { client: await freePort(), internal: [await freePort(), await freePort()] };
+  const controllers = [await freePort(), await freePort()];
+  const voters = `1@127.0.0.1:${controllers[0]},2@127.0.0.1:${controllers[1]}`;
+  const common = {
+    'listener.security.protocol.map': 'CLIENT:PLAINTEXT,INTERNAL:PLAINTEXT,CONTROLLER:PLAINTEXT',
+    'inter.broker.listener.name': 'INTERNAL',
+    'controller.listener.names': 'CONTROLLER',
+  };
+  const nodes: BrokerProcess[] = [];
+  try {
+    const started = await Promise.all([
+      startBroker({
+        port: ports.client,
+        namedListeners: true,
+        readyTimeoutMs: 40000,
+        config: {
+          ...common,
+          listeners: `CLIENT://127.0.0.1:${ports.client},INTERNAL://127.0.0.1:${ports.internal[0]},CONTROLLER://127.0.0.1:${controllers[0]}`,
+        },
+        extraArgs: ['--node-id', '1', '--voters', voters],
+      }),
+      startBroker({
+        port: ports.internal[1],
+        namedListeners: true,
+        readyTimeoutMs: 40000,
+        config: {
+          ...common,
+          listeners: `INTERNAL://127.0.0.1:${ports.internal[1]},CONTROLLER://127.0.0.1:${controllers[1]}`,
+        },
+        extraArgs: ['--node-id', '2', '--voters', voters],
+      }),
+    ]);
+    nodes.push(...started);
+    await until(async () => (await metadataPorts(ports.internal[0])).length === 2, { what: 'both brokers registered' });
+    assert.equal(await metadataPorts(ports.client), [ports.client], 'node 2 has no CLIENT listener');
+    // Partition 0 on node 1, partition 1 on node 2.
+    const created = await request(ports.internal[0], (c) =>
+      c.request(ApiKey.CreateTopics, 4, {
+        topics: [
+          {
+            name: 'split',
+            numPartitions: -1,
+            replicationFactor: -1,
+            assignments: [
+              { partitionIndex: 0, brokerIds: [1] },
+              { partitionIndex: 1, brokerIds: [2] },
+            ],
+            configs: [],
+          },
+        ],
+        timeoutMs: 10000,
+      }),
+    );
+    assert.is(created.topics[0].errorCode, 0, JSON.stringify(created.topics[0]));
+    const partitionsVia = async (port: number, version: number) => {
+      const answer = await request(port, (c) =>
+        c.request(ApiKey.Metadata, version, { topics: [{ name: 'split' }], allowAutoTopicCreation: false }),
+      );
+      return answer.topics[0].partitions
+        .map((p: { partitionIndex: number; errorCode: number; leaderId: number }) => [
+          p.partitionIndex,
+          p.errorCode,
+          p.leaderId,
+        ])
+        .sort((a: number[], b: number[]) => a[0] - b[0]);
+    };
+    await until(async () => (await partitionsVia(ports.internal[0], 9)).every((p: number[]) => p[2] > 0), {
+      what: 'both partitions led',
+    });
+    assert.equal(await partitionsVia(ports.internal[0], 9), [
+      [0, 0, 1],
+      [1, 0, 2],
+    ]);
+    // LISTENER_NOT_FOUND (72) from v6, LEADER_NOT_AVAILABLE (5) before, as Kafka answers.
+    assert.equal(await partitionsVia(ports.client, 9), [
+      [0, 0, 1],
+      [1, 72, -1],
+    ]);
+    assert.equal(await partitionsVia(ports.client, 5), [
+      [0, 0, 1],
+      [1, 5, -1],
+    ]);
+  } finally {
+    for (const node of nodes) await node.stop();
   }
 });
 
