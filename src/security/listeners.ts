@@ -13,6 +13,7 @@
 import * as os from 'node:os';
 import { ConfigError, parseHostPort, type HostPort } from '../config/config';
 import { isSecurityProtocol, SECURITY_PROTOCOLS, SecurityProtocol, usesSasl, usesTls } from './principal';
+import { SASL_MECHANISMS } from './sasl/settings';
 
 /** Kafka's default listener.security.protocol.map: each protocol's name maps to itself. */
 export const DEFAULT_PROTOCOL_MAP = 'PLAINTEXT:PLAINTEXT,SSL:SSL,SASL_PLAINTEXT:SASL_PLAINTEXT,SASL_SSL:SASL_SSL';
@@ -25,7 +26,7 @@ export const DEFAULT_PROTOCOL_MAP = 'PLAINTEXT:PLAINTEXT,SSL:SSL,SASL_PLAINTEXT:
 export const CONTROLLER_ENDPOINT_NAME = 'CONTROLLER';
 
 /** SASL mechanisms Brook serves; Kafka's default (GSSAPI, Kerberos) is not among them. */
-export const SUPPORTED_SASL_MECHANISMS = ['PLAIN', 'SCRAM-SHA-256', 'SCRAM-SHA-512'] as const;
+export const SUPPORTED_SASL_MECHANISMS: readonly string[] = SASL_MECHANISMS;
 /** sasl.enabled.mechanisms when not set (Kafka's default is GSSAPI, which Brook does not serve). */
 export const DEFAULT_SASL_MECHANISMS = ['SCRAM-SHA-256', 'SCRAM-SHA-512'];
 
@@ -325,21 +326,30 @@ function parseInterBroker(keys: Record<string, string>, broker: ListenerEndpoint
   );
 }
 
-/** The keys a listener may override under listener.name.<name>. */
+/** The keys that apply per listener: ssl.*, sasl.*, the SASL connection keys and Brook's brook.sasl.*. */
+function isPlainListenerKey(key: string): boolean {
+  return (
+    /^(ssl|sasl|brook\.sasl)\./.test(key) ||
+    key === 'connections.max.reauth.ms' ||
+    key === 'connection.failed.authentication.delay.ms'
+  );
+}
+
+/** The keys a listener may override under listener.name.<name>: those, and <mechanism>.sasl.* keys. */
 function isListenerKey(key: string): boolean {
-  return /^(ssl|sasl)\./.test(key) || key === 'connections.max.reauth.ms' || /^[a-z0-9-]+\.sasl\./.test(key);
+  return isPlainListenerKey(key) || /^[a-z0-9-]+\.sasl\./.test(key);
 }
 
 /**
- * The ssl.*, sasl.* and connections.max.reauth.ms keys that apply to one listener:
+ * The keys that apply to one listener (ssl.*, sasl.*, connections.max.reauth.ms,
+ * connection.failed.authentication.delay.ms, brook.sasl.*):
  * `listener.name.<lower-case name>.<key>` wins over the plain key. Mechanism-specific keys
  * (`listener.name.<name>.<mechanism lower case>.sasl.jaas.config`) keep their mechanism
  * prefix: `scram-sha-256.sasl.jaas.config`.
  */
 export function resolvedListenerKeys(keys: Record<string, string>, listenerName: string): Record<string, string> {
   const out: Record<string, string> = {};
-  for (const [key, value] of Object.entries(keys))
-    if (/^(ssl|sasl)\./.test(key) || key === 'connections.max.reauth.ms') out[key] = value;
+  for (const [key, value] of Object.entries(keys)) if (isPlainListenerKey(key)) out[key] = value;
   const prefix = `listener.name.${listenerName.toLowerCase()}.`;
   for (const [key, value] of Object.entries(keys)) {
     if (!key.startsWith(prefix)) continue;
@@ -361,7 +371,7 @@ export function parseSaslMechanisms(resolved: Record<string, string>, listenerNa
       throw new ConfigError(
         `${what}: GSSAPI (Kerberos) is not supported by Brook; use ${SUPPORTED_SASL_MECHANISMS.join(', ')}`,
       );
-    if (!(SUPPORTED_SASL_MECHANISMS as readonly string[]).includes(mechanism))
+    if (!SUPPORTED_SASL_MECHANISMS.includes(mechanism))
       throw new ConfigError(
         `${what}: unknown mechanism "${mechanism}" (Brook serves ${SUPPORTED_SASL_MECHANISMS.join(', ')})`,
       );

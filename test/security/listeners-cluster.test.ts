@@ -91,6 +91,49 @@ test('one node, two listeners: each port hands out its own listener', async () =
   }
 });
 
+test('a SASL_PLAINTEXT client listener beside a PLAINTEXT inter-broker one (kcat, SASL PLAIN)', async () => {
+  if (!HAVE_KCAT) {
+    console.log('kcat not installed: skipping the SASL listener test');
+    return;
+  }
+  const [client, internal, controller] = [await freePort(), await freePort(), await freePort()];
+  let node: BrokerProcess | undefined;
+  try {
+    node = await startBroker({
+      port: internal,
+      namedListeners: true,
+      config: {
+        listeners: `CLIENT://127.0.0.1:${client},INTERNAL://127.0.0.1:${internal},CONTROLLER://127.0.0.1:${controller}`,
+        'listener.security.protocol.map': 'CLIENT:SASL_PLAINTEXT,INTERNAL:PLAINTEXT,CONTROLLER:PLAINTEXT',
+        'inter.broker.listener.name': 'INTERNAL',
+        'controller.listener.names': 'CONTROLLER',
+        // PLAIN checks the password against the SCRAM credential of the bootstrap user.
+        'listener.name.client.sasl.enabled.mechanisms': 'PLAIN',
+        'brook.security.bootstrap.scram.users': 'SCRAM-SHA-512=[name=alice,password=alice-secret]',
+      },
+    });
+    const sasl = (password: string) => [
+      '-X',
+      'security.protocol=SASL_PLAINTEXT',
+      '-X',
+      'sasl.mechanisms=PLAIN',
+      '-X',
+      'sasl.username=alice',
+      '-X',
+      `sasl.password=${password}`,
+    ];
+    const listed = await kcat(client, ['-L', '-m', '10', ...sasl('alice-secret')]);
+    assert.is(listed.code, 0, listed.stderr);
+    assert.match(listed.stdout, `broker 1 at 127.0.0.1:${client}`);
+    const refused = await kcat(client, ['-L', '-m', '5', ...sasl('wrong')], undefined, 15000);
+    assert.is.not(refused.code, 0, 'a wrong password is refused');
+    // The PLAINTEXT listener needs no authentication and names its own port.
+    assert.equal(await metadataPorts(internal), [internal]);
+  } finally {
+    await node?.stop();
+  }
+});
+
 /** Established TCP connections to local port `port` (from `ss`), or null when ss is missing. */
 function establishedTo(port: number): number | null {
   try {

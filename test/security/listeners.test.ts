@@ -114,6 +114,8 @@ test('per-listener keys win over the plain keys; mechanism keys keep their mecha
     'listener.name.client.connections.max.reauth.ms': '60000',
     'listener.name.internal.ssl.keystore.location': '/etc/brook/internal.p12',
     'listener.name.client.unrelated.key': 'ignored',
+    'brook.sasl.plain.users.file': '/etc/brook/users',
+    'listener.name.client.connection.failed.authentication.delay.ms': '500',
     'super.users': 'User:admin',
   };
   assert.equal(resolvedListenerKeys(keys, 'CLIENT'), {
@@ -122,12 +124,15 @@ test('per-listener keys win over the plain keys; mechanism keys keep their mecha
     'sasl.enabled.mechanisms': 'SCRAM-SHA-512',
     'connections.max.reauth.ms': '60000',
     'scram-sha-512.sasl.jaas.config': 'jaas',
+    'brook.sasl.plain.users.file': '/etc/brook/users',
+    'connection.failed.authentication.delay.ms': '500',
   });
   assert.equal(resolvedListenerKeys(keys, 'OTHER'), {
     'ssl.keystore.location': '/etc/brook/default.p12',
     'ssl.keystore.password': 'x',
     'sasl.enabled.mechanisms': 'PLAIN',
     'connections.max.reauth.ms': '0',
+    'brook.sasl.plain.users.file': '/etc/brook/users',
   });
   const config = parseListenerConfig({
     ...keys,
