@@ -6,7 +6,7 @@ import * as fs from 'node:fs';
 import { isIP } from 'node:net';
 import { isLogLevel, LogLevel } from '../logger';
 import { SETTINGS, TOPIC_DEFAULT_KEYS } from './limits';
-import { ListenerConfig, parseListenerConfig } from '../security/listeners';
+import { ListenerConfig, parseListenerConfig } from './listeners';
 
 export class ConfigError extends Error {
   override name = 'ConfigError';
@@ -29,7 +29,7 @@ export interface BrokerConfig {
   advertise: HostPort | null;
   /** The controller listener this node binds (--controller-listen, or the first of controller.listener.names). */
   controllerListen: HostPort;
-  /** Every listener: names, addresses, protocols, what each advertises (src/security/listeners.ts). */
+  /** Every listener: names, addresses, protocols, what each advertises (listeners.ts). */
   listeners: ListenerConfig;
   http: HostPort | null;
   dataDir: string;

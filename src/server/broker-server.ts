@@ -19,13 +19,8 @@ import { BrokerDispatcher } from '../broker/dispatch';
 import { HttpServer } from '../http/http-server';
 import { MemoryBudget } from '../net/memory-budget';
 import { KafkaListener } from '../net/kafka-listener';
-import {
-  AdvertisedListener,
-  localAddress,
-  ListenerEndpoint,
-  parseSaslMechanisms,
-  resolvedListenerKeys,
-} from '../security/listeners';
+import { AdvertisedListener, localAddress, ListenerEndpoint, resolvedListenerKeys } from '../config/listeners';
+import { parseSaslMechanisms } from '../security/listeners';
 import { SecurityProtocol, usesSasl, usesTls } from '../security/principal';
 import type { CredentialStore } from '../security/scram';
 import { SaslListener } from '../security/sasl/listener';

@@ -9,11 +9,13 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import { ConfigError, loadConfig } from '../../src/config/config';
 import {
-  DEFAULT_SASL_MECHANISMS,
+  LISTENER_PROTOCOLS,
   parseListenerConfig,
   parseProtocolMap,
   resolvedListenerKeys,
-} from '../../src/security/listeners';
+} from '../../src/config/listeners';
+import { DEFAULT_SASL_MECHANISMS, listenerSaslMechanisms, SECURITY_PROTOCOL_IDS } from '../../src/security/listeners';
+import { SECURITY_PROTOCOLS } from '../../src/security/principal';
 
 const THREE = {
   listeners: 'CLIENT://0.0.0.0:9092,INTERNAL://127.0.0.1:9094,CONTROLLER://127.0.0.1:9093',
@@ -99,7 +101,7 @@ test('security.inter.broker.protocol names the listener called after the protoco
     'security.inter.broker.protocol': 'SASL_PLAINTEXT',
   });
   assert.is(config.interBrokerListenerName, 'SASL_PLAINTEXT');
-  assert.equal(config.saslMechanisms.get('SASL_PLAINTEXT'), DEFAULT_SASL_MECHANISMS);
+  assert.equal(listenerSaslMechanisms(config, {}).get('SASL_PLAINTEXT'), DEFAULT_SASL_MECHANISMS);
 });
 
 test('per-listener keys win over the plain keys; mechanism keys keep their mechanism', () => {
@@ -134,14 +136,15 @@ test('per-listener keys win over the plain keys; mechanism keys keep their mecha
     'connections.max.reauth.ms': '0',
     'brook.sasl.plain.users.file': '/etc/brook/users',
   });
-  const config = parseListenerConfig({
+  const all = {
     ...keys,
     listeners: 'CLIENT://127.0.0.1:1,INTERNAL://127.0.0.1:2',
     'listener.security.protocol.map': 'CLIENT:SASL_SSL,INTERNAL:SASL_PLAINTEXT',
     'inter.broker.listener.name': 'INTERNAL',
-  });
-  assert.equal(config.saslMechanisms.get('CLIENT'), ['SCRAM-SHA-512']);
-  assert.equal(config.saslMechanisms.get('INTERNAL'), ['PLAIN']);
+  };
+  const mechanisms = listenerSaslMechanisms(parseListenerConfig(all), all);
+  assert.equal(mechanisms.get('CLIENT'), ['SCRAM-SHA-512']);
+  assert.equal(mechanisms.get('INTERNAL'), ['PLAIN']);
 });
 
 test('loadConfig: listeners from the file, the shorthand fields follow the inter-broker listener', () => {
@@ -250,7 +253,8 @@ const BAD: [Record<string, string>, Record<string, string>, RegExp][] = [
 test('every bad listener configuration is one ConfigError line', () => {
   for (const [keys, shorthands, message] of BAD) {
     try {
-      parseListenerConfig(keys, shorthands);
+      // The listener configuration, then the SASL mechanisms (checked by the security layer).
+      listenerSaslMechanisms(parseListenerConfig(keys, shorthands), keys);
       assert.unreachable(`accepted ${JSON.stringify(keys)} ${JSON.stringify(shorthands)}`);
     } catch (error) {
       assert.instance(error, ConfigError, String(error));
@@ -258,6 +262,14 @@ test('every bad listener configuration is one ConfigError line', () => {
       assert.not.match((error as Error).message, /\n/);
     }
   }
+});
+
+test("the configuration's protocol names are Kafka's, with Kafka's wire ids", () => {
+  assert.equal([...LISTENER_PROTOCOLS], [...SECURITY_PROTOCOLS]);
+  assert.equal(
+    SECURITY_PROTOCOLS.map((p) => SECURITY_PROTOCOL_IDS[p]),
+    [0, 1, 2, 3],
+  );
 });
 
 test('secrets in listener keys never appear in errors', () => {
