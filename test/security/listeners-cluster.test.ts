@@ -11,6 +11,8 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { Kafka, logLevel } from 'kafkajs';
 import { ApiKey } from '../../protocol/api-keys';
+import { ErrorCode } from '../../protocol/errors';
+import { encodeRecordBatchSync } from '../../protocol/record-batch';
 import { KafkaConnection } from '../../src/net/kafka-connection';
 import { BrokerProcess, freePort, startBroker, tempDir } from '../helpers/broker-process';
 import { runBrook } from '../helpers/brook-cli';
@@ -279,6 +281,32 @@ test('a broker without the client listener is left out, and its partitions are L
       [0, 0, 1],
       [1, 5, -1],
     ]);
+    // KIP-951: a produce to node 1 for node 2's partition names the leader, with its endpoint
+    // on the producer's listener only when the leader has that listener.
+    const produceVia = (port: number) =>
+      request(port, (c) =>
+        c.request(ApiKey.Produce, 12, {
+          transactionalId: null,
+          acks: 1,
+          timeoutMs: 5000,
+          topicData: [
+            {
+              name: 'split',
+              partitionData: [{ index: 1, records: encodeRecordBatchSync({ records: [{ value: 'x' }] }) }],
+            },
+          ],
+        }),
+      );
+    const viaInternal = await produceVia(ports.internal[0]);
+    assert.is(viaInternal.responses[0].partitionResponses[0].errorCode, ErrorCode.NOT_LEADER_OR_FOLLOWER);
+    assert.is(viaInternal.responses[0].partitionResponses[0].currentLeader.leaderId, 2);
+    assert.equal(
+      viaInternal.nodeEndpoints.map((e: { nodeId: number; port: number }) => [e.nodeId, e.port]),
+      [[2, ports.internal[1]]],
+    );
+    const viaClient = await produceVia(ports.client);
+    assert.is(viaClient.responses[0].partitionResponses[0].currentLeader.leaderId, 2);
+    assert.equal(viaClient.nodeEndpoints, [], 'node 2 has no CLIENT endpoint to give');
   } finally {
     for (const node of nodes) await node.stop();
   }
