@@ -325,17 +325,21 @@ function isPlainListenerKey(key: string): boolean {
   );
 }
 
-/** The keys a listener may override under listener.name.<name>: those, and <mechanism>.sasl.* keys. */
+/**
+ * The keys a listener may override under listener.name.<name>: those, and Kafka's
+ * per-mechanism <mechanism>.sasl.* and <mechanism>.connections.max.reauth.ms.
+ */
 function isListenerKey(key: string): boolean {
-  return isPlainListenerKey(key) || /^[a-z0-9-]+\.sasl\./.test(key);
+  return isPlainListenerKey(key) || /^[a-z0-9-]+\.(sasl\.|connections\.max\.reauth\.ms$)/.test(key);
 }
 
 /**
  * The keys that apply to one listener (ssl.*, sasl.*, connections.max.reauth.ms,
  * connection.failed.authentication.delay.ms, brook.sasl.*):
  * `listener.name.<lower-case name>.<key>` wins over the plain key. Mechanism-specific keys
- * (`listener.name.<name>.<mechanism lower case>.sasl.jaas.config`) keep their mechanism
- * prefix: `scram-sha-256.sasl.jaas.config`.
+ * (`listener.name.<name>.<mechanism lower case>.sasl.jaas.config`,
+ * `....<mechanism>.connections.max.reauth.ms`) keep their mechanism prefix:
+ * `scram-sha-256.sasl.jaas.config`.
  */
 export function resolvedListenerKeys(keys: Record<string, string>, listenerName: string): Record<string, string> {
   const out: Record<string, string> = {};

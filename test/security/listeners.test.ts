@@ -113,6 +113,7 @@ test('per-listener keys win over the plain keys; mechanism keys keep their mecha
     'listener.name.client.ssl.keystore.location': '/etc/brook/client.p12',
     'listener.name.client.sasl.enabled.mechanisms': 'SCRAM-SHA-512',
     'listener.name.client.scram-sha-512.sasl.jaas.config': 'jaas',
+    'listener.name.client.oauthbearer.connections.max.reauth.ms': '30000',
     'listener.name.client.connections.max.reauth.ms': '60000',
     'listener.name.internal.ssl.keystore.location': '/etc/brook/internal.p12',
     'listener.name.client.unrelated.key': 'ignored',
@@ -126,6 +127,7 @@ test('per-listener keys win over the plain keys; mechanism keys keep their mecha
     'sasl.enabled.mechanisms': 'SCRAM-SHA-512',
     'connections.max.reauth.ms': '60000',
     'scram-sha-512.sasl.jaas.config': 'jaas',
+    'oauthbearer.connections.max.reauth.ms': '30000',
     'brook.sasl.plain.users.file': '/etc/brook/users',
     'connection.failed.authentication.delay.ms': '500',
   });
