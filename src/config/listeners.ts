@@ -316,10 +316,13 @@ function parseInterBroker(keys: Record<string, string>, broker: ListenerEndpoint
   );
 }
 
-/** The keys that apply per listener: ssl.*, sasl.*, the SASL connection keys and Brook's brook.sasl.*. */
+/**
+ * The keys that apply per listener: ssl.*, sasl.*, the SASL connection keys, and Brook's
+ * brook.sasl.* and brook.security.tls.*.
+ */
 function isPlainListenerKey(key: string): boolean {
   return (
-    /^(ssl|sasl|brook\.sasl)\./.test(key) ||
+    /^(ssl|sasl|brook\.sasl|brook\.security\.tls)\./.test(key) ||
     key === 'connections.max.reauth.ms' ||
     key === 'connection.failed.authentication.delay.ms'
   );
@@ -335,7 +338,7 @@ function isListenerKey(key: string): boolean {
 
 /**
  * The keys that apply to one listener (ssl.*, sasl.*, connections.max.reauth.ms,
- * connection.failed.authentication.delay.ms, brook.sasl.*):
+ * connection.failed.authentication.delay.ms, brook.sasl.*, brook.security.tls.*):
  * `listener.name.<lower-case name>.<key>` wins over the plain key. Mechanism-specific keys
  * (`listener.name.<name>.<mechanism lower case>.sasl.jaas.config`,
  * `....<mechanism>.connections.max.reauth.ms`) keep their mechanism prefix:

@@ -109,11 +109,6 @@ export interface StartOptions {
   env?: Record<string, string>;
   /** Return once the process runs, without waiting for the Kafka listener (default true: wait). */
   awaitKafka?: boolean;
-  /**
-   * The config names the listeners (`listeners`, `controller.listener.names`): no --listen
-   * and --controller-listen flags; `port` is the listener probed for readiness.
-   */
-  namedListeners?: boolean;
 }
 
 export async function startBroker(options: StartOptions = {}): Promise<BrokerProcess> {
@@ -124,9 +119,12 @@ export async function startBroker(options: StartOptions = {}): Promise<BrokerPro
   const args = [
     BROOK,
     'server',
-    ...(options.namedListeners
+    // A config that names its listeners (listeners=, controller.listener.names=) replaces the
+    // shorthand flags; `port` is then the listener probed for readiness.
+    ...(options.config?.listeners !== undefined ? [] : ['--listen', `127.0.0.1:${port}`]),
+    ...(options.config?.['controller.listener.names'] !== undefined
       ? []
-      : ['--listen', `127.0.0.1:${port}`, '--controller-listen', `127.0.0.1:${controllerPort}`]),
+      : ['--controller-listen', `127.0.0.1:${controllerPort}`]),
     '--http',
     httpPort ? `127.0.0.1:${httpPort}` : 'off',
     '--data-dir',

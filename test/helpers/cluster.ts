@@ -195,7 +195,6 @@ export class Cluster {
         ...extra.config,
       },
       awaitKafka: extra.awaitKafka,
-      namedListeners: this.options.internalListener,
       extraArgs: ['--node-id', String(id), '--voters', this.voters, ...(extra.extraArgs ?? [])],
     });
     this.nodes.set(id, node);

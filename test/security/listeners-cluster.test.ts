@@ -46,7 +46,6 @@ test('one node, two listeners: each port hands out its own listener', async () =
   try {
     node = await startBroker({
       port: client,
-      namedListeners: true,
       config: {
         listeners: `client://127.0.0.1:${client},INTERNAL://127.0.0.1:${internal},CONTROLLER://127.0.0.1:${controller}`,
         'listener.security.protocol.map': 'CLIENT:PLAINTEXT,INTERNAL:PLAINTEXT,CONTROLLER:PLAINTEXT',
@@ -103,7 +102,6 @@ test('a SASL_PLAINTEXT client listener beside a PLAINTEXT inter-broker one (kcat
   try {
     node = await startBroker({
       port: internal,
-      namedListeners: true,
       config: {
         listeners: `CLIENT://127.0.0.1:${client},INTERNAL://127.0.0.1:${internal},CONTROLLER://127.0.0.1:${controller}`,
         'listener.security.protocol.map': 'CLIENT:SASL_PLAINTEXT,INTERNAL:PLAINTEXT,CONTROLLER:PLAINTEXT',
@@ -212,7 +210,6 @@ test('a broker without the client listener is left out, and its partitions are L
     const started = await Promise.all([
       startBroker({
         port: ports.client,
-        namedListeners: true,
         readyTimeoutMs: 40000,
         config: {
           ...common,
@@ -222,7 +219,6 @@ test('a broker without the client listener is left out, and its partitions are L
       }),
       startBroker({
         port: ports.internal[1],
-        namedListeners: true,
         readyTimeoutMs: 40000,
         config: {
           ...common,

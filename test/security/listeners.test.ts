@@ -119,6 +119,7 @@ test('per-listener keys win over the plain keys; mechanism keys keep their mecha
     'listener.name.client.unrelated.key': 'ignored',
     'brook.sasl.plain.users.file': '/etc/brook/users',
     'listener.name.client.connection.failed.authentication.delay.ms': '500',
+    'listener.name.client.brook.security.tls.handshake.timeout.ms': '2000',
     'super.users': 'User:admin',
   };
   assert.equal(resolvedListenerKeys(keys, 'CLIENT'), {
@@ -128,6 +129,7 @@ test('per-listener keys win over the plain keys; mechanism keys keep their mecha
     'connections.max.reauth.ms': '60000',
     'scram-sha-512.sasl.jaas.config': 'jaas',
     'oauthbearer.connections.max.reauth.ms': '30000',
+    'brook.security.tls.handshake.timeout.ms': '2000',
     'brook.sasl.plain.users.file': '/etc/brook/users',
     'connection.failed.authentication.delay.ms': '500',
   });
