@@ -118,8 +118,8 @@ async function startBroker(name: string, transport: Transport, config: Record<st
       ...nodeFlags,
       path.join(__dirname, '..', '..', 'scripts', 'brook.js'),
       'server',
-      '--listen',
-      `127.0.0.1:${port}`,
+      // listeners= names the TLS listener; --listen is the plaintext one's shorthand.
+      ...(transport.kind === 'tls' ? [] : ['--listen', `127.0.0.1:${port}`]),
       '--controller-listen',
       `127.0.0.1:${await freePort()}`,
       '--http',

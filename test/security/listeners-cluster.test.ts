@@ -1,6 +1,6 @@
 // Named listeners end to end: a node with a CLIENT and an INTERNAL listener answers each
 // client with the endpoints of the listener it came in on (kcat -L, FindCoordinator,
-// DescribeCluster); three nodes with separate client and inter-broker listeners replicate
+// DescribeCluster); SASL_PLAINTEXT and SSL client listeners beside a PLAINTEXT one; three nodes with separate client and inter-broker listeners replicate
 // over the inter-broker one (kafkajs, acks=all); and bad listener configurations stop
 // `brook server` with exit code 2 and one line.
 
@@ -14,7 +14,8 @@ import { ApiKey } from '../../protocol/api-keys';
 import { ErrorCode } from '../../protocol/errors';
 import { encodeRecordBatchSync } from '../../protocol/record-batch';
 import { KafkaConnection } from '../../src/net/kafka-connection';
-import { BrokerProcess, freePort, startBroker, tempDir } from '../helpers/broker-process';
+import { API_VERSIONS_V0, BrokerProcess, freePort, rawRequest, startBroker, tempDir } from '../helpers/broker-process';
+import { certFixture } from '../helpers/certs';
 import { runBrook } from '../helpers/brook-cli';
 import { Cluster, startCluster } from '../helpers/cluster';
 import { kcat } from '../helpers/kcat';
@@ -128,6 +129,47 @@ test('a SASL_PLAINTEXT client listener beside a PLAINTEXT inter-broker one (kcat
     const refused = await kcat(client, ['-L', '-m', '5', ...sasl('wrong')], undefined, 15000);
     assert.is.not(refused.code, 0, 'a wrong password is refused');
     // The PLAINTEXT listener needs no authentication and names its own port.
+    assert.equal(await metadataPorts(internal), [internal]);
+  } finally {
+    await node?.stop();
+  }
+});
+
+test('an SSL client listener beside a PLAINTEXT inter-broker one (kcat over TLS)', async () => {
+  if (!HAVE_KCAT) {
+    console.log('kcat not installed: skipping the SSL listener test');
+    return;
+  }
+  const { files } = certFixture();
+  const [client, internal, controller] = [await freePort(), await freePort(), await freePort()];
+  let node: BrokerProcess | undefined;
+  try {
+    node = await startBroker({
+      port: internal,
+      config: {
+        listeners: `CLIENT://127.0.0.1:${client},INTERNAL://127.0.0.1:${internal},CONTROLLER://127.0.0.1:${controller}`,
+        'listener.security.protocol.map': 'CLIENT:SSL,INTERNAL:PLAINTEXT,CONTROLLER:PLAINTEXT',
+        'inter.broker.listener.name': 'INTERNAL',
+        'controller.listener.names': 'CONTROLLER',
+        // The key store of the CLIENT listener alone.
+        'listener.name.client.ssl.keystore.type': 'PEM',
+        'listener.name.client.ssl.keystore.location': files.serverKeystore,
+      },
+    });
+    const listed = await kcat(client, [
+      '-L',
+      '-m',
+      '10',
+      '-X',
+      'security.protocol=SSL',
+      '-X',
+      `ssl.ca.location=${files.caCert}`,
+    ]);
+    assert.is(listed.code, 0, listed.stderr);
+    assert.match(listed.stdout, `broker 1 at 127.0.0.1:${client}`);
+    // Plaintext on the TLS port gets no answer; the PLAINTEXT listener answers in clear.
+    const { frame } = await rawRequest(client, API_VERSIONS_V0, 2000);
+    assert.is(frame, null);
     assert.equal(await metadataPorts(internal), [internal]);
   } finally {
     await node?.stop();
@@ -340,6 +382,18 @@ const BAD_CONFIGS: [string, Record<string, string>, string[], RegExp][] = [
     /controller listener, which is not advertised/,
   ],
   ['SSL without a keystore', { listeners: 'SSL://127.0.0.1:0' }, [], /needs a keystore/],
+  [
+    'a TLS listener whose key store cannot be read',
+    { listeners: 'SSL://127.0.0.1:0', 'listener.name.ssl.ssl.keystore.location': '/nonexistent/keystore.pem' },
+    [],
+    /listener SSL/,
+  ],
+  [
+    'a JKS key store',
+    { listeners: 'SSL://127.0.0.1:0', 'ssl.keystore.location': '/x.jks', 'ssl.keystore.type': 'JKS' },
+    [],
+    /listener SSL.*JKS/,
+  ],
   ['GSSAPI', { listeners: 'SASL_PLAINTEXT://127.0.0.1:0', 'sasl.enabled.mechanisms': 'GSSAPI' }, [], /GSSAPI/],
   ['listeners and --listen', { listeners: 'PLAINTEXT://127.0.0.1:0' }, ['--listen', '127.0.0.1:0'], /--listen/],
 ];
