@@ -406,7 +406,7 @@ test("by default the credentials are the metadata image's SCRAM users (bootstrap
 test('bad SASL settings stop the start, naming the key', async () => {
   await rejects(
     start({ 'sasl.enabled.mechanisms': 'PLAIN,GSSAPI' }, 'SASL_PLAINTEXT'),
-    /sasl.enabled.mechanisms: GSSAPI is not supported/,
+    /sasl.enabled.mechanisms \(listener SASL_PLAINTEXT\): GSSAPI \(Kerberos\) is not supported/,
   );
   await rejects(start({}, 'SASL_PLAINTEXT'), /sasl.enabled.mechanisms/);
   await rejects(
