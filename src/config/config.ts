@@ -258,6 +258,30 @@ export function readClusterSecret(keys: Record<string, string>): Buffer | null {
   return secret;
 }
 
+/**
+ * The controller listener (the first of controller.listener.names) runs over TLS (SSL or
+ * SASL_SSL in listener.security.protocol.map, or by its name when there is no map) and
+ * requires client certificates (listener.name.<l>.ssl.client.auth, else ssl.client.auth,
+ * is "required"). Such a listener authenticates cluster members without the secret.
+ */
+export function controllerListenerRequiresCertificates(keys: Record<string, string>): boolean {
+  const name = keys['controller.listener.names']?.split(',')[0]?.trim();
+  if (!name) return false;
+  let protocol: string | undefined;
+  for (const pair of (keys['listener.security.protocol.map'] ?? '').split(',')) {
+    const colon = pair.indexOf(':');
+    if (colon > 0 && pair.slice(0, colon).trim().toUpperCase() === name.toUpperCase())
+      protocol = pair
+        .slice(colon + 1)
+        .trim()
+        .toUpperCase();
+  }
+  protocol ??= name.toUpperCase();
+  if (protocol !== 'SSL' && protocol !== 'SASL_SSL') return false;
+  const clientAuth = keys[`listener.name.${name.toLowerCase()}.ssl.client.auth`] ?? keys['ssl.client.auth'];
+  return clientAuth?.trim().toLowerCase() === 'required';
+}
+
 /** Config keys kept raw for the security modules (see BrokerConfig.securityKeys). */
 export function isSecurityKey(key: string): boolean {
   return (
@@ -355,9 +379,13 @@ export function loadConfig(flags: ServerFlags): BrokerConfig {
   if (dataDir.trim() === '') throw new ConfigError('--data-dir: must not be empty');
 
   const controllerClusterSecret = readClusterSecret(file);
-  if (!controllerClusterSecret && !(voters.length === 1 && voters[0].id === nodeId))
+  if (
+    !controllerClusterSecret &&
+    !(voters.length === 1 && voters[0].id === nodeId) &&
+    !controllerListenerRequiresCertificates(securityKeys)
+  )
     throw new ConfigError(
-      `${CLUSTER_SECRET_KEY} (or ${CLUSTER_SECRET_KEY}.file) is required when this node is not the only voter: give every node of the cluster the same secret of at least ${CLUSTER_SECRET_BYTES_MIN} bytes`,
+      `${CLUSTER_SECRET_KEY} (or ${CLUSTER_SECRET_KEY}.file) is required when this node is not the only voter, unless the controller listener uses TLS with ssl.client.auth=required: give every node of the cluster the same secret of at least ${CLUSTER_SECRET_BYTES_MIN} bytes, or certificates`,
     );
 
   const config: Record<string, unknown> = {

@@ -14,6 +14,7 @@
 // can be promoted to voter (RaftAddVoter) once caught up.
 
 import * as path from 'node:path';
+import type { TLSSocket } from 'node:tls';
 import { ApiKey } from '../../protocol/api-keys';
 import { ErrorCode } from '../../protocol/errors';
 import { newTopicId, ZERO_TOPIC_ID } from '../../protocol/topic-names';
@@ -32,7 +33,13 @@ import { DEFAULT_MAX_APPEND_BYTES, Entry, Snapshot } from '../raft/core';
 import { MembershipError, RaftDriver, NotLeaderError } from '../raft/driver';
 import { ENTRY_MEMBERSHIP, VoterEndpoint } from '../raft/membership';
 import { Peer, RaftDispatcher, TcpRaftTransport } from '../raft/tcp-transport';
-import { ControllerAuth, connectController, HandshakeGate } from '../raft/handshake';
+import {
+  ControllerAuth,
+  connectController,
+  HANDSHAKE_TIMEOUT_MS,
+  HandshakeGate,
+  tlsPrincipal,
+} from '../raft/handshake';
 import { KafkaListener } from '../net/kafka-listener';
 import { ConnectionOptions, KafkaConnection } from '../net/kafka-connection';
 import { ControllerPortDispatcher, ControllerRequests, LifecycleRequest, MembershipAnswer } from './controller-port';
@@ -72,6 +79,38 @@ const GROUP_PARTS_MAX = 10_000;
 /** Bytes a part entry's header takes at most: part index and part count, uvarints. */
 const PART_HEADER_BYTES = 10;
 
+/** The controller listener's TLS, as the membership check needs it. */
+export interface ControllerListenerTls {
+  /** The listener's TLS material: the peer principal of a verified certificate (ssl.principal.mapping.rules applied). */
+  material: { principalOf(socket: TLSSocket): { type: string; name: string } | string };
+  /** ssl.client.auth of the controller listener; it must be "required". */
+  clientAuth: string;
+  /** super.users: the principals that are cluster members (Kafka's CLUSTER_ACTION holders). */
+  clusterPrincipals: ReadonlySet<string>;
+}
+
+/**
+ * Why this controller listener configuration cannot start, or null: a TLS controller
+ * listener must require client certificates and name at least one cluster principal; any
+ * other node needs the secret or such a listener.
+ */
+export function controllerSecurityProblem(
+  options: Pick<QuorumOptions, 'clusterSecret' | 'controllerTls' | 'voters' | 'nodeId'>,
+): string | null {
+  const tls = options.controllerTls;
+  if (tls) {
+    if (tls.clientAuth !== 'required')
+      return `the controller listener uses TLS, so ssl.client.auth must be "required" on it (it is "${tls.clientAuth}"): only cluster members with a certificate may use the controller port`;
+    if (tls.clusterPrincipals.size === 0)
+      return 'the controller listener uses TLS: super.users must name the principals of the cluster nodes (for example User:CN=broker1), which alone may use the controller port';
+    return null;
+  }
+  const voterIds = options.voters.map((v) => v.id);
+  if (!options.clusterSecret && !(voterIds.length === 1 && voterIds[0] === options.nodeId))
+    return 'brook.controller.cluster.secret (or brook.controller.cluster.secret.file), or a TLS controller listener with ssl.client.auth=required, is required when this node is not the only voter';
+  return null;
+}
+
 export interface QuorumOptions {
   nodeId: number;
   clusterId: string;
@@ -94,6 +133,12 @@ export interface QuorumOptions {
    * authenticated with it. Null only for a node that is the sole voter.
    */
   clusterSecret?: Buffer | null;
+  /**
+   * Set when the controller listener runs over TLS (SSL or SASL_SSL): it then takes only
+   * peers with a verified certificate whose principal is a cluster principal, and every
+   * connection this node makes to a controller port presents this node's certificate.
+   */
+  controllerTls?: ControllerListenerTls | null;
   /** The Raft storage failed: the node must stop (fail-stop); called once. */
   onFatal?: (error: Error) => void;
   logger: Logger;
@@ -377,10 +422,14 @@ export class MetadataQuorum implements ControllerRequests {
   /** The controller listener actually bound (port 0 resolved). */
   controllerEndpoint = { host: '', port: 0 };
 
-  /** The secret and this node's id for outgoing controller-port connections; null without a secret. */
+  /**
+   * The secret, the certificate and this node's id for outgoing controller-port
+   * connections; null with neither.
+   */
   private get auth(): ControllerAuth | null {
-    const secret = this.options.clusterSecret;
-    return secret ? { secret, nodeId: this.options.nodeId } : null;
+    const secret = this.options.clusterSecret ?? null;
+    const certificate = Boolean(this.options.controllerTls);
+    return secret || certificate ? { secret, nodeId: this.options.nodeId, certificate } : null;
   }
 
   /**
@@ -393,11 +442,8 @@ export class MetadataQuorum implements ControllerRequests {
 
   async start(): Promise<number> {
     const { options } = this;
-    const voterIds = options.voters.map((v) => v.id);
-    if (!options.clusterSecret && !(voterIds.length === 1 && voterIds[0] === options.nodeId))
-      throw new Error(
-        'brook.controller.cluster.secret (or brook.controller.cluster.secret.file) is required when this node is not the only voter: every node of the cluster must be given the same secret',
-      );
+    const problem = controllerSecurityProblem(options);
+    if (problem) throw new Error(problem);
     const storage = QuorumStorage.open(options.fs ?? realFileSystem, path.join(options.dataDir, CLUSTER_METADATA_DIR));
     if (storage.truncatedBytesAtOpen > 0)
       options.logger.warn('metadata log: cut a torn or corrupt tail', { bytes: storage.truncatedBytesAtOpen });
@@ -431,7 +477,18 @@ export class MetadataQuorum implements ControllerRequests {
     const restoredAt = driver.restoreLocal();
     if (restoredAt > 0) options.logger.info('metadata image restored from snapshot', { index: restoredAt });
     this.startupLastIndex = Math.max(storage.lastIndex, restoredAt);
-    const gate = new HandshakeGate(options.clusterSecret ?? null, options.clusterId, options.nodeId, options.logger);
+    const controllerTls = options.controllerTls ?? null;
+    const gate = new HandshakeGate(
+      options.clusterSecret ?? null,
+      options.clusterId,
+      options.nodeId,
+      options.logger,
+      HANDSHAKE_TIMEOUT_MS,
+      controllerTls && {
+        clusterPrincipals: controllerTls.clusterPrincipals,
+        principalOf: (connection) => tlsPrincipal(connection, (socket) => controllerTls.material.principalOf(socket)),
+      },
+    );
     this.listener = new KafkaListener(
       {
         host: options.controllerListen.host,

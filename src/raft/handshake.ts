@@ -1,5 +1,15 @@
-// Mutual authentication of controller-port connections with the cluster secret
-// (ControllerHandshake, protocol/apis/1000-raft.ts). Both sides send a fresh random nonce;
+// Mutual authentication of controller-port connections (ControllerHandshake,
+// protocol/apis/1000-raft.ts), and the place where a connection is bound to the node id it
+// speaks for. Two ways to prove membership, either or both:
+//
+// Certificates: on a controller listener with TLS and ssl.client.auth=required, TLS has
+// verified both certificates against the trust store before any request; the gate then
+// takes the peer's principal (from its certificate, after ssl.principal.mapping.rules) and
+// admits it only if it is a cluster principal (super.users, the principals Kafka grants
+// CLUSTER_ACTION). Step 1 alone binds the node id: any cluster principal may speak for any
+// node id, as in Kafka, where controller traffic is authorized by principal only.
+//
+// The cluster secret: both sides send a fresh random nonce;
 // each proves it holds the secret with an HMAC-SHA256 over both nonces, the cluster id and
 // both node ids, labelled with its role, so a proof is good for one connection and one
 // direction only. The client checks the server's proof before it sends its own: a node
@@ -7,11 +17,13 @@
 // travels. The server side (HandshakeGate) lets an unauthenticated connection send only the
 // handshake: anything else, a wrong proof, or no proof within the deadline closes it.
 //
-// What this does not do: the frames after the handshake are not signed, so an attacker on
-// the network path could still hijack an authenticated connection. The threat it answers is
-// anyone who can merely reach the port (docs/security.md).
+// With both configured, both must pass. Without TLS, what this does not do: the frames after
+// the handshake are not signed, so an attacker on the network path could still hijack an
+// authenticated connection. The threat the secret alone answers is anyone who can merely
+// reach the port (docs/security.md).
 
 import { createHmac, randomBytes, timingSafeEqual } from 'node:crypto';
+import { TLSSocket } from 'node:tls';
 import { ApiKey } from '../../protocol/api-keys';
 import { requestCodec, responseCodec } from '../../protocol/codec';
 import { ErrorCode } from '../../protocol/errors';
@@ -20,6 +32,7 @@ import { RequestHeader } from '../../protocol/header';
 import { Reader } from '../../protocol/primitives';
 import { Connection, DispatchResult } from '../net/connection';
 import { ConnectionOptions, KafkaConnection } from '../net/kafka-connection';
+import { ConfigError } from '../config/config';
 import { Logger } from '../logger';
 
 const HANDSHAKE = ApiKey.ControllerHandshake;
@@ -33,14 +46,66 @@ export const HANDSHAKE_TIMEOUT_MS = 5000;
  * a round trip or two, an attacker's never ends).
  */
 export const HANDSHAKES_PENDING_MAX = 32;
+/** How long a refused connection has for its answer to leave before it is closed. */
+const REFUSED_CLOSE_DELAY_MS = 200;
 /** Refusals logged per minute at most (anyone can provoke them); the rest are counted. */
 const REFUSALS_LOGGED_PER_MINUTE = 10;
 
 /** What a node (or tool) needs to authenticate on a controller port. */
 export interface ControllerAuth {
-  secret: Buffer;
+  /** The cluster secret; null when membership is proved by certificate alone. */
+  secret: Buffer | null;
   /** This node's id; -1 for a tool such as the CLI. */
   nodeId: number;
+  /**
+   * The connection runs over TLS with this node's own certificate, verified by the server
+   * (and the server's by this side, against the trust store and host name). Required when
+   * there is no secret: without it nothing would authenticate the server.
+   */
+  certificate?: boolean;
+}
+
+/**
+ * The certificate check of a controller listener with mutual TLS: who may connect, and the
+ * principal of a connection (its verified certificate's, mapped; null without one).
+ */
+export interface CertificateMembership {
+  /** Cluster principals in Kafka's string form ("User:CN=broker1,O=Example"). */
+  clusterPrincipals: ReadonlySet<string>;
+  principalOf(connection: Connection): string | null;
+}
+
+/**
+ * The verified principal of a TLS connection: the one the listener set on it, else the
+ * certificate's as `principalOf` maps it; null for a socket without TLS or without a
+ * verified client certificate.
+ */
+export function tlsPrincipal(
+  connection: Connection,
+  principalOf: (socket: TLSSocket) => { type: string; name: string } | string,
+): string | null {
+  const socket = connection.socket as unknown;
+  if (!(socket instanceof TLSSocket) || !socket.authorized || !socket.getPeerCertificate()?.subject) return null;
+  const principal = principalOf(socket);
+  const text = typeof principal === 'string' ? principal : `${principal.type}:${principal.name}`;
+  return text === 'User:ANONYMOUS' ? null : text;
+}
+
+/**
+ * super.users as a set of principals: Kafka's form, semicolon-separated ("User:CN=broker1,
+ * O=Example;User:broker2"); each entry must be TYPE:NAME. Empty entries are skipped.
+ */
+export function parseClusterPrincipals(value: string | undefined): Set<string> {
+  const principals = new Set<string>();
+  for (const raw of (value ?? '').split(';')) {
+    const entry = raw.trim();
+    if (entry === '') continue;
+    const colon = entry.indexOf(':');
+    if (colon <= 0 || colon === entry.length - 1)
+      throw new ConfigError(`super.users: "${entry.slice(0, 80)}" is not a principal of the form User:name`);
+    principals.add(`${entry.slice(0, colon).trim()}:${entry.slice(colon + 1).trim()}`);
+  }
+  return principals;
 }
 
 /** The authentication failed: wrong secret, another cluster, or not the node expected. */
@@ -100,12 +165,27 @@ export async function authenticate(
     nonce: clientNonce,
     proof: Buffer.alloc(0),
   });
-  if (first.errorCode !== ErrorCode.NONE)
-    throw new HandshakeError(`the controller port refused the handshake (error ${first.errorCode})`);
+  if (first.errorCode !== ErrorCode.NONE) throw new HandshakeError(refusalReason(first.errorCode));
+  if (expect.clusterId !== null && first.clusterId !== expect.clusterId)
+    throw new HandshakeError(`the server belongs to cluster ${first.clusterId}, not ${expect.clusterId}`);
+  if (expect.nodeId !== null && first.nodeId !== expect.nodeId)
+    throw new HandshakeError(`the server is node ${first.nodeId}, not node ${expect.nodeId}`);
+  const secret = auth.secret;
+  if (secret === null) {
+    // Certificate mode: TLS has verified the server's certificate, and the server bound
+    // this connection at step 1. A server that wants the secret as well says so with a nonce.
+    if (first.nonce.length !== 0 || first.proof.length !== 0)
+      throw new HandshakeError('the controller port also requires the cluster secret, which this node does not have');
+    return { clusterId: first.clusterId, nodeId: first.nodeId };
+  }
+  if (first.nonce.length === 0)
+    throw new HandshakeError(
+      'the server could not prove it holds the cluster secret (it authenticates by certificate only: give every node the secret, or none)',
+    );
   const serverNonce = Buffer.from(first.nonce);
   if (serverNonce.length !== HANDSHAKE_NONCE_BYTES) throw new HandshakeError('the server sent a malformed nonce');
   const expected = handshakeProof(
-    auth.secret,
+    secret,
     'server',
     first.clusterId,
     auth.nodeId,
@@ -115,19 +195,23 @@ export async function authenticate(
   );
   if (!proofMatches(expected, Buffer.from(first.proof)))
     throw new HandshakeError('the server could not prove it holds the cluster secret');
-  if (expect.clusterId !== null && first.clusterId !== expect.clusterId)
-    throw new HandshakeError(`the server belongs to cluster ${first.clusterId}, not ${expect.clusterId}`);
-  if (expect.nodeId !== null && first.nodeId !== expect.nodeId)
-    throw new HandshakeError(`the server is node ${first.nodeId}, not node ${expect.nodeId}`);
   const second = await connection.request(HANDSHAKE, 0, {
     step: 2,
     nodeId: auth.nodeId,
     nonce: Buffer.alloc(0),
-    proof: handshakeProof(auth.secret, 'client', first.clusterId, auth.nodeId, first.nodeId, clientNonce, serverNonce),
+    proof: handshakeProof(secret, 'client', first.clusterId, auth.nodeId, first.nodeId, clientNonce, serverNonce),
   });
   if (second.errorCode !== ErrorCode.NONE)
     throw new HandshakeError(`the controller port refused this node's proof (error ${second.errorCode})`);
   return { clusterId: first.clusterId, nodeId: first.nodeId };
+}
+
+function refusalReason(errorCode: number): string {
+  if (errorCode === ErrorCode.CLUSTER_AUTHORIZATION_FAILED)
+    return "the controller port refused this node's certificate: its principal is not a cluster principal (super.users)";
+  if (errorCode === ErrorCode.SASL_AUTHENTICATION_FAILED)
+    return 'the controller port refused the handshake: it takes only members with a verified certificate, or runs without a secret';
+  return `the controller port refused the handshake (error ${errorCode})`;
 }
 
 /**
@@ -139,6 +223,8 @@ export async function connectController(
   auth: ControllerAuth | null,
   expect: { clusterId: string | null; nodeId: number | null },
 ): Promise<KafkaConnection> {
+  if (auth && auth.secret === null && !auth.certificate)
+    throw new HandshakeError('no way to authenticate: neither a cluster secret nor a TLS certificate is configured');
   const connection = new KafkaConnection(options);
   try {
     await connection.connect();
@@ -157,12 +243,16 @@ interface ServerState {
   clientNodeId: number;
   /** The node id the connection proved it speaks for; null until it has. */
   authenticatedAs: number | null;
+  /** Refused membership by certificate: closing, nothing more is answered. */
+  refused: boolean;
   timer: NodeJS.Timeout | undefined;
 }
 
 /**
- * The server side, one per controller listener. Without a secret (a single-voter node run
- * without one) every connection is admitted and the handshake is refused.
+ * The server side, one per controller listener. With `certificates`, step 1 first checks the
+ * connection's verified principal against the cluster principals; with a secret, the HMAC
+ * proofs follow. With neither (a single-voter node run without a secret) every connection
+ * is admitted and the handshake is refused.
  */
 export class HandshakeGate {
   private readonly states = new WeakMap<Connection, ServerState>();
@@ -178,20 +268,22 @@ export class HandshakeGate {
     private readonly selfId: number,
     private readonly logger: Logger,
     private readonly timeoutMs = HANDSHAKE_TIMEOUT_MS,
+    private readonly certificates: CertificateMembership | null = null,
   ) {}
 
   get required(): boolean {
-    return this.secret !== null;
+    return this.secret !== null || this.certificates !== null;
   }
 
   /** Starts the handshake deadline of a connection just accepted. */
   accepted(connection: Connection): void {
-    if (!this.secret) return;
+    if (!this.required) return;
     const state: ServerState = {
       clientNonce: null,
       serverNonce: null,
       clientNodeId: -1,
       authenticatedAs: null,
+      refused: false,
       timer: undefined,
     };
     state.timer = setTimeout(() => {
@@ -222,7 +314,7 @@ export class HandshakeGate {
    * undefined while it has not, and null when no secret is configured (nothing to prove).
    */
   authenticatedAs(connection: Connection): number | null | undefined {
-    if (!this.secret) return null;
+    if (!this.required) return null;
     return this.states.get(connection)?.authenticatedAs ?? undefined;
   }
 
@@ -233,19 +325,44 @@ export class HandshakeGate {
     const respond = (value: unknown) =>
       encodeResponseFrame(HANDSHAKE, 0, correlationId, responseCodec(HANDSHAKE, 0), value);
     const secret = this.secret;
-    if (!secret)
+    const refusal = (errorCode: number) => ({
+      errorCode,
+      clusterId: this.clusterId,
+      nodeId: this.selfId,
+      nonce: Buffer.alloc(0),
+      proof: Buffer.alloc(0),
+    });
+    if (!this.required)
       // A client with a secret reaching a node without one: refused, so the mismatch shows.
-      return respond({
-        errorCode: ErrorCode.SASL_AUTHENTICATION_FAILED,
-        clusterId: this.clusterId,
-        nodeId: this.selfId,
-        nonce: Buffer.alloc(0),
-        proof: Buffer.alloc(0),
-      });
+      return respond(refusal(ErrorCode.SASL_AUTHENTICATION_FAILED));
     const state = this.states.get(connection);
-    if (!state || state.authenticatedAs !== null)
+    if (!state || state.authenticatedAs !== null || state.refused)
       return this.close(connection, 'handshake out of order', { step: 'again' });
     const request = requestCodec(HANDSHAKE, 0).decode(body);
+    if (request.step === 1 && state.serverNonce === null && this.certificates) {
+      // Membership by certificate, checked before anything else is answered.
+      const principal = this.certificates.principalOf(connection);
+      const errorCode =
+        principal === null
+          ? ErrorCode.SASL_AUTHENTICATION_FAILED
+          : this.certificates.clusterPrincipals.has(principal)
+            ? ErrorCode.NONE
+            : ErrorCode.CLUSTER_AUTHORIZATION_FAILED;
+      if (errorCode !== ErrorCode.NONE) {
+        state.refused = true;
+        this.refused(
+          connection,
+          principal === null ? 'no verified client certificate' : 'principal is not a cluster principal (super.users)',
+          principal === null ? { nodeId: request.nodeId } : { nodeId: request.nodeId, principal },
+        );
+        // The answer says why; the connection closes once it has left.
+        connection.stopReading();
+        setTimeout(() => connection.close('not a cluster member'), REFUSED_CLOSE_DELAY_MS).unref();
+        return respond(refusal(errorCode));
+      }
+      if (!secret) return respond(this.admit(connection, state, request.nodeId));
+    }
+    if (!secret) return this.close(connection, 'handshake out of order', { step: request.step });
     if (request.step === 1 && state.serverNonce === null) {
       const clientNonce = Buffer.from(request.nonce);
       if (clientNonce.length !== HANDSHAKE_NONCE_BYTES)
@@ -274,20 +391,25 @@ export class HandshakeGate {
       );
       if (request.nodeId !== state.clientNodeId || !proofMatches(expected, Buffer.from(request.proof)))
         return this.close(connection, 'wrong cluster secret', { nodeId: request.nodeId });
-      state.authenticatedAs = state.clientNodeId;
-      this.pending.delete(connection);
       state.clientNonce = null;
       state.serverNonce = null;
-      clearTimeout(state.timer);
-      return respond({
-        errorCode: ErrorCode.NONE,
-        clusterId: this.clusterId,
-        nodeId: this.selfId,
-        nonce: Buffer.alloc(0),
-        proof: Buffer.alloc(0),
-      });
+      return respond(this.admit(connection, state, state.clientNodeId));
     }
     return this.close(connection, 'handshake out of order', { step: request.step });
+  }
+
+  /** Binds the connection to the node id it proved, and answers so. */
+  private admit(connection: Connection, state: ServerState, nodeId: number) {
+    state.authenticatedAs = nodeId;
+    this.pending.delete(connection);
+    clearTimeout(state.timer);
+    return {
+      errorCode: ErrorCode.NONE,
+      clusterId: this.clusterId,
+      nodeId: this.selfId,
+      nonce: Buffer.alloc(0),
+      proof: Buffer.alloc(0),
+    };
   }
 
   /** Closes a connection that sent something other than the handshake before authenticating. */
