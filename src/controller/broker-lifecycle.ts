@@ -3,7 +3,8 @@
 // keeps this broker unfenced; the heartbeat carries how far this node has applied the
 // metadata log, and the controller unfences a broker only once it has caught up to its
 // own registration. A changed leader is followed; errors are retried with backoff. The
-// connection to the controller port is authenticated with the cluster secret (handshake.ts).
+// connection to the controller port is authenticated with the cluster secret, the node's
+// certificate over mutual TLS, or both (handshake.ts).
 
 import { ApiKey } from '../../protocol/api-keys';
 import type { RequestInput, Response } from '../../protocol/apis';
@@ -90,8 +91,8 @@ export class BrokerLifecycle {
       if (!address) return { errorCode: ErrorCode.NOT_CONTROLLER };
       // A paused or partitioned leader must not hold heartbeats past the session timeout.
       const timeoutMs = Math.max(500, Math.min(5000, this.options.heartbeatIntervalMs * 2));
-      // Authenticated both ways when the cluster has a secret: a broker registers only with
-      // a controller that proves it holds the secret.
+      // Authenticated both ways (the cluster secret, the controller listener's mutual TLS, or
+      // both): a broker registers only with a controller that proves it is a member.
       const connection = await this.quorum.openControllerConnection(
         {
           host: address.host,

@@ -1,8 +1,9 @@
 // The dispatcher of the controller port: Raft's own APIs go to the Raft dispatcher, and the
 // requests the active controller answers (broker registration and heartbeats, producer id
-// blocks, ISR changes, voter changes) are decoded and answered here. With a cluster secret a
-// connection must first complete ControllerHandshake (src/raft/handshake.ts); any other
-// request before that closes it. A broker request for another broker id than the one the
+// blocks, ISR changes, voter changes) are decoded and answered here. With a cluster secret,
+// or on a TLS controller listener (membership by certificate), a connection must first
+// complete ControllerHandshake (src/raft/handshake.ts); any other request before that
+// closes it. A broker request for another broker id than the one the
 // connection authenticated as gets CLUSTER_AUTHORIZATION_FAILED, a request from another
 // cluster INCONSISTENT_CLUSTER_ID; anything unknown is left to the Raft dispatcher, which
 // closes the connection with one log line. The connection on which a broker was last

@@ -1,8 +1,9 @@
 // Raft over the controller listener: each core message travels as a request of the
 // matching Raft API (protocol/apis/1000-raft.ts) on a connection to the peer; votes and
-// appends are answered in the response of the same exchange. With a cluster secret every
-// connection is authenticated both ways first (handshake.ts): a node sends nothing to, and
-// takes nothing from, a peer that has not proved it holds the secret. Inbound requests from
+// appends are answered in the response of the same exchange. Every connection is
+// authenticated both ways first (handshake.ts), by the cluster secret, by mutual TLS with
+// cluster-principal certificates, or both: a node sends nothing to, and takes nothing
+// from, a peer that has not proved it is a member. Inbound requests from
 // an unknown node, from a node other than the one the connection authenticated as, from
 // another cluster, or with a term outside 0..2^53-1 are refused with an error code and
 // never reach the core. Connections are re-made with backoff; a message that cannot be sent is dropped,
@@ -96,7 +97,7 @@ export class TcpRaftTransport implements RaftTransport {
     /** Where a node's controller listener is (voters, and observers once registered). */
     private readonly resolve: (id: number) => Peer | undefined,
     private readonly logger: Logger,
-    /** The cluster secret and this node's id; null when the cluster runs without a secret. */
+    /** The cluster secret or certificate and this node's id; null when neither is configured. */
     private readonly auth: ControllerAuth | null = null,
   ) {}
 
@@ -330,7 +331,7 @@ export class RaftDispatcher implements Dispatcher {
     private readonly clusterId: string,
     private readonly isKnown: (id: number) => boolean,
     private readonly logger: Logger,
-    /** The node id a connection authenticated as (handshake.ts); null when there is no secret. */
+    /** The node id a connection authenticated as (handshake.ts); null when nothing is required. */
     private readonly authenticatedAs: (connection: Connection) => number | null | undefined = () => null,
   ) {}
 
