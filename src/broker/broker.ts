@@ -15,7 +15,7 @@ import { RequestMetrics } from './request-metrics';
 import { ErrorCode } from '../../protocol/errors';
 import { TopicInfo } from './topic-registry';
 import { TopicView } from './topic-view';
-import { MetadataQuorum } from '../controller/quorum';
+import { ControllerListenerTls, MetadataQuorum } from '../controller/quorum';
 import { Voter } from '../config/config';
 import { ProducerIdAllocator } from './producer-id-allocator';
 import { preRecoverActiveSegment, RECOVERY_POOL_MIN_BYTES } from '../log/parallel-recovery';
@@ -98,6 +98,8 @@ export interface BrokerSettings {
   controllerListen: { host: string; port: number };
   /** brook.controller.cluster.secret: authenticates the controller port (null: sole voter only). */
   controllerClusterSecret?: Buffer | null;
+  /** The controller listener's TLS when it is SSL or SASL_SSL: membership by certificate (quorum.ts). */
+  controllerTls?: ControllerListenerTls | null;
   /**
    * The metadata quorum's storage failed and it stopped (fail-stop). By default the error is
    * rethrown outside any handler, so the server's process guards log it and exit non-zero.
@@ -195,6 +197,7 @@ export class Broker {
       metadataMaxEntryBytes: settings.metadataMaxEntryBytes,
       raftMaxAppendBytes: settings.raftMaxAppendBytes,
       clusterSecret: settings.controllerClusterSecret ?? null,
+      controllerTls: settings.controllerTls ?? null,
       onFatal:
         settings.onFatal ??
         ((error) =>

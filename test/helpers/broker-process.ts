@@ -109,6 +109,11 @@ export interface StartOptions {
   env?: Record<string, string>;
   /** Return once the process runs, without waiting for the Kafka listener (default true: wait). */
   awaitKafka?: boolean;
+  /**
+   * Give a node started with --voters the test cluster secret (default true); false for
+   * nodes that authenticate on the controller port by certificate alone.
+   */
+  clusterSecret?: boolean;
 }
 
 export async function startBroker(options: StartOptions = {}): Promise<BrokerProcess> {
@@ -135,7 +140,7 @@ export async function startBroker(options: StartOptions = {}): Promise<BrokerPro
   {
     const file = path.join(dataDir, '..', `${path.basename(dataDir)}.properties`);
     temporary.add(file);
-    const multiNode = (options.extraArgs ?? []).includes('--voters');
+    const multiNode = (options.extraArgs ?? []).includes('--voters') && options.clusterSecret !== false;
     const config = {
       ...TEST_RAFT_CONFIG,
       ...(multiNode ? { [CLUSTER_SECRET_KEY]: TEST_CLUSTER_SECRET } : {}),
