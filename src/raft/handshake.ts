@@ -76,9 +76,9 @@ export interface CertificateMembership {
 }
 
 /**
- * The verified principal of a TLS connection: the one the listener set on it, else the
- * certificate's as `principalOf` maps it; null for a socket without TLS or without a
- * verified client certificate.
+ * The verified principal of a TLS connection, as `principalOf` maps its certificate
+ * (ssl.principal.mapping.rules); null for a socket without TLS, without a verified client
+ * certificate, or one that no mapping rule applies to.
  */
 export function tlsPrincipal(
   connection: Connection,
@@ -86,7 +86,13 @@ export function tlsPrincipal(
 ): string | null {
   const socket = connection.socket as unknown;
   if (!(socket instanceof TLSSocket) || !socket.authorized || !socket.getPeerCertificate()?.subject) return null;
-  const principal = principalOf(socket);
+  let principal: { type: string; name: string } | string;
+  try {
+    principal = principalOf(socket);
+  } catch {
+    // A certificate that did not verify, or that no mapping rule applies to: no member.
+    return null;
+  }
   const text = typeof principal === 'string' ? principal : `${principal.type}:${principal.name}`;
   return text === 'User:ANONYMOUS' ? null : text;
 }
