@@ -33,6 +33,7 @@ import { Reader } from '../../protocol/primitives';
 import { Connection, DispatchResult } from '../net/connection';
 import { ConnectionOptions, KafkaConnection } from '../net/kafka-connection';
 import { ConfigError } from '../config/config';
+import { usesTls } from '../security/principal';
 import { Logger } from '../logger';
 
 const HANDSHAKE = ApiKey.ControllerHandshake;
@@ -85,7 +86,13 @@ export function tlsPrincipal(
   principalOf: (socket: TLSSocket) => { type: string; name: string } | string,
 ): string | null {
   const socket = connection.socket as unknown;
-  if (!(socket instanceof TLSSocket) || !socket.authorized || !socket.getPeerCertificate()?.subject) return null;
+  if (!(socket instanceof TLSSocket)) {
+    // A listener that keeps the TLS socket to itself has set the principal it verified.
+    const { securityProtocol, principal } = connection.security;
+    const text = `${principal.type}:${principal.name}`;
+    return usesTls(securityProtocol) && text !== 'User:ANONYMOUS' ? text : null;
+  }
+  if (!socket.authorized || !socket.getPeerCertificate()?.subject) return null;
   let principal: { type: string; name: string } | string;
   try {
     principal = principalOf(socket);
