@@ -259,14 +259,14 @@ export function readClusterSecret(keys: Record<string, string>): Buffer | null {
 }
 
 /**
- * The controller listener (the first of controller.listener.names) runs over TLS (SSL or
- * SASL_SSL in listener.security.protocol.map, or by its name when there is no map) and
- * requires client certificates (listener.name.<l>.ssl.client.auth, else ssl.client.auth,
- * is "required"). Such a listener authenticates cluster members without the secret.
+ * The controller listener's TLS from the raw keys: whether it runs over TLS (SSL or
+ * SASL_SSL in listener.security.protocol.map, or by its name when there is no map; the
+ * first of controller.listener.names) and its ssl.client.auth
+ * (listener.name.<l>.ssl.client.auth, else ssl.client.auth; default none).
  */
-export function controllerListenerRequiresCertificates(keys: Record<string, string>): boolean {
+export function controllerListenerTls(keys: Record<string, string>): { name: string; clientAuth: string } | null {
   const name = keys['controller.listener.names']?.split(',')[0]?.trim();
-  if (!name) return false;
+  if (!name) return null;
   let protocol: string | undefined;
   for (const pair of (keys['listener.security.protocol.map'] ?? '').split(',')) {
     const colon = pair.indexOf(':');
@@ -277,9 +277,28 @@ export function controllerListenerRequiresCertificates(keys: Record<string, stri
         .toUpperCase();
   }
   protocol ??= name.toUpperCase();
-  if (protocol !== 'SSL' && protocol !== 'SASL_SSL') return false;
-  const clientAuth = keys[`listener.name.${name.toLowerCase()}.ssl.client.auth`] ?? keys['ssl.client.auth'];
-  return clientAuth?.trim().toLowerCase() === 'required';
+  if (protocol !== 'SSL' && protocol !== 'SASL_SSL') return null;
+  const clientAuth = keys[`listener.name.${name.toLowerCase()}.ssl.client.auth`] ?? keys['ssl.client.auth'] ?? 'none';
+  return { name, clientAuth: clientAuth.trim().toLowerCase() };
+}
+
+/**
+ * A TLS controller listener takes only cluster members: it must require client
+ * certificates, and super.users must name the members. Such a listener authenticates
+ * members without the cluster secret.
+ */
+function checkControllerListenerTls(keys: Record<string, string>): boolean {
+  const listener = controllerListenerTls(keys);
+  if (!listener) return false;
+  if (listener.clientAuth !== 'required')
+    throw new ConfigError(
+      `controller listener ${listener.name} uses TLS: set listener.name.${listener.name.toLowerCase()}.ssl.client.auth=required (it is ${listener.clientAuth}); only cluster members with a certificate may use the controller port`,
+    );
+  if ((keys['super.users'] ?? '').trim() === '')
+    throw new ConfigError(
+      `controller listener ${listener.name} uses TLS: super.users must name the principals of the cluster's nodes (for example User:CN=broker1), which alone may use the controller port`,
+    );
+  return true;
 }
 
 /** Config keys kept raw for the security modules (see BrokerConfig.securityKeys). */
@@ -379,10 +398,11 @@ export function loadConfig(flags: ServerFlags): BrokerConfig {
   if (dataDir.trim() === '') throw new ConfigError('--data-dir: must not be empty');
 
   const controllerClusterSecret = readClusterSecret(file);
+  const controllerMembershipByCertificate = checkControllerListenerTls(securityKeys);
   if (
     !controllerClusterSecret &&
     !(voters.length === 1 && voters[0].id === nodeId) &&
-    !controllerListenerRequiresCertificates(securityKeys)
+    !controllerMembershipByCertificate
   )
     throw new ConfigError(
       `${CLUSTER_SECRET_KEY} (or ${CLUSTER_SECRET_KEY}.file) is required when this node is not the only voter, unless the controller listener uses TLS with ssl.client.auth=required: give every node of the cluster the same secret of at least ${CLUSTER_SECRET_BYTES_MIN} bytes, or certificates`,

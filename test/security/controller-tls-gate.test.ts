@@ -340,11 +340,20 @@ test('loadConfig takes a TLS controller listener with client auth required in pl
       'controller.listener.names=CONTROLLER',
       'listener.security.protocol.map=CONTROLLER:SSL,PLAINTEXT:PLAINTEXT',
     ];
-    assert.ok(loadConfig({ config: write([...base, ...tls, 'listener.name.controller.ssl.client.auth=required']) }));
-    assert.ok(loadConfig({ config: write([...base, ...tls, 'ssl.client.auth=required']) }));
+    const members = 'super.users=User:CN=node1;User:CN=node2;User:CN=node3';
+    assert.ok(
+      loadConfig({ config: write([...base, ...tls, members, 'listener.name.controller.ssl.client.auth=required']) }),
+    );
+    assert.ok(loadConfig({ config: write([...base, ...tls, members, 'ssl.client.auth=required']) }));
+    // A TLS controller listener is refused without client authentication, secret or not.
+    for (const extra of [[], ['brook.controller.cluster.secret=0123456789abcdef0123']])
+      assert.throws(
+        () => loadConfig({ config: write([...base, ...tls, ...extra, members, 'ssl.client.auth=requested']) }),
+        /controller listener CONTROLLER uses TLS: set listener\.name\.controller\.ssl\.client\.auth=required \(it is requested\)/,
+      );
     assert.throws(
-      () => loadConfig({ config: write([...base, ...tls, 'ssl.client.auth=requested']) }),
-      /unless the controller listener uses TLS with ssl\.client\.auth=required/,
+      () => loadConfig({ config: write([...base, ...tls, 'ssl.client.auth=required']) }),
+      /super\.users must name the principals/,
     );
     assert.throws(
       () =>
