@@ -14,7 +14,6 @@
 // can be promoted to voter (RaftAddVoter) once caught up.
 
 import * as path from 'node:path';
-import type { TLSSocket } from 'node:tls';
 import { ApiKey } from '../../protocol/api-keys';
 import { ErrorCode } from '../../protocol/errors';
 import { newTopicId, ZERO_TOPIC_ID } from '../../protocol/topic-names';
@@ -42,6 +41,7 @@ import {
 } from '../raft/handshake';
 import { KafkaListener } from '../net/kafka-listener';
 import { ConnectionOptions, KafkaConnection } from '../net/kafka-connection';
+import { ControllerListenerTls, controllerSecurityProblem } from './controller-listener-tls';
 import { ControllerPortDispatcher, ControllerRequests, LifecycleRequest, MembershipAnswer } from './controller-port';
 import {
   Controller,
@@ -78,38 +78,6 @@ export const ENTRY_METADATA_PART = 2;
 const GROUP_PARTS_MAX = 10_000;
 /** Bytes a part entry's header takes at most: part index and part count, uvarints. */
 const PART_HEADER_BYTES = 10;
-
-/** The controller listener's TLS, as the membership check needs it. */
-export interface ControllerListenerTls {
-  /** The listener's TLS material: the peer principal of a verified certificate (ssl.principal.mapping.rules applied). */
-  material: { principalOf(socket: TLSSocket): { type: string; name: string } | string };
-  /** ssl.client.auth of the controller listener; it must be "required". */
-  clientAuth: string;
-  /** super.users: the principals that are cluster members (Kafka's CLUSTER_ACTION holders). */
-  clusterPrincipals: ReadonlySet<string>;
-}
-
-/**
- * Why this controller listener configuration cannot start, or null: a TLS controller
- * listener must require client certificates and name at least one cluster principal; any
- * other node needs the secret or such a listener.
- */
-export function controllerSecurityProblem(
-  options: Pick<QuorumOptions, 'clusterSecret' | 'controllerTls' | 'voters' | 'nodeId'>,
-): string | null {
-  const tls = options.controllerTls;
-  if (tls) {
-    if (tls.clientAuth !== 'required')
-      return `the controller listener uses TLS, so ssl.client.auth must be "required" on it (it is "${tls.clientAuth}"): only cluster members with a certificate may use the controller port`;
-    if (tls.clusterPrincipals.size === 0)
-      return 'the controller listener uses TLS: super.users must name the principals of the cluster nodes (for example User:CN=broker1), which alone may use the controller port';
-    return null;
-  }
-  const voterIds = options.voters.map((v) => v.id);
-  if (!options.clusterSecret && !(voterIds.length === 1 && voterIds[0] === options.nodeId))
-    return 'brook.controller.cluster.secret (or brook.controller.cluster.secret.file), or a TLS controller listener with ssl.client.auth=required, is required when this node is not the only voter';
-  return null;
-}
 
 export interface QuorumOptions {
   nodeId: number;

@@ -15,6 +15,7 @@ import { Logger } from '../logger';
 import { LogManager } from '../log/log-manager';
 import type { OfflineInfo } from '../log/log-directory';
 import { Broker, BrokerSettings } from '../broker/broker';
+import { controllerListenerTlsFrom } from '../controller/controller-listener-tls';
 import { BrokerDispatcher } from '../broker/dispatch';
 import { HttpServer } from '../http/http-server';
 import { MemoryBudget } from '../net/memory-budget';
@@ -268,6 +269,7 @@ export async function startBroker(
     voters: config.voters,
     controllerListen: config.controllerListen,
     controllerClusterSecret: config.controllerClusterSecret,
+    controllerTls: controllerListenerTlsFrom(config.securityKeys, logger.child({ component: 'controller-tls' })),
     raftTickMs: config.raftTickMs,
     raftElectionTimeoutTicks: Math.round(config.raftElectionTimeoutMs / config.raftTickMs),
     brokerSessionTimeoutMs: config.brokerSessionTimeoutMs,

@@ -14,7 +14,7 @@ import { ApiKey } from '../../protocol/api-keys';
 import { ErrorCode } from '../../protocol/errors';
 import { loadConfig } from '../../src/config/config';
 import { ControllerPortDispatcher, ControllerRequests } from '../../src/controller/controller-port';
-import { controllerSecurityProblem } from '../../src/controller/quorum';
+import { controllerSecurityProblem } from '../../src/controller/controller-listener-tls';
 import { silentLogger } from '../../src/logger';
 import type { Connection, Dispatcher } from '../../src/net/connection';
 import { KafkaConnection } from '../../src/net/kafka-connection';
@@ -298,12 +298,11 @@ test('super.users parses as Kafka writes it; malformed entries are one config er
 
 test('a TLS controller listener must require client certificates and name cluster principals', () => {
   const voters = [1, 2, 3].map((id) => ({ id, host: '127.0.0.1', port: 9000 + id }));
-  const material = { principalOf: () => 'User:ANONYMOUS' };
   assert.match(
     controllerSecurityProblem({
       nodeId: 1,
       voters,
-      controllerTls: { material, clientAuth: 'requested', clusterPrincipals: MEMBERS },
+      controllerTls: { clientAuth: 'requested', clusterPrincipals: MEMBERS },
     }) ?? '',
     /ssl\.client\.auth must be "required"/,
   );
@@ -311,7 +310,7 @@ test('a TLS controller listener must require client certificates and name cluste
     controllerSecurityProblem({
       nodeId: 1,
       voters,
-      controllerTls: { material, clientAuth: 'required', clusterPrincipals: new Set() },
+      controllerTls: { clientAuth: 'required', clusterPrincipals: new Set() },
     }) ?? '',
     /super\.users must name/,
   );
@@ -319,7 +318,7 @@ test('a TLS controller listener must require client certificates and name cluste
     controllerSecurityProblem({
       nodeId: 1,
       voters,
-      controllerTls: { material, clientAuth: 'required', clusterPrincipals: MEMBERS },
+      controllerTls: { clientAuth: 'required', clusterPrincipals: MEMBERS },
     }),
     null,
   );
