@@ -78,8 +78,9 @@ export interface CertificateMembership {
 
 /**
  * The verified principal of a TLS connection, as `principalOf` maps its certificate
- * (ssl.principal.mapping.rules); null for a socket without TLS, without a verified client
- * certificate, or one that no mapping rule applies to.
+ * (ssl.principal.mapping.rules); null for a socket without TLS or without a client
+ * certificate, and when `principalOf` throws (a certificate that does not verify against
+ * the trust store, or that no mapping rule applies to).
  */
 export function tlsPrincipal(
   connection: Connection,
@@ -92,7 +93,9 @@ export function tlsPrincipal(
     const text = `${principal.type}:${principal.name}`;
     return usesTls(securityProtocol) && text !== 'User:ANONYMOUS' ? text : null;
   }
-  if (!socket.authorized || !socket.getPeerCertificate()?.subject) return null;
+  // The material verifies the chain itself (a server-side TLSSocket made outside a
+  // tls.Server does not set `authorized`) and throws for a certificate that fails.
+  if (!socket.getPeerX509Certificate()) return null;
   let principal: { type: string; name: string } | string;
   try {
     principal = principalOf(socket);
