@@ -12,6 +12,8 @@ import { parseClusterPrincipals } from '../raft/handshake';
 import { parseTlsSettings, TlsMaterial } from '../security/tls';
 
 export interface ControllerListenerTls {
+  /** The controller listener's name (the first of controller.listener.names). */
+  listenerName: string;
   /** The listener's key store, trust store and principal mapping. */
   material: TlsMaterial;
   /** ssl.client.auth of the controller listener; it must be "required". */
@@ -41,6 +43,7 @@ export function controllerListenerTlsFrom(keys: Record<string, string>, logger?:
   const what = `controller listener ${listener.name}`;
   const settings = parseTlsSettings(listenerView(keys, listener.name), what);
   const tls: ControllerListenerTls = {
+    listenerName: listener.name,
     material: new TlsMaterial(settings, logger),
     clientAuth: settings.clientAuth,
     clusterPrincipals: parseClusterPrincipals(keys['super.users']),

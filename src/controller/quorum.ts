@@ -465,6 +465,14 @@ export class MetadataQuorum implements ControllerRequests {
         socketRequestMaxBytes: CONTROLLER_FRAME_MAX_BYTES,
         maxInflightRequests: 100,
         onAccept: (connection) => gate.accepted(connection),
+        // Over TLS the peer's certificate is its proof of membership. A SASL_SSL controller
+        // listener serves TLS the same way: the controller port does not speak SASL.
+        ...(controllerTls
+          ? {
+              tls: controllerTls.material,
+              security: { listenerName: controllerTls.listenerName, securityProtocol: 'SSL' as const },
+            }
+          : {}),
       },
       new ControllerPortDispatcher(
         new RaftDispatcher(
