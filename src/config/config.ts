@@ -6,7 +6,7 @@ import * as fs from 'node:fs';
 import { isIP } from 'node:net';
 import { isLogLevel, LogLevel } from '../logger';
 import { SETTINGS, TOPIC_DEFAULT_KEYS } from './limits';
-import { ListenerConfig, parseListenerConfig } from './listeners';
+import { ListenerConfig, parseListenerConfig, resolvedListenerKeys } from './listeners';
 
 export class ConfigError extends Error {
   override name = 'ConfigError';
@@ -259,26 +259,16 @@ export function readClusterSecret(keys: Record<string, string>): Buffer | null {
 }
 
 /**
- * The controller listener's TLS from the raw keys: whether it runs over TLS (SSL or
- * SASL_SSL in listener.security.protocol.map, or by its name when there is no map; the
- * first of controller.listener.names) and its ssl.client.auth
- * (listener.name.<l>.ssl.client.auth, else ssl.client.auth; default none).
+ * The controller listener's TLS: null unless it is SSL or SASL_SSL, else its name and its
+ * ssl.client.auth (listener.name.<l>.ssl.client.auth over ssl.client.auth; default none).
  */
-export function controllerListenerTls(keys: Record<string, string>): { name: string; clientAuth: string } | null {
-  const name = keys['controller.listener.names']?.split(',')[0]?.trim();
-  if (!name) return null;
-  let protocol: string | undefined;
-  for (const pair of (keys['listener.security.protocol.map'] ?? '').split(',')) {
-    const colon = pair.indexOf(':');
-    if (colon > 0 && pair.slice(0, colon).trim().toUpperCase() === name.toUpperCase())
-      protocol = pair
-        .slice(colon + 1)
-        .trim()
-        .toUpperCase();
-  }
-  protocol ??= name.toUpperCase();
-  if (protocol !== 'SSL' && protocol !== 'SASL_SSL') return null;
-  const clientAuth = keys[`listener.name.${name.toLowerCase()}.ssl.client.auth`] ?? keys['ssl.client.auth'] ?? 'none';
+export function controllerListenerTls(
+  listeners: ListenerConfig,
+  keys: Record<string, string>,
+): { name: string; clientAuth: string } | null {
+  const { name, securityProtocol } = listeners.controller;
+  if (securityProtocol !== 'SSL' && securityProtocol !== 'SASL_SSL') return null;
+  const clientAuth = resolvedListenerKeys(keys, name)['ssl.client.auth'] ?? 'none';
   return { name, clientAuth: clientAuth.trim().toLowerCase() };
 }
 
@@ -287,8 +277,8 @@ export function controllerListenerTls(keys: Record<string, string>): { name: str
  * certificates, and super.users must name the members. Such a listener authenticates
  * members without the cluster secret.
  */
-function checkControllerListenerTls(keys: Record<string, string>): boolean {
-  const listener = controllerListenerTls(keys);
+function checkControllerListenerTls(listeners: ListenerConfig, keys: Record<string, string>): boolean {
+  const listener = controllerListenerTls(listeners, keys);
   if (!listener) return false;
   if (listener.clientAuth !== 'required')
     throw new ConfigError(
@@ -398,7 +388,7 @@ export function loadConfig(flags: ServerFlags): BrokerConfig {
   if (dataDir.trim() === '') throw new ConfigError('--data-dir: must not be empty');
 
   const controllerClusterSecret = readClusterSecret(file);
-  const controllerMembershipByCertificate = checkControllerListenerTls(securityKeys);
+  const controllerMembershipByCertificate = checkControllerListenerTls(listeners, securityKeys);
   if (
     !controllerClusterSecret &&
     !(voters.length === 1 && voters[0].id === nodeId) &&

@@ -196,9 +196,11 @@ export function parseListenerConfig(keys: Record<string, string>, shorthands: Li
     const address = parseHostPort(shorthands.controllerListen ?? '127.0.0.1:9093', '--controller-listen');
     controller = { name: CONTROLLER_ENDPOINT_NAME, ...address, securityProtocol: 'PLAINTEXT' };
   }
-  if (controller.securityProtocol !== 'PLAINTEXT')
+  // The controller port does not speak SASL: it authenticates members with the cluster
+  // secret, or over TLS with their certificates (SASL_SSL is served as SSL).
+  if (controller.securityProtocol === 'SASL_PLAINTEXT')
     throw new ConfigError(
-      `listener.security.protocol.map: the controller listener ${controller.name} must be PLAINTEXT (Brook's controller port is authenticated with brook.controller.cluster.secret), got ${controller.securityProtocol}`,
+      `listener.security.protocol.map: the controller listener ${controller.name} must be PLAINTEXT (authenticated with brook.controller.cluster.secret) or SSL (authenticated by client certificates), got SASL_PLAINTEXT`,
     );
   const broker = all.filter((l) => l !== controller && !controllerListenerNames.includes(l.name));
   if (broker.length === 0) throw new ConfigError('listeners: names no broker listener besides the controller listener');

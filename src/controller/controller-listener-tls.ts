@@ -6,7 +6,8 @@
 // so until Brook has ACLs the cluster principals are super.users. The listener's key store
 // is also this node's client certificate on other nodes' controller ports.
 
-import { controllerListenerTls, Voter } from '../config/config';
+import { BrokerConfig, controllerListenerTls, Voter } from '../config/config';
+import { resolvedListenerKeys } from '../config/listeners';
 import { Logger } from '../logger';
 import { parseClusterPrincipals } from '../raft/handshake';
 import { parseTlsSettings, TlsMaterial } from '../security/tls';
@@ -22,33 +23,26 @@ export interface ControllerListenerTls {
   clusterPrincipals: ReadonlySet<string>;
 }
 
-/** The keys one listener sees: listener.name.<name>.<key> over <key>, as Kafka resolves them. */
-function listenerView(keys: Record<string, string>, listener: string): Record<string, string> {
-  const prefix = `listener.name.${listener.toLowerCase()}.`;
-  const view: Record<string, string> = {};
-  for (const [key, value] of Object.entries(keys)) if (!key.startsWith('listener.name.')) view[key] = value;
-  for (const [key, value] of Object.entries(keys))
-    if (key.toLowerCase().startsWith(prefix)) view[key.slice(prefix.length)] = value;
-  return view;
-}
-
 /**
- * The controller listener's TLS from the broker's security keys, or null when the
- * controller listener is PLAINTEXT or SASL_PLAINTEXT. Throws ConfigError on bad TLS keys,
- * a client auth other than required, or an empty super.users (one line each).
+ * The controller listener's TLS from the broker's configuration, or null when the
+ * controller listener is PLAINTEXT or SASL_PLAINTEXT. Throws ConfigError on bad TLS keys
+ * (one line naming the listener).
  */
-export function controllerListenerTlsFrom(keys: Record<string, string>, logger?: Logger): ControllerListenerTls | null {
-  const listener = controllerListenerTls(keys);
+export function controllerListenerTlsFrom(
+  config: Pick<BrokerConfig, 'listeners' | 'securityKeys'>,
+  logger?: Logger,
+): ControllerListenerTls | null {
+  const keys = config.securityKeys;
+  const listener = controllerListenerTls(config.listeners, keys);
   if (!listener) return null;
   const what = `controller listener ${listener.name}`;
-  const settings = parseTlsSettings(listenerView(keys, listener.name), what);
-  const tls: ControllerListenerTls = {
+  const settings = parseTlsSettings(resolvedListenerKeys(keys, listener.name), what);
+  return {
     listenerName: listener.name,
     material: new TlsMaterial(settings, logger),
     clientAuth: settings.clientAuth,
     clusterPrincipals: parseClusterPrincipals(keys['super.users']),
   };
-  return tls;
 }
 
 /**

@@ -269,7 +269,7 @@ export async function startBroker(
     voters: config.voters,
     controllerListen: config.controllerListen,
     controllerClusterSecret: config.controllerClusterSecret,
-    controllerTls: controllerListenerTlsFrom(config.securityKeys, logger.child({ component: 'controller-tls' })),
+    controllerTls: controllerListenerTlsFrom(config, logger.child({ component: 'controller-tls' })),
     raftTickMs: config.raftTickMs,
     raftElectionTimeoutTicks: Math.round(config.raftElectionTimeoutMs / config.raftTickMs),
     brokerSessionTimeoutMs: config.brokerSessionTimeoutMs,

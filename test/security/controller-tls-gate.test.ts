@@ -336,6 +336,7 @@ test('loadConfig takes a TLS controller listener with client auth required in pl
     };
     const base = ['node.id=1', 'controller.quorum.voters=1@127.0.0.1:9101,2@127.0.0.1:9102,3@127.0.0.1:9103'];
     const tls = [
+      'listeners=PLAINTEXT://127.0.0.1:9092,CONTROLLER://127.0.0.1:9101',
       'controller.listener.names=CONTROLLER',
       'listener.security.protocol.map=CONTROLLER:SSL,PLAINTEXT:PLAINTEXT',
     ];
@@ -359,8 +360,9 @@ test('loadConfig takes a TLS controller listener with client auth required in pl
         loadConfig({
           config: write([
             ...base,
+            'listeners=PLAINTEXT://127.0.0.1:9092,CONTROLLER://127.0.0.1:9101',
             'controller.listener.names=CONTROLLER',
-            'listener.security.protocol.map=CONTROLLER:PLAINTEXT',
+            'listener.security.protocol.map=CONTROLLER:PLAINTEXT,PLAINTEXT:PLAINTEXT',
             'ssl.client.auth=required',
           ]),
         }),

@@ -205,6 +205,7 @@ test.before(async () => {
           readyTimeoutMs: 40000,
           clusterSecret: false,
           config: {
+            listeners: `PLAINTEXT://127.0.0.1:${kafkaPorts.get(id)},CONTROLLER://127.0.0.1:${controllerPorts.get(id)}`,
             'controller.listener.names': 'CONTROLLER',
             'listener.security.protocol.map': 'CONTROLLER:SSL,PLAINTEXT:PLAINTEXT',
             'listener.name.controller.ssl.keystore.location': keystore,

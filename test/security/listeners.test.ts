@@ -214,9 +214,9 @@ const BAD: [Record<string, string>, Record<string, string>, RegExp][] = [
   [{ 'controller.listener.names': 'CONTROLLER' }, {}, /needs listeners/],
   [{ ...THREE, 'controller.listener.names': 'CONTROLLER,INTERNAL' }, {}, /binds one controller listener/],
   [
-    { ...THREE, 'listener.security.protocol.map': 'CLIENT:PLAINTEXT,INTERNAL:PLAINTEXT,CONTROLLER:SSL' },
+    { ...THREE, 'listener.security.protocol.map': 'CLIENT:PLAINTEXT,INTERNAL:PLAINTEXT,CONTROLLER:SASL_PLAINTEXT' },
     {},
-    /controller listener CONTROLLER must be PLAINTEXT/,
+    /controller listener CONTROLLER must be PLAINTEXT .* or SSL .*, got SASL_PLAINTEXT/,
   ],
   [
     { listeners: 'CONTROLLER://127.0.0.1:1', 'listener.security.protocol.map': 'CONTROLLER:PLAINTEXT' },
