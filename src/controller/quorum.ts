@@ -396,8 +396,8 @@ export class MetadataQuorum implements ControllerRequests {
    */
   private get auth(): ControllerAuth | null {
     const secret = this.options.clusterSecret ?? null;
-    const certificate = Boolean(this.options.controllerTls);
-    return secret || certificate ? { secret, nodeId: this.options.nodeId, certificate } : null;
+    const tls = this.options.controllerTls?.material ?? null;
+    return secret || tls ? { secret, nodeId: this.options.nodeId, certificate: tls !== null, tls } : null;
   }
 
   /**

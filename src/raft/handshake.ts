@@ -23,12 +23,14 @@
 // reach the port (docs/security.md).
 
 import { createHmac, randomBytes, timingSafeEqual } from 'node:crypto';
+import * as tls from 'node:tls';
 import { TLSSocket } from 'node:tls';
 import { ApiKey } from '../../protocol/api-keys';
 import { requestCodec, responseCodec } from '../../protocol/codec';
 import { ErrorCode } from '../../protocol/errors';
 import { encodeResponseFrame } from '../../protocol/frame';
 import { RequestHeader } from '../../protocol/header';
+import { FrameAssembler } from '../../protocol/frame';
 import { Reader } from '../../protocol/primitives';
 import { Connection, DispatchResult } from '../net/connection';
 import { ConnectionOptions, KafkaConnection } from '../net/kafka-connection';
@@ -64,7 +66,15 @@ export interface ControllerAuth {
    * there is no secret: without it nothing would authenticate the server.
    */
   certificate?: boolean;
+  /**
+   * Dial TLS with these client options (the controller listener's TLS material: its key
+   * store as this node's certificate, its trust store, endpoint identification). When
+   * absent the connection options decide how the socket is made.
+   */
+  tls?: { clientOptions(servername?: string): ConnectionOptionsTls } | null;
 }
+
+type ConnectionOptionsTls = tls.ConnectionOptions;
 
 /**
  * The certificate check of a controller listener with mutual TLS: who may connect, and the
@@ -230,6 +240,132 @@ function refusalReason(errorCode: number): string {
   return `the controller port refused the handshake (error ${errorCode})`;
 }
 
+/** Largest response frame a controller-port client accepts (a snapshot chunk and more). */
+const CONTROLLER_RESPONSE_BYTES_MAX = 64 * 1024 * 1024;
+
+/**
+ * A controller-port client connection over TLS: the request and response framing of
+ * KafkaConnection (its `request` sends through `sendFrame`, overridden here) on a
+ * tls.connect socket. Only what controller-port clients use is served: connect, request,
+ * isOpen, close.
+ */
+class TlsControllerConnection extends KafkaConnection {
+  private tlsSocket: tls.TLSSocket | null = null;
+  private readonly answers = new Map<
+    number,
+    { resolve: (reader: Reader) => void; reject: (error: Error) => void; timer: NodeJS.Timeout | null }
+  >();
+  private readonly frames = new FrameAssembler(CONTROLLER_RESPONSE_BYTES_MAX);
+  private failure: Error | null = null;
+
+  constructor(
+    private readonly dial: ConnectionOptions,
+    private readonly tlsOptions: tls.ConnectionOptions,
+  ) {
+    super(dial);
+  }
+
+  override connect(): Promise<void> {
+    const address = `${this.dial.host}:${this.dial.port}`;
+    return new Promise((resolve, reject) => {
+      const socket = tls.connect({ ...this.tlsOptions, host: this.dial.host, port: this.dial.port });
+      socket.setNoDelay(true);
+      let settled = false;
+      const fail = (error: Error) => {
+        if (settled) return;
+        settled = true;
+        clearTimeout(timer);
+        socket.destroy();
+        reject(error);
+      };
+      const timer = setTimeout(
+        () => fail(new Error(`TLS connect to ${address} timed out`)),
+        this.dial.connectTimeoutMs ?? 10_000,
+      );
+      socket.once('secureConnect', () => {
+        if (settled) return;
+        settled = true;
+        clearTimeout(timer);
+        this.tlsSocket = socket;
+        resolve();
+      });
+      socket.once('error', (error) => fail(new Error(`TLS connect to ${address} failed: ${error.message}`)));
+      socket.once('close', () => fail(new Error(`TLS connect to ${address} failed: the connection closed`)));
+      socket.on('data', (chunk: Buffer) => {
+        let frames: Buffer[];
+        try {
+          frames = this.frames.push(chunk);
+        } catch (error) {
+          this.failAllTls(error as Error);
+          socket.destroy();
+          return;
+        }
+        for (const frame of frames) {
+          if (frame.length < 4) {
+            this.failAllTls(new Error(`response frame of ${frame.length} bytes has no correlation id`));
+            socket.destroy();
+            return;
+          }
+          const correlationId = frame.readInt32BE(0);
+          const waiting = this.answers.get(correlationId);
+          if (!waiting) continue;
+          this.answers.delete(correlationId);
+          if (waiting.timer) clearTimeout(waiting.timer);
+          waiting.resolve(new Reader(frame));
+        }
+      });
+      socket.on('close', () => this.failAllTls(new Error('connection closed')));
+      socket.on('error', () => undefined);
+    });
+  }
+
+  private failAllTls(error: Error): void {
+    this.failure ??= error;
+    for (const waiting of this.answers.values()) {
+      if (waiting.timer) clearTimeout(waiting.timer);
+      waiting.reject(error);
+    }
+    this.answers.clear();
+  }
+
+  override get isOpen(): boolean {
+    return this.tlsSocket !== null && this.failure === null && !this.tlsSocket.destroyed;
+  }
+
+  override get inflight(): number {
+    return this.answers.size;
+  }
+
+  override sendFrame(frame: Buffer | Buffer[], correlationId: number, expectResponse = true): Promise<Reader> {
+    const socket = this.tlsSocket;
+    if (!socket || this.failure) return Promise.reject(this.failure ?? new Error('not connected'));
+    const parts = Array.isArray(frame) ? frame : [frame];
+    if (!expectResponse) {
+      for (const part of parts) socket.write(part);
+      return Promise.resolve(new Reader(Buffer.alloc(0)));
+    }
+    return new Promise((resolve, reject) => {
+      const timeoutMs = this.dial.requestTimeoutMs ?? 30_000;
+      const timer =
+        timeoutMs > 0
+          ? setTimeout(() => {
+              this.answers.delete(correlationId);
+              reject(new Error(`request ${correlationId} timed out after ${timeoutMs} ms`));
+            }, timeoutMs)
+          : null;
+      this.answers.set(correlationId, { resolve, reject, timer });
+      socket.cork();
+      for (const part of parts) socket.write(part);
+      socket.uncork();
+    });
+  }
+
+  override close(): void {
+    this.tlsSocket?.destroy();
+    this.tlsSocket = null;
+  }
+}
+
 /**
  * Connects to a controller port and, when `auth` is given, authenticates; the connection
  * is closed on any failure.
@@ -241,7 +377,9 @@ export async function connectController(
 ): Promise<KafkaConnection> {
   if (auth && auth.secret === null && !auth.certificate)
     throw new HandshakeError('no way to authenticate: neither a cluster secret nor a TLS certificate is configured');
-  const connection = new KafkaConnection(options);
+  const connection = auth?.tls
+    ? new TlsControllerConnection(options, auth.tls.clientOptions(options.host))
+    : new KafkaConnection(options);
   try {
     await connection.connect();
     if (auth) await authenticate(connection, auth, expect);
