@@ -6,7 +6,9 @@
 // is then asked).
 
 import { KafkaConnection } from '../net/kafka-connection';
-import { parseHostPort, readClusterSecret, readConfigFile } from '../config/config';
+import { isSecurityKey, parseHostPort, readClusterSecret, readConfigFile } from '../config/config';
+import { parseListenerConfig } from '../config/listeners';
+import { controllerListenerTlsFrom } from '../controller/controller-listener-tls';
 import { ControllerAuth, connectController } from '../raft/handshake';
 import { parseArgs, UsageError } from './args';
 import { CliError, connectBootstrap, table } from './admin-client';
@@ -29,13 +31,25 @@ waits for it to catch up, then commits the new voter set. remove-voter demotes a
 it keeps serving as a broker and follows the log as an observer. One change at a time.
 
 --config names a node's config file; its brook.controller.cluster.secret (or .file)
-authenticates the CLI on the controller port, which a cluster with a secret requires.
+authenticates the CLI on the controller port, which a cluster with a secret requires. On
+a TLS controller listener its key store is the CLI's certificate (its principal must be in
+super.users) and its trust store checks the node's.
 `;
 
-/** The cluster secret from --config, if given (a tool authenticates as node -1). */
+/**
+ * How the CLI authenticates on the controller port, from a node's config given as --config
+ * (a tool authenticates as node -1): the cluster secret, and on a TLS controller listener
+ * that listener's key store as the client certificate (its principal must be in
+ * super.users) and its trust store.
+ */
 function authFrom(config: string | undefined): ControllerAuth | null {
-  const secret = config ? readClusterSecret(readConfigFile(config)) : null;
-  return secret ? { secret, nodeId: -1 } : null;
+  if (!config) return null;
+  const keys = readConfigFile(config);
+  const secret = readClusterSecret(keys);
+  const securityKeys = Object.fromEntries(Object.entries(keys).filter(([key]) => isSecurityKey(key)));
+  const tls = controllerListenerTlsFrom({ listeners: parseListenerConfig(securityKeys), securityKeys });
+  if (!secret && !tls) return null;
+  return { secret, nodeId: -1, certificate: tls !== null, tls: tls?.material ?? null };
 }
 
 async function openController(

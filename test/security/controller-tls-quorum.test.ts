@@ -6,8 +6,10 @@
 // with a huge term and the transfer flag), register as a broker, nor read DescribeQuorum:
 // a certificate from an untrusted CA, a trusted certificate whose principal is not in
 // super.users, a TLS client without a certificate, and a plaintext client. No node moves
-// its term. The test client speaks TLS and the frames itself (node:tls), so what it sends
-// is exactly what an attacker could.
+// its term. `brook cluster status` authenticates with the certificate of the config it is
+// given: an operator in super.users is answered, an outsider refused. The test client
+// speaks TLS and the frames itself (node:tls), so what it sends is exactly what an
+// attacker could.
 
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
@@ -25,6 +27,7 @@ import { Reader } from '../../protocol/primitives';
 import { ErrorCode } from '../../protocol/errors';
 import { issueCertificate, IssuedCertificate } from '../../src/security/certs';
 import { BrokerProcess, freePort, startBroker, tempDir } from '../helpers/broker-process';
+import { runBrook } from '../helpers/brook-cli';
 import { certFixture } from '../helpers/certs';
 import { until } from '../helpers/wait';
 
@@ -294,6 +297,46 @@ for (const [what, dial, refusal] of REFUSED)
     assert.is(after.term, before.term, 'no node moved its term');
     assert.is(after.leaderId, before.leaderId);
   });
+
+test('brook cluster status authenticates with the certificate of the config it is given', async () => {
+  const operatorConfig = (certificate: IssuedCertificate, name: string) => {
+    const keystore = path.join(dir, `${name}-keystore.pem`);
+    fs.writeFileSync(keystore, certificate.keyPem + certificate.certPem, { mode: 0o600 });
+    const file = path.join(dir, `${name}.properties`);
+    fs.writeFileSync(
+      file,
+      [
+        'listeners=PLAINTEXT://127.0.0.1:9092,CONTROLLER://127.0.0.1:9093',
+        'controller.listener.names=CONTROLLER',
+        'listener.security.protocol.map=CONTROLLER:SSL,PLAINTEXT:PLAINTEXT',
+        `listener.name.controller.ssl.keystore.location=${keystore}`,
+        `listener.name.controller.ssl.truststore.location=${caFile}`,
+        'listener.name.controller.ssl.client.auth=required',
+        'super.users=User:CN=admin,O=Brook',
+      ].join('\n'),
+    );
+    return file;
+  };
+  const leader = (await agreedLeader()).leaderId;
+  const status = (config: string) =>
+    runBrook([
+      'cluster',
+      'status',
+      '--bootstrap',
+      `127.0.0.1:${kafkaPorts.get(leader)}`,
+      '--controller',
+      `127.0.0.1:${controllerPorts.get(leader)}`,
+      '--config',
+      config,
+      '--json',
+    ]);
+  const ok = await status(operatorConfig(admin, 'admin'));
+  assert.is(ok.code, 0, ok.stderr);
+  assert.is(JSON.parse(ok.stdout).quorum.leaderId, leader);
+  const refused = await status(operatorConfig(outsider, 'outsider'));
+  assert.is.not(refused.code, 0);
+  assert.match(refused.stderr, /not a cluster principal \(super\.users\)/);
+});
 
 test('the quorum still commits after every refusal', async () => {
   await createTopic('after-refusals');
