@@ -49,7 +49,13 @@ function authFrom(config: string | undefined): ControllerAuth | null {
   const securityKeys = Object.fromEntries(Object.entries(keys).filter(([key]) => isSecurityKey(key)));
   const tls = controllerListenerTlsFrom({ listeners: parseListenerConfig(securityKeys), securityKeys });
   if (!secret && !tls) return null;
-  return { secret, nodeId: -1, certificate: tls !== null, tls: tls?.material ?? null };
+  return {
+    secret,
+    nodeId: -1,
+    certificate: tls !== null,
+    tls: tls?.material ?? null,
+    serverPrincipals: tls?.clusterPrincipals ?? null,
+  };
 }
 
 async function openController(

@@ -396,8 +396,15 @@ export class MetadataQuorum implements ControllerRequests {
    */
   private get auth(): ControllerAuth | null {
     const secret = this.options.clusterSecret ?? null;
-    const tls = this.options.controllerTls?.material ?? null;
-    return secret || tls ? { secret, nodeId: this.options.nodeId, certificate: tls !== null, tls } : null;
+    const controllerTls = this.options.controllerTls ?? null;
+    if (!secret && !controllerTls) return null;
+    return {
+      secret,
+      nodeId: this.options.nodeId,
+      certificate: controllerTls !== null,
+      tls: controllerTls?.material ?? null,
+      serverPrincipals: controllerTls?.clusterPrincipals ?? null,
+    };
   }
 
   /**

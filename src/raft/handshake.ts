@@ -71,7 +71,16 @@ export interface ControllerAuth {
    * store as this node's certificate, its trust store, endpoint identification). When
    * absent the connection options decide how the socket is made.
    */
-  tls?: { clientOptions(servername?: string): ConnectionOptionsTls } | null;
+  tls?: {
+    clientOptions(servername?: string): ConnectionOptionsTls;
+    principalOf(socket: TLSSocket): { type: string; name: string };
+  } | null;
+  /**
+   * Over TLS, the principals a server's certificate must map to (super.users): a node
+   * follows, votes for and registers with members only. Null or empty: any certificate
+   * the trust store accepts for the host.
+   */
+  serverPrincipals?: ReadonlySet<string> | null;
 }
 
 type ConnectionOptionsTls = tls.ConnectionOptions;
@@ -261,6 +270,8 @@ class TlsControllerConnection extends KafkaConnection {
   constructor(
     private readonly dial: ConnectionOptions,
     private readonly tlsOptions: tls.ConnectionOptions,
+    /** Why the verified server is not acceptable (its principal), or null when it is. */
+    private readonly serverRefusal: (socket: tls.TLSSocket) => string | null,
   ) {
     super(dial);
   }
@@ -284,6 +295,8 @@ class TlsControllerConnection extends KafkaConnection {
       );
       socket.once('secureConnect', () => {
         if (settled) return;
+        const refusal = this.serverRefusal(socket);
+        if (refusal !== null) return fail(new HandshakeError(refusal));
         settled = true;
         clearTimeout(timer);
         this.tlsSocket = socket;
@@ -377,8 +390,22 @@ export async function connectController(
 ): Promise<KafkaConnection> {
   if (auth && auth.secret === null && !auth.certificate)
     throw new HandshakeError('no way to authenticate: neither a cluster secret nor a TLS certificate is configured');
-  const connection = auth?.tls
-    ? new TlsControllerConnection(options, auth.tls.clientOptions(options.host))
+  const tlsMaterial = auth?.tls;
+  const serverPrincipals = auth?.serverPrincipals;
+  const connection = tlsMaterial
+    ? new TlsControllerConnection(options, tlsMaterial.clientOptions(options.host), (socket) => {
+        if (!serverPrincipals || serverPrincipals.size === 0) return null;
+        let principal: string;
+        try {
+          const mapped = tlsMaterial.principalOf(socket);
+          principal = `${mapped.type}:${mapped.name}`;
+        } catch (error) {
+          return `the server's certificate was refused: ${(error as Error).message}`;
+        }
+        return serverPrincipals.has(principal)
+          ? null
+          : `the server's principal ${principal} is not a cluster principal (super.users)`;
+      })
     : new KafkaConnection(options);
   try {
     await connection.connect();

@@ -39,6 +39,7 @@ let dir: string;
 let caFile: string;
 let admin: IssuedCertificate;
 let outsider: IssuedCertificate;
+const superUsers = [...IDS.map((id) => `User:CN=node${id},O=Brook`), 'User:CN=admin,O=Brook'].join(';');
 
 /** How a test client reaches a controller port. */
 type Dial = { kind: 'plaintext' } | { kind: 'tls'; cert?: IssuedCertificate; ca?: string };
@@ -190,7 +191,6 @@ test.before(async () => {
     controllerPorts.set(id, await freePort());
   }
   const voters = IDS.map((id) => `${id}@127.0.0.1:${controllerPorts.get(id)}`).join(',');
-  const superUsers = [...IDS.map((id) => `User:CN=node${id},O=Brook`), 'User:CN=admin,O=Brook'].join(';');
   await Promise.all(
     IDS.map(async (id) => {
       const certificate = issueCertificate(fixture.ca, {
@@ -299,7 +299,7 @@ for (const [what, dial, refusal] of REFUSED)
   });
 
 test('brook cluster status authenticates with the certificate of the config it is given', async () => {
-  const operatorConfig = (certificate: IssuedCertificate, name: string) => {
+  const operatorConfig = (certificate: IssuedCertificate, name: string, members = superUsers) => {
     const keystore = path.join(dir, `${name}-keystore.pem`);
     fs.writeFileSync(keystore, certificate.keyPem + certificate.certPem, { mode: 0o600 });
     const file = path.join(dir, `${name}.properties`);
@@ -312,7 +312,7 @@ test('brook cluster status authenticates with the certificate of the config it i
         `listener.name.controller.ssl.keystore.location=${keystore}`,
         `listener.name.controller.ssl.truststore.location=${caFile}`,
         'listener.name.controller.ssl.client.auth=required',
-        'super.users=User:CN=admin,O=Brook',
+        `super.users=${members}`,
       ].join('\n'),
     );
     return file;
@@ -336,6 +336,10 @@ test('brook cluster status authenticates with the certificate of the config it i
   const refused = await status(operatorConfig(outsider, 'outsider'));
   assert.is.not(refused.code, 0);
   assert.match(refused.stderr, /not a cluster principal \(super\.users\)/);
+  // The other way round: a server whose principal is not among the client's members.
+  const stranger = await status(operatorConfig(admin, 'admin-alone', 'User:CN=admin,O=Brook'));
+  assert.is.not(stranger.code, 0);
+  assert.match(stranger.stderr, /the server's principal User:CN=node\d,O=Brook is not a cluster principal/);
 });
 
 test('the quorum still commits after every refusal', async () => {
