@@ -249,6 +249,12 @@ function refusalReason(errorCode: number): string {
   return `the controller port refused the handshake (error ${errorCode})`;
 }
 
+/** A TLS error about the peer's certificate (untrusted, expired, misnamed), not the network. */
+function isCertificateError(error: NodeJS.ErrnoException): boolean {
+  const code = error.code ?? '';
+  return code.startsWith('ERR_TLS_CERT') || /CERT|VERIFY|SELF_SIGNED|ISSUER/.test(code);
+}
+
 /** Largest response frame a controller-port client accepts (a snapshot chunk and more). */
 const CONTROLLER_RESPONSE_BYTES_MAX = 64 * 1024 * 1024;
 
@@ -302,7 +308,14 @@ class TlsControllerConnection extends KafkaConnection {
         this.tlsSocket = socket;
         resolve();
       });
-      socket.once('error', (error) => fail(new Error(`TLS connect to ${address} failed: ${error.message}`)));
+      socket.once('error', (error: NodeJS.ErrnoException) =>
+        // A certificate this side refuses is an authentication failure, logged as one.
+        fail(
+          isCertificateError(error)
+            ? new HandshakeError(`TLS with ${address} refused: ${error.code ?? error.message}`)
+            : new Error(`TLS connect to ${address} failed: ${error.message}`),
+        ),
+      );
       socket.once('close', () => fail(new Error(`TLS connect to ${address} failed: the connection closed`)));
       socket.on('data', (chunk: Buffer) => {
         let frames: Buffer[];

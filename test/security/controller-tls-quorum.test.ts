@@ -299,7 +299,7 @@ for (const [what, dial, refusal] of REFUSED)
   });
 
 test('brook cluster status authenticates with the certificate of the config it is given', async () => {
-  const operatorConfig = (certificate: IssuedCertificate, name: string, members = superUsers) => {
+  const operatorConfig = (certificate: IssuedCertificate, name: string, members = superUsers, trust = caFile) => {
     const keystore = path.join(dir, `${name}-keystore.pem`);
     fs.writeFileSync(keystore, certificate.keyPem + certificate.certPem, { mode: 0o600 });
     const file = path.join(dir, `${name}.properties`);
@@ -310,7 +310,7 @@ test('brook cluster status authenticates with the certificate of the config it i
         'controller.listener.names=CONTROLLER',
         'listener.security.protocol.map=CONTROLLER:SSL,PLAINTEXT:PLAINTEXT',
         `listener.name.controller.ssl.keystore.location=${keystore}`,
-        `listener.name.controller.ssl.truststore.location=${caFile}`,
+        `listener.name.controller.ssl.truststore.location=${trust}`,
         'listener.name.controller.ssl.client.auth=required',
         `super.users=${members}`,
       ].join('\n'),
@@ -340,6 +340,12 @@ test('brook cluster status authenticates with the certificate of the config it i
   const stranger = await status(operatorConfig(admin, 'admin-alone', 'User:CN=admin,O=Brook'));
   assert.is.not(stranger.code, 0);
   assert.match(stranger.stderr, /the server's principal User:CN=node\d,O=Brook is not a cluster principal/);
+  // And a server whose certificate this side's trust store does not accept.
+  const untrusting = await status(
+    operatorConfig(admin, 'admin-untrusting', superUsers, certFixture().files.untrustedCaCert),
+  );
+  assert.is.not(untrusting.code, 0);
+  assert.match(untrusting.stderr, /TLS with 127\.0\.0\.1:\d+ refused: [A-Z_]+/);
 });
 
 test('the quorum still commits after every refusal', async () => {
