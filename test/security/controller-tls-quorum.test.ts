@@ -285,7 +285,7 @@ for (const [what, dial, refusal] of REFUSED)
           // The handshake first, as a member would start; then the request regardless.
           const handshake = await client.request(ApiKey.ControllerHandshake, handshakeStep1(2));
           if (refusal === 'tls')
-            assert.is(handshake, null, `node ${id} answered the handshake over a refused TLS session`);
+            assert.is(handshake, null, `node ${id} answered the handshake over a refused TLS connection`);
           else assert.is(handshake?.errorCode, refusal, `node ${id} answered the handshake with the refusal`);
           const answer = await client.request(apiKey, body);
           assert.is(answer, null, `node ${id} answered api ${apiKey} from ${what}`);
