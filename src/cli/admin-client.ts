@@ -12,6 +12,8 @@ import { Admin } from '../client/admin';
 import { BrokerConnection, KafkaError, openBroker, UnsupportedApiError } from '../client/cluster';
 import { parseHostPort } from '../config/config';
 import { errorInfo } from '../../protocol/errors';
+import { AuthenticationFailedError } from '../net/kafka-connection';
+import type { ClientSecurity } from '../security/client-config';
 import { UsageError } from './args';
 
 export class CliError extends Error {
@@ -22,7 +24,7 @@ export class CliError extends Error {
 export function cliError(error: unknown, bootstrap: string): Error {
   if (error instanceof CliError || error instanceof UsageError) return error;
   if (error instanceof UnsupportedApiError) return new CliError(error.context);
-  if (error instanceof KafkaError) return new CliError(error.message);
+  if (error instanceof KafkaError || error instanceof AuthenticationFailedError) return new CliError(error.message);
   return new CliError(`request to ${bootstrap} failed: ${(error as Error).message}`);
 }
 
@@ -34,6 +36,7 @@ export class CliClient {
     private readonly broker: BrokerConnection,
     readonly bootstrap: string,
     private readonly timeoutMs: number,
+    private readonly security?: ClientSecurity,
   ) {}
 
   /** `newest`: the version the verb was written for; a lower one is used when the broker needs it. */
@@ -52,6 +55,7 @@ export class CliClient {
       clientId: 'brook-cli',
       requestTimeoutMs: this.timeoutMs,
       connectTimeoutMs: this.timeoutMs,
+      security: this.security,
     });
     return this.adminClient;
   }
@@ -62,16 +66,22 @@ export class CliClient {
   }
 }
 
-export async function connectBootstrap(bootstrap: string, timeoutMs = 10000): Promise<CliClient> {
+/** `security`: from the command's connection flags (see connection-flags.ts). */
+export async function connectBootstrap(
+  bootstrap: string,
+  timeoutMs = 10000,
+  security?: ClientSecurity,
+): Promise<CliClient> {
   const { host, port } = parseHostPort(bootstrap, '--bootstrap');
   try {
     const broker = await openBroker(
       -1,
       { host, port },
-      { clientId: 'brook-cli', requestTimeoutMs: timeoutMs, connectTimeoutMs: timeoutMs },
+      { clientId: 'brook-cli', requestTimeoutMs: timeoutMs, connectTimeoutMs: timeoutMs, security },
     );
-    return new CliClient(broker, bootstrap, timeoutMs);
+    return new CliClient(broker, bootstrap, timeoutMs, security);
   } catch (error) {
+    if (error instanceof AuthenticationFailedError) throw new CliError(error.message);
     if (error instanceof KafkaError) throw new CliError(`ApiVersions at ${bootstrap} failed: ${error.message}`);
     throw new CliError(`cannot reach a broker at ${bootstrap}: ${(error as Error).message}`);
   }

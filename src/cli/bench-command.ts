@@ -11,6 +11,7 @@ import { parseHostPort } from '../config/config';
 import { parseArgs, topicAndBootstrap, UsageError } from './args';
 import { CliError } from './admin-client';
 import { ProgressBar, progressWanted } from './progress';
+import { clientSecurity, CONNECTION_FLAGS, CONNECTION_HELP } from './connection-flags';
 
 export const BENCH_HELP = `Usage:
   brook bench produce --topic T [--records N] [--record-size BYTES] [--acks 0|1|all]
@@ -25,7 +26,8 @@ p99, p99.9, max). consume reads N records of the topic from the beginning and re
 rate; with fewer than N in the topic it stops after --timeout-ms (default 120000) and
 exits 1. A progress line (done of N, MB, rate) is redrawn on stderr when it is a terminal,
 at most ten times a second, and cleared before the results; --no-progress turns it off.
-`;
+
+${CONNECTION_HELP}`;
 
 function positiveInt(flag: string, value: string | undefined, fallback: number): number {
   if (value === undefined) return fallback;
@@ -44,7 +46,18 @@ export async function benchCommand(argv: string[]): Promise<number> {
   if (verb !== 'produce' && verb !== 'consume') throw new UsageError(`unknown bench verb "${verb}" (produce, consume)`);
   const { positionals, flags } = parseArgs(
     rest,
-    ['bootstrap', 'topic', 'records', 'record-size', 'acks', 'batch-size', 'linger-ms', 'compression', 'timeout-ms'],
+    [
+      'bootstrap',
+      'topic',
+      'records',
+      'record-size',
+      'acks',
+      'batch-size',
+      'linger-ms',
+      'compression',
+      'timeout-ms',
+      ...CONNECTION_FLAGS,
+    ],
     ['json', 'help', 'no-progress'],
   );
   if (flags.help) {
@@ -90,6 +103,7 @@ export async function benchCommand(argv: string[]): Promise<number> {
       const producer = new Producer({
         bootstrap: [bootstrap],
         clientId: 'brook-bench',
+        security: clientSecurity(flags),
         acks,
         idempotent: acks === 'all',
         compression: compression as 'none',
@@ -128,7 +142,12 @@ export async function benchCommand(argv: string[]): Promise<number> {
       if (failed) throw new CliError(`produce failed: ${(failed as Error).message}`);
       bytes = records * size;
     } else {
-      const consumer = new Consumer({ bootstrap: [bootstrap], clientId: 'brook-bench', connectTimeoutMs: 5000 });
+      const consumer = new Consumer({
+        bootstrap: [bootstrap],
+        clientId: 'brook-bench',
+        connectTimeoutMs: 5000,
+        security: clientSecurity(flags),
+      });
       try {
         const meta = await consumer.cluster.refreshMetadata([topic]);
         if (!meta[0] || meta[0].errorCode !== 0) throw new CliError(`topic ${topic} does not exist`);

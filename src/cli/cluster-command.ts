@@ -14,6 +14,7 @@ import { parseArgs, UsageError } from './args';
 import { CliError, connectBootstrap, table } from './admin-client';
 import { ApiKey } from '../../protocol/api-keys';
 import type { RequestInput, Response } from '../../protocol/apis';
+import { clientSecurity, CONNECTION_FLAGS, CONNECTION_HELP } from './connection-flags';
 
 export const CLUSTER_HELP = `Usage:
   brook cluster status [--bootstrap HOST:PORT] [--controller HOST:PORT] [--config FILE] [--json]
@@ -34,7 +35,8 @@ it keeps serving as a broker and follows the log as an observer. One change at a
 authenticates the CLI on the controller port, which a cluster with a secret requires. On
 a TLS controller listener its key store is the CLI's certificate (its principal must be in
 super.users) and its trust store checks the node's.
-`;
+
+${CONNECTION_HELP}`;
 
 /**
  * How the CLI authenticates on the controller port, from a node's config given as --config
@@ -154,7 +156,11 @@ export async function clusterCommand(argv: string[]): Promise<number> {
   }
   if (verb === 'add-voter' || verb === 'remove-voter') return changeVoters(verb, rest);
   if (verb !== 'status') throw new UsageError(`unknown cluster verb "${verb}" (status, add-voter, remove-voter)`);
-  const { positionals, flags } = parseArgs(rest, ['bootstrap', 'controller', 'config'], ['json', 'help']);
+  const { positionals, flags } = parseArgs(
+    rest,
+    ['bootstrap', 'controller', 'config', ...CONNECTION_FLAGS],
+    ['json', 'help'],
+  );
   if (flags.help) {
     process.stdout.write(CLUSTER_HELP);
     return 0;
@@ -165,7 +171,7 @@ export async function clusterCommand(argv: string[]): Promise<number> {
   parseHostPort(controllerAddress, '--controller');
   const auth = authFrom(flags.config);
 
-  const kafka = await connectBootstrap(bootstrap);
+  const kafka = await connectBootstrap(bootstrap, undefined, clientSecurity(flags));
   let metadata;
   try {
     metadata = await kafka.request(ApiKey.Metadata, 1, { topics: null });

@@ -10,6 +10,8 @@ import { parseHostPort } from '../config/config';
 import { optionalPartition, parseArgs, topicAndBootstrap, UsageError } from './args';
 import { CliError } from './admin-client';
 import { ProgressBar, progressWanted, ProgressState } from './progress';
+import { AuthenticationFailedError } from '../net/kafka-connection';
+import { clientSecurity, CONNECTION_FLAGS, CONNECTION_HELP } from './connection-flags';
 
 export const CONSUME_HELP = `Usage:
   brook consume --topic T [--bootstrap HOST:PORT] [--partition N]
@@ -32,7 +34,8 @@ FORMAT (default "%v\\n") takes: %t topic, %p partition, %o offset, %k key, %v va
 record with topic, partition, offset, timestamp, key, value and headers. --encoding
 says how keys, values and header values are written, in both: text (UTF-8, the default),
 base64 or hex (for binary data, which UTF-8 would mangle).
-`;
+
+${CONNECTION_HELP}`;
 
 type Encoding = 'text' | 'base64' | 'hex';
 
@@ -71,7 +74,18 @@ function render(format: string, r: ConsumerRecord, encoding: Encoding): string {
 export async function consumeCommand(argv: string[]): Promise<number> {
   const { positionals, flags } = parseArgs(
     argv,
-    ['bootstrap', 'topic', 'partition', 'from', 'group', 'format', 'count', 'assignor', 'encoding'],
+    [
+      'bootstrap',
+      'topic',
+      'partition',
+      'from',
+      'group',
+      'format',
+      'count',
+      'assignor',
+      'encoding',
+      ...CONNECTION_FLAGS,
+    ],
     ['json', 'exit', 'help', 'no-progress'],
   );
   if (flags.help) {
@@ -104,7 +118,8 @@ export async function consumeCommand(argv: string[]): Promise<number> {
   if (!['text', 'base64', 'hex'].includes(encoding))
     throw new UsageError(`--encoding: expected text, base64 or hex, got "${flags.encoding}"`);
 
-  const cluster = new Cluster({ bootstrap: [bootstrap], clientId: 'brook-cli', connectTimeoutMs: 5000 });
+  const security = clientSecurity(flags);
+  const cluster = new Cluster({ bootstrap: [bootstrap], clientId: 'brook-cli', connectTimeoutMs: 5000, security });
   let partitions: number[];
   try {
     const [meta] = await cluster.refreshMetadata([topic]);
@@ -112,6 +127,7 @@ export async function consumeCommand(argv: string[]): Promise<number> {
     partitions = meta.partitions.map((p) => p.partition);
   } catch (error) {
     if (error instanceof CliError) throw error;
+    if (error instanceof AuthenticationFailedError) throw new CliError(error.message);
     throw new CliError(`cannot reach a broker at ${bootstrap}: ${(error as Error).message}`);
   } finally {
     cluster.close();
@@ -121,6 +137,7 @@ export async function consumeCommand(argv: string[]): Promise<number> {
   const consumer = new Consumer({
     bootstrap: [bootstrap],
     clientId: 'brook-cli',
+    security,
     groupId: flags.group,
     assignor: assignor as AssignorName,
     autoOffsetReset: start === 'earliest' ? 'earliest' : 'latest',

@@ -13,6 +13,7 @@ import { parseArgs, UsageError } from './args';
 import { check, cliError, CliError, table } from './admin-client';
 import { ApiKey } from '../../protocol/api-keys';
 import type { RequestInput, Response } from '../../protocol/apis';
+import { clientSecurity, CONNECTION_FLAGS, CONNECTION_HELP } from './connection-flags';
 
 export const GROUPS_HELP = `Usage:
   brook groups list [--bootstrap HOST:PORT] [--json]
@@ -25,7 +26,8 @@ describe shows each partition's committed offset, log end (high watermark) and l
 which member owns it. reset-offsets needs the group to be empty (no live members); it
 prints the plan and changes nothing unless --execute is given. --bootstrap defaults to
 127.0.0.1:9092.
-`;
+
+${CONNECTION_HELP}`;
 
 interface Lag {
   topic: string;
@@ -141,7 +143,7 @@ export async function groupsCommand(argv: string[]): Promise<number> {
   }
   const { positionals, flags } = parseArgs(
     rest,
-    ['bootstrap', 'topic', 'to-offset', 'to-datetime', 'partitions'],
+    ['bootstrap', 'topic', 'to-offset', 'to-datetime', 'partitions', ...CONNECTION_FLAGS],
     ['json', 'to-earliest', 'to-latest', 'execute', 'help'],
   );
   if (flags.help) {
@@ -179,6 +181,7 @@ export async function groupsCommand(argv: string[]): Promise<number> {
   const admin = new Admin({
     bootstrap: [bootstrap],
     clientId: 'brook-cli',
+    security: clientSecurity(flags),
     requestTimeoutMs: 10000,
     connectTimeoutMs: 10000,
   });

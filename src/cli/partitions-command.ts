@@ -6,6 +6,7 @@
 import { parseArgs, UsageError } from './args';
 import { check, CliError, connectBootstrap, table } from './admin-client';
 import { ApiKey } from '../../protocol/api-keys';
+import { clientSecurity, CONNECTION_FLAGS, CONNECTION_HELP } from './connection-flags';
 
 export const PARTITIONS_HELP = `Usage:
   brook partitions reassign --topic T --partition N --replicas ID,ID,... [--bootstrap HOST:PORT] [--json]
@@ -17,7 +18,8 @@ replicas copy the log from the leader; once they are all in the ISR the old ones
 dropped, and a leader that is not in the new list hands over. The command returns when the
 reassignment is accepted; list-reassignments shows those still copying. --cancel puts the
 partition back on its original replicas. --bootstrap defaults to 127.0.0.1:9092.
-`;
+
+${CONNECTION_HELP}`;
 
 function parseReplicas(value: string | undefined): number[] {
   if (value === undefined || value.trim() === '')
@@ -33,7 +35,7 @@ function parseReplicas(value: string | undefined): number[] {
 async function reassign(rest: string[]): Promise<number> {
   const { positionals, flags } = parseArgs(
     rest,
-    ['bootstrap', 'topic', 'partition', 'replicas'],
+    ['bootstrap', 'topic', 'partition', 'replicas', ...CONNECTION_FLAGS],
     ['cancel', 'json', 'help'],
   );
   if (flags.help) {
@@ -49,7 +51,11 @@ async function reassign(rest: string[]): Promise<number> {
   if (flags.cancel && flags.replicas !== undefined)
     throw new UsageError('give either --replicas or --cancel, not both');
   const replicas = flags.cancel ? null : parseReplicas(flags.replicas as string | undefined);
-  const connection = await connectBootstrap((flags.bootstrap as string) ?? '127.0.0.1:9092', 30_000);
+  const connection = await connectBootstrap(
+    (flags.bootstrap as string) ?? '127.0.0.1:9092',
+    30_000,
+    clientSecurity(flags),
+  );
   try {
     const answer = await connection.request(ApiKey.AlterPartitionReassignments, 0, {
       timeoutMs: 30_000,
@@ -78,13 +84,17 @@ async function reassign(rest: string[]): Promise<number> {
 }
 
 async function listReassignments(rest: string[]): Promise<number> {
-  const { positionals, flags } = parseArgs(rest, ['bootstrap', 'topic'], ['json', 'help']);
+  const { positionals, flags } = parseArgs(rest, ['bootstrap', 'topic', ...CONNECTION_FLAGS], ['json', 'help']);
   if (flags.help) {
     process.stdout.write(PARTITIONS_HELP);
     return 0;
   }
   if (positionals.length > 0) throw new UsageError(`unexpected argument "${positionals[0]}"`);
-  const connection = await connectBootstrap((flags.bootstrap as string) ?? '127.0.0.1:9092');
+  const connection = await connectBootstrap(
+    (flags.bootstrap as string) ?? '127.0.0.1:9092',
+    undefined,
+    clientSecurity(flags),
+  );
   try {
     let topics = null;
     if (flags.topic) {

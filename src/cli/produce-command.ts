@@ -12,6 +12,7 @@ import { parseHostPort } from '../config/config';
 import { optionalPartition, parseArgs, topicAndBootstrap, UsageError } from './args';
 import { CliError } from './admin-client';
 import { ProgressBar, progressWanted } from './progress';
+import { clientSecurity, CONNECTION_FLAGS, CONNECTION_HELP } from './connection-flags';
 
 /** Sends awaiting their answer at most; reading the input pauses there. */
 const OUTSTANDING_MAX = 10_000;
@@ -29,12 +30,23 @@ default) is idempotent: a retried batch is not stored twice. Exit code 0 when ev
 was stored, 1 otherwise (the first error is printed). When stderr is a terminal (and
 without --json or --no-progress) a progress line shows records sent and acknowledged, MB,
 the rate and, with --file, how much of the file is read; it is cleared at the end.
-`;
+
+${CONNECTION_HELP}`;
 
 export async function produceCommand(argv: string[]): Promise<number> {
   const { positionals, flags, lists } = parseArgs(
     argv,
-    ['bootstrap', 'topic', 'file', 'key-separator', 'partition', 'acks', 'compression', 'linger-ms'],
+    [
+      'bootstrap',
+      'topic',
+      'file',
+      'key-separator',
+      'partition',
+      'acks',
+      'compression',
+      'linger-ms',
+      ...CONNECTION_FLAGS,
+    ],
     ['json', 'help', 'no-progress'],
     ['header'],
   );
@@ -66,6 +78,7 @@ export async function produceCommand(argv: string[]): Promise<number> {
   const producer = new Producer({
     bootstrap: [bootstrap],
     clientId: 'brook-cli',
+    security: clientSecurity(flags),
     acks,
     idempotent: acks === 'all',
     compression: compression as 'none',

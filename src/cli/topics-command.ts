@@ -8,6 +8,7 @@ import { ListedOffset } from '../client/cluster';
 import { parseArgs, UsageError } from './args';
 import { CliClient, cliError, CliError, connectBootstrap, table } from './admin-client';
 import { ApiKey } from '../../protocol/api-keys';
+import { clientSecurity, CONNECTION_FLAGS, CONNECTION_HELP } from './connection-flags';
 
 export const TOPICS_HELP = `Usage:
   brook topics create <topic> [--partitions N] [--replication-factor N] [--config k=v ...] [--bootstrap HOST:PORT] [--json]
@@ -24,7 +25,8 @@ offsets (asked of the partition's leader), then the topic configs that differ fr
 Kafka's defaults (all of them with --all-configs). alter-config sets (--set k=v) or resets
 to the default (--delete k) topic configs with IncrementalAlterConfigs; every broker applies
 them to its open logs. --bootstrap defaults to 127.0.0.1:9092.
-`;
+
+${CONNECTION_HELP}`;
 
 const DEFAULT_BOOTSTRAP = '127.0.0.1:9092';
 const RESOURCE_TOPIC = 2;
@@ -97,7 +99,11 @@ function parseOptions(argv: string[], valued: string[], switches: string[], repe
     if (value === undefined) throw new UsageError(`--${name} needs a value`);
     repeated[name].push(value);
   }
-  const { positionals, flags } = parseArgs(rest, ['bootstrap', ...valued], ['json', 'help', ...switches]);
+  const { positionals, flags } = parseArgs(
+    rest,
+    ['bootstrap', ...CONNECTION_FLAGS, ...valued],
+    ['json', 'help', ...switches],
+  );
   return { positionals, flags, repeated };
 }
 
@@ -138,8 +144,12 @@ function topicError(what: string, topic: string, errorCode: number, errorMessage
 }
 
 /** Connects, runs `work`, closes; failures other than CliError become one CliError line. */
-async function withBroker<T>(bootstrap: string, work: (connection: CliClient) => Promise<T>): Promise<T> {
-  const connection = await connectBootstrap(bootstrap);
+async function withBroker<T>(
+  bootstrap: string,
+  flags: Record<string, string>,
+  work: (connection: CliClient) => Promise<T>,
+): Promise<T> {
+  const connection = await connectBootstrap(bootstrap, undefined, clientSecurity(flags));
   try {
     return await work(connection);
   } catch (error) {
@@ -173,7 +183,7 @@ async function create(argv: string[]): Promise<number> {
   const numPartitions = parseCount('partitions', flags.partitions, 2 ** 31 - 1);
   const replicationFactor = parseCount('replication-factor', flags['replication-factor'], 2 ** 15 - 1);
   const configs = parseKeyValues('config', repeated.config);
-  return withBroker(flags.bootstrap ?? DEFAULT_BOOTSTRAP, async (connection) => {
+  return withBroker(flags.bootstrap ?? DEFAULT_BOOTSTRAP, flags, async (connection) => {
     const response = await connection.request(ApiKey.CreateTopics, 7, {
       topics: [{ name, numPartitions, replicationFactor, assignments: [], configs }],
       timeoutMs: 30_000,
@@ -204,7 +214,7 @@ async function create(argv: string[]): Promise<number> {
 async function list(argv: string[]): Promise<number> {
   const { positionals, flags } = parseOptions(argv, [], ['all']);
   if (positionals.length > 0) throw new UsageError(`unexpected argument "${positionals[0]}"`);
-  return withBroker(flags.bootstrap ?? DEFAULT_BOOTSTRAP, async (connection) => {
+  return withBroker(flags.bootstrap ?? DEFAULT_BOOTSTRAP, flags, async (connection) => {
     const answer = await metadata(connection, null);
     const topics = answer.topics
       .filter((t) => flags.all === 'true' || !t.isInternal)
@@ -268,7 +278,7 @@ async function describe(argv: string[]): Promise<number> {
   const { positionals, flags } = parseOptions(argv, [], ['all-configs']);
   const name = oneTopic('describe', positionals);
   const bootstrap = flags.bootstrap ?? DEFAULT_BOOTSTRAP;
-  return withBroker(bootstrap, async (connection) => {
+  return withBroker(bootstrap, flags, async (connection) => {
     const answer = await metadata(connection, [name]);
     const topic = answer.topics[0];
     if (!topic) throw new CliError(`topic ${name}: the broker gave no answer for the topic`);
@@ -350,7 +360,7 @@ async function describe(argv: string[]): Promise<number> {
 async function remove(argv: string[]): Promise<number> {
   const { positionals, flags } = parseOptions(argv, [], []);
   const name = oneTopic('delete', positionals);
-  return withBroker(flags.bootstrap ?? DEFAULT_BOOTSTRAP, async (connection) => {
+  return withBroker(flags.bootstrap ?? DEFAULT_BOOTSTRAP, flags, async (connection) => {
     const response = await connection.request(ApiKey.DeleteTopics, 6, {
       topics: [{ name, topicId: ZERO_UUID }],
       timeoutMs: 30_000,
@@ -372,7 +382,7 @@ async function alterConfig(argv: string[]): Promise<number> {
   if (sets.length === 0 && repeated.delete.length === 0)
     throw new UsageError('alter-config needs at least one --set k=v or --delete k');
   const bootstrap = flags.bootstrap ?? DEFAULT_BOOTSTRAP;
-  return withBroker(bootstrap, async (connection) => {
+  return withBroker(bootstrap, flags, async (connection) => {
     const configs = [
       ...sets.map((c) => ({ name: c.name, configOperation: 0, value: c.value })),
       ...repeated.delete.map((key) => ({ name: key, configOperation: 1, value: null })),

@@ -11,7 +11,8 @@
 import { allApis, type RequestInput, type Response } from '../../protocol/apis';
 import { ErrorCode, errorInfo } from '../../protocol/errors';
 import type { Logger } from '../logger';
-import { ConnectionOptions, KafkaConnection } from '../net/kafka-connection';
+import { AuthenticationFailedError, ConnectionOptions, KafkaConnection } from '../net/kafka-connection';
+import type { ClientSecurity } from '../security/client-config';
 import { ApiKey } from '../../protocol/api-keys';
 
 export interface ClientOptions {
@@ -30,6 +31,8 @@ export interface ClientOptions {
   logger?: ClientLogger;
   /** Called with the same failures and what was being done. */
   onError?: (error: unknown, context: string) => void;
+  /** TLS and SASL for every broker connection (see src/security/client-config.ts); default PLAINTEXT. */
+  security?: ClientSecurity;
 }
 
 /** The part of src/logger.ts's Logger the client uses (a Logger from createLogger fits). */
@@ -83,6 +86,8 @@ export class KafkaError extends Error {
 /** Connection-level failures (refused, reset, timed out) may succeed on another try. */
 export function isRetriableError(error: unknown): boolean {
   if (error instanceof KafkaError) return error.retriable;
+  // Wrong credentials stay wrong: asking again only fills the broker's log.
+  if (error instanceof AuthenticationFailedError) return false;
   return error instanceof Error;
 }
 
@@ -129,6 +134,12 @@ export class BrokerConnection {
 
   /** ApiVersions v3 (falling back to v0 when the broker refuses it, as KIP-511 allows). */
   async negotiate(): Promise<void> {
+    // A SASL connection asked before authenticating; the answer holds after it too.
+    const known = this.connection.apiVersions;
+    if (known) {
+      this.learn(known);
+      return;
+    }
     let answer = await this.connection.request(ApiKey.ApiVersions, 3, {
       clientSoftwareName: 'brook-client',
       clientSoftwareVersion: '0.1.0',
@@ -136,7 +147,11 @@ export class BrokerConnection {
     if (answer.errorCode === ErrorCode.UNSUPPORTED_VERSION)
       answer = await this.connection.request(ApiKey.ApiVersions, 0, {});
     if (answer.errorCode !== ErrorCode.NONE) throw new KafkaError(answer.errorCode, `ApiVersions at ${this.address}`);
-    for (const range of answer.apiKeys as { apiKey: number; minVersion: number; maxVersion: number }[]) {
+    this.learn(answer.apiKeys);
+  }
+
+  private learn(ranges: { apiKey: number; minVersion: number; maxVersion: number }[]): void {
+    for (const range of ranges) {
       const ours = CLIENT_RANGES.get(range.apiKey);
       if (!ours) continue;
       const version = Math.min(ours.max, range.maxVersion);
@@ -249,6 +264,7 @@ export class Cluster {
       clientId: this.clientId,
       requestTimeoutMs: this.options.requestTimeoutMs ?? 30_000,
       connectTimeoutMs: this.options.connectTimeoutMs ?? 10_000,
+      security: this.options.security,
     });
   }
 
@@ -266,6 +282,8 @@ export class Cluster {
         this.bootstrapConnection = attempt;
         return broker;
       } catch (error) {
+        // Refused credentials are the answer, not a reachability problem.
+        if (error instanceof AuthenticationFailedError) throw error;
         lastError = error;
       }
     }

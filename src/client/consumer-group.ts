@@ -111,6 +111,7 @@ export class GroupMember {
       clientId: this.cluster.clientId,
       requestTimeoutMs: Math.max(this.options.requestTimeoutMs ?? 30_000, rebalanceTimeoutMs + 5000),
       connectTimeoutMs: this.options.connectTimeoutMs ?? 10_000,
+      security: this.options.security,
     });
   }
 

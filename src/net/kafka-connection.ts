@@ -1,14 +1,23 @@
 // One client socket to one broker: pipelined requests matched to responses by
 // correlation id, with a timeout on every request. This is the base of the bundled client
 // and of the benchmark load generator (which pre-encodes frames and uses `sendFrame`).
+// With a ClientSecurity it runs over TLS and/or authenticates with SASL before any other
+// request (ApiVersions, SaslHandshake v1, SaslAuthenticate), and re-authenticates in band
+// before the broker's session lifetime runs out (KIP-368).
 
 import * as net from 'node:net';
+import * as tls from 'node:tls';
 import type { ApiKey } from '../../protocol/api-keys';
 import type { RequestInput, Response } from '../../protocol/apis';
 import { requestCodec, responseCodec } from '../../protocol/codec';
 import { encodeRequestFrameParts, FrameAssembler, frameReads } from '../../protocol/frame';
 import { decodeResponseHeader, responseHeaderVersion } from '../../protocol/header';
 import { Reader } from '../../protocol/primitives';
+import { type ClientSecurity, type ClientTls } from '../security/client-config';
+import { usesSasl, usesTls } from '../security/principal';
+import { authenticateSasl, type ApiVersionRange, type SaslSession } from './sasl-authenticate';
+
+export { AuthenticationFailedError } from './sasl-authenticate';
 
 export interface ConnectionOptions {
   host: string;
@@ -17,6 +26,8 @@ export interface ConnectionOptions {
   requestTimeoutMs?: number;
   connectTimeoutMs?: number;
   maxFrameBytes?: number;
+  /** TLS and SASL settings; default PLAINTEXT. */
+  security?: ClientSecurity;
 }
 
 interface Waiting {
@@ -31,12 +42,40 @@ export class KafkaConnection {
   private readonly waiting = new Map<number, Waiting>();
   private readonly assembler: FrameAssembler;
   private closedError: Error | null = null;
+  /** Set while a re-authentication runs: requests wait for it (the broker reads SASL frames then). */
+  private reauthenticating: Promise<void> | null = null;
+  private reauthTimer: NodeJS.Timeout | null = null;
+  private session: SaslSession | null = null;
+  /** The broker's API versions when a SASL connection asked for them before authenticating. */
+  apiVersions: ApiVersionRange[] | null = null;
 
   constructor(private readonly options: ConnectionOptions) {
     this.assembler = new FrameAssembler(options.maxFrameBytes ?? 256 * 1024 * 1024);
   }
 
-  connect(): Promise<void> {
+  private get address(): string {
+    return `${this.options.host}:${this.options.port}`;
+  }
+
+  /** Opens the socket (TLS when the protocol says so) and authenticates when it uses SASL. */
+  async connect(): Promise<void> {
+    const security = this.options.security;
+    if (security && usesTls(security.protocol)) await this.openTls(security.tls ?? {});
+    else await this.openPlain();
+    if (security && usesSasl(security.protocol)) {
+      if (!security.sasl) throw new Error(`${security.protocol} to ${this.address}: no SASL mechanism configured`);
+      try {
+        this.session = await authenticateSasl(this.saslChannel(), security.sasl, this.address, true);
+        this.apiVersions = this.session.apiVersions;
+        this.scheduleReauthentication();
+      } catch (error) {
+        this.close();
+        throw error;
+      }
+    }
+  }
+
+  private openPlain(): Promise<void> {
     return new Promise((resolve, reject) => {
       // Responses are read through the assembler (see protocol/frame.ts): a large fetch
       // response lands in its own buffer with no per-read allocation or joining copy.
@@ -51,7 +90,7 @@ export class KafkaConnection {
       const socket = net.connect({ host: this.options.host, port: this.options.port, noDelay: true, onread });
       const timer = setTimeout(() => {
         socket.destroy();
-        reject(new Error(`connect to ${this.options.host}:${this.options.port} timed out`));
+        reject(new Error(`connect to ${this.address} timed out`));
       }, this.options.connectTimeoutMs ?? 10_000);
       socket.once('connect', () => {
         clearTimeout(timer);
@@ -65,6 +104,121 @@ export class KafkaConnection {
       socket.on('close', () => this.failAll(new Error('connection closed')));
       socket.on('error', () => undefined);
     });
+  }
+
+  /**
+   * TLS: the chain is always verified (against `ca`, or Node's trust store); the broker's
+   * name is checked unless `checkHostname` is false. Decrypted bytes arrive as 'data'
+   * chunks and are fed to the same assembler as plaintext reads.
+   */
+  private openTls(settings: ClientTls): Promise<void> {
+    return new Promise((resolve, reject) => {
+      const host = this.options.host;
+      const servername = settings.servername ?? (net.isIP(host) ? undefined : host);
+      const options: tls.ConnectionOptions = {
+        host,
+        port: this.options.port,
+        servername,
+        ca: settings.ca,
+        cert: settings.cert,
+        key: settings.key,
+        passphrase: settings.passphrase,
+        rejectUnauthorized: true,
+      };
+      if (settings.checkHostname === false) options.checkServerIdentity = () => undefined;
+      const socket = tls.connect(options);
+      socket.setNoDelay(true);
+      let settled = false;
+      const fail = (error: Error) => {
+        if (settled) return;
+        settled = true;
+        clearTimeout(timer);
+        socket.destroy();
+        reject(error);
+      };
+      const timer = setTimeout(
+        () => fail(new Error(`TLS connect to ${this.address} timed out (is it a TLS listener?)`)),
+        this.options.connectTimeoutMs ?? 10_000,
+      );
+      socket.once('secureConnect', () => {
+        if (settled) return;
+        settled = true;
+        clearTimeout(timer);
+        this.socket = socket;
+        resolve();
+      });
+      socket.once('error', (error: NodeJS.ErrnoException) => fail(tlsConnectError(error, this.address)));
+      socket.once('close', () =>
+        fail(
+          new Error(
+            `TLS handshake with ${this.address} failed: the broker closed the connection (is it a TLS listener?)`,
+          ),
+        ),
+      );
+      socket.on('data', (chunk: Buffer) => {
+        let frames: Buffer[];
+        try {
+          frames = this.assembler.push(chunk);
+        } catch (error) {
+          this.failAll(error as Error);
+          socket.destroy();
+          return;
+        }
+        if (frames.length > 0) this.onFrames(frames);
+      });
+      socket.on('close', () => this.failAll(new Error('connection closed')));
+      socket.on('error', () => undefined);
+    });
+  }
+
+  /** How the SASL exchange reaches the socket: around the re-authentication gate. */
+  private saslChannel() {
+    return {
+      allocateCorrelationId: () => this.allocateCorrelationId(),
+      send: (frame: Buffer[], correlationId: number) => this.write(frame, correlationId),
+      request: <K extends ApiKey>(apiKey: K, apiVersion: number, body: RequestInput<K>) =>
+        this.encodeAndSend(apiKey, apiVersion, body, true) as Promise<Response<K>>,
+      clientId: this.options.clientId ?? 'brook',
+    };
+  }
+
+  /**
+   * KIP-368: re-authenticate at 85-95% of the session lifetime the broker gave (as Kafka's
+   * client does), in band. Requests sent meanwhile wait; those in flight complete normally.
+   */
+  private scheduleReauthentication(): void {
+    const lifetimeMs = this.session?.sessionLifetimeMs ?? 0;
+    if (lifetimeMs <= 0 || this.closedError) return;
+    const delayMs = Math.max(REAUTHENTICATION_DELAY_MIN_MS, Math.floor(lifetimeMs * (0.85 + Math.random() * 0.1)));
+    this.reauthTimer = setTimeout(() => {
+      this.reauthTimer = null;
+      this.reauthenticate();
+    }, delayMs);
+    this.reauthTimer.unref();
+  }
+
+  private reauthenticate(): void {
+    const sasl = this.options.security?.sasl;
+    if (!sasl || !this.isOpen) return;
+    const run = authenticateSasl(this.saslChannel(), sasl, this.address, false, this.session).then(
+      (session) => {
+        this.session = session;
+        this.reauthenticating = null;
+        this.scheduleReauthentication();
+      },
+      (error: Error) => {
+        // The broker closes a connection whose session expired: fail it now, with the reason.
+        this.reauthenticating = null;
+        this.failAll(new Error(`re-authentication with ${this.address} failed: ${error.message}`));
+        this.socket?.destroy();
+      },
+    );
+    this.reauthenticating = run;
+  }
+
+  /** How many times this connection re-authenticated (for tests and metrics). */
+  get reauthentications(): number {
+    return this.session?.reauthentications ?? 0;
   }
 
   private onFrames(frames: Buffer[]): boolean {
@@ -85,7 +239,9 @@ export class KafkaConnection {
   }
 
   private failAll(error: Error): void {
-    this.closedError = error;
+    if (this.reauthTimer) clearTimeout(this.reauthTimer);
+    this.reauthTimer = null;
+    this.closedError ??= error;
     for (const [, waiting] of this.waiting) {
       if (waiting.timer) clearTimeout(waiting.timer);
       waiting.reject(error);
@@ -113,9 +269,15 @@ export class KafkaConnection {
    * positioned at the start of the response (its header still unread).
    */
   sendFrame(frame: Buffer | Buffer[], correlationId: number, expectResponse = true): Promise<Reader> {
+    const parts = Array.isArray(frame) ? frame : [frame];
+    const gate = this.reauthenticating;
+    if (gate) return gate.then(() => this.write(parts, correlationId, expectResponse));
+    return this.write(parts, correlationId, expectResponse);
+  }
+
+  private write(parts: Buffer[], correlationId: number, expectResponse = true): Promise<Reader> {
     const socket = this.socket;
     if (!socket || this.closedError) return Promise.reject(this.closedError ?? new Error('not connected'));
-    const parts = Array.isArray(frame) ? frame : [frame];
     if (!expectResponse) {
       for (const part of parts) socket.write(part);
       return Promise.resolve(new Reader(Buffer.alloc(0)));
@@ -151,11 +313,21 @@ export class KafkaConnection {
     body: RequestInput<K>,
     expectResponse: boolean,
   ): Promise<Response<K> | undefined>;
-  async request<K extends ApiKey>(
+  request<K extends ApiKey>(
     apiKey: K,
     apiVersion: number,
     body: RequestInput<K>,
     expectResponse = true,
+  ): Promise<Response<K> | undefined> {
+    return this.encodeAndSend(apiKey, apiVersion, body, expectResponse, true);
+  }
+
+  private async encodeAndSend<K extends ApiKey>(
+    apiKey: K,
+    apiVersion: number,
+    body: RequestInput<K>,
+    expectResponse: boolean,
+    gated = false,
   ): Promise<Response<K> | undefined> {
     const correlationId = this.allocateCorrelationId();
     const frame = encodeRequestFrameParts(
@@ -163,14 +335,34 @@ export class KafkaConnection {
       requestCodec(apiKey, apiVersion),
       body,
     );
-    const reader = await this.sendFrame(frame, correlationId, expectResponse);
+    const reader = gated
+      ? await this.sendFrame(frame, correlationId, expectResponse)
+      : await this.write(frame, correlationId, expectResponse);
     if (!expectResponse) return undefined;
     decodeResponseHeader(reader, responseHeaderVersion(apiKey, apiVersion));
     return responseCodec(apiKey, apiVersion).decode(reader);
   }
 
   close(): void {
+    if (this.reauthTimer) clearTimeout(this.reauthTimer);
+    this.reauthTimer = null;
     this.socket?.destroy();
     this.socket = null;
   }
+}
+
+/** Re-authentication never runs sooner than this after the last one (a tiny lifetime is no storm). */
+const REAUTHENTICATION_DELAY_MIN_MS = 100;
+
+/** A TLS connect failure said plainly: what failed, and the likely cause. */
+function tlsConnectError(error: NodeJS.ErrnoException, address: string): Error {
+  const code = error.code ?? '';
+  let hint = '';
+  if (code === 'ECONNRESET' || code === 'EPROTO' || /wrong version number|packet length too long/i.test(error.message))
+    hint = ' (is it a TLS listener? the broker did not answer the TLS handshake)';
+  else if (/CERT|SELF_SIGNED|UNABLE_TO_VERIFY|ERR_TLS_CERT_ALTNAME/.test(code))
+    hint = " (check ssl.ca.location / ssl.truststore.location, or the broker certificate's names)";
+  const wrapped = new Error(`TLS connect to ${address} failed: ${error.message}${hint}`);
+  (wrapped as NodeJS.ErrnoException).code = code || undefined;
+  return wrapped;
 }
