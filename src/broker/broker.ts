@@ -28,6 +28,7 @@ import { BrokerLifecycle } from '../controller/broker-lifecycle';
 import type { ScramSettings } from '../controller/scram-users';
 import { ReplicaManager } from '../replica/replica-manager';
 import { KafkaConnection } from '../net/kafka-connection';
+import type { ClientSecurity } from '../security/client-config';
 import { checkMetaProperties } from './meta-properties';
 import { MetadataPublisher } from './metadata-publisher';
 import { FetchSessionCache } from './fetch-sessions';
@@ -101,6 +102,13 @@ export interface BrokerSettings {
   controllerClusterSecret?: Buffer | null;
   /** The controller listener's TLS when it is SSL or SASL_SSL: membership by certificate (quorum.ts). */
   controllerTls?: ControllerListenerTls | null;
+  /**
+   * TLS and SASL of this broker's connections to other brokers (follower fetches, forwarded
+   * admin requests): the inter-broker listener's, from interBrokerClientSecurity. PLAINTEXT when absent.
+   */
+  interBrokerSecurity?: ClientSecurity;
+  /** TLS of connections to other nodes' controller ports, from controllerClientSecurity. */
+  controllerSecurity?: ClientSecurity;
   /**
    * The metadata quorum's storage failed and it stopped (fail-stop). By default the error is
    * rethrown outside any handler, so the server's process guards log it and exit non-zero.
@@ -199,6 +207,7 @@ export class Broker {
       raftMaxAppendBytes: settings.raftMaxAppendBytes,
       clusterSecret: settings.controllerClusterSecret ?? null,
       controllerTls: settings.controllerTls ?? null,
+      controllerSecurity: settings.controllerSecurity,
       onFatal:
         settings.onFatal ??
         ((error) =>
@@ -216,6 +225,7 @@ export class Broker {
         lagTimeMaxMs: settings.replica?.lagTimeMaxMs ?? 30_000,
         fetchWaitMaxMs: settings.replica?.fetchWaitMaxMs ?? 500,
         fetchMaxBytes: settings.replica?.fetchMaxBytes ?? 1024 * 1024,
+        clientSecurity: settings.interBrokerSecurity,
       },
       {
         image: () => this.quorum.image,
@@ -522,6 +532,7 @@ export class Broker {
       clientId: `forward-${this.nodeId}`,
       requestTimeoutMs: 30_000,
       connectTimeoutMs: 5000,
+      security: this.settings.interBrokerSecurity,
     });
     try {
       await connection.connect();

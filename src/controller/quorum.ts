@@ -42,6 +42,7 @@ import {
 import { KafkaListener } from '../net/kafka-listener';
 import { ConnectionOptions, KafkaConnection } from '../net/kafka-connection';
 import { ControllerListenerTls, controllerSecurityProblem } from './controller-listener-tls';
+import type { ClientSecurity } from '../security/client-config';
 import { ControllerPortDispatcher, ControllerRequests, LifecycleRequest, MembershipAnswer } from './controller-port';
 import {
   Controller,
@@ -107,6 +108,8 @@ export interface QuorumOptions {
    * connection this node makes to a controller port presents this node's certificate.
    */
   controllerTls?: ControllerListenerTls | null;
+  /** TLS of outgoing controller-port connections (controller listener's protocol); PLAINTEXT when absent. */
+  controllerSecurity?: ClientSecurity;
   /** The Raft storage failed: the node must stop (fail-stop); called once. */
   onFatal?: (error: Error) => void;
   logger: Logger;
@@ -412,7 +415,10 @@ export class MetadataQuorum implements ControllerRequests {
    * (`nodeId`: the node expected there, null for any).
    */
   openControllerConnection(options: ConnectionOptions, nodeId: number | null): Promise<KafkaConnection> {
-    return connectController(options, this.auth, { clusterId: this.options.clusterId, nodeId });
+    return connectController({ ...options, security: options.security ?? this.options.controllerSecurity }, this.auth, {
+      clusterId: this.options.clusterId,
+      nodeId,
+    });
   }
 
   async start(): Promise<number> {
@@ -428,6 +434,7 @@ export class MetadataQuorum implements ControllerRequests {
       (id) => this.endpointOf(id),
       options.logger,
       this.auth,
+      options.controllerSecurity,
     );
     this.driver = new RaftDriver({
       id: options.nodeId,

@@ -19,6 +19,7 @@ import { requestCodec, responseCodec } from '../../protocol/codec';
 import { encodeResponseFrame } from '../../protocol/frame';
 import { Reader } from '../../protocol/primitives';
 import { KafkaConnection } from '../net/kafka-connection';
+import type { ClientSecurity } from '../security/client-config';
 import { Logger } from '../logger';
 import { Connection, Dispatcher, DispatchResult } from '../net/connection';
 import { decodeSnapshotStream, encodeSnapshotStream } from './quorum-storage';
@@ -99,6 +100,8 @@ export class TcpRaftTransport implements RaftTransport {
     private readonly logger: Logger,
     /** The cluster secret or certificate and this node's id; null when neither is configured. */
     private readonly auth: ControllerAuth | null = null,
+    /** TLS of the connections (the controller listener's protocol); PLAINTEXT when absent. */
+    private readonly security?: ClientSecurity,
   ) {}
 
   attach(driver: RaftDriver): void {
@@ -132,6 +135,7 @@ export class TcpRaftTransport implements RaftTransport {
         clientId: `raft-${this.selfId}`,
         requestTimeoutMs: 5000,
         connectTimeoutMs: 2000,
+        security: this.security,
       },
       this.auth,
       { clusterId: this.clusterId, nodeId: peer.id },

@@ -92,6 +92,7 @@ export class FollowerFetcher {
       clientId: `replica-${this.manager.settings.nodeId}`,
       requestTimeoutMs: this.manager.settings.fetchWaitMaxMs + 10_000,
       connectTimeoutMs: 2000,
+      security: this.manager.settings.clientSecurity,
     });
     await connection.connect();
     // A reserved broker slot admits a connection whose first request is a follower's Fetch

@@ -14,6 +14,7 @@ import { isIP } from 'node:net';
 import { ErrorCode } from '../../protocol/errors';
 import type { MetadataImage, PartitionInfo } from '../controller/metadata-image';
 import type { EpochEnd } from '../log/leader-epoch-cache';
+import type { ClientSecurity } from '../security/client-config';
 import type { LogManager } from '../log/log-manager';
 import type { PartitionLog } from '../log/partition-log';
 import { Logger } from '../logger';
@@ -28,6 +29,8 @@ export interface ReplicaSettings {
   fetchWaitMaxMs: number;
   /** replica.fetch.max.bytes, per partition. */
   fetchMaxBytes: number;
+  /** TLS and SASL of connections to leaders: the inter-broker listener's (default PLAINTEXT). */
+  clientSecurity?: ClientSecurity;
 }
 
 export interface ReplicaHost {

@@ -31,6 +31,7 @@ import { JwtConfigError } from '../security/jwt';
 import { ConfigError } from '../config/config';
 import { brokerTopicDefaults, logManagerOptions } from './settings';
 import { BOOTSTRAP_SCRAM_USERS_KEY, parseBootstrapScramUsers } from './scram-bootstrap';
+import { controllerClientSecurity, interBrokerClientSecurity } from '../security/client-config';
 
 /** How long a failed start waits for what it started to stop. */
 const STARTUP_CLEANUP_MS = 5000;
@@ -206,6 +207,9 @@ export async function startBroker(
   const imageCredentials: CredentialStore = {
     scramCredential: (user, mechanism) => broker?.quorum.image.scramCredential(user, mechanism),
   };
+  // The broker's own client settings, checked before anything opens (a ConfigError names the key).
+  const interBrokerSecurity = interBrokerClientSecurity(config);
+  const controllerSecurity = controllerClientSecurity(config);
   const credentials = options.kafkaListenerSecurity?.credentials ?? imageCredentials;
   const sasls: (SaslListener | undefined)[] = [];
   try {
@@ -221,6 +225,8 @@ export async function startBroker(
   const logs = new LogManager(logOptions);
   logs.open();
   const settings: BrokerSettings = {
+    interBrokerSecurity,
+    controllerSecurity,
     nodeId: config.nodeId,
     host: config.advertise?.host ?? config.listen.host,
     port: config.advertise?.port ?? config.listen.port,
