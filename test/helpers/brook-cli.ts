@@ -12,9 +12,12 @@ export interface BrookRun {
   stderr: string;
 }
 
-export function runBrook(args: string[], options: { input?: string; timeoutMs?: number } = {}): Promise<BrookRun> {
+export function runBrook(
+  args: string[],
+  options: { input?: string; timeoutMs?: number; env?: NodeJS.ProcessEnv } = {},
+): Promise<BrookRun> {
   return new Promise((resolve) => {
-    const child = spawn(process.execPath, [BROOK, ...args]);
+    const child = spawn(process.execPath, [BROOK, ...args], options.env ? { env: options.env } : {});
     let stdout = '';
     let stderr = '';
     child.stdout.on('data', (c) => (stdout += c));
