@@ -455,7 +455,9 @@ export function controllerClientSecurity(config: Pick<BrokerConfig, 'securityKey
   const keys = config.securityKeys;
   const name = keys['controller.listener.names']?.split(',')[0]?.trim().toUpperCase();
   if (!name) return PLAINTEXT_CLIENT;
-  const protocol = protocolMap(keys).get(name) ?? (name === 'CONTROLLER' ? 'PLAINTEXT' : undefined);
+  // As Kafka does: without an explicit map, a controller listener is PLAINTEXT.
+  const explicit = (keys['listener.security.protocol.map'] ?? '').trim() !== '';
+  const protocol = protocolMap(keys).get(name) ?? (explicit ? undefined : 'PLAINTEXT');
   if (!protocol) throw new ConfigError(`controller listener ${name} has no entry in listener.security.protocol.map`);
   if (!usesTls(protocol)) return PLAINTEXT_CLIENT;
   return { protocol: 'SSL', tls: brokerClientTls(listenerKeys(keys, name), `controller listener ${name}`) };
