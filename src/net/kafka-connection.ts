@@ -351,8 +351,11 @@ export class KafkaConnection {
   }
 }
 
-/** Re-authentication never runs sooner than this after the last one (a tiny lifetime is no storm). */
-const REAUTHENTICATION_DELAY_MIN_MS = 100;
+/**
+ * Re-authentication never runs sooner than this after the last one: Kafka's broker refuses
+ * more than one a second per connection (KafkaChannel's MIN_REAUTH_INTERVAL_ONE_SECOND_NANOS).
+ */
+const REAUTHENTICATION_DELAY_MIN_MS = 1000;
 
 /** A TLS connect failure said plainly: what failed, and the likely cause. */
 function tlsConnectError(error: NodeJS.ErrnoException, address: string): Error {
