@@ -31,6 +31,7 @@ import { isLoopbackHost } from './host-guard';
 import { httpTlsMaterial, serveTlsMaterial } from './http-tls';
 import type { TlsMaterial } from '../security/tls';
 import { HttpAccess } from './request-auth';
+import type { ClientSecurity } from '../security/client-config';
 
 /** Open HTTP connections at most (the Kafka listener has its own limit). */
 const HTTP_CONNECTIONS_MAX = 1000;
@@ -51,6 +52,8 @@ export interface HttpServerOptions {
   broker: Broker;
   /** host:port of this node's Kafka listener, for the bundled clients (asked at first use). */
   kafkaBootstrap: () => string;
+  /** TLS and SASL of those clients (the broker's inter-broker client settings); PLAINTEXT when absent. */
+  kafkaSecurity?: ClientSecurity;
   /** Open Kafka connections (for /metrics and the live stats). */
   connections: () => number;
   /** True once the Kafka listener is bound (readiness waits for it). */
@@ -87,7 +90,7 @@ export class HttpServer {
     const logger = options.logger.child({ component: 'http' });
     this.context = {
       broker: options.broker,
-      clients: new KafkaClients(options.kafkaBootstrap),
+      clients: new KafkaClients(options.kafkaBootstrap, options.kafkaSecurity),
       metrics,
       logger,
     };
@@ -132,6 +135,7 @@ export class HttpServer {
       stats: () => ({ ...metrics.stats(), brokers: brokersSummary(options.broker) }),
       onStats: (listener) => metrics.onStats(listener),
       bootstrap: options.kafkaBootstrap,
+      security: options.kafkaSecurity,
       logger: this.context.logger,
     });
     this.server.on('upgrade', (req, socket, head) => void this.upgrade(req, socket, head));

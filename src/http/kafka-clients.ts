@@ -5,6 +5,7 @@
 
 import { Admin } from '../client/admin';
 import { Producer } from '../client/producer';
+import type { ClientSecurity } from '../security/client-config';
 
 /** Timeouts of the HTTP API's clients: an HTTP request should fail well before 30 s. */
 const CLIENT_REQUEST_TIMEOUT_MS = 15_000;
@@ -19,7 +20,10 @@ export class KafkaClients {
   private readonly producers = new Map<Acks, Producer>();
   private closed = false;
 
-  constructor(private readonly bootstrap: () => string) {}
+  constructor(
+    private readonly bootstrap: () => string,
+    private readonly security?: ClientSecurity,
+  ) {}
 
   private options(clientId: string) {
     return {
@@ -27,6 +31,7 @@ export class KafkaClients {
       clientId,
       requestTimeoutMs: CLIENT_REQUEST_TIMEOUT_MS,
       connectTimeoutMs: 5000,
+      security: this.security,
     };
   }
 

@@ -12,6 +12,7 @@ import type { Broker } from '../broker/broker';
 import { Consumer, ConsumerRecord } from '../client/consumer';
 import { Logger } from '../logger';
 import { decodeOutput, Encoding } from './record-format';
+import type { ClientSecurity } from '../security/client-config';
 
 /** Where the WebSocket is served. */
 export const LIVE_PATH = '/api/v1/live';
@@ -53,6 +54,8 @@ export interface LiveOptions {
   onStats?: (listener: () => void) => () => void;
   /** host:port of this node's Kafka listener, which tails read from. */
   bootstrap: () => string;
+  /** TLS and SASL of the tail consumers; PLAINTEXT when absent. */
+  security?: ClientSecurity;
   logger: Logger;
   statsIntervalMs?: number;
   tailPushIntervalMs?: number;
@@ -297,6 +300,7 @@ export class LiveServer {
     const consumer = new Consumer({
       bootstrap: [this.options.bootstrap()],
       clientId: 'brook-console-tail',
+      security: this.options.security,
       maxWaitMs: 500,
       requestTimeoutMs: 10_000,
       maxPartitionBytes: 256 * 1024,

@@ -322,6 +322,7 @@ export async function startBroker(
         const local = localAddress({ host: interBroker.host, port: boundPorts[interBrokerIndex] });
         return `${local.host}:${local.port}`;
       },
+      kafkaSecurity: interBrokerSecurity,
       connections: () => listeners.reduce((sum, l) => sum + l.connectionCount, 0),
       kafkaListening: () => kafkaBound,
       logger,
