@@ -174,11 +174,8 @@ export class KafkaConnection {
   /** How the SASL exchange reaches the socket: around the re-authentication gate. */
   private saslChannel() {
     return {
-      allocateCorrelationId: () => this.allocateCorrelationId(),
-      send: (frame: Buffer[], correlationId: number) => this.write(frame, correlationId),
       request: <K extends ApiKey>(apiKey: K, apiVersion: number, body: RequestInput<K>) =>
         this.encodeAndSend(apiKey, apiVersion, body, true) as Promise<Response<K>>,
-      clientId: this.options.clientId ?? 'brook',
     };
   }
 

@@ -2,19 +2,12 @@
 // the SaslHandshake and SaslAuthenticate versions), SaslHandshake v1 naming the mechanism,
 // then SaslAuthenticate rounds carrying the mechanism's messages until it is done. Re-
 // authentication (KIP-368) repeats the handshake and the rounds on the same connection.
-// SaslHandshake and SaslAuthenticate are encoded here directly: they are small, fixed
-// messages, and the client needs no broker-side schema for them.
 
 import { ApiKey } from '../../protocol/api-keys';
 import type { RequestInput, Response } from '../../protocol/apis';
 import { ErrorCode, errorInfo } from '../../protocol/errors';
-import { SIZE_PREFIX_BYTES } from '../../protocol/frame';
-import { readTaggedFields } from '../../protocol/codec';
-import { Reader, Writer } from '../../protocol/primitives';
 import { createSaslExchange, SaslAuthenticationError, type ClientSasl } from '../security/sasl-client';
 
-const SASL_HANDSHAKE_KEY = 17;
-const SASL_AUTHENTICATE_KEY = 36;
 /** SaslHandshake v1 is what makes SaslAuthenticate the carrier (v0 sent raw tokens). */
 const SASL_HANDSHAKE_VERSION = 1;
 /** SaslAuthenticate v2 is flexible; v1 added the session lifetime. */
@@ -30,10 +23,7 @@ export interface ApiVersionRange {
 
 /** What the exchange needs from its connection (requests here bypass the re-authentication gate). */
 export interface SaslChannel {
-  allocateCorrelationId(): number;
-  send(frame: Buffer[], correlationId: number): Promise<Reader>;
   request<K extends ApiKey>(apiKey: K, apiVersion: number, body: RequestInput<K>): Promise<Response<K>>;
-  clientId: string;
 }
 
 export interface SaslSession {
@@ -84,8 +74,8 @@ export async function authenticateSasl(
       minVersion: range.minVersion,
       maxVersion: range.maxVersion,
     }));
-    const handshake = apiVersions.find((range) => range.apiKey === SASL_HANDSHAKE_KEY);
-    const authenticate = apiVersions.find((range) => range.apiKey === SASL_AUTHENTICATE_KEY);
+    const handshake = apiVersions.find((range) => range.apiKey === ApiKey.SaslHandshake);
+    const authenticate = apiVersions.find((range) => range.apiKey === ApiKey.SaslAuthenticate);
     if (!handshake || handshake.maxVersion < SASL_HANDSHAKE_VERSION || !authenticate)
       throw new AuthenticationFailedError(
         `the broker at ${address} does not serve SaslHandshake v1 and SaslAuthenticate: is this a SASL listener?`,
@@ -139,44 +129,17 @@ export async function authenticateSasl(
   };
 }
 
-function requestHeader(
-  writer: Writer,
-  apiKey: number,
-  apiVersion: number,
-  correlationId: number,
-  clientId: string,
-  flexible: boolean,
-) {
-  writer.int32(0);
-  writer.int16(apiKey).int16(apiVersion).int32(correlationId).nullableString(clientId);
-  if (flexible) writer.uvarint(0);
-}
-
-function finish(writer: Writer): Buffer[] {
-  writer.patchInt32(0, writer.length - SIZE_PREFIX_BYTES);
-  return writer.toBuffers();
-}
-
 async function handshake(channel: SaslChannel, mechanism: string, address: string): Promise<void> {
-  const correlationId = channel.allocateCorrelationId();
-  const writer = new Writer();
-  requestHeader(writer, SASL_HANDSHAKE_KEY, SASL_HANDSHAKE_VERSION, correlationId, channel.clientId, false);
-  writer.string(mechanism);
-  const reader = await channel.send(finish(writer), correlationId);
-  reader.int32();
-  const errorCode = reader.int16();
-  const count = reader.arrayLength(2) ?? 0;
-  const enabled: string[] = [];
-  for (let i = 0; i < count; i++) enabled.push(reader.string());
-  if (errorCode === ErrorCode.UNSUPPORTED_SASL_MECHANISM)
+  const answer = await channel.request(ApiKey.SaslHandshake, SASL_HANDSHAKE_VERSION, { mechanism });
+  if (answer.errorCode === ErrorCode.UNSUPPORTED_SASL_MECHANISM)
     throw new AuthenticationFailedError(
-      `the broker at ${address} does not enable SASL mechanism ${mechanism} (it enables: ${enabled.join(', ') || 'none'})`,
-      errorCode,
+      `the broker at ${address} does not enable SASL mechanism ${mechanism} (it enables: ${answer.mechanisms.join(', ') || 'none'})`,
+      answer.errorCode,
     );
-  if (errorCode !== ErrorCode.NONE)
+  if (answer.errorCode !== ErrorCode.NONE)
     throw new AuthenticationFailedError(
-      `SaslHandshake with ${address} failed: ${errorInfo(errorCode).name}`,
-      errorCode,
+      `SaslHandshake with ${address} failed: ${errorInfo(answer.errorCode).name}`,
+      answer.errorCode,
     );
 }
 
@@ -188,20 +151,11 @@ interface AuthenticateAnswer {
 }
 
 async function saslAuthenticate(channel: SaslChannel, version: number, authBytes: Buffer): Promise<AuthenticateAnswer> {
-  const flexible = version >= 2;
-  const correlationId = channel.allocateCorrelationId();
-  const writer = new Writer();
-  requestHeader(writer, SASL_AUTHENTICATE_KEY, version, correlationId, channel.clientId, flexible);
-  if (flexible) {
-    writer.uvarint(authBytes.length + 1).raw(authBytes);
-    writer.uvarint(0);
-  } else writer.int32(authBytes.length).raw(authBytes);
-  const reader = await channel.send(finish(writer), correlationId);
-  reader.int32();
-  if (flexible) readTaggedFields(reader, null, {});
-  const errorCode = reader.int16();
-  const errorMessage = flexible ? reader.compactNullableString() : reader.nullableString();
-  const bytes = (flexible ? reader.compactNullableBytes() : reader.nullableBytes()) ?? Buffer.alloc(0);
-  const sessionLifetimeMs = version >= 1 ? reader.int64() : 0;
-  return { errorCode, errorMessage, authBytes: bytes, sessionLifetimeMs };
+  const answer = await channel.request(ApiKey.SaslAuthenticate, version, { authBytes });
+  return {
+    errorCode: answer.errorCode,
+    errorMessage: answer.errorMessage ?? null,
+    authBytes: answer.authBytes ?? Buffer.alloc(0),
+    sessionLifetimeMs: Number(answer.sessionLifetimeMs ?? 0),
+  };
 }

@@ -14,7 +14,7 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import * as tls from 'node:tls';
 import { ApiKey } from '../../protocol/api-keys';
-import { readTaggedFields, requestCodec, responseCodec } from '../../protocol/codec';
+import { requestCodec, responseCodec } from '../../protocol/codec';
 import { encodeResponseFrame, FrameAssembler } from '../../protocol/frame';
 import { decodeRequestHeader } from '../../protocol/header';
 import { Reader, Writer } from '../../protocol/primitives';
@@ -193,8 +193,6 @@ export async function secureScriptedNode(options: SecureNodeOptions = {}): Promi
     }
     if (header.apiKey === SASL_AUTHENTICATE) {
       const flexible = header.apiVersion >= 2;
-      // v2 uses request header v2; without a schema for the key the header reader stops before its tags.
-      if (flexible && header.headerVersion < 2) readTaggedFields(reader, null, {});
       const authBytes = (flexible ? reader.compactNullableBytes() : reader.nullableBytes()) ?? Buffer.alloc(0);
       const outcome = authenticate(state, authBytes);
       if (outcome.error) node.failures++;
