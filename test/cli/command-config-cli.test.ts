@@ -9,10 +9,10 @@ import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { runBrook } from '../helpers/brook-cli';
-import { makeCertificate, secureScriptedNode, SecureNode } from '../helpers/secure-scripted-node';
+import { certFixture } from '../helpers/certs';
+import { secureScriptedNode, SecureNode } from '../helpers/secure-scripted-node';
 
-const certificate = makeCertificate('IP:127.0.0.1');
-if (!certificate) console.log('command-config-cli: openssl not found; skipped');
+const fixture = certFixture();
 const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'brook-command-config-'));
 let scripted: SecureNode | null = null;
 
@@ -23,13 +23,15 @@ function properties(name: string, lines: string[]): string {
 }
 
 test.before(async () => {
-  if (!certificate) return;
-  fs.writeFileSync(path.join(dir, 'ca.pem'), certificate.cert);
-  scripted = await secureScriptedNode({ tls: certificate, users: { admin: 'admin-secret' } });
+  fs.writeFileSync(path.join(dir, 'ca.pem'), fixture.ca.certPem);
+  scripted = await secureScriptedNode({
+    tls: { cert: fixture.server.certPem, key: fixture.server.keyPem },
+    users: { admin: 'admin-secret' },
+  });
 });
 
 test('brook topics list --command-config: SASL_SSL with SCRAM-SHA-512 from sasl.jaas.config', async () => {
-  if (!scripted) return;
+  assert.ok(scripted);
   const file = properties('client.properties', [
     'security.protocol=SASL_SSL',
     'sasl.mechanism=SCRAM-SHA-512',
@@ -47,7 +49,7 @@ test('brook topics list --command-config: SASL_SSL with SCRAM-SHA-512 from sasl.
 });
 
 test('BROOK_COMMAND_CONFIG names the file when the flag is absent', async () => {
-  if (!scripted) return;
+  assert.ok(scripted);
   const file = properties('env.properties', [
     'security.protocol=SASL_SSL',
     'sasl.mechanism=PLAIN',
@@ -64,7 +66,7 @@ test('BROOK_COMMAND_CONFIG names the file when the flag is absent', async () => 
 });
 
 test('a wrong password: exit 1, the broker message, no password, no retry storm', async () => {
-  if (!scripted) return;
+  assert.ok(scripted);
   const failuresBefore = scripted.failures;
   const file = properties('wrong.properties', [
     'security.protocol=SASL_SSL',

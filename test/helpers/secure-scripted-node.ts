@@ -6,12 +6,8 @@
 // (KIP-368), and a fixed Metadata answer naming itself. Requests before authentication
 // close the connection, as Kafka's broker does.
 
-import { execFileSync } from 'node:child_process';
 import * as crypto from 'node:crypto';
-import * as fs from 'node:fs';
 import * as net from 'node:net';
-import * as os from 'node:os';
-import * as path from 'node:path';
 import * as tls from 'node:tls';
 import { ApiKey } from '../../protocol/api-keys';
 import { requestCodec, responseCodec } from '../../protocol/codec';
@@ -21,47 +17,11 @@ import { Reader, Writer } from '../../protocol/primitives';
 import { deriveScramCredential, hash, hmac, ScramCredential, ScramMechanism } from '../../src/security/scram';
 
 export interface TestCertificate {
-  /** PEM of the self-signed certificate (also the client's CA). */
+  /** PEM of the server certificate and its key. */
   cert: string;
   key: string;
-}
-
-/** A self-signed P-256 certificate for `subjectAltName` (e.g. "IP:127.0.0.1"); null without openssl. */
-export function makeCertificate(subjectAltName: string): TestCertificate | null {
-  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'brook-test-cert-'));
-  try {
-    execFileSync(
-      'openssl',
-      [
-        'req',
-        '-x509',
-        '-newkey',
-        'ec',
-        '-pkeyopt',
-        'ec_paramgen_curve:P-256',
-        '-nodes',
-        '-keyout',
-        path.join(dir, 'key.pem'),
-        '-out',
-        path.join(dir, 'cert.pem'),
-        '-subj',
-        '/CN=brook-test',
-        '-days',
-        '1',
-        '-addext',
-        `subjectAltName=${subjectAltName}`,
-      ],
-      { stdio: 'ignore' },
-    );
-    return {
-      cert: fs.readFileSync(path.join(dir, 'cert.pem'), 'utf8'),
-      key: fs.readFileSync(path.join(dir, 'key.pem'), 'utf8'),
-    };
-  } catch {
-    return null;
-  } finally {
-    fs.rmSync(dir, { recursive: true, force: true });
-  }
+  /** When set, client certificates signed by this CA are required (ssl.client.auth=required). */
+  clientCa?: string;
 }
 
 export interface SecureNodeOptions {
@@ -88,6 +48,8 @@ export interface SecureNode {
   connections: number;
   /** API keys of the requests served after authentication, in order. */
   served: number[];
+  /** Subjects of the client certificates presented (TLS with clientCa). */
+  clientSubjects: string[];
   close(): void;
 }
 
@@ -121,12 +83,17 @@ export async function secureScriptedNode(options: SecureNodeOptions = {}): Promi
     failures: 0,
     connections: 0,
     served: [],
+    clientSubjects: [],
     close: () => undefined,
   };
   const sockets = new Set<net.Socket>();
 
   const onSocket = (socket: net.Socket) => {
     sockets.add(socket);
+    if (socket instanceof tls.TLSSocket && options.tls?.clientCa) {
+      const subject = socket.getPeerCertificate()?.subject;
+      if (subject) node.clientSubjects.push(`CN=${subject.CN}`);
+    }
     socket.on('close', () => sockets.delete(socket));
     socket.on('error', () => undefined);
     const state: ConnectionState = {
@@ -319,7 +286,16 @@ export async function secureScriptedNode(options: SecureNodeOptions = {}): Promi
   };
 
   const server = options.tls
-    ? tls.createServer({ cert: options.tls.cert, key: options.tls.key }, onSocket)
+    ? tls.createServer(
+        {
+          cert: options.tls.cert,
+          key: options.tls.key,
+          ca: options.tls.clientCa,
+          requestCert: options.tls.clientCa !== undefined,
+          rejectUnauthorized: options.tls.clientCa !== undefined,
+        },
+        onSocket,
+      )
     : net.createServer(onSocket);
   server.on('tlsClientError', () => undefined);
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));

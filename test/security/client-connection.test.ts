@@ -10,11 +10,19 @@ import { Cluster, isRetriableError } from '../../src/client/cluster';
 import { AuthenticationFailedError, KafkaConnection } from '../../src/net/kafka-connection';
 import type { ClientSecurity } from '../../src/security/client-config';
 import { ApiKey } from '../../protocol/api-keys';
-import { makeCertificate, secureScriptedNode, SecureNode } from '../helpers/secure-scripted-node';
+import { issueCertificate } from '../../src/security/certs';
+import { certFixture } from '../helpers/certs';
+import { secureScriptedNode, SecureNode } from '../helpers/secure-scripted-node';
 
-const certificate = makeCertificate('IP:127.0.0.1');
-const elsewhere = makeCertificate('DNS:elsewhere.example');
-if (!certificate || !elsewhere) console.log('client-connection: openssl not found; TLS cases skipped');
+const fixture = certFixture();
+const certificate = { cert: fixture.server.certPem, key: fixture.server.keyPem };
+const caPem = fixture.ca.certPem;
+const misnamedLeaf = issueCertificate(fixture.ca, {
+  subject: 'CN=elsewhere',
+  kind: 'server',
+  hosts: ['elsewhere.example'],
+});
+const elsewhere = { cert: misnamedLeaf.certPem, key: misnamedLeaf.keyPem };
 
 const nodes: SecureNode[] = [];
 async function node(options: Parameters<typeof secureScriptedNode>[0] = {}): Promise<SecureNode> {
@@ -145,26 +153,26 @@ test('re-authentication before the session lifetime ends, on the same connection
 });
 
 test('SASL_SSL: TLS with the CA, the hostname check on by default and off when asked', async () => {
-  if (!certificate || !elsewhere) return;
   const sasl = { mechanism: 'SCRAM-SHA-512' as const, username: 'admin', password: 'admin-secret' };
   const scripted = await node({ tls: certificate });
-  assert.equal(await metadataThrough(scripted.port, { protocol: 'SASL_SSL', sasl, tls: { ca: certificate.cert } }), [
-    'secured',
-  ]);
+  assert.equal(await metadataThrough(scripted.port, { protocol: 'SASL_SSL', sasl, tls: { ca: caPem } }), ['secured']);
   // Not trusted: the chain check always runs.
   const untrusted = await failure(() => metadataThrough(scripted.port, { protocol: 'SASL_SSL', sasl, tls: {} }));
-  assert.match(untrusted.message, /TLS connect to 127\.0\.0\.1:\d+ failed: self[- ]signed certificate/);
+  assert.match(
+    untrusted.message,
+    /TLS connect to 127\.0\.0\.1:\d+ failed: .*(self[- ]signed|unable to (get local issuer|verify the first certificate)).*check ssl.ca.location/,
+  );
 
   const misnamed = await node({ tls: elsewhere });
   const hostname = await failure(() =>
-    metadataThrough(misnamed.port, { protocol: 'SASL_SSL', sasl, tls: { ca: elsewhere.cert } }),
+    metadataThrough(misnamed.port, { protocol: 'SASL_SSL', sasl, tls: { ca: caPem } }),
   );
   assert.match(hostname.message, /TLS connect to .* failed: .*IP: 127\.0\.0\.1 is not in the cert's list/);
   assert.equal(
     await metadataThrough(misnamed.port, {
       protocol: 'SASL_SSL',
       sasl,
-      tls: { ca: elsewhere.cert, checkHostname: false },
+      tls: { ca: caPem, checkHostname: false },
     }),
     ['secured'],
   );
@@ -173,19 +181,29 @@ test('SASL_SSL: TLS with the CA, the hostname check on by default and off when a
     await metadataThrough(misnamed.port, {
       protocol: 'SASL_SSL',
       sasl,
-      tls: { ca: elsewhere.cert, servername: 'elsewhere.example' },
+      tls: { ca: caPem, servername: 'elsewhere.example' },
     }),
     ['secured'],
   );
 });
 
+test('SSL with a client certificate when the broker requires one (ssl.client.auth=required)', async () => {
+  const scripted = await node({ tls: { ...certificate, clientCa: caPem } });
+  const security: ClientSecurity = {
+    protocol: 'SASL_SSL',
+    sasl: { mechanism: 'PLAIN', username: 'admin', password: 'admin-secret' },
+    tls: { ca: caPem, cert: fixture.client.certPem, key: fixture.client.keyPem },
+  };
+  assert.equal(await metadataThrough(scripted.port, security), ['secured']);
+  assert.equal(scripted.clientSubjects, ['CN=alice']);
+  const without = await failure(() => metadataThrough(scripted.port, { ...security, tls: { ca: caPem } }));
+  assert.match(without.message, /127\.0\.0\.1:\d+/);
+});
+
 test('the wrong protocol for the port fails at once with a message that says so', async () => {
-  if (!certificate) return;
   const plaintext = await node();
   const started = Date.now();
-  const tlsToPlain = await failure(() =>
-    metadataThrough(plaintext.port, { protocol: 'SSL', tls: { ca: certificate.cert } }),
-  );
+  const tlsToPlain = await failure(() => metadataThrough(plaintext.port, { protocol: 'SSL', tls: { ca: caPem } }));
   assert.match(tlsToPlain.message, /TLS .*127\.0\.0\.1:\d+.*is it a TLS listener\?/);
   assert.ok(Date.now() - started < 2500, 'failed fast, not at a timeout');
 
