@@ -12,6 +12,7 @@ import { parseHostPort } from '../config/config';
 import { isScramMechanism, ScramMechanism, SCRAM_ITERATIONS_MAX, SCRAM_ITERATIONS_MIN } from '../security/scram';
 import { parseArgs, UsageError } from './args';
 import { cliError, CliError, connectBootstrap, table } from './admin-client';
+import { clientSecurity, CONNECTION_FLAGS, CONNECTION_HELP } from './connection-flags';
 
 export const USERS_HELP = `Usage:
   brook users list [NAME ...] [--bootstrap HOST:PORT] [--json]
@@ -24,7 +25,8 @@ names, only those users. set creates or changes the user's credential for one me
 from stdin when piped (its first line), else asked twice at the terminal without echo;
 it is never an argument. delete removes the user's credential for --mechanism, or all of
 the user's credentials without it. --bootstrap defaults to 127.0.0.1:9092.
-`;
+
+${CONNECTION_HELP}`;
 
 const DEFAULT_BOOTSTRAP = '127.0.0.1:9092';
 const DEFAULT_MECHANISM: ScramMechanism = 'SCRAM-SHA-512';
@@ -32,7 +34,7 @@ const DEFAULT_MECHANISM: ScramMechanism = 'SCRAM-SHA-512';
 const PASSWORD_BYTES_MAX = 1024;
 
 function options(argv: string[], valued: string[]) {
-  return parseArgs(argv, ['bootstrap', ...valued], ['json', 'help']);
+  return parseArgs(argv, ['bootstrap', ...CONNECTION_FLAGS, ...valued], ['json', 'help']);
 }
 
 function oneUser(verb: string, positionals: string[]): string {
@@ -129,8 +131,12 @@ function resultError(what: string, errorCode: number, errorMessage: string | nul
   return new CliError(`${what}: ${info.name} (${errorCode}): ${errorMessage || info.message}`);
 }
 
-async function withAdmin<T>(bootstrap: string, work: (admin: Admin) => Promise<T>): Promise<T> {
-  const client = await connectBootstrap(bootstrap);
+async function withAdmin<T>(
+  bootstrap: string,
+  flags: Record<string, string>,
+  work: (admin: Admin) => Promise<T>,
+): Promise<T> {
+  const client = await connectBootstrap(bootstrap, undefined, clientSecurity(flags));
   try {
     return await work(client.admin);
   } catch (error) {
@@ -142,7 +148,7 @@ async function withAdmin<T>(bootstrap: string, work: (admin: Admin) => Promise<T
 
 async function list(argv: string[]): Promise<number> {
   const { positionals, flags } = options(argv, []);
-  return withAdmin(flags.bootstrap ?? DEFAULT_BOOTSTRAP, async (admin) => {
+  return withAdmin(flags.bootstrap ?? DEFAULT_BOOTSTRAP, flags, async (admin) => {
     const users = await admin.describeUserScramCredentials(positionals);
     const rows = users.flatMap((u) => u.credentials.map((c) => [u.user, c.mechanism, c.iterations]));
     print(
@@ -163,7 +169,7 @@ async function set(argv: string[]): Promise<number> {
   // Checked before the password is asked, so that a typo in --bootstrap costs no typing.
   parseHostPort(bootstrap, '--bootstrap');
   const password = await readPassword(user);
-  return withAdmin(bootstrap, async (admin) => {
+  return withAdmin(bootstrap, flags, async (admin) => {
     const [result] = await admin.alterUserScramCredentials([{ kind: 'upsert', user, mechanism, password, iterations }]);
     if (!result) throw new CliError(`set ${mechanism} credential of ${user}: the broker gave no answer`);
     if (result.errorCode !== ErrorCode.NONE)
@@ -181,7 +187,7 @@ async function remove(argv: string[]): Promise<number> {
   const { positionals, flags } = options(argv, ['mechanism']);
   const user = oneUser('delete', positionals);
   const only = mechanismFlag(flags.mechanism);
-  return withAdmin(flags.bootstrap ?? DEFAULT_BOOTSTRAP, async (admin) => {
+  return withAdmin(flags.bootstrap ?? DEFAULT_BOOTSTRAP, flags, async (admin) => {
     let mechanisms: ScramMechanism[];
     if (only) mechanisms = [only];
     else {
