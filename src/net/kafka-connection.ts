@@ -42,6 +42,8 @@ export class KafkaConnection {
   private readonly waiting = new Map<number, Waiting>();
   private readonly assembler: FrameAssembler;
   private closedError: Error | null = null;
+  /** Response frames received, for the message of an early close. */
+  private framesReceived = 0;
   /** Set while a re-authentication runs: requests wait for it (the broker reads SASL frames then). */
   private reauthenticating: Promise<void> | null = null;
   private reauthTimer: NodeJS.Timeout | null = null;
@@ -101,7 +103,7 @@ export class KafkaConnection {
         clearTimeout(timer);
         reject(error);
       });
-      socket.on('close', () => this.failAll(new Error('connection closed')));
+      socket.on('close', () => this.failAll(this.closedByPeer()));
       socket.on('error', () => undefined);
     });
   }
@@ -166,7 +168,7 @@ export class KafkaConnection {
         }
         if (frames.length > 0) this.onFrames(frames);
       });
-      socket.on('close', () => this.failAll(new Error('connection closed')));
+      socket.on('close', () => this.failAll(this.closedByPeer()));
       socket.on('error', () => undefined);
     });
   }
@@ -218,7 +220,26 @@ export class KafkaConnection {
     return this.session?.reauthentications ?? 0;
   }
 
+  /**
+   * Why requests fail when the broker closed the socket. A listener that requires SASL (or
+   * TLS) answers ApiVersions and then closes a connection that does not authenticate, so a
+   * close at that point, on a connection without SASL, says where to look.
+   */
+  private closedByPeer(): Error {
+    const security = this.options.security;
+    if (this.waiting.size > 0 && this.framesReceived === 0 && !(security && usesTls(security.protocol)))
+      return new Error(
+        `connection closed by ${this.address} before any answer (a TLS listener closes connections that do not start TLS: check security.protocol)`,
+      );
+    if (this.waiting.size > 0 && this.framesReceived === 1 && !(security && usesSasl(security.protocol)))
+      return new Error(
+        `connection closed by ${this.address} at its first requests (a listener that requires SASL closes connections that do not authenticate: check security.protocol)`,
+      );
+    return new Error('connection closed');
+  }
+
   private onFrames(frames: Buffer[]): boolean {
+    this.framesReceived += frames.length;
     for (const frame of frames) {
       if (frame.length < 4) {
         this.failAll(new Error(`response frame of ${frame.length} bytes has no correlation id`));

@@ -149,6 +149,7 @@ test('brook topics list --command-config against the SASL listener; a PLAINTEXT 
   const plain = await runBrook(['topics', 'list', '--bootstrap', bootstrap[0]]);
   assert.is(plain.code, 1);
   assert.is(plain.stderr.trim().split('\n').length, 1, plain.stderr);
+  assert.match(plain.stderr, /closed by 127\.0\.0\.1:\d+ at its first requests .*check security.protocol/);
 });
 
 test.run();
