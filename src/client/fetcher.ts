@@ -20,6 +20,7 @@ import { ApiKey } from '../../protocol/api-keys';
 import type { Response } from '../../protocol/apis';
 import { ZERO_UUID } from '../../protocol/primitives';
 import { FetchSessionHandler, WantedPartition } from '../net/fetch-session-handler';
+import { AuthenticationFailedError } from '../net/kafka-connection';
 
 /** Pause before fetching again from a leader that could not be reached. */
 const FETCH_RETRY_MS = 100;
@@ -74,6 +75,8 @@ export class Fetcher {
   /** Wake waitForRecords() calls (a fetch completed, a join ended, close). */
   private waiters: (() => void)[] = [];
   private closed = false;
+  /** Refused credentials: retrying cannot help, so the consumer's next() throws this. */
+  private failure: Error | null = null;
   /** The fetch session with each leader, by broker id. */
   readonly sessions = new Map<number, FetchSessionHandler>();
 
@@ -249,12 +252,23 @@ export class Fetcher {
     }
   }
 
+  /** Keeps an authentication failure for next() (true), waking whoever waits for records. */
+  private noteFailure(error: unknown): boolean {
+    if (!(error instanceof AuthenticationFailedError)) return false;
+    this.failure ??= error;
+    this.wakeUp();
+    return true;
+  }
+
   private refreshInBackground(topics: string[] | null): void {
     if (this.metadataRefresh || this.closed) return;
     // A failed refresh is tried again the next time a leader is missing or refuses.
     this.metadataRefresh = this.cluster
       .refreshMetadata(topics)
-      .catch((error) => this.cluster.report('background metadata refresh', error))
+      .catch((error) => {
+        this.noteFailure(error);
+        this.cluster.report('background metadata refresh', error);
+      })
       .then(() => {
         this.metadataRefresh = null;
         this.pump();
@@ -263,6 +277,7 @@ export class Fetcher {
 
   /** Waits until records may be there: positions looked up, fetches started, one answered (or `ms`). */
   async waitForRecords(ms: number): Promise<void> {
+    if (this.failure) throw this.failure;
     await this.resolvePositions();
     this.pump();
     if (this.buffered.length > 0 || this.closed) return;
@@ -306,12 +321,14 @@ export class Fetcher {
    * reset or reassigned while the fetch is out is left out of the answer's use.
    */
   private async fetchFrom(leader: number, positions: Position[]): Promise<void> {
+    if (this.failure) return;
     // Taken before the first await: the offsets the fetch asks from.
     const asked = new Map<Position, number>(positions.map((p) => [p, p.offset]));
     let broker: BrokerConnection;
     try {
       broker = await this.cluster.broker(leader);
     } catch (error) {
+      if (this.noteFailure(error)) return;
       this.cluster.report(`connect to broker ${leader} for a fetch`, error);
       this.refreshInBackground(null);
       // A leader that cannot be reached is not asked again at once.

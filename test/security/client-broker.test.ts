@@ -137,6 +137,21 @@ test('a wrong password: the broker message, not retriable, the password nowhere'
   }
 });
 
+test('a consumer with a wrong password: next() rejects with the authentication error instead of retrying', async () => {
+  const consumer = new Consumer({ bootstrap, security: scram('wrong-password'), maxWaitMs: 100 });
+  const started = Date.now();
+  try {
+    consumer.assign([{ topic: 'secured', partition: 0, offset: 0 }]);
+    await consumer.next();
+    assert.unreachable('a record with a wrong password');
+  } catch (error) {
+    assert.instance(error, AuthenticationFailedError);
+    assert.ok(Date.now() - started < 5000, 'surfaced at once');
+  } finally {
+    await consumer.close();
+  }
+});
+
 test('brook topics list --command-config against the SASL listener; a PLAINTEXT client is refused', async () => {
   const file = path.join(dir, 'client.properties');
   fs.writeFileSync(
