@@ -7,6 +7,7 @@
 
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
+import * as crypto from 'node:crypto';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
@@ -26,18 +27,35 @@ import { freePort } from '../helpers/ports';
 const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'brook-client-broker-'));
 let running: RunningBroker;
 let bootstrap: string[];
+// OAUTHBEARER: an ES256 key whose public half the broker reads from a JWKS file.
+const signingKey = crypto.generateKeyPairSync('ec', { namedCurve: 'P-256' });
+function jwt(claims: Record<string, unknown>): string {
+  const encode = (value: unknown) => Buffer.from(JSON.stringify(value)).toString('base64url');
+  const input = `${encode({ alg: 'ES256', typ: 'JWT', kid: 'test-key' })}.${encode(claims)}`;
+  const signature = crypto.sign('sha256', Buffer.from(input), {
+    key: signingKey.privateKey,
+    dsaEncoding: 'ieee-p1363',
+  });
+  return `${input}.${signature.toString('base64url')}`;
+}
+const nowSeconds = () => Math.floor(Date.now() / 1000);
+
 const scram = (password = 'admin-secret'): ClientSecurity => ({
   protocol: 'SASL_PLAINTEXT',
   sasl: { mechanism: 'SCRAM-SHA-512', username: 'admin', password },
 });
 
 test.before(async () => {
+  const jwks = path.join(dir, 'jwks.json');
+  const publicJwk = signingKey.publicKey.export({ format: 'jwk' });
+  fs.writeFileSync(jwks, JSON.stringify({ keys: [{ ...publicJwk, kid: 'test-key', alg: 'ES256', use: 'sig' }] }));
   const file = path.join(dir, 'node.properties');
   fs.writeFileSync(
     file,
     [
       'brook.security.bootstrap.scram.users=SCRAM-SHA-512=[name=admin,password=admin-secret];SCRAM-SHA-256=[name=admin,password=admin-secret]',
-      'sasl.enabled.mechanisms=SCRAM-SHA-256,SCRAM-SHA-512',
+      'sasl.enabled.mechanisms=SCRAM-SHA-256,SCRAM-SHA-512,OAUTHBEARER',
+      `sasl.oauthbearer.jwks.endpoint.url=file://${jwks}`,
       'connections.max.reauth.ms=1500',
       'group.initial.rebalance.delay.ms=0',
       'offsets.topic.num.partitions=1',
@@ -149,6 +167,42 @@ test('a consumer with a wrong password: next() rejects with the authentication e
     assert.ok(Date.now() - started < 5000, 'surfaced at once');
   } finally {
     await consumer.close();
+  }
+});
+
+test('OAUTHBEARER: a token from a callback is accepted, an expired one refused with the broker message', async () => {
+  let asked = 0;
+  const good = new Admin({
+    bootstrap,
+    security: {
+      protocol: 'SASL_PLAINTEXT',
+      sasl: { mechanism: 'OAUTHBEARER', token: () => (asked++, jwt({ sub: 'alice', exp: nowSeconds() + 600 })) },
+    },
+  });
+  try {
+    assert.ok((await good.listTopics()).includes('secured'));
+    assert.ok(asked >= 1);
+  } finally {
+    good.close();
+  }
+  const expired = new Admin({
+    bootstrap,
+    security: {
+      protocol: 'SASL_PLAINTEXT',
+      sasl: { mechanism: 'OAUTHBEARER', token: jwt({ sub: 'alice', exp: nowSeconds() - 3600 }) },
+    },
+  });
+  try {
+    await expired.listTopics();
+    assert.unreachable('an expired token was accepted');
+  } catch (error) {
+    assert.instance(error, AuthenticationFailedError);
+    assert.match(
+      (error as Error).message,
+      /SASL OAUTHBEARER authentication with .* failed: SASL_AUTHENTICATION_FAILED/,
+    );
+  } finally {
+    expired.close();
   }
 });
 
