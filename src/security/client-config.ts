@@ -407,6 +407,15 @@ function brokerClientTls(view: Record<string, string>, what: string): ClientTls 
   return parseClientTls(clientKeys, what);
 }
 
+/** What the broker's client settings are derived from: its raw security keys, and its parsed listeners when known. */
+export interface BrokerClientConfig extends Pick<BrokerConfig, 'securityKeys'> {
+  listeners?: {
+    broker: { name: string; securityProtocol: SecurityProtocol }[];
+    interBrokerListenerName: string;
+    controller: { name: string; securityProtocol: SecurityProtocol };
+  };
+}
+
 /**
  * The broker's client settings for connections to other brokers' inter-broker listener
  * (follower fetches, forwarded admin requests): Kafka's derivation. The protocol is the
@@ -415,9 +424,11 @@ function brokerClientTls(view: Record<string, string>, what: string): ClientTls 
  * sasl.jaas.config); TLS uses the listener's trust store, and its key store as the
  * client certificate.
  */
-export function interBrokerClientSecurity(config: Pick<BrokerConfig, 'securityKeys'>): ClientSecurity {
+export function interBrokerClientSecurity(config: BrokerClientConfig): ClientSecurity {
   const keys = config.securityKeys;
-  const listener = interBrokerListener(keys);
+  const parsed = config.listeners;
+  const known = parsed?.broker.find((l) => l.name === parsed.interBrokerListenerName);
+  const listener = known ? { name: known.name, protocol: known.securityProtocol } : interBrokerListener(keys);
   const what = `inter-broker listener ${listener.name}`;
   const view = listenerKeys(keys, listener.name);
   const security: ClientSecurity = { protocol: listener.protocol };
@@ -451,10 +462,15 @@ export function interBrokerClientSecurity(config: Pick<BrokerConfig, 'securityKe
  * first controller.listener.names listener's protocol (the controller port authenticates
  * peers with the cluster secret's handshake, not SASL). Plaintext when none is named.
  */
-export function controllerClientSecurity(config: Pick<BrokerConfig, 'securityKeys'>): ClientSecurity {
+export function controllerClientSecurity(config: BrokerClientConfig): ClientSecurity {
   const keys = config.securityKeys;
   const name = keys['controller.listener.names']?.split(',')[0]?.trim().toUpperCase();
   if (!name) return PLAINTEXT_CLIENT;
+  const known = config.listeners?.controller;
+  if (known && known.name === name)
+    return usesTls(known.securityProtocol)
+      ? { protocol: 'SSL', tls: brokerClientTls(listenerKeys(keys, name), `controller listener ${name}`) }
+      : PLAINTEXT_CLIENT;
   // As Kafka does: without an explicit map, a controller listener is PLAINTEXT.
   const explicit = (keys['listener.security.protocol.map'] ?? '').trim() !== '';
   const protocol = protocolMap(keys).get(name) ?? (explicit ? undefined : 'PLAINTEXT');

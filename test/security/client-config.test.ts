@@ -284,6 +284,25 @@ test('inter-broker: the inter-broker listener protocol, sasl.mechanism.inter.bro
   assert.is(interBrokerClientSecurity({ securityKeys: { listeners: 'SSL://127.0.0.1:9093' } }).protocol, 'SSL');
 });
 
+test('inter-broker: the parsed listener configuration decides the listener and its protocol when given', () => {
+  const security = interBrokerClientSecurity({
+    securityKeys: {
+      'sasl.mechanism.inter.broker.protocol': 'PLAIN',
+      'listener.name.replication.plain.sasl.jaas.config':
+        'org.apache.kafka.common.security.plain.PlainLoginModule required username="b" password="p";',
+    },
+    listeners: {
+      broker: [
+        { name: 'CLIENT', securityProtocol: 'SSL' },
+        { name: 'REPLICATION', securityProtocol: 'SASL_PLAINTEXT' },
+      ],
+      interBrokerListenerName: 'REPLICATION',
+      controller: { name: 'CONTROLLER', securityProtocol: 'PLAINTEXT' },
+    },
+  });
+  assert.equal(security, { protocol: 'SASL_PLAINTEXT', sasl: { mechanism: 'PLAIN', username: 'b', password: 'p' } });
+});
+
 test('inter-broker: missing pieces fail with the key to set', () => {
   const base = { listeners: 'SASL_SSL://127.0.0.1:9092', 'inter.broker.listener.name': 'SASL_SSL' };
   assert.match(
