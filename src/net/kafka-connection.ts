@@ -117,17 +117,19 @@ export class KafkaConnection {
     return new Promise((resolve, reject) => {
       const host = this.options.host;
       const servername = settings.servername ?? (net.isIP(host) ? undefined : host);
-      const options: tls.ConnectionOptions = {
-        host,
-        port: this.options.port,
-        servername,
-        ca: settings.ca,
-        cert: settings.cert,
-        key: settings.key,
-        passphrase: settings.passphrase,
-        rejectUnauthorized: true,
-      };
-      if (settings.checkHostname === false) options.checkServerIdentity = () => undefined;
+      const options: tls.ConnectionOptions = settings.material
+        ? { ...settings.material.clientOptions(settings.servername ?? host), host, port: this.options.port }
+        : {
+            host,
+            port: this.options.port,
+            servername,
+            ca: settings.ca,
+            cert: settings.cert,
+            key: settings.key,
+            passphrase: settings.passphrase,
+            rejectUnauthorized: true,
+          };
+      if (!settings.material && settings.checkHostname === false) options.checkServerIdentity = () => undefined;
       const socket = tls.connect(options);
       socket.setNoDelay(true);
       let settled = false;

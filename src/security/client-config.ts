@@ -5,9 +5,11 @@
 // controller connections, derived from its listener configuration as Kafka derives them.
 
 import * as fs from 'node:fs';
+import type * as tls from 'node:tls';
 import { ConfigError, readConfigFile, type BrokerConfig } from '../config/config';
 import { isSecurityProtocol, usesSasl, usesTls, type SecurityProtocol } from './principal';
 import { CLIENT_SASL_MECHANISMS, isClientSaslMechanism, type ClientSasl } from './sasl-client';
+import { parseTlsSettings, TlsMaterial } from './tls';
 
 export type { ClientSasl } from './sasl-client';
 
@@ -27,6 +29,12 @@ export interface ClientTls {
    * "https", the default); false only skips the name check, never the chain check.
    */
   checkHostname?: boolean;
+  /**
+   * TLS options from a TlsMaterial (the broker's own client: its listener's ssl.* keys, with
+   * their versions, ciphers and reloads); when set, the fields above other than
+   * `servername` are not used.
+   */
+  material?: { clientOptions(servername?: string): tls.ConnectionOptions };
 }
 
 export interface ClientSecurity {
@@ -386,25 +394,13 @@ function listenerKeys(keys: Record<string, string>, listener: string): Record<st
   return view;
 }
 
-/** The ssl.* view of a listener's keys as client TLS: its trust store, and its key store as the client certificate. */
+/**
+ * The ssl.* view of a listener's keys as client TLS, read as the listener itself reads them
+ * (src/security/tls.ts): its trust store, its key store as the client certificate, its
+ * protocol versions and ciphers, and ssl.endpoint.identification.algorithm.
+ */
 function brokerClientTls(view: Record<string, string>, what: string): ClientTls {
-  const clientKeys: Record<string, string> = {};
-  for (const key of [
-    'ssl.truststore.location',
-    'ssl.truststore.certificates',
-    'ssl.truststore.type',
-    'ssl.keystore.location',
-    'ssl.keystore.certificate.chain',
-    'ssl.keystore.key',
-    'ssl.keystore.type',
-    'ssl.key.password',
-    'ssl.endpoint.identification.algorithm',
-    'ssl.ca.location',
-    'ssl.certificate.location',
-    'ssl.key.location',
-  ])
-    if (view[key] !== undefined) clientKeys[key] = view[key];
-  return parseClientTls(clientKeys, what);
+  return { material: new TlsMaterial(parseTlsSettings(view, what)) };
 }
 
 /** What the broker's client settings are derived from: its raw security keys, and its parsed listeners when known. */

@@ -17,7 +17,9 @@ import {
   parseJaasConfig,
   readClientSecurityFile,
 } from '../../src/security/client-config';
+import { certFixture } from '../helpers/certs';
 
+const fixture = certFixture();
 const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'brook-client-config-'));
 const CERT = '-----BEGIN CERTIFICATE-----\nMIIBcert\n-----END CERTIFICATE-----\n';
 const CA = '-----BEGIN CERTIFICATE-----\nMIIBca\n-----END CERTIFICATE-----\n';
@@ -257,17 +259,21 @@ test('inter-broker: the inter-broker listener protocol, sasl.mechanism.inter.bro
       'listener.name.client.scram-sha-512.sasl.jaas.config':
         'org.apache.kafka.common.security.scram.ScramLoginModule required username="wrong" password="wrong";',
       'ssl.truststore.type': 'PEM',
-      'ssl.truststore.location': caFile,
+      'ssl.truststore.location': fixture.files.caCert,
       'listener.name.broker.ssl.keystore.type': 'PEM',
-      'listener.name.broker.ssl.keystore.location': keystoreFile,
+      'listener.name.broker.ssl.keystore.location': fixture.files.serverKeystore,
       'ssl.keystore.location': path.join(dir, 'not-this-one.pem'),
       'ssl.keystore.type': 'PEM',
     },
   });
   assert.is(security.protocol, 'SASL_SSL');
   assert.equal(security.sasl, { mechanism: 'SCRAM-SHA-512', username: 'broker', password: 'broker-secret' });
-  assert.is(security.tls!.ca!.trim(), CA.trim());
-  assert.is(security.tls!.key!.trim(), KEY.trim(), "the listener's key store is the client certificate");
+  // Read as the listener reads its ssl.* keys: its trust store, its key store as the client certificate.
+  const options = security.tls!.material!.clientOptions('127.0.0.1');
+  assert.ok(String(options.ca).includes(fixture.ca.certPem.trim().split('\n')[1]), 'the CA is trusted');
+  assert.ok(String(options.cert).includes(fixture.server.certPem.trim().split('\n')[1]), "the listener's certificate");
+  assert.is(options.rejectUnauthorized, true);
+  assert.is(options.checkServerIdentity, undefined, 'the hostname check stays on');
 
   assert.equal(interBrokerClientSecurity({ securityKeys: {} }), { protocol: 'PLAINTEXT' });
   // security.inter.broker.protocol names the listener of that protocol's own name.
@@ -344,11 +350,14 @@ test('controller connections: TLS of the controller listener, never SASL', () =>
       'controller.listener.names': 'CONTROLLER',
       'listener.security.protocol.map': 'CONTROLLER:SASL_SSL,CLIENT:SASL_SSL',
       'listener.name.controller.ssl.truststore.type': 'PEM',
-      'listener.name.controller.ssl.truststore.location': caFile,
+      'listener.name.controller.ssl.truststore.location': fixture.files.caCert,
+      'listener.name.controller.ssl.endpoint.identification.algorithm': '',
     },
   });
   assert.is(tls.protocol, 'SSL');
-  assert.is(tls.tls!.ca!.trim(), CA.trim());
+  const options = tls.tls!.material!.clientOptions('127.0.0.1');
+  assert.ok(String(options.ca).includes(fixture.ca.certPem.trim().split('\n')[1]));
+  assert.is(typeof options.checkServerIdentity, 'function', 'the hostname check is off as asked');
   assert.is(tls.sasl, undefined);
 });
 
