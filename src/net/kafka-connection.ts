@@ -62,6 +62,7 @@ export class KafkaConnection {
   /** Opens the socket (TLS when the protocol says so) and authenticates when it uses SASL. */
   async connect(): Promise<void> {
     const security = this.options.security;
+    if (security?.unavailable) throw new Error(`connect to ${this.address}: ${security.unavailable}`);
     if (security && usesTls(security.protocol)) await this.openTls(security.tls ?? {});
     else await this.openPlain();
     if (security && usesSasl(security.protocol)) {

@@ -43,6 +43,8 @@ export interface ClientSecurity {
   tls?: ClientTls;
   /** For SASL_PLAINTEXT and SASL_SSL. */
   sasl?: ClientSasl;
+  /** Why these settings cannot connect (a configuration problem found at start): connect() fails with it. */
+  unavailable?: string;
 }
 
 export const PLAINTEXT_CLIENT: ClientSecurity = Object.freeze({ protocol: 'PLAINTEXT' });

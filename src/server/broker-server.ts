@@ -31,7 +31,7 @@ import { JwtConfigError } from '../security/jwt';
 import { ConfigError } from '../config/config';
 import { brokerTopicDefaults, logManagerOptions } from './settings';
 import { BOOTSTRAP_SCRAM_USERS_KEY, parseBootstrapScramUsers } from './scram-bootstrap';
-import { controllerClientSecurity, interBrokerClientSecurity } from '../security/client-config';
+import { controllerClientSecurity, interBrokerClientSecurity, type ClientSecurity } from '../security/client-config';
 
 /** How long a failed start waits for what it started to stop. */
 const STARTUP_CLEANUP_MS = 5000;
@@ -191,6 +191,29 @@ async function saslListener(
   }
 }
 
+/**
+ * The broker's client settings for other brokers and for controller ports, checked before
+ * anything opens. With several voters they must be complete (a ConfigError stops the start,
+ * as Kafka refuses a SASL inter-broker listener without sasl.mechanism.inter.broker.protocol);
+ * a sole voter dials no other broker (only its own listener, for the HTTP API), so there a
+ * missing piece is a warning and those connections fail with its message.
+ */
+function brokerClientSecurity(
+  config: BrokerConfig,
+  logger: Logger,
+): { interBrokerSecurity: ClientSecurity; controllerSecurity: ClientSecurity } {
+  const controllerSecurity = controllerClientSecurity(config);
+  try {
+    return { interBrokerSecurity: interBrokerClientSecurity(config), controllerSecurity };
+  } catch (error) {
+    if (!(error instanceof ConfigError) || config.voters.length > 1) throw error;
+    logger.warn('inter-broker client settings incomplete: connections to broker listeners from this node will fail', {
+      reason: error.message,
+    });
+    return { interBrokerSecurity: { protocol: 'PLAINTEXT', unavailable: error.message }, controllerSecurity };
+  }
+}
+
 export async function startBroker(
   config: BrokerConfig,
   logger: Logger,
@@ -207,14 +230,19 @@ export async function startBroker(
   const imageCredentials: CredentialStore = {
     scramCredential: (user, mechanism) => broker?.quorum.image.scramCredential(user, mechanism),
   };
-  // The broker's own client settings, checked before anything opens (a ConfigError names the key).
-  const interBrokerSecurity = interBrokerClientSecurity(config);
-  const controllerSecurity = controllerClientSecurity(config);
   const credentials = options.kafkaListenerSecurity?.credentials ?? imageCredentials;
   const sasls: (SaslListener | undefined)[] = [];
   try {
     for (const l of listenerSet.broker)
       sasls.push(usesSasl(l.securityProtocol) ? await saslListener(config, l, credentials, logger) : undefined);
+  } catch (error) {
+    for (const sasl of sasls) sasl?.close();
+    throw error;
+  }
+  let interBrokerSecurity: ClientSecurity;
+  let controllerSecurity: ClientSecurity;
+  try {
+    ({ interBrokerSecurity, controllerSecurity } = brokerClientSecurity(config, logger));
   } catch (error) {
     for (const sasl of sasls) sasl?.close();
     throw error;
