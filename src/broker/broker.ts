@@ -26,7 +26,7 @@ import { GroupCoordinator, offsetsPartitionFor } from '../group/coordinator';
 import { OffsetsLog } from '../group/offset-store';
 import { BrokerLifecycle } from '../controller/broker-lifecycle';
 import type { ScramSettings } from '../controller/scram-users';
-import { ReplicaManager } from '../replica/replica-manager';
+import { FollowerAuth, ReplicaManager } from '../replica/replica-manager';
 import { KafkaConnection } from '../net/kafka-connection';
 import type { ClientSecurity } from '../security/client-config';
 import { checkMetaProperties } from './meta-properties';
@@ -129,7 +129,7 @@ export interface BrokerSettings {
   metadataMaxEntryBytes?: number;
   raftMaxAppendBytes?: number;
   /** Follower fetching and ISR upkeep (replica.* settings). */
-  replica?: { lagTimeMaxMs: number; fetchWaitMaxMs: number; fetchMaxBytes: number };
+  replica?: { lagTimeMaxMs: number; fetchWaitMaxMs: number; fetchMaxBytes: number; followerAuth?: FollowerAuth };
   /** Incremental fetch sessions: max.incremental.fetch.session.cache.slots, brook.fetch.session.partitions.max, brook.fetch.session.eviction.ms. */
   fetchSessions?: {
     maxSlots: number;
@@ -226,6 +226,7 @@ export class Broker {
         fetchWaitMaxMs: settings.replica?.fetchWaitMaxMs ?? 500,
         fetchMaxBytes: settings.replica?.fetchMaxBytes ?? 1024 * 1024,
         clientSecurity: settings.interBrokerSecurity,
+        followerAuth: settings.replica?.followerAuth,
       },
       {
         image: () => this.quorum.image,

@@ -14,6 +14,7 @@ import { isIP } from 'node:net';
 import { ErrorCode } from '../../protocol/errors';
 import type { MetadataImage, PartitionInfo } from '../controller/metadata-image';
 import type { EpochEnd } from '../log/leader-epoch-cache';
+import type { ConnectionSecurity } from '../security/principal';
 import type { ClientSecurity } from '../security/client-config';
 import type { LogManager } from '../log/log-manager';
 import type { PartitionLog } from '../log/partition-log';
@@ -31,6 +32,19 @@ export interface ReplicaSettings {
   fetchMaxBytes: number;
   /** TLS and SASL of connections to leaders: the inter-broker listener's (default PLAINTEXT). */
   clientSecurity?: ClientSecurity;
+  /**
+   * Who may fetch as a follower, when the inter-broker listener authenticates its peers:
+   * only connections on that listener, and, when super.users names the cluster's principals,
+   * only those principals (Kafka grants follower fetches by CLUSTER_ACTION, which its
+   * brokers hold as super users). Absent: the address check alone, as on a PLAINTEXT cluster.
+   */
+  followerAuth?: FollowerAuth;
+}
+
+export interface FollowerAuth {
+  interBrokerListenerName: string;
+  /** "User:name" strings; empty = any principal authenticated on the inter-broker listener. */
+  clusterPrincipals: ReadonlySet<string>;
 }
 
 export interface ReplicaHost {
@@ -294,7 +308,25 @@ export class ReplicaManager {
    * connections are authenticated this is what stops any client from posing as a follower
    * (which would move the high watermark and keep a dead follower in the ISR).
    */
-  async checkFollowerIdentity(followerId: number, peerAddress: string | undefined): Promise<number> {
+  async checkFollowerIdentity(
+    followerId: number,
+    peerAddress: string | undefined,
+    security?: Pick<ConnectionSecurity, 'listenerName' | 'principal' | 'authenticated'>,
+  ): Promise<number> {
+    const auth = this.settings.followerAuth;
+    if (auth) {
+      // As Kafka answers a follower fetch without CLUSTER_ACTION.
+      if (!security || !security.authenticated || security.listenerName !== auth.interBrokerListenerName)
+        return ErrorCode.TOPIC_AUTHORIZATION_FAILED;
+      const principal = `${security.principal.type}:${security.principal.name}`;
+      if (auth.clusterPrincipals.size > 0 && !auth.clusterPrincipals.has(principal))
+        return ErrorCode.TOPIC_AUTHORIZATION_FAILED;
+    }
+    return this.checkFollowerAddress(followerId, peerAddress);
+  }
+
+  /** The address part of checkFollowerIdentity: a registered, unfenced broker, from its registered host. */
+  async checkFollowerAddress(followerId: number, peerAddress: string | undefined): Promise<number> {
     const broker = this.host.image().brokers.get(followerId);
     if (followerId === this.settings.nodeId || !broker || broker.fenced) return ErrorCode.NOT_LEADER_OR_FOLLOWER;
     const peer = normalizeAddress(peerAddress ?? '');

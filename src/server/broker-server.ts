@@ -29,6 +29,8 @@ import { parseTlsSettings, TlsMaterial } from '../security/tls';
 import { SaslConfigError } from '../security/sasl/settings';
 import { JwtConfigError } from '../security/jwt';
 import { ConfigError } from '../config/config';
+import { parseClusterPrincipals } from '../raft/handshake';
+import type { FollowerAuth } from '../replica/replica-manager';
 import { brokerTopicDefaults, logManagerOptions } from './settings';
 import { BOOTSTRAP_SCRAM_USERS_KEY, parseBootstrapScramUsers } from './scram-bootstrap';
 import { controllerClientSecurity, interBrokerClientSecurity, type ClientSecurity } from '../security/client-config';
@@ -60,7 +62,23 @@ async function isBrokerReplication(
     replicaId = body.int32();
   }
   if (replicaId < 0) return false;
-  return (await broker.replicas.checkFollowerIdentity(replicaId, remoteAddress)) === ErrorCode.NONE;
+  return (await broker.replicas.checkFollowerAddress(replicaId, remoteAddress)) === ErrorCode.NONE;
+}
+
+/**
+ * Follower fetches need the inter-broker listener's authentication once it has any: they
+ * are then believed only on that listener, and only from super.users when it is set (the
+ * principals Kafka's brokers act as). A PLAINTEXT inter-broker listener keeps the address
+ * check alone.
+ */
+export function followerAuthFrom(config: Pick<BrokerConfig, 'listeners' | 'securityKeys'>): FollowerAuth | undefined {
+  const name = config.listeners.interBrokerListenerName;
+  const listener = config.listeners.broker.find((l) => l.name === name);
+  if (!listener || listener.securityProtocol === 'PLAINTEXT') return undefined;
+  return {
+    interBrokerListenerName: name,
+    clusterPrincipals: parseClusterPrincipals(config.securityKeys['super.users']),
+  };
 }
 
 export interface RunningBroker {
@@ -321,6 +339,7 @@ export async function startBroker(
       lagTimeMaxMs: config.replicaLagTimeMaxMs,
       fetchWaitMaxMs: config.replicaFetchWaitMaxMs,
       fetchMaxBytes: config.replicaFetchMaxBytes,
+      followerAuth: followerAuthFrom(config),
     },
     fetchSessions: {
       maxSlots: config.maxIncrementalFetchSessionCacheSlots,

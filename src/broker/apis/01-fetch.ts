@@ -100,7 +100,11 @@ export const fetch: ApiHandler<typeof ApiKey.Fetch> = {
     const fetcher: Fetcher = { replicaId, replicaEpoch: Number(replicaEpoch), follower: replicaId >= 0 };
     // A replica id is a follower's claim: it must come from that broker (see checkFollowerIdentity).
     if (fetcher.follower) {
-      const refused = await broker.replicas.checkFollowerIdentity(replicaId, ctx.connection.socket.remoteAddress);
+      const refused = await broker.replicas.checkFollowerIdentity(
+        replicaId,
+        ctx.connection.socket.remoteAddress,
+        ctx.connection.security,
+      );
       if (refused !== ErrorCode.NONE) return this.errorResponse(request, refused, version);
     }
     let count = 0;
