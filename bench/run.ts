@@ -41,7 +41,9 @@ function runScript(name: string, quick: boolean): void {
   runScript('replication', quick);
   process.stdout.write('== metadata quorum failover, 3 processes\n');
   runScript('failover', quick);
-  process.stdout.write('== plaintext against TLS on the Kafka listener (produce and fetch, broker CPU per MB)\n');
+  process.stdout.write(
+    '== plaintext against TLS: one broker acks=1, and 3 nodes RF3 acks=all with TLS between brokers (produce and fetch, broker CPU per MB)\n',
+  );
   runScript('tls', quick);
   process.stdout.write('== the bundled producer against the raw load generator\n');
   runScript('client', quick);

@@ -3,8 +3,12 @@
 // src/security/certs.ts), loaded in turn by the same pipelined protocol-level generator
 // over net or tls sockets. Rows: produce 1 KiB records with acks=1, then fetch of the
 // stored data; each with throughput, latency and the broker's CPU seconds per MB moved,
-// and the TLS/plaintext ratios. Setup (certificates, brokers, topics, frames) stays outside
-// the timed regions.
+// and the TLS/plaintext ratios. A second pair of rows does the same with replication: two
+// three-process clusters, one all PLAINTEXT and one whose single broker listener (clients
+// and inter-broker replication alike) is SSL, an RF3 topic (min.insync.replicas 2, leaders
+// spread over the three nodes), produce with acks=all and fetch from the leaders; broker
+// CPU is the sum of the three processes. Setup (certificates, brokers, topics, frames)
+// stays outside the timed regions.
 // Usage: node dist/bench/tls.js [--quick] [--cpu-prof DIR]  (profiles of both brokers in DIR/plaintext, DIR/tls)
 
 import * as fs from 'node:fs';
@@ -19,9 +23,11 @@ import { decodeResponseHeader, responseHeaderVersion } from '../protocol/header'
 import { Reader } from '../protocol/primitives';
 import { encodeRecordBatchSync } from '../protocol/record-batch';
 import { createCertificateAuthority, issueCertificate } from '../src/security/certs';
+import type { ClientSecurity } from '../src/security/client-config';
+import { BrokerCluster } from './lib/cluster';
 import { environment, writeResult } from './lib/env';
 import { LatencyLog, LatencySummary, summarise } from './lib/load';
-import { cpuSeconds, freePort, sleep } from './lib/process';
+import { cpuSeconds, freePort, killAllOnExit, printLogTails, sleep, stopAll, until } from './lib/process';
 
 const quick = process.argv.includes('--quick');
 const profileDir = process.argv.includes('--cpu-prof') ? process.argv[process.argv.indexOf('--cpu-prof') + 1] : null;
@@ -36,6 +42,12 @@ const INFLIGHT_PER_CONNECTION = 8;
 const FETCH_MAX_BYTES = 8 * 1024 * 1024;
 const PRODUCE_VERSION = 7;
 const FETCH_VERSION = 11;
+const METADATA_VERSION = 9;
+const CLUSTER_NODES = 3;
+/** RF3 topic: four partitions led by each node, so a request holds PARTITIONS_PER_REQUEST batches as above. */
+const CLUSTER_PARTITIONS = CLUSTER_NODES * PARTITIONS_PER_REQUEST;
+const CLUSTER_READY_DEADLINE_MS = 40_000;
+const CLUSTER_SETTLE_DEADLINE_MS = 60_000;
 
 type Transport = { kind: 'plaintext' } | { kind: 'tls'; ca: string };
 
@@ -98,6 +110,37 @@ interface Broker {
   child: ChildProcess;
   port: number;
   transport: Transport;
+}
+
+/** What a row loads: per node, its Kafka port and the partitions it leads; the broker PIDs whose CPU counts. */
+interface Target {
+  transport: Transport;
+  legs: { port: number; partitions: number[] }[];
+  pids(): (number | undefined)[];
+}
+
+function brokerTarget(broker: Broker): Target {
+  return {
+    transport: broker.transport,
+    legs: [{ port: broker.port, partitions: Array.from({ length: PARTITIONS }, (_, p) => p) }],
+    pids: () => [broker.child.pid],
+  };
+}
+
+/** Partition p of a cluster topic is led by node (p mod 3) + 1, followed by the next ones. */
+function clusterTarget(cluster: BrokerCluster, transport: Transport): Target {
+  return {
+    transport,
+    legs: cluster.nodes.map((node, i) => ({
+      port: node.port,
+      partitions: Array.from({ length: CLUSTER_PARTITIONS }, (_, p) => p).filter((p) => p % CLUSTER_NODES === i),
+    })),
+    pids: () => cluster.pids,
+  };
+}
+
+function brokerCpuSeconds(target: Target): number {
+  return target.pids().reduce((sum: number, pid) => sum + cpuSeconds(pid), 0);
 }
 
 async function startBroker(name: string, transport: Transport, config: Record<string, string>): Promise<Broker> {
@@ -166,7 +209,7 @@ async function createTopic(broker: Broker, topic: string): Promise<void> {
   });
   // Leaders are elected just after the topic is created: wait until a produce is accepted.
   for (let attempt = 0; attempt < 100; attempt++) {
-    const frames = produceFrames(topic, 1, 1);
+    const frames = produceFrames(topic, brokerTarget(broker).legs[0].partitions, 1, 1, 1);
     const reader = new Reader(await pipe.send(frames[0]));
     decodeResponseHeader(reader, responseHeaderVersion(0, PRODUCE_VERSION));
     const response = responseCodec(0, PRODUCE_VERSION).decode(reader);
@@ -177,25 +220,33 @@ async function createTopic(broker: Broker, topic: string): Promise<void> {
   pipe.close();
 }
 
-function produceFrames(topic: string, count: number, recordsPerBatch = RECORDS_PER_BATCH): Buffer[] {
+/** Produce frames for `partitions`, PARTITIONS_PER_REQUEST of them per request in turn. */
+function produceFrames(
+  topic: string,
+  partitions: number[],
+  count: number,
+  acks: number,
+  recordsPerBatch = RECORDS_PER_BATCH,
+): Buffer[] {
   const value = Buffer.alloc(RECORD_BYTES, 0x61);
   const batch = encodeRecordBatchSync({
     records: Array.from({ length: recordsPerBatch }, () => ({ value, timestamp: Date.now() })),
   });
+  const perRequest = Math.min(PARTITIONS_PER_REQUEST, partitions.length);
   return Array.from({ length: count }, (_, i) => {
-    const first = (i * PARTITIONS_PER_REQUEST) % PARTITIONS;
+    const first = (i * perRequest) % partitions.length;
     return encodeRequestFrame(
       { apiKey: 0, apiVersion: PRODUCE_VERSION, correlationId: i, clientId: 'bench-tls' },
       requestCodec(0, PRODUCE_VERSION),
       {
         transactionalId: null,
-        acks: 1,
+        acks,
         timeoutMs: 30000,
         topicData: [
           {
             name: topic,
-            partitionData: Array.from({ length: PARTITIONS_PER_REQUEST }, (_, j) => ({
-              index: (first + j) % PARTITIONS,
+            partitionData: Array.from({ length: perRequest }, (_, j) => ({
+              index: partitions[(first + j) % partitions.length],
               records: batch,
             })),
           },
@@ -217,17 +268,23 @@ interface Row {
   latency: LatencySummary;
 }
 
-async function produce(broker: Broker, topic: string): Promise<Row> {
-  const pipes = await Promise.all(Array.from({ length: CONNECTIONS }, () => Pipe.open(broker.port, broker.transport)));
-  const frames = produceFrames(topic, 64);
+/** Closed loop: CONNECTIONS connections to each leader, INFLIGHT_PER_CONNECTION requests out on each. */
+async function produce(target: Target, topic: string, acks: number): Promise<Row> {
+  const legs = await Promise.all(
+    target.legs.map(async (leg) => ({
+      frames: produceFrames(topic, leg.partitions, 64, acks),
+      pipes: await Promise.all(Array.from({ length: CONNECTIONS }, () => Pipe.open(leg.port, target.transport))),
+    })),
+  );
+  const pipes = legs.flatMap((leg) => leg.pipes.map((pipe) => ({ pipe, frames: leg.frames })));
   const log = new LatencyLog();
   let requests = 0;
   let errors = 0;
-  const cpuBefore = cpuSeconds(broker.child.pid);
+  const cpuBefore = brokerCpuSeconds(target);
   const started = process.hrtime.bigint();
   const deadline = started + BigInt(DURATION_MS) * 1_000_000n;
   await Promise.all(
-    pipes.map(async (pipe) => {
+    pipes.map(async ({ pipe, frames }) => {
       let sequence = 0;
       const worker = async () => {
         while (process.hrtime.bigint() < deadline) {
@@ -244,35 +301,45 @@ async function produce(broker: Broker, topic: string): Promise<Row> {
     }),
   );
   const seconds = Number(process.hrtime.bigint() - started) / 1e9;
-  const cpu = cpuSeconds(broker.child.pid) - cpuBefore;
-  for (const pipe of pipes) pipe.close();
+  const cpu = brokerCpuSeconds(target) - cpuBefore;
+  for (const { pipe } of pipes) pipe.close();
   const records = requests * RECORDS_PER_BATCH * PARTITIONS_PER_REQUEST;
   const bytes = records * RECORD_BYTES;
   return row(bytes, records, seconds, requests, errors, cpu, log);
 }
 
-/** Reads every partition from offset 0 to its end (what the produce row stored). */
-async function fetchAll(broker: Broker, topic: string): Promise<Row> {
-  const admin = await Pipe.open(broker.port, broker.transport);
-  const offsets = await admin.request(2, 2, {
-    replicaId: -1,
-    isolationLevel: 0,
-    topics: [
-      { name: topic, partitions: Array.from({ length: PARTITIONS }, (_, i) => ({ partitionIndex: i, timestamp: -1 })) },
-    ],
-  });
-  admin.close();
+/** Reads every partition from offset 0 to its high watermark at its leader (what the produce row stored). */
+async function fetchAll(target: Target, topic: string): Promise<Row> {
   const endOffsets: number[] = [];
-  for (const p of offsets.topics[0].partitions) endOffsets[p.partitionIndex] = Number(p.offset);
-  const pipes = await Promise.all(Array.from({ length: CONNECTIONS }, () => Pipe.open(broker.port, broker.transport)));
+  for (const leg of target.legs) {
+    const admin = await Pipe.open(leg.port, target.transport);
+    const offsets = await admin.request(2, 2, {
+      replicaId: -1,
+      isolationLevel: 0,
+      topics: [{ name: topic, partitions: leg.partitions.map((i) => ({ partitionIndex: i, timestamp: -1 })) }],
+    });
+    admin.close();
+    for (const p of offsets.topics[0].partitions) endOffsets[p.partitionIndex] = Number(p.offset);
+  }
+  const pipes = (
+    await Promise.all(
+      target.legs.map((leg) =>
+        Promise.all(
+          Array.from({ length: CONNECTIONS }, async (_, c) => ({
+            pipe: await Pipe.open(leg.port, target.transport),
+            mine: leg.partitions.filter((_p, i) => i % CONNECTIONS === c),
+          })),
+        ),
+      ),
+    )
+  ).flat();
   const log = new LatencyLog();
   let bytes = 0;
   let requests = 0;
-  const cpuBefore = cpuSeconds(broker.child.pid);
+  const cpuBefore = brokerCpuSeconds(target);
   const started = process.hrtime.bigint();
   await Promise.all(
-    pipes.map(async (pipe, c) => {
-      const mine = Array.from({ length: PARTITIONS }, (_, p) => p).filter((p) => p % CONNECTIONS === c);
+    pipes.map(async ({ pipe, mine }) => {
       await Promise.all(
         mine.map(async (partition) => {
           let offset = 0;
@@ -326,9 +393,182 @@ async function fetchAll(broker: Broker, topic: string): Promise<Row> {
     }),
   );
   const seconds = Number(process.hrtime.bigint() - started) / 1e9;
-  const cpu = cpuSeconds(broker.child.pid) - cpuBefore;
-  for (const pipe of pipes) pipe.close();
+  const cpu = brokerCpuSeconds(target) - cpuBefore;
+  for (const { pipe } of pipes) pipe.close();
   return row(bytes, Math.round(bytes / (RECORD_BYTES + 8)), seconds, requests, 0, cpu, log);
+}
+
+function clientSecurity(transport: Transport): ClientSecurity {
+  return transport.kind === 'tls' ? { protocol: 'SSL', tls: { ca: transport.ca } } : { protocol: 'PLAINTEXT' };
+}
+
+/**
+ * Three nodes on 127.0.0.1. TLS: each node's one broker listener is SSL, so clients and
+ * follower fetches (the inter-broker listener) both use it, with the listener's key store
+ * and the CA as trust store; the controller port stays on --controller-listen as in the
+ * plaintext cluster.
+ */
+async function startBenchCluster(
+  dir: string,
+  transport: Transport,
+  tlsFiles: { keystore: string; truststore: string },
+): Promise<BrokerCluster> {
+  const cluster = await BrokerCluster.start({
+    dir,
+    nodes: CLUSTER_NODES,
+    logLevel: 'warn',
+    readyDeadlineMs: CLUSTER_READY_DEADLINE_MS,
+    clientSecurity: clientSecurity(transport),
+    ...(transport.kind === 'tls'
+      ? {
+          config: {
+            'ssl.keystore.location': tlsFiles.keystore,
+            'ssl.truststore.location': tlsFiles.truststore,
+          },
+          listenerConfig: (ports: { kafka: number }) => ({
+            listeners: `SSL://127.0.0.1:${ports.kafka}`,
+            'inter.broker.listener.name': 'SSL',
+          }),
+        }
+      : {}),
+  });
+  await cluster.waitRegistered(CLUSTER_SETTLE_DEADLINE_MS);
+  return cluster;
+}
+
+/** An RF3 topic (min.insync.replicas 2) placed as clusterTarget says; returns once every leader accepts acks=all. */
+async function createClusterTopic(cluster: BrokerCluster, target: Target, topic: string): Promise<void> {
+  const pipe = await Pipe.open(cluster.nodes[0].port, target.transport);
+  try {
+    const created = await pipe.request(19, 4, {
+      topics: [
+        {
+          name: topic,
+          numPartitions: -1,
+          replicationFactor: -1,
+          assignments: Array.from({ length: CLUSTER_PARTITIONS }, (_, p) => ({
+            partitionIndex: p,
+            brokerIds: Array.from({ length: CLUSTER_NODES }, (_, r) => ((p + r) % CLUSTER_NODES) + 1),
+          })),
+          configs: [{ name: 'min.insync.replicas', value: '2' }],
+        },
+      ],
+      timeoutMs: 10000,
+      validateOnly: false,
+    });
+    if (created.topics[0].errorCode !== 0)
+      throw new Error(`CreateTopics ${topic}: error ${created.topics[0].errorCode}`);
+    await until(`${topic}: leaders as placed and a full ISR`, CLUSTER_SETTLE_DEADLINE_MS, async () => {
+      const answer = await pipe.request(3, METADATA_VERSION, {
+        topics: [{ name: topic }],
+        allowAutoTopicCreation: false,
+        includeTopicAuthorizedOperations: false,
+      });
+      const partitions = answer.topics[0]?.partitions ?? [];
+      const ready =
+        partitions.length === CLUSTER_PARTITIONS &&
+        partitions.every(
+          (p: any) =>
+            p.errorCode === 0 &&
+            p.leaderId === (p.partitionIndex % CLUSTER_NODES) + 1 &&
+            p.isrNodes.length === CLUSTER_NODES,
+        );
+      return ready ? true : null;
+    });
+  } finally {
+    pipe.close();
+  }
+  // Each leader learns of its partitions from the metadata log: probe until acks=all is accepted.
+  for (const leg of target.legs) {
+    const probe = await Pipe.open(leg.port, target.transport);
+    try {
+      await until(`${topic}: acks=all accepted at port ${leg.port}`, CLUSTER_SETTLE_DEADLINE_MS, async () => {
+        const reader = new Reader(await probe.send(produceFrames(topic, leg.partitions, 1, -1, 1)[0]));
+        decodeResponseHeader(reader, responseHeaderVersion(0, PRODUCE_VERSION));
+        const response = responseCodec(0, PRODUCE_VERSION).decode(reader);
+        return response.responses[0].partitionResponses.every((p: any) => p.errorCode === 0) ? true : null;
+      });
+    } finally {
+      probe.close();
+    }
+  }
+}
+
+/** The RF3 acks=all rows: a plaintext cluster against an all-SSL one, rounds in ABBA order. */
+async function replicated(ca: string, tlsFiles: { keystore: string; truststore: string }) {
+  const base = fs.mkdtempSync(path.join(os.tmpdir(), 'brook-bench-tls-clusters-'));
+  const forgetKillOnExit = killAllOnExit();
+  const transports = { plaintext: { kind: 'plaintext' } as Transport, tls: { kind: 'tls', ca } as Transport };
+  try {
+    const clusters = {
+      plaintext: await startBenchCluster(path.join(base, 'plaintext'), transports.plaintext, tlsFiles),
+      tls: await startBenchCluster(path.join(base, 'tls'), transports.tls, tlsFiles),
+    };
+    const targets = {
+      plaintext: clusterTarget(clusters.plaintext, transports.plaintext),
+      tls: clusterTarget(clusters.tls, transports.tls),
+    };
+    for (const name of ['plaintext', 'tls'] as const)
+      for (let round = 0; round < ROUNDS; round++)
+        await createClusterTopic(clusters[name], targets[name], `bench-rf3-${round}`);
+    const rounds: Record<string, { produce: Row[]; fetch: Row[] }> = {
+      plaintext: { produce: [], fetch: [] },
+      tls: { produce: [], fetch: [] },
+    };
+    for (let round = 0; round < ROUNDS; round++) {
+      const order = round % 2 === 0 ? (['plaintext', 'tls'] as const) : (['tls', 'plaintext'] as const);
+      for (const name of order) {
+        const topic = `bench-rf3-${round}`;
+        rounds[name].produce.push(await produce(targets[name], topic, -1));
+        rounds[name].fetch.push(await fetchAll(targets[name], topic));
+      }
+    }
+    const produced = { plaintext: median(rounds.plaintext.produce), tls: median(rounds.tls.produce) };
+    const fetched = { plaintext: median(rounds.plaintext.fetch), tls: median(rounds.tls.fetch) };
+    for (const name of ['plaintext', 'tls'] as const)
+      process.stdout.write(line(`produce 1 KiB records acks=all RF3 3 nodes ${name}`, produced[name]));
+    for (const name of ['plaintext', 'tls'] as const)
+      process.stdout.write(line(`fetch stored 1 KiB records RF3 3 nodes ${name}`, fetched[name]));
+    const ratios = {
+      produceThroughput: produced.tls.megabytesPerSecond / produced.plaintext.megabytesPerSecond,
+      produceCpuPerMegabyte: produced.tls.brokerCpuSecondsPerMegabyte / produced.plaintext.brokerCpuSecondsPerMegabyte,
+      produceP99: produced.tls.latency.p99Ms / produced.plaintext.latency.p99Ms,
+      fetchThroughput: fetched.tls.megabytesPerSecond / fetched.plaintext.megabytesPerSecond,
+      fetchCpuPerMegabyte: fetched.tls.brokerCpuSecondsPerMegabyte / fetched.plaintext.brokerCpuSecondsPerMegabyte,
+      fetchP99: fetched.tls.latency.p99Ms / fetched.plaintext.latency.p99Ms,
+    };
+    process.stdout.write(
+      `tls/plaintext RF3 acks=all, 3 nodes: produce throughput ${ratios.produceThroughput.toFixed(2)}x, broker CPU/MB ${ratios.produceCpuPerMegabyte.toFixed(2)}x, p99 ${ratios.produceP99.toFixed(2)}x; ` +
+        `fetch throughput ${ratios.fetchThroughput.toFixed(2)}x, broker CPU/MB ${ratios.fetchCpuPerMegabyte.toFixed(2)}x, p99 ${ratios.fetchP99.toFixed(2)}x\n`,
+    );
+    return {
+      parameters: {
+        nodes: CLUSTER_NODES,
+        partitions: CLUSTER_PARTITIONS,
+        partitionsLedPerNode: CLUSTER_PARTITIONS / CLUSTER_NODES,
+        replicationFactor: CLUSTER_NODES,
+        minInsyncReplicas: 2,
+        acks: 'all',
+        recordBytes: RECORD_BYTES,
+        recordsPerBatch: RECORDS_PER_BATCH,
+        partitionsPerRequest: PARTITIONS_PER_REQUEST,
+        connectionsPerLeader: CONNECTIONS,
+        inflightPerConnection: INFLIGHT_PER_CONNECTION,
+        tlsListeners: 'one SSL listener per node for clients and inter-broker replication; controller port plaintext',
+        brokerCpu: 'sum of the three broker processes',
+      },
+      produce: produced,
+      fetch: fetched,
+      ratios,
+    };
+  } catch (error) {
+    printLogTails();
+    throw error;
+  } finally {
+    await stopAll();
+    forgetKillOnExit();
+    fs.rmSync(base, { recursive: true, force: true });
+  }
 }
 
 function row(
@@ -374,6 +614,8 @@ export async function main(): Promise<Record<string, unknown>> {
   const server = issueCertificate(ca, { subject: 'CN=localhost,O=Brook', kind: 'server', hosts: ['127.0.0.1'] });
   const keystore = path.join(certDir, 'broker-keystore.pem');
   fs.writeFileSync(keystore, server.keyPem + server.certPem, { mode: 0o600 });
+  const truststore = path.join(certDir, 'ca.pem');
+  fs.writeFileSync(truststore, ca.certPem);
   const results: Record<string, unknown> = {
     environment: environment(),
     mode: quick ? 'quick' : 'full',
@@ -413,8 +655,8 @@ export async function main(): Promise<Record<string, unknown>> {
       const order = round % 2 === 0 ? (['plaintext', 'tls'] as const) : (['tls', 'plaintext'] as const);
       for (const name of order) {
         const topic = `bench-1k-${round}`;
-        rounds[name].produce.push(await produce(brokers[name], topic));
-        rounds[name].fetch.push(await fetchAll(brokers[name], topic));
+        rounds[name].produce.push(await produce(brokerTarget(brokers[name]), topic, 1));
+        rounds[name].fetch.push(await fetchAll(brokerTarget(brokers[name]), topic));
       }
     }
     for (const name of ['plaintext', 'tls'] as const) {
@@ -439,6 +681,10 @@ export async function main(): Promise<Record<string, unknown>> {
   } finally {
     await stopBroker(plaintext);
     await stopBroker(secure);
+  }
+  try {
+    results.replicatedRf3AcksAll = await replicated(ca.certPem, { keystore, truststore });
+  } finally {
     fs.rmSync(certDir, { recursive: true, force: true });
   }
   return results;

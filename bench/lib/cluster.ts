@@ -9,6 +9,7 @@ import { randomBytes } from 'node:crypto';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { KafkaConnection } from '../../src/net/kafka-connection';
+import type { ClientSecurity } from '../../src/security/client-config';
 import { cpuSeconds, freePort, Managed, running, until } from './process';
 
 const BROOK = path.join(__dirname, '..', '..', '..', 'scripts', 'brook.js');
@@ -31,6 +32,13 @@ export interface BrokerClusterOptions {
   readyPollMs?: number;
   /** Wait for the nodes one after the other instead of all at once. */
   readyInOrder?: boolean;
+  /**
+   * Each node's listener keys (listeners=, listener.security.protocol.map, ...) from its
+   * ports, in place of the --listen shorthand; written with `config` to a file of the node's own.
+   */
+  listenerConfig?: (ports: { kafka: number; controller: number }) => Record<string, string>;
+  /** TLS and SASL settings of the bench's connections to the Kafka ports (default PLAINTEXT). */
+  clientSecurity?: ClientSecurity;
 }
 
 /** One broker process; its ports and data directory stay fixed across restarts. */
@@ -109,6 +117,7 @@ export class BrokerNode {
       requestTimeoutMs: 10_000,
       connectTimeoutMs: 1000,
       clientId: 'bench-cluster',
+      security: this.options.clientSecurity,
     });
     await connection.connect();
     return connection;
@@ -144,15 +153,16 @@ export class BrokerCluster {
     // Every node of a cluster needs the same controller-port secret.
     const secret = randomBytes(24).toString('hex');
     const config = { 'brook.controller.cluster.secret': secret, ...options.config };
+    const writeConfig = (file: string, keys: Record<string, string>) =>
+      fs.writeFileSync(
+        file,
+        Object.entries(keys)
+          .map(([k, v]) => `${k}=${v}\n`)
+          .join(''),
+        { mode: 0o600 },
+      );
     const configFile = path.join(options.dir, 'broker.properties');
-    fs.writeFileSync(
-      configFile,
-      Object.entries(config)
-        .map(([k, v]) => `${k}=${v}\n`)
-        .join(''),
-      { mode: 0o600 },
-    );
-    const configArgs = ['--config', configFile];
+    writeConfig(configFile, config);
     const ports: { kafka: number; controller: number }[] = [];
     for (let i = 0; i < options.nodes; i++) ports.push({ kafka: await freePort(), controller: await freePort() });
     const voters = ports.map((p, i) => `${i + 1}@127.0.0.1:${p.controller}`).join(',');
@@ -160,13 +170,20 @@ export class BrokerCluster {
       const id = i + 1;
       const dataDir = path.join(options.dir, `n${id}`);
       fs.mkdirSync(dataDir);
+      let configArgs = ['--config', configFile];
+      let listenArgs = ['--listen', `127.0.0.1:${p.kafka}`];
+      if (options.listenerConfig) {
+        const nodeConfigFile = path.join(options.dir, `n${id}.properties`);
+        writeConfig(nodeConfigFile, { ...config, ...options.listenerConfig(p) });
+        configArgs = ['--config', nodeConfigFile];
+        listenArgs = [];
+      }
       const args = [
         BROOK,
         'server',
         '--node-id',
         String(id),
-        '--listen',
-        `127.0.0.1:${p.kafka}`,
+        ...listenArgs,
         '--controller-listen',
         `127.0.0.1:${p.controller}`,
         '--voters',

@@ -26,6 +26,20 @@ test('npm run bench --quick runs every benchmark to the end', () => {
   assert.match(out, /produce latency at .* 0 errors/);
   assert.match(out, /bundled\/raw \(acks=1\): [\d.]+/);
   assert.match(out, /tls\/plaintext: produce throughput [\d.]+x, broker CPU\/MB [\d.]+x; fetch throughput [\d.]+x/);
+  // The replicated rows: a plaintext 3-node cluster against one whose client and inter-broker listener is SSL.
+  assert.match(
+    out,
+    /produce 1 KiB records acks=all RF3 3 nodes plaintext: \d+ MB\/s.*p99 [\d.]+ ms.*broker CPU [\d.]+ ms\/MB \(\d+ requests, 0 errors\)/,
+  );
+  assert.match(
+    out,
+    /produce 1 KiB records acks=all RF3 3 nodes tls: \d+ MB\/s.*p99 [\d.]+ ms.*broker CPU [\d.]+ ms\/MB \(\d+ requests, 0 errors\)/,
+  );
+  assert.match(out, /fetch stored 1 KiB records RF3 3 nodes tls: \d+ MB\/s/);
+  assert.match(
+    out,
+    /tls\/plaintext RF3 acks=all, 3 nodes: produce throughput [\d.]+x, broker CPU\/MB [\d.]+x, p99 [\d.]+x; fetch throughput [\d.]+x/,
+  );
   assert.match(out, /POST records, 100 per request: \d+ req\/s, \d+ records\/s.*\(\d+ requests, 0 errors, 0 non-2xx\)/);
   assert.match(out, /GET \/metrics: \d+ req\/s.*0 errors, 0 non-2xx/);
   // The bundled client matrix: every producer and consumer row of the quick setting, each
