@@ -8,7 +8,8 @@
 // Node i listens on kafka-port + 100*(i-1) and controller-port + 100*(i-1), on 127.0.0.1.
 // The nodes share a random controller-port secret, made once in DIR/cluster.properties
 // (mode 0600); `brook cluster ... --config DIR/cluster.properties` authenticates with it.
-// With --secure every Kafka listener is SASL_SSL: a development CA and one certificate per
+// With --secure every Kafka listener is SASL_SSL and the controller listener mutual TLS (the
+// nodes' certificates, named in super.users): a development CA and one certificate per
 // node (for 127.0.0.1 and localhost) in DIR/tls/, a CLIENT listener on the kafka port and a
 // BROKER (inter-broker) listener two ports up, SCRAM-SHA-512 users "admin" (for people)
 // and "broker" (between brokers) made at first start, and DIR/client.properties (brook CLI
@@ -140,8 +141,8 @@ function securePasswords() {
   return Object.fromEntries(entries);
 }
 
-/** Node `id`'s config file for --secure: SASL_SSL listeners and the cluster secret. */
-function secureNodeConfig(id, secretLine, passwords) {
+/** Node `id`'s config file for --secure: SASL_SSL listeners, a mutual-TLS controller listener and the cluster secret. */
+function secureNodeConfig(id, ids, secretLine, passwords) {
   const kafkaPort = kafkaBase + 100 * (id - 1);
   const controllerPort = controllerBase + 100 * (id - 1);
   const jaas = (user) =>
@@ -150,7 +151,11 @@ function secureNodeConfig(id, secretLine, passwords) {
     secretLine,
     `listeners=CLIENT://127.0.0.1:${kafkaPort},BROKER://127.0.0.1:${kafkaPort + 2},CONTROLLER://127.0.0.1:${controllerPort}`,
     `advertised.listeners=CLIENT://127.0.0.1:${kafkaPort},BROKER://127.0.0.1:${kafkaPort + 2}`,
-    'listener.security.protocol.map=CLIENT:SASL_SSL,BROKER:SASL_SSL,CONTROLLER:PLAINTEXT',
+    'listener.security.protocol.map=CLIENT:SASL_SSL,BROKER:SASL_SSL,CONTROLLER:SSL',
+    // The controller port takes only the nodes' certificates (mutual TLS) besides the secret;
+    // follower fetches only the broker user.
+    'listener.name.controller.ssl.client.auth=required',
+    `super.users=${ids.map((n) => `User:CN=brook-node-${n},O=Brook`).join(';')};User:broker`,
     'controller.listener.names=CONTROLLER',
     'inter.broker.listener.name=BROKER',
     'sasl.enabled.mechanisms=SCRAM-SHA-512',
@@ -219,7 +224,7 @@ async function start() {
     const log = fs.openSync(path.join(base, `node-${id}.log`), 'a');
     // Secure nodes name their listeners in their config file (listeners, not --listen).
     const addresses = secure
-      ? ['--config', secureNodeConfig(id, secretLine, passwords)]
+      ? ['--config', secureNodeConfig(id, ids, secretLine, passwords)]
       : [
           '--listen',
           `127.0.0.1:${kafkaBase + 100 * (id - 1)}`,
@@ -262,7 +267,8 @@ async function start() {
   );
   const commandConfig = secure ? ` --command-config ${path.join(base, 'client.properties')}` : '';
   console.log(
-    `status: npx brook cluster status --bootstrap 127.0.0.1:${kafkaBase} --controller 127.0.0.1:${controllerBase} --config ${secretFile}${commandConfig}`,
+    // On the secure cluster the controller port wants a node's certificate as well: node 1's config carries it.
+    `status: npx brook cluster status --bootstrap 127.0.0.1:${kafkaBase} --controller 127.0.0.1:${controllerBase} --config ${secure ? path.join(base, 'node-1.properties') : secretFile}${commandConfig}`,
   );
   if (secure) {
     console.log('SASL_SSL with SCRAM-SHA-512, user admin (passwords in users.properties, mode 0600):');

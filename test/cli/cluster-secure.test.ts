@@ -82,6 +82,22 @@ test('cluster:start --secure: SASL_SSL listeners, client.properties for brook an
       assert.is(meta.code, 0, meta.stderr);
       assert.match(meta.stdout, 'topic "secure-topic"');
     } else console.log('kcat not installed: skipping kcat -F');
+    // The controller listener is mutual TLS: the status command printed at start reaches it
+    // with node 1's certificate (a cluster principal) and the secret.
+    const status = await runBrook([
+      'cluster',
+      'status',
+      '--bootstrap',
+      `127.0.0.1:${kafkaPort}`,
+      '--controller',
+      `127.0.0.1:${kafkaPort + 1}`,
+      '--config',
+      path.join(base, 'node-1.properties'),
+      '--command-config',
+      clientConfig,
+    ]);
+    assert.is(status.code, 0, status.stderr);
+    assert.match(fs.readFileSync(path.join(base, 'node-1.properties'), 'utf8'), 'CONTROLLER:SSL');
   } finally {
     const stopped = script(['stop', '--base', base]);
     assert.is(stopped.code, 0, stopped.out);
