@@ -267,6 +267,7 @@ export class TlsMaterial {
   private watched: string[] = [];
   private watchListener: (() => void) | null = null;
   private reloadTimer: NodeJS.Timeout | undefined;
+  private pollTimer: NodeJS.Timeout | undefined;
 
   /** Throws ConfigError when the PEM material cannot be read or does not fit together. */
   constructor(
@@ -391,14 +392,32 @@ export class TlsMaterial {
       this.reloadTimer = setTimeout(() => this.reload(), Math.min(interval, 200));
       this.reloadTimer.unref();
     };
-    for (const file of this.watched) fs.watchFile(file, { interval, persistent: false }, this.watchListener);
+    // The files' identity, size and modification time, taken now, before any change can
+    // slip in (fs.watchFile takes its first look later, and would miss a change before it).
+    const look = () =>
+      this.watched
+        .map((file) => {
+          try {
+            const stat = fs.statSync(file);
+            return `${stat.ino}:${stat.size}:${stat.mtimeMs}`;
+          } catch {
+            return 'missing';
+          }
+        })
+        .join('|');
+    let last = look();
+    this.pollTimer = setInterval(() => {
+      const now = look();
+      if (now === last) return;
+      last = now;
+      this.watchListener?.();
+    }, interval);
+    this.pollTimer.unref();
   }
 
   close(): void {
     clearTimeout(this.reloadTimer);
-    if (this.watchListener) {
-      for (const file of this.watched) fs.unwatchFile(file, this.watchListener);
-    }
+    clearInterval(this.pollTimer);
     this.watchListener = null;
     this.watched = [];
   }
