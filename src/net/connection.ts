@@ -63,6 +63,7 @@ export type ReservedGate = (
   header: RequestHeader,
   body: Reader,
   remoteAddress: string | undefined,
+  security: ConnectionSecurity,
 ) => Promise<boolean> | boolean;
 
 /** TCP keepalive on accepted sockets: the first probe after this much silence. */
@@ -254,7 +255,7 @@ export class Connection {
     try {
       const reader = new Reader(frame);
       header = decodeRequestHeader(reader);
-      verdict = gate(header, reader, this.socket.remoteAddress);
+      verdict = gate(header, reader, this.socket.remoteAddress, this.security);
     } catch {
       verdict = false;
     }
@@ -278,6 +279,16 @@ export class Connection {
   private onFrames(frames: Buffer[]): boolean {
     if (this.closed || this.stopped || this.saslFailing) return false;
     this.lastActiveMs = Date.now();
+    if (this.gate && this.sasl && !this.security.authenticated && this.held.length === 0) {
+      // On a SASL listener a broker authenticates first: its SASL exchange (and the
+      // ApiVersions before it) is handled while the slot is on probation, and the first
+      // request after it is the one judged.
+      let i = 0;
+      while (i < frames.length && !this.security.authenticated && !this.closed && !this.saslFailing)
+        this.onFrame(frames[i++]);
+      if (i === frames.length || this.closed || this.saslFailing) return !this.closed && !this.saslFailing;
+      frames = frames.slice(i);
+    }
     if (this.gate) {
       // Held, unread, until the first frame has been judged.
       const first = this.held.length === 0;

@@ -22,7 +22,7 @@ import { MemoryBudget } from '../net/memory-budget';
 import { KafkaListener } from '../net/kafka-listener';
 import { AdvertisedListener, localAddress, ListenerEndpoint, resolvedListenerKeys } from '../config/listeners';
 import { parseSaslMechanisms } from '../security/listeners';
-import { SecurityProtocol, usesSasl, usesTls } from '../security/principal';
+import { ConnectionSecurity, SecurityProtocol, usesSasl, usesTls } from '../security/principal';
 import type { CredentialStore } from '../security/scram';
 import { SaslListener } from '../security/sasl/listener';
 import { parseTlsSettings, TlsMaterial } from '../security/tls';
@@ -42,13 +42,16 @@ const STARTUP_CLEANUP_MS = 5000;
  * The reserved-slot gate of the Kafka port: a follower's first request on a new connection
  * is a Fetch (its replica id first, or in ReplicaState from v15) or an OffsetForLeaderEpoch
  * (v3+, its replica id first), and that id must name a registered, unfenced broker whose
- * registered host is the peer's address (the same check a follower fetch passes later).
+ * registered host is the peer's address, and on an authenticating inter-broker listener
+ * whose connection authenticated as a cluster principal (the same checks a follower fetch
+ * passes later). On a SASL listener the SASL exchange comes first (Connection.onFrames).
  */
 async function isBrokerReplication(
   broker: Broker,
   header: RequestHeader,
   body: Reader,
   remoteAddress: string | undefined,
+  security: ConnectionSecurity,
 ): Promise<boolean> {
   let replicaId: number;
   if (header.apiKey === ApiKey.Fetch && header.apiVersion >= 15) {
@@ -62,7 +65,7 @@ async function isBrokerReplication(
     replicaId = body.int32();
   }
   if (replicaId < 0) return false;
-  return (await broker.replicas.checkFollowerAddress(replicaId, remoteAddress)) === ErrorCode.NONE;
+  return (await broker.replicas.checkFollowerIdentity(replicaId, remoteAddress, security)) === ErrorCode.NONE;
 }
 
 /**
@@ -399,7 +402,8 @@ export async function startBroker(
           maxQueuedResponseBytes: config.maxQueuedResponseBytes,
           partialRequestTimeoutMs: config.partialRequestTimeoutMs,
           reservedConnections: config.reservedBrokerConnections,
-          reservedGate: (header, body, remoteAddress) => isBrokerReplication(broker, header, body, remoteAddress),
+          reservedGate: (header, body, remoteAddress, security) =>
+            isBrokerReplication(broker, header, body, remoteAddress, security),
           socketRequestMaxBytes: config.socketRequestMaxBytes,
           maxInflightRequests: config.maxInflightRequestsPerConnection,
           maxInflightFetches: config.maxInflightFetchesPerConnection,
