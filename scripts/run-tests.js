@@ -28,7 +28,17 @@ const workers = Math.max(1, Number(process.env.BROOK_TEST_WORKERS) || cores + 1)
 const filters = process.argv.slice(2);
 
 /** Seconds a file usually takes, by folder, when no earlier run timed it. */
-const FOLDER_WEIGHT_S = { bench: 100, soak: 30, integration: 30, security: 25, cli: 20, http: 15, client: 10, raft: 5, server: 5 };
+const FOLDER_WEIGHT_S = {
+  bench: 100,
+  soak: 30,
+  integration: 30,
+  security: 25,
+  cli: 20,
+  http: 15,
+  client: 10,
+  raft: 5,
+  server: 5,
+};
 
 function findTests(dir) {
   if (!fs.existsSync(dir)) return [];
