@@ -10,6 +10,7 @@ import { randomBytes } from 'node:crypto';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { KafkaConnection } from '../../src/net/kafka-connection';
+import type { ClientSecurity } from '../../src/security/client-config';
 import { connectController } from '../../src/raft/handshake';
 import { BrokerProcess, CLUSTER_SECRET_KEY, freePort, startBroker, StartOptions, tempDir } from './broker-process';
 import { until } from './wait';
@@ -45,10 +46,24 @@ export interface PartitionState {
   port: number;
 }
 
-/** The partition's state as the first of `ports` that knows the topic tells it, or null. */
-export async function partitionMetadata(ports: number[], topic: string, partition = 0): Promise<PartitionState | null> {
+/**
+ * The partition's state as the first of `ports` that knows the topic tells it, or null;
+ * `security` for secured listeners (default PLAINTEXT).
+ */
+export async function partitionMetadata(
+  ports: number[],
+  topic: string,
+  partition = 0,
+  security?: ClientSecurity,
+): Promise<PartitionState | null> {
   for (const port of ports) {
-    const connection = new KafkaConnection({ host: '127.0.0.1', port, requestTimeoutMs: 2000, connectTimeoutMs: 1000 });
+    const connection = new KafkaConnection({
+      host: '127.0.0.1',
+      port,
+      requestTimeoutMs: 2000,
+      connectTimeoutMs: 1000,
+      security,
+    });
     try {
       await connection.connect();
       const answer = await connection.request(ApiKey.Metadata, 9, {
