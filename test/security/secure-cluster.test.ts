@@ -260,7 +260,9 @@ test('refused: kcat over SASL_SSL with a wrong password', async () => {
     what: 'the refusal in the log',
     timeoutMs: 5000,
   });
-  for (const id of cluster.ids) assert.not.match(cluster.logs(id), 'not-the-password', 'no password in any log');
+  for (const id of cluster.ids)
+    for (const password of ['not-the-password', ...Object.values(cluster.passwords)])
+      assert.not.ok(cluster.logs(id).includes(password), `node ${id} logged a password`);
   await stillServes('a wrong password');
 });
 
