@@ -5,8 +5,8 @@
 // is then found exactly once at its offset (kcat and kafkajs over SASL_SSL) and the three
 // replicas' logs are byte-identical. Then, while the cluster keeps serving, these are
 // refused: a wrong password (kcat), plaintext on the SASL_SSL port, TLS clients of an
-// untrusted CA, the controller protocol in plaintext (no vote, registration or
-// DescribeQuorum, no term moved), and Fetches from an authenticated client under a replica
+// untrusted CA, the controller protocol in plaintext or from a trusted certificate outside
+// super.users (no vote, registration or DescribeQuorum, no term moved), and Fetches from an authenticated client under a replica
 // id that is no follower (no high watermark moved).
 
 import { test } from 'uvu';
@@ -341,7 +341,7 @@ test('refused: TLS clients whose CA is untrusted', async () => {
   await stillServes('untrusted CAs');
 });
 
-test('refused: the controller protocol in plaintext cannot vote, register or read DescribeQuorum', async () => {
+test('refused: the controller protocol in plaintext (or from a non-member certificate) cannot vote, register or read DescribeQuorum', async () => {
   const before = await cluster.agreedQuorum();
   const attempts: [string, ApiKey, unknown][] = [
     [
@@ -386,6 +386,19 @@ test('refused: the controller protocol in plaintext cannot vote, register or rea
       (connection) => {
         connection.close();
         assert.unreachable(`node ${id} admitted a plaintext controller connection`);
+      },
+      () => undefined,
+    );
+    // Over mutual TLS with a trusted certificate whose principal (CN=alice) is no cluster principal.
+    const { client: alice } = certFixture();
+    await connectController(
+      { ...options, security: { protocol: 'SSL', tls: { ca: cluster.caPem, cert: alice.certPem, key: alice.keyPem } } },
+      { secret: null, nodeId: 2, certificate: true },
+      { clusterId: null, nodeId: id },
+    ).then(
+      (connection) => {
+        connection.close();
+        assert.unreachable(`node ${id} admitted a certificate outside super.users`);
       },
       () => undefined,
     );
