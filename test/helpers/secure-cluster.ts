@@ -151,6 +151,9 @@ export class SecureCluster {
       'ssl.keystore.location': this.keystores.get(id)!,
       'ssl.truststore.type': 'PEM',
       'ssl.truststore.location': this.caFile,
+      // The controller listener's own keys, as a controller listener is usually configured.
+      'listener.name.controller.ssl.keystore.location': this.keystores.get(id)!,
+      'listener.name.controller.ssl.truststore.location': this.caFile,
       'listener.name.controller.ssl.client.auth': 'required',
       // The nodes (by certificate), the operator, and the inter-broker SCRAM user; admin and
       // alice are ordinary clients.
