@@ -173,7 +173,6 @@ export class SecureCluster {
       dataDir: this.dirs.get(id)!,
       port: this.clientPorts.get(id)!,
       controllerPort: this.controllerPorts.get(id)!,
-      namedListeners: true,
       clusterSecret: false,
       awaitKafka: false,
       config: this.nodeConfig(id),
