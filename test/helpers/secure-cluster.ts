@@ -284,11 +284,15 @@ export class SecureCluster {
     ];
   }
 
-  /** An authenticated connection to node `id`'s CLIENT listener. */
-  async connect(id: number, security = this.clientSecurity()): Promise<KafkaConnection> {
+  /** An authenticated connection to node `id`'s CLIENT listener (or its BROKER listener). */
+  async connect(
+    id: number,
+    security = this.clientSecurity(),
+    listener: 'CLIENT' | 'BROKER' = 'CLIENT',
+  ): Promise<KafkaConnection> {
     const connection = new KafkaConnection({
       host: '127.0.0.1',
-      port: this.clientPorts.get(id)!,
+      port: (listener === 'CLIENT' ? this.clientPorts : this.brokerPorts).get(id)!,
       clientId: 'secure-cluster-test',
       requestTimeoutMs: 5000,
       connectTimeoutMs: 3000,

@@ -6,8 +6,9 @@
 // replicas' logs are byte-identical. Then, while the cluster keeps serving, these are
 // refused: a wrong password (kcat), plaintext on the SASL_SSL port, TLS clients of an
 // untrusted CA, the controller protocol in plaintext or from a trusted certificate outside
-// super.users (no vote, registration or DescribeQuorum, no term moved), and Fetches from an authenticated client under a replica
-// id that is no follower (no high watermark moved).
+// super.users (no vote, registration or DescribeQuorum, no term moved), and Fetches by an
+// authenticated client principal under a stopped follower's replica id, on the client and
+// on the inter-broker listener (no high watermark moved, no ISR joined).
 
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
@@ -25,7 +26,7 @@ import { certFixture } from '../helpers/certs';
 import { kcat } from '../helpers/kcat';
 import { replicasIdentical, withTimeout, Writer } from '../helpers/replication-scenario';
 import { SecureCluster } from '../helpers/secure-cluster';
-import { until } from '../helpers/wait';
+import { delay, until } from '../helpers/wait';
 
 process.env.KAFKAJS_NO_PARTITIONER_WARNING = '1';
 
@@ -42,10 +43,12 @@ test.before(async () => {
     config: {
       'group.initial.rebalance.delay.ms': '0',
       'offsets.topic.num.partitions': '1',
-      // A follower stopped with SIGSTOP stays in the ISR for 3 s: the window in which the
-      // replica-id test judges the high watermark. (A killed node is fenced after
-      // brook.broker.disconnect.grace.ms.)
+      // A follower stopped with SIGSTOP stays in the ISR for 3 s (the window in which the
+      // impersonation test judges the high watermark) and is fenced only after 20 s (so it
+      // is out of the ISR, yet still a registered broker, for a while). A killed node is
+      // fenced after brook.broker.disconnect.grace.ms, not this.
       'replica.lag.time.max.ms': '3000',
+      'broker.session.timeout.ms': '20000',
     },
   });
 });
@@ -473,8 +476,8 @@ function followerFetch(connection: KafkaConnection, replicaId: number, fetchOffs
   });
 }
 
-test('refused: Fetches under a replica id that is no follower move no high watermark', async () => {
-  await stillServes('before the replica-id Fetches');
+test("refused: a client principal's Fetches under a follower's replica id move no high watermark and join no ISR", async () => {
+  await stillServes('before the impersonation');
   const state = await until(
     async () => {
       const s = await cluster.metadata(TOPIC);
@@ -483,20 +486,35 @@ test('refused: Fetches under a replica id that is no follower move no high water
     { what: 'a full ISR' },
   );
   const leader = state.leader;
-  // The follower to stop: one that is not the active controller, so that stopping it does
-  // not move the metadata quorum.
+  // The follower to stop and impersonate: one that is not the active controller, so that
+  // stopping it does not move the metadata quorum.
   const quorum = await cluster.agreedQuorum();
   const followers = state.replicas.filter((id) => id !== leader);
   const stopped = followers.find((id) => id !== quorum.leaderId) ?? followers[0];
-  // alice is an ordinary client: authenticated (SCRAM-SHA-256), not a cluster principal.
-  const client = await cluster.connect(leader, cluster.clientSecurity('alice', 'SCRAM-SHA-256'));
+  // alice is an ordinary client (not in super.users), authenticated on the CLIENT listener
+  // and on the inter-broker BROKER listener alike.
+  const impostors = [
+    await cluster.connect(leader, cluster.clientSecurity('alice', 'SCRAM-SHA-256')),
+    await cluster.connect(leader, cluster.clientSecurity('alice', 'SCRAM-SHA-512'), 'BROKER'),
+  ];
+  /** Every impostor Fetches as the stopped follower at `fetchOffset`; each must be refused. */
+  const impersonate = async (fetchOffset: number) => {
+    for (const [i, impostor] of impostors.entries()) {
+      const answer = await followerFetch(impostor, stopped, fetchOffset);
+      assert.is(
+        answer.errorCode,
+        ErrorCode.TOPIC_AUTHORIZATION_FAILED,
+        `alice on the ${i === 0 ? 'CLIENT' : 'BROKER'} listener fetching as node ${stopped}`,
+      );
+    }
+  };
   try {
     const hwBefore = await until(() => cluster.highWatermark(leader, TOPIC), { what: 'the high watermark' });
     cluster.pause(stopped);
     try {
       // One record acknowledged by the leader alone: the high watermark waits for the
-      // stopped follower while it is in the ISR, unless a Fetch claims that far.
-      const produced = await client.request(ApiKey.Produce, 9, {
+      // stopped follower while it is in the ISR, unless a Fetch in its name claims that far.
+      const produced = await impostors[0].request(ApiKey.Produce, 9, {
         transactionalId: null,
         acks: 1,
         timeoutMs: 5000,
@@ -510,21 +528,30 @@ test('refused: Fetches under a replica id that is no follower move no high water
       const written = produced.responses[0].partitionResponses[0];
       assert.is(written.errorCode, ErrorCode.NONE);
       assert.is(Number(written.baseOffset), hwBefore);
-      // A replica id of no broker, and the leader's own: refused before any position counts.
-      for (const replicaId of [99, leader]) {
-        const answer = await followerFetch(client, replicaId, hwBefore + 1);
-        assert.is(answer.errorCode, ErrorCode.NOT_LEADER_OR_FOLLOWER, `Fetch as replica ${replicaId}`);
-      }
+      const logEnd = hwBefore + 1;
+      await impersonate(logEnd);
       const hwAfter = await cluster.highWatermark(leader, TOPIC);
       const isr = (await cluster.metadata(TOPIC))?.isr ?? [];
       // Judged only while the stopped follower is still in the ISR (replica.lag.time.max.ms).
       if (isr.includes(stopped)) assert.is(hwAfter, hwBefore, 'the high watermark waits for the stopped follower');
       else console.log('the stopped follower left the ISR before the check: the high watermark is not judged');
+
+      // Once it has left the ISR, caught-up Fetches in its name must not bring it back.
+      await until(async () => !((await cluster.metadata(TOPIC))?.isr ?? [stopped]).includes(stopped), {
+        what: `node ${stopped} to leave the ISR`,
+        timeoutMs: 15000,
+      });
+      for (let round = 0; round < 8; round++) {
+        await impersonate(logEnd);
+        await delay(200);
+        const now = (await cluster.metadata(TOPIC))?.isr ?? [];
+        assert.not.ok(now.includes(stopped), `node ${stopped} rejoined the ISR while stopped`);
+      }
     } finally {
       cluster.resume(stopped);
     }
   } finally {
-    client.close();
+    for (const impostor of impostors) impostor.close();
   }
   await until(
     async () => {
@@ -533,7 +560,7 @@ test('refused: Fetches under a replica id that is no follower move no high water
     },
     { what: `node ${stopped} back in the ISR after it resumed`, timeoutMs: 20000 },
   );
-  await stillServes('Fetches under a replica id');
+  await stillServes('impersonated follower Fetches');
 });
 
 test.run();
