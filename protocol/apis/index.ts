@@ -20,6 +20,9 @@ import { ApiVersions } from './18-api-versions';
 import { CreateTopics } from './19-create-topics';
 import { DeleteTopics } from './20-delete-topics';
 import { InitProducerId } from './22-init-producer-id';
+import { DescribeAcls } from './29-describe-acls';
+import { CreateAcls } from './30-create-acls';
+import { DeleteAcls } from './31-delete-acls';
 import { DescribeConfigs } from './32-describe-configs';
 import { SaslAuthenticate } from './36-sasl-authenticate';
 import { CreatePartitions } from './37-create-partitions';
@@ -67,6 +70,9 @@ const schemas = [
   CreateTopics,
   DeleteTopics,
   InitProducerId,
+  DescribeAcls,
+  CreateAcls,
+  DeleteAcls,
   DescribeConfigs,
   SaslAuthenticate,
   CreatePartitions,

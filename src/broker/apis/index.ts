@@ -21,6 +21,9 @@ import { createTopics } from './19-create-topics';
 import { deleteTopics } from './20-delete-topics';
 import { initProducerId } from './22-init-producer-id';
 import { offsetForLeaderEpoch } from './23-offset-for-leader-epoch';
+import { describeAcls } from './29-describe-acls';
+import { createAcls } from './30-create-acls';
+import { deleteAcls } from './31-delete-acls';
 import { describeConfigs } from './32-describe-configs';
 import { saslAuthenticate } from './36-sasl-authenticate';
 import { createPartitions } from './37-create-partitions';
@@ -54,6 +57,9 @@ export const handlers: ApiHandler[] = [
   deleteTopics,
   initProducerId,
   offsetForLeaderEpoch,
+  describeAcls,
+  createAcls,
+  deleteAcls,
   describeConfigs,
   saslAuthenticate,
   createPartitions,
