@@ -147,6 +147,8 @@ export class KafkaConnection {
       );
       socket.once('secureConnect', () => {
         if (settled) return;
+        const refused = settings.verifyServer?.(socket) ?? null;
+        if (refused) return fail(refused);
         settled = true;
         clearTimeout(timer);
         this.socket = socket;

@@ -30,7 +30,6 @@ import { requestCodec, responseCodec } from '../../protocol/codec';
 import { ErrorCode } from '../../protocol/errors';
 import { encodeResponseFrame } from '../../protocol/frame';
 import { RequestHeader } from '../../protocol/header';
-import { FrameAssembler } from '../../protocol/frame';
 import { Reader } from '../../protocol/primitives';
 import { Connection, DispatchResult } from '../net/connection';
 import { ConnectionOptions, KafkaConnection } from '../net/kafka-connection';
@@ -255,142 +254,8 @@ function isCertificateError(error: NodeJS.ErrnoException): boolean {
   return code.startsWith('ERR_TLS_CERT') || /CERT|VERIFY|SELF_SIGNED|ISSUER/.test(code);
 }
 
-/** Largest response frame a controller-port client accepts (a snapshot chunk and more). */
+/** Largest response frame a controller-port client accepts over TLS (a snapshot chunk and more). */
 const CONTROLLER_RESPONSE_BYTES_MAX = 64 * 1024 * 1024;
-
-/**
- * A controller-port client connection over TLS: the request and response framing of
- * KafkaConnection (its `request` sends through `sendFrame`, overridden here) on a
- * tls.connect socket. Only what controller-port clients use is served: connect, request,
- * isOpen, close.
- */
-class TlsControllerConnection extends KafkaConnection {
-  private tlsSocket: tls.TLSSocket | null = null;
-  private readonly answers = new Map<
-    number,
-    { resolve: (reader: Reader) => void; reject: (error: Error) => void; timer: NodeJS.Timeout | null }
-  >();
-  private readonly frames = new FrameAssembler(CONTROLLER_RESPONSE_BYTES_MAX);
-  private failure: Error | null = null;
-
-  constructor(
-    private readonly dial: ConnectionOptions,
-    private readonly tlsOptions: tls.ConnectionOptions,
-    /** Why the verified server is not acceptable (its principal), or null when it is. */
-    private readonly serverRefusal: (socket: tls.TLSSocket) => string | null,
-  ) {
-    super(dial);
-  }
-
-  override connect(): Promise<void> {
-    const address = `${this.dial.host}:${this.dial.port}`;
-    return new Promise((resolve, reject) => {
-      const socket = tls.connect({ ...this.tlsOptions, host: this.dial.host, port: this.dial.port });
-      socket.setNoDelay(true);
-      let settled = false;
-      const fail = (error: Error) => {
-        if (settled) return;
-        settled = true;
-        clearTimeout(timer);
-        socket.destroy();
-        reject(error);
-      };
-      const timer = setTimeout(
-        () => fail(new Error(`TLS connect to ${address} timed out`)),
-        this.dial.connectTimeoutMs ?? 10_000,
-      );
-      socket.once('secureConnect', () => {
-        if (settled) return;
-        const refusal = this.serverRefusal(socket);
-        if (refusal !== null) return fail(new HandshakeError(refusal));
-        settled = true;
-        clearTimeout(timer);
-        this.tlsSocket = socket;
-        resolve();
-      });
-      socket.once('error', (error: NodeJS.ErrnoException) =>
-        // A certificate this side refuses is an authentication failure, logged as one.
-        fail(
-          isCertificateError(error)
-            ? new HandshakeError(`TLS with ${address} refused: ${error.code ?? error.message}`)
-            : new Error(`TLS connect to ${address} failed: ${error.message}`),
-        ),
-      );
-      socket.once('close', () => fail(new Error(`TLS connect to ${address} failed: the connection closed`)));
-      socket.on('data', (chunk: Buffer) => {
-        let frames: Buffer[];
-        try {
-          frames = this.frames.push(chunk);
-        } catch (error) {
-          this.failAllTls(error as Error);
-          socket.destroy();
-          return;
-        }
-        for (const frame of frames) {
-          if (frame.length < 4) {
-            this.failAllTls(new Error(`response frame of ${frame.length} bytes has no correlation id`));
-            socket.destroy();
-            return;
-          }
-          const correlationId = frame.readInt32BE(0);
-          const waiting = this.answers.get(correlationId);
-          if (!waiting) continue;
-          this.answers.delete(correlationId);
-          if (waiting.timer) clearTimeout(waiting.timer);
-          waiting.resolve(new Reader(frame));
-        }
-      });
-      socket.on('close', () => this.failAllTls(new Error('connection closed')));
-      socket.on('error', () => undefined);
-    });
-  }
-
-  private failAllTls(error: Error): void {
-    this.failure ??= error;
-    for (const waiting of this.answers.values()) {
-      if (waiting.timer) clearTimeout(waiting.timer);
-      waiting.reject(error);
-    }
-    this.answers.clear();
-  }
-
-  override get isOpen(): boolean {
-    return this.tlsSocket !== null && this.failure === null && !this.tlsSocket.destroyed;
-  }
-
-  override get inflight(): number {
-    return this.answers.size;
-  }
-
-  override sendFrame(frame: Buffer | Buffer[], correlationId: number, expectResponse = true): Promise<Reader> {
-    const socket = this.tlsSocket;
-    if (!socket || this.failure) return Promise.reject(this.failure ?? new Error('not connected'));
-    const parts = Array.isArray(frame) ? frame : [frame];
-    if (!expectResponse) {
-      for (const part of parts) socket.write(part);
-      return Promise.resolve(new Reader(Buffer.alloc(0)));
-    }
-    return new Promise((resolve, reject) => {
-      const timeoutMs = this.dial.requestTimeoutMs ?? 30_000;
-      const timer =
-        timeoutMs > 0
-          ? setTimeout(() => {
-              this.answers.delete(correlationId);
-              reject(new Error(`request ${correlationId} timed out after ${timeoutMs} ms`));
-            }, timeoutMs)
-          : null;
-      this.answers.set(correlationId, { resolve, reject, timer });
-      socket.cork();
-      for (const part of parts) socket.write(part);
-      socket.uncork();
-    });
-  }
-
-  override close(): void {
-    this.tlsSocket?.destroy();
-    this.tlsSocket = null;
-  }
-}
 
 /**
  * Connects to a controller port and, when `auth` is given, authenticates; the connection
@@ -405,27 +270,40 @@ export async function connectController(
     throw new HandshakeError('no way to authenticate: neither a cluster secret nor a TLS certificate is configured');
   const tlsMaterial = auth?.tls;
   const serverPrincipals = auth?.serverPrincipals;
-  const connection = tlsMaterial
-    ? new TlsControllerConnection(options, tlsMaterial.clientOptions(options.host), (socket) => {
-        if (!serverPrincipals || serverPrincipals.size === 0) return null;
-        let principal: string;
-        try {
-          const mapped = tlsMaterial.principalOf(socket);
-          principal = `${mapped.type}:${mapped.name}`;
-        } catch (error) {
-          return `the server's certificate was refused: ${(error as Error).message}`;
+  // Over TLS: the node's own certificate, and a server that is a cluster principal.
+  const verifyServer = (socket: tls.TLSSocket): Error | null => {
+    if (!tlsMaterial || !serverPrincipals || serverPrincipals.size === 0) return null;
+    let principal: string;
+    try {
+      const mapped = tlsMaterial.principalOf(socket);
+      principal = `${mapped.type}:${mapped.name}`;
+    } catch (error) {
+      return new HandshakeError(`the server's certificate was refused: ${(error as Error).message}`);
+    }
+    return serverPrincipals.has(principal)
+      ? null
+      : new HandshakeError(`the server's principal ${principal} is not a cluster principal (super.users)`);
+  };
+  const connection = new KafkaConnection(
+    tlsMaterial
+      ? {
+          ...options,
+          maxFrameBytes: options.maxFrameBytes ?? CONTROLLER_RESPONSE_BYTES_MAX,
+          security: { protocol: 'SSL', tls: { material: tlsMaterial, verifyServer } },
         }
-        return serverPrincipals.has(principal)
-          ? null
-          : `the server's principal ${principal} is not a cluster principal (super.users)`;
-      })
-    : new KafkaConnection(options);
+      : options,
+  );
   try {
     await connection.connect();
     if (auth) await authenticate(connection, auth, expect);
     return connection;
   } catch (error) {
     connection.close();
+    // A certificate this side refuses is an authentication failure, logged as one.
+    if (tlsMaterial && !(error instanceof HandshakeError) && isCertificateError(error as NodeJS.ErrnoException))
+      throw new HandshakeError(
+        `TLS with ${options.host}:${options.port} refused: ${(error as NodeJS.ErrnoException).code ?? (error as Error).message}`,
+      );
     throw error;
   }
 }

@@ -35,6 +35,11 @@ export interface ClientTls {
    * `servername` are not used.
    */
   material?: { clientOptions(servername?: string): tls.ConnectionOptions };
+  /**
+   * A further check of the verified server (the controller port's: its certificate's
+   * principal must be a cluster principal); an Error refuses the connection with it.
+   */
+  verifyServer?: (socket: tls.TLSSocket) => Error | null;
 }
 
 export interface ClientSecurity {
