@@ -112,6 +112,17 @@ test('version 0 is not served; a truncated request closes only its connection', 
   assert.is(still.errorCode, ErrorCode.SECURITY_DISABLED, 'the broker still answers');
 });
 
+/** One ACL binding as kafkajs takes it: TOPIC orders, LITERAL, User:alice from any host, READ, ALLOW. */
+const ALICE_READS_ORDERS = {
+  resourceType: 2,
+  resourceName: 'orders',
+  resourcePatternType: 3,
+  principal: 'User:alice',
+  host: '*',
+  operation: 3,
+  permissionType: 3,
+};
+
 test('kafkajs admin: describe, create and delete ACLs fail with SECURITY_DISABLED', async () => {
   const admin = new Kafka({
     brokers: [`127.0.0.1:${broker.port}`],
@@ -130,45 +141,15 @@ test('kafkajs admin: describe, create and delete ACLs fail with SECURITY_DISABLE
       }
       assert.unreachable(`${what} succeeded`);
     };
-    await expectDisabled('describeAcls', () =>
-      admin.describeAcls({
-        resourceType: 2,
-        resourceName: 'orders',
-        resourcePatternType: 3,
-        principal: 'User:alice',
-        host: '*',
-        operation: 3,
-        permissionType: 3,
-      } as never),
-    );
+    await expectDisabled('describeAcls', () => admin.describeAcls(ALICE_READS_ORDERS as never));
     await expectDisabled('createAcls', () =>
       admin.createAcls({
-        acl: [
-          {
-            resourceType: 2,
-            resourceName: 'orders',
-            resourcePatternType: 3,
-            principal: 'User:alice',
-            host: '*',
-            operation: 3,
-            permissionType: 3,
-          },
-        ],
+        acl: [ALICE_READS_ORDERS],
       } as never),
     );
     await expectDisabled('deleteAcls', () =>
       admin.deleteAcls({
-        filters: [
-          {
-            resourceType: 2,
-            resourceName: 'orders',
-            resourcePatternType: 3,
-            principal: 'User:alice',
-            host: '*',
-            operation: 3,
-            permissionType: 3,
-          },
-        ],
+        filters: [ALICE_READS_ORDERS],
       } as never),
     );
   } finally {
