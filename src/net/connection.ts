@@ -158,7 +158,10 @@ export class Connection {
 
   /** The socket `onread` option that feeds this connection (see KafkaListener.accept). */
   static reads(limits: ConnectionLimits, target: () => Connection | null): ReturnType<typeof frameReads> {
-    const assembler = new FrameAssembler(() => target()?.frameBytesMax ?? limits.socketRequestMaxBytes);
+    // Only a SASL listener's bound changes with the connection's state; elsewhere it is fixed.
+    const assembler = new FrameAssembler(
+      limits.sasl ? () => target()?.frameBytesMax ?? limits.socketRequestMaxBytes : limits.socketRequestMaxBytes,
+    );
     const reads = frameReads(
       assembler,
       (frames) => target()?.onFrames(frames) ?? false,
@@ -191,7 +194,8 @@ export class Connection {
    * and the TLS socket in turn stops reading from the network once its buffer is full.
    */
   readDataEvents(): void {
-    const assembler = new FrameAssembler(this.limits.socketRequestMaxBytes);
+    // The same bound as the onread path: sasl.server.max.receive.size until SASL has authenticated.
+    const assembler = new FrameAssembler(this.sasl ? () => this.frameBytesMax : this.limits.socketRequestMaxBytes);
     let failed = false;
     this.socket.on('data', (chunk: Buffer) => {
       if (failed || this.closed) return;

@@ -8,6 +8,7 @@ import { spawnSync } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
+import * as tls from 'node:tls';
 import { Kafka, logLevel } from 'kafkajs';
 import { loadConfig } from '../../src/config/config';
 import { silentLogger } from '../../src/logger';
@@ -49,6 +50,7 @@ test.before(async () => {
     'listener.name.sasl_ssl.ssl.keystore.location': files.serverKeystore,
     'ssl.keystore.location': '/nonexistent/the-listener-key-wins.pem',
     'connection.failed.authentication.delay.ms': '50',
+    'sasl.server.max.receive.size': '4096',
     'auto.create.topics.enable': 'true',
   };
   fs.writeFileSync(
@@ -124,6 +126,28 @@ test('kafkajs with ssl and sasl; plaintext on the SASL_SSL port is closed', asyn
   await admin.disconnect();
   const plaintext = await rawRequest(broker.kafkaPort, API_VERSIONS_V0, 5000);
   assert.is(plaintext.frame, null);
+});
+
+test('sasl.server.max.receive.size bounds frames over TLS before authentication', async () => {
+  // A frame header announcing 1 MiB, far past the 4 KiB SASL bound, sent before any SASL:
+  // the connection is closed at the header, the body never read.
+  const closed = await new Promise<boolean>((resolve) => {
+    const socket = tls.connect({ host: '127.0.0.1', port: broker.kafkaPort, ca: [certFixture().ca.certPem] }, () => {
+      const header = Buffer.alloc(4);
+      header.writeInt32BE(1024 * 1024, 0);
+      socket.write(header);
+    });
+    const timer = setTimeout(() => {
+      socket.destroy();
+      resolve(false);
+    }, 5000);
+    socket.on('error', () => undefined);
+    socket.on('close', () => {
+      clearTimeout(timer);
+      resolve(true);
+    });
+  });
+  assert.ok(closed, 'the oversize frame closed the connection');
 });
 
 test.run();
