@@ -145,6 +145,50 @@ export const RemoveUserScramCredentialRecord = defineRecord({
   fields: [field('name', 'string'), field('mechanism', 'int8')],
 });
 
+/**
+ * One client quota value for an entity (KRaft's type 14): the entity is a list of
+ * (type, name) pairs such as [user alice, client-id app]; a null name is the default entity.
+ */
+export const ClientQuotaRecord = defineRecord({
+  type: 14,
+  name: 'ClientQuota',
+  version: 0,
+  fields: [
+    array('entity', [
+      field('entityType', 'string'),
+      field('entityName', 'string', { nullableVersions: '0+', default: null }),
+    ]),
+    field('key', 'string'),
+    field('value', 'float64'),
+    field('remove', 'bool'),
+  ],
+});
+
+/** One ACL (KRaft's AccessControlEntryRecord, type 18); the codes are Kafka's AclOperation etc. */
+export const AccessControlEntryRecord = defineRecord({
+  type: 18,
+  name: 'AccessControlEntry',
+  version: 0,
+  fields: [
+    field('id', 'uuid'),
+    field('resourceType', 'int8'),
+    field('resourceName', 'string'),
+    field('patternType', 'int8'),
+    field('principal', 'string'),
+    field('host', 'string'),
+    field('operation', 'int8'),
+    field('permissionType', 'int8'),
+  ],
+});
+
+/** Removes the ACL with this id (KRaft's type 19). */
+export const RemoveAccessControlEntryRecord = defineRecord({
+  type: 19,
+  name: 'RemoveAccessControlEntry',
+  version: 0,
+  fields: [field('id', 'uuid')],
+});
+
 export const ProducerIdsRecord = defineRecord({
   type: 15,
   name: 'ProducerIds',
@@ -168,6 +212,9 @@ const SCHEMAS = [
   ProducerIdsRecord,
   NoOpRecord,
   RemoveUserScramCredentialRecord,
+  ClientQuotaRecord,
+  AccessControlEntryRecord,
+  RemoveAccessControlEntryRecord,
 ] as const;
 
 export const METADATA_RECORDS: MetadataRecordSchema[] = [...SCHEMAS];

@@ -16,6 +16,7 @@ import { ErrorCode } from '../../protocol/errors';
 import { TopicInfo } from './topic-registry';
 import { TopicView } from './topic-view';
 import type { ControllerListenerTls } from '../controller/controller-listener-tls';
+import { Authorizer, AuthorizerSettings } from '../security/acl';
 import { MetadataQuorum } from '../controller/quorum';
 import { Voter } from '../config/config';
 import { ProducerIdAllocator } from './producer-id-allocator';
@@ -68,6 +69,8 @@ export interface BrokerSettings {
   /** brook.max.partitions and brook.max.broker.partitions (unbounded when absent). */
   maxPartitions?: number;
   maxBrokerPartitions?: number;
+  /** The authorizer's settings (authorizer.class.name set), or null/absent: no authorizer, every request allowed. */
+  authorizer?: AuthorizerSettings | null;
   /** SCRAM users: brook.max.scram.users, brook.max.scram.credentials.per.request, bootstrap users (defaults when absent). */
   scram?: Partial<ScramSettings>;
   /** brook.auto.create.topics.per.second (unbounded when absent). */
@@ -146,6 +149,8 @@ export class Broker {
   readonly groups: GroupCoordinator;
   readonly quorum: MetadataQuorum;
   readonly replicas: ReplicaManager;
+  /** Kafka's StandardAuthorizer over the metadata image's ACLs; null without an authorizer. */
+  readonly authorizer: Authorizer | null;
   /** Incremental fetch sessions (KIP-227) of this broker's Fetch handler. */
   readonly fetchSessions: FetchSessionCache;
   clusterId = '';
@@ -251,6 +256,7 @@ export class Broker {
       logger.child({ component: 'replicas' }),
     );
     this.topics = new TopicView(() => this.quorum.image);
+    this.authorizer = settings.authorizer ? new Authorizer(this.quorum.image, settings.authorizer) : null;
     this.producerIds = new ProducerIdAllocator(() => {
       if (!this.lifecycle)
         return Promise.resolve({ errorCode: ErrorCode.BROKER_ID_NOT_REGISTERED, firstProducerId: -1, count: 0 });

@@ -294,7 +294,7 @@ function checkControllerListenerTls(listeners: ListenerConfig, keys: Record<stri
 /** Config keys kept raw for the security modules (see BrokerConfig.securityKeys). */
 export function isSecurityKey(key: string): boolean {
   return (
-    /^(ssl|sasl|listener\.name|principal\.builder|brook\.security|brook\.sasl|brook\.http\.auth|brook\.http\.tls)\./.test(
+    /^(ssl|sasl|listener\.name|principal\.builder|brook\.security|brook\.sasl|brook\.http\.auth|brook\.http\.tls|brook\.authorizer)\./.test(
       key,
     ) ||
     [
@@ -308,6 +308,8 @@ export function isSecurityKey(key: string): boolean {
       'connections.max.reauth.ms',
       'connection.failed.authentication.delay.ms',
       'super.users',
+      'authorizer.class.name',
+      'allow.everyone.if.no.acl.found',
     ].includes(key)
   );
 }

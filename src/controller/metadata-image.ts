@@ -5,6 +5,19 @@
 import { decodeMetadataRecord, encodeMetadataRecord, MetadataRecord } from '../../protocol/metadata/records';
 import { CredentialStore, ScramCredential, ScramMechanism } from '../security/scram';
 import { scramMechanismOfType, scramMechanismType } from './scram-users';
+import type { AclEntry, AclSource } from '../security/acl';
+
+/** One client quota entity: (type, name) pairs sorted by type; a null name is the default entity. */
+export type QuotaEntity = { entityType: string; entityName: string | null }[];
+
+/** The canonical key of a quota entity (types sorted), e.g. [["client-id",null],["user","alice"]]. */
+export function quotaEntityKey(entity: QuotaEntity): string {
+  return JSON.stringify(
+    [...entity]
+      .sort((a, b) => (a.entityType < b.entityType ? -1 : a.entityType > b.entityType ? 1 : 0))
+      .map((e) => [e.entityType, e.entityName]),
+  );
+}
 
 export interface BrokerEndpoint {
   name: string;
@@ -42,7 +55,7 @@ export interface TopicInfo {
   partitions: Map<number, PartitionInfo>;
 }
 
-export class MetadataImage implements CredentialStore {
+export class MetadataImage implements CredentialStore, AclSource {
   readonly brokers = new Map<number, BrokerInfo>();
   readonly topicsById = new Map<string, TopicInfo>();
   readonly topicsByName = new Map<string, TopicInfo>();
@@ -50,6 +63,15 @@ export class MetadataImage implements CredentialStore {
   readonly configs = new Map<number, Map<string, Map<string, string>>>();
   /** user -> mechanism -> SCRAM credential (UserScramCredential records; never a password). */
   readonly scramUsers = new Map<string, Map<ScramMechanism, ScramCredential>>();
+  /** ACLs by id (AccessControlEntry records), and the same ACLs by resource type. */
+  readonly acls = new Map<string, AclEntry>();
+  private readonly aclsByType = new Map<number, Map<string, AclEntry>>();
+  /** Bumped by every ACL change and snapshot load: the authorizer's cache key. */
+  aclVersion = 0;
+  /** Client quotas: entity key (quotaEntityKey) -> the entity and its quota values by key. */
+  readonly clientQuotas = new Map<string, { entity: QuotaEntity; values: Map<string, number> }>();
+  /** Bumped by every client quota change and snapshot load. */
+  quotaVersion = 0;
   nextProducerId = 0;
   /** Offset of the last record applied (-1: none). */
   lastOffset = -1;
@@ -160,6 +182,37 @@ export class MetadataImage implements CredentialStore {
         if (byMechanism.size === 0) this.scramUsers.delete(d.name);
         break;
       }
+      case 'AccessControlEntry': {
+        const acl: AclEntry = { ...d };
+        this.acls.set(d.id, acl);
+        let byId = this.aclsByType.get(d.resourceType);
+        if (!byId) this.aclsByType.set(d.resourceType, (byId = new Map()));
+        byId.set(d.id, acl);
+        this.aclVersion++;
+        break;
+      }
+      case 'RemoveAccessControlEntry': {
+        const acl = this.acls.get(d.id);
+        if (!acl) break;
+        this.acls.delete(d.id);
+        this.aclsByType.get(acl.resourceType)?.delete(d.id);
+        this.aclVersion++;
+        break;
+      }
+      case 'ClientQuota': {
+        const entity = d.entity.map((e) => ({ entityType: e.entityType, entityName: e.entityName }));
+        const key = quotaEntityKey(entity);
+        let quota = this.clientQuotas.get(key);
+        if (d.remove) {
+          quota?.values.delete(d.key);
+          if (quota && quota.values.size === 0) this.clientQuotas.delete(key);
+        } else {
+          if (!quota) this.clientQuotas.set(key, (quota = { entity, values: new Map() }));
+          quota.values.set(d.key, d.value);
+        }
+        this.quotaVersion++;
+        break;
+      }
       case 'ProducerIds':
         this.nextProducerId = Math.max(this.nextProducerId, d.nextProducerId);
         break;
@@ -181,6 +234,11 @@ export class MetadataImage implements CredentialStore {
   /** The user's credential for a mechanism (CredentialStore: what SASL/SCRAM and HTTP Basic check). */
   scramCredential(user: string, mechanism: ScramMechanism): ScramCredential | undefined {
     return this.scramUsers.get(user)?.get(mechanism);
+  }
+
+  /** The ACLs of one resource type (AclSource: what the authorizer checks). */
+  aclsOfType(resourceType: number): Iterable<AclEntry> {
+    return this.aclsByType.get(resourceType)?.values() ?? [];
   }
 
   /** Users with at least one SCRAM credential, sorted by name. */
@@ -237,6 +295,13 @@ export class MetadataImage implements CredentialStore {
           },
         });
     }
+    for (const acl of [...this.acls.values()].sort((a, b) => (a.id < b.id ? -1 : a.id > b.id ? 1 : 0)))
+      records.push({ type: 'AccessControlEntry', data: { ...acl } });
+    for (const key of [...this.clientQuotas.keys()].sort()) {
+      const quota = this.clientQuotas.get(key)!;
+      for (const [name, value] of [...quota.values].sort())
+        records.push({ type: 'ClientQuota', data: { entity: quota.entity, key: name, value, remove: false } });
+    }
     if (this.nextProducerId > 0)
       records.push({
         type: 'ProducerIds',
@@ -271,6 +336,11 @@ export class MetadataImage implements CredentialStore {
     this.topicsByName.clear();
     this.configs.clear();
     this.scramUsers.clear();
+    this.acls.clear();
+    this.aclsByType.clear();
+    this.aclVersion++;
+    this.clientQuotas.clear();
+    this.quotaVersion++;
     this.nextProducerId = 0;
     const image = this;
     let at = 0;
@@ -305,6 +375,10 @@ export class MetadataImage implements CredentialStore {
         .map((c) => [c.mechanism, c.iterations, c.storedKey.toString('base64')])
         .sort(),
     ]);
-    return JSON.stringify({ brokers, topics, nextProducerId: this.nextProducerId, scramUsers });
+    const acls = [...this.acls.values()].map((a) => JSON.stringify(a)).sort();
+    const clientQuotas = [...this.clientQuotas.keys()]
+      .sort()
+      .map((key) => [key, [...this.clientQuotas.get(key)!.values].sort()]);
+    return JSON.stringify({ brokers, topics, nextProducerId: this.nextProducerId, scramUsers, acls, clientQuotas });
   }
 }

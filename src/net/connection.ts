@@ -88,6 +88,8 @@ function isFetch(frame: Buffer): boolean {
 export class Connection {
   readonly id = nextConnectionId++;
   readonly remote: string;
+  /** The peer's address alone (IPv4-mapped IPv6 unwrapped): what ACL host fields match. */
+  readonly clientAddress: string;
   /** Requests in arrival order; the head leaves first once its response is ready. */
   private readonly queue: Pending[] = [];
   private closed = false;
@@ -125,6 +127,7 @@ export class Connection {
     private readonly logger: Logger,
   ) {
     this.remote = `${socket.remoteAddress}:${socket.remotePort}`;
+    this.clientAddress = normalizePeerAddress(socket.remoteAddress ?? '');
     this.security = plaintextSecurity(limits.security?.listenerName);
     if (limits.security) this.security.securityProtocol = limits.security.securityProtocol;
     if (usesSasl(this.security.securityProtocol)) {

@@ -32,6 +32,7 @@ import { ConfigError } from '../config/config';
 import { parseClusterPrincipals } from '../raft/handshake';
 import type { FollowerAuth } from '../replica/replica-manager';
 import { brokerTopicDefaults, logManagerOptions } from './settings';
+import { authorizerSettingsFrom } from '../security/acl';
 import { BOOTSTRAP_SCRAM_USERS_KEY, parseBootstrapScramUsers } from './scram-bootstrap';
 import { controllerClientSecurity, interBrokerClientSecurity, type ClientSecurity } from '../security/client-config';
 
@@ -296,6 +297,7 @@ export async function startBroker(
     maxPartitionsPerRequest: config.maxPartitionsPerRequest,
     maxPartitions: config.maxPartitions,
     maxBrokerPartitions: config.maxBrokerPartitions,
+    authorizer: authorizerSettingsFrom(config.securityKeys),
     scram: {
       usersMax: config.maxScramUsers,
       credentialsPerRequestMax: config.maxScramCredentialsPerRequest,
