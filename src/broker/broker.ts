@@ -27,6 +27,7 @@ import { GroupCoordinator, offsetsPartitionFor } from '../group/coordinator';
 import { OffsetsLog } from '../group/offset-store';
 import { BrokerLifecycle } from '../controller/broker-lifecycle';
 import type { ScramSettings } from '../controller/scram-users';
+import type { AclSettings } from '../controller/acls';
 import { FollowerAuth, ReplicaManager } from '../replica/replica-manager';
 import { KafkaConnection } from '../net/kafka-connection';
 import type { ClientSecurity } from '../security/client-config';
@@ -73,6 +74,8 @@ export interface BrokerSettings {
   authorizer?: AuthorizerSettings | null;
   /** SCRAM users: brook.max.scram.users, brook.max.scram.credentials.per.request, bootstrap users (defaults when absent). */
   scram?: Partial<ScramSettings>;
+  /** ACLs: brook.max.acls, brook.max.acls.per.request (defaults when absent). */
+  acls?: Partial<AclSettings>;
   /** brook.auto.create.topics.per.second (unbounded when absent). */
   autoCreateTopicsPerSecond?: number;
   /** max.request.partition.size.limit: most partitions in one DescribeTopicPartitions answer (default 2000). */
@@ -206,6 +209,7 @@ export class Broker {
         maxPartitions: settings.maxPartitions,
         maxBrokerPartitions: settings.maxBrokerPartitions,
         scram: settings.scram,
+        acls: settings.acls,
       },
       snapshotEveryEntries: settings.metadataSnapshotIntervalEntries ?? 5000,
       metadataMaxEntryBytes: settings.metadataMaxEntryBytes,

@@ -55,6 +55,10 @@ export interface BrokerConfig {
   maxScramUsers: number;
   /** brook.max.scram.credentials.per.request */
   maxScramCredentialsPerRequest: number;
+  /** brook.max.acls */
+  maxAcls: number;
+  /** brook.max.acls.per.request */
+  maxAclsPerRequest: number;
   autoCreateTopicsPerSecond: number;
   maxRequestPartitionSizeLimit: number;
   tailCacheBytes: number;

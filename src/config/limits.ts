@@ -150,6 +150,23 @@ export const SETTINGS: SettingDef[] = [
       'deletions plus upsertions in one AlterUserScramCredentials, and users named in one DescribeUserScramCredentials (INVALID_REQUEST past it)',
   },
   {
+    key: 'brook.max.acls',
+    field: 'maxAcls',
+    kind: 'int',
+    defaultValue: 100000,
+    min: 1,
+    about: 'ACLs in the whole cluster; a CreateAcls binding that would add one past it is refused (POLICY_VIOLATION)',
+  },
+  {
+    key: 'brook.max.acls.per.request',
+    field: 'maxAclsPerRequest',
+    kind: 'int',
+    defaultValue: 1000,
+    min: 1,
+    about:
+      'creations in one CreateAcls, filters in one DeleteAcls (the whole request is refused with INVALID_REQUEST past it)',
+  },
+  {
     key: 'brook.auto.create.topics.per.second',
     field: 'autoCreateTopicsPerSecond',
     kind: 'int',

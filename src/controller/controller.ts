@@ -12,6 +12,8 @@ import { MetadataRecordInput } from '../../protocol/metadata/records';
 import { ZERO_TOPIC_ID, collidingTopic, validateTopicName } from '../../protocol/topic-names';
 import { partitionDirNameFits } from '../log/on-disk-names';
 import { BrokerEndpoint, MetadataImage, PartitionInfo } from './metadata-image';
+import type { AclBinding, AclFilter } from '../security/acl';
+import { AclCreateResult, AclDeleteResult, AclSettings, createAcls, DEFAULT_ACLS_MAX, deleteAcls } from './acls';
 import {
   AlterScramResult,
   alterScramCredentials,
@@ -44,6 +46,8 @@ export interface ControllerSettings {
   brokerDisconnectGraceMs?: number;
   /** SCRAM user limits and bootstrap users; defaults and none when absent. */
   scram?: Partial<ScramSettings>;
+  /** ACL limits (brook.max.acls, brook.max.acls.per.request); defaults when absent. */
+  acls?: Partial<AclSettings>;
 }
 
 /** What the cluster holds now, for the partition limits: partitions, and replicas per broker. */
@@ -788,6 +792,17 @@ export class Controller {
   alterScramCredentials(deletions: ScramDeletion[], upsertions: ScramUpsertion[]): Decision<AlterScramResult[]> {
     const usersMax = this.settings.scram?.usersMax ?? DEFAULT_SCRAM_USERS_MAX;
     return alterScramCredentials(this.image, { usersMax }, deletions, upsertions);
+  }
+
+  /** CreateAcls (see acls.ts): new ids drawn like topic ids. */
+  createAcls(bindings: AclBinding[]): Decision<AclCreateResult[]> {
+    const aclsMax = this.settings.acls?.aclsMax ?? DEFAULT_ACLS_MAX;
+    return createAcls(this.image, { aclsMax }, bindings, this.newTopicId);
+  }
+
+  /** DeleteAcls (see acls.ts). */
+  deleteAcls(filters: AclFilter[]): Decision<AclDeleteResult[]> {
+    return deleteAcls(this.image, filters);
   }
 
   /** The configured bootstrap SCRAM users this cluster does not have yet. */

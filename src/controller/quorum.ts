@@ -55,6 +55,8 @@ import {
 } from './controller';
 import { MetadataImage } from './metadata-image';
 import { AlterScramResult, ScramDeletion, ScramUpsertion } from './scram-users';
+import type { AclBinding, AclFilter } from '../security/acl';
+import type { AclCreateResult, AclDeleteResult } from './acls';
 import { QuorumStorage } from '../raft/quorum-storage';
 
 /** Longest a metadata write waits for its commit before the caller gets NOT_CONTROLLER. */
@@ -1057,6 +1059,27 @@ export class MetadataQuorum implements ControllerRequests {
       [...deletions, ...upsertions].map((c) => ({ user: c.name, errorCode, errorMessage }));
     return this.decide(
       (c) => c.alterScramCredentials(deletions, upsertions),
+      answer(ErrorCode.NOT_CONTROLLER, 'this node is not the active controller'),
+      (message) => answer(ErrorCode.POLICY_VIOLATION, message),
+    );
+  }
+
+  /** CreateAcls at the active controller: answered once the new ACLs are committed. */
+  createAcls(bindings: AclBinding[]): Promise<AclCreateResult[]> {
+    const answer = (errorCode: number, errorMessage: string) => bindings.map(() => ({ errorCode, errorMessage }));
+    return this.decide(
+      (c) => c.createAcls(bindings),
+      answer(ErrorCode.NOT_CONTROLLER, 'this node is not the active controller'),
+      (message) => answer(ErrorCode.POLICY_VIOLATION, message),
+    );
+  }
+
+  /** DeleteAcls at the active controller: answered once the removals are committed. */
+  deleteAcls(filters: AclFilter[]): Promise<AclDeleteResult[]> {
+    const answer = (errorCode: number, errorMessage: string) =>
+      filters.map(() => ({ errorCode, errorMessage, matchingAcls: [] }));
+    return this.decide(
+      (c) => c.deleteAcls(filters),
       answer(ErrorCode.NOT_CONTROLLER, 'this node is not the active controller'),
       (message) => answer(ErrorCode.POLICY_VIOLATION, message),
     );

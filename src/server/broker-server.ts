@@ -303,6 +303,7 @@ export async function startBroker(
       credentialsPerRequestMax: config.maxScramCredentialsPerRequest,
       bootstrapUsers: bootstrapScramUsers,
     },
+    acls: { aclsMax: config.maxAcls, aclsPerRequestMax: config.maxAclsPerRequest },
     autoCreateTopicsPerSecond: config.autoCreateTopicsPerSecond,
     maxRequestPartitionSizeLimit: config.maxRequestPartitionSizeLimit,
     fetchMaxBytes: config.fetchMaxBytes,
