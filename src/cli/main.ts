@@ -15,6 +15,7 @@ import { CERTS_HELP, certsCommand } from './certs-command';
 import { SERVER_HELP, serverCommand } from './server-command';
 import { TOPICS_HELP, topicsCommand } from './topics-command';
 import { USERS_HELP, usersCommand } from './users-command';
+import { ACLS_HELP, aclsCommand } from './acls-command';
 
 const HELP = `Usage: brook <command> [options]
 
@@ -26,6 +27,7 @@ Commands:
   groups            list, describe (with lag), reset-offsets, delete consumer groups
   cluster status    the metadata quorum (leader, term, commit index, voter lag) and brokers
   users             list, set (password from stdin or prompt), delete SCRAM users
+  acls              list, add, remove ACLs (kafka-acls' flags; see: brook acls --help)
   partitions        reassign replicas between brokers, list reassignments in progress
   produce           lines from stdin or a file to a topic (see: brook produce --help)
   consume           records of a topic to stdout as text or JSON (see: brook consume --help)
@@ -52,6 +54,8 @@ export async function main(argv: string[]): Promise<number> {
         return await partitionsCommand(rest);
       case 'users':
         return await usersCommand(rest);
+      case 'acls':
+        return await aclsCommand(rest);
       case 'produce':
         return await produceCommand(rest);
       case 'consume':
@@ -73,6 +77,7 @@ export async function main(argv: string[]): Promise<number> {
         else if (rest[0] === 'cluster') process.stdout.write(CLUSTER_HELP);
         else if (rest[0] === 'partitions') process.stdout.write(PARTITIONS_HELP);
         else if (rest[0] === 'users') process.stdout.write(USERS_HELP);
+        else if (rest[0] === 'acls') process.stdout.write(ACLS_HELP);
         else if (rest[0] === 'produce') process.stdout.write(PRODUCE_HELP);
         else if (rest[0] === 'consume') process.stdout.write(CONSUME_HELP);
         else if (rest[0] === 'bench') process.stdout.write(BENCH_HELP);

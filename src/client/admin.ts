@@ -2,7 +2,7 @@
 // alter configs, add partitions), consumer groups (list across brokers, describe, reset
 // offsets of an empty group, delete), the cluster (brokers, controller, cluster id) and SCRAM
 // users (describe; set and delete, the password salted and hashed here so that it never
-// travels). Writes go
+// travels) and ACLs (create, describe, delete). Writes go
 // to the controller the metadata names (any Brook broker would forward them), and are sent
 // again while the answer is NOT_CONTROLLER (the controller moved), as Kafka's admin client
 // does; Kafka errors become KafkaError with the error's name and the broker's message.
@@ -21,6 +21,7 @@ import {
   ScramMechanism,
   isScramMechanism,
 } from '../security/scram';
+import type { AclBinding, AclFilter } from '../security/acl';
 
 /** How long a controller write is retried while the answer is NOT_CONTROLLER. */
 const CONTROLLER_RETRY_MS = 30_000;
@@ -315,6 +316,77 @@ export class Admin {
       .sort((a, b) => (a.user < b.user ? -1 : a.user > b.user ? 1 : 0));
   }
 
+  /**
+   * Kafka's Admin.createAcls: one result per binding, in order (`errorCode` 0 is success,
+   * also for a binding the cluster already had).
+   */
+  async createAcls(bindings: AclBinding[]): Promise<{ errorCode: number; errorMessage: string | null }[]> {
+    const answer = await this.toController(
+      ApiKey.CreateAcls,
+      {
+        creations: bindings.map((b) => ({
+          resourceType: b.resourceType,
+          resourceName: b.resourceName,
+          resourcePatternType: b.patternType,
+          principal: b.principal,
+          host: b.host,
+          operation: b.operation,
+          permissionType: b.permissionType,
+        })),
+      },
+      (a) => a.results.map((r: { errorCode: number }) => r.errorCode),
+    );
+    return answer.results.map((r) => ({ errorCode: r.errorCode, errorMessage: r.errorMessage ?? null }));
+  }
+
+  /**
+   * Kafka's Admin.describeAcls: the ACLs matching the filter, as any broker's metadata
+   * holds them; an error (SECURITY_DISABLED without an authorizer, CLUSTER_AUTHORIZATION_FAILED,
+   * INVALID_REQUEST for a bad filter) throws KafkaError.
+   */
+  async describeAcls(filter: AclFilter): Promise<AclBinding[]> {
+    const broker = await this.cluster.anyBroker();
+    const answer = await broker.request(ApiKey.DescribeAcls, wireFilter(filter));
+    if (answer.errorCode !== ErrorCode.NONE)
+      throw new KafkaError(answer.errorCode, 'describe ACLs', answer.errorMessage ?? null);
+    return answer.resources.flatMap((r) =>
+      r.acls.map((a) => ({
+        resourceType: r.resourceType,
+        resourceName: r.resourceName,
+        patternType: r.patternType,
+        principal: a.principal,
+        host: a.host,
+        operation: a.operation,
+        permissionType: a.permissionType,
+      })),
+    );
+  }
+
+  /**
+   * Kafka's Admin.deleteAcls: one result per filter, in order, with the ACLs it removed
+   * (`errorCode` 0 is success, also when nothing matched).
+   */
+  async deleteAcls(
+    filters: AclFilter[],
+  ): Promise<{ errorCode: number; errorMessage: string | null; matchingAcls: AclBinding[] }[]> {
+    const answer = await this.toController(ApiKey.DeleteAcls, { filters: filters.map(wireFilter) }, (a) =>
+      a.filterResults.map((r: { errorCode: number }) => r.errorCode),
+    );
+    return answer.filterResults.map((r) => ({
+      errorCode: r.errorCode,
+      errorMessage: r.errorMessage ?? null,
+      matchingAcls: r.matchingAcls.map((m) => ({
+        resourceType: m.resourceType,
+        resourceName: m.resourceName,
+        patternType: m.patternType,
+        principal: m.principal,
+        host: m.host,
+        operation: m.operation,
+        permissionType: m.permissionType,
+      })),
+    }));
+  }
+
   /** Every group known to any broker (each coordinates its own). */
   async listGroups(): Promise<{ groupId: string; protocolType: string; state: string }[]> {
     await this.cluster.refreshMetadata([]);
@@ -440,4 +512,17 @@ export class Admin {
   close(): void {
     this.cluster.close();
   }
+}
+
+/** An ACL filter as DescribeAcls and DeleteAcls carry it. */
+function wireFilter(f: AclFilter) {
+  return {
+    resourceTypeFilter: f.resourceType,
+    resourceNameFilter: f.resourceName,
+    patternTypeFilter: f.patternType,
+    principalFilter: f.principal,
+    hostFilter: f.host,
+    operation: f.operation,
+    permissionType: f.permissionType,
+  };
 }

@@ -32,3 +32,24 @@ export function runBrook(
     else child.stdin.end();
   });
 }
+
+/**
+ * Runs `brook` in this process (main() with stdout and stderr captured), for CLI tests of
+ * verbs that read no stdin: no process start per run. Runs must not overlap.
+ */
+export async function runBrookInProcess(args: string[]): Promise<BrookRun> {
+  const { main } = await import('../../src/cli/main');
+  const out = process.stdout.write;
+  const err = process.stderr.write;
+  let stdout = '';
+  let stderr = '';
+  process.stdout.write = ((chunk: string | Uint8Array) => ((stdout += String(chunk)), true)) as typeof out;
+  process.stderr.write = ((chunk: string | Uint8Array) => ((stderr += String(chunk)), true)) as typeof err;
+  try {
+    const code = await main(args);
+    return { code, stdout, stderr };
+  } finally {
+    process.stdout.write = out;
+    process.stderr.write = err;
+  }
+}
