@@ -28,6 +28,7 @@ import { OffsetsLog } from '../group/offset-store';
 import { BrokerLifecycle } from '../controller/broker-lifecycle';
 import type { ScramSettings } from '../controller/scram-users';
 import type { AclSettings } from '../controller/acls';
+import type { ClientQuotaSettings } from '../controller/client-quotas';
 import { FollowerAuth, ReplicaManager } from '../replica/replica-manager';
 import { KafkaConnection } from '../net/kafka-connection';
 import type { ClientSecurity } from '../security/client-config';
@@ -76,6 +77,8 @@ export interface BrokerSettings {
   scram?: Partial<ScramSettings>;
   /** ACLs: brook.max.acls, brook.max.acls.per.request (defaults when absent). */
   acls?: Partial<AclSettings>;
+  /** Client quotas: brook.max.client.quota.entities, brook.max.client.quota.entries.per.request (defaults when absent). */
+  clientQuotas?: Partial<ClientQuotaSettings>;
   /** brook.auto.create.topics.per.second (unbounded when absent). */
   autoCreateTopicsPerSecond?: number;
   /** max.request.partition.size.limit: most partitions in one DescribeTopicPartitions answer (default 2000). */
@@ -210,6 +213,7 @@ export class Broker {
         maxBrokerPartitions: settings.maxBrokerPartitions,
         scram: settings.scram,
         acls: settings.acls,
+        clientQuotas: settings.clientQuotas,
       },
       snapshotEveryEntries: settings.metadataSnapshotIntervalEntries ?? 5000,
       metadataMaxEntryBytes: settings.metadataMaxEntryBytes,

@@ -59,6 +59,10 @@ export interface BrokerConfig {
   maxAcls: number;
   /** brook.max.acls.per.request */
   maxAclsPerRequest: number;
+  /** brook.max.client.quota.entities */
+  maxClientQuotaEntities: number;
+  /** brook.max.client.quota.entries.per.request */
+  maxClientQuotaEntriesPerRequest: number;
   autoCreateTopicsPerSecond: number;
   maxRequestPartitionSizeLimit: number;
   tailCacheBytes: number;

@@ -167,6 +167,23 @@ export const SETTINGS: SettingDef[] = [
       'creations in one CreateAcls, filters in one DeleteAcls (the whole request is refused with INVALID_REQUEST past it)',
   },
   {
+    key: 'brook.max.client.quota.entities',
+    field: 'maxClientQuotaEntities',
+    kind: 'int',
+    defaultValue: 10000,
+    min: 1,
+    about:
+      'client quota entities (user, client-id, ip and their defaults) holding values in the whole cluster; an AlterClientQuotas that sets a value for a new entity past it is refused (POLICY_VIOLATION)',
+  },
+  {
+    key: 'brook.max.client.quota.entries.per.request',
+    field: 'maxClientQuotaEntriesPerRequest',
+    kind: 'int',
+    defaultValue: 1000,
+    min: 1,
+    about: 'entities in one AlterClientQuotas (INVALID_REQUEST for each past it)',
+  },
+  {
     key: 'brook.auto.create.topics.per.second',
     field: 'autoCreateTopicsPerSecond',
     kind: 'int',

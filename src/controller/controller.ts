@@ -23,6 +23,13 @@ import {
   ScramSettings,
   ScramUpsertion,
 } from './scram-users';
+import {
+  AlterQuotaResult,
+  alterClientQuotas,
+  ClientQuotaSettings,
+  DEFAULT_CLIENT_QUOTA_ENTITIES_MAX,
+  QuotaAlteration,
+} from './client-quotas';
 
 export const PRODUCER_ID_BLOCK_SIZE = 1000;
 const NO_LEADER = -1;
@@ -48,6 +55,8 @@ export interface ControllerSettings {
   scram?: Partial<ScramSettings>;
   /** ACL limits (brook.max.acls, brook.max.acls.per.request); defaults when absent. */
   acls?: Partial<AclSettings>;
+  /** Client quota limits; defaults when absent. */
+  clientQuotas?: Partial<ClientQuotaSettings>;
 }
 
 /** What the cluster holds now, for the partition limits: partitions, and replicas per broker. */
@@ -803,6 +812,12 @@ export class Controller {
   /** DeleteAcls (see acls.ts). */
   deleteAcls(filters: AclFilter[]): Decision<AclDeleteResult[]> {
     return deleteAcls(this.image, filters);
+  }
+
+  /** AlterClientQuotas (see client-quotas.ts). */
+  alterClientQuotas(alterations: QuotaAlteration[], validateOnly: boolean): Decision<AlterQuotaResult[]> {
+    const entitiesMax = this.settings.clientQuotas?.entitiesMax ?? DEFAULT_CLIENT_QUOTA_ENTITIES_MAX;
+    return alterClientQuotas(this.image, { entitiesMax }, alterations, validateOnly);
   }
 
   /** The configured bootstrap SCRAM users this cluster does not have yet. */

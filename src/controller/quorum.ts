@@ -57,6 +57,7 @@ import { MetadataImage } from './metadata-image';
 import { AlterScramResult, ScramDeletion, ScramUpsertion } from './scram-users';
 import type { AclBinding, AclFilter } from '../security/acl';
 import type { AclCreateResult, AclDeleteResult } from './acls';
+import type { AlterQuotaResult, QuotaAlteration } from './client-quotas';
 import { QuorumStorage } from '../raft/quorum-storage';
 
 /** Longest a metadata write waits for its commit before the caller gets NOT_CONTROLLER. */
@@ -1080,6 +1081,17 @@ export class MetadataQuorum implements ControllerRequests {
       filters.map(() => ({ errorCode, errorMessage, matchingAcls: [] }));
     return this.decide(
       (c) => c.deleteAcls(filters),
+      answer(ErrorCode.NOT_CONTROLLER, 'this node is not the active controller'),
+      (message) => answer(ErrorCode.POLICY_VIOLATION, message),
+    );
+  }
+
+  /** AlterClientQuotas at the active controller: answered once committed (at once with validateOnly). */
+  alterClientQuotas(alterations: QuotaAlteration[], validateOnly: boolean): Promise<AlterQuotaResult[]> {
+    const answer = (errorCode: number, errorMessage: string) =>
+      alterations.map((a) => ({ entity: a.entity, errorCode, errorMessage }));
+    return this.decide(
+      (c) => c.alterClientQuotas(alterations, validateOnly),
       answer(ErrorCode.NOT_CONTROLLER, 'this node is not the active controller'),
       (message) => answer(ErrorCode.POLICY_VIOLATION, message),
     );

@@ -304,6 +304,10 @@ export async function startBroker(
       bootstrapUsers: bootstrapScramUsers,
     },
     acls: { aclsMax: config.maxAcls, aclsPerRequestMax: config.maxAclsPerRequest },
+    clientQuotas: {
+      entitiesMax: config.maxClientQuotaEntities,
+      entriesPerRequestMax: config.maxClientQuotaEntriesPerRequest,
+    },
     autoCreateTopicsPerSecond: config.autoCreateTopicsPerSecond,
     maxRequestPartitionSizeLimit: config.maxRequestPartitionSizeLimit,
     fetchMaxBytes: config.fetchMaxBytes,

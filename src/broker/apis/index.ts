@@ -32,6 +32,8 @@ import { incrementalAlterConfigs } from './44-incremental-alter-configs';
 import { alterPartitionReassignments } from './45-alter-partition-reassignments';
 import { listPartitionReassignments } from './46-list-partition-reassignments';
 import { offsetDelete } from './47-offset-delete';
+import { describeClientQuotas } from './48-describe-client-quotas';
+import { alterClientQuotas } from './49-alter-client-quotas';
 import { describeUserScramCredentials } from './50-describe-user-scram-credentials';
 import { alterUserScramCredentials } from './51-alter-user-scram-credentials';
 import { describeCluster } from './60-describe-cluster';
@@ -68,6 +70,8 @@ export const handlers: ApiHandler[] = [
   alterPartitionReassignments,
   listPartitionReassignments,
   offsetDelete,
+  describeClientQuotas,
+  alterClientQuotas,
   describeUserScramCredentials,
   alterUserScramCredentials,
   describeCluster,
