@@ -16,6 +16,7 @@ import { SERVER_HELP, serverCommand } from './server-command';
 import { TOPICS_HELP, topicsCommand } from './topics-command';
 import { USERS_HELP, usersCommand } from './users-command';
 import { ACLS_HELP, aclsCommand } from './acls-command';
+import { QUOTAS_HELP, quotasCommand } from './quotas-command';
 
 const HELP = `Usage: brook <command> [options]
 
@@ -28,6 +29,7 @@ Commands:
   cluster status    the metadata quorum (leader, term, commit index, voter lag) and brokers
   users             list, set (password from stdin or prompt), delete SCRAM users
   acls              list, add, remove ACLs (kafka-acls' flags; see: brook acls --help)
+  quotas            describe, alter client quotas (users, client ids, ips)
   partitions        reassign replicas between brokers, list reassignments in progress
   produce           lines from stdin or a file to a topic (see: brook produce --help)
   consume           records of a topic to stdout as text or JSON (see: brook consume --help)
@@ -56,6 +58,8 @@ export async function main(argv: string[]): Promise<number> {
         return await usersCommand(rest);
       case 'acls':
         return await aclsCommand(rest);
+      case 'quotas':
+        return await quotasCommand(rest);
       case 'produce':
         return await produceCommand(rest);
       case 'consume':
@@ -78,6 +82,7 @@ export async function main(argv: string[]): Promise<number> {
         else if (rest[0] === 'partitions') process.stdout.write(PARTITIONS_HELP);
         else if (rest[0] === 'users') process.stdout.write(USERS_HELP);
         else if (rest[0] === 'acls') process.stdout.write(ACLS_HELP);
+        else if (rest[0] === 'quotas') process.stdout.write(QUOTAS_HELP);
         else if (rest[0] === 'produce') process.stdout.write(PRODUCE_HELP);
         else if (rest[0] === 'consume') process.stdout.write(CONSUME_HELP);
         else if (rest[0] === 'bench') process.stdout.write(BENCH_HELP);

@@ -3,6 +3,7 @@
 // offsets of an empty group, delete), the cluster (brokers, controller, cluster id) and SCRAM
 // users (describe; set and delete, the password salted and hashed here so that it never
 // travels) and ACLs (create, describe, delete). Writes go
+// travels) and client quotas (describe by filter, alter). Writes go
 // to the controller the metadata names (any Brook broker would forward them), and are sent
 // again while the answer is NOT_CONTROLLER (the controller moved), as Kafka's admin client
 // does; Kafka errors become KafkaError with the error's name and the broker's message.
@@ -58,6 +59,34 @@ export type ScramAlteration =
 export interface ScramUserDescription {
   user: string;
   credentials: { mechanism: ScramMechanism | `UNKNOWN(${number})`; iterations: number }[];
+}
+
+/**
+ * A client quota entity as Kafka's ClientQuotaEntity: entity type (user, client-id, ip) to
+ * name, a null name being the type's default entity.
+ */
+export type ClientQuotaEntity = Record<string, string | null>;
+
+/** One component of a DescribeClientQuotas filter (Kafka's ClientQuotaFilterComponent). */
+export type ClientQuotaFilterComponent =
+  | { entityType: string; match: 'exact'; name: string }
+  | { entityType: string; match: 'default' }
+  | { entityType: string; match: 'specified' };
+
+/** Changes to one entity's quotas: a value sets the key, null removes it. */
+export interface ClientQuotaAlteration {
+  entity: ClientQuotaEntity;
+  ops: { key: string; value: number | null }[];
+}
+
+const QUOTA_MATCH_TYPES = { exact: 0, default: 1, specified: 2 } as const;
+
+function entityPairs(entity: ClientQuotaEntity): { entityType: string; entityName: string | null }[] {
+  return Object.entries(entity).map(([entityType, entityName]) => ({ entityType, entityName }));
+}
+
+function entityOf(pairs: { entityType: string; entityName: string | null }[]): ClientQuotaEntity {
+  return Object.fromEntries(pairs.map((p) => [p.entityType, p.entityName]));
 }
 
 /** The protocol's SCRAM mechanism numbers (Kafka's ScramMechanism.type). */
@@ -384,6 +413,59 @@ export class Admin {
         operation: m.operation,
         permissionType: m.permissionType,
       })),
+    }));
+  }
+
+  /**
+   * The quota values of the entities `components` match, as Kafka's
+   * Admin.describeClientQuotas: with `strict`, only entities of exactly the filtered types.
+   * Any broker answers from its metadata; a refused filter throws KafkaError.
+   */
+  async describeClientQuotas(
+    components: ClientQuotaFilterComponent[],
+    strict = false,
+  ): Promise<{ entity: ClientQuotaEntity; values: Record<string, number> }[]> {
+    const broker = await this.cluster.anyBroker();
+    const answer = await broker.request(ApiKey.DescribeClientQuotas, {
+      components: components.map((c) => ({
+        entityType: c.entityType,
+        matchType: QUOTA_MATCH_TYPES[c.match],
+        match: c.match === 'exact' ? c.name : null,
+      })),
+      strict,
+    });
+    if (answer.errorCode !== ErrorCode.NONE)
+      throw new KafkaError(answer.errorCode, 'describe client quotas', answer.errorMessage ?? null);
+    return (answer.entries ?? []).map((e) => ({
+      entity: entityOf(e.entity),
+      values: Object.fromEntries(e.values.map((v) => [v.key, v.value])),
+    }));
+  }
+
+  /**
+   * Sets and removes client quota values, as Kafka's Admin.alterClientQuotas; with
+   * `validateOnly` the controller checks without writing. Resolves with one result per
+   * entity; `errorCode` 0 is success.
+   */
+  async alterClientQuotas(
+    alterations: ClientQuotaAlteration[],
+    options: { validateOnly?: boolean } = {},
+  ): Promise<{ entity: ClientQuotaEntity; errorCode: number; errorMessage: string | null }[]> {
+    const answer = await this.toController(
+      ApiKey.AlterClientQuotas,
+      {
+        entries: alterations.map((a) => ({
+          entity: entityPairs(a.entity),
+          ops: a.ops.map((op) => ({ key: op.key, value: op.value ?? 0, remove: op.value === null })),
+        })),
+        validateOnly: options.validateOnly ?? false,
+      },
+      (a) => a.entries.map((e: { errorCode: number }) => e.errorCode),
+    );
+    return answer.entries.map((e) => ({
+      entity: entityOf(e.entity),
+      errorCode: e.errorCode,
+      errorMessage: e.errorMessage,
     }));
   }
 
