@@ -15,10 +15,16 @@
 // admin.resetOffsets and its recovery from OFFSET_OUT_OF_RANGE), which OffsetFetch then
 // returns for the client to resolve. Null metadata is stored as "", as Kafka stores it
 // (OffsetAndMetadata.NO_METADATA).
+// Authorization as Kafka's: Read on the group, else the whole request is refused with
+// GROUP_AUTHORIZATION_FAILED; then Read on each topic, else its partitions are answered
+// TOPIC_AUTHORIZATION_FAILED and not committed. When no topic is authorized nothing reaches
+// the group (no membership check), as in Kafka.
 
 import { ApiKey } from '../../../protocol/api-keys';
 import { ErrorCode } from '../../../protocol/errors';
 import { ApiHandler } from '../api-handler';
+import { authorized } from '../authorize';
+import { AclOperation, ResourceType } from '../../security/acl';
 import { NO_METADATA } from './09-offset-fetch';
 import type { CommittedOffset } from '../../group/offset-store';
 
@@ -34,6 +40,13 @@ export const offsetCommit: ApiHandler<typeof ApiKey.OffsetCommit> = {
     for (const topic of request.topics) partitionCount += topic.partitions.length;
     if (partitionCount > broker.settings.maxPartitionsPerRequest)
       return this.errorResponse(request, ErrorCode.INVALID_REQUEST, header.apiVersion);
+    if (!authorized(ctx, AclOperation.READ, ResourceType.GROUP, request.groupId))
+      return this.errorResponse(request, ErrorCode.GROUP_AUTHORIZATION_FAILED, header.apiVersion);
+    const denied = new Set<string>();
+    for (const topic of request.topics)
+      if (!authorized(ctx, AclOperation.READ, ResourceType.TOPIC, topic.name)) denied.add(topic.name);
+    if (denied.size > 0 && request.topics.every((t) => denied.has(t.name)))
+      return this.errorResponse(request, ErrorCode.TOPIC_AUTHORIZATION_FAILED, header.apiVersion);
     let errorCode = groups.precheck(request.groupId, true);
     if (errorCode === ErrorCode.NONE) {
       // v0 has no membership: it is a standalone commit.
@@ -47,7 +60,12 @@ export const offsetCommit: ApiHandler<typeof ApiKey.OffsetCommit> = {
         header.apiVersion,
       );
     }
-    if (errorCode !== ErrorCode.NONE) return this.errorResponse(request, errorCode, header.apiVersion);
+    if (errorCode !== ErrorCode.NONE) {
+      const refused = this.errorResponse(request, errorCode, header.apiVersion);
+      for (const t of refused.topics)
+        if (denied.has(t.name)) for (const p of t.partitions) p.errorCode = ErrorCode.TOPIC_AUTHORIZATION_FAILED;
+      return refused;
+    }
     const now = Date.now();
     const accepted: {
       topic: string;
@@ -67,7 +85,8 @@ export const offsetCommit: ApiHandler<typeof ApiKey.OffsetCommit> = {
         const metadataBytes = p.committedMetadata === null ? 0 : Buffer.byteLength(p.committedMetadata);
         const key = `${p.partitionIndex}:${topic.name}`;
         const isNew = !added.has(key) && !groups.hasCommittedOffset(request.groupId, topic.name, p.partitionIndex);
-        if (broker.locate(topic.name, p.partitionIndex) === 'unknown') code = ErrorCode.UNKNOWN_TOPIC_OR_PARTITION;
+        if (denied.has(topic.name)) code = ErrorCode.TOPIC_AUTHORIZATION_FAILED;
+        else if (broker.locate(topic.name, p.partitionIndex) === 'unknown') code = ErrorCode.UNKNOWN_TOPIC_OR_PARTITION;
         else if (metadataBytes > broker.settings.offsetMetadataMaxBytes) code = ErrorCode.OFFSET_METADATA_TOO_LARGE;
         else if (isNew && committedCount >= groups.committedOffsetsPerGroupMax)
           code = ErrorCode.INVALID_COMMIT_OFFSET_SIZE;

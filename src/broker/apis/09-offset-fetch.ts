@@ -8,11 +8,17 @@
 // ignores them for classic groups, which are all Brook has, so they are ignored here.
 // An unknown group answers -1 offsets with no error, as Kafka's coordinator does. At most
 // brook.max.partitions.per.request partitions named (all INVALID_REQUEST past it).
+// Authorization as Kafka's: Describe on each group (GROUP_AUTHORIZATION_FAILED for that
+// group otherwise); offsets are shown only for topics the principal may Describe: a named
+// topic it may not is answered with -1 offsets and TOPIC_AUTHORIZATION_FAILED, and when all
+// the group's offsets are asked for (null topics) such topics are left out.
 
 import { ApiKey } from '../../../protocol/api-keys';
 import { ErrorCode } from '../../../protocol/errors';
 import type { Request } from '../../../protocol/apis';
-import { ApiHandler } from '../api-handler';
+import { ApiHandler, RequestContext } from '../api-handler';
+import { authorized } from '../authorize';
+import { AclOperation, ResourceType } from '../../security/acl';
 import type { Broker } from '../broker';
 import { DEFAULT_GROUPS_PER_REQUEST_MAX } from '../../group/coordinator';
 
@@ -35,28 +41,37 @@ export function groupsBounded(broker: Broker, groupIds: string[]): boolean {
   return new Set(groupIds).size === groupIds.length;
 }
 
-function groupAnswer(broker: Broker, groupId: string, topics: TopicRequest[] | null) {
+function groupAnswer(ctx: RequestContext, groupId: string, topics: TopicRequest[] | null) {
+  const { broker } = ctx;
+  if (!authorized(ctx, AclOperation.DESCRIBE, ResourceType.GROUP, groupId))
+    return { errorCode: ErrorCode.GROUP_AUTHORIZATION_FAILED, topics: [] };
   const precheck = broker.groups.precheck(groupId, true);
   if (precheck !== ErrorCode.NONE) return { errorCode: precheck, topics: [] };
   const committed = broker.groups.fetchOffsets(groupId);
+  const describable = (name: string) => authorized(ctx, AclOperation.DESCRIBE, ResourceType.TOPIC, name);
   const wanted: TopicRequest[] =
     topics ??
-    [...committed.entries()].map(([name, partitions]) => ({ name, partitionIndexes: [...partitions.keys()] }));
+    [...committed.entries()]
+      .filter(([name]) => describable(name))
+      .map(([name, partitions]) => ({ name, partitionIndexes: [...partitions.keys()] }));
   return {
     errorCode: ErrorCode.NONE,
-    topics: wanted.map((topic) => ({
-      name: topic.name,
-      partitions: topic.partitionIndexes.map((partitionIndex) => {
-        const found = committed.get(topic.name)?.get(partitionIndex);
-        return {
-          partitionIndex,
-          committedOffset: found ? found.offset : -1,
-          committedLeaderEpoch: found ? found.leaderEpoch : -1,
-          metadata: found ? (found.metadata ?? NO_METADATA) : NO_METADATA,
-          errorCode: ErrorCode.NONE,
-        };
-      }),
-    })),
+    topics: wanted.map((topic) => {
+      const allowed = topics === null || describable(topic.name);
+      return {
+        name: topic.name,
+        partitions: topic.partitionIndexes.map((partitionIndex) => {
+          const found = allowed ? committed.get(topic.name)?.get(partitionIndex) : undefined;
+          return {
+            partitionIndex,
+            committedOffset: found ? found.offset : -1,
+            committedLeaderEpoch: found ? found.leaderEpoch : -1,
+            metadata: found ? (found.metadata ?? NO_METADATA) : NO_METADATA,
+            errorCode: allowed ? ErrorCode.NONE : ErrorCode.TOPIC_AUTHORIZATION_FAILED,
+          };
+        }),
+      };
+    }),
   };
 }
 
@@ -82,10 +97,10 @@ export const offsetFetch: ApiHandler<typeof ApiKey.OffsetFetch> = {
         return this.errorResponse(request, ErrorCode.INVALID_REQUEST, version);
       return {
         throttleTimeMs: 0,
-        groups: request.groups.map((g) => ({ groupId: g.groupId, ...groupAnswer(ctx.broker, g.groupId, g.topics) })),
+        groups: request.groups.map((g) => ({ groupId: g.groupId, ...groupAnswer(ctx, g.groupId, g.topics) })),
       };
     }
-    const answer = groupAnswer(ctx.broker, request.groupId, request.topics);
+    const answer = groupAnswer(ctx, request.groupId, request.topics);
     // Before v2 there is no top-level error: it goes on every partition.
     if (version < 2 && answer.errorCode !== ErrorCode.NONE)
       return this.errorResponse(request, answer.errorCode, version);

@@ -8,11 +8,15 @@
 // INVALID_REQUEST, as Kafka answers it before v6 or without a share coordinator, and so
 // does any other key type (Kafka: "Unknown coordinator type"). The empty group id has a
 // coordinator, as in Kafka, since OffsetCommit and OffsetFetch serve it.
+// Authorization as Kafka's, per key and before anything else: a group key needs Describe on
+// the group (GROUP_AUTHORIZATION_FAILED), a transaction key Describe on the transactional id
+// (TRANSACTIONAL_ID_AUTHORIZATION_FAILED).
 
 import { ApiKey } from '../../../protocol/api-keys';
 import { ErrorCode } from '../../../protocol/errors';
-import { ApiHandler } from '../api-handler';
-import type { Broker } from '../broker';
+import { ApiHandler, RequestContext } from '../api-handler';
+import { authorized } from '../authorize';
+import { AclOperation, ResourceType } from '../../security/acl';
 import { OFFSETS_TOPIC } from '../../../protocol/topic-names';
 import { DEFAULT_GROUPS_PER_REQUEST_MAX, offsetsPartitionFor } from '../../group/coordinator';
 
@@ -24,7 +28,13 @@ function refused(key: string, errorCode: number, errorMessage: string) {
   return { key, nodeId: -1, host: '', port: -1, errorCode, errorMessage };
 }
 
-function answer(broker: Broker, key: string, keyType: number, listenerName: string) {
+function answer(ctx: RequestContext, key: string, keyType: number) {
+  const { broker } = ctx;
+  const listenerName = ctx.connection.security.listenerName;
+  if (keyType === GROUP && !authorized(ctx, AclOperation.DESCRIBE, ResourceType.GROUP, key))
+    return refused(key, ErrorCode.GROUP_AUTHORIZATION_FAILED, 'Group authorization failed.');
+  if (keyType === TRANSACTION && !authorized(ctx, AclOperation.DESCRIBE, ResourceType.TRANSACTIONAL_ID, key))
+    return refused(key, ErrorCode.TRANSACTIONAL_ID_AUTHORIZATION_FAILED, 'Transactional Id authorization failed.');
   if (keyType === TRANSACTION)
     return refused(key, ErrorCode.COORDINATOR_NOT_AVAILABLE, 'transactions are not supported yet');
   if (keyType !== GROUP)
@@ -63,12 +73,10 @@ export const findCoordinator: ApiHandler<typeof ApiKey.FindCoordinator> = {
         return this.errorResponse(request, ErrorCode.INVALID_REQUEST, version);
       return {
         throttleTimeMs: 0,
-        coordinators: request.coordinatorKeys.map((key) =>
-          answer(ctx.broker, key, request.keyType, ctx.connection.security.listenerName),
-        ),
+        coordinators: request.coordinatorKeys.map((key) => answer(ctx, key, request.keyType)),
       };
     }
-    const one = answer(ctx.broker, request.key, request.keyType, ctx.connection.security.listenerName);
+    const one = answer(ctx, request.key, request.keyType);
     return {
       throttleTimeMs: 0,
       errorCode: one.errorCode,

@@ -2,11 +2,14 @@
 // v1: rebalance timeout. v2: throttle time. v4: MEMBER_ID_REQUIRED two-step join.
 // v5: static membership. v6: flexible. v7: protocol type in the answer. v8: reason.
 // v9: skip assignment (always false here: the leader assigns).
-// The request parks in the group until the rebalance completes.
+// The request parks in the group until the rebalance completes. Read on the group is needed
+// (GROUP_AUTHORIZATION_FAILED otherwise, with no member id, as Kafka answers).
 
 import { ApiKey } from '../../../protocol/api-keys';
 import { ErrorCode } from '../../../protocol/errors';
 import { ApiHandler } from '../api-handler';
+import { authorized } from '../authorize';
+import { AclOperation, ResourceType } from '../../security/acl';
 
 function failure(errorCode: number, memberId = '') {
   return {
@@ -29,6 +32,8 @@ export const joinGroup: ApiHandler<typeof ApiKey.JoinGroup> = {
   maxVersion: 9,
   async handle(ctx, request) {
     const { broker, header, connection } = ctx;
+    if (!authorized(ctx, AclOperation.READ, ResourceType.GROUP, request.groupId))
+      return failure(ErrorCode.GROUP_AUTHORIZATION_FAILED);
     const precheck = broker.groups.precheck(request.groupId);
     if (precheck !== ErrorCode.NONE) return failure(precheck, request.memberId);
     const reply = await broker.groups.join(request.groupId, {

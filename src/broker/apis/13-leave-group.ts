@@ -1,10 +1,13 @@
 // LeaveGroup (key 13), versions 0-5.
 // v1: throttle time. v3: several members (with instance ids) per request. v4: flexible.
-// v5: reason.
+// v5: reason. Read on the group is needed: GROUP_AUTHORIZATION_FAILED otherwise, as the
+// top-level error with no member results (Kafka's error response).
 
 import { ApiKey } from '../../../protocol/api-keys';
 import { ErrorCode } from '../../../protocol/errors';
 import { ApiHandler } from '../api-handler';
+import { authorized } from '../authorize';
+import { AclOperation, ResourceType } from '../../security/acl';
 
 export const leaveGroup: ApiHandler<typeof ApiKey.LeaveGroup> = {
   apiKey: ApiKey.LeaveGroup,
@@ -13,6 +16,8 @@ export const leaveGroup: ApiHandler<typeof ApiKey.LeaveGroup> = {
   maxVersion: 5,
   handle(ctx, request) {
     const version = ctx.header.apiVersion;
+    if (!authorized(ctx, AclOperation.READ, ResourceType.GROUP, request.groupId))
+      return { throttleTimeMs: 0, errorCode: ErrorCode.GROUP_AUTHORIZATION_FAILED, members: [] };
     const precheck = ctx.broker.groups.precheck(request.groupId);
     if (precheck !== ErrorCode.NONE) return this.errorResponse(request, precheck, version);
     const members =

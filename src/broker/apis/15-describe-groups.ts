@@ -4,12 +4,16 @@
 // "Group <id> not found." (KIP-1043), where older versions answer Dead with no error.
 // Member assignments are returned only once the group is Stable, as Kafka does. At most
 // brook.max.groups.per.request groups, each named once: otherwise every group gets
-// INVALID_REQUEST.
+// INVALID_REQUEST. Describe on each group is needed: a group the principal may not describe
+// is answered GROUP_AUTHORIZATION_FAILED with nothing else. From v3, when the client asks,
+// each group answered without error carries the operations the principal may perform on it.
 
 import { ApiKey } from '../../../protocol/api-keys';
 import { ErrorCode } from '../../../protocol/errors';
 import type { ResponseInput } from '../../../protocol/apis';
 import { ApiHandler } from '../api-handler';
+import { authorized, authorizedOperations } from '../authorize';
+import { AclOperation, ResourceType } from '../../security/acl';
 import { groupsBounded } from './09-offset-fetch';
 
 type DescribedMember = ResponseInput<typeof ApiKey.DescribeGroups>['groups'][number]['members'][number];
@@ -22,8 +26,10 @@ export const describeGroups: ApiHandler<typeof ApiKey.DescribeGroups> = {
   handle(ctx, request) {
     if (!groupsBounded(ctx.broker, request.groups))
       return this.errorResponse(request, ErrorCode.INVALID_REQUEST, ctx.header.apiVersion);
+    const withOperations = ctx.header.apiVersion >= 3 && request.includeAuthorizedOperations === true;
     const groups = request.groups.map((groupId) => {
-      const precheck = ctx.broker.groups.precheck(groupId, true);
+      const permitted = authorized(ctx, AclOperation.DESCRIBE, ResourceType.GROUP, groupId);
+      const precheck = permitted ? ctx.broker.groups.precheck(groupId, true) : ErrorCode.GROUP_AUTHORIZATION_FAILED;
       const base = {
         errorCode: precheck,
         errorMessage: null as string | null,
@@ -34,11 +40,17 @@ export const describeGroups: ApiHandler<typeof ApiKey.DescribeGroups> = {
         members: [] as DescribedMember[],
         authorizedOperations: -2147483648,
       };
+      if (!permitted) return { ...base, errorMessage: 'Group authorization failed.' };
       if (precheck !== ErrorCode.NONE) return base;
       const group = ctx.broker.groups.describe(groupId);
       if (!group) {
         // Kafka describes an unknown group as Dead: from v6 with GROUP_ID_NOT_FOUND.
-        if (ctx.header.apiVersion < 6) return { ...base, groupState: 'Dead' };
+        if (ctx.header.apiVersion < 6)
+          return {
+            ...base,
+            groupState: 'Dead',
+            authorizedOperations: authorizedOperations(ctx, withOperations, ResourceType.GROUP, groupId),
+          };
         return {
           ...base,
           groupState: 'Dead',
@@ -50,6 +62,7 @@ export const describeGroups: ApiHandler<typeof ApiKey.DescribeGroups> = {
       return {
         ...base,
         groupState: group.state,
+        authorizedOperations: authorizedOperations(ctx, withOperations, ResourceType.GROUP, groupId),
         protocolType: group.protocolType ?? '',
         protocolData: stable ? (group.protocolName ?? '') : '',
         members: [...group.members.values()].map((m) => ({
