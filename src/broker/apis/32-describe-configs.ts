@@ -3,14 +3,51 @@
 // v3: includeDocumentation, config type and documentation. v4: flexible.
 // Topics (resource type 2) list every topic config Brook understands with its effective
 // value; the broker (type 4) lists the broker-level settings that feed topic defaults.
+// Authorization as Kafka's, per resource: DescribeConfigs on the topic
+// (TOPIC_AUTHORIZATION_FAILED), on the cluster for a broker, broker logger or client-metrics
+// resource (CLUSTER_AUTHORIZATION_FAILED), on the group for a group
+// (GROUP_AUTHORIZATION_FAILED); a refused resource is answered with no configs.
 
 import { ApiKey } from '../../../protocol/api-keys';
 import { ErrorCode } from '../../../protocol/errors';
-import { ApiHandler } from '../api-handler';
+import { ApiHandler, RequestContext } from '../api-handler';
+import { authorized, clusterAuthorized } from '../authorize';
+import { AclOperation, ResourceType } from '../../security/acl';
 import { effectiveTopicConfig, TOPIC_CONFIGS, TopicConfigDef } from '../topic-config';
 
 const RESOURCE_TOPIC = 2;
 const RESOURCE_BROKER = 4;
+const RESOURCE_BROKER_LOGGER = 8;
+const RESOURCE_CLIENT_METRICS = 16;
+const RESOURCE_GROUP = 32;
+
+/** The error refusing the principal a description of the resource, or NONE. */
+function authorizationError(ctx: RequestContext, resourceType: number, name: string): number {
+  switch (resourceType) {
+    case RESOURCE_TOPIC:
+      return authorized(ctx, AclOperation.DESCRIBE_CONFIGS, ResourceType.TOPIC, name)
+        ? ErrorCode.NONE
+        : ErrorCode.TOPIC_AUTHORIZATION_FAILED;
+    case RESOURCE_BROKER:
+    case RESOURCE_BROKER_LOGGER:
+    case RESOURCE_CLIENT_METRICS:
+      return clusterAuthorized(ctx, AclOperation.DESCRIBE_CONFIGS)
+        ? ErrorCode.NONE
+        : ErrorCode.CLUSTER_AUTHORIZATION_FAILED;
+    case RESOURCE_GROUP:
+      return authorized(ctx, AclOperation.DESCRIBE_CONFIGS, ResourceType.GROUP, name)
+        ? ErrorCode.NONE
+        : ErrorCode.GROUP_AUTHORIZATION_FAILED;
+    default:
+      return ErrorCode.NONE;
+  }
+}
+
+const AUTHORIZATION_MESSAGES: Record<number, string> = {
+  [ErrorCode.TOPIC_AUTHORIZATION_FAILED]: 'Topic authorization failed.',
+  [ErrorCode.CLUSTER_AUTHORIZATION_FAILED]: 'Cluster authorization failed.',
+  [ErrorCode.GROUP_AUTHORIZATION_FAILED]: 'Group authorization failed.',
+};
 
 const SOURCE_TOPIC = 1;
 const SOURCE_STATIC_BROKER = 4;
@@ -60,6 +97,9 @@ export const describeConfigs: ApiHandler<typeof ApiKey.DescribeConfigs> = {
         resourceType: resource.resourceType,
         resourceName: resource.resourceName,
       };
+      const refused = authorizationError(ctx, resource.resourceType, resource.resourceName);
+      if (refused !== ErrorCode.NONE)
+        return { ...base, errorCode: refused, errorMessage: AUTHORIZATION_MESSAGES[refused], configs: [] };
       const wanted = (name: string) => resource.configurationKeys === null || resource.configurationKeys.includes(name);
       if (resource.resourceType === RESOURCE_TOPIC) {
         const topic = broker.topics.get(resource.resourceName);

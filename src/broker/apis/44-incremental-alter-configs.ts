@@ -2,14 +2,72 @@
 // name, valid value, APPEND/SUBTRACT only for list configs) and committed through the
 // active controller as Config records, which every broker applies to its open logs. Broker
 // configs (resource type 4) are static in Brook: set in the config file and restarted.
+//
+// Authorization as Kafka's controller does it, per resource, on the node that received the
+// request and before anything is forwarded: AlterConfigs on the topic
+// (TOPIC_AUTHORIZATION_FAILED), on the cluster for a broker (CLUSTER_AUTHORIZATION_FAILED),
+// on the group for a group (GROUP_AUTHORIZATION_FAILED). Brook adds one rule: changing
+// unclean.leader.election.enable or min.insync.replicas on a topic (any operation) also needs
+// Alter on the cluster or on the topic, since both decide what an acknowledged write is
+// worth (TOPIC_AUTHORIZATION_FAILED otherwise). The internal topics' configs
+// (__consumer_offsets, __transaction_state) are the broker's: no client may change them,
+// super users included (POLICY_VIOLATION, Kafka's code for a change a broker policy refuses;
+// Kafka itself has no such rule).
 
 import { ApiKey } from '../../../protocol/api-keys';
 import { ErrorCode } from '../../../protocol/errors';
-import { ApiHandler } from '../api-handler';
+import type { Request, ResponseInput } from '../../../protocol/apis';
+import { ApiHandler, RequestContext } from '../api-handler';
+import { authorized, clusterAuthorized } from '../authorize';
+import { AclOperation, ResourceType } from '../../security/acl';
+import { isInternalTopic } from '../../../protocol/topic-names';
 import { effectiveTopicConfig, topicConfigDef, validateTopicConfig } from '../topic-config';
 
 const TOPIC = 2;
 const BROKER = 4;
+const GROUP = 32;
+
+/** Topic configs whose change also needs Alter on the cluster or the topic. */
+const DURABILITY_CONFIGS: ReadonlySet<string> = new Set(['unclean.leader.election.enable', 'min.insync.replicas']);
+
+type AlterRequest = Request<typeof ApiKey.IncrementalAlterConfigs>;
+type AlterResponse = ResponseInput<typeof ApiKey.IncrementalAlterConfigs>;
+type Resource = AlterRequest['resources'][number];
+
+/** The error refusing the principal's change of `resource`, or NONE. */
+function authorizationError(ctx: RequestContext, resource: Resource): number {
+  switch (resource.resourceType) {
+    case TOPIC: {
+      const name = resource.resourceName;
+      if (!authorized(ctx, AclOperation.ALTER_CONFIGS, ResourceType.TOPIC, name))
+        return ErrorCode.TOPIC_AUTHORIZATION_FAILED;
+      const durability = resource.configs.some((c) => DURABILITY_CONFIGS.has(c.name));
+      if (
+        durability &&
+        !clusterAuthorized(ctx, AclOperation.ALTER) &&
+        !authorized(ctx, AclOperation.ALTER, ResourceType.TOPIC, name)
+      )
+        return ErrorCode.TOPIC_AUTHORIZATION_FAILED;
+      return ErrorCode.NONE;
+    }
+    case BROKER:
+      return clusterAuthorized(ctx, AclOperation.ALTER_CONFIGS)
+        ? ErrorCode.NONE
+        : ErrorCode.CLUSTER_AUTHORIZATION_FAILED;
+    case GROUP:
+      return authorized(ctx, AclOperation.ALTER_CONFIGS, ResourceType.GROUP, resource.resourceName)
+        ? ErrorCode.NONE
+        : ErrorCode.GROUP_AUTHORIZATION_FAILED;
+    default:
+      return ErrorCode.NONE;
+  }
+}
+
+const AUTHORIZATION_MESSAGES: Record<number, string> = {
+  [ErrorCode.TOPIC_AUTHORIZATION_FAILED]: 'Topic authorization failed.',
+  [ErrorCode.CLUSTER_AUTHORIZATION_FAILED]: 'Cluster authorization failed.',
+  [ErrorCode.GROUP_AUTHORIZATION_FAILED]: 'Group authorization failed.',
+};
 
 export const incrementalAlterConfigs: ApiHandler<typeof ApiKey.IncrementalAlterConfigs> = {
   apiKey: ApiKey.IncrementalAlterConfigs,
@@ -17,99 +75,26 @@ export const incrementalAlterConfigs: ApiHandler<typeof ApiKey.IncrementalAlterC
   minVersion: 0,
   maxVersion: 1,
   async handle(ctx, request) {
-    if (!ctx.broker.quorum.isLeader) {
-      const forwarded = await ctx.broker.forwardToController(this.apiKey, ctx.header.apiVersion, request);
-      return forwarded ?? this.errorResponse(request, ErrorCode.NOT_CONTROLLER, ctx.header.apiVersion);
-    }
-    const responses: { errorCode: number; errorMessage: string | null; resourceType: number; resourceName: string }[] =
-      [];
-    const accepted: { index: number; topic: string; configs: { name: string; op: number; value: string | null }[] }[] =
-      [];
-    for (const resource of request.resources) {
-      const answer = (errorCode: number, errorMessage: string | null) =>
-        responses.push({
-          errorCode,
-          errorMessage,
-          resourceType: resource.resourceType,
-          resourceName: resource.resourceName,
-        });
-      if (resource.resourceType === BROKER) {
-        answer(
-          ErrorCode.INVALID_REQUEST,
-          'broker configs are static in Brook: set them in the config file and restart',
-        );
-        continue;
-      }
-      if (resource.resourceType !== TOPIC) {
-        answer(ErrorCode.INVALID_REQUEST, `resource type ${resource.resourceType} has no configs here`);
-        continue;
-      }
-      if (!ctx.broker.topics.get(resource.resourceName)) {
-        answer(ErrorCode.UNKNOWN_TOPIC_OR_PARTITION, `topic ${resource.resourceName} does not exist`);
-        continue;
-      }
-      let problem: string | null = null;
-      const names = new Set<string>();
-      for (const c of resource.configs) {
-        if (names.has(c.name)) problem = `config ${c.name} appears twice`;
-        names.add(c.name);
-        if (c.configOperation < 0 || c.configOperation > 3) problem = `unknown config operation ${c.configOperation}`;
-        else if ((c.configOperation === 2 || c.configOperation === 3) && topicConfigDef(c.name)?.type !== 'list')
-          problem = `${c.name} is not a list config: APPEND and SUBTRACT apply to list configs only`;
-        else if (c.configOperation === 0 && c.value === null) problem = `SET of ${c.name} needs a value`;
-        else {
-          const invalid = validateTopicConfig(c.name, c.configOperation === 0 ? c.value : null);
-          if (invalid) problem = `${c.name}: ${invalid}`;
-        }
-        if (problem) break;
-      }
-      if (problem) {
-        answer(ErrorCode.INVALID_CONFIG, problem);
-        continue;
-      }
-      // APPEND and SUBTRACT work on the effective list (the topic's value, else the broker's
-      // default, else Kafka's), as in Kafka; they are sent on as a SET of the result.
-      const overrides = ctx.broker.quorum.image.topicConfigs(resource.resourceName);
-      const configs = resource.configs.map((c) => {
-        if (c.configOperation !== 2 && c.configOperation !== 3)
-          return { name: c.name, op: c.configOperation, value: c.value };
-        const current = effectiveTopicConfig(topicConfigDef(c.name)!, ctx.broker.settings.topicDefaults, overrides)
-          .value.split(',')
-          .map((v) => v.trim())
-          .filter(Boolean);
-        const given = (c.value ?? '')
-          .split(',')
-          .map((v) => v.trim())
-          .filter(Boolean);
-        const next =
-          c.configOperation === 2
-            ? [...current, ...given.filter((v) => !current.includes(v))]
-            : current.filter((v) => !given.includes(v));
-        return { name: c.name, op: 0, value: next.join(',') };
+    if (ctx.broker.authorizer === null) return alter(ctx, request);
+    const denied: AlterResponse['responses'] = [];
+    const permitted = request.resources.filter((resource) => {
+      const errorCode = authorizationError(ctx, resource);
+      if (errorCode === ErrorCode.NONE) return true;
+      denied.push({
+        errorCode,
+        errorMessage: AUTHORIZATION_MESSAGES[errorCode],
+        resourceType: resource.resourceType,
+        resourceName: resource.resourceName,
       });
-      const emptied = configs.find((c) => c.op === 0 && c.value === '');
-      if (emptied) {
-        answer(ErrorCode.INVALID_CONFIG, `${emptied.name}: SUBTRACT would leave it empty`);
-        continue;
-      }
-      accepted.push({ index: responses.length, topic: resource.resourceName, configs });
-      answer(ErrorCode.NONE, null);
-    }
-    if (!request.validateOnly && accepted.length > 0) {
-      const results = await ctx.broker.quorum.alterTopicConfigs(
-        accepted.map((a) => ({ topic: a.topic, configs: a.configs })),
-      );
-      results.forEach((result, i) => {
-        responses[accepted[i].index].errorCode = result.errorCode;
-        responses[accepted[i].index].errorMessage = result.errorMessage;
-        if (result.errorCode === ErrorCode.NONE)
-          ctx.broker.logger.info('topic configs altered', {
-            topic: result.topic,
-            configs: accepted[i].configs.map((c) => c.name),
-          });
-      });
-    }
-    return { throttleTimeMs: 0, responses };
+      return false;
+    });
+    if (denied.length === 0) return alter(ctx, request);
+    const response: AlterResponse =
+      permitted.length === 0
+        ? { throttleTimeMs: 0, responses: [] }
+        : await alter(ctx, { ...request, resources: permitted });
+    response.responses.push(...denied);
+    return response;
   },
   errorResponse(request, errorCode) {
     return {
@@ -123,3 +108,111 @@ export const incrementalAlterConfigs: ApiHandler<typeof ApiKey.IncrementalAlterC
     };
   },
 };
+
+/** The change itself: forwarded to the active controller, or decided here when this node is it. */
+async function alter(ctx: RequestContext, request: AlterRequest): Promise<AlterResponse> {
+  if (!ctx.broker.quorum.isLeader) {
+    const forwarded = await ctx.broker.forwardToController(
+      ApiKey.IncrementalAlterConfigs,
+      ctx.header.apiVersion,
+      request,
+    );
+    return (
+      (forwarded as AlterResponse | null) ??
+      incrementalAlterConfigs.errorResponse(request, ErrorCode.NOT_CONTROLLER, ctx.header.apiVersion)
+    );
+  }
+  const responses: { errorCode: number; errorMessage: string | null; resourceType: number; resourceName: string }[] =
+    [];
+  const accepted: { index: number; topic: string; configs: { name: string; op: number; value: string | null }[] }[] =
+    [];
+  for (const resource of request.resources) {
+    const answer = (errorCode: number, errorMessage: string | null) =>
+      responses.push({
+        errorCode,
+        errorMessage,
+        resourceType: resource.resourceType,
+        resourceName: resource.resourceName,
+      });
+    if (resource.resourceType === BROKER) {
+      answer(ErrorCode.INVALID_REQUEST, 'broker configs are static in Brook: set them in the config file and restart');
+      continue;
+    }
+    if (resource.resourceType !== TOPIC) {
+      answer(ErrorCode.INVALID_REQUEST, `resource type ${resource.resourceType} has no configs here`);
+      continue;
+    }
+    if (!ctx.broker.topics.get(resource.resourceName)) {
+      answer(ErrorCode.UNKNOWN_TOPIC_OR_PARTITION, `topic ${resource.resourceName} does not exist`);
+      continue;
+    }
+    if (isInternalTopic(resource.resourceName)) {
+      answer(
+        ErrorCode.POLICY_VIOLATION,
+        `Topic ${resource.resourceName} is internal: its configs are set by the broker and cannot be altered.`,
+      );
+      continue;
+    }
+    let problem: string | null = null;
+    const names = new Set<string>();
+    for (const c of resource.configs) {
+      if (names.has(c.name)) problem = `config ${c.name} appears twice`;
+      names.add(c.name);
+      if (c.configOperation < 0 || c.configOperation > 3) problem = `unknown config operation ${c.configOperation}`;
+      else if ((c.configOperation === 2 || c.configOperation === 3) && topicConfigDef(c.name)?.type !== 'list')
+        problem = `${c.name} is not a list config: APPEND and SUBTRACT apply to list configs only`;
+      else if (c.configOperation === 0 && c.value === null) problem = `SET of ${c.name} needs a value`;
+      else {
+        const invalid = validateTopicConfig(c.name, c.configOperation === 0 ? c.value : null);
+        if (invalid) problem = `${c.name}: ${invalid}`;
+      }
+      if (problem) break;
+    }
+    if (problem) {
+      answer(ErrorCode.INVALID_CONFIG, problem);
+      continue;
+    }
+    // APPEND and SUBTRACT work on the effective list (the topic's value, else the broker's
+    // default, else Kafka's), as in Kafka; they are sent on as a SET of the result.
+    const overrides = ctx.broker.quorum.image.topicConfigs(resource.resourceName);
+    const configs = resource.configs.map((c) => {
+      if (c.configOperation !== 2 && c.configOperation !== 3)
+        return { name: c.name, op: c.configOperation, value: c.value };
+      const current = effectiveTopicConfig(topicConfigDef(c.name)!, ctx.broker.settings.topicDefaults, overrides)
+        .value.split(',')
+        .map((v) => v.trim())
+        .filter(Boolean);
+      const given = (c.value ?? '')
+        .split(',')
+        .map((v) => v.trim())
+        .filter(Boolean);
+      const next =
+        c.configOperation === 2
+          ? [...current, ...given.filter((v) => !current.includes(v))]
+          : current.filter((v) => !given.includes(v));
+      return { name: c.name, op: 0, value: next.join(',') };
+    });
+    const emptied = configs.find((c) => c.op === 0 && c.value === '');
+    if (emptied) {
+      answer(ErrorCode.INVALID_CONFIG, `${emptied.name}: SUBTRACT would leave it empty`);
+      continue;
+    }
+    accepted.push({ index: responses.length, topic: resource.resourceName, configs });
+    answer(ErrorCode.NONE, null);
+  }
+  if (!request.validateOnly && accepted.length > 0) {
+    const results = await ctx.broker.quorum.alterTopicConfigs(
+      accepted.map((a) => ({ topic: a.topic, configs: a.configs })),
+    );
+    results.forEach((result, i) => {
+      responses[accepted[i].index].errorCode = result.errorCode;
+      responses[accepted[i].index].errorMessage = result.errorMessage;
+      if (result.errorCode === ErrorCode.NONE)
+        ctx.broker.logger.info('topic configs altered', {
+          topic: result.topic,
+          configs: accepted[i].configs.map((c) => c.name),
+        });
+    });
+  }
+  return { throttleTimeMs: 0, responses };
+}

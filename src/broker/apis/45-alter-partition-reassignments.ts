@@ -7,12 +7,15 @@
 // ("The replication factor is changed from X to Y"), where a partition being reassigned
 // counts the replicas it is headed for (its replicas and adding ones, less the removing
 // ones), as Kafka's controller counts them. Cancellations (null replicas) are not checked.
-// The response echoes the flag.
+// The response echoes the flag. Alter on the cluster is needed, checked before anything is
+// forwarded: otherwise CLUSTER_AUTHORIZATION_FAILED for the request and every partition.
 
 import { ApiKey } from '../../../protocol/api-keys';
 import { ErrorCode } from '../../../protocol/errors';
 import type { Broker } from '../broker';
 import { ApiHandler } from '../api-handler';
+import { clusterAuthorized } from '../authorize';
+import { AclOperation } from '../../security/acl';
 
 /** The replica count a partition is headed for, or undefined when it does not exist. */
 function targetReplicationFactor(broker: Broker, topic: string, index: number): number | undefined {
@@ -31,6 +34,8 @@ export const alterPartitionReassignments: ApiHandler<typeof ApiKey.AlterPartitio
   minVersion: 0,
   maxVersion: 1,
   async handle(ctx, request) {
+    if (!clusterAuthorized(ctx, AclOperation.ALTER))
+      return this.errorResponse(request, ErrorCode.CLUSTER_AUTHORIZATION_FAILED, ctx.header.apiVersion);
     if (!ctx.broker.quorum.isLeader) {
       const forwarded = await ctx.broker.forwardToController(this.apiKey, ctx.header.apiVersion, request);
       return forwarded ?? this.errorResponse(request, ErrorCode.NOT_CONTROLLER, ctx.header.apiVersion);

@@ -1,8 +1,12 @@
 // ListPartitionReassignments (key 46), version 0: the reassignments in progress, from the
-// metadata image (the same on every node, so no forwarding is needed).
+// metadata image (the same on every node, so no forwarding is needed). Describe on the
+// cluster is needed (CLUSTER_AUTHORIZATION_FAILED otherwise).
 
 import { ApiKey } from '../../../protocol/api-keys';
+import { ErrorCode } from '../../../protocol/errors';
 import { ApiHandler } from '../api-handler';
+import { clusterAuthorized } from '../authorize';
+import { AclOperation } from '../../security/acl';
 
 export const listPartitionReassignments: ApiHandler<typeof ApiKey.ListPartitionReassignments> = {
   apiKey: ApiKey.ListPartitionReassignments,
@@ -10,6 +14,8 @@ export const listPartitionReassignments: ApiHandler<typeof ApiKey.ListPartitionR
   minVersion: 0,
   maxVersion: 0,
   async handle(ctx, request) {
+    if (!clusterAuthorized(ctx, AclOperation.DESCRIBE))
+      return this.errorResponse(request, ErrorCode.CLUSTER_AUTHORIZATION_FAILED, ctx.header.apiVersion);
     const ongoing = ctx.broker.quorum.listPartitionReassignments(request.topics);
     const topics: {
       name: string;

@@ -3,11 +3,14 @@
 // and iteration counts, never salts or keys. A null or empty user list describes every
 // user; an unknown user is RESOURCE_NOT_FOUND, a user named twice DUPLICATE_RESOURCE (once).
 // More names than brook.max.scram.credentials.per.request refuse the request whole
-// (INVALID_REQUEST in the top-level error).
+// (INVALID_REQUEST in the top-level error). Describe on the cluster is needed, as Kafka
+// checks it: otherwise CLUSTER_AUTHORIZATION_FAILED in the top-level error.
 
 import { ApiKey } from '../../../protocol/api-keys';
 import { ErrorCode } from '../../../protocol/errors';
 import { ApiHandler } from '../api-handler';
+import { clusterAuthorized } from '../authorize';
+import { AclOperation } from '../../security/acl';
 import { DEFAULT_SCRAM_CREDENTIALS_PER_REQUEST_MAX, scramMechanismType } from '../../controller/scram-users';
 
 export const describeUserScramCredentials: ApiHandler<typeof ApiKey.DescribeUserScramCredentials> = {
@@ -16,6 +19,8 @@ export const describeUserScramCredentials: ApiHandler<typeof ApiKey.DescribeUser
   minVersion: 0,
   maxVersion: 0,
   handle(ctx, request) {
+    if (!clusterAuthorized(ctx, AclOperation.DESCRIBE))
+      return this.errorResponse(request, ErrorCode.CLUSTER_AUTHORIZATION_FAILED, ctx.header.apiVersion);
     const image = ctx.broker.quorum.image;
     const max = ctx.broker.settings.scram?.credentialsPerRequestMax ?? DEFAULT_SCRAM_CREDENTIALS_PER_REQUEST_MAX;
     const names = request.users === null || request.users.length === 0 ? null : request.users.map((u) => u.name);

@@ -5,11 +5,15 @@
 // changes itself, or after 5 s). The client sends the salt and
 // the salted password, never the password. More deletions plus upsertions than
 // brook.max.scram.credentials.per.request refuse the request whole (INVALID_REQUEST for
-// every user named).
+// every user named). Alter on the cluster is needed, checked before anything is forwarded
+// (a forwarded request reaches the controller as this node's own principal): otherwise
+// CLUSTER_AUTHORIZATION_FAILED for every user named.
 
 import { ApiKey } from '../../../protocol/api-keys';
 import { ErrorCode } from '../../../protocol/errors';
 import { ApiHandler } from '../api-handler';
+import { clusterAuthorized } from '../authorize';
+import { AclOperation } from '../../security/acl';
 import { DEFAULT_SCRAM_CREDENTIALS_PER_REQUEST_MAX, scramMechanismOfType } from '../../controller/scram-users';
 
 /** The longest a forwarding node waits to apply the changes it forwarded. */
@@ -22,6 +26,8 @@ export const alterUserScramCredentials: ApiHandler<typeof ApiKey.AlterUserScramC
   maxVersion: 0,
   async handle(ctx, request) {
     const { broker, header } = ctx;
+    if (!clusterAuthorized(ctx, AclOperation.ALTER))
+      return this.errorResponse(request, ErrorCode.CLUSTER_AUTHORIZATION_FAILED, header.apiVersion);
     const max = broker.settings.scram?.credentialsPerRequestMax ?? DEFAULT_SCRAM_CREDENTIALS_PER_REQUEST_MAX;
     if (request.deletions.length + request.upsertions.length > max)
       return {
