@@ -15,7 +15,6 @@ import { ZERO_UUID } from '../../protocol/primitives';
 import { OFFSETS_TOPIC } from '../../protocol/topic-names';
 import { AclOperation as Op, PatternType, ResourceType } from '../../src/security/acl';
 import { saltedPassword } from '../../src/security/scram';
-import { addAcls } from '../helpers/acl-records';
 import { AuthzNode, startAuthzNode } from '../helpers/authz-node';
 import { until } from '../helpers/wait';
 
@@ -33,7 +32,7 @@ test.before(async () => {
   await admin.disconnect();
   void node.running.broker.ensureOffsetsTopic();
   await until(() => node.running.broker.topics.get(OFFSETS_TOPIC), { what: 'the offsets topic', timeoutMs: 10000 });
-  await addAcls(node.running.broker, [
+  await node.grant([
     // alice may create, alter and configure topics whose names start with "alice-".
     {
       resourceType: ResourceType.TOPIC,
@@ -160,7 +159,7 @@ test('CreatePartitions needs Alter on the topic', async () => {
     });
   assert.is((await grow('alice-1', 2)).results[0].errorCode, ErrorCode.TOPIC_AUTHORIZATION_FAILED);
   assert.is(node.running.broker.topics.get('alice-1')!.partitions, 1);
-  await addAcls(node.running.broker, [
+  await node.grant([
     { resourceType: ResourceType.TOPIC, resourceName: 'alice-1', principal: 'User:alice', operation: Op.ALTER },
   ]);
   assert.is((await grow('alice-1', 2)).results[0].errorCode, ErrorCode.NONE);
@@ -188,7 +187,7 @@ test('IncrementalAlterConfigs: AlterConfigs, plus Alter for unclean.leader.elect
   assert.is(node.running.broker.quorum.image.topicConfigs('alice-2')['unclean.leader.election.enable'], undefined);
   // Alter on the topic (alice-1) or on the cluster allows them.
   assert.is(await alter(TOPIC, 'alice-1', 'unclean.leader.election.enable', 'true'), ErrorCode.NONE);
-  await addAcls(node.running.broker, [
+  await node.grant([
     { resourceType: ResourceType.CLUSTER, resourceName: 'kafka-cluster', principal: 'User:alice', operation: Op.ALTER },
   ]);
   assert.is(await alter(TOPIC, 'alice-2', 'min.insync.replicas', '1'), ErrorCode.NONE);
@@ -219,7 +218,7 @@ test('DeleteTopics: Delete per topic; names hidden from who may not Describe the
   assert.is(bobs.name, null, 'not named: alice may not describe it');
   assert.ok(node.running.broker.topics.get('alice-2'), 'nothing deleted');
 
-  await addAcls(node.running.broker, [
+  await node.grant([
     {
       resourceType: ResourceType.TOPIC,
       resourceName: 'alice-',

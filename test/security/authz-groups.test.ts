@@ -9,7 +9,6 @@ import * as assert from 'uvu/assert';
 import { ApiKey } from '../../protocol/api-keys';
 import { ErrorCode } from '../../protocol/errors';
 import { AclOperation as Op, ResourceType } from '../../src/security/acl';
-import { addAcls } from '../helpers/acl-records';
 import { AuthzNode, startAuthzNode } from '../helpers/authz-node';
 import { until } from '../helpers/wait';
 
@@ -31,7 +30,7 @@ test.before(async () => {
   await producer.connect();
   await producer.send({ topic: 'orders', messages: [{ value: 'o-1' }, { value: 'o-2' }] });
   await producer.disconnect();
-  await addAcls(node.running.broker, [
+  await node.grant([
     { resourceType: ResourceType.TOPIC, resourceName: 'orders', principal: 'User:alice', operation: Op.READ },
     { resourceType: ResourceType.GROUP, resourceName: 'g-alice', principal: 'User:alice', operation: Op.READ },
     { resourceType: ResourceType.TOPIC, resourceName: 'orders', principal: 'User:bob', operation: Op.READ },
@@ -247,7 +246,7 @@ test('ListGroups: every group with Describe on the cluster, otherwise only the d
   assert.ok((await names('admin')).includes('g-alice'));
   assert.equal(await names('alice'), ['g-alice']);
   assert.not.ok((await names('bob')).includes('g-alice'));
-  await addAcls(node.running.broker, [
+  await node.grant([
     {
       resourceType: ResourceType.CLUSTER,
       resourceName: 'kafka-cluster',
@@ -274,7 +273,7 @@ test('DeleteGroups and OffsetDelete need Delete on the group; OffsetDelete Read 
   assert.is(notDeleted.results[0].errorCode, ErrorCode.GROUP_AUTHORIZATION_FAILED);
   assert.ok(node.running.broker.groups.fetchOffsets('g-alice').size > 0, 'nothing deleted');
 
-  await addAcls(node.running.broker, [
+  await node.grant([
     { resourceType: ResourceType.GROUP, resourceName: 'g-alice', principal: 'User:alice', operation: Op.DELETE },
   ]);
   const partly = await offsetDelete('g-alice');
