@@ -5,8 +5,9 @@
 //
 // Authorization as Kafka's controller does it, per resource, on the node that received the
 // request and before anything is forwarded: AlterConfigs on the topic
-// (TOPIC_AUTHORIZATION_FAILED), on the cluster for a broker (CLUSTER_AUTHORIZATION_FAILED),
-// on the group for a group (GROUP_AUTHORIZATION_FAILED). Brook adds one rule: changing
+// (TOPIC_AUTHORIZATION_FAILED), on the cluster for a broker, broker logger or client-metrics
+// resource (CLUSTER_AUTHORIZATION_FAILED), on the group for a group
+// (GROUP_AUTHORIZATION_FAILED). Brook adds one rule: changing
 // unclean.leader.election.enable or min.insync.replicas on a topic (any operation) also needs
 // Alter on the cluster or on the topic, since both decide what an acknowledged write is
 // worth (TOPIC_AUTHORIZATION_FAILED otherwise). The internal topics' configs
@@ -25,6 +26,8 @@ import { effectiveTopicConfig, topicConfigDef, validateTopicConfig } from '../to
 
 const TOPIC = 2;
 const BROKER = 4;
+const BROKER_LOGGER = 8;
+const CLIENT_METRICS = 16;
 const GROUP = 32;
 
 /** Topic configs whose change also needs Alter on the cluster or the topic. */
@@ -51,6 +54,8 @@ function authorizationError(ctx: RequestContext, resource: Resource): number {
       return ErrorCode.NONE;
     }
     case BROKER:
+    case BROKER_LOGGER:
+    case CLIENT_METRICS:
       return clusterAuthorized(ctx, AclOperation.ALTER_CONFIGS)
         ? ErrorCode.NONE
         : ErrorCode.CLUSTER_AUTHORIZATION_FAILED;
