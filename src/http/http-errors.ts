@@ -1,7 +1,7 @@
 // Errors the HTTP API answers with: HttpError carries a status, a stable code and a
 // message a person can act on; Kafka errors from the bundled client are mapped to the
 // HTTP status that says the same thing. Every error body is
-// {"error": {"code": "...", "message": "..."}}.
+// {"error": {"code": "...", "message": "..."}} (plus the details some errors name).
 
 import { errorInfo } from '../../protocol/errors';
 import { KafkaError } from '../client/cluster';
@@ -14,6 +14,8 @@ export class HttpError extends Error {
     readonly code: string,
     message: string,
     readonly headers: Record<string, string> = {},
+    /** More fields of the error body (an authorization refusal names the operation and resource). */
+    readonly details: Record<string, string> = {},
   ) {
     super(message);
   }

@@ -4,7 +4,11 @@
 // client sends can throw past route(). The console (src/http/console/) adds its routes to
 // `router` and its WebSocket to `server` before listen(). With brook.http.tls.* the listener
 // is HTTPS; every request passes the Host allowlist and, with authentication on, names its
-// principal (src/http/request-auth.ts) before a route sees it.
+// principal (src/http/request-auth.ts) before a route sees it. With an authorizer the API
+// routes and live tails are decided by the Kafka port's ACLs for that principal
+// (src/http/authorization.ts); /health, /ready and /metrics are not: they say how the node
+// is, not what the cluster holds, and keep their own settings (always open; metrics behind
+// brook.http.auth.metrics).
 
 import * as http from 'node:http';
 import * as https from 'node:https';
@@ -32,6 +36,9 @@ import { httpTlsMaterial, serveTlsMaterial } from './http-tls';
 import type { TlsMaterial } from '../security/tls';
 import { HttpAccess } from './request-auth';
 import type { ClientSecurity } from '../security/client-config';
+import { AclOperation } from '../security/acl';
+import { normalizePeerAddress } from '../config/config';
+import { RequestAuthorization } from './authorization';
 
 /** Open HTTP connections at most (the Kafka listener has its own limit). */
 const HTTP_CONNECTIONS_MAX = 1000;
@@ -129,7 +136,9 @@ export class HttpServer {
     addTopicRoutes(this.router, this.context);
     addRecordRoutes(this.router, this.context);
     addGroupRoutes(this.router, this.context);
-    this.access.addRoutes(this.router);
+    this.access.addRoutes(this.router, ({ req, access }) =>
+      RequestAuthorization.of(options.broker, req, access).summary(),
+    );
     // The web console: its files at / and /console/* (route()), its WebSocket at /api/v1/live.
     this.live = new LiveServer({
       stats: () => ({ ...metrics.stats(), brokers: brokersSummary(options.broker) }),
@@ -149,8 +158,14 @@ export class HttpServer {
   private async upgrade(req: http.IncomingMessage, socket: Duplex, head: Buffer): Promise<void> {
     socket.on('error', () => socket.destroy());
     try {
-      const authorized = await this.access.checkUpgrade(req, socket);
-      if (authorized) this.live.handleUpgrade(req, socket, head, authorized);
+      const checked = await this.access.checkUpgrade(req, socket);
+      if (!checked) return;
+      const authz = new RequestAuthorization(
+        this.options.broker,
+        checked.principal,
+        normalizePeerAddress(req.socket.remoteAddress ?? ''),
+      );
+      this.live.handleUpgrade(req, socket, head, checked.alive, (topic) => authz.topic(AclOperation.READ, topic));
     } catch (error) {
       this.context.logger.warn('http upgrade failed', { error: (error as Error).message });
       socket.destroy();
@@ -210,7 +225,7 @@ export class HttpServer {
         });
       reply = {
         status: failure.status,
-        body: { error: { code: failure.code, message: failure.message } },
+        body: { error: { ...failure.details, code: failure.code, message: failure.message } },
         headers: failure.headers,
       };
     }

@@ -92,6 +92,8 @@ interface SocketState {
   alive: boolean;
   /** Whether the credentials the socket opened with still hold (a session not ended, a token not expired). */
   authorized: () => boolean;
+  /** Whether the socket's principal may Read a topic (a tail is a Fetch). */
+  mayRead: (topic: string) => boolean;
 }
 
 export class LiveServer {
@@ -114,13 +116,14 @@ export class LiveServer {
   /**
    * Takes over an HTTP upgrade request: /api/v1/live is accepted, any other path is 404.
    * `authorized` is asked before every stats push; once it says no, the socket is closed
-   * with 1008 (policy violation).
+   * with 1008 (policy violation). `mayRead` decides which topics the socket may tail.
    */
   handleUpgrade(
     request: http.IncomingMessage,
     socket: Duplex,
     head: Buffer,
     authorized: () => boolean = () => true,
+    mayRead: (topic: string) => boolean = () => true,
   ): void {
     socket.on('error', () => socket.destroy());
     if ((request.url ?? '').split('?')[0] !== LIVE_PATH) {
@@ -138,15 +141,15 @@ export class LiveServer {
       socket.end('HTTP/1.1 503 Service Unavailable\r\nconnection: close\r\ncontent-length: 0\r\n\r\n');
       return;
     }
-    this.server.handleUpgrade(request, socket, head, (webSocket) => this.accept(webSocket, authorized));
+    this.server.handleUpgrade(request, socket, head, (webSocket) => this.accept(webSocket, authorized, mayRead));
   }
 
-  private accept(socket: WebSocket, authorized: () => boolean): void {
+  private accept(socket: WebSocket, authorized: () => boolean, mayRead: (topic: string) => boolean): void {
     if (this.sockets.size >= LIVE_SOCKETS_MAX) {
       socket.close(1013, 'too many live connections');
       return;
     }
-    const state: SocketState = { tail: null, dropped: 0, alive: true, authorized };
+    const state: SocketState = { tail: null, dropped: 0, alive: true, authorized, mayRead };
     this.sockets.set(socket, state);
     socket.on('pong', () => (state.alive = true));
     socket.on('message', (data, isBinary) => this.receive(socket, state, data, isBinary));
@@ -289,6 +292,14 @@ export class LiveServer {
   private async startTail(socket: WebSocket, state: SocketState, topic: string): Promise<void> {
     // One tail per socket (LIVE_TAILS_PER_SOCKET_MAX): following another topic replaces it.
     this.stopTail(state);
+    if (!state.mayRead(topic)) {
+      return this.sendError(
+        socket,
+        state,
+        'TOPIC_AUTHORIZATION_FAILED',
+        `Not authorized to READ topic ${JSON.stringify(topic)}.`,
+      );
+    }
     if (this.tails >= LIVE_TAILS_MAX) {
       return this.sendError(
         socket,

@@ -12,7 +12,7 @@ import { HttpError } from './http-errors';
 import { readLogin } from './login-body';
 import { ALLOWED_HOSTS_KEY, HostGuard } from './host-guard';
 import { sameOrigin } from './live';
-import { Reply, Router } from './router';
+import { Reply, RouteRequest, Router } from './router';
 import { clearedSessionCookie, readCookie, Session, SESSION_COOKIE, sessionCookie, SessionTable } from './sessions';
 import {
   AuthOutcome,
@@ -49,6 +49,12 @@ export interface RequestAccess {
    * certificate): a write with them also needs the X-Brook-CSRF header.
    */
   ambient: boolean;
+}
+
+/** What a WebSocket upgrade proved: the principal, and whether its credentials still hold. */
+export interface UpgradeAccess {
+  principal: KafkaPrincipal;
+  alive: () => boolean;
 }
 
 const ANONYMOUS_ACCESS: RequestAccess = {
@@ -285,10 +291,10 @@ export class HttpAccess {
 
   /**
    * Checks a WebSocket upgrade: Host, Origin, then credentials. Answers the refusal on the
-   * socket and returns null, or returns a function telling whether the credentials still hold
-   * (the live feed closes sockets whose session ended or token expired).
+   * socket and returns null, or returns the principal and a function telling whether the
+   * credentials still hold (the live feed closes sockets whose session ended or token expired).
    */
-  async checkUpgrade(req: http.IncomingMessage, socket: Duplex): Promise<(() => boolean) | null> {
+  async checkUpgrade(req: http.IncomingMessage, socket: Duplex): Promise<UpgradeAccess | null> {
     const refuse = (status: string, headers: Record<string, string> = {}) => {
       const extra = Object.entries(headers)
         .map(([k, v]) => `${k}: ${v}\r\n`)
@@ -298,7 +304,7 @@ export class HttpAccess {
     };
     if (!this.hosts.allows(req.headers.host)) return refuse('421 Misdirected Request');
     if (!sameOrigin(req)) return refuse('403 Forbidden');
-    if (!this.authenticator) return () => true;
+    if (!this.authenticator) return { alive: () => true, principal: ANONYMOUS };
     let access: RequestAccess | null;
     try {
       access = await this.authenticate(req);
@@ -308,13 +314,17 @@ export class HttpAccess {
     }
     if (!access) return refuse('401 Unauthorized', { 'www-authenticate': this.challenge(req) });
     const { session, identity } = access;
-    if (session) return () => this.sessions!.alive(session);
+    const principal = identity.principal;
+    if (session) return { alive: () => this.sessions!.alive(session), principal };
     const expiresAtMs = identity.expiresAtMs;
-    return expiresAtMs === null ? () => true : () => this.nowMs() < expiresAtMs;
+    return { alive: expiresAtMs === null ? () => true : () => this.nowMs() < expiresAtMs, principal };
   }
 
-  /** POST /api/v1/login, POST /api/v1/logout and GET /api/v1/whoami. */
-  addRoutes(router: Router): void {
+  /**
+   * POST /api/v1/login, POST /api/v1/logout and GET /api/v1/whoami; `permissions` adds what
+   * the principal may do to the whoami answer.
+   */
+  addRoutes(router: Router, permissions: (request: RouteRequest) => Record<string, unknown> = () => ({})): void {
     router.add('POST', '/api/v1/login', (request) => this.login(request.req));
     router.add('POST', '/api/v1/logout', ({ req }) => {
       checkCrossSite(req, false);
@@ -322,13 +332,17 @@ export class HttpAccess {
       if (id && this.sessions) this.sessions.end(id);
       return { status: 204, headers: { 'set-cookie': clearedSessionCookie(this.tls !== null) } };
     });
-    router.add('GET', '/api/v1/whoami', ({ access }) => ({
+    router.add('GET', '/api/v1/whoami', (request) => ({
       status: 200,
       body: {
-        principal: principalToString(access.identity.principal),
+        ...permissions(request),
+        principal: principalToString(request.access.identity.principal),
         authenticationEnabled: this.enabled,
-        method: this.enabled ? access.identity.method : null,
-        expiresAt: access.identity.expiresAtMs === null ? null : new Date(access.identity.expiresAtMs).toISOString(),
+        method: this.enabled ? request.access.identity.method : null,
+        expiresAt:
+          request.access.identity.expiresAtMs === null
+            ? null
+            : new Date(request.access.identity.expiresAtMs).toISOString(),
       },
     }));
   }

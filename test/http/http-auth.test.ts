@@ -81,6 +81,22 @@ async function serve(
   return { port: await server.listen(), server };
 }
 
+/** What whoami adds without an authorizer: every cluster operation is allowed. */
+const NO_AUTHORIZER = {
+  authorizerEnabled: false,
+  superUser: false,
+  clusterOperations: [
+    'CREATE',
+    'ALTER',
+    'DESCRIBE',
+    'CLUSTER_ACTION',
+    'DESCRIBE_CONFIGS',
+    'ALTER_CONFIGS',
+    'IDEMPOTENT_WRITE',
+  ],
+  mayCreateTopics: true,
+};
+
 const basic = (user: string, password: string) => `Basic ${Buffer.from(`${user}:${password}`).toString('base64')}`;
 
 /** The session cookie's value from a Set-Cookie answer. */
@@ -149,7 +165,13 @@ test('Basic: the right password passes, a wrong one or an unknown user is 401 wi
     headers: { authorization: basic('alice', 'alice-secret') },
   });
   assert.is(ok.status, 200, ok.text);
-  assert.equal(ok.json, { principal: 'User:alice', authenticationEnabled: true, method: 'basic', expiresAt: null });
+  assert.equal(ok.json, {
+    principal: 'User:alice',
+    authenticationEnabled: true,
+    method: 'basic',
+    expiresAt: null,
+    ...NO_AUTHORIZER,
+  });
   const sha256 = await request(port, 'GET', '/api/v1/cluster', {
     headers: { authorization: basic('bob', 'bob-secret') },
   });
@@ -340,6 +362,7 @@ test('with authentication off everyone is User:ANONYMOUS and login says so', asy
     authenticationEnabled: false,
     method: null,
     expiresAt: null,
+    ...NO_AUTHORIZER,
   });
   const loginOff = await request(port, 'POST', '/api/v1/login', { body: { username: 'alice', password: 'x' } });
   assert.is(loginOff.status, 409);

@@ -5,6 +5,7 @@
 import { live } from './live.js';
 import { api, LOGIN_PAGE } from './api.js';
 import { h, replace, hideNotice, showNotice } from './dom.js';
+import { setWhoami } from './permissions.js';
 import * as overview from './pages/overview.js';
 import * as topics from './pages/topics.js';
 import * as topic from './pages/topic.js';
@@ -81,6 +82,7 @@ async function start() {
     if (error.status === 401) return;
     showNotice(error);
   }
+  setWhoami(whoami);
   showUser(whoami);
   window.addEventListener('hashchange', route);
   live.start(document.getElementById('live-status'), whoami.authenticationEnabled);

@@ -1,9 +1,11 @@
 // Topic-name suggestions for the topic fields of the messages and produce pages: the node's
 // topic search, asked again as the person types, so a cluster with thousands of topics
-// sends a short list rather than all of them.
+// sends a short list rather than all of them. With options.operation (READ, WRITE) only the
+// topics whose authorizedOperations include it are offered.
 
 import { api, encode } from './api.js';
 import { h, replace } from './dom.js';
+import { allows } from './permissions.js';
 
 /** Names offered at once. */
 const SUGGESTIONS_MAX = 50;
@@ -19,7 +21,9 @@ export function suggestTopics(input, datalist, options = {}) {
     asked = search;
     try {
       const answer = await api('GET', `/api/v1/topics?limit=${SUGGESTIONS_MAX}&search=${encode(search)}`);
-      const topics = options.includeInternal ? answer.topics : answer.topics.filter((t) => !t.internal);
+      const topics = answer.topics
+        .filter((t) => options.includeInternal || !t.internal)
+        .filter((t) => !options.operation || allows(t, options.operation));
       replace(
         datalist,
         topics.map((t) => h('option', { value: t.name })),

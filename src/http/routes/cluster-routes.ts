@@ -1,12 +1,16 @@
 // GET /api/v1/cluster and GET /api/v1/quorum, read from this node's metadata image and
 // Raft state. The quorum's per-voter progress is known only on the leader: a follower
 // asks the leader's controller port (RaftDescribeQuorum), as `brook cluster status` does.
+// Both need Describe on the cluster (as Kafka's DescribeQuorum does; the cluster view's
+// totals count every topic, so it is not shown to principals who may only see some).
 
 import { KafkaConnection } from '../../net/kafka-connection';
 import type { Broker } from '../../broker/broker';
 import type { ApiContext } from '../http-server';
 import type { Router } from '../router';
 import { ApiKey } from '../../../protocol/api-keys';
+import { AclOperation } from '../../security/acl';
+import { RequestAuthorization } from '../authorization';
 
 const QUORUM_ASK_TIMEOUT_MS = 3000;
 const CONTROLLER_ENDPOINT = 'CONTROLLER';
@@ -144,6 +148,12 @@ export async function quorumView(broker: Broker) {
 }
 
 export function addClusterRoutes(router: Router, context: ApiContext): void {
-  router.add('GET', '/api/v1/cluster', () => ({ status: 200, body: clusterView(context.broker) }));
-  router.add('GET', '/api/v1/quorum', async () => ({ status: 200, body: await quorumView(context.broker) }));
+  router.add('GET', '/api/v1/cluster', ({ req, access }) => {
+    RequestAuthorization.of(context.broker, req, access).requireCluster(AclOperation.DESCRIBE);
+    return { status: 200, body: clusterView(context.broker) };
+  });
+  router.add('GET', '/api/v1/quorum', async ({ req, access }) => {
+    RequestAuthorization.of(context.broker, req, access).requireCluster(AclOperation.DESCRIBE);
+    return { status: 200, body: await quorumView(context.broker) };
+  });
 }

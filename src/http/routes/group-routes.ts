@@ -1,6 +1,11 @@
 // Consumer group routes: list (every broker's groups, with total lag), describe (members,
 // assignments, committed offsets and lag), reset an empty group's offsets, and delete an
 // empty group. All of it asks the group's coordinator through the bundled admin client.
+// Authorization is Kafka's for the same requests: the list shows every group to those with
+// Describe on the cluster and otherwise the groups they may Describe (ListGroups); a
+// describe needs Describe on the group, and shows offsets and lag only of the topics the
+// principal may Describe (OffsetFetch, ListOffsets); a reset needs Read on the group and the
+// topic (OffsetCommit); a delete needs Delete on the group (DeleteGroups).
 
 import { ErrorCode } from '../../../protocol/errors';
 import { Admin, GroupDescription } from '../../client/admin';
@@ -9,10 +14,12 @@ import { readJsonBody } from '../body';
 import { badRequest, fromKafkaCode, HttpError, notFound } from '../http-errors';
 import type { ApiContext } from '../http-server';
 import { coordinatorOf, EARLIEST, LATEST, leaderConnection, listOffset } from '../kafka-requests';
-import type { Router } from '../router';
+import type { RouteRequest, Router } from '../router';
 import { onlyFields, optionalInteger, requireObject, requireString } from '../validate';
 import { existingTopic } from './topic-routes';
 import { ApiKey } from '../../../protocol/api-keys';
+import { AclOperation, ResourceType } from '../../security/acl';
+import { RequestAuthorization } from '../authorization';
 
 /** Groups whose lag GET /api/v1/groups works out (each costs a describe); the rest show null. */
 export const GROUPS_WITH_LAG_MAX = 200;
@@ -41,7 +48,13 @@ function requireEmpty(description: GroupDescription, action: string): void {
   }
 }
 
-async function resetOffsets(context: ApiContext, groupId: string, raw: unknown) {
+/** The description with only the offsets of topics the principal may Describe. */
+function visibleOffsets(description: GroupDescription, authz: RequestAuthorization): GroupDescription {
+  if (!authz.enabled) return description;
+  return { ...description, offsets: description.offsets.filter((o) => authz.topic(AclOperation.DESCRIBE, o.topic)) };
+}
+
+async function resetOffsets(context: ApiContext, groupId: string, raw: unknown, authz: RequestAuthorization) {
   const body = requireObject(raw);
   onlyFields(body, ['topic', 'to', 'offset', 'timestamp', 'partitions']);
   const topicName = requireString(body, 'topic');
@@ -53,7 +66,7 @@ async function resetOffsets(context: ApiContext, groupId: string, raw: unknown) 
   if (to === 'offset' && offset === undefined) throw badRequest('to "offset" needs offset (a non-negative integer)');
   if (to === 'timestamp' && timestamp === undefined)
     throw badRequest('to "timestamp" needs timestamp (milliseconds since the epoch)');
-  const topic = existingTopic(context.broker, topicName);
+  const topic = authz.requireTopic(AclOperation.READ, topicName, () => existingTopic(context.broker, topicName));
   let partitions = [...topic.partitions.keys()].sort((a, b) => a - b);
   if (body.partitions !== undefined && body.partitions !== null) {
     if (
@@ -133,13 +146,19 @@ async function resetOffsets(context: ApiContext, groupId: string, raw: unknown) 
 }
 
 export function addGroupRoutes(router: Router, context: ApiContext): void {
-  router.add('GET', '/api/v1/groups', async () => {
+  const authzOf = ({ req, access }: RouteRequest) => RequestAuthorization.of(context.broker, req, access);
+
+  router.add('GET', '/api/v1/groups', async (request) => {
+    const authz = authzOf(request);
     const admin = await context.clients.adminClient();
-    const groups = await admin.listGroups();
+    const all = await admin.listGroups();
+    const everyGroup = authz.cluster(AclOperation.DESCRIBE);
+    const groups = everyGroup ? all : all.filter((g) => authz.group(AclOperation.DESCRIBE, g.groupId));
     const described = await Promise.all(
       groups.map(async (g, i) => {
-        if (i >= GROUPS_WITH_LAG_MAX) return null;
-        return admin.describeGroup(g.groupId).catch(() => null);
+        if (i >= GROUPS_WITH_LAG_MAX || !authz.group(AclOperation.DESCRIBE, g.groupId)) return null;
+        const description = await admin.describeGroup(g.groupId).catch(() => null);
+        return description && visibleOffsets(description, authz);
       }),
     );
     return {
@@ -151,14 +170,18 @@ export function addGroupRoutes(router: Router, context: ApiContext): void {
           protocolType: g.protocolType,
           members: described[i]?.members.length ?? null,
           lag: described[i] ? totalLag(described[i]!) : null,
+          authorizedOperations: authz.operations(ResourceType.GROUP, g.groupId),
         })),
       },
     };
   });
 
-  router.add('GET', '/api/v1/groups/{group}', async ({ params }) => {
+  router.add('GET', '/api/v1/groups/{group}', async (request) => {
+    const { params } = request;
+    const authz = authzOf(request);
+    authz.require(AclOperation.DESCRIBE, ResourceType.GROUP, params.group);
     const admin = await context.clients.adminClient();
-    const d = await describeExisting(admin, params.group);
+    const d = visibleOffsets(await describeExisting(admin, params.group), authz);
     // Commit metadata is known here when this node coordinates the group.
     const local = context.broker.groups.store.hosts(params.group)
       ? context.broker.groups.fetchOffsets(params.group)
@@ -170,6 +193,7 @@ export function addGroupRoutes(router: Router, context: ApiContext): void {
         state: d.state,
         protocolType: d.protocolType,
         protocol: d.protocol,
+        authorizedOperations: authz.operations(ResourceType.GROUP, params.group),
         members: d.members.map((m) => ({
           memberId: m.memberId,
           clientId: m.clientId,
@@ -191,12 +215,17 @@ export function addGroupRoutes(router: Router, context: ApiContext): void {
     };
   });
 
-  router.add('POST', '/api/v1/groups/{group}/reset-offsets', async ({ req, params }) => {
+  router.add('POST', '/api/v1/groups/{group}/reset-offsets', async (request) => {
+    const { req, params } = request;
     const raw = await readJsonBody(req);
-    return { status: 200, body: await resetOffsets(context, params.group, raw) };
+    const authz = authzOf(request);
+    authz.require(AclOperation.READ, ResourceType.GROUP, params.group);
+    return { status: 200, body: await resetOffsets(context, params.group, raw, authz) };
   });
 
-  router.add('DELETE', '/api/v1/groups/{group}', async ({ params }) => {
+  router.add('DELETE', '/api/v1/groups/{group}', async (request) => {
+    const { params } = request;
+    authzOf(request).require(AclOperation.DELETE, ResourceType.GROUP, params.group);
     const admin = await context.clients.adminClient();
     const d = await describeExisting(admin, params.group);
     requireEmpty(d, 'delete');

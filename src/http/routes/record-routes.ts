@@ -2,6 +2,7 @@
 // producer to the partition leaders) and read one partition from an offset or timestamp
 // (GET .../partitions/{partition}/records, ListOffsets and one Fetch at the leader through
 // the bundled client). Reads never wait for new data, and are capped in records and bytes.
+// Producing needs Write on the topic, reading Read, as Produce and Fetch do.
 
 import { ErrorCode } from '../../../protocol/errors';
 import { RecordBatchView, splitBatches } from '../../../protocol/record-batch';
@@ -26,6 +27,8 @@ import { isInternalTopic as isInternal } from '../../../protocol/topic-names';
 import { existingTopic } from './topic-routes';
 import { ApiKey } from '../../../protocol/api-keys';
 import type { Response } from '../../../protocol/apis';
+import { AclOperation } from '../../security/acl';
+import { RequestAuthorization } from '../authorization';
 
 /** Records one produce request may carry. */
 export const PRODUCE_RECORDS_MAX = 10_000;
@@ -258,9 +261,11 @@ async function readPartition(cluster: Cluster, topic: string, partition: number,
 export function addRecordRoutes(router: Router, context: ApiContext): void {
   const { broker } = context;
 
-  router.add('POST', '/api/v1/topics/{topic}/records', async ({ req, params }) => {
+  router.add('POST', '/api/v1/topics/{topic}/records', async ({ req, params, access }) => {
     const raw = await readJsonBody(req);
-    const topic = existingTopic(broker, params.topic);
+    const topic = RequestAuthorization.of(broker, req, access).requireTopic(AclOperation.WRITE, params.topic, () =>
+      existingTopic(broker, params.topic),
+    );
     if (isInternal(params.topic))
       throw badRequest(
         `topic "${params.topic}" is internal: records cannot be written to it`,
@@ -281,8 +286,10 @@ export function addRecordRoutes(router: Router, context: ApiContext): void {
     return { status: 200, body: { offsets } };
   });
 
-  router.add('GET', '/api/v1/topics/{topic}/partitions/{partition}/records', async ({ url, params }) => {
-    const topic = existingTopic(broker, params.topic);
+  router.add('GET', '/api/v1/topics/{topic}/partitions/{partition}/records', async ({ req, url, params, access }) => {
+    const topic = RequestAuthorization.of(broker, req, access).requireTopic(AclOperation.READ, params.topic, () =>
+      existingTopic(broker, params.topic),
+    );
     if (!/^\d+$/.test(params.partition))
       throw badRequest(`partition must be a non-negative integer, got ${JSON.stringify(params.partition)}`);
     const partition = Number(params.partition);

@@ -3,7 +3,11 @@
 // offset or config read goes through the bundled admin client to this node's own Kafka
 // listener, so it reaches the controller or partition leader as any client's would.
 // Sizes are of the replicas stored on this node (the whole topic when every broker holds
-// a replica, as on a single node).
+// a replica, as on a single node). Each route asks the authorizer for what Kafka asks for
+// the same request (src/http/authorization.ts): the list shows the topics the principal may
+// Describe, create needs Create on the cluster or the topic, delete Delete, configs
+// DescribeConfigs / AlterConfigs, adding partitions Alter. Internal topics are neither
+// deleted nor altered here.
 
 import { isInternalTopic as isInternal } from '../../../protocol/topic-names';
 import type { Broker } from '../../broker/broker';
@@ -22,6 +26,9 @@ import {
 } from '../validate';
 import { readJsonBody } from '../body';
 import { localSizes } from './cluster-routes';
+import { AclOperation, ResourceType } from '../../security/acl';
+import { RequestAuthorization } from '../authorization';
+import type { RouteRequest } from '../router';
 
 /** Topics per page at most (GET /api/v1/topics?limit=). */
 export const TOPICS_PAGE_MAX = 1000;
@@ -45,6 +52,12 @@ export function existingTopic(broker: Broker, name: string) {
   const topic = broker.quorum.image.topicsByName.get(name);
   if (!topic) throw notFound(`topic "${name}" does not exist`, 'UNKNOWN_TOPIC_OR_PARTITION');
   return topic;
+}
+
+/** Refuses changes to an internal topic (__consumer_offsets, __transaction_state). */
+function refuseInternal(name: string, action: string): void {
+  if (isInternal(name))
+    throw badRequest(`topic "${name}" is internal and cannot be ${action}`, 'INVALID_TOPIC_EXCEPTION');
 }
 
 function topicSummary(broker: Broker, name: string) {
@@ -90,9 +103,9 @@ async function awaitImage(ok: () => boolean): Promise<void> {
   while (!ok() && Date.now() < deadline) await new Promise((r) => setTimeout(r, 20));
 }
 
-async function describeTopic(context: ApiContext, name: string) {
+async function describeTopic(context: ApiContext, name: string, authz: RequestAuthorization) {
   const { broker } = context;
-  const topic = existingTopic(broker, name);
+  const topic = authz.requireTopic(AclOperation.DESCRIBE, name, () => existingTopic(broker, name));
   const admin = await context.clients.adminClient();
   const partitions = [...topic.partitions.values()].sort((a, b) => a.partitionId - b.partitionId);
   // Offsets: this node's log when it leads the partition, else the leader's (ListOffsets).
@@ -100,13 +113,15 @@ async function describeTopic(context: ApiContext, name: string) {
   const [starts, ends, configs] = await Promise.all([
     remote ? admin.listOffsets(name, 'earliest').catch(() => new Map<number, number>()) : new Map<number, number>(),
     remote ? admin.listOffsets(name, 'latest').catch(() => new Map<number, number>()) : new Map<number, number>(),
-    configsOf(admin, name),
+    // The configs are shown to those who may DescribeConfigs, as DescribeConfigs answers.
+    authz.topic(AclOperation.DESCRIBE_CONFIGS, name) ? configsOf(admin, name) : null,
   ]);
   const sizes = localSizes(broker, name);
   return {
     name,
     topicId: topic.topicId,
     internal: isInternal(name),
+    authorizedOperations: authz.operations(ResourceType.TOPIC, name),
     partitions: partitions.map((p) => {
       const replica = broker.replicas.get(name, p.partitionId);
       const local = replica?.leading ? replica.log : undefined;
@@ -131,13 +146,18 @@ async function describeTopic(context: ApiContext, name: string) {
 
 export function addTopicRoutes(router: Router, context: ApiContext): void {
   const { broker } = context;
+  const authzOf = ({ req, access }: RouteRequest) => RequestAuthorization.of(broker, req, access);
 
-  router.add('GET', '/api/v1/topics', ({ url }) => {
+  router.add('GET', '/api/v1/topics', (request) => {
+    const { url } = request;
+    const authz = authzOf(request);
     const offset = queryInteger(url, 'offset', 0, 0)!;
     const limit = queryInteger(url, 'limit', TOPICS_PAGE_DEFAULT, 1, TOPICS_PAGE_MAX)!;
     const search = (url.searchParams.get('search') ?? '').toLowerCase();
     const names = [...broker.quorum.image.topicsByName.keys()]
       .filter((name) => name.toLowerCase().includes(search))
+      // As Metadata for all topics: those the principal may not Describe are left out.
+      .filter((name) => authz.topic(AclOperation.DESCRIBE, name))
       .sort();
     return {
       status: 200,
@@ -145,12 +165,16 @@ export function addTopicRoutes(router: Router, context: ApiContext): void {
         total: names.length,
         offset,
         limit,
-        topics: names.slice(offset, offset + limit).map((name) => topicSummary(broker, name)),
+        topics: names.slice(offset, offset + limit).map((name) => ({
+          ...topicSummary(broker, name),
+          authorizedOperations: authz.operations(ResourceType.TOPIC, name),
+        })),
       },
     };
   });
 
-  router.add('POST', '/api/v1/topics', async ({ req }) => {
+  router.add('POST', '/api/v1/topics', async (request) => {
+    const { req } = request;
     const body = requireObject(await readJsonBody(req));
     onlyFields(body, ['name', 'partitions', 'replicationFactor', 'configs']);
     if (typeof body.name !== 'string')
@@ -160,6 +184,9 @@ export function addTopicRoutes(router: Router, context: ApiContext): void {
     const partitions = optionalInteger(body, 'partitions', 1, TOPIC_PARTITIONS_MAX);
     const replicationFactor = optionalInteger(body, 'replicationFactor', 1, 32767);
     const configs = configMap(body.configs, 'configs');
+    // CreateTopics: Create on the cluster, or on the topic's name.
+    const authz = authzOf(request);
+    if (!authz.cluster(AclOperation.CREATE)) authz.require(AclOperation.CREATE, ResourceType.TOPIC, name);
     const admin = await context.clients.adminClient();
     await admin.createTopics([
       { name, partitions: partitions ?? -1, replicationFactor: replicationFactor ?? -1, configs },
@@ -176,30 +203,35 @@ export function addTopicRoutes(router: Router, context: ApiContext): void {
     };
   });
 
-  router.add('GET', '/api/v1/topics/{topic}', async ({ params }) => ({
+  router.add('GET', '/api/v1/topics/{topic}', async (request) => ({
     status: 200,
-    body: await describeTopic(context, params.topic),
+    body: await describeTopic(context, request.params.topic, authzOf(request)),
   }));
 
-  router.add('DELETE', '/api/v1/topics/{topic}', async ({ params }) => {
-    existingTopic(broker, params.topic);
-    if (isInternal(params.topic))
-      throw badRequest(`topic "${params.topic}" is internal and cannot be deleted`, 'INVALID_TOPIC_EXCEPTION');
+  router.add('DELETE', '/api/v1/topics/{topic}', async (request) => {
+    const { params } = request;
+    authzOf(request).requireTopic(AclOperation.DELETE, params.topic, () => existingTopic(broker, params.topic));
+    refuseInternal(params.topic, 'deleted');
     const admin = await context.clients.adminClient();
     await admin.deleteTopics([params.topic]);
     await awaitImage(() => !broker.quorum.image.topicsByName.has(params.topic));
     return { status: 204 };
   });
 
-  router.add('GET', '/api/v1/topics/{topic}/configs', async ({ params }) => {
-    existingTopic(broker, params.topic);
+  router.add('GET', '/api/v1/topics/{topic}/configs', async (request) => {
+    const { params } = request;
+    authzOf(request).requireTopic(AclOperation.DESCRIBE_CONFIGS, params.topic, () =>
+      existingTopic(broker, params.topic),
+    );
     const admin = await context.clients.adminClient();
     return { status: 200, body: { configs: await configsOf(admin, params.topic) } };
   });
 
-  router.add('PATCH', '/api/v1/topics/{topic}/configs', async ({ req, params }) => {
+  router.add('PATCH', '/api/v1/topics/{topic}/configs', async (request) => {
+    const { req, params } = request;
     const body = requireObject(await readJsonBody(req));
-    existingTopic(broker, params.topic);
+    authzOf(request).requireTopic(AclOperation.ALTER_CONFIGS, params.topic, () => existingTopic(broker, params.topic));
+    refuseInternal(params.topic, 'altered');
     onlyFields(body, ['set', 'delete']);
     const set = configMap(body.set, 'set');
     const remove = body.delete ?? [];
@@ -214,9 +246,14 @@ export function addTopicRoutes(router: Router, context: ApiContext): void {
     return { status: 200, body: { configs: await configsOf(admin, params.topic) } };
   });
 
-  router.add('POST', '/api/v1/topics/{topic}/partitions', async ({ req, params }) => {
+  router.add('POST', '/api/v1/topics/{topic}/partitions', async (request) => {
+    const { req, params } = request;
     const body = requireObject(await readJsonBody(req));
-    const topic = existingTopic(broker, params.topic);
+    // CreatePartitions: Alter on the topic.
+    const topic = authzOf(request).requireTopic(AclOperation.ALTER, params.topic, () =>
+      existingTopic(broker, params.topic),
+    );
+    refuseInternal(params.topic, 'altered');
     onlyFields(body, ['count']);
     const count = requireInteger(body, 'count', 1, TOPIC_PARTITIONS_MAX);
     if (count <= topic.partitions.size)

@@ -1,10 +1,11 @@
 // One consumer group: its state, members and their assigned partitions, committed offsets
 // with the lag of each partition, and resetting offsets (only while the group is empty, as
-// Kafka requires, and after a confirmation).
+// Kafka requires, and after a confirmation; only for users with Read on the group).
 
 import { api, encode } from '../api.js';
 import { h, replace, table, formatNumber, confirmAction, statusLine, formatTime } from '../dom.js';
 import { stateKind } from './groups.js';
+import { groupActions } from '../permissions.js';
 
 export function render(container, params) {
   const groupId = params.name;
@@ -98,7 +99,7 @@ export function render(container, params) {
           { empty: 'This group has committed no offsets.' },
         ),
       ),
-      resetForm(group, topics),
+      groupActions(group).resetOffsets ? resetForm(group, topics) : null,
     );
   };
 

@@ -1,4 +1,5 @@
-// The consumer groups page: every group with its state, protocol, member count and total lag.
+// The consumer groups page: every group with its state, protocol, member count and total lag
+// (the node lists only the groups the user may Describe).
 
 import { api, encode } from '../api.js';
 import { h, replace, table, formatNumber } from '../dom.js';

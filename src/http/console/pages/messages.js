@@ -235,7 +235,7 @@ export function render(container, params) {
     ),
   );
 
-  suggestTopics(topicInput, topicNames, { includeInternal: true });
+  suggestTopics(topicInput, topicNames, { includeInternal: true, operation: 'READ' });
   if (topicInput.value)
     void loadPartitions().then(() => (params.query.get('partition') !== null ? fetchPage(false) : undefined));
   return () => {

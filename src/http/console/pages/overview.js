@@ -1,11 +1,13 @@
 // The overview page: the brokers, the controller quorum and cluster totals (re-read every few
 // seconds while shown), and live charts of throughput and request latency drawn from the
-// stats the node pushes over the WebSocket each second.
+// stats the node pushes over the WebSocket each second. The tables need Describe on the
+// cluster; without it only the live charts are shown.
 
 import { api } from '../api.js';
 import { h, replace, table, formatBytes, formatNumber, showNotice } from '../dom.js';
 import { live } from '../live.js';
 import { LineChart } from '../chart.js';
+import { mayDescribeCluster } from '../permissions.js';
 
 /** The tables are re-read at most this often, on the live stats' heartbeat. */
 const TABLES_REFRESH_MS = 5000;
@@ -68,6 +70,14 @@ export function render(container) {
   let stopped = false;
   const refreshTables = async () => {
     if (loading || stopped) return;
+    if (!mayDescribeCluster()) {
+      const note = 'You are not authorized to DESCRIBE the cluster.';
+      replace(brokers, h('h2', {}, 'Brokers'), h('p', { class: 'muted' }, note));
+      replace(quorum, h('h2', {}, 'Controller quorum'), h('p', { class: 'muted' }, note));
+      totals.hidden = true;
+      lastTablesMs = Date.now();
+      return;
+    }
     loading = true;
     lastTablesMs = Date.now();
     try {

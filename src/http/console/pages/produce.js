@@ -17,8 +17,8 @@ export function render(container, params) {
   const single = singleForm(params.query.get('topic') ?? '');
   const upload = uploadForm(params.query.get('topic') ?? '');
   replace(container, h('h1', {}, 'Produce'), topicNames, single, upload);
-  suggestTopics(single.querySelector('#produce-topic'), topicNames);
-  suggestTopics(upload.querySelector('#upload-topic'), topicNames);
+  suggestTopics(single.querySelector('#produce-topic'), topicNames, { operation: 'WRITE' });
+  suggestTopics(upload.querySelector('#upload-topic'), topicNames, { operation: 'WRITE' });
 }
 
 function singleForm(initialTopic) {

@@ -1,10 +1,12 @@
 // One topic: its partitions (leader, replicas, ISR, offsets, size) in a virtual list, its
 // configs with editing, resetting and adding (each confirmed first), adding partitions,
-// and deleting the topic.
+// and deleting the topic. Each control shows only when the topic's authorizedOperations
+// allow it (permissions.js).
 
 import { api, encode } from '../api.js';
 import { h, replace, table, formatBytes, formatNumber, confirmAction, statusLine, showNotice } from '../dom.js';
 import { virtualTable } from '../virtual-table.js';
+import { topicActions } from '../permissions.js';
 
 export function render(container, params) {
   const name = params.name;
@@ -54,13 +56,14 @@ export function render(container, params) {
       stat('Under-replicated', formatNumber(underReplicated), underReplicated > 0 ? 'warn' : ''),
       stat('Offline', formatNumber(offline), offline > 0 ? 'bad' : ''),
     );
+    const may = topicActions(topic);
     replace(
       actions,
-      h('a', { class: 'button', href: `#/messages?topic=${encode(name)}` }, 'Browse messages'),
-      h('a', { class: 'button', href: `#/produce?topic=${encode(name)}` }, 'Produce'),
-      topic.internal
-        ? null
-        : h('button', { class: 'danger', id: 'delete-topic', onclick: () => void removeTopic() }, 'Delete topic'),
+      may.read ? h('a', { class: 'button', href: `#/messages?topic=${encode(name)}` }, 'Browse messages') : null,
+      may.produce ? h('a', { class: 'button', href: `#/produce?topic=${encode(name)}` }, 'Produce') : null,
+      may.delete
+        ? h('button', { class: 'danger', id: 'delete-topic', onclick: () => void removeTopic() }, 'Delete topic')
+        : null,
     );
     replace(
       partitionsArea,
@@ -92,9 +95,21 @@ export function render(container, params) {
         partitions,
         { empty: 'This topic has no partitions.' },
       ),
-      addPartitionsForm(partitions.length),
+      may.addPartitions ? addPartitionsForm(partitions.length) : null,
     );
-    replace(configsArea, h('h2', {}, 'Configs'), configTable(topic.configs), addConfigForm());
+    if (!Array.isArray(topic.configs))
+      replace(
+        configsArea,
+        h('h2', {}, 'Configs'),
+        h('p', { class: 'muted' }, 'You are not authorized to see the configs of this topic (DESCRIBE_CONFIGS).'),
+      );
+    else
+      replace(
+        configsArea,
+        h('h2', {}, 'Configs'),
+        configTable(topic.configs, may.editConfigs),
+        may.editConfigs ? addConfigForm() : null,
+      );
   };
 
   const addPartitionsForm = (current) => {
@@ -137,28 +152,30 @@ export function render(container, params) {
     );
   };
 
-  const configTable = (configs) =>
+  const configTable = (configs, editable) =>
     table(
       ['Name', 'Value', 'Source', ''],
       configs.map((c) => {
         const cell = h('span', { class: c.sensitive ? 'muted' : 'mono' }, c.sensitive ? '(hidden)' : (c.value ?? '–'));
-        const edit = c.readOnly
-          ? h('span', { class: 'muted' }, 'read-only')
-          : h(
-              'span',
-              { class: 'row-actions' },
-              h('button', { class: 'small', onclick: () => editConfig(c, cell) }, 'Edit'),
-              c.source === 'TOPIC_CONFIG' || c.source === 'DYNAMIC_TOPIC_CONFIG' || c.source === 'topic'
-                ? h(
-                    'button',
-                    {
-                      class: 'small',
-                      onclick: () => void alter({ delete: [c.name] }, `Reset ${c.name} to the broker default?`),
-                    },
-                    'Reset',
-                  )
-                : null,
-            );
+        const edit = !editable
+          ? ''
+          : c.readOnly
+            ? h('span', { class: 'muted' }, 'read-only')
+            : h(
+                'span',
+                { class: 'row-actions' },
+                h('button', { class: 'small', onclick: () => editConfig(c, cell) }, 'Edit'),
+                c.source === 'TOPIC_CONFIG' || c.source === 'DYNAMIC_TOPIC_CONFIG' || c.source === 'topic'
+                  ? h(
+                      'button',
+                      {
+                        class: 'small',
+                        onclick: () => void alter({ delete: [c.name] }, `Reset ${c.name} to the broker default?`),
+                      },
+                      'Reset',
+                    )
+                  : null,
+              );
         return [h('span', { class: 'mono' }, c.name), cell, h('span', { class: 'muted' }, c.source ?? ''), edit];
       }),
       { empty: 'No configs reported.' },

@@ -1,6 +1,7 @@
 // The topics page: a paged, searchable list (the node pages it, so thousands of topics stay
 // quick) with partitions, replication factor, size and partition health; a form to create a
-// topic, and delete with a confirmation step.
+// topic, and delete with a confirmation step. The node lists only the topics the user may
+// Describe; the create form and each Delete button show only when the user may use them.
 
 import { api, encode } from '../api.js';
 import {
@@ -14,6 +15,7 @@ import {
   statusLine,
   showNotice,
 } from '../dom.js';
+import { mayCreateTopics, topicActions } from '../permissions.js';
 
 /** Topics shown per page of the list. */
 const PAGE_SIZE = 50;
@@ -68,9 +70,17 @@ export function render(container, params) {
               formatNumber(t.underReplicatedPartitions),
             ),
             h('span', { class: t.offlinePartitions > 0 ? 'bad' : '' }, formatNumber(t.offlinePartitions)),
-            t.internal ? '' : h('button', { class: 'small danger', onclick: () => void remove(t.name) }, 'Delete'),
+            topicActions(t).delete
+              ? h('button', { class: 'small danger', onclick: () => void remove(t.name) }, 'Delete')
+              : '',
           ]),
-          { empty: search ? `No topic matches "${search}".` : 'There are no topics yet. Create one below.' },
+          {
+            empty: search
+              ? `No topic matches "${search}".`
+              : mayCreateTopics()
+                ? 'There are no topics yet. Create one below.'
+                : 'There are no topics you may see.',
+          },
         ),
       );
       const last = Math.min(answer.total, offset + answer.topics.length);
@@ -132,7 +142,7 @@ export function render(container, params) {
     container,
     h('h1', {}, 'Topics'),
     h('section', { class: 'card' }, h('div', { class: 'toolbar' }, searchBox), listArea, pager),
-    createForm(load),
+    mayCreateTopics() ? createForm(load) : null,
   );
   void load();
   return () => {
