@@ -216,6 +216,14 @@ export class HttpServer {
       reply = await handler({ req, url, params, access });
     } catch (error) {
       const failure = toHttpError(error);
+      // As Kafka's authorizer log: who was refused what (debug, so a client retrying a
+      // refused call cannot flood the log).
+      if (failure.status === 403 && failure.details.operation)
+        this.context.logger.debug('http request not authorized', {
+          method: req.method,
+          address: req.socket.remoteAddress,
+          ...failure.details,
+        });
       if (failure.status >= 500)
         this.context.logger.warn('http request failed', {
           method: req.method,

@@ -189,6 +189,20 @@ test('describe and delete: 403 naming the operation, existence hidden without De
   assert.is(again.status, 201, again.text);
 });
 
+test('a console session carries the same principal: the list is filtered, a refused write is 403', async () => {
+  const login = await request(port, 'POST', '/api/v1/login', { body: { username: 'alice', password: 'alice-pw' } });
+  assert.is(login.status, 200, login.text);
+  const cookie = (login.headers['set-cookie'] ?? [])[0].split(';')[0];
+  const headers = { cookie, 'x-brook-csrf': '1' };
+  const listed = await request(port, 'GET', '/api/v1/topics', { headers });
+  assert.equal(
+    listed.json.topics.map((t: any) => t.name),
+    ['alice-a', 'alice-b'],
+  );
+  const refused = await request(port, 'DELETE', '/api/v1/topics/other', { headers });
+  assertRefused(refused, 'TOPIC_AUTHORIZATION_FAILED', 'DELETE', 'other');
+});
+
 test('create needs Create on the cluster or the topic', async () => {
   assertRefused(
     await as('alice', 'POST', '/api/v1/topics', { name: 'alice-new' }),
