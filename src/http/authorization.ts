@@ -144,12 +144,29 @@ export class RequestAuthorization {
     return operationNames(authorizer.authorizedOperations(this.principal, this.host, resourceType, name), resourceType);
   }
 
-  /** What GET /api/v1/whoami adds: whether an authorizer decides, and what this principal may do on the cluster. */
+  /**
+   * The topic operations allowed on at least one topic (Kafka's authorizeByResourceType per
+   * operation), with the operations an allowed one implies, as on a single topic.
+   */
+  private operationsOnSomeTopic(): string[] {
+    const some = (op: number) => this.allowsAnyOfType(op, ResourceType.TOPIC);
+    const allowed = new Set((OPERATIONS_BY_RESOURCE_TYPE[ResourceType.TOPIC] ?? []).filter(some));
+    const describing = [AclOperation.READ, AclOperation.WRITE, AclOperation.DELETE, AclOperation.ALTER];
+    if (describing.some((op) => allowed.has(op))) allowed.add(AclOperation.DESCRIBE);
+    if (allowed.has(AclOperation.ALTER_CONFIGS)) allowed.add(AclOperation.DESCRIBE_CONFIGS);
+    return (OPERATIONS_BY_RESOURCE_TYPE[ResourceType.TOPIC] ?? []).filter((op) => allowed.has(op)).map(operationName);
+  }
+
+  /**
+   * What GET /api/v1/whoami adds: whether an authorizer decides, what this principal may do
+   * on the cluster, and which topic operations it may perform on at least one topic.
+   */
   summary() {
     return {
       authorizerEnabled: this.enabled,
       superUser: this.superUser,
       clusterOperations: this.operations(ResourceType.CLUSTER, CLUSTER_RESOURCE_NAME),
+      topicOperations: this.operationsOnSomeTopic(),
       // CreateTopics passes with Create on the cluster or on the topic's own name.
       mayCreateTopics:
         this.cluster(AclOperation.CREATE) || this.allowsAnyOfType(AclOperation.CREATE, ResourceType.TOPIC),

@@ -94,6 +94,7 @@ const NO_AUTHORIZER = {
     'ALTER_CONFIGS',
     'IDEMPOTENT_WRITE',
   ],
+  topicOperations: ['READ', 'WRITE', 'CREATE', 'DELETE', 'ALTER', 'DESCRIBE', 'DESCRIBE_CONFIGS', 'ALTER_CONFIGS'],
   mayCreateTopics: true,
 };
 

@@ -132,6 +132,16 @@ test('whoami: the authorizer, super user, cluster operations and topic creation 
   assert.is(alice.json.superUser, false);
   assert.equal(alice.json.clusterOperations, []);
   assert.is(alice.json.mayCreateTopics, false);
+  assert.equal(alice.json.topicOperations, [
+    'READ',
+    'WRITE',
+    'DELETE',
+    'DESCRIBE',
+    'DESCRIBE_CONFIGS',
+    'ALTER_CONFIGS',
+  ]);
+  const bob = await as('bob', 'GET', '/api/v1/whoami');
+  assert.equal(bob.json.topicOperations, []);
 });
 
 test('topic list: alice sees only her topics, with their authorized operations; admin sees all', async () => {
@@ -403,6 +413,8 @@ test('console: what alice is offered follows her answers; an older node without 
   shown.setWhoami(whoami);
   assert.is(shown.mayCreateTopics(), false, 'no create form');
   assert.is(shown.mayDescribeCluster(), false, 'no cluster tables');
+  assert.is(shown.allowsSomeTopic('WRITE'), true, 'the produce page');
+  assert.is(shown.allowsSomeTopic('ALTER'), false);
   const byName = Object.fromEntries(topics.map((t: any) => [t.name, shown.topicActions(t)]));
   assert.equal(byName['alice-a'], {
     read: true,
@@ -420,6 +432,9 @@ test('console: what alice is offered follows her answers; an older node without 
     describeConfigs: true,
     editConfigs: true,
   });
+  shown.setWhoami((await as('bob', 'GET', '/api/v1/whoami')).json);
+  assert.is(shown.allowsSomeTopic('READ'), false, 'bob: no messages page');
+  assert.is(shown.allowsSomeTopic('WRITE'), false, 'bob: no produce page');
   const group = (await as('alice', 'GET', '/api/v1/groups/alice-g')).json;
   assert.equal(shown.groupActions(group), { resetOffsets: true, delete: false });
   shown.setWhoami((await as('admin', 'GET', '/api/v1/whoami')).json);
@@ -434,6 +449,7 @@ test('console: what alice is offered follows her answers; an older node without 
   shown.setWhoami({ principal: 'User:ANONYMOUS', authenticationEnabled: false });
   assert.is(shown.mayCreateTopics(), true);
   assert.is(shown.mayDescribeCluster(), true);
+  assert.is(shown.allowsSomeTopic('READ'), true);
   assert.equal(Object.values(shown.topicActions({ name: 't', internal: false })), [true, true, true, true, true, true]);
   assert.equal(shown.groupActions({ groupId: 'g' }), { resetOffsets: true, delete: true });
 });
@@ -456,6 +472,7 @@ test('without an authorizer every operation is allowed and listed', () => {
       'ALTER_CONFIGS',
       'IDEMPOTENT_WRITE',
     ],
+    topicOperations: ['READ', 'WRITE', 'CREATE', 'DELETE', 'ALTER', 'DESCRIBE', 'DESCRIBE_CONFIGS', 'ALTER_CONFIGS'],
     mayCreateTopics: true,
   });
 });

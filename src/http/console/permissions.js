@@ -25,6 +25,13 @@ export function allowsCluster(operation, answer = whoami) {
   return operations.includes(operation);
 }
 
+/** Whether `operation` is allowed on at least one topic (the produce and messages pages). */
+export function allowsSomeTopic(operation, answer = whoami) {
+  const operations = answer?.topicOperations;
+  if (!Array.isArray(operations)) return true;
+  return operations.includes(operation);
+}
+
 /** Whether the create-topic form is offered. */
 export function mayCreateTopics(answer = whoami) {
   return answer?.mayCreateTopics !== false;

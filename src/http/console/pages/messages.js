@@ -1,12 +1,14 @@
 // The messages page: browse one partition from an offset, a time or either end, page on with
 // "Load more", choose how values are shown; or follow a topic live through the WebSocket tail
-// (new records pushed as they arrive; the list keeps the newest few hundred).
+// (new records pushed as they arrive; the list keeps the newest few hundred). Only topics
+// the user may READ are suggested; a user who may read none is told so.
 
 import { api, encode } from '../api.js';
 import { h, replace, statusLine, formatNumber } from '../dom.js';
 import { live } from '../live.js';
 import { recordRow, recordHeader } from '../records-view.js';
 import { suggestTopics } from '../topic-suggest.js';
+import { allowsSomeTopic } from '../permissions.js';
 
 /** Records asked for per page. */
 const PAGE_RECORDS = 50;
@@ -14,6 +16,14 @@ const PAGE_RECORDS = 50;
 const TAIL_ROWS_MAX = 500;
 
 export function render(container, params) {
+  if (!allowsSomeTopic('READ')) {
+    replace(
+      container,
+      h('h1', {}, 'Messages'),
+      h('p', { class: 'muted', id: 'messages-not-authorized' }, 'You are not authorized to READ any topic.'),
+    );
+    return;
+  }
   const stops = [];
   const status = statusLine();
   const topicInput = h('input', {

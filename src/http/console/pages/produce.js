@@ -1,11 +1,13 @@
 // The produce page: send one record (key, value as text or JSON, headers, partition), or
 // upload a CSV or JSON-lines file and write each row as a record (the chosen column is the
-// key, the row as a JSON object the value), in batches, with progress and a summary.
+// key, the row as a JSON object the value), in batches, with progress and a summary. Only
+// topics the user may WRITE are suggested; a user who may write to none is told so.
 
 import { api, encode } from '../api.js';
 import { h, replace, statusLine, parsePairs, formatNumber, table } from '../dom.js';
 import { parseCsv, parseJsonLines } from '../csv.js';
 import { suggestTopics } from '../topic-suggest.js';
+import { allowsSomeTopic } from '../permissions.js';
 
 /** Records per POST; kept well under the node's batch limit and its 1 MiB body limit. */
 const UPLOAD_BATCH_RECORDS = 500;
@@ -13,6 +15,14 @@ const UPLOAD_BATCH_RECORDS = 500;
 const UPLOAD_BATCH_BYTES_MAX = 512 * 1024;
 
 export function render(container, params) {
+  if (!allowsSomeTopic('WRITE')) {
+    replace(
+      container,
+      h('h1', {}, 'Produce'),
+      h('p', { class: 'muted', id: 'produce-not-authorized' }, 'You are not authorized to WRITE to any topic.'),
+    );
+    return;
+  }
   const topicNames = h('datalist', { id: 'produce-topic-names' });
   const single = singleForm(params.query.get('topic') ?? '');
   const upload = uploadForm(params.query.get('topic') ?? '');
