@@ -2,7 +2,8 @@
 // and StandardAuthorizer, connecting with --command-config (SCRAM-SHA-512 as "admin", a
 // super user): kafka-acls' flags create, list (table, JSON, by principal, MATCH) and remove
 // ACLs; a user that is not a super user gets CLUSTER_AUTHORIZATION_FAILED in one line (exit
-// 1); bad flags fail with one line and exit 2 before anything connects. One run is the real
+// 1), as any user of a node without an authorizer gets SECURITY_DISABLED; bad flags fail
+// with one line and exit 2 before anything connects. One run is the real
 // executable; the others call the CLI's main() in this process (the same code, no start-up).
 
 import { test } from 'uvu';
@@ -215,6 +216,41 @@ test('bad flags: one line, exit 2', async () => {
   assert.is(help.code, 0);
   assert.match(help.stdout, /brook acls add --allow-principal/);
   assert.match(help.stdout, /--command-config FILE/);
+});
+
+test('a broker without an authorizer: SECURITY_DISABLED in one line, exit 1', async () => {
+  const plain = await startBroker(
+    loadConfig({
+      listen: '127.0.0.1:0',
+      'controller-listen': `127.0.0.1:${await freePort()}`,
+      http: 'off',
+      'data-dir': path.join(dir, 'plain'),
+      'log-level': 'error',
+    }),
+    silentLogger,
+  );
+  try {
+    const at = ['--bootstrap', `127.0.0.1:${plain.kafkaPort}`];
+    failsWithOneLine(await runBrookInProcess(['acls', 'list', ...at]), 1, /SECURITY_DISABLED/, 'list');
+    failsWithOneLine(
+      await runBrookInProcess([
+        'acls',
+        'add',
+        '--allow-principal',
+        'User:a',
+        '--operation',
+        'Read',
+        '--topic',
+        't',
+        ...at,
+      ]),
+      1,
+      /SECURITY_DISABLED \(54\): No Authorizer is configured\./,
+      'add',
+    );
+  } finally {
+    await plain.close();
+  }
 });
 
 test.run();
