@@ -15,7 +15,7 @@ import { until } from '../helpers/wait';
 let node: AuthzNode;
 
 test.before(async () => {
-  node = await startAuthzNode('authz-groups');
+  node = await startAuthzNode('authz-groups', ['group.initial.rebalance.delay.ms=0']);
   const admin = node.kafka('admin').admin();
   await admin.connect();
   await admin.createTopics({
