@@ -12,6 +12,8 @@ import { MetadataImage, QuotaEntity, quotaEntityKey } from './metadata-image';
 /** The entity types (Kafka's ClientQuotaEntity.USER, CLIENT_ID, IP). */
 export const QuotaEntityType = { USER: 'user', CLIENT_ID: 'client-id', IP: 'ip' } as const;
 const ENTITY_TYPES: readonly string[] = Object.values(QuotaEntityType);
+/** The most (type, name) pairs a valid entity has: each type at most once. */
+export const QUOTA_ENTITY_PAIRS_MAX = ENTITY_TYPES.length;
 
 /** DescribeClientQuotas match types (Kafka's ClientQuotaFilterComponent). */
 export const QuotaMatchType = { EXACT: 0, DEFAULT: 1, SPECIFIED: 2 } as const;
@@ -153,6 +155,17 @@ export function alterClientQuotas(
   const decided = new Map<string, { entity: QuotaEntity; error: ApiError | null; records: MetadataRecordInput[] }>();
   let entities = image.clientQuotas.size;
   for (const { entity: given, ops } of alterations) {
+    // More pairs than there are types must name one twice: refused before any sorting, so
+    // that a huge entity costs no more than reading it.
+    if (given.length > QUOTA_ENTITY_PAIRS_MAX) {
+      const pairs = given.slice(0, QUOTA_ENTITY_PAIRS_MAX + 1);
+      decided.set(`oversized\u0000${decided.size}`, {
+        entity: pairs,
+        error: invalid(`Invalid client quota entity: ${given.length} entity entries`),
+        records: [],
+      });
+      continue;
+    }
     const entity = sortedEntity(given);
     const key = quotaEntityKey(entity);
     const earlier = decided.get(key);

@@ -9,6 +9,7 @@
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { spawnSync } from 'node:child_process';
+import { Admin as PlatformaticAdmin } from '@platformatic/kafka';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
@@ -402,6 +403,89 @@ test('kafka-python, when it has the client quota APIs', async () => {
   ].join('\n');
   const run = spawnSync(PYTHON, ['-c', script, bootstrap], { encoding: 'utf8', timeout: 20_000 });
   assert.is(run.status, 0, run.stderr);
+});
+
+/** Every Kafka error code inside a platformatic error (its errors nest). */
+function platformaticCodes(error: unknown): number[] {
+  const e = error as { apiCode?: number; errors?: unknown[] };
+  return [...(e.apiCode !== undefined ? [e.apiCode] : []), ...(e.errors ?? []).flatMap(platformaticCodes)];
+}
+
+test("@platformatic/kafka's Admin alters and describes quotas; a refusal comes back as INVALID_REQUEST", async () => {
+  const admin = new PlatformaticAdmin({
+    clientId: 'brook-test',
+    bootstrapBrokers: [bootstrap],
+    retries: 1,
+    retryDelay: 100,
+  });
+  try {
+    const altered = await admin.alterClientQuotas({
+      entries: [
+        {
+          entities: [
+            { entityType: 'user', entityName: 'plt' },
+            { entityType: 'client-id', entityName: null },
+          ],
+          ops: [
+            { key: 'producer_byte_rate', value: 4000, remove: false },
+            { key: 'request_percentage', value: 20, remove: false },
+          ],
+        },
+      ],
+    });
+    assert.equal(
+      altered.map((e) => e.errorCode),
+      [0],
+    );
+    const exact = await admin.describeClientQuotas({
+      components: [
+        { entityType: 'user', matchType: 0, match: 'plt' },
+        { entityType: 'client-id', matchType: 1 },
+      ],
+      strict: true,
+    });
+    assert.equal(exact, [
+      {
+        entity: [
+          { entityType: 'client-id', entityName: null },
+          { entityType: 'user', entityName: 'plt' },
+        ],
+        values: [
+          { key: 'producer_byte_rate', value: 4000 },
+          { key: 'request_percentage', value: 20 },
+        ],
+      },
+    ]);
+    await admin.alterClientQuotas({
+      entries: [
+        {
+          entities: [
+            { entityType: 'user', entityName: 'plt' },
+            { entityType: 'client-id', entityName: null },
+          ],
+          ops: [{ key: 'producer_byte_rate', remove: true }],
+        },
+      ],
+    });
+    const any = await admin.describeClientQuotas({ components: [{ entityType: 'user', matchType: 2 }] });
+    const mine = any.find((e) => e.entity.some((p) => p.entityName === 'plt'));
+    assert.equal(mine?.values, [{ key: 'request_percentage', value: 20 }]);
+    try {
+      await admin.alterClientQuotas({
+        entries: [
+          {
+            entities: [{ entityType: 'user', entityName: 'plt' }],
+            ops: [{ key: 'producer_byte_rate', value: 0.5, remove: false }],
+          },
+        ],
+      });
+      assert.unreachable('a fractional byte rate is refused');
+    } catch (error) {
+      assert.ok(platformaticCodes(error).includes(ErrorCode.INVALID_REQUEST), String(error));
+    }
+  } finally {
+    await admin.close();
+  }
 });
 
 test('with an authorizer: DescribeConfigs and AlterConfigs on the cluster, checked before anything is written', async () => {

@@ -142,6 +142,13 @@ test('every bad entity, key and value is INVALID_REQUEST, and only that entity i
       },
       /duplicate entity entry user/,
     ],
+    [
+      {
+        entity: Array.from({ length: 100_000 }, () => ({ entityType: 'user', entityName: 'x' })),
+        ops: [{ key: 'producer_byte_rate', value: 1, remove: false }],
+      },
+      /100000 entity entries/,
+    ],
     [set({ ip: '10.0.0.1', user: 'a' }, { connection_creation_rate: 1 }), /IP entity should not be combined/],
     [set({ ip: '10.0.0.1', 'client-id': 'a' }, { connection_creation_rate: 1 }), /IP entity should not be combined/],
     [set({ ip: 'not-an-address' }, { connection_creation_rate: 1 }), /not a valid IP/],

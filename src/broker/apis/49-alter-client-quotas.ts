@@ -11,7 +11,11 @@ import { ApiKey } from '../../../protocol/api-keys';
 import { ErrorCode, errorInfo } from '../../../protocol/errors';
 import type { Request } from '../../../protocol/apis';
 import { AclOperation } from '../../security/acl';
-import { alterationApplied, DEFAULT_CLIENT_QUOTA_ENTRIES_PER_REQUEST_MAX } from '../../controller/client-quotas';
+import {
+  alterationApplied,
+  DEFAULT_CLIENT_QUOTA_ENTRIES_PER_REQUEST_MAX,
+  QUOTA_ENTITY_PAIRS_MAX,
+} from '../../controller/client-quotas';
 import { quotaEntityKey } from '../../controller/metadata-image';
 import { ApiHandler } from '../api-handler';
 import { clusterAuthorized } from '../authorize';
@@ -42,9 +46,13 @@ export const alterClientQuotas: ApiHandler<typeof ApiKey.AlterClientQuotas> = {
       // The controller answered after the commit; this node waits (briefly) until it has
       // applied the accepted changes too, so that the client's next Describe here sees them.
       const accepted = new Set(
-        forwarded.entries.filter((e) => e.errorCode === ErrorCode.NONE).map((e) => quotaEntityKey(e.entity)),
+        forwarded.entries
+          .filter((e) => e.errorCode === ErrorCode.NONE && e.entity.length <= QUOTA_ENTITY_PAIRS_MAX)
+          .map((e) => quotaEntityKey(e.entity)),
       );
-      const wanted = request.entries.filter((e) => accepted.has(quotaEntityKey(e.entity)));
+      const wanted = request.entries.filter(
+        (e) => e.entity.length <= QUOTA_ENTITY_PAIRS_MAX && accepted.has(quotaEntityKey(e.entity)),
+      );
       const applied = () => wanted.every((e) => alterationApplied(broker.quorum.image, e));
       const deadline = Date.now() + FORWARDED_APPLY_WAIT_MAX_MS;
       while (!applied() && Date.now() < deadline) await new Promise((resolve) => setTimeout(resolve, 20));
