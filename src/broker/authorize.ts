@@ -67,3 +67,23 @@ function allOperationsOf(resourceType: number): number {
   for (const op of OPERATIONS[resourceType] ?? []) mask |= 1 << op;
   return mask;
 }
+
+/**
+ * One operation on topics, checked once per topic name for the life of one request
+ * (Kafka's filterByAuthorized): a request naming a topic's partitions many times asks the
+ * authorizer once. Without an authorizer every topic passes.
+ */
+export function topicAuthorizer(ctx: RequestContext, operation: number): (topic: string) => boolean {
+  if (!ctx.broker.authorizer) return everyTopic;
+  const decided = new Map<string, boolean>();
+  return (topic) => {
+    let allowed = decided.get(topic);
+    if (allowed === undefined) {
+      allowed = authorized(ctx, operation, ResourceType.TOPIC, topic);
+      decided.set(topic, allowed);
+    }
+    return allowed;
+  };
+}
+
+const everyTopic = () => true;

@@ -250,6 +250,7 @@ export class Broker {
             ? this.lifecycle.alterPartitionIsr(request)
             : Promise.resolve({ errorCode: ErrorCode.BROKER_ID_NOT_REGISTERED }),
         clusterId: settings.clusterId,
+        authorizer: () => this.authorizer,
         onLeadershipChange: (replica, leading) => {
           if (replica.topic !== OFFSETS_TOPIC) return;
           const partitionOf = (groupId: string) =>

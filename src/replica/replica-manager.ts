@@ -16,6 +16,7 @@ import type { MetadataImage, PartitionInfo } from '../controller/metadata-image'
 import type { EpochEnd } from '../log/leader-epoch-cache';
 import type { ConnectionSecurity } from '../security/principal';
 import type { ClientSecurity } from '../security/client-config';
+import { AclOperation, type Authorizer, CLUSTER_RESOURCE_NAME, ResourceType } from '../security/acl';
 import type { LogManager } from '../log/log-manager';
 import type { PartitionLog } from '../log/partition-log';
 import { Logger } from '../logger';
@@ -36,7 +37,9 @@ export interface ReplicaSettings {
    * Who may fetch as a follower, when the inter-broker listener authenticates its peers:
    * only connections on that listener, and, when super.users names the cluster's principals,
    * only those principals (Kafka grants follower fetches by CLUSTER_ACTION, which its
-   * brokers hold as super users). Absent: the address check alone, as on a PLAINTEXT cluster.
+   * brokers hold as super users; with an authorizer that ACL check replaces the list).
+   * Absent: the address check alone, as on a PLAINTEXT cluster (plus ClusterAction with an
+   * authorizer).
    */
   followerAuth?: FollowerAuth;
 }
@@ -62,6 +65,11 @@ export interface ReplicaHost {
   clusterId: string;
   /** This broker started or stopped leading a partition (the group coordinator follows it). */
   onLeadershipChange?(replica: Replica, leading: boolean): void;
+  /**
+   * The broker's authorizer, or null without one. With one, a follower's principal must
+   * hold ClusterAction on the cluster (Kafka's check of a fetch with a replica id).
+   */
+  authorizer?(): Authorizer | null;
 }
 
 interface Waiter {
@@ -314,14 +322,30 @@ export class ReplicaManager {
     security?: Pick<ConnectionSecurity, 'listenerName' | 'principal' | 'authenticated'>,
   ): Promise<number> {
     const auth = this.settings.followerAuth;
+    const authorizer = this.host.authorizer?.() ?? null;
     if (auth) {
       // As Kafka answers a follower fetch without CLUSTER_ACTION.
       if (!security || !security.authenticated || security.listenerName !== auth.interBrokerListenerName)
         return ErrorCode.TOPIC_AUTHORIZATION_FAILED;
+      // Without an authorizer, super.users names the principals the brokers act as.
       const principal = `${security.principal.type}:${security.principal.name}`;
-      if (auth.clusterPrincipals.size > 0 && !auth.clusterPrincipals.has(principal))
+      if (!authorizer && auth.clusterPrincipals.size > 0 && !auth.clusterPrincipals.has(principal))
         return ErrorCode.TOPIC_AUTHORIZATION_FAILED;
     }
+    // With an authorizer, Kafka's rule on every listener: ClusterAction on the cluster
+    // (super users hold it), from the connection's address as the ACL host.
+    if (
+      authorizer &&
+      (!security ||
+        !authorizer.authorize(
+          security.principal,
+          normalizeAddress(peerAddress ?? ''),
+          AclOperation.CLUSTER_ACTION,
+          ResourceType.CLUSTER,
+          CLUSTER_RESOURCE_NAME,
+        ))
+    )
+      return ErrorCode.TOPIC_AUTHORIZATION_FAILED;
     return this.checkFollowerAddress(followerId, peerAddress);
   }
 

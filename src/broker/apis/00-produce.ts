@@ -27,13 +27,20 @@
 // Only the partition's leader takes produce. acks=1 is answered after the leader's append;
 // acks=all once every ISR member has the batch (the high watermark passed it), refused
 // up front with NOT_ENOUGH_REPLICAS when the ISR is below min.insync.replicas.
+// With an authorizer, Kafka's checks in its order: a request holding a transactional batch
+// needs Write on its transactional id (the whole request TRANSACTIONAL_ID_AUTHORIZATION_FAILED),
+// then each topic needs Write (TOPIC_AUTHORIZATION_FAILED on its partitions, before its
+// existence is looked at). Idempotent batches need nothing more: since KIP-679 Kafka checks
+// IdempotentWrite (or Write on any topic) at InitProducerId, not here.
 
 import { ApiKey } from '../../../protocol/api-keys';
 import { ErrorCode } from '../../../protocol/errors';
 import { Compression } from '../../../protocol/compression';
 import { RecordBatchView, splitBatches, TimestampWindow } from '../../../protocol/record-batch';
 import type { Request } from '../../../protocol/apis';
-import { ApiHandler, CLOSE_CONNECTION, NO_RESPONSE } from '../api-handler';
+import { ApiHandler, CLOSE_CONNECTION, NO_RESPONSE, type RequestContext } from '../api-handler';
+import { authorized, topicAuthorizer } from '../authorize';
+import { AclOperation, ResourceType } from '../../security/acl';
 import { isInternalTopic } from '../../../protocol/topic-names';
 import type { Broker } from '../broker';
 import { brokerEndpoint, DescribedBroker } from '../cluster-view';
@@ -266,6 +273,38 @@ function leaderHint(broker: Broker, topic: string, index: number, listenerName: 
 
 type PartitionData = Request<typeof ApiKey.Produce>['topicData'][number]['partitionData'][number];
 
+/** The attributes bit of a transactional record batch, and where the attributes sit. */
+const TRANSACTIONAL_FLAG = 0x10;
+const ATTRIBUTES_OFFSET = 21;
+const BATCH_LENGTH_OFFSET = 8;
+const BATCH_HEADER_BYTES = 61;
+
+/**
+ * Kafka's first check of a Produce: a request holding any transactional batch needs a
+ * transactional id with Write on it. Batches are found by their length fields alone (a
+ * malformed set stops the walk here; validation refuses it per partition later).
+ */
+function transactionalWriteAuthorized(ctx: RequestContext, request: Request<typeof ApiKey.Produce>): boolean {
+  let transactional = false;
+  for (const topic of request.topicData) {
+    for (const data of topic.partitionData) {
+      const records = data.records;
+      if (records === null) continue;
+      for (let at = 0; at + BATCH_HEADER_BYTES <= records.length;) {
+        if ((records.readInt16BE(at + ATTRIBUTES_OFFSET) & TRANSACTIONAL_FLAG) !== 0) transactional = true;
+        const length = records.readInt32BE(at + BATCH_LENGTH_OFFSET);
+        if (transactional || length <= 0) break;
+        at += 12 + length;
+      }
+      if (transactional) break;
+    }
+    if (transactional) break;
+  }
+  if (!transactional) return true;
+  const id = request.transactionalId;
+  return id !== null && authorized(ctx, AclOperation.WRITE, ResourceType.TRANSACTIONAL_ID, id);
+}
+
 export const produce: ApiHandler<typeof ApiKey.Produce> = {
   apiKey: ApiKey.Produce,
   name: 'Produce',
@@ -288,21 +327,29 @@ export const produce: ApiHandler<typeof ApiKey.Produce> = {
     }
     let failure: number | null = null;
     if (acks !== 0 && acks !== 1 && acks !== -1) failure = ErrorCode.INVALID_REQUIRED_ACKS;
+    else if (broker.authorizer && !transactionalWriteAuthorized(ctx, request))
+      failure = ErrorCode.TRANSACTIONAL_ID_AUTHORIZATION_FAILED;
     else if (request.transactionalId !== null) failure = ErrorCode.TRANSACTIONAL_ID_AUTHORIZATION_FAILED;
     if (failure !== null)
       return acks === 0 ? CLOSE_CONNECTION : this.errorResponse(request, failure, ctx.header.apiVersion);
 
     const version = ctx.header.apiVersion;
+    const mayWrite = topicAuthorizer(ctx, AclOperation.WRITE);
     const endpoints = new Map<number, DescribedBroker>();
     const responses = await Promise.all(
       request.topicData.map(async (topic) => {
         // v13 names the topic by id: resolve it through the metadata image.
         const name = version >= TOPIC_ID_VERSION ? (broker.topics.getById(topic.topicId)?.name ?? null) : topic.name;
+        // Write on the topic, checked before its existence (Kafka's order): a topic the
+        // principal may not write is TOPIC_AUTHORIZATION_FAILED whether or not it exists.
+        const writable = name !== null && mayWrite(name);
         const partitionResponses = await Promise.all(
           topic.partitionData.map((data) =>
             name === null
               ? partitionResponse(data.index, ErrorCode.UNKNOWN_TOPIC_ID, 'This server does not host this topic ID.')
-              : producePartition(broker, name, data, acks, request.timeoutMs),
+              : !writable
+                ? partitionResponse(data.index, ErrorCode.TOPIC_AUTHORIZATION_FAILED)
+                : producePartition(broker, name, data, acks, request.timeoutMs),
           ),
         );
         if (version >= LEADER_HINT_VERSION && name !== null) {

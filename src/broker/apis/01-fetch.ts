@@ -19,6 +19,9 @@
 // consumers read up to the high watermark. The replica id is checked against the metadata
 // and the connection's address, and the position against the leader's log, before it
 // counts, whether it came at the top level (v4-14) or in ReplicaState (v15+).
+// With an authorizer, as Kafka: a follower's principal needs ClusterAction on the cluster
+// (else every partition is TOPIC_AUTHORIZATION_FAILED), a consumer Read on each topic
+// (TOPIC_AUTHORIZATION_FAILED, checked after an unknown topic id and before existence).
 
 import { ApiKey } from '../../../protocol/api-keys';
 import { ErrorCode } from '../../../protocol/errors';
@@ -26,6 +29,8 @@ import { ZERO_UUID } from '../../../protocol/primitives';
 import type { Request, ResponseInput } from '../../../protocol/apis';
 import { brokerEndpoint } from '../cluster-view';
 import { ApiHandler } from '../api-handler';
+import { topicAuthorizer } from '../authorize';
+import { AclOperation } from '../../security/acl';
 import type { Broker } from '../broker';
 import type { PartitionLog } from '../../log/partition-log';
 import type { Replica } from '../../replica/replica-manager';
@@ -105,6 +110,10 @@ export const fetch: ApiHandler<typeof ApiKey.Fetch> = {
         ctx.connection.socket.remoteAddress,
         ctx.connection.security,
       );
+      // Without ClusterAction Kafka answers every partition TOPIC_AUTHORIZATION_FAILED, the
+      // request itself without an error.
+      if (refused === ErrorCode.TOPIC_AUTHORIZATION_FAILED)
+        return { ...this.errorResponse(request, refused, version), errorCode: ErrorCode.NONE };
       if (refused !== ErrorCode.NONE) return this.errorResponse(request, refused, version);
     }
     let count = 0;
@@ -128,7 +137,9 @@ export const fetch: ApiHandler<typeof ApiKey.Fetch> = {
     if (context.kind === 'error') return sessionError(context.errorCode, INVALID_SESSION_ID);
     const byId = version >= 13;
     const resolve = topicResolver(broker, byId);
-    const slots = context.partitions.map((wanted) => locate(broker, wanted, byId, resolve));
+    // Consumers need Read on each topic; a follower's ClusterAction was checked above.
+    const mayRead = fetcher.follower ? null : topicAuthorizer(ctx, AclOperation.READ);
+    const slots = context.partitions.map((wanted) => locate(broker, wanted, byId, resolve, mayRead));
     if (context.kind === 'incremental') context.partitions.forEach((cached, i) => (slots[i].cached = cached));
     const maxWaitMs = Math.max(0, Math.min(request.maxWaitMs, broker.settings.fetchMaxWaitMsCap));
     const deadline = Date.now() + maxWaitMs;
@@ -244,12 +255,21 @@ function locate(
   wanted: PartitionRequest,
   byId: boolean,
   resolve: (wanted: PartitionRequest) => string | null,
+  mayRead: ((topic: string) => boolean) | null,
 ): Slot {
   const name = resolve(wanted);
+  // Kafka's order: an unknown topic id first, then Read on the topic's name (so a topic the
+  // consumer may not read is TOPIC_AUTHORIZATION_FAILED whether it exists or not), then
+  // whether the topic and partition exist here.
+  const requested = byId ? name : wanted.topic;
   const located =
-    name !== null
-      ? broker.replicas.leaderReplica(name, wanted.partition, wanted.currentLeaderEpoch)
-      : { errorCode: byId ? ErrorCode.UNKNOWN_TOPIC_ID : ErrorCode.UNKNOWN_TOPIC_OR_PARTITION };
+    byId && name === null
+      ? { errorCode: ErrorCode.UNKNOWN_TOPIC_ID }
+      : mayRead !== null && requested !== null && !mayRead(requested)
+        ? { errorCode: ErrorCode.TOPIC_AUTHORIZATION_FAILED }
+        : name !== null
+          ? broker.replicas.leaderReplica(name, wanted.partition, wanted.currentLeaderEpoch)
+          : { errorCode: ErrorCode.UNKNOWN_TOPIC_OR_PARTITION };
   if ('errorCode' in located)
     return { log: undefined, replica: undefined, errorCode: located.errorCode, request: wanted, cached: null };
   return {

@@ -12,11 +12,15 @@
 // v10: a timeout for lookups in remote storage (KIP-1075); nothing here reads remote
 // storage, so it has nothing to bound. A special timestamp sent at a version before the
 // one that defines it is refused with INVALID_REQUEST, as -3 before v7 is.
+// With an authorizer each topic needs Describe; refused topics are answered
+// TOPIC_AUTHORIZATION_FAILED after the others, as Kafka answers them.
 
 import { ApiKey } from '../../../protocol/api-keys';
 import { ErrorCode } from '../../../protocol/errors';
 import type { Request } from '../../../protocol/apis';
 import { ApiHandler } from '../api-handler';
+import { topicAuthorizer } from '../authorize';
+import { AclOperation } from '../../security/acl';
 import type { Broker } from '../broker';
 
 const LATEST = -1;
@@ -26,6 +30,8 @@ const EARLIEST_LOCAL = -4;
 const LATEST_TIERED = -5;
 const READ_COMMITTED = 1;
 const CONSUMER_REPLICA_ID = -1;
+
+type ListedTopic = Request<typeof ApiKey.ListOffsets>['topics'][number];
 
 function answer(partitionIndex: number, errorCode: number, timestamp = -1, offset = -1, leaderEpoch = -1) {
   return {
@@ -43,10 +49,10 @@ function answer(partitionIndex: number, errorCode: number, timestamp = -1, offse
  * (PartitionLog.legacyOffsetsBefore). For a consumer (replica id -1), offsets above the
  * high watermark are replaced by the high watermark, as Kafka 3.x does.
  */
-function listOffsetsV0(broker: Broker, request: Request<typeof ApiKey.ListOffsets>) {
+function listOffsetsV0(broker: Broker, request: Request<typeof ApiKey.ListOffsets>, topics: ListedTopic[]) {
   return {
     throttleTimeMs: 0,
-    topics: request.topics.map((topic) => ({
+    topics: topics.map((topic) => ({
       name: topic.name,
       partitions: topic.partitions.map((wanted) => {
         const located = broker.replicas.leaderReplica(topic.name, wanted.partitionIndex, -1);
@@ -71,9 +77,20 @@ export const listOffsets: ApiHandler<typeof ApiKey.ListOffsets> = {
   maxVersion: 10,
   async handle(ctx, request) {
     const { broker, header } = ctx;
-    if (header.apiVersion === 0) return listOffsetsV0(broker, request);
+    // Describe on each topic; the refused ones come last, as Kafka merges them.
+    const mayDescribe = topicAuthorizer(ctx, AclOperation.DESCRIBE);
+    const allowed = request.topics.filter((t) => mayDescribe(t.name));
+    const refused = allowed.length === request.topics.length ? [] : request.topics.filter((t) => !mayDescribe(t.name));
+    const unauthorized = refused.map((t) => ({
+      name: t.name,
+      partitions: t.partitions.map((p) => answer(p.partitionIndex, ErrorCode.TOPIC_AUTHORIZATION_FAILED)),
+    }));
+    if (header.apiVersion === 0) {
+      const answered = listOffsetsV0(broker, request, allowed);
+      return { ...answered, topics: [...answered.topics, ...unauthorized] };
+    }
     const topics = [];
-    for (const topic of request.topics) {
+    for (const topic of allowed) {
       const partitions = [];
       const seen = new Set<number>();
       for (const wanted of topic.partitions) {
@@ -119,6 +136,7 @@ export const listOffsets: ApiHandler<typeof ApiKey.ListOffsets> = {
       }
       topics.push({ name: topic.name, partitions });
     }
+    topics.push(...unauthorized);
     return { throttleTimeMs: 0, topics };
   },
   errorResponse(request, errorCode) {

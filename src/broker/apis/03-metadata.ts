@@ -12,6 +12,12 @@
 // where a broker that does not know a topic asks the controller to create it and answers
 // LEADER_NOT_AVAILABLE; clients retry that, while UNKNOWN_TOPIC_OR_PARTITION is final
 // for some (kafkajs).
+// Authorization as Kafka's handleTopicMetadataRequest: only topics the principal may
+// Describe are listed; a topic named (or id given) without Describe is answered
+// TOPIC_AUTHORIZATION_FAILED without saying whether it exists. Auto-creation needs Create on
+// the cluster or the topic, else TOPIC_AUTHORIZATION_FAILED. Authorized operations (v8+)
+// are filled when asked for: per topic answered, and for the cluster (v8-10; 0 without
+// Describe on it).
 
 import { ApiKey } from '../../../protocol/api-keys';
 import { ErrorCode } from '../../../protocol/errors';
@@ -21,8 +27,10 @@ import type { Broker } from '../broker';
 import { isInternalTopic, validateTopicName } from '../../../protocol/topic-names';
 import { TopicInfo } from '../topic-registry';
 import { controllerIdOf, describeBrokers } from '../cluster-view';
+import { authorized, authorizedOperations, clusterAuthorized, topicAuthorizer } from '../authorize';
+import { AclOperation, AUTHORIZED_OPERATIONS_OMITTED, CLUSTER_RESOURCE_NAME, ResourceType } from '../../security/acl';
 
-const AUTHORIZED_OPERATIONS_OMITTED = -2147483648;
+type MetadataTopic = ReturnType<typeof describeTopic> | ReturnType<typeof missingTopic>;
 
 /**
  * A topic's partitions as a client on listener `listenerName` sees them: a leader without
@@ -98,9 +106,16 @@ export const metadata: ApiHandler<typeof ApiKey.Metadata> = {
     const requested: { name: string | null; topicId: string }[] | null = request.topics;
     const allTopics = requested === null || (version === 0 && requested.length === 0);
     const allowAutoCreate = version < 4 ? true : request.allowAutoTopicCreation !== false;
-    const topics = [];
+    const mayDescribe = topicAuthorizer(ctx, AclOperation.DESCRIBE);
+    /** Kafka's answer order: unknown ids, the topics described, refused creations, refused descriptions. */
+    const unknownIds = [];
+    const topics: MetadataTopic[] = [];
+    const refusedCreate = [];
+    const refusedDescribe = [];
     if (allTopics) {
-      for (const topic of broker.topics.list()) topics.push(describeTopic(broker, topic, listener, version));
+      // Every topic the principal may Describe; the others are left out without a word.
+      for (const topic of broker.topics.list())
+        if (mayDescribe(topic.name)) topics.push(describeTopic(broker, topic, listener, version));
     } else {
       if (requested.length > broker.settings.maxPartitionsPerRequest) {
         return this.errorResponse(request, ErrorCode.INVALID_REQUEST, version);
@@ -113,10 +128,18 @@ export const metadata: ApiHandler<typeof ApiKey.Metadata> = {
         return this.errorResponse(request, ErrorCode.INVALID_REQUEST, version);
       for (const id of new Set(ids)) {
         const byId = broker.topics.getById(id);
-        topics.push(
-          byId ? describeTopic(broker, byId, listener, version) : missingTopic(null, id, ErrorCode.UNKNOWN_TOPIC_ID),
-        );
+        if (!byId) unknownIds.push(missingTopic(null, id, ErrorCode.UNKNOWN_TOPIC_ID));
+        // Topic ids are not secret (Kafka): a refused one keeps its id, without its name.
+        else if (!mayDescribe(byId.name))
+          refusedDescribe.push(missingTopic(null, id, ErrorCode.TOPIC_AUTHORIZATION_FAILED));
+        else topics.push(describeTopic(broker, byId, listener, version));
       }
+      // Auto-creation needs Create on the cluster or on the topic (checked only when it would happen).
+      const autoCreating = allowAutoCreate && broker.settings.autoCreateTopicsEnable === true;
+      let mayCreateAny: boolean | undefined;
+      const mayCreate = (name: string) =>
+        (mayCreateAny ??= clusterAuthorized(ctx, AclOperation.CREATE)) ||
+        authorized(ctx, AclOperation.CREATE, ResourceType.TOPIC, name);
       for (const entry of ids.length > 0 ? [] : requested) {
         if (entry.name === null || entry.name === undefined) {
           const byId = broker.topics.getById(entry.topicId);
@@ -127,7 +150,19 @@ export const metadata: ApiHandler<typeof ApiKey.Metadata> = {
           );
           continue;
         }
+        // A topic the principal may not Describe is refused before anyone looks whether it exists.
+        if (!mayDescribe(entry.name)) {
+          refusedDescribe.push(missingTopic(entry.name, ZERO_UUID, ErrorCode.TOPIC_AUTHORIZATION_FAILED));
+          continue;
+        }
         let topic = broker.topics.get(entry.name);
+        if (!topic && autoCreating && !mayCreate(entry.name)) {
+          refusedCreate.push({
+            ...missingTopic(entry.name, ZERO_UUID, ErrorCode.TOPIC_AUTHORIZATION_FAILED),
+            isInternal: isInternalTopic(entry.name),
+          });
+          continue;
+        }
         if (!topic && validateTopicName(entry.name) !== null) {
           topics.push(missingTopic(entry.name, ZERO_UUID, ErrorCode.INVALID_TOPIC_EXCEPTION));
           continue;
@@ -144,14 +179,25 @@ export const metadata: ApiHandler<typeof ApiKey.Metadata> = {
         }
       }
     }
+    // v8+: the operations the principal may perform on each topic answered (not on the
+    // refused ones), and v8-10 on the cluster (0 without Describe on it), when asked.
+    if (version >= 8 && request.includeTopicAuthorizedOperations === true)
+      for (const topic of topics)
+        if (topic.name !== null)
+          topic.topicAuthorizedOperations = authorizedOperations(ctx, true, ResourceType.TOPIC, topic.name);
+    let clusterAuthorizedOperations = AUTHORIZED_OPERATIONS_OMITTED;
+    if (version >= 8 && version <= 10 && request.includeClusterAuthorizedOperations === true)
+      clusterAuthorizedOperations = clusterAuthorized(ctx, AclOperation.DESCRIBE)
+        ? authorizedOperations(ctx, true, ResourceType.CLUSTER, CLUSTER_RESOURCE_NAME)
+        : 0;
     const { brokers, controllerId } = brokersAndController(broker, listener);
     return {
       throttleTimeMs: 0,
       brokers,
       clusterId: broker.clusterId,
       controllerId,
-      topics,
-      clusterAuthorizedOperations: AUTHORIZED_OPERATIONS_OMITTED,
+      topics: [...unknownIds, ...topics, ...refusedCreate, ...refusedDescribe],
+      clusterAuthorizedOperations,
       errorCode: ErrorCode.NONE,
     };
   },

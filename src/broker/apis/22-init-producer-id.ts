@@ -6,10 +6,15 @@
 // Producer ids come from blocks the active controller commits to the metadata log.
 // Idempotent producers only: a transactional id needs a transaction coordinator, which
 // Brook does not have yet, so such requests are refused with a clear, non-retriable error.
+// With an authorizer: Write on the transactional id (TRANSACTIONAL_ID_AUTHORIZATION_FAILED),
+// or without one IdempotentWrite on the cluster or Write on any topic (KIP-679), else
+// CLUSTER_AUTHORIZATION_FAILED, as Kafka checks before anything else.
 
 import { ApiKey } from '../../../protocol/api-keys';
 import { ErrorCode } from '../../../protocol/errors';
 import { ApiHandler } from '../api-handler';
+import { authorized, authorizedOnAnyOfType, clusterAuthorized } from '../authorize';
+import { AclOperation, ResourceType } from '../../security/acl';
 
 export const initProducerId: ApiHandler<typeof ApiKey.InitProducerId> = {
   apiKey: ApiKey.InitProducerId,
@@ -18,7 +23,20 @@ export const initProducerId: ApiHandler<typeof ApiKey.InitProducerId> = {
   maxVersion: 5,
   async handle(ctx, request) {
     const { broker } = ctx;
-    if (request.transactionalId !== null && request.transactionalId !== undefined) {
+    const transactionalId = request.transactionalId ?? null;
+    // Kafka's checks: Write on the transactional id; without one, IdempotentWrite on the
+    // cluster or (KIP-679) Write on at least one topic.
+    const refusal =
+      transactionalId !== null
+        ? authorized(ctx, AclOperation.WRITE, ResourceType.TRANSACTIONAL_ID, transactionalId)
+          ? null
+          : ErrorCode.TRANSACTIONAL_ID_AUTHORIZATION_FAILED
+        : clusterAuthorized(ctx, AclOperation.IDEMPOTENT_WRITE) ||
+            authorizedOnAnyOfType(ctx, AclOperation.WRITE, ResourceType.TOPIC)
+          ? null
+          : ErrorCode.CLUSTER_AUTHORIZATION_FAILED;
+    if (refusal !== null) return { throttleTimeMs: 0, errorCode: refusal, producerId: -1, producerEpoch: -1 };
+    if (transactionalId !== null) {
       broker.logger.info('refusing transactional InitProducerId: transactions are not supported yet', {
         transactionalId: request.transactionalId,
       });

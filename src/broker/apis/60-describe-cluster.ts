@@ -7,19 +7,19 @@
 // v0, which cannot carry those codes, both are INVALID_REQUEST, as Kafka answers them (Brook's
 // controller port speaks Brook's own Raft protocol, so there is no controller endpoint to
 // describe). v2: includeFencedBrokers lists fenced brokers too, each with isFenced (KIP-1073).
-// Authorized operations, when asked for, are every cluster operation (Kafka's answer when
-// no authorizer is configured).
+// Authorized operations, when asked for: those the principal may perform on the cluster
+// when it may Describe it, else 0 (Kafka's AuthHelper); every cluster operation without an
+// authorizer. The request itself needs no permission, as on Kafka.
 
 import { ApiKey } from '../../../protocol/api-keys';
 import { ErrorCode } from '../../../protocol/errors';
 import { ApiHandler } from '../api-handler';
 import { controllerIdOf, describeBrokers } from '../cluster-view';
+import { authorizedOperations, clusterAuthorized } from '../authorize';
+import { AclOperation, AUTHORIZED_OPERATIONS_OMITTED, CLUSTER_RESOURCE_NAME, ResourceType } from '../../security/acl';
 
 const ENDPOINT_BROKERS = 1;
 const ENDPOINT_CONTROLLERS = 2;
-const AUTHORIZED_OPERATIONS_OMITTED = -2147483648;
-/** CREATE(5), ALTER(7), DESCRIBE(8), CLUSTER_ACTION(9), DESCRIBE_CONFIGS(10), ALTER_CONFIGS(11), IDEMPOTENT_WRITE(12). */
-export const CLUSTER_OPERATIONS = [5, 7, 8, 9, 10, 11, 12].reduce((bits, op) => bits | (1 << op), 0);
 
 function refused(errorCode: number, errorMessage: string | null) {
   return {
@@ -63,9 +63,12 @@ export const describeCluster: ApiHandler<typeof ApiKey.DescribeCluster> = {
       clusterId: broker.clusterId,
       controllerId: controllerIdOf(broker, all),
       brokers: all.map((b) => ({ brokerId: b.nodeId, host: b.host, port: b.port, rack: b.rack, isFenced: b.fenced })),
-      clusterAuthorizedOperations: request.includeClusterAuthorizedOperations
-        ? CLUSTER_OPERATIONS
-        : AUTHORIZED_OPERATIONS_OMITTED,
+      // Kafka refuses no one here: without Describe on the cluster the operations are 0.
+      clusterAuthorizedOperations: !request.includeClusterAuthorizedOperations
+        ? AUTHORIZED_OPERATIONS_OMITTED
+        : clusterAuthorized(ctx, AclOperation.DESCRIBE)
+          ? authorizedOperations(ctx, true, ResourceType.CLUSTER, CLUSTER_RESOURCE_NAME)
+          : 0,
     };
   },
   errorResponse(_request, errorCode) {

@@ -17,28 +17,43 @@
 // - Partitions carry no error: a partition whose leader is not a live broker has leader -1.
 //   Replicas and ISR are listed whole, offline replicas are those on brokers not live.
 //   Brook has no eligible leader replicas (KIP-966), so both ELR lists are empty.
-// - Authorized operations are every topic operation for each topic in the answer (Kafka's
-//   answer without an authorizer).
+// - Each topic needs Describe. Every topic: those refused are left out. Named topics: those
+//   refused are answered TOPIC_AUTHORIZATION_FAILED (zero id, no partitions) after the
+//   others, whether or not they exist, and take no part in paging.
+// - Authorized operations are those the principal may perform on each topic answered
+//   (every topic operation without an authorizer).
 
 import { ApiKey } from '../../../protocol/api-keys';
 import { ErrorCode } from '../../../protocol/errors';
 import { ZERO_UUID } from '../../../protocol/primitives';
 import { isInternalTopic, validateTopicName } from '../../../protocol/topic-names';
-import { ApiHandler } from '../api-handler';
+import { ApiHandler, type RequestContext } from '../api-handler';
+import { authorizedOperations, topicAuthorizer } from '../authorize';
+import { AclOperation, AUTHORIZED_OPERATIONS_OMITTED, ResourceType } from '../../security/acl';
 
 /** Kafka's default for max.request.partition.size.limit. */
 const PARTITION_LIMIT_DEFAULT = 2000;
-/** READ(3), WRITE(4), CREATE(5), DELETE(6), ALTER(7), DESCRIBE(8), DESCRIBE_CONFIGS(10), ALTER_CONFIGS(11). */
-export const TOPIC_OPERATIONS = [3, 4, 5, 6, 7, 8, 10, 11].reduce((bits, op) => bits | (1 << op), 0);
 
-function refusedTopic(name: string, errorCode: number) {
+function refusedTopic(ctx: RequestContext, name: string, errorCode: number) {
   return {
     errorCode,
     name,
     topicId: ZERO_UUID,
     isInternal: isInternalTopic(name),
     partitions: [],
-    topicAuthorizedOperations: TOPIC_OPERATIONS,
+    topicAuthorizedOperations: authorizedOperations(ctx, true, ResourceType.TOPIC, name),
+  };
+}
+
+/** A named topic the principal may not Describe: no id, no partitions, not even whether it exists. */
+function unauthorizedTopic(name: string) {
+  return {
+    errorCode: ErrorCode.TOPIC_AUTHORIZATION_FAILED,
+    name,
+    topicId: ZERO_UUID,
+    isInternal: false,
+    partitions: [],
+    topicAuthorizedOperations: AUTHORIZED_OPERATIONS_OMITTED,
   };
 }
 
@@ -66,8 +81,17 @@ export const describeTopicPartitions: ApiHandler<typeof ApiKey.DescribeTopicPart
     let remaining = Math.max(Math.min(limitMax, request.responsePartitionLimit), 1);
     const alive = (id: number) => id === broker.nodeId || image.brokers.get(id)?.fenced === false;
     const topics = [];
-    let nextCursor: { topicName: string; partitionIndex: number } | null = null;
+    // Describe on each topic, in name order; refused named topics are answered after the
+    // others and take no part in paging (Kafka's handler filters them out first).
+    const mayDescribe = topicAuthorizer(ctx, AclOperation.DESCRIBE);
+    const unauthorized = [];
+    const sorted = [];
     for (const name of [...names].sort()) {
+      if (mayDescribe(name)) sorted.push(name);
+      else if (!everyTopic) unauthorized.push(unauthorizedTopic(name));
+    }
+    let nextCursor: { topicName: string; partitionIndex: number } | null = null;
+    for (const name of sorted) {
       if (remaining === 0) {
         nextCursor = { topicName: name, partitionIndex: 0 };
         break;
@@ -77,6 +101,7 @@ export const describeTopicPartitions: ApiHandler<typeof ApiKey.DescribeTopicPart
         if (!everyTopic)
           topics.push(
             refusedTopic(
+              ctx,
               name,
               validateTopicName(name) === null
                 ? ErrorCode.UNKNOWN_TOPIC_OR_PARTITION
@@ -110,7 +135,7 @@ export const describeTopicPartitions: ApiHandler<typeof ApiKey.DescribeTopicPart
         topicId: topic.topicId,
         isInternal: isInternalTopic(name),
         partitions,
-        topicAuthorizedOperations: TOPIC_OPERATIONS,
+        topicAuthorizedOperations: authorizedOperations(ctx, true, ResourceType.TOPIC, name),
       });
       if (upper < count) {
         nextCursor = { topicName: name, partitionIndex: upper };
@@ -118,6 +143,7 @@ export const describeTopicPartitions: ApiHandler<typeof ApiKey.DescribeTopicPart
       }
       remaining -= partitions.length;
     }
+    topics.push(...unauthorized);
     return { throttleTimeMs: 0, topics, nextCursor };
   },
   errorResponse(request, errorCode) {
