@@ -69,7 +69,9 @@ function emptyPartition(partitionIndex: number, errorCode: number, log?: Partiti
     logStartOffset: log ? log.logStartOffset : -1,
     abortedTransactions: null,
     preferredReadReplica: -1,
-    records: null,
+    // Empty, not null: Kafka answers a partition error with no records (its recordsOrFail),
+    // and librdkafka refuses a null record set (size -1) as a malformed response.
+    records: [],
   };
 }
 
