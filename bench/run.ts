@@ -45,6 +45,8 @@ function runScript(name: string, quick: boolean): void {
     '== plaintext against TLS: one broker acks=1, and 3 nodes RF3 acks=all with TLS between brokers (produce and fetch, broker CPU per MB)\n',
   );
   runScript('tls', quick);
+  process.stdout.write('== produce with an authorizer and 1,000 ACLs against no authorizer (broker CPU per MB, p99)\n');
+  runScript('authorizer', quick);
   process.stdout.write('== the bundled producer against the raw load generator\n');
   runScript('client', quick);
   process.stdout.write('== the HTTP API under load (autocannon)\n');
