@@ -157,11 +157,18 @@ function fetchError(user: User, topic: string, replicaId = -1): Promise<number> 
 }
 
 /** Produce v9 of one small record batch to partition 0 of `topic` as `user`: the partition's error. */
-async function produceError(user: User, topic: string): Promise<number> {
-  const records = encodeRecordBatchSync({ records: [{ value: Buffer.from('x'), timestamp: Date.now() }] });
+async function produceError(
+  user: User,
+  topic: string,
+  transaction: { transactionalId: string | null } | null = null,
+): Promise<number> {
+  const records = encodeRecordBatchSync({
+    records: [{ value: Buffer.from('x'), timestamp: Date.now() }],
+    ...(transaction ? { producerId: 1000, producerEpoch: 0, baseSequence: 0, isTransactional: true } : {}),
+  });
   return withConnection(user, async (c) => {
     const answer = await c.request(ApiKey.Produce, 9, {
-      transactionalId: null,
+      transactionalId: transaction?.transactionalId ?? null,
       acks: 1,
       timeoutMs: 5000,
       topicData: [{ name: topic, partitionData: [{ index: 0, records }] }],
@@ -204,6 +211,9 @@ test('Produce and Fetch answer TOPIC_AUTHORIZATION_FAILED, before looking at exi
   assert.is(await produceError('bob', 'b'), ErrorCode.NONE);
   assert.is(await produceError('alice', 'a'), ErrorCode.TOPIC_AUTHORIZATION_FAILED);
   assert.is(await produceError('bob', 'no-such-topic'), ErrorCode.TOPIC_AUTHORIZATION_FAILED);
+  // A transactional batch needs Write on a transactional id, checked before the topics.
+  assert.is(await produceError('bob', 'b', { transactionalId: null }), ErrorCode.TRANSACTIONAL_ID_AUTHORIZATION_FAILED);
+  assert.is(await produceError('bob', 'b', { transactionalId: 'tx' }), ErrorCode.TRANSACTIONAL_ID_AUTHORIZATION_FAILED);
 });
 
 test('PREFIXED ACLs match by prefix, and a DENY wins over an ALLOW', async () => {
