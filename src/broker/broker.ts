@@ -37,6 +37,9 @@ import { MetadataPublisher } from './metadata-publisher';
 import { FetchSessionCache } from './fetch-sessions';
 import type { SecurityProtocol } from '../security/principal';
 import { SECURITY_PROTOCOL_IDS } from '../security/listeners';
+import { ClientQuotaManager, DEFAULT_QUOTA_SENSORS_MAX, QuotaManagerSettings } from './quota-manager';
+import { DEFAULT_QUOTA_WINDOW } from '../security/quotas';
+import type { ConnectionQuotas } from '../security/connection-quotas';
 
 /** offsets.commit.timeout.ms: how long an offset commit waits for the offsets partition's ISR. */
 const OFFSETS_COMMIT_TIMEOUT_MS = 5000;
@@ -139,6 +142,8 @@ export interface BrokerSettings {
   raftMaxAppendBytes?: number;
   /** Follower fetching and ISR upkeep (replica.* settings). */
   replica?: { lagTimeMaxMs: number; fetchWaitMaxMs: number; fetchMaxBytes: number; followerAuth?: FollowerAuth };
+  /** Client quotas: quota.window.num, quota.window.size.seconds, brook.quota.max.sensors (defaults when absent). */
+  quotas?: QuotaManagerSettings;
   /** Incremental fetch sessions: max.incremental.fetch.session.cache.slots, brook.fetch.session.partitions.max, brook.fetch.session.eviction.ms. */
   fetchSessions?: {
     maxSlots: number;
@@ -159,6 +164,10 @@ export class Broker {
   readonly authorizer: Authorizer | null;
   /** Incremental fetch sessions (KIP-227) of this broker's Fetch handler. */
   readonly fetchSessions: FetchSessionCache;
+  /** Client quotas (KIP-13, KIP-55, KIP-124, KIP-599) over the metadata image's ClientQuota values. */
+  readonly quotas: ClientQuotaManager;
+  /** The Kafka listeners' connection creation rates (KIP-612), once the listeners exist. */
+  connectionQuotas: ConnectionQuotas | null = null;
   clusterId = '';
   /** Set while shutting down: parked fetches return at once. */
   shuttingDown = false;
@@ -266,6 +275,11 @@ export class Broker {
     );
     this.topics = new TopicView(() => this.quorum.image);
     this.authorizer = settings.authorizer ? new Authorizer(this.quorum.image, settings.authorizer) : null;
+    this.quotas = new ClientQuotaManager(
+      () => this.quorum.image,
+      settings.quotas ?? { window: DEFAULT_QUOTA_WINDOW, sensorsMax: DEFAULT_QUOTA_SENSORS_MAX },
+      clock,
+    );
     this.producerIds = new ProducerIdAllocator(() => {
       if (!this.lifecycle)
         return Promise.resolve({ errorCode: ErrorCode.BROKER_ID_NOT_REGISTERED, firstProducerId: -1, count: 0 });

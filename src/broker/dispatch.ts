@@ -19,6 +19,7 @@ import { ApiHandler, CLOSE_CONNECTION, NO_RESPONSE, RequestContext } from './api
 import { handlers } from './apis';
 import type { Broker } from './broker';
 import { apiVersionsBody } from './apis/18-api-versions';
+import { applyClientQuotas } from './quota-manager';
 
 /** What an unauthenticated connection may have dispatched (the SASL gate answers the SASL APIs itself). */
 const PRE_AUTHENTICATION_APIS = new Set<number>([API_VERSIONS_KEY]);
@@ -75,17 +76,43 @@ export class BrokerDispatcher implements Dispatcher {
     } catch (error) {
       return this.handlerFailed(handler, header, request, error);
     }
+    // Client quotas (KIP-13/124/599): only when the metadata image holds one; the handler's
+    // own (synchronous) time is what request_percentage counts.
+    const quotas = this.broker.quotas.active;
+    const handlerNanos = quotas ? Number(process.hrtime.bigint() - startedNs) : 0;
     if (outcome instanceof Promise) {
       return outcome.then(
         (response) => {
           metrics.requestFinished(header.apiKey, startedNs, response);
-          return this.encode(header, response);
+          if (!quotas) return this.encode(header, response);
+          return this.throttled(ctx, body, handlerNanos, request, response);
         },
         (error) => this.handlerFailed(handler, header, request, error),
       );
     }
     metrics.requestFinished(header.apiKey, startedNs, outcome);
-    return this.encode(header, outcome);
+    if (!quotas) return this.encode(header, outcome);
+    return this.throttled(ctx, body, handlerNanos, request, outcome);
+  }
+
+  /**
+   * The response with the quotas' throttle time in its throttle_time_ms, and the connection
+   * muted for that time once it is sent (KIP-219); a request that gets no answer (acks=0)
+   * still mutes the connection.
+   */
+  private throttled(
+    ctx: RequestContext,
+    body: Reader,
+    handlerNanos: number,
+    request: Request<ApiKey>,
+    response: unknown,
+  ): DispatchResult {
+    const answered = response !== NO_RESPONSE && response !== CLOSE_CONNECTION;
+    const throttleTimeMs = applyClientQuotas(ctx, body.end, handlerNanos, request, answered ? response : null);
+    const result = this.encode(ctx.header, response);
+    if (throttleTimeMs <= 0 || result === 'close' || !(Array.isArray(result) || result === 'no-response'))
+      return result;
+    return { frames: result, throttleTimeMs };
   }
 
   /** The request's own response with `errorCode` everywhere (see Dispatcher.errorResponse). */

@@ -65,6 +65,11 @@ export interface BrokerConfig {
   maxClientQuotaEntriesPerRequest: number;
   autoCreateTopicsPerSecond: number;
   maxRequestPartitionSizeLimit: number;
+  /** quota.window.num, quota.window.size.seconds, brook.quota.max.sensors, max.connection.creation.rate */
+  quotaWindowNum: number;
+  quotaWindowSizeSeconds: number;
+  quotaMaxSensors: number;
+  maxConnectionCreationRate: number;
   tailCacheBytes: number;
   retentionCheckIntervalMs: number;
   recoveryPointCheckpointIntervalMs: number;

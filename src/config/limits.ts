@@ -55,6 +55,43 @@ export const SETTINGS: SettingDef[] = [
     about: 'per-IP exceptions to max.connections.per.ip, as "ip:count,ip:count"',
   },
   {
+    key: 'quota.window.num',
+    field: 'quotaWindowNum',
+    kind: 'int',
+    defaultValue: 11,
+    min: 1,
+    max: 1000,
+    about: 'samples a client quota rate is measured over',
+  },
+  {
+    key: 'quota.window.size.seconds',
+    field: 'quotaWindowSizeSeconds',
+    kind: 'int',
+    defaultValue: 1,
+    min: 1,
+    max: 3600,
+    about: 'length of one client quota sample; also the longest request_percentage and connection rate throttle',
+  },
+  {
+    key: 'brook.quota.max.sensors',
+    field: 'quotaMaxSensors',
+    kind: 'int',
+    defaultValue: 1000,
+    min: 1,
+    max: 1000000,
+    about:
+      'quota sensors (one per user/client-id the quotas tell apart) kept per quota type; the least recently used goes first, and any idle for an hour expires',
+  },
+  {
+    key: 'max.connection.creation.rate',
+    field: 'maxConnectionCreationRate',
+    kind: 'int',
+    defaultValue: 2147483647,
+    min: 0,
+    about:
+      'new connections accepted per second across the broker (the inter-broker listener exempt when there are others); past it, accepting pauses until the rate is back within it',
+  },
+  {
     key: 'connections.max.idle.ms',
     field: 'connectionsMaxIdleMs',
     kind: 'int',

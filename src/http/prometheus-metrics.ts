@@ -11,6 +11,7 @@ import { errorName } from '../../protocol/errors';
 import { OFFSETS_TOPIC } from '../../protocol/topic-names';
 import { ExpositionWriter } from './exposition';
 import type { NodeMetrics } from './metrics';
+import { renderQuotaMetrics } from './quota-metrics';
 
 /** Upper bounds of the request latency buckets, in seconds. */
 export const LATENCY_BUCKETS_SECONDS = [
@@ -268,6 +269,7 @@ export function renderPrometheus(metrics: NodeMetrics): string {
     );
 
   w.single('brook_open_connections', 'gauge', 'Open connections on the Kafka listener.', metrics.connections());
+  renderQuotaMetrics(w, broker);
 
   const delay = metrics.eventLoopDelay;
   w.family(

@@ -21,8 +21,20 @@ import { MemoryBudget } from './memory-budget';
 /** Fetch's API key: the request whose answers are large, read from the log files. */
 const FETCH_KEY = 1;
 
-/** What a dispatcher returns for one request: frame buffers, nothing (acks=0), or a close. */
-export type DispatchResult = Buffer[] | 'no-response' | 'close';
+/**
+ * What a dispatcher returns for one request: frame buffers, nothing (acks=0), or a close;
+ * or a response (or none) after which the connection is muted for a quota's throttle time.
+ */
+export type DispatchResult = Buffer[] | 'no-response' | 'close' | ThrottledResult;
+
+/**
+ * A response that a client quota throttled (KIP-219): it goes out at once, carrying the
+ * throttle time, and then nothing more is read from the connection for `throttleTimeMs`.
+ */
+export interface ThrottledResult {
+  frames: Buffer[] | 'no-response';
+  throttleTimeMs: number;
+}
 
 export interface Dispatcher {
   dispatch(header: RequestHeader, body: Reader, connection: Connection): Promise<DispatchResult> | DispatchResult;
@@ -71,7 +83,9 @@ export const KEEPALIVE_INITIAL_DELAY_MS = 60_000;
 
 interface Pending {
   done: boolean;
-  result: DispatchResult;
+  result: Buffer[] | 'no-response' | 'close';
+  /** Mute the connection this long once the response is sent (a quota throttle). */
+  throttleMs?: number;
   /** The request frame's size, taken from the budget until the request is answered. */
   requestBytes: number;
   fetch: boolean;
@@ -96,6 +110,13 @@ export class Connection {
   private paused = false;
   /** Not read because too many response bytes wait for the client (until 'drain'). */
   private muted = false;
+  /**
+   * Not read because a client quota throttled it (KIP-219), until throttleTimer fires; kept
+   * apart from `muted`, which the client's draining ends.
+   */
+  private throttled = false;
+  private throttleTimer: NodeJS.Timeout | undefined;
+  private throttledUntilMs = 0;
   /** When bytes last arrived, or reading last resumed; and whether a frame is half-read. */
   private lastReadMs = Date.now();
   private partialFrame = false;
@@ -221,12 +242,12 @@ export class Connection {
    * was being read (time spent not reading, by back-pressure, does not count).
    */
   isStalled(nowMs: number, timeoutMs: number): boolean {
-    const reading = !this.paused && !this.muted && !this.stopped && this.gate === null;
+    const reading = !this.paused && !this.muted && !this.throttled && !this.stopped && this.gate === null;
     return reading && this.partialFrame && nowMs - this.lastReadMs >= timeoutMs;
   }
 
   private resumeReading(): void {
-    if (this.closed || this.paused || this.muted || this.stopped || this.gate !== null) return;
+    if (this.closed || this.paused || this.muted || this.throttled || this.stopped || this.gate !== null) return;
     this.lastReadMs = Date.now();
     this.socket.resume();
   }
@@ -320,12 +341,12 @@ export class Connection {
       this.socket.pause();
       return false;
     }
-    return !this.closed && !this.muted;
+    return !this.closed && !this.muted && !this.throttled;
   }
 
   /** Whether `frame` may be handled now; when not, arranges to be woken (see onFrames). */
   private mayStart(frame: Buffer): boolean {
-    if (this.muted) return false;
+    if (this.muted || this.throttled) return false;
     const max = this.limits.maxInflightFetches;
     if (max !== undefined && this.inflightFetches >= max && isFetch(frame)) return false;
     const budget = this.limits.budget;
@@ -449,11 +470,38 @@ export class Connection {
   private complete(pending: Pending, result: DispatchResult): void {
     if (this.closed) return;
     pending.done = true;
-    pending.result = result;
+    if (typeof result === 'object' && !Array.isArray(result)) {
+      pending.result = result.frames;
+      pending.throttleMs = result.throttleTimeMs;
+    } else pending.result = result;
     this.finished(pending);
     this.flush();
     // Frames held for a Fetch to end, or for this connection to owe nothing, may go now.
-    if (this.held.length > 0 && !this.muted) this.releaseHeld();
+    if (this.held.length > 0 && !this.muted && !this.throttled) this.releaseHeld();
+  }
+
+  /**
+   * Mutes the connection for `ms` from now (a quota throttle, KIP-219): nothing more is read
+   * or started until then. A longer throttle already running is kept.
+   */
+  private throttle(ms: number): void {
+    if (this.closed || ms <= 0) return;
+    const untilMs = Date.now() + ms;
+    if (this.throttled && untilMs <= this.throttledUntilMs) return;
+    this.throttled = true;
+    this.throttledUntilMs = untilMs;
+    this.socket.pause();
+    clearTimeout(this.throttleTimer);
+    this.throttleTimer = setTimeout(() => {
+      this.throttled = false;
+      if (this.closed) return;
+      this.releaseHeld();
+    }, ms);
+  }
+
+  /** True while a quota throttle keeps the connection unread. */
+  get isThrottled(): boolean {
+    return this.throttled;
   }
 
   /** A request's own resources go back once it is answered (or its connection closed). */
@@ -471,8 +519,10 @@ export class Connection {
     const budget = this.limits.budget;
     let written = 0;
     let last: Buffer | null = null;
+    let throttleMs = 0;
     while (this.queue.length > 0 && this.queue[0].done) {
-      const { result, closeAfter } = this.queue.shift()!;
+      const { result, closeAfter, throttleMs: ms } = this.queue.shift()!;
+      if (ms !== undefined && ms > throttleMs) throttleMs = ms;
       if (result === 'close') {
         if (last) this.socket.write(last);
         this.socket.uncork();
@@ -506,11 +556,13 @@ export class Connection {
           this.close('write failed');
           return;
         }
-        if (this.unsentBytes === 0 && this.held.length > 0 && !this.muted) this.releaseHeld();
+        if (this.unsentBytes === 0 && this.held.length > 0 && !this.muted && !this.throttled) this.releaseHeld();
       });
     } else if (last) this.socket.write(last);
     this.socket.uncork();
     this.lastActiveMs = Date.now();
+    // The throttle runs from the moment its response is handed to the socket.
+    if (throttleMs > 0) this.throttle(throttleMs);
     const bound = this.limits.maxQueuedResponseBytes;
     if (bound !== undefined && !this.muted && this.socket.writableLength >= bound) {
       // Kafka mutes such a channel: nothing more is read (so no more responses are made)
@@ -519,7 +571,7 @@ export class Connection {
       this.socket.pause();
       this.socket.once('drain', () => {
         this.muted = false;
-        this.releaseHeld();
+        if (!this.throttled) this.releaseHeld();
       });
     }
     if (this.paused && !this.stopped && this.queue.length < this.limits.maxInflightRequests) {
@@ -562,6 +614,7 @@ export class Connection {
     this.closed = true;
     clearTimeout(this.gateTimer);
     clearTimeout(this.saslFailureTimer);
+    clearTimeout(this.throttleTimer);
     this.held = [];
     for (const pending of this.queue) this.finished(pending);
     this.queue.length = 0;

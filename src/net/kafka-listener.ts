@@ -14,6 +14,7 @@ import * as tls from 'node:tls';
 import { Logger } from '../logger';
 import { normalizePeerAddress } from '../config/config';
 import { TlsMaterial } from '../security/tls';
+import type { ConnectionQuotas } from '../security/connection-quotas';
 import { Connection, ConnectionLimits, Dispatcher, KEEPALIVE_INITIAL_DELAY_MS, ReservedGate } from './connection';
 
 export interface ListenerOptions extends ConnectionLimits {
@@ -40,6 +41,17 @@ export interface ListenerOptions extends ConnectionLimits {
    * files from listen() and stops watching on close().
    */
   tls?: TlsMaterial;
+  /** Connection creation rates (KIP-612), shared by the broker's listeners; none when absent. */
+  connectionQuotas?: ConnectionQuotas;
+  /** Not counted against max.connection.creation.rate (the inter-broker listener, when there are others). */
+  connectionRateExempt?: boolean;
+}
+
+/** An accepted socket waiting for the broker-wide connection rate to allow it. */
+interface WaitingSocket {
+  socket: net.Socket;
+  /** Already counted against the broker-wide rate (the one whose count started the wait). */
+  counted: boolean;
 }
 
 const DEFAULT_RESERVED_PROOF_MS = 2000;
@@ -53,6 +65,15 @@ export class KafkaListener {
   /** Connections on reserved slots, oldest first. */
   private readonly reserved = new Set<Connection>();
   private idleTimer: NodeJS.Timeout | undefined;
+  /**
+   * Sockets accepted while max.connection.creation.rate holds accepting back, in arrival
+   * order (at most max.connections; more are closed), and when accepting may go on.
+   */
+  private readonly waiting: WaitingSocket[] = [];
+  private acceptBlockedUntilMs = 0;
+  private acceptTimer: NodeJS.Timeout | undefined;
+  /** Sockets over their IP's connection_creation_rate, held unread until closed. */
+  private readonly throttledSockets = new Map<net.Socket, NodeJS.Timeout>();
   /**
    * With `closedUntilServe` (the broker's Kafka port), false from listen() until serve():
    * connections are closed at once meanwhile. Other listeners serve from listen() on.
@@ -83,7 +104,7 @@ export class KafkaListener {
    */
   listen(): Promise<number> {
     // Paused on accept so that no byte is read before the socket is adopted.
-    const server = net.createServer({ noDelay: true, pauseOnConnect: true }, (socket) => this.accept(socket));
+    const server = net.createServer({ noDelay: true, pauseOnConnect: true }, (socket) => this.onConnection(socket));
     this.server = server;
     return new Promise((resolve, reject) => {
       server.once('error', reject);
@@ -134,6 +155,81 @@ export class KafkaListener {
   /** Starts answering new connections. */
   serve(): void {
     this.serving = true;
+  }
+
+  /**
+   * The connection rates first (KIP-612): while the broker-wide rate is exceeded, new sockets
+   * wait (unread, in order) until it is back within max.connection.creation.rate, as Kafka's
+   * acceptor blocks; a socket over its IP's connection_creation_rate is held unread for the
+   * throttle time and then closed, as Kafka delays closing it.
+   */
+  private onConnection(socket: net.Socket): void {
+    const quotas = this.options.connectionQuotas;
+    if (!quotas || !this.serving) {
+      this.accept(socket);
+      return;
+    }
+    if (this.waiting.length > 0 || Date.now() < this.acceptBlockedUntilMs) {
+      if (this.waiting.length >= this.options.maxConnections) {
+        this.logger.warn('connection refused: too many connections waiting for max.connection.creation.rate', {
+          remote: `${socket.remoteAddress}:${socket.remotePort}`,
+        });
+        socket.destroy();
+        return;
+      }
+      socket.on('error', () => undefined);
+      this.waiting.push({ socket, counted: false });
+      this.scheduleWaiting();
+      return;
+    }
+    this.admitWaiting({ socket, counted: false });
+  }
+
+  /** Counts a socket against the broker-wide rate; false when it must wait (it is queued first). */
+  private admitWaiting(entry: WaitingSocket): boolean {
+    const quotas = this.options.connectionQuotas!;
+    const exempt = this.options.connectionRateExempt === true;
+    if (!entry.counted && !exempt) {
+      entry.counted = true;
+      const delayMs = quotas.recordBrokerConnection(Date.now());
+      if (delayMs > 0) {
+        this.acceptBlockedUntilMs = Date.now() + delayMs;
+        this.waiting.unshift(entry);
+        this.logger.debug('accepting paused: max.connection.creation.rate', { delayMs });
+        this.scheduleWaiting();
+        return false;
+      }
+    }
+    const socket = entry.socket;
+    const ip = normalizePeerAddress(socket.remoteAddress ?? '');
+    const holdMs = quotas.recordIpConnection(ip, Date.now(), !exempt);
+    if (holdMs > 0) {
+      this.logger.debug('connection throttled: connection_creation_rate of its IP', { remote: ip, holdMs });
+      if (this.throttledSockets.size >= this.options.maxConnections) {
+        socket.destroy();
+        return true;
+      }
+      const timer = setTimeout(() => {
+        this.throttledSockets.delete(socket);
+        socket.destroy();
+      }, holdMs);
+      this.throttledSockets.set(socket, timer);
+      socket.on('error', () => undefined);
+      return true;
+    }
+    this.accept(socket);
+    return true;
+  }
+
+  private scheduleWaiting(): void {
+    if (this.acceptTimer || this.waiting.length === 0) return;
+    const delayMs = Math.max(0, this.acceptBlockedUntilMs - Date.now());
+    this.acceptTimer = setTimeout(() => {
+      this.acceptTimer = undefined;
+      while (this.waiting.length > 0 && Date.now() >= this.acceptBlockedUntilMs && this.server) {
+        if (!this.admitWaiting(this.waiting.shift()!)) return;
+      }
+    }, delayMs);
   }
 
   /**
@@ -259,6 +355,14 @@ export class KafkaListener {
     if (!server) return;
     this.server = null;
     clearInterval(this.idleTimer);
+    clearTimeout(this.acceptTimer);
+    this.acceptTimer = undefined;
+    for (const { socket } of this.waiting.splice(0)) socket.destroy();
+    for (const [socket, timer] of this.throttledSockets) {
+      clearTimeout(timer);
+      socket.destroy();
+    }
+    this.throttledSockets.clear();
     this.options.tls?.close();
     const closed = new Promise<void>((resolve) => server.close(() => resolve()));
     for (const connection of this.connections) connection.stopReading();

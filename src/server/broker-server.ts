@@ -33,6 +33,7 @@ import { parseClusterPrincipals } from '../raft/handshake';
 import type { FollowerAuth } from '../replica/replica-manager';
 import { brokerTopicDefaults, logManagerOptions } from './settings';
 import { authorizerSettingsFrom } from '../security/acl';
+import { ConnectionQuotas } from '../security/connection-quotas';
 import { BOOTSTRAP_SCRAM_USERS_KEY, parseBootstrapScramUsers } from './scram-bootstrap';
 import { controllerClientSecurity, interBrokerClientSecurity, type ClientSecurity } from '../security/client-config';
 
@@ -351,6 +352,10 @@ export async function startBroker(
       fetchMaxBytes: config.replicaFetchMaxBytes,
       followerAuth: followerAuthFrom(config),
     },
+    quotas: {
+      window: { samples: config.quotaWindowNum, windowMs: config.quotaWindowSizeSeconds * 1000 },
+      sensorsMax: config.quotaMaxSensors,
+    },
     fetchSessions: {
       maxSlots: config.maxIncrementalFetchSessionCacheSlots,
       maxPartitionsPerSession: config.fetchSessionPartitionsMax,
@@ -396,6 +401,17 @@ export async function startBroker(
   // listeners share one memory budget (queued.max.request.bytes is the broker's).
   const budget = new MemoryBudget(config.queuedMaxRequestBytes);
   const overrides = parseConnectionOverrides(config.maxConnectionsPerIpOverrides);
+  const quotaBroker = broker;
+  const connectionQuotas = new ConnectionQuotas(
+    {
+      window: { samples: config.quotaWindowNum, windowMs: config.quotaWindowSizeSeconds * 1000 },
+      maxConnectionCreationRate: config.maxConnectionCreationRate,
+      ipSensorsMax: config.maxConnections,
+    },
+    (ip) => quotaBroker.quotas.resolver.connectionRate(ip),
+    Date.now(),
+  );
+  broker.connectionQuotas = connectionQuotas;
   listenerSet.broker.forEach((endpoint, i) => {
     listeners.push(
       new KafkaListener(
@@ -418,6 +434,9 @@ export async function startBroker(
           security: { listenerName: endpoint.name, securityProtocol: endpoint.securityProtocol },
           sasl: sasls[i],
           tls: tls[i],
+          connectionQuotas,
+          // Kafka's protected listener: the inter-broker one, when the broker has others.
+          connectionRateExempt: i === interBrokerIndex && listenerSet.broker.length > 1,
         },
         new BrokerDispatcher(broker),
         logger,

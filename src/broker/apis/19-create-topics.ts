@@ -29,6 +29,7 @@ import { AclOperation, ResourceType } from '../../security/acl';
 import { TOPIC_CONFIGS, effectiveTopicConfig, validateTopicConfig } from '../topic-config';
 import { collidingTopic, validateTopicName } from '../../../protocol/topic-names';
 import { TopicCreationError } from '../broker';
+import { controllerMutationQuota, THROTTLING_QUOTA_EXCEEDED_MESSAGE } from '../quota-manager';
 
 /** The longest a forwarding node waits to apply the topics it forwarded the creation of. */
 const FORWARDED_APPLY_WAIT_MAX_MS = 30_000;
@@ -119,6 +120,7 @@ async function create(ctx: RequestContext, request: CreateRequest): Promise<Crea
     return forwarded as CreateResponse;
   }
   const { broker } = ctx;
+  const quota = controllerMutationQuota(ctx, 6);
   const topics = request.topics;
   const seen = new Map<string, number>();
   for (const topic of topics) seen.set(topic.name, (seen.get(topic.name) ?? 0) + 1);
@@ -228,6 +230,10 @@ async function create(ctx: RequestContext, request: CreateRequest): Promise<Crea
     }
     if (configError) {
       results.push(failed(topic.name, ErrorCode.INVALID_CONFIG, configError));
+      continue;
+    }
+    if (!quota.admit(partitions)) {
+      results.push(failed(topic.name, ErrorCode.THROTTLING_QUOTA_EXCEEDED, THROTTLING_QUOTA_EXCEEDED_MESSAGE));
       continue;
     }
     partitionBudget -= partitions;

@@ -31,6 +31,7 @@ import { authorized, clusterAuthorized } from '../authorize';
 import { AclOperation, ResourceType } from '../../security/acl';
 import { isInternalTopic } from '../../../protocol/topic-names';
 import type { TopicInfo } from '../topic-registry';
+import { controllerMutationQuota, THROTTLING_QUOTA_EXCEEDED_MESSAGE } from '../quota-manager';
 
 /** A topic to delete, by name (v0-5) or by name or id (v6+). */
 type Target = Request<typeof ApiKey.DeleteTopics>['topics'][number];
@@ -133,6 +134,7 @@ async function remove(ctx: RequestContext, request: DeleteRequest): Promise<Dele
     );
   }
   const { broker, header } = ctx;
+  const quota = controllerMutationQuota(ctx, 5);
   const entries = targets(request, header.apiVersion);
   if (entries.length > broker.settings.maxPartitionsPerRequest)
     return deleteTopics.errorResponse(request, ErrorCode.INVALID_REQUEST, header.apiVersion);
@@ -211,6 +213,10 @@ async function remove(ctx: RequestContext, request: DeleteRequest): Promise<Dele
         ErrorCode.INVALID_REQUEST,
         `Topic ${info.name} is an internal topic and cannot be deleted.`,
       );
+      continue;
+    }
+    if (!quota.admit(info.partitions)) {
+      refuse(info.name, info.topicId, ErrorCode.THROTTLING_QUOTA_EXCEEDED, THROTTLING_QUOTA_EXCEEDED_MESSAGE);
       continue;
     }
     const errorCode = await broker.deleteTopic(info.name);

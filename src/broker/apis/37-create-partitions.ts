@@ -14,6 +14,7 @@ import { ApiHandler, RequestContext } from '../api-handler';
 import { authorized } from '../authorize';
 import { AclOperation, ResourceType } from '../../security/acl';
 import { isInternalTopic } from '../../../protocol/topic-names';
+import { controllerMutationQuota, THROTTLING_QUOTA_EXCEEDED_MESSAGE } from '../quota-manager';
 
 type PartitionsRequest = Request<typeof ApiKey.CreatePartitions>;
 type PartitionsResponse = ResponseInput<typeof ApiKey.CreatePartitions>;
@@ -57,6 +58,7 @@ async function grow(ctx: RequestContext, request: PartitionsRequest): Promise<Pa
     );
   }
   const { broker } = ctx;
+  const quota = controllerMutationQuota(ctx, 3);
   const results = [];
   const seen = new Set<string>();
   for (const topic of request.topics) {
@@ -106,6 +108,10 @@ async function grow(ctx: RequestContext, request: PartitionsRequest): Promise<Pa
         );
         continue;
       }
+    }
+    if (!quota.admit(topic.count - info.partitions)) {
+      results.push(result(ErrorCode.THROTTLING_QUOTA_EXCEEDED, THROTTLING_QUOTA_EXCEEDED_MESSAGE));
+      continue;
     }
     const errorCode = request.validateOnly ? ErrorCode.NONE : await broker.addPartitions(topic.name, topic.count);
     results.push(result(errorCode, null));
