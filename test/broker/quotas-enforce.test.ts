@@ -287,4 +287,20 @@ test('connection_creation_rate: connections over the default IP rate are closed 
   await setClientQuota(running.broker, [['ip', null]], 'connection_creation_rate', null);
 });
 
+test('request_percentage under a user quota: handler time counts, every client of the user shares it, one window at most', async () => {
+  await setClientQuota(running.broker, [['user', 'ANONYMOUS']], 'request_percentage', 0.0001);
+  const versions = { clientSoftwareName: 't', clientSoftwareVersion: '1' };
+  const first = await connect('one-client');
+  const answer = await first.request(ApiKey.ApiVersions, 3, versions);
+  assert.ok(answer.throttleTimeMs > 0 && answer.throttleTimeMs <= 1000, String(answer.throttleTimeMs));
+  // The user's sensor (tags user=ANONYMOUS, client-id empty) counts for every client id.
+  const sensors = running.broker.quotas.sensors.get('request_percentage')!;
+  assert.ok(sensors.has('ANONYMOUS\u0000'), [...sensors.keys()].join(','));
+  const second = await connect('another-client');
+  assert.ok((await second.request(ApiKey.ApiVersions, 3, versions)).throttleTimeMs > 0);
+  await setClientQuota(running.broker, [['user', 'ANONYMOUS']], 'request_percentage', null);
+  const third = await connect('third-client');
+  assert.is((await third.request(ApiKey.ApiVersions, 3, versions)).throttleTimeMs, 0);
+});
+
 test.run();
