@@ -15,7 +15,6 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import { ApiKey } from '../../protocol/api-keys';
 import { ErrorCode } from '../../protocol/errors';
-import type { MetadataRecordInput } from '../../protocol/metadata/records';
 import { loadConfig } from '../../src/config/config';
 import { silentLogger } from '../../src/logger';
 import { KafkaConnection } from '../../src/net/kafka-connection';
@@ -23,7 +22,7 @@ import { RunningBroker, startBroker } from '../../src/server/broker-server';
 import { Admin } from '../../src/client/admin';
 import { AclOperation, AclPermission, PatternType, ResourceType } from '../../src/security/acl';
 import { rawRequest } from '../helpers/broker-process';
-import { BrookRun, runBrook } from '../helpers/brook-cli';
+import { BrookRun, runBrook, runBrookInProcess } from '../helpers/brook-cli';
 import { freePort } from '../helpers/ports';
 import { PYTHON, pythonModuleMissing } from '../helpers/python';
 
@@ -308,12 +307,23 @@ test('the Admin client: alter, describe by filter, validateOnly', async () => {
   }
 });
 
+/** `brook quotas ...` run in this process (one run at a time). */
 function quotas(args: string[]): Promise<BrookRun> {
-  return runBrook(['quotas', ...args, '--bootstrap', bootstrap]);
+  return runBrookInProcess(['quotas', ...args, '--bootstrap', bootstrap]);
 }
 
 test('brook quotas alter and describe; usage errors exit 2, refused changes exit 1', async () => {
-  const set = await quotas(['alter', '--user', 'carol', '--add', 'producer_byte_rate=1000,consumer_byte_rate=2000']);
+  // One run as its own process, through the installed entry point.
+  const set = await runBrook([
+    'quotas',
+    'alter',
+    '--user',
+    'carol',
+    '--add',
+    'producer_byte_rate=1000,consumer_byte_rate=2000',
+    '--bootstrap',
+    bootstrap,
+  ]);
   assert.is(set.code, 0, set.stderr);
   assert.match(set.stdout, /altered the quotas of user=carol/);
   const defaults = await quotas(['alter', '--user-default', '--client-id-default', '--add', 'request_percentage=25']);
@@ -351,18 +361,16 @@ test('brook quotas alter and describe; usage errors exit 2, refused changes exit
     [['describe', 'stray'], /unexpected argument/],
     [['frobnicate'], /unknown quotas command/],
   ];
-  // Usage errors exit before connecting; run side by side to keep the file quick.
-  const runs = await Promise.all(usage.map(([args]) => quotas(args)));
-  runs.forEach((run, i) => {
-    const [args, pattern] = usage[i];
+  for (const [args, pattern] of usage) {
+    const run = await quotas(args);
     assert.is(run.code, 2, `${args.join(' ')}: ${run.stderr}`);
     assert.match(run.stderr, pattern);
     assert.is(run.stderr.trim().split('\n').length, 1);
-  });
-  const help = await runBrook(['quotas', '--help']);
+  }
+  const help = await runBrookInProcess(['quotas', '--help']);
   assert.is(help.code, 0);
   assert.match(help.stdout, /brook quotas alter/);
-  assert.match((await runBrook(['help'])).stdout, /quotas\s+describe, alter client quotas/);
+  assert.match((await runBrookInProcess(['help'])).stdout, /quotas\s+describe, alter client quotas/);
 });
 
 test('a truncated AlterClientQuotas closes that connection only', async () => {
@@ -509,12 +517,10 @@ test('with an authorizer: DescribeConfigs and AlterConfigs on the cluster, check
       alterDenied.entries.map((e) => [e.errorCode, e.entity]),
       [[ErrorCode.CLUSTER_AUTHORIZATION_FAILED, user('mallory')]],
     );
-    // Grant DESCRIBE_CONFIGS on the cluster to the anonymous principal, through the metadata
-    // log as CreateAcls would.
-    const grant: MetadataRecordInput = {
-      type: 'AccessControlEntry',
-      data: {
-        id: Buffer.alloc(16, 7).toString('base64url'),
+    // Grant DESCRIBE_CONFIGS on the cluster to the anonymous principal, as CreateAcls does
+    // at the controller (the request itself would need ALTER on the cluster).
+    const [granted] = await secured.broker.quorum.createAcls([
+      {
         resourceType: ResourceType.CLUSTER,
         resourceName: 'kafka-cluster',
         patternType: PatternType.LITERAL,
@@ -523,11 +529,8 @@ test('with an authorizer: DescribeConfigs and AlterConfigs on the cluster, check
         operation: AclOperation.DESCRIBE_CONFIGS,
         permissionType: AclPermission.ALLOW,
       },
-    };
-    const quorum = secured.broker.quorum as unknown as {
-      decide(make: () => { records: MetadataRecordInput[]; result: null }, notLeader: null): Promise<null>;
-    };
-    await quorum.decide(() => ({ records: [grant], result: null }), null);
+    ]);
+    assert.is(granted.errorCode, ErrorCode.NONE);
     const allowed = await describe();
     assert.is(allowed.errorCode, ErrorCode.NONE);
     assert.equal(allowed.entries, []);
