@@ -18,7 +18,7 @@ import { silentLogger } from '../../src/logger';
 import { CredentialStore, deriveScramCredential, ScramCredential, ScramMechanism } from '../../src/security/scram';
 import { RunningBroker, startBroker } from '../../src/server/broker-server';
 import { BrowserSession, chromiumAvailable, CHROMIUM_PATH, openBrowser } from '../helpers/browser';
-import { AclOperation as Op, addAcls, allow, PatternType, ResourceType } from '../helpers/http-acl-records';
+import { AclOperation as Op, allow, PatternType, ResourceType, TestAcls } from '../helpers/http-acls';
 import { freePort } from '../helpers/ports';
 import { until } from '../helpers/wait';
 import { request } from './http-client';
@@ -39,6 +39,7 @@ class MemoryCredentials implements CredentialStore {
 }
 
 let running: RunningBroker;
+let acls: TestAcls;
 let dataDir: string;
 let server: HttpServer;
 let browser: BrowserSession;
@@ -73,6 +74,7 @@ test.before(async () => {
   });
   running = await startBroker(config, silentLogger);
   await until(() => readiness(running.broker, true).ready, { what: 'the broker to be ready', timeoutMs: 30_000 });
+  acls = await TestAcls.connect(`127.0.0.1:${running.kafkaPort}`, running.broker);
   credentials.set('alice', 'alice-pw');
   credentials.set('admin', 'admin-pw');
   server = new HttpServer({
@@ -92,7 +94,7 @@ test.before(async () => {
     const created = await request(port, 'POST', '/api/v1/topics', { headers: admin, body: { name, partitions: 1 } });
     assert.is(created.status, 201, created.text);
   }
-  await addAcls(running.broker, [
+  await acls.add([
     allow('User:alice', Op.READ, ResourceType.TOPIC, 'alice-', { patternType: PatternType.PREFIXED }),
     allow('User:alice', Op.WRITE, ResourceType.TOPIC, 'alice-', { patternType: PatternType.PREFIXED }),
     allow('User:alice', Op.DELETE, ResourceType.TOPIC, 'alice-a'),
@@ -112,6 +114,7 @@ test.before(async () => {
 });
 
 test.after(async () => {
+  acls?.close();
   await browser?.close();
   await server?.close();
   await running?.close();

@@ -22,7 +22,7 @@ import type { Broker } from '../../src/broker/broker';
 import { userPrincipal } from '../../src/security/principal';
 import { CredentialStore, deriveScramCredential, ScramCredential, ScramMechanism } from '../../src/security/scram';
 import { RunningBroker, startBroker } from '../../src/server/broker-server';
-import { AclOperation as Op, addAcls, allow, PatternType, removeAcls, ResourceType } from '../helpers/http-acl-records';
+import { AclOperation as Op, allow, PatternType, ResourceType, TestAcls } from '../helpers/http-acls';
 import { freePort } from '../helpers/ports';
 import { until } from '../helpers/wait';
 import { request } from './http-client';
@@ -40,6 +40,7 @@ class MemoryCredentials implements CredentialStore {
 }
 
 let running: RunningBroker;
+let acls: TestAcls;
 let dataDir: string;
 let server: HttpServer;
 let port: number;
@@ -85,6 +86,7 @@ test.before(async () => {
   });
   running = await startBroker(config, silentLogger);
   await until(() => readiness(running.broker, true).ready, { what: 'the broker to be ready', timeoutMs: 30_000 });
+  acls = await TestAcls.connect(`127.0.0.1:${running.kafkaPort}`, running.broker);
   for (const user of ['alice', 'bob', 'admin']) credentials.set(user, `${user}-pw`);
   server = new HttpServer({
     host: '127.0.0.1',
@@ -103,7 +105,7 @@ test.before(async () => {
     assert.is(created.status, 201, created.text);
   }
   const prefixed = { patternType: PatternType.PREFIXED };
-  await addAcls(running.broker, [
+  await acls.add([
     allow('User:alice', Op.READ, ResourceType.TOPIC, 'alice-', prefixed),
     allow('User:alice', Op.WRITE, ResourceType.TOPIC, 'alice-', prefixed),
     allow('User:alice', Op.DELETE, ResourceType.TOPIC, 'alice-a'),
@@ -113,6 +115,7 @@ test.before(async () => {
 });
 
 test.after(async () => {
+  acls?.close();
   await server?.close();
   await running?.close();
   fs.rmSync(dataDir, { recursive: true, force: true });
@@ -220,7 +223,7 @@ test('create needs Create on the cluster or the topic', async () => {
     'CREATE',
     'alice-new',
   );
-  const ids = await addAcls(running.broker, [allow('User:bob', Op.CREATE, ResourceType.TOPIC, 'bob-new')]);
+  const granted = await acls.add([allow('User:bob', Op.CREATE, ResourceType.TOPIC, 'bob-new')]);
   try {
     assert.is((await as('bob', 'GET', '/api/v1/whoami')).json.mayCreateTopics, true);
     assertRefused(
@@ -232,7 +235,7 @@ test('create needs Create on the cluster or the topic', async () => {
     const created = await as('bob', 'POST', '/api/v1/topics', { name: 'bob-new', partitions: 1 });
     assert.is(created.status, 201, created.text);
   } finally {
-    await removeAcls(running.broker, ids);
+    await acls.remove(granted);
   }
 });
 
@@ -273,6 +276,18 @@ test('configs: DescribeConfigs to read, AlterConfigs to change; internal topics 
   const changed = await as('alice', 'PATCH', '/api/v1/topics/alice-b/configs', { set: { 'retention.ms': '60000' } });
   assert.is(changed.status, 200, changed.text);
   assert.is(changed.json.configs.find((c: any) => c.name === 'retention.ms').value, '60000');
+  // min.insync.replicas and unclean.leader.election.enable also need Alter, as on the Kafka port.
+  for (const change of [{ set: { 'min.insync.replicas': '1' } }, { delete: ['unclean.leader.election.enable'] }])
+    assertRefused(
+      await as('alice', 'PATCH', '/api/v1/topics/alice-b/configs', change),
+      'TOPIC_AUTHORIZATION_FAILED',
+      'ALTER',
+      'alice-b',
+    );
+  const alter = await acls.add([allow('User:alice', Op.ALTER, ResourceType.TOPIC, 'alice-b')]);
+  const durable = await as('alice', 'PATCH', '/api/v1/topics/alice-b/configs', { set: { 'min.insync.replicas': '1' } });
+  assert.is(durable.status, 200, durable.text);
+  await acls.remove(alter);
   assertRefused(
     await as('alice', 'POST', '/api/v1/topics/alice-b/partitions', { count: 2 }),
     'TOPIC_AUTHORIZATION_FAILED',
@@ -367,18 +382,14 @@ test('groups: listed and described by Describe, reset needs Read, delete needs D
 });
 
 test('ACL hosts match the HTTP peer address', async () => {
-  const elsewhere = await addAcls(running.broker, [
-    allow('User:bob', Op.DESCRIBE, ResourceType.TOPIC, 'other', { host: '10.1.2.3' }),
-  ]);
+  const elsewhere = await acls.add([allow('User:bob', Op.DESCRIBE, ResourceType.TOPIC, 'other', { host: '10.1.2.3' })]);
   assert.equal((await as('bob', 'GET', '/api/v1/topics')).json.topics, []);
-  const here = await addAcls(running.broker, [
-    allow('User:bob', Op.DESCRIBE, ResourceType.TOPIC, 'other', { host: '127.0.0.1' }),
-  ]);
+  const here = await acls.add([allow('User:bob', Op.DESCRIBE, ResourceType.TOPIC, 'other', { host: '127.0.0.1' })]);
   assert.equal(
     (await as('bob', 'GET', '/api/v1/topics')).json.topics.map((t: any) => t.name),
     ['other'],
   );
-  await removeAcls(running.broker, [...elsewhere, ...here]);
+  await acls.remove([...elsewhere, ...here]);
 });
 
 test('a live tail needs Read on the topic', async () => {

@@ -6,7 +6,8 @@
 // a replica, as on a single node). Each route asks the authorizer for what Kafka asks for
 // the same request (src/http/authorization.ts): the list shows the topics the principal may
 // Describe, create needs Create on the cluster or the topic, delete Delete, configs
-// DescribeConfigs / AlterConfigs, adding partitions Alter. Internal topics are neither
+// DescribeConfigs / AlterConfigs (and Alter for min.insync.replicas and
+// unclean.leader.election.enable), adding partitions Alter. Internal topics are neither
 // deleted nor altered here.
 
 import { isInternalTopic as isInternal } from '../../../protocol/topic-names';
@@ -53,6 +54,9 @@ export function existingTopic(broker: Broker, name: string) {
   if (!topic) throw notFound(`topic "${name}" does not exist`, 'UNKNOWN_TOPIC_OR_PARTITION');
   return topic;
 }
+
+/** Topic configs whose change also needs Alter on the cluster or the topic. */
+const DURABILITY_CONFIGS: ReadonlySet<string> = new Set(['unclean.leader.election.enable', 'min.insync.replicas']);
 
 /** Refuses changes to an internal topic (__consumer_offsets, __transaction_state). */
 function refuseInternal(name: string, action: string): void {
@@ -230,7 +234,8 @@ export function addTopicRoutes(router: Router, context: ApiContext): void {
   router.add('PATCH', '/api/v1/topics/{topic}/configs', async (request) => {
     const { req, params } = request;
     const body = requireObject(await readJsonBody(req));
-    authzOf(request).requireTopic(AclOperation.ALTER_CONFIGS, params.topic, () => existingTopic(broker, params.topic));
+    const authz = authzOf(request);
+    authz.requireTopic(AclOperation.ALTER_CONFIGS, params.topic, () => existingTopic(broker, params.topic));
     refuseInternal(params.topic, 'altered');
     onlyFields(body, ['set', 'delete']);
     const set = configMap(body.set, 'set');
@@ -241,6 +246,11 @@ export function addTopicRoutes(router: Router, context: ApiContext): void {
       throw badRequest(
         'nothing to change: give set (an object of config names to values) and/or delete (an array of config names)',
       );
+    // As IncrementalAlterConfigs on the Kafka port: a change to what an acknowledged write
+    // means also needs Alter on the cluster or the topic.
+    const durability = [...Object.keys(set), ...(remove as string[])].some((k) => DURABILITY_CONFIGS.has(k));
+    if (durability && !authz.cluster(AclOperation.ALTER))
+      authz.require(AclOperation.ALTER, ResourceType.TOPIC, params.topic);
     const admin = await context.clients.adminClient();
     await admin.alterTopicConfigs(params.topic, { set, reset: remove as string[] });
     return { status: 200, body: { configs: await configsOf(admin, params.topic) } };
