@@ -17,6 +17,7 @@ import {
   ResourceType,
 } from '../security/acl';
 import { KafkaPrincipal, principalToString } from '../security/principal';
+import type { ClientSecurity } from '../security/client-config';
 import { HttpError } from './http-errors';
 import type { RequestAccess } from './request-auth';
 
@@ -56,6 +57,37 @@ export function authorizationFailed(
     `${principalToString(principal)} is not authorized to ${operationName(operation)} ${what}`,
     {},
     { operation: operationName(operation), resourceType: type, resourceName: shown },
+  );
+}
+
+/**
+ * The principal the Kafka listener will give the bundled clients, when it follows from their
+ * settings alone (PLAINTEXT: User:ANONYMOUS; SASL PLAIN/SCRAM: the user name), else null
+ * (a certificate or a token names it).
+ */
+export function bundledClientPrincipal(security: ClientSecurity | undefined): string | null {
+  const protocol = security?.protocol ?? 'PLAINTEXT';
+  if (protocol === 'PLAINTEXT') return 'User:ANONYMOUS';
+  const sasl = security?.sasl;
+  if ((protocol === 'SASL_PLAINTEXT' || protocol === 'SASL_SSL') && sasl && sasl.mechanism !== 'OAUTHBEARER')
+    return `User:${sasl.username}`;
+  return null;
+}
+
+/**
+ * The warning logged at start when an authorizer is on and the bundled clients' principal is
+ * known not to be a super user: the Kafka port would then refuse the requests they make for
+ * HTTP users already authorized here. Null when there is nothing to say.
+ */
+export function bundledClientWarning(broker: Broker, security: ClientSecurity | undefined): string | null {
+  const settings = broker.authorizer?.settings;
+  if (!settings) return null;
+  const principal = bundledClientPrincipal(security);
+  if (principal === null || settings.superUsers.has(principal)) return null;
+  return (
+    `the HTTP API's clients reach the Kafka listener as ${principal}, which is not in super.users: with the ` +
+    'authorizer on, the Kafka port will refuse what they do for HTTP users (authorized for their own principal ' +
+    'before); add it to super.users, as the inter-broker principal should be'
   );
 }
 

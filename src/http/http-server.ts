@@ -38,7 +38,7 @@ import { HttpAccess } from './request-auth';
 import type { ClientSecurity } from '../security/client-config';
 import { AclOperation } from '../security/acl';
 import { normalizePeerAddress } from '../config/config';
-import { RequestAuthorization } from './authorization';
+import { bundledClientWarning, RequestAuthorization } from './authorization';
 
 /** Open HTTP connections at most (the Kafka listener has its own limit). */
 const HTTP_CONNECTIONS_MAX = 1000;
@@ -192,6 +192,8 @@ export class HttpServer {
         });
         const warning = insecureListenerWarning(this.options.host, this.access.enabled);
         if (warning) this.context.logger.warn(warning, { http: `${this.options.host}:${this.options.port}` });
+        const clientsWarning = bundledClientWarning(this.options.broker, this.options.kafkaSecurity);
+        if (clientsWarning) this.context.logger.warn(clientsWarning);
         server.on('error', (error) => this.context.logger.error('http listener error', { error: error.message }));
         resolve((server.address() as AddressInfo).port);
       });

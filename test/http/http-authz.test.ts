@@ -14,7 +14,8 @@ import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { WebSocket } from 'ws';
 import { loadConfig } from '../../src/config/config';
-import { RequestAuthorization } from '../../src/http/authorization';
+import { bundledClientWarning, RequestAuthorization } from '../../src/http/authorization';
+import type { ClientSecurity } from '../../src/security/client-config';
 import { HttpServer } from '../../src/http/http-server';
 import { readiness } from '../../src/http/readiness';
 import { silentLogger } from '../../src/logger';
@@ -463,6 +464,21 @@ test('console: what alice is offered follows her answers; an older node without 
   assert.is(shown.allowsSomeTopic('READ'), true);
   assert.equal(Object.values(shown.topicActions({ name: 't', internal: false })), [true, true, true, true, true, true]);
   assert.equal(shown.groupActions({ groupId: 'g' }), { resetOffsets: true, delete: true });
+});
+
+test('a start warning when the bundled clients are not super users', () => {
+  const broker = running.broker;
+  assert.is(bundledClientWarning(broker, undefined), null, 'User:ANONYMOUS is a super user here');
+  const scram = (username: string): ClientSecurity => ({
+    protocol: 'SASL_PLAINTEXT',
+    sasl: { mechanism: 'SCRAM-SHA-512', username, password: 'secret-pw' },
+  });
+  assert.is(bundledClientWarning(broker, scram('admin')), null);
+  const warning = bundledClientWarning(broker, scram('http-client'))!;
+  assert.match(warning, /User:http-client, which is not in super\.users/);
+  assert.not.match(warning, /secret-pw/);
+  assert.is(bundledClientWarning(broker, { protocol: 'SSL' }), null, 'a certificate names it: not known here');
+  assert.is(bundledClientWarning({ authorizer: null } as unknown as Broker, scram('x')), null, 'no authorizer');
 });
 
 test('without an authorizer every operation is allowed and listed', () => {
