@@ -19,7 +19,7 @@ import { ApiHandler, CLOSE_CONNECTION, NO_RESPONSE, RequestContext } from './api
 import { handlers } from './apis';
 import type { Broker } from './broker';
 import { apiVersionsBody } from './apis/18-api-versions';
-import { applyClientQuotas } from './quota-manager';
+import { applyClientQuotas, capFetchBytes } from './quota-manager';
 
 /** What an unauthenticated connection may have dispatched (the SASL gate answers the SASL APIs itself). */
 const PRE_AUTHENTICATION_APIS = new Set<number>([API_VERSIONS_KEY]);
@@ -70,15 +70,16 @@ export class BrokerDispatcher implements Dispatcher {
     const metrics = this.broker.metrics;
     metrics.requestStarted(header.apiKey);
     const startedNs = process.hrtime.bigint();
+    // Client quotas (KIP-13/124/599): only when the metadata image holds one; the handler's
+    // own (synchronous) time is what request_percentage counts.
+    const quotas = this.broker.quotas.active;
+    if (quotas) capFetchBytes(ctx, request);
     let outcome;
     try {
       outcome = handler.handle(ctx, request);
     } catch (error) {
       return this.handlerFailed(handler, header, request, error);
     }
-    // Client quotas (KIP-13/124/599): only when the metadata image holds one; the handler's
-    // own (synchronous) time is what request_percentage counts.
-    const quotas = this.broker.quotas.active;
     const handlerNanos = quotas ? Number(process.hrtime.bigint() - startedNs) : 0;
     if (outcome instanceof Promise) {
       return outcome.then(

@@ -275,9 +275,7 @@ export function applyClientQuotas(
     if ((request as { acks: number }).acks !== 0)
       requestThrottleMs = quotas.recordRequestTime(user, clientId, handlerNanos, nowMs);
   } else if (apiKey === FETCH_KEY) {
-    const fetch = request as { replicaId?: number; replicaState?: { replicaId: number } };
-    const replicaId = ctx.header.apiVersion >= 15 ? (fetch.replicaState?.replicaId ?? -1) : (fetch.replicaId ?? -1);
-    if (replicaId >= 0) return 0;
+    if (fetchReplicaId(ctx.header.apiVersion, request) >= 0) return 0;
     requestThrottleMs = quotas.recordRequestTime(user, clientId, handlerNanos, nowMs);
     const fetched = response as FetchResponseShape | null;
     const bytes = fetched && Array.isArray(fetched.responses) ? fetchResponseBytes(fetched) : 0;
@@ -312,6 +310,34 @@ export function applyClientQuotas(
 
 const PRODUCE_KEY = 0;
 const FETCH_KEY = 1;
+
+/** A Fetch's replica id: in ReplicaState from v15, in the request before (-1: a consumer). */
+function fetchReplicaId(version: number, request: unknown): number {
+  const fetch = request as { replicaId?: number; replicaState?: { replicaId: number } };
+  return version >= 15 ? (fetch.replicaState?.replicaId ?? -1) : (fetch.replicaId ?? -1);
+}
+
+/**
+ * Caps a consumer Fetch's max bytes at what its consumer_byte_rate allows over the quota
+ * window with nothing else recorded (Kafka's getMaxValueInQuotaWindow: quota x (samples - 1)
+ * x window): a larger answer would be throttled and withheld every time.
+ */
+export function capFetchBytes(ctx: RequestContext, request: unknown): void {
+  if (ctx.header.apiKey !== FETCH_KEY || fetchReplicaId(ctx.header.apiVersion, request) >= 0) return;
+  const quotas = ctx.broker.quotas;
+  if (!quotas.resolver.enabled(CONSUMER_BYTE_RATE)) return;
+  const { bound } = quotas.resolver.resolve(
+    CONSUMER_BYTE_RATE,
+    ctx.connection.security.principal.name,
+    ctx.header.clientId ?? '',
+  );
+  if (bound === null) return;
+  const { samples, windowMs } = quotas.settings.window;
+  const windowBytes = Math.max(1, Math.floor((bound * (samples - 1) * windowMs) / 1000));
+  const fetch = request as { maxBytes?: number };
+  const asked = fetch.maxBytes !== undefined && fetch.maxBytes > 0 ? fetch.maxBytes : 0x7fffffff;
+  fetch.maxBytes = Math.min(asked, windowBytes);
+}
 
 /** The message of THROTTLING_QUOTA_EXCEEDED on a refused topic (Kafka's). */
 export const THROTTLING_QUOTA_EXCEEDED_MESSAGE = 'The throttling quota has been exceeded.';

@@ -185,6 +185,30 @@ test('consumer_byte_rate: a kafkajs consumer is held near 1 MB/s while an unthro
   assert.ok(fastRate > 3 * slowRate, `unthrottled ${(fastRate / MB).toFixed(2)} MB/s vs ${(slowRate / MB).toFixed(2)}`);
 });
 
+test('a consumer Fetch asks for no more than its consumer_byte_rate allows over the window, so it is answered', async () => {
+  const loader = await connect('capped-loader');
+  await loader.request(ApiKey.CreateTopics, 7, {
+    topics: [{ name: 'capped', numPartitions: 1, replicationFactor: 1, assignments: [], configs: [] }],
+    timeoutMs: 5000,
+    validateOnly: false,
+  });
+  for (let i = 0; i < 20; i++) await loader.request(ApiKey.Produce, 7, produceRequest('capped', Buffer.alloc(10_000)));
+  // 20 KB/s over a 2-sample window: at most 20 KB a fetch (plus the first batch whole).
+  await setClientQuota(running.broker, [['client-id', 'capped-consumer']], 'consumer_byte_rate', 20_000);
+  const consumer = await connect('capped-consumer');
+  const fetched = await consumer.request(ApiKey.Fetch, 4, {
+    replicaId: -1,
+    maxWaitMs: 100,
+    minBytes: 1,
+    maxBytes: 10_000_000,
+    isolationLevel: 0,
+    topics: [{ topic: 'capped', partitions: [{ partition: 0, fetchOffset: 0, partitionMaxBytes: 10_000_000 }] }],
+  });
+  const bytes = (fetched.responses[0]?.partitions[0]?.records as Buffer | null)?.length ?? 0;
+  assert.is(fetched.throttleTimeMs, 0);
+  assert.ok(bytes > 0 && bytes <= 21_000, `${bytes} bytes`);
+});
+
 test('a throttled response carries throttle_time_ms and the connection reads nothing more for that long', async () => {
   await setClientQuota(running.broker, [['client-id', 'raw-client']], 'producer_byte_rate', 50_000);
   const throttled = await connect('raw-client');
