@@ -120,14 +120,23 @@ export function resolveClientQuota(source: QuotaSource, key: string, user: strin
   } else if (c !== '') {
     bound = value([['client-id', c]]) ?? value([['client-id', null]]);
   }
-  return { bound: bound ?? null, user: u, clientId: c };
+  return { bound: usableBound(bound), user: u, clientId: c };
+}
+
+/**
+ * A quota value as a bound: the quota APIs accept only positive numbers, but a value that is
+ * not a finite number >= 0 (however it got into the log) means no quota rather than a
+ * throttle time that is not a number.
+ */
+function usableBound(value: number | undefined): number | null {
+  return value !== undefined && Number.isFinite(value) && value >= 0 ? value : null;
 }
 
 /** The connection_creation_rate of an IP address: its own entity, else the default IP entity, else none. */
 export function connectionRateForIp(source: QuotaSource, ip: string): number | null {
   const own = source.clientQuotas.get(entityKey([['ip', ip]]))?.values.get(CONNECTION_CREATION_RATE);
-  if (own !== undefined) return own;
-  return source.clientQuotas.get(entityKey([['ip', null]]))?.values.get(CONNECTION_CREATION_RATE) ?? null;
+  if (own !== undefined) return usableBound(own);
+  return usableBound(source.clientQuotas.get(entityKey([['ip', null]]))?.values.get(CONNECTION_CREATION_RATE));
 }
 
 /** Most resolutions cached per quota version; past it the cache starts over. */

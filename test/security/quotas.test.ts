@@ -135,6 +135,21 @@ test('precedence: other users and clients fall to the defaults; keys are separat
   assert.is(resolveClientQuota(clients, P, 'alice', 'any').bound, 10);
 });
 
+test('values that are not finite numbers >= 0 are no quota; zero is a quota that throttles everything', () => {
+  for (const bad of [NaN, Infinity, -1]) {
+    const s = source([[[['client-id', 'c']], { [P]: bad, connection_creation_rate: bad }]]);
+    assert.is(resolveClientQuota(s, P, 'u', 'c').bound, null, String(bad));
+    assert.is(new QuotaResolver(() => s).connectionRate('10.0.0.1'), null);
+  }
+  const zero = source([[[['client-id', 'c']], { [P]: 0 }]]);
+  const manager = new ClientQuotaManager(
+    () => zero,
+    { window: WINDOW, sensorsMax: 10 },
+    () => 0,
+  );
+  assert.is(manager.record(P, 'u', 'c', 1), 10_000);
+});
+
 test('the resolver caches by quota version and knows which keys are in use', () => {
   const s = source([[[['client-id', 'c1']], { [P]: 10 }]]);
   const resolver = new QuotaResolver(() => s, 2);
