@@ -185,13 +185,17 @@ export class KafkaListener {
     this.admitWaiting({ socket, counted: false });
   }
 
-  /** Counts a socket against the broker-wide rate; false when it must wait (it is queued first). */
+  private get listenerName(): string {
+    return this.options.security?.listenerName ?? 'PLAINTEXT';
+  }
+
+  /** Counts a socket against the connection rates; false when it must wait (it is queued first). */
   private admitWaiting(entry: WaitingSocket): boolean {
     const quotas = this.options.connectionQuotas!;
     const exempt = this.options.connectionRateExempt === true;
-    if (!entry.counted && !exempt) {
+    if (!entry.counted) {
       entry.counted = true;
-      const delayMs = quotas.recordBrokerConnection(Date.now());
+      const delayMs = quotas.recordBrokerConnection(Date.now(), this.listenerName, exempt);
       if (delayMs > 0) {
         this.acceptBlockedUntilMs = Date.now() + delayMs;
         this.waiting.unshift(entry);
@@ -202,7 +206,7 @@ export class KafkaListener {
     }
     const socket = entry.socket;
     const ip = normalizePeerAddress(socket.remoteAddress ?? '');
-    const holdMs = quotas.recordIpConnection(ip, Date.now(), !exempt);
+    const holdMs = quotas.recordIpConnection(ip, Date.now(), !exempt, this.listenerName);
     if (holdMs > 0) {
       this.logger.debug('connection throttled: connection_creation_rate of its IP', { remote: ip, holdMs });
       if (this.throttledSockets.size >= this.options.maxConnections) {

@@ -33,7 +33,7 @@ import { parseClusterPrincipals } from '../raft/handshake';
 import type { FollowerAuth } from '../replica/replica-manager';
 import { brokerTopicDefaults, logManagerOptions } from './settings';
 import { authorizerSettingsFrom } from '../security/acl';
-import { ConnectionQuotas } from '../security/connection-quotas';
+import { ConnectionQuotas, listenerConnectionRates } from '../security/connection-quotas';
 import { BOOTSTRAP_SCRAM_USERS_KEY, parseBootstrapScramUsers } from './scram-bootstrap';
 import { controllerClientSecurity, interBrokerClientSecurity, type ClientSecurity } from '../security/client-config';
 
@@ -245,6 +245,11 @@ export async function startBroker(
   // Hashed before anything opens, so that a bad entry stops the start cleanly.
   const bootstrapScramUsers = parseBootstrapScramUsers(config.securityKeys[BOOTSTRAP_SCRAM_USERS_KEY]);
   const listenerSet = brokerListeners(config, options.kafkaListenerSecurity?.securityProtocol);
+  // listener.name.<l>.max.connection.creation.rate, checked before anything opens.
+  const listenerRates = listenerConnectionRates(
+    config.securityKeys,
+    listenerSet.broker.map((l) => l.name),
+  );
   // Every listener's TLS material and SASL settings first, so that a bad one stops the start
   // before any file is touched.
   const tls = listenerSet.broker.map((l) => listenerTls(l, resolvedListenerKeys(config.securityKeys, l.name), logger));
@@ -412,6 +417,7 @@ export async function startBroker(
     Date.now(),
   );
   broker.connectionQuotas = connectionQuotas;
+  for (const [name, rate] of listenerRates) connectionQuotas.setListenerRate(name, rate, Date.now());
   listenerSet.broker.forEach((endpoint, i) => {
     listeners.push(
       new KafkaListener(

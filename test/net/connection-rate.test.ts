@@ -101,6 +101,23 @@ test('an exempt listener is not paused by the broker-wide rate', async () => {
   });
 });
 
+test("a listener's own max.connection.creation.rate pauses it, even the exempt inter-broker listener", async () => {
+  const quotas = new ConnectionQuotas(
+    { window: WINDOW, maxConnectionCreationRate: 2147483647, ipSensorsMax: 10 },
+    () => null,
+    Date.now(),
+  );
+  quotas.setListenerRate('PLAINTEXT', 2, Date.now());
+  await withListener(quotas, true, async (port) => {
+    const times = (await burst(port, 5)) as number[];
+    assert.ok(
+      times.every((t) => t !== null),
+      'all served',
+    );
+    assert.ok(Math.max(...times) >= 900, `the last waited: ${times}`);
+  });
+});
+
 test("a connection over its IP's rate is held unanswered, then closed", async () => {
   const quotas = new ConnectionQuotas(
     { window: WINDOW, maxConnectionCreationRate: 2147483647, ipSensorsMax: 10 },

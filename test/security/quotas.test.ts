@@ -15,7 +15,8 @@ import {
   throttleTimeMs,
   THROTTLE_TIME_MS_MAX,
 } from '../../src/security/quotas';
-import { ConnectionQuotas } from '../../src/security/connection-quotas';
+import { ConnectionQuotas, listenerConnectionRates } from '../../src/security/connection-quotas';
+import { ConfigError } from '../../src/config/config';
 import { ClientQuotaManager, INACTIVE_SENSOR_EXPIRATION_MS } from '../../src/broker/quota-manager';
 
 type Pairs = [string, string | null][];
@@ -295,6 +296,20 @@ test('connection creation rates: per IP held and closed, broker-wide delayed, bo
   );
   assert.not.ok(unlimited.brokerRateLimited);
   for (let i = 0; i < 1000; i++) assert.is(unlimited.recordBrokerConnection(0), 0);
+});
+
+test('listener.name.<listener>.max.connection.creation.rate is read per listener and checked', () => {
+  const keys = {
+    'listener.name.external.max.connection.creation.rate': '5',
+    'listener.name.other.max.connection.creation.rate': '7',
+  };
+  assert.equal([...listenerConnectionRates(keys, ['EXTERNAL', 'INTERNAL'])], [['EXTERNAL', 5]]);
+  for (const bad of ['-1', '1.5', 'lots', '', '99999999999'])
+    assert.throws(
+      () => listenerConnectionRates({ 'listener.name.external.max.connection.creation.rate': bad }, ['EXTERNAL']),
+      (error: Error) => error instanceof ConfigError && error.message.includes('max.connection.creation.rate'),
+      bad,
+    );
 });
 
 test.run();
