@@ -1,60 +1,42 @@
-// ACLs for tests and benchmarks: bindings committed as AccessControlEntry records through a
-// broker's metadata quorum (it must be the active controller, as a single node is), then
-// applied to its image like any other ACL. Short forms for the common bindings.
+// ACLs for tests and benchmarks: bindings created through a broker's metadata quorum (it
+// must be the active controller, as a single node is) or handed to kafkajs's createAcls.
+// Short forms for the common bindings.
 
-import { randomBytes } from 'node:crypto';
 import type { Broker } from '../../src/broker/broker';
-import type { MetadataRecordInput } from '../../protocol/metadata/records';
 import {
   AclBinding,
   AclOperation,
   AclPermission,
   CLUSTER_RESOURCE_NAME,
-  invalidBindingReason,
   PatternType,
   ResourceType,
 } from '../../src/security/acl';
 
-/** The quorum's own decision path: records committed as one controller decision. */
-interface Deciding {
-  decide<T>(make: (controller: unknown) => { records: MetadataRecordInput[]; result: T }, notLeader: T): Promise<T>;
-}
-
-/** A fresh ACL id (a Kafka Uuid string). */
-function aclId(): string {
-  return randomBytes(16).toString('base64url');
-}
-
 /**
- * Commits `bindings` as ACLs and resolves with their ids once this node has applied them.
- * Bindings go in slices, so a thousand fit the metadata log's entry size.
+ * Commits `bindings` as ACLs through the node's controller (CreateAcls as the active
+ * controller decides it) and resolves once this node has applied them. Bindings go in
+ * slices of brook.max.acls.per.request's default.
  */
-export async function addAcls(broker: Broker, bindings: AclBinding[]): Promise<string[]> {
-  for (const binding of bindings) {
-    const reason = invalidBindingReason(binding);
-    if (reason) throw new Error(`bad ACL binding: ${reason}`);
-  }
-  const quorum = broker.quorum as unknown as Deciding;
-  const ids: string[] = [];
-  const SLICE = 200;
+export async function addAcls(broker: Broker, bindings: AclBinding[]): Promise<void> {
+  const SLICE = 1000;
   for (let at = 0; at < bindings.length; at += SLICE) {
-    const records: MetadataRecordInput[] = bindings.slice(at, at + SLICE).map((binding) => {
-      const id = aclId();
-      ids.push(id);
-      return { type: 'AccessControlEntry', data: { id, ...binding } };
-    });
-    const committed = await quorum.decide(() => ({ records, result: true }), false);
-    if (!committed) throw new Error('ACLs not committed: this node is not the active controller');
+    const results = await broker.quorum.createAcls(bindings.slice(at, at + SLICE));
+    const failed = results.find((r) => r.errorCode !== 0);
+    if (failed) throw new Error(`ACLs not created: error ${failed.errorCode} ${failed.errorMessage ?? ''}`);
   }
-  return ids;
 }
 
-/** Removes ACLs by id. */
-export async function removeAcls(broker: Broker, ids: string[]): Promise<void> {
-  const quorum = broker.quorum as unknown as Deciding;
-  const records: MetadataRecordInput[] = ids.map((id) => ({ type: 'RemoveAccessControlEntry', data: { id } }));
-  const committed = await quorum.decide(() => ({ records, result: true }), false);
-  if (!committed) throw new Error('ACL removals not committed: this node is not the active controller');
+/** A binding as kafkajs's admin.createAcls takes it (the same numeric codes as Kafka's). */
+export function kafkajsAcl(b: AclBinding) {
+  return {
+    resourceType: b.resourceType,
+    resourceName: b.resourceName,
+    resourcePatternType: b.patternType,
+    principal: b.principal,
+    host: b.host,
+    operation: b.operation,
+    permissionType: b.permissionType,
+  };
 }
 
 export interface BindingOptions {

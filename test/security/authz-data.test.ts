@@ -5,6 +5,7 @@
 // prefix; a DENY wins over an ALLOW; Metadata lists only what a principal may Describe and
 // auto-creates only with Create; an idempotent producer with Write on a topic but no
 // IdempotentWrite works (KIP-679); a client principal posing as a follower is refused.
+// ACLs are created as admin through kafkajs's createAcls.
 
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
@@ -21,7 +22,8 @@ import { silentLogger } from '../../src/logger';
 import { KafkaConnection } from '../../src/net/kafka-connection';
 import { parseClientSecurity } from '../../src/security/client-config';
 import { RunningBroker, startBroker } from '../../src/server/broker-server';
-import { addAcls, clusterAcl, Op, topicAcl } from '../helpers/acls';
+import { clusterAcl, kafkajsAcl, Op, topicAcl } from '../helpers/acls';
+import type { AclBinding } from '../../src/security/acl';
 import { kcat } from '../helpers/kcat';
 import { freePort } from '../helpers/ports';
 
@@ -60,7 +62,7 @@ test.before(async () => {
   );
   for (const topic of ['a', 'b', 'pre-x', 'prx', 'd-open', 'd-secret', 'hidden'])
     await running.broker.createTopic(topic, 1, 1, {});
-  await addAcls(running.broker, [topicAcl('alice', Op.READ, 'a'), topicAcl('bob', Op.WRITE, 'b')]);
+  await grant([topicAcl('alice', Op.READ, 'a'), topicAcl('bob', Op.WRITE, 'b')]);
 });
 
 test.after(async () => {
@@ -68,6 +70,17 @@ test.after(async () => {
   fs.rmSync(dataDir, { recursive: true, force: true });
   fs.rmSync(`${dataDir}.properties`, { force: true });
 });
+
+/** Creates ACLs as admin (a super user) through kafkajs's createAcls. */
+async function grant(bindings: AclBinding[]): Promise<void> {
+  const admin = kafkaAs('admin').admin();
+  await admin.connect();
+  try {
+    await admin.createAcls({ acl: bindings.map(kafkajsAcl) });
+  } finally {
+    await admin.disconnect();
+  }
+}
 
 function kcatAs(user: User, args: string[], input?: string) {
   return kcat(
@@ -217,7 +230,7 @@ test('Produce and Fetch answer TOPIC_AUTHORIZATION_FAILED, before looking at exi
 });
 
 test('PREFIXED ACLs match by prefix, and a DENY wins over an ALLOW', async () => {
-  await addAcls(running.broker, [
+  await grant([
     topicAcl('alice', Op.READ, 'pre-', { pattern: 'prefixed' }),
     topicAcl('alice', Op.READ, 'd-', { pattern: 'prefixed' }),
     topicAcl('alice', Op.READ, 'd-secret', { deny: true }),
@@ -270,7 +283,7 @@ test('Metadata lists only topics the principal may Describe; a named forbidden t
 });
 
 test('auto-creation through Metadata needs Create on the cluster or the topic', async () => {
-  await addAcls(running.broker, [topicAcl('alice', Op.DESCRIBE, 'auto-', { pattern: 'prefixed' })]);
+  await grant([topicAcl('alice', Op.DESCRIBE, 'auto-', { pattern: 'prefixed' })]);
   const ask = (topic: string) =>
     withConnection('alice', (c) =>
       c.request(ApiKey.Metadata, 9, {
@@ -282,7 +295,7 @@ test('auto-creation through Metadata needs Create on the cluster or the topic', 
   const refused = await ask('auto-one');
   assert.is(refused.topics[0].errorCode, ErrorCode.TOPIC_AUTHORIZATION_FAILED);
   assert.not.ok(running.broker.topics.get('auto-one'), 'created without Create');
-  await addAcls(running.broker, [topicAcl('alice', Op.CREATE, 'auto-', { pattern: 'prefixed' })]);
+  await grant([topicAcl('alice', Op.CREATE, 'auto-', { pattern: 'prefixed' })]);
   const created = await ask('auto-one');
   assert.is(created.topics[0].errorCode, ErrorCode.NONE, JSON.stringify(created.topics[0]));
   assert.ok(running.broker.topics.get('auto-one'));
@@ -380,7 +393,7 @@ test('ListOffsets, OffsetForLeaderEpoch and DescribeTopicPartitions need Describ
     assert.is(cluster.errorCode, ErrorCode.NONE);
     assert.is(cluster.clusterAuthorizedOperations, 0, 'no Describe on the cluster');
   });
-  await addAcls(running.broker, [clusterAcl('alice', Op.DESCRIBE)]);
+  await grant([clusterAcl('alice', Op.DESCRIBE)]);
   const cluster = await withConnection('alice', (c) =>
     c.request(ApiKey.DescribeCluster, 1, { includeClusterAuthorizedOperations: true, endpointType: 1 }),
   );
@@ -397,7 +410,7 @@ test('a client principal cannot fake a follower fetch; ClusterAction, not super.
     assert.is(answer.responses[0].partitions[0].errorCode, ErrorCode.TOPIC_AUTHORIZATION_FAILED);
   }
   assert.is(await fetchError('bob', 'b', 7), ErrorCode.TOPIC_AUTHORIZATION_FAILED);
-  await addAcls(running.broker, [clusterAcl('bob', Op.CLUSTER_ACTION)]);
+  await grant([clusterAcl('bob', Op.CLUSTER_ACTION)]);
   const past = await withConnection('bob', (c) => c.request(ApiKey.Fetch, 12, fetchRequest('b', 7)));
   assert.is(past.errorCode, ErrorCode.NOT_LEADER_OR_FOLLOWER, 'bob passed authorization, then the identity check');
   // OffsetForLeaderEpoch: ClusterAction answers topics bob may not Describe.
