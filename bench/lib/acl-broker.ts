@@ -8,8 +8,14 @@
 import { loadConfig } from '../../src/config/config';
 import { createLogger } from '../../src/logger';
 import { startBroker } from '../../src/server/broker-server';
-import type { AclBinding } from '../../src/security/acl';
-import { addAcls, clusterAcl, Op, topicAcl } from '../../test/helpers/acls';
+import {
+  AclBinding,
+  AclOperation as Op,
+  AclPermission,
+  CLUSTER_RESOURCE_NAME,
+  PatternType,
+  ResourceType,
+} from '../../src/security/acl';
 
 /** The topics the bench produces to: the producer's one ACL is a prefix of their names. */
 export const BENCH_TOPIC_PREFIX = 'bench-authz-';
@@ -21,22 +27,35 @@ export const BENCH_TOPIC_PREFIX = 'bench-authz-';
  * deny, several operations), so each authorization miss walks all of them.
  */
 export function benchAcls(count: number): AclBinding[] {
+  const acl = (
+    user: string,
+    operation: number,
+    resourceType: number,
+    resourceName: string,
+    prefixed = false,
+    deny = false,
+    host = '*',
+  ): AclBinding => ({
+    resourceType,
+    resourceName,
+    patternType: prefixed ? PatternType.PREFIXED : PatternType.LITERAL,
+    principal: `User:${user}`,
+    host,
+    operation,
+    permissionType: deny ? AclPermission.DENY : AclPermission.ALLOW,
+  });
   const acls = [
-    topicAcl('ANONYMOUS', Op.WRITE, BENCH_TOPIC_PREFIX, { pattern: 'prefixed' }),
-    clusterAcl('ANONYMOUS', Op.CREATE),
+    acl('ANONYMOUS', Op.WRITE, ResourceType.TOPIC, BENCH_TOPIC_PREFIX, true),
+    acl('ANONYMOUS', Op.CREATE, ResourceType.CLUSTER, CLUSTER_RESOURCE_NAME),
   ];
   const operations = [Op.READ, Op.WRITE, Op.DESCRIBE, Op.ALL];
   for (let i = 0; acls.length < count; i++) {
-    const user = i % 3 === 0 ? 'ANONYMOUS' : `user-${i % 97}`;
     // ANONYMOUS's other ACLs name other topics only.
-    const topic = `other-${i}`;
-    acls.push(
-      topicAcl(user, operations[i % operations.length], i % 5 === 0 ? `${topic}-` : topic, {
-        pattern: i % 5 === 0 ? 'prefixed' : 'literal',
-        deny: i % 7 === 0,
-        host: i % 11 === 0 ? '10.0.0.1' : '*',
-      }),
-    );
+    const user = i % 3 === 0 ? 'ANONYMOUS' : `user-${i % 97}`;
+    const prefixed = i % 5 === 0;
+    const topic = prefixed ? `other-${i}-` : `other-${i}`;
+    const host = i % 11 === 0 ? '10.0.0.1' : '*';
+    acls.push(acl(user, operations[i % operations.length], ResourceType.TOPIC, topic, prefixed, i % 7 === 0, host));
   }
   return acls;
 }
@@ -55,7 +74,11 @@ async function main(): Promise<void> {
     }),
     logger,
   );
-  if (aclSet.startsWith('bench:')) await addAcls(running.broker, benchAcls(Number(aclSet.slice(6))));
+  if (aclSet.startsWith('bench:')) {
+    const results = await running.broker.quorum.createAcls(benchAcls(Number(aclSet.slice(6))));
+    const failed = results.find((r) => r.errorCode !== 0);
+    if (failed) throw new Error(`ACLs not created: error ${failed.errorCode} ${failed.errorMessage ?? ''}`);
+  }
   const stop = () => {
     running.close().then(
       () => process.exit(0),

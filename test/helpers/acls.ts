@@ -1,8 +1,6 @@
-// ACLs for tests and benchmarks: bindings created through a broker's metadata quorum (it
-// must be the active controller, as a single node is) or handed to kafkajs's createAcls.
-// Short forms for the common bindings.
+// ACL bindings for tests: short forms for the common ones, and the shape kafkajs's
+// admin.createAcls takes.
 
-import type { Broker } from '../../src/broker/broker';
 import {
   AclBinding,
   AclOperation,
@@ -11,20 +9,6 @@ import {
   PatternType,
   ResourceType,
 } from '../../src/security/acl';
-
-/**
- * Commits `bindings` as ACLs through the node's controller (CreateAcls as the active
- * controller decides it) and resolves once this node has applied them. Bindings go in
- * slices of brook.max.acls.per.request's default.
- */
-export async function addAcls(broker: Broker, bindings: AclBinding[]): Promise<void> {
-  const SLICE = 1000;
-  for (let at = 0; at < bindings.length; at += SLICE) {
-    const results = await broker.quorum.createAcls(bindings.slice(at, at + SLICE));
-    const failed = results.find((r) => r.errorCode !== 0);
-    if (failed) throw new Error(`ACLs not created: error ${failed.errorCode} ${failed.errorMessage ?? ''}`);
-  }
-}
 
 /** A binding as kafkajs's admin.createAcls takes it (the same numeric codes as Kafka's). */
 export function kafkajsAcl(b: AclBinding) {
