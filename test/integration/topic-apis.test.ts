@@ -147,9 +147,10 @@ test('Metadata by id: v12+ only; an id makes the request by id alone; unknown id
   ]);
   assert.equal(
     mixed.topics.map((t) => [t.name, t.topicId, t.errorCode]),
+    // Kafka's order: unknown ids first, then the topics described.
     [
-      ['meta-id', id, ErrorCode.NONE],
       [null, unknown, ErrorCode.UNKNOWN_TOPIC_ID],
+      ['meta-id', id, ErrorCode.NONE],
     ],
   );
   for (const version of [10, 11]) {
