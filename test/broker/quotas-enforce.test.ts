@@ -26,6 +26,8 @@ import { renderQuotaMetrics } from '../../src/http/quota-metrics';
 import { freePort } from '../helpers/ports';
 import { rawRequest, API_VERSIONS_V0 } from '../helpers/broker-process';
 import { setClientQuota } from '../helpers/quota-records';
+import { kcat } from '../helpers/kcat';
+import { spawnSync } from 'node:child_process';
 
 const MB = 1_000_000;
 let running: RunningBroker;
@@ -207,6 +209,35 @@ test('a consumer Fetch asks for no more than its consumer_byte_rate allows over 
   const bytes = (fetched.responses[0]?.partitions[0]?.records as Buffer | null)?.length ?? 0;
   assert.is(fetched.throttleTimeMs, 0);
   assert.ok(bytes > 0 && bytes <= 21_000, `${bytes} bytes`);
+});
+
+test('kcat (librdkafka) under a consumer_byte_rate reads everything, at the quota', async () => {
+  if (spawnSync('kcat', ['-V']).error) {
+    console.log('  kcat not installed: skipped');
+    return;
+  }
+  // 200 KB in 10 KB batches (the test above) at 100 KB/s: about two seconds, not at once.
+  await setClientQuota(running.broker, [['client-id', 'kcat-consumer']], 'consumer_byte_rate', 100_000);
+  const started = Date.now();
+  const result = await kcat(running.kafkaPort, [
+    '-C',
+    '-t',
+    'capped',
+    '-o',
+    'beginning',
+    '-e',
+    '-q',
+    '-f',
+    '%S\\n',
+    '-X',
+    'client.id=kcat-consumer',
+  ]);
+  const elapsedMs = Date.now() - started;
+  assert.is(result.code, 0, result.stderr);
+  assert.is(result.stdout.trim().split('\n').length, 20, result.stdout);
+  assert.ok(elapsedMs >= 700, `read in ${elapsedMs} ms`);
+  const sensors = running.broker.quotas.sensors.get('consumer_byte_rate')!;
+  assert.ok(sensors.get('\u0000kcat-consumer')!.throttledTotal > 0, 'throttled on the way');
 });
 
 test('a throttled response carries throttle_time_ms and the connection reads nothing more for that long', async () => {
