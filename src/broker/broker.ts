@@ -548,18 +548,22 @@ export class Broker {
   /**
    * Sends an admin request on to the active controller's broker and returns its answer
    * (CreateTopics, DeleteTopics, CreatePartitions on a node that is not the controller).
+   * `clientId`, the requesting client's, goes with it, so that the controller charges that
+   * client's quotas (controller_mutation_rate), as Kafka's forwarding envelope carries the
+   * client's request header; without one the request goes as this node's own.
    */
   async forwardToController<K extends ApiKey>(
     apiKey: K,
     version: number,
     request: RequestInput<K>,
+    clientId?: string | null,
   ): Promise<Response<K> | null> {
     const endpoint = this.endpointOf(this.quorum.leaderId);
     if (!endpoint || this.quorum.leaderId === this.nodeId) return null;
     const connection = new KafkaConnection({
       host: endpoint.host,
       port: endpoint.port,
-      clientId: `forward-${this.nodeId}`,
+      clientId: clientId ?? `forward-${this.nodeId}`,
       requestTimeoutMs: 30_000,
       connectTimeoutMs: 5000,
       security: this.settings.interBrokerSecurity,

@@ -100,7 +100,12 @@ export const createTopics: ApiHandler<typeof ApiKey.CreateTopics> = {
 async function create(ctx: RequestContext, request: CreateRequest): Promise<CreateResponse> {
   if (!ctx.broker.quorum.isLeader) {
     // Admin writes go to the active controller; its answer is passed back unchanged.
-    const forwarded = (await ctx.broker.forwardToController(ApiKey.CreateTopics, ctx.header.apiVersion, request)) as {
+    const forwarded = (await ctx.broker.forwardToController(
+      ApiKey.CreateTopics,
+      ctx.header.apiVersion,
+      request,
+      ctx.header.clientId,
+    )) as {
       topics: { name: string; errorCode: number }[];
     } | null;
     if (!forwarded) return createTopics.errorResponse(request, ErrorCode.NOT_CONTROLLER, ctx.header.apiVersion);

@@ -127,7 +127,12 @@ export const deleteTopics: ApiHandler<typeof ApiKey.DeleteTopics> = {
 async function remove(ctx: RequestContext, request: DeleteRequest): Promise<DeleteResponse> {
   if (!ctx.broker.quorum.isLeader) {
     // Admin writes go to the active controller; its answer is passed back unchanged.
-    const forwarded = await ctx.broker.forwardToController(ApiKey.DeleteTopics, ctx.header.apiVersion, request);
+    const forwarded = await ctx.broker.forwardToController(
+      ApiKey.DeleteTopics,
+      ctx.header.apiVersion,
+      request,
+      ctx.header.clientId,
+    );
     return (
       (forwarded as DeleteResponse | null) ??
       deleteTopics.errorResponse(request, ErrorCode.NOT_CONTROLLER, ctx.header.apiVersion)

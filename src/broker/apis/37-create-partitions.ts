@@ -51,7 +51,12 @@ export const createPartitions: ApiHandler<typeof ApiKey.CreatePartitions> = {
 async function grow(ctx: RequestContext, request: PartitionsRequest): Promise<PartitionsResponse> {
   if (!ctx.broker.quorum.isLeader) {
     // Admin writes go to the active controller; its answer is passed back unchanged.
-    const forwarded = await ctx.broker.forwardToController(ApiKey.CreatePartitions, ctx.header.apiVersion, request);
+    const forwarded = await ctx.broker.forwardToController(
+      ApiKey.CreatePartitions,
+      ctx.header.apiVersion,
+      request,
+      ctx.header.clientId,
+    );
     return (
       (forwarded as PartitionsResponse | null) ??
       createPartitions.errorResponse(request, ErrorCode.NOT_CONTROLLER, ctx.header.apiVersion)
