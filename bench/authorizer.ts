@@ -6,6 +6,7 @@
 // generator (produce 1 KiB records, acks=1, four partitions per request), rounds in ABBA
 // order; each row reports throughput, p50/p99 and the broker's CPU seconds per MB, then the
 // authorizer/none ratios. Setup (brokers, ACLs, topics, frames) stays outside the timed regions.
+// First, in this process, the cost of one decision with those ACLs, cached and computed.
 // Usage: node dist/bench/authorizer.js [--quick]
 
 import { ChildProcess, spawn } from 'node:child_process';
@@ -16,7 +17,10 @@ import { ApiKey } from '../protocol/api-keys';
 import { ErrorCode } from '../protocol/errors';
 import { encodeRecordBatchSync } from '../protocol/record-batch';
 import { KafkaConnection } from '../src/net/kafka-connection';
-import { BENCH_TOPIC_PREFIX } from './lib/acl-broker';
+import { MetadataImage } from '../src/controller/metadata-image';
+import { AclOperation, Authorizer, ResourceType } from '../src/security/acl';
+import { ANONYMOUS } from '../src/security/principal';
+import { BENCH_TOPIC_PREFIX, benchAcls } from './lib/acl-broker';
 import { environment, writeResult } from './lib/env';
 import { LatencySummary, runProduce } from './lib/load';
 import { cpuSeconds, freePort, sleep } from './lib/process';
@@ -139,6 +143,35 @@ async function checkEnforced(broker: Broker): Promise<void> {
   }
 }
 
+/**
+ * The decision itself, in this process: authorize() of the producer's Write on a bench
+ * topic with the 1,000 ACLs, answered from the cache (the steady state of a producer) and
+ * computed afresh (a new topic or principal, or right after an ACL change).
+ */
+function decisionCost(): { cachedNanoseconds: number; uncachedMicroseconds: number } {
+  const image = new MetadataImage();
+  benchAcls(ACL_COUNT).forEach((binding, i) => {
+    const id = Buffer.alloc(16);
+    id.writeUInt32BE(i + 1, 12);
+    image.apply({ type: 'AccessControlEntry', data: { id: id.toString('base64url'), ...binding } }, i);
+  });
+  const authorizer = new Authorizer(image, { superUsers: new Set(), allowEveryoneIfNoAclFound: false });
+  const topic = `${BENCH_TOPIC_PREFIX}0`;
+  const cachedCalls = quick ? 100_000 : 2_000_000;
+  let allowed = 0;
+  let started = process.hrtime.bigint();
+  for (let i = 0; i < cachedCalls; i++)
+    if (authorizer.authorize(ANONYMOUS, '127.0.0.1', AclOperation.WRITE, ResourceType.TOPIC, topic)) allowed++;
+  const cachedNanoseconds = Number(process.hrtime.bigint() - started) / cachedCalls;
+  const names = Array.from({ length: quick ? 1000 : 20_000 }, (_, i) => `${BENCH_TOPIC_PREFIX}fresh-${i}`);
+  started = process.hrtime.bigint();
+  for (const name of names)
+    if (authorizer.authorize(ANONYMOUS, '127.0.0.1', AclOperation.WRITE, ResourceType.TOPIC, name)) allowed++;
+  const uncachedMicroseconds = Number(process.hrtime.bigint() - started) / 1000 / names.length;
+  if (allowed !== cachedCalls + names.length) throw new Error('the producer was refused by its own ACL');
+  return { cachedNanoseconds, uncachedMicroseconds };
+}
+
 interface Row {
   megabytesPerSecond: number;
   recordsPerSecond: number;
@@ -212,6 +245,12 @@ export async function main(): Promise<Record<string, unknown>> {
       inflightPerConnection: INFLIGHT_PER_CONNECTION,
     },
   };
+  const decision = decisionCost();
+  process.stdout.write(
+    `authorize() with ${ACL_COUNT} ACLs: ${decision.cachedNanoseconds.toFixed(0)} ns cached, ` +
+      `${decision.uncachedMicroseconds.toFixed(1)} us computed\n`,
+  );
+  results.decision = decision;
   const brokers = {
     none: await startBroker('none', {}, 'none'),
     authorizer: await startBroker('authorizer', { 'authorizer.class.name': AUTHORIZER_CLASS }, `bench:${ACL_COUNT}`),
