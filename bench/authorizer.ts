@@ -7,7 +7,8 @@
 // order; each row reports throughput, p50/p99 and the broker's CPU seconds per MB, then the
 // authorizer/none ratios. Setup (brokers, ACLs, topics, frames) stays outside the timed regions.
 // First, in this process, the cost of one decision with those ACLs, cached and computed.
-// Usage: node dist/bench/authorizer.js [--quick]
+// Usage: node dist/bench/authorizer.js [--quick] [--control]  (--control: an A/A run, both
+// brokers without an authorizer, to see how far two equal brokers differ on this machine)
 
 import { ChildProcess, spawn } from 'node:child_process';
 import * as fs from 'node:fs';
@@ -26,6 +27,8 @@ import { LatencySummary, runProduce } from './lib/load';
 import { cpuSeconds, freePort, sleep } from './lib/process';
 
 const quick = process.argv.includes('--quick');
+/** --control: the second broker without an authorizer too (an A/A run: how far two equal brokers differ). */
+const control = process.argv.includes('--control');
 const ROUNDS = quick ? 2 : 4;
 const DURATION_MS = quick ? 300 : 3000;
 const ACL_COUNT = 1000;
@@ -229,6 +232,7 @@ export async function main(): Promise<Record<string, unknown>> {
   const results: Record<string, unknown> = {
     environment: environment(),
     mode: quick ? 'quick' : 'full',
+    control,
     durationMs: DURATION_MS,
     rounds: ROUNDS,
     parameters: {
@@ -253,12 +257,14 @@ export async function main(): Promise<Record<string, unknown>> {
   results.decision = decision;
   const brokers = {
     none: await startBroker('none', {}, 'none'),
-    authorizer: await startBroker('authorizer', { 'authorizer.class.name': AUTHORIZER_CLASS }, `bench:${ACL_COUNT}`),
+    authorizer: control
+      ? await startBroker('authorizer', {}, 'none')
+      : await startBroker('authorizer', { 'authorizer.class.name': AUTHORIZER_CLASS }, `bench:${ACL_COUNT}`),
   };
   try {
     for (const broker of Object.values(brokers))
       for (let round = 0; round < ROUNDS; round++) await createTopic(broker, `${BENCH_TOPIC_PREFIX}${round}`);
-    await checkEnforced(brokers.authorizer);
+    if (!control) await checkEnforced(brokers.authorizer);
     // ABBA: each broker loaded alone while the other idles, so load elsewhere on the
     // machine falls on both alike; each row is the median of its rounds.
     const rounds: Record<'none' | 'authorizer', Row[]> = { none: [], authorizer: [] };
@@ -268,7 +274,8 @@ export async function main(): Promise<Record<string, unknown>> {
     }
     const produced = { none: median(rounds.none), authorizer: median(rounds.authorizer) };
     process.stdout.write(line('produce 1 KiB records acks=1 no authorizer', produced.none));
-    process.stdout.write(line(`produce 1 KiB records acks=1 authorizer with ${ACL_COUNT} ACLs`, produced.authorizer));
+    const second = control ? 'second broker without an authorizer (control)' : `authorizer with ${ACL_COUNT} ACLs`;
+    process.stdout.write(line(`produce 1 KiB records acks=1 ${second}`, produced.authorizer));
     const ratios = {
       produceThroughput: produced.authorizer.megabytesPerSecond / produced.none.megabytesPerSecond,
       produceCpuPerMegabyte:
@@ -276,7 +283,7 @@ export async function main(): Promise<Record<string, unknown>> {
       produceP99: produced.authorizer.latency.p99Ms / produced.none.latency.p99Ms,
     };
     process.stdout.write(
-      `authorizer/none (${ACL_COUNT} ACLs): produce throughput ${ratios.produceThroughput.toFixed(2)}x, ` +
+      `${control ? 'control/none (A/A)' : `authorizer/none (${ACL_COUNT} ACLs)`}: produce throughput ${ratios.produceThroughput.toFixed(2)}x, ` +
         `broker CPU/MB ${ratios.produceCpuPerMegabyte.toFixed(2)}x, p99 ${ratios.produceP99.toFixed(2)}x\n`,
     );
     Object.assign(results, { produce: produced, ratios });
@@ -290,7 +297,7 @@ export async function main(): Promise<Record<string, unknown>> {
 if (require.main === module) {
   main().then(
     (results) => {
-      const file = writeResult(quick ? 'authorizer-quick' : 'authorizer', results);
+      const file = writeResult(`authorizer${control ? '-control' : ''}${quick ? '-quick' : ''}`, results);
       process.stdout.write(`written ${file}\n`);
     },
     (error) => {
