@@ -4,7 +4,7 @@
 // (SSL with required client certificates, no cluster secret: super.users names the nodes'
 // certificates). Certificates come from the shared test CA (helpers/certs.ts), one per node
 // (CN=node<i>,O=Brook) and one for an operator (CN=operator,O=Brook, a cluster principal);
-// SCRAM users "admin" and "alice" (clients, not in super.users) and "broker" are bootstrap
+// SCRAM users "admin", "alice" and "bob" (clients, not in super.users) and "broker" are bootstrap
 // users with random passwords. Also the client settings to reach it: kafkajs, kcat -X
 // arguments, the bundled KafkaConnection, and controller-port connections by certificate.
 
@@ -24,7 +24,7 @@ import { partitionMetadata, PartitionState } from './cluster';
 import { until } from './wait';
 
 export type ScramMechanism = 'SCRAM-SHA-512' | 'SCRAM-SHA-256';
-export type ScramUser = 'admin' | 'alice' | 'broker';
+export type ScramUser = 'admin' | 'alice' | 'bob' | 'broker';
 
 /** The principal of each node's certificate, and of the operator's. */
 export const nodePrincipal = (id: number) => `CN=node${id},O=Brook`;
@@ -72,6 +72,7 @@ export class SecureCluster {
   readonly passwords: Record<ScramUser, string> = {
     admin: randomBytes(18).toString('base64url'),
     alice: randomBytes(18).toString('base64url'),
+    bob: randomBytes(18).toString('base64url'),
     broker: randomBytes(18).toString('base64url'),
   };
   /** The test CA's certificate (PEM text) and its file. */
@@ -127,7 +128,7 @@ export class SecureCluster {
   /** Node `id`'s settings: the three listeners, their TLS and SASL, the bootstrap users. */
   nodeConfig(id: number): Record<string, string> {
     const jaas = `org.apache.kafka.common.security.scram.ScramLoginModule required username="broker" password="${this.passwords.broker}";`;
-    const users = (['admin', 'alice', 'broker'] as const)
+    const users = (['admin', 'alice', 'bob', 'broker'] as const)
       .flatMap((user) =>
         (['SCRAM-SHA-512', 'SCRAM-SHA-256'] as const).map(
           (mechanism) => `${mechanism}=[name=${user},password=${this.passwords[user]}]`,
@@ -155,8 +156,8 @@ export class SecureCluster {
       'listener.name.controller.ssl.keystore.location': this.keystores.get(id)!,
       'listener.name.controller.ssl.truststore.location': this.caFile,
       'listener.name.controller.ssl.client.auth': 'required',
-      // The nodes (by certificate), the operator, and the inter-broker SCRAM user; admin and
-      // alice are ordinary clients.
+      // The nodes (by certificate), the operator, and the inter-broker SCRAM user; admin,
+      // alice and bob are ordinary clients.
       'super.users': [
         ...this.ids.map((n) => `User:${nodePrincipal(n)}`),
         `User:${OPERATOR_PRINCIPAL}`,
