@@ -6,8 +6,8 @@
 // on "b.". Judged with kafkajs, kcat and raw frames: each tenant produces, consumes and runs a
 // consumer group on its own topics; neither sees the other's topics in Metadata, nor reads,
 // writes, deletes or creates them, nor joins, describes or reads the offsets of the other's
-// groups (Kafka's error codes); neither deletes __consumer_offsets or alters its configs; the
-// admin does all of it. A producer_byte_rate quota set on alice (AlterClientQuotas through
+// groups (Kafka's error codes); neither deletes, writes or reconfigures __consumer_offsets
+// (nor may a super user); the admin does all the rest. A producer_byte_rate quota set on alice (AlterClientQuotas through
 // `brook quotas alter`) holds her producer near its rate and names a throttle time (KIP-219)
 // while bob's is not held. ACLs and quotas survive stopping the active controller and a
 // restart of the whole cluster from its data directories.
@@ -669,7 +669,7 @@ test("[authz-admin] a tenant can neither join, describe nor read the offsets of 
   assert.match(joined.stderr, /group authorization failed|GROUP_AUTHORIZATION_FAILED/i, `kcat -G: ${joined.stderr}`);
 });
 
-test('[authz-admin] a tenant can neither delete __consumer_offsets nor alter its configs', async () => {
+test('[authz-admin] a tenant can neither delete __consumer_offsets nor alter its configs (nor can a super user)', async () => {
   for (const tenant of TENANTS) {
     await withConnection(tenant, async (connection) => {
       const deleted = await connection.request(ApiKey.DeleteTopics, 5, {
@@ -719,6 +719,35 @@ test('[authz-admin] a tenant can neither delete __consumer_offsets nor alter its
       ),
     );
   }
+  // Not even a super user deletes the offsets topic, alters its configs or writes to it.
+  await withConnection('admin', async (connection) => {
+    const deleted = await connection.request(ApiKey.DeleteTopics, 5, {
+      topicNames: ['__consumer_offsets'],
+      timeoutMs: 5000,
+    });
+    assertCode(deleted.responses[0].errorCode, ErrorCode.INVALID_REQUEST, 'admin: DeleteTopics __consumer_offsets');
+    const altered = await connection.request(ApiKey.IncrementalAlterConfigs, 1, {
+      resources: [
+        {
+          resourceType: 2,
+          resourceName: '__consumer_offsets',
+          configs: [{ name: 'retention.ms', configOperation: 0, value: '1000' }],
+        },
+      ],
+      validateOnly: false,
+    });
+    assertCode(
+      altered.responses[0].errorCode,
+      ErrorCode.POLICY_VIOLATION,
+      'admin: IncrementalAlterConfigs __consumer_offsets',
+    );
+    const written = await rawProduce(connection, '__consumer_offsets', ['forged']);
+    assertCode(written.errorCode, ErrorCode.INVALID_TOPIC_EXCEPTION, 'admin: Produce to __consumer_offsets');
+  });
+  await withConnection('alice', async (connection) => {
+    const written = await rawProduce(connection, '__consumer_offsets', ['forged']);
+    assertCode(written.errorCode, ErrorCode.TOPIC_AUTHORIZATION_FAILED, 'alice: Produce to __consumer_offsets');
+  });
   // The internal topic is still there and keeps its retention.
   const configs = await withAdmin('admin', (admin) =>
     admin.describeConfigs({
