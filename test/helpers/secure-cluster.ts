@@ -37,6 +37,8 @@ export interface SecureClusterOptions {
   config?: Record<string, string>;
   /** Default 40000. */
   readyTimeoutMs?: number;
+  /** Serve each node's HTTP listener on a free port (BrokerProcess.httpPort); off by default. */
+  http?: boolean;
 }
 
 /** Whether a TLS connection to `port` answers ApiVersions (SASL listeners answer it before authentication). */
@@ -176,6 +178,7 @@ export class SecureCluster {
       controllerPort: this.controllerPorts.get(id)!,
       clusterSecret: false,
       awaitKafka: false,
+      http: this.options.http ?? false,
       config: this.nodeConfig(id),
       extraArgs: ['--node-id', String(id), '--voters', this.voters],
     });

@@ -7,7 +7,7 @@
 // consumer group on its own topics; neither sees the other's topics in Metadata, nor reads,
 // writes, deletes or creates them, nor joins, describes or reads the offsets of the other's
 // groups (Kafka's error codes); neither deletes, writes or reconfigures __consumer_offsets
-// (nor may a super user); the admin does all the rest. A producer_byte_rate quota set on alice (AlterClientQuotas through
+// (nor may a super user); the admin does all the rest. The HTTP API makes the same checks. A producer_byte_rate quota set on alice (AlterClientQuotas through
 // `brook quotas alter`) holds her producer near its rate and names a throttle time (KIP-219)
 // while bob's is not held. ACLs and quotas survive stopping the active controller and a
 // restart of the whole cluster from its data directories.
@@ -16,7 +16,7 @@
 // what is missing: [acls] the ACL APIs, [authz-data] the checks on Produce, Fetch, Metadata
 // and ListOffsets, [authz-admin] the checks on group and admin APIs and internal topics,
 // [quota-store] AlterClientQuotas / DescribeClientQuotas, [quota-enforce] throttling,
-// [cluster] what needs none of them.
+// [http-authz] the same checks on the HTTP API, [cluster] what needs none of them.
 
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
@@ -68,6 +68,7 @@ let adminProperties: string;
 test.before(async () => {
   cluster = await SecureCluster.create({
     size: 3,
+    http: true,
     config: {
       'authorizer.class.name': STANDARD_AUTHORIZER,
       'allow.everyone.if.no.acl.found': 'false',
@@ -811,6 +812,62 @@ test('[cluster] the admin (a super user) reads, writes, describes and deletes ac
     assert.is(read.code, 0, read.stderr);
     assert.match(read.stdout, 'admin-alice');
   }
+});
+
+/** An HTTP request to node `id`'s HTTP API with HTTP Basic as `user`: status and parsed body. */
+async function http(user: ScramUser, method: string, url: string, id = cluster.aliveIds()[0]) {
+  const port = cluster.node(id).httpPort;
+  assert.ok(port, `node ${id} serves HTTP`);
+  const answer = await fetch(`http://127.0.0.1:${port}${url}`, {
+    method,
+    headers: { authorization: `Basic ${Buffer.from(`${user}:${cluster.passwords[user]}`).toString('base64')}` },
+    signal: AbortSignal.timeout(15000),
+  });
+  const text = await answer.text();
+  let json: any = null;
+  try {
+    json = JSON.parse(text);
+  } catch {
+    // Not JSON: the text tells.
+  }
+  return { status: answer.status, json, text };
+}
+
+test("[http-authz] over the HTTP API (SCRAM users by HTTP Basic) a tenant sees only its own topics and is refused the other's topic and group", async () => {
+  for (const tenant of TENANTS) {
+    const listed = await http(tenant, 'GET', '/api/v1/topics');
+    assert.is(listed.status, 200, listed.text);
+    const names: string[] = listed.json.topics.map((t: { name: string }) => t.name);
+    assert.ok(names.includes(topicOf(tenant)), `${tenant} lists ${topicOf(tenant)} over HTTP: ${names}`);
+    assert.equal(
+      names.filter((name) => !name.startsWith(PREFIX[tenant])),
+      [],
+      `${tenant} lists only topics prefixed ${PREFIX[tenant]} over HTTP`,
+    );
+    const other = topicOf(OTHER[tenant]);
+    for (const [method, url, code] of [
+      ['GET', `/api/v1/topics/${other}`, 'TOPIC_AUTHORIZATION_FAILED'],
+      ['DELETE', `/api/v1/topics/${other}`, 'TOPIC_AUTHORIZATION_FAILED'],
+      ['GET', `/api/v1/topics/${other}/partitions/0/records`, 'TOPIC_AUTHORIZATION_FAILED'],
+      ['GET', `/api/v1/groups/${groupOf(OTHER[tenant])}`, 'GROUP_AUTHORIZATION_FAILED'],
+      ['GET', '/api/v1/quorum', 'CLUSTER_AUTHORIZATION_FAILED'],
+    ] as const) {
+      const refused = await http(tenant, method, url);
+      assert.is(refused.status, 403, `${tenant}: ${method} ${url}: ${refused.text}`);
+      assert.is(refused.json?.error?.code, code, `${tenant}: ${method} ${url}`);
+    }
+    const own = await http(tenant, 'GET', `/api/v1/groups/${groupOf(tenant)}`);
+    assert.is(own.status, 200, `${tenant} describes her own group over HTTP: ${own.text}`);
+    const whoami = await http(tenant, 'GET', '/api/v1/whoami');
+    assert.is(whoami.json?.authorizerEnabled, true, whoami.text);
+    assert.is(whoami.json?.superUser, false, whoami.text);
+  }
+  const all = await http('admin', 'GET', '/api/v1/topics');
+  assert.is(all.status, 200, all.text);
+  const names: string[] = all.json.topics.map((t: { name: string }) => t.name);
+  for (const tenant of TENANTS) assert.ok(names.includes(topicOf(tenant)), `admin lists ${topicOf(tenant)} over HTTP`);
+  const described = await http('admin', 'GET', `/api/v1/topics/${topicOf('bob')}`);
+  assert.is(described.status, 200, described.text);
 });
 
 test('[quota-store] `brook quotas alter` sets producer_byte_rate on user alice (AlterClientQuotas); `brook quotas describe` shows it', async () => {
