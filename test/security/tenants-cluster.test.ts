@@ -448,6 +448,15 @@ test('[cluster] each tenant creates its topic, produces and consumes it (kafkajs
         const read = await kcatRead(tenant, topic);
         assert.is(read.code, 0, `kcat -C as ${tenant}: ${read.stderr}`);
         assert.is(read.stdout.trim().split('\n').length, RECORDS_PER_TENANT, `kcat reads ${tenant}'s records`);
+        // A librdkafka group consumer in a group of the tenant's prefix.
+        const grouped = await kcatAs(
+          tenant,
+          ['-G', `${PREFIX[tenant]}kcat`, topic, '-o', 'beginning', '-e', '-q', '-f', '%s\n'],
+          undefined,
+          25000,
+        );
+        assert.is(grouped.code, 0, `kcat -G as ${tenant}: ${grouped.stderr}`);
+        assert.is(grouped.stdout.trim().split('\n').length, RECORDS_PER_TENANT, `kcat -G reads ${tenant}'s records`);
       } else {
         console.log('kcat not installed: the kcat produce and read are skipped');
         const producer2 = kafka(tenant, `tenants-producer2-${tenant}`).producer();
