@@ -3,14 +3,15 @@
 // mutual-TLS controller listener) and Kafka's StandardAuthorizer: super.users are the nodes,
 // the inter-broker user and User:admin. The admin grants, with kafkajs's createAcls, tenant a
 // (User:alice) everything on topics and groups prefixed "a." and tenant b (User:bob) the same
-// on "b.". Judged with kafkajs, kcat and raw frames: each tenant produces, consumes and runs a
-// consumer group on its own topics; neither sees the other's topics in Metadata, nor reads,
-// writes, deletes or creates them, nor joins, describes or reads the offsets of the other's
-// groups (Kafka's error codes); neither deletes, writes or reconfigures __consumer_offsets
-// (nor may a super user); the admin does all the rest. The HTTP API makes the same checks. A producer_byte_rate quota set on alice (AlterClientQuotas through
-// `brook quotas alter`) holds her producer near its rate and names a throttle time (KIP-219)
-// while bob's is not held. ACLs and quotas survive stopping the active controller and a
-// restart of the whole cluster from its data directories.
+// on "b.". Judged with kafkajs, kcat and raw frames: each tenant produces, consumes and runs
+// consumer groups (kafkajs and librdkafka) on its own topics; neither sees the other's topics
+// in Metadata, nor reads, writes, deletes or creates them, nor joins, describes or reads the
+// offsets of the other's groups (Kafka's error codes); neither deletes, writes or
+// reconfigures __consumer_offsets (nor may a super user); the admin does all the rest. The
+// HTTP API makes the same checks. A producer_byte_rate quota set on alice (AlterClientQuotas
+// through `brook quotas alter`) holds her producer near its rate and names a throttle time
+// (KIP-219) while bob's is not held. ACLs and quotas survive stopping the active controller
+// and a restart of the whole cluster from its data directories.
 //
 // Each test's name starts with the feature it judges in brackets, so a failing test names
 // what is missing: [acls] the ACL APIs, [authz-data] the checks on Produce, Fetch, Metadata
@@ -233,7 +234,7 @@ function tenantAcls(tenant: Tenant) {
   }));
 }
 
-/** Every ACL the cluster reports (DescribeAcls, ANY filter, as admin) as "principal TYPE name PATTERN OP PERMISSION" lines. */
+/** Every ACL the cluster reports to kafkajs's describeAcls (ANY filter, as admin), as aclLines. */
 async function describedAcls(): Promise<string[]> {
   const described = await withAdmin('admin', (admin) =>
     admin.describeAcls({
@@ -243,28 +244,79 @@ async function describedAcls(): Promise<string[]> {
       permissionType: AclPermissionTypes.ANY,
     }),
   );
-  const name = (names: object, code: number) =>
-    Object.entries(names).find(([, value]) => value === code)?.[0] ?? String(code);
+  return aclLines(described.resources.map((r) => ({ ...r, patternType: r.resourcePatternType })));
+}
+
+/** Node `id`'s own answer to DescribeAcls (raw v3, ANY filter, as admin), as aclLines. */
+function describedAclsOn(id: number): Promise<string[]> {
+  return withConnection(
+    'admin',
+    async (connection) => {
+      const answer = await connection.request(ApiKey.DescribeAcls, 3, {
+        resourceTypeFilter: AclResourceTypes.ANY,
+        resourceNameFilter: null,
+        patternTypeFilter: ResourcePatternTypes.ANY,
+        principalFilter: null,
+        hostFilter: null,
+        operation: AclOperationTypes.ANY,
+        permissionType: AclPermissionTypes.ANY,
+      });
+      if (answer.errorCode !== ErrorCode.NONE)
+        throw new Error(`node ${id}: DescribeAcls ${errorName(answer.errorCode)}`);
+      return aclLines(answer.resources);
+    },
+    id,
+  );
+}
+
+/** Kafka's name of a code in one of kafkajs's ACL enums (plain objects, without reverse names). */
+const nameIn = (names: object, code: number) =>
+  Object.entries(names).find(([, value]) => value === code)?.[0] ?? String(code);
+
+/** DescribeAcls resources as sorted "principal TYPE name PATTERN OPERATION PERMISSION" lines. */
+function aclLines(
+  resources: {
+    resourceType: number;
+    resourceName: string;
+    patternType: number;
+    acls: { principal: string; operation: number; permissionType: number }[];
+  }[],
+): string[] {
   const lines: string[] = [];
-  for (const resource of described.resources)
+  for (const resource of resources)
     for (const acl of resource.acls)
       lines.push(
         [
           acl.principal,
-          name(AclResourceTypes, resource.resourceType),
+          nameIn(AclResourceTypes, resource.resourceType),
           resource.resourceName,
-          name(ResourcePatternTypes, resource.resourcePatternType),
-          name(AclOperationTypes, acl.operation),
-          name(AclPermissionTypes, acl.permissionType),
+          nameIn(ResourcePatternTypes, resource.patternType),
+          nameIn(AclOperationTypes, acl.operation),
+          nameIn(AclPermissionTypes, acl.permissionType),
         ].join(' '),
       );
   return lines.sort();
 }
 
-/** For a wait on a request: a transient error means "not yet"; SECURITY_DISABLED (no ACL APIs) fails at once. */
-function notYet(error: unknown): null {
-  if (errorTypes(error).includes('SECURITY_DISABLED')) throw error;
-  return null;
+/** Waits until every running node's DescribeAcls lists exactly `expected` (a transient error means "not yet"). */
+async function everyNodeLists(expected: string[], when: string): Promise<void> {
+  const seen = new Map<number, string[] | string>();
+  await until(
+    async () => {
+      for (const id of cluster.aliveIds()) {
+        const lines = await describedAclsOn(id).catch((error: Error) => error.message);
+        seen.set(id, lines);
+        if (typeof lines === 'string' && lines.includes('SECURITY_DISABLED')) throw new Error(lines);
+        if (JSON.stringify(lines) !== JSON.stringify(expected)) return false;
+      }
+      return true;
+    },
+    {
+      what: () =>
+        `every node's DescribeAcls ${when} to list ${JSON.stringify(expected)}; seen ${JSON.stringify([...seen])}`,
+      timeoutMs: 15000,
+    },
+  );
 }
 
 const expectedTenantAcls = () =>
@@ -400,13 +452,9 @@ test("[acls] the admin creates the tenants' PREFIXED ACLs with kafkajs createAcl
       throw error;
     }
   });
-  // Every node answers from its own metadata image: all of them must know the bindings.
-  await until(async () => JSON.stringify(await describedAcls()) === JSON.stringify(expectedTenantAcls()), {
-    what: 'DescribeAcls to list the four tenant bindings',
-    timeoutMs: 10000,
-  }).catch(async (error: Error) => {
-    assert.equal(await describedAcls(), expectedTenantAcls(), error.message);
-  });
+  // Each node answers DescribeAcls from its own metadata image: every one must know them.
+  await everyNodeLists(expectedTenantAcls(), 'after CreateAcls');
+  assert.equal(await describedAcls(), expectedTenantAcls(), 'kafkajs describeAcls lists the four tenant bindings');
   const listed = await brookAsAdmin(['acls', 'list']);
   assert.is(listed.code, 0, `brook acls list: ${listed.stderr}`);
   for (const tenant of TENANTS) {
@@ -999,14 +1047,8 @@ test("[quota-enforce] alice's producer is held near her producer_byte_rate and t
 
 /** What must hold after every failure: the bindings, the isolation, alice's quota, the tenants' data. */
 async function stateHolds(when: string, extraAcls: string[]): Promise<void> {
-  await until(
-    async () =>
-      JSON.stringify(await describedAcls().catch(notYet)) ===
-      JSON.stringify([...expectedTenantAcls(), ...extraAcls].sort()),
-    { what: `DescribeAcls ${when} to list the tenant bindings`, timeoutMs: 15000 },
-  ).catch(async (error: Error) => {
-    assert.equal(await describedAcls(), [...expectedTenantAcls(), ...extraAcls].sort(), error.message);
-  });
+  await everyNodeLists([...expectedTenantAcls(), ...extraAcls].sort(), when);
+  assert.equal(await describedAcls(), [...expectedTenantAcls(), ...extraAcls].sort(), `kafkajs describeAcls ${when}`);
   for (const id of cluster.aliveIds()) {
     assertCode(
       await metadataError('alice', topicOf('bob'), id),
