@@ -19,6 +19,7 @@ import { SaslHandshake } from './17-sasl-handshake';
 import { ApiVersions } from './18-api-versions';
 import { CreateTopics } from './19-create-topics';
 import { DeleteTopics } from './20-delete-topics';
+import { DeleteRecords } from './21-delete-records';
 import { InitProducerId } from './22-init-producer-id';
 import { DescribeAcls } from './29-describe-acls';
 import { CreateAcls } from './30-create-acls';
@@ -71,6 +72,7 @@ const schemas = [
   ApiVersions,
   CreateTopics,
   DeleteTopics,
+  DeleteRecords,
   InitProducerId,
   DescribeAcls,
   CreateAcls,

@@ -1,5 +1,5 @@
-// `brook topics create|list|describe|delete|alter-config`: topics from the command line,
-// in the manner of kafka-topics.sh and rpk. Tables by default, --json for scripts. Exit
+// `brook topics create|list|describe|delete|alter-config|delete-records`: topics from the
+// command line, in the manner of kafka-topics.sh, kafka-delete-records.sh and rpk. Tables by default, --json for scripts. Exit
 // codes: 0 done, 1 broker or Kafka error, 2 bad usage.
 
 import { errorInfo, ErrorCode } from '../../protocol/errors';
@@ -9,6 +9,8 @@ import { parseArgs, UsageError } from './args';
 import { CliClient, cliError, CliError, connectBootstrap, table } from './admin-client';
 import { ApiKey } from '../../protocol/api-keys';
 import { clientSecurity, CONNECTION_FLAGS, CONNECTION_HELP } from './connection-flags';
+import * as fs from 'node:fs';
+import type { RecordsToDelete } from '../client/admin';
 
 export const TOPICS_HELP = `Usage:
   brook topics create <topic> [--partitions N] [--replication-factor N] [--config k=v ...] [--bootstrap HOST:PORT] [--json]
@@ -16,6 +18,8 @@ export const TOPICS_HELP = `Usage:
   brook topics describe <topic> [--all-configs] [--bootstrap HOST:PORT] [--json]
   brook topics delete <topic> [--bootstrap HOST:PORT] [--json]
   brook topics alter-config <topic> [--set k=v ...] [--delete k ...] [--bootstrap HOST:PORT] [--json]
+  brook topics delete-records --topic T --partition P --offset O [--timeout-ms N] [--bootstrap HOST:PORT] [--json]
+  brook topics delete-records --offset-json-file FILE [--timeout-ms N] [--bootstrap HOST:PORT] [--json]
 
 create leaves out --partitions and --replication-factor to take the broker's defaults
 (num.partitions, default.replication.factor); --config may be repeated. list hides
@@ -24,7 +28,11 @@ partition's leader, replicas, in-sync replicas, offline replicas and log start a
 offsets (asked of the partition's leader), then the topic configs that differ from
 Kafka's defaults (all of them with --all-configs). alter-config sets (--set k=v) or resets
 to the default (--delete k) topic configs with IncrementalAlterConfigs; every broker applies
-them to its open logs. --bootstrap defaults to 127.0.0.1:9092.
+them to its open logs. delete-records deletes a partition's records below --offset (-1: below
+the high watermark) with DeleteRecords: its log start offset moves there, on every replica,
+and consumers start there; it prints each partition's new low watermark. The JSON file is
+kafka-delete-records.sh's: {"partitions": [{"topic": "t", "partition": 0, "offset": 5}],
+"version": 1}. --bootstrap defaults to 127.0.0.1:9092.
 
 ${CONNECTION_HELP}`;
 
@@ -408,6 +416,94 @@ async function alterConfig(argv: string[]): Promise<number> {
   });
 }
 
+/** At most this many partitions in one delete-records run (the broker's brook.max.partitions.per.request default). */
+const DELETE_RECORDS_PARTITIONS_MAX = 10_000;
+/** An offset JSON file larger than this is refused before it is read. */
+const OFFSET_JSON_FILE_BYTES_MAX = 4 * 1024 * 1024;
+
+/** A non-negative integer flag (or -1 where `allowMinusOne`), up to 2^53 - 1. */
+function parseInteger(flag: string, value: string | undefined, allowMinusOne = false): number {
+  if (value === undefined) throw new UsageError(`delete-records needs --${flag}`);
+  const n = Number(value);
+  if (!/^-?\d+$/.test(value) || !Number.isSafeInteger(n) || (n < 0 && !(allowMinusOne && n === -1)))
+    throw new UsageError(`--${flag}: expected a non-negative integer${allowMinusOne ? ' or -1' : ''}, got "${value}"`);
+  return n;
+}
+
+/** kafka-delete-records.sh's --offset-json-file: {"partitions":[{"topic","partition","offset"}],"version":1}. */
+function readOffsetJsonFile(file: string): RecordsToDelete[] {
+  let text: string;
+  try {
+    if (fs.statSync(file).size > OFFSET_JSON_FILE_BYTES_MAX)
+      throw new UsageError(`--offset-json-file: ${file} is larger than ${OFFSET_JSON_FILE_BYTES_MAX} bytes`);
+    text = fs.readFileSync(file, 'utf8');
+  } catch (error) {
+    if (error instanceof UsageError) throw error;
+    throw new UsageError(`--offset-json-file: cannot read ${file}: ${(error as Error).message}`);
+  }
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(text);
+  } catch (error) {
+    throw new UsageError(`--offset-json-file: ${file} is not JSON: ${(error as Error).message}`);
+  }
+  const partitions = (parsed as { partitions?: unknown } | null)?.partitions;
+  if (!Array.isArray(partitions) || partitions.length === 0)
+    throw new UsageError(`--offset-json-file: ${file} needs a non-empty "partitions" list`);
+  if (partitions.length > DELETE_RECORDS_PARTITIONS_MAX)
+    throw new UsageError(`--offset-json-file: more than ${DELETE_RECORDS_PARTITIONS_MAX} partitions`);
+  return partitions.map((entry: unknown, i) => {
+    const { topic, partition, offset } = (entry ?? {}) as Record<string, unknown>;
+    const valid =
+      typeof topic === 'string' &&
+      topic !== '' &&
+      Number.isSafeInteger(partition) &&
+      (partition as number) >= 0 &&
+      Number.isSafeInteger(offset) &&
+      (offset as number) >= -1;
+    if (!valid)
+      throw new UsageError(
+        `--offset-json-file: partitions[${i}] needs "topic" (a name), "partition" (>= 0) and "offset" (>= -1)`,
+      );
+    return { topic: topic as string, partition: partition as number, offset: offset as number };
+  });
+}
+
+async function deleteRecordsVerb(argv: string[]): Promise<number> {
+  const { positionals, flags } = parseOptions(
+    argv,
+    ['topic', 'partition', 'offset', 'offset-json-file', 'timeout-ms'],
+    [],
+  );
+  if (positionals.length > 0) throw new UsageError(`unexpected argument "${positionals[0]}"`);
+  let wanted: RecordsToDelete[];
+  if (flags['offset-json-file'] !== undefined) {
+    if (flags.topic !== undefined || flags.partition !== undefined || flags.offset !== undefined)
+      throw new UsageError('delete-records takes --offset-json-file or --topic/--partition/--offset, not both');
+    wanted = readOffsetJsonFile(flags['offset-json-file']);
+  } else {
+    if (flags.topic === undefined || flags.topic === '') throw new UsageError('delete-records needs --topic');
+    wanted = [
+      {
+        topic: flags.topic,
+        partition: parseInteger('partition', flags.partition),
+        offset: parseInteger('offset', flags.offset, true),
+      },
+    ];
+  }
+  const timeoutMs =
+    flags['timeout-ms'] === undefined ? 30_000 : Math.min(parseInteger('timeout-ms', flags['timeout-ms']), 2 ** 31 - 1);
+  return withBroker(flags.bootstrap ?? DEFAULT_BOOTSTRAP, flags, async (connection) => {
+    const results = await connection.admin.deleteRecords(wanted, { timeoutMs });
+    const text = table(
+      ['TOPIC', 'PARTITION', 'LOW WATERMARK', 'ERROR'],
+      results.map((r) => [r.topic, r.partition, r.error === null ? r.lowWatermark : '-', r.error ?? '']),
+    );
+    print(flags.json === 'true', results, text);
+    return results.every((r) => r.errorCode === ErrorCode.NONE) ? 0 : 1;
+  });
+}
+
 export async function topicsCommand(argv: string[]): Promise<number> {
   const [verb, ...rest] = argv;
   if (verb === undefined) {
@@ -427,9 +523,13 @@ export async function topicsCommand(argv: string[]): Promise<number> {
       return describe(rest);
     case 'delete':
       return remove(rest);
+    case 'delete-records':
+      return deleteRecordsVerb(rest);
     case 'alter-config':
       return alterConfig(rest);
     default:
-      throw new UsageError(`unknown topics verb "${verb}" (create, list, describe, delete, alter-config)`);
+      throw new UsageError(
+        `unknown topics verb "${verb}" (create, list, describe, delete, alter-config, delete-records)`,
+      );
   }
 }

@@ -1,5 +1,5 @@
 // The bundled admin client: topics (create, delete, describe with offsets and configs,
-// alter configs, add partitions), consumer groups (list across brokers, describe, reset
+// alter configs, add partitions, delete records below an offset), consumer groups (list across brokers, describe, reset
 // offsets of an empty group, delete), the cluster (brokers, controller, cluster id) and SCRAM
 // users (describe; set and delete, the password salted and hashed here so that it never
 // travels) and ACLs (create, describe, delete). Writes go
@@ -8,7 +8,7 @@
 // again while the answer is NOT_CONTROLLER (the controller moved), as Kafka's admin client
 // does; Kafka errors become KafkaError with the error's name and the broker's message.
 
-import { ErrorCode } from '../../protocol/errors';
+import { ErrorCode, errorInfo } from '../../protocol/errors';
 import { isInternalTopic } from '../../protocol/topic-names';
 import { ClientOptions, Cluster, KafkaError, PartitionMetadata } from './cluster';
 import { decodeAssignmentBytes } from '../../protocol/consumer-protocol';
@@ -78,6 +78,26 @@ export interface ClientQuotaAlteration {
   entity: ClientQuotaEntity;
   ops: { key: string; value: number | null }[];
 }
+
+/** One partition whose records below `offset` are to be deleted (-1: below the high watermark). */
+export interface RecordsToDelete {
+  topic: string;
+  partition: number;
+  offset: number;
+}
+
+/** What DeleteRecords did to a partition: its low watermark (the new log start) or the error. */
+export interface DeletedRecords {
+  topic: string;
+  partition: number;
+  errorCode: number;
+  /** The error's name, null when there is none. */
+  error: string | null;
+  lowWatermark: number;
+}
+
+/** DeleteRecords' default wait for every replica to take the new start (Kafka's admin default). */
+const DELETE_RECORDS_TIMEOUT_MS = 30_000;
 
 const QUOTA_MATCH_TYPES = { exact: 0, default: 1, specified: 2 } as const;
 
@@ -237,6 +257,72 @@ export class Admin {
     const unreachable = listed.find((l) => l.cause !== undefined);
     if (unreachable) throw unreachable.cause;
     return new Map(listed.filter((l) => l.errorCode === ErrorCode.NONE).map((l) => [l.partition, l.offset]));
+  }
+
+  /**
+   * Deletes the records below each offset (DeleteRecords, sent to each partition's leader;
+   * a partition whose leader moved is sent once more after a metadata refresh). Resolves with
+   * every partition's low watermark or error; rejects only when a leader cannot be reached.
+   */
+  async deleteRecords(wanted: RecordsToDelete[], options: { timeoutMs?: number } = {}): Promise<DeletedRecords[]> {
+    const results: DeletedRecords[] = wanted.map((w) => ({
+      topic: w.topic,
+      partition: w.partition,
+      errorCode: ErrorCode.LEADER_NOT_AVAILABLE,
+      error: 'LEADER_NOT_AVAILABLE',
+      lowWatermark: -1,
+    }));
+    const retriable = new Set<number>([
+      ErrorCode.NOT_LEADER_OR_FOLLOWER,
+      ErrorCode.LEADER_NOT_AVAILABLE,
+      ErrorCode.UNKNOWN_TOPIC_OR_PARTITION,
+    ]);
+    let pending = wanted.map((_, i) => i);
+    for (let attempt = 0; attempt < 2 && pending.length > 0; attempt++) {
+      const topics = await this.cluster.refreshMetadata([...new Set(pending.map((i) => wanted[i].topic))]);
+      const byLeader = new Map<number, number[]>();
+      for (const i of pending) {
+        const topic = topics.find((t) => t.name === wanted[i].topic);
+        const partition = topic?.partitions.find((p) => p.partition === wanted[i].partition);
+        const missing = !topic
+          ? ErrorCode.UNKNOWN_TOPIC_OR_PARTITION
+          : topic.errorCode !== ErrorCode.NONE
+            ? topic.errorCode
+            : !partition
+              ? ErrorCode.UNKNOWN_TOPIC_OR_PARTITION
+              : ErrorCode.NONE;
+        if (missing !== ErrorCode.NONE)
+          results[i] = { ...results[i], errorCode: missing, error: errorInfo(missing).name };
+        else if (partition!.leader >= 0)
+          byLeader.set(partition!.leader, [...(byLeader.get(partition!.leader) ?? []), i]);
+      }
+      await Promise.all(
+        [...byLeader].map(async ([leader, indexes]) => {
+          const byTopic = new Map<string, number[]>();
+          for (const i of indexes) byTopic.set(wanted[i].topic, [...(byTopic.get(wanted[i].topic) ?? []), i]);
+          const broker = await this.cluster.broker(leader);
+          const answer = await broker.request(ApiKey.DeleteRecords, {
+            topics: [...byTopic].map(([name, ids]) => ({
+              name,
+              partitions: ids.map((i) => ({ partitionIndex: wanted[i].partition, offset: wanted[i].offset })),
+            })),
+            timeoutMs: options.timeoutMs ?? DELETE_RECORDS_TIMEOUT_MS,
+          });
+          for (const t of answer.topics)
+            for (const p of t.partitions)
+              for (const i of byTopic.get(t.name) ?? [])
+                if (wanted[i].partition === p.partitionIndex)
+                  results[i] = {
+                    ...results[i],
+                    errorCode: p.errorCode,
+                    error: p.errorCode === ErrorCode.NONE ? null : errorInfo(p.errorCode).name,
+                    lowWatermark: Number(p.lowWatermark),
+                  };
+        }),
+      );
+      pending = pending.filter((i) => retriable.has(results[i].errorCode));
+    }
+    return results;
   }
 
   async describeTopic(topic: string): Promise<TopicDescription> {

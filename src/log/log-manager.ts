@@ -20,6 +20,7 @@ import {
   CheckpointEntry,
   formatOffsetCheckpoint,
   HIGH_WATERMARK_CHECKPOINT_FILE,
+  LOG_START_OFFSET_CHECKPOINT_FILE,
   readOffsetCheckpoint,
   RECOVERY_POINT_CHECKPOINT_FILE,
   writeOffsetCheckpoint,
@@ -85,6 +86,8 @@ interface Checkpoint {
   lastMs: number;
   intervalMs: number;
   offsetOf: (log: PartitionLog) => number;
+  /** Whether an open log has an entry (all do unless this says otherwise). */
+  includes?: (log: PartitionLog) => boolean;
 }
 
 export class LogManager {
@@ -101,6 +104,13 @@ export class LogManager {
   private readonly preRecovered = new Map<string, PreRecovery>();
   private readonly recoveryPoints: Checkpoint;
   private readonly highWatermarks: Checkpoint;
+  /**
+   * Log start offsets above the first segment's base (records deleted by offset). Written
+   * whenever one moves, before the move is acknowledged and before the segments below it
+   * are deleted, so a start offset never goes back across a crash (Kafka writes it every
+   * log.flush.start.offset.checkpoint.interval.ms; Brook at once, since moves are rare).
+   */
+  private readonly logStarts: Checkpoint;
   /** The health of the log directory, shared by every partition log in it. */
   readonly directory: LogDirectory;
 
@@ -132,6 +142,10 @@ export class LogManager {
       options.highWatermarkCheckpointIntervalMs ?? DEFAULT_HIGH_WATERMARK_CHECKPOINT_INTERVAL_MS,
       (log) => log.highWatermark,
     );
+    this.logStarts = {
+      ...checkpoint(LOG_START_OFFSET_CHECKPOINT_FILE, 0, (log) => log.logStartOffset),
+      includes: (log) => log.logStartOffset > log.firstSegmentBaseOffset,
+    };
   }
 
   private key(topic: string, partition: number): string {
@@ -147,7 +161,7 @@ export class LogManager {
     for (const name of this.fs.readdir(this.root)) {
       if (isDeletedDirName(name)) this.fs.removeTree(path.join(this.root, name));
     }
-    for (const checkpoint of [this.recoveryPoints, this.highWatermarks]) {
+    for (const checkpoint of [this.recoveryPoints, this.highWatermarks, this.logStarts]) {
       checkpoint.lastMs = this.clock();
       for (const entry of readOffsetCheckpoint(this.fs, checkpoint.file) ?? [])
         checkpoint.loaded.set(this.key(entry.topic, entry.partition), entry);
@@ -281,6 +295,7 @@ export class LogManager {
         // No checkpointed high watermark: from the log start, as Kafka does; the leader
         // moves it up as the in-sync replicas confirm their log ends.
         highWatermark: this.highWatermarks.loaded.get(this.key(topic, partition))?.offset ?? 0,
+        logStartOffset: this.logStarts.loaded.get(this.key(topic, partition))?.offset,
         onRecoveryPointLowered: () => this.writeCheckpoint(this.recoveryPoints),
         directory: this.directory,
         maxProducerIds: this.options.maxProducerIdsPerPartition,
@@ -343,6 +358,7 @@ export class LogManager {
   private forgetCheckpoints(topic: string, partition: number): void {
     this.recoveryPoints.loaded.delete(this.key(topic, partition));
     this.highWatermarks.loaded.delete(this.key(topic, partition));
+    this.logStarts.loaded.delete(this.key(topic, partition));
   }
 
   /**
@@ -355,8 +371,10 @@ export class LogManager {
     const entries = new Map<string, CheckpointEntry>();
     for (const [key, entry] of checkpoint.loaded)
       if (this.fs.isDirectory(this.partitionDir(entry.topic, entry.partition))) entries.set(key, entry);
-    for (const [key, log] of this.logs)
-      entries.set(key, { topic: log.topic, partition: log.partition, offset: checkpoint.offsetOf(log) });
+    for (const [key, log] of this.logs) {
+      if (checkpoint.includes && !checkpoint.includes(log)) entries.delete(key);
+      else entries.set(key, { topic: log.topic, partition: log.partition, offset: checkpoint.offsetOf(log) });
+    }
     const text = formatOffsetCheckpoint([...entries.values()]);
     checkpoint.lastMs = this.clock();
     if (text === checkpoint.written) return;
@@ -369,10 +387,21 @@ export class LogManager {
     checkpoint.written = text;
   }
 
-  /** Writes both checkpoint files now (shutdown; tests). */
+  /** Writes the checkpoint files now (shutdown; tests). */
   checkpoint(): void {
     this.writeCheckpoint(this.recoveryPoints);
     this.writeCheckpoint(this.highWatermarks);
+    this.writeCheckpoint(this.logStarts);
+  }
+
+  /**
+   * Makes the partitions' log start offsets durable (log-start-offset-checkpoint, crash-safe);
+   * called after a start moved and before the move is answered or acted on. Throws a
+   * storage error (a non-transient one takes the directory offline).
+   */
+  checkpointLogStartOffsets(): void {
+    if (this.directory.offline) throw this.directory.offlineError();
+    this.writeCheckpoint(this.logStarts);
   }
 
   private housekeeping(): void {
@@ -429,6 +458,14 @@ export class LogManager {
 
   /** Applies every partition's retention settings now (the periodic check; tests call it). */
   applyRetention(nowMs = this.clock()): void {
+    // The segments below a moved log start go only once that start is durable.
+    try {
+      this.writeCheckpoint(this.logStarts);
+    } catch (error) {
+      if (!this.options.onHousekeepingError) throw error;
+      this.options.onHousekeepingError({ topic: '', partition: -1, step: `write ${this.logStarts.file}`, error });
+      return;
+    }
     for (const log of this.logs.values()) {
       this.guarded(log, 'retention', () => {
         const segmentsDeleted = log.applyRetention(nowMs);

@@ -4,15 +4,23 @@
 //                                      the segments from the one holding it are recovered
 //   replication-offset-checkpoint      per partition, the high watermark, so a restarted
 //                                      replica does not start from 0 (or from its log end)
+//   log-start-offset-checkpoint        per partition whose log start is above its first
+//                                      segment's base offset (records deleted by offset), the
+//                                      log start, so a restart does not serve them again
 // Format (Kafka's): a version line "0", a count line, then one "topic partition offset"
 // line per partition. Written crash-safely (temporary file, fsync, rename, directory
 // fsync), so a crash leaves the old file or the new one; a file that does not parse is
 // treated as missing (every segment recovered, high watermarks from the log start).
 
 import { FileSystem, readWholeFile, writeFileDurable } from './file-system';
-import { HIGH_WATERMARK_CHECKPOINT_FILE, RECOVERY_POINT_CHECKPOINT_FILE, TEMPORARY_SUFFIX } from './on-disk-names';
+import {
+  HIGH_WATERMARK_CHECKPOINT_FILE,
+  LOG_START_OFFSET_CHECKPOINT_FILE,
+  RECOVERY_POINT_CHECKPOINT_FILE,
+  TEMPORARY_SUFFIX,
+} from './on-disk-names';
 
-export { HIGH_WATERMARK_CHECKPOINT_FILE, RECOVERY_POINT_CHECKPOINT_FILE };
+export { HIGH_WATERMARK_CHECKPOINT_FILE, LOG_START_OFFSET_CHECKPOINT_FILE, RECOVERY_POINT_CHECKPOINT_FILE };
 
 const VERSION = 0;
 /** More lines than this is not a checkpoint Brook wrote (bounds the parse). */

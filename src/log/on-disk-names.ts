@@ -10,6 +10,7 @@
 //   __cluster_metadata/                 the metadata quorum's log, state and snapshots
 //   logs/recovery-point-offset-checkpoint   per partition, the offset below which its log is flushed
 //   logs/replication-offset-checkpoint      per partition, its high watermark
+//   logs/log-start-offset-checkpoint        per partition whose log starts inside its first segment, the start
 //   logs/<topic>-<partition>/           one directory per partition replica
 //     00000000000000000000.log          record batches as produced
 //     00000000000000000000.index        sparse offset index
@@ -35,6 +36,7 @@ export const LEADER_EPOCH_FILE = 'leader-epoch-checkpoint';
 /** In the log directory (`logs/`): Kafka's offset checkpoint files. */
 export const RECOVERY_POINT_CHECKPOINT_FILE = 'recovery-point-offset-checkpoint';
 export const HIGH_WATERMARK_CHECKPOINT_FILE = 'replication-offset-checkpoint';
+export const LOG_START_OFFSET_CHECKPOINT_FILE = 'log-start-offset-checkpoint';
 /** Written to a temporary name first, then renamed over the real one. */
 export const TEMPORARY_SUFFIX = '.tmp';
 

@@ -55,6 +55,12 @@ export interface PartitionLogOptions {
    */
   highWatermark?: number;
   /**
+   * From the log-start-offset checkpoint: records below it were deleted (DeleteRecords, or
+   * a leader's log start a follower took) though their segment may still be on disk. The
+   * log starts at the larger of this and its first segment's base offset.
+   */
+  logStartOffset?: number;
+  /**
    * The recovery point went down (a truncation): the checkpoint must not claim more than
    * is durable now, so the owner rewrites it at once.
    */
@@ -184,7 +190,7 @@ export class PartitionLog {
     }
     if (dropped) fs.syncDir(dir);
     if (log.segments.length === 0) log.segments.push(Segment.create(fs, dir, 0, log.limits));
-    log.logStartOffset = log.segments[0].baseOffset;
+    log.logStartOffset = Math.max(log.segments[0].baseOffset, options.logStartOffset ?? 0);
     log.logEndOffset = log.active.nextOffset;
     // What recovery kept (and cut) is made durable before anything can read it: an offset
     // served once is never served again with other contents.
@@ -208,6 +214,11 @@ export class PartitionLog {
     }
     log.epochs.truncateFromStart(log.logStartOffset);
     log.epochs.truncateFromEnd(log.logEndOffset);
+    if (log.logStartOffset > log.logEndOffset) {
+      // The log ends below its checkpointed start (its tail was lost): nothing in it may be
+      // served again, so it starts over, empty, at the start (Kafka's LogLoader does so).
+      log.truncateFullyUnguarded(log.logStartOffset);
+    }
     if (clean) {
       // The marker must not come back after a crash: the next start would skip recovery.
       fs.unlink(cleanMarker);
@@ -628,6 +639,12 @@ export class PartitionLog {
     this.fs.syncDir(this.dir);
     this.active.truncateTo(target);
     this.logEndOffset = this.active.nextOffset;
+    if (this.logEndOffset < this.logStartOffset) {
+      // The cut fell inside the batch holding the log start: what remains below the start
+      // is deleted already, so the log starts over, empty, at its start.
+      this.truncateFullyUnguarded(this.logStartOffset);
+      return this.logEndOffset;
+    }
     this.lowerRecoveryPoint();
     this.hw = Math.min(this.hw, this.logEndOffset);
     this.epochs.truncateFromEnd(this.logEndOffset);
@@ -652,12 +669,17 @@ export class PartitionLog {
   }
 
   private applyRetentionUnguarded(nowMs: number): number {
-    const policies = (this.config['cleanup.policy'] ?? 'delete').split(',').map((p) => p.trim());
-    if (!policies.includes('delete')) return 0;
+    // Segments wholly below the log start offset go whatever the cleanup policy (Kafka's
+    // deleteLogStartOffsetBreachedSegments): their records were deleted already.
+    let deleted = 0;
+    while (this.segments.length > 1 && this.segments[1].baseOffset <= this.logStartOffset) {
+      this.deleteOldestSegment();
+      deleted++;
+    }
+    if (!this.deletePolicy) return deleted;
     const retentionMs = configNumber(this.config, 'retention.ms', DEFAULT_RETENTION_MS);
     const retentionBytes = configNumber(this.config, 'retention.bytes', -1);
     let size = this.sizeBytes;
-    let deleted = 0;
     while (this.segments.length > 1 && this.segments[1].baseOffset <= this.hw) {
       const oldest = this.segments[0];
       // A segment whose records carry no timestamps is kept by time (only size removes it).
@@ -669,6 +691,41 @@ export class PartitionLog {
       deleted++;
     }
     return deleted;
+  }
+
+  /** Whether cleanup.policy includes "delete" (retention, and records deleted by offset). */
+  get deletePolicy(): boolean {
+    const policies = (this.config['cleanup.policy'] ?? 'delete').split(',').map((p) => p.trim());
+    return policies.includes('delete');
+  }
+
+  /**
+   * Kafka's maybeIncrementLogStartOffset: records below `offset` are deleted (DeleteRecords
+   * on the leader, or the leader's log start a follower takes). The start never moves back
+   * and never past the high watermark (OFFSET_OUT_OF_RANGE). Reads below it are refused at
+   * once; the segments wholly below it go at the next retention check, after the owner has
+   * made the new start durable (the log-start-offset checkpoint), so a crash cannot bring
+   * the records back. Returns the error code and whether the start moved.
+   */
+  maybeIncrementLogStartOffset(offset: number): { errorCode: number; moved: boolean } {
+    if (this.closed || this.directory.offline) return { errorCode: ErrorCode.KAFKA_STORAGE_ERROR, moved: false };
+    if (!Number.isSafeInteger(offset) || offset < 0 || offset > this.hw)
+      return { errorCode: ErrorCode.OFFSET_OUT_OF_RANGE, moved: false };
+    if (offset <= this.logStartOffset) return { errorCode: ErrorCode.NONE, moved: false };
+    this.logStartOffset = offset;
+    this.cache.dropBefore(this.cacheEntries, offset);
+    try {
+      this.failStop(() => this.epochs.truncateFromStart(offset));
+    } catch (error) {
+      if (!isStorageError(error)) throw error;
+      return { errorCode: ErrorCode.KAFKA_STORAGE_ERROR, moved: true };
+    }
+    return { errorCode: ErrorCode.NONE, moved: true };
+  }
+
+  /** The base offset of the oldest segment on disk (at or below the log start offset). */
+  get firstSegmentBaseOffset(): number {
+    return this.segments[0].baseOffset;
   }
 
   /**
@@ -683,7 +740,7 @@ export class PartitionLog {
     const segment = this.segments.shift()!;
     segment.close();
     this.deleteSegmentFiles(segment.baseOffset);
-    this.logStartOffset = this.segments[0].baseOffset;
+    this.logStartOffset = Math.max(this.logStartOffset, this.segments[0].baseOffset);
     this.epochs.truncateFromStart(this.logStartOffset);
     this.cache.dropBefore(this.cacheEntries, this.logStartOffset);
   }
@@ -871,6 +928,8 @@ export class PartitionLog {
       if (!found) continue;
       if (found.lastOffset >= this.hw) return null;
       for (const record of await found.records()) {
+        // Records below the log start were deleted (DeleteRecords) even if their batch remains.
+        if (record.offset < this.logStartOffset) continue;
         if (record.timestamp >= timestamp) return { offset: record.offset, timestamp: record.timestamp };
       }
     }

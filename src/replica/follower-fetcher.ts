@@ -1,7 +1,9 @@
 // One follower fetch loop per leader broker: for every partition this broker follows from
 // that leader it first asks where its own last leader epoch ended (OffsetForLeaderEpoch)
 // and cuts a divergent suffix, then fetches with its replica id and appends the batches as
-// they came, taking the leader's high watermark. The replica manager starts and wakes it.
+// they came, taking the leader's high watermark and log start offset (records the leader
+// deleted by offset are deleted here too, and the new start made durable before the next
+// fetch reports it). The replica manager starts and wakes it.
 // Fetches go at the newest Fetch version the leader serves (asked with ApiVersions after the
 // first request of each connection) in an incremental fetch session (KIP-227): after the first full fetch
 // only partitions whose position moved are named, and the leader answers only partitions
@@ -243,6 +245,7 @@ export class FollowerFetcher {
     const byKey = new Map<string, Replica>();
     for (const r of replicas) byKey.set(`${version >= 13 ? r.topicId : r.topic}\u0000${r.partition}`, r);
     let backOff = false;
+    let startsMoved = false;
     for (const topic of response.responses) {
       const topicKey = version >= 13 ? topic.topicId : topic.topic;
       for (const p of topic.partitions) {
@@ -289,6 +292,21 @@ export class FollowerFetcher {
           }
         }
         r.log.highWatermark = Math.min(Number(p.highWatermark), r.log.logEndOffset);
+        // Kafka's follower takes the leader's log start (never past its own high watermark).
+        const leaderLogStart = Number(p.logStartOffset);
+        if (leaderLogStart > r.log.logStartOffset)
+          startsMoved =
+            r.log.maybeIncrementLogStartOffset(Math.min(leaderLogStart, r.log.highWatermark)).moved || startsMoved;
+      }
+    }
+    if (startsMoved) {
+      try {
+        this.host.logs.checkpointLogStartOffsets();
+      } catch (error) {
+        this.manager.logger.warn('could not write the log start offsets', {
+          leader: this.leaderId,
+          error: (error as Error).message,
+        });
       }
     }
     if (backOff) await this.sleep(100);

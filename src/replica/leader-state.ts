@@ -4,7 +4,8 @@
 // ISR) and the ISR changes to propose (Kafka's rules: a follower not caught up for longer
 // than replica.lag.time.max.ms leaves; one whose log end has reached the high watermark and
 // the start of the current leader epoch comes back, if the broker epoch its fetches carry is
-// the registered one, KIP-903). Also the follower's truncation point
+// the registered one, KIP-903); each follower's log start offset from its fetches, and from
+// those the low watermark DeleteRecords waits for. Also the follower's truncation point
 // after a leader change (KIP-101 with KIP-279's refinement).
 
 import type { EpochEnd, LeaderEpochCache } from '../log/leader-epoch-cache';
@@ -18,6 +19,8 @@ export interface FollowerProgress {
   lastFetchLeaderEnd: number;
   /** The broker epoch its last fetch carried (Fetch 15+, KIP-903), -1 when not said. */
   brokerEpoch: number;
+  /** The log start offset its last fetch carried (Fetch 5+), -1 until one said it. */
+  logStartOffset: number;
 }
 
 export class LeaderState {
@@ -45,6 +48,7 @@ export class LeaderState {
           lastFetchMs: -1,
           lastFetchLeaderEnd: -1,
           brokerEpoch: -1,
+          logStartOffset: -1,
         });
     }
   }
@@ -62,17 +66,29 @@ export class LeaderState {
           lastFetchMs: -1,
           lastFetchLeaderEnd: -1,
           brokerEpoch: -1,
+          logStartOffset: -1,
         });
     }
     for (const id of [...this.followers.keys()]) if (!replicas.includes(id)) this.followers.delete(id);
   }
 
-  /** A follower fetched from `fetchOffset`: it holds everything below it. `brokerEpoch`: what its fetch said (-1: nothing). */
-  recordFetch(followerId: number, fetchOffset: number, leaderEnd: number, nowMs: number, brokerEpoch = -1): void {
+  /**
+   * A follower fetched from `fetchOffset`: it holds everything below it. `brokerEpoch`: what
+   * its fetch said (-1: nothing); `logStartOffset`: where its log starts (-1: not said).
+   */
+  recordFetch(
+    followerId: number,
+    fetchOffset: number,
+    leaderEnd: number,
+    nowMs: number,
+    brokerEpoch = -1,
+    logStartOffset = -1,
+  ): void {
     const p = this.followers.get(followerId);
     if (!p) return;
     p.logEndOffset = fetchOffset;
     p.brokerEpoch = brokerEpoch;
+    p.logStartOffset = logStartOffset;
     if (fetchOffset >= leaderEnd) p.lastCaughtUpMs = nowMs;
     else if (p.lastFetchMs >= 0 && fetchOffset >= p.lastFetchLeaderEnd)
       p.lastCaughtUpMs = Math.max(p.lastCaughtUpMs, p.lastFetchMs);
@@ -90,6 +106,17 @@ export class LeaderState {
       hw = Math.min(hw, Math.max(0, end));
     }
     return hw;
+  }
+
+  /**
+   * Kafka's lowWatermarkIfLeader: the smallest log start offset among the leader
+   * (`leaderStart`) and the followers on live brokers (`alive`), whether in the ISR or not;
+   * a live follower that has not said its start holds it at -1.
+   */
+  lowWatermark(leaderStart: number, alive: (id: number) => boolean): number {
+    let low = leaderStart;
+    for (const [id, p] of this.followers) if (alive(id) && p.logStartOffset < low) low = p.logStartOffset;
+    return low;
   }
 
   /**

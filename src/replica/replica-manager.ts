@@ -6,8 +6,11 @@
 // asks the controller to shrink or expand the ISR (AlterPartitionIsr). As follower, it
 // first asks the leader where its own last leader epoch ended (OffsetForLeaderEpoch) and
 // cuts any divergent suffix, then fetches from the leader with its replica id and appends
-// the batches as they are, taking the leader's high watermark (follower-fetcher.ts). A replica that stops
-// leading fails its pending acks=all produces at once with NOT_LEADER_OR_FOLLOWER.
+// the batches as they are, taking the leader's high watermark and log start offset
+// (follower-fetcher.ts). DeleteRecords waits here until the low watermark (the smallest log
+// start offset among the live replicas, which followers report in their fetches) reaches
+// its offset (Kafka's DelayedDeleteRecords). A replica that stops leading fails its pending
+// acks=all produces and DeleteRecords at once with NOT_LEADER_OR_FOLLOWER.
 
 import { lookup } from 'node:dns/promises';
 import { isIP } from 'node:net';
@@ -78,6 +81,18 @@ interface Waiter {
   timer: NodeJS.Timeout;
 }
 
+/** What a DeleteRecords partition gets: its error and the low watermark (-1 with an error but a timeout). */
+export interface LowWatermarkResult {
+  errorCode: number;
+  lowWatermark: number;
+}
+
+interface LowWatermarkWaiter {
+  offset: number;
+  resolve: (result: LowWatermarkResult) => void;
+  timer: NodeJS.Timeout;
+}
+
 export class Replica {
   leaderId = -1;
   leaderEpoch = -1;
@@ -90,6 +105,8 @@ export class Replica {
   following: 'truncating' | 'fetching' | null = null;
   isrChangeInFlight = false;
   waiters: Waiter[] = [];
+  /** DeleteRecords waiting for the low watermark to reach their offset. */
+  lowWatermarkWaiters: LowWatermarkWaiter[] = [];
 
   constructor(
     readonly topic: string,
@@ -208,6 +225,8 @@ export class ReplicaManager {
       if (leaderChanged || !replica.leading) this.becomeLeader(replica);
       else replica.leading.update(replica.replicas, replica.isr, this.clock());
       this.updateHighWatermark(replica);
+      // A replica's broker may have been fenced: it no longer holds the low watermark back.
+      this.completeLowWatermarkWaiters(replica);
     } else if (leaderChanged || replica.leading) {
       this.becomeFollower(replica);
     }
@@ -384,7 +403,8 @@ export class ReplicaManager {
    * partition; a position past the leader's log end (or below its start) is
    * OFFSET_OUT_OF_RANGE; a position the leader's epochs say has diverged (the epoch ends
    * here before `fetchOffset`, KIP-595) is answered with the diverging epoch. Only a
-   * position that passes moves the follower's progress and the high watermark.
+   * position that passes moves the follower's progress, its log start offset
+   * (`followerLogStartOffset`, -1 when not said) and the high watermark.
    */
   recordFollowerFetch(
     replica: Replica,
@@ -392,6 +412,7 @@ export class ReplicaManager {
     fetchOffset: number,
     lastFetchedEpoch = -1,
     brokerEpoch = -1,
+    followerLogStartOffset = -1,
   ): FollowerFetchCheck {
     if (!replica.leading) return { errorCode: ErrorCode.NOT_LEADER_OR_FOLLOWER };
     if (followerId === this.settings.nodeId || !replica.replicas.includes(followerId))
@@ -403,8 +424,17 @@ export class ReplicaManager {
       const end = log.epochs.endOffsetFor(lastFetchedEpoch, log.logEndOffset);
       if (end.endOffset >= 0 && end.endOffset < fetchOffset) return { errorCode: ErrorCode.NONE, divergingEpoch: end };
     }
-    replica.leading.recordFetch(followerId, fetchOffset, log.logEndOffset, this.clock(), brokerEpoch);
+    const startBefore = replica.leading.followers.get(followerId)?.logStartOffset;
+    replica.leading.recordFetch(
+      followerId,
+      fetchOffset,
+      log.logEndOffset,
+      this.clock(),
+      brokerEpoch,
+      followerLogStartOffset,
+    );
     this.updateHighWatermark(replica);
+    if (startBefore !== followerLogStartOffset) this.completeLowWatermarkWaiters(replica);
     return { errorCode: ErrorCode.NONE };
   }
 
@@ -458,6 +488,60 @@ export class ReplicaManager {
     for (const w of waiters) {
       clearTimeout(w.timer);
       w.resolve(errorCode);
+    }
+    const lowWatermarkWaiters = replica.lowWatermarkWaiters;
+    replica.lowWatermarkWaiters = [];
+    for (const w of lowWatermarkWaiters) {
+      clearTimeout(w.timer);
+      w.resolve({ errorCode, lowWatermark: -1 });
+    }
+  }
+
+  /**
+   * Kafka's lowWatermarkIfLeader: the smallest log start offset among this leader and the
+   * followers on registered, unfenced brokers (a live follower that never fetched counts -1).
+   */
+  lowWatermark(replica: Replica): number {
+    if (!replica.leading) return -1;
+    const brokers = this.host.image().brokers;
+    return replica.leading.lowWatermark(replica.log.logStartOffset, (id) => brokers.get(id)?.fenced === false);
+  }
+
+  /**
+   * DeleteRecords after the leader moved its log start to `offset`: resolves once the low
+   * watermark reaches it (NONE), when this broker stops leading (NOT_LEADER_OR_FOLLOWER), or
+   * after `timeoutMs` (REQUEST_TIMED_OUT with the low watermark of the start, as Kafka's
+   * DelayedDeleteRecords answers an expired partition).
+   */
+  awaitLowWatermark(replica: Replica, offset: number, timeoutMs: number): Promise<LowWatermarkResult> {
+    if (!replica.leading) return Promise.resolve({ errorCode: ErrorCode.NOT_LEADER_OR_FOLLOWER, lowWatermark: -1 });
+    const initial = this.lowWatermark(replica);
+    if (initial >= offset) return Promise.resolve({ errorCode: ErrorCode.NONE, lowWatermark: initial });
+    return new Promise((resolve) => {
+      const waiter: LowWatermarkWaiter = {
+        offset,
+        resolve,
+        timer: setTimeout(
+          () => {
+            replica.lowWatermarkWaiters = replica.lowWatermarkWaiters.filter((w) => w !== waiter);
+            resolve({ errorCode: ErrorCode.REQUEST_TIMED_OUT, lowWatermark: initial });
+          },
+          Math.max(0, timeoutMs),
+        ),
+      };
+      replica.lowWatermarkWaiters.push(waiter);
+    });
+  }
+
+  private completeLowWatermarkWaiters(replica: Replica): void {
+    if (replica.lowWatermarkWaiters.length === 0 || !replica.leading) return;
+    const low = this.lowWatermark(replica);
+    const done = replica.lowWatermarkWaiters.filter((w) => w.offset <= low);
+    if (done.length === 0) return;
+    replica.lowWatermarkWaiters = replica.lowWatermarkWaiters.filter((w) => w.offset > low);
+    for (const w of done) {
+      clearTimeout(w.timer);
+      w.resolve({ errorCode: ErrorCode.NONE, lowWatermark: low });
     }
   }
 

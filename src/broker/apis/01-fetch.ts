@@ -317,6 +317,7 @@ async function readAll(broker: Broker, request: FetchRequest, fetcher: Fetcher, 
         wanted.fetchOffset,
         wanted.lastFetchedEpoch,
         fetcher.replicaEpoch,
+        wanted.logStartOffset,
       );
       if (check.errorCode !== ErrorCode.NONE || check.divergingEpoch) {
         partitions.push({

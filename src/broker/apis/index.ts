@@ -19,6 +19,7 @@ import { saslHandshake } from './17-sasl-handshake';
 import { apiVersions } from './18-api-versions';
 import { createTopics } from './19-create-topics';
 import { deleteTopics } from './20-delete-topics';
+import { deleteRecords } from './21-delete-records';
 import { initProducerId } from './22-init-producer-id';
 import { offsetForLeaderEpoch } from './23-offset-for-leader-epoch';
 import { describeAcls } from './29-describe-acls';
@@ -57,6 +58,7 @@ export const handlers: ApiHandler[] = [
   apiVersions,
   createTopics,
   deleteTopics,
+  deleteRecords,
   initProducerId,
   offsetForLeaderEpoch,
   describeAcls,
