@@ -908,29 +908,25 @@ export class PartitionLog {
   /** Kafka's ListOffsets by time: the first offset whose record timestamp is >= `timestamp`. */
   async offsetForTimestamp(timestamp: number): Promise<{ offset: number; timestamp: number } | null> {
     for (const segment of this.segments) {
-      if (segment.maxTimestamp < timestamp) continue;
-      let found: RecordBatchView | null = null;
-      const start = segment.lookupTimestamp(timestamp);
-      let position = start;
+      if (segment.maxTimestamp < timestamp || segment.nextOffset <= this.logStartOffset) continue;
+      let position = segment.lookupTimestamp(timestamp);
       const header = Buffer.allocUnsafe(RECORD_BATCH_OVERHEAD);
       while (position < segment.size) {
         if (segment.read(header, position) < RECORD_BATCH_OVERHEAD) break;
         const view = new RecordBatchView(header);
         const size = LOG_OVERHEAD + view.batchLength;
-        if (view.maxTimestamp >= timestamp) {
+        // Records below the log start were deleted (DeleteRecords) even if their batch remains.
+        if (view.maxTimestamp >= timestamp && view.lastOffset >= this.logStartOffset) {
           const whole = Buffer.allocUnsafe(size);
           segment.read(whole, position);
-          found = new RecordBatchView(whole);
-          break;
+          const found = new RecordBatchView(whole);
+          if (found.lastOffset >= this.hw) return null;
+          for (const record of await found.records()) {
+            if (record.offset >= this.logStartOffset && record.timestamp >= timestamp)
+              return { offset: record.offset, timestamp: record.timestamp };
+          }
         }
         position += size;
-      }
-      if (!found) continue;
-      if (found.lastOffset >= this.hw) return null;
-      for (const record of await found.records()) {
-        // Records below the log start were deleted (DeleteRecords) even if their batch remains.
-        if (record.offset < this.logStartOffset) continue;
-        if (record.timestamp >= timestamp) return { offset: record.offset, timestamp: record.timestamp };
       }
     }
     return null;

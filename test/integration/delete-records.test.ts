@@ -1,7 +1,7 @@
 // DeleteRecords (key 21) against one real broker process: kafkajs's deleteTopicRecords moves
 // the log start; ListOffsets earliest, kcat from the beginning and a consumer below the start
 // (auto.offset.reset) all start there; the segments wholly below it go at the retention check;
-// the start survives a kill -9 and a restart; -1 means the high watermark; offsets past the
+// the start survives a kill -9 and a restart; the REST API shows it; -1 means the high watermark; offsets past the
 // high watermark, compacted topics, unknown partitions and oversized requests are refused
 // with Kafka's error codes; and `brook topics delete-records` does the same from the CLI.
 
@@ -65,7 +65,7 @@ function segmentBases(dataDir: string, topic = TOPIC): number[] {
 let broker: BrokerProcess;
 
 test.before(async () => {
-  broker = await startBroker({ config: CONFIG });
+  broker = await startBroker({ config: CONFIG, http: true });
   const bootstrap = [`127.0.0.1:${broker.port}`];
   const admin = new Admin({ bootstrap });
   const producer = new Producer({ bootstrap, lingerMs: 0 });
@@ -103,6 +103,11 @@ test('kafkajs deleteTopicRecords moves the log start; earliest, kcat and a reset
     await admin.disconnect();
   }
   assert.is(await earliest(broker.port), 40);
+  // The REST API (and the console's partition table built on it) shows the new start.
+  const described = (await (await fetch(`http://127.0.0.1:${broker.httpPort}/api/v1/topics/${TOPIC}`)).json()) as {
+    partitions: { logStartOffset: number }[];
+  };
+  assert.is(described.partitions[0].logStartOffset, 40);
 
   const fromStart = await kcat(broker.port, ['-C', '-t', TOPIC, '-p', '0', '-o', 'beginning', '-e', '-f', '%o %s\n']);
   assert.is(fromStart.code, 0, fromStart.stderr);
