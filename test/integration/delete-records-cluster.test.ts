@@ -3,7 +3,8 @@
 // followers learn the leader's from Fetch, make it durable and report theirs), so each
 // node's log-start-offset-checkpoint holds it when the call returns. With a follower frozen
 // the request waits for it: a short timeout ends in REQUEST_TIMED_OUT with the low watermark
-// of the start, a longer one completes once the follower runs again. After the leader stops,
+// of the start, a longer one completes once the follower runs again. Every replica's retention
+// check deletes its segments below the start. After the leader stops,
 // the new leader starts the log where the old one did (ListOffsets earliest, kcat).
 
 import { test } from 'uvu';
@@ -31,6 +32,15 @@ function checkpointedStart(dataDir: string): number | null {
     .split('\n')
     .find((l) => l.startsWith(`${TOPIC} 0 `));
   return line ? Number(line.split(' ')[2]) : null;
+}
+
+function firstSegmentBase(dataDir: string): number {
+  return Math.min(
+    ...fs
+      .readdirSync(path.join(dataDir, 'logs', `${TOPIC}-0`))
+      .filter((n) => n.endsWith('.log'))
+      .map((n) => Number(n.slice(0, 20))),
+  );
 }
 
 async function deleteRecords(port: number, offset: number, timeoutMs: number) {
@@ -107,6 +117,11 @@ test('followers take the log start, DeleteRecords waits for them, and a new lead
       cluster.resume(follower);
     }
     for (const id of cluster.ids) assert.is(checkpointedStart(cluster.dirs.get(id)!), 40, `node ${id}`);
+    // Every replica's retention check deletes its segments wholly below the start.
+    await until(() => cluster.ids.every((id) => firstSegmentBase(cluster.dirs.get(id)!) > 0), {
+      what: 'the segments below the start to go on every node',
+    });
+    for (const id of cluster.ids) assert.ok(firstSegmentBase(cluster.dirs.get(id)!) <= 40, `node ${id}`);
 
     // The log start is the partition's, not the leader's: a new leader keeps it.
     await cluster.stop(state.leader);
