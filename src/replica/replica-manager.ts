@@ -424,7 +424,6 @@ export class ReplicaManager {
       const end = log.epochs.endOffsetFor(lastFetchedEpoch, log.logEndOffset);
       if (end.endOffset >= 0 && end.endOffset < fetchOffset) return { errorCode: ErrorCode.NONE, divergingEpoch: end };
     }
-    const startBefore = replica.leading.followers.get(followerId)?.logStartOffset;
     replica.leading.recordFetch(
       followerId,
       fetchOffset,
@@ -434,7 +433,9 @@ export class ReplicaManager {
       followerLogStartOffset,
     );
     this.updateHighWatermark(replica);
-    if (startBefore !== followerLogStartOffset) this.completeLowWatermarkWaiters(replica);
+    // Any follower's fetch may complete a DeleteRecords: its start moved, or a replica whose
+    // broker was fenced since no longer counts (Kafka checks its purgatory after each one).
+    this.completeLowWatermarkWaiters(replica);
     return { errorCode: ErrorCode.NONE };
   }
 
