@@ -1,8 +1,9 @@
 // DeleteRecords (key 21) against one real broker process: kafkajs's deleteTopicRecords moves
-// the log start; ListOffsets earliest, kcat from the beginning and a consumer below the start
-// (auto.offset.reset) all start there; the segments wholly below it go at the retention check;
-// the start survives a kill -9 and a restart; the REST API shows it; -1 means the high watermark; offsets past the
-// high watermark, compacted topics, unknown partitions and oversized requests are refused
+// the log start; ListOffsets earliest, kcat from the beginning, a consumer below the start
+// (auto.offset.reset) and the REST API all follow it, kafkajs and kcat skipping the deleted
+// records of a batch the start falls inside; the segments wholly below it go at the retention
+// check; the start survives a kill -9 and a restart; -1 means the high watermark; offsets past
+// the high watermark, compacted topics, unknown partitions and oversized requests are refused
 // with Kafka's error codes; and `brook topics delete-records` does the same from the CLI.
 
 import { test } from 'uvu';
@@ -144,6 +145,44 @@ test('kafkajs deleteTopicRecords moves the log start; earliest, kcat and a reset
   assert.ok(bases[0] <= 40 && (bases[1] ?? RECORDS) > 40, `segments ${bases.join(',')}`);
   const checkpoint = fs.readFileSync(path.join(broker.dataDir, 'logs', 'log-start-offset-checkpoint'), 'utf8');
   assert.match(checkpoint, new RegExp(`^${TOPIC} 0 40$`, 'm'));
+});
+
+test('a start inside a batch: kafkajs and kcat consumers from the beginning skip the deleted records', async () => {
+  const kafka = new Kafka({ brokers: [`127.0.0.1:${broker.port}`], logLevel: logLevel.NOTHING, clientId: 'dr-batch' });
+  const admin = kafka.admin();
+  const producer = kafka.producer({ allowAutoTopicCreation: false });
+  const consumer = kafka.consumer({ groupId: 'dr-batch', maxWaitTimeInMs: 200 });
+  await admin.connect();
+  try {
+    await admin.createTopics({ topics: [{ topic: 'batched', numPartitions: 1 }], waitForLeaders: true });
+    await producer.connect();
+    // One batch of ten records, offsets 0-9.
+    await producer.send({
+      topic: 'batched',
+      messages: Array.from({ length: 10 }, (_, i) => ({ partition: 0, value: `b${i}` })),
+    });
+    await admin.fetchTopicMetadata({ topics: ['batched'] });
+    await admin.deleteTopicRecords({ topic: 'batched', partitions: [{ partition: 0, offset: '6' }] });
+    assert.is(await earliest(broker.port, 'batched'), 6);
+
+    const seen: string[] = [];
+    await consumer.connect();
+    await consumer.subscribe({ topic: 'batched', fromBeginning: true });
+    await consumer.run({
+      eachMessage: async ({ message }) => {
+        seen.push(`${message.offset}:${message.value}`);
+      },
+    });
+    await until(() => seen.length >= 4, { what: 'kafkajs to read the records kept' });
+    assert.equal(seen, ['6:b6', '7:b7', '8:b8', '9:b9']);
+  } finally {
+    await consumer.disconnect();
+    await producer.disconnect();
+    await admin.disconnect();
+  }
+  const read = await kcat(broker.port, ['-C', '-t', 'batched', '-p', '0', '-o', 'beginning', '-e', '-f', '%o:%s\n']);
+  assert.is(read.code, 0, read.stderr);
+  assert.equal(read.stdout.trim().split('\n'), ['6:b6', '7:b7', '8:b8', '9:b9']);
 });
 
 test('refusals: past the high watermark, below -1, compacted topics, unknown partitions, too many partitions', async () => {
