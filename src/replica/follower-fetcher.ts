@@ -264,6 +264,8 @@ export class FollowerFetcher {
               leaderLogStartOffset: leaderLogStart,
             });
             r.log.truncateFullyAndStartAt(leaderLogStart);
+            // Its checkpointed start, if any, is stale now: rewritten with the others below.
+            startsMoved = true;
           } else r.following = 'truncating';
           continue;
         }
