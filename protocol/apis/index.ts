@@ -25,9 +25,11 @@ import { DescribeAcls } from './29-describe-acls';
 import { CreateAcls } from './30-create-acls';
 import { DeleteAcls } from './31-delete-acls';
 import { DescribeConfigs } from './32-describe-configs';
+import { DescribeLogDirs } from './35-describe-log-dirs';
 import { SaslAuthenticate } from './36-sasl-authenticate';
 import { CreatePartitions } from './37-create-partitions';
 import { DeleteGroups } from './42-delete-groups';
+import { ElectLeaders } from './43-elect-leaders';
 import { IncrementalAlterConfigs } from './44-incremental-alter-configs';
 import { AlterPartitionReassignments } from './45-alter-partition-reassignments';
 import { ListPartitionReassignments } from './46-list-partition-reassignments';
@@ -37,6 +39,8 @@ import { AlterClientQuotas } from './49-alter-client-quotas';
 import { DescribeUserScramCredentials } from './50-describe-user-scram-credentials';
 import { AlterUserScramCredentials } from './51-alter-user-scram-credentials';
 import { DescribeCluster } from './60-describe-cluster';
+import { DescribeProducers } from './61-describe-producers';
+import { UnregisterBroker } from './64-unregister-broker';
 import { DescribeTopicPartitions } from './75-describe-topic-partitions';
 import { OffsetForLeaderEpoch } from './23-offset-for-leader-epoch';
 import {
@@ -78,9 +82,11 @@ const schemas = [
   CreateAcls,
   DeleteAcls,
   DescribeConfigs,
+  DescribeLogDirs,
   SaslAuthenticate,
   CreatePartitions,
   DeleteGroups,
+  ElectLeaders,
   IncrementalAlterConfigs,
   AlterPartitionReassignments,
   ListPartitionReassignments,
@@ -90,6 +96,8 @@ const schemas = [
   DescribeUserScramCredentials,
   AlterUserScramCredentials,
   DescribeCluster,
+  DescribeProducers,
+  UnregisterBroker,
   DescribeTopicPartitions,
   RaftVote,
   RaftAppendEntries,

@@ -14,7 +14,7 @@ import {
   RecordBatchView,
 } from '../../protocol/record-batch';
 import { FileSystem, mkdirDurable, readWholeFile, writeFileDurable } from './file-system';
-import { ProducerStateTable } from './producer-state';
+import { ProducerEntry, ProducerStateTable } from './producer-state';
 import { Segment, SegmentLimits } from './segment';
 import {
   CLEAN_SHUTDOWN_FILE,
@@ -346,6 +346,11 @@ export class PartitionLog {
    */
   expireProducers(nowMs: number, expirationMs: number): number {
     return this.producers.expire(nowMs, expirationMs);
+  }
+
+  /** The idempotent producers this partition remembers (DescribeProducers), least recently written first. */
+  activeProducers(): readonly ProducerEntry[] {
+    return this.producers.toJSON();
   }
 
   /** Idempotent producers this partition remembers. */

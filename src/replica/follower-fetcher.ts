@@ -293,7 +293,8 @@ export class FollowerFetcher {
             continue;
           }
         }
-        r.log.highWatermark = Math.min(Number(p.highWatermark), r.log.logEndOffset);
+        r.leaderHighWatermark = Number(p.highWatermark);
+        r.log.highWatermark = Math.min(r.leaderHighWatermark, r.log.logEndOffset);
         // Kafka's follower takes the leader's log start (never past its own high watermark).
         const leaderLogStart = Number(p.logStartOffset);
         if (leaderLogStart > r.log.logStartOffset)

@@ -107,6 +107,8 @@ export class Replica {
   waiters: Waiter[] = [];
   /** DeleteRecords waiting for the low watermark to reach their offset. */
   lowWatermarkWaiters: LowWatermarkWaiter[] = [];
+  /** The leader's high watermark in the last fetch answer while following (-1 before one). */
+  leaderHighWatermark = -1;
 
   constructor(
     readonly topic: string,

@@ -26,6 +26,7 @@ import { describeAcls } from './29-describe-acls';
 import { createAcls } from './30-create-acls';
 import { deleteAcls } from './31-delete-acls';
 import { describeConfigs } from './32-describe-configs';
+import { describeLogDirs } from './35-describe-log-dirs';
 import { saslAuthenticate } from './36-sasl-authenticate';
 import { createPartitions } from './37-create-partitions';
 import { deleteGroups } from './42-delete-groups';
@@ -38,6 +39,7 @@ import { alterClientQuotas } from './49-alter-client-quotas';
 import { describeUserScramCredentials } from './50-describe-user-scram-credentials';
 import { alterUserScramCredentials } from './51-alter-user-scram-credentials';
 import { describeCluster } from './60-describe-cluster';
+import { describeProducers } from './61-describe-producers';
 import { describeTopicPartitions } from './75-describe-topic-partitions';
 
 export const handlers: ApiHandler[] = [
@@ -65,6 +67,7 @@ export const handlers: ApiHandler[] = [
   createAcls,
   deleteAcls,
   describeConfigs,
+  describeLogDirs,
   saslAuthenticate,
   createPartitions,
   deleteGroups,
@@ -77,5 +80,6 @@ export const handlers: ApiHandler[] = [
   describeUserScramCredentials,
   alterUserScramCredentials,
   describeCluster,
+  describeProducers,
   describeTopicPartitions,
 ];
