@@ -104,3 +104,29 @@ export function table(headers: string[], rows: (string | number)[][]): string {
       .trimEnd();
   return [line(headers), ...rows.map(line)].join('\n') + '\n';
 }
+
+/** Runs `work` with the admin client of a session to `bootstrap`; any failure becomes one CliError line. */
+export async function withAdmin<T>(
+  bootstrap: string,
+  security: ClientSecurity | undefined,
+  work: (admin: Admin) => Promise<T>,
+): Promise<T> {
+  const client = await connectBootstrap(bootstrap, undefined, security);
+  try {
+    return await work(client.admin);
+  } catch (error) {
+    throw cliError(error, bootstrap);
+  } finally {
+    client.close();
+  }
+}
+
+/** A flag that must be a non-negative integer (an id, a partition). */
+export function nonNegativeInteger(flags: Record<string, string>, name: string, what: string): number {
+  const value = Number(flags[name]);
+  if (flags[name] === undefined || flags[name].trim() === '' || !Number.isInteger(value) || value < 0)
+    throw new UsageError(
+      `--${name}: expected ${what} (a non-negative integer), got ${JSON.stringify(flags[name] ?? null)}`,
+    );
+  return value;
+}

@@ -3,7 +3,8 @@
 // topics from the Kafka side. Asks the controller port for the quorum and the Kafka port
 // for the brokers. `brook cluster add-voter|remove-voter` change the voter set, one voter
 // at a time, through whichever node is asked (a follower's answer names the leader, which
-// is then asked).
+// is then asked). `brook cluster unregister-broker` removes a stopped broker's registration
+// (UnregisterBroker, as kafka-cluster.sh unregister).
 
 import { KafkaConnection } from '../net/kafka-connection';
 import { isSecurityKey, parseHostPort, readClusterSecret, readConfigFile } from '../config/config';
@@ -11,7 +12,7 @@ import { parseListenerConfig } from '../config/listeners';
 import { controllerListenerTlsFrom } from '../controller/controller-listener-tls';
 import { ControllerAuth, connectController } from '../raft/handshake';
 import { parseArgs, UsageError } from './args';
-import { CliError, connectBootstrap, table } from './admin-client';
+import { CliError, connectBootstrap, nonNegativeInteger, table, withAdmin } from './admin-client';
 import { ApiKey } from '../../protocol/api-keys';
 import type { RequestInput, Response } from '../../protocol/apis';
 import { clientSecurity, CONNECTION_FLAGS, CONNECTION_HELP } from './connection-flags';
@@ -20,6 +21,7 @@ export const CLUSTER_HELP = `Usage:
   brook cluster status [--bootstrap HOST:PORT] [--controller HOST:PORT] [--config FILE] [--json]
   brook cluster add-voter --node-id N [--controller HOST:PORT] [--config FILE] [--json]
   brook cluster remove-voter --node-id N [--controller HOST:PORT] [--config FILE] [--json]
+  brook cluster unregister-broker --id N [--bootstrap HOST:PORT]
 
 status shows the brokers and topic count (from --bootstrap, default 127.0.0.1:9092) and
 the metadata quorum (from --controller, default 127.0.0.1:9093): leader, term, commit
@@ -30,6 +32,10 @@ add-voter promotes a running node that is not a voter yet (started with --voters
 the current voters, it registers and follows the metadata log as an observer); the leader
 waits for it to catch up, then commits the new voter set. remove-voter demotes a voter;
 it keeps serving as a broker and follows the log as an observer. One change at a time.
+
+unregister-broker removes a decommissioned broker's registration (it leaves every ISR and
+no longer shows, fenced, in the broker list). Stop the broker first: a running one
+registers again at its next heartbeat.
 
 --config names a node's config file; its brook.controller.cluster.secret (or .file)
 authenticates the CLI on the controller port, which a cluster with a secret requires. On
@@ -147,6 +153,19 @@ async function clusterIdAt(address: string, auth: ControllerAuth | null): Promis
   return answer.clusterId;
 }
 
+async function unregisterBroker(rest: string[]): Promise<number> {
+  const { positionals, flags } = parseArgs(rest, ['bootstrap', 'id', ...CONNECTION_FLAGS], ['help']);
+  if (flags.help) {
+    process.stdout.write(CLUSTER_HELP);
+    return 0;
+  }
+  if (positionals.length > 0) throw new UsageError(`unexpected argument "${positionals[0]}"`);
+  const id = nonNegativeInteger(flags, 'id', 'a broker id');
+  await withAdmin(flags.bootstrap ?? '127.0.0.1:9092', clientSecurity(flags), (admin) => admin.unregisterBroker(id));
+  process.stdout.write(`broker ${id} unregistered\n`);
+  return 0;
+}
+
 export async function clusterCommand(argv: string[]): Promise<number> {
   const [verb, ...rest] = argv;
   if (verb === undefined || verb === '--help' || verb === 'help') {
@@ -155,7 +174,9 @@ export async function clusterCommand(argv: string[]): Promise<number> {
     return verb === undefined ? 2 : 0;
   }
   if (verb === 'add-voter' || verb === 'remove-voter') return changeVoters(verb, rest);
-  if (verb !== 'status') throw new UsageError(`unknown cluster verb "${verb}" (status, add-voter, remove-voter)`);
+  if (verb === 'unregister-broker') return unregisterBroker(rest);
+  if (verb !== 'status')
+    throw new UsageError(`unknown cluster verb "${verb}" (status, add-voter, remove-voter, unregister-broker)`);
   const { positionals, flags } = parseArgs(
     rest,
     ['bootstrap', 'controller', 'config', ...CONNECTION_FLAGS],

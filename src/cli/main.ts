@@ -17,6 +17,8 @@ import { TOPICS_HELP, topicsCommand } from './topics-command';
 import { USERS_HELP, usersCommand } from './users-command';
 import { ACLS_HELP, aclsCommand } from './acls-command';
 import { QUOTAS_HELP, quotasCommand } from './quotas-command';
+import { PRODUCERS_HELP, producersCommand } from './producers-command';
+import { LOG_DIRS_HELP, logDirsCommand } from './log-dirs-command';
 
 const HELP = `Usage: brook <command> [options]
 
@@ -27,10 +29,12 @@ Commands:
   topics            create, list, describe (offsets, configs), delete, alter-config topics
   groups            list, describe (with lag), reset-offsets, delete consumer groups
   cluster status    the metadata quorum (leader, term, commit index, voter lag) and brokers
+  log-dirs          each broker's log directory: volume usage, partition sizes and lag
   users             list, set (password from stdin or prompt), delete SCRAM users
   acls              list, add, remove ACLs (kafka-acls' flags; see: brook acls --help)
   quotas            describe, alter client quotas (users, client ids, ips)
-  partitions        reassign replicas between brokers, list reassignments in progress
+  partitions        reassign replicas between brokers, list reassignments, elect leaders
+  producers         the active idempotent producers of a topic's partitions
   produce           lines from stdin or a file to a topic (see: brook produce --help)
   consume           records of a topic to stdout as text or JSON (see: brook consume --help)
   bench             produce or consume throughput with the bundled client (see: brook bench --help)
@@ -60,6 +64,10 @@ export async function main(argv: string[]): Promise<number> {
         return await aclsCommand(rest);
       case 'quotas':
         return await quotasCommand(rest);
+      case 'producers':
+        return await producersCommand(rest);
+      case 'log-dirs':
+        return await logDirsCommand(rest);
       case 'produce':
         return await produceCommand(rest);
       case 'consume':
@@ -83,6 +91,8 @@ export async function main(argv: string[]): Promise<number> {
         else if (rest[0] === 'users') process.stdout.write(USERS_HELP);
         else if (rest[0] === 'acls') process.stdout.write(ACLS_HELP);
         else if (rest[0] === 'quotas') process.stdout.write(QUOTAS_HELP);
+        else if (rest[0] === 'producers') process.stdout.write(PRODUCERS_HELP);
+        else if (rest[0] === 'log-dirs') process.stdout.write(LOG_DIRS_HELP);
         else if (rest[0] === 'produce') process.stdout.write(PRODUCE_HELP);
         else if (rest[0] === 'consume') process.stdout.write(CONSUME_HELP);
         else if (rest[0] === 'bench') process.stdout.write(BENCH_HELP);

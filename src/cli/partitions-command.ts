@@ -1,10 +1,12 @@
-// `brook partitions reassign|list-reassignments`: moves a partition's replicas between
-// brokers while traffic continues (AlterPartitionReassignments), cancels a move, and
-// shows the moves in progress (ListPartitionReassignments). Any broker takes the request;
-// a broker that is not the active controller forwards it.
+// `brook partitions reassign|list-reassignments|elect-leaders`: moves a partition's replicas
+// between brokers while traffic continues (AlterPartitionReassignments), cancels a move,
+// shows the moves in progress (ListPartitionReassignments), and elects leaders (preferred or
+// unclean, ElectLeaders, as kafka-leader-election.sh). Any broker takes the request; a broker
+// that is not the active controller forwards it.
 
 import { parseArgs, UsageError } from './args';
-import { check, CliError, connectBootstrap, table } from './admin-client';
+import { check, CliError, connectBootstrap, nonNegativeInteger, table, withAdmin } from './admin-client';
+import { errorInfo } from '../../protocol/errors';
 import { ApiKey } from '../../protocol/api-keys';
 import { clientSecurity, CONNECTION_FLAGS, CONNECTION_HELP } from './connection-flags';
 
@@ -12,12 +14,20 @@ export const PARTITIONS_HELP = `Usage:
   brook partitions reassign --topic T --partition N --replicas ID,ID,... [--bootstrap HOST:PORT] [--json]
   brook partitions reassign --topic T --partition N --cancel [--bootstrap HOST:PORT] [--json]
   brook partitions list-reassignments [--topic T] [--bootstrap HOST:PORT] [--json]
+  brook partitions elect-leaders --election-type preferred|unclean (--topic T --partition N | --all-topic-partitions)
+                                [--bootstrap HOST:PORT] [--json]
 
 reassign gives the partition a new replica list (the first is its preferred leader). New
 replicas copy the log from the leader; once they are all in the ISR the old ones are
 dropped, and a leader that is not in the new list hands over. The command returns when the
 reassignment is accepted; list-reassignments shows those still copying. --cancel puts the
 partition back on its original replicas. --bootstrap defaults to 127.0.0.1:9092.
+
+elect-leaders, as kafka-leader-election.sh: preferred moves leadership back to the first
+replica when it is in the ISR; unclean gives a partition without a leader one, from outside
+the ISR if no ISR member is alive (records the others hold and it lacks are lost). With
+--all-topic-partitions every partition is tried and only those that needed an election are
+listed. Exit status 1 when an election failed.
 
 ${CONNECTION_HELP}`;
 
@@ -146,6 +156,50 @@ async function listReassignments(rest: string[]): Promise<number> {
   }
 }
 
+async function electLeaders(rest: string[]): Promise<number> {
+  const { positionals, flags } = parseArgs(
+    rest,
+    ['bootstrap', 'topic', 'partition', 'election-type', ...CONNECTION_FLAGS],
+    ['all-topic-partitions', 'json', 'help'],
+  );
+  if (flags.help) {
+    process.stdout.write(PARTITIONS_HELP);
+    return 0;
+  }
+  if (positionals.length > 0) throw new UsageError(`unexpected argument "${positionals[0]}"`);
+  const electionType = flags['election-type'];
+  if (electionType !== 'preferred' && electionType !== 'unclean')
+    throw new UsageError(`--election-type: expected preferred or unclean, got ${JSON.stringify(electionType ?? null)}`);
+  const all = flags['all-topic-partitions'] === 'true';
+  if (all && (flags.topic !== undefined || flags.partition !== undefined))
+    throw new UsageError('give either --all-topic-partitions or --topic and --partition, not both');
+  if (!all && flags.topic === undefined)
+    throw new UsageError('--topic and --partition (or --all-topic-partitions) are required');
+  const partitions = all
+    ? null
+    : [{ topic: flags.topic, partition: nonNegativeInteger(flags, 'partition', 'a partition number') }];
+  const bootstrap = flags.bootstrap ?? '127.0.0.1:9092';
+  const results = await withAdmin(bootstrap, clientSecurity(flags), (admin) =>
+    admin.electLeaders(electionType, partitions),
+  );
+  if (flags.json) process.stdout.write(`${JSON.stringify(results, null, 2)}\n`);
+  else if (results.length === 0) process.stdout.write('no partition needed an election\n');
+  else
+    for (const r of results) {
+      if (r.errorCode === 0)
+        process.stdout.write(
+          `Successfully completed leader election (${electionType}) for ${r.topic}-${r.partition}\n`,
+        );
+      else {
+        const info = errorInfo(r.errorCode);
+        process.stdout.write(
+          `Election (${electionType}) for ${r.topic}-${r.partition}: ${info.name} (${r.errorCode}): ${r.errorMessage || info.message}\n`,
+        );
+      }
+    }
+  return results.some((r) => r.errorCode !== 0 && r.errorCode !== 84) ? 1 : 0;
+}
+
 export async function partitionsCommand(argv: string[]): Promise<number> {
   const [verb, ...rest] = argv;
   switch (verb) {
@@ -153,6 +207,8 @@ export async function partitionsCommand(argv: string[]): Promise<number> {
       return reassign(rest);
     case 'list-reassignments':
       return listReassignments(rest);
+    case 'elect-leaders':
+      return electLeaders(rest);
     case undefined:
     case 'help':
     case '--help':

@@ -1,9 +1,9 @@
 // The bundled admin client: topics (create, delete, describe with offsets and configs,
-// alter configs, add partitions, delete records below an offset), consumer groups (list across brokers, describe, reset
-// offsets of an empty group, delete), the cluster (brokers, controller, cluster id) and SCRAM
-// users (describe; set and delete, the password salted and hashed here so that it never
-// travels) and ACLs (create, describe, delete). Writes go
-// travels) and client quotas (describe by filter, alter). Writes go
+// alter configs, add partitions, delete records below an offset), consumer groups (list across
+// brokers, describe, reset offsets of an empty group, delete), the cluster (brokers, controller,
+// cluster id, log directories, leader elections, broker unregistration), active producers,
+// SCRAM users (describe; set and delete, the password salted and hashed here so that it never
+// travels), ACLs (create, describe, delete) and client quotas (describe by filter, alter). Writes go
 // to the controller the metadata names (any Brook broker would forward them), and are sent
 // again while the answer is NOT_CONTROLLER (the controller moved), as Kafka's admin client
 // does; Kafka errors become KafkaError with the error's name and the broker's message.
@@ -49,6 +49,33 @@ export interface GroupDescription {
   protocol: string;
   members: { memberId: string; clientId: string; clientHost: string; assignment: Record<string, number[]> }[];
   offsets: { topic: string; partition: number; offset: number; logEndOffset: number; lag: number }[];
+}
+
+/** One broker's log directories and the partitions in each (DescribeLogDirs). */
+export interface BrokerLogDirs {
+  brokerId: number;
+  logDirs: {
+    path: string;
+    errorCode: number;
+    /** The volume's total and usable bytes; -1 when the broker does not say. */
+    totalBytes: number;
+    usableBytes: number;
+    partitions: { topic: string; partition: number; sizeBytes: number; offsetLag: number }[];
+  }[];
+}
+
+/** One partition's active producers (DescribeProducers). */
+export interface PartitionProducers {
+  partition: number;
+  errorCode: number;
+  producers: {
+    producerId: number;
+    producerEpoch: number;
+    lastSequence: number;
+    lastTimestamp: number;
+    coordinatorEpoch: number;
+    currentTxnStartOffset: number;
+  }[];
 }
 
 /** A change to one user's SCRAM credential for one mechanism. */
@@ -364,6 +391,123 @@ export class Admin {
       controllerId: this.cluster.controllerId,
       brokers: [...this.cluster.brokers].map(([nodeId, b]) => ({ nodeId, ...b })).sort((a, b) => a.nodeId - b.nodeId),
     };
+  }
+
+  /**
+   * Each broker's log directories (all brokers when `brokerIds` is absent), as Kafka's
+   * Admin.describeLogDirs: one DescribeLogDirs per broker, for every partition it holds.
+   */
+  async describeLogDirs(brokerIds?: number[]): Promise<BrokerLogDirs[]> {
+    await this.cluster.refreshMetadata([]);
+    const ids = brokerIds ?? [...this.cluster.brokers.keys()].sort((a, b) => a - b);
+    return Promise.all(
+      ids.map(async (brokerId): Promise<BrokerLogDirs> => {
+        const broker = await this.cluster.broker(brokerId);
+        const answer = await broker.request(ApiKey.DescribeLogDirs, { topics: null });
+        if ((answer.errorCode ?? ErrorCode.NONE) !== ErrorCode.NONE)
+          throw new KafkaError(answer.errorCode, `describe log dirs of broker ${brokerId}`);
+        return {
+          brokerId,
+          logDirs: answer.results.map((dir) => ({
+            path: dir.logDir,
+            errorCode: dir.errorCode,
+            totalBytes: Number(dir.totalBytes ?? -1),
+            usableBytes: Number(dir.usableBytes ?? -1),
+            partitions: dir.topics.flatMap((t) =>
+              t.partitions.map((p) => ({
+                topic: t.name,
+                partition: p.partitionIndex,
+                sizeBytes: Number(p.partitionSize),
+                offsetLag: Number(p.offsetLag),
+              })),
+            ),
+          })),
+        };
+      }),
+    );
+  }
+
+  /**
+   * ElectLeaders (Kafka's Admin.electLeaders): preferred or unclean elections for the
+   * partitions given, or for every partition when `partitions` is null (then only those that
+   * needed one are answered). Resolves with each partition's result; `errorCode` 0 is an
+   * election made.
+   */
+  async electLeaders(
+    electionType: 'preferred' | 'unclean',
+    partitions: { topic: string; partition: number }[] | null,
+  ): Promise<{ topic: string; partition: number; errorCode: number; errorMessage: string | null }[]> {
+    let topicPartitions: { topic: string; partitions: number[] }[] | null = null;
+    if (partitions !== null) {
+      const byTopic = new Map<string, number[]>();
+      for (const { topic, partition } of partitions) byTopic.set(topic, [...(byTopic.get(topic) ?? []), partition]);
+      topicPartitions = [...byTopic].map(([topic, indexes]) => ({ topic, partitions: indexes }));
+    }
+    const answer = await this.toController(
+      ApiKey.ElectLeaders,
+      { electionType: electionType === 'preferred' ? 0 : 1, topicPartitions, timeoutMs: 30_000 },
+      (a) => [
+        a.errorCode ?? ErrorCode.NONE,
+        ...a.replicaElectionResults.flatMap((t) => t.partitionResult.map((p) => p.errorCode)),
+      ],
+    );
+    if ((answer.errorCode ?? ErrorCode.NONE) !== ErrorCode.NONE)
+      throw new KafkaError(answer.errorCode, 'elect leaders');
+    return answer.replicaElectionResults.flatMap((t) =>
+      t.partitionResult.map((p) => ({
+        topic: t.topic,
+        partition: p.partitionId,
+        errorCode: p.errorCode,
+        errorMessage: p.errorMessage ?? null,
+      })),
+    );
+  }
+
+  /**
+   * The active idempotent producers of a topic's partitions (all when `partitions` is
+   * absent), asked of each partition's leader, as Kafka's Admin.describeProducers.
+   */
+  async describeProducers(topic: string, partitions?: number[]): Promise<PartitionProducers[]> {
+    const [meta] = await this.cluster.refreshMetadata([topic]);
+    if (!meta || meta.errorCode !== ErrorCode.NONE)
+      throw new KafkaError(meta?.errorCode ?? ErrorCode.UNKNOWN_TOPIC_OR_PARTITION, `topic ${topic}`);
+    const wanted = partitions ?? meta.partitions.map((p) => p.partition).sort((a, b) => a - b);
+    const byLeader = new Map<number, number[]>();
+    for (const partition of wanted) {
+      const leader = meta.partitions.find((p) => p.partition === partition)?.leader;
+      if (leader === undefined) throw new KafkaError(ErrorCode.UNKNOWN_TOPIC_OR_PARTITION, `${topic}-${partition}`);
+      if (leader < 0) throw new KafkaError(ErrorCode.LEADER_NOT_AVAILABLE, `${topic}-${partition}`);
+      byLeader.set(leader, [...(byLeader.get(leader) ?? []), partition]);
+    }
+    const answers = await Promise.all(
+      [...byLeader].map(async ([leader, partitionIndexes]) => {
+        const broker = await this.cluster.broker(leader);
+        const answer = await broker.request(ApiKey.DescribeProducers, { topics: [{ name: topic, partitionIndexes }] });
+        return answer.topics.flatMap((t) => t.partitions);
+      }),
+    );
+    return answers
+      .flat()
+      .sort((a, b) => a.partitionIndex - b.partitionIndex)
+      .map((p) => ({
+        partition: p.partitionIndex,
+        errorCode: p.errorCode,
+        producers: p.activeProducers.map((s) => ({
+          producerId: Number(s.producerId),
+          producerEpoch: s.producerEpoch,
+          lastSequence: s.lastSequence,
+          lastTimestamp: Number(s.lastTimestamp),
+          coordinatorEpoch: s.coordinatorEpoch,
+          currentTxnStartOffset: Number(s.currentTxnStartOffset),
+        })),
+      }));
+  }
+
+  /** UnregisterBroker (Kafka's Admin.unregisterBroker): removes a stopped broker's registration. */
+  async unregisterBroker(brokerId: number): Promise<void> {
+    const answer = await this.toController(ApiKey.UnregisterBroker, { brokerId }, (a) => [a.errorCode]);
+    if (answer.errorCode !== ErrorCode.NONE)
+      throw new KafkaError(answer.errorCode, `unregister broker ${brokerId}`, answer.errorMessage ?? null);
   }
 
   /**

@@ -81,6 +81,20 @@ export interface OngoingReassignment {
   removingReplicas: number[];
 }
 
+/** ElectLeaders election types (Kafka's ElectionType). */
+export const ELECTION_PREFERRED = 0;
+export const ELECTION_UNCLEAN = 1;
+
+/** One partition's answer to ElectLeaders. */
+export interface ElectionResult {
+  partitionId: number;
+  errorCode: number;
+  errorMessage: string | null;
+}
+
+/** ElectLeaders' answer, by topic. */
+export type ElectionResults = { topic: string; partitionResult: ElectionResult[] }[];
+
 export interface Decision<T> {
   records: MetadataRecordInput[];
   result: T;
@@ -410,6 +424,95 @@ export class Controller {
   }
 
   /**
+   * ElectLeaders, as Kafka's ReplicationControlManager.electLeaders with its
+   * PartitionChangeBuilder. Preferred (type 0): the first replica becomes the leader when it
+   * is an unfenced ISR member; ELECTION_NOT_NEEDED when it leads already;
+   * PREFERRED_LEADER_NOT_AVAILABLE when it cannot lead and the current leader stays (a
+   * partition whose leader cannot lead moves to another live ISR member instead, as Kafka's
+   * builder does). Unclean (type 1): only for a partition without a leader
+   * (ELECTION_NOT_NEEDED otherwise): a live ISR member if there is one, else the first live
+   * replica outside the ISR, which becomes the whole ISR (committed records it lacks are
+   * lost, which is what an operator asks for here); ELIGIBLE_LEADERS_NOT_AVAILABLE when no
+   * replica is live. `topicPartitions` null means every partition; then partitions that need
+   * no election are left out of the answer, as Kafka leaves them out.
+   */
+  electLeaders(
+    electionType: number,
+    topicPartitions: { topic: string; partitions: number[] }[] | null,
+  ): Decision<ElectionResults> {
+    const records: MetadataRecordInput[] = [];
+    if (topicPartitions === null) {
+      const results: ElectionResults = [];
+      const names = [...this.image.topicsByName.keys()].sort();
+      for (const name of names) {
+        const topic = this.image.topicsByName.get(name)!;
+        const partitionResult: ElectionResult[] = [];
+        for (const partitionId of [...topic.partitions.keys()].sort((a, b) => a - b)) {
+          const result = this.electLeader(name, partitionId, electionType, records);
+          if (result.errorCode !== ErrorCode.ELECTION_NOT_NEEDED) partitionResult.push(result);
+        }
+        results.push({ topic: name, partitionResult });
+      }
+      return { records, result: results };
+    }
+    const results = topicPartitions.map(({ topic, partitions }) => ({
+      topic,
+      partitionResult: partitions.map((partitionId) => this.electLeader(topic, partitionId, electionType, records)),
+    }));
+    return { records, result: results };
+  }
+
+  private electLeader(
+    name: string,
+    partitionId: number,
+    electionType: number,
+    records: MetadataRecordInput[],
+  ): ElectionResult {
+    const answer = (errorCode: number, errorMessage: string | null = null) => ({
+      partitionId,
+      errorCode,
+      errorMessage,
+    });
+    const topic = this.image.topicsByName.get(name);
+    if (!topic) return answer(ErrorCode.UNKNOWN_TOPIC_OR_PARTITION, `No such topic as ${name}`);
+    const partition = topic.partitions.get(partitionId);
+    if (!partition) return answer(ErrorCode.UNKNOWN_TOPIC_OR_PARTITION, `No such partition as ${name}-${partitionId}`);
+    const preferred = partition.replicas[0];
+    if (electionType === ELECTION_PREFERRED ? partition.leader === preferred : partition.leader !== NO_LEADER)
+      return answer(ErrorCode.ELECTION_NOT_NEEDED);
+    const live = (id: number) => this.image.brokers.get(id)?.fenced === false;
+    const valid = (id: number) => partition.isr.includes(id) && live(id);
+    let leader: number;
+    let isr: number[] | null = null;
+    if (electionType === ELECTION_PREFERRED) {
+      if (valid(preferred)) leader = preferred;
+      else if (valid(partition.leader)) leader = partition.leader;
+      else leader = partition.replicas.slice(1).find(valid) ?? NO_LEADER;
+    } else {
+      leader = partition.replicas.find(valid) ?? NO_LEADER;
+      if (leader === NO_LEADER) {
+        leader = partition.replicas.find(live) ?? NO_LEADER;
+        if (leader !== NO_LEADER) isr = [leader];
+      }
+    }
+    if (leader === partition.leader)
+      return electionType === ELECTION_PREFERRED
+        ? answer(
+            ErrorCode.PREFERRED_LEADER_NOT_AVAILABLE,
+            `Failed to elect leader for partition ${name}-${partitionId}`,
+          )
+        : answer(
+            ErrorCode.ELIGIBLE_LEADERS_NOT_AVAILABLE,
+            `Failed to elect leader for partition ${name}-${partitionId}`,
+          );
+    records.push({
+      type: 'PartitionChange',
+      data: { topicId: partition.topicId, partitionId, isr, leader },
+    });
+    return answer(ErrorCode.NONE);
+  }
+
+  /**
    * Topic config changes (IncrementalAlterConfigs), already validated by name and value:
    * each becomes a Config record (null value: back to the default). APPEND and SUBTRACT
    * edit a list value from what the image holds now.
@@ -520,6 +623,40 @@ export class Controller {
         removingReplicas: [],
       },
     };
+  }
+
+  /**
+   * UnregisterBroker, as Kafka's ReplicationControlManager.unregisterBroker: the broker
+   * leaves every ISR, its leaderships move to another live ISR member (or to none), and its
+   * registration is removed. Kafka does not refuse a live broker (one that heartbeats again
+   * registers anew), so neither does this; an id not registered is BROKER_ID_NOT_REGISTERED.
+   */
+  unregisterBroker(brokerId: number): Decision<{ errorCode: number; errorMessage: string | null }> {
+    const registration = this.image.brokers.get(brokerId);
+    if (!registration)
+      return {
+        records: [],
+        result: {
+          errorCode: ErrorCode.BROKER_ID_NOT_REGISTERED,
+          errorMessage: `Broker ID ${brokerId} is not currently registered`,
+        },
+      };
+    const records: MetadataRecordInput[] = [];
+    for (const topic of this.image.topicsById.values()) {
+      for (const partition of topic.partitions.values()) {
+        if (!partition.isr.includes(brokerId) && partition.leader !== brokerId) continue;
+        const change = this.leaderChange(partition, brokerId, false);
+        if (change.isr === null && change.leader === UNCHANGED) continue;
+        records.push({
+          type: 'PartitionChange',
+          data: { topicId: topic.topicId, partitionId: partition.partitionId, ...change },
+        });
+      }
+    }
+    records.push({ type: 'UnregisterBroker', data: { brokerId, brokerEpoch: registration.brokerEpoch } });
+    this.lastHeartbeatMs.delete(brokerId);
+    this.reconnectDeadlineMs.delete(brokerId);
+    return { records, result: { errorCode: ErrorCode.NONE, errorMessage: null } };
   }
 
   /** Fencing removes the broker from every ISR and moves its leaderships away. */

@@ -48,6 +48,7 @@ import {
   Controller,
   ControllerSettings,
   OngoingReassignment,
+  ElectionResults,
   ReassignmentResult,
   TopicRequest,
   TopicResult,
@@ -1025,6 +1026,32 @@ export class MetadataQuorum implements ControllerRequests {
       }));
     return this.decide(
       (c) => c.alterPartitionReassignments(topics),
+      answer(ErrorCode.NOT_CONTROLLER, 'this node is not the active controller'),
+      (message) => answer(ErrorCode.POLICY_VIOLATION, message),
+    );
+  }
+
+  /** UnregisterBroker at the active controller (see Controller.unregisterBroker): answered once committed. */
+  unregisterBroker(brokerId: number): Promise<{ errorCode: number; errorMessage: string | null }> {
+    return this.decide(
+      (c) => c.unregisterBroker(brokerId),
+      { errorCode: ErrorCode.NOT_CONTROLLER, errorMessage: 'this node is not the active controller' },
+      (message) => ({ errorCode: ErrorCode.POLICY_VIOLATION, errorMessage: message }),
+    );
+  }
+
+  /** ElectLeaders at the active controller (see Controller.electLeaders): answered once committed. */
+  electLeaders(
+    electionType: number,
+    topicPartitions: { topic: string; partitions: number[] }[] | null,
+  ): Promise<ElectionResults> {
+    const answer = (errorCode: number, errorMessage: string) =>
+      (topicPartitions ?? []).map((t) => ({
+        topic: t.topic,
+        partitionResult: t.partitions.map((partitionId) => ({ partitionId, errorCode, errorMessage })),
+      }));
+    return this.decide(
+      (c) => c.electLeaders(electionType, topicPartitions),
       answer(ErrorCode.NOT_CONTROLLER, 'this node is not the active controller'),
       (message) => answer(ErrorCode.POLICY_VIOLATION, message),
     );

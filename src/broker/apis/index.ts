@@ -30,6 +30,7 @@ import { describeLogDirs } from './35-describe-log-dirs';
 import { saslAuthenticate } from './36-sasl-authenticate';
 import { createPartitions } from './37-create-partitions';
 import { deleteGroups } from './42-delete-groups';
+import { electLeaders } from './43-elect-leaders';
 import { incrementalAlterConfigs } from './44-incremental-alter-configs';
 import { alterPartitionReassignments } from './45-alter-partition-reassignments';
 import { listPartitionReassignments } from './46-list-partition-reassignments';
@@ -40,6 +41,7 @@ import { describeUserScramCredentials } from './50-describe-user-scram-credentia
 import { alterUserScramCredentials } from './51-alter-user-scram-credentials';
 import { describeCluster } from './60-describe-cluster';
 import { describeProducers } from './61-describe-producers';
+import { unregisterBroker } from './64-unregister-broker';
 import { describeTopicPartitions } from './75-describe-topic-partitions';
 
 export const handlers: ApiHandler[] = [
@@ -71,6 +73,7 @@ export const handlers: ApiHandler[] = [
   saslAuthenticate,
   createPartitions,
   deleteGroups,
+  electLeaders,
   incrementalAlterConfigs,
   alterPartitionReassignments,
   listPartitionReassignments,
@@ -81,5 +84,6 @@ export const handlers: ApiHandler[] = [
   alterUserScramCredentials,
   describeCluster,
   describeProducers,
+  unregisterBroker,
   describeTopicPartitions,
 ];

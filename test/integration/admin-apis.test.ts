@@ -1,8 +1,11 @@
-// DescribeLogDirs (35) and DescribeProducers (61) against an in-process node with an
-// authorizer: every DescribeLogDirs version (partition sizes, lag 0 on a leader, the volume's
-// bytes from v4, the partition filter, Describe on the cluster), DescribeProducers after a
-// kafkajs idempotent producer (its producer id, epoch and last sequence; Read on the topic),
-// and bad input (too many partitions, an invalid or unknown topic, a partition not here).
+// DescribeLogDirs (35), DescribeProducers (61), ElectLeaders (43) and UnregisterBroker (64)
+// against an in-process node with an authorizer: every DescribeLogDirs version (partition
+// sizes, lag 0 on a leader, the volume's bytes from v4, the partition filter, Describe on the
+// cluster), DescribeProducers after a kafkajs idempotent producer (its producer id, epoch and
+// last sequence; Read on the topic), ElectLeaders and UnregisterBroker refused without Alter
+// on the cluster, and bad input (too many partitions, an invalid or unknown topic, a
+// partition not here, an unknown election type, an unknown broker id). The elections
+// themselves are in elect-leaders-cluster.test.ts.
 
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
@@ -165,6 +168,70 @@ test('DescribeProducers needs Read on the topic: TOPIC_AUTHORIZATION_FAILED', as
   const allowed = await bob.request(ApiKey.DescribeProducers, 0, { topics: [{ name: TOPIC, partitionIndexes: [0] }] });
   assert.is(allowed.topics[0].partitions[0].errorCode, ErrorCode.NONE);
   assert.is(allowed.topics[0].partitions[0].activeProducers.length, 1);
+});
+
+test('ElectLeaders: Alter on the cluster, bad input, v0, a single node', async () => {
+  const alice = await node.connect('alice');
+  const refused = await alice.request(ApiKey.ElectLeaders, 2, {
+    electionType: 0,
+    topicPartitions: [{ topic: TOPIC, partitions: [0, 1] }],
+    timeoutMs: 5000,
+  });
+  assert.is(refused.errorCode, ErrorCode.CLUSTER_AUTHORIZATION_FAILED);
+  assert.equal(
+    refused.replicaElectionResults[0].partitionResult.map((p) => p.errorCode),
+    [ErrorCode.CLUSTER_AUTHORIZATION_FAILED, ErrorCode.CLUSTER_AUTHORIZATION_FAILED],
+  );
+  const refusedAll = await alice.request(ApiKey.ElectLeaders, 2, {
+    electionType: 1,
+    topicPartitions: null,
+    timeoutMs: 5000,
+  });
+  assert.is(refusedAll.errorCode, ErrorCode.CLUSTER_AUTHORIZATION_FAILED);
+  assert.equal(refusedAll.replicaElectionResults, []);
+  const badType = await admin.request(ApiKey.ElectLeaders, 2, {
+    electionType: 7,
+    topicPartitions: [{ topic: TOPIC, partitions: [0] }],
+    timeoutMs: 5000,
+  });
+  assert.is(badType.errorCode, ErrorCode.INVALID_REQUEST);
+  assert.is(badType.replicaElectionResults[0].partitionResult[0].errorCode, ErrorCode.INVALID_REQUEST);
+  const tooMany = await admin.request(ApiKey.ElectLeaders, 2, {
+    electionType: 0,
+    topicPartitions: [{ topic: TOPIC, partitions: [0, 1, 2, 3, 4, 5] }],
+    timeoutMs: 5000,
+  });
+  assert.is(tooMany.errorCode, ErrorCode.INVALID_REQUEST);
+  // v0 is always a preferred election; on one node every leader is already preferred.
+  const v0 = await admin.request(ApiKey.ElectLeaders, 0, {
+    topicPartitions: [
+      { topic: TOPIC, partitions: [0, 9] },
+      { topic: 'missing', partitions: [0] },
+    ],
+    timeoutMs: 5000,
+  });
+  assert.equal(
+    v0.replicaElectionResults.map((t) => t.partitionResult.map((p) => p.errorCode)),
+    [[ErrorCode.ELECTION_NOT_NEEDED, ErrorCode.UNKNOWN_TOPIC_OR_PARTITION], [ErrorCode.UNKNOWN_TOPIC_OR_PARTITION]],
+  );
+  const unclean = await admin.request(ApiKey.ElectLeaders, 1, {
+    electionType: 1,
+    topicPartitions: null,
+    timeoutMs: 5000,
+  });
+  assert.is(unclean.errorCode, ErrorCode.NONE);
+  assert.ok(unclean.replicaElectionResults.every((t) => t.partitionResult.length === 0));
+});
+
+test('UnregisterBroker: Alter on the cluster; an unknown id is BROKER_ID_NOT_REGISTERED', async () => {
+  const alice = await node.connect('alice');
+  const refused = await alice.request(ApiKey.UnregisterBroker, 0, { brokerId: 5 });
+  assert.is(refused.errorCode, ErrorCode.CLUSTER_AUTHORIZATION_FAILED);
+  const unknown = await admin.request(ApiKey.UnregisterBroker, 0, { brokerId: 5 });
+  assert.is(unknown.errorCode, ErrorCode.BROKER_ID_NOT_REGISTERED);
+  assert.match(unknown.errorMessage ?? '', /not currently registered/);
+  const negative = await admin.request(ApiKey.UnregisterBroker, 0, { brokerId: -1 });
+  assert.is(negative.errorCode, ErrorCode.BROKER_ID_NOT_REGISTERED);
 });
 
 test.run();
