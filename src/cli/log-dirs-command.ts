@@ -48,9 +48,10 @@ export async function logDirsCommand(argv: string[]): Promise<number> {
   for (const broker of described)
     for (const dir of broker.logDirs)
       if (topic !== undefined) dir.partitions = dir.partitions.filter((p) => p.topic === topic);
+  const failed = described.some((b) => b.error !== null || b.logDirs.some((d) => d.errorCode !== 0));
   if (flags.json) {
     process.stdout.write(`${JSON.stringify(described, null, 2)}\n`);
-    return 0;
+    return failed ? 1 : 0;
   }
   let text = table(
     ['BROKER', 'LOG DIR', 'STATUS', 'TOTAL BYTES', 'USABLE BYTES', 'PARTITIONS'],
@@ -66,6 +67,7 @@ export async function logDirsCommand(argv: string[]): Promise<number> {
     ),
   );
   text += '\n';
+  for (const b of described) if (b.error !== null) text += `broker ${b.brokerId}: ${b.error}\n`;
   if (flags['by-topic'] === 'true') {
     const sums = new Map<string, { broker: number; topic: string; partitions: number; size: number }>();
     for (const b of described)
@@ -96,5 +98,5 @@ export async function logDirsCommand(argv: string[]): Promise<number> {
       rows.length === 0 ? 'no partitions\n' : table(['BROKER', 'TOPIC', 'PARTITION', 'SIZE BYTES', 'OFFSET LAG'], rows);
   }
   process.stdout.write(text);
-  return described.some((b) => b.logDirs.some((d) => d.errorCode !== 0)) ? 1 : 0;
+  return failed ? 1 : 0;
 }

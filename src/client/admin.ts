@@ -54,6 +54,8 @@ export interface GroupDescription {
 /** One broker's log directories and the partitions in each (DescribeLogDirs). */
 export interface BrokerLogDirs {
   brokerId: number;
+  /** Why the broker could not describe its log directories; null when it did. */
+  error: string | null;
   logDirs: {
     path: string;
     errorCode: number;
@@ -395,19 +397,26 @@ export class Admin {
 
   /**
    * Each broker's log directories (all brokers when `brokerIds` is absent), as Kafka's
-   * Admin.describeLogDirs: one DescribeLogDirs per broker, for every partition it holds.
+   * Admin.describeLogDirs: one DescribeLogDirs per broker, for every partition it holds. A
+   * broker that cannot be asked, or refuses, is answered with its error and no directories.
    */
   async describeLogDirs(brokerIds?: number[]): Promise<BrokerLogDirs[]> {
     await this.cluster.refreshMetadata([]);
     const ids = brokerIds ?? [...this.cluster.brokers.keys()].sort((a, b) => a - b);
     return Promise.all(
       ids.map(async (brokerId): Promise<BrokerLogDirs> => {
-        const broker = await this.cluster.broker(brokerId);
-        const answer = await broker.request(ApiKey.DescribeLogDirs, { topics: null });
-        if ((answer.errorCode ?? ErrorCode.NONE) !== ErrorCode.NONE)
-          throw new KafkaError(answer.errorCode, `describe log dirs of broker ${brokerId}`);
+        let answer;
+        try {
+          const broker = await this.cluster.broker(brokerId);
+          answer = await broker.request(ApiKey.DescribeLogDirs, { topics: null });
+          if ((answer.errorCode ?? ErrorCode.NONE) !== ErrorCode.NONE)
+            throw new KafkaError(answer.errorCode, `describe log dirs of broker ${brokerId}`);
+        } catch (error) {
+          return { brokerId, error: (error as Error).message, logDirs: [] };
+        }
         return {
           brokerId,
+          error: null,
           logDirs: answer.results.map((dir) => ({
             path: dir.logDir,
             errorCode: dir.errorCode,

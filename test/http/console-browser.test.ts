@@ -1,6 +1,6 @@
 // The web console in a real browser (Debian's Chromium, headless, via playwright-core)
-// against a real broker process with its HTTP listener on: the overview with brokers, quorum
-// and a live chart that updates from the WebSocket; creating a topic from the page (with its
+// against a real broker process with its HTTP listener on: the overview with brokers, quorum,
+// log directories and a live chart that updates from the WebSocket; creating a topic from the page (with its
 // confirmation), a refused duplicate shown in words; producing one message from the form
 // and a CSV upload; reading them back; the live tail; a group's lag (committed with kafkajs
 // behind the end) and an offset reset; a many-partition topic in the virtual list; with
@@ -89,6 +89,7 @@ test('overview: brokers, quorum, totals, and a live chart fed by the WebSocket',
   await page.goto('/');
   await waitForText(page.locator('#brokers table'), /127\.0\.0\.1:\d+.*active/);
   await waitForText(page.locator('#quorum'), /Leader\s*node \d+/);
+  await waitForText(page.locator('#log-dirs table'), /logs.*free of/);
   await waitForText(page.locator('#live-status'), /^live$/);
   const canvas = page.locator('#chart-records');
   const updates = async () => Number((await canvas.getAttribute('data-updates')) ?? '0');

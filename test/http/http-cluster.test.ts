@@ -1,6 +1,7 @@
 // The HTTP API on a three-node cluster: every node reports the same quorum (followers ask
 // the leader for the voters' progress) and brokers; a topic made through a follower's API
-// takes records through one node and reads them back through another; after one broker is
+// takes records through one node and reads them back through another, and every broker's
+// log directory lists it; after one broker is
 // killed, the others show it fenced, its partitions under-replicated, and the ISR shrinks
 // counted in /metrics.
 
@@ -86,6 +87,21 @@ test('every node reports the same quorum and brokers; records go in at one node 
       read.records.map((r: any) => r.value),
       [`at ${p}`],
     );
+  }
+  // Every broker's log directory, asked through one node: the topic's replicas on each, with bytes once copied.
+  const dirs = await until(
+    async () => {
+      const answer = (await get(follower, '/api/v1/log-dirs')).json;
+      const copied = answer.brokers.every((b: any) =>
+        b.logDirs[0]?.topics.some((t: any) => t.topic === 'spread' && t.partitions === 3 && t.sizeBytes > 0),
+      );
+      return answer.brokers.length === 3 && copied ? answer : undefined;
+    },
+    { what: 'every broker to report the topic in its log directory' },
+  );
+  for (const b of dirs.brokers) {
+    assert.is(b.error, null);
+    assert.ok(b.logDirs[0].totalBytes > 0 && b.logDirs[0].usableBytes >= 0, 'volume bytes');
   }
   const leaders = await Promise.all(
     nodes.map(async (n) => valueOf(parseExposition((await get(n, '/metrics')).text), 'brook_raft_is_leader')),

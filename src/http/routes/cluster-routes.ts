@@ -1,8 +1,10 @@
 // GET /api/v1/cluster and GET /api/v1/quorum, read from this node's metadata image and
-// Raft state. The quorum's per-voter progress is known only on the leader: a follower
+// Raft state; GET /api/v1/log-dirs, each broker's log directory (volume size and free space,
+// bytes per topic) asked of every broker with DescribeLogDirs through the admin client. The quorum's per-voter progress is known only on the leader: a follower
 // asks the leader's controller port (RaftDescribeQuorum), as `brook cluster status` does.
-// Both need Describe on the cluster (as Kafka's DescribeQuorum does; the cluster view's
-// totals count every topic, so it is not shown to principals who may only see some).
+// All need Describe on the cluster (as Kafka's DescribeQuorum and DescribeLogDirs do; the
+// cluster view's totals count every topic, so it is not shown to principals who may only see
+// some).
 
 import { KafkaConnection } from '../../net/kafka-connection';
 import type { Broker } from '../../broker/broker';
@@ -147,6 +149,37 @@ export async function quorumView(broker: Broker) {
   };
 }
 
+/** Every broker's log directories with the bytes of each topic there (largest first). */
+export async function logDirsView(context: ApiContext) {
+  const admin = await context.clients.adminClient();
+  const described = await admin.describeLogDirs();
+  return {
+    brokers: described.map((b) => ({
+      brokerId: b.brokerId,
+      error: b.error,
+      logDirs: b.logDirs.map((d) => {
+        const topics = new Map<string, { topic: string; partitions: number; sizeBytes: number }>();
+        let sizeBytes = 0;
+        for (const p of d.partitions) {
+          const entry = topics.get(p.topic) ?? { topic: p.topic, partitions: 0, sizeBytes: 0 };
+          entry.partitions++;
+          entry.sizeBytes += p.sizeBytes;
+          sizeBytes += p.sizeBytes;
+          topics.set(p.topic, entry);
+        }
+        return {
+          path: d.path,
+          errorCode: d.errorCode,
+          totalBytes: d.totalBytes,
+          usableBytes: d.usableBytes,
+          sizeBytes,
+          topics: [...topics.values()].sort((x, y) => y.sizeBytes - x.sizeBytes || x.topic.localeCompare(y.topic)),
+        };
+      }),
+    })),
+  };
+}
+
 export function addClusterRoutes(router: Router, context: ApiContext): void {
   router.add('GET', '/api/v1/cluster', ({ req, access }) => {
     RequestAuthorization.of(context.broker, req, access).requireCluster(AclOperation.DESCRIBE);
@@ -155,5 +188,9 @@ export function addClusterRoutes(router: Router, context: ApiContext): void {
   router.add('GET', '/api/v1/quorum', async ({ req, access }) => {
     RequestAuthorization.of(context.broker, req, access).requireCluster(AclOperation.DESCRIBE);
     return { status: 200, body: await quorumView(context.broker) };
+  });
+  router.add('GET', '/api/v1/log-dirs', async ({ req, access }) => {
+    RequestAuthorization.of(context.broker, req, access).requireCluster(AclOperation.DESCRIBE);
+    return { status: 200, body: await logDirsView(context) };
   });
 }

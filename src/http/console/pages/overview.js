@@ -1,5 +1,6 @@
-// The overview page: the brokers, the controller quorum and cluster totals (re-read every few
-// seconds while shown), and live charts of throughput and request latency drawn from the
+// The overview page: the brokers, the controller quorum, cluster totals and each broker's log
+// directory (volume usage and the largest topics there; re-read every few seconds while
+// shown), and live charts of throughput and request latency drawn from the
 // stats the node pushes over the WebSocket each second. The tables need Describe on the
 // cluster; without it only the live charts are shown.
 
@@ -25,6 +26,12 @@ export function render(container) {
     h('h2', {}, 'Controller quorum'),
     h('p', { class: 'muted' }, 'Loading…'),
   );
+  const logDirs = h(
+    'section',
+    { class: 'card', id: 'log-dirs' },
+    h('h2', {}, 'Log directories'),
+    h('p', { class: 'muted' }, 'Loading…'),
+  );
   const totals = h('section', { class: 'card totals', id: 'totals' });
   const canvases = {
     records: h('canvas', { class: 'chart', id: 'chart-records' }),
@@ -44,6 +51,7 @@ export function render(container) {
       h('div', { class: 'charts' }, canvases.records, canvases.bytes, canvases.latency),
     ),
     h('div', { class: 'columns' }, brokers, quorum),
+    logDirs,
   );
 
   const charts = {
@@ -74,6 +82,7 @@ export function render(container) {
       const note = 'You are not authorized to DESCRIBE the cluster.';
       replace(brokers, h('h2', {}, 'Brokers'), h('p', { class: 'muted' }, note));
       replace(quorum, h('h2', {}, 'Controller quorum'), h('p', { class: 'muted' }, note));
+      replace(logDirs, h('h2', {}, 'Log directories'), h('p', { class: 'muted' }, note));
       totals.hidden = true;
       lastTablesMs = Date.now();
       return;
@@ -81,13 +90,15 @@ export function render(container) {
     loading = true;
     lastTablesMs = Date.now();
     try {
-      const [cluster, quorumState] = await Promise.all([
+      const [cluster, quorumState, dirs] = await Promise.all([
         api('GET', '/api/v1/cluster'),
         api('GET', '/api/v1/quorum').catch((error) => ({ error })),
+        api('GET', '/api/v1/log-dirs').catch((error) => ({ error })),
       ]);
       if (stopped) return;
       showCluster(cluster, brokers, totals);
       showQuorum(quorumState, quorum);
+      showLogDirs(dirs, logDirs);
     } catch (error) {
       if (!stopped) showNotice(error);
     } finally {
@@ -192,6 +203,57 @@ function showQuorum(state, quorum) {
     (state.observers ?? []).length > 0
       ? h('p', { class: 'muted' }, `Observers: ${state.observers.map((o) => o.nodeId ?? o).join(', ')}`)
       : null,
+  );
+}
+
+/** How many of a log directory's largest topics are named. */
+const TOPICS_SHOWN = 5;
+
+function showLogDirs(state, section) {
+  if (state.error) {
+    replace(section, h('h2', {}, 'Log directories'), h('p', { class: 'status fail' }, state.error.message));
+    return;
+  }
+  const rows = [];
+  for (const b of state.brokers) {
+    if (b.error) {
+      rows.push([String(b.brokerId), h('span', { class: 'bad' }, b.error), '–', '–', '–']);
+      continue;
+    }
+    for (const d of b.logDirs) {
+      const known = d.totalBytes > 0 && d.usableBytes >= 0;
+      const usedShare = known ? (d.totalBytes - d.usableBytes) / d.totalBytes : null;
+      const topics = d.topics
+        .slice(0, TOPICS_SHOWN)
+        .map((t) => `${t.topic} ${formatBytes(t.sizeBytes)}`)
+        .join(', ');
+      const more = d.topics.length > TOPICS_SHOWN ? ` and ${d.topics.length - TOPICS_SHOWN} more` : '';
+      rows.push([
+        String(b.brokerId),
+        d.errorCode === 0 ? d.path : h('span', { class: 'bad' }, `${d.path} (offline)`),
+        formatBytes(d.sizeBytes),
+        known
+          ? h(
+              'span',
+              {},
+              h('progress', { max: '100', value: String(Math.round(usedShare * 100)) }),
+              h(
+                'span',
+                { class: usedShare > 0.9 ? 'bad' : usedShare > 0.8 ? 'warn' : '' },
+                ` ${formatBytes(d.usableBytes)} free of ${formatBytes(d.totalBytes)}`,
+              ),
+            )
+          : 'unknown',
+        topics ? `${topics}${more}` : '–',
+      ]);
+    }
+  }
+  replace(
+    section,
+    h('h2', {}, 'Log directories'),
+    table(['Broker', 'Directory', 'Partitions', 'Volume', 'Largest topics'], rows, {
+      empty: 'No broker answered.',
+    }),
   );
 }
 
