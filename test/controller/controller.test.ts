@@ -1,7 +1,8 @@
 // Metadata records round-trip through their framing; the image replays them; the
 // controller's decisions (registration, unfencing on catch-up, fencing on expiry with ISR
-// shrink and leader election, placement spread, topic lifecycle, producer id blocks),
-// replayed on two images, give identical state.
+// shrink and leader election, placement spread, topic lifecycle, producer id blocks,
+// ElectLeaders' preferred and unclean elections, UnregisterBroker), replayed on two images,
+// give identical state.
 
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
@@ -524,6 +525,105 @@ test('preferred leaders come back once their broker is in the ISR again (auto re
   assert.equal(controller.rebalanceLeaders(h.advance(100)), [], 'not before the check interval');
   h.commit(controller.rebalanceLeaders(h.advance(1000)));
   assert.equal(leaders(), [1, 2, 3]);
+});
+
+/** A topic of one partition on `replicas` (the first its preferred leader), committed. */
+function onePartition(h: ReturnType<typeof harness>, name: string, replicas: number[]) {
+  const created = h.controller.createTopics(
+    [{ name, partitions: 1, replicationFactor: replicas.length, configs: {}, assignments: [replicas] }],
+    false,
+  );
+  assert.is(created.result[0].errorCode, ErrorCode.NONE);
+  h.commit(created.records);
+  return () => h.image.topicsByName.get(name)!.partitions.get(0)!;
+}
+
+const partitionChange = (topicId: string, data: { isr?: number[] | null; leader?: number }) =>
+  ({ type: 'PartitionChange', data: { topicId, partitionId: 0, isr: null, ...data } }) as MetadataRecordInput;
+
+test('ElectLeaders preferred: back to the first replica when it is a live ISR member, else refused', () => {
+  const h = harness(3);
+  const partition = onePartition(h, 'p', [1, 2, 3]);
+  const asked = [{ topic: 'p', partitions: [0] }];
+  const code = (d: { result: { partitionResult: { errorCode: number }[] }[] }) =>
+    d.result[0].partitionResult[0].errorCode;
+  assert.is(code(h.controller.electLeaders(0, asked)), ErrorCode.ELECTION_NOT_NEEDED);
+  h.commit([partitionChange(partition().topicId, { leader: 2 })]);
+  const elected = h.controller.electLeaders(0, asked);
+  assert.is(code(elected), ErrorCode.NONE);
+  h.commit(elected.records);
+  assert.is(partition().leader, 1);
+  assert.equal(partition().isr, [1, 2, 3]);
+  // The preferred replica out of the ISR: the current leader stays.
+  h.commit([partitionChange(partition().topicId, { leader: 2, isr: [2, 3] })]);
+  const refused = h.controller.electLeaders(0, asked);
+  assert.is(code(refused), ErrorCode.PREFERRED_LEADER_NOT_AVAILABLE);
+  assert.equal(refused.records, []);
+  // Unknown topics and partitions.
+  const unknown = h.controller.electLeaders(0, [
+    { topic: 'p', partitions: [3] },
+    { topic: 'none', partitions: [0] },
+  ]);
+  assert.equal(
+    unknown.result.map((t) => t.partitionResult.map((p) => p.errorCode)),
+    [[ErrorCode.UNKNOWN_TOPIC_OR_PARTITION], [ErrorCode.UNKNOWN_TOPIC_OR_PARTITION]],
+  );
+  // Every partition: those needing no election are left out, their topic listed empty.
+  onePartition(h, 'q', [2, 3]);
+  const all = h.controller.electLeaders(0, null);
+  assert.equal(
+    all.result.map((t) => [t.topic, t.partitionResult.map((p) => p.errorCode)]),
+    [
+      ['p', [ErrorCode.PREFERRED_LEADER_NOT_AVAILABLE]],
+      ['q', []],
+    ],
+  );
+  assert.is(h.image.digest(), h.follower.digest());
+});
+
+test('ElectLeaders unclean: only for a leaderless partition; a live replica outside the ISR becomes the whole ISR', () => {
+  const h = harness(3);
+  const partition = onePartition(h, 'u', [1, 2]);
+  const asked = [{ topic: 'u', partitions: [0] }];
+  const code = (d: { result: { partitionResult: { errorCode: number }[] }[] }) =>
+    d.result[0].partitionResult[0].errorCode;
+  assert.is(code(h.controller.electLeaders(1, asked)), ErrorCode.ELECTION_NOT_NEEDED, 'it has a leader');
+  // Broker 1, the last ISR member, is fenced: no leader, ISR [1].
+  h.commit([
+    partitionChange(partition().topicId, { isr: [1] }),
+    { type: 'FenceBroker', data: { id: 1, epoch: h.epochs.get(1)! } },
+    partitionChange(partition().topicId, { leader: -1 }),
+  ]);
+  assert.is(partition().leader, -1);
+  assert.is(code(h.controller.electLeaders(0, asked)), ErrorCode.PREFERRED_LEADER_NOT_AVAILABLE);
+  const unclean = h.controller.electLeaders(1, asked);
+  assert.is(code(unclean), ErrorCode.NONE);
+  h.commit(unclean.records);
+  assert.is(partition().leader, 2);
+  assert.equal(partition().isr, [2]);
+  // No live replica at all.
+  h.commit([
+    { type: 'FenceBroker', data: { id: 2, epoch: h.epochs.get(2)! } },
+    partitionChange(partition().topicId, { leader: -1 }),
+  ]);
+  assert.is(code(h.controller.electLeaders(1, asked)), ErrorCode.ELIGIBLE_LEADERS_NOT_AVAILABLE);
+  assert.is(h.image.digest(), h.follower.digest());
+});
+
+test('UnregisterBroker: the broker leaves every ISR, hands over its leaderships and its registration goes', () => {
+  const h = harness(3);
+  const led = onePartition(h, 'led', [3, 1]);
+  const followed = onePartition(h, 'followed', [1, 3]);
+  const untouched = onePartition(h, 'untouched', [1, 2]);
+  const decision = h.controller.unregisterBroker(3);
+  assert.equal(decision.result, { errorCode: ErrorCode.NONE, errorMessage: null });
+  h.commit(decision.records);
+  assert.not.ok(h.image.brokers.has(3));
+  assert.equal([led().leader, led().isr], [1, [1]]);
+  assert.equal([followed().leader, followed().isr], [1, [1]]);
+  assert.equal([untouched().leader, untouched().isr, untouched().partitionEpoch], [1, [1, 2], 0]);
+  assert.is(h.controller.unregisterBroker(3).result.errorCode, ErrorCode.BROKER_ID_NOT_REGISTERED);
+  assert.is(h.image.digest(), h.follower.digest());
 });
 
 test.run();
