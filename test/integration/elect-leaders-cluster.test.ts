@@ -263,6 +263,15 @@ test('brook cluster unregister-broker removes the stopped broker 2; an unknown i
     ]);
     const state = await cluster.metadata('preferred');
     assert.not.ok(state!.isr.includes(2), 'broker 2 left the ISR');
+    const admin = kafka.admin();
+    await admin.connect();
+    try {
+      const described = await admin.describeCluster();
+      assert.equal(described.brokers.map((b) => b.nodeId).sort(), [1, 3]);
+      assert.is(described.controller, 1);
+    } finally {
+      await admin.disconnect();
+    }
     const unknown = await connection.request(ApiKey.UnregisterBroker, 0, { brokerId: 99 });
     assert.is(unknown.errorCode, ErrorCode.BROKER_ID_NOT_REGISTERED);
     const bad = await runBrookInProcess(['cluster', 'unregister-broker', '--id', 'x']);
