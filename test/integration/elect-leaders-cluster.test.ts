@@ -8,7 +8,8 @@
 //   comes back outside the ISR; a preferred election is PREFERRED_LEADER_NOT_AVAILABLE, an
 //   unclean one makes 3 the leader with ISR [3], and the partition takes writes again;
 // - `brook cluster unregister-broker --id 2` removes the stopped broker 2 (DescribeCluster v2
-//   with fenced brokers no longer lists it); an unknown id is BROKER_ID_NOT_REGISTERED;
+//   with fenced brokers no longer lists it); an unknown id is BROKER_ID_NOT_REGISTERED; a
+//   running broker that is unregistered (Kafka does not refuse it) registers again;
 // - `brook log-dirs` shows every broker's partitions; `brook producers describe` the
 //   idempotent producer of a partition.
 
@@ -276,6 +277,28 @@ test('brook cluster unregister-broker removes the stopped broker 2; an unknown i
     assert.is(unknown.errorCode, ErrorCode.BROKER_ID_NOT_REGISTERED);
     const bad = await runBrookInProcess(['cluster', 'unregister-broker', '--id', 'x']);
     assert.is(bad.code, 2);
+  } finally {
+    connection.close();
+  }
+});
+
+test('a running broker that is unregistered registers again at its next heartbeat and takes back its partition', async () => {
+  const connection = await connect(1);
+  try {
+    const answer = await connection.request(ApiKey.UnregisterBroker, 0, { brokerId: 3 });
+    assert.is(answer.errorCode, ErrorCode.NONE);
+    await until(
+      async () => {
+        const described = await connection.request(ApiKey.DescribeCluster, 2, {
+          includeClusterAuthorizedOperations: false,
+          endpointType: 1,
+          includeFencedBrokers: true,
+        });
+        return described.brokers.some((b) => b.brokerId === 3 && !b.isFenced);
+      },
+      { what: 'broker 3 to register again and be unfenced' },
+    );
+    await until(async () => (await cluster.metadata('unclean'))?.leader === 3, { what: 'broker 3 to lead again' });
   } finally {
     connection.close();
   }
