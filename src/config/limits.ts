@@ -597,21 +597,46 @@ export const SETTINGS: SettingDef[] = [
   },
 ];
 
-/** Broker-level defaults for topic configs, passed through by their Kafka names. */
+/**
+ * Broker-level defaults for topic configs, passed through by their Kafka names: every
+ * broker synonym of Kafka's topic configs (ServerTopicConfigSynonyms) but message.max.bytes,
+ * which is a setting above. Where several set one topic config, Kafka's precedence holds
+ * (log.retention.ms over log.retention.minutes over log.retention.hours; log.roll.ms over
+ * log.roll.hours; log.flush.interval.ms over log.flush.scheduler.interval.ms).
+ */
 export const TOPIC_DEFAULT_KEYS = [
-  'log.segment.bytes',
-  'log.roll.ms',
-  'log.index.size.max.bytes',
-  'log.index.interval.bytes',
+  'log.cleanup.policy',
+  'compression.type',
+  'compression.gzip.level',
+  'compression.lz4.level',
+  'compression.zstd.level',
+  'log.cleaner.delete.retention.ms',
+  'log.segment.delete.delay.ms',
   'log.flush.interval.messages',
   'log.flush.interval.ms',
-  'log.retention.ms',
-  'log.retention.bytes',
-  'log.cleanup.policy',
-  'min.insync.replicas',
-  'compression.type',
-  'log.message.timestamp.type',
-  'log.message.timestamp.before.max.ms',
+  'log.flush.scheduler.interval.ms',
+  'log.index.interval.bytes',
+  'log.local.retention.bytes',
+  'log.local.retention.ms',
+  'log.cleaner.max.compaction.lag.ms',
+  'log.message.downconversion.enable',
   'log.message.timestamp.after.max.ms',
+  'log.message.timestamp.before.max.ms',
+  'log.message.timestamp.difference.max.ms',
+  'log.message.timestamp.type',
+  'log.cleaner.min.cleanable.ratio',
+  'log.cleaner.min.compaction.lag.ms',
+  'min.insync.replicas',
+  'log.preallocate',
+  'log.retention.bytes',
+  'log.retention.ms',
+  'log.retention.minutes',
+  'log.retention.hours',
+  'log.segment.bytes',
+  'log.index.size.max.bytes',
+  'log.roll.jitter.ms',
+  'log.roll.jitter.hours',
+  'log.roll.ms',
+  'log.roll.hours',
   'unclean.leader.election.enable',
 ];

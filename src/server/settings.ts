@@ -1,10 +1,21 @@
 // Translates the parsed BrokerConfig into the option objects of the subsystems.
 
-import { BrokerConfig } from '../config/config';
+import { BrokerConfig, ConfigError } from '../config/config';
+import { validateBrokerTopicDefaults } from '../broker/topic-config';
 import { Logger } from '../logger';
 import { LogManagerOptions } from '../log/log-manager';
 
+/** Kafka's default for message.max.bytes, which then is not reported as set by the file. */
+const MESSAGE_MAX_BYTES_DEFAULT = 1048588;
+
+/**
+ * The broker keys that set topic defaults, checked as Kafka checks server.properties: a bad
+ * value stops the start with Kafka's message (a ConfigError).
+ */
 export function brokerTopicDefaults(config: BrokerConfig): Record<string, string> {
+  const problem = validateBrokerTopicDefaults(config.topicDefaults);
+  if (problem) throw new ConfigError(problem);
+  if (config.messageMaxBytes === MESSAGE_MAX_BYTES_DEFAULT) return { ...config.topicDefaults };
   return { ...config.topicDefaults, 'message.max.bytes': String(config.messageMaxBytes) };
 }
 

@@ -210,13 +210,13 @@ test('alter-config sets and deletes topic configs (IncrementalAlterConfigs); bad
   failsWithOneLine(
     await topics(['alter-config', 'orders', '--set', 'retention.ms=soon']),
     1,
-    /INVALID_CONFIG.*retention.ms: must be -1 or a non-negative integer/,
+    /INVALID_CONFIG.*Invalid value soon for configuration retention.ms: Not a number of type LONG/,
     'bad value',
   );
   failsWithOneLine(
     await topics(['alter-config', 'orders', '--set', 'no.such.config=1']),
     1,
-    /unknown topic config no.such.config/,
+    /Unknown topic config name: no.such.config/,
     'unknown config',
   );
   failsWithOneLine(await topics(['alter-config', 'nope', '--set', 'retention.ms=1']), 1, /nope/, 'unknown topic');

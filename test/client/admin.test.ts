@@ -67,9 +67,10 @@ test('topics and configs through the admin client', async () => {
   assert.is((await admin.describeConfigs('adm'))['cleanup.policy'].value, 'delete,compact');
   assert.is((await alter(3, 'delete')).errorCode, 0);
   assert.is((await admin.describeConfigs('adm'))['cleanup.policy'].value, 'compact');
-  const emptied = await alter(3, 'compact');
-  assert.is(emptied.errorCode, 40);
-  assert.match(emptied.errorMessage ?? '(no message)', /would leave it empty/);
+  // As in Kafka 4.1, the list may become empty (ValidList accepts no entries).
+  assert.is((await alter(3, 'compact')).errorCode, 0);
+  assert.is((await admin.describeConfigs('adm'))['cleanup.policy'].value, '');
+  await admin.alterTopicConfigs('adm', { reset: ['cleanup.policy'] });
   const notList = (
     await broker1.request(44, {
       resources: [

@@ -44,6 +44,7 @@ import { AclOperation, ResourceType } from '../../security/acl';
 import { isInternalTopic } from '../../../protocol/topic-names';
 import type { Broker } from '../broker';
 import { brokerEndpoint, DescribedBroker } from '../cluster-view';
+import { timestampBoundsMs } from '../topic-config';
 
 /** The first version that names topics by id. */
 const TOPIC_ID_VERSION = 13;
@@ -97,14 +98,8 @@ interface BatchRules {
 /** The create-time window of a topic's config around `nowMs`, or null for LogAppendTime. */
 export function timestampWindow(config: Record<string, string>, nowMs: number): TimestampWindow | null {
   if (config['message.timestamp.type'] === 'LogAppendTime') return null;
-  const bound = (value: string | undefined) => {
-    const ms = Number(value ?? Number.MAX_SAFE_INTEGER);
-    return Number.isFinite(ms) && ms >= 0 ? Math.min(ms, Number.MAX_SAFE_INTEGER) : Number.MAX_SAFE_INTEGER;
-  };
-  return {
-    low: nowMs - bound(config['message.timestamp.before.max.ms']),
-    high: nowMs + bound(config['message.timestamp.after.max.ms']),
-  };
+  const { beforeMs, afterMs } = timestampBoundsMs(config);
+  return { low: nowMs - beforeMs, high: nowMs + afterMs };
 }
 
 type Checked = { batches: Buffer[] } | { errorCode: number; message: string; batchIndex: number };

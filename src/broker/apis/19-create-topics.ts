@@ -26,7 +26,13 @@ import type { Request, ResponseInput } from '../../../protocol/apis';
 import { ApiHandler, RequestContext } from '../api-handler';
 import { authorized, clusterAuthorized } from '../authorize';
 import { AclOperation, ResourceType } from '../../security/acl';
-import { TOPIC_CONFIGS, effectiveTopicConfig, validateTopicConfig } from '../topic-config';
+import {
+  TOPIC_CONFIGS,
+  effectiveTopicConfig,
+  topicLogConfig,
+  validateTopicConfig,
+  validateTopicConfigSet,
+} from '../topic-config';
 import { collidingTopic, validateTopicName } from '../../../protocol/topic-names';
 import { TopicCreationError } from '../broker';
 import { controllerMutationQuota, THROTTLING_QUOTA_EXCEEDED_MESSAGE } from '../quota-manager';
@@ -233,6 +239,8 @@ async function create(ctx: RequestContext, request: CreateRequest): Promise<Crea
       if (configError) break;
       if (config.value !== null) overrides[config.name] = config.value;
     }
+    // Then Kafka's checks across the topic's whole config (the compaction lags, remote storage).
+    configError ??= validateTopicConfigSet(topicLogConfig(broker.settings.topicDefaults, overrides));
     if (configError) {
       results.push(failed(topic.name, ErrorCode.INVALID_CONFIG, configError));
       continue;

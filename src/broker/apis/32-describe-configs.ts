@@ -1,8 +1,11 @@
 // DescribeConfigs (key 32), versions 0-4.
 // v1: includeSynonyms, config source and synonyms replace isDefault. v2: same as v1.
 // v3: includeDocumentation, config type and documentation. v4: flexible.
-// Topics (resource type 2) list every topic config Brook understands with its effective
-// value; the broker (type 4) lists the broker-level settings that feed topic defaults.
+// Topics (resource type 2) list every Kafka topic config with its effective value and
+// source (the topic's override, a broker key of the config file, or Kafka's default), the
+// synonym chain when asked (include_synonyms: override, broker keys set, broker defaults),
+// and type and documentation (v3+). The broker (type 4) lists the broker keys that feed
+// topic defaults (log.retention.hours, log.segment.bytes ...).
 // Authorization as Kafka's, per resource: DescribeConfigs on the topic
 // (TOPIC_AUTHORIZATION_FAILED), on the cluster for a broker, broker logger or client-metrics
 // resource (CLUSTER_AUTHORIZATION_FAILED), on the group for a group
@@ -13,7 +16,14 @@ import { ErrorCode } from '../../../protocol/errors';
 import { ApiHandler, RequestContext } from '../api-handler';
 import { authorized, clusterAuthorized } from '../authorize';
 import { AclOperation, ResourceType } from '../../security/acl';
-import { effectiveTopicConfig, TOPIC_CONFIGS, TopicConfigDef } from '../topic-config';
+import {
+  BROKER_TOPIC_SYNONYMS,
+  effectiveTopicConfig,
+  TOPIC_CONFIGS,
+  topicConfigSynonyms,
+  TopicConfigSource,
+  TopicConfigType,
+} from '../topic-config';
 
 const RESOURCE_TOPIC = 2;
 const RESOURCE_BROKER = 4;
@@ -53,7 +63,14 @@ const SOURCE_TOPIC = 1;
 const SOURCE_STATIC_BROKER = 4;
 const SOURCE_DEFAULT = 5;
 
-const CONFIG_TYPE: Record<TopicConfigDef['type'], number> = {
+const SOURCE_CODE: Record<TopicConfigSource, number> = {
+  topic: SOURCE_TOPIC,
+  broker: SOURCE_STATIC_BROKER,
+  default: SOURCE_DEFAULT,
+};
+
+/** DescribeConfigsResponse.ConfigType codes. */
+const CONFIG_TYPE: Record<TopicConfigType, number> = {
   boolean: 1,
   string: 2,
   int: 3,
@@ -64,11 +81,11 @@ const CONFIG_TYPE: Record<TopicConfigDef['type'], number> = {
 
 function entry(
   name: string,
-  value: string,
+  value: string | null,
   source: number,
   type: number,
-  _version: number,
-  synonyms: { name: string; value: string; source: number }[],
+  synonyms: { name: string; value: string | null; source: number }[],
+  documentation: string | null,
 ) {
   return {
     name,
@@ -79,7 +96,7 @@ function entry(
     isSensitive: false,
     synonyms,
     configType: type,
-    documentation: null,
+    documentation,
   };
 }
 
@@ -89,7 +106,7 @@ export const describeConfigs: ApiHandler<typeof ApiKey.DescribeConfigs> = {
   minVersion: 0,
   maxVersion: 4,
   handle(ctx, request) {
-    const { broker, header } = ctx;
+    const { broker } = ctx;
     const results = request.resources.map((resource) => {
       const base = {
         errorCode: ErrorCode.NONE,
@@ -110,28 +127,20 @@ export const describeConfigs: ApiHandler<typeof ApiKey.DescribeConfigs> = {
             errorMessage: `Topic ${resource.resourceName} does not exist`,
             configs: [],
           };
+        const defaults = broker.settings.topicDefaults;
         const configs = TOPIC_CONFIGS.filter((def) => wanted(def.name)).map((def) => {
-          const effective = effectiveTopicConfig(def, broker.settings.topicDefaults, topic.configs);
-          const source =
-            effective.source === 'topic'
-              ? SOURCE_TOPIC
-              : effective.source === 'broker'
-                ? SOURCE_STATIC_BROKER
-                : SOURCE_DEFAULT;
-          const synonyms = [];
-          if (request.includeSynonyms) {
-            if (topic.configs[def.name] !== undefined)
-              synonyms.push({ name: def.name, value: topic.configs[def.name], source: SOURCE_TOPIC });
-            if (def.brokerKey && broker.settings.topicDefaults[def.brokerKey] !== undefined) {
-              synonyms.push({
-                name: def.brokerKey,
-                value: broker.settings.topicDefaults[def.brokerKey],
-                source: SOURCE_STATIC_BROKER,
-              });
-            }
-            synonyms.push({ name: def.brokerKey ?? def.name, value: def.defaultValue, source: SOURCE_DEFAULT });
-          }
-          return entry(def.name, effective.value, source, CONFIG_TYPE[def.type], header.apiVersion, synonyms);
+          const effective = effectiveTopicConfig(def, defaults, topic.configs);
+          const synonyms = request.includeSynonyms
+            ? topicConfigSynonyms(def, defaults, topic.configs).map((s) => ({ ...s, source: SOURCE_CODE[s.source] }))
+            : [];
+          return entry(
+            def.name,
+            effective.value,
+            SOURCE_CODE[effective.source],
+            CONFIG_TYPE[def.type],
+            synonyms,
+            request.includeDocumentation ? def.documentation : null,
+          );
         });
         return { ...base, configs };
       }
@@ -144,18 +153,17 @@ export const describeConfigs: ApiHandler<typeof ApiKey.DescribeConfigs> = {
             configs: [],
           };
         }
-        const configs = TOPIC_CONFIGS.filter((def) => def.brokerKey && wanted(def.brokerKey)).map((def) => {
-          const key = def.brokerKey!;
-          const given = broker.settings.topicDefaults[key];
-          return entry(
-            key,
-            given ?? def.defaultValue,
-            given !== undefined ? SOURCE_STATIC_BROKER : SOURCE_DEFAULT,
-            CONFIG_TYPE[def.type],
-            header.apiVersion,
-            [],
-          );
-        });
+        // Every broker key that sets a topic default: its value from the config file, else
+        // Kafka's default for it (null where Kafka has none, as for log.retention.ms).
+        const configs = [...BROKER_TOPIC_SYNONYMS.values()]
+          .filter((synonym) => wanted(synonym.key))
+          .map((synonym) => {
+            const given = broker.settings.topicDefaults[synonym.key];
+            const source = given !== undefined ? SOURCE_STATIC_BROKER : SOURCE_DEFAULT;
+            const value = given !== undefined ? given.trim() : synonym.defaultValue;
+            const synonyms = request.includeSynonyms ? [{ name: synonym.key, value, source }] : [];
+            return entry(synonym.key, value, source, CONFIG_TYPE[synonym.type], synonyms, null);
+          });
         return { ...base, configs };
       }
       return {

@@ -22,7 +22,13 @@ import { ApiHandler, RequestContext } from '../api-handler';
 import { authorized, clusterAuthorized } from '../authorize';
 import { AclOperation, ResourceType } from '../../security/acl';
 import { isInternalTopic } from '../../../protocol/topic-names';
-import { effectiveTopicConfig, topicConfigDef, validateTopicConfig } from '../topic-config';
+import {
+  effectiveTopicConfig,
+  topicConfigDef,
+  topicLogConfig,
+  validateTopicConfig,
+  validateTopicConfigSet,
+} from '../topic-config';
 
 const TOPIC = 2;
 const BROKER = 4;
@@ -167,10 +173,7 @@ async function alter(ctx: RequestContext, request: AlterRequest): Promise<AlterR
       else if ((c.configOperation === 2 || c.configOperation === 3) && topicConfigDef(c.name)?.type !== 'list')
         problem = `${c.name} is not a list config: APPEND and SUBTRACT apply to list configs only`;
       else if (c.configOperation === 0 && c.value === null) problem = `SET of ${c.name} needs a value`;
-      else {
-        const invalid = validateTopicConfig(c.name, c.configOperation === 0 ? c.value : null);
-        if (invalid) problem = `${c.name}: ${invalid}`;
-      }
+      else problem = validateTopicConfig(c.name, c.configOperation === 0 ? c.value : null);
       if (problem) break;
     }
     if (problem) {
@@ -197,9 +200,15 @@ async function alter(ctx: RequestContext, request: AlterRequest): Promise<AlterR
           : current.filter((v) => !given.includes(v));
       return { name: c.name, op: 0, value: next.join(',') };
     });
-    const emptied = configs.find((c) => c.op === 0 && c.value === '');
-    if (emptied) {
-      answer(ErrorCode.INVALID_CONFIG, `${emptied.name}: SUBTRACT would leave it empty`);
+    // Kafka validates the topic's config as it would be after the change.
+    const next: Record<string, string> = { ...overrides };
+    for (const c of configs) {
+      if (c.op === 1 || c.value === null) delete next[c.name];
+      else next[c.name] = c.value;
+    }
+    const conflict = validateTopicConfigSet(topicLogConfig(ctx.broker.settings.topicDefaults, next));
+    if (conflict) {
+      answer(ErrorCode.INVALID_CONFIG, conflict);
       continue;
     }
     accepted.push({ index: responses.length, topic: resource.resourceName, configs });
