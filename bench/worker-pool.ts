@@ -1,6 +1,6 @@
 // Inline versus piscina worker pool for the byte work the broker could hand off: CRC-32C
 // checks of single batches, recovery scans of a segment's worth of batches (split in
-// chunks across the pool's threads), and decompression. Each case reports MB/s both ways
+// chunks across the pool's threads), decompression, and recompression to a topic's codec. Each case reports MB/s both ways
 // and the ratio; the broker's size thresholds (docs/architecture.md) come from this run.
 // Usage: node dist/bench/worker-pool.js [--quick]
 
@@ -107,6 +107,26 @@ export async function main(): Promise<Record<string, unknown>> {
     module: byteTasks,
     tasks: (): ByteTask[] => [{ kind: 'decompress', codec: Compression.Zstd, bytes: zstded, limit: 1 << 24 }],
   });
+  // Recompression of an uncompressed records section to a topic's codec (compression.type):
+  // the broker's threshold for the pool (RECOMPRESS_POOL_MIN_BYTES) comes from these rows.
+  for (const size of [16 * 1024, 256 * 1024, 1024 * 1024]) {
+    for (const [codecName, to] of [
+      ['zstd', Compression.Zstd],
+      ['lz4', Compression.Lz4],
+      ['snappy', Compression.Snappy],
+      ['gzip', Compression.Gzip],
+    ] as const) {
+      const bytes = raw.subarray(0, size);
+      cases.push({
+        name: `recompress ${size / 1024} KiB to ${codecName}`,
+        bytes: size,
+        module: byteTasks,
+        tasks: (): ByteTask[] => [
+          { kind: 'recompress', from: Compression.None, to, level: undefined, bytes, limit: 1 << 24 },
+        ],
+      });
+    }
+  }
 
   const results: Record<string, unknown> = { environment: environment(), mode: quick ? 'quick' : 'full', threads: 2 };
   for (const c of cases) {

@@ -206,6 +206,35 @@ export class RecordBatchView {
 }
 
 /**
+ * Marks a batch LogAppendTime with `timeMs` as its max timestamp and rewrites its CRC, as
+ * Kafka's DefaultRecordBatch.setMaxTimestamp does on the leader; the records and their
+ * deltas stay as produced (readers take the batch's max timestamp for every record).
+ */
+export function stampLogAppendTime(batch: Buffer, timeMs: number): void {
+  const attributes = batch.readInt16BE(ATTRIBUTES_OFFSET);
+  batch.writeInt16BE(attributes | TIMESTAMP_TYPE_FLAG, ATTRIBUTES_OFFSET);
+  batch.writeBigInt64BE(BigInt(timeMs), MAX_TIMESTAMP_OFFSET);
+  batch.writeUInt32BE(crc32c(batch, ATTRIBUTES_OFFSET, batch.length), CRC_OFFSET);
+}
+
+/**
+ * A copy of `batch` whose records section is `payload`, already in `codec`: every header
+ * field (offsets, producer fields, timestamps, record count) is kept; the length, the codec
+ * bits of the attributes and the CRC are rewritten. A recompressed batch is built this way,
+ * since the records' own encoding does not depend on the codec.
+ */
+export function withRecordsPayload(batch: Buffer, codec: Compression, payload: Buffer): Buffer {
+  const out = Buffer.allocUnsafe(RECORD_BATCH_OVERHEAD + payload.length);
+  batch.copy(out, 0, 0, RECORD_BATCH_OVERHEAD);
+  payload.copy(out, RECORD_BATCH_OVERHEAD);
+  out.writeInt32BE(out.length - LOG_OVERHEAD, LENGTH_OFFSET);
+  const attributes = out.readInt16BE(ATTRIBUTES_OFFSET);
+  out.writeInt16BE((attributes & ~COMPRESSION_MASK) | codec, ATTRIBUTES_OFFSET);
+  out.writeUInt32BE(crc32c(out, ATTRIBUTES_OFFSET, out.length), CRC_OFFSET);
+  return out;
+}
+
+/**
  * The window a produced record's create time must fall in (Kafka's
  * message.timestamp.before.max.ms and after.max.ms around the broker's clock). A record
  * without a timestamp (-1) is not checked, as in Kafka. The first record outside is noted.

@@ -36,6 +36,22 @@ export class CompressionError extends Error {
   override name = 'CompressionError';
 }
 
+/**
+ * The zstd binding itself: the package's wrapper (1.2) drops the level argument, the native
+ * compress takes it.
+ */
+const zstdNative = require('@mongodb-js/zstd/bindings') as {
+  compress(data: Buffer, level: number): Promise<Buffer>;
+};
+
+async function zstdCompress(input: Buffer, level: number): Promise<Buffer> {
+  try {
+    return await zstdNative.compress(input, level);
+  } catch (error) {
+    throw new CompressionError(`zstd compression failed: ${(error as Error).message}`);
+  }
+}
+
 const gzip = promisify(zlib.gzip);
 const gunzip = promisify(zlib.gunzip);
 
@@ -98,18 +114,27 @@ function checkLimit(out: Buffer, limit: number): Buffer {
   return out;
 }
 
-export async function compress(codec: Compression, input: Buffer): Promise<Buffer> {
+/** Kafka's default levels (CompressionType): zlib's own default for gzip, 3 for zstd. */
+export const GZIP_LEVEL_DEFAULT = -1;
+export const ZSTD_LEVEL_DEFAULT = 3;
+
+/**
+ * Compresses `input` with `codec`. `level` applies to gzip (1-9, -1 for zlib's default) and
+ * zstd (-131072 to 22); snappy has no levels, and the lz4 binding writes frames at its one
+ * fast level.
+ */
+export async function compress(codec: Compression, input: Buffer, level?: number): Promise<Buffer> {
   switch (codec) {
     case Compression.None:
       return input;
     case Compression.Gzip:
-      return gzip(input);
+      return gzip(input, { level: level ?? GZIP_LEVEL_DEFAULT });
     case Compression.Snappy:
       return snappyEncodeXerial(input);
     case Compression.Lz4:
       return lz4.compressFrameSync(input);
     case Compression.Zstd:
-      return zstd.compress(input, 3);
+      return zstdCompress(input, level ?? ZSTD_LEVEL_DEFAULT);
     default:
       throw new CompressionError(`unknown compression codec ${codec}`);
   }

@@ -22,6 +22,7 @@ import { Voter } from '../config/config';
 import { ProducerIdAllocator } from './producer-id-allocator';
 import { preRecoverActiveSegment, RECOVERY_POOL_MIN_BYTES } from '../log/parallel-recovery';
 import { WorkerPool } from '../pool/worker-pool';
+import { LazyWorkerPool } from './batch-conversion';
 import { OFFSETS_TOPIC } from '../../protocol/topic-names';
 import { GroupCoordinator, offsetsPartitionFor } from '../group/coordinator';
 import { OffsetsLog } from '../group/offset-store';
@@ -166,6 +167,8 @@ export class Broker {
   readonly fetchSessions: FetchSessionCache;
   /** Client quotas (KIP-13, KIP-55, KIP-124, KIP-599) over the metadata image's ClientQuota values. */
   readonly quotas: ClientQuotaManager;
+  /** Threads for recompressing large produced batches to a topic's compression.type. */
+  readonly conversionPool = new LazyWorkerPool();
   /** The Kafka listeners' connection creation rates (KIP-612), once the listeners exist. */
   connectionQuotas: ConnectionQuotas | null = null;
   clusterId = '';
@@ -441,6 +444,7 @@ export class Broker {
     this.groups.stop();
     this.lifecycle?.stop();
     await this.quorum.stop();
+    await this.conversionPool.close();
   }
 
   /**

@@ -70,8 +70,9 @@ export const TOPIC_CONFIGS: TopicConfigDef[] = [
     defaultValue: '-1',
     synonyms: [{ key: 'compression.gzip.level', type: 'int', defaultValue: '-1', check: { kind: 'gzipLevel' } }],
     check: { kind: 'gzipLevel' },
-    applied: false,
-    documentation: 'Validated and described; batches are stored as the producer compressed them.',
+    applied: true,
+    documentation:
+      "The gzip level (1-9, or -1 for zlib's default) the leader uses when compression.type=gzip recompresses a batch.",
   },
   {
     name: 'compression.lz4.level',
@@ -91,8 +92,9 @@ export const TOPIC_CONFIGS: TopicConfigDef[] = [
       { key: 'compression.type', type: 'string', defaultValue: 'producer', check: oneOf(...BROKER_COMPRESSION_TYPES) },
     ],
     check: oneOf(...BROKER_COMPRESSION_TYPES),
-    applied: false,
-    documentation: 'Validated and described; batches are stored as the producer compressed them.',
+    applied: true,
+    documentation:
+      '`producer` stores batches as produced; a codec (or `uncompressed`) makes the leader recompress each batch that arrives in another codec, keeping offsets, producer fields and timestamps.',
   },
   {
     name: 'compression.zstd.level',
@@ -100,8 +102,8 @@ export const TOPIC_CONFIGS: TopicConfigDef[] = [
     defaultValue: '3',
     synonyms: [{ key: 'compression.zstd.level', type: 'int', defaultValue: '3', check: between(-131072, 22) }],
     check: between(-131072, 22),
-    applied: false,
-    documentation: 'Validated and described; batches are stored as the producer compressed them.',
+    applied: true,
+    documentation: 'The zstd level (-131072 to 22) the leader uses when compression.type=zstd recompresses a batch.',
   },
   {
     name: 'delete.retention.ms',
@@ -249,9 +251,9 @@ export const TOPIC_CONFIGS: TopicConfigDef[] = [
     defaultValue: 'CreateTime',
     synonyms: logPrefixed('message.timestamp.type', 'string', 'CreateTime', oneOf('CreateTime', 'LogAppendTime')),
     check: oneOf('CreateTime', 'LogAppendTime'),
-    applied: false,
+    applied: true,
     documentation:
-      'Validated and described; timestamps are stored as produced (LogAppendTime topics skip the create-time window).',
+      "`LogAppendTime`: the leader stamps each batch with its append time (Produce answers it as log_append_time_ms; followers keep the leader's bytes); `CreateTime`: the producer's timestamps are kept.",
   },
   {
     name: 'min.cleanable.dirty.ratio',

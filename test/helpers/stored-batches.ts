@@ -24,6 +24,9 @@ export interface StoredBatch {
   producerId: number;
   baseSequence: number;
   recordCount: number;
+  /** 0 = CreateTime, 1 = LogAppendTime (the attributes' timestamp-type bit). */
+  timestampType: number;
+  maxTimestamp: number;
 }
 
 /** Every batch stored in `partition` of `topic` under a broker's data directory, oldest first. */
@@ -40,6 +43,8 @@ export function storedBatches(dataDir: string, topic: string, partition = 0): St
         producerId: batch.producerId,
         baseSequence: batch.baseSequence,
         recordCount: batch.recordsCount,
+        timestampType: batch.timestampType,
+        maxTimestamp: batch.maxTimestamp,
       });
     }
   }

@@ -20,8 +20,10 @@
 // Each partition's record set is cut into batches, each batch validated (magic, sizes,
 // CRC-32C, record count, producer fields, and every record: a compressed batch is
 // decompressed, within brook.message.decompressed.max.bytes, and walked, as Kafka's
-// LogValidator does) and appended as it came; the log patches only the base offset and
-// partition leader epoch. A partition with any bad batch stores nothing. For CreateTime
+// LogValidator does), then converted as the topic asks (batch-conversion.ts: recompressed
+// to its compression.type, stamped with the append time for LogAppendTime, which the
+// response answers as log_append_time_ms) and appended; the log patches only the base
+// offset and partition leader epoch. A partition with any bad batch stores nothing. For CreateTime
 // topics, a record whose timestamp lies more than message.timestamp.before.max.ms in the
 // past or message.timestamp.after.max.ms in the future is refused with INVALID_TIMESTAMP.
 // Only the partition's leader takes produce. acks=1 is answered after the leader's append;
@@ -45,6 +47,7 @@ import { isInternalTopic } from '../../../protocol/topic-names';
 import type { Broker } from '../broker';
 import { brokerEndpoint, DescribedBroker } from '../cluster-view';
 import { timestampBoundsMs } from '../topic-config';
+import { batchConversion, convertBatches } from '../batch-conversion';
 
 /** The first version that names topics by id. */
 const TOPIC_ID_VERSION = 13;
@@ -71,13 +74,13 @@ function partitionResponse(
   index: number,
   errorCode: number,
   errorMessage: string | null = null,
-  extra: Partial<{ baseOffset: number; logStartOffset: number; batchIndex: number }> = {},
+  extra: Partial<{ baseOffset: number; logStartOffset: number; batchIndex: number; logAppendTimeMs: number }> = {},
 ): PartitionAnswer {
   return {
     index,
     errorCode,
     baseOffset: extra.baseOffset ?? -1,
-    logAppendTimeMs: -1,
+    logAppendTimeMs: extra.logAppendTimeMs ?? -1,
     logStartOffset: extra.logStartOffset ?? -1,
     recordErrors:
       extra.batchIndex !== undefined && errorCode !== ErrorCode.NONE
@@ -194,19 +197,31 @@ async function producePartition(broker: Broker, topic: string, data: PartitionDa
     );
   }
   const maxMessageBytes = Number(log.config['max.message.bytes'] ?? broker.settings.messageMaxBytes);
+  const nowMs = Date.now();
   const checked = await validatePartition(data.records, {
     maxMessageBytes,
     decompressedMaxBytes: broker.settings.messageDecompressedMaxBytes,
-    window: timestampWindow(log.config, Date.now()),
+    window: timestampWindow(log.config, nowMs),
   });
   if ('errorCode' in checked) {
     broker.logger.debug('produce refused', { topic, partition: data.index, reason: checked.message });
     return partitionResponse(data.index, checked.errorCode, checked.message, { batchIndex: checked.batchIndex });
   }
+  // The topic's compression.type and message.timestamp.type (Kafka's LogValidator).
+  const conversion = batchConversion(log.config, nowMs, broker.settings.messageDecompressedMaxBytes);
+  const batches = await convertBatches(checked.batches, conversion, broker.conversionPool);
+  const tooLarge = batches.findIndex((batch) => batch.length > maxMessageBytes);
+  if (tooLarge >= 0)
+    return partitionResponse(
+      data.index,
+      ErrorCode.MESSAGE_TOO_LARGE,
+      `batch of ${batches[tooLarge].length} bytes after recompression exceeds max.message.bytes ${maxMessageBytes}`,
+      { batchIndex: tooLarge },
+    );
   // The high watermark moves when the ISR has the batch (at once with a single replica).
   let result;
   try {
-    result = await log.append(checked.batches, { leaderEpoch: replica.leaderEpoch, holdHighWatermark: true });
+    result = await log.append(batches, { leaderEpoch: replica.leaderEpoch, holdHighWatermark: true });
   } catch (error) {
     // A file-system error (a full disk, an I/O error) is Kafka's KAFKA_STORAGE_ERROR, which
     // clients retry; the log's own append is all-or-nothing, so nothing was acknowledged.
@@ -248,6 +263,7 @@ async function producePartition(broker: Broker, topic: string, data: PartitionDa
   return partitionResponse(data.index, ErrorCode.NONE, null, {
     baseOffset: result.baseOffset,
     logStartOffset: result.logStartOffset,
+    logAppendTimeMs: result.duplicate ? -1 : (conversion.logAppendTimeMs ?? -1),
   });
 }
 
