@@ -11,6 +11,10 @@ import { Admin } from '../../src/client/admin';
 import { BrokerProcess, startBroker } from '../helpers/broker-process';
 import { kcat } from '../helpers/kcat';
 import { Compression, storedBatches } from '../helpers/stored-batches';
+import { ApiKey } from '../../protocol/api-keys';
+import { ErrorCode } from '../../protocol/errors';
+import { encodeRecordBatchSync, stampLogAppendTime } from '../../protocol/record-batch';
+import { KafkaConnection } from '../../src/net/kafka-connection';
 
 process.env.KAFKAJS_NO_PARTITIONER_WARNING = '1';
 
@@ -128,6 +132,51 @@ test('the deprecated message.timestamp.difference.max.ms refuses a record older 
     await producer.send({ topic: 'difference', messages: [{ value: 'new', partition: 0 }] });
   } finally {
     await producer.disconnect();
+  }
+});
+
+test("Kafka's INVALID_TIMESTAMP messages: a record out of the window, a producer's LogAppendTime batch", async () => {
+  const connection = new KafkaConnection({ host: '127.0.0.1', port: broker.port, requestTimeoutMs: 10000 });
+  await connection.connect();
+  try {
+    const produce = async (topic: string, records: Buffer) =>
+      (
+        await connection.request(ApiKey.Produce, 9, {
+          transactionalId: null,
+          acks: 1,
+          timeoutMs: 5000,
+          topicData: [{ name: topic, partitionData: [{ index: 0, records }] }],
+        })
+      ).responses[0].partitionResponses[0];
+    const old = Date.now() - 600_000;
+    const refused = await produce(
+      'difference',
+      encodeRecordBatchSync({
+        records: [
+          { value: 'fresh', timestamp: Date.now() },
+          { value: 'old', timestamp: old },
+        ],
+      }),
+    );
+    assert.is(refused.errorCode, ErrorCode.INVALID_TIMESTAMP);
+    assert.is(refused.errorMessage, 'One or more records have been rejected due to invalid timestamp');
+    assert.is(refused.recordErrors[0].batchIndex, 1);
+    assert.match(
+      String(refused.recordErrors[0].batchIndexErrorMessage),
+      new RegExp(
+        `^Timestamp ${old} of message with offset 1 is out of range\\. The timestamp should be within \\[\\d+, \\d+\\]$`,
+      ),
+    );
+    const marked = encodeRecordBatchSync({ records: [{ key: 'k', value: 'abc', timestamp: Date.now() }] });
+    stampLogAppendTime(marked, Date.now());
+    const wrongType = await produce('difference', marked);
+    assert.is(wrongType.errorCode, ErrorCode.INVALID_TIMESTAMP);
+    assert.match(
+      String(wrongType.recordErrors[0].batchIndexErrorMessage),
+      /^Invalid timestamp type in message DefaultRecord\(offset=0, timestamp=\d+, key=1 bytes, value=3 bytes\)\. Producer should not set timestamp type to LogAppendTime\.$/,
+    );
+  } finally {
+    connection.close();
   }
 });
 

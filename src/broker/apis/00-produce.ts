@@ -23,9 +23,12 @@
 // LogValidator does), then converted as the topic asks (batch-conversion.ts: recompressed
 // to its compression.type, stamped with the append time for LogAppendTime, which the
 // response answers as log_append_time_ms) and appended; the log patches only the base
-// offset and partition leader epoch. A partition with any bad batch stores nothing. For CreateTime
-// topics, a record whose timestamp lies more than message.timestamp.before.max.ms in the
-// past or message.timestamp.after.max.ms in the future is refused with INVALID_TIMESTAMP.
+// offset and partition leader epoch. A partition with any bad batch stores nothing. For
+// CreateTime topics, a record whose timestamp lies more than message.timestamp.before.max.ms
+// in the past or message.timestamp.after.max.ms in the future (the deprecated
+// message.timestamp.difference.max.ms standing in for a bound left at its default), and a
+// batch the producer marked LogAppendTime, are refused with INVALID_TIMESTAMP and Kafka's
+// messages (the partition's, and the record error's naming the record).
 // Only the partition's leader takes produce. acks=1 is answered after the leader's append;
 // acks=all once every ISR member has the batch (the high watermark passed it), refused
 // up front with NOT_ENOUGH_REPLICAS when the ISR is below min.insync.replicas.
@@ -74,7 +77,14 @@ function partitionResponse(
   index: number,
   errorCode: number,
   errorMessage: string | null = null,
-  extra: Partial<{ baseOffset: number; logStartOffset: number; batchIndex: number; logAppendTimeMs: number }> = {},
+  extra: Partial<{
+    baseOffset: number;
+    logStartOffset: number;
+    batchIndex: number;
+    logAppendTimeMs: number;
+    /** The record error's own message, when it differs from the partition's. */
+    recordMessage: string;
+  }> = {},
 ): PartitionAnswer {
   return {
     index,
@@ -84,7 +94,7 @@ function partitionResponse(
     logStartOffset: extra.logStartOffset ?? -1,
     recordErrors:
       extra.batchIndex !== undefined && errorCode !== ErrorCode.NONE
-        ? [{ batchIndex: extra.batchIndex, batchIndexErrorMessage: errorMessage }]
+        ? [{ batchIndex: extra.batchIndex, batchIndexErrorMessage: extra.recordMessage ?? errorMessage }]
         : [],
     errorMessage,
   };
@@ -105,37 +115,62 @@ export function timestampWindow(config: Record<string, string>, nowMs: number): 
   return { low: nowMs - beforeMs, high: nowMs + afterMs };
 }
 
-type Checked = { batches: Buffer[] } | { errorCode: number; message: string; batchIndex: number };
+type Checked =
+  { batches: Buffer[] } | { errorCode: number; message: string; batchIndex: number; recordMessage?: string };
+
+/** Kafka's partition-level message for records refused for their timestamps (LogValidator). */
+const INVALID_TIMESTAMP_MESSAGE = 'One or more records have been rejected due to invalid timestamp';
 
 /** Checks every batch of one partition's record set; returns the batches or an error. */
 async function validatePartition(records: Buffer | null, rules: BatchRules): Promise<Checked> {
   const checked = validateBatches(records, rules);
   if ('errorCode' in checked) return checked;
-  // Uncompressed batches had their records walked above; compressed ones are walked now.
   for (let index = 0; index < checked.batches.length; index++) {
     const view = new RecordBatchView(checked.batches[index]);
+    // A CreateTime topic takes no batch the producer marked LogAppendTime (Kafka's check).
+    if (rules.window !== null && view.timestampType === 1) return logAppendTimeFromProducer(view, rules);
+    // Uncompressed batches had their records walked above; compressed ones are walked now.
     if (view.compression === Compression.None) continue;
     const window = windowCopy(rules);
     const problem = await view.validateCompressed(rules.decompressedMaxBytes, window);
     if (problem) return { errorCode: ErrorCode.CORRUPT_MESSAGE, message: problem, batchIndex: index };
-    if (window?.outside) return outOfWindow(window, index);
+    if (window?.outside) return outOfWindow(window, view);
   }
   return checked;
+}
+
+/** INVALID_TIMESTAMP for a producer's LogAppendTime batch, with Kafka's message naming its first record. */
+async function logAppendTimeFromProducer(view: RecordBatchView, rules: BatchRules): Promise<Checked> {
+  const [first] = await view.records(rules.decompressedMaxBytes).catch(() => []);
+  const described = first
+    ? `DefaultRecord(offset=${first.offset}, timestamp=${first.timestamp}, key=${first.key?.length ?? 0} bytes, value=${first.value?.length ?? 0} bytes)`
+    : `at offset ${view.baseOffset}`;
+  return {
+    errorCode: ErrorCode.INVALID_TIMESTAMP,
+    message: INVALID_TIMESTAMP_MESSAGE,
+    batchIndex: 0,
+    recordMessage: `Invalid timestamp type in message ${described}. Producer should not set timestamp type to LogAppendTime.`,
+  };
 }
 
 function windowCopy(rules: BatchRules): TimestampWindow | undefined {
   return rules.window ? { low: rules.window.low, high: rules.window.high } : undefined;
 }
 
-/** INVALID_TIMESTAMP; the record error names the record's index in its batch (KIP-467). */
-function outOfWindow(window: TimestampWindow, batch: number) {
+/**
+ * INVALID_TIMESTAMP with Kafka's messages: the partition's names the cause, the record
+ * error (KIP-467) the record's index in its batch and, as Kafka words it, its offset in the
+ * producer's batch.
+ */
+function outOfWindow(window: TimestampWindow, view: RecordBatchView): Checked {
   const { index, timestamp } = window.outside!;
   return {
     errorCode: ErrorCode.INVALID_TIMESTAMP,
-    message:
-      `Timestamp ${timestamp} of record ${index} in batch ${batch} is out of range. ` +
-      `The timestamp should be within [${window.low}, ${window.high}]`,
+    message: INVALID_TIMESTAMP_MESSAGE,
     batchIndex: index,
+    recordMessage:
+      `Timestamp ${timestamp} of message with offset ${view.baseOffset + index} is out of range. ` +
+      `The timestamp should be within [${window.low}, ${window.high}]`,
   };
 }
 
@@ -165,7 +200,7 @@ function validateBatches(records: Buffer | null, rules: BatchRules): Checked {
     const window = windowCopy(rules);
     const problem = view.validate(window);
     if (problem) return refuse(ErrorCode.CORRUPT_MESSAGE, problem);
-    if (window?.outside) return outOfWindow(window, index);
+    if (window?.outside) return outOfWindow(window, view);
     if (view.isControl) return refuse(ErrorCode.INVALID_RECORD, 'clients may not produce control batches');
     if (view.isTransactional)
       return refuse(ErrorCode.TRANSACTIONAL_ID_AUTHORIZATION_FAILED, 'transactional batches are not supported yet');
@@ -204,8 +239,15 @@ async function producePartition(broker: Broker, topic: string, data: PartitionDa
     window: timestampWindow(log.config, nowMs),
   });
   if ('errorCode' in checked) {
-    broker.logger.debug('produce refused', { topic, partition: data.index, reason: checked.message });
-    return partitionResponse(data.index, checked.errorCode, checked.message, { batchIndex: checked.batchIndex });
+    broker.logger.debug('produce refused', {
+      topic,
+      partition: data.index,
+      reason: checked.recordMessage ?? checked.message,
+    });
+    return partitionResponse(data.index, checked.errorCode, checked.message, {
+      batchIndex: checked.batchIndex,
+      recordMessage: checked.recordMessage,
+    });
   }
   // The topic's compression.type and message.timestamp.type (Kafka's LogValidator).
   const conversion = batchConversion(log.config, nowMs, broker.settings.messageDecompressedMaxBytes);
