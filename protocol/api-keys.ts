@@ -27,6 +27,7 @@ export const ApiKey = {
   CreateAcls: 30,
   DeleteAcls: 31,
   DescribeConfigs: 32,
+  AlterConfigs: 33,
   DescribeLogDirs: 35,
   SaslAuthenticate: 36,
   CreatePartitions: 37,

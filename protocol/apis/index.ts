@@ -25,6 +25,7 @@ import { DescribeAcls } from './29-describe-acls';
 import { CreateAcls } from './30-create-acls';
 import { DeleteAcls } from './31-delete-acls';
 import { DescribeConfigs } from './32-describe-configs';
+import { AlterConfigs } from './33-alter-configs';
 import { DescribeLogDirs } from './35-describe-log-dirs';
 import { SaslAuthenticate } from './36-sasl-authenticate';
 import { CreatePartitions } from './37-create-partitions';
@@ -82,6 +83,7 @@ const schemas = [
   CreateAcls,
   DeleteAcls,
   DescribeConfigs,
+  AlterConfigs,
   DescribeLogDirs,
   SaslAuthenticate,
   CreatePartitions,

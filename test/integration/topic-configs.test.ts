@@ -284,6 +284,58 @@ test('IncrementalAlterConfigs checks values and the compaction lags across confi
   }
 });
 
+test('kafkajs alterConfigs (legacy AlterConfigs) replaces the overrides; a bad value is refused', async () => {
+  const admin = kafka.admin();
+  await admin.connect();
+  try {
+    await admin.createTopics({
+      topics: [
+        {
+          topic: 'legacy',
+          configEntries: [
+            { name: 'retention.ms', value: '1000' },
+            { name: 'cleanup.policy', value: 'compact' },
+          ],
+        },
+      ],
+    });
+    await admin.alterConfigs({
+      validateOnly: false,
+      resources: [
+        {
+          type: ConfigResourceTypes.TOPIC,
+          name: 'legacy',
+          configEntries: [
+            { name: 'retention.ms', value: '2000' },
+            { name: 'message.timestamp.type', value: 'LogAppendTime' },
+          ],
+        },
+      ],
+    });
+    const refused = await admin
+      .alterConfigs({
+        validateOnly: false,
+        resources: [
+          { type: ConfigResourceTypes.TOPIC, name: 'legacy', configEntries: [{ name: 'segment.ms', value: '0' }] },
+        ],
+      })
+      .then(
+        () => null,
+        (error: any) => error,
+      );
+    assert.is(refused?.type, 'INVALID_CONFIG');
+  } finally {
+    await admin.disconnect();
+  }
+  const legacy = await describe('legacy');
+  assert.is(legacy.get('retention.ms')!.configValue, '2000');
+  assert.is(legacy.get('message.timestamp.type')!.configValue, 'LogAppendTime');
+  // Not given again, so back to the broker default.
+  assert.is(legacy.get('cleanup.policy')!.configValue, 'delete');
+  assert.is(legacy.get('cleanup.policy')!.configSource, DEFAULT_CONFIG);
+  assert.is(legacy.get('segment.ms')!.configValue, '7200000');
+});
+
 test('a broker with a bad topic default does not start, with Kafka message', async () => {
   await startBroker({ config: { 'log.retention.hours': 'a day' }, readyTimeoutMs: 10000 }).then(
     (started) => {

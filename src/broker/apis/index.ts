@@ -26,6 +26,7 @@ import { describeAcls } from './29-describe-acls';
 import { createAcls } from './30-create-acls';
 import { deleteAcls } from './31-delete-acls';
 import { describeConfigs } from './32-describe-configs';
+import { alterConfigs } from './33-alter-configs';
 import { describeLogDirs } from './35-describe-log-dirs';
 import { saslAuthenticate } from './36-sasl-authenticate';
 import { createPartitions } from './37-create-partitions';
@@ -69,6 +70,7 @@ export const handlers: ApiHandler[] = [
   createAcls,
   deleteAcls,
   describeConfigs,
+  alterConfigs,
   describeLogDirs,
   saslAuthenticate,
   createPartitions,
