@@ -29,6 +29,10 @@ import { isDiskFailure, isStorageError, isTransientStorageError, LogDirectory, O
 import { needsRecovery, PreRecovery } from './parallel-recovery';
 import { PartitionLog } from './partition-log';
 import { TailCache } from './tail-cache';
+import { CleanerSettings, LogCleaner } from './cleaner/log-cleaner';
+import { CleanResult } from './cleaner/clean';
+import { cleanTasks } from './cleaner/clean-tasks';
+import { WorkerPool } from '../pool/worker-pool';
 
 export interface LogManagerOptions {
   dataDir: string;
@@ -66,6 +70,14 @@ export interface LogManagerOptions {
   onLogDirectoryOffline?: (info: OfflineInfo) => void;
   /** An append or read of a partition failed on the file system (the append was undone). */
   onStorageError?: (info: OfflineInfo) => void;
+  /** The log cleaner's settings (log.cleaner.*); Kafka's defaults when absent. */
+  cleaner?: Partial<CleanerSettings>;
+  /** Largest batch the cleaner decompresses (brook.message.decompressed.max.bytes). */
+  cleanerDecompressedBytesMax?: number;
+  /** A cleaning pass finished (swapped: groups swapped in; fewer than the groups when the log changed under it). */
+  onCleaned?: (info: { topic: string; partition: number; result: CleanResult; swapped: number }) => void;
+  /** A cleaning pass failed (an I/O error or a damaged batch); the log is tried again later. */
+  onCleanerError?: (info: { topic: string; partition: number; error: unknown }) => void;
 }
 
 /** Kafka's producer.id.expiration.ms and producer.id.expiration.check.interval.ms defaults. */
@@ -113,6 +125,10 @@ export class LogManager {
   private readonly logStarts: Checkpoint;
   /** The health of the log directory, shared by every partition log in it. */
   readonly directory: LogDirectory;
+  /** Compaction of the logs whose cleanup.policy has compact (null until open). */
+  cleaner: LogCleaner | null = null;
+  /** Worker threads for cleaning passes on the real file system, made at the first pass. */
+  private cleanerPool: WorkerPool | null = null;
 
   constructor(private readonly options: LogManagerOptions) {
     this.fs = options.fs ?? realFileSystem;
@@ -166,6 +182,25 @@ export class LogManager {
       for (const entry of readOffsetCheckpoint(this.fs, checkpoint.file) ?? [])
         checkpoint.loaded.set(this.key(entry.topic, entry.partition), entry);
     }
+    this.cleaner = new LogCleaner({
+      fs: this.fs,
+      root: this.root,
+      logs: () => this.all(),
+      settings: this.options.cleaner,
+      clock: this.clock,
+      decompressedBytesMax: this.options.cleanerDecompressedBytesMax,
+      // On the real file system a pass runs on a pool thread, which opens the files itself.
+      runner:
+        this.fs === realFileSystem
+          ? (input, abort) => {
+              this.cleanerPool ??= new WorkerPool({ threads: Math.max(1, this.cleaner!.settings.threads) });
+              return this.cleanerPool.run(cleanTasks, { kind: 'clean', input, abort, bytes: { byteLength: 0 } }, true);
+            }
+          : undefined,
+      onCleaned: this.options.onCleaned,
+      onError: this.options.onCleanerError,
+    });
+    this.cleaner.start();
     // The timer also runs the retention checks and the checkpoints, so it ticks at least
     // as often as they are due.
     const interval = Math.min(
@@ -297,6 +332,7 @@ export class LogManager {
         highWatermark: this.highWatermarks.loaded.get(this.key(topic, partition))?.offset ?? 0,
         logStartOffset: this.logStarts.loaded.get(this.key(topic, partition))?.offset,
         onRecoveryPointLowered: () => this.writeCheckpoint(this.recoveryPoints),
+        onTruncated: (offset) => this.cleaner?.resetTo(topic, partition, offset),
         directory: this.directory,
         maxProducerIds: this.options.maxProducerIdsPerPartition,
       },
@@ -356,6 +392,7 @@ export class LogManager {
   }
 
   private forgetCheckpoints(topic: string, partition: number): void {
+    this.cleaner?.forget(topic, partition);
     this.recoveryPoints.loaded.delete(this.key(topic, partition));
     this.highWatermarks.loaded.delete(this.key(topic, partition));
     this.logStarts.loaded.delete(this.key(topic, partition));
@@ -483,6 +520,10 @@ export class LogManager {
   close(): void {
     if (this.timer) clearInterval(this.timer);
     this.timer = null;
+    // A pass in flight stops at its next batch; its .cleaned files are removed at the next open.
+    void this.cleaner?.stop();
+    void this.cleanerPool?.close();
+    this.cleanerPool = null;
     for (const log of this.logs.values()) log.close();
     // Every log is flushed now: the recovery points are the log ends.
     this.checkpoint();

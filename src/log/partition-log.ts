@@ -27,7 +27,9 @@ import {
   SEGMENT_FILE_SUFFIXES,
   TEMPORARY_SUFFIX,
 } from './on-disk-names';
-import { scanBatches, ScannedBatch } from './batch-scan';
+import { scanBatches, scanBuffer, ScannedBatch } from './batch-scan';
+import { completeInterruptedSwaps, swapFileName } from './cleaner/swap';
+import type { ActiveProducer, CleanedGroup, CleanSegment } from './cleaner/clean';
 import { LeaderEpochCache } from './leader-epoch-cache';
 import { isStorageError, isTransientStorageError, LogDirectory } from './log-directory';
 import { TailCache, TailEntry } from './tail-cache';
@@ -65,6 +67,8 @@ export interface PartitionLogOptions {
    * is durable now, so the owner rewrites it at once.
    */
   onRecoveryPointLowered?: () => void;
+  /** The log was cut back to `offset` (the cleaner cleans again from there). */
+  onTruncated?: (offset: number) => void;
   /** The log directory's health, shared by its logs (a log used on its own gets its own). */
   directory?: LogDirectory;
   /** Idempotent producers remembered (brook.max.producer.ids.per.partition); unbounded when absent. */
@@ -86,8 +90,20 @@ export interface ReadResult {
   bytes: number;
 }
 
+/**
+ * How long the files of segments the cleaner replaced stay open (Kafka's
+ * file.delete.delay.ms default): a read that took a segment before the swap finishes on it.
+ */
+const RETIRED_SEGMENT_CLOSE_MS = 60_000;
+
 /** retention.ms when a config map has none (Kafka's log.retention.hours=168). */
 const DEFAULT_RETENTION_MS = 7 * 24 * 60 * 60 * 1000;
+
+/** One whole stored batch starting at an offset >= `expectedOffset`. */
+function isWholeStoredBatch(batch: Buffer, expectedOffset: number): boolean {
+  const scan = scanBuffer(batch, 0, expectedOffset);
+  return scan.stop === 'end' && scan.batches.length === 1;
+}
 
 function configNumber(config: Record<string, string>, name: string, fallback: number): number {
   const value = Number(config[name]);
@@ -115,12 +131,17 @@ export class PartitionLog {
   /** Every batch below this offset is durable (fsynced with its indexes). */
   private durableOffset = 0;
   private readonly onRecoveryPointLowered: () => void;
+  private readonly onTruncated: (offset: number) => void;
   readonly directory: LogDirectory;
   private unflushedMessages = 0;
   private lastFlushMs: number;
   private closed = false;
   /** Bytes cut off the tail during recovery (for logs and tests). */
   readonly recoveredTruncatedBytes: number;
+  /** Counts truncations: a cleaning pass started before one must not swap its segments in. */
+  private truncations = 0;
+  /** Segments the cleaner replaced, closed a while later so a reader mid-way can finish. */
+  private readonly retired = new Set<Segment>();
 
   private constructor(options: PartitionLogOptions, producers: ProducerStateTable, truncated: number) {
     this.fs = options.fs;
@@ -135,6 +156,7 @@ export class PartitionLog {
     this.recoveredTruncatedBytes = truncated;
     this.lastFlushMs = options.clock();
     this.onRecoveryPointLowered = options.onRecoveryPointLowered ?? (() => undefined);
+    this.onTruncated = options.onTruncated ?? (() => undefined);
     this.directory = options.directory ?? new LogDirectory(path.dirname(options.dir));
   }
 
@@ -154,7 +176,10 @@ export class PartitionLog {
     const names = fs.readdir(dir);
     // Temporary files of writes a crash cut short (checkpoints, snapshots) are dropped.
     for (const name of names) if (name.endsWith(TEMPORARY_SUFFIX)) fs.unlink(path.join(dir, name));
-    const bases = names
+    // A cleaner swap a crash interrupted is rolled back (.cleaned) or completed (.swap).
+    completeInterruptedSwaps(fs, dir);
+    const bases = fs
+      .readdir(dir)
       .filter(isSegmentLogName)
       .map(offsetOfFileName)
       .sort((a, b) => a - b);
@@ -505,8 +530,10 @@ export class PartitionLog {
     const views = batches.map((batch) => new RecordBatchView(batch));
     let expected = this.logEndOffset;
     for (const view of views) {
-      // The leader's bytes are checked like a producer's (CRC-32C, sizes, record framing).
-      if (view.baseOffset !== expected || view.magic !== 2 || view.validate() !== null) return false;
+      // The leader's batches are checked as stored batches (length, magic, CRC-32C, offsets
+      // moving forward), not as produced ones: a compacted log has offset gaps, batches that
+      // kept some of their records and empty ones.
+      if (view.baseOffset < expected || !isWholeStoredBatch(view.buf, expected)) return false;
       expected = view.baseOffset + view.lastOffsetDelta + 1;
     }
     const nowMs = this.clock();
@@ -634,6 +661,7 @@ export class PartitionLog {
 
   private truncateToUnguarded(offset: number): number {
     if (offset >= this.logEndOffset) return this.logEndOffset;
+    this.truncations++;
     const target = Math.max(offset, this.logStartOffset);
     while (this.segments.length > 1 && this.active.baseOffset >= target) {
       const segment = this.segments.pop()!;
@@ -657,6 +685,7 @@ export class PartitionLog {
     // Producer state is rebuilt from what remains (snapshots past the new end are dropped).
     this.producers.clear();
     this.rebuildProducerState();
+    this.onTruncated(this.logEndOffset);
     return this.logEndOffset;
   }
 
@@ -760,6 +789,7 @@ export class PartitionLog {
   }
 
   private truncateFullyUnguarded(offset: number): void {
+    this.truncations++;
     while (this.segments.length > 0) {
       const segment = this.segments.pop()!;
       segment.close();
@@ -780,6 +810,7 @@ export class PartitionLog {
     this.cache.dropAll(this.cacheEntries);
     this.producers.clear();
     this.unflushedMessages = 0;
+    this.onTruncated(offset);
   }
 
   private refuse(errorCode: number, message: string): AppendResult {
@@ -981,6 +1012,100 @@ export class PartitionLog {
     }
   }
 
+  /**
+   * What a cleaning pass needs to know of this log, taken at its start: the sealed
+   * segments, the idempotent producers still known (their last batches stay), and a
+   * token that replaceSegments checks (a truncation since makes the pass's work stale).
+   */
+  cleanerView(): {
+    generation: number;
+    logStartOffset: number;
+    activeBaseOffset: number;
+    highWatermark: number;
+    segments: (CleanSegment & { maxTimestamp: number })[];
+    activeProducers: ActiveProducer[];
+  } {
+    const sealed = this.segments.slice(0, -1);
+    return {
+      generation: this.truncations,
+      logStartOffset: this.logStartOffset,
+      activeBaseOffset: this.active.baseOffset,
+      highWatermark: this.hw,
+      segments: sealed.map((segment) => ({
+        baseOffset: segment.baseOffset,
+        nextOffset: segment.nextOffset,
+        sizeBytes: segment.size,
+        maxTimestamp: segment.maxTimestamp,
+      })),
+      activeProducers: this.producers.toJSON().flatMap((entry) => {
+        const last = entry.batches[entry.batches.length - 1];
+        return last
+          ? [{ producerId: entry.producerId, producerEpoch: entry.epoch, lastDataOffset: last.lastOffset }]
+          : [];
+      }),
+    };
+  }
+
+  /** Whether the log is closed, deleted or on a failed directory (a cleaning pass stops). */
+  get cleanable(): boolean {
+    return !this.closed && !this.directory.offline;
+  }
+
+  /**
+   * Swaps a cleaned segment in for the segments it replaces (Kafka's replaceSegments),
+   * crash-safely: the cleaned file (already fsynced) is renamed to `.swap` and the
+   * directory fsynced, the old segments' files are deleted, the swap file is renamed into
+   * place and the directory fsynced again; a crash anywhere is finished at the next open
+   * (cleaner/swap.ts). All of it happens in one synchronous step, so no read sees half of
+   * it; the old segments' files stay open a while for a reader that still holds one. Returns
+   * false, and removes the cleaned file, when the log changed under the pass (a truncation,
+   * retention took a replaced segment, or it closed).
+   */
+  replaceSegments(group: CleanedGroup, generation: number): boolean {
+    const cleanedFile = path.join(this.dir, group.file);
+    const first = this.segments.findIndex((segment) => segment.baseOffset === group.baseOffset);
+    const count = group.replaced.length;
+    const matches =
+      this.cleanable &&
+      generation === this.truncations &&
+      first >= 0 &&
+      first + count < this.segments.length &&
+      group.replaced.every((base, i) => this.segments[first + i].baseOffset === base) &&
+      this.segments[first + count].baseOffset === group.nextOffset;
+    if (!matches) {
+      if (!this.directory.offline) this.failStop(() => this.fs.unlink(cleanedFile));
+      return false;
+    }
+    return this.failStop(() => {
+      const swap = path.join(this.dir, swapFileName(group.baseOffset));
+      this.fs.rename(cleanedFile, swap);
+      this.fs.syncDir(this.dir);
+      const old = this.segments.slice(first, first + count);
+      for (const segment of old) this.deleteSegmentFiles(segment.baseOffset);
+      this.fs.rename(swap, path.join(this.dir, offsetFileName(group.baseOffset, LOG_SUFFIX)));
+      this.fs.syncDir(this.dir);
+      const { segment } = Segment.open(this.fs, this.dir, group.baseOffset, this.limits, false);
+      this.segments.splice(first, count, segment);
+      for (const retired of old) this.retire(retired);
+      // Cached batches of the cleaned range are the uncleaned ones: reads go to the segment.
+      this.cache.dropBefore(this.cacheEntries, group.nextOffset);
+      return true;
+    });
+  }
+
+  private retire(segment: Segment): void {
+    this.retired.add(segment);
+    const timer = setTimeout(() => {
+      if (this.retired.delete(segment)) segment.close();
+    }, RETIRED_SEGMENT_CLOSE_MS);
+    timer.unref();
+  }
+
+  private closeRetired(): void {
+    for (const segment of this.retired) segment.close();
+    this.retired.clear();
+  }
+
   close(): void {
     if (this.closed) return;
     if (this.directory.offline) {
@@ -993,6 +1118,7 @@ export class PartitionLog {
     this.durableOffset = this.logEndOffset;
     this.writeProducerSnapshot();
     for (const segment of this.segments) segment.close();
+    this.closeRetired();
     this.cache.dropAll(this.cacheEntries);
     const marker = this.fs.open(path.join(this.dir, CLEAN_SHUTDOWN_FILE));
     marker.sync();
@@ -1003,7 +1129,9 @@ export class PartitionLog {
   /** Closes without the clean-shutdown marker (deletion, crash tests). */
   abandon(): void {
     this.closed = true;
+    this.truncations++;
     for (const segment of this.segments) segment.close();
+    this.closeRetired();
     this.cache.dropAll(this.cacheEntries);
   }
 }

@@ -1,0 +1,330 @@
+// One cleaning pass over one partition's log (Kafka's Cleaner.doClean), written against
+// the FileSystem interface so it runs inline on the in-memory file system of the crash
+// tests and on a worker thread against the real one. It reads only sealed segments and
+// writes only `<base>.log.cleaned` files; swapping them in is the log's job.
+//
+// 1. The offset map: every keyed record of the dirty section [firstDirtyOffset,
+//    firstUncleanableOffset) maps its key to its offset, until the map holds
+//    slots x load factor keys; the pass then cleans only up to the last offset mapped.
+// 2. The segments from the log start up to that offset are grouped (a group's log bytes stay
+//    within segment.bytes, its offsets within 2^31 of its base) and each group is copied
+//    into one cleaned segment keeping, per key, only the record with the latest offset;
+//    records past the mapped range are kept as they are.
+// 3. A tombstone (a key with a null value) is kept until its batch's delete horizon has
+//    passed: the first pass that keeps it stamps the horizon now + delete.retention.ms.
+//    Records without a key are dropped (a compacted topic refuses them on produce).
+// 4. Batches of control records stay whole. A batch that loses every record still stays as
+//    an empty header when it is the last batch of an idempotent producer still known to
+//    the log (its sequence and epoch survive a restart), or the last batch of its group
+//    (the cleaned segment ends where the old ones ended: segments stay contiguous).
+
+import * as path from 'node:path';
+import { FileHandle, FileSystem } from '../file-system';
+import { scanBatches } from '../batch-scan';
+import { LOG_SUFFIX, offsetFileName } from '../on-disk-names';
+import { Record, RecordBatchView } from '../../../protocol/record-batch';
+import { OffsetMap } from './offset-map';
+import { deleteHorizonMs, emptyBatch, rebuildBatch } from './records';
+
+export const CLEANED_SUFFIX = '.cleaned';
+
+export interface CleanSegment {
+  baseOffset: number;
+  /** Offset after its last batch (the next segment's base). */
+  nextOffset: number;
+  sizeBytes: number;
+}
+
+export interface ActiveProducer {
+  producerId: number;
+  producerEpoch: number;
+  /** Last offset of its last batch in the log. */
+  lastDataOffset: number;
+}
+
+export interface CleanInput {
+  dir: string;
+  /** The sealed segments from the log start, in order, each wholly below firstUncleanableOffset. */
+  segments: CleanSegment[];
+  /** Where the dirty section starts (the cleaner checkpoint, at least the log start). */
+  firstDirtyOffset: number;
+  /** The end of what may be cleaned (a segment base). */
+  firstUncleanableOffset: number;
+  nowMs: number;
+  /** delete.retention.ms of the topic. */
+  deleteRetentionMs: number;
+  /** segment.bytes of the topic: a cleaned group's log stays within it. */
+  segmentBytes: number;
+  /** Keys the map may hold: its slots times log.cleaner.io.buffer.load.factor. */
+  mapEntriesMax: number;
+  /** The offset map's memory (this cleaner's share of log.cleaner.dedupe.buffer.size). */
+  mapMemoryBytes: number;
+  /** Largest batch believed while reading (max.message.bytes and more). */
+  decompressedBytesMax: number;
+  activeProducers: ActiveProducer[];
+  /** log.cleaner.io.max.bytes.per.second (read and write together); Infinity for none. */
+  ioBytesPerSecondMax: number;
+}
+
+export interface CleanedGroup {
+  /** Base offset of the cleaned segment (the group's first segment's). */
+  baseOffset: number;
+  /** Base offsets of the segments it replaces. */
+  replaced: number[];
+  /** Offset after its last batch: the base of the segment after the group. */
+  nextOffset: number;
+  /** File name of the cleaned segment in the partition directory (`<base>.log.cleaned`). */
+  file: string;
+  sizeBytes: number;
+}
+
+export interface CleanStats {
+  bytesRead: number;
+  bytesWritten: number;
+  messagesRead: number;
+  messagesWritten: number;
+  /** Keyless records dropped (Kafka counts them as invalid). */
+  keylessDropped: number;
+  mapUtilization: number;
+  mapBytesRead: number;
+}
+
+export interface CleanResult {
+  /** First offset not cleaned: the next pass's firstDirtyOffset. */
+  endOffset: number;
+  groups: CleanedGroup[];
+  stats: CleanStats;
+}
+
+/** Stops a pass from outside (the log was truncated, deleted or closed). */
+export class CleaningAborted extends Error {
+  override name = 'CleaningAborted';
+}
+
+/** Holds reads and writes to a byte rate (Kafka's Throttler for the cleaner's I/O). */
+class Throttle {
+  private readonly startMs = Date.now();
+  private bytes = 0;
+  constructor(private readonly bytesPerSecondMax: number) {}
+  async add(bytes: number): Promise<void> {
+    if (!Number.isFinite(this.bytesPerSecondMax) || this.bytesPerSecondMax <= 0) return;
+    this.bytes += bytes;
+    const dueMs = (this.bytes / this.bytesPerSecondMax) * 1000 - (Date.now() - this.startMs);
+    if (dueMs > 5) await new Promise((resolve) => setTimeout(resolve, dueMs));
+  }
+}
+
+interface Context {
+  fs: FileSystem;
+  input: CleanInput;
+  map: OffsetMap;
+  stats: CleanStats;
+  throttle: Throttle;
+  checkDone: () => void;
+  /** Idempotent producers still known to the log, by producer id. */
+  producers: Map<number, ActiveProducer>;
+}
+
+/** Whole batches of [from, to) of a segment file, in order, as views of chunked reads. */
+async function forEachBatchView(
+  file: FileHandle,
+  ctx: Context,
+  visit: (view: RecordBatchView) => Promise<void> | void,
+): Promise<void> {
+  const batches: { position: number; size: number }[] = [];
+  scanBatches(file, 0, file.size(), 0, (batch) => batches.push({ position: batch.position, size: batch.size }), false);
+  for (const batch of batches) {
+    ctx.checkDone();
+    const bytes = Buffer.allocUnsafe(batch.size);
+    file.read(bytes, 0, batch.size, batch.position);
+    await ctx.throttle.add(batch.size);
+    await visit(new RecordBatchView(bytes));
+  }
+}
+
+function segmentPath(dir: string, baseOffset: number, suffix = ''): string {
+  return path.join(dir, offsetFileName(baseOffset, LOG_SUFFIX) + suffix);
+}
+
+/** Step 1; a map that fills up part-way ends the mapped range at its last key. */
+async function buildOffsetMap(ctx: Context): Promise<void> {
+  const { input, map } = ctx;
+  map.clear();
+  const start = input.firstDirtyOffset;
+  const end = input.firstUncleanableOffset;
+  for (const segment of input.segments) {
+    if (segment.nextOffset <= start || segment.baseOffset >= end) continue;
+    const file = ctx.fs.open(segmentPath(input.dir, segment.baseOffset));
+    let full = false;
+    try {
+      await forEachBatchView(file, ctx, async (view) => {
+        if (full || view.lastOffset < start) return;
+        ctx.stats.mapBytesRead += view.totalSize;
+        if (!view.isControl && view.recordsCount > 0) {
+          for (const record of await view.records(input.decompressedBytesMax)) {
+            if (record.key === null || record.offset < start) continue;
+            if (map.size >= input.mapEntriesMax) {
+              full = true;
+              return;
+            }
+            map.put(record.key, record.offset);
+          }
+        }
+        map.latestOffset = Math.max(map.latestOffset, view.lastOffset);
+      });
+    } finally {
+      file.close();
+    }
+    if (full) return;
+    // An offset gap at the end of the segment is covered too.
+    map.latestOffset = Math.max(map.latestOffset, segment.nextOffset - 1);
+  }
+}
+
+/** Kafka's groupSegmentsBySize: consecutive segments whose logs fit in one segment. */
+export function groupSegments(segments: CleanSegment[], segmentBytes: number): CleanSegment[][] {
+  const groups: CleanSegment[][] = [];
+  let group: CleanSegment[] = [];
+  let bytes = 0;
+  for (const segment of segments) {
+    const fits =
+      group.length > 0 &&
+      bytes + segment.sizeBytes <= segmentBytes &&
+      segment.nextOffset - 1 - group[0].baseOffset <= 0x7fffffff;
+    if (!fits && group.length > 0) {
+      groups.push(group);
+      group = [];
+      bytes = 0;
+    }
+    group.push(segment);
+    bytes += segment.sizeBytes;
+  }
+  if (group.length > 0) groups.push(group);
+  return groups;
+}
+
+/** Step 2-4 for one batch: what of it goes to the cleaned segment (null: nothing). */
+async function cleanBatch(ctx: Context, view: RecordBatchView, groupEnd: number): Promise<Buffer | null> {
+  const { input, map, stats } = ctx;
+  stats.messagesRead += view.recordsCount;
+  if (view.isControl) {
+    stats.messagesWritten += view.recordsCount;
+    return view.buf;
+  }
+  const producer = view.producerId >= 0 ? ctx.producers.get(view.producerId) : undefined;
+  const retainEmpty =
+    (producer !== undefined && producer.lastDataOffset === view.lastOffset) || view.lastOffset + 1 === groupEnd;
+  const horizon = deleteHorizonMs(view);
+  const records = view.recordsCount > 0 ? await view.records(input.decompressedBytesMax) : [];
+  const retained: Record[] = [];
+  let tombstones = false;
+  for (const record of records) {
+    let keep: boolean;
+    if (record.offset > map.latestOffset) keep = true;
+    else if (record.key === null) {
+      stats.keylessDropped++;
+      keep = false;
+    } else {
+      const latest = record.offset >= map.get(record.key);
+      keep = latest && (record.value !== null || horizon === null || input.nowMs < horizon);
+    }
+    if (!keep) continue;
+    retained.push(record);
+    if (record.value === null) tombstones = true;
+  }
+  stats.messagesWritten += retained.length;
+  const stampHorizon = tombstones && horizon === null;
+  if (retained.length === records.length && records.length > 0 && !stampHorizon) return view.buf;
+  if (retained.length > 0)
+    return rebuildBatch(view, retained, stampHorizon ? input.nowMs + input.deleteRetentionMs : (horizon ?? -1));
+  return retainEmpty ? emptyBatch(view) : null;
+}
+
+/** Copies one group of segments into `<base>.log.cleaned`, fsynced and closed. */
+async function cleanGroup(ctx: Context, group: CleanSegment[]): Promise<CleanedGroup> {
+  const { fs, input } = ctx;
+  const base = group[0].baseOffset;
+  const groupEnd = group[group.length - 1].nextOffset;
+  const file = path.basename(segmentPath(input.dir, base, CLEANED_SUFFIX));
+  const out = fs.open(path.join(input.dir, file));
+  try {
+    out.truncate(0);
+    for (const segment of group) {
+      const source = fs.open(segmentPath(input.dir, segment.baseOffset));
+      try {
+        await forEachBatchView(source, ctx, async (view) => {
+          ctx.stats.bytesRead += view.totalSize;
+          const kept = await cleanBatch(ctx, view, groupEnd);
+          if (!kept) return;
+          out.append(kept);
+          ctx.stats.bytesWritten += kept.length;
+          await ctx.throttle.add(kept.length);
+        });
+      } finally {
+        source.close();
+      }
+    }
+    out.sync();
+    return {
+      baseOffset: base,
+      replaced: group.map((s) => s.baseOffset),
+      nextOffset: groupEnd,
+      file,
+      sizeBytes: out.size(),
+    };
+  } finally {
+    out.close();
+  }
+}
+
+/**
+ * Runs one pass. `checkDone` throws CleaningAborted to stop it; whatever `.cleaned` files
+ * it wrote are then removed. Returns null when the dirty section is empty.
+ */
+export async function cleanLog(
+  fs: FileSystem,
+  input: CleanInput,
+  checkDone: () => void = () => undefined,
+  map: OffsetMap = new OffsetMap(input.mapMemoryBytes),
+): Promise<CleanResult | null> {
+  const stats: CleanStats = {
+    bytesRead: 0,
+    bytesWritten: 0,
+    messagesRead: 0,
+    messagesWritten: 0,
+    keylessDropped: 0,
+    mapUtilization: 0,
+    mapBytesRead: 0,
+  };
+  const ctx: Context = {
+    fs,
+    input,
+    map,
+    stats,
+    throttle: new Throttle(input.ioBytesPerSecondMax),
+    checkDone,
+    producers: new Map(input.activeProducers.map((p) => [p.producerId, p])),
+  };
+  await buildOffsetMap(ctx);
+  stats.mapUtilization = map.utilization;
+  if (map.latestOffset < input.firstDirtyOffset) return null;
+  const endOffset = map.latestOffset + 1;
+  const segments = input.segments.filter((s) => s.baseOffset < endOffset && s.sizeBytes > 0);
+  const groups: CleanedGroup[] = [];
+  try {
+    for (const group of groupSegments(segments, input.segmentBytes)) groups.push(await cleanGroup(ctx, group));
+  } catch (error) {
+    for (const name of [
+      ...groups.map((g) => g.file),
+      ...segments.map((s) => path.basename(segmentPath(input.dir, s.baseOffset, CLEANED_SUFFIX))),
+    ]) {
+      try {
+        fs.unlink(path.join(input.dir, name));
+      } catch {
+        // Left for the next open, which removes every .cleaned file.
+      }
+    }
+    throw error;
+  }
+  return { endOffset, groups, stats };
+}
