@@ -310,7 +310,7 @@ test('configs: DescribeConfigs to read, AlterConfigs to change; internal topics 
   }
 });
 
-test('cluster and quorum need Describe on the cluster', async () => {
+test('cluster, quorum and log directories need Describe on the cluster', async () => {
   assertRefused(
     await as('alice', 'GET', '/api/v1/cluster'),
     'CLUSTER_AUTHORIZATION_FAILED',
@@ -319,6 +319,15 @@ test('cluster and quorum need Describe on the cluster', async () => {
   );
   assertRefused(await as('bob', 'GET', '/api/v1/quorum'), 'CLUSTER_AUTHORIZATION_FAILED', 'DESCRIBE', 'kafka-cluster');
   assert.is((await as('admin', 'GET', '/api/v1/cluster')).status, 200);
+  assertRefused(
+    await as('bob', 'GET', '/api/v1/log-dirs'),
+    'CLUSTER_AUTHORIZATION_FAILED',
+    'DESCRIBE',
+    'kafka-cluster',
+  );
+  const dirs = await as('admin', 'GET', '/api/v1/log-dirs');
+  assert.is(dirs.status, 200, dirs.text);
+  assert.is(dirs.json.brokers[0].error, null);
   // /health and /ready stay open; /metrics keeps its own setting (brook.http.auth.metrics).
   assert.is((await request(port, 'GET', '/health')).status, 200);
   assert.is((await request(port, 'GET', '/metrics')).status, 200);
