@@ -212,6 +212,16 @@ test('brook producers describe and brook log-dirs', async () => {
   assert.is(described.length, 1);
   assert.is(described[0].producers.length, 1);
   assert.is(described[0].producers[0].lastSequence, 0);
+  // Only the leader answers: node 1 holds no replica of the partition.
+  const connection = await connect(1);
+  try {
+    const answer = await connection.request(ApiKey.DescribeProducers, 0, {
+      topics: [{ name: 'unclean', partitionIndexes: [0] }],
+    });
+    assert.is(answer.topics[0].partitions[0].errorCode, ErrorCode.NOT_LEADER_OR_FOLLOWER);
+  } finally {
+    connection.close();
+  }
   const dirs = await runBrookInProcess(['log-dirs', '--bootstrap', `127.0.0.1:${cluster.kafkaPorts.get(1)}`, '--json']);
   assert.is(dirs.code, 0, dirs.stderr);
   const byBroker = JSON.parse(dirs.stdout) as { brokerId: number; logDirs: { partitions: { topic: string }[] }[] }[];
