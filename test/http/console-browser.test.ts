@@ -128,7 +128,12 @@ test('topics: create one from the page after confirming; a duplicate is refused 
   await waitForText(page.locator('#partitions .vtable'), /Partition.*Leader/);
   await waitForText(page.locator('#configs'), /retention\.ms\s*86400000/);
   // Altering a config: edit in place, confirm, and the page shows the new value.
-  await page.locator('#configs tr:has-text("retention.ms") button:has-text("Edit")').click();
+  // The row whose name is exactly retention.ms (delete.retention.ms and others contain it).
+  await page
+    .locator('#configs tr')
+    .filter({ has: page.locator('td:first-child', { hasText: /^retention\.ms$/ }) })
+    .locator('button:has-text("Edit")')
+    .click();
   await page.fill('#configs input[aria-label="Value of retention.ms"]', '172800000');
   await page.locator('#configs button:has-text("Save")').click();
   await waitForText(page.locator('#confirm-message'), /Set retention\.ms to "172800000"/);
