@@ -52,7 +52,7 @@ async function describe(topic: string): Promise<Map<string, Described>> {
 }
 
 /** CreateTopics (validateOnly) with one config entry: the error code and message Brook answers. */
-async function createError(name: string, value: string): Promise<string> {
+async function createError(name: string, value: string | null): Promise<string> {
   const admin = new Admin({ bootstrap: [`127.0.0.1:${broker.port}`] });
   await admin.connect();
   try {
@@ -148,7 +148,7 @@ test('kafkajs creates a topic with many Kafka config names; every config is desc
 });
 
 test("invalid values and unknown names are refused with Kafka's messages", async () => {
-  const cases: [string, string, string][] = [
+  const cases: [string, string | null, string][] = [
     ['retention.ms', '-5', 'Invalid value -5 for configuration retention.ms: Value must be at least -1'],
     ['retention.ms', 'soon', 'Invalid value soon for configuration retention.ms: Not a number of type LONG'],
     [
@@ -219,6 +219,7 @@ test("invalid values and unknown names are refused with Kafka's messages", async
     ],
     ['max.compaction.lag.ms', '0', 'Invalid value 0 for configuration max.compaction.lag.ms: Value must be at least 1'],
     ['no.such.config', '1', 'Unknown topic config name: no.such.config'],
+    ['retention.ms', null, 'Null value not supported for topic configs: retention.ms'],
   ];
   for (const [name, value, message] of cases) assert.is(await createError(name, value), message, `${name}=${value}`);
   // kafkajs reports the code (it drops the message).

@@ -233,8 +233,11 @@ async function create(ctx: RequestContext, request: CreateRequest): Promise<Crea
       continue;
     }
     const overrides: Record<string, string> = {};
-    let configError: string | null = null;
-    for (const config of topic.configs) {
+    // Kafka's controller refuses null values before it looks at names or values.
+    const nullValued = topic.configs.filter((c) => c.value === null).map((c) => c.name);
+    let configError: string | null =
+      nullValued.length > 0 ? `Null value not supported for topic configs: ${nullValued.join(',')}` : null;
+    for (const config of configError ? [] : topic.configs) {
       configError = validateTopicConfig(config.name, config.value);
       if (configError) break;
       if (config.value !== null) overrides[config.name] = config.value;
