@@ -173,9 +173,15 @@ export class RecordBatchView {
   /**
    * The record-level checks of validate() for a compressed batch, as Kafka's LogValidator
    * makes them: the payload is decompressed (never past `decompressedBytesMax`) and every
-   * record walked. Call after validate() passed. Returns a reason, or null when good.
+   * record walked. Call after validate() passed. Returns a reason, or null when good;
+   * `keep` receives the decompressed records section of a good batch (for a caller that
+   * recompresses it next).
    */
-  async validateCompressed(decompressedBytesMax: number, window?: TimestampWindow): Promise<string | null> {
+  async validateCompressed(
+    decompressedBytesMax: number,
+    window?: TimestampWindow,
+    keep?: (payload: Buffer) => void,
+  ): Promise<string | null> {
     if (this.compression === Compression.None) return null;
     const from = this.start + RECORD_BATCH_OVERHEAD;
     let payload: Buffer;
@@ -188,7 +194,9 @@ export class RecordBatchView {
     } catch (error) {
       return `compressed records do not decompress: ${error instanceof Error ? error.message : String(error)}`;
     }
-    return walkRecords(payload, 0, payload.length, this.recordsCount, this.baseTimestamp, window);
+    const problem = walkRecords(payload, 0, payload.length, this.recordsCount, this.baseTimestamp, window);
+    if (problem === null) keep?.(payload);
+    return problem;
   }
 
   /** Records in this batch (decompressed first if needed). */

@@ -90,13 +90,15 @@ export async function recompressPayload(
 
 /**
  * Applies `conversion` to validated batches; returns the batches to append (recompressed
- * ones are new buffers, stamped ones are changed in place). With a pool, large snappy
- * records sections are recompressed on it.
+ * ones are new buffers, stamped ones are changed in place). `decompressed` holds records
+ * sections validation already decompressed, by batch. With a pool, large snappy records
+ * sections are recompressed on it.
  */
 export async function convertBatches(
   batches: Buffer[],
   conversion: BatchConversion,
   pool: LazyWorkerPool | null = null,
+  decompressed: ReadonlyMap<Buffer, Buffer> = new Map(),
 ): Promise<Buffer[]> {
   if (conversion.codec === null && conversion.logAppendTimeMs === null) return batches;
   const out: Buffer[] = [];
@@ -104,21 +106,25 @@ export async function convertBatches(
     let converted = batch;
     const view = new RecordBatchView(batch);
     if (conversion.codec !== null && view.compression !== conversion.codec) {
-      const payload = batch.subarray(RECORD_BATCH_OVERHEAD, view.totalSize);
+      // A records section validation already decompressed is only compressed again.
+      const plain = decompressed.get(batch);
+      const from = plain ? Compression.None : view.compression;
+      const source = plain ?? batch.subarray(RECORD_BATCH_OVERHEAD, view.totalSize);
       const task: ByteTask = {
         kind: 'recompress',
-        from: view.compression,
+        from,
         to: conversion.codec,
         level: conversion.level,
-        bytes: payload,
+        bytes: source,
         limit: conversion.decompressedMaxBytes,
       };
-      const recompressed =
+      const pooled =
         pool !== null &&
-        payload.length >= RECOMPRESS_POOL_MIN_BYTES &&
-        (POOLED_CODECS.has(view.compression) || POOLED_CODECS.has(conversion.codec))
-          ? asBuffer(await pool.get().run<Uint8Array, ByteTask>(byteTasks, task, true))
-          : await recompressPayload(view.compression, conversion.codec, conversion.level, payload, task.limit);
+        source.length >= RECOMPRESS_POOL_MIN_BYTES &&
+        (POOLED_CODECS.has(from) || POOLED_CODECS.has(conversion.codec));
+      const recompressed = pooled
+        ? asBuffer(await pool.get().run<Uint8Array, ByteTask>(byteTasks, task, true))
+        : await recompressPayload(from, conversion.codec, conversion.level, source, task.limit);
       converted = withRecordsPayload(batch, conversion.codec, recompressed);
     }
     if (conversion.logAppendTimeMs !== null) stampLogAppendTime(converted, conversion.logAppendTimeMs);

@@ -88,6 +88,22 @@ for (const [from, to] of [
   });
 }
 
+test('a records section validation already decompressed is compressed again, not decompressed twice', async () => {
+  const original = await batch(Compression.Gzip);
+  const before = await summary(original);
+  let plain: Buffer | null = null;
+  assert.is(await new RecordBatchView(original).validateCompressed(1 << 24, undefined, (p) => (plain = p)), null);
+  assert.ok(plain);
+  const [converted] = await convertBatches(
+    [original],
+    batchConversion(config({ 'compression.type': 'zstd' }), T0, 1 << 24),
+    null,
+    new Map([[original, plain!]]),
+  );
+  assert.is(new RecordBatchView(converted).compression, Compression.Zstd);
+  assert.equal(await summary(converted), before);
+});
+
 test('zstd and gzip levels reach the codec', async () => {
   const original = await batch(Compression.None, 200, 2000);
   const sizes = async (entries: Record<string, string>) =>

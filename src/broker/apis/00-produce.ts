@@ -116,15 +116,24 @@ export function timestampWindow(config: Record<string, string>, nowMs: number): 
 }
 
 type Checked =
-  { batches: Buffer[] } | { errorCode: number; message: string; batchIndex: number; recordMessage?: string };
+  | { batches: Buffer[]; decompressed?: Map<Buffer, Buffer> }
+  | { errorCode: number; message: string; batchIndex: number; recordMessage?: string };
 
 /** Kafka's partition-level message for records refused for their timestamps (LogValidator). */
 const INVALID_TIMESTAMP_MESSAGE = 'One or more records have been rejected due to invalid timestamp';
 
-/** Checks every batch of one partition's record set; returns the batches or an error. */
-async function validatePartition(records: Buffer | null, rules: BatchRules): Promise<Checked> {
+/**
+ * Checks every batch of one partition's record set; returns the batches (with the records
+ * sections it decompressed, when `keepDecompressed`) or an error.
+ */
+async function validatePartition(
+  records: Buffer | null,
+  rules: BatchRules,
+  keepDecompressed = false,
+): Promise<Checked> {
   const checked = validateBatches(records, rules);
   if ('errorCode' in checked) return checked;
+  const decompressed = new Map<Buffer, Buffer>();
   for (let index = 0; index < checked.batches.length; index++) {
     const view = new RecordBatchView(checked.batches[index]);
     // A CreateTime topic takes no batch the producer marked LogAppendTime (Kafka's check).
@@ -132,11 +141,12 @@ async function validatePartition(records: Buffer | null, rules: BatchRules): Pro
     // Uncompressed batches had their records walked above; compressed ones are walked now.
     if (view.compression === Compression.None) continue;
     const window = windowCopy(rules);
-    const problem = await view.validateCompressed(rules.decompressedMaxBytes, window);
+    const keep = keepDecompressed ? (payload: Buffer) => decompressed.set(checked.batches[index], payload) : undefined;
+    const problem = await view.validateCompressed(rules.decompressedMaxBytes, window, keep);
     if (problem) return { errorCode: ErrorCode.CORRUPT_MESSAGE, message: problem, batchIndex: index };
     if (window?.outside) return outOfWindow(window, view);
   }
-  return checked;
+  return { batches: checked.batches, decompressed };
 }
 
 /** INVALID_TIMESTAMP for a producer's LogAppendTime batch, with Kafka's message naming its first record. */
@@ -233,11 +243,17 @@ async function producePartition(broker: Broker, topic: string, data: PartitionDa
   }
   const maxMessageBytes = Number(log.config['max.message.bytes'] ?? broker.settings.messageMaxBytes);
   const nowMs = Date.now();
-  const checked = await validatePartition(data.records, {
-    maxMessageBytes,
-    decompressedMaxBytes: broker.settings.messageDecompressedMaxBytes,
-    window: timestampWindow(log.config, nowMs),
-  });
+  // The topic's compression.type and message.timestamp.type (Kafka's LogValidator).
+  const conversion = batchConversion(log.config, nowMs, broker.settings.messageDecompressedMaxBytes);
+  const checked = await validatePartition(
+    data.records,
+    {
+      maxMessageBytes,
+      decompressedMaxBytes: broker.settings.messageDecompressedMaxBytes,
+      window: timestampWindow(log.config, nowMs),
+    },
+    conversion.codec !== null,
+  );
   if ('errorCode' in checked) {
     broker.logger.debug('produce refused', {
       topic,
@@ -249,9 +265,7 @@ async function producePartition(broker: Broker, topic: string, data: PartitionDa
       recordMessage: checked.recordMessage,
     });
   }
-  // The topic's compression.type and message.timestamp.type (Kafka's LogValidator).
-  const conversion = batchConversion(log.config, nowMs, broker.settings.messageDecompressedMaxBytes);
-  const batches = await convertBatches(checked.batches, conversion, broker.conversionPool);
+  const batches = await convertBatches(checked.batches, conversion, broker.conversionPool, checked.decompressed);
   const tooLarge = batches.findIndex((batch) => batch.length > maxMessageBytes);
   if (tooLarge >= 0)
     return partitionResponse(
