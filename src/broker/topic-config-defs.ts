@@ -62,7 +62,7 @@ export const TOPIC_CONFIGS: TopicConfigDef[] = [
     check: { kind: 'listIn', values: ['compact', 'delete'] },
     applied: true,
     documentation:
-      '`delete`: segments are removed by retention.ms and retention.bytes; `compact` is accepted and described (see compaction in the compatibility notes).',
+      '`delete`: segments are removed by retention.ms and retention.bytes; `compact`: the log cleaner keeps the latest record of each key; both together do both.',
   },
   {
     name: 'compression.gzip.level',
@@ -111,8 +111,8 @@ export const TOPIC_CONFIGS: TopicConfigDef[] = [
     defaultValue: '86400000',
     synonyms: [{ key: 'log.cleaner.delete.retention.ms', type: 'long', defaultValue: '86400000', check: atLeast(0) }],
     check: atLeast(0),
-    applied: false,
-    documentation: 'Accepted and described: how long a compacted topic keeps tombstones, for the log cleaner.',
+    applied: true,
+    documentation: 'How long the log cleaner keeps a tombstone (a null value) after it first cleaned past it.',
   },
   {
     name: 'file.delete.delay.ms',
@@ -121,7 +121,8 @@ export const TOPIC_CONFIGS: TopicConfigDef[] = [
     synonyms: [{ key: 'log.segment.delete.delay.ms', type: 'long', defaultValue: '60000', check: atLeast(0) }],
     check: atLeast(0),
     applied: false,
-    documentation: 'Accepted and described: Brook deletes a segment at once, since a read holds its own file handle.',
+    documentation:
+      "Accepted and described: files of deleted segments go at once (a reader holds its own handle), and segments the log cleaner replaced stay open 60 s, Kafka's default.",
   },
   {
     name: 'flush.messages',
@@ -195,8 +196,9 @@ export const TOPIC_CONFIGS: TopicConfigDef[] = [
     defaultValue: LONG_MAX,
     synonyms: [{ key: 'log.cleaner.max.compaction.lag.ms', type: 'long', defaultValue: LONG_MAX, check: atLeast(1) }],
     check: atLeast(1),
-    applied: false,
-    documentation: 'Accepted and described, for the log cleaner; must not be below min.compaction.lag.ms.',
+    applied: true,
+    documentation:
+      'The longest a record may stay uncompacted: the log cleaner takes a log whose oldest dirty segment is older, whatever its dirty ratio; must not be below min.compaction.lag.ms.',
   },
   {
     name: 'max.message.bytes',
@@ -261,8 +263,8 @@ export const TOPIC_CONFIGS: TopicConfigDef[] = [
     defaultValue: '0.5',
     synonyms: [{ key: 'log.cleaner.min.cleanable.ratio', type: 'double', defaultValue: '0.5', check: between(0, 1) }],
     check: between(0, 1),
-    applied: false,
-    documentation: 'Accepted and described, for the log cleaner.',
+    applied: true,
+    documentation: 'The share of a compacted log that must be uncleaned before the log cleaner takes it.',
   },
   {
     name: 'min.compaction.lag.ms',
@@ -270,8 +272,9 @@ export const TOPIC_CONFIGS: TopicConfigDef[] = [
     defaultValue: '0',
     synonyms: [{ key: 'log.cleaner.min.compaction.lag.ms', type: 'long', defaultValue: '0', check: atLeast(0) }],
     check: atLeast(0),
-    applied: false,
-    documentation: 'Accepted and described, for the log cleaner; must not exceed max.compaction.lag.ms.',
+    applied: true,
+    documentation:
+      'The youngest a record may be for the log cleaner to compact it; must not exceed max.compaction.lag.ms.',
   },
   {
     name: 'min.insync.replicas',
