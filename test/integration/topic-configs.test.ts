@@ -256,6 +256,18 @@ test('IncrementalAlterConfigs checks values and the compaction lags across confi
       { name: 'message.timestamp.difference.max.ms', configOperation: 0, value: '1000' },
     ]);
     assert.is(ok.errorCode, 0, ok.errorMessage ?? undefined);
+    // Values are kept in Kafka's printed form, so every reader compares them as text.
+    const loose = await alter([
+      { name: 'unclean.leader.election.enable', configOperation: 0, value: ' TRUE ' },
+      { name: 'retention.ms', configOperation: 0, value: '+0100' },
+    ]);
+    assert.is(loose.errorCode, 0, loose.errorMessage ?? undefined);
+    assert.equal(
+      await admin
+        .describeConfigs('altered')
+        .then((c) => [c['unclean.leader.election.enable'].value, c['retention.ms'].value]),
+      ['true', '100'],
+    );
     const conflict = await alter([{ name: 'max.compaction.lag.ms', configOperation: 0, value: '100' }]);
     assert.is(conflict.errorCode, 40);
     assert.is(

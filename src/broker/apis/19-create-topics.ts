@@ -28,7 +28,9 @@ import { authorized, clusterAuthorized } from '../authorize';
 import { AclOperation, ResourceType } from '../../security/acl';
 import {
   TOPIC_CONFIGS,
+  canonicalTopicConfigValue,
   effectiveTopicConfig,
+  topicConfigDef,
   topicLogConfig,
   validateTopicConfig,
   validateTopicConfigSet,
@@ -240,7 +242,10 @@ async function create(ctx: RequestContext, request: CreateRequest): Promise<Crea
     for (const config of configError ? [] : topic.configs) {
       configError = validateTopicConfig(config.name, config.value);
       if (configError) break;
-      if (config.value !== null) overrides[config.name] = config.value;
+      // Stored in Kafka's printed form ('TRUE' as true, ' 5' as 5), which every reader of
+      // the metadata log can then compare as text.
+      if (config.value !== null)
+        overrides[config.name] = canonicalTopicConfigValue(topicConfigDef(config.name)!, config.value);
     }
     // Then Kafka's checks across the topic's whole config (the compaction lags, remote storage).
     configError ??= validateTopicConfigSet(topicLogConfig(broker.settings.topicDefaults, overrides));

@@ -23,6 +23,7 @@ import { authorized, clusterAuthorized } from '../authorize';
 import { AclOperation, ResourceType } from '../../security/acl';
 import { isInternalTopic } from '../../../protocol/topic-names';
 import {
+  canonicalTopicConfigValue,
   effectiveTopicConfig,
   topicConfigDef,
   topicLogConfig,
@@ -185,7 +186,12 @@ async function alter(ctx: RequestContext, request: AlterRequest): Promise<AlterR
     const overrides = ctx.broker.quorum.image.topicConfigs(resource.resourceName);
     const configs = resource.configs.map((c) => {
       if (c.configOperation !== 2 && c.configOperation !== 3)
-        return { name: c.name, op: c.configOperation, value: c.value };
+        return {
+          name: c.name,
+          op: c.configOperation,
+          // A SET is stored in Kafka's printed form, as CreateTopics stores it.
+          value: c.value === null ? null : canonicalTopicConfigValue(topicConfigDef(c.name)!, c.value),
+        };
       const current = effectiveTopicConfig(topicConfigDef(c.name)!, ctx.broker.settings.topicDefaults, overrides)
         .value.split(',')
         .map((v) => v.trim())
