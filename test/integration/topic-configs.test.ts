@@ -147,6 +147,26 @@ test('kafkajs creates a topic with many Kafka config names; every config is desc
   assert.equal(plain.get('remote.storage.enable')!.configSynonyms, []);
 });
 
+test("the broker resource lists the broker keys of topic defaults: the file's values, else Kafka's defaults", async () => {
+  const admin = kafka.admin();
+  await admin.connect();
+  try {
+    const result = await admin.describeConfigs({
+      resources: [{ type: ConfigResourceTypes.BROKER, name: '1' }],
+      includeSynonyms: false,
+    });
+    const entries = new Map(result.resources[0].configEntries.map((e: any) => [e.configName, e]));
+    const row = (key: string) => [entries.get(key)?.configValue, entries.get(key)?.configSource];
+    assert.equal(row('log.retention.hours'), ['24', STATIC_BROKER_CONFIG]);
+    assert.equal(row('log.roll.hours'), ['2', STATIC_BROKER_CONFIG]);
+    assert.equal(row('log.retention.ms'), [null, DEFAULT_CONFIG]);
+    assert.equal(row('log.cleanup.policy'), ['delete', DEFAULT_CONFIG]);
+    assert.equal(row('message.max.bytes'), ['1048588', DEFAULT_CONFIG]);
+  } finally {
+    await admin.disconnect();
+  }
+});
+
 test("invalid values and unknown names are refused with Kafka's messages", async () => {
   const cases: [string, string | null, string][] = [
     ['retention.ms', '-5', 'Invalid value -5 for configuration retention.ms: Value must be at least -1'],
