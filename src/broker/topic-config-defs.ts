@@ -366,8 +366,9 @@ export const TOPIC_CONFIGS: TopicConfigDef[] = [
       { key: 'log.roll.jitter.hours', type: 'int', defaultValue: '0', toMs: HOUR_MS, check: atLeast(0) },
     ],
     check: atLeast(0),
-    applied: false,
-    documentation: 'Accepted and described: segments roll at segment.ms without jitter.',
+    applied: true,
+    documentation:
+      "Each segment rolls up to this much before segment.ms (its share drawn from the segment's identity), so partitions created together do not all roll at once.",
   },
   {
     name: 'segment.ms',
@@ -379,7 +380,8 @@ export const TOPIC_CONFIGS: TopicConfigDef[] = [
     ],
     check: atLeast(1),
     applied: true,
-    documentation: 'Roll the active segment after this long.',
+    documentation:
+      'Roll the active segment after this long (on a compacted topic, after max.compaction.lag.ms when that is shorter, as Kafka does).',
   },
   {
     name: 'unclean.leader.election.enable',

@@ -105,6 +105,16 @@ function isWholeStoredBatch(batch: Buffer, expectedOffset: number): boolean {
   return scan.stop === 'end' && scan.batches.length === 1;
 }
 
+/** A jitter in [0, boundMs) drawn from a segment's identity (FNV-1a over topic, partition, base offset). */
+function segmentJitterMs(topic: string, partition: number, baseOffset: number, boundMs: number): number {
+  let hash = 0x811c9dc5;
+  for (const ch of `${topic}-${partition}@${baseOffset}`) {
+    hash ^= ch.charCodeAt(0);
+    hash = Math.imul(hash, 0x01000193) >>> 0;
+  }
+  return hash % Math.max(1, Math.floor(boundMs));
+}
+
 function configNumber(config: Record<string, string>, name: string, fallback: number): number {
   const value = Number(config[name]);
   return Number.isFinite(value) ? value : fallback;
@@ -400,10 +410,28 @@ export class PartitionLog {
     const segment = this.active;
     if (segment.isEmpty) return false;
     const segmentBytes = configNumber(this.config, 'segment.bytes', 1024 * 1024 * 1024);
-    const segmentMs = configNumber(this.config, 'segment.ms', 7 * 24 * 3600 * 1000);
     if (segment.size + incomingBytes > segmentBytes) return true;
-    if (segment.firstAppendMs >= 0 && nowMs - segment.firstAppendMs >= segmentMs) return true;
+    if (segment.firstAppendMs >= 0 && nowMs - segment.firstAppendMs >= this.rollAfterMs(segment.baseOffset))
+      return true;
     return segment.indexFull;
+  }
+
+  /**
+   * How old the active segment may get, as Kafka's LogConfig.maxSegmentMs and its roll
+   * jitter have it: segment.ms, or max.compaction.lag.ms when that is shorter on a
+   * compacted topic (so the cleaner can reach every record in time), less the segment's
+   * jitter. Kafka draws the jitter at random below min(segment.jitter.ms, segment.ms);
+   * here it is drawn from the segment's base offset, so it spreads the partitions' rolls
+   * as Kafka's does and is the same after a restart.
+   */
+  private rollAfterMs(baseOffset: number): number {
+    let maxMs = configNumber(this.config, 'segment.ms', 7 * 24 * 3600 * 1000);
+    const compacted = (this.config['cleanup.policy'] ?? '').split(',').includes('compact');
+    const maxLagMs = configNumber(this.config, 'max.compaction.lag.ms', Number.MAX_SAFE_INTEGER);
+    if (compacted && maxLagMs > 0) maxMs = Math.min(maxMs, maxLagMs);
+    const jitterMs = Math.min(configNumber(this.config, 'segment.jitter.ms', 0), maxMs);
+    if (jitterMs <= 0) return maxMs;
+    return maxMs - segmentJitterMs(this.topic, this.partition, baseOffset, jitterMs);
   }
 
   /**
