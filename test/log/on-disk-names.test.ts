@@ -106,7 +106,7 @@ test('deleting a 249-character topic with high partition numbers on a real file 
     );
     assert.equal(
       names.filter((name) => name.endsWith('-checkpoint')),
-      ['recovery-point-offset-checkpoint', 'replication-offset-checkpoint'],
+      ['log-start-offset-checkpoint', 'recovery-point-offset-checkpoint', 'replication-offset-checkpoint'],
     );
   } finally {
     fs.rmSync(dataDir, { recursive: true, force: true });
