@@ -72,6 +72,13 @@ export interface BrokerConfig {
   maxConnectionCreationRate: number;
   tailCacheBytes: number;
   retentionCheckIntervalMs: number;
+  /** log.cleaner.* */
+  cleanerEnable: boolean;
+  cleanerThreads: number;
+  cleanerDedupeBufferBytes: number;
+  cleanerLoadFactor: number;
+  cleanerIoMaxBytesPerSecond: number;
+  cleanerBackoffMs: number;
   recoveryPointCheckpointIntervalMs: number;
   highWatermarkCheckpointIntervalMs: number;
   producerIdExpirationMs: number;
@@ -191,6 +198,13 @@ export function parseConnectionOverrides(value: string): Map<string, number> {
 /** An IPv4 address as node reports it on a dual-stack socket (::ffff:a.b.c.d) becomes a.b.c.d. */
 export function normalizePeerAddress(address: string): string {
   return address.startsWith('::ffff:') && isIP(address.slice(7)) === 4 ? address.slice(7) : address;
+}
+
+function parseDouble(value: string, what: string, min: number, max = Number.MAX_VALUE): number {
+  const n = /^[-+]?(\d+\.?\d*|\.\d+)([eE][-+]?\d+)?$/.test(value.trim()) ? Number(value.trim()) : NaN;
+  if (!Number.isFinite(n)) throw new ConfigError(`${what}: expected a number, got "${value}"`);
+  if (n < min || n > max) throw new ConfigError(`${what}: must be between ${min} and ${max}, got "${value}"`);
+  return n;
 }
 
 function parseBool(value: string, what: string): boolean {
@@ -436,6 +450,7 @@ export function loadConfig(flags: ServerFlags): BrokerConfig {
     if (given === undefined) config[def.field] = def.defaultValue;
     else if (def.kind === 'int') config[def.field] = parseInteger(given, def.key, def.min ?? 0, def.max);
     else if (def.kind === 'bool') config[def.field] = parseBool(given, def.key);
+    else if (def.kind === 'double') config[def.field] = parseDouble(given, def.key, def.min ?? 0, def.max);
     else config[def.field] = given;
   }
   parseConnectionOverrides(config.maxConnectionsPerIpOverrides as string);

@@ -6,7 +6,7 @@
 export interface SettingDef {
   key: string;
   field: string;
-  kind: 'int' | 'bool' | 'string';
+  kind: 'int' | 'bool' | 'string' | 'double';
   defaultValue: number | boolean | string;
   min?: number;
   max?: number;
@@ -278,6 +278,56 @@ export const SETTINGS: SettingDef[] = [
     defaultValue: 300000,
     min: 100,
     about: 'how often retention.ms and retention.bytes delete old segments',
+  },
+  {
+    key: 'log.cleaner.enable',
+    field: 'cleanerEnable',
+    kind: 'bool',
+    defaultValue: true,
+    about: 'run the log cleaner, which compacts topics whose cleanup.policy has compact (__consumer_offsets included)',
+  },
+  {
+    key: 'log.cleaner.threads',
+    field: 'cleanerThreads',
+    kind: 'int',
+    defaultValue: 1,
+    min: 1,
+    max: 16,
+    about: 'cleaning passes at a time, each on a worker thread with its share of the dedupe buffer and I/O rate',
+  },
+  {
+    key: 'log.cleaner.dedupe.buffer.size',
+    field: 'cleanerDedupeBufferBytes',
+    kind: 'int',
+    defaultValue: 134217728,
+    min: 1024,
+    max: 34359738368,
+    about: 'memory of the offset maps of all cleaner threads (24 bytes per key)',
+  },
+  {
+    key: 'log.cleaner.io.buffer.load.factor',
+    field: 'cleanerLoadFactor',
+    kind: 'double',
+    defaultValue: 0.9,
+    min: 0.01,
+    max: 1,
+    about: 'how full an offset map may get before a pass stops mapping keys',
+  },
+  {
+    key: 'log.cleaner.io.max.bytes.per.second',
+    field: 'cleanerIoMaxBytesPerSecond',
+    kind: 'double',
+    defaultValue: 1.7976931348623157e308,
+    min: 1,
+    about: 'read and write rate of all cleaner threads together',
+  },
+  {
+    key: 'log.cleaner.backoff.ms',
+    field: 'cleanerBackoffMs',
+    kind: 'int',
+    defaultValue: 15000,
+    min: 1,
+    about: 'how long the cleaner waits when no log needs cleaning',
   },
   {
     key: 'log.flush.offset.checkpoint.interval.ms',

@@ -12,6 +12,7 @@ import { OFFSETS_TOPIC } from '../../protocol/topic-names';
 import { ExpositionWriter } from './exposition';
 import type { NodeMetrics } from './metrics';
 import { renderQuotaMetrics } from './quota-metrics';
+import { renderCleanerMetrics } from './cleaner-metrics';
 
 /** Upper bounds of the request latency buckets, in seconds. */
 export const LATENCY_BUCKETS_SECONDS = [
@@ -270,6 +271,7 @@ export function renderPrometheus(metrics: NodeMetrics): string {
 
   w.single('brook_open_connections', 'gauge', 'Open connections on the Kafka listener.', metrics.connections());
   renderQuotaMetrics(w, broker);
+  renderCleanerMetrics(w, broker);
 
   const delay = metrics.eventLoopDelay;
   w.family(

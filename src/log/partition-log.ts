@@ -11,6 +11,7 @@ import {
   LENGTH_OFFSET,
   LOG_OVERHEAD,
   RECORD_BATCH_OVERHEAD,
+  RECORDS_COUNT_OFFSET,
   RecordBatchView,
 } from '../../protocol/record-batch';
 import { FileSystem, mkdirDurable, readWholeFile, writeFileDurable } from './file-system';
@@ -98,6 +99,13 @@ const RETIRED_SEGMENT_CLOSE_MS = 60_000;
 
 /** retention.ms when a config map has none (Kafka's log.retention.hours=168). */
 const DEFAULT_RETENTION_MS = 7 * 24 * 60 * 60 * 1000;
+
+/** Whether the whole batches in `buf[0, length)` hold no record at all. */
+function onlyEmptyBatches(buf: Buffer, length: number): boolean {
+  for (let at = 0; at < length; at += LOG_OVERHEAD + buf.readInt32BE(at + LENGTH_OFFSET))
+    if (buf.readInt32BE(at + RECORDS_COUNT_OFFSET) !== 0) return false;
+  return true;
+}
 
 /** One whole stored batch starting at an offset >= `expectedOffset`. */
 function isWholeStoredBatch(batch: Buffer, expectedOffset: number): boolean {
@@ -966,7 +974,16 @@ export class PartitionLog {
       if (last >= upperBound) break;
       at += size;
     }
-    return { errorCode: ErrorCode.NONE, chunks: at > 0 ? [buf.subarray(0, at)] : [], bytes: at };
+    const chunks = at > 0 ? [buf.subarray(0, at)] : [];
+    // A compacted segment may end in batches the cleaner kept without records. A reply made
+    // of those alone gives a consumer no record to move past (kafkajs fetches the same offset
+    // again), so the read goes on into the next segment until it has records.
+    const next = this.segments[index + 1];
+    if (at > 0 && position + at >= end && next && next.baseOffset < upperBound && onlyEmptyBatches(buf, at)) {
+      const rest = this.readFromSegment(next.baseOffset, Math.max(0, maxBytes - at), minOneBatch, upperBound);
+      return { errorCode: ErrorCode.NONE, chunks: [...chunks, ...rest.chunks], bytes: at + rest.bytes };
+    }
+    return { errorCode: ErrorCode.NONE, chunks, bytes: at };
   }
 
   /** Kafka's ListOffsets by time: the first offset whose record timestamp is >= `timestamp`. */

@@ -30,6 +30,36 @@ export function logManagerOptions(config: BrokerConfig, dataDir: string, logger:
     producerIdExpirationMs: config.producerIdExpirationMs,
     producerIdExpirationCheckIntervalMs: config.producerIdExpirationCheckIntervalMs,
     maxProducerIdsPerPartition: config.maxProducerIdsPerPartition,
+    cleaner: {
+      enable: config.cleanerEnable,
+      threads: config.cleanerThreads,
+      dedupeBufferBytes: config.cleanerDedupeBufferBytes,
+      loadFactor: config.cleanerLoadFactor,
+      ioBytesPerSecondMax: config.cleanerIoMaxBytesPerSecond,
+      backoffMs: config.cleanerBackoffMs,
+    },
+    cleanerDecompressedBytesMax: config.messageDecompressedMaxBytes,
+    onCleaned: ({ topic, partition, result, swapped }) => {
+      logger.info('log cleaner pass', {
+        topic,
+        partition,
+        endOffset: result.endOffset,
+        groups: result.groups.length,
+        swapped,
+        bytesRead: result.stats.bytesRead,
+        bytesWritten: result.stats.bytesWritten,
+        messagesRead: result.stats.messagesRead,
+        messagesWritten: result.stats.messagesWritten,
+      });
+    },
+    onCleanerError: ({ topic, partition, error }) => {
+      logger.error('log cleaner pass failed; the log is tried again later', {
+        topic,
+        partition,
+        code: (error as NodeJS.ErrnoException)?.code,
+        error: String(error),
+      });
+    },
     onStorageError: ({ topic, partition, error }) => {
       const now = Date.now();
       if (now - lastStorageErrorLogMs < 10_000) return;
