@@ -2,7 +2,8 @@
 // (-Z) to a cleanup.policy=compact topic with small segments; the broker's cleaner (on its
 // worker pool) compacts the sealed segments; kcat and kafkajs then read from the beginning
 // and see, per key, only the latest value (a tombstone as a null value), at the offset it
-// was first written at. /metrics counts the pass and shows the log's dirty ratio.
+// was first written at. /metrics counts the pass and shows the log's dirty ratio. A record
+// without a key is refused there.
 
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
@@ -152,6 +153,30 @@ test('kcat and kafkajs read the latest value per key, at its original offset, af
   const runs = /^brook_log_cleaner_runs_total (\d+)/m.exec(metrics);
   assert.ok(runs && Number(runs[1]) >= 1, 'passes are counted');
   assert.match(metrics, new RegExp(`brook_log_cleaner_dirty_ratio\\{topic="${TOPIC}",partition="0"\\}`));
+});
+
+test('a record without a key is refused on a compacted topic (INVALID_RECORD), as Kafka refuses it', async () => {
+  if (!HAVE_KCAT) return;
+  const kafka = new Kafka({
+    clientId: 'cleaner-test',
+    brokers: [`127.0.0.1:${broker.port}`],
+    logLevel: logLevel.NOTHING,
+  });
+  const producer = kafka.producer({ retry: { retries: 0 } });
+  await producer.connect();
+  try {
+    let refused: { type?: string; message?: string } | null = null;
+    try {
+      await producer.send({ topic: TOPIC, messages: [{ key: 'has-key', value: 'x' }, { value: 'no key' }] });
+    } catch (error) {
+      refused = (error as { cause?: { type?: string } }).cause ?? (error as { type?: string });
+    }
+    assert.ok(refused, 'the batch is refused');
+    assert.match(String(refused!.type), /INVALID_RECORD/);
+    await producer.send({ topic: TOPIC, messages: [{ key: 'has-key', value: 'x' }] });
+  } finally {
+    await producer.disconnect();
+  }
 });
 
 test.run();

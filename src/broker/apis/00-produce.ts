@@ -51,6 +51,7 @@ import type { Broker } from '../broker';
 import { brokerEndpoint, DescribedBroker } from '../cluster-view';
 import { timestampBoundsMs } from '../topic-config';
 import { batchConversion, convertBatches } from '../batch-conversion';
+import { isCompacted } from '../../log/cleaner/log-cleaner';
 
 /** The first version that names topics by id. */
 const TOPIC_ID_VERSION = 13;
@@ -106,6 +107,10 @@ interface BatchRules {
   decompressedMaxBytes: number;
   /** Null for LogAppendTime topics, whose record timestamps are not checked. */
   window: TimestampWindow | null;
+  /** cleanup.policy has compact: every record needs a key (Kafka's LogValidator.validateKey). */
+  compacted?: boolean;
+  /** For the refusal's message. */
+  topicPartition?: string;
 }
 
 /** The create-time window of a topic's config around `nowMs`, or null for LogAppendTime. */
@@ -145,6 +150,19 @@ async function validatePartition(
     const problem = await view.validateCompressed(rules.decompressedMaxBytes, window, keep);
     if (problem) return { errorCode: ErrorCode.CORRUPT_MESSAGE, message: problem, batchIndex: index };
     if (window?.outside) return outOfWindow(window, view);
+  }
+  if (rules.compacted) {
+    for (const batch of checked.batches) {
+      const records = await new RecordBatchView(batch).records(rules.decompressedMaxBytes);
+      const keyless = records.findIndex((record) => record.key === null);
+      if (keyless >= 0)
+        return {
+          errorCode: ErrorCode.INVALID_RECORD,
+          message: 'One or more records have been rejected',
+          recordMessage: `Compacted topic cannot accept message without key in topic partition ${rules.topicPartition}.`,
+          batchIndex: keyless,
+        };
+    }
   }
   return { batches: checked.batches, decompressed };
 }
@@ -251,6 +269,8 @@ async function producePartition(broker: Broker, topic: string, data: PartitionDa
       maxMessageBytes,
       decompressedMaxBytes: broker.settings.messageDecompressedMaxBytes,
       window: timestampWindow(log.config, nowMs),
+      compacted: isCompacted(log.config),
+      topicPartition: `${topic}-${data.index}`,
     },
     conversion.codec !== null,
   );
