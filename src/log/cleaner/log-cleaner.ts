@@ -246,6 +246,17 @@ export class LogCleaner {
   }
 
   /**
+   * One round of the periodic check, awaited (tests): cleans the filthiest eligible log.
+   * Returns whether a pass ran.
+   */
+  async cleanFilthiest(nowMs = this.clock()): Promise<boolean> {
+    const plan = this.grabFilthiest(nowMs);
+    if (!plan) return false;
+    await this.launch(plan);
+    return true;
+  }
+
+  /**
    * Cleans one log now whatever its dirty ratio (tests, tools); resolves when its pass is
    * done. Returns the pass's result, or null when there was nothing to clean.
    */
