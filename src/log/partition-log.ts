@@ -19,6 +19,7 @@ import { ProducerEntry, ProducerStateTable } from './producer-state';
 import { Segment, SegmentLimits } from './segment';
 import {
   CLEAN_SHUTDOWN_FILE,
+  INDEX_SUFFIX,
   isProducerSnapshotName,
   isSegmentLogName,
   LOG_SUFFIX,
@@ -27,10 +28,11 @@ import {
   PRODUCER_SNAPSHOT_SUFFIX,
   SEGMENT_FILE_SUFFIXES,
   TEMPORARY_SUFFIX,
+  TIME_INDEX_SUFFIX,
 } from './on-disk-names';
 import { scanBatches, scanBuffer, ScannedBatch } from './batch-scan';
 import { completeInterruptedSwaps, swapFileName } from './cleaner/swap';
-import type { ActiveProducer, CleanedGroup, CleanSegment } from './cleaner/clean';
+import { cleanedFileNames, type ActiveProducer, type CleanedGroup, type CleanSegment } from './cleaner/clean';
 import { LeaderEpochCache } from './leader-epoch-cache';
 import { isStorageError, isTransientStorageError, LogDirectory } from './log-directory';
 import { TailCache, TailEntry } from './tail-cache';
@@ -1117,8 +1119,12 @@ export class PartitionLog {
       first + count < this.segments.length &&
       group.replaced.every((base, i) => this.segments[first + i].baseOffset === base) &&
       this.segments[first + count].baseOffset === group.nextOffset;
+    const [, cleanedIndex, cleanedTimeIndex] = cleanedFileNames(group).map((name) => path.join(this.dir, name));
     if (!matches) {
-      if (!this.directory.offline) this.failStop(() => this.fs.unlink(cleanedFile));
+      if (!this.directory.offline)
+        this.failStop(() => {
+          for (const file of [cleanedFile, cleanedIndex, cleanedTimeIndex]) this.fs.unlink(file);
+        });
       return false;
     }
     return this.failStop(() => {
@@ -1127,7 +1133,12 @@ export class PartitionLog {
       this.fs.syncDir(this.dir);
       const old = this.segments.slice(first, first + count);
       for (const segment of old) this.deleteSegmentFiles(segment.baseOffset);
-      this.fs.rename(swap, path.join(this.dir, offsetFileName(group.baseOffset, LOG_SUFFIX)));
+      // The indexes the pass wrote go into place first; a crash that loses them (or keeps
+      // them without the log) costs only a rebuild, as a missing or inconsistent index does.
+      const named = (suffix: string) => path.join(this.dir, offsetFileName(group.baseOffset, suffix));
+      if (this.fs.exists(cleanedIndex)) this.fs.rename(cleanedIndex, named(INDEX_SUFFIX));
+      if (this.fs.exists(cleanedTimeIndex)) this.fs.rename(cleanedTimeIndex, named(TIME_INDEX_SUFFIX));
+      this.fs.rename(swap, named(LOG_SUFFIX));
       this.fs.syncDir(this.dir);
       const { segment } = Segment.open(this.fs, this.dir, group.baseOffset, this.limits, false);
       this.segments.splice(first, count, segment);

@@ -21,7 +21,8 @@
 import * as path from 'node:path';
 import { FileHandle, FileSystem } from '../file-system';
 import { scanBatches } from '../batch-scan';
-import { LOG_SUFFIX, offsetFileName } from '../on-disk-names';
+import { INDEX_SUFFIX, LOG_SUFFIX, offsetFileName, TIME_INDEX_SUFFIX } from '../on-disk-names';
+import { OFFSET_INDEX_ENTRY_BYTES, TIME_INDEX_ENTRY_BYTES } from '../segment';
 import { Record, RecordBatchView } from '../../../protocol/record-batch';
 import { OffsetMap } from './offset-map';
 import { deleteHorizonMs, emptyBatch, rebuildBatch } from './records';
@@ -53,6 +54,8 @@ export interface CleanInput {
   nowMs: number;
   /** delete.retention.ms of the topic. */
   deleteRetentionMs: number;
+  /** index.interval.bytes of the topic: the cleaned segment's offset index density. */
+  indexIntervalBytes: number;
   /** segment.bytes of the topic: a cleaned group's log stays within it. */
   segmentBytes: number;
   /** Keys the map may hold: its slots times log.cleaner.io.buffer.load.factor. */
@@ -94,6 +97,13 @@ export interface CleanResult {
   endOffset: number;
   groups: CleanedGroup[];
   stats: CleanStats;
+}
+
+/** The files of a cleaned group: its log, then its two indexes. */
+export function cleanedFileNames(group: { baseOffset: number }): string[] {
+  return [LOG_SUFFIX, INDEX_SUFFIX, TIME_INDEX_SUFFIX].map(
+    (suffix) => offsetFileName(group.baseOffset, suffix) + CLEANED_SUFFIX,
+  );
 }
 
 /** Stops a pass from outside (the log was truncated, deleted or closed). */
@@ -240,13 +250,65 @@ async function cleanBatch(ctx: Context, view: RecordBatchView, groupEnd: number)
   return retainEmpty ? emptyBatch(view) : null;
 }
 
-/** Copies one group of segments into `<base>.log.cleaned`, fsynced and closed. */
+/**
+ * The sparse indexes of a cleaned segment, built as Segment builds them while appending
+ * (an offset entry for the first batch and then every index.interval.bytes; a time entry
+ * whenever the max timestamp grows), so the swapped-in segment opens without a scan.
+ */
+class IndexWriter {
+  private readonly offsets: Buffer[] = [];
+  private readonly times: Buffer[] = [];
+  private bytesSinceEntry = 0;
+  private maxTimestamp = -1;
+  constructor(
+    private readonly baseOffset: number,
+    private readonly intervalBytes: number,
+  ) {}
+
+  add(batch: Buffer, position: number): void {
+    const view = new RecordBatchView(batch);
+    if (this.offsets.length === 0 || this.bytesSinceEntry >= this.intervalBytes) {
+      const entry = Buffer.alloc(OFFSET_INDEX_ENTRY_BYTES);
+      entry.writeUInt32BE(view.baseOffset - this.baseOffset, 0);
+      entry.writeUInt32BE(position, 4);
+      this.offsets.push(entry);
+      this.bytesSinceEntry = 0;
+    }
+    this.bytesSinceEntry += batch.length;
+    if (view.maxTimestamp > this.maxTimestamp) {
+      this.maxTimestamp = view.maxTimestamp;
+      const entry = Buffer.alloc(TIME_INDEX_ENTRY_BYTES);
+      entry.writeBigInt64BE(BigInt(view.maxTimestamp), 0);
+      entry.writeUInt32BE(view.baseOffset - this.baseOffset, 8);
+      this.times.push(entry);
+    }
+  }
+
+  write(fs: FileSystem, dir: string): void {
+    for (const [suffix, entries] of [
+      [INDEX_SUFFIX, this.offsets],
+      [TIME_INDEX_SUFFIX, this.times],
+    ] as const) {
+      const handle = fs.open(path.join(dir, offsetFileName(this.baseOffset, suffix) + CLEANED_SUFFIX));
+      try {
+        handle.truncate(0);
+        handle.append(Buffer.concat(entries));
+        handle.sync();
+      } finally {
+        handle.close();
+      }
+    }
+  }
+}
+
+/** Copies one group of segments into `<base>.log.cleaned` (and its indexes), fsynced and closed. */
 async function cleanGroup(ctx: Context, group: CleanSegment[]): Promise<CleanedGroup> {
   const { fs, input } = ctx;
   const base = group[0].baseOffset;
   const groupEnd = group[group.length - 1].nextOffset;
   const file = path.basename(segmentPath(input.dir, base, CLEANED_SUFFIX));
   const out = fs.open(path.join(input.dir, file));
+  const index = new IndexWriter(base, input.indexIntervalBytes);
   try {
     out.truncate(0);
     for (const segment of group) {
@@ -256,6 +318,7 @@ async function cleanGroup(ctx: Context, group: CleanSegment[]): Promise<CleanedG
           ctx.stats.bytesRead += view.totalSize;
           const kept = await cleanBatch(ctx, view, groupEnd);
           if (!kept) return;
+          index.add(kept, out.size());
           out.append(kept);
           ctx.stats.bytesWritten += kept.length;
           await ctx.throttle.add(kept.length);
@@ -265,6 +328,7 @@ async function cleanGroup(ctx: Context, group: CleanSegment[]): Promise<CleanedG
       }
     }
     out.sync();
+    index.write(fs, input.dir);
     return {
       baseOffset: base,
       replaced: group.map((s) => s.baseOffset),
@@ -314,10 +378,7 @@ export async function cleanLog(
   try {
     for (const group of groupSegments(segments, input.segmentBytes)) groups.push(await cleanGroup(ctx, group));
   } catch (error) {
-    for (const name of [
-      ...groups.map((g) => g.file),
-      ...segments.map((s) => path.basename(segmentPath(input.dir, s.baseOffset, CLEANED_SUFFIX))),
-    ]) {
+    for (const name of segments.flatMap(cleanedFileNames)) {
       try {
         fs.unlink(path.join(input.dir, name));
       } catch {

@@ -11,7 +11,15 @@ import * as path from 'node:path';
 import { FileSystem } from '../file-system';
 import { formatOffsetCheckpoint, readOffsetCheckpoint, writeOffsetCheckpoint } from '../offset-checkpoint';
 import type { PartitionLog } from '../partition-log';
-import { CleanedGroup, CleaningAborted, CleanInput, cleanLog, CleanResult, CleanSegment } from './clean';
+import {
+  CleanedGroup,
+  cleanedFileNames,
+  CleaningAborted,
+  CleanInput,
+  cleanLog,
+  CleanResult,
+  CleanSegment,
+} from './clean';
 import { OffsetMap } from './offset-map';
 
 export const CLEANER_CHECKPOINT_FILE = 'cleaner-offset-checkpoint';
@@ -292,6 +300,7 @@ export class LogCleaner {
       nowMs: this.clock(),
       deleteRetentionMs: configNumber(log.config, 'delete.retention.ms', 86_400_000),
       segmentBytes: configNumber(log.config, 'segment.bytes', 1024 * 1024 * 1024),
+      indexIntervalBytes: configNumber(log.config, 'index.interval.bytes', 4096),
       mapEntriesMax: Math.max(1, Math.floor(slots * this.settings.loadFactor)),
       mapMemoryBytes,
       decompressedBytesMax: this.options.decompressedBytesMax ?? 64 * 1024 * 1024,
@@ -339,13 +348,14 @@ export class LogCleaner {
 
   /** Cleaned files of groups not swapped in (the log changed under the pass). */
   private discard(log: PartitionLog, groups: CleanedGroup[]): void {
-    for (const group of groups) {
-      try {
-        this.options.fs.unlink(path.join(log.dir, group.file));
-      } catch {
-        // The next open removes every .cleaned file.
+    for (const group of groups)
+      for (const name of cleanedFileNames(group)) {
+        try {
+          this.options.fs.unlink(path.join(log.dir, name));
+        } catch {
+          // The next open removes every .cleaned file.
+        }
       }
-    }
   }
 
   private inlineRunner(log: PartitionLog): CleanRunner {
