@@ -18,6 +18,12 @@ export function renderCleanerMetrics(w: ExpositionWriter, broker: Broker): void 
     totals.aborted,
   );
   w.single('brook_log_cleaner_failures_total', 'counter', 'Log cleaner passes that failed.', totals.failures);
+  w.single(
+    'brook_log_cleaner_uncleanable_partitions',
+    'gauge',
+    'Compacted logs the cleaner skips since a pass of theirs failed (Kafka uncleanable-partitions-count).',
+    cleaner.uncleanableCount,
+  );
   w.single('brook_log_cleaner_read_bytes_total', 'counter', 'Segment bytes the log cleaner read.', totals.bytesRead);
   w.single(
     'brook_log_cleaner_written_bytes_total',

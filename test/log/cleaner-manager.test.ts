@@ -2,10 +2,11 @@
 // (dirtiest first, min.cleanable.dirty.ratio, min.compaction.lag.ms, max.compaction.lag.ms,
 // never a delete-only log), the cleaner-offset-checkpoint it keeps across restarts and
 // lowers on truncation, and a follower replicating a compacted leader (offset gaps, empty
-// batches) that then compacts its own copy.
+// batches) that then compacts its own copy; a log whose pass fails is set aside.
 
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
+import { Compression } from '../../protocol/compression';
 import { ErrorCode } from '../../protocol/errors';
 import { encodeRecordBatch, RecordBatchView, splitBatches } from '../../protocol/record-batch';
 import { MemoryFileSystem, readWholeFile } from '../../src/log/file-system';
@@ -159,6 +160,47 @@ test("a follower replicates a compacted leader's log (gaps, empty batches) and c
   await logs.cleaner!.cleanNow(leader);
   const latest = async (log: PartitionLog) => (await recordOffsets(log)).filter((o) => o >= 16);
   assert.equal(await latest(follower), await latest(leader), 'both keep the latest records');
+  logs.close();
+});
+
+test('a log whose pass fails is skipped until it is truncated (Kafka marks it uncleanable)', async () => {
+  const fs = new MemoryFileSystem();
+  const errors: unknown[] = [];
+  const logs = new LogManager({
+    dataDir: '/data',
+    fs,
+    clock: () => T0,
+    tailCacheBytes: 1 << 20,
+    housekeepingIntervalMs: 0,
+    cleaner: { dedupeBufferBytes: 1 << 16 },
+    onCleanerError: ({ error }) => errors.push(error),
+  });
+  logs.open();
+  const log = logs.getOrCreate('bad', 0, COMPACT);
+  for (let i = 0; i < 6; i++) {
+    const batch = await encodeRecordBatch({
+      records: [{ key: `k${i % 2}`, value: 'x'.repeat(40), timestamp: T0 }],
+      compression: Compression.Gzip,
+    });
+    assert.is(log.append([batch], { leaderEpoch: 0 }).errorCode, ErrorCode.NONE);
+  }
+  // Garble the first batch's compressed payload (its CRC is not checked while cleaning).
+  fs.corrupt('/data/logs/bad-0/00000000000000000000.log', 61 + 12);
+  const cleaner = logs.cleaner!;
+  await cleaner.cleanFilthiest(T0).then(
+    () => assert.unreachable('the pass fails'),
+    () => undefined,
+  );
+  assert.is(errors.length, 1);
+  assert.is(cleaner.uncleanableCount, 1);
+  assert.not.ok(await cleaner.cleanFilthiest(T0), 'skipped from now on');
+  assert.equal(
+    fs.readdir('/data/logs/bad-0').filter((n) => n.includes('.cleaned')),
+    [],
+    'the failed pass left no file behind',
+  );
+  log.truncateTo(1);
+  assert.is(cleaner.uncleanableCount, 0, 'a truncation gives it another chance');
   logs.close();
 });
 

@@ -20,10 +20,10 @@
 
 import * as path from 'node:path';
 import { FileHandle, FileSystem } from '../file-system';
-import { scanBatches } from '../batch-scan';
+import { SCAN_BATCH_BYTES_MAX } from '../batch-scan';
 import { INDEX_SUFFIX, LOG_SUFFIX, offsetFileName, TIME_INDEX_SUFFIX } from '../on-disk-names';
 import { OFFSET_INDEX_ENTRY_BYTES, TIME_INDEX_ENTRY_BYTES } from '../segment';
-import { Record, RecordBatchView } from '../../../protocol/record-batch';
+import { BATCH_LENGTH_MIN, LENGTH_OFFSET, LOG_OVERHEAD, Record, RecordBatchView } from '../../../protocol/record-batch';
 import { OffsetMap } from './offset-map';
 import { deleteHorizonMs, emptyBatch, rebuildBatch } from './records';
 
@@ -135,20 +135,53 @@ interface Context {
   producers: Map<number, ActiveProducer>;
 }
 
-/** Whole batches of [from, to) of a segment file, in order, as views of chunked reads. */
+/** How much of a segment a pass reads at once (a larger batch is read whole on its own). */
+const READ_CHUNK_BYTES = 1024 * 1024;
+
+/**
+ * Whole batches of a segment file, in order, as views of chunked reads (a sealed segment
+ * was checked when it was written or recovered; a bad length here is an error, and a
+ * torn tail ends the walk).
+ */
 async function forEachBatchView(
   file: FileHandle,
   ctx: Context,
   visit: (view: RecordBatchView) => Promise<void> | void,
 ): Promise<void> {
-  const batches: { position: number; size: number }[] = [];
-  scanBatches(file, 0, file.size(), 0, (batch) => batches.push({ position: batch.position, size: batch.size }), false);
-  for (const batch of batches) {
+  const size = file.size();
+  let position = 0;
+  while (position < size) {
     ctx.checkDone();
-    const bytes = Buffer.allocUnsafe(batch.size);
-    file.read(bytes, 0, batch.size, batch.position);
-    await ctx.throttle.add(batch.size);
-    await visit(new RecordBatchView(bytes));
+    const want = Math.min(READ_CHUNK_BYTES, size - position);
+    const chunk = Buffer.allocUnsafe(want);
+    const got = file.read(chunk, 0, want, position);
+    const views: RecordBatchView[] = [];
+    let at = 0;
+    for (;;) {
+      if (got - at < LOG_OVERHEAD) break;
+      const length = chunk.readInt32BE(at + LENGTH_OFFSET);
+      if (length < BATCH_LENGTH_MIN || length > SCAN_BATCH_BYTES_MAX)
+        throw new Error(`bad batch length ${length} at position ${position + at}`);
+      if (at + LOG_OVERHEAD + length > got) break;
+      views.push(new RecordBatchView(chunk.subarray(at, at + LOG_OVERHEAD + length)));
+      at += LOG_OVERHEAD + length;
+    }
+    if (at === 0) {
+      // One batch larger than the chunk: read it whole, unless the file ends inside it.
+      if (got < LOG_OVERHEAD) return;
+      const batchSize = LOG_OVERHEAD + chunk.readInt32BE(LENGTH_OFFSET);
+      if (position + batchSize > size) return;
+      const whole = Buffer.allocUnsafe(batchSize);
+      file.read(whole, 0, batchSize, position);
+      views.push(new RecordBatchView(whole));
+      at = batchSize;
+    }
+    await ctx.throttle.add(at);
+    for (const view of views) {
+      ctx.checkDone();
+      await visit(view);
+    }
+    position += at;
   }
 }
 

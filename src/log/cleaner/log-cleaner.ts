@@ -125,6 +125,11 @@ export class LogCleaner {
   private checkpointWritten = '';
   private readonly running = new Map<string, { abort: Int32Array; done: Promise<void> }>();
   private readonly lastCleanMs = new Map<string, number>();
+  /**
+   * Logs whose pass failed (an I/O error, a batch that does not decode): skipped by the
+   * periodic checks, as Kafka marks a partition uncleanable, until truncated or deleted.
+   */
+  private readonly uncleanable = new Set<string>();
   private readonly freeMaps: OffsetMap[] = [];
   private timer: NodeJS.Timeout | null = null;
   private stopped = false;
@@ -181,7 +186,8 @@ export class LogCleaner {
     let best: Plan | null = null;
     let maxDelay = 0;
     for (const log of this.options.logs()) {
-      if (!log.cleanable || !isCompacted(log.config) || this.running.has(this.key(log.topic, log.partition))) continue;
+      const key = this.key(log.topic, log.partition);
+      if (!log.cleanable || !isCompacted(log.config) || this.running.has(key) || this.uncleanable.has(key)) continue;
       const plan = this.plan(log, nowMs);
       maxDelay = Math.max(maxDelay, plan.delayMs);
       const minRatio = configNumber(log.config, 'min.cleanable.dirty.ratio', 0.5);
@@ -234,6 +240,11 @@ export class LogCleaner {
       ratio: total > 0 ? dirtyBytes / total : 0,
       delayMs: earliestDirtyMs >= 0 && earliestDirtyMs < cleanUntilMs ? cleanUntilMs - earliestDirtyMs : 0,
     };
+  }
+
+  /** Logs skipped since their pass failed (Kafka's uncleanable-partitions-count). */
+  get uncleanableCount(): number {
+    return this.uncleanable.size;
   }
 
   /** The state of every compacted log (metrics). */
@@ -311,11 +322,13 @@ export class LogCleaner {
     try {
       result = await (this.options.runner ?? this.inlineRunner(log))(input, abort);
     } catch (error) {
-      if (error instanceof CleaningAborted || (error as Error)?.name === 'CleaningAborted') {
+      // A pass stopped from outside, or cut short by the shutdown of its pool, is no failure.
+      if (error instanceof CleaningAborted || (error as Error)?.name === 'CleaningAborted' || this.stopped) {
         this.totals.aborted++;
         return null;
       }
       this.totals.failures++;
+      this.uncleanable.add(plan.key);
       this.options.onError?.({ topic: log.topic, partition: log.partition, error });
       throw error;
     }
@@ -328,6 +341,7 @@ export class LogCleaner {
       }
     } catch (error) {
       this.totals.failures++;
+      this.uncleanable.add(plan.key);
       this.options.onError?.({ topic: log.topic, partition: log.partition, error });
     }
     this.discard(log, result.groups.slice(swapped));
@@ -396,6 +410,7 @@ export class LogCleaner {
   /** Forgets a deleted partition: its pass stops, its checkpoint entry goes. */
   forget(topic: string, partition: number): void {
     const key = this.key(topic, partition);
+    this.uncleanable.delete(key);
     const running = this.running.get(key);
     if (running) Atomics.store(running.abort, 0, 1);
     if (this.firstDirty.delete(key)) {
@@ -410,6 +425,7 @@ export class LogCleaner {
   /** A truncation below the cleaned offset: the log is cleaned again from its start. */
   resetTo(topic: string, partition: number, offset: number): void {
     const key = this.key(topic, partition);
+    this.uncleanable.delete(key);
     const current = this.firstDirty.get(key);
     if (current !== undefined && current > offset) this.firstDirty.set(key, offset);
   }
