@@ -1,7 +1,8 @@
 // Every name Brook gives to what it keeps under a data directory, defined once: the
 // partition directories and their deletion and stray forms, the segment files (a 20-digit
 // zero-padded base offset and .log, .index or .timeindex), producer-state snapshots, the
-// clean-shutdown marker, the leader-epoch and offset checkpoints, and meta.properties. The
+// clean-shutdown marker, the leader-epoch and offset checkpoints, the log cleaner's files,
+// and meta.properties. The
 // names are Kafka's where Kafka has one, so an operator who knows Kafka's layout finds
 // their way.
 //
@@ -11,6 +12,7 @@
 //   logs/recovery-point-offset-checkpoint   per partition, the offset below which its log is flushed
 //   logs/replication-offset-checkpoint      per partition, its high watermark
 //   logs/log-start-offset-checkpoint        per partition whose log starts inside its first segment, the start
+//   logs/cleaner-offset-checkpoint          per compacted partition, where its dirty (uncleaned) section starts
 //   logs/<topic>-<partition>/           one directory per partition replica
 //     00000000000000000000.log          record batches as produced
 //     00000000000000000000.index        sparse offset index
@@ -18,6 +20,9 @@
 //     00000000000000001234.snapshot     producer state at offset 1234 (binary, CRC-32C)
 //     leader-epoch-checkpoint           leader epochs and their start offsets
 //     .clean-shutdown                   present only while the log is closed cleanly
+//     00000000000000000000.log.cleaned  a cleaning pass's output (also .index.cleaned, .timeindex.cleaned);
+//                                       deleted at open, the pass never finished
+//     00000000000000000000.log.swap     a cleaned segment being swapped in; the swap is finished at open
 
 import { randomUUID } from 'node:crypto';
 
@@ -37,6 +42,12 @@ export const LEADER_EPOCH_FILE = 'leader-epoch-checkpoint';
 export const RECOVERY_POINT_CHECKPOINT_FILE = 'recovery-point-offset-checkpoint';
 export const HIGH_WATERMARK_CHECKPOINT_FILE = 'replication-offset-checkpoint';
 export const LOG_START_OFFSET_CHECKPOINT_FILE = 'log-start-offset-checkpoint';
+/** In the log directory: where each compacted partition's dirty section starts (Kafka's). */
+export const CLEANER_CHECKPOINT_FILE = 'cleaner-offset-checkpoint';
+/** A cleaning pass's output files: `<base>.log.cleaned` and its indexes. */
+export const CLEANED_SUFFIX = '.cleaned';
+/** A cleaned segment between its commit and its rename into place: `<base>.log.swap`. */
+export const SWAP_SUFFIX = '.swap';
 /** Written to a temporary name first, then renamed over the real one. */
 export const TEMPORARY_SUFFIX = '.tmp';
 

@@ -27,7 +27,7 @@ const ROOT = '/data/logs';
 const DIR = `${ROOT}/t-0`;
 const T0 = 1_700_000_000_000;
 
-export function openCompactedLog(fs: MemoryFileSystem, clock: () => number, config: Record<string, string> = {}) {
+function openCompactedLog(fs: MemoryFileSystem, clock: () => number, config: Record<string, string> = {}) {
   return PartitionLog.open({
     fs,
     dir: DIR,
@@ -39,12 +39,7 @@ export function openCompactedLog(fs: MemoryFileSystem, clock: () => number, conf
   });
 }
 
-export function cleanerFor(
-  fs: MemoryFileSystem,
-  log: () => PartitionLog,
-  clock: () => number,
-  dedupeBufferBytes?: number,
-) {
+function cleanerFor(fs: MemoryFileSystem, log: () => PartitionLog, clock: () => number, dedupeBufferBytes?: number) {
   return new LogCleaner({
     fs,
     root: ROOT,
@@ -54,7 +49,7 @@ export function cleanerFor(
   });
 }
 
-export async function append(
+async function append(
   log: PartitionLog,
   records: RecordInput[],
   extra: Partial<Parameters<typeof encodeRecordBatch>[0]> = {},
@@ -66,7 +61,7 @@ export async function append(
 }
 
 /** Every stored batch from the log start, decoded. */
-export async function readAll(log: PartitionLog): Promise<{ view: RecordBatchView; records: BatchRecord[] }[]> {
+async function readAll(log: PartitionLog): Promise<{ view: RecordBatchView; records: BatchRecord[] }[]> {
   const out: { view: RecordBatchView; records: BatchRecord[] }[] = [];
   let offset = log.logStartOffset;
   while (offset < log.logEndOffset) {

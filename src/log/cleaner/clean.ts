@@ -21,13 +21,13 @@
 import * as path from 'node:path';
 import { FileHandle, FileSystem } from '../file-system';
 import { SCAN_BATCH_BYTES_MAX } from '../batch-scan';
-import { INDEX_SUFFIX, LOG_SUFFIX, offsetFileName, TIME_INDEX_SUFFIX } from '../on-disk-names';
+import { CLEANED_SUFFIX, INDEX_SUFFIX, LOG_SUFFIX, offsetFileName, TIME_INDEX_SUFFIX } from '../on-disk-names';
 import { OFFSET_INDEX_ENTRY_BYTES, TIME_INDEX_ENTRY_BYTES } from '../segment';
 import { BATCH_LENGTH_MIN, LENGTH_OFFSET, LOG_OVERHEAD, Record, RecordBatchView } from '../../../protocol/record-batch';
 import { OffsetMap } from './offset-map';
 import { deleteHorizonMs, emptyBatch, rebuildBatch } from './records';
 
-export const CLEANED_SUFFIX = '.cleaned';
+export { CLEANED_SUFFIX };
 
 export interface CleanSegment {
   baseOffset: number;

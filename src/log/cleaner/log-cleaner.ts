@@ -9,6 +9,7 @@
 
 import * as path from 'node:path';
 import { FileSystem } from '../file-system';
+import { CLEANER_CHECKPOINT_FILE } from '../on-disk-names';
 import { formatOffsetCheckpoint, readOffsetCheckpoint, writeOffsetCheckpoint } from '../offset-checkpoint';
 import type { PartitionLog } from '../partition-log';
 import {
@@ -22,7 +23,7 @@ import {
 } from './clean';
 import { OffsetMap } from './offset-map';
 
-export const CLEANER_CHECKPOINT_FILE = 'cleaner-offset-checkpoint';
+export { CLEANER_CHECKPOINT_FILE };
 
 export interface CleanerSettings {
   /** log.cleaner.enable */

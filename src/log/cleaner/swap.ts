@@ -16,10 +16,11 @@ import {
   offsetFileName,
   offsetOfFileName,
   TIME_INDEX_SUFFIX,
+  CLEANED_SUFFIX,
+  SWAP_SUFFIX,
 } from '../on-disk-names';
-import { CLEANED_SUFFIX } from './clean';
 
-export const SWAP_SUFFIX = '.swap';
+export { SWAP_SUFFIX };
 const SWAP_LOG_NAME = /^\d{20}\.log\.swap$/;
 
 /** The name a cleaned segment has between its fsync and its rename into place. */
