@@ -324,7 +324,9 @@ export class LogCleaner {
       result = await (this.options.runner ?? this.inlineRunner(log))(input, abort);
     } catch (error) {
       // A pass stopped from outside, or cut short by the shutdown of its pool, is no failure.
-      if (error instanceof CleaningAborted || (error as Error)?.name === 'CleaningAborted' || this.stopped) {
+      // (A pass on a deleted partition may also fail on its vanished files first.)
+      const aborted = error instanceof CleaningAborted || (error as Error)?.name === 'CleaningAborted';
+      if (aborted || this.stopped || Atomics.load(abort, 0) !== 0 || !log.cleanable) {
         this.totals.aborted++;
         return null;
       }
