@@ -184,7 +184,7 @@ test('a log whose pass fails is skipped until it is truncated (Kafka marks it un
     });
     assert.is(log.append([batch], { leaderEpoch: 0 }).errorCode, ErrorCode.NONE);
   }
-  // Garble the first batch's compressed payload (its CRC is not checked while cleaning).
+  // Garble the first batch's compressed payload: its CRC-32C no longer holds.
   fs.corrupt('/data/logs/bad-0/00000000000000000000.log', 61 + 12);
   const cleaner = logs.cleaner!;
   await cleaner.cleanFilthiest(T0).then(

@@ -23,7 +23,16 @@ import { FileHandle, FileSystem } from '../file-system';
 import { SCAN_BATCH_BYTES_MAX } from '../batch-scan';
 import { CLEANED_SUFFIX, INDEX_SUFFIX, LOG_SUFFIX, offsetFileName, TIME_INDEX_SUFFIX } from '../on-disk-names';
 import { OFFSET_INDEX_ENTRY_BYTES, TIME_INDEX_ENTRY_BYTES } from '../segment';
-import { BATCH_LENGTH_MIN, LENGTH_OFFSET, LOG_OVERHEAD, Record, RecordBatchView } from '../../../protocol/record-batch';
+import { crc32c } from '../../../protocol/crc32c';
+import {
+  ATTRIBUTES_OFFSET,
+  BATCH_LENGTH_MIN,
+  CRC_OFFSET,
+  LENGTH_OFFSET,
+  LOG_OVERHEAD,
+  Record,
+  RecordBatchView,
+} from '../../../protocol/record-batch';
 import { OffsetMap } from './offset-map';
 import { deleteHorizonMs, emptyBatch, rebuildBatch } from './records';
 
@@ -135,13 +144,21 @@ interface Context {
   producers: Map<number, ActiveProducer>;
 }
 
+/**
+ * A batch whose CRC-32C does not hold stops the pass: rewriting it would give damaged
+ * records a fresh, valid checksum.
+ */
+function checkCrc(buf: Buffer, at: number, size: number, position: number): void {
+  if (crc32c(buf, at + ATTRIBUTES_OFFSET, at + size) !== buf.readUInt32BE(at + CRC_OFFSET))
+    throw new Error(`CRC-32C mismatch in the batch at position ${position}`);
+}
+
 /** How much of a segment a pass reads at once (a larger batch is read whole on its own). */
 const READ_CHUNK_BYTES = 1024 * 1024;
 
 /**
- * Whole batches of a segment file, in order, as views of chunked reads (a sealed segment
- * was checked when it was written or recovered; a bad length here is an error, and a
- * torn tail ends the walk).
+ * Whole batches of a segment file, in order, as views of chunked reads; a bad length or
+ * checksum is an error, and a torn tail ends the walk.
  */
 async function forEachBatchView(
   file: FileHandle,
@@ -163,6 +180,7 @@ async function forEachBatchView(
       if (length < BATCH_LENGTH_MIN || length > SCAN_BATCH_BYTES_MAX)
         throw new Error(`bad batch length ${length} at position ${position + at}`);
       if (at + LOG_OVERHEAD + length > got) break;
+      checkCrc(chunk, at, LOG_OVERHEAD + length, position + at);
       views.push(new RecordBatchView(chunk.subarray(at, at + LOG_OVERHEAD + length)));
       at += LOG_OVERHEAD + length;
     }
@@ -173,6 +191,7 @@ async function forEachBatchView(
       if (position + batchSize > size) return;
       const whole = Buffer.allocUnsafe(batchSize);
       file.read(whole, 0, batchSize, position);
+      checkCrc(whole, 0, batchSize, position);
       views.push(new RecordBatchView(whole));
       at = batchSize;
     }
