@@ -940,7 +940,10 @@ test('[quota-store] `brook quotas alter` sets producer_byte_rate on user alice (
     `producer_byte_rate=${ALICE_RATE}`,
   ]);
   assert.is(altered.code, 0, `brook quotas alter: ${altered.stdout}${altered.stderr}`);
-  await assertAliceQuota();
+  const described = await brookAsAdmin(['quotas', 'describe', '--user', 'alice']);
+  assert.is(described.code, 0, described.stderr);
+  assert.match(described.stdout, new RegExp(`producer_byte_rate\\D{0,10}${ALICE_RATE}\\b`), described.stdout);
+  await everyNodeHasAliceQuota('after AlterClientQuotas');
   // As alice, altering her own quota is refused (AlterClientQuotas needs CLUSTER ALTER_CONFIGS).
   const aliceProperties = adminProperties.replace(/admin\.properties$/, 'alice.properties');
   fs.writeFileSync(
@@ -968,22 +971,46 @@ test('[quota-store] `brook quotas alter` sets producer_byte_rate on user alice (
   );
   assert.is.not(selfServe.code, 0, 'alice cannot raise her own quota');
   assert.match(selfServe.stdout + selfServe.stderr, /CLUSTER_AUTHORIZATION_FAILED|cluster authorization failed/i);
-  await assertAliceQuota();
+  await everyNodeHasAliceQuota('after her own attempt');
 });
 
-/** `brook quotas describe --user alice` (as admin) shows alice's producer_byte_rate. */
-async function assertAliceQuota(): Promise<void> {
-  const described = await until(
-    async () => {
-      const run = await brookAsAdmin(['quotas', 'describe', '--user', 'alice']);
-      return run.code === 0 && new RegExp(`producer_byte_rate\\D{0,10}${ALICE_RATE}\\b`).test(run.stdout) ? run : null;
+/** alice's user quotas as node `id` describes them (DescribeClientQuotas v1, strict, as admin). */
+function aliceQuotasOn(id: number): Promise<Record<string, number>> {
+  return withConnection(
+    'admin',
+    async (connection) => {
+      const answer = await connection.request(ApiKey.DescribeClientQuotas, 1, {
+        components: [{ entityType: 'user', matchType: 0, match: 'alice' }],
+        strict: true,
+      });
+      if (answer.errorCode !== ErrorCode.NONE)
+        throw new Error(`node ${id}: DescribeClientQuotas ${errorName(answer.errorCode)} ${answer.errorMessage}`);
+      const values: Record<string, number> = {};
+      for (const entry of answer.entries ?? []) for (const v of entry.values) values[v.key] = v.value;
+      return values;
     },
-    { what: "`brook quotas describe --user alice` to show alice's producer_byte_rate", timeoutMs: 10000 },
-  ).catch(async (error: Error) => {
-    const run = await brookAsAdmin(['quotas', 'describe', '--user', 'alice']);
-    assert.unreachable(`${error.message}; it printed: ${run.stdout}${run.stderr}`);
-  });
-  assert.ok(described);
+    id,
+  );
+}
+
+/** Waits until every running node describes alice's producer_byte_rate (and nothing else) as set. */
+async function everyNodeHasAliceQuota(when: string): Promise<void> {
+  const expected = JSON.stringify({ producer_byte_rate: ALICE_RATE });
+  const seen = new Map<number, string>();
+  await until(
+    async () => {
+      for (const id of cluster.aliveIds()) {
+        const described = await aliceQuotasOn(id).then(JSON.stringify, (error: Error) => error.message);
+        seen.set(id, described);
+        if (described !== expected) return false;
+      }
+      return true;
+    },
+    {
+      what: () => `every node to describe alice's quotas ${when} as ${expected}; seen ${JSON.stringify([...seen])}`,
+      timeoutMs: 15000,
+    },
+  );
 }
 
 /** Acknowledged bytes per second of a kafkajs producer as `tenant` writing 8 KiB records for `durationMs`, over the last `tailMs`. */
@@ -1023,7 +1050,7 @@ test("[quota-enforce] alice's producer is held near her producer_byte_rate and t
     console.log(`quota ${kib(ALICE_RATE)}: alice's producer ${kib(alice)}, bob's ${kib(bob)}`);
     assert.ok(alice <= ALICE_RATE * 1.6, `alice's producer is held near ${kib(ALICE_RATE)} (it ran at ${kib(alice)})`);
     assert.ok(alice >= ALICE_RATE * 0.3, `alice's producer still progresses (${kib(alice)})`);
-    assert.ok(bob >= ALICE_RATE * 3, `bob's producer is not held (${kib(bob)})`);
+    assert.ok(bob >= ALICE_RATE * 2.5, `bob's producer is not held (${kib(bob)})`);
     // Over her quota, alice's Produce responses name a throttle time; bob's do not.
     for (const tenant of TENANTS) {
       const topic = loadTopics[TENANTS.indexOf(tenant)];
@@ -1065,7 +1092,7 @@ async function stateHolds(when: string, extraAcls: string[]): Promise<void> {
     const [offsets] = await admin.fetchOffsets({ groupId: groupOf('alice'), topics: [topicOf('alice')] });
     assert.is(Number(offsets.partitions[0].offset), RECORDS_PER_TENANT, `${when}: alice's committed offset`);
   });
-  await assertAliceQuota();
+  await everyNodeHasAliceQuota(when);
 }
 
 test('[acls] [quota-store] ACLs and quotas survive stopping the active controller; a binding added after the failover is enforced', async () => {
