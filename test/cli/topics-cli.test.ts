@@ -123,7 +123,8 @@ test('list: aligned table, internal topics only with --all, --json', async () =>
 });
 
 test('describe: leaders, replicas, ISR, log offsets from the leader, non-default configs', async () => {
-  const produced = await kcat(broker.port, ['-P', '-t', 'orders', '-p', '1'], 'a\nb\nc\n');
+  // Keyed: the topic is compacted, which refuses records without a key (as Kafka).
+  const produced = await kcat(broker.port, ['-P', '-t', 'orders', '-p', '1', '-K:'], 'k1:a\nk2:b\nk3:c\n');
   assert.is(produced.code, 0, produced.stderr);
   const described = await topics(['describe', 'orders', '--json']);
   assert.is(described.code, 0, described.stderr);
