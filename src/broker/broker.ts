@@ -35,6 +35,9 @@ import { KafkaConnection } from '../net/kafka-connection';
 import type { ClientSecurity } from '../security/client-config';
 import { checkMetaProperties } from './meta-properties';
 import { MetadataPublisher } from './metadata-publisher';
+import { BROKER_RESOURCE, dynamicBrokerConfigs, dynamicValue, effectiveTopicDefaults } from './broker-configs';
+import { topicLogConfig } from './topic-config';
+import type { CleanerSettings } from '../log/cleaner/log-cleaner';
 import { FetchSessionCache } from './fetch-sessions';
 import type { SecurityProtocol } from '../security/principal';
 import { SECURITY_PROTOCOL_IDS } from '../security/listeners';
@@ -69,6 +72,11 @@ export interface BrokerSettings {
   /** Broker-wide defaults for topic configs, by Kafka topic config name. */
   topicDefaults: Record<string, string>;
   messageMaxBytes: number;
+  /**
+   * Every key the config file and flags set (BrokerConfig.staticKeys), for DescribeConfigs
+   * on the broker. May hold secrets: never logged.
+   */
+  staticConfig?: Record<string, string>;
   /** A produced compressed batch may decompress to at most this many bytes. */
   messageDecompressedMaxBytes: number;
   maxPartitionsPerRequest: number;
@@ -241,8 +249,14 @@ export class Broker {
           })),
       logger: logger.child({ component: 'quorum' }),
       onRecord: (record, image) => this.publisher.onRecord(record, image),
-      onApplied: (record, image) => this.publisher.onApplied(record, image),
-      onRestore: (image) => this.publisher.onRestore(image),
+      onApplied: (record, image) => {
+        if (record.type === 'Config' && record.data.resourceType === BROKER_RESOURCE) this.applyDynamicConfigs();
+        this.publisher.onApplied(record, image);
+      },
+      onRestore: (image) => {
+        this.applyDynamicConfigs();
+        this.publisher.onRestore(image);
+      },
     });
     this.replicas = new ReplicaManager(
       {
@@ -431,6 +445,46 @@ export class Broker {
   }
 
   private offsetsTopicPending = false;
+
+  /** The broker keys for topic defaults and message.max.bytes as the static config gave them. */
+  private staticTopicDefaults: Record<string, string> | null = null;
+  private staticMessageMaxBytes = 0;
+  private staticCleanerSettings: CleanerSettings | null = null;
+
+  /**
+   * Applies the dynamic broker configs of the metadata image (Config records of resource
+   * type 4: this broker's own over the cluster default over the static config): the broker
+   * keys that set topic defaults reach every open log of a topic without its own override,
+   * message.max.bytes the produce path, log.cleaner.* the cleaner's next pass.
+   */
+  applyDynamicConfigs(): void {
+    if (!this.staticTopicDefaults) {
+      this.staticTopicDefaults = { ...this.settings.topicDefaults };
+      this.staticMessageMaxBytes = this.settings.messageMaxBytes;
+    }
+    const dynamic = dynamicBrokerConfigs(this.quorum.image, this.settings.nodeId);
+    const defaults = effectiveTopicDefaults(this.staticTopicDefaults, dynamic);
+    // Replaced in place: the metadata publisher and the handlers hold this object.
+    const target = this.settings.topicDefaults;
+    for (const key of Object.keys(target)) delete target[key];
+    Object.assign(target, defaults);
+    const maxBytes = dynamicValue(dynamic, 'message.max.bytes');
+    this.settings.messageMaxBytes = maxBytes !== undefined ? Number(maxBytes) : this.staticMessageMaxBytes;
+    for (const log of this.logs.all()) log.config = topicLogConfig(target, this.quorum.image.topicConfigs(log.topic));
+    const cleaner = this.logs.cleaner;
+    if (cleaner) {
+      this.staticCleanerSettings ??= { ...cleaner.settings };
+      const base = this.staticCleanerSettings;
+      const pick = (key: string, fallback: number) => {
+        const value = dynamicValue(dynamic, key);
+        return value !== undefined && Number.isFinite(Number(value)) ? Number(value) : fallback;
+      };
+      cleaner.settings.threads = pick('log.cleaner.threads', base.threads);
+      cleaner.settings.dedupeBufferBytes = pick('log.cleaner.dedupe.buffer.size', base.dedupeBufferBytes);
+      cleaner.settings.loadFactor = pick('log.cleaner.io.buffer.load.factor', base.loadFactor);
+      cleaner.settings.ioBytesPerSecondMax = pick('log.cleaner.io.max.bytes.per.second', base.ioBytesPerSecondMax);
+    }
+  }
 
   /** Registers a callback for the start of shutdown; returns its unsubscribe function. */
   onShutdown(listener: () => void): () => void {

@@ -145,6 +145,12 @@ export interface BrokerConfig {
   securityKeys: Record<string, string>;
   /** Keys from the config file that Brook does not know (warned about, not fatal). */
   unknownKeys: string[];
+  /**
+   * Every key the config file and the flags set, by Kafka name (flags and their file aliases
+   * under one name: node.id, log.dirs, brook.listen ...): what DescribeConfigs reports as
+   * STATIC_BROKER_CONFIG. May hold secrets: never logged.
+   */
+  staticKeys: Record<string, string>;
 }
 
 export function parseHostPort(value: string, what: string): HostPort {
@@ -371,6 +377,19 @@ const FILE_KEYS_FOR_FLAGS: Record<string, keyof ServerFlags> = {
   'log.level': 'log-level',
 };
 
+/** The name DescribeConfigs gives each flag-level setting. */
+const FLAG_DESCRIBED_KEYS: Record<keyof ServerFlags, string> = {
+  'node-id': 'node.id',
+  listen: 'brook.listen',
+  advertise: 'brook.advertise',
+  'controller-listen': 'brook.controller.listen',
+  http: 'brook.http',
+  'data-dir': 'log.dirs',
+  voters: 'controller.quorum.voters',
+  config: 'brook.config',
+  'log-level': 'log.level',
+};
+
 export function loadConfig(flags: ServerFlags): BrokerConfig {
   const file = flags.config ? readConfigFile(flags.config) : {};
   const merged: ServerFlags = {};
@@ -393,6 +412,10 @@ export function loadConfig(flags: ServerFlags): BrokerConfig {
   }
   for (const [key, value] of Object.entries(flags))
     if (value !== undefined && key !== 'config') merged[key as keyof ServerFlags] = value;
+  const staticKeys: Record<string, string> = {};
+  for (const [key, value] of Object.entries(file)) if (!FILE_KEYS_FOR_FLAGS[key]) staticKeys[key] = value;
+  for (const [flag, value] of Object.entries(merged))
+    if (value !== undefined) staticKeys[FLAG_DESCRIBED_KEYS[flag as keyof ServerFlags]] = value;
 
   const nodeId = parseInteger(merged['node-id'] ?? '1', '--node-id', 0);
   const listeners = parseListenerConfig(securityKeys, {
@@ -444,6 +467,7 @@ export function loadConfig(flags: ServerFlags): BrokerConfig {
     topicDefaults,
     securityKeys,
     unknownKeys,
+    staticKeys,
   };
   for (const def of SETTINGS) {
     const given = settings[def.key];

@@ -565,6 +565,50 @@ export class Controller {
     return { records, result: results };
   }
 
+  /**
+   * Dynamic broker configs (resource type 4: a broker id, or '' for the cluster default),
+   * already checked by the handler: Config records, one per key. APPEND and SUBTRACT work on
+   * the stored list. A broker id must be a registered broker or a voter (Kafka's
+   * ConfigResourceExistenceChecker).
+   */
+  alterBrokerConfigs(
+    changes: { resourceName: string; configs: { name: string; op: number; value: string | null }[] }[],
+  ): Decision<{ resourceName: string; errorCode: number; errorMessage: string | null }[]> {
+    const records: MetadataRecordInput[] = [];
+    const results = changes.map(({ resourceName, configs }) => {
+      if (resourceName !== '') {
+        const id = Number(resourceName);
+        if (!this.image.brokers.has(id))
+          return {
+            resourceName,
+            errorCode: ErrorCode.BROKER_ID_NOT_REGISTERED,
+            errorMessage: `No node with id ${id} found.`,
+          };
+      }
+      const current = Object.fromEntries(this.image.configs.get(4)?.get(resourceName) ?? []);
+      for (const { name, op, value } of configs) {
+        const items = (current[name] ?? '')
+          .split(',')
+          .map((v) => v.trim())
+          .filter(Boolean);
+        const given = (value ?? '')
+          .split(',')
+          .map((v) => v.trim())
+          .filter(Boolean);
+        let next: string | null;
+        if (op === 0) next = value === null ? null : value.trim();
+        else if (op === 1) next = null;
+        else if (op === 2) next = [...items, ...given.filter((v) => !items.includes(v))].join(',');
+        else next = items.filter((v) => !given.includes(v)).join(',') || null;
+        if (next === null) delete current[name];
+        else current[name] = next;
+        records.push({ type: 'Config', data: { resourceType: 4, resourceName, name, value: next } });
+      }
+      return { resourceName, errorCode: ErrorCode.NONE, errorMessage: null };
+    });
+    return { records, result: results };
+  }
+
   /** Reassignments in progress (ListPartitionReassignments); `wanted` null means all. */
   listPartitionReassignments(wanted: { name: string; partitionIndexes: number[] }[] | null): OngoingReassignment[] {
     const out: OngoingReassignment[] = [];

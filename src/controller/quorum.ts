@@ -1069,6 +1069,19 @@ export class MetadataQuorum implements ControllerRequests {
     );
   }
 
+  /** Dynamic broker configs at the active controller: answered once committed. */
+  alterBrokerConfigs(
+    changes: { resourceName: string; configs: { name: string; op: number; value: string | null }[] }[],
+  ): Promise<{ resourceName: string; errorCode: number; errorMessage: string | null }[]> {
+    const answer = (errorCode: number, errorMessage: string) =>
+      changes.map((c) => ({ resourceName: c.resourceName, errorCode, errorMessage }));
+    return this.decide(
+      (c) => c.alterBrokerConfigs(changes),
+      answer(ErrorCode.NOT_CONTROLLER, 'this node is not the active controller'),
+      (message) => answer(ErrorCode.POLICY_VIOLATION, message),
+    );
+  }
+
   listPartitionReassignments(topics: { name: string; partitionIndexes: number[] }[] | null): OngoingReassignment[] {
     return this.controller.listPartitionReassignments(topics);
   }

@@ -299,6 +299,7 @@ export async function startBroker(
     defaultReplicationFactor: config.defaultReplicationFactor,
     topicDefaults: brokerTopicDefaults(config),
     messageMaxBytes: config.messageMaxBytes,
+    staticConfig: config.staticKeys,
     messageDecompressedMaxBytes: config.messageDecompressedMaxBytes,
     maxPartitionsPerRequest: config.maxPartitionsPerRequest,
     maxPartitions: config.maxPartitions,

@@ -4,8 +4,11 @@
 // Topics (resource type 2) list every Kafka topic config with its effective value and
 // source (the topic's override, a broker key of the config file, or Kafka's default), the
 // synonym chain when asked (include_synonyms: override, broker keys set, broker defaults),
-// and type and documentation (v3+). The broker (type 4) lists the broker keys that feed
-// topic defaults (log.retention.hours, log.segment.bytes ...).
+// and type and documentation (v3+). The broker (type 4) lists every broker key Brook has
+// (broker-configs.ts) with its value and source (per-broker dynamic, cluster-default
+// dynamic, static, default), read_only for the keys that cannot change at runtime, and
+// sensitive keys with a null value; the empty name lists the cluster-wide dynamic defaults.
+// A broker logger (type 8) is the root logger at log.level.
 // Authorization as Kafka's, per resource: DescribeConfigs on the topic
 // (TOPIC_AUTHORIZATION_FAILED), on the cluster for a broker, broker logger or client-metrics
 // resource (CLUSTER_AUTHORIZATION_FAILED), on the group for a group
@@ -17,13 +20,13 @@ import { ApiHandler, RequestContext } from '../api-handler';
 import { authorized, clusterAuthorized } from '../authorize';
 import { AclOperation, ResourceType } from '../../security/acl';
 import {
-  BROKER_TOPIC_SYNONYMS,
   effectiveTopicConfig,
   TOPIC_CONFIGS,
   topicConfigSynonyms,
   TopicConfigSource,
   TopicConfigType,
 } from '../topic-config';
+import { CONFIG_SOURCE_CODE, describeBrokerConfigs, dynamicBrokerConfigs } from '../broker-configs';
 
 const RESOURCE_TOPIC = 2;
 const RESOURCE_BROKER = 4;
@@ -62,6 +65,13 @@ const AUTHORIZATION_MESSAGES: Record<number, string> = {
 const SOURCE_TOPIC = 1;
 const SOURCE_STATIC_BROKER = 4;
 const SOURCE_DEFAULT = 5;
+const SOURCE_DYNAMIC_BROKER_LOGGER = 6;
+const CONFIG_TYPE_PASSWORD = 9;
+
+/** A broker built without its static keys (tests in-process): its topic-default keys. */
+function staticFromSettings(topicDefaults: Record<string, string>): Record<string, string> {
+  return { ...topicDefaults };
+}
 
 const SOURCE_CODE: Record<TopicConfigSource, number> = {
   topic: SOURCE_TOPIC,
@@ -117,6 +127,12 @@ export const describeConfigs: ApiHandler<typeof ApiKey.DescribeConfigs> = {
       const refused = authorizationError(ctx, resource.resourceType, resource.resourceName);
       if (refused !== ErrorCode.NONE)
         return { ...base, errorCode: refused, errorMessage: AUTHORIZATION_MESSAGES[refused], configs: [] };
+      const invalidRequest = (message: string) => ({
+        ...base,
+        errorCode: ErrorCode.INVALID_REQUEST,
+        errorMessage: message,
+        configs: [],
+      });
       const wanted = (name: string) => resource.configurationKeys === null || resource.configurationKeys.includes(name);
       if (resource.resourceType === RESOURCE_TOPIC) {
         const topic = broker.topics.get(resource.resourceName);
@@ -128,15 +144,26 @@ export const describeConfigs: ApiHandler<typeof ApiKey.DescribeConfigs> = {
             configs: [],
           };
         const defaults = broker.settings.topicDefaults;
+        // A broker key set dynamically is reported with its dynamic source, as in Kafka.
+        const dynamic = dynamicBrokerConfigs(broker.quorum.image, broker.nodeId);
+        const brokerSource = (key: string) =>
+          dynamic.perBroker[key] !== undefined
+            ? CONFIG_SOURCE_CODE['dynamic-broker']
+            : dynamic.clusterDefault[key] !== undefined
+              ? CONFIG_SOURCE_CODE['dynamic-default']
+              : SOURCE_STATIC_BROKER;
+        const code = (source: TopicConfigSource, key: string) =>
+          source === 'broker' ? brokerSource(key) : SOURCE_CODE[source];
         const configs = TOPIC_CONFIGS.filter((def) => wanted(def.name)).map((def) => {
           const effective = effectiveTopicConfig(def, defaults, topic.configs);
           const synonyms = request.includeSynonyms
-            ? topicConfigSynonyms(def, defaults, topic.configs).map((s) => ({ ...s, source: SOURCE_CODE[s.source] }))
+            ? topicConfigSynonyms(def, defaults, topic.configs).map((s) => ({ ...s, source: code(s.source, s.name) }))
             : [];
+          const setKey = def.synonyms.find((s) => defaults[s.key] !== undefined)?.key ?? def.name;
           return entry(
             def.name,
             effective.value,
-            SOURCE_CODE[effective.source],
+            code(effective.source, setKey),
             CONFIG_TYPE[def.type],
             synonyms,
             request.includeDocumentation ? def.documentation : null,
@@ -145,25 +172,60 @@ export const describeConfigs: ApiHandler<typeof ApiKey.DescribeConfigs> = {
         return { ...base, configs };
       }
       if (resource.resourceType === RESOURCE_BROKER) {
-        if (resource.resourceName !== '' && resource.resourceName !== String(broker.nodeId)) {
-          return {
-            ...base,
-            errorCode: ErrorCode.INVALID_REQUEST,
-            errorMessage: `broker ${resource.resourceName} is not this broker (${broker.nodeId})`,
-            configs: [],
-          };
-        }
-        // Every broker key that sets a topic default: its value from the config file, else
-        // Kafka's default for it (null where Kafka has none, as for log.retention.ms).
-        const configs = [...BROKER_TOPIC_SYNONYMS.values()]
-          .filter((synonym) => wanted(synonym.key))
-          .map((synonym) => {
-            const given = broker.settings.topicDefaults[synonym.key];
-            const source = given !== undefined ? SOURCE_STATIC_BROKER : SOURCE_DEFAULT;
-            const value = given !== undefined ? given.trim() : synonym.defaultValue;
-            const synonyms = request.includeSynonyms ? [{ name: synonym.key, value, source }] : [];
-            return entry(synonym.key, value, source, CONFIG_TYPE[synonym.type], synonyms, null);
-          });
+        // Kafka's ConfigHelper: the empty name is the cluster-wide default (the dynamic
+        // default keys only), this broker's id every key it has, another id an error.
+        const name = resource.resourceName;
+        if (name !== '' && !/^-?\d{1,10}$/.test(name))
+          return invalidRequest(`Broker id must be an integer, but it is: ${name}`);
+        if (name !== '' && Number(name) !== broker.nodeId)
+          return invalidRequest(
+            `Unexpected broker id, expected ${broker.nodeId} or empty string, but received ${name}`,
+          );
+        const entries = describeBrokerConfigs(
+          broker.settings.staticConfig ?? staticFromSettings(broker.settings.topicDefaults),
+          dynamicBrokerConfigs(broker.quorum.image, broker.nodeId),
+          name !== '',
+        );
+        const configs = entries
+          .filter((e) => wanted(e.name))
+          .map((e) => ({
+            name: e.name,
+            value: e.value,
+            readOnly: e.readOnly,
+            isDefault: e.source === 'default',
+            configSource: CONFIG_SOURCE_CODE[e.source],
+            isSensitive: e.sensitive,
+            synonyms: request.includeSynonyms
+              ? e.synonyms.map((s) => ({ name: s.name, value: s.value, source: CONFIG_SOURCE_CODE[s.source] }))
+              : [],
+            configType: e.type === 'password' ? CONFIG_TYPE_PASSWORD : CONFIG_TYPE[e.type],
+            documentation: null,
+          }));
+        return { ...base, configs };
+      }
+      if (resource.resourceType === RESOURCE_BROKER_LOGGER) {
+        const name = resource.resourceName;
+        if (name === '') return invalidRequest('Broker id must not be empty');
+        if (!/^-?\d{1,10}$/.test(name)) return invalidRequest(`Broker id must be an integer, but it is: ${name}`);
+        if (Number(name) !== broker.nodeId)
+          return invalidRequest(`Unexpected broker id, expected ${broker.nodeId} but received ${name}`);
+        // Brook has one logger, the root, at the level of log.level.
+        const level = (broker.settings.staticConfig?.['log.level'] ?? 'info').toUpperCase();
+        const configs = wanted('root')
+          ? [
+              {
+                name: 'root',
+                value: level === 'SILENT' ? 'OFF' : level,
+                readOnly: false,
+                isDefault: false,
+                configSource: SOURCE_DYNAMIC_BROKER_LOGGER,
+                isSensitive: false,
+                synonyms: [],
+                configType: CONFIG_TYPE.string,
+                documentation: null,
+              },
+            ]
+          : [];
         return { ...base, configs };
       }
       return {

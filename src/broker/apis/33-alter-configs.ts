@@ -5,7 +5,8 @@
 // resource with Kafka's message. The change then takes IncrementalAlterConfigs' path (44):
 // the same checks (Kafka's INVALID_CONFIG messages), the same authorization (AlterConfigs
 // on the topic, Alter too for a change of unclean.leader.election.enable or
-// min.insync.replicas), the same forwarding to the active controller.
+// min.insync.replicas), the same forwarding to the active controller. A broker resource's
+// given configs likewise replace all of its dynamic configs.
 
 import { ApiKey } from '../../../protocol/api-keys';
 import { ErrorCode } from '../../../protocol/errors';
@@ -14,6 +15,7 @@ import { ApiHandler } from '../api-handler';
 import { incrementalAlterConfigs } from './44-incremental-alter-configs';
 
 const TOPIC = 2;
+const BROKER = 4;
 const SET = 0;
 const DELETE = 1;
 
@@ -42,7 +44,12 @@ export const alterConfigs: ApiHandler<typeof ApiKey.AlterConfigs> = {
       incremental.push({
         resourceType: resource.resourceType,
         resourceName: resource.resourceName,
-        configs: wholeSetChanges(resource, ctx.broker.quorum.image.topicConfigs(resource.resourceName)),
+        configs: wholeSetChanges(
+          resource,
+          resource.resourceType === BROKER
+            ? Object.fromEntries(ctx.broker.quorum.image.configs.get(BROKER)?.get(resource.resourceName) ?? [])
+            : ctx.broker.quorum.image.topicConfigs(resource.resourceName),
+        ),
       });
     }
     const answer =
@@ -72,7 +79,7 @@ export const alterConfigs: ApiHandler<typeof ApiKey.AlterConfigs> = {
 function wholeSetChanges(resource: Resource, overrides: Record<string, string>) {
   const given = new Set(resource.configs.map((c) => c.name));
   const changes = resource.configs.map((c) => ({ name: c.name, configOperation: SET, value: c.value }));
-  if (resource.resourceType !== TOPIC) return changes;
+  if (resource.resourceType !== TOPIC && resource.resourceType !== BROKER) return changes;
   for (const name of Object.keys(overrides))
     if (!given.has(name)) changes.push({ name, configOperation: DELETE, value: null });
   return changes;

@@ -1,7 +1,10 @@
 // IncrementalAlterConfigs (key 44), versions 0-1. Topic configs are checked here (known
 // name, valid value, APPEND/SUBTRACT only for list configs) and committed through the
 // active controller as Config records, which every broker applies to its open logs. Broker
-// configs (resource type 4) are static in Brook: set in the config file and restarted.
+// configs (resource type 4: a broker id, or the empty name for the cluster-wide default)
+// take the same path: the keys Kafka updates dynamically that Brook applies live
+// (broker-configs.ts), checked at the active controller, committed as Config records of
+// resource type 4 and applied by every broker that sees them.
 //
 // Authorization as Kafka's controller does it, per resource, on the node that received the
 // request and before anything is forwarded: AlterConfigs on the topic
@@ -22,6 +25,7 @@ import { ApiHandler, RequestContext } from '../api-handler';
 import { authorized, clusterAuthorized } from '../authorize';
 import { AclOperation, ResourceType } from '../../security/acl';
 import { isInternalTopic } from '../../../protocol/topic-names';
+import { validateBrokerConfigChange } from '../broker-configs';
 import {
   canonicalTopicConfigValue,
   effectiveTopicConfig,
@@ -138,6 +142,11 @@ async function alter(ctx: RequestContext, request: AlterRequest): Promise<AlterR
     [];
   const accepted: { index: number; topic: string; configs: { name: string; op: number; value: string | null }[] }[] =
     [];
+  const brokerChanges: {
+    index: number;
+    resourceName: string;
+    configs: { name: string; op: number; value: string | null }[];
+  }[] = [];
   for (const resource of request.resources) {
     const answer = (errorCode: number, errorMessage: string | null) =>
       responses.push({
@@ -147,7 +156,14 @@ async function alter(ctx: RequestContext, request: AlterRequest): Promise<AlterR
         resourceName: resource.resourceName,
       });
     if (resource.resourceType === BROKER) {
-      answer(ErrorCode.INVALID_REQUEST, 'broker configs are static in Brook: set them in the config file and restart');
+      const configs = resource.configs.map((c) => ({ name: c.name, op: c.configOperation, value: c.value }));
+      const problem = validateBrokerConfigChange(resource.resourceName, configs);
+      if (problem) {
+        answer(ErrorCode[problem.error], problem.message);
+        continue;
+      }
+      brokerChanges.push({ index: responses.length, resourceName: resource.resourceName, configs });
+      answer(ErrorCode.NONE, null);
       continue;
     }
     if (resource.resourceType !== TOPIC) {
@@ -231,6 +247,21 @@ async function alter(ctx: RequestContext, request: AlterRequest): Promise<AlterR
         ctx.broker.logger.info('topic configs altered', {
           topic: result.topic,
           configs: accepted[i].configs.map((c) => c.name),
+        });
+    });
+  }
+  if (!request.validateOnly && brokerChanges.length > 0) {
+    const results = await ctx.broker.quorum.alterBrokerConfigs(
+      brokerChanges.map((c) => ({ resourceName: c.resourceName, configs: c.configs })),
+    );
+    results.forEach((result, i) => {
+      responses[brokerChanges[i].index].errorCode = result.errorCode;
+      responses[brokerChanges[i].index].errorMessage = result.errorMessage;
+      // Names only: a value may be a secret.
+      if (result.errorCode === ErrorCode.NONE)
+        ctx.broker.logger.info('broker configs altered', {
+          broker: result.resourceName === '' ? 'cluster default' : result.resourceName,
+          configs: brokerChanges[i].configs.map((c) => c.name),
         });
     });
   }
