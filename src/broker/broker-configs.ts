@@ -154,6 +154,8 @@ export function describeBrokerConfigs(
   staticKeys: Record<string, string>,
   dynamic: { clusterDefault: Record<string, string>; perBroker: Record<string, string> },
   perBroker: boolean,
+  /** Defaults Brook chooses at start over the catalogue's (offsets.topic.replication.factor alone). */
+  embeddedDefaults: Record<string, string> = {},
 ): BrokerConfigEntry[] {
   const layers: [BrokerConfigSource, Record<string, string>][] = perBroker
     ? [
@@ -181,10 +183,11 @@ export function describeBrokerConfigs(
       for (const synonym of synonymNames(name))
         if (values[synonym] !== undefined)
           synonyms.push({ name: synonym, value: sensitive ? null : values[synonym].trim(), source });
-    const defaultValue = def?.defaultValue ?? null;
+    const defaultOf = (key: string) => embeddedDefaults[key] ?? BROKER_CONFIGS.get(key)?.defaultValue ?? null;
+    const defaultValue = defaultOf(name);
     if (perBroker)
       for (const synonym of synonymNames(name)) {
-        const value = BROKER_CONFIGS.get(synonym)?.defaultValue ?? null;
+        const value = defaultOf(synonym);
         if (value !== null) synonyms.push({ name: synonym, value: sensitive ? null : value, source: 'default' });
       }
     const own = synonyms.find((s) => s.name === name);

@@ -410,15 +410,38 @@ export class Broker {
   }
 
   /**
+   * Why __consumer_offsets cannot be created now, or null: as in Kafka, it is created with
+   * offsets.topic.replication.factor replicas only once that many brokers are registered
+   * and unfenced, never with fewer (FindCoordinator answers COORDINATOR_NOT_AVAILABLE until then).
+   */
+  offsetsTopicShortfall(): string | null {
+    const live = this.quorum.image.unfencedBrokers().length;
+    const replicationFactor = this.settings.offsetsTopicReplicationFactor ?? 1;
+    if (live >= replicationFactor) return null;
+    return `the offsets topic needs ${replicationFactor} brokers (offsets.topic.replication.factor); ${live} registered`;
+  }
+
+  private offsetsTopicWaitLoggedMs = 0;
+
+  /**
    * Creates __consumer_offsets if it does not exist yet, with offsets.topic.replication.factor
-   * replicas (or as many brokers as are up, when fewer), through the active controller.
+   * replicas once that many brokers are up (see offsetsTopicShortfall), through the active
+   * controller.
    */
   async ensureOffsetsTopic(): Promise<void> {
     if (this.topics.get(OFFSETS_TOPIC) || this.offsetsTopicPending) return;
     this.offsetsTopicPending = true;
     try {
-      const live = this.quorum.image.unfencedBrokers().length;
-      const replicationFactor = Math.max(1, Math.min(this.settings.offsetsTopicReplicationFactor ?? 1, live));
+      const shortfall = this.offsetsTopicShortfall();
+      if (shortfall) {
+        const now = Date.now();
+        if (now - this.offsetsTopicWaitLoggedMs >= 10_000) {
+          this.offsetsTopicWaitLoggedMs = now;
+          this.logger.warn('offsets topic not created yet', { reason: shortfall });
+        }
+        return;
+      }
+      const replicationFactor = this.settings.offsetsTopicReplicationFactor ?? 1;
       const configs = { 'cleanup.policy': 'compact', 'segment.bytes': '104857600' };
       if (this.quorum.isLeader) {
         await this.createTopic(OFFSETS_TOPIC, this.settings.offsetsTopicPartitions, replicationFactor, configs).catch(

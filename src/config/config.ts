@@ -477,6 +477,11 @@ export function loadConfig(flags: ServerFlags): BrokerConfig {
     else if (def.kind === 'double') config[def.field] = parseDouble(given, def.key, def.min ?? 0, def.max);
     else config[def.field] = given;
   }
+  // Kafka's offsets.topic.replication.factor default (3) can never be met by a cluster of
+  // one voter (`brook server` alone): there the embedded default is 1, as in Kafka's
+  // single-node server.properties. Set explicitly, it is kept whatever the cluster.
+  if (settings['offsets.topic.replication.factor'] === undefined && voters.length === 1)
+    config.offsetsTopicReplicationFactor = 1;
   parseConnectionOverrides(config.maxConnectionsPerIpOverrides as string);
   const { raftTickMs, raftElectionTimeoutMs } = config as { raftTickMs: number; raftElectionTimeoutMs: number };
   if (raftElectionTimeoutMs < 5 * raftTickMs) {

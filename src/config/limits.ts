@@ -407,7 +407,8 @@ export const SETTINGS: SettingDef[] = [
     kind: 'int',
     defaultValue: 3,
     min: 1,
-    about: 'replicas of each __consumer_offsets partition (fewer when fewer brokers are up when it is created)',
+    about:
+      'replicas of each __consumer_offsets partition; the topic is created only once this many brokers are registered (FindCoordinator answers COORDINATOR_NOT_AVAILABLE until then); 1 when unset and the cluster has a single voter',
   },
   {
     key: 'offsets.retention.minutes',

@@ -45,7 +45,11 @@ function answer(ctx: RequestContext, key: string, keyType: number) {
   if (!offsets) {
     // Made at the first FindCoordinator (clients retry COORDINATOR_NOT_AVAILABLE).
     void broker.ensureOffsetsTopic();
-    return refused(key, ErrorCode.COORDINATOR_NOT_AVAILABLE, 'the offsets topic is being created');
+    return refused(
+      key,
+      ErrorCode.COORDINATOR_NOT_AVAILABLE,
+      broker.offsetsTopicShortfall() ?? 'the offsets topic is being created',
+    );
   }
   const leader = offsets?.partitions.get(offsetsPartitionFor(key, offsets.partitions.size))?.leader ?? -1;
   // The coordinator on the client's own listener (Kafka's getAliveBrokerNode).

@@ -185,6 +185,7 @@ export const describeConfigs: ApiHandler<typeof ApiKey.DescribeConfigs> = {
           broker.settings.staticConfig ?? staticFromSettings(broker.settings.topicDefaults),
           dynamicBrokerConfigs(broker.quorum.image, broker.nodeId),
           name !== '',
+          { 'offsets.topic.replication.factor': String(broker.settings.offsetsTopicReplicationFactor ?? 1) },
         );
         const configs = entries
           .filter((e) => wanted(e.name))
