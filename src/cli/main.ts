@@ -17,6 +17,7 @@ import { TOPICS_HELP, topicsCommand } from './topics-command';
 import { USERS_HELP, usersCommand } from './users-command';
 import { ACLS_HELP, aclsCommand } from './acls-command';
 import { QUOTAS_HELP, quotasCommand } from './quotas-command';
+import { CONFIGS_HELP, configsCommand } from './configs-command';
 import { PRODUCERS_HELP, producersCommand } from './producers-command';
 import { LOG_DIRS_HELP, logDirsCommand } from './log-dirs-command';
 
@@ -33,6 +34,7 @@ Commands:
   users             list, set (password from stdin or prompt), delete SCRAM users
   acls              list, add, remove ACLs (kafka-acls' flags; see: brook acls --help)
   quotas            describe, alter client quotas (users, client ids, ips)
+  configs           describe, alter broker configs (one broker, or the cluster-wide default)
   partitions        reassign replicas between brokers, list reassignments, elect leaders
   producers         the active idempotent producers of a topic's partitions
   produce           lines from stdin or a file to a topic (see: brook produce --help)
@@ -64,6 +66,8 @@ export async function main(argv: string[]): Promise<number> {
         return await aclsCommand(rest);
       case 'quotas':
         return await quotasCommand(rest);
+      case 'configs':
+        return await configsCommand(rest);
       case 'producers':
         return await producersCommand(rest);
       case 'log-dirs':
@@ -91,6 +95,7 @@ export async function main(argv: string[]): Promise<number> {
         else if (rest[0] === 'users') process.stdout.write(USERS_HELP);
         else if (rest[0] === 'acls') process.stdout.write(ACLS_HELP);
         else if (rest[0] === 'quotas') process.stdout.write(QUOTAS_HELP);
+        else if (rest[0] === 'configs') process.stdout.write(CONFIGS_HELP);
         else if (rest[0] === 'producers') process.stdout.write(PRODUCERS_HELP);
         else if (rest[0] === 'log-dirs') process.stdout.write(LOG_DIRS_HELP);
         else if (rest[0] === 'produce') process.stdout.write(PRODUCE_HELP);
