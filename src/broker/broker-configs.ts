@@ -9,7 +9,7 @@
 import { SETTINGS } from '../config/limits';
 import { isSecurityKey } from '../config/config';
 import { MetadataImage } from '../controller/metadata-image';
-import { BROKER_TOPIC_SYNONYMS, checkConfigValue } from './topic-config';
+import { BROKER_TOPIC_SYNONYMS, checkConfigValue, TOPIC_CONFIGS } from './topic-config';
 import type { TopicConfigType } from './topic-config';
 
 export const BROKER_RESOURCE = 4;
@@ -33,6 +33,8 @@ export interface BrokerConfigDef {
   defaultValue: string | null;
   /** A check of a new value (dynamic keys only): Kafka's message, or null. */
   check?: (value: string) => string | null;
+  /** What DescribeConfigs v3+ gives as documentation. */
+  documentation?: string;
 }
 
 /** The flag-level keys (command-line flags or their config-file names). */
@@ -67,6 +69,12 @@ function settingCheck(def: (typeof SETTINGS)[number]) {
   };
 }
 
+/** The documentation of the topic config a broker key sets the default of. */
+function topicDocumentation(key: string): string | undefined {
+  const def = TOPIC_CONFIGS.find((d) => d.synonyms.some((s) => s.key === key));
+  return def ? `Default of the topic config ${def.name}: ${def.documentation}` : undefined;
+}
+
 /** Every key of the catalogue but the security keys (those are reported as the file gives them). */
 export const BROKER_CONFIGS: ReadonlyMap<string, BrokerConfigDef> = (() => {
   const out = new Map<string, BrokerConfigDef>();
@@ -77,6 +85,7 @@ export const BROKER_CONFIGS: ReadonlyMap<string, BrokerConfigDef> = (() => {
       type: SETTING_TYPE[def.kind],
       defaultValue: String(def.defaultValue),
       check: settingCheck(def),
+      documentation: def.about,
     });
   for (const synonym of BROKER_TOPIC_SYNONYMS.values())
     out.set(synonym.key, {
@@ -84,6 +93,7 @@ export const BROKER_CONFIGS: ReadonlyMap<string, BrokerConfigDef> = (() => {
       type: synonym.type,
       defaultValue: synonym.defaultValue,
       check: (raw) => checkConfigValue(synonym.key, synonym.type, synonym.check, raw),
+      documentation: out.get(synonym.key)?.documentation ?? topicDocumentation(synonym.key),
     });
   return out;
 })();
@@ -132,6 +142,7 @@ export interface BrokerConfigEntry {
   sensitive: boolean;
   type: BrokerConfigType;
   synonyms: { name: string; value: string | null; source: BrokerConfigSource }[];
+  documentation: string | null;
 }
 
 /** Kafka's broker synonyms of a key (log.retention.ms, .minutes, .hours ...), highest first. */
@@ -202,6 +213,7 @@ export function describeBrokerConfigs(
       sensitive,
       type,
       synonyms,
+      documentation: def?.documentation ?? null,
     });
   }
   return out;

@@ -20,6 +20,7 @@ const DEFAULT_CONFIG = 5;
 const JAAS =
   'org.apache.kafka.common.security.plain.PlainLoginModule required username="admin" password="jaas-secret-8d1f";';
 const KEYSTORE_PASSWORD = 'keystore-secret-77ab';
+const CLUSTER_SECRET = 'cluster-secret-0123456789abcdef';
 
 let broker: BrokerProcess;
 let kafka: Kafka;
@@ -31,6 +32,7 @@ const config = {
   'num.partitions': '1',
   'sasl.jaas.config': JAAS,
   'ssl.keystore.password': KEYSTORE_PASSWORD,
+  'brook.controller.cluster.secret': CLUSTER_SECRET,
 };
 
 async function start(port?: number) {
@@ -130,7 +132,7 @@ test('DescribeConfigs on the broker: every key with its source; sensitive values
   assert.is(entries.get('log.retention.ms')!.configValue, null, 'Kafka has no default for log.retention.ms');
   // Kafka's synonym chain: log.retention.ms lists log.retention.hours from the file.
   assert.ok(entries.get('log.retention.ms')!.configSynonyms.some((s) => s.configName === 'log.retention.hours'));
-  for (const key of ['sasl.jaas.config', 'ssl.keystore.password']) {
+  for (const key of ['sasl.jaas.config', 'ssl.keystore.password', 'brook.controller.cluster.secret']) {
     const entry = entries.get(key)!;
     assert.ok(entry, `${key} is described`);
     assert.is(entry.isSensitive, true);
@@ -139,7 +141,8 @@ test('DescribeConfigs on the broker: every key with its source; sensitive values
     for (const synonym of entry.configSynonyms) assert.is(synonym.configValue, null);
   }
   const wire = JSON.stringify([...entries.values()]);
-  assert.not.ok(wire.includes('jaas-secret') || wire.includes(KEYSTORE_PASSWORD), 'no secret on the wire');
+  for (const secret of ['jaas-secret', KEYSTORE_PASSWORD, CLUSTER_SECRET])
+    assert.not.ok(wire.includes(secret), 'no secret on the wire');
 
   // Another broker's id is answered as Kafka's ConfigHelper does.
   const other = await describeRaw('7');
@@ -239,7 +242,8 @@ test("keys Kafka cannot update dynamically are refused with Kafka's message; bad
 test('dynamic broker configs survive a restart; the log never shows a secret', async () => {
   const port = broker.port;
   const logs = broker.logs();
-  assert.not.ok(logs.includes('jaas-secret') || logs.includes(KEYSTORE_PASSWORD), 'no secret in the log');
+  for (const secret of ['jaas-secret', KEYSTORE_PASSWORD, CLUSTER_SECRET])
+    assert.not.ok(logs.includes(secret), 'no secret in the log');
   await broker.stop();
   await start(port);
   const entries = await describe(ConfigResourceTypes.BROKER, '1');

@@ -200,7 +200,7 @@ export const describeConfigs: ApiHandler<typeof ApiKey.DescribeConfigs> = {
               ? e.synonyms.map((s) => ({ name: s.name, value: s.value, source: CONFIG_SOURCE_CODE[s.source] }))
               : [],
             configType: e.type === 'password' ? CONFIG_TYPE_PASSWORD : CONFIG_TYPE[e.type],
-            documentation: null,
+            documentation: request.includeDocumentation ? e.documentation : null,
           }));
         return { ...base, configs };
       }
