@@ -201,7 +201,11 @@ export function describeBrokerConfigs(
         const value = defaultOf(synonym);
         if (value !== null) synonyms.push({ name: synonym, value: sensitive ? null : value, source: 'default' });
       }
-    const own = synonyms.find((s) => s.name === name);
+    // Kafka drops the synonyms ranked before the key's own first entry (describing
+    // log.retention.hours, a dynamic log.retention.ms is not listed).
+    const from = synonyms.findIndex((s) => s.name === name);
+    synonyms.splice(0, from < 0 ? synonyms.length : from);
+    const own = synonyms[0];
     const first = synonyms[0];
     out.push({
       name,

@@ -108,9 +108,16 @@ test('precedence: per-broker > cluster default > static > default', () => {
   );
   const policy = entries.get('log.cleanup.policy')!;
   assert.equal([policy.value, policy.source], ['compact', 'static']);
-  // As Kafka reports a key whose synonym of higher rank is set: its own value, the synonym's source.
+  // Kafka lists a key's synonyms from its own first entry: log.retention.ms is not among those of .hours.
   const hours = entries.get('log.retention.hours')!;
-  assert.equal([hours.value, hours.source], ['24', 'dynamic-broker']);
+  assert.equal([hours.value, hours.source], ['24', 'static']);
+  assert.equal(
+    hours.synonyms.map((s) => [s.name, s.source]),
+    [
+      ['log.retention.hours', 'static'],
+      ['log.retention.hours', 'default'],
+    ],
+  );
   assert.equal([entries.get('num.partitions')!.value, entries.get('num.partitions')!.source], ['1', 'default']);
   const jaas = entries.get('sasl.jaas.config')!;
   assert.equal([jaas.value, jaas.sensitive, jaas.type, jaas.readOnly], [null, true, 'password', true]);

@@ -130,8 +130,16 @@ test('DescribeConfigs on the broker: every key with its source; sensitive values
   assert.is(entries.get('log.dirs')!.configSource, STATIC_BROKER_CONFIG, 'the --data-dir flag is static');
   assert.is(entries.get('node.id')!.configValue, '1');
   assert.is(entries.get('log.retention.ms')!.configValue, null, 'Kafka has no default for log.retention.ms');
-  // Kafka's synonym chain: log.retention.ms lists log.retention.hours from the file.
-  assert.ok(entries.get('log.retention.ms')!.configSynonyms.some((s) => s.configName === 'log.retention.hours'));
+  // Kafka's synonym chain starts at the key itself: log.retention.ms, unset, has none.
+  assert.equal(entries.get('log.retention.ms')!.configSynonyms, []);
+  assert.is(entries.get('log.retention.ms')!.configSource, DEFAULT_CONFIG);
+  assert.equal(
+    hours.configSynonyms.map((s) => [s.configName, s.configValue, s.configSource]),
+    [
+      ['log.retention.hours', '24', STATIC_BROKER_CONFIG],
+      ['log.retention.hours', '168', DEFAULT_CONFIG],
+    ],
+  );
   for (const key of ['sasl.jaas.config', 'ssl.keystore.password', 'brook.controller.cluster.secret']) {
     const entry = entries.get(key)!;
     assert.ok(entry, `${key} is described`);
