@@ -473,6 +473,7 @@ export class Broker {
   private staticTopicDefaults: Record<string, string> | null = null;
   private staticMessageMaxBytes = 0;
   private staticCleanerSettings: CleanerSettings | null = null;
+  private logConfigRefreshPending = false;
 
   /**
    * Applies the dynamic broker configs of the metadata image (Config records of resource
@@ -489,11 +490,21 @@ export class Broker {
     const defaults = effectiveTopicDefaults(this.staticTopicDefaults, dynamic);
     // Replaced in place: the metadata publisher and the handlers hold this object.
     const target = this.settings.topicDefaults;
+    const changed = JSON.stringify(target) !== JSON.stringify(defaults);
     for (const key of Object.keys(target)) delete target[key];
     Object.assign(target, defaults);
     const maxBytes = dynamicValue(dynamic, 'message.max.bytes');
     this.settings.messageMaxBytes = maxBytes !== undefined ? Number(maxBytes) : this.staticMessageMaxBytes;
-    for (const log of this.logs.all()) log.config = topicLogConfig(target, this.quorum.image.topicConfigs(log.topic));
+    // The open logs are brought in line once per batch of records (a replay at start may
+    // hold many), and only when the defaults changed (not for another broker's own keys).
+    if (changed && !this.logConfigRefreshPending) {
+      this.logConfigRefreshPending = true;
+      queueMicrotask(() => {
+        this.logConfigRefreshPending = false;
+        for (const log of this.logs.all())
+          log.config = topicLogConfig(this.settings.topicDefaults, this.quorum.image.topicConfigs(log.topic));
+      });
+    }
     const cleaner = this.logs.cleaner;
     if (cleaner) {
       this.staticCleanerSettings ??= { ...cleaner.settings };
