@@ -247,6 +247,30 @@ test("keys Kafka cannot update dynamically are refused with Kafka's message; bad
   assert.is(append.errorCode, 40, 'INVALID_CONFIG');
 });
 
+test('a dynamic message.max.bytes takes effect on produce at once', async () => {
+  const admin = kafka.admin();
+  await admin.connect();
+  await admin.createTopics({ topics: [{ topic: 'large', numPartitions: 1 }], waitForLeaders: true });
+  await admin.disconnect();
+  const producer = kafka.producer({ retry: { retries: 0 } });
+  await producer.connect();
+  try {
+    const big = { value: Buffer.alloc(1_200_000, 7) };
+    const refused = await producer.send({ topic: 'large', messages: [big] }).then(
+      () => null,
+      (error: { type?: string }) => error,
+    );
+    assert.is(refused?.type, 'MESSAGE_TOO_LARGE');
+    const set = await incremental('', [{ name: 'message.max.bytes', configOperation: 0, value: '2000000' }]);
+    assert.is(set.errorCode, 0, String(set.errorMessage));
+    await producer.send({ topic: 'large', messages: [big] });
+    const reset = await incremental('', [{ name: 'message.max.bytes', configOperation: 1, value: null }]);
+    assert.is(reset.errorCode, 0);
+  } finally {
+    await producer.disconnect();
+  }
+});
+
 test('dynamic broker configs survive a restart; the log never shows a secret', async () => {
   const port = broker.port;
   const logs = broker.logs();
