@@ -257,7 +257,7 @@ export function validateBrokerConfigChange(
         error: 'INVALID_CONFIG',
         message: `Config value ${c.op === 2 ? 'append' : 'subtract'} is not allowed for config key: ${c.name}`,
       };
-    if (c.op === 0) {
+    if (c.op !== 1) {
       if (c.value === null) return { error: 'INVALID_REQUEST', message: `Null value not supported for : ${c.name}` };
       const problem = def.check?.(c.value) ?? null;
       if (problem) return { error: 'INVALID_REQUEST', message: problem };

@@ -75,6 +75,10 @@ test("refused changes: Kafka's messages, names and values checked", () => {
     'INVALID_CONFIG',
   );
   assert.is(validateBrokerConfigChange('', [{ name: 'log.cleanup.policy', op: 2, value: 'compact' }]), null);
+  assert.match(
+    String(validateBrokerConfigChange('', [{ name: 'log.cleanup.policy', op: 2, value: 'shred' }])?.message),
+    /one of/,
+  );
   assert.is(validateBrokerConfigChange('3', set('message.max.bytes', '2000000')), null);
   assert.is(validateBrokerConfigChange('', set('log.cleaner.io.buffer.load.factor', '0.75')), null);
 });

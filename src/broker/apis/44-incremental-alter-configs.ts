@@ -162,6 +162,12 @@ async function alter(ctx: RequestContext, request: AlterRequest): Promise<AlterR
         answer(ErrorCode[problem.error], problem.message);
         continue;
       }
+      // Kafka's ConfigResourceExistenceChecker: a broker id must be registered (checked
+      // again where the change is decided; here for validate_only too).
+      if (resource.resourceName !== '' && !ctx.broker.quorum.image.brokers.has(Number(resource.resourceName))) {
+        answer(ErrorCode.BROKER_ID_NOT_REGISTERED, `No node with id ${resource.resourceName} found.`);
+        continue;
+      }
       brokerChanges.push({ index: responses.length, resourceName: resource.resourceName, configs });
       answer(ErrorCode.NONE, null);
       continue;
