@@ -101,6 +101,8 @@ export interface BrokerSettings {
   offsetsTopicPartitions: number;
   /** offsets.topic.replication.factor (capped at the brokers up when the topic is made). */
   offsetsTopicReplicationFactor?: number;
+  /** offsets.topic.segment.bytes: segment.bytes of the offsets topic when made (default 100 MiB). */
+  offsetsTopicSegmentBytes?: number;
   offsetsRetentionMs: number;
   offsetMetadataMaxBytes: number;
   group: {
@@ -442,7 +444,13 @@ export class Broker {
         return;
       }
       const replicationFactor = this.settings.offsetsTopicReplicationFactor ?? 1;
-      const configs = { 'cleanup.policy': 'compact', 'segment.bytes': '104857600' };
+      // Kafka's offsets topic configs: compacted, the producer's compression kept,
+      // offsets.topic.segment.bytes segments.
+      const configs = {
+        'cleanup.policy': 'compact',
+        'compression.type': 'producer',
+        'segment.bytes': String(this.settings.offsetsTopicSegmentBytes ?? 104857600),
+      };
       if (this.quorum.isLeader) {
         await this.createTopic(OFFSETS_TOPIC, this.settings.offsetsTopicPartitions, replicationFactor, configs).catch(
           (error) => this.logger.warn('offsets topic not created', { error: String(error) }),

@@ -92,6 +92,7 @@ export interface BrokerConfig {
   defaultReplicationFactor: number;
   offsetsTopicPartitions: number;
   offsetsTopicReplicationFactor: number;
+  offsetsTopicSegmentBytes: number;
   offsetsRetentionMinutes: number;
   offsetMetadataMaxBytes: number;
   groupInitialRebalanceDelayMs: number;

@@ -411,6 +411,14 @@ export const SETTINGS: SettingDef[] = [
       'replicas of each __consumer_offsets partition; the topic is created only once this many brokers are registered (FindCoordinator answers COORDINATOR_NOT_AVAILABLE until then); 1 when unset and the cluster has a single voter',
   },
   {
+    key: 'offsets.topic.segment.bytes',
+    field: 'offsetsTopicSegmentBytes',
+    kind: 'int',
+    defaultValue: 104857600,
+    min: 1,
+    about: 'segment.bytes of __consumer_offsets when it is created (small segments compact and load sooner)',
+  },
+  {
     key: 'offsets.retention.minutes',
     field: 'offsetsRetentionMinutes',
     kind: 'int',

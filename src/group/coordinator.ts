@@ -434,11 +434,14 @@ export class GroupCoordinator {
     // topics it consumes, so none of its offsets may be deleted.
     if (group && group.state !== 'Empty' && group.protocolType !== 'consumer')
       return { groupError: ErrorCode.NON_EMPTY_GROUP, results: [] };
+    const deletable: { topic: string; partition: number }[] = [];
     const results = partitions.map(({ topic, partition }) => {
       if (group && group.state !== 'Empty' && subscribedTopics.has(topic)) return ErrorCode.GROUP_SUBSCRIBED_TO_TOPIC;
-      this.store.deleteOffset(groupId, topic, partition);
+      deletable.push({ topic, partition });
       return ErrorCode.NONE;
     });
+    // One batch of tombstones for the offsets that exist, as Kafka writes them.
+    this.store.deleteOffsets(groupId, deletable);
     return { groupError: ErrorCode.NONE, results };
   }
 

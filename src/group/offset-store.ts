@@ -1,9 +1,11 @@
 // Committed offsets and group metadata, kept in memory and written through the normal log
-// to the internal topic __consumer_offsets, one record per change (a compacted topic's
-// shape: a key per group or group/topic/partition, the latest value wins, null deletes).
-// Loading replays every partition of the topic in order.
+// to the internal topic __consumer_offsets, one record per change. The topic is compacted:
+// a key per group or group/topic/partition (Kafka's key layouts), the latest value wins,
+// a tombstone (null value) deletes. Loading replays every partition of the topic in order
+// and so reads a compacted log the same way: offset gaps, and tombstones whose key may
+// have no earlier value left.
 //
-// Record keys (our own layout, versioned like Kafka's):
+// Record keys (Kafka's OffsetCommitKey version 1 and GroupMetadataKey version 2):
 //   offset:   int16 1 | string group | string topic | int32 partition
 //   metadata: int16 2 | string group
 // Values: offset: int16 3 | int64 offset | int32 leader epoch | nullable string metadata |
@@ -81,6 +83,12 @@ export class OffsetStore {
   }
 
   private readonly offsets = new Map<string, Map<string, Map<number, CommittedOffset>>>();
+  /**
+   * Groups whose latest group metadata record in the log is a value, not a tombstone: only
+   * they need a metadata tombstone when deleted (Kafka writes none for a group that only
+   * stored offsets, whose generation is 0).
+   */
+  private readonly withMetadata = new Set<string>();
   /** Records that could not be read at load (reported by the coordinator's log line). */
   readonly skipped: string[] = [];
 
@@ -143,33 +151,57 @@ export class OffsetStore {
   /** Forgets the offsets of the groups `belongs` names (their partition moved away). */
   unload(belongs: (groupId: string) => boolean): void {
     for (const groupId of [...this.offsets.keys()]) if (belongs(groupId)) this.offsets.delete(groupId);
+    for (const groupId of [...this.withMetadata]) if (belongs(groupId)) this.withMetadata.delete(groupId);
   }
 
-  deleteOffset(groupId: string, topic: string, partition: number): void {
-    this.deleteOffsets(groupId, [{ topic, partition }]);
+  /** Whether the log holds a live group metadata record for the group. */
+  hasMetadata(groupId: string): boolean {
+    return this.withMetadata.has(groupId);
   }
 
-  /** Tombstones several offsets of one group in one batch. */
-  deleteOffsets(groupId: string, partitions: { topic: string; partition: number }[]): void {
+  deleteOffset(groupId: string, topic: string, partition: number): number {
+    return this.deleteOffsets(groupId, [{ topic, partition }]);
+  }
+
+  /**
+   * Tombstones, in one batch, those of the named offsets the group has (as Kafka, a
+   * partition without a committed offset gets no tombstone); returns how many.
+   */
+  deleteOffsets(groupId: string, partitions: { topic: string; partition: number }[]): number {
+    const committed = this.offsets.get(groupId);
+    const seen = new Set<string>();
+    const removed = partitions.filter(({ topic, partition }) => {
+      const id = `${topic}\u0000${partition}`;
+      if (seen.has(id) || !committed?.get(topic)?.has(partition)) return false;
+      seen.add(id);
+      return true;
+    });
     this.append(
       groupId,
-      partitions.map(({ topic, partition }) => ({ key: offsetKey(groupId, topic, partition), value: null })),
+      removed.map(({ topic, partition }) => ({ key: offsetKey(groupId, topic, partition), value: null })),
     );
-    for (const { topic, partition } of partitions) this.set(groupId, topic, partition, null);
+    for (const { topic, partition } of removed) this.set(groupId, topic, partition, null);
+    return removed.length;
   }
 
   writeGroup(groupId: string, snapshot: GroupSnapshot): void {
     this.append(groupId, [{ key: groupKey(groupId), value: groupValue(snapshot) }]);
+    this.withMetadata.add(groupId);
   }
 
-  /** Tombstones a group's metadata and every offset it has. */
+  /**
+   * Tombstones every offset the group has and, when the log holds its metadata, the
+   * metadata too, in one batch (Kafka's cleanupGroupMetadata for a dead group).
+   */
   deleteGroup(groupId: string): void {
-    const records: { key: Buffer; value: Buffer | null }[] = [{ key: groupKey(groupId), value: null }];
+    const records: { key: Buffer; value: Buffer | null }[] = [];
     for (const [topic, partitions] of this.offsetsOf(groupId))
       for (const partition of partitions.keys())
         records.push({ key: offsetKey(groupId, topic, partition), value: null });
+    if (this.withMetadata.has(groupId)) records.push({ key: groupKey(groupId), value: null });
     this.append(groupId, records);
     this.offsets.delete(groupId);
+    this.withMetadata.delete(groupId);
   }
 
   /** Replays the offsets topic; returns the latest metadata snapshot of each group. */
@@ -232,8 +264,13 @@ export class OffsetStore {
       if (version >= OFFSET_VALUE_WITH_EXPIRY) committed.expireTimestampMs = v.int64();
       this.set(group, topic, partition, committed);
     } else if (kind === GROUP_KEY) {
-      if (value === null) groups.delete(group);
-      else groups.set(group, parseGroupValue(value));
+      if (value === null) {
+        groups.delete(group);
+        this.withMetadata.delete(group);
+      } else {
+        groups.set(group, parseGroupValue(value));
+        this.withMetadata.add(group);
+      }
     }
   }
 }

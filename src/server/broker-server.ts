@@ -321,6 +321,7 @@ export async function startBroker(
     fetchMaxWaitMsCap: 30_000,
     offsetsTopicPartitions: config.offsetsTopicPartitions,
     offsetsTopicReplicationFactor: config.offsetsTopicReplicationFactor,
+    offsetsTopicSegmentBytes: config.offsetsTopicSegmentBytes,
     offsetsRetentionMs: config.offsetsRetentionMinutes * 60_000,
     offsetMetadataMaxBytes: config.offsetMetadataMaxBytes,
     group: {
