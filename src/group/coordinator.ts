@@ -507,14 +507,18 @@ export class GroupCoordinator {
         const expireAt = committed.expireTimestampMs ?? from + retentionMs;
         if (now >= expireAt) expired.push({ topic, partition });
       }
-    if (expired.length > 0) {
+    if (expired.length > 0)
       this.logger.info('committed offsets expired', { group: group.groupId, partitions: expired.length });
-      this.store.deleteOffsets(group.groupId, expired);
-    }
-    if (group.state === 'Empty' && this.committedOffsetCount(group.groupId) === 0 && !group.hasPendingMembers()) {
+    if (
+      group.state === 'Empty' &&
+      this.committedOffsetCount(group.groupId) === expired.length &&
+      !group.hasPendingMembers()
+    ) {
+      // The group dies: its expired offsets' tombstones and its metadata tombstone go in
+      // one batch, as Kafka's cleanupGroupMetadata writes them.
       group.state = 'Dead';
       this.store.deleteGroup(group.groupId);
       this.groups.delete(group.groupId);
-    }
+    } else if (expired.length > 0) this.store.deleteOffsets(group.groupId, expired);
   }
 }

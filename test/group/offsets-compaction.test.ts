@@ -183,6 +183,27 @@ test('tombstones as Kafka writes them: one per removed key, none for keys withou
         ['group:live', true],
       ],
     );
+    // An emptied group whose offsets all expire: their tombstones and its metadata tombstone.
+    await joinAndSync(groups, 'fading', ['t']);
+    commit(groups, 'fading', [
+      { topic: 't', partition: 0, offset: offset(1, clock.now) },
+      { topic: 't', partition: 1, offset: offset(2, clock.now) },
+    ]);
+    const fader = groups.describe('fading')!;
+    groups.leave('fading', [{ memberId: [...fader.members.keys()][0], groupInstanceId: null }]);
+    const faded = partition.logEndOffset;
+    clock.now += 11 * MINUTE_MS;
+    groups.tick();
+    assert.is(groups.describe('fading'), undefined, 'the expired empty group is gone');
+    records = (await recordsOf(partition)).filter((r) => r.offset >= faded);
+    assert.equal(
+      records.map((r) => [r.key, r.tombstone]),
+      [
+        ['offset:fading/t/0', true],
+        ['offset:fading/t/1', true],
+        ['group:fading', true],
+      ],
+    );
   } finally {
     logs.close();
   }
