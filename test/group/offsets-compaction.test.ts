@@ -272,6 +272,18 @@ test('a coordinator loading the compacted, tombstoned offsets log rebuilds the s
     reloaded = await coordinatorOn(partition, clock);
     const expectedNow = stateOf(groups);
     assert.equal(stateOf(reloaded), expectedNow, 'same state after the tombstones went');
+    // A failover: a running coordinator that becomes the partition's leader loads it too.
+    const successor = new GroupCoordinator({ partitionFor: () => partition, all: () => [] }, silentLogger, {
+      offsetsRetentionMs: 10 * MINUTE_MS,
+      offsetMetadataMaxBytes: 4096,
+      tickIntervalMs: 3_600_000,
+      clock: () => clock.now,
+    });
+    await successor.start();
+    successor.stop();
+    assert.equal(stateOf(successor), {});
+    await successor.onOffsetsLeadership(0, true, () => 0, partition);
+    assert.equal(stateOf(successor), expectedNow, 'same state on the new leader');
     assert.is(
       (expectedNow.consumers as { offsets: { orders: [number, CommittedOffset][] } }).offsets.orders[0][1].offset,
       999,
