@@ -79,6 +79,8 @@ export interface BrokerConfig {
   cleanerLoadFactor: number;
   cleanerIoMaxBytesPerSecond: number;
   cleanerBackoffMs: number;
+  /** brook.log.cleaner.inline: passes on the event loop (benchmarks). */
+  cleanerInline: boolean;
   recoveryPointCheckpointIntervalMs: number;
   highWatermarkCheckpointIntervalMs: number;
   producerIdExpirationMs: number;

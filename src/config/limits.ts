@@ -330,6 +330,13 @@ export const SETTINGS: SettingDef[] = [
     about: 'how long the cleaner waits when no log needs cleaning',
   },
   {
+    key: 'brook.log.cleaner.inline',
+    field: 'cleanerInline',
+    kind: 'bool',
+    defaultValue: false,
+    about: 'run cleaning passes on the event loop instead of the worker pool (for measuring the pool; never faster)',
+  },
+  {
     key: 'log.flush.offset.checkpoint.interval.ms',
     field: 'recoveryPointCheckpointIntervalMs',
     kind: 'int',

@@ -72,6 +72,11 @@ export interface LogManagerOptions {
   onStorageError?: (info: OfflineInfo) => void;
   /** The log cleaner's settings (log.cleaner.*); Kafka's defaults when absent. */
   cleaner?: Partial<CleanerSettings>;
+  /**
+   * Cleaning passes on the event loop even on the real file system (brook.log.cleaner.inline;
+   * benchmarks compare it with the pool).
+   */
+  cleanerInline?: boolean;
   /** Largest batch the cleaner decompresses (brook.message.decompressed.max.bytes). */
   cleanerDecompressedBytesMax?: number;
   /** A cleaning pass finished (swapped: groups swapped in; fewer than the groups when the log changed under it). */
@@ -191,7 +196,7 @@ export class LogManager {
       decompressedBytesMax: this.options.cleanerDecompressedBytesMax,
       // On the real file system a pass runs on a pool thread, which opens the files itself.
       runner:
-        this.fs === realFileSystem
+        this.fs === realFileSystem && !this.options.cleanerInline
           ? (input, abort) => {
               this.cleanerPool ??= new WorkerPool({ threads: Math.max(1, this.cleaner!.settings.threads) });
               return this.cleanerPool.run(cleanTasks, { kind: 'clean', input, abort, bytes: { byteLength: 0 } }, true);

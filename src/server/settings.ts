@@ -38,6 +38,7 @@ export function logManagerOptions(config: BrokerConfig, dataDir: string, logger:
       ioBytesPerSecondMax: config.cleanerIoMaxBytesPerSecond,
       backoffMs: config.cleanerBackoffMs,
     },
+    cleanerInline: config.cleanerInline,
     cleanerDecompressedBytesMax: config.messageDecompressedMaxBytes,
     onCleaned: ({ topic, partition, result, swapped }) => {
       logger.info('log cleaner pass', {
