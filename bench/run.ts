@@ -47,6 +47,10 @@ function runScript(name: string, quick: boolean): void {
   runScript('tls', quick);
   process.stdout.write('== produce with an authorizer and 1,000 ACLs against no authorizer (broker CPU per MB, p99)\n');
   runScript('authorizer', quick);
+  process.stdout.write(
+    '== produce while the log cleaner compacts a large topic: cleaner off, on its worker thread, inline (p99, broker CPU per MB)\n',
+  );
+  runScript('cleaner', quick);
   process.stdout.write('== the bundled producer against the raw load generator\n');
   runScript('client', quick);
   process.stdout.write('== the HTTP API under load (autocannon)\n');

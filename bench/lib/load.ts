@@ -74,6 +74,8 @@ export interface ProduceLoad {
   connections: number;
   inflightPerConnection: number;
   durationMs: number;
+  /** Ends the load early once it returns true (checked before each request). */
+  until?: () => boolean;
   /** Offered load in bytes per second across all connections; 0 = as fast as possible. */
   offeredBytesPerSecond: number;
 }
@@ -148,7 +150,7 @@ export async function runProduce(load: ProduceLoad): Promise<ProduceResult> {
       const { frames } = prepared[c];
       let sequence = 0;
       const worker = async () => {
-        while (process.hrtime.bigint() < deadline) {
+        while (process.hrtime.bigint() < deadline && !load.until?.()) {
           if (intervalNs > 0) {
             // Open-loop pacing: each request has a slot; wait for it.
             const slot = nextSendNs;

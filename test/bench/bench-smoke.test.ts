@@ -45,6 +45,16 @@ test('npm run bench --quick runs every benchmark to the end', () => {
     /produce 1 KiB records acks=1 authorizer with 1000 ACLs: \d+ MB\/s.*p99 [\d.]+ ms.*broker CPU [\d.]+ ms\/MB \(\d+ requests, 0 errors\)/,
   );
   assert.match(out, /authorizer\/none \(1000 ACLs\): produce throughput [\d.]+x, broker CPU\/MB [\d.]+x, p99 [\d.]+x/);
+  // The cleaner rows: every configuration loaded while (but for the control) its cleaner compacts.
+  for (const mode of ['none', 'pool', 'inline'])
+    assert.match(
+      out,
+      new RegExp(
+        `produce 1 KiB records acks=1 while cleaning, ${mode}: \\d+ MB/s.*p99 [\\d.]+ ms.*broker CPU [\\d.]+ ms/MB; .*\\(\\d+ requests, 0 errors\\)`,
+      ),
+    );
+  assert.match(out, /cleaner 4 passes, read [\d.]+ MB in [\d.]+ s \(\d+ MB\/s\)/);
+  assert.match(out, /cleaner inline\/none: produce throughput [\d.]+x, broker CPU\/MB [\d.]+x, p99 [\d.]+x/);
   assert.match(out, /POST records, 100 per request: \d+ req\/s, \d+ records\/s.*\(\d+ requests, 0 errors, 0 non-2xx\)/);
   assert.match(out, /GET \/metrics: \d+ req\/s.*0 errors, 0 non-2xx/);
   // The bundled client matrix: every producer and consumer row of the quick setting, each
