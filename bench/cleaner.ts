@@ -32,7 +32,7 @@ const CONTROL_MS = quick ? 400 : 3000;
 const WINDOW_MAX_MS = quick ? 20_000 : 120_000;
 const COMPACTED_PARTITIONS = 4;
 /** Bytes of records written to each compacted partition before a pass. */
-const COMPACTED_BYTES_PER_PARTITION = quick ? 1024 * 1024 : 12 * 1024 * 1024;
+const COMPACTED_BYTES_PER_PARTITION = quick ? 1024 * 1024 : 32 * 1024 * 1024;
 const COMPACTED_SEGMENT_BYTES = quick ? 128 * 1024 : 1024 * 1024;
 const KEYS_PER_PARTITION = quick ? 200 : 2000;
 const COMPACTED_VALUE_BYTES = 1000;
