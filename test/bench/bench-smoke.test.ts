@@ -10,7 +10,7 @@ import * as path from 'node:path';
 test('npm run bench --quick runs every benchmark to the end', () => {
   const result = spawnSync(process.execPath, [path.join(__dirname, '..', '..', 'bench', 'run.js'), '--quick'], {
     env: { ...process.env, BROOK_BENCH_NO_WRITE: '1' },
-    timeout: 200000,
+    timeout: 300000,
   });
   const out = result.stdout.toString();
   assert.is(result.status, 0, result.stderr.toString());
