@@ -46,6 +46,9 @@ export interface SoakSample {
   keyedBytes: number;
   offsetsWritten: number;
   keyedWritten: number;
+  /** Bytes appended so far (what the partition would hold without compaction). */
+  offsetsBytesWritten: number;
+  keyedBytesWritten: number;
 }
 
 export interface SoakResult {
@@ -56,6 +59,10 @@ export interface SoakResult {
   /** Problems found (empty: bounded and reloaded the same). */
   problems: string[];
   wallMs: number;
+}
+
+function mb(bytes: number): string {
+  return `${(bytes / (1024 * 1024)).toFixed(1)} MiB`;
 }
 
 function dirBytes(dir: string): number {
@@ -159,6 +166,8 @@ export async function runOffsetsSoak(options: SoakOptions): Promise<SoakResult> 
     const keyedValue = Buffer.alloc(40, 7);
     let offsetsWritten = 0;
     let keyedWritten = 0;
+    let offsetsBytesWritten = 0;
+    let keyedBytesWritten = 0;
     let position = 0;
     let nextHour = clock.now;
     let nextClean = clock.now + 10 * MINUTE_MS;
@@ -173,11 +182,14 @@ export async function runOffsetsSoak(options: SoakOptions): Promise<SoakResult> 
         keyedBytes: dirBytes(keyedLog.dir),
         offsetsWritten,
         keyedWritten,
+        offsetsBytesWritten,
+        keyedBytesWritten,
       };
       samples.push(s);
       report(
         `t=${String(s.simHours).padStart(4)}h  __consumer_offsets ${s.offsetsBytes} bytes on disk ` +
-          `(${s.offsetsWritten} written)  keyed ${s.keyedBytes} bytes on disk (${s.keyedWritten} written)`,
+          `(${s.offsetsWritten} records, ${mb(s.offsetsBytesWritten)} written)  keyed ${s.keyedBytes} bytes on disk ` +
+          `(${s.keyedWritten} records, ${mb(s.keyedBytesWritten)} written)`,
       );
       return s;
     };
@@ -185,6 +197,7 @@ export async function runOffsetsSoak(options: SoakOptions): Promise<SoakResult> 
       clock.now += stepMs;
       position++;
       const before = offsetsLog.logEndOffset;
+      const sizeBefore = offsetsLog.sizeBytes;
       commit(
         'hot',
         Array.from({ length: options.partitions }, (_, p) => ({
@@ -194,11 +207,14 @@ export async function runOffsetsSoak(options: SoakOptions): Promise<SoakResult> 
         })),
       );
       offsetsWritten += offsetsLog.logEndOffset - before;
+      offsetsBytesWritten += offsetsLog.sizeBytes - sizeBefore;
       const records = Array.from({ length: options.partitions }, () => ({
         key: Buffer.from(`key-${nextRandom() % options.keys}`),
         value: keyedValue,
       }));
-      const result = keyedLog.append([encodeRecordBatchSync({ records })], { leaderEpoch: 0 });
+      const batch = encodeRecordBatchSync({ records });
+      const result = keyedLog.append([batch], { leaderEpoch: 0 });
+      keyedBytesWritten += batch.length;
       if (result.errorCode !== ErrorCode.NONE) throw new Error(`keyed append failed with ${result.errorCode}`);
       keyedWritten += records.length;
       if (clock.now >= nextHour) {
@@ -244,8 +260,8 @@ export async function runOffsetsSoak(options: SoakOptions): Promise<SoakResult> 
     }
     report(
       `end: ${options.days} simulated days in ${((Date.now() - started) / 1000).toFixed(1)} s, ${cleanerRuns} cleaner passes; ` +
-        `__consumer_offsets ${final.offsetsBytes} bytes on disk for ${offsetsWritten} records written; ` +
-        `keyed ${final.keyedBytes} bytes for ${keyedWritten}; reload ${reloadMatches ? 'matches' : 'DIFFERS'}`,
+        `__consumer_offsets ${final.offsetsBytes} bytes on disk for ${offsetsWritten} records (${mb(offsetsBytesWritten)}) written; ` +
+        `keyed ${final.keyedBytes} bytes for ${keyedWritten} (${mb(keyedBytesWritten)}); reload ${reloadMatches ? 'matches' : 'DIFFERS'}`,
     );
     return { samples, final, cleanerRuns, reloadMatches, problems, wallMs: Date.now() - started };
   } finally {
