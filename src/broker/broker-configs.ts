@@ -102,7 +102,7 @@ export const BROKER_CONFIGS: ReadonlyMap<string, BrokerConfigDef> = (() => {
  * The keys Kafka lets change at runtime (DynamicBrokerConfig.AllDynamicConfigs) that Brook
  * applies live: every broker key that sets a topic default (Kafka's DynamicLogConfig, with
  * message.max.bytes), and the log cleaner's sizes and rates (LogCleaner's reconfigurable
- * configs; log.cleaner.backoff.ms is read when the cleaner starts, so it is not among them).
+ * configs, log.cleaner.backoff.ms among them).
  */
 export const DYNAMIC_BROKER_KEYS: ReadonlySet<string> = new Set([
   ...BROKER_TOPIC_SYNONYMS.keys(),
@@ -111,6 +111,7 @@ export const DYNAMIC_BROKER_KEYS: ReadonlySet<string> = new Set([
   'log.cleaner.dedupe.buffer.size',
   'log.cleaner.io.buffer.load.factor',
   'log.cleaner.io.max.bytes.per.second',
+  'log.cleaner.backoff.ms',
 ]);
 
 /**

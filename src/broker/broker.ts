@@ -525,6 +525,7 @@ export class Broker {
       cleaner.settings.dedupeBufferBytes = pick('log.cleaner.dedupe.buffer.size', base.dedupeBufferBytes);
       cleaner.settings.loadFactor = pick('log.cleaner.io.buffer.load.factor', base.loadFactor);
       cleaner.settings.ioBytesPerSecondMax = pick('log.cleaner.io.max.bytes.per.second', base.ioBytesPerSecondMax);
+      cleaner.setBackoffMs(pick('log.cleaner.backoff.ms', base.backoffMs));
     }
   }
 

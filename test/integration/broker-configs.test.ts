@@ -245,6 +245,13 @@ test("keys Kafka cannot update dynamically are refused with Kafka's message; bad
   assert.is(unknownBroker.errorCode, 102, 'BROKER_ID_NOT_REGISTERED');
   const append = await incremental('', [{ name: 'log.retention.ms', configOperation: 2, value: '1' }]);
   assert.is(append.errorCode, 40, 'INVALID_CONFIG');
+  const backoff = await incremental('1', [{ name: 'log.cleaner.backoff.ms', configOperation: 0, value: '0' }]);
+  assert.is(backoff.errorCode, 42, 'below its minimum');
+  const cleanerBackoff = await incremental('1', [{ name: 'log.cleaner.backoff.ms', configOperation: 0, value: '500' }]);
+  assert.is(cleanerBackoff.errorCode, 0, 'log.cleaner.backoff.ms is dynamic');
+  const own = (await describe(ConfigResourceTypes.BROKER, '1')).get('log.cleaner.backoff.ms')!;
+  assert.is(own.configValue, '500');
+  assert.is(own.readOnly, false);
 });
 
 test('a dynamic message.max.bytes takes effect on produce at once', async () => {

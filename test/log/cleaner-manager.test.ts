@@ -12,7 +12,7 @@ import { encodeRecordBatch, RecordBatchView, splitBatches } from '../../protocol
 import { MemoryFileSystem, readWholeFile } from '../../src/log/file-system';
 import { LogManager } from '../../src/log/log-manager';
 import { PartitionLog } from '../../src/log/partition-log';
-import { CLEANER_CHECKPOINT_FILE } from '../../src/log/cleaner/log-cleaner';
+import { CLEANER_CHECKPOINT_FILE, LogCleaner } from '../../src/log/cleaner/log-cleaner';
 
 const T0 = 1_700_000_000_000;
 const HOUR_MS = 3_600_000;
@@ -204,4 +204,29 @@ test('a log whose pass fails is skipped until it is truncated (Kafka marks it un
   logs.close();
 });
 
+test('a new log.cleaner.backoff.ms restarts the pending wait with the new value', async () => {
+  const fs = new MemoryFileSystem();
+  let checks = 0;
+  const cleaner = new LogCleaner({
+    fs,
+    root: '/data/logs',
+    logs: () => {
+      checks++;
+      return [];
+    },
+    settings: { backoffMs: 60_000 },
+  });
+  cleaner.start();
+  await new Promise((resolve) => setTimeout(resolve, 100));
+  assert.is(checks, 0, 'the first wait is the long one');
+  cleaner.setBackoffMs(20);
+  assert.is(cleaner.settings.backoffMs, 20);
+  const deadline = Date.now() + 5_000;
+  while (checks < 3 && Date.now() < deadline) await new Promise((resolve) => setTimeout(resolve, 10));
+  assert.ok(checks >= 3, `checks every 20 ms after the change (${checks})`);
+  await cleaner.stop();
+  const after = checks;
+  await new Promise((resolve) => setTimeout(resolve, 80));
+  assert.is(checks, after, 'no check after stop');
+});
 test.run();

@@ -36,7 +36,7 @@ export interface CleanerSettings {
   loadFactor: number;
   /** log.cleaner.io.max.bytes.per.second: read and write I/O of all passes together. */
   ioBytesPerSecondMax: number;
-  /** log.cleaner.backoff.ms: wait when no log needs cleaning. */
+  /** log.cleaner.backoff.ms: wait between checks (read before each wait, so it may change live). */
   backoffMs: number;
 }
 
@@ -162,7 +162,29 @@ export class LogCleaner {
   start(): void {
     if (!this.settings.enable || this.timer) return;
     this.stopped = false;
-    this.timer = setInterval(() => this.fill(), this.settings.backoffMs);
+    this.schedule();
+  }
+
+  /**
+   * A new log.cleaner.backoff.ms: the pending wait is restarted with it (as Kafka restarts its
+   * cleaner threads on a reconfiguration), so a long backoff shortened takes effect at once.
+   */
+  setBackoffMs(ms: number): void {
+    if (ms === this.settings.backoffMs) return;
+    this.settings.backoffMs = ms;
+    if (!this.timer) return;
+    clearTimeout(this.timer);
+    this.schedule();
+  }
+
+  /** The next periodic check, after the backoff as it is now (a dynamic change applies to the next wait). */
+  private schedule(): void {
+    this.timer = setTimeout(() => {
+      this.timer = null;
+      if (this.stopped) return;
+      this.fill();
+      this.schedule();
+    }, this.settings.backoffMs);
     this.timer.unref();
   }
 
@@ -436,7 +458,7 @@ export class LogCleaner {
   /** Stops the checks and asks running passes to stop; resolves when they have. */
   async stop(): Promise<void> {
     this.stopped = true;
-    if (this.timer) clearInterval(this.timer);
+    if (this.timer) clearTimeout(this.timer);
     this.timer = null;
     for (const { abort } of this.running.values()) Atomics.store(abort, 0, 1);
     await Promise.all([...this.running.values()].map((r) => r.done));
