@@ -115,6 +115,35 @@ export const DYNAMIC_BROKER_KEYS: ReadonlySet<string> = new Set([
 ]);
 
 /**
+ * The listener SSL keys Kafka updates dynamically (SslConfigs.RECONFIGURABLE_CONFIGS): a
+ * listener's key and trust stores, in files or inline (PEM), with their passwords and types.
+ * Brook reads PEM stores only; a JKS or PKCS12 type is refused when the change is validated.
+ */
+export const LISTENER_SSL_DYNAMIC_KEYS: ReadonlySet<string> = new Set([
+  'ssl.keystore.type',
+  'ssl.keystore.location',
+  'ssl.keystore.password',
+  'ssl.key.password',
+  'ssl.truststore.type',
+  'ssl.truststore.location',
+  'ssl.truststore.password',
+  'ssl.keystore.certificate.chain',
+  'ssl.keystore.key',
+  'ssl.truststore.certificates',
+]);
+
+/** `listener.name.<listener>.<ssl key>` split, when the key is one of LISTENER_SSL_DYNAMIC_KEYS. */
+export function listenerSslKey(name: string): { listener: string; key: string } | null {
+  const match = /^listener\.name\.([^.]*)\.(.*)$/.exec(name);
+  return match && LISTENER_SSL_DYNAMIC_KEYS.has(match[2]) ? { listener: match[1], key: match[2] } : null;
+}
+
+/** Whether a broker key may change at runtime: DYNAMIC_BROKER_KEYS and the listener SSL keys. */
+export function isDynamicBrokerKey(name: string): boolean {
+  return DYNAMIC_BROKER_KEYS.has(name) || listenerSslKey(name) !== null;
+}
+
+/**
  * Sensitive keys (Kafka's PASSWORD type, and Brook's secrets): passwords, private keys and
  * certificates given inline, JAAS configs, secrets, tokens, user lists with passwords.
  */
@@ -214,7 +243,7 @@ export function describeBrokerConfigs(
       // log.retention.ms) leaves the key at its default, as Kafka reports it.
       value: sensitive ? null : (own?.value ?? defaultValue),
       source: first?.source ?? 'default',
-      readOnly: !DYNAMIC_BROKER_KEYS.has(name),
+      readOnly: !isDynamicBrokerKey(name),
       sensitive,
       type,
       synonyms,
@@ -248,11 +277,27 @@ export function validateBrokerConfigChange(
     names.add(c.name);
     if (c.op < 0 || c.op > 3) return { error: 'INVALID_REQUEST', message: `Unknown operations type ${c.op}` };
   }
-  const fixed = configs.map((c) => c.name).filter((name) => !DYNAMIC_BROKER_KEYS.has(name));
+  const fixed = configs
+    .map((c) => c.name)
+    .filter((name) => !isDynamicBrokerKey(name) && !LISTENER_SSL_DYNAMIC_KEYS.has(name));
   if (fixed.length > 0)
     return { error: 'INVALID_REQUEST', message: `Cannot update these configs dynamically: ${scalaSet(fixed)}` };
+  // Kafka's DynamicBrokerConfig.validateConfigs: SSL keys only with a listener prefix, and
+  // only for one broker (each broker has its own certificate).
+  const unprefixed = configs.map((c) => c.name).filter((name) => LISTENER_SSL_DYNAMIC_KEYS.has(name));
+  if (unprefixed.length > 0)
+    return {
+      error: 'INVALID_REQUEST',
+      message: `These security configs can be dynamically updated only per-listener using the listener prefix: ${scalaSet(unprefixed)}`,
+    };
+  const perBrokerOnly = configs.map((c) => c.name).filter((name) => listenerSslKey(name) !== null);
+  if (resourceName === '' && perBrokerOnly.length > 0)
+    return {
+      error: 'INVALID_REQUEST',
+      message: `Cannot update these configs at default cluster level, broker id must be specified: ${scalaSet(perBrokerOnly)}`,
+    };
   for (const c of configs) {
-    const def = BROKER_CONFIGS.get(c.name)!;
+    const def: Pick<BrokerConfigDef, 'type' | 'check'> = BROKER_CONFIGS.get(c.name) ?? { type: 'string' };
     if ((c.op === 2 || c.op === 3) && def.type !== 'list')
       return {
         error: 'INVALID_CONFIG',

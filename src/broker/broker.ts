@@ -35,6 +35,7 @@ import { KafkaConnection } from '../net/kafka-connection';
 import type { ClientSecurity } from '../security/client-config';
 import { checkMetaProperties } from './meta-properties';
 import { MetadataPublisher } from './metadata-publisher';
+import { DynamicListenerTls } from '../security/dynamic-listener-tls';
 import { BROKER_RESOURCE, dynamicBrokerConfigs, dynamicValue, effectiveTopicDefaults } from './broker-configs';
 import { topicLogConfig } from './topic-config';
 import type { CleanerSettings } from '../log/cleaner/log-cleaner';
@@ -181,6 +182,8 @@ export class Broker {
   readonly conversionPool = new LazyWorkerPool();
   /** The Kafka listeners' connection creation rates (KIP-612), once the listeners exist. */
   connectionQuotas: ConnectionQuotas | null = null;
+  /** The TLS listeners' dynamic key and trust stores (null: set by the server, none in tests). */
+  listenerTls: DynamicListenerTls | null = null;
   clusterId = '';
   /** Set while shutting down: parked fetches return at once. */
   shuttingDown = false;
@@ -527,6 +530,7 @@ export class Broker {
       cleaner.settings.ioBytesPerSecondMax = pick('log.cleaner.io.max.bytes.per.second', base.ioBytesPerSecondMax);
       cleaner.setBackoffMs(pick('log.cleaner.backoff.ms', base.backoffMs));
     }
+    this.listenerTls?.apply(dynamic.perBroker);
   }
 
   /** Registers a callback for the start of shutdown; returns its unsubscribe function. */

@@ -263,6 +263,7 @@ interface LoadedMaterial {
 /** What TLS sockets need from a listener's (or client's) TLS settings; reloadable. */
 export class TlsMaterial {
   private material: LoadedMaterial;
+  private current: TlsSettings;
   private readonly mapper: SslPrincipalMapper;
   private watched: string[] = [];
   private watchListener: (() => void) | null = null;
@@ -271,12 +272,46 @@ export class TlsMaterial {
 
   /** Throws ConfigError when the PEM material cannot be read or does not fit together. */
   constructor(
-    readonly settings: TlsSettings,
+    settings: TlsSettings,
     private readonly logger?: Logger,
   ) {
+    this.current = settings;
     this.mapper = new SslPrincipalMapper(settings.principalMappingRules);
     this.material = loadMaterial(settings);
     this.warnIfExpiring();
+  }
+
+  /** The settings in use (replaced by reconfigure). */
+  get settings(): TlsSettings {
+    return this.current;
+  }
+
+  /**
+   * Checks that `next` may replace the settings in use, as Kafka's SslFactory validates a
+   * dynamic keystore update: the new material must load and fit together, a key store cannot
+   * be added or removed, nor a trust store added, and the new certificate must keep the
+   * subject DN (compared in RFC 2253 form, case-insensitively) and every subject alternative
+   * name of the one in use, unless ssl.allow.dn.changes / ssl.allow.san.changes. Throws
+   * ConfigError with the reason; the messages carry no key material nor password.
+   */
+  checkReconfiguration(next: TlsSettings, allow: { dnChanges: boolean; sanChanges: boolean }): void {
+    checkCompatible(this.current, this.material, next, loadMaterial(next), allow);
+  }
+
+  /**
+   * Replaces the settings and material: new handshakes use the new certificate, established
+   * connections keep theirs. Throws ConfigError (the material in use stays) when the new
+   * material does not load. The files watched follow the new settings.
+   */
+  reconfigure(next: TlsSettings): void {
+    const material = loadMaterial(next);
+    const watching = this.watchListener !== null;
+    this.close();
+    this.current = next;
+    this.material = material;
+    this.logger?.info('TLS material reconfigured', { listener: next.what, ...this.certificateInfo });
+    this.warnIfExpiring();
+    if (watching) this.watch();
   }
 
   /** The secure context new server-side handshakes use (swapped by reload). */
@@ -565,4 +600,48 @@ function loadMaterial(settings: TlsSettings): LoadedMaterial {
     throw new ConfigError(`${what}: TLS context: ${(error as Error).message}`);
   }
   return { key, certificateChain, trusted, leaf, serverContext, clientContext, fingerprint: hash.digest('hex') };
+}
+
+/** The subject alternative names of a certificate, as a set of "DNS:x" / "IP Address:y" entries. */
+function subjectAltNames(cert: X509Certificate): Set<string> {
+  return new Set(
+    (cert.subjectAltName ?? '')
+      .split(/,\s*/)
+      .map((name) => name.trim())
+      .filter((name) => name !== ''),
+  );
+}
+
+function checkCompatible(
+  old: TlsSettings,
+  oldMaterial: LoadedMaterial,
+  next: TlsSettings,
+  nextMaterial: LoadedMaterial,
+  allow: { dnChanges: boolean; sanChanges: boolean },
+): void {
+  if (!old.keystore && next.keystore)
+    throw new ConfigError('Cannot add SSL keystore to an existing listener for which no keystore was configured.');
+  if (old.keystore && !next.keystore)
+    throw new ConfigError(
+      'Cannot remove the SSL keystore from an existing listener for which a keystore was configured.',
+    );
+  if (!old.truststore && next.truststore)
+    throw new ConfigError('Cannot add SSL truststore to an existing listener for which no truststore was configured.');
+  const before = oldMaterial.leaf;
+  const after = nextMaterial.leaf;
+  if (!before || !after) return;
+  if (!allow.dnChanges) {
+    const oldDn = subjectRfc2253(before.raw);
+    const newDn = subjectRfc2253(after.raw);
+    if (oldDn.toLowerCase() !== newDn.toLowerCase())
+      throw new ConfigError(`Keystore DistinguishedName does not match:  existing={DN=${oldDn}}, new={DN=${newDn}}`);
+  }
+  if (!allow.sanChanges) {
+    const oldNames = subjectAltNames(before);
+    const newNames = subjectAltNames(after);
+    if ([...oldNames].some((name) => !newNames.has(name)))
+      throw new ConfigError(
+        `Keystore SubjectAltNames do not match:  existing={SAN=[${[...oldNames].join(', ')}]}, new={SAN=[${[...newNames].join(', ')}]}`,
+      );
+  }
 }

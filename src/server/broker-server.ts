@@ -26,6 +26,7 @@ import { ConnectionSecurity, SecurityProtocol, usesSasl, usesTls } from '../secu
 import type { CredentialStore } from '../security/scram';
 import { SaslListener } from '../security/sasl/listener';
 import { parseTlsSettings, TlsMaterial } from '../security/tls';
+import { DynamicListenerTls } from '../security/dynamic-listener-tls';
 import { SaslConfigError } from '../security/sasl/settings';
 import { JwtConfigError } from '../security/jwt';
 import { ConfigError } from '../config/config';
@@ -371,6 +372,11 @@ export async function startBroker(
     },
   };
   broker = new Broker(settings, logs, logger);
+  broker.listenerTls = new DynamicListenerTls(
+    config.securityKeys,
+    listenerSet.broker.flatMap((l, i) => (tls[i] ? [{ name: l.name, material: tls[i] }] : [])),
+    logger,
+  );
   // The HTTP listener comes up first, so /health answers and /ready says why not while the
   // quorum and registration are still under way. Its clients reach this node's own
   // inter-broker listener (loopback when that listens on every address) once it is bound,

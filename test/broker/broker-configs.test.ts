@@ -33,6 +33,17 @@ test('sensitive keys: passwords, keys, JAAS, secrets; plain keys are not', () =>
     assert.ok(isSensitiveBrokerKey(key), key);
   for (const key of ['ssl.keystore.location', 'log.retention.ms', 'listeners', 'sasl.enabled.mechanisms', 'node.id'])
     assert.not.ok(isSensitiveBrokerKey(key), key);
+  // The dynamic listener SSL keys Kafka types PASSWORD.
+  for (const key of [
+    'ssl.keystore.password',
+    'ssl.key.password',
+    'ssl.truststore.password',
+    'ssl.keystore.certificate.chain',
+    'ssl.keystore.key',
+    'ssl.truststore.certificates',
+  ])
+    assert.ok(isSensitiveBrokerKey(`listener.name.ssl.${key}`), key);
+  assert.not.ok(isSensitiveBrokerKey('listener.name.ssl.ssl.truststore.location'));
 });
 
 test("refused changes: Kafka's messages, names and values checked", () => {
@@ -41,7 +52,26 @@ test("refused changes: Kafka's messages, names and values checked", () => {
     error: 'INVALID_REQUEST',
     message: 'Cannot update these configs dynamically: Set(num.partitions)',
   });
-  assert.equal(validateBrokerConfigChange('1', set('ssl.keystore.password', 'x'))?.message.startsWith('Cannot'), true);
+  assert.equal(validateBrokerConfigChange('1', set('ssl.keystore.password', 'x')), {
+    error: 'INVALID_REQUEST',
+    message:
+      'These security configs can be dynamically updated only per-listener using the listener prefix: Set(ssl.keystore.password)',
+  });
+  assert.equal(validateBrokerConfigChange('', set('listener.name.ssl.ssl.keystore.location', '/k.pem')), {
+    error: 'INVALID_REQUEST',
+    message:
+      'Cannot update these configs at default cluster level, broker id must be specified: Set(listener.name.ssl.ssl.keystore.location)',
+  });
+  assert.is(validateBrokerConfigChange('1', set('listener.name.ssl.ssl.keystore.location', '/k.pem')), null);
+  assert.is(validateBrokerConfigChange('1', set('listener.name.ssl.ssl.truststore.certificates', 'x')), null);
+  assert.match(
+    String(validateBrokerConfigChange('1', set('listener.name.ssl.ssl.cipher.suites', 'x'))?.message),
+    /^Cannot update these configs dynamically/,
+  );
+  assert.is(
+    validateBrokerConfigChange('1', [{ name: 'listener.name.ssl.ssl.key.password', op: 2, value: 'x' }])?.error,
+    'INVALID_CONFIG',
+  );
   assert.equal(
     validateBrokerConfigChange('x1', set('log.retention.ms', '1'))?.message,
     'Unable to parse broker name as a base 10 number.',

@@ -4,7 +4,9 @@
 // configs (resource type 4: a broker id, or the empty name for the cluster-wide default)
 // take the same path: the keys Kafka updates dynamically that Brook applies live
 // (broker-configs.ts), checked at the active controller, committed as Config records of
-// resource type 4 and applied by every broker that sees them.
+// resource type 4 and applied by every broker that sees them. Listener SSL keys
+// (listener.name.<l>.ssl.keystore.*, ...) are per-broker only and first validated by the
+// broker named, which alone holds the listener (the request must reach that broker).
 //
 // Authorization as Kafka's controller does it, per resource, on the node that received the
 // request and before anything is forwarded: AlterConfigs on the topic
@@ -25,7 +27,7 @@ import { ApiHandler, RequestContext } from '../api-handler';
 import { authorized, clusterAuthorized } from '../authorize';
 import { AclOperation, ResourceType } from '../../security/acl';
 import { isInternalTopic } from '../../../protocol/topic-names';
-import { validateBrokerConfigChange } from '../broker-configs';
+import { dynamicBrokerConfigs, listenerSslKey, validateBrokerConfigChange } from '../broker-configs';
 import {
   canonicalTopicConfigValue,
   effectiveTopicConfig,
@@ -125,8 +127,53 @@ export const incrementalAlterConfigs: ApiHandler<typeof ApiKey.IncrementalAlterC
   },
 };
 
-/** The change itself: forwarded to the active controller, or decided here when this node is it. */
+/**
+ * Listener SSL keys of a broker resource are validated by the broker that owns the listener
+ * (Kafka's ConfigAdminManager.preprocess on the receiving broker), before the change goes on:
+ * its own id is required, and the new key store must load and fit the certificate in use.
+ * Returns the error of the resource, or null to let it go on.
+ */
+function listenerTlsError(ctx: RequestContext, resource: Resource): { errorCode: number; message: string } | null {
+  if (resource.resourceType !== BROKER || !resource.configs.some((c) => listenerSslKey(c.name))) return null;
+  // The generic checks (names, operations, per-broker only) come first, with their messages.
+  const configs = resource.configs.map((c) => ({ name: c.name, op: c.configOperation, value: c.value }));
+  if (validateBrokerConfigChange(resource.resourceName, configs)) return null;
+  const nodeId = ctx.broker.settings.nodeId;
+  if (Number(resource.resourceName) !== nodeId)
+    return {
+      errorCode: ErrorCode.INVALID_REQUEST,
+      message: `Unexpected broker id, expected ${nodeId}, but received ${resource.resourceName}`,
+    };
+  const current = dynamicBrokerConfigs(ctx.broker.quorum.image, nodeId).perBroker;
+  const problem = ctx.broker.listenerTls?.validate(current, configs) ?? null;
+  return problem === null ? null : { errorCode: ErrorCode.INVALID_REQUEST, message: problem };
+}
+
+/** Listener TLS changes checked here, then the rest decided (alterHere). */
 async function alter(ctx: RequestContext, request: AlterRequest): Promise<AlterResponse> {
+  const refused: AlterResponse['responses'] = [];
+  const passed = request.resources.filter((resource) => {
+    const error = listenerTlsError(ctx, resource);
+    if (!error) return true;
+    refused.push({
+      errorCode: error.errorCode,
+      errorMessage: error.message,
+      resourceType: resource.resourceType,
+      resourceName: resource.resourceName,
+    });
+    return false;
+  });
+  if (refused.length === 0) return alterHere(ctx, request);
+  const response: AlterResponse =
+    passed.length === 0
+      ? { throttleTimeMs: 0, responses: [] }
+      : await alterHere(ctx, { ...request, resources: passed });
+  response.responses.push(...refused);
+  return response;
+}
+
+/** The change itself: forwarded to the active controller, or decided here when this node is it. */
+async function alterHere(ctx: RequestContext, request: AlterRequest): Promise<AlterResponse> {
   if (!ctx.broker.quorum.isLeader) {
     const forwarded = await ctx.broker.forwardToController(
       ApiKey.IncrementalAlterConfigs,
