@@ -139,6 +139,9 @@ function listenerTlsError(ctx: RequestContext, resource: Resource): { errorCode:
   const configs = resource.configs.map((c) => ({ name: c.name, op: c.configOperation, value: c.value }));
   if (validateBrokerConfigChange(resource.resourceName, configs)) return null;
   const nodeId = ctx.broker.settings.nodeId;
+  // The active controller takes the change the named broker validated and forwarded (on the
+  // inter-broker listener, as forward-<id>): only that broker can read its listener's files.
+  if (Number(resource.resourceName) !== nodeId && forwardedBy(ctx) === resource.resourceName) return null;
   if (Number(resource.resourceName) !== nodeId)
     return {
       errorCode: ErrorCode.INVALID_REQUEST,
@@ -147,6 +150,13 @@ function listenerTlsError(ctx: RequestContext, resource: Resource): { errorCode:
   const current = dynamicBrokerConfigs(ctx.broker.quorum.image, nodeId).perBroker;
   const problem = ctx.broker.listenerTls?.validate(current, configs) ?? null;
   return problem === null ? null : { errorCode: ErrorCode.INVALID_REQUEST, message: problem };
+}
+
+/** The id of the broker that forwarded this request to the active controller, or null. */
+function forwardedBy(ctx: RequestContext): string | null {
+  if (!ctx.broker.quorum.isLeader || ctx.connection.security.listenerName !== ctx.broker.interBrokerListenerName)
+    return null;
+  return /^forward-(\d{1,10})$/.exec(ctx.header.clientId ?? '')?.[1] ?? null;
 }
 
 /** Listener TLS changes checked here, then the rest decided (alterHere). */
