@@ -3,8 +3,9 @@
 // by kafkajs alterConfigs (a file) and by IncrementalAlterConfigs (inline PEM); new TLS
 // connections see the new certificate while a connection made before keeps working; a key
 // store that does not load, or whose certificate has another subject, is refused with
-// INVALID_REQUEST and the old certificate stays; the SSL keys are per-broker only, sensitive
-// in DescribeConfigs and never in the log; the change survives a restart.
+// INVALID_REQUEST and the old certificate stays (a wrong ssl.key.password too, not echoed);
+// the SSL keys are per-broker only, sensitive in DescribeConfigs and never in the log; the
+// change survives a restart.
 
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
@@ -189,6 +190,49 @@ test('a key store that does not load, or has another subject, is refused and the
   // kafkajs sees the same refusal.
   assert.is(await alterConfigs([{ name: KEYSTORE_LOCATION, value: garbageKeystore }]), 42);
   assert.is(await fingerprintNow(), fingerprintOf(renewed.certPem));
+});
+
+test('an encrypted key with ssl.key.password: a wrong password is refused and never echoed nor logged', async () => {
+  const password = 'key-secret-5e1c';
+  const encrypted = crypto
+    .createPrivateKey(server.keyPem)
+    .export({ type: 'pkcs8', format: 'pem', cipher: 'aes-256-cbc', passphrase: password }) as string;
+  const change = (keyPassword: string) =>
+    incremental('1', [
+      { name: KEYSTORE_LOCATION, configOperation: 0, value: '' },
+      { name: 'listener.name.ssl.ssl.keystore.key', configOperation: 0, value: encrypted },
+      { name: 'listener.name.ssl.ssl.keystore.certificate.chain', configOperation: 0, value: server.certPem },
+      { name: 'listener.name.ssl.ssl.key.password', configOperation: 0, value: keyPassword },
+    ]);
+  const wrong = await change('not-the-password-91');
+  assert.is(wrong.errorCode, 42);
+  assert.match(String(wrong.errorMessage), /wrong or missing ssl.key.password/);
+  assert.not.match(String(wrong.errorMessage), /not-the-password-91/);
+  assert.is(await fingerprintNow(), fingerprintOf(renewed.certPem), 'refused: the certificate in use stays');
+  assert.is((await change(password)).errorCode, 0);
+  await until(async () => (await fingerprintNow()) === fingerprintOf(server.certPem), {
+    what: 'the certificate of the encrypted key',
+    timeoutMs: 5000,
+    intervalMs: 50,
+  });
+  const entry = (await describeBroker()).get('listener.name.ssl.ssl.key.password')!;
+  assert.is(entry.isSensitive, true);
+  assert.is(entry.configValue, null);
+  assert.not.ok(broker.logs().includes(password), 'the password is not in the log');
+  assert.not.ok(broker.logs().includes('not-the-password-91'));
+  // Back to the renewed key store file.
+  const back = await incremental('1', [
+    { name: KEYSTORE_LOCATION, configOperation: 0, value: renewedKeystore },
+    { name: 'listener.name.ssl.ssl.keystore.key', configOperation: 1, value: null },
+    { name: 'listener.name.ssl.ssl.keystore.certificate.chain', configOperation: 1, value: null },
+    { name: 'listener.name.ssl.ssl.key.password', configOperation: 1, value: null },
+  ]);
+  assert.is(back.errorCode, 0, String(back.errorMessage));
+  await until(async () => (await fingerprintNow()) === fingerprintOf(renewed.certPem), {
+    what: 'the renewed certificate again',
+    timeoutMs: 5000,
+    intervalMs: 50,
+  });
 });
 
 test("Kafka's scope rules: listener prefix required, per-broker only, this broker only", async () => {
