@@ -484,6 +484,7 @@ export class Broker {
   private staticTopicDefaults: Record<string, string> | null = null;
   private staticMessageMaxBytes = 0;
   private staticCleanerSettings: CleanerSettings | null = null;
+  private listenerTlsRefreshPending = false;
   private logConfigRefreshPending = false;
 
   /**
@@ -530,7 +531,15 @@ export class Broker {
       cleaner.settings.ioBytesPerSecondMax = pick('log.cleaner.io.max.bytes.per.second', base.ioBytesPerSecondMax);
       cleaner.setBackoffMs(pick('log.cleaner.backoff.ms', base.backoffMs));
     }
-    this.listenerTls?.apply(dynamic.perBroker);
+    // Once per batch of records: one change of several keys (a key and its certificate chain)
+    // is several records, and the listener must not take the material halfway through.
+    if (this.listenerTls && !this.listenerTlsRefreshPending) {
+      this.listenerTlsRefreshPending = true;
+      queueMicrotask(() => {
+        this.listenerTlsRefreshPending = false;
+        this.listenerTls?.apply(dynamicBrokerConfigs(this.quorum.image, this.settings.nodeId).perBroker);
+      });
+    }
   }
 
   /** Registers a callback for the start of shutdown; returns its unsubscribe function. */

@@ -304,6 +304,8 @@ export class TlsMaterial {
    * material does not load. The files watched follow the new settings.
    */
   reconfigure(next: TlsSettings): void {
+    if (this.current.keystore && !next.keystore)
+      throw new ConfigError(`${next.what}: a TLS listener needs a key store; the one in use stays`);
     const material = loadMaterial(next);
     const watching = this.watchListener !== null;
     this.close();

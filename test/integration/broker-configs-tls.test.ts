@@ -277,6 +277,8 @@ test('inline PEM through IncrementalAlterConfigs: applied, sensitive, never logg
     assert.is(entries.get(name)!.isSensitive, true, name);
     assert.is(entries.get(name)!.configValue, null, name);
   }
+  // A change of several keys is applied whole, never halfway (no key without its chain).
+  assert.not.match(broker.logs(), /dynamic TLS material not applied/);
   const keyBody = server.keyPem.split('\n')[1];
   assert.not.ok(broker.logs().includes(keyBody), 'no key material in the log');
 

@@ -78,6 +78,11 @@ test('no key store removed, no trust store added; a bad reconfigure keeps the ma
     /Cannot add SSL truststore/,
   );
   const before = material.serverContext;
+  assert.match(
+    refusal(() => material.reconfigure(parseTlsSettings({}, 'listener SSL'))),
+    /needs a key store/,
+  );
+  assert.is(material.serverContext, before);
   refusal(() => material.reconfigure(settingsOf({ keyPem: server.keyPem, certPem: ca.certPem })));
   assert.is(material.serverContext, before);
   const renewed = issueCertificate(ca, { subject: 'CN=localhost,O=Brook', kind: 'server', hosts: ['127.0.0.1'] });
