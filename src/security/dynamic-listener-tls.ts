@@ -95,8 +95,9 @@ export class DynamicListenerTls {
           sanChanges: isTrue(after['ssl.allow.san.changes']),
         });
       } catch (error) {
-        if (!(error instanceof ConfigError)) throw error;
-        return `Validation of dynamic config update of SSLFactory failed: ${error.message}`;
+        const reason =
+          error instanceof ConfigError ? error.message : `listener ${l.name}: the new material cannot be used`;
+        return `Validation of dynamic config update of SSLFactory failed: ${reason}`;
       }
     }
     return null;
@@ -116,10 +117,10 @@ export class DynamicListenerTls {
       try {
         l.material.reconfigure(parseTlsSettings(keys, `listener ${l.name}`));
       } catch (error) {
-        if (!(error instanceof ConfigError)) throw error;
+        // Applied from the metadata log: whatever fails, the listener keeps its material.
         this.logger.warn('dynamic TLS material not applied; the previous certificate stays in use', {
           listener: l.name,
-          error: error.message,
+          error: error instanceof ConfigError ? error.message : 'unexpected error',
         });
       }
     }

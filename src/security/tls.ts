@@ -499,7 +499,14 @@ function readPem(source: PemSource, what: string, key: string): string {
   }
   if (size > PEM_BYTES_MAX)
     throw new ConfigError(`${what}: ${key} ${source.location} is larger than ${PEM_BYTES_MAX} bytes`);
-  const bytes = fs.readFileSync(source.location);
+  let bytes: Buffer;
+  try {
+    bytes = fs.readFileSync(source.location);
+  } catch (error) {
+    throw new ConfigError(
+      `${what}: ${key} ${source.location}: ${(error as NodeJS.ErrnoException).code ?? 'unreadable'}`,
+    );
+  }
   const text = bytes.toString('latin1');
   if (!text.includes('-----BEGIN ')) {
     throw new ConfigError(

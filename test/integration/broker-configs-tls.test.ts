@@ -180,6 +180,7 @@ test('a key store that does not load, or has another subject, is refused and the
     [mismatchedKeystore, /private key does not match/],
     [renamedKeystore, /Keystore DistinguishedName does not match/],
     [path.join(dir, 'missing.pem'), /ENOENT/],
+    [dir, /EISDIR/],
   ] as const) {
     const answer = await incremental('1', [{ name: KEYSTORE_LOCATION, configOperation: 0, value: file }]);
     assert.is(answer.errorCode, 42, `INVALID_REQUEST for ${file}`);
