@@ -9,6 +9,7 @@
 import { SETTINGS } from '../config/limits';
 import { isSecurityKey } from '../config/config';
 import { MetadataImage } from '../controller/metadata-image';
+import { PEM_BYTES_MAX } from '../security/tls';
 import { BROKER_TOPIC_SYNONYMS, checkConfigValue, TOPIC_CONFIGS } from './topic-config';
 import type { TopicConfigType } from './topic-config';
 
@@ -305,6 +306,12 @@ export function validateBrokerConfigChange(
       };
     if (c.op !== 1) {
       if (c.value === null) return { error: 'INVALID_REQUEST', message: `Null value not supported for : ${c.name}` };
+      // An inline key store is bounded as a key store file is.
+      if (listenerSslKey(c.name) && c.value.length > PEM_BYTES_MAX)
+        return {
+          error: 'INVALID_REQUEST',
+          message: `Invalid value for configuration ${c.name}: longer than ${PEM_BYTES_MAX} characters`,
+        };
       const problem = def.check?.(c.value) ?? null;
       if (problem) return { error: 'INVALID_REQUEST', message: problem };
     }

@@ -65,6 +65,12 @@ test("refused changes: Kafka's messages, names and values checked", () => {
   assert.is(validateBrokerConfigChange('1', set('listener.name.ssl.ssl.keystore.location', '/k.pem')), null);
   assert.is(validateBrokerConfigChange('1', set('listener.name.ssl.ssl.truststore.certificates', 'x')), null);
   assert.match(
+    String(
+      validateBrokerConfigChange('1', set('listener.name.ssl.ssl.keystore.key', 'k'.repeat((1 << 20) + 1)))?.message,
+    ),
+    /longer than 1048576 characters/,
+  );
+  assert.match(
     String(validateBrokerConfigChange('1', set('listener.name.ssl.ssl.cipher.suites', 'x'))?.message),
     /^Cannot update these configs dynamically/,
   );
