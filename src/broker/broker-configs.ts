@@ -12,6 +12,7 @@ import { MetadataImage } from '../controller/metadata-image';
 import { PEM_BYTES_MAX } from '../security/tls';
 import { BROKER_TOPIC_SYNONYMS, checkConfigValue, TOPIC_CONFIGS } from './topic-config';
 import type { TopicConfigType } from './topic-config';
+import { FOLLOWER_THROTTLED_RATE, LEADER_THROTTLED_RATE, UNTHROTTLED_RATE } from '../replica/replication-throttle';
 
 export const BROKER_RESOURCE = 4;
 
@@ -96,6 +97,18 @@ export const BROKER_CONFIGS: ReadonlyMap<string, BrokerConfigDef> = (() => {
       check: (raw) => checkConfigValue(synonym.key, synonym.type, synonym.check, raw),
       documentation: out.get(synonym.key)?.documentation ?? topicDocumentation(synonym.key),
     });
+  // Kafka's replication throttles (KIP-73): LONG, at least 0, Long.MAX_VALUE by default.
+  for (const name of [LEADER_THROTTLED_RATE, FOLLOWER_THROTTLED_RATE])
+    out.set(name, {
+      name,
+      type: 'long',
+      defaultValue: UNTHROTTLED_RATE,
+      check: (raw) => checkConfigValue(name, 'long', { kind: 'atLeast', min: 0n }, raw),
+      documentation:
+        name === LEADER_THROTTLED_RATE
+          ? 'A long representing the upper bound (bytes/sec) on replication traffic for leaders enumerated in the property leader.replication.throttled.replicas (for each topic).'
+          : 'A long representing the upper bound (bytes/sec) on replication traffic for followers enumerated in the property follower.replication.throttled.replicas (for each topic).',
+    });
   return out;
 })();
 
@@ -113,6 +126,8 @@ export const DYNAMIC_BROKER_KEYS: ReadonlySet<string> = new Set([
   'log.cleaner.io.buffer.load.factor',
   'log.cleaner.io.max.bytes.per.second',
   'log.cleaner.backoff.ms',
+  LEADER_THROTTLED_RATE,
+  FOLLOWER_THROTTLED_RATE,
 ]);
 
 /**

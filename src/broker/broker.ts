@@ -5,6 +5,7 @@
 // runs their start and stop in order; partition logs follow the metadata through the
 // metadata publisher (metadata-publisher.ts).
 
+import { FOLLOWER_THROTTLED_RATE, LEADER_THROTTLED_RATE } from '../replica/replication-throttle';
 import { randomBytes, randomInt } from 'node:crypto';
 import { ApiKey } from '../../protocol/api-keys';
 import type { RequestInput, Response } from '../../protocol/apis';
@@ -44,6 +45,7 @@ import type { SecurityProtocol } from '../security/principal';
 import { SECURITY_PROTOCOL_IDS } from '../security/listeners';
 import { ClientQuotaManager, DEFAULT_QUOTA_SENSORS_MAX, QuotaManagerSettings } from './quota-manager';
 import { DEFAULT_QUOTA_WINDOW } from '../security/quotas';
+import type { QuotaWindow } from '../security/quotas';
 import type { ConnectionQuotas } from '../security/connection-quotas';
 
 /** offsets.commit.timeout.ms: how long an offset commit waits for the offsets partition's ISR. */
@@ -153,7 +155,14 @@ export interface BrokerSettings {
   metadataMaxEntryBytes?: number;
   raftMaxAppendBytes?: number;
   /** Follower fetching and ISR upkeep (replica.* settings). */
-  replica?: { lagTimeMaxMs: number; fetchWaitMaxMs: number; fetchMaxBytes: number; followerAuth?: FollowerAuth };
+  replica?: {
+    lagTimeMaxMs: number;
+    fetchWaitMaxMs: number;
+    fetchMaxBytes: number;
+    followerAuth?: FollowerAuth;
+    /** replication.quota.window.num and .size.seconds (Kafka's 11 of 1 s when absent). */
+    quotaWindow?: QuotaWindow;
+  };
   /** Client quotas: quota.window.num, quota.window.size.seconds, brook.quota.max.sensors (defaults when absent). */
   quotas?: QuotaManagerSettings;
   /** Incremental fetch sessions: max.incremental.fetch.session.cache.slots, brook.fetch.session.partitions.max, brook.fetch.session.eviction.ms. */
@@ -271,6 +280,7 @@ export class Broker {
         fetchMaxBytes: settings.replica?.fetchMaxBytes ?? 1024 * 1024,
         clientSecurity: settings.interBrokerSecurity,
         followerAuth: settings.replica?.followerAuth,
+        quotaWindow: settings.replica?.quotaWindow,
       },
       {
         image: () => this.quorum.image,
@@ -338,6 +348,11 @@ export class Broker {
       committedOffsetsPerGroupMax: settings.committedOffsetsPerGroupMax,
       clock,
     });
+  }
+
+  /** The replication throttles (KIP-73) of this broker. */
+  get replicationQuotas() {
+    return this.replicas.replicationQuotas;
   }
 
   get nodeId(): number {
@@ -517,6 +532,10 @@ export class Broker {
           log.config = topicLogConfig(this.settings.topicDefaults, this.quorum.image.topicConfigs(log.topic));
       });
     }
+    // The replication throttles (KIP-73), applied to the next fetch either way.
+    const now = Date.now();
+    this.replicas.replicationQuotas.leader.setRate(dynamicValue(dynamic, LEADER_THROTTLED_RATE), now);
+    this.replicas.replicationQuotas.follower.setRate(dynamicValue(dynamic, FOLLOWER_THROTTLED_RATE), now);
     const cleaner = this.logs.cleaner;
     if (cleaner) {
       this.staticCleanerSettings ??= { ...cleaner.settings };

@@ -69,6 +69,9 @@ export interface BrokerConfig {
   quotaWindowNum: number;
   quotaWindowSizeSeconds: number;
   quotaMaxSensors: number;
+  /** replication.quota.window.num, replication.quota.window.size.seconds */
+  replicationQuotaWindowNum: number;
+  replicationQuotaWindowSizeSeconds: number;
   maxConnectionCreationRate: number;
   tailCacheBytes: number;
   retentionCheckIntervalMs: number;

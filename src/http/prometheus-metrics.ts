@@ -196,6 +196,31 @@ export function renderPrometheus(metrics: NodeMetrics): string {
     'ISR expansions this broker proposed as leader and the controller committed.',
     broker.replicas.isrChanges.expands,
   );
+  const throttles = broker.replicationQuotas;
+  w.single(
+    'brook_leader_replication_throttled_bytes_total',
+    'counter',
+    'Bytes this broker sent as leader to out-of-sync followers of replicas named by leader.replication.throttled.replicas.',
+    throttles.leader.recordedBytes,
+  );
+  w.single(
+    'brook_leader_replication_throttled_total',
+    'counter',
+    'Follower fetch answers of a partition left empty because leader.replication.throttled.rate was exceeded.',
+    throttles.leader.heldBack,
+  );
+  w.single(
+    'brook_follower_replication_throttled_bytes_total',
+    'counter',
+    'Bytes this broker fetched as follower for replicas named by follower.replication.throttled.replicas.',
+    throttles.follower.recordedBytes,
+  );
+  w.single(
+    'brook_follower_replication_throttled_total',
+    'counter',
+    'Follower fetches that left out throttled partitions because follower.replication.throttled.rate was exceeded.',
+    throttles.follower.heldBack,
+  );
   w.single('brook_brokers', 'gauge', 'Brokers registered in the cluster (metadata image).', image.brokers.size);
   w.single(
     'brook_fenced_brokers',

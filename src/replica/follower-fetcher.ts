@@ -9,6 +9,8 @@
 // only partitions whose position moved are named, and the leader answers only partitions
 // with news; a session error makes the next fetch full again.
 
+import { FOLLOWER_THROTTLED_REPLICAS, isThrottled } from './replication-throttle';
+import type { ReplicationQuota } from './replication-throttle';
 import { ApiKey } from '../../protocol/api-keys';
 import { ErrorCode } from '../../protocol/errors';
 import { ZERO_UUID } from '../../protocol/primitives';
@@ -27,6 +29,8 @@ export interface FetcherOwner {
   followedFrom(leaderId: number): Replica[];
   /** The fetcher ended (nothing left to follow from its leader). */
   forgetFetcher(fetcher: FollowerFetcher): void;
+  /** The follower-side replication throttle (KIP-73), when there is one. */
+  readonly replicationQuotas?: { follower: ReplicationQuota };
 }
 
 /**
@@ -125,9 +129,15 @@ export class FollowerFetcher {
         }
         const truncating = partitions.filter((r) => r.following === 'truncating');
         if (truncating.length > 0) await this.truncate(connection, truncating);
-        const fetching = partitions.filter((r) => r.following === 'fetching');
+        const ready = partitions.filter((r) => r.following === 'fetching');
+        // Kafka's follower throttle: a throttled partition out of sync is left out of the
+        // fetch while the follower's replication rate is over its bound.
+        const quota = this.manager.replicationQuotas?.follower;
+        const exceeded = quota !== undefined && quota.isExceeded(Date.now());
+        const fetching = exceeded ? ready.filter((r) => !this.followerThrottled(r)) : ready;
+        if (fetching.length < ready.length && quota) quota.heldBack++;
         if (fetching.length > 0) await this.fetch(connection, fetching);
-        else if (truncating.length > 0) await this.sleep(100);
+        else if (truncating.length > 0 || ready.length > 0) await this.sleep(100);
         if (!this.negotiated && (fetching.length > 0 || truncating.length > 0)) {
           this.fetchVersion = await negotiateFetchVersion(connection);
           this.negotiated = true;
@@ -194,6 +204,18 @@ export class FollowerFetcher {
         r.following = 'fetching';
       }
     }
+  }
+
+  /** Whether this partition counts towards the follower's replication throttle. */
+  private followerThrottled(r: Replica): boolean {
+    const quota = this.manager.replicationQuotas?.follower;
+    if (!quota?.enabled || r.isr.includes(this.manager.settings.nodeId)) return false;
+    return isThrottled(
+      this.host.image().topicConfigs(r.topic),
+      FOLLOWER_THROTTLED_REPLICAS,
+      r.partition,
+      this.manager.settings.nodeId,
+    );
   }
 
   private async fetch(connection: KafkaConnection, replicas: Replica[]): Promise<void> {
@@ -280,6 +302,8 @@ export class FollowerFetcher {
         }
         const records = p.records as Buffer | Buffer[] | null;
         const bytes = records === null ? null : Array.isArray(records) ? Buffer.concat(records) : records;
+        if (bytes && bytes.length > 0 && this.followerThrottled(r))
+          this.manager.replicationQuotas?.follower.record(bytes.length, Date.now());
         if (bytes && bytes.length > 0) {
           const split = splitBatches(bytes);
           // A fetch may end in a partial batch (max bytes): the whole ones are appended.

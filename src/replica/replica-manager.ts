@@ -12,6 +12,9 @@
 // its offset (Kafka's DelayedDeleteRecords). A replica that stops leading fails its pending
 // acks=all produces and DeleteRecords at once with NOT_LEADER_OR_FOLLOWER.
 
+import { ReplicationQuota } from './replication-throttle';
+import { DEFAULT_QUOTA_WINDOW } from '../security/quotas';
+import type { QuotaWindow } from '../security/quotas';
 import { lookup } from 'node:dns/promises';
 import { isIP } from 'node:net';
 import { ErrorCode } from '../../protocol/errors';
@@ -34,6 +37,8 @@ export interface ReplicaSettings {
   fetchWaitMaxMs: number;
   /** replica.fetch.max.bytes, per partition. */
   fetchMaxBytes: number;
+  /** The replication throttles' measure (replication.quota.window.*). */
+  quotaWindow?: QuotaWindow;
   /** TLS and SASL of connections to leaders: the inter-broker listener's (default PLAINTEXT). */
   clientSecurity?: ClientSecurity;
   /**
@@ -150,6 +155,8 @@ export class ReplicaManager {
   private isrTimer: NodeJS.Timeout | null = null;
   /** ISR changes this broker proposed as leader and the controller accepted (for /metrics). */
   readonly isrChanges = { shrinks: 0, expands: 0 };
+  /** The replication throttles (KIP-73): what this broker sends as leader, fetches as follower. */
+  readonly replicationQuotas: { leader: ReplicationQuota; follower: ReplicationQuota };
   private stopped = false;
   /**
    * Partitions whose local log failed with a storage error (`<topic>-<partition>`): they
@@ -162,7 +169,13 @@ export class ReplicaManager {
     private readonly host: ReplicaHost,
     readonly logger: Logger,
     private readonly clock: () => number = Date.now,
-  ) {}
+  ) {
+    const window = settings.quotaWindow ?? DEFAULT_QUOTA_WINDOW;
+    this.replicationQuotas = {
+      leader: new ReplicationQuota(window, clock()),
+      follower: new ReplicationQuota(window, clock()),
+    };
+  }
 
   start(): void {
     this.isrTimer = setInterval(

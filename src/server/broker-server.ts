@@ -359,6 +359,10 @@ export async function startBroker(
       fetchWaitMaxMs: config.replicaFetchWaitMaxMs,
       fetchMaxBytes: config.replicaFetchMaxBytes,
       followerAuth: followerAuthFrom(config),
+      quotaWindow: {
+        samples: config.replicationQuotaWindowNum,
+        windowMs: config.replicationQuotaWindowSizeSeconds * 1000,
+      },
     },
     quotas: {
       window: { samples: config.quotaWindowNum, windowMs: config.quotaWindowSizeSeconds * 1000 },

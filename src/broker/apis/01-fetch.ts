@@ -32,6 +32,7 @@ import { ApiHandler } from '../api-handler';
 import { topicAuthorizer } from '../authorize';
 import { AclOperation } from '../../security/acl';
 import type { Broker } from '../broker';
+import { isThrottled, LEADER_THROTTLED_REPLICAS } from '../../replica/replication-throttle';
 import type { PartitionLog } from '../../log/partition-log';
 import type { Replica } from '../../replica/replica-manager';
 import {
@@ -283,6 +284,12 @@ function locate(
   };
 }
 
+/** Whether a follower's fetch of this partition counts towards the leader's throttle. */
+function leaderThrottled(broker: Broker, topic: string, partition: number, isr: number[], followerId: number) {
+  if (!broker.replicationQuotas.leader.enabled || isr.includes(followerId)) return false;
+  return isThrottled(broker.quorum.image.topicConfigs(topic), LEADER_THROTTLED_REPLICAS, partition, broker.nodeId);
+}
+
 async function readAll(broker: Broker, request: FetchRequest, fetcher: Fetcher, slots: Slot[]) {
   let budget = Math.min(request.maxBytes > 0 ? request.maxBytes : 0x7fffffff, broker.settings.fetchMaxBytes);
   let bytes = 0;
@@ -342,6 +349,16 @@ async function readAll(broker: Broker, request: FetchRequest, fetcher: Fetcher, 
       partitions.push(null);
       continue;
     }
+    // Kafka's leader-side replication throttle: a follower out of sync on a throttled
+    // partition gets no records while the leader's rate is over its bound.
+    const throttled = follower && leaderThrottled(broker, log.topic, wanted.partition, replica.isr, fetcher.replicaId);
+    if (throttled && broker.replicationQuotas.leader.isExceeded(Date.now())) {
+      broker.replicationQuotas.leader.heldBack++;
+      const entry = emptyPartition(wanted.partition, ErrorCode.NONE, log);
+      entry.records = [];
+      partitions.push(entry);
+      continue;
+    }
     const limit = Math.min(wanted.partitionMaxBytes, budget);
     const result = await log.read(wanted.fetchOffset, limit, { minOneBatch: firstNonEmpty, upperBound });
     if (result.errorCode !== ErrorCode.NONE) {
@@ -357,6 +374,7 @@ async function readAll(broker: Broker, request: FetchRequest, fetcher: Fetcher, 
       sizes[sizes.length - 1] = result.bytes;
       budget = Math.max(0, budget - result.bytes);
       reads.push({ topic: log.topic, chunks: result.chunks, bytes: result.bytes });
+      if (throttled) broker.replicationQuotas.leader.record(result.bytes, Date.now());
     } else {
       entry.records = [];
     }
