@@ -134,7 +134,8 @@ export class FollowerFetcher {
         // fetch while the follower's replication rate is over its bound.
         const quota = this.manager.replicationQuotas?.follower;
         const exceeded = quota !== undefined && quota.isExceeded(Date.now());
-        const fetching = exceeded ? ready.filter((r) => !this.followerThrottled(r)) : ready;
+        const nodeId = this.manager.settings.nodeId;
+        const fetching = exceeded ? ready.filter((r) => r.isr.includes(nodeId) || !this.followerThrottled(r)) : ready;
         if (fetching.length < ready.length && quota) quota.heldBack++;
         if (fetching.length > 0) await this.fetch(connection, fetching);
         else if (truncating.length > 0 || ready.length > 0) await this.sleep(100);
@@ -206,10 +207,13 @@ export class FollowerFetcher {
     }
   }
 
-  /** Whether this partition counts towards the follower's replication throttle. */
+  /**
+   * Whether this partition counts towards the follower's replication throttle: named for
+   * this broker (its bytes count even in sync, as in Kafka; only out of sync is it held back).
+   */
   private followerThrottled(r: Replica): boolean {
     const quota = this.manager.replicationQuotas?.follower;
-    if (!quota?.enabled || r.isr.includes(this.manager.settings.nodeId)) return false;
+    if (!quota?.enabled) return false;
     return isThrottled(
       this.host.image().topicConfigs(r.topic),
       FOLLOWER_THROTTLED_REPLICAS,

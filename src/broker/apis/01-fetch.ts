@@ -284,9 +284,13 @@ function locate(
   };
 }
 
-/** Whether a follower's fetch of this partition counts towards the leader's throttle. */
-function leaderThrottled(broker: Broker, topic: string, partition: number, isr: number[], followerId: number) {
-  if (!broker.replicationQuotas.leader.enabled || isr.includes(followerId)) return false;
+/**
+ * Whether a follower's fetch of this partition counts towards the leader's throttle: the
+ * partition is named for this broker (Kafka's isThrottled). Its bytes are counted even for
+ * a follower in sync, as Kafka counts them; only an out-of-sync follower is held back.
+ */
+function leaderThrottled(broker: Broker, topic: string, partition: number) {
+  if (!broker.replicationQuotas.leader.enabled) return false;
   return isThrottled(broker.quorum.image.topicConfigs(topic), LEADER_THROTTLED_REPLICAS, partition, broker.nodeId);
 }
 
@@ -351,8 +355,12 @@ async function readAll(broker: Broker, request: FetchRequest, fetcher: Fetcher, 
     }
     // Kafka's leader-side replication throttle: a follower out of sync on a throttled
     // partition gets no records while the leader's rate is over its bound.
-    const throttled = follower && leaderThrottled(broker, log.topic, wanted.partition, replica.isr, fetcher.replicaId);
-    if (throttled && broker.replicationQuotas.leader.isExceeded(Date.now())) {
+    const throttled = follower && leaderThrottled(broker, log.topic, wanted.partition);
+    if (
+      throttled &&
+      !replica.isr.includes(fetcher.replicaId) &&
+      broker.replicationQuotas.leader.isExceeded(Date.now())
+    ) {
       broker.replicationQuotas.leader.heldBack++;
       const entry = emptyPartition(wanted.partition, ErrorCode.NONE, log);
       entry.records = [];
