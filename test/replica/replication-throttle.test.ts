@@ -10,6 +10,7 @@ import {
   throttledPartitions,
   UNTHROTTLED_RATE,
 } from '../../src/replica/replication-throttle';
+import { describeBrokerConfigs, validateBrokerConfigChange } from '../../src/broker/broker-configs';
 
 test('a replica list throttles the partitions it names for this broker, "*" all of them', () => {
   assert.equal([...(throttledPartitions('0:1,1:2, 2:1', 1) as Set<number>)], [0, 2]);
@@ -41,6 +42,28 @@ test('Long.MAX_VALUE or no value leaves the quota off; a bound is exceeded once 
   quota.setRate(undefined, 5000);
   assert.not.ok(quota.enabled);
   assert.is(quota.recordedBytes, 10_001_500);
+});
+
+test('the rates are dynamic broker configs, Long.MAX_VALUE by default, at least 0', () => {
+  const rate = (value: string) => [{ name: 'leader.replication.throttled.rate', op: 0, value }];
+  assert.is(validateBrokerConfigChange('1', rate('500000')), null);
+  assert.is(validateBrokerConfigChange('', rate('0')), null);
+  assert.equal(validateBrokerConfigChange('1', rate('-1')), {
+    error: 'INVALID_REQUEST',
+    message: 'Invalid value -1 for configuration leader.replication.throttled.rate: Value must be at least 0',
+  });
+  assert.ok(validateBrokerConfigChange('1', rate('99999999999999999999')));
+  const entries = describeBrokerConfigs(
+    {},
+    { clusterDefault: {}, perBroker: { 'follower.replication.throttled.rate': '42' } },
+    true,
+  );
+  const leader = entries.find((e) => e.name === 'leader.replication.throttled.rate')!;
+  assert.is(leader.value, UNTHROTTLED_RATE);
+  assert.is(leader.readOnly, false);
+  const follower = entries.find((e) => e.name === 'follower.replication.throttled.rate')!;
+  assert.is(follower.value, '42');
+  assert.is(follower.source, 'dynamic-broker');
 });
 
 test.run();
