@@ -1,7 +1,8 @@
 // Replication throttles (KIP-73) on a two-node cluster: a follower out of sync catches up a
 // few MB quickly without a throttle, and at about leader.replication.throttled.rate with the
 // leader's throttle on the topic's replicas, set live (no restart); the same with the
-// follower's own throttle instead; kcat produces the data.
+// follower's own throttle instead; back in sync, a follower is not held back; kcat
+// produces the data.
 // Bad rates are refused with Kafka's message.
 
 import { test } from 'uvu';
@@ -65,12 +66,12 @@ function alter(id: number, resourceType: number, resourceName: string, name: str
   });
 }
 
-async function produce(leader: number): Promise<void> {
+async function produce(leader: number, acks = '1'): Promise<void> {
   const lines: string[] = [];
   for (let i = 0; i < RECORDS; i++) lines.push(randomBytes(RECORD_BYTES / 2).toString('hex'));
   const result = await kcat(
     cluster.kafkaPorts.get(leader)!,
-    ['-P', '-t', TOPIC, '-p', '0', '-X', 'acks=1', '-X', 'linger.ms=0', '-X', 'message.max.bytes=1000000'],
+    ['-P', '-t', TOPIC, '-p', '0', '-X', `acks=${acks}`, '-X', 'linger.ms=0', '-X', 'message.max.bytes=1000000'],
     `${lines.join('\n')}\n`,
   );
   assert.is(result.code, 0, result.stderr);
@@ -116,6 +117,11 @@ test('a leader throttle set live holds an out-of-sync follower to about the rate
     throttledMs > expectedMs * 0.5 && throttledMs < expectedMs * 2.5,
     `throttled catch-up took ${throttledMs} ms, expected about ${expectedMs}`,
   );
+  // Back in sync, the follower is not held back: acks=all writes of as much go at full speed.
+  const started = Date.now();
+  await produce(leader, 'all');
+  const inSyncMs = Date.now() - started;
+  assert.ok(inSyncMs < expectedMs / 2, `writes with an in-sync follower took ${inSyncMs} ms`);
 });
 
 test('a follower throttle holds its own fetching of the named replicas to about the rate', async () => {
