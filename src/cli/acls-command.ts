@@ -22,7 +22,7 @@ import {
   ResourceType,
   WILDCARD,
 } from '../security/acl';
-import { parseArgs, UsageError } from './args';
+import { parseArgs, UsageError, runVerb } from './args';
 import { cliError, CliError, connectBootstrap, table } from './admin-client';
 import { clientSecurity, CONNECTION_FLAGS, CONNECTION_HELP } from './connection-flags';
 
@@ -370,24 +370,6 @@ async function remove(argv: string[]): Promise<number> {
   });
 }
 
-export async function aclsCommand(argv: string[]): Promise<number> {
-  const [verb, ...rest] = argv;
-  if (verb === undefined) {
-    process.stderr.write(ACLS_HELP);
-    return 2;
-  }
-  if (verb === 'help' || verb === '--help' || rest.includes('--help')) {
-    process.stdout.write(ACLS_HELP);
-    return 0;
-  }
-  switch (verb) {
-    case 'list':
-      return list(rest);
-    case 'add':
-      return add(rest);
-    case 'remove':
-      return remove(rest);
-    default:
-      throw new UsageError(`unknown acls command "${verb}" (try: brook acls --help)`);
-  }
+export function aclsCommand(argv: string[]): Promise<number> {
+  return runVerb('acls', ACLS_HELP, { list, add, remove }, argv);
 }

@@ -77,3 +77,27 @@ export function optionalPartition(flags: Record<string, string>): number | undef
     throw new UsageError(`--partition: expected a partition number, got "${flags.partition}"`);
   return partition;
 }
+
+/**
+ * Runs a command's verb: `help`, `--help` (anywhere) prints `help` to stdout (exit 0), no
+ * verb prints it to stderr (exit 2), an unknown verb is a usage error naming the command.
+ */
+export async function runVerb(
+  command: string,
+  help: string,
+  verbs: Record<string, (args: string[]) => Promise<number>>,
+  argv: string[],
+): Promise<number> {
+  const [verb, ...rest] = argv;
+  if (verb === undefined) {
+    process.stderr.write(help);
+    return 2;
+  }
+  if (verb === 'help' || verb === '--help' || rest.includes('--help')) {
+    process.stdout.write(help);
+    return 0;
+  }
+  const run = Object.hasOwn(verbs, verb) ? verbs[verb] : undefined;
+  if (!run) throw new UsageError(`unknown ${command} command "${verb}" (try: brook ${command} --help)`);
+  return run(rest);
+}

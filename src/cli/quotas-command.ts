@@ -6,7 +6,7 @@
 import { errorInfo, ErrorCode } from '../../protocol/errors';
 import type { Admin, ClientQuotaEntity, ClientQuotaFilterComponent } from '../client/admin';
 import { parseHostPort } from '../config/config';
-import { parseArgs, UsageError } from './args';
+import { parseArgs, UsageError, runVerb } from './args';
 import { cliError, CliError, connectBootstrap, table } from './admin-client';
 import { clientSecurity, CONNECTION_FLAGS, CONNECTION_HELP } from './connection-flags';
 
@@ -161,22 +161,6 @@ async function alter(argv: string[]): Promise<number> {
   });
 }
 
-export async function quotasCommand(argv: string[]): Promise<number> {
-  const [verb, ...rest] = argv;
-  if (verb === undefined) {
-    process.stderr.write(QUOTAS_HELP);
-    return 2;
-  }
-  if (verb === 'help' || verb === '--help' || rest.includes('--help')) {
-    process.stdout.write(QUOTAS_HELP);
-    return 0;
-  }
-  switch (verb) {
-    case 'describe':
-      return describe(rest);
-    case 'alter':
-      return alter(rest);
-    default:
-      throw new UsageError(`unknown quotas command "${verb}" (try: brook quotas --help)`);
-  }
+export function quotasCommand(argv: string[]): Promise<number> {
+  return runVerb('quotas', QUOTAS_HELP, { describe, alter }, argv);
 }

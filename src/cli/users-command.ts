@@ -10,7 +10,7 @@ import type { Admin } from '../client/admin';
 import { KafkaError } from '../client/cluster';
 import { parseHostPort } from '../config/config';
 import { isScramMechanism, ScramMechanism, SCRAM_ITERATIONS_MAX, SCRAM_ITERATIONS_MIN } from '../security/scram';
-import { parseArgs, UsageError } from './args';
+import { parseArgs, UsageError, runVerb } from './args';
 import { cliError, CliError, connectBootstrap, table } from './admin-client';
 import { clientSecurity, CONNECTION_FLAGS, CONNECTION_HELP } from './connection-flags';
 
@@ -221,24 +221,6 @@ async function remove(argv: string[]): Promise<number> {
   });
 }
 
-export async function usersCommand(argv: string[]): Promise<number> {
-  const [verb, ...rest] = argv;
-  if (verb === undefined) {
-    process.stderr.write(USERS_HELP);
-    return 2;
-  }
-  if (verb === 'help' || verb === '--help' || rest.includes('--help')) {
-    process.stdout.write(USERS_HELP);
-    return 0;
-  }
-  switch (verb) {
-    case 'list':
-      return list(rest);
-    case 'set':
-      return set(rest);
-    case 'delete':
-      return remove(rest);
-    default:
-      throw new UsageError(`unknown users command "${verb}" (try: brook users --help)`);
-  }
+export function usersCommand(argv: string[]): Promise<number> {
+  return runVerb('users', USERS_HELP, { list, set, delete: remove }, argv);
 }
